@@ -1,0 +1,100 @@
+"""Virtual time for the simulated world.
+
+Every simulated component (the fake API's `Date` header and object timestamps, the scenario
+scheduler, the registry and Talos models) reads this one clock, so a compressed replay stays
+truthful to the production code that measures elapsed time against the cluster's clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["VirtualClock"]
+
+
+class VirtualClock:
+    """A clock that runs `speed` times faster than the wall clock and can be advanced by hand.
+
+    `speed=0` freezes it: only `advance()` moves time, which is what unit tests want.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        *,
+        speed: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("VirtualClock start must be timezone-aware")
+        if speed < 0:
+            raise ValueError(f"VirtualClock speed must be >= 0, got {speed}")
+        self._lock = threading.Lock()
+        self._monotonic = monotonic
+        self._anchor_virtual = start.astimezone(UTC)
+        self._anchor_wall = monotonic()
+        self._speed = float(speed)
+        self._start = self._anchor_virtual
+
+    @property
+    def start(self) -> datetime:
+        """The virtual instant the clock started at (scenario time zero)."""
+        return self._start
+
+    @property
+    def speed(self) -> float:
+        """Virtual seconds per wall second (0 = frozen)."""
+        return self._speed
+
+    def now(self) -> datetime:
+        """The current virtual instant (UTC)."""
+        with self._lock:
+            return self._now_locked()
+
+    def elapsed(self) -> float:
+        """Virtual seconds since the start."""
+        return (self.now() - self._start).total_seconds()
+
+    def advance(self, seconds: float) -> datetime:
+        """Jump forward by `seconds` of virtual time; returns the new instant."""
+        if seconds < 0:
+            raise ValueError(f"time only moves forward, got {seconds}")
+        with self._lock:
+            self._anchor_virtual = self._now_locked() + timedelta(seconds=seconds)
+            self._anchor_wall = self._monotonic()
+            return self._anchor_virtual
+
+    def advance_to(self, instant: datetime) -> datetime:
+        """Jump forward to `instant` (no-op when it is already past)."""
+        with self._lock:
+            now = self._now_locked()
+            if instant > now:
+                self._anchor_virtual = instant
+                self._anchor_wall = self._monotonic()
+            return max(now, instant)
+
+    def set_speed(self, speed: float) -> None:
+        """Change the rate without a jump in virtual time."""
+        if speed < 0:
+            raise ValueError(f"VirtualClock speed must be >= 0, got {speed}")
+        with self._lock:
+            self._anchor_virtual = self._now_locked()
+            self._anchor_wall = self._monotonic()
+            self._speed = float(speed)
+
+    def wall_seconds_until(self, instant: datetime) -> float | None:
+        """Wall seconds until `instant` arrives at the current speed (None when frozen)."""
+        with self._lock:
+            remaining = (instant - self._now_locked()).total_seconds()
+            if remaining <= 0:
+                return 0.0
+            if self._speed == 0:
+                return None
+            return remaining / self._speed
+
+    def _now_locked(self) -> datetime:
+        wall = self._monotonic() - self._anchor_wall
+        return self._anchor_virtual + timedelta(seconds=wall * self._speed)
