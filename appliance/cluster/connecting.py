@@ -1,0 +1,155 @@
+"""Connecting to a cluster: kubeconfig or in-cluster credentials, and the API server's clock.
+
+The API client records the `Date` header of every response, because the status engine measures
+elapsed times against the cluster's clock, never the local one (DESIGN.md: time is the cluster's).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, config
+
+__all__ = ["Cluster", "ClusterError", "connect"]
+
+# Connect and read timeouts (seconds) for every API call: an admin waits on these.
+REQUEST_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+
+
+class ClusterError(Exception):
+    """The cluster cannot be reached or its credentials cannot be used; the message says why."""
+
+
+class _ClockedApiClient(client.ApiClient):
+    """An ApiClient that remembers the API server's clock from each response's Date header."""
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        self._clock_lock = threading.Lock()
+        self.last_server_time: datetime | None = None
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().call_api(*args, **kwargs)
+        self._remember_date(response)
+        return response
+
+    def _remember_date(self, response: Any) -> None:
+        headers = getattr(response, "headers", None)
+        raw = headers.get("Date") if headers is not None else None
+        if not raw:
+            return
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        with self._clock_lock:
+            self.last_server_time = when
+
+
+@dataclass
+class Cluster:
+    """A connected API client plus where its credentials came from (for error messages)."""
+
+    api_client: Any
+    origin: str
+    host: str
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def last_server_time(self) -> datetime | None:
+        """The API server's clock at its most recent response, if any answered yet."""
+        value: datetime | None = getattr(self.api_client, "last_server_time", None)
+        return value
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        if not self._closed:
+            self._closed = True
+            self.api_client.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(
+    kubeconfig: Path | None = None,
+    *,
+    in_cluster: bool = False,
+    context: str | None = None,
+) -> Cluster:
+    """Load credentials (a kubeconfig file, or the pod's service account) and build a client.
+
+    Raises ClusterError naming the file and the reason when the kubeconfig cannot be used.
+    """
+    configuration = client.Configuration()
+    if in_cluster:
+        try:
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        except config.ConfigException as exc:
+            raise ClusterError(
+                f"in-cluster credentials unusable: {exc}; run inside a pod with a service account "
+                "or pass --kubeconfig"
+            ) from exc
+        origin = "in-cluster service account"
+    else:
+        path = _resolve_kubeconfig(kubeconfig)
+        _check_kubeconfig(path)
+        try:
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=str(path),
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            raise ClusterError(
+                f"kubeconfig {path} is not usable: {exc}; check the file or pass another "
+                "--kubeconfig"
+            ) from exc
+        origin = f"kubeconfig {path}"
+    # A status read must fail fast when the API is down rather than retry for minutes.
+    configuration.retries = 0
+    api_client = _ClockedApiClient(configuration)
+    return Cluster(api_client=api_client, origin=origin, host=str(configuration.host))
+
+
+def _resolve_kubeconfig(kubeconfig: Path | None) -> Path:
+    if kubeconfig is not None:
+        return Path(kubeconfig).expanduser()
+    import os
+
+    env = os.environ.get("KUBECONFIG", "")
+    first = env.split(os.pathsep)[0] if env else ""
+    return Path(first).expanduser() if first else Path("~/.kube/config").expanduser()
+
+
+def _check_kubeconfig(path: Path) -> None:
+    """Fail with a one-line reason before the client library produces a less helpful one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ClusterError(
+            f"kubeconfig {path} does not exist; pass --kubeconfig with the file bootstrap wrote"
+        ) from exc
+    except OSError as exc:
+        raise ClusterError(f"kubeconfig {path} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ClusterError(f"kubeconfig {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not data.get("clusters"):
+        raise ClusterError(
+            f"kubeconfig {path} has no clusters; it is not a kubeconfig (expected 'clusters:', "
+            "'users:' and 'contexts:')"
+        )

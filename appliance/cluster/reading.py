@@ -1,0 +1,199 @@
+"""Reading the cluster: one list call per kind, raw JSON kept as the API wrote it.
+
+Raw JSON (not the client's model objects) keeps a live read identical in shape to a
+`kubectl get -o json` dump and is much faster than model deserialisation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
+from appliance.snapshot import RawObject, Snapshot
+
+__all__ = ["count_seeded_users", "read_snapshot", "server_time"]
+
+# (snapshot field, kind, apiVersions to try in order, path template). Flux API versions moved over
+# time (v1beta2 -> v1, helm v2beta1 -> v2): try the newest first and fall back on 404.
+_RESOURCES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("nodes", "Node", ("v1",), "nodes"),
+    ("pods", "Pod", ("v1",), "pods"),
+    ("events", "Event", ("v1",), "events"),
+    ("deployments", "Deployment", ("apps/v1",), "deployments"),
+    ("statefulsets", "StatefulSet", ("apps/v1",), "statefulsets"),
+    ("jobs", "Job", ("batch/v1",), "jobs"),
+    ("pvcs", "PersistentVolumeClaim", ("v1",), "persistentvolumeclaims"),
+    (
+        "git_repositories",
+        "GitRepository",
+        ("source.toolkit.fluxcd.io/v1", "source.toolkit.fluxcd.io/v1beta2"),
+        "gitrepositories",
+    ),
+    (
+        "kustomizations",
+        "Kustomization",
+        ("kustomize.toolkit.fluxcd.io/v1", "kustomize.toolkit.fluxcd.io/v1beta2"),
+        "kustomizations",
+    ),
+    (
+        "helm_releases",
+        "HelmRelease",
+        (
+            "helm.toolkit.fluxcd.io/v2",
+            "helm.toolkit.fluxcd.io/v2beta2",
+            "helm.toolkit.fluxcd.io/v2beta1",
+        ),
+        "helmreleases",
+    ),
+)
+
+_SEED_QUERY = (
+    "PGPASSWORD=$POSTGRES_PASSWORD psql -U postgres -d server -tAc 'select count(*) from users;'"
+)
+
+
+class _Missing(Exception):
+    """The API does not serve this resource (404): a Flux CRD not installed yet."""
+
+
+def _path(api_version: str, plural: str) -> str:
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    return f"{prefix}/{plural}"
+
+
+def _get_json(cluster: Cluster, path: str) -> dict[str, Any]:
+    api = cluster.api_client
+    method, url, headers, body, post_params = api.param_serialize(
+        "GET", path, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+    )
+    response = api.call_api(
+        method, url, header_params=headers, body=body, post_params=post_params,
+        _request_timeout=REQUEST_TIMEOUT,
+    )  # fmt: skip
+    data = response.read()
+    if response.status == 404:
+        raise _Missing(path)
+    if not 200 <= response.status <= 299:
+        raise ApiException(status=response.status, reason=response.reason)
+    decoded = json.loads(data)
+    if not isinstance(decoded, dict):
+        raise ValueError(f"GET {path}: expected a JSON object, got {type(decoded).__name__}")
+    return decoded
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    # urllib3 wraps the real cause deep in MaxRetryError; keep the innermost sentence.
+    text = str(exc)
+    match = re.search(r"\(Caused by (\w+)\((.*)\)\)", text)
+    if match:
+        return f"{match.group(1)}: {match.group(2)}"
+    return text or type(exc).__name__
+
+
+def read_snapshot(cluster: Cluster) -> Snapshot:
+    """List every kind the engine needs, once each, across all namespaces.
+
+    Missing Flux CRDs are recorded, not raised; an unreachable API yields a Snapshot whose
+    `api_error` says why (the engine turns it into a platform blocker).
+    """
+    found: dict[str, Any] = {}
+    missing: list[str] = []
+    errors: list[str] = []
+    for field_name, kind, versions, plural in _RESOURCES:
+        items: list[RawObject] | None = None
+        for version in versions:
+            try:
+                payload = _get_json(cluster, _path(version, plural))
+            except _Missing:
+                continue
+            except ApiException as exc:
+                if field_name == "nodes":
+                    # The first call tells whether the API answers at all.
+                    return _unreachable(cluster, f"{cluster.host}: HTTP {exc.status} {exc.reason}")
+                errors.append(f"list {plural}: HTTP {exc.status} {exc.reason}")
+                break
+            except Exception as exc:  # any transport failure means unreachable
+                return _unreachable(cluster, f"{cluster.host}: {_unreachable_reason(exc)}")
+            raw_items = payload.get("items") or []
+            items = []
+            for item in raw_items:
+                if isinstance(item, dict):
+                    # List responses omit kind/apiVersion per item; kubectl adds them, so do we.
+                    item.setdefault("kind", kind)
+                    item.setdefault("apiVersion", version)
+                    items.append(item)
+            break
+        if items is None:
+            if kind in {"GitRepository", "Kustomization", "HelmRelease"}:
+                missing.append(kind)
+            items = []
+        found[field_name] = tuple(items)
+    now = cluster.last_server_time or datetime.now(tz=UTC)
+    return Snapshot(
+        server_time=now,
+        source="live",
+        missing_kinds=tuple(missing),
+        read_errors=tuple(errors),
+        **found,
+    )
+
+
+def _unreachable(cluster: Cluster, reason: str) -> Snapshot:
+    now = cluster.last_server_time or datetime.now(tz=UTC)
+    return Snapshot(server_time=now, source="live", api_error=reason)
+
+
+def server_time(cluster: Cluster) -> datetime:
+    """The API server's clock, from the Date header of a cheap request (/version)."""
+    try:
+        _get_json(cluster, "/version")
+    except Exception as exc:  # the caller needs one error type
+        raise ClusterError(
+            f"Kubernetes API at {cluster.host} ({cluster.origin}) did not answer: "
+            f"{_unreachable_reason(exc)}"
+        ) from exc
+    when = cluster.last_server_time
+    if when is None:
+        raise ClusterError(f"Kubernetes API at {cluster.host} sent no Date header")
+    return when
+
+
+def count_seeded_users(
+    cluster: Cluster, *, namespace: str = "msp", pod: str = "db-0"
+) -> int | None:
+    """Users in the app database, by `psql` exec'd in the Postgres pod; None when not measurable.
+
+    None covers a forbidden exec (403: the in-cluster status service has no exec right), a
+    missing pod, or any failure of the query: the count is then unverified, never guessed.
+    """
+    from kubernetes.stream import stream
+
+    core = client.CoreV1Api(cluster.api_client)
+    try:
+        ws = stream(
+            core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            command=["sh", "-c", _SEED_QUERY],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        ws.run_forever(timeout=REQUEST_TIMEOUT[1])
+        out = ws.read_stdout() or ""
+        code = ws.returncode
+        ws.close()
+    except Exception:  # forbidden, gone or broken: all mean "not measured"
+        return None
+    if code not in (0, None):
+        return None
+    match = re.search(r"^\s*(\d+)\s*$", out, re.MULTILINE)
+    return int(match.group(1)) if match else None

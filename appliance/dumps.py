@@ -1,0 +1,117 @@
+"""Reading offline dumps: the output of `kubectl get <kinds> -A -o json`, one file or several.
+
+A support engineer diagnoses an appliance from these without access to it. The cluster's time
+of a dump is the newest timestamp found in it (the moment it was taken, near enough).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appliance.snapshot import KINDS, RawObject, Snapshot, parse_time
+
+__all__ = ["DumpError", "read_dumps", "snapshot_from_objects"]
+
+
+class DumpError(ValueError):
+    """A dump file cannot be used; the message names the file and the reason."""
+
+
+def read_dumps(paths: Sequence[Path]) -> Snapshot:
+    """Merge one or more kubectl JSON dumps into a Snapshot (source "dump")."""
+    if not paths:
+        raise DumpError("no dump file given; pass --from-dump FILE (kubectl get ... -A -o json)")
+    objects: list[RawObject] = []
+    for path in paths:
+        objects.extend(_read_one(Path(path)))
+    return snapshot_from_objects(objects, source="dump")
+
+
+def _read_one(path: Path) -> list[RawObject]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DumpError(f"dump {path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise DumpError(f"dump {path} is a directory, not a kubectl JSON file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DumpError(f"dump {path} cannot be read: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DumpError(
+            f"dump {path} is not JSON ({exc.msg} at line {exc.lineno}); produce it with "
+            "`kubectl get <kinds> -A -o json`"
+        ) from exc
+    if not isinstance(document, dict):
+        raise DumpError(f"dump {path} is not a Kubernetes object or List (top level is not a map)")
+    kind = document.get("kind")
+    if not isinstance(kind, str):
+        raise DumpError(f"dump {path} has no 'kind'; expected a v1 List as kubectl -o json writes")
+    if kind == "List" or kind.endswith("List"):
+        items = document.get("items")
+        if not isinstance(items, list):
+            raise DumpError(f"dump {path}: {kind} without an 'items' list")
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        out: list[RawObject] = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if item_kind and "kind" not in item:
+                item["kind"] = item_kind
+            out.append(item)
+        return out
+    return [document]
+
+
+def snapshot_from_objects(
+    objects: Iterable[RawObject],
+    *,
+    source: str = "dump",
+    server_time: datetime | None = None,
+) -> Snapshot:
+    """Sort raw objects of mixed kinds into a Snapshot; unknown kinds are ignored."""
+    buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
+    newest: datetime | None = None
+    for obj in objects:
+        name = KINDS.get(str(obj.get("kind")))
+        if name is None:
+            continue
+        buckets[name].append(obj)
+        if server_time is None:
+            stamp = _newest_stamp(obj)
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
+    when = server_time or newest or datetime.fromtimestamp(0, tz=UTC)
+    fields: dict[str, Any] = {name: tuple(items) for name, items in buckets.items()}
+    return Snapshot(server_time=when, source="live" if source == "live" else "dump", **fields)
+
+
+def _newest_stamp(obj: RawObject) -> datetime | None:
+    best: datetime | None = None
+    meta = obj.get("metadata")
+    candidates: list[object] = []
+    if isinstance(meta, dict):
+        candidates.append(meta.get("creationTimestamp"))
+    for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
+        candidates.append(obj.get(key))
+    series = obj.get("series")
+    if isinstance(series, dict):
+        candidates.append(series.get("lastObservedTime"))
+    status = obj.get("status")
+    if isinstance(status, dict):
+        for cond in status.get("conditions") or ():
+            if isinstance(cond, dict):
+                candidates.append(cond.get("lastTransitionTime"))
+                candidates.append(cond.get("lastHeartbeatTime"))
+        for key in ("startTime", "completionTime"):
+            candidates.append(status.get(key))
+    for value in candidates:
+        stamp = parse_time(value)
+        if stamp is not None and (best is None or stamp > best):
+            best = stamp
+    return best

@@ -1,0 +1,68 @@
+"""A snapshot of the cluster: the raw objects the status engine reads, and the cluster's clock.
+
+Objects stay plain dicts exactly as the API (or `kubectl -o json`) gives them, camelCase keys and
+all, so a live read and an offline dump are the same thing to the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = ["KINDS", "RawObject", "Snapshot", "parse_time"]
+
+RawObject = dict[str, Any]
+
+# Snapshot field name per Kubernetes kind; the order is the order we list them in.
+KINDS: dict[str, str] = {
+    "Node": "nodes",
+    "Pod": "pods",
+    "Event": "events",
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "Job": "jobs",
+    "PersistentVolumeClaim": "pvcs",
+    "GitRepository": "git_repositories",
+    "Kustomization": "kustomizations",
+    "HelmRelease": "helm_releases",
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the engine needs, read at one moment of cluster time."""
+
+    server_time: datetime
+    source: Literal["live", "dump"] = "live"
+    nodes: tuple[RawObject, ...] = ()
+    pods: tuple[RawObject, ...] = ()
+    events: tuple[RawObject, ...] = ()
+    deployments: tuple[RawObject, ...] = ()
+    statefulsets: tuple[RawObject, ...] = ()
+    jobs: tuple[RawObject, ...] = ()
+    pvcs: tuple[RawObject, ...] = ()
+    git_repositories: tuple[RawObject, ...] = ()
+    kustomizations: tuple[RawObject, ...] = ()
+    helm_releases: tuple[RawObject, ...] = ()
+    api_error: str | None = None
+    # Flux kinds the cluster does not serve (a missing CRD is not an error, but worth saying).
+    missing_kinds: tuple[str, ...] = field(default=())
+    # Kinds the API refused to list (e.g. 403), as one sentence each.
+    read_errors: tuple[str, ...] = field(default=())
+
+
+def parse_time(value: object) -> datetime | None:
+    """An RFC 3339 timestamp as Kubernetes writes it, or None for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

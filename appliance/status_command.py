@@ -1,0 +1,217 @@
+"""`appliance status`: the canonical status of a live appliance or of offline dumps.
+
+Exit codes: 0 the admin can log in (ready, ready_with_background_issues, fully_healthy),
+3 installing, 4 failed_action_required, 2 bad input or an unreachable cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from appliance.canonical import ApplianceStatus, RollupState
+
+__all__ = ["EXIT_CODES", "exit_code_for", "register", "render_text", "run"]
+
+EXIT_BAD_INPUT = 2
+EXIT_CODES: dict[RollupState, int] = {
+    RollupState.READY: 0,
+    RollupState.READY_WITH_BACKGROUND_ISSUES: 0,
+    RollupState.FULLY_HEALTHY: 0,
+    RollupState.INSTALLING: 3,
+    RollupState.FAILED_ACTION_REQUIRED: 4,
+}
+
+_STATE_WORDS: dict[RollupState, str] = {
+    RollupState.INSTALLING: "Installing",
+    RollupState.READY: "Ready: you can log in (background services still starting)",
+    RollupState.READY_WITH_BACKGROUND_ISSUES: (
+        "Ready: you can log in; background services have issues"
+    ),
+    RollupState.FULLY_HEALTHY: "Fully healthy",
+    RollupState.FAILED_ACTION_REQUIRED: "Failed: action required",
+}
+
+_TIER_LABELS: tuple[tuple[str, str], ...] = (
+    ("platform", "Platform (Kubernetes, Flux, status service)"),
+    ("core", "Core (Postgres, Redis, PgBouncer)"),
+    ("bootstrap", "Bootstrap (migrations and seeds)"),
+    ("login", "Login (app answers)"),
+    ("background", "Background (email, Temporal, workers)"),
+    ("full_health", "Full health"),
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add `appliance status` to the CLI."""
+    parser = subparsers.add_parser(
+        "status",
+        help="show whether the appliance is ready to log in, and what blocks it",
+        description=(
+            "Read a live appliance (--kubeconfig) or offline dumps (--from-dump, the output of "
+            "`kubectl get nodes,pods,events,... -A -o json`) and print the canonical status."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--kubeconfig", type=Path, metavar="PATH", help="kubeconfig of the appliance"
+    )
+    source.add_argument(
+        "--from-dump",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="kubectl JSON dump(s) to diagnose offline",
+    )
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
+    parser.add_argument("--json", action="store_true", help="print the canonical JSON")
+    parser.add_argument(
+        "--app-url", metavar="URL", help="app URL to probe, e.g. http://192.168.64.8:3000"
+    )
+    parser.add_argument("--status-url", metavar="URL", help="status page URL to report")
+    parser.add_argument("--site-id", default="appliance-single-node", metavar="ID")
+    parser.add_argument(
+        "--no-seed-check",
+        action="store_true",
+        help="do not exec psql in db-0 to count seeded users",
+    )
+    parser.set_defaults(handler=run)
+
+
+def exit_code_for(status: ApplianceStatus) -> int:
+    """The process exit code for a status."""
+    return EXIT_CODES.get(status.rollup.state, 3)
+
+
+def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Handler of `appliance status`."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from appliance.cluster.connecting import ClusterError
+    from appliance.dumps import DumpError
+
+    try:
+        status = _collect(args)
+    except (ClusterError, DumpError) as exc:
+        print(f"appliance status: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    if args.json:
+        out.write(status.to_json() + "\n")
+    elif out.isatty():
+        _print_rich(status, out)
+    else:
+        out.write(render_text(status))
+    return exit_code_for(status)
+
+
+def _collect(args: argparse.Namespace) -> ApplianceStatus:
+    from appliance.cluster.connecting import ClusterError, connect
+    from appliance.collecting import collect_from_dumps, collect_live
+
+    if args.from_dump:
+        return collect_from_dumps(args.from_dump, site_id=args.site_id, app_url=args.app_url)
+    cluster = connect(args.kubeconfig, context=args.context)
+    try:
+        status = collect_live(
+            cluster,
+            site_id=args.site_id,
+            app_url=args.app_url,
+            status_url=args.status_url,
+            measure_users=not args.no_seed_check,
+        )
+    finally:
+        cluster.close()
+    if not status.cluster.reachable:
+        raise ClusterError(
+            f"Kubernetes API unreachable ({cluster.origin}): {status.cluster.error}; check that "
+            "the appliance is up and the kubeconfig's server address is right"
+        )
+    return status
+
+
+def render_text(status: ApplianceStatus) -> str:
+    """The human summary as plain text (no colours): rollup, tiers, top blocker, active pulls."""
+    lines: list[str] = []
+    rollup = status.rollup
+    lines.append(f"Appliance {status.site_id}: {_STATE_WORDS.get(rollup.state, rollup.state)}")
+    lines.append(f"  {rollup.message}")
+    if rollup.next_action:
+        lines.append(f"  Next: {rollup.next_action}")
+    if status.urls.login_url:
+        lines.append(f"  Login URL: {status.urls.login_url}")
+    lines.append("")
+    lines.append("Tiers:")
+    for key, label in _TIER_LABELS:
+        tier = getattr(status.tiers, key)
+        mark = "[x]" if tier.ready else "[ ]"
+        lines.append(f"  {mark} {label}")
+        for reason in tier.reasons[:3]:
+            lines.append(f"        - {reason}")
+    if status.top_blockers:
+        top = status.top_blockers[0]
+        lines.append("")
+        blocking = "blocks login" if top.login_blocking else "does not block login"
+        lines.append(f"Top blocker: {top.layer} ({top.component or 'appliance'}, {blocking})")
+        lines.append(f"  {top.reason}")
+        lines.append(f"  Next: {top.next_action}")
+        more = len(status.top_blockers) - 1
+        if more:
+            lines.append(f"  (+{more} more; --json lists them all)")
+    if status.active_operations:
+        lines.append("")
+        lines.append("In progress:")
+        for op in status.active_operations:
+            size = f", {op.estimated_size}" if op.estimated_size else ""
+            lines.append(
+                f"  pulling {op.image} for {op.component}: {_duration(op.elapsed_seconds)}{size}"
+            )
+            lines.append(f"    {op.note}")
+    return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    total = max(0, int(seconds))
+    minutes, secs = divmod(total, 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out)
+    colour = {
+        RollupState.FULLY_HEALTHY: "green",
+        RollupState.READY: "green",
+        RollupState.READY_WITH_BACKGROUND_ISSUES: "yellow",
+        RollupState.INSTALLING: "cyan",
+        RollupState.FAILED_ACTION_REQUIRED: "red",
+    }.get(status.rollup.state, "white")
+    words = _STATE_WORDS.get(status.rollup.state, status.rollup.state)
+    console.print(f"[bold {colour}]{words}[/]  ({status.site_id})")
+    console.print(status.rollup.message, markup=False)
+    if status.rollup.next_action:
+        console.print(f"[bold]Next:[/] {status.rollup.next_action}")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("Tier")
+    table.add_column("Ready")
+    table.add_column("Reasons")
+    for key, label in _TIER_LABELS:
+        tier = getattr(status.tiers, key)
+        table.add_row(
+            label, "[green]yes[/]" if tier.ready else "[red]no[/]", "\n".join(tier.reasons[:3])
+        )
+    console.print(table)
+    if status.top_blockers:
+        top = status.top_blockers[0]
+        console.print(f"[bold red]Top blocker:[/] {top.layer} ({top.component or 'appliance'})")
+        console.print(top.reason, markup=False)
+        console.print(f"[bold]Next:[/] {top.next_action}")
+    for op in status.active_operations:
+        size = f", {op.estimated_size}" if op.estimated_size else ""
+        console.print(
+            f"[cyan]Pulling[/] {op.image} ({op.component}): {_duration(op.elapsed_seconds)}{size}"
+        )
+        console.print(f"  {op.note}", markup=False)
