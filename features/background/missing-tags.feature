@@ -1,0 +1,45 @@
+Feature: Image tag availability in the background tier
+  workflow-worker:61e4a00e and temporal-worker:61e4a00e were missing from GHCR (temporal-worker:latest
+  existed) and stayed in ImagePullBackOff. They are background: login stays ready, the rollup is
+  ready_with_background_issues, and the release preflight warns before the long waits.
+
+  @finding-16 @T006
+  Scenario: A missing workflow-worker tag is a background blocker that does not block login
+    Given a healthy appliance
+    And pod "workflow-worker-7f6f96df87-lqgnj" of component "workflow-worker" is waiting with reason "ImagePullBackOff":
+      """
+      Back-off pulling image "ghcr.io/nine-minds/workflow-worker:61e4a00e"
+      """
+    And a Warning event "Failed" on pod "workflow-worker-7f6f96df87-lqgnj" 3 minutes ago:
+      """
+      Failed to pull image "ghcr.io/nine-minds/workflow-worker:61e4a00e": rpc error: code = NotFound desc = failed to pull and unpack image "ghcr.io/nine-minds/workflow-worker:61e4a00e": failed to resolve reference "ghcr.io/nine-minds/workflow-worker:61e4a00e": ghcr.io/nine-minds/workflow-worker:61e4a00e: not found
+      """
+    When the status is evaluated
+    Then the top blocker layer is "Image tag availability"
+    And the top blocker component is "workflow-worker"
+    And the top blocker is not login-blocking
+    And the tier "login" is ready
+    And the tier "background" is not ready
+    And the rollup state is "ready_with_background_issues"
+
+  @finding-17
+  Scenario: A missing temporal-worker tag is a background blocker too
+    Given a healthy appliance
+    And pod "temporal-worker-5b7c9d8f6-q4wzt" of component "temporal-worker" is waiting with reason "ErrImagePull":
+      """
+      rpc error: code = NotFound desc = failed to pull and unpack image "ghcr.io/nine-minds/temporal-worker:61e4a00e": failed to resolve reference "ghcr.io/nine-minds/temporal-worker:61e4a00e": ghcr.io/nine-minds/temporal-worker:61e4a00e: not found
+      """
+    When the status is evaluated
+    Then the blocker for component "temporal-worker" has layer "Image tag availability"
+    And the blocker for component "temporal-worker" is not login-blocking
+    And the rollup state is "ready_with_background_issues"
+
+  @finding-16 @finding-17 @T018
+  Scenario: The release preflight warns about missing background tags, names the existing ones, and core continues
+    Given the world "utm-rc5-observed"
+    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the output contains "workflow-worker:61e4a00e"
+    And the output contains "temporal-worker:61e4a00e"
+    And the output names the existing tag "latest" of "temporal-worker"
+    And the output does not contain "Failure layer"
+    And the status service reports the tier "login" ready

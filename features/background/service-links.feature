@@ -1,0 +1,31 @@
+Feature: Kubernetes service-link environment collision
+  Temporal UI crashed with "cannot unmarshal !!str `tcp://...` into int" because Kubernetes
+  service links injected TEMPORAL_UI_PORT=tcp://...; disabling service links fixed it.
+
+  @finding-14 @T012
+  Scenario: The service-link collision is reproduced and classified
+    Given a healthy appliance
+    And pod "temporal-ui-fb9bd65dc-mgknq" of component "temporal-ui" is crash-looping with the last message:
+      """
+      failed to load config: yaml: unmarshal errors:
+        line 11: cannot unmarshal !!str `tcp://10.96.155.42:8080` into int
+      """
+    When the status is evaluated
+    Then the top blocker layer is "Kubernetes service-link environment collision"
+    And the top blocker component is "temporal-ui"
+    And the top blocker is not login-blocking
+    And the top blocker next action mentions "enableServiceLinks"
+    And the rollup state is "ready_with_background_issues"
+
+  @finding-14
+  Scenario: Prevented: our Temporal and Temporal UI disable service links
+    Given our "background" manifests
+    Then the Deployment "temporal" sets enableServiceLinks to false
+    And the Deployment "temporal-ui" sets enableServiceLinks to false
+
+  @finding-14
+  Scenario: Prevented: with our manifests Temporal UI starts in the observed world
+    Given the world "utm-rc5-observed"
+    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then no event mentions "cannot unmarshal"
+    And the component "temporal-ui" is ready

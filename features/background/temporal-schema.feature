@@ -1,0 +1,31 @@
+Feature: Temporal schema initialization
+  Temporal deployed without autosetup crashed with "sql schema version compatibility check
+  failed"; patching its command to "/etc/temporal/entrypoint.sh autosetup" let it initialise.
+  Temporal is background: it never blocks login.
+
+  @finding-12 @T011
+  Scenario: The Temporal schema failure is reproduced and classified
+    Given a healthy appliance
+    And pod "temporal-57cbc7b4f6-lzzl5" of component "temporal" is crash-looping with the last message:
+      """
+      Unable to start server. Error: sql schema version compatibility check failed: unable to read DB schema version keyspace/database: temporal error: no usable database connection found
+      """
+    When the status is evaluated
+    Then the top blocker layer is "Temporal schema initialization"
+    And the top blocker component is "temporal"
+    And the top blocker is not login-blocking
+    And the top blocker next action mentions "autosetup"
+    And the tier "background" is not ready
+    And the rollup state is "ready_with_background_issues"
+
+  @finding-13
+  Scenario: Prevented: our Temporal runs autosetup
+    Given our "background" manifests
+    Then the Deployment "temporal" runs a command containing "/etc/temporal/entrypoint.sh autosetup"
+
+  @finding-12 @finding-13
+  Scenario: Prevented: with our manifests Temporal initialises in the observed world
+    Given the world "utm-rc5-observed"
+    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then no event mentions "sql schema version compatibility check failed"
+    And the component "temporal" is ready
