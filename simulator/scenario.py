@@ -1,0 +1,343 @@
+"""The scenario model: a simulated world plus time, loaded from YAML in `scenarios/`.
+
+A scenario names its start instant and default speed, the host (Talos) and registry it runs
+against, the objects that exist at time zero, scripted actions at virtual times, reactive stages in
+the spirit of kwok, exec handlers, the app endpoint's readiness rule, and the bootstrapper
+invocations `appliance-sim run --bootstrap` performs. Loading errors name the file, the line, the
+field and the reason, because scenarios are written by hand from field logs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulator.app_endpoint import AppSpec
+from simulator.durations import parse_duration
+from simulator.registry import RegistryContents
+from simulator.talos import HostSpec
+from simulator.yaml_locations import YamlSyntaxError, load_located
+
+__all__ = [
+    "Action",
+    "AppSpec",
+    "BootstrapPlan",
+    "BootstrapRun",
+    "ContainerOutcome",
+    "Duration",
+    "EventSpec",
+    "ExecHandler",
+    "FieldPredicate",
+    "LogSpec",
+    "Match",
+    "ObjectRef",
+    "ObjectState",
+    "Scenario",
+    "ScenarioError",
+    "Stage",
+    "StageEffect",
+    "load_scenario",
+    "parse_scenario",
+]
+
+
+class ScenarioError(ValueError):
+    """A scenario file cannot be used; the message names file:line, the field and the reason."""
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ObjectRef(_Model):
+    """One object: by name, or the objects of a kind carrying `labels` in a namespace."""
+
+    api_version: str = Field(alias="apiVersion")
+    kind: str
+    namespace: str | None = None
+    name: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _needs_name_or_labels(self) -> ObjectRef:
+        if self.name is None and not self.labels:
+            raise ValueError("an object reference needs a name or labels")
+        return self
+
+
+Op = Literal["exists", "notExists", "equals", "notEquals", "contains", "notContains", "in", "notIn"]
+
+
+class FieldPredicate(_Model):
+    """A test on the values at `path` (dotted; `[*]` for every item, `[type=Ready]` to pick one).
+
+    `contains`/`notContains` look for `value` as a substring of any value found (lists are joined
+    by spaces, so a container `command` list works); `equals` compares the string form.
+    """
+
+    path: str
+    op: Op = "equals"
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _value_when_needed(self) -> FieldPredicate:
+        if self.op not in ("exists", "notExists") and self.value is None:
+            raise ValueError(f"op {self.op!r} needs a value")
+        return self
+
+
+class ObjectState(_Model):
+    """A test on another object of the world: it exists and satisfies `where` (or `ready`)."""
+
+    ref: ObjectRef
+    where: list[FieldPredicate] = Field(default_factory=list)
+    ready: bool | None = None
+    negate: bool = Field(default=False, alias="not")
+
+
+class Match(_Model):
+    """Which objects a stage or handler applies to (kwok-style: kind, labels, field predicates)."""
+
+    kind: str
+    api_version: str | None = Field(default=None, alias="apiVersion")
+    namespace: str | None = None
+    name: str | None = None
+    name_pattern: str | None = Field(default=None, alias="namePattern")
+    labels: dict[str, str] = Field(default_factory=dict)
+    where: list[FieldPredicate] = Field(default_factory=list)
+    world: list[ObjectState] = Field(default_factory=list)
+
+    @field_validator("name_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+class EventSpec(_Model):
+    """A Kubernetes Event to emit on the object."""
+
+    reason: str
+    message: str
+    type: Literal["Normal", "Warning"] = "Normal"
+    source: str = "kubelet"
+    count: int = 1
+
+
+class LogSpec(_Model):
+    """Text for a container log (pods/log)."""
+
+    container: str | None = None
+    text: str
+    append: bool = False
+
+
+class ContainerOutcome(_Model):
+    """What a matched pod's containers do instead of becoming Ready."""
+
+    container: str | None = None
+    state: Literal["waiting", "terminated", "running"] = "waiting"
+    reason: str
+    message: str = ""
+    exit_code: int = Field(default=1, alias="exitCode")
+    restart_count: int = Field(default=0, alias="restartCount")
+    last_exit_code: int | None = Field(default=None, alias="lastExitCode")
+    phase: Literal["Pending", "Running", "Succeeded", "Failed"] | None = None
+
+
+class StageEffect(_Model):
+    """What happens when a stage fires."""
+
+    status: dict[str, Any] | None = None
+    patch: dict[str, Any] | None = None
+    containers: ContainerOutcome | None = None
+    event: EventSpec | None = None
+    events: list[EventSpec] = Field(default_factory=list)
+    log: LogSpec | None = None
+    delete: bool = False
+    restart: bool = False
+
+
+class Stage(_Model):
+    """A reactive rule: objects matching `match` get `then` after `delay` of virtual time.
+
+    For pods, a stage with a `containers` outcome holds the pod: the kubelet pulls its images and
+    then hands over to the stage instead of starting the containers.
+    """
+
+    name: str
+    match: Match
+    delay: Duration = 0.0
+    then: StageEffect
+    once: bool = True
+
+
+Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note"]
+
+
+class Action(_Model):
+    """A scripted action at a virtual time (`at`, from the scenario start)."""
+
+    at: Duration
+    action: Verb
+    by: str | None = None
+    note: str | None = None
+    object: dict[str, Any] | None = None
+    target: ObjectRef | None = None
+    patch: dict[str, Any] | None = None
+    subresource: Literal["status"] | None = None
+    event: EventSpec | None = None
+    log: LogSpec | None = None
+    fault: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_verb(self) -> Action:
+        needs: dict[str, tuple[str, ...]] = {
+            "apply": ("object",),
+            "patch": ("target", "patch"),
+            "delete": ("target",),
+            "event": ("target", "event"),
+            "log": ("target", "log"),
+            "fault": ("fault",),
+            "note": ("note",),
+        }
+        missing = [name for name in needs[self.action] if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"action {self.action!r} needs {', '.join(missing)}")
+        return self
+
+
+class ExecHandler(_Model):
+    """Answers `kubectl exec` whose command (joined by spaces) matches `command` (a regex)."""
+
+    command: str
+    pod: Match | None = None
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int = Field(default=0, alias="exitCode")
+    when: list[ObjectState] = Field(default_factory=list)
+    otherwise: ExecHandler | None = None
+
+    @field_validator("command")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class BootstrapRun(_Model):
+    """One bootstrapper invocation: argv template with `{node_ip}`, `{kubeconfig}` ... fields."""
+
+    argv: list[str]
+    expect_exit: int | None = Field(default=0, alias="expectExit")
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class BootstrapPlan(_Model):
+    """What `--bootstrap` runs and where the bootstrapper keeps its site files."""
+
+    runs: list[BootstrapRun] = Field(default_factory=list)
+    site_id: str = Field(default="appliance-single-node", alias="siteId")
+    skip_actors: list[str] = Field(default_factory=lambda: ["bootstrapper"], alias="skipActors")
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    name: str
+    description: str = ""
+    start: datetime = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
+    speed: float = Field(default=600.0, gt=0)
+    duration: Duration | None = None
+    host: HostSpec | None = None
+    registry: RegistryContents | None = None
+    app: AppSpec = Field(default_factory=AppSpec)
+    objects: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[Action] = Field(default_factory=list)
+    stages: list[Stage] = Field(default_factory=list)
+    exec_handlers: list[ExecHandler] = Field(default_factory=list, alias="execHandlers")
+    bootstrap: BootstrapPlan = Field(default_factory=BootstrapPlan)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("start needs a time zone, e.g. 2026-06-20T14:00:00Z")
+        return value
+
+    @field_validator("objects")
+    @classmethod
+    def _manifests(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, obj in enumerate(value):
+            for key in ("apiVersion", "kind"):
+                if not isinstance(obj.get(key), str):
+                    raise ValueError(f"object {index} has no {key}")
+            if not isinstance(obj.get("metadata", {}).get("name"), str):
+                raise ValueError(f"object {index} has no metadata.name")
+        return value
+
+    @property
+    def end(self) -> float:
+        """Virtual seconds the scripted timeline lasts (its last action, or `duration`)."""
+        last = max((action.at for action in self.events), default=0.0)
+        return self.duration if self.duration is not None else last
+
+
+def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
+    """Validate scenario YAML text; errors name `source`:line, the field and the reason."""
+    try:
+        document = load_located(text, source=source)
+    except YamlSyntaxError as exc:
+        raise ScenarioError(str(exc)) from None
+    if not isinstance(document.data, dict):
+        raise ScenarioError(f"{source}:1: a scenario is a mapping with at least `name`")
+    try:
+        return Scenario.model_validate(document.data)
+    except ValidationError as exc:
+        messages = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            field = _dotted(loc) or "(top level)"
+            line = document.line_of(loc)
+            messages.append(f"{source}:{line}: {field}: {error['msg']}")
+        raise ScenarioError("\n".join(messages)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{file}: cannot read scenario ({exc.strerror})") from None
+    return parse_scenario(text, source=str(file))
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "tagged-union")):
+            continue
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else part
+    return out

@@ -1,0 +1,140 @@
+"""The world's scheduler: callbacks at virtual instants on the VirtualClock.
+
+Two ways to drive it. `run_until(t)` jumps the (frozen) clock from one due callback to the next,
+which is how scripted replays run "as fast as correctness allows". `start()` runs a thread that
+waits in wall time for the next callback at the clock's speed, for worlds that real processes
+(the bootstrapper, the status service) talk to.
+
+Store callbacks never act inside the store: they `call_soon` here, so reactions run on the
+scheduler's thread (or inside `run_until`) and never re-enter the store's lock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from simulator.clock import VirtualClock
+
+__all__ = ["Scheduler"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(order=True)
+class _Entry:
+    when: datetime
+    seq: int
+    callback: Callable[[], None] = field(compare=False)
+    label: str = field(compare=False, default="")
+    cancelled: bool = field(compare=False, default=False)
+
+
+class Scheduler:
+    """Callbacks ordered by virtual time (ties in the order they were scheduled)."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._heap: list[_Entry] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.errors: list[BaseException] = []
+
+    def call_at(self, when: datetime, callback: Callable[[], None], *, label: str = "") -> _Entry:
+        """Run `callback` at virtual instant `when` (at once when already past)."""
+        entry = _Entry(when, next(self._seq), callback, label)
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            self._cond.notify_all()
+        return entry
+
+    def call_later(
+        self, seconds: float, callback: Callable[[], None], *, label: str = ""
+    ) -> _Entry:
+        """Run `callback` `seconds` of virtual time from now."""
+        return self.call_at(self.clock.now() + timedelta(seconds=seconds), callback, label=label)
+
+    def call_soon(self, callback: Callable[[], None], *, label: str = "") -> _Entry:
+        """Run `callback` as soon as the scheduler gets to it."""
+        return self.call_at(self.clock.now(), callback, label=label)
+
+    def pending(self) -> int:
+        """How many callbacks wait."""
+        with self._cond:
+            return sum(1 for entry in self._heap if not entry.cancelled)
+
+    def next_due(self) -> datetime | None:
+        """The instant of the next callback, if any."""
+        with self._cond:
+            self._drop_cancelled()
+            return self._heap[0].when if self._heap else None
+
+    def run_until(self, instant: datetime) -> int:
+        """Run every callback due up to `instant`, jumping the clock; returns how many ran."""
+        ran = 0
+        while True:
+            with self._cond:
+                self._drop_cancelled()
+                if not self._heap or self._heap[0].when > instant:
+                    break
+                entry = heapq.heappop(self._heap)
+            self.clock.advance_to(entry.when)
+            self._run(entry)
+            ran += 1
+        self.clock.advance_to(instant)
+        return ran
+
+    def run_due(self) -> int:
+        """Run the callbacks already due at the clock's current time."""
+        return self.run_until(self.clock.now())
+
+    def start(self) -> None:
+        """Run callbacks in a thread as the clock reaches them (the clock must be running)."""
+        if self._thread is not None:
+            return
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="world-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread (pending callbacks stay queued)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                self._drop_cancelled()
+                if not self._heap:
+                    self._cond.wait(timeout=1.0)
+                    continue
+                wait = self.clock.wall_seconds_until(self._heap[0].when)
+                if wait is None or wait > 0:
+                    self._cond.wait(timeout=min(wait if wait is not None else 0.5, 0.5))
+                    continue
+                entry = heapq.heappop(self._heap)
+            self._run(entry)
+
+    def _run(self, entry: _Entry) -> None:
+        try:
+            entry.callback()
+        except Exception as exc:  # a broken reaction must not stop the world; tests read errors
+            _log.exception("world callback %s failed", entry.label or entry.callback)
+            self.errors.append(exc)
+
+    def _drop_cancelled(self) -> None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
