@@ -408,6 +408,8 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
             headers: Mapping[str, str] | None = None,
             authorized: bool = False,
         ) -> None:
+            # Logged before answering, so a client that has its answer also sees it in the log.
+            registry.record(self.command, self.path, status, authorized=authorized)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -417,7 +419,6 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if not head:
                 self.wfile.write(body)
-            registry.record(self.command, self.path, status, authorized=authorized)
 
         def _error(self, status: int, code: str, message: str, *, head: bool, detail: Any) -> None:
             body = _canonical({"errors": [{"code": code, "message": message, "detail": detail}]})
