@@ -1,0 +1,244 @@
+"""The four patch flavours of the Kubernetes API: JSON, merge, strategic merge and apply.
+
+Strategic merge follows the API server's list-map merge keys for the fields the appliance's
+manifests and the world engine touch (containers and env by name, volumeMounts by mountPath,
+ports by containerPort or port, conditions by type...), plus the `$patch` and `$setElementOrder`
+directives kubectl sends. Functions never mutate their inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = [
+    "MERGE_KEYS",
+    "PatchError",
+    "apply_json_patch",
+    "apply_merge_patch",
+    "apply_strategic_merge_patch",
+]
+
+
+class PatchError(ValueError):
+    """A patch the server cannot apply (answered 422 or 400 with this message)."""
+
+
+# Field name -> merge key; "ports" is resolved from the items (containerPort for containers,
+# port for Services) because the same field name carries two schemas.
+MERGE_KEYS: dict[str, str] = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "conditions": "type",
+    "imagePullSecrets": "name",
+    "hostAliases": "ip",
+    "topologySpreadConstraints": "topologyKey",
+    "ownerReferences": "uid",
+    "taints": "key",
+    "addresses": "type",
+    "readinessGates": "conditionType",
+    "resourceClaims": "name",
+}
+_MERGED_PRIMITIVE_LISTS = frozenset({"finalizers"})
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: maps merge recursively, null deletes, lists replace."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = apply_merge_patch(result.get(key), value)
+    return result
+
+
+def _pointer(path: str) -> list[str]:
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise PatchError(f"JSON pointer {path!r} must start with '/'")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def _parent(doc: Any, parts: list[str], path: str) -> tuple[Any, str]:
+    node = doc
+    for part in parts[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise PatchError(f"jsonpatch: path {path!r} does not exist")
+    return node, parts[-1]
+
+
+def _get(doc: Any, path: str) -> Any:
+    parts = _pointer(path)
+    if not parts:
+        return doc
+    parent, last = _parent(doc, parts, path)
+    if isinstance(parent, dict) and last in parent:
+        return parent[last]
+    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        return parent[int(last)]
+    raise PatchError(f"jsonpatch: path {path!r} does not exist")
+
+
+def _add(doc: Any, path: str, value: Any) -> Any:
+    parts = _pointer(path)
+    if not parts:
+        return value
+    parent, last = _parent(doc, parts, path)
+    if isinstance(parent, dict):
+        parent[last] = value
+    elif isinstance(parent, list):
+        if last == "-":
+            parent.append(value)
+        elif last.isdigit() and int(last) <= len(parent):
+            parent.insert(int(last), value)
+        else:
+            raise PatchError(f"jsonpatch: index {last!r} out of range in {path!r}")
+    else:
+        raise PatchError(f"jsonpatch: cannot add at {path!r}")
+    return doc
+
+
+def _remove(doc: Any, path: str) -> tuple[Any, Any]:
+    parts = _pointer(path)
+    if not parts:
+        raise PatchError("jsonpatch: cannot remove the whole document")
+    parent, last = _parent(doc, parts, path)
+    if isinstance(parent, dict) and last in parent:
+        return doc, parent.pop(last)
+    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        return doc, parent.pop(int(last))
+    raise PatchError(f"jsonpatch: path {path!r} does not exist")
+
+
+def apply_json_patch(target: Any, operations: Any) -> Any:
+    """RFC 6902 JSON patch (add, remove, replace, move, copy, test)."""
+    if not isinstance(operations, list):
+        raise PatchError("a JSON patch must be a list of operations")
+    doc = copy.deepcopy(target)
+    for op in operations:
+        if not isinstance(op, dict) or "op" not in op or "path" not in op:
+            raise PatchError(f"invalid JSON patch operation: {op!r}")
+        kind, path = op["op"], str(op["path"])
+        if kind == "add":
+            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+        elif kind == "remove":
+            doc, _ = _remove(doc, path)
+        elif kind == "replace":
+            _get(doc, path)
+            if _pointer(path):
+                doc, _ = _remove(doc, path)
+            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+        elif kind == "move":
+            doc, value = _remove(doc, str(op.get("from")))
+            doc = _add(doc, path, value)
+        elif kind == "copy":
+            doc = _add(doc, path, copy.deepcopy(_get(doc, str(op.get("from")))))
+        elif kind == "test":
+            if _get(doc, path) != op.get("value"):
+                raise PatchError(f"jsonpatch: test operation failed at {path!r}")
+        else:
+            raise PatchError(f"unknown JSON patch operation {kind!r}")
+    return doc
+
+
+def _merge_key(field: str, items: list[Any]) -> str | None:
+    if field == "ports":
+        dicts = [i for i in items if isinstance(i, dict)]
+        if dicts and all("containerPort" in i for i in dicts):
+            return "containerPort"
+        if dicts and all("port" in i for i in dicts):
+            return "port"
+        return None
+    return MERGE_KEYS.get(field)
+
+
+def _merge_list(field: str, live: Any, patch: list[Any], delete_values: list[Any]) -> Any:
+    if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
+        return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+    live_list = list(live) if isinstance(live, list) else []
+    if field in _MERGED_PRIMITIVE_LISTS:
+        merged = [v for v in live_list if v not in delete_values]
+        merged.extend(v for v in patch if v not in merged)
+        return merged
+    key = _merge_key(field, [*live_list, *patch])
+    if key is None or not all(isinstance(i, dict) for i in [*live_list, *patch]):
+        return [_strip_directives(i) for i in patch]
+    result = [copy.deepcopy(i) for i in live_list]
+    for item in patch:
+        if key not in item:
+            raise PatchError(f"map: {item!r} does not contain declared merge key: {key}")
+        index = next((n for n, cur in enumerate(result) if cur.get(key) == item[key]), None)
+        if item.get("$patch") == "delete":
+            if index is not None:
+                result.pop(index)
+            continue
+        if index is None:
+            result.append(_strip_directives(item))
+        else:
+            result[index] = _merge_map(result[index], item)
+    return result
+
+
+def _strip_directives(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _strip_directives(v)
+            for k, v in value.items()
+            if not k.startswith("$") and v is not None
+        }
+    if isinstance(value, list):
+        return [_strip_directives(v) for v in value]
+    return value
+
+
+def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one rule per branch
+    directive = patch.get("$patch")
+    if directive == "delete":
+        return None
+    if directive == "replace":
+        return _strip_directives(patch)
+    result = dict(live) if isinstance(live, dict) else {}
+    deletions: dict[str, list[Any]] = {}
+    for key, value in patch.items():
+        if key.startswith("$deleteFromPrimitiveList/"):
+            deletions[key.split("/", 1)[1]] = list(value or [])
+    for key, value in patch.items():
+        if key.startswith("$"):
+            continue
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict):
+            merged = _merge_map(result.get(key), value)
+            if merged is None:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+        elif isinstance(value, list):
+            result[key] = _merge_list(key, result.get(key), value, deletions.get(key, []))
+        else:
+            result[key] = value
+    for key, values in deletions.items():
+        if key not in patch and isinstance(result.get(key), list):
+            result[key] = [v for v in result[key] if v not in values]
+    return result
+
+
+def apply_strategic_merge_patch(target: Any, patch: Any) -> Any:
+    """Strategic merge patch as the API server applies it to built-in kinds."""
+    if not isinstance(patch, dict):
+        raise PatchError("a strategic merge patch must be a JSON object")
+    merged = _merge_map(target, patch)
+    return merged if merged is not None else {}

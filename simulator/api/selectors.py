@@ -1,0 +1,168 @@
+"""Label and field selectors with the syntax and semantics of the Kubernetes API server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "FieldSelector",
+    "LabelSelector",
+    "SelectorError",
+    "parse_field_selector",
+    "parse_label_selector",
+    "selector_from_match",
+]
+
+
+class SelectorError(ValueError):
+    """A selector string the API server would reject (answered 400 BadRequest)."""
+
+
+@dataclass(frozen=True)
+class _Requirement:
+    key: str
+    op: str  # "=", "!=", "in", "notin", "exists", "!exists"
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        present = self.key in labels
+        value = labels.get(self.key)
+        if self.op == "exists":
+            return present
+        if self.op == "!exists":
+            return not present
+        if self.op in ("=", "in"):
+            return present and value in self.values
+        # "!=" and "notin" match objects without the label, like the real server.
+        return not present or value not in self.values
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    """A parsed label selector; the empty selector matches everything."""
+
+    requirements: tuple[_Requirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str] | None) -> bool:
+        """True when every requirement holds for `labels`."""
+        labels = labels or {}
+        return all(r.matches(labels) for r in self.requirements)
+
+
+_KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
+_SET_RE = re.compile(rf"^\s*(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)\s*$")
+_EQ_RE = re.compile(rf"^\s*(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<val>[-A-Za-z0-9_.]*)\s*$")
+_EXISTS_RE = re.compile(rf"^\s*(?P<neg>!?)\s*(?P<key>{_KEY})\s*$")
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside `( )` (set-based values contain commas)."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()]
+
+
+def parse_label_selector(text: str | None) -> LabelSelector:
+    """Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h`; raises SelectorError when malformed."""
+    if not text or not text.strip():
+        return LabelSelector()
+    reqs: list[_Requirement] = []
+    for part in _split_top_level(text):
+        if m := _SET_RE.match(part):
+            vals = tuple(v.strip() for v in m["vals"].split(",") if v.strip())
+            reqs.append(_Requirement(m["key"], m["op"], vals))
+        elif m := _EQ_RE.match(part):
+            op = "!=" if m["op"] == "!=" else "="
+            reqs.append(_Requirement(m["key"], op, (m["val"],)))
+        elif m := _EXISTS_RE.match(part):
+            reqs.append(_Requirement(m["key"], "!exists" if m["neg"] else "exists"))
+        else:
+            raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
+    return LabelSelector(tuple(reqs))
+
+
+def selector_from_match(selector: Mapping[str, Any] | None) -> LabelSelector:
+    """Build a selector from a `matchLabels`/`matchExpressions` object (e.g. a Deployment's)."""
+    if not selector:
+        return LabelSelector()
+    reqs = [_Requirement(k, "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()]
+    ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}
+    for expr in selector.get("matchExpressions") or []:
+        op = ops.get(str(expr.get("operator")))
+        if op is None:
+            raise SelectorError(f"unknown matchExpressions operator {expr.get('operator')!r}")
+        vals = tuple(str(v) for v in expr.get("values") or ())
+        reqs.append(_Requirement(str(expr.get("key")), op, vals))
+    return LabelSelector(tuple(reqs))
+
+
+def _lookup(obj: Mapping[str, Any], path: str) -> str | None:
+    node: Any = obj
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    if node is None:
+        return None
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    return str(node)
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    """A parsed field selector: `path=value` / `path!=value` terms over dotted object paths."""
+
+    terms: tuple[tuple[str, bool, str], ...] = ()
+
+    def matches(self, obj: Mapping[str, Any]) -> bool:
+        """True when every term holds; a missing field compares as the empty string."""
+        for path, equal, value in self.terms:
+            actual = _lookup(obj, path) or ""
+            if (actual == value) != equal:
+                return False
+        return True
+
+    @property
+    def name(self) -> str | None:
+        """The `metadata.name=X` term, if any (lets the store look up one object directly)."""
+        for path, equal, value in self.terms:
+            if path == "metadata.name" and equal:
+                return value
+        return None
+
+
+_FIELD_RE = re.compile(r"^\s*(?P<path>[A-Za-z0-9_.]+)\s*(?P<op>==|=|!=)\s*(?P<val>[^,]*?)\s*$")
+
+
+def parse_field_selector(text: str | None) -> FieldSelector:
+    """Parse `metadata.name=x,status.phase!=Running`; raises SelectorError when malformed."""
+    if not text or not text.strip():
+        return FieldSelector()
+    terms: list[tuple[str, bool, str]] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        m = _FIELD_RE.match(part)
+        if not m:
+            raise SelectorError(f"invalid field selector: {part.strip()!r}")
+        terms.append((m["path"], m["op"] != "!=", m["val"]))
+    return FieldSelector(tuple(terms))
+
+
+Matcher = Callable[[Mapping[str, Any]], bool]
