@@ -1,0 +1,480 @@
+"""An informer-style cache: list + watch per kind, so a snapshot never waits on the API.
+
+The status service answers every request from memory. One thread per kind lists the collection,
+then watches from the list's resourceVersion; on 410 Gone, an ERROR event, a dropped connection
+or the end of a watch it lists again (a relist also catches deletions missed in the gap). A
+heartbeat thread reads `/version` every second to keep the cluster's clock (its `Date` header)
+and to notice an unreachable API quickly, since a silent watch looks the same as a quiet cluster.
+
+When the API fails, the cache keeps the objects it had and `snapshot()` says what failed in
+`api_error`; the caller decides whether to trust the last known state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from appliance.cluster.connecting import Cluster
+from appliance.snapshot import RawObject, Snapshot
+
+__all__ = ["RESOURCES", "WatchCache", "WatchedResource"]
+
+
+@dataclass(frozen=True)
+class WatchedResource:
+    """One collection to mirror: the Snapshot field it fills and its cluster-wide path."""
+
+    field: str
+    kind: str
+    path: str
+    # A Flux CRD may not be installed yet: a 404 then means "none yet", not an error.
+    optional: bool = False
+
+
+RESOURCES: tuple[WatchedResource, ...] = (
+    WatchedResource("nodes", "Node", "/api/v1/nodes"),
+    WatchedResource("pods", "Pod", "/api/v1/pods"),
+    WatchedResource("events", "Event", "/api/v1/events"),
+    WatchedResource("deployments", "Deployment", "/apis/apps/v1/deployments"),
+    WatchedResource("statefulsets", "StatefulSet", "/apis/apps/v1/statefulsets"),
+    WatchedResource("jobs", "Job", "/apis/batch/v1/jobs"),
+    WatchedResource("pvcs", "PersistentVolumeClaim", "/api/v1/persistentvolumeclaims"),
+    WatchedResource(
+        "git_repositories",
+        "GitRepository",
+        "/apis/source.toolkit.fluxcd.io/v1/gitrepositories",
+        optional=True,
+    ),
+    WatchedResource(
+        "kustomizations",
+        "Kustomization",
+        "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations",
+        optional=True,
+    ),
+    WatchedResource(
+        "helm_releases",
+        "HelmRelease",
+        "/apis/helm.toolkit.fluxcd.io/v2/helmreleases",
+        optional=True,
+    ),
+)
+
+
+class _Relist(Exception):
+    """The watch cannot continue from its resourceVersion (410 Gone or an ERROR event)."""
+
+
+class _ApiFailure(Exception):
+    """The API answered with an error status or could not be reached; the message says which."""
+
+
+class _Missing(Exception):
+    """The collection does not exist on this cluster (CRD not installed)."""
+
+
+def _key(obj: RawObject) -> str:
+    meta = obj.get("metadata") or {}
+    uid = meta.get("uid")
+    if isinstance(uid, str) and uid:
+        return uid
+    return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
+
+
+def _resource_version(obj: RawObject) -> str | None:
+    value = (obj.get("metadata") or {}).get("resourceVersion")
+    return value if isinstance(value, str) and value else None
+
+
+class WatchCache:
+    """Mirror of the watched collections, kept current by background threads.
+
+    `snapshot()` and `generation` only read memory. `wait_for_change(after, timeout)` lets a
+    collector sleep until something changed (an object, or the API's reachability).
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        resources: tuple[WatchedResource, ...] = RESOURCES,
+        watch_timeout_seconds: int = 60,
+        retry_seconds: float = 1.0,
+        missing_retry_seconds: float = 15.0,
+        heartbeat_seconds: float = 1.0,
+        request_timeout: tuple[float, float] = (3.0, 10.0),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._cluster = cluster
+        self._resources = resources
+        self._watch_timeout = watch_timeout_seconds
+        self._retry = retry_seconds
+        self._missing_retry = missing_retry_seconds
+        self._heartbeat = heartbeat_seconds
+        self._request_timeout = request_timeout
+        self._monotonic = monotonic
+        self._lock = threading.Condition()
+        self._stores: dict[str, dict[str, RawObject]] = {r.field: {} for r in resources}
+        self._synced: set[str] = set()
+        self._missing: set[str] = set()
+        self._errors: dict[str, str] = {}
+        self._heartbeat_error: str | None = None
+        self._server_time: tuple[datetime, float] | None = None
+        self._generation = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._open_responses: set[Any] = set()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the heartbeat and one list+watch thread per resource (daemon threads)."""
+        if self._threads:
+            return
+        self._threads.append(
+            threading.Thread(target=self._heartbeat_loop, name="watch-heartbeat", daemon=True)
+        )
+        for resource in self._resources:
+            self._threads.append(
+                threading.Thread(
+                    target=self._resource_loop,
+                    args=(resource,),
+                    name=f"watch-{resource.field}",
+                    daemon=True,
+                )
+            )
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Stop every thread; open watch streams are closed so no thread waits on a read."""
+        self._stopping.set()
+        with self._lock:
+            responses = list(self._open_responses)
+            self._lock.notify_all()
+        for response in responses:
+            _close_quietly(response)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # --- reading (never touches the network) ------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """A counter that increases whenever the mirrored state or the API's health changes."""
+        with self._lock:
+            return self._generation
+
+    @property
+    def synced(self) -> bool:
+        """True once every resource has been listed (or found missing) at least once."""
+        with self._lock:
+            return all(r.field in self._synced for r in self._resources)
+
+    def wait_for_change(self, after: int, *, timeout: float) -> int:
+        """Block until `generation` exceeds `after` (or timeout/stop); returns the generation."""
+        with self._lock:
+            self._lock.wait_for(
+                lambda: self._generation > after or self._stopping.is_set(), timeout=timeout
+            )
+            return self._generation
+
+    def snapshot(self) -> Snapshot:
+        """The mirrored objects now, with the cluster's clock and what (if anything) failed."""
+        with self._lock:
+            collections = {field: tuple(store.values()) for field, store in self._stores.items()}
+            missing = tuple(r.kind for r in self._resources if r.field in self._missing)
+            error = self._describe_error()
+            server_time = self._estimate_server_time()
+        # Keyword unpacking of mixed types defeats mypy; build the kwargs as Any on purpose.
+        fields: dict[str, Any] = dict(collections)
+        return Snapshot(
+            server_time=server_time,
+            source="live",
+            api_error=error,
+            missing_kinds=missing,
+            **fields,
+        )
+
+    def _describe_error(self) -> str | None:
+        if self._heartbeat_error is not None:
+            return self._heartbeat_error
+        if self._errors:
+            field = sorted(self._errors)[0]
+            return self._errors[field]
+        unsynced = [r.kind for r in self._resources if r.field not in self._synced]
+        if unsynced:
+            return (
+                f"still reading the cluster: {', '.join(unsynced)} not listed yet; "
+                "wait a few seconds"
+            )
+        return None
+
+    def _estimate_server_time(self) -> datetime:
+        if self._server_time is None:
+            return datetime.now(UTC)
+        server, local = self._server_time
+        return server + timedelta(seconds=max(0.0, self._monotonic() - local))
+
+    # --- state changes ----------------------------------------------------------------------
+
+    def _bump(self) -> None:
+        self._generation += 1
+        self._lock.notify_all()
+
+    def _set_error(self, field: str, message: str | None) -> None:
+        with self._lock:
+            before = self._errors.get(field)
+            if message is None:
+                self._errors.pop(field, None)
+            else:
+                self._errors[field] = message
+            if before != message:
+                self._bump()
+
+    def _note_server_time(self) -> None:
+        now = self._cluster.last_server_time
+        if now is not None:
+            with self._lock:
+                self._server_time = (now, self._monotonic())
+
+    # --- heartbeat --------------------------------------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._request_json("/version")
+                self._note_server_time()
+                error: str | None = None
+            except _ApiFailure as exc:
+                error = str(exc)
+            except _Missing:
+                error = None
+            with self._lock:
+                if error != self._heartbeat_error:
+                    self._heartbeat_error = error
+                    self._bump()
+            self._stopping.wait(self._heartbeat)
+
+    # --- list + watch -----------------------------------------------------------------------
+
+    def _resource_loop(self, resource: WatchedResource) -> None:
+        while not self._stopping.is_set():
+            try:
+                version = self._list(resource)
+                self._set_error(resource.field, None)
+                self._watch(resource, version)
+            except _Relist:
+                continue
+            except _Missing:
+                self._mark_missing(resource)
+                self._stopping.wait(self._missing_retry)
+            except _ApiFailure as exc:
+                self._set_error(resource.field, str(exc))
+                self._stopping.wait(self._retry)
+            except Exception as exc:  # a broken stream must never kill the mirror
+                self._set_error(
+                    resource.field,
+                    f"watching {resource.kind}: {type(exc).__name__}: {exc}; retrying",
+                )
+                self._stopping.wait(self._retry)
+
+    def _mark_missing(self, resource: WatchedResource) -> None:
+        with self._lock:
+            changed = resource.field not in self._missing or bool(self._stores[resource.field])
+            self._missing.add(resource.field)
+            self._synced.add(resource.field)
+            self._stores[resource.field] = {}
+            self._errors.pop(resource.field, None)
+            if changed:
+                self._bump()
+
+    def _list(self, resource: WatchedResource) -> str:
+        body = self._request_json(resource.path, optional=resource.optional, kind=resource.kind)
+        self._note_server_time()
+        items = body.get("items") or []
+        fresh: dict[str, RawObject] = {}
+        for item in items:
+            if isinstance(item, dict):
+                # List items omit kind/apiVersion; the engine and dumps expect them.
+                item.setdefault("kind", resource.kind)
+                fresh[_key(item)] = item
+        version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        with self._lock:
+            changed = (
+                fresh != self._stores[resource.field]
+                or resource.field not in self._synced
+                or resource.field in self._missing
+            )
+            self._stores[resource.field] = fresh
+            self._synced.add(resource.field)
+            self._missing.discard(resource.field)
+            if changed:
+                self._bump()
+        return version
+
+    def _watch(self, resource: WatchedResource, version: str) -> None:
+        query = f"?watch=true&allowWatchBookmarks=true&timeoutSeconds={self._watch_timeout}"
+        if version:
+            query += f"&resourceVersion={version}"
+        # The read timeout outlives the server-side timeout so a silent, dead stream still ends.
+        timeout = (self._request_timeout[0], float(self._watch_timeout) + 10.0)
+        response = self._open(resource.path + query, timeout=timeout)
+        try:
+            self._check_status(response, resource.path, kind=resource.kind)
+            for event in _events(response):
+                if self._stopping.is_set():
+                    return
+                self._apply(resource, event)
+        finally:
+            with self._lock:
+                self._open_responses.discard(response)
+            _close_quietly(response)
+        # Any end of the stream (server timeout or a drop) leads to a relist by the caller.
+        raise _Relist
+
+    def _apply(self, resource: WatchedResource, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        obj = event.get("object")
+        if not isinstance(obj, dict):
+            return
+        if kind == "ERROR":
+            code = obj.get("code")
+            if code == 410:
+                raise _Relist
+            raise _ApiFailure(
+                f"watching {resource.kind}: API sent an error event "
+                f"({code}: {obj.get('message') or obj.get('reason')}); relisting"
+            )
+        if kind == "BOOKMARK":
+            return
+        obj.setdefault("kind", resource.kind)
+        with self._lock:
+            store = self._stores[resource.field]
+            if kind == "DELETED":
+                store.pop(_key(obj), None)
+            elif kind in {"ADDED", "MODIFIED"}:
+                store[_key(obj)] = obj
+            else:
+                return
+            self._bump()
+
+    # --- HTTP through the official client ------------------------------------------------------
+
+    def _open(self, path_and_query: str, *, timeout: tuple[float, float]) -> Any:
+        api = self._cluster.api_client
+        method, url, headers, _body, _post = api.param_serialize(
+            method="GET", resource_path=path_and_query, auth_settings=["BearerToken"]
+        )
+        headers = dict(headers or {})
+        headers.setdefault("Accept", "application/json")
+        try:
+            response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+        except Exception as exc:
+            raise _ApiFailure(
+                f"Kubernetes API at {self._cluster.host} unreachable: {_short(exc)}; check the "
+                "node is up and the API server is running"
+            ) from exc
+        with self._lock:
+            self._open_responses.add(response)
+        return response
+
+    def _request_json(
+        self, path: str, *, optional: bool = False, kind: str | None = None
+    ) -> dict[str, Any]:
+        response = self._open(path, timeout=self._request_timeout)
+        try:
+            self._check_status(response, path, kind=kind, optional=optional)
+            raw = response.read()
+        except (_ApiFailure, _Missing):
+            raise
+        except Exception as exc:
+            raise _ApiFailure(
+                f"reading {path} from {self._cluster.host} failed: {_short(exc)}; retrying"
+            ) from exc
+        finally:
+            with self._lock:
+                self._open_responses.discard(response)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise _ApiFailure(f"{path} returned a body that is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise _ApiFailure(f"{path} returned {type(data).__name__}, expected a JSON object")
+        return data
+
+    def _check_status(
+        self, response: Any, path: str, *, kind: str | None, optional: bool = False
+    ) -> None:
+        status = int(response.status)
+        if 200 <= status < 300:
+            return
+        detail = ""
+        try:
+            body = json.loads(response.read())
+            if isinstance(body, dict):
+                detail = str(body.get("message") or body.get("reason") or "")
+        except Exception:  # the body is only decoration for the message
+            detail = ""
+        finally:
+            _close_quietly(response)
+        if status == 404 and optional:
+            raise _Missing(path)
+        if status == 410:
+            raise _Relist
+        what = kind or path
+        hint = {
+            401: "the token is not accepted; check the service account token",
+            403: "the service account lacks read access; apply the appliance-status-readonly "
+            "ClusterRole and binding",
+        }.get(status, "retrying")
+        raise _ApiFailure(
+            f"reading {what} ({path}) failed: HTTP {status}"
+            + (f" {detail}" if detail else "")
+            + f"; {hint}"
+        )
+
+
+def _events(response: Any) -> Iterator[dict[str, Any]]:
+    """Watch events from a streaming response, one JSON document per line."""
+    raw = response.response
+    pending = b""
+    for chunk in raw.stream(4096, decode_content=True):
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            if line.strip():
+                yield _decode(line)
+    if pending.strip():
+        yield _decode(pending)
+
+
+def _decode(line: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+    except ValueError as exc:
+        raise _ApiFailure(f"watch stream sent a line that is not JSON: {exc}") from exc
+    if not isinstance(event, dict):
+        raise _ApiFailure("watch stream sent a JSON value that is not an event object")
+    return event
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _close_quietly(response: Any) -> None:
+    raw = getattr(response, "response", None)
+    for target, method in ((raw, "release_conn"), (raw, "close"), (response, "close")):
+        action = getattr(target, method, None)
+        if callable(action):
+            with contextlib.suppress(Exception):  # closing is best effort during shutdown
+                action()
