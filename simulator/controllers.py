@@ -1,0 +1,432 @@
+"""Built-in controllers, acting like a real cluster's so plain manifests come alive.
+
+Deployment -> ReplicaSet -> Pods (`workflow-worker-7f6f96df87-lqgnj`), StatefulSet -> `db-0`,
+Job -> Pod and Job conditions, and the workload status fields (replicas, readyReplicas,
+availableReplicas, conditions) recomputed whenever a pod changes. Deleted pods are recreated, as
+the field log's operators relied on (`kubectl delete pod db-0`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from simulator.objects import (
+    Objects,
+    condition,
+    meta,
+    owner_uid,
+    pod_is_ready,
+    rfc3339,
+    set_condition,
+)
+
+__all__ = ["Controllers"]
+
+Obj = dict[str, Any]
+_WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "Job"}
+
+
+class Controllers:
+    """Reconciles workloads; `handle` is fed every store change (on the scheduler's thread)."""
+
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+
+    def handle(self, event_type: str, obj: Obj) -> None:
+        """React to one change of any object."""
+        kind = obj.get("kind")
+        if kind == "Pod":
+            self._pod_changed(event_type, obj)
+        elif kind in _WORKLOADS and event_type != "DELETED":
+            current = self.objects.fresh(obj)
+            if current is not None:
+                getattr(self, f"_reconcile_{str(kind).lower()}")(current)
+        elif kind in _WORKLOADS and event_type == "DELETED":
+            self._delete_owned(obj)
+
+    # -- workloads ---------------------------------------------------------------------------
+
+    def _reconcile_deployment(self, deploy: Obj) -> None:
+        m = meta(deploy)
+        ns = m.get("namespace")
+        template = (deploy.get("spec") or {}).get("template") or {}
+        pod_hash = self.objects.template_hash(template)
+        name = f"{m['name']}-{pod_hash}"
+        replicas = int((deploy.get("spec") or {}).get("replicas", 1))
+        owned = [
+            rs
+            for rs in self.objects.list("apps/v1", "ReplicaSet", ns)
+            if owner_uid(rs, "Deployment") == m.get("uid")
+        ]
+        for rs in owned:
+            if meta(rs).get("name") != name and int((rs.get("spec") or {}).get("replicas", 0)):
+                # A template change rolls out by recreating: old pods go, new ones come.
+                self.objects.patch(rs, {"spec": {"replicas": 0}})
+        if not any(meta(rs).get("name") == name for rs in owned):
+            labels = dict(((template.get("metadata") or {}).get("labels")) or {})
+            labels["pod-template-hash"] = pod_hash
+            rs_template = copy.deepcopy(template)
+            rs_template.setdefault("metadata", {})["labels"] = labels
+            selector = copy.deepcopy((deploy.get("spec") or {}).get("selector") or {})
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
+            self.objects.create(
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": name,
+                        "namespace": ns,
+                        "labels": labels,
+                        "ownerReferences": [_owner(deploy)],
+                    },
+                    "spec": {"replicas": replicas, "selector": selector, "template": rs_template},
+                }
+            )
+            self.objects.event(
+                deploy,
+                "ScalingReplicaSet",
+                f"Scaled up replica set {name} from 0 to {replicas}",
+                source="deployment-controller",
+            )
+        else:
+            for rs in owned:
+                if meta(rs).get("name") == name:
+                    if int((rs.get("spec") or {}).get("replicas", 0)) != replicas:
+                        self.objects.patch(rs, {"spec": {"replicas": replicas}})
+        self._deployment_status(deploy)
+
+    def _reconcile_replicaset(self, rs: Obj) -> None:
+        m = meta(rs)
+        replicas = int((rs.get("spec") or {}).get("replicas", 1))
+        pods = self._owned_pods(rs)
+        for pod in pods[replicas:]:
+            self.objects.delete(pod)
+        for _ in range(replicas - len(pods)):
+            name = f"{m['name']}-{self.objects.suffix()}"
+            self._create_pod(rs, name, extra_labels={})
+            self.objects.event(
+                rs, "SuccessfulCreate", f"Created pod: {name}", source="replicaset-controller"
+            )
+        self._replicaset_status(rs)
+
+    def _reconcile_statefulset(self, sts: Obj) -> None:
+        m = meta(sts)
+        spec = sts.get("spec") or {}
+        replicas = int(spec.get("replicas", 1))
+        existing = {meta(p).get("name") for p in self._owned_pods(sts)}
+        for claim in spec.get("volumeClaimTemplates") or []:
+            for index in range(replicas):
+                self._ensure_claim(sts, claim, index)
+        for index in range(replicas):
+            name = f"{m['name']}-{index}"
+            if name not in existing:
+                self._create_pod(
+                    sts,
+                    name,
+                    extra_labels={
+                        "statefulset.kubernetes.io/pod-name": name,
+                        "apps.kubernetes.io/pod-index": str(index),
+                        "controller-revision-hash": f"{m['name']}-"
+                        + self.objects.template_hash(spec.get("template")),
+                    },
+                    claims={
+                        meta(c).get("name", ""): f"{meta(c).get('name')}-{m['name']}-{index}"
+                        for c in spec.get("volumeClaimTemplates") or []
+                    },
+                )
+                self.objects.event(
+                    sts,
+                    "SuccessfulCreate",
+                    f"create Pod {name} in StatefulSet {m['name']} successful",
+                    source="statefulset-controller",
+                )
+        self._statefulset_status(sts)
+
+    def _reconcile_job(self, job: Obj) -> None:
+        status = job.get("status") or {}
+        if condition(job, "Complete") or condition(job, "Failed"):
+            return
+        pods = self._owned_pods(job)
+        active = [p for p in pods if (p.get("status") or {}).get("phase") not in _DONE]
+        succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
+        failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
+        now = self.objects.clock.now()
+        backoff_limit = int((job.get("spec") or {}).get("backoffLimit", 6))
+        if succeeded:
+            conditions = set_condition(
+                status.get("conditions") or [],
+                "SuccessCriteriaMet",
+                "True",
+                now=now,
+                reason="CompletionsReached",
+                message="Reached expected number of succeeded pods",
+            )
+            conditions = set_condition(
+                conditions,
+                "Complete",
+                "True",
+                now=now,
+                reason="CompletionsReached",
+                message="Reached expected number of succeeded pods",
+            )
+            self.objects.patch_status(
+                job,
+                {
+                    "succeeded": succeeded,
+                    "failed": failed,
+                    "active": 0,
+                    "completionTime": rfc3339(now),
+                    "conditions": conditions,
+                },
+            )
+            self.objects.event(job, "Completed", "Job completed", source="job-controller")
+            return
+        if failed > backoff_limit:
+            conditions = set_condition(
+                status.get("conditions") or [],
+                "FailureTarget",
+                "True",
+                now=now,
+                reason="BackoffLimitExceeded",
+                message="Job has reached the specified backoff limit",
+            )
+            conditions = set_condition(
+                conditions,
+                "Failed",
+                "True",
+                now=now,
+                reason="BackoffLimitExceeded",
+                message="Job has reached the specified backoff limit",
+            )
+            self.objects.patch_status(
+                job, {"failed": failed, "active": 0, "conditions": conditions}
+            )
+            self.objects.event(
+                job,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                type="Warning",
+                source="job-controller",
+            )
+            return
+        if not active:
+            name = f"{meta(job)['name']}-{self.objects.suffix()}"
+            labels = {
+                "job-name": meta(job)["name"],
+                "batch.kubernetes.io/job-name": meta(job)["name"],
+                "controller-uid": str(meta(job).get("uid")),
+                "batch.kubernetes.io/controller-uid": str(meta(job).get("uid")),
+            }
+            self._create_pod(job, name, extra_labels=labels)
+            self.objects.event(
+                job, "SuccessfulCreate", f"Created pod: {name}", source="job-controller"
+            )
+            active = [{}]
+        patch: Obj = {"active": len(active), "failed": failed}
+        if not status.get("startTime"):
+            patch["startTime"] = rfc3339(now)
+        self.objects.patch_status(job, patch)
+
+    # -- pods and status -----------------------------------------------------------------------
+
+    def _pod_changed(self, event_type: str, pod: Obj) -> None:
+        for ref in meta(pod).get("ownerReferences") or []:
+            if not ref.get("controller"):
+                continue
+            owner_kind = ref.get("kind")
+            api_version = "batch/v1" if owner_kind == "Job" else "apps/v1"
+            owner = self.objects.get(
+                api_version, str(owner_kind), str(ref.get("name")), meta(pod).get("namespace")
+            )
+            if owner is None or meta(owner).get("uid") != ref.get("uid"):
+                continue
+            if owner_kind == "ReplicaSet":
+                if event_type == "DELETED":
+                    self._reconcile_replicaset(owner)
+                else:
+                    self._replicaset_status(owner)
+            elif owner_kind == "StatefulSet":
+                if event_type == "DELETED":
+                    self._reconcile_statefulset(owner)
+                else:
+                    self._statefulset_status(owner)
+            elif owner_kind == "Job":
+                self._reconcile_job(owner)
+
+    def _replicaset_status(self, rs: Obj) -> None:
+        pods = self._owned_pods(rs)
+        ready = sum(1 for p in pods if pod_is_ready(p))
+        self.objects.patch_status(
+            rs,
+            {
+                "replicas": len(pods),
+                "fullyLabeledReplicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "observedGeneration": meta(rs).get("generation", 1),
+            },
+        )
+        owner = owner_uid(rs, "Deployment")
+        if owner:
+            for ref in meta(rs).get("ownerReferences") or []:
+                if ref.get("uid") == owner:
+                    deploy = self.objects.get(
+                        "apps/v1", "Deployment", ref["name"], meta(rs).get("namespace")
+                    )
+                    if deploy is not None:
+                        self._deployment_status(deploy)
+
+    def _deployment_status(self, deploy: Obj) -> None:
+        m = meta(deploy)
+        want = int((deploy.get("spec") or {}).get("replicas", 1))
+        sets = [
+            rs
+            for rs in self.objects.list("apps/v1", "ReplicaSet", m.get("namespace"))
+            if owner_uid(rs, "Deployment") == m.get("uid")
+        ]
+        pods = [p for rs in sets for p in self._owned_pods(rs)]
+        ready = sum(1 for p in pods if pod_is_ready(p))
+        now = self.objects.clock.now()
+        conditions = (deploy.get("status") or {}).get("conditions") or []
+        available = ready >= want
+        conditions = set_condition(
+            conditions,
+            "Available",
+            "True" if available else "False",
+            now=now,
+            reason="MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+            message="Deployment has minimum availability."
+            if available
+            else "Deployment does not have minimum availability.",
+        )
+        conditions = set_condition(
+            conditions,
+            "Progressing",
+            "True",
+            now=now,
+            reason="NewReplicaSetAvailable" if available else "ReplicaSetUpdated",
+            message=f'ReplicaSet "{m["name"]}-{self.objects.template_hash((deploy.get("spec") or {}).get("template") or {})}" '
+            + ("has successfully progressed." if available else "is progressing."),
+        )
+        self.objects.patch_status(
+            deploy,
+            {
+                "observedGeneration": m.get("generation", 1),
+                "replicas": len(pods),
+                "updatedReplicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "unavailableReplicas": max(want - ready, 0),
+                "conditions": conditions,
+            },
+        )
+
+    def _statefulset_status(self, sts: Obj) -> None:
+        pods = self._owned_pods(sts)
+        ready = sum(1 for p in pods if pod_is_ready(p))
+        self.objects.patch_status(
+            sts,
+            {
+                "observedGeneration": meta(sts).get("generation", 1),
+                "replicas": len(pods),
+                "currentReplicas": len(pods),
+                "updatedReplicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+            },
+        )
+
+    def _owned_pods(self, owner: Obj) -> list[Obj]:
+        uid = meta(owner).get("uid")
+        pods = [
+            p
+            for p in self.objects.list("v1", "Pod", meta(owner).get("namespace"))
+            if owner_uid(p) == uid
+        ]
+        return sorted(pods, key=lambda p: str(meta(p).get("name")))
+
+    def _create_pod(
+        self,
+        owner: Obj,
+        name: str,
+        *,
+        extra_labels: dict[str, str],
+        claims: dict[str, str] | None = None,
+    ) -> None:
+        template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+        tmeta = template.get("metadata") or {}
+        spec = template.get("spec") or {}
+        for volume in spec.get("volumes") or []:
+            pass
+        for claim, claim_name in (claims or {}).items():
+            spec.setdefault("volumes", []).append(
+                {"name": claim, "persistentVolumeClaim": {"claimName": claim_name}}
+            )
+        if meta(owner).get("kind") == "StatefulSet" or owner.get("kind") == "StatefulSet":
+            spec.setdefault("hostname", name)
+        self.objects.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": name,
+                    "namespace": meta(owner).get("namespace"),
+                    "labels": {**(tmeta.get("labels") or {}), **extra_labels},
+                    "annotations": dict(tmeta.get("annotations") or {}),
+                    "ownerReferences": [_owner(owner)],
+                },
+                "spec": spec,
+            }
+        )
+
+    def _ensure_claim(self, sts: Obj, claim: Obj, index: int) -> None:
+        name = f"{meta(claim).get('name')}-{meta(sts)['name']}-{index}"
+        ns = meta(sts).get("namespace")
+        if self.objects.get("v1", "PersistentVolumeClaim", name, ns) is not None:
+            return
+        created = self.objects.create(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {
+                    "name": name,
+                    "namespace": ns,
+                    "labels": dict(meta(claim).get("labels") or {}),
+                },
+                "spec": copy.deepcopy(claim.get("spec") or {}),
+            }
+        )
+        if created is not None:
+            self.objects.patch_status(
+                created,
+                {
+                    "phase": "Bound",
+                    "accessModes": (claim.get("spec") or {}).get("accessModes", ["ReadWriteOnce"]),
+                    "capacity": ((claim.get("spec") or {}).get("resources") or {}).get(
+                        "requests", {}
+                    ),
+                },
+            )
+
+    def _delete_owned(self, owner: Obj) -> None:
+        uid = meta(owner).get("uid")
+        ns = meta(owner).get("namespace")
+        for kind, api_version in (("ReplicaSet", "apps/v1"), ("Pod", "v1")):
+            for child in self.objects.list(api_version, kind, ns):
+                if owner_uid(child) == uid:
+                    self.objects.delete(child)
+
+
+_DONE = {"Succeeded", "Failed"}
+
+
+def _owner(obj: Obj) -> Obj:
+    return {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "name": meta(obj).get("name"),
+        "uid": meta(obj).get("uid"),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }

@@ -1,0 +1,509 @@
+"""The Flux model: GitRepository, Kustomization (dependsOn, wait, health) and HelmRelease status.
+
+A GitRepository whose url is a local path or `file://` git repository is read with `git`, so the
+Kustomizations apply the real bootstrapper's own manifests from the branch under test. Rendering
+is a small kustomize subset: a `kustomization.yaml` with `resources:` (files or directories,
+recursively) and `namespace:`; a directory without one contributes all its `*.yaml` files.
+Remote urls (https://github.com/...) become Ready with a revision derived from url and branch, and
+apply nothing (the scenario scripts what such a source would have brought).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulator.durations import format_go_duration, parse_duration
+from simulator.objects import Objects, condition, meta, rfc3339, set_condition
+from simulator.scheduling import Scheduler
+from simulator.stages import is_ready
+
+__all__ = ["FluxError", "FluxModel", "render_kustomization"]
+
+Obj = dict[str, Any]
+SOURCE_API = "source.toolkit.fluxcd.io/v1"
+KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
+HELM_API = "helm.toolkit.fluxcd.io/v2"
+FETCH_SECONDS = 3.0
+APPLY_SECONDS = 2.0
+_HEALTH_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "HelmRelease", "Kustomization"}
+
+
+class FluxError(RuntimeError):
+    """A source cannot be read or rendered; the message names the repository, path and reason."""
+
+
+class _GitTree:
+    """Files of one commit of a local git repository."""
+
+    def __init__(self, repo: Path, revision: str) -> None:
+        self.repo = repo
+        self.revision = revision
+
+    def read(self, path: str) -> str | None:
+        result = subprocess.run(
+            ["git", "-C", str(self.repo), "show", f"{self.revision}:{path}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.stdout if result.returncode == 0 else None
+
+    def list_dir(self, path: str) -> list[tuple[str, str]] | None:
+        """(type, name) entries of a directory, None when it is not one."""
+        spec = f"{self.revision}:{path}" if path not in ("", ".") else f"{self.revision}:"
+        result = subprocess.run(
+            ["git", "-C", str(self.repo), "ls-tree", spec],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            return None
+        entries = []
+        for line in result.stdout.splitlines():
+            info, _, name = line.partition("\t")
+            entries.append((info.split()[1], name))
+        return entries
+
+
+def render_kustomization(tree: _GitTree, path: str) -> list[Obj]:
+    """Objects of the kustomize subset at `path` in `tree` (see the module docstring)."""
+    path = posixpath.normpath(path.strip("/") or ".")
+    entries = tree.list_dir(path)
+    if entries is None:
+        text = tree.read(path)
+        if text is None:
+            raise FluxError(f"path {path!r} not found in {tree.repo} at {tree.revision}")
+        return _documents(text, path)
+    names = {name for _, name in entries}
+    kfile = next(
+        (n for n in ("kustomization.yaml", "kustomization.yml", "Kustomization") if n in names),
+        None,
+    )
+    if kfile is None:
+        out: list[Obj] = []
+        for kind, name in sorted(entries, key=lambda e: e[1]):
+            full = posixpath.join(path, name) if path != "." else name
+            if kind == "blob" and name.endswith((".yaml", ".yml")):
+                out.extend(_documents(tree.read(full) or "", full))
+        return out
+    kpath = posixpath.join(path, kfile) if path != "." else kfile
+    spec = yaml.safe_load(tree.read(kpath) or "") or {}
+    out = []
+    for resource in spec.get("resources") or []:
+        full = posixpath.normpath(posixpath.join(path, str(resource)))
+        out.extend(render_kustomization(tree, full))
+    namespace = spec.get("namespace")
+    if namespace:
+        for obj in out:
+            if obj.get("kind") not in _CLUSTER_KINDS:
+                obj.setdefault("metadata", {})["namespace"] = namespace
+    return out
+
+
+_CLUSTER_KINDS = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+}
+
+
+def _documents(text: str, source: str) -> list[Obj]:
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    except yaml.YAMLError as exc:
+        raise FluxError(f"{source}: invalid YAML: {exc}") from None
+    out: list[Obj] = []
+    for doc in docs:
+        if doc.get("kind") == "List":
+            out.extend(item for item in doc.get("items") or [] if isinstance(item, dict))
+        else:
+            out.append(doc)
+    return out
+
+
+class FluxModel:
+    """source-controller, kustomize-controller and helm-controller, as far as the world needs."""
+
+    def __init__(self, objects: Objects, *, scheduler: Scheduler, base_dir: Path) -> None:
+        self.objects = objects
+        self.scheduler = scheduler
+        self.base_dir = base_dir
+        self._applied: dict[tuple[str, str], str] = {}
+        self._applied_objects: dict[tuple[str, str], list[Obj]] = {}
+        self._applied_at: dict[tuple[str, str], float] = {}
+        self._pending: set[tuple[str, str]] = set()
+        self._fetching: set[str] = set()
+
+    def handle(self, event_type: str, obj: Obj) -> None:
+        """React to a change: sources fetch, Kustomizations reconcile, HelmReleases install."""
+        if event_type == "DELETED":
+            return
+        kind = obj.get("kind")
+        if kind == "GitRepository":
+            uid = str(meta(obj).get("uid"))
+            gen = meta(obj).get("generation")
+            observed = (obj.get("status") or {}).get("observedGeneration")
+            if gen != observed and f"{uid}/{gen}" not in self._fetching:
+                self._fetching.add(f"{uid}/{gen}")
+                self.scheduler.call_later(FETCH_SECONDS, lambda: self._fetch(obj))
+            else:
+                self._reconcile_all()
+        elif kind == "Kustomization" or kind in _HEALTH_KINDS or kind == "Pod":
+            if kind == "Pod" and not self._applied:
+                return
+            self._reconcile_all()
+        if kind == "HelmRelease":
+            self._helm(obj)
+
+    # -- source-controller ------------------------------------------------------------------------
+
+    def _fetch(self, repo: Obj) -> None:
+        current = self.objects.fresh(repo)
+        if current is None:
+            return
+        spec = current.get("spec") or {}
+        ref = spec.get("ref") or {}
+        branch = ref.get("branch") or ref.get("tag") or ref.get("commit") or "master"
+        url = str(spec.get("url", ""))
+        now = self.objects.clock.now()
+        conditions = (current.get("status") or {}).get("conditions") or []
+        local = self._local_repo(url)
+        try:
+            if local is not None:
+                sha = _git_rev(local, ref)
+            else:
+                sha = hashlib.sha1(f"{url}#{branch}".encode(), usedforsecurity=False).hexdigest()
+        except FluxError as exc:
+            conditions = set_condition(
+                conditions, "Ready", "False", now=now, reason="GitOperationFailed", message=str(exc)
+            )
+            self.objects.patch_status(
+                current,
+                {"conditions": conditions, "observedGeneration": meta(current).get("generation")},
+            )
+            self.objects.event(
+                current, "GitOperationFailed", str(exc), type="Warning", source="source-controller"
+            )
+            return
+        revision = f"{branch}@sha1:{sha}"
+        message = f"stored artifact for revision '{revision}'"
+        for kind in ("ArtifactInStorage", "Ready"):
+            conditions = set_condition(
+                conditions, kind, "True", now=now, reason="Succeeded", message=message
+            )
+        self.objects.patch_status(
+            current,
+            {
+                "observedGeneration": meta(current).get("generation"),
+                "artifact": {
+                    "revision": revision,
+                    "digest": "sha256:" + hashlib.sha256(revision.encode()).hexdigest(),
+                    "lastUpdateTime": rfc3339(now),
+                    "path": f"gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}/{sha}.tar.gz",
+                    "url": f"http://source-controller.flux-system.svc.cluster.local./gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}/{sha}.tar.gz",
+                },
+                "conditions": conditions,
+            },
+        )
+        self.objects.event(
+            current,
+            "NewArtifact",
+            f"stored artifact with revision '{revision}' from '{url}'",
+            source="source-controller",
+        )
+
+    def _local_repo(self, url: str) -> Path | None:
+        if url.startswith("file://"):
+            path = Path(url[len("file://") :])
+        elif url.startswith(("/", "./", "../")):
+            path = Path(url)
+        else:
+            return None
+        if not path.is_absolute():
+            path = self.base_dir / path
+        return path
+
+    # -- kustomize-controller ---------------------------------------------------------------------
+
+    def _reconcile_all(self) -> None:
+        for kust in self.objects.list(KUSTOMIZE_API, "Kustomization"):
+            key = (str(meta(kust).get("namespace")), str(meta(kust).get("name")))
+            if key in self._pending:
+                continue
+            self._reconcile(kust)
+
+    def _reconcile(self, kust: Obj) -> None:
+        m = meta(kust)
+        key = (str(m.get("namespace")), str(m.get("name")))
+        spec = kust.get("spec") or {}
+        now = self.objects.clock.now()
+        conditions = (kust.get("status") or {}).get("conditions") or []
+        if spec.get("suspend"):
+            return
+        for dep in spec.get("dependsOn") or []:
+            dep_ns = dep.get("namespace") or key[0]
+            other = self.objects.get(KUSTOMIZE_API, "Kustomization", dep["name"], dep_ns)
+            if other is None or not is_ready(other):
+                message = f"dependency '{dep_ns}/{dep['name']}' is not ready"
+                self._status(kust, conditions, "False", "DependencyNotReady", message)
+                return
+        source_ref = spec.get("sourceRef") or {}
+        source = self.objects.get(
+            SOURCE_API,
+            "GitRepository",
+            str(source_ref.get("name")),
+            source_ref.get("namespace") or key[0],
+        )
+        artifact = ((source or {}).get("status") or {}).get("artifact") or {}
+        revision = artifact.get("revision")
+        if source is None or not revision:
+            message = f"Source artifact not found, retrying in 30s"
+            self._status(kust, conditions, "False", "ArtifactFailed", message)
+            return
+        if self._applied.get(key) != revision:
+            self._pending.add(key)
+            self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
+            return
+        self._health(kust, revision)
+
+    def _apply(self, kust: Obj, source: Obj, revision: str) -> None:
+        m = meta(kust)
+        key = (str(m.get("namespace")), str(m.get("name")))
+        self._pending.discard(key)
+        current = self.objects.fresh(kust)
+        if current is None:
+            return
+        spec = current.get("spec") or {}
+        conditions = (current.get("status") or {}).get("conditions") or []
+        local = self._local_repo(str((source.get("spec") or {}).get("url", "")))
+        applied: list[Obj] = []
+        if local is not None:
+            sha = revision.rsplit("sha1:", 1)[-1]
+            try:
+                docs = render_kustomization(_GitTree(local, sha), str(spec.get("path") or "./"))
+            except FluxError as exc:
+                self._status(current, conditions, "False", "BuildFailed", str(exc))
+                self.objects.event(
+                    current, "BuildFailed", str(exc), type="Warning", source="kustomize-controller"
+                )
+                self._applied[key] = revision
+                return
+            target_ns = spec.get("targetNamespace")
+            for doc in docs:
+                dm = doc.setdefault("metadata", {})
+                if target_ns and doc.get("kind") not in _CLUSTER_KINDS:
+                    dm["namespace"] = target_ns
+                dm.setdefault("labels", {}).update(
+                    {
+                        "kustomize.toolkit.fluxcd.io/name": key[1],
+                        "kustomize.toolkit.fluxcd.io/namespace": key[0],
+                    }
+                )
+                try:
+                    applied.append(self.objects.apply(doc))
+                except (
+                    Exception
+                ) as exc:  # a rejected object fails the apply like kustomize-controller
+                    message = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')} dry-run failed: {exc}"
+                    self._status(current, conditions, "False", "ReconciliationFailed", message)
+                    self.objects.event(
+                        current,
+                        "ReconciliationFailed",
+                        message,
+                        type="Warning",
+                        source="kustomize-controller",
+                    )
+                    self._applied[key] = revision
+                    return
+        self._applied[key] = revision
+        self._applied_objects[key] = applied
+        self._applied_at[key] = self.objects.clock.elapsed()
+        timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+        self.scheduler.call_later(timeout, lambda: self._health(current, revision, timed_out=True))
+        self._health(current, revision)
+
+    def _health(self, kust: Obj, revision: str, *, timed_out: bool = False) -> None:
+        current = self.objects.fresh(kust)
+        if current is None:
+            return
+        m = meta(current)
+        key = (str(m.get("namespace")), str(m.get("name")))
+        if self._applied.get(key) != revision:
+            return
+        spec = current.get("spec") or {}
+        conditions = (current.get("status") or {}).get("conditions") or []
+        waiting: list[str] = []
+        if spec.get("wait") or spec.get("healthChecks"):
+            checks = (
+                [
+                    self.objects.get(
+                        o.get("apiVersion", ""),
+                        o.get("kind", ""),
+                        meta(o).get("name", ""),
+                        meta(o).get("namespace"),
+                    )
+                    for o in self._applied_objects.get(key, [])
+                    if o.get("kind") in _HEALTH_KINDS
+                ]
+                if spec.get("wait")
+                else [
+                    self.objects.get(
+                        h.get("apiVersion", "apps/v1"),
+                        h.get("kind", ""),
+                        h.get("name", ""),
+                        h.get("namespace"),
+                    )
+                    for h in spec.get("healthChecks") or []
+                ]
+            )
+            for obj in checks:
+                if obj is None or not is_ready(obj):
+                    if obj is not None:
+                        om = meta(obj)
+                        waiting.append(
+                            f"{obj.get('kind')}/{om.get('namespace')}/{om.get('name')} status: 'InProgress'"
+                        )
+        ready_cond = condition(current, "Ready") or {}
+        if not waiting:
+            message = f"Applied revision: {revision}"
+            if ready_cond.get("status") != "True":
+                self.objects.event(
+                    current,
+                    "ReconciliationSucceeded",
+                    f"Reconciliation finished in {format_go_duration(self.objects.clock.elapsed() - self._applied_at.get(key, 0.0) + APPLY_SECONDS)}, next run in {spec.get('interval', '10m')}",
+                    source="kustomize-controller",
+                )
+            self._status(
+                current, conditions, "True", "ReconciliationSucceeded", message, revision=revision
+            )
+            return
+        elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
+        timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+        if timed_out or elapsed >= timeout or ready_cond.get("reason") == "HealthCheckFailed":
+            message = f"Health check failed after {format_go_duration(max(elapsed, timeout))}: timeout waiting for: [{', '.join(waiting)}]"
+            if ready_cond.get("reason") != "HealthCheckFailed":
+                self.objects.event(
+                    current,
+                    "HealthCheckFailed",
+                    message,
+                    type="Warning",
+                    source="kustomize-controller",
+                )
+            else:
+                message = str(ready_cond.get("message"))
+            self._status(current, conditions, "False", "HealthCheckFailed", message)
+        else:
+            self._status(
+                current, conditions, "Unknown", "Progressing", "Reconciliation in progress"
+            )
+
+    def _status(
+        self,
+        kust: Obj,
+        conditions: list[Obj],
+        status: str,
+        reason: str,
+        message: str,
+        *,
+        revision: str | None = None,
+    ) -> None:
+        now = self.objects.clock.now()
+        conditions = set_condition(
+            conditions, "Ready", status, now=now, reason=reason, message=message
+        )
+        patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
+        if revision:
+            patch["lastAppliedRevision"] = revision
+            patch["lastAttemptedRevision"] = revision
+        self.objects.patch_status(kust, patch)
+
+    # -- helm-controller ----------------------------------------------------------------------------
+
+    def _helm(self, release: Obj) -> None:
+        status = release.get("status") or {}
+        requested = (meta(release).get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
+        history = list(status.get("history") or [])
+        if status.get("conditions") and (
+            requested is None or requested == status.get("lastHandledReconcileAt")
+        ):
+            return
+        version = (max((int(h.get("version", 0)) for h in history), default=0)) + 1
+        m = meta(release)
+        chart = ((release.get("spec") or {}).get("chart") or {}).get("spec") or {}
+        chart_name = f"{chart.get('chart', m.get('name'))}@{chart.get('version', '0.1.0')}"
+        target_ns = (release.get("spec") or {}).get("targetNamespace") or m.get("namespace")
+        verb = "install" if version == 1 else "upgrade"
+        message = f"Helm {verb} succeeded for release {target_ns}/{m.get('name')}.v{version} with chart {chart_name}"
+        now = self.objects.clock.now()
+        conditions = set_condition(
+            status.get("conditions") or [],
+            "Ready",
+            "True",
+            now=now,
+            reason=f"{verb.capitalize()}Succeeded",
+            message=message,
+        )
+        conditions = set_condition(
+            conditions,
+            "Released",
+            "True",
+            now=now,
+            reason=f"{verb.capitalize()}Succeeded",
+            message=message,
+        )
+        history.insert(
+            0,
+            {
+                "version": version,
+                "status": "deployed",
+                "chartName": chart.get("chart", m.get("name")),
+                "chartVersion": chart.get("version", "0.1.0"),
+            },
+        )
+        patch: Obj = {
+            "conditions": conditions,
+            "history": history,
+            "observedGeneration": m.get("generation"),
+        }
+        if requested is not None:
+            patch["lastHandledReconcileAt"] = requested
+        self.objects.patch_status(release, patch)
+        self.objects.event(
+            release, f"{verb.capitalize()}Succeeded", message, source="helm-controller"
+        )
+
+
+def _git_rev(repo: Path, ref: dict[str, Any]) -> str:
+    candidates = []
+    if ref.get("commit"):
+        candidates.append(str(ref["commit"]))
+    if ref.get("tag"):
+        candidates.append(f"refs/tags/{ref['tag']}")
+    if ref.get("branch"):
+        candidates += [f"refs/heads/{ref['branch']}", f"refs/remotes/origin/{ref['branch']}"]
+    if not candidates:
+        candidates.append("HEAD")
+    for candidate in candidates:
+        result = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            return result.stdout.strip()
+    raise FluxError(
+        f"failed to checkout and determine revision: unable to clone '{repo}': reference not found"
+    )

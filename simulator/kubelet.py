@@ -1,0 +1,306 @@
+"""The kubelet model: schedule, pull (as the registry says), start, become Ready, or fail.
+
+Texts follow kubelet v1.31 and containerd: `Pulling image "..."`, `Successfully pulled image "..."
+in 16m2.1s (16m2.1s including waiting). Image size: 1800000000 bytes.`, `Failed to pull image
+"...": rpc error: code = NotFound desc = ...`, `Error: ErrImagePull`, `Back-off pulling image
+"..."`, `Error: ImagePullBackOff`. A missing tag retries with kubelet's back-off (10s doubling to
+5m); an interrupted pull (finding-15) stays in back-off until the pod is recreated, which is what
+the field log's operators saw and did. Pods that a reactive stage holds (see `stages.py`) are
+handed to the stage after their pulls instead of starting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simulator.durations import format_go_duration
+from simulator.objects import Objects, meta, rfc3339, set_condition
+from simulator.registry import ImageRegistry, parse_image_ref
+from simulator.scheduling import Scheduler
+
+__all__ = ["Kubelet"]
+
+Obj = dict[str, Any]
+START_SECONDS = 2.0  # pull done -> containers started
+READY_SECONDS = 5.0  # started -> readiness probe passes
+RUN_SECONDS = 20.0  # default run time of a run-to-completion (Job) pod
+BACKOFF_FIRST, BACKOFF_MAX = 10.0, 300.0
+
+HoldCheck = Callable[[Obj], bool]
+
+
+class Kubelet:
+    """One node's kubelet; `handle` is fed every store change."""
+
+    def __init__(
+        self,
+        objects: Objects,
+        *,
+        scheduler: Scheduler,
+        registry: ImageRegistry,
+        node_name: str,
+        node_ip: str,
+        hold: HoldCheck,
+    ) -> None:
+        self.objects = objects
+        self.scheduler = scheduler
+        self.registry = registry
+        self.node_name = node_name
+        self.node_ip = node_ip
+        self._hold = hold
+        self._seen: set[str] = set()
+        self.cached_images: set[str] = set()
+        self._ip = 10
+
+    def handle(self, event_type: str, obj: Obj) -> None:
+        """Start the lifecycle of each new pod."""
+        if obj.get("kind") != "Pod":
+            return
+        uid = str(meta(obj).get("uid"))
+        if event_type == "DELETED":
+            self._seen.discard(uid)
+            return
+        if uid in self._seen or (obj.get("status") or {}).get("phase") in {"Succeeded", "Failed"}:
+            return
+        if (obj.get("spec") or {}).get("nodeName") not in (None, self.node_name):
+            return
+        self._seen.add(uid)
+        self.scheduler.call_soon(lambda: self._schedule(obj), label=f"schedule {meta(obj)['name']}")
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _schedule(self, pod: Obj) -> None:
+        current = self.objects.fresh(pod)
+        if current is None:
+            return
+        m = meta(current)
+        self.objects.event(
+            current,
+            "Scheduled",
+            f"Successfully assigned {m.get('namespace')}/{m.get('name')} to {self.node_name}",
+            source="default-scheduler",
+        )
+        now = self.objects.clock.now()
+        self._ip += 1
+        conditions = set_condition([], "PodScheduled", "True", now=now)
+        for kind in ("Initialized", "ContainersReady", "Ready"):
+            conditions = set_condition(
+                conditions, kind, "False", now=now, reason="ContainersNotReady"
+            )
+        self.objects.patch(current, {"spec": {"nodeName": self.node_name}})
+        self.objects.patch_status(
+            current,
+            {
+                "phase": "Pending",
+                "hostIP": self.node_ip,
+                "podIP": f"10.244.0.{self._ip % 250 + 2}",
+                "startTime": rfc3339(now),
+                "conditions": conditions,
+                "containerStatuses": [
+                    _waiting(c, "ContainerCreating", "") for c in _containers(current)
+                ],
+            },
+        )
+        self._pull_next(current, 0)
+
+    def _pull_next(self, pod: Obj, index: int, backoff: float = BACKOFF_FIRST) -> None:
+        current = self.objects.fresh(pod)
+        if current is None:
+            return
+        containers = _all_containers(current)
+        if index >= len(containers):
+            self.scheduler.call_later(START_SECONDS, lambda: self._start(current))
+            return
+        container = containers[index]
+        image = str(container.get("image", ""))
+        policy = container.get("imagePullPolicy") or (
+            "Always" if parse_image_ref(image).tag == "latest" else "IfNotPresent"
+        )
+        if image in self.cached_images and policy != "Always":
+            self.objects.event(
+                current,
+                "Pulled",
+                f'Container image "{image}" already present on machine',
+            )
+            self._pull_next(current, index + 1)
+            return
+        self.objects.event(current, "Pulling", f'Pulling image "{image}"')
+        plan = self.registry.begin_pull(image)
+
+        def finish() -> None:
+            live = self.objects.fresh(current)
+            if live is None:
+                return
+            if plan.found and not plan.interrupted:
+                self.cached_images.add(image)
+                took = format_go_duration(plan.seconds)
+                self.objects.event(
+                    live,
+                    "Pulled",
+                    f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
+                    f"Image size: {plan.size_bytes} bytes.",
+                )
+                self._pull_next(live, index + 1)
+                return
+            self._pull_failed(
+                live, index, container, plan.error, backoff, retry=not plan.interrupted
+            )
+
+        self.scheduler.call_later(plan.seconds, finish, label=f"pull {image}")
+
+    def _pull_failed(
+        self, pod: Obj, index: int, container: Obj, error: str, backoff: float, *, retry: bool
+    ) -> None:
+        image = str(container.get("image", ""))
+        self.objects.event(
+            pod, "Failed", f'Failed to pull image "{image}": {error}', type="Warning"
+        )
+        self.objects.event(pod, "Failed", "Error: ErrImagePull", type="Warning")
+        self._set_waiting(pod, container, "ErrImagePull", error)
+
+        def back_off() -> None:
+            live = self.objects.fresh(pod)
+            if live is None:
+                return
+            self.objects.event(live, "BackOff", f'Back-off pulling image "{image}"')
+            self.objects.event(live, "Failed", "Error: ImagePullBackOff", type="Warning")
+            self._set_waiting(
+                live,
+                container,
+                "ImagePullBackOff",
+                f'Back-off pulling image "{image}": ErrImagePull: {error}',
+            )
+            if retry:
+                self.scheduler.call_later(
+                    backoff,
+                    lambda: self._pull_next(live, index, min(backoff * 2, BACKOFF_MAX)),
+                    label=f"retry pull {image}",
+                )
+            else:
+                self.scheduler.call_later(BACKOFF_MAX, back_off, label=f"back-off {image}")
+
+        self.scheduler.call_later(1.0, back_off, label=f"back-off {image}")
+
+    def _start(self, pod: Obj) -> None:
+        current = self.objects.fresh(pod)
+        if current is None:
+            return
+        if self._hold(current):
+            return
+        self.resume(current)
+
+    def resume(self, pod: Obj) -> None:
+        """Start the containers and make the pod Ready (also after a stage released it)."""
+        current = self.objects.fresh(pod)
+        if current is None:
+            return
+        now = self.objects.clock.now()
+        for container in _containers(current):
+            self.objects.event(current, "Created", f"Created container {container['name']}")
+            self.objects.event(current, "Started", f"Started container {container['name']}")
+        statuses = [
+            {
+                "name": c["name"],
+                "image": c.get("image"),
+                "imageID": "",
+                "ready": False,
+                "started": True,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": rfc3339(now)}},
+            }
+            for c in _containers(current)
+        ]
+        conditions = set_condition(
+            (current.get("status") or {}).get("conditions") or [], "Initialized", "True", now=now
+        )
+        self.objects.patch_status(
+            current, {"phase": "Running", "containerStatuses": statuses, "conditions": conditions}
+        )
+        self.scheduler.call_later(READY_SECONDS, lambda: self._ready(current))
+
+    def _ready(self, pod: Obj) -> None:
+        current = self.objects.fresh(pod)
+        if current is None or (current.get("status") or {}).get("phase") != "Running":
+            return
+        now = self.objects.clock.now()
+        statuses = [
+            dict(s, ready=True)
+            for s in (current.get("status") or {}).get("containerStatuses") or []
+        ]
+        conditions = (current.get("status") or {}).get("conditions") or []
+        for kind in ("ContainersReady", "Ready"):
+            conditions = set_condition(conditions, kind, "True", now=now)
+        self.objects.patch_status(
+            current, {"containerStatuses": statuses, "conditions": conditions}
+        )
+        if (current.get("spec") or {}).get("restartPolicy") in {"Never", "OnFailure"}:
+            seconds = float(
+                meta(current)
+                .get("annotations", {})
+                .get("sim.appliance.dev/run-seconds", RUN_SECONDS)
+            )
+            self.scheduler.call_later(seconds, lambda: self._complete(current))
+
+    def _complete(self, pod: Obj) -> None:
+        current = self.objects.fresh(pod)
+        if current is None or (current.get("status") or {}).get("phase") != "Running":
+            return
+        now = self.objects.clock.now()
+        statuses = [
+            {
+                "name": c["name"],
+                "image": c.get("image"),
+                "ready": False,
+                "started": False,
+                "restartCount": 0,
+                "state": {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": rfc3339(now),
+                        "finishedAt": rfc3339(now),
+                    }
+                },
+            }
+            for c in _containers(current)
+        ]
+        conditions = (current.get("status") or {}).get("conditions") or []
+        for kind in ("ContainersReady", "Ready"):
+            conditions = set_condition(conditions, kind, "False", now=now, reason="PodCompleted")
+        self.objects.patch_status(
+            current, {"phase": "Succeeded", "containerStatuses": statuses, "conditions": conditions}
+        )
+
+    def _set_waiting(self, pod: Obj, container: Obj, reason: str, message: str) -> None:
+        statuses = [
+            _waiting(c, reason, message)
+            if c["name"] == container.get("name")
+            else _waiting(c, "PodInitializing", "")
+            for c in _containers(pod)
+        ]
+        self.objects.patch_status(pod, {"containerStatuses": statuses})
+
+
+def _containers(pod: Obj) -> list[Obj]:
+    return list((pod.get("spec") or {}).get("containers") or [])
+
+
+def _all_containers(pod: Obj) -> list[Obj]:
+    spec = pod.get("spec") or {}
+    return list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
+
+
+def _waiting(container: Obj, reason: str, message: str) -> Obj:
+    state: Obj = {"reason": reason}
+    if message:
+        state["message"] = message
+    return {
+        "name": container.get("name"),
+        "image": container.get("image"),
+        "imageID": "",
+        "ready": False,
+        "started": False,
+        "restartCount": 0,
+        "state": {"waiting": state},
+    }

@@ -1,0 +1,373 @@
+"""The world engine: a scenario brought to life on the virtual clock.
+
+`World.from_scenario("scenarios/happy-path.yaml")` builds the store, the controllers, the kubelet,
+the stages, the Flux model and the scheduler; `start()` loads the initial objects, schedules the
+scripted actions and (with `serve=True`) starts the fake API and the neighbours. With the default
+frozen clock, `run_until(seconds)` replays as fast as correctness allows (it jumps from one due
+callback to the next); with `speed > 0` the clock runs and a scheduler thread follows it, for
+worlds real processes talk to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from simulator.clock import VirtualClock
+from simulator.controllers import Controllers
+from simulator.flux import FluxModel
+from simulator.kubelet import Kubelet
+from simulator.objects import Objects, meta, rfc3339
+from simulator.registry import ImageRegistry, RegistryContents
+from simulator.scenario import Action, ExecHandler, Scenario, load_scenario
+from simulator.scheduling import Scheduler
+from simulator.stages import StageEngine, apply_effect, is_ready, object_matches, object_state_holds
+from simulator.store import ObjectStore
+from simulator.timeline import Timeline
+
+__all__ = ["World", "WorldError"]
+
+_log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+
+
+class WorldError(RuntimeError):
+    """The world cannot do what was asked; the message says why and what to do."""
+
+
+class World:
+    """One simulated appliance: cluster objects, node, registry, app endpoint, time."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        speed: float | None = None,
+        skip_actors: Iterable[str] = (),
+        base_dir: Path | None = None,
+        node_ip: str = "127.0.0.1",
+    ) -> None:
+        self.scenario = scenario
+        self.speed = scenario.speed if speed is None else speed
+        self.skip_actors = set(skip_actors)
+        self.base_dir = base_dir or Path.cwd()
+        self.clock = VirtualClock(scenario.start, speed=0)
+        self.store = ObjectStore(self.clock)
+        self.scheduler = Scheduler(self.clock)
+        self.objects = Objects(self.store, clock=self.clock, seed=scenario.name)
+        self.registry = ImageRegistry(scenario.registry or RegistryContents())
+        self.node_ip = node_ip
+        self.node_name = scenario.host.node_name if scenario.host else "appliance-single-node"
+        self.timeline = Timeline(self.clock)
+        self.stages = StageEngine(
+            self.objects,
+            scheduler=self.scheduler,
+            stages=list(scenario.stages),
+            release=lambda pod: self.kubelet.resume(pod),
+        )
+        self.kubelet = Kubelet(
+            self.objects,
+            scheduler=self.scheduler,
+            registry=self.registry,
+            node_name=self.node_name,
+            node_ip=node_ip,
+            hold=self.stages.hold,
+        )
+        self.controllers = Controllers(self.objects)
+        self.flux = FluxModel(self.objects, scheduler=self.scheduler, base_dir=self.base_dir)
+        self.app_ready_at: float | None = None
+        self.actions_run: list[tuple[float, Action]] = []
+        self.api_url: str | None = None
+        self.registry_url: str | None = None
+        self.kubeconfig_path: Path | None = None
+        self._servers: list[Any] = []
+        self._app_endpoint: Any = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._started = False
+        self.store.subscribe(self.timeline.record)
+        self.store.subscribe(self._on_change)
+        self.store.register_exec_handler(self._exec)
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: str | Path | Scenario,
+        *,
+        speed: float | None = None,
+        skip_actors: Iterable[str] = (),
+        node_ip: str = "127.0.0.1",
+    ) -> World:
+        """A world for a scenario file (or an already loaded model)."""
+        if isinstance(scenario, Scenario):
+            return cls(scenario, speed=speed, skip_actors=skip_actors, node_ip=node_ip)
+        path = Path(scenario)
+        return cls(
+            load_scenario(path),
+            speed=speed,
+            skip_actors=skip_actors,
+            base_dir=path.resolve().parent,
+            node_ip=node_ip,
+        )
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self, *, serve: bool = False, kubeconfig_out: Path | None = None) -> World:
+        """Load the initial objects, schedule the script; with `serve`, start the servers."""
+        if self._started:
+            return self
+        self._started = True
+        host = self.scenario.host
+        if host is None or (host.initial_state == "running" and host.kubernetes_up):
+            self.node_up()
+        for obj in self.scenario.objects:
+            self.objects.apply(dict(obj))
+        for action in self.scenario.events:
+            if action.by is not None and action.by in self.skip_actors:
+                continue
+            self.scheduler.call_at(
+                self.clock.start + timedelta(seconds=action.at),
+                lambda action=action: self._run_action(action),
+                label=f"action {action.action} at {action.at}",
+            )
+        app = self.scenario.app
+        if app.ready_when == "always":
+            self._set_app_ready()
+        elif app.ready_when == "atTime" and app.ready_at_seconds is not None:
+            self.scheduler.call_at(
+                self.clock.start + timedelta(seconds=app.ready_at_seconds), self._set_app_ready
+            )
+        if serve:
+            self._serve(kubeconfig_out)
+        if self.speed > 0 and serve:
+            self.clock.set_speed(self.speed)
+            self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the scheduler thread and every server this world started."""
+        self.scheduler.stop()
+        for server in reversed(self._servers):
+            try:
+                server.stop()
+            except Exception:  # stopping is best effort: one failure must not leak the rest
+                _log.exception("stopping %r failed", server)
+        self._servers.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def run_until(self, virtual_seconds: float) -> int:
+        """Replay (frozen clock) up to `virtual_seconds` from the start; returns callbacks run."""
+        if not self._started:
+            self.start()
+        if self.clock.speed > 0:
+            raise WorldError(
+                "run_until drives a frozen clock; this world runs in real time at speed "
+                f"{self.clock.speed}: wait on it instead"
+            )
+        return self.scheduler.run_until(self.clock.start + timedelta(seconds=virtual_seconds))
+
+    @property
+    def elapsed(self) -> float:
+        """Virtual seconds since the scenario start."""
+        return self.clock.elapsed()
+
+    # -- queries for tests and the CLI ---------------------------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        """An object by kind (core, apps, batch or Flux kinds) and name."""
+        return self.objects.get(_api_version(kind), kind, name, namespace)
+
+    def pods(self, namespace: str | None = None, **labels: str) -> list[Obj]:
+        """Pods, optionally by namespace and labels (`app.kubernetes.io/name` as `name=`)."""
+        wanted = {("app.kubernetes.io/name" if k == "name" else k): v for k, v in labels.items()}
+        return self.objects.list("v1", "Pod", namespace, wanted)
+
+    def ready(self, kind: str, name: str, namespace: str | None = None) -> bool:
+        """Whether the object exists and is ready (per kind)."""
+        obj = self.get(kind, name, namespace)
+        return obj is not None and is_ready(obj)
+
+    # -- reactions --------------------------------------------------------------------------------
+
+    def _on_change(self, event_type: str, obj: Obj) -> None:
+        # Runs inside the writer's call; defer the reaction to the scheduler.
+        self.scheduler.call_soon(lambda: self._react(event_type, obj), label="react")
+
+    def _react(self, event_type: str, obj: Obj) -> None:
+        if obj.get("kind") == "Event":
+            return
+        self.controllers.handle(event_type, obj)
+        self.kubelet.handle(event_type, obj)
+        self.stages.handle(event_type, obj)
+        self.flux.handle(event_type, obj)
+        self._check_app()
+
+    def node_up(self) -> None:
+        """Kubernetes is up on the host: the Node appears and is Ready."""
+        host = self.scenario.host
+        now = rfc3339(self.clock.now())
+        node = self.objects.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": self.node_name,
+                    "labels": {
+                        "kubernetes.io/hostname": self.node_name,
+                        "node-role.kubernetes.io/control-plane": "",
+                    },
+                },
+                "spec": {},
+            }
+        )
+        self.objects.patch_status(
+            node,
+            {
+                "addresses": [
+                    {"type": "InternalIP", "address": self.node_ip},
+                    {"type": "Hostname", "address": self.node_name},
+                ],
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "reason": "KubeletReady",
+                        "message": "kubelet is posting ready status",
+                        "lastHeartbeatTime": now,
+                        "lastTransitionTime": now,
+                    }
+                ],
+                "nodeInfo": {
+                    "kubeletVersion": host.kubernetes_version if host else "v1.31.4",
+                    "osImage": f"Talos ({host.talos_version if host else 'v1.12.0'})",
+                    "containerRuntimeVersion": "containerd://2.1.5",
+                },
+            },
+        )
+
+    def _check_app(self) -> None:
+        app = self.scenario.app
+        if self.app_ready_at is not None or app.ready_when != "deploymentReady":
+            return
+        if self.ready("Deployment", app.deployment, app.namespace):
+            self._set_app_ready()
+
+    def _set_app_ready(self) -> None:
+        if self.app_ready_at is None:
+            self.app_ready_at = self.clock.elapsed()
+        if self._app_endpoint is not None:
+            self._app_endpoint.set_ready(True)
+
+    def _run_action(self, action: Action) -> None:
+        self.actions_run.append((self.clock.elapsed(), action))
+        if action.action == "apply" and action.object is not None:
+            self.objects.apply(dict(action.object))
+        elif action.action == "note":
+            return
+        elif action.action == "fault":
+            self._inject_fault(action.fault or {})
+        else:
+            for target in self._targets(action):
+                if action.action == "patch" and action.patch is not None:
+                    if action.subresource == "status":
+                        self.objects.patch_status(target, action.patch.get("status", action.patch))
+                    else:
+                        self.objects.patch(target, action.patch)
+                elif action.action == "delete":
+                    self.objects.delete(target)
+                elif action.action == "event" and action.event is not None:
+                    from simulator.scenario import StageEffect
+
+                    apply_effect(self.objects, target, StageEffect(event=action.event))
+                elif action.action == "log" and action.log is not None:
+                    from simulator.scenario import StageEffect
+
+                    apply_effect(self.objects, target, StageEffect(log=action.log))
+
+    def _targets(self, action: Action) -> list[Obj]:
+        ref = action.target
+        if ref is None:
+            return []
+        if ref.name is not None:
+            one = self.objects.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+            return [one] if one is not None else []
+        return self.objects.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
+
+    def _inject_fault(self, fault: dict[str, Any]) -> None:
+        api = next((s for s in self._servers if hasattr(s, "faults")), None)
+        if api is None:
+            _log.info("fault %s skipped: no API server is running", fault)
+            return
+        api.faults.add_from_mapping(fault)
+
+    def _exec(
+        self, namespace: str, pod: str, container: str, command: list[str]
+    ) -> tuple[str, str, int] | None:
+        line = " ".join(command)
+        live = self.objects.get("v1", "Pod", pod, namespace)
+        for handler in self.scenario.exec_handlers:
+            answer = self._answer(handler, live, line)
+            if answer is not None:
+                return answer
+        return None
+
+    def _answer(
+        self, handler: ExecHandler, pod: Obj | None, line: str
+    ) -> tuple[str, str, int] | None:
+        if not re.search(handler.command, line):
+            return None
+        if handler.pod is not None and (
+            pod is None or not object_matches(self.objects, pod, handler.pod)
+        ):
+            return None
+        if all(object_state_holds(self.objects, state) for state in handler.when):
+            return handler.stdout, handler.stderr, handler.exit_code
+        if handler.otherwise is not None:
+            o = handler.otherwise
+            return o.stdout, o.stderr, o.exit_code
+        return None
+
+    # -- servers ------------------------------------------------------------------------------------
+
+    def _serve(self, kubeconfig_out: Path | None) -> None:
+        from simulator.api import ApiServer
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="appliance-sim-")
+        api = ApiServer(self.store, host="127.0.0.1", port=0)
+        self.api_url = api.start()
+        self._servers.append(api)
+        self.kubeconfig_path = kubeconfig_out or Path(self._tmp.name) / "kubeconfig"
+        api.write_kubeconfig(self.kubeconfig_path)
+        from simulator.registry import RegistryServer
+
+        registry = RegistryServer(self.registry.contents, clock=self.clock).start()
+        self._servers.append(registry)
+        self.registry_url = registry.url
+
+
+_KIND_VERSIONS = {
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "Job": "batch/v1",
+    "GitRepository": "source.toolkit.fluxcd.io/v1",
+    "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
+    "HelmRelease": "helm.toolkit.fluxcd.io/v2",
+}
+
+
+def _api_version(kind: str) -> str:
+    return _KIND_VERSIONS.get(kind, "v1")
