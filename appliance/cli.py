@@ -14,7 +14,12 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 # Modules that contribute subcommands; each defines register(subparsers) -> None.
-COMMAND_MODULES: tuple[str, ...] = ("appliance.status_command",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "appliance.status_command",
+    "appliance.bootstrap.command",
+    "appliance.reset",
+    "appliance.smoke.command",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

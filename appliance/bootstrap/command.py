@@ -1,0 +1,37 @@
+"""`appliance bootstrap`: the subcommand's registration and handler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from appliance.bootstrap.display import make_display
+from appliance.bootstrap.flags import FlagError, add_bootstrap_arguments, options_from_args
+from appliance.bootstrap.running import run_bootstrap
+
+__all__ = ["register"]
+
+EXIT_USAGE = 2
+
+
+def _handle(args: argparse.Namespace) -> int:
+    try:
+        options = options_from_args(args)
+    except FlagError as exc:
+        print(f"appliance bootstrap: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_bootstrap(options, display=make_display())
+
+
+def register(subparsers: Any) -> None:
+    """Add `bootstrap` to the `appliance` parser."""
+    parser = subparsers.add_parser(
+        "bootstrap",
+        help="install Talos, Flux and the app on a single-node appliance",
+        description="Install or recover a single-node appliance: Host/Talos, Platform, Storage, "
+        "Core App, Bootstrap, Background. On failure the failure layer and the next action are "
+        "printed.",
+    )
+    add_bootstrap_arguments(parser)
+    parser.set_defaults(handler=_handle)

@@ -1,0 +1,131 @@
+"""What the admin sees: phase markers, progress lines, warnings, blocks, the failure summary.
+
+On a terminal a rich status line shows the current phase with its elapsed time; otherwise (CI,
+pipes, tests) every event is one plain line, so logs stay greppable (`==> [2/6] Platform`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+__all__ = ["PHASES", "Display", "make_display"]
+
+PHASES: tuple[str, ...] = (
+    "Host/Talos",
+    "Platform",
+    "Storage",
+    "Core App",
+    "Bootstrap",
+    "Background",
+)
+
+
+class Display:
+    """Plain-line output; the base for the rich terminal display."""
+
+    def __init__(
+        self, stream: IO[str] | None = None, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stream = stream or sys.stdout
+        self._monotonic = monotonic
+        self._phase_started: float | None = None
+        self.current_phase: str | None = None
+
+    def _line(self, text: str) -> None:
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def _elapsed(self) -> str:
+        if self._phase_started is None:
+            return ""
+        seconds = int(self._monotonic() - self._phase_started)
+        return f"{seconds // 60:d}m{seconds % 60:02d}s"
+
+    def phase(self, name: str) -> None:
+        """Announce a phase: `==> [n/6] Name`."""
+        index = PHASES.index(name) + 1
+        self.current_phase = name
+        self._phase_started = self._monotonic()
+        self._line(f"==> [{index}/{len(PHASES)}] {name}")
+
+    def step(self, text: str) -> None:
+        """A headline that is not one of the six phases (preflight, plan)."""
+        self._line(f"==> {text}")
+
+    def progress(self, text: str) -> None:
+        """One progress line under the current phase."""
+        self._line(f"    {text}")
+
+    def warn(self, text: str) -> None:
+        """A non-blocking problem the admin should know about."""
+        self._line(f"WARNING: {text}")
+
+    def block(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
+        """A titled key/value block (source summary, status UI)."""
+        self._line("")
+        self._line(title)
+        width = max((len(k) for k, _ in rows), default=0)
+        for key, value in rows:
+            self._line(f"  {key.ljust(width)}  {value}")
+        self._line("")
+
+    def failure(self, message: str, *, layer: str, next_action: str) -> None:
+        """The failure summary every failed run ends with."""
+        self._line(f"ERROR: {message}")
+        self._line(f"Failure layer: {layer}")
+        self._line(f"Next action: {next_action}")
+
+    def done(self, text: str) -> None:
+        """The closing line of a successful run."""
+        self._line(text)
+
+    def close(self) -> None:
+        """Stop any live rendering."""
+
+
+class RichDisplay(Display):
+    """The same events on a terminal, with a live spinner showing phase and elapsed time."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(stream)
+        from rich.console import Console
+
+        self._console = Console(file=self._stream, highlight=False)
+        self._status: Any = None
+
+    def _line(self, text: str) -> None:
+        self._console.print(text, markup=False)
+
+    def _refresh(self) -> None:
+        if self.current_phase is None:
+            return
+        label = f"{self.current_phase}  ({self._elapsed()})"
+        if self._status is None:
+            self._status = self._console.status(label)
+            self._status.start()
+        else:
+            self._status.update(label)
+
+    def phase(self, name: str) -> None:
+        super().phase(name)
+        self._refresh()
+
+    def progress(self, text: str) -> None:
+        super().progress(text)
+        self._refresh()
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def make_display(stream: IO[str] | None = None) -> Display:
+    """Rich on a terminal, plain lines otherwise."""
+    target = stream or sys.stdout
+    if target.isatty():
+        return RichDisplay(target)
+    return Display(target)

@@ -1,0 +1,217 @@
+"""The Platform phase: namespaces, Flux, secrets, the status service and the GitOps submission.
+
+Order matters: the status service comes up before the app (T020), so the admin has a status page
+while the long image pulls run; the Flux Kustomizations are chained
+`alga-platform -> alga-core -> alga-background` so background failures never hold back login (F020).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from appliance.bootstrap.display import Display
+from appliance.bootstrap.errors import BootstrapError
+from appliance.bootstrap.gitsource import GitSource
+from appliance.bootstrap.manifests import load_kustomization, manifest_dir
+from appliance.cluster.applying import Applier, ApplyError
+from appliance.releases import ReleaseImage, ReleaseManifest
+
+__all__ = [
+    "FLUX_NAMESPACE",
+    "KUSTOMIZATION_CHAIN",
+    "NAMESPACES",
+    "SOURCE_NAME",
+    "STATUS_SECRET",
+    "flux_sync_objects",
+    "install_flux",
+    "run_platform_phase",
+    "secret_object",
+]
+
+FLUX_NAMESPACE = "flux-system"
+SOURCE_NAME = "alga-appliance"
+NAMESPACES = ("flux-system", "appliance-system", "msp")
+STATUS_SECRET = ("appliance-system", "appliance-status-auth")
+DB_SECRET = ("msp", "alga-db-credentials")
+# name -> (manifest dir under the source path, dependsOn, tier whose images it gets)
+KUSTOMIZATION_CHAIN: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("alga-platform", "platform", None, None),
+    ("alga-core", "core", "alga-platform", "core"),
+    ("alga-background", "background", "alga-core", "background"),
+)
+
+
+def secret_object(namespace: str, name: str, values: dict[str, str]) -> dict[str, Any]:
+    """An Opaque Secret with base64 `data` (what every API server stores)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": "alga-appliance"},
+        },
+        "type": "Opaque",
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
+    }
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "alga-appliance"}},
+    }
+
+
+def _images(images: list[ReleaseImage]) -> list[dict[str, str]]:
+    return [{"name": i.image, "newTag": i.tag} for i in images]
+
+
+def flux_sync_objects(
+    source: GitSource, release: ReleaseManifest, *, interval: str = "1m"
+) -> list[dict[str, Any]]:
+    """The GitRepository and the three chained Kustomizations (images from the release)."""
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": SOURCE_NAME, "namespace": FLUX_NAMESPACE},
+            "spec": {
+                "url": source.repo_url,
+                "ref": {"branch": source.branch},
+                "interval": interval,
+            },
+        }
+    ]
+    for name, subdir, depends, tier in KUSTOMIZATION_CHAIN:
+        spec: dict[str, Any] = {
+            "interval": interval,
+            "path": f"{source.path}/{subdir}",
+            "prune": True,
+            "wait": True,
+            "timeout": "60m",
+            "sourceRef": {"kind": "GitRepository", "name": SOURCE_NAME},
+        }
+        if depends:
+            spec["dependsOn"] = [{"name": depends}]
+        if tier == "core":
+            spec["images"] = _images(release.core_images)
+        elif tier == "background":
+            # Background images may be missing (finding-16/17): never `wait` on them for long.
+            spec["images"] = _images(release.background_images)
+            spec["wait"] = False
+        objects.append(
+            {
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": {
+                    "name": name,
+                    "namespace": FLUX_NAMESPACE,
+                    "labels": {"app.kubernetes.io/part-of": "alga-appliance"},
+                },
+                "spec": spec,
+            }
+        )
+    return objects
+
+
+def install_flux(
+    applier: Applier,
+    *,
+    kubeconfig: Path,
+    display: Display,
+    which: Callable[[str], str | None] = shutil.which,
+) -> str:
+    """`flux install` where the CLI exists (as on an admin machine), else the shipped manifests."""
+    flux = which("flux")
+    if flux:
+        args = [
+            flux,
+            "install",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--components",
+            "source-controller,kustomize-controller",
+        ]
+        if applier.dry_run:
+            display.progress(f"would run: {' '.join(args[1:])}")
+            return "flux-cli"
+        display.progress("installing Flux with `flux install`")
+        done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=900)
+        if done.returncode != 0:
+            raise BootstrapError(
+                f"flux install failed: {(done.stderr or done.stdout).strip()[-400:]}",
+                layer="platform",
+                next_action="check cluster access with the kubeconfig and rerun in recover mode",
+            )
+        return "flux-cli"
+    display.progress(
+        "installing Flux from the manifests shipped with the release (no `flux` CLI on PATH)"
+    )
+    applier.apply_all(load_kustomization(manifest_dir("flux")))
+    return "manifests"
+
+
+def _ensure_db_secret(applier: Applier, display: Display) -> None:
+    namespace, name = DB_SECRET
+    if applier.dry_run:
+        display.progress(f"would create Secret {namespace}/{name} if absent (kept on reruns)")
+        return
+    # Never replace: the database was initialised with this password (recover keeps data).
+    if applier.get("v1", "Secret", name, namespace=namespace) is None:
+        applier.apply(secret_object(namespace, name, {"password": secrets.token_urlsafe(24)}))
+        display.progress(f"created Secret {namespace}/{name}")
+
+
+def _status_service(applier: Applier, display: Display) -> None:
+    directory = manifest_dir("status")
+    if not directory.is_dir():
+        display.warn(
+            f"status service manifests missing ({directory}); the status UI will not come up"
+        )
+        return
+    results = applier.apply_all(load_kustomization(directory))
+    display.progress(f"status service manifests applied ({len(results)} objects)")
+
+
+def run_platform_phase(
+    *,
+    applier: Applier,
+    kubeconfig: Path,
+    display: Display,
+    release: ReleaseManifest,
+    source: GitSource,
+    token: str,
+    which: Callable[[str], str | None] = shutil.which,
+) -> None:
+    """Everything up to and including the GitOps submission."""
+    try:
+        for name in NAMESPACES:
+            applier.apply(_namespace(name))
+        display.progress(f"namespaces: {', '.join(NAMESPACES)}")
+        install_flux(applier, kubeconfig=kubeconfig, display=display, which=which)
+        namespace, name = STATUS_SECRET
+        applier.apply(secret_object(namespace, name, {"token": token}))
+        display.progress(f"Secret {namespace}/{name} holds the status token")
+        _ensure_db_secret(applier, display)
+        _status_service(applier, display)
+        applier.apply_all(flux_sync_objects(source, release))
+        display.progress(
+            "GitOps submitted: GitRepository "
+            f"{FLUX_NAMESPACE}/{SOURCE_NAME}, "
+            "Kustomizations alga-platform -> alga-core -> alga-background"
+        )
+    except ApplyError as exc:
+        raise BootstrapError(
+            str(exc),
+            layer="platform",
+            next_action="check the Kubernetes API with the kubeconfig, then "
+            "rerun with --bootstrap-mode recover",
+        ) from exc

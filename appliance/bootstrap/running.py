@@ -1,0 +1,284 @@
+"""One bootstrap run: preflight, the six phases, the status UI block, the closing summary.
+
+Collaborators (talosctl, the cluster connection, the status collector, `which`, sleep and the
+clock) are injected so tests drive the same code path an admin runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from appliance.bootstrap.display import Display
+from appliance.bootstrap.errors import BootstrapError
+from appliance.bootstrap.flags import BootstrapOptions
+from appliance.bootstrap.gitsource import GitSource, resolve_source
+from appliance.bootstrap.host import Talosctl, run_host_phase
+from appliance.bootstrap.platform import flux_sync_objects, run_platform_phase
+from appliance.bootstrap.prepull import prepull_images
+from appliance.bootstrap.validation import validate_release_images
+from appliance.bootstrap.watching import watch_install
+from appliance.canonical import ApplianceStatus, Release
+from appliance.cluster.applying import Applier, ApplyError
+from appliance.releases import ReleaseError, ReleaseManifest, load_release
+from appliance.tokens import TokenError, ensure_status_token
+
+__all__ = ["Collaborators", "run_bootstrap"]
+
+
+def _connect(kubeconfig: Path) -> Any:
+    from appliance.cluster.connecting import connect
+
+    return connect(kubeconfig)
+
+
+def _collect(
+    cluster: Any, *, site_id: str, app_url: str, status_url: str, release: Release
+) -> ApplianceStatus:
+    from appliance.collecting import collect_live
+
+    return collect_live(
+        cluster, site_id=site_id, app_url=app_url, status_url=status_url, release=release
+    )
+
+
+@dataclass
+class Collaborators:
+    """Everything the run touches outside itself."""
+
+    talosctl: Talosctl = field(default_factory=Talosctl)
+    connect: Callable[[Path], Any] = _connect
+    collect: Callable[..., ApplianceStatus] = _collect
+    which: Callable[[str], str | None] = shutil.which
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    workdir: Path | None = None
+    healthz_wait: float = 20.0
+
+
+def _wait_healthz(
+    url: str,
+    *,
+    seconds: float,
+    display: Display,
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float],
+) -> bool:
+    """Briefly wait for the status service; the install continues either way."""
+    deadline = monotonic() + seconds
+    while True:
+        try:
+            answer = httpx.get(f"{url}/healthz", timeout=2.0, trust_env=False)
+            if answer.status_code == 200:
+                display.progress(f"status service answered {url}/healthz")
+                return True
+        except httpx.HTTPError:
+            pass
+        if monotonic() >= deadline:
+            display.progress(
+                "status service not up yet (its image may still be pulling); "
+                "continuing - open the URL above in a minute"
+            )
+            return False
+        sleep(1.0)
+
+
+def _preflight(options: BootstrapOptions, release: ReleaseManifest, display: Display) -> None:
+    display.step(
+        f"Preflight: release {release.version} "
+        f"({len(release.images)} images, app {release.app_version or '-'})"
+    )
+    if options.skip_image_tag_validation:
+        display.warn("image tag validation skipped (--skip-image-tag-validation)")
+    elif options.dry_run:
+        display.progress(
+            "would validate release image tags against the registry "
+            "(core required, background warn-only)"
+        )
+    else:
+        validate_release_images(release, display=display, registry_url=options.registry_url)
+
+
+def _source(
+    options: BootstrapOptions, release: ReleaseManifest, display: Display, workdir: Path | None
+) -> GitSource:
+    source = resolve_source(
+        repo_url=options.repo_url,
+        branch_override=options.branch_override,
+        release_branch=release.git_branch,
+        require_remote_branch=options.require_remote_branch,
+        workdir=workdir,
+    )
+    for warning in source.warnings:
+        display.warn(warning)
+    display.block(
+        "Flux source summary:",
+        source.summary_rows(release_version=release.version, release_branch=release.git_branch),
+    )
+    return source
+
+
+def run_bootstrap(
+    options: BootstrapOptions, *, display: Display, collaborators: Collaborators | None = None
+) -> int:
+    """Run the whole bootstrap; print the failure layer and next action on failure."""
+    deps = collaborators or Collaborators()
+    try:
+        return _run(options, display, deps)
+    except BootstrapError as exc:
+        display.failure(str(exc), layer=exc.layer, next_action=exc.next_action)
+        return 1
+    except (ReleaseError, TokenError) as exc:
+        display.failure(
+            str(exc),
+            layer="configuration",
+            next_action="fix the flag or file named above and rerun",
+        )
+        return 1
+    finally:
+        display.close()
+
+
+def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> int:
+    release = load_release(options.release_version)
+    mode = "DRY RUN: nothing will be changed" if options.dry_run else options.mode
+    display.step(f"appliance bootstrap ({mode}) site {options.site_id}, node {options.node_ip}")
+    _preflight(options, release, display)
+    source = _source(options, release, display, deps.workdir)
+
+    display.phase("Host/Talos")
+    kubeconfig = run_host_phase(
+        options, display=display, talosctl=deps.talosctl, sleep=deps.sleep, monotonic=deps.monotonic
+    )
+
+    display.phase("Platform")
+    cluster = None
+    if not options.dry_run:
+        try:
+            cluster = deps.connect(kubeconfig)
+        except Exception as exc:  # ClusterError and friends: name the kubeconfig
+            raise BootstrapError(
+                str(exc),
+                layer="platform",
+                next_action="check the kubeconfig and that the node's "
+                "Kubernetes API (port 6443) is reachable",
+            ) from exc
+    applier = Applier(cluster, dry_run=options.dry_run, sleep=deps.sleep)
+    try:
+        token = ensure_status_token(
+            options.config_dir, site_id=options.site_id, dry_run=options.dry_run
+        )
+        display.progress(f"status token {'generated' if token.created else 'reused'}: {token.path}")
+        if options.prepull_images:
+            prepull_images(
+                applier,
+                release,
+                display=display,
+                timeout=options.host_timeout,
+                interval=options.poll_interval,
+            )
+        run_platform_phase(
+            applier=applier,
+            kubeconfig=kubeconfig,
+            display=display,
+            release=release,
+            source=source,
+            token=token.value,
+            which=deps.which,
+        )
+        display.block(
+            "Appliance status UI: " + options.status_url,
+            [
+                ("URL", options.status_url),
+                ("Token", token.value),
+                ("Token file", str(token.path)),
+            ],
+        )
+        if options.dry_run:
+            _print_dry_run_plan(options, applier, release, source, display)
+            return 0
+        _wait_healthz(
+            options.status_url,
+            seconds=deps.healthz_wait,
+            display=display,
+            sleep=deps.sleep,
+            monotonic=deps.monotonic,
+        )
+        canonical_release = Release(
+            selected_release_version=release.version,
+            app_version=release.app_version,
+            channel=release.channel,
+            git_revision=source.remote_revision,
+        )
+
+        def collect() -> ApplianceStatus:
+            return deps.collect(
+                cluster,
+                site_id=options.site_id,
+                app_url=options.app_url,
+                status_url=options.status_url,
+                release=canonical_release,
+            )
+
+        outcome = watch_install(
+            collect,
+            display=display,
+            timeout=options.install_timeout,
+            interval=options.poll_interval,
+            sleep=deps.sleep,
+        )
+    except ApplyError as exc:
+        raise BootstrapError(
+            str(exc), layer="platform", next_action="rerun with --bootstrap-mode recover"
+        ) from exc
+    finally:
+        if cluster is not None:
+            cluster.close()
+    status = outcome.status
+    rows = [
+        ("Rollup", f"{status.rollup.state.value} - {status.rollup.message}"),
+        ("Login URL", options.app_url),
+        ("Status UI", options.status_url),
+        ("Kubeconfig", str(kubeconfig)),
+    ]
+    for blocker in status.top_blockers:
+        if not blocker.login_blocking:
+            rows.append(
+                (
+                    "Background issue",
+                    f"{blocker.component or '-'}: {blocker.reason} -> {blocker.next_action}",
+                )
+            )
+    if not outcome.background_done:
+        rows.append(("Background", "still coming up; watch the status UI"))
+    display.block("Appliance login ready:", rows)
+    return 0
+
+
+def _print_dry_run_plan(
+    options: BootstrapOptions,
+    applier: Applier,
+    release: ReleaseManifest,
+    source: GitSource,
+    display: Display,
+) -> None:
+    display.step("Plan (dry run): objects that would be applied")
+    for item in applier.planned:
+        display.progress(f"{item.action}: {item.ref}")
+    for obj in flux_sync_objects(source, release):
+        depends = [d["name"] for d in obj["spec"].get("dependsOn", [])]
+        if depends:
+            display.progress(f"{obj['metadata']['name']} dependsOn {', '.join(depends)}")
+    for phase in ("Storage", "Core App", "Bootstrap", "Background"):
+        display.phase(phase)
+        display.progress(
+            f"would watch {phase.lower()} readiness through the status engine "
+            f"(timeout {options.install_timeout:.0f}s, cluster clock)"
+        )
+    display.done("Dry run complete: no changes were made.")

@@ -1,0 +1,119 @@
+"""Watching the install through the status engine until login is ready (Storage..Background).
+
+The same canonical status the status page shows drives the last four phases, so the bootstrapper
+and the page never disagree. Timeouts are measured on the cluster's clock (status timestamps).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from appliance.bootstrap.display import Display
+from appliance.bootstrap.errors import BootstrapError
+from appliance.canonical import ApplianceStatus, RollupState
+
+__all__ = ["WatchOutcome", "watch_install"]
+
+_WATCHED = ("Storage", "Core App", "Bootstrap", "Background")
+
+
+@dataclass(frozen=True)
+class WatchOutcome:
+    """How the watch ended."""
+
+    status: ApplianceStatus
+    login_ready: bool
+    background_done: bool
+
+
+def _component_ready(status: ApplianceStatus, name: str) -> bool:
+    return any(c.name == name and c.ready for c in status.components)
+
+
+def _phase_done(phase: str, status: ApplianceStatus) -> bool:
+    if phase == "Storage":
+        return _component_ready(status, "db") or status.tiers.core.ready
+    if phase == "Core App":
+        return status.tiers.core.ready
+    if phase == "Bootstrap":
+        return status.tiers.bootstrap.ready
+    return status.tiers.background.ready or status.rollup.state in (
+        RollupState.READY_WITH_BACKGROUND_ISSUES,
+        RollupState.FULLY_HEALTHY,
+    )
+
+
+def _lines(status: ApplianceStatus) -> list[str]:
+    lines = [f"rollup: {status.rollup.state.value} - {status.rollup.message}"]
+    for op in status.active_operations:
+        size = (
+            f", ~{op.estimated_size}"
+            if op.estimated_size and not op.estimated_size.startswith("~")
+            else (f", {op.estimated_size}" if op.estimated_size else "")
+        )
+        lines.append(f"pulling {op.image} for {op.component} ({op.elapsed_seconds:.0f}s{size})")
+    for blocker in status.top_blockers[:3]:
+        flag = "blocks login" if blocker.login_blocking else "background"
+        lines.append(
+            f"blocker [{blocker.layer}] {blocker.component or '-'}: {blocker.reason} ({flag})"
+        )
+    return lines
+
+
+def watch_install(
+    collect: Callable[[], ApplianceStatus],
+    *,
+    display: Display,
+    timeout: float,
+    interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WatchOutcome:
+    """Poll the status, announce phases as they complete, stop at login+background or failure."""
+    pending = list(_WATCHED)
+    display.phase(pending[0])
+    shown: set[str] = set()
+    start = None
+    login_announced = False
+    while True:
+        status = collect()
+        if start is None:
+            start = status.timestamp
+        waited = (status.timestamp - start).total_seconds()
+        for line in _lines(status):
+            if line not in shown:
+                shown.add(line)
+                display.progress(line)
+        while pending and pending[0] != "Background" and _phase_done(pending[0], status):
+            display.progress(f"{pending[0]} ready after {waited:.0f}s")
+            pending.pop(0)
+            display.phase(pending[0])
+        if status.tiers.login.ready and not login_announced:
+            login_announced = True
+            display.progress(f"LOGIN READY: {status.urls.login_url or status.login_probe.url}")
+        if status.tiers.login.ready and _phase_done("Background", status):
+            pending.clear()
+            return WatchOutcome(status, login_ready=True, background_done=True)
+        if status.rollup.state is RollupState.FAILED_ACTION_REQUIRED:
+            top = next((b for b in status.top_blockers if b.login_blocking), None)
+            if top is not None and not top.retryable:
+                raise BootstrapError(
+                    f"{top.component or 'install'}: {top.reason}",
+                    layer=top.layer,
+                    next_action=top.next_action,
+                )
+        if waited >= timeout:
+            if status.tiers.login.ready:
+                return WatchOutcome(status, login_ready=True, background_done=False)
+            top = status.top_blockers[0] if status.top_blockers else None
+            raise BootstrapError(
+                f"login not ready after {waited:.0f}s (cluster clock): {status.rollup.message}",
+                layer=top.layer if top else "install timeout",
+                next_action=(
+                    top.next_action
+                    if top
+                    else "open the status UI for details, then rerun with --bootstrap-mode recover"
+                ),
+            )
+        sleep(interval)

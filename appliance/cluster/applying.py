@@ -1,0 +1,368 @@
+"""Mutating the cluster: create-or-replace of manifest dicts, deletes, and waits on the API clock.
+
+Only the bootstrapper and reset mutate a cluster, and they do it through this module. Objects are
+plain dicts (what a YAML manifest parses to). An `Applier` in dry-run mode records what it would
+do and sends no request at all, so `--dry-run` provably makes zero mutating requests.
+
+Waits measure time with the API server's `Date` header, not the local clock (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster
+
+__all__ = [
+    "Applier",
+    "ApplyError",
+    "ApplyResult",
+    "ResourceType",
+    "object_ref",
+]
+
+Action = Literal[
+    "created", "replaced", "unchanged", "would-apply", "deleted", "absent", "would-delete"
+]
+
+
+class ApplyError(RuntimeError):
+    """A mutating call failed; the message names the object, the HTTP status and the reason."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """Where a kind lives in the API."""
+
+    group_version: str
+    plural: str
+    namespaced: bool
+
+    def collection_path(self, namespace: str | None) -> str:
+        """URL path of the collection (namespaced when the kind is)."""
+        root = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        if self.namespaced:
+            if not namespace:
+                raise ApplyError(f"{self.plural} are namespaced but no namespace was given")
+            return f"{root}/namespaces/{namespace}/{self.plural}"
+        return f"{root}/{self.plural}"
+
+
+# Kinds the appliance applies; anything else is found through discovery.
+_KNOWN: dict[tuple[str, str], ResourceType] = {
+    ("v1", "Namespace"): ResourceType("v1", "namespaces", False),
+    ("v1", "Secret"): ResourceType("v1", "secrets", True),
+    ("v1", "ConfigMap"): ResourceType("v1", "configmaps", True),
+    ("v1", "Service"): ResourceType("v1", "services", True),
+    ("v1", "ServiceAccount"): ResourceType("v1", "serviceaccounts", True),
+    ("v1", "PersistentVolumeClaim"): ResourceType("v1", "persistentvolumeclaims", True),
+    ("v1", "Pod"): ResourceType("v1", "pods", True),
+    ("apps/v1", "Deployment"): ResourceType("apps/v1", "deployments", True),
+    ("apps/v1", "StatefulSet"): ResourceType("apps/v1", "statefulsets", True),
+    ("apps/v1", "DaemonSet"): ResourceType("apps/v1", "daemonsets", True),
+    ("batch/v1", "Job"): ResourceType("batch/v1", "jobs", True),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ResourceType(
+        "rbac.authorization.k8s.io/v1", "clusterroles", False
+    ),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ResourceType(
+        "rbac.authorization.k8s.io/v1", "clusterrolebindings", False
+    ),
+    ("rbac.authorization.k8s.io/v1", "Role"): ResourceType(
+        "rbac.authorization.k8s.io/v1", "roles", True
+    ),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ResourceType(
+        "rbac.authorization.k8s.io/v1", "rolebindings", True
+    ),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ResourceType(
+        "apiextensions.k8s.io/v1", "customresourcedefinitions", False
+    ),
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"): ResourceType(
+        "source.toolkit.fluxcd.io/v1", "gitrepositories", True
+    ),
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): ResourceType(
+        "kustomize.toolkit.fluxcd.io/v1", "kustomizations", True
+    ),
+    ("helm.toolkit.fluxcd.io/v2", "HelmRelease"): ResourceType(
+        "helm.toolkit.fluxcd.io/v2", "helmreleases", True
+    ),
+}
+
+
+def object_ref(obj: dict[str, Any]) -> str:
+    """`Kind/namespace/name` (or `Kind/name`), for messages and plans."""
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace")
+    name = meta.get("name", "?")
+    kind = obj.get("kind", "?")
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What happened to one object."""
+
+    ref: str
+    action: Action
+
+
+@dataclass
+class Applier:
+    """Create-or-replace, delete and wait against one cluster; `dry_run` sends nothing.
+
+    `cluster` may be None only in dry-run (a fresh install has no cluster yet to ask).
+    """
+
+    cluster: Cluster | None
+    dry_run: bool = False
+    field_manager: str = "appliance-bootstrap"
+    sleep: Callable[[float], None] = time.sleep
+    planned: list[ApplyResult] = field(default_factory=list)
+    _types: dict[tuple[str, str], ResourceType] = field(default_factory=dict)
+
+    # -- low level -------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: list[tuple[str, str]] | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, Any, dict[str, str]]:
+        if self.cluster is None:
+            raise ApplyError("no cluster connection (only a dry run may go without one)")
+        api = self.cluster.api_client
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method_s, url, header_params, serialized, _ = api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=query or [],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = api.call_api(
+                method_s,
+                url,
+                header_params=header_params,
+                body=serialized,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+            raw = response.read()
+        except Exception as exc:  # urllib3 and ApiException alike: name the call
+            raise ApplyError(f"{method} {path} failed: {exc}") from exc
+        data: Any = None
+        if raw:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return response.status, data, dict(response.headers or {})
+
+    def resource_type(self, api_version: str, kind: str) -> ResourceType:
+        """Where `kind` lives: the built-in table, else API discovery."""
+        key = (api_version, kind)
+        if key in _KNOWN:
+            return _KNOWN[key]
+        if key in self._types:
+            return self._types[key]
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        status, data, _ = self._request("GET", path)
+        if status != 200 or not isinstance(data, dict):
+            raise ApplyError(
+                f"the API does not serve {api_version} (HTTP {status}); is the CRD for {kind} "
+                "installed?",
+                status=status,
+            )
+        for resource in data.get("resources", []):
+            if resource.get("kind") == kind and "/" not in resource.get("name", ""):
+                found = ResourceType(api_version, resource["name"], bool(resource["namespaced"]))
+                self._types[key] = found
+                return found
+        raise ApplyError(f"the API serves {api_version} but not kind {kind}")
+
+    def _paths(self, obj: dict[str, Any]) -> tuple[str, str]:
+        rtype = self.resource_type(obj["apiVersion"], obj["kind"])
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        collection = rtype.collection_path(namespace)
+        return collection, f"{collection}/{obj['metadata']['name']}"
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get(
+        self, api_version: str, kind: str, name: str, *, namespace: str | None = None
+    ) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        rtype = self.resource_type(api_version, kind)
+        status, data, _ = self._request("GET", f"{rtype.collection_path(namespace)}/{name}")
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(data, dict):
+            raise ApplyError(
+                f"reading {kind}/{name} failed: HTTP {status} {_reason(data)}", status=status
+            )
+        return data
+
+    def list_objects(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Objects of a kind (in one namespace, or all when namespaced and none is given)."""
+        rtype = self.resource_type(api_version, kind)
+        if rtype.namespaced and namespace is None:
+            root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+            path = f"{root}/{rtype.plural}"
+        else:
+            path = rtype.collection_path(namespace)
+        query = [("labelSelector", label_selector)] if label_selector else None
+        status, data, _ = self._request("GET", path, query=query)
+        if status == 404:
+            return []
+        if status != 200 or not isinstance(data, dict):
+            raise ApplyError(f"listing {kind} failed: HTTP {status} {_reason(data)}", status=status)
+        items: list[dict[str, Any]] = data.get("items") or []
+        return items
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def apply(self, obj: dict[str, Any]) -> ApplyResult:
+        """Create the object, or replace it keeping its resourceVersion (create-or-replace)."""
+        ref = object_ref(obj)
+        if self.dry_run:
+            result = ApplyResult(ref=ref, action="would-apply")
+            self.planned.append(result)
+            return result
+        collection, item = self._paths(obj)
+        status, current, _ = self._request("GET", item)
+        if status == 404:
+            status, data, _ = self._request(
+                "POST", collection, body=obj, query=[("fieldManager", self.field_manager)]
+            )
+            if status == 409:  # created meanwhile (e.g. by Flux): fall through to replace
+                status, current, _ = self._request("GET", item)
+            elif status in (200, 201, 202):
+                return ApplyResult(ref=ref, action="created")
+            else:
+                raise ApplyError(
+                    f"creating {ref} failed: HTTP {status} {_reason(data)}", status=status
+                )
+        if status != 200 or not isinstance(current, dict):
+            raise ApplyError(
+                f"reading {ref} failed: HTTP {status} {_reason(current)}", status=status
+            )
+        desired = json.loads(json.dumps(obj))
+        meta = desired.setdefault("metadata", {})
+        meta["resourceVersion"] = current.get("metadata", {}).get("resourceVersion")
+        if obj.get("kind") == "Namespace" or _same(current, desired):
+            return ApplyResult(ref=ref, action="unchanged")
+        status, data, _ = self._request(
+            "PUT", item, body=desired, query=[("fieldManager", self.field_manager)]
+        )
+        if status not in (200, 201):
+            raise ApplyError(
+                f"replacing {ref} failed: HTTP {status} {_reason(data)}", status=status
+            )
+        return ApplyResult(ref=ref, action="replaced")
+
+    def apply_all(self, objects: Iterable[dict[str, Any]]) -> list[ApplyResult]:
+        """Apply in order (namespaces and CRDs first is the caller's job)."""
+        return [self.apply(obj) for obj in objects]
+
+    def delete(
+        self, api_version: str, kind: str, name: str, *, namespace: str | None = None
+    ) -> ApplyResult:
+        """Delete one object (foreground propagation); absent objects are fine."""
+        ref = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+        if self.dry_run:
+            result = ApplyResult(ref=ref, action="would-delete")
+            self.planned.append(result)
+            return result
+        rtype = self.resource_type(api_version, kind)
+        path = f"{rtype.collection_path(namespace)}/{name}"
+        status, data, _ = self._request(
+            "DELETE",
+            path,
+            body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"},
+        )
+        if status == 404:
+            return ApplyResult(ref=ref, action="absent")
+        if status not in (200, 202):
+            raise ApplyError(f"deleting {ref} failed: HTTP {status} {_reason(data)}", status=status)
+        return ApplyResult(ref=ref, action="deleted")
+
+    # -- time ------------------------------------------------------------------------------
+
+    def server_now(self) -> datetime:
+        """The API server's clock (its `Date` header on GET /version)."""
+        _, _, headers = self._request("GET", "/version")
+        raw = next((v for k, v in headers.items() if k.lower() == "date"), None)
+        if raw:
+            try:
+                when = parsedate_to_datetime(raw)
+                return when if when.tzinfo else when.replace(tzinfo=UTC)
+            except (TypeError, ValueError):
+                pass
+        return datetime.now(UTC)
+
+    def wait_until(
+        self,
+        condition: Callable[[], bool],
+        *,
+        timeout: float,
+        interval: float = 2.0,
+        what: str,
+    ) -> float:
+        """Poll `condition` until True; the timeout counts API-server seconds.
+
+        Returns the server-clock seconds waited; raises ApplyError naming `what` on timeout.
+        """
+        start = self.server_now()
+        while True:
+            if condition():
+                return (self.server_now() - start).total_seconds()
+            waited = (self.server_now() - start).total_seconds()
+            if waited >= timeout:
+                raise ApplyError(
+                    f"timed out after {waited:.0f}s (cluster clock) waiting for {what}"
+                )
+            self.sleep(interval)
+
+
+def _reason(data: Any) -> str:
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("reason") or "")
+    return str(data or "")[:200]
+
+
+def _same(current: dict[str, Any], desired: dict[str, Any]) -> bool:
+    """True when every field we set already has our value (so a rerun sends no write)."""
+
+    def covers(have: Any, want: Any) -> bool:
+        if isinstance(want, dict):
+            return isinstance(have, dict) and all(covers(have.get(k), v) for k, v in want.items())
+        if isinstance(want, list):
+            return (
+                isinstance(have, list)
+                and len(have) == len(want)
+                and all(covers(h, w) for h, w in zip(have, want, strict=True))
+            )
+        return bool(have == want)
+
+    trimmed = {k: v for k, v in desired.items() if k != "status"}
+    return covers(current, trimmed)

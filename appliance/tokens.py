@@ -1,0 +1,77 @@
+"""The status service token: generated once per site, persisted 0600, reused on every rerun.
+
+A rerun (recover mode, an interrupted bootstrap) must print the same token the admin already
+has, so the token lives at `<config-dir>/<site-id>/status-token` and is only generated when
+that file is absent (F006, T013).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["StatusToken", "TokenError", "ensure_status_token", "generate_token", "token_path"]
+
+_TOKEN_BYTES = 32
+
+
+class TokenError(RuntimeError):
+    """The status token file cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class StatusToken:
+    """A status token and where it is kept."""
+
+    value: str
+    path: Path
+    created: bool
+
+
+def generate_token() -> str:
+    """A fresh URL-safe token (256 bits)."""
+    return secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def token_path(config_dir: Path, *, site_id: str) -> Path:
+    """Where a site's status token lives."""
+    return config_dir / site_id / "status-token"
+
+
+def ensure_status_token(config_dir: Path, *, site_id: str, dry_run: bool = False) -> StatusToken:
+    """Reuse the site's token if present, else generate and persist one (mode 0600).
+
+    In dry-run a missing token is generated but not written, so a dry run leaves no trace.
+    """
+    path = token_path(config_dir, site_id=site_id)
+    if path.exists():
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise TokenError(
+                f"status token {path} cannot be read ({exc.strerror}); fix its permissions "
+                "or delete it to generate a new token"
+            ) from exc
+        if value:
+            # Tighten a token a user copied in with a loose mode.
+            if not dry_run and stat.S_IMODE(path.stat().st_mode) != 0o600:
+                path.chmod(0o600)
+            return StatusToken(value=value, path=path, created=False)
+    value = generate_token()
+    if dry_run:
+        return StatusToken(value=value, path=path, created=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create with 0600 from the start: never a moment where the token is world-readable.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+        path.chmod(0o600)
+    except OSError as exc:
+        raise TokenError(
+            f"status token {path} cannot be written ({exc.strerror}); check --config-dir"
+        ) from exc
+    return StatusToken(value=value, path=path, created=True)
