@@ -271,10 +271,15 @@ class TalosHost:
             if self.state in ("booting", "resetting"):
                 raise TalosApiError("unreachable", unreachable_text(self.node_ip))
             if self._maintenance_api():
-                if not insecure:
-                    # The maintenance service serves a self-signed certificate.
-                    raise TalosApiError("unknown_authority", UNKNOWN_AUTHORITY)
-                return
+                if insecure:
+                    return
+                # A stalled install also runs apid with the applied config's CA, which is how an
+                # admin reads the installer error (`talosctl health`, `dmesg`).
+                stalled = self.state == "installing"
+                if stalled and ca is not None and ca == self.ca_fingerprint:
+                    return
+                # The maintenance service serves a self-signed certificate.
+                raise TalosApiError("unknown_authority", UNKNOWN_AUTHORITY)
             if insecure:
                 raise TalosApiError("certificate_required", CERTIFICATE_REQUIRED)
             if ca is None or ca != self.ca_fingerprint:

@@ -245,8 +245,8 @@ class _Target:
     def __init__(self, args: argparse.Namespace) -> None:
         self.insecure = bool(getattr(args, "insecure", False))
         self.ca: str | None = None
-        nodes = _split(args.nodes)
-        endpoints = _split(args.endpoints)
+        nodes = _split(getattr(args, "nodes", None))
+        endpoints = _split(getattr(args, "endpoints", None))
         if not self.insecure:
             context = _load_context(args)
             if context is None:
@@ -493,7 +493,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of commands
-    common = _Parser(add_help=False)
+    # Global flags go before or after the command, as with cobra; SUPPRESS keeps a subcommand's
+    # unset default from wiping a value given before it.
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--talosconfig")
     common.add_argument("--context")
     common.add_argument("-n", "--nodes", action="append")
