@@ -1,25 +1,39 @@
 """Components: which workload an object belongs to, and which tier that workload serves.
 
-Identified by the label `app.kubernetes.io/name`, then `app`, then by name prefix (DESIGN.md).
+Identified by the label `app.kubernetes.io/name`, then `app`, then by name prefix (DESIGN.md):
+`db-0` -> db, `alga-core-<release>-bootstrap-r1-x` -> the bootstrap Job of alga-core,
+`workflow-worker-7f..` -> workflow-worker.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from appliance.canonical import BootstrapJob, JobState, TierName
 from appliance.snapshot import RawObject, Snapshot
 
 __all__ = [
     "BOOTSTRAP_COMPONENT",
+    "COMPONENTS_BY_TIER",
+    "FLUX_TIER",
+    "PLATFORM_NAMESPACES",
+    "STATUS_SERVICE",
     "TIER_OF",
     "bootstrap_job_state",
+    "component_from_name",
     "component_of",
+    "condition",
+    "is_bootstrap_name",
+    "job_state",
     "tier_of",
 ]
 
 BOOTSTRAP_COMPONENT = "alga-core-bootstrap"
+STATUS_SERVICE = "appliance-status"
 
 TIER_OF: dict[str, TierName] = {
-    "appliance-status": "platform",
+    STATUS_SERVICE: "platform",
     "db": "core",
     "redis": "core",
     "pgbouncer": "core",
@@ -30,19 +44,166 @@ TIER_OF: dict[str, TierName] = {
     "temporal-ui": "background",
     "workflow-worker": "background",
     "temporal-worker": "background",
+    # Flux objects of the split install (F020): they are named after the tier they feed.
+    "alga-platform": "platform",
+    "alga-background": "background",
+    "flux-source": "platform",
 }
 
+COMPONENTS_BY_TIER: dict[TierName, tuple[str, ...]] = {
+    "platform": (STATUS_SERVICE,),
+    "core": ("db", "redis", "pgbouncer"),
+    "bootstrap": (BOOTSTRAP_COMPONENT,),
+    "login": ("alga-core",),
+    "background": (
+        "email-service",
+        "temporal",
+        "temporal-ui",
+        "workflow-worker",
+        "temporal-worker",
+    ),
+}
 
-def component_of(obj: RawObject) -> str | None:
-    """STUB: the component name of a raw object."""
+# Flux Kustomizations of the split install (F020) and the tier each one feeds.
+FLUX_TIER: dict[str, TierName] = {
+    "alga-platform": "platform",
+    "alga-core": "login",
+    "alga-background": "background",
+}
+
+# Unknown workloads in these namespaces are infrastructure: treat them as platform.
+PLATFORM_NAMESPACES = frozenset({"kube-system", "flux-system", "appliance-system"})
+
+# Longest first so `temporal-worker-..` is not taken for `temporal`.
+_KNOWN_BY_LENGTH = sorted((c for c in TIER_OF if c != BOOTSTRAP_COMPONENT), key=len, reverse=True)
+_BOOTSTRAP_NAME = re.compile(r"^alga-core(?:-[a-z0-9.-]+)?-bootstrap(?:-|$)")
+# Pod name suffixes: Deployment `-<rs hash>-<5>`, Job/DaemonSet `-<5>`, StatefulSet `-<ordinal>`.
+_DEPLOYMENT_POD = re.compile(r"^(.+?)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
+_ORDINAL_POD = re.compile(r"^(.+)-\d+$")
+_JOB_POD = re.compile(r"^(.+)-[a-z0-9]{5}$")
+
+
+def is_bootstrap_name(name: str) -> bool:
+    """True for the bootstrap Job of alga-core and its pods (`alga-core-<rel>-bootstrap-r1-x`)."""
+    return bool(_BOOTSTRAP_NAME.match(name))
+
+
+def component_from_name(name: str) -> str | None:
+    """The component a name belongs to by prefix; None when it matches no known component."""
+    if is_bootstrap_name(name):
+        return BOOTSTRAP_COMPONENT
+    for known in _KNOWN_BY_LENGTH:
+        if name == known or name.startswith(known + "-"):
+            return known
     return None
 
 
+def _strip_pod_suffix(name: str) -> str:
+    for pattern in (_DEPLOYMENT_POD, _ORDINAL_POD, _JOB_POD):
+        match = pattern.match(name)
+        if match:
+            return match.group(1)
+    return name
+
+
+def component_of(obj: RawObject) -> str | None:
+    """The component of a raw object: label `app.kubernetes.io/name`, then `app`, then name.
+
+    A label whose value is no known component only wins when nothing identifies a known one,
+    so a chart's own naming (`postgresql`) does not hide `db-0` from the core tier.
+    """
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return None
+    name = meta.get("name")
+    name = name if isinstance(name, str) else ""
+    if name and is_bootstrap_name(name):
+        return BOOTSTRAP_COMPONENT
+    labels = meta.get("labels")
+    label_values: list[str] = []
+    if isinstance(labels, dict):
+        job_name = labels.get("job-name") or labels.get("batch.kubernetes.io/job-name")
+        if isinstance(job_name, str) and is_bootstrap_name(job_name):
+            return BOOTSTRAP_COMPONENT
+        for key in ("app.kubernetes.io/name", "app"):
+            value = labels.get(key)
+            if isinstance(value, str) and value:
+                if value in TIER_OF:
+                    return value
+                label_values.append(value)
+    if name:
+        known = component_from_name(name)
+        if known is not None:
+            return known
+    if label_values:
+        return label_values[0]
+    return _strip_pod_suffix(name) if name else None
+
+
 def tier_of(component: str | None, *, namespace: str | None = None) -> TierName:
-    """STUB: the tier a component serves."""
-    return TIER_OF.get(component or "", "background")
+    """The tier a component serves; unknown ones by namespace (infrastructure -> platform)."""
+    if component is not None:
+        tier = TIER_OF.get(component)
+        if tier is not None:
+            return tier
+    if namespace in PLATFORM_NAMESPACES:
+        return "platform"
+    return "background"
+
+
+def condition(obj: RawObject, kind: str) -> dict[str, Any] | None:
+    """The status condition of a type (e.g. Ready), or None."""
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        return None
+    for cond in status.get("conditions") or ():
+        if isinstance(cond, dict) and cond.get("type") == kind:
+            return cond
+    return None
+
+
+def _job_state(job: RawObject) -> tuple[JobState, str | None]:
+    status = job.get("status")
+    status = status if isinstance(status, dict) else {}
+    for kind, state in (("Complete", JobState.COMPLETED), ("Failed", JobState.FAILED)):
+        cond = condition(job, kind)
+        if cond is not None and cond.get("status") == "True":
+            message = cond.get("message") or cond.get("reason")
+            return state, str(message) if message else None
+    succeeded = status.get("succeeded")
+    if isinstance(succeeded, int) and succeeded > 0:
+        return JobState.COMPLETED, None
+    active = status.get("active")
+    if isinstance(active, int) and active > 0:
+        return JobState.RUNNING, None
+    return JobState.WAITING, None
 
 
 def bootstrap_job_state(snapshot: Snapshot) -> BootstrapJob:
-    """STUB: the newest bootstrap Job and its state."""
-    return BootstrapJob(state=JobState.WAITING)
+    """The newest bootstrap Job (by creation time) and where it is; WAITING when none exists."""
+    newest: RawObject | None = None
+    newest_key = ""
+    for job in snapshot.jobs:
+        meta = job.get("metadata")
+        if not isinstance(meta, dict):
+            continue
+        if component_of(job) != BOOTSTRAP_COMPONENT:
+            continue
+        key = str(meta.get("creationTimestamp") or "") + "|" + str(meta.get("name") or "")
+        if newest is None or key > newest_key:
+            newest, newest_key = job, key
+    if newest is None:
+        return BootstrapJob(state=JobState.WAITING, message="no bootstrap Job observed yet")
+    meta = newest["metadata"]
+    state, message = _job_state(newest)
+    return BootstrapJob(
+        name=str(meta.get("name")),
+        namespace=str(meta["namespace"]) if meta.get("namespace") else None,
+        state=state,
+        message=message,
+    )
+
+
+def job_state(job: RawObject) -> tuple[JobState, str | None]:
+    """State and message of any Job."""
+    return _job_state(job)

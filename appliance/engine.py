@@ -1,20 +1,42 @@
-"""The status engine: a pure function from a Snapshot (and probe results) to the status."""
+"""The status engine: a pure function from a Snapshot (and probe results) to the status.
+
+`evaluate` never raises on odd input: a cluster mid-install is full of half-written objects,
+and a support engineer's dump may be hand-trimmed. Anything unexpected degrades to a reason.
+"""
 
 from __future__ import annotations
 
+from appliance.blockers import detect_blockers
 from appliance.canonical import (
+    ActiveOperation,
     ApplianceStatus,
+    Blocker,
+    BootstrapState,
     ClusterInfo,
+    Component,
+    EventSummary,
+    FluxObject,
+    FluxSummary,
     LoginProbe,
     Release,
     Rollup,
     RollupState,
+    SeedState,
     Tier,
     Tiers,
+    Urls,
 )
-from appliance.snapshot import Snapshot
+from appliance.components import TIER_OF, bootstrap_job_state, component_of, condition, tier_of
+from appliance.indexing import Index, build_index, event_time_text, object_ref
+from appliance.operations import active_operations
+from appliance.snapshot import RawObject, Snapshot, parse_time
+from appliance.tiers import TierInputs, compute_tiers
 
-__all__ = ["evaluate"]
+__all__ = ["RECENT_EVENTS", "evaluate"]
+
+# How many of the newest events the status carries.
+RECENT_EVENTS = 50
+_LOGIN_TIERS = frozenset({"core", "bootstrap", "login"})
 
 
 def evaluate(
@@ -28,21 +50,340 @@ def evaluate(
     login_url: str | None = None,
     release: Release | None = None,
 ) -> ApplianceStatus:
-    """STUB (being filled in): the canonical status for this snapshot. Pure; never raises."""
-    not_ready = Tier(ready=False, reasons=["status engine not implemented yet"])
+    """The canonical status for this snapshot. Pure; never raises."""
+    try:
+        return _evaluate(
+            snapshot,
+            site_id=site_id,
+            login_probe=login_probe,
+            users_count=users_count,
+            users_count_measurable=users_count_measurable,
+            status_url=status_url,
+            login_url=login_url,
+            release=release,
+        )
+    except Exception as exc:  # the last line of "never raises": say what broke, stay honest
+        return _degraded(snapshot, site_id=site_id, error=f"{type(exc).__name__}: {exc}")
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    *,
+    site_id: str,
+    login_probe: LoginProbe | None,
+    users_count: int | None,
+    users_count_measurable: bool,
+    status_url: str | None,
+    login_url: str | None,
+    release: Release | None,
+) -> ApplianceStatus:
+    index = build_index(snapshot)
+    blockers = detect_blockers(index)
+    job = bootstrap_job_state(snapshot)
+    tiers = compute_tiers(
+        index,
+        blockers,
+        TierInputs(
+            login_probe=login_probe,
+            users_count=users_count,
+            users_count_measurable=users_count_measurable,
+            bootstrap_job=job,
+        ),
+    )
+    operations = active_operations(index)
+    url = login_url or (login_probe.url if login_probe else None)
+    rollup = _rollup(tiers, blockers, operations, login_url=url)
+    seed = SeedState(
+        users_count=users_count if users_count_measurable else None,
+        verified=users_count_measurable and users_count is not None,
+        note=None
+        if users_count_measurable and users_count is not None
+        else (
+            "seeded users not measured (no exec permission, offline dump, or the bootstrap Job "
+            "has not completed)"
+        ),
+    )
+    flux = _flux_summary(snapshot)
     return ApplianceStatus(
         site_id=site_id,
         timestamp=snapshot.server_time,
-        rollup=Rollup(state=RollupState.INSTALLING, message="status engine not implemented yet"),
-        tiers=Tiers(
-            platform=not_ready,
-            core=not_ready,
-            bootstrap=not_ready,
-            login=not_ready,
-            background=not_ready,
-            full_health=not_ready,
+        release=_release(release, flux),
+        urls=Urls(status_url=status_url, login_url=url),
+        rollup=rollup,
+        tiers=tiers,
+        top_blockers=blockers,
+        components=_components(index),
+        recent_events=_recent_events(snapshot),
+        active_operations=operations,
+        login_probe=login_probe or LoginProbe(url=url),
+        bootstrap=BootstrapState(job=job, seed=seed),
+        flux=flux,
+        cluster=ClusterInfo(
+            reachable=snapshot.api_error is None,
+            error=snapshot.api_error,
+            server_time=snapshot.server_time,
+            source=snapshot.source,
         ),
-        login_probe=login_probe or LoginProbe(),
+    )
+
+
+def _core_pull(operations: list[ActiveOperation]) -> ActiveOperation | None:
+    for op in operations:
+        if TIER_OF.get(op.component) in _LOGIN_TIERS:
+            return op
+    return None
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _rollup(
+    tiers: Tiers,
+    blockers: list[Blocker],
+    operations: list[ActiveOperation],
+    *,
+    login_url: str | None,
+) -> Rollup:
+    where = f" at {login_url}" if login_url else ""
+    if tiers.login.ready:
+        if tiers.background.ready:
+            return Rollup(
+                state=RollupState.FULLY_HEALTHY,
+                message=f"All services are healthy; log in{where}.",
+            )
+        issues = [b for b in blockers if not b.login_blocking]
+        if issues:
+            top = issues[0]
+            return Rollup(
+                state=RollupState.READY_WITH_BACKGROUND_ISSUES,
+                message=(
+                    f"You can log in{where}. Background services have issues: "
+                    f"{top.layer} ({top.component or 'appliance'})."
+                ),
+                next_action=top.next_action,
+            )
+        reason = tiers.background.reasons[0] if tiers.background.reasons else "starting"
+        return Rollup(
+            state=RollupState.READY,
+            message=f"You can log in{where}. Background services are still starting ({reason}).",
+        )
+    pull = _core_pull(operations)
+    if pull is not None:
+        # finding-18: a core image still pulling is progress, never action-required.
+        size = f", {pull.estimated_size}" if pull.estimated_size else ""
+        return Rollup(
+            state=RollupState.INSTALLING,
+            message=(
+                f"Installing: pulling {pull.image} for {pull.component} "
+                f"({_elapsed(pull.elapsed_seconds)} so far{size})."
+            ),
+            next_action="Wait: the image pull is progressing; Kubernetes reports no byte progress.",
+        )
+    stuck = [b for b in blockers if b.login_blocking and not b.retryable]
+    if stuck:
+        top = stuck[0]
+        return Rollup(
+            state=RollupState.FAILED_ACTION_REQUIRED,
+            message=f"Login is blocked: {top.layer}: {top.reason}",
+            next_action=top.next_action,
+        )
+    waiting_on = next(
+        (
+            (name, tier)
+            for name, tier in (
+                ("platform", tiers.platform),
+                ("core", tiers.core),
+                ("bootstrap", tiers.bootstrap),
+                ("login", tiers.login),
+            )
+            if not tier.ready
+        ),
+        ("login", tiers.login),
+    )
+    name, tier = waiting_on
+    detail = tier.reasons[0] if tier.reasons else "not ready yet"
+    retrying = next((b for b in blockers if b.login_blocking), None)
+    return Rollup(
+        state=RollupState.INSTALLING,
+        message=f"Installing: waiting for the {name} tier ({detail}).",
+        next_action=retrying.next_action if retrying else None,
+    )
+
+
+def _release(given: Release | None, flux: FluxSummary) -> Release:
+    release = given or Release()
+    revision = flux.source.revision if flux.source else None
+    if release.git_revision is None and revision:
+        release = release.model_copy(update={"git_revision": revision})
+    return release
+
+
+def _flux_object(kind: str, obj: RawObject) -> FluxObject | None:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        return None
+    cond = condition(obj, "Ready")
+    status = obj.get("status")
+    revision: object = None
+    if isinstance(status, dict):
+        artifact = status.get("artifact")
+        if isinstance(artifact, dict):
+            revision = artifact.get("revision")
+        revision = revision or status.get("lastAppliedRevision")
+    ready = None
+    if cond is not None:
+        ready = {"True": True, "False": False}.get(str(cond.get("status")))
+    namespace = meta.get("namespace")
+    return FluxObject(
+        kind=kind,
+        namespace=namespace if isinstance(namespace, str) else None,
+        name=meta["name"],
+        ready=ready,
+        reason=_text(cond.get("reason")) if cond else None,
+        message=_text(cond.get("message")) if cond else None,
+        revision=revision if isinstance(revision, str) else None,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _flux_summary(snapshot: Snapshot) -> FluxSummary:
+    sources = [o for r in snapshot.git_repositories if (o := _flux_object("GitRepository", r))]
+    # The appliance's own source lives in flux-system; prefer it.
+    sources.sort(key=lambda o: (o.namespace != "flux-system", o.name))
+    return FluxSummary(
+        source=sources[0] if sources else None,
+        kustomizations=[
+            o for k in snapshot.kustomizations if (o := _flux_object("Kustomization", k))
+        ],
+        helm_releases=[o for h in snapshot.helm_releases if (o := _flux_object("HelmRelease", h))],
+    )
+
+
+def _components(index: Index) -> list[Component]:
+    out: list[Component] = []
+    snap = index.snapshot
+    for kind, objects in (
+        ("StatefulSet", snap.statefulsets),
+        ("Deployment", snap.deployments),
+    ):
+        for obj in objects:
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+                continue
+            name = component_of(obj) or meta["name"]
+            namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+            spec = obj.get("spec")
+            status = obj.get("status")
+            want = spec.get("replicas", 1) if isinstance(spec, dict) else 1
+            have = status.get("readyReplicas", 0) if isinstance(status, dict) else 0
+            want = want if isinstance(want, int) else 1
+            have = have if isinstance(have, int) else 0
+            state = index.component(name)
+            out.append(
+                Component(
+                    name=name,
+                    tier=tier_of(name, namespace=namespace),
+                    ready=want > 0 and have >= want,
+                    kind=kind,
+                    namespace=namespace,
+                    replicas=want,
+                    ready_replicas=have,
+                    message=_pod_message(state.pods),
+                )
+            )
+    seen = {c.name for c in out}
+    for name, state in index.components.items():
+        if name in seen or not state.pods:
+            continue
+        # Pods without a workload object in the snapshot (pods-only dumps, Job pods).
+        out.append(
+            Component(
+                name=name,
+                tier=tier_of(name, namespace=state.namespace),
+                ready=state.ready,
+                kind="Pod",
+                namespace=state.namespace,
+                message=_pod_message(state.pods),
+            )
+        )
+    out.sort(key=lambda c: (_TIER_ORDER.get(c.tier, 9), c.name))
+    return out
+
+
+_TIER_ORDER = {"platform": 0, "core": 1, "bootstrap": 2, "login": 3, "background": 4}
+
+
+def _pod_message(pods: list[RawObject]) -> str | None:
+    for pod in pods:
+        status = pod.get("status")
+        if not isinstance(status, dict):
+            continue
+        for key in ("initContainerStatuses", "containerStatuses"):
+            for cs in status.get(key) or ():
+                state = cs.get("state") if isinstance(cs, dict) else None
+                waiting = state.get("waiting") if isinstance(state, dict) else None
+                if isinstance(waiting, dict) and waiting.get("reason"):
+                    message = waiting.get("message")
+                    reason = str(waiting["reason"])
+                    return f"{reason}: {message}" if isinstance(message, str) else reason
+    return None
+
+
+def _recent_events(snapshot: Snapshot) -> list[EventSummary]:
+    events = [e for e in snapshot.events if isinstance(e, dict)]
+    # RFC 3339 texts in UTC sort like times; parse only the ones we keep (20,000 in the bench).
+    newest = sorted(events, key=event_time_text, reverse=True)[:RECENT_EVENTS]
+    out: list[EventSummary] = []
+    for event in newest:
+        target = event.get("involvedObject") or event.get("regarding") or {}
+        if not isinstance(target, dict):
+            target = {}
+        meta = event.get("metadata")
+        namespace = target.get("namespace") or (
+            meta.get("namespace") if isinstance(meta, dict) else None
+        )
+        count = event.get("count")
+        out.append(
+            EventSummary(
+                timestamp=parse_time(event_time_text(event)),
+                type=_text(event.get("type")),
+                reason=_text(event.get("reason")),
+                object=object_ref(
+                    str(target.get("kind") or "Unknown"),
+                    namespace if isinstance(namespace, str) else None,
+                    str(target.get("name") or "?"),
+                ),
+                message=str(event.get("message") or ""),
+                count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            )
+        )
+    return out
+
+
+def _degraded(snapshot: Snapshot, *, site_id: str, error: str) -> ApplianceStatus:
+    reason = f"status engine could not evaluate this snapshot ({error})"
+    tier = Tier(ready=False, reasons=[reason])
+    return ApplianceStatus(
+        site_id=site_id,
+        timestamp=snapshot.server_time,
+        rollup=Rollup(
+            state=RollupState.INSTALLING,
+            message=f"Status unknown: {reason}.",
+            next_action="Report this with the dump (`kubectl get ... -A -o json`) attached.",
+        ),
+        tiers=Tiers(
+            platform=tier,
+            core=tier,
+            bootstrap=tier,
+            login=tier,
+            background=tier,
+            full_health=tier,
+        ),
         cluster=ClusterInfo(
             reachable=snapshot.api_error is None,
             error=snapshot.api_error,
