@@ -172,6 +172,9 @@ class StageEffect(_Model):
     log: LogSpec | None = None
     delete: bool = False
     restart: bool = False
+    # Hold the pod (after any outcome above) and re-check the match every `delay`; once it no
+    # longer matches the kubelet starts the pod. Models "waits for Postgres" init containers.
+    wait: bool = False
 
 
 class Stage(_Model):
@@ -188,7 +191,7 @@ class Stage(_Model):
     once: bool = True
 
 
-Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note"]
+Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note", "nodeUp"]
 
 
 class Action(_Model):
@@ -216,6 +219,7 @@ class Action(_Model):
             "log": ("target", "log"),
             "fault": ("fault",),
             "note": ("note",),
+            "nodeUp": (),
         }
         missing = [name for name in needs[self.action] if getattr(self, name) is None]
         if missing:

@@ -150,13 +150,25 @@ class StageEngine:
         self.fired.append(
             (self.objects.clock.elapsed(), stage.name, str(meta(current).get("name")))
         )
+        if stage.then.wait and held:
+            if not any(
+                name == stage.name and obj == meta(current).get("name")
+                for _, name, obj in self.fired[:-1]
+            ):
+                apply_effect(self.objects, current, stage.then)
+            self.scheduler.call_later(
+                max(stage.delay, 1.0),
+                lambda: self._fire(stage, current, held=True),
+                label=f"stage {stage.name} (waiting)",
+            )
+            return
         apply_effect(self.objects, current, stage.then)
         if not stage.once and not held:
             self._armed.discard((stage.name, str(meta(current).get("uid"))))
 
 
 def _holds_pods(stage: Stage) -> bool:
-    return stage.match.kind == "Pod" and stage.then.containers is not None
+    return stage.match.kind == "Pod" and (stage.then.containers is not None or stage.then.wait)
 
 
 def apply_effect(objects: Objects, obj: Obj, effect: StageEffect) -> None:

@@ -276,6 +276,8 @@ class World:
             self.objects.apply(dict(action.object))
         elif action.action == "note":
             return
+        elif action.action == "nodeUp":
+            self.node_up()
         elif action.action == "fault":
             self._inject_fault(action.fault or {})
         else:
