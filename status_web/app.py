@@ -23,7 +23,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -337,7 +337,7 @@ async def diagnostics_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/login", opt={_PUBLIC: True}, tags=["pages"], media_type=MediaType.HTML, security=[{}])
-async def login_page(next: str | None = None) -> Response[str]:
+async def login_page(next: FromQuery[str | None] = None) -> Response[str]:
     """The login form."""
     return _page_response(render_login(next_path=_safe_next(next)))
 

@@ -1,0 +1,247 @@
+"""The background collector: watch cache -> status engine, on change and on a cadence.
+
+It evaluates whenever the cache reports a change (so a fault reaches `/api/status` within a
+fraction of a second), at least every `interval` seconds (so ages and elapsed pull times move),
+and probes the login URL on its own slower cadence in its own thread, so a slow app never holds
+back a status. The in-cluster service has no exec right: users are never counted here.
+
+When the API stops answering after a good reading, the collector keeps the last good status and
+marks it stale with the error and its age, instead of replacing it by an "everything unknown"
+status: the admin still sees where the install was.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from appliance.canonical import ApplianceStatus, LoginProbe, Release
+from appliance.engine import evaluate
+from appliance.probing import probe_login
+from appliance.snapshot import Snapshot
+from status_web.observations import Observation
+
+__all__ = ["Collector", "SnapshotSource"]
+
+log = logging.getLogger("status_web.collecting")
+
+Evaluate = Callable[..., ApplianceStatus]
+Probe = Callable[..., LoginProbe]
+
+
+class SnapshotSource(Protocol):
+    """What the collector reads: the watch cache (or a test double)."""
+
+    @property
+    def generation(self) -> int:
+        """Increases on every change."""
+        ...
+
+    @property
+    def synced(self) -> bool:
+        """True once every kind was listed."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """The cached objects now; never blocks on the API."""
+        ...
+
+    def wait_for_change(self, after: int, *, timeout: float) -> int:
+        """Block until the generation passes `after` or `timeout` elapses."""
+        ...
+
+
+def _comparable(status: ApplianceStatus) -> dict[str, Any]:
+    # The clock moves every evaluation; only a change of substance is a new version.
+    data = status.model_dump(mode="json", exclude={"timestamp"})
+    data["cluster"].pop("server_time", None)
+    return data
+
+
+class Collector:
+    """Keeps the latest observation current; `latest()` is what the web app reads."""
+
+    def __init__(
+        self,
+        source: SnapshotSource,
+        *,
+        site_id: str,
+        app_url: str | None = None,
+        status_url: str | None = None,
+        release: Release | None = None,
+        interval: float = 5.0,
+        probe_interval: float = 10.0,
+        probe_timeout: float = 3.0,
+        first_read_grace: float = 10.0,
+        wake_seconds: float = 0.5,
+        evaluate_fn: Evaluate = evaluate,
+        probe_fn: Probe = probe_login,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._site_id = site_id
+        self._app_url = app_url
+        self._status_url = status_url
+        self._release = release
+        self._interval = interval
+        self._probe_interval = probe_interval
+        self._probe_timeout = probe_timeout
+        self._first_read_grace = first_read_grace
+        self._wake = wake_seconds
+        self._evaluate = evaluate_fn
+        self._probe_fn = probe_fn
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._observation: Observation | None = None
+        self._good: tuple[ApplianceStatus, float] | None = None
+        self._probe: LoginProbe | None = None
+        self._probe_changed = False
+        self._version = 0
+        self._started_at = monotonic()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # --- what the app reads ------------------------------------------------------------------
+
+    def latest(self) -> Observation | None:
+        """The newest observation, its age brought up to now."""
+        with self._lock:
+            observation = self._observation
+            good = self._good
+        if observation is None:
+            return None
+        if good is None:
+            return observation
+        age = max(0.0, self._monotonic() - good[1])
+        return Observation(
+            status=observation.status,
+            age_seconds=age,
+            stale=observation.stale,
+            api_error=observation.api_error,
+            version=observation.version,
+        )
+
+    # --- one step, callable from tests without threads ---------------------------------------
+
+    def collect_once(self) -> Observation | None:
+        """Evaluate the cache's snapshot now; None while the first read is still incomplete."""
+        snapshot = self._source.snapshot()
+        now = self._monotonic()
+        if (
+            not self._source.synced
+            and self._good is None
+            and now - self._started_at < self._first_read_grace
+        ):
+            return None
+        with self._lock:
+            probe = self._probe
+            self._probe_changed = False
+        if snapshot.api_error is not None and self._good is not None:
+            # Keep the last good status; the pages show it as stale with its age.
+            status, _ = self._good
+            return self._publish(status, stale=True, api_error=snapshot.api_error)
+        try:
+            status = self._evaluate(
+                snapshot,
+                site_id=self._site_id,
+                login_probe=probe,
+                users_count=None,
+                users_count_measurable=False,
+                status_url=self._status_url,
+                login_url=self._app_url,
+                release=self._release,
+            )
+        except Exception:
+            # The engine is meant to be total; if it is not, keep serving what we had.
+            log.exception("status engine failed on a snapshot; keeping the previous status")
+            return self._observation
+        if snapshot.api_error is None:
+            self._good = (status, now)
+        return self._publish(status, stale=False, api_error=snapshot.api_error)
+
+    def probe_once(self) -> LoginProbe | None:
+        """Probe the login URL once (no-op without an app URL); remembers the result."""
+        if not self._app_url:
+            return None
+        try:
+            when: datetime = self._source.snapshot().server_time
+            result = self._probe_fn(self._app_url, timeout=self._probe_timeout, now=when)
+        except Exception as exc:  # a probe must never stop the collector
+            result = LoginProbe(url=self._app_url, attempted=True, ok=False, error=str(exc))
+        with self._lock:
+            before = self._probe
+            self._probe = result
+            if before is None or before.ok != result.ok or before.status_code != result.status_code:
+                self._probe_changed = True
+        return result
+
+    def _publish(
+        self, status: ApplianceStatus, *, stale: bool, api_error: str | None
+    ) -> Observation:
+        with self._lock:
+            previous = self._observation
+            changed = (
+                previous is None
+                or previous.stale != stale
+                or previous.api_error != api_error
+                or _comparable(previous.status) != _comparable(status)
+            )
+            if changed:
+                self._version += 1
+            good_at = self._good[1] if self._good is not None else self._monotonic()
+            observation = Observation(
+                status=status,
+                age_seconds=max(0.0, self._monotonic() - good_at),
+                stale=stale,
+                api_error=api_error,
+                version=self._version,
+            )
+            self._observation = observation
+        return observation
+
+    # --- threads -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the evaluation loop and the probe loop in daemon threads."""
+        if self._threads:
+            return
+        self._threads = [
+            threading.Thread(target=self._evaluate_loop, name="status-collector", daemon=True),
+            threading.Thread(target=self._probe_loop, name="status-login-probe", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Stop both loops."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _evaluate_loop(self) -> None:
+        seen = -1
+        last_run = float("-inf")
+        while not self._stopping.is_set():
+            generation = self._source.wait_for_change(seen, timeout=self._wake)
+            if self._stopping.is_set():
+                return
+            with self._lock:
+                probe_changed = self._probe_changed
+            due = self._monotonic() - last_run >= self._interval
+            if generation == seen and not probe_changed and not due:
+                continue
+            try:
+                self.collect_once()
+            except Exception:  # the loop must outlive any one bad snapshot
+                log.exception("collecting a status failed; retrying")
+            seen = generation
+            last_run = self._monotonic()
+
+    def _probe_loop(self) -> None:
+        while not self._stopping.is_set():
+            self.probe_once()
+            self._stopping.wait(self._probe_interval)

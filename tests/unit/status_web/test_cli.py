@@ -1,0 +1,55 @@
+"""`appliance-status`: where the token comes from, and errors as one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from status_web.cli import TOKEN_ENV, main, read_token
+from status_web.errors import StatusWebError
+
+
+def test_token_file_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--token-file is preferred over the environment."""
+    file = tmp_path / "token"
+    file.write_text("from-file\n")
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    assert read_token(file) == "from-file"
+
+
+def test_env_then_mounted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a file the env var is used, else the mounted Secret."""
+    mounted = tmp_path / "token"
+    mounted.write_text("from-secret")
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    assert read_token(None, mounted=mounted) == "from-env"
+    monkeypatch.delenv(TOKEN_ENV)
+    assert read_token(None, mounted=mounted) == "from-secret"
+
+
+def test_no_token_says_where_to_put_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no token anywhere, the error names every place one can come from."""
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(StatusWebError, match="--token-file.*APPLIANCE_STATUS_TOKEN"):
+        read_token(None, mounted=tmp_path / "absent")
+
+
+def test_empty_token_file_is_an_error(tmp_path: Path) -> None:
+    """An empty token file is refused with its path in the message."""
+    file = tmp_path / "token"
+    file.write_text("\n")
+    with pytest.raises(StatusWebError, match="is empty"):
+        read_token(file)
+
+
+def test_serve_with_bad_kubeconfig_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing kubeconfig is one line on stderr and exit code 2, and never shows the token."""
+    monkeypatch.setenv(TOKEN_ENV, "s3cret")
+    code = main(["serve", "--kubeconfig", str(tmp_path / "nope"), "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "does not exist" in err
+    assert "s3cret" not in err
