@@ -19,7 +19,7 @@ def test_status_is_canonical_camel_case(authed: TestClient) -> None:  # type: ig
 
 
 def test_overview_has_the_field_log_fields(authed: TestClient) -> None:  # type: ignore[type-arg]
-    """/api/overview carries installState, currentPhase, loginUrl, nextAction, message, timestamp."""
+    """/api/overview has installState, currentPhase, loginUrl, nextAction, message, timestamp."""
     body = authed.get("/api/overview").json()
     assert body["installState"] == "installing"
     assert body["currentPhase"] == "core"

@@ -31,7 +31,7 @@ def test_env_then_mounted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_no_token_says_where_to_put_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With no token anywhere, the error names every place one can come from."""
     monkeypatch.delenv(TOKEN_ENV, raising=False)
-    with pytest.raises(StatusWebError, match="--token-file.*APPLIANCE_STATUS_TOKEN"):
+    with pytest.raises(StatusWebError, match=r"--token-file.*APPLIANCE_STATUS_TOKEN"):
         read_token(None, mounted=tmp_path / "absent")
 
 

@@ -111,7 +111,9 @@ def test_version_moves_only_on_substance(clock: FakeClock) -> None:
     second = collector.collect_once()
     engine.status = ready()
     third = collector.collect_once()
-    assert first is not None and second is not None and third is not None
+    assert first is not None
+    assert second is not None
+    assert third is not None
     assert first.version == second.version
     assert third.version == second.version + 1
 
