@@ -357,6 +357,18 @@ class World:
         registry = RegistryServer(self.registry.contents, clock=self.clock).start()
         self._servers.append(registry)
         self.registry_url = registry.url
+        from simulator.app_endpoint import AppEndpoint
+
+        self._app_endpoint = AppEndpoint(self.scenario.app, node_ip=self.node_ip, clock=self.clock)
+        self._app_endpoint.start()
+        self._servers.append(self._app_endpoint)
+        if self.app_ready_at is not None:
+            self._app_endpoint.set_ready(True)
+
+    @property
+    def app_url(self) -> str:
+        """Where the app answers once ready (`http://NODE_IP:3000`)."""
+        return f"http://{self.node_ip}:{self.scenario.app.port}"
 
 
 _KIND_VERSIONS = {

@@ -1,0 +1,194 @@
+"""Running the real bootstrapper against a world and watching the status service's rollup.
+
+The simulator never imports the bootstrapper: it runs the scenario's `bootstrap.runs` argv
+templates as external commands (with the world's fake `talosctl`/`flux` first on PATH when
+present), and polls `GET http://NODE_IP:8080/api/status` with the Bearer token the bootstrapper
+writes to `<config-dir>/<site-id>/status-token`, printing the rollup timeline: virtual time, state
+and top blocker, one line per change.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simulator.timeline import format_elapsed
+from simulator.world import World
+
+__all__ = ["BootstrapSession", "RollupLine", "StatusPoller"]
+
+
+@dataclass(frozen=True)
+class RollupLine:
+    """One change of the status service's rollup."""
+
+    at: float
+    state: str
+    blocker: str
+
+    def render(self) -> str:
+        """`+42m10s  installing  Core Postgres storage initialization: db ...`."""
+        return f"{format_elapsed(self.at):>10}  {self.state:<30} {self.blocker}"
+
+
+@dataclass
+class StatusPoller:
+    """Polls the status API and keeps the rollup changes."""
+
+    world: World
+    token_file: Path
+    status_url: str
+    lines: list[RollupLine] = field(default_factory=list)
+    first_answer_at: float | None = None
+    last: dict[str, Any] | None = None
+
+    def poll(self) -> RollupLine | None:
+        """One poll; returns the new line when the (state, top blocker) changed."""
+        if not self.token_file.exists():
+            return None
+        token = self.token_file.read_text(encoding="utf-8").strip()
+        try:
+            response = httpx.get(
+                f"{self.status_url}/api/status",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=2.0,
+            )
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        if self.first_answer_at is None:
+            self.first_answer_at = self.world.elapsed
+        body = response.json()
+        self.last = body
+        state = str((body.get("rollup") or {}).get("state", "?"))
+        blockers = body.get("topBlockers") or []
+        blocker = ""
+        if blockers:
+            top = blockers[0]
+            blocker = (
+                f"{top.get('layer', '')}: {top.get('component', '')} ({top.get('reason', '')})"
+            )
+        if self.lines and (self.lines[-1].state, self.lines[-1].blocker) == (state, blocker):
+            return None
+        line = RollupLine(self.world.elapsed, state, blocker)
+        self.lines.append(line)
+        return line
+
+
+class BootstrapSession:
+    """Runs the scenario's bootstrapper invocations against a served, running world."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        config_dir: Path,
+        bin_dir: Path | None = None,
+        fields: dict[str, str] | None = None,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.world = world
+        self.config_dir = config_dir
+        self.bin_dir = bin_dir
+        self.echo = echo
+        site = world.scenario.bootstrap.site_id
+        self.poller = StatusPoller(
+            world,
+            token_file=config_dir / site / "status-token",
+            status_url=f"http://{world.node_ip}:8080",
+        )
+        self.fields = {
+            "node_ip": world.node_ip,
+            "kubeconfig": str(config_dir / site / "kubeconfig"),
+            "config_dir": str(config_dir),
+            "api_url": world.api_url or "",
+            "registry_url": world.registry_url or "",
+            "site_id": site,
+            "repo_url": "",
+            "branch": "",
+            **(fields or {}),
+        }
+        self.exit_codes: list[int] = []
+
+    def argv(self, template: list[str]) -> list[str]:
+        """The argv with `{field}` placeholders filled in."""
+        return [part.format(**self.fields) for part in template]
+
+    def environment(self, extra: dict[str, str]) -> dict[str, str]:
+        """The bootstrapper's environment: PATH with the world's fake tools first."""
+        env = dict(os.environ)
+        path = [str(Path(sys.executable).parent)]
+        if self.bin_dir is not None:
+            path.insert(0, str(self.bin_dir))
+        env["PATH"] = os.pathsep.join([*path, env.get("PATH", "")])
+        env.update(extra)
+        return env
+
+    def run(
+        self,
+        *,
+        until_state: str | None = None,
+        until_seconds: float | None = None,
+        poll_wall: float = 0.25,
+    ) -> int:
+        """Run every invocation in turn, polling the status API; returns the last exit code."""
+        code = 0
+        for run in self.world.scenario.bootstrap.runs:
+            argv = self.argv(run.argv)
+            self.echo(f"{format_elapsed(self.world.elapsed):>10}  $ {' '.join(argv)}")
+            process = subprocess.Popen(
+                argv,
+                env=self.environment(run.env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            assert process.stdout is not None
+            os.set_blocking(process.stdout.fileno(), False)
+            while process.poll() is None:
+                self._drain(process)
+                if self._poll_and_check(until_state, until_seconds):
+                    process.terminate()
+                    process.wait(timeout=10)
+                    return 0
+                time.sleep(poll_wall)
+            self._drain(process)
+            code = process.returncode
+            self.exit_codes.append(code)
+            self.echo(f"{format_elapsed(self.world.elapsed):>10}  exit {code}")
+            if run.expect_exit is not None and code != run.expect_exit:
+                return code
+        while not self._poll_and_check(until_state, until_seconds):
+            if until_state is None and until_seconds is None:
+                break
+            time.sleep(poll_wall)
+        return code
+
+    def _drain(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        while True:
+            line = process.stdout.readline()
+            if not line:
+                return
+            self.echo(f"{'':>10}  | {line.rstrip()}")
+
+    def _poll_and_check(self, until_state: str | None, until_seconds: float | None) -> bool:
+        line = self.poller.poll()
+        if line is not None:
+            self.echo(f"{line.render()}   [status]")
+        if (
+            until_state is not None
+            and self.poller.lines
+            and self.poller.lines[-1].state == until_state
+        ):
+            return True
+        return until_seconds is not None and self.world.elapsed >= until_seconds

@@ -1,0 +1,212 @@
+"""`appliance-sim`: run or serve a scenario.
+
+    appliance-sim run SCENARIO [--speed N] [--kubeconfig-out PATH] [--until TIME|STATE] [--bootstrap]
+    appliance-sim serve SCENARIO [--speed N] [--kubeconfig-out PATH]
+
+`run` without `--speed` or `--bootstrap` replays the scripted timeline as fast as correctness
+allows (the frozen clock jumps from one due callback to the next) and prints it. With `--speed`
+the world is served (fake API, registry, app endpoint) and runs at that many virtual seconds per
+wall second. `--bootstrap` runs the scenario's bootstrapper invocations against the served world
+and prints the status service's rollup timeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulator.durations import parse_duration
+from simulator.scenario import ScenarioError, load_scenario
+from simulator.timeline import format_elapsed
+from simulator.world import World
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `appliance-sim`."""
+    parser = argparse.ArgumentParser(prog="appliance-sim", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="replay a scenario and print its timeline")
+    run.add_argument("scenario", type=Path)
+    run.add_argument(
+        "--speed", type=float, help="virtual seconds per wall second (serves the world)"
+    )
+    run.add_argument("--kubeconfig-out", type=Path, help="write the fake API's kubeconfig here")
+    run.add_argument("--until", help="stop at a virtual time (90m) or a status rollup state")
+    run.add_argument(
+        "--bootstrap", action="store_true", help="run the real bootstrapper against it"
+    )
+    run.add_argument("--repo-url", default="", help="{repo_url} for bootstrap argv templates")
+    run.add_argument("--branch", default="", help="{branch} for bootstrap argv templates")
+    run.add_argument(
+        "--config-dir", type=Path, help="{config_dir} (default: a temporary directory)"
+    )
+    serve = sub.add_parser("serve", help="serve a scenario's world for manual kubectl")
+    serve.add_argument("scenario", type=Path)
+    serve.add_argument("--speed", type=float)
+    serve.add_argument("--kubeconfig-out", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"appliance-sim: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(args, scenario.speed if args.speed is None else args.speed)
+    until_seconds, until_state = _until(args.until)
+    if args.bootstrap:
+        return _bootstrap(args, until_seconds, until_state)
+    if args.speed is None and args.kubeconfig_out is None:
+        return _replay(args.scenario, until_seconds)
+    return _run_served(args, until_seconds)
+
+
+def _until(value: str | None) -> tuple[float | None, str | None]:
+    if value is None:
+        return None, None
+    try:
+        return parse_duration(value), None
+    except ValueError:
+        return None, value
+
+
+def _replay(path: Path, until: float | None) -> int:
+    world = World.from_scenario(path)
+    end = until if until is not None else world.scenario.end
+    started = time.perf_counter()
+    world.start()
+    world.run_until(end)
+    wall = time.perf_counter() - started
+    for line in _lines(world):
+        print(line)
+    print(
+        f"replayed {format_elapsed(end)} of virtual time in {wall:.2f}s wall "
+        f"({end / max(wall, 1e-9):.0f}x); app ready at "
+        + (format_elapsed(world.app_ready_at) if world.app_ready_at is not None else "never")
+    )
+    return 1 if world.scheduler.errors else 0
+
+
+def _lines(world: World, since: int = 0) -> list[str]:
+    """Timeline lines: scripted notes and Events, in virtual-time order."""
+    notes = [
+        (at, f"{format_elapsed(at):>10}  NOTE    {action.note}")
+        for at, action in world.actions_run
+        if action.action == "note"
+    ]
+    events = [
+        (e.at, line) for e, line in zip(world.timeline.entries, world.timeline.lines(), strict=True)
+    ]
+    merged = sorted(notes + events, key=lambda item: item[0])
+    return [line for _, line in merged][since:]
+
+
+def _announce(world: World) -> None:
+    print(f"API:        {world.api_url}")
+    print(f"kubeconfig: {world.kubeconfig_path}")
+    print(f"registry:   {world.registry_url}")
+    print(f"node:       {world.node_ip}  (app {world.app_url}, status http://{world.node_ip}:8080)")
+    print(f"speed:      {world.clock.speed:g} virtual seconds per wall second")
+    sys.stdout.flush()
+
+
+def _serve(args: argparse.Namespace, speed: float) -> int:
+    world = _served_world(args.scenario, speed=speed, skip=())
+    world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+    _announce(world)
+    printed = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            lines = _lines(world)
+            for line in lines[printed:]:
+                print(line)
+            printed = len(lines)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        world.stop()
+
+
+def _served_world(path: Path, *, speed: float, skip: Sequence[str]) -> World:
+    from simulator.addresses import choose_node_address
+
+    return World.from_scenario(path, speed=speed, skip_actors=skip, node_ip=choose_node_address())
+
+
+def _run_served(args: argparse.Namespace, until: float | None) -> int:
+    scenario = load_scenario(args.scenario)
+    world = _served_world(args.scenario, speed=args.speed or scenario.speed, skip=())
+    end = until if until is not None else scenario.end
+    world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+    _announce(world)
+    printed = 0
+    try:
+        while world.elapsed < end:
+            time.sleep(0.2)
+            lines = _lines(world)
+            for line in lines[printed:]:
+                print(line)
+            printed = len(lines)
+            sys.stdout.flush()
+    finally:
+        world.stop()
+    return 0
+
+
+def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None) -> int:
+    from simulator.bootstrapping import BootstrapSession
+
+    scenario = load_scenario(args.scenario)
+    world = _served_world(
+        args.scenario,
+        speed=args.speed or scenario.speed,
+        skip=scenario.bootstrap.skip_actors,
+    )
+    with tempfile.TemporaryDirectory(prefix="appliance-sim-site-") as tmp:
+        config_dir = args.config_dir or Path(tmp)
+        world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+        _announce(world)
+        session = BootstrapSession(
+            world,
+            config_dir=config_dir,
+            bin_dir=getattr(world, "bin_dir", None),
+            fields={"repo_url": args.repo_url, "branch": args.branch},
+        )
+        try:
+            code = session.run(
+                until_state=state or "ready_with_background_issues",
+                until_seconds=until if until is not None else scenario.end,
+            )
+        finally:
+            world.stop()
+        print("rollup timeline:")
+        for line in session.poller.lines:
+            print(line.render())
+        status_at = session.poller.first_answer_at
+        app_at = world.app_ready_at
+        print(
+            "status UI came up at "
+            + (format_elapsed(status_at) if status_at is not None else "never")
+            + ", app URL answered at "
+            + (format_elapsed(app_at) if app_at is not None else "never")
+            + (
+                f" ({'before' if status_at < app_at else 'after'} the app)"
+                if status_at is not None and app_at is not None
+                else ""
+            )
+        )
+        print(
+            f"open the status UI at http://{world.node_ip}:8080 with the token in {session.poller.token_file}"
+        )
+        return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
