@@ -86,13 +86,13 @@ class Talosctl:
         """True when the executable is on PATH (or an existing path)."""
         return shutil.which(self.executable) is not None
 
-    def __call__(self, *args: str) -> Result:
+    def __call__(self, *args: str, timeout: float | None = None) -> Result:
         try:
             done = self.runner(
                 [self.executable, *args],
                 capture_output=True,
                 text=True,
-                timeout=self.timeout,
+                timeout=timeout or self.timeout,
                 check=False,
             )
             result = Result(tuple(args), done.returncode, (done.stdout or "") + (done.stderr or ""))
@@ -276,7 +276,32 @@ def run_host_phase(
     _bootstrap_etcd(ip, plan.talosconfig, talosctl, display, waiter)
     if plan.fetch_kubeconfig:
         _fetch_kubeconfig(ip, plan, talosctl, display, waiter)
+    _wait_healthy(ip, plan.talosconfig, talosctl, display, options.host_timeout)
     return plan.kubeconfig
+
+
+def _wait_healthy(
+    ip: str, talosconfig: Path, talosctl: Talosctl, display: Display, timeout: float
+) -> None:
+    """`talosctl health` until Kubernetes answers; a failure other than DNS only warns."""
+    display.progress("waiting for Kubernetes to report healthy (talosctl health)")
+    result = talosctl(
+        "--talosconfig",
+        str(talosconfig),
+        "health",
+        *_node_args(ip),
+        "--wait-timeout",
+        f"{int(timeout)}s",
+        timeout=timeout + 30.0,
+    )
+    if result.ok:
+        display.progress("Kubernetes is healthy")
+        return
+    dns = dns_failure(result.output)
+    if dns is not None:
+        raise _dns_error(ip, dns)
+    last = result.output.strip().splitlines()[-1] if result.output.strip() else "no output"
+    display.warn(f"talosctl health did not pass ({last}); continuing with the Kubernetes API")
 
 
 def _print_plan(plan: HostPlan, options: BootstrapOptions, display: Display) -> None:
@@ -391,9 +416,17 @@ def _bootstrap_etcd(
                 "with --bootstrap-mode recover --kubeconfig <kubeconfig>",
             )
         dns = dns_failure(result.output)
-        if dns is None and len(seen) % 3 == 0:
+        if dns is None:
+            # A stalled install keeps the maintenance API up: bootstrap only says "maintenance
+            # mode"; `talosctl health` shows the installer error (the real node prints it too).
             health = talosctl(
-                "--talosconfig", str(talosconfig), "health", *_node_args(ip), "--wait-timeout", "5s"
+                "--talosconfig",
+                str(talosconfig),
+                "health",
+                *_node_args(ip),
+                "--wait-timeout",
+                "5s",
+                timeout=30.0,
             )
             seen.append(health.output)
             dns = dns_failure(health.output)

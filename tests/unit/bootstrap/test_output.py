@@ -1,0 +1,173 @@
+"""T024: phase markers, progress lines, the status UI block and the failure summary."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from appliance.bootstrap.display import Display
+from appliance.bootstrap.errors import BootstrapError
+from appliance.bootstrap.flags import BootstrapOptions
+from appliance.bootstrap.running import Collaborators, run_bootstrap
+from appliance.bootstrap.watching import watch_install
+from appliance.canonical import (
+    ApplianceStatus,
+    Blocker,
+    ClusterInfo,
+    Component,
+    Rollup,
+    RollupState,
+    Tier,
+    Tiers,
+)
+
+T0 = datetime(2026, 4, 30, 12, 0, tzinfo=UTC)
+
+
+def status(
+    seconds: float,
+    *,
+    ready: set[str],
+    state: RollupState = RollupState.INSTALLING,
+    db: bool = False,
+    blockers: list[Blocker] | None = None,
+) -> ApplianceStatus:
+    def tier(name: str) -> Tier:
+        return Tier(ready=name in ready, reasons=[] if name in ready else ["not yet"])
+
+    return ApplianceStatus(
+        site_id="s",
+        timestamp=T0 + timedelta(seconds=seconds),
+        rollup=Rollup(state=state, message=state.value),
+        tiers=Tiers(
+            platform=tier("platform"),
+            core=tier("core"),
+            bootstrap=tier("bootstrap"),
+            login=tier("login"),
+            background=tier("background"),
+            full_health=tier("fullHealth"),
+        ),
+        components=[Component(name="db", tier="core", ready=db)],
+        top_blockers=blockers or [],
+        cluster=ClusterInfo(reachable=True),
+    )
+
+
+def feed(statuses: list[ApplianceStatus]) -> Callable[[], ApplianceStatus]:
+    it: Iterator[ApplianceStatus] = iter(statuses)
+    return lambda: next(it)
+
+
+def test_dry_run_prints_phase_markers_and_status_ui_block(
+    tmp_path: Path, options_for: Callable[..., BootstrapOptions]
+) -> None:
+    """T024: all six markers in order, then the status URL and token block."""
+    out = io.StringIO()
+    options = options_for("--dry-run", "--repo-url", "/nowhere", "--branch-override", "main")
+    code = run_bootstrap(
+        options, display=Display(out), collaborators=Collaborators(workdir=tmp_path)
+    )
+    text = out.getvalue()
+    assert code == 0, text
+    markers = [
+        f"==> [{i}/6] {name}"
+        for i, name in enumerate(
+            ["Host/Talos", "Platform", "Storage", "Core App", "Bootstrap", "Background"], start=1
+        )
+    ]
+    positions = [text.index(m) for m in markers]
+    assert positions == sorted(positions)
+    assert "Appliance status UI: http://192.0.2.10:8080" in text
+    assert "  Token " in text
+    assert "Flux source summary:" in text
+
+
+def test_watch_announces_phases_and_login_ready() -> None:
+    """Storage, Core App, Bootstrap and Background are announced as the status advances."""
+    out = io.StringIO()
+    outcome = watch_install(
+        feed(
+            [
+                status(0, ready={"platform"}),
+                status(60, ready={"platform"}, db=True),
+                status(120, ready={"platform", "core"}, db=True),
+                status(
+                    180,
+                    ready={"platform", "core", "bootstrap", "login"},
+                    db=True,
+                    state=RollupState.READY,
+                ),
+                status(
+                    240,
+                    ready={"platform", "core", "bootstrap", "login"},
+                    db=True,
+                    state=RollupState.READY_WITH_BACKGROUND_ISSUES,
+                ),
+            ]
+        ),
+        display=Display(out),
+        timeout=3600,
+        interval=1,
+        sleep=lambda _: None,
+    )
+    text = out.getvalue()
+    assert outcome.login_ready
+    assert outcome.background_done
+    for marker in ("[3/6] Storage", "[4/6] Core App", "[5/6] Bootstrap", "[6/6] Background"):
+        assert marker in text
+    assert "LOGIN READY" in text
+    assert "Storage ready after 60s" in text
+
+
+def test_watch_fails_with_the_blockers_layer_and_action() -> None:
+    """failed_action_required with a login-blocking blocker ends the run with its layer."""
+    blocker = Blocker(
+        layer="Core Postgres storage initialization",
+        component="db",
+        reason="subPath",
+        next_action="fix the PVC",
+        login_blocking=True,
+    )
+    with pytest.raises(BootstrapError) as caught:
+        watch_install(
+            feed(
+                [
+                    status(
+                        0, ready=set(), state=RollupState.FAILED_ACTION_REQUIRED, blockers=[blocker]
+                    )
+                ]
+            ),
+            display=Display(io.StringIO()),
+            timeout=3600,
+            interval=1,
+            sleep=lambda _: None,
+        )
+    assert caught.value.layer == "Core Postgres storage initialization"
+    assert caught.value.next_action == "fix the PVC"
+
+
+def test_watch_times_out_on_the_cluster_clock() -> None:
+    """The timeout counts status timestamps (cluster time), not polls."""
+    with pytest.raises(BootstrapError, match="after 100s"):
+        watch_install(
+            feed([status(0, ready=set()), status(50, ready=set()), status(100, ready=set())]),
+            display=Display(io.StringIO()),
+            timeout=100,
+            interval=1,
+            sleep=lambda _: None,
+        )
+
+
+def test_failure_summary_lines() -> None:
+    """A failure prints `Failure layer:` and `Next action:` lines."""
+    out = io.StringIO()
+    Display(out).failure("boom", layer="host", next_action="do x")
+    assert out.getvalue().splitlines() == [
+        "ERROR: boom",
+        "Failure layer: host",
+        "Next action: do x",
+    ]
