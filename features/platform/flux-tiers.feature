@@ -4,7 +4,7 @@ Feature: Flux tiers alga-platform -> alga-core -> alga-background
 
   @T019
   Scenario: Our Flux Kustomizations form the chain alga-platform -> alga-core -> alga-background
-    Given our "flux" manifests
+    Given the Flux objects our bootstrapper submits for release "1.0-rc5"
     Then the Kustomization "alga-core" depends on "alga-platform"
     And the Kustomization "alga-background" depends on "alga-core"
     And the Kustomization "alga-platform" depends on nothing

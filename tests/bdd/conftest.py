@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
 from pytest_bdd import given, parsers, then, when
 
 from appliance.canonical import ActiveOperation, ApplianceStatus, Blocker, RollupState
@@ -456,7 +457,20 @@ def canonical_components(status: ApplianceStatus) -> None:
     assert wanted <= names, f"missing components {wanted - names}"
 
 
-# --- world level ------------------------------------------------------------------------------
-# Imported last: these steps need the simulator and the bootstrapper, which the engine-level
-# steps above do not.
-from tests.bdd.world_steps import *  # noqa: E402, F403
+# --- steps kept in sibling modules -------------------------------------------------------------
+# pytest-bdd registers each step as a fixture in the module that defines it; conftest re-exports
+# those fixtures (steps and helpers alike) so every feature sees them.
+def _reexport_steps(*modules: ModuleType) -> None:
+    for module in modules:
+        globals().update(
+            {
+                name: value
+                for name, value in vars(module).items()
+                if isinstance(value, FixtureFunctionDefinition)
+            }
+        )
+
+
+from tests.bdd import manifest_steps, service_steps, world_steps  # noqa: E402
+
+_reexport_steps(manifest_steps, service_steps, world_steps)

@@ -1,0 +1,243 @@
+"""A simulated appliance for world-level scenarios, and the admin's commands run against it.
+
+`WorldSession` starts `simulator.world.World` for a scenario of `scenarios/` (fake API, registry,
+Talos endpoint, app endpoint, our status service as a real process), at high speed, and runs our
+console scripts (`appliance ...`) as subprocesses the way an admin would: PATH holds the fake
+`talosctl`/`flux`, the kubeconfig and config dir are real files. Everything the simulator and the
+bootstrapper need from each other passes through here, so adapting to their interfaces is one
+place.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ROOT",
+    "SITE_ID",
+    "CommandResult",
+    "WorldSession",
+    "make_manifest_repo",
+    "observed_fresh_bootstrap",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SITE_ID = "appliance-single-node"
+RELEASE_BRANCH = "release/1.0-rc5"
+# Virtual seconds per wall second: the observed hour-long install in a few seconds.
+SPEED = 600.0
+# Wall-clock bound on one command, so a hung bootstrapper fails the scenario instead of CI.
+COMMAND_TIMEOUT = 180.0
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command printed and returned, and what it asked of the fake API."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    output: str
+    requests: tuple[Any, ...] = ()
+
+    def describe(self) -> str:
+        """The command and its output, for assertion messages."""
+        return f"$ {shlex.join(self.argv)}\n(exit {self.exit_code})\n{self.output}"
+
+
+def make_manifest_repo(directory: Path) -> tuple[Path, str]:
+    """A local git repository whose release branch holds our manifests, as Flux would fetch.
+
+    The working tree's manifests are committed (not the checkout's HEAD), so a scenario proves
+    the manifests under test, whatever state the CI checkout is in.
+    """
+    repo = directory / "alga-psa.git-work"
+    target = repo / "appliance" / "manifests"
+    shutil.copytree(ROOT / "appliance" / "manifests", target)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bdd",
+        "GIT_AUTHOR_EMAIL": "bdd@example.invalid",
+        "GIT_COMMITTER_NAME": "bdd",
+        "GIT_COMMITTER_EMAIL": "bdd@example.invalid",
+    }
+    for argv in (
+        ["git", "init", "-q", "-b", RELEASE_BRANCH],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "-m", "manifests under test"],
+    ):
+        subprocess.run(argv, cwd=repo, env=env, check=True, capture_output=True, timeout=60)
+    return repo, RELEASE_BRANCH
+
+
+def observed_fresh_bootstrap(*, dns_servers: str | None) -> str:
+    """The field log's fresh bootstrap command, with placeholders for the simulated node."""
+    command = (
+        "appliance bootstrap --bootstrap-mode fresh --release-version 1.0-rc5 "
+        "--node-ip {node_ip} --hostname appliance-single-node --app-url {app_url} "
+        "--interface enp0s1 --network-mode dhcp --install-disk /dev/sda "
+        "--repo-url {repo_url} --branch-override {branch} --site-id appliance-single-node "
+        "--config-dir {config_dir} --registry-url {registry_url} --poll-interval 0.2"
+    )
+    if dns_servers:
+        command += f" --dns-servers {dns_servers}"
+    return command
+
+
+@dataclass
+class WorldSession:
+    """One running world and the files an admin would have beside it."""
+
+    world: Any
+    workdir: Path
+    repo_url: str
+    branch: str
+    results: list[CommandResult] = field(default_factory=list)
+    talosconfig: Path | None = None
+
+    @classmethod
+    def start(cls, scenario: str, *, workdir: Path, installed: bool = False) -> WorldSession:
+        """Start the world for `scenarios/<scenario>.yaml` with its servers, at high speed."""
+        from simulator.scenario import load_scenario
+        from simulator.world import World
+
+        path = ROOT / "scenarios" / f"{scenario}.yaml"
+        model = load_scenario(path)
+        if installed and model.host is not None:
+            host = model.host.model_copy(update={"initial_state": "running", "kubernetes_up": True})
+            model = model.model_copy(update={"host": host})
+        world = World(
+            model,
+            speed=SPEED,
+            skip_actors=model.bootstrap.skip_actors,
+            base_dir=path.parent,
+            node_ip=_node_address(),
+        )
+        world.start(serve=True)
+        (workdir / "config").mkdir(parents=True, exist_ok=True)
+        repo, branch = make_manifest_repo(workdir)
+        return cls(world=world, workdir=workdir, repo_url=str(repo), branch=branch)
+
+    def stop(self) -> None:
+        """Stop every server and process of the world."""
+        self.world.stop()
+
+    # -- what the admin has ----------------------------------------------------------------------
+
+    @property
+    def node_ip(self) -> str:
+        return str(self.world.node_ip)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.workdir / "config"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.config_dir / SITE_ID
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The kubeconfig the bootstrapper wrote, else the one the world serves."""
+        written = self.site_dir / "kubeconfig"
+        if written.exists() or self.world is None:
+            return written
+        return Path(self.world.kubeconfig_path)
+
+    @property
+    def status_token_file(self) -> Path:
+        return self.site_dir / "status-token"
+
+    def placeholders(self) -> dict[str, str]:
+        """Values for `{name}` in a command or an expected text."""
+        values = {"config_dir": str(self.config_dir)}
+        if self.world is None:
+            return values
+        values |= {
+            "node_ip": self.node_ip,
+            "app_url": f"http://{self.node_ip}:3000",
+            "status_url": f"http://{self.node_ip}:8080",
+            "kubeconfig": str(self.kubeconfig),
+            "repo_url": self.repo_url,
+            "branch": self.branch,
+            "registry_url": str(self.world.registry_url or ""),
+            "talosconfig": str(self.talosconfig or self.site_dir / "talosconfig"),
+        }
+        if self.status_token_file.exists():
+            values["status_token"] = self.status_token_file.read_text(encoding="utf-8").strip()
+        return values
+
+    def expand(self, text: str) -> str:
+        """`text` with its `{placeholders}` filled in."""
+        return text.format_map(self.placeholders())
+
+    # -- running commands ------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """The admin's environment: fake talosctl/flux first on PATH, our console scripts next."""
+        bin_dirs = [str(d) for d in _world_bin_dirs(self.world)] + [str(BIN)]
+        return {
+            **os.environ,
+            "PATH": os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")]),
+            "HOME": str(self.workdir),
+            "KUBECONFIG": str(self.kubeconfig),
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+        }
+
+    def run(self, command: str) -> CommandResult:
+        """Run an admin command line (placeholders expanded) and record what it did."""
+        argv = shlex.split(self.expand(command))
+        if argv and argv[0] in {"appliance", "appliance-status", "appliance-sim"}:
+            argv[0] = str(BIN / argv[0])
+        log = _request_log(self.world)
+        before = len(log)
+        completed = subprocess.run(
+            argv,
+            env=self.env(),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        result = CommandResult(
+            argv=tuple(argv),
+            exit_code=completed.returncode,
+            output=completed.stdout + completed.stderr,
+            requests=tuple(log[before:]),
+        )
+        self.results.append(result)
+        return result
+
+
+def _node_address() -> str:
+    """A free simulated node address in 127.0.0.0/8 (ports 3000/8080/50000 unused there)."""
+    from simulator import addresses
+
+    choose = getattr(addresses, "choose_node_address", None) or addresses.free_node_address
+    return str(choose())
+
+
+def _world_bin_dirs(world: Any) -> list[Path]:
+    """Where the world put its fake `talosctl` and `flux` shims."""
+    found = getattr(world, "bin_dir", None)
+    if found is None:
+        return []
+    return [Path(found)]
+
+
+def _request_log(world: Any) -> list[Any]:
+    """The fake API's request log (empty when the world serves none)."""
+    api = getattr(world, "api", None)
+    if api is None:
+        servers = getattr(world, "_servers", [])
+        api = next((s for s in servers if hasattr(s, "request_log")), None)
+    return list(getattr(api, "request_log", []) or [])
