@@ -1,0 +1,555 @@
+"""Our own pods are real processes: a Deployment of a known image runs as a local subprocess.
+
+When the status service Deployment is applied to the fake API, `ProcessRunner` starts the real
+`appliance-status` executable bound to the simulated node address, with a kubeconfig carrying the
+pod's service-account token (so RBAC applies as in the cluster) and the pod's environment; it
+probes `/healthz` for readiness and stops the process when the Deployment goes. The simulator
+knows only the executable's name and flags, never the status service's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = [
+    "DEFAULT_IMAGES",
+    "PodProcess",
+    "ProcessError",
+    "ProcessImage",
+    "ProcessRunner",
+    "StoreLike",
+]
+
+Obj = dict[str, Any]
+
+
+class ProcessError(RuntimeError):
+    """A pod process could not be started."""
+
+
+@dataclass(frozen=True)
+class ProcessImage:
+    """How to run one of our images as a process.
+
+    `argv` is a template: `{node_ip}`, `{port}`, `{sa_kubeconfig}`, `{token_file}`, `{namespace}`,
+    `{name}`. argv[0] is looked up in `ProcessRunner.executable_dirs`, then on PATH.
+    """
+
+    image_prefix: str
+    argv: tuple[str, ...]
+    port: int = 8080
+    health_path: str = "/healthz"
+    # The Secret holding the UI token, when the pod spec does not name one with key `token_key`.
+    token_secret: str = "appliance-status-auth"  # noqa: S105 - a Secret's name
+    token_key: str = "token"  # noqa: S105 - a key name
+
+
+DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
+    ProcessImage(
+        image_prefix="ghcr.io/nine-minds/appliance-status",
+        argv=(
+            "appliance-status",
+            "serve",
+            "--host",
+            "{node_ip}",
+            "--port",
+            "{port}",
+            "--kubeconfig",
+            "{sa_kubeconfig}",
+            "--token-file",
+            "{token_file}",
+        ),
+    ),
+)
+
+
+class StoreLike(Protocol):
+    """The slice of `simulator.store.ObjectStore` the runner uses."""
+
+    def get(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> dict[str, Any] | None: ...
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]: ...
+
+    def subscribe(self, callback: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True)
+class PodProcess:
+    """A snapshot of one Deployment's process."""
+
+    namespace: str
+    name: str
+    image: str
+    argv: tuple[str, ...]
+    pid: int | None
+    ready: bool
+    restarts: int
+    exit_code: int | None
+    log_path: Path
+    waiting_reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything needed to (re)start one pod's process."""
+
+    image: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    workdir: Path
+    port: int
+    health_path: str
+    # The pod template and token the process was started from; a change restarts it.
+    fingerprint: str
+
+
+@dataclass
+class _Live:
+    snapshot: PodProcess
+    process: subprocess.Popen[bytes] | None
+    plan: _Plan
+    restart_at: float | None = None
+    log_handle: Any = field(default=None)
+
+
+def _key(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or "default"), str(meta.get("name") or "")
+
+
+class ProcessRunner:
+    """Runs Deployments of known images as local processes on the simulated node address.
+
+    Wire it with `attach(store)`; store callbacks only enqueue, a worker thread does the work, so
+    a write to the fake API never waits for a process to start.
+    """
+
+    def __init__(
+        self,
+        *,
+        node_ip: str,
+        kubeconfig_for: Callable[[str, str, Path], Path],
+        images: Sequence[ProcessImage] = DEFAULT_IMAGES,
+        workdir: Path | None = None,
+        executable_dirs: Sequence[Path] = (Path(sys.executable).parent,),
+        on_change: Callable[[PodProcess], None] | None = None,
+        node_name: str = "appliance-single-node",
+        probe_interval: float = 0.2,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.node_ip = node_ip
+        self.node_name = node_name
+        self.images = tuple(images)
+        self.executable_dirs = tuple(executable_dirs)
+        self._kubeconfig_for = kubeconfig_for
+        self._on_change = on_change
+        self._probe_interval = probe_interval
+        self._extra_env = dict(extra_env or {})
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sim-pods-")
+            workdir = Path(self._tmp.name)
+        self.workdir = workdir
+        self._store: StoreLike | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._queue: queue.Queue[tuple[str, Obj] | threading.Event | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._live: dict[tuple[str, str], _Live] = {}
+        self._pending: dict[tuple[str, str], Obj] = {}
+        self._changed = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def attach(self, store: StoreLike) -> ProcessRunner:
+        """Follow `store`: start threads, subscribe, and pick up Deployments already there."""
+        self._store = store
+        self.start()
+        self._unsubscribe = store.subscribe(self.handle)
+        for deployment in store.list("apps/v1", "Deployment"):
+            self.handle("ADDED", deployment)
+        return self
+
+    def start(self) -> ProcessRunner:
+        """Start the worker and probe threads (attach() does this)."""
+        if self._threads:
+            return self
+        self._stopping.clear()
+        for target, name in ((self._work, "sim-pods-worker"), (self._probe, "sim-pods-probe")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop every process and the threads; unsubscribe from the store."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stopping.set()
+        self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
+        with self._lock:
+            keys = list(self._live)
+        for key in keys:
+            self._stop_key(key)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> ProcessRunner:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- queries -------------------------------------------------------------------------------
+    def pods(self) -> dict[tuple[str, str], PodProcess]:
+        """Snapshots of every Deployment the runner runs, by (namespace, name)."""
+        with self._lock:
+            return {k: v.snapshot for k, v in self._live.items()}
+
+    def pod(self, namespace: str, name: str) -> PodProcess | None:
+        """The snapshot for one Deployment, None when not running."""
+        with self._lock:
+            live = self._live.get((namespace, name))
+            return live.snapshot if live else None
+
+    def wait_for(
+        self,
+        predicate: Callable[[PodProcess | None], bool],
+        *,
+        namespace: str,
+        name: str,
+        timeout: float = 30.0,
+    ) -> bool:
+        """Block (wall time) until `predicate(pod)` holds; for tests and the CLI."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                live = self._live.get((namespace, name))
+                if predicate(live.snapshot if live else None):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.5))
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until every store event handed over so far has been acted on."""
+        marker = threading.Event()
+        self._queue.put(marker)
+        return marker.wait(timeout)
+
+    # -- events --------------------------------------------------------------------------------
+    def handle(self, event_type: str, obj: dict[str, Any]) -> None:
+        """A store subscriber: enqueue Deployment and Secret changes."""
+        if obj.get("kind") in ("Deployment", "Secret"):
+            self._queue.put((event_type, obj))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None or self._stopping.is_set():
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            event_type, obj = item
+            try:
+                if obj.get("kind") == "Secret":
+                    self._retry_pending(obj)
+                else:
+                    self._reconcile(event_type, obj)
+            except Exception as exc:  # one bad object must not stop the runner
+                print(f"simulator: pod process for {_key(obj)}: {exc}", file=sys.stderr)
+
+    def _retry_pending(self, secret: Obj) -> None:
+        namespace, _ = _key(secret)
+        with self._lock:
+            waiting = [o for (ns, _), o in self._pending.items() if ns == namespace]
+        for deployment in waiting:
+            self._reconcile("MODIFIED", deployment)
+
+    def _image_for(self, deployment: Obj) -> tuple[ProcessImage, Obj] | None:
+        pod_spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in pod_spec.get("containers") or []:
+            image = str(container.get("image") or "")
+            for known in self.images:
+                if image.startswith(known.image_prefix):
+                    return known, container
+        return None
+
+    def _reconcile(self, event_type: str, deployment: Obj) -> None:
+        key = _key(deployment)
+        found = self._image_for(deployment)
+        replicas = (deployment.get("spec") or {}).get("replicas", 1)
+        deleting = bool((deployment.get("metadata") or {}).get("deletionTimestamp"))
+        if event_type == "DELETED" or found is None or replicas == 0 or deleting:
+            with self._lock:
+                self._pending.pop(key, None)
+            self._stop_key(key)
+            return
+        known, container = found
+        pod_spec = deployment["spec"]["template"]["spec"]
+        secret_name, secret_key = _token_ref(pod_spec, container, known)
+        secret = self._secret(key[0], secret_name)
+        token = secret.get(secret_key) if secret is not None else None
+        if token is None:
+            # Like a kubelet: the pod waits (CreateContainerConfigError) until the Secret exists.
+            with self._lock:
+                self._pending[key] = deployment
+            self._publish_waiting(key, str(container.get("image")), "CreateContainerConfigError")
+            return
+        fingerprint = json.dumps([pod_spec, token], sort_keys=True, default=str)
+        with self._lock:
+            self._pending.pop(key, None)
+            live = self._live.get(key)
+            if live is not None and live.plan.fingerprint == fingerprint:
+                # Status updates of the Deployment change nothing the process sees.
+                return
+        workdir = self.workdir / f"{key[0]}_{key[1]}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        token_file = workdir / "token"
+        _write_private(token_file, token)
+        service_account = str(pod_spec.get("serviceAccountName") or "default")
+        kubeconfig = self._kubeconfig_for(key[0], service_account, workdir / "kubeconfig")
+        port = _container_port(container, known.port)
+        values = {
+            "node_ip": self.node_ip,
+            "port": str(port),
+            "sa_kubeconfig": str(kubeconfig),
+            "token_file": str(token_file),
+            "namespace": key[0],
+            "name": key[1],
+        }
+        argv = tuple(part.format(**values) for part in known.argv)
+        plan = _Plan(
+            image=str(container.get("image")),
+            argv=argv,
+            env=self._env(key, container),
+            workdir=workdir,
+            port=port,
+            health_path=known.health_path,
+            fingerprint=fingerprint,
+        )
+        self._stop_key(key)
+        self._launch(key, plan)
+
+    def _secret(self, namespace: str, name: str) -> dict[str, str] | None:
+        if self._store is None:
+            return None
+        obj = self._store.get("v1", "Secret", name, namespace)
+        if obj is None:
+            return None
+        values = {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
+        values.update({k: str(v) for k, v in (obj.get("stringData") or {}).items()})
+        return values
+
+    def _env(self, key: tuple[str, str], container: Obj) -> dict[str, str]:
+        """The container's environment, resolved the way the kubelet would."""
+        env: dict[str, str] = {}
+        for entry in container.get("env") or []:
+            name = str(entry.get("name"))
+            if "value" in entry:
+                env[name] = str(entry["value"])
+                continue
+            source = entry.get("valueFrom") or {}
+            if "fieldRef" in source:
+                path = source["fieldRef"].get("fieldPath")
+                env[name] = {
+                    "status.hostIP": self.node_ip,
+                    "status.podIP": self.node_ip,
+                    "metadata.namespace": key[0],
+                    "metadata.name": f"{key[1]}-0",
+                    "spec.nodeName": self.node_name,
+                }.get(path, "")
+            elif "secretKeyRef" in source:
+                ref = source["secretKeyRef"]
+                secret = self._secret(key[0], str(ref.get("name"))) or {}
+                if ref.get("key") in secret:
+                    env[name] = secret[ref["key"]]
+            elif "configMapKeyRef" in source and self._store is not None:
+                ref = source["configMapKeyRef"]
+                cm = self._store.get("v1", "ConfigMap", str(ref.get("name")), key[0]) or {}
+                value = (cm.get("data") or {}).get(ref.get("key"))
+                if value is not None:
+                    env[name] = str(value)
+        return env
+
+    def _executable(self, name: str) -> str:
+        for directory in self.executable_dirs:
+            candidate = directory / name
+            if candidate.exists() and os.access(candidate, os.X_OK):
+                return str(candidate)
+        found = shutil.which(name)
+        if found is None:
+            raise ProcessError(
+                f"executable {name!r} for a simulated pod was not found in "
+                f"{[str(d) for d in self.executable_dirs]} or PATH; install the package that "
+                "provides it (pip install -e .)"
+            )
+        return found
+
+    def _launch(self, key: tuple[str, str], plan: _Plan, *, restarts: int = 0) -> None:
+        log_path = plan.workdir / "process.log"
+        process_env = {**os.environ, **self._extra_env, **plan.env}
+        handle = log_path.open("ab")
+        try:
+            process = subprocess.Popen(
+                [self._executable(plan.argv[0]), *plan.argv[1:]],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=process_env,
+                cwd=plan.workdir,
+                start_new_session=True,
+            )
+        except (OSError, ProcessError):
+            handle.close()
+            raise
+        snapshot = PodProcess(
+            namespace=key[0],
+            name=key[1],
+            image=plan.image,
+            argv=plan.argv,
+            pid=process.pid,
+            ready=False,
+            restarts=restarts,
+            exit_code=None,
+            log_path=log_path,
+        )
+        with self._lock:
+            self._live[key] = _Live(snapshot, process, plan, log_handle=handle)
+        self._notify(snapshot)
+
+    def _publish_waiting(self, key: tuple[str, str], image: str, reason: str) -> None:
+        snapshot = PodProcess(
+            key[0], key[1], image, (), None, False, 0, None, self.workdir / "none", reason
+        )
+        self._notify(snapshot)
+
+    def _stop_key(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            live = self._live.pop(key, None)
+        if live is None:
+            return
+        if live.process is not None:
+            _terminate(live.process)
+        if live.log_handle is not None:
+            live.log_handle.close()
+        self._notify(replace(live.snapshot, pid=None, ready=False))
+
+    def _notify(self, snapshot: PodProcess) -> None:
+        with self._changed:
+            self._changed.notify_all()
+        if self._on_change is not None:
+            self._on_change(snapshot)
+
+    # -- probing -------------------------------------------------------------------------------
+    def _probe(self) -> None:
+        while not self._stopping.wait(self._probe_interval):
+            with self._lock:
+                items = list(self._live.items())
+            for key, live in items:
+                self._probe_one(key, live)
+
+    def _probe_one(self, key: tuple[str, str], live: _Live) -> None:
+        process = live.process
+        snapshot = live.snapshot
+        if process is not None and process.poll() is not None:
+            # The container exited: not ready, restarted after a kubelet-like back-off.
+            now = time.monotonic()
+            if live.restart_at is None:
+                live.restart_at = now + min(10.0, 0.5 * 2**snapshot.restarts)
+                self._update(key, replace(snapshot, ready=False, exit_code=process.returncode))
+                return
+            if now >= live.restart_at:
+                if live.log_handle is not None:
+                    live.log_handle.close()
+                with self._lock:
+                    if self._live.get(key) is not live:
+                        return
+                    del self._live[key]
+                self._launch(key, live.plan, restarts=snapshot.restarts + 1)
+            return
+        ready = _healthy(f"http://{self.node_ip}:{live.plan.port}{live.plan.health_path}")
+        if ready != snapshot.ready:
+            self._update(key, replace(snapshot, ready=ready))
+
+    def _update(self, key: tuple[str, str], snapshot: PodProcess) -> None:
+        with self._lock:
+            live = self._live.get(key)
+            if live is None:
+                return
+            live.snapshot = snapshot
+        self._notify(snapshot)
+
+
+def _token_ref(pod_spec: Obj, container: Obj, known: ProcessImage) -> tuple[str, str]:
+    """The Secret and key holding the UI token, as named in the pod spec."""
+    for entry in container.get("env") or []:
+        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+        if ref and ref.get("key") == known.token_key:
+            return str(ref.get("name")), known.token_key
+    for volume in pod_spec.get("volumes") or []:
+        secret = volume.get("secret")
+        if secret and secret.get("secretName"):
+            return str(secret["secretName"]), known.token_key
+    return known.token_secret, known.token_key
+
+
+def _container_port(container: Obj, default: int) -> int:
+    for port in container.get("ports") or []:
+        if port.get("containerPort"):
+            return int(port["containerPort"])
+    return default
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL
+            return bool(200 <= response.status < 400)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
