@@ -40,13 +40,13 @@ def test_bad_values_are_rejected_naming_the_flag(
 
 def test_missing_config_dir_is_rejected(tmp_path: Path) -> None:
     """An explicit --config-dir that does not exist is an error, not silently created."""
-    with pytest.raises(FlagError, match="--config-dir .* does not exist"):
+    with pytest.raises(FlagError, match=r"--config-dir .* does not exist"):
         options_from_args(parse(*BASE, "--config-dir", str(tmp_path / "nope")))
 
 
 def test_missing_kubeconfig_is_rejected(tmp_path: Path) -> None:
     """An explicit --kubeconfig that does not exist is an error."""
-    with pytest.raises(FlagError, match="--kubeconfig .* does not exist"):
+    with pytest.raises(FlagError, match=r"--kubeconfig .* does not exist"):
         options_from_args(
             parse(*BASE, "--config-dir", str(tmp_path), "--kubeconfig", str(tmp_path / "k"))
         )
@@ -56,7 +56,7 @@ def test_unreadable_kubeconfig_is_rejected(tmp_path: Path) -> None:
     """A kubeconfig that cannot be read is rejected with the reason."""
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.mkdir()
-    with pytest.raises(FlagError, match="--kubeconfig .* is not a file"):
+    with pytest.raises(FlagError, match=r"--kubeconfig .* is not a file"):
         options_from_args(
             parse(*BASE, "--config-dir", str(tmp_path), "--kubeconfig", str(kubeconfig))
         )

@@ -16,7 +16,7 @@ def test_versions_with_and_without_prerelease_parse(text: str) -> None:
 @pytest.mark.parametrize("text", ["1", "1.0.x", "latest", "1.0-", ""])
 def test_bad_versions_name_the_accepted_forms(text: str) -> None:
     """A bad version raises ReleaseError with an example of a good one."""
-    with pytest.raises(ReleaseError, match="1.0-rc5"):
+    with pytest.raises(ReleaseError, match=r"1\.0-rc5"):
         parse_version(text)
 
 
@@ -44,5 +44,5 @@ def test_rc5_manifest_has_the_observed_images() -> None:
 
 def test_unknown_release_lists_known_ones() -> None:
     """Asking for a release without a manifest names the known releases."""
-    with pytest.raises(ReleaseError, match="known releases: .*1.0-rc5"):
+    with pytest.raises(ReleaseError, match=r"known releases: .*1\.0-rc5"):
         load_release("9.9")
