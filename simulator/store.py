@@ -224,6 +224,7 @@ class ObjectStore:
         self._objects: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
         self._history: collections.deque[WatchEvent] = collections.deque(maxlen=history_limit)
         self._subscribers: list[Subscriber] = []
+        self._listeners: list[Callable[[], None]] = []
         self._logs: dict[tuple[str, str, str], str] = {}
         self._exec_handlers: list[ExecHandler] = []
         self._event_index: dict[tuple[str, str, str, str, str], str] = {}
@@ -548,6 +549,18 @@ class ObjectStore:
 
         return unsubscribe
 
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` (no arguments, no copy) after every change; for watch wake-ups."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
     # ----------------------------------------------------------------- events
 
     def emit_event(
@@ -845,6 +858,9 @@ class ObjectStore:
                 self.registry.add_crd(obj)
         with self._lock:
             subscribers = list(self._subscribers)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
         for callback in subscribers:
             callback(event_type, self._present(info, _copy(obj)))
 

@@ -1,0 +1,719 @@
+"""The raw ASGI application of the fake Kubernetes API: routing, auth, CRUD, tables and logs.
+
+Raw ASGI rather than a framework because the API is protocol-shaped: long-lived chunked watch
+streams, websocket exec channels, content negotiation on `Accept` parameters (Table, aggregated
+discovery) and patch flavours on `Content-Type`; see docs/simulator-api.md for the evaluation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+from urllib.parse import parse_qs
+
+import msgspec
+
+from simulator.api import discovery, streams, tables
+from simulator.api.faults import FaultPlan
+from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
+from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
+from simulator.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from simulator.kinds import KindInfo
+from simulator.store import (
+    BadRequestError,
+    NotFoundError,
+    ObjectStore,
+    StoreError,
+    UnsupportedMediaTypeError,
+)
+
+__all__ = ["ApiApp", "RequestRecord", "Route", "TokenBook"]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_ENC = msgspec.json.Encoder()
+_DEC = msgspec.json.Decoder()
+_JSON = b"application/json"
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
+_ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One served request, for tests and scenarios to query."""
+
+    method: str
+    path: str
+    query: str
+    user: str
+    status: int
+    verb: str
+    resource: str
+    namespace: str
+    name: str
+    subresource: str
+    virtual_time: datetime
+
+
+@dataclass
+class TokenBook:
+    """Bearer tokens -> users. The admin token has every right; others go through RBAC."""
+
+    admin_token: str
+    users: dict[str, UserInfo] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lookup(self, token: str) -> UserInfo | None:
+        """The user a token belongs to, or None (401)."""
+        if token == self.admin_token:
+            return UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)
+        with self.lock:
+            return self.users.get(token)
+
+    def add(self, token: str, user: UserInfo) -> None:
+        """Register another token."""
+        with self.lock:
+            self.users[token] = user
+
+
+@dataclass(frozen=True)
+class Route:
+    """A parsed resource path."""
+
+    info: KindInfo
+    namespace: str
+    name: str
+    subresource: str
+
+
+def _status(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def _first(query: dict[str, list[str]], key: str, default: str = "") -> str:
+    values = query.get(key)
+    return values[0] if values else default
+
+
+def _truthy(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
+class ApiApp:
+    """The ASGI callable. Shared state (store, tokens, faults, log) is owned by `ApiServer`."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        tokens: TokenBook,
+        faults: FaultPlan,
+        request_log: list[RequestRecord],
+        git_version: str,
+    ) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.faults = faults
+        self.request_log = request_log
+        self.git_version = git_version
+        self.server_address = "127.0.0.1:0"
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.watchers: set[asyncio.Event] = set()
+        self.drop_generation = 0
+        self.closing = False
+        self._removers: list[Callable[[], None]] = []
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind to the server's event loop and start listening for store changes and faults."""
+        self.loop = loop
+        self._removers.append(self.store.add_listener(self._wake_threadsafe))
+        self._removers.append(self.faults.on_drop_watches(self._drop_threadsafe))
+
+    def detach(self) -> None:
+        """Stop listening (server shutdown)."""
+        for remove in self._removers:
+            remove()
+        self._removers.clear()
+
+    def close_streams(self) -> None:
+        """End every open watch (called before uvicorn shuts down so it need not wait)."""
+        self.closing = True
+        self._drop_threadsafe()
+
+    def _wake_threadsafe(self) -> None:
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def _drop_threadsafe(self) -> None:
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._drop)
+
+    def _wake(self) -> None:
+        for event in self.watchers:
+            event.set()
+
+    def _drop(self) -> None:
+        self.drop_generation += 1
+        self._wake()
+
+    # ----------------------------------------------------------------- ASGI entry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await streams.exec_websocket(self, scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.attach(asyncio.get_running_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.detach()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def date_header(self) -> bytes:
+        """`Date` in virtual time: production code measures elapsed time against it."""
+        return email.utils.format_datetime(self.store.clock.now(), usegmt=True).encode()
+
+    async def respond(
+        self,
+        send: Send,
+        status: int,
+        body: bytes,
+        *,
+        content_type: bytes = _JSON,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Send a complete response."""
+        base = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"date", self.date_header()),
+            (b"cache-control", b"no-cache, private"),
+        ]
+        await send(
+            {"type": "http.response.start", "status": status, "headers": base + (headers or [])}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def authenticate(self, scope: Scope) -> UserInfo | None:
+        """The user behind the request's bearer token, or None."""
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                text = value.decode("latin-1")
+                if text.lower().startswith("bearer "):
+                    return self.tokens.lookup(text[7:].strip())
+        return None
+
+    def route(self, path: str) -> tuple[str, str, list[str]] | None:
+        """Split a resource path into (group, version, rest) or None when not a resource path."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) >= 3 and parts[0] == "api":
+            return "", parts[1], parts[2:]
+        if len(parts) >= 4 and parts[0] == "apis":
+            return parts[1], parts[2], parts[3:]
+        return None
+
+    def resolve(self, group: str, version: str, rest: list[str]) -> Route | None:
+        """Map the path remainder onto a served kind, namespace, name and subresource."""
+        registry = self.store.registry
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            info = registry.by_resource(group, version, rest[2])
+            if info is not None and info.namespaced:
+                return Route(info, rest[1], rest[3] if len(rest) > 3 else "", _at(rest, 4))
+        info = registry.by_resource(group, version, rest[0])
+        if info is None or len(rest) > 3:
+            return None
+        return Route(info, "", rest[1] if len(rest) > 1 else "", _at(rest, 2))
+
+    # ----------------------------------------------------------------- HTTP
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        raw_query = scope["query_string"].decode("latin-1")
+        query = parse_qs(raw_query, keep_blank_values=True)
+        user = self.authenticate(scope)
+        parsed = self.route(path)
+        route = self.resolve(*parsed) if parsed else None
+        verb = _verb(method, route, query)
+        record = {
+            "verb": verb,
+            "resource": route.info.plural if route else "",
+            "namespace": route.namespace if route else "",
+            "name": route.name if route else "",
+            "subresource": route.subresource if route else "",
+        }
+        status = 500
+        try:
+            if user is None and path not in _ANONYMOUS_PATHS:
+                status = 401
+                await self.respond(
+                    send, 401, _ENC.encode(_status(401, "Unauthorized", "Unauthorized"))
+                )
+                return
+            now = self.store.clock.now()
+            for fault in self.faults.take(verb, path, now):
+                if fault.latency_seconds:
+                    await asyncio.sleep(fault.latency_seconds)
+                if fault.status:
+                    status = fault.status
+                    await self._fault_response(send, fault.status, fault.message, fault)
+                    return
+            body = await _read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
+            status = await self._dispatch(
+                scope, send, method, path, query, user, parsed, route, verb, body, receive
+            )
+        except StoreError as exc:
+            status = exc.code
+            await self.respond(send, exc.code, _ENC.encode(exc.status()))
+        finally:
+            self.request_log.append(
+                RequestRecord(
+                    method=method,
+                    path=path,
+                    query=raw_query,
+                    user=user.name if user else "",
+                    status=status,
+                    virtual_time=self.store.clock.now(),
+                    **record,
+                )
+            )
+
+    async def _fault_response(self, send: Send, code: int, message: str, fault: Any) -> None:
+        reasons = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}
+        headers = []
+        if fault.retry_after_seconds is not None:
+            headers.append((b"retry-after", str(fault.retry_after_seconds).encode()))
+        text = message or f"injected fault: HTTP {code}"
+        body = _status(code, reasons.get(code, "InternalError"), text)
+        await self.respond(send, code, _ENC.encode(body), headers=headers)
+
+    async def _dispatch(
+        self,
+        scope: Scope,
+        send: Send,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        user: UserInfo | None,
+        parsed: tuple[str, str, list[str]] | None,
+        route: Route | None,
+        verb: str,
+        body: bytes,
+        receive: Receive,
+    ) -> int:
+        if route is None:
+            return await self._non_resource(scope, send, method, path)
+        assert user is not None
+        info = route.info
+        attrs = RequestAttributes(
+            verb=verb,
+            group=info.group,
+            resource=info.plural,
+            subresource=route.subresource,
+            namespace=route.namespace,
+            name=route.name,
+        )
+        if not authorize(self.store, user, attrs):
+            message = forbidden_message(user, attrs)
+            details: dict[str, Any] = {"kind": info.plural}
+            if route.name:
+                details["name"] = route.name
+            if info.group:
+                details["group"] = info.group
+            await self.respond(
+                send, 403, _ENC.encode(_status(403, "Forbidden", message, **details))
+            )
+            return 403
+        if route.subresource and route.subresource not in info.subresources:
+            raise NotFoundError("the server could not find the requested resource")
+        if route.subresource == "log":
+            return await self._log(send, route, query)
+        if route.subresource == "exec":
+            await self.respond(
+                send,
+                400,
+                _ENC.encode(_status(400, "BadRequest", "Upgrade request required")),
+            )
+            return 400
+        if verb == "watch":
+            return await streams.watch(self, scope, send, receive, route, query)
+        return await self._crud(scope, send, method, query, user, route, verb, body)
+
+    async def _non_resource(self, scope: Scope, send: Send, method: str, path: str) -> int:
+        accept = _header(scope, b"accept")
+        registry = self.store.registry
+        doc: Any = None
+        content_type = _JSON
+        if path in ("/healthz", "/livez", "/readyz"):
+            await self.respond(send, 200, b"ok", content_type=b"text/plain; charset=utf-8")
+            return 200
+        if path == "/version":
+            doc = discovery.version_info(self.git_version)
+        elif path in ("/api", "/apis"):
+            if "as=APIGroupDiscoveryList" in accept and "v=v2" in accept:
+                doc = discovery.aggregated(registry, legacy=path == "/api")
+                content_type = discovery.AGGREGATED_CONTENT_TYPE.encode()
+            elif path == "/api":
+                doc = discovery.api_versions(self.server_address)
+            else:
+                doc = discovery.api_group_list(registry)
+        elif path == "/openapi/v2":
+            # kubectl falls back to v2 for group versions v3 does not list (a CRD not yet
+            # installed) and reads it as protobuf: an empty Document means "no schemas", so
+            # it reports the missing kind as a real server would.
+            await self.respond(
+                send,
+                200,
+                b"",
+                content_type=b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+            )
+            return 200
+        elif path == "/openapi/v3":
+            doc = discovery.openapi_v3_root(registry)
+        elif path.startswith("/openapi/v3/"):
+            parts = path[len("/openapi/v3/") :].split("/")
+            if parts[0] == "api" and len(parts) == 2:
+                doc = discovery.openapi_v3_document(registry, "", parts[1])
+            elif parts[0] == "apis" and len(parts) == 3:
+                doc = discovery.openapi_v3_document(registry, parts[1], parts[2])
+        else:
+            parts = [p for p in path.split("/") if p]
+            if len(parts) == 2 and parts[0] == "api":
+                doc = discovery.api_resource_list(registry, "", parts[1])
+            elif len(parts) == 2 and parts[0] == "apis":
+                doc = discovery.api_group(registry, parts[1])
+            elif len(parts) == 3 and parts[0] == "apis":
+                doc = discovery.api_resource_list(registry, parts[1], parts[2])
+        if doc is None or method != "GET":
+            await self.respond(
+                send,
+                404,
+                _ENC.encode(
+                    _status(404, "NotFound", "the server could not find the requested resource")
+                ),
+            )
+            return 404
+        await self.respond(
+            send, 200, _ENC.encode(doc), content_type=content_type, headers=[(b"vary", b"Accept")]
+        )
+        return 200
+
+    async def _log(self, send: Send, route: Route, query: dict[str, list[str]]) -> int:
+        container = _first(query, "container") or None
+        text = self.store.get_log(route.namespace, route.name, container)
+        tail = _first(query, "tailLines")
+        if tail:
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-int(tail) :]) if int(tail) > 0 else ""
+        limit = _first(query, "limitBytes")
+        data = text.encode()
+        if limit:
+            data = data[: int(limit)]
+        await self.respond(send, 200, data, content_type=b"text/plain")
+        return 200
+
+    async def _crud(
+        self,
+        scope: Scope,
+        send: Send,
+        method: str,
+        query: dict[str, list[str]],
+        user: UserInfo,
+        route: Route,
+        verb: str,
+        body: bytes,
+    ) -> int:
+        info = route.info
+        store = self.store
+        dry_run = "All" in query.get("dryRun", [])
+        manager = _first(query, "fieldManager") or None
+        sub = route.subresource or None
+        if verb == "list":
+            return await self._list(scope, send, route, query)
+        if verb == "get":
+            obj = store.get(info.api_version, info.plural, route.name, route.namespace or None)
+            if obj is None:
+                raise _not_found(info, route.name)
+            return await self._send_object(scope, send, 200, info, obj)
+        if verb == "create":
+            obj = _decode_object(body, _header(scope, b"content-type"))
+            if info.group == "authorization.k8s.io":
+                return await self._review(send, user, info, obj)
+            _check_identity(info, route, obj, creating=True)
+            created = store.create(obj, dry_run=dry_run, strict=True, field_manager=manager)
+            return await self._send_object(scope, send, 201, info, created)
+        if verb == "update":
+            obj = _decode_object(body, _header(scope, b"content-type"))
+            _check_identity(info, route, obj, creating=False)
+            updated = store.replace(obj, subresource=sub, dry_run=dry_run, strict=True)
+            return await self._send_object(scope, send, 200, info, updated)
+        if verb == "patch":
+            content_type = _header(scope, b"content-type").split(";")[0].strip()
+            patch_type = _PATCH_TYPES.get(content_type)
+            if patch_type is None:
+                raise UnsupportedMediaTypeError(
+                    f"the body of the request was in an unknown format - accepted media types "
+                    f"include: {', '.join(_PATCH_TYPES)}"
+                )
+            patched = store.patch(
+                info.api_version,
+                info.plural,
+                route.name,
+                body,
+                cast(Any, patch_type),
+                route.namespace or None,
+                sub,
+                dry_run=dry_run,
+                strict=True,
+                field_manager=manager,
+                force=_truthy(_first(query, "force")),
+            )
+            return await self._send_object(scope, send, 200, info, patched)
+        if verb == "delete":
+            deleted = store.delete(
+                info.api_version, info.plural, route.name, route.namespace or None, dry_run=dry_run
+            )
+            return await self._send_object(scope, send, 200, info, deleted)
+        if verb == "deletecollection":
+            items = store.list(
+                info.api_version,
+                info.plural,
+                route.namespace or None,
+                _first(query, "labelSelector") or None,
+                _first(query, "fieldSelector") or None,
+            )
+            for item in items:
+                meta = item["metadata"]
+                store.delete(
+                    info.api_version,
+                    info.plural,
+                    meta["name"],
+                    meta.get("namespace"),
+                    dry_run=dry_run,
+                )
+            doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
+            await self.respond(send, 200, _ENC.encode(doc))
+            return 200
+        raise BadRequestError(f"unsupported verb {verb} for {info.plural}")
+
+    async def _send_object(
+        self, scope: Scope, send: Send, code: int, info: KindInfo, obj: dict[str, Any]
+    ) -> int:
+        if "as=Table" in _header(scope, b"accept"):
+            doc = tables.table(
+                info,
+                [obj],
+                self.store.clock.now(),
+                str(obj["metadata"].get("resourceVersion", "")),
+            )
+            await self.respond(send, code, _ENC.encode(doc))
+        else:
+            await self.respond(send, code, _ENC.encode(obj))
+        return code
+
+    async def _list(
+        self, scope: Scope, send: Send, route: Route, query: dict[str, list[str]]
+    ) -> int:
+        info = route.info
+        try:
+            labels = parse_label_selector(_first(query, "labelSelector") or None)
+            fields = parse_field_selector(_first(query, "fieldSelector") or None)
+        except SelectorError as exc:
+            raise BadRequestError(str(exc)) from exc
+        items, rv = self.store.list_refs(
+            info,
+            namespace=route.namespace or None,
+            labels=labels if labels.requirements else None,
+            fields=fields if fields.terms else None,
+        )
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        start = _first(query, "continue")
+        if start:
+            try:
+                token = _DEC.decode(base64.urlsafe_b64decode(start.encode()))
+                after = (str(token["ns"]), str(token["name"]))
+            except (ValueError, KeyError, TypeError, msgspec.DecodeError) as exc:
+                raise BadRequestError(f"invalid continue token: {exc}") from exc
+            items = [
+                o
+                for o in items
+                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
+            ]
+        limit = int(_first(query, "limit") or 0)
+        if limit and len(items) > limit:
+            last = items[limit - 1]["metadata"]
+            token_bytes = _ENC.encode({"ns": last.get("namespace", ""), "name": last["name"]})
+            meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
+            meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        if "as=Table" in _header(scope, b"accept"):
+            doc = tables.table(info, items, self.store.clock.now(), str(rv))
+            doc["metadata"].update(meta)
+            await self.respond(send, 200, _ENC.encode(doc))
+            return 200
+        items = [_as_version(o, info) for o in items]
+        doc = {
+            "kind": info.list_kind_name,
+            "apiVersion": info.api_version,
+            "metadata": meta,
+            "items": items,
+        }
+        await self.respond(send, 200, _ENC.encode(doc))
+        return 200
+
+    async def _review(self, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any]) -> int:
+        spec = obj.get("spec") or {}
+        if info.plural == "selfsubjectrulesreviews":
+            obj["status"] = {"resourceRules": [], "nonResourceRules": [], "incomplete": True}
+            await self.respond(send, 201, _ENC.encode(obj))
+            return 201
+        attrs_in = spec.get("resourceAttributes")
+        if attrs_in is None:
+            allowed = True  # non-resource URLs (discovery, /version) are open to every user
+        else:
+            plural = str(attrs_in.get("resource", ""))
+            allowed = authorize(
+                self.store,
+                user,
+                RequestAttributes(
+                    verb=str(attrs_in.get("verb", "")),
+                    group=str(attrs_in.get("group", "")),
+                    resource=plural,
+                    subresource=str(attrs_in.get("subresource", "")),
+                    namespace=str(attrs_in.get("namespace", "")),
+                    name=str(attrs_in.get("name", "")),
+                ),
+            )
+        obj["status"] = {"allowed": allowed}
+        if allowed:
+            obj["status"]["reason"] = (
+                "allowed by system:masters" if user.admin else "allowed by RBAC"
+            )
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
+        await self.respond(send, 201, _ENC.encode(obj))
+        return 201
+
+
+def _at(parts: list[str], index: int) -> str:
+    return parts[index] if len(parts) > index else ""
+
+
+def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
+    if route is None:
+        return method.lower()
+    if method == "GET":
+        if route.name:
+            return "get"
+        return "watch" if _truthy(_first(query, "watch")) else "list"
+    return {
+        "POST": "create",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete" if route.name else "deletecollection",
+    }.get(method, method.lower())
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _decode_object(body: bytes, content_type: str) -> dict[str, Any]:
+    if content_type.startswith(PROTOBUF):
+        try:
+            return decode_protobuf_object(body)
+        except ProtobufError as exc:
+            raise UnsupportedMediaTypeError(str(exc)) from exc
+    try:
+        obj = _DEC.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BadRequestError(f"error decoding request body: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    return obj
+
+
+def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creating: bool) -> None:
+    """The URL decides kind and namespace; a body that disagrees is a 400, as on a real server."""
+    obj.setdefault("apiVersion", info.api_version)
+    obj.setdefault("kind", info.kind)
+    if obj.get("kind") != info.kind:
+        raise BadRequestError(
+            f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
+            f"API version ({info.api_version})"
+            if obj.get("apiVersion") != info.api_version
+            else f"kind {obj.get('kind')} does not match the resource {info.plural}"
+        )
+    obj["apiVersion"] = info.api_version
+    meta = obj.setdefault("metadata", {})
+    if info.namespaced:
+        body_ns = meta.get("namespace")
+        if body_ns and body_ns != route.namespace:
+            raise BadRequestError(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
+            )
+        meta["namespace"] = route.namespace
+    if not creating and route.name and meta.get("name") != route.name:
+        raise BadRequestError("the name of the object does not match the name on the URL")
+
+
+def _not_found(info: KindInfo, name: str) -> NotFoundError:
+    label = info.plural if not info.group else f"{info.plural}.{info.group}"
+    return NotFoundError(
+        f'{label} "{name}" not found', name=name, group=info.group, kind=info.plural
+    )
+
+
+def _as_version(obj: dict[str, Any], info: KindInfo) -> dict[str, Any]:
+    if obj.get("apiVersion") == info.api_version:
+        return obj
+    return {**obj, "apiVersion": info.api_version}

@@ -1,0 +1,248 @@
+"""Discovery and OpenAPI documents built from the live kind registry.
+
+Both discovery flavours are served: the legacy per-group documents and the aggregated
+`apidiscovery.k8s.io/v2` lists that kubectl asks for first. The OpenAPI v3 documents declare
+the PATCH operations with their `dryRun`/`fieldValidation` parameters and the
+group-version-kind extension: that is what kubectl's query-parameter verifier looks for before it
+sends `--dry-run=server` and server-side field validation. No component schemas are published,
+so kubectl computes strategic patches from its compiled-in types, exactly as it does for a server
+whose schemas it cannot use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from simulator.kinds import KindInfo, KindRegistry
+
+__all__ = [
+    "AGGREGATED_CONTENT_TYPE",
+    "aggregated",
+    "api_group",
+    "api_group_list",
+    "api_resource_list",
+    "api_versions",
+    "openapi_v3_document",
+    "openapi_v3_root",
+    "version_info",
+]
+
+AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+_SUBRESOURCE_VERBS = {
+    "status": ("get", "patch", "update"),
+    "log": ("get",),
+    "exec": ("create", "get"),
+}
+_SUBRESOURCE_KIND = {"log": "Pod", "exec": "PodExecOptions"}
+
+
+def version_info(git_version: str) -> dict[str, str]:
+    """The `/version` document."""
+    major, minor = git_version.lstrip("v").split(".")[:2]
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": git_version,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2024-12-10T11:37:39Z",
+        "goVersion": "go1.22.10",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+def api_versions(server_address: str) -> dict[str, Any]:
+    """`/api`: the legacy core group's versions."""
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
+        ],
+    }
+
+
+def _group_entry(group: str, versions: list[str]) -> dict[str, Any]:
+    gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
+
+
+def api_group_list(registry: KindRegistry) -> dict[str, Any]:
+    """`/apis`: every named group."""
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group_entry(g, vs) for g, vs in registry.groups()],
+    }
+
+
+def api_group(registry: KindRegistry, group: str) -> dict[str, Any] | None:
+    """`/apis/<group>`, or None when the group is not served."""
+    for g, vs in registry.groups():
+        if g == group:
+            return {"kind": "APIGroup", "apiVersion": "v1", **_group_entry(g, vs)}
+    return None
+
+
+def _hash(info: KindInfo) -> str:
+    return hashlib.sha256(f"{info.group}/{info.kind}".encode()).hexdigest()[:12]
+
+
+def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[str, Any] | None:
+    """`/api/v1` or `/apis/<g>/<v>`: the resources of one group version (None = 404)."""
+    kinds = registry.for_group_version(group, version)
+    if not kinds:
+        return None
+    resources: list[dict[str, Any]] = []
+    for info in kinds:
+        entry: dict[str, Any] = {
+            "name": info.plural,
+            "singularName": info.singular_name,
+            "namespaced": info.namespaced,
+            "kind": info.kind,
+            "verbs": list(info.verbs),
+            "storageVersionHash": _hash(info),
+        }
+        if info.short_names:
+            entry["shortNames"] = list(info.short_names)
+        if info.categories:
+            entry["categories"] = list(info.categories)
+        resources.append(entry)
+        for sub in info.subresources:
+            resources.append(
+                {
+                    "name": f"{info.plural}/{sub}",
+                    "singularName": "",
+                    "namespaced": info.namespaced,
+                    "kind": _SUBRESOURCE_KIND.get(sub, info.kind),
+                    "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+                }
+            )
+    gv = version if not group else f"{group}/{version}"
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": gv,
+        "resources": resources,
+    }
+
+
+def _aggregated_resource(info: KindInfo) -> dict[str, Any]:
+    kind = {"group": info.group, "version": info.version, "kind": info.kind}
+    entry: dict[str, Any] = {
+        "resource": info.plural,
+        "responseKind": kind,
+        "scope": "Namespaced" if info.namespaced else "Cluster",
+        "singularResource": info.singular_name,
+        "verbs": list(info.verbs),
+    }
+    if info.short_names:
+        entry["shortNames"] = list(info.short_names)
+    if info.categories:
+        entry["categories"] = list(info.categories)
+    if info.subresources:
+        entry["subresources"] = [
+            {
+                "subresource": sub,
+                "responseKind": {**kind, "kind": _SUBRESOURCE_KIND.get(sub, info.kind)},
+                "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+            }
+            for sub in info.subresources
+        ]
+    return entry
+
+
+def aggregated(registry: KindRegistry, *, legacy: bool) -> dict[str, Any]:
+    """The aggregated discovery list for `/api` (legacy=True) or `/apis`."""
+    groups = [("", ["v1"])] if legacy else registry.groups()
+    items = []
+    for group, versions in groups:
+        items.append(
+            {
+                "metadata": {"name": group} if group else {"creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": v,
+                        "resources": [
+                            _aggregated_resource(i) for i in registry.for_group_version(group, v)
+                        ],
+                        "freshness": "Current",
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+
+def openapi_v3_root(registry: KindRegistry) -> dict[str, Any]:
+    """`/openapi/v3`: one entry per served group version."""
+    paths: dict[str, Any] = {}
+    gvs = [("", "v1"), *((g, v) for g, vs in registry.groups() for v in vs)]
+    for group, version in gvs:
+        path = _gv_path(group, version)
+        digest = hashlib.sha256(
+            repr([k.plural for k in registry.for_group_version(group, version)]).encode()
+        ).hexdigest()[:16]
+        paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
+    return {"paths": paths}
+
+
+_QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
+
+
+def _operation(info: KindInfo, action: str, params: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "operationId": f"{action}{info.kind}",
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {
+            "group": info.group,
+            "version": info.version,
+            "kind": info.kind,
+        },
+        "parameters": [
+            {"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for p in params
+        ],
+        "responses": {"200": {"description": "OK"}},
+    }
+
+
+def openapi_v3_document(registry: KindRegistry, group: str, version: str) -> dict[str, Any] | None:
+    """`/openapi/v3/<api/v1 | apis/g/v>`: the operations kubectl's verifiers inspect."""
+    kinds = registry.for_group_version(group, version)
+    if not kinds:
+        return None
+    prefix = "/" + _gv_path(group, version)
+    paths: dict[str, Any] = {}
+    for info in kinds:
+        base = (
+            f"{prefix}/namespaces/{{namespace}}/{info.plural}"
+            if info.namespaced
+            else f"{prefix}/{info.plural}"
+        )
+        paths[base] = {"post": _operation(info, "post", _QUERY_PARAMS[:3] + ("pretty",))}
+        paths[f"{base}/{{name}}"] = {
+            "get": _operation(info, "get", ("pretty",)),
+            "put": _operation(info, "put", _QUERY_PARAMS[:3] + ("pretty",)),
+            "patch": _operation(info, "patch", _QUERY_PARAMS),
+            "delete": _operation(info, "delete", ("dryRun", "pretty")),
+        }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }

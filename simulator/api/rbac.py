@@ -1,0 +1,107 @@
+"""Authentication by bearer token and RBAC authorisation from the Roles and bindings in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.store import ObjectStore
+
+__all__ = ["RequestAttributes", "UserInfo", "authorize", "forbidden_message"]
+
+_RBAC = "rbac.authorization.k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """An authenticated caller."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class RequestAttributes:
+    """What a request wants to do, in RBAC terms."""
+
+    verb: str
+    group: str
+    resource: str
+    subresource: str = ""
+    namespace: str = ""
+    name: str = ""
+
+
+def _subject_matches(subject: dict[str, Any], user: UserInfo, binding_ns: str) -> bool:
+    kind = subject.get("kind")
+    if kind == "User":
+        return bool(subject.get("name") == user.name)
+    if kind == "Group":
+        return subject.get("name") in user.groups
+    if kind == "ServiceAccount":
+        ns = subject.get("namespace") or binding_ns
+        return user.name == f"system:serviceaccount:{ns}:{subject.get('name')}"
+    return False
+
+
+def _rule_matches(rule: dict[str, Any], attrs: RequestAttributes) -> bool:
+    verbs = rule.get("verbs") or []
+    if "*" not in verbs and attrs.verb not in verbs:
+        return False
+    groups = rule.get("apiGroups") or []
+    if "*" not in groups and attrs.group not in groups:
+        return False
+    combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    resources = rule.get("resources") or []
+    if not any(
+        r in ("*", combined) or (attrs.subresource and r == f"*/{attrs.subresource}")
+        for r in resources
+    ):
+        return False
+    names = rule.get("resourceNames") or []
+    return not names or attrs.name in names
+
+
+def _rules(store: ObjectStore, kind: str, name: str, namespace: str) -> Iterable[dict[str, Any]]:
+    role = (
+        store.get(_RBAC, "ClusterRole", name)
+        if kind == "ClusterRole"
+        else store.get(_RBAC, "Role", name, namespace)
+    )
+    return (role or {}).get("rules") or []
+
+
+def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> bool:
+    """True when the user may do `attrs` under the RBAC objects currently in the store."""
+    if user.admin or "system:masters" in user.groups:
+        return True
+    for binding in store.list(_RBAC, "ClusterRoleBinding"):
+        if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
+            ref = binding.get("roleRef") or {}
+            if any(
+                _rule_matches(r, attrs) for r in _rules(store, "ClusterRole", ref.get("name"), "")
+            ):
+                return True
+    if attrs.namespace:
+        for binding in store.list(_RBAC, "RoleBinding", attrs.namespace):
+            ns = attrs.namespace
+            if any(_subject_matches(s, user, ns) for s in binding.get("subjects") or []):
+                ref = binding.get("roleRef") or {}
+                rules = _rules(store, str(ref.get("kind")), str(ref.get("name")), ns)
+                if any(_rule_matches(r, attrs) for r in rules):
+                    return True
+    return False
+
+
+def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
+    """The API server's wording for a 403."""
+    resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    label = attrs.resource if not attrs.group else f"{attrs.resource}.{attrs.group}"
+    subject = f'{label} "{attrs.name}"' if attrs.name else label
+    scope = f'in the namespace "{attrs.namespace}"' if attrs.namespace else "at the cluster scope"
+    return (
+        f'{subject} is forbidden: User "{user.name}" cannot {attrs.verb} resource "{resource}" '
+        f'in API group "{attrs.group}" {scope}'
+    )

@@ -1,0 +1,200 @@
+"""`ApiServer`: runs the fake API on uvicorn in a background thread and hands out credentials."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+import yaml
+
+from simulator.api.app import ApiApp, RequestRecord, TokenBook
+from simulator.api.faults import FaultPlan
+from simulator.api.rbac import UserInfo
+from simulator.api.tls import ServingCertificate, make_serving_certificate
+from simulator.store import ObjectStore
+
+__all__ = ["ApiServer", "ApiServerError"]
+
+DEFAULT_GIT_VERSION = "v1.31.4"  # the field log's Talos v1.12.0 appliance ran Kubernetes 1.31.4
+
+
+class ApiServerError(RuntimeError):
+    """The fake API could not start or stop; the message says why and what to check."""
+
+
+class ApiServer:
+    """The fake Kubernetes API over real HTTP on loopback.
+
+    `start()` returns the base URL; `write_kubeconfig()` writes a file kubectl and the official
+    client use unmodified; `issue_token()` makes service-account tokens whose requests go
+    through RBAC; `faults` injects misbehaviour at runtime; `request_log` records every request.
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        admin_token: str | None = None,
+        faults: FaultPlan | None = None,
+        git_version: str = DEFAULT_GIT_VERSION,
+        tls: bool = True,
+    ) -> None:
+        self.store = store
+        self.host = host
+        self.port = port
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.faults = faults or FaultPlan()
+        self.request_log: list[RequestRecord] = []
+        self.tokens = TokenBook(self.admin_token)
+        self.app = ApiApp(
+            store,
+            tokens=self.tokens,
+            faults=self.faults,
+            request_log=self.request_log,
+            git_version=git_version,
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        # kubectl only sends bearer tokens over https; plain http is for benches and raw clients.
+        self.tls = tls
+        self.certificate: ServingCertificate | None = None
+
+    def start(self, *, timeout: float = 10.0) -> str:
+        """Serve in a background thread; returns the base URL (`http://127.0.0.1:PORT`)."""
+        if self._server is not None:
+            return self.url
+        if self.tls and self.certificate is None:
+            self.certificate = make_serving_certificate(self.host)
+        ssl: dict[str, str] = {}
+        if self.certificate is not None:
+            ssl = {
+                "ssl_certfile": str(self.certificate.cert_file),
+                "ssl_keyfile": str(self.certificate.key_file),
+            }
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            server_header=False,
+            date_header=False,  # the app sends Date in virtual time
+            timeout_graceful_shutdown=2,
+            ws_ping_interval=None,
+            **ssl,  # type: ignore[arg-type]
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name=f"fake-api-{self.port}", daemon=True)
+        self._server, self._thread = server, thread
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self._server = self._thread = None
+                raise ApiServerError(
+                    f"the fake API did not start on {self.host}:{self.port}; is the port free?"
+                )
+            time.sleep(0.01)
+        sockets = [s for srv in server.servers for s in srv.sockets]
+        self.port = int(sockets[0].getsockname()[1])
+        scheme = "https" if self.certificate is not None else "http"
+        self.url = f"{scheme}://{self.host}:{self.port}"
+        self.app.server_address = f"{self.host}:{self.port}"
+        return self.url
+
+    def stop(self) -> None:
+        """Close open watches and stop the server thread."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self.app.close_streams()
+        server.should_exit = True
+        thread.join(timeout=10)
+        self._server = self._thread = None
+        if self.certificate is not None:
+            shutil.rmtree(self.certificate.cert_file.parent, ignore_errors=True)
+            self.certificate = None
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate (PEM) clients verify the server with; None over plain http."""
+        return self.certificate.ca_file if self.certificate else None
+
+    def __enter__(self) -> ApiServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def issue_token(self, namespace: str, serviceaccount: str) -> str:
+        """A bearer token for `system:serviceaccount:<namespace>:<serviceaccount>` (RBAC applies)."""
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(
+            token,
+            UserInfo(
+                f"system:serviceaccount:{namespace}:{serviceaccount}",
+                (
+                    "system:serviceaccounts",
+                    f"system:serviceaccounts:{namespace}",
+                    "system:authenticated",
+                ),
+            ),
+        )
+        return token
+
+    def issue_user_token(self, user: str, groups: tuple[str, ...] = ()) -> str:
+        """A bearer token for a plain user in `groups` (RBAC applies unless system:masters)."""
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token, UserInfo(user, (*groups, "system:authenticated")))
+        return token
+
+    def kubeconfig(self, *, token: str | None = None, user: str = "admin") -> dict[str, object]:
+        """The kubeconfig document (as a dict) for this server."""
+        if not self.url:
+            raise ApiServerError("start() the fake API before asking for a kubeconfig")
+        cluster: dict[str, str] = {"server": self.url}
+        if self.certificate is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(
+                self.certificate.ca_pem
+            ).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "simulated", "cluster": cluster}],
+            "users": [{"name": user, "user": {"token": token or self.admin_token}}],
+            "contexts": [{"name": "simulated", "context": {"cluster": "simulated", "user": user}}],
+            "current-context": "simulated",
+            "preferences": {},
+        }
+
+    def write_kubeconfig(
+        self, path: str | Path, *, token: str | None = None, user: str = "admin"
+    ) -> Path:
+        """Write a kubeconfig (http URL, bearer token) for kubectl and the official client."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(self.kubeconfig(token=token, user=user), sort_keys=False))
+        target.chmod(0o600)
+        return target
+
+    def requests(
+        self, *, verb: str | None = None, resource: str | None = None, user: str | None = None
+    ) -> list[RequestRecord]:
+        """The request log filtered by verb, resource and/or user."""
+        return [
+            r
+            for r in list(self.request_log)
+            if (verb is None or r.verb == verb)
+            and (resource is None or r.resource == resource)
+            and (user is None or r.user == user)
+        ]

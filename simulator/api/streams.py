@@ -1,0 +1,278 @@
+"""Long-lived exchanges: watch streams (chunked JSON lines) and exec over websocket channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import msgspec
+
+from simulator.api.rbac import RequestAttributes, authorize, forbidden_message
+from simulator.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from simulator.store import BadRequestError, ExpiredError
+
+if TYPE_CHECKING:
+    from simulator.api.app import ApiApp, Receive, Route, Scope, Send
+
+__all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "watch"]
+
+_ENC = msgspec.json.Encoder()
+# Wall seconds between bookmarks on a quiet watch (a real server sends them about every minute;
+# shorter keeps clients' resume points fresh in a compressed replay).
+BOOKMARK_INTERVAL_SECONDS = 5.0
+_MAX_WATCH_SECONDS = 1800.0
+_EXEC_PROTOCOLS = (
+    "v5.channel.k8s.io",
+    "v4.channel.k8s.io",
+    "v3.channel.k8s.io",
+    "v2.channel.k8s.io",
+    "channel.k8s.io",
+)
+
+
+def _first(query: dict[str, list[str]], key: str) -> str:
+    values = query.get(key)
+    return values[0] if values else ""
+
+
+def _line(kind: str, obj: dict[str, Any]) -> bytes:
+    return _ENC.encode({"type": kind, "object": obj}) + b"\n"
+
+
+async def watch(
+    app: ApiApp,
+    scope: Scope,
+    send: Send,
+    receive: Receive,
+    route: Route,
+    query: dict[str, list[str]],
+) -> int:
+    """Stream changes as `{type, object}` lines until timeout, disconnect or a dropped-watch fault."""
+    info = route.info
+    try:
+        labels = parse_label_selector(_first(query, "labelSelector") or None)
+        fields = parse_field_selector(_first(query, "fieldSelector") or None)
+    except SelectorError as exc:
+        raise BadRequestError(str(exc)) from exc
+    namespace = route.namespace
+    if route.name:
+        fields = parse_field_selector(f"metadata.name={route.name}")
+    bookmarks = _first(query, "allowWatchBookmarks").lower() in ("1", "true")
+    initial = _first(query, "sendInitialEvents").lower() in ("1", "true")
+    requested = _first(query, "resourceVersion")
+    timeout = float(_first(query, "timeoutSeconds") or _MAX_WATCH_SECONDS)
+    deadline = time.monotonic() + min(timeout, _MAX_WATCH_SECONDS)
+
+    def matches(obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        return (
+            (not namespace or meta.get("namespace") == namespace)
+            and labels.matches(meta.get("labels"))
+            and fields.matches(obj)
+        )
+
+    def present(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj.get("apiVersion") == info.api_version:
+            return obj
+        return {**obj, "apiVersion": info.api_version}
+
+    # Check 410 before starting the response so errors keep their shape.
+    start_lines: list[bytes] = []
+    if requested in ("", "0") or initial:
+        items, last_rv = app.store.list_refs(info, namespace=namespace or None)
+        start_lines.extend(_line("ADDED", present(o)) for o in items if matches(o))
+        if initial and bookmarks:
+            start_lines.append(
+                _line(
+                    "BOOKMARK",
+                    {
+                        "kind": info.kind,
+                        "apiVersion": info.api_version,
+                        "metadata": {
+                            "resourceVersion": str(last_rv),
+                            "annotations": {"k8s.io/initial-events-end": "true"},
+                        },
+                    },
+                )
+            )
+    else:
+        try:
+            last_rv = int(requested)
+        except ValueError as exc:
+            raise BadRequestError(f"invalid resourceVersion {requested!r}") from exc
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"date", app.date_header()),
+                (b"cache-control", b"no-cache, private"),
+                (b"transfer-encoding", b"chunked"),
+            ],
+        }
+    )
+    if start_lines:
+        await send({"type": "http.response.body", "body": b"".join(start_lines), "more_body": True})
+
+    wake = asyncio.Event()
+    app.watchers.add(wake)
+    disconnected = asyncio.Event()
+
+    async def listen() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected.set()
+                wake.set()
+                return
+
+    listener = asyncio.create_task(listen())
+    generation = app.drop_generation
+    last_bookmark = time.monotonic()
+    try:
+        while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
+            wake.clear()
+            try:
+                events = app.store.events_since(last_rv)
+            except ExpiredError as exc:
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": _line("ERROR", exc.status()),
+                        "more_body": True,
+                    }
+                )
+                break
+            chunk = [
+                _line(e.type, present(e.obj))
+                for e in events
+                if e.group == info.group and e.plural == info.plural and matches(e.obj)
+            ]
+            if events:
+                last_rv = events[-1].rv
+            now = time.monotonic()
+            if bookmarks and (now - last_bookmark >= BOOKMARK_INTERVAL_SECONDS):
+                chunk.append(
+                    _line(
+                        "BOOKMARK",
+                        {
+                            "kind": info.kind,
+                            "apiVersion": info.api_version,
+                            "metadata": {"resourceVersion": str(last_rv)},
+                        },
+                    )
+                )
+                last_bookmark = now
+            if chunk:
+                await send(
+                    {"type": "http.response.body", "body": b"".join(chunk), "more_body": True}
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            wait = min(remaining, BOOKMARK_INTERVAL_SECONDS) if bookmarks else remaining
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=wait)
+    finally:
+        app.watchers.discard(wake)
+        listener.cancel()
+    if not disconnected.is_set():
+        with contextlib.suppress(OSError, RuntimeError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return 200
+
+
+def _exec_status(code: int) -> bytes:
+    if code == 0:
+        return _ENC.encode({"metadata": {}, "status": "Success"})
+    return _ENC.encode(
+        {
+            "metadata": {},
+            "status": "Failure",
+            "message": f"command terminated with non-zero exit code: exit status {code}",
+            "reason": "NonZeroExitCode",
+            "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+        }
+    )
+
+
+async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """pods/exec over the channel protocol: 1 stdout, 2 stderr, 3 the Status with the exit code."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    path: str = scope["path"]
+    query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    user = app.authenticate(scope)
+    parsed = app.route(path)
+    route = app.resolve(*parsed) if parsed else None
+    offered = list(scope.get("subprotocols") or [])
+    protocol = next((p for p in _EXEC_PROTOCOLS if p in offered), None)
+    if user is None or route is None or route.subresource != "exec" or protocol is None:
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    attrs = RequestAttributes(
+        verb="create",
+        group="",
+        resource="pods",
+        subresource="exec",
+        namespace=route.namespace,
+        name=route.name,
+    )
+    if not authorize(app.store, user, attrs):
+        await send({"type": "websocket.accept", "subprotocol": protocol})
+        await _send_channel(send, 3, _forbidden(forbidden_message(user, attrs)))
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    command = query.get("command", [])
+    container = (query.get("container") or [""])[0]
+    pod = app.store.get("v1", "Pod", route.name, route.namespace)
+    await send({"type": "websocket.accept", "subprotocol": protocol})
+    if pod is None:
+        await _send_channel(send, 3, _not_found_status(route.name))
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    if not container:
+        containers = (pod.get("spec") or {}).get("containers") or [{}]
+        container = str(containers[0].get("name", ""))
+    stdout, stderr, code = await asyncio.to_thread(
+        app.store.run_exec, route.namespace, route.name, container, command
+    )
+    if stdout and (query.get("stdout") or ["1"])[0].lower() in ("1", "true"):
+        await _send_channel(send, 1, stdout.encode())
+    if stderr and (query.get("stderr") or ["1"])[0].lower() in ("1", "true"):
+        await _send_channel(send, 2, stderr.encode())
+    await _send_channel(send, 3, _exec_status(code))
+    await send({"type": "websocket.close", "code": 1000})
+
+
+async def _send_channel(send: Send, channel: int, data: bytes) -> None:
+    await send({"type": "websocket.send", "bytes": bytes([channel]) + data})
+
+
+def _forbidden(message: str) -> bytes:
+    return _ENC.encode(
+        {
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": "Forbidden",
+            "code": 403,
+        }
+    )
+
+
+def _not_found_status(name: str) -> bytes:
+    return _ENC.encode(
+        {
+            "metadata": {},
+            "status": "Failure",
+            "message": f'pods "{name}" not found',
+            "reason": "NotFound",
+            "code": 404,
+        }
+    )
