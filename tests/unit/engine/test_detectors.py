@@ -1,0 +1,484 @@
+"""Blocker detectors (F012-F016, F018, F019; T004-T009, T011, T012) and the generic ones."""
+
+from __future__ import annotations
+
+from appliance.canonical import Blocker, RollupState
+from tests.unit.engine.builders import (
+    CORE_IMAGE,
+    MSG_DNS_GIT,
+    MSG_DNS_PULL,
+    MSG_HELM_TIMEOUT,
+    MSG_SERVICE_LINK,
+    MSG_SUBPATH,
+    MSG_TEMPORAL_SCHEMA,
+    World,
+    canceled_pull_message,
+    event,
+    git_repository,
+    helm_release,
+    job,
+    missing_tag_message,
+    node,
+    pod,
+    pod_name,
+    probe_refused,
+    pvc,
+    ts,
+)
+from tests.unit.engine.conftest import Evaluate
+
+WORKFLOW_IMAGE = "ghcr.io/nine-minds/workflow-worker:61e4a00e"
+EMAIL_IMAGE = "ghcr.io/nine-minds/email-service:61e4a00e"
+
+
+def _layers(blockers: list[Blocker]) -> list[str]:
+    return [b.layer for b in blockers]
+
+
+def _pull_backoff(
+    w: World, component: str, image: str, failure: str, *, first: float = -900
+) -> None:
+    w.break_component(
+        component, waiting=("ImagePullBackOff", f'Back-off pulling image "{image}"'), image=image
+    )
+    name = pod_name(component)
+    w.put(
+        event(
+            "Pod",
+            name,
+            "Pulling",
+            f'Pulling image "{image}"',
+            type_="Normal",
+            first=first,
+            container=component,
+        )
+    )
+    w.put(event("Pod", name, "Failed", failure, first=first + 30, container=component))
+    w.put(
+        event("Pod", name, "Failed", "Error: ErrImagePull", first=first + 30, container=component)
+    )
+    w.put(
+        event(
+            "Pod",
+            name,
+            "BackOff",
+            f'Back-off pulling image "{image}"',
+            first=first + 60,
+            last=-30,
+            count=12,
+            container=component,
+        )
+    )
+    w.put(
+        event(
+            "Pod",
+            name,
+            "Failed",
+            "Error: ImagePullBackOff",
+            first=first + 60,
+            last=-30,
+            count=12,
+            container=component,
+        )
+    )
+
+
+def test_T004_dns_lookup_failure_names_dns_servers(world: World, status_of: Evaluate) -> None:
+    """T004/F012: `lookup ghcr.io on 192.168.64.1:53: connection refused` -> DNS blocker."""
+    world.break_component("alga-core", waiting=("ErrImagePull", MSG_DNS_PULL), image=CORE_IMAGE)
+    world.put(event("Pod", pod_name("alga-core"), "Failed", MSG_DNS_PULL, container="alga-core"))
+    status = status_of(world, probe=probe_refused())
+    top = status.top_blockers[0]
+    assert top.layer == "Platform DNS resolution"
+    assert "--dns-servers 1.1.1.1,8.8.8.8" in top.next_action
+    assert "192.168.64.1:53" in top.reason
+    assert top.login_blocking
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+    # The pull failure is DNS, not a missing tag or an interruption.
+    assert "Image tag availability" not in _layers(status.top_blockers)
+    assert "Image pull interruption" not in _layers(status.top_blockers)
+
+
+def test_T004_dns_failure_in_flux_source_condition(world: World, status_of: Evaluate) -> None:
+    """A GitRepository condition `lookup github.com on ...: server misbehaving` is DNS too."""
+    world.put(git_repository(ready=False, message=MSG_DNS_GIT))
+    status = status_of(world)
+    assert status.top_blockers[0].layer == "Platform DNS resolution"
+    assert status.top_blockers[0].evidence[0].object == "GitRepository/flux-system/alga-psa"
+
+
+def test_dns_patterns_cover_all_resolver_failures(world: World, status_of: Evaluate) -> None:
+    """no such host, server misbehaving and i/o timeout all classify as DNS."""
+    for failure in ("no such host", "server misbehaving", "i/o timeout"):
+        w = World(world.all())
+        msg = MSG_DNS_PULL.replace("connection refused", failure)
+        w.break_component("alga-core", waiting=("ErrImagePull", msg), image=CORE_IMAGE)
+        assert (
+            status_of(w, probe=probe_refused()).top_blockers[0].layer == "Platform DNS resolution"
+        )
+
+
+def test_T005_postgres_subpath_is_core_storage(world: World, status_of: Evaluate) -> None:
+    """T005/F013: db-0 CreateContainerConfigError subPath -> Core Postgres storage initialization."""
+    world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
+    world.put(
+        event(
+            "Pod",
+            "db-0",
+            "Failed",
+            f"Error: {MSG_SUBPATH}",
+            first=-1800,
+            last=-20,
+            count=85,
+            container="postgres",
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    top = status.top_blockers[0]
+    assert top.layer == "Core Postgres storage initialization"
+    assert top.component == "db"
+    assert top.login_blocking and not top.retryable
+    assert "mkdir -p /mnt/data" in top.next_action
+    assert "delete pod db-0" in top.next_action
+    assert "alga-core-sebastian-postgres-data" in top.next_action
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+    # The generic CreateContainerConfigError blocker is not repeated for db.
+    assert "Workload container" not in _layers(status.top_blockers)
+
+
+def test_T006_missing_background_tag_is_not_login_blocking(
+    world: World, status_of: Evaluate
+) -> None:
+    """T006/finding-16: workflow-worker:61e4a00e not found -> background, not login-blocking."""
+    _pull_backoff(world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE))
+    status = status_of(world)
+    tag = next(b for b in status.top_blockers if b.layer == "Image tag availability")
+    assert tag.component == "workflow-worker"
+    assert not tag.login_blocking
+    assert WORKFLOW_IMAGE in tag.reason
+    assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
+
+
+def test_T006_manifest_unknown_is_a_missing_tag(world: World, status_of: Evaluate) -> None:
+    """`manifest unknown` from a registry classifies like `not found`."""
+    msg = (
+        f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = NotFound desc = failed to pull '
+        f'and unpack image "{WORKFLOW_IMAGE}": failed to resolve reference "{WORKFLOW_IMAGE}": '
+        "unexpected status from HEAD request: 404 Not Found: manifest unknown"
+    )
+    _pull_backoff(world, "workflow-worker", WORKFLOW_IMAGE, msg)
+    assert "Image tag availability" in _layers(status_of(world).top_blockers)
+
+
+def test_T007_missing_core_tag_is_login_blocking(world: World, status_of: Evaluate) -> None:
+    """T007: alga-core image not found -> login-blocking, failed_action_required."""
+    image = "ghcr.io/nine-minds/alga-psa-ee:deadbeef"
+    _pull_backoff(world, "alga-core", image, missing_tag_message(image))
+    status = status_of(world, probe=probe_refused())
+    top = status.top_blockers[0]
+    assert top.layer == "Image tag availability"
+    assert top.component == "alga-core"
+    assert top.login_blocking
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+
+
+def test_T008_canceled_pull_is_retryable_interruption(world: World, status_of: Evaluate) -> None:
+    """T008/finding-15: email-service `context canceled` -> Image pull interruption, retryable."""
+    _pull_backoff(world, "email-service", EMAIL_IMAGE, canceled_pull_message(EMAIL_IMAGE))
+    status = status_of(world)
+    blocker = next(b for b in status.top_blockers if b.layer == "Image pull interruption")
+    assert blocker.component == "email-service"
+    assert blocker.retryable
+    assert not blocker.login_blocking
+    assert "delete pod" in blocker.next_action
+    assert "Image tag availability" not in _layers(status.top_blockers)
+
+
+def test_interrupted_core_pull_is_not_action_required(world: World, status_of: Evaluate) -> None:
+    """An interrupted pull of a core image keeps the rollup `installing` (it retries)."""
+    world.break_component(
+        "alga-core",
+        waiting=("ErrImagePull", canceled_pull_message(CORE_IMAGE).split(": ", 1)[1]),
+        image=CORE_IMAGE,
+    )
+    world.put(
+        event("Pod", pod_name("alga-core"), "Failed", canceled_pull_message(CORE_IMAGE), first=-60)
+    )
+    status = status_of(world, probe=probe_refused())
+    assert status.top_blockers[0].layer == "Image pull interruption"
+    assert status.rollup.state is RollupState.INSTALLING
+
+
+def test_newer_not_found_wins_over_interruption(world: World, status_of: Evaluate) -> None:
+    """Review pass: a newer `not found` for the same component beats an older interruption."""
+    _pull_backoff(
+        world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-600
+    )
+    world.put(
+        event(
+            "Pod",
+            pod_name("workflow-worker"),
+            "Failed",
+            canceled_pull_message(WORKFLOW_IMAGE),
+            first=-1200,
+        )
+    )
+    layers = _layers(status_of(world).top_blockers)
+    assert "Image tag availability" in layers
+    assert "Image pull interruption" not in layers
+
+
+def test_newer_interruption_replaces_older_not_found(world: World, status_of: Evaluate) -> None:
+    """A tag that was missing and is now being pulled (interrupted) is an interruption."""
+    world.break_component(
+        "email-service",
+        waiting=("ImagePullBackOff", f'Back-off pulling image "{EMAIL_IMAGE}"'),
+        image=EMAIL_IMAGE,
+    )
+    world.put(
+        event(
+            "Pod",
+            pod_name("email-service"),
+            "Failed",
+            missing_tag_message(EMAIL_IMAGE),
+            first=-1200,
+        )
+    )
+    world.put(
+        event(
+            "Pod",
+            pod_name("email-service"),
+            "Failed",
+            canceled_pull_message(EMAIL_IMAGE),
+            first=-60,
+        )
+    )
+    layers = _layers(status_of(world).top_blockers)
+    assert "Image pull interruption" in layers
+    assert "Image tag availability" not in layers
+
+
+def test_T009_subpath_outranks_helm_timeout(world: World, status_of: Evaluate) -> None:
+    """T009/F016: Helm `context deadline exceeded` + db subPath -> subPath is the top blocker."""
+    world.put(
+        helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
+    )
+    world.put(
+        event(
+            "HelmRelease",
+            "alga-core",
+            "InstallFailed",
+            MSG_HELM_TIMEOUT,
+            namespace="alga-system",
+            component="helm-controller",
+            first=-100,
+        )
+    )
+    world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
+    world.put(
+        event("Pod", "db-0", "Failed", f"Error: {MSG_SUBPATH}", first=-2400, last=-20, count=120)
+    )
+    world.put(
+        job(
+            "alga-core-sebastian-bootstrap-r1",
+            state="failed",
+            message="Job has reached the specified backoff limit",
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    layers = _layers(status.top_blockers)
+    assert layers[0] == "Core Postgres storage initialization"
+    assert "Helm release" in layers
+    assert layers.index("Helm release") > layers.index("Bootstrap job")
+    # The Helm timeout is not mistaken for an image pull interruption.
+    assert "Image pull interruption" not in layers
+
+
+def test_T011_temporal_schema_failure(world: World, status_of: Evaluate) -> None:
+    """T011/F018: `sql schema version compatibility check failed` -> Temporal schema initialization."""
+    world.break_component(
+        "temporal",
+        waiting=(
+            "CrashLoopBackOff",
+            "back-off 2m40s restarting failed container=temporal pod=temporal-66c8d5f9b7-ab3cd",
+        ),
+        terminated=("Error", MSG_TEMPORAL_SCHEMA),
+    )
+    status = status_of(world)
+    blocker = status.top_blockers[0]
+    assert blocker.layer == "Temporal schema initialization"
+    assert blocker.component == "temporal"
+    assert "autosetup" in blocker.next_action
+    assert not blocker.login_blocking
+    assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
+
+
+def test_T012_service_link_collision(world: World, status_of: Evaluate) -> None:
+    """T012/F019: `cannot unmarshal !!str tcp://... into int` -> service-link collision."""
+    world.break_component(
+        "temporal-ui",
+        waiting=("CrashLoopBackOff", "back-off 1m20s restarting failed container=temporal-ui"),
+        terminated=("Error", MSG_SERVICE_LINK),
+    )
+    blocker = status_of(world).top_blockers[0]
+    assert blocker.layer == "Kubernetes service-link environment collision"
+    assert blocker.component == "temporal-ui"
+    assert "enableServiceLinks: false" in blocker.next_action
+
+
+def test_crashloop_is_generic_workload_blocker(world: World, status_of: Evaluate) -> None:
+    """CrashLoopBackOff with an unknown cause -> Workload container blocker with the last exit."""
+    world.break_component(
+        "redis",
+        waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=redis pod=redis-0"),
+        terminated=(
+            "Error",
+            "Fatal error, can't open config file '/etc/redis/redis.conf': Permission denied",
+        ),
+    )
+    top = status_of(world, probe=probe_refused()).top_blockers[0]
+    assert top.layer == "Workload container"
+    assert top.component == "redis"
+    assert "CrashLoopBackOff" in top.reason
+    assert "logs redis-0 --previous" in top.next_action
+    assert any("Permission denied" in e.message for e in top.evidence)
+
+
+def test_create_container_config_error_generic(world: World, status_of: Evaluate) -> None:
+    """CreateContainerConfigError for a missing secret is a generic workload blocker."""
+    world.break_component(
+        "pgbouncer", waiting=("CreateContainerConfigError", 'secret "pgbouncer-auth" not found')
+    )
+    status = status_of(world, probe=probe_refused())
+    assert status.top_blockers[0].layer == "Workload container"
+    assert "Image tag availability" not in _layers(status.top_blockers)
+
+
+def test_pvc_unbound(world: World, status_of: Evaluate) -> None:
+    """A Pending PVC with ProvisioningFailed -> Storage binding, stuck."""
+    world.put(pvc("alga-core-sebastian-postgres-data", phase="Pending"))
+    world.put(
+        event(
+            "PersistentVolumeClaim",
+            "alga-core-sebastian-postgres-data",
+            "ProvisioningFailed",
+            'failed to provision volume with StorageClass "local-path": no such file or directory',
+            component="rancher.io/local-path",
+        )
+    )
+    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Storage binding")
+    assert blocker.component == "db"
+    assert blocker.login_blocking and not blocker.retryable
+
+
+def test_node_not_ready(world: World, status_of: Evaluate) -> None:
+    """A NotReady node -> Kubernetes node blocker, login-blocking."""
+    world.put(
+        node(
+            ready=False,
+            message="container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+        )
+    )
+    top = status_of(world, probe=probe_refused()).top_blockers[0]
+    assert top.layer == "Kubernetes node"
+    assert "cni plugin not initialized" in top.reason
+
+
+def test_flux_not_ready_generic(world: World, status_of: Evaluate) -> None:
+    """A failing Kustomization without a known root cause -> Flux reconciliation blocker."""
+    from tests.unit.engine.builders import kustomization
+
+    world.put(
+        kustomization(
+            "alga-core",
+            ready=False,
+            reason="BuildFailed",
+            message="kustomize build failed: accumulating resources: open ee/appliance/flux/base/core/x.yaml: no such file",
+        )
+    )
+    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
+    assert blocker.login_blocking and not blocker.retryable
+    assert "BuildFailed" in blocker.reason
+
+
+def test_flux_dependency_not_ready_is_progress(world: World, status_of: Evaluate) -> None:
+    """DependencyNotReady is Flux waiting its turn: retryable, not action-required."""
+    from tests.unit.engine.builders import kustomization
+
+    world.put(
+        kustomization(
+            "alga-core",
+            ready=False,
+            reason="DependencyNotReady",
+            message="dependency 'flux-system/alga-platform' is not ready",
+        )
+    )
+    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
+    assert blocker.retryable
+
+
+def test_unknown_warning_is_never_silenced(world: World, status_of: Evaluate) -> None:
+    """An unrecognised warning on a not-ready component still yields a blocker naming it."""
+    world.break_component("alga-core", waiting=("ContainerCreating", None))
+    world.put(
+        event(
+            "Pod",
+            pod_name("alga-core"),
+            "FailedMount",
+            'MountVolume.SetUp failed for volume "secrets" : secret "alga-core-secrets" not found',
+            first=-1500,
+            last=-10,
+            count=14,
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Unclassified failure")
+    assert "alga-core-secrets" in blocker.reason
+    assert blocker.component == "alga-core"
+    assert not blocker.retryable  # persisted for 25 minutes
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+
+
+def test_old_failures_of_ready_components_are_history(world: World, status_of: Evaluate) -> None:
+    """finding-15: email-service's canceled pull, then Ready -> no blocker."""
+    world.put(
+        event(
+            "Pod",
+            pod_name("email-service"),
+            "Failed",
+            canceled_pull_message(EMAIL_IMAGE),
+            first=-2000,
+        )
+    )
+    world.put(event("Pod", "db-0", "Failed", f"Error: {MSG_SUBPATH}", first=-3000))
+    status = status_of(world)
+    assert status.top_blockers == []
+    assert status.rollup.state is RollupState.FULLY_HEALTHY
+
+
+def test_unschedulable_pod(world: World, status_of: Evaluate) -> None:
+    """A pod the scheduler cannot place -> Pod scheduling blocker."""
+    world.put(
+        pod(
+            pod_name("alga-core"),
+            labels={"app.kubernetes.io/name": "alga-core"},
+            ready=False,
+            scheduled=("Unschedulable", "0/1 nodes are available: 1 Insufficient memory."),
+        )
+    )
+    world.get("Deployment", "msp", "alga-core-sebastian")["status"].pop("readyReplicas")
+    status = status_of(world, probe=probe_refused())
+    assert any(
+        b.layer == "Pod scheduling" and "Insufficient memory" in b.reason
+        for b in status.top_blockers
+    )
+
+
+def test_blocker_since_is_first_seen(world: World, status_of: Evaluate) -> None:
+    """A blocker's `since` is when its evidence was first seen (cluster time)."""
+    _pull_backoff(
+        world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-900
+    )
+    tag = next(b for b in status_of(world).top_blockers if b.layer == "Image tag availability")
+    assert tag.since is not None
+    assert tag.since.strftime("%Y-%m-%dT%H:%M:%SZ") == ts(-870)
