@@ -145,6 +145,8 @@ class FluxModel:
         self._applied_at: dict[tuple[str, str], float] = {}
         self._pending: set[tuple[str, str]] = set()
         self._fetching: set[str] = set()
+        # Kustomizations whose last apply failed at the revision in `_applied`: no health checks.
+        self._failed: set[tuple[str, str]] = set()
 
     def handle(self, event_type: str, obj: Obj) -> None:
         """React to a change: sources fetch, Kustomizations reconcile, HelmReleases install."""
@@ -299,6 +301,7 @@ class FluxModel:
                     current, "BuildFailed", str(exc), type="Warning", source="kustomize-controller"
                 )
                 self._applied[key] = revision
+                self._failed.add(key)
                 return
             target_ns = spec.get("targetNamespace")
             for doc in docs:
@@ -326,8 +329,10 @@ class FluxModel:
                         source="kustomize-controller",
                     )
                     self._applied[key] = revision
+                    self._failed.add(key)
                     return
         self._applied[key] = revision
+        self._failed.discard(key)
         self._applied_objects[key] = applied
         self._applied_at[key] = self.objects.clock.elapsed()
         timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
@@ -340,7 +345,7 @@ class FluxModel:
             return
         m = meta(current)
         key = (str(m.get("namespace")), str(m.get("name")))
-        if self._applied.get(key) != revision:
+        if self._applied.get(key) != revision or key in self._failed:
             return
         spec = current.get("spec") or {}
         conditions = (current.get("status") or {}).get("conditions") or []

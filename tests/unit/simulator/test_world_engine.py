@@ -1,0 +1,287 @@
+"""The world engine: controllers, kubelet pulls, stages, Flux from a local git repository."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.scenario import parse_scenario
+from simulator.world import World
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _world(text: str) -> World:
+    world = World(parse_scenario(text, source="test.yaml"))
+    world.start()
+    return world
+
+
+DEPLOY = """
+name: t
+registry:
+  images:
+    ghcr.io/nine-minds/workflow-worker:61e4a00e: {present: false}
+objects:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: workflow-worker, namespace: msp}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app.kubernetes.io/name: workflow-worker}}
+      template:
+        metadata: {labels: {app.kubernetes.io/name: workflow-worker}}
+        spec: {containers: [{name: w, image: "IMAGE"}]}
+"""
+
+
+def test_deployment_gets_replicaset_and_pod_with_kubernetes_names() -> None:
+    """A Deployment becomes a ReplicaSet `name-<hash>` and a pod `name-<hash>-<5>` with its labels."""
+    world = _world(DEPLOY.replace("IMAGE", "busybox:1.36"))
+    world.run_until(60)
+    (pod,) = world.pods("msp", name="workflow-worker")
+    name = pod["metadata"]["name"]
+    parts = name.split("-")
+    assert name.startswith("workflow-worker-")
+    assert len(parts[-1]) == 5
+    assert len(parts[-2]) == 10
+    assert pod["metadata"]["labels"]["pod-template-hash"] == parts[-2]
+    assert world.ready("Deployment", "workflow-worker", "msp")
+    status = world.get("Deployment", "workflow-worker", "msp")["status"]  # type: ignore[index]
+    assert status["availableReplicas"] == 1
+
+
+def test_missing_tag_gives_not_found_and_backoff() -> None:
+    """A missing tag gives containerd's NotFound text, ErrImagePull, then ImagePullBackOff."""
+    world = _world(DEPLOY.replace("IMAGE", "ghcr.io/nine-minds/workflow-worker:61e4a00e"))
+    world.run_until(120)
+    (pod,) = world.pods("msp")
+    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "ImagePullBackOff"
+    assert world.timeline.find(reason="Failed", contains="Error: ErrImagePull")
+    assert not world.ready("Deployment", "workflow-worker", "msp")
+
+
+def test_deleted_pod_is_recreated() -> None:
+    """Deleting a controlled pod makes the ReplicaSet create a new one."""
+    world = _world(DEPLOY.replace("IMAGE", "busybox:1.36"))
+    world.run_until(60)
+    (first,) = world.pods("msp")
+    world.objects.delete(first)
+    world.run_until(120)
+    (second,) = world.pods("msp")
+    assert second["metadata"]["name"] != first["metadata"]["name"]
+    assert world.ready("Deployment", "workflow-worker", "msp")
+
+
+STS = """
+name: t
+objects:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {name: db, namespace: msp}
+    spec:
+      selector: {matchLabels: {app.kubernetes.io/name: db}}
+      template:
+        metadata: {labels: {app.kubernetes.io/name: db}}
+        spec:
+          INIT
+          containers:
+            - {name: postgres, image: postgres:16, volumeMounts: [{name: db-data, mountPath: /d, subPath: data}]}
+      volumeClaimTemplates: [{metadata: {name: db-data}, spec: {accessModes: [ReadWriteOnce]}}]
+stages:
+  - name: subpath
+    match:
+      kind: Pod
+      labels: {app.kubernetes.io/name: db}
+      where: [{path: "spec.initContainers[*].command", op: notContains, value: mkdir}]
+    then:
+      containers: {reason: CreateContainerConfigError, message: failed to create subPath directory}
+"""
+
+
+def test_stage_holds_pod_without_the_fix() -> None:
+    """A matching stage puts db-0 in CreateContainerConfigError instead of starting it."""
+    world = _world(STS.replace("INIT", ""))
+    world.run_until(60)
+    pod = world.get("Pod", "db-0", "msp")
+    assert pod is not None
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == (
+        "CreateContainerConfigError"
+    )
+    assert world.get("PersistentVolumeClaim", "db-data-db-0", "msp") is not None
+
+
+def test_fixed_manifest_does_not_trigger_the_stage() -> None:
+    """With the subPath-initialising init container the same world starts Postgres."""
+    init = 'initContainers: [{name: init, image: busybox, command: [sh, -c, "mkdir -p /mnt/data"]}]'
+    world = _world(STS.replace("INIT", init))
+    world.run_until(60)
+    assert world.ready("Pod", "db-0", "msp")
+    assert world.stages.fired == []
+
+
+def test_job_completes_and_sets_conditions() -> None:
+    """A Job's pod runs to completion and the Job gets Complete=True."""
+    world = _world(
+        """
+name: t
+objects:
+  - apiVersion: batch/v1
+    kind: Job
+    metadata: {name: seed, namespace: msp}
+    spec: {template: {spec: {restartPolicy: Never, containers: [{name: s, image: busybox}]}}}
+"""
+    )
+    world.run_until(120)
+    assert world.ready("Job", "seed", "msp")
+    (pod,) = world.pods("msp")
+    assert pod["status"]["phase"] == "Succeeded"
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def _flux_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "deploy" / "core").mkdir(parents=True)
+    (repo / "deploy" / "core" / "kustomization.yaml").write_text(
+        "resources:\n  - app.yaml\nnamespace: msp\n"
+    )
+    (repo / "deploy" / "core" / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\nspec:\n"
+        "  selector: {matchLabels: {app.kubernetes.io/name: redis}}\n"
+        "  template:\n    metadata: {labels: {app.kubernetes.io/name: redis}}\n"
+        "    spec: {containers: [{name: redis, image: redis:7}]}\n"
+    )
+    subprocess.run(["git", "init", "-q", "-b", "release/1.0-rc5", str(repo)], check=True)
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "init")
+    return repo
+
+
+def _flux_objects(repo: Path, crds: list[dict[str, Any]]) -> str:
+    import yaml
+
+    objects = [
+        *crds,
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": "alga", "namespace": "flux-system"},
+            "spec": {"url": f"file://{repo}", "ref": {"branch": "release/1.0-rc5"}},
+        },
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "alga-core", "namespace": "flux-system"},
+            "spec": {
+                "path": "./deploy/core",
+                "sourceRef": {"kind": "GitRepository", "name": "alga"},
+                "dependsOn": [{"name": "alga-platform"}],
+                "wait": True,
+                "timeout": "10m",
+            },
+        },
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "alga-platform", "namespace": "flux-system"},
+            "spec": {
+                "path": "./nothing-here",
+                "sourceRef": {"kind": "GitRepository", "name": "alga"},
+            },
+        },
+    ]
+    return yaml.safe_dump(
+        {"name": "flux", "events": [{"at": 0, "action": "apply", "object": o} for o in objects]}
+    )
+
+
+def _crds() -> list[dict[str, Any]]:
+    import yaml
+
+    observed = yaml.safe_load((ROOT / "scenarios" / "utm-rc5-observed.yaml").read_text())
+    return [
+        e["object"]
+        for e in observed["events"]
+        if e["action"] == "apply" and e["object"]["kind"] == "CustomResourceDefinition"
+    ]
+
+
+def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> None:
+    """A Kustomization waits for its dependsOn, then applies the branch's manifests at its path."""
+    repo = _flux_repo(tmp_path)
+    world = _world(_flux_objects(repo, _crds()))
+    world.run_until(120)
+    source = world.get("GitRepository", "alga", "flux-system")
+    assert source is not None
+    assert source["status"]["artifact"]["revision"].startswith("release/1.0-rc5@sha1:")
+    platform = world.get("Kustomization", "alga-platform", "flux-system")
+    assert platform is not None
+    assert platform["status"]["conditions"][0]["reason"] == "BuildFailed"
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    assert core["status"]["conditions"][0]["reason"] == "DependencyNotReady"
+    assert (
+        "dependency 'flux-system/alga-platform' is not ready"
+        in core["status"]["conditions"][0]["message"]
+    )
+    assert world.get("Deployment", "redis", "msp") is None
+
+
+def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
+    """With the dependency Ready, the core Kustomization applies, waits and becomes Ready."""
+    repo = _flux_repo(tmp_path)
+    (repo / "nothing-here").mkdir()
+    (repo / "nothing-here" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "platform")
+    world = _world(_flux_objects(repo, _crds()))
+    world.run_until(300)
+    assert world.ready("Deployment", "redis", "msp")
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    ready = core["status"]["conditions"][0]
+    assert ready["status"] == "True"
+    assert ready["message"].startswith("Applied revision: release/1.0-rc5@sha1:")
+    labels = world.get("Deployment", "redis", "msp")["metadata"]["labels"]  # type: ignore[index]
+    assert labels["kustomize.toolkit.fluxcd.io/name"] == "alga-core"
+
+
+def test_happy_path_ends_with_everything_ready() -> None:
+    """The happy path: every workload Ready, no stage fires except waiting for bootstrap."""
+    world = World.from_scenario(ROOT / "scenarios" / "happy-path.yaml")
+    world.start()
+    world.run_until(45 * 60)
+    assert world.scheduler.errors == []
+    for name in (
+        "redis",
+        "pgbouncer",
+        "alga-core",
+        "email-service",
+        "temporal",
+        "temporal-ui",
+        "workflow-worker",
+        "temporal-worker",
+    ):
+        assert world.ready("Deployment", name, "msp"), name
+    assert world.ready("StatefulSet", "db", "msp")
+    assert {name for _, name, _ in world.stages.fired} <= {"alga-core-waits-for-bootstrap"}
+    assert world.app_ready_at is not None
+
+
+@pytest.mark.parametrize("skip", [("bootstrapper",)])
+def test_skipped_actors_leave_the_world_to_the_bootstrapper(skip: tuple[str, ...]) -> None:
+    """Actions `by: bootstrapper` are skipped when the real bootstrapper runs."""
+    world = World.from_scenario(ROOT / "scenarios" / "utm-rc5-observed.yaml", skip_actors=skip)
+    world.start()
+    world.run_until(30 * 60)
+    assert world.get("Deployment", "alga-core", "msp") is None
+    assert world.get("Node", "appliance-single-node") is None
