@@ -61,11 +61,13 @@ def test_missing_background_tags_warn_and_name_existing_tags(registry: RegistryS
 def test_missing_core_image_fails_fast_with_release_artifact_blocker() -> None:
     """A missing core tag raises a release-artifact blocker before any long wait."""
     clock = VirtualClock(datetime(2026, 4, 30, tzinfo=UTC))
-    with RegistryServer(contents(core_present=False), clock=clock).start() as server:
-        with pytest.raises(BootstrapError) as caught:
-            validate_release_images(
-                load_release("1.0-rc5"), display=Display(io.StringIO()), registry_url=server.url
-            )
+    with (
+        RegistryServer(contents(core_present=False), clock=clock).start() as server,
+        pytest.raises(BootstrapError) as caught,
+    ):
+        validate_release_images(
+            load_release("1.0-rc5"), display=Display(io.StringIO()), registry_url=server.url
+        )
     assert caught.value.layer == "release artifacts"
     assert "Release artifact blocker" in str(caught.value)
     assert "alga-psa-ee:94446747" in str(caught.value)
