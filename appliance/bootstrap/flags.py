@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ class BootstrapOptions:
     branch_override: str | None
     require_remote_branch: bool
     kubeconfig: Path | None
+    kubeconfig_out: Path | None
     talosconfig: Path | None
     config_dir: Path
     site_id: str
@@ -121,6 +123,13 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     add("--kubeconfig", default=None, type=Path, help="existing kubeconfig (never overwritten)")
     add("--talosconfig", default=None, type=Path, help="existing talosconfig (never overwritten)")
     add(
+        "--kubeconfig-out",
+        default=None,
+        type=Path,
+        help="where a fresh install writes the kubeconfig "
+        "(default <config-dir>/<site-id>/kubeconfig)",
+    )
+    add(
         "--config-dir",
         default=None,
         type=Path,
@@ -142,7 +151,8 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--registry-url",
         default=None,
-        help="look release images up at this registry (a mirror) instead of each image's host",
+        help="look release images up at this registry (a mirror) instead of each image's host "
+        "(default: $APPLIANCE_REGISTRY_URL)",
     )
     add(
         "--host-timeout",
@@ -241,7 +251,7 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
         else None
     )
     if mode == "recover" and kubeconfig is None:
-        default = config_dir / site_id / "kubeconfig"
+        default = args.kubeconfig_out or config_dir / site_id / "kubeconfig"
         if not default.is_file() and not args.dry_run:
             raise FlagError(
                 f"--bootstrap-mode recover needs a kubeconfig: pass --kubeconfig or "
@@ -267,6 +277,7 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
         branch_override=branch,
         require_remote_branch=bool(args.require_remote_branch),
         kubeconfig=kubeconfig,
+        kubeconfig_out=args.kubeconfig_out.expanduser() if args.kubeconfig_out else None,
         talosconfig=talosconfig,
         config_dir=config_dir,
         site_id=site_id,
@@ -274,7 +285,7 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
         prepull_images=bool(args.prepull_images),
         skip_image_tag_validation=bool(args.skip_image_tag_validation),
         dry_run=bool(args.dry_run),
-        registry_url=args.registry_url,
+        registry_url=args.registry_url or os.environ.get("APPLIANCE_REGISTRY_URL") or None,
         host_timeout=float(args.host_timeout),
         install_timeout=float(args.install_timeout),
         poll_interval=float(args.poll_interval),

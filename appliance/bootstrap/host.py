@@ -128,7 +128,7 @@ def plan_host(options: BootstrapOptions) -> HostPlan:
     site = options.site_dir
     machine_config = site / "controlplane.yaml"
     talosconfig = options.talosconfig or site / "talosconfig"
-    kubeconfig = options.kubeconfig or site / "kubeconfig"
+    kubeconfig = options.kubeconfig or options.kubeconfig_out or site / "kubeconfig"
     notes: list[str] = []
     if options.mode == "recover":
         notes.append(f"recover mode: reuse kubeconfig {kubeconfig}; Talos install skipped")

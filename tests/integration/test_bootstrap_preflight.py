@@ -82,3 +82,13 @@ def test_client_does_the_anonymous_token_dance(registry: RegistryServer) -> None
     assert log[0] == ("GET", "/v2/", 401)
     assert log[1][:2] == ("GET", "/token")
     assert ("HEAD", "/v2/nine-minds/alga-psa-ee/manifests/94446747", 200) in log
+
+
+def test_unreachable_registry_warns_instead_of_failing() -> None:
+    """A registry that cannot be asked proves nothing: a warning, never a core blocker."""
+    out = io.StringIO()
+    report = validate_release_images(
+        load_release("1.0-rc5"), display=Display(out), registry_url="http://127.0.0.1:9"
+    )
+    assert report.missing_core == ()
+    assert "could not verify image tags" in out.getvalue()
