@@ -1,0 +1,503 @@
+"""A fake `flux` CLI (`python -m simulator.fluxctl`): install, reconcile, version.
+
+It talks to the Kubernetes API named by the kubeconfig over plain HTTP (httpx), exactly as the
+real CLI does through client-go, so it works against the fake API and a real cluster alike:
+`flux install` applies the Flux CRDs, namespace and controller Deployments (server-side apply);
+`flux reconcile ...` sets `reconcile.fluxcd.io/requestedAt` (and `forceAt` with --force) and
+waits for the controller to report `status.lastHandledReconcileAt`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+__all__ = ["CONTROLLERS", "FLUX_VERSION", "FluxCliError", "flux_install_objects", "main"]
+
+FLUX_VERSION = "v2.4.0"
+CONTROLLERS = {
+    "source-controller": "v1.4.1",
+    "kustomize-controller": "v1.4.0",
+    "helm-controller": "v1.1.0",
+    "notification-controller": "v1.4.0",
+}
+# (group, kind, plural, short names, served versions; the first is the storage version)
+_CRDS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "source.toolkit.fluxcd.io",
+        "GitRepository",
+        "gitrepositories",
+        ("gitrepo",),
+        ("v1", "v1beta2"),
+    ),
+    (
+        "source.toolkit.fluxcd.io",
+        "HelmRepository",
+        "helmrepositories",
+        ("helmrepo",),
+        ("v1", "v1beta2"),
+    ),
+    ("source.toolkit.fluxcd.io", "HelmChart", "helmcharts", ("hc",), ("v1", "v1beta2")),
+    ("source.toolkit.fluxcd.io", "OCIRepository", "ocirepositories", ("ocirepo",), ("v1beta2",)),
+    ("source.toolkit.fluxcd.io", "Bucket", "buckets", (), ("v1beta2",)),
+    ("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ("ks",), ("v1", "v1beta2")),
+    (
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        "helmreleases",
+        ("hr",),
+        ("v2", "v2beta2", "v2beta1"),
+    ),
+    ("notification.toolkit.fluxcd.io", "Alert", "alerts", (), ("v1beta3", "v1beta2")),
+    ("notification.toolkit.fluxcd.io", "Provider", "providers", (), ("v1beta3", "v1beta2")),
+    ("notification.toolkit.fluxcd.io", "Receiver", "receivers", (), ("v1", "v1beta2")),
+)
+# `flux reconcile <kind>` words -> (apiVersion, Kind, plural)
+_RECONCILE_KINDS = {
+    "helmrelease": ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "helmreleases"),
+    "kustomization": ("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "kustomizations"),
+    "git": ("source.toolkit.fluxcd.io/v1", "GitRepository", "gitrepositories"),
+    "helm": ("source.toolkit.fluxcd.io/v1", "HelmRepository", "helmrepositories"),
+    "chart": ("source.toolkit.fluxcd.io/v1", "HelmChart", "helmcharts"),
+    "oci": ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "ocirepositories"),
+    "bucket": ("source.toolkit.fluxcd.io/v1beta2", "Bucket", "buckets"),
+}
+_SOURCE_KINDS = {
+    v[1]: v for k, v in _RECONCILE_KINDS.items() if k not in ("helmrelease", "kustomization")
+}
+_PLURALS = {
+    "Namespace": "namespaces",
+    "CustomResourceDefinition": "customresourcedefinitions",
+    "ServiceAccount": "serviceaccounts",
+    "ClusterRoleBinding": "clusterrolebindings",
+    "Deployment": "deployments",
+}
+
+
+class FluxCliError(Exception):
+    """A failure the CLI reports as `✗ <message>` before exiting 1."""
+
+
+# -- manifests ---------------------------------------------------------------------------------
+def _crd(
+    group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.{group}",
+            "labels": {
+                "app.kubernetes.io/component": group.partition(".")[0] + "-controller",
+                "app.kubernetes.io/instance": "flux-system",
+                "app.kubernetes.io/part-of": "flux",
+                "app.kubernetes.io/version": FLUX_VERSION,
+            },
+        },
+        "spec": {
+            "group": group,
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": list(short),
+            },
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": i == 0,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+                for i, version in enumerate(versions)
+            ],
+        },
+    }
+
+
+def _labels(component: str | None = None) -> dict[str, str]:
+    labels = {
+        "app.kubernetes.io/instance": "flux-system",
+        "app.kubernetes.io/part-of": "flux",
+        "app.kubernetes.io/version": FLUX_VERSION,
+    }
+    if component:
+        labels["app.kubernetes.io/component"] = component
+    return labels
+
+
+def _deployment(namespace: str, name: str, version: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": _labels(name)},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "serviceAccountName": name,
+                    "containers": [
+                        {
+                            "name": "manager",
+                            "image": f"ghcr.io/fluxcd/{name}:{version}",
+                            "ports": [{"containerPort": 9440, "name": "healthz"}],
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]:
+    """What `flux install` applies, in order: namespace, CRDs, RBAC, controllers."""
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": _labels()},
+        }
+    ]
+    objects += [_crd(*crd) for crd in _CRDS]
+    objects += [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": namespace, "labels": _labels(name)},
+        }
+        for name in CONTROLLERS
+    ]
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "cluster-reconciler-flux-system", "labels": _labels()},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "kustomize-controller", "namespace": namespace},
+                {"kind": "ServiceAccount", "name": "helm-controller", "namespace": namespace},
+            ],
+        }
+    )
+    objects += [_deployment(namespace, name, version) for name, version in CONTROLLERS.items()]
+    return objects
+
+
+# -- the API client ----------------------------------------------------------------------------
+def _path(api_version: str, plural: str, namespace: str | None, name: str | None = None) -> str:
+    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+    if namespace:
+        base += f"/namespaces/{namespace}"
+    base += f"/{plural}"
+    return f"{base}/{name}" if name else base
+
+
+@contextmanager
+def _client(args: argparse.Namespace) -> Iterator[httpx.Client]:
+    path = _kubeconfig_path(args)
+    if not path.exists():
+        raise FluxCliError(f"kubeconfig {path} not found: use --kubeconfig or set KUBECONFIG")
+    doc = yaml.safe_load(path.read_text()) or {}
+    context_name = args.context or doc.get("current-context")
+    contexts = {c["name"]: c.get("context") or {} for c in doc.get("contexts") or []}
+    context = contexts.get(context_name)
+    if context is None:
+        raise FluxCliError(f'context "{context_name}" does not exist in {path}')
+    cluster = {c["name"]: c.get("cluster") or {} for c in doc.get("clusters") or []}.get(
+        context.get("cluster"), {}
+    )
+    user = {u["name"]: u.get("user") or {} for u in doc.get("users") or []}.get(
+        context.get("user"), {}
+    )
+    with tempfile.TemporaryDirectory(prefix="flux-") as tmp:
+        verify: Any = not cluster.get("insecure-skip-tls-verify", False)
+        if cluster.get("certificate-authority-data"):
+            ca = Path(tmp) / "ca.crt"
+            ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
+            verify = str(ca)
+        elif cluster.get("certificate-authority"):
+            verify = str(cluster["certificate-authority"])
+        cert: Any = None
+        if user.get("client-certificate-data") and user.get("client-key-data"):
+            crt, key = Path(tmp) / "client.crt", Path(tmp) / "client.key"
+            crt.write_bytes(base64.b64decode(user["client-certificate-data"]))
+            key.write_bytes(base64.b64decode(user["client-key-data"]))
+            cert = (str(crt), str(key))
+        headers = {"User-Agent": f"flux/{FLUX_VERSION}"}
+        if user.get("token"):
+            headers["Authorization"] = f"Bearer {user['token']}"
+        with httpx.Client(
+            base_url=str(cluster.get("server", "")),
+            headers=headers,
+            verify=verify,
+            cert=cert,
+            timeout=30,
+        ) as client:
+            yield client
+
+
+def _kubeconfig_path(args: argparse.Namespace) -> Path:
+    if args.kubeconfig:
+        return Path(args.kubeconfig)
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return Path(env.split(os.pathsep)[0])
+    return Path.home() / ".kube" / "config"
+
+
+def _check(response: httpx.Response, what: str) -> dict[str, Any]:
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text
+        raise FluxCliError(f"{what}: {message}")
+    body = response.json()
+    return body if isinstance(body, dict) else {}
+
+
+def _apply(client: httpx.Client, obj: dict[str, Any]) -> str:
+    """Server-side apply, as the real CLI does; returns `created` or `configured`."""
+    meta = obj["metadata"]
+    path = _path(obj["apiVersion"], _PLURALS[obj["kind"]], meta.get("namespace"), meta["name"])
+    existed = client.get(path).status_code == 200
+    response = client.patch(
+        path,
+        params={"fieldManager": "flux", "force": "true"},
+        content=yaml.safe_dump(obj).encode(),
+        headers={"Content-Type": "application/apply-patch+yaml"},
+    )
+    if response.status_code in (404, 415) and not existed:
+        # An API server without apply-on-create: create instead.
+        collection = _path(obj["apiVersion"], _PLURALS[obj["kind"]], meta.get("namespace"))
+        response = client.post(collection, json=obj)
+    _check(response, f"{obj['kind']}/{meta['name']} apply failed")
+    return "configured" if existed else "created"
+
+
+# -- commands ----------------------------------------------------------------------------------
+def _install(args: argparse.Namespace) -> int:
+    print("✚ generating manifests")
+    objects = flux_install_objects(args.namespace)
+    print("✔ manifests build completed")
+    print(f"► installing components in {args.namespace} namespace")
+    deadline = time.monotonic() + args.timeout
+    with _client(args) as client:
+        for obj in objects:
+            meta = obj["metadata"]
+            name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+            print(f"{obj['kind']}/{name} {_apply(client, obj)}")
+        print("◎ verifying installation")
+        for name in CONTROLLERS:
+            path = _path("apps/v1", "deployments", args.namespace, name)
+            while True:
+                status = _check(client.get(path), f"deployment {name}").get("status") or {}
+                if (status.get("readyReplicas") or 0) >= 1:
+                    print(f"✔ {name}: deployment ready")
+                    break
+                if time.monotonic() >= deadline:
+                    raise FluxCliError(
+                        f"install failed: timeout waiting for: [Deployment/{args.namespace}/"
+                        f"{name} status: 'InProgress']"
+                    )
+                time.sleep(0.1)
+    print("✔ install finished")
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    api_version, kind, plural = _RECONCILE_KINDS[args.kind]
+    with _client(args) as client:
+        path = _path(api_version, plural, args.namespace, args.name)
+        obj = _check(client.get(path), f"{kind} '{args.namespace}/{args.name}' not found")
+        if (obj.get("spec") or {}).get("suspend"):
+            raise FluxCliError("resource is suspended")
+        deadline = time.monotonic() + args.timeout
+        if args.with_source:
+            source = _source_of(kind, obj, args.namespace)
+            if source is not None:
+                s_api, s_kind, s_plural, s_ns, s_name = source
+                s_path = _path(s_api, s_plural, s_ns, s_name)
+                print(f"► annotating {s_kind} {s_name} in {s_ns} namespace")
+                token = _annotate(client, s_path, force=False)
+                print(f"✔ {s_kind} annotated")
+                print(f"◎ waiting for {s_kind} reconciliation")
+                done = _wait_handled(client, s_path, token, deadline, what=s_kind)
+                revision = ((done.get("status") or {}).get("artifact") or {}).get("revision", "")
+                print(f"✔ fetched revision {revision}")
+        print(f"► annotating {kind} {args.name} in {args.namespace} namespace")
+        token = _annotate(client, path, force=args.force, reset=args.reset)
+        print(f"✔ {kind} annotated")
+        print(f"◎ waiting for {kind} reconciliation")
+        done = _wait_handled(client, path, token, deadline, what=kind)
+    status = done.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    if ready is not None and ready.get("status") == "False":
+        raise FluxCliError(f"{kind} reconciliation failed: {ready.get('message', '')}")
+    revision = status.get("lastAppliedRevision") or status.get("lastAttemptedRevision") or ""
+    if not revision:
+        history = status.get("history") or [{}]
+        revision = history[0].get("chartVersion", "")
+    print(f"✔ applied revision {revision}")
+    return 0
+
+
+def _source_of(
+    kind: str, obj: dict[str, Any], namespace: str
+) -> tuple[str, str, str, str, str] | None:
+    spec = obj.get("spec") or {}
+    if kind == "HelmRelease":
+        ref = ((spec.get("chart") or {}).get("spec") or {}).get("sourceRef") or spec.get("chartRef")
+    elif kind == "Kustomization":
+        ref = spec.get("sourceRef")
+    else:
+        return None
+    if not ref or ref.get("kind") not in _SOURCE_KINDS:
+        return None
+    api_version, s_kind, plural = _SOURCE_KINDS[ref["kind"]]
+    return api_version, s_kind, plural, ref.get("namespace") or namespace, ref["name"]
+
+
+def _annotate(client: httpx.Client, path: str, *, force: bool, reset: bool = False) -> str:
+    token = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    annotations = {"reconcile.fluxcd.io/requestedAt": token}
+    if force:
+        annotations["reconcile.fluxcd.io/forceAt"] = token
+    if reset:
+        annotations["reconcile.fluxcd.io/resetAt"] = token
+    response = client.patch(
+        path,
+        json={"metadata": {"annotations": annotations}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    _check(response, "annotating failed")
+    return token
+
+
+def _wait_handled(
+    client: httpx.Client, path: str, token: str, deadline: float, *, what: str
+) -> dict[str, Any]:
+    while True:
+        obj = _check(client.get(path), f"{what} reconciliation")
+        if (obj.get("status") or {}).get("lastHandledReconcileAt") == token:
+            return obj
+        if time.monotonic() >= deadline:
+            raise FluxCliError(f"{what} reconciliation failed: timeout waiting for condition")
+        time.sleep(0.1)
+
+
+def _version(args: argparse.Namespace) -> int:
+    print(f"flux: {FLUX_VERSION}")
+    if args.client:
+        return 0
+    with _client(args) as client:
+        print(f"distribution: flux-{FLUX_VERSION}")
+        for name in CONTROLLERS:
+            response = client.get(_path("apps/v1", "deployments", args.namespace, name))
+            if response.status_code != 200:
+                continue
+            containers = response.json()["spec"]["template"]["spec"]["containers"]
+            print(f"{name}: {containers[0]['image'].rsplit(':', 1)[-1]}")
+    return 0
+
+
+def _duration(text: str) -> float:
+    total, number = 0.0, ""
+    for char in text:
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in "hms" and number:
+            total += float(number) * {"h": 3600, "m": 60, "s": 1}[char]
+            number = ""
+        else:
+            raise argparse.ArgumentTypeError(f'invalid duration "{text}"')
+    if number:
+        raise argparse.ArgumentTypeError(f'invalid duration "{text}": missing unit')
+    return total
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        self.exit(1, f"✗ {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--kubeconfig")
+    common.add_argument("--context")
+    common.add_argument("-n", "--namespace", default="flux-system")
+    common.add_argument("--timeout", type=_duration, default=300.0)
+    parser = _Parser(prog="flux")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    install = sub.add_parser("install", parents=[common])
+    install.add_argument("--components")
+    install.add_argument("--components-extra")
+    install.set_defaults(handler=_install)
+    version = sub.add_parser("version", parents=[common])
+    version.add_argument("--client", action="store_true")
+    version.set_defaults(handler=_version)
+    reconcile = sub.add_parser("reconcile").add_subparsers(
+        dest="what", required=True, parser_class=_Parser
+    )
+    for word in ("helmrelease", "hr", "kustomization", "ks"):
+        cmd = reconcile.add_parser(word, parents=[common])
+        cmd.add_argument("name")
+        cmd.add_argument("--with-source", action="store_true")
+        cmd.add_argument("--force", action="store_true")
+        cmd.add_argument("--reset", action="store_true")
+        cmd.set_defaults(
+            handler=_reconcile,
+            kind="helmrelease" if word in ("hr", "helmrelease") else "kustomization",
+        )
+    source = reconcile.add_parser("source").add_subparsers(
+        dest="source", required=True, parser_class=_Parser
+    )
+    for word in ("git", "helm", "chart", "oci", "bucket"):
+        cmd = source.add_parser(word, parents=[common])
+        cmd.add_argument("name")
+        cmd.set_defaults(handler=_reconcile, kind=word, with_source=False, force=False, reset=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one flux command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except FluxCliError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
