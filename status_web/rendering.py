@@ -94,15 +94,20 @@ border-radius:8px;font-size:1.15rem;font-weight:600;text-decoration:none;word-br
 .next{background:#f1f5ff;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0 0}
 .muted{color:#667085;font-size:.9rem}
 ul.checklist{list-style:none;margin:0;padding:0}
-ul.checklist li{padding:.35rem 0;border-bottom:1px solid #eef0f3}
+ul.checklist li{padding:.35rem 0;border-bottom:1px solid #eef0f3;display:flex}
+ul.checklist .label{flex:1}
 ul.checklist li:last-child{border-bottom:0}
 .mark{display:inline-block;width:1.6rem;font-weight:700}
+.mark{flex:0 0 1.6rem}
 .ok .mark{color:#167a41}.todo .mark{color:#b42323}.pending .mark{color:#2257b5}
-.reasons{margin:.15rem 0 0 1.6rem;color:#566173;font-size:.9rem}
+.issue .mark{color:#98640f}.later .mark,.later{color:#8a94a3}
+.reasons{margin:.15rem 0 0;color:#566173;font-size:.9rem}
+th{white-space:nowrap}
 ul.events{list-style:none;margin:0;padding:0;font-size:.92rem}
 ul.events li{padding:.35rem 0;border-bottom:1px solid #eef0f3;word-break:break-word}
 .warn{color:#b42323;font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
+.scroll{overflow-x:auto;max-width:100%}
 th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #eef0f3;vertical-align:top}
 td{word-break:break-word}
 pre{background:#1d2430;color:#e6edf3;padding:.7rem;border-radius:6px;overflow-x:auto;
@@ -269,33 +274,45 @@ def _next_action(status: ApplianceStatus) -> str:
     )
 
 
-def _tier_item(label: str, tier: Tier, *, waiting: bool) -> str:
-    if tier.ready:
-        css, mark, word = "ok", "&#10003;", "done"
-    elif waiting:
-        css, mark, word = "pending", "&#8230;", "waiting"
-    else:
-        css, mark, word = "todo", "&#10007;", "not ready"
+def _tier_item(label: str, tier: Tier, *, mode: str) -> str:
+    """One checklist line; `mode` is how an unready tier reads: failed, active or waiting."""
+    marks = {
+        "ok": ("ok", "&#10003;", "done"),
+        "failed": ("todo", "&#10007;", "needs action"),
+        "issue": ("issue", "!", "has issues"),
+        "active": ("pending", "&#8230;", "in progress"),
+        "waiting": ("later", "&#9675;", "waiting"),
+    }
+    css, mark, word = marks["ok" if tier.ready else mode]
     reasons = (
         '<div class="reasons">' + "<br>".join(_e(r) for r in tier.reasons) + "</div>"
         if tier.reasons and not tier.ready
         else ""
     )
     return (
-        f'<li class="{css}"><span class="mark" aria-label="{word}">{mark}</span>'
-        f"{_e(label)}{reasons}</li>"
+        f'<li class="{css}"><span class="mark" title="{word}" aria-label="{word}">{mark}</span>'
+        f'<span class="label">{_e(label)}{reasons}</span></li>'
     )
 
 
 def _tiers(status: ApplianceStatus) -> str:
+    state = status.rollup.state
+    phase = current_phase(status)
     items = []
-    earlier_ready = True
     for name, label in _TIER_LABELS:
         tier: Tier = getattr(status.tiers, name)
-        # A tier behind an unready one is waiting its turn, not failing.
-        items.append(_tier_item(label, tier, waiting=not earlier_ready and name != "background"))
-        if name != "background":
-            earlier_ready = earlier_ready and tier.ready
+        if name == "background":
+            # Background never gates login: it is in progress, or has issues once login works.
+            if state is RollupState.READY_WITH_BACKGROUND_ISSUES:
+                mode = "issue"
+            else:
+                mode = "active" if state.login_ready else "waiting"
+        elif name == phase:
+            mode = "failed" if state is RollupState.FAILED_ACTION_REQUIRED else "active"
+        else:
+            # A tier behind the current one is waiting its turn, not failing.
+            mode = "waiting"
+        items.append(_tier_item(label, tier, mode=mode))
     return f'<section><h2>Progress</h2><ul class="checklist">{"".join(items)}</ul></section>'
 
 
@@ -395,10 +412,11 @@ def _components(status: ApplianceStatus) -> str:
     if not rows:
         return '<section><h2>Components</h2><p class="muted">None found yet.</p></section>'
     return (
-        "<section><h2>Components</h2><table><thead><tr><th></th><th>Name</th><th>Tier</th>"
+        '<section><h2>Components</h2><div class="scroll"><table><thead><tr><th></th>'
+        "<th>Name</th><th>Tier</th>"
         "<th>Kind</th><th>Ready</th><th>Message</th></tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table></section>"
+        + "</tbody></table></div></section>"
     )
 
 
@@ -421,10 +439,11 @@ def _flux(status: ApplianceStatus) -> str:
     if not rows:
         return '<section><h2>Flux</h2><p class="muted">No Flux objects found yet.</p></section>'
     return (
-        "<section><h2>Flux</h2><table><thead><tr><th>Kind</th><th>Name</th><th>State</th>"
+        '<section><h2>Flux</h2><div class="scroll"><table><thead><tr><th>Kind</th>'
+        "<th>Name</th><th>State</th>"
         "<th>Reason</th><th>Message</th><th>Revision</th></tr></thead><tbody>"
         + rows
-        + "</tbody></table></section>"
+        + "</tbody></table></div></section>"
     )
 
 
@@ -444,7 +463,7 @@ def _probe_and_bootstrap(status: ApplianceStatus) -> str:
     release = status.release
     api_word = "answering" if status.cluster.reachable else "not answering"
     return (
-        "<section><h2>Login probe, bootstrap, release</h2><table><tbody>"
+        '<section><h2>Login probe, bootstrap, release</h2><div class="scroll"><table><tbody>'
         f"<tr><th>Login probe</th><td>{_e(probe.url or '')} {_e(probe_text)}</td></tr>"
         f"<tr><th>Bootstrap job</th><td>{_e(job.name or '-')}: {_e(job.state.value)}"
         f" {_e(job.message or '')}</td></tr>"
@@ -453,7 +472,7 @@ def _probe_and_bootstrap(status: ApplianceStatus) -> str:
         f" (app {_e(release.app_version or '-')}, git {_e(release.git_revision or '-')})</td></tr>"
         f"<tr><th>Kubernetes API</th><td>{api_word}"
         f" {_e(status.cluster.error or '')}</td></tr>"
-        "</tbody></table></section>"
+        "</tbody></table></div></section>"
     )
 
 
@@ -461,7 +480,7 @@ def _tier_details(status: ApplianceStatus) -> str:
     items = []
     for name, label in (*_TIER_LABELS, ("full_health", "Full health: everything above")):
         tier: Tier = getattr(status.tiers, name)
-        items.append(_tier_item(label, tier, waiting=False))
+        items.append(_tier_item(label, tier, mode="failed"))
     return f'<section><h2>Readiness tiers</h2><ul class="checklist">{"".join(items)}</ul></section>'
 
 

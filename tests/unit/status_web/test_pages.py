@@ -47,11 +47,19 @@ def test_failed_page_shows_top_blocker_and_next_action() -> None:
 
 
 def test_tiers_are_a_checklist() -> None:
-    """Tiers show as done / not ready / waiting, with reasons for the unready."""
+    """Tiers show as done, in progress or waiting while installing, with reasons."""
     html = render_overview(_obs())
     assert 'class="ok"' in html
     assert "db not ready: 0/1 replicas" in html
+    assert 'aria-label="in progress"' in html
     assert 'aria-label="waiting"' in html
+    assert 'aria-label="needs action"' not in html
+
+
+def test_failed_tier_is_marked_as_needing_action() -> None:
+    """When action is required, the tier the install is stuck on is marked so."""
+    html = render_overview(_obs(failed()))
+    assert html.count('aria-label="needs action"') == 1
 
 
 def test_newest_event_comes_first() -> None:
