@@ -14,6 +14,7 @@ import yaml
 
 from simulator.addresses import choose_node_address
 from simulator.clock import VirtualClock
+from simulator.shims import write_shims
 from simulator.talos import HostSpec, TalosEndpoint, TalosHost
 
 
@@ -240,3 +241,16 @@ def test_reset_returns_the_node_to_maintenance(node: Node, tmp_path: Path) -> No
     node.clock.advance(30)
     again = talosctl("version", "--insecure", "-n", ip, "-e", ip, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_shims_run_the_fake_tools_by_name(tmp_path: Path) -> None:
+    """write_shims puts runnable `talosctl` and `flux` into a bin dir."""
+    shims = write_shims(tmp_path / "bin", env={"SIM_TALOS_PORT": "50000"})
+    talos = subprocess.run(
+        [str(shims["talosctl"]), "version", "--client"], capture_output=True, text=True, check=False
+    )
+    flux = subprocess.run(
+        [str(shims["flux"]), "version", "--client"], capture_output=True, text=True, check=False
+    )
+    assert "Tag:         v1.12.0" in talos.stdout
+    assert flux.stdout.strip() == "flux: v2.4.0"

@@ -1,0 +1,36 @@
+"""Executable shims for the fake `talosctl` and `flux`, for a bin dir put first on PATH.
+
+The bootstrapper runs `talosctl ...` and `flux ...` by name; each shim execs this interpreter on
+the simulator's module, with the world's settings (apid port, installer image) in its env.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["TOOLS", "write_shims"]
+
+TOOLS = {"talosctl": "simulator.talosctl", "flux": "simulator.fluxctl"}
+
+
+def write_shims(bin_dir: Path, *, env: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Write `talosctl` and `flux` into `bin_dir`; returns tool name -> path.
+
+    `env` is exported by each shim, e.g. `{"SIM_TALOS_INSTALLER_IMAGE": spec.installer_image}`.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    exports = "".join(
+        f"export {name}={shlex.quote(value)}\n" for name, value in sorted((env or {}).items())
+    )
+    written: dict[str, Path] = {}
+    for tool, module in TOOLS.items():
+        path = bin_dir / tool
+        path.write_text(
+            f'#!/bin/sh\n{exports}exec {shlex.quote(sys.executable)} -m {module} "$@"\n'
+        )
+        path.chmod(0o755)
+        written[tool] = path
+    return written
