@@ -111,6 +111,7 @@ class BootstrapSession:
             "kubeconfig": str(config_dir / site / "kubeconfig"),
             "config_dir": str(config_dir),
             "api_url": world.api_url or "",
+            "world_kubeconfig": str(world.kubeconfig_path or ""),
             "registry_url": world.registry_url or "",
             "site_id": site,
             "repo_url": "",
@@ -156,12 +157,15 @@ class BootstrapSession:
             os.set_blocking(process.stdout.fileno(), False)
             while process.poll() is None:
                 self._drain(process)
-                if self._poll_and_check(until_state, until_seconds):
+                # The bootstrapper decides when it is done; only the time limit cuts it short.
+                if self._poll_and_check(None, until_seconds):
                     process.terminate()
                     process.wait(timeout=10)
+                    process.stdout.close()
                     return 0
                 time.sleep(poll_wall)
             self._drain(process)
+            process.stdout.close()
             code = process.returncode
             self.exit_codes.append(code)
             self.echo(f"{format_elapsed(self.world.elapsed):>10}  exit {code}")
