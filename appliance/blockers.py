@@ -24,7 +24,7 @@ from appliance.components import (
     tier_of,
 )
 from appliance.indexing import Index, Signal, event_time_text, flux_component, object_ref
-from appliance.snapshot import RawObject, parse_time
+from appliance.snapshot import RawObject, dicts, parse_time
 
 __all__ = [
     "LAYER_API",
@@ -303,7 +303,7 @@ def _claim_of(index: Index, namespace: str, pod_name: str, mount: str) -> str | 
     spec = pod.get("spec") if pod else None
     if not isinstance(spec, dict):
         return None
-    for volume in spec.get("volumes") or ():
+    for volume in dicts(spec.get("volumes")):
         if isinstance(volume, dict) and volume.get("name") == mount:
             pvc = volume.get("persistentVolumeClaim")
             if isinstance(pvc, dict) and isinstance(pvc.get("claimName"), str):
@@ -761,7 +761,7 @@ def detect_flux(index: Index, covered: _Covered) -> list[Blocker]:
             reason = (cond or {}).get("reason")
             message = str((cond or {}).get("message") or "not reconciled yet")
             progressing = (
-                cond is None or cond.get("status") == "Unknown" or reason in _FLUX_PROGRESS
+                cond is None or cond.get("status") == "Unknown" or str(reason) in _FLUX_PROGRESS
             )
             since = parse_time((cond or {}).get("lastTransitionTime"))
             verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(

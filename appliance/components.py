@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from appliance.canonical import BootstrapJob, JobState, TierName
-from appliance.snapshot import RawObject, Snapshot
+from appliance.snapshot import RawObject, Snapshot, dicts
 
 __all__ = [
     "BOOTSTRAP_COMPONENT",
@@ -156,7 +156,7 @@ def condition(obj: RawObject, kind: str) -> dict[str, Any] | None:
     status = obj.get("status")
     if not isinstance(status, dict):
         return None
-    for cond in status.get("conditions") or ():
+    for cond in dicts(status.get("conditions")):
         if isinstance(cond, dict) and cond.get("type") == kind:
             return cond
     return None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appliance.snapshot import KINDS, RawObject, Snapshot, parse_time
+from appliance.snapshot import KINDS, RawObject, Snapshot, dicts, parse_time
 
 __all__ = ["DumpError", "read_dumps", "snapshot_from_objects"]
 
@@ -104,7 +104,7 @@ def _newest_stamp(obj: RawObject) -> datetime | None:
         candidates.append(series.get("lastObservedTime"))
     status = obj.get("status")
     if isinstance(status, dict):
-        for cond in status.get("conditions") or ():
+        for cond in dicts(status.get("conditions")):
             if isinstance(cond, dict):
                 candidates.append(cond.get("lastTransitionTime"))
                 candidates.append(cond.get("lastHeartbeatTime"))

@@ -29,7 +29,7 @@ from appliance.canonical import (
 from appliance.components import TIER_OF, bootstrap_job_state, component_of, condition, tier_of
 from appliance.indexing import Index, build_index, event_time_text, object_ref
 from appliance.operations import active_operations
-from appliance.snapshot import RawObject, Snapshot, parse_time
+from appliance.snapshot import RawObject, Snapshot, dicts, parse_time
 from appliance.tiers import TierInputs, compute_tiers
 
 __all__ = ["RECENT_EVENTS", "evaluate"]
@@ -324,7 +324,7 @@ def _pod_message(pods: list[RawObject]) -> str | None:
         if not isinstance(status, dict):
             continue
         for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in status.get(key) or ():
+            for cs in dicts(status.get(key)):
                 state = cs.get("state") if isinstance(cs, dict) else None
                 waiting = state.get("waiting") if isinstance(state, dict) else None
                 if isinstance(waiting, dict) and waiting.get("reason"):

@@ -17,7 +17,7 @@ from appliance.components import (
     component_of,
     condition,
 )
-from appliance.snapshot import RawObject, Snapshot, parse_time
+from appliance.snapshot import RawObject, Snapshot, dicts, parse_time
 
 __all__ = [
     "ComponentState",
@@ -231,7 +231,7 @@ def _index_workloads(index: Index) -> None:
 
 def _pod_finished(pod: RawObject) -> bool:
     status = pod.get("status")
-    return isinstance(status, dict) and status.get("phase") in {"Succeeded", "Failed"}
+    return isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed")
 
 
 def _index_events(index: Index) -> None:
@@ -301,7 +301,7 @@ def _container_signals(index: Index) -> None:
             continue
         ref = object_ref("Pod", namespace, name)
         for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in status.get(key) or ():
+            for cs in dicts(status.get(key)):
                 if not isinstance(cs, dict):
                     continue
                 _container_status_signals(index, cs, ref, namespace, name, component)

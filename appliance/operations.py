@@ -12,7 +12,7 @@ from datetime import datetime
 
 from appliance.canonical import ActiveOperation
 from appliance.indexing import Index, event_time_text
-from appliance.snapshot import RawObject, parse_time
+from appliance.snapshot import RawObject, dicts, parse_time
 
 __all__ = ["KNOWN_IMAGE_SIZES", "active_operations", "human_size", "image_repository"]
 
@@ -81,7 +81,7 @@ def _waiting_images(pod: RawObject) -> set[str] | None:
     statuses = [
         cs
         for key in ("initContainerStatuses", "containerStatuses")
-        for cs in (status.get(key) or ())
+        for cs in dicts(status.get(key))
         if isinstance(cs, dict)
     ]
     if not statuses:
@@ -117,7 +117,7 @@ def active_operations(index: Index) -> list[ActiveOperation]:
                 match = _PULLING.search(message)
                 if match:
                     pending[match.group(1)] = event
-            elif reason in {"Pulled", "Failed"}:
+            elif reason in ("Pulled", "Failed"):
                 done = _PULLED.search(message)
                 if done:
                     pending.pop(done.group(1) or done.group(2), None)
@@ -161,6 +161,6 @@ def _same_image(image: str, waiting: set[str]) -> bool:
 def _finished(pod: RawObject) -> bool:
     """Done with pulls: the pod ended, or every container it reports has left `waiting`."""
     status = pod.get("status")
-    if isinstance(status, dict) and status.get("phase") in {"Succeeded", "Failed"}:
+    if isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed"):
         return True
     return _waiting_images(pod) == set()

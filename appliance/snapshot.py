@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["KINDS", "RawObject", "Snapshot", "parse_time"]
+__all__ = ["KINDS", "RawObject", "Snapshot", "as_dict", "dicts", "parse_time"]
 
 RawObject = dict[str, Any]
 
@@ -66,3 +66,15 @@ def parse_time(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+def dicts(value: object) -> list[RawObject]:
+    """The mapping items of a list field; anything else (a half-written object) is empty."""
+    if not isinstance(value, list | tuple):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def as_dict(value: object) -> RawObject:
+    """A mapping field, or an empty one when the field is missing or malformed."""
+    return value if isinstance(value, dict) else {}

@@ -19,7 +19,7 @@ from appliance.canonical import (
 )
 from appliance.components import COMPONENTS_BY_TIER, STATUS_SERVICE, condition
 from appliance.indexing import Index
-from appliance.snapshot import RawObject
+from appliance.snapshot import RawObject, dicts
 
 __all__ = ["TierInputs", "compute_tiers"]
 
@@ -82,7 +82,7 @@ def _pod_detail(pods: list[RawObject]) -> str | None:
         if not isinstance(status, dict):
             continue
         for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in status.get(key) or ():
+            for cs in dicts(status.get(key)):
                 state = cs.get("state") if isinstance(cs, dict) else None
                 waiting = state.get("waiting") if isinstance(state, dict) else None
                 if isinstance(waiting, dict) and waiting.get("reason"):

@@ -1,0 +1,190 @@
+"""Active operations: image pulls in progress (finding-06, finding-18)."""
+
+from __future__ import annotations
+
+from appliance.canonical import RollupState
+from appliance.operations import human_size, image_repository
+from tests.unit.engine.builders import (
+    CORE_IMAGE,
+    RELEASE,
+    World,
+    event,
+    pod,
+    pod_name,
+    probe_refused,
+)
+from tests.unit.engine.conftest import Evaluate
+
+
+def _core_pulling(w: World, *, started: float = -600) -> None:
+    """alga-core Init:0/1 and its bootstrap Job ContainerCreating, both pulling the core image."""
+    name = pod_name("alga-core")
+    w.put(
+        pod(
+            name,
+            labels={"app.kubernetes.io/name": "alga-core"},
+            image=CORE_IMAGE,
+            container="alga-core",
+            ready=False,
+            waiting=("PodInitializing", None),
+            init_image=CORE_IMAGE,
+            init_waiting=("PodInitializing", None),
+        )
+    )
+    w.get("Deployment", "msp", f"alga-core-{RELEASE}")["status"].pop("readyReplicas")
+    w.events = [e for e in w.events if e["involvedObject"]["name"] != name]
+    w.put(
+        event(
+            "Pod",
+            name,
+            "Scheduled",
+            f"Successfully assigned msp/{name} to appliance-single-node",
+            type_="Normal",
+            first=started - 5,
+            component="default-scheduler",
+        )
+    )
+    w.put(
+        event(
+            "Pod", name, "Pulling", f'Pulling image "{CORE_IMAGE}"', type_="Normal", first=started
+        )
+    )
+
+
+def test_finding_18_core_pull_in_progress_is_installing(world: World, status_of: Evaluate) -> None:
+    """finding-18: while the core image pulls, rollup is installing with an active operation."""
+    _core_pulling(world, started=-600)
+    world.remove("Job", "msp", f"alga-core-{RELEASE}-bootstrap-r1")
+    status = status_of(world, probe=probe_refused())
+    assert status.rollup.state is RollupState.INSTALLING
+    op = status.active_operations[0]
+    assert op.component == "alga-core"
+    assert op.image == CORE_IMAGE
+    assert op.elapsed_seconds == 600.0
+    assert op.progress_available is False
+    assert "no byte-level progress" in op.note
+    assert "pulling" in status.rollup.message
+
+
+def test_core_pull_keeps_installing_despite_stuck_blockers(
+    world: World, status_of: Evaluate
+) -> None:
+    """A core pull in progress keeps `installing` even when a Helm timeout is reported."""
+    from tests.unit.engine.builders import MSG_HELM_TIMEOUT, helm_release
+
+    _core_pulling(world)
+    world.put(
+        helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
+    )
+    status = status_of(world, probe=probe_refused())
+    assert status.rollup.state is RollupState.INSTALLING
+
+
+def test_estimated_size_from_table(world: World, status_of: Evaluate) -> None:
+    """alga-psa-ee is estimated at ~1.8 GB when no earlier pull reported a size."""
+    world.events = [e for e in world.events if "Image size" not in e["message"]]
+    _core_pulling(world)
+    op = status_of(world, probe=probe_refused()).active_operations[0]
+    assert op.estimated_size == "~1.8 GB"
+    assert op.estimated_size_bytes == 1_800_000_000
+
+
+def test_estimated_size_refined_by_earlier_pulled_event(world: World, status_of: Evaluate) -> None:
+    """An earlier `Pulled ... Image size: N bytes` of the same repository refines the size."""
+    world.put(
+        event(
+            "Pod",
+            "alga-core-sebastian-bootstrap-r1-x7k2p",
+            "Pulled",
+            'Successfully pulled image "ghcr.io/nine-minds/alga-psa-ee:1111aaaa" in 15m1.2s (15m1.2s including waiting). Image size: 1912345678 bytes.',
+            type_="Normal",
+            first=-5000,
+        )
+    )
+    world.events = [e for e in world.events if "1843200000" not in e["message"]]
+    _core_pulling(world)
+    op = status_of(world, probe=probe_refused()).active_operations[0]
+    assert op.estimated_size_bytes == 1912345678
+    assert op.estimated_size == "~1.9 GB"
+
+
+def test_pulled_event_ends_the_operation(world: World, status_of: Evaluate) -> None:
+    """A later `Successfully pulled` means the pull is no longer active."""
+    _core_pulling(world, started=-900)
+    world.put(
+        event(
+            "Pod",
+            pod_name("alga-core"),
+            "Pulled",
+            f'Successfully pulled image "{CORE_IMAGE}" in 14m58s (14m58s including waiting). Image size: 1843200000 bytes.',
+            type_="Normal",
+            first=-2,
+        )
+    )
+    assert status_of(world, probe=probe_refused()).active_operations == []
+
+
+def test_already_present_image_is_no_pull(world: World, status_of: Evaluate) -> None:
+    """`Container image ... already present on machine` ends a Pulling too."""
+    _core_pulling(world, started=-30)
+    world.put(
+        event(
+            "Pod",
+            pod_name("alga-core"),
+            "Pulled",
+            f'Container image "{CORE_IMAGE}" already present on machine',
+            type_="Normal",
+            first=-1,
+        )
+    )
+    assert status_of(world, probe=probe_refused()).active_operations == []
+
+
+def test_running_container_has_no_active_pull(world: World, status_of: Evaluate) -> None:
+    """A Pulling event for a pod whose containers all run is not active (stale event)."""
+    world.put(
+        event(
+            "Pod",
+            pod_name("alga-core"),
+            "Pulling",
+            f'Pulling image "{CORE_IMAGE}"',
+            type_="Normal",
+            first=-100,
+        )
+    )
+    assert status_of(world).active_operations == []
+
+
+def test_elapsed_uses_cluster_time(world: World, status_of: Evaluate) -> None:
+    """Elapsed is measured against the snapshot's server time, not the local clock."""
+    from datetime import timedelta
+
+    from tests.unit.engine.builders import NOW
+
+    _core_pulling(world, started=-600)
+    later = status_of(world, probe=probe_refused(), server_time=NOW + timedelta(minutes=10))
+    assert later.active_operations[0].elapsed_seconds == 1200.0
+
+
+def test_background_pull_does_not_hold_rollup(world: World, status_of: Evaluate) -> None:
+    """A background image pull is reported but login readiness is unaffected."""
+    name = pod_name("workflow-worker")
+    image = "ghcr.io/nine-minds/workflow-worker:61e4a00e"
+    world.break_component("workflow-worker", waiting=("ContainerCreating", None), image=image)
+    world.put(event("Pod", name, "Pulling", f'Pulling image "{image}"', type_="Normal", first=-45))
+    status = status_of(world)
+    assert status.active_operations[0].component == "workflow-worker"
+    assert status.active_operations[0].estimated_size is None
+    assert status.rollup.state is RollupState.READY
+
+
+def test_image_repository_and_human_size() -> None:
+    """Repository strips tag and digest but not a registry port; sizes read like `~1.8 GB`."""
+    assert (
+        image_repository("ghcr.io/nine-minds/alga-psa-ee:94446747")
+        == "ghcr.io/nine-minds/alga-psa-ee"
+    )
+    assert image_repository("localhost:5000/app@sha256:abc") == "localhost:5000/app"
+    assert image_repository("localhost:5000/app") == "localhost:5000/app"
+    assert human_size(1_800_000_000) == "~1.8 GB"
+    assert human_size(52_000_000) == "~52.0 MB"
