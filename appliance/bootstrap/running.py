@@ -59,7 +59,8 @@ class Collaborators:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     workdir: Path | None = None
-    healthz_wait: float = 20.0
+    # Cluster-clock seconds to wait for the status service's /healthz before moving on.
+    healthz_wait: float = 60.0
 
 
 def _wait_healthz(
@@ -70,7 +71,11 @@ def _wait_healthz(
     sleep: Callable[[float], None],
     monotonic: Callable[[], float],
 ) -> bool:
-    """Briefly wait for the status service; the install continues either way."""
+    """Briefly wait for the status service; the install continues either way.
+
+    `monotonic` reads the cluster's clock, so a compressed replay waits as long in cluster time
+    as a real appliance would.
+    """
     deadline = monotonic() + seconds
     while True:
         try:
@@ -86,7 +91,7 @@ def _wait_healthz(
                 "continuing - open the URL above in a minute"
             )
             return False
-        sleep(1.0)
+        sleep(0.5)
 
 
 def _preflight(options: BootstrapOptions, release: ReleaseManifest, display: Display) -> None:
@@ -208,7 +213,7 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
             seconds=deps.healthz_wait,
             display=display,
             sleep=deps.sleep,
-            monotonic=deps.monotonic,
+            monotonic=lambda: applier.server_now().timestamp(),
         )
         canonical_release = Release(
             selected_release_version=release.version,
