@@ -118,11 +118,25 @@ class ApiServer:
             return
         self.app.close_streams()
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=0.2)
+        if thread.is_alive():
+            # Idle keep-alive clients (connection pools) would hold shutdown for the whole
+            # graceful timeout and leave transports unclosed: cut them.
+            loop = self.app.loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._abort_connections, server)
+            thread.join(timeout=10)
         self._server = self._thread = None
         if self.certificate is not None:
             shutil.rmtree(self.certificate.cert_file.parent, ignore_errors=True)
             self.certificate = None
+
+    @staticmethod
+    def _abort_connections(server: uvicorn.Server) -> None:
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
 
     @property
     def ca_file(self) -> Path | None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ class Harness:
     server: ApiServer
     kubeconfig: Path
     workdir: Path
+    clients: list[Any] = field(default_factory=list)
 
     def kubectl(
         self, *args: str, kubeconfig: Path | None = None, check: bool = True
@@ -61,7 +62,15 @@ class Harness:
         path = self.kubeconfig
         if token is not None:
             path = self.server.write_kubeconfig(self.workdir / f"kc-{token[:8]}", token=token)
-        return kubernetes.config.new_client_from_config(config_file=str(path))
+        api_client = kubernetes.config.new_client_from_config(config_file=str(path))
+        self.clients.append(api_client)
+        return api_client
+
+    def close_clients(self) -> None:
+        """Close the clients' connection pools (no unclosed sockets after the test)."""
+        for api_client in self.clients:
+            api_client.close()
+        self.clients.clear()
 
 
 @contextmanager
@@ -72,6 +81,10 @@ def running_api(workdir: Path, *, history_limit: int = 10_000) -> Iterator[Harne
     server.start()
     try:
         kubeconfig = server.write_kubeconfig(workdir / "kubeconfig")
-        yield Harness(store=store, server=server, kubeconfig=kubeconfig, workdir=workdir)
+        harness = Harness(store=store, server=server, kubeconfig=kubeconfig, workdir=workdir)
+        try:
+            yield harness
+        finally:
+            harness.close_clients()
     finally:
         server.stop()

@@ -1,0 +1,361 @@
+"""The official `kubernetes` Python client against the fake API: list, watch, create, patch, exec."""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
+from kubernetes.stream import stream
+
+from tests.integration.fake_api_harness import START, Harness, running_api
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Harness]:
+    with running_api(tmp_path, history_limit=50) as harness:
+        for ns in ("alga", "a", "b"):
+            harness.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        yield harness
+
+
+@pytest.fixture
+def core(api: Harness) -> client.CoreV1Api:
+    return client.CoreV1Api(api.client())
+
+
+def _raw(
+    api_client: client.ApiClient,
+    method: str,
+    path: str,
+    *,
+    query: list[tuple[str, str]] | None = None,
+    body: Any = None,
+    content_type: str | None = None,
+) -> bytes:
+    """One request through the official client's own transport and auth."""
+    headers = {"Content-Type": content_type} if content_type else None
+    serialized = api_client.param_serialize(
+        method,
+        path,
+        query_params=query,
+        header_params=headers,
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    response = api_client.call_api(*serialized[:4])
+    response.read()
+    return bytes(response.data)
+
+
+def _pod(name: str, labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {"containers": [{"name": "main", "image": "busybox"}], **spec},
+    }
+
+
+def test_create_then_list_with_label_selectors(core: client.CoreV1Api) -> None:
+    """Created pods are listed and filtered by =, !=, in, notin, exists and !exists."""
+    core.create_namespaced_pod("alga", _pod("db-0", {"app": "db", "tier": "core"}))
+    core.create_namespaced_pod("alga", _pod("redis-0", {"app": "redis"}))
+    core.create_namespaced_pod("alga", _pod("misc"))
+
+    def names(selector: str) -> list[str]:
+        pods = core.list_namespaced_pod("alga", label_selector=selector).items
+        return [p.metadata.name for p in pods]
+
+    assert names("app=db") == ["db-0"]
+    assert names("app!=db") == ["misc", "redis-0"]
+    assert names("app in (db,redis)") == ["db-0", "redis-0"]
+    assert names("app notin (db)") == ["misc", "redis-0"]
+    assert names("tier") == ["db-0"]
+    assert names("!app") == ["misc"]
+
+
+def test_field_selectors_on_phase_and_node(api: Harness, core: client.CoreV1Api) -> None:
+    """status.phase and spec.nodeName field selectors filter across namespaces."""
+    core.create_namespaced_pod("a", _pod("p1", nodeName="talos-1"))
+    core.create_namespaced_pod("b", _pod("p2"))
+    api.store.patch_status("v1", "Pod", "p1", {"status": {"phase": "Running"}}, namespace="a")
+    running = core.list_pod_for_all_namespaces(field_selector="status.phase=Running").items
+    assert [p.metadata.name for p in running] == ["p1"]
+    on_node = core.list_pod_for_all_namespaces(field_selector="spec.nodeName=talos-1").items
+    assert [p.metadata.name for p in on_node] == ["p1"]
+
+
+def test_limit_and_continue_page_through_a_list(core: client.CoreV1Api) -> None:
+    """limit/continue returns every object exactly once, in pages."""
+    for i in range(5):
+        core.create_namespaced_config_map("alga", {"metadata": {"name": f"cm-{i}"}})
+    seen: list[str] = []
+    token = None
+    while True:
+        page = core.list_namespaced_config_map("alga", limit=2, _continue=token)
+        seen.extend(c.metadata.name for c in page.items)
+        token = page.metadata._continue
+        if not token:
+            break
+    assert seen == [f"cm-{i}" for i in range(5)]
+
+
+def test_status_errors_have_the_api_server_shape(core: client.CoreV1Api) -> None:
+    """404 NotFound, 409 AlreadyExists, 409 Conflict and 422 Invalid come back as Status."""
+    with pytest.raises(ApiException) as missing:
+        core.read_namespaced_pod("nope", "alga")
+    assert missing.value.status == 404
+    assert '"reason":"NotFound"' in missing.value.body
+    created = core.create_namespaced_pod("alga", _pod("db-0"))
+    with pytest.raises(ApiException) as exists:
+        core.create_namespaced_pod("alga", _pod("db-0"))
+    assert (exists.value.status, '"reason":"AlreadyExists"' in exists.value.body) == (409, True)
+    core.patch_namespaced_pod("db-0", "alga", {"metadata": {"labels": {"x": "1"}}})
+    created.metadata.labels = {"y": "2"}
+    with pytest.raises(ApiException) as stale:
+        core.replace_namespaced_pod("db-0", "alga", created)
+    assert (stale.value.status, '"reason":"Conflict"' in stale.value.body) == (409, True)
+    with pytest.raises(ApiException) as invalid:
+        core.create_namespaced_pod("alga", {"metadata": {}, "spec": {"containers": []}})
+    assert (invalid.value.status, '"reason":"Invalid"' in invalid.value.body) == (422, True)
+
+
+def test_strategic_merge_patch_merges_containers_env_and_ports(core: client.CoreV1Api) -> None:
+    """A strategic patch merges containers by name, env by name and ports by containerPort."""
+    apps = client.AppsV1Api(core.api_client)
+    apps.create_namespaced_deployment(
+        "alga",
+        {
+            "metadata": {"name": "web"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "web",
+                                "image": "web:1",
+                                "env": [{"name": "A", "value": "1"}],
+                                "ports": [{"containerPort": 80}],
+                            },
+                            {"name": "sidecar", "image": "side:1"},
+                        ]
+                    },
+                },
+            },
+        },
+    )
+    patched = apps.patch_namespaced_deployment(
+        "web",
+        "alga",
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "web",
+                                "env": [{"name": "B", "value": "2"}],
+                                "ports": [{"containerPort": 80, "name": "http"}],
+                            }
+                        ]
+                    }
+                }
+            }
+        },
+    )
+    containers = patched.spec.template.spec.containers
+    assert [c.name for c in containers] == ["web", "sidecar"]
+    assert [(e.name, e.value) for e in containers[0].env] == [("A", "1"), ("B", "2")]
+    assert [(p.container_port, p.name) for p in containers[0].ports] == [(80, "http")]
+    assert patched.metadata.generation == 2
+
+
+def test_json_and_merge_patches(api: Harness, core: client.CoreV1Api) -> None:
+    """JSON patch ops and merge patches (null deletes) both apply."""
+    core.create_namespaced_config_map("alga", {"metadata": {"name": "cm"}, "data": {"a": "1"}})
+    api_client = core.api_client
+    _raw(
+        api_client,
+        "PATCH",
+        "/api/v1/namespaces/alga/configmaps/cm",
+        body=[{"op": "add", "path": "/data/b", "value": "2"}],
+        content_type="application/json-patch+json",
+    )
+    _raw(
+        api_client,
+        "PATCH",
+        "/api/v1/namespaces/alga/configmaps/cm",
+        body={"data": {"a": None}},
+        content_type="application/merge-patch+json",
+    )
+    assert core.read_namespaced_config_map("cm", "alga").data == {"b": "2"}
+
+
+def test_status_subresource_changes_only_status(core: client.CoreV1Api) -> None:
+    """Writes to /status change status only; main-resource writes ignore status."""
+    apps = client.AppsV1Api(core.api_client)
+    body = {
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 1,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "pg", "image": "pg"}]},
+            },
+        },
+    }
+    apps.create_namespaced_stateful_set("alga", body)
+    status = apps.patch_namespaced_stateful_set_status(
+        "db", "alga", {"status": {"readyReplicas": 1, "replicas": 1}, "spec": {"replicas": 5}}
+    )
+    assert (status.status.ready_replicas, status.spec.replicas) == (1, 1)
+    assert status.metadata.generation == 1
+    main = apps.patch_namespaced_stateful_set(
+        "db", "alga", {"status": {"readyReplicas": 0}, "metadata": {"labels": {"x": "y"}}}
+    )
+    assert main.status.ready_replicas == 1
+    assert main.metadata.generation == 1
+
+
+def test_watch_streams_changes_from_a_resource_version(
+    api: Harness, core: client.CoreV1Api
+) -> None:
+    """A watch from a list's resourceVersion sees ADDED, MODIFIED and DELETED in order."""
+    rv = core.list_namespaced_pod("alga").metadata.resource_version
+    api.store.create({**_pod("w"), "metadata": {"name": "w", "namespace": "alga"}})
+    api.store.patch_status("v1", "Pod", "w", {"status": {"phase": "Running"}}, namespace="alga")
+    api.store.delete("v1", "Pod", "w", "alga")
+    seen = []
+    w = watch.Watch()
+    for event in w.stream(core.list_namespaced_pod, "alga", resource_version=rv, timeout_seconds=5):
+        seen.append((event["type"], event["object"].metadata.name))
+        if event["type"] == "DELETED":
+            w.stop()
+    assert seen == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
+
+
+def test_watch_from_a_compacted_resource_version_is_410_gone(
+    api: Harness, core: client.CoreV1Api
+) -> None:
+    """A resourceVersion older than the retained history ends the watch with 410 Expired."""
+    for i in range(60):
+        api.store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}})
+    with pytest.raises(ApiException) as gone:
+        for _ in watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version="1", timeout_seconds=5
+        ):
+            pass
+    assert gone.value.status == 410
+
+
+def test_watch_sends_bookmarks_when_asked(api: Harness) -> None:
+    """allowWatchBookmarks with sendInitialEvents ends the initial state with a bookmark."""
+    raw = _raw(
+        api.client(),
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        query=[
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("sendInitialEvents", "true"),
+            ("resourceVersionMatch", "NotOlderThan"),
+            ("timeoutSeconds", "1"),
+        ],
+    )
+    lines = [line for line in raw.decode().splitlines() if line]
+    assert '"type":"BOOKMARK"' in lines[-1]
+    assert "k8s.io/initial-events-end" in lines[-1]
+
+
+def test_exec_with_the_stream_helper_runs_the_scripted_psql(api: Harness) -> None:
+    """stream.stream (v4 channels) returns the handler's stdout and the exit code from channel 3."""
+    api.store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "db-0", "namespace": "alga"},
+            "spec": {"containers": [{"name": "postgres", "image": "postgres:16"}]},
+        }
+    )
+
+    def psql(_ns: str, _pod: str, _c: str, cmd: list[str]) -> tuple[str, str, int] | None:
+        if cmd[0] == "psql" and "count(*) from users" in " ".join(cmd):
+            return "7\n", "", 0
+        return None
+
+    api.store.register_exec_handler(psql)
+    core = client.CoreV1Api(api.client())
+
+    def run(command: list[str]) -> tuple[str, str, int]:
+        ws = stream(
+            core.connect_get_namespaced_pod_exec,
+            "db-0",
+            "alga",
+            command=command,
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        try:
+            ws.run_forever(timeout=10)
+            return ws.read_stdout(), ws.read_stderr(), ws.returncode
+        finally:
+            ws.close()
+            # The client leaks its socket when the server closes first (as real servers do).
+            ws.sock.shutdown()
+
+    assert run(["psql", "-U", "alga", "-tAc", "select count(*) from users"]) == ("7\n", "", 0)
+    _out, err, code = run(["missing-tool"])
+    assert code == 127
+    assert "executable file not found" in err
+
+
+def test_date_header_is_virtual_time(api: Harness, core: client.CoreV1Api) -> None:
+    """The Date header follows the virtual clock, not the wall clock."""
+    api.store.clock.advance(3600)
+    headers = core.list_namespace_with_http_info()[2]
+    served = email.utils.parsedate_to_datetime(headers["Date"])
+    assert abs((served - START).total_seconds() - 3600) < 60
+
+
+def test_faults_inject_errors_for_n_requests(api: Harness, core: client.CoreV1Api) -> None:
+    """A 503 fault on pod lists answers twice, then the API recovers; the log records it."""
+    api.server.faults.add_error(503, path=r"/pods$", verbs={"list"}, count=2)
+    for _ in range(2):
+        with pytest.raises(ApiException) as failed:
+            core.list_namespaced_pod("alga")
+        assert failed.value.status == 503
+    assert core.list_namespaced_pod("alga").items == []
+    statuses = [r.status for r in api.server.requests(verb="list", resource="pods")]
+    assert statuses == [503, 503, 200]
+
+
+def test_throttle_fault_is_retried_after_retry_after(api: Harness, core: client.CoreV1Api) -> None:
+    """A 429 with Retry-After is retried by the client's transport, as against a real server."""
+    api.server.faults.add_throttle(path="/configmaps", count=1, retry_after_seconds=1)
+    assert core.list_namespaced_config_map("default").items == []
+    statuses = [r.status for r in api.server.requests(verb="list", resource="configmaps")]
+    assert statuses == [429, 200]
+
+
+def test_drop_watches_closes_open_streams(api: Harness, core: client.CoreV1Api) -> None:
+    """drop_watches() ends an open watch before its timeout."""
+    stream_iter = watch.Watch().stream(
+        core.list_namespaced_pod, "alga", timeout_seconds=60, _request_timeout=30
+    )
+    api.store.create({**_pod("first"), "metadata": {"name": "first", "namespace": "alga"}})
+    first = next(stream_iter)
+    assert first["object"].metadata.name == "first"
+    api.server.faults.drop_watches()
+    assert list(stream_iter) == []
