@@ -421,6 +421,12 @@ class TalosHost:
             self._on_down()
         self.tick()
 
+    def check_console(self) -> None:
+        """dmesg is not served in plain maintenance mode; a stalled install shows its console."""
+        with self._lock:
+            if self.state == "maintenance":
+                raise TalosApiError("unimplemented", MAINTENANCE_UNIMPLEMENTED)
+
     def console(self) -> list[ConsoleLine]:
         """The console so far (oldest first)."""
         with self._lock:
@@ -552,6 +558,7 @@ def _make_handler(host: TalosHost) -> type[BaseHTTPRequestHandler]:
                 )
                 return {}
             if (method, path) == ("GET", "/v1/dmesg"):
+                host.check_console()
                 return {
                     "lines": [
                         {"at": line.at.isoformat(), "message": line.message}

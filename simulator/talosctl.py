@@ -426,6 +426,8 @@ def _health(args: argparse.Namespace) -> int:
     budget = _duration(args.wait_timeout)
     print(f'discovered nodes: ["{target.node}"]')
     started: float | None = None
+    # Also bounded in wall time, as the real CLI is: a frozen virtual clock must not hang it.
+    wall_deadline = time.monotonic() + budget
     printed: set[str] = set()
     while True:
         try:
@@ -443,7 +445,7 @@ def _health(args: argparse.Namespace) -> int:
             raise TalosctlError(f"healthcheck error: {report['failed']}")
         if report.get("done"):
             return 0
-        if now - started >= budget:
+        if now - started >= budget or time.monotonic() >= wall_deadline:
             pending = next((c["name"] for c in report.get("checks", []) if not c["ok"]), "")
             raise TalosctlError(f"healthcheck error: {pending}: context deadline exceeded")
         time.sleep(0.05)
@@ -560,7 +562,7 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     reset.add_argument("--wait", type=_bool, nargs="?", const=True, default=True)
     reset.set_defaults(handler=_reset)
 
-    sub.add_parser("dmesg", parents=[common]).set_defaults(handler=_dmesg)
+    sub.add_parser("dmesg", parents=[common, insecure]).set_defaults(handler=_dmesg)
     return parser
 
 

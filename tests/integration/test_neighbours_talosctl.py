@@ -254,3 +254,41 @@ def test_shims_run_the_fake_tools_by_name(tmp_path: Path) -> None:
     )
     assert "Tag:         v1.12.0" in talos.stdout
     assert flux.stdout.strip() == "flux: v2.4.0"
+
+
+def test_dmesg_of_a_stalled_install_shows_the_dns_error(node: Node, tmp_path: Path) -> None:
+    """`dmesg --insecure` on a stalled install prints the installer pull error."""
+    out = _gen(tmp_path, node.ip)
+    ip = node.ip
+    talosctl(
+        "apply-config", "-i", "-n", ip, "-e", ip, "-f", str(out / "controlplane.yaml"), cwd=tmp_path
+    )
+    result = talosctl("dmesg", "--insecure", "-n", ip, "-e", ip, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "lookup factory.talos.dev on 192.168.64.1:53: connection refused" in result.stdout
+
+
+def test_health_gives_up_after_its_wait_timeout_on_a_frozen_clock(
+    node: Node, tmp_path: Path
+) -> None:
+    """health during an install that never finishes (frozen clock) fails at --wait-timeout."""
+    patch = '{"machine": {"network": {"nameservers": ["1.1.1.1"]}}}'
+    out = _gen(tmp_path, node.ip, patch)
+    ip = node.ip
+    talosctl(
+        "apply-config", "-i", "-n", ip, "-e", ip, "-f", str(out / "controlplane.yaml"), cwd=tmp_path
+    )
+    result = talosctl(
+        "--talosconfig",
+        str(out / "talosconfig"),
+        "health",
+        "-n",
+        ip,
+        "-e",
+        ip,
+        "--wait-timeout",
+        "1s",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "context deadline exceeded" in result.stderr
