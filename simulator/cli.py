@@ -1,6 +1,7 @@
 """`appliance-sim`: run or serve a scenario.
 
-    appliance-sim run SCENARIO [--speed N] [--kubeconfig-out PATH] [--until TIME|STATE] [--bootstrap]
+    appliance-sim run SCENARIO [--speed N] [--kubeconfig-out PATH] [--until TIME|STATE]
+                      [--bootstrap]
     appliance-sim serve SCENARIO [--speed N] [--kubeconfig-out PATH]
 
 `run` without `--speed` or `--bootstrap` replays the scripted timeline as fast as correctness
@@ -203,7 +204,8 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
             )
         )
         print(
-            f"open the status UI at http://{world.node_ip}:8080 with the token in {session.poller.token_file}"
+            f"open the status UI at http://{world.node_ip}:8080 "
+            f"with the token in {session.poller.token_file}"
         )
         return code
 

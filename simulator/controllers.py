@@ -91,9 +91,9 @@ class Controllers:
             )
         else:
             for rs in owned:
-                if meta(rs).get("name") == name:
-                    if int((rs.get("spec") or {}).get("replicas", 0)) != replicas:
-                        self.objects.patch(rs, {"spec": {"replicas": replicas}})
+                current = int((rs.get("spec") or {}).get("replicas", 0))
+                if meta(rs).get("name") == name and current != replicas:
+                    self.objects.patch(rs, {"spec": {"replicas": replicas}})
         self._deployment_status(deploy)
 
     def _reconcile_replicaset(self, rs: Obj) -> None:
@@ -288,6 +288,7 @@ class Controllers:
         pods = [p for rs in sets for p in self._owned_pods(rs)]
         ready = sum(1 for p in pods if pod_is_ready(p))
         now = self.objects.clock.now()
+        pod_hash = self.objects.template_hash((deploy.get("spec") or {}).get("template") or {})
         conditions = (deploy.get("status") or {}).get("conditions") or []
         available = ready >= want
         conditions = set_condition(
@@ -306,7 +307,7 @@ class Controllers:
             "True",
             now=now,
             reason="NewReplicaSetAvailable" if available else "ReplicaSetUpdated",
-            message=f'ReplicaSet "{m["name"]}-{self.objects.template_hash((deploy.get("spec") or {}).get("template") or {})}" '
+            message=f'ReplicaSet "{m["name"]}-{pod_hash}" '
             + ("has successfully progressed." if available else "is progressing."),
         )
         self.objects.patch_status(
@@ -357,8 +358,6 @@ class Controllers:
         template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
         tmeta = template.get("metadata") or {}
         spec = template.get("spec") or {}
-        for volume in spec.get("volumes") or []:
-            pass
         for claim, claim_name in (claims or {}).items():
             spec.setdefault("volumes", []).append(
                 {"name": claim, "persistentVolumeClaim": {"claimName": claim_name}}

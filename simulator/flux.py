@@ -201,6 +201,9 @@ class FluxModel:
             return
         revision = f"{branch}@sha1:{sha}"
         message = f"stored artifact for revision '{revision}'"
+        artifact_path = (
+            f"gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}"
+        )
         for kind in ("ArtifactInStorage", "Ready"):
             conditions = set_condition(
                 conditions, kind, "True", now=now, reason="Succeeded", message=message
@@ -213,8 +216,9 @@ class FluxModel:
                     "revision": revision,
                     "digest": "sha256:" + hashlib.sha256(revision.encode()).hexdigest(),
                     "lastUpdateTime": rfc3339(now),
-                    "path": f"gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}/{sha}.tar.gz",
-                    "url": f"http://source-controller.flux-system.svc.cluster.local./gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}/{sha}.tar.gz",
+                    "path": f"{artifact_path}/{sha}.tar.gz",
+                    "url": f"http://source-controller.flux-system.svc.cluster.local./"
+                    f"{artifact_path}/{sha}.tar.gz",
                 },
                 "conditions": conditions,
             },
@@ -250,7 +254,6 @@ class FluxModel:
         m = meta(kust)
         key = (str(m.get("namespace")), str(m.get("name")))
         spec = kust.get("spec") or {}
-        now = self.objects.clock.now()
         conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
             return
@@ -271,7 +274,7 @@ class FluxModel:
         artifact = ((source or {}).get("status") or {}).get("artifact") or {}
         revision = artifact.get("revision")
         if source is None or not revision:
-            message = f"Source artifact not found, retrying in 30s"
+            message = "Source artifact not found, retrying in 30s"
             self._status(kust, conditions, "False", "ArtifactFailed", message)
             return
         if self._applied.get(key) != revision:
@@ -319,7 +322,8 @@ class FluxModel:
                 except (
                     Exception
                 ) as exc:  # a rejected object fails the apply like kustomize-controller
-                    message = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')} dry-run failed: {exc}"
+                    ref = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')}"
+                    message = f"{ref} dry-run failed: {exc}"
                     self._status(current, conditions, "False", "ReconciliationFailed", message)
                     self.objects.event(
                         current,
@@ -374,20 +378,20 @@ class FluxModel:
                 ]
             )
             for obj in checks:
-                if obj is None or not is_ready(obj):
-                    if obj is not None:
-                        om = meta(obj)
-                        waiting.append(
-                            f"{obj.get('kind')}/{om.get('namespace')}/{om.get('name')} status: 'InProgress'"
-                        )
+                if obj is not None and not is_ready(obj):
+                    om = meta(obj)
+                    ref = f"{obj.get('kind')}/{om.get('namespace')}/{om.get('name')}"
+                    waiting.append(f"{ref} status: 'InProgress'")
         ready_cond = condition(current, "Ready") or {}
+        took = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0) + APPLY_SECONDS
         if not waiting:
             message = f"Applied revision: {revision}"
             if ready_cond.get("status") != "True":
                 self.objects.event(
                     current,
                     "ReconciliationSucceeded",
-                    f"Reconciliation finished in {format_go_duration(self.objects.clock.elapsed() - self._applied_at.get(key, 0.0) + APPLY_SECONDS)}, next run in {spec.get('interval', '10m')}",
+                    f"Reconciliation finished in {format_go_duration(took)}, "
+                    f"next run in {spec.get('interval', '10m')}",
                     source="kustomize-controller",
                 )
             self._status(
@@ -397,7 +401,10 @@ class FluxModel:
         elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
         timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
         if timed_out or elapsed >= timeout or ready_cond.get("reason") == "HealthCheckFailed":
-            message = f"Health check failed after {format_go_duration(max(elapsed, timeout))}: timeout waiting for: [{', '.join(waiting)}]"
+            message = (
+                f"Health check failed after {format_go_duration(max(elapsed, timeout))}: "
+                f"timeout waiting for: [{', '.join(waiting)}]"
+            )
             if ready_cond.get("reason") != "HealthCheckFailed":
                 self.objects.event(
                     current,
@@ -434,7 +441,7 @@ class FluxModel:
             patch["lastAttemptedRevision"] = revision
         self.objects.patch_status(kust, patch)
 
-    # -- helm-controller ----------------------------------------------------------------------------
+    # -- helm-controller ------------------------------------------------------------------------
 
     def _helm(self, release: Obj) -> None:
         status = release.get("status") or {}
@@ -450,7 +457,10 @@ class FluxModel:
         chart_name = f"{chart.get('chart', m.get('name'))}@{chart.get('version', '0.1.0')}"
         target_ns = (release.get("spec") or {}).get("targetNamespace") or m.get("namespace")
         verb = "install" if version == 1 else "upgrade"
-        message = f"Helm {verb} succeeded for release {target_ns}/{m.get('name')}.v{version} with chart {chart_name}"
+        message = (
+            f"Helm {verb} succeeded for release {target_ns}/{m.get('name')}.v{version} "
+            f"with chart {chart_name}"
+        )
         now = self.objects.clock.now()
         conditions = set_condition(
             status.get("conditions") or [],

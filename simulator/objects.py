@@ -112,7 +112,8 @@ class Objects:
     def __init__(self, store: ObjectStore, *, clock: VirtualClock, seed: str) -> None:
         self.store = store
         self.clock = clock
-        self._rng = random.Random(hashlib.sha256(seed.encode()).digest())
+        # Names only need to look like Kubernetes' and repeat per scenario, not be secret.
+        self._rng = random.Random(hashlib.sha256(seed.encode()).digest())  # noqa: S311
 
     def suffix(self, length: int = 5) -> str:
         """A random name suffix like Kubernetes' generateName (`lqgnj`), reproducible per seed."""
@@ -228,7 +229,7 @@ class Objects:
         reason: str,
         message: str,
         *,
-        type: str = "Normal",  # noqa: A002 - the Event field is called type
+        type: str = "Normal",
         source: str = "kubelet",
     ) -> None:
         """Emit a core/v1 Event on the object."""

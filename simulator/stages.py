@@ -9,6 +9,8 @@ released back to the kubelet and starts normally.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,13 +19,13 @@ from simulator.predicates import check_predicate, matches_labels
 from simulator.scenario import ContainerOutcome, Match, ObjectState, Stage, StageEffect
 from simulator.scheduling import Scheduler
 
-__all__ = ["StageEngine", "object_state_holds", "object_matches"]
+__all__ = ["StageEngine", "object_matches", "object_state_holds"]
 
 Obj = dict[str, Any]
 
 
-def object_matches(objects: Objects, obj: Obj, match: Match) -> bool:
-    """Whether `obj` satisfies the match (kind, apiVersion, namespace, name, labels, where, world)."""
+def object_matches(objects: Objects, obj: Obj, match: Match) -> bool:  # noqa: PLR0911
+    """Whether `obj` satisfies the match (kind, apiVersion, namespace, name, labels, predicates)."""
     m = meta(obj)
     if obj.get("kind") != match.kind:
         return False
@@ -33,11 +35,8 @@ def object_matches(objects: Objects, obj: Obj, match: Match) -> bool:
         return False
     if match.name and m.get("name") != match.name:
         return False
-    if match.name_pattern:
-        import re
-
-        if not re.fullmatch(match.name_pattern, str(m.get("name", ""))):
-            return False
+    if match.name_pattern and not re.fullmatch(match.name_pattern, str(m.get("name", ""))):
+        return False
     if not matches_labels(obj, match.labels):
         return False
     if not all(check_predicate(obj, path=p.path, op=p.op, value=p.value) for p in match.where):
@@ -115,7 +114,7 @@ class StageEngine:
             self._armed.add(key)
             self.scheduler.call_later(
                 stage.delay,
-                lambda stage=stage, obj=obj: self._fire(stage, obj, held=False),
+                functools.partial(self._fire, stage, obj, held=False),
                 label=f"stage {stage.name}",
             )
 

@@ -62,7 +62,7 @@ class Timeline:
     def find(
         self, *, reason: str | None = None, contains: str = "", name: str = ""
     ) -> list[TimelineEntry]:
-        """Entries with this reason whose message contains `contains` and name starts with `name`."""
+        """Entries with `reason` whose message contains `contains`, name starting with `name`."""
         with self._lock:
             return [
                 e

@@ -10,6 +10,7 @@ worlds real processes talk to.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import tempfile
@@ -22,7 +23,7 @@ from simulator.clock import VirtualClock
 from simulator.controllers import Controllers
 from simulator.flux import FluxModel
 from simulator.kubelet import Kubelet
-from simulator.objects import Objects, meta, rfc3339
+from simulator.objects import Objects, rfc3339
 from simulator.registry import ImageRegistry, RegistryContents
 from simulator.scenario import Action, ExecHandler, Scenario, load_scenario
 from simulator.scheduling import Scheduler
@@ -68,7 +69,7 @@ class World:
             self.objects,
             scheduler=self.scheduler,
             stages=list(scenario.stages),
-            release=lambda pod: self.kubelet.resume(pod),
+            release=self._release,
         )
         self.kubelet = Kubelet(
             self.objects,
@@ -131,7 +132,7 @@ class World:
                 continue
             self.scheduler.call_at(
                 self.clock.start + timedelta(seconds=action.at),
-                lambda action=action: self._run_action(action),
+                functools.partial(self._run_action, action),
                 label=f"action {action.action} at {action.at}",
             )
         app = self.scenario.app
@@ -183,7 +184,7 @@ class World:
         """Virtual seconds since the scenario start."""
         return self.clock.elapsed()
 
-    # -- queries for tests and the CLI ---------------------------------------------------------------
+    # -- queries for tests and the CLI ------------------------------------------------------
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
         """An object by kind (core, apps, batch or Flux kinds) and name."""
@@ -199,7 +200,10 @@ class World:
         obj = self.get(kind, name, namespace)
         return obj is not None and is_ready(obj)
 
-    # -- reactions --------------------------------------------------------------------------------
+    # -- reactions --------------------------------------------------------------------------
+
+    def _release(self, pod: Obj) -> None:
+        self.kubelet.resume(pod)
 
     def _on_change(self, event_type: str, obj: Obj) -> None:
         # Runs inside the writer's call; defer the reaction to the scheduler.
@@ -341,7 +345,7 @@ class World:
             return o.stdout, o.stderr, o.exit_code
         return None
 
-    # -- servers ------------------------------------------------------------------------------------
+    # -- servers --------------------------------------------------------------------------------
 
     def _serve(self, kubeconfig_out: Path | None) -> None:
         from simulator.api import ApiServer

@@ -38,7 +38,8 @@ spec:
     metadata: {labels: {app.kubernetes.io/name: redis}}
     spec: {containers: [{name: redis, image: redis:7}]}
 '''
-subprocess.run([kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-"], input=manifest, text=True, check=True)
+command = [kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-"]
+subprocess.run(command, input=manifest, text=True, check=True)
 print("[phase] apps applied")
 """
 
@@ -87,7 +88,8 @@ name: orchestration
 speed: 600
 bootstrap:
   runs:
-    - argv: ["{sys.executable}", "{script}", "{{config_dir}}", "{{site_id}}", "{{world_kubeconfig}}", "{kubectl}"]
+    - argv: ["{sys.executable}", "{script}", "{{config_dir}}", "{{site_id}}",
+             "{{world_kubeconfig}}", "{kubectl}"]
 """,
         source="test.yaml",
     )

@@ -39,7 +39,7 @@ objects:
 
 
 def test_deployment_gets_replicaset_and_pod_with_kubernetes_names() -> None:
-    """A Deployment becomes a ReplicaSet `name-<hash>` and a pod `name-<hash>-<5>` with its labels."""
+    """A Deployment makes ReplicaSet `name-<hash>` and pod `name-<hash>-<5>` with its labels."""
     world = _world(DEPLOY.replace("IMAGE", "busybox:1.36"))
     world.run_until(60)
     (pod,) = world.pods("msp", name="workflow-worker")
@@ -90,7 +90,9 @@ objects:
         spec:
           INIT
           containers:
-            - {name: postgres, image: postgres:16, volumeMounts: [{name: db-data, mountPath: /d, subPath: data}]}
+            - name: postgres
+              image: postgres:16
+              volumeMounts: [{name: db-data, mountPath: /d, subPath: data}]
       volumeClaimTemplates: [{metadata: {name: db-data}, spec: {accessModes: [ReadWriteOnce]}}]
 stages:
   - name: subpath

@@ -73,7 +73,7 @@ def test_db_subpath_failure_then_manual_fix(world: World) -> None:
 
 
 def test_bootstrap_job_times_out_then_revision_two_completes(world: World) -> None:
-    """finding-09: the first Job fails, Helm says context deadline exceeded, revision 2 completes."""
+    """finding-09: the first Job fails, Helm: context deadline exceeded; revision 2 completes."""
     first = world.get("Job", "alga-core-sebastian-bootstrap-r1", "msp")
     assert first is not None
     assert any(c["type"] == "Failed" for c in first["status"]["conditions"])
