@@ -11,6 +11,15 @@ from simulator.store import ObjectStore
 __all__ = ["RequestAttributes", "UserInfo", "authorize", "forbidden_message"]
 
 _RBAC = "rbac.authorization.k8s.io/v1"
+# What the default `system:basic-user` ClusterRole grants every authenticated user, so that
+# `kubectl auth can-i` works for any token.
+_BASIC_USER_RULES = (
+    {
+        "apiGroups": ["authorization.k8s.io"],
+        "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        "verbs": ["create"],
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -77,11 +86,14 @@ def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> b
     """True when the user may do `attrs` under the RBAC objects currently in the store."""
     if user.admin or "system:masters" in user.groups:
         return True
+    if any(_rule_matches(rule, attrs) for rule in _BASIC_USER_RULES):
+        return True
     for binding in store.list(_RBAC, "ClusterRoleBinding"):
         if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
             ref = binding.get("roleRef") or {}
             if any(
-                _rule_matches(r, attrs) for r in _rules(store, "ClusterRole", ref.get("name"), "")
+                _rule_matches(r, attrs)
+                for r in _rules(store, "ClusterRole", str(ref.get("name")), "")
             ):
                 return True
     if attrs.namespace:
