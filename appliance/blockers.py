@@ -739,7 +739,10 @@ def _name(obj: RawObject) -> str | None:
 
 
 def detect_flux(index: Index, covered: _Covered) -> list[Blocker]:
-    """Flux GitRepository / Kustomization / HelmRelease not Ready (generic; root causes win)."""
+    """Flux GitRepository / Kustomization / HelmRelease failed (generic; root causes win).
+
+    Progress (Unknown, Progressing, DependencyNotReady) is not a blocker: the tiers show it.
+    """
     blockers: list[Blocker] = []
     for field_name, kind, layer in (
         ("git_repositories", "GitRepository", LAYER_FLUX_SOURCE),
@@ -763,6 +766,8 @@ def detect_flux(index: Index, covered: _Covered) -> list[Blocker]:
             progressing = (
                 cond is None or cond.get("status") == "Unknown" or str(reason) in _FLUX_PROGRESS
             )
+            if progressing:
+                continue  # Flux working through its order (dependsOn, health checks): progress
             since = parse_time((cond or {}).get("lastTransitionTime"))
             verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(
                 kind, "helmrelease"
@@ -778,7 +783,7 @@ def detect_flux(index: Index, covered: _Covered) -> list[Blocker]:
                         f"{namespace or 'flux-system'} reconcile {verb} {name} --with-source`."
                     ),
                     login_blocking=login_critical(_tier(component, namespace)),
-                    retryable=progressing,
+                    retryable=False,
                     since=since,
                     evidence=[Evidence(object=ref, message=message, since=since)],
                 )

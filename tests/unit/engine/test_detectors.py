@@ -402,7 +402,7 @@ def test_flux_not_ready_generic(world: World, status_of: Evaluate) -> None:
 
 
 def test_flux_dependency_not_ready_is_progress(world: World, status_of: Evaluate) -> None:
-    """DependencyNotReady is Flux waiting its turn: retryable, not action-required."""
+    """DependencyNotReady is Flux waiting its turn: progress, not a blocker."""
     from tests.unit.engine.builders import kustomization
 
     world.put(
@@ -413,8 +413,9 @@ def test_flux_dependency_not_ready_is_progress(world: World, status_of: Evaluate
             message="dependency 'flux-system/alga-platform' is not ready",
         )
     )
-    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
-    assert blocker.retryable
+    status = status_of(world)
+    assert not [b for b in status.top_blockers if b.layer == "Flux reconciliation"]
+    assert status.rollup.state.login_ready
 
 
 def test_unknown_warning_is_never_silenced(world: World, status_of: Evaluate) -> None:

