@@ -238,3 +238,43 @@ def test_unknown_images_are_left_alone(
     store.put(_deployment(image="ghcr.io/nine-minds/alga-psa-ee:94446747"))
     assert runner.settle()
     assert runner.pod("appliance-system", "appliance-status") is None
+
+
+def test_a_crashing_process_is_restarted_and_counted(tmp_path: Path) -> None:
+    """A process that exits is reported with its exit code and restarted with a back-off."""
+    script = tmp_path / "bin" / "crasher"
+    script.parent.mkdir()
+    script.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(3)\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+    def kubeconfig_for(namespace: str, service_account: str, path: Path) -> Path:
+        path.write_text("apiVersion: v1\nkind: Config\n")
+        return path
+
+    store = FakeStore()
+    runner = ProcessRunner(
+        node_ip="127.0.0.1",
+        kubeconfig_for=kubeconfig_for,
+        images=[
+            ProcessImage(image_prefix="ghcr.io/nine-minds/appliance-status", argv=("crasher",))
+        ],
+        workdir=tmp_path / "pods",
+        executable_dirs=[script.parent],
+        probe_interval=0.05,
+    )
+    runner.attach(store)
+    try:
+        store.put(_secret("s3cret"))
+        store.put(_deployment())
+        assert runner.wait_for(
+            lambda p: p is not None and p.restarts >= 1,
+            namespace="appliance-system",
+            name="appliance-status",
+        )
+        assert runner.wait_for(
+            lambda p: p is not None and p.exit_code == 3,
+            namespace="appliance-system",
+            name="appliance-status",
+        )
+    finally:
+        runner.stop()
