@@ -17,6 +17,11 @@ from appliance.canonical import ApplianceStatus, RollupState
 __all__ = ["WatchOutcome", "watch_install"]
 
 _WATCHED = ("Storage", "Core App", "Bootstrap", "Background")
+# A login-blocking failure must hold this long (cluster seconds) before the run gives up: the
+# engine's "will not clear by waiting" is trusted, but one odd snapshot must not end an install.
+FAILURE_GRACE_SECONDS = 60.0
+# How often (cluster seconds) a running image pull is re-announced with its elapsed time.
+PULL_REPORT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,18 +52,25 @@ def _phase_done(phase: str, status: ApplianceStatus) -> bool:
 
 def _lines(status: ApplianceStatus) -> list[str]:
     lines = [f"rollup: {status.rollup.state.value} - {status.rollup.message}"]
-    for op in status.active_operations:
-        size = (
-            f", ~{op.estimated_size}"
-            if op.estimated_size and not op.estimated_size.startswith("~")
-            else (f", {op.estimated_size}" if op.estimated_size else "")
-        )
-        lines.append(f"pulling {op.image} for {op.component} ({op.elapsed_seconds:.0f}s{size})")
     for blocker in status.top_blockers[:3]:
         flag = "blocks login" if blocker.login_blocking else "background"
         lines.append(
             f"blocker [{blocker.layer}] {blocker.component or '-'}: {blocker.reason} ({flag})"
         )
+    return lines
+
+
+def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float]) -> list[str]:
+    """Active pulls: announced once, then again every PULL_REPORT_SECONDS of their elapsed time."""
+    lines = []
+    for op in status.active_operations:
+        key = (op.component, op.image)
+        last = reported.get(key)
+        if last is not None and op.elapsed_seconds - last < PULL_REPORT_SECONDS:
+            continue
+        reported[key] = op.elapsed_seconds
+        size = f", {op.estimated_size}" if op.estimated_size else ""
+        lines.append(f"pulling {op.image} for {op.component} ({op.elapsed_seconds:.0f}s{size})")
     return lines
 
 
@@ -74,7 +86,9 @@ def watch_install(
     pending = list(_WATCHED)
     display.phase(pending[0])
     shown: set[str] = set()
+    pulls: dict[tuple[str, str], float] = {}
     start = None
+    failing_since = None
     login_announced = False
     while True:
         status = collect()
@@ -85,6 +99,8 @@ def watch_install(
             if line not in shown:
                 shown.add(line)
                 display.progress(line)
+        for line in _pull_lines(status, pulls):
+            display.progress(line)
         while pending and pending[0] != "Background" and _phase_done(pending[0], status):
             display.progress(f"{pending[0]} ready after {waited:.0f}s")
             pending.pop(0)
@@ -95,9 +111,16 @@ def watch_install(
         if status.tiers.login.ready and _phase_done("Background", status):
             pending.clear()
             return WatchOutcome(status, login_ready=True, background_done=True)
-        if status.rollup.state is RollupState.FAILED_ACTION_REQUIRED:
-            top = next((b for b in status.top_blockers if b.login_blocking), None)
-            if top is not None and not top.retryable:
+        top = next((b for b in status.top_blockers if b.login_blocking), None)
+        failing = (
+            status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+            and top is not None
+            and not top.retryable
+        )
+        failing_since = (failing_since or status.timestamp) if failing else None
+        if failing and top is not None and failing_since is not None:
+            held = (status.timestamp - failing_since).total_seconds()
+            if held >= FAILURE_GRACE_SECONDS:
                 raise BootstrapError(
                     f"{top.component or 'install'}: {top.reason}",
                     layer=top.layer,

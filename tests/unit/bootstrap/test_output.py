@@ -124,7 +124,7 @@ def test_watch_announces_phases_and_login_ready() -> None:
 
 
 def test_watch_fails_with_the_blockers_layer_and_action() -> None:
-    """failed_action_required with a login-blocking blocker ends the run with its layer."""
+    """A login-blocking failure held for the grace period ends the run with its layer."""
     blocker = Blocker(
         layer="Core Postgres storage initialization",
         component="db",
@@ -132,15 +132,10 @@ def test_watch_fails_with_the_blockers_layer_and_action() -> None:
         next_action="fix the PVC",
         login_blocking=True,
     )
+    failed = RollupState.FAILED_ACTION_REQUIRED
     with pytest.raises(BootstrapError) as caught:
         watch_install(
-            feed(
-                [
-                    status(
-                        0, ready=set(), state=RollupState.FAILED_ACTION_REQUIRED, blockers=[blocker]
-                    )
-                ]
-            ),
+            feed([status(t, ready=set(), state=failed, blockers=[blocker]) for t in (0, 30, 60)]),
             display=Display(io.StringIO()),
             timeout=3600,
             interval=1,
@@ -148,6 +143,26 @@ def test_watch_fails_with_the_blockers_layer_and_action() -> None:
         )
     assert caught.value.layer == "Core Postgres storage initialization"
     assert caught.value.next_action == "fix the PVC"
+
+
+def test_one_odd_failed_snapshot_does_not_end_the_install() -> None:
+    """A failure that clears before the grace period is survived."""
+    blocker = Blocker(layer="x", component="db", reason="r", next_action="a", login_blocking=True)
+    failed = RollupState.FAILED_ACTION_REQUIRED
+    everything = {"platform", "core", "bootstrap", "login", "background"}
+    outcome = watch_install(
+        feed(
+            [
+                status(0, ready=set(), state=failed, blockers=[blocker]),
+                status(30, ready=everything, db=True, state=RollupState.FULLY_HEALTHY),
+            ]
+        ),
+        display=Display(io.StringIO()),
+        timeout=3600,
+        interval=1,
+        sleep=lambda _: None,
+    )
+    assert outcome.login_ready
 
 
 def test_watch_times_out_on_the_cluster_clock() -> None:
