@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -125,8 +126,13 @@ class RegistryContents(_Spec):
                 raise ValueError(f"image reference {key!r} must be non-empty without spaces")
         return self
 
-    def _index(self) -> dict[str, ImageSpec]:
+    @cached_property
+    def _by_ref(self) -> dict[str, ImageSpec]:
+        # Normalised once: the kubelet model looks images up on every pull.
         return {str(parse_image_ref(k)): v for k, v in self.images.items()}
+
+    def _index(self) -> dict[str, ImageSpec]:
+        return self._by_ref
 
     def lookup(self, ref: str) -> ImageSpec | None:
         """The spec for `ref`, a default spec for unlisted images, None when it does not exist."""
