@@ -99,6 +99,30 @@ class Route:
     subresource: str
 
 
+@dataclass
+class Request:
+    """One HTTP request as the handlers see it."""
+
+    scope: Scope
+    receive: Receive
+    send: Send
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    user: UserInfo | None
+    route: Route | None
+    verb: str
+    body: bytes = b""
+
+    def param(self, key: str, default: str = "") -> str:
+        """The first value of a query parameter."""
+        return _first(self.query, key, default)
+
+    def header(self, name: bytes) -> str:
+        """A request header (latin-1), or ''."""
+        return _header(self.scope, name)
+
+
 def _status(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "Status",
@@ -146,6 +170,15 @@ class ApiApp:
         self.drop_generation = 0
         self.closing = False
         self._removers: list[Callable[[], None]] = []
+        self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
+            "get": self._get,
+            "list": self._list,
+            "create": self._create,
+            "update": self._update,
+            "patch": self._patch,
+            "delete": self._delete,
+            "deletecollection": self._delete_collection,
+        }
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -296,9 +329,8 @@ class ApiApp:
                     await self._fault_response(send, fault.status, fault.message, fault)
                     return
             body = await _read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
-            status = await self._dispatch(
-                scope, send, method, path, query, user, parsed, route, verb, body, receive
-            )
+            request = Request(scope, receive, send, method, path, query, user, route, verb, body)
+            status = await self._dispatch(request)
         except StoreError as exc:
             status = exc.code
             await self.respond(send, exc.code, _ENC.encode(exc.status()))
@@ -324,26 +356,14 @@ class ApiApp:
         body = _status(code, reasons.get(code, "InternalError"), text)
         await self.respond(send, code, _ENC.encode(body), headers=headers)
 
-    async def _dispatch(
-        self,
-        scope: Scope,
-        send: Send,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        user: UserInfo | None,
-        parsed: tuple[str, str, list[str]] | None,
-        route: Route | None,
-        verb: str,
-        body: bytes,
-        receive: Receive,
-    ) -> int:
+    async def _dispatch(self, req: Request) -> int:
+        route, user, send = req.route, req.user, req.send
         if route is None:
-            return await self._non_resource(scope, send, method, path)
+            return await self._non_resource(req)
         assert user is not None
         info = route.info
         attrs = RequestAttributes(
-            verb=verb,
+            verb=req.verb,
             group=info.group,
             resource=info.plural,
             subresource=route.subresource,
@@ -364,7 +384,7 @@ class ApiApp:
         if route.subresource and route.subresource not in info.subresources:
             raise NotFoundError("the server could not find the requested resource")
         if route.subresource == "log":
-            return await self._log(send, route, query)
+            return await self._log(req, route)
         if route.subresource == "exec":
             await self.respond(
                 send,
@@ -372,12 +392,16 @@ class ApiApp:
                 _ENC.encode(_status(400, "BadRequest", "Upgrade request required")),
             )
             return 400
-        if verb == "watch":
-            return await streams.watch(self, scope, send, receive, route, query)
-        return await self._crud(scope, send, method, query, user, route, verb, body)
+        if req.verb == "watch":
+            return await streams.watch(self, send, req.receive, route=route, query=req.query)
+        handler = self._handlers.get(req.verb)
+        if handler is None:
+            raise BadRequestError(f"unsupported verb {req.verb} for {info.plural}")
+        return await handler(req, route, user)
 
-    async def _non_resource(self, scope: Scope, send: Send, method: str, path: str) -> int:
-        accept = _header(scope, b"accept")
+    async def _non_resource(self, req: Request) -> int:  # noqa: PLR0912 - a branch per endpoint
+        send, method, path = req.send, req.method, req.path
+        accept = req.header(b"accept")
         registry = self.store.registry
         doc: Any = None
         content_type = _JSON
@@ -435,7 +459,8 @@ class ApiApp:
         )
         return 200
 
-    async def _log(self, send: Send, route: Route, query: dict[str, list[str]]) -> int:
+    async def _log(self, req: Request, route: Route) -> int:
+        send, query = req.send, req.query
         container = _first(query, "container") or None
         text = self.store.get_log(route.namespace, route.name, container)
         tail = _first(query, "tailLines")
@@ -449,94 +474,98 @@ class ApiApp:
         await self.respond(send, 200, data, content_type=b"text/plain")
         return 200
 
-    async def _crud(
-        self,
-        scope: Scope,
-        send: Send,
-        method: str,
-        query: dict[str, list[str]],
-        user: UserInfo,
-        route: Route,
-        verb: str,
-        body: bytes,
-    ) -> int:
+    async def _get(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        store = self.store
-        dry_run = "All" in query.get("dryRun", [])
-        manager = _first(query, "fieldManager") or None
-        sub = route.subresource or None
-        if verb == "list":
-            return await self._list(scope, send, route, query)
-        if verb == "get":
-            obj = store.get(info.api_version, info.plural, route.name, route.namespace or None)
-            if obj is None:
-                raise _not_found(info, route.name)
-            return await self._send_object(scope, send, 200, info, obj)
-        if verb == "create":
-            obj = _decode_object(body, _header(scope, b"content-type"))
-            if info.group == "authorization.k8s.io":
-                return await self._review(send, user, info, obj)
-            _check_identity(info, route, obj, creating=True)
-            created = store.create(obj, dry_run=dry_run, strict=True, field_manager=manager)
-            return await self._send_object(scope, send, 201, info, created)
-        if verb == "update":
-            obj = _decode_object(body, _header(scope, b"content-type"))
-            _check_identity(info, route, obj, creating=False)
-            updated = store.replace(obj, subresource=sub, dry_run=dry_run, strict=True)
-            return await self._send_object(scope, send, 200, info, updated)
-        if verb == "patch":
-            content_type = _header(scope, b"content-type").split(";")[0].strip()
-            patch_type = _PATCH_TYPES.get(content_type)
-            if patch_type is None:
-                raise UnsupportedMediaTypeError(
-                    f"the body of the request was in an unknown format - accepted media types "
-                    f"include: {', '.join(_PATCH_TYPES)}"
-                )
-            patched = store.patch(
+        obj = self.store.get(info.api_version, info.plural, route.name, route.namespace or None)
+        if obj is None:
+            raise _not_found(info, route.name)
+        return await self._send_object(req, 200, info, obj)
+
+    async def _create(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        obj = _decode_object(req.body, req.header(b"content-type"))
+        if info.group == "authorization.k8s.io":
+            return await self._review(req.send, user, info, obj)
+        _check_identity(info, route, obj, creating=True)
+        created = self.store.create(
+            obj,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=req.param("fieldManager") or None,
+        )
+        return await self._send_object(req, 201, info, created)
+
+    async def _update(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        obj = _decode_object(req.body, req.header(b"content-type"))
+        _check_identity(info, route, obj, creating=False)
+        updated = self.store.replace(
+            obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
+        )
+        return await self._send_object(req, 200, info, updated)
+
+    async def _patch(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        content_type = req.header(b"content-type").split(";")[0].strip()
+        patch_type = _PATCH_TYPES.get(content_type)
+        if patch_type is None:
+            raise UnsupportedMediaTypeError(
+                f"the body of the request was in an unknown format - accepted media types "
+                f"include: {', '.join(_PATCH_TYPES)}"
+            )
+        patched = self.store.patch(
+            info.api_version,
+            info.plural,
+            route.name,
+            req.body,
+            cast(Any, patch_type),
+            route.namespace or None,
+            route.subresource or None,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=req.param("fieldManager") or None,
+            force=_truthy(req.param("force")),
+        )
+        return await self._send_object(req, 200, info, patched)
+
+    async def _delete(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        deleted = self.store.delete(
+            info.api_version,
+            info.plural,
+            route.name,
+            route.namespace or None,
+            dry_run=_dry_run(req),
+        )
+        return await self._send_object(req, 200, info, deleted)
+
+    async def _delete_collection(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        items = self.store.list(
+            info.api_version,
+            info.plural,
+            route.namespace or None,
+            req.param("labelSelector") or None,
+            req.param("fieldSelector") or None,
+        )
+        for item in items:
+            meta = item["metadata"]
+            self.store.delete(
                 info.api_version,
                 info.plural,
-                route.name,
-                body,
-                cast(Any, patch_type),
-                route.namespace or None,
-                sub,
-                dry_run=dry_run,
-                strict=True,
-                field_manager=manager,
-                force=_truthy(_first(query, "force")),
+                meta["name"],
+                meta.get("namespace"),
+                dry_run=_dry_run(req),
             )
-            return await self._send_object(scope, send, 200, info, patched)
-        if verb == "delete":
-            deleted = store.delete(
-                info.api_version, info.plural, route.name, route.namespace or None, dry_run=dry_run
-            )
-            return await self._send_object(scope, send, 200, info, deleted)
-        if verb == "deletecollection":
-            items = store.list(
-                info.api_version,
-                info.plural,
-                route.namespace or None,
-                _first(query, "labelSelector") or None,
-                _first(query, "fieldSelector") or None,
-            )
-            for item in items:
-                meta = item["metadata"]
-                store.delete(
-                    info.api_version,
-                    info.plural,
-                    meta["name"],
-                    meta.get("namespace"),
-                    dry_run=dry_run,
-                )
-            doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
-            await self.respond(send, 200, _ENC.encode(doc))
-            return 200
-        raise BadRequestError(f"unsupported verb {verb} for {info.plural}")
+        doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
+        await self.respond(req.send, 200, _ENC.encode(doc))
+        return 200
 
     async def _send_object(
-        self, scope: Scope, send: Send, code: int, info: KindInfo, obj: dict[str, Any]
+        self, req: Request, code: int, info: KindInfo, obj: dict[str, Any]
     ) -> int:
-        if "as=Table" in _header(scope, b"accept"):
+        send = req.send
+        if "as=Table" in req.header(b"accept"):
             doc = tables.table(
                 info,
                 [obj],
@@ -548,10 +577,8 @@ class ApiApp:
             await self.respond(send, code, _ENC.encode(obj))
         return code
 
-    async def _list(
-        self, scope: Scope, send: Send, route: Route, query: dict[str, list[str]]
-    ) -> int:
-        info = route.info
+    async def _list(self, req: Request, route: Route, user: UserInfo) -> int:
+        info, send, query = route.info, req.send, req.query
         try:
             labels = parse_label_selector(_first(query, "labelSelector") or None)
             fields = parse_field_selector(_first(query, "fieldSelector") or None)
@@ -583,7 +610,7 @@ class ApiApp:
             meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        if "as=Table" in _header(scope, b"accept"):
+        if "as=Table" in req.header(b"accept"):
             doc = tables.table(info, items, self.store.clock.now(), str(rv))
             doc["metadata"].update(meta)
             await self.respond(send, 200, _ENC.encode(doc))
@@ -633,6 +660,10 @@ class ApiApp:
 
 def _at(parts: list[str], index: int) -> str:
     return parts[index] if len(parts) > index else ""
+
+
+def _dry_run(req: Request) -> bool:
+    return "All" in req.query.get("dryRun", [])
 
 
 def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:

@@ -233,10 +233,10 @@ def openapi_v3_document(registry: KindRegistry, group: str, version: str) -> dic
             if info.namespaced
             else f"{prefix}/{info.plural}"
         )
-        paths[base] = {"post": _operation(info, "post", _QUERY_PARAMS[:3] + ("pretty",))}
+        paths[base] = {"post": _operation(info, "post", (*_QUERY_PARAMS[:3], "pretty"))}
         paths[f"{base}/{{name}}"] = {
             "get": _operation(info, "get", ("pretty",)),
-            "put": _operation(info, "put", _QUERY_PARAMS[:3] + ("pretty",)),
+            "put": _operation(info, "put", (*_QUERY_PARAMS[:3], "pretty")),
             "patch": _operation(info, "patch", _QUERY_PARAMS),
             "delete": _operation(info, "delete", ("dryRun", "pretty")),
         }

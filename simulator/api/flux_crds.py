@@ -27,7 +27,11 @@ _SCHEMA = {
 
 _READY_COLUMNS = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-    {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+    },
     {
         "name": "Status",
         "type": "string",
@@ -74,8 +78,6 @@ def flux_crd(
 
 FLUX_CRDS: tuple[dict[str, Any], ...] = (
     flux_crd("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", ("v1",), ("gitrepo",)),
-    flux_crd(
-        "kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ("v1",), ("ks",)
-    ),
+    flux_crd("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ("v1",), ("ks",)),
     flux_crd("helm.toolkit.fluxcd.io", "HelmRelease", "helmreleases", ("v2",), ("hr",)),
 )

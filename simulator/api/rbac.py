@@ -1,4 +1,4 @@
-"""Authentication by bearer token and RBAC authorisation from the Roles and bindings in the store."""
+"""Bearer-token users and RBAC authorisation from the Roles and bindings in the store."""
 
 from __future__ import annotations
 

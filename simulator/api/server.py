@@ -151,7 +151,7 @@ class ApiServer:
         self.stop()
 
     def issue_token(self, namespace: str, serviceaccount: str) -> str:
-        """A bearer token for `system:serviceaccount:<namespace>:<serviceaccount>` (RBAC applies)."""
+        """A bearer token for `system:serviceaccount:<ns>:<name>`; RBAC applies to it."""
         token = secrets.token_urlsafe(24)
         self.tokens.add(
             token,

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import msgspec
 
 from simulator.api.rbac import RequestAttributes, authorize, forbidden_message
-from simulator.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from simulator.api.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from simulator.kinds import KindInfo
 from simulator.store import BadRequestError, ExpiredError
 
 if TYPE_CHECKING:
@@ -42,67 +50,86 @@ def _line(kind: str, obj: dict[str, Any]) -> bytes:
     return _ENC.encode({"type": kind, "object": obj}) + b"\n"
 
 
-async def watch(
-    app: ApiApp,
-    scope: Scope,
-    send: Send,
-    receive: Receive,
-    route: Route,
-    query: dict[str, list[str]],
-) -> int:
-    """Stream changes as `{type, object}` lines until timeout, disconnect or a dropped-watch fault."""
-    info = route.info
+@dataclass
+class _WatchSpec:
+    """What one watch asked for."""
+
+    info: KindInfo
+    namespace: str
+    labels: LabelSelector
+    fields: FieldSelector
+    bookmarks: bool
+    initial: bool
+    requested: str
+    deadline: float
+
+    def matches(self, obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        return (
+            (not self.namespace or meta.get("namespace") == self.namespace)
+            and self.labels.matches(meta.get("labels"))
+            and self.fields.matches(obj)
+        )
+
+    def present(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj.get("apiVersion") == self.info.api_version:
+            return obj
+        return {**obj, "apiVersion": self.info.api_version}
+
+    def bookmark(self, rv: int, *, initial_end: bool = False) -> bytes:
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        kind = {"kind": self.info.kind, "apiVersion": self.info.api_version, "metadata": meta}
+        return _line("BOOKMARK", kind)
+
+
+def _watch_spec(route: Route, query: dict[str, list[str]]) -> _WatchSpec:
     try:
         labels = parse_label_selector(_first(query, "labelSelector") or None)
         fields = parse_field_selector(_first(query, "fieldSelector") or None)
     except SelectorError as exc:
         raise BadRequestError(str(exc)) from exc
-    namespace = route.namespace
     if route.name:
         fields = parse_field_selector(f"metadata.name={route.name}")
-    bookmarks = _first(query, "allowWatchBookmarks").lower() in ("1", "true")
-    initial = _first(query, "sendInitialEvents").lower() in ("1", "true")
-    requested = _first(query, "resourceVersion")
     timeout = float(_first(query, "timeoutSeconds") or _MAX_WATCH_SECONDS)
-    deadline = time.monotonic() + min(timeout, _MAX_WATCH_SECONDS)
+    return _WatchSpec(
+        info=route.info,
+        namespace=route.namespace,
+        labels=labels,
+        fields=fields,
+        bookmarks=_first(query, "allowWatchBookmarks").lower() in ("1", "true"),
+        initial=_first(query, "sendInitialEvents").lower() in ("1", "true"),
+        requested=_first(query, "resourceVersion"),
+        deadline=time.monotonic() + min(timeout, _MAX_WATCH_SECONDS),
+    )
 
-    def matches(obj: dict[str, Any]) -> bool:
-        meta = obj["metadata"]
-        return (
-            (not namespace or meta.get("namespace") == namespace)
-            and labels.matches(meta.get("labels"))
-            and fields.matches(obj)
-        )
 
-    def present(obj: dict[str, Any]) -> dict[str, Any]:
-        if obj.get("apiVersion") == info.api_version:
-            return obj
-        return {**obj, "apiVersion": info.api_version}
-
-    # Check 410 before starting the response so errors keep their shape.
-    start_lines: list[bytes] = []
-    if requested in ("", "0") or initial:
-        items, last_rv = app.store.list_refs(info, namespace=namespace or None)
-        start_lines.extend(_line("ADDED", present(o)) for o in items if matches(o))
-        if initial and bookmarks:
-            start_lines.append(
-                _line(
-                    "BOOKMARK",
-                    {
-                        "kind": info.kind,
-                        "apiVersion": info.api_version,
-                        "metadata": {
-                            "resourceVersion": str(last_rv),
-                            "annotations": {"k8s.io/initial-events-end": "true"},
-                        },
-                    },
-                )
-            )
-    else:
+def _start(app: ApiApp, spec: _WatchSpec) -> tuple[int, list[bytes]]:
+    """The resourceVersion to resume from and the synthetic initial events, if any."""
+    if spec.requested not in ("", "0") and not spec.initial:
         try:
-            last_rv = int(requested)
+            return int(spec.requested), []
         except ValueError as exc:
-            raise BadRequestError(f"invalid resourceVersion {requested!r}") from exc
+            raise BadRequestError(f"invalid resourceVersion {spec.requested!r}") from exc
+    items, rv = app.store.list_refs(spec.info, namespace=spec.namespace or None)
+    lines = [_line("ADDED", spec.present(o)) for o in items if spec.matches(o)]
+    if spec.initial and spec.bookmarks:
+        lines.append(spec.bookmark(rv, initial_end=True))
+    return rv, lines
+
+
+async def watch(
+    app: ApiApp,
+    send: Send,
+    receive: Receive,
+    *,
+    route: Route,
+    query: dict[str, list[str]],
+) -> int:
+    """Stream `{type, object}` lines until timeout, disconnect or a dropped-watch fault."""
+    spec = _watch_spec(route, query)
+    last_rv, start_lines = _start(app, spec)
     await send(
         {
             "type": "http.response.start",
@@ -117,66 +144,19 @@ async def watch(
     )
     if start_lines:
         await send({"type": "http.response.body", "body": b"".join(start_lines), "more_body": True})
-
     wake = asyncio.Event()
-    app.watchers.add(wake)
     disconnected = asyncio.Event()
 
     async def listen() -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                disconnected.set()
-                wake.set()
-                return
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        disconnected.set()
+        wake.set()
 
+    app.watchers.add(wake)
     listener = asyncio.create_task(listen())
-    generation = app.drop_generation
-    last_bookmark = time.monotonic()
     try:
-        while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
-            wake.clear()
-            try:
-                events = app.store.events_since(last_rv)
-            except ExpiredError as exc:
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": _line("ERROR", exc.status()),
-                        "more_body": True,
-                    }
-                )
-                break
-            chunk = [
-                _line(e.type, present(e.obj))
-                for e in events
-                if e.group == info.group and e.plural == info.plural and matches(e.obj)
-            ]
-            if events:
-                last_rv = events[-1].rv
-            now = time.monotonic()
-            if bookmarks and (now - last_bookmark >= BOOKMARK_INTERVAL_SECONDS):
-                chunk.append(
-                    _line(
-                        "BOOKMARK",
-                        {
-                            "kind": info.kind,
-                            "apiVersion": info.api_version,
-                            "metadata": {"resourceVersion": str(last_rv)},
-                        },
-                    )
-                )
-                last_bookmark = now
-            if chunk:
-                await send(
-                    {"type": "http.response.body", "body": b"".join(chunk), "more_body": True}
-                )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            wait = min(remaining, BOOKMARK_INTERVAL_SECONDS) if bookmarks else remaining
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=wait)
+        await _pump(app, spec, send, wake=wake, disconnected=disconnected, last_rv=last_rv)
     finally:
         app.watchers.discard(wake)
         listener.cancel()
@@ -184,6 +164,53 @@ async def watch(
         with contextlib.suppress(OSError, RuntimeError):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     return 200
+
+
+async def _pump(
+    app: ApiApp,
+    spec: _WatchSpec,
+    send: Send,
+    *,
+    wake: asyncio.Event,
+    disconnected: asyncio.Event,
+    last_rv: int,
+) -> None:
+    """Forward history entries past `last_rv` until the stream should end."""
+    generation = app.drop_generation
+    last_bookmark = time.monotonic()
+    info = spec.info
+    while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
+        wake.clear()
+        try:
+            events = app.store.events_since(last_rv)
+        except ExpiredError as exc:
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": _line("ERROR", exc.status()),
+                    "more_body": True,
+                }
+            )
+            return
+        chunk = [
+            _line(e.type, spec.present(e.obj))
+            for e in events
+            if e.group == info.group and e.plural == info.plural and spec.matches(e.obj)
+        ]
+        if events:
+            last_rv = events[-1].rv
+        now = time.monotonic()
+        if spec.bookmarks and now - last_bookmark >= BOOKMARK_INTERVAL_SECONDS:
+            chunk.append(spec.bookmark(last_rv))
+            last_bookmark = now
+        if chunk:
+            await send({"type": "http.response.body", "body": b"".join(chunk), "more_body": True})
+        remaining = spec.deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        wait = min(remaining, BOOKMARK_INTERVAL_SECONDS) if spec.bookmarks else remaining
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=wait)
 
 
 def _exec_status(code: int) -> bytes:

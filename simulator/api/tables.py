@@ -22,7 +22,7 @@ def _parse(ts: str | None) -> datetime | None:
         return None
 
 
-def human_age(ts: str | None, now: datetime) -> str:
+def human_age(ts: str | None, now: datetime) -> str:  # noqa: PLR0911 - kubectl's steps
     """kubectl's short human duration (`45s`, `5m12s`, `3h`, `2d`) since `ts`; `<unknown>`."""
     then = _parse(ts)
     if then is None:

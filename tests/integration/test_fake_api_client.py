@@ -1,4 +1,4 @@
-"""The official `kubernetes` Python client against the fake API: list, watch, create, patch, exec."""
+"""The official `kubernetes` Python client against the fake API (list, watch, patch, exec...)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from tests.integration.fake_api_harness import START, Harness, running_api
 def api(tmp_path: Path) -> Iterator[Harness]:
     with running_api(tmp_path, history_limit=50) as harness:
         for ns in ("alga", "a", "b"):
-            harness.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            harness.store.create(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+            )
         yield harness
 
 
