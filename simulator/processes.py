@@ -105,7 +105,9 @@ class PodProcess:
     restarts: int
     exit_code: int | None
     log_path: Path
+    # Why no process runs (kubelet reasons: CreateContainerConfigError, RunContainerError).
     waiting_reason: str = ""
+    waiting_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -320,7 +322,14 @@ class ProcessRunner:
             # Like a kubelet: the pod waits (CreateContainerConfigError) until the Secret exists.
             with self._lock:
                 self._pending[key] = deployment
-            self._publish_waiting(key, str(container.get("image")), "CreateContainerConfigError")
+            message = (
+                f'secret "{secret_name}" not found'
+                if secret is None
+                else f"couldn't find key {secret_key} in Secret {key[0]}/{secret_name}"
+            )
+            self._publish_waiting(
+                key, str(container.get("image")), "CreateContainerConfigError", message
+            )
             return
         fingerprint = json.dumps([pod_spec, token], sort_keys=True, default=str)
         with self._lock:
@@ -355,7 +364,10 @@ class ProcessRunner:
             fingerprint=fingerprint,
         )
         self._stop_key(key)
-        self._launch(key, plan)
+        try:
+            self._launch(key, plan)
+        except (OSError, ProcessError) as exc:
+            self._publish_waiting(key, plan.image, "RunContainerError", str(exc))
 
     def _secret(self, namespace: str, name: str) -> dict[str, str] | None:
         if self._store is None:
@@ -444,9 +456,11 @@ class ProcessRunner:
             self._live[key] = _Live(snapshot, process, plan, log_handle=handle)
         self._notify(snapshot)
 
-    def _publish_waiting(self, key: tuple[str, str], image: str, reason: str) -> None:
+    def _publish_waiting(
+        self, key: tuple[str, str], image: str, reason: str, message: str = ""
+    ) -> None:
         snapshot = PodProcess(
-            key[0], key[1], image, (), None, False, 0, None, self.workdir / "none", reason
+            key[0], key[1], image, (), None, False, 0, None, self.workdir / "none", reason, message
         )
         self._notify(snapshot)
 
@@ -473,7 +487,11 @@ class ProcessRunner:
             with self._lock:
                 items = list(self._live.items())
             for key, live in items:
-                self._probe_one(key, live)
+                try:
+                    self._probe_one(key, live)
+                except (OSError, ProcessError) as exc:
+                    # A restart that cannot start leaves the pod waiting, not the prober dead.
+                    self._publish_waiting(key, live.plan.image, "RunContainerError", str(exc))
 
     def _probe_one(self, key: tuple[str, str], live: _Live) -> None:
         process = live.process

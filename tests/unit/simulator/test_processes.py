@@ -278,3 +278,48 @@ def test_a_crashing_process_is_restarted_and_counted(tmp_path: Path) -> None:
         )
     finally:
         runner.stop()
+
+
+def test_missing_executable_is_reported_as_run_container_error(tmp_path: Path) -> None:
+    """An image whose executable is not installed is reported waiting with RunContainerError."""
+    seen: list[PodProcess] = []
+    store = FakeStore()
+    runner = ProcessRunner(
+        node_ip="127.0.0.1",
+        kubeconfig_for=lambda ns, sa, path: path,
+        images=[
+            ProcessImage(image_prefix="ghcr.io/nine-minds/appliance-status", argv=("no-such-exe",))
+        ],
+        workdir=tmp_path / "pods",
+        executable_dirs=[tmp_path],
+        on_change=seen.append,
+    )
+    runner.attach(store)
+    try:
+        store.put(_secret("s3cret"))
+        store.put(_deployment())
+        assert runner.settle()
+    finally:
+        runner.stop()
+    assert [p.waiting_reason for p in seen] == ["RunContainerError"]
+    assert "no-such-exe" in seen[0].waiting_message
+
+
+def test_missing_secret_is_reported_like_the_kubelet(tmp_path: Path) -> None:
+    """Without its Secret the pod waits with CreateContainerConfigError naming the Secret."""
+    seen: list[PodProcess] = []
+    store = FakeStore()
+    runner = ProcessRunner(
+        node_ip="127.0.0.1",
+        kubeconfig_for=lambda ns, sa, path: path,
+        workdir=tmp_path / "pods",
+        on_change=seen.append,
+    )
+    runner.attach(store)
+    try:
+        store.put(_deployment())
+        assert runner.settle()
+    finally:
+        runner.stop()
+    assert seen[0].waiting_reason == "CreateContainerConfigError"
+    assert seen[0].waiting_message == 'secret "appliance-status-auth" not found'
