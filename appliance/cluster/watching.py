@@ -137,6 +137,7 @@ class WatchCache:
         """Start the heartbeat and one list+watch thread per resource (daemon threads)."""
         if self._threads:
             return
+        self._ensure_pool_size(len(self._resources) + 2)
         self._threads.append(
             threading.Thread(target=self._heartbeat_loop, name="watch-heartbeat", daemon=True)
         )
@@ -151,6 +152,22 @@ class WatchCache:
             )
         for thread in self._threads:
             thread.start()
+
+    def _ensure_pool_size(self, needed: int) -> None:
+        """One long-lived watch per kind plus the heartbeat must fit in the connection pool.
+
+        The client's default pool (5 per core) is smaller than our concurrent streams on a
+        2-core appliance; connections beyond it are discarded after every request, so the
+        heartbeat would pay a new TLS handshake each second.
+        """
+        from kubernetes.client import rest
+
+        api = self._cluster.api_client
+        configuration = api.configuration
+        current = configuration.connection_pool_maxsize or 0
+        if current < needed:
+            configuration.connection_pool_maxsize = needed
+            api.rest_client = rest.RESTClientObject(configuration)
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Stop every thread; open watch streams are closed so no thread waits on a read."""
