@@ -232,7 +232,7 @@ def detect_dns_failure(index: Index, covered: _Covered) -> list[Blocker]:
     if not hits:
         return []
     signals = [s for s, _ in hits]
-    newest_signal, match = min(hits, key=lambda h: _newest_first(h[0]))
+    _newest_signal, match = min(hits, key=lambda h: _newest_first(h[0]))
     host, resolver, failure = match.group(1), match.group(2), match.group(3)
     where = f" on {resolver}" if resolver else ""
     component = next((s.component for s in signals if s.component), None)
@@ -280,7 +280,8 @@ def detect_postgres_subpath(index: Index, covered: _Covered) -> list[Blocker]:
             layer=LAYER_SUBPATH,
             component="db",
             reason=(
-                f'Postgres cannot start: failed to create subPath directory for volumeMount "{mount}"'
+                "Postgres cannot start: failed to create subPath directory for volumeMount "
+                f'"{mount}"'
                 f" ({pod_name} is stuck in CreateContainerConfigError)."
             ),
             next_action=(
@@ -800,7 +801,7 @@ def detect_unclassified(index: Index, covered: _Covered) -> list[Blocker]:
             continue
         if s.kind in {"Kustomization", "HelmRelease", "GitRepository", "Job"}:
             continue  # their conditions are read by detect_flux / detect_failed_jobs
-        if s.kind == "PersistentVolumeClaim" or s.kind == "Node":
+        if s.kind in {"PersistentVolumeClaim", "Node"}:
             continue
         previous = newest.get(s.object)
         if previous is None or _newest_first(s) < _newest_first(previous):

@@ -106,7 +106,7 @@ def _strip_pod_suffix(name: str) -> str:
     return name
 
 
-def component_of(obj: RawObject) -> str | None:
+def component_of(obj: RawObject) -> str | None:  # noqa: PLR0911 - one return per rule
     """The component of a raw object: label `app.kubernetes.io/name`, then `app`, then name.
 
     A label whose value is no known component only wins when nothing identifies a known one,

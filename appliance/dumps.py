@@ -74,44 +74,62 @@ def snapshot_from_objects(
     source: str = "dump",
     server_time: datetime | None = None,
 ) -> Snapshot:
-    """Sort raw objects of mixed kinds into a Snapshot; unknown kinds are ignored."""
+    """Sort raw objects of mixed kinds into a Snapshot; unknown kinds are ignored.
+
+    Without `server_time`, the newest timestamp in the objects stands for the moment the dump
+    was taken (DESIGN.md: time is the cluster's).
+    """
     buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
-    newest: datetime | None = None
+    newest = _Newest()
     for obj in objects:
         name = KINDS.get(str(obj.get("kind")))
         if name is None:
             continue
         buckets[name].append(obj)
         if server_time is None:
-            stamp = _newest_stamp(obj)
-            if stamp is not None and (newest is None or stamp > newest):
-                newest = stamp
-    when = server_time or newest or datetime.fromtimestamp(0, tz=UTC)
+            _collect_stamps(obj, newest)
+    when = server_time or newest.value() or datetime.fromtimestamp(0, tz=UTC)
     fields: dict[str, Any] = {name: tuple(items) for name, items in buckets.items()}
     return Snapshot(server_time=when, source="live" if source == "live" else "dump", **fields)
 
 
-def _newest_stamp(obj: RawObject) -> datetime | None:
-    best: datetime | None = None
+class _Newest:
+    """The newest of many RFC 3339 texts; UTC `...Z` texts compare as strings (fast path)."""
+
+    def __init__(self) -> None:
+        self.utc_text = ""
+        self.other: datetime | None = None
+
+    def add(self, value: object) -> None:
+        if not isinstance(value, str) or not value:
+            return
+        if value.endswith("Z") and len(value) >= 20 and value[10] == "T":
+            # Compare whole seconds; fractional parts only matter within the same second.
+            self.utc_text = max(self.utc_text, value)
+            return
+        stamp = parse_time(value)
+        if stamp is not None and (self.other is None or stamp > self.other):
+            self.other = stamp
+
+    def value(self) -> datetime | None:
+        utc = parse_time(self.utc_text) if self.utc_text else None
+        candidates = [t for t in (utc, self.other) if t is not None]
+        return max(candidates) if candidates else None
+
+
+def _collect_stamps(obj: RawObject, newest: _Newest) -> None:
     meta = obj.get("metadata")
-    candidates: list[object] = []
     if isinstance(meta, dict):
-        candidates.append(meta.get("creationTimestamp"))
+        newest.add(meta.get("creationTimestamp"))
     for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
-        candidates.append(obj.get(key))
+        newest.add(obj.get(key))
     series = obj.get("series")
     if isinstance(series, dict):
-        candidates.append(series.get("lastObservedTime"))
+        newest.add(series.get("lastObservedTime"))
     status = obj.get("status")
     if isinstance(status, dict):
         for cond in dicts(status.get("conditions")):
-            if isinstance(cond, dict):
-                candidates.append(cond.get("lastTransitionTime"))
-                candidates.append(cond.get("lastHeartbeatTime"))
+            newest.add(cond.get("lastTransitionTime"))
+            newest.add(cond.get("lastHeartbeatTime"))
         for key in ("startTime", "completionTime"):
-            candidates.append(status.get(key))
-    for value in candidates:
-        stamp = parse_time(value)
-        if stamp is not None and (best is None or stamp > best):
-            best = stamp
-    return best
+            newest.add(status.get(key))

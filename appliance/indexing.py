@@ -234,7 +234,7 @@ def _pod_finished(pod: RawObject) -> bool:
     return isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed")
 
 
-def _index_events(index: Index) -> None:
+def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several filters
     by_object = index.events_by_object
     for event in index.snapshot.events:
         if not isinstance(event, dict):
@@ -304,7 +304,9 @@ def _container_signals(index: Index) -> None:
             for cs in dicts(status.get(key)):
                 if not isinstance(cs, dict):
                     continue
-                _container_status_signals(index, cs, ref, namespace, name, component)
+                _container_status_signals(
+                    index, cs, ref=ref, namespace=namespace, name=name, component=component
+                )
         cond = condition(pod, "PodScheduled")
         if cond is not None and cond.get("status") == "False" and _str(cond.get("message")):
             index.signals.append(
@@ -325,6 +327,7 @@ def _container_signals(index: Index) -> None:
 def _container_status_signals(
     index: Index,
     cs: dict[str, Any],
+    *,
     ref: str,
     namespace: str | None,
     name: str,

@@ -96,7 +96,7 @@ def _waiting_images(pod: RawObject) -> set[str] | None:
     return waiting
 
 
-def active_operations(index: Index) -> list[ActiveOperation]:
+def active_operations(index: Index) -> list[ActiveOperation]:  # noqa: PLR0912
     """Image pulls in progress, oldest first."""
     now = index.snapshot.server_time
     sizes: dict[str, int] | None = None

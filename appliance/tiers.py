@@ -14,7 +14,6 @@ from appliance.canonical import (
     JobState,
     LoginProbe,
     Tier,
-    TierName,
     Tiers,
 )
 from appliance.components import COMPONENTS_BY_TIER, STATUS_SERVICE, condition
@@ -93,17 +92,7 @@ def _pod_detail(pods: list[RawObject]) -> str | None:
     return None
 
 
-def _tier_blockers(blockers: list[Blocker], tier: TierName, index: Index) -> list[str]:
-    from appliance.blockers import _tier  # one mapping of components to tiers
-
-    return [
-        f"{b.layer}: {b.reason}"
-        for b in blockers
-        if b.component is not None and _tier(b.component, None) == tier
-    ]
-
-
-def _platform(index: Index, blockers: list[Blocker]) -> Tier:
+def _platform(index: Index, blockers: list[Blocker]) -> Tier:  # noqa: PLR0912 - a checklist
     snap = index.snapshot
     if snap.api_error:
         return Tier(ready=False, reasons=[f"Kubernetes API unreachable: {snap.api_error}"])

@@ -33,7 +33,8 @@ MSG_DNS_PULL = (
 MSG_DNS_GIT = (
     "failed to checkout and determine revision: unable to clone "
     "'https://github.com/nine-minds/alga-psa': Get \"https://github.com/nine-minds/alga-psa/info/"
-    'refs?service=git-upload-pack": dial tcp: lookup github.com on 10.96.0.10:53: server misbehaving'
+    'refs?service=git-upload-pack": dial tcp: lookup github.com on 10.96.0.10:53: server '
+    "misbehaving"
 )
 MSG_SUBPATH = 'failed to create subPath directory for volumeMount "db-data" of container "postgres"'
 MSG_HELM_TIMEOUT = (
@@ -209,7 +210,9 @@ def pod(
     scheduled: tuple[str, str] | None = None,
 ) -> Obj:
     """A pod; `waiting=(reason, message)` makes its container wait, `terminated` its last exit."""
-    container = container or (labels or {}).get("app.kubernetes.io/name") or name.split("-")[0]
+    container = (
+        container or (labels or {}).get("app.kubernetes.io/name") or name.split("-", maxsplit=1)[0]
+    )
     if phase is None:
         phase = "Running" if ready or (waiting and waiting[0] == "CrashLoopBackOff") else "Pending"
     conditions = [
@@ -315,7 +318,7 @@ def pod(
     }
 
 
-def _workload(
+def _workload(  # noqa: PLR0917 - private helper, every argument is needed
     kind: str, api: str, name: str, namespace: str, labels: Obj, replicas: int, ready: int
 ) -> Obj:
     status: Obj = {
@@ -672,7 +675,8 @@ def event(
         involved["namespace"] = namespace
     if container:
         involved["fieldPath"] = f"spec.containers{{{container}}}"
-    ev_name = f"{name}.{hashlib.sha1(f'{_EVENT_SEQ[0]}{reason}'.encode(), usedforsecurity=False).hexdigest()[:16]}"
+    seed = f"{_EVENT_SEQ[0]}{reason}".encode()
+    ev_name = f"{name}.{hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:16]}"
     ev_ns = namespace or "default"
     return {
         "apiVersion": "v1",
@@ -885,7 +889,8 @@ def healthy_world() -> World:
             "Pod",
             pod_name("alga-core"),
             "Pulled",
-            f'Successfully pulled image "{CORE_IMAGE}" in 16m2.31s (16m2.31s including waiting). Image size: 1843200000 bytes.',
+            f'Successfully pulled image "{CORE_IMAGE}" in 16m2.31s (16m2.31s including '
+            "waiting). Image size: 1843200000 bytes.",
             type_="Normal",
             first=-3100,
             container="alga-core",

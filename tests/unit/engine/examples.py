@@ -195,7 +195,9 @@ def core_image_pull() -> World:
             "alga-core",
             ready=None,
             reason="Progressing",
-            message="Running health checks for revision 'release/1.0-rc5@sha1:284313f908c1e2d4a5b6c7d8e9f0a1b2c3d4e5f6' with a timeout of 45m0s",
+            message="Running health checks for revision "
+            "'release/1.0-rc5@sha1:284313f908c1e2d4a5b6c7d8e9f0a1b2c3d4e5f6' "
+            "with a timeout of 45m0s",
         )
     )
     return w

@@ -119,7 +119,8 @@ def test_dns_patterns_cover_all_resolver_failures(world: World, status_of: Evalu
 
 
 def test_T005_postgres_subpath_is_core_storage(world: World, status_of: Evaluate) -> None:
-    """T005/F013: db-0 CreateContainerConfigError subPath -> Core Postgres storage initialization."""
+    """T005/F013: db-0 CreateContainerConfigError subPath -> Core Postgres storage "
+    "initialization."""
     world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
     world.put(
         event(
@@ -137,7 +138,8 @@ def test_T005_postgres_subpath_is_core_storage(world: World, status_of: Evaluate
     top = status.top_blockers[0]
     assert top.layer == "Core Postgres storage initialization"
     assert top.component == "db"
-    assert top.login_blocking and not top.retryable
+    assert top.login_blocking
+    assert not top.retryable
     assert "mkdir -p /mnt/data" in top.next_action
     assert "delete pod db-0" in top.next_action
     assert "alga-core-sebastian-postgres-data" in top.next_action
@@ -162,7 +164,8 @@ def test_T006_missing_background_tag_is_not_login_blocking(
 def test_T006_manifest_unknown_is_a_missing_tag(world: World, status_of: Evaluate) -> None:
     """`manifest unknown` from a registry classifies like `not found`."""
     msg = (
-        f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = NotFound desc = failed to pull '
+        f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = NotFound desc = failed '
+        "to pull "
         f'and unpack image "{WORKFLOW_IMAGE}": failed to resolve reference "{WORKFLOW_IMAGE}": '
         "unexpected status from HEAD request: 404 Not Found: manifest unknown"
     )
@@ -295,7 +298,8 @@ def test_T009_subpath_outranks_helm_timeout(world: World, status_of: Evaluate) -
 
 
 def test_T011_temporal_schema_failure(world: World, status_of: Evaluate) -> None:
-    """T011/F018: `sql schema version compatibility check failed` -> Temporal schema initialization."""
+    """T011/F018: `sql schema version compatibility check failed` -> Temporal schema "
+    "initialization."""
     world.break_component(
         "temporal",
         waiting=(
@@ -368,7 +372,8 @@ def test_pvc_unbound(world: World, status_of: Evaluate) -> None:
     )
     blocker = next(b for b in status_of(world).top_blockers if b.layer == "Storage binding")
     assert blocker.component == "db"
-    assert blocker.login_blocking and not blocker.retryable
+    assert blocker.login_blocking
+    assert not blocker.retryable
 
 
 def test_node_not_ready(world: World, status_of: Evaluate) -> None:
@@ -376,7 +381,9 @@ def test_node_not_ready(world: World, status_of: Evaluate) -> None:
     world.put(
         node(
             ready=False,
-            message="container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+            message="container runtime network not ready: NetworkReady=false "
+            "reason:NetworkPluginNotReady message:Network plugin returns error: "
+            "cni plugin not initialized",
         )
     )
     top = status_of(world, probe=probe_refused()).top_blockers[0]
@@ -393,11 +400,13 @@ def test_flux_not_ready_generic(world: World, status_of: Evaluate) -> None:
             "alga-core",
             ready=False,
             reason="BuildFailed",
-            message="kustomize build failed: accumulating resources: open ee/appliance/flux/base/core/x.yaml: no such file",
+            message="kustomize build failed: accumulating resources: "
+            "open ee/appliance/flux/base/core/x.yaml: no such file",
         )
     )
     blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
-    assert blocker.login_blocking and not blocker.retryable
+    assert blocker.login_blocking
+    assert not blocker.retryable
     assert "BuildFailed" in blocker.reason
 
 

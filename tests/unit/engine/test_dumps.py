@@ -27,8 +27,14 @@ def test_mixed_list_is_sorted_into_kinds(tmp_path: Path) -> None:
     assert snap.source == "dump"
     assert len(snap.nodes) == 1
     assert {p["metadata"]["name"] for p in snap.pods} >= {"db-0", "redis-0"}
-    assert snap.kustomizations and snap.git_repositories and snap.helm_releases
-    assert snap.jobs and snap.pvcs and snap.events and snap.deployments and snap.statefulsets
+    assert snap.kustomizations
+    assert snap.git_repositories
+    assert snap.helm_releases
+    assert snap.jobs
+    assert snap.pvcs
+    assert snap.events
+    assert snap.deployments
+    assert snap.statefulsets
     assert snap.server_time.strftime("%Y-%m-%dT%H:%M:%SZ") == ts(-30)  # node heartbeat
 
 

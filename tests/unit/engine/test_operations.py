@@ -96,7 +96,8 @@ def test_estimated_size_refined_by_earlier_pulled_event(world: World, status_of:
             "Pod",
             "alga-core-sebastian-bootstrap-r1-x7k2p",
             "Pulled",
-            'Successfully pulled image "ghcr.io/nine-minds/alga-psa-ee:1111aaaa" in 15m1.2s (15m1.2s including waiting). Image size: 1912345678 bytes.',
+            'Successfully pulled image "ghcr.io/nine-minds/alga-psa-ee:1111aaaa" in 15m1.2s '
+            "(15m1.2s including waiting). Image size: 1912345678 bytes.",
             type_="Normal",
             first=-5000,
         )
@@ -116,7 +117,8 @@ def test_pulled_event_ends_the_operation(world: World, status_of: Evaluate) -> N
             "Pod",
             pod_name("alga-core"),
             "Pulled",
-            f'Successfully pulled image "{CORE_IMAGE}" in 14m58s (14m58s including waiting). Image size: 1843200000 bytes.',
+            f'Successfully pulled image "{CORE_IMAGE}" in 14m58s (14m58s including waiting). '
+            "Image size: 1843200000 bytes.",
             type_="Normal",
             first=-2,
         )
