@@ -1,0 +1,123 @@
+"""JSON, merge and strategic merge patches as the API server applies them."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.api.patching import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+)
+
+POD_SPEC = {
+    "containers": [
+        {
+            "name": "web",
+            "image": "web:1",
+            "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+            "ports": [{"containerPort": 80}],
+        },
+        {"name": "side", "image": "side:1"},
+    ],
+    "volumes": [{"name": "data", "emptyDir": {}}],
+}
+
+
+def test_merge_patch_null_deletes_and_lists_replace() -> None:
+    """RFC 7386: null removes a key, lists are replaced whole."""
+    out = apply_merge_patch(
+        {"a": 1, "b": [1, 2], "c": {"d": 1}}, {"a": None, "b": [3], "c": {"e": 2}}
+    )
+    assert out == {"b": [3], "c": {"d": 1, "e": 2}}
+
+
+def test_json_patch_operations() -> None:
+    """add, replace, remove, move, copy and test work on nested paths and list indexes."""
+    doc = {"a": {"b": [1, 2]}, "x": 1}
+    out = apply_json_patch(
+        doc,
+        [
+            {"op": "add", "path": "/a/b/-", "value": 3},
+            {"op": "replace", "path": "/x", "value": 2},
+            {"op": "copy", "from": "/x", "path": "/y"},
+            {"op": "move", "from": "/y", "path": "/z"},
+            {"op": "remove", "path": "/a/b/0"},
+            {"op": "test", "path": "/z", "value": 2},
+        ],
+    )
+    assert out == {"a": {"b": [2, 3]}, "x": 2, "z": 2}
+    assert doc == {"a": {"b": [1, 2]}, "x": 1}
+
+
+def test_json_patch_failed_test_raises() -> None:
+    """A failing test operation rejects the whole patch."""
+    with pytest.raises(PatchError, match="test operation failed"):
+        apply_json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}])
+
+
+def test_strategic_merge_by_keys() -> None:
+    """containers and env by name, volumeMounts by mountPath, ports by containerPort."""
+    patch = {
+        "containers": [
+            {
+                "name": "web",
+                "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}],
+                "volumeMounts": [{"mountPath": "/data", "subPath": "pgdata"}],
+                "ports": [{"containerPort": 80, "name": "http"}],
+            }
+        ]
+    }
+    out = apply_strategic_merge_patch(POD_SPEC, patch)
+    web = out["containers"][0]
+    assert [c["name"] for c in out["containers"]] == ["web", "side"]
+    assert web["env"] == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "3"},
+        {"name": "C", "value": "4"},
+    ]
+    assert web["volumeMounts"] == [{"name": "data", "mountPath": "/data", "subPath": "pgdata"}]
+    assert web["ports"] == [{"containerPort": 80, "name": "http"}]
+    assert web["image"] == "web:1"
+
+
+def test_strategic_patch_delete_directive_and_element_order() -> None:
+    """`$patch: delete` removes a list item; `$setElementOrder` directives are not stored."""
+    patch = {
+        "$setElementOrder/containers": [{"name": "web"}],
+        "containers": [{"name": "side", "$patch": "delete"}],
+    }
+    out = apply_strategic_merge_patch(POD_SPEC, patch)
+    assert [c["name"] for c in out["containers"]] == ["web"]
+    assert not any(k.startswith("$") for k in out)
+
+
+def test_strategic_patch_replace_directive_on_a_map() -> None:
+    """`$patch: replace` replaces a whole map."""
+    out = apply_strategic_merge_patch(
+        {"spec": {"a": 1, "b": 2}}, {"spec": {"$patch": "replace", "c": 3}}
+    )
+    assert out == {"spec": {"c": 3}}
+
+
+def test_strategic_merge_conditions_by_type() -> None:
+    """Status conditions merge by type."""
+    live = {
+        "conditions": [
+            {"type": "Ready", "status": "False"},
+            {"type": "Scheduled", "status": "True"},
+        ]
+    }
+    out = apply_strategic_merge_patch(live, {"conditions": [{"type": "Ready", "status": "True"}]})
+    assert out["conditions"] == [
+        {"type": "Ready", "status": "True"},
+        {"type": "Scheduled", "status": "True"},
+    ]
+
+
+def test_lists_without_merge_keys_are_replaced() -> None:
+    """args and command (no merge key) are replaced whole."""
+    out = apply_strategic_merge_patch({"args": ["a", "b"]}, {"args": ["c"]})
+    assert out == {"args": ["c"]}

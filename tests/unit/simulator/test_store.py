@@ -1,0 +1,235 @@
+"""The fake API's object store: identity, versions, generation, history, events, logs and exec."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from simulator.clock import VirtualClock
+from simulator.store import (
+    AlreadyExistsError,
+    ConflictError,
+    ExpiredError,
+    InvalidError,
+    NotFoundError,
+    ObjectStore,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store() -> ObjectStore:
+    return ObjectStore(VirtualClock(START), history_limit=20)
+
+
+def _deploy(name: str = "web", image: str = "web:1") -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "alga"},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}},
+    }
+
+
+def test_create_sets_identity_in_virtual_time(store: ObjectStore) -> None:
+    """create sets uid, creationTimestamp (virtual clock), generation 1 and a resourceVersion."""
+    store.clock.advance(90)
+    obj = store.create(_deploy())
+    meta = obj["metadata"]
+    assert meta["creationTimestamp"] == "2026-01-01T00:01:30Z"
+    assert meta["generation"] == 1
+    assert meta["uid"]
+    assert int(meta["resourceVersion"]) == store.resource_version
+
+
+def test_resource_versions_increase_across_kinds(store: ObjectStore) -> None:
+    """resourceVersion is one cluster-wide counter."""
+    a = store.create(_deploy("a"))
+    b = store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}})
+    assert int(b["metadata"]["resourceVersion"]) == int(a["metadata"]["resourceVersion"]) + 1
+
+
+def test_spec_change_bumps_generation_but_status_and_labels_do_not(store: ObjectStore) -> None:
+    """generation follows spec changes only."""
+    store.create(_deploy())
+    labelled = store.patch(
+        "apps/v1", "Deployment", "web", {"metadata": {"labels": {"a": "b"}}}, "merge", "alga"
+    )
+    assert labelled["metadata"]["generation"] == 1
+    status = store.patch_status(
+        "apps/v1", "Deployment", "web", {"status": {"replicas": 1}}, namespace="alga"
+    )
+    assert status["metadata"]["generation"] == 1
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    changed = store.patch("apps/v1", "Deployment", "web", patch, "strategic", "alga")
+    assert changed["metadata"]["generation"] == 2
+
+
+def test_noop_update_keeps_the_resource_version(store: ObjectStore) -> None:
+    """An update that changes nothing is not a new version (no watch event)."""
+    created = store.create(_deploy())
+    same = store.patch("apps/v1", "Deployment", "web", {"spec": {}}, "merge", "alga")
+    assert same["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+def test_errors_name_the_object(store: ObjectStore) -> None:
+    """Missing, duplicate, stale and nameless writes raise the matching Status errors."""
+    with pytest.raises(NotFoundError, match=re.escape('deployments.apps "nope" not found')):
+        store.delete("apps/v1", "Deployment", "nope", "alga")
+    created = store.create(_deploy())
+    with pytest.raises(
+        AlreadyExistsError, match=re.escape('deployments.apps "web" already exists')
+    ):
+        store.create(_deploy())
+    store.patch(
+        "apps/v1", "Deployment", "web", {"metadata": {"labels": {"x": "1"}}}, "merge", "alga"
+    )
+    with pytest.raises(ConflictError, match="the object has been modified"):
+        store.replace(created)
+    with pytest.raises(InvalidError) as invalid:
+        store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
+    assert invalid.value.status()["code"] == 422
+
+
+def test_strict_writes_ignore_status_on_the_main_resource(store: ObjectStore) -> None:
+    """With strict=True (the HTTP path) status only changes through the subresource."""
+    store.create(_deploy())
+    store.patch_status(
+        "apps/v1", "Deployment", "web", {"status": {"replicas": 1}}, namespace="alga"
+    )
+    after = store.patch(
+        "apps/v1", "Deployment", "web", {"status": {"replicas": 9}}, "merge", "alga", strict=True
+    )
+    assert after["status"] == {"replicas": 1}
+
+
+def test_strict_create_needs_the_namespace(store: ObjectStore) -> None:
+    """The HTTP path 404s on a missing namespace; the Python path creates it."""
+    with pytest.raises(NotFoundError, match='namespaces "alga" not found'):
+        store.create(_deploy(), strict=True)
+    store.create(_deploy())
+    assert store.get("v1", "Namespace", "alga") is not None
+
+
+def test_dry_run_persists_nothing(store: ObjectStore) -> None:
+    """dry_run answers like the write but the store and its version do not change."""
+    rv = store.resource_version
+    store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}}, dry_run=True)
+    assert store.get("v1", "ConfigMap", "d", "default") is None
+    assert store.resource_version == rv
+
+
+def test_apply_creates_then_merges(store: ObjectStore) -> None:
+    """An apply patch creates a missing object and merges into an existing one."""
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}, "data": {"a": "1"}}
+    store.patch("v1", "ConfigMap", "s", cm, "apply", "default")
+    store.patch("v1", "ConfigMap", "s", {**cm, "data": {"b": "2"}}, "apply", "default")
+    live = store.get("v1", "ConfigMap", "s", "default")
+    assert live is not None
+    assert live["data"] == {"a": "1", "b": "2"}
+
+
+def test_subscribers_see_every_change_in_order(store: ObjectStore) -> None:
+    """subscribe() callbacks get ADDED, MODIFIED, DELETED synchronously."""
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alga"}})
+    seen: list[tuple[str, str]] = []
+    unsubscribe = store.subscribe(lambda kind, obj: seen.append((kind, obj["metadata"]["name"])))
+    store.create(_deploy())
+    store.patch(
+        "apps/v1", "Deployment", "web", {"metadata": {"labels": {"a": "b"}}}, "merge", "alga"
+    )
+    store.delete("apps/v1", "Deployment", "web", "alga")
+    unsubscribe()
+    store.create(_deploy("later"))
+    assert seen == [("ADDED", "web"), ("MODIFIED", "web"), ("DELETED", "web")]
+
+
+def test_finalizers_hold_deletion_until_removed(store: ObjectStore) -> None:
+    """An object with finalizers gets a deletionTimestamp; removing them deletes it."""
+    obj = _deploy()
+    obj["metadata"]["finalizers"] = ["example.com/hold"]
+    store.create(obj)
+    marked = store.delete("apps/v1", "Deployment", "web", "alga")
+    assert marked["metadata"]["deletionTimestamp"]
+    store.patch("apps/v1", "Deployment", "web", {"metadata": {"finalizers": None}}, "merge", "alga")
+    assert store.get("apps/v1", "Deployment", "web", "alga") is None
+
+
+def test_history_expires_like_a_compacted_etcd(store: ObjectStore) -> None:
+    """events_since an rv older than the retained history raises ExpiredError (410)."""
+    start = store.resource_version
+    for i in range(30):
+        store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}})
+    with pytest.raises(ExpiredError) as expired:
+        store.events_since(start)
+    assert expired.value.status()["code"] == 410
+    recent = store.events_since(store.resource_version - 3)
+    assert [e.obj["metadata"]["name"] for e in recent] == ["c27", "c28", "c29"]
+
+
+def test_emit_event_counts_repeats_like_kubelet(store: ObjectStore) -> None:
+    """A repeated reason+message on one object bumps count and lastTimestamp."""
+    pod = store.create(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "alga"}}
+    )
+    first = store.emit_event(pod, "BackOff", "Back-off pulling image", type="Warning")
+    store.clock.advance(30)
+    again = store.emit_event(pod, "BackOff", "Back-off pulling image", type="Warning")
+    assert again["metadata"]["name"] == first["metadata"]["name"]
+    assert again["count"] == 2
+    assert again["lastTimestamp"] == "2026-01-01T00:00:30Z"
+    assert again["firstTimestamp"] == "2026-01-01T00:00:00Z"
+    assert again["involvedObject"]["kind"] == "Pod"
+
+
+def test_logs_and_exec_handlers(store: ObjectStore) -> None:
+    """Logs are per container; exec asks handlers newest first and falls through on None."""
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "db-0", "namespace": "alga"},
+            "spec": {"containers": [{"name": "pg"}]},
+        }
+    )
+    store.set_log("alga", "db-0", "pg", "a\n")
+    store.append_log("alga", "db-0", "pg", "b\n")
+    assert store.get_log("alga", "db-0") == "a\nb\n"
+    store.register_exec_handler(lambda *_: ("old\n", "", 0))
+    store.register_exec_handler(
+        lambda _ns, _p, _c, cmd: ("7\n", "", 0) if cmd[0] == "psql" else None
+    )
+    assert store.run_exec("alga", "db-0", "pg", ["psql"]) == ("7\n", "", 0)
+    assert store.run_exec("alga", "db-0", "pg", ["ls"]) == ("old\n", "", 0)
+
+
+def test_crd_serves_its_kind_until_deleted(store: ObjectStore) -> None:
+    """Creating a CRD registers its kind; deleting it removes the kind and its objects."""
+    from simulator.api.flux_crds import FLUX_CRDS
+
+    hr_crd = next(c for c in FLUX_CRDS if c["spec"]["names"]["kind"] == "HelmRelease")
+    with pytest.raises(NotFoundError):
+        store.list("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+    store.create(hr_crd)
+    store.create(
+        {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "metadata": {"name": "alga-core"},
+        }
+    )
+    assert len(store.list("helm.toolkit.fluxcd.io/v2", "helmreleases")) == 1
+    store.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", hr_crd["metadata"]["name"])
+    with pytest.raises(NotFoundError):
+        store.list("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+
+
+def test_namespace_deletion_removes_its_objects(store: ObjectStore) -> None:
+    """Deleting a namespace deletes what is in it."""
+    store.create(_deploy())
+    store.delete("v1", "Namespace", "alga")
+    assert store.get("apps/v1", "Deployment", "web", "alga") is None
