@@ -277,6 +277,9 @@ class Scenario(_Model):
     stages: list[Stage] = Field(default_factory=list)
     exec_handlers: list[ExecHandler] = Field(default_factory=list, alias="execHandlers")
     bootstrap: BootstrapPlan = Field(default_factory=BootstrapPlan)
+    # False for recordings (`appliance-sim record`): the world replays the objects and actions
+    # verbatim; its controllers, kubelet, stages, Flux model and Node add nothing of their own.
+    reactive: bool = True
 
     @field_validator("start")
     @classmethod

@@ -52,13 +52,15 @@ class World:
         skip_actors: Iterable[str] = (),
         base_dir: Path | None = None,
         node_ip: str = "127.0.0.1",
+        store: ObjectStore | None = None,
     ) -> None:
         self.scenario = scenario
         self.speed = scenario.speed if speed is None else speed
         self.skip_actors = set(skip_actors)
         self.base_dir = base_dir or Path.cwd()
         self.clock = VirtualClock(scenario.start, speed=0)
-        self.store = ObjectStore(self.clock)
+        # An injected store (simulator.remote) lets the engine drive a real cluster.
+        self.store = store if store is not None else ObjectStore(self.clock)
         self.scheduler = Scheduler(self.clock)
         self.objects = Objects(self.store, clock=self.clock, seed=scenario.name)
         self.registry = ImageRegistry(scenario.registry or RegistryContents())
@@ -102,10 +104,13 @@ class World:
         speed: float | None = None,
         skip_actors: Iterable[str] = (),
         node_ip: str = "127.0.0.1",
+        store: ObjectStore | None = None,
     ) -> World:
         """A world for a scenario file (or an already loaded model)."""
         if isinstance(scenario, Scenario):
-            return cls(scenario, speed=speed, skip_actors=skip_actors, node_ip=node_ip)
+            return cls(
+                scenario, speed=speed, skip_actors=skip_actors, node_ip=node_ip, store=store
+            )
         path = Path(scenario)
         return cls(
             load_scenario(path),
@@ -113,6 +118,7 @@ class World:
             skip_actors=skip_actors,
             base_dir=path.resolve().parent,
             node_ip=node_ip,
+            store=store,
         )
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -212,6 +218,9 @@ class World:
     def _react(self, event_type: str, obj: Obj) -> None:
         if obj.get("kind") == "Event":
             return
+        if not self.scenario.reactive:  # a recorded scenario: replay it verbatim, add nothing
+            self._check_app()
+            return
         self.controllers.handle(event_type, obj)
         self.kubelet.handle(event_type, obj)
         self.stages.handle(event_type, obj)
@@ -220,6 +229,8 @@ class World:
 
     def node_up(self) -> None:
         """Kubernetes is up on the host: the Node appears and is Ready."""
+        if not self.scenario.reactive:  # a recorded scenario brings its own Node objects
+            return
         host = self.scenario.host
         now = rfc3339(self.clock.now())
         node = self.objects.apply(
