@@ -636,9 +636,6 @@ def helm_release(
     }
 
 
-_EVENT_SEQ = [0]
-
-
 def event(
     involved_kind: str,
     name: str,
@@ -654,7 +651,6 @@ def event(
     component: str = "kubelet",
 ) -> Obj:
     """A core/v1 Event as `kubectl get events -o json` prints it."""
-    _EVENT_SEQ[0] += 1
     last_ts = ts(first if last is None else last)
     involved: Obj = {
         "apiVersion": {
@@ -675,7 +671,8 @@ def event(
         involved["namespace"] = namespace
     if container:
         involved["fieldPath"] = f"spec.containers{{{container}}}"
-    seed = f"{_EVENT_SEQ[0]}{reason}".encode()
+    # Deterministic names (the shipped examples must regenerate byte for byte).
+    seed = f"{reason}|{message}|{first}|{last}|{count}".encode()
     ev_name = f"{name}.{hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:16]}"
     ev_ns = namespace or "default"
     return {
