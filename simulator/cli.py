@@ -42,8 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument(
         "--bootstrap", action="store_true", help="run the real bootstrapper against it"
     )
-    run.add_argument("--repo-url", default="", help="{repo_url} for bootstrap argv templates")
-    run.add_argument("--branch", default="", help="{branch} for bootstrap argv templates")
+    run.add_argument(
+        "--repo-url", default="", help="{repo_url} in bootstrap argv (default: this git repo)"
+    )
+    run.add_argument(
+        "--branch", default="", help="{branch} in bootstrap argv (default: the current branch)"
+    )
     run.add_argument(
         "--config-dir", type=Path, help="{config_dir} (default: a temporary directory)"
     )
@@ -65,6 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.speed is None and args.kubeconfig_out is None:
         return _replay(args.scenario, until_seconds)
     return _run_served(args, until_seconds)
+
+
+def _git(*args: str) -> str:
+    """A git answer about the working directory's repository ('' outside one)."""
+    import subprocess
+
+    done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _until(value: str | None) -> tuple[float | None, str | None]:
@@ -167,7 +179,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
     scenario = load_scenario(args.scenario)
     world = _served_world(
         args.scenario,
-        speed=args.speed or scenario.speed,
+        speed=args.speed or scenario.bootstrap.speed,
         skip=scenario.bootstrap.skip_actors,
     )
     with tempfile.TemporaryDirectory(prefix="appliance-sim-site-") as tmp:
@@ -177,8 +189,11 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
         session = BootstrapSession(
             world,
             config_dir=config_dir,
-            bin_dir=getattr(world, "bin_dir", None),
-            fields={"repo_url": args.repo_url, "branch": args.branch},
+            bin_dir=world.bin_dir,
+            fields={
+                "repo_url": args.repo_url or _git("rev-parse", "--show-toplevel"),
+                "branch": args.branch or _git("rev-parse", "--abbrev-ref", "HEAD"),
+            },
         )
         try:
             code = session.run(

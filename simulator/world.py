@@ -19,11 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from simulator.clock import VirtualClock
 from simulator.controllers import Controllers
 from simulator.flux import FluxModel
 from simulator.kubelet import Kubelet
-from simulator.objects import Objects, rfc3339
+from simulator.objects import Objects, meta, rfc3339
 from simulator.registry import ImageRegistry, RegistryContents
 from simulator.scenario import Action, ExecHandler, Scenario, load_scenario
 from simulator.scheduling import Scheduler
@@ -79,7 +81,7 @@ class World:
             registry=self.registry,
             node_name=self.node_name,
             node_ip=node_ip,
-            hold=self.stages.hold,
+            hold=self._hold,
         )
         self.controllers = Controllers(self.objects)
         self.flux = FluxModel(self.objects, scheduler=self.scheduler, base_dir=self.base_dir)
@@ -90,6 +92,13 @@ class World:
         self.kubeconfig_path: Path | None = None
         self._servers: list[Any] = []
         self._app_endpoint: Any = None
+        self._api: Any = None
+        self._runner: Any = None
+        self.talos: Any = None
+        self.bin_dir: Path | None = None
+        # Pods of our own images wait for their real process to answer /healthz.
+        self._process_ready: set[tuple[str, str]] = set()
+        self._process_waiting: dict[str, Obj] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._started = False
         self.store.subscribe(self.timeline.record)
@@ -108,9 +117,7 @@ class World:
     ) -> World:
         """A world for a scenario file (or an already loaded model)."""
         if isinstance(scenario, Scenario):
-            return cls(
-                scenario, speed=speed, skip_actors=skip_actors, node_ip=node_ip, store=store
-            )
+            return cls(scenario, speed=speed, skip_actors=skip_actors, node_ip=node_ip, store=store)
         path = Path(scenario)
         return cls(
             load_scenario(path),
@@ -210,6 +217,52 @@ class World:
 
     def _release(self, pod: Obj) -> None:
         self.kubelet.resume(pod)
+
+    def _hold(self, pod: Obj) -> bool:
+        """The kubelet asks before starting a pod: stages first, then our real processes."""
+        if self.stages.hold(pod):
+            return True
+        owner = self._process_owner(pod)
+        if owner is None or owner in self._process_ready:
+            return False
+        self._process_waiting[str(meta(pod).get("uid"))] = pod
+        self.objects.patch_status(pod, {"phase": "Running"})
+        return True
+
+    def _process_owner(self, pod: Obj) -> tuple[str, str] | None:
+        """(namespace, Deployment) when the pod runs one of the images run as real processes."""
+        if self._runner is None:
+            return None
+        images = [str(c.get("image", "")) for c in (pod.get("spec") or {}).get("containers") or []]
+        if not any(i.startswith(p.image_prefix) for i in images for p in self._runner.images):
+            return None
+        rs_name = next(
+            (
+                r.get("name")
+                for r in meta(pod).get("ownerReferences") or []
+                if r.get("kind") == "ReplicaSet"
+            ),
+            None,
+        )
+        if rs_name is None:
+            return None
+        return str(meta(pod).get("namespace")), str(rs_name).rsplit("-", 1)[0]
+
+    def _process_changed(self, process: Any) -> None:
+        # Called from the runner's thread: hand over to the scheduler.
+        key = (str(process.namespace), str(process.name))
+        ready = bool(process.ready)
+        self.scheduler.call_soon(lambda: self._process_readiness(key, ready), label="process")
+
+    def _process_readiness(self, key: tuple[str, str], ready: bool) -> None:
+        if not ready:
+            self._process_ready.discard(key)
+            return
+        self._process_ready.add(key)
+        for uid, pod in list(self._process_waiting.items()):
+            if self._process_owner(pod) == key:
+                del self._process_waiting[uid]
+                self.kubelet.resume(pod)
 
     def _on_change(self, event_type: str, obj: Obj) -> None:
         # Runs inside the writer's call; defer the reaction to the scheduler.
@@ -365,6 +418,7 @@ class World:
         api = ApiServer(self.store, host="127.0.0.1", port=0)
         self.api_url = api.start()
         self._servers.append(api)
+        self._api = api
         self.kubeconfig_path = kubeconfig_out or Path(self._tmp.name) / "kubeconfig"
         api.write_kubeconfig(self.kubeconfig_path)
         from simulator.registry import RegistryServer
@@ -379,6 +433,69 @@ class World:
         self._servers.append(self._app_endpoint)
         if self.app_ready_at is not None:
             self._app_endpoint.set_ready(True)
+        self._serve_host(Path(self._tmp.name))
+        self._serve_processes(Path(self._tmp.name))
+
+    def _serve_host(self, workdir: Path) -> None:
+        """The Talos host model, its endpoint on NODE_IP:50000 and the talosctl/flux shims."""
+        from simulator.shims import write_shims
+        from simulator.talos import HostSpec, TalosEndpoint, TalosHost
+
+        spec = self.scenario.host or HostSpec(initial_state="running", kubernetes_up=True)
+        api = self._api
+        self.talos = TalosHost(
+            spec,
+            clock=self.clock,
+            node_ip=self.node_ip,
+            on_kubernetes_up=self._kubernetes_up,
+            on_change=self._host_changed,
+            kubeconfig=lambda: yaml.safe_dump(api.kubeconfig(), sort_keys=False),
+        )
+        endpoint = TalosEndpoint(self.talos).start()
+        self._servers.append(endpoint)
+        self.bin_dir = workdir / "bin"
+        write_shims(
+            self.bin_dir,
+            env={
+                "SIM_TALOS_PORT": str(endpoint.port),
+                "SIM_TALOS_INSTALLER_IMAGE": spec.installer_image,
+            },
+        )
+        self._tick_host()
+
+    def _kubernetes_up(self) -> None:
+        self.scheduler.call_soon(self.node_up, label="node up")
+
+    def _host_changed(self, _host: object) -> None:
+        self.scheduler.call_soon(self._tick_host, label="host")
+
+    def _tick_host(self) -> None:
+        # The host changes by itself at deadlines (install done, etcd up): wake it then.
+        if self.talos is None:
+            return
+        due = self.talos.next_deadline()
+        if due is not None:
+            self.scheduler.call_at(due, self.talos.tick, label="host tick")
+
+    def _serve_processes(self, workdir: Path) -> None:
+        """Our own images (the status service) run as real processes against the fake API."""
+        from simulator.processes import ProcessRunner
+
+        api = self._api
+
+        def kubeconfig_for(namespace: str, serviceaccount: str, path: Path) -> Path:
+            token = api.issue_token(namespace, serviceaccount)
+            return Path(api.write_kubeconfig(path, token=token, user=serviceaccount))
+
+        self._runner = ProcessRunner(
+            node_ip=self.node_ip,
+            kubeconfig_for=kubeconfig_for,
+            workdir=workdir / "pods",
+            on_change=self._process_changed,
+            node_name=self.node_name,
+        )
+        self._runner.attach(self.store)
+        self._servers.append(self._runner)
 
     @property
     def app_url(self) -> str:
