@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -490,6 +491,12 @@ def _short(exc: BaseException) -> str:
 
 def _close_quietly(response: Any) -> None:
     raw = getattr(response, "response", None)
+    # Closing a response does not wake a thread blocked reading it; shutting the socket does.
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     for target, method in ((raw, "release_conn"), (raw, "close"), (response, "close")):
         action = getattr(target, method, None)
         if callable(action):
