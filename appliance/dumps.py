@@ -80,56 +80,53 @@ def snapshot_from_objects(
     was taken (DESIGN.md: time is the cluster's).
     """
     buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
-    newest = _Newest()
+    newest = ""  # RFC 3339 UTC texts (`...Z`) order like the times they name: compare as text
+    other: list[object] = []
+    collect = server_time is None
     for obj in objects:
-        name = KINDS.get(str(obj.get("kind")))
+        kind = obj.get("kind")
+        name = KINDS.get(kind) if isinstance(kind, str) else None
         if name is None:
             continue
         buckets[name].append(obj)
-        if server_time is None:
-            _collect_stamps(obj, newest)
-    when = server_time or newest.value() or datetime.fromtimestamp(0, tz=UTC)
+        if not collect:
+            continue
+        # An Event's last sighting is its newest time; other objects, their conditions.
+        stamps = _event_stamps(obj) if kind == "Event" else _object_stamps(obj)
+        for value in stamps:
+            if isinstance(value, str) and value:
+                if value[-1] == "Z":
+                    newest = max(newest, value)
+                else:
+                    other.append(value)
+    when = server_time or _newest_time(newest, other) or datetime.fromtimestamp(0, tz=UTC)
     fields: dict[str, Any] = {name: tuple(items) for name, items in buckets.items()}
     return Snapshot(server_time=when, source="live" if source == "live" else "dump", **fields)
 
 
-class _Newest:
-    """The newest of many RFC 3339 texts; UTC `...Z` texts compare as strings (fast path)."""
-
-    def __init__(self) -> None:
-        self.utc_text = ""
-        self.other: datetime | None = None
-
-    def add(self, value: object) -> None:
-        if not isinstance(value, str) or not value:
-            return
-        if value.endswith("Z") and len(value) >= 20 and value[10] == "T":
-            # Compare whole seconds; fractional parts only matter within the same second.
-            self.utc_text = max(self.utc_text, value)
-            return
-        stamp = parse_time(value)
-        if stamp is not None and (self.other is None or stamp > self.other):
-            self.other = stamp
-
-    def value(self) -> datetime | None:
-        utc = parse_time(self.utc_text) if self.utc_text else None
-        candidates = [t for t in (utc, self.other) if t is not None]
-        return max(candidates) if candidates else None
+def _event_stamps(event: RawObject) -> tuple[object, ...]:
+    series = event.get("series")
+    last = series.get("lastObservedTime") if isinstance(series, dict) else None
+    return (event.get("lastTimestamp"), event.get("eventTime"), last)
 
 
-def _collect_stamps(obj: RawObject, newest: _Newest) -> None:
+def _object_stamps(obj: RawObject) -> list[object]:
+    stamps: list[object] = []
     meta = obj.get("metadata")
     if isinstance(meta, dict):
-        newest.add(meta.get("creationTimestamp"))
-    for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
-        newest.add(obj.get(key))
-    series = obj.get("series")
-    if isinstance(series, dict):
-        newest.add(series.get("lastObservedTime"))
+        stamps.append(meta.get("creationTimestamp"))
     status = obj.get("status")
     if isinstance(status, dict):
         for cond in dicts(status.get("conditions")):
-            newest.add(cond.get("lastTransitionTime"))
-            newest.add(cond.get("lastHeartbeatTime"))
-        for key in ("startTime", "completionTime"):
-            newest.add(status.get(key))
+            stamps.append(cond.get("lastTransitionTime"))
+            stamps.append(cond.get("lastHeartbeatTime"))
+        stamps.append(status.get("startTime"))
+        stamps.append(status.get("completionTime"))
+    return stamps
+
+
+def _newest_time(utc_text: str, others: list[object]) -> datetime | None:
+    candidates = [parse_time(utc_text)] if utc_text else []
+    candidates.extend(parse_time(value) for value in others)
+    times = [t for t in candidates if t is not None]
+    return max(times) if times else None

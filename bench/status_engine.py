@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appliance.canonical import ApplianceStatus
 from appliance.dumps import snapshot_from_objects
 from appliance.engine import evaluate
 from appliance.snapshot import Snapshot
@@ -220,7 +221,7 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def _status(snapshot: Snapshot) -> object:
+def _status(snapshot: Snapshot) -> ApplianceStatus:
     return evaluate(
         snapshot,
         site_id="bench",

@@ -144,10 +144,9 @@ def test_engine_never_raises_and_explains_every_tier(
     for obj in objects:
         field = KINDS.get(str(obj.get("kind")), "events")
         buckets.setdefault(field, []).append(obj)
+    fields: dict[str, Any] = {k: tuple(v) for k, v in buckets.items()}
     snap = Snapshot(
-        server_time=datetime(2026, 4, 29, 15, tzinfo=UTC),
-        api_error=api_error or None,
-        **{k: tuple(v) for k, v in buckets.items()},
+        server_time=datetime(2026, 4, 29, 15, tzinfo=UTC), api_error=api_error or None, **fields
     )
     probe = (
         None if probe_ok is None else LoginProbe(url="http://x:3000", attempted=True, ok=probe_ok)
