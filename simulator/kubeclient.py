@@ -1,0 +1,222 @@
+"""A small Kubernetes HTTP client from a kubeconfig, for recording and replaying onto clusters.
+
+The official client's kubeconfig loader resolves every kind of credential (tokens, client
+certificates, exec plugins, CA data) into files; requests then go through httpx, because the
+recorder needs each response's `Date` header (the API server's clock, virtual time on the fake
+API) and line-by-line watch streams, which the generated client hides.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kubernetes import config as kube_config
+from kubernetes.client import Configuration
+
+__all__ = ["ApiError", "KubeClient", "Resource", "split_api_version"]
+
+Obj = dict[str, Any]
+
+
+class ApiError(RuntimeError):
+    """A request to the cluster failed; carries the HTTP status and the API's Status reason."""
+
+    def __init__(self, message: str, *, code: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One served kind: where its objects live in the API."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        """`v1` for the core group, `group/version` otherwise."""
+        return self.version if not self.group else f"{self.group}/{self.version}"
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The collection or object path (`/api/v1/namespaces/ns/pods/name`)."""
+        base = "/api/v1" if not self.group else f"/apis/{self.group}/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """(group, version) of `apps/v1` or `v1`."""
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+class KubeClient:
+    """Requests against the cluster a kubeconfig points at; remembers the server's clock."""
+
+    def __init__(self, kubeconfig: str | Path, *, context: str | None = None) -> None:
+        cfg = Configuration()
+        kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=str(kubeconfig), context=context, client_configuration=cfg
+        )
+        self.server = str(cfg.host).rstrip("/")
+        headers = {"Accept": "application/json"}
+        # The loader files a token under "BearerToken" (older clients: "authorization").
+        keys = cfg.api_key or {}
+        auth = keys.get("BearerToken") or keys.get("authorization")
+        if auth:
+            headers["Authorization"] = str(auth)
+        verify: ssl.SSLContext | bool = True
+        if self.server.startswith("https"):
+            if cfg.verify_ssl:
+                context_ = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
+            else:
+                context_ = ssl.create_default_context()
+                context_.check_hostname = False
+                context_.verify_mode = ssl.CERT_NONE
+            if cfg.cert_file and cfg.key_file:
+                context_.load_cert_chain(cfg.cert_file, cfg.key_file)
+            verify = context_
+        self._http = httpx.Client(
+            base_url=self.server, headers=headers, verify=verify, timeout=30.0
+        )
+        self._lock = threading.Lock()
+        self._resources: dict[tuple[str, str], Resource] = {}
+        self._discovered: set[str] = set()
+        self.server_now: datetime | None = None
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # ----------------------------------------------------------------- requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Obj:
+        """One request; the decoded JSON answer, or ApiError naming the path and reason."""
+        content = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": content_type} if content is not None else {}
+        try:
+            response = self._http.request(
+                method, path, content=content, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                f"{method} {self.server}{path} failed: {exc}; check the kubeconfig's server"
+            ) from exc
+        self._saw_date(response.headers.get("date"))
+        if response.status_code >= 400:
+            raise _api_error(method, path, response.status_code, response.content)
+        if not response.content:
+            return {}
+        answer = response.json()
+        return answer if isinstance(answer, dict) else {}
+
+    def watch(self, path: str, *, resource_version: str, timeout: int = 300) -> Iterator[Obj]:
+        """Watch events (`{"type", "object"}`) from `resource_version`, with bookmarks."""
+        params = {
+            "watch": "true",
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(timeout),
+        }
+        with self._http.stream(
+            "GET", path, params=params, timeout=httpx.Timeout(30.0, read=timeout + 30.0)
+        ) as response:
+            self._saw_date(response.headers.get("date"))
+            if response.status_code >= 400:
+                raise _api_error("WATCH", path, response.status_code, response.read())
+            for line in response.iter_lines():
+                if line.strip():
+                    yield json.loads(line)
+
+    def now(self) -> datetime | None:
+        """The server's clock, read from a fresh answer's Date header (None when it sends none)."""
+        self.request("GET", "/version")
+        return self.server_now
+
+    def _saw_date(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            self.server_now = when.astimezone(UTC)
+
+    # ----------------------------------------------------------------- discovery
+
+    def resource(self, api_version: str, kind: str) -> Resource | None:
+        """The served resource of a kind (asks discovery again on a miss: CRDs come and go)."""
+        key = (api_version, kind)
+        with self._lock:
+            found = self._resources.get(key)
+        if found is not None:
+            return found
+        self._discover(api_version)
+        with self._lock:
+            return self._resources.get(key)
+
+    def forget(self, api_version: str) -> None:
+        """Drop what discovery said about a group version (after a CRD change)."""
+        with self._lock:
+            self._discovered.discard(api_version)
+            for key in [k for k in self._resources if k[0] == api_version]:
+                del self._resources[key]
+
+    def _discover(self, api_version: str) -> None:
+        group, version = split_api_version(api_version)
+        path = "/api/v1" if not group else f"/apis/{group}/{version}"
+        try:
+            answer = self.request("GET", path)
+        except ApiError as exc:
+            if exc.code == 404:
+                return
+            raise
+        with self._lock:
+            self._discovered.add(api_version)
+            for item in answer.get("resources") or []:
+                name = str(item.get("name", ""))
+                if "/" in name:  # subresources (pods/status, pods/log)
+                    continue
+                self._resources[(api_version, str(item.get("kind")))] = Resource(
+                    group=group,
+                    version=version,
+                    kind=str(item.get("kind")),
+                    plural=name,
+                    namespaced=bool(item.get("namespaced")),
+                )
+
+
+def _api_error(method: str, path: str, code: int, content: bytes) -> ApiError:
+    reason, message = "", content.decode(errors="replace")[:300]
+    try:
+        status = json.loads(content)
+        reason = str(status.get("reason", ""))
+        message = str(status.get("message", message))
+    except (ValueError, AttributeError):
+        pass
+    return ApiError(f"{method} {path}: {code} {reason}: {message}", code=code, reason=reason)
