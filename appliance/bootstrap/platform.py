@@ -32,12 +32,14 @@ __all__ = [
     "install_flux",
     "run_platform_phase",
     "secret_object",
+    "status_config_object",
 ]
 
 FLUX_NAMESPACE = "flux-system"
 SOURCE_NAME = "alga-appliance"
 NAMESPACES = ("flux-system", "appliance-system", "msp")
 STATUS_SECRET = ("appliance-system", "appliance-status-auth")
+STATUS_CONFIG = ("appliance-system", "appliance-status-config")
 DB_SECRET = ("msp", "alga-db-credentials")
 # name -> (manifest dir under the source path, dependsOn, tier whose images it gets)
 KUSTOMIZATION_CHAIN: tuple[tuple[str, str, str | None, str | None], ...] = (
@@ -170,6 +172,21 @@ def _ensure_db_secret(applier: Applier, display: Display) -> None:
         display.progress(f"created Secret {namespace}/{name}")
 
 
+def status_config_object(*, app_url: str, site_id: str) -> dict[str, Any]:
+    """ConfigMap the status service reads its login URL and site id from (env at pod start)."""
+    namespace, name = STATUS_CONFIG
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": "alga-appliance"},
+        },
+        "data": {"appUrl": app_url, "siteId": site_id},
+    }
+
+
 def _status_service(applier: Applier, display: Display) -> None:
     directory = manifest_dir("status")
     if not directory.is_dir():
@@ -189,6 +206,8 @@ def run_platform_phase(
     release: ReleaseManifest,
     source: GitSource,
     token: str,
+    app_url: str,
+    site_id: str,
     which: Callable[[str], str | None] = shutil.which,
 ) -> None:
     """Everything up to and including the GitOps submission."""
@@ -201,6 +220,8 @@ def run_platform_phase(
         applier.apply(secret_object(namespace, name, {"token": token}))
         display.progress(f"Secret {namespace}/{name} holds the status token")
         _ensure_db_secret(applier, display)
+        # Before the status Deployment: its pod reads these as env vars when it starts.
+        applier.apply(status_config_object(app_url=app_url, site_id=site_id))
         _status_service(applier, display)
         applier.apply_all(flux_sync_objects(source, release))
         display.progress(

@@ -195,6 +195,8 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
             release=release,
             source=source,
             token=token.value,
+            app_url=options.app_url,
+            site_id=options.site_id,
             which=deps.which,
         )
         display.block(

@@ -51,6 +51,7 @@ def _verify(args: argparse.Namespace) -> int:
         app_url=args.app_url,
         status_url=args.status_url,
         expect_rollup=args.expect_rollup,
+        settle=args.settle,
     )
     passed = all(c.ok for c in checks)
     if args.json:
@@ -84,6 +85,12 @@ def register(subparsers: Any) -> None:
         "--expect-rollup",
         default="ready_with_background_issues",
         help="rollup state T022 expects (default ready_with_background_issues)",
+    )
+    ver.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="seconds to retry the status API checks while its rollup catches up (default 60)",
     )
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(handler=_verify)

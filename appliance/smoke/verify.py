@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -134,8 +135,15 @@ def verify(
     status_url: str | None = None,
     expect_rollup: str = "ready_with_background_issues",
     timeout: float = 10.0,
+    settle: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> list[Check]:
-    """Run every check; never raises for a failing appliance (a failing check says why)."""
+    """Run every check; never raises for a failing appliance (a failing check says why).
+
+    The status API checks are retried for up to `settle` seconds: the status service probes the
+    app on its own cadence, so right after an install its rollup may lag by one probe.
+    """
     from appliance.cluster.applying import Applier, ApplyError
     from appliance.cluster.connecting import connect
     from appliance.cluster.reading import count_seeded_users
@@ -181,6 +189,12 @@ def verify(
                     return None
 
             checks.extend(_temporal_checks(read))
-    status, error = _fetch_status(status_base, status_token, timeout)
-    checks.extend(_status_checks(status, error, expect_rollup))
+    deadline = monotonic() + settle
+    while True:
+        status, error = _fetch_status(status_base, status_token, timeout)
+        status_checks = _status_checks(status, error, expect_rollup)
+        if all(c.ok for c in status_checks) or monotonic() >= deadline:
+            break
+        sleep(2.0)
+    checks.extend(status_checks)
     return sorted(checks, key=lambda c: c.test)

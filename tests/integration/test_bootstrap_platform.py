@@ -49,6 +49,8 @@ def platform(harness: Harness, config_dir: Path, *, dry_run: bool = False) -> tu
             release=load_release("1.0-rc5"),
             source=source(),
             token=token.value,
+            app_url="http://192.0.2.10:3000",
+            site_id="site",
             which=lambda _: None,
         )
     finally:
@@ -139,3 +141,11 @@ def test_recover_dry_run_bootstrap_makes_zero_mutating_requests(
     assert code == 0, out.getvalue()
     assert [r for r in api.server.request_log[before:] if r.method in MUTATING] == []
     assert "Dry run complete: no changes were made." in out.getvalue()
+
+
+def test_status_service_config_names_app_url_and_site(api: Harness, tmp_path: Path) -> None:
+    """The status service learns the login URL and site id from its ConfigMap."""
+    platform(api, tmp_path / "cfg")
+    config = api.store.get("v1", "ConfigMap", "appliance-status-config", "appliance-system")
+    assert config is not None
+    assert config["data"] == {"appUrl": "http://192.0.2.10:3000", "siteId": "site"}
