@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from simulator.kubeclient import ApiError, KubeClient, Resource
 
 __all__ = [
@@ -158,8 +156,10 @@ class Recorder:
         return self
 
     def stop(self) -> None:
-        """Stop watching (changes seen so far stay)."""
+        """Stop watching and close the client (changes seen so far stay)."""
         self._stopping.set()
+        # Closing the connections ends the open watch streams at once.
+        self.client.close()
         for thread in list(self._threads):
             thread.join(timeout=self.watch_timeout + 5)
 
@@ -228,25 +228,28 @@ class Recorder:
 
     def _watch(self, watched: _Watched) -> None:
         path = watched.resource.path()
+        expired = False
         while not self._stopping.is_set():
             try:
+                if expired:
+                    self._relist(watched)
+                    expired = False
                 for event in self.client.watch(
                     path, resource_version=watched.rv, timeout=self.watch_timeout
                 ):
                     if self._stopping.is_set():
                         return
                     self._handle(watched, event)
+            except _Expired:
+                expired = True
             except ApiError as exc:
-                if exc.code == 410:
-                    self._relist(watched)
-                    continue
-                self._failed(watched, str(exc))
-            except (httpx.HTTPError, ValueError) as exc:
+                expired = exc.code == 410
+                if not expired:
+                    self._failed(watched, str(exc))
+            except Exception as exc:  # a broken stream is retried; when stopping it is the end
                 if self._stopping.is_set():
                     return
                 self._failed(watched, str(exc))
-            except _Expired:
-                self._relist(watched)
 
     def _failed(self, watched: _Watched, message: str) -> None:
         _log.warning("watching %s failed: %s; retrying", watched.resource.plural, message)
@@ -343,7 +346,9 @@ class Recorder:
         while not self._stopping.wait(self.clock_poll):
             try:
                 self.client.now()
-            except ApiError as exc:
+            except Exception as exc:  # the clock is best effort; object timestamps remain
+                if self._stopping.is_set():
+                    return
                 _log.debug("clock poll failed: %s", exc)
 
 
