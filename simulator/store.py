@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import builtins
 import collections
-import secrets
-import string
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -70,6 +69,7 @@ Obj = dict[str, Any]
 ObjList = list[dict[str, Any]]
 WatchEvents = list["WatchEvent"]
 
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the API server's generateName alphabet
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _TOP_LEVEL_NON_SPEC = frozenset({"apiVersion", "kind", "metadata", "status"})
 _ENCODER = msgspec.json.Encoder()
@@ -331,19 +331,23 @@ class ObjectStore:
         dry_run: bool = False,
         strict: bool = False,
         field_manager: str | None = None,
+        copy: bool = True,
     ) -> dict[str, Any]:
-        """Store a new object; sets uid, creationTimestamp, resourceVersion and generation."""
+        """Store a new object; sets uid, creationTimestamp, resourceVersion and generation.
+
+        `copy=False` hands `obj` over to the store and returns the stored object itself, which
+        the caller must then treat as read-only (the HTTP server's fast path).
+        """
         api_version = str(obj.get("apiVersion", ""))
         info = self.kind_info(api_version, str(obj.get("kind", "")))
-        new = _copy(obj)
+        new = _copy(obj) if copy else obj
         meta = new.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
         if not meta.get("name"):
             if meta.get("generateName"):
-                suffix = "".join(
-                    secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5)
-                )
+                # Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
+                suffix = "".join(random.choices(_NAME_ALPHABET, k=5))  # noqa: S311
                 meta["name"] = f"{meta['generateName']}{suffix}"
             else:
                 raise InvalidError(
@@ -374,6 +378,13 @@ class ObjectStore:
                 if not dry_run:
                     self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
             bucket = self._bucket(info)
+            generated = meta.get("generateName") and name.startswith(meta["generateName"])
+            for _ in range(8 if generated else 0):
+                # Like the API server, retry a generated name that collides.
+                if (ns, name) not in bucket:
+                    break
+                name = f"{meta['generateName']}{''.join(random.choices(_NAME_ALPHABET, k=5))}"  # noqa: S311
+                meta["name"] = name
             if (ns, name) in bucket:
                 raise AlreadyExistsError(
                     f'{_resource_label(info)} "{name}" already exists',
@@ -396,7 +407,7 @@ class ObjectStore:
                 return self._present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
-        return self._present(info, _copy(new))
+        return self._present(info, _copy(new)) if copy else new
 
     def replace(
         self,

@@ -51,7 +51,7 @@ _PATCH_TYPES = {
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestRecord:
     """One served request, for tests and scenarios to query."""
 
@@ -170,6 +170,7 @@ class ApiApp:
         self.drop_generation = 0
         self.closing = False
         self._removers: list[Callable[[], None]] = []
+        self._date_cache: tuple[datetime | None, bytes] = (None, b"")
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
             "get": self._get,
             "list": self._list,
@@ -201,7 +202,8 @@ class ApiApp:
 
     def _wake_threadsafe(self) -> None:
         loop = self.loop
-        if loop is not None and not loop.is_closed():
+        # Waking the loop is a syscall per write: skip it when nobody watches.
+        if self.watchers and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake)
 
     def _drop_threadsafe(self) -> None:
@@ -241,7 +243,10 @@ class ApiApp:
 
     def date_header(self) -> bytes:
         """`Date` in virtual time: production code measures elapsed time against it."""
-        return email.utils.format_datetime(self.store.clock.now(), usegmt=True).encode()
+        now = self.store.clock.now().replace(microsecond=0)
+        if now != self._date_cache[0]:
+            self._date_cache = (now, email.utils.format_datetime(now, usegmt=True).encode())
+        return self._date_cache[1]
 
     async def respond(
         self,
@@ -305,13 +310,7 @@ class ApiApp:
         parsed = self.route(path)
         route = self.resolve(*parsed) if parsed else None
         verb = _verb(method, route, query)
-        record = {
-            "verb": verb,
-            "resource": route.info.plural if route else "",
-            "namespace": route.namespace if route else "",
-            "name": route.name if route else "",
-            "subresource": route.subresource if route else "",
-        }
+        now = self.store.clock.now()
         status = 500
         try:
             if user is None and path not in _ANONYMOUS_PATHS:
@@ -320,8 +319,7 @@ class ApiApp:
                     send, 401, _ENC.encode(_status(401, "Unauthorized", "Unauthorized"))
                 )
                 return
-            now = self.store.clock.now()
-            for fault in self.faults.take(verb, path, now):
+            for fault in self.faults.take(verb, path, now) if self.faults.active else ():
                 if fault.latency_seconds:
                     await asyncio.sleep(fault.latency_seconds)
                 if fault.status:
@@ -342,8 +340,12 @@ class ApiApp:
                     query=raw_query,
                     user=user.name if user else "",
                     status=status,
-                    virtual_time=self.store.clock.now(),
-                    **record,
+                    verb=verb,
+                    resource=route.info.plural if route else "",
+                    namespace=route.namespace if route else "",
+                    name=route.name if route else "",
+                    subresource=route.subresource if route else "",
+                    virtual_time=now,
                 )
             )
 
@@ -492,6 +494,7 @@ class ApiApp:
             dry_run=_dry_run(req),
             strict=True,
             field_manager=req.param("fieldManager") or None,
+            copy=False,  # the body was decoded for this request; the answer is only encoded
         )
         return await self._send_object(req, 201, info, created)
 

@@ -51,6 +51,11 @@ class FaultPlan:
         self._faults: list[Fault] = []
         self._drop_listeners: list[Callable[[], None]] = []
 
+    @property
+    def active(self) -> bool:
+        """True when any fault is registered (a lock-free fast path for the server)."""
+        return bool(self._faults)
+
     def add(self, fault: Fault) -> Fault:
         """Activate `fault` (returned so it can be removed later)."""
         with self._lock:

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Fake Kubernetes API throughput and list latency, against baselines measured in the same run.
+
+- creates/s: ConfigMap creates (POST, JSON body, bearer token, RBAC check, request log) against a
+  bare uvicorn hello-world ASGI app's GET rate, same uvicorn settings, same keep-alive client.
+  Goal >= 0.5x.
+- list latency: GET /api/v1/pods of 10,000 pods (HTTP, over loopback, read to the end) against
+  `json.dumps` of the same pods in-process. Goal <= 3x.
+
+Both servers speak plain http (tls=False): TLS would cost the same for both sides of the ratio
+and only add noise. Loopback only, bounded loops.
+
+    .venv/bin/python bench/fake_api.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import uvicorn
+
+from simulator.api import ApiServer
+from simulator.clock import VirtualClock
+from simulator.store import ObjectStore
+
+CREATE_GOAL = ">= 0.5x"
+LIST_GOAL = "<= 3x"
+
+
+async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The baseline: the least an ASGI app on uvicorn can do per request."""
+    if scope["type"] != "http":
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+class _Uvicorn:
+    """A uvicorn server in a thread with the fake API's settings."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> int:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _client_loop(
+    port: int, method: str, path: str, *, count: int, body: bytes, headers: str
+) -> float:
+    """Requests per second over one keep-alive connection (runs in the client process)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    header_map = json.loads(headers)
+    try:
+        started = time.perf_counter()
+        for _ in range(count):
+            conn.request(method, path, body=body or None, headers=header_map)
+            response = conn.getresponse()
+            response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {path} answered {response.status}")
+        return count / (time.perf_counter() - started)
+    finally:
+        conn.close()
+
+
+def _rate(
+    port: int, method: str, path: str, *, count: int, body: bytes, headers: dict[str, str]
+) -> float:
+    """Run the client loop in its own process, as real clients are (no shared GIL)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--client",
+            json.dumps([port, method, path, count, body.decode(), json.dumps(headers)]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return float(result.stdout.strip())
+
+
+def _creates_per_second(count: int, rounds: int) -> tuple[float, float]:
+    """Best-of-rounds rates, alternating the two servers so load changes hit both alike."""
+    store = ObjectStore(
+        VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)), history_limit=(count + 200) * rounds
+    )
+    server = ApiServer(store, tls=False)
+    server.start()
+    headers = {"Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"}
+    path = "/api/v1/namespaces/default/configmaps"
+    body = json.dumps({"metadata": {"generateName": "cm-"}, "data": {"k": "v"}}).encode()
+    value = baseline = 0.0
+    try:
+        with _Uvicorn(hello) as hello_port:
+            _rate(hello_port, "GET", "/", count=200, body=b"", headers={})  # warm-up
+            _rate(server.port, "POST", path, count=200, body=body, headers=headers)
+            for _ in range(rounds):
+                baseline = max(
+                    baseline, _rate(hello_port, "GET", "/", count=count, body=b"", headers={})
+                )
+                value = max(
+                    value, _rate(server.port, "POST", path, count=count, body=body, headers=headers)
+                )
+    finally:
+        server.stop()
+    return value, baseline
+
+
+def _pod(i: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"pod-{i:05d}",
+            "namespace": f"ns-{i % 20}",
+            "labels": {"app.kubernetes.io/name": f"app-{i % 50}", "tier": "core"},
+        },
+        "spec": {
+            "nodeName": "talos-appliance",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": f"ghcr.io/example/app-{i % 50}:1.0.{i % 7}",
+                    "env": [{"name": "MODE", "value": "prod"}],
+                    "ports": [{"containerPort": 8080}],
+                }
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [
+                {"name": "main", "ready": True, "restartCount": 0, "image": "x", "imageID": "y"}
+            ],
+        },
+    }
+
+
+def _best(fn: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _list_latency(pods: int, repeats: int) -> tuple[float, float]:
+    store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)), history_limit=pods * 2)
+    for i in range(pods):
+        store.create(_pod(i))
+    items = store.list("v1", "Pod")
+    assert len(items) == pods
+    baseline = _best(lambda: json.dumps(items), repeats)
+    server = ApiServer(store, tls=False)
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    headers = {"Authorization": f"Bearer {server.admin_token}", "Accept": "application/json"}
+
+    def fetch() -> None:
+        conn.request("GET", "/api/v1/pods", headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200 or len(data) < pods * 100:
+            raise RuntimeError(f"list answered {response.status} with {len(data)} bytes")
+
+    try:
+        fetch()  # warm-up
+        value = _best(fetch, repeats)
+    finally:
+        conn.close()
+        server.stop()
+    return value, baseline
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Rows {name, value, baseline, ratio, goal} for bench/run."""
+    count = 500 if quick else 2000
+    rounds = 2 if quick else 3
+    pods = 1000 if quick else 10_000
+    repeats = 3 if quick else 7
+    creates, hello_rate = _creates_per_second(count, rounds)
+    list_s, dumps_s = _list_latency(pods, repeats)
+    return [
+        {
+            "name": (
+                f"fake API ConfigMap creates/s vs uvicorn hello-world GET/s "
+                f"(best of {rounds} x {count} requests)"
+            ),
+            "value": creates,
+            "baseline": hello_rate,
+            "ratio": creates / hello_rate,
+            "goal": CREATE_GOAL,
+        },
+        {
+            "name": f"list {pods:,} pods over HTTP (ms) vs json.dumps of the same pods (ms)",
+            "value": list_s * 1000,
+            "baseline": dumps_s * 1000,
+            "ratio": list_s / dumps_s,
+            "goal": LIST_GOAL,
+        },
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        port, method, path, count, body, headers = json.loads(args.client)
+        print(_client_loop(port, method, path, count=count, body=body.encode(), headers=headers))
+        return
+    rows = run(quick=args.quick)
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'measure'.ljust(width)}  {'value':>10}  {'baseline':>10}  {'ratio':>6}  goal")
+    for r in rows:
+        print(
+            f"{r['name'].ljust(width)}  {r['value']:>10,.1f}  {r['baseline']:>10,.1f}  "
+            f"{r['ratio']:>6.2f}  {r['goal']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
