@@ -224,9 +224,9 @@ def run_platform_phase(
         applier.apply(status_config_object(app_url=app_url, site_id=site_id))
         _status_service(applier, display)
         applier.apply_all(flux_sync_objects(source, release))
+        verb = "would submit GitOps" if applier.dry_run else "GitOps submitted"
         display.progress(
-            "GitOps submitted: GitRepository "
-            f"{FLUX_NAMESPACE}/{SOURCE_NAME}, "
+            f"{verb}: GitRepository {FLUX_NAMESPACE}/{SOURCE_NAME}, "
             "Kustomizations alga-platform -> alga-core -> alga-background"
         )
     except ApplyError as exc:

@@ -179,7 +179,10 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
         token = ensure_status_token(
             options.config_dir, site_id=options.site_id, dry_run=options.dry_run
         )
-        display.progress(f"status token {'generated' if token.created else 'reused'}: {token.path}")
+        how = "reused" if not token.created else "generated"
+        if options.dry_run and token.created:
+            how = "generated for this dry run (not saved)"
+        display.progress(f"status token {how}: {token.path}")
         if options.prepull_images:
             prepull_images(
                 applier,

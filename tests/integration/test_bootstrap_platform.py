@@ -149,3 +149,24 @@ def test_status_service_config_names_app_url_and_site(api: Harness, tmp_path: Pa
     config = api.store.get("v1", "ConfigMap", "appliance-status-config", "appliance-system")
     assert config is not None
     assert config["data"] == {"appUrl": "http://192.0.2.10:3000", "siteId": "site"}
+
+
+def test_reset_force_deletes_the_appliance_objects(api: Harness, tmp_path: Path) -> None:
+    """`reset --force` removes the Kustomizations, the source and the app namespaces."""
+    from appliance.reset import EXIT_OK, plan_reset, run_reset
+
+    platform(api, tmp_path / "cfg")
+    plan = plan_reset(
+        kubeconfig=api.kubeconfig,
+        config_dir=tmp_path / "cfg",
+        site_id="site",
+        node_ip=None,
+        talosconfig=None,
+    )
+    lines: list[str] = []
+    assert run_reset(plan, force=True, dry_run=False, out=lines.append) == EXIT_OK, lines
+    kust = "kustomize.toolkit.fluxcd.io/v1"
+    for name in ("alga-platform", "alga-core", "alga-background"):
+        assert api.store.get(kust, "Kustomization", name, "flux-system") is None
+    assert any(line.startswith("deleted: Namespace/msp") for line in lines)
+    assert (tmp_path / "cfg" / "site" / "status-token").exists()

@@ -186,3 +186,18 @@ def test_failure_summary_lines() -> None:
         "Failure layer: host",
         "Next action: do x",
     ]
+
+
+def test_rich_display_prints_the_same_markers() -> None:
+    """The terminal display writes the same phase markers and failure lines as plain output."""
+    from appliance.bootstrap.display import RichDisplay
+
+    out = io.StringIO()
+    display = RichDisplay(out)
+    display.phase("Platform")
+    display.progress("namespaces")
+    display.failure("boom", layer="platform", next_action="retry")
+    display.close()
+    text = out.getvalue()
+    assert "==> [2/6] Platform" in text
+    assert "Failure layer: platform" in text
