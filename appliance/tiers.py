@@ -119,8 +119,14 @@ def _platform(index: Index, blockers: list[Blocker]) -> Tier:  # noqa: PLR0912 -
                 name = meta.get("name") if isinstance(meta, dict) else "?"
                 reasons.append(f"Flux source {name} not Ready ({why})")
     # The platform Kustomization, not the aggregate (F020/F021): background never gates login.
-    ok, why = _ready_condition(_named(snap.kustomizations, "alga-platform"))
-    if not ok:
+    platform = _named(snap.kustomizations, "alga-platform")
+    ok, why = _ready_condition(platform)
+    if platform is None:
+        reasons.append(
+            "Flux Kustomization alga-platform not found (not applied yet, or an install from "
+            "before the platform/core/background split)"
+        )
+    elif not ok:
         reasons.append(f"Flux Kustomization alga-platform not Ready ({why})")
     status_reason = _component_reason(index, STATUS_SERVICE)
     if status_reason:
