@@ -1,12 +1,14 @@
 """Just enough Kubernetes protobuf to read what kubectl sends as protobuf.
 
-kubectl's typed clients (e.g. `kubectl auth can-i`) POST `application/vnd.kubernetes.protobuf`.
-Decoding a general object needs the generated schemas, so this reads the envelope and the one
-kind the acceptance needs, SelfSubjectAccessReview; other protobuf bodies get a 415.
+kubectl's typed clients (`kubectl auth can-i`, `kubectl create namespace|configmap|secret`) POST
+`application/vnd.kubernetes.protobuf`. Decoding a general object needs the generated schemas, so
+this reads the envelope, ObjectMeta, and the few kinds those commands send; other protobuf
+bodies get a 415 that says to send JSON.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 __all__ = ["PROTOBUF", "ProtobufError", "decode_protobuf_object"]
@@ -69,16 +71,48 @@ def _msg(fields: dict[int, list[bytes | int]], number: int) -> dict[int, list[by
     return _fields(values[0])
 
 
+def _map(
+    fields: dict[int, list[bytes | int]], number: int, *, binary: bool = False
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in fields.get(number, []):
+        if isinstance(entry, bytes):
+            kv = _fields(entry)
+            value = kv.get(2, [b""])[0]
+            raw = value if isinstance(value, bytes) else b""
+            out[_str(kv, 1)] = base64.b64encode(raw).decode() if binary else raw.decode()
+    return out
+
+
+def _metadata(raw: dict[int, list[bytes | int]]) -> dict[str, Any]:
+    meta_fields = _msg(raw, 1)
+    meta: dict[str, Any] = {}
+    for number, key in ((1, "name"), (2, "generateName"), (3, "namespace")):
+        if _str(meta_fields, number):
+            meta[key] = _str(meta_fields, number)
+    for number, key in ((11, "labels"), (12, "annotations")):
+        if mapping := _map(meta_fields, number):
+            meta[key] = mapping
+    return meta
+
+
 def decode_protobuf_object(body: bytes) -> dict[str, Any]:
-    """The JSON form of a protobuf-encoded SelfSubjectAccessReview; ProtobufError otherwise."""
+    """The JSON form of a protobuf body kubectl sends; ProtobufError for anything else."""
     if not body.startswith(_MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
     unknown = _fields(body[len(_MAGIC) :])
     type_meta = _msg(unknown, 1)
     api_version, kind = _str(type_meta, 1), _str(type_meta, 2)
+    raw = _msg(unknown, 2)
+    head: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": _metadata(raw)}
+    if kind in ("Namespace", "ServiceAccount"):
+        return head
+    if kind == "ConfigMap":
+        return {**head, "data": _map(raw, 2), "binaryData": _map(raw, 3, binary=True)}
+    if kind == "Secret":
+        return {**head, "data": _map(raw, 2, binary=True), "type": _str(raw, 3) or "Opaque"}
     if kind != "SelfSubjectAccessReview":
         raise ProtobufError(f"protobuf bodies of kind {kind or '?'} are not supported; send JSON")
-    raw = _msg(unknown, 2)
     spec = _msg(raw, 2)
     obj: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": {}, "spec": {}}
     attrs = _msg(spec, 1)

@@ -222,3 +222,16 @@ def test_delete_removes_the_object(api: Harness) -> None:
     missing = api.kubectl("get", "secret", "old", "-n", "alga", check=False)
     assert missing.returncode == 1
     assert 'secrets "old" not found' in missing.stderr
+
+
+def test_create_commands_send_protobuf_that_the_server_reads(api: Harness) -> None:
+    """`kubectl create namespace|configmap|secret` (protobuf bodies) create the objects."""
+    api.kubectl("create", "namespace", "made-by-kubectl")
+    api.kubectl("create", "configmap", "c1", "--from-literal=a=b", "-n", "made-by-kubectl")
+    api.kubectl("create", "secret", "generic", "s1", "--from-literal=a=b", "-n", "made-by-kubectl")
+    cm = api.store.get("v1", "ConfigMap", "c1", "made-by-kubectl")
+    secret = api.store.get("v1", "Secret", "s1", "made-by-kubectl")
+    assert cm is not None
+    assert cm["data"] == {"a": "b"}
+    assert secret is not None
+    assert (secret["data"], secret["type"]) == ({"a": "Yg=="}, "Opaque")
