@@ -1,0 +1,211 @@
+"""Recording a world through the kubeconfig path, and replaying the recording, round-trips.
+
+The observed UTM timeline runs in a served world; a `Recorder` watches it through its kubeconfig
+and writes a scenario; a second world replays that scenario verbatim while a second recorder
+watches. Both recordings must tell the same story: the same sequence of object states and Events.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from simulator.kubeclient import KubeClient
+from simulator.objects import merge_patch
+from simulator.recording import Recorder, recording_to_scenario
+from simulator.scenario import load_scenario
+from simulator.timeline import TimelineEntry
+from simulator.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
+# Virtual seconds per wall second: the > 60-minute timeline in a few wall seconds each way.
+SPEED = 1200.0
+
+Obj = dict[str, Any]
+Summary = tuple[Any, ...]
+
+
+def _summary(obj: Obj) -> Summary:
+    """What the round trip must preserve: identity, phase, readiness, container reasons."""
+    meta = obj.get("metadata") or {}
+    if obj.get("kind") == "Event":
+        involved = obj.get("involvedObject") or {}
+        return (
+            "Event",
+            meta.get("namespace"),
+            involved.get("kind"),
+            involved.get("name"),
+            obj.get("reason"),
+            obj.get("message"),
+            obj.get("count"),
+        )
+    status = obj.get("status") or {}
+    ready = next(
+        (
+            c.get("status")
+            for c in status.get("conditions") or []
+            if c.get("type") in ("Ready", "Available")
+        ),
+        None,
+    )
+    containers = (status.get("initContainerStatuses") or []) + (
+        status.get("containerStatuses") or []
+    )
+    reasons = tuple(
+        str(
+            ((c.get("state") or {}).get("waiting") or {}).get("reason")
+            or ((c.get("state") or {}).get("terminated") or {}).get("reason")
+            or ""
+        )
+        for c in containers
+    )
+    return (
+        obj.get("kind"),
+        meta.get("namespace"),
+        meta.get("name"),
+        status.get("phase"),
+        ready,
+        reasons,
+    )
+
+
+def state_sequence(doc: Obj) -> list[Summary]:
+    """The scenario's story: each object's distinct states and each deletion, in order."""
+    state: dict[tuple[str, str, str], Obj] = {}
+    last: dict[tuple[str, str, str], Summary] = {}
+    out: list[Summary] = []
+
+    def key(kind: str, namespace: str | None, name: str) -> tuple[str, str, str]:
+        return kind, namespace or "", name
+
+    def emit(k: tuple[str, str, str], summary: Summary) -> None:
+        if last.get(k) != summary:
+            out.append(summary)
+            last[k] = summary
+
+    def obj_key(obj: Obj) -> tuple[str, str, str]:
+        meta = obj["metadata"]
+        return key(obj["kind"], meta.get("namespace"), meta["name"])
+
+    for obj in sorted(doc["objects"], key=obj_key):
+        state[obj_key(obj)] = obj
+        emit(obj_key(obj), _summary(obj))
+    for action in doc["events"]:
+        if action["action"] == "apply":
+            obj = action["object"]
+            state[obj_key(obj)] = obj
+            emit(obj_key(obj), _summary(obj))
+            continue
+        target = action["target"]
+        k = key(target["kind"], target.get("namespace"), target["name"])
+        if k not in state:
+            continue
+        if action["action"] == "patch":
+            state[k] = merge_patch(state[k], action["patch"])
+            emit(k, _summary(state[k]))
+        elif action["action"] == "delete":
+            del state[k]
+            emit(k, ("deleted", *k))
+    return out
+
+
+def _events(entries: list[TimelineEntry]) -> list[tuple[str, str, str, str, str]]:
+    return [(e.reason, e.kind, e.namespace, e.name, e.message) for e in entries]
+
+
+def record_world(scenario: Path, tmp: Path, *, speed: float = SPEED) -> tuple[Obj, World]:
+    """Serve `scenario`, record it through the kubeconfig until its end; (scenario doc, world)."""
+    world = World.from_scenario(scenario, speed=0)
+    # Frozen while the recorder lists, so the recording starts at the scenario's time zero.
+    world.start(serve=True, kubeconfig_out=tmp / "kubeconfig")
+    try:
+        client = KubeClient(tmp / "kubeconfig")
+        recorder = Recorder(client).begin()
+        end = world.scenario.end
+        world.clock.set_speed(speed)
+        world.scheduler.start()
+        deadline = time.monotonic() + 120
+        while world.elapsed < end and time.monotonic() < deadline:
+            time.sleep(0.05)
+        world.clock.set_speed(0)
+        recorder.wait_idle(0.5, timeout=30)
+        recorder.stop()
+        doc = recording_to_scenario(
+            recorder, name=f"recorded-{scenario.stem}", end=client.server_now
+        )
+    finally:
+        world.stop()
+    assert not world.scheduler.errors, world.scheduler.errors
+    assert not recorder.errors, recorder.errors
+    return doc, world
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Record the observed replay, replay the recording, record that replay."""
+    first_dir = tmp_path_factory.mktemp("first")
+    second_dir = tmp_path_factory.mktemp("second")
+    first, world_a = record_world(OBSERVED, first_dir)
+    recorded = first_dir / "recorded.yaml"
+    recorded.write_text(yaml.safe_dump(first, sort_keys=False))
+    second, world_b = record_world(recorded, second_dir)
+    return {
+        "first": first,
+        "second": second,
+        "recorded": recorded,
+        "world_a": world_a,
+        "world_b": world_b,
+    }
+
+
+def test_recording_is_a_valid_verbatim_scenario(round_trip: dict[str, Any]) -> None:
+    """The recording loads as a scenario that replays verbatim (reactive: false)."""
+    scenario = load_scenario(round_trip["recorded"])
+    assert scenario.reactive is False
+    assert scenario.events, "the recording has no scripted actions"
+    assert scenario.end > 3600, "the observed timeline lasts more than an hour of scenario time"
+
+
+def test_recording_times_follow_the_server_clock(round_trip: dict[str, Any]) -> None:
+    """Action offsets are scenario time (from the Date header), not the seconds of wall time."""
+    first = round_trip["first"]
+    expected = load_scenario(OBSERVED).start.isoformat().replace("+00:00", "Z")
+    assert first["start"] == expected
+    offsets = [action["at"] for action in first["events"]]
+    assert offsets == sorted(offsets)
+    assert offsets[-1] > 3000
+
+
+def test_round_trip_keeps_the_sequence_of_object_states(round_trip: dict[str, Any]) -> None:
+    """Recording the replay of a recording gives the same object states in the same order."""
+    first = state_sequence(round_trip["first"])
+    second = state_sequence(round_trip["second"])
+    assert len(first) > 100
+    assert first == second
+
+
+def test_round_trip_keeps_the_events(round_trip: dict[str, Any]) -> None:
+    """The replayed world emits the observed world's Events (reason, object, message) in order."""
+    observed = _events(round_trip["world_a"].timeline.entries)
+    replayed = _events(round_trip["world_b"].timeline.entries)
+    assert len(observed) > 20
+    assert replayed == observed
+
+
+def test_recorded_world_adds_nothing_of_its_own(round_trip: dict[str, Any]) -> None:
+    """The verbatim replay creates no Node, ReplicaSet or pod beyond those recorded."""
+    first = round_trip["first"]
+    recorded_names = {(o["kind"], o["metadata"]["name"]) for o in first["objects"]} | {
+        (a["object"]["kind"], a["object"]["metadata"]["name"])
+        for a in first["events"]
+        if a["action"] == "apply"
+    }
+    world_b = round_trip["world_b"]
+    for kind in ("Node", "Pod"):
+        for obj in world_b.store.list("v1", kind):
+            assert (kind, obj["metadata"]["name"]) in recorded_names
