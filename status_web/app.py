@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -26,6 +26,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Body, FromQuery
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from pydantic import BaseModel
 
 from appliance.canonical import ApplianceStatus
 from status_web.authenticating import COOKIE_NAME, FailureLimiter, TokenGate
@@ -94,6 +95,7 @@ class _Settings:
     events_poll_seconds: float
     events_tick_seconds: float
     events_lifetime_seconds: float
+    bodies: _BodyCache
 
 
 def _settings(request: Request[Any, Any, Any]) -> _Settings:
@@ -253,16 +255,41 @@ async def healthz() -> Health:
     return Health()
 
 
+class _BodyCache:
+    """Serialized bodies per status version: a status changes every few seconds at most, while
+    a page left open and scripts polling ask for it far more often."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[tuple[int, int, bool], bytes]] = {}
+
+    def get(self, name: str, observation: Observation, build: Callable[[], BaseModel]) -> bytes:
+        key = (observation.version, id(observation.status), observation.stale)
+        entry = self._entries.get(name)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        body = build().model_dump_json(by_alias=True).encode()
+        self._entries[name] = (key, body)
+        return body
+
+
+def _json(body: bytes, observation: Observation) -> Response[Any]:
+    return Response(
+        content=body, media_type=MediaType.JSON, headers=_freshness_headers(observation)
+    )
+
+
 @get("/api/status", tags=["status"], responses=_STATUS_RESPONSES)
 async def api_status(request: Request[Any, Any, Any]) -> Response[ApplianceStatus]:
     """The canonical appliance status (camelCase JSON); when stale, `cluster.reachable` is false."""
     observation = _latest(request)
-    return Response(content=status_of(observation), headers=_freshness_headers(observation))
+    body = _settings(request).bodies.get("status", observation, lambda: status_of(observation))
+    return _json(body, observation)
 
 
 @get("/api/overview", tags=["status"], responses=_STATUS_RESPONSES)
 async def api_overview(request: Request[Any, Any, Any]) -> Response[Overview]:
     """Install state, current phase, login URL (once ready), next action, message, timestamp."""
+    # Not cached: ageSeconds is part of the body and moves every second.
     observation = _latest(request)
     return Response(content=overview_of(observation), headers=_freshness_headers(observation))
 
@@ -414,6 +441,7 @@ def create_app(
         events_poll_seconds=events_poll_seconds,
         events_tick_seconds=events_tick_seconds,
         events_lifetime_seconds=events_lifetime_seconds,
+        bodies=_BodyCache(),
     )
     app = Litestar(
         route_handlers=[

@@ -114,3 +114,15 @@ def test_event_stream_announces_the_status_version(authed: TestClient) -> None: 
 def test_event_stream_needs_a_token(client: TestClient) -> None:  # type: ignore[type-arg]
     """The live stream is protected like the rest of the API."""
     assert client.get("/api/events").status_code == 401
+
+
+def test_new_status_is_served_not_a_cached_body(  # type: ignore[type-arg]
+    authed: TestClient, provider: MutableProvider
+) -> None:
+    """The serialized body is reused only while the status version is unchanged."""
+    assert authed.get("/api/status").json()["rollup"]["state"] == "installing"
+    assert authed.get("/api/status").json()["rollup"]["state"] == "installing"
+    provider.set(ready())
+    assert authed.get("/api/status").json()["rollup"]["state"] == "ready"
+    provider.fail("gone")
+    assert authed.get("/api/status").json()["cluster"]["reachable"] is False
