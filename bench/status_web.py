@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TOKEN = "bench-token"
+TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a loopback bench
 CONCURRENCY = 50
 
 
@@ -147,7 +147,7 @@ def _throughput(quick: bool) -> list[dict[str, object]]:
 # --- 2: fault -> blocker -------------------------------------------------------------------------
 
 
-def _fault_once() -> tuple[float, float]:
+def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, measure, teardown
     import tempfile
 
     import httpx
