@@ -3,6 +3,8 @@
     appliance-sim run SCENARIO [--speed N] [--kubeconfig-out PATH] [--until TIME|STATE]
                       [--bootstrap]
     appliance-sim serve SCENARIO [--speed N] [--kubeconfig-out PATH]
+    appliance-sim record --kubeconfig PATH --out FILE [--duration 90m|--until-idle 30s]
+    appliance-sim replay SCENARIO --kubeconfig PATH [--speed N]
 
 `run` without `--speed` or `--bootstrap` replays the scripted timeline as fast as correctness
 allows (the frozen clock jumps from one due callback to the next) and prints it. With `--speed`
@@ -20,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulator.cluster_commands import COMMANDS, add_commands, run_command
 from simulator.durations import parse_duration
 from simulator.scenario import ScenarioError, load_scenario
 from simulator.timeline import format_elapsed
@@ -55,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("scenario", type=Path)
     serve.add_argument("--speed", type=float)
     serve.add_argument("--kubeconfig-out", type=Path)
+    add_commands(sub)  # record, replay --kubeconfig: real clusters
     args = parser.parse_args(argv)
+    if args.command in COMMANDS:
+        return run_command(args)
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:

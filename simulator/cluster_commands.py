@@ -1,0 +1,106 @@
+"""`appliance-sim record` and `appliance-sim replay`: the simulator against real clusters.
+
+    appliance-sim record --kubeconfig PATH --out FILE [--duration 90m | --until-idle 30s]
+                         [--namespaces a,b] [--name NAME]
+    appliance-sim replay SCENARIO --kubeconfig PATH [--speed N] [--until 90m]
+
+`record` lists and watches the cluster and writes a scenario that replays verbatim (`appliance-sim
+run FILE`); Ctrl-C stops it early and still writes the file. `replay` plays a scenario onto the
+cluster: the world engine creates the objects, binds pods to its simulated node and patches
+their status kwok-style, and emits the Events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from simulator.durations import parse_duration
+from simulator.kubeclient import ApiError, KubeClient
+from simulator.recording import RecordingError, run_recording
+from simulator.scenario import ScenarioError
+from simulator.store import StoreError
+from simulator.timeline import format_elapsed
+
+__all__ = ["COMMANDS", "add_commands", "run_command"]
+
+COMMANDS = ("record", "replay")
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `record` and `replay` on `appliance-sim`'s subparsers."""
+    record = sub.add_parser("record", help="watch a cluster and write a scenario of what happened")
+    record.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to watch")
+    record.add_argument("--out", type=Path, required=True, help="scenario file to write")
+    stop = record.add_mutually_exclusive_group()
+    stop.add_argument("--duration", help="stop after this much server-clock time (90m)")
+    stop.add_argument("--until-idle", help="stop once nothing changed for this long (30s)")
+    record.add_argument("--namespaces", default="", help="comma-separated (default: all)")
+    record.add_argument("--name", help="scenario name (default: the output file's name)")
+    replay = sub.add_parser("replay", help="play a scenario onto a cluster (kwok-style)")
+    replay.add_argument("scenario", type=Path)
+    replay.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to drive")
+    replay.add_argument(
+        "--speed", type=float, default=0.0, help="virtual seconds per wall second (0: no waiting)"
+    )
+    replay.add_argument("--until", help="stop at this virtual time (default: the scenario end)")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run `record` or `replay`; returns the exit code."""
+    try:
+        if args.command == "record":
+            return _record(args)
+        return _replay(args)
+    except (ApiError, RecordingError, StoreError, ScenarioError, ValueError) as exc:
+        print(f"appliance-sim {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _record(args: argparse.Namespace) -> int:
+    client = KubeClient(args.kubeconfig)
+    namespaces = [n for n in args.namespaces.split(",") if n]
+    duration = parse_duration(args.duration) if args.duration else None
+    idle = parse_duration(args.until_idle) if args.until_idle else None
+    name = args.name or args.out.stem
+    print(f"recording {client.server} into {args.out} (Ctrl-C to stop)", flush=True)
+
+    def progress(count: int) -> None:
+        print(f"  {count} changes", flush=True)
+
+    doc = run_recording(
+        client,
+        name=name,
+        duration=duration,
+        until_idle=idle,
+        namespaces=namespaces,
+        on_change=progress,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    print(
+        f"wrote {args.out}: {len(doc['objects'])} objects at the start, {len(doc['events'])} "
+        f"actions over {format_elapsed(float(doc['duration']))}; replay it with "
+        f"`appliance-sim run {args.out}`"
+    )
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from simulator.remote import replay_onto_cluster
+
+    until = parse_duration(args.until) if args.until else None
+    result = replay_onto_cluster(
+        args.scenario, kubeconfig=args.kubeconfig, speed=args.speed, until=until
+    )
+    for line in result.world.timeline.lines():
+        print(line)
+    print(
+        f"replayed {format_elapsed(result.virtual_seconds)} of {args.scenario} onto the cluster "
+        f"in {result.wall_seconds:.1f}s wall"
+        + (f"; {len(result.errors)} errors: {result.errors[0]}" if result.errors else "")
+    )
+    return 1 if result.errors else 0
