@@ -195,6 +195,8 @@ class WatchEvent:
     plural: str
     namespace: str
     obj: dict[str, Any]
+    # The object before a MODIFIED, so a selector watch can turn it into ADDED/DELETED.
+    previous: dict[str, Any] | None = None
 
 
 def _resource_label(info: KindInfo) -> str:
@@ -836,8 +838,10 @@ class ObjectStore:
         obj["metadata"]["resourceVersion"] = str(self._rv)
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
-        self._bucket(info)[key] = obj
-        self._record(info, event_type, obj)
+        bucket = self._bucket(info)
+        previous = bucket.get(key)
+        bucket[key] = obj
+        self._record(info, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj["metadata"]
@@ -849,7 +853,13 @@ class ObjectStore:
         self._record(info, "DELETED", gone)
         return gone
 
-    def _record(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
+    def _record(
+        self,
+        info: KindInfo,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+    ) -> None:
         self._history.append(
             WatchEvent(
                 rv=self._rv,
@@ -858,6 +868,7 @@ class ObjectStore:
                 plural=info.plural,
                 namespace=obj["metadata"].get("namespace", ""),
                 obj=obj,
+                previous=previous,
             )
         )
 

@@ -48,6 +48,7 @@ _PATCH_TYPES = {
     "application/strategic-merge-patch+json": "strategic",
     "application/apply-patch+yaml": "apply",
 }
+_REQUEST_LOG_LIMIT = 200_000
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
 
@@ -348,6 +349,9 @@ class ApiApp:
                     virtual_time=now,
                 )
             )
+            if len(self.request_log) > _REQUEST_LOG_LIMIT:
+                # Long replays with polling clients must not grow memory without bound.
+                del self.request_log[: _REQUEST_LOG_LIMIT // 2]
 
     async def _fault_response(self, send: Send, code: int, message: str, fault: Any) -> None:
         reasons = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}

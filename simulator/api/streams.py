@@ -20,7 +20,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.kinds import KindInfo
-from simulator.store import BadRequestError, ExpiredError
+from simulator.store import BadRequestError, ExpiredError, WatchEvent
 
 if TYPE_CHECKING:
     from simulator.api.app import ApiApp, Receive, Route, Scope, Send
@@ -193,9 +193,10 @@ async def _pump(
             )
             return
         chunk = [
-            _line(e.type, spec.present(e.obj))
+            _line(kind, spec.present(e.obj))
             for e in events
-            if e.group == info.group and e.plural == info.plural and spec.matches(e.obj)
+            if e.group == info.group and e.plural == info.plural
+            for kind in _selected(spec, e)
         ]
         if events:
             last_rv = events[-1].rv
@@ -211,6 +212,20 @@ async def _pump(
         wait = min(remaining, BOOKMARK_INTERVAL_SECONDS) if spec.bookmarks else remaining
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=wait)
+
+
+def _selected(spec: _WatchSpec, event: WatchEvent) -> tuple[str, ...]:
+    """The event type a selector watch sees: an object leaving the selection is DELETED for it,
+    one entering it is ADDED, as the API server's watch cache reports them."""
+    now = spec.matches(event.obj)
+    if event.type != "MODIFIED" or event.previous is None:
+        return (event.type,) if now else ()
+    before = spec.matches(event.previous)
+    if now and before:
+        return ("MODIFIED",)
+    if now:
+        return ("ADDED",)
+    return ("DELETED",) if before else ()
 
 
 def _exec_status(code: int) -> bytes:
@@ -251,9 +266,22 @@ async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send
         name=route.name,
     )
     if not authorize(app.store, user, attrs):
-        await send({"type": "websocket.accept", "subprotocol": protocol})
-        await _send_channel(send, 3, _forbidden(forbidden_message(user, attrs)))
-        await send({"type": "websocket.close", "code": 1000})
+        body = _forbidden(forbidden_message(user, attrs))
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            # A real server refuses the upgrade with a plain 403 Status.
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"date", app.date_header()),
+                    ],
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
         return
     command = query.get("command", [])
     container = (query.get("container") or [""])[0]
@@ -284,6 +312,8 @@ async def _send_channel(send: Send, channel: int, data: bytes) -> None:
 def _forbidden(message: str) -> bytes:
     return _ENC.encode(
         {
+            "kind": "Status",
+            "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
             "message": message,

@@ -147,3 +147,47 @@ def test_kubectl_auth_can_i_with_the_read_only_token(api: Harness, tmp_path: Pat
         assert (no.stdout.strip(), no.returncode) == ("no", 1)
     denied = api.kubectl("get", "secrets", "-n", "alga", kubeconfig=kubeconfig, check=False)
     assert "Forbidden" in denied.stderr
+
+
+def test_exec_is_refused_with_403_without_pods_exec(api: Harness, reader: client.CoreV1Api) -> None:
+    """The read-only token cannot exec: the websocket upgrade is refused with 403."""
+    from kubernetes.stream import stream
+
+    with pytest.raises(ApiException) as denied:
+        stream(
+            reader.connect_get_namespaced_pod_exec,
+            "db-0",
+            "alga",
+            command=["psql"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+        )
+    # The client reports a refused upgrade as status 0 with the handshake's status line.
+    assert "Handshake status 403 Forbidden" in str(denied.value.reason)
+    assert 'cannot create resource \\"pods/exec\\"' in str(denied.value.reason)
+
+
+def test_selector_watch_sees_objects_leave_and_enter(api: Harness) -> None:
+    """A selector watch sees ADDED when an object starts matching and DELETED when it stops."""
+    from kubernetes import watch
+
+    core = client.CoreV1Api(api.client())
+    rv = core.list_namespaced_pod("alga").metadata.resource_version
+    store = api.store
+    store.patch("v1", "Pod", "db-0", {"metadata": {"labels": {"ready": "yes"}}}, "merge", "alga")
+    store.patch("v1", "Pod", "db-0", {"metadata": {"labels": {"ready": "no"}}}, "merge", "alga")
+    seen = []
+    w = watch.Watch()
+    for event in w.stream(
+        core.list_namespaced_pod,
+        "alga",
+        label_selector="ready=yes",
+        resource_version=rv,
+        timeout_seconds=3,
+    ):
+        seen.append(event["type"])
+        if len(seen) == 2:
+            w.stop()
+    assert seen == ["ADDED", "DELETED"]
