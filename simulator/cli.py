@@ -69,7 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(args, scenario.speed if args.speed is None else args.speed)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     until_seconds, until_state = _until(args.until)
+    if until_state is not None and not args.bootstrap:
+        print(
+            f"appliance-sim: --until {until_state!r} is not a duration; a rollup state needs the "
+            "status service, so add --bootstrap (or give a virtual time such as 90m)",
+            file=sys.stderr,
+        )
+        return 2
     if args.bootstrap:
         return _bootstrap(args, until_seconds, until_state)
     if args.speed is None and args.kubeconfig_out is None:

@@ -39,6 +39,7 @@ __all__ = [
     "Duration",
     "EventSpec",
     "ExecHandler",
+    "FaultSpec",
     "FieldPredicate",
     "LogSpec",
     "Match",
@@ -191,6 +192,26 @@ class Stage(_Model):
     once: bool = True
 
 
+class FaultSpec(_Model):
+    """Misbehaviour of the fake API from this instant (see `simulator.api.faults.FaultPlan`)."""
+
+    path: str = ".*"
+    verbs: list[str] | None = None
+    status: int = Field(default=0, ge=0, le=599)
+    latency_seconds: float = Field(default=0.0, ge=0, alias="latencySeconds")
+    count: int | None = Field(default=None, ge=1)
+    for_: Duration | None = Field(default=None, alias="for")
+    message: str = ""
+    retry_after_seconds: int | None = Field(default=None, alias="retryAfterSeconds")
+    drop_watches: bool = Field(default=False, alias="dropWatches")
+
+    @field_validator("path")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
 Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note", "nodeUp"]
 
 
@@ -207,7 +228,7 @@ class Action(_Model):
     subresource: Literal["status"] | None = None
     event: EventSpec | None = None
     log: LogSpec | None = None
-    fault: dict[str, Any] | None = None
+    fault: FaultSpec | None = None
 
     @model_validator(mode="after")
     def _fields_for_verb(self) -> Action:

@@ -27,7 +27,7 @@ from simulator.flux import FluxModel
 from simulator.kubelet import Kubelet
 from simulator.objects import Objects, meta, rfc3339
 from simulator.registry import ImageRegistry, RegistryContents
-from simulator.scenario import Action, ExecHandler, Scenario, load_scenario
+from simulator.scenario import Action, ExecHandler, FaultSpec, Scenario, load_scenario
 from simulator.scheduling import Scheduler
 from simulator.stages import StageEngine, apply_effect, is_ready, object_matches, object_state_holds
 from simulator.store import ObjectStore
@@ -53,7 +53,7 @@ class World:
         speed: float | None = None,
         skip_actors: Iterable[str] = (),
         base_dir: Path | None = None,
-        node_ip: str = "127.0.0.1",
+        node_ip: str | None = None,
         store: ObjectStore | None = None,
     ) -> None:
         self.scenario = scenario
@@ -66,7 +66,9 @@ class World:
         self.scheduler = Scheduler(self.clock)
         self.objects = Objects(self.store, clock=self.clock, seed=scenario.name)
         self.registry = ImageRegistry(scenario.registry or RegistryContents())
-        self.node_ip = node_ip
+        # Unserved worlds never bind; served ones pick a free 127.x address unless given one.
+        self.node_ip = node_ip or "127.0.0.1"
+        self._node_ip_given = node_ip is not None
         self.node_name = scenario.host.node_name if scenario.host else "appliance-single-node"
         self.timeline = Timeline(self.clock)
         self.stages = StageEngine(
@@ -80,7 +82,7 @@ class World:
             scheduler=self.scheduler,
             registry=self.registry,
             node_name=self.node_name,
-            node_ip=node_ip,
+            node_ip=self.node_ip,
             hold=self._hold,
         )
         self.controllers = Controllers(self.objects)
@@ -92,7 +94,7 @@ class World:
         self.kubeconfig_path: Path | None = None
         self._servers: list[Any] = []
         self._app_endpoint: Any = None
-        self._api: Any = None
+        self.api: Any = None
         self._runner: Any = None
         self.talos: Any = None
         self.bin_dir: Path | None = None
@@ -112,7 +114,7 @@ class World:
         *,
         speed: float | None = None,
         skip_actors: Iterable[str] = (),
-        node_ip: str = "127.0.0.1",
+        node_ip: str | None = None,
         store: ObjectStore | None = None,
     ) -> World:
         """A world for a scenario file (or an already loaded model)."""
@@ -346,8 +348,8 @@ class World:
             return
         elif action.action == "nodeUp":
             self.node_up()
-        elif action.action == "fault":
-            self._inject_fault(action.fault or {})
+        elif action.action == "fault" and action.fault is not None:
+            self._inject_fault(action.fault)
         else:
             for target in self._targets(action):
                 if action.action == "patch" and action.patch is not None:
@@ -375,12 +377,31 @@ class World:
             return [one] if one is not None else []
         return self.objects.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
 
-    def _inject_fault(self, fault: dict[str, Any]) -> None:
-        api = next((s for s in self._servers if hasattr(s, "faults")), None)
-        if api is None:
-            _log.info("fault %s skipped: no API server is running", fault)
+    def _inject_fault(self, spec: FaultSpec) -> None:
+        if self.api is None:
+            _log.info("fault %s skipped: no API server is running", spec)
             return
-        api.faults.add_from_mapping(fault)
+        from simulator.api.faults import Fault
+
+        plan = self.api.faults
+        if spec.drop_watches:
+            plan.drop_watches()
+        if spec.status or spec.latency_seconds:
+            until = None
+            if spec.for_ is not None:
+                until = self.clock.now() + timedelta(seconds=spec.for_)
+            plan.add(
+                Fault(
+                    path=spec.path,
+                    verbs=frozenset(spec.verbs) if spec.verbs else None,
+                    status=spec.status,
+                    latency_seconds=spec.latency_seconds,
+                    count=spec.count,
+                    until=until,
+                    message=spec.message,
+                    retry_after_seconds=spec.retry_after_seconds,
+                )
+            )
 
     def _exec(
         self, namespace: str, pod: str, container: str, command: list[str]
@@ -414,11 +435,16 @@ class World:
     def _serve(self, kubeconfig_out: Path | None) -> None:
         from simulator.api import ApiServer
 
+        if not self._node_ip_given:
+            from simulator.addresses import choose_node_address
+
+            self.node_ip = choose_node_address()
+            self.kubelet.node_ip = self.node_ip
         self._tmp = tempfile.TemporaryDirectory(prefix="appliance-sim-")
         api = ApiServer(self.store, host="127.0.0.1", port=0)
         self.api_url = api.start()
         self._servers.append(api)
-        self._api = api
+        self.api = api
         self.kubeconfig_path = kubeconfig_out or Path(self._tmp.name) / "kubeconfig"
         api.write_kubeconfig(self.kubeconfig_path)
         from simulator.registry import RegistryServer
@@ -442,7 +468,7 @@ class World:
         from simulator.talos import HostSpec, TalosEndpoint, TalosHost
 
         spec = self.scenario.host or HostSpec(initial_state="running", kubernetes_up=True)
-        api = self._api
+        api = self.api
         self.talos = TalosHost(
             spec,
             clock=self.clock,
@@ -481,7 +507,7 @@ class World:
         """Our own images (the status service) run as real processes against the fake API."""
         from simulator.processes import ProcessRunner
 
-        api = self._api
+        api = self.api
 
         def kubeconfig_for(namespace: str, serviceaccount: str, path: Path) -> Path:
             token = api.issue_token(namespace, serviceaccount)

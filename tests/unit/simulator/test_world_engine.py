@@ -287,3 +287,33 @@ def test_skipped_actors_leave_the_world_to_the_bootstrapper(skip: tuple[str, ...
     world.run_until(30 * 60)
     assert world.get("Deployment", "alga-core", "msp") is None
     assert world.get("Node", "appliance-single-node") is None
+
+
+def test_scripted_fault_reaches_the_fake_api() -> None:
+    """A `fault` action at a virtual time makes the served fake API answer 503 on that path."""
+    import httpx
+
+    world = World(
+        parse_scenario(
+            """
+name: faults
+events:
+  - at: 1m
+    action: fault
+    fault: {path: "/api/v1/namespaces/msp/pods", status: 503, count: 1, message: etcd timeout}
+""",
+            source="test.yaml",
+        ),
+        speed=0,
+    )
+    world.start(serve=True)
+    try:
+        url = f"{world.api_url}/api/v1/namespaces/msp/pods"
+        token = world.api.admin_token
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(url, headers=headers, verify=False).status_code == 200  # noqa: S501
+        world.run_until(120)
+        assert httpx.get(url, headers=headers, verify=False).status_code == 503  # noqa: S501
+        assert httpx.get(url, headers=headers, verify=False).status_code == 200  # noqa: S501
+    finally:
+        world.stop()
