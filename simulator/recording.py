@@ -480,7 +480,6 @@ def recording_to_scenario(
         "start": start.isoformat().replace("+00:00", "Z"),
         "duration": round(max(last, offset), 3),
         "reactive": False,
-        "app": {"readyWhen": "never"},
         "objects": objects,
         "events": builder.actions,
     }

@@ -49,6 +49,9 @@ _CONTENT_TYPES = {
 }
 
 
+_SERVICE_ACCOUNT_WAITS = 20
+
+
 def _store_error(exc: ApiError) -> StoreError:
     kinds: dict[int, type[StoreError]] = {
         400: BadRequestError,
@@ -59,8 +62,9 @@ def _store_error(exc: ApiError) -> StoreError:
     if exc.code == 409:
         return (AlreadyExistsError if exc.reason == "AlreadyExists" else ConflictError)(str(exc))
     error = kinds.get(exc.code, StoreError)(str(exc))
-    if error.__class__ is StoreError:
-        error.code = exc.code or 500
+    if type(error) is StoreError:
+        error.code = exc.code or 500  # e.g. 403: the message keeps the server's words
+        error.reason = exc.reason or error.reason
     return error
 
 
@@ -193,9 +197,7 @@ class RemoteStore(ObjectStore):
         params = {"fieldManager": field_manager or self.field_manager}
         if dry_run:
             params["dryRun"] = "All"
-        created = _typed(
-            resource, self._call("POST", resource.path(namespace), body=body, params=params)
-        )
+        created = _typed(resource, self._post(resource.path(namespace), body, params))
         if resource.group == "apiextensions.k8s.io":
             self._crd_changed(created)
         status = obj.get("status")
@@ -213,6 +215,18 @@ class RemoteStore(ObjectStore):
         if not dry_run:
             self._notify("ADDED", created)
         return created
+
+    def _post(self, path: str, body: Obj, params: dict[str, str]) -> Obj:
+        # In a namespace created a moment ago the service-account controller may not have made
+        # `default` yet, and admission refuses pods until it has: wait for it, briefly.
+        for _ in range(_SERVICE_ACCOUNT_WAITS):
+            try:
+                return self._call("POST", path, body=body, params=params)
+            except StoreError as exc:
+                if exc.code != 403 or "service account" not in exc.message:
+                    raise
+                time.sleep(0.5)
+        return self._call("POST", path, body=body, params=params)
 
     def replace(
         self,
