@@ -563,7 +563,7 @@ class ObjectStore:
         return unsubscribe
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call `listener()` (no arguments, no copy) after every change; for watch wake-ups."""
+        """Call `listener()` (no arguments, no copy) after every change and log write."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -648,12 +648,24 @@ class ObjectStore:
         """Set the whole log of a container (what `kubectl logs` prints)."""
         with self._lock:
             self._logs[(namespace, pod, container)] = text
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
 
     def append_log(self, namespace: str, pod: str, container: str, text: str) -> None:
         """Append to a container's log (add the trailing newline yourself)."""
         with self._lock:
             key = (namespace, pod, container)
             self._logs[key] = self._logs.get(key, "") + text
+            listeners = list(self._listeners)
+        # Listeners also hear log growth: `kubectl logs -f` streams it.
+        for listener in listeners:
+            listener()
+
+    def log_text(self, namespace: str, pod: str, container: str) -> str:
+        """The raw stored log of one container, even after its pod is gone ('' when none)."""
+        with self._lock:
+            return self._logs.get((namespace, pod, container), "")
 
     def get_log(self, namespace: str, pod: str, container: str | None = None) -> str:
         """The log of `container` (the pod's first container when None); NotFoundError if no pod."""

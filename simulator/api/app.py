@@ -466,18 +466,28 @@ class ApiApp:
         return 200
 
     async def _log(self, req: Request, route: Route) -> int:
-        send, query = req.send, req.query
+        query = req.query
         container = _first(query, "container") or None
         text = self.store.get_log(route.namespace, route.name, container)
+        sent = len(text)
         tail = _first(query, "tailLines")
         if tail:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-int(tail) :]) if int(tail) > 0 else ""
-        limit = _first(query, "limitBytes")
         data = text.encode()
+        limit = _first(query, "limitBytes")
         if limit:
             data = data[: int(limit)]
-        await self.respond(send, 200, data, content_type=b"text/plain")
+        if container is None:
+            pod = self.store.get("v1", "Pod", route.name, route.namespace) or {}
+            containers = (pod.get("spec") or {}).get("containers") or [{}]
+            container = str(containers[0].get("name", ""))
+        if not _truthy(_first(query, "follow")):
+            await self.respond(req.send, 200, data, content_type=b"text/plain")
+            return 200
+        await streams.follow_log(
+            self, req.send, req.receive, route=route, container=container, first=data, offset=sent
+        )
         return 200
 
     async def _get(self, req: Request, route: Route, user: UserInfo) -> int:

@@ -25,7 +25,7 @@ from simulator.store import BadRequestError, ExpiredError, WatchEvent
 if TYPE_CHECKING:
     from simulator.api.app import ApiApp, Receive, Route, Scope, Send
 
-__all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "watch"]
+__all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "watch"]
 
 _ENC = msgspec.json.Encoder()
 # Wall seconds between bookmarks on a quiet watch (a real server sends them about every minute;
@@ -226,6 +226,67 @@ def _selected(spec: _WatchSpec, event: WatchEvent) -> tuple[str, ...]:
     if now:
         return ("ADDED",)
     return ("DELETED",) if before else ()
+
+
+async def follow_log(
+    app: ApiApp,
+    send: Send,
+    receive: Receive,
+    *,
+    route: Route,
+    container: str,
+    first: bytes,
+    offset: int,
+) -> None:
+    """`logs -f`: the log so far, then what is appended, until the pod goes or the client does."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"text/plain"),
+                (b"date", app.date_header()),
+                (b"transfer-encoding", b"chunked"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": first, "more_body": True})
+    wake = asyncio.Event()
+    disconnected = asyncio.Event()
+
+    async def listen() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        disconnected.set()
+        wake.set()
+
+    app.watchers.add(wake)
+    listener = asyncio.create_task(listen())
+    generation = app.drop_generation
+    try:
+        while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
+            wake.clear()
+            gone = app.store.get("v1", "Pod", route.name, route.namespace) is None
+            text = app.store.log_text(route.namespace, route.name, container)
+            if len(text) > offset:
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": text[offset:].encode(),
+                        "more_body": True,
+                    }
+                )
+                offset = len(text)
+            if gone:
+                break  # a real follow ends with the container
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=BOOKMARK_INTERVAL_SECONDS)
+    finally:
+        app.watchers.discard(wake)
+        listener.cancel()
+    if not disconnected.is_set():
+        with contextlib.suppress(OSError, RuntimeError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _exec_status(code: int) -> bytes:

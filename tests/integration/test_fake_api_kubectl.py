@@ -235,3 +235,28 @@ def test_create_commands_send_protobuf_that_the_server_reads(api: Harness) -> No
     assert cm["data"] == {"a": "b"}
     assert secret is not None
     assert (secret["data"], secret["type"]) == ({"a": "Yg=="}, "Opaque")
+
+
+def test_logs_follow_streams_appended_lines_until_the_pod_goes(api: Harness) -> None:
+    """`kubectl logs -f` prints what the world appends and ends when the pod is deleted."""
+    api.store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "job-1", "namespace": "alga"},
+            "spec": {"containers": [{"name": "migrate", "image": "m:1"}]},
+        }
+    )
+    api.store.set_log("alga", "job-1", "migrate", "starting\n")
+
+    def world() -> None:
+        api.store.append_log("alga", "job-1", "migrate", "migrated 42 tables\n")
+        api.store.delete("v1", "Pod", "job-1", "alga")
+
+    timer = threading.Timer(1.0, world)
+    timer.start()
+    try:
+        out = api.kubectl("logs", "-f", "-n", "alga", "job-1").stdout
+    finally:
+        timer.cancel()
+    assert out == "starting\nmigrated 42 tables\n"
