@@ -1,9 +1,10 @@
 """The background collector: watch cache -> status engine, on change and on a cadence.
 
 It evaluates whenever the cache reports a change (so a fault reaches `/api/status` within a
-fraction of a second), at least every `interval` seconds (so ages and elapsed pull times move),
-and probes the login URL on its own slower cadence in its own thread, so a slow app never holds
-back a status. The in-cluster service has no exec right: users are never counted here.
+fraction of a second; changes are batched at most every `min_gap_seconds`), at least every
+`interval` seconds (so ages and elapsed pull times move), and probes the login URL on its own
+slower cadence in its own thread, so a slow app never holds back a status. The in-cluster
+service has no exec right: users are never counted here.
 
 When the API stops answering after a good reading, the collector keeps the last good status and
 marks it stale with the error and its age, instead of replacing it by an "everything unknown"
@@ -78,6 +79,7 @@ class Collector:
         probe_timeout: float = 3.0,
         first_read_grace: float = 10.0,
         wake_seconds: float = 0.5,
+        min_gap_seconds: float = 0.2,
         evaluate_fn: Evaluate = evaluate,
         probe_fn: Probe = probe_login,
         monotonic: Callable[[], float] = time.monotonic,
@@ -92,6 +94,7 @@ class Collector:
         self._probe_timeout = probe_timeout
         self._first_read_grace = first_read_grace
         self._wake = wake_seconds
+        self._min_gap = min_gap_seconds
         self._evaluate = evaluate_fn
         self._probe_fn = probe_fn
         self._monotonic = monotonic
@@ -240,6 +243,8 @@ class Collector:
                 log.exception("collecting a status failed; retrying")
             seen = generation
             last_run = self._monotonic()
+            # An event storm must not turn into back-to-back evaluations on a 2-core node.
+            self._stopping.wait(self._min_gap)
 
     def _probe_loop(self) -> None:
         while not self._stopping.is_set():

@@ -1,0 +1,149 @@
+"""The watch cache's bookkeeping, driven synchronously through a fake API client."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from appliance.cluster import watching
+from appliance.cluster.watching import RESOURCES, WatchCache, WatchedResource
+
+PODS = next(r for r in RESOURCES if r.field == "pods")
+HELM = next(r for r in RESOURCES if r.field == "helm_releases")
+
+
+@dataclass
+class FakeRaw:
+    chunks: list[bytes]
+
+    def stream(self, amt: int, decode_content: bool) -> Any:
+        yield from self.chunks
+
+
+@dataclass(eq=False)
+class FakeResponse:
+    status: int
+    body: bytes = b""
+    chunks: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.response = FakeRaw(self.chunks)
+
+    def read(self) -> bytes:
+        return self.body
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class FakeApiClient:
+    """Answers each path with the next queued response."""
+
+    answers: dict[str, list[FakeResponse]]
+
+    def param_serialize(self, *, method: str, resource_path: str, auth_settings: Any) -> Any:
+        return method, resource_path, {}, None, None
+
+    def call_api(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
+        path = url.split("?", maxsplit=1)[0]
+        return self.answers[path].pop(0)
+
+
+@dataclass
+class FakeCluster:
+    api_client: FakeApiClient
+    host: str = "https://fake:6443"
+    last_server_time: datetime | None = datetime(2026, 4, 30, 9, 0, tzinfo=UTC)
+
+
+def _pod(name: str, uid: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "msp", "uid": uid, "resourceVersion": "5"}}
+
+
+def _list(*items: dict[str, Any]) -> FakeResponse:
+    body = {"kind": "PodList", "metadata": {"resourceVersion": "7"}, "items": list(items)}
+    return FakeResponse(200, json.dumps(body).encode())
+
+
+def _cache(answers: dict[str, list[FakeResponse]], *resources: WatchedResource) -> WatchCache:
+    return WatchCache(FakeCluster(FakeApiClient(answers)), resources=resources or (PODS,))  # type: ignore[arg-type]
+
+
+def test_list_fills_the_snapshot_with_kinds() -> None:
+    """Listed items appear in the snapshot, with the kind the list omitted."""
+    cache = _cache({PODS.path: [_list(_pod("db-0", "u1"))]})
+    assert cache._list(PODS) == "7"
+    snapshot = cache.snapshot()
+    assert [p["metadata"]["name"] for p in snapshot.pods] == ["db-0"]
+    assert snapshot.pods[0]["kind"] == "Pod"
+    assert snapshot.api_error is None
+    assert cache.synced
+
+
+def test_watch_events_add_modify_delete() -> None:
+    """ADDED, MODIFIED and DELETED events keep the mirror current; each bumps the generation."""
+    cache = _cache({})
+    before = cache.generation
+    cache._apply(PODS, {"type": "ADDED", "object": _pod("a", "u1")})
+    cache._apply(PODS, {"type": "ADDED", "object": _pod("b", "u2")})
+    cache._apply(PODS, {"type": "DELETED", "object": _pod("a", "u1")})
+    assert [p["metadata"]["name"] for p in cache.snapshot().pods] == ["b"]
+    assert cache.generation == before + 3
+
+
+def test_gone_event_asks_for_a_relist() -> None:
+    """An ERROR event with code 410 (history compacted) leads to a relist."""
+    cache = _cache({})
+    with pytest.raises(watching._Relist):
+        cache._apply(PODS, {"type": "ERROR", "object": {"code": 410, "message": "too old"}})
+
+
+def test_watch_stream_split_across_chunks_is_parsed() -> None:
+    """Events split across network chunks are reassembled, and the stream's end relists."""
+    event = json.dumps({"type": "ADDED", "object": _pod("db-0", "u1")}).encode() + b"\n"
+    stream = FakeResponse(200, chunks=[event[:10], event[10:]])
+    cache = _cache({PODS.path: [stream]})
+    with pytest.raises(watching._Relist):
+        cache._watch(PODS, "7")
+    assert [p["metadata"]["name"] for p in cache.snapshot().pods] == ["db-0"]
+
+
+def test_forbidden_names_the_fix() -> None:
+    """A 403 says which kind failed and that the read-only ClusterRole is missing."""
+    body = json.dumps({"message": 'pods is forbidden: User "x" cannot list'}).encode()
+    cache = _cache({PODS.path: [FakeResponse(403, body)]})
+    with pytest.raises(watching._ApiFailure, match="appliance-status-readonly"):
+        cache._list(PODS)
+
+
+def test_missing_crd_is_not_an_error() -> None:
+    """A 404 for a Flux kind means its CRD is not installed yet: listed as missing, no error."""
+    cache = _cache({HELM.path: [FakeResponse(404, b"{}")]}, HELM)
+    with pytest.raises(watching._Missing):
+        cache._list(HELM)
+    cache._mark_missing(HELM)
+    snapshot = cache.snapshot()
+    assert snapshot.missing_kinds == ("HelmRelease",)
+    assert snapshot.api_error is None
+
+
+def test_errors_survive_in_the_snapshot_with_old_objects() -> None:
+    """After a failure the last objects stay and api_error says what failed."""
+    cache = _cache({PODS.path: [_list(_pod("db-0", "u1"))]})
+    cache._list(PODS)
+    cache._set_error("pods", "HTTP 503")
+    snapshot = cache.snapshot()
+    assert snapshot.api_error == "HTTP 503"
+    assert len(snapshot.pods) == 1
+
+
+def test_unsynced_cache_says_it_is_still_reading() -> None:
+    """Before the first list the snapshot says which kinds are not read yet."""
+    snapshot = _cache({}).snapshot()
+    assert snapshot.api_error is not None
+    assert "Pod not listed yet" in snapshot.api_error
