@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 import yaml
 
+from simulator.api import ApiServer
+from simulator.cli import main
+from simulator.clock import VirtualClock
 from simulator.kubeclient import KubeClient
 from simulator.objects import merge_patch
 from simulator.recording import Recorder, recording_to_scenario
 from simulator.scenario import load_scenario
+from simulator.store import ObjectStore
 from simulator.timeline import TimelineEntry
 from simulator.world import World
 
@@ -209,3 +213,28 @@ def test_recorded_world_adds_nothing_of_its_own(round_trip: dict[str, Any]) -> N
     for kind in ("Node", "Pod"):
         for obj in world_b.store.list("v1", kind):
             assert (kind, obj["metadata"]["name"]) in recorded_names
+
+
+def test_record_command_writes_a_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`appliance-sim record --until-idle` writes a loadable scenario holding the objects seen."""
+    store = ObjectStore(VirtualClock(load_scenario(OBSERVED).start, speed=0))
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "seen", "namespace": "msp"},
+            "data": {"k": "v"},
+        }
+    )
+    with ApiServer(store) as api:
+        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
+        out = tmp_path / "recorded.yaml"
+        code = main(
+            ["record", "--kubeconfig", str(kubeconfig), "--out", str(out), "--until-idle", "0.5s"]
+        )
+    assert code == 0
+    scenario = load_scenario(out)
+    assert ("ConfigMap", "seen") in {(o["kind"], o["metadata"]["name"]) for o in scenario.objects}
+    assert f"wrote {out}" in capsys.readouterr().out

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from simulator.api import ApiServer
+from simulator.cli import main
 from simulator.clock import VirtualClock
 from simulator.kubeclient import KubeClient
 from simulator.remote import RemoteStore, ReplayResult, replay_onto_cluster
@@ -165,3 +166,29 @@ def test_remote_store_writes_status_given_to_create(cluster: tuple[ObjectStore, 
     assert pod is not None
     assert pod["status"]["phase"] == "Running"
     assert "ADDED Pod" in seen
+
+
+def test_replay_command_plays_a_scenario_onto_the_cluster(
+    cluster: tuple[ObjectStore, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`appliance-sim replay SCENARIO --kubeconfig PATH` creates the world on the cluster."""
+    store, kubeconfig = cluster
+    code = main(["replay", str(HAPPY), "--kubeconfig", str(kubeconfig), "--until", "10m"])
+    assert code == 0
+    assert store.list("v1", "Node")
+    assert "onto the cluster" in capsys.readouterr().out
+
+
+def test_replay_command_names_an_unreachable_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kubeconfig pointing nowhere is exit code 2 with a message naming the server."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters: [{name: x, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: x, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: x, user: x}}]\n"
+    )
+    assert main(["replay", str(HAPPY), "--kubeconfig", str(kubeconfig)]) == 2
+    assert "127.0.0.1:9" in capsys.readouterr().err
