@@ -59,6 +59,9 @@ class Kubelet:
             return
         uid = str(meta(obj).get("uid"))
         if event_type == "DELETED":
+            if uid in self._seen and (obj.get("status") or {}).get("phase") == "Running":
+                for container in _containers(obj):
+                    self.objects.event(obj, "Killing", f"Stopping container {container['name']}")
             self._seen.discard(uid)
             return
         if uid in self._seen or (obj.get("status") or {}).get("phase") in {"Succeeded", "Failed"}:
@@ -98,8 +101,18 @@ class Kubelet:
                 "startTime": rfc3339(now),
                 "conditions": conditions,
                 "containerStatuses": [
-                    _waiting(c, "ContainerCreating", "") for c in _containers(current)
+                    _waiting(c, "PodInitializing" if _inits(current) else "ContainerCreating", "")
+                    for c in _containers(current)
                 ],
+                **(
+                    {
+                        "initContainerStatuses": [
+                            _waiting(c, "PodInitializing", "") for c in _inits(current)
+                        ]
+                    }
+                    if _inits(current)
+                    else {}
+                ),
             },
         )
         self._pull_next(current, 0)
@@ -196,9 +209,31 @@ class Kubelet:
         if current is None:
             return
         now = self.objects.clock.now()
-        for container in _containers(current):
+        for container in _inits(current) + _containers(current):
             self.objects.event(current, "Created", f"Created container {container['name']}")
             self.objects.event(current, "Started", f"Started container {container['name']}")
+        extra: Obj = {}
+        if _inits(current):
+            # Init containers ran to completion before the app containers started.
+            extra["initContainerStatuses"] = [
+                {
+                    "name": c["name"],
+                    "image": c.get("image"),
+                    "imageID": "",
+                    "ready": True,
+                    "started": False,
+                    "restartCount": 0,
+                    "state": {
+                        "terminated": {
+                            "exitCode": 0,
+                            "reason": "Completed",
+                            "startedAt": rfc3339(now),
+                            "finishedAt": rfc3339(now),
+                        }
+                    },
+                }
+                for c in _inits(current)
+            ]
         statuses = [
             {
                 "name": c["name"],
@@ -215,7 +250,8 @@ class Kubelet:
             (current.get("status") or {}).get("conditions") or [], "Initialized", "True", now=now
         )
         self.objects.patch_status(
-            current, {"phase": "Running", "containerStatuses": statuses, "conditions": conditions}
+            current,
+            {"phase": "Running", "containerStatuses": statuses, "conditions": conditions, **extra},
         )
         self.scheduler.call_later(READY_SECONDS, lambda: self._ready(current))
 
@@ -273,17 +309,23 @@ class Kubelet:
         )
 
     def _set_waiting(self, pod: Obj, container: Obj, reason: str, message: str) -> None:
-        statuses = [
-            _waiting(c, reason, message)
-            if c["name"] == container.get("name")
-            else _waiting(c, "PodInitializing", "")
-            for c in _containers(pod)
-        ]
-        self.objects.patch_status(pod, {"containerStatuses": statuses})
+        def state(c: Obj) -> Obj:
+            if c["name"] == container.get("name"):
+                return _waiting(c, reason, message)
+            return _waiting(c, "PodInitializing", "")
+
+        patch: Obj = {"containerStatuses": [state(c) for c in _containers(pod)]}
+        if _inits(pod):
+            patch["initContainerStatuses"] = [state(c) for c in _inits(pod)]
+        self.objects.patch_status(pod, patch)
 
 
 def _containers(pod: Obj) -> list[Obj]:
     return list((pod.get("spec") or {}).get("containers") or [])
+
+
+def _inits(pod: Obj) -> list[Obj]:
+    return list((pod.get("spec") or {}).get("initContainers") or [])
 
 
 def _all_containers(pod: Obj) -> list[Obj]:

@@ -288,6 +288,7 @@ class World:
             return
         host = self.scenario.host
         now = rfc3339(self.clock.now())
+        first = self.objects.get("v1", "Node", self.node_name, None) is None
         node = self.objects.apply(
             {
                 "apiVersion": "v1",
@@ -320,12 +321,23 @@ class World:
                     }
                 ],
                 "nodeInfo": {
+                    "architecture": "amd64",
+                    "operatingSystem": "linux",
+                    "kernelVersion": "6.12.6-talos",
                     "kubeletVersion": host.kubernetes_version if host else "v1.31.4",
                     "osImage": f"Talos ({host.talos_version if host else 'v1.12.0'})",
                     "containerRuntimeVersion": "containerd://2.1.5",
                 },
             },
         )
+        if first:
+            self.objects.event(node, "Starting", "Starting kubelet.", source="kubelet")
+            self.objects.event(
+                node,
+                "NodeReady",
+                f"Node {self.node_name} status is now: NodeReady",
+                source="kubelet",
+            )
 
     def _check_app(self) -> None:
         app = self.scenario.app
