@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulator.bootstrapping import BootstrapSession
 from simulator.cluster_commands import COMMANDS, add_commands, run_command
 from simulator.durations import parse_duration
 from simulator.scenario import ScenarioError, load_scenario
@@ -53,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument(
         "--config-dir", type=Path, help="{config_dir} (default: a temporary directory)"
+    )
+    run.add_argument(
+        "--keep-serving",
+        action="store_true",
+        help="after --bootstrap, keep the world up (status UI, kubectl) until Ctrl-C",
     )
     serve = sub.add_parser("serve", help="serve a scenario's world for manual kubectl")
     serve.add_argument("scenario", type=Path)
@@ -191,8 +197,6 @@ def _run_served(args: argparse.Namespace, until: float | None) -> int:
 
 
 def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None) -> int:
-    from simulator.bootstrapping import BootstrapSession
-
     scenario = load_scenario(args.scenario)
     world = _served_world(
         args.scenario,
@@ -217,29 +221,50 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
                 until_state=state or "ready_with_background_issues",
                 until_seconds=until if until is not None else scenario.end,
             )
+            _summary(world, session)
+            if args.keep_serving:
+                print("serving until Ctrl-C (kubectl with the kubeconfig above, the status UI...)")
+                sys.stdout.flush()
+                _wait_for_interrupt()
         finally:
             world.stop()
-        print("rollup timeline:")
-        for line in session.poller.lines:
-            print(line.render())
-        status_at = session.poller.first_answer_at
-        app_at = world.app_ready_at
-        print(
-            "status UI came up at "
-            + (format_elapsed(status_at) if status_at is not None else "never")
-            + ", app URL answered at "
-            + (format_elapsed(app_at) if app_at is not None else "never")
-            + (
-                f" ({'before' if status_at < app_at else 'after'} the app)"
-                if status_at is not None and app_at is not None
-                else ""
-            )
-        )
-        print(
-            f"open the status UI at http://{world.node_ip}:8080 "
-            f"with the token in {session.poller.token_file}"
-        )
         return code
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return
+
+
+def _summary(world: World, session: BootstrapSession) -> None:
+    """The rollup timeline, when the status UI came up against the app URL, where to open it."""
+    print("rollup timeline:")
+    for line in session.poller.lines:
+        print(line.render())
+    status_at = session.poller.first_answer_at
+    app_at = world.app_ready_at
+    print(
+        "status UI came up at "
+        + (format_elapsed(status_at) if status_at is not None else "never")
+        + ", app URL answered at "
+        + (format_elapsed(app_at) if app_at is not None else "never")
+        + (
+            f" ({'before' if status_at < app_at else 'after'} the app)"
+            if status_at is not None and app_at is not None
+            else ""
+        )
+    )
+    token = ""
+    if session.poller.token_file.exists():
+        token = session.poller.token_file.read_text(encoding="utf-8").strip()
+    print(
+        f"open the status UI at http://{world.node_ip}:8080 "
+        f"with the token {token or '(not written)'} (file {session.poller.token_file})"
+    )
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
