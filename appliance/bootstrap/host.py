@@ -358,6 +358,9 @@ def _generate(
         shutil.copyfile(out_dir / "talosconfig", plan.talosconfig)
         plan.talosconfig.chmod(0o600)
         display.progress(f"wrote talosconfig {plan.talosconfig}")
+    # Only the machine config and talosconfig are kept; the rest of gen config's output (worker
+    # config, a second copy of the PKI) is not needed on a single node.
+    shutil.rmtree(out_dir, ignore_errors=True)
 
 
 def _wait_for_maintenance(ip: str, talosctl: Talosctl, display: Display, waiter: _Waiter) -> None:
