@@ -120,18 +120,26 @@ class Diagnostics(_Wire):
 
 
 def current_phase(status: ApplianceStatus) -> Phase:
-    """The first tier, in install order, that is not ready yet."""
+    """Where the install is: the first unready tier in install order, or 'complete'.
+
+    The rollup has the last word: once login is ready the install is in its background phase
+    (or complete), whatever an earlier tier's reasons still mention.
+    """
     tiers = status.tiers
+    state = status.rollup.state
+    if state is RollupState.FULLY_HEALTHY:
+        return "complete"
+    if state.login_ready:
+        return "complete" if tiers.background.ready else "background"
     for name, tier in (
         ("platform", tiers.platform),
         ("core", tiers.core),
         ("bootstrap", tiers.bootstrap),
         ("login", tiers.login),
-        ("background", tiers.background),
     ):
         if not tier.ready:
             return name  # type: ignore[return-value]
-    return "complete"
+    return "background" if not tiers.background.ready else "complete"
 
 
 def status_of(observation: Observation) -> ApplianceStatus:

@@ -102,3 +102,47 @@ def test_login_form_in_browser(server: BackgroundServer, browser: Any) -> None:
     page.click("button[type=submit]")
     page.wait_for_selector("#rollup-state")
     assert page.url.endswith("/diagnostics")
+
+
+LOGIN_READY_STATES = ("ready", "ready_with_background_issues", "fully_healthy")
+
+
+def test_scenario_drives_rollup_to_ready(browser: Any, tmp_path: Path) -> None:
+    """The happy-path scenario, served: the real collector on watches turns the page ready."""
+    from appliance.cluster.connecting import connect
+    from appliance.cluster.watching import WatchCache
+    from simulator.addresses import choose_node_address
+    from simulator.world import World
+    from status_web.collecting import Collector
+
+    root = Path(__file__).resolve().parents[2]
+    # Slow enough that installing lasts ~15 s of wall time while the browser starts.
+    world = World.from_scenario(
+        root / "scenarios" / "happy-path.yaml", speed=40, node_ip=choose_node_address()
+    )
+    world.start(serve=True)
+    assert world.kubeconfig_path is not None
+    cluster = connect(world.kubeconfig_path)
+    cache = WatchCache(cluster)
+    collector = Collector(
+        cache, site_id="happy-path", app_url=world.app_url, interval=1.0, probe_interval=0.5
+    )
+    cache.start()
+    collector.start()
+    app = create_app(provider=collector, token=TOKEN, events_poll_seconds=0.1)
+    try:
+        with BackgroundServer(app, token=TOKEN, log_level="warning") as server:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page = browser.new_page(viewport={"width": 1100, "height": 1100})
+            page.goto(f"{server.url}/?token={TOKEN}")
+            page.wait_for_selector('#rollup-state[data-state="installing"]', timeout=15_000)
+            page.screenshot(path=str(ARTIFACTS / "scenario-installing.png"), full_page=True)
+            ready = ", ".join(f'#rollup-state[data-state="{s}"]' for s in LOGIN_READY_STATES)
+            page.wait_for_selector(ready, timeout=90_000)
+            assert page.locator("#login-link").get_attribute("href") == world.app_url
+            page.screenshot(path=str(ARTIFACTS / "scenario-ready.png"), full_page=True)
+    finally:
+        collector.stop()
+        cache.stop()
+        cluster.close()
+        world.stop()

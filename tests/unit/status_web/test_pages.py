@@ -125,3 +125,19 @@ def test_human_duration() -> None:
     assert human_duration(192) == "3 min 12 s"
     assert human_duration(3600) == "1 h"
     assert human_duration(3 * 86400) == "3 days"
+
+
+def test_phase_follows_the_rollup_once_login_is_ready() -> None:
+    """A login-ready or fully healthy rollup never reads as 'setting up the platform'."""
+    from appliance.canonical import Rollup, RollupState, Tier
+    from status_web.payloads import current_phase
+
+    healthy = ready().model_copy(
+        update={
+            "rollup": Rollup(state=RollupState.FULLY_HEALTHY, message="ok"),
+            "tiers": ready().tiers.model_copy(update={"platform": Tier(ready=False)}),
+        }
+    )
+    assert current_phase(healthy) == "complete"
+    assert current_phase(ready()) == "background"
+    assert current_phase(installing()) == "core"
