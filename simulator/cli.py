@@ -155,6 +155,7 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
     world = _served_world(args.scenario, speed=speed, skip=())
     world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
     _announce(world)
+    _stop_on_signals()
     printed = 0
     try:
         while True:
@@ -231,7 +232,19 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
         return code
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both end a served world cleanly (its processes are ours to stop)."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _wait_for_interrupt() -> None:
+    _stop_on_signals()
     try:
         while True:
             time.sleep(1)
