@@ -148,6 +148,7 @@ def _throughput(quick: bool) -> list[dict[str, object]]:
 
 
 def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, measure, teardown
+    import logging
     import tempfile
 
     import httpx
@@ -164,6 +165,7 @@ def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, m
     from tests.integration.test_status_web_cluster import _load_world, break_core_image
     from tests.unit.engine.builders import NOW
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the table
     store = ObjectStore(VirtualClock(NOW, speed=1.0))
     api = ApiServer(store)
     api.start()
