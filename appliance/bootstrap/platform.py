@@ -209,8 +209,13 @@ def run_platform_phase(
     app_url: str,
     site_id: str,
     which: Callable[[str], str | None] = shutil.which,
+    before_gitops: Callable[[], None] | None = None,
 ) -> None:
-    """Everything up to and including the GitOps submission."""
+    """Everything up to and including the GitOps submission.
+
+    `before_gitops` runs once the namespaces exist and before the workloads are submitted
+    (the image pre-pull hooks in there).
+    """
     try:
         for name in NAMESPACES:
             applier.apply(_namespace(name))
@@ -223,6 +228,8 @@ def run_platform_phase(
         # Before the status Deployment: its pod reads these as env vars when it starts.
         applier.apply(status_config_object(app_url=app_url, site_id=site_id))
         _status_service(applier, display)
+        if before_gitops is not None:
+            before_gitops()
         applier.apply_all(flux_sync_objects(source, release))
         verb = "would submit GitOps" if applier.dry_run else "GitOps submitted"
         display.progress(

@@ -183,14 +183,16 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
         if options.dry_run and token.created:
             how = "generated for this dry run (not saved)"
         display.progress(f"status token {how}: {token.path}")
-        if options.prepull_images:
+
+        def prepull() -> None:
             prepull_images(
                 applier,
                 release,
                 display=display,
-                timeout=options.host_timeout,
+                timeout=options.install_timeout,
                 interval=options.poll_interval,
             )
+
         run_platform_phase(
             applier=applier,
             kubeconfig=kubeconfig,
@@ -201,6 +203,7 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
             app_url=options.app_url,
             site_id=options.site_id,
             which=deps.which,
+            before_gitops=prepull if options.prepull_images else None,
         )
         display.block(
             "Appliance status UI: " + options.status_url,

@@ -250,3 +250,30 @@ def test_fresh_rc5_with_dns_is_ready_with_background_issues_and_smoke_passes(
     assert "workflow-worker" in done.stdout
     assert monitor.returncode == 0, monitor_out + monitor_err
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_prepull_requires_core_and_warns_for_missing_background(config_dir: Path) -> None:
+    """--prepull-images: the core image is pulled; missing background tags only warn."""
+    world = served(installed(load_scenario(SCENARIOS / "utm-rc5-observed.yaml")))
+    try:
+        done = appliance(
+            world,
+            *bootstrap_args(
+                world,
+                config_dir,
+                "--bootstrap-mode",
+                "recover",
+                "--kubeconfig",
+                str(world.kubeconfig_path),
+                "--prepull-images",
+                "--skip-image-tag-validation",
+            ),
+        )
+    finally:
+        world.stop()
+    assert "pre-pull ghcr.io/nine-minds/alga-psa-ee:94446747: pulled" in done.stdout, done.stdout
+    assert (
+        "WARNING: background image ghcr.io/nine-minds/workflow-worker:61e4a00e was not pre-pulled"
+        in done.stdout
+    )
+    assert "GitOps submitted" in done.stdout
