@@ -138,6 +138,11 @@ _SCRIPT = """
         var m=d.querySelector('main');if(m){main().replaceWith(m);}
       }).catch(function(){});
   }
+  es.onerror=function(){
+    // A refused reconnect (session expired, service restarting) closes the stream for good:
+    // fall back to reloading, which also shows the login form if that is what is needed.
+    if(es.readyState===2){setTimeout(function(){location.reload();},15000);}
+  };
   es.addEventListener('status',function(e){
     var d;try{d=JSON.parse(e.data);}catch(x){return;}
     if(String(d.version)!==main().getAttribute('data-version')){refresh();return;}
