@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,12 @@ import httpx
 from simulator.timeline import format_elapsed
 from simulator.world import World
 
-__all__ = ["BootstrapSession", "RollupLine", "StatusPoller"]
+__all__ = ["SETTLED_STATES", "BootstrapSession", "RollupLine", "StatusPoller"]
+
+# Rollup states after which waiting longer changes nothing by itself.
+SETTLED_STATES = frozenset(
+    {"ready_with_background_issues", "fully_healthy", "failed_action_required"}
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class BootstrapSession:
     def run(
         self,
         *,
-        until_state: str | None = None,
+        until_state: str | Collection[str] | None = None,
         until_seconds: float | None = None,
         poll_wall: float = 0.25,
     ) -> int:
@@ -185,14 +190,13 @@ class BootstrapSession:
                 return
             self.echo(f"{'':>10}  | {line.rstrip()}")
 
-    def _poll_and_check(self, until_state: str | None, until_seconds: float | None) -> bool:
+    def _poll_and_check(
+        self, until_state: str | Collection[str] | None, until_seconds: float | None
+    ) -> bool:
         line = self.poller.poll()
         if line is not None:
             self.echo(f"{line.render()}   [status]")
-        if (
-            until_state is not None
-            and self.poller.lines
-            and self.poller.lines[-1].state == until_state
-        ):
+        wanted = {until_state} if isinstance(until_state, str) else set(until_state or ())
+        if wanted and self.poller.lines and self.poller.lines[-1].state in wanted:
             return True
         return until_seconds is not None and self.world.elapsed >= until_seconds

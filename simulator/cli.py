@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulator.bootstrapping import BootstrapSession
+from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
 from simulator.cluster_commands import COMMANDS, add_commands, run_command
 from simulator.durations import parse_duration
 from simulator.scenario import ScenarioError, load_scenario
@@ -219,7 +219,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
         )
         try:
             code = session.run(
-                until_state=state or "ready_with_background_issues",
+                until_state=state or SETTLED_STATES,
                 until_seconds=until if until is not None else scenario.end,
             )
             _summary(world, session)
