@@ -86,6 +86,17 @@ class Display:
         """Stop any live rendering."""
 
 
+class _PhaseLabel:
+    """A rich renderable that reads the elapsed time whenever the spinner redraws."""
+
+    def __init__(self, display: Display) -> None:
+        self._display = display
+
+    def __rich__(self) -> str:
+        phase = self._display.current_phase or "starting"
+        return f"[bold]{phase}[/bold]  {self._display._elapsed()}"
+
+
 class RichDisplay(Display):
     """The same events on a terminal, with a live spinner showing phase and elapsed time."""
 
@@ -99,23 +110,13 @@ class RichDisplay(Display):
     def _line(self, text: str) -> None:
         self._console.print(text, markup=False)
 
-    def _refresh(self) -> None:
-        if self.current_phase is None:
-            return
-        label = f"{self.current_phase}  ({self._elapsed()})"
-        if self._status is None:
-            self._status = self._console.status(label)
-            self._status.start()
-        else:
-            self._status.update(label)
-
     def phase(self, name: str) -> None:
         super().phase(name)
-        self._refresh()
-
-    def progress(self, text: str) -> None:
-        super().progress(text)
-        self._refresh()
+        if self._status is None:
+            # The spinner redraws a few times a second, so the elapsed time keeps ticking
+            # between progress lines (a 16-minute image pull shows it is still alive).
+            self._status = self._console.status(_PhaseLabel(self), refresh_per_second=4)
+            self._status.start()
 
     def close(self) -> None:
         if self._status is not None:
