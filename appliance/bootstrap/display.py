@@ -92,9 +92,12 @@ class _PhaseLabel:
     def __init__(self, display: Display) -> None:
         self._display = display
 
-    def __rich__(self) -> str:
-        phase = self._display.current_phase or "starting"
-        return f"[bold]{phase}[/bold]  {self._display._elapsed()}"
+    def __rich__(self) -> Any:
+        from rich.text import Text
+
+        label = Text(self._display.current_phase or "starting", style="bold")
+        label.append(f"  {self._display._elapsed()}")
+        return label
 
 
 class RichDisplay(Display):
