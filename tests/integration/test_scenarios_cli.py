@@ -48,3 +48,14 @@ def test_bootstrap_replays_the_observed_install_to_background_issues() -> None:
     assert "ready_with_background_issues" in rollup[-1]
     assert "Image tag availability: workflow-worker" in rollup[-1]
     assert "(before the app)" in timeline
+
+
+def test_bootstrap_without_dns_servers_stalls_on_the_installer_pull() -> None:
+    """finding-01 under --bootstrap: without --dns-servers the real bootstrapper stops in the host
+    layer with the refused DNS lookup, because the world answered what it applied."""
+    done = _sim(
+        "run", "scenarios/findings/finding-01-dns-refused.yaml", "--bootstrap", "--until", "5m"
+    )
+    assert "lookup factory.talos.dev on 192.168.64.1:53: connection refused" in done.stdout
+    assert "Failure layer: host" in done.stdout
+    assert re.search(r"\+\d\dm\d\ds  exit 1", done.stdout)
