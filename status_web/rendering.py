@@ -215,7 +215,7 @@ def _stale_banner(observation: Observation) -> str:
     if not observation.stale and status.cluster.reachable:
         return ""
     return (
-        '<section class="stale" role="alert"><strong>The Kubernetes API is not answering.</strong>'
+        '<section class="stale" role="alert"><strong>Cannot read the cluster right now.</strong>'
         f" Showing the last known state from {_e(human_duration(observation.age_seconds))} ago."
         + (f'<div class="muted">{_e(error)}</div>' if error else "")
         + "</section>"

@@ -82,7 +82,7 @@ def test_at_most_five_events_on_the_overview() -> None:
 def test_stale_page_says_api_down_and_age() -> None:
     """When the API does not answer, the page says so and how old the state is."""
     html = render_overview(_obs(stale=True, age=125))
-    assert "The Kubernetes API is not answering." in html
+    assert "Cannot read the cluster right now." in html
     assert "2 min 5 s ago" in html
     assert "connection refused" in html
 
