@@ -57,7 +57,10 @@ def test_live_auth_matrix(server: BackgroundServer) -> None:
         assert http.get("/api/overview").status_code == 200
     with httpx.Client(base_url=server.url, follow_redirects=False) as stranger:
         for _ in range(3):
-            assert stranger.get("/api/status", headers={"Authorization": "Bearer no"}).status_code == 401
+            assert (
+                stranger.get("/api/status", headers={"Authorization": "Bearer no"}).status_code
+                == 401
+            )
         limited = stranger.get(f"/?token={TOKEN}")
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) > 0
@@ -77,9 +80,10 @@ def test_live_login_form(server: BackgroundServer) -> None:
 
 def test_live_event_stream(server: BackgroundServer) -> None:
     """The live server streams a status event to an authenticated client."""
-    with httpx.Client(base_url=server.url) as http, http.stream(
-        "GET", "/api/events", headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as response:
+    with (
+        httpx.Client(base_url=server.url) as http,
+        http.stream("GET", "/api/events", headers={"Authorization": f"Bearer {TOKEN}"}) as response,
+    ):
         assert response.status_code == 200
         body = "".join(response.iter_text())
     assert "event: status" in body
