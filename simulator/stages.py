@@ -19,7 +19,7 @@ from simulator.predicates import check_predicate, matches_labels
 from simulator.scenario import ContainerOutcome, Match, ObjectState, Stage, StageEffect
 from simulator.scheduling import Scheduler
 
-__all__ = ["StageEngine", "object_matches", "object_state_holds"]
+__all__ = ["StageEngine", "apply_effect", "is_ready", "object_matches", "object_state_holds"]
 
 Obj = dict[str, Any]
 
