@@ -447,9 +447,12 @@ class FluxModel:
         status = release.get("status") or {}
         requested = (meta(release).get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
         history = list(status.get("history") or [])
-        if status.get("conditions") and (
-            requested is None or requested == status.get("lastHandledReconcileAt")
-        ):
+        handled = status.get("lastHandledReconcileAt")
+        # A scripted release's status belongs to its scenario until someone forces a reconcile.
+        scripted = (meta(release).get("annotations") or {}).get("sim.appliance.dev/scripted")
+        if requested is None and (status.get("conditions") or scripted == "true"):
+            return
+        if requested is not None and requested == handled:
             return
         version = (max((int(h.get("version", 0)) for h in history), default=0)) + 1
         m = meta(release)

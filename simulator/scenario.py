@@ -176,6 +176,8 @@ class StageEffect(_Model):
     # Hold the pod (after any outcome above) and re-check the match every `delay`; once it no
     # longer matches the kubelet starts the pod. Models "waits for Postgres" init containers.
     wait: bool = False
+    # Apply this effect to other objects than the matched one (e.g. the owning HelmRelease).
+    target: ObjectRef | None = None
 
 
 class Stage(_Model):

@@ -171,7 +171,22 @@ def _holds_pods(stage: Stage) -> bool:
 
 
 def apply_effect(objects: Objects, obj: Obj, effect: StageEffect) -> None:
-    """Apply one stage effect (status, patch, containers, events, log, delete/restart)."""
+    """Apply one stage effect (status, patch, containers, events, log, delete/restart).
+
+    With `target`, the effect lands on the objects it names instead (a failed Job making its
+    HelmRelease report `context deadline exceeded`); absent targets make it a no-op.
+    """
+    if effect.target is not None:
+        ref = effect.target
+        if ref.name is not None:
+            one = objects.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+            targets = [one] if one is not None else []
+        else:
+            targets = objects.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
+        local = effect.model_copy(update={"target": None})
+        for target in targets:
+            apply_effect(objects, target, local)
+        return
     if effect.patch:
         obj = objects.patch(obj, effect.patch) or obj
     if effect.status:
