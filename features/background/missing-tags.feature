@@ -36,9 +36,9 @@ Feature: Image tag availability in the background tier
 
   @finding-16 @finding-17 @T018
   Scenario: The release preflight warns about missing background tags, names the existing ones, and core continues
-    Given the world "utm-rc5-observed"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then the output contains "workflow-worker:61e4a00e"
+    Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And the output contains "workflow-worker:61e4a00e"
     And the output contains "temporal-worker:61e4a00e"
     And the output names the existing tag "latest" of "temporal-worker"
     And the output does not contain "Failure layer"

@@ -25,7 +25,7 @@ Feature: Kubernetes service-link environment collision
 
   @finding-14
   Scenario: Prevented: with our manifests Temporal UI starts in the observed world
-    Given the world "utm-rc5-observed"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then no event mentions "cannot unmarshal"
+    Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And no event mentions "cannot unmarshal"
     And the component "temporal-ui" is ready

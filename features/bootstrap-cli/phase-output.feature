@@ -4,9 +4,8 @@ Feature: Phase markers and the status UI block
 
   @T024
   Scenario: A fresh bootstrap prints phase markers and the status UI block
-    Given the world "happy-path"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then the command succeeds
+    Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
     And the output shows the phase markers in order:
       | phase      |
       | Host       |

@@ -4,7 +4,7 @@ Feature: Recover mode resumes idempotently
 
   @finding-05
   Scenario: Recover with an existing kubeconfig continues the install and converges
-    Given the world "happy-path" after a successful bootstrap
+    Given the world "happy-path" after a successful bootstrap of its own
     When the admin runs "appliance bootstrap --bootstrap-mode recover --release-version 1.0-rc5 --site-id appliance-single-node --profile talos-single-node --node-ip {node_ip} --hostname appliance-single-node --app-url {app_url} --dns-servers 1.1.1.1,8.8.8.8 --kubeconfig {kubeconfig} --config-dir {config_dir} --repo-url {repo_url} --branch-override {branch}"
     Then the command succeeds
     And talosctl was never asked to "gen config"

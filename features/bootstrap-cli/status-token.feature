@@ -4,9 +4,8 @@ Feature: The status token
 
   @T013 @T024
   Scenario: Bootstrap writes the token file, prints the same token and applies the Secret
-    Given the world "happy-path"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then the command succeeds
+    Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
     And the status token file exists with mode 0600
     And the output contains the token from the status token file
     And the Secret "appliance-system/appliance-status-auth" holds the same token

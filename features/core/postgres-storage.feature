@@ -43,7 +43,7 @@ Feature: Core Postgres storage initialization
 
   @finding-07 @finding-08
   Scenario: Prevented: with our manifests db-0 never fails on its subPath in the observed world
-    Given the world "utm-rc5-observed"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then no event mentions "failed to create subPath directory"
+    Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And no event mentions "failed to create subPath directory"
     And the component "db" is ready

@@ -22,7 +22,7 @@ Feature: The status service is token-protected
 
   @T014 @T020
   Scenario: After bootstrap the status service on the node address answers with the printed token
-    Given the world "happy-path"
-    When the admin runs the observed fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    Then the status service on "{node_ip}:8080" answers 401 without a token
+    Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And the status service on "{node_ip}:8080" answers 401 without a token
     And the status service on "{node_ip}:8080" answers the status JSON with the printed token

@@ -32,10 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SITE_ID = "appliance-single-node"
 RELEASE_BRANCH = "release/1.0-rc5"
-# Virtual seconds per wall second: the observed hour-long install in a few seconds.
-SPEED = 600.0
 # Wall-clock bound on one command, so a hung bootstrapper fails the scenario instead of CI.
-COMMAND_TIMEOUT = 180.0
+COMMAND_TIMEOUT = 240.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,8 @@ class CommandResult:
     exit_code: int
     output: str
     requests: tuple[Any, ...] = ()
+    # files under the config dir the command created or rewrote
+    written: tuple[Path, ...] = ()
 
     def describe(self) -> str:
         """The command and its output, for assertion messages."""
@@ -84,7 +84,8 @@ def observed_fresh_bootstrap(*, dns_servers: str | None) -> str:
         "--node-ip {node_ip} --hostname appliance-single-node --app-url {app_url} "
         "--interface enp0s1 --network-mode dhcp --install-disk /dev/sda "
         "--repo-url {repo_url} --branch-override {branch} --site-id appliance-single-node "
-        "--config-dir {config_dir} --registry-url {registry_url} --poll-interval 0.2"
+        "--config-dir {config_dir} --registry-url {registry_url} "
+        "--poll-interval 0.5 --install-timeout 4800 --host-timeout 120"
     )
     if dns_servers:
         command += f" --dns-servers {dns_servers}"
@@ -115,7 +116,6 @@ class WorldSession:
             model = model.model_copy(update={"host": host})
         world = World(
             model,
-            speed=SPEED,
             skip_actors=model.bootstrap.skip_actors,
             base_dir=path.parent,
             node_ip=_node_address(),
@@ -199,6 +199,7 @@ class WorldSession:
             argv[0] = str(BIN / argv[0])
         log = _request_log(self.world)
         before = len(log)
+        files_before = _file_stamps(self.config_dir)
         completed = subprocess.run(
             argv,
             env=self.env(),
@@ -212,10 +213,26 @@ class WorldSession:
             argv=tuple(argv),
             exit_code=completed.returncode,
             output=completed.stdout + completed.stderr,
-            requests=tuple(log[before:]),
+            requests=tuple(_request_log(self.world)[before:]),
+            written=tuple(
+                path
+                for path, stamp in _file_stamps(self.config_dir).items()
+                if files_before.get(path) != stamp
+            ),
         )
         self.results.append(result)
         return result
+
+
+def _file_stamps(directory: Path) -> dict[Path, tuple[int, int]]:
+    """(mtime, size) of every file under `directory`, to tell what a command wrote."""
+    if not directory.exists():
+        return {}
+    return {
+        path: (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
 
 
 def _node_address() -> str:
