@@ -23,7 +23,12 @@ from simulator.api import discovery, streams, tables
 from simulator.api.faults import FaultPlan
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
-from simulator.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from simulator.api.selectors import (
+    SelectorError,
+    check_field_selector,
+    parse_field_selector,
+    parse_label_selector,
+)
 from simulator.kinds import KindInfo
 from simulator.store import (
     BadRequestError,
@@ -599,6 +604,7 @@ class ApiApp:
         try:
             labels = parse_label_selector(_first(query, "labelSelector") or None)
             fields = parse_field_selector(_first(query, "fieldSelector") or None)
+            check_field_selector(fields, info.group, info.plural)
         except SelectorError as exc:
             raise BadRequestError(str(exc)) from exc
         items, rv = self.store.list_refs(

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "SUPPORTED_FIELDS",
     "FieldSelector",
     "LabelSelector",
     "SelectorError",
+    "check_field_selector",
     "parse_field_selector",
     "parse_label_selector",
     "selector_from_match",
@@ -166,3 +168,65 @@ def parse_field_selector(text: str | None) -> FieldSelector:
 
 
 Matcher = Callable[[Mapping[str, Any]], bool]
+
+# The field labels the API server accepts per (group, resource); anything else is a 400, so code
+# that works here cannot rely on a selector a real cluster rejects.
+_COMMON_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+_EVENT_FIELDS = frozenset(
+    {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    }
+)
+SUPPORTED_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("", "pods"): frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        }
+    ),
+    ("", "events"): _EVENT_FIELDS,
+    ("events.k8s.io", "events"): frozenset(
+        {
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "reason",
+            "reportingController",
+            "type",
+        }
+    ),
+    ("", "secrets"): frozenset({"type"}),
+    ("", "namespaces"): frozenset({"status.phase"}),
+    ("", "nodes"): frozenset({"spec.unschedulable"}),
+    ("", "persistentvolumeclaims"): frozenset(),
+    ("", "replicationcontrollers"): frozenset({"status.replicas"}),
+    ("apps", "replicasets"): frozenset({"status.replicas"}),
+    ("batch", "jobs"): frozenset({"status.successful"}),
+    ("", "services"): frozenset({"spec.clusterIP", "spec.type"}),
+}
+
+
+def check_field_selector(selector: FieldSelector, group: str, resource: str) -> None:
+    """Raise SelectorError for a field label the API server does not support for this resource."""
+    allowed = _COMMON_FIELDS | SUPPORTED_FIELDS.get((group, resource), frozenset())
+    for path, _, _ in selector.terms:
+        if path not in allowed:
+            raise SelectorError(f"field label not supported: {path}")

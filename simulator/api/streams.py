@@ -16,6 +16,7 @@ from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
     SelectorError,
+    check_field_selector,
     parse_field_selector,
     parse_label_selector,
 )
@@ -88,6 +89,7 @@ def _watch_spec(route: Route, query: dict[str, list[str]]) -> _WatchSpec:
     try:
         labels = parse_label_selector(_first(query, "labelSelector") or None)
         fields = parse_field_selector(_first(query, "fieldSelector") or None)
+        check_field_selector(fields, route.info.group, route.info.plural)
     except SelectorError as exc:
         raise BadRequestError(str(exc)) from exc
     if route.name:

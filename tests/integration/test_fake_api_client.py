@@ -361,3 +361,11 @@ def test_drop_watches_closes_open_streams(api: Harness, core: client.CoreV1Api) 
     assert first["object"].metadata.name == "first"
     api.server.faults.drop_watches()
     assert list(stream_iter) == []
+
+
+def test_unsupported_field_selector_is_400_like_a_real_server(core: client.CoreV1Api) -> None:
+    """A field label the API server does not index for the kind is rejected, not ignored."""
+    with pytest.raises(ApiException) as rejected:
+        core.list_namespaced_pod("alga", field_selector="spec.containers.image=x")
+    assert rejected.value.status == 400
+    assert "field label not supported: spec.containers.image" in rejected.value.body
