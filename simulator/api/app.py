@@ -18,6 +18,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs
 
 import msgspec
+import yaml
 
 from simulator.api import discovery, streams, tables
 from simulator.api.faults import FaultPlan
@@ -29,6 +30,7 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from simulator.api.validation import unknown_fields
 from simulator.kinds import KindInfo
 from simulator.store import (
     BadRequestError,
@@ -508,6 +510,7 @@ class ApiApp:
         if info.group == "authorization.k8s.io":
             return await self._review(req.send, user, info, obj)
         _check_identity(info, route, obj, creating=True)
+        _validate_strictly(req, info, obj)
         created = self.store.create(
             obj,
             dry_run=_dry_run(req),
@@ -521,6 +524,7 @@ class ApiApp:
         info = route.info
         obj = _decode_object(req.body, req.header(b"content-type"))
         _check_identity(info, route, obj, creating=False)
+        _validate_strictly(req, info, obj)
         updated = self.store.replace(
             obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
         )
@@ -535,6 +539,8 @@ class ApiApp:
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(_PATCH_TYPES)}"
             )
+        if patch_type != "json" and req.param("fieldValidation") == "Strict":
+            _validate_strictly(req, info, _decode_patch(req.body, patch_type))
         patched = self.store.patch(
             info.api_version,
             info.plural,
@@ -683,6 +689,26 @@ class ApiApp:
 
 def _at(parts: list[str], index: int) -> str:
     return parts[index] if len(parts) > index else ""
+
+
+def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(body) if patch_type == "apply" else _DEC.decode(body)
+    except (yaml.YAMLError, msgspec.DecodeError) as exc:
+        raise BadRequestError(f"error decoding patch: {exc}") from exc
+    return doc if isinstance(doc, dict) else {}
+
+
+def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
+    """fieldValidation=Strict (kubectl's default): unknown fields of built-in kinds are a 400."""
+    if req.param("fieldValidation") != "Strict" or info.crd_name:
+        return
+    errors = unknown_fields(obj, info.group, info.version, info.kind)
+    if errors:
+        raise BadRequestError(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+            f"strict decoding error: {', '.join(errors)}"
+        )
 
 
 def _dry_run(req: Request) -> bool:

@@ -260,3 +260,16 @@ def test_logs_follow_streams_appended_lines_until_the_pod_goes(api: Harness) -> 
     finally:
         timer.cancel()
     assert out == "starting\nmigrated 42 tables\n"
+
+
+def test_apply_rejects_unknown_fields_like_strict_validation(api: Harness, tmp_path: Path) -> None:
+    """A typo in a built-in kind fails `kubectl apply` (fieldValidation=Strict) as on a cluster."""
+    typo = json.loads(json.dumps(DEPLOYMENT))
+    typo["metadata"]["name"] = "typo"
+    typo["spec"]["template"]["spec"]["enableServiceLink"] = False
+    failed = api.kubectl("apply", "-f", _write(tmp_path, "typo.yaml", typo), check=False)
+    assert failed.returncode == 1
+    assert 'strict decoding error: unknown field "spec.template.spec.enableServiceLink"' in (
+        failed.stderr
+    )
+    assert api.store.get("apps/v1", "Deployment", "typo", "alga") is None
