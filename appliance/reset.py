@@ -13,18 +13,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.bootstrap.flags import DEFAULT_CONFIG_DIR
-from appliance.bootstrap.host import Talosctl
-from appliance.bootstrap.platform import FLUX_NAMESPACE, KUSTOMIZATION_CHAIN, SOURCE_NAME
-from appliance.cluster.applying import Applier, ApplyError
+
+if TYPE_CHECKING:
+    from appliance.bootstrap.host import Talosctl
 
 __all__ = ["ResetPlan", "plan_reset", "register", "run_reset"]
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 _APP_NAMESPACES = ("msp", "appliance-system")
+# Mirrors appliance.bootstrap.platform (kept literal so `appliance --help` stays light);
+# tests/unit/bootstrap/test_reset.py checks the two agree.
+FLUX_NAMESPACE = "flux-system"
+SOURCE_NAME = "alga-appliance"
+KUSTOMIZATIONS = ("alga-background", "alga-core", "alga-platform")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def plan_reset(
     found_kube = _first_existing(kubeconfig, site_dir / "kubeconfig")
     objects: list[tuple[str, str, str, str | None]] = [
         ("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, FLUX_NAMESPACE)
-        for name, *_ in reversed(KUSTOMIZATION_CHAIN)
+        for name in KUSTOMIZATIONS
     ]
     objects.append(("source.toolkit.fluxcd.io/v1", "GitRepository", SOURCE_NAME, FLUX_NAMESPACE))
     objects.extend(("v1", "Namespace", name, None) for name in _APP_NAMESPACES)
@@ -119,6 +124,9 @@ def run_reset(  # noqa: PLR0912
     if not force:
         out("Refusing to reset without --force (this deletes the app and its data).")
         return EXIT_REFUSED
+    from appliance.bootstrap.host import Talosctl
+    from appliance.cluster.applying import Applier, ApplyError
+
     failures = 0
     if plan.kubeconfig is not None:
         if connect is None:

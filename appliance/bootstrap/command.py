@@ -6,9 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from appliance.bootstrap.display import make_display
 from appliance.bootstrap.flags import FlagError, add_bootstrap_arguments, options_from_args
-from appliance.bootstrap.running import run_bootstrap
 
 __all__ = ["register"]
 
@@ -21,6 +19,10 @@ def _handle(args: argparse.Namespace) -> int:
     except FlagError as exc:
         print(f"appliance bootstrap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # Imported here: the cluster client is heavy and other subcommands should not pay for it.
+    from appliance.bootstrap.display import make_display
+    from appliance.bootstrap.running import run_bootstrap
+
     return run_bootstrap(options, display=make_display())
 
 

@@ -11,15 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from appliance.smoke.monitor import monitor
-from appliance.smoke.verify import verify
-
 __all__ = ["register"]
 
 EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
 
 
 def _monitor(args: argparse.Namespace) -> int:
+    from appliance.smoke.monitor import monitor
+
     def on_poll(poll: int, status: bool, app: bool) -> None:
         if not args.json:
             print(
@@ -44,6 +43,8 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from appliance.smoke.verify import verify
+
     checks = verify(
         kubeconfig=args.kubeconfig,
         node_ip=args.node_ip,

@@ -69,3 +69,14 @@ def test_refuses_without_force(tmp_path: Path) -> None:
     lines: list[str] = []
     assert run_reset(plan, force=False, dry_run=False, out=lines.append) == EXIT_REFUSED
     assert any("Refusing to reset without --force" in line for line in lines)
+
+
+def test_reset_names_the_objects_bootstrap_creates() -> None:
+    """Reset deletes exactly the Kustomizations and source the Platform phase submits."""
+    from appliance import reset
+    from appliance.bootstrap import platform
+
+    assert reset.FLUX_NAMESPACE == platform.FLUX_NAMESPACE
+    assert reset.SOURCE_NAME == platform.SOURCE_NAME
+    chain = [name for name, *_ in platform.KUSTOMIZATION_CHAIN]
+    assert list(reset.KUSTOMIZATIONS) == list(reversed(chain))
