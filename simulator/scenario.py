@@ -178,6 +178,9 @@ class StageEffect(_Model):
     wait: bool = False
     # Apply this effect to other objects than the matched one (e.g. the owning HelmRelease).
     target: ObjectRef | None = None
+    # Crash loops: re-apply to a held pod while it still matches, first after `every`, then with
+    # kubelet's doubling back-off (capped at 5m), one more restart each time.
+    every: Duration | None = None
 
 
 class Stage(_Model):

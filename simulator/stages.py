@@ -162,8 +162,25 @@ class StageEngine:
             )
             return
         apply_effect(self.objects, current, stage.then)
+        if held and stage.then.every and stage.then.containers is not None:
+            self._repeat_later(stage, current, restarts=1, wait=stage.then.every)
         if not stage.once and not held:
             self._armed.discard((stage.name, str(meta(current).get("uid"))))
+
+    def _repeat_later(self, stage: Stage, pod: Obj, *, restarts: int, wait: float) -> None:
+        def again() -> None:
+            current = self.objects.fresh(pod)
+            if current is None or not object_matches(self.objects, current, stage.match):
+                return
+            outcome = stage.then.containers
+            assert outcome is not None
+            bumped = outcome.model_copy(update={"restart_count": outcome.restart_count + restarts})
+            apply_effect(
+                self.objects, current, stage.then.model_copy(update={"containers": bumped})
+            )
+            self._repeat_later(stage, current, restarts=restarts + 1, wait=min(wait * 2, 300.0))
+
+        self.scheduler.call_later(wait, again, label=f"stage {stage.name} (repeat)")
 
 
 def _holds_pods(stage: Stage) -> bool:
