@@ -33,6 +33,7 @@ from simulator.api.patching import (
     apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
+    removal_patch,
 )
 from simulator.api.selectors import (
     FieldSelector,
@@ -230,6 +231,8 @@ class ObjectStore:
         self._logs: dict[tuple[str, str, str], str] = {}
         self._exec_handlers: list[ExecHandler] = []
         self._event_index: dict[tuple[str, str, str, str, str], str] = {}
+        # Server-side apply: the last configuration each manager applied to each object.
+        self._applied: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
         for ns in _DEFAULT_NAMESPACES:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
@@ -472,18 +475,31 @@ class ObjectStore:
                     obj["metadata"] = {**obj["metadata"], "name": name}
                     if info.namespaced:
                         obj["metadata"]["namespace"] = self._ns(info, namespace)
-                    return self.create(
+                    created = self.create(
                         obj, dry_run=dry_run, strict=strict, field_manager=field_manager
                     )
+                    if not dry_run:
+                        self._applied[self._apply_key(info, namespace, name, field_manager)] = (
+                            _copy(_without_rv(body, "apply"))
+                        )
+                    return created
 
         def mutate(live: dict[str, Any]) -> dict[str, Any]:
             try:
                 if patch_type == "json":
                     return dict(apply_json_patch(live, body))
-                if patch_type == "merge" or (patch_type == "apply" and info.crd_name):
-                    return dict(apply_merge_patch(live, _without_rv(body, patch_type)))
-                if patch_type in ("strategic", "apply"):
-                    return dict(apply_strategic_merge_patch(live, _without_rv(body, patch_type)))
+                if patch_type == "merge":
+                    return dict(apply_merge_patch(live, body))
+                if patch_type == "apply":
+                    return self._server_side_apply(
+                        info,
+                        live,
+                        body,
+                        key=self._apply_key(info, namespace, name, field_manager),
+                        record=not dry_run,
+                    )
+                if patch_type == "strategic":
+                    return dict(apply_strategic_merge_patch(live, body))
             except PatchError as exc:
                 raise InvalidError(str(exc), name=name, kind=info.plural) from exc
             raise BadRequestError(f"unknown patch type {patch_type!r}")
@@ -498,6 +514,33 @@ class ObjectStore:
             strict=strict,
             check_rv=None,
         )
+
+    def _apply_key(
+        self, info: KindInfo, namespace: str | None, name: str, manager: str | None
+    ) -> tuple[str, str, str, str, str]:
+        return (info.group, info.plural, self._ns(info, namespace), name, manager or "")
+
+    def _server_side_apply(
+        self,
+        info: KindInfo,
+        live: dict[str, Any],
+        body: dict[str, Any],
+        *,
+        key: tuple[str, str, str, str, str],
+        record: bool,
+    ) -> dict[str, Any]:
+        """Merge the applied configuration and drop what this manager applied before but not now.
+
+        Custom resources merge as JSON (their lists are atomic); built-ins merge strategically.
+        """
+        applied = _copy(_without_rv(body, "apply"))
+        strategic = not info.crd_name
+        removal = removal_patch(self._applied.get(key), applied, strategic=strategic)
+        merge = apply_strategic_merge_patch if strategic else apply_merge_patch
+        result = dict(merge(merge(live, removal) if removal else live, applied))
+        if record:
+            self._applied[key] = applied
+        return result
 
     def update_status(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Replace only the status of an existing object (the `/status` subresource)."""
@@ -863,6 +906,10 @@ class ObjectStore:
         gone = _copy(obj)
         gone["metadata"]["resourceVersion"] = str(self._rv)
         self._record(info, "DELETED", gone)
+        if self._applied:
+            prefix = (info.group, info.plural, meta.get("namespace", ""), meta["name"])
+            for key in [k for k in self._applied if k[:4] == prefix]:
+                del self._applied[key]
         return gone
 
     def _record(

@@ -124,10 +124,12 @@ def test_dry_run_persists_nothing(store: ObjectStore) -> None:
 
 
 def test_apply_creates_then_merges(store: ObjectStore) -> None:
-    """An apply patch creates a missing object and merges into an existing one."""
+    """An apply patch creates a missing object; another manager's apply merges into it."""
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}, "data": {"a": "1"}}
-    store.patch("v1", "ConfigMap", "s", cm, "apply", "default")
-    store.patch("v1", "ConfigMap", "s", {**cm, "data": {"b": "2"}}, "apply", "default")
+    store.patch("v1", "ConfigMap", "s", cm, "apply", "default", field_manager="one")
+    store.patch(
+        "v1", "ConfigMap", "s", {**cm, "data": {"b": "2"}}, "apply", "default", field_manager="two"
+    )
     live = store.get("v1", "ConfigMap", "s", "default")
     assert live is not None
     assert live["data"] == {"a": "1", "b": "2"}
@@ -233,3 +235,22 @@ def test_namespace_deletion_removes_its_objects(store: ObjectStore) -> None:
     store.create(_deploy())
     store.delete("v1", "Namespace", "alga")
     assert store.get("apps/v1", "Deployment", "web", "alga") is None
+
+
+def test_server_side_apply_removes_what_the_manager_dropped(store: ObjectStore) -> None:
+    """Re-applying without an env var removes it; fields set by others stay."""
+    body = _deploy()
+    container = body["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    body["metadata"]["labels"] = {"applied": "yes"}
+    store.patch("apps/v1", "Deployment", "web", body, "apply", "alga", field_manager="kubectl")
+    store.patch(
+        "apps/v1", "Deployment", "web", {"metadata": {"labels": {"other": "x"}}}, "merge", "alga"
+    )
+    container["env"] = [{"name": "A", "value": "1"}]
+    del body["metadata"]["labels"]
+    live = store.patch(
+        "apps/v1", "Deployment", "web", body, "apply", "alga", field_manager="kubectl"
+    )
+    assert live["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    assert live["metadata"]["labels"] == {"other": "x"}
