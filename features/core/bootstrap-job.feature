@@ -39,6 +39,13 @@ Feature: The bootstrap Job and its proof
     Given our "core" manifests
     Then the bootstrap Job waits for Postgres with "pg_isready" before migrating
 
+  @finding-09
+  Scenario: Prevented: in the observed world our bootstrap Job waits out Postgres and completes first time
+    Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And the Job "msp/alga-core-bootstrap" in the cluster completed without a failed attempt
+    And no event mentions "BackoffLimitExceeded"
+
   @finding-10 @T010
   Scenario: A completed bootstrap Job with 7 seeded users is bootstrap-ready despite an unhealthy HelmRelease
     Given a healthy appliance

@@ -604,9 +604,18 @@ class Appliance:
 
     def snapshot(self) -> Snapshot:
         """The picture, frozen the way the cluster reader hands it to the engine."""
-        frozen = copy.deepcopy(self.objects)
+        frozen = {key: tuple(value) for key, value in copy.deepcopy(self.objects).items()}
         return Snapshot(
             server_time=NOW,
             source="live",
-            **{key: tuple(value) for key, value in frozen.items()},
+            nodes=frozen["nodes"],
+            pods=frozen["pods"],
+            events=frozen["events"],
+            deployments=frozen["deployments"],
+            statefulsets=frozen["statefulsets"],
+            jobs=frozen["jobs"],
+            pvcs=frozen["pvcs"],
+            git_repositories=frozen["git_repositories"],
+            kustomizations=frozen["kustomizations"],
+            helm_releases=frozen["helm_releases"],
         )

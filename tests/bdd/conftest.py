@@ -57,6 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{entry.tag}: {entry.summary}")
 
 
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last BDD scenario, stop the shared worlds instead of at session end."""
+    if nextitem is None or Path(__file__).parent not in Path(nextitem.path).parents:
+        world_steps.stop_shared_worlds()
+
+
 # --- engine level: Given ----------------------------------------------------------------------
 
 

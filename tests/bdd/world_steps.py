@@ -26,7 +26,7 @@ from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.worlds import BIN, SITE_ID, CommandResult, WorldSession, observed_fresh_bootstrap
 
-__all__ = ["eventually"]
+__all__ = ["eventually", "stop_shared_worlds"]
 
 # Wall seconds a Then step waits for the world to reach what it expects (the world keeps running
 # at high speed meanwhile, so this is hours of virtual time).
@@ -89,18 +89,26 @@ def installed_world(
 SharedWorlds = dict[tuple[str, str], tuple[WorldSession, CommandResult]]
 
 
+# Worlds bootstrapped once and shared by every scenario that only reads from them. The same
+# scenario file and the same command give the same world (the replay is deterministic), so
+# scenarios that check different facts of one outcome share one run instead of replaying the
+# hour-long install each. conftest stops them after the last BDD test (`stop_shared_worlds`), so
+# they do not keep running beside the rest of the suite.
+_SHARED: SharedWorlds = {}
+
+
+def stop_shared_worlds() -> None:
+    """Stop every shared world (their servers and our status service processes)."""
+    while _SHARED:
+        _, (session, _) = _SHARED.popitem()
+        session.stop()
+
+
 @pytest.fixture(scope="session")
 def shared_worlds() -> Iterator[SharedWorlds]:
-    """Worlds bootstrapped once and shared by every scenario that only reads from them.
-
-    The same scenario file and the same command give the same world (the replay is
-    deterministic), so scenarios that just check different facts of that outcome share one run
-    instead of replaying the hour-long install each.
-    """
-    cache: SharedWorlds = {}
-    yield cache
-    for session, _ in cache.values():
-        session.stop()
+    """The shared worlds; stopped at the end of the session at the latest."""
+    yield _SHARED
+    stop_shared_worlds()
 
 
 def _shared(
@@ -426,6 +434,20 @@ def cluster_no_service_links(session: WorldSession, ref: str) -> None:
     assert _cluster_pod_spec(session, ref).get("enableServiceLinks") is False
 
 
+@then(parsers.parse('the Job "{ref}" in the cluster completed without a failed attempt'))
+def cluster_job_completed(session: WorldSession, ref: str) -> None:
+    namespace, name = ref.split("/", 1)
+
+    def completed() -> dict[str, Any] | None:
+        job: dict[str, Any] | None = session.world.get("Job", name, namespace)
+        conditions = (job or {}).get("status", {}).get("conditions", []) or []
+        done = any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
+        return job if done else None
+
+    job = eventually(completed, what=f"Job {ref} Complete")
+    assert not job["status"].get("failed"), f"Job {ref} had failed attempts: {job['status']}"
+
+
 # --- Then: the status service and the app -----------------------------------------------------
 
 
@@ -581,10 +603,9 @@ def fake_api_with_status(fake_apis: list[Any]) -> Any:
 
 
 def _flux_crds() -> list[dict[str, Any]]:
-    from simulator.api import flux_crds
+    from simulator.api.flux_crds import FLUX_CRDS
 
-    crds = getattr(flux_crds, "FLUX_CRDS", None) or flux_crds.flux_crds()
-    return [dict(c) for c in crds]
+    return [dict(crd) for crd in FLUX_CRDS]
 
 
 @given(parsers.parse('a token for ServiceAccount "{ref}"'), target_fixture="sa_token")

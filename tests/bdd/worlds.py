@@ -237,10 +237,9 @@ def _file_stamps(directory: Path) -> dict[Path, tuple[int, int]]:
 
 def _node_address() -> str:
     """A free simulated node address in 127.0.0.0/8 (ports 3000/8080/50000 unused there)."""
-    from simulator import addresses
+    from simulator.addresses import choose_node_address
 
-    choose = getattr(addresses, "choose_node_address", None) or addresses.free_node_address
-    return str(choose())
+    return str(choose_node_address())
 
 
 def _world_bin_dirs(world: Any) -> list[Path]:
