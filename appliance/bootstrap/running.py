@@ -139,6 +139,14 @@ def run_bootstrap(
     except BootstrapError as exc:
         display.failure(str(exc), layer=exc.layer, next_action=exc.next_action)
         return 1
+    except KeyboardInterrupt:
+        display.failure(
+            "interrupted",
+            layer="interrupted",
+            next_action="rerun with --bootstrap-mode recover (the token, the kubeconfig and the "
+            "cluster's data are kept)",
+        )
+        return 130
     except (ReleaseError, TokenError) as exc:
         display.failure(
             str(exc),
