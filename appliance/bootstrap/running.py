@@ -94,6 +94,27 @@ def _wait_healthz(
         sleep(0.5)
 
 
+def _wait_for_api(
+    applier: Applier, options: BootstrapOptions, display: Display, deps: Collaborators
+) -> None:
+    """The Kubernetes API may still be starting (a fresh node, a reboot): wait, within reason."""
+    deadline = deps.monotonic() + options.host_timeout
+    while True:
+        try:
+            applier.server_now()
+            return
+        except ApplyError as exc:
+            if deps.monotonic() >= deadline:
+                raise BootstrapError(
+                    f"the Kubernetes API did not answer within {options.host_timeout:.0f}s: {exc}",
+                    layer="platform",
+                    next_action="check that the node is up and port 6443 is reachable, then "
+                    "rerun with --bootstrap-mode recover",
+                ) from exc
+            display.progress("waiting for the Kubernetes API to answer")
+            deps.sleep(min(5.0, options.poll_interval))
+
+
 def _preflight(options: BootstrapOptions, release: ReleaseManifest, display: Display) -> None:
     display.step(
         f"Preflight: release {release.version} "
@@ -183,6 +204,8 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
                 "Kubernetes API (port 6443) is reachable",
             ) from exc
     applier = Applier(cluster, dry_run=options.dry_run, sleep=deps.sleep)
+    if cluster is not None:
+        _wait_for_api(applier, options, display, deps)
     try:
         token = ensure_status_token(
             options.config_dir, site_id=options.site_id, dry_run=options.dry_run

@@ -170,3 +170,48 @@ def test_reset_force_deletes_the_appliance_objects(api: Harness, tmp_path: Path)
         assert api.store.get(kust, "Kustomization", name, "flux-system") is None
     assert any(line.startswith("deleted: Namespace/msp") for line in lines)
     assert (tmp_path / "cfg" / "site" / "status-token").exists()
+
+
+def test_unreachable_api_fails_in_the_platform_layer(tmp_path: Path) -> None:
+    """A kubeconfig whose API never answers ends in `Failure layer: platform`, not a traceback."""
+    from appliance.bootstrap.flags import options_from_args
+    from appliance.bootstrap.running import Collaborators, run_bootstrap
+    from tests.unit.bootstrap.conftest import BASE, parse
+
+    with running_api(tmp_path) as harness:
+        kubeconfig = harness.kubeconfig.read_text()
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text(kubeconfig)  # the server is stopped now: connection refused
+    (tmp_path / "cfg").mkdir()
+    options = options_from_args(
+        parse(
+            *BASE,
+            "--config-dir",
+            str(tmp_path / "cfg"),
+            "--bootstrap-mode",
+            "recover",
+            "--kubeconfig",
+            str(dead),
+            "--repo-url",
+            "/repo",
+            "--branch-override",
+            "main",
+            "--skip-image-tag-validation",
+            "--host-timeout",
+            "3",
+            "--poll-interval",
+            "1",
+        )
+    )
+    out = io.StringIO()
+    clock = iter(range(0, 1000))
+    code = run_bootstrap(
+        options,
+        display=Display(out),
+        collaborators=Collaborators(
+            workdir=tmp_path, sleep=lambda _: None, monotonic=lambda: float(next(clock))
+        ),
+    )
+    assert code == 1
+    assert "Failure layer: platform" in out.getvalue()
+    assert "did not answer within 3s" in out.getvalue()
