@@ -38,3 +38,11 @@ Feature: Interrupted image pulls are retryable
       """
     When the status is evaluated
     Then the blocker for component "workflow-worker" has layer "Image tag availability"
+
+  @finding-15 @T008
+  Scenario: The observed canceled email-service pull, replayed, is a retryable interruption
+    Given the world "findings/finding-15-email-service-pull-canceled" replayed for 3 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON blocker for "email-service" has layer "Image pull interruption"
+    And that blocker is retryable
+    And that blocker is not login-blocking

@@ -43,3 +43,18 @@ Feature: Image tag availability in the background tier
     And the output names the existing tag "latest" of "temporal-worker"
     And the output does not contain "Failure layer"
     And the status service reports the tier "login" ready
+
+  @finding-16 @T006
+  Scenario: The observed missing workflow-worker tag, replayed, is a background blocker
+    Given the world "findings/finding-16-workflow-worker-missing-tag" replayed for 10 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON blocker for "workflow-worker" has layer "Image tag availability"
+    And that blocker is not login-blocking
+    And that blocker's next action mentions "workflow-worker:61e4a00e"
+
+  @finding-17
+  Scenario: The observed missing temporal-worker tag, replayed, is a background blocker
+    Given the world "findings/finding-17-temporal-worker-missing-tag" replayed for 10 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON blocker for "temporal-worker" has layer "Image tag availability"
+    And that blocker is not login-blocking

@@ -39,3 +39,10 @@ Feature: A long core image pull is progress, not failure
     When the status is evaluated
     Then the rollup state is "installing"
     And the active operation estimates a size of "1.8 GB"
+
+  @finding-06 @finding-18
+  Scenario: The observed 16-minute pull, replayed to minute 12, reads as installing with an active pull
+    Given the world "findings/finding-06-core-image-pull" replayed for 12 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON rollup state is "installing"
+    And the status JSON shows an active pull of "ghcr.io/nine-minds/alga-psa-ee:94446747" for "alga-core"

@@ -47,3 +47,13 @@ Feature: Core Postgres storage initialization
     Then the bootstrap succeeded
     And no event mentions "failed to create subPath directory"
     And the component "db" is ready
+
+  @finding-07 @finding-08 @T005
+  Scenario: The observed subPath failure, replayed, is diagnosed by appliance status
+    Given the world "findings/finding-07-db-subpath" replayed for 10 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the command fails
+    And the status JSON rollup state is "failed_action_required"
+    And the status JSON blocker for "db" has layer "Core Postgres storage initialization"
+    And that blocker is login-blocking
+    And that blocker's next action mentions "mkdir -p /mnt/data"

@@ -176,6 +176,19 @@ def private_bootstrapped_world(
     return session
 
 
+@given(
+    parsers.parse('the world "{scenario}" replayed for {minutes:d} minutes'),
+    target_fixture="session",
+)
+def replayed_world(
+    world_sessions: list[WorldSession], tmp_path: Path, scenario: str, minutes: int
+) -> WorldSession:
+    """The scenario as observed (old bootstrapper included), stopped at that virtual time."""
+    session = WorldSession.start(scenario, workdir=tmp_path, replay_minutes=minutes)
+    world_sessions.append(session)
+    return session
+
+
 @given("a fresh config directory", target_fixture="session")
 def fresh_config_dir(tmp_path: Path) -> WorldSession:
     """No world at all: commands that must work before any cluster exists (e.g. --dry-run)."""
@@ -339,6 +352,71 @@ def talosconfig_unchanged(session: WorldSession, explicit_files: dict[Path, byte
 def kubeconfig_unchanged(explicit_files: dict[Path, bytes]) -> None:
     for path, content in explicit_files.items():
         assert path.read_bytes() == content, f"{path} was rewritten"
+
+
+# --- Then: `appliance status --json` -------------------------------------------------------
+
+
+def _status_output(result: CommandResult) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(result.stdout)
+    except ValueError as exc:
+        raise AssertionError(f"no status JSON on stdout ({exc}):\n{result.describe()}") from exc
+    return data
+
+
+def _blockers_said(data: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{b['layer']} [{b.get('component')}] loginBlocking={b['loginBlocking']}"
+        for b in data.get("topBlockers", [])
+    )
+
+
+@then(
+    parsers.parse('the status JSON blocker for "{component}" has layer "{layer}"'),
+    target_fixture="blocker",
+)
+def json_blocker_for(result: CommandResult, component: str, layer: str) -> dict[str, Any]:
+    data = _status_output(result)
+    for blocker in data.get("topBlockers", []):
+        if blocker.get("component") == component:
+            assert blocker["layer"] == layer, _blockers_said(data)
+            found: dict[str, Any] = blocker
+            return found
+    raise AssertionError(f"no blocker for {component}: {_blockers_said(data)}")
+
+
+@then("that blocker is login-blocking")
+def that_blocker_blocks(blocker: dict[str, Any]) -> None:
+    assert blocker["loginBlocking"] is True, blocker
+
+
+@then("that blocker is not login-blocking")
+def that_blocker_does_not_block(blocker: dict[str, Any]) -> None:
+    assert blocker["loginBlocking"] is False, blocker
+
+
+@then("that blocker is retryable")
+def that_blocker_retryable(blocker: dict[str, Any]) -> None:
+    assert blocker.get("retryable") is True, blocker
+
+
+@then(parsers.parse('that blocker\'s next action mentions "{text}"'))
+def that_blocker_next_action(blocker: dict[str, Any], text: str) -> None:
+    assert text in blocker["nextAction"], blocker["nextAction"]
+
+
+@then(parsers.parse('the status JSON rollup state is "{state}"'))
+def json_rollup(result: CommandResult, state: str) -> None:
+    data = _status_output(result)
+    assert data["rollup"]["state"] == state, f"{data['rollup']}; {_blockers_said(data)}"
+
+
+@then(parsers.parse('the status JSON shows an active pull of "{image}" for "{component}"'))
+def json_active_pull(result: CommandResult, image: str, component: str) -> None:
+    operations = _status_output(result).get("activeOperations", [])
+    found = [o for o in operations if o["image"] == image and o["component"] == component]
+    assert found, f"no active pull of {image} for {component}: {operations}"
 
 
 # --- Then: the token --------------------------------------------------------------------------

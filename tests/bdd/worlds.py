@@ -44,6 +44,7 @@ class CommandResult:
     exit_code: int
     output: str
     requests: tuple[Any, ...] = ()
+    stdout: str = ""
     # files under the config dir the command created or rewrote
     written: tuple[Path, ...] = ()
 
@@ -104,8 +105,20 @@ class WorldSession:
     talosconfig: Path | None = None
 
     @classmethod
-    def start(cls, scenario: str, *, workdir: Path, installed: bool = False) -> WorldSession:
-        """Start the world for `scenarios/<scenario>.yaml` with its servers, at high speed."""
+    def start(
+        cls,
+        scenario: str,
+        *,
+        workdir: Path,
+        installed: bool = False,
+        replay_minutes: float | None = None,
+    ) -> WorldSession:
+        """Start the world for `scenarios/<scenario>.yaml` with its servers, at high speed.
+
+        With `replay_minutes` the scenario replays as scripted (what the old bootstrapper and
+        the admins did included) on a frozen clock up to that virtual time, then holds still:
+        the observed failure, reproduced, waiting to be diagnosed.
+        """
         from simulator.scenario import load_scenario
         from simulator.world import World
 
@@ -114,13 +127,17 @@ class WorldSession:
         if installed and model.host is not None:
             host = model.host.model_copy(update={"initial_state": "running", "kubernetes_up": True})
             model = model.model_copy(update={"host": host})
+        replay = replay_minutes is not None
         world = World(
             model,
-            skip_actors=model.bootstrap.skip_actors,
+            speed=0.0 if replay else None,
+            skip_actors=() if replay else model.bootstrap.skip_actors,
             base_dir=path.parent,
             node_ip=_node_address(),
         )
         world.start(serve=True)
+        if replay_minutes is not None:
+            world.run_until(replay_minutes * 60)
         (workdir / "config").mkdir(parents=True, exist_ok=True)
         repo, branch = make_manifest_repo(workdir)
         return cls(world=world, workdir=workdir, repo_url=str(repo), branch=branch)
@@ -213,6 +230,7 @@ class WorldSession:
             argv=tuple(argv),
             exit_code=completed.returncode,
             output=completed.stdout + completed.stderr,
+            stdout=completed.stdout,
             requests=tuple(_request_log(self.world)[before:]),
             written=tuple(
                 path
