@@ -76,3 +76,17 @@ Feature: The bootstrap Job and its proof
     When the status is evaluated
     Then the tier "bootstrap" is not ready
     And the tier "login" is not ready
+
+  @finding-09 @T009
+  Scenario: The observed Helm timeout, replayed, is reported below its Postgres root cause
+    Given the world "findings/finding-09-bootstrap-job-timeout-helm-revision-2" replayed for 23 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON rollup state is "failed_action_required"
+    And the status JSON top blocker has layer "Core Postgres storage initialization"
+    And some status JSON blocker mentions "context deadline exceeded"
+
+  @finding-10
+  Scenario: The observed seed, replayed, proves bootstrap with 7 users counted through exec
+    Given the world "findings/finding-10-seeded-users" replayed for 10 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON shows 7 seeded users, verified

@@ -59,3 +59,9 @@ Feature: LOGIN_READY means the admin can log in
     And the top blocker is login-blocking
     And the tier "login" is not ready
     And the rollup state is "failed_action_required"
+
+  @finding-11
+  Scenario: The observed app answer, replayed, is what the login probe sees
+    Given the world "findings/finding-11-app-redirect" replayed for 5 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON login probe answered 307 with location "/msp/dashboard"

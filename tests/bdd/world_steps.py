@@ -419,6 +419,37 @@ def json_active_pull(result: CommandResult, image: str, component: str) -> None:
     assert found, f"no active pull of {image} for {component}: {operations}"
 
 
+@then(parsers.parse('the status JSON top blocker has layer "{layer}"'))
+def json_top_layer(result: CommandResult, layer: str) -> None:
+    data = _status_output(result)
+    blockers = data.get("topBlockers", [])
+    assert blockers, f"no blockers: {data['rollup']}"
+    assert blockers[0]["layer"] == layer, _blockers_said(data)
+
+
+@then(parsers.parse('some status JSON blocker mentions "{text}"'))
+def json_blocker_mentions(result: CommandResult, text: str) -> None:
+    data = _status_output(result)
+    said = [json.dumps(b) for b in data.get("topBlockers", [])]
+    assert any(text in b for b in said), _blockers_said(data)
+
+
+@then(parsers.parse("the status JSON shows {count:d} seeded users, verified"))
+def json_seeded(result: CommandResult, count: int) -> None:
+    bootstrap = _status_output(result)["bootstrap"]
+    assert bootstrap["seed"]["usersCount"] == count, bootstrap
+    assert bootstrap["seed"]["verified"] is True, bootstrap
+    assert bootstrap["job"]["state"] == "completed", bootstrap
+
+
+@then(parsers.parse('the status JSON login probe answered {code:d} with location "{location}"'))
+def json_login_probe(result: CommandResult, code: int, location: str) -> None:
+    probe = _status_output(result)["loginProbe"]
+    assert probe["ok"] is True, probe
+    assert probe["statusCode"] == code, probe
+    assert probe["location"] == location, probe
+
+
 # --- Then: the token --------------------------------------------------------------------------
 
 
