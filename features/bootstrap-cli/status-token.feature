@@ -2,7 +2,7 @@ Feature: The status token
   Bootstrap generates a status token, keeps it in <config-dir>/<site-id>/status-token, prints the
   same token, and applies it as Secret appliance-system/appliance-status-auth.
 
-  @T013 @T024
+  @T013
   Scenario: Bootstrap writes the token file, prints the same token and applies the Secret
     Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
     Then the bootstrap succeeded

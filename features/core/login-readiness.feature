@@ -3,7 +3,7 @@ Feature: LOGIN_READY means the admin can log in
   alga-core, AND the app URL answering an HTTP probe. The observed app answered on :3000 with a
   307 to /msp/dashboard.
 
-  @finding-11 @T001
+  @finding-11
   Scenario: A healthy appliance whose app answers 307 to /msp/dashboard is fully healthy
     Given a healthy appliance
     When the status is evaluated

@@ -32,3 +32,11 @@ Feature: Flux tiers alga-platform -> alga-core -> alga-background
     Then the tier "platform" is ready
     And the tier "login" is ready
     And no login-blocking blocker names a background component
+
+  @T019
+  Scenario: After a fresh bootstrap the cluster holds the chain alga-platform -> alga-core -> alga-background
+    Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
+    Then the bootstrap succeeded
+    And the Kustomization "alga-core" in the cluster depends on "alga-platform"
+    And the Kustomization "alga-background" in the cluster depends on "alga-core"
+    And the Kustomization "alga-platform" in the cluster is Ready

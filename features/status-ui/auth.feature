@@ -20,7 +20,7 @@ Feature: The status service is token-protected
     Then the response status is 200
     And the response does not contain "rollup"
 
-  @T014 @T020
+  @T014
   Scenario: After bootstrap the status service on the node address answers with the printed token
     Given the world "happy-path" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
     Then the bootstrap succeeded

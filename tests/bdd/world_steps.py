@@ -557,6 +557,22 @@ def cluster_job_completed(session: WorldSession, ref: str) -> None:
     assert not job["status"].get("failed"), f"Job {ref} had failed attempts: {job['status']}"
 
 
+@then(parsers.parse('the Kustomization "{name}" in the cluster depends on "{other}"'))
+def cluster_kustomization_depends(session: WorldSession, name: str, other: str) -> None:
+    kustomization = session.world.get("Kustomization", name, "flux-system")
+    assert kustomization is not None, f"no Kustomization flux-system/{name} in the cluster"
+    names = [d["name"] for d in kustomization["spec"].get("dependsOn", [])]
+    assert names == [other], f"{name} dependsOn {names}"
+
+
+@then(parsers.parse('the Kustomization "{name}" in the cluster is Ready'))
+def cluster_kustomization_ready(session: WorldSession, name: str) -> None:
+    eventually(
+        lambda: session.world.ready("Kustomization", name, "flux-system"),
+        what=f"Kustomization {name} Ready",
+    )
+
+
 # --- Then: the status service and the app -----------------------------------------------------
 
 
