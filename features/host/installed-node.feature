@@ -22,3 +22,11 @@ Feature: A fresh bootstrap against an installed node
     When the status is evaluated
     Then the status reports the status service "appliance-status" as missing
     And the tier "login" is ready
+
+  @finding-20
+  Scenario: On an installed appliance without the status service, appliance status reports it missing
+    Given the world "findings/finding-11-app-redirect" replayed for 5 minutes
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON has a blocker for "appliance-status"
+    And that blocker's reason mentions "appliance-system"
+    And that blocker is not login-blocking

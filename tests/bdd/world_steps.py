@@ -386,6 +386,21 @@ def json_blocker_for(result: CommandResult, component: str, layer: str) -> dict[
     raise AssertionError(f"no blocker for {component}: {_blockers_said(data)}")
 
 
+@then(parsers.parse('the status JSON has a blocker for "{component}"'), target_fixture="blocker")
+def json_has_blocker(result: CommandResult, component: str) -> dict[str, Any]:
+    data = _status_output(result)
+    for blocker in data.get("topBlockers", []):
+        if blocker.get("component") == component:
+            found: dict[str, Any] = blocker
+            return found
+    raise AssertionError(f"no blocker for {component}: {_blockers_said(data)}")
+
+
+@then(parsers.parse('that blocker\'s reason mentions "{text}"'))
+def that_blocker_reason(blocker: dict[str, Any], text: str) -> None:
+    assert text in blocker["reason"], blocker["reason"]
+
+
 @then("that blocker is login-blocking")
 def that_blocker_blocks(blocker: dict[str, Any]) -> None:
     assert blocker["loginBlocking"] is True, blocker
