@@ -29,3 +29,12 @@ Feature: Kubernetes service-link environment collision
     Then the bootstrap succeeded
     And no event mentions "cannot unmarshal"
     And the component "temporal-ui" is ready
+
+  @finding-14
+  Scenario: The observed Temporal UI crash, replayed, logs the collision and never blocks login
+    Given the world "findings/finding-14-temporal-ui-service-links" replayed for 5 minutes
+    When the admin runs "kubectl --kubeconfig {kubeconfig} -n msp logs -l app.kubernetes.io/name=temporal-ui --previous"
+    Then the output contains "cannot unmarshal !!str `tcp://"
+    When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
+    Then the status JSON has a blocker for "temporal-ui"
+    And that blocker is not login-blocking
