@@ -238,3 +238,21 @@ def test_record_command_writes_a_scenario(
     scenario = load_scenario(out)
     assert ("ConfigMap", "seen") in {(o["kind"], o["metadata"]["name"]) for o in scenario.objects}
     assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_flux_kinds_are_recorded_once_their_crds_appear(round_trip: dict[str, Any]) -> None:
+    """CRDs applied mid-install (flux install) start the recording of their kinds."""
+    applied = [a["object"] for a in round_trip["first"]["events"] if a["action"] == "apply"]
+    recorded = {(o["kind"], o["metadata"]["name"]) for o in applied}
+    world_a = round_trip["world_a"]
+    flux = [
+        (kind, obj["metadata"]["name"])
+        for api_version, kind in (
+            ("source.toolkit.fluxcd.io/v1", "GitRepository"),
+            ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+        )
+        for obj in world_a.store.list(api_version, kind)
+    ]
+    assert flux, "the observed install has a GitRepository and a HelmRelease"
+    assert set(flux) <= recorded
+    assert ("CustomResourceDefinition", "helmreleases.helm.toolkit.fluxcd.io") in recorded
