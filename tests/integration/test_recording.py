@@ -218,7 +218,7 @@ def test_recorded_world_adds_nothing_of_its_own(round_trip: dict[str, Any]) -> N
 def test_record_command_writes_a_scenario(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`appliance-sim record --until-idle` writes a loadable scenario holding the objects seen."""
+    """`appliance-sim record` writes a loadable scenario of the objects in the chosen namespaces."""
     store = ObjectStore(VirtualClock(load_scenario(OBSERVED).start, speed=0))
     store.create(
         {
@@ -228,15 +228,28 @@ def test_record_command_writes_a_scenario(
             "data": {"k": "v"},
         }
     )
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "elsewhere", "namespace": "other"},
+        }
+    )
     with ApiServer(store) as api:
         kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
         out = tmp_path / "recorded.yaml"
         code = main(
-            ["record", "--kubeconfig", str(kubeconfig), "--out", str(out), "--until-idle", "0.5s"]
+            [
+                *("record", "--kubeconfig", str(kubeconfig), "--out", str(out)),
+                *("--until-idle", "0.5s", "--namespaces", "msp"),
+            ]
         )
     assert code == 0
     scenario = load_scenario(out)
-    assert ("ConfigMap", "seen") in {(o["kind"], o["metadata"]["name"]) for o in scenario.objects}
+    names = {(o["kind"], o["metadata"]["name"]) for o in scenario.objects}
+    assert ("ConfigMap", "seen") in names
+    assert ("ConfigMap", "elsewhere") not in names
+    assert ("Namespace", "other") not in names
     assert f"wrote {out}" in capsys.readouterr().out
 
 
