@@ -79,10 +79,10 @@ _DECODER = msgspec.json.Decoder()
 
 def format_time(instant: datetime, *, micro: bool = False) -> str:
     """RFC 3339 as Kubernetes writes it (`2026-01-01T00:00:00Z`, MicroTime with micro=True)."""
-    instant = instant.astimezone(UTC)
-    if micro:
-        return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = instant.astimezone(UTC)
+    # f-strings: several times faster than strftime on the create path.
+    base = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return f"{base}.{t.microsecond:06d}Z" if micro else f"{base}Z"
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:

@@ -313,7 +313,7 @@ class ApiApp:
         method: str = scope["method"]
         path: str = scope["path"]
         raw_query = scope["query_string"].decode("latin-1")
-        query = parse_qs(raw_query, keep_blank_values=True)
+        query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
         user = self.authenticate(scope)
         parsed = self.route(path)
         route = self.resolve(*parsed) if parsed else None
