@@ -2,8 +2,8 @@
 
 Field names follow the field log (camelCase on the wire, snake_case in Python). This module is
 the contract between the status engine, the status service, the bootstrapper's smoke checks and
-support engineers reading a dump; `appliance/schema/appliance-status.schema.json` is generated from it
-and a test keeps the two in step.
+support engineers reading a dump; `appliance/schema/appliance-status.schema.json` is generated
+from it and a test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "ActiveOperation",
     "ApplianceStatus",
+    "Blocker",
     "BootstrapJob",
     "BootstrapState",
-    "Blocker",
     "ClusterInfo",
     "Component",
-    "Evidence",
     "EventSummary",
+    "Evidence",
     "FluxObject",
     "FluxSummary",
     "JobState",
