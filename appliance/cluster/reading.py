@@ -7,6 +7,7 @@ Raw JSON (not the client's model objects) keeps a live read identical in shape t
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
 from appliance.snapshot import RawObject, Snapshot
 
 __all__ = ["count_seeded_users", "read_snapshot", "server_time"]
+
+_log = logging.getLogger(__name__)
 
 # (snapshot field, kind, apiVersions to try in order, path template). Flux API versions moved over
 # time (v1beta2 -> v1, helm v2beta1 -> v2): try the newest first and fall back on 404.
@@ -175,6 +178,7 @@ def count_seeded_users(
     from kubernetes.stream import stream
 
     core = client.CoreV1Api(cluster.api_client)
+    ws: Any = None
     try:
         ws = stream(
             core.connect_get_namespaced_pod_exec,
@@ -188,12 +192,31 @@ def count_seeded_users(
             _preload_content=False,
         )
         ws.run_forever(timeout=REQUEST_TIMEOUT[1])
-        out = ws.read_stdout() or ""
+        out = ws.read_stdout(timeout=0) or ""
         code = ws.returncode
-        ws.close()
     except Exception:  # forbidden, gone or broken: all mean "not measured"
         return None
+    finally:
+        _close_exec(ws)
     if code not in (0, None):
         return None
     match = re.search(r"^\s*(\d+)\s*$", out, re.MULTILINE)
     return int(match.group(1)) if match else None
+
+
+def _close_exec(ws: Any) -> None:
+    """Close the exec websocket AND its socket: after the server's close frame, the client's
+    close() alone leaves the TLS socket open (a ResourceWarning, a leaked fd per status)."""
+    if ws is None:
+        return
+    try:
+        ws.close()
+    except Exception:  # closing is best effort; the shutdown below still runs
+        _log.debug("exec websocket close failed", exc_info=True)
+    raw = getattr(ws, "sock", None)
+    shutdown = getattr(raw, "shutdown", None)
+    if callable(shutdown):
+        try:
+            shutdown()
+        except OSError:
+            _log.debug("exec socket shutdown failed", exc_info=True)
