@@ -797,7 +797,7 @@ def detect_unclassified(index: Index, covered: _Covered) -> list[Blocker]:
     now = index.snapshot.server_time
     newest: dict[str, Signal] = {}
     for s in index.signals:
-        if not s.warning or s.source != "event" or covered.covers(s):
+        if not s.warning or s.source not in ("event", "container") or covered.covers(s):
             continue
         if s.kind in {"Kustomization", "HelmRelease", "GitRepository", "Job"}:
             continue  # their conditions are read by detect_flux / detect_failed_jobs
@@ -869,6 +869,10 @@ def detect_blockers(index: Index) -> list[Blocker]:
         for blocker in found:
             covered.add(blocker)
     for detector in GENERIC:
-        found.extend(detector(index, covered))
+        for blocker in detector(index, covered):
+            found.append(blocker)
+            # Generic findings cover their objects only: another failure of the same
+            # component (say a FailedMount beside a Helm timeout) must still be named.
+            covered.objects.update(e.object for e in blocker.evidence)
     found.sort(key=_rank)
     return found

@@ -492,3 +492,37 @@ def test_blocker_since_is_first_seen(world: World, status_of: Evaluate) -> None:
     tag = next(b for b in status_of(world).top_blockers if b.layer == "Image tag availability")
     assert tag.since is not None
     assert tag.since.strftime("%Y-%m-%dT%H:%M:%SZ") == ts(-870)
+
+
+def test_unknown_container_waiting_reason_is_named(world: World, status_of: Evaluate) -> None:
+    """A waiting reason no detector knows still yields a blocker with the pod and message."""
+    world.break_component(
+        "redis",
+        waiting=("SandboxChanged", "Pod sandbox changed, it will be killed and re-created."),
+    )
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Unclassified failure")
+    assert "Pod/msp/redis-0" in blocker.reason
+    assert "sandbox changed" in blocker.reason
+
+
+def test_second_failure_beside_helm_timeout_is_named(world: World, status_of: Evaluate) -> None:
+    """A generic Helm timeout does not hide another failure of the same component."""
+    world.put(
+        helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
+    )
+    world.break_component("alga-core", waiting=("ContainerCreating", None))
+    world.put(
+        event(
+            "Pod",
+            pod_name("alga-core"),
+            "FailedMount",
+            'MountVolume.SetUp failed for volume "secrets" : secret "alga-core-secrets" not found',
+            first=-1500,
+            last=-10,
+            count=14,
+        )
+    )
+    layers = _layers(status_of(world, probe=probe_refused()).top_blockers)
+    assert "Helm release" in layers
+    assert "Unclassified failure" in layers
