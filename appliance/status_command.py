@@ -179,7 +179,9 @@ def _duration(seconds: float) -> str:
 
 def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(file=out)
     colour = {
@@ -190,10 +192,10 @@ def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
         RollupState.FAILED_ACTION_REQUIRED: "red",
     }.get(status.rollup.state, "white")
     words = _STATE_WORDS.get(status.rollup.state, status.rollup.state)
-    console.print(f"[bold {colour}]{words}[/]  ({status.site_id})")
+    console.print(f"[bold {colour}]{words}[/]  ({escape(status.site_id)})")
     console.print(status.rollup.message, markup=False)
     if status.rollup.next_action:
-        console.print(f"[bold]Next:[/] {status.rollup.next_action}")
+        console.print(Text.assemble(("Next: ", "bold"), status.rollup.next_action))
     table = Table(show_header=True, header_style="bold")
     table.add_column("Tier")
     table.add_column("Ready")
@@ -206,9 +208,10 @@ def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
     console.print(table)
     if status.top_blockers:
         top = status.top_blockers[0]
-        console.print(f"[bold red]Top blocker:[/] {top.layer} ({top.component or 'appliance'})")
+        where = escape(f"{top.layer} ({top.component or 'appliance'})")
+        console.print(f"[bold red]Top blocker:[/] {where}")
         console.print(top.reason, markup=False)
-        console.print(f"[bold]Next:[/] {top.next_action}")
+        console.print(Text.assemble(("Next: ", "bold"), top.next_action))
     for op in status.active_operations:
         size = f", {op.estimated_size}" if op.estimated_size else ""
         console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import subprocess
@@ -183,3 +184,34 @@ def test_example_dump_is_formatted_as_real_kubectl_prints(tmp_path: Path) -> Non
             kubectl_text = printed_text.replace('        "annotations": {},\n', "")
         assert obj == ours
         assert kubectl_text == kubectl_json(ours)
+
+
+class _Terminal(io.StringIO):
+    """A captured stream that says it is a terminal, so the rich renderer runs."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_output_uses_rich_renderer() -> None:
+    """On a terminal the rich renderer prints the rollup, the tier reasons and the top blocker."""
+    import argparse
+
+    from appliance.status_command import run
+
+    out = _Terminal()
+    args = argparse.Namespace(
+        from_dump=[BACKGROUND],
+        kubeconfig=None,
+        context=None,
+        json=False,
+        app_url=None,
+        status_url=None,
+        site_id="appliance-single-node",
+        no_seed_check=True,
+    )
+    assert run(args, out=out) == 0
+    text = out.getvalue()
+    assert "background services have issues" in text
+    assert "Deployment/msp/workflow-worker" in text
+    assert "Top blocker:" in text
