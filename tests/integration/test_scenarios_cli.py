@@ -48,6 +48,13 @@ def test_bootstrap_replays_the_observed_install_to_background_issues() -> None:
     assert "ready_with_background_issues" in rollup[-1]
     assert "Image tag availability: workflow-worker" in rollup[-1]
     assert "(before the app)" in timeline
+    # As observed: the first run trusts DHCP DNS and stops in the host layer (finding-01); the
+    # rerun with --dns-servers goes through (finding-02).
+    _, first, rerun = done.stdout.split("$ appliance bootstrap", 2)
+    assert "--dns-servers" not in first.splitlines()[0]
+    assert "Failure layer: host" in first
+    assert "--dns-servers 1.1.1.1,8.8.8.8" in rerun.splitlines()[0]
+    assert "Failure layer" not in rerun
 
 
 def test_bootstrap_without_dns_servers_stalls_on_the_installer_pull() -> None:
