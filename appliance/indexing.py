@@ -358,6 +358,29 @@ def _container_status_signals(
     terminated = last.get("terminated") if isinstance(last, dict) else None
     if isinstance(terminated, dict):
         message = _str(terminated.get("message"))
+        log = (
+            index.snapshot.container_logs.get((namespace, name, container))
+            if namespace is not None and container is not None
+            else None
+        )
+        if log and not message:
+            # The previous run's log explains the crash (Temporal's schema check, the
+            # service-link collision); it feeds the specialised detectors, never
+            # "unclassified" on its own (source "log").
+            index.signals.append(
+                Signal(
+                    object=ref,
+                    kind="Pod",
+                    namespace=namespace,
+                    name=name,
+                    component=component,
+                    message=log.strip()[-2000:],
+                    reason=_str(terminated.get("reason")) or "Error",
+                    since=parse_time(terminated.get("finishedAt")),
+                    source="log",
+                    container=container,
+                )
+            )
         if message:
             index.signals.append(
                 Signal(

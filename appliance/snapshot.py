@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["KINDS", "RawObject", "Snapshot", "as_dict", "dicts", "parse_time"]
+__all__ = [
+    "KINDS",
+    "ContainerRef",
+    "RawObject",
+    "Snapshot",
+    "as_dict",
+    "crashed_containers",
+    "dicts",
+    "parse_time",
+]
 
 RawObject = dict[str, Any]
+# (namespace, pod, container): where a crashed container's previous log came from.
+ContainerRef = tuple[str, str, str]
 
 # Snapshot field name per Kubernetes kind; the order is the order we list them in.
 KINDS: dict[str, str] = {
@@ -50,6 +61,10 @@ class Snapshot:
     missing_kinds: tuple[str, ...] = field(default=())
     # Kinds the API refused to list (e.g. 403), as one sentence each.
     read_errors: tuple[str, ...] = field(default=())
+    # The tail of the previous log of crashed containers (`kubectl logs --previous`). Temporal's
+    # schema error and the service-link collision are only ever written there: without it a
+    # crash loop could be named but never explained (findings 12 and 14).
+    container_logs: dict[ContainerRef, str] = field(default_factory=dict)
 
 
 def parse_time(value: object) -> datetime | None:
@@ -78,3 +93,35 @@ def dicts(value: object) -> list[RawObject]:
 def as_dict(value: object) -> RawObject:
     """A mapping field, or an empty one when the field is missing or malformed."""
     return value if isinstance(value, dict) else {}
+
+
+def crashed_containers(pods: tuple[RawObject, ...], *, limit: int = 8) -> list[ContainerRef]:
+    """Containers of not-ready pods whose last run failed without a termination message.
+
+    Those are the ones whose previous log is worth one read: the kubelet copies nothing into
+    `lastState.terminated.message` unless the pod asks for FallbackToLogsOnError. Bounded, so a
+    crash-looping cluster costs a few log reads, not one per pod.
+    """
+    found: list[ContainerRef] = []
+    for pod in pods:
+        meta = as_dict(pod.get("metadata"))
+        namespace, name = meta.get("namespace"), meta.get("name")
+        status = as_dict(pod.get("status"))
+        if not isinstance(namespace, str) or not isinstance(name, str):
+            continue
+        for cs in (
+            *dicts(status.get("initContainerStatuses")),
+            *dicts(status.get("containerStatuses")),
+        ):
+            terminated = as_dict(as_dict(cs.get("lastState")).get("terminated"))
+            container = cs.get("name")
+            if (
+                cs.get("ready") is not True
+                and isinstance(container, str)
+                and terminated.get("exitCode") not in (None, 0)
+                and not terminated.get("message")
+            ):
+                found.append((namespace, name, container))
+                if len(found) >= limit:
+                    return found
+    return found

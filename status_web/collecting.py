@@ -55,6 +55,10 @@ class SnapshotSource(Protocol):
         """Block until the generation passes `after` or `timeout` elapses."""
         ...
 
+    def with_previous_logs(self, snapshot: Snapshot) -> Snapshot:
+        """`snapshot` plus the previous logs of its crashed containers (may call the API)."""
+        ...
+
 
 def _comparable(status: ApplianceStatus) -> dict[str, Any]:
     # The clock moves every evaluation; only a change of substance is a new version.
@@ -147,6 +151,9 @@ class Collector:
             # Keep the last good status; the pages show it as stale with its age.
             status, _ = self._good
             return self._publish(status, stale=True, api_error=snapshot.api_error)
+        if snapshot.api_error is None:
+            # Crash explanations (Temporal schema, service links) live only in previous logs.
+            snapshot = self._source.with_previous_logs(snapshot)
         try:
             status = self._evaluate(
                 snapshot,

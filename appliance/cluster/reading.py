@@ -16,9 +16,12 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
-from appliance.snapshot import RawObject, Snapshot
+from appliance.snapshot import ContainerRef, RawObject, Snapshot, crashed_containers
 
-__all__ = ["count_seeded_users", "read_snapshot", "server_time"]
+__all__ = ["count_seeded_users", "read_previous_logs", "read_snapshot", "server_time"]
+
+# Lines of a crashed container's previous log kept for the detectors: the fatal line is last.
+LOG_TAIL_LINES = 20
 
 _log = logging.getLogger(__name__)
 
@@ -70,21 +73,25 @@ def _path(api_version: str, plural: str) -> str:
     return f"{prefix}/{plural}"
 
 
-def _get_json(cluster: Cluster, path: str) -> dict[str, Any]:
+def _get(cluster: Cluster, path: str, *, accept: str = "application/json") -> bytes:
     api = cluster.api_client
     method, url, headers, body, post_params = api.param_serialize(
-        "GET", path, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+        "GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"]
     )
     response = api.call_api(
         method, url, header_params=headers, body=body, post_params=post_params,
         _request_timeout=REQUEST_TIMEOUT,
     )  # fmt: skip
-    data = response.read()
+    data: bytes = response.read()
     if response.status == 404:
         raise _Missing(path)
     if not 200 <= response.status <= 299:
         raise ApiException(status=response.status, reason=response.reason)
-    decoded = json.loads(data)
+    return data
+
+
+def _get_json(cluster: Cluster, path: str) -> dict[str, Any]:
+    decoded = json.loads(_get(cluster, path))
     if not isinstance(decoded, dict):
         raise ValueError(f"GET {path}: expected a JSON object, got {type(decoded).__name__}")
     return decoded
@@ -138,13 +145,37 @@ def read_snapshot(cluster: Cluster) -> Snapshot:
             items = []
         found[field_name] = tuple(items)
     now = cluster.last_server_time or datetime.now(tz=UTC)
+    logs = read_previous_logs(cluster, crashed_containers(found["pods"]))
     return Snapshot(
         server_time=now,
         source="live",
         missing_kinds=tuple(missing),
         read_errors=tuple(errors),
+        container_logs=logs,
         **found,
     )
+
+
+def read_previous_logs(cluster: Cluster, refs: list[ContainerRef]) -> dict[ContainerRef, str]:
+    """The tail of each container's previous log (`kubectl logs --previous --tail 20`).
+
+    Best effort: a refused (403) or vanished log is simply absent; the crash is still reported
+    from the container status, only without its explanation.
+    """
+    logs: dict[ContainerRef, str] = {}
+    for namespace, pod, container in refs:
+        path = (
+            f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+            f"?container={container}&previous=true&tailLines={LOG_TAIL_LINES}"
+        )
+        try:
+            text = _get(cluster, path, accept="text/plain").decode("utf-8", "replace")
+        except Exception:  # forbidden, gone, or the API hiccuped: the status goes on without it
+            _log.debug("previous log of %s/%s/%s unreadable", namespace, pod, container)
+            continue
+        if text.strip():
+            logs[(namespace, pod, container)] = text
+    return logs
 
 
 def _unreachable(cluster: Cluster, reason: str) -> Snapshot:

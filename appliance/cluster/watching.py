@@ -18,12 +18,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from appliance.cluster.connecting import Cluster
-from appliance.snapshot import RawObject, Snapshot
+from appliance.snapshot import ContainerRef, RawObject, Snapshot, crashed_containers
 
 __all__ = ["RESOURCES", "WatchCache", "WatchedResource"]
 
@@ -131,6 +131,9 @@ class WatchCache:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._open_responses: set[Any] = set()
+        # Previous logs of crashed containers: (text, monotonic time read), re-read after a while.
+        self._logs: dict[ContainerRef, tuple[str, float]] = {}
+        self._log_max_age = 30.0
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -220,6 +223,46 @@ class WatchCache:
             missing_kinds=missing,
             **fields,
         )
+
+    def with_previous_logs(self, snapshot: Snapshot) -> Snapshot:
+        """`snapshot` plus the previous log of its crashed containers (bounded, memoised).
+
+        This does call the API, so only the background collector uses it, never a request.
+        """
+        refs = crashed_containers(snapshot.pods)
+        now = self._monotonic()
+        logs: dict[ContainerRef, str] = {}
+        for ref in refs:
+            cached = self._logs.get(ref)
+            if cached is None or now - cached[1] > self._log_max_age:
+                cached = (self._read_previous_log(ref), now)
+                self._logs[ref] = cached
+            if cached[0].strip():
+                logs[ref] = cached[0]
+        for stale in set(self._logs) - set(refs):
+            del self._logs[stale]
+        return replace(snapshot, container_logs=logs) if logs else snapshot
+
+    def _read_previous_log(self, ref: ContainerRef) -> str:
+        namespace, pod, container = ref
+        path = (
+            f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+            f"?container={container}&previous=true&tailLines=20"
+        )
+        try:
+            response = self._open(path, timeout=self._request_timeout)
+        except _ApiFailure:
+            return ""
+        try:
+            if int(response.status) != 200:
+                return ""
+            body: bytes = response.read()
+            return body.decode("utf-8", "replace")
+        except Exception:  # a log is an explanation, not a requirement
+            return ""
+        finally:
+            with self._lock:
+                self._open_responses.discard(response)
 
     def _describe_error(self) -> str | None:
         if self._heartbeat_error is not None:

@@ -31,10 +31,11 @@ Feature: Kubernetes service-link environment collision
     And the component "temporal-ui" is ready
 
   @finding-14
-  Scenario: The observed Temporal UI crash, replayed, logs the collision and never blocks login
+  Scenario: The observed Temporal UI crash, replayed, logs the collision, is classified from that log, and never blocks login
     Given the world "findings/finding-14-temporal-ui-service-links" replayed for 5 minutes
     When the admin runs "kubectl --kubeconfig {kubeconfig} -n msp logs -l app.kubernetes.io/name=temporal-ui --previous"
     Then the output contains "cannot unmarshal !!str `tcp://"
     When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
-    Then the status JSON has a blocker for "temporal-ui"
+    Then the status JSON blocker for "temporal-ui" has layer "Kubernetes service-link environment collision"
+    And the status JSON has a blocker for "temporal-ui"
     And that blocker is not login-blocking

@@ -31,10 +31,11 @@ Feature: Temporal schema initialization
     And the component "temporal" is ready
 
   @finding-12
-  Scenario: The observed Temporal crash, replayed, logs the schema error and never blocks login
+  Scenario: The observed Temporal crash, replayed, logs the schema error, is classified from that log, and never blocks login
     Given the world "findings/finding-12-temporal-schema" replayed for 5 minutes
     When the admin runs "kubectl --kubeconfig {kubeconfig} -n msp logs -l app.kubernetes.io/name=temporal --previous"
     Then the output contains "sql schema version compatibility check failed"
     When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
-    Then the status JSON has a blocker for "temporal"
+    Then the status JSON blocker for "temporal" has layer "Temporal schema initialization"
+    And the status JSON has a blocker for "temporal"
     And that blocker is not login-blocking

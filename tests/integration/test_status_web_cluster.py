@@ -276,3 +276,31 @@ def test_410_gone_relists(service: Service) -> None:
     break_core_image(service.store)
     _wait_for(lambda: _has_blocker(service, "Image tag availability"), what="the blocker after 410")
     assert service.cache.generation > before
+
+
+def test_crash_explained_from_the_previous_log_with_the_read_only_token(service: Service) -> None:
+    """finding-12 in the service: the schema error only in `logs --previous` is read with the
+    read-only token (pods/log get) and names the Temporal layer."""
+    from tests.unit.engine.builders import MSG_TEMPORAL_SCHEMA
+
+    world = healthy_world()
+    crashed = world.break_component(
+        "temporal",
+        waiting=("CrashLoopBackOff", "back-off 2m40s restarting failed container"),
+        terminated=("Error", None),
+    )
+    meta = crashed["metadata"]
+    container = crashed["spec"]["containers"][0]["name"]
+    service.store.set_log(meta["namespace"], meta["name"], container, MSG_TEMPORAL_SCHEMA + "\n")
+    for obj in (world.get("Deployment", "msp", "temporal"), crashed):
+        live = service.store.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], "msp")
+        assert live is not None
+        new = _fresh(obj)
+        new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        service.store.replace(new)
+    _wait_for(
+        lambda: _has_blocker(service, "Temporal schema initialization"), what="the Temporal layer"
+    )
+    logs = [r for r in service.harness.server.requests(user=SA_USER) if r.path.endswith("/log")]
+    assert logs, "the service never read the crashed container's log"
+    assert {r.status for r in logs} == {200}
