@@ -148,29 +148,55 @@ def _rollup(
 ) -> Rollup:
     where = f" at {login_url}" if login_url else ""
     if tiers.login.ready:
-        if tiers.background.ready:
-            return Rollup(
-                state=RollupState.FULLY_HEALTHY,
-                message=f"All services are healthy; log in{where}.",
-            )
-        issues = [b for b in blockers if not b.login_blocking]
-        if issues:
-            top = issues[0]
-            return Rollup(
-                state=RollupState.READY_WITH_BACKGROUND_ISSUES,
-                message=(
-                    f"You can log in{where}. Background services have issues: "
-                    f"{top.layer} ({top.component or 'appliance'})."
-                ),
-                next_action=top.next_action,
-            )
-        reason = tiers.background.reasons[0] if tiers.background.reasons else "starting"
+        return _login_ready_rollup(tiers, blockers, where=where)
+    return _not_ready_rollup(tiers, blockers, operations)
+
+
+def _login_ready_rollup(tiers: Tiers, blockers: list[Blocker], *, where: str) -> Rollup:
+    if tiers.full_health.ready:
+        return Rollup(
+            state=RollupState.FULLY_HEALTHY,
+            message=f"All services are healthy; log in{where}.",
+        )
+    if tiers.background.ready:
+        # Login works and the background is fine, but the platform is not (say the status
+        # service is missing, finding-20): usable, yet not fully healthy.
+        platform_issue = next((b for b in blockers if not b.login_blocking), None)
+        reason = tiers.platform.reasons[0] if tiers.platform.reasons else "not ready"
         return Rollup(
             state=RollupState.READY,
-            message=f"You can log in{where}. Background services are still starting ({reason}).",
+            message=f"You can log in{where}. The platform is not fully healthy ({reason}).",
+            next_action=platform_issue.next_action if platform_issue else None,
         )
+    issues = [b for b in blockers if not b.login_blocking]
+    if issues:
+        top = issues[0]
+        return Rollup(
+            state=RollupState.READY_WITH_BACKGROUND_ISSUES,
+            message=(
+                f"You can log in{where}. Background services have issues: "
+                f"{top.layer} ({top.component or 'appliance'})."
+            ),
+            next_action=top.next_action,
+        )
+    reason = tiers.background.reasons[0] if tiers.background.reasons else "starting"
+    return Rollup(
+        state=RollupState.READY,
+        message=f"You can log in{where}. Background services are still starting ({reason}).",
+    )
+
+
+def _not_ready_rollup(
+    tiers: Tiers, blockers: list[Blocker], operations: list[ActiveOperation]
+) -> Rollup:
+    stuck = [b for b in blockers if b.login_blocking and not b.retryable]
     pull = _core_pull(operations)
-    if pull is not None:
+    pulling = {op.component for op in operations}
+    # A stuck blocker of a component that is not itself pulling (the db's subPath while
+    # alga-core pulls) will not clear by waiting for the pull: it outranks it. The pulling
+    # component's own symptoms (its Helm timeout, its Init:0/1) are the pull, not a failure.
+    unrelated = [b for b in stuck if b.component not in pulling]
+    if pull is not None and not unrelated:
         # finding-18: a core image still pulling is progress, never action-required.
         size = f", {pull.estimated_size}" if pull.estimated_size else ""
         return Rollup(
@@ -181,9 +207,8 @@ def _rollup(
             ),
             next_action="Wait: the image pull is progressing; Kubernetes reports no byte progress.",
         )
-    stuck = [b for b in blockers if b.login_blocking and not b.retryable]
     if stuck:
-        top = stuck[0]
+        top = unrelated[0] if pull is not None else stuck[0]
         return Rollup(
             state=RollupState.FAILED_ACTION_REQUIRED,
             message=f"Login is blocked: {top.layer}: {top.reason}",

@@ -190,3 +190,19 @@ def test_image_repository_and_human_size() -> None:
     assert image_repository("localhost:5000/app") == "localhost:5000/app"
     assert human_size(1_800_000_000) == "~1.8 GB"
     assert human_size(52_000_000) == "~52.0 MB"
+
+
+def test_stuck_blocker_elsewhere_outranks_a_core_pull(world: World, status_of: Evaluate) -> None:
+    """T009 during the 16-minute pull: db's subPath failure will not clear by waiting for
+    alga-core's image, so the rollup asks for action while the pull stays listed."""
+    from tests.unit.engine.builders import MSG_SUBPATH
+
+    _core_pulling(world)
+    world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
+    world.put(
+        event("Pod", "db-0", "Failed", f"Error: {MSG_SUBPATH}", first=-900, last=-20, count=40)
+    )
+    status = status_of(world, probe=probe_refused())
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+    assert "Core Postgres storage initialization" in status.rollup.message
+    assert status.active_operations[0].component == "alga-core"
