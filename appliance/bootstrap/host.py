@@ -350,12 +350,28 @@ def _generate(
         )
     shutil.copyfile(out_dir / "controlplane.yaml", plan.machine_config)
     plan.machine_config.chmod(0o600)
-    if plan.talosconfig.exists():
-        # Never overwrite a talosconfig the admin or an earlier run owns (finding-04).
-        display.progress(f"keeping existing talosconfig {plan.talosconfig}")
+    generated = out_dir / "talosconfig"
+    if options.talosconfig is not None and plan.talosconfig.exists():
+        # Never overwrite a talosconfig the admin named (finding-04); the new one, matching the
+        # machine config just generated, goes beside it for them to choose.
+        beside = plan.talosconfig.with_name(plan.talosconfig.name + ".generated")
+        shutil.copyfile(generated, beside)
+        beside.chmod(0o600)
+        display.warn(
+            f"keeping your talosconfig {plan.talosconfig}; the new machine config has a new CA, "
+            f"so talosctl needs {beside} for this node"
+        )
     else:
         plan.talosconfig.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out_dir / "talosconfig", plan.talosconfig)
+        if plan.talosconfig.exists():
+            # A site talosconfig without its machine config belongs to an older CA: keeping it
+            # would break talosctl auth (finding-04). Move it aside, nothing is lost.
+            kept = plan.talosconfig.with_name(
+                f"{plan.talosconfig.name}.{int(plan.talosconfig.stat().st_mtime)}.bak"
+            )
+            plan.talosconfig.replace(kept)
+            display.progress(f"moved the old talosconfig (another CA) to {kept}")
+        shutil.copyfile(generated, plan.talosconfig)
         plan.talosconfig.chmod(0o600)
         display.progress(f"wrote talosconfig {plan.talosconfig}")
     # Only the machine config and talosconfig are kept; the rest of gen config's output (worker

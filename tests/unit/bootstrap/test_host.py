@@ -80,6 +80,37 @@ def test_explicit_talosconfig_is_never_overwritten_by_gen_config(
     assert talos.read_text() == "talos-original"
 
 
+def test_explicit_talosconfig_gets_the_matching_one_beside_it(
+    tmp_path: Path, options_for: Callable[..., BootstrapOptions]
+) -> None:
+    """finding-04: the generated talosconfig (new CA) goes beside the admin's, who is told."""
+    talos = tmp_path / "tc"
+    talos.write_text("talos-original")
+    out = run(
+        options_for("--talosconfig", str(talos), "--dns-servers", "1.1.1.1"), ScriptedTalosctl()
+    )
+    beside = tmp_path / "tc.generated"
+    assert beside.exists()
+    assert beside.read_text() != "talos-original"
+    assert str(beside) in out
+
+
+def test_stale_site_talosconfig_is_moved_aside_not_kept(
+    options_for: Callable[..., BootstrapOptions],
+) -> None:
+    """finding-04: a site talosconfig without its machine config belongs to another CA; it is
+    moved aside (nothing lost) and replaced by the one matching the new machine config."""
+    options = options_for("--dns-servers", "1.1.1.1")
+    options.site_dir.mkdir(parents=True, exist_ok=True)
+    stale = options.site_dir / "talosconfig"
+    stale.write_text("old-ca")
+    out = run(options, ScriptedTalosctl())
+    assert stale.read_text() != "old-ca"
+    backups = list(options.site_dir.glob("talosconfig.*.bak"))
+    assert [b.read_text() for b in backups] == ["old-ca"]
+    assert "moved the old talosconfig" in out
+
+
 def test_fresh_install_runs_talosctl_in_order_with_dns_in_machine_config(
     tmp_path: Path, options_for: Callable[..., BootstrapOptions]
 ) -> None:
