@@ -160,15 +160,18 @@ class BootstrapSession:
             )
             assert process.stdout is not None
             os.set_blocking(process.stdout.fileno(), False)
-            while process.poll() is None:
-                self._drain(process)
-                # The bootstrapper decides when it is done; only the time limit cuts it short.
-                if self._poll_and_check(None, until_seconds):
-                    process.terminate()
-                    process.wait(timeout=10)
-                    process.stdout.close()
-                    return 0
-                time.sleep(poll_wall)
+            try:
+                while process.poll() is None:
+                    self._drain(process)
+                    # The bootstrapper decides when it is done; only the time limit cuts it short.
+                    if self._poll_and_check(None, until_seconds):
+                        _end(process)
+                        return 0
+                    time.sleep(poll_wall)
+            except BaseException:
+                # Ctrl-C or SIGTERM: the bootstrapper is our child, it must not outlive us.
+                _end(process)
+                raise
             self._drain(process)
             process.stdout.close()
             code = process.returncode
@@ -200,3 +203,16 @@ class BootstrapSession:
         if wanted and self.poller.lines and self.poller.lines[-1].state in wanted:
             return True
         return until_seconds is not None and self.world.elapsed >= until_seconds
+
+
+def _end(process: subprocess.Popen[str]) -> None:
+    """Stop a child bootstrapper: terminate, then kill if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()

@@ -73,9 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"appliance-sim: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return _serve(args, scenario.speed if args.speed is None else args.speed)
-    return _run(args)
+    try:
+        if args.command == "serve":
+            return _serve(args, scenario.speed if args.speed is None else args.speed)
+        return _run(args)
+    except KeyboardInterrupt:
+        # The world (and every process it started) was stopped on the way out.
+        print("appliance-sim: interrupted; the simulated world is stopped", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -183,6 +188,7 @@ def _run_served(args: argparse.Namespace, until: float | None) -> int:
     end = until if until is not None else scenario.end
     world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
     _announce(world)
+    _stop_on_signals()
     printed = 0
     try:
         while world.elapsed < end:
@@ -208,6 +214,8 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
         config_dir = args.config_dir or Path(tmp)
         world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
         _announce(world)
+        # SIGTERM must stop the world (and so the status service process) as Ctrl-C does.
+        _stop_on_signals()
         session = BootstrapSession(
             world,
             config_dir=config_dir,

@@ -66,3 +66,43 @@ def test_bootstrap_without_dns_servers_stalls_on_the_installer_pull() -> None:
     assert "lookup factory.talos.dev on 192.168.64.1:53: connection refused" in done.stdout
     assert "Failure layer: host" in done.stdout
     assert re.search(r"\+\d\dm\d\ds  exit 1", done.stdout)
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that contain `text` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended while we looked
+            continue
+        if text in argv:
+            found.append(argv)
+    return found
+
+
+def test_sigterm_stops_the_world_and_every_process_it_started() -> None:
+    """SIGTERM during `run --bootstrap` leaves no bootstrapper or status service behind."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [str(SIM), "run", "scenarios/happy-path.yaml", "--bootstrap"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    node = ""
+    deadline = time.monotonic() + 60
+    for line in process.stdout:  # wait until the bootstrapper runs against the node
+        node = node or (re.findall(r"^node:\s+(\S+)", line) or [""])[0]
+        if "==> [2/6] Platform" in line or time.monotonic() > deadline:
+            break
+    assert node, "appliance-sim never announced the node address"
+    assert _processes_mentioning(node), "nothing was running against the node"
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, rest
+    assert _processes_mentioning(node) == []
