@@ -27,9 +27,9 @@ from appliance.canonical import (
     Urls,
 )
 from appliance.components import TIER_OF, bootstrap_job_state, component_of, condition, tier_of
-from appliance.indexing import Index, build_index, event_time_text, object_ref
+from appliance.indexing import Index, build_index, event_time_text, first_waiting, object_ref
 from appliance.operations import active_operations
-from appliance.snapshot import RawObject, Snapshot, dicts, parse_time
+from appliance.snapshot import RawObject, Snapshot, parse_time
 from appliance.tiers import TierInputs, compute_tiers
 
 __all__ = ["RECENT_EVENTS", "evaluate"]
@@ -344,19 +344,11 @@ _TIER_ORDER = {"platform": 0, "core": 1, "bootstrap": 2, "login": 3, "background
 
 
 def _pod_message(pods: list[RawObject]) -> str | None:
-    for pod in pods:
-        status = pod.get("status")
-        if not isinstance(status, dict):
-            continue
-        for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in dicts(status.get(key)):
-                state = cs.get("state") if isinstance(cs, dict) else None
-                waiting = state.get("waiting") if isinstance(state, dict) else None
-                if isinstance(waiting, dict) and waiting.get("reason"):
-                    message = waiting.get("message")
-                    reason = str(waiting["reason"])
-                    return f"{reason}: {message}" if isinstance(message, str) else reason
-    return None
+    found = first_waiting(pods)
+    if found is None:
+        return None
+    reason, message, _ = found
+    return f"{reason}: {message}" if message is not None else reason
 
 
 def _recent_events(snapshot: Snapshot) -> list[EventSummary]:

@@ -398,6 +398,26 @@ def _container_status_signals(
             )
 
 
+def first_waiting(pods: list[RawObject]) -> tuple[str, str | None, RawObject] | None:
+    """The first waiting container of `pods`: (reason, message, pod), init containers first."""
+    for pod in pods:
+        status = pod.get("status")
+        if not isinstance(status, dict):
+            continue
+        for key in ("initContainerStatuses", "containerStatuses"):
+            for cs in dicts(status.get(key)):
+                state = cs.get("state")
+                waiting = state.get("waiting") if isinstance(state, dict) else None
+                if isinstance(waiting, dict) and waiting.get("reason"):
+                    message = waiting.get("message")
+                    return (
+                        str(waiting["reason"]),
+                        message if isinstance(message, str) else None,
+                        pod,
+                    )
+    return None
+
+
 def is_platform_namespace(namespace: str | None) -> bool:
     """Infrastructure namespaces (kube-system, flux-system, appliance-system)."""
     return namespace in PLATFORM_NAMESPACES

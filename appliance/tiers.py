@@ -17,8 +17,8 @@ from appliance.canonical import (
     Tiers,
 )
 from appliance.components import COMPONENTS_BY_TIER, STATUS_SERVICE, condition
-from appliance.indexing import Index
-from appliance.snapshot import RawObject, dicts
+from appliance.indexing import Index, first_waiting
+from appliance.snapshot import RawObject
 
 __all__ = ["TierInputs", "compute_tiers"]
 
@@ -76,17 +76,12 @@ def _workload_detail(workloads: list[RawObject]) -> str | None:
 
 
 def _pod_detail(pods: list[RawObject]) -> str | None:
+    found = first_waiting(pods)
+    if found is not None:
+        return found[0]
     for pod in pods:
         status = pod.get("status")
-        if not isinstance(status, dict):
-            continue
-        for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in dicts(status.get(key)):
-                state = cs.get("state") if isinstance(cs, dict) else None
-                waiting = state.get("waiting") if isinstance(state, dict) else None
-                if isinstance(waiting, dict) and waiting.get("reason"):
-                    return str(waiting["reason"])
-        phase = status.get("phase")
+        phase = status.get("phase") if isinstance(status, dict) else None
         if isinstance(phase, str) and phase != "Running":
             return phase
     return None
