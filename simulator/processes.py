@@ -180,6 +180,9 @@ class ProcessRunner:
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Every process ever started: the worker and the prober can both (re)start a pod, and
+        # whatever the interleaving, stop() must leave none running.
+        self._launched: list[subprocess.Popen[bytes]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
     def attach(self, store: StoreLike) -> ProcessRunner:
@@ -216,6 +219,10 @@ class ProcessRunner:
             keys = list(self._live)
         for key in keys:
             self._stop_key(key)
+        with self._lock:
+            launched, self._launched = self._launched, []
+        for process in launched:
+            _terminate(process)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -425,6 +432,8 @@ class ProcessRunner:
         return found
 
     def _launch(self, key: tuple[str, str], plan: _Plan, *, restarts: int = 0) -> None:
+        if self._stopping.is_set():
+            return  # a thread that outlived stop()'s join must not start anything new
         log_path = plan.workdir / "process.log"
         process_env = {**os.environ, **self._extra_env, **plan.env}
         handle = log_path.open("ab")
@@ -453,7 +462,15 @@ class ProcessRunner:
             log_path=log_path,
         )
         with self._lock:
+            self._launched = [p for p in self._launched if p.poll() is None]
+            self._launched.append(process)
+            previous = self._live.get(key)
             self._live[key] = _Live(snapshot, process, plan, log_handle=handle)
+        if previous is not None and previous.process is not None:
+            # A concurrent restart got here first: one process per pod, never an orphan.
+            _terminate(previous.process)
+            if previous.log_handle is not None:
+                previous.log_handle.close()
         self._notify(snapshot)
 
     def _publish_waiting(

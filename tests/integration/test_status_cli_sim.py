@@ -69,17 +69,19 @@ def test_observed_install_stages_live_and_from_dump(
 ) -> None:
     """Each stage of the observed run classifies the same live and from a kubectl dump."""
     w, kubeconfig = world
-    # finding-06/18: ~6 minutes into the 16-minute core image pull.
+    # finding-06/07: ~6 minutes into the 16-minute core image pull, db-0 already fails on its
+    # subPath. The pull is shown as progress, but waiting for it will not fix Postgres, so the
+    # rollup asks for action now instead of hiding the root cause until the pull ends.
     w.run_until(20 * 60)
     code, live = _live(kubeconfig, capsys, "--no-seed-check")
-    assert code == 3, live["rollup"]
-    assert live["rollup"]["state"] == "installing"
+    assert code == 4, live["rollup"]
+    assert live["topBlockers"][0]["layer"] == "Core Postgres storage initialization"
     pulls = [op for op in live["activeOperations"] if "alga-psa-ee" in op["image"]]
     assert pulls, live["activeOperations"]
     assert pulls[0]["progressAvailable"] is False
     assert pulls[0]["estimatedSize"] == "~1.8 GB"
     code_dump, dumped = _dumped(kubeconfig, tmp_path, capsys)
-    assert code_dump == 3
+    assert code_dump == 4
     assert [op["image"] for op in dumped["activeOperations"]] == [
         op["image"] for op in live["activeOperations"]
     ]
