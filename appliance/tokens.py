@@ -32,8 +32,15 @@ class StatusToken:
 
 
 def generate_token() -> str:
-    """A fresh URL-safe token (256 bits)."""
-    return secrets.token_urlsafe(_TOKEN_BYTES)
+    """A fresh URL-safe token (256 bits) that never starts with `-`.
+
+    One URL-safe token in 64 starts with `-`, and then `--status-token $(cat status-token)` is
+    read by every argparse-style CLI as a missing value followed by an unknown option.
+    """
+    while True:
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
 
 
 def token_path(config_dir: Path, *, site_id: str) -> Path:

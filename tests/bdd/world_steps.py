@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import secrets
 import shlex
 import ssl
 import stat
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from appliance.tokens import generate_token
 from tests.bdd.worlds import BIN, SITE_ID, CommandResult, WorldSession, observed_fresh_bootstrap
 
 __all__ = ["eventually", "stop_shared_worlds"]
@@ -244,7 +244,7 @@ def fresh_with_monitor(
 ) -> CommandResult:
     """The monitor starts first, with the token the bootstrapper will reuse (it keeps a token)."""
     session.site_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
+    token = generate_token()  # as the bootstrapper makes them: never starting with '-'
     session.status_token_file.write_text(token + "\n", encoding="utf-8")
     session.status_token_file.chmod(0o600)
     argv = [

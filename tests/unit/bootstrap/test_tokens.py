@@ -5,7 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from appliance.tokens import ensure_status_token, token_path
+import pytest
+
+from appliance.tokens import ensure_status_token, generate_token, token_path
 
 
 def test_token_is_persisted_with_mode_0600(tmp_path: Path) -> None:
@@ -40,3 +42,10 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     token = ensure_status_token(tmp_path, site_id="s", dry_run=True)
     assert token.value
     assert not token.path.exists()
+
+
+def test_generated_tokens_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token starting with `-` would read as an option in `--status-token TOKEN`."""
+    draws = iter(["-starts-with-dash", "Abc_def-123"])
+    monkeypatch.setattr("appliance.tokens.secrets.token_urlsafe", lambda _n: next(draws))
+    assert generate_token() == "Abc_def-123"
