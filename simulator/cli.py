@@ -230,7 +230,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
                 until_state=state or SETTLED_STATES,
                 until_seconds=until if until is not None else scenario.end,
             )
-            _summary(world, session)
+            _summary(world, session, keep_serving=args.keep_serving)
             if args.keep_serving:
                 print("serving until Ctrl-C (kubectl with the kubeconfig above, the status UI...)")
                 sys.stdout.flush()
@@ -260,7 +260,7 @@ def _wait_for_interrupt() -> None:
         return
 
 
-def _summary(world: World, session: BootstrapSession) -> None:
+def _summary(world: World, session: BootstrapSession, *, keep_serving: bool) -> None:
     """The rollup timeline, when the status UI came up against the app URL, where to open it."""
     print("rollup timeline:")
     for line in session.poller.lines:
@@ -281,10 +281,18 @@ def _summary(world: World, session: BootstrapSession) -> None:
     token = ""
     if session.poller.token_file.exists():
         token = session.poller.token_file.read_text(encoding="utf-8").strip()
-    print(
-        f"open the status UI at http://{world.node_ip}:8080 "
-        f"with the token {token or '(not written)'} (file {session.poller.token_file})"
+    where = (
+        f"http://{world.node_ip}:8080 with the token {token or '(not written)'} "
+        f"(file {session.poller.token_file})"
     )
+    if keep_serving:
+        print(f"open the status UI at {where}")
+    else:
+        # The world stops with this command; say how to keep it up rather than point at nothing.
+        print(
+            f"the status UI was served at {where}; the world stops now - add --keep-serving to "
+            "keep it up and open it in a browser"
+        )
     sys.stdout.flush()
 
 

@@ -48,6 +48,7 @@ def test_bootstrap_replays_the_observed_install_to_background_issues() -> None:
     assert "ready_with_background_issues" in rollup[-1]
     assert "Image tag availability: workflow-worker" in rollup[-1]
     assert "(before the app)" in timeline
+    assert "add --keep-serving" in timeline  # the world stops: no dead link to open
     # As observed: the first run trusts DHCP DNS and stops in the host layer (finding-01); the
     # rerun with --dns-servers goes through (finding-02).
     _, first, rerun = done.stdout.split("$ appliance bootstrap", 2)
