@@ -245,6 +245,9 @@ def _stop_on_signals() -> None:
     import signal
 
     def interrupt(_signum: int, _frame: object) -> None:
+        # Once is enough: a second signal must not interrupt the cleanup the first one started.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupt)

@@ -9,6 +9,7 @@ knows only the executable's name and flags, never the status service's code.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import json
@@ -183,6 +184,8 @@ class ProcessRunner:
         # Every process ever started: the worker and the prober can both (re)start a pod, and
         # whatever the interleaving, stop() must leave none running.
         self._launched: list[subprocess.Popen[bytes]] = []
+        # Last resort: even if stop() is never reached, the interpreter's exit ends our pods.
+        atexit.register(self._kill_all)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def attach(self, store: StoreLike) -> ProcessRunner:
@@ -207,10 +210,14 @@ class ProcessRunner:
 
     def stop(self) -> None:
         """Stop every process and the threads; unsubscribe from the store."""
+        self._stopping.set()
+        # Processes first, with no lock and nothing that can raise before it: a signal can
+        # interrupt the caller anywhere, and no simulated pod may outlive the simulator.
+        self._kill_all()
+        atexit.unregister(self._kill_all)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self._stopping.set()
         self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout=10)
@@ -219,13 +226,16 @@ class ProcessRunner:
             keys = list(self._live)
         for key in keys:
             self._stop_key(key)
-        with self._lock:
-            launched, self._launched = self._launched, []
-        for process in launched:
-            _terminate(process)
+        self._kill_all()  # anything a thread started while we waited for it
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def _kill_all(self) -> None:
+        """Terminate every process this runner ever started (also the interpreter's exit hook)."""
+        for process in list(self._launched):  # copying a list is atomic under the GIL
+            _terminate(process)
+        self._launched = [p for p in self._launched if p.poll() is None]
 
     def __enter__(self) -> ProcessRunner:
         return self.start()
@@ -461,9 +471,12 @@ class ProcessRunner:
             exit_code=None,
             log_path=log_path,
         )
+        self._launched.append(process)
+        if self._stopping.is_set():
+            _terminate(process)  # stop() began while this one was starting
+            handle.close()
+            return
         with self._lock:
-            self._launched = [p for p in self._launched if p.poll() is None]
-            self._launched.append(process)
             previous = self._live.get(key)
             self._live[key] = _Live(snapshot, process, plan, log_handle=handle)
         if previous is not None and previous.process is not None:

@@ -106,4 +106,4 @@ def test_sigterm_stops_the_world_and_every_process_it_started() -> None:
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=60)
     assert process.returncode == 130, rest
-    assert _processes_mentioning(node) == []
+    assert _processes_mentioning(node) == [], rest[-3000:]
