@@ -347,7 +347,7 @@ def _pod_message(pods: list[RawObject]) -> str | None:
     found = first_waiting(pods)
     if found is None:
         return None
-    reason, message, _ = found
+    reason, message = found
     return f"{reason}: {message}" if message is not None else reason
 
 

@@ -363,10 +363,11 @@ def _container_status_signals(
             if namespace is not None and container is not None
             else None
         )
-        if log and not message:
-            # The previous run's log explains the crash (Temporal's schema check, the
-            # service-link collision); it feeds the specialised detectors, never
-            # "unclassified" on its own (source "log").
+        # Without a termination message, the previous run's log explains the crash (Temporal's
+        # schema check, the service-link collision); as source "log" it feeds the specialised
+        # detectors but is never "unclassified" on its own.
+        text = message or (log.strip()[-2000:] if log else None)
+        if text:
             index.signals.append(
                 Signal(
                     object=ref,
@@ -374,32 +375,17 @@ def _container_status_signals(
                     namespace=namespace,
                     name=name,
                     component=component,
-                    message=log.strip()[-2000:],
-                    reason=_str(terminated.get("reason")) or "Error",
+                    message=text,
+                    reason=_str(terminated.get("reason")) or ("Terminated" if message else "Error"),
                     since=parse_time(terminated.get("finishedAt")),
-                    source="log",
-                    container=container,
-                )
-            )
-        if message:
-            index.signals.append(
-                Signal(
-                    object=ref,
-                    kind="Pod",
-                    namespace=namespace,
-                    name=name,
-                    component=component,
-                    message=message,
-                    reason=_str(terminated.get("reason")) or "Terminated",
-                    since=parse_time(terminated.get("finishedAt")),
-                    source="container",
+                    source="container" if message else "log",
                     container=container,
                 )
             )
 
 
-def first_waiting(pods: list[RawObject]) -> tuple[str, str | None, RawObject] | None:
-    """The first waiting container of `pods`: (reason, message, pod), init containers first."""
+def first_waiting(pods: list[RawObject]) -> tuple[str, str | None] | None:
+    """The first waiting container of `pods`: (reason, message), init containers first."""
     for pod in pods:
         status = pod.get("status")
         if not isinstance(status, dict):
@@ -410,11 +396,7 @@ def first_waiting(pods: list[RawObject]) -> tuple[str, str | None, RawObject] | 
                 waiting = state.get("waiting") if isinstance(state, dict) else None
                 if isinstance(waiting, dict) and waiting.get("reason"):
                     message = waiting.get("message")
-                    return (
-                        str(waiting["reason"]),
-                        message if isinstance(message, str) else None,
-                        pod,
-                    )
+                    return str(waiting["reason"]), message if isinstance(message, str) else None
     return None
 
 
