@@ -1,7 +1,8 @@
 """`appliance`: the admin's command line (status, bootstrap, reset, smoke).
 
 Each subcommand lives in its own module with a `register(subparsers)` function, so this file
-only assembles them and turns our errors into one-line messages and exit codes.
+only assembles them and turns our errors (`appliance.errors`) into one line on stderr and the
+error's exit code; Ctrl-C is one line and exit 130. A traceback means a bug, never bad input.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from appliance.errors import ApplianceError
 
 __all__ = ["main"]
 
@@ -37,12 +40,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; its handler returns the exit code."""
+    """Run one subcommand; its handler returns the exit code, our errors become one line."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = args.handler
-    code: int = handler(args)
+    try:
+        code: int = handler(args)
+    except ApplianceError as exc:
+        print(f"appliance {args.command}: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"appliance {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -12,13 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.errors import DumpError
 from appliance.snapshot import KINDS, RawObject, Snapshot, dicts, parse_time
 
 __all__ = ["DumpError", "read_dumps", "snapshot_from_objects"]
-
-
-class DumpError(ValueError):
-    """A dump file cannot be used; the message names the file and the reason."""
 
 
 def read_dumps(paths: Sequence[Path]) -> Snapshot:

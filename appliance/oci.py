@@ -13,6 +13,8 @@ from types import TracebackType
 
 import httpx
 
+from appliance.errors import RegistryError
+
 __all__ = [
     "ImageRef",
     "RegistryClient",
@@ -31,10 +33,6 @@ _MANIFEST_ACCEPT = ", ".join(
 )
 _DOCKER_HUB = "registry-1.docker.io"
 _CHALLENGE_RE = re.compile(r'(\w+)="([^"]*)"')
-
-
-class RegistryError(RuntimeError):
-    """The registry could not answer (network, auth, unexpected status)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from appliance.errors import ReleaseError
+
 __all__ = [
     "ReleaseError",
     "ReleaseImage",
@@ -32,10 +34,6 @@ _VERSION_RE = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)(?:\.(?P<patch>0|[1-9]\d*))?"
     r"(?:-(?P<pre>[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*))?$"
 )
-
-
-class ReleaseError(ValueError):
-    """A release version or manifest is unusable; the message says which and what to do."""
 
 
 @total_ordering

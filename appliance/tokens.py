@@ -13,13 +13,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.errors import TokenError
+
 __all__ = ["StatusToken", "TokenError", "ensure_status_token", "generate_token", "token_path"]
 
 _TOKEN_BYTES = 32
-
-
-class TokenError(RuntimeError):
-    """The status token file cannot be read or written."""
 
 
 @dataclass(frozen=True)

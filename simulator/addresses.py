@@ -12,6 +12,8 @@ import socket
 import threading
 from collections.abc import Iterable
 
+from simulator.errors import SimulatorError
+
 __all__ = ["NODE_PORTS", "AddressError", "choose_node_address", "ports_free"]
 
 NODE_PORTS = (8080, 3000, 50000)
@@ -19,7 +21,7 @@ _lock = threading.Lock()
 _taken: set[str] = set()
 
 
-class AddressError(RuntimeError):
+class AddressError(SimulatorError):
     """No free simulated node address was found."""
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
 from simulator.cluster_commands import COMMANDS, add_commands, run_command
 from simulator.durations import parse_duration
-from simulator.scenario import ScenarioError, load_scenario
+from simulator.errors import SimulatorError
+from simulator.scenario import load_scenario
 from simulator.timeline import format_elapsed
 from simulator.world import World
 
@@ -70,13 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(args)
     try:
         scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"appliance-sim: {exc}", file=sys.stderr)
-        return 2
-    try:
         if args.command == "serve":
             return _serve(args, scenario.speed if args.speed is None else args.speed)
         return _run(args)
+    except SimulatorError as exc:
+        print(f"appliance-sim: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         # The world (and every process it started) was stopped on the way out.
         print("appliance-sim: interrupted; the simulated world is stopped", file=sys.stderr)

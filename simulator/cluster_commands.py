@@ -19,10 +19,9 @@ from pathlib import Path
 import yaml
 
 from simulator.durations import parse_duration
-from simulator.kubeclient import ApiError, KubeClient
-from simulator.recording import RecordingError, run_recording
-from simulator.scenario import ScenarioError
-from simulator.store import StoreError
+from simulator.errors import SimulatorError
+from simulator.kubeclient import KubeClient
+from simulator.recording import run_recording
 from simulator.timeline import format_elapsed
 
 __all__ = ["COMMANDS", "add_commands", "run_command"]
@@ -55,7 +54,10 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "record":
             return _record(args)
         return _replay(args)
-    except (ApiError, RecordingError, StoreError, ScenarioError, ValueError) as exc:
+    except SimulatorError as exc:
+        print(f"appliance-sim {args.command}: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except ValueError as exc:  # a flag value (--duration, --until) that does not parse
         print(f"appliance-sim {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from simulator.durations import format_go_duration, parse_duration
+from simulator.errors import SimulatorError
 from simulator.objects import Objects, condition, meta, rfc3339, set_condition
 from simulator.scheduling import Scheduler
 from simulator.stages import is_ready
@@ -34,7 +35,7 @@ APPLY_SECONDS = 2.0
 _HEALTH_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "HelmRelease", "Kustomization"}
 
 
-class FluxError(RuntimeError):
+class FluxError(SimulatorError):
     """A source cannot be read or rendered; the message names the repository, path and reason."""
 
 

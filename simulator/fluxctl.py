@@ -19,10 +19,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import yaml
+
+from simulator.errors import SimulatorError
 
 __all__ = ["CONTROLLERS", "FLUX_VERSION", "FluxCliError", "flux_install_objects", "main"]
 
@@ -86,8 +88,10 @@ _PLURALS = {
 }
 
 
-class FluxCliError(Exception):
+class FluxCliError(SimulatorError):
     """A failure the CLI reports as `✗ <message>` before exiting 1."""
+
+    exit_code: ClassVar[int] = 1  # the real tool's code for any failure
 
 
 # -- manifests ---------------------------------------------------------------------------------
@@ -492,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except FluxCliError as exc:
         print(f"✗ {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except httpx.HTTPError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1

@@ -22,12 +22,14 @@ import httpx
 from kubernetes import config as kube_config
 from kubernetes.client import Configuration
 
+from simulator.errors import SimulatorError
+
 __all__ = ["ApiError", "KubeClient", "Resource", "split_api_version"]
 
 Obj = dict[str, Any]
 
 
-class ApiError(RuntimeError):
+class ApiError(SimulatorError):
     """A request to the cluster failed; carries the HTTP status and the API's Status reason."""
 
     def __init__(self, message: str, *, code: int = 0, reason: str = "") -> None:

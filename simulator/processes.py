@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from simulator.errors import SimulatorError
+
 __all__ = [
     "DEFAULT_IMAGES",
     "PodProcess",
@@ -41,7 +43,7 @@ __all__ = [
 Obj = dict[str, Any]
 
 
-class ProcessError(RuntimeError):
+class ProcessError(SimulatorError):
     """A pod process could not be started."""
 
 

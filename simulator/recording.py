@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.errors import SimulatorError
 from simulator.kubeclient import ApiError, KubeClient, Resource
 
 __all__ = [
@@ -86,7 +87,7 @@ _TIME_KEYS = frozenset(
 )
 
 
-class RecordingError(RuntimeError):
+class RecordingError(SimulatorError):
     """The cluster cannot be recorded; the message names the request and what to check."""
 
 

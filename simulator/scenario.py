@@ -26,6 +26,7 @@ from pydantic import (
 
 from simulator.app_endpoint import AppSpec
 from simulator.durations import parse_duration
+from simulator.errors import SimulatorError
 from simulator.registry import RegistryContents
 from simulator.talos import HostSpec
 from simulator.yaml_locations import YamlSyntaxError, load_located
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(SimulatorError, ValueError):
     """A scenario file cannot be used; the message names file:line, the field and the reason."""
 
 

@@ -43,6 +43,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.clock import VirtualClock
+from simulator.errors import SimulatorError
 from simulator.kinds import KindInfo, KindRegistry
 
 __all__ = [
@@ -90,7 +91,7 @@ def _copy(obj: dict[str, Any]) -> dict[str, Any]:
     return cast("dict[str, Any]", _DECODER.decode(_ENCODER.encode(obj)))
 
 
-class StoreError(Exception):
+class StoreError(SimulatorError):
     """Root of the store's errors; each maps to a Kubernetes Status (`code`, `reason`)."""
 
     code = 500

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from simulator.clock import VirtualClock
+from simulator.errors import SimulatorError
 from simulator.serving import LoopbackServer
 from simulator.talosctl import (
     TALOS_PORT,
@@ -96,7 +97,7 @@ MAINTENANCE_UNIMPLEMENTED = (
 HostState = Literal["booting", "maintenance", "installing", "running", "resetting"]
 
 
-class TalosApiError(Exception):
+class TalosApiError(SimulatorError):
     """A Talos API call failed; `message` is the text talosctl prints, `kind` classifies it."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -23,10 +23,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import yaml
+
+from simulator.errors import SimulatorError
 
 __all__ = [
     "CLIENT_VERSION",
@@ -46,8 +48,10 @@ PORT_ENV = "SIM_TALOS_PORT"
 INSTALLER_ENV = "SIM_TALOS_INSTALLER_IMAGE"
 
 
-class TalosctlError(Exception):
+class TalosctlError(SimulatorError):
     """A failure talosctl reports on stderr before exiting 1."""
+
+    exit_code: ClassVar[int] = 1  # the real tool's code for any failure
 
 
 # -- file formats ------------------------------------------------------------------------------
@@ -573,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except TalosctlError as exc:
         print(str(exc), file=sys.stderr)
-        return 1
+        return exc.exit_code
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ import yaml
 
 from simulator.clock import VirtualClock
 from simulator.controllers import Controllers
+from simulator.errors import SimulatorError
 from simulator.flux import FluxModel
 from simulator.kubelet import Kubelet
 from simulator.objects import Objects, meta, rfc3339
@@ -39,7 +40,7 @@ _log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 
-class WorldError(RuntimeError):
+class WorldError(SimulatorError):
     """The world cannot do what was asked; the message says why and what to do."""
 
 

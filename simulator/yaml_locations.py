@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import yaml
 
+from simulator.errors import SimulatorError
+
 __all__ = ["LocatedDocument", "YamlSyntaxError", "load_located"]
 
 Path = tuple[str | int, ...]
 
 
-class YamlSyntaxError(ValueError):
+class YamlSyntaxError(SimulatorError, ValueError):
     """Malformed YAML: carries the parser's line, column and reason."""
 
     def __init__(self, source: str, line: int, column: int, reason: str) -> None:

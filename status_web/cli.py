@@ -141,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except StatusWebError as exc:
-        print(f"appliance-status: {exc}", file=sys.stderr)
-        return 2
+        print(f"appliance-status: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
     return code
 
 

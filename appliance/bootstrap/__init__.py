@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import BootstrapOptions, FlagError, options_from_args
+from appliance.errors import BootstrapError
 
 if TYPE_CHECKING:
     from appliance.bootstrap.running import Collaborators, run_bootstrap

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from appliance.errors import FlagError
 from appliance.releases import ReleaseError, parse_version
 
 __all__ = [
@@ -35,10 +36,6 @@ _BRANCH_RE = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!/)(?<!\.lo
 
 Mode = Literal["fresh", "recover"]
 NetworkMode = Literal["dhcp", "static"]
-
-
-class FlagError(ValueError):
-    """A flag value is unusable; the message names the flag and what to pass instead."""
 
 
 @dataclass(frozen=True)

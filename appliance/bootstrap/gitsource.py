@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.bootstrap.errors import BootstrapError
+from appliance.errors import BootstrapError
 
 __all__ = ["GitSource", "resolve_source"]
 

@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import BootstrapOptions
+from appliance.errors import BootstrapError
 
 __all__ = [
     "DNS_NEXT_ACTION",

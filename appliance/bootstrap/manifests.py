@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from appliance.bootstrap.errors import BootstrapError
+from appliance.errors import BootstrapError
 
 __all__ = ["load_kustomization", "manifest_dir", "set_images"]
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.gitsource import GitSource
 from appliance.bootstrap.manifests import load_kustomization, manifest_dir
 from appliance.cluster.applying import Applier, ApplyError
+from appliance.errors import BootstrapError
 from appliance.releases import ReleaseImage, ReleaseManifest
 
 __all__ = [

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.cluster.applying import Applier, ApplyError
+from appliance.errors import BootstrapError
 from appliance.releases import ReleaseImage, ReleaseManifest
 
 __all__ = ["prepull_images", "prepull_pod"]

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.gitsource import GitSource, resolve_source
 from appliance.bootstrap.host import Talosctl, run_host_phase
@@ -26,8 +25,9 @@ from appliance.bootstrap.validation import validate_release_images
 from appliance.bootstrap.watching import watch_install
 from appliance.canonical import ApplianceStatus, Release
 from appliance.cluster.applying import Applier, ApplyError
-from appliance.releases import ReleaseError, ReleaseManifest, load_release
-from appliance.tokens import TokenError, ensure_status_token
+from appliance.errors import BootstrapError, InputError
+from appliance.releases import ReleaseManifest, load_release
+from appliance.tokens import ensure_status_token
 
 __all__ = ["Collaborators", "run_bootstrap"]
 
@@ -159,7 +159,7 @@ def run_bootstrap(
         return _run(options, display, deps)
     except BootstrapError as exc:
         display.failure(str(exc), layer=exc.layer, next_action=exc.next_action)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         display.failure(
             "interrupted",
@@ -168,13 +168,13 @@ def run_bootstrap(
             "cluster's data are kept)",
         )
         return 130
-    except (ReleaseError, TokenError) as exc:
+    except InputError as exc:  # a release or token file: the admin's input, exit 2
         display.failure(
-            str(exc),
+            exc.one_line(),
             layer="configuration",
             next_action="fix the flag or file named above and rerun",
         )
-        return 1
+        return exc.exit_code
     finally:
         display.close()
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
+from appliance.errors import BootstrapError
 from appliance.oci import RegistryClient, TagCheck
 from appliance.releases import ReleaseImage, ReleaseManifest
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.canonical import ApplianceStatus, RollupState
+from appliance.errors import BootstrapError
 
 __all__ = ["WatchOutcome", "watch_install"]
 

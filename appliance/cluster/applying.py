@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster
+from appliance.errors import ApplyError
 
 __all__ = [
     "Applier",
@@ -30,14 +31,6 @@ __all__ = [
 Action = Literal[
     "created", "replaced", "unchanged", "would-apply", "deleted", "absent", "would-delete"
 ]
-
-
-class ApplyError(RuntimeError):
-    """A mutating call failed; the message names the object, the HTTP status and the reason."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,12 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
+from appliance.errors import ClusterError
+
 __all__ = ["Cluster", "ClusterError", "connect"]
 
 # Connect and read timeouts (seconds) for every API call: an admin waits on these.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 30.0)
-
-
-class ClusterError(Exception):
-    """The cluster cannot be reached or its credentials cannot be used; the message says why."""
 
 
 class _ClockedApiClient(client.ApiClient):

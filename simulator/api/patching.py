@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from simulator.errors import SimulatorError
+
 __all__ = [
     "MERGE_KEYS",
     "PatchError",
@@ -21,7 +23,7 @@ __all__ = [
 ]
 
 
-class PatchError(ValueError):
+class PatchError(SimulatorError, ValueError):
     """A patch the server cannot apply (answered 422 or 400 with this message)."""
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from simulator.errors import SimulatorError
+
 __all__ = ["PROTOBUF", "ProtobufError", "decode_protobuf_object"]
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 _MAGIC = b"k8s\x00"
 
 
-class ProtobufError(ValueError):
+class ProtobufError(SimulatorError, ValueError):
     """A protobuf body this server cannot read."""
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.errors import SimulatorError
+
 __all__ = [
     "SUPPORTED_FIELDS",
     "FieldSelector",
@@ -19,7 +21,7 @@ __all__ = [
 ]
 
 
-class SelectorError(ValueError):
+class SelectorError(SimulatorError, ValueError):
     """A selector string the API server would reject (answered 400 BadRequest)."""
 
 

@@ -16,6 +16,7 @@ from simulator.api.app import ApiApp, RequestRecord, TokenBook
 from simulator.api.faults import FaultPlan
 from simulator.api.rbac import UserInfo
 from simulator.api.tls import ServingCertificate, make_serving_certificate
+from simulator.errors import SimulatorError
 from simulator.store import ObjectStore
 
 __all__ = ["ApiServer", "ApiServerError"]
@@ -23,7 +24,7 @@ __all__ = ["ApiServer", "ApiServerError"]
 DEFAULT_GIT_VERSION = "v1.31.4"  # the field log's Talos v1.12.0 appliance ran Kubernetes 1.31.4
 
 
-class ApiServerError(RuntimeError):
+class ApiServerError(SimulatorError):
     """The fake API could not start or stop; the message says why and what to check."""
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.gitsource import resolve_source
+from appliance.errors import BootstrapError
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import options_from_args
 from appliance.bootstrap.host import Talosctl, run_host_phase
+from appliance.errors import BootstrapError
 from simulator.addresses import choose_node_address
 from simulator.clock import VirtualClock
 from simulator.shims import write_shims

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.validation import validate_release_images
+from appliance.errors import BootstrapError
 from appliance.oci import RegistryClient
 from appliance.releases import load_release
 from simulator.clock import VirtualClock

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.host import DNS_NEXT_ACTION, Talosctl, dns_failure, run_host_phase
+from appliance.errors import BootstrapError
 from tests.unit.bootstrap.conftest import ScriptedTalosctl
 
 CERT_REQUIRED = (

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.errors import BootstrapError
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.running import Collaborators, run_bootstrap
 from appliance.bootstrap.watching import watch_install
@@ -24,6 +23,7 @@ from appliance.canonical import (
     Tier,
     Tiers,
 )
+from appliance.errors import BootstrapError
 
 T0 = datetime(2026, 4, 30, 12, 0, tzinfo=UTC)
 
