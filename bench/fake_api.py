@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvicorn
 
 from simulator.api import ApiServer
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
-from simulator.store import ObjectStore
 
 CREATE_GOAL = ">= 0.5x"
 LIST_GOAL = "<= 3x"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from simulator.world import World  # noqa: E402
+from simulator.world.engine import World  # noqa: E402
 
 GOAL_RATE = 360.0
 

@@ -157,8 +157,8 @@ def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, m
     from appliance.cluster.connecting import connect
     from appliance.cluster.watching import WatchCache
     from simulator.api import ApiServer
+    from simulator.api.store import ObjectStore
     from simulator.clock import VirtualClock
-    from simulator.store import ObjectStore
     from status_web.app import create_app
     from status_web.collecting import Collector
     from status_web.serving import BackgroundServer

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from simulator.timeline import format_elapsed
-from simulator.world import World
+from simulator.world.engine import World
+from simulator.world.timeline import format_elapsed
 
 __all__ = ["SETTLED_STATES", "BootstrapSession", "RollupLine", "StatusPoller"]
 

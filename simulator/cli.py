@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
-from simulator.cluster_commands import COMMANDS, add_commands, run_command
-from simulator.durations import parse_duration
 from simulator.errors import SimulatorError
-from simulator.scenario import load_scenario
-from simulator.timeline import format_elapsed
-from simulator.world import World
+from simulator.replay.commands import COMMANDS, add_commands, run_command
+from simulator.world.durations import parse_duration
+from simulator.world.engine import World
+from simulator.world.scenario import load_scenario
+from simulator.world.timeline import format_elapsed
 
 __all__ = ["main"]
 
@@ -177,7 +177,7 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
 
 
 def _served_world(path: Path, *, speed: float, skip: Sequence[str]) -> World:
-    from simulator.addresses import choose_node_address
+    from simulator.neighbours.addresses import choose_node_address
 
     return World.from_scenario(path, speed=speed, skip_actors=skip, node_ip=choose_node_address())
 

@@ -75,5 +75,5 @@ def test_only_the_cluster_package_imports_the_kubernetes_client() -> None:
 def test_boundary_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     """The checker itself finds an offending import (so the tests above can fail)."""
     module = tmp_path / "leak.py"
-    module.write_text("import os\nfrom simulator.store import ObjectStore\n", encoding="utf-8")
-    assert "simulator.store" in set(imported_modules(module))
+    module.write_text("import os\nfrom simulator.api.store import ObjectStore\n", encoding="utf-8")
+    assert "simulator.api.store" in set(imported_modules(module))

@@ -1,6 +1,6 @@
 """The fake Kubernetes API server (HTTP on loopback) that kubectl and the official client use.
 
-`ApiServer` and `FaultPlan` are imported lazily so `simulator.store` can use the pure helper
+`ApiServer` and `FaultPlan` are imported lazily so `simulator.api.store` can use the pure helper
 modules of this package (patching, selectors) without an import cycle.
 """
 

@@ -22,6 +22,7 @@ import yaml
 
 from simulator.api import discovery, streams, tables
 from simulator.api.faults import FaultPlan
+from simulator.api.kinds import KindInfo
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.selectors import (
@@ -30,15 +31,14 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.validation import unknown_fields
-from simulator.kinds import KindInfo
-from simulator.store import (
+from simulator.api.store import (
     BadRequestError,
     NotFoundError,
     ObjectStore,
     StoreError,
     UnsupportedMediaTypeError,
 )
+from simulator.api.validation import unknown_fields
 
 __all__ = ["ApiApp", "RequestRecord", "Route", "TokenBook"]
 

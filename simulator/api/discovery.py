@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from simulator.kinds import KindInfo, KindRegistry
+from simulator.api.kinds import KindInfo, KindRegistry
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",

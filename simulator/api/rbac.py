@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.store import ObjectStore
+from simulator.api.store import ObjectStore
 
 __all__ = ["RequestAttributes", "UserInfo", "authorize", "forbidden_message"]
 

@@ -15,9 +15,9 @@ import yaml
 from simulator.api.app import ApiApp, RequestRecord, TokenBook
 from simulator.api.faults import FaultPlan
 from simulator.api.rbac import UserInfo
+from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
 from simulator.errors import SimulatorError
-from simulator.store import ObjectStore
 
 __all__ = ["ApiServer", "ApiServerError"]
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, authorize, forbidden_message
 from simulator.api.selectors import (
     FieldSelector,
@@ -20,8 +21,7 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.kinds import KindInfo
-from simulator.store import BadRequestError, ExpiredError, WatchEvent
+from simulator.api.store import BadRequestError, ExpiredError, WatchEvent
 
 if TYPE_CHECKING:
     from simulator.api.app import ApiApp, Receive, Route, Scope, Send

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from simulator.kinds import KindInfo
+from simulator.api.kinds import KindInfo
 
 __all__ = ["human_age", "table"]
 

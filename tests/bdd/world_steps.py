@@ -712,8 +712,8 @@ def fake_apis() -> Iterator[list[Any]]:
 @given("the fake API with our status manifests applied", target_fixture="fake_api")
 def fake_api_with_status(fake_apis: list[Any]) -> Any:
     from simulator.api import ApiServer
+    from simulator.api.store import ObjectStore
     from simulator.clock import VirtualClock
-    from simulator.store import ObjectStore
     from tests.bdd.builders import NOW, Appliance
     from tests.bdd.manifest_steps import ROOT, kustomize
 

@@ -119,8 +119,8 @@ class WorldSession:
         the admins did included) on a frozen clock up to that virtual time, then holds still:
         the observed failure, reproduced, waiting to be diagnosed.
         """
-        from simulator.scenario import load_scenario
-        from simulator.world import World
+        from simulator.world.engine import World
+        from simulator.world.scenario import load_scenario
 
         path = ROOT / "scenarios" / f"{scenario}.yaml"
         model = load_scenario(path)
@@ -255,7 +255,7 @@ def _file_stamps(directory: Path) -> dict[Path, tuple[int, int]]:
 
 def _node_address() -> str:
     """A free simulated node address in 127.0.0.0/8 (ports 3000/8080/50000 unused there)."""
-    from simulator.addresses import choose_node_address
+    from simulator.neighbours.addresses import choose_node_address
 
     return str(choose_node_address())
 

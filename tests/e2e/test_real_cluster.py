@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from simulator.kubeclient import KubeClient
-from simulator.remote import RemoteStore, replay_onto_cluster
-from simulator.world import World
+from simulator.replay.kubeclient import KubeClient
+from simulator.replay.remote import RemoteStore, replay_onto_cluster
+from simulator.world.engine import World
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPPY = ROOT / "scenarios" / "happy-path.yaml"

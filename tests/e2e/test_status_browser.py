@@ -111,8 +111,8 @@ def test_scenario_drives_rollup_to_ready(browser: Any, tmp_path: Path) -> None:
     """The happy-path scenario, served: the real collector on watches turns the page ready."""
     from appliance.cluster.connecting import connect
     from appliance.cluster.watching import WatchCache
-    from simulator.addresses import choose_node_address
-    from simulator.world import World
+    from simulator.neighbours.addresses import choose_node_address
+    from simulator.world.engine import World
     from status_web.collecting import Collector
 
     root = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from typing import Any
 import kubernetes
 
 from simulator.api import ApiServer
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
-from simulator.store import ObjectStore
 
 __all__ = ["KUBECTL", "Harness", "running_api"]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from simulator.addresses import choose_node_address
-from simulator.scenario import Scenario, load_scenario
-from simulator.world import World
+from simulator.neighbours.addresses import choose_node_address
+from simulator.world.engine import World
+from simulator.world.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -19,10 +19,10 @@ from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import options_from_args
 from appliance.bootstrap.host import Talosctl, run_host_phase
 from appliance.errors import BootstrapError
-from simulator.addresses import choose_node_address
 from simulator.clock import VirtualClock
-from simulator.shims import write_shims
-from simulator.talos import HostSpec, TalosEndpoint, TalosHost
+from simulator.neighbours.addresses import choose_node_address
+from simulator.neighbours.shims import write_shims
+from simulator.neighbours.talos import HostSpec, TalosEndpoint, TalosHost
 from tests.unit.bootstrap.conftest import parse
 
 KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: x}}]\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from simulator.addresses import choose_node_address, ports_free
+from simulator.neighbours.addresses import choose_node_address, ports_free
 
 
 def test_chosen_address_is_loopback_with_the_node_ports_free() -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from simulator.addresses import choose_node_address
-from simulator.app_endpoint import AppEndpoint, AppSpec
 from simulator.clock import VirtualClock
+from simulator.neighbours.addresses import choose_node_address
+from simulator.neighbours.app_endpoint import AppEndpoint, AppSpec
 
 
 def _app(**spec: object) -> AppEndpoint:

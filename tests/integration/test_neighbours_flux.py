@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from simulator.api import ApiServer
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
-from simulator.store import ObjectStore
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[ObjectStore, Path]]:
 
 def flux(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.fluxctl", *args],
+        [sys.executable, "-m", "simulator.neighbours.fluxctl", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.addresses import choose_node_address
 from simulator.api import ApiServer
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
-from simulator.processes import PodProcess, ProcessRunner
-from simulator.store import ObjectStore
+from simulator.neighbours.addresses import choose_node_address
+from simulator.neighbours.processes import PodProcess, ProcessRunner
 
 STATUS_EXE = Path(sys.executable).parent / "appliance-status"
 NS, NAME = "appliance-system", "appliance-status"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.addresses import choose_node_address
 from simulator.clock import VirtualClock
-from simulator.shims import write_shims
-from simulator.talos import HostSpec, TalosEndpoint, TalosHost
+from simulator.neighbours.addresses import choose_node_address
+from simulator.neighbours.shims import write_shims
+from simulator.neighbours.talos import HostSpec, TalosEndpoint, TalosHost
 
 
 @dataclass
@@ -44,7 +44,7 @@ def node() -> Iterator[Node]:
 
 def talosctl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.talosctl", *args],
+        [sys.executable, "-m", "simulator.neighbours.talosctl", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

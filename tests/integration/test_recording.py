@@ -15,15 +15,15 @@ import pytest
 import yaml
 
 from simulator.api import ApiServer
+from simulator.api.store import ObjectStore
 from simulator.cli import main
 from simulator.clock import VirtualClock
-from simulator.kubeclient import KubeClient
-from simulator.objects import merge_patch
-from simulator.recording import Recorder, recording_to_scenario
-from simulator.scenario import load_scenario
-from simulator.store import ObjectStore
-from simulator.timeline import TimelineEntry
-from simulator.world import World
+from simulator.replay.kubeclient import KubeClient
+from simulator.replay.recording import Recorder, recording_to_scenario
+from simulator.world.engine import World
+from simulator.world.objects import merge_patch
+from simulator.world.scenario import load_scenario
+from simulator.world.timeline import TimelineEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.objects import merge_patch
-from simulator.recording import Change, Recorder, clean, merge_diff, recording_to_scenario
-from simulator.scenario import parse_scenario
+from simulator.replay.recording import Change, Recorder, clean, merge_diff, recording_to_scenario
+from simulator.world.objects import merge_patch
+from simulator.world.scenario import parse_scenario
 
 START = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The world engine drives a cluster through a kubeconfig (`simulator.remote`).
+"""The world engine drives a cluster through a kubeconfig (`simulator.replay.remote`).
 
 The cluster here is the fake API serving a bare store: nothing in it reacts, as on a cluster
 whose workload controllers are off, so every object, status and Event must come from the world
@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from simulator.api import ApiServer
+from simulator.api.store import NotFoundError, ObjectStore
 from simulator.cli import main
 from simulator.clock import VirtualClock
-from simulator.kubeclient import KubeClient
-from simulator.remote import RemoteStore, ReplayResult, replay_onto_cluster
-from simulator.store import NotFoundError, ObjectStore
-from simulator.world import World
+from simulator.replay.kubeclient import KubeClient
+from simulator.replay.remote import RemoteStore, ReplayResult, replay_onto_cluster
+from simulator.world.engine import World
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPPY = ROOT / "scenarios" / "happy-path.yaml"

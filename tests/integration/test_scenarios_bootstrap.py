@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from simulator.addresses import choose_node_address
 from simulator.bootstrapping import BootstrapSession
-from simulator.scenario import parse_scenario
-from simulator.world import World
+from simulator.neighbours.addresses import choose_node_address
+from simulator.world.engine import World
+from simulator.world.scenario import parse_scenario
 
 FAKE_BOOTSTRAPPER = """
 import subprocess, sys

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.world import World
+from simulator.world.engine import World
 
 FINDINGS = Path(__file__).resolve().parents[2] / "scenarios" / "findings"
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from appliance.cli import main
-from simulator.addresses import choose_node_address
-from simulator.world import World
+from simulator.neighbours.addresses import choose_node_address
+from simulator.world.engine import World
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"

@@ -21,8 +21,8 @@ import pytest
 from appliance.cluster.connecting import Cluster, connect
 from appliance.cluster.watching import WatchCache
 from simulator.api import ApiServer
+from simulator.api.store import AlreadyExistsError, ObjectStore
 from simulator.clock import VirtualClock
-from simulator.store import AlreadyExistsError, ObjectStore
 from status_web.app import create_app
 from status_web.collecting import Collector
 from status_web.serving import BackgroundServer

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from simulator.api.kinds import KindRegistry
 from simulator.api.tables import human_age, table
-from simulator.kinds import KindRegistry
 
 NOW = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.addresses import choose_node_address
-from simulator.processes import PodProcess, ProcessImage, ProcessRunner
+from simulator.neighbours.addresses import choose_node_address
+from simulator.neighbours.processes import PodProcess, ProcessImage, ProcessRunner
 
 STAND_IN = """
 import argparse, http.server, json, os, pathlib

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from simulator.clock import VirtualClock
-from simulator.registry import (
+from simulator.neighbours.registry import (
     ImageRegistry,
     ImageSpec,
     RegistryContents,

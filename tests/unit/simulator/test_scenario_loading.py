@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.durations import format_go_duration, parse_duration
-from simulator.scenario import ScenarioError, load_scenario, parse_scenario
+from simulator.world.durations import format_go_duration, parse_duration
+from simulator.world.scenario import ScenarioError, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 

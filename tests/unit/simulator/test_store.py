@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from simulator.clock import VirtualClock
-from simulator.store import (
+from simulator.api.store import (
     AlreadyExistsError,
     ConflictError,
     ExpiredError,
@@ -17,6 +16,7 @@ from simulator.store import (
     NotFoundError,
     ObjectStore,
 )
+from simulator.clock import VirtualClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

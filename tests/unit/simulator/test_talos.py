@@ -9,14 +9,14 @@ import pytest
 import yaml
 
 from simulator.clock import VirtualClock
-from simulator.talos import (
+from simulator.neighbours.talos import (
     CERTIFICATE_REQUIRED,
     UNKNOWN_AUTHORITY,
     HostSpec,
     TalosApiError,
     TalosHost,
 )
-from simulator.talosctl import ca_fingerprint, new_ca_crt
+from simulator.neighbours.talosctl import ca_fingerprint, new_ca_crt
 
 NODE = "127.42.0.8"
 FACTORY = "factory.talos.dev/metal-installer/abc:v1.12.0"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from simulator.scenario import parse_scenario
-from simulator.world import World
+from simulator.world.engine import World
+from simulator.world.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.world import World
+from simulator.world.engine import World
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "utm-rc5-observed.yaml"
 MIN = 60.0

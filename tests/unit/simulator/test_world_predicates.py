@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from simulator.clock import VirtualClock
-from simulator.predicates import check_predicate, resolve
-from simulator.scheduling import Scheduler
+from simulator.world.predicates import check_predicate, resolve
+from simulator.world.scheduling import Scheduler
 
 POD = {
     "spec": {

@@ -1,8 +1,9 @@
 """The simulated OCI registry: which image tags exist, how big they are, how long they take to pull.
 
 Two faces over one `RegistryContents`:
-- the kubelet model in `world.py` asks `ImageRegistry.begin_pull(ref)` whether a tag exists, how
-  long its pull takes and whether this attempt is interrupted (finding-15), with containerd's texts;
+- the kubelet model (`simulator/world/kubelet.py`) asks `ImageRegistry.begin_pull(ref)` whether a
+  tag exists, how long its pull takes and whether this attempt is interrupted (finding-15), with
+  containerd's texts;
 - `RegistryServer` speaks the OCI distribution API over real HTTP on loopback the way ghcr.io does
   (anonymous bearer-token dance, HEAD/GET manifests, 404 `MANIFEST_UNKNOWN`, tags/list), so
   production preflight code that checks tags cannot tell it from ghcr.io.
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from simulator.clock import VirtualClock
-from simulator.serving import LoopbackServer
+from simulator.neighbours.serving import LoopbackServer
 
 __all__ = [
     "ImageRef",

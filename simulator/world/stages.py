@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from simulator.objects import Objects, meta, pod_is_ready, rfc3339, set_condition
-from simulator.predicates import check_predicate, matches_labels
-from simulator.scenario import ContainerOutcome, Match, ObjectState, Stage, StageEffect
-from simulator.scheduling import Scheduler
+from simulator.world.objects import Objects, meta, pod_is_ready, rfc3339, set_condition
+from simulator.world.predicates import check_predicate, matches_labels
+from simulator.world.scenario import ContainerOutcome, Match, ObjectState, Stage, StageEffect
+from simulator.world.scheduling import Scheduler
 
 __all__ = ["StageEngine", "apply_effect", "is_ready", "object_matches", "object_state_holds"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["TOOLS", "write_shims"]
 
-TOOLS = {"talosctl": "simulator.talosctl", "flux": "simulator.fluxctl"}
+TOOLS = {"talosctl": "simulator.neighbours.talosctl", "flux": "simulator.neighbours.fluxctl"}
 
 
 def write_shims(bin_dir: Path, *, env: Mapping[str, str] | None = None) -> dict[str, Path]:

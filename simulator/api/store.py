@@ -28,6 +28,7 @@ from typing import Any, Literal, cast
 import msgspec
 import yaml
 
+from simulator.api.kinds import KindInfo, KindRegistry
 from simulator.api.patching import (
     PatchError,
     apply_json_patch,
@@ -44,7 +45,6 @@ from simulator.api.selectors import (
 )
 from simulator.clock import VirtualClock
 from simulator.errors import SimulatorError
-from simulator.kinds import KindInfo, KindRegistry
 
 __all__ = [
     "AlreadyExistsError",

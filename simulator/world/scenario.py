@@ -24,12 +24,12 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.app_endpoint import AppSpec
-from simulator.durations import parse_duration
 from simulator.errors import SimulatorError
-from simulator.registry import RegistryContents
-from simulator.talos import HostSpec
-from simulator.yaml_locations import YamlSyntaxError, load_located
+from simulator.neighbours.app_endpoint import AppSpec
+from simulator.neighbours.registry import RegistryContents
+from simulator.neighbours.talos import HostSpec
+from simulator.world.durations import parse_duration
+from simulator.world.yaml_locations import YamlSyntaxError, load_located
 
 __all__ = [
     "Action",

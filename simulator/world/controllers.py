@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulator.objects import (
+from simulator.world.objects import (
     Objects,
     condition,
     meta,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from simulator.clock import VirtualClock
-from simulator.serving import LoopbackServer
+from simulator.neighbours.serving import LoopbackServer
 
 __all__ = ["AppEndpoint", "AppRequest", "AppSpec"]
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
-from simulator.durations import format_go_duration, parse_duration
 from simulator.errors import SimulatorError
-from simulator.objects import Objects, condition, meta, rfc3339, set_condition
-from simulator.scheduling import Scheduler
-from simulator.stages import is_ready
+from simulator.world.durations import format_go_duration, parse_duration
+from simulator.world.objects import Objects, condition, meta, rfc3339, set_condition
+from simulator.world.scheduling import Scheduler
+from simulator.world.stages import is_ready
 
 __all__ = ["FluxError", "FluxModel", "render_kustomization"]
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.errors import SimulatorError
-from simulator.kubeclient import ApiError, KubeClient, Resource
+from simulator.replay.kubeclient import ApiError, KubeClient, Resource
 
 __all__ = [
     "DEFAULT_KINDS",

@@ -21,11 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.clock import VirtualClock
-from simulator.kinds import KindInfo, KindRegistry
-from simulator.kubeclient import ApiError, KubeClient, Resource
-from simulator.scenario import Scenario, load_scenario
-from simulator.store import (
+from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.store import (
     AlreadyExistsError,
     BadRequestError,
     ConflictError,
@@ -36,7 +33,10 @@ from simulator.store import (
     StoreError,
     format_time,
 )
-from simulator.world import World
+from simulator.clock import VirtualClock
+from simulator.replay.kubeclient import ApiError, KubeClient, Resource
+from simulator.world.engine import World
+from simulator.world.scenario import Scenario, load_scenario
 
 __all__ = ["RemoteStore", "ReplayResult", "replay_onto_cluster"]
 

@@ -84,7 +84,7 @@ DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
 
 
 class StoreLike(Protocol):
-    """The slice of `simulator.store.ObjectStore` the runner uses."""
+    """The slice of `simulator.api.store.ObjectStore` the runner uses."""
 
     def get(
         self, api_version: str, kind: str, name: str, namespace: str | None = None

@@ -1,8 +1,9 @@
-"""A fake `talosctl` that drives the simulated Talos host (`python -m simulator.talosctl`).
+"""A fake `talosctl` that drives the simulated Talos host.
 
-It speaks JSON over HTTP to the host's endpoint on node_ip:50000 (`simulator.talos`) but prints
-what the real talosctl prints, with the same exit codes, so the bootstrapper cannot tell. The
-world writes a `talosctl` shim script that runs this module into a bin dir on the PATH.
+Run as `python -m simulator.neighbours.talosctl`. It speaks JSON over HTTP to the host's endpoint
+on node_ip:50000 (`simulator.neighbours.talos`) but prints what the real talosctl prints, with
+the same exit codes, so the bootstrapper cannot tell. The world writes a `talosctl` shim script
+that runs this module into a bin dir on the PATH.
 
 Kept free of pydantic and the host model so each invocation starts fast.
 """

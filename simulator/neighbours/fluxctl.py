@@ -1,4 +1,4 @@
-"""A fake `flux` CLI (`python -m simulator.fluxctl`): install, reconcile, version.
+"""A fake `flux` CLI (`python -m simulator.neighbours.fluxctl`): install, reconcile, version.
 
 It talks to the Kubernetes API named by the kubeconfig over plain HTTP (httpx), exactly as the
 real CLI does through client-go, so it works against the fake API and a real cluster alike:

@@ -24,8 +24,8 @@ from pydantic.alias_generators import to_camel
 
 from simulator.clock import VirtualClock
 from simulator.errors import SimulatorError
-from simulator.serving import LoopbackServer
-from simulator.talosctl import (
+from simulator.neighbours.serving import LoopbackServer
+from simulator.neighbours.talosctl import (
     TALOS_PORT,
     ca_fingerprint,
     new_ca_crt,
@@ -458,7 +458,8 @@ def installer_dns_error(image: str, resolver: str) -> str:
 
 
 class TalosEndpoint:
-    """The apid stand-in: JSON over HTTP on node_ip:50000, spoken only by `simulator.talosctl`.
+    """The apid stand-in: JSON over HTTP on node_ip:50000, spoken only by our `talosctl`
+    (`simulator.neighbours.talosctl`).
 
     The TLS handshake is modelled by two request headers: `X-Talos-Insecure: 1` (the `--insecure`
     flag) or `X-Talos-CA` (the sha256 fingerprint of the talosconfig's CA).

@@ -1,6 +1,6 @@
 """Small helpers over plain Kubernetes objects and the store the world engine writes through.
 
-`Objects` is the world's adapter to `simulator.store.ObjectStore`: the controllers, the kubelet,
+`Objects` is the world's adapter to `simulator.api.store.ObjectStore`: the controllers, the kubelet,
 the stages and the Flux model all write through it, so the store's exact signatures are known in
 one place.
 """
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from simulator.api.store import ObjectStore, StoreError
 from simulator.clock import VirtualClock
-from simulator.store import ObjectStore, StoreError
 
 __all__ = [
     "Objects",

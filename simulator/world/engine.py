@@ -21,18 +21,24 @@ from typing import Any
 
 import yaml
 
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
-from simulator.controllers import Controllers
 from simulator.errors import SimulatorError
-from simulator.flux import FluxModel
-from simulator.kubelet import Kubelet
-from simulator.objects import Objects, meta, rfc3339
-from simulator.registry import ImageRegistry, RegistryContents
-from simulator.scenario import Action, ExecHandler, FaultSpec, Scenario, load_scenario
-from simulator.scheduling import Scheduler
-from simulator.stages import StageEngine, apply_effect, is_ready, object_matches, object_state_holds
-from simulator.store import ObjectStore
-from simulator.timeline import Timeline
+from simulator.neighbours.registry import ImageRegistry, RegistryContents
+from simulator.world.controllers import Controllers
+from simulator.world.flux import FluxModel
+from simulator.world.kubelet import Kubelet
+from simulator.world.objects import Objects, meta, rfc3339
+from simulator.world.scenario import Action, ExecHandler, FaultSpec, Scenario, load_scenario
+from simulator.world.scheduling import Scheduler
+from simulator.world.stages import (
+    StageEngine,
+    apply_effect,
+    is_ready,
+    object_matches,
+    object_state_holds,
+)
+from simulator.world.timeline import Timeline
 
 __all__ = ["World", "WorldError"]
 
@@ -62,7 +68,7 @@ class World:
         self.skip_actors = set(skip_actors)
         self.base_dir = base_dir or Path.cwd()
         self.clock = VirtualClock(scenario.start, speed=0)
-        # An injected store (simulator.remote) lets the engine drive a real cluster.
+        # An injected store (simulator.replay.remote) lets the engine drive a real cluster.
         self.store = store if store is not None else ObjectStore(self.clock)
         self.scheduler = Scheduler(self.clock)
         self.objects = Objects(self.store, clock=self.clock, seed=scenario.name)
@@ -373,11 +379,11 @@ class World:
                 elif action.action == "delete":
                     self.objects.delete(target)
                 elif action.action == "event" and action.event is not None:
-                    from simulator.scenario import StageEffect
+                    from simulator.world.scenario import StageEffect
 
                     apply_effect(self.objects, target, StageEffect(event=action.event))
                 elif action.action == "log" and action.log is not None:
-                    from simulator.scenario import StageEffect
+                    from simulator.world.scenario import StageEffect
 
                     apply_effect(self.objects, target, StageEffect(log=action.log))
 
@@ -449,7 +455,7 @@ class World:
         from simulator.api import ApiServer
 
         if not self._node_ip_given:
-            from simulator.addresses import choose_node_address
+            from simulator.neighbours.addresses import choose_node_address
 
             self.node_ip = choose_node_address()
             self.kubelet.node_ip = self.node_ip
@@ -460,12 +466,12 @@ class World:
         self.api = api
         self.kubeconfig_path = kubeconfig_out or Path(self._tmp.name) / "kubeconfig"
         api.write_kubeconfig(self.kubeconfig_path)
-        from simulator.registry import RegistryServer
+        from simulator.neighbours.registry import RegistryServer
 
         registry = RegistryServer(self.registry.contents, clock=self.clock).start()
         self._servers.append(registry)
         self.registry_url = registry.url
-        from simulator.app_endpoint import AppEndpoint
+        from simulator.neighbours.app_endpoint import AppEndpoint
 
         self._app_endpoint = AppEndpoint(self.scenario.app, node_ip=self.node_ip, clock=self.clock)
         self._app_endpoint.start()
@@ -477,8 +483,8 @@ class World:
 
     def _serve_host(self, workdir: Path) -> None:
         """The Talos host model, its endpoint on NODE_IP:50000 and the talosctl/flux shims."""
-        from simulator.shims import write_shims
-        from simulator.talos import HostSpec, TalosEndpoint, TalosHost
+        from simulator.neighbours.shims import write_shims
+        from simulator.neighbours.talos import HostSpec, TalosEndpoint, TalosHost
 
         spec = self.scenario.host or HostSpec(initial_state="running", kubernetes_up=True)
         api = self.api
@@ -518,7 +524,7 @@ class World:
 
     def _serve_processes(self, workdir: Path) -> None:
         """Our own images (the status service) run as real processes against the fake API."""
-        from simulator.processes import ProcessRunner
+        from simulator.neighbours.processes import ProcessRunner
 
         api = self.api
 

@@ -54,7 +54,7 @@ def _text(value: object) -> str:
 
 
 def check_predicate(obj: object, *, path: str, op: str, value: object = None) -> bool:  # noqa: PLR0911
-    """Whether `obj` satisfies `op` at `path` (see `simulator.scenario.FieldPredicate`)."""
+    """Whether `obj` satisfies `op` at `path` (see `simulator.world.scenario.FieldPredicate`)."""
     found = resolve(obj, path)
     if op == "exists":
         return bool(found)

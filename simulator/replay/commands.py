@@ -18,11 +18,11 @@ from pathlib import Path
 
 import yaml
 
-from simulator.durations import parse_duration
 from simulator.errors import SimulatorError
-from simulator.kubeclient import KubeClient
-from simulator.recording import run_recording
-from simulator.timeline import format_elapsed
+from simulator.replay.kubeclient import KubeClient
+from simulator.replay.recording import run_recording
+from simulator.world.durations import parse_duration
+from simulator.world.timeline import format_elapsed
 
 __all__ = ["COMMANDS", "add_commands", "run_command"]
 
@@ -92,7 +92,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from simulator.remote import replay_onto_cluster
+    from simulator.replay.remote import replay_onto_cluster
 
     until = parse_duration(args.until) if args.until else None
     result = replay_onto_cluster(
