@@ -25,6 +25,7 @@ from appliance.components import (
 )
 from appliance.indexing import Index, Signal, event_time_text, flux_component, object_ref
 from appliance.snapshot import RawObject, dicts, parse_time
+from appliance.tier_table import LOGIN_GATING
 
 __all__ = [
     "LAYER_API",
@@ -112,7 +113,6 @@ _FAILING_WAIT = frozenset(
 _FLUX_PROGRESS = frozenset(
     {"Progressing", "DependencyNotReady", "ReconciliationInProgress", "ProgressingWithRetry"}
 )
-_LOGIN_TIERS: frozenset[TierName] = frozenset({"platform", "core", "bootstrap", "login"})
 # A warning nobody recognises counts as stuck (not "will clear by waiting") after this long.
 _PERSISTENT = timedelta(minutes=10)
 _MAX_EVIDENCE = 5
@@ -140,7 +140,7 @@ class _Covered:
 
 def login_critical(tier: TierName) -> bool:
     """Tiers that gate login (background never does)."""
-    return tier in _LOGIN_TIERS
+    return tier in LOGIN_GATING
 
 
 def _tier(signal_component: str | None, namespace: str | None) -> TierName:

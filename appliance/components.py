@@ -12,10 +12,18 @@ from typing import Any
 
 from appliance.canonical import BootstrapJob, JobState, TierName
 from appliance.snapshot import RawObject, Snapshot, dicts
+from appliance.tier_table import (
+    BOOTSTRAP_COMPONENT,
+    STATUS_SERVICE,
+    TIERS,
+    kustomization_tier,
+    kustomizations,
+)
 
 __all__ = [
     "BOOTSTRAP_COMPONENT",
     "COMPONENTS_BY_TIER",
+    "FLUX_SOURCE",
     "FLUX_TIER",
     "PLATFORM_NAMESPACES",
     "STATUS_SERVICE",
@@ -29,46 +37,21 @@ __all__ = [
     "tier_of",
 ]
 
-BOOTSTRAP_COMPONENT = "alga-core-bootstrap"
-STATUS_SERVICE = "appliance-status"
+# The Flux GitRepository, as a component of the platform tier.
+FLUX_SOURCE = "flux-source"
 
-TIER_OF: dict[str, TierName] = {
-    STATUS_SERVICE: "platform",
-    "db": "core",
-    "redis": "core",
-    "pgbouncer": "core",
-    BOOTSTRAP_COMPONENT: "bootstrap",
-    "alga-core": "login",
-    "email-service": "background",
-    "temporal": "background",
-    "temporal-ui": "background",
-    "workflow-worker": "background",
-    "temporal-worker": "background",
-    # Flux objects of the split install (F020): they are named after the tier they feed.
-    "alga-platform": "platform",
-    "alga-background": "background",
-    "flux-source": "platform",
-}
+COMPONENTS_BY_TIER: dict[TierName, tuple[str, ...]] = {spec.name: spec.components for spec in TIERS}
 
-COMPONENTS_BY_TIER: dict[TierName, tuple[str, ...]] = {
-    "platform": (STATUS_SERVICE,),
-    "core": ("db", "redis", "pgbouncer"),
-    "bootstrap": (BOOTSTRAP_COMPONENT,),
-    "login": ("alga-core",),
-    "background": (
-        "email-service",
-        "temporal",
-        "temporal-ui",
-        "workflow-worker",
-        "temporal-worker",
-    ),
-}
-
-# Flux Kustomizations of the split install (F020) and the tier each one feeds.
+# Flux Kustomizations of the split install (F020) and the tier whose readiness each one is.
 FLUX_TIER: dict[str, TierName] = {
-    "alga-platform": "platform",
-    "alga-core": "login",
-    "alga-background": "background",
+    name: tier for name in kustomizations() if (tier := kustomization_tier(name)) is not None
+}
+
+# Components, and the Flux objects of the split install named after the tier they feed (F020).
+TIER_OF: dict[str, TierName] = {
+    **FLUX_TIER,
+    FLUX_SOURCE: "platform",
+    **{component: spec.name for spec in TIERS for component in spec.components},
 }
 
 # Unknown workloads in these namespaces are infrastructure: treat them as platform.

@@ -28,15 +28,15 @@ from appliance.canonical import (
 )
 from appliance.components import TIER_OF, bootstrap_job_state, component_of, condition, tier_of
 from appliance.indexing import Index, build_index, event_time_text, first_waiting, object_ref
-from appliance.operations import active_operations
+from appliance.operations import active_operations, human_elapsed
 from appliance.snapshot import RawObject, Snapshot, parse_time
+from appliance.tier_table import LOGIN_GATING, TIERS, tier_spec
 from appliance.tiers import TierInputs, compute_tiers
 
 __all__ = ["RECENT_EVENTS", "evaluate"]
 
 # How many of the newest events the status carries.
 RECENT_EVENTS = 50
-_LOGIN_TIERS = frozenset({"core", "bootstrap", "login"})
 
 
 def evaluate(
@@ -80,17 +80,17 @@ def _evaluate(
     index = build_index(snapshot)
     blockers = detect_blockers(index)
     job = bootstrap_job_state(snapshot)
+    operations = active_operations(index)
     tiers = compute_tiers(
         index,
-        blockers,
         TierInputs(
             login_probe=login_probe,
             users_count=users_count,
             users_count_measurable=users_count_measurable,
             bootstrap_job=job,
+            active_operations=tuple(operations),
         ),
     )
-    operations = active_operations(index)
     url = login_url or (login_probe.url if login_probe else None)
     rollup = _rollup(tiers, blockers, operations, login_url=url)
     seed = SeedState(
@@ -129,14 +129,9 @@ def _evaluate(
 
 def _core_pull(operations: list[ActiveOperation]) -> ActiveOperation | None:
     for op in operations:
-        if TIER_OF.get(op.component) in _LOGIN_TIERS:
+        if TIER_OF.get(op.component) in LOGIN_GATING:
             return op
     return None
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def _rollup(
@@ -203,7 +198,7 @@ def _not_ready_rollup(
             state=RollupState.INSTALLING,
             message=(
                 f"Installing: pulling {pull.image} for {pull.component} "
-                f"({_elapsed(pull.elapsed_seconds)} so far{size})."
+                f"({human_elapsed(pull.elapsed_seconds)} so far{size})."
             ),
             next_action="Wait: the image pull is progressing; Kubernetes reports no byte progress.",
         )
@@ -214,20 +209,14 @@ def _not_ready_rollup(
             message=f"Login is blocked: {top.layer}: {top.reason}",
             next_action=top.next_action,
         )
-    waiting_on = next(
+    name, tier = next(
         (
-            (name, tier)
-            for name, tier in (
-                ("platform", tiers.platform),
-                ("core", tiers.core),
-                ("bootstrap", tiers.bootstrap),
-                ("login", tiers.login),
-            )
-            if not tier.ready
+            (spec.name, tier)
+            for spec in TIERS
+            if spec.gates_login and not (tier := getattr(tiers, spec.name)).ready
         ),
         ("login", tiers.login),
     )
-    name, tier = waiting_on
     detail = tier.reasons[0] if tier.reasons else "not ready yet"
     retrying = next((b for b in blockers if b.login_blocking), None)
     return Rollup(
@@ -336,11 +325,8 @@ def _components(index: Index) -> list[Component]:
                 message=_pod_message(state.pods),
             )
         )
-    out.sort(key=lambda c: (_TIER_ORDER.get(c.tier, 9), c.name))
+    out.sort(key=lambda c: (tier_spec(c.tier).order, c.name))
     return out
-
-
-_TIER_ORDER = {"platform": 0, "core": 1, "bootstrap": 2, "login": 3, "background": 4}
 
 
 def _pod_message(pods: list[RawObject]) -> str | None:

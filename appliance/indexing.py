@@ -25,7 +25,10 @@ __all__ = [
     "Signal",
     "build_index",
     "event_time_text",
+    "first_waiting",
+    "flux_component",
     "object_ref",
+    "pod_finished",
 ]
 
 # Waiting reasons that are progress, not failure.
@@ -216,7 +219,7 @@ def _index_workloads(index: Index) -> None:
         if comp in workload_components:
             continue
         # No Deployment/StatefulSet in the snapshot (a pods-only dump): judge by the pods.
-        live = [p for p in state.pods if not _pod_finished(p)]
+        live = [p for p in state.pods if not pod_finished(p)]
         state.present = bool(state.pods)
         state.ready = bool(live) and all(_pod_ready(p) for p in live)
     for job in index.snapshot.jobs:
@@ -229,7 +232,8 @@ def _index_workloads(index: Index) -> None:
             index.namespaces_seen.add(namespace)
 
 
-def _pod_finished(pod: RawObject) -> bool:
+def pod_finished(pod: RawObject) -> bool:
+    """The pod ran to its end (Succeeded or Failed): no longer part of a component's state."""
     status = pod.get("status")
     return isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed")
 
@@ -297,7 +301,7 @@ def _container_signals(index: Index) -> None:
         if not isinstance(status, dict) or _pod_ready(pod):
             continue
         component = component_of(pod)
-        if index.component_ready(component) or _pod_finished(pod):
+        if index.component_ready(component) or pod_finished(pod):
             continue
         ref = object_ref("Pod", namespace, name)
         for key in ("initContainerStatuses", "containerStatuses"):

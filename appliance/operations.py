@@ -14,7 +14,14 @@ from appliance.canonical import ActiveOperation
 from appliance.indexing import Index, event_time_text
 from appliance.snapshot import RawObject, dicts, parse_time
 
-__all__ = ["KNOWN_IMAGE_SIZES", "active_operations", "human_size", "image_repository"]
+__all__ = [
+    "KNOWN_IMAGE_SIZES",
+    "active_operations",
+    "human_elapsed",
+    "human_size",
+    "image_repository",
+    "pull_text",
+]
 
 # Observed compressed sizes (finding-06: alga-psa-ee ~1.8 GB took ~16 minutes on the UTM run).
 KNOWN_IMAGE_SIZES: dict[str, int] = {
@@ -48,6 +55,18 @@ def human_size(size: int) -> str:
         if size >= scale:
             return f"~{size / scale:.1f} {unit}"
     return f"~{size} B"
+
+
+def human_elapsed(seconds: float) -> str:
+    """`12m05s` style (`45s` under a minute)."""
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def pull_text(op: ActiveOperation) -> str:
+    """`pulling <image> (3m12s so far, ~1.8 GB)`: one pull in words."""
+    size = f", {op.estimated_size}" if op.estimated_size else ""
+    return f"pulling {op.image} ({human_elapsed(op.elapsed_seconds)} so far{size})"
 
 
 def _observed_sizes(index: Index) -> dict[str, int]:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appliance.canonical import ApplianceStatus, RollupState
+from appliance.operations import human_elapsed
+from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS
 
 __all__ = ["EXIT_CODES", "exit_code_for", "register", "render_text", "run"]
 
@@ -34,13 +36,10 @@ _STATE_WORDS: dict[RollupState, str] = {
     RollupState.FAILED_ACTION_REQUIRED: "Failed: action required",
 }
 
+# Each tier as the bootstrapper's phases and the status page name it (tier_table.py).
 _TIER_LABELS: tuple[tuple[str, str], ...] = (
-    ("platform", "Platform (Kubernetes, Flux, status service)"),
-    ("core", "Core (Postgres, Redis, PgBouncer)"),
-    ("bootstrap", "Bootstrap (migrations and seeds)"),
-    ("login", "Login (app answers)"),
-    ("background", "Background (email, Temporal, workers)"),
-    ("full_health", "Full health"),
+    *((spec.name, spec.title) for spec in TIERS),
+    ("full_health", f"{FULL_HEALTH_LABEL}: {FULL_HEALTH_DESCRIPTION}"),
 )
 
 
@@ -164,17 +163,10 @@ def render_text(status: ApplianceStatus) -> str:
         lines.append("In progress:")
         for op in status.active_operations:
             size = f", {op.estimated_size}" if op.estimated_size else ""
-            lines.append(
-                f"  pulling {op.image} for {op.component}: {_duration(op.elapsed_seconds)}{size}"
-            )
+            elapsed = human_elapsed(op.elapsed_seconds)
+            lines.append(f"  pulling {op.image} for {op.component}: {elapsed}{size}")
             lines.append(f"    {op.note}")
     return "\n".join(lines) + "\n"
-
-
-def _duration(seconds: float) -> str:
-    total = max(0, int(seconds))
-    minutes, secs = divmod(total, 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
@@ -214,7 +206,6 @@ def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
         console.print(Text.assemble(("Next: ", "bold"), top.next_action))
     for op in status.active_operations:
         size = f", {op.estimated_size}" if op.estimated_size else ""
-        console.print(
-            f"[cyan]Pulling[/] {op.image} ({op.component}): {_duration(op.elapsed_seconds)}{size}"
-        )
+        elapsed = human_elapsed(op.elapsed_seconds)
+        console.print(f"[cyan]Pulling[/] {op.image} ({op.component}): {elapsed}{size}")
         console.print(f"  {op.note}", markup=False)

@@ -1,7 +1,8 @@
-"""Readiness tiers (DESIGN.md): platform, core, bootstrap, login, background, fullHealth.
+"""Readiness tiers: the rules behind each tier of `tier_table.TIERS`, and fullHealth.
 
 Every tier that is not ready carries at least one reason. Background is computed on its own
-and never gates login. LOGIN_READY needs the HTTP login probe (F026).
+and never gates login. LOGIN_READY needs the HTTP login probe (F026). docs/architecture.md,
+"Tiers", lists the rules.
 """
 
 from __future__ import annotations
@@ -9,16 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.canonical import (
-    Blocker,
+    ActiveOperation,
     BootstrapJob,
     JobState,
     LoginProbe,
     Tier,
     Tiers,
 )
-from appliance.components import COMPONENTS_BY_TIER, STATUS_SERVICE, condition
-from appliance.indexing import Index, first_waiting
+from appliance.components import condition
+from appliance.indexing import Index, first_waiting, pod_finished
+from appliance.operations import pull_text
 from appliance.snapshot import RawObject
+from appliance.tier_table import (
+    BOOTSTRAP_COMPONENT,
+    STATUS_SERVICE,
+    TIERS,
+    TierSpec,
+    owns_kustomization,
+    tier_spec,
+)
 
 __all__ = ["TierInputs", "compute_tiers"]
 
@@ -31,6 +41,12 @@ class TierInputs:
     users_count: int | None
     users_count_measurable: bool
     bootstrap_job: BootstrapJob
+    # Image pulls in progress: a component waiting for its image says so, not "not ready".
+    active_operations: tuple[ActiveOperation, ...] = ()
+
+    def pull_of(self, component: str) -> ActiveOperation | None:
+        """The oldest pull in progress for a component."""
+        return next((op for op in self.active_operations if op.component == component), None)
 
 
 def _ready_condition(obj: RawObject | None) -> tuple[bool, str]:
@@ -54,13 +70,16 @@ def _named(objects: tuple[RawObject, ...], name: str) -> RawObject | None:
     return None
 
 
-def _component_reason(index: Index, name: str) -> str | None:
+def _component_reason(index: Index, name: str, inputs: TierInputs) -> str | None:
     state = index.component(name)
     if state.ready:
         return None
     if not state.present:
         return f"{name} is not deployed yet"
-    detail = _workload_detail(state.workloads) or _pod_detail(state.pods)
+    pull = inputs.pull_of(name)
+    detail = (
+        pull_text(pull) if pull else _workload_detail(state.workloads) or _pod_detail(state.pods)
+    )
     return f"{name} is not ready" + (f" ({detail})" if detail else "")
 
 
@@ -87,7 +106,28 @@ def _pod_detail(pods: list[RawObject]) -> str | None:
     return None
 
 
-def _platform(index: Index, blockers: list[Blocker]) -> Tier:  # noqa: PLR0912 - a checklist
+def _component_reasons(index: Index, spec: TierSpec, inputs: TierInputs) -> list[str]:
+    return [r for c in spec.components if (r := _component_reason(index, c, inputs))]
+
+
+def _kustomization_reason(index: Index, spec: TierSpec, *, required: bool) -> str | None:
+    """Why the tier's own Kustomization is not Ready (only a tier it applies alone reads it)."""
+    if not owns_kustomization(spec) or spec.kustomization is None:
+        return None
+    name = spec.kustomization
+    found = _named(index.snapshot.kustomizations, name)
+    if found is None:
+        if not required:
+            return None
+        return (
+            f"Flux Kustomization {name} not found (not applied yet, or an install from "
+            "before the platform/core/background split)"
+        )
+    ok, why = _ready_condition(found)
+    return None if ok else f"Flux Kustomization {name} not Ready ({why})"
+
+
+def _platform(index: Index, inputs: TierInputs) -> Tier:  # noqa: PLR0912 - a checklist
     snap = index.snapshot
     if snap.api_error:
         return Tier(ready=False, reasons=[f"Kubernetes API unreachable: {snap.api_error}"])
@@ -114,16 +154,10 @@ def _platform(index: Index, blockers: list[Blocker]) -> Tier:  # noqa: PLR0912 -
                 name = meta.get("name") if isinstance(meta, dict) else "?"
                 reasons.append(f"Flux source {name} not Ready ({why})")
     # The platform Kustomization, not the aggregate (F020/F021): background never gates login.
-    platform = _named(snap.kustomizations, "alga-platform")
-    ok, why = _ready_condition(platform)
-    if platform is None:
-        reasons.append(
-            "Flux Kustomization alga-platform not found (not applied yet, or an install from "
-            "before the platform/core/background split)"
-        )
-    elif not ok:
-        reasons.append(f"Flux Kustomization alga-platform not Ready ({why})")
-    status_reason = _component_reason(index, STATUS_SERVICE)
+    kustomization = _kustomization_reason(index, tier_spec("platform"), required=True)
+    if kustomization:
+        reasons.append(kustomization)
+    status_reason = _component_reason(index, STATUS_SERVICE, inputs)
     if status_reason:
         if not index.component(STATUS_SERVICE).present:
             status_reason = (
@@ -135,8 +169,8 @@ def _platform(index: Index, blockers: list[Blocker]) -> Tier:  # noqa: PLR0912 -
     return Tier(ready=not reasons, reasons=reasons)
 
 
-def _core(index: Index) -> Tier:
-    reasons = [r for c in COMPONENTS_BY_TIER["core"] if (r := _component_reason(index, c))]
+def _core(index: Index, inputs: TierInputs) -> Tier:
+    reasons = _component_reasons(index, tier_spec("core"), inputs)
     return Tier(ready=not reasons, reasons=reasons)
 
 
@@ -171,11 +205,23 @@ def _bootstrap(index: Index, core: Tier, inputs: TierInputs) -> Tier:
             f"bootstrap Job {job.name} failed" + (f": {job.message}" if job.message else "")
         )
     elif job.state is JobState.RUNNING:
-        reasons.append(f"bootstrap Job {job.name} is running (migrations and seeds)")
+        reasons.append(_running_job_reason(index, job, inputs))
     else:
         reasons.append(f"bootstrap Job {job.name} is waiting to start")
     ready = not reasons
     return Tier(ready=ready, reasons=notes if ready else reasons)
+
+
+def _running_job_reason(index: Index, job: BootstrapJob, inputs: TierInputs) -> str:
+    """A running Job whose pod still waits (the 1.8 GB image) is not migrating yet: say so."""
+    pull = inputs.pull_of(BOOTSTRAP_COMPONENT)
+    if pull is not None:
+        return f"bootstrap Job {job.name} has not started its migrations: {pull_text(pull)}"
+    pods = [p for p in index.component(BOOTSTRAP_COMPONENT).pods if not pod_finished(p)]
+    waiting = first_waiting(pods)
+    if waiting is not None:
+        return f"bootstrap Job {job.name} has not started its migrations: its pod is {waiting[0]}"
+    return f"bootstrap Job {job.name} is running (migrations and seeds)"
 
 
 def _login(index: Index, bootstrap: Tier, inputs: TierInputs) -> Tier:
@@ -183,9 +229,7 @@ def _login(index: Index, bootstrap: Tier, inputs: TierInputs) -> Tier:
     notes: list[str] = []
     if not bootstrap.ready:
         reasons.append("waiting for the bootstrap tier")
-    app = _component_reason(index, "alga-core")
-    if app:
-        reasons.append(app)
+    reasons.extend(_component_reasons(index, tier_spec("login"), inputs))
     probe = inputs.login_probe
     if probe is None or not probe.attempted:
         if index.snapshot.source == "dump" and probe is None:
@@ -201,42 +245,39 @@ def _login(index: Index, bootstrap: Tier, inputs: TierInputs) -> Tier:
     return Tier(ready=ready, reasons=notes if ready else reasons)
 
 
-def _background(index: Index) -> Tier:
-    reasons = [r for c in COMPONENTS_BY_TIER["background"] if (r := _component_reason(index, c))]
-    kustomization = _named(index.snapshot.kustomizations, "alga-background")
-    if kustomization is not None:
-        ok, why = _ready_condition(kustomization)
-        if not ok:
-            reasons.append(f"Flux Kustomization alga-background not Ready ({why})")
+def _background(index: Index, inputs: TierInputs) -> Tier:
+    spec = tier_spec("background")
+    reasons = _component_reasons(index, spec, inputs)
+    # An install from before the split has no alga-background: its absence is no reason.
+    kustomization = _kustomization_reason(index, spec, required=False)
+    if kustomization:
+        reasons.append(kustomization)
     return Tier(ready=not reasons, reasons=reasons)
 
 
-def compute_tiers(index: Index, blockers: list[Blocker], inputs: TierInputs) -> Tiers:
+def compute_tiers(index: Index, inputs: TierInputs) -> Tiers:
     """All tiers for a digested snapshot."""
-    platform = _platform(index, blockers)
-    core = _core(index)
+    platform = _platform(index, inputs)
+    core = _core(index, inputs)
     bootstrap = _bootstrap(index, core, inputs)
     login = _login(index, bootstrap, inputs)
     if login.ready and not platform.ready:
         # Login answers, so the platform serves it: platform gaps stay visible, but as notes.
         login = Tier(ready=True, reasons=[*login.reasons, "platform tier not fully ready"])
-    background = _background(index)
+    background = _background(index, inputs)
+    tiers = {
+        "platform": platform,
+        "core": core,
+        "bootstrap": bootstrap,
+        "login": login,
+        "background": background,
+    }
     full_reasons = [
-        f"{name}: {tier.reasons[0] if tier.reasons else 'not ready'}"
-        for name, tier in (
-            ("platform", platform),
-            ("core", core),
-            ("bootstrap", bootstrap),
-            ("login", login),
-            ("background", background),
-        )
-        if not tier.ready
+        f"{spec.name}: {tier.reasons[0] if tier.reasons else 'not ready'}"
+        for spec in TIERS
+        if not (tier := tiers[spec.name]).ready
     ]
     return Tiers(
-        platform=platform,
-        core=core,
-        bootstrap=bootstrap,
-        login=login,
-        background=background,
+        **tiers,
         full_health=Tier(ready=not full_reasons, reasons=full_reasons),
     )

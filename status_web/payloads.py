@@ -22,8 +22,10 @@ from appliance.canonical import (
     FluxSummary,
     LoginProbe,
     RollupState,
+    TierName,
     Tiers,
 )
+from appliance.tier_table import TIERS
 from status_web.observations import Observation
 
 __all__ = [
@@ -39,7 +41,8 @@ __all__ = [
     "status_of",
 ]
 
-Phase = Literal["platform", "core", "bootstrap", "login", "background", "complete"]
+# Where the install is: a tier (tier_table.TIERS) or done.
+Phase = TierName | Literal["complete"]
 
 # The command a support engineer runs on a machine with the kubeconfig; its output is what
 # `appliance status --from-dump` reads offline (F028).
@@ -131,15 +134,10 @@ def current_phase(status: ApplianceStatus) -> Phase:
         return "complete"
     if state.login_ready:
         return "complete" if tiers.background.ready else "background"
-    for name, tier in (
-        ("platform", tiers.platform),
-        ("core", tiers.core),
-        ("bootstrap", tiers.bootstrap),
-        ("login", tiers.login),
-    ):
-        if not tier.ready:
-            return name  # type: ignore[return-value]
-    return "background" if not tiers.background.ready else "complete"
+    for spec in TIERS:
+        if not getattr(tiers, spec.name).ready:
+            return spec.name
+    return "complete"
 
 
 def status_of(observation: Observation) -> ApplianceStatus:

@@ -20,6 +20,7 @@ from appliance.canonical import (
     RollupState,
     Tier,
 )
+from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS, tier_spec
 from status_web.observations import Observation
 from status_web.payloads import SUPPORT_BUNDLE_COMMAND, current_phase, status_of
 
@@ -48,22 +49,6 @@ _STATE_CLASS: dict[RollupState, str] = {
     RollupState.FAILED_ACTION_REQUIRED: "failed",
 }
 
-_TIER_LABELS: tuple[tuple[str, str], ...] = (
-    ("platform", "Platform: Kubernetes, node and Flux"),
-    ("core", "Core services: database, Redis, PgBouncer"),
-    ("bootstrap", "Bootstrap: migrations and seed data"),
-    ("login", "Login: the app answers"),
-    ("background", "Background services: email, Temporal, workers"),
-)
-
-_PHASE_WORDS: dict[str, str] = {
-    "platform": "setting up the platform",
-    "core": "starting the core services",
-    "bootstrap": "running migrations and seeding data",
-    "login": "waiting for the app to answer",
-    "background": "starting background services (login already works)",
-    "complete": "complete",
-}
 
 _CSS = """
 *{box-sizing:border-box}
@@ -222,14 +207,20 @@ def _stale_banner(observation: Observation) -> str:
     )
 
 
+def _phase_line(status: ApplianceStatus) -> str:
+    """The current tier by its name, and what it is waiting for right now (its first reason)."""
+    phase = current_phase(status)
+    if phase == "complete":
+        return ""
+    spec = tier_spec(phase)
+    tier: Tier = getattr(status.tiers, phase)
+    doing = tier.reasons[0] if tier.reasons and not tier.ready else spec.description
+    return f'<p class="muted">Current step: {_e(spec.label)}: {_e(doing)}</p>'
+
+
 def _rollup(status: ApplianceStatus) -> str:
     state = status.rollup.state
-    phase = current_phase(status)
-    phase_line = (
-        f'<p class="muted">Current step: {_e(_PHASE_WORDS[phase])}</p>'
-        if phase != "complete"
-        else ""
-    )
+    phase_line = _phase_line(status)
     return (
         f'<section class="rollup {_STATE_CLASS[state]}" aria-live="polite">'
         f'<div class="word" id="rollup-state" data-state="{_e(state.value)}">'
@@ -304,9 +295,10 @@ def _tiers(status: ApplianceStatus) -> str:
     state = status.rollup.state
     phase = current_phase(status)
     items = []
-    for name, label in _TIER_LABELS:
+    for spec in TIERS:
+        name = spec.name
         tier: Tier = getattr(status.tiers, name)
-        if name == "background":
+        if not spec.gates_login:
             # Background never gates login: it is in progress, or has issues once login works.
             if state is RollupState.READY_WITH_BACKGROUND_ISSUES:
                 mode = "issue"
@@ -317,7 +309,7 @@ def _tiers(status: ApplianceStatus) -> str:
         else:
             # A tier behind the current one is waiting its turn, not failing.
             mode = "waiting"
-        items.append(_tier_item(label, tier, mode=mode))
+        items.append(_tier_item(spec.title, tier, mode=mode))
     return f'<section><h2>Progress</h2><ul class="checklist">{"".join(items)}</ul></section>'
 
 
@@ -483,7 +475,11 @@ def _probe_and_bootstrap(status: ApplianceStatus) -> str:
 
 def _tier_details(status: ApplianceStatus) -> str:
     items = []
-    for name, label in (*_TIER_LABELS, ("full_health", "Full health: everything above")):
+    labels = (
+        *((spec.name, spec.title) for spec in TIERS),
+        ("full_health", f"{FULL_HEALTH_LABEL}: {FULL_HEALTH_DESCRIPTION}"),
+    )
+    for name, label in labels:
         tier: Tier = getattr(status.tiers, name)
         items.append(_tier_item(label, tier, mode="failed"))
     return f'<section><h2>Readiness tiers</h2><ul class="checklist">{"".join(items)}</ul></section>'

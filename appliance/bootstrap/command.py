@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from appliance.bootstrap.display import PHASES
 from appliance.bootstrap.flags import FlagError, add_bootstrap_arguments, options_from_args
 
 __all__ = ["register"]
@@ -31,9 +32,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bootstrap",
         help="install Talos, Flux and the app on a single-node appliance",
-        description="Install or recover a single-node appliance: Host/Talos, Platform, Storage, "
-        "Core App, Bootstrap, Background. On failure the failure layer and the next action are "
-        "printed.",
+        description="Install or recover a single-node appliance, one phase each: "
+        + ", ".join(PHASES)
+        + ". On failure the failure layer and the next action are printed.",
     )
     add_bootstrap_arguments(parser)
     parser.set_defaults(handler=_handle)

@@ -11,16 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
+from appliance.tier_table import TIERS
+
 __all__ = ["PHASES", "Display", "make_display"]
 
-PHASES: tuple[str, ...] = (
-    "Host/Talos",
-    "Platform",
-    "Storage",
-    "Core App",
-    "Bootstrap",
-    "Background",
-)
+# Talos first, then one phase per readiness tier, named as the status page and `appliance status`
+# name them (tier_table.py), so the three never disagree.
+PHASES: tuple[str, ...] = ("Host/Talos", *(spec.label for spec in TIERS))
 
 
 class Display:

@@ -1,4 +1,5 @@
-"""One bootstrap run: preflight, the six phases, the status UI block, the closing summary.
+"""One bootstrap run: preflight, the six phases (Talos, then one per readiness tier), the status
+UI block, the closing summary.
 
 Collaborators (talosctl, the cluster connection, the status collector, `which`, sleep and the
 clock) are injected so tests drive the same code path an admin runs.
@@ -27,6 +28,7 @@ from appliance.canonical import ApplianceStatus, Release
 from appliance.cluster.applying import Applier, ApplyError
 from appliance.errors import BootstrapError, InputError
 from appliance.releases import ReleaseManifest, load_release
+from appliance.tier_table import TIERS
 from appliance.tokens import ensure_status_token
 
 __all__ = ["Collaborators", "run_bootstrap"]
@@ -191,7 +193,7 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
         options, display=display, talosctl=deps.talosctl, sleep=deps.sleep, monotonic=deps.monotonic
     )
 
-    display.phase("Platform")
+    display.phase(TIERS[0].label)
     cluster = None
     if not options.dry_run:
         try:
@@ -319,10 +321,10 @@ def _print_dry_run_plan(
         depends = [d["name"] for d in obj["spec"].get("dependsOn", [])]
         if depends:
             display.progress(f"{obj['metadata']['name']} dependsOn {', '.join(depends)}")
-    for phase in ("Storage", "Core App", "Bootstrap", "Background"):
-        display.phase(phase)
+    for spec in TIERS[1:]:
+        display.phase(spec.label)
         display.progress(
-            f"would watch {phase.lower()} readiness through the status engine "
+            f"would watch the {spec.name} tier ({spec.description}) through the status engine "
             f"(timeout {options.install_timeout:.0f}s, cluster clock)"
         )
     display.done("Dry run complete: no changes were made.")

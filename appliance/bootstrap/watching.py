@@ -1,7 +1,8 @@
-"""Watching the install through the status engine until login is ready (Storage..Background).
+"""Watching the install through the status engine, one phase per readiness tier.
 
-The same canonical status the status page shows drives the last four phases, so the bootstrapper
-and the page never disagree. Timeouts are measured on the cluster's clock (status timestamps).
+The same canonical status the status page shows drives the phases from Platform to Background
+services, so the bootstrapper and the page never disagree: a phase is ready exactly when its tier
+is (tier_table.py). Timeouts are measured on the cluster's clock (status timestamps).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.bootstrap.display import Display
-from appliance.canonical import ApplianceStatus, RollupState
+from appliance.canonical import ApplianceStatus, RollupState, Tier
 from appliance.errors import BootstrapError
+from appliance.tier_table import TIERS, TierSpec
 
 __all__ = ["WatchOutcome", "watch_install"]
 
-_WATCHED = ("Storage", "Core App", "Bootstrap", "Background")
 # A login-blocking failure must hold this long (cluster seconds) before the run gives up: the
 # engine's "will not clear by waiting" is trusted, but one odd snapshot must not end an install.
 FAILURE_GRACE_SECONDS = 60.0
@@ -33,21 +34,37 @@ class WatchOutcome:
     background_done: bool
 
 
-def _component_ready(status: ApplianceStatus, name: str) -> bool:
-    return any(c.name == name and c.ready for c in status.components)
+def _tier(status: ApplianceStatus, spec: TierSpec) -> Tier:
+    tier: Tier = getattr(status.tiers, spec.name)
+    return tier
 
 
-def _phase_done(phase: str, status: ApplianceStatus) -> bool:
-    if phase == "Storage":
-        return _component_ready(status, "db") or status.tiers.core.ready
-    if phase == "Core App":
-        return status.tiers.core.ready
-    if phase == "Bootstrap":
-        return status.tiers.bootstrap.ready
+def _background_settled(status: ApplianceStatus) -> bool:
+    """Nothing more to wait for: background is ready, or its issues are named (and need a fix)."""
     return status.tiers.background.ready or status.rollup.state in (
         RollupState.READY_WITH_BACKGROUND_ISSUES,
         RollupState.FULLY_HEALTHY,
     )
+
+
+def _advance(
+    pending: list[TierSpec], status: ApplianceStatus, display: Display, waited: float
+) -> None:
+    """Close every phase whose tier is ready, in order; once login answers, the tiers before it
+    that are not fully ready (a platform gap, finding-20) stop holding the install back."""
+    while pending:
+        spec = pending[0]
+        tier = _tier(status, spec)
+        if tier.ready:
+            display.progress(f"{spec.label} ready after {waited:.0f}s")
+        elif spec.gates_login and status.tiers.login.ready:
+            reason = tier.reasons[0] if tier.reasons else "not ready"
+            display.progress(f"{spec.label} not fully ready ({reason}); login works")
+        else:
+            return
+        pending.pop(0)
+        if pending:
+            display.phase(pending[0].label)
 
 
 def _lines(status: ApplianceStatus) -> list[str]:
@@ -83,8 +100,9 @@ def watch_install(
     sleep: Callable[[float], None] = time.sleep,
 ) -> WatchOutcome:
     """Poll the status, announce phases as they complete, stop at login+background or failure."""
-    pending = list(_WATCHED)
-    display.phase(pending[0])
+    pending = list(TIERS)
+    if display.current_phase != pending[0].label:
+        display.phase(pending[0].label)
     shown: set[str] = set()
     pulls: dict[tuple[str, str], float] = {}
     start = None
@@ -101,15 +119,11 @@ def watch_install(
                 display.progress(line)
         for line in _pull_lines(status, pulls):
             display.progress(line)
-        while pending and pending[0] != "Background" and _phase_done(pending[0], status):
-            display.progress(f"{pending[0]} ready after {waited:.0f}s")
-            pending.pop(0)
-            display.phase(pending[0])
+        _advance(pending, status, display, waited)
         if status.tiers.login.ready and not login_announced:
             login_announced = True
             display.progress(f"LOGIN READY: {status.urls.login_url or status.login_probe.url}")
-        if status.tiers.login.ready and _phase_done("Background", status):
-            pending.clear()
+        if status.tiers.login.ready and _background_settled(status):
             return WatchOutcome(status, login_ready=True, background_done=True)
         top = next((b for b in status.top_blockers if b.login_blocking), None)
         failing = (

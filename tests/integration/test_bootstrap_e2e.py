@@ -139,7 +139,7 @@ def test_recover_on_happy_path_reaches_login_ready(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "LOGIN READY" in done.stdout
-    assert "==> [6/6] Background" in done.stdout
+    assert "==> [6/6] Background services" in done.stdout
     assert world.ready("Deployment", "alga-core", "msp")
 
 

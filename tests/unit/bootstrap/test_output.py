@@ -73,12 +73,15 @@ def test_dry_run_prints_phase_markers_and_status_ui_block(
     )
     text = out.getvalue()
     assert code == 0, text
-    markers = [
-        f"==> [{i}/6] {name}"
-        for i, name in enumerate(
-            ["Host/Talos", "Platform", "Storage", "Core App", "Bootstrap", "Background"], start=1
-        )
+    phases = [
+        "Host/Talos",
+        "Platform",
+        "Core services",
+        "Bootstrap",
+        "Login",
+        "Background services",
     ]
+    markers = [f"==> [{i}/6] {name}" for i, name in enumerate(phases, start=1)]
     positions = [text.index(m) for m in markers]
     assert positions == sorted(positions)
     assert "Appliance status UI: http://192.0.2.10:8080" in text
@@ -87,7 +90,7 @@ def test_dry_run_prints_phase_markers_and_status_ui_block(
 
 
 def test_watch_announces_phases_and_login_ready() -> None:
-    """Storage, Core App, Bootstrap and Background are announced as the status advances."""
+    """One phase per tier, announced as the status advances; a tier's phase closes when it is."""
     out = io.StringIO()
     outcome = watch_install(
         feed(
@@ -117,10 +120,70 @@ def test_watch_announces_phases_and_login_ready() -> None:
     text = out.getvalue()
     assert outcome.login_ready
     assert outcome.background_done
-    for marker in ("[3/6] Storage", "[4/6] Core App", "[5/6] Bootstrap", "[6/6] Background"):
+    for marker in (
+        "[3/6] Core services",
+        "[4/6] Bootstrap",
+        "[5/6] Login",
+        "[6/6] Background services",
+    ):
         assert marker in text
     assert "LOGIN READY" in text
-    assert "Storage ready after 60s" in text
+    assert "Platform ready after 0s" in text
+    assert "Core services ready after 120s" in text
+    assert "Login ready after 180s" in text
+    # Background has issues: its phase is never called ready.
+    assert "Background services ready" not in text
+
+
+def test_a_phase_is_ready_only_when_its_tier_is() -> None:
+    """Issue 14: core ready while alga-core still pulls prints no 'ready' for the app's phases."""
+    out = io.StringIO()
+    with pytest.raises(BootstrapError):
+        watch_install(
+            feed(
+                [
+                    status(0, ready={"platform"}),
+                    status(60, ready={"platform", "core"}, db=True),
+                    status(120, ready={"platform", "core"}, db=True),
+                ]
+            ),
+            display=Display(out),
+            timeout=120,
+            interval=1,
+            sleep=lambda _: None,
+        )
+    text = out.getvalue()
+    ready_lines = [line.strip() for line in text.splitlines() if " ready after " in line]
+    assert ready_lines == ["Platform ready after 0s", "Core services ready after 60s"]
+    assert "[4/6] Bootstrap" in text
+    assert "[5/6] Login" not in text
+
+
+def test_login_ready_moves_past_a_platform_gap() -> None:
+    """Login answers while the platform is not fully ready (finding-20): the gap is named once,
+    and the watch goes on to the background phase without calling the platform ready."""
+    out = io.StringIO()
+    outcome = watch_install(
+        feed(
+            [
+                status(0, ready={"core"}),
+                status(
+                    60,
+                    ready={"core", "bootstrap", "login", "background"},
+                    state=RollupState.READY,
+                ),
+            ]
+        ),
+        display=Display(out),
+        timeout=3600,
+        interval=1,
+        sleep=lambda _: None,
+    )
+    text = out.getvalue()
+    assert outcome.background_done
+    assert "Platform not fully ready (not yet); login works" in text
+    assert "Platform ready" not in text
+    assert "Background services ready after 60s" in text
 
 
 def test_watch_fails_with_the_blockers_layer_and_action() -> None:

@@ -206,3 +206,75 @@ def test_stuck_blocker_elsewhere_outranks_a_core_pull(world: World, status_of: E
     assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
     assert "Core Postgres storage initialization" in status.rollup.message
     assert status.active_operations[0].component == "alga-core"
+
+
+def test_a_bootstrap_job_pulling_its_image_is_not_migrating(
+    world: World, status_of: Evaluate
+) -> None:
+    """Issue 14: while the bootstrap Job's pod pulls the core image, the bootstrap tier and the
+    page's current step say it is pulling, never that migrations run."""
+    from status_web.observations import Observation
+    from status_web.rendering import render_overview
+    from tests.unit.engine.builders import job
+
+    boot = f"alga-core-{RELEASE}-bootstrap-r1"
+    pod_of_job = f"{boot}-x7k2p"
+    world.put(job(boot, state="running"))
+    world.put(
+        pod(
+            pod_of_job,
+            labels={"batch.kubernetes.io/job-name": boot, "job-name": boot},
+            image=CORE_IMAGE,
+            container="bootstrap",
+            ready=False,
+            waiting=("ContainerCreating", None),
+        )
+    )
+    world.put(
+        event(
+            "Pod",
+            pod_of_job,
+            "Pulling",
+            f'Pulling image "{CORE_IMAGE}"',
+            type_="Normal",
+            first=-300,
+        )
+    )
+    _core_pulling(world, started=-300)
+    status = status_of(world, probe=probe_refused())
+    reason = status.tiers.bootstrap.reasons[-1]
+    assert reason == (
+        f"bootstrap Job {boot} has not started its migrations: pulling {CORE_IMAGE} "
+        "(5m00s so far, ~1.8 GB)"
+    )
+    assert status.tiers.core.ready
+    assert not status.tiers.bootstrap.ready
+    page = render_overview(
+        Observation(status=status, age_seconds=0.0, stale=False, api_error=None, version=1)
+    )
+    assert "Current step: Bootstrap: bootstrap Job" in page
+    assert "has not started its migrations: pulling" in page
+    assert "migrations and seeds" not in page
+
+
+def test_a_running_bootstrap_job_whose_pod_runs_is_migrating(
+    world: World, status_of: Evaluate
+) -> None:
+    """Once its pod runs, the running Job is described as running migrations and seeds."""
+    from tests.unit.engine.builders import job
+
+    boot = f"alga-core-{RELEASE}-bootstrap-r1"
+    world.put(job(boot, state="running"))
+    world.put(
+        pod(
+            f"{boot}-x7k2p",
+            labels={"batch.kubernetes.io/job-name": boot, "job-name": boot},
+            image=CORE_IMAGE,
+            container="bootstrap",
+            ready=True,
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    assert status.tiers.bootstrap.reasons == [
+        f"bootstrap Job {boot} is running (migrations and seeds)"
+    ]
