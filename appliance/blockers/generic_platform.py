@@ -1,0 +1,201 @@
+"""Generic detectors of the platform: nodes, the status service, and Flux objects that failed
+(source, Kustomizations, HelmReleases). Flux timeouts rank below every root cause (T009).
+"""
+
+from __future__ import annotations
+
+from appliance.blockers.evidence import login_critical, short, signal_tier
+from appliance.blockers.registry import Covered, detector
+from appliance.canonical import Blocker, Evidence
+from appliance.components import STATUS_SERVICE, condition
+from appliance.indexing import Index, flux_component, object_ref
+from appliance.snapshot import RawObject, parse_time
+
+__all__ = [
+    "LAYER_FLUX",
+    "LAYER_FLUX_SOURCE",
+    "LAYER_HELM",
+    "LAYER_NODE",
+    "LAYER_STATUS_SERVICE",
+]
+
+LAYER_NODE = "Kubernetes node"
+LAYER_STATUS_SERVICE = "Status service"
+LAYER_FLUX_SOURCE = "Flux source"
+LAYER_FLUX = "Flux reconciliation"
+LAYER_HELM = "Helm release"
+
+_FLUX_PROGRESS = frozenset(
+    {"Progressing", "DependencyNotReady", "ReconciliationInProgress", "ProgressingWithRetry"}
+)
+
+
+@detector(layer=LAYER_NODE, rank=30, specialised=False)
+def detect_nodes(index: Index, covered: Covered) -> list[Blocker]:
+    """Nodes not Ready (or none registered while the API answers)."""
+    snapshot = index.snapshot
+    if snapshot.api_error:
+        return []
+    if not snapshot.nodes:
+        if snapshot.source == "dump":
+            return []  # the dump may simply not include nodes
+        return [
+            Blocker(
+                layer=LAYER_NODE,
+                reason="No node has registered with Kubernetes yet.",
+                next_action="Wait for the kubelet to register; `talosctl -n <node-ip> health`.",
+                login_blocking=True,
+                retryable=True,
+                since=None,
+            )
+        ]
+    blockers: list[Blocker] = []
+    for node in snapshot.nodes:
+        cond = condition(node, "Ready")
+        if cond is not None and cond.get("status") == "True":
+            continue
+        meta = node.get("metadata")
+        name = str(meta.get("name") or "?") if isinstance(meta, dict) else "?"
+        message = str((cond or {}).get("message") or "node has no Ready condition")
+        since = parse_time((cond or {}).get("lastTransitionTime"))
+        blockers.append(
+            Blocker(
+                layer=LAYER_NODE,
+                component=None,
+                reason=f"Node {name} is not Ready: {short(message)}",
+                next_action=(
+                    f"Inspect the node: `kubectl describe node {name}` and "
+                    "`talosctl -n <node-ip> health` (kubelet and CNI must be running)."
+                ),
+                login_blocking=True,
+                retryable=False,
+                since=since,
+                evidence=[Evidence(object=f"Node/{name}", message=message, since=since)],
+            )
+        )
+    return blockers
+
+
+@detector(layer=LAYER_STATUS_SERVICE, rank=140, specialised=False)
+def detect_status_service(index: Index, covered: Covered) -> list[Blocker]:
+    """finding-20: the status service is part of the platform tier; its absence is reported."""
+    snapshot = index.snapshot
+    if snapshot.api_error or index.component(STATUS_SERVICE).present:
+        return []
+    platform = next(
+        (k for k in snapshot.kustomizations if _name(k) == "alga-platform"),
+        None,
+    )
+    platform_cond = condition(platform, "Ready") if platform else None
+    platform_ready = platform_cond is not None and platform_cond.get("status") == "True"
+    if "appliance-system" in index.namespaces_seen:
+        reason = "The status service (Deployment appliance-system/appliance-status) is missing."
+    else:
+        reason = (
+            "The status service is absent: namespace appliance-system has no workloads, so the "
+            "status page on :8080 cannot answer."
+        )
+    return [
+        Blocker(
+            layer=LAYER_STATUS_SERVICE,
+            component=STATUS_SERVICE,
+            reason=reason,
+            next_action=(
+                "Let Flux apply alga-platform (`flux -n flux-system reconcile kustomization "
+                "alga-platform --with-source`); on a node that is already installed, use "
+                "`appliance bootstrap --bootstrap-mode recover` (or `appliance reset`) rather "
+                "than fresh."
+            ),
+            # Login does not go through the status page, so its absence never blocks login.
+            login_blocking=False,
+            # Until alga-platform is Ready the service is simply not applied yet.
+            retryable=not platform_ready,
+            since=None,
+            evidence=[
+                Evidence(
+                    object="Namespace/appliance-system",
+                    message="no appliance-status workload found",
+                    since=None,
+                )
+            ],
+        )
+    ]
+
+
+def _name(obj: RawObject) -> str | None:
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) else None
+
+
+@detector(layer=LAYER_FLUX_SOURCE, rank=150, specialised=False)
+def detect_flux_source(index: Index, covered: Covered) -> list[Blocker]:
+    """A Flux GitRepository failed (generic; a DNS failure behind it ranks first)."""
+    return _flux_failures(index, covered, "GitRepository", LAYER_FLUX_SOURCE)
+
+
+@detector(layer=LAYER_FLUX, rank=160, specialised=False)
+def detect_kustomizations(index: Index, covered: Covered) -> list[Blocker]:
+    """A Flux Kustomization failed (generic; root causes behind its health checks rank first)."""
+    return _flux_failures(index, covered, "Kustomization", LAYER_FLUX)
+
+
+@detector(layer=LAYER_HELM, rank=170, specialised=False)
+def detect_helm_releases(index: Index, covered: Covered) -> list[Blocker]:
+    """A Flux HelmRelease failed (generic; its timeout's root cause ranks first, T009)."""
+    return _flux_failures(index, covered, "HelmRelease", LAYER_HELM)
+
+
+_FLUX_FIELDS = {
+    "GitRepository": "git_repositories",
+    "Kustomization": "kustomizations",
+    "HelmRelease": "helm_releases",
+}
+
+
+def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> list[Blocker]:
+    """Flux objects of one kind that failed.
+
+    Progress (Unknown, Progressing, DependencyNotReady) is not a blocker: the tiers show it.
+    """
+    blockers: list[Blocker] = []
+    for obj in getattr(index.snapshot, _FLUX_FIELDS[kind]):
+        cond = condition(obj, "Ready")
+        if cond is not None and cond.get("status") == "True":
+            continue
+        name = _name(obj) or "?"
+        meta = obj.get("metadata")
+        raw_ns = meta.get("namespace") if isinstance(meta, dict) else None
+        namespace = raw_ns if isinstance(raw_ns, str) else None
+        ref = object_ref(kind, namespace, name)
+        if ref in covered.objects:
+            continue
+        component = flux_component(kind, name)
+        reason = (cond or {}).get("reason")
+        message = str((cond or {}).get("message") or "not reconciled yet")
+        progressing = (
+            cond is None or cond.get("status") == "Unknown" or str(reason) in _FLUX_PROGRESS
+        )
+        if progressing:
+            continue  # Flux working through its order (dependsOn, health checks): progress
+        since = parse_time((cond or {}).get("lastTransitionTime"))
+        verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(
+            kind, "helmrelease"
+        )
+        blockers.append(
+            Blocker(
+                layer=layer,
+                component=component,
+                reason=f"{kind} {name} is not Ready ({reason or 'Unknown'}): {short(message)}",
+                next_action=(
+                    f"Inspect with `flux -n {namespace or 'flux-system'} get {verb}s`; after "
+                    "fixing the cause, `flux -n "
+                    f"{namespace or 'flux-system'} reconcile {verb} {name} --with-source`."
+                ),
+                login_blocking=login_critical(signal_tier(component, namespace)),
+                retryable=False,
+                since=since,
+                evidence=[Evidence(object=ref, message=message, since=since)],
+            )
+        )
+    return blockers

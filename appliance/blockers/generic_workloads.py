@@ -1,0 +1,279 @@
+"""Generic detectors of workloads: waiting containers, failed Jobs, unbound PVCs, unschedulable
+pods, and the catch-all that names any other warning. They run after the root causes and skip
+what those explained, so an unknown failure is still reported, never silenced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from appliance.blockers.evidence import (
+    PERSISTENT,
+    earliest,
+    evidence,
+    login_critical,
+    newest_first,
+    short,
+    signal_tier,
+)
+from appliance.blockers.registry import Covered, detector
+from appliance.canonical import Blocker, Evidence
+from appliance.components import BOOTSTRAP_COMPONENT, component_of, condition, job_state
+from appliance.indexing import Index, Signal, event_time_text, object_ref
+from appliance.snapshot import RawObject, parse_time
+
+__all__ = [
+    "LAYER_CONTAINER",
+    "LAYER_JOB",
+    "LAYER_OTHER_JOB",
+    "LAYER_PVC",
+    "LAYER_SCHEDULING",
+    "LAYER_UNCLASSIFIED",
+]
+
+LAYER_PVC = "Storage binding"
+LAYER_CONTAINER = "Workload container"
+LAYER_JOB = "Bootstrap job"
+LAYER_OTHER_JOB = "Job"
+LAYER_SCHEDULING = "Pod scheduling"
+LAYER_UNCLASSIFIED = "Unclassified failure"
+
+_FAILING_WAIT = frozenset(
+    {
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "InvalidImageName",
+        "RunContainerError",
+        "PreCreateHookError",
+        "PostStartHookError",
+        "ContainerCannotRun",
+    }
+)
+
+
+@detector(layer=LAYER_CONTAINER, rank=90, specialised=False)
+def detect_waiting_containers(index: Index, covered: Covered) -> list[Blocker]:
+    """CrashLoopBackOff, ImagePullBackOff, Err*, CreateContainerConfigError, ..."""
+    groups: dict[str, list[Signal]] = {}
+    for s in index.signals:
+        if s.source != "container" or covered.covers(s):
+            continue
+        reason = s.reason or ""
+        if reason.startswith("Err") or reason.endswith("BackOff") or reason in _FAILING_WAIT:
+            groups.setdefault(s.object, []).append(s)
+    blockers: list[Blocker] = []
+    for ref, group in groups.items():
+        head = group[0]
+        crash = next((s for s in group if s.reason in {"Error", "Terminated", "OOMKilled"}), None)
+        terminated = [
+            s
+            for s in index.signals
+            if s.object == ref and s.source == "container" and s is not head
+        ]
+        detail = short(head.message)
+        if crash is None and terminated:
+            detail += f"; last exit: {short(terminated[0].message, 200)}"
+        tier = signal_tier(head.component, head.namespace)
+        blockers.append(
+            Blocker(
+                layer=LAYER_CONTAINER,
+                component=head.component,
+                reason=f"{head.name} ({head.container or 'container'}) is {head.reason}: {detail}",
+                next_action=_waiting_action(head),
+                login_blocking=login_critical(tier),
+                retryable=False,
+                since=earliest(group) or _podsince(index, head),
+                evidence=evidence([*group, *terminated]),
+            )
+        )
+    return blockers
+
+
+def _podsince(index: Index, signal: Signal) -> datetime | None:
+    events = index.events_by_object.get(("Pod", signal.namespace, signal.name))
+    if events:
+        return parse_time(events[0].get("firstTimestamp")) or parse_time(event_time_text(events[0]))
+    return None
+
+
+def _waiting_action(signal: Signal) -> str:
+    ns = signal.namespace or "default"
+    if signal.reason == "CrashLoopBackOff":
+        return (
+            f"Read why it exits: `kubectl -n {ns} logs {signal.name} --previous`; fix the cause "
+            "and the pod restarts by itself."
+        )
+    if signal.reason in {"ImagePullBackOff", "ErrImagePull", "InvalidImageName"}:
+        return (
+            f"Check the image name and registry access: `kubectl -n {ns} describe pod "
+            f"{signal.name}` shows the pull error."
+        )
+    return f"Inspect the pod: `kubectl -n {ns} describe pod {signal.name}` (Events at the bottom)."
+
+
+@detector(layer=LAYER_JOB, rank=100, specialised=False)
+def detect_failed_bootstrap_job(index: Index, covered: Covered) -> list[Blocker]:
+    """The bootstrap Job (migrations and seeds) failed and no newer one completed."""
+    return _failed_jobs(index, covered, bootstrap=True)
+
+
+@detector(layer=LAYER_OTHER_JOB, rank=110, specialised=False)
+def detect_failed_jobs(index: Index, covered: Covered) -> list[Blocker]:
+    """Any other failed Job."""
+    return _failed_jobs(index, covered, bootstrap=False)
+
+
+def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blocker]:
+    """A failed Job, unless a newer Job of the same component completed (finding-09: r2 won)."""
+    newest_ok: dict[str | None, str] = {}
+    failed: list[tuple[RawObject, str | None, str]] = []
+    for job in index.snapshot.jobs:
+        meta = job.get("metadata")
+        if not isinstance(meta, dict):
+            continue
+        component = component_of(job)
+        created = str(meta.get("creationTimestamp") or "")
+        state, _ = job_state(job)
+        if state.value == "completed":
+            if created > newest_ok.get(component, ""):
+                newest_ok[component] = created
+        elif state.value == "failed":
+            failed.append((job, component, created))
+    blockers: list[Blocker] = []
+    for job, component, created in failed:
+        if (
+            newest_ok.get(component, "") > created
+            or (component == BOOTSTRAP_COMPONENT) != bootstrap
+        ):
+            continue
+        meta = job["metadata"]
+        name = str(meta.get("name") or "?")
+        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+        ref = object_ref("Job", namespace, name)
+        if ref in covered.objects:
+            continue
+        cond = condition(job, "Failed") or {}
+        message = str(cond.get("message") or cond.get("reason") or "Job failed")
+        tier = signal_tier(component, namespace)
+        since = parse_time(cond.get("lastTransitionTime"))
+        blockers.append(
+            Blocker(
+                layer=LAYER_JOB if bootstrap else LAYER_OTHER_JOB,
+                component=component,
+                reason=f"Job {name} failed: {short(message)}",
+                next_action=(
+                    f"Read its logs: `kubectl -n {namespace or 'msp'} logs job/{name}`; once the "
+                    "cause (often Postgres) is fixed, rerun it with `flux -n alga-system reconcile "
+                    "helmrelease alga-core --reset --force --with-source`."
+                    if bootstrap
+                    else f"Read its logs: `kubectl -n {namespace or 'default'} logs job/{name}`."
+                ),
+                login_blocking=login_critical(tier),
+                retryable=False,
+                since=since,
+                evidence=[Evidence(object=ref, message=message, since=since)],
+            )
+        )
+    return blockers
+
+
+@detector(layer=LAYER_PVC, rank=80, specialised=False)
+def detect_unbound_pvcs(index: Index, covered: Covered) -> list[Blocker]:
+    """PVCs not Bound; stuck (not retryable) once provisioning failed or it has waited long."""
+    blockers: list[Blocker] = []
+    now = index.snapshot.server_time
+    for pvc in index.snapshot.pvcs:
+        meta = pvc.get("metadata")
+        status = pvc.get("status")
+        if not isinstance(meta, dict):
+            continue
+        phase = status.get("phase") if isinstance(status, dict) else None
+        if phase == "Bound":
+            continue
+        name = str(meta.get("name") or "?")
+        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+        ref = object_ref("PersistentVolumeClaim", namespace, name)
+        events = index.events_by_object.get(("PersistentVolumeClaim", namespace, name), [])
+        warnings = [e for e in events if e.get("type") == "Warning"]
+        created = parse_time(meta.get("creationTimestamp"))
+        stuck = bool(warnings) or (created is not None and now - created > PERSISTENT)
+        component = "db" if "postgres" in name or name.startswith("db-") else component_of(pvc)
+        message = str(warnings[-1].get("message")) if warnings else f"phase {phase or 'Pending'}"
+        evidence = [Evidence(object=ref, message=message, since=created)]
+        blockers.append(
+            Blocker(
+                layer=LAYER_PVC,
+                component=component,
+                reason=f"PersistentVolumeClaim {name} is not bound ({short(message, 200)}).",
+                next_action=(
+                    f"Check the storage provisioner: `kubectl -n {namespace or 'default'} "
+                    f"describe pvc {name}` and the local-path provisioner's pod."
+                ),
+                login_blocking=login_critical(signal_tier(component, namespace)),
+                retryable=not stuck,
+                since=created,
+                evidence=evidence,
+            )
+        )
+    return blockers
+
+
+@detector(layer=LAYER_SCHEDULING, rank=130, specialised=False)
+def detect_scheduling(index: Index, covered: Covered) -> list[Blocker]:
+    """Pods the scheduler cannot place."""
+    blockers: list[Blocker] = []
+    now = index.snapshot.server_time
+    for s in index.signals:
+        if s.source != "condition" or s.kind != "Pod" or covered.covers(s):
+            continue
+        stuck = s.since is not None and now - s.since > PERSISTENT
+        blockers.append(
+            Blocker(
+                layer=LAYER_SCHEDULING,
+                component=s.component,
+                reason=f"Pod {s.name} cannot be scheduled: {short(s.message)}",
+                next_action=f"`kubectl -n {s.namespace or 'default'} describe pod {s.name}`.",
+                login_blocking=login_critical(signal_tier(s.component, s.namespace)),
+                retryable=not stuck,
+                since=s.since,
+                evidence=evidence([s]),
+            )
+        )
+    return blockers
+
+
+@detector(layer=LAYER_UNCLASSIFIED, rank=999, specialised=False)
+def detect_unclassified(index: Index, covered: Covered) -> list[Blocker]:
+    """Any other warning on a component that is not ready: named, never silenced."""
+    now = index.snapshot.server_time
+    newest: dict[str, Signal] = {}
+    for s in index.signals:
+        if not s.warning or s.source not in ("event", "container") or covered.covers(s):
+            continue
+        if s.kind in {"Kustomization", "HelmRelease", "GitRepository", "Job"}:
+            continue  # their conditions are read by detect_flux / detect_failed_jobs
+        if s.kind in {"PersistentVolumeClaim", "Node"}:
+            continue
+        previous = newest.get(s.object)
+        if previous is None or newest_first(s) < newest_first(previous):
+            newest[s.object] = s
+    blockers: list[Blocker] = []
+    for s in newest.values():
+        first = s.first_seen or s.since
+        stuck = s.count >= 5 or (first is not None and now - first > PERSISTENT)
+        blockers.append(
+            Blocker(
+                layer=LAYER_UNCLASSIFIED,
+                component=s.component,
+                reason=f"{s.object}: {s.reason or 'Warning'}: {short(s.message)}",
+                next_action=(
+                    f"Inspect it: `kubectl -n {s.namespace or 'default'} describe "
+                    f"{s.kind.lower()} {s.name}`."
+                ),
+                login_blocking=login_critical(signal_tier(s.component, s.namespace)),
+                retryable=not stuck,
+                since=first,
+                evidence=evidence([s]),
+            )
+        )
+    return blockers
