@@ -105,7 +105,7 @@ class Tier(_Wire):
 
 
 class Tiers(_Wire):
-    """The readiness tiers of DESIGN.md; background never gates login."""
+    """The readiness tiers (appliance/tier_table.py); background never gates login."""
 
     platform: Tier
     core: Tier
@@ -248,7 +248,7 @@ class ClusterInfo(_Wire):
 
 
 class ApplianceStatus(_Wire):
-    """The canonical appliance status (DESIGN.md, 'Canonical JSON')."""
+    """The canonical appliance status (docs/architecture.md, 'The canonical status')."""
 
     site_id: str
     timestamp: datetime = Field(description="cluster time the status describes")

@@ -11,10 +11,11 @@ from pathlib import Path
 from appliance.canonical import ApplianceStatus, JobState, LoginProbe, Release
 from appliance.cluster.connecting import Cluster
 from appliance.cluster.reading import count_seeded_users, read_snapshot
-from appliance.components import bootstrap_job_state
 from appliance.dumps import read_dumps
 from appliance.engine import evaluate
+from appliance.indexing import bootstrap_job_state
 from appliance.probing import probe_login
+from appliance.views import job_view
 
 __all__ = ["collect_from_dumps", "collect_live"]
 
@@ -41,7 +42,7 @@ def collect_live(
     users: int | None = None
     measurable = False
     if measure_users and snapshot.api_error is None:
-        job = bootstrap_job_state(snapshot)
+        job = bootstrap_job_state([v for raw in snapshot.jobs if (v := job_view(raw))])
         if job.state is JobState.COMPLETED:
             users = count_seeded_users(cluster)
             measurable = users is not None

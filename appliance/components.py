@@ -1,6 +1,7 @@
 """Components: which workload an object belongs to, and which tier that workload serves.
 
-Identified by the label `app.kubernetes.io/name`, then `app`, then by name prefix (DESIGN.md):
+Identified by the label `app.kubernetes.io/name`, then `app`, then by name prefix
+(docs/architecture.md, "Components"):
 `db-0` -> db, `alga-core-<release>-bootstrap-r1-x` -> the bootstrap Job of alga-core,
 `workflow-worker-7f..` -> workflow-worker.
 """
@@ -8,10 +9,9 @@ Identified by the label `app.kubernetes.io/name`, then `app`, then by name prefi
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from appliance.canonical import BootstrapJob, JobState, TierName
-from appliance.snapshot import RawObject, Snapshot, dicts
+from appliance.canonical import TierName
+from appliance.snapshot import RawObject
 from appliance.tier_table import (
     BOOTSTRAP_COMPONENT,
     STATUS_SERVICE,
@@ -28,12 +28,10 @@ __all__ = [
     "PLATFORM_NAMESPACES",
     "STATUS_SERVICE",
     "TIER_OF",
-    "bootstrap_job_state",
     "component_from_name",
     "component_of",
-    "condition",
+    "flux_component",
     "is_bootstrap_name",
-    "job_state",
     "tier_of",
 ]
 
@@ -134,59 +132,10 @@ def tier_of(component: str | None, *, namespace: str | None = None) -> TierName:
     return "background"
 
 
-def condition(obj: RawObject, kind: str) -> dict[str, Any] | None:
-    """The status condition of a type (e.g. Ready), or None."""
-    status = obj.get("status")
-    if not isinstance(status, dict):
-        return None
-    for cond in dicts(status.get("conditions")):
-        if isinstance(cond, dict) and cond.get("type") == kind:
-            return cond
-    return None
-
-
-def _job_state(job: RawObject) -> tuple[JobState, str | None]:
-    status = job.get("status")
-    status = status if isinstance(status, dict) else {}
-    for kind, state in (("Complete", JobState.COMPLETED), ("Failed", JobState.FAILED)):
-        cond = condition(job, kind)
-        if cond is not None and cond.get("status") == "True":
-            message = cond.get("message") or cond.get("reason")
-            return state, str(message) if message else None
-    succeeded = status.get("succeeded")
-    if isinstance(succeeded, int) and succeeded > 0:
-        return JobState.COMPLETED, None
-    active = status.get("active")
-    if isinstance(active, int) and active > 0:
-        return JobState.RUNNING, None
-    return JobState.WAITING, None
-
-
-def bootstrap_job_state(snapshot: Snapshot) -> BootstrapJob:
-    """The newest bootstrap Job (by creation time) and where it is; WAITING when none exists."""
-    newest: RawObject | None = None
-    newest_key = ""
-    for job in snapshot.jobs:
-        meta = job.get("metadata")
-        if not isinstance(meta, dict):
-            continue
-        if component_of(job) != BOOTSTRAP_COMPONENT:
-            continue
-        key = str(meta.get("creationTimestamp") or "") + "|" + str(meta.get("name") or "")
-        if newest is None or key > newest_key:
-            newest, newest_key = job, key
-    if newest is None:
-        return BootstrapJob(state=JobState.WAITING, message="no bootstrap Job observed yet")
-    meta = newest["metadata"]
-    state, message = _job_state(newest)
-    return BootstrapJob(
-        name=str(meta.get("name")),
-        namespace=str(meta["namespace"]) if meta.get("namespace") else None,
-        state=state,
-        message=message,
-    )
-
-
-def job_state(job: RawObject) -> tuple[JobState, str | None]:
-    """State and message of any Job."""
-    return _job_state(job)
+def flux_component(kind: str, name: str) -> str:
+    """The component a Flux object deploys: HelmRelease by name, Kustomization by its tier."""
+    if kind == "Kustomization" and name in FLUX_TIER and name != "alga-core":
+        return name
+    if kind == "GitRepository":
+        return FLUX_SOURCE
+    return component_from_name(name) or name

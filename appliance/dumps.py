@@ -74,7 +74,7 @@ def snapshot_from_objects(
     """Sort raw objects of mixed kinds into a Snapshot; unknown kinds are ignored.
 
     Without `server_time`, the newest timestamp in the objects stands for the moment the dump
-    was taken (DESIGN.md: time is the cluster's).
+    was taken (docs/architecture.md, "Time is the cluster's").
     """
     buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
     newest = ""  # RFC 3339 UTC texts (`...Z`) order like the times they name: compare as text

@@ -26,12 +26,20 @@ from appliance.canonical import (
     Tiers,
     Urls,
 )
-from appliance.components import TIER_OF, bootstrap_job_state, component_of, condition, tier_of
-from appliance.indexing import Index, build_index, event_time_text, first_waiting, object_ref
+from appliance.components import TIER_OF, tier_of
+from appliance.indexing import (
+    Index,
+    bootstrap_job_state,
+    build_index,
+    event_time_text,
+    first_waiting,
+    involved_object,
+)
 from appliance.operations import active_operations, human_elapsed
-from appliance.snapshot import RawObject, Snapshot, parse_time
+from appliance.snapshot import Snapshot, object_ref, parse_time
 from appliance.tier_table import LOGIN_GATING, TIERS, tier_spec
 from appliance.tiers import TierInputs, compute_tiers
+from appliance.views import FluxView, PodView, integer, text
 
 __all__ = ["RECENT_EVENTS", "evaluate"]
 
@@ -79,7 +87,7 @@ def _evaluate(
 ) -> ApplianceStatus:
     index = build_index(snapshot)
     blockers = detect_blockers(index)
-    job = bootstrap_job_state(snapshot)
+    job = bootstrap_job_state(index.jobs)
     operations = active_operations(index)
     tiers = compute_tiers(
         index,
@@ -103,7 +111,7 @@ def _evaluate(
             "has not completed)"
         ),
     )
-    flux = _flux_summary(snapshot)
+    flux = _flux_summary(index)
     return ApplianceStatus(
         site_id=site_id,
         timestamp=snapshot.server_time,
@@ -234,82 +242,46 @@ def _release(given: Release | None, flux: FluxSummary) -> Release:
     return release
 
 
-def _flux_object(kind: str, obj: RawObject) -> FluxObject | None:
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
-        return None
-    cond = condition(obj, "Ready")
-    status = obj.get("status")
-    revision: object = None
-    if isinstance(status, dict):
-        artifact = status.get("artifact")
-        if isinstance(artifact, dict):
-            revision = artifact.get("revision")
-        revision = revision or status.get("lastAppliedRevision")
-    ready = None
-    if cond is not None:
-        ready = {"True": True, "False": False}.get(str(cond.get("status")))
-    namespace = meta.get("namespace")
+def _flux_object(view: FluxView) -> FluxObject:
+    cond = view.ready_condition
     return FluxObject(
-        kind=kind,
-        namespace=namespace if isinstance(namespace, str) else None,
-        name=meta["name"],
-        ready=ready,
-        reason=_text(cond.get("reason")) if cond else None,
-        message=_text(cond.get("message")) if cond else None,
-        revision=revision if isinstance(revision, str) else None,
+        kind=view.ref.kind,
+        namespace=view.ref.namespace,
+        name=view.ref.name,
+        ready=view.ready,
+        reason=cond.reason if cond else None,
+        message=cond.message if cond else None,
+        revision=view.revision,
     )
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _flux_summary(snapshot: Snapshot) -> FluxSummary:
-    sources = [o for r in snapshot.git_repositories if (o := _flux_object("GitRepository", r))]
+def _flux_summary(index: Index) -> FluxSummary:
+    sources = [_flux_object(view) for view in index.git_repositories]
     # The appliance's own source lives in flux-system; prefer it.
     sources.sort(key=lambda o: (o.namespace != "flux-system", o.name))
     return FluxSummary(
         source=sources[0] if sources else None,
-        kustomizations=[
-            o for k in snapshot.kustomizations if (o := _flux_object("Kustomization", k))
-        ],
-        helm_releases=[o for h in snapshot.helm_releases if (o := _flux_object("HelmRelease", h))],
+        kustomizations=[_flux_object(view) for view in index.kustomizations],
+        helm_releases=[_flux_object(view) for view in index.helm_releases],
     )
 
 
 def _components(index: Index) -> list[Component]:
     out: list[Component] = []
-    snap = index.snapshot
-    for kind, objects in (
-        ("StatefulSet", snap.statefulsets),
-        ("Deployment", snap.deployments),
-    ):
-        for obj in objects:
-            meta = obj.get("metadata")
-            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
-                continue
-            name = component_of(obj) or meta["name"]
-            namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-            spec = obj.get("spec")
-            status = obj.get("status")
-            want = spec.get("replicas", 1) if isinstance(spec, dict) else 1
-            have = status.get("readyReplicas", 0) if isinstance(status, dict) else 0
-            want = want if isinstance(want, int) else 1
-            have = have if isinstance(have, int) else 0
-            state = index.component(name)
-            out.append(
-                Component(
-                    name=name,
-                    tier=tier_of(name, namespace=namespace),
-                    ready=want > 0 and have >= want,
-                    kind=kind,
-                    namespace=namespace,
-                    replicas=want,
-                    ready_replicas=have,
-                    message=_pod_message(state.pods),
-                )
+    for view in index.workloads:
+        name = view.component or view.ref.name
+        out.append(
+            Component(
+                name=name,
+                tier=view.tier,
+                ready=view.ready,
+                kind=view.ref.kind,
+                namespace=view.ref.namespace,
+                replicas=view.replicas,
+                ready_replicas=view.ready_replicas,
+                message=_pod_message(index.component(name).pods),
             )
+        )
     seen = {c.name for c in out}
     for name, state in index.components.items():
         if name in seen or not state.pods:
@@ -329,7 +301,7 @@ def _components(index: Index) -> list[Component]:
     return out
 
 
-def _pod_message(pods: list[RawObject]) -> str | None:
+def _pod_message(pods: list[PodView]) -> str | None:
     found = first_waiting(pods)
     if found is None:
         return None
@@ -343,26 +315,14 @@ def _recent_events(snapshot: Snapshot) -> list[EventSummary]:
     newest = sorted(events, key=event_time_text, reverse=True)[:RECENT_EVENTS]
     out: list[EventSummary] = []
     for event in newest:
-        target = event.get("involvedObject") or event.get("regarding") or {}
-        if not isinstance(target, dict):
-            target = {}
-        meta = event.get("metadata")
-        namespace = target.get("namespace") or (
-            meta.get("namespace") if isinstance(meta, dict) else None
-        )
-        count = event.get("count")
         out.append(
             EventSummary(
                 timestamp=parse_time(event_time_text(event)),
-                type=_text(event.get("type")),
-                reason=_text(event.get("reason")),
-                object=object_ref(
-                    str(target.get("kind") or "Unknown"),
-                    namespace if isinstance(namespace, str) else None,
-                    str(target.get("name") or "?"),
-                ),
+                type=text(event.get("type")),
+                reason=text(event.get("reason")),
+                object=object_ref(*involved_object(event)),
                 message=str(event.get("message") or ""),
-                count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                count=integer(event.get("count")),
             )
         )
     return out

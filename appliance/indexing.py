@@ -1,38 +1,50 @@
-"""One pass over a Snapshot: objects indexed by key, events by the object they involve,
-component readiness, and the failure messages ("signals") every detector reads.
+"""One pass over a Snapshot: typed views of every object (views.py), events by the object they
+involve, component readiness, and the failure messages ("signals") every detector reads.
 
 Built once per evaluation so each detector is a cheap scan over a short list, not over
-20,000 events (the bench's snapshot).
+20,000 events (the bench's snapshot), and nothing after this reads a raw dict but an Event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from appliance.components import (
-    PLATFORM_NAMESPACES,
-    component_from_name,
-    component_of,
-    condition,
+from appliance.canonical import BootstrapJob, JobState
+from appliance.components import BOOTSTRAP_COMPONENT, component_from_name, component_of
+from appliance.snapshot import RawObject, Snapshot, as_dict, object_ref, parse_time
+from appliance.views import (
+    ContainerView,
+    FluxView,
+    JobView,
+    NodeView,
+    PodView,
+    PvcView,
+    WorkloadView,
+    flux_view,
+    integer,
+    job_view,
+    node_view,
+    pod_view,
+    pvc_view,
+    text,
+    workload_view,
 )
-from appliance.snapshot import RawObject, Snapshot, dicts, parse_time
 
 __all__ = [
     "ComponentState",
     "Index",
     "Signal",
+    "bootstrap_job_state",
     "build_index",
     "event_time_text",
     "first_waiting",
-    "flux_component",
-    "object_ref",
-    "pod_finished",
+    "involved_object",
 ]
 
 # Waiting reasons that are progress, not failure.
 PROGRESS_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
+_CLUSTER_SCOPED = frozenset({"Node", "Namespace", "PersistentVolume"})
 
 
 @dataclass(frozen=True)
@@ -61,70 +73,40 @@ class ComponentState:
     name: str
     present: bool = False
     ready: bool = False
-    workloads: list[RawObject] = field(default_factory=list)
-    pods: list[RawObject] = field(default_factory=list)
+    workloads: list[WorkloadView] = field(default_factory=list)
+    pods: list[PodView] = field(default_factory=list)
     namespace: str | None = None
-    message: str | None = None
-
-
-def object_ref(kind: str, namespace: str | None, name: str) -> str:
-    """`Kind/namespace/name` (or `Kind/name` for cluster-scoped objects)."""
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
-
-
-def _meta(obj: RawObject) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def event_time_text(event: RawObject) -> str:
     """The newest time an Event was seen, as its RFC 3339 text ('' when none)."""
     series = event.get("series")
     if isinstance(series, dict):
-        text = series.get("lastObservedTime")
-        if isinstance(text, str) and text:
-            return text
+        found = series.get("lastObservedTime")
+        if isinstance(found, str) and found:
+            return found
     for key in ("lastTimestamp", "eventTime", "deprecatedLastTimestamp", "firstTimestamp"):
-        text = event.get(key)
-        if isinstance(text, str) and text:
-            return text
-    created = _meta(event).get("creationTimestamp")
+        found = event.get(key)
+        if isinstance(found, str) and found:
+            return found
+    created = as_dict(event.get("metadata")).get("creationTimestamp")
     return created if isinstance(created, str) else ""
 
 
-def _involved(event: RawObject) -> tuple[str, str | None, str]:
+def involved_object(event: RawObject) -> tuple[str, str | None, str]:
+    """(kind, namespace, name) of the object an Event is about (cluster-scoped: no namespace)."""
     target = event.get("involvedObject")
     if not isinstance(target, dict):
         target = event.get("regarding")
-    if not isinstance(target, dict):
-        target = {}
-    kind = _str(target.get("kind")) or "Unknown"
-    name = _str(target.get("name")) or "?"
-    namespace = _str(target.get("namespace")) or _str(_meta(event).get("namespace"))
-    if kind in {"Node", "Namespace", "PersistentVolume"}:
+    target = as_dict(target)
+    kind = text(target.get("kind")) or "Unknown"
+    name = text(target.get("name")) or "?"
+    namespace = text(target.get("namespace")) or text(
+        as_dict(event.get("metadata")).get("namespace")
+    )
+    if kind in _CLUSTER_SCOPED:
         namespace = None
     return kind, namespace, name
-
-
-def _int(value: object, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _pod_ready(pod: RawObject) -> bool:
-    cond = condition(pod, "Ready")
-    return cond is not None and cond.get("status") == "True"
-
-
-def _workload_ready(obj: RawObject) -> tuple[bool, int, int]:
-    spec = obj.get("spec")
-    status = obj.get("status")
-    want = _int(spec.get("replicas"), 1) if isinstance(spec, dict) else 1
-    have = _int(status.get("readyReplicas"), 0) if isinstance(status, dict) else 0
-    return (want > 0 and have >= want), want, have
 
 
 @dataclass
@@ -132,7 +114,14 @@ class Index:
     """The digested snapshot."""
 
     snapshot: Snapshot
-    pods: dict[tuple[str | None, str], RawObject] = field(default_factory=dict)
+    pods: dict[tuple[str | None, str], PodView] = field(default_factory=dict)
+    workloads: list[WorkloadView] = field(default_factory=list)
+    jobs: list[JobView] = field(default_factory=list)
+    pvcs: list[PvcView] = field(default_factory=list)
+    nodes: list[NodeView] = field(default_factory=list)
+    git_repositories: list[FluxView] = field(default_factory=list)
+    kustomizations: list[FluxView] = field(default_factory=list)
+    helm_releases: list[FluxView] = field(default_factory=list)
     events_by_object: dict[tuple[str, str | None, str], list[RawObject]] = field(
         default_factory=dict
     )
@@ -154,23 +143,36 @@ class Index:
     def pod_ready(self, namespace: str | None, name: str) -> bool:
         """True when the pod exists and is Ready."""
         pod = self.pods.get((namespace, name))
-        return pod is not None and _pod_ready(pod)
+        return pod is not None and pod.ready
 
     def component_for(self, kind: str, namespace: str | None, name: str) -> str | None:
         """Component of an object named by an Event (its pod's labels when we have the pod)."""
         if kind == "Pod":
             pod = self.pods.get((namespace, name))
             if pod is not None:
-                return component_of(pod)
+                return pod.component
         known = component_from_name(name)
         if known is not None:
             return known
         return component_of({"metadata": {"name": name}})
 
+    def flux(self, kind: str) -> list[FluxView]:
+        """The Flux objects of a kind (GitRepository, Kustomization, HelmRelease)."""
+        return {
+            "GitRepository": self.git_repositories,
+            "Kustomization": self.kustomizations,
+            "HelmRelease": self.helm_releases,
+        }.get(kind, [])
+
+    def flux_named(self, kind: str, name: str) -> FluxView | None:
+        """The first Flux object of a kind with that name."""
+        return next((v for v in self.flux(kind) if v.ref.name == name), None)
+
 
 def build_index(snapshot: Snapshot) -> Index:
     """Digest a snapshot once."""
     index = Index(snapshot=snapshot)
+    _index_objects(index)
     _index_pods(index)
     _index_workloads(index)
     _index_events(index)
@@ -179,63 +181,67 @@ def build_index(snapshot: Snapshot) -> Index:
     return index
 
 
+def _index_objects(index: Index) -> None:
+    snap = index.snapshot
+    index.nodes = [node_view(obj) for obj in snap.nodes if isinstance(obj, dict)]
+    index.jobs = [job for obj in snap.jobs if (job := job_view(obj))]
+    index.pvcs = [pvc for obj in snap.pvcs if (pvc := pvc_view(obj))]
+    for kind, objects, views in (
+        ("GitRepository", snap.git_repositories, index.git_repositories),
+        ("Kustomization", snap.kustomizations, index.kustomizations),
+        ("HelmRelease", snap.helm_releases, index.helm_releases),
+    ):
+        views.extend(flux for obj in objects if (flux := flux_view(obj, kind)))
+    for ref in (*(j.ref for j in index.jobs), *(p.ref for p in index.pvcs)):
+        if ref.namespace:
+            index.namespaces_seen.add(ref.namespace)
+
+
 def _index_pods(index: Index) -> None:
-    for pod in index.snapshot.pods:
-        meta = _meta(pod)
-        name = _str(meta.get("name"))
-        if name is None:
+    for raw in index.snapshot.pods:
+        pod = pod_view(raw)
+        if pod is None:
             continue
-        namespace = _str(meta.get("namespace"))
+        namespace = pod.ref.namespace
         if namespace:
             index.namespaces_seen.add(namespace)
-        index.pods[(namespace, name)] = pod
-        comp = component_of(pod)
-        if comp is None:
+        index.pods[(namespace, pod.ref.name)] = pod
+        if pod.component is None:
             continue
-        state = index.components.setdefault(comp, ComponentState(name=comp))
+        state = index.components.setdefault(pod.component, ComponentState(name=pod.component))
         state.pods.append(pod)
         state.namespace = state.namespace or namespace
 
 
 def _index_workloads(index: Index) -> None:
+    snap = index.snapshot
+    for kind, objects in (("StatefulSet", snap.statefulsets), ("Deployment", snap.deployments)):
+        index.workloads.extend(v for obj in objects if (v := workload_view(obj, kind)))
     workload_components: set[str] = set()
-    for obj in (*index.snapshot.deployments, *index.snapshot.statefulsets):
-        meta = _meta(obj)
-        namespace = _str(meta.get("namespace"))
+    # Deployments first, then StatefulSets, as the snapshot lists them.
+    for view in sorted(index.workloads, key=lambda v: v.ref.kind != "Deployment"):
+        namespace = view.ref.namespace
         if namespace:
             index.namespaces_seen.add(namespace)
-        comp = component_of(obj)
+        comp = view.component
         if comp is None:
             continue
         state = index.components.setdefault(comp, ComponentState(name=comp))
-        ready, _, _ = _workload_ready(obj)
         # Every workload of a component must be ready (e.g. temporal frontend + history).
-        state.ready = ready if comp not in workload_components else (state.ready and ready)
+        state.ready = (
+            view.ready if comp not in workload_components else (state.ready and view.ready)
+        )
         workload_components.add(comp)
         state.present = True
-        state.workloads.append(obj)
+        state.workloads.append(view)
         state.namespace = state.namespace or namespace
     for comp, state in index.components.items():
         if comp in workload_components:
             continue
         # No Deployment/StatefulSet in the snapshot (a pods-only dump): judge by the pods.
-        live = [p for p in state.pods if not pod_finished(p)]
+        live = [p for p in state.pods if not p.finished]
         state.present = bool(state.pods)
-        state.ready = bool(live) and all(_pod_ready(p) for p in live)
-    for job in index.snapshot.jobs:
-        namespace = _str(_meta(job).get("namespace"))
-        if namespace:
-            index.namespaces_seen.add(namespace)
-    for pvc in index.snapshot.pvcs:
-        namespace = _str(_meta(pvc).get("namespace"))
-        if namespace:
-            index.namespaces_seen.add(namespace)
-
-
-def pod_finished(pod: RawObject) -> bool:
-    """The pod ran to its end (Succeeded or Failed): no longer part of a component's state."""
-    status = pod.get("status")
-    return isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed")
+        state.ready = bool(live) and all(p.ready for p in live)
 
 
 def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several filters
@@ -243,7 +249,7 @@ def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several fi
     for event in index.snapshot.events:
         if not isinstance(event, dict):
             continue
-        key = _involved(event)
+        key = involved_object(event)
         bucket = by_object.get(key)
         if bucket is None:
             by_object[key] = [event]
@@ -262,7 +268,7 @@ def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several fi
         for event in events:
             if event.get("type") == "Normal" and not _normal_worth_reading(event):
                 continue
-            message = _str(event.get("message"))
+            message = text(event.get("message"))
             if message is None:
                 continue
             if not resolved:
@@ -270,7 +276,6 @@ def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several fi
                 resolved = True
                 if kind != "Node" and index.component_ready(component):
                     break
-            first = parse_time(event.get("firstTimestamp"))
             index.signals.append(
                 Signal(
                     object=object_ref(kind, namespace, name),
@@ -279,11 +284,11 @@ def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several fi
                     name=name,
                     component=component,
                     message=message,
-                    reason=_str(event.get("reason")),
+                    reason=text(event.get("reason")),
                     since=parse_time(event_time_text(event)),
                     source="event",
-                    count=_int(event.get("count"), 1),
-                    first_seen=first,
+                    count=integer(event.get("count"), 1),
+                    first_seen=parse_time(event.get("firstTimestamp")),
                     warning=event.get("type") != "Normal",
                 )
             )
@@ -296,53 +301,34 @@ def _normal_worth_reading(event: RawObject) -> bool:
 
 
 def _container_signals(index: Index) -> None:
-    for (namespace, name), pod in index.pods.items():
-        status = pod.get("status")
-        if not isinstance(status, dict) or _pod_ready(pod):
+    for pod in index.pods.values():
+        if not pod.has_status or pod.ready:
             continue
-        component = component_of(pod)
-        if index.component_ready(component) or pod_finished(pod):
+        if index.component_ready(pod.component) or pod.finished:
             continue
-        ref = object_ref("Pod", namespace, name)
-        for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in dicts(status.get(key)):
-                if not isinstance(cs, dict):
-                    continue
-                _container_status_signals(
-                    index, cs, ref=ref, namespace=namespace, name=name, component=component
-                )
-        cond = condition(pod, "PodScheduled")
-        if cond is not None and cond.get("status") == "False" and _str(cond.get("message")):
+        for container in pod.containers:
+            _container_status_signals(index, pod, container)
+        cond = pod.conditions.get("PodScheduled")
+        if cond is not None and cond.status == "False" and cond.message:
             index.signals.append(
                 Signal(
-                    object=ref,
+                    object=str(pod.ref),
                     kind="Pod",
-                    namespace=namespace,
-                    name=name,
-                    component=component,
-                    message=str(cond.get("message")),
-                    reason=_str(cond.get("reason")) or "Unschedulable",
-                    since=parse_time(cond.get("lastTransitionTime")),
+                    namespace=pod.ref.namespace,
+                    name=pod.ref.name,
+                    component=pod.component,
+                    message=cond.message,
+                    reason=cond.reason or "Unschedulable",
+                    since=cond.since,
                     source="condition",
                 )
             )
 
 
-def _container_status_signals(
-    index: Index,
-    cs: dict[str, Any],
-    *,
-    ref: str,
-    namespace: str | None,
-    name: str,
-    component: str | None,
-) -> None:
-    container = _str(cs.get("name"))
-    state = cs.get("state")
-    waiting = state.get("waiting") if isinstance(state, dict) else None
-    if isinstance(waiting, dict):
-        reason = _str(waiting.get("reason"))
-        message = _str(waiting.get("message"))
+def _container_status_signals(index: Index, pod: PodView, container: ContainerView) -> None:
+    ref, namespace, name = str(pod.ref), pod.ref.namespace, pod.ref.name
+    if container.waiting:
+        reason, message = container.waiting_reason, container.waiting_message
         if reason not in PROGRESS_REASONS and (reason or message):
             index.signals.append(
                 Signal(
@@ -350,125 +336,103 @@ def _container_status_signals(
                     kind="Pod",
                     namespace=namespace,
                     name=name,
-                    component=component,
+                    component=pod.component,
                     message=message or reason or "",
                     reason=reason,
                     since=None,
                     source="container",
-                    container=container,
+                    container=container.name,
                 )
             )
-    last = cs.get("lastState")
-    terminated = last.get("terminated") if isinstance(last, dict) else None
-    if isinstance(terminated, dict):
-        message = _str(terminated.get("message"))
+    terminated = container.last_terminated
+    if terminated is not None:
         log = (
-            index.snapshot.container_logs.get((namespace, name, container))
-            if namespace is not None and container is not None
+            index.snapshot.container_logs.get((namespace, name, container.name))
+            if namespace is not None and container.name is not None
             else None
         )
         # Without a termination message, the previous run's log explains the crash (Temporal's
         # schema check, the service-link collision); as source "log" it feeds the specialised
         # detectors but is never "unclassified" on its own.
-        text = message or (log.strip()[-2000:] if log else None)
-        if text:
+        message = terminated.message
+        found = message or (log.strip()[-2000:] if log else None)
+        if found:
             index.signals.append(
                 Signal(
                     object=ref,
                     kind="Pod",
                     namespace=namespace,
                     name=name,
-                    component=component,
-                    message=text,
-                    reason=_str(terminated.get("reason")) or ("Terminated" if message else "Error"),
-                    since=parse_time(terminated.get("finishedAt")),
+                    component=pod.component,
+                    message=found,
+                    reason=terminated.reason or ("Terminated" if message else "Error"),
+                    since=terminated.finished_at,
                     source="container" if message else "log",
-                    container=container,
+                    container=container.name,
                 )
             )
 
 
-def first_waiting(pods: list[RawObject]) -> tuple[str, str | None] | None:
+def first_waiting(pods: list[PodView]) -> tuple[str, str | None] | None:
     """The first waiting container of `pods`: (reason, message), init containers first."""
     for pod in pods:
-        status = pod.get("status")
-        if not isinstance(status, dict):
-            continue
-        for key in ("initContainerStatuses", "containerStatuses"):
-            for cs in dicts(status.get(key)):
-                state = cs.get("state")
-                waiting = state.get("waiting") if isinstance(state, dict) else None
-                if isinstance(waiting, dict) and waiting.get("reason"):
-                    message = waiting.get("message")
-                    return str(waiting["reason"]), message if isinstance(message, str) else None
+        container = pod.first_waiting()
+        if container is not None and container.waiting_reason is not None:
+            return container.waiting_reason, container.waiting_message
     return None
-
-
-def is_platform_namespace(namespace: str | None) -> bool:
-    """Infrastructure namespaces (kube-system, flux-system, appliance-system)."""
-    return namespace in PLATFORM_NAMESPACES
-
-
-_FLUX_KINDS = (
-    ("git_repositories", "GitRepository"),
-    ("kustomizations", "Kustomization"),
-    ("helm_releases", "HelmRelease"),
-)
 
 
 def _condition_signals(index: Index) -> None:
     """Flux objects that are not Ready, and failed Jobs, speak through their conditions."""
-    for field_name, kind in _FLUX_KINDS:
-        for obj in getattr(index.snapshot, field_name):
-            cond = condition(obj, "Ready")
-            if cond is None or cond.get("status") == "True":
-                continue
-            message = _str(cond.get("message"))
-            if message is None:
-                continue
-            meta = _meta(obj)
-            name = _str(meta.get("name")) or "?"
-            namespace = _str(meta.get("namespace"))
-            index.signals.append(
-                Signal(
-                    object=object_ref(kind, namespace, name),
-                    kind=kind,
-                    namespace=namespace,
-                    name=name,
-                    component=flux_component(kind, name),
-                    message=message,
-                    reason=_str(cond.get("reason")),
-                    since=parse_time(cond.get("lastTransitionTime")),
-                    source="condition",
-                )
-            )
-    for job in index.snapshot.jobs:
-        cond = condition(job, "Failed")
-        if cond is None or cond.get("status") != "True":
+    for flux in (*index.git_repositories, *index.kustomizations, *index.helm_releases):
+        cond = flux.ready_condition
+        if cond is None or cond.true or cond.message is None:
             continue
-        meta = _meta(job)
-        name = _str(meta.get("name")) or "?"
-        namespace = _str(meta.get("namespace"))
-        message = _str(cond.get("message")) or _str(cond.get("reason")) or "Job failed"
         index.signals.append(
             Signal(
-                object=object_ref("Job", namespace, name),
+                object=str(flux.ref),
+                kind=flux.ref.kind,
+                namespace=flux.ref.namespace,
+                name=flux.ref.name,
+                component=flux.component,
+                message=cond.message,
+                reason=cond.reason,
+                since=cond.since,
+                source="condition",
+            )
+        )
+    for job in index.jobs:
+        failed = job.conditions.get("Failed")
+        if failed is None or not failed.true:
+            continue
+        index.signals.append(
+            Signal(
+                object=str(job.ref),
                 kind="Job",
-                namespace=namespace,
-                name=name,
-                component=component_of(job),
-                message=message,
-                reason=_str(cond.get("reason")),
-                since=parse_time(cond.get("lastTransitionTime")),
+                namespace=job.ref.namespace,
+                name=job.ref.name,
+                component=job.component,
+                message=failed.message or failed.reason or "Job failed",
+                reason=failed.reason,
+                since=failed.since,
                 source="condition",
             )
         )
 
 
-def flux_component(kind: str, name: str) -> str | None:
-    """The component a Flux object deploys: HelmRelease by name, Kustomization by its tier."""
-    if kind == "Kustomization" and name in {"alga-platform", "alga-background"}:
-        return name
-    if kind == "GitRepository":
-        return "flux-source"
-    return component_from_name(name) or name
+def bootstrap_job_state(jobs: list[JobView]) -> BootstrapJob:
+    """The newest bootstrap Job (by creation time) and where it is; WAITING when none exists."""
+    newest: JobView | None = None
+    for job in jobs:
+        if job.component != BOOTSTRAP_COMPONENT:
+            continue
+        if newest is None or (job.created, job.ref.name) > (newest.created, newest.ref.name):
+            newest = job
+    if newest is None:
+        return BootstrapJob(state=JobState.WAITING, message="no bootstrap Job observed yet")
+    return BootstrapJob(
+        name=newest.ref.name,
+        namespace=newest.ref.namespace,
+        state=newest.state,
+        message=newest.message,
+    )

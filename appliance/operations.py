@@ -12,7 +12,8 @@ from datetime import datetime
 
 from appliance.canonical import ActiveOperation
 from appliance.indexing import Index, event_time_text
-from appliance.snapshot import RawObject, dicts, parse_time
+from appliance.snapshot import RawObject, parse_time
+from appliance.views import PodView
 
 __all__ = [
     "KNOWN_IMAGE_SIZES",
@@ -92,27 +93,11 @@ def _observed_sizes(index: Index) -> dict[str, int]:
     return {repo: size for repo, (_, size) in sizes.items()}
 
 
-def _waiting_images(pod: RawObject) -> set[str] | None:
+def _waiting_images(pod: PodView) -> set[str] | None:
     """Images of containers still waiting; None when the pod reports no container status yet."""
-    status = pod.get("status")
-    if not isinstance(status, dict):
+    if not pod.containers:
         return None
-    statuses = [
-        cs
-        for key in ("initContainerStatuses", "containerStatuses")
-        for cs in dicts(status.get(key))
-        if isinstance(cs, dict)
-    ]
-    if not statuses:
-        return None
-    waiting: set[str] = set()
-    for cs in statuses:
-        state = cs.get("state")
-        if isinstance(state, dict) and "waiting" in state:
-            image = cs.get("image")
-            if isinstance(image, str):
-                waiting.add(image)
-    return waiting
+    return {c.image for c in pod.containers if c.waiting and c.image}
 
 
 def active_operations(index: Index) -> list[ActiveOperation]:  # noqa: PLR0912
@@ -177,9 +162,6 @@ def _same_image(image: str, waiting: set[str]) -> bool:
     return any(w.endswith(tail) for w in waiting)
 
 
-def _finished(pod: RawObject) -> bool:
+def _finished(pod: PodView) -> bool:
     """Done with pulls: the pod ended, or every container it reports has left `waiting`."""
-    status = pod.get("status")
-    if isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed"):
-        return True
-    return _waiting_images(pod) == set()
+    return pod.finished or _waiting_images(pod) == set()

@@ -16,8 +16,8 @@ __all__ = [
     "RawObject",
     "Snapshot",
     "as_dict",
-    "crashed_containers",
     "dicts",
+    "object_ref",
     "parse_time",
 ]
 
@@ -95,33 +95,6 @@ def as_dict(value: object) -> RawObject:
     return value if isinstance(value, dict) else {}
 
 
-def crashed_containers(pods: tuple[RawObject, ...], *, limit: int = 8) -> list[ContainerRef]:
-    """Containers of not-ready pods whose last run failed without a termination message.
-
-    Those are the ones whose previous log is worth one read: the kubelet copies nothing into
-    `lastState.terminated.message` unless the pod asks for FallbackToLogsOnError. Bounded, so a
-    crash-looping cluster costs a few log reads, not one per pod.
-    """
-    found: list[ContainerRef] = []
-    for pod in pods:
-        meta = as_dict(pod.get("metadata"))
-        namespace, name = meta.get("namespace"), meta.get("name")
-        status = as_dict(pod.get("status"))
-        if not isinstance(namespace, str) or not isinstance(name, str):
-            continue
-        for cs in (
-            *dicts(status.get("initContainerStatuses")),
-            *dicts(status.get("containerStatuses")),
-        ):
-            terminated = as_dict(as_dict(cs.get("lastState")).get("terminated"))
-            container = cs.get("name")
-            if (
-                cs.get("ready") is not True
-                and isinstance(container, str)
-                and terminated.get("exitCode") not in (None, 0)
-                and not terminated.get("message")
-            ):
-                found.append((namespace, name, container))
-                if len(found) >= limit:
-                    return found
-    return found
+def object_ref(kind: str, namespace: str | None, name: str) -> str:
+    """`Kind/namespace/name` (or `Kind/name` for cluster-scoped objects): how messages name one."""
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"

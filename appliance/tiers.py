@@ -17,10 +17,8 @@ from appliance.canonical import (
     Tier,
     Tiers,
 )
-from appliance.components import condition
-from appliance.indexing import Index, first_waiting, pod_finished
+from appliance.indexing import Index, first_waiting
 from appliance.operations import pull_text
-from appliance.snapshot import RawObject
 from appliance.tier_table import (
     BOOTSTRAP_COMPONENT,
     STATUS_SERVICE,
@@ -29,6 +27,7 @@ from appliance.tier_table import (
     owns_kustomization,
     tier_spec,
 )
+from appliance.views import FluxView, NodeView, PodView, WorkloadView
 
 __all__ = ["TierInputs", "compute_tiers"]
 
@@ -49,25 +48,13 @@ class TierInputs:
         return next((op for op in self.active_operations if op.component == component), None)
 
 
-def _ready_condition(obj: RawObject | None) -> tuple[bool, str]:
-    if obj is None:
+def _ready_condition(view: FluxView | NodeView | None) -> tuple[bool, str]:
+    if view is None:
         return False, "not found"
-    cond = condition(obj, "Ready")
+    cond = view.ready_condition
     if cond is None:
         return False, "no Ready condition yet"
-    if cond.get("status") == "True":
-        return True, ""
-    reason = cond.get("reason") or cond.get("status")
-    message = cond.get("message") or ""
-    return False, f"{reason}: {message}".strip().rstrip(":")
-
-
-def _named(objects: tuple[RawObject, ...], name: str) -> RawObject | None:
-    for obj in objects:
-        meta = obj.get("metadata")
-        if isinstance(meta, dict) and meta.get("name") == name:
-            return obj
-    return None
+    return (True, "") if cond.true else (False, cond.why())
 
 
 def _component_reason(index: Index, name: str, inputs: TierInputs) -> str | None:
@@ -83,27 +70,18 @@ def _component_reason(index: Index, name: str, inputs: TierInputs) -> str | None
     return f"{name} is not ready" + (f" ({detail})" if detail else "")
 
 
-def _workload_detail(workloads: list[RawObject]) -> str | None:
-    for obj in workloads:
-        spec = obj.get("spec")
-        status = obj.get("status")
-        want = spec.get("replicas", 1) if isinstance(spec, dict) else 1
-        have = status.get("readyReplicas", 0) if isinstance(status, dict) else 0
-        if have != want:
-            return f"{have or 0}/{want} ready"
+def _workload_detail(workloads: list[WorkloadView]) -> str | None:
+    for view in workloads:
+        if view.ready_replicas != view.replicas:
+            return f"{view.ready_replicas}/{view.replicas} ready"
     return None
 
 
-def _pod_detail(pods: list[RawObject]) -> str | None:
+def _pod_detail(pods: list[PodView]) -> str | None:
     found = first_waiting(pods)
     if found is not None:
         return found[0]
-    for pod in pods:
-        status = pod.get("status")
-        phase = status.get("phase") if isinstance(status, dict) else None
-        if isinstance(phase, str) and phase != "Running":
-            return phase
-    return None
+    return next((pod.phase for pod in pods if pod.phase and pod.phase != "Running"), None)
 
 
 def _component_reasons(index: Index, spec: TierSpec, inputs: TierInputs) -> list[str]:
@@ -115,7 +93,7 @@ def _kustomization_reason(index: Index, spec: TierSpec, *, required: bool) -> st
     if not owns_kustomization(spec) or spec.kustomization is None:
         return None
     name = spec.kustomization
-    found = _named(index.snapshot.kustomizations, name)
+    found = index.flux_named("Kustomization", name)
     if found is None:
         if not required:
             return None
@@ -132,27 +110,23 @@ def _platform(index: Index, inputs: TierInputs) -> Tier:  # noqa: PLR0912 - a ch
     if snap.api_error:
         return Tier(ready=False, reasons=[f"Kubernetes API unreachable: {snap.api_error}"])
     reasons: list[str] = []
-    if not snap.nodes:
+    if not index.nodes:
         if snap.source == "live":
             reasons.append("no node has registered yet")
     else:
-        for node in snap.nodes:
+        for node in index.nodes:
             ok, why = _ready_condition(node)
             if not ok:
-                meta = node.get("metadata")
-                name = meta.get("name") if isinstance(meta, dict) else "?"
-                reasons.append(f"node {name} not Ready ({why})")
+                reasons.append(f"node {node.ref.name} not Ready ({why})")
     if "GitRepository" in snap.missing_kinds:
         reasons.append("Flux is not installed (the GitRepository CRD is missing)")
-    elif not snap.git_repositories:
+    elif not index.git_repositories:
         reasons.append("no Flux GitRepository yet")
     else:
-        for repo in snap.git_repositories:
+        for repo in index.git_repositories:
             ok, why = _ready_condition(repo)
             if not ok:
-                meta = repo.get("metadata")
-                name = meta.get("name") if isinstance(meta, dict) else "?"
-                reasons.append(f"Flux source {name} not Ready ({why})")
+                reasons.append(f"Flux source {repo.ref.name} not Ready ({why})")
     # The platform Kustomization, not the aggregate (F020/F021): background never gates login.
     kustomization = _kustomization_reason(index, tier_spec("platform"), required=True)
     if kustomization:
@@ -182,7 +156,7 @@ def _bootstrap(index: Index, core: Tier, inputs: TierInputs) -> Tier:
     job = inputs.bootstrap_job
     if job.name is None:
         # Fallback when the Job was never observed (e.g. cleaned up): the HelmRelease's health.
-        ok, why = _ready_condition(_named(index.snapshot.helm_releases, "alga-core"))
+        ok, why = _ready_condition(index.flux_named("HelmRelease", "alga-core"))
         if not ok:
             reasons.append(
                 f"bootstrap Job not observed and HelmRelease alga-core not Ready ({why})"
@@ -217,7 +191,7 @@ def _running_job_reason(index: Index, job: BootstrapJob, inputs: TierInputs) -> 
     pull = inputs.pull_of(BOOTSTRAP_COMPONENT)
     if pull is not None:
         return f"bootstrap Job {job.name} has not started its migrations: {pull_text(pull)}"
-    pods = [p for p in index.component(BOOTSTRAP_COMPONENT).pods if not pod_finished(p)]
+    pods = [p for p in index.component(BOOTSTRAP_COMPONENT).pods if not p.finished]
     waiting = first_waiting(pods)
     if waiting is not None:
         return f"bootstrap Job {job.name} has not started its migrations: its pod is {waiting[0]}"

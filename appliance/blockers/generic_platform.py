@@ -7,9 +7,9 @@ from __future__ import annotations
 from appliance.blockers.evidence import login_critical, short, signal_tier
 from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence
-from appliance.components import STATUS_SERVICE, condition
-from appliance.indexing import Index, flux_component, object_ref
-from appliance.snapshot import RawObject, parse_time
+from appliance.components import STATUS_SERVICE
+from appliance.indexing import Index
+from appliance.tier_table import tier_spec
 
 __all__ = [
     "LAYER_FLUX",
@@ -36,7 +36,7 @@ def detect_nodes(index: Index, covered: Covered) -> list[Blocker]:
     snapshot = index.snapshot
     if snapshot.api_error:
         return []
-    if not snapshot.nodes:
+    if not index.nodes:
         if snapshot.source == "dump":
             return []  # the dump may simply not include nodes
         return [
@@ -50,14 +50,12 @@ def detect_nodes(index: Index, covered: Covered) -> list[Blocker]:
             )
         ]
     blockers: list[Blocker] = []
-    for node in snapshot.nodes:
-        cond = condition(node, "Ready")
-        if cond is not None and cond.get("status") == "True":
+    for node in index.nodes:
+        if node.ready:
             continue
-        meta = node.get("metadata")
-        name = str(meta.get("name") or "?") if isinstance(meta, dict) else "?"
-        message = str((cond or {}).get("message") or "node has no Ready condition")
-        since = parse_time((cond or {}).get("lastTransitionTime"))
+        cond, name = node.ready_condition, node.ref.name
+        message = (cond.message if cond else None) or "node has no Ready condition"
+        since = cond.since if cond else None
         blockers.append(
             Blocker(
                 layer=LAYER_NODE,
@@ -82,12 +80,8 @@ def detect_status_service(index: Index, covered: Covered) -> list[Blocker]:
     snapshot = index.snapshot
     if snapshot.api_error or index.component(STATUS_SERVICE).present:
         return []
-    platform = next(
-        (k for k in snapshot.kustomizations if _name(k) == "alga-platform"),
-        None,
-    )
-    platform_cond = condition(platform, "Ready") if platform else None
-    platform_ready = platform_cond is not None and platform_cond.get("status") == "True"
+    platform = index.flux_named("Kustomization", tier_spec("platform").kustomization or "")
+    platform_ready = platform is not None and platform.ready is True
     if "appliance-system" in index.namespaces_seen:
         reason = "The status service (Deployment appliance-system/appliance-status) is missing."
     else:
@@ -122,12 +116,6 @@ def detect_status_service(index: Index, covered: Covered) -> list[Blocker]:
     ]
 
 
-def _name(obj: RawObject) -> str | None:
-    meta = obj.get("metadata")
-    name = meta.get("name") if isinstance(meta, dict) else None
-    return name if isinstance(name, str) else None
-
-
 @detector(layer=LAYER_FLUX_SOURCE, rank=150, specialised=False)
 def detect_flux_source(index: Index, covered: Covered) -> list[Blocker]:
     """A Flux GitRepository failed (generic; a DNS failure behind it ranks first)."""
@@ -146,39 +134,23 @@ def detect_helm_releases(index: Index, covered: Covered) -> list[Blocker]:
     return _flux_failures(index, covered, "HelmRelease", LAYER_HELM)
 
 
-_FLUX_FIELDS = {
-    "GitRepository": "git_repositories",
-    "Kustomization": "kustomizations",
-    "HelmRelease": "helm_releases",
-}
-
-
 def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> list[Blocker]:
     """Flux objects of one kind that failed.
 
     Progress (Unknown, Progressing, DependencyNotReady) is not a blocker: the tiers show it.
     """
     blockers: list[Blocker] = []
-    for obj in getattr(index.snapshot, _FLUX_FIELDS[kind]):
-        cond = condition(obj, "Ready")
-        if cond is not None and cond.get("status") == "True":
+    for flux in index.flux(kind):
+        cond = flux.ready_condition
+        ref, name, namespace = str(flux.ref), flux.ref.name, flux.ref.namespace
+        if (cond is not None and cond.true) or ref in covered.objects:
             continue
-        name = _name(obj) or "?"
-        meta = obj.get("metadata")
-        raw_ns = meta.get("namespace") if isinstance(meta, dict) else None
-        namespace = raw_ns if isinstance(raw_ns, str) else None
-        ref = object_ref(kind, namespace, name)
-        if ref in covered.objects:
-            continue
-        component = flux_component(kind, name)
-        reason = (cond or {}).get("reason")
-        message = str((cond or {}).get("message") or "not reconciled yet")
-        progressing = (
-            cond is None or cond.get("status") == "Unknown" or str(reason) in _FLUX_PROGRESS
-        )
-        if progressing:
+        component = flux.component
+        if cond is None or cond.status == "Unknown" or str(cond.reason) in _FLUX_PROGRESS:
             continue  # Flux working through its order (dependsOn, health checks): progress
-        since = parse_time((cond or {}).get("lastTransitionTime"))
+        reason = cond.reason
+        message = cond.message or "not reconciled yet"
+        since = cond.since
         verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(
             kind, "helmrelease"
         )

@@ -17,10 +17,10 @@ from appliance.blockers.evidence import (
     signal_tier,
 )
 from appliance.blockers.registry import Covered, detector
-from appliance.canonical import Blocker, Evidence
-from appliance.components import BOOTSTRAP_COMPONENT, component_of, condition, job_state
-from appliance.indexing import Index, Signal, event_time_text, object_ref
-from appliance.snapshot import RawObject, parse_time
+from appliance.canonical import Blocker, Evidence, JobState
+from appliance.components import BOOTSTRAP_COMPONENT
+from appliance.indexing import Index, Signal, event_time_text
+from appliance.snapshot import parse_time
 
 __all__ = [
     "LAYER_CONTAINER",
@@ -126,40 +126,27 @@ def detect_failed_jobs(index: Index, covered: Covered) -> list[Blocker]:
 def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blocker]:
     """A failed Job, unless a newer Job of the same component completed (finding-09: r2 won)."""
     newest_ok: dict[str | None, str] = {}
-    failed: list[tuple[RawObject, str | None, str]] = []
-    for job in index.snapshot.jobs:
-        meta = job.get("metadata")
-        if not isinstance(meta, dict):
-            continue
-        component = component_of(job)
-        created = str(meta.get("creationTimestamp") or "")
-        state, _ = job_state(job)
-        if state.value == "completed":
-            if created > newest_ok.get(component, ""):
-                newest_ok[component] = created
-        elif state.value == "failed":
-            failed.append((job, component, created))
+    for job in index.jobs:
+        if job.state is JobState.COMPLETED and job.created > newest_ok.get(job.component, ""):
+            newest_ok[job.component] = job.created
     blockers: list[Blocker] = []
-    for job, component, created in failed:
+    for job in index.jobs:
         if (
-            newest_ok.get(component, "") > created
-            or (component == BOOTSTRAP_COMPONENT) != bootstrap
+            job.state is not JobState.FAILED
+            or newest_ok.get(job.component, "") > job.created
+            or (job.component == BOOTSTRAP_COMPONENT) != bootstrap
         ):
             continue
-        meta = job["metadata"]
-        name = str(meta.get("name") or "?")
-        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-        ref = object_ref("Job", namespace, name)
+        ref, name, namespace = str(job.ref), job.ref.name, job.ref.namespace
         if ref in covered.objects:
             continue
-        cond = condition(job, "Failed") or {}
-        message = str(cond.get("message") or cond.get("reason") or "Job failed")
-        tier = signal_tier(component, namespace)
-        since = parse_time(cond.get("lastTransitionTime"))
+        failed = job.conditions.get("Failed")
+        message = (failed.message or failed.reason if failed else None) or "Job failed"
+        since = failed.since if failed else None
         blockers.append(
             Blocker(
                 layer=LAYER_JOB if bootstrap else LAYER_OTHER_JOB,
-                component=component,
+                component=job.component,
                 reason=f"Job {name} failed: {short(message)}",
                 next_action=(
                     f"Read its logs: `kubectl -n {namespace or 'msp'} logs job/{name}`; once the "
@@ -168,7 +155,7 @@ def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blo
                     if bootstrap
                     else f"Read its logs: `kubectl -n {namespace or 'default'} logs job/{name}`."
                 ),
-                login_blocking=login_critical(tier),
+                login_blocking=login_critical(signal_tier(job.component, namespace)),
                 retryable=False,
                 since=since,
                 evidence=[Evidence(object=ref, message=message, since=since)],
@@ -182,24 +169,18 @@ def detect_unbound_pvcs(index: Index, covered: Covered) -> list[Blocker]:
     """PVCs not Bound; stuck (not retryable) once provisioning failed or it has waited long."""
     blockers: list[Blocker] = []
     now = index.snapshot.server_time
-    for pvc in index.snapshot.pvcs:
-        meta = pvc.get("metadata")
-        status = pvc.get("status")
-        if not isinstance(meta, dict):
+    for pvc in index.pvcs:
+        if pvc.phase == "Bound":
             continue
-        phase = status.get("phase") if isinstance(status, dict) else None
-        if phase == "Bound":
-            continue
-        name = str(meta.get("name") or "?")
-        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-        ref = object_ref("PersistentVolumeClaim", namespace, name)
+        name, namespace, created = pvc.ref.name, pvc.ref.namespace, pvc.created
         events = index.events_by_object.get(("PersistentVolumeClaim", namespace, name), [])
         warnings = [e for e in events if e.get("type") == "Warning"]
-        created = parse_time(meta.get("creationTimestamp"))
         stuck = bool(warnings) or (created is not None and now - created > PERSISTENT)
-        component = "db" if "postgres" in name or name.startswith("db-") else component_of(pvc)
-        message = str(warnings[-1].get("message")) if warnings else f"phase {phase or 'Pending'}"
-        evidence = [Evidence(object=ref, message=message, since=created)]
+        # The chart names Postgres' claim after its release (alga-core-<rel>-postgres-data).
+        component = "db" if "postgres" in name or name.startswith("db-") else pvc.component
+        message = (
+            str(warnings[-1].get("message")) if warnings else f"phase {pvc.phase or 'Pending'}"
+        )
         blockers.append(
             Blocker(
                 layer=LAYER_PVC,
@@ -212,7 +193,7 @@ def detect_unbound_pvcs(index: Index, covered: Covered) -> list[Blocker]:
                 login_blocking=login_critical(signal_tier(component, namespace)),
                 retryable=not stuck,
                 since=created,
-                evidence=evidence,
+                evidence=[Evidence(object=str(pvc.ref), message=message, since=created)],
             )
         )
     return blockers

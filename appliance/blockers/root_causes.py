@@ -22,7 +22,6 @@ from appliance.blockers.evidence import (
 from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence
 from appliance.indexing import Index, Signal
-from appliance.snapshot import dicts
 
 __all__ = [
     "LAYER_API",
@@ -165,15 +164,7 @@ def detect_postgres_subpath(index: Index, covered: Covered) -> list[Blocker]:
 
 def _claim_of(index: Index, namespace: str, pod_name: str, mount: str) -> str | None:
     pod = index.pods.get((namespace, pod_name))
-    spec = pod.get("spec") if pod else None
-    if not isinstance(spec, dict):
-        return None
-    for volume in dicts(spec.get("volumes")):
-        if isinstance(volume, dict) and volume.get("name") == mount:
-            pvc = volume.get("persistentVolumeClaim")
-            if isinstance(pvc, dict) and isinstance(pvc.get("claimName"), str):
-                return str(pvc["claimName"])
-    return None
+    return pod.claims.get(mount) if pod else None
 
 
 PullHits = dict[str | None, list[tuple[Signal, str]]]

@@ -84,7 +84,7 @@ def _url_host(ip: str) -> str:
 
 
 def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
-    """The DESIGN.md flags (plus timeouts and a registry override for mirrors)."""
+    """The flags of docs/bootstrap.md (the field log's, plus timeouts and a mirror registry)."""
     add = parser.add_argument
     add(
         "--bootstrap-mode",

@@ -4,7 +4,8 @@ Only the bootstrapper and reset mutate a cluster, and they do it through this mo
 plain dicts (what a YAML manifest parses to). An `Applier` in dry-run mode records what it would
 do and sends no request at all, so `--dry-run` provably makes zero mutating requests.
 
-Waits measure time with the API server's `Date` header, not the local clock (DESIGN.md).
+Waits measure time with the API server's `Date` header, not the local clock (docs/architecture.md,
+"Time is the cluster's").
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
-from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster
+from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, parse_http_date
 from appliance.errors import ApplyError
+from appliance.snapshot import object_ref
 
 __all__ = [
     "Applier",
     "ApplyError",
     "ApplyResult",
     "ResourceType",
-    "object_ref",
+    "manifest_ref",
 ]
 
 Action = Literal[
@@ -91,13 +92,10 @@ _KNOWN: dict[tuple[str, str], ResourceType] = {
 }
 
 
-def object_ref(obj: dict[str, Any]) -> str:
-    """`Kind/namespace/name` (or `Kind/name`), for messages and plans."""
+def manifest_ref(obj: dict[str, Any]) -> str:
+    """`Kind/namespace/name` of a manifest (or `Kind/name`), for messages and plans."""
     meta = obj.get("metadata") or {}
-    namespace = meta.get("namespace")
-    name = meta.get("name", "?")
-    kind = obj.get("kind", "?")
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    return object_ref(str(obj.get("kind", "?")), meta.get("namespace"), str(meta.get("name", "?")))
 
 
 @dataclass(frozen=True)
@@ -236,7 +234,7 @@ class Applier:
 
     def apply(self, obj: dict[str, Any]) -> ApplyResult:
         """Create the object, or replace it keeping its resourceVersion (create-or-replace)."""
-        ref = object_ref(obj)
+        ref = manifest_ref(obj)
         if self.dry_run:
             result = ApplyResult(ref=ref, action="would-apply")
             self.planned.append(result)
@@ -281,7 +279,7 @@ class Applier:
         self, api_version: str, kind: str, name: str, *, namespace: str | None = None
     ) -> ApplyResult:
         """Delete one object (foreground propagation); absent objects are fine."""
-        ref = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+        ref = object_ref(kind, namespace, name)
         if self.dry_run:
             result = ApplyResult(ref=ref, action="would-delete")
             self.planned.append(result)
@@ -305,13 +303,7 @@ class Applier:
         """The API server's clock (its `Date` header on GET /version)."""
         _, _, headers = self._request("GET", "/version")
         raw = next((v for k, v in headers.items() if k.lower() == "date"), None)
-        if raw:
-            try:
-                when = parsedate_to_datetime(raw)
-                return when if when.tzinfo else when.replace(tzinfo=UTC)
-            except (TypeError, ValueError):
-                pass
-        return datetime.now(UTC)
+        return parse_http_date(raw) or datetime.now(UTC)
 
     def wait_until(
         self,

@@ -1,7 +1,8 @@
 """Connecting to a cluster: kubeconfig or in-cluster credentials, and the API server's clock.
 
 The API client records the `Date` header of every response, because the status engine measures
-elapsed times against the cluster's clock, never the local one (DESIGN.md: time is the cluster's).
+elapsed times against the cluster's clock, never the local one (docs/architecture.md, "Time is the
+cluster's").
 """
 
 from __future__ import annotations
@@ -18,10 +19,21 @@ from kubernetes import client, config
 
 from appliance.errors import ClusterError
 
-__all__ = ["Cluster", "ClusterError", "connect"]
+__all__ = ["Cluster", "ClusterError", "connect", "parse_http_date"]
 
 # Connect and read timeouts (seconds) for every API call: an admin waits on these.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+
+
+def parse_http_date(raw: object) -> datetime | None:
+    """An HTTP `Date` header (RFC 9110: `Tue, 29 Apr 2026 15:00:00 GMT`) as an aware time."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class _ClockedApiClient(client.ApiClient):
@@ -39,15 +51,9 @@ class _ClockedApiClient(client.ApiClient):
 
     def _remember_date(self, response: Any) -> None:
         headers = getattr(response, "headers", None)
-        raw = headers.get("Date") if headers is not None else None
-        if not raw:
+        when = parse_http_date(headers.get("Date") if headers is not None else None)
+        if when is None:
             return
-        try:
-            when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
         with self._clock_lock:
             self.last_server_time = when
 

@@ -16,7 +16,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
-from appliance.snapshot import ContainerRef, RawObject, Snapshot, crashed_containers
+from appliance.snapshot import ContainerRef, RawObject, Snapshot
+from appliance.views import crashed_containers
 
 __all__ = ["count_seeded_users", "read_previous_logs", "read_snapshot", "server_time"]
 

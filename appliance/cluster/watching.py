@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from appliance.cluster.connecting import Cluster
-from appliance.snapshot import ContainerRef, RawObject, Snapshot, crashed_containers
+from appliance.snapshot import ContainerRef, RawObject, Snapshot
+from appliance.views import crashed_containers
 
 __all__ = ["RESOURCES", "WatchCache", "WatchedResource"]
 
@@ -86,11 +87,6 @@ def _key(obj: RawObject) -> str:
     if isinstance(uid, str) and uid:
         return uid
     return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
-
-
-def _resource_version(obj: RawObject) -> str | None:
-    value = (obj.get("metadata") or {}).get("resourceVersion")
-    return value if isinstance(value, str) and value else None
 
 
 class WatchCache:

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from appliance.canonical import ApplianceStatus, RollupState
 from appliance.engine import evaluate
-from appliance.snapshot import ContainerRef, crashed_containers
+from appliance.snapshot import ContainerRef
+from appliance.views import crashed_containers
 from tests.unit.engine.builders import MSG_SERVICE_LINK, MSG_TEMPORAL_SCHEMA, World, probe_ok
 from tests.unit.engine.conftest import Evaluate
 

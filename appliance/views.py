@@ -1,0 +1,456 @@
+"""Read-only typed views of the raw objects, built once per evaluation (indexing.py).
+
+In the spirit of kopf's bodies: the raw dict stays at hand (`.raw`), but every field the engine
+reads is parsed here, once, with the tolerance a half-written object needs: a missing or
+malformed field reads as absent, never as an exception. Everything after indexing reads views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, overload
+
+from appliance.canonical import JobState, TierName
+from appliance.components import component_of, flux_component, tier_of
+from appliance.snapshot import ContainerRef, RawObject, as_dict, dicts, object_ref, parse_time
+
+__all__ = [
+    "Condition",
+    "ContainerView",
+    "FluxView",
+    "JobView",
+    "NodeView",
+    "PodView",
+    "PvcView",
+    "Ref",
+    "Termination",
+    "WorkloadView",
+    "crashed_containers",
+    "flux_view",
+    "integer",
+    "job_view",
+    "node_view",
+    "pod_view",
+    "pvc_view",
+    "ref_of",
+    "text",
+    "workload_view",
+]
+
+# Kinds that live outside namespaces: a namespace on their reference is noise.
+_CLUSTER_SCOPED = frozenset({"Node", "Namespace", "PersistentVolume"})
+
+
+def text(value: object) -> str | None:
+    """A non-empty string field, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+@overload
+def integer(value: object) -> int | None: ...
+@overload
+def integer(value: object, default: int) -> int: ...
+def integer(value: object, default: int | None = None) -> int | None:
+    """An integer field (booleans are not integers), else `default`."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Which object: kind, namespace (None when cluster-scoped) and name."""
+
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        return object_ref(self.kind, self.namespace, self.name)
+
+
+def ref_of(obj: RawObject, kind: str | None = None) -> Ref | None:
+    """The reference of a raw object; None when it has no name (a half-written object)."""
+    meta = as_dict(obj.get("metadata"))
+    name = text(meta.get("name"))
+    if name is None:
+        return None
+    kind = kind or text(obj.get("kind")) or "Unknown"
+    namespace = None if kind in _CLUSTER_SCOPED else text(meta.get("namespace"))
+    return Ref(kind=kind, namespace=namespace, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One status condition."""
+
+    type: str
+    status: str | None
+    reason: str | None
+    message: str | None
+    since: datetime | None
+
+    @property
+    def true(self) -> bool:
+        """The condition holds (`status: "True"`)."""
+        return self.status == "True"
+
+    def why(self) -> str:
+        """`Reason: message` for a condition that does not hold."""
+        reason = self.reason or self.status
+        return f"{reason}: {self.message or ''}".strip().rstrip(":")
+
+
+def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
+    out: dict[str, Condition] = {}
+    for cond in dicts(status.get("conditions")):
+        kind = text(cond.get("type"))
+        if kind is None or kind in out:
+            continue
+        value = cond.get("status")
+        out[kind] = Condition(
+            type=kind,
+            status=str(value) if value is not None else None,
+            reason=text(cond.get("reason")),
+            message=text(cond.get("message")),
+            since=parse_time(cond.get("lastTransitionTime")),
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Termination:
+    """How a container run ended."""
+
+    exit_code: int | None
+    reason: str | None
+    message: str | None
+    finished_at: datetime | None
+
+
+def _termination(value: object) -> Termination | None:
+    if not isinstance(value, dict):
+        return None
+    return Termination(
+        exit_code=integer(value.get("exitCode")),
+        reason=text(value.get("reason")),
+        message=text(value.get("message")),
+        finished_at=parse_time(value.get("finishedAt")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerView:
+    """One container status of a pod."""
+
+    name: str | None
+    image: str | None
+    init: bool
+    ready: bool
+    restart_count: int
+    waiting: bool
+    waiting_reason: str | None
+    waiting_message: str | None
+    running: bool
+    terminated: Termination | None
+    last_terminated: Termination | None
+
+
+def _container(cs: RawObject, *, init: bool) -> ContainerView:
+    state = as_dict(cs.get("state"))
+    waiting = state.get("waiting")
+    waiting_dict = as_dict(waiting)
+    return ContainerView(
+        name=text(cs.get("name")),
+        image=text(cs.get("image")),
+        init=init,
+        ready=cs.get("ready") is True,
+        restart_count=integer(cs.get("restartCount"), 0),
+        waiting=isinstance(waiting, dict),
+        waiting_reason=text(waiting_dict.get("reason")),
+        waiting_message=text(waiting_dict.get("message")),
+        running=isinstance(state.get("running"), dict),
+        terminated=_termination(state.get("terminated")),
+        last_terminated=_termination(as_dict(cs.get("lastState")).get("terminated")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PodView:
+    """A pod: its component, readiness and container states."""
+
+    ref: Ref
+    component: str | None
+    tier: TierName
+    phase: str | None
+    conditions: Mapping[str, Condition]
+    # Init containers first: they run (and fail) first.
+    containers: tuple[ContainerView, ...]
+    # Volume name -> PersistentVolumeClaim name.
+    claims: Mapping[str, str]
+    has_status: bool
+    raw: RawObject
+
+    @property
+    def ready(self) -> bool:
+        """The pod's Ready condition holds."""
+        cond = self.conditions.get("Ready")
+        return cond is not None and cond.true
+
+    @property
+    def finished(self) -> bool:
+        """The pod ran to its end (Succeeded or Failed)."""
+        return self.phase in ("Succeeded", "Failed")
+
+    def first_waiting(self) -> ContainerView | None:
+        """The first container waiting with a reason, init containers first."""
+        return next((c for c in self.containers if c.waiting and c.waiting_reason), None)
+
+
+def pod_view(obj: RawObject) -> PodView | None:
+    """A pod's view; None for a pod without a name."""
+    ref = ref_of(obj, "Pod")
+    if ref is None:
+        return None
+    status = obj.get("status")
+    status_dict = as_dict(status)
+    claims: dict[str, str] = {}
+    for volume in dicts(as_dict(obj.get("spec")).get("volumes")):
+        claim = text(as_dict(volume.get("persistentVolumeClaim")).get("claimName"))
+        name = text(volume.get("name"))
+        if claim and name:
+            claims[name] = claim
+    component = component_of(obj)
+    return PodView(
+        ref=ref,
+        component=component,
+        tier=tier_of(component, namespace=ref.namespace),
+        phase=text(status_dict.get("phase")),
+        conditions=_conditions(status_dict),
+        containers=(
+            *(_container(cs, init=True) for cs in dicts(status_dict.get("initContainerStatuses"))),
+            *(_container(cs, init=False) for cs in dicts(status_dict.get("containerStatuses"))),
+        ),
+        claims=claims,
+        has_status=isinstance(status, dict),
+        raw=obj,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadView:
+    """A Deployment or StatefulSet: replicas wanted and ready, rollout progress."""
+
+    ref: Ref
+    component: str | None
+    tier: TierName
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int | None
+    unavailable_replicas: int | None
+    generation: int | None
+    observed_generation: int | None
+    paused: bool
+    current_revision: str | None
+    update_revision: str | None
+    conditions: Mapping[str, Condition]
+    raw: RawObject
+
+    @property
+    def ready(self) -> bool:
+        """Every wanted replica is ready (a workload scaled to zero is not ready)."""
+        return self.replicas > 0 and self.ready_replicas >= self.replicas
+
+
+def workload_view(obj: RawObject, kind: str) -> WorkloadView | None:
+    """A workload's view; None without a name."""
+    ref = ref_of(obj, kind)
+    if ref is None:
+        return None
+    spec = as_dict(obj.get("spec"))
+    status = as_dict(obj.get("status"))
+    meta = as_dict(obj.get("metadata"))
+    component = component_of(obj)
+    return WorkloadView(
+        ref=ref,
+        component=component,
+        tier=tier_of(component, namespace=ref.namespace),
+        replicas=integer(spec.get("replicas"), 1),
+        ready_replicas=integer(status.get("readyReplicas"), 0),
+        updated_replicas=integer(status.get("updatedReplicas")),
+        unavailable_replicas=integer(status.get("unavailableReplicas")),
+        generation=integer(meta.get("generation")),
+        observed_generation=integer(status.get("observedGeneration")),
+        paused=spec.get("paused") is True,
+        current_revision=text(status.get("currentRevision")),
+        update_revision=text(status.get("updateRevision")),
+        conditions=_conditions(status),
+        raw=obj,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A Job: where it is, and how many pods ran."""
+
+    ref: Ref
+    component: str | None
+    tier: TierName
+    # RFC 3339 creation time as written (UTC texts order like the times they name).
+    created: str
+    state: JobState
+    message: str | None
+    active: int
+    failed: int
+    succeeded: int
+    backoff_limit: int | None
+    suspended: bool
+    conditions: Mapping[str, Condition]
+    raw: RawObject
+
+
+def _job_state(
+    conditions: Mapping[str, Condition], status: RawObject
+) -> tuple[JobState, str | None]:
+    for kind, state in (("Complete", JobState.COMPLETED), ("Failed", JobState.FAILED)):
+        cond = conditions.get(kind)
+        if cond is not None and cond.true:
+            return state, cond.message or cond.reason
+    if integer(status.get("succeeded"), 0) > 0:
+        return JobState.COMPLETED, None
+    if integer(status.get("active"), 0) > 0:
+        return JobState.RUNNING, None
+    return JobState.WAITING, None
+
+
+def job_view(obj: RawObject) -> JobView | None:
+    """A Job's view; None without a name."""
+    ref = ref_of(obj, "Job")
+    if ref is None:
+        return None
+    status = as_dict(obj.get("status"))
+    spec = as_dict(obj.get("spec"))
+    conditions = _conditions(status)
+    state, message = _job_state(conditions, status)
+    component = component_of(obj)
+    return JobView(
+        ref=ref,
+        component=component,
+        tier=tier_of(component, namespace=ref.namespace),
+        created=str(as_dict(obj.get("metadata")).get("creationTimestamp") or ""),
+        state=state,
+        message=message,
+        active=integer(status.get("active"), 0),
+        failed=integer(status.get("failed"), 0),
+        succeeded=integer(status.get("succeeded"), 0),
+        backoff_limit=integer(spec.get("backoffLimit")),
+        suspended=spec.get("suspend") is True,
+        conditions=conditions,
+        raw=obj,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FluxView:
+    """A Flux GitRepository, Kustomization or HelmRelease: its Ready condition and revision."""
+
+    ref: Ref
+    component: str
+    ready_condition: Condition | None
+    revision: str | None
+    suspended: bool
+    raw: RawObject
+
+    @property
+    def ready(self) -> bool | None:
+        """True/False from the Ready condition; None when it is Unknown or absent."""
+        cond = self.ready_condition
+        return None if cond is None else {"True": True, "False": False}.get(cond.status or "")
+
+
+def flux_view(obj: RawObject, kind: str) -> FluxView | None:
+    """A Flux object's view; None without a name."""
+    ref = ref_of(obj, kind)
+    if ref is None:
+        return None
+    status = as_dict(obj.get("status"))
+    revision = text(as_dict(status.get("artifact")).get("revision")) or text(
+        status.get("lastAppliedRevision")
+    )
+    return FluxView(
+        ref=ref,
+        component=flux_component(kind, ref.name),
+        ready_condition=_conditions(status).get("Ready"),
+        revision=revision,
+        suspended=as_dict(obj.get("spec")).get("suspend") is True,
+        raw=obj,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node and its Ready condition."""
+
+    ref: Ref
+    ready_condition: Condition | None
+
+    @property
+    def ready(self) -> bool:
+        """The node's Ready condition holds."""
+        return self.ready_condition is not None and self.ready_condition.true
+
+
+def node_view(obj: RawObject) -> NodeView:
+    """A node's view (a node without a name is `?`: it still counts as not Ready)."""
+    ref = ref_of(obj, "Node") or Ref(kind="Node", namespace=None, name="?")
+    return NodeView(ref=ref, ready_condition=_conditions(as_dict(obj.get("status"))).get("Ready"))
+
+
+@dataclass(frozen=True, slots=True)
+class PvcView:
+    """A PersistentVolumeClaim and its phase."""
+
+    ref: Ref
+    component: str | None
+    phase: str | None
+    created: datetime | None
+
+
+def pvc_view(obj: RawObject) -> PvcView | None:
+    """A claim's view; None without a name."""
+    ref = ref_of(obj, "PersistentVolumeClaim")
+    if ref is None:
+        return None
+    return PvcView(
+        ref=ref,
+        component=component_of(obj),
+        phase=text(as_dict(obj.get("status")).get("phase")),
+        created=parse_time(as_dict(obj.get("metadata")).get("creationTimestamp")),
+    )
+
+
+def crashed_containers(pods: Iterable[RawObject], *, limit: int = 8) -> list[ContainerRef]:
+    """Containers of not-ready pods whose last run failed without a termination message.
+
+    Those are the ones whose previous log is worth one read: the kubelet copies nothing into
+    `lastState.terminated.message` unless the pod asks for FallbackToLogsOnError. Bounded, so a
+    crash-looping cluster costs a few log reads, not one per pod.
+    """
+    found: list[ContainerRef] = []
+    for raw in pods:
+        pod = pod_view(raw)
+        if pod is None or pod.ref.namespace is None or not pod.has_status:
+            continue
+        for container in pod.containers:
+            last = container.last_terminated
+            if (
+                not container.ready
+                and container.name is not None
+                and last is not None
+                and last.exit_code not in (None, 0)
+                and not last.message
+            ):
+                found.append((pod.ref.namespace, pod.ref.name, container.name))
+                if len(found) >= limit:
+                    return found
+    return found
