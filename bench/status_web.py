@@ -95,9 +95,9 @@ def _measure(url: str, path: str, total: int) -> dict[str, float]:
 
 def _realistic_status() -> Any:
     from appliance.engine import evaluate
-    from tests.unit.engine.builders import event, healthy_world, probe_ok
+    from tests.fixtures import Appliance, event, probe_ok
 
-    world = healthy_world()
+    world = Appliance.healthy()
     # A busy install has dozens of events; the status keeps the newest.
     for i in range(60):
         world.put(
@@ -162,8 +162,8 @@ def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, m
     from status_web.app import create_app
     from status_web.collecting import Collector
     from status_web.serving import BackgroundServer
-    from tests.integration.test_status_web_cluster import _load_world, break_core_image
-    from tests.unit.engine.builders import NOW
+    from tests.fixtures import NOW
+    from tests.fixtures.served import break_core_image, load_appliance
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll drowns the table
     store = ObjectStore(VirtualClock(NOW, speed=1.0))
@@ -174,7 +174,7 @@ def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, m
     for document in yaml.safe_load_all(crds):
         if document:
             store.create(document)
-    _load_world(store)
+    load_appliance(store)
     cluster = connect(api.write_kubeconfig(workdir / "kubeconfig"))
     cache = WatchCache(cluster)
     collector = Collector(cache, site_id="bench-site")  # production cadences

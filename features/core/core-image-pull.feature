@@ -7,7 +7,7 @@ Feature: A long core image pull is progress, not failure
   Scenario: A 12-minute core image pull is reproduced and shown as an active operation
     Given a healthy appliance
     And the app URL refuses connections
-    And pod "alga-core-7c9d8b6f5d-x2x4q" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 12 minutes
+    And pod "alga-core-sebastian-6f7d9c8b4-q2w3e" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 12 minutes
     When the status is evaluated
     Then the rollup state is "installing"
     And an active operation pulls "ghcr.io/nine-minds/alga-psa-ee:94446747" for component "alga-core"
@@ -21,7 +21,7 @@ Feature: A long core image pull is progress, not failure
     And the app URL refuses connections
     And the bootstrap Job "alga-core-sebastian-bootstrap-r1" is running
     And pod "alga-core-sebastian-bootstrap-r1-5xq2l" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 5 minutes
-    And pod "alga-core-7c9d8b6f5d-x2x4q" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 5 minutes
+    And pod "alga-core-sebastian-6f7d9c8b4-q2w3e" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 5 minutes
     When the status is evaluated
     Then the rollup state is "installing"
     And the rollup state is not "failed_action_required"
@@ -35,7 +35,7 @@ Feature: A long core image pull is progress, not failure
       """
       Successfully pulled image "ghcr.io/nine-minds/alga-psa-ee:94446747" in 16m2.1s (16m2.1s including waiting). Image size: 1800000000 bytes.
       """
-    And pod "alga-core-7c9d8b6f5d-x2x4q" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 3 minutes
+    And pod "alga-core-sebastian-6f7d9c8b4-q2w3e" of component "alga-core" has been pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747" for 3 minutes
     When the status is evaluated
     Then the rollup state is "installing"
     And the active operation estimates a size of "1.8 GB"

@@ -45,11 +45,11 @@ Feature: LOGIN_READY means the admin can log in
   @T007
   Scenario: A missing alga-core image tag blocks login
     Given a healthy appliance
-    And pod "alga-core-7c9d8b6f5d-x2x4q" of component "alga-core" is waiting with reason "ImagePullBackOff":
+    And pod "alga-core-sebastian-6f7d9c8b4-q2w3e" of component "alga-core" is waiting with reason "ImagePullBackOff":
       """
       Back-off pulling image "ghcr.io/nine-minds/alga-psa-ee:94446747"
       """
-    And a Warning event "Failed" on pod "alga-core-7c9d8b6f5d-x2x4q" 2 minutes ago:
+    And a Warning event "Failed" on pod "alga-core-sebastian-6f7d9c8b4-q2w3e" 2 minutes ago:
       """
       Failed to pull image "ghcr.io/nine-minds/alga-psa-ee:94446747": rpc error: code = NotFound desc = failed to pull and unpack image "ghcr.io/nine-minds/alga-psa-ee:94446747": failed to resolve reference "ghcr.io/nine-minds/alga-psa-ee:94446747": ghcr.io/nine-minds/alga-psa-ee:94446747: not found
       """

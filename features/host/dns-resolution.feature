@@ -19,7 +19,7 @@ Feature: Platform DNS resolution
   @finding-01
   Scenario: An image pull whose registry lookup is refused is a DNS problem, not a missing tag
     Given a healthy appliance
-    And pod "alga-core-7c9d8b6f5d-x2x4q" of component "alga-core" is waiting with reason "ErrImagePull":
+    And pod "alga-core-sebastian-6f7d9c8b4-q2w3e" of component "alga-core" is waiting with reason "ErrImagePull":
       """
       failed to pull and unpack image "ghcr.io/nine-minds/alga-psa-ee:94446747": failed to resolve reference "ghcr.io/nine-minds/alga-psa-ee:94446747": failed to do request: Head "https://ghcr.io/v2/nine-minds/alga-psa-ee/manifests/94446747": dial tcp: lookup ghcr.io on 192.168.64.1:53: connection refused
       """

@@ -3,8 +3,9 @@
 Two layers of steps live here:
 
 - engine level: `Given a healthy appliance` builds the objects the API would return
-  (tests/bdd/builders.py), the Given steps bend them as the field log saw, `When the status is
-  evaluated` runs `appliance.engine.evaluate`, and the Then steps read the canonical status;
+  (tests/fixtures/, shared with the unit tests and benches), the Given steps bend them as the
+  field log saw, `When the status is evaluated` runs `appliance.engine.evaluate`, and the Then
+  steps read the canonical status;
 - world level (tests/bdd/worlds.py): a scenario of `scenarios/` runs in `simulator.world.World`,
   the real bootstrapper runs against it, and the Then steps read its output, the cluster and the
   real status service.
@@ -25,10 +26,8 @@ from _pytest.fixtures import FixtureFunctionDefinition
 from pytest_bdd import given, parsers, then, when
 
 from appliance.canonical import ActiveOperation, ApplianceStatus, Blocker, RollupState
-from tests.bdd.builders import (
-    APP_URL,
-    BACKGROUND_COMPONENTS,
-    STATUS_URL,
+from tests.fixtures import (
+    BACKGROUND,
     Appliance,
 )
 
@@ -192,17 +191,7 @@ def status_service_absent(appliance: Appliance) -> None:
 
 @when("the status is evaluated", target_fixture="status")
 def evaluate_status(appliance: Appliance) -> ApplianceStatus:
-    from appliance.engine import evaluate
-
-    return evaluate(
-        appliance.snapshot(),
-        site_id="appliance-single-node",
-        login_probe=appliance.login_probe,
-        users_count=appliance.users_count,
-        users_count_measurable=appliance.users_count_measurable,
-        status_url=STATUS_URL,
-        login_url=APP_URL,
-    )
+    return appliance.evaluate()
 
 
 # --- engine level: Then -----------------------------------------------------------------------
@@ -333,9 +322,7 @@ def nothing_action_required(status: ApplianceStatus) -> None:
 
 @then("no login-blocking blocker names a background component")
 def background_never_blocks(status: ApplianceStatus) -> None:
-    offenders = [
-        b for b in status.top_blockers if b.login_blocking and b.component in BACKGROUND_COMPONENTS
-    ]
+    offenders = [b for b in status.top_blockers if b.login_blocking and b.component in BACKGROUND]
     assert not offenders, _describe(status)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from tests.bdd.builders import APP_URL, STATUS_URL, Appliance
+from tests.fixtures import Appliance
 
 __all__ = ["ServiceClient"]
 
@@ -42,20 +42,12 @@ def service_holder() -> Iterator[list[ServiceClient]]:
 def status_service(service_holder: list[ServiceClient], token: str) -> ServiceClient:
     from litestar.testing import TestClient
 
-    from appliance.engine import evaluate
     from status_web.app import create_app
     from status_web.observations import MutableProvider
 
     appliance = Appliance.healthy()
-    status = evaluate(
-        appliance.snapshot(),
-        site_id="appliance-single-node",
-        login_probe=appliance.login_probe,
-        users_count=appliance.users_count,
-        users_count_measurable=False,  # the in-cluster service has no exec right
-        status_url=STATUS_URL,
-        login_url=APP_URL,
-    )
+    appliance.users_count_measurable = False  # the in-cluster service has no exec right
+    status = appliance.evaluate()
     client = TestClient(app=create_app(provider=MutableProvider(status), token=token))
     client.__enter__()
     service = ServiceClient(client)

@@ -714,8 +714,8 @@ def fake_api_with_status(fake_apis: list[Any]) -> Any:
     from simulator.api import ApiServer
     from simulator.api.store import ObjectStore
     from simulator.clock import VirtualClock
-    from tests.bdd.builders import NOW, Appliance
     from tests.bdd.manifest_steps import ROOT, kustomize
+    from tests.fixtures import NOW, Appliance
 
     store = ObjectStore(VirtualClock(NOW))
     for crd in _flux_crds():
@@ -733,7 +733,7 @@ def fake_api_with_status(fake_apis: list[Any]) -> Any:
     }
     if store.get("v1", "Secret", "appliance-status-auth", "appliance-system") is None:
         store.create(secret)
-    for pod in Appliance.healthy().objects["pods"]:
+    for pod in Appliance.healthy().of_kind("Pod"):
         if pod["metadata"]["namespace"] == "msp":
             store.create({k: v for k, v in pod.items() if k != "status"})
     server = ApiServer(store, host="127.0.0.1", port=0)

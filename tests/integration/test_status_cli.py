@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.cli import main
-from tests.unit.engine.examples import EXAMPLES_DIR, kubectl_json, render_examples
+from tests.fixtures.examples import EXAMPLES_DIR, kubectl_json, render_examples
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 BACKGROUND = EXAMPLES_DIR / "utm-rc5-background-issues.json"
@@ -148,7 +148,7 @@ def test_example_dumps_are_current() -> None:
     """The shipped example dumps equal what the builders produce (regenerate if not)."""
     for name, text in render_examples().items():
         assert (EXAMPLES_DIR / name).read_text(encoding="utf-8") == text, (
-            f"run `python -m tests.unit.engine.examples` to refresh {name}"
+            f"run `python -m tests.fixtures.examples` to refresh {name}"
         )
 
 

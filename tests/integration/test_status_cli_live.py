@@ -20,7 +20,7 @@ from appliance.cli import main
 from appliance.cluster.connecting import ClusterError, connect
 from appliance.cluster.reading import count_seeded_users, read_snapshot, server_time
 from appliance.collecting import collect_live
-from tests.unit.engine.builders import NOW, healthy_world
+from tests.fixtures import NOW, Appliance
 
 SERVER_DATE = "Wed, 29 Apr 2026 15:00:00 GMT"
 
@@ -93,7 +93,7 @@ class FakeApi:
 @pytest.fixture
 def fake_api() -> Iterator[FakeApi]:
     """A loopback API serving the healthy world."""
-    api = FakeApi(objects=healthy_world().all())
+    api = FakeApi(objects=Appliance.healthy().all())
     server = ThreadingHTTPServer(("127.0.0.1", 0), api.handler())
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -7,8 +7,6 @@ engine. Faults come from the fake API (5xx, latency, dropped watches).
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,20 +19,14 @@ import pytest
 from appliance.cluster.connecting import Cluster, connect
 from appliance.cluster.watching import WatchCache
 from simulator.api import ApiServer
-from simulator.api.store import AlreadyExistsError, ObjectStore
+from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
 from status_web.app import create_app
 from status_web.collecting import Collector
 from status_web.serving import BackgroundServer
+from tests.fixtures import NOW, Appliance
+from tests.fixtures.served import break_core_image, load_appliance, replace_live
 from tests.integration.fake_api_harness import KUBECTL, Harness
-from tests.unit.engine.builders import (
-    NOW,
-    RELEASE,
-    event,
-    healthy_world,
-    missing_tag_message,
-    pod_name,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "appliance" / "manifests" / "status"
@@ -77,51 +69,6 @@ def _wait_for(predicate: Callable[[], bool], *, what: str, timeout: float = 20.0
         time.sleep(0.05)
 
 
-def _load_world(store: ObjectStore) -> None:
-    for obj in healthy_world().all():
-        with contextlib.suppress(AlreadyExistsError):  # our own Deployment, applied above
-            store.create(_fresh(obj))
-
-
-def _fresh(obj: dict[str, Any]) -> dict[str, Any]:
-    new = copy.deepcopy(obj)
-    for key in ("uid", "resourceVersion", "creationTimestamp"):
-        new["metadata"].pop(key, None)
-    return new
-
-
-def break_core_image(store: ObjectStore) -> None:
-    """alga-core now fails to pull a tag that does not exist, as the kubelet reports it."""
-    image = "ghcr.io/nine-minds/alga-psa-ee:deadbeef"
-    world = healthy_world()
-    broken_pod = world.break_component(
-        "alga-core", waiting=("ImagePullBackOff", f'Back-off pulling image "{image}"'), image=image
-    )
-    broken_deployment = world.get("Deployment", "msp", f"alga-core-{RELEASE}")
-    for obj in (broken_deployment, broken_pod):
-        meta = obj["metadata"]
-        live = store.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        assert live is not None
-        new = _fresh(obj)
-        new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-        store.replace(new)
-    name = pod_name("alga-core")
-    for warning in (
-        event(
-            "Pod",
-            name,
-            "Pulling",
-            f'Pulling image "{image}"',
-            type_="Normal",
-            first=-120,
-            container="alga-core",
-        ),
-        event("Pod", name, "Failed", missing_tag_message(image), first=-90, container="alga-core"),
-        event("Pod", name, "Failed", "Error: ErrImagePull", first=-90, container="alga-core"),
-    ):
-        store.create(_fresh(warning))
-
-
 def _has_blocker(service: Service, layer: str) -> bool:
     return any(b["layer"] == layer for b in service.status()["topBlockers"])
 
@@ -144,7 +91,7 @@ def service(harness: Harness) -> Iterator[Service]:
     # Flux's CRDs first (the bootstrapper installs Flux before the world has Flux objects).
     harness.kubectl("apply", "-f", str(REPO / "appliance" / "manifests" / "flux" / "crds.yaml"))
     harness.kubectl("apply", "-k", str(MANIFESTS))
-    _load_world(harness.store)
+    load_appliance(harness.store)
     token = harness.server.issue_token("appliance-system", "appliance-status")
     sa_kubeconfig = harness.server.write_kubeconfig(harness.workdir / "sa-kubeconfig", token=token)
     cluster: Cluster = connect(sa_kubeconfig)
@@ -281,9 +228,9 @@ def test_410_gone_relists(service: Service) -> None:
 def test_crash_explained_from_the_previous_log_with_the_read_only_token(service: Service) -> None:
     """finding-12 in the service: the schema error only in `logs --previous` is read with the
     read-only token (pods/log get) and names the Temporal layer."""
-    from tests.unit.engine.builders import MSG_TEMPORAL_SCHEMA
+    from tests.fixtures import MSG_TEMPORAL_SCHEMA
 
-    world = healthy_world()
+    world = Appliance.healthy()
     crashed = world.break_component(
         "temporal",
         waiting=("CrashLoopBackOff", "back-off 2m40s restarting failed container"),
@@ -293,11 +240,7 @@ def test_crash_explained_from_the_previous_log_with_the_read_only_token(service:
     container = crashed["spec"]["containers"][0]["name"]
     service.store.set_log(meta["namespace"], meta["name"], container, MSG_TEMPORAL_SCHEMA + "\n")
     for obj in (world.get("Deployment", "msp", "temporal"), crashed):
-        live = service.store.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], "msp")
-        assert live is not None
-        new = _fresh(obj)
-        new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-        service.store.replace(new)
+        replace_live(service.store, obj)
     _wait_for(
         lambda: _has_blocker(service, "Temporal schema initialization"), what="the Temporal layer"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from appliance.schema import SCHEMA_PATH, render_schema, status_schema
-from tests.unit.engine.builders import healthy_world, probe_ok
+from tests.fixtures import Appliance, probe_ok
 
 
 def test_committed_schema_matches_model() -> None:
@@ -28,7 +28,7 @@ def test_engine_output_validates_against_schema() -> None:
     from appliance.engine import evaluate
 
     status = evaluate(
-        healthy_world().snapshot(),
+        Appliance.healthy().snapshot(),
         site_id="s",
         login_probe=probe_ok(),
         users_count=7,

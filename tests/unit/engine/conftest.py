@@ -9,13 +9,13 @@ import pytest
 
 from appliance.canonical import ApplianceStatus, LoginProbe
 from appliance.engine import evaluate
-from tests.unit.engine.builders import APP_URL, World, healthy_world, probe_ok
+from tests.fixtures import APP_URL, Appliance, probe_ok
 
 
 @pytest.fixture
-def world() -> World:
+def world() -> Appliance:
     """A fully healthy appliance to modify."""
-    return healthy_world()
+    return Appliance.healthy()
 
 
 Evaluate = Callable[..., ApplianceStatus]
@@ -26,7 +26,7 @@ def status_of() -> Evaluate:
     """Evaluate a world live, with a successful login probe and 7 seeded users unless told."""
 
     def run(
-        w: World,
+        w: Appliance,
         *,
         probe: LoginProbe | None = None,
         no_probe: bool = False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.canonical import Blocker, RollupState
-from tests.unit.engine.builders import (
+from tests.fixtures import (
     CORE_IMAGE,
     MSG_DNS_GIT,
     MSG_DNS_PULL,
@@ -11,7 +11,7 @@ from tests.unit.engine.builders import (
     MSG_SERVICE_LINK,
     MSG_SUBPATH,
     MSG_TEMPORAL_SCHEMA,
-    World,
+    Appliance,
     canceled_pull_message,
     event,
     git_repository,
@@ -35,55 +35,7 @@ def _layers(blockers: list[Blocker]) -> list[str]:
     return [b.layer for b in blockers]
 
 
-def _pull_backoff(
-    w: World, component: str, image: str, failure: str, *, first: float = -900
-) -> None:
-    w.break_component(
-        component, waiting=("ImagePullBackOff", f'Back-off pulling image "{image}"'), image=image
-    )
-    name = pod_name(component)
-    w.put(
-        event(
-            "Pod",
-            name,
-            "Pulling",
-            f'Pulling image "{image}"',
-            type_="Normal",
-            first=first,
-            container=component,
-        )
-    )
-    w.put(event("Pod", name, "Failed", failure, first=first + 30, container=component))
-    w.put(
-        event("Pod", name, "Failed", "Error: ErrImagePull", first=first + 30, container=component)
-    )
-    w.put(
-        event(
-            "Pod",
-            name,
-            "BackOff",
-            f'Back-off pulling image "{image}"',
-            first=first + 60,
-            last=-30,
-            count=12,
-            container=component,
-        )
-    )
-    w.put(
-        event(
-            "Pod",
-            name,
-            "Failed",
-            "Error: ImagePullBackOff",
-            first=first + 60,
-            last=-30,
-            count=12,
-            container=component,
-        )
-    )
-
-
-def test_T004_dns_lookup_failure_names_dns_servers(world: World, status_of: Evaluate) -> None:
+def test_T004_dns_lookup_failure_names_dns_servers(world: Appliance, status_of: Evaluate) -> None:
     """T004/F012: `lookup ghcr.io on 192.168.64.1:53: connection refused` -> DNS blocker."""
     world.break_component("alga-core", waiting=("ErrImagePull", MSG_DNS_PULL), image=CORE_IMAGE)
     world.put(event("Pod", pod_name("alga-core"), "Failed", MSG_DNS_PULL, container="alga-core"))
@@ -99,7 +51,7 @@ def test_T004_dns_lookup_failure_names_dns_servers(world: World, status_of: Eval
     assert "Image pull interruption" not in _layers(status.top_blockers)
 
 
-def test_T004_dns_failure_in_flux_source_condition(world: World, status_of: Evaluate) -> None:
+def test_T004_dns_failure_in_flux_source_condition(world: Appliance, status_of: Evaluate) -> None:
     """A GitRepository condition `lookup github.com on ...: server misbehaving` is DNS too."""
     world.put(git_repository(ready=False, message=MSG_DNS_GIT))
     status = status_of(world)
@@ -107,10 +59,10 @@ def test_T004_dns_failure_in_flux_source_condition(world: World, status_of: Eval
     assert status.top_blockers[0].evidence[0].object == "GitRepository/flux-system/alga-psa"
 
 
-def test_dns_patterns_cover_all_resolver_failures(world: World, status_of: Evaluate) -> None:
+def test_dns_patterns_cover_all_resolver_failures(world: Appliance, status_of: Evaluate) -> None:
     """no such host, server misbehaving and i/o timeout all classify as DNS."""
     for failure in ("no such host", "server misbehaving", "i/o timeout"):
-        w = World(world.all())
+        w = Appliance(world.all())
         msg = MSG_DNS_PULL.replace("connection refused", failure)
         w.break_component("alga-core", waiting=("ErrImagePull", msg), image=CORE_IMAGE)
         assert (
@@ -118,7 +70,7 @@ def test_dns_patterns_cover_all_resolver_failures(world: World, status_of: Evalu
         )
 
 
-def test_T005_postgres_subpath_is_core_storage(world: World, status_of: Evaluate) -> None:
+def test_T005_postgres_subpath_is_core_storage(world: Appliance, status_of: Evaluate) -> None:
     """T005/F013: db-0 CreateContainerConfigError subPath -> Core Postgres storage "
     "initialization."""
     world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
@@ -149,10 +101,10 @@ def test_T005_postgres_subpath_is_core_storage(world: World, status_of: Evaluate
 
 
 def test_T006_missing_background_tag_is_not_login_blocking(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """T006/finding-16: workflow-worker:61e4a00e not found -> background, not login-blocking."""
-    _pull_backoff(world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE))
+    world.pull_backoff("workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE))
     status = status_of(world)
     tag = next(b for b in status.top_blockers if b.layer == "Image tag availability")
     assert tag.component == "workflow-worker"
@@ -161,7 +113,7 @@ def test_T006_missing_background_tag_is_not_login_blocking(
     assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
-def test_T006_manifest_unknown_is_a_missing_tag(world: World, status_of: Evaluate) -> None:
+def test_T006_manifest_unknown_is_a_missing_tag(world: Appliance, status_of: Evaluate) -> None:
     """`manifest unknown` from a registry classifies like `not found`."""
     msg = (
         f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = NotFound desc = failed '
@@ -169,14 +121,14 @@ def test_T006_manifest_unknown_is_a_missing_tag(world: World, status_of: Evaluat
         f'and unpack image "{WORKFLOW_IMAGE}": failed to resolve reference "{WORKFLOW_IMAGE}": '
         "unexpected status from HEAD request: 404 Not Found: manifest unknown"
     )
-    _pull_backoff(world, "workflow-worker", WORKFLOW_IMAGE, msg)
+    world.pull_backoff("workflow-worker", WORKFLOW_IMAGE, msg)
     assert "Image tag availability" in _layers(status_of(world).top_blockers)
 
 
-def test_T007_missing_core_tag_is_login_blocking(world: World, status_of: Evaluate) -> None:
+def test_T007_missing_core_tag_is_login_blocking(world: Appliance, status_of: Evaluate) -> None:
     """T007: alga-core image not found -> login-blocking, failed_action_required."""
     image = "ghcr.io/nine-minds/alga-psa-ee:deadbeef"
-    _pull_backoff(world, "alga-core", image, missing_tag_message(image))
+    world.pull_backoff("alga-core", image, missing_tag_message(image))
     status = status_of(world, probe=probe_refused())
     top = status.top_blockers[0]
     assert top.layer == "Image tag availability"
@@ -185,9 +137,11 @@ def test_T007_missing_core_tag_is_login_blocking(world: World, status_of: Evalua
     assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
 
 
-def test_T008_canceled_pull_is_retryable_interruption(world: World, status_of: Evaluate) -> None:
+def test_T008_canceled_pull_is_retryable_interruption(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """T008/finding-15: email-service `context canceled` -> Image pull interruption, retryable."""
-    _pull_backoff(world, "email-service", EMAIL_IMAGE, canceled_pull_message(EMAIL_IMAGE))
+    world.pull_backoff("email-service", EMAIL_IMAGE, canceled_pull_message(EMAIL_IMAGE))
     status = status_of(world)
     blocker = next(b for b in status.top_blockers if b.layer == "Image pull interruption")
     assert blocker.component == "email-service"
@@ -197,7 +151,9 @@ def test_T008_canceled_pull_is_retryable_interruption(world: World, status_of: E
     assert "Image tag availability" not in _layers(status.top_blockers)
 
 
-def test_interrupted_core_pull_is_not_action_required(world: World, status_of: Evaluate) -> None:
+def test_interrupted_core_pull_is_not_action_required(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """An interrupted pull of a core image keeps the rollup `installing` (it retries)."""
     world.break_component(
         "alga-core",
@@ -212,10 +168,10 @@ def test_interrupted_core_pull_is_not_action_required(world: World, status_of: E
     assert status.rollup.state is RollupState.INSTALLING
 
 
-def test_newer_not_found_wins_over_interruption(world: World, status_of: Evaluate) -> None:
+def test_newer_not_found_wins_over_interruption(world: Appliance, status_of: Evaluate) -> None:
     """Review pass: a newer `not found` for the same component beats an older interruption."""
-    _pull_backoff(
-        world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-600
+    world.pull_backoff(
+        "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-600
     )
     world.put(
         event(
@@ -231,7 +187,7 @@ def test_newer_not_found_wins_over_interruption(world: World, status_of: Evaluat
     assert "Image pull interruption" not in layers
 
 
-def test_newer_interruption_replaces_older_not_found(world: World, status_of: Evaluate) -> None:
+def test_newer_interruption_replaces_older_not_found(world: Appliance, status_of: Evaluate) -> None:
     """A tag that was missing and is now being pulled (interrupted) is an interruption."""
     world.break_component(
         "email-service",
@@ -261,7 +217,7 @@ def test_newer_interruption_replaces_older_not_found(world: World, status_of: Ev
     assert "Image tag availability" not in layers
 
 
-def test_T009_subpath_outranks_helm_timeout(world: World, status_of: Evaluate) -> None:
+def test_T009_subpath_outranks_helm_timeout(world: Appliance, status_of: Evaluate) -> None:
     """T009/F016: Helm `context deadline exceeded` + db subPath -> subPath is the top blocker."""
     world.put(
         helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
@@ -297,7 +253,7 @@ def test_T009_subpath_outranks_helm_timeout(world: World, status_of: Evaluate) -
     assert "Image pull interruption" not in layers
 
 
-def test_T011_temporal_schema_failure(world: World, status_of: Evaluate) -> None:
+def test_T011_temporal_schema_failure(world: Appliance, status_of: Evaluate) -> None:
     """T011/F018: `sql schema version compatibility check failed` -> Temporal schema "
     "initialization."""
     world.break_component(
@@ -317,7 +273,7 @@ def test_T011_temporal_schema_failure(world: World, status_of: Evaluate) -> None
     assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
-def test_T012_service_link_collision(world: World, status_of: Evaluate) -> None:
+def test_T012_service_link_collision(world: Appliance, status_of: Evaluate) -> None:
     """T012/F019: `cannot unmarshal !!str tcp://... into int` -> service-link collision."""
     world.break_component(
         "temporal-ui",
@@ -330,7 +286,7 @@ def test_T012_service_link_collision(world: World, status_of: Evaluate) -> None:
     assert "enableServiceLinks: false" in blocker.next_action
 
 
-def test_crashloop_is_generic_workload_blocker(world: World, status_of: Evaluate) -> None:
+def test_crashloop_is_generic_workload_blocker(world: Appliance, status_of: Evaluate) -> None:
     """CrashLoopBackOff with an unknown cause -> Workload container blocker with the last exit."""
     world.break_component(
         "redis",
@@ -348,7 +304,7 @@ def test_crashloop_is_generic_workload_blocker(world: World, status_of: Evaluate
     assert any("Permission denied" in e.message for e in top.evidence)
 
 
-def test_create_container_config_error_generic(world: World, status_of: Evaluate) -> None:
+def test_create_container_config_error_generic(world: Appliance, status_of: Evaluate) -> None:
     """CreateContainerConfigError for a missing secret is a generic workload blocker."""
     world.break_component(
         "pgbouncer", waiting=("CreateContainerConfigError", 'secret "pgbouncer-auth" not found')
@@ -358,7 +314,7 @@ def test_create_container_config_error_generic(world: World, status_of: Evaluate
     assert "Image tag availability" not in _layers(status.top_blockers)
 
 
-def test_pvc_unbound(world: World, status_of: Evaluate) -> None:
+def test_pvc_unbound(world: Appliance, status_of: Evaluate) -> None:
     """A Pending PVC with ProvisioningFailed -> Storage binding, stuck."""
     world.put(pvc("alga-core-sebastian-postgres-data", phase="Pending"))
     world.put(
@@ -376,7 +332,7 @@ def test_pvc_unbound(world: World, status_of: Evaluate) -> None:
     assert not blocker.retryable
 
 
-def test_node_not_ready(world: World, status_of: Evaluate) -> None:
+def test_node_not_ready(world: Appliance, status_of: Evaluate) -> None:
     """A NotReady node -> Kubernetes node blocker, login-blocking."""
     world.put(
         node(
@@ -391,9 +347,9 @@ def test_node_not_ready(world: World, status_of: Evaluate) -> None:
     assert "cni plugin not initialized" in top.reason
 
 
-def test_flux_not_ready_generic(world: World, status_of: Evaluate) -> None:
+def test_flux_not_ready_generic(world: Appliance, status_of: Evaluate) -> None:
     """A failing Kustomization without a known root cause -> Flux reconciliation blocker."""
-    from tests.unit.engine.builders import kustomization
+    from tests.fixtures import kustomization
 
     world.put(
         kustomization(
@@ -410,9 +366,9 @@ def test_flux_not_ready_generic(world: World, status_of: Evaluate) -> None:
     assert "BuildFailed" in blocker.reason
 
 
-def test_flux_dependency_not_ready_is_progress(world: World, status_of: Evaluate) -> None:
+def test_flux_dependency_not_ready_is_progress(world: Appliance, status_of: Evaluate) -> None:
     """DependencyNotReady is Flux waiting its turn: progress, not a blocker."""
-    from tests.unit.engine.builders import kustomization
+    from tests.fixtures import kustomization
 
     world.put(
         kustomization(
@@ -427,7 +383,7 @@ def test_flux_dependency_not_ready_is_progress(world: World, status_of: Evaluate
     assert status.rollup.state.login_ready
 
 
-def test_unknown_warning_is_never_silenced(world: World, status_of: Evaluate) -> None:
+def test_unknown_warning_is_never_silenced(world: Appliance, status_of: Evaluate) -> None:
     """An unrecognised warning on a not-ready component still yields a blocker naming it."""
     world.break_component("alga-core", waiting=("ContainerCreating", None))
     world.put(
@@ -449,7 +405,9 @@ def test_unknown_warning_is_never_silenced(world: World, status_of: Evaluate) ->
     assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
 
 
-def test_old_failures_of_ready_components_are_history(world: World, status_of: Evaluate) -> None:
+def test_old_failures_of_ready_components_are_history(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """finding-15: email-service's canceled pull, then Ready -> no blocker."""
     world.put(
         event(
@@ -466,7 +424,7 @@ def test_old_failures_of_ready_components_are_history(world: World, status_of: E
     assert status.rollup.state is RollupState.FULLY_HEALTHY
 
 
-def test_unschedulable_pod(world: World, status_of: Evaluate) -> None:
+def test_unschedulable_pod(world: Appliance, status_of: Evaluate) -> None:
     """A pod the scheduler cannot place -> Pod scheduling blocker."""
     world.put(
         pod(
@@ -484,17 +442,17 @@ def test_unschedulable_pod(world: World, status_of: Evaluate) -> None:
     )
 
 
-def test_blocker_since_is_first_seen(world: World, status_of: Evaluate) -> None:
+def test_blocker_since_is_first_seen(world: Appliance, status_of: Evaluate) -> None:
     """A blocker's `since` is when its evidence was first seen (cluster time)."""
-    _pull_backoff(
-        world, "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-900
+    world.pull_backoff(
+        "workflow-worker", WORKFLOW_IMAGE, missing_tag_message(WORKFLOW_IMAGE), first=-900
     )
     tag = next(b for b in status_of(world).top_blockers if b.layer == "Image tag availability")
     assert tag.since is not None
     assert tag.since.strftime("%Y-%m-%dT%H:%M:%SZ") == ts(-870)
 
 
-def test_unknown_container_waiting_reason_is_named(world: World, status_of: Evaluate) -> None:
+def test_unknown_container_waiting_reason_is_named(world: Appliance, status_of: Evaluate) -> None:
     """A waiting reason no detector knows still yields a blocker with the pod and message."""
     world.break_component(
         "redis",
@@ -506,7 +464,7 @@ def test_unknown_container_waiting_reason_is_named(world: World, status_of: Eval
     assert "sandbox changed" in blocker.reason
 
 
-def test_second_failure_beside_helm_timeout_is_named(world: World, status_of: Evaluate) -> None:
+def test_second_failure_beside_helm_timeout_is_named(world: Appliance, status_of: Evaluate) -> None:
     """A generic Helm timeout does not hide another failure of the same component."""
     world.put(
         helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)

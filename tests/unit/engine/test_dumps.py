@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appliance.dumps import DumpError, read_dumps
-from tests.unit.engine.builders import healthy_world, node, ts
+from tests.fixtures import Appliance, node, ts
 
 
 def _kubectl_list(items: list[dict[str, object]]) -> str:
@@ -22,7 +22,7 @@ def _kubectl_list(items: list[dict[str, object]]) -> str:
 def test_mixed_list_is_sorted_into_kinds(tmp_path: Path) -> None:
     """A v1 List of mixed kinds fills every snapshot field; server time = newest timestamp."""
     path = tmp_path / "dump.json"
-    path.write_text(_kubectl_list(healthy_world().all()))
+    path.write_text(_kubectl_list(Appliance.healthy().all()))
     snap = read_dumps([path])
     assert snap.source == "dump"
     assert len(snap.nodes) == 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from appliance.canonical import RollupState
 from appliance.operations import human_size, image_repository
-from tests.unit.engine.builders import (
+from tests.fixtures import (
     CORE_IMAGE,
     RELEASE,
-    World,
+    Appliance,
     event,
     pod,
     pod_name,
@@ -16,44 +16,11 @@ from tests.unit.engine.builders import (
 from tests.unit.engine.conftest import Evaluate
 
 
-def _core_pulling(w: World, *, started: float = -600) -> None:
-    """alga-core Init:0/1 and its bootstrap Job ContainerCreating, both pulling the core image."""
-    name = pod_name("alga-core")
-    w.put(
-        pod(
-            name,
-            labels={"app.kubernetes.io/name": "alga-core"},
-            image=CORE_IMAGE,
-            container="alga-core",
-            ready=False,
-            waiting=("PodInitializing", None),
-            init_image=CORE_IMAGE,
-            init_waiting=("PodInitializing", None),
-        )
-    )
-    w.get("Deployment", "msp", f"alga-core-{RELEASE}")["status"].pop("readyReplicas")
-    w.events = [e for e in w.events if e["involvedObject"]["name"] != name]
-    w.put(
-        event(
-            "Pod",
-            name,
-            "Scheduled",
-            f"Successfully assigned msp/{name} to appliance-single-node",
-            type_="Normal",
-            first=started - 5,
-            component="default-scheduler",
-        )
-    )
-    w.put(
-        event(
-            "Pod", name, "Pulling", f'Pulling image "{CORE_IMAGE}"', type_="Normal", first=started
-        )
-    )
-
-
-def test_finding_18_core_pull_in_progress_is_installing(world: World, status_of: Evaluate) -> None:
+def test_finding_18_core_pull_in_progress_is_installing(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """finding-18: while the core image pulls, rollup is installing with an active operation."""
-    _core_pulling(world, started=-600)
+    world.core_image_pulling(started=-600)
     world.remove("Job", "msp", f"alga-core-{RELEASE}-bootstrap-r1")
     status = status_of(world, probe=probe_refused())
     assert status.rollup.state is RollupState.INSTALLING
@@ -67,12 +34,12 @@ def test_finding_18_core_pull_in_progress_is_installing(world: World, status_of:
 
 
 def test_core_pull_keeps_installing_despite_stuck_blockers(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """A core pull in progress keeps `installing` even when a Helm timeout is reported."""
-    from tests.unit.engine.builders import MSG_HELM_TIMEOUT, helm_release
+    from tests.fixtures import MSG_HELM_TIMEOUT, helm_release
 
-    _core_pulling(world)
+    world.core_image_pulling()
     world.put(
         helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
     )
@@ -80,16 +47,18 @@ def test_core_pull_keeps_installing_despite_stuck_blockers(
     assert status.rollup.state is RollupState.INSTALLING
 
 
-def test_estimated_size_from_table(world: World, status_of: Evaluate) -> None:
+def test_estimated_size_from_table(world: Appliance, status_of: Evaluate) -> None:
     """alga-psa-ee is estimated at ~1.8 GB when no earlier pull reported a size."""
     world.events = [e for e in world.events if "Image size" not in e["message"]]
-    _core_pulling(world)
+    world.core_image_pulling()
     op = status_of(world, probe=probe_refused()).active_operations[0]
     assert op.estimated_size == "~1.8 GB"
     assert op.estimated_size_bytes == 1_800_000_000
 
 
-def test_estimated_size_refined_by_earlier_pulled_event(world: World, status_of: Evaluate) -> None:
+def test_estimated_size_refined_by_earlier_pulled_event(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """An earlier `Pulled ... Image size: N bytes` of the same repository refines the size."""
     world.put(
         event(
@@ -103,15 +72,15 @@ def test_estimated_size_refined_by_earlier_pulled_event(world: World, status_of:
         )
     )
     world.events = [e for e in world.events if "1843200000" not in e["message"]]
-    _core_pulling(world)
+    world.core_image_pulling()
     op = status_of(world, probe=probe_refused()).active_operations[0]
     assert op.estimated_size_bytes == 1912345678
     assert op.estimated_size == "~1.9 GB"
 
 
-def test_pulled_event_ends_the_operation(world: World, status_of: Evaluate) -> None:
+def test_pulled_event_ends_the_operation(world: Appliance, status_of: Evaluate) -> None:
     """A later `Successfully pulled` means the pull is no longer active."""
-    _core_pulling(world, started=-900)
+    world.core_image_pulling(started=-900)
     world.put(
         event(
             "Pod",
@@ -126,9 +95,9 @@ def test_pulled_event_ends_the_operation(world: World, status_of: Evaluate) -> N
     assert status_of(world, probe=probe_refused()).active_operations == []
 
 
-def test_already_present_image_is_no_pull(world: World, status_of: Evaluate) -> None:
+def test_already_present_image_is_no_pull(world: Appliance, status_of: Evaluate) -> None:
     """`Container image ... already present on machine` ends a Pulling too."""
-    _core_pulling(world, started=-30)
+    world.core_image_pulling(started=-30)
     world.put(
         event(
             "Pod",
@@ -142,7 +111,7 @@ def test_already_present_image_is_no_pull(world: World, status_of: Evaluate) -> 
     assert status_of(world, probe=probe_refused()).active_operations == []
 
 
-def test_running_container_has_no_active_pull(world: World, status_of: Evaluate) -> None:
+def test_running_container_has_no_active_pull(world: Appliance, status_of: Evaluate) -> None:
     """A Pulling event for a pod whose containers all run is not active (stale event)."""
     world.put(
         event(
@@ -157,18 +126,18 @@ def test_running_container_has_no_active_pull(world: World, status_of: Evaluate)
     assert status_of(world).active_operations == []
 
 
-def test_elapsed_uses_cluster_time(world: World, status_of: Evaluate) -> None:
+def test_elapsed_uses_cluster_time(world: Appliance, status_of: Evaluate) -> None:
     """Elapsed is measured against the snapshot's server time, not the local clock."""
     from datetime import timedelta
 
-    from tests.unit.engine.builders import NOW
+    from tests.fixtures import NOW
 
-    _core_pulling(world, started=-600)
+    world.core_image_pulling(started=-600)
     later = status_of(world, probe=probe_refused(), server_time=NOW + timedelta(minutes=10))
     assert later.active_operations[0].elapsed_seconds == 1200.0
 
 
-def test_background_pull_does_not_hold_rollup(world: World, status_of: Evaluate) -> None:
+def test_background_pull_does_not_hold_rollup(world: Appliance, status_of: Evaluate) -> None:
     """A background image pull is reported but login readiness is unaffected."""
     name = pod_name("workflow-worker")
     image = "ghcr.io/nine-minds/workflow-worker:61e4a00e"
@@ -192,12 +161,14 @@ def test_image_repository_and_human_size() -> None:
     assert human_size(52_000_000) == "~52.0 MB"
 
 
-def test_stuck_blocker_elsewhere_outranks_a_core_pull(world: World, status_of: Evaluate) -> None:
+def test_stuck_blocker_elsewhere_outranks_a_core_pull(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """T009 during the 16-minute pull: db's subPath failure will not clear by waiting for
     alga-core's image, so the rollup asks for action while the pull stays listed."""
-    from tests.unit.engine.builders import MSG_SUBPATH
+    from tests.fixtures import MSG_SUBPATH
 
-    _core_pulling(world)
+    world.core_image_pulling()
     world.break_component("db", waiting=("CreateContainerConfigError", MSG_SUBPATH))
     world.put(
         event("Pod", "db-0", "Failed", f"Error: {MSG_SUBPATH}", first=-900, last=-20, count=40)
@@ -209,38 +180,15 @@ def test_stuck_blocker_elsewhere_outranks_a_core_pull(world: World, status_of: E
 
 
 def test_a_bootstrap_job_pulling_its_image_is_not_migrating(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """Issue 14: while the bootstrap Job's pod pulls the core image, the bootstrap tier and the
     page's current step say it is pulling, never that migrations run."""
     from status_web.observations import Observation
     from status_web.rendering import render_overview
-    from tests.unit.engine.builders import job
 
     boot = f"alga-core-{RELEASE}-bootstrap-r1"
-    pod_of_job = f"{boot}-x7k2p"
-    world.put(job(boot, state="running"))
-    world.put(
-        pod(
-            pod_of_job,
-            labels={"batch.kubernetes.io/job-name": boot, "job-name": boot},
-            image=CORE_IMAGE,
-            container="bootstrap",
-            ready=False,
-            waiting=("ContainerCreating", None),
-        )
-    )
-    world.put(
-        event(
-            "Pod",
-            pod_of_job,
-            "Pulling",
-            f'Pulling image "{CORE_IMAGE}"',
-            type_="Normal",
-            first=-300,
-        )
-    )
-    _core_pulling(world, started=-300)
+    world.core_image_pulling(started=-300, bootstrap_job=True)
     status = status_of(world, probe=probe_refused())
     reason = status.tiers.bootstrap.reasons[-1]
     assert reason == (
@@ -258,10 +206,10 @@ def test_a_bootstrap_job_pulling_its_image_is_not_migrating(
 
 
 def test_a_running_bootstrap_job_whose_pod_runs_is_migrating(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """Once its pod runs, the running Job is described as running migrations and seeds."""
-    from tests.unit.engine.builders import job
+    from tests.fixtures import job
 
     boot = f"alga-core-{RELEASE}-bootstrap-r1"
     world.put(job(boot, state="running"))

@@ -8,13 +8,13 @@ from appliance.canonical import ApplianceStatus, RollupState
 from appliance.engine import evaluate
 from appliance.snapshot import ContainerRef
 from appliance.views import crashed_containers
-from tests.unit.engine.builders import MSG_SERVICE_LINK, MSG_TEMPORAL_SCHEMA, World, probe_ok
+from tests.fixtures import MSG_SERVICE_LINK, MSG_TEMPORAL_SCHEMA, Appliance, probe_ok
 from tests.unit.engine.conftest import Evaluate
 
 CRASH = ("CrashLoopBackOff", "back-off 2m40s restarting failed container")
 
 
-def _crash_with_log(world: World, component: str, text: str) -> dict[ContainerRef, str]:
+def _crash_with_log(world: Appliance, component: str, text: str) -> dict[ContainerRef, str]:
     """Break `component` with a bare `Error` exit (no termination message); its log is `text`."""
     broken = world.break_component(component, waiting=CRASH, terminated=("Error", None))
     meta = broken["metadata"]
@@ -22,7 +22,7 @@ def _crash_with_log(world: World, component: str, text: str) -> dict[ContainerRe
     return {(meta["namespace"], meta["name"], container): text}
 
 
-def _status(world: World, logs: dict[ContainerRef, str]) -> ApplianceStatus:
+def _status(world: Appliance, logs: dict[ContainerRef, str]) -> ApplianceStatus:
     return evaluate(
         replace(world.snapshot(), container_logs=logs),
         site_id="appliance-single-node",
@@ -32,7 +32,7 @@ def _status(world: World, logs: dict[ContainerRef, str]) -> ApplianceStatus:
     )
 
 
-def test_temporal_schema_error_read_from_the_previous_log(world: World) -> None:
+def test_temporal_schema_error_read_from_the_previous_log(world: Appliance) -> None:
     """finding-12: the schema error only in `logs --previous` still names its layer."""
     log = f"2026-06-20T15:02:11Z INFO starting\n{MSG_TEMPORAL_SCHEMA}\n"
     status = _status(world, _crash_with_log(world, "temporal", log))
@@ -42,7 +42,7 @@ def test_temporal_schema_error_read_from_the_previous_log(world: World) -> None:
     assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
-def test_service_link_collision_read_from_the_previous_log(world: World) -> None:
+def test_service_link_collision_read_from_the_previous_log(world: Appliance) -> None:
     """finding-14: the unmarshal error only in `logs --previous` still names its layer."""
     status = _status(world, _crash_with_log(world, "temporal-ui", MSG_SERVICE_LINK))
     top = status.top_blockers[0]
@@ -51,7 +51,7 @@ def test_service_link_collision_read_from_the_previous_log(world: World) -> None
     assert not top.login_blocking
 
 
-def test_without_the_log_the_crash_is_still_named(world: World, status_of: Evaluate) -> None:
+def test_without_the_log_the_crash_is_still_named(world: Appliance, status_of: Evaluate) -> None:
     """No log (e.g. an offline dump): the crash loop is reported generically, never silenced."""
     _crash_with_log(world, "temporal", MSG_TEMPORAL_SCHEMA)
     status = status_of(world)
@@ -59,7 +59,7 @@ def test_without_the_log_the_crash_is_still_named(world: World, status_of: Evalu
     assert all(b.layer != "Temporal schema initialization" for b in status.top_blockers)
 
 
-def test_crashed_containers_lists_only_failed_exits_without_a_message(world: World) -> None:
+def test_crashed_containers_lists_only_failed_exits_without_a_message(world: Appliance) -> None:
     """Only containers whose last exit failed with no termination message need their log."""
     world.break_component("temporal", waiting=CRASH, terminated=("Error", None))
     world.break_component("temporal-ui", waiting=CRASH, terminated=("Error", MSG_SERVICE_LINK))
@@ -67,7 +67,7 @@ def test_crashed_containers_lists_only_failed_exits_without_a_message(world: Wor
     assert [(ns, pod.split("-")[0]) for ns, pod, _ in refs] == [("msp", "temporal")]
 
 
-def test_crashed_containers_is_bounded(world: World) -> None:
+def test_crashed_containers_is_bounded(world: Appliance) -> None:
     """A crash-looping cluster costs a bounded number of log reads."""
     for component in ("temporal", "temporal-ui", "email-service", "workflow-worker"):
         world.break_component(component, waiting=CRASH, terminated=("Error", None))

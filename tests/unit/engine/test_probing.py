@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from appliance.probing import probe_login
-from tests.unit.engine.builders import NOW
+from tests.fixtures import NOW
 
 
 class _App(BaseHTTPRequestHandler):

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from appliance.canonical import LoginProbe
 from appliance.engine import evaluate
 from appliance.snapshot import Snapshot
-from tests.unit.engine.builders import MSG_DNS_PULL, MSG_SUBPATH, healthy_world, missing_tag_message
+from tests.fixtures import MSG_DNS_PULL, MSG_SUBPATH, Appliance, missing_tag_message
 
-BASE = healthy_world().all()
+BASE = Appliance.healthy().all()
 
 messages = st.one_of(
     st.text(max_size=80),

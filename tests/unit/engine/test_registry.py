@@ -10,7 +10,7 @@ from appliance.blockers import registry as registry_module
 from appliance.blockers.registry import Covered, detect_blockers, detector
 from appliance.canonical import Blocker, Evidence
 from appliance.indexing import Index, build_index
-from tests.unit.engine.builders import World, canceled_pull_message, event, pod
+from tests.fixtures import Appliance, canceled_pull_message, event, pod
 
 # The field log's order of importance after login impact (T009: root causes first).
 EXPECTED_ORDER = [
@@ -60,7 +60,7 @@ def test_a_layer_cannot_be_registered_twice() -> None:
 
 
 def test_a_new_detector_is_one_decorated_function(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: Appliance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registering a function is all it takes for its blockers to be found and ranked."""
     monkeypatch.setattr(registry_module, "_REGISTRY", list(registry_module._REGISTRY))
@@ -82,7 +82,7 @@ def test_a_new_detector_is_one_decorated_function(
 
 
 def test_coverage_grows_linearly_with_what_is_found(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: Appliance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each blocker is added to the coverage once (the old loop re-added all found so far)."""
     for i in range(30):

@@ -17,8 +17,8 @@ from appliance.tier_table import (
     owns_kustomization,
     tier_spec,
 )
-from tests.unit.engine.builders import (
-    World,
+from tests.fixtures import (
+    Appliance,
     event,
     pod,
     pod_name,
@@ -58,7 +58,9 @@ def test_components_and_kustomizations_come_from_the_table() -> None:
     assert [spec.name for spec in TIERS if owns_kustomization(spec)] == ["platform", "background"]
 
 
-def test_one_vocabulary_for_bootstrapper_cli_and_page(world: World, status_of: Evaluate) -> None:
+def test_one_vocabulary_for_bootstrapper_cli_and_page(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """Issue 14: the phase markers are the tier labels; the CLI and page show the same titles."""
     from status_web.observations import Observation
     from status_web.rendering import render_diagnostics, render_overview
@@ -77,7 +79,7 @@ def test_one_vocabulary_for_bootstrapper_cli_and_page(world: World, status_of: E
         assert spec.title in diagnostics
 
 
-def test_a_platform_pull_is_installing_progress(world: World, status_of: Evaluate) -> None:
+def test_a_platform_pull_is_installing_progress(world: Appliance, status_of: Evaluate) -> None:
     """Platform gates login: its image pull is progress the rollup names, not a failure."""
     name = pod_name("appliance-status")
     image = "ghcr.io/nine-minds/appliance-status:0.2.0"
@@ -110,7 +112,7 @@ def test_a_platform_pull_is_installing_progress(world: World, status_of: Evaluat
 
 
 def test_a_background_pull_is_never_the_installs_headline(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """Background never gates login: while login waits, its pull is not what the rollup says."""
     name = pod_name("workflow-worker")

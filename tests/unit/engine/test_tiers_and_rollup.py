@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from appliance.canonical import JobState, RollupState
-from tests.unit.engine.builders import (
+from tests.fixtures import (
     APP_URL,
     RELEASE,
-    World,
+    Appliance,
     event,
     git_repository,
     helm_release,
@@ -37,7 +37,9 @@ CANONICAL_KEYS = {
 }
 
 
-def test_T001_healthy_appliance_has_canonical_json_shape(world: World, status_of: Evaluate) -> None:
+def test_T001_healthy_appliance_has_canonical_json_shape(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """T001: a healthy appliance yields every canonical field in camelCase, fully healthy."""
     status = status_of(world)
     data = json.loads(status.to_json())
@@ -67,7 +69,7 @@ def test_T001_healthy_appliance_has_canonical_json_shape(world: World, status_of
 
 
 def test_T002_background_kustomization_failing_keeps_login_ready(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """T002/F021: alga-background not Ready -> ready_with_background_issues, not failed."""
     world.put(
@@ -93,7 +95,7 @@ def test_T002_background_kustomization_failing_keeps_login_ready(
 
 
 def test_T003_core_db_not_ready_is_failed_action_required(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """T003: db crash-looping -> login not ready, failed_action_required, db named."""
     world.break_component(
@@ -113,7 +115,7 @@ def test_T003_core_db_not_ready_is_failed_action_required(
 
 
 def test_T010_completed_job_with_seeded_users_is_bootstrap_ready(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """T010: completed bootstrap Job + 7 users + unhealthy HelmRelease -> bootstrap ready."""
     world.put(helm_release("alga-core", ready=False, message="Helm upgrade failed: timed out"))
@@ -123,7 +125,7 @@ def test_T010_completed_job_with_seeded_users_is_bootstrap_ready(
     assert status.tiers.bootstrap.ready
 
 
-def test_bootstrap_not_ready_when_no_users_seeded(world: World, status_of: Evaluate) -> None:
+def test_bootstrap_not_ready_when_no_users_seeded(world: Appliance, status_of: Evaluate) -> None:
     """A completed Job with zero seeded users is not bootstrap ready."""
     status = status_of(world, users=0)
     assert not status.tiers.bootstrap.ready
@@ -131,7 +133,7 @@ def test_bootstrap_not_ready_when_no_users_seeded(world: World, status_of: Evalu
 
 
 def test_unmeasurable_users_count_accepts_completed_job_with_note(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """No exec right: a completed Job counts and the reasons say the count was not verified."""
     status = status_of(world, users=None, measurable=False)
@@ -141,7 +143,7 @@ def test_unmeasurable_users_count_accepts_completed_job_with_note(
     assert not status.bootstrap.seed.verified
 
 
-def test_bootstrap_job_running_is_installing(world: World, status_of: Evaluate) -> None:
+def test_bootstrap_job_running_is_installing(world: Appliance, status_of: Evaluate) -> None:
     """A running bootstrap Job: bootstrap not ready, rollup installing."""
     world.put(job(f"alga-core-{RELEASE}-bootstrap-r1", state="running"))
     status = status_of(world, probe=probe_refused())
@@ -150,7 +152,7 @@ def test_bootstrap_job_running_is_installing(world: World, status_of: Evaluate) 
     assert status.rollup.state is RollupState.INSTALLING
 
 
-def test_newest_bootstrap_job_wins(world: World, status_of: Evaluate) -> None:
+def test_newest_bootstrap_job_wins(world: Appliance, status_of: Evaluate) -> None:
     """finding-09: r1 failed, r2 completed -> bootstrap ready and no Job blocker."""
     world.put(
         job(f"alga-core-{RELEASE}-bootstrap-r1", state="failed", created="2026-04-29T13:00:00Z")
@@ -164,7 +166,7 @@ def test_newest_bootstrap_job_wins(world: World, status_of: Evaluate) -> None:
     assert not [b for b in status.top_blockers if b.layer == "Bootstrap job"]
 
 
-def test_failed_bootstrap_job_is_action_required(world: World, status_of: Evaluate) -> None:
+def test_failed_bootstrap_job_is_action_required(world: Appliance, status_of: Evaluate) -> None:
     """A failed bootstrap Job blocks login and needs action (rerun after fixing)."""
     world.put(job(f"alga-core-{RELEASE}-bootstrap-r1", state="failed"))
     status = status_of(world, probe=probe_refused())
@@ -174,7 +176,7 @@ def test_failed_bootstrap_job_is_action_required(world: World, status_of: Evalua
 
 
 def test_bootstrap_falls_back_to_helmrelease_when_job_never_observed(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """No bootstrap Job in the snapshot: a Ready alga-core HelmRelease counts."""
     world.remove("Job", "msp", f"alga-core-{RELEASE}-bootstrap-r1")
@@ -183,7 +185,7 @@ def test_bootstrap_falls_back_to_helmrelease_when_job_never_observed(
     assert not status_of(world).tiers.bootstrap.ready
 
 
-def test_F026_login_needs_the_http_probe(world: World, status_of: Evaluate) -> None:
+def test_F026_login_needs_the_http_probe(world: Appliance, status_of: Evaluate) -> None:
     """F026: pods ready but the app URL refuses -> login not ready, installing."""
     status = status_of(world, probe=probe_refused())
     assert status.tiers.core.ready
@@ -193,14 +195,18 @@ def test_F026_login_needs_the_http_probe(world: World, status_of: Evaluate) -> N
     assert status.rollup.state is RollupState.INSTALLING
 
 
-def test_live_status_without_probe_is_not_login_ready(world: World, status_of: Evaluate) -> None:
+def test_live_status_without_probe_is_not_login_ready(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """A live status that never probed the app cannot claim LOGIN_READY."""
     status = status_of(world, no_probe=True)
     assert not status.tiers.login.ready
     assert "not probed" in status.tiers.login.reasons[0]
 
 
-def test_dump_without_probe_counts_alga_core_readiness(world: World, status_of: Evaluate) -> None:
+def test_dump_without_probe_counts_alga_core_readiness(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """Offline dumps cannot be probed: alga-core readiness counts, with a note saying so."""
     status = status_of(world, no_probe=True, source="dump")
     assert status.tiers.login.ready
@@ -208,7 +214,7 @@ def test_dump_without_probe_counts_alga_core_readiness(world: World, status_of: 
 
 
 def test_F021_platform_reads_alga_platform_not_the_aggregate(
-    world: World, status_of: Evaluate
+    world: Appliance, status_of: Evaluate
 ) -> None:
     """F020: platform follows Kustomization alga-platform; alga-background does not matter."""
     world.put(kustomization("alga-background", ready=False, reason="HealthCheckFailed"))
@@ -223,7 +229,7 @@ def test_F021_platform_reads_alga_platform_not_the_aggregate(
     assert any("alga-platform" in r for r in status.tiers.platform.reasons)
 
 
-def test_platform_needs_a_ready_node_and_flux_source(world: World, status_of: Evaluate) -> None:
+def test_platform_needs_a_ready_node_and_flux_source(world: Appliance, status_of: Evaluate) -> None:
     """A NotReady node or a failing GitRepository makes platform not ready."""
     world.put(node(ready=False))
     assert not status_of(world).tiers.platform.ready
@@ -232,7 +238,9 @@ def test_platform_needs_a_ready_node_and_flux_source(world: World, status_of: Ev
     assert not status_of(world).tiers.platform.ready
 
 
-def test_finding_20_absent_status_service_is_reported(world: World, status_of: Evaluate) -> None:
+def test_finding_20_absent_status_service_is_reported(
+    world: Appliance, status_of: Evaluate
+) -> None:
     """finding-20: appliance-system empty -> platform reason and a Status service blocker."""
     world.remove("Deployment", "appliance-system", "appliance-status")
     world.remove("Pod", "appliance-system", "appliance-status-5c9f8d7b6-x2kqp")
@@ -246,7 +254,7 @@ def test_finding_20_absent_status_service_is_reported(world: World, status_of: E
     assert status.rollup.next_action is not None
 
 
-def test_background_never_blocks_login(world: World, status_of: Evaluate) -> None:
+def test_background_never_blocks_login(world: Appliance, status_of: Evaluate) -> None:
     """Every background component down: still login ready."""
     for comp in ("email-service", "temporal", "temporal-ui", "workflow-worker", "temporal-worker"):
         world.break_component(
@@ -259,7 +267,7 @@ def test_background_never_blocks_login(world: World, status_of: Evaluate) -> Non
     assert all(not b.login_blocking for b in status.top_blockers)
 
 
-def test_ready_while_background_still_starting(world: World, status_of: Evaluate) -> None:
+def test_ready_while_background_still_starting(world: Appliance, status_of: Evaluate) -> None:
     """Background pods merely starting (no failure) -> `ready`."""
     world.break_component("temporal", waiting=("ContainerCreating", None))
     status = status_of(world)
@@ -267,13 +275,13 @@ def test_ready_while_background_still_starting(world: World, status_of: Evaluate
     assert not status.tiers.full_health.ready
 
 
-def test_core_components_each_required(world: World, status_of: Evaluate) -> None:
+def test_core_components_each_required(world: Appliance, status_of: Evaluate) -> None:
     """core needs db, redis and pgbouncer: any one missing makes core not ready."""
     for kind, name, pod_name_ in (
         ("StatefulSet", "redis", "redis-0"),
         ("Deployment", "pgbouncer", "pgbouncer-7b5d9c8f4-m9zt2"),
     ):
-        w = World(world.all())
+        w = Appliance(world.all())
         w.remove(kind, "msp", name)
         w.remove("Pod", "msp", pod_name_)
         status = status_of(w)
@@ -281,9 +289,9 @@ def test_core_components_each_required(world: World, status_of: Evaluate) -> Non
         assert any(name in r for r in status.tiers.core.reasons)
 
 
-def test_pods_only_dump_judges_components_by_pods(world: World, status_of: Evaluate) -> None:
+def test_pods_only_dump_judges_components_by_pods(world: Appliance, status_of: Evaluate) -> None:
     """Without Deployments/StatefulSets in a dump, pod readiness decides components."""
-    w = World([o for o in world.all() if o["kind"] not in {"Deployment", "StatefulSet"}])
+    w = Appliance([o for o in world.all() if o["kind"] not in {"Deployment", "StatefulSet"}])
     assert status_of(w).tiers.core.ready
     w.put(
         pod(

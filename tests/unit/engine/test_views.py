@@ -15,7 +15,7 @@ from appliance.views import (
     ref_of,
     workload_view,
 )
-from tests.unit.engine.builders import (
+from tests.fixtures import (
     CORE_IMAGE,
     MSG_SUBPATH,
     NOW,
