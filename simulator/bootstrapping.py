@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from simulator.world.engine import World
+from simulator.world.served import ServedWorld
 from simulator.world.timeline import format_elapsed
 
 __all__ = ["SETTLED_STATES", "BootstrapSession", "RollupLine", "StatusPoller"]
@@ -48,7 +48,7 @@ class RollupLine:
 class StatusPoller:
     """Polls the status API and keeps the rollup changes."""
 
-    world: World
+    world: ServedWorld
     token_file: Path
     status_url: str
     lines: list[RollupLine] = field(default_factory=list)
@@ -94,7 +94,7 @@ class BootstrapSession:
 
     def __init__(
         self,
-        world: World,
+        world: ServedWorld,
         *,
         config_dir: Path,
         bin_dir: Path | None = None,

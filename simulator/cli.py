@@ -28,6 +28,7 @@ from simulator.replay.commands import COMMANDS, add_commands, run_command
 from simulator.world.durations import parse_duration
 from simulator.world.engine import World
 from simulator.world.scenario import load_scenario
+from simulator.world.served import ServedWorld
 from simulator.world.timeline import format_elapsed
 
 __all__ = ["main"]
@@ -147,7 +148,7 @@ def _lines(world: World, since: int = 0) -> list[str]:
     return [line for _, line in merged][since:]
 
 
-def _announce(world: World) -> None:
+def _announce(world: ServedWorld) -> None:
     print(f"API:        {world.api_url}")
     print(f"kubeconfig: {world.kubeconfig_path}")
     print(f"registry:   {world.registry_url}")
@@ -158,7 +159,7 @@ def _announce(world: World) -> None:
 
 def _serve(args: argparse.Namespace, speed: float) -> int:
     world = _served_world(args.scenario, speed=speed, skip=())
-    world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+    world.start(kubeconfig_out=args.kubeconfig_out)
     _announce(world)
     _stop_on_signals()
     printed = 0
@@ -176,17 +177,15 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
         world.stop()
 
 
-def _served_world(path: Path, *, speed: float, skip: Sequence[str]) -> World:
-    from simulator.neighbours.addresses import choose_node_address
-
-    return World.from_scenario(path, speed=speed, skip_actors=skip, node_ip=choose_node_address())
+def _served_world(path: Path, *, speed: float, skip: Sequence[str]) -> ServedWorld:
+    return ServedWorld.from_scenario(path, speed=speed, skip_actors=skip)
 
 
 def _run_served(args: argparse.Namespace, until: float | None) -> int:
     scenario = load_scenario(args.scenario)
     world = _served_world(args.scenario, speed=args.speed or scenario.speed, skip=())
     end = until if until is not None else scenario.end
-    world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+    world.start(kubeconfig_out=args.kubeconfig_out)
     _announce(world)
     _stop_on_signals()
     printed = 0
@@ -212,7 +211,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
     )
     with tempfile.TemporaryDirectory(prefix="appliance-sim-site-") as tmp:
         config_dir = args.config_dir or Path(tmp)
-        world.start(serve=True, kubeconfig_out=args.kubeconfig_out)
+        world.start(kubeconfig_out=args.kubeconfig_out)
         _announce(world)
         # SIGTERM must stop the world (and so the status service process) as Ctrl-C does.
         _stop_on_signals()

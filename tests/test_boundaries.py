@@ -77,3 +77,52 @@ def test_boundary_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "leak.py"
     module.write_text("import os\nfrom simulator.api.store import ObjectStore\n", encoding="utf-8")
     assert "simulator.api.store" in set(imported_modules(module))
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Strongly connected groups of modules that import each other, TYPE_CHECKING included."""
+    import grimp
+
+    graph = grimp.build_graph(package, cache_dir=None)
+    modules = set(graph.modules)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's algorithm; the graph has about 130 modules
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in graph.find_modules_directly_imported_by(module) & modules:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            group = [stack.pop()]
+            while group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(modules):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_the_simulator_has_no_import_cycle() -> None:
+    """No two simulator modules know each other, not even for type checking: each room of the
+    house (api, world, neighbours, replay) can be read from the bottom up."""
+    assert import_cycles("simulator") == []
+
+
+def test_no_simulator_module_is_over_500_lines() -> None:
+    """Modules with one job stay short enough to read in one sitting."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in python_files("simulator")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}

@@ -8,53 +8,43 @@ discovery) and patch flavours on `Content-Type`; see docs/simulator-api.md for t
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
-import yaml
 
-from simulator.api import discovery, streams, tables
-from simulator.api.faults import FaultPlan
-from simulator.api.kinds import KindInfo
-from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
-from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
-from simulator.api.selectors import (
-    SelectorError,
-    check_field_selector,
-    parse_field_selector,
-    parse_label_selector,
+from simulator.api import discovery, streams
+from simulator.api.asgi import (
+    JSON,
+    Receive,
+    Request,
+    Route,
+    Scope,
+    Send,
+    first,
+    read_body,
+    truthy,
 )
+from simulator.api.crud import Crud
+from simulator.api.faults import FaultPlan
+from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.store import (
     BadRequestError,
     NotFoundError,
     ObjectStore,
     StoreError,
-    UnsupportedMediaTypeError,
+    pod_log,
+    status_body,
 )
-from simulator.api.validation import unknown_fields
 
-__all__ = ["ApiApp", "RequestRecord", "Route", "TokenBook"]
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+__all__ = ["ApiApp", "RequestRecord", "TokenBook"]
 
 _ENC = msgspec.json.Encoder()
-_DEC = msgspec.json.Decoder()
-_JSON = b"application/json"
-_PATCH_TYPES = {
-    "application/json-patch+json": "json",
-    "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
-}
 _REQUEST_LOG_LIMIT = 200_000
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
@@ -97,64 +87,6 @@ class TokenBook:
             self.users[token] = user
 
 
-@dataclass(frozen=True)
-class Route:
-    """A parsed resource path."""
-
-    info: KindInfo
-    namespace: str
-    name: str
-    subresource: str
-
-
-@dataclass
-class Request:
-    """One HTTP request as the handlers see it."""
-
-    scope: Scope
-    receive: Receive
-    send: Send
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    user: UserInfo | None
-    route: Route | None
-    verb: str
-    body: bytes = b""
-
-    def param(self, key: str, default: str = "") -> str:
-        """The first value of a query parameter."""
-        return _first(self.query, key, default)
-
-    def header(self, name: bytes) -> str:
-        """A request header (latin-1), or ''."""
-        return _header(self.scope, name)
-
-
-def _status(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-    if details:
-        body["details"] = details
-    return body
-
-
-def _first(query: dict[str, list[str]], key: str, default: str = "") -> str:
-    values = query.get(key)
-    return values[0] if values else default
-
-
-def _truthy(value: str) -> bool:
-    return value.lower() in ("1", "true", "yes")
-
-
 class ApiApp:
     """The ASGI callable. Shared state (store, tokens, faults, log) is owned by `ApiServer`."""
 
@@ -179,14 +111,15 @@ class ApiApp:
         self.closing = False
         self._removers: list[Callable[[], None]] = []
         self._date_cache: tuple[datetime | None, bytes] = (None, b"")
+        crud = Crud(self)
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
-            "get": self._get,
-            "list": self._list,
-            "create": self._create,
-            "update": self._update,
-            "patch": self._patch,
-            "delete": self._delete,
-            "deletecollection": self._delete_collection,
+            "get": crud.get,
+            "list": crud.list,
+            "create": crud.create,
+            "update": crud.update,
+            "patch": crud.patch,
+            "delete": crud.delete,
+            "deletecollection": crud.delete_collection,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -194,7 +127,7 @@ class ApiApp:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind to the server's event loop and start listening for store changes and faults."""
         self.loop = loop
-        self._removers.append(self.store.add_listener(self._wake_threadsafe))
+        self._removers.append(self.store.changes.add_listener(self._wake_threadsafe))
         self._removers.append(self.faults.on_drop_watches(self._drop_threadsafe))
 
     def detach(self) -> None:
@@ -234,7 +167,10 @@ class ApiApp:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "websocket":
-            await streams.exec_websocket(self, scope, receive, send)
+            parsed = self.route(scope["path"])
+            route = self.resolve(*parsed) if parsed else None
+            user = self.authenticate(scope)
+            await streams.exec_websocket(self, scope, receive, send, user=user, route=route)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -262,7 +198,7 @@ class ApiApp:
         status: int,
         body: bytes,
         *,
-        content_type: bytes = _JSON,
+        content_type: bytes = JSON,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         """Send a complete response."""
@@ -324,7 +260,7 @@ class ApiApp:
             if user is None and path not in _ANONYMOUS_PATHS:
                 status = 401
                 await self.respond(
-                    send, 401, _ENC.encode(_status(401, "Unauthorized", "Unauthorized"))
+                    send, 401, _ENC.encode(status_body(401, "Unauthorized", "Unauthorized"))
                 )
                 return
             for fault in self.faults.take(verb, path, now) if self.faults.active else ():
@@ -334,7 +270,7 @@ class ApiApp:
                     status = fault.status
                     await self._fault_response(send, fault.status, fault.message, fault)
                     return
-            body = await _read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
+            body = await read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
             request = Request(scope, receive, send, method, path, query, user, route, verb, body)
             status = await self._dispatch(request)
         except StoreError as exc:
@@ -366,7 +302,7 @@ class ApiApp:
         if fault.retry_after_seconds is not None:
             headers.append((b"retry-after", str(fault.retry_after_seconds).encode()))
         text = message or f"injected fault: HTTP {code}"
-        body = _status(code, reasons.get(code, "InternalError"), text)
+        body = status_body(code, reasons.get(code, "InternalError"), text)
         await self.respond(send, code, _ENC.encode(body), headers=headers)
 
     async def _dispatch(self, req: Request) -> int:
@@ -391,7 +327,7 @@ class ApiApp:
             if info.group:
                 details["group"] = info.group
             await self.respond(
-                send, 403, _ENC.encode(_status(403, "Forbidden", message, **details))
+                send, 403, _ENC.encode(status_body(403, "Forbidden", message, **details))
             )
             return 403
         if route.subresource and route.subresource not in info.subresources:
@@ -402,7 +338,7 @@ class ApiApp:
             await self.respond(
                 send,
                 400,
-                _ENC.encode(_status(400, "BadRequest", "Upgrade request required")),
+                _ENC.encode(status_body(400, "BadRequest", "Upgrade request required")),
             )
             return 400
         if req.verb == "watch":
@@ -417,7 +353,7 @@ class ApiApp:
         accept = req.header(b"accept")
         registry = self.store.registry
         doc: Any = None
-        content_type = _JSON
+        content_type = JSON
         if path in ("/healthz", "/livez", "/readyz"):
             await self.respond(send, 200, b"ok", content_type=b"text/plain; charset=utf-8")
             return 200
@@ -463,7 +399,7 @@ class ApiApp:
                 send,
                 404,
                 _ENC.encode(
-                    _status(404, "NotFound", "the server could not find the requested resource")
+                    status_body(404, "NotFound", "the server could not find the requested resource")
                 ),
             )
             return 404
@@ -474,22 +410,22 @@ class ApiApp:
 
     async def _log(self, req: Request, route: Route) -> int:
         query = req.query
-        container = _first(query, "container") or None
-        text = self.store.get_log(route.namespace, route.name, container)
+        container = first(query, "container") or None
+        text = pod_log(self.store, route.namespace, route.name, container)
         sent = len(text)
-        tail = _first(query, "tailLines")
+        tail = first(query, "tailLines")
         if tail:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-int(tail) :]) if int(tail) > 0 else ""
         data = text.encode()
-        limit = _first(query, "limitBytes")
+        limit = first(query, "limitBytes")
         if limit:
             data = data[: int(limit)]
         if container is None:
             pod = self.store.get("v1", "Pod", route.name, route.namespace) or {}
             containers = (pod.get("spec") or {}).get("containers") or [{}]
             container = str(containers[0].get("name", ""))
-        if not _truthy(_first(query, "follow")):
+        if not truthy(first(query, "follow")):
             await self.respond(req.send, 200, data, content_type=b"text/plain")
             return 200
         await streams.follow_log(
@@ -497,222 +433,9 @@ class ApiApp:
         )
         return 200
 
-    async def _get(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        obj = self.store.get(info.api_version, info.plural, route.name, route.namespace or None)
-        if obj is None:
-            raise _not_found(info, route.name)
-        return await self._send_object(req, 200, info, obj)
-
-    async def _create(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        obj = _decode_object(req.body, req.header(b"content-type"))
-        if info.group == "authorization.k8s.io":
-            return await self._review(req.send, user, info, obj)
-        _check_identity(info, route, obj, creating=True)
-        _validate_strictly(req, info, obj)
-        created = self.store.create(
-            obj,
-            dry_run=_dry_run(req),
-            strict=True,
-            field_manager=req.param("fieldManager") or None,
-            copy=False,  # the body was decoded for this request; the answer is only encoded
-        )
-        return await self._send_object(req, 201, info, created)
-
-    async def _update(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        obj = _decode_object(req.body, req.header(b"content-type"))
-        _check_identity(info, route, obj, creating=False)
-        _validate_strictly(req, info, obj)
-        updated = self.store.replace(
-            obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
-        )
-        return await self._send_object(req, 200, info, updated)
-
-    async def _patch(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        content_type = req.header(b"content-type").split(";")[0].strip()
-        patch_type = _PATCH_TYPES.get(content_type)
-        if patch_type is None:
-            raise UnsupportedMediaTypeError(
-                f"the body of the request was in an unknown format - accepted media types "
-                f"include: {', '.join(_PATCH_TYPES)}"
-            )
-        if patch_type != "json" and req.param("fieldValidation") == "Strict":
-            _validate_strictly(req, info, _decode_patch(req.body, patch_type))
-        patched = self.store.patch(
-            info.api_version,
-            info.plural,
-            route.name,
-            req.body,
-            cast(Any, patch_type),
-            route.namespace or None,
-            route.subresource or None,
-            dry_run=_dry_run(req),
-            strict=True,
-            field_manager=req.param("fieldManager") or None,
-            force=_truthy(req.param("force")),
-        )
-        return await self._send_object(req, 200, info, patched)
-
-    async def _delete(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        deleted = self.store.delete(
-            info.api_version,
-            info.plural,
-            route.name,
-            route.namespace or None,
-            dry_run=_dry_run(req),
-        )
-        return await self._send_object(req, 200, info, deleted)
-
-    async def _delete_collection(self, req: Request, route: Route, user: UserInfo) -> int:
-        info = route.info
-        items = self.store.list(
-            info.api_version,
-            info.plural,
-            route.namespace or None,
-            req.param("labelSelector") or None,
-            req.param("fieldSelector") or None,
-        )
-        for item in items:
-            meta = item["metadata"]
-            self.store.delete(
-                info.api_version,
-                info.plural,
-                meta["name"],
-                meta.get("namespace"),
-                dry_run=_dry_run(req),
-            )
-        doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
-        await self.respond(req.send, 200, _ENC.encode(doc))
-        return 200
-
-    async def _send_object(
-        self, req: Request, code: int, info: KindInfo, obj: dict[str, Any]
-    ) -> int:
-        send = req.send
-        if "as=Table" in req.header(b"accept"):
-            doc = tables.table(
-                info,
-                [obj],
-                self.store.clock.now(),
-                str(obj["metadata"].get("resourceVersion", "")),
-            )
-            await self.respond(send, code, _ENC.encode(doc))
-        else:
-            await self.respond(send, code, _ENC.encode(obj))
-        return code
-
-    async def _list(self, req: Request, route: Route, user: UserInfo) -> int:
-        info, send, query = route.info, req.send, req.query
-        try:
-            labels = parse_label_selector(_first(query, "labelSelector") or None)
-            fields = parse_field_selector(_first(query, "fieldSelector") or None)
-            check_field_selector(fields, info.group, info.plural)
-        except SelectorError as exc:
-            raise BadRequestError(str(exc)) from exc
-        items, rv = self.store.list_refs(
-            info,
-            namespace=route.namespace or None,
-            labels=labels if labels.requirements else None,
-            fields=fields if fields.terms else None,
-        )
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        start = _first(query, "continue")
-        if start:
-            try:
-                token = _DEC.decode(base64.urlsafe_b64decode(start.encode()))
-                after = (str(token["ns"]), str(token["name"]))
-            except (ValueError, KeyError, TypeError, msgspec.DecodeError) as exc:
-                raise BadRequestError(f"invalid continue token: {exc}") from exc
-            items = [
-                o
-                for o in items
-                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
-            ]
-        limit = int(_first(query, "limit") or 0)
-        if limit and len(items) > limit:
-            last = items[limit - 1]["metadata"]
-            token_bytes = _ENC.encode({"ns": last.get("namespace", ""), "name": last["name"]})
-            meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
-            meta["remainingItemCount"] = len(items) - limit
-            items = items[:limit]
-        if "as=Table" in req.header(b"accept"):
-            doc = tables.table(info, items, self.store.clock.now(), str(rv))
-            doc["metadata"].update(meta)
-            await self.respond(send, 200, _ENC.encode(doc))
-            return 200
-        items = [_as_version(o, info) for o in items]
-        doc = {
-            "kind": info.list_kind_name,
-            "apiVersion": info.api_version,
-            "metadata": meta,
-            "items": items,
-        }
-        await self.respond(send, 200, _ENC.encode(doc))
-        return 200
-
-    async def _review(self, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any]) -> int:
-        spec = obj.get("spec") or {}
-        if info.plural == "selfsubjectrulesreviews":
-            obj["status"] = {"resourceRules": [], "nonResourceRules": [], "incomplete": True}
-            await self.respond(send, 201, _ENC.encode(obj))
-            return 201
-        attrs_in = spec.get("resourceAttributes")
-        if attrs_in is None:
-            allowed = True  # non-resource URLs (discovery, /version) are open to every user
-        else:
-            plural = str(attrs_in.get("resource", ""))
-            allowed = authorize(
-                self.store,
-                user,
-                RequestAttributes(
-                    verb=str(attrs_in.get("verb", "")),
-                    group=str(attrs_in.get("group", "")),
-                    resource=plural,
-                    subresource=str(attrs_in.get("subresource", "")),
-                    namespace=str(attrs_in.get("namespace", "")),
-                    name=str(attrs_in.get("name", "")),
-                ),
-            )
-        obj["status"] = {"allowed": allowed}
-        if allowed:
-            obj["status"]["reason"] = (
-                "allowed by system:masters" if user.admin else "allowed by RBAC"
-            )
-        obj.setdefault("metadata", {})["creationTimestamp"] = None
-        await self.respond(send, 201, _ENC.encode(obj))
-        return 201
-
 
 def _at(parts: list[str], index: int) -> str:
     return parts[index] if len(parts) > index else ""
-
-
-def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(body) if patch_type == "apply" else _DEC.decode(body)
-    except (yaml.YAMLError, msgspec.DecodeError) as exc:
-        raise BadRequestError(f"error decoding patch: {exc}") from exc
-    return doc if isinstance(doc, dict) else {}
-
-
-def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
-    """fieldValidation=Strict (kubectl's default): unknown fields of built-in kinds are a 400."""
-    if req.param("fieldValidation") != "Strict" or info.crd_name:
-        return
-    errors = unknown_fields(obj, info.group, info.version, info.kind)
-    if errors:
-        raise BadRequestError(
-            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-            f"strict decoding error: {', '.join(errors)}"
-        )
-
-
-def _dry_run(req: Request) -> bool:
-    return "All" in req.query.get("dryRun", [])
 
 
 def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
@@ -721,79 +444,10 @@ def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
     if method == "GET":
         if route.name:
             return "get"
-        return "watch" if _truthy(_first(query, "watch")) else "list"
+        return "watch" if truthy(first(query, "watch")) else "list"
     return {
         "POST": "create",
         "PUT": "update",
         "PATCH": "patch",
         "DELETE": "delete" if route.name else "deletecollection",
     }.get(method, method.lower())
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _decode_object(body: bytes, content_type: str) -> dict[str, Any]:
-    if content_type.startswith(PROTOBUF):
-        try:
-            return decode_protobuf_object(body)
-        except ProtobufError as exc:
-            raise UnsupportedMediaTypeError(str(exc)) from exc
-    try:
-        obj = _DEC.decode(body)
-    except msgspec.DecodeError as exc:
-        raise BadRequestError(f"error decoding request body: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise BadRequestError("the request body must be a JSON object")
-    return obj
-
-
-def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creating: bool) -> None:
-    """The URL decides kind and namespace; a body that disagrees is a 400, as on a real server."""
-    obj.setdefault("apiVersion", info.api_version)
-    obj.setdefault("kind", info.kind)
-    if obj.get("kind") != info.kind:
-        raise BadRequestError(
-            f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
-            f"API version ({info.api_version})"
-            if obj.get("apiVersion") != info.api_version
-            else f"kind {obj.get('kind')} does not match the resource {info.plural}"
-        )
-    obj["apiVersion"] = info.api_version
-    meta = obj.setdefault("metadata", {})
-    if info.namespaced:
-        body_ns = meta.get("namespace")
-        if body_ns and body_ns != route.namespace:
-            raise BadRequestError(
-                "the namespace of the provided object does not match the namespace sent on the "
-                "request"
-            )
-        meta["namespace"] = route.namespace
-    if not creating and route.name and meta.get("name") != route.name:
-        raise BadRequestError("the name of the object does not match the name on the URL")
-
-
-def _not_found(info: KindInfo, name: str) -> NotFoundError:
-    label = info.plural if not info.group else f"{info.plural}.{info.group}"
-    return NotFoundError(
-        f'{label} "{name}" not found', name=name, group=info.group, kind=info.plural
-    )
-
-
-def _as_version(obj: dict[str, Any], info: KindInfo) -> dict[str, Any]:
-    if obj.get("apiVersion") == info.api_version:
-        return obj
-    return {**obj, "apiVersion": info.api_version}

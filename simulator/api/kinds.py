@@ -11,7 +11,16 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BUILTIN_KINDS", "KindInfo", "KindRegistry", "split_api_version"]
+__all__ = [
+    "BUILTIN_KINDS",
+    "FLUX_KINDS",
+    "CustomKind",
+    "KindInfo",
+    "KindRegistry",
+    "api_version_of",
+    "known_kind",
+    "split_api_version",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,14 @@ class KindInfo:
     def list_kind_name(self) -> str:
         """`PodList` and the like."""
         return self.list_kind or f"{self.kind}List"
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The collection or object path (`/api/v1/namespaces/ns/pods/name`)."""
+        base = "/api/v1" if not self.group else f"/apis/{self.group}/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -230,6 +247,66 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         verbs=_RO_VERBS,
     ),
 )
+
+
+@dataclass(frozen=True)
+class CustomKind:
+    """A custom kind the simulator models: served only once its CRD exists.
+
+    `info` names the storage version; `older_versions` are the other versions the CRD serves.
+    """
+
+    info: KindInfo
+    older_versions: tuple[str, ...] = ()
+
+
+def _flux(
+    group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
+) -> CustomKind:
+    info = KindInfo(
+        group=f"{group}.toolkit.fluxcd.io",
+        version=versions[0],
+        kind=kind,
+        plural=plural,
+        namespaced=True,
+        short_names=short,
+        subresources=("status",),
+        crd_name=f"{plural}.{group}.toolkit.fluxcd.io",
+    )
+    return CustomKind(info, versions[1:])
+
+
+# The Flux 2.4 kinds (`flux install`), storage version first.
+FLUX_KINDS: tuple[CustomKind, ...] = (
+    _flux("source", "GitRepository", "gitrepositories", ("gitrepo",), ("v1", "v1beta2")),
+    _flux("source", "HelmRepository", "helmrepositories", ("helmrepo",), ("v1", "v1beta2")),
+    _flux("source", "HelmChart", "helmcharts", ("hc",), ("v1", "v1beta2")),
+    _flux("source", "OCIRepository", "ocirepositories", ("ocirepo",), ("v1beta2",)),
+    _flux("source", "Bucket", "buckets", (), ("v1beta2",)),
+    _flux("kustomize", "Kustomization", "kustomizations", ("ks",), ("v1", "v1beta2")),
+    _flux("helm", "HelmRelease", "helmreleases", ("hr",), ("v2", "v2beta2", "v2beta1")),
+    _flux("notification", "Alert", "alerts", (), ("v1beta3", "v1beta2")),
+    _flux("notification", "Provider", "providers", (), ("v1beta3", "v1beta2")),
+    _flux("notification", "Receiver", "receivers", (), ("v1", "v1beta2")),
+)
+
+
+def known_kind(kind: str) -> KindInfo | None:
+    """The preferred served version of a kind by its name (built-ins first, core first)."""
+    for info in BUILTIN_KINDS:
+        if info.kind == kind:
+            return info
+    for custom in FLUX_KINDS:
+        if custom.info.kind == kind:
+            return custom.info
+    return None
+
+
+def api_version_of(kind: str) -> str:
+    """`apps/v1` for Deployment, `kustomize.toolkit.fluxcd.io/v1` for Kustomization; `v1` else."""
+    info = known_kind(kind)
+    return info.api_version if info is not None else "v1"
+
 
 # Preferred order of groups in discovery, as a real server lists them.
 _GROUP_ORDER = (

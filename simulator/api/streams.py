@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
 
+from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
 from simulator.api.kinds import KindInfo
-from simulator.api.rbac import RequestAttributes, authorize, forbidden_message
+from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
@@ -21,10 +22,7 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.store import BadRequestError, ExpiredError, WatchEvent
-
-if TYPE_CHECKING:
-    from simulator.api.app import ApiApp, Receive, Route, Scope, Send
+from simulator.api.store import BadRequestError, ExpiredError, WatchEvent, status_body
 
 __all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "watch"]
 
@@ -40,11 +38,6 @@ _EXEC_PROTOCOLS = (
     "v2.channel.k8s.io",
     "channel.k8s.io",
 )
-
-
-def _first(query: dict[str, list[str]], key: str) -> str:
-    values = query.get(key)
-    return values[0] if values else ""
 
 
 def _line(kind: str, obj: dict[str, Any]) -> bytes:
@@ -87,27 +80,27 @@ class _WatchSpec:
 
 def _watch_spec(route: Route, query: dict[str, list[str]]) -> _WatchSpec:
     try:
-        labels = parse_label_selector(_first(query, "labelSelector") or None)
-        fields = parse_field_selector(_first(query, "fieldSelector") or None)
+        labels = parse_label_selector(first(query, "labelSelector") or None)
+        fields = parse_field_selector(first(query, "fieldSelector") or None)
         check_field_selector(fields, route.info.group, route.info.plural)
     except SelectorError as exc:
         raise BadRequestError(str(exc)) from exc
     if route.name:
         fields = parse_field_selector(f"metadata.name={route.name}")
-    timeout = float(_first(query, "timeoutSeconds") or _MAX_WATCH_SECONDS)
+    timeout = float(first(query, "timeoutSeconds") or _MAX_WATCH_SECONDS)
     return _WatchSpec(
         info=route.info,
         namespace=route.namespace,
         labels=labels,
         fields=fields,
-        bookmarks=_first(query, "allowWatchBookmarks").lower() in ("1", "true"),
-        initial=_first(query, "sendInitialEvents").lower() in ("1", "true"),
-        requested=_first(query, "resourceVersion"),
+        bookmarks=first(query, "allowWatchBookmarks").lower() in ("1", "true"),
+        initial=first(query, "sendInitialEvents").lower() in ("1", "true"),
+        requested=first(query, "resourceVersion"),
         deadline=time.monotonic() + min(timeout, _MAX_WATCH_SECONDS),
     )
 
 
-def _start(app: ApiApp, spec: _WatchSpec) -> tuple[int, list[bytes]]:
+def _start(app: Host, spec: _WatchSpec) -> tuple[int, list[bytes]]:
     """The resourceVersion to resume from and the synthetic initial events, if any."""
     if spec.requested not in ("", "0") and not spec.initial:
         try:
@@ -122,7 +115,7 @@ def _start(app: ApiApp, spec: _WatchSpec) -> tuple[int, list[bytes]]:
 
 
 async def watch(
-    app: ApiApp,
+    app: Host,
     send: Send,
     receive: Receive,
     *,
@@ -169,7 +162,7 @@ async def watch(
 
 
 async def _pump(
-    app: ApiApp,
+    app: Host,
     spec: _WatchSpec,
     send: Send,
     *,
@@ -231,7 +224,7 @@ def _selected(spec: _WatchSpec, event: WatchEvent) -> tuple[str, ...]:
 
 
 async def follow_log(
-    app: ApiApp,
+    app: Host,
     send: Send,
     receive: Receive,
     *,
@@ -269,7 +262,7 @@ async def follow_log(
         while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
             wake.clear()
             gone = app.store.get("v1", "Pod", route.name, route.namespace) is None
-            text = app.store.log_text(route.namespace, route.name, container)
+            text = app.store.logs.text(route.namespace, route.name, container)
             if len(text) > offset:
                 await send(
                     {
@@ -305,16 +298,20 @@ def _exec_status(code: int) -> bytes:
     )
 
 
-async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def exec_websocket(
+    app: Host,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    user: UserInfo | None,
+    route: Route | None,
+) -> None:
     """pods/exec over the channel protocol: 1 stdout, 2 stderr, 3 the Status with the exit code."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
-    path: str = scope["path"]
     query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-    user = app.authenticate(scope)
-    parsed = app.route(path)
-    route = app.resolve(*parsed) if parsed else None
     offered = list(scope.get("subprotocols") or [])
     protocol = next((p for p in _EXEC_PROTOCOLS if p in offered), None)
     if user is None or route is None or route.subresource != "exec" or protocol is None:
@@ -329,7 +326,7 @@ async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send
         name=route.name,
     )
     if not authorize(app.store, user, attrs):
-        body = _forbidden(forbidden_message(user, attrs))
+        body = _ENC.encode(status_body(403, "Forbidden", forbidden_message(user, attrs)))
         if "websocket.http.response" in (scope.get("extensions") or {}):
             # A real server refuses the upgrade with a plain 403 Status.
             await send(
@@ -351,14 +348,15 @@ async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send
     pod = app.store.get("v1", "Pod", route.name, route.namespace)
     await send({"type": "websocket.accept", "subprotocol": protocol})
     if pod is None:
-        await _send_channel(send, 3, _not_found_status(route.name))
+        missing = status_body(404, "NotFound", f'pods "{route.name}" not found')
+        await _send_channel(send, 3, _ENC.encode(missing))
         await send({"type": "websocket.close", "code": 1000})
         return
     if not container:
         containers = (pod.get("spec") or {}).get("containers") or [{}]
         container = str(containers[0].get("name", ""))
     stdout, stderr, code = await asyncio.to_thread(
-        app.store.run_exec, route.namespace, route.name, container, command
+        app.store.execs.run, route.namespace, route.name, container, command
     )
     if stdout and (query.get("stdout") or ["1"])[0].lower() in ("1", "true"):
         await _send_channel(send, 1, stdout.encode())
@@ -370,29 +368,3 @@ async def exec_websocket(app: ApiApp, scope: Scope, receive: Receive, send: Send
 
 async def _send_channel(send: Send, channel: int, data: bytes) -> None:
     await send({"type": "websocket.send", "bytes": bytes([channel]) + data})
-
-
-def _forbidden(message: str) -> bytes:
-    return _ENC.encode(
-        {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": message,
-            "reason": "Forbidden",
-            "code": 403,
-        }
-    )
-
-
-def _not_found_status(name: str) -> bytes:
-    return _ENC.encode(
-        {
-            "metadata": {},
-            "status": "Failure",
-            "message": f'pods "{name}" not found',
-            "reason": "NotFound",
-            "code": 404,
-        }
-    )

@@ -24,68 +24,31 @@ from typing import Any, ClassVar
 import httpx
 import yaml
 
+from simulator.api.kinds import KindInfo, known_kind
 from simulator.errors import SimulatorError
+from simulator.neighbours.flux_crds import FLUX_CRDS, FLUX_VERSION
 
 __all__ = ["CONTROLLERS", "FLUX_VERSION", "FluxCliError", "flux_install_objects", "main"]
 
-FLUX_VERSION = "v2.4.0"
 CONTROLLERS = {
     "source-controller": "v1.4.1",
     "kustomize-controller": "v1.4.0",
     "helm-controller": "v1.1.0",
     "notification-controller": "v1.4.0",
 }
-# (group, kind, plural, short names, served versions; the first is the storage version)
-_CRDS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        "source.toolkit.fluxcd.io",
-        "GitRepository",
-        "gitrepositories",
-        ("gitrepo",),
-        ("v1", "v1beta2"),
-    ),
-    (
-        "source.toolkit.fluxcd.io",
-        "HelmRepository",
-        "helmrepositories",
-        ("helmrepo",),
-        ("v1", "v1beta2"),
-    ),
-    ("source.toolkit.fluxcd.io", "HelmChart", "helmcharts", ("hc",), ("v1", "v1beta2")),
-    ("source.toolkit.fluxcd.io", "OCIRepository", "ocirepositories", ("ocirepo",), ("v1beta2",)),
-    ("source.toolkit.fluxcd.io", "Bucket", "buckets", (), ("v1beta2",)),
-    ("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ("ks",), ("v1", "v1beta2")),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        "helmreleases",
-        ("hr",),
-        ("v2", "v2beta2", "v2beta1"),
-    ),
-    ("notification.toolkit.fluxcd.io", "Alert", "alerts", (), ("v1beta3", "v1beta2")),
-    ("notification.toolkit.fluxcd.io", "Provider", "providers", (), ("v1beta3", "v1beta2")),
-    ("notification.toolkit.fluxcd.io", "Receiver", "receivers", (), ("v1", "v1beta2")),
-)
-# `flux reconcile <kind>` words -> (apiVersion, Kind, plural)
+# `flux reconcile <kind>` words -> Kind
 _RECONCILE_KINDS = {
-    "helmrelease": ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "helmreleases"),
-    "kustomization": ("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "kustomizations"),
-    "git": ("source.toolkit.fluxcd.io/v1", "GitRepository", "gitrepositories"),
-    "helm": ("source.toolkit.fluxcd.io/v1", "HelmRepository", "helmrepositories"),
-    "chart": ("source.toolkit.fluxcd.io/v1", "HelmChart", "helmcharts"),
-    "oci": ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "ocirepositories"),
-    "bucket": ("source.toolkit.fluxcd.io/v1beta2", "Bucket", "buckets"),
+    "helmrelease": "HelmRelease",
+    "kustomization": "Kustomization",
+    "git": "GitRepository",
+    "helm": "HelmRepository",
+    "chart": "HelmChart",
+    "oci": "OCIRepository",
+    "bucket": "Bucket",
 }
-_SOURCE_KINDS = {
-    v[1]: v for k, v in _RECONCILE_KINDS.items() if k not in ("helmrelease", "kustomization")
-}
-_PLURALS = {
-    "Namespace": "namespaces",
-    "CustomResourceDefinition": "customresourcedefinitions",
-    "ServiceAccount": "serviceaccounts",
-    "ClusterRoleBinding": "clusterrolebindings",
-    "Deployment": "deployments",
-}
+_SOURCE_KINDS = frozenset(
+    ("GitRepository", "HelmRepository", "HelmChart", "OCIRepository", "Bucket")
+)
 
 
 class FluxCliError(SimulatorError):
@@ -95,50 +58,6 @@ class FluxCliError(SimulatorError):
 
 
 # -- manifests ---------------------------------------------------------------------------------
-def _crd(
-    group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
-) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{plural}.{group}",
-            "labels": {
-                "app.kubernetes.io/component": group.partition(".")[0] + "-controller",
-                "app.kubernetes.io/instance": "flux-system",
-                "app.kubernetes.io/part-of": "flux",
-                "app.kubernetes.io/version": FLUX_VERSION,
-            },
-        },
-        "spec": {
-            "group": group,
-            "names": {
-                "kind": kind,
-                "listKind": f"{kind}List",
-                "plural": plural,
-                "singular": kind.lower(),
-                "shortNames": list(short),
-            },
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": i == 0,
-                    "subresources": {"status": {}},
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-                for i, version in enumerate(versions)
-            ],
-        },
-    }
-
-
 def _labels(component: str | None = None) -> dict[str, str]:
     labels = {
         "app.kubernetes.io/instance": "flux-system",
@@ -184,7 +103,7 @@ def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]
             "metadata": {"name": namespace, "labels": _labels()},
         }
     ]
-    objects += [_crd(*crd) for crd in _CRDS]
+    objects += [dict(crd) for crd in FLUX_CRDS]
     objects += [
         {
             "apiVersion": "v1",
@@ -214,12 +133,11 @@ def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]
 
 
 # -- the API client ----------------------------------------------------------------------------
-def _path(api_version: str, plural: str, namespace: str | None, name: str | None = None) -> str:
-    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    return f"{base}/{name}" if name else base
+def _kind(name: str) -> KindInfo:
+    info = known_kind(name)
+    if info is None:  # our own tables name only known kinds
+        raise FluxCliError(f"unknown kind {name}")
+    return info
 
 
 @contextmanager
@@ -289,7 +207,8 @@ def _check(response: httpx.Response, what: str) -> dict[str, Any]:
 def _apply(client: httpx.Client, obj: dict[str, Any]) -> str:
     """Server-side apply, as the real CLI does; returns `created` or `configured`."""
     meta = obj["metadata"]
-    path = _path(obj["apiVersion"], _PLURALS[obj["kind"]], meta.get("namespace"), meta["name"])
+    kind = _kind(obj["kind"])
+    path = kind.path(meta.get("namespace"), meta["name"])
     existed = client.get(path).status_code == 200
     response = client.patch(
         path,
@@ -299,7 +218,7 @@ def _apply(client: httpx.Client, obj: dict[str, Any]) -> str:
     )
     if response.status_code in (404, 415) and not existed:
         # An API server without apply-on-create: create instead.
-        collection = _path(obj["apiVersion"], _PLURALS[obj["kind"]], meta.get("namespace"))
+        collection = kind.path(meta.get("namespace"))
         response = client.post(collection, json=obj)
     _check(response, f"{obj['kind']}/{meta['name']} apply failed")
     return "configured" if existed else "created"
@@ -319,7 +238,7 @@ def _install(args: argparse.Namespace) -> int:
             print(f"{obj['kind']}/{name} {_apply(client, obj)}")
         print("◎ verifying installation")
         for name in CONTROLLERS:
-            path = _path("apps/v1", "deployments", args.namespace, name)
+            path = _kind("Deployment").path(args.namespace, name)
             while True:
                 status = _check(client.get(path), f"deployment {name}").get("status") or {}
                 if (status.get("readyReplicas") or 0) >= 1:
@@ -336,9 +255,10 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    api_version, kind, plural = _RECONCILE_KINDS[args.kind]
+    info = _kind(_RECONCILE_KINDS[args.kind])
+    kind = info.kind
     with _client(args) as client:
-        path = _path(api_version, plural, args.namespace, args.name)
+        path = info.path(args.namespace, args.name)
         obj = _check(client.get(path), f"{kind} '{args.namespace}/{args.name}' not found")
         if (obj.get("spec") or {}).get("suspend"):
             raise FluxCliError("resource is suspended")
@@ -346,8 +266,8 @@ def _reconcile(args: argparse.Namespace) -> int:
         if args.with_source:
             source = _source_of(kind, obj, args.namespace)
             if source is not None:
-                s_api, s_kind, s_plural, s_ns, s_name = source
-                s_path = _path(s_api, s_plural, s_ns, s_name)
+                s_info, s_ns, s_name = source
+                s_kind, s_path = s_info.kind, s_info.path(s_ns, s_name)
                 print(f"► annotating {s_kind} {s_name} in {s_ns} namespace")
                 token = _annotate(client, s_path, force=False)
                 print(f"✔ {s_kind} annotated")
@@ -372,9 +292,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source_of(
-    kind: str, obj: dict[str, Any], namespace: str
-) -> tuple[str, str, str, str, str] | None:
+def _source_of(kind: str, obj: dict[str, Any], namespace: str) -> tuple[KindInfo, str, str] | None:
     spec = obj.get("spec") or {}
     if kind == "HelmRelease":
         ref = ((spec.get("chart") or {}).get("spec") or {}).get("sourceRef") or spec.get("chartRef")
@@ -384,8 +302,7 @@ def _source_of(
         return None
     if not ref or ref.get("kind") not in _SOURCE_KINDS:
         return None
-    api_version, s_kind, plural = _SOURCE_KINDS[ref["kind"]]
-    return api_version, s_kind, plural, ref.get("namespace") or namespace, ref["name"]
+    return _kind(ref["kind"]), ref.get("namespace") or namespace, ref["name"]
 
 
 def _annotate(client: httpx.Client, path: str, *, force: bool, reset: bool = False) -> str:
@@ -423,7 +340,7 @@ def _version(args: argparse.Namespace) -> int:
     with _client(args) as client:
         print(f"distribution: flux-{FLUX_VERSION}")
         for name in CONTROLLERS:
-            response = client.get(_path("apps/v1", "deployments", args.namespace, name))
+            response = client.get(_kind("Deployment").path(args.namespace, name))
             if response.status_code != 200:
                 continue
             containers = response.json()["spec"]["template"]["spec"]["containers"]

@@ -10,7 +10,6 @@ knows only the executable's name and flags, never the status service's code.
 from __future__ import annotations
 
 import atexit
-import base64
 import contextlib
 import json
 import os
@@ -27,9 +26,19 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from simulator.errors import SimulatorError
+from simulator.neighbours.pod_specs import (
+    DEFAULT_IMAGES,
+    ProcessImage,
+    StoreView,
+    container_env,
+    container_port,
+    image_for,
+    secret_values,
+    token_ref,
+)
 
 __all__ = [
     "DEFAULT_IMAGES",
@@ -37,7 +46,7 @@ __all__ = [
     "ProcessError",
     "ProcessImage",
     "ProcessRunner",
-    "StoreLike",
+    "StoreView",
 ]
 
 Obj = dict[str, Any]
@@ -45,54 +54,6 @@ Obj = dict[str, Any]
 
 class ProcessError(SimulatorError):
     """A pod process could not be started."""
-
-
-@dataclass(frozen=True)
-class ProcessImage:
-    """How to run one of our images as a process.
-
-    `argv` is a template: `{node_ip}`, `{port}`, `{sa_kubeconfig}`, `{token_file}`, `{namespace}`,
-    `{name}`. argv[0] is looked up in `ProcessRunner.executable_dirs`, then on PATH.
-    """
-
-    image_prefix: str
-    argv: tuple[str, ...]
-    port: int = 8080
-    health_path: str = "/healthz"
-    # The Secret holding the UI token, when the pod spec does not name one with key `token_key`.
-    token_secret: str = "appliance-status-auth"  # noqa: S105 - a Secret's name
-    token_key: str = "token"  # noqa: S105 - a key name
-
-
-DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
-    ProcessImage(
-        image_prefix="ghcr.io/nine-minds/appliance-status",
-        argv=(
-            "appliance-status",
-            "serve",
-            "--host",
-            "{node_ip}",
-            "--port",
-            "{port}",
-            "--kubeconfig",
-            "{sa_kubeconfig}",
-            "--token-file",
-            "{token_file}",
-        ),
-    ),
-)
-
-
-class StoreLike(Protocol):
-    """The slice of `simulator.api.store.ObjectStore` the runner uses."""
-
-    def get(
-        self, api_version: str, kind: str, name: str, namespace: str | None = None
-    ) -> dict[str, Any] | None: ...
-
-    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]: ...
-
-    def subscribe(self, callback: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]: ...
 
 
 @dataclass(frozen=True)
@@ -174,7 +135,7 @@ class ProcessRunner:
             self._tmp = tempfile.TemporaryDirectory(prefix="sim-pods-")
             workdir = Path(self._tmp.name)
         self.workdir = workdir
-        self._store: StoreLike | None = None
+        self._store: StoreView | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._queue: queue.Queue[tuple[str, Obj] | threading.Event | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -190,11 +151,11 @@ class ProcessRunner:
         atexit.register(self._kill_all)
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def attach(self, store: StoreLike) -> ProcessRunner:
+    def attach(self, store: StoreView) -> ProcessRunner:
         """Follow `store`: start threads, subscribe, and pick up Deployments already there."""
         self._store = store
         self.start()
-        self._unsubscribe = store.subscribe(self.handle)
+        self._unsubscribe = store.changes.subscribe(self.handle)
         for deployment in store.list("apps/v1", "Deployment"):
             self.handle("ADDED", deployment)
         return self
@@ -313,18 +274,9 @@ class ProcessRunner:
         for deployment in waiting:
             self._reconcile("MODIFIED", deployment)
 
-    def _image_for(self, deployment: Obj) -> tuple[ProcessImage, Obj] | None:
-        pod_spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
-        for container in pod_spec.get("containers") or []:
-            image = str(container.get("image") or "")
-            for known in self.images:
-                if image.startswith(known.image_prefix):
-                    return known, container
-        return None
-
     def _reconcile(self, event_type: str, deployment: Obj) -> None:
         key = _key(deployment)
-        found = self._image_for(deployment)
+        found = image_for(self.images, deployment)
         replicas = (deployment.get("spec") or {}).get("replicas", 1)
         deleting = bool((deployment.get("metadata") or {}).get("deletionTimestamp"))
         if event_type == "DELETED" or found is None or replicas == 0 or deleting:
@@ -334,8 +286,8 @@ class ProcessRunner:
             return
         known, container = found
         pod_spec = deployment["spec"]["template"]["spec"]
-        secret_name, secret_key = _token_ref(pod_spec, container, known)
-        secret = self._secret(key[0], secret_name)
+        secret_name, secret_key = token_ref(pod_spec, container, known)
+        secret = secret_values(self._store, key[0], secret_name)
         token = secret.get(secret_key) if secret is not None else None
         if token is None:
             # Like a kubelet: the pod waits (CreateContainerConfigError) until the Secret exists.
@@ -363,7 +315,7 @@ class ProcessRunner:
         _write_private(token_file, token)
         service_account = str(pod_spec.get("serviceAccountName") or "default")
         kubeconfig = self._kubeconfig_for(key[0], service_account, workdir / "kubeconfig")
-        port = _container_port(container, known.port)
+        port = container_port(container, known.port)
         values = {
             "node_ip": self.node_ip,
             "port": str(port),
@@ -376,7 +328,9 @@ class ProcessRunner:
         plan = _Plan(
             image=str(container.get("image")),
             argv=argv,
-            env=self._env(key, container),
+            env=container_env(
+                self._store, container, pod=key, node_ip=self.node_ip, node_name=self.node_name
+            ),
             workdir=workdir,
             port=port,
             health_path=known.health_path,
@@ -387,47 +341,6 @@ class ProcessRunner:
             self._launch(key, plan)
         except (OSError, ProcessError) as exc:
             self._publish_waiting(key, plan.image, "RunContainerError", str(exc))
-
-    def _secret(self, namespace: str, name: str) -> dict[str, str] | None:
-        if self._store is None:
-            return None
-        obj = self._store.get("v1", "Secret", name, namespace)
-        if obj is None:
-            return None
-        values = {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
-        values.update({k: str(v) for k, v in (obj.get("stringData") or {}).items()})
-        return values
-
-    def _env(self, key: tuple[str, str], container: Obj) -> dict[str, str]:
-        """The container's environment, resolved the way the kubelet would."""
-        env: dict[str, str] = {}
-        for entry in container.get("env") or []:
-            name = str(entry.get("name"))
-            if "value" in entry:
-                env[name] = str(entry["value"])
-                continue
-            source = entry.get("valueFrom") or {}
-            if "fieldRef" in source:
-                path = source["fieldRef"].get("fieldPath")
-                env[name] = {
-                    "status.hostIP": self.node_ip,
-                    "status.podIP": self.node_ip,
-                    "metadata.namespace": key[0],
-                    "metadata.name": f"{key[1]}-0",
-                    "spec.nodeName": self.node_name,
-                }.get(path, "")
-            elif "secretKeyRef" in source:
-                ref = source["secretKeyRef"]
-                secret = self._secret(key[0], str(ref.get("name"))) or {}
-                if ref.get("key") in secret:
-                    env[name] = secret[ref["key"]]
-            elif "configMapKeyRef" in source and self._store is not None:
-                ref = source["configMapKeyRef"]
-                cm = self._store.get("v1", "ConfigMap", str(ref.get("name")), key[0]) or {}
-                value = (cm.get("data") or {}).get(ref.get("key"))
-                if value is not None:
-                    env[name] = str(value)
-        return env
 
     def _executable(self, name: str) -> str:
         for directory in self.executable_dirs:
@@ -555,26 +468,6 @@ class ProcessRunner:
                 return
             live.snapshot = snapshot
         self._notify(snapshot)
-
-
-def _token_ref(pod_spec: Obj, container: Obj, known: ProcessImage) -> tuple[str, str]:
-    """The Secret and key holding the UI token, as named in the pod spec."""
-    for entry in container.get("env") or []:
-        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
-        if ref and ref.get("key") == known.token_key:
-            return str(ref.get("name")), known.token_key
-    for volume in pod_spec.get("volumes") or []:
-        secret = volume.get("secret")
-        if secret and secret.get("secretName"):
-            return str(secret["secretName"]), known.token_key
-    return known.token_secret, known.token_key
-
-
-def _container_port(container: Obj, default: int) -> int:
-    for port in container.get("ports") or []:
-        if port.get("containerPort"):
-            return int(port["containerPort"])
-    return default
 
 
 def _write_private(path: Path, text: str) -> None:

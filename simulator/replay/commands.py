@@ -20,7 +20,7 @@ import yaml
 
 from simulator.errors import SimulatorError
 from simulator.replay.kubeclient import KubeClient
-from simulator.replay.recording import run_recording
+from simulator.replay.scripting import run_recording
 from simulator.world.durations import parse_duration
 from simulator.world.timeline import format_elapsed
 

@@ -13,7 +13,6 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ import httpx
 from kubernetes import config as kube_config
 from kubernetes.client import Configuration
 
+from simulator.api.kinds import KindInfo, split_api_version
 from simulator.errors import SimulatorError
 
-__all__ = ["ApiError", "KubeClient", "Resource", "split_api_version"]
+__all__ = ["ApiError", "KubeClient"]
 
 Obj = dict[str, Any]
 
@@ -36,36 +36,6 @@ class ApiError(SimulatorError):
         super().__init__(message)
         self.code = code
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One served kind: where its objects live in the API."""
-
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        """`v1` for the core group, `group/version` otherwise."""
-        return self.version if not self.group else f"{self.group}/{self.version}"
-
-    def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        """The collection or object path (`/api/v1/namespaces/ns/pods/name`)."""
-        base = "/api/v1" if not self.group else f"/apis/{self.group}/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        return f"{base}/{name}" if name else base
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """(group, version) of `apps/v1` or `v1`."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
 
 
 class KubeClient:
@@ -98,7 +68,7 @@ class KubeClient:
             base_url=self.server, headers=headers, verify=verify, timeout=30.0
         )
         self._lock = threading.Lock()
-        self._resources: dict[tuple[str, str], Resource] = {}
+        self._resources: dict[tuple[str, str], KindInfo] = {}
         self._discovered: set[str] = set()
         self.server_now: datetime | None = None
 
@@ -171,7 +141,7 @@ class KubeClient:
 
     # ----------------------------------------------------------------- discovery
 
-    def resource(self, api_version: str, kind: str) -> Resource | None:
+    def resource(self, api_version: str, kind: str) -> KindInfo | None:
         """The served resource of a kind (asks discovery again on a miss: CRDs come and go)."""
         key = (api_version, kind)
         with self._lock:
@@ -204,7 +174,7 @@ class KubeClient:
                 name = str(item.get("name", ""))
                 if "/" in name:  # subresources (pods/status, pods/log)
                     continue
-                self._resources[(api_version, str(item.get("kind")))] = Resource(
+                self._resources[(api_version, str(item.get("kind")))] = KindInfo(
                     group=group,
                     version=version,
                     kind=str(item.get("kind")),

@@ -11,9 +11,7 @@ scenario plays out on kind, k3s or the fake API alike. The world hears of its ow
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,20 +19,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.kinds import KindInfo
 from simulator.api.store import (
     AlreadyExistsError,
     BadRequestError,
     ConflictError,
+    ContainerLogs,
+    EventRecorder,
+    ExecHandlers,
     ExpiredError,
     InvalidError,
     NotFoundError,
-    ObjectStore,
     StoreError,
-    format_time,
+    Subscriptions,
 )
 from simulator.clock import VirtualClock
-from simulator.replay.kubeclient import ApiError, KubeClient, Resource
+from simulator.replay.kubeclient import ApiError, KubeClient
 from simulator.world.engine import World
 from simulator.world.scenario import Scenario, load_scenario
 
@@ -68,12 +68,13 @@ def _store_error(exc: ApiError) -> StoreError:
     return error
 
 
-class RemoteStore(ObjectStore):
-    """The store interface the world engine uses, backed by a real (or fake) API server.
+class RemoteStore:
+    """A `Store` backed by a real (or fake) API server, for the world engine to write through.
 
     Like the in-memory store it is lenient: status given to `create` is written through the
     status subresource, a missing namespace is created, and a merge patch carrying `status`
-    is split into the main resource and `/status`.
+    is split into the main resource and `/status`. Events, logs, exec answers and change
+    subscriptions are the same parts the in-memory store has.
     """
 
     def __init__(
@@ -83,25 +84,18 @@ class RemoteStore(ObjectStore):
         *,
         field_manager: str = "appliance-sim",
     ) -> None:
-        # No ObjectStore.__init__: the objects live in the cluster. These are the fields the
-        # inherited subscription, log and exec methods use.
         self.client = client
         self.clock = clock
-        self.registry = KindRegistry()
         self.field_manager = field_manager
-        self._lock = threading.RLock()
-        self._rv = 0
-        self._objects = {}
-        self._history = collections.deque(maxlen=1)
-        self._subscribers = []
-        self._listeners = []
-        self._logs = {}
-        self._exec_handlers = []
-        self._event_index = {}
+        self.changes = Subscriptions()
+        self.events = EventRecorder(self)
+        self.logs = ContainerLogs(on_write=self.changes.wake)
+        self.execs = ExecHandlers()
 
     # ----------------------------------------------------------------- reading
 
-    def _resource(self, api_version: str, kind: str) -> Resource:
+    def kind_info(self, api_version: str, kind: str) -> KindInfo:
+        """The served kind, as the cluster's discovery describes it."""
         try:
             found = self.client.resource(api_version, kind)
         except ApiError as exc:
@@ -111,17 +105,6 @@ class RemoteStore(ObjectStore):
                 f'the server could not find the requested resource ({kind} in "{api_version}")'
             )
         return found
-
-    def kind_info(self, api_version: str, kind: str) -> KindInfo:
-        """The served kind as the in-memory store describes it."""
-        found = self._resource(api_version, kind)
-        return KindInfo(
-            group=found.group,
-            version=found.version,
-            kind=found.kind,
-            plural=found.plural,
-            namespaced=found.namespaced,
-        )
 
     def _call(
         self,
@@ -143,7 +126,7 @@ class RemoteStore(ObjectStore):
         self, api_version: str, kind: str, name: str, namespace: str | None = None
     ) -> Obj | None:
         """The object from the cluster, or None when absent."""
-        resource = self._resource(api_version, kind)
+        resource = self.kind_info(api_version, kind)
         try:
             obj = self._call("GET", resource.path(_ns(resource, namespace), name))
         except NotFoundError:
@@ -159,7 +142,7 @@ class RemoteStore(ObjectStore):
         field_selector: str | None = None,
     ) -> list[Obj]:
         """The matching objects, ordered by namespace then name."""
-        resource = self._resource(api_version, kind)
+        resource = self.kind_info(api_version, kind)
         params = {}
         if label_selector:
             params["labelSelector"] = label_selector
@@ -184,7 +167,7 @@ class RemoteStore(ObjectStore):
         copy: bool = True,
     ) -> Obj:
         """Create in the cluster (status given is written through /status)."""
-        resource = self._resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+        resource = self.kind_info(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         body = {k: v for k, v in obj.items() if k != "status"}
         meta = dict(body.get("metadata") or {})
         for key in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
@@ -238,7 +221,7 @@ class RemoteStore(ObjectStore):
         field_manager: str | None = None,
     ) -> Obj:
         """PUT the object (or its status)."""
-        resource = self._resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+        resource = self.kind_info(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         meta = obj.get("metadata") or {}
         path = resource.path(_ns(resource, meta.get("namespace")), str(meta.get("name")))
         params = {"dryRun": "All"} if dry_run else None
@@ -265,7 +248,7 @@ class RemoteStore(ObjectStore):
     ) -> Obj:
         """Patch in the cluster; a merge patch's `status` goes through /status, `spec.nodeName`
         of a pod through the binding subresource (the API refuses both on the main resource)."""
-        resource = self._resource(api_version, kind)
+        resource = self.kind_info(api_version, kind)
         path = resource.path(_ns(resource, namespace), name)
         params: dict[str, str] = {"fieldManager": field_manager or self.field_manager}
         if dry_run:
@@ -281,7 +264,7 @@ class RemoteStore(ObjectStore):
         return result
 
     def _merge(
-        self, resource: Resource, path: str, name: str, patch: Obj, params: dict[str, str]
+        self, resource: KindInfo, path: str, name: str, patch: Obj, params: dict[str, str]
     ) -> Obj:
         status = patch.pop("status", None)
         spec = patch.get("spec")
@@ -303,7 +286,7 @@ class RemoteStore(ObjectStore):
 
     def _patch(  # noqa: PLR0917 - private, called in one shape
         self,
-        resource: Resource,
+        resource: KindInfo,
         path: str,
         patch: Any,
         patch_type: str,
@@ -322,7 +305,7 @@ class RemoteStore(ObjectStore):
             ),
         )
 
-    def _bind(self, resource: Resource, path: str, name: str, node: str) -> None:
+    def _bind(self, resource: KindInfo, path: str, name: str, node: str) -> None:
         # What the scheduler does: a Binding. The fake API may not serve the subresource; a
         # plain patch of spec.nodeName is what it accepts instead.
         binding = {
@@ -348,7 +331,7 @@ class RemoteStore(ObjectStore):
         dry_run: bool = False,
     ) -> Obj:
         """Delete in the cluster; NotFoundError when absent."""
-        resource = self._resource(api_version, kind)
+        resource = self.kind_info(api_version, kind)
         path = resource.path(_ns(resource, namespace), name)
         live = _typed(resource, self._call("GET", path))
         params = {"dryRun": "All"} if dry_run else None
@@ -361,70 +344,6 @@ class RemoteStore(ObjectStore):
             if resource.group == "apiextensions.k8s.io":
                 self._crd_changed(live)
         return live
-
-    def emit_event(
-        self,
-        involved_object: Obj,
-        reason: str,
-        message: str,
-        type: str = "Normal",
-        source_component: str = "kubelet",
-        *,
-        source_host: str | None = None,
-    ) -> Obj:
-        """Create a core/v1 Event in the cluster; a repeat bumps `count` like kubelet."""
-        meta = involved_object.get("metadata") or {}
-        ref = {
-            "apiVersion": involved_object.get("apiVersion", "v1"),
-            "kind": involved_object.get("kind", ""),
-            "name": meta.get("name", ""),
-            "namespace": meta.get("namespace", ""),
-            "uid": meta.get("uid", ""),
-        }
-        ref = {k: v for k, v in ref.items() if v}
-        namespace = str(meta.get("namespace") or "default")
-        now = self.clock.now()
-        key = (namespace, str(ref.get("kind", "")), str(ref.get("name", "")), reason, message)
-        with self._lock:
-            existing = self._event_index.get(key)
-        if existing is not None:
-            live = self.get("v1", "Event", existing, namespace)
-            if live is not None:
-                return self.patch(
-                    "v1",
-                    "Event",
-                    existing,
-                    {"count": int(live.get("count") or 1) + 1, "lastTimestamp": format_time(now)},
-                    "merge",
-                    namespace,
-                )
-        event: Obj = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{ref.get('name', 'event')}.{int(now.timestamp() * 1e9):x}"[-63:],
-                "namespace": namespace,
-            },
-            "involvedObject": ref,
-            "reason": reason,
-            "message": message,
-            "type": type,
-            "count": 1,
-            "firstTimestamp": format_time(now),
-            "lastTimestamp": format_time(now),
-            "source": {"component": source_component}
-            | ({"host": source_host} if source_host else {}),
-        }
-        for _ in range(5):
-            try:
-                created = self.create(event)
-            except AlreadyExistsError:
-                event["metadata"]["name"] += "x"
-                continue
-            with self._lock:
-                self._event_index[key] = created["metadata"]["name"]
-            return created
-        raise AlreadyExistsError(f"cannot name an Event for {ref.get('name')}: all names taken")
 
     # ----------------------------------------------------------------- internals
 
@@ -445,19 +364,16 @@ class RemoteStore(ObjectStore):
             self.client.forget(f"{spec.get('group')}/{version.get('name')}")
 
     def _notify(self, event_type: str, obj: Obj) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            callback(event_type, obj)
+        self.changes.publish(event_type, lambda: obj)
 
 
-def _ns(resource: Resource, namespace: object) -> str | None:
+def _ns(resource: KindInfo, namespace: object) -> str | None:
     if not resource.namespaced:
         return None
     return str(namespace or "default")
 
 
-def _typed(resource: Resource, obj: Obj) -> Obj:
+def _typed(resource: KindInfo, obj: Obj) -> Obj:
     # Answers carry apiVersion/kind, list items do not.
     return {"apiVersion": resource.api_version, "kind": resource.kind, **obj}
 

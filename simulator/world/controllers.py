@@ -11,13 +11,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from simulator.clock import rfc3339
 from simulator.world.objects import (
     Objects,
     condition,
     meta,
     owner_uid,
     pod_is_ready,
-    rfc3339,
     set_condition,
 )
 

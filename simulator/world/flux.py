@@ -11,127 +11,31 @@ apply nothing (the scenario scripts what such a source would have brought).
 from __future__ import annotations
 
 import hashlib
-import posixpath
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from simulator.errors import SimulatorError
+from simulator.api.kinds import api_version_of
+from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
-from simulator.world.objects import Objects, condition, meta, rfc3339, set_condition
+from simulator.world.flux_sources import (
+    CLUSTER_KINDS,
+    FluxError,
+    GitTree,
+    git_revision,
+    render_kustomization,
+)
+from simulator.world.objects import Objects, condition, meta, set_condition
 from simulator.world.scheduling import Scheduler
 from simulator.world.stages import is_ready
 
 __all__ = ["FluxError", "FluxModel", "render_kustomization"]
 
 Obj = dict[str, Any]
-SOURCE_API = "source.toolkit.fluxcd.io/v1"
-KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
-HELM_API = "helm.toolkit.fluxcd.io/v2"
+SOURCE_API = api_version_of("GitRepository")
+KUSTOMIZE_API = api_version_of("Kustomization")
 FETCH_SECONDS = 3.0
 APPLY_SECONDS = 2.0
 _HEALTH_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "HelmRelease", "Kustomization"}
-
-
-class FluxError(SimulatorError):
-    """A source cannot be read or rendered; the message names the repository, path and reason."""
-
-
-class _GitTree:
-    """Files of one commit of a local git repository."""
-
-    def __init__(self, repo: Path, revision: str) -> None:
-        self.repo = repo
-        self.revision = revision
-
-    def read(self, path: str) -> str | None:
-        result = subprocess.run(
-            ["git", "-C", str(self.repo), "show", f"{self.revision}:{path}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return result.stdout if result.returncode == 0 else None
-
-    def list_dir(self, path: str) -> list[tuple[str, str]] | None:
-        """(type, name) entries of a directory, None when it is not one."""
-        spec = f"{self.revision}:{path}" if path not in ("", ".") else f"{self.revision}:"
-        result = subprocess.run(
-            ["git", "-C", str(self.repo), "ls-tree", spec],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            return None
-        entries = []
-        for line in result.stdout.splitlines():
-            info, _, name = line.partition("\t")
-            entries.append((info.split()[1], name))
-        return entries
-
-
-def render_kustomization(tree: _GitTree, path: str) -> list[Obj]:
-    """Objects of the kustomize subset at `path` in `tree` (see the module docstring)."""
-    path = posixpath.normpath(path.strip("/") or ".")
-    entries = tree.list_dir(path)
-    if entries is None:
-        text = tree.read(path)
-        if text is None:
-            raise FluxError(f"path {path!r} not found in {tree.repo} at {tree.revision}")
-        return _documents(text, path)
-    names = {name for _, name in entries}
-    kfile = next(
-        (n for n in ("kustomization.yaml", "kustomization.yml", "Kustomization") if n in names),
-        None,
-    )
-    if kfile is None:
-        out: list[Obj] = []
-        for kind, name in sorted(entries, key=lambda e: e[1]):
-            full = posixpath.join(path, name) if path != "." else name
-            if kind == "blob" and name.endswith((".yaml", ".yml")):
-                out.extend(_documents(tree.read(full) or "", full))
-        return out
-    kpath = posixpath.join(path, kfile) if path != "." else kfile
-    spec = yaml.safe_load(tree.read(kpath) or "") or {}
-    out = []
-    for resource in spec.get("resources") or []:
-        full = posixpath.normpath(posixpath.join(path, str(resource)))
-        out.extend(render_kustomization(tree, full))
-    namespace = spec.get("namespace")
-    if namespace:
-        for obj in out:
-            if obj.get("kind") not in _CLUSTER_KINDS:
-                obj.setdefault("metadata", {})["namespace"] = namespace
-    return out
-
-
-_CLUSTER_KINDS = {
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "Node",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-}
-
-
-def _documents(text: str, source: str) -> list[Obj]:
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
-    except yaml.YAMLError as exc:
-        raise FluxError(f"{source}: invalid YAML: {exc}") from None
-    out: list[Obj] = []
-    for doc in docs:
-        if doc.get("kind") == "List":
-            out.extend(item for item in doc.get("items") or [] if isinstance(item, dict))
-        else:
-            out.append(doc)
-    return out
 
 
 class FluxModel:
@@ -185,7 +89,7 @@ class FluxModel:
         local = self._local_repo(url)
         try:
             if local is not None:
-                sha = _git_rev(local, ref)
+                sha = git_revision(local, ref)
             else:
                 sha = hashlib.sha1(f"{url}#{branch}".encode(), usedforsecurity=False).hexdigest()
         except FluxError as exc:
@@ -298,7 +202,7 @@ class FluxModel:
         if local is not None:
             sha = revision.rsplit("sha1:", 1)[-1]
             try:
-                docs = render_kustomization(_GitTree(local, sha), str(spec.get("path") or "./"))
+                docs = render_kustomization(GitTree(local, sha), str(spec.get("path") or "./"))
             except FluxError as exc:
                 self._status(current, conditions, "False", "BuildFailed", str(exc))
                 self.objects.event(
@@ -310,7 +214,7 @@ class FluxModel:
             target_ns = spec.get("targetNamespace")
             for doc in docs:
                 dm = doc.setdefault("metadata", {})
-                if target_ns and doc.get("kind") not in _CLUSTER_KINDS:
+                if target_ns and doc.get("kind") not in CLUSTER_KINDS:
                     dm["namespace"] = target_ns
                 dm.setdefault("labels", {}).update(
                     {
@@ -502,27 +406,3 @@ class FluxModel:
         self.objects.event(
             release, f"{verb.capitalize()}Succeeded", message, source="helm-controller"
         )
-
-
-def _git_rev(repo: Path, ref: dict[str, Any]) -> str:
-    candidates = []
-    if ref.get("commit"):
-        candidates.append(str(ref["commit"]))
-    if ref.get("tag"):
-        candidates.append(f"refs/tags/{ref['tag']}")
-    if ref.get("branch"):
-        candidates += [f"refs/heads/{ref['branch']}", f"refs/remotes/origin/{ref['branch']}"]
-    if not candidates:
-        candidates.append("HEAD")
-    for candidate in candidates:
-        result = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode == 0:
-            return result.stdout.strip()
-    raise FluxError(
-        f"failed to checkout and determine revision: unable to clone '{repo}': reference not found"
-    )

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from simulator.clock import rfc3339
 from simulator.neighbours.registry import ImageRegistry, parse_image_ref
 from simulator.world.durations import format_go_duration
-from simulator.world.objects import Objects, meta, rfc3339, set_condition
+from simulator.world.objects import Objects, meta, set_condition
 from simulator.world.scheduling import Scheduler
 
 __all__ = ["Kubelet"]

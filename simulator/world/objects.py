@@ -11,10 +11,13 @@ import hashlib
 import random
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.api.store import ObjectStore, StoreError
-from simulator.clock import VirtualClock
+from simulator.api.store import Store, StoreError
+from simulator.clock import VirtualClock, rfc3339
+
+if TYPE_CHECKING:
+    from simulator.world.scenario import EventSpec, LogSpec, ObjectRef
 
 __all__ = [
     "Objects",
@@ -24,11 +27,12 @@ __all__ = [
     "obj_key",
     "owner_uid",
     "pod_is_ready",
-    "rfc3339",
+    "render",
     "set_condition",
 ]
 
 Obj = dict[str, Any]
+ObjList = list[Obj]
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated names
 
 
@@ -55,11 +59,6 @@ def owner_uid(obj: Mapping[str, Any], kind: str | None = None) -> str | None:
         if ref.get("controller") and (kind is None or ref.get("kind") == kind):
             return str(ref.get("uid"))
     return None
-
-
-def rfc3339(instant: datetime) -> str:
-    """A Kubernetes timestamp (`2026-06-20T14:00:00Z`)."""
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def condition(obj: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
@@ -100,6 +99,14 @@ def set_condition(
     return out
 
 
+def render(message: str, obj: Mapping[str, Any]) -> str:
+    """A scenario message with `{name}` and `{namespace}` of the object filled in."""
+    m = meta(obj)
+    return message.replace("{name}", str(m.get("name", ""))).replace(
+        "{namespace}", str(m.get("namespace", ""))
+    )
+
+
 def pod_is_ready(pod: Mapping[str, Any]) -> bool:
     """Whether the pod's Ready condition is True."""
     cond = condition(pod, "Ready")
@@ -109,7 +116,7 @@ def pod_is_ready(pod: Mapping[str, Any]) -> bool:
 class Objects:
     """The world's writes and reads against the store, plus deterministic name generation."""
 
-    def __init__(self, store: ObjectStore, *, clock: VirtualClock, seed: str) -> None:
+    def __init__(self, store: Store, *, clock: VirtualClock, seed: str) -> None:
         self.store = store
         self.clock = clock
         # Names only need to look like Kubernetes' and repeat per scenario, not be secret.
@@ -148,6 +155,15 @@ class Objects:
         except StoreError:  # kind not served (yet): nothing of it exists
             return []
         return list(found)
+
+    def resolve(self, ref: ObjectRef | None) -> ObjList:
+        """The objects a scenario reference names: one by name, or all carrying its labels."""
+        if ref is None:
+            return []
+        if ref.name is not None:
+            one = self.get(ref.api_version, ref.kind, ref.name, ref.namespace)
+            return [one] if one is not None else []
+        return self.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
 
     def fresh(self, obj: Mapping[str, Any]) -> Obj | None:
         """The stored version of `obj` if it is still the same object (same uid)."""
@@ -233,15 +249,31 @@ class Objects:
         source: str = "kubelet",
     ) -> None:
         """Emit a core/v1 Event on the object."""
-        self.store.emit_event(dict(obj), reason, message, type=type, source_component=source)
+        self.store.events.emit(dict(obj), reason, message, type=type, source_component=source)
+
+    def emit(self, obj: Mapping[str, Any], spec: EventSpec) -> None:
+        """Emit a scenario's Event (`count` times) on the object."""
+        for _ in range(max(spec.count, 1)):
+            self.event(
+                obj, spec.reason, render(spec.message, obj), type=spec.type, source=spec.source
+            )
 
     def log(self, pod: Mapping[str, Any], container: str, text: str, *, append: bool) -> None:
         """Set or append a container log."""
         namespace, name = meta(pod).get("namespace", ""), meta(pod).get("name", "")
         if append:
-            self.store.append_log(namespace, name, container, text)
+            self.store.logs.append(namespace, name, container, text)
         else:
-            self.store.set_log(namespace, name, container, text)
+            self.store.logs.set(namespace, name, container, text)
+
+    def write_log(self, obj: Mapping[str, Any], spec: LogSpec) -> None:
+        """Write a scenario's log lines to a pod's container (its first unless named)."""
+        if obj.get("kind") != "Pod":
+            return
+        containers = (obj.get("spec") or {}).get("containers") or [{}]
+        self.log(
+            obj, spec.container or str(containers[0].get("name", "")), spec.text, append=spec.append
+        )
 
 
 def merge_patch(target: object, patch: object) -> Any:

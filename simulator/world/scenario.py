@@ -32,6 +32,7 @@ from simulator.world.durations import parse_duration
 from simulator.world.yaml_locations import YamlSyntaxError, load_located
 
 __all__ = [
+    "VERB_FIELDS",
     "Action",
     "AppSpec",
     "BootstrapPlan",
@@ -219,6 +220,17 @@ class FaultSpec(_Model):
 
 
 Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note", "nodeUp"]
+# The fields of `Action` each verb needs; what the verb does is `simulator.world.actions.ACTIONS`.
+VERB_FIELDS: dict[Verb, tuple[str, ...]] = {
+    "apply": ("object",),
+    "patch": ("target", "patch"),
+    "delete": ("target",),
+    "event": ("target", "event"),
+    "log": ("target", "log"),
+    "fault": ("fault",),
+    "note": ("note",),
+    "nodeUp": (),
+}
 
 
 class Action(_Model):
@@ -238,17 +250,7 @@ class Action(_Model):
 
     @model_validator(mode="after")
     def _fields_for_verb(self) -> Action:
-        needs: dict[str, tuple[str, ...]] = {
-            "apply": ("object",),
-            "patch": ("target", "patch"),
-            "delete": ("target",),
-            "event": ("target", "event"),
-            "log": ("target", "log"),
-            "fault": ("fault",),
-            "note": ("note",),
-            "nodeUp": (),
-        }
-        missing = [name for name in needs[self.action] if getattr(self, name) is None]
+        missing = [name for name in VERB_FIELDS[self.action] if getattr(self, name) is None]
         if missing:
             raise ValueError(f"action {self.action!r} needs {', '.join(missing)}")
         return self

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from simulator.world.objects import Objects, meta, pod_is_ready, rfc3339, set_condition
+from simulator.clock import rfc3339
+from simulator.world.objects import Objects, meta, pod_is_ready, render, set_condition
 from simulator.world.predicates import check_predicate, matches_labels
 from simulator.world.scenario import ContainerOutcome, Match, ObjectState, Stage, StageEffect
 from simulator.world.scheduling import Scheduler
@@ -46,12 +47,7 @@ def object_matches(objects: Objects, obj: Obj, match: Match) -> bool:  # noqa: P
 
 def object_state_holds(objects: Objects, state: ObjectState) -> bool:
     """Whether some object named by `state.ref` exists and satisfies `where`/`ready` (or not)."""
-    ref = state.ref
-    if ref.name is not None:
-        one = objects.get(ref.api_version, ref.kind, ref.name, ref.namespace)
-        candidates = [one] if one is not None else []
-    else:
-        candidates = objects.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
+    candidates = objects.resolve(state.ref)
     holds = any(_state_of(candidate, state) for candidate in candidates)
     return holds != state.negate
 
@@ -194,12 +190,7 @@ def apply_effect(objects: Objects, obj: Obj, effect: StageEffect) -> None:
     HelmRelease report `context deadline exceeded`); absent targets make it a no-op.
     """
     if effect.target is not None:
-        ref = effect.target
-        if ref.name is not None:
-            one = objects.get(ref.api_version, ref.kind, ref.name, ref.namespace)
-            targets = [one] if one is not None else []
-        else:
-            targets = objects.list(ref.api_version, ref.kind, ref.namespace, ref.labels)
+        targets = objects.resolve(effect.target)
         local = effect.model_copy(update={"target": None})
         for target in targets:
             apply_effect(objects, target, local)
@@ -211,23 +202,11 @@ def apply_effect(objects: Objects, obj: Obj, effect: StageEffect) -> None:
     if effect.containers is not None and obj.get("kind") == "Pod":
         obj = _container_outcome(objects, obj, effect.containers) or obj
     for event in ([effect.event] if effect.event else []) + list(effect.events):
-        for _ in range(max(event.count, 1)):
-            objects.event(
-                obj, event.reason, _render(event.message, obj), type=event.type, source=event.source
-            )
-    if effect.log is not None and obj.get("kind") == "Pod":
-        containers = (obj.get("spec") or {}).get("containers") or [{}]
-        name = effect.log.container or str(containers[0].get("name", ""))
-        objects.log(obj, name, effect.log.text, append=effect.log.append)
+        objects.emit(obj, event)
+    if effect.log is not None:
+        objects.write_log(obj, effect.log)
     if effect.delete or effect.restart:
         objects.delete(obj)
-
-
-def _render(message: str, obj: Obj) -> str:
-    m = meta(obj)
-    return message.replace("{name}", str(m.get("name", ""))).replace(
-        "{namespace}", str(m.get("namespace", ""))
-    )
 
 
 def _container_outcome(objects: Objects, pod: Obj, outcome: ContainerOutcome) -> Obj | None:
@@ -248,14 +227,14 @@ def _container_outcome(objects: Objects, pod: Obj, outcome: ContainerOutcome) ->
             status["ready"] = True
         elif outcome.state == "waiting":
             status["state"] = {
-                "waiting": {"reason": outcome.reason, "message": _render(outcome.message, pod)}
+                "waiting": {"reason": outcome.reason, "message": render(outcome.message, pod)}
             }
         elif outcome.state == "terminated":
             status["state"] = {
                 "terminated": {
                     "exitCode": outcome.exit_code,
                     "reason": outcome.reason,
-                    "message": _render(outcome.message, pod),
+                    "message": render(outcome.message, pod),
                     "finishedAt": rfc3339(now),
                 }
             }

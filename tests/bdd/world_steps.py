@@ -743,7 +743,7 @@ def fake_api_with_status(fake_apis: list[Any]) -> Any:
 
 
 def _flux_crds() -> list[dict[str, Any]]:
-    from simulator.api.flux_crds import FLUX_CRDS
+    from simulator.neighbours.flux_crds import FLUX_CRDS
 
     return [dict(crd) for crd in FLUX_CRDS]
 

@@ -119,8 +119,8 @@ class WorldSession:
         the admins did included) on a frozen clock up to that virtual time, then holds still:
         the observed failure, reproduced, waiting to be diagnosed.
         """
-        from simulator.world.engine import World
         from simulator.world.scenario import load_scenario
+        from simulator.world.served import ServedWorld
 
         path = ROOT / "scenarios" / f"{scenario}.yaml"
         model = load_scenario(path)
@@ -128,14 +128,14 @@ class WorldSession:
             host = model.host.model_copy(update={"initial_state": "running", "kubernetes_up": True})
             model = model.model_copy(update={"host": host})
         replay = replay_minutes is not None
-        world = World(
+        world = ServedWorld(
             model,
             speed=0.0 if replay else None,
             skip_actors=() if replay else model.bootstrap.skip_actors,
             base_dir=path.parent,
             node_ip=_node_address(),
         )
-        world.start(serve=True)
+        world.start()
         if replay_minutes is not None:
             world.run_until(replay_minutes * 60)
         (workdir / "config").mkdir(parents=True, exist_ok=True)

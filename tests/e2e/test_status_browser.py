@@ -112,15 +112,15 @@ def test_scenario_drives_rollup_to_ready(browser: Any, tmp_path: Path) -> None:
     from appliance.cluster.connecting import connect
     from appliance.cluster.watching import WatchCache
     from simulator.neighbours.addresses import choose_node_address
-    from simulator.world.engine import World
+    from simulator.world.served import ServedWorld
     from status_web.collecting import Collector
 
     root = Path(__file__).resolve().parents[2]
     # Slow enough that installing lasts ~15 s of wall time while the browser starts.
-    world = World.from_scenario(
+    world = ServedWorld.from_scenario(
         root / "scenarios" / "happy-path.yaml", speed=40, node_ip=choose_node_address()
     )
-    world.start(serve=True)
+    world.start()
     assert world.kubeconfig_path is not None
     cluster = connect(world.kubeconfig_path)
     cache = WatchCache(cluster)

@@ -1,7 +1,8 @@
 """End to end: the real `appliance` CLI against a served simulator world.
 
 Recover-mode runs need only the fake API, Flux-from-git and the registry; fresh-mode runs also
-need the world's fake `talosctl` on PATH (`World.bin_dir`) and skip with that reason without it.
+need the world's fake `talosctl` on PATH (`ServedWorld.bin_dir`) and skip with that reason
+without it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import pytest
 
 from simulator.neighbours.addresses import choose_node_address
-from simulator.world.engine import World
 from simulator.world.scenario import Scenario, load_scenario
+from simulator.world.served import ServedWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -43,14 +44,14 @@ def installed(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"host": host})
 
 
-def served(scenario: Scenario) -> World:
-    world = World(
+def served(scenario: Scenario) -> ServedWorld:
+    world = ServedWorld(
         scenario,
         skip_actors=scenario.bootstrap.skip_actors,
         node_ip=choose_node_address(),
         base_dir=SCENARIOS,
     )
-    return world.start(serve=True)
+    return world.start()
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def config_dir(tmp_path: Path) -> Path:
     return path
 
 
-def env_for(world: World) -> dict[str, str]:
+def env_for(world: ServedWorld) -> dict[str, str]:
     path = [str(BIN), os.environ.get("PATH", "")]
     bin_dir = getattr(world, "bin_dir", None)
     if bin_dir is not None:
@@ -72,7 +73,7 @@ def env_for(world: World) -> dict[str, str]:
     }
 
 
-def appliance(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+def appliance(world: ServedWorld, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "appliance"), *args],
         env=env_for(world),
@@ -83,7 +84,7 @@ def appliance(world: World, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def bootstrap_args(world: World, config_dir: Path, *extra: str) -> list[str]:
+def bootstrap_args(world: ServedWorld, config_dir: Path, *extra: str) -> list[str]:
     return [
         "bootstrap",
         "--release-version",
@@ -106,14 +107,14 @@ def bootstrap_args(world: World, config_dir: Path, *extra: str) -> list[str]:
     ]
 
 
-def secret(world: World, namespace: str, name: str, key: str) -> str:
+def secret(world: ServedWorld, namespace: str, name: str, key: str) -> str:
     obj: dict[str, Any] | None = world.get("Secret", name, namespace)
     assert obj is not None
     return base64.b64decode(obj["data"][key]).decode()
 
 
 @pytest.fixture
-def happy_installed() -> Iterator[World]:
+def happy_installed() -> Iterator[ServedWorld]:
     world = served(installed(load_scenario(SCENARIOS / "happy-path.yaml")))
     try:
         yield world
@@ -122,7 +123,7 @@ def happy_installed() -> Iterator[World]:
 
 
 def test_recover_on_happy_path_reaches_login_ready(
-    happy_installed: World, config_dir: Path
+    happy_installed: ServedWorld, config_dir: Path
 ) -> None:
     """finding-05: recover with an existing kubeconfig installs the app to login ready."""
     world = happy_installed
@@ -144,7 +145,7 @@ def test_recover_on_happy_path_reaches_login_ready(
 
 
 def test_interrupted_install_rerun_in_recover_keeps_token_and_data(
-    happy_installed: World, config_dir: Path
+    happy_installed: ServedWorld, config_dir: Path
 ) -> None:
     """An install cut short and rerun in recover mode completes with the same token and DB."""
     world = happy_installed
@@ -160,11 +161,13 @@ def test_interrupted_install_rerun_in_recover_keeps_token_and_data(
     assert secret(world, "msp", "alga-db-credentials", "password") == password
 
 
-def fresh_world(name: str) -> World:
+def fresh_world(name: str) -> ServedWorld:
     world = served(load_scenario(SCENARIOS / name))
     if getattr(world, "bin_dir", None) is None:
         world.stop()
-        pytest.skip("simulator World provides no fake talosctl bin dir (World.bin_dir) yet")
+        pytest.skip(
+            "simulator ServedWorld provides no fake talosctl bin dir (ServedWorld.bin_dir) yet"
+        )
     return world
 
 

@@ -22,7 +22,8 @@ from appliance.errors import BootstrapError
 from simulator.clock import VirtualClock
 from simulator.neighbours.addresses import choose_node_address
 from simulator.neighbours.shims import write_shims
-from simulator.neighbours.talos import HostSpec, TalosEndpoint, TalosHost
+from simulator.neighbours.talos import HostSpec, TalosHost
+from simulator.neighbours.talos_endpoint import TalosEndpoint
 from tests.unit.bootstrap.conftest import parse
 
 KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: x}}]\n"

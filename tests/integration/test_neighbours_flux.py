@@ -52,7 +52,7 @@ def _mark_flux_controllers_ready(store: ObjectStore) -> None:
                 daemon=True,
             ).start()
 
-    store.subscribe(on_event)
+    store.changes.subscribe(on_event)
 
 
 def test_install_serves_the_flux_kinds_and_waits_for_controllers(
@@ -114,7 +114,7 @@ def test_reconcile_helmrelease_annotates_and_waits(cluster: tuple[ObjectStore, P
                 daemon=True,
             ).start()
 
-    store.subscribe(controller)
+    store.changes.subscribe(controller)
     result = flux(
         "reconcile",
         "helmrelease",

@@ -15,7 +15,8 @@ import yaml
 from simulator.clock import VirtualClock
 from simulator.neighbours.addresses import choose_node_address
 from simulator.neighbours.shims import write_shims
-from simulator.neighbours.talos import HostSpec, TalosEndpoint, TalosHost
+from simulator.neighbours.talos import HostSpec, TalosHost
+from simulator.neighbours.talos_endpoint import TalosEndpoint
 
 
 @dataclass

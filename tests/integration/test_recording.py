@@ -19,10 +19,11 @@ from simulator.api.store import ObjectStore
 from simulator.cli import main
 from simulator.clock import VirtualClock
 from simulator.replay.kubeclient import KubeClient
-from simulator.replay.recording import Recorder, recording_to_scenario
-from simulator.world.engine import World
+from simulator.replay.recording import Recorder
+from simulator.replay.scripting import recording_to_scenario
 from simulator.world.objects import merge_patch
 from simulator.world.scenario import load_scenario
+from simulator.world.served import ServedWorld
 from simulator.world.timeline import TimelineEntry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,11 +123,11 @@ def _events(entries: list[TimelineEntry]) -> list[tuple[str, str, str, str, str]
     return [(e.reason, e.kind, e.namespace, e.name, e.message) for e in entries]
 
 
-def record_world(scenario: Path, tmp: Path, *, speed: float = SPEED) -> tuple[Obj, World]:
+def record_world(scenario: Path, tmp: Path, *, speed: float = SPEED) -> tuple[Obj, ServedWorld]:
     """Serve `scenario`, record it through the kubeconfig until its end; (scenario doc, world)."""
-    world = World.from_scenario(scenario, speed=0)
+    world = ServedWorld.from_scenario(scenario, speed=0)
     # Frozen while the recorder lists, so the recording starts at the scenario's time zero.
-    world.start(serve=True, kubeconfig_out=tmp / "kubeconfig")
+    world.start(kubeconfig_out=tmp / "kubeconfig")
     try:
         client = KubeClient(tmp / "kubeconfig")
         recorder = Recorder(client).begin()

@@ -9,7 +9,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.replay.recording import Change, Recorder, clean, merge_diff, recording_to_scenario
+from simulator.replay.recording import Change, Recorder
+from simulator.replay.scripting import clean, merge_diff, recording_to_scenario
 from simulator.world.objects import merge_patch
 from simulator.world.scenario import parse_scenario
 

@@ -150,7 +150,7 @@ def test_remote_store_writes_status_given_to_create(cluster: tuple[ObjectStore, 
     seen: list[str] = []
     try:
         remote = RemoteStore(client, VirtualClock(datetime(2026, 1, 1, tzinfo=UTC), speed=0))
-        remote.subscribe(lambda event, obj: seen.append(f"{event} {obj['kind']}"))
+        remote.changes.subscribe(lambda event, obj: seen.append(f"{event} {obj['kind']}"))
         remote.create(
             {
                 "apiVersion": "v1",

@@ -14,8 +14,8 @@ import pytest
 
 from simulator.bootstrapping import BootstrapSession
 from simulator.neighbours.addresses import choose_node_address
-from simulator.world.engine import World
 from simulator.world.scenario import parse_scenario
+from simulator.world.served import ServedWorld
 
 FAKE_BOOTSTRAPPER = """
 import subprocess, sys
@@ -77,7 +77,7 @@ def _status_server(node_ip: str) -> ThreadingHTTPServer:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[World, Path]]:
+def served(tmp_path: Path) -> Iterator[tuple[ServedWorld, Path]]:
     """A served world at 600x plus a stand-in status service on its node address."""
     script = tmp_path / "fake_bootstrapper.py"
     script.write_text(FAKE_BOOTSTRAPPER)
@@ -93,8 +93,8 @@ bootstrap:
 """,
         source="test.yaml",
     )
-    world = World(scenario, speed=600, node_ip=choose_node_address())
-    world.start(serve=True)
+    world = ServedWorld(scenario, speed=600, node_ip=choose_node_address())
+    world.start()
     status = _status_server(world.node_ip)
     try:
         yield world, tmp_path / "site"
@@ -104,7 +104,9 @@ bootstrap:
         world.stop()
 
 
-def test_bootstrap_runs_the_command_and_records_the_rollup(served: tuple[World, Path]) -> None:
+def test_bootstrap_runs_the_command_and_records_the_rollup(
+    served: tuple[ServedWorld, Path],
+) -> None:
     """The command's objects come alive and the rollup timeline ends in the state asked for."""
     world, config_dir = served
     output: list[str] = []

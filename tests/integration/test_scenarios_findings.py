@@ -49,7 +49,7 @@ CHECKS: dict[str, Callable[[World], bool]] = {
         and w.get("HelmRelease", "alga-core", "alga-system")["status"]["history"][0]["version"] == 2
     ),  # type: ignore[index]
     "finding-10": lambda w: (
-        w.store.run_exec(
+        w.store.execs.run(
             "msp", "db-0", "postgres", ["psql", "-tAc", "select count(*) from users;"]
         )[0]
         == "7\n"

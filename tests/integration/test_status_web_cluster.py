@@ -238,7 +238,7 @@ def test_crash_explained_from_the_previous_log_with_the_read_only_token(service:
     )
     meta = crashed["metadata"]
     container = crashed["spec"]["containers"][0]["name"]
-    service.store.set_log(meta["namespace"], meta["name"], container, MSG_TEMPORAL_SCHEMA + "\n")
+    service.store.logs.set(meta["namespace"], meta["name"], container, MSG_TEMPORAL_SCHEMA + "\n")
     for obj in (world.get("Deployment", "msp", "temporal"), crashed):
         replace_live(service.store, obj)
     _wait_for(

@@ -6,15 +6,17 @@ import base64
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from simulator.api.store import Subscriptions
 from simulator.neighbours.addresses import choose_node_address
-from simulator.neighbours.processes import PodProcess, ProcessImage, ProcessRunner
+from simulator.neighbours.pod_specs import ProcessImage
+from simulator.neighbours.processes import PodProcess, ProcessRunner
 
 STAND_IN = """
 import argparse, http.server, json, os, pathlib
@@ -37,11 +39,11 @@ http.server.HTTPServer((args.host, int(args.port)), Handler).serve_forever()
 
 
 class FakeStore:
-    """The three store methods the runner uses, over a dict."""
+    """The slice of a store the runner uses, over a dict."""
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.subscribers: list[Callable[[str, dict[str, Any]], None]] = []
+        self.changes = Subscriptions()
 
     def get(
         self, api_version: str, kind: str, name: str, namespace: str | None = None
@@ -51,10 +53,6 @@ class FakeStore:
     def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Any]:
         return [o for (k, _, _), o in self.objects.items() if k == kind]
 
-    def subscribe(self, callback: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]:
-        self.subscribers.append(callback)
-        return lambda: self.subscribers.remove(callback)
-
     def put(self, obj: dict[str, Any], event: str = "ADDED") -> None:
         meta = obj["metadata"]
         key = (obj["kind"], meta["namespace"], meta["name"])
@@ -62,8 +60,7 @@ class FakeStore:
             self.objects.pop(key, None)
         else:
             self.objects[key] = obj
-        for callback in list(self.subscribers):
-            callback(event, obj)
+        self.changes.publish(event, lambda: obj)
 
 
 def _deployment(image: str = "ghcr.io/nine-minds/appliance-status:1.0-rc5") -> dict[str, Any]:

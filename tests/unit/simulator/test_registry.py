@@ -14,9 +14,9 @@ from simulator.neighbours.registry import (
     ImageRegistry,
     ImageSpec,
     RegistryContents,
-    RegistryServer,
     parse_image_ref,
 )
+from simulator.neighbours.registry_server import RegistryServer
 
 CORE = "ghcr.io/nine-minds/alga-psa-ee:94446747"
 WORKER = "ghcr.io/nine-minds/workflow-worker:61e4a00e"

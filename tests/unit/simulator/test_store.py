@@ -15,6 +15,7 @@ from simulator.api.store import (
     InvalidError,
     NotFoundError,
     ObjectStore,
+    pod_log,
 )
 from simulator.clock import VirtualClock
 
@@ -139,7 +140,9 @@ def test_subscribers_see_every_change_in_order(store: ObjectStore) -> None:
     """subscribe() callbacks get ADDED, MODIFIED, DELETED synchronously."""
     store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alga"}})
     seen: list[tuple[str, str]] = []
-    unsubscribe = store.subscribe(lambda kind, obj: seen.append((kind, obj["metadata"]["name"])))
+    unsubscribe = store.changes.subscribe(
+        lambda kind, obj: seen.append((kind, obj["metadata"]["name"]))
+    )
     store.create(_deploy())
     store.patch(
         "apps/v1", "Deployment", "web", {"metadata": {"labels": {"a": "b"}}}, "merge", "alga"
@@ -178,9 +181,9 @@ def test_emit_event_counts_repeats_like_kubelet(store: ObjectStore) -> None:
     pod = store.create(
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "alga"}}
     )
-    first = store.emit_event(pod, "BackOff", "Back-off pulling image", type="Warning")
+    first = store.events.emit(pod, "BackOff", "Back-off pulling image", type="Warning")
     store.clock.advance(30)
-    again = store.emit_event(pod, "BackOff", "Back-off pulling image", type="Warning")
+    again = store.events.emit(pod, "BackOff", "Back-off pulling image", type="Warning")
     assert again["metadata"]["name"] == first["metadata"]["name"]
     assert again["count"] == 2
     assert again["lastTimestamp"] == "2026-01-01T00:00:30Z"
@@ -198,20 +201,18 @@ def test_logs_and_exec_handlers(store: ObjectStore) -> None:
             "spec": {"containers": [{"name": "pg"}]},
         }
     )
-    store.set_log("alga", "db-0", "pg", "a\n")
-    store.append_log("alga", "db-0", "pg", "b\n")
-    assert store.get_log("alga", "db-0") == "a\nb\n"
-    store.register_exec_handler(lambda *_: ("old\n", "", 0))
-    store.register_exec_handler(
-        lambda _ns, _p, _c, cmd: ("7\n", "", 0) if cmd[0] == "psql" else None
-    )
-    assert store.run_exec("alga", "db-0", "pg", ["psql"]) == ("7\n", "", 0)
-    assert store.run_exec("alga", "db-0", "pg", ["ls"]) == ("old\n", "", 0)
+    store.logs.set("alga", "db-0", "pg", "a\n")
+    store.logs.append("alga", "db-0", "pg", "b\n")
+    assert pod_log(store, "alga", "db-0") == "a\nb\n"
+    store.execs.register(lambda *_: ("old\n", "", 0))
+    store.execs.register(lambda _ns, _p, _c, cmd: ("7\n", "", 0) if cmd[0] == "psql" else None)
+    assert store.execs.run("alga", "db-0", "pg", ["psql"]) == ("7\n", "", 0)
+    assert store.execs.run("alga", "db-0", "pg", ["ls"]) == ("old\n", "", 0)
 
 
 def test_crd_serves_its_kind_until_deleted(store: ObjectStore) -> None:
     """Creating a CRD registers its kind; deleting it removes the kind and its objects."""
-    from simulator.api.flux_crds import FLUX_CRDS
+    from simulator.neighbours.flux_crds import FLUX_CRDS
 
     hr_crd = next(c for c in FLUX_CRDS if c["spec"]["names"]["kind"] == "HelmRelease")
     with pytest.raises(NotFoundError):

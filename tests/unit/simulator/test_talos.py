@@ -16,7 +16,7 @@ from simulator.neighbours.talos import (
     TalosApiError,
     TalosHost,
 )
-from simulator.neighbours.talosctl import ca_fingerprint, new_ca_crt
+from simulator.neighbours.talos_config import ca_fingerprint, new_ca_crt
 
 NODE = "127.42.0.8"
 FACTORY = "factory.talos.dev/metal-installer/abc:v1.12.0"

@@ -293,7 +293,9 @@ def test_scripted_fault_reaches_the_fake_api() -> None:
     """A `fault` action at a virtual time makes the served fake API answer 503 on that path."""
     import httpx
 
-    world = World(
+    from simulator.world.served import ServedWorld
+
+    world = ServedWorld(
         parse_scenario(
             """
 name: faults
@@ -306,8 +308,9 @@ events:
         ),
         speed=0,
     )
-    world.start(serve=True)
+    world.start()
     try:
+        assert world.api is not None
         url = f"{world.api_url}/api/v1/namespaces/msp/pods"
         token = world.api.admin_token
         headers = {"Authorization": f"Bearer {token}"}

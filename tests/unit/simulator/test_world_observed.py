@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from simulator.api.store import pod_log
 from simulator.world.engine import World
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "utm-rc5-observed.yaml"
@@ -25,8 +26,8 @@ def world() -> World:
     checkpoints["temporal_at_30m"] = replay.pods("msp", name="temporal")
     checkpoints["email_at_30m"] = replay.pods("msp", name="email-service")
     checkpoints["logs_at_30m"] = {
-        name: replay.store.get_log(
-            "msp", replay.pods("msp", name=name)[0]["metadata"]["name"], name
+        name: pod_log(
+            replay.store, "msp", replay.pods("msp", name=name)[0]["metadata"]["name"], name
         )
         for name in ("temporal", "temporal-ui")
     }
@@ -92,7 +93,7 @@ def test_users_count_answers_seven_after_bootstrap(world: World) -> None:
         "-c",
         "PGPASSWORD=x psql -U postgres -d server -tAc 'select count(*) from users;'",
     ]
-    assert world.store.run_exec("msp", "db-0", "postgres", command) == ("7\n", "", 0)
+    assert world.store.execs.run("msp", "db-0", "postgres", command) == ("7\n", "", 0)
 
 
 def test_app_becomes_ready_after_core(world: World) -> None:

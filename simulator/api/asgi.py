@@ -1,0 +1,126 @@
+"""What every part of the fake API shares: the ASGI types, a parsed request, and the `Host`.
+
+`Host` is what the request handlers (`crud`, `reviews`, `streams`) need of the application
+(`app.ApiApp`): the store, the responder and the watch wake-ups. They depend on it, never on
+the application module, so the modules form no import cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from simulator.api.kinds import KindInfo
+from simulator.api.rbac import UserInfo
+from simulator.api.store import ObjectStore
+
+__all__ = [
+    "JSON",
+    "Host",
+    "Receive",
+    "Request",
+    "Route",
+    "Scope",
+    "Send",
+    "first",
+    "header",
+    "read_body",
+    "truthy",
+]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+JSON = b"application/json"
+
+
+def first(query: dict[str, list[str]], key: str, default: str = "") -> str:
+    """The first value of a query parameter."""
+    values = query.get(key)
+    return values[0] if values else default
+
+
+def truthy(value: str) -> bool:
+    """A query flag as the API server reads it (`true`, `1`)."""
+    return value.lower() in ("1", "true", "yes")
+
+
+def header(scope: Scope, name: bytes) -> str:
+    """A request header (latin-1), or ''."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A parsed resource path."""
+
+    info: KindInfo
+    namespace: str
+    name: str
+    subresource: str
+
+
+@dataclass
+class Request:
+    """One HTTP request as the handlers see it."""
+
+    scope: Scope
+    receive: Receive
+    send: Send
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    user: UserInfo | None
+    route: Route | None
+    verb: str
+    body: bytes = b""
+
+    def param(self, key: str, default: str = "") -> str:
+        """The first value of a query parameter."""
+        return first(self.query, key, default)
+
+    def header(self, name: bytes) -> str:
+        """A request header (latin-1), or ''."""
+        return header(self.scope, name)
+
+
+class Host(Protocol):
+    """What the handlers need of the application."""
+
+    store: ObjectStore
+    # One event per open stream, set on every store change; a drop ends every stream.
+    watchers: set[asyncio.Event]
+    drop_generation: int
+    closing: bool
+
+    def date_header(self) -> bytes:
+        """`Date` in virtual time."""
+        ...
+
+    async def respond(
+        self,
+        send: Send,
+        status: int,
+        body: bytes,
+        *,
+        content_type: bytes = JSON,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Send a complete response."""
+        ...

@@ -1,0 +1,272 @@
+"""The CRUD verbs of the fake API: get, list, create, update, patch, delete, deletecollection."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, cast
+
+import msgspec
+import yaml
+
+from simulator.api import tables
+from simulator.api.asgi import Host, Request, Route, first, truthy
+from simulator.api.kinds import KindInfo
+from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
+from simulator.api.rbac import UserInfo
+from simulator.api.reviews import review
+from simulator.api.selectors import (
+    SelectorError,
+    check_field_selector,
+    parse_field_selector,
+    parse_label_selector,
+)
+from simulator.api.store import BadRequestError, UnsupportedMediaTypeError
+from simulator.api.store.rules import not_found
+from simulator.api.validation import unknown_fields
+
+__all__ = ["PATCH_TYPES", "Crud"]
+
+_ENC = msgspec.json.Encoder()
+_DEC = msgspec.json.Decoder()
+PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
+
+
+class Crud:
+    """The handlers of the resource verbs, each answering one request through the host."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    async def get(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        obj = self.host.store.get(
+            info.api_version, info.plural, route.name, route.namespace or None
+        )
+        if obj is None:
+            raise not_found(info, route.name)
+        return await self.send_object(req, 200, info, obj)
+
+    async def create(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        obj = _decode_object(req.body, req.header(b"content-type"))
+        if info.group == "authorization.k8s.io":
+            return await review(self.host, req.send, user, info, obj)
+        _check_identity(info, route, obj, creating=True)
+        _validate_strictly(req, info, obj)
+        created = self.host.store.create(
+            obj,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=req.param("fieldManager") or None,
+            copy=False,  # the body was decoded for this request; the answer is only encoded
+        )
+        return await self.send_object(req, 201, info, created)
+
+    async def update(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        obj = _decode_object(req.body, req.header(b"content-type"))
+        _check_identity(info, route, obj, creating=False)
+        _validate_strictly(req, info, obj)
+        updated = self.host.store.replace(
+            obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
+        )
+        return await self.send_object(req, 200, info, updated)
+
+    async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        content_type = req.header(b"content-type").split(";")[0].strip()
+        patch_type = PATCH_TYPES.get(content_type)
+        if patch_type is None:
+            raise UnsupportedMediaTypeError(
+                f"the body of the request was in an unknown format - accepted media types "
+                f"include: {', '.join(PATCH_TYPES)}"
+            )
+        if patch_type != "json" and req.param("fieldValidation") == "Strict":
+            _validate_strictly(req, info, _decode_patch(req.body, patch_type))
+        patched = self.host.store.patch(
+            info.api_version,
+            info.plural,
+            route.name,
+            req.body,
+            cast(Any, patch_type),
+            route.namespace or None,
+            route.subresource or None,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=req.param("fieldManager") or None,
+            force=truthy(req.param("force")),
+        )
+        return await self.send_object(req, 200, info, patched)
+
+    async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        deleted = self.host.store.delete(
+            info.api_version,
+            info.plural,
+            route.name,
+            route.namespace or None,
+            dry_run=_dry_run(req),
+        )
+        return await self.send_object(req, 200, info, deleted)
+
+    async def delete_collection(self, req: Request, route: Route, user: UserInfo) -> int:
+        info = route.info
+        items = self.host.store.list(
+            info.api_version,
+            info.plural,
+            route.namespace or None,
+            req.param("labelSelector") or None,
+            req.param("fieldSelector") or None,
+        )
+        for item in items:
+            meta = item["metadata"]
+            self.host.store.delete(
+                info.api_version,
+                info.plural,
+                meta["name"],
+                meta.get("namespace"),
+                dry_run=_dry_run(req),
+            )
+        doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
+        await self.host.respond(req.send, 200, _ENC.encode(doc))
+        return 200
+
+    async def send_object(
+        self, req: Request, code: int, info: KindInfo, obj: dict[str, Any]
+    ) -> int:
+        send = req.send
+        if "as=Table" in req.header(b"accept"):
+            doc = tables.table(
+                info,
+                [obj],
+                self.host.store.clock.now(),
+                str(obj["metadata"].get("resourceVersion", "")),
+            )
+            await self.host.respond(send, code, _ENC.encode(doc))
+        else:
+            await self.host.respond(send, code, _ENC.encode(obj))
+        return code
+
+    async def list(self, req: Request, route: Route, user: UserInfo) -> int:
+        info, send, query = route.info, req.send, req.query
+        try:
+            labels = parse_label_selector(first(query, "labelSelector") or None)
+            fields = parse_field_selector(first(query, "fieldSelector") or None)
+            check_field_selector(fields, info.group, info.plural)
+        except SelectorError as exc:
+            raise BadRequestError(str(exc)) from exc
+        items, rv = self.host.store.list_refs(
+            info,
+            namespace=route.namespace or None,
+            labels=labels if labels.requirements else None,
+            fields=fields if fields.terms else None,
+        )
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        start = first(query, "continue")
+        if start:
+            try:
+                token = _DEC.decode(base64.urlsafe_b64decode(start.encode()))
+                after = (str(token["ns"]), str(token["name"]))
+            except (ValueError, KeyError, TypeError, msgspec.DecodeError) as exc:
+                raise BadRequestError(f"invalid continue token: {exc}") from exc
+            items = [
+                o
+                for o in items
+                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
+            ]
+        limit = int(first(query, "limit") or 0)
+        if limit and len(items) > limit:
+            last = items[limit - 1]["metadata"]
+            token_bytes = _ENC.encode({"ns": last.get("namespace", ""), "name": last["name"]})
+            meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
+            meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        if "as=Table" in req.header(b"accept"):
+            doc = tables.table(info, items, self.host.store.clock.now(), str(rv))
+            doc["metadata"].update(meta)
+            await self.host.respond(send, 200, _ENC.encode(doc))
+            return 200
+        items = [_as_version(o, info) for o in items]
+        doc = {
+            "kind": info.list_kind_name,
+            "apiVersion": info.api_version,
+            "metadata": meta,
+            "items": items,
+        }
+        await self.host.respond(send, 200, _ENC.encode(doc))
+        return 200
+
+
+def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(body) if patch_type == "apply" else _DEC.decode(body)
+    except (yaml.YAMLError, msgspec.DecodeError) as exc:
+        raise BadRequestError(f"error decoding patch: {exc}") from exc
+    return doc if isinstance(doc, dict) else {}
+
+
+def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
+    """fieldValidation=Strict (kubectl's default): unknown fields of built-in kinds are a 400."""
+    if req.param("fieldValidation") != "Strict" or info.crd_name:
+        return
+    errors = unknown_fields(obj, info.group, info.version, info.kind)
+    if errors:
+        raise BadRequestError(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+            f"strict decoding error: {', '.join(errors)}"
+        )
+
+
+def _dry_run(req: Request) -> bool:
+    return "All" in req.query.get("dryRun", [])
+
+
+def _decode_object(body: bytes, content_type: str) -> dict[str, Any]:
+    if content_type.startswith(PROTOBUF):
+        try:
+            return decode_protobuf_object(body)
+        except ProtobufError as exc:
+            raise UnsupportedMediaTypeError(str(exc)) from exc
+    try:
+        obj = _DEC.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BadRequestError(f"error decoding request body: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    return obj
+
+
+def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creating: bool) -> None:
+    """The URL decides kind and namespace; a body that disagrees is a 400, as on a real server."""
+    obj.setdefault("apiVersion", info.api_version)
+    obj.setdefault("kind", info.kind)
+    if obj.get("kind") != info.kind:
+        raise BadRequestError(
+            f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
+            f"API version ({info.api_version})"
+            if obj.get("apiVersion") != info.api_version
+            else f"kind {obj.get('kind')} does not match the resource {info.plural}"
+        )
+    obj["apiVersion"] = info.api_version
+    meta = obj.setdefault("metadata", {})
+    if info.namespaced:
+        body_ns = meta.get("namespace")
+        if body_ns and body_ns != route.namespace:
+            raise BadRequestError(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
+            )
+        meta["namespace"] = route.namespace
+    if not creating and route.name and meta.get("name") != route.name:
+        raise BadRequestError("the name of the object does not match the name on the URL")
+
+
+def _as_version(obj: dict[str, Any], info: KindInfo) -> dict[str, Any]:
+    if obj.get("apiVersion") == info.api_version:
+        return obj
+    return {**obj, "apiVersion": info.api_version}

@@ -1,0 +1,49 @@
+"""Self-subject reviews: what `kubectl auth can-i` asks every authenticated user may ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from simulator.api.asgi import Host, Send
+from simulator.api.kinds import KindInfo
+from simulator.api.rbac import RequestAttributes, UserInfo, authorize
+
+__all__ = ["review"]
+
+_ENC = msgspec.json.Encoder()
+
+
+async def review(
+    host: Host, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any]
+) -> int:
+    """Answer a self-subject review for `user` from the RBAC objects in the store."""
+    spec = obj.get("spec") or {}
+    if info.plural == "selfsubjectrulesreviews":
+        obj["status"] = {"resourceRules": [], "nonResourceRules": [], "incomplete": True}
+        await host.respond(send, 201, _ENC.encode(obj))
+        return 201
+    attrs_in = spec.get("resourceAttributes")
+    if attrs_in is None:
+        allowed = True  # non-resource URLs (discovery, /version) are open to every user
+    else:
+        plural = str(attrs_in.get("resource", ""))
+        allowed = authorize(
+            host.store,
+            user,
+            RequestAttributes(
+                verb=str(attrs_in.get("verb", "")),
+                group=str(attrs_in.get("group", "")),
+                resource=plural,
+                subresource=str(attrs_in.get("subresource", "")),
+                namespace=str(attrs_in.get("namespace", "")),
+                name=str(attrs_in.get("name", "")),
+            ),
+        )
+    obj["status"] = {"allowed": allowed}
+    if allowed:
+        obj["status"]["reason"] = "allowed by system:masters" if user.admin else "allowed by RBAC"
+    obj.setdefault("metadata", {})["creationTimestamp"] = None
+    await host.respond(send, 201, _ENC.encode(obj))
+    return 201

@@ -1,0 +1,120 @@
+"""The store's errors, each one a Kubernetes `Status` (code, reason), and the Status body itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.errors import SimulatorError
+
+__all__ = [
+    "AlreadyExistsError",
+    "BadRequestError",
+    "ConflictError",
+    "ExpiredError",
+    "InvalidError",
+    "NotFoundError",
+    "StoreError",
+    "UnsupportedMediaTypeError",
+    "status_body",
+]
+
+
+def status_body(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
+    """The `Status` object kube-apiserver answers a failed request with."""
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+class StoreError(SimulatorError):
+    """Root of the store's errors; each maps to a Kubernetes Status (`code`, `reason`)."""
+
+    code = 500
+    reason = "InternalError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str = "",
+        group: str = "",
+        kind: str = "",
+        causes: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.name = name
+        self.group = group
+        self.kind = kind
+        self.causes = causes or []
+
+    def status(self) -> dict[str, Any]:
+        """The `Status` object a real API server answers with."""
+        details: dict[str, Any] = {}
+        if self.name:
+            details["name"] = self.name
+        if self.group:
+            details["group"] = self.group
+        if self.kind:
+            details["kind"] = self.kind
+        if self.causes:
+            details["causes"] = self.causes
+        return status_body(self.code, self.reason, self.message, **details)
+
+
+class BadRequestError(StoreError):
+    """400: malformed request (selector, patch body)."""
+
+    code = 400
+    reason = "BadRequest"
+
+
+class NotFoundError(StoreError):
+    """404: the object, or its kind, does not exist."""
+
+    code = 404
+    reason = "NotFound"
+
+
+class AlreadyExistsError(StoreError):
+    """409: create of a name that exists."""
+
+    code = 409
+    reason = "AlreadyExists"
+
+
+class ConflictError(StoreError):
+    """409: write with a stale resourceVersion."""
+
+    code = 409
+    reason = "Conflict"
+
+
+class ExpiredError(StoreError):
+    """410: the resourceVersion is older than the retained watch history."""
+
+    code = 410
+    reason = "Expired"
+
+
+class UnsupportedMediaTypeError(StoreError):
+    """415: e.g. a strategic merge patch against a custom resource."""
+
+    code = 415
+    reason = "UnsupportedMediaType"
+
+
+class InvalidError(StoreError):
+    """422: the object fails validation (e.g. no name)."""
+
+    code = 422
+    reason = "Invalid"

@@ -1,0 +1,71 @@
+"""The cluster-wide resourceVersion and the bounded history of changes that watches replay from.
+
+Asking for a resourceVersion older than the retained history is a 410 Expired, as against a
+compacted etcd.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.api.store.errors import ExpiredError
+
+__all__ = ["WatchEvent", "WatchHistory"]
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One change in the history: its resourceVersion, type, resource key and object."""
+
+    rv: int
+    type: str
+    group: str
+    plural: str
+    namespace: str
+    obj: dict[str, Any]
+    # The object before a MODIFIED, so a selector watch can turn it into ADDED/DELETED.
+    previous: dict[str, Any] | None = None
+
+
+class WatchHistory:
+    """resourceVersions and the changes they name; the owner's lock guards every call."""
+
+    def __init__(self, limit: int) -> None:
+        self.rv = 0
+        self._events: collections.deque[WatchEvent] = collections.deque(maxlen=limit)
+
+    def next_rv(self) -> int:
+        """Hand out the next resourceVersion."""
+        self.rv += 1
+        return self.rv
+
+    def record(  # noqa: PLR0917 - one call site, in the order of WatchEvent
+        self,
+        group: str,
+        plural: str,
+        rv: int,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Remember a change (the oldest falls off past the limit)."""
+        namespace = obj["metadata"].get("namespace", "")
+        self._events.append(WatchEvent(rv, event_type, group, plural, namespace, obj, previous))
+
+    def since(self, rv: int) -> list[WatchEvent]:
+        """Entries with resourceVersion > rv; ExpiredError when rv is already compacted."""
+        if rv >= self.rv:
+            return []
+        if not self._events or self._events[0].rv > rv + 1:
+            oldest = self._events[0].rv if self._events else self.rv
+            raise ExpiredError(f"too old resource version: {rv} ({oldest})")
+        # History rvs are consecutive, so the start index is an offset.
+        start = rv + 1 - self._events[0].rv
+        events = list(self._events)
+        return events[start:] if start > 0 else events
+
+    def compact(self) -> None:
+        """Forget the history (like etcd compaction): older resourceVersions become 410."""
+        self._events.clear()

@@ -1,0 +1,490 @@
+"""`ObjectStore`: the simulated cluster's objects in memory, the single source of truth.
+
+Objects are kept copy-on-write (a write stores a new dict, stored dicts are never mutated), so the
+HTTP server can serialise list answers without copying and readers never see half-written objects.
+Every change gets the next cluster-wide resourceVersion and is recorded in the watch history.
+
+Python callers (the world engine, scenarios, neighbours) are lenient where a real server would be
+strict about who may write what (status given to `create` is kept, a missing namespace is
+created). The HTTP layer passes `strict=True` to get the API server's rules: status ignored on
+main-resource writes of kinds with a status subresource, 404 for a missing namespace.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.patching import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+)
+from simulator.api.selectors import FieldSelector, LabelSelector
+from simulator.api.store.applying import AppliedConfigurations, managed_entry, without_identity
+from simulator.api.store.cascade import dependents
+from simulator.api.store.containers import ContainerLogs, ExecHandlers
+from simulator.api.store.defaults import fill_defaults
+from simulator.api.store.errors import (
+    BadRequestError,
+    ConflictError,
+    InvalidError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+)
+from simulator.api.store.events import EventRecorder
+from simulator.api.store.history import WatchEvent, WatchHistory
+from simulator.api.store.protocol import PatchType
+from simulator.api.store.rules import (
+    claim_name,
+    copy_object,
+    merge_update,
+    name_new_object,
+    not_found,
+    parse_fields,
+    parse_labels,
+    parse_patch_body,
+    resource_label,
+    same,
+    sort_key,
+)
+from simulator.api.store.subscriptions import Subscriptions
+from simulator.clock import VirtualClock, rfc3339
+
+__all__ = ["ObjectStore"]
+
+_PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
+    "json": apply_json_patch,
+    "merge": apply_merge_patch,
+    "strategic": apply_strategic_merge_patch,
+}
+
+Obj = dict[str, Any]
+ObjList = list[dict[str, Any]]
+
+_DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class ObjectStore:
+    """In-memory Kubernetes objects with resourceVersions and watch history (a `Store`).
+
+    Thread-safe: the world engine may call it from any thread while the API server runs on its
+    own event loop. Subscribers are called synchronously after each change, outside the lock, so
+    they may write to the store themselves.
+    """
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        *,
+        history_limit: int = 10_000,
+        registry: KindRegistry | None = None,
+    ) -> None:
+        self.clock = clock
+        self.registry = registry or KindRegistry()
+        self.changes = Subscriptions()
+        self.events = EventRecorder(self)
+        self.logs = ContainerLogs(on_write=self.changes.wake)
+        self.execs = ExecHandlers()
+        self._lock = threading.RLock()
+        self._history = WatchHistory(history_limit)
+        # (group, plural) -> {(namespace, name): object}; versions of one group share storage.
+        self._objects: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        self._applied = AppliedConfigurations()
+        for ns in _DEFAULT_NAMESPACES:
+            self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    # ----------------------------------------------------------------- reading
+
+    @property
+    def resource_version(self) -> int:
+        """The latest resourceVersion handed out (the cluster's 'now')."""
+        with self._lock:
+            return self._history.rv
+
+    def kind_info(self, api_version: str, kind: str) -> KindInfo:
+        """The registered kind for `api_version` and Kind or plural; NotFoundError when unknown."""
+        info = self.registry.by_kind(api_version, kind)
+        if info is None:
+            raise NotFoundError(
+                f'the server could not find the requested resource ({kind} in "{api_version}")'
+            )
+        return info
+
+    def get(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> dict[str, Any] | None:
+        """A copy of the object, or None when absent."""
+        info = self.kind_info(api_version, kind)
+        with self._lock:
+            obj = self._bucket(info).get((self._ns(info, namespace), name))
+        return None if obj is None else self._present(info, copy_object(obj))
+
+    def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> ObjList:
+        """Copies of the matching objects, ordered by namespace then name."""
+        info = self.kind_info(api_version, kind)
+        items, _ = self.list_refs(
+            info,
+            namespace=namespace,
+            labels=parse_labels(label_selector),
+            fields=parse_fields(field_selector),
+        )
+        return [self._present(info, copy_object(o)) for o in items]
+
+    def list_refs(
+        self,
+        info: KindInfo,
+        *,
+        namespace: str | None = None,
+        labels: LabelSelector | None = None,
+        fields: FieldSelector | None = None,
+    ) -> tuple[ObjList, int]:
+        """The stored (read-only, never mutated) matching objects and the list's resourceVersion.
+
+        Used by the HTTP server to serialise large lists without copying them.
+        """
+        with self._lock:
+            bucket = self._bucket(info)
+            rv = self._history.rv
+            if fields is not None and fields.name is not None and namespace:
+                one = bucket.get((namespace, fields.name))
+                candidates: Iterable[dict[str, Any]] = [one] if one is not None else []
+            else:
+                candidates = bucket.values()
+            items = [
+                o
+                for o in candidates
+                if (not namespace or o["metadata"].get("namespace") == namespace)
+                and (labels is None or labels.matches(o["metadata"].get("labels")))
+                and (fields is None or fields.matches(o))
+            ]
+        items.sort(key=sort_key)
+        return items, rv
+
+    def events_since(self, rv: int) -> builtins.list[WatchEvent]:
+        """History entries with resourceVersion > rv; ExpiredError when rv is already compacted."""
+        with self._lock:
+            return self._history.since(rv)
+
+    def compact(self) -> None:
+        """Forget the watch history (like etcd compaction): older resourceVersions become 410."""
+        with self._lock:
+            self._history.compact()
+
+    # ----------------------------------------------------------------- writing
+
+    def create(
+        self,
+        obj: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        strict: bool = False,
+        field_manager: str | None = None,
+        copy: bool = True,
+    ) -> dict[str, Any]:
+        """Store a new object; sets uid, creationTimestamp, resourceVersion and generation.
+
+        `copy=False` hands `obj` over to the store and returns the stored object itself, which
+        the caller must then treat as read-only (the HTTP server's fast path).
+        """
+        api_version = str(obj.get("apiVersion", ""))
+        info = self.kind_info(api_version, str(obj.get("kind", "")))
+        new = copy_object(obj) if copy else obj
+        meta = new.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
+        name_new_object(info, meta)
+        if info.namespaced:
+            meta["namespace"] = str(meta.get("namespace") or "default")
+        else:
+            meta.pop("namespace", None)
+        if strict and info.has_status:
+            new.pop("status", None)
+        with self._lock:
+            ns = meta.get("namespace", "")
+            if info.namespaced and not self._namespace_exists(ns):
+                if strict:
+                    raise NotFoundError(f'namespaces "{ns}" not found', name=ns, kind="namespaces")
+                if not dry_run:
+                    self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            claim_name(info, meta, self._bucket(info))
+            now = self.clock.now()
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = rfc3339(now)
+            meta["generation"] = 1
+            meta.pop("deletionTimestamp", None)
+            if field_manager:
+                meta["managedFields"] = [managed_entry(field_manager, "Update", api_version, now)]
+            fill_defaults(info, new, now)
+            new["apiVersion"] = info.api_version
+            new["kind"] = info.kind
+            if dry_run:
+                meta["resourceVersion"] = str(self._history.rv)
+                return self._present(info, new)
+            self._commit(info, "ADDED", new)
+        self._after_commit(info, "ADDED", new)
+        return self._present(info, copy_object(new)) if copy else new
+
+    def replace(
+        self,
+        obj: dict[str, Any],
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        strict: bool = False,
+        field_manager: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace an existing object (PUT); a stale metadata.resourceVersion is a ConflictError."""
+        info = self.kind_info(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+        meta = obj.get("metadata") or {}
+        name = str(meta.get("name") or "")
+        if not name:
+            raise InvalidError(f"{info.kind} is invalid: metadata.name: Required value")
+        return self._update(
+            info,
+            name,
+            meta.get("namespace"),
+            lambda _live: copy_object(obj),
+            subresource=subresource,
+            dry_run=dry_run,
+            strict=strict,
+            check_rv=str(meta.get("resourceVersion") or ""),
+        )
+
+    def patch(  # noqa: PLR0917 - positional order is the published interface
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Any,
+        patch_type: PatchType = "merge",
+        namespace: str | None = None,
+        subresource: str | None = None,
+        *,
+        dry_run: bool = False,
+        strict: bool = False,
+        field_manager: str | None = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Apply a json/merge/strategic/apply patch; "apply" creates the object when absent."""
+        info = self.kind_info(api_version, kind)
+        body = parse_patch_body(patch, patch_type)
+        if patch_type == "strategic" and info.crd_name and strict:
+            raise UnsupportedMediaTypeError(
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json-patch+json, application/merge-patch+json, "
+                "application/apply-patch+yaml"
+            )
+        ns = self._ns(info, namespace)
+        key = AppliedConfigurations.key(info, ns, name, field_manager)
+        if patch_type == "apply":
+            if not isinstance(body, dict):
+                raise BadRequestError("an apply patch must be an object")
+            with self._lock:
+                if (ns, name) not in self._bucket(info) and subresource is None:
+                    obj = dict(body)
+                    obj.setdefault("metadata", {})
+                    obj["metadata"] = {**obj["metadata"], "name": name}
+                    if info.namespaced:
+                        obj["metadata"]["namespace"] = ns
+                    created = self.create(
+                        obj, dry_run=dry_run, strict=strict, field_manager=field_manager
+                    )
+                    if not dry_run:
+                        self._applied.remember(key, copy_object(without_identity(body)))
+                    return created
+
+        def mutate(live: dict[str, Any]) -> dict[str, Any]:
+            try:
+                if patch_type == "apply":
+                    applied = copy_object(without_identity(body))
+                    merged = self._applied.merge(info, live, applied, key)
+                    if not dry_run:
+                        self._applied.remember(key, applied)
+                    return merged
+                if patch_type in _PATCHERS:
+                    return dict(_PATCHERS[patch_type](live, body))
+            except PatchError as exc:
+                raise InvalidError(str(exc), name=name, kind=info.plural) from exc
+            raise BadRequestError(f"unknown patch type {patch_type!r}")
+
+        return self._update(
+            info,
+            name,
+            namespace,
+            mutate,
+            subresource=subresource,
+            dry_run=dry_run,
+            strict=strict,
+            check_rv=None,
+        )
+
+    def patch_status(  # noqa: PLR0917 - positional order is the published interface
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Any,
+        patch_type: PatchType = "merge",
+        namespace: str | None = None,
+    ) -> dict[str, Any]:
+        """Patch only the status (e.g. `{"status": {"phase": "Running"}}`)."""
+        return self.patch(api_version, kind, name, patch, patch_type, namespace, "status")
+
+    def delete(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent."""
+        info = self.kind_info(api_version, kind)
+        ns = self._ns(info, namespace)
+        with self._lock:
+            bucket = self._bucket(info)
+            live = bucket.get((ns, name))
+            if live is None:
+                raise not_found(info, name)
+            if dry_run:
+                return self._present(info, copy_object(live))
+            if live["metadata"].get("finalizers"):
+                if live["metadata"].get("deletionTimestamp"):
+                    return self._present(info, copy_object(live))
+                new = copy_object(live)
+                new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
+                self._commit(info, "MODIFIED", new)
+                event, result = "MODIFIED", new
+            else:
+                event, result = "DELETED", self._remove_locked(info, live)
+        self._after_commit(info, event, result)
+        if event == "DELETED":
+            self._cascade(info, result)
+        return self._present(info, copy_object(result))
+
+    # ----------------------------------------------------------------- internals
+
+    def _bucket(self, info: KindInfo) -> dict[tuple[str, str], dict[str, Any]]:
+        return self._objects.setdefault((info.group, info.plural), {})
+
+    @staticmethod
+    def _ns(info: KindInfo, namespace: str | None) -> str:
+        return (namespace or "default") if info.namespaced else ""
+
+    def _namespace_exists(self, ns: str) -> bool:
+        return ("", ns) in self._objects.get(("", "namespaces"), {})
+
+    @staticmethod
+    def _present(info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
+        # Versions of a group share storage; answer in the version that was asked for.
+        obj["apiVersion"] = info.api_version
+        return obj
+
+    def _update(
+        self,
+        info: KindInfo,
+        name: str,
+        namespace: str | None,
+        mutate: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        subresource: str | None,
+        dry_run: bool,
+        strict: bool,
+        check_rv: str | None,
+    ) -> dict[str, Any]:
+        ns = self._ns(info, namespace)
+        with self._lock:
+            bucket = self._bucket(info)
+            live = bucket.get((ns, name))
+            if live is None:
+                raise not_found(info, name)
+            if check_rv and check_rv != live["metadata"].get("resourceVersion"):
+                raise ConflictError(
+                    f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the '
+                    "object has been modified; please apply your changes to the latest version "
+                    "and try again",
+                    name=name,
+                    group=info.group,
+                    kind=info.plural,
+                )
+            candidate = mutate(copy_object(live))
+            if not isinstance(candidate, dict):
+                raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
+            new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
+            if same(live, new):
+                return self._present(info, copy_object(live))
+            if dry_run:
+                return self._present(info, new)
+            meta = new["metadata"]
+            if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+                new = self._remove_locked(info, new)
+                event = "DELETED"
+            else:
+                self._commit(info, "MODIFIED", new)
+                event = "MODIFIED"
+        self._after_commit(info, event, new)
+        if event == "DELETED":
+            self._cascade(info, new)
+        return self._present(info, copy_object(new))
+
+    def _commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
+        rv = self._history.next_rv()
+        obj["metadata"]["resourceVersion"] = str(rv)
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        bucket = self._bucket(info)
+        previous = bucket.get(key)
+        bucket[key] = obj
+        self._history.record(info.group, info.plural, rv, event_type, obj, previous)
+
+    def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        self._bucket(info).pop((meta.get("namespace", ""), meta["name"]), None)
+        rv = self._history.next_rv()
+        # The DELETED event carries the object at the deletion's resourceVersion.
+        gone = copy_object(obj)
+        gone["metadata"]["resourceVersion"] = str(rv)
+        self._history.record(info.group, info.plural, rv, "DELETED", gone)
+        self._applied.forget(info, meta.get("namespace", ""), meta["name"])
+        return gone
+
+    def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
+        if info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions":
+            if event_type == "DELETED":
+                self.registry.remove_crd(obj["metadata"]["name"])
+            else:
+                self.registry.add_crd(obj)
+        self.changes.publish(event_type, lambda: self._present(info, copy_object(obj)))
+
+    def _cascade(self, info: KindInfo, obj: dict[str, Any]) -> None:
+        """Remove what goes with a deleted object (see `cascade.dependents`)."""
+        with self._lock:
+            seen: set[tuple[str, str, str, str]] = set()
+            removed: builtins.list[tuple[KindInfo, Obj]] = []
+            for kind, victim in dependents(self.registry, self._objects, info, obj):
+                key = (
+                    kind.group,
+                    kind.plural,
+                    victim["metadata"].get("namespace", ""),
+                    victim["metadata"]["name"],
+                )
+                if key in seen:
+                    continue
+                seen.add(key)
+                removed.append((kind, self._remove_locked(kind, victim)))
+        for kind, victim in removed:
+            self._after_commit(kind, "DELETED", victim)

@@ -1,0 +1,187 @@
+"""The API server's rules for a write, as pure functions: names, identity fields, generation."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, cast
+
+import msgspec
+import yaml
+
+from simulator.api.kinds import KindInfo
+from simulator.api.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from simulator.api.store.errors import (
+    AlreadyExistsError,
+    BadRequestError,
+    InvalidError,
+    NotFoundError,
+)
+
+__all__ = [
+    "NAME_ALPHABET",
+    "claim_name",
+    "copy_object",
+    "merge_update",
+    "name_new_object",
+    "not_found",
+    "parse_fields",
+    "parse_labels",
+    "parse_patch_body",
+    "resource_label",
+    "same",
+    "sort_key",
+]
+
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the API server's generateName alphabet
+_TOP_LEVEL_NON_SPEC = frozenset({"apiVersion", "kind", "metadata", "status"})
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder()
+
+
+def copy_object(obj: dict[str, Any]) -> dict[str, Any]:
+    # A JSON round trip is several times faster than copy.deepcopy for API objects.
+    return cast("dict[str, Any]", _DECODER.decode(_ENCODER.encode(obj)))
+
+
+def resource_label(info: KindInfo) -> str:
+    """`pods`, `deployments.apps`: how the API server names a resource in its messages."""
+    return info.plural if not info.group else f"{info.plural}.{info.group}"
+
+
+def not_found(info: KindInfo, name: str) -> NotFoundError:
+    """The API server's 404 for a named object."""
+    return NotFoundError(
+        f'{resource_label(info)} "{name}" not found', name=name, group=info.group, kind=info.plural
+    )
+
+
+def merge_update(
+    info: KindInfo,
+    live: dict[str, Any],
+    candidate: dict[str, Any],
+    *,
+    subresource: str | None,
+    strict: bool,
+) -> dict[str, Any]:
+    live_meta = live["metadata"]
+    if subresource == "status":
+        # Only status changes through /status; everything else stays as stored.
+        new = copy_object(live)
+        if "status" in candidate:
+            new["status"] = candidate["status"]
+        else:
+            new.pop("status", None)
+        return new
+    new = candidate
+    meta = new.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+        new["metadata"] = meta
+    for immutable in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"):
+        if immutable in live_meta:
+            meta[immutable] = live_meta[immutable]
+        else:
+            meta.pop(immutable, None)
+    meta["resourceVersion"] = live_meta.get("resourceVersion")
+    meta["generation"] = live_meta.get("generation", 1)
+    if "managedFields" in live_meta and "managedFields" not in meta:
+        meta["managedFields"] = live_meta["managedFields"]
+    new["apiVersion"] = live["apiVersion"]
+    new["kind"] = live["kind"]
+    if strict and info.has_status:
+        if "status" in live:
+            new["status"] = live["status"]
+        else:
+            new.pop("status", None)
+    if _spec_of(new) != _spec_of(live):
+        meta["generation"] = int(live_meta.get("generation", 1)) + 1
+    return new
+
+
+def _spec_of(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in _TOP_LEVEL_NON_SPEC}
+
+
+def same(live: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when an update changes nothing (the server then keeps the resourceVersion)."""
+    return bool(_ENCODER.encode(live) == _ENCODER.encode(new))
+
+
+def sort_key(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+def parse_labels(text: str | None) -> LabelSelector | None:
+    try:
+        return parse_label_selector(text) if text else None
+    except SelectorError as exc:
+        raise BadRequestError(str(exc)) from exc
+
+
+def parse_fields(text: str | None) -> FieldSelector | None:
+    try:
+        return parse_field_selector(text) if text else None
+    except SelectorError as exc:
+        raise BadRequestError(str(exc)) from exc
+
+
+def parse_patch_body(patch: Any, patch_type: str) -> Any:
+    if isinstance(patch, bytes | str):
+        text = patch.decode() if isinstance(patch, bytes) else patch
+        try:
+            return yaml.safe_load(text) if patch_type == "apply" else _DECODER.decode(text)
+        except (yaml.YAMLError, msgspec.DecodeError) as exc:
+            raise BadRequestError(f"error decoding patch: {exc}") from exc
+    return patch
+
+
+def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
+    """Give `meta` a name from `generateName`; InvalidError when it has neither."""
+    if not meta.get("name"):
+        if meta.get("generateName"):
+            # Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
+            suffix = "".join(random.choices(NAME_ALPHABET, k=5))  # noqa: S311
+            meta["name"] = f"{meta['generateName']}{suffix}"
+        else:
+            raise InvalidError(
+                f'{info.kind} "" is invalid: metadata.name: Required value: '
+                "name or generateName is required",
+                kind=info.kind,
+                group=info.group,
+                causes=[
+                    {
+                        "reason": "FieldValueRequired",
+                        "message": "Required value: name or generateName is required",
+                        "field": "metadata.name",
+                    }
+                ],
+            )
+
+
+def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:
+    """The new object's name, free in `bucket`; AlreadyExistsError when it is taken.
+
+    Like the API server, a generated name that collides is generated again.
+    """
+    ns, name = meta.get("namespace", ""), str(meta["name"])
+    generated = meta.get("generateName") and name.startswith(meta["generateName"])
+    for _ in range(8 if generated else 0):
+        if (ns, name) not in bucket:
+            break
+        name = f"{meta['generateName']}{''.join(random.choices(NAME_ALPHABET, k=5))}"  # noqa: S311
+        meta["name"] = name
+    if (ns, name) in bucket:
+        raise AlreadyExistsError(
+            f'{resource_label(info)} "{name}" already exists',
+            name=name,
+            group=info.group,
+            kind=info.plural,
+        )
+    return name
