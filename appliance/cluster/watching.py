@@ -12,17 +12,16 @@ When the API fails, the cache keeps the objects it had and `snapshot()` says wha
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from appliance.cluster.connecting import Cluster
+from appliance.cluster.streams import _ApiFailure, _Missing, _Relist, close_quietly, events, short
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
 from appliance.views import crashed_containers
 
@@ -67,18 +66,6 @@ RESOURCES: tuple[WatchedResource, ...] = (
         optional=True,
     ),
 )
-
-
-class _Relist(Exception):
-    """The watch cannot continue from its resourceVersion (410 Gone or an ERROR event)."""
-
-
-class _ApiFailure(Exception):
-    """The API answered with an error status or could not be reached; the message says which."""
-
-
-class _Missing(Exception):
-    """The collection does not exist on this cluster (CRD not installed)."""
 
 
 def _key(obj: RawObject) -> str:
@@ -176,7 +163,7 @@ class WatchCache:
             responses = list(self._open_responses)
             self._lock.notify_all()
         for response in responses:
-            _close_quietly(response)
+            close_quietly(response)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -386,14 +373,14 @@ class WatchCache:
         response = self._open(resource.path + query, timeout=timeout)
         try:
             self._check_status(response, resource.path, kind=resource.kind)
-            for event in _events(response):
+            for event in events(response):
                 if self._stopping.is_set():
                     return
                 self._apply(resource, event)
         finally:
             with self._lock:
                 self._open_responses.discard(response)
-            _close_quietly(response)
+            close_quietly(response)
         # Any end of the stream (server timeout or a drop) leads to a relist by the caller.
         raise _Relist
 
@@ -436,7 +423,7 @@ class WatchCache:
             response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
         except Exception as exc:
             raise _ApiFailure(
-                f"Kubernetes API at {self._cluster.host} unreachable: {_short(exc)}; check the "
+                f"Kubernetes API at {self._cluster.host} unreachable: {short(exc)}; check the "
                 "node is up and the API server is running"
             ) from exc
         with self._lock:
@@ -454,7 +441,7 @@ class WatchCache:
             raise
         except Exception as exc:
             raise _ApiFailure(
-                f"reading {path} from {self._cluster.host} failed: {_short(exc)}; retrying"
+                f"reading {path} from {self._cluster.host} failed: {short(exc)}; retrying"
             ) from exc
         finally:
             with self._lock:
@@ -481,7 +468,7 @@ class WatchCache:
         except Exception:  # the body is only decoration for the message
             detail = ""
         finally:
-            _close_quietly(response)
+            close_quietly(response)
         if status == 404 and optional:
             raise _Missing(path)
         if status == 410:
@@ -497,47 +484,3 @@ class WatchCache:
             + (f" {detail}" if detail else "")
             + f"; {hint}"
         )
-
-
-def _events(response: Any) -> Iterator[dict[str, Any]]:
-    """Watch events from a streaming response, one JSON document per line."""
-    raw = response.response
-    pending = b""
-    for chunk in raw.stream(4096, decode_content=True):
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            if line.strip():
-                yield _decode(line)
-    if pending.strip():
-        yield _decode(pending)
-
-
-def _decode(line: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(line)
-    except ValueError as exc:
-        raise _ApiFailure(f"watch stream sent a line that is not JSON: {exc}") from exc
-    if not isinstance(event, dict):
-        raise _ApiFailure("watch stream sent a JSON value that is not an event object")
-    return event
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _close_quietly(response: Any) -> None:
-    raw = getattr(response, "response", None)
-    # Closing a response does not wake a thread blocked reading it; shutting the socket does.
-    connection = getattr(raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    for target, method in ((raw, "release_conn"), (raw, "close"), (response, "close")):
-        action = getattr(target, method, None)
-        if callable(action):
-            with contextlib.suppress(Exception):  # closing is best effort during shutdown
-                action()

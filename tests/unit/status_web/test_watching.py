@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from appliance.cluster import watching
+from appliance.cluster import streams
 from appliance.cluster.watching import RESOURCES, WatchCache, WatchedResource
 
 PODS = next(r for r in RESOURCES if r.field == "pods")
@@ -99,7 +99,7 @@ def test_watch_events_add_modify_delete() -> None:
 def test_gone_event_asks_for_a_relist() -> None:
     """An ERROR event with code 410 (history compacted) leads to a relist."""
     cache = _cache({})
-    with pytest.raises(watching._Relist):
+    with pytest.raises(streams._Relist):
         cache._apply(PODS, {"type": "ERROR", "object": {"code": 410, "message": "too old"}})
 
 
@@ -108,7 +108,7 @@ def test_watch_stream_split_across_chunks_is_parsed() -> None:
     event = json.dumps({"type": "ADDED", "object": _pod("db-0", "u1")}).encode() + b"\n"
     stream = FakeResponse(200, chunks=[event[:10], event[10:]])
     cache = _cache({PODS.path: [stream]})
-    with pytest.raises(watching._Relist):
+    with pytest.raises(streams._Relist):
         cache._watch(PODS, "7")
     assert [p["metadata"]["name"] for p in cache.snapshot().pods] == ["db-0"]
 
@@ -117,14 +117,14 @@ def test_forbidden_names_the_fix() -> None:
     """A 403 says which kind failed and that the read-only ClusterRole is missing."""
     body = json.dumps({"message": 'pods is forbidden: User "x" cannot list'}).encode()
     cache = _cache({PODS.path: [FakeResponse(403, body)]})
-    with pytest.raises(watching._ApiFailure, match="appliance-status-readonly"):
+    with pytest.raises(streams._ApiFailure, match="appliance-status-readonly"):
         cache._list(PODS)
 
 
 def test_missing_crd_is_not_an_error() -> None:
     """A 404 for a Flux kind means its CRD is not installed yet: listed as missing, no error."""
     cache = _cache({HELM.path: [FakeResponse(404, b"{}")]}, HELM)
-    with pytest.raises(watching._Missing):
+    with pytest.raises(streams._Missing):
         cache._list(HELM)
     cache._mark_missing(HELM)
     snapshot = cache.snapshot()
