@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from appliance.blockers import detect_blockers
 from appliance.canonical import (
-    ActiveOperation,
     ApplianceStatus,
-    Blocker,
     BootstrapState,
     ClusterInfo,
     Component,
@@ -26,7 +24,7 @@ from appliance.canonical import (
     Tiers,
     Urls,
 )
-from appliance.components import TIER_OF, tier_of
+from appliance.components import tier_of
 from appliance.indexing import (
     Index,
     bootstrap_job_state,
@@ -35,9 +33,10 @@ from appliance.indexing import (
     first_waiting,
     involved_object,
 )
-from appliance.operations import active_operations, human_elapsed
+from appliance.operations import active_operations
+from appliance.rollup import rollup, settle_blockers
 from appliance.snapshot import Snapshot, object_ref, parse_time
-from appliance.tier_table import LOGIN_GATING, TIERS, tier_spec
+from appliance.tier_table import tier_spec
 from appliance.tiers import TierInputs, compute_tiers
 from appliance.views import FluxView, PodView, integer, text
 
@@ -100,7 +99,8 @@ def _evaluate(
         ),
     )
     url = login_url or (login_probe.url if login_probe else None)
-    rollup = _rollup(tiers, blockers, operations, login_url=url)
+    blockers = settle_blockers(tiers, blockers)
+    headline = rollup(tiers, blockers, operations, login_url=url)
     seed = SeedState(
         users_count=users_count if users_count_measurable else None,
         verified=users_count_measurable and users_count is not None,
@@ -117,7 +117,7 @@ def _evaluate(
         timestamp=snapshot.server_time,
         release=_release(release, flux),
         urls=Urls(status_url=status_url, login_url=url),
-        rollup=rollup,
+        rollup=headline,
         tiers=tiers,
         top_blockers=blockers,
         components=_components(index),
@@ -132,105 +132,6 @@ def _evaluate(
             server_time=snapshot.server_time,
             source=snapshot.source,
         ),
-    )
-
-
-def _core_pull(operations: list[ActiveOperation]) -> ActiveOperation | None:
-    for op in operations:
-        if TIER_OF.get(op.component) in LOGIN_GATING:
-            return op
-    return None
-
-
-def _rollup(
-    tiers: Tiers,
-    blockers: list[Blocker],
-    operations: list[ActiveOperation],
-    *,
-    login_url: str | None,
-) -> Rollup:
-    where = f" at {login_url}" if login_url else ""
-    if tiers.login.ready:
-        return _login_ready_rollup(tiers, blockers, where=where)
-    return _not_ready_rollup(tiers, blockers, operations)
-
-
-def _login_ready_rollup(tiers: Tiers, blockers: list[Blocker], *, where: str) -> Rollup:
-    if tiers.full_health.ready:
-        return Rollup(
-            state=RollupState.FULLY_HEALTHY,
-            message=f"All services are healthy; log in{where}.",
-        )
-    if tiers.background.ready:
-        # Login works and the background is fine, but the platform is not (say the status
-        # service is missing, finding-20): usable, yet not fully healthy.
-        platform_issue = next((b for b in blockers if not b.login_blocking), None)
-        reason = tiers.platform.reasons[0] if tiers.platform.reasons else "not ready"
-        return Rollup(
-            state=RollupState.READY,
-            message=f"You can log in{where}. The platform is not fully healthy ({reason}).",
-            next_action=platform_issue.next_action if platform_issue else None,
-        )
-    issues = [b for b in blockers if not b.login_blocking]
-    if issues:
-        top = issues[0]
-        return Rollup(
-            state=RollupState.READY_WITH_BACKGROUND_ISSUES,
-            message=(
-                f"You can log in{where}. Background services have issues: "
-                f"{top.layer} ({top.component or 'appliance'})."
-            ),
-            next_action=top.next_action,
-        )
-    reason = tiers.background.reasons[0] if tiers.background.reasons else "starting"
-    return Rollup(
-        state=RollupState.READY,
-        message=f"You can log in{where}. Background services are still starting ({reason}).",
-    )
-
-
-def _not_ready_rollup(
-    tiers: Tiers, blockers: list[Blocker], operations: list[ActiveOperation]
-) -> Rollup:
-    stuck = [b for b in blockers if b.login_blocking and not b.retryable]
-    pull = _core_pull(operations)
-    pulling = {op.component for op in operations}
-    # A stuck blocker of a component that is not itself pulling (the db's subPath while
-    # alga-core pulls) will not clear by waiting for the pull: it outranks it. The pulling
-    # component's own symptoms (its Helm timeout, its Init:0/1) are the pull, not a failure.
-    unrelated = [b for b in stuck if b.component not in pulling]
-    if pull is not None and not unrelated:
-        # finding-18: a core image still pulling is progress, never action-required.
-        size = f", {pull.estimated_size}" if pull.estimated_size else ""
-        return Rollup(
-            state=RollupState.INSTALLING,
-            message=(
-                f"Installing: pulling {pull.image} for {pull.component} "
-                f"({human_elapsed(pull.elapsed_seconds)} so far{size})."
-            ),
-            next_action="Wait: the image pull is progressing; Kubernetes reports no byte progress.",
-        )
-    if stuck:
-        top = unrelated[0] if pull is not None else stuck[0]
-        return Rollup(
-            state=RollupState.FAILED_ACTION_REQUIRED,
-            message=f"Login is blocked: {top.layer}: {top.reason}",
-            next_action=top.next_action,
-        )
-    name, tier = next(
-        (
-            (spec.name, tier)
-            for spec in TIERS
-            if spec.gates_login and not (tier := getattr(tiers, spec.name)).ready
-        ),
-        ("login", tiers.login),
-    )
-    detail = tier.reasons[0] if tier.reasons else "not ready yet"
-    retrying = next((b for b in blockers if b.login_blocking), None)
-    return Rollup(
-        state=RollupState.INSTALLING,
-        message=f"Installing: waiting for the {name} tier ({detail}).",
-        next_action=retrying.next_action if retrying else None,
     )
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 # Importing the detector modules registers their detectors.
 from appliance.blockers import generic_platform, generic_workloads, root_causes
 from appliance.blockers.evidence import login_critical
-from appliance.blockers.registry import detect_blockers, registered
+from appliance.blockers.registry import detect_blockers, rank_blockers, registered
 
 __all__ = [
     "detect_blockers",
     "generic_platform",
     "generic_workloads",
     "login_critical",
+    "rank_blockers",
     "registered",
     "root_causes",
 ]

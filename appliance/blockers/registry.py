@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from appliance.canonical import Blocker
 from appliance.indexing import Index, Signal
 
-__all__ = ["Covered", "Detector", "Registered", "detect_blockers", "detector", "registered"]
+__all__ = [
+    "Covered",
+    "Detector",
+    "Registered",
+    "detect_blockers",
+    "detector",
+    "rank_blockers",
+    "registered",
+]
 
 
 @dataclass
@@ -76,19 +84,29 @@ def registered() -> tuple[Registered, ...]:
     return tuple(_REGISTRY)
 
 
-def _rank_key(ranks: dict[str, int]) -> Callable[[Blocker], tuple[int, int, int, float]]:
+RankKey = tuple[int, int, int, float, str, str, str]
+
+
+def rank_blockers(blockers: list[Blocker]) -> list[Blocker]:
+    """Most important first: login impact, stuck before retryable, root cause before generic
+    layer, the oldest; then layer, component and reason, so equal blockers never swap places
+    between two evaluations (issue 10: a flipping headline)."""
+    ranks = {r.layer: r.rank for r in _REGISTRY}
     unknown = max(ranks.values(), default=0) + 1
 
-    def key(blocker: Blocker) -> tuple[int, int, int, float]:
+    def key(blocker: Blocker) -> RankKey:
         since = blocker.since.timestamp() if blocker.since else float("inf")
         return (
             0 if blocker.login_blocking else 1,
             1 if blocker.retryable else 0,
             ranks.get(blocker.layer, unknown),
             since,
+            blocker.layer,
+            blocker.component or "",
+            blocker.reason,
         )
 
-    return key
+    return sorted(blockers, key=key)
 
 
 def detect_blockers(index: Index) -> list[Blocker]:
@@ -101,5 +119,4 @@ def detect_blockers(index: Index) -> list[Blocker]:
         for blocker in new:
             covered.add(blocker, component=entry.specialised)
         found.extend(new)
-    found.sort(key=_rank_key({r.layer: r.rank for r in _REGISTRY}))
-    return found
+    return rank_blockers(found)

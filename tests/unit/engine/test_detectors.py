@@ -113,6 +113,29 @@ def test_T006_missing_background_tag_is_not_login_blocking(
     assert status.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
+def test_equal_blockers_keep_their_order_and_share_the_headline(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """Issue 10, item 8: two missing tags seen at the same moment rank the same way whatever
+    order the API lists them in, and the headline names both under one layer."""
+    for worker in ("workflow-worker", "temporal-worker"):
+        image = f"ghcr.io/nine-minds/{worker}:61e4a00e"
+        world.pull_backoff(worker, image, missing_tag_message(image))
+    forward = status_of(world)
+    backward = status_of(Appliance(reversed(world.all())))
+    order = [(b.layer, b.component) for b in forward.top_blockers]
+    assert order == [(b.layer, b.component) for b in backward.top_blockers]
+    assert order[:2] == [
+        ("Image tag availability", "temporal-worker"),
+        ("Image tag availability", "workflow-worker"),
+    ]
+    assert forward.rollup.message == backward.rollup.message
+    assert (
+        "Background services have issues: Image tag availability: temporal-worker, "
+        "workflow-worker." in forward.rollup.message
+    )
+
+
 def test_T006_manifest_unknown_is_a_missing_tag(world: Appliance, status_of: Evaluate) -> None:
     """`manifest unknown` from a registry classifies like `not found`."""
     msg = (
@@ -315,8 +338,10 @@ def test_create_container_config_error_generic(world: Appliance, status_of: Eval
 
 
 def test_pvc_unbound(world: Appliance, status_of: Evaluate) -> None:
-    """A Pending PVC with ProvisioningFailed -> Storage binding, stuck."""
+    """A Pending PVC with ProvisioningFailed -> Storage binding, stuck, blocking login while
+    Postgres cannot start."""
     world.put(pvc("alga-core-sebastian-postgres-data", phase="Pending"))
+    world.workload_not_ready("db")
     world.put(
         event(
             "PersistentVolumeClaim",
@@ -326,7 +351,8 @@ def test_pvc_unbound(world: Appliance, status_of: Evaluate) -> None:
             component="rancher.io/local-path",
         )
     )
-    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Storage binding")
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Storage binding")
     assert blocker.component == "db"
     assert blocker.login_blocking
     assert not blocker.retryable
@@ -348,7 +374,8 @@ def test_node_not_ready(world: Appliance, status_of: Evaluate) -> None:
 
 
 def test_flux_not_ready_generic(world: Appliance, status_of: Evaluate) -> None:
-    """A failing Kustomization without a known root cause -> Flux reconciliation blocker."""
+    """A failing Kustomization without a known root cause -> Flux reconciliation blocker; it
+    blocks login while the app does not answer, and only then (issue 10, item 1)."""
     from tests.fixtures import kustomization
 
     world.put(
@@ -360,10 +387,15 @@ def test_flux_not_ready_generic(world: Appliance, status_of: Evaluate) -> None:
             "open ee/appliance/flux/base/core/x.yaml: no such file",
         )
     )
-    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
+    refused = status_of(world, probe=probe_refused())
+    blocker = next(b for b in refused.top_blockers if b.layer == "Flux reconciliation")
     assert blocker.login_blocking
     assert not blocker.retryable
     assert "BuildFailed" in blocker.reason
+    answering = status_of(world)
+    blocker = next(b for b in answering.top_blockers if b.layer == "Flux reconciliation")
+    assert not blocker.login_blocking
+    assert answering.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
 def test_flux_dependency_not_ready_is_progress(world: Appliance, status_of: Evaluate) -> None:

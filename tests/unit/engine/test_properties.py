@@ -1,4 +1,5 @@
-"""The engine never raises, and every tier that is not ready says why (hypothesis)."""
+"""The engine never raises, every tier that is not ready says why, and the rollup never
+contradicts the blockers (hypothesis)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appliance.canonical import LoginProbe
+from appliance.canonical import ApplianceStatus, LoginProbe, RollupState
 from appliance.engine import evaluate
 from appliance.snapshot import Snapshot
 from tests.fixtures import MSG_DNS_PULL, MSG_SUBPATH, Appliance, missing_tag_message
@@ -162,4 +163,22 @@ def test_engine_never_raises_and_explains_every_tier(
         tier = getattr(status.tiers, name)
         assert tier.ready or tier.reasons, name
     assert "status engine could not evaluate" not in status.rollup.message
+    assert_rollup_agrees_with_blockers(status)
     status.to_json()
+
+
+def assert_rollup_agrees_with_blockers(status: ApplianceStatus) -> None:
+    """Issue 10, item 1: never 'healthy' beside a blocker, never 'ready' beside one that blocks
+    login, and 'action required' only for a login-blocking blocker that waiting will not clear."""
+    state = status.rollup.state
+    blockers = status.top_blockers
+    if state is RollupState.FULLY_HEALTHY:
+        assert not blockers, blockers
+        assert status.tiers.full_health.ready
+    if state.login_ready:
+        assert status.tiers.login.ready
+        assert not [b for b in blockers if b.login_blocking], blockers
+    else:
+        assert not status.tiers.login.ready
+    if state is RollupState.FAILED_ACTION_REQUIRED:
+        assert any(b.login_blocking and not b.retryable for b in blockers), blockers
