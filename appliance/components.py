@@ -21,17 +21,20 @@ from appliance.tier_table import (
 )
 
 __all__ = [
+    "APPLIANCE_NAMESPACES",
     "BOOTSTRAP_COMPONENT",
     "COMPONENTS_BY_TIER",
     "FLUX_SOURCE",
     "FLUX_TIER",
     "PLATFORM_NAMESPACES",
     "STATUS_SERVICE",
+    "SYSTEM_NAMESPACES",
     "TIER_OF",
     "component_from_name",
     "component_of",
     "flux_component",
     "is_bootstrap_name",
+    "is_foreign",
     "tier_of",
 ]
 
@@ -54,6 +57,12 @@ TIER_OF: dict[str, TierName] = {
 
 # Unknown workloads in these namespaces are infrastructure: treat them as platform.
 PLATFORM_NAMESPACES = frozenset({"kube-system", "flux-system", "appliance-system"})
+# The appliance's own namespaces: components are identified here and nowhere else, so another
+# team's `default/redis-master` (labelled app: redis) is never taken for our redis (issue 10).
+APPLIANCE_NAMESPACES = frozenset({"msp", "alga-system", "appliance-system", "flux-system"})
+# The node's own infrastructure (Talos runs CoreDNS, kube-proxy and the CNI here): never one
+# of our components, always part of the platform tier.
+SYSTEM_NAMESPACES = frozenset({"kube-system"})
 
 # Longest first so `temporal-worker-..` is not taken for `temporal`.
 _KNOWN_BY_LENGTH = sorted((c for c in TIER_OF if c != BOOTSTRAP_COMPONENT), key=len, reverse=True)
@@ -87,17 +96,30 @@ def _strip_pod_suffix(name: str) -> str:
     return name
 
 
+def is_foreign(namespace: str | None) -> bool:
+    """Someone else's object: namespaced outside the appliance's and the node's namespaces."""
+    return bool(namespace) and namespace not in APPLIANCE_NAMESPACES | SYSTEM_NAMESPACES
+
+
 def component_of(obj: RawObject) -> str | None:  # noqa: PLR0911 - one return per rule
     """The component of a raw object: label `app.kubernetes.io/name`, then `app`, then name.
 
     A label whose value is no known component only wins when nothing identifies a known one,
-    so a chart's own naming (`postgresql`) does not hide `db-0` from the core tier.
+    so a chart's own naming (`postgresql`) does not hide `db-0` from the core tier. Objects
+    outside the appliance's namespaces are no component (None); the node's system pods are
+    named after themselves, never after one of ours.
     """
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return None
     name = meta.get("name")
     name = name if isinstance(name, str) else ""
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+    if is_foreign(namespace):
+        return None
+    if namespace in SYSTEM_NAMESPACES:
+        own = _strip_pod_suffix(name) if name else None
+        return f"{namespace}/{own}" if own in TIER_OF else own
     if name and is_bootstrap_name(name):
         return BOOTSTRAP_COMPONENT
     labels = meta.get("labels")

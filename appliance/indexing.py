@@ -7,11 +7,19 @@ Built once per evaluation so each detector is a cheap scan over a short list, no
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from appliance.canonical import BootstrapJob, JobState
-from appliance.components import BOOTSTRAP_COMPONENT, component_from_name, component_of
+from appliance.components import (
+    BOOTSTRAP_COMPONENT,
+    component_from_name,
+    component_of,
+    is_foreign,
+)
+from appliance.health import termination_text
 from appliance.snapshot import RawObject, Snapshot, as_dict, object_ref, parse_time
 from appliance.views import (
     ContainerView,
@@ -42,6 +50,9 @@ __all__ = [
     "involved_object",
 ]
 
+ForeignView = PodView | WorkloadView | JobView | PvcView | FluxView
+_View = TypeVar("_View", PodView, WorkloadView, JobView, PvcView, FluxView)
+
 # Waiting reasons that are progress, not failure.
 PROGRESS_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
 _CLUSTER_SCOPED = frozenset({"Node", "Namespace", "PersistentVolume"})
@@ -59,6 +70,7 @@ class Signal:
     message: str
     reason: str | None
     since: datetime | None
+    # event | container (a waiting state) | exit (a terminated state) | log | condition
     source: str
     count: int = 1
     first_seen: datetime | None = None
@@ -122,6 +134,9 @@ class Index:
     git_repositories: list[FluxView] = field(default_factory=list)
     kustomizations: list[FluxView] = field(default_factory=list)
     helm_releases: list[FluxView] = field(default_factory=list)
+    # Objects outside the appliance's namespaces: no component, no tier, no signal; judged
+    # alone (health.py) and reported as unknown objects.
+    foreign: list[ForeignView] = field(default_factory=list)
     events_by_object: dict[tuple[str, str | None, str], list[RawObject]] = field(
         default_factory=dict
     )
@@ -181,27 +196,35 @@ def build_index(snapshot: Snapshot) -> Index:
     return index
 
 
+def _ours(index: Index, views: Iterable[_View | None]) -> Iterator[_View]:
+    """The views of the appliance's objects; foreign ones are set aside in `index.foreign`."""
+    for view in views:
+        if view is None:
+            continue
+        if view.foreign:
+            index.foreign.append(view)
+        else:
+            yield view
+
+
 def _index_objects(index: Index) -> None:
     snap = index.snapshot
     index.nodes = [node_view(obj) for obj in snap.nodes if isinstance(obj, dict)]
-    index.jobs = [job for obj in snap.jobs if (job := job_view(obj))]
-    index.pvcs = [pvc for obj in snap.pvcs if (pvc := pvc_view(obj))]
+    index.jobs = list(_ours(index, (job_view(obj) for obj in snap.jobs)))
+    index.pvcs = list(_ours(index, (pvc_view(obj) for obj in snap.pvcs)))
     for kind, objects, views in (
         ("GitRepository", snap.git_repositories, index.git_repositories),
         ("Kustomization", snap.kustomizations, index.kustomizations),
         ("HelmRelease", snap.helm_releases, index.helm_releases),
     ):
-        views.extend(flux for obj in objects if (flux := flux_view(obj, kind)))
+        views.extend(_ours(index, (flux_view(obj, kind) for obj in objects)))
     for ref in (*(j.ref for j in index.jobs), *(p.ref for p in index.pvcs)):
         if ref.namespace:
             index.namespaces_seen.add(ref.namespace)
 
 
 def _index_pods(index: Index) -> None:
-    for raw in index.snapshot.pods:
-        pod = pod_view(raw)
-        if pod is None:
-            continue
+    for pod in _ours(index, (pod_view(raw) for raw in index.snapshot.pods)):
         namespace = pod.ref.namespace
         if namespace:
             index.namespaces_seen.add(namespace)
@@ -216,7 +239,7 @@ def _index_pods(index: Index) -> None:
 def _index_workloads(index: Index) -> None:
     snap = index.snapshot
     for kind, objects in (("StatefulSet", snap.statefulsets), ("Deployment", snap.deployments)):
-        index.workloads.extend(v for obj in objects if (v := workload_view(obj, kind)))
+        index.workloads.extend(_ours(index, (workload_view(obj, kind) for obj in objects)))
     workload_components: set[str] = set()
     # Deployments first, then StatefulSets, as the snapshot lists them.
     for view in sorted(index.workloads, key=lambda v: v.ref.kind != "Deployment"):
@@ -260,6 +283,8 @@ def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several fi
             events.sort(key=event_time_text)
         if namespace:
             index.namespaces_seen.add(namespace)
+        if is_foreign(namespace) and kind not in _CLUSTER_SCOPED:
+            continue  # someone else's object: judged alone, never a signal of ours
         if kind == "Pod" and index.pod_ready(namespace, name):
             # A Ready pod's old failures are history, not blockers.
             continue
@@ -302,9 +327,10 @@ def _normal_worth_reading(event: RawObject) -> bool:
 
 def _container_signals(index: Index) -> None:
     for pod in index.pods.values():
-        if not pod.has_status or pod.ready:
+        if not pod.has_status or pod.ready or pod.phase == "Succeeded":
             continue
-        if index.component_ready(pod.component) or pod.finished:
+        # A failed pod of a Job is one of its attempts: the Job says whether that is the end.
+        if index.component_ready(pod.component) or (pod.finished and pod.job_name):
             continue
         for container in pod.containers:
             _container_status_signals(index, pod, container)
@@ -326,50 +352,52 @@ def _container_signals(index: Index) -> None:
 
 
 def _container_status_signals(index: Index, pod: PodView, container: ContainerView) -> None:
-    ref, namespace, name = str(pod.ref), pod.ref.namespace, pod.ref.name
+    def signal(message: str, reason: str | None, since: datetime | None, source: str) -> None:
+        index.signals.append(
+            Signal(
+                object=str(pod.ref),
+                kind="Pod",
+                namespace=pod.ref.namespace,
+                name=pod.ref.name,
+                component=pod.component,
+                message=message,
+                reason=reason,
+                since=since,
+                source=source,
+                container=container.name,
+            )
+        )
+
     if container.waiting:
         reason, message = container.waiting_reason, container.waiting_message
         if reason not in PROGRESS_REASONS and (reason or message):
-            index.signals.append(
-                Signal(
-                    object=ref,
-                    kind="Pod",
-                    namespace=namespace,
-                    name=name,
-                    component=pod.component,
-                    message=message or reason or "",
-                    reason=reason,
-                    since=None,
-                    source="container",
-                    container=container.name,
-                )
-            )
-    terminated = container.last_terminated
-    if terminated is not None:
+            signal(message or reason or "", reason, None, "container")
+    current = container.terminated
+    if current is not None and (current.exit_code or current.reason == "OOMKilled"):
+        # The container has just exited (pod-error in Argo's set): name the exit, not "waiting".
+        text = current.message or termination_text(
+            container.name, current.exit_code, current.reason
+        )
+        signal(text, current.reason or "Error", current.finished_at, "exit")
+    last = container.last_terminated
+    if last is not None:
+        namespace = pod.ref.namespace
         log = (
-            index.snapshot.container_logs.get((namespace, name, container.name))
+            index.snapshot.container_logs.get((namespace, pod.ref.name, container.name))
             if namespace is not None and container.name is not None
             else None
         )
         # Without a termination message, the previous run's log explains the crash (Temporal's
         # schema check, the service-link collision); as source "log" it feeds the specialised
-        # detectors but is never "unclassified" on its own.
-        message = terminated.message
-        found = message or (log.strip()[-2000:] if log else None)
-        if found:
-            index.signals.append(
-                Signal(
-                    object=ref,
-                    kind="Pod",
-                    namespace=namespace,
-                    name=name,
-                    component=pod.component,
-                    message=found,
-                    reason=terminated.reason or ("Terminated" if message else "Error"),
-                    since=terminated.finished_at,
-                    source="container" if message else "log",
-                    container=container.name,
-                )
+        # detectors but is never "unclassified" on its own. Without either, the exit code and
+        # reason are still named.
+        found = last.message or (log.strip()[-2000:] if log else None)
+        if found or last.exit_code or last.reason == "OOMKilled":
+            signal(
+                found or termination_text(container.name, last.exit_code, last.reason),
+                last.reason or ("Terminated" if last.message else "Error"),
+                last.finished_at,
+                "log" if found and not last.message else "exit",
             )
 
 

@@ -17,6 +17,7 @@ from appliance.canonical import (
     Tier,
     Tiers,
 )
+from appliance.health import flux_health, workload_health
 from appliance.indexing import Index, first_waiting
 from appliance.operations import pull_text
 from appliance.tier_table import (
@@ -73,8 +74,26 @@ def _component_reason(index: Index, name: str, inputs: TierInputs) -> str | None
 def _workload_detail(workloads: list[WorkloadView]) -> str | None:
     for view in workloads:
         if view.ready_replicas != view.replicas:
-            return f"{view.ready_replicas}/{view.replicas} ready"
+            health = workload_health(view)
+            rollout = f"; {health.reason}" if health.verdict in ("Suspended", "Degraded") else ""
+            return f"{view.ready_replicas}/{view.replicas} ready{rollout}"
     return None
+
+
+def _unsettled(index: Index) -> list[str]:
+    """Our objects that serve but have not settled: a rollout in progress, paused or timed out,
+    a Flux object still reconciling or suspended. Full health waits for them (issue 10)."""
+    found = [
+        f"{view.component or view.ref.name}: {health.reason}"
+        for view in index.workloads
+        if view.ready and not (health := workload_health(view)).healthy
+    ]
+    found.extend(
+        f"{flux.ref.kind} {flux.ref.name}: {health.reason}"
+        for flux in (*index.git_repositories, *index.kustomizations, *index.helm_releases)
+        if (health := flux_health(flux)).verdict in ("Progressing", "Suspended")
+    )
+    return found
 
 
 def _pod_detail(pods: list[PodView]) -> str | None:
@@ -174,16 +193,20 @@ def _bootstrap(index: Index, core: Tier, inputs: TierInputs) -> Tier:
                 f"bootstrap Job {job.name} completed; seeded users not verified (the count "
                 "cannot be measured here)"
             )
-    elif job.state is JobState.FAILED:
-        reasons.append(
-            f"bootstrap Job {job.name} failed" + (f": {job.message}" if job.message else "")
-        )
-    elif job.state is JobState.RUNNING:
-        reasons.append(_running_job_reason(index, job, inputs))
     else:
-        reasons.append(f"bootstrap Job {job.name} is waiting to start")
+        reasons.append(_unfinished_job_reason(index, job, inputs))
     ready = not reasons
     return Tier(ready=ready, reasons=notes if ready else reasons)
+
+
+def _unfinished_job_reason(index: Index, job: BootstrapJob, inputs: TierInputs) -> str:
+    if job.state is JobState.FAILED:
+        return f"bootstrap Job {job.name} failed" + (f": {job.message}" if job.message else "")
+    if job.state is JobState.RUNNING:
+        return _running_job_reason(index, job, inputs)
+    if job.message and "suspended" in job.message:
+        return f"bootstrap Job {job.name} is {job.message}: it runs only once resumed"
+    return f"bootstrap Job {job.name} is waiting to start"
 
 
 def _running_job_reason(index: Index, job: BootstrapJob, inputs: TierInputs) -> str:
@@ -195,6 +218,8 @@ def _running_job_reason(index: Index, job: BootstrapJob, inputs: TierInputs) -> 
     waiting = first_waiting(pods)
     if waiting is not None:
         return f"bootstrap Job {job.name} has not started its migrations: its pod is {waiting[0]}"
+    if job.message:  # "2 failed attempt(s), retrying"
+        return f"bootstrap Job {job.name} is running (migrations and seeds; {job.message})"
     return f"bootstrap Job {job.name} is running (migrations and seeds)"
 
 
@@ -251,6 +276,7 @@ def compute_tiers(index: Index, inputs: TierInputs) -> Tiers:
         for spec in TIERS
         if not (tier := tiers[spec.name]).ready
     ]
+    full_reasons.extend(_unsettled(index))
     return Tiers(
         **tiers,
         full_health=Tier(ready=not full_reasons, reasons=full_reasons),

@@ -7,14 +7,14 @@ malformed field reads as absent, never as an exception. Everything after indexin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
 from appliance.canonical import JobState, TierName
-from appliance.components import component_of, flux_component, tier_of
-from appliance.snapshot import ContainerRef, RawObject, as_dict, dicts, object_ref, parse_time
+from appliance.components import component_of, flux_component, is_foreign, tier_of
+from appliance.snapshot import RawObject, as_dict, dicts, object_ref, parse_time
 
 __all__ = [
     "Condition",
@@ -27,7 +27,6 @@ __all__ = [
     "Ref",
     "Termination",
     "WorkloadView",
-    "crashed_containers",
     "flux_view",
     "integer",
     "job_view",
@@ -189,6 +188,12 @@ class PodView:
     # Volume name -> PersistentVolumeClaim name.
     claims: Mapping[str, str]
     has_status: bool
+    restart_policy: str | None
+    # The Job that runs this pod (ownerReference, else its job-name label).
+    job_name: str | None
+    terminating: bool
+    # Outside the appliance's namespaces: reported only as an unknown object.
+    foreign: bool
     raw: RawObject
 
     @property
@@ -221,6 +226,8 @@ def pod_view(obj: RawObject) -> PodView | None:
         if claim and name:
             claims[name] = claim
     component = component_of(obj)
+    meta = as_dict(obj.get("metadata"))
+    spec = as_dict(obj.get("spec"))
     return PodView(
         ref=ref,
         component=component,
@@ -233,8 +240,20 @@ def pod_view(obj: RawObject) -> PodView | None:
         ),
         claims=claims,
         has_status=isinstance(status, dict),
+        restart_policy=text(spec.get("restartPolicy")),
+        job_name=_job_of(meta),
+        terminating=text(meta.get("deletionTimestamp")) is not None,
+        foreign=is_foreign(ref.namespace),
         raw=obj,
     )
+
+
+def _job_of(meta: RawObject) -> str | None:
+    for owner in dicts(meta.get("ownerReferences")):
+        if owner.get("kind") == "Job" and text(owner.get("name")):
+            return text(owner.get("name"))
+    labels = as_dict(meta.get("labels"))
+    return text(labels.get("batch.kubernetes.io/job-name")) or text(labels.get("job-name"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,14 +265,19 @@ class WorkloadView:
     tier: TierName
     replicas: int
     ready_replicas: int
+    # What status reports (None when the controller did not write it).
+    status_replicas: int | None
     updated_replicas: int | None
+    available_replicas: int | None
     unavailable_replicas: int | None
     generation: int | None
     observed_generation: int | None
     paused: bool
     current_revision: str | None
     update_revision: str | None
+    update_strategy: str | None
     conditions: Mapping[str, Condition]
+    foreign: bool
     raw: RawObject
 
     @property
@@ -277,14 +301,20 @@ def workload_view(obj: RawObject, kind: str) -> WorkloadView | None:
         tier=tier_of(component, namespace=ref.namespace),
         replicas=integer(spec.get("replicas"), 1),
         ready_replicas=integer(status.get("readyReplicas"), 0),
+        status_replicas=integer(status.get("replicas")),
         updated_replicas=integer(status.get("updatedReplicas")),
+        available_replicas=integer(status.get("availableReplicas")),
         unavailable_replicas=integer(status.get("unavailableReplicas")),
         generation=integer(meta.get("generation")),
         observed_generation=integer(status.get("observedGeneration")),
         paused=spec.get("paused") is True,
         current_revision=text(status.get("currentRevision")),
         update_revision=text(status.get("updateRevision")),
+        update_strategy=text(
+            as_dict(spec.get("updateStrategy") or spec.get("strategy")).get("type")
+        ),
         conditions=_conditions(status),
+        foreign=is_foreign(ref.namespace),
         raw=obj,
     )
 
@@ -306,6 +336,7 @@ class JobView:
     backoff_limit: int | None
     suspended: bool
     conditions: Mapping[str, Condition]
+    foreign: bool
     raw: RawObject
 
 
@@ -318,8 +349,16 @@ def _job_state(
             return state, cond.message or cond.reason
     if integer(status.get("succeeded"), 0) > 0:
         return JobState.COMPLETED, None
+    failed = integer(status.get("failed"), 0)
+    retrying = f"{failed} failed attempt(s), retrying" if failed else None
     if integer(status.get("active"), 0) > 0:
-        return JobState.RUNNING, None
+        return JobState.RUNNING, retrying
+    suspended = conditions.get("Suspended")
+    if suspended is not None and suspended.true:
+        return JobState.WAITING, "suspended (spec.suspend)"
+    if failed:
+        # Between two attempts no pod is active: the Job is retrying, not waiting to start.
+        return JobState.RUNNING, retrying
     return JobState.WAITING, None
 
 
@@ -332,6 +371,8 @@ def job_view(obj: RawObject) -> JobView | None:
     spec = as_dict(obj.get("spec"))
     conditions = _conditions(status)
     state, message = _job_state(conditions, status)
+    if spec.get("suspend") is True and state is JobState.WAITING:
+        message = "suspended (spec.suspend)"
     component = component_of(obj)
     return JobView(
         ref=ref,
@@ -346,6 +387,7 @@ def job_view(obj: RawObject) -> JobView | None:
         backoff_limit=integer(spec.get("backoffLimit")),
         suspended=spec.get("suspend") is True,
         conditions=conditions,
+        foreign=is_foreign(ref.namespace),
         raw=obj,
     )
 
@@ -359,6 +401,7 @@ class FluxView:
     ready_condition: Condition | None
     revision: str | None
     suspended: bool
+    foreign: bool
     raw: RawObject
 
     @property
@@ -383,6 +426,7 @@ def flux_view(obj: RawObject, kind: str) -> FluxView | None:
         ready_condition=_conditions(status).get("Ready"),
         revision=revision,
         suspended=as_dict(obj.get("spec")).get("suspend") is True,
+        foreign=is_foreign(ref.namespace),
         raw=obj,
     )
 
@@ -414,6 +458,7 @@ class PvcView:
     component: str | None
     phase: str | None
     created: datetime | None
+    foreign: bool
 
 
 def pvc_view(obj: RawObject) -> PvcView | None:
@@ -426,31 +471,5 @@ def pvc_view(obj: RawObject) -> PvcView | None:
         component=component_of(obj),
         phase=text(as_dict(obj.get("status")).get("phase")),
         created=parse_time(as_dict(obj.get("metadata")).get("creationTimestamp")),
+        foreign=is_foreign(ref.namespace),
     )
-
-
-def crashed_containers(pods: Iterable[RawObject], *, limit: int = 8) -> list[ContainerRef]:
-    """Containers of not-ready pods whose last run failed without a termination message.
-
-    Those are the ones whose previous log is worth one read: the kubelet copies nothing into
-    `lastState.terminated.message` unless the pod asks for FallbackToLogsOnError. Bounded, so a
-    crash-looping cluster costs a few log reads, not one per pod.
-    """
-    found: list[ContainerRef] = []
-    for raw in pods:
-        pod = pod_view(raw)
-        if pod is None or pod.ref.namespace is None or not pod.has_status:
-            continue
-        for container in pod.containers:
-            last = container.last_terminated
-            if (
-                not container.ready
-                and container.name is not None
-                and last is not None
-                and last.exit_code not in (None, 0)
-                and not last.message
-            ):
-                found.append((pod.ref.namespace, pod.ref.name, container.name))
-                if len(found) >= limit:
-                    return found
-    return found

@@ -11,13 +11,17 @@ its test (docs/architecture.md, "Where to change what").
 
 from __future__ import annotations
 
-# Importing the detector modules registers their detectors.
-from appliance.blockers import generic_platform, generic_workloads, root_causes
+from appliance.blockers import foreign, generic_platform, generic_workloads, root_causes
+from appliance.blockers.consequences import attribute_timeouts
 from appliance.blockers.evidence import login_critical
-from appliance.blockers.registry import detect_blockers, rank_blockers, registered
+from appliance.blockers.registry import rank_blockers, registered, run_detectors
+from appliance.canonical import Blocker
+from appliance.indexing import Index
 
+# The detector modules above register their detectors when imported.
 __all__ = [
     "detect_blockers",
+    "foreign",
     "generic_platform",
     "generic_workloads",
     "login_critical",
@@ -25,3 +29,9 @@ __all__ = [
     "registered",
     "root_causes",
 ]
+
+
+def detect_blockers(index: Index) -> list[Blocker]:
+    """Every blocker, most important first: login impact, then stuck before retryable, then
+    root cause before generic layer, then the oldest; a Flux timeout after its root cause."""
+    return attribute_timeouts(index, run_detectors(index))

@@ -19,14 +19,17 @@ from appliance.blockers.evidence import (
 from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence, JobState
 from appliance.components import BOOTSTRAP_COMPONENT
+from appliance.health import failing_wait, job_health, workload_health
 from appliance.indexing import Index, Signal, event_time_text
 from appliance.snapshot import parse_time
+from appliance.views import JobView
 
 __all__ = [
     "LAYER_CONTAINER",
     "LAYER_JOB",
     "LAYER_OTHER_JOB",
     "LAYER_PVC",
+    "LAYER_ROLLOUT",
     "LAYER_SCHEDULING",
     "LAYER_UNCLASSIFIED",
 ]
@@ -37,56 +40,71 @@ LAYER_JOB = "Bootstrap job"
 LAYER_OTHER_JOB = "Job"
 LAYER_SCHEDULING = "Pod scheduling"
 LAYER_UNCLASSIFIED = "Unclassified failure"
-
-_FAILING_WAIT = frozenset(
-    {
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "InvalidImageName",
-        "RunContainerError",
-        "PreCreateHookError",
-        "PostStartHookError",
-        "ContainerCannotRun",
-    }
-)
+LAYER_ROLLOUT = "Workload rollout"
 
 
 @detector(layer=LAYER_CONTAINER, rank=90, specialised=False)
-def detect_waiting_containers(index: Index, covered: Covered) -> list[Blocker]:
-    """CrashLoopBackOff, ImagePullBackOff, Err*, CreateContainerConfigError, ..."""
+def detect_failing_containers(index: Index, covered: Covered) -> list[Blocker]:
+    """CrashLoopBackOff, ImagePullBackOff, Err*, CreateContainerConfigError, and containers that
+    exited with an error (their exit code and reason named: Error, OOMKilled, ...).
+
+    A pod of a Job is one attempt: while the Job may still retry, its failure is retryable; once
+    the Job has failed, the Job's own blocker says so and the pod adds nothing.
+    """
     groups: dict[str, list[Signal]] = {}
     for s in index.signals:
-        if s.source != "container" or covered.covers(s):
+        if covered.covers(s):
             continue
-        reason = s.reason or ""
-        if reason.startswith("Err") or reason.endswith("BackOff") or reason in _FAILING_WAIT:
+        waiting = s.source == "container" and failing_wait(s.reason)
+        exited = s.source == "exit" and s.reason != "Completed"
+        if waiting or exited:
             groups.setdefault(s.object, []).append(s)
     blockers: list[Blocker] = []
-    for ref, group in groups.items():
-        head = group[0]
-        crash = next((s for s in group if s.reason in {"Error", "Terminated", "OOMKilled"}), None)
-        terminated = [
-            s
-            for s in index.signals
-            if s.object == ref and s.source == "container" and s is not head
-        ]
+    for group in groups.values():
+        head = next((s for s in group if s.source == "container"), group[0])
+        job = _job_of(index, head)
+        if job is not None and job.state is JobState.FAILED:
+            continue
+        exits = [s for s in group if s.source == "exit" and s is not head]
         detail = short(head.message)
-        if crash is None and terminated:
-            detail += f"; last exit: {short(terminated[0].message, 200)}"
-        tier = signal_tier(head.component, head.namespace)
+        if exits:
+            detail += f"; last exit: {short(exits[0].message, 200)}"
+        what = f"is {head.reason}" if head.source == "container" else "failed"
+        retry = ""
+        if job is not None:
+            allowed = job.backoff_limit + 1 if job.backoff_limit is not None else None
+            limit = f" of {allowed} allowed" if allowed is not None else ""
+            retry = (
+                f" It is an attempt of Job {job.ref.name}, which retries "
+                f"({job.failed}{limit} failed so far)."
+            )
         blockers.append(
             Blocker(
                 layer=LAYER_CONTAINER,
                 component=head.component,
-                reason=f"{head.name} ({head.container or 'container'}) is {head.reason}: {detail}",
+                reason=f"{head.name} ({head.container or 'container'}) {what}: {detail}.{retry}",
                 next_action=_waiting_action(head),
-                login_blocking=login_critical(tier),
-                retryable=False,
+                login_blocking=login_critical(signal_tier(head.component, head.namespace)),
+                retryable=job is not None,
                 since=earliest(group) or _podsince(index, head),
-                evidence=evidence([*group, *terminated]),
+                evidence=evidence(group),
             )
         )
     return blockers
+
+
+def _job_of(index: Index, signal: Signal) -> JobView | None:
+    pod = index.pods.get((signal.namespace, signal.name))
+    if pod is None or pod.job_name is None:
+        return None
+    return next(
+        (
+            j
+            for j in index.jobs
+            if j.ref.name == pod.job_name and j.ref.namespace == signal.namespace
+        ),
+        None,
+    )
 
 
 def _podsince(index: Index, signal: Signal) -> datetime | None:
@@ -98,7 +116,7 @@ def _podsince(index: Index, signal: Signal) -> datetime | None:
 
 def _waiting_action(signal: Signal) -> str:
     ns = signal.namespace or "default"
-    if signal.reason == "CrashLoopBackOff":
+    if signal.reason in {"CrashLoopBackOff", "Error", "OOMKilled"} or signal.source == "exit":
         return (
             f"Read why it exits: `kubectl -n {ns} logs {signal.name} --previous`; fix the cause "
             "and the pod restarts by itself."
@@ -124,7 +142,8 @@ def detect_failed_jobs(index: Index, covered: Covered) -> list[Blocker]:
 
 
 def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blocker]:
-    """A failed Job, unless a newer Job of the same component completed (finding-09: r2 won)."""
+    """A failed or suspended Job, unless a newer Job of the same component completed
+    (finding-09: r2 won). A suspended Job waits forever: that is said, not waited out."""
     newest_ok: dict[str | None, str] = {}
     for job in index.jobs:
         if job.state is JobState.COMPLETED and job.created > newest_ok.get(job.component, ""):
@@ -132,14 +151,16 @@ def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blo
     blockers: list[Blocker] = []
     for job in index.jobs:
         if (
-            job.state is not JobState.FAILED
-            or newest_ok.get(job.component, "") > job.created
+            newest_ok.get(job.component, "") > job.created
             or (job.component == BOOTSTRAP_COMPONENT) != bootstrap
+            or str(job.ref) in covered.objects
         ):
             continue
-        ref, name, namespace = str(job.ref), job.ref.name, job.ref.namespace
-        if ref in covered.objects:
+        if job.state is not JobState.FAILED:
+            if job_health(job).verdict == "Suspended":
+                blockers.append(_suspended_job(job, bootstrap=bootstrap))
             continue
+        ref, name, namespace = str(job.ref), job.ref.name, job.ref.namespace
         failed = job.conditions.get("Failed")
         message = (failed.message or failed.reason if failed else None) or "Job failed"
         since = failed.since if failed else None
@@ -159,6 +180,60 @@ def _failed_jobs(index: Index, covered: Covered, *, bootstrap: bool) -> list[Blo
                 retryable=False,
                 since=since,
                 evidence=[Evidence(object=ref, message=message, since=since)],
+            )
+        )
+    return blockers
+
+
+def _suspended_job(job: JobView, *, bootstrap: bool) -> Blocker:
+    name, namespace = job.ref.name, job.ref.namespace or "msp"
+    message = "Job suspended (spec.suspend: true)"
+    since = job.conditions["Suspended"].since if "Suspended" in job.conditions else None
+    return Blocker(
+        layer=LAYER_JOB if bootstrap else LAYER_OTHER_JOB,
+        component=job.component,
+        reason=f"Job {name} is suspended (spec.suspend): it does not run until it is resumed.",
+        next_action=(
+            f"Resume it: `kubectl -n {namespace} patch job {name} --type=merge "
+            '-p \'{"spec":{"suspend":false}}\'`.'
+        ),
+        login_blocking=login_critical(signal_tier(job.component, job.ref.namespace)),
+        retryable=False,
+        since=since,
+        evidence=[Evidence(object=str(job.ref), message=message, since=since)],
+    )
+
+
+@detector(layer=LAYER_ROLLOUT, rank=95, specialised=False)
+def detect_rollouts(index: Index, covered: Covered) -> list[Blocker]:
+    """A Deployment whose rollout timed out (ProgressDeadlineExceeded). While its previous
+    replicas still serve, login may well work: the settled rollup says so (rollup.py)."""
+    blockers: list[Blocker] = []
+    for view in index.workloads:
+        if view.component in covered.components:
+            continue  # a root cause of this component already explains the stalled rollout
+        health = workload_health(view)
+        if health.verdict != "Degraded":
+            continue
+        serving = " The previous replicas still serve." if view.ready else ""
+        namespace = view.ref.namespace or "msp"
+        found = Evidence(object=str(view.ref), message=health.reason, since=health.since)
+        kind = view.ref.kind.lower()
+        blockers.append(
+            Blocker(
+                layer=LAYER_ROLLOUT,
+                component=view.component,
+                reason=f"{view.ref.kind} {view.ref.name}: {short(health.reason)}.{serving}",
+                next_action=(
+                    f"See why its new pods do not become available: `kubectl -n {namespace} "
+                    f"rollout status {kind}/{view.ref.name}` and `kubectl -n {namespace} describe "
+                    f"{kind} {view.ref.name}`; fix the cause, or go back with `kubectl -n "
+                    f"{namespace} rollout undo {kind}/{view.ref.name}`."
+                ),
+                login_blocking=login_critical(signal_tier(view.component, view.ref.namespace)),
+                retryable=False,
+                since=health.since,
+                evidence=[found],
             )
         )
     return blockers
@@ -229,7 +304,7 @@ def detect_unclassified(index: Index, covered: Covered) -> list[Blocker]:
     now = index.snapshot.server_time
     newest: dict[str, Signal] = {}
     for s in index.signals:
-        if not s.warning or s.source not in ("event", "container") or covered.covers(s):
+        if not s.warning or s.source not in ("event", "container", "exit") or covered.covers(s):
             continue
         if s.kind in {"Kustomization", "HelmRelease", "GitRepository", "Job"}:
             continue  # their conditions are read by detect_flux / detect_failed_jobs

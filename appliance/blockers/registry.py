@@ -22,10 +22,10 @@ __all__ = [
     "Covered",
     "Detector",
     "Registered",
-    "detect_blockers",
     "detector",
     "rank_blockers",
     "registered",
+    "run_detectors",
 ]
 
 
@@ -109,9 +109,8 @@ def rank_blockers(blockers: list[Blocker]) -> list[Blocker]:
     return sorted(blockers, key=key)
 
 
-def detect_blockers(index: Index) -> list[Blocker]:
-    """Every blocker, most important first: login impact, then stuck before retryable, then
-    root cause before generic layer, then the oldest."""
+def run_detectors(index: Index) -> list[Blocker]:
+    """Every registered detector's blockers, ranked (`rank_blockers`)."""
     covered = Covered()
     found: list[Blocker] = []
     for entry in _REGISTRY:

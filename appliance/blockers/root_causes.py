@@ -42,19 +42,36 @@ LAYER_TEMPORAL_SCHEMA = "Temporal schema initialization"
 LAYER_SERVICE_LINK = "Kubernetes service-link environment collision"
 LAYER_PULL_INTERRUPTION = "Image pull interruption"
 
+# The wordings below are the upstream ones (Go's resolver, the kubelet's kubelet_pods.go,
+# containerd and CRI-O pull errors, Temporal's server, YAML and strconv decoders); the tests
+# carry at least two real messages per detector (tests/unit/engine/test_wordings.py).
 _DNS = re.compile(
     r"lookup (\S+?)(?: on (\S+?))?: .{0,200}?"
-    r"(connection refused|no such host|server misbehaving|i/o timeout)",
+    r"(connection refused|no such host|server misbehaving|i/o timeout"
+    r"|Temporary failure in name resolution|network is unreachable)",
     re.DOTALL,
 )
-_SUBPATH = re.compile(r'failed to create subPath directory for volumeMount "([^"]+)"')
+_SUBPATH = re.compile(
+    r'failed to (create subPath directory|prepare subPath) for volumeMount "([^"]+)"'
+)
 _IMAGE = re.compile(r'image "([^"]+)"')
 _PULL_FAILURE = re.compile(r"Failed to pull image|failed to pull and unpack|ErrImagePull", re.I)
-_NOT_FOUND = re.compile(r"(?::\s*not found\b|manifest unknown|code = NotFound)")
-_INTERRUPTED = re.compile(r"context cancel+ed|deadline exceeded|code = Canceled", re.I)
-_TEMPORAL_SCHEMA = re.compile(r"sql schema version compatibility check failed")
+_NOT_FOUND = re.compile(
+    r"(?::\s*not found\b|manifest unknown|code = NotFound"
+    r"|repository does not exist|pull access denied)"
+)
+_INTERRUPTED = re.compile(
+    r"context cancel+ed|deadline exceeded|DeadlineExceeded|code = Canceled"
+    r"|connection reset by peer|unexpected EOF",
+    re.I,
+)
+_TEMPORAL_SCHEMA = re.compile(
+    r"(?:sql|cassandra) schema version compatibility check failed:?\s*(version mismatch)?"
+)
 _SERVICE_LINK = re.compile(
-    r"cannot unmarshal .{0,120}?tcp://.{0,160}?into (?:Go \w+ of type )?int", re.S
+    r"cannot unmarshal .{0,120}?tcp://.{0,160}?into (?:Go \w+ of type )?u?int"
+    r'|strconv\.(?:ParseInt|ParseUint|Atoi): parsing "tcp://[^"]*": invalid syntax',
+    re.S,
 )
 
 
@@ -123,14 +140,14 @@ def detect_dns_failure(index: Index, covered: Covered) -> list[Blocker]:
 def detect_postgres_subpath(index: Index, covered: Covered) -> list[Blocker]:
     """finding-07/T005: db-0 `CreateContainerConfigError`, subPath directory not creatable."""
     signals: list[Signal] = []
-    mount = "db-data"
+    mount, wording = "db-data", "create subPath directory"
     for s in index.signals:
         if "subPath" not in s.message:
             continue
         match = _SUBPATH.search(s.message)
-        if match and (s.component == "db" or match.group(1) == "db-data"):
+        if match and (s.component == "db" or match.group(2) == "db-data"):
             signals.append(s)
-            mount = match.group(1)
+            wording, mount = match.group(1), match.group(2)
     if not signals:
         return []
     pod = first_pod(signals)
@@ -143,8 +160,7 @@ def detect_postgres_subpath(index: Index, covered: Covered) -> list[Blocker]:
             layer=LAYER_SUBPATH,
             component="db",
             reason=(
-                "Postgres cannot start: failed to create subPath directory for volumeMount "
-                f'"{mount}"'
+                f'Postgres cannot start: failed to {wording} for volumeMount "{mount}"'
                 f" ({pod_name} is stuck in CreateContainerConfigError)."
             ),
             next_action=(
@@ -229,13 +245,21 @@ def _missing_tag_blocker(component: str | None, hits: list[tuple[Signal, str]]) 
         if critical
         else f"{component or 'This'} is a background service: login is not affected."
     )
+    denied = any("pull access denied" in s.message for s in signals)
+    why = (
+        "the registry refuses it (pull access denied: the repository does not exist, or it "
+        "needs credentials)"
+        if denied
+        else "it is not in the registry (not found)"
+    )
     return Blocker(
         layer=LAYER_IMAGE_TAG,
         component=component,
-        reason=f"Image {image_text} is not in the registry (not found). {impact}",
+        reason=f"Image {image_text} cannot be pulled: {why}. {impact}",
         next_action=(
-            f"Publish {image_text} to the registry, or install a release whose images all exist "
-            "(`appliance bootstrap --release-version <version>`); waiting will not help."
+            f"Publish {image_text} to the registry (or give the node credentials for it), or "
+            "install a release whose images all exist (`appliance bootstrap --release-version "
+            "<version>`); waiting will not help."
         ),
         login_blocking=critical,
         retryable=False,
@@ -274,22 +298,29 @@ def _interrupted_blocker(component: str | None, hits: list[tuple[Signal, str]]) 
 @detector(layer=LAYER_TEMPORAL_SCHEMA, rank=60, specialised=True)
 def detect_temporal_schema(index: Index, covered: Covered) -> list[Blocker]:
     """finding-12/T011: Temporal started without autosetup."""
-    signals = [
-        s
+    matches = [
+        (s, match)
         for s in index.signals
-        if "schema version" in s.message and _TEMPORAL_SCHEMA.search(s.message)
+        if "schema version" in s.message and (match := _TEMPORAL_SCHEMA.search(s.message))
     ]
-    if not signals:
+    if not matches:
         return []
+    signals = [s for s, _ in matches]
+    mismatch = any(match.group(1) for _, match in matches)
     component = next((s.component for s in signals if s.component), "temporal")
     tier = signal_tier(component, namespace_of(signals))
+    cause = (
+        "is older than this Temporal server expects (version mismatch)"
+        if mismatch
+        else "is not initialised (Temporal started without autosetup)"
+    )
     return [
         Blocker(
             layer=LAYER_TEMPORAL_SCHEMA,
             component=component,
             reason=(
-                "Temporal's database schema is not initialised: sql schema version "
-                "compatibility check failed (Temporal started without autosetup)."
+                f"Temporal's database schema {cause}: the schema version compatibility "
+                "check failed."
             ),
             next_action=(
                 "Run Temporal with `/etc/temporal/entrypoint.sh autosetup` as its command (our "
@@ -308,9 +339,7 @@ def detect_temporal_schema(index: Index, covered: Covered) -> list[Blocker]:
 def detect_service_link_collision(index: Index, covered: Covered) -> list[Blocker]:
     """finding-14/T012: `cannot unmarshal !!str tcp://... into int` from service-link env vars."""
     signals = [
-        s
-        for s in index.signals
-        if "tcp://" in s.message and "unmarshal" in s.message and _SERVICE_LINK.search(s.message)
+        s for s in index.signals if "tcp://" in s.message and _SERVICE_LINK.search(s.message)
     ]
     blockers: list[Blocker] = []
     for component, group in by_component(signals).items():
@@ -321,8 +350,8 @@ def detect_service_link_collision(index: Index, covered: Covered) -> list[Blocke
                 component=component,
                 reason=(
                     "Kubernetes service-link environment variables (e.g. TEMPORAL_PORT="
-                    "tcp://...) collide with the app's own settings: cannot unmarshal "
-                    "tcp://... into int."
+                    "tcp://...) collide with the app's own settings: it reads a port and gets "
+                    "tcp://... (cannot unmarshal or parse it as an integer)."
                 ),
                 next_action=(
                     f"Set `enableServiceLinks: false` in the pod spec of {component or 'it'} "

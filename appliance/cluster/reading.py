@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,15 @@ from kubernetes.client.exceptions import ApiException
 
 from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
-from appliance.views import crashed_containers
+from appliance.views import pod_view
 
-__all__ = ["count_seeded_users", "read_previous_logs", "read_snapshot", "server_time"]
+__all__ = [
+    "count_seeded_users",
+    "crashed_containers",
+    "read_previous_logs",
+    "read_snapshot",
+    "server_time",
+]
 
 # Lines of a crashed container's previous log kept for the detectors: the fatal line is last.
 LOG_TAIL_LINES = 20
@@ -252,3 +259,30 @@ def _close_exec(ws: Any) -> None:
             shutdown()
         except OSError:
             _log.debug("exec socket shutdown failed", exc_info=True)
+
+
+def crashed_containers(pods: Iterable[RawObject], *, limit: int = 8) -> list[ContainerRef]:
+    """Containers of not-ready pods whose last run failed without a termination message.
+
+    Those are the ones whose previous log is worth one read: the kubelet copies nothing into
+    `lastState.terminated.message` unless the pod asks for FallbackToLogsOnError. Bounded, so a
+    crash-looping cluster costs a few log reads, not one per pod.
+    """
+    found: list[ContainerRef] = []
+    for raw in pods:
+        pod = pod_view(raw)
+        if pod is None or pod.ref.namespace is None or not pod.has_status:
+            continue
+        for container in pod.containers:
+            last = container.last_terminated
+            if (
+                not container.ready
+                and container.name is not None
+                and last is not None
+                and last.exit_code not in (None, 0)
+                and not last.message
+            ):
+                found.append((pod.ref.namespace, pod.ref.name, container.name))
+                if len(found) >= limit:
+                    return found
+    return found

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from appliance.cluster.connecting import Cluster
+from appliance.cluster.reading import crashed_containers
 from appliance.cluster.streams import _ApiFailure, _Missing, _Relist, close_quietly, events, short
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
-from appliance.views import crashed_containers
 
 __all__ = ["RESOURCES", "WatchCache", "WatchedResource"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from appliance.canonical import ApplianceStatus, RollupState
+from appliance.cluster.reading import crashed_containers
 from appliance.engine import evaluate
 from appliance.snapshot import ContainerRef
-from appliance.views import crashed_containers
 from tests.fixtures import MSG_SERVICE_LINK, MSG_TEMPORAL_SCHEMA, Appliance, probe_ok
 from tests.unit.engine.conftest import Evaluate
 

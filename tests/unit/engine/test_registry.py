@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.blockers import registered
+from appliance.blockers import detect_blockers, registered
 from appliance.blockers import registry as registry_module
-from appliance.blockers.registry import Covered, detect_blockers, detector
+from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence
 from appliance.indexing import Index, build_index
 from tests.fixtures import Appliance, canceled_pull_message, event, pod
@@ -23,6 +23,7 @@ EXPECTED_ORDER = [
     "Kubernetes service-link environment collision",
     "Storage binding",
     "Workload container",
+    "Workload rollout",
     "Bootstrap job",
     "Job",
     "Image pull interruption",
@@ -31,6 +32,7 @@ EXPECTED_ORDER = [
     "Flux source",
     "Flux reconciliation",
     "Helm release",
+    "Object outside the appliance",
     "Unclassified failure",
 ]
 

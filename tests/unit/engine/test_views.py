@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from appliance.canonical import JobState
 from appliance.cluster.connecting import parse_http_date
+from appliance.cluster.reading import crashed_containers
 from appliance.views import (
-    crashed_containers,
     flux_view,
     job_view,
     node_view,
