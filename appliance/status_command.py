@@ -67,7 +67,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
     parser.add_argument("--json", action="store_true", help="print the canonical JSON")
     parser.add_argument(
-        "--app-url", metavar="URL", help="app URL to probe, e.g. http://192.168.64.8:3000"
+        "--app-url",
+        metavar="URL",
+        help="app URL to probe, e.g. http://192.168.64.8:3000 (default: the one the "
+        "bootstrapper recorded in ConfigMap appliance-system/appliance-status-config)",
     )
     parser.add_argument("--status-url", metavar="URL", help="status page URL to report")
     parser.add_argument("--site-id", default="appliance-single-node", metavar="ID")
@@ -107,16 +110,19 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
 
 def _collect(args: argparse.Namespace) -> ApplianceStatus:
     from appliance.cluster.connecting import ClusterError, connect
+    from appliance.cluster.reading import read_app_url
     from appliance.collecting import collect_from_dumps, collect_live
 
     if args.from_dump:
         return collect_from_dumps(args.from_dump, site_id=args.site_id, app_url=args.app_url)
     cluster = connect(args.kubeconfig, context=args.context)
     try:
+        # Without --app-url, the URL the bootstrapper recorded in the cluster is probed, so a
+        # ready appliance reads ready (issue 10).
         status = collect_live(
             cluster,
             site_id=args.site_id,
-            app_url=args.app_url,
+            app_url=args.app_url or read_app_url(cluster),
             status_url=args.status_url,
             measure_users=not args.no_seed_check,
         )

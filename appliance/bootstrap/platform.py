@@ -19,6 +19,7 @@ from appliance.bootstrap.display import Display
 from appliance.bootstrap.gitsource import GitSource
 from appliance.bootstrap.manifests import load_kustomization, manifest_dir
 from appliance.cluster.applying import Applier, ApplyError
+from appliance.cluster.reading import APP_URL_KEY, STATUS_CONFIG
 from appliance.errors import BootstrapError
 from appliance.releases import ReleaseImage, ReleaseManifest
 
@@ -39,7 +40,6 @@ FLUX_NAMESPACE = "flux-system"
 SOURCE_NAME = "alga-appliance"
 NAMESPACES = ("flux-system", "appliance-system", "msp")
 STATUS_SECRET = ("appliance-system", "appliance-status-auth")
-STATUS_CONFIG = ("appliance-system", "appliance-status-config")
 DB_SECRET = ("msp", "alga-db-credentials")
 # name -> (manifest dir under the source path, dependsOn, tier whose images it gets)
 KUSTOMIZATION_CHAIN: tuple[tuple[str, str, str | None, str | None], ...] = (
@@ -183,7 +183,7 @@ def status_config_object(*, app_url: str, site_id: str) -> dict[str, Any]:
             "namespace": namespace,
             "labels": {"app.kubernetes.io/part-of": "alga-appliance"},
         },
-        "data": {"appUrl": app_url, "siteId": site_id},
+        "data": {APP_URL_KEY: app_url, "siteId": site_id},
     }
 
 

@@ -21,12 +21,20 @@ from appliance.snapshot import ContainerRef, RawObject, Snapshot
 from appliance.views import pod_view
 
 __all__ = [
+    "APP_URL_KEY",
+    "STATUS_CONFIG",
     "count_seeded_users",
     "crashed_containers",
+    "read_app_url",
     "read_previous_logs",
     "read_snapshot",
     "server_time",
 ]
+
+# The bootstrapper records the app URL here; the status service reads it as an env var, and
+# `appliance status` reads it when no --app-url is given.
+STATUS_CONFIG = ("appliance-system", "appliance-status-config")
+APP_URL_KEY = "appUrl"
 
 # Lines of a crashed container's previous log kept for the detectors: the fatal line is last.
 LOG_TAIL_LINES = 20
@@ -112,6 +120,18 @@ def _unreachable_reason(exc: BaseException) -> str:
     if match:
         return f"{match.group(1)}: {match.group(2)}"
     return text or type(exc).__name__
+
+
+def read_app_url(cluster: Cluster) -> str | None:
+    """The app URL the bootstrapper recorded in the cluster; None when there is none to read."""
+    namespace, name = STATUS_CONFIG
+    try:
+        config = _get_json(cluster, f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+    except Exception:  # absent, forbidden or unreachable: the caller probes nothing, as before
+        return None
+    data = config.get("data")
+    value = data.get(APP_URL_KEY) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
 
 
 def read_snapshot(cluster: Cluster) -> Snapshot:

@@ -23,6 +23,7 @@ from appliance.collecting import collect_live
 from tests.fixtures import NOW, Appliance
 
 SERVER_DATE = "Wed, 29 Apr 2026 15:00:00 GMT"
+CONFIG_PATH = "/api/v1/namespaces/appliance-system/configmaps/appliance-status-config"
 
 PATHS = {
     "/api/v1/nodes": "Node",
@@ -47,6 +48,8 @@ class FakeApi:
     requests: list[str] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
     url: str = ""
+    # The ConfigMap the bootstrapper writes (appliance-system/appliance-status-config), if any.
+    status_config: dict[str, str] | None = None
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
@@ -63,6 +66,8 @@ class FakeApi:
                 api.requests.append(path)
                 if path == "/version":
                     return self._send(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.4"})
+                if path == CONFIG_PATH and api.status_config is not None:
+                    return self._send(200, {"kind": "ConfigMap", "data": api.status_config})
                 kind = PATHS.get(path)
                 if kind is None or kind in api.missing:
                     return self._send(404, {"kind": "Status", "status": "Failure", "code": 404})
@@ -179,6 +184,49 @@ def test_status_command_live_json(
     assert code == 3
     assert data["cluster"]["reachable"] is True
     assert data["release"]["gitRevision"].startswith("release/1.0-rc5")
+
+
+@pytest.fixture
+def app_endpoint() -> Iterator[str]:
+    """The app as finding-11 saw it: 307 to /msp/dashboard."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", "/msp/dashboard")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_status_command_probes_the_app_url_the_bootstrapper_recorded(
+    fake_api: FakeApi, app_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: without --app-url, the URL in appliance-status-config is probed: a ready
+    appliance reads ready, not 'waiting for the login tier (the app URL was not probed)'."""
+    fake_api.status_config = {"appUrl": app_endpoint, "siteId": "appliance-single-node"}
+    kubeconfig = _kubeconfig(tmp_path, fake_api.url)
+    code = main(["status", "--kubeconfig", str(kubeconfig), "--json", "--no-seed-check"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0, data["rollup"]
+    assert data["loginProbe"]["url"] == app_endpoint
+    assert data["loginProbe"]["statusCode"] == 307
+    assert data["tiers"]["login"]["ready"] is True
+    assert CONFIG_PATH in fake_api.requests
 
 
 def test_connect_rejects_bad_kubeconfig(tmp_path: Path) -> None:
