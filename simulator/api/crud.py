@@ -88,6 +88,15 @@ class Crud:
             )
         if patch_type != "json" and req.param("fieldValidation") == "Strict":
             _validate_strictly(req, info, _decode_patch(req.body, patch_type))
+        # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
+        creating = (
+            patch_type == "apply"
+            and not route.subresource
+            and self.host.store.get(
+                info.api_version, info.plural, route.name, route.namespace or None
+            )
+            is None
+        )
         patched = self.host.store.patch(
             info.api_version,
             info.plural,
@@ -101,7 +110,7 @@ class Crud:
             field_manager=req.param("fieldManager") or None,
             force=truthy(req.param("force")),
         )
-        return await self.send_object(req, 200, info, patched)
+        return await self.send_object(req, 201 if creating else 200, info, patched)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
