@@ -3,6 +3,11 @@
 Order matters: the status service comes up before the app (T020), so the admin has a status page
 while the long image pulls run; the Flux Kustomizations are chained
 `alga-platform -> alga-core -> alga-background` so background failures never hold back login (F020).
+
+Objects only the appliance writes (its Secrets and ConfigMap, the status service, the GitOps
+objects) are applied with `force`; shared ones (namespaces, which the platform tier's manifests
+also declare, and Flux's own manifests, which `flux install` may have applied) are not, so a
+conflicting value is reported instead of taken over.
 """
 
 from __future__ import annotations
@@ -168,7 +173,9 @@ def _ensure_db_secret(applier: Applier, display: Display) -> None:
         return
     # Never replace: the database was initialised with this password (recover keeps data).
     if applier.get("v1", "Secret", name, namespace=namespace) is None:
-        applier.apply(secret_object(namespace, name, {"password": secrets.token_urlsafe(24)}))
+        applier.apply(
+            secret_object(namespace, name, {"password": secrets.token_urlsafe(24)}), force=True
+        )
         display.progress(f"created Secret {namespace}/{name}")
 
 
@@ -194,7 +201,7 @@ def _status_service(applier: Applier, display: Display) -> None:
             f"status service manifests missing ({directory}); the status UI will not come up"
         )
         return
-    results = applier.apply_all(load_kustomization(directory))
+    results = applier.apply_all(load_kustomization(directory), force=True)
     display.progress(f"status service manifests applied ({len(results)} objects)")
 
 
@@ -222,15 +229,15 @@ def run_platform_phase(
         display.progress(f"namespaces: {', '.join(NAMESPACES)}")
         install_flux(applier, kubeconfig=kubeconfig, display=display, which=which)
         namespace, name = STATUS_SECRET
-        applier.apply(secret_object(namespace, name, {"token": token}))
+        applier.apply(secret_object(namespace, name, {"token": token}), force=True)
         display.progress(f"Secret {namespace}/{name} holds the status token")
         _ensure_db_secret(applier, display)
         # Before the status Deployment: its pod reads these as env vars when it starts.
-        applier.apply(status_config_object(app_url=app_url, site_id=site_id))
+        applier.apply(status_config_object(app_url=app_url, site_id=site_id), force=True)
         _status_service(applier, display)
         if before_gitops is not None:
             before_gitops()
-        applier.apply_all(flux_sync_objects(source, release))
+        applier.apply_all(flux_sync_objects(source, release), force=True)
         verb = "would submit GitOps" if applier.dry_run else "GitOps submitted"
         display.progress(
             f"{verb}: GitRepository {FLUX_NAMESPACE}/{SOURCE_NAME}, "

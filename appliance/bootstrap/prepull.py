@@ -81,7 +81,7 @@ def prepull_images(
         return
     try:
         for image in images:
-            applier.apply(prepull_pod(image))
+            applier.apply(prepull_pod(image), force=True)
         pending = {prepull_pod(i)["metadata"]["name"]: i for i in images}
         results: dict[str, tuple[str, str]] = {}
 

@@ -1,8 +1,15 @@
-"""Mutating the cluster: create-or-replace of manifest dicts, deletes, and waits on the API clock.
+"""Mutating the cluster: server-side apply of manifest dicts, deletes, and waits on the API clock.
 
 Only the bootstrapper and reset mutate a cluster, and they do it through this module. Objects are
-plain dicts (what a YAML manifest parses to). An `Applier` in dry-run mode records what it would
-do and sends no request at all, so `--dry-run` provably makes zero mutating requests.
+plain dicts (what a YAML manifest parses to), applied with server-side apply
+(`PATCH application/apply-patch+yaml`) under one field manager, `appliance-bootstrap`: the API
+server merges our fields into the live object, keeps fields other managers set (an admin's
+annotation, a controller's replicas) and removes fields we set before and no longer send. `force`
+takes a field over from another manager; callers pass it only for objects the appliance alone
+writes, so a conflict on a shared object (a namespace Flux also applies) is reported, not stolen.
+
+An `Applier` in dry-run mode records what it would do and sends no request at all, so `--dry-run`
+provably makes zero mutating requests.
 
 Waits measure time with the API server's `Date` header, not the local clock (docs/architecture.md,
 "Time is the cluster's").
@@ -29,9 +36,10 @@ __all__ = [
     "manifest_ref",
 ]
 
-Action = Literal[
-    "created", "replaced", "unchanged", "would-apply", "deleted", "absent", "would-delete"
-]
+Action = Literal["created", "applied", "would-apply", "deleted", "absent", "would-delete"]
+
+APPLY_PATCH = "application/apply-patch+yaml"
+FIELD_MANAGER = "appliance-bootstrap"
 
 
 @dataclass(frozen=True)
@@ -108,14 +116,14 @@ class ApplyResult:
 
 @dataclass
 class Applier:
-    """Create-or-replace, delete and wait against one cluster; `dry_run` sends nothing.
+    """Server-side apply, delete and wait against one cluster; `dry_run` sends nothing.
 
     `cluster` may be None only in dry-run (a fresh install has no cluster yet to ask).
     """
 
     cluster: Cluster | None
     dry_run: bool = False
-    field_manager: str = "appliance-bootstrap"
+    field_manager: str = FIELD_MANAGER
     sleep: Callable[[float], None] = time.sleep
     planned: list[ApplyResult] = field(default_factory=list)
     _types: dict[tuple[str, str], ResourceType] = field(default_factory=dict)
@@ -184,11 +192,10 @@ class Applier:
                 return found
         raise ApplyError(f"the API serves {api_version} but not kind {kind}")
 
-    def _paths(self, obj: dict[str, Any]) -> tuple[str, str]:
+    def _item_path(self, obj: dict[str, Any]) -> str:
         rtype = self.resource_type(obj["apiVersion"], obj["kind"])
         namespace = (obj.get("metadata") or {}).get("namespace")
-        collection = rtype.collection_path(namespace)
-        return collection, f"{collection}/{obj['metadata']['name']}"
+        return f"{rtype.collection_path(namespace)}/{obj['metadata']['name']}"
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -232,48 +239,41 @@ class Applier:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def apply(self, obj: dict[str, Any]) -> ApplyResult:
-        """Create the object, or replace it keeping its resourceVersion (create-or-replace)."""
+    def apply(self, obj: dict[str, Any], *, force: bool = False) -> ApplyResult:
+        """Server-side apply `obj` as our field manager (creates it when absent).
+
+        `force=True` takes over fields another manager owns: only for objects the appliance alone
+        writes. Without it a conflict is an ApplyError naming the other manager and the fields.
+        """
         ref = manifest_ref(obj)
         if self.dry_run:
             result = ApplyResult(ref=ref, action="would-apply")
             self.planned.append(result)
             return result
-        collection, item = self._paths(obj)
-        status, current, _ = self._request("GET", item)
-        if status == 404:
-            status, data, _ = self._request(
-                "POST", collection, body=obj, query=[("fieldManager", self.field_manager)]
-            )
-            if status == 409:  # created meanwhile (e.g. by Flux): fall through to replace
-                status, current, _ = self._request("GET", item)
-            elif status in (200, 201, 202):
-                return ApplyResult(ref=ref, action="created")
-            else:
-                raise ApplyError(
-                    f"creating {ref} failed: HTTP {status} {_reason(data)}", status=status
-                )
-        if status != 200 or not isinstance(current, dict):
-            raise ApplyError(
-                f"reading {ref} failed: HTTP {status} {_reason(current)}", status=status
-            )
-        desired = json.loads(json.dumps(obj))
-        meta = desired.setdefault("metadata", {})
-        meta["resourceVersion"] = current.get("metadata", {}).get("resourceVersion")
-        if obj.get("kind") == "Namespace" or _same(current, desired):
-            return ApplyResult(ref=ref, action="unchanged")
+        item = self._item_path(obj)
+        query = [("fieldManager", self.field_manager)]
+        if force:
+            query.append(("force", "true"))
         status, data, _ = self._request(
-            "PUT", item, body=desired, query=[("fieldManager", self.field_manager)]
+            "PATCH", item, body=obj, query=query, content_type=APPLY_PATCH
         )
-        if status not in (200, 201):
+        if status == 201:
+            return ApplyResult(ref=ref, action="created")
+        if status == 200:
+            return ApplyResult(ref=ref, action="applied")
+        if status == 409:
             raise ApplyError(
-                f"replacing {ref} failed: HTTP {status} {_reason(data)}", status=status
+                f"applying {ref} conflicts with another field manager: {_reason(data)} "
+                "(another client set these fields to other values: undo that change, then rerun)",
+                status=status,
             )
-        return ApplyResult(ref=ref, action="replaced")
+        raise ApplyError(f"applying {ref} failed: HTTP {status} {_reason(data)}", status=status)
 
-    def apply_all(self, objects: Iterable[dict[str, Any]]) -> list[ApplyResult]:
+    def apply_all(
+        self, objects: Iterable[dict[str, Any]], *, force: bool = False
+    ) -> list[ApplyResult]:
         """Apply in order (namespaces and CRDs first is the caller's job)."""
-        return [self.apply(obj) for obj in objects]
+        return [self.apply(obj, force=force) for obj in objects]
 
     def delete(
         self, api_version: str, kind: str, name: str, *, namespace: str | None = None
@@ -333,21 +333,3 @@ def _reason(data: Any) -> str:
     if isinstance(data, dict):
         return str(data.get("message") or data.get("reason") or "")
     return str(data or "")[:200]
-
-
-def _same(current: dict[str, Any], desired: dict[str, Any]) -> bool:
-    """True when every field we set already has our value (so a rerun sends no write)."""
-
-    def covers(have: Any, want: Any) -> bool:
-        if isinstance(want, dict):
-            return isinstance(have, dict) and all(covers(have.get(k), v) for k, v in want.items())
-        if isinstance(want, list):
-            return (
-                isinstance(have, list)
-                and len(have) == len(want)
-                and all(covers(h, w) for h, w in zip(have, want, strict=True))
-            )
-        return bool(have == want)
-
-    trimmed = {k: v for k, v in desired.items() if k != "status"}
-    return covers(current, trimmed)
