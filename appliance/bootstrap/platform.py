@@ -22,7 +22,7 @@ from typing import Any
 
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.gitsource import GitSource
-from appliance.bootstrap.manifests import load_kustomization, manifest_dir
+from appliance.bootstrap.manifests import build, manifest_dir
 from appliance.cluster.applying import Applier, ApplyError
 from appliance.cluster.reading import APP_URL_KEY, STATUS_CONFIG
 from appliance.errors import BootstrapError
@@ -162,7 +162,7 @@ def install_flux(
     display.progress(
         "installing Flux from the manifests shipped with the release (no `flux` CLI on PATH)"
     )
-    applier.apply_all(load_kustomization(manifest_dir("flux")))
+    applier.apply_all(build(manifest_dir("flux")))
     return "manifests"
 
 
@@ -201,7 +201,7 @@ def _status_service(applier: Applier, display: Display) -> None:
             f"status service manifests missing ({directory}); the status UI will not come up"
         )
         return
-    results = applier.apply_all(load_kustomization(directory), force=True)
+    results = applier.apply_all(build(directory), force=True)
     display.progress(f"status service manifests applied ({len(results)} objects)")
 
 

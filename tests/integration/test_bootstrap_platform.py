@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.gitsource import GitSource
 from appliance.bootstrap.platform import run_platform_phase
 from appliance.cluster.applying import Applier
 from appliance.cluster.connecting import connect
 from appliance.releases import load_release
 from appliance.tokens import ensure_status_token
+from tests.fixtures import GITOPS_SOURCE
 from tests.integration.fake_api_harness import Harness, running_api
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -25,16 +25,6 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 def api(tmp_path: Path) -> Iterator[Harness]:
     with running_api(tmp_path) as harness:
         yield harness
-
-
-def source() -> GitSource:
-    return GitSource(
-        repo_url="/repo",
-        branch="main",
-        path="./appliance/manifests",
-        mode="branch override",
-        remote_revision=None,
-    )
 
 
 def platform(harness: Harness, config_dir: Path, *, dry_run: bool = False) -> tuple[str, str]:
@@ -47,7 +37,7 @@ def platform(harness: Harness, config_dir: Path, *, dry_run: bool = False) -> tu
             kubeconfig=harness.kubeconfig,
             display=Display(out),
             release=load_release("1.0-rc5"),
-            source=source(),
+            source=GITOPS_SOURCE,
             token=token.value,
             app_url="http://192.0.2.10:3000",
             site_id="site",

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appliance.bootstrap.gitsource import GitSource
-from appliance.bootstrap.manifests import load_kustomization, manifest_dir, set_images
+from appliance.bootstrap.manifests import build, manifest_dir
 from appliance.bootstrap.platform import flux_sync_objects
+from appliance.errors import BootstrapError
 from appliance.releases import load_release
+from tests.fixtures import GITOPS_SOURCE
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
 
-def source() -> GitSource:
-    return GitSource(
-        repo_url="/repo",
-        branch="main",
-        path="./appliance/manifests",
-        mode="branch override",
-        remote_revision=None,
-    )
-
-
 def workloads(tier: str) -> dict[str, dict[str, Any]]:
-    objects = load_kustomization(manifest_dir(tier))
+    objects = build(manifest_dir(tier))
     return {o["metadata"]["name"]: o for o in objects if o["kind"] in WORKLOAD_KINDS}
 
 
@@ -36,7 +28,7 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 
 def test_kustomizations_chain_platform_core_background() -> None:
     """T019: alga-platform -> alga-core -> alga-background via dependsOn."""
-    objects = flux_sync_objects(source(), load_release("1.0-rc5"))
+    objects = flux_sync_objects(GITOPS_SOURCE, load_release("1.0-rc5"))
     kusts = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Kustomization"}
     assert list(kusts) == ["alga-platform", "alga-core", "alga-background"]
     assert "dependsOn" not in kusts["alga-platform"]["spec"]
@@ -47,7 +39,7 @@ def test_kustomizations_chain_platform_core_background() -> None:
 
 def test_git_repository_follows_repo_and_branch() -> None:
     """The GitRepository points Flux at the resolved repository URL and branch."""
-    repo = flux_sync_objects(source(), load_release("1.0-rc5"))[0]
+    repo = flux_sync_objects(GITOPS_SOURCE, load_release("1.0-rc5"))[0]
     assert repo["kind"] == "GitRepository"
     assert repo["spec"]["url"] == "/repo"
     assert repo["spec"]["ref"] == {"branch": "main"}
@@ -55,7 +47,7 @@ def test_git_repository_follows_repo_and_branch() -> None:
 
 def test_kustomization_images_come_from_the_release() -> None:
     """Core and background Kustomizations carry the release's image tags."""
-    objects = flux_sync_objects(source(), load_release("1.0-rc5"))
+    objects = flux_sync_objects(GITOPS_SOURCE, load_release("1.0-rc5"))
     core = next(o for o in objects if o["metadata"]["name"] == "alga-core")
     assert {"name": "ghcr.io/nine-minds/alga-psa-ee", "newTag": "94446747"} in core["spec"][
         "images"
@@ -131,13 +123,17 @@ def test_manifest_images_match_the_rc5_release() -> None:
         assert image.reference in images
 
 
-def test_set_images_rewrites_tags_like_kustomize() -> None:
-    """`images:` overrides change the tag of matching containers only."""
-    obj = {
-        "spec": {
-            "template": {"spec": {"containers": [{"image": "ghcr.io/a/b:1"}, {"image": "redis:7"}]}}
-        }
-    }
-    set_images([obj], {"ghcr.io/a/b": (None, "2")})
-    images = [c["image"] for c in obj["spec"]["template"]["spec"]["containers"]]
-    assert images == ["ghcr.io/a/b:2", "redis:7"]
+def test_kustomization_images_are_applied_by_the_build() -> None:
+    """The status kustomization's `images:` pins the untagged image to the release's tag."""
+    deployment = next(o for o in build(manifest_dir("status")) if o["kind"] == "Deployment")
+    (container,) = pod_spec(deployment)["containers"]
+    assert container["image"] == "ghcr.io/nine-minds/appliance-status:0.1.0"
+
+
+def test_a_broken_kustomization_is_a_bootstrap_error(tmp_path: Path) -> None:
+    """A missing resource fails in the release-manifests layer, in kustomize's words."""
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
+    with pytest.raises(BootstrapError) as raised:
+        build(tmp_path)
+    assert raised.value.layer == "release manifests"
+    assert "missing.yaml" in str(raised.value)
