@@ -1,11 +1,11 @@
 """The Flux model: GitRepository, Kustomization (dependsOn, wait, health) and HelmRelease status.
 
 A GitRepository whose url is a local path or `file://` git repository is read with `git`, so the
-Kustomizations apply the real bootstrapper's own manifests from the branch under test. Rendering
-is a small kustomize subset: a `kustomization.yaml` with `resources:` (files or directories,
-recursively) and `namespace:`; a directory without one contributes all its `*.yaml` files.
-Remote urls (https://github.com/...) become Ready with a revision derived from url and branch, and
-apply nothing (the scenario scripts what such a source would have brought).
+Kustomizations apply the real bootstrapper's own manifests from the branch under test, built as
+kustomize-controller builds them: Flux's generator (`spec.images`, `spec.targetNamespace`) and
+real kustomize (`flux_sources.py`). Remote urls (https://github.com/...) become Ready with a
+revision derived from url and branch, and apply nothing (the scenario scripts what such a source
+would have brought).
 """
 
 from __future__ import annotations
@@ -17,18 +17,12 @@ from typing import Any
 from simulator.api.kinds import api_version_of
 from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
-from simulator.world.flux_sources import (
-    CLUSTER_KINDS,
-    FluxError,
-    GitTree,
-    git_revision,
-    render_kustomization,
-)
+from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
 from simulator.world.objects import Objects, condition, meta, set_condition
 from simulator.world.scheduling import Scheduler
 from simulator.world.stages import is_ready
 
-__all__ = ["FluxError", "FluxModel", "render_kustomization"]
+__all__ = ["FluxError", "FluxModel"]
 
 Obj = dict[str, Any]
 SOURCE_API = api_version_of("GitRepository")
@@ -202,7 +196,7 @@ class FluxModel:
         if local is not None:
             sha = revision.rsplit("sha1:", 1)[-1]
             try:
-                docs = render_kustomization(GitTree(local, sha), str(spec.get("path") or "./"))
+                docs = build_kustomization(local, sha, spec)
             except FluxError as exc:
                 self._status(current, conditions, "False", "BuildFailed", str(exc))
                 self.objects.event(
@@ -211,11 +205,8 @@ class FluxModel:
                 self._applied[key] = revision
                 self._failed.add(key)
                 return
-            target_ns = spec.get("targetNamespace")
             for doc in docs:
                 dm = doc.setdefault("metadata", {})
-                if target_ns and doc.get("kind") not in CLUSTER_KINDS:
-                    dm["namespace"] = target_ns
                 dm.setdefault("labels", {}).update(
                     {
                         "kustomize.toolkit.fluxcd.io/name": key[1],

