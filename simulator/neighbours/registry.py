@@ -23,6 +23,7 @@ __all__ = [
     "ImageRegistry",
     "ImageSpec",
     "PullPlan",
+    "RegistryAccount",
     "RegistryContents",
     "parse_image_ref",
 ]
@@ -50,6 +51,17 @@ class ImageSpec(_Spec):
     interrupt_first_pull: bool = False
     # Other tags of the same repository the registry lists (finding-17: `latest` exists).
     tags_listed: list[str] | None = None
+    # A private repository: the HTTP registry grants pull only to a token issued for an account
+    # (`RegistryContents.accounts`); the kubelet model does not model pull secrets.
+    private: bool = False
+
+
+class RegistryAccount(_Spec):
+    """A user of the HTTP registry, as `docker login` would authenticate."""
+
+    password: str
+    # An OAuth2 refresh token the token service also accepts (Docker's `identitytoken`).
+    identity_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,8 @@ class RegistryContents(_Spec):
     unlisted_present: bool = True
     unlisted_size_bytes: int = Field(default=50_000_000, ge=0)
     unlisted_pull_seconds: float = Field(default=5.0, ge=0)
+    # Usernames -> accounts; a private repository needs a token issued to one of them.
+    accounts: dict[str, RegistryAccount] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_parse(self) -> RegistryContents:
@@ -136,6 +150,13 @@ class RegistryContents(_Spec):
     def is_listed(self, ref: str) -> bool:
         """Whether the scenario names `ref` explicitly (present or not)."""
         return str(parse_image_ref(ref)) in self._index()
+
+    def is_private(self, host: str, repository: str) -> bool:
+        """Whether any listed image of the repository is private."""
+        return any(
+            spec.private and (ref.host, ref.repository) == (host, repository)
+            for ref, spec in ((parse_image_ref(k), v) for k, v in self.images.items())
+        )
 
     def tags(self, host: str, repository: str) -> list[str] | None:
         """Tags the registry lists for a repository; None when it does not know the repository."""

@@ -1,5 +1,10 @@
 """The simulated registry over real HTTP: the OCI distribution API the way ghcr.io speaks it,
-with its token dance, over the same `RegistryContents` the kubelet model pulls from."""
+with its token dance, over the same `RegistryContents` the kubelet model pulls from.
+
+The token service (`/token`) works like the distribution token server: anonymous requests get a
+token without any account; Basic credentials (GET) or an OAuth2 password or refresh-token grant
+(POST, Docker's `identitytoken`) get one for that account, and wrong credentials a 401. A private
+repository's manifests and tags need a token issued to an account."""
 
 from __future__ import annotations
 
@@ -113,8 +118,9 @@ def _artifacts(ref: ImageRef, spec: ImageSpec) -> _Artifacts:
 class RegistryServer:
     """An OCI distribution endpoint for one registry host (default `ghcr.io`) on loopback HTTP.
 
-    `url` is what production code is given instead of `https://ghcr.io`. Tokens are anonymous
-    pull tokens as ghcr.io issues them; a request without one gets the 401 challenge.
+    `url` is what production code is given instead of `https://ghcr.io`. Tokens are pull tokens
+    as ghcr.io issues them (anonymous, or for an account); a request without one gets the 401
+    challenge.
     """
 
     def __init__(
@@ -163,17 +169,42 @@ class RegistryServer:
         with self._lock:
             self._log.append(RegistryRequest(self.clock.now(), method, path, status, authorized))
 
-    def issue_token(self, scope: str) -> str:
-        """An anonymous pull token for `scope` (opaque to clients, like ghcr.io's `djE6...`)."""
-        return base64.b64encode(f"v1:{scope}".encode()).decode()
+    def issue_token(self, scope: str, *, user: str = "") -> str:
+        """A pull token for `scope`, anonymous or for `user` (opaque, like ghcr.io's `djE6...`)."""
+        return base64.b64encode(f"v1:{user}:{scope}".encode()).decode()
 
     def token_allows(self, token: str, repository: str) -> bool:
-        """Whether a bearer token grants pull on `repository`."""
+        """Whether a bearer token grants pull on `repository` (private ones need an account)."""
         try:
             decoded = base64.b64decode(token.encode(), validate=True).decode()
         except (ValueError, UnicodeDecodeError):
             return False
-        return decoded == f"v1:repository:{repository}:pull"
+        version, user, scope = [*decoded.split(":", 2), "", ""][:3]
+        if version != "v1" or scope != f"repository:{repository}:pull":
+            return False
+        return bool(user) or not self.contents.is_private(self.registry_host, repository)
+
+    def account_for(
+        self, *, basic: str | None = None, form: Mapping[str, str] | None = None
+    ) -> str | None:
+        """The username that Basic credentials or an OAuth2 grant prove; None when they do not."""
+        if basic is not None:
+            try:
+                user, _, password = base64.b64decode(basic, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            account = self.contents.accounts.get(user)
+            return user if account is not None and account.password == password else None
+        form = form or {}
+        if form.get("grant_type") == "password":
+            account = self.contents.accounts.get(form.get("username", ""))
+            if account is not None and account.password == form.get("password"):
+                return form.get("username")
+        if form.get("grant_type") == "refresh_token":
+            for user, account in self.contents.accounts.items():
+                if account.identity_token and account.identity_token == form.get("refresh_token"):
+                    return user
+        return None
 
     def resolve(self, repository: str, reference: str) -> tuple[ImageRef, ImageSpec] | None:
         """Find the image for a manifest request by tag, or by one of its digests."""
@@ -250,15 +281,35 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
                 return header[7:].strip()
             return None
 
+        def do_POST(self) -> None:
+            """OAuth2 grants at the token service (`docker login` with an identity token)."""
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if urlsplit(self.path).path != "/token":
+                self._error(404, "NOT_FOUND", "page not found", head=False, detail=self.path)
+                return
+            self._token(registry.account_for(form=form), form.get("scope", ""), head=False)
+
+        def _token(self, user: str | None, scope: str, *, head: bool) -> None:
+            if user is None:
+                body = _canonical(
+                    {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+                )
+                self._send(401, body, head=head)
+                return
+            token = registry.issue_token(scope, user=user)
+            body = _canonical({"token": token, "access_token": token})
+            self._send(200, body, head=head, authorized=bool(user))
+
         def _route(self, *, head: bool) -> None:
             parts = urlsplit(self.path)
             path = parts.path
             if path == "/token":
-                query = parse_qs(parts.query)
-                scope = query.get("scope", [""])[0]
-                token = registry.issue_token(scope)
-                body = _canonical({"token": token, "access_token": token})
-                self._send(200, body, head=head)
+                header = self.headers.get("Authorization", "")
+                basic = header[6:].strip() if header.lower().startswith("basic ") else None
+                # Without credentials: an anonymous token (no account); with: that account's.
+                user = "" if basic is None else registry.account_for(basic=basic)
+                self._token(user, parse_qs(parts.query).get("scope", [""])[0], head=head)
                 return
             if path in ("/v2", "/v2/"):
                 if self._bearer() is None:
