@@ -120,7 +120,8 @@ class RegistryServer:
 
     `url` is what production code is given instead of `https://ghcr.io`. Tokens are pull tokens
     as ghcr.io issues them (anonymous, or for an account); a request without one gets the 401
-    challenge.
+    challenge. `basic_auth=True` is a registry:2 with htpasswd instead: no token service, a
+    `Basic` challenge, and every request needs an account's user and password.
     """
 
     def __init__(
@@ -131,8 +132,11 @@ class RegistryServer:
         host: str = "ghcr.io",
         bind: str = "127.0.0.1",
         port: int = 0,
+        basic_auth: bool = False,
     ) -> None:
         self.contents = contents
+        # A registry:2 with htpasswd: every request needs an account's Basic credentials.
+        self.basic_auth = basic_auth
         self.clock = clock
         self.registry_host = host
         self._lock = threading.Lock()
@@ -268,7 +272,9 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
         def _challenge(self, repository: str | None, *, head: bool) -> None:
             realm = f"{registry.url}/token"
             value = f'Bearer realm="{realm}",service="{registry.registry_host}"'
-            if repository:
+            if registry.basic_auth:
+                value = 'Basic realm="Registry Realm"'
+            elif repository:
                 value += f',scope="repository:{repository}:pull"'
             body = _canonical(
                 {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
@@ -301,21 +307,34 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
             body = _canonical({"token": token, "access_token": token})
             self._send(200, body, head=head, authorized=bool(user))
 
+        def _basic(self) -> str | None:
+            header = self.headers.get("Authorization", "")
+            return header[6:].strip() if header.lower().startswith("basic ") else None
+
+        def _allowed(self, repository: str | None) -> bool:
+            """Whether the request's credentials grant pull on `repository` (None: `/v2/`)."""
+            if registry.basic_auth:
+                basic = self._basic()
+                return basic is not None and registry.account_for(basic=basic) is not None
+            bearer = self._bearer()
+            if bearer is None:
+                return False
+            return repository is None or registry.token_allows(bearer, repository)
+
         def _route(self, *, head: bool) -> None:
             parts = urlsplit(self.path)
             path = parts.path
-            if path == "/token":
-                header = self.headers.get("Authorization", "")
-                basic = header[6:].strip() if header.lower().startswith("basic ") else None
+            if path == "/token" and not registry.basic_auth:
+                basic = self._basic()
                 # Without credentials: an anonymous token (no account); with: that account's.
                 user = "" if basic is None else registry.account_for(basic=basic)
                 self._token(user, parse_qs(parts.query).get("scope", [""])[0], head=head)
                 return
             if path in ("/v2", "/v2/"):
-                if self._bearer() is None:
-                    self._challenge(None, head=head)
-                else:
+                if self._allowed(None):
                     self._send(200, b"{}", head=head, authorized=True)
+                else:
+                    self._challenge(None, head=head)
                 return
             if not path.startswith("/v2/"):
                 self._error(404, "NOT_FOUND", "page not found", head=head, detail=path)
@@ -328,8 +347,7 @@ def _make_handler(registry: RegistryServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._error(404, "NOT_FOUND", "page not found", head=head, detail=path)
                 return
-            bearer = self._bearer()
-            if bearer is None or not registry.token_allows(bearer, repository):
+            if not self._allowed(repository):
                 self._challenge(repository, head=head)
                 return
             if marker == "/tags/list":

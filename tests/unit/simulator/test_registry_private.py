@@ -82,3 +82,18 @@ def test_public_repositories_stay_anonymous(server: RegistryServer) -> None:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 200
+
+
+def test_basic_mode_wants_an_account_on_every_request() -> None:
+    """A registry:2 with htpasswd: a Basic challenge, then the account's user and password."""
+    contents = RegistryContents.model_validate(
+        {"images": {PUBLIC: {}}, "accounts": {"ops": {"password": "s3cret"}}}
+    )
+    clock = VirtualClock(datetime(2026, 4, 30, tzinfo=UTC))
+    with RegistryServer(contents, clock=clock, basic_auth=True) as srv:
+        probe = httpx.get(f"{srv.url}/v2/")
+        assert probe.status_code == 401
+        assert probe.headers["www-authenticate"] == 'Basic realm="Registry Realm"'
+        url = f"{srv.url}/v2/acme/public-app/manifests/1.0"
+        assert httpx.head(url, headers=_basic("ops", "wrong")).status_code == 401
+        assert httpx.head(url, headers=_basic("ops", "s3cret")).status_code == 200
