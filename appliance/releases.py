@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from appliance.errors import ReleaseError
+from appliance.oci.reference import ImageReferenceError, parse_image
 
 __all__ = [
     "ReleaseError",
@@ -114,6 +115,16 @@ class ReleaseImage(_Model):
     def reference(self) -> str:
         """`image:tag`, as a pod spec names it."""
         return f"{self.image}:{self.tag}"
+
+    @model_validator(mode="after")
+    def _reference_parses(self) -> ReleaseImage:
+        # A reference the registry and the kubelet would reject fails at load, naming it (an
+        # `image` that carries a tag or digest itself breaks the grammar once `:tag` is added).
+        try:
+            parse_image(self.reference)
+        except ImageReferenceError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class ReleaseManifest(_Model):

@@ -7,6 +7,19 @@
 - `client.py`: does a tag exist, which tags do (anonymous or authenticated token dance).
 """
 
-from appliance.oci.client import ImageRef, RegistryClient, RegistryError, TagCheck, parse_image
+from appliance.errors import RegistryError
+from appliance.oci.client import RegistryClient, TagCheck
+from appliance.oci.credentials import Credential, CredentialsError, DockerCredentials
+from appliance.oci.reference import ImageRef, ImageReferenceError, parse_image
 
-__all__ = ["ImageRef", "RegistryClient", "RegistryError", "TagCheck", "parse_image"]
+__all__ = [
+    "Credential",
+    "CredentialsError",
+    "DockerCredentials",
+    "ImageRef",
+    "ImageReferenceError",
+    "RegistryClient",
+    "RegistryError",
+    "TagCheck",
+    "parse_image",
+]

@@ -1,8 +1,15 @@
-"""A small OCI distribution API client: does a tag exist, which tags do.
+"""A small OCI distribution API client: does an image's tag (or digest) exist, which tags do.
 
-It speaks the anonymous token dance real registries (GHCR, Docker Hub) require:
-`GET /v2/` -> 401 with `WWW-Authenticate: Bearer realm=...,service=...`, then a pull token from
-the realm for `repository:<name>:pull`, then `HEAD /v2/<name>/manifests/<tag>`.
+It speaks the token dance real registries (GHCR, Docker Hub) require: `GET /v2/` -> 401 with
+`WWW-Authenticate: Bearer realm=...,service=...`, a pull token from the realm for
+`repository:<name>:pull`, then `HEAD /v2/<name>/manifests/<tag or digest>`. With the admin's
+Docker credentials for the registry (`credentials.py`) the token is asked for with them: Basic
+user and password, or an OAuth2 refresh-token grant for an identity token; a registry that
+challenges with `Basic` gets the user and password directly. Without credentials the tokens are
+anonymous, which is all a public repository needs.
+
+Credentials go only where the registry's own challenge points, and never over plain HTTP unless
+the registry itself was reached over plain HTTP (a local test registry).
 """
 
 from __future__ import annotations
@@ -10,18 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
 from appliance.errors import RegistryError
+from appliance.oci.credentials import Credential, DockerCredentials
+from appliance.oci.reference import ImageRef, parse_image
 
-__all__ = [
-    "ImageRef",
-    "RegistryClient",
-    "RegistryError",
-    "TagCheck",
-    "parse_image",
-]
+__all__ = ["RegistryClient", "TagCheck"]
 
 _MANIFEST_ACCEPT = ", ".join(
     [
@@ -31,35 +35,8 @@ _MANIFEST_ACCEPT = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     ]
 )
-_DOCKER_HUB = "registry-1.docker.io"
 _CHALLENGE_RE = re.compile(r'(\w+)="([^"]*)"')
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """An image split into registry host, repository and tag."""
-
-    registry: str
-    repository: str
-    tag: str
-
-    def __str__(self) -> str:
-        return f"{self.registry}/{self.repository}:{self.tag}"
-
-
-def parse_image(reference: str) -> ImageRef:
-    """Split `host/repo:tag` (Docker Hub short names included) into its parts."""
-    name, _, tag = reference.rpartition(":")
-    if not name or "/" in tag:
-        name, tag = reference, "latest"
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        registry, repository = first, rest
-    else:
-        registry, repository = _DOCKER_HUB, name
-        if "/" not in repository:
-            repository = f"library/{repository}"
-    return ImageRef(registry=registry, repository=repository, tag=tag)
+_CLIENT_ID = "appliance-bootstrap"
 
 
 @dataclass(frozen=True)
@@ -73,10 +50,11 @@ class TagCheck:
 
 
 class RegistryClient:
-    """Anonymous pull-scope client for one or more registries.
+    """Pull-scope client for one or more registries, with the admin's Docker credentials.
 
     `base_url` overrides where every image is looked up (a mirror, or a local registry in tests);
-    without it each image's own registry host is used over HTTPS.
+    without it each image's own registry host is used over HTTPS. Credentials are looked up for
+    the host actually contacted. `credentials=None` reads the admin's Docker config.
     """
 
     def __init__(
@@ -85,10 +63,12 @@ class RegistryClient:
         *,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        credentials: DockerCredentials | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/") if base_url else None
         self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
-        self._tokens: dict[tuple[str, str], str | None] = {}
+        self._credentials = credentials if credentials is not None else DockerCredentials()
+        self._auth: dict[tuple[str, str], str | None] = {}
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -106,58 +86,100 @@ class RegistryClient:
         self._client.close()
 
     def _base(self, image: ImageRef) -> str:
-        return self._base_url or f"https://{image.registry}"
+        return self._base_url or f"https://{image.api_host}"
 
-    def _token(self, image: ImageRef) -> str | None:
-        key = (self._base(image), image.repository)
-        if key in self._tokens:
-            return self._tokens[key]
+    def _credential(self, base: str) -> Credential | None:
+        return self._credentials.for_host(urlsplit(base).netloc)
+
+    def _authorization(self, image: ImageRef) -> str | None:
+        """The Authorization header for pulling `image` (None: the registry is open)."""
         base = self._base(image)
+        key = (base, image.repository)
+        if key in self._auth:
+            return self._auth[key]
         try:
             probe = self._client.get(f"{base}/v2/")
         except httpx.HTTPError as exc:
             raise RegistryError(f"registry {base} did not answer: {exc}") from exc
-        token: str | None = None
+        value: str | None = None
         if probe.status_code == 401:
             challenge = probe.headers.get("www-authenticate", "")
-            if not challenge.lower().startswith("bearer"):
-                raise RegistryError(
-                    f"registry {base} wants {challenge.split(' ')[0] or 'unknown'} auth; "
-                    "only anonymous bearer tokens are supported"
-                )
-            params = dict(_CHALLENGE_RE.findall(challenge))
-            realm = params.pop("realm", None)
-            if not realm:
-                raise RegistryError(f"registry {base} sent a Bearer challenge without realm")
-            params["scope"] = f"repository:{image.repository}:pull"
-            try:
-                answer = self._client.get(realm, params=params)
-            except httpx.HTTPError as exc:
-                raise RegistryError(f"token service {realm} did not answer: {exc}") from exc
-            if answer.status_code != 200:
-                raise RegistryError(
-                    f"token service {realm} refused a pull token for {image.repository} "
-                    f"(HTTP {answer.status_code})"
-                )
-            body = answer.json()
-            token = body.get("token") or body.get("access_token")
+            scheme = challenge.split(" ", 1)[0].lower()
+            credential = self._credential(base)
+            if scheme == "basic":
+                if credential is None or not credential.username:
+                    raise RegistryError(_login_hint(base, "wants a user and password", None))
+                value = f"Basic {credential.basic}"
+            elif scheme == "bearer":
+                token = self._bearer_token(base, challenge, image.repository, credential)
+                value = f"Bearer {token}" if token else None
+            else:
+                raise RegistryError(f"registry {base} wants {scheme or 'unknown'} auth")
         elif probe.status_code >= 400:
             raise RegistryError(f"registry {base} answered /v2/ with HTTP {probe.status_code}")
-        self._tokens[key] = token
-        return token
+        self._auth[key] = value
+        return value
+
+    def _bearer_token(
+        self, base: str, challenge: str, repository: str, credential: Credential | None
+    ) -> str | None:
+        params = dict(_CHALLENGE_RE.findall(challenge))
+        realm = params.pop("realm", None)
+        if not realm:
+            raise RegistryError(f"registry {base} sent a Bearer challenge without realm")
+        if credential is not None and credential.registry_token:
+            return credential.registry_token
+        if credential is not None and realm.startswith("http://") and base.startswith("https://"):
+            raise RegistryError(
+                f"registry {base} sent its token service as plain HTTP ({realm}); "
+                f"credentials from {credential.source} are not sent there"
+            )
+        scope = f"repository:{repository}:pull"
+        query = {**params, "scope": scope}
+        try:
+            if credential is not None and credential.identity_token:
+                form = {
+                    "grant_type": "refresh_token",
+                    "refresh_token": credential.identity_token,
+                    "client_id": _CLIENT_ID,
+                    "service": params.get("service", ""),
+                    "scope": scope,
+                }
+                answer = self._client.post(realm, data=form)
+            elif credential is not None and credential.username:
+                headers = {"Authorization": f"Basic {credential.basic}"}
+                answer = self._client.get(realm, params=query, headers=headers)
+            else:
+                answer = self._client.get(realm, params=query)
+        except httpx.HTTPError as exc:
+            raise RegistryError(f"token service {realm} did not answer: {exc}") from exc
+        if answer.status_code in (401, 403):
+            raise RegistryError(_login_hint(base, "refused the credentials", credential))
+        if answer.status_code != 200:
+            raise RegistryError(
+                f"token service {realm} refused a pull token for {repository} "
+                f"(HTTP {answer.status_code})"
+            )
+        try:
+            body = answer.json()
+            token = body.get("token") or body.get("access_token")
+        except (ValueError, AttributeError) as exc:
+            raise RegistryError(f"token service {realm} answered no JSON object") from exc
+        return str(token) if token else None
 
     def _headers(self, image: ImageRef, *, accept: str | None = None) -> dict[str, str]:
         headers: dict[str, str] = {}
-        token = self._token(image)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        authorization = self._authorization(image)
+        if authorization:
+            headers["Authorization"] = authorization
         if accept:
             headers["Accept"] = accept
         return headers
 
     def manifest_exists(self, image: ImageRef) -> bool:
         """HEAD the manifest: True on 200, False on 404 (MANIFEST_UNKNOWN / NAME_UNKNOWN)."""
-        url = f"{self._base(image)}/v2/{image.repository}/manifests/{image.tag}"
+        base = self._base(image)
+        url = f"{base}/v2/{image.repository}/manifests/{image.reference}"
         try:
             answer = self._client.head(url, headers=self._headers(image, accept=_MANIFEST_ACCEPT))
         except httpx.HTTPError as exc:
@@ -166,6 +188,11 @@ class RegistryClient:
             return True
         if answer.status_code == 404:
             return False
+        if answer.status_code in (401, 403):
+            credential = self._credential(base)
+            raise RegistryError(
+                _login_hint(base, f"refused access to {image.repository}", credential)
+            )
         raise RegistryError(f"registry answered HTTP {answer.status_code} for {image}")
 
     def list_tags(self, image: ImageRef) -> list[str]:
@@ -177,7 +204,10 @@ class RegistryClient:
             return []
         if answer.status_code != 200:
             return []
-        tags = answer.json().get("tags") or []
+        try:
+            tags = answer.json().get("tags") or []
+        except (ValueError, AttributeError):
+            return []
         return [str(t) for t in tags]
 
     def check(self, reference: str) -> TagCheck:
@@ -189,3 +219,13 @@ class RegistryClient:
             return TagCheck(image=image, exists=False, available_tags=self.list_tags(image))
         except RegistryError as exc:
             return TagCheck(image=image, exists=False, error=str(exc))
+
+
+def _login_hint(base: str, what: str, credential: Credential | None) -> str:
+    host = urlsplit(base).netloc
+    used = (
+        f"credentials from {credential.source}"
+        if credential
+        else "no credentials for it in the Docker config"
+    )
+    return f"registry {host} {what} ({used}): log in with `docker login {host}` and rerun"

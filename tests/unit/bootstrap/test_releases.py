@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from appliance.releases import ReleaseError, available_releases, load_release, parse_version
@@ -46,3 +48,19 @@ def test_unknown_release_lists_known_ones() -> None:
     """Asking for a release without a manifest names the known releases."""
     with pytest.raises(ReleaseError, match=r"known releases: .*1\.0-rc5"):
         load_release("9.9")
+
+
+@pytest.mark.parametrize(
+    "image", ["ghcr.io/Nine-Minds/app", "ghcr.io/a/b:2", "ghcr.io/a/b@sha256:abc"]
+)
+def test_an_image_that_breaks_the_reference_grammar_is_rejected_at_load(
+    tmp_path: Path, image: str
+) -> None:
+    """A release manifest whose image would not parse fails at load with the reference quoted."""
+    (tmp_path / "1.0.yaml").write_text(
+        f"version: '1.0'\nimages:\n  - {{component: app, image: '{image}', tag: '1', tier: core}}\n"
+    )
+    with pytest.raises(ReleaseError) as raised:
+        load_release("1.0", directory=tmp_path)
+    assert f"{image}:1" in str(raised.value)
+    assert "1.0.yaml" in str(raised.value)
