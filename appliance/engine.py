@@ -29,7 +29,6 @@ from appliance.indexing import (
     Index,
     bootstrap_job_state,
     build_index,
-    event_time_text,
     first_waiting,
     involved_object,
 )
@@ -121,7 +120,7 @@ def _evaluate(
         tiers=tiers,
         top_blockers=blockers,
         components=_components(index),
-        recent_events=_recent_events(snapshot),
+        recent_events=_recent_events(index),
         active_operations=operations,
         login_probe=login_probe or LoginProbe(url=url),
         bootstrap=BootstrapState(job=job, seed=seed),
@@ -210,15 +209,13 @@ def _pod_message(pods: list[PodView]) -> str | None:
     return f"{reason}: {message}" if message is not None else reason
 
 
-def _recent_events(snapshot: Snapshot) -> list[EventSummary]:
-    events = [e for e in snapshot.events if isinstance(e, dict)]
-    # RFC 3339 texts in UTC sort like times; parse only the ones we keep (20,000 in the bench).
-    newest = sorted(events, key=event_time_text, reverse=True)[:RECENT_EVENTS]
+def _recent_events(index: Index) -> list[EventSummary]:
+    # Parse only the times of the Events we keep (of 20,000 in the bench).
     out: list[EventSummary] = []
-    for event in newest:
+    for stamp, event in index.newest_events(RECENT_EVENTS):
         out.append(
             EventSummary(
-                timestamp=parse_time(event_time_text(event)),
+                timestamp=parse_time(stamp),
                 type=text(event.get("type")),
                 reason=text(event.get("reason")),
                 object=object_ref(*involved_object(event)),
