@@ -56,13 +56,16 @@ TIER_OF: dict[str, TierName] = {
 }
 
 # Unknown workloads in these namespaces are infrastructure: treat them as platform.
-PLATFORM_NAMESPACES = frozenset({"kube-system", "flux-system", "appliance-system"})
+PLATFORM_NAMESPACES = frozenset(
+    {"kube-system", "local-path-storage", "flux-system", "appliance-system"}
+)
 # The appliance's own namespaces: components are identified here and nowhere else, so another
 # team's `default/redis-master` (labelled app: redis) is never taken for our redis (issue 10).
 APPLIANCE_NAMESPACES = frozenset({"msp", "alga-system", "appliance-system", "flux-system"})
-# The node's own infrastructure (Talos runs CoreDNS, kube-proxy and the CNI here): never one
-# of our components, always part of the platform tier.
-SYSTEM_NAMESPACES = frozenset({"kube-system"})
+# The node's own infrastructure (Talos runs CoreDNS, kube-proxy and the CNI in kube-system; the
+# local-path provisioner that binds our claims runs in local-path-storage): never one of our
+# components, always part of the platform tier.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "local-path-storage"})
 
 # Longest first so `temporal-worker-..` is not taken for `temporal`.
 _KNOWN_BY_LENGTH = sorted((c for c in TIER_OF if c != BOOTSTRAP_COMPONENT), key=len, reverse=True)
