@@ -87,7 +87,13 @@ class Condition:
     status: str | None
     reason: str | None
     message: str | None
-    since: datetime | None
+    # lastTransitionTime as written; parsed only when read (most conditions never are).
+    since_text: object = None
+
+    @property
+    def since(self) -> datetime | None:
+        """When the condition last changed."""
+        return parse_time(self.since_text)
 
     @property
     def true(self) -> bool:
@@ -112,7 +118,7 @@ def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
             status=str(value) if value is not None else None,
             reason=text(cond.get("reason")),
             message=text(cond.get("message")),
-            since=parse_time(cond.get("lastTransitionTime")),
+            since_text=cond.get("lastTransitionTime"),
         )
     return out
 
@@ -124,7 +130,12 @@ class Termination:
     exit_code: int | None
     reason: str | None
     message: str | None
-    finished_at: datetime | None
+    finished_text: object = None
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the run ended."""
+        return parse_time(self.finished_text)
 
 
 def _termination(value: object) -> Termination | None:
@@ -134,7 +145,7 @@ def _termination(value: object) -> Termination | None:
         exit_code=integer(value.get("exitCode")),
         reason=text(value.get("reason")),
         message=text(value.get("message")),
-        finished_at=parse_time(value.get("finishedAt")),
+        finished_text=value.get("finishedAt"),
     )
 
 
