@@ -1,0 +1,260 @@
+"""The control plane's programs, built from Go modules into a cache keyed by what was built.
+
+`tools/control-plane/<module>/go.mod` pins each program (Kubernetes and etcd in one module, each
+Flux controller in its own: their dependency graphs disagree). A build goes to
+`.cache/control-plane/<module>-<version>-<key>/` where the key hashes go.mod, go.sum and the Go
+version, so a changed pin or toolchain builds anew and an unchanged one is found in a
+millisecond. A build lands in a temporary folder first and is renamed into place, so an
+interrupted build never looks finished; a lock per key keeps two test runs from building the same
+thing at once.
+
+    python -m simulator.controlplane.binaries build   # what ./tasks test runs first
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "FLUX_PROGRAMS",
+    "KUBERNETES_PROGRAMS",
+    "MODULES",
+    "BinaryError",
+    "GoModule",
+    "build_missing",
+    "find_binaries",
+    "main",
+    "missing_reason",
+]
+
+_REPO = Path(__file__).resolve().parents[2]
+TOOLS_DIR = _REPO / "tools" / "control-plane"
+# A build needs a Go toolchain and the module proxy; CI sets this so a failed build fails the
+# run instead of skipping the real-control-plane tests.
+REQUIRED_ENV = "APPLIANCE_SIM_REQUIRE_CONTROL_PLANE"
+
+
+class BinaryError(RuntimeError):
+    """A program cannot be built or found; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class GoModule:
+    """One module under tools/control-plane and the programs it builds (name -> package)."""
+
+    directory: str
+    main: str  # the module whose version names the build
+    programs: tuple[tuple[str, str], ...]
+
+    @property
+    def path(self) -> Path:
+        return TOOLS_DIR / self.directory
+
+    def version(self) -> str:
+        """The pinned version of the main requirement (`v1.37.2`)."""
+        text = (self.path / "go.mod").read_text(encoding="utf-8")
+        found = re.search(rf"^\s*(?:require\s+)?{re.escape(self.main)}\s+(v\S+)", text, re.M)
+        return found.group(1) if found else "unversioned"
+
+    def ldflags(self) -> str:
+        """Version stamps a release build links in (`kubectl version` and clients parse them)."""
+        if self.main != "k8s.io/kubernetes":
+            return ""
+        version = self.version()
+        major, minor = version.lstrip("v").split(".")[:2]
+        stamps = {
+            "gitVersion": version,
+            "gitMajor": major,
+            "gitMinor": minor,
+            "gitTreeState": "clean",
+        }
+        return " ".join(
+            f"-X {package}.{name}={value}"
+            for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+            for name, value in stamps.items()
+        )
+
+    def key(self, go_version: str) -> str:
+        """`kubernetes-v1.37.2-1a2b3c4d5e6f`: what to build, from which pins, with which Go."""
+        digest = hashlib.sha256(go_version.encode())
+        digest.update(self.ldflags().encode())
+        for name in ("go.mod", "go.sum"):
+            digest.update((self.path / name).read_bytes())
+        return f"{self.directory}-{self.version()}-{digest.hexdigest()[:12]}"
+
+
+MODULES: tuple[GoModule, ...] = (
+    GoModule(
+        "kubernetes",
+        "k8s.io/kubernetes",
+        (
+            ("etcd", "go.etcd.io/etcd/server/v3"),
+            ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
+            ("kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager"),
+        ),
+    ),
+    *(
+        GoModule(name, f"github.com/fluxcd/{name}", ((name, f"github.com/fluxcd/{name}"),))
+        for name in ("source-controller", "kustomize-controller", "helm-controller")
+    ),
+)
+
+
+def cache_root() -> Path:
+    """Where builds are kept (`APPLIANCE_SIM_CACHE` overrides; the default is git-ignored)."""
+    override = os.environ.get("APPLIANCE_SIM_CACHE")
+    return Path(override) / "control-plane" if override else _REPO / ".cache" / "control-plane"
+
+
+def _go() -> str | None:
+    return shutil.which("go")
+
+
+def _go_version(go: str) -> str:
+    done = subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, check=False, timeout=60
+    )
+    if done.returncode != 0:
+        raise BinaryError(f"`go env GOVERSION` failed: {done.stderr.strip()[-300:]}")
+    return done.stdout.strip()
+
+
+def _folder(module: GoModule, go_version: str) -> Path:
+    return cache_root() / module.key(go_version)
+
+
+KUBERNETES_PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager")
+FLUX_PROGRAMS = ("source-controller", "kustomize-controller", "helm-controller")
+
+
+def missing_reason(programs: Sequence[str] = KUBERNETES_PROGRAMS + FLUX_PROGRAMS) -> str | None:
+    """Why `programs` cannot run here: None when they are built, or Go is there to build them."""
+    if not TOOLS_DIR.is_dir():
+        return f"{TOOLS_DIR} is absent (the simulator is not installed from its repository)"
+    if _go() is not None:
+        return None
+    absent = [name for name in programs if name not in find_binaries()]
+    if absent:
+        return f"no Go toolchain on PATH to build {', '.join(absent)} (tools/control-plane)"
+    return None
+
+
+def find_binaries() -> dict[str, Path]:
+    """Program name -> executable, for every program already built (nothing is built here).
+
+    Without Go on PATH the newest build of each module is used, whatever Go built it.
+    """
+    go = _go()
+    go_version = _go_version(go) if go is not None else None
+    found: dict[str, Path] = {}
+    for module in MODULES:
+        if go_version is not None:
+            folder: Path | None = _folder(module, go_version)
+        else:
+            candidates = sorted(
+                (
+                    p
+                    for p in cache_root().glob(f"{module.directory}-{module.version()}-*")
+                    if p.is_dir() and not p.name.endswith(".partial")
+                ),
+                key=lambda p: p.stat().st_mtime,
+            )
+            folder = candidates[-1] if candidates else None
+        if folder is None:
+            continue
+        for name, _ in module.programs:
+            path = folder / name
+            if os.access(path, os.X_OK):
+                found[name] = path
+    return found
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(go: str, module: GoModule, folder: Path, log: Path) -> None:
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    env = {**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false"}
+    with log.open("w") as out:
+        for name, package in module.programs:
+            done = subprocess.run(
+                [go, "build", "-ldflags", module.ldflags(), "-o", str(partial / name), package],
+                cwd=module.path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise BinaryError(
+                    f"building {name} ({package}) in {module.path} failed; the log is {log}"
+                )
+    partial.rename(folder)
+
+
+def build_missing(echo: bool = True) -> dict[str, Path]:
+    """Build every module whose programs are not in the cache; returns name -> executable."""
+    go = _go()
+    if go is None:
+        raise BinaryError("no Go toolchain on PATH: install Go 1.26 to build the control plane")
+    go_version = _go_version(go)
+    for module in MODULES:
+        folder = _folder(module, go_version)
+        with _locked(folder.with_name(folder.name + ".lock")):
+            if folder.is_dir():
+                continue
+            started = time.monotonic()
+            if echo:
+                print(f"    building {module.directory} {module.version()} ...", flush=True)
+            log = folder.with_name(folder.name + ".log")
+            _build(go, module, folder, log)
+            if echo:
+                took = time.monotonic() - started
+                print(f"    built {module.directory} in {took:.0f}s -> {folder}", flush=True)
+    return find_binaries()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`build`: build what is missing and say how long it took (./tasks test runs this)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args != ["build"]:
+        print("usage: python -m simulator.controlplane.binaries build", file=sys.stderr)
+        return 2
+    required = os.environ.get(REQUIRED_ENV, "") not in ("", "0")
+    reason = missing_reason()
+    if reason is not None:
+        print(f"    control plane not built: {reason}", file=sys.stderr)
+        return 1 if required else 0
+    started = time.monotonic()
+    try:
+        build_missing()
+    except BinaryError as exc:
+        print(f"    control plane not built: {exc}", file=sys.stderr)
+        return 1 if required else 0
+    print(f"    control plane binaries ready in {time.monotonic() - started:.1f}s ({cache_root()})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
