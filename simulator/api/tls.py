@@ -1,8 +1,9 @@
-"""A throwaway certificate authority and serving certificate for the fake API.
+"""Throwaway certificate authorities: the fake API's serving certificate, the control plane's PKI.
 
 kubectl sends bearer tokens only over https, so the fake API serves TLS with a CA that the
 written kubeconfig carries as `certificate-authority-data` (verification stays on, as in
-production).
+production). The real control plane (`simulator.controlplane`) issues its serving and client
+certificates from the same kind of CA.
 """
 
 from __future__ import annotations
@@ -10,15 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ServingCertificate", "make_serving_certificate"]
+__all__ = [
+    "CertificateAuthority",
+    "IssuedCertificate",
+    "ServingCertificate",
+    "make_serving_certificate",
+    "private_key_pem",
+]
 
 
 @dataclass(frozen=True)
@@ -31,75 +39,122 @@ class ServingCertificate:
     ca_pem: bytes
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate and its private key, PEM-encoded."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+
+def _name(common_name: str, organizations: Sequence[str] = ()) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """PKCS#8 PEM, unencrypted (what kube components and uvicorn read)."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _key_usage(*, signing_ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        key_cert_sign=signing_ca,
+        crl_sign=signing_ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+class CertificateAuthority:
+    """A fresh self-signed CA, valid for a year, that issues server and client certificates."""
+
+    def __init__(self, common_name: str = "fake-kubernetes-ca") -> None:
+        self._not_before = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        self._not_after = self._not_before + dt.timedelta(days=366)
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name))
+            .issuer_name(_name(common_name))
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._not_before)
+            .not_valid_after(self._not_after)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_key_usage(signing_ca=True), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+
+    @property
+    def cert_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def key_pem(self) -> bytes:
+        return private_key_pem(self._key)
+
+    def issue(
+        self,
+        common_name: str,
+        *,
+        organizations: Sequence[str] = (),
+        hosts: Sequence[str] = (),
+        server: bool = False,
+        client: bool = False,
+    ) -> IssuedCertificate:
+        """A certificate for `hosts` (DNS names or IPs) and/or a client identity (CN, O=groups)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, organizations))
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._not_before)
+            .not_valid_after(self._not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if hosts:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([_general_name(h) for h in hosts]), critical=False
+            )
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else []
+        usages += [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
+        if usages:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        cert = builder.sign(self._key, hashes.SHA256())
+        return IssuedCertificate(
+            cert.public_bytes(serialization.Encoding.PEM), private_key_pem(key)
+        )
+
+
+def _general_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def make_serving_certificate(host: str, directory: Path | None = None) -> ServingCertificate:
     """A fresh CA and a certificate for `host` (plus localhost/127.0.0.1), valid for a year."""
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    later = now + dt.timedelta(days=366)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("fake-kubernetes-ca"))
-        .issuer_name(_name("fake-kubernetes-ca"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(later)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    alt: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.DNSName("kubernetes")]
-    ips = {"127.0.0.1"}
-    try:
-        ipaddress.ip_address(host)
-        ips.add(host)
-    except ValueError:
-        alt.append(x509.DNSName(host))
-    alt.extend(x509.IPAddress(ipaddress.ip_address(ip)) for ip in sorted(ips))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("kube-apiserver"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(later)
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = CertificateAuthority()
+    hosts = ["localhost", "kubernetes", "127.0.0.1"]
+    if host not in hosts:
+        hosts.append(host)
+    issued = ca.issue("kube-apiserver", hosts=hosts, server=True)
     folder = directory or Path(tempfile.mkdtemp(prefix="fake-api-tls-"))
     cert_file, key_file, ca_file = folder / "tls.crt", folder / "tls.key", folder / "ca.crt"
-    ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_pem)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file.write_bytes(issued.cert_pem + ca.cert_pem)
+    key_file.write_bytes(issued.key_pem)
     key_file.chmod(0o600)
-    ca_file.write_bytes(ca_pem)
-    return ServingCertificate(cert_file, key_file, ca_file, ca_pem)
+    ca_file.write_bytes(ca.cert_pem)
+    return ServingCertificate(cert_file, key_file, ca_file, ca.cert_pem)

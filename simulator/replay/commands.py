@@ -1,8 +1,10 @@
-"""`appliance-sim record` and `appliance-sim replay`: the simulator against real clusters.
+"""`appliance-sim record`, `replay` and `control-plane`: the simulator and real clusters.
 
     appliance-sim record --kubeconfig PATH --out FILE [--duration 90m | --until-idle 30s]
                          [--namespaces a,b] [--name NAME]
     appliance-sim replay SCENARIO --kubeconfig PATH [--speed N] [--until 90m]
+                         [--controllers auto|cluster|world]
+    appliance-sim control-plane --kubeconfig-out PATH [--dir DIR]
 
 `record` lists and watches the cluster and writes a scenario that replays verbatim (`appliance-sim
 run FILE`); Ctrl-C stops it early and still writes the file. `replay` plays a scenario onto the
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from simulator.controlplane.command import add_control_plane_command, run_control_plane
 from simulator.errors import SimulatorError
 from simulator.replay.kubeclient import KubeClient
 from simulator.replay.scripting import run_recording
@@ -26,7 +29,7 @@ from simulator.world.timeline import format_elapsed
 
 __all__ = ["COMMANDS", "add_commands", "run_command"]
 
-COMMANDS = ("record", "replay")
+COMMANDS = ("record", "replay", "control-plane")
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,13 +46,27 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     replay.add_argument("scenario", type=Path)
     replay.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to drive")
     replay.add_argument(
-        "--speed", type=float, default=0.0, help="virtual seconds per wall second (0: no waiting)"
+        "--speed",
+        type=float,
+        help="virtual seconds per wall second (default: 0, no waiting; on a cluster running its "
+        "own controllers, the scenario's speed)",
     )
     replay.add_argument("--until", help="stop at this virtual time (default: the scenario end)")
+    add_control_plane_command(sub)
+    replay.add_argument(
+        "--controllers",
+        choices=("auto", "cluster", "world"),
+        default="auto",
+        help="who runs Deployments, StatefulSets and Jobs: the cluster's kube-controller-manager "
+        "(the world plays only the node) or the world; auto: the cluster when its "
+        "kube-controller-manager holds its leader Lease",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Run `record` or `replay`; returns the exit code."""
+    if args.command == "control-plane":
+        return run_control_plane(args)
     try:
         if args.command == "record":
             return _record(args)
@@ -92,12 +109,24 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from simulator.controlplane.replaying import (
+        cluster_runs_controllers,
+        replay_onto_control_plane,
+    )
     from simulator.replay.remote import replay_onto_cluster
 
     until = parse_duration(args.until) if args.until else None
-    result = replay_onto_cluster(
-        args.scenario, kubeconfig=args.kubeconfig, speed=args.speed, until=until
-    )
+    controllers = args.controllers
+    if controllers == "auto":
+        controllers = "cluster" if cluster_runs_controllers(args.kubeconfig) else "world"
+    if controllers == "cluster":
+        result = replay_onto_control_plane(
+            args.scenario, kubeconfig=args.kubeconfig, speed=args.speed, until=until
+        )
+    else:
+        result = replay_onto_cluster(
+            args.scenario, kubeconfig=args.kubeconfig, speed=args.speed or 0.0, until=until
+        )
     for line in result.world.timeline.lines():
         print(line)
     print(

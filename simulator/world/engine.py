@@ -55,8 +55,13 @@ class World:
         base_dir: Path | None = None,
         node_ip: str | None = None,
         store: Store | None = None,
+        cluster_runs: Iterable[str] = (),
     ) -> None:
         self.scenario = scenario
+        # What the cluster behind an injected store does itself, so the world must not:
+        # "workloads" (a real kube-controller-manager: Deployments, StatefulSets, Jobs) and
+        # "flux" (real Flux controllers). The world then plays only the node and the script.
+        self.cluster_runs = frozenset(cluster_runs)
         self.speed = scenario.speed if speed is None else speed
         self.skip_actors = set(skip_actors)
         self.base_dir = base_dir or Path.cwd()
@@ -273,10 +278,12 @@ class World:
         if not self.scenario.reactive:  # a recorded scenario: replay it verbatim, add nothing
             self._check_app()
             return
-        self.controllers.handle(event_type, obj)
+        if "workloads" not in self.cluster_runs:
+            self.controllers.handle(event_type, obj)
         self.kubelet.handle(event_type, obj)
         self.stages.handle(event_type, obj)
-        self.flux.handle(event_type, obj)
+        if "flux" not in self.cluster_runs:
+            self.flux.handle(event_type, obj)
         self._check_app()
 
     def _check_app(self) -> None:
