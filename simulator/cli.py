@@ -24,6 +24,7 @@ from pathlib import Path
 
 from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
 from simulator.errors import SimulatorError
+from simulator.lifecycle import stop_on_signals as _stop_on_signals
 from simulator.replay.commands import COMMANDS, add_commands, run_command
 from simulator.world.durations import parse_duration
 from simulator.world.engine import World
@@ -237,20 +238,6 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
         finally:
             world.stop()
         return code
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both end a served world cleanly (its processes are ours to stop)."""
-    import signal
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        # Once is enough: a second signal must not interrupt the cleanup the first one started.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _wait_for_interrupt() -> None:

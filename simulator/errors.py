@@ -16,6 +16,8 @@ side has its own hierarchy (`appliance.errors`): the two never import each other
     ├── FluxError            a Flux source cannot be read or rendered
     ├── StoreError           the fake API's store refused (a Kubernetes Status: `code`, `reason`)
     ├── PatchError, SelectorError, ProtobufError   a request the fake API answers 4xx
+    ├── BinaryError, ControlPlaneError, TokenError the real control plane: not built, not
+    │                                              started, or no token (simulator.controlplane)
     └── TalosApiError, TalosctlError, FluxCliError the fake neighbours' failures (exit 1)
 """
 

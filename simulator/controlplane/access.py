@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from simulator.controlplane.pki import kubeconfig_document, write_kubeconfig
+from simulator.errors import SimulatorError
 from simulator.replay.kubeclient import ApiError, KubeClient
 
 __all__ = ["ControlPlaneAccess", "TokenError"]
@@ -25,7 +26,7 @@ _TOKEN_SECONDS = 3600
 _SERVICE_ACCOUNT_WAIT = 30.0  # a ServiceAccount applied a moment ago may not be stored yet
 
 
-class TokenError(RuntimeError):
+class TokenError(SimulatorError):
     """TokenRequest failed; the message names the ServiceAccount and the API's answer."""
 
 

@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.errors import SimulatorError
+
 __all__ = [
     "FLUX_PROGRAMS",
     "KUBERNETES_PROGRAMS",
@@ -45,7 +47,7 @@ TOOLS_DIR = _REPO / "tools" / "control-plane"
 REQUIRED_ENV = "APPLIANCE_SIM_REQUIRE_CONTROL_PLANE"
 
 
-class BinaryError(RuntimeError):
+class BinaryError(SimulatorError):
     """A program cannot be built or found; the message says which and why."""
 
 

@@ -10,10 +10,7 @@ writes their status through the API (`simulator.controlplane.node`).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import ssl
 import subprocess
 import tempfile
@@ -25,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.controlplane.pki import ControlPlanePki, kubeconfig_document, write_kubeconfig
+from simulator.errors import SimulatorError
+from simulator.lifecycle import terminate_group
 from simulator.neighbours.addresses import choose_node_address
 
 __all__ = ["ControlPlane", "ControlPlaneError"]
@@ -40,7 +39,7 @@ CONTROLLERS = (
 _START_TIMEOUT = 180.0  # a loaded 2-core CI machine starts kube-apiserver in 10-40s
 
 
-class ControlPlaneError(RuntimeError):
+class ControlPlaneError(SimulatorError):
     """A component did not start; the message names it and ends with its log's last lines."""
 
 
@@ -91,21 +90,19 @@ class ControlPlane:
         try:
             self._start_etcd()
             self._start_apiserver(pki)
-            write_kubeconfig(
-                self.kubeconfig,
-                kubeconfig_document(
-                    self.server,
-                    pki.ca_pem,
-                    user="kubernetes-admin",
-                    cert_file=pki.cert("admin"),
-                    key_file=pki.key("admin"),
-                ),
-            )
+            self._client_kubeconfig(pki, self.kubeconfig, "admin", "kubernetes-admin")
             self._start_controller_manager(pki)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _client_kubeconfig(self, pki: ControlPlanePki, path: Path, cert: str, user: str) -> Path:
+        """A kubeconfig that authenticates with the client certificate `cert` of the PKI."""
+        document = kubeconfig_document(
+            self.server, pki.ca_pem, user=user, cert_file=pki.cert(cert), key_file=pki.key(cert)
+        )
+        return write_kubeconfig(path, document)
 
     def _launch(self, name: str, argv: list[str]) -> _Component:
         assert self.folder is not None
@@ -178,15 +175,11 @@ class ControlPlane:
 
     def _start_controller_manager(self, pki: ControlPlanePki) -> None:
         assert self.folder is not None
-        kubeconfig = write_kubeconfig(
+        kubeconfig = self._client_kubeconfig(
+            pki,
             self.folder / "controller-manager.kubeconfig",
-            kubeconfig_document(
-                self.server,
-                pki.ca_pem,
-                user="system:kube-controller-manager",
-                cert_file=pki.cert("controller-manager"),
-                key_file=pki.key("controller-manager"),
-            ),
+            "controller-manager",
+            "system:kube-controller-manager",
         )
         self._launch(
             "kube-controller-manager",
@@ -235,7 +228,7 @@ class ControlPlane:
     def stop(self) -> None:
         """Stop every component, newest first; remove the state folder if we made it."""
         while self.components:
-            _stop_process(self.components.pop().process)
+            terminate_group(self.components.pop().process, grace=10)
         if self._owned_folder and self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self._owned_folder = False
@@ -252,16 +245,3 @@ def _tail(log: Path, lines: int = 15) -> str:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {log})"
-
-
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)

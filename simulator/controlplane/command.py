@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from simulator.controlplane.backend import NodeWorld, StandbyNode
 from simulator.controlplane.binaries import BinaryError, build_missing, missing_reason
 from simulator.controlplane.cluster import ControlPlane, ControlPlaneError
+from simulator.lifecycle import stop_on_signals
 from simulator.world.scenario import Scenario
 
 __all__ = ["STANDBY_NODE", "add_control_plane_command", "run_control_plane"]
@@ -64,7 +64,7 @@ def run_control_plane(args: argparse.Namespace) -> int:
     except BinaryError as exc:
         print(f"appliance-sim control-plane: {exc}", file=sys.stderr)
         return 2
-    _stop_on_signals()
+    stop_on_signals()
     plane = ControlPlane(binaries, folder=args.dir)
     node: NodeWorld | None = None
     try:
@@ -102,13 +102,3 @@ def run_control_plane(args: argparse.Namespace) -> int:
             node.stop()
         plane.stop()
         print("control plane stopped", file=sys.stderr)
-
-
-def _stop_on_signals() -> None:
-    def interrupt(_signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)

@@ -10,12 +10,10 @@ knows only the executable's name and flags, never the status service's code.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import SimulatorError
+from simulator.lifecycle import terminate_group as _terminate
 from simulator.neighbours.pod_specs import (
     DEFAULT_IMAGES,
     ProcessImage,
@@ -483,16 +482,3 @@ def _healthy(url: str) -> bool:
             return bool(200 <= response.status < 400)
     except (urllib.error.URLError, OSError, ValueError):
         return False
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
