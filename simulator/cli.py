@@ -16,6 +16,7 @@ and prints the status service's rollup timeline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -59,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--config-dir", type=Path, help="{config_dir} (default: a temporary directory)"
     )
     run.add_argument(
+        "--backend",
+        choices=("fake-api", "control-plane"),
+        default="fake-api",
+        help="with --bootstrap: the simulator's fake API, or a real control plane on loopback "
+        "(kube-apiserver, kube-controller-manager, real Flux; built from Go modules when missing)",
+    )
+    run.add_argument(
         "--keep-serving",
         action="store_true",
         help="after --bootstrap, keep the world up (status UI, kubectl) until Ctrl-C",
@@ -96,6 +104,14 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.bootstrap:
         return _bootstrap(args, until_seconds, until_state)
+    if args.backend != "fake-api":
+        print(
+            "appliance-sim: --backend control-plane runs with --bootstrap; to replay a scenario "
+            "onto a control plane, start one (appliance-sim control-plane) and use "
+            "appliance-sim replay SCENARIO --kubeconfig FILE",
+            file=sys.stderr,
+        )
+        return 2
     if args.speed is None and args.kubeconfig_out is None:
         return _replay(args.scenario, until_seconds)
     return _run_served(args, until_seconds)
@@ -205,38 +221,53 @@ def _run_served(args: argparse.Namespace, until: float | None) -> int:
 
 def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None) -> int:
     scenario = load_scenario(args.scenario)
-    world = _served_world(
-        args.scenario,
-        speed=args.speed or scenario.bootstrap.speed,
-        skip=scenario.bootstrap.skip_actors,
-    )
-    with tempfile.TemporaryDirectory(prefix="appliance-sim-site-") as tmp:
-        config_dir = args.config_dir or Path(tmp)
-        world.start(kubeconfig_out=args.kubeconfig_out)
+    # SIGTERM must stop the world (and so the status service process) as Ctrl-C does.
+    _stop_on_signals()
+    with contextlib.ExitStack() as stack:
+        config_dir = args.config_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="appliance-sim-site-"))
+        )
+        repo_url = args.repo_url or _git("rev-parse", "--show-toplevel")
+        if args.backend == "control-plane":
+            from simulator.controlplane.bootstrap import served_on_control_plane
+
+            # The real source-controller clones over http: this repository is served on loopback.
+            world, served_url = stack.enter_context(
+                served_on_control_plane(
+                    args.scenario,
+                    speed=args.speed,
+                    repository=None if args.repo_url else Path(repo_url),
+                    kubeconfig_out=args.kubeconfig_out,
+                )
+            )
+            repo_url = args.repo_url or served_url
+        else:
+            world = _served_world(
+                args.scenario,
+                speed=args.speed or scenario.bootstrap.speed,
+                skip=scenario.bootstrap.skip_actors,
+            )
+            stack.callback(world.stop)
+            world.start(kubeconfig_out=args.kubeconfig_out)
         _announce(world)
-        # SIGTERM must stop the world (and so the status service process) as Ctrl-C does.
-        _stop_on_signals()
         session = BootstrapSession(
             world,
             config_dir=config_dir,
             bin_dir=world.bin_dir,
             fields={
-                "repo_url": args.repo_url or _git("rev-parse", "--show-toplevel"),
+                "repo_url": repo_url,
                 "branch": args.branch or _git("rev-parse", "--abbrev-ref", "HEAD"),
             },
         )
-        try:
-            code = session.run(
-                until_state=state or SETTLED_STATES,
-                until_seconds=until if until is not None else scenario.end,
-            )
-            _summary(world, session, keep_serving=args.keep_serving)
-            if args.keep_serving:
-                print("serving until Ctrl-C (kubectl with the kubeconfig above, the status UI...)")
-                sys.stdout.flush()
-                _wait_for_interrupt()
-        finally:
-            world.stop()
+        code = session.run(
+            until_state=state or SETTLED_STATES,
+            until_seconds=until if until is not None else scenario.end,
+        )
+        _summary(world, session, keep_serving=args.keep_serving)
+        if args.keep_serving:
+            print("serving until Ctrl-C (kubectl with the kubeconfig above, the status UI...)")
+            sys.stdout.flush()
+            _wait_for_interrupt()
         return code
 
 

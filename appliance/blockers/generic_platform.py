@@ -28,6 +28,7 @@ LAYER_HELM = "Helm release"
 _FLUX_PROGRESS = frozenset(
     {"Progressing", "DependencyNotReady", "ReconciliationInProgress", "ProgressingWithRetry"}
 )
+_NO_ARTIFACT_YET = "Source artifact not found"
 
 
 @detector(layer=LAYER_NODE, rank=30, specialised=False)
@@ -148,6 +149,11 @@ def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> lis
         component = flux.component
         if cond is None or cond.status == "Unknown" or str(cond.reason) in _FLUX_PROGRESS:
             continue  # Flux working through its order (dependsOn, health checks): progress
+        if cond.reason == "ArtifactFailed" and (cond.message or "").startswith(_NO_ARTIFACT_YET):
+            # kustomize-controller before source-controller's first fetch (seen on the real
+            # control plane): the source exists and has no artifact yet; a source that failed is
+            # its own blocker.
+            continue
         reason = cond.reason
         message = cond.message or "not reconciled yet"
         since = cond.since

@@ -16,7 +16,8 @@ the server's `Date`, so ages computed across the two are not meaningful there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +25,23 @@ from typing import Any
 
 from simulator.clock import VirtualClock
 from simulator.controlplane.access import ControlPlaneAccess
+from simulator.controlplane.binaries import flux_crd_files
+from simulator.controlplane.flux import flux_process_images
 from simulator.controlplane.following import FollowingStore
-from simulator.controlplane.node import KUBELET_PORT, KubeletEndpoint, NodeLease, VolumeProvisioner
+from simulator.controlplane.node import (
+    KUBELET_PORT,
+    KubeletEndpoint,
+    NodeLease,
+    PodReaper,
+    VolumeProvisioner,
+)
 from simulator.neighbours.addresses import NODE_PORTS, choose_node_address
+from simulator.neighbours.fluxctl import CRD_FILES_ENV
+from simulator.neighbours.processes import ProcessImage, ProcessRunner
 from simulator.replay.kubeclient import ApiError
 from simulator.world.engine import World
 from simulator.world.scenario import Scenario, load_scenario
+from simulator.world.served import ServedWorld
 
 __all__ = ["NodeWorld", "StandbyNode"]
 
@@ -45,6 +57,7 @@ class NodeWorld:
     store: FollowingStore
     access: ControlPlaneAccess
     services: list[Any] = field(default_factory=list)
+    flux_images: tuple[ProcessImage, ...] = ()
 
     @classmethod
     def create(
@@ -57,8 +70,13 @@ class NodeWorld:
         real_flux: bool = False,
         serve: bool = False,
         accept: Callable[[str, Obj], bool] | None = None,
+        binaries: Mapping[str, Path] | None = None,
     ) -> NodeWorld:
-        """A world for `scenario` on the cluster `kubeconfig` reaches (not started)."""
+        """A world for `scenario` on the cluster `kubeconfig` reaches (not started).
+
+        With `real_flux`, `flux install` applies the controllers' own CRDs and the controller
+        Deployments run the programs in `binaries` (`simulator.controlplane.flux`).
+        """
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         base_dir = None if isinstance(scenario, Scenario) else Path(scenario).resolve().parent
         access = ControlPlaneAccess(kubeconfig)
@@ -70,20 +88,28 @@ class NodeWorld:
         loaded = loaded.model_copy(update={"start": start})
         store = FollowingStore(kubeconfig, VirtualClock(start, speed=0), accept=accept)
         ports = (*NODE_PORTS, KUBELET_PORT) if serve else (KUBELET_PORT,)
-        world = World(
+        world_class = _ServedOnControlPlane if serve else World
+        world = world_class(
             loaded,
             speed=loaded.speed if speed is None else speed,
             skip_actors=skip_actors,
             base_dir=base_dir,
             node_ip=choose_node_address(ports=ports),
             store=store,
-            api=access,
             cluster_runs={"workloads", "flux"} if real_flux else {"workloads"},
         )
         store.clock = world.clock
-        return cls(world, store, access)
+        node = cls(world, store, access)
+        if isinstance(world, _ServedOnControlPlane):
+            world.access = access
+            if real_flux:
+                crds = os.pathsep.join(str(f) for f in flux_crd_files())
+                world.shim_env[CRD_FILES_ENV] = crds
+        if real_flux:
+            node.flux_images = flux_process_images(binaries or {})
+        return node
 
-    def start(self, *, serve: bool = False, kubeconfig_out: Path | None = None) -> NodeWorld:
+    def start(self, *, kubeconfig_out: Path | None = None) -> NodeWorld:
         """Follow the cluster, start the node's services, then the world (its clock running)."""
         self.store.follow()
         if not self.store.synced.wait(_SYNC_TIMEOUT):
@@ -93,13 +119,34 @@ class NodeWorld:
             KubeletEndpoint(self.store, world.node_ip).start(),
             NodeLease(self.store, world.node_name).start(),
             VolumeProvisioner(self.store, world.node_name).start(),
+            PodReaper(self.store, world.node_name).start(),
         ]
-        world.start(serve=serve, kubeconfig_out=kubeconfig_out)
-        if not serve and world.speed > 0:
+        if self.flux_images:
+            self.services.append(self._flux_runner())
+        if isinstance(world, ServedWorld):
+            world.start(kubeconfig_out=kubeconfig_out)
+            return self
+        world.start()
+        if world.speed > 0:
             # An unserved world's scheduler is started here: real controllers need time to pass.
             world.clock.set_speed(world.speed)
             world.scheduler.start()
         return self
+
+    def _flux_runner(self) -> ProcessRunner:
+        access = self.access
+
+        def kubeconfig_for(namespace: str, serviceaccount: str, path: Path) -> Path:
+            token = access.issue_token(namespace, serviceaccount)
+            return access.write_kubeconfig(path, token=token, user=serviceaccount)
+
+        runner = ProcessRunner(
+            node_ip=self.world.node_ip,
+            kubeconfig_for=kubeconfig_for,
+            images=self.flux_images,
+            node_name=self.world.node_name,
+        )
+        return runner.attach(self.store)
 
     def stop(self) -> None:
         self.world.stop()
@@ -114,6 +161,16 @@ class NodeWorld:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class _ServedOnControlPlane(ServedWorld):
+    """A served world whose API is the real control plane's (TokenRequest for its processes)."""
+
+    access: ControlPlaneAccess
+
+    def _start_api(self) -> ControlPlaneAccess:
+        self.api = self.access
+        return self.access
 
 
 class StandbyNode:

@@ -36,6 +36,7 @@ __all__ = [
     "GoModule",
     "build_missing",
     "find_binaries",
+    "flux_crd_files",
     "main",
     "missing_reason",
 ]
@@ -58,6 +59,8 @@ class GoModule:
     directory: str
     main: str  # the module whose version names the build
     programs: tuple[tuple[str, str], ...]
+    # Folders of the main module's source copied beside the programs (the Flux CRDs).
+    assets: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -91,6 +94,7 @@ class GoModule:
         """`kubernetes-v1.37.2-1a2b3c4d5e6f`: what to build, from which pins, with which Go."""
         digest = hashlib.sha256(go_version.encode())
         digest.update(self.ldflags().encode())
+        digest.update(" ".join(self.assets).encode())
         for name in ("go.mod", "go.sum"):
             digest.update((self.path / name).read_bytes())
         return f"{self.directory}-{self.version()}-{digest.hexdigest()[:12]}"
@@ -107,7 +111,12 @@ MODULES: tuple[GoModule, ...] = (
         ),
     ),
     *(
-        GoModule(name, f"github.com/fluxcd/{name}", ((name, f"github.com/fluxcd/{name}"),))
+        GoModule(
+            name,
+            f"github.com/fluxcd/{name}",
+            ((name, f"github.com/fluxcd/{name}"),),
+            assets=("config/crd/bases",),
+        )
         for name in ("source-controller", "kustomize-controller", "helm-controller")
     ),
 )
@@ -212,7 +221,35 @@ def _build(go: str, module: GoModule, folder: Path, log: Path) -> None:
                 raise BinaryError(
                     f"building {name} ({package}) in {module.path} failed; the log is {log}"
                 )
+        if module.assets:
+            source = _module_dir(go, module, env)
+            for asset in module.assets:
+                shutil.copytree(source / asset, partial / Path(asset).name)
     partial.rename(folder)
+
+
+def _module_dir(go: str, module: GoModule, env: dict[str, str]) -> Path:
+    done = subprocess.run(
+        [go, "list", "-m", "-f", "{{.Dir}}", module.main],
+        cwd=module.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise BinaryError(f"cannot find the source of {module.main}: {done.stderr.strip()}")
+    return Path(done.stdout.strip())
+
+
+def flux_crd_files() -> list[Path]:
+    """The CustomResourceDefinitions of the built Flux controllers (from their modules)."""
+    found = find_binaries()
+    files: list[Path] = []
+    for name in FLUX_PROGRAMS:
+        if name in found:
+            files += sorted((found[name].parent / "bases").glob("*.yaml"))
+    return files
 
 
 def build_missing(echo: bool = True) -> dict[str, Path]:

@@ -197,6 +197,7 @@ class ControlPlane:
                 "--use-service-account-credentials=true",
                 f"--controllers={CONTROLLERS}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--pvclaimbinder-sync-period=5s",
                 # Its leader Lease (kube-system/kube-controller-manager) is how `appliance-sim
                 # replay` tells a cluster with workload controllers from one without.
                 "--leader-elect=true",

@@ -14,6 +14,7 @@ import collections
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ FOLLOWED_KINDS: tuple[tuple[str, str], ...] = (
 )
 _RETRY_SECONDS = 1.0  # a kind not served yet (a CRD to come) or a failed watch: try again soon
 _ECHOES = 4096  # own writes remembered until their watch echo arrives
+_WATCH_SECONDS = 30  # each watch is renewed this often (from its last version): no event is lost
 
 
 class FollowingStore(RemoteStore):
@@ -62,6 +64,7 @@ class FollowingStore(RemoteStore):
         self.kubeconfig = kubeconfig
         self.kinds = tuple(kinds)
         self._accept = accept
+        self._lock = threading.Lock()
         self._echoes: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -87,8 +90,11 @@ class FollowingStore(RemoteStore):
         for watcher in list(self._watchers):
             with contextlib.suppress(Exception):  # closing a stream mid-read may raise anything
                 watcher.close()
+        # A watch blocked in a read ends at its server-side timeout at the latest; the threads
+        # are daemons and hold nothing the caller needs, so waiting is bounded, not per thread.
+        deadline = time.monotonic() + 2.0
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         self.client.close()
 
@@ -154,7 +160,7 @@ class FollowingStore(RemoteStore):
         """Follow one watch until it ends; resume from the last version, relist on 410."""
         while not self._stopping.is_set():
             try:
-                for event in watcher.watch(path, resource_version=version, timeout=240):
+                for event in watcher.watch(path, resource_version=version, timeout=_WATCH_SECONDS):
                     kind = str(event.get("type", ""))
                     obj = event.get("object") or {}
                     if kind == "ERROR":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import ssl
 import sys
 import tempfile
 import time
@@ -49,6 +50,37 @@ _RECONCILE_KINDS = {
 _SOURCE_KINDS = frozenset(
     ("GitRepository", "HelmRepository", "HelmChart", "OCIRepository", "Bucket")
 )
+
+
+# A world whose cluster runs the real Flux controllers (simulator.controlplane) names their own
+# CRD files here (os.pathsep-separated): `flux install` then applies those instead of schemaless
+# stand-ins, so the API server validates Flux objects as a real installation does.
+CRD_FILES_ENV = "SIM_FLUX_CRD_FILES"
+# What every controller may do beside its own kinds (the real `flux install`'s crd-controller
+# role): read sources' secrets and config, record Events, hold leader Leases.
+_CONTROLLER_RULES: list[dict[str, Any]] = [
+    {
+        "apiGroups": [
+            f"{g}.toolkit.fluxcd.io"
+            for g in ("source", "kustomize", "helm", "notification", "image")
+        ],
+        "resources": ["*"],
+        "verbs": ["*"],
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["namespaces", "secrets", "configmaps", "serviceaccounts"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+    {
+        "apiGroups": [""],
+        "resources": ["configmaps", "configmaps/status"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]},
+]
 
 
 class FluxCliError(SimulatorError):
@@ -94,6 +126,17 @@ def _deployment(namespace: str, name: str, version: str) -> dict[str, Any]:
     }
 
 
+def _crds() -> list[dict[str, Any]]:
+    """The controllers' own CRDs when the world names them, else schemaless stand-ins."""
+    files = [f for f in os.environ.get(CRD_FILES_ENV, "").split(os.pathsep) if f]
+    if not files:
+        return [dict(crd) for crd in FLUX_CRDS]
+    crds: list[dict[str, Any]] = []
+    for file in files:
+        crds += [d for d in yaml.safe_load_all(Path(file).read_text(encoding="utf-8")) if d]
+    return crds
+
+
 def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]:
     """What `flux install` applies, in order: namespace, CRDs, RBAC, controllers."""
     objects: list[dict[str, Any]] = [
@@ -103,7 +146,7 @@ def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]
             "metadata": {"name": namespace, "labels": _labels()},
         }
     ]
-    objects += [dict(crd) for crd in FLUX_CRDS]
+    objects += _crds()
     objects += [
         {
             "apiVersion": "v1",
@@ -112,6 +155,30 @@ def flux_install_objects(namespace: str = "flux-system") -> list[dict[str, Any]]
         }
         for name in CONTROLLERS
     ]
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "crd-controller-flux-system", "labels": _labels()},
+            "rules": _CONTROLLER_RULES,
+        }
+    )
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "crd-controller-flux-system", "labels": _labels()},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "crd-controller-flux-system",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+                for name in CONTROLLERS
+            ],
+        }
+    )
     objects.append(
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -158,27 +225,30 @@ def _client(args: argparse.Namespace) -> Iterator[httpx.Client]:
         context.get("user"), {}
     )
     with tempfile.TemporaryDirectory(prefix="flux-") as tmp:
-        verify: Any = not cluster.get("insecure-skip-tls-verify", False)
-        if cluster.get("certificate-authority-data"):
+        # One SSL context for the CA and the client certificate: httpx ignores `cert=` when
+        # `verify` is a CA path, which sent client-certificate users in as system:anonymous.
+        context = ssl.create_default_context()
+        if cluster.get("insecure-skip-tls-verify", False):
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif cluster.get("certificate-authority-data"):
             ca = Path(tmp) / "ca.crt"
             ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
-            verify = str(ca)
+            context = ssl.create_default_context(cafile=str(ca))
         elif cluster.get("certificate-authority"):
-            verify = str(cluster["certificate-authority"])
-        cert: Any = None
+            context = ssl.create_default_context(cafile=str(cluster["certificate-authority"]))
         if user.get("client-certificate-data") and user.get("client-key-data"):
             crt, key = Path(tmp) / "client.crt", Path(tmp) / "client.key"
             crt.write_bytes(base64.b64decode(user["client-certificate-data"]))
             key.write_bytes(base64.b64decode(user["client-key-data"]))
-            cert = (str(crt), str(key))
+            context.load_cert_chain(str(crt), str(key))
         headers = {"User-Agent": f"flux/{FLUX_VERSION}"}
         if user.get("token"):
             headers["Authorization"] = f"Bearer {user['token']}"
         with httpx.Client(
             base_url=str(cluster.get("server", "")),
             headers=headers,
-            verify=verify,
-            cert=cert,
+            verify=context,
             timeout=30,
         ) as client:
             yield client

@@ -49,9 +49,13 @@ class ProcessImage:
     argv: tuple[str, ...]
     port: int = 8080
     health_path: str = "/healthz"
-    # The Secret holding the UI token, when the pod spec does not name one with key `token_key`.
-    token_secret: str = "appliance-status-auth"  # noqa: S105 - a Secret's name
+    # The Secret holding the UI token, when the pod spec does not name one with key `token_key`;
+    # None for a program that takes no token (the Flux controllers).
+    token_secret: str | None = "appliance-status-auth"  # noqa: S105 - a Secret's name
     token_key: str = "token"  # noqa: S105 - a key name
+    # `port` even when the container declares another: processes sharing the node address
+    # cannot all take the port each would have in its own pod.
+    fixed_port: bool = False
 
 
 DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
@@ -83,7 +87,7 @@ def token_ref(pod_spec: Obj, container: Obj, known: ProcessImage) -> tuple[str, 
         secret = volume.get("secret")
         if secret and secret.get("secretName"):
             return str(secret["secretName"]), known.token_key
-    return known.token_secret, known.token_key
+    return known.token_secret or "", known.token_key
 
 
 def container_port(container: Obj, default: int) -> int:

@@ -286,9 +286,15 @@ class ProcessRunner:
         known, container = found
         pod_spec = deployment["spec"]["template"]["spec"]
         secret_name, secret_key = token_ref(pod_spec, container, known)
-        secret = secret_values(self._store, key[0], secret_name)
+        secret = (
+            secret_values(self._store, key[0], secret_name)
+            if known.token_secret is not None
+            else None
+        )
         token = secret.get(secret_key) if secret is not None else None
-        if token is None:
+        if known.token_secret is None:
+            token = ""
+        elif token is None:
             # Like a kubelet: the pod waits (CreateContainerConfigError) until the Secret exists.
             with self._lock:
                 self._pending[key] = deployment
@@ -314,7 +320,7 @@ class ProcessRunner:
         _write_private(token_file, token)
         service_account = str(pod_spec.get("serviceAccountName") or "default")
         kubeconfig = self._kubeconfig_for(key[0], service_account, workdir / "kubeconfig")
-        port = container_port(container, known.port)
+        port = known.port if known.fixed_port else container_port(container, known.port)
         values = {
             "node_ip": self.node_ip,
             "port": str(port),

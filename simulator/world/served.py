@@ -18,7 +18,7 @@ from typing import Any, Self
 import yaml
 
 from simulator.api import ApiServer, Fault
-from simulator.api.store import ObjectStore
+from simulator.api.store import ObjectStore, Store
 from simulator.neighbours.addresses import choose_node_address
 from simulator.neighbours.app_endpoint import AppEndpoint
 from simulator.neighbours.processes import PodProcess, ProcessRunner
@@ -47,7 +47,8 @@ class ServedWorld(World):
         skip_actors: Iterable[str] = (),
         base_dir: Path | None = None,
         node_ip: str | None = None,
-        store: ObjectStore | None = None,
+        store: Store | None = None,
+        cluster_runs: Iterable[str] = (),
     ) -> None:
         # A free 127.x address unless one is given: the Node, the app and the status service
         # all live on it, so it is chosen before the Node object is written.
@@ -58,11 +59,13 @@ class ServedWorld(World):
             base_dir=base_dir,
             node_ip=node_ip or choose_node_address(),
             store=store,
+            cluster_runs=cluster_runs,
         )
-        # The fake API serves the world's own in-memory store.
-        assert isinstance(self.store, ObjectStore)
-        self.memory: ObjectStore = self.store
-        self.api: ApiServer | None = None
+        # The fake API serves the world's own in-memory store; a subclass may serve another
+        # (simulator.controlplane: a real control plane behind a RemoteStore).
+        self.api: Any = None
+        # Extra settings for the talosctl/flux shims (simulator.controlplane: the real Flux CRDs).
+        self.shim_env: dict[str, str] = {}
         self.api_url: str | None = None
         self.registry_url: str | None = None
         self.kubeconfig_path: Path | None = None
@@ -107,7 +110,7 @@ class ServedWorld(World):
 
     def inject_fault(self, spec: FaultSpec) -> None:
         """Make the fake API misbehave from now on (see `simulator.api.faults.FaultPlan`)."""
-        if self.api is None:
+        if getattr(self.api, "faults", None) is None:  # no fake API (or a real one)
             super().inject_fault(spec)
             return
         plan = self.api.faults
@@ -188,10 +191,8 @@ class ServedWorld(World):
     def _serve(self, kubeconfig_out: Path | None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="appliance-sim-")
         workdir = Path(self._tmp.name)
-        api = ApiServer(self.memory, host="127.0.0.1", port=0)
-        self.api_url = api.start()
-        self._servers.append(api)
-        self.api = api
+        api = self._start_api()
+        self.api_url = api.url
         self.kubeconfig_path = kubeconfig_out or workdir / "kubeconfig"
         api.write_kubeconfig(self.kubeconfig_path)
         registry = RegistryServer(self.registry.contents, clock=self.clock).start()
@@ -205,7 +206,16 @@ class ServedWorld(World):
         self._serve_host(api, workdir)
         self._serve_processes(api, workdir)
 
-    def _serve_host(self, api: ApiServer, workdir: Path) -> None:
+    def _start_api(self) -> Any:
+        """The fake API over the world's in-memory store (url, kubeconfig(), issue_token())."""
+        assert isinstance(self.store, ObjectStore)
+        api = ApiServer(self.store, host="127.0.0.1", port=0)
+        api.start()
+        self._servers.append(api)
+        self.api = api
+        return api
+
+    def _serve_host(self, api: Any, workdir: Path) -> None:
         """The Talos host model, its endpoint on NODE_IP:50000 and the talosctl/flux shims."""
         spec = self.scenario.host or HostSpec(initial_state="running", kubernetes_up=True)
         self.talos = TalosHost(
@@ -224,6 +234,7 @@ class ServedWorld(World):
             env={
                 "SIM_TALOS_PORT": str(endpoint.port),
                 "SIM_TALOS_INSTALLER_IMAGE": spec.installer_image,
+                **self.shim_env,
             },
         )
         self._tick_host()
@@ -242,7 +253,7 @@ class ServedWorld(World):
         if due is not None:
             self.scheduler.call_at(due, self.talos.tick, label="host tick")
 
-    def _serve_processes(self, api: ApiServer, workdir: Path) -> None:
+    def _serve_processes(self, api: Any, workdir: Path) -> None:
         """Our own images (the status service) run as real processes against the fake API."""
 
         def kubeconfig_for(namespace: str, serviceaccount: str, path: Path) -> Path:
@@ -256,5 +267,5 @@ class ServedWorld(World):
             on_change=self._process_changed,
             node_name=self.node_name,
         )
-        self._runner.attach(self.memory)
+        self._runner.attach(self.store)
         self._servers.append(self._runner)

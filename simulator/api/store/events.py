@@ -94,7 +94,9 @@ class EventRecorder:
                 "count": 1,
                 "firstTimestamp": rfc3339(now),
                 "lastTimestamp": rfc3339(now),
-                "eventTime": rfc3339(now, micro=True),
+                # No eventTime: the kubelet's (legacy core/v1) recorder leaves it null, and
+                # kube-apiserver requires `action` and `reportingInstance` of an Event that has one.
+                "eventTime": None,
                 "source": {"component": source_component}
                 | ({"host": source_host} if source_host else {}),
                 "reportingComponent": source_component,

@@ -415,6 +415,42 @@ def test_flux_dependency_not_ready_is_progress(world: Appliance, status_of: Eval
     assert status.rollup.state.login_ready
 
 
+def test_flux_waiting_for_the_first_artifact_is_progress(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """Real kustomize-controller says ArtifactFailed until source-controller's first fetch lands
+    (seen on the real control plane): that is progress, not a failure to act on."""
+    from tests.fixtures import kustomization
+
+    world.put(
+        kustomization(
+            "alga-core",
+            ready=False,
+            reason="ArtifactFailed",
+            message="Source artifact not found, retrying in 30s",
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    assert not [b for b in status.top_blockers if b.layer == "Flux reconciliation"]
+
+
+def test_flux_missing_source_is_a_blocker(world: Appliance, status_of: Evaluate) -> None:
+    """A Kustomization whose source object is gone stays a blocker: nothing will fetch it."""
+    from tests.fixtures import kustomization
+
+    world.put(
+        kustomization(
+            "alga-core",
+            ready=False,
+            reason="ArtifactFailed",
+            message='GitRepository.source.toolkit.fluxcd.io "alga-psa" not found',
+        )
+    )
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Flux reconciliation")
+    assert "ArtifactFailed" in blocker.reason
+
+
 def test_unknown_warning_is_never_silenced(world: Appliance, status_of: Evaluate) -> None:
     """An unrecognised warning on a not-ready component still yields a blocker naming it."""
     world.break_component("alga-core", waiting=("ContainerCreating", None))

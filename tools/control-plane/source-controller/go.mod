@@ -337,4 +337,6 @@ require (
 
 replace github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be
 
+// The module proxy serves neither v0.18.2 nor v0.18.3 of this module (403 "not available"):
+// the nearest served patch release of the same minor version.
 replace github.com/fluxcd/pkg/artifact v0.18.3 => github.com/fluxcd/pkg/artifact v0.18.1
