@@ -27,4 +27,4 @@ def test_every_bench_runs_quick_and_prints_one_table() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["bench", "name", "value", "baseline", "ratio", "goal"]
     benches = {line.split()[0] for line in lines[2:] if line.strip()}
-    assert benches == {"status_engine", "fake_api", "replay", "status_web"}
+    assert benches == {"status_engine", "fake_api", "replay", "status_web", "control_plane"}
