@@ -4,8 +4,13 @@ its port and its environment, resolved the way the kubelet resolves them."""
 from __future__ import annotations
 
 import base64
+import os
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from simulator.api.store import Subscriptions
@@ -16,9 +21,11 @@ __all__ = [
     "StoreView",
     "container_env",
     "container_port",
+    "http_probe",
     "image_for",
     "secret_values",
     "token_ref",
+    "write_secret_file",
 ]
 
 Obj = dict[str, Any]
@@ -158,3 +165,23 @@ def container_env(
             if value is not None:
                 env[name] = str(value)
     return env
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """A Secret key as a 0600 file, replaced atomically like the kubelet's mounted Secret volume
+    (a new file renamed over the old): a reader sees the old or the new value, never half."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    staging.chmod(0o600)
+    os.replace(staging, path)
+
+
+def http_probe(url: str) -> bool:
+    """An httpGet readiness probe as the kubelet runs it: any 2xx or 3xx within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL
+            return bool(200 <= response.status < 400)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False

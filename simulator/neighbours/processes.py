@@ -5,6 +5,8 @@ When the status service Deployment is applied to the fake API, `ProcessRunner` s
 pod's service-account token (so RBAC applies as in the cluster) and the pod's environment; it
 probes `/healthz` for readiness and stops the process when the Deployment goes. The simulator
 knows only the executable's name and flags, never the status service's code.
+Like a kubelet, only a pod template change restarts a process; a changed token Secret is
+rewritten in place into `{token_file}`, so a running process sees a rotation without a restart.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,9 +34,11 @@ from simulator.neighbours.pod_specs import (
     StoreView,
     container_env,
     container_port,
+    http_probe,
     image_for,
     secret_values,
     token_ref,
+    write_secret_file,
 )
 
 __all__ = [
@@ -83,8 +85,9 @@ class _Plan:
     workdir: Path
     port: int
     health_path: str
-    # The pod template and token the process was started from; a change restarts it.
-    fingerprint: str
+    fingerprint: str  # the pod template it was started from: a change restarts it
+    token_ref: tuple[str, str] = ("", "")  # (Secret, key) materialised as token_file
+    token_file: Path | None = None
 
 
 @dataclass
@@ -260,11 +263,22 @@ class ProcessRunner:
             event_type, obj = item
             try:
                 if obj.get("kind") == "Secret":
+                    self._refresh_secret_files(obj)
                     self._retry_pending(obj)
                 else:
                     self._reconcile(event_type, obj)
             except Exception as exc:  # one bad object must not stop the runner
                 print(f"simulator: pod process for {_key(obj)}: {exc}", file=sys.stderr)
+
+    def _refresh_secret_files(self, secret: Obj) -> None:
+        """Rewrite the token file of every running pod that mounts this Secret (no restart)."""
+        namespace, name = _key(secret)
+        values = secret_values(self._store, namespace, name) or {}
+        with self._lock:
+            plans = [live.plan for (ns, _), live in self._live.items() if ns == namespace]
+        for plan in plans:
+            if plan.token_ref[0] == name and plan.token_ref[1] in values and plan.token_file:
+                write_secret_file(plan.token_file, values[plan.token_ref[1]])
 
     def _retry_pending(self, secret: Obj) -> None:
         namespace, _ = _key(secret)
@@ -307,7 +321,7 @@ class ProcessRunner:
                 key, str(container.get("image")), "CreateContainerConfigError", message
             )
             return
-        fingerprint = json.dumps([pod_spec, token], sort_keys=True, default=str)
+        fingerprint = json.dumps(pod_spec, sort_keys=True, default=str)
         with self._lock:
             self._pending.pop(key, None)
             live = self._live.get(key)
@@ -317,7 +331,7 @@ class ProcessRunner:
         workdir = self.workdir / f"{key[0]}_{key[1]}"
         workdir.mkdir(parents=True, exist_ok=True)
         token_file = workdir / "token"
-        _write_private(token_file, token)
+        write_secret_file(token_file, token)
         service_account = str(pod_spec.get("serviceAccountName") or "default")
         kubeconfig = self._kubeconfig_for(key[0], service_account, workdir / "kubeconfig")
         port = known.port if known.fixed_port else container_port(container, known.port)
@@ -340,6 +354,8 @@ class ProcessRunner:
             port=port,
             health_path=known.health_path,
             fingerprint=fingerprint,
+            token_ref=(secret_name, secret_key),
+            token_file=token_file,
         )
         self._stop_key(key)
         try:
@@ -462,7 +478,7 @@ class ProcessRunner:
                     del self._live[key]
                 self._launch(key, live.plan, restarts=snapshot.restarts + 1)
             return
-        ready = _healthy(f"http://{self.node_ip}:{live.plan.port}{live.plan.health_path}")
+        ready = http_probe(f"http://{self.node_ip}:{live.plan.port}{live.plan.health_path}")
         if ready != snapshot.ready:
             self._update(key, replace(snapshot, ready=ready))
 
@@ -473,18 +489,3 @@ class ProcessRunner:
                 return
             live.snapshot = snapshot
         self._notify(snapshot)
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    path.chmod(0o600)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL
-            return bool(200 <= response.status < 400)
-    except (urllib.error.URLError, OSError, ValueError):
-        return False

@@ -24,11 +24,11 @@ parser = argparse.ArgumentParser()
 for flag in ("--host", "--port", "--token-file", "--kubeconfig"):
     parser.add_argument(flag)
 args = parser.parse_args()
-token = pathlib.Path(args.token_file).read_text()
-mode = oct(os.stat(args.token_file).st_mode & 0o777)
 class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def do_GET(self):
+        token = pathlib.Path(args.token_file).read_text()
+        mode = oct(os.stat(args.token_file).st_mode & 0o777)
         body = json.dumps({"token": token, "mode": mode, "kubeconfig": args.kubeconfig,
                            "appUrl": os.environ.get("APPLIANCE_APP_URL"),
                            "hostIp": os.environ.get("HOST_IP")}).encode()
@@ -224,6 +224,27 @@ def test_status_updates_do_not_restart_the_process(
     assert after is not None
     assert after.pid == before.pid
     assert len(issued) == 1
+
+
+def test_a_secret_change_rewrites_the_token_file_without_a_restart(
+    setup: tuple[ProcessRunner, FakeStore, str, list[tuple[str, str]]],
+) -> None:
+    """Like a kubelet's mounted Secret: the token file follows the Secret, atomically and
+    still 0600, and the process is not restarted (a pod template change would restart it)."""
+    runner, store, node_ip, _ = setup
+    store.put(_secret("s3cret"))
+    store.put(_deployment())
+    assert runner.wait_for(_ready, namespace="appliance-system", name="appliance-status")
+    before = runner.pod("appliance-system", "appliance-status")
+    store.put(_secret("rotated"), "MODIFIED")
+    assert runner.settle()
+    answer = httpx.get(f"http://{node_ip}:8080/").json()
+    assert answer["token"] == "rotated"
+    assert answer["mode"] == "0o600"
+    after = runner.pod("appliance-system", "appliance-status")
+    assert before is not None
+    assert after is not None
+    assert after.pid == before.pid
 
 
 def test_unknown_images_are_left_alone(
