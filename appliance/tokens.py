@@ -10,14 +10,26 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import TokenError
+from appliance.files import read_regular
 
-__all__ = ["StatusToken", "TokenError", "ensure_status_token", "generate_token", "token_path"]
+__all__ = [
+    "TOKEN_FILE_LIMIT",
+    "StatusToken",
+    "TokenError",
+    "ensure_status_token",
+    "generate_token",
+    "read_token_file",
+    "token_path",
+]
 
 _TOKEN_BYTES = 32
+# A token is a line of text; anything bigger than this is not a token file.
+TOKEN_FILE_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -46,20 +58,37 @@ def token_path(config_dir: Path, *, site_id: str) -> Path:
     return config_dir / site_id / "status-token"
 
 
+def read_token_file(
+    path: Path, *, error: Callable[[str], Exception] = TokenError, what: str = "status token"
+) -> str:
+    """The token in `path`: UTF-8 text, one line, surrounding whitespace dropped; "" if empty.
+
+    A FIFO, a device, a binary file or a file over TOKEN_FILE_LIMIT is `error` naming the file and
+    the reason, never a hang or a traceback.
+    """
+    data = read_regular(path, what=what, limit=TOKEN_FILE_LIMIT, error=error)
+    try:
+        value = data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{what} {path} is not UTF-8 text (byte {exc.start}); write the token as text "
+            "or delete the file to generate a new one"
+        ) from None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise error(
+            f"{what} {path} has control characters or several lines; a token is one line of text"
+        )
+    return value
+
+
 def ensure_status_token(config_dir: Path, *, site_id: str, dry_run: bool = False) -> StatusToken:
     """Reuse the site's token if present, else generate and persist one (mode 0600).
 
     In dry-run a missing token is generated but not written, so a dry run leaves no trace.
     """
     path = token_path(config_dir, site_id=site_id)
-    if path.exists():
-        try:
-            value = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise TokenError(
-                f"status token {path} cannot be read ({exc.strerror}); fix its permissions "
-                "or delete it to generate a new token"
-            ) from exc
+    if path.exists() or path.is_symlink():
+        value = read_token_file(path)
         if value:
             # Tighten a token a user copied in with a loose mode.
             if not dry_run and stat.S_IMODE(path.stat().st_mode) != 0o600:

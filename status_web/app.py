@@ -1,10 +1,8 @@
 """The Litestar application: routes, the token gate, and the live event stream.
 
 Every request is answered from the provider's latest observation in memory; nothing here talks to
-Kubernetes. Authentication runs before every handler not marked public: a valid session cookie or
-bearer token passes; a `?token=` on a page sets the cookie and redirects to the same URL without
-the token (so it leaves the address bar and the history); anything else gets the login page
-(HTML) or 401 JSON (API). Wrong tokens are counted per client address and answered 429.
+Kubernetes. Who may reach which route, and the headers every response carries, are
+`status_web.access`'s job.
 """
 
 from __future__ import annotations
@@ -15,10 +13,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from litestar import Litestar, MediaType, Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -29,7 +25,20 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from pydantic import BaseModel
 
 from appliance.canonical import ApplianceStatus
-from status_web.authenticating import COOKIE_NAME, FailureLimiter, TokenGate
+from status_web.access import (
+    PAGE,
+    PUBLIC,
+    Access,
+    authenticate,
+    client_address,
+    error_response,
+    login_cookie,
+    logout_cookie,
+    safe_next,
+    security_headers,
+    too_many,
+)
+from status_web.authenticating import DEFAULT_SESSION_SECONDS, FailureLimiter, TokenGate
 from status_web.observations import Observation, StatusProvider
 from status_web.payloads import (
     Diagnostics,
@@ -47,24 +56,12 @@ from status_web.rendering import (
     render_overview,
     render_waiting,
 )
+from status_web.token_source import TokenSource
 
 __all__ = ["LoginForm", "create_app"]
 
 log = logging.getLogger("status_web")
 
-_PUBLIC = "public"
-_PAGE = "page"
-_SESSION_SECONDS = 12 * 3600
-_SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' "
-        "'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
-    ),
-}
 _AUTH_RESPONSES = {
     401: ResponseSpec(ErrorBody, description="No valid token: send `Authorization: Bearer`."),
     429: ResponseSpec(ErrorBody, description="Too many wrong tokens from this address."),
@@ -90,8 +87,7 @@ class _NotReady(HTTPException):
 @dataclass(frozen=True)
 class _Settings:
     provider: StatusProvider
-    gate: TokenGate
-    limiter: FailureLimiter
+    access: Access
     events_poll_seconds: float
     events_tick_seconds: float
     events_lifetime_seconds: float
@@ -101,130 +97,6 @@ class _Settings:
 def _settings(request: Request[Any, Any, Any]) -> _Settings:
     settings: _Settings = request.app.state.status_settings
     return settings
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _safe_next(value: str | None) -> str:
-    """Only same-site absolute paths: the login form must not become an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
-
-
-def _path_without_token(request: Request[Any, Any, Any]) -> str:
-    remaining = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-    path = request.url.path
-    return f"{path}?{urlencode(remaining)}" if remaining else path
-
-
-def _session_cookie(gate: TokenGate) -> Cookie:
-    return Cookie(
-        key=COOKIE_NAME,
-        value=gate.cookie_value(),
-        path="/",
-        max_age=_SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _error(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None
-) -> Response[Any]:
-    return Response(
-        content=ErrorBody(error=code, detail=detail).model_dump(mode="json", by_alias=True),
-        status_code=status,
-        media_type=MediaType.JSON,
-        headers=headers or {},
-    )
-
-
-def _too_many(request: Request[Any, Any, Any], retry_after: int, *, page: bool) -> Response[Any]:
-    headers = {"Retry-After": str(retry_after)}
-    if page:
-        return Response(
-            content=render_login(
-                next_path=_safe_next(request.url.path),
-                error=f"Too many wrong tokens from your address. Try again in {retry_after} s.",
-            ),
-            status_code=429,
-            media_type=MediaType.HTML,
-            headers=headers,
-        )
-    return _error(
-        429,
-        "rate_limited",
-        f"too many wrong tokens from {_client(request)}; retry after {retry_after} s",
-        headers,
-    )
-
-
-def _unauthorized(request: Request[Any, Any, Any], *, page: bool, wrong: bool) -> Response[Any]:
-    if page:
-        return Response(
-            content=render_login(
-                next_path=_safe_next(_path_without_token(request)),
-                error="That token is not right." if wrong else None,
-            ),
-            status_code=401,
-            media_type=MediaType.HTML,
-        )
-    return _error(
-        401,
-        "unauthorized",
-        "send the status token as `Authorization: Bearer <token>`; it was printed by the "
-        "bootstrapper and is in Secret appliance-system/appliance-status-auth",
-        {"WWW-Authenticate": 'Bearer realm="appliance-status"'},
-    )
-
-
-async def _authenticate(  # noqa: PLR0911 - one exit per outcome reads best here
-    request: Request[Any, Any, Any],
-) -> Response[Any] | None:
-    """Runs before every handler; returns a response to refuse, or None to let it through."""
-    opt = request.route_handler.opt
-    if opt.get(_PUBLIC):
-        return None
-    settings = _settings(request)
-    gate, limiter = settings.gate, settings.limiter
-    page = bool(opt.get(_PAGE))
-    if gate.check_cookie(request.cookies.get(COOKIE_NAME)):
-        return None
-    client = _client(request)
-    retry_after = limiter.retry_after(client)
-    if retry_after is not None:
-        return _too_many(request, retry_after, page=page)
-    header = request.headers.get("authorization", "")
-    scheme, _, credential = header.partition(" ")
-    if scheme.lower() == "bearer" and credential:
-        if gate.check_token(credential.strip()):
-            return None
-        limiter.record_failure(client)
-        return _unauthorized(request, page=page, wrong=True)
-    query_token = request.query_params.get("token")
-    if query_token is not None:
-        if not gate.check_token(query_token):
-            limiter.record_failure(client)
-            return _unauthorized(request, page=page, wrong=True)
-        if page and request.method == "GET":
-            # The token leaves the URL: cookie set, same page without ?token=.
-            return Response(
-                content=b"",
-                status_code=303,
-                headers={"Location": _path_without_token(request)},
-                cookies=[_session_cookie(gate)],
-            )
-        return None
-    return _unauthorized(request, page=page, wrong=False)
-
-
-async def _security_headers(response: Response[Any]) -> Response[Any]:
-    for name, value in _SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 def _latest(request: Request[Any, Any, Any]) -> Observation:
@@ -239,7 +111,7 @@ def _latest(request: Request[Any, Any, Any]) -> Observation:
 
 
 def _not_ready_handler(_: Request[Any, Any, Any], exc: _NotReady) -> Response[Any]:
-    return _error(503, "not_ready", str(exc.detail), dict(exc.headers or {}))
+    return error_response(503, "not_ready", str(exc.detail), dict(exc.headers or {}))
 
 
 def _freshness_headers(observation: Observation) -> dict[str, str]:
@@ -249,7 +121,7 @@ def _freshness_headers(observation: Observation) -> dict[str, str]:
     }
 
 
-@get("/healthz", opt={_PUBLIC: True}, tags=["health"], security=[{}])
+@get("/healthz", opt={PUBLIC: True}, tags=["health"], security=[{}])
 async def healthz() -> Health:
     """Liveness and readiness of the service itself; reveals nothing about the appliance."""
     return Health()
@@ -339,7 +211,7 @@ def _page_response(content: str, status_code: int = 200) -> Response[str]:
     return Response(content=content, media_type=MediaType.HTML, status_code=status_code)
 
 
-@get("/", opt={_PAGE: True}, tags=["pages"], media_type=MediaType.HTML, responses=_AUTH_RESPONSES)
+@get("/", opt={PAGE: True}, tags=["pages"], media_type=MediaType.HTML, responses=_AUTH_RESPONSES)
 async def overview_page(request: Request[Any, Any, Any]) -> Response[str]:
     """The overview page (HTML)."""
     observation = _settings(request).provider.latest()
@@ -350,7 +222,7 @@ async def overview_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get(
     "/diagnostics",
-    opt={_PAGE: True},
+    opt={PAGE: True},
     tags=["pages"],
     media_type=MediaType.HTML,
     responses=_AUTH_RESPONSES,
@@ -363,15 +235,15 @@ async def diagnostics_page(request: Request[Any, Any, Any]) -> Response[str]:
     return _page_response(render_diagnostics(observation))
 
 
-@get("/login", opt={_PUBLIC: True}, tags=["pages"], media_type=MediaType.HTML, security=[{}])
+@get("/login", opt={PUBLIC: True}, tags=["pages"], media_type=MediaType.HTML, security=[{}])
 async def login_page(next: FromQuery[str | None] = None) -> Response[str]:
     """The login form."""
-    return _page_response(render_login(next_path=_safe_next(next)))
+    return _page_response(render_login(next_path=safe_next(next)))
 
 
 @post(
     "/login",
-    opt={_PUBLIC: True},
+    opt={PUBLIC: True},
     tags=["pages"],
     media_type=MediaType.HTML,
     status_code=303,
@@ -386,25 +258,26 @@ async def login_submit(
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str]:
     """Check the form's token; on success set the session cookie and go to `next`."""
-    settings = _settings(request)
-    client = _client(request)
-    retry_after = settings.limiter.retry_after(client)
+    access = _settings(request).access
+    client = client_address(request)
+    target = safe_next(data.next)
+    retry_after = access.limiter.retry_after(client)
     if retry_after is not None:
-        return _too_many(request, retry_after, page=True)
-    target = _safe_next(data.next)
-    if not settings.gate.check_token(data.token):
-        settings.limiter.record_failure(client)
+        # Keep where the admin was going: after the wait, signing in lands there, not here.
+        return too_many(request, retry_after, page=True, next_path=target)
+    if not access.gate.check_token(data.token):
+        access.limiter.record_failure(client)
         return _page_response(render_login(next_path=target, error="That token is not right."), 401)
     return Response(
         content="",
         media_type=MediaType.HTML,
         status_code=303,
         headers={"Location": target},
-        cookies=[_session_cookie(settings.gate)],
+        cookies=[login_cookie(access.gate)],
     )
 
 
-@post("/logout", tags=["pages"], media_type=MediaType.HTML, status_code=303, opt={_PUBLIC: True})
+@post("/logout", tags=["pages"], media_type=MediaType.HTML, status_code=303, opt={PUBLIC: True})
 async def logout() -> Response[str]:
     """Forget the session cookie."""
     return Response(
@@ -412,17 +285,16 @@ async def logout() -> Response[str]:
         media_type=MediaType.HTML,
         status_code=303,
         headers={"Location": "/login"},
-        cookies=[
-            Cookie(key=COOKIE_NAME, value="", path="/", max_age=0, httponly=True, samesite="strict")
-        ],
+        cookies=[logout_cookie()],
     )
 
 
 def create_app(
     *,
     provider: StatusProvider,
-    token: str,
+    token: str | TokenSource,
     limiter: FailureLimiter | None = None,
+    session_seconds: float = DEFAULT_SESSION_SECONDS,
     events_poll_seconds: float = 0.25,
     events_tick_seconds: float = 5.0,
     events_lifetime_seconds: float = 300.0,
@@ -430,14 +302,18 @@ def create_app(
 ) -> Litestar:
     """The status service app, answering from `provider` and guarded by `token`.
 
-    `limiter` bounds wrong tokens per client address (default: 10 per minute). The event
+    `token` is a value or a `TokenSource` (a file re-read on rotation); session cookies expire
+    after `session_seconds`. `limiter` bounds wrong tokens per client address (default: 10 per
+    minute). The event
     stream checks the provider every `events_poll_seconds`, repeats itself every
     `events_tick_seconds` so ages stay current, and ends after `events_lifetime_seconds`.
     """
     settings = _Settings(
         provider=provider,
-        gate=TokenGate(token),
-        limiter=limiter or FailureLimiter(),
+        access=Access(
+            gate=TokenGate(token, session_seconds=session_seconds),
+            limiter=limiter or FailureLimiter(),
+        ),
         events_poll_seconds=events_poll_seconds,
         events_tick_seconds=events_tick_seconds,
         events_lifetime_seconds=events_lifetime_seconds,
@@ -456,8 +332,8 @@ def create_app(
             login_submit,
             logout,
         ],
-        before_request=_authenticate,
-        after_request=_security_headers,
+        before_request=authenticate,
+        before_send=[security_headers],
         exception_handlers={_NotReady: _not_ready_handler},
         plugins=[PydanticPlugin(prefer_alias=True)],
         openapi_config=OpenAPIConfig(
@@ -476,4 +352,5 @@ def create_app(
         debug=debug,
     )
     app.state.status_settings = settings
+    app.state.status_access = settings.access
     return app

@@ -1,8 +1,14 @@
 """Checking the status token and slowing down whoever guesses it.
 
 The token arrives as a bearer header (scripts), a `?token=` link (the URL bootstrap prints), a
-login form, or the session cookie the last two set. The cookie holds an HMAC of the token, not
-the token, so a cookie leaked from a browser profile is not the secret itself.
+login form, or the session cookie the last two set. Tokens are compared as bytes: a header carries
+the client's bytes (ASGI decodes header values as latin-1, so they are encoded back the same way),
+a form or a query carries UTF-8 text.
+
+A session cookie is `<issued>.<mac>`: the HMAC, keyed with the token, of the issue time. So the
+cookie is not the secret, it expires `session_seconds` after it was issued (12 h by default), and a
+rotated token refuses every cookie signed with the one before (the session is bound to the token's
+generation without a server-side session table).
 """
 
 from __future__ import annotations
@@ -16,37 +22,68 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["COOKIE_NAME", "FailureLimiter", "TokenGate"]
+from status_web.token_source import TokenSource
+
+__all__ = ["COOKIE_NAME", "DEFAULT_SESSION_SECONDS", "FailureLimiter", "TokenGate"]
 
 COOKIE_NAME = "appliance_status_session"
-_COOKIE_CONTEXT = b"appliance-status session v1"
+DEFAULT_SESSION_SECONDS = 12 * 3600
+_COOKIE_CONTEXT = b"appliance-status session v2|"
+# A cookie issued this far in the future is still accepted (clock steps on the node).
+_CLOCK_SKEW_SECONDS = 60
 
 
-@dataclass(frozen=True)
 class TokenGate:
-    """Constant-time checks of a presented token or session cookie against the one token."""
+    """Constant-time checks of a presented token or session cookie against the current token."""
 
-    token: str
-
-    def __post_init__(self) -> None:
-        if not self.token:
+    def __init__(
+        self,
+        token: str | TokenSource,
+        *,
+        session_seconds: float = DEFAULT_SESSION_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if isinstance(token, str) and not token:
             raise ValueError("the status token is empty; provide a non-empty token")
+        self.source = token if isinstance(token, TokenSource) else TokenSource(token)
+        if session_seconds <= 0:
+            raise ValueError("the session lifetime must be positive")
+        self.session_seconds = session_seconds
+        self._clock = clock
 
-    def check_token(self, presented: str | None) -> bool:
-        """True when `presented` is the token (compared in constant time)."""
+    def check_token(self, presented: str | bytes | None) -> bool:
+        """True when `presented` is the token; text is compared as its UTF-8 bytes."""
         if not presented:
             return False
-        return hmac.compare_digest(presented.encode("utf-8"), self.token.encode("utf-8"))
+        given = presented if isinstance(presented, bytes) else presented.encode("utf-8")
+        return hmac.compare_digest(given, self.source.current().encode("utf-8"))
+
+    def check_header_token(self, header_value: str) -> bool:
+        """`check_token` for a credential taken from a header (decoded as latin-1 by ASGI)."""
+        return self.check_token(header_value.encode("latin-1"))
+
+    def _mac(self, issued: int) -> str:
+        key = self.source.current().encode("utf-8")
+        message = _COOKIE_CONTEXT + str(issued).encode("ascii")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
     def cookie_value(self) -> str:
-        """The session cookie's value: an HMAC of the token, so the cookie is not the secret."""
-        return hmac.new(self.token.encode("utf-8"), _COOKIE_CONTEXT, hashlib.sha256).hexdigest()
+        """A new session cookie value, issued now and signed with the current token."""
+        issued = int(self._clock())
+        return f"{issued}.{self._mac(issued)}"
 
     def check_cookie(self, presented: str | None) -> bool:
-        """True when `presented` is this token's session cookie value."""
+        """True when `presented` was signed with the current token and has not expired."""
         if not presented:
             return False
-        return hmac.compare_digest(presented.encode("utf-8"), self.cookie_value().encode("utf-8"))
+        issued_text, _, mac = presented.partition(".")
+        if not issued_text.isascii() or not issued_text.isdigit() or len(issued_text) > 12:
+            return False
+        issued = int(issued_text)
+        age = self._clock() - issued
+        if age > self.session_seconds or age < -_CLOCK_SKEW_SECONDS:
+            return False
+        return hmac.compare_digest(mac.encode("utf-8"), self._mac(issued).encode("ascii"))
 
 
 @dataclass

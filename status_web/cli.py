@@ -1,20 +1,24 @@
 """`appliance-status serve`: the status service on :8080.
 
-The token comes from `--token-file`, else the env var APPLIANCE_STATUS_TOKEN (the Deployment sets
-it from Secret appliance-status-auth), else the mounted secret file. Cluster access is the pod's
-service account (`--in-cluster`) or a kubeconfig.
+The token comes from `--token-file` (the Deployment passes Secret appliance-status-auth mounted as
+a file), else the env var APPLIANCE_STATUS_TOKEN, else the mounted secret file. A token file is
+re-read while serving, so rotating the Secret takes effect without a restart; a token from the
+environment cannot change. Cluster access is the pod's service account (`--in-cluster`) or a
+kubeconfig. Every failure to start is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from status_web.errors import StatusWebError
+from status_web.errors import StatusWebError, TokenFileError
+from status_web.token_source import TokenSource
 
 __all__ = ["build_parser", "main", "read_token"]
 
@@ -24,30 +28,38 @@ MOUNTED_TOKEN = Path("/var/run/secrets/appliance-status/token")
 log = logging.getLogger("status_web")
 
 
-def read_token(token_file: Path | None, *, mounted: Path = MOUNTED_TOKEN) -> str:
-    """The status token from the file, the environment or the mounted Secret, in that order."""
+def read_token(token_file: Path | None, *, mounted: Path = MOUNTED_TOKEN) -> TokenSource:
+    """The status token from the file, the environment or the mounted Secret, in that order.
+
+    A file source is re-read on rotation; TokenFileError (one line) when none is usable.
+    """
     if token_file is not None:
-        try:
-            value = token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise StatusWebError(
-                f"token file {token_file} cannot be read: {exc.strerror or exc}; pass the file "
-                "the bootstrapper wrote (<config-dir>/<site-id>/status-token)"
-            ) from exc
-        if not value:
-            raise StatusWebError(f"token file {token_file} is empty; write the token into it")
-        return value
+        return TokenSource(path=token_file)
     env = os.environ.get(TOKEN_ENV, "").strip()
     if env:
-        return env
+        return TokenSource(env)
     if mounted.is_file():
-        value = mounted.read_text(encoding="utf-8").strip()
-        if value:
-            return value
-    raise StatusWebError(
+        return TokenSource(path=mounted)
+    raise TokenFileError(
         f"no status token: pass --token-file, set {TOKEN_ENV}, or mount Secret "
         f"appliance-status-auth at {mounted.parent}"
     )
+
+
+def _duration(text: str) -> float:
+    """Seconds from `3600`, `90s`, `30m` or `12h` (a flag value)."""
+    value = text.strip().lower()
+    scale = {"s": 1, "m": 60, "h": 3600}.get(value[-1:])
+    number = value[:-1] if scale else value
+    try:
+        seconds = float(number) * (scale or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (e.g. 12h, 30m, 90s)"
+        ) from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive duration")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--probe-interval", type=float, default=10.0, help="seconds between login probes"
     )
+    serve.add_argument(
+        "--session-max-age",
+        type=_duration,
+        default=os.environ.get("APPLIANCE_STATUS_SESSION_MAX_AGE") or "12h",
+        help="how long a sign-in lasts (default 12h; env APPLIANCE_STATUS_SESSION_MAX_AGE)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=_duration,
+        default="10s",
+        help="a request must arrive within this time of its first byte (default 10s)",
+    )
+    serve.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=32,
+        help="open connections one client address may hold (default 32)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(handler=_serve)
     return parser
@@ -104,34 +134,48 @@ def _serve(args: argparse.Namespace) -> int:
     from appliance.cluster.watching import WatchCache
     from status_web.app import create_app
     from status_web.collecting import Collector
-    from status_web.serving import uvicorn_config
+    from status_web.connections import ConnectionGuard
+    from status_web.serving import bind, uvicorn_config
 
     token = read_token(args.token_file)
-    try:
-        cluster = connect(args.kubeconfig, in_cluster=args.in_cluster)
-    except ClusterError as exc:
-        raise StatusWebError(str(exc)) from exc
-    cache = WatchCache(cluster)
-    collector = Collector(
-        cache,
-        site_id=args.site_id,
-        app_url=args.app_url,
-        status_url=_status_url(args),
-        interval=args.interval,
-        probe_interval=args.probe_interval,
+    guard = ConnectionGuard(
+        request_seconds=args.request_timeout, per_address=args.max_connections_per_address
     )
-    app = create_app(provider=collector, token=token)
-    config = uvicorn_config(
-        app, host=args.host, port=args.port, token=token, log_level=args.log_level
-    )
-    cache.start()
-    collector.start()
+    sock = bind(args.host, args.port)  # first: a port in use is one line, before anything starts
     try:
-        uvicorn.Server(config).run()
+        try:
+            cluster = connect(args.kubeconfig, in_cluster=args.in_cluster)
+        except ClusterError as exc:
+            raise StatusWebError(str(exc)) from exc
+        cache = WatchCache(cluster)
+        collector = Collector(
+            cache,
+            site_id=args.site_id,
+            app_url=args.app_url,
+            status_url=_status_url(args),
+            interval=args.interval,
+            probe_interval=args.probe_interval,
+        )
+        app = create_app(provider=collector, token=token, session_seconds=args.session_max_age)
+        config = uvicorn_config(
+            app,
+            host=args.host,
+            port=args.port,
+            token=token.known,
+            log_level=args.log_level,
+            guard=guard,
+        )
+        cache.start()
+        collector.start()
+        try:
+            log.info("serving on http://%s:%d", args.host, sock.getsockname()[1])
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            collector.stop()
+            cache.stop()
+            cluster.close()
     finally:
-        collector.stop()
-        cache.stop()
-        cluster.close()
+        sock.close()
     return 0
 
 

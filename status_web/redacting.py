@@ -2,51 +2,95 @@
 
 Uvicorn's access log prints the request path with its query string, and `?token=` is how the
 bootstrapper's link carries the token. A filter on every handler rewrites each record before it
-is formatted: `token=<anything>` becomes `token=[redacted]` and the literal token, wherever it
-appears, becomes `[redacted]`.
+is formatted:
+- every query parameter whose name, percent-decoded, is `token` (`?tok%65n=...` authenticates just
+  like `?token=...`) has its value replaced by `[redacted]`;
+- every query parameter whose decoded value contains a known token is replaced too;
+- the literal token (and each recent one, after a rotation), wherever it appears, becomes
+  `[redacted]`, and a line that contains it only once percent-decoded is logged decoded and
+  redacted.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 __all__ = ["REDACTED", "RedactingFilter", "log_config", "redact"]
 
 REDACTED = "[redacted]"
-_QUERY_TOKEN = re.compile(r"(?i)(token=)[^&\s\"']*")
+# One query parameter: its separator, name and value (up to the next separator or the end).
+_QUERY_PARAM = re.compile(r"(?P<sep>[?&;])(?P<name>[^=&;?#\s\"']*)=(?P<value>[^&;#\s\"']*)")
+
+# A bare `token=` anywhere in a message (not only in a query string).
+_BARE_TOKEN = re.compile(r"(?i)(token=)[^&\s\"']*")
+
+Tokens = Callable[[], Iterable[str]]
 
 
-def redact(text: str, *, token: str | None) -> str:
-    """`text` with any `token=` value and the literal token replaced."""
-    text = _QUERY_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
-    if token:
-        text = text.replace(token, REDACTED)
+def _decoded(text: str) -> str:
+    # Twice: a proxy or a client may have encoded the `%` itself.
+    return unquote_plus(unquote_plus(text))
+
+
+def redact(text: str, *, token: str | Iterable[str] | None) -> str:
+    """`text` with every token-carrying query value and every known token replaced."""
+    tokens = [token] if isinstance(token, str) else [t for t in token or () if t]
+    tokens = [t for t in tokens if t]
+
+    def query_param(match: re.Match[str]) -> str:
+        name, value = _decoded(match.group("name")), _decoded(match.group("value"))
+        if name.strip().lower() == "token" or any(t in value for t in tokens):
+            return f"{match.group('sep')}{match.group('name')}={REDACTED}"
+        return match.group(0)
+
+    text = _QUERY_PARAM.sub(query_param, text)
+    text = _BARE_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+    for known in tokens:
+        text = text.replace(known, REDACTED)
+    if tokens and "%" in text:
+        decoded = unquote(text)
+        if any(t in decoded for t in tokens):
+            for known in tokens:
+                decoded = decoded.replace(known, REDACTED)
+            return decoded
     return text
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message and arguments so no token survives formatting."""
+    """Rewrites a record's message and arguments so no token survives formatting.
 
-    def __init__(self, token: str | None = None, name: str = "") -> None:
+    `token` is the token, or a callable returning the current and recent tokens (a rotated
+    token stays redacted: a stale client may still send it).
+    """
+
+    def __init__(self, token: str | Tokens | None = None, name: str = "") -> None:
         super().__init__(name)
-        self._token = token
+        if token is None or isinstance(token, str):
+            fixed = (token,) if token else ()
+            self._tokens: Tokens = lambda: fixed
+        else:
+            self._tokens = token
 
     def filter(self, record: logging.LogRecord) -> bool:
+        tokens = tuple(self._tokens())
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg, token=self._token)
+            record.msg = redact(record.msg, token=tokens)
         if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(arg) for arg in record.args)
+            record.args = tuple(self._clean(arg, tokens) for arg in record.args)
         elif isinstance(record.args, dict):
-            record.args = {key: self._clean(value) for key, value in record.args.items()}
+            record.args = {key: self._clean(value, tokens) for key, value in record.args.items()}
         return True
 
-    def _clean(self, value: Any) -> Any:
-        return redact(value, token=self._token) if isinstance(value, str) else value
+    @staticmethod
+    def _clean(value: Any, tokens: tuple[str, ...]) -> Any:
+        return redact(value, token=tokens) if isinstance(value, str) else value
 
 
-def log_config(token: str | None, *, level: str = "INFO") -> dict[str, Any]:
+def log_config(token: str | Tokens | None, *, level: str = "INFO") -> dict[str, Any]:
     """A logging dictConfig for uvicorn and our own loggers, every handler redacting."""
     return {
         "version": 1,

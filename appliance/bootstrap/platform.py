@@ -32,6 +32,7 @@ __all__ = [
     "FLUX_NAMESPACE",
     "KUSTOMIZATION_CHAIN",
     "NAMESPACES",
+    "ROTATED_ANNOTATION",
     "SOURCE_NAME",
     "STATUS_SECRET",
     "flux_sync_objects",
@@ -194,6 +195,42 @@ def status_config_object(*, app_url: str, site_id: str) -> dict[str, Any]:
     }
 
 
+STATUS_POD_SELECTOR = "app.kubernetes.io/name=appliance-status"
+ROTATED_ANNOTATION = "appliance.nine-minds.com/token-rotated-at"
+
+
+def _stored_token(applier: Applier) -> str | None:
+    """The token Secret appliance-status-auth holds now (None when absent, or in a dry run)."""
+    if applier.dry_run:
+        return None
+    namespace, name = STATUS_SECRET
+    current = applier.get("v1", "Secret", name, namespace=namespace)
+    encoded = ((current or {}).get("data") or {}).get("token")
+    return base64.b64decode(encoded).decode("utf-8", "replace") if encoded else None
+
+
+def _nudge_status_pods(applier: Applier, display: Display) -> None:
+    """The token changed: make the kubelet refresh the mounted Secret now, not in a minute.
+
+    The status service re-reads its token file within a second, but the kubelet rewrites a
+    mounted Secret only on its next sync of the pod (up to about a minute). A change to the pod
+    itself (an annotation, not the template: nothing restarts) makes it sync at once.
+    """
+    namespace = STATUS_SECRET[0]
+    stamp = applier.server_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    for pod in applier.list_objects(
+        "v1", "Pod", namespace=namespace, label_selector=STATUS_POD_SELECTOR
+    ):
+        name = str((pod.get("metadata") or {}).get("name") or "")
+        if name:
+            patch = {"metadata": {"annotations": {ROTATED_ANNOTATION: stamp}}}
+            applier.merge_patch("v1", "Pod", name, patch, namespace=namespace)
+    display.progress(
+        "the status token changed: the status service takes the new one within seconds; "
+        "the old token and its sessions no longer work"
+    )
+
+
 def _status_service(applier: Applier, display: Display) -> None:
     directory = manifest_dir("status")
     if not directory.is_dir():
@@ -229,8 +266,11 @@ def run_platform_phase(
         display.progress(f"namespaces: {', '.join(NAMESPACES)}")
         install_flux(applier, kubeconfig=kubeconfig, display=display, which=which)
         namespace, name = STATUS_SECRET
+        rotated = _stored_token(applier) not in (None, token)
         applier.apply(secret_object(namespace, name, {"token": token}), force=True)
         display.progress(f"Secret {namespace}/{name} holds the status token")
+        if rotated:
+            _nudge_status_pods(applier, display)
         _ensure_db_secret(applier, display)
         # Before the status Deployment: its pod reads these as env vars when it starts.
         applier.apply(status_config_object(app_url=app_url, site_id=site_id), force=True)

@@ -247,9 +247,7 @@ class Applier:
         """
         ref = manifest_ref(obj)
         if self.dry_run:
-            result = ApplyResult(ref=ref, action="would-apply")
-            self.planned.append(result)
-            return result
+            return self._plan(ref, "would-apply")
         item = self._item_path(obj)
         query = [("fieldManager", self.field_manager)]
         if force:
@@ -269,6 +267,39 @@ class Applier:
             )
         raise ApplyError(f"applying {ref} failed: HTTP {status} {_reason(data)}", status=status)
 
+    def merge_patch(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: dict[str, Any],
+        *,
+        namespace: str | None = None,
+    ) -> ApplyResult:
+        """A JSON merge patch (RFC 7386) of one object; an absent object is fine."""
+        ref = object_ref(kind, namespace, name)
+        if self.dry_run:
+            return self._plan(ref, "would-apply")
+        path = f"{self.resource_type(api_version, kind).collection_path(namespace)}/{name}"
+        status, data, _ = self._request(
+            "PATCH",
+            path,
+            body=patch,
+            query=[("fieldManager", self.field_manager)],
+            content_type="application/merge-patch+json",
+        )
+        if status == 404:
+            return ApplyResult(ref=ref, action="absent")
+        if status != 200:
+            raise ApplyError(f"patching {ref} failed: HTTP {status} {_reason(data)}", status=status)
+        return ApplyResult(ref=ref, action="applied")
+
+    def _plan(self, ref: str, action: Action) -> ApplyResult:
+        """A dry run's record of what would have been sent."""
+        result = ApplyResult(ref=ref, action=action)
+        self.planned.append(result)
+        return result
+
     def apply_all(
         self, objects: Iterable[dict[str, Any]], *, force: bool = False
     ) -> list[ApplyResult]:
@@ -281,11 +312,8 @@ class Applier:
         """Delete one object (foreground propagation); absent objects are fine."""
         ref = object_ref(kind, namespace, name)
         if self.dry_run:
-            result = ApplyResult(ref=ref, action="would-delete")
-            self.planned.append(result)
-            return result
-        rtype = self.resource_type(api_version, kind)
-        path = f"{rtype.collection_path(namespace)}/{name}"
+            return self._plan(ref, "would-delete")
+        path = f"{self.resource_type(api_version, kind).collection_path(namespace)}/{name}"
         status, data, _ = self._request(
             "DELETE",
             path,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.bootstrap.display import Display
-from appliance.bootstrap.platform import run_platform_phase
+from appliance.bootstrap.platform import ROTATED_ANNOTATION, run_platform_phase
 from appliance.cluster.applying import Applier
 from appliance.cluster.connecting import connect
 from appliance.releases import load_release
@@ -205,3 +205,37 @@ def test_unreachable_api_fails_in_the_platform_layer(tmp_path: Path) -> None:
     assert code == 1
     assert "Failure layer: platform" in out.getvalue()
     assert "did not answer within 3s" in out.getvalue()
+
+
+def test_a_new_token_nudges_the_status_pod_to_refresh_its_secret(
+    api: Harness, tmp_path: Path
+) -> None:
+    """Issue 9 item 1: a rerun with a new token updates the Secret and annotates the running
+    status pod (the kubelet then refreshes the mounted Secret at once); the same token does not."""
+    config = tmp_path / "cfg"
+    first, _ = platform(api, config)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "appliance-status-abc",
+            "namespace": "appliance-system",
+            "labels": {"app.kubernetes.io/name": "appliance-status"},
+        },
+        "spec": {"containers": [{"name": "s", "image": "ghcr.io/nine-minds/appliance-status"}]},
+    }
+    api.store.create(pod)
+    _, same_out = platform(api, config)
+    annotations = api.store.get("v1", "Pod", "appliance-status-abc", "appliance-system")
+    assert annotations is not None
+    assert ROTATED_ANNOTATION not in (annotations["metadata"].get("annotations") or {})
+    assert "status token changed" not in same_out
+
+    (config / "site" / "status-token").unlink()
+    second, out = platform(api, config)
+    assert second != first
+    assert secret_value(api, "appliance-system", "appliance-status-auth", "token") == second
+    nudged = api.store.get("v1", "Pod", "appliance-status-abc", "appliance-system")
+    assert nudged is not None
+    assert ROTATED_ANNOTATION in nudged["metadata"]["annotations"]
+    assert "the status token changed" in out

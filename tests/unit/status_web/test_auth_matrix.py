@@ -140,7 +140,7 @@ def test_responses_carry_security_headers(authed: TestClient) -> None:  # type: 
     """Responses are not cached and never leak a Referer."""
     response = authed.get("/")
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 def test_logout_clears_the_cookie(client: TestClient) -> None:  # type: ignore[type-arg]

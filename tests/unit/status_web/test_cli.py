@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ def test_token_file_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     file = tmp_path / "token"
     file.write_text("from-file\n")
     monkeypatch.setenv(TOKEN_ENV, "from-env")
-    assert read_token(file) == "from-file"
+    assert read_token(file).current() == "from-file"
 
 
 def test_env_then_mounted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,9 +25,9 @@ def test_env_then_mounted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     mounted = tmp_path / "token"
     mounted.write_text("from-secret")
     monkeypatch.setenv(TOKEN_ENV, "from-env")
-    assert read_token(None, mounted=mounted) == "from-env"
+    assert read_token(None, mounted=mounted).current() == "from-env"
     monkeypatch.delenv(TOKEN_ENV)
-    assert read_token(None, mounted=mounted) == "from-secret"
+    assert read_token(None, mounted=mounted).current() == "from-secret"
 
 
 def test_no_token_says_where_to_put_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,3 +55,39 @@ def test_serve_with_bad_kubeconfig_exits_2(
     assert code == 2
     assert "does not exist" in err
     assert "s3cret" not in err
+
+
+@pytest.mark.parametrize("kind", ["binary", "fifo", "dev-zero"])
+def test_serve_with_an_unusable_token_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """Issue 9 items 10 and 13: a binary token file, a FIFO with no writer or /dev/zero is one
+    line naming the file and the reason, exit 2; never a traceback or a hang."""
+    token = tmp_path / "token"
+    if kind == "binary":
+        token.write_bytes(b"\xff\xfe\x00token")
+    elif kind == "fifo":
+        os.mkfifo(token)
+    else:
+        token.symlink_to("/dev/zero")
+    code = main(["serve", "--token-file", str(token), "--port", "0", "--host", "127.0.0.1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"appliance-status: token file {token} ")
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 item 11: `port N on HOST is in use`, exit 2, not uvicorn's log."""
+    monkeypatch.setenv(TOKEN_ENV, "s3cret")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "--host", "127.0.0.1", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert f"appliance-status: port {port} on 127.0.0.1 is in use" in err
