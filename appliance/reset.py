@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from appliance.bootstrap.flags import DEFAULT_CONFIG_DIR
 
 if TYPE_CHECKING:
-    from appliance.bootstrap.host import Talosctl
+    from appliance.bootstrap.talosctl import Talosctl
 
 __all__ = ["ResetPlan", "plan_reset", "register", "run_reset"]
 
@@ -124,7 +124,7 @@ def run_reset(  # noqa: PLR0912
     if not force:
         out("Refusing to reset without --force (this deletes the app and its data).")
         return EXIT_REFUSED
-    from appliance.bootstrap.host import Talosctl
+    from appliance.bootstrap.talosctl import Talosctl
     from appliance.cluster.applying import Applier, ApplyError
 
     failures = 0

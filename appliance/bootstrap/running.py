@@ -19,9 +19,10 @@ import httpx
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.gitsource import GitSource, resolve_source
-from appliance.bootstrap.host import Talosctl, run_host_phase
+from appliance.bootstrap.host import run_host_phase
 from appliance.bootstrap.platform import flux_sync_objects, run_platform_phase
 from appliance.bootstrap.prepull import prepull_images
+from appliance.bootstrap.talosctl import Talosctl
 from appliance.bootstrap.validation import validate_release_images
 from appliance.bootstrap.watching import watch_install
 from appliance.canonical import ApplianceStatus, Release

@@ -17,7 +17,8 @@ import yaml
 
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import options_from_args
-from appliance.bootstrap.host import Talosctl, run_host_phase
+from appliance.bootstrap.host import run_host_phase
+from appliance.bootstrap.talosctl import Talosctl
 from appliance.errors import BootstrapError
 from simulator.clock import VirtualClock
 from simulator.neighbours.addresses import choose_node_address

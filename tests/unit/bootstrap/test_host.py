@@ -11,7 +11,8 @@ import yaml
 
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
-from appliance.bootstrap.host import DNS_NEXT_ACTION, Talosctl, dns_failure, run_host_phase
+from appliance.bootstrap.host import run_host_phase
+from appliance.bootstrap.talosctl import DNS_NEXT_ACTION, Talosctl, dns_failure
 from appliance.errors import BootstrapError
 from tests.unit.bootstrap.conftest import ScriptedTalosctl
 
