@@ -1,9 +1,13 @@
-"""Reading a file the admin named, safely: regular files only, bounded size, never blocking.
+"""Files the admin hands us or we keep for them: read safely, written whole or not at all.
 
 A path can name a FIFO with no writer (open blocks forever), `/dev/zero` behind a symlink (reads
 never end) or a directory. Every file we are handed (token files, dumps) is opened without
 blocking, checked to be a regular file, and read only up to its limit; anything else is an error
 naming the file, what it is and the fix.
+
+What we write (the status token, the machine config, talosconfig) is private (0600 from the
+start) and atomic: a new file in the same directory renamed over the old one, so a kill at any
+moment leaves the old content or the new one, never half of either.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["describe_mode", "open_regular", "read_regular"]
+__all__ = ["describe_mode", "open_regular", "read_regular", "write_private"]
 
 
 def describe_mode(mode: int) -> str:
@@ -73,3 +77,21 @@ def read_regular(path: Path, *, what: str, limit: int, error: Callable[[str], Ex
     if len(data) > limit:
         raise error(f"{what} {path} grew past the limit of {limit} bytes while being read")
     return data
+
+
+def write_private(path: Path, content: str | bytes) -> None:
+    """Replace `path` with `content` atomically, mode 0600 from the first byte."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    staging = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(staging, 0o600)
+        os.replace(staging, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            staging.unlink()
+        raise

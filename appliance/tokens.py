@@ -7,7 +7,6 @@ that file is absent (F006, T013).
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import TokenError
-from appliance.files import read_regular
+from appliance.files import read_regular, write_private
 
 __all__ = [
     "TOKEN_FILE_LIMIT",
@@ -99,11 +98,8 @@ def ensure_status_token(config_dir: Path, *, site_id: str, dry_run: bool = False
         return StatusToken(value=value, path=path, created=True)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create with 0600 from the start: never a moment where the token is world-readable.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(value + "\n")
-        path.chmod(0o600)
+        # 0600 from the start, and whole or not at all: a kill never leaves half a token.
+        write_private(path, value + "\n")
     except OSError as exc:
         raise TokenError(
             f"status token {path} cannot be written ({exc.strerror}); check --config-dir"

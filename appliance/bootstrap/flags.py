@@ -191,6 +191,21 @@ def _check_file(flag: str, path: Path, *, must_exist: bool) -> Path:
     return expanded
 
 
+def _check_something_to_recover(
+    args: argparse.Namespace, site_dir: Path, talosconfig: Path | None
+) -> None:
+    # A run cut short after apply-config has a talosconfig but no kubeconfig yet: recover
+    # continues from the talosconfig (bootstrap etcd if needed, fetch the kubeconfig).
+    default = args.kubeconfig_out or site_dir / "kubeconfig"
+    site_talosconfig = talosconfig or site_dir / "talosconfig"
+    if not default.is_file() and not site_talosconfig.is_file():
+        raise FlagError(
+            f"--bootstrap-mode recover needs what an earlier bootstrap left: a kubeconfig "
+            f"(--kubeconfig, or {default}) or a talosconfig ({site_talosconfig}); with "
+            "neither, nothing was installed yet: run --bootstrap-mode fresh"
+        )
+
+
 def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PLR0912
     """Validate parsed flags; raise FlagError with the first problem found."""
     mode = str(args.bootstrap_mode)
@@ -247,13 +262,8 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
         if args.talosconfig
         else None
     )
-    if mode == "recover" and kubeconfig is None:
-        default = args.kubeconfig_out or config_dir / site_id / "kubeconfig"
-        if not default.is_file() and not args.dry_run:
-            raise FlagError(
-                f"--bootstrap-mode recover needs a kubeconfig: pass --kubeconfig or "
-                f"keep the one bootstrap wrote at {default}"
-            )
+    if mode == "recover" and kubeconfig is None and not args.dry_run:
+        _check_something_to_recover(args, config_dir / site_id, talosconfig)
     for flag, value in (
         ("--host-timeout", args.host_timeout),
         ("--install-timeout", args.install_timeout),

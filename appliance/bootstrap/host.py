@@ -6,7 +6,12 @@ Rules from the field log:
 - `--dns-servers` go into `machine.network.nameservers` of the machine config (finding-01/02);
 - a node that answers as an installed Talos (`tls: certificate required` on the insecure
   maintenance API) is reported at once with recover/reset as the way on (finding-20);
-- an installer pull stuck on DNS is reported as `Failure layer: host` with the DNS remedy.
+- an installer pull stuck on DNS is reported as `Failure layer: host` with the DNS remedy;
+- recover continues an install that was cut short (issue 9): with the site's kubeconfig it skips
+  Talos; without one but with the site's talosconfig it applies the kept machine config if the
+  node is still in maintenance mode, bootstraps etcd unless done, fetches the kubeconfig and goes
+  on. Every file is written whole or not at all (a new file renamed over the old), and the machine
+  config last, so a kill at any point leaves files a rerun can trust.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from appliance.bootstrap.node import (
 )
 from appliance.bootstrap.talosctl import Talosctl
 from appliance.errors import BootstrapError
+from appliance.files import write_private
 
 __all__ = [
     "HostPlan",
@@ -53,6 +59,8 @@ class HostPlan:
     talosconfig: Path
     kubeconfig: Path
     notes: tuple[str, ...] = ()
+    # Recover without a kubeconfig: apply the kept config only if the node still waits for one.
+    resume: bool = False
 
 
 def plan_host(options: BootstrapOptions) -> HostPlan:
@@ -63,9 +71,18 @@ def plan_host(options: BootstrapOptions) -> HostPlan:
     kubeconfig = options.kubeconfig or options.kubeconfig_out or site / "kubeconfig"
     notes: list[str] = []
     if options.mode == "recover":
-        notes.append(f"recover mode: reuse kubeconfig {kubeconfig}; Talos install skipped")
+        if kubeconfig.is_file() or not talosconfig.is_file():
+            notes.append(f"recover mode: reuse kubeconfig {kubeconfig}; Talos install skipped")
+            return HostPlan(
+                False, False, False, False, machine_config, talosconfig, kubeconfig, tuple(notes)
+            )
+        notes.append(
+            f"recover mode: no kubeconfig yet, so the Talos install is continued with "
+            f"{talosconfig} (the machine config is reused, never regenerated once applied)"
+        )
+        fetch = options.kubeconfig is None
         return HostPlan(
-            False, False, False, False, machine_config, talosconfig, kubeconfig, tuple(notes)
+            False, False, True, fetch, machine_config, talosconfig, kubeconfig, tuple(notes), True
         )
     explicit_reuse = options.kubeconfig is not None and options.talosconfig is not None
     if explicit_reuse:
@@ -118,7 +135,7 @@ def patch_machine_config(path: Path, options: BootstrapOptions) -> None:
     install = machine.setdefault("install", {}) or {}
     machine["install"] = install
     install["disk"] = options.install_disk
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    write_private(path, yaml.safe_dump_all(docs, sort_keys=False))
 
 
 def run_host_phase(
@@ -136,10 +153,11 @@ def run_host_phase(
     if options.dry_run:
         _print_plan(plan, options, display)
         return plan.kubeconfig
-    if not (plan.apply_config or plan.generate_config):
+    if not (plan.apply_config or plan.generate_config or plan.resume):
         if not plan.kubeconfig.is_file():
             raise BootstrapError(
-                f"kubeconfig {plan.kubeconfig} does not exist",
+                f"kubeconfig {plan.kubeconfig} does not exist, and there is no talosconfig "
+                f"{plan.talosconfig} to continue the install with",
                 layer="host",
                 next_action="pass --kubeconfig with the file a previous bootstrap wrote, or run "
                 "--bootstrap-mode fresh against a node in maintenance mode",
@@ -148,18 +166,31 @@ def run_host_phase(
     ip = options.node_ip
     site = options.site_dir
     site.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if plan.generate_config:
-        _generate(options, plan, talosctl, display)
-    patch_machine_config(plan.machine_config, options)
-    if options.dns_servers:
-        display.progress(f"machine.network.nameservers = {', '.join(options.dns_servers)}")
-    wait_for_maintenance(
-        ip,
-        talosctl,
-        display,
-        Waiter(options.host_timeout, sleep, monotonic, options.poll_interval),
-    )
-    apply_config(ip, plan.machine_config, talosctl, display)
+    if plan.resume:
+        apply = wait_for_maintenance(
+            ip,
+            talosctl,
+            display,
+            Waiter(options.host_timeout, sleep, monotonic, options.poll_interval),
+            installed_ok=True,
+        )
+        if apply:
+            # Cut short before apply-config: nothing is installed, the fresh steps are safe.
+            if not plan.machine_config.is_file():
+                _generate(options, plan, talosctl, display)
+            _patch(plan, options, display)
+            apply_config(ip, plan.machine_config, talosctl, display)
+    else:
+        if plan.generate_config:
+            _generate(options, plan, talosctl, display)
+        _patch(plan, options, display)
+        wait_for_maintenance(
+            ip,
+            talosctl,
+            display,
+            Waiter(options.host_timeout, sleep, monotonic, options.poll_interval),
+        )
+        apply_config(ip, plan.machine_config, talosctl, display)
     waiter = Waiter(options.host_timeout, sleep, monotonic, options.poll_interval)
     bootstrap_etcd(ip, plan.talosconfig, talosctl, display, waiter)
     if plan.fetch_kubeconfig:
@@ -173,6 +204,12 @@ def run_host_phase(
         )
     wait_healthy(ip, plan.talosconfig, talosctl, display, options.host_timeout)
     return plan.kubeconfig
+
+
+def _patch(plan: HostPlan, options: BootstrapOptions, display: Display) -> None:
+    patch_machine_config(plan.machine_config, options)
+    if options.dns_servers:
+        display.progress(f"machine.network.nameservers = {', '.join(options.dns_servers)}")
 
 
 def _print_plan(plan: HostPlan, options: BootstrapOptions, display: Display) -> None:
@@ -219,15 +256,12 @@ def _generate(
             layer="host",
             next_action="check the talosctl version and rerun",
         )
-    shutil.copyfile(out_dir / "controlplane.yaml", plan.machine_config)
-    plan.machine_config.chmod(0o600)
     generated = out_dir / "talosconfig"
     if options.talosconfig is not None and plan.talosconfig.exists():
         # Never overwrite a talosconfig the admin named (finding-04); the new one, matching the
         # machine config just generated, goes beside it for them to choose.
         beside = plan.talosconfig.with_name(plan.talosconfig.name + ".generated")
-        shutil.copyfile(generated, beside)
-        beside.chmod(0o600)
+        write_private(beside, generated.read_bytes())
         display.warn(
             f"keeping your talosconfig {plan.talosconfig}; the new machine config has a new CA, "
             f"so talosctl needs {beside} for this node"
@@ -235,16 +269,18 @@ def _generate(
     else:
         plan.talosconfig.parent.mkdir(parents=True, exist_ok=True)
         if plan.talosconfig.exists():
-            # A site talosconfig without its machine config belongs to an older CA: keeping it
-            # would break talosctl auth (finding-04). Move it aside, nothing is lost.
+            # A site talosconfig without its machine config belongs to an older CA (or to a run
+            # cut short before it wrote the machine config): keeping it would break talosctl
+            # auth (finding-04). Move it aside, nothing is lost.
             kept = plan.talosconfig.with_name(
                 f"{plan.talosconfig.name}.{int(plan.talosconfig.stat().st_mtime)}.bak"
             )
             plan.talosconfig.replace(kept)
             display.progress(f"moved the old talosconfig (another CA) to {kept}")
-        shutil.copyfile(generated, plan.talosconfig)
-        plan.talosconfig.chmod(0o600)
+        write_private(plan.talosconfig, generated.read_bytes())
         display.progress(f"wrote talosconfig {plan.talosconfig}")
+    # The machine config last: its presence means the generation completed, talosconfig included.
+    write_private(plan.machine_config, (out_dir / "controlplane.yaml").read_bytes())
     # Only the machine config and talosconfig are kept; the rest of gen config's output (worker
     # config, a second copy of the PKI) is not needed on a single node.
     shutil.rmtree(out_dir, ignore_errors=True)

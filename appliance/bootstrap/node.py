@@ -40,7 +40,8 @@ def installed_error(ip: str) -> BootstrapError:
         "(tls: certificate required)",
         layer="host",
         next_action=(
-            "continue the install with --bootstrap-mode recover --kubeconfig <kubeconfig>, or "
+            "continue the install with --bootstrap-mode recover (it picks up the site's "
+            "talosconfig or kubeconfig), or "
             "wipe the node with `appliance reset --force` and boot it into maintenance mode"
         ),
     )
@@ -101,15 +102,22 @@ def apply_config(ip: str, machine_config: Path, talosctl: Talosctl, display: Dis
         )
 
 
-def wait_for_maintenance(ip: str, talosctl: Talosctl, display: Display, waiter: Waiter) -> None:
+def wait_for_maintenance(
+    ip: str, talosctl: Talosctl, display: Display, waiter: Waiter, *, installed_ok: bool = False
+) -> bool:
+    """Wait until the maintenance API answers: True. An installed node (it got its machine
+    config already) is False when `installed_ok` (recover), else the finding-20 error."""
     display.progress(f"waiting for the Talos maintenance API on {ip}")
     last = ""
     while True:
         probe = talosctl("get", "disks", "--insecure", *node_args(ip))
         if probe.ok:
             display.progress(f"maintenance API answered after {waiter.elapsed():.0f}s")
-            return
+            return True
         if any(m in probe.output for m in _INSTALLED_MARKERS):
+            if installed_ok:
+                display.progress(f"{ip} already has its machine config (installed or installing)")
+                return False
             raise installed_error(ip)
         last = probe.output.strip().splitlines()[-1] if probe.output.strip() else ""
         if waiter.expired():

@@ -19,7 +19,7 @@ import httpx
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.gitsource import GitSource, resolve_source
-from appliance.bootstrap.host import run_host_phase
+from appliance.bootstrap.host import plan_host, run_host_phase
 from appliance.bootstrap.platform import flux_sync_objects, run_platform_phase
 from appliance.bootstrap.prepull import prepull_images
 from appliance.bootstrap.talosctl import Talosctl
@@ -30,7 +30,7 @@ from appliance.cluster.applying import Applier, ApplyError
 from appliance.errors import BootstrapError, InputError
 from appliance.releases import ReleaseManifest, load_release
 from appliance.tier_table import TIERS
-from appliance.tokens import ensure_status_token
+from appliance.tokens import ensure_status_token, token_path
 
 __all__ = ["Collaborators", "run_bootstrap"]
 
@@ -164,12 +164,7 @@ def run_bootstrap(
         display.failure(str(exc), layer=exc.layer, next_action=exc.next_action)
         return exc.exit_code
     except KeyboardInterrupt:
-        display.failure(
-            "interrupted",
-            layer="interrupted",
-            next_action="rerun with --bootstrap-mode recover (the token, the kubeconfig and the "
-            "cluster's data are kept)",
-        )
+        display.failure("interrupted", layer="interrupted", next_action=_after_interrupt(options))
         return 130
     except InputError as exc:  # a release or token file: the admin's input, exit 2
         display.failure(
@@ -180,6 +175,30 @@ def run_bootstrap(
         return exc.exit_code
     finally:
         display.close()
+
+
+def _after_interrupt(options: BootstrapOptions) -> str:
+    """What to run after Ctrl-C, from what this run really left (never a file that is not there)."""
+    plan = plan_host(options)
+    kept = [
+        f"{what} {path}"
+        for what, path in (
+            ("kubeconfig", plan.kubeconfig),
+            ("talosconfig", plan.talosconfig),
+            ("machine config", plan.machine_config),
+            ("status token", token_path(options.config_dir, site_id=options.site_id)),
+        )
+        if path.is_file()
+    ]
+    if plan.kubeconfig.is_file() or plan.talosconfig.is_file():
+        return (
+            "rerun with --bootstrap-mode recover: it continues from what is kept ("
+            + ", ".join(kept)
+            + "; the cluster's data stays)"
+        )
+    if kept:
+        return f"rerun the same command: nothing was installed yet ({', '.join(kept)} kept)"
+    return "rerun the same command: nothing was changed yet"
 
 
 def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> int:

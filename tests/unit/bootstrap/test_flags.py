@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from appliance.bootstrap.flags import FlagError, options_from_args
+from appliance.bootstrap.host import plan_host
 from tests.unit.bootstrap.conftest import BASE, parse
 
 
@@ -62,12 +63,28 @@ def test_unreadable_kubeconfig_is_rejected(tmp_path: Path) -> None:
         )
 
 
-def test_recover_without_kubeconfig_is_rejected(tmp_path: Path) -> None:
-    """Recover mode needs a kubeconfig: explicit or the one bootstrap wrote."""
-    with pytest.raises(FlagError, match="recover needs a kubeconfig"):
+def test_recover_with_nothing_to_recover_is_rejected(tmp_path: Path) -> None:
+    """Recover mode needs a kubeconfig or a talosconfig an earlier run left; else: fresh."""
+    with pytest.raises(FlagError, match=r"recover needs .* kubeconfig .* talosconfig .* fresh"):
         options_from_args(
             parse(*BASE, "--config-dir", str(tmp_path), "--bootstrap-mode", "recover")
         )
+
+
+def test_recover_after_apply_config_continues_from_the_talosconfig(tmp_path: Path) -> None:
+    """Issue 9 item 9: a run cut short after apply-config left a talosconfig, no kubeconfig;
+    recover is accepted and plans to bootstrap etcd and fetch the kubeconfig."""
+    site = tmp_path / "appliance-single-node"
+    site.mkdir()
+    (site / "talosconfig").write_text("context: x\n")
+    options = options_from_args(
+        parse(*BASE, "--config-dir", str(tmp_path), "--bootstrap-mode", "recover")
+    )
+    plan = plan_host(options)
+    assert plan.resume
+    assert plan.bootstrap
+    assert plan.fetch_kubeconfig
+    assert not plan.generate_config
 
 
 def test_dns_servers_are_split_and_defaults_derived(tmp_path: Path) -> None:

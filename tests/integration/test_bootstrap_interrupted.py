@@ -1,0 +1,178 @@
+"""A fresh bootstrap cut short anywhere, then `--bootstrap-mode recover` (issue 9 item 9).
+
+The real `appliance` CLI runs a fresh install against a served happy-path world (fake Talos node
+in maintenance mode, fake API, registry). When it prints the line that marks an interruption
+point, the test kills it: `kill -9` of the bootstrapper alone (talosctl children run on, as they
+would), or SIGINT to its whole process group (what Ctrl-C in a terminal does). Then the admin's
+next step: `--bootstrap-mode recover` (or the same fresh command when the run says nothing was
+installed). It must reach login ready with the token the first run printed, the machine config
+the node was installed with, and no duplicate objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from simulator.neighbours.addresses import choose_node_address
+from simulator.world.scenario import load_scenario
+from simulator.world.served import ServedWorld
+from tests.integration.test_bootstrap_e2e import (
+    BIN,
+    SCENARIOS,
+    WALL_TIMEOUT,
+    appliance,
+    bootstrap_args,
+    env_for,
+    secret,
+)
+
+# (name, the line after which the kill lands): every step the host and platform phases take.
+POINTS = [
+    ("during-gen-config", "generating Talos machine config"),
+    ("after-talosconfig-written", "wrote talosconfig"),
+    ("waiting-for-maintenance", "waiting for the Talos maintenance API"),
+    ("during-apply-config", "applying machine config to"),
+    ("after-apply-config", "waiting for the Talos install to finish"),
+    ("after-etcd-bootstrap", "etcd bootstrapped"),
+    ("after-kubeconfig", "wrote kubeconfig"),
+    ("platform-start", "==> [2/6] Platform"),
+    ("after-namespaces", "namespaces: flux-system"),
+    ("after-token-secret", "holds the status token"),
+    ("after-status-service", "status service manifests applied"),
+    ("after-gitops", "GitOps submitted"),
+    ("while-watching", "==> [3/"),  # the first phase watched through the status engine
+]
+SIGNALS = {"kill-9": signal.SIGKILL, "sigint": signal.SIGINT}
+SITE = "appliance-single-node"
+# The scenario's own 60x: faster, real git and kustomize work (wall time) looks so long in
+# virtual time that a Kustomization meets its source without an artifact (ArtifactFailed), which
+# the status engine reads as a failure.
+SPEED = 60.0
+
+
+@pytest.fixture
+def world() -> ServedWorld:
+    scenario = load_scenario(SCENARIOS / "happy-path.yaml")
+    served = ServedWorld(
+        scenario,
+        speed=SPEED,
+        skip_actors=scenario.bootstrap.skip_actors,
+        node_ip=choose_node_address(),
+        base_dir=SCENARIOS,
+    ).start()
+    if served.bin_dir is None:
+        served.stop()
+        pytest.skip("the simulated world serves no fake talosctl")
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def fresh_args(world: ServedWorld, config_dir: Path) -> list[str]:
+    return bootstrap_args(world, config_dir, "--dns-servers", "1.1.1.1,8.8.8.8")
+
+
+def interrupted_run(world: ServedWorld, config_dir: Path, trigger: str, signum: int) -> str:
+    """Run a fresh bootstrap and deliver `signum` as soon as it prints `trigger`."""
+    env = {**env_for(world), "PYTHONUNBUFFERED": "1"}
+    lines: list[str] = []
+    sent = False
+    with subprocess.Popen(
+        [str(BIN / "appliance"), *fresh_args(world, config_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell job would be
+    ) as process:
+        watchdog = threading.Timer(WALL_TIMEOUT, process.kill)
+        watchdog.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if not sent and trigger in line:
+                    if signum == signal.SIGKILL:
+                        os.kill(process.pid, signal.SIGKILL)
+                    else:
+                        os.killpg(process.pid, signal.SIGINT)
+                    sent = True
+            process.wait(timeout=30)
+        finally:
+            watchdog.cancel()
+    output = "".join(lines)
+    assert sent, f"the run never printed {trigger!r}:\n{output}"
+    return output
+
+
+def file_digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def duplicates(world: ServedWorld) -> list[str]:
+    """Objects made twice: a second ReplicaSet of an unchanged Deployment, extra pods."""
+    found: list[str] = []
+    owners: Counter[tuple[str, str]] = Counter()
+    for rs in world.objects.list("apps/v1", "ReplicaSet", None, {}):
+        if (rs.get("spec") or {}).get("replicas", 1):
+            for ref in rs["metadata"].get("ownerReferences") or []:
+                owners[(rs["metadata"]["namespace"], ref["name"])] += 1
+    found.extend(
+        f"Deployment {ns}/{name}: {n} live ReplicaSets" for (ns, name), n in owners.items() if n > 1
+    )
+    status_pods = world.pods("appliance-system", name="appliance-status")
+    if len(status_pods) != 1:
+        found.append(f"{len(status_pods)} appliance-status pods")
+    repositories = world.objects.list("source.toolkit.fluxcd.io/v1", "GitRepository", None, {})
+    if len(repositories) != 1:
+        found.append(f"{len(repositories)} GitRepositories")
+    return found
+
+
+@pytest.mark.parametrize("how", list(SIGNALS))
+@pytest.mark.parametrize(("point", "trigger"), POINTS, ids=[p for p, _ in POINTS])
+def test_an_interrupted_fresh_install_is_recovered(
+    world: ServedWorld, tmp_path: Path, point: str, trigger: str, how: str
+) -> None:
+    """Cut short at `point`, the install continues to login ready with the same token, the
+    same machine config and no duplicates."""
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    site = config_dir / SITE
+    first = interrupted_run(world, config_dir, trigger, SIGNALS[how])
+    if how == "sigint":
+        assert "Failure layer: interrupted" in first, first
+        assert "Traceback" not in first
+        promised = "kubeconfig" in first.split("Next action:")[-1].split("(", 1)[-1]
+        assert not promised or (site / "kubeconfig").is_file(), "promised a missing kubeconfig"
+    token_file = site / "status-token"
+    token = token_file.read_text().strip() if token_file.is_file() else None
+    applied = world.talos is not None and world.talos.config is not None
+    machine_config = file_digest(site / "controlplane.yaml") if applied else None
+
+    recover = appliance(world, *fresh_args(world, config_dir), "--bootstrap-mode", "recover")
+    if recover.returncode == 2 and "run --bootstrap-mode fresh" in recover.stderr:
+        # Nothing was installed yet: the admin is told to run the same fresh command.
+        assert not applied
+        recover = appliance(world, *fresh_args(world, config_dir))
+    output = recover.stdout + recover.stderr
+    assert recover.returncode == 0, f"first run:\n{first}\nrecover:\n{output}"
+    assert "LOGIN READY" in recover.stdout
+    if token is not None:
+        assert f"Token       {token}" in recover.stdout
+        assert secret(world, "appliance-system", "appliance-status-auth", "token") == token
+    if machine_config is not None:
+        assert file_digest(site / "controlplane.yaml") == machine_config
+    assert world.talos is not None
+    assert world.talos.config is not None
+    assert world.talos.etcd_bootstrapped
+    assert duplicates(world) == []
