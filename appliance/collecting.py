@@ -11,7 +11,7 @@ from pathlib import Path
 from appliance.canonical import ApplianceStatus, JobState, LoginProbe, Release
 from appliance.cluster.connecting import Cluster
 from appliance.cluster.reading import count_seeded_users, read_snapshot
-from appliance.dumps import read_dumps
+from appliance.dumps import DEFAULT_MAX_DUMP_BYTES, read_dumps
 from appliance.engine import evaluate
 from appliance.indexing import bootstrap_job_state
 from appliance.probing import probe_login
@@ -64,9 +64,10 @@ def collect_from_dumps(
     site_id: str,
     app_url: str | None = None,
     probe: bool = True,
+    max_bytes: int = DEFAULT_MAX_DUMP_BYTES,
 ) -> ApplianceStatus:
     """The status from offline dumps: the app URL is probed when given; users are not measurable."""
-    snapshot = read_dumps(paths)
+    snapshot = read_dumps(paths, max_bytes=max_bytes)
     login_probe = probe_login(app_url, now=snapshot.server_time) if probe and app_url else None
     return evaluate(
         snapshot,

@@ -2,67 +2,165 @@
 
 A support engineer diagnoses an appliance from these without access to it. The cluster's time
 of a dump is the newest timestamp found in it (the moment it was taken, near enough).
+
+A dump is whatever someone hands over, so it is read defensively: regular files only (a FIFO, a
+device or a directory is one line naming it), at most `max_bytes` each (512 MiB by default,
+`--max-dump-size` raises it), nested no deeper than the decoder allows, UTF-8 JSON. Memory is
+bounded too: the file is mapped read-only, not copied into the heap; a List's items are decoded
+one at a time from that mapping, objects of kinds the engine does not read are dropped at once,
+and `metadata.managedFields` and the last-applied annotation (often half of a kubectl object)
+are removed. The heap then holds the kept objects only: about twice the size of a kubectl
+(indented) dump at most (`tests/unit/engine/test_dumps.py` measures it).
 """
 
 from __future__ import annotations
 
-import json
+import mmap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from appliance.errors import DumpError
+from appliance.files import open_regular
 from appliance.snapshot import KINDS, RawObject, Snapshot, dicts, parse_time
 
-__all__ = ["DumpError", "read_dumps", "snapshot_from_objects"]
+__all__ = ["DEFAULT_MAX_DUMP_BYTES", "DumpError", "read_dumps", "snapshot_from_objects"]
+
+DEFAULT_MAX_DUMP_BYTES = 512 * 1024 * 1024
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def read_dumps(paths: Sequence[Path]) -> Snapshot:
+class _Document(msgspec.Struct):
+    """The top of a dump: a List's items stay raw (slices of the file) until each is read."""
+
+    kind: Any = None
+    items: list[msgspec.Raw] | None = None
+
+
+def read_dumps(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_DUMP_BYTES) -> Snapshot:
     """Merge one or more kubectl JSON dumps into a Snapshot (source "dump")."""
     if not paths:
         raise DumpError("no dump file given; pass --from-dump FILE (kubectl get ... -A -o json)")
     objects: list[RawObject] = []
     for path in paths:
-        objects.extend(_read_one(Path(path)))
+        objects.extend(_read_one(Path(path), max_bytes=max_bytes))
     return snapshot_from_objects(objects, source="dump")
 
 
-def _read_one(path: Path) -> list[RawObject]:
+def _read_one(path: Path, *, max_bytes: int) -> list[RawObject]:
+    with open_regular(path, what="dump", limit=max_bytes, error=_too_big(max_bytes)) as (
+        handle,
+        size,
+    ):
+        if size == 0:
+            raise DumpError(f"dump {path} is empty; produce it with `kubectl get ... -A -o json`")
+        failure: DumpError | None = None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            try:
+                return _decode(path, mapped)
+            except DumpError as exc:
+                # A fresh error: the caught one's traceback keeps raw slices of the mapping
+                # alive, and a mapping with live slices cannot be closed.
+                failure = DumpError(str(exc))
+        raise failure
+
+
+def _too_big(max_bytes: int) -> Any:
+    def error(message: str) -> DumpError:
+        if "more than the limit" in message:
+            message += f"; pass --max-dump-size {max_bytes // (1024 * 1024) * 2}M to read it"
+        return DumpError(message)
+
+    return error
+
+
+def _decode(path: Path, data: mmap.mmap) -> list[RawObject]:
+    # Errors are raised after their except blocks: a caught error's traceback would hold raw
+    # slices of the mapping in a reference cycle, and the mapping could not be closed.
+    wrong_shape: str | None = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DumpError(f"dump {path} does not exist") from exc
-    except IsADirectoryError as exc:
-        raise DumpError(f"dump {path} is a directory, not a kubectl JSON file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DumpError(f"dump {path} cannot be read: {exc}") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DumpError(
-            f"dump {path} is not JSON ({exc.msg} at line {exc.lineno}); produce it with "
-            "`kubectl get <kinds> -A -o json`"
-        ) from exc
-    if not isinstance(document, dict):
-        raise DumpError(f"dump {path} is not a Kubernetes object or List (top level is not a map)")
-    kind = document.get("kind")
+        document = _json(path, data, data, type_=_Document)
+    except msgspec.ValidationError as exc:
+        wrong_shape = str(exc)
+    if wrong_shape is not None:
+        # Valid JSON of the wrong shape: say which part, without decoding all of it.
+        if " - at `$." not in wrong_shape:  # the top level itself has the wrong type
+            raise DumpError(
+                f"dump {path} is not a Kubernetes object or List (top level is not a map)"
+            )
+        raise DumpError(f"dump {path}: a List without an 'items' list ({wrong_shape})")
+    kind = document.kind
     if not isinstance(kind, str):
         raise DumpError(f"dump {path} has no 'kind'; expected a v1 List as kubectl -o json writes")
     if kind == "List" or kind.endswith("List"):
-        items = document.get("items")
-        if not isinstance(items, list):
+        if document.items is None:
             raise DumpError(f"dump {path}: {kind} without an 'items' list")
         item_kind = kind[: -len("List")] if kind != "List" else None
         out: list[RawObject] = []
-        for item in items:
+        for raw in document.items:
+            item = _json(path, data, raw, type_=Any)
             if not isinstance(item, dict):
                 continue
             if item_kind and "kind" not in item:
                 item["kind"] = item_kind
-            out.append(item)
+            if _slim(item):
+                out.append(item)
         return out
-    return [document]
+    whole = _json(path, data, data, type_=Any)
+    return [whole] if _slim(whole) else []
+
+
+def _slim(obj: RawObject) -> bool:
+    """Drop what the engine never reads; False when the whole object is of no use."""
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        return False
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+        annotations = meta.get("annotations")
+        if isinstance(annotations, dict):
+            annotations.pop(_LAST_APPLIED, None)
+    return True
+
+
+def _json(path: Path, whole: mmap.mmap, part: Any, *, type_: Any) -> Any:
+    """`part` decoded; a DumpError naming the file and the reason (msgspec.ValidationError, a
+    wrong shape, is left to the caller). Raised outside the except blocks, see `_decode`."""
+    problem: str | None = None
+    try:
+        return msgspec.json.decode(part, type=type_)
+    except msgspec.ValidationError:
+        raise
+    except RecursionError:
+        problem = (
+            "is nested too deeply to be a Kubernetes object (the decoder's limit is about "
+            "1000 levels)"
+        )
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 text ({exc.reason})"
+    except msgspec.DecodeError as exc:
+        problem = f"is not JSON ({_with_line(str(exc), whole)})"
+    raise DumpError(f"dump {path} {problem}; produce it with `kubectl get <kinds> -A -o json`")
+
+
+def _with_line(reason: str, data: mmap.mmap) -> str:
+    """msgspec says `(byte N)`; an admin wants the line."""
+    marker = "(byte "
+    if marker not in reason:
+        return reason
+    head, _, tail = reason.partition(marker)
+    offset_text = tail.split(")", 1)[0]
+    if not offset_text.isdigit():
+        return reason
+    offset = min(int(offset_text), len(data))
+    line = 1
+    for start in range(0, offset, 1 << 20):
+        line += data[start : min(offset, start + (1 << 20))].count(b"\n")
+    return f"{head.strip()} at line {line}"
 
 
 def snapshot_from_objects(

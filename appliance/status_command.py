@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appliance.canonical import ApplianceStatus, RollupState
+from appliance.dumps import DEFAULT_MAX_DUMP_BYTES
 from appliance.operations import human_elapsed
 from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS
 
@@ -64,6 +65,13 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="kubectl JSON dump(s) to diagnose offline",
     )
+    parser.add_argument(
+        "--max-dump-size",
+        type=_size,
+        default=DEFAULT_MAX_DUMP_BYTES,
+        metavar="SIZE",
+        help="refuse dump files larger than this (default 512M; e.g. 2G)",
+    )
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
     parser.add_argument("--json", action="store_true", help="print the canonical JSON")
     parser.add_argument(
@@ -80,6 +88,16 @@ def register(subparsers: Any) -> None:
         help="do not exec psql in db-0 to count seeded users",
     )
     parser.set_defaults(handler=run)
+
+
+def _size(text: str) -> int:
+    """Bytes from `512M`, `2G`, `800K` or a plain number (a flag value)."""
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(value[-1:], 1)
+    number = value[:-1] if scale > 1 else value
+    if not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 512M, 2G)")
+    return int(number) * scale
 
 
 def exit_code_for(status: ApplianceStatus) -> int:
@@ -114,7 +132,12 @@ def _collect(args: argparse.Namespace) -> ApplianceStatus:
     from appliance.collecting import collect_from_dumps, collect_live
 
     if args.from_dump:
-        return collect_from_dumps(args.from_dump, site_id=args.site_id, app_url=args.app_url)
+        return collect_from_dumps(
+            args.from_dump,
+            site_id=args.site_id,
+            app_url=args.app_url,
+            max_bytes=args.max_dump_size,
+        )
     cluster = connect(args.kubeconfig, context=args.context)
     try:
         # Without --app-url, the URL the bootstrapper recorded in the cluster is probed, so a

@@ -3,6 +3,7 @@
     appliance-sim run SCENARIO [--speed N] [--kubeconfig-out PATH] [--until TIME|STATE]
                       [--bootstrap]
     appliance-sim serve SCENARIO [--speed N] [--kubeconfig-out PATH]
+    appliance-sim check SCENARIO...
     appliance-sim record --kubeconfig PATH --out FILE [--duration 90m|--until-idle 30s]
     appliance-sim replay SCENARIO --kubeconfig PATH [--speed N]
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="after --bootstrap, keep the world up (status UI, kubectl) until Ctrl-C",
     )
+    check = sub.add_parser("check", help="validate scenario files without running them")
+    check.add_argument("scenarios", type=Path, nargs="+")
     serve = sub.add_parser("serve", help="serve a scenario's world for manual kubectl")
     serve.add_argument("scenario", type=Path)
     serve.add_argument("--speed", type=float)
@@ -79,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in COMMANDS:
         return run_command(args)
+    if args.command == "check":
+        return _check(args.scenarios)
     try:
         scenario = load_scenario(args.scenario)
         if args.command == "serve":
@@ -91,6 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The world (and every process it started) was stopped on the way out.
         print("appliance-sim: interrupted; the simulated world is stopped", file=sys.stderr)
         return 130
+
+
+def _check(paths: Sequence[Path]) -> int:
+    """Load each scenario: `FILE: ok (...)` on stdout, or its error as one line on stderr."""
+    failed = False
+    for path in paths:
+        try:
+            scenario = load_scenario(path)
+        except SimulatorError as exc:
+            print(f"appliance-sim: {exc.one_line()}", file=sys.stderr)
+            failed = True
+            continue
+        print(
+            f"{path}: ok ({len(scenario.objects)} objects, {len(scenario.events)} actions, "
+            f"{len(scenario.stages)} stages)"
+        )
+    return 2 if failed else 0
 
 
 def _run(args: argparse.Namespace) -> int:

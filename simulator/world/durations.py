@@ -7,9 +7,14 @@ and plain numbers of seconds; `format_go_duration` prints them the way kubelet d
 
 from __future__ import annotations
 
+import math
 import re
 
-__all__ = ["format_go_duration", "parse_duration"]
+__all__ = ["MAX_DURATION_SECONDS", "format_go_duration", "parse_duration"]
+
+# Thirty days: far beyond any install (an observed one is an hour), far below what overflows a
+# datetime; `at: 1000000000h` is a typo, not a plan.
+MAX_DURATION_SECONDS = 30 * 24 * 3600.0
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -20,16 +25,22 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like '90m', not a boolean")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"a duration must be a finite number of seconds, got {value}")
         if value < 0:
             raise ValueError(f"a duration cannot be negative, got {value}")
+        if value > MAX_DURATION_SECONDS:
+            raise ValueError(f"a duration can be at most 30 days (2592000s), got {value:g}s")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"a duration is a number of seconds or a string like '90m', got {value!r}")
     text = value.strip()
     try:
-        return parse_duration(float(text))
+        number = float(text)
     except ValueError:
         pass
+    else:
+        return parse_duration(number)
     pos = 0
     total = 0.0
     for match in _PART.finditer(text):
@@ -42,7 +53,7 @@ def parse_duration(value: object) -> float:
             f"cannot read duration {value!r}: write seconds (e.g. 30) or units like "
             "'90m', '1h30m', '16m2.1s'"
         )
-    return total
+    return parse_duration(total)
 
 
 def format_go_duration(seconds: float) -> str:

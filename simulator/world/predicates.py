@@ -10,9 +10,24 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["check_predicate", "matches_labels", "resolve"]
+__all__ = ["check_path", "check_predicate", "matches_labels", "resolve"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
+# A whole path: a key, then `.key` or `[...]` steps; brackets hold `*`, an index or `field=value`.
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[(?:\*|-?\d+|[^\[\]=]+=[^\[\]]*)\])*")
+
+
+def check_path(path: str) -> str:
+    """`path` if it is a field path `resolve` reads fully, else a ValueError saying how to write it.
+
+    `resolve` skips what it cannot read, so `spec.[[[` would silently match nothing.
+    """
+    if not _PATH.fullmatch(path):
+        raise ValueError(
+            f"{path!r} is not a field path: write keys with dots and list steps in brackets, "
+            "e.g. status.conditions[type=Ready].status or spec.containers[*].image"
+        )
+    return path
 
 
 def resolve(obj: object, path: str) -> list[Any]:

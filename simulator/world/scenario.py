@@ -4,7 +4,8 @@ A scenario names its start instant and default speed, the host (Talos) and regis
 against, the objects that exist at time zero, scripted actions at virtual times, reactive stages in
 the spirit of kwok, exec handlers, the app endpoint's readiness rule, and the bootstrapper
 invocations `appliance-sim run --bootstrap` performs. Loading errors name the file, the line, the
-field and the reason, because scenarios are written by hand from field logs.
+field and the reason, because scenarios are written by hand from field logs; what a scenario may
+ask (sizes, durations, counts) is bounded by `simulator.world.scenario_limits`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,6 +31,14 @@ from simulator.neighbours.app_endpoint import AppSpec
 from simulator.neighbours.registry import RegistryContents
 from simulator.neighbours.talos import HostSpec
 from simulator.world.durations import parse_duration
+from simulator.world.predicates import check_path
+from simulator.world.scenario_limits import (
+    MAX_ACTIONS,
+    MAX_OBJECTS,
+    ScenarioFileError,
+    read_scenario_text,
+    workload_problems,
+)
 from simulator.world.yaml_locations import YamlSyntaxError, load_located
 
 __all__ = [
@@ -60,11 +70,29 @@ class ScenarioError(SimulatorError, ValueError):
     """A scenario file cannot be used; the message names file:line, the field and the reason."""
 
 
+# More than a few errors at once is one mistake repeated; the first ones say what it is.
+_SHOWN_ERRORS = 5
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
+
+
+def _regex(value: str) -> str:
+    """`value` if it compiles as a regular expression, else a ValueError saying why."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
 
 
 class ObjectRef(_Model):
@@ -93,7 +121,7 @@ class FieldPredicate(_Model):
     by spaces, so a container `command` list works); `equals` compares the string form.
     """
 
-    path: str
+    path: Annotated[str, AfterValidator(check_path)]
     op: Op = "equals"
     value: Any = None
 
@@ -120,17 +148,10 @@ class Match(_Model):
     api_version: str | None = Field(default=None, alias="apiVersion")
     namespace: str | None = None
     name: str | None = None
-    name_pattern: str | None = Field(default=None, alias="namePattern")
+    name_pattern: Regex | None = Field(default=None, alias="namePattern")
     labels: dict[str, str] = Field(default_factory=dict)
     where: list[FieldPredicate] = Field(default_factory=list)
     world: list[ObjectState] = Field(default_factory=list)
-
-    @field_validator("name_pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
 
 
 class EventSpec(_Model):
@@ -202,21 +223,15 @@ class Stage(_Model):
 class FaultSpec(_Model):
     """Misbehaviour of the fake API from this instant (see `simulator.api.faults.FaultPlan`)."""
 
-    path: str = ".*"
+    path: Regex = ".*"
     verbs: list[str] | None = None
     status: int = Field(default=0, ge=0, le=599)
-    latency_seconds: float = Field(default=0.0, ge=0, alias="latencySeconds")
+    latency_seconds: float = Field(default=0.0, ge=0, le=600, alias="latencySeconds")
     count: int | None = Field(default=None, ge=1)
     for_: Duration | None = Field(default=None, alias="for")
     message: str = ""
     retry_after_seconds: int | None = Field(default=None, alias="retryAfterSeconds")
     drop_watches: bool = Field(default=False, alias="dropWatches")
-
-    @field_validator("path")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        re.compile(value)
-        return value
 
 
 Verb = Literal["apply", "patch", "delete", "event", "log", "fault", "note", "nodeUp"]
@@ -259,19 +274,13 @@ class Action(_Model):
 class ExecHandler(_Model):
     """Answers `kubectl exec` whose command (joined by spaces) matches `command` (a regex)."""
 
-    command: str
+    command: Regex
     pod: Match | None = None
     stdout: str = ""
     stderr: str = ""
     exit_code: int = Field(default=0, alias="exitCode")
     when: list[ObjectState] = Field(default_factory=list)
     otherwise: ExecHandler | None = None
-
-    @field_validator("command")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        re.compile(value)
-        return value
 
 
 class BootstrapRun(_Model):
@@ -300,13 +309,13 @@ class Scenario(_Model):
     name: str
     description: str = ""
     start: datetime = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
-    speed: float = Field(default=600.0, gt=0)
+    speed: float = Field(default=600.0, gt=0, le=100_000)
     duration: Duration | None = None
     host: HostSpec | None = None
     registry: RegistryContents | None = None
     app: AppSpec = Field(default_factory=AppSpec)
-    objects: list[dict[str, Any]] = Field(default_factory=list)
-    events: list[Action] = Field(default_factory=list)
+    objects: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_OBJECTS)
+    events: list[Action] = Field(default_factory=list, max_length=MAX_ACTIONS)
     stages: list[Stage] = Field(default_factory=list)
     exec_handlers: list[ExecHandler] = Field(default_factory=list, alias="execHandlers")
     bootstrap: BootstrapPlan = Field(default_factory=BootstrapPlan)
@@ -319,6 +328,8 @@ class Scenario(_Model):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("start needs a time zone, e.g. 2026-06-20T14:00:00Z")
+        if not 1970 <= value.year <= 9000:
+            raise ValueError("start must be between the years 1970 and 9000")
         return value
 
     @field_validator("objects")
@@ -328,7 +339,8 @@ class Scenario(_Model):
             for key in ("apiVersion", "kind"):
                 if not isinstance(obj.get(key), str):
                     raise ValueError(f"object {index} has no {key}")
-            if not isinstance(obj.get("metadata", {}).get("name"), str):
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
                 raise ValueError(f"object {index} has no metadata.name")
         return value
 
@@ -347,25 +359,33 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(str(exc)) from None
     if not isinstance(document.data, dict):
         raise ScenarioError(f"{source}:1: a scenario is a mapping with at least `name`")
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     try:
-        return Scenario.model_validate(document.data)
+        scenario = Scenario.model_validate(document.data)
     except ValidationError as exc:
-        messages = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            field = _dotted(loc) or "(top level)"
-            line = document.line_of(loc)
-            messages.append(f"{source}:{line}: {field}: {error['msg']}")
-        raise ScenarioError("\n".join(messages)) from None
+        problems = [
+            (tuple(error["loc"]), error["msg"].removeprefix("Value error, "))
+            for error in exc.errors()
+        ]
+    problems.extend(workload_problems(document.data))
+    if problems:
+        messages = [
+            f"{source}:{document.line_of(loc)}: {_dotted(loc) or '(top level)'}: {reason}"
+            for loc, reason in problems[:_SHOWN_ERRORS]
+        ]
+        if len(problems) > _SHOWN_ERRORS:
+            messages.append(f"{source}: and {len(problems) - _SHOWN_ERRORS} more problems")
+        raise ScenarioError("\n".join(messages))
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file."""
+    """Load and validate a scenario file (a regular UTF-8 file within the size limit)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{file}: cannot read scenario ({exc.strerror})") from None
+        text = read_scenario_text(file)
+    except ScenarioFileError as exc:
+        raise ScenarioError(f"{file}:{exc.line}: (file): {exc.reason}") from None
     return parse_scenario(text, source=str(file))
 
 

@@ -3,6 +3,11 @@
 Pydantic reports an error location as a path (`stages`, 3, `delay`); scenario authors need the
 line. PyYAML's composer keeps a mark on every node, so we compose the document once, build plain
 Python data from it and a map from each path to its line, and translate errors with that map.
+
+Before composing, one pass over the parser's events bounds what a hostile file could cost: the
+nesting depth (the composer recurses) and the number of values once aliases are expanded (a
+"billion laughs" alias bomb is a few lines that expand to billions of values). Both fail with the
+line where the limit was crossed, before anything is built.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ import yaml
 
 from simulator.errors import SimulatorError
 
-__all__ = ["LocatedDocument", "YamlSyntaxError", "load_located"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "LocatedDocument", "YamlSyntaxError", "load_located"]
 
 Path = tuple[str | int, ...]
+
+# A scenario is a handful of levels deep (a Pod's containers' env is about 8); 64 is generous.
+MAX_DEPTH = 64
+# Values (scalars and collections) after alias expansion: a recording of a busy hour is ~10^5.
+MAX_VALUES = 1_000_000
+_EventLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlSyntaxError(SimulatorError, ValueError):
@@ -47,16 +58,63 @@ class LocatedDocument:
         return self.lines.get((), 1)
 
 
-def load_located(text: str, *, source: str) -> LocatedDocument:
+def _check_shape(text: str, *, max_depth: int, max_values: int) -> None:
+    """Depth and alias-expanded size from the event stream (iterative: nothing is built)."""
+    open_sizes: list[int] = []  # one running size per open collection
+    anchored: dict[str, int] = {}
+    anchors: list[str | None] = []
+    total = 0
+    for event in yaml.parse(text, Loader=_EventLoader):
+        line, column = (
+            (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
+        )
+        size = 0
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_sizes) >= max_depth:
+                raise YamlSyntaxError("", line, column, f"nested deeper than {max_depth} levels")
+            open_sizes.append(1)
+            anchors.append(event.anchor)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size = open_sizes.pop()
+            anchor = anchors.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in anchors:
+                raise YamlSyntaxError("", line, column, f"alias *{event.anchor} refers to itself")
+            size, anchor = anchored.get(str(event.anchor), 1), None
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        else:
+            continue
+        if anchor is not None:
+            anchored[anchor] = size
+        if open_sizes:
+            open_sizes[-1] += size
+        else:
+            total += size
+        if total + sum(open_sizes) > max_values:
+            raise YamlSyntaxError(
+                "", line, column, f"expands to more than {max_values} values (aliases included)"
+            )
+
+
+def load_located(
+    text: str, *, source: str, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES
+) -> LocatedDocument:
     """Parse one YAML document from `text`; `source` names it in errors (a file path)."""
     try:
+        _check_shape(text, max_depth=max_depth, max_values=max_values)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         reason = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        raise YamlSyntaxError(source, line, column, reason) from exc
+        raise YamlSyntaxError(source, line, column, reason) from None
+    except yaml.YAMLError as exc:  # libyaml's errors may come without a mark
+        raise YamlSyntaxError(source, 1, 1, str(exc).splitlines()[0]) from None
+    except YamlSyntaxError as exc:
+        raise YamlSyntaxError(source, exc.line, exc.column, exc.reason) from None
     lines: dict[Path, int] = {}
     if node is None:
         return LocatedDocument(data=None, lines={(): 1})

@@ -197,6 +197,7 @@ def test_terminal_output_uses_rich_renderer() -> None:
     """On a terminal the rich renderer prints the rollup, the tier reasons and the top blocker."""
     import argparse
 
+    from appliance.dumps import DEFAULT_MAX_DUMP_BYTES
     from appliance.status_command import run
 
     out = _Terminal()
@@ -209,6 +210,7 @@ def test_terminal_output_uses_rich_renderer() -> None:
         status_url=None,
         site_id="appliance-single-node",
         no_seed_check=True,
+        max_dump_size=DEFAULT_MAX_DUMP_BYTES,
     )
     assert run(args, out=out) == 0
     text = out.getvalue()
