@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from appliance.errors import ApplianceError
 from status_web.errors import StatusWebError, TokenFileError
 from status_web.token_source import TokenSource
 
@@ -180,13 +181,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `appliance-status`; errors become one line on stderr and exit code 2."""
+    """Entry point of `appliance-status`; errors become one line on stderr and their exit code
+    (StatusWebError and any other ApplianceError), Ctrl-C before serving is one line and 130."""
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except StatusWebError as exc:
+    except ApplianceError as exc:
         print(f"appliance-status: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("appliance-status: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

@@ -13,8 +13,9 @@ import appliance
 import simulator
 import status_web
 from appliance import cli as appliance_cli
-from appliance.errors import ApplianceError, BootstrapError, TokenError
+from appliance.errors import ApplianceError, BootstrapError, ClusterError, TokenError
 from simulator.errors import SimulatorError
+from status_web import cli as status_cli
 from status_web.errors import StatusWebError
 
 
@@ -87,3 +88,24 @@ class _Fixed:
 
     def parse_args(self, _argv: object) -> argparse.Namespace:
         return self._args
+
+
+@pytest.mark.parametrize(
+    "error", [ClusterError("cannot reach https://10.0.0.1:6443"), KeyboardInterrupt()]
+)
+def test_appliance_status_main_turns_any_appliance_error_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: BaseException
+) -> None:
+    """`appliance-status` as well: not only its own errors, Ctrl-C before serving too."""
+
+    def failing(_: argparse.Namespace) -> int:
+        raise error
+
+    args = status_cli.build_parser().parse_args(["serve"])
+    args.handler = failing
+    monkeypatch.setattr(status_cli, "build_parser", lambda: _Fixed(args))
+    code = status_cli.main(["serve"])
+    err = capsys.readouterr().err
+    assert code == (130 if isinstance(error, KeyboardInterrupt) else 2)
+    assert err.count("\n") == 1
+    assert err.startswith("appliance-status: ")
