@@ -257,7 +257,7 @@ class ApiApp:
         now = self.store.clock.now()
         status = 500
         try:
-            if user is None and path not in _ANONYMOUS_PATHS:
+            if user is None and path.rstrip("/") not in _ANONYMOUS_PATHS:
                 status = 401
                 await self.respond(
                     send, 401, _ENC.encode(status_body(401, "Unauthorized", "Unauthorized"))
@@ -349,7 +349,8 @@ class ApiApp:
         return await handler(req, route, user)
 
     async def _non_resource(self, req: Request) -> int:  # noqa: PLR0912 - a branch per endpoint
-        send, method, path = req.send, req.method, req.path
+        # kube-apiserver serves discovery with and without a trailing slash (`/api/`, `/version/`).
+        send, method, path = req.send, req.method, req.path.rstrip("/") or "/"
         accept = req.header(b"accept")
         registry = self.store.registry
         doc: Any = None

@@ -86,6 +86,12 @@ class Crud:
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(PATCH_TYPES)}"
             )
+        if patch_type == "strategic" and info.crd_name:
+            raise UnsupportedMediaTypeError(
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json-patch+json, application/merge-patch+json, "
+                "application/apply-patch+yaml"
+            )
         if patch_type != "json" and req.param("fieldValidation") == "Strict":
             _validate_strictly(req, info, _decode_patch(req.body, patch_type))
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.

@@ -177,7 +177,7 @@ async def _pump(
     while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
         wake.clear()
         try:
-            events = app.store.events_since(last_rv)
+            events = app.store.history.since(last_rv)
         except ExpiredError as exc:
             await send(
                 {

@@ -249,7 +249,10 @@ class Objects:
         source: str = "kubelet",
     ) -> None:
         """Emit a core/v1 Event on the object."""
-        self.store.events.emit(dict(obj), reason, message, type=type, source_component=source)
+        try:
+            self.store.events.emit(dict(obj), reason, message, type=type, source_component=source)
+        except StoreError:  # e.g. a terminating namespace: the kubelet's event is refused too
+            return
 
     def emit(self, obj: Mapping[str, Any], spec: EventSpec) -> None:
         """Emit a scenario's Event (`count` times) on the object."""

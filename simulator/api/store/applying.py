@@ -7,14 +7,29 @@ built-ins merge strategically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from simulator.api.kinds import KindInfo
-from simulator.api.patching import apply_merge_patch, apply_strategic_merge_patch, removal_patch
+from simulator.api.patching import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+    removal_patch,
+)
+from simulator.api.store.errors import BadRequestError, InvalidError
+from simulator.api.store.rules import copy_object
 from simulator.clock import rfc3339
 
-__all__ = ["AppliedConfigurations", "managed_entry", "without_identity"]
+__all__ = ["AppliedConfigurations", "managed_entry", "mutation", "without_identity"]
+
+_PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
+    "json": apply_json_patch,
+    "merge": apply_merge_patch,
+    "strategic": apply_strategic_merge_patch,
+}
 
 Key = tuple[str, str, str, str, str]
 
@@ -77,3 +92,32 @@ class AppliedConfigurations:
         prefix = (info.group, info.plural, namespace, name)
         for key in [k for k in self._applied if k[:4] == prefix]:
             del self._applied[key]
+
+
+def mutation(
+    patch_type: str,
+    body: Any,
+    *,
+    info: KindInfo,
+    name: str,
+    applied: AppliedConfigurations,
+    key: Key,
+    record: bool,
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The change a patch makes to the live object (apply: also what its manager now owns)."""
+
+    def mutate(live: dict[str, Any]) -> dict[str, Any]:
+        try:
+            if patch_type == "apply":
+                configuration = copy_object(without_identity(body))
+                merged = applied.merge(info, live, configuration, key)
+                if record:
+                    applied.remember(key, configuration)
+                return merged
+            if patch_type in _PATCHERS:
+                return dict(_PATCHERS[patch_type](live, body))
+        except PatchError as exc:
+            raise InvalidError(str(exc), name=name, kind=info.plural) from exc
+        raise BadRequestError(f"unknown patch type {patch_type!r}")
+
+    return mutate

@@ -11,6 +11,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "ExpiredError",
+    "ForbiddenError",
     "InvalidError",
     "NotFoundError",
     "StoreError",
@@ -76,6 +77,13 @@ class BadRequestError(StoreError):
 
     code = 400
     reason = "BadRequest"
+
+
+class ForbiddenError(StoreError):
+    """403: e.g. a create in a namespace that is being deleted."""
+
+    code = 403
+    reason = "Forbidden"
 
 
 class NotFoundError(StoreError):

@@ -7,6 +7,7 @@ compacted etcd.
 from __future__ import annotations
 
 import collections
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,15 @@ class WatchEvent:
 
 
 class WatchHistory:
-    """resourceVersions and the changes they name; the owner's lock guards every call."""
+    """resourceVersions and the changes they name.
+
+    The store hands out versions and records changes under its own lock; readers (watches)
+    call `since` from the API's event loop, so the history also guards itself.
+    """
 
     def __init__(self, limit: int) -> None:
         self.rv = 0
+        self._lock = threading.Lock()
         self._events: collections.deque[WatchEvent] = collections.deque(maxlen=limit)
 
     def next_rv(self) -> int:
@@ -52,10 +58,15 @@ class WatchHistory:
     ) -> None:
         """Remember a change (the oldest falls off past the limit)."""
         namespace = obj["metadata"].get("namespace", "")
-        self._events.append(WatchEvent(rv, event_type, group, plural, namespace, obj, previous))
+        with self._lock:
+            self._events.append(WatchEvent(rv, event_type, group, plural, namespace, obj, previous))
 
     def since(self, rv: int) -> list[WatchEvent]:
         """Entries with resourceVersion > rv; ExpiredError when rv is already compacted."""
+        with self._lock:
+            return self._since(rv)
+
+    def _since(self, rv: int) -> list[WatchEvent]:
         if rv >= self.rv:
             return []
         if not self._events or self._events[0].rv > rv + 1:
@@ -68,4 +79,5 @@ class WatchHistory:
 
     def compact(self) -> None:
         """Forget the history (like etcd compaction): older resourceVersions become 410."""
-        self._events.clear()
+        with self._lock:
+            self._events.clear()

@@ -13,20 +13,21 @@ main-resource writes of kinds with a status subresource, 404 for a missing names
 from __future__ import annotations
 
 import builtins
+import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from simulator.api.kinds import KindInfo, KindRegistry
-from simulator.api.patching import (
-    PatchError,
-    apply_json_patch,
-    apply_merge_patch,
-    apply_strategic_merge_patch,
-)
 from simulator.api.selectors import FieldSelector, LabelSelector
-from simulator.api.store.applying import AppliedConfigurations, managed_entry, without_identity
+from simulator.api.store.applying import (
+    AppliedConfigurations,
+    managed_entry,
+    mutation,
+    without_identity,
+)
+from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import fill_defaults
@@ -35,10 +36,10 @@ from simulator.api.store.errors import (
     ConflictError,
     InvalidError,
     NotFoundError,
-    UnsupportedMediaTypeError,
 )
 from simulator.api.store.events import EventRecorder
-from simulator.api.store.history import WatchEvent, WatchHistory
+from simulator.api.store.history import WatchHistory
+from simulator.api.store.namespaces import admit, is_namespace, terminating
 from simulator.api.store.protocol import PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -58,11 +59,6 @@ from simulator.clock import VirtualClock, rfc3339
 
 __all__ = ["ObjectStore"]
 
-_PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
-    "json": apply_json_patch,
-    "merge": apply_merge_patch,
-    "strategic": apply_strategic_merge_patch,
-}
 
 Obj = dict[str, Any]
 ObjList = list[dict[str, Any]]
@@ -92,10 +88,13 @@ class ObjectStore:
         self.logs = ContainerLogs(on_write=self.changes.wake)
         self.execs = ExecHandlers()
         self._lock = threading.RLock()
-        self._history = WatchHistory(history_limit)
-        # (group, plural) -> {(namespace, name): object}; versions of one group share storage.
-        self._objects: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        # Watches read `history.since(rv)`; `history.compact()` is etcd compaction (then 410).
+        self.history = WatchHistory(history_limit)
+        self._objects = Buckets()
         self._applied = AppliedConfigurations()
+        # Namespaces deleted here: a lenient write must not bring them back (only a create of
+        # the Namespace itself does).
+        self._deleted_namespaces: set[str] = set()
         for ns in _DEFAULT_NAMESPACES:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
@@ -105,7 +104,7 @@ class ObjectStore:
     def resource_version(self) -> int:
         """The latest resourceVersion handed out (the cluster's 'now')."""
         with self._lock:
-            return self._history.rv
+            return self.history.rv
 
     def kind_info(self, api_version: str, kind: str) -> KindInfo:
         """The registered kind for `api_version` and Kind or plural; NotFoundError when unknown."""
@@ -156,32 +155,10 @@ class ObjectStore:
         Used by the HTTP server to serialise large lists without copying them.
         """
         with self._lock:
-            bucket = self._bucket(info)
-            rv = self._history.rv
-            if fields is not None and fields.name is not None and namespace:
-                one = bucket.get((namespace, fields.name))
-                candidates: Iterable[dict[str, Any]] = [one] if one is not None else []
-            else:
-                candidates = bucket.values()
-            items = [
-                o
-                for o in candidates
-                if (not namespace or o["metadata"].get("namespace") == namespace)
-                and (labels is None or labels.matches(o["metadata"].get("labels")))
-                and (fields is None or fields.matches(o))
-            ]
+            items = self._objects.select(info, namespace, labels, fields)
+            rv = self.history.rv
         items.sort(key=sort_key)
         return items, rv
-
-    def events_since(self, rv: int) -> builtins.list[WatchEvent]:
-        """History entries with resourceVersion > rv; ExpiredError when rv is already compacted."""
-        with self._lock:
-            return self._history.since(rv)
-
-    def compact(self) -> None:
-        """Forget the watch history (like etcd compaction): older resourceVersions become 410."""
-        with self._lock:
-            self._history.compact()
 
     # ----------------------------------------------------------------- writing
 
@@ -214,11 +191,13 @@ class ObjectStore:
             new.pop("status", None)
         with self._lock:
             ns = meta.get("namespace", "")
-            if info.namespaced and not self._namespace_exists(ns):
-                if strict:
-                    raise NotFoundError(f'namespaces "{ns}" not found', name=ns, kind="namespaces")
+            if info.namespaced and admit(
+                self._objects, self._deleted_namespaces, info, meta, strict
+            ):
                 if not dry_run:
                     self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            elif is_namespace(info) and not dry_run:
+                self._deleted_namespaces.discard(str(meta["name"]))
             claim_name(info, meta, self._bucket(info))
             now = self.clock.now()
             meta["uid"] = str(uuid.uuid4())
@@ -231,7 +210,7 @@ class ObjectStore:
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
             if dry_run:
-                meta["resourceVersion"] = str(self._history.rv)
+                meta["resourceVersion"] = str(self.history.rv)
                 return self._present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
@@ -281,12 +260,6 @@ class ObjectStore:
         """Apply a json/merge/strategic/apply patch; "apply" creates the object when absent."""
         info = self.kind_info(api_version, kind)
         body = parse_patch_body(patch, patch_type)
-        if patch_type == "strategic" and info.crd_name and strict:
-            raise UnsupportedMediaTypeError(
-                "the body of the request was in an unknown format - accepted media types "
-                "include: application/json-patch+json, application/merge-patch+json, "
-                "application/apply-patch+yaml"
-            )
         ns = self._ns(info, namespace)
         key = AppliedConfigurations.key(info, ns, name, field_manager)
         if patch_type == "apply":
@@ -306,20 +279,15 @@ class ObjectStore:
                         self._applied.remember(key, copy_object(without_identity(body)))
                     return created
 
-        def mutate(live: dict[str, Any]) -> dict[str, Any]:
-            try:
-                if patch_type == "apply":
-                    applied = copy_object(without_identity(body))
-                    merged = self._applied.merge(info, live, applied, key)
-                    if not dry_run:
-                        self._applied.remember(key, applied)
-                    return merged
-                if patch_type in _PATCHERS:
-                    return dict(_PATCHERS[patch_type](live, body))
-            except PatchError as exc:
-                raise InvalidError(str(exc), name=name, kind=info.plural) from exc
-            raise BadRequestError(f"unknown patch type {patch_type!r}")
-
+        mutate = mutation(
+            patch_type,
+            body,
+            info=info,
+            name=name,
+            applied=self._applied,
+            key=key,
+            record=not dry_run,
+        )
         return self._update(
             info,
             name,
@@ -362,7 +330,12 @@ class ObjectStore:
                 raise not_found(info, name)
             if dry_run:
                 return self._present(info, copy_object(live))
-            if live["metadata"].get("finalizers"):
+            if is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
+                # The namespace controller's job: mark it, delete the content, then finalize.
+                new = terminating(copy_object(live), self.clock.now())
+                self._commit(info, "MODIFIED", new)
+                event, result = "TERMINATING", new
+            elif live["metadata"].get("finalizers"):
                 if live["metadata"].get("deletionTimestamp"):
                     return self._present(info, copy_object(live))
                 new = copy_object(live)
@@ -371,22 +344,50 @@ class ObjectStore:
                 event, result = "MODIFIED", new
             else:
                 event, result = "DELETED", self._remove_locked(info, live)
+        if event == "TERMINATING":
+            self._after_commit(info, "MODIFIED", result)
+            self._terminate_namespace(name)
+            return self._present(info, copy_object(result))
         self._after_commit(info, event, result)
         if event == "DELETED":
-            self._cascade(info, result)
+            self._after_removal(info, result)
         return self._present(info, copy_object(result))
 
     # ----------------------------------------------------------------- internals
 
     def _bucket(self, info: KindInfo) -> dict[tuple[str, str], dict[str, Any]]:
-        return self._objects.setdefault((info.group, info.plural), {})
+        return self._objects.of(info)
 
     @staticmethod
     def _ns(info: KindInfo, namespace: str | None) -> str:
         return (namespace or "default") if info.namespaced else ""
 
-    def _namespace_exists(self, ns: str) -> bool:
-        return ("", ns) in self._objects.get(("", "namespaces"), {})
+    def _terminate_namespace(self, ns: str) -> None:
+        """Delete a terminating namespace's content, each object by its own rules."""
+        with self._lock:
+            content = self._objects.content(self.registry, ns)
+        for kind, obj in content:
+            with contextlib.suppress(NotFoundError):  # gone with an earlier cascade
+                self.delete(kind.api_version, kind.plural, obj["metadata"]["name"], ns)
+        self._finalize_namespace(ns)
+
+    def _finalize_namespace(self, ns: str) -> None:
+        """Remove a terminating namespace once nothing is left in it."""
+        with self._lock:
+            namespace = self._objects.namespace(ns)
+            if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
+                return
+            if self._objects.content(self.registry, ns):
+                return
+            info = self.kind_info("v1", "Namespace")
+            gone = self._remove_locked(info, namespace)
+            self._deleted_namespaces.add(ns)
+        self._after_commit(info, "DELETED", gone)
+
+    def _after_removal(self, info: KindInfo, obj: dict[str, Any]) -> None:
+        self._cascade(info, obj)
+        if info.namespaced:
+            self._finalize_namespace(str(obj["metadata"].get("namespace", "")))
 
     @staticmethod
     def _present(info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
@@ -438,27 +439,27 @@ class ObjectStore:
                 event = "MODIFIED"
         self._after_commit(info, event, new)
         if event == "DELETED":
-            self._cascade(info, new)
+            self._after_removal(info, new)
         return self._present(info, copy_object(new))
 
     def _commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
-        rv = self._history.next_rv()
+        rv = self.history.next_rv()
         obj["metadata"]["resourceVersion"] = str(rv)
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         bucket = self._bucket(info)
         previous = bucket.get(key)
         bucket[key] = obj
-        self._history.record(info.group, info.plural, rv, event_type, obj, previous)
+        self.history.record(info.group, info.plural, rv, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj["metadata"]
         self._bucket(info).pop((meta.get("namespace", ""), meta["name"]), None)
-        rv = self._history.next_rv()
+        rv = self.history.next_rv()
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
-        self._history.record(info.group, info.plural, rv, "DELETED", gone)
+        self.history.record(info.group, info.plural, rv, "DELETED", gone)
         self._applied.forget(info, meta.get("namespace", ""), meta["name"])
         return gone
 

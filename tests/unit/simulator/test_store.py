@@ -165,14 +165,14 @@ def test_finalizers_hold_deletion_until_removed(store: ObjectStore) -> None:
 
 
 def test_history_expires_like_a_compacted_etcd(store: ObjectStore) -> None:
-    """events_since an rv older than the retained history raises ExpiredError (410)."""
+    """history.since an rv older than the retained history raises ExpiredError (410)."""
     start = store.resource_version
     for i in range(30):
         store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}})
     with pytest.raises(ExpiredError) as expired:
-        store.events_since(start)
+        store.history.since(start)
     assert expired.value.status()["code"] == 410
-    recent = store.events_since(store.resource_version - 3)
+    recent = store.history.since(store.resource_version - 3)
     assert [e.obj["metadata"]["name"] for e in recent] == ["c27", "c28", "c29"]
 
 

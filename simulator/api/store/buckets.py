@@ -1,0 +1,71 @@
+"""Where the store keeps its objects: by (group, plural), then by (namespace, name).
+
+Versions of one group share storage. Not thread-safe by itself: the store's lock guards it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.selectors import FieldSelector, LabelSelector
+
+__all__ = ["Buckets"]
+
+Obj = dict[str, Any]
+Bucket = dict[tuple[str, str], Obj]
+
+
+class Buckets:
+    """The stored objects; each stored dict is read-only (copy-on-write)."""
+
+    def __init__(self) -> None:
+        self._by_resource: dict[tuple[str, str], Bucket] = {}
+
+    def of(self, info: KindInfo) -> Bucket:
+        """The objects of one resource, by (namespace, name)."""
+        return self._by_resource.setdefault((info.group, info.plural), {})
+
+    def of_resource(self, group: str, plural: str) -> Bucket:
+        """The objects of a resource named by group and plural (empty when none)."""
+        return self._by_resource.get((group, plural), {})
+
+    def namespace(self, name: str) -> Obj | None:
+        """The stored Namespace called `name`."""
+        return self.of_resource("", "namespaces").get(("", name))
+
+    def content(self, registry: KindRegistry, namespace: str) -> list[tuple[KindInfo, Obj]]:
+        """Every namespaced object in `namespace`, by served kind."""
+        found: list[tuple[KindInfo, Obj]] = []
+        seen: set[tuple[str, str]] = set()
+        for kind in registry.all():
+            if not kind.namespaced or (kind.group, kind.plural) in seen:
+                continue
+            seen.add((kind.group, kind.plural))
+            bucket = self.of_resource(kind.group, kind.plural)
+            found.extend((kind, o) for (ns, _), o in list(bucket.items()) if ns == namespace)
+        return found
+
+    def select(
+        self,
+        info: KindInfo,
+        namespace: str | None,
+        labels: LabelSelector | None,
+        fields: FieldSelector | None,
+    ) -> list[Obj]:
+        """The stored objects of `info` in `namespace` (all when None) matching the selectors."""
+        bucket = self.of(info)
+        candidates: Iterable[Obj]
+        if fields is not None and fields.name is not None and namespace:
+            one = bucket.get((namespace, fields.name))
+            candidates = [one] if one is not None else []
+        else:
+            candidates = bucket.values()
+        return [
+            o
+            for o in candidates
+            if (not namespace or o["metadata"].get("namespace") == namespace)
+            and (labels is None or labels.matches(o["metadata"].get("labels")))
+            and (fields is None or fields.matches(o))
+        ]

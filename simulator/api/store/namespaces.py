@@ -1,0 +1,106 @@
+"""A namespace's life as the API server and the namespace controller run it.
+
+Deleting a namespace marks it `Terminating` (deletionTimestamp, phase, conditions); its content
+is deleted, each object by its own rules (finalizers keep an object, and so the namespace, until
+they are removed); the namespace goes once it is empty. While it terminates, creates in it are
+refused with the NamespaceLifecycle admission's 403, world writes included; a namespace that was
+deleted is not brought back by a world write (only by creating the Namespace itself).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from simulator.api.kinds import KindInfo
+from simulator.api.store.buckets import Buckets
+from simulator.api.store.errors import ForbiddenError, NotFoundError
+from simulator.api.store.rules import resource_label
+from simulator.clock import rfc3339
+
+__all__ = ["admit", "is_namespace", "terminating", "terminating_forbidden"]
+
+_CONDITIONS = (
+    (
+        "NamespaceDeletionDiscoveryFailure",
+        "False",
+        "ResourcesDiscovered",
+        "All resources successfully discovered",
+    ),
+    (
+        "NamespaceDeletionGroupVersionParsingFailure",
+        "False",
+        "ParsedGroupVersions",
+        "All legacy kube types successfully parsed",
+    ),
+    (
+        "NamespaceDeletionContentFailure",
+        "False",
+        "ContentDeleted",
+        "All content successfully deleted, may be waiting on finalization",
+    ),
+    ("NamespaceContentRemaining", "False", "ContentRemoved", "All content successfully removed"),
+    (
+        "NamespaceFinalizersRemaining",
+        "False",
+        "ContentHasNoFinalizers",
+        "All content-preserving finalizers finished",
+    ),
+)
+
+
+def is_namespace(info: KindInfo) -> bool:
+    """Whether `info` is core/v1 Namespace."""
+    return info.group == "" and info.plural == "namespaces"
+
+
+def terminating(namespace: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The namespace (a copy the caller owns) marked for deletion, as the namespace controller
+    reports it while it deletes the content."""
+    meta = namespace["metadata"]
+    meta["deletionTimestamp"] = rfc3339(now)
+    meta["deletionGracePeriodSeconds"] = 0
+    at = rfc3339(now)
+    namespace["status"] = {
+        "phase": "Terminating",
+        "conditions": [
+            {"type": t, "status": s, "lastTransitionTime": at, "reason": r, "message": m}
+            for t, s, r, m in _CONDITIONS
+        ],
+    }
+    return namespace
+
+
+def terminating_forbidden(info: KindInfo, name: str, namespace: str) -> ForbiddenError:
+    """The NamespaceLifecycle admission's refusal of a create in a terminating namespace."""
+    subject = f'{resource_label(info)} "{name}"' if name else resource_label(info)
+    return ForbiddenError(
+        f"{subject} is forbidden: unable to create new content in namespace {namespace} "
+        "because it is being terminated",
+        name=name,
+        group=info.group,
+        kind=info.plural,
+        causes=[
+            {
+                "reason": "NamespaceTerminating",
+                "message": f"namespace {namespace} is being terminated",
+                "field": "metadata.namespace",
+            }
+        ],
+    )
+
+
+def admit(
+    buckets: Buckets, deleted: set[str], info: KindInfo, meta: dict[str, Any], strict: bool
+) -> bool:
+    """NamespaceLifecycle for a create: 404 in a missing namespace (for the HTTP path, or when
+    it was deleted), 403 in a terminating one; True when a lenient write should create it."""
+    ns = str(meta.get("namespace", ""))
+    namespace = buckets.namespace(ns)
+    if namespace is None:
+        if strict or ns in deleted:
+            raise NotFoundError(f'namespaces "{ns}" not found', name=ns, kind="namespaces")
+        return True
+    if namespace["metadata"].get("deletionTimestamp"):
+        raise terminating_forbidden(info, str(meta.get("name") or ""), ns)
+    return False
