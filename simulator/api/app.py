@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -32,17 +31,25 @@ from simulator.api.asgi import (
 )
 from simulator.api.crud import Crud
 from simulator.api.faults import FaultPlan
-from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
+from simulator.api.rbac import (
+    RequestAttributes,
+    TokenBook,
+    UserInfo,
+    authorize,
+    forbidden_message,
+)
 from simulator.api.store import (
     BadRequestError,
+    ForbiddenError,
     NotFoundError,
     ObjectStore,
     StoreError,
     pod_log,
     status_body,
 )
+from simulator.api.subresources import SUBRESOURCES
 
-__all__ = ["ApiApp", "RequestRecord", "TokenBook"]
+__all__ = ["ApiApp", "RequestRecord"]
 
 _ENC = msgspec.json.Encoder()
 _REQUEST_LOG_LIMIT = 200_000
@@ -64,27 +71,6 @@ class RequestRecord:
     name: str
     subresource: str
     virtual_time: datetime
-
-
-@dataclass
-class TokenBook:
-    """Bearer tokens -> users. The admin token has every right; others go through RBAC."""
-
-    admin_token: str
-    users: dict[str, UserInfo] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def lookup(self, token: str) -> UserInfo | None:
-        """The user a token belongs to, or None (401)."""
-        if token == self.admin_token:
-            return UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)
-        with self.lock:
-            return self.users.get(token)
-
-    def add(self, token: str, user: UserInfo) -> None:
-        """Register another token."""
-        with self.lock:
-            self.users[token] = user
 
 
 class ApiApp:
@@ -321,26 +307,16 @@ class ApiApp:
         )
         if not authorize(self.store, user, attrs):
             message = forbidden_message(user, attrs)
-            details: dict[str, Any] = {"kind": info.plural}
-            if route.name:
-                details["name"] = route.name
-            if info.group:
-                details["group"] = info.group
-            await self.respond(
-                send, 403, _ENC.encode(status_body(403, "Forbidden", message, **details))
-            )
-            return 403
+            raise ForbiddenError(message, name=route.name, group=info.group, kind=info.plural)
         if route.subresource and route.subresource not in info.subresources:
             raise NotFoundError("the server could not find the requested resource")
         if route.subresource == "log":
             return await self._log(req, route)
         if route.subresource == "exec":
-            await self.respond(
-                send,
-                400,
-                _ENC.encode(status_body(400, "BadRequest", "Upgrade request required")),
-            )
-            return 400
+            raise BadRequestError("Upgrade request required")
+        special = SUBRESOURCES.get(route.subresource)
+        if special is not None:
+            return await special(self, req, route, user)
         if req.verb == "watch":
             return await streams.watch(self, send, req.receive, route=route, query=req.query)
         handler = self._handlers.get(req.verb)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from simulator.api.kinds import KindInfo
-from simulator.api.rbac import UserInfo
+from simulator.api.rbac import TokenBook, UserInfo
 from simulator.api.store import ObjectStore
 
 __all__ = [
@@ -104,6 +104,7 @@ class Host(Protocol):
     """What the handlers need of the application."""
 
     store: ObjectStore
+    tokens: TokenBook
     # One event per open stream, set on every store change; a drop ends every stream.
     watchers: set[asyncio.Event]
     drop_generation: int

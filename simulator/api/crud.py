@@ -24,7 +24,7 @@ from simulator.api.store import BadRequestError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found
 from simulator.api.validation import unknown_fields
 
-__all__ = ["PATCH_TYPES", "Crud"]
+__all__ = ["PATCH_TYPES", "Crud", "decode_object"]
 
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
@@ -53,8 +53,8 @@ class Crud:
 
     async def create(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        obj = _decode_object(req.body, req.header(b"content-type"))
-        if info.group == "authorization.k8s.io":
+        obj = decode_object(req.body, req.header(b"content-type"))
+        if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
             return await review(self.host, req.send, user, info, obj)
         _check_identity(info, route, obj, creating=True)
         _validate_strictly(req, info, obj)
@@ -69,7 +69,7 @@ class Crud:
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        obj = _decode_object(req.body, req.header(b"content-type"))
+        obj = decode_object(req.body, req.header(b"content-type"))
         _check_identity(info, route, obj, creating=False)
         _validate_strictly(req, info, obj)
         updated = self.host.store.replace(
@@ -241,7 +241,8 @@ def _dry_run(req: Request) -> bool:
     return "All" in req.query.get("dryRun", [])
 
 
-def _decode_object(body: bytes, content_type: str) -> dict[str, Any]:
+def decode_object(body: bytes, content_type: str) -> dict[str, Any]:
+    """A request body (JSON, or Kubernetes protobuf) as a JSON object."""
     if content_type.startswith(PROTOBUF):
         try:
             return decode_protobuf_object(body)

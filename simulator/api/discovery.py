@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.kinds import SUBRESOURCES, KindInfo, KindRegistry
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",
@@ -30,12 +30,15 @@ __all__ = [
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
-_SUBRESOURCE_VERBS = {
-    "status": ("get", "patch", "update"),
-    "log": ("get",),
-    "exec": ("create", "get"),
-}
-_SUBRESOURCE_KIND = {"log": "Pod", "exec": "PodExecOptions"}
+
+def _sub_kind(info: KindInfo, sub: str) -> tuple[str, str, str]:
+    """(group, version, kind) a subresource answers with: its own, or its resource's."""
+    answers = SUBRESOURCES.get(sub, (None, ()))[0]
+    return answers or (info.group, info.version, info.kind)
+
+
+def _sub_verbs(sub: str) -> list[str]:
+    return list(SUBRESOURCES.get(sub, (None, ("get",)))[1])
 
 
 def version_info(git_version: str) -> dict[str, str]:
@@ -112,15 +115,15 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
             entry["categories"] = list(info.categories)
         resources.append(entry)
         for sub in info.subresources:
-            resources.append(
-                {
-                    "name": f"{info.plural}/{sub}",
-                    "singularName": "",
-                    "namespaced": info.namespaced,
-                    "kind": _SUBRESOURCE_KIND.get(sub, info.kind),
-                    "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
-                }
-            )
+            group, version, kind = _sub_kind(info, sub)
+            entry = {
+                "name": f"{info.plural}/{sub}",
+                "singularName": "",
+                "namespaced": info.namespaced,
+            }
+            if (group, version) != (info.group, info.version):
+                entry |= {"group": group, "version": version}
+            resources.append(entry | {"kind": kind, "verbs": _sub_verbs(sub)})
     gv = version if not group else f"{group}/{version}"
     return {
         "kind": "APIResourceList",
@@ -147,8 +150,10 @@ def _aggregated_resource(info: KindInfo) -> dict[str, Any]:
         entry["subresources"] = [
             {
                 "subresource": sub,
-                "responseKind": {**kind, "kind": _SUBRESOURCE_KIND.get(sub, info.kind)},
-                "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+                "responseKind": dict(
+                    zip(("group", "version", "kind"), _sub_kind(info, sub), strict=True)
+                ),
+                "verbs": _sub_verbs(sub),
             }
             for sub in info.subresources
         ]

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "BUILTIN_KINDS",
     "FLUX_KINDS",
+    "SUBRESOURCES",
     "CustomKind",
     "KindInfo",
     "KindRegistry",
@@ -88,6 +89,17 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return "", api_version
 
 
+# What each subresource answers with (group, version, kind) and which verbs it serves.
+SUBRESOURCES: dict[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = {
+    "status": (None, ("get", "patch", "update")),
+    "scale": (("autoscaling", "v1", "Scale"), ("get", "patch", "update")),
+    "log": (("", "v1", "Pod"), ("get",)),
+    "exec": (("", "v1", "PodExecOptions"), ("create", "get")),
+    "eviction": (("policy", "v1", "Eviction"), ("create",)),
+    "binding": (("", "v1", "Binding"), ("create",)),
+    "token": (("authentication.k8s.io", "v1", "TokenRequest"), ("create",)),
+}
+
 _RO_VERBS = ("create",)
 _ALL = ("all",)
 
@@ -129,7 +141,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "pods",
         short=("po",),
         categories=_ALL,
-        subresources=("status", "log", "exec"),
+        subresources=("status", "log", "exec", "eviction", "binding"),
     ),
     _k("", "v1", "Event", "events", short=("ev",), has_status=False),
     _k("", "v1", "Node", "nodes", namespaced=False, short=("no",), subresources=("status",)),
@@ -145,7 +157,27 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
     _k("", "v1", "Secret", "secrets", has_status=False),
     _k("", "v1", "ConfigMap", "configmaps", short=("cm",), has_status=False),
     _k("", "v1", "Service", "services", short=("svc",), categories=_ALL, subresources=("status",)),
-    _k("", "v1", "ServiceAccount", "serviceaccounts", short=("sa",), has_status=False),
+    _k(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        short=("sa",),
+        subresources=("token",),
+        has_status=False,
+    ),
+    _k(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        short=("rc",),
+        categories=_ALL,
+        subresources=("status", "scale"),
+    ),
+    _k("", "v1", "PodTemplate", "podtemplates", has_status=False),
+    _k("", "v1", "ResourceQuota", "resourcequotas", short=("quota",), subresources=("status",)),
+    _k("", "v1", "LimitRange", "limitranges", short=("limits",), has_status=False),
     _k(
         "",
         "v1",
@@ -171,7 +203,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "deployments",
         short=("deploy",),
         categories=_ALL,
-        subresources=("status",),
+        subresources=("status", "scale"),
     ),
     _k(
         "apps",
@@ -180,7 +212,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "statefulsets",
         short=("sts",),
         categories=_ALL,
-        subresources=("status",),
+        subresources=("status", "scale"),
     ),
     _k(
         "apps",
@@ -189,7 +221,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "replicasets",
         short=("rs",),
         categories=_ALL,
-        subresources=("status",),
+        subresources=("status", "scale"),
     ),
     _k(
         "apps",
@@ -200,7 +232,84 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         categories=_ALL,
         subresources=("status",),
     ),
+    _k(
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        has_status=False,
+    ),
     _k("batch", "v1", "Job", "jobs", categories=_ALL, subresources=("status",)),
+    _k(
+        "batch",
+        "v1",
+        "CronJob",
+        "cronjobs",
+        short=("cj",),
+        categories=_ALL,
+        subresources=("status",),
+    ),
+    _k(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        short=("hpa",),
+        categories=_ALL,
+        subresources=("status",),
+    ),
+    _k("networking.k8s.io", "v1", "Ingress", "ingresses", short=("ing",), subresources=("status",)),
+    _k(
+        "networking.k8s.io",
+        "v1",
+        "IngressClass",
+        "ingressclasses",
+        namespaced=False,
+        has_status=False,
+    ),
+    _k(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        short=("netpol",),
+        has_status=False,
+    ),
+    _k(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        short=("pdb",),
+        subresources=("status",),
+    ),
+    _k("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", has_status=False),
+    _k(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        "priorityclasses",
+        namespaced=False,
+        short=("pc",),
+        has_status=False,
+    ),
+    _k(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        namespaced=False,
+        short=("sc",),
+        has_status=False,
+    ),
+    _k(
+        "apiregistration.k8s.io",
+        "v1",
+        "APIService",
+        "apiservices",
+        namespaced=False,
+        subresources=("status",),
+    ),
     _k("rbac.authorization.k8s.io", "v1", "Role", "roles", has_status=False),
     _k("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", has_status=False),
     _k(
@@ -243,6 +352,14 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "v1",
         "SelfSubjectRulesReview",
         "selfsubjectrulesreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
         namespaced=False,
         verbs=_RO_VERBS,
     ),
@@ -311,13 +428,21 @@ def api_version_of(kind: str) -> str:
 # Preferred order of groups in discovery, as a real server lists them.
 _GROUP_ORDER = (
     "",
+    "apiregistration.k8s.io",
     "apps",
     "events.k8s.io",
+    "authentication.k8s.io",
     "authorization.k8s.io",
+    "autoscaling",
     "batch",
+    "networking.k8s.io",
+    "policy",
     "rbac.authorization.k8s.io",
+    "storage.k8s.io",
     "apiextensions.k8s.io",
+    "scheduling.k8s.io",
     "coordination.k8s.io",
+    "discovery.k8s.io",
 )
 
 

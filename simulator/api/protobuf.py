@@ -1,132 +1,162 @@
-"""Just enough Kubernetes protobuf to read what kubectl sends as protobuf.
+"""Request bodies in Kubernetes protobuf, decoded with the generated schemas.
 
-kubectl's typed clients (`kubectl auth can-i`, `kubectl create namespace|configmap|secret`) POST
-`application/vnd.kubernetes.protobuf`. Decoding a general object needs the generated schemas, so
-this reads the envelope, ObjectMeta, and the few kinds those commands send; other protobuf
-bodies get a 415 that says to send JSON.
+kubectl's typed commands (`create deployment|job|service|role|token|...`, `auth can-i`) POST
+`application/vnd.kubernetes.protobuf`: the magic `k8s\\0`, then a `runtime.Unknown` envelope
+holding the apiVersion, kind and the object's message. The messages are described by the
+schemas `protobuf_schema` generates from k8s.io/api; this module turns a message into the JSON
+form the rest of the server speaks, the way the API server's own conversion reads it (an empty
+Time is null, IntOrString and Quantity are scalars, RawExtension and FieldsV1 are JSON).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+
+from simulator.api.protobuf_schema import SchemaError, descriptor_set, go_fields
+from simulator.clock import rfc3339
 from simulator.errors import SimulatorError
 
 __all__ = ["PROTOBUF", "ProtobufError", "decode_protobuf_object"]
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 _MAGIC = b"k8s\x00"
+_META = "k8s.io.apimachinery.pkg.apis.meta.v1"
+# Groups whose Go packages are not named after the group's first label.
+_PACKAGES = {
+    "": "k8s.io.api.core",
+    "apiextensions.k8s.io": "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions",
+    "rbac.authorization.k8s.io": "k8s.io.api.rbac",
+}
 
 
 class ProtobufError(SimulatorError, ValueError):
     """A protobuf body this server cannot read."""
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(data):
-            raise ProtobufError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
+@cache
+def _pool() -> descriptor_pool.DescriptorPool:
+    try:
+        files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set())
+    except SchemaError as exc:
+        raise ProtobufError(f"protobuf bodies cannot be read here ({exc}); send JSON") from exc
+    pool = descriptor_pool.DescriptorPool()
+    for file in files.file:
+        pool.Add(file)
+    return pool
 
 
-def _fields(data: bytes) -> dict[int, list[bytes | int]]:
-    """Field number -> values (bytes for length-delimited, int for varints)."""
-    out: dict[int, list[bytes | int]] = {}
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(data, pos)
-            out.setdefault(number, []).append(value)
-        elif wire == 2:
-            length, pos = _varint(data, pos)
-            out.setdefault(number, []).append(data[pos : pos + length])
-            pos += length
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
+def _message(full_name: str, data: bytes) -> Message:
+    descriptor = _pool().FindMessageTypeByName(full_name)
+    message = message_factory.GetMessageClass(descriptor)()
+    try:
+        message.ParseFromString(data)
+    except DecodeError as exc:
+        raise ProtobufError(f"malformed protobuf {full_name}: {exc}") from exc
+    return message
+
+
+def _message_name(api_version: str, kind: str) -> str:
+    group, _, version = api_version.rpartition("/")
+    package = _PACKAGES.get(group, f"k8s.io.api.{group.split('.')[0]}")
+    return f"{package}.{version}.{kind}"
+
+
+def _duration(nanos: int) -> str:
+    """Go's time.Duration.String() for whole seconds and above (`1h2m3s`, `90s` -> `1m30s`)."""
+    seconds, rest = divmod(nanos, 1_000_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    text = f"{seconds}.{rest:09d}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text
+
+
+def _fields(message: Message) -> dict[str, Any]:
+    return {f.name: v for f, v in message.ListFields()}
+
+
+def _int_or_string(fields: dict[str, Any]) -> Any:
+    return fields.get("strVal", "") if fields.get("type") == 1 else fields.get("intVal", 0)
+
+
+def _time(fields: dict[str, Any], *, micro: bool) -> str | None:
+    if not fields.get("seconds") and not fields.get("nanos"):
+        return None  # Go's zero Time, which its JSON writes as null
+    seconds = fields.get("seconds", 0) + fields.get("nanos", 0) / 1e9
+    return rfc3339(datetime.fromtimestamp(seconds, UTC), micro=micro)
+
+
+def _raw_json(fields: dict[str, Any]) -> Any:
+    raw = fields.get("Raw", fields.get("raw", b""))
+    return json.loads(raw) if raw else None
+
+
+# The apimachinery types whose JSON form is a scalar or raw JSON, not an object of their fields.
+_SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "k8s.io.apimachinery.pkg.util.intstr.IntOrString": _int_or_string,
+    "k8s.io.apimachinery.pkg.api.resource.Quantity": lambda f: f.get("string", ""),
+    f"{_META}.Time": lambda f: _time(f, micro=False),
+    f"{_META}.MicroTime": lambda f: _time(f, micro=True),
+    f"{_META}.Duration": lambda f: _duration(int(f.get("duration", 0))),
+    "k8s.io.apimachinery.pkg.runtime.RawExtension": _raw_json,
+    f"{_META}.FieldsV1": _raw_json,
+}
+
+
+def _value(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        return to_json(value)
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return base64.b64encode(value).decode()
+    return value
+
+
+def to_json(message: Message) -> Any:
+    """The JSON form of a Kubernetes message (fields as their JSON names; absent stays absent)."""
+    special = _SPECIAL.get(message.DESCRIPTOR.full_name)
+    if special is not None:
+        return special(_fields(message))
+    out: dict[str, Any] = {}
+    go = go_fields()
+    for field, value in message.ListFields():
+        entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
+        if entry is not None and entry.GetOptions().map_entry:
+            value_field = entry.fields_by_name["value"]
+            out[field.name] = {k: _value(value_field, v) for k, v in value.items()}
+        elif entry is not None and (entry.name, field.name) in go.inline:
+            out.update(to_json(value))  # an embedded struct: its fields are the parent's
+        elif field.is_repeated:
+            out[field.name] = [_value(field, v) for v in value]
+        elif not value and (message.DESCRIPTOR.name, field.name) in go.omit_zero:
+            continue  # a Go zero value its JSON leaves out
         else:
-            raise ProtobufError(f"unsupported wire type {wire}")
+            out[field.name] = _value(field, value)
     return out
-
-
-def _str(fields: dict[int, list[bytes | int]], number: int) -> str:
-    values = fields.get(number)
-    if not values or not isinstance(values[0], bytes):
-        return ""
-    return values[0].decode()
-
-
-def _msg(fields: dict[int, list[bytes | int]], number: int) -> dict[int, list[bytes | int]]:
-    values = fields.get(number)
-    if not values or not isinstance(values[0], bytes):
-        return {}
-    return _fields(values[0])
-
-
-def _map(
-    fields: dict[int, list[bytes | int]], number: int, *, binary: bool = False
-) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for entry in fields.get(number, []):
-        if isinstance(entry, bytes):
-            kv = _fields(entry)
-            value = kv.get(2, [b""])[0]
-            raw = value if isinstance(value, bytes) else b""
-            out[_str(kv, 1)] = base64.b64encode(raw).decode() if binary else raw.decode()
-    return out
-
-
-def _metadata(raw: dict[int, list[bytes | int]]) -> dict[str, Any]:
-    meta_fields = _msg(raw, 1)
-    meta: dict[str, Any] = {}
-    for number, key in ((1, "name"), (2, "generateName"), (3, "namespace")):
-        if _str(meta_fields, number):
-            meta[key] = _str(meta_fields, number)
-    for number, key in ((11, "labels"), (12, "annotations")):
-        if mapping := _map(meta_fields, number):
-            meta[key] = mapping
-    return meta
 
 
 def decode_protobuf_object(body: bytes) -> dict[str, Any]:
-    """The JSON form of a protobuf body kubectl sends; ProtobufError for anything else."""
+    """The JSON form of a protobuf request body; ProtobufError when it cannot be read."""
     if not body.startswith(_MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
-    unknown = _fields(body[len(_MAGIC) :])
-    type_meta = _msg(unknown, 1)
-    api_version, kind = _str(type_meta, 1), _str(type_meta, 2)
-    raw = _msg(unknown, 2)
-    head: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": _metadata(raw)}
-    if kind in ("Namespace", "ServiceAccount"):
-        return head
-    if kind == "ConfigMap":
-        return {**head, "data": _map(raw, 2), "binaryData": _map(raw, 3, binary=True)}
-    if kind == "Secret":
-        return {**head, "data": _map(raw, 2, binary=True), "type": _str(raw, 3) or "Opaque"}
-    if kind != "SelfSubjectAccessReview":
-        raise ProtobufError(f"protobuf bodies of kind {kind or '?'} are not supported; send JSON")
-    spec = _msg(raw, 2)
-    obj: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": {}, "spec": {}}
-    attrs = _msg(spec, 1)
-    if attrs:
-        names = ("namespace", "verb", "group", "version", "resource", "subresource", "name")
-        obj["spec"]["resourceAttributes"] = {
-            name: _str(attrs, n) for n, name in enumerate(names, start=1) if _str(attrs, n)
-        }
-    non_resource = _msg(spec, 2)
-    if non_resource:
-        obj["spec"]["nonResourceAttributes"] = {
-            "path": _str(non_resource, 1),
-            "verb": _str(non_resource, 2),
-        }
-    return obj
+    envelope = _fields(_message("k8s.io.apimachinery.pkg.runtime.Unknown", body[len(_MAGIC) :]))
+    type_meta = _fields(envelope["typeMeta"]) if "typeMeta" in envelope else {}
+    api_version, kind = str(type_meta.get("apiVersion", "")), str(type_meta.get("kind", ""))
+    try:
+        name = _message_name(api_version, kind)
+        _pool().FindMessageTypeByName(name)
+    except KeyError as exc:
+        raise ProtobufError(
+            f"protobuf bodies of kind {kind or '?'} are not supported; send JSON"
+        ) from exc
+    obj = to_json(_message(name, bytes(envelope.get("raw", b""))))
+    return {"apiVersion": api_version, "kind": kind, **obj}

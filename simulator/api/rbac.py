@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.api.store import ObjectStore
 
-__all__ = ["RequestAttributes", "UserInfo", "authorize", "forbidden_message"]
+__all__ = [
+    "ADMIN",
+    "RequestAttributes",
+    "TokenBook",
+    "UserInfo",
+    "authorize",
+    "forbidden_message",
+    "rules_review",
+    "service_account_user",
+]
 
 _RBAC = "rbac.authorization.k8s.io/v1"
 # What the default `system:basic-user` ClusterRole grants every authenticated user, so that
@@ -17,6 +27,11 @@ _BASIC_USER_RULES = (
     {
         "apiGroups": ["authorization.k8s.io"],
         "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        "verbs": ["create"],
+    },
+    {
+        "apiGroups": ["authentication.k8s.io"],
+        "resources": ["selfsubjectreviews"],
         "verbs": ["create"],
     },
 )
@@ -88,23 +103,7 @@ def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> b
         return True
     if any(_rule_matches(rule, attrs) for rule in _BASIC_USER_RULES):
         return True
-    for binding in store.list(_RBAC, "ClusterRoleBinding"):
-        if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
-            ref = binding.get("roleRef") or {}
-            if any(
-                _rule_matches(r, attrs)
-                for r in _rules(store, "ClusterRole", str(ref.get("name")), "")
-            ):
-                return True
-    if attrs.namespace:
-        for binding in store.list(_RBAC, "RoleBinding", attrs.namespace):
-            ns = attrs.namespace
-            if any(_subject_matches(s, user, ns) for s in binding.get("subjects") or []):
-                ref = binding.get("roleRef") or {}
-                rules = _rules(store, str(ref.get("kind")), str(ref.get("name")), ns)
-                if any(_rule_matches(r, attrs) for r in rules):
-                    return True
-    return False
+    return any(_rule_matches(r, attrs) for r in _granted_rules(store, user, attrs.namespace))
 
 
 def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
@@ -117,3 +116,85 @@ def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
         f'{subject} is forbidden: User "{user.name}" cannot {attrs.verb} resource "{resource}" '
         f'in API group "{attrs.group}" {scope}'
     )
+
+
+@dataclass
+class TokenBook:
+    """Bearer tokens -> users. The admin token has every right; others go through RBAC."""
+
+    admin_token: str
+    users: dict[str, UserInfo] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lookup(self, token: str) -> UserInfo | None:
+        """The user a token belongs to, or None (401)."""
+        if token == self.admin_token:
+            return ADMIN
+        with self.lock:
+            return self.users.get(token)
+
+    def add(self, token: str, user: UserInfo) -> None:
+        """Register another token."""
+        with self.lock:
+            self.users[token] = user
+
+
+ADMIN = UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)
+
+
+def service_account_user(namespace: str, name: str) -> UserInfo:
+    """The user a service account's tokens authenticate as."""
+    return UserInfo(
+        f"system:serviceaccount:{namespace}:{name}",
+        ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"),
+    )
+
+
+# What `system:discovery` and `system:public-info-viewer` let every authenticated user read.
+_DISCOVERY_URLS = (
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/healthz",
+    "/livez",
+    "/openapi",
+    "/openapi/*",
+    "/readyz",
+    "/version",
+    "/version/",
+)
+
+
+def rules_review(store: ObjectStore, user: UserInfo, namespace: str) -> dict[str, Any]:
+    """The status of a SelfSubjectRulesReview: what `user` may do in `namespace`."""
+    if user.admin or "system:masters" in user.groups:
+        resource_rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
+        non_resource = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
+    else:
+        resource_rules = [_rule_entry(r) for r in _BASIC_USER_RULES]
+        for rule in _granted_rules(store, user, namespace):
+            if rule.get("nonResourceURLs"):
+                continue
+            resource_rules.append(_rule_entry(rule))
+        non_resource = [{"verbs": ["get"], "nonResourceURLs": list(_DISCOVERY_URLS)}]
+    return {"resourceRules": resource_rules, "nonResourceRules": non_resource, "incomplete": False}
+
+
+def _rule_entry(rule: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: list(rule.get(k) or []) for k in ("verbs", "apiGroups", "resources")}
+    if rule.get("resourceNames"):
+        entry["resourceNames"] = list(rule["resourceNames"])
+    return entry
+
+
+def _granted_rules(store: ObjectStore, user: UserInfo, namespace: str) -> Iterable[dict[str, Any]]:
+    for binding in store.list(_RBAC, "ClusterRoleBinding"):
+        if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
+            ref = binding.get("roleRef") or {}
+            yield from _rules(store, "ClusterRole", str(ref.get("name")), "")
+    if namespace:
+        for binding in store.list(_RBAC, "RoleBinding", namespace):
+            if any(_subject_matches(s, user, namespace) for s in binding.get("subjects") or []):
+                ref = binding.get("roleRef") or {}
+                yield from _rules(store, str(ref.get("kind")), str(ref.get("name")), namespace)

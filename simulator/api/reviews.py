@@ -1,4 +1,5 @@
-"""Self-subject reviews: what `kubectl auth can-i` asks every authenticated user may ask."""
+"""Self-subject reviews, which every authenticated user may ask: `kubectl auth can-i` (access and
+rules reviews) and `kubectl auth whoami` (SelfSubjectReview)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import msgspec
 
 from simulator.api.asgi import Host, Send
 from simulator.api.kinds import KindInfo
-from simulator.api.rbac import RequestAttributes, UserInfo, authorize
+from simulator.api.rbac import RequestAttributes, UserInfo, authorize, rules_review
 
 __all__ = ["review"]
 
@@ -20,8 +21,14 @@ async def review(
 ) -> int:
     """Answer a self-subject review for `user` from the RBAC objects in the store."""
     spec = obj.get("spec") or {}
+    if info.plural == "selfsubjectreviews":
+        obj["status"] = {"userInfo": {"username": user.name, "groups": list(user.groups)}}
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
+        await host.respond(send, 201, _ENC.encode(obj))
+        return 201
     if info.plural == "selfsubjectrulesreviews":
-        obj["status"] = {"resourceRules": [], "nonResourceRules": [], "incomplete": True}
+        obj["status"] = rules_review(host.store, user, str(spec.get("namespace") or ""))
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
         await host.respond(send, 201, _ENC.encode(obj))
         return 201
     attrs_in = spec.get("resourceAttributes")

@@ -12,9 +12,9 @@ from pathlib import Path
 import uvicorn
 import yaml
 
-from simulator.api.app import ApiApp, RequestRecord, TokenBook
+from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.faults import FaultPlan
-from simulator.api.rbac import UserInfo
+from simulator.api.rbac import TokenBook, UserInfo, service_account_user
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
 from simulator.errors import SimulatorError
@@ -154,17 +154,7 @@ class ApiServer:
     def issue_token(self, namespace: str, serviceaccount: str) -> str:
         """A bearer token for `system:serviceaccount:<ns>:<name>`; RBAC applies to it."""
         token = secrets.token_urlsafe(24)
-        self.tokens.add(
-            token,
-            UserInfo(
-                f"system:serviceaccount:{namespace}:{serviceaccount}",
-                (
-                    "system:serviceaccounts",
-                    f"system:serviceaccounts:{namespace}",
-                    "system:authenticated",
-                ),
-            ),
-        )
+        self.tokens.add(token, service_account_user(namespace, serviceaccount))
         return token
 
     def issue_user_token(self, user: str, groups: tuple[str, ...] = ()) -> str:

@@ -35,6 +35,7 @@ from simulator.neighbours.serving import LoopbackServer
 __all__ = [
     "RegistryRequest",
     "RegistryServer",
+    "image_id",
 ]
 
 
@@ -113,6 +114,15 @@ def _artifacts(ref: ImageRef, spec: ImageSpec) -> _Artifacts:
         }
     )
     return _Artifacts(index=index, manifest=manifest, config=config)
+
+
+def image_id(ref: str, spec: ImageSpec) -> str:
+    """What the kubelet reports as a pulled container's `imageID`: the repository at the digest
+    this registry serves for `ref` (`docker.io/library/nginx@sha256:...`)."""
+    parsed = parse_image_ref(ref)
+    if parsed.digest:
+        return f"{parsed.host}/{parsed.repository}@{parsed.digest}"
+    return f"{parsed.host}/{parsed.repository}@{_digest(_artifacts(parsed, spec).index)}"
 
 
 class RegistryServer:

@@ -26,7 +26,7 @@ from simulator.neighbours.registry import ImageRegistry, RegistryContents
 from simulator.world.actions import ACTIONS
 from simulator.world.controllers import Controllers
 from simulator.world.flux import FluxModel
-from simulator.world.kubelet import Kubelet
+from simulator.world.kubelet import Kubelet, node_status
 from simulator.world.objects import Objects
 from simulator.world.scenario import Action, ExecHandler, FaultSpec, Scenario, load_scenario
 from simulator.world.scheduling import Scheduler
@@ -220,36 +220,10 @@ class World:
                         "node-role.kubernetes.io/control-plane": "",
                     },
                 },
-                "spec": {},
+                "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
             }
         )
-        self.objects.patch_status(
-            node,
-            {
-                "addresses": [
-                    {"type": "InternalIP", "address": self.node_ip},
-                    {"type": "Hostname", "address": self.node_name},
-                ],
-                "conditions": [
-                    {
-                        "type": "Ready",
-                        "status": "True",
-                        "reason": "KubeletReady",
-                        "message": "kubelet is posting ready status",
-                        "lastHeartbeatTime": now,
-                        "lastTransitionTime": now,
-                    }
-                ],
-                "nodeInfo": {
-                    "architecture": "amd64",
-                    "operatingSystem": "linux",
-                    "kernelVersion": "6.12.6-talos",
-                    "kubeletVersion": host.kubernetes_version if host else "v1.31.4",
-                    "osImage": f"Talos ({host.talos_version if host else 'v1.12.0'})",
-                    "containerRuntimeVersion": "containerd://2.1.5",
-                },
-            },
-        )
+        self.objects.patch_status(node, node_status(self.node_name, self.node_ip, host, now))
         if first:
             self.objects.event(node, "Starting", "Starting kubelet.", source="kubelet")
             self.objects.event(

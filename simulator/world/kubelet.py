@@ -11,11 +11,16 @@ handed to the stage after their pulls instead of starting.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from simulator.clock import rfc3339
-from simulator.neighbours.registry import ImageRegistry, parse_image_ref
+from simulator.neighbours.registry import ImageRegistry, ImageSpec, parse_image_ref
+from simulator.neighbours.registry_server import image_id
+from simulator.neighbours.talos import HostSpec
 from simulator.world.durations import format_go_duration
 from simulator.world.objects import Objects, meta, set_condition
 from simulator.world.scheduling import Scheduler
@@ -217,34 +222,13 @@ class Kubelet:
         if _inits(current):
             # Init containers ran to completion before the app containers started.
             extra["initContainerStatuses"] = [
-                {
-                    "name": c["name"],
-                    "image": c.get("image"),
-                    "imageID": "",
-                    "ready": True,
-                    "started": False,
-                    "restartCount": 0,
-                    "state": {
-                        "terminated": {
-                            "exitCode": 0,
-                            "reason": "Completed",
-                            "startedAt": rfc3339(now),
-                            "finishedAt": rfc3339(now),
-                        }
-                    },
-                }
+                self._status(current, c, _completed(now), ready=True, started=False)
                 for c in _inits(current)
             ]
         statuses = [
-            {
-                "name": c["name"],
-                "image": c.get("image"),
-                "imageID": "",
-                "ready": False,
-                "started": True,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": rfc3339(now)}},
-            }
+            self._status(
+                current, c, {"running": {"startedAt": rfc3339(now)}}, ready=False, started=True
+            )
             for c in _containers(current)
         ]
         conditions = set_condition(
@@ -285,21 +269,7 @@ class Kubelet:
             return
         now = self.objects.clock.now()
         statuses = [
-            {
-                "name": c["name"],
-                "image": c.get("image"),
-                "ready": False,
-                "started": False,
-                "restartCount": 0,
-                "state": {
-                    "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
-                        "startedAt": rfc3339(now),
-                        "finishedAt": rfc3339(now),
-                    }
-                },
-            }
+            self._status(current, c, _completed(now), ready=False, started=False)
             for c in _containers(current)
         ]
         conditions = (current.get("status") or {}).get("conditions") or []
@@ -308,6 +278,23 @@ class Kubelet:
         self.objects.patch_status(
             current, {"phase": "Succeeded", "containerStatuses": statuses, "conditions": conditions}
         )
+
+    def _status(self, pod: Obj, container: Obj, state: Obj, *, ready: bool, started: bool) -> Obj:
+        """A container status as the kubelet writes it once the image is pulled."""
+        image = str(container.get("image", ""))
+        spec = self.registry.contents.lookup(image) or ImageSpec()
+        uid = f"{meta(pod).get('uid')}/{container.get('name')}"
+        return {
+            "name": container.get("name"),
+            "state": state,
+            "lastState": {},
+            "ready": ready,
+            "restartCount": 0,
+            "image": image,
+            "imageID": image_id(image, spec),
+            "containerID": f"containerd://{hashlib.sha256(uid.encode()).hexdigest()}",
+            "started": started,
+        }
 
     def _set_waiting(self, pod: Obj, container: Obj, reason: str, message: str) -> None:
         def state(c: Obj) -> Obj:
@@ -334,6 +321,11 @@ def _all_containers(pod: Obj) -> list[Obj]:
     return list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
 
 
+def _completed(now: datetime) -> Obj:
+    at = rfc3339(now)
+    return {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": at, "finishedAt": at}}
+
+
 def _waiting(container: Obj, reason: str, message: str) -> Obj:
     state: Obj = {"reason": reason}
     if message:
@@ -346,4 +338,43 @@ def _waiting(container: Obj, reason: str, message: str) -> Obj:
         "started": False,
         "restartCount": 0,
         "state": {"waiting": state},
+        "lastState": {},
+    }
+
+
+def node_status(name: str, address: str, host: HostSpec | None, now: str) -> Obj:
+    """The status the kubelet posts for its Node: addresses, readiness, capacity, system ids."""
+    ids = hashlib.sha256(name.encode()).hexdigest()
+    kubelet_version = host.kubernetes_version if host else "v1.31.4"
+    resources = {"cpu": "4", "memory": "16318508Ki", "pods": "110", "ephemeral-storage": "100Gi"}
+    return {
+        "addresses": [
+            {"type": "InternalIP", "address": address},
+            {"type": "Hostname", "address": name},
+        ],
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+        ],
+        "capacity": resources,
+        "allocatable": resources,
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+        "nodeInfo": {
+            "architecture": "amd64",
+            "operatingSystem": "linux",
+            "kernelVersion": "6.12.6-talos",
+            "kubeletVersion": kubelet_version,
+            "kubeProxyVersion": kubelet_version,
+            "osImage": f"Talos ({host.talos_version if host else 'v1.12.0'})",
+            "containerRuntimeVersion": "containerd://2.1.5",
+            "machineID": ids[:32],
+            "systemUUID": str(uuid.UUID(ids[32:64])),
+            "bootID": str(uuid.UUID(ids[:32])),
+        },
     }

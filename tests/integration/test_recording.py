@@ -137,7 +137,13 @@ def record_world(scenario: Path, tmp: Path, *, speed: float = SPEED) -> tuple[Ob
         deadline = time.monotonic() + 120
         while world.elapsed < end and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert world.elapsed >= end, "the replay did not reach its end in two minutes"
         world.clock.set_speed(0)
+        # On a loaded machine the scheduler thread can lag behind the clock: let it run what
+        # is due before the recording may be called quiet, or its last writes go missing.
+        while (due := world.scheduler.next_due()) is not None and due <= world.clock.now():
+            assert time.monotonic() < deadline + 60, "the scheduler did not catch up"
+            time.sleep(0.05)
         recorder.wait_idle(0.5, timeout=30)
         recorder.stop()
         doc = recording_to_scenario(

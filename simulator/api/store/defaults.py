@@ -1,47 +1,299 @@
-"""The fields kube-apiserver fills in on create that clients print or rely on."""
+"""The fields kube-apiserver fills in on every write (defaulting and admission), per kind.
+
+Typed clients declare many of them required, so an object without them cannot be read at all
+(the official client's models are strict). `default_fields` is idempotent and runs on creates
+and main-resource updates, as the API server defaults every decoded object; `fill_on_create`
+adds what only a create assigns (status phases, a Service's cluster IP, a CRD's conditions).
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.clock import rfc3339
 
-__all__ = ["fill_defaults"]
+__all__ = ["default_fields", "fill_on_create"]
 
-_service_ip_counter = [0]
+Obj = dict[str, Any]
+_service_ips = itertools.count(1)
+
+_PROBE = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
+# The DefaultTolerationSeconds admission plugin's tolerations.
+_TOLERATIONS = [
+    {
+        "key": f"node.kubernetes.io/{taint}",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    }
+    for taint in ("not-ready", "unreachable")
+]
 
 
-def fill_defaults(info: KindInfo, obj: dict[str, Any], now: datetime) -> None:
-    """The few defaults a real API server fills in that clients print or rely on."""
+def _pull_policy(image: str) -> str:
+    name = image.rsplit("/", 1)[-1]
+    if "@" in name:
+        return "IfNotPresent"
+    tag = name.partition(":")[2]
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def _container(container: Obj) -> None:
+    container.setdefault("terminationMessagePath", "/dev/termination-log")
+    container.setdefault("terminationMessagePolicy", "File")
+    container.setdefault("imagePullPolicy", _pull_policy(str(container.get("image", ""))))
+    container.setdefault("resources", {})
+    for port in container.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+    for entry in container.get("env") or []:
+        field_ref = (entry.get("valueFrom") or {}).get("fieldRef")
+        if isinstance(field_ref, dict):
+            field_ref.setdefault("apiVersion", "v1")
+    for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
+        probe = container.get(probe_name)
+        if isinstance(probe, dict):
+            for key, value in _PROBE.items():
+                probe.setdefault(key, value)
+            if isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"].setdefault("scheme", "HTTP")
+                probe["httpGet"].setdefault("path", "/")
+
+
+def _volume(volume: Obj) -> None:
+    for source in ("secret", "configMap"):
+        if isinstance(volume.get(source), dict):
+            volume[source].setdefault("defaultMode", 420)
+    if isinstance(volume.get("hostPath"), dict):
+        volume["hostPath"].setdefault("type", "")
+
+
+def pod_spec(spec: Obj, *, admitted: bool) -> None:
+    """PodSpec defaulting; `admitted` adds what admission sets on a Pod (not on templates)."""
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        if isinstance(container, dict):
+            _container(container)
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict):
+            _volume(volume)
+    if admitted:
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("priority", 0)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        tolerations = spec.setdefault("tolerations", [])
+        for toleration in _TOLERATIONS:
+            if not any(t.get("key") == toleration["key"] for t in tolerations):
+                tolerations.append(dict(toleration))
+
+
+def _template(obj: Obj) -> None:
+    template = (obj.get("spec") or {}).get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {})
+        pod_spec(template.setdefault("spec", {}), admitted=False)
+
+
+def _qos(spec: Obj) -> str:
+    resources = [c.get("resources") or {} for c in spec.get("containers") or []]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    guaranteed = all(
+        set(r.get("limits") or {}) >= {"cpu", "memory"}
+        and all(
+            (r.get("requests") or r.get("limits") or {}).get(k) == r["limits"][k]
+            for k in ("cpu", "memory")
+        )
+        for r in resources
+    )
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _pod(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    pod_spec(spec, admitted=True)
+
+
+def _deployment(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        strategy.setdefault("type", "RollingUpdate")
+        rolling = strategy.setdefault("rollingUpdate", {})
+        rolling.setdefault("maxUnavailable", "25%")
+        rolling.setdefault("maxSurge", "25%")
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    _template(obj)
+
+
+def _replicaset(obj: Obj) -> None:
+    obj.setdefault("spec", {}).setdefault("replicas", 1)
+    _template(obj)
+
+
+def _statefulset(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    if strategy.get("type") == "RollingUpdate":
+        strategy.setdefault("rollingUpdate", {"partition": 0})
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault(
+        "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    )
+    for claim in spec.get("volumeClaimTemplates") or []:
+        claim.setdefault("apiVersion", "v1")
+        claim.setdefault("kind", "PersistentVolumeClaim")
+        claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+    _template(obj)
+
+
+def _daemonset(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    if strategy.get("type") == "RollingUpdate":
+        strategy.setdefault("rollingUpdate", {"maxUnavailable": 1, "maxSurge": 0})
+    spec.setdefault("revisionHistoryLimit", 10)
+    _template(obj)
+
+
+def _job(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("completions", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    _template(obj)
+
+
+def _cronjob(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    job = spec.get("jobTemplate")
+    if isinstance(job, dict):
+        _job(job)
+
+
+def _service(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if spec["type"] != "ExternalName":
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if spec["type"] in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    for port in spec.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+        port.setdefault("targetPort", port.get("port"))
+    obj.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def _namespace(obj: Obj) -> None:
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+    obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+
+
+def _claim(obj: Obj) -> None:
+    obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+
+
+def _volume_object(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    spec.setdefault("volumeMode", "Filesystem")
+
+
+def _secret(obj: Obj) -> None:
+    obj.setdefault("type", "Opaque")
+
+
+def _binding(obj: Obj) -> None:
+    for subject in obj.get("subjects") or []:
+        if subject.get("kind") in ("User", "Group"):
+            subject.setdefault("apiGroup", "rbac.authorization.k8s.io")
+
+
+def _priority_class(obj: Obj) -> None:
+    obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
+
+
+def _endpoint_slice(obj: Obj) -> None:
+    for port in obj.get("ports") or []:
+        port.setdefault("protocol", "TCP")
+
+
+_DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
+    ("", "Pod"): _pod,
+    ("", "Service"): _service,
+    ("", "Namespace"): _namespace,
+    ("", "Secret"): _secret,
+    ("", "PersistentVolumeClaim"): _claim,
+    ("", "PersistentVolume"): _volume_object,
+    ("", "ReplicationController"): _replicaset,
+    ("apps", "Deployment"): _deployment,
+    ("apps", "ReplicaSet"): _replicaset,
+    ("apps", "StatefulSet"): _statefulset,
+    ("apps", "DaemonSet"): _daemonset,
+    ("batch", "Job"): _job,
+    ("batch", "CronJob"): _cronjob,
+    ("rbac.authorization.k8s.io", "RoleBinding"): _binding,
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _binding,
+    ("scheduling.k8s.io", "PriorityClass"): _priority_class,
+    ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
+}
+
+
+def default_fields(info: KindInfo, obj: Obj) -> None:
+    """Fill the fields kube-apiserver defaults on every write of this kind (idempotent)."""
+    defaulter = _DEFAULTERS.get((info.group, info.kind))
+    if defaulter is not None and not info.crd_name:
+        defaulter(obj)
+
+
+def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
+    """Defaults, then what only a create assigns: status phases, a cluster IP, CRD conditions."""
+    default_fields(info, obj)
     if info.group == "" and info.kind == "Namespace":
-        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
         obj.setdefault("status", {"phase": "Active"})
     elif info.group == "" and info.kind == "Pod":
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
-        status.setdefault("qosClass", "BestEffort")
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("restartPolicy", "Always")
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("enableServiceLinks", True)
+        status.setdefault("qosClass", _qos(obj.get("spec") or {}))
+    elif info.group == "" and info.kind in ("PersistentVolumeClaim", "PersistentVolume"):
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
     elif info.group == "" and info.kind == "Service":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
+        spec = obj["spec"]
         if spec["type"] != "ExternalName" and "clusterIP" not in spec:
-            _service_ip_counter[0] += 1
-            n = _service_ip_counter[0]
+            n = next(_service_ips)
             spec["clusterIP"] = f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
             spec["clusterIPs"] = [spec["clusterIP"]]
     elif info.group == "apiextensions.k8s.io":
-        names = (obj.get("spec") or {}).get("names") or {}
+        spec = obj.get("spec") or {}
+        spec.setdefault("conversion", {"strategy": "None"})
         obj["status"] = {
-            "acceptedNames": names,
+            "acceptedNames": spec.get("names") or {},
             "storedVersions": [
-                v.get("name")
-                for v in (obj.get("spec") or {}).get("versions") or []
-                if v.get("storage")
+                v.get("name") for v in spec.get("versions") or [] if v.get("storage")
             ],
             "conditions": [
                 {

@@ -30,7 +30,7 @@ from simulator.api.store.applying import (
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
-from simulator.api.store.defaults import fill_defaults
+from simulator.api.store.defaults import default_fields, fill_on_create
 from simulator.api.store.errors import (
     BadRequestError,
     ConflictError,
@@ -206,7 +206,7 @@ class ObjectStore:
             meta.pop("deletionTimestamp", None)
             if field_manager:
                 meta["managedFields"] = [managed_entry(field_manager, "Update", api_version, now)]
-            fill_defaults(info, new, now)
+            fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
             if dry_run:
@@ -425,6 +425,8 @@ class ObjectStore:
             candidate = mutate(copy_object(live))
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
+            if subresource is None:
+                default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
             if same(live, new):
                 return self._present(info, copy_object(live))

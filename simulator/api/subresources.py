@@ -1,0 +1,244 @@
+"""Subresources with a kind of their own: `scale`, `pods/eviction`, `pods/binding`,
+`serviceaccounts/token`.
+
+`kubectl scale` reads and patches an autoscaling/v1 Scale; `kubectl drain` evicts through
+policy/v1 Eviction (a PodDisruptionBudget that allows no disruption answers 429);
+`kubectl create token` and projected service-account tokens ask for an authentication.k8s.io/v1
+TokenRequest, whose token then authenticates as the service account.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from simulator.api.asgi import Host, Request, Route
+from simulator.api.crud import decode_object
+from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
+from simulator.api.rbac import UserInfo, service_account_user
+from simulator.api.selectors import parse_label_selector
+from simulator.api.store import BadRequestError, NotFoundError, StoreError
+from simulator.api.store.rules import not_found
+from simulator.clock import rfc3339
+
+__all__ = ["SUBRESOURCES"]
+
+_ENC = msgspec.json.Encoder()
+_DEC = msgspec.json.Decoder()
+Obj = dict[str, Any]
+Handler = Callable[[Host, Request, Route, UserInfo], Awaitable[int]]
+
+
+class TooManyRequestsError(StoreError):
+    """429: an eviction the disruption budget does not allow now."""
+
+    code = 429
+    reason = "TooManyRequests"
+
+
+def _body(req: Request) -> Obj:
+    return decode_object(req.body or b"{}", req.header(b"content-type"))
+
+
+def _live(host: Host, route: Route) -> Obj:
+    info = route.info
+    obj = host.store.get(info.api_version, info.plural, route.name, route.namespace or None)
+    if obj is None:
+        raise not_found(info, route.name)
+    return obj
+
+
+def _selector_text(selector: Any) -> str:
+    """A label selector object in its string form (`app=web,tier in (a,b)`)."""
+    if not isinstance(selector, dict):
+        return ""
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        return ",".join(f"{k}={v}" for k, v in selector.items())  # ReplicationController
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, op = expression.get("key"), expression.get("operator")
+        values = ",".join(expression.get("values") or [])
+        parts.append(
+            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}.get(
+                op, f"!{key}"
+            )
+        )
+    return ",".join(parts)
+
+
+def _scale(obj: Obj) -> Obj:
+    meta = obj["metadata"]
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": int(spec.get("replicas", 1))},
+        "status": {
+            "replicas": int(status.get("replicas") or 0),
+            "selector": _selector_text(spec.get("selector")),
+        },
+    }
+
+
+async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """GET, PUT or PATCH a workload's autoscaling/v1 Scale (only spec.replicas is written)."""
+    info, live = route.info, _live(host, route)
+    if req.method == "GET":
+        await host.respond(req.send, 200, _ENC.encode(_scale(live)))
+        return 200
+    current = _scale(live)
+    body = _DEC.decode(req.body or b"{}")
+    content_type = req.header(b"content-type").split(";")[0].strip()
+    if req.method == "PUT":
+        wanted = body
+    elif content_type == "application/json-patch+json":
+        wanted = apply_json_patch(current, body)
+    elif content_type == "application/strategic-merge-patch+json":
+        wanted = apply_strategic_merge_patch(current, body)
+    else:
+        wanted = apply_merge_patch(current, body)
+    replicas = (wanted.get("spec") or {}).get("replicas")
+    if not isinstance(replicas, int) or replicas < 0:
+        raise BadRequestError("spec.replicas: Invalid value: must be a non-negative integer")
+    updated = host.store.patch(
+        info.api_version,
+        info.plural,
+        route.name,
+        {"spec": {"replicas": replicas}},
+        "merge",
+        route.namespace or None,
+        strict=True,
+        dry_run="All" in req.query.get("dryRun", []),
+    )
+    await host.respond(req.send, 200, _ENC.encode(_scale(updated)))
+    return 200
+
+
+def _scaled(value: Any, total: int) -> int:
+    """An int-or-percent of `total`, rounded up (as the disruption controller does)."""
+    if isinstance(value, str) and value.endswith("%"):
+        return math.ceil(int(value[:-1]) * total / 100)
+    return int(value)
+
+
+def _ready(pod: Obj) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _disruption_allowed(host: Host, pod: Obj) -> bool:
+    """Whether every PodDisruptionBudget selecting the pod allows one more disruption now,
+    computed as the disruption controller does from the pods it selects."""
+    namespace = pod["metadata"].get("namespace")
+    try:
+        budgets = host.store.list("policy/v1", "PodDisruptionBudget", namespace)
+    except NotFoundError:
+        return True
+    for budget in budgets:
+        spec = budget.get("spec") or {}
+        selector = parse_label_selector(_selector_text(spec.get("selector")) or None)
+        if not selector.matches(pod["metadata"].get("labels") or {}):
+            continue
+        pods = [
+            p
+            for p in host.store.list("v1", "Pod", namespace)
+            if selector.matches(p["metadata"].get("labels") or {})
+        ]
+        healthy = sum(1 for p in pods if _ready(p))
+        if "minAvailable" in spec:
+            desired = _scaled(spec["minAvailable"], len(pods))
+        else:
+            desired = len(pods) - _scaled(spec.get("maxUnavailable", 0), len(pods))
+        if healthy - max(desired, 0) < 1:
+            return False
+    return True
+
+
+async def eviction(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """POST a policy/v1 Eviction: the pod is deleted unless a disruption budget forbids it."""
+    pod = _live(host, route)
+    if not _disruption_allowed(host, pod):
+        raise TooManyRequestsError(
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            causes=[
+                {
+                    "reason": "DisruptionBudget",
+                    "message": "The disruption budget needs more healthy pods to allow this",
+                }
+            ],
+        )
+    host.store.delete(
+        "v1", "Pod", route.name, route.namespace, dry_run="All" in req.query.get("dryRun", [])
+    )
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    await host.respond(req.send, 201, _ENC.encode(body))
+    return 201
+
+
+async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """POST a Binding: the scheduler's decision puts the pod on a node (once)."""
+    pod = _live(host, route)
+    target = (_body(req).get("target") or {}).get("name")
+    if not target:
+        raise BadRequestError("Binding.target.name is required")
+    if (pod.get("spec") or {}).get("nodeName"):
+        raise StoreError(
+            f'Operation cannot be fulfilled on pods/binding "{route.name}": pod {route.name} is '
+            f'already assigned to node "{pod["spec"]["nodeName"]}"'
+        )
+    host.store.patch(
+        "v1", "Pod", route.name, {"spec": {"nodeName": target}}, "merge", route.namespace
+    )
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    await host.respond(req.send, 201, _ENC.encode(body))
+    return 201
+
+
+async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """POST a TokenRequest: a bearer token that authenticates as the service account."""
+    account = _live(host, route)
+    request = _body(req)
+    spec = dict(request.get("spec") or {})
+    seconds = int(spec.get("expirationSeconds") or 3600)
+    if seconds < 600:
+        raise BadRequestError(
+            "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes"
+        )
+    issued = secrets.token_urlsafe(32)
+    host.tokens.add(issued, service_account_user(route.namespace, route.name))
+    expires = host.store.clock.now() + timedelta(seconds=seconds)
+    spec.setdefault("audiences", ["https://kubernetes.default.svc.cluster.local"])
+    spec["expirationSeconds"] = seconds
+    spec.setdefault("boundObjectRef", None)
+    answer = {
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {
+            "name": route.name,
+            "namespace": route.namespace,
+            "creationTimestamp": rfc3339(host.store.clock.now()),
+        },
+        "spec": spec,
+        "status": {"token": issued, "expirationTimestamp": rfc3339(expires)},
+    }
+    del account
+    await host.respond(req.send, 201, _ENC.encode(answer))
+    return 201
+
+
+SUBRESOURCES: dict[str, Handler] = {
+    "scale": scale,
+    "eviction": eviction,
+    "binding": binding,
+    "token": token,
+}
