@@ -187,7 +187,9 @@ class ApiApp:
         content_type: bytes = JSON,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        """Send a complete response."""
+        """Send a complete response (JSON ends with a newline, as Go's json.Encoder writes it)."""
+        if content_type.startswith(JSON) and body and not body.endswith(b"\n"):
+            body += b"\n"
         base = [
             (b"content-type", content_type),
             (b"content-length", str(len(body)).encode()),
@@ -256,7 +258,7 @@ class ApiApp:
                     status = fault.status
                     await self._fault_response(send, fault.status, fault.message, fault)
                     return
-            body = await read_body(receive) if method in ("POST", "PUT", "PATCH") else b""
+            body = await read_body(receive) if method in ("POST", "PUT", "PATCH", "DELETE") else b""
             request = Request(scope, receive, send, method, path, query, user, route, verb, body)
             status = await self._dispatch(request)
         except StoreError as exc:
@@ -318,7 +320,9 @@ class ApiApp:
         if special is not None:
             return await special(self, req, route, user)
         if req.verb == "watch":
-            return await streams.watch(self, send, req.receive, route=route, query=req.query)
+            return await streams.watch(
+                self, send, req.receive, route=route, query=req.query, accept=req.header(b"accept")
+            )
         handler = self._handlers.get(req.verb)
         if handler is None:
             raise BadRequestError(f"unsupported verb {req.verb} for {info.plural}")

@@ -126,6 +126,7 @@ class Crud:
             route.name,
             route.namespace or None,
             dry_run=_dry_run(req),
+            propagation=_propagation(req),
         )
         return await self.send_object(req, 200, info, deleted)
 
@@ -235,6 +236,18 @@ def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> Non
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {', '.join(errors)}"
         )
+
+
+def _propagation(req: Request) -> str | None:
+    """DeleteOptions' propagationPolicy (body or query; `orphanDependents` is the old word)."""
+    options: dict[str, Any] = {}
+    if req.body:
+        options = decode_object(req.body, req.header(b"content-type"))
+    policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
+    orphan = options.get("orphanDependents", req.param("orphanDependents") or None)
+    if policy is None and orphan in (True, "true"):
+        return "Orphan"
+    return str(policy) if policy else None
 
 
 def _dry_run(req: Request) -> bool:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from simulator.api.kinds import SUBRESOURCES, KindInfo, KindRegistry
+from simulator.api.kind_registry import KindRegistry
+from simulator.api.kinds import SUBRESOURCES, KindInfo
 
 __all__ = [
     "AGGREGATED_CONTENT_TYPE",

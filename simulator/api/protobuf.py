@@ -151,9 +151,13 @@ def decode_protobuf_object(body: bytes) -> dict[str, Any]:
     envelope = _fields(_message("k8s.io.apimachinery.pkg.runtime.Unknown", body[len(_MAGIC) :]))
     type_meta = _fields(envelope["typeMeta"]) if "typeMeta" in envelope else {}
     api_version, kind = str(type_meta.get("apiVersion", "")), str(type_meta.get("kind", ""))
+    name = _message_name(api_version, kind)
     try:
-        name = _message_name(api_version, kind)
-        _pool().FindMessageTypeByName(name)
+        try:
+            _pool().FindMessageTypeByName(name)
+        except KeyError:  # options (DeleteOptions, ...) are meta/v1 types, under any group
+            name = f"{_META}.{kind}"
+            _pool().FindMessageTypeByName(name)
     except KeyError as exc:
         raise ProtobufError(
             f"protobuf bodies of kind {kind or '?'} are not supported; send JSON"

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from simulator.api import tables
 from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
@@ -23,6 +24,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store import BadRequestError, ExpiredError, WatchEvent, status_body
+from simulator.clock import VirtualClock
 
 __all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "watch"]
 
@@ -56,6 +58,11 @@ class _WatchSpec:
     initial: bool
     requested: str
     deadline: float
+    # `kubectl get -w` asks for Tables: rows are rendered here, ages in the server's (virtual)
+    # time; the column definitions come with the first event only, as kube-apiserver sends them.
+    clock: VirtualClock
+    table: bool = False
+    headed: bool = False
 
     def matches(self, obj: dict[str, Any]) -> bool:
         meta = obj["metadata"]
@@ -70,6 +77,17 @@ class _WatchSpec:
             return obj
         return {**obj, "apiVersion": self.info.api_version}
 
+    def event(self, kind: str, obj: dict[str, Any]) -> bytes:
+        """One watch line: the object, or its Table row."""
+        if not self.table:
+            return _line(kind, self.present(obj))
+        rv = str(obj["metadata"].get("resourceVersion", ""))
+        doc = tables.table(self.info, [obj], self.clock.now(), rv)
+        if self.headed:
+            doc["columnDefinitions"] = []
+        self.headed = True
+        return _line(kind, doc)
+
     def bookmark(self, rv: int, *, initial_end: bool = False) -> bytes:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if initial_end:
@@ -78,7 +96,9 @@ class _WatchSpec:
         return _line("BOOKMARK", kind)
 
 
-def _watch_spec(route: Route, query: dict[str, list[str]]) -> _WatchSpec:
+def _watch_spec(
+    route: Route, query: dict[str, list[str]], clock: VirtualClock, accept: str
+) -> _WatchSpec:
     try:
         labels = parse_label_selector(first(query, "labelSelector") or None)
         fields = parse_field_selector(first(query, "fieldSelector") or None)
@@ -97,6 +117,8 @@ def _watch_spec(route: Route, query: dict[str, list[str]]) -> _WatchSpec:
         initial=first(query, "sendInitialEvents").lower() in ("1", "true"),
         requested=first(query, "resourceVersion"),
         deadline=time.monotonic() + min(timeout, _MAX_WATCH_SECONDS),
+        clock=clock,
+        table="as=Table" in accept,
     )
 
 
@@ -108,7 +130,7 @@ def _start(app: Host, spec: _WatchSpec) -> tuple[int, list[bytes]]:
         except ValueError as exc:
             raise BadRequestError(f"invalid resourceVersion {spec.requested!r}") from exc
     items, rv = app.store.list_refs(spec.info, namespace=spec.namespace or None)
-    lines = [_line("ADDED", spec.present(o)) for o in items if spec.matches(o)]
+    lines = [spec.event("ADDED", o) for o in items if spec.matches(o)]
     if spec.initial and spec.bookmarks:
         lines.append(spec.bookmark(rv, initial_end=True))
     return rv, lines
@@ -121,9 +143,10 @@ async def watch(
     *,
     route: Route,
     query: dict[str, list[str]],
+    accept: str = "",
 ) -> int:
     """Stream `{type, object}` lines until timeout, disconnect or a dropped-watch fault."""
-    spec = _watch_spec(route, query)
+    spec = _watch_spec(route, query, app.store.clock, accept)
     last_rv, start_lines = _start(app, spec)
     await send(
         {
@@ -188,7 +211,7 @@ async def _pump(
             )
             return
         chunk = [
-            _line(kind, spec.present(e.obj))
+            spec.event(kind, e.obj)
             for e in events
             if e.group == info.group and e.plural == info.plural
             for kind in _selected(spec, e)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.kinds import FLUX_KINDS, CustomKind
+from simulator.api.kind_table import FLUX_KINDS
+from simulator.api.kinds import CustomKind
 
 __all__ = ["FLUX_CRDS", "FLUX_VERSION", "flux_crd"]
 

@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 import httpx
 import yaml
 
-from simulator.api.kinds import KindInfo, known_kind
+from simulator.api.kind_table import known_kind
+from simulator.api.kinds import KindInfo
 from simulator.errors import SimulatorError
 from simulator.neighbours.flux_crds import FLUX_CRDS, FLUX_VERSION
 

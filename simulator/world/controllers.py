@@ -20,6 +20,14 @@ from simulator.world.objects import (
     pod_is_ready,
     set_condition,
 )
+from simulator.world.revisions import (
+    REVISION,
+    controller_revision,
+    latest,
+    revision_of,
+    same_template,
+    with_revision,
+)
 
 __all__ = ["Controllers"]
 
@@ -40,10 +48,10 @@ class Controllers:
             self._pod_changed(event_type, obj)
         elif kind in _WORKLOADS and event_type != "DELETED":
             current = self.objects.fresh(obj)
-            if current is not None:
+            # A workload being deleted is left to the garbage collector, as the real
+            # controllers leave it (a foreground deletion must not see its pods re-created).
+            if current is not None and not meta(current).get("deletionTimestamp"):
                 getattr(self, f"_reconcile_{str(kind).lower()}")(current)
-        elif kind in _WORKLOADS and event_type == "DELETED":
-            self._delete_owned(obj)
 
     # -- workloads ---------------------------------------------------------------------------
 
@@ -59,11 +67,21 @@ class Controllers:
             for rs in self.objects.list("apps/v1", "ReplicaSet", ns)
             if owner_uid(rs, "Deployment") == m.get("uid")
         ]
+        running = next((rs for rs in owned if same_template(rs, template)), None)
+        if running is not None:
+            # Also after a rollback: the old template's ReplicaSet comes back, renumbered.
+            name = str(meta(running)["name"])
+        revision = revision_of(running) if running is not None else latest(owned) + 1
+        if running is not None and revision < latest(owned):
+            revision = latest(owned) + 1
+            annotations = with_revision(meta(running).get("annotations") or {}, revision)
+            self.objects.patch(running, {"metadata": {"annotations": annotations}})
+        self.objects.patch(deploy, {"metadata": {"annotations": {REVISION: str(revision)}}})
         for rs in owned:
             if meta(rs).get("name") != name and int((rs.get("spec") or {}).get("replicas", 0)):
                 # A template change rolls out by recreating: old pods go, new ones come.
                 self.objects.patch(rs, {"spec": {"replicas": 0}})
-        if not any(meta(rs).get("name") == name for rs in owned):
+        if running is None:
             labels = dict(((template.get("metadata") or {}).get("labels")) or {})
             labels["pod-template-hash"] = pod_hash
             rs_template = copy.deepcopy(template)
@@ -78,6 +96,7 @@ class Controllers:
                         "name": name,
                         "namespace": ns,
                         "labels": labels,
+                        "annotations": _rs_annotations(deploy, revision, replicas),
                         "ownerReferences": [_owner(deploy)],
                     },
                     "spec": {"replicas": replicas, "selector": selector, "template": rs_template},
@@ -115,6 +134,7 @@ class Controllers:
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
         existing = {meta(p).get("name") for p in self._owned_pods(sts)}
+        revision = self._ensure_revision(sts)
         for claim in spec.get("volumeClaimTemplates") or []:
             for index in range(replicas):
                 self._ensure_claim(sts, claim, index)
@@ -127,8 +147,7 @@ class Controllers:
                     extra_labels={
                         "statefulset.kubernetes.io/pod-name": name,
                         "apps.kubernetes.io/pod-index": str(index),
-                        "controller-revision-hash": f"{m['name']}-"
-                        + self.objects.template_hash(spec.get("template")),
+                        "controller-revision-hash": revision,
                     },
                     claims={
                         meta(c).get("name", ""): f"{meta(c).get('name')}-{m['name']}-{index}"
@@ -141,7 +160,21 @@ class Controllers:
                     f"create Pod {name} in StatefulSet {m['name']} successful",
                     source="statefulset-controller",
                 )
-        self._statefulset_status(sts)
+        self._statefulset_status(sts, revision)
+
+    def _ensure_revision(self, sts: Obj) -> str:
+        """The ControllerRevision of the StatefulSet's template (created, numbered, when new)."""
+        m = meta(sts)
+        name = f"{m['name']}-" + self.objects.template_hash((sts.get("spec") or {}).get("template"))
+        owned = [
+            r
+            for r in self.objects.list("apps/v1", "ControllerRevision", m.get("namespace"))
+            if owner_uid(r, "StatefulSet") == m.get("uid")
+        ]
+        if not any(meta(r).get("name") == name for r in owned):
+            number = max((int(r.get("revision") or 0) for r in owned), default=0) + 1
+            self.objects.create(controller_revision(sts, _owner(sts), name, number))
+        return name
 
     def _reconcile_job(self, job: Obj) -> None:
         status = job.get("status") or {}
@@ -250,7 +283,7 @@ class Controllers:
                 if event_type == "DELETED":
                     self._reconcile_statefulset(owner)
                 else:
-                    self._statefulset_status(owner)
+                    self._statefulset_status(owner, self._ensure_revision(owner))
             elif owner_kind == "Job":
                 self._reconcile_job(owner)
 
@@ -323,7 +356,7 @@ class Controllers:
             },
         )
 
-    def _statefulset_status(self, sts: Obj) -> None:
+    def _statefulset_status(self, sts: Obj, revision: str) -> None:
         pods = self._owned_pods(sts)
         ready = sum(1 for p in pods if pod_is_ready(p))
         self.objects.patch_status(
@@ -335,6 +368,9 @@ class Controllers:
                 "updatedReplicas": len(pods),
                 "readyReplicas": ready,
                 "availableReplicas": ready,
+                "currentRevision": revision,
+                "updateRevision": revision,
+                "collisionCount": 0,
             },
         )
 
@@ -408,14 +444,6 @@ class Controllers:
                 },
             )
 
-    def _delete_owned(self, owner: Obj) -> None:
-        uid = meta(owner).get("uid")
-        ns = meta(owner).get("namespace")
-        for kind, api_version in (("ReplicaSet", "apps/v1"), ("Pod", "v1")):
-            for child in self.objects.list(api_version, kind, ns):
-                if owner_uid(child) == uid:
-                    self.objects.delete(child)
-
 
 _DONE = {"Succeeded", "Failed"}
 
@@ -429,3 +457,13 @@ def _owner(obj: Obj) -> Obj:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def _rs_annotations(deploy: Obj, revision: int, replicas: int) -> dict[str, str]:
+    """What the deployment controller writes on a new ReplicaSet (`kubectl rollout history`
+    reads the revision and the change cause)."""
+    out = {REVISION: str(revision), "deployment.kubernetes.io/desired-replicas": str(replicas)}
+    cause = (meta(deploy).get("annotations") or {}).get("kubernetes.io/change-cause")
+    if cause:
+        out["kubernetes.io/change-cause"] = str(cause)
+    return out

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from simulator.api.kinds import api_version_of
+from simulator.api.kind_table import api_version_of
 from simulator.api.store import ObjectStore, Store
 from simulator.clock import VirtualClock, rfc3339
 from simulator.errors import SimulatorError

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from simulator.api.kinds import api_version_of
+from simulator.api.kind_table import api_version_of
 from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision

@@ -23,7 +23,13 @@ from simulator.api.store.errors import BadRequestError, InvalidError
 from simulator.api.store.rules import copy_object
 from simulator.clock import rfc3339
 
-__all__ = ["AppliedConfigurations", "managed_entry", "mutation", "without_identity"]
+__all__ = [
+    "AppliedConfigurations",
+    "applied_object",
+    "managed_entry",
+    "mutation",
+    "without_identity",
+]
 
 _PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
     "json": apply_json_patch,
@@ -121,3 +127,13 @@ def mutation(
         raise BadRequestError(f"unknown patch type {patch_type!r}")
 
     return mutate
+
+
+def applied_object(
+    info: KindInfo, namespace: str, name: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The object an apply patch creates when none exists (named by the URL)."""
+    obj = {**body, "metadata": {**(body.get("metadata") or {}), "name": name}}
+    if info.namespaced:
+        obj["metadata"]["namespace"] = namespace
+    return obj

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.kind_registry import KindRegistry
+from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
 
 __all__ = ["Buckets"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.kind_registry import KindRegistry
+from simulator.api.kinds import KindInfo
 from simulator.api.store.buckets import Buckets
 
 __all__ = ["dependents"]

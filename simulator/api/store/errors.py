@@ -21,7 +21,8 @@ __all__ = [
 
 
 def status_body(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
-    """The `Status` object kube-apiserver answers a failed request with."""
+    """The `Status` object kube-apiserver answers a failed request with, in its field order
+    (metav1.Status: kind, apiVersion, metadata, status, message, reason, details, code)."""
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -29,10 +30,10 @@ def status_body(code: int, reason: str, message: str, **details: Any) -> dict[st
         "status": "Failure",
         "message": message,
         "reason": reason,
-        "code": code,
     }
     if details:
         body["details"] = details
+    body["code"] = code
     return body
 
 

@@ -1,34 +1,33 @@
 """`ObjectStore`: the simulated cluster's objects in memory, the single source of truth.
 
-Objects are kept copy-on-write (a write stores a new dict, stored dicts are never mutated), so the
-HTTP server can serialise list answers without copying and readers never see half-written objects.
-Every change gets the next cluster-wide resourceVersion and is recorded in the watch history.
-
-Python callers (the world engine, scenarios, neighbours) are lenient where a real server would be
-strict about who may write what (status given to `create` is kept, a missing namespace is
-created). The HTTP layer passes `strict=True` to get the API server's rules: status ignored on
-main-resource writes of kinds with a status subresource, 404 for a missing namespace.
+Stored objects are copy-on-write (a write stores a new dict; stored dicts never change), so lists
+are serialised without copying and readers never see half a write. Python callers (the world) are
+lenient: status given to `create` is kept and a missing namespace is created; the HTTP layer
+passes `strict=True` for the API server's rules (status ignored on main-resource writes, 404).
 """
 
 from __future__ import annotations
 
 import builtins
-import contextlib
+import functools
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from simulator.api.kinds import KindInfo, KindRegistry
+from simulator.api.kind_registry import KindRegistry
+from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
 from simulator.api.store.applying import (
     AppliedConfigurations,
+    applied_object,
     managed_entry,
     mutation,
     without_identity,
 )
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
+from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import default_fields, fill_on_create
 from simulator.api.store.errors import (
@@ -91,6 +90,7 @@ class ObjectStore:
         # Watches read `history.since(rv)`; `history.compact()` is etcd compaction (then 410).
         self.history = WatchHistory(history_limit)
         self._objects = Buckets()
+        self._collector = Collector(self, self._objects, self.registry)
         self._applied = AppliedConfigurations()
         # Namespaces deleted here: a lenient write must not bring them back (only a create of
         # the Namespace itself does).
@@ -267,13 +267,11 @@ class ObjectStore:
                 raise BadRequestError("an apply patch must be an object")
             with self._lock:
                 if (ns, name) not in self._bucket(info) and subresource is None:
-                    obj = dict(body)
-                    obj.setdefault("metadata", {})
-                    obj["metadata"] = {**obj["metadata"], "name": name}
-                    if info.namespaced:
-                        obj["metadata"]["namespace"] = ns
                     created = self.create(
-                        obj, dry_run=dry_run, strict=strict, field_manager=field_manager
+                        applied_object(info, ns, name, body),
+                        dry_run=dry_run,
+                        strict=strict,
+                        field_manager=field_manager,
                     )
                     if not dry_run:
                         self._applied.remember(key, copy_object(without_identity(body)))
@@ -299,17 +297,8 @@ class ObjectStore:
             check_rv=None,
         )
 
-    def patch_status(  # noqa: PLR0917 - positional order is the published interface
-        self,
-        api_version: str,
-        kind: str,
-        name: str,
-        patch: Any,
-        patch_type: PatchType = "merge",
-        namespace: str | None = None,
-    ) -> dict[str, Any]:
-        """Patch only the status (e.g. `{"status": {"phase": "Running"}}`)."""
-        return self.patch(api_version, kind, name, patch, patch_type, namespace, "status")
+    # Patch only the status (e.g. `{"status": {"phase": "Running"}}`), same positional order.
+    patch_status = functools.partialmethod(patch, subresource="status")
 
     def delete(
         self,
@@ -319,18 +308,35 @@ class ObjectStore:
         namespace: str | None = None,
         *,
         dry_run: bool = False,
+        propagation: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent."""
+        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent.
+
+        `propagation` is the DeleteOptions policy for dependents: Background (default),
+        Foreground or Orphan (see `collection.Collector`).
+        """
         info = self.kind_info(api_version, kind)
         ns = self._ns(info, namespace)
         with self._lock:
-            bucket = self._bucket(info)
-            live = bucket.get((ns, name))
+            live = self._bucket(info).get((ns, name))
             if live is None:
                 raise not_found(info, name)
             if dry_run:
                 return self._present(info, copy_object(live))
-            if is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
+            uid = str(live["metadata"].get("uid"))
+            dependents = self._collector.dependents(uid)
+            if propagation == "Orphan":
+                self._collector.orphan(uid, dependents)
+                dependents = []
+            if propagation == "Foreground" and dependents:
+                new = copy_object(live)
+                finalizers = new["metadata"].setdefault("finalizers", [])
+                if FOREGROUND not in finalizers:
+                    finalizers.append(FOREGROUND)
+                new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
+                self._commit(info, "MODIFIED", new)
+                event, result = "MODIFIED", new
+            elif is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
                 # The namespace controller's job: mark it, delete the content, then finalize.
                 new = terminating(copy_object(live), self.clock.now())
                 self._commit(info, "MODIFIED", new)
@@ -346,9 +352,14 @@ class ObjectStore:
                 event, result = "DELETED", self._remove_locked(info, live)
         if event == "TERMINATING":
             self._after_commit(info, "MODIFIED", result)
-            self._terminate_namespace(name)
+            with self._lock:
+                content = self._objects.content(self.registry, name)
+            self._collector.collect(content)
+            self._finalize_namespace(name)
             return self._present(info, copy_object(result))
         self._after_commit(info, event, result)
+        if FOREGROUND in (result["metadata"].get("finalizers") or []):
+            self._collector.collect(dependents)
         if event == "DELETED":
             self._after_removal(info, result)
         return self._present(info, copy_object(result))
@@ -361,15 +372,6 @@ class ObjectStore:
     @staticmethod
     def _ns(info: KindInfo, namespace: str | None) -> str:
         return (namespace or "default") if info.namespaced else ""
-
-    def _terminate_namespace(self, ns: str) -> None:
-        """Delete a terminating namespace's content, each object by its own rules."""
-        with self._lock:
-            content = self._objects.content(self.registry, ns)
-        for kind, obj in content:
-            with contextlib.suppress(NotFoundError):  # gone with an earlier cascade
-                self.delete(kind.api_version, kind.plural, obj["metadata"]["name"], ns)
-        self._finalize_namespace(ns)
 
     def _finalize_namespace(self, ns: str) -> None:
         """Remove a terminating namespace once nothing is left in it."""
@@ -385,7 +387,13 @@ class ObjectStore:
         self._after_commit(info, "DELETED", gone)
 
     def _after_removal(self, info: KindInfo, obj: dict[str, Any]) -> None:
+        """Cascades, garbage collection, then owners and namespaces waiting for this one."""
         self._cascade(info, obj)
+        with self._lock:
+            dependents = self._collector.dependents(str(obj["metadata"].get("uid")))
+            released = self._collector.waiting_owners(obj)
+        self._collector.collect(dependents)
+        self._collector.release(released)
         if info.namespaced:
             self._finalize_namespace(str(obj["metadata"].get("namespace", "")))
 

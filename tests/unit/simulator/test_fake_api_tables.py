@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator.api.kinds import KindRegistry
+from simulator.api.kind_registry import KindRegistry
 from simulator.api.tables import human_age, table
 
 NOW = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)

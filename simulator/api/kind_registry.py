@@ -1,0 +1,111 @@
+"""`KindRegistry`: the kinds served right now, built-ins plus whatever CRDs declare.
+
+The store and the HTTP server share one registry so a CRD applied through kubectl becomes served
+at once, and disappears (404 like a real server) when the CRD is deleted.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from simulator.api.kind_table import BUILTIN_KINDS, GROUP_ORDER
+from simulator.api.kinds import KindInfo, split_api_version
+
+__all__ = ["KindRegistry"]
+
+
+class KindRegistry:
+    """Thread-safe lookup of served kinds; CRDs are added and removed at runtime."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kinds: list[KindInfo] = list(BUILTIN_KINDS)
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every change so discovery caches can tell when to rebuild."""
+        return self._generation
+
+    def all(self) -> list[KindInfo]:
+        """Every served kind, built-ins first."""
+        with self._lock:
+            return list(self._kinds)
+
+    def groups(self) -> list[tuple[str, list[str]]]:
+        """[(group, [versions, preferred first])] in discovery order (core group excluded)."""
+        order: dict[str, list[str]] = {}
+        with self._lock:
+            for info in self._kinds:
+                versions = order.setdefault(info.group, [])
+                if info.version not in versions:
+                    versions.append(info.version)
+        known = [g for g in GROUP_ORDER if g in order]
+        extra = sorted(g for g in order if g not in GROUP_ORDER)
+        return [(g, order[g]) for g in [*known, *extra] if g]
+
+    def for_group_version(self, group: str, version: str) -> list[KindInfo]:
+        """Kinds served at `group/version`."""
+        with self._lock:
+            return [k for k in self._kinds if k.group == group and k.version == version]
+
+    def by_resource(self, group: str, version: str, plural: str) -> KindInfo | None:
+        """The kind served at `/apis/group/version/plural`, or None (404)."""
+        with self._lock:
+            for k in self._kinds:
+                if k.group == group and k.version == version and k.plural == plural:
+                    return k
+        return None
+
+    def by_kind(self, api_version: str, kind_or_plural: str) -> KindInfo | None:
+        """The kind by apiVersion and either its Kind or its plural resource name."""
+        group, version = split_api_version(api_version)
+        with self._lock:
+            for k in self._kinds:
+                if (
+                    k.group == group
+                    and k.version == version
+                    and kind_or_plural in (k.kind, k.plural)
+                ):
+                    return k
+        return None
+
+    def add_crd(self, crd: dict[str, Any]) -> list[KindInfo]:
+        """Serve the resources a CustomResourceDefinition declares (replacing earlier ones)."""
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        group = str(spec.get("group", ""))
+        name = str((crd.get("metadata") or {}).get("name", ""))
+        added: list[KindInfo] = []
+        for ver in spec.get("versions") or []:
+            if not ver.get("served", True):
+                continue
+            subs = ver.get("subresources") or {}
+            added.append(
+                KindInfo(
+                    group=group,
+                    version=str(ver.get("name")),
+                    kind=str(names.get("kind", "")),
+                    plural=str(names.get("plural", "")),
+                    namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                    short_names=tuple(names.get("shortNames") or ()),
+                    categories=tuple(names.get("categories") or ()),
+                    subresources=("status",) if "status" in subs else (),
+                    has_status="status" in subs,
+                    singular=str(names.get("singular", "")),
+                    list_kind=str(names.get("listKind", "")),
+                    crd_name=name,
+                )
+            )
+        with self._lock:
+            self._kinds = [k for k in self._kinds if k.crd_name != name or not name]
+            self._kinds.extend(added)
+            self._generation += 1
+        return added
+
+    def remove_crd(self, name: str) -> None:
+        """Stop serving the resources of the CRD called `name`."""
+        with self._lock:
+            self._kinds = [k for k in self._kinds if k.crd_name != name]
+            self._generation += 1

