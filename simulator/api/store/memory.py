@@ -297,8 +297,7 @@ class ObjectStore:
             check_rv=None,
         )
 
-    # Patch only the status (e.g. `{"status": {"phase": "Running"}}`), same positional order.
-    patch_status = functools.partialmethod(patch, subresource="status")
+    patch_status = functools.partialmethod(patch, subresource="status")  # `{"status": {...}}`
 
     def delete(
         self,
