@@ -55,7 +55,7 @@ def served_world(tmp: Path, scenario: str = WEB) -> Iterator[tuple[ServedWorld, 
     assert world.api is not None
     assert world.kubeconfig_path is not None
     harness = Harness(
-        store=world.memory, server=world.api, kubeconfig=world.kubeconfig_path, workdir=tmp
+        store=world.store, server=world.api, kubeconfig=world.kubeconfig_path, workdir=tmp
     )
     try:
         yield world, harness

@@ -62,7 +62,7 @@ def test_lightkube_typical_operations(tmp_path: Path) -> None:
             if event_type == "ADDED":
                 assert pod.metadata.name.startswith("web-")
                 break
-        world.memory.logs.set("shop", pods[0].metadata.name, "web", "hello\n")
+        world.store.logs.set("shop", pods[0].metadata.name, "web", "hello\n")
         assert list(client.log(pods[0].metadata.name, namespace="shop")) == ["hello\n"]
         client.delete(ConfigMap, "settings", namespace="shop")
         assert [c.metadata.name for c in client.list(ConfigMap, namespace="shop")] == ["applied"]

@@ -83,7 +83,7 @@ def test_creates_into_a_terminating_namespace_are_refused_with_the_admission_cau
         from simulator.api.store import ForbiddenError
 
         with pytest.raises(ForbiddenError):
-            world.memory.create(
+            world.store.create(
                 {
                     "apiVersion": "v1",
                     "kind": "ConfigMap",
