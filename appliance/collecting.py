@@ -15,6 +15,7 @@ from appliance.dumps import DEFAULT_MAX_DUMP_BYTES, read_dumps
 from appliance.engine import evaluate
 from appliance.indexing import bootstrap_job_state
 from appliance.probing import probe_login
+from appliance.snapshot import Snapshot
 from appliance.views import job_view
 
 __all__ = ["collect_from_dumps", "collect_live"]
@@ -29,13 +30,16 @@ def collect_live(
     probe: bool = True,
     measure_users: bool = True,
     release: Release | None = None,
+    snapshot: Snapshot | None = None,
 ) -> ApplianceStatus:
     """The status of a live cluster: one read per kind, the login probe, the seeded-users exec.
 
     The users count is only measured once the bootstrap Job completed (finding-10), and only
     when `measure_users` (the in-cluster status service has no exec right and passes False).
+    `snapshot`: the cluster as a watch cache already mirrors it, instead of a fresh read.
     """
-    snapshot = read_snapshot(cluster)
+    if snapshot is None:
+        snapshot = read_snapshot(cluster)
     login_probe: LoginProbe | None = None
     if probe and app_url and snapshot.api_error is None:
         login_probe = probe_login(app_url, now=snapshot.server_time)

@@ -131,6 +131,7 @@ def _status_url(args: argparse.Namespace) -> str | None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from appliance.clocking import clock_from_env
     from appliance.cluster.connecting import ClusterError, connect
     from appliance.cluster.watching import WatchCache
     from status_web.app import create_app
@@ -139,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     from status_web.serving import bind, uvicorn_config
 
     token = read_token(args.token_file)
+    clock = clock_from_env()  # the machine's, unless a simulator set the test switch
     guard = ConnectionGuard(
         request_seconds=args.request_timeout, per_address=args.max_connections_per_address
     )
@@ -148,9 +150,10 @@ def _serve(args: argparse.Namespace) -> int:
             cluster = connect(args.kubeconfig, in_cluster=args.in_cluster)
         except ClusterError as exc:
             raise StatusWebError(str(exc)) from exc
-        cache = WatchCache(cluster)
+        cache = WatchCache(cluster, clock=clock)
         collector = Collector(
             cache,
+            clock=clock,
             site_id=args.site_id,
             app_url=args.app_url,
             status_url=_status_url(args),
@@ -168,6 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         cache.start()
         collector.start()
+        # From here this thread only serves requests; a test clock counts the loops' tokens.
+        clock.release()
         try:
             log.info("serving on http://%s:%d", args.host, sock.getsockname()[1])
             uvicorn.Server(config).run(sockets=[sock])

@@ -9,22 +9,29 @@ service has no exec right: users are never counted here.
 When the API stops answering after a good reading, the collector keeps the last good status and
 marks it stale with the error and its age, instead of replacing it by an "everything unknown"
 status: the admin still sees where the install was.
+
+Waits go through a `Clock` (appliance/clocking.py): with the test clock, the collector's sleep
+acknowledges the watch lines its last evaluation covered, so a simulated cluster that jumps its
+clock waits until every change it sent has been evaluated.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from appliance.canonical import ApplianceStatus, LoginProbe, Release
+from appliance.clocking import Clock, SystemClock, Waiter
 from appliance.engine import evaluate
 from appliance.probing import probe_login
 from appliance.snapshot import Snapshot
 from status_web.observations import Observation
+
+if TYPE_CHECKING:  # the cache (and the kubernetes client) load only where the service runs
+    from appliance.cluster.watching import Mark
 
 __all__ = ["Collector", "SnapshotSource"]
 
@@ -38,11 +45,6 @@ class SnapshotSource(Protocol):
     """What the collector reads: the watch cache (or a test double)."""
 
     @property
-    def generation(self) -> int:
-        """Increases on every change."""
-        ...
-
-    @property
     def synced(self) -> bool:
         """True once every kind was listed."""
         ...
@@ -51,8 +53,16 @@ class SnapshotSource(Protocol):
         """The cached objects now; never blocks on the API."""
         ...
 
-    def wait_for_change(self, after: int, *, timeout: float) -> int:
-        """Block until the generation passes `after` or `timeout` elapses."""
+    def mark(self) -> Mark:
+        """Where the cache stands (its generation increases on every change)."""
+        ...
+
+    def wait_for_change(self, after: Mark, *, timeout: float) -> Mark:
+        """Block until the cache moves past `after`, `timeout` elapses or `wake()` is called."""
+        ...
+
+    def wake(self) -> None:
+        """End the current `wait_for_change` (something outside the cache changed)."""
         ...
 
     def with_previous_logs(self, snapshot: Snapshot) -> Snapshot:
@@ -86,7 +96,8 @@ class Collector:
         min_gap_seconds: float = 0.2,
         evaluate_fn: Evaluate = evaluate,
         probe_fn: Probe = probe_login,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._source = source
         self._site_id = site_id
@@ -101,15 +112,17 @@ class Collector:
         self._min_gap = min_gap_seconds
         self._evaluate = evaluate_fn
         self._probe_fn = probe_fn
-        self._monotonic = monotonic
+        self._clock = clock or SystemClock()
+        self._monotonic = monotonic or self._clock.monotonic
         self._lock = threading.Lock()
         self._observation: Observation | None = None
         self._good: tuple[ApplianceStatus, float] | None = None
         self._probe: LoginProbe | None = None
         self._probe_changed = False
         self._version = 0
-        self._started_at = monotonic()
+        self._started_at = self._monotonic()
         self._stopping = threading.Event()
+        self._probe_waiter: Waiter = self._clock.waiter()
         self._threads: list[threading.Thread] = []
 
     # --- what the app reads ------------------------------------------------------------------
@@ -224,36 +237,74 @@ class Collector:
             threading.Thread(target=self._probe_loop, name="status-login-probe", daemon=True),
         ]
         for thread in self._threads:
+            self._clock.hold()  # the thread's token, taken before it runs (see clocking.py)
             thread.start()
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Stop both loops."""
         self._stopping.set()
+        for wake in (self._source.wake, self._probe_waiter.interrupt):
+            try:
+                wake()
+            except Exception:  # a test clock gone with its world must not block the stop
+                log.debug("waking a loop to stop it failed", exc_info=True)
         for thread in self._threads:
             thread.join(timeout)
 
     def _evaluate_loop(self) -> None:
-        seen = -1
+        try:
+            self._evaluate_rounds()
+        finally:
+            self._give_back_token()
+
+    def _evaluate_rounds(self) -> None:
+        seen: Mark | None = None
         last_run = float("-inf")
         while not self._stopping.is_set():
-            generation = self._source.wait_for_change(seen, timeout=self._wake)
+            if seen is None:
+                current = self._source.mark()
+            else:
+                due_in = last_run + self._interval - self._monotonic()
+                current = self._source.wait_for_change(
+                    seen, timeout=max(0.0, min(self._wake, due_in))
+                )
             if self._stopping.is_set():
                 return
             with self._lock:
                 probe_changed = self._probe_changed
             due = self._monotonic() - last_run >= self._interval
-            if generation == seen and not probe_changed and not due:
+            quiet = seen is not None and current.generation == seen.generation
+            if quiet and not probe_changed and not due:
+                # Only lines that change nothing (bookmarks) arrived: acknowledge them.
+                seen = current
                 continue
+            # Read before the snapshot: this evaluation covers at least what the mark says.
+            covered = self._source.mark()
             try:
                 self.collect_once()
             except Exception:  # the loop must outlive any one bad snapshot
                 log.exception("collecting a status failed; retrying")
-            seen = generation
+            seen = covered
             last_run = self._monotonic()
-            # An event storm must not turn into back-to-back evaluations on a 2-core node.
-            self._stopping.wait(self._min_gap)
+            if self._clock.participant is None:
+                # An event storm must not turn into back-to-back evaluations on a 2-core node.
+                # (A test clock's cluster holds still until this evaluation is done: no storm.)
+                self._stopping.wait(self._min_gap)
 
     def _probe_loop(self) -> None:
-        while not self._stopping.is_set():
-            self.probe_once()
-            self._stopping.wait(self._probe_interval)
+        try:
+            while not self._stopping.is_set():
+                self.probe_once()
+                with self._lock:
+                    changed = self._probe_changed
+                if changed:
+                    self._source.wake()  # the collector re-evaluates with the new answer
+                self._probe_waiter.wait(self._probe_interval)
+        finally:
+            self._give_back_token()
+
+    def _give_back_token(self) -> None:
+        try:
+            self._clock.release()
+        except Exception:  # the test clock may be gone with its world
+            log.debug("releasing the clock token failed", exc_info=True)

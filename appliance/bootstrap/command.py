@@ -22,9 +22,12 @@ def _handle(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # Imported here: the cluster client is heavy and other subcommands should not pay for it.
     from appliance.bootstrap.display import make_display
-    from appliance.bootstrap.running import run_bootstrap
+    from appliance.bootstrap.running import Collaborators, run_bootstrap
+    from appliance.clocking import clock_from_env
 
-    return run_bootstrap(options, display=make_display())
+    clock = clock_from_env()  # the machine's, unless a simulator set the test switch
+    collaborators = Collaborators(clock=clock, sleep=clock.sleep, monotonic=clock.monotonic)
+    return run_bootstrap(options, display=make_display(), collaborators=collaborators)
 
 
 def register(subparsers: Any) -> None:

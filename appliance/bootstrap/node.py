@@ -47,12 +47,20 @@ def installed_error(ip: str) -> BootstrapError:
     )
 
 
+# A node still in maintenance mode answers bootstrap with this; only then can the install be
+# stalled (on DNS, say) rather than running, so only then is `talosctl health` asked why.
+_MAINTENANCE_MARKER = "maintenance mode"
+# Host polls back off from --poll-interval up to this.
+MAX_HOST_POLL_SECONDS = 30.0
+
+
 @dataclass
 class Waiter:
     timeout: float
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
     interval: float
+    polls: int = 0
 
     def __post_init__(self) -> None:
         self.start = self.monotonic()
@@ -62,6 +70,14 @@ class Waiter:
 
     def expired(self) -> bool:
         return self.elapsed() >= self.timeout
+
+    def pause(self) -> None:
+        """Sleep before the next poll: the interval, doubling up to MAX_HOST_POLL_SECONDS, and
+        never past the timeout (an install takes minutes; each poll is a talosctl run)."""
+        ceiling = max(self.interval, MAX_HOST_POLL_SECONDS)
+        step = min(self.interval * 2**self.polls, ceiling)
+        self.polls += 1
+        self.sleep(max(0.0, min(step, self.timeout - self.elapsed())))
 
 
 def wait_healthy(
@@ -129,7 +145,7 @@ def wait_for_maintenance(
                 f"that {ip} is reachable on port 50000; for an installed node use "
                 "--bootstrap-mode recover or `appliance reset --force`",
             )
-        waiter.sleep(waiter.interval)
+        waiter.pause()
 
 
 def _diagnose_install(ip: str, talosctl: Talosctl, texts: Sequence[str]) -> str | None:
@@ -165,9 +181,10 @@ def bootstrap_etcd(
                 "with --bootstrap-mode recover --kubeconfig <kubeconfig>",
             )
         dns = dns_failure(result.output)
-        if dns is None:
+        if dns is None and _MAINTENANCE_MARKER in result.output:
             # A stalled install keeps the maintenance API up: bootstrap only says "maintenance
             # mode"; `talosctl health` shows the installer error (the real node prints it too).
+            # A running install (any other answer) has none to show.
             health = talosctl(
                 "--talosconfig",
                 str(talosconfig),
@@ -191,7 +208,7 @@ def bootstrap_etcd(
                 layer="host",
                 next_action=f"check the node console or `talosctl dmesg -n {ip} -e {ip}`",
             )
-        waiter.sleep(waiter.interval)
+        waiter.pause()
 
 
 def _dns_error(ip: str, evidence: str) -> BootstrapError:
@@ -231,4 +248,4 @@ def fetch_kubeconfig(
                 next_action=f"run `talosctl kubeconfig -n {ip} -e {ip}` by hand, then rerun "
                 "with --bootstrap-mode recover --kubeconfig <file>",
             )
-        waiter.sleep(waiter.interval)
+        waiter.pause()

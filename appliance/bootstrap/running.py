@@ -24,10 +24,12 @@ from appliance.bootstrap.platform import flux_sync_objects, run_platform_phase
 from appliance.bootstrap.prepull import prepull_images
 from appliance.bootstrap.talosctl import Talosctl
 from appliance.bootstrap.validation import validate_release_images
-from appliance.bootstrap.watching import watch_install
+from appliance.bootstrap.watching import WatchOutcome, watch_install
 from appliance.canonical import ApplianceStatus, Release
+from appliance.clocking import Clock, SystemClock
 from appliance.cluster.applying import Applier, ApplyError
 from appliance.errors import BootstrapError, InputError
+from appliance.probing import tls_context
 from appliance.releases import ReleaseManifest, load_release
 from appliance.tier_table import TIERS
 from appliance.tokens import ensure_status_token, token_path
@@ -42,13 +44,30 @@ def _connect(kubeconfig: Path) -> Any:
 
 
 def _collect(
-    cluster: Any, *, site_id: str, app_url: str, status_url: str, release: Release
+    cluster: Any,
+    *,
+    site_id: str,
+    app_url: str,
+    status_url: str,
+    release: Release,
+    snapshot: Any = None,
 ) -> ApplianceStatus:
     from appliance.collecting import collect_live
 
     return collect_live(
-        cluster, site_id=site_id, app_url=app_url, status_url=status_url, release=release
+        cluster,
+        site_id=site_id,
+        app_url=app_url,
+        status_url=status_url,
+        release=release,
+        snapshot=snapshot,
     )
+
+
+def _watch_cache(cluster: Any, clock: Clock) -> Any:
+    from appliance.cluster.watching import WatchCache
+
+    return WatchCache(cluster, clock=clock)
 
 
 @dataclass
@@ -64,6 +83,12 @@ class Collaborators:
     workdir: Path | None = None
     # Cluster-clock seconds to wait for the status service's /healthz before moving on.
     healthz_wait: float = 60.0
+    clock: Clock = field(default_factory=SystemClock)
+    # The install is watched (list + watch, as the status service does) and read again when
+    # the cluster changes; None reads the whole cluster every --poll-interval instead.
+    watch: Callable[[Any, Clock], Any] | None = _watch_cache
+    # Cluster-clock seconds a new watch may take to list every kind before the first reading.
+    watch_sync_wait: float = 30.0
 
 
 def _wait_healthz(
@@ -82,7 +107,7 @@ def _wait_healthz(
     deadline = monotonic() + seconds
     while True:
         try:
-            answer = httpx.get(f"{url}/healthz", timeout=2.0, trust_env=False)
+            answer = httpx.get(f"{url}/healthz", timeout=2.0, trust_env=False, verify=tls_context())
             if answer.status_code == 200:
                 display.progress(f"status service answered {url}/healthz")
                 return True
@@ -116,6 +141,73 @@ def _wait_for_api(
                 ) from exc
             display.progress("waiting for the Kubernetes API to answer")
             deps.sleep(min(5.0, options.poll_interval))
+
+
+def _watch_install(
+    options: BootstrapOptions,
+    display: Display,
+    deps: Collaborators,
+    cluster: Any,
+    release: Release,
+) -> WatchOutcome:
+    """The phases from Platform to Background services, read as the cluster changes."""
+    watched = _Watched(deps.watch(cluster, deps.clock) if deps.watch else None, deps)
+
+    def collect() -> ApplianceStatus:
+        return deps.collect(
+            cluster,
+            site_id=options.site_id,
+            app_url=options.app_url,
+            status_url=options.status_url,
+            release=release,
+            snapshot=watched.snapshot(),
+        )
+
+    try:
+        return watch_install(
+            collect,
+            display=display,
+            timeout=options.install_timeout,
+            interval=options.poll_interval,
+            sleep=deps.sleep,
+            wait=watched.wait if watched.cache is not None else None,
+        )
+    finally:
+        watched.stop()
+
+
+class _Watched:
+    """The install seen through a watch cache: a snapshot per reading, waits until it changes."""
+
+    def __init__(self, cache: Any, deps: Collaborators) -> None:
+        self.cache = cache
+        self._mark: Any = None
+        if cache is None:
+            return
+        cache.start()
+        deadline = deps.monotonic() + deps.watch_sync_wait
+        mark = cache.mark()
+        while not cache.synced and deps.monotonic() < deadline:
+            # Not synced yet is no error: the first reading then says what is still missing.
+            mark = cache.wait_for_change(mark, timeout=1.0)
+
+    def snapshot(self) -> Any:
+        """The cache's objects now (None: read the cluster instead)."""
+        if self.cache is None:
+            return None
+        # Taken before the snapshot: this reading covers at least what the mark says.
+        self._mark = self.cache.mark()
+        return self.cache.with_previous_logs(self.cache.snapshot())
+
+    def wait(self, seconds: float) -> None:
+        """Until the cluster changed after the last reading, or `seconds` passed."""
+        if self.cache is not None and self._mark is not None:
+            self.cache.wait_for_change(self._mark, timeout=seconds)
+
+    def stop(self) -> None:
+        """Close the watches."""
+        if self.cache is not None:
+            self.cache.stop()
 
 
 def _preflight(options: BootstrapOptions, release: ReleaseManifest, display: Display) -> None:
@@ -283,22 +375,7 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
             git_revision=source.remote_revision,
         )
 
-        def collect() -> ApplianceStatus:
-            return deps.collect(
-                cluster,
-                site_id=options.site_id,
-                app_url=options.app_url,
-                status_url=options.status_url,
-                release=canonical_release,
-            )
-
-        outcome = watch_install(
-            collect,
-            display=display,
-            timeout=options.install_timeout,
-            interval=options.poll_interval,
-            sleep=deps.sleep,
-        )
+        outcome = _watch_install(options, display, deps, cluster, canonical_release)
     except ApplyError as exc:
         raise BootstrapError(
             str(exc), layer="platform", next_action="rerun with --bootstrap-mode recover"

@@ -3,6 +3,10 @@
 The same canonical status the status page shows drives the phases from Platform to Background
 services, so the bootstrapper and the page never disagree: a phase is ready exactly when its tier
 is (tier_table.py). Timeouts are measured on the cluster's clock (status timestamps).
+
+Between two readings the run either sleeps `interval` (polling) or, given `wait`, waits for the
+cluster to change (a watch) but no longer than its next deadline: the timeout, the end of a
+failure's grace, the next pull report, a login re-probe, or a minute at most (ages move).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from appliance.bootstrap.display import Display
 from appliance.canonical import ApplianceStatus, RollupState, Tier
@@ -23,6 +28,8 @@ __all__ = ["WatchOutcome", "watch_install"]
 FAILURE_GRACE_SECONDS = 60.0
 # How often (cluster seconds) a running image pull is re-announced with its elapsed time.
 PULL_REPORT_SECONDS = 60.0
+# The longest a watching run goes without a fresh reading: ages and elapsed times move.
+REREAD_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,60 @@ def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float])
     return lines
 
 
+def _failing_since(status: ApplianceStatus, since: datetime | None) -> datetime | None:
+    """Since when a login-blocking failure holds (None: none); raises once past the grace."""
+    top = next((b for b in status.top_blockers if b.login_blocking), None)
+    failing = (
+        status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
+        and top is not None
+        and not top.retryable
+    )
+    if not failing or top is None:
+        return None
+    since = since or status.timestamp
+    if (status.timestamp - since).total_seconds() >= FAILURE_GRACE_SECONDS:
+        raise BootstrapError(
+            f"{top.component or 'install'}: {top.reason}",
+            layer=top.layer,
+            next_action=top.next_action,
+        )
+    return since
+
+
+def _awaiting_probe(status: ApplianceStatus) -> bool:
+    """Everything before login is ready, login is not: the app's answer is what is missing."""
+    return status.tiers.bootstrap.ready and not status.tiers.login.ready
+
+
+def _next_reading(
+    status: ApplianceStatus,
+    *,
+    start: datetime,
+    timeout: float,
+    failing_since: datetime | None,
+    pulls: dict[tuple[str, str], float],
+    interval: float,
+    probes: int,
+) -> float:
+    """Cluster seconds until a reading is due even if the cluster does not change.
+
+    `probes`: readings in a row that found only the login probe missing; the re-probe backs
+    off from `interval` to REREAD_SECONDS, so an app that takes an hour is not asked 700 times.
+    """
+    now = status.timestamp
+    due = [REREAD_SECONDS, timeout - (now - start).total_seconds()]
+    if failing_since is not None:
+        due.append(FAILURE_GRACE_SECONDS - (now - failing_since).total_seconds())
+    for op in status.active_operations:
+        last = pulls.get((op.component, op.image))
+        if last is not None:
+            due.append(last + PULL_REPORT_SECONDS - op.elapsed_seconds)
+    if _awaiting_probe(status):
+        # The app may answer without any object changing: probe it again soon.
+        due.append(interval * 2 ** min(probes, 16))
+    return max(0.0, min(due))
+
+
 def watch_install(
     collect: Callable[[], ApplianceStatus],
     *,
@@ -98,8 +159,13 @@ def watch_install(
     timeout: float,
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
+    wait: Callable[[float], None] | None = None,
 ) -> WatchOutcome:
-    """Poll the status, announce phases as they complete, stop at login+background or failure."""
+    """Read the status, announce phases as they complete, stop at login+background or failure.
+
+    Without `wait` it polls every `interval`; with it, `wait(seconds)` returns when the cluster
+    changed or `seconds` passed, and `seconds` is the time to the next deadline.
+    """
     pending = list(TIERS)
     if display.current_phase != pending[0].label:
         display.phase(pending[0].label)
@@ -108,6 +174,7 @@ def watch_install(
     start = None
     failing_since = None
     login_announced = False
+    probes = 0
     while True:
         status = collect()
         if start is None:
@@ -125,21 +192,7 @@ def watch_install(
             display.progress(f"LOGIN READY: {status.urls.login_url or status.login_probe.url}")
         if status.tiers.login.ready and _background_settled(status):
             return WatchOutcome(status, login_ready=True, background_done=True)
-        top = next((b for b in status.top_blockers if b.login_blocking), None)
-        failing = (
-            status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
-            and top is not None
-            and not top.retryable
-        )
-        failing_since = (failing_since or status.timestamp) if failing else None
-        if failing and top is not None and failing_since is not None:
-            held = (status.timestamp - failing_since).total_seconds()
-            if held >= FAILURE_GRACE_SECONDS:
-                raise BootstrapError(
-                    f"{top.component or 'install'}: {top.reason}",
-                    layer=top.layer,
-                    next_action=top.next_action,
-                )
+        failing_since = _failing_since(status, failing_since)
         if waited >= timeout:
             if status.tiers.login.ready:
                 return WatchOutcome(status, login_ready=True, background_done=False)
@@ -153,4 +206,18 @@ def watch_install(
                     else "open the status UI for details, then rerun with --bootstrap-mode recover"
                 ),
             )
-        sleep(interval)
+        if wait is None:
+            sleep(interval)
+            continue
+        wait(
+            _next_reading(
+                status,
+                start=start,
+                timeout=timeout,
+                failing_since=failing_since,
+                pulls=pulls,
+                interval=interval,
+                probes=probes,
+            )
+        )
+        probes = probes + 1 if _awaiting_probe(status) else 0

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
+from appliance.clocking import PARTICIPANT_HEADER, participant_from_env
 from appliance.errors import ClusterError
 
 __all__ = ["Cluster", "ClusterError", "connect", "parse_http_date"]
@@ -125,6 +126,10 @@ def connect(
     # A status read must fail fast when the API is down rather than retry for minutes.
     configuration.retries = 0
     api_client = _ClockedApiClient(configuration)
+    participant = participant_from_env()
+    if participant is not None:
+        # Under the test clock the simulated API learns whose watch streams it writes to.
+        api_client.set_default_header(PARTICIPANT_HEADER, participant)  # type: ignore[no-untyped-call]
     return Cluster(api_client=api_client, origin=origin, host=str(configuration.host))
 
 

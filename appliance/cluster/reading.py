@@ -236,7 +236,10 @@ def count_seeded_users(
     """
     from kubernetes.stream import stream
 
-    core = client.CoreV1Api(cluster.api_client)
+    # stream() swaps its ApiClient's request method for a websocket one while it runs: on the
+    # shared client, a watch cache's threads would send their requests as websockets meanwhile.
+    exec_client = client.ApiClient(cluster.api_client.configuration)
+    core = client.CoreV1Api(exec_client)
     ws: Any = None
     try:
         ws = stream(
@@ -257,6 +260,7 @@ def count_seeded_users(
         return None
     finally:
         _close_exec(ws)
+        exec_client.close()  # type: ignore[no-untyped-call]
     if code not in (0, None):
         return None
     match = re.search(r"^\s*(\d+)\s*$", out, re.MULTILINE)

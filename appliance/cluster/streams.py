@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 # The three failures are the watch cache's control flow, never raised past it: private names.
-__all__ = ["close_quietly", "decode", "events", "short"]
+__all__ = ["check_status", "close_quietly", "decode", "events", "short"]
 
 
 class _Relist(Exception):
@@ -71,3 +71,34 @@ def close_quietly(response: Any) -> None:
         if callable(action):
             with contextlib.suppress(Exception):  # closing is best effort during shutdown
                 action()
+
+
+def check_status(response: Any, path: str, *, kind: str | None, optional: bool = False) -> None:
+    """Return when `response` is a success; else close it and raise what its status means."""
+    status = int(response.status)
+    if 200 <= status < 300:
+        return
+    detail = ""
+    try:
+        body = json.loads(response.read())
+        if isinstance(body, dict):
+            detail = str(body.get("message") or body.get("reason") or "")
+    except Exception:  # the body is only decoration for the message
+        detail = ""
+    finally:
+        close_quietly(response)
+    if status == 404 and optional:
+        raise _Missing(path)
+    if status == 410:
+        raise _Relist
+    what = kind or path
+    hint = {
+        401: "the token is not accepted; check the service account token",
+        403: "the service account lacks read access; apply the appliance-status-readonly "
+        "ClusterRole and binding",
+    }.get(status, "retrying")
+    raise _ApiFailure(
+        f"reading {what} ({path}) failed: HTTP {status}"
+        + (f" {detail}" if detail else "")
+        + f"; {hint}"
+    )

@@ -8,11 +8,16 @@ and to notice an unreachable API quickly, since a silent watch looks the same as
 
 When the API fails, the cache keeps the objects it had and `snapshot()` says what failed in
 `api_error`; the caller decides whether to trust the last known state.
+
+Every wait goes through a `Clock` (appliance/clocking.py). With the test clock, each thread holds
+a token while it works and releases it while its watch stream is open or it sleeps, and the
+cache counts the watch lines it applied: a `Mark` (generation, lines) the collector acknowledges
+with its sleep, so a simulated cluster knows when this process has acted on all it was sent.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -20,12 +25,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appliance.clocking import Clock, SystemClock
+from appliance.cluster.calls import ApiCalls
 from appliance.cluster.connecting import Cluster
 from appliance.cluster.reading import crashed_containers
-from appliance.cluster.streams import _ApiFailure, _Missing, _Relist, close_quietly, events, short
+from appliance.cluster.streams import (
+    _ApiFailure,
+    _Missing,
+    _Relist,
+    check_status,
+    close_quietly,
+    events,
+)
+from appliance.cluster.waiting import Mark, Waits
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
 
-__all__ = ["RESOURCES", "WatchCache", "WatchedResource"]
+__all__ = ["RESOURCES", "Mark", "WatchCache", "WatchedResource"]
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,9 @@ def _key(obj: RawObject) -> str:
 class WatchCache:
     """Mirror of the watched collections, kept current by background threads.
 
-    `snapshot()` and `generation` only read memory. `wait_for_change(after, timeout)` lets a
-    collector sleep until something changed (an object, or the API's reachability).
+    `snapshot()` and `mark()` only read memory. `wait_for_change(after, timeout)` lets a
+    collector sleep until something changed (an object, the API's reachability, or a watch line
+    arrived that the collector has not acknowledged yet).
     """
 
     def __init__(
@@ -93,7 +109,8 @@ class WatchCache:
         missing_retry_seconds: float = 15.0,
         heartbeat_seconds: float = 1.0,
         request_timeout: tuple[float, float] = (3.0, 10.0),
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._cluster = cluster
         self._resources = resources
@@ -102,7 +119,8 @@ class WatchCache:
         self._missing_retry = missing_retry_seconds
         self._heartbeat = heartbeat_seconds
         self._request_timeout = request_timeout
-        self._monotonic = monotonic
+        self._clock = clock or SystemClock()
+        self._monotonic = monotonic or self._clock.monotonic
         self._lock = threading.Condition()
         self._stores: dict[str, dict[str, RawObject]] = {r.field: {} for r in resources}
         self._synced: set[str] = set()
@@ -111,9 +129,12 @@ class WatchCache:
         self._heartbeat_error: str | None = None
         self._server_time: tuple[datetime, float] | None = None
         self._generation = 0
+        self._lines = 0
         self._stopping = threading.Event()
+        # Every thread's wait (the cache's own and its callers'), interrupted on stop or change.
+        self._waits = Waits(self._clock, self._stopping)
         self._threads: list[threading.Thread] = []
-        self._open_responses: set[Any] = set()
+        self._api = ApiCalls(cluster, request_timeout=request_timeout)
         # Previous logs of crashed containers: (text, monotonic time read), re-read after a while.
         self._logs: dict[ContainerRef, tuple[str, float]] = {}
         self._log_max_age = 30.0
@@ -138,6 +159,9 @@ class WatchCache:
                 )
             )
         for thread in self._threads:
+            # The token the thread works with is taken here, so no moment passes in which the
+            # process looks idle to a test clock before the thread has started.
+            self._clock.hold()
             thread.start()
 
     def _ensure_pool_size(self, needed: int) -> None:
@@ -160,10 +184,9 @@ class WatchCache:
         """Stop every thread; open watch streams are closed so no thread waits on a read."""
         self._stopping.set()
         with self._lock:
-            responses = list(self._open_responses)
             self._lock.notify_all()
-        for response in responses:
-            close_quietly(response)
+        self._api.close_all()
+        self._waits.notify()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -176,19 +199,36 @@ class WatchCache:
         with self._lock:
             return self._generation
 
+    def mark(self) -> Mark:
+        """The generation and the watch lines applied so far, read together."""
+        with self._lock:
+            return Mark(self._generation, self._lines)
+
     @property
     def synced(self) -> bool:
         """True once every resource has been listed (or found missing) at least once."""
         with self._lock:
             return all(r.field in self._synced for r in self._resources)
 
-    def wait_for_change(self, after: int, *, timeout: float) -> int:
-        """Block until `generation` exceeds `after` (or timeout/stop); returns the generation."""
-        with self._lock:
-            self._lock.wait_for(
-                lambda: self._generation > after or self._stopping.is_set(), timeout=timeout
-            )
-            return self._generation
+    def wait_for_change(self, after: Mark, *, timeout: float) -> Mark:
+        """Block until the cache moved past `after` (or timeout, `wake()` or stop).
+
+        `after` is what the caller has acted on; with a test clock, the wait tells the clock so.
+        """
+
+        def moved() -> bool:
+            with self._lock:
+                return self._moved(after)
+
+        self._waits.until_moved(moved, timeout, acked=after.lines)
+        return self.mark()
+
+    def wake(self) -> None:
+        """End every `wait_for_change` now (something outside the cache changed)."""
+        self._waits.notify()
+
+    def _moved(self, after: Mark) -> bool:
+        return self._generation > after.generation or self._lines > after.lines
 
     def snapshot(self) -> Snapshot:
         """The mirrored objects now, with the cluster's clock and what (if anything) failed."""
@@ -218,34 +258,13 @@ class WatchCache:
         for ref in refs:
             cached = self._logs.get(ref)
             if cached is None or now - cached[1] > self._log_max_age:
-                cached = (self._read_previous_log(ref), now)
+                cached = (self._api.previous_log(ref), now)
                 self._logs[ref] = cached
             if cached[0].strip():
                 logs[ref] = cached[0]
         for stale in set(self._logs) - set(refs):
             del self._logs[stale]
         return replace(snapshot, container_logs=logs) if logs else snapshot
-
-    def _read_previous_log(self, ref: ContainerRef) -> str:
-        namespace, pod, container = ref
-        path = (
-            f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
-            f"?container={container}&previous=true&tailLines=20"
-        )
-        try:
-            response = self._open(path, timeout=self._request_timeout)
-        except _ApiFailure:
-            return ""
-        try:
-            if int(response.status) != 200:
-                return ""
-            body: bytes = response.read()
-            return body.decode("utf-8", "replace")
-        except Exception:  # a log is an explanation, not a requirement
-            return ""
-        finally:
-            with self._lock:
-                self._open_responses.discard(response)
 
     def _describe_error(self) -> str | None:
         if self._heartbeat_error is not None:
@@ -291,10 +310,21 @@ class WatchCache:
 
     # --- heartbeat --------------------------------------------------------------------------
 
+    def _worker(self, loop: Callable[[], None]) -> None:
+        """Run a thread's loop; its token (taken in start()) is given back when it ends."""
+        try:
+            loop()
+        finally:
+            with contextlib.suppress(Exception):  # the clock may be gone with the process
+                self._clock.release()
+
     def _heartbeat_loop(self) -> None:
+        self._worker(self._heartbeat_rounds)
+
+    def _heartbeat_rounds(self) -> None:
         while not self._stopping.is_set():
             try:
-                self._request_json("/version")
+                self._api.json("/version")
                 self._note_server_time()
                 error: str | None = None
             except _ApiFailure as exc:
@@ -305,30 +335,42 @@ class WatchCache:
                 if error != self._heartbeat_error:
                     self._heartbeat_error = error
                     self._bump()
-            self._stopping.wait(self._heartbeat)
+            self._notify_waiters()
+            self._waits.pause(self._heartbeat)
 
     # --- list + watch -----------------------------------------------------------------------
 
     def _resource_loop(self, resource: WatchedResource) -> None:
+        self._worker(lambda: self._resource_rounds(resource))
+
+    def _resource_rounds(self, resource: WatchedResource) -> None:
         while not self._stopping.is_set():
             try:
                 version = self._list(resource)
                 self._set_error(resource.field, None)
+                self._notify_waiters()
                 self._watch(resource, version)
             except _Relist:
                 continue
             except _Missing:
                 self._mark_missing(resource)
-                self._stopping.wait(self._missing_retry)
+                self._notify_waiters()
+                self._waits.pause(self._missing_retry)
             except _ApiFailure as exc:
                 self._set_error(resource.field, str(exc))
-                self._stopping.wait(self._retry)
+                self._notify_waiters()
+                self._waits.pause(self._retry)
             except Exception as exc:  # a broken stream must never kill the mirror
                 self._set_error(
                     resource.field,
                     f"watching {resource.kind}: {type(exc).__name__}: {exc}; retrying",
                 )
-                self._stopping.wait(self._retry)
+                self._notify_waiters()
+                self._waits.pause(self._retry)
+
+    def _notify_waiters(self) -> None:
+        """The cache moved: its callers' waits end (they decide whether it matters)."""
+        self._waits.notify()
 
     def _mark_missing(self, resource: WatchedResource) -> None:
         with self._lock:
@@ -341,7 +383,7 @@ class WatchCache:
                 self._bump()
 
     def _list(self, resource: WatchedResource) -> str:
-        body = self._request_json(resource.path, optional=resource.optional, kind=resource.kind)
+        body = self._api.json(resource.path, optional=resource.optional, kind=resource.kind)
         self._note_server_time()
         items = body.get("items") or []
         fresh: dict[str, RawObject] = {}
@@ -370,16 +412,21 @@ class WatchCache:
             query += f"&resourceVersion={version}"
         # The read timeout outlives the server-side timeout so a silent, dead stream still ends.
         timeout = (self._request_timeout[0], float(self._watch_timeout) + 10.0)
-        response = self._open(resource.path + query, timeout=timeout)
+        response = self._api.open(resource.path + query, timeout=timeout)
         try:
-            self._check_status(response, resource.path, kind=resource.kind)
-            for event in events(response):
-                if self._stopping.is_set():
-                    return
-                self._apply(resource, event)
+            check_status(response, resource.path, kind=resource.kind)
+            # The open stream is what this thread waits on now: a test clock counts its lines.
+            self._clock.release()
+            try:
+                for event in events(response):
+                    if self._stopping.is_set():
+                        return
+                    self._apply(resource, event)
+                    self._notify_waiters()
+            finally:
+                self._clock.hold()
         finally:
-            with self._lock:
-                self._open_responses.discard(response)
+            self._api.done(response)
             close_quietly(response)
         # Any end of the stream (server timeout or a drop) leads to a relist by the caller.
         raise _Relist
@@ -387,6 +434,8 @@ class WatchCache:
     def _apply(self, resource: WatchedResource, event: dict[str, Any]) -> None:
         kind = event.get("type")
         obj = event.get("object")
+        if not isinstance(obj, dict) or kind not in {"ADDED", "MODIFIED", "DELETED"}:
+            self._count_line()
         if not isinstance(obj, dict):
             return
         if kind == "ERROR":
@@ -408,79 +457,14 @@ class WatchCache:
                 store[_key(obj)] = obj
             else:
                 return
+            # Counted with the change itself: a mark never covers a line not yet in the mirror.
+            self._lines += 1
             self._bump()
 
-    # --- HTTP through the official client ------------------------------------------------------
-
-    def _open(self, path_and_query: str, *, timeout: tuple[float, float]) -> Any:
-        api = self._cluster.api_client
-        method, url, headers, _body, _post = api.param_serialize(
-            method="GET", resource_path=path_and_query, auth_settings=["BearerToken"]
-        )
-        headers = dict(headers or {})
-        headers.setdefault("Accept", "application/json")
-        try:
-            response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
-        except Exception as exc:
-            raise _ApiFailure(
-                f"Kubernetes API at {self._cluster.host} unreachable: {short(exc)}; check the "
-                "node is up and the API server is running"
-            ) from exc
+    def _count_line(self) -> None:
+        """Every watch line counts, bookmarks and errors too: a test clock counted them sent."""
         with self._lock:
-            self._open_responses.add(response)
-        return response
+            self._lines += 1
+            self._lock.notify_all()
 
-    def _request_json(
-        self, path: str, *, optional: bool = False, kind: str | None = None
-    ) -> dict[str, Any]:
-        response = self._open(path, timeout=self._request_timeout)
-        try:
-            self._check_status(response, path, kind=kind, optional=optional)
-            raw = response.read()
-        except (_ApiFailure, _Missing):
-            raise
-        except Exception as exc:
-            raise _ApiFailure(
-                f"reading {path} from {self._cluster.host} failed: {short(exc)}; retrying"
-            ) from exc
-        finally:
-            with self._lock:
-                self._open_responses.discard(response)
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise _ApiFailure(f"{path} returned a body that is not JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise _ApiFailure(f"{path} returned {type(data).__name__}, expected a JSON object")
-        return data
-
-    def _check_status(
-        self, response: Any, path: str, *, kind: str | None, optional: bool = False
-    ) -> None:
-        status = int(response.status)
-        if 200 <= status < 300:
-            return
-        detail = ""
-        try:
-            body = json.loads(response.read())
-            if isinstance(body, dict):
-                detail = str(body.get("message") or body.get("reason") or "")
-        except Exception:  # the body is only decoration for the message
-            detail = ""
-        finally:
-            close_quietly(response)
-        if status == 404 and optional:
-            raise _Missing(path)
-        if status == 410:
-            raise _Relist
-        what = kind or path
-        hint = {
-            401: "the token is not accepted; check the service account token",
-            403: "the service account lacks read access; apply the appliance-status-readonly "
-            "ClusterRole and binding",
-        }.get(status, "retrying")
-        raise _ApiFailure(
-            f"reading {what} ({path}) failed: HTTP {status}"
-            + (f" {detail}" if detail else "")
-            + f"; {hint}"
-        )
+    # --- HTTP through the official client ------------------------------------------------------

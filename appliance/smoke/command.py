@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from appliance.clocking import clock_from_env
+
 __all__ = ["register"]
 
 EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
@@ -27,6 +29,7 @@ def _monitor(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    clock = clock_from_env()  # the machine's, unless a simulator set the test switch
     result = monitor(
         args.status_url,
         app_url=args.app_url,
@@ -34,6 +37,8 @@ def _monitor(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         interval=args.interval,
         on_poll=on_poll,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
     )
     if args.json:
         print(json.dumps({"test": "T020", **result.to_dict()}, indent=2))
@@ -45,6 +50,8 @@ def _monitor(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from appliance.smoke.verify import verify
 
+    clock = clock_from_env()
+
     checks = verify(
         kubeconfig=args.kubeconfig,
         node_ip=args.node_ip,
@@ -53,6 +60,8 @@ def _verify(args: argparse.Namespace) -> int:
         status_url=args.status_url,
         expect_rollup=args.expect_rollup,
         settle=args.settle,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
     )
     passed = all(c.ok for c in checks)
     if args.json:

@@ -1,0 +1,66 @@
+"""The waits around a watch cache: its threads' pauses and its callers' waits for a change.
+
+Every wait goes through one `Clock` (appliance/clocking.py) and can be interrupted: by a change
+in the cache (a caller's wait), or by stop(). With the test clock, a caller's wait also tells
+the clock which watch lines it has acted on (`Mark.lines`), and the cache's own pauses are lazy:
+a heartbeat or a retry never asks a simulated cluster to move its time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
+
+from appliance.clocking import Clock, Waiter
+
+__all__ = ["Mark", "Waits"]
+
+
+class Mark(NamedTuple):
+    """Where a watch cache stood: its generation and how many watch lines it had applied."""
+
+    generation: int
+    lines: int
+
+
+class Waits:
+    """Every wait in progress on one cache, so that a change or stop() can end them."""
+
+    def __init__(self, clock: Clock, stopping: threading.Event) -> None:
+        self._clock = clock
+        self._stopping = stopping
+        self._lock = threading.Lock()
+        self._waiters: set[Waiter] = set()
+
+    def until_moved(self, moved: Callable[[], bool], seconds: float, *, acked: int) -> None:
+        """Wait until `moved()` (checked first, then on every `notify()`) or `seconds` pass."""
+        self._wait(moved, seconds, acked=acked, lazy=False)
+
+    def pause(self, seconds: float) -> None:
+        """A routine pause of the cache's own (heartbeat, retry); stop() ends it early."""
+        self._wait(lambda: False, seconds, acked=None, lazy=True)
+
+    def _wait(
+        self, moved: Callable[[], bool], seconds: float, *, acked: int | None, lazy: bool
+    ) -> None:
+        waiter = self._clock.waiter()
+        with self._lock:
+            if self._stopping.is_set() or moved():
+                return
+            self._waiters.add(waiter)
+        try:
+            waiter.wait(seconds, acked=acked, lazy=lazy)
+        finally:
+            with self._lock:
+                self._waiters.discard(waiter)
+
+    def notify(self) -> None:
+        """End every wait in progress (the cache moved, or it stops)."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            # A test clock that is gone (its world stopped) must not take the mirror down too.
+            with contextlib.suppress(Exception):
+                waiter.interrupt()
