@@ -5,6 +5,10 @@ templates as external commands (with the world's fake `talosctl`/`flux` first on
 present), and polls `GET http://NODE_IP:8080/api/status` with the Bearer token the bootstrapper
 writes to `<config-dir>/<site-id>/status-token`, printing the rollup timeline: virtual time, state
 and top blocker, one line per change.
+
+In a warped world each run is a driver on the clock (its env names its lease) and the status is
+read at every quiescent point, just before the clock jumps: what the status service shows at
+each instant, the same on every run. At a fixed speed it is polled every `poll_wall` seconds.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from simulator.neighbours.clock_endpoint import Participant
 from simulator.world.served import ServedWorld
 from simulator.world.timeline import format_elapsed
 
@@ -54,6 +61,8 @@ class StatusPoller:
     lines: list[RollupLine] = field(default_factory=list)
     first_answer_at: float | None = None
     last: dict[str, Any] | None = None
+    # One client for every poll: a client made per poll pays for a TLS context each time.
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=2.0))
 
     def poll(self) -> RollupLine | None:
         """One poll; returns the new line when the (state, top blocker) changed."""
@@ -61,10 +70,8 @@ class StatusPoller:
             return None
         token = self.token_file.read_text(encoding="utf-8").strip()
         try:
-            response = httpx.get(
-                f"{self.status_url}/api/status",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=2.0,
+            response = self.client.get(
+                f"{self.status_url}/api/status", headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError:
             return None
@@ -124,6 +131,7 @@ class BootstrapSession:
             **(fields or {}),
         }
         self.exit_codes: list[int] = []
+        self._observing = threading.Lock()
 
     def argv(self, template: list[str]) -> list[str]:
         """The argv with `{field}` placeholders filled in."""
@@ -146,44 +154,99 @@ class BootstrapSession:
         until_seconds: float | None = None,
         poll_wall: float = 0.25,
     ) -> int:
-        """Run every invocation in turn, polling the status API; returns the last exit code."""
+        """Run every invocation in turn, watching the status API; returns the last exit code."""
+        warp = self.world.warp
+        remove: Callable[[], None] = lambda: None  # noqa: E731 - a no-op remover
+        if warp is not None:
+            if until_seconds is not None:
+                warp.horizon = self.world.clock.start + timedelta(seconds=until_seconds)
+            remove = warp.add_observer(self._observe)
+        try:
+            return self._run_all(until_state, until_seconds, poll_wall)
+        finally:
+            remove()
+            self.poller.client.close()
+
+    def _run_all(
+        self,
+        until_state: str | Collection[str] | None,
+        until_seconds: float | None,
+        poll_wall: float,
+    ) -> int:
         code = 0
-        for run in self.world.scenario.bootstrap.runs:
+        for number, run in enumerate(self.world.scenario.bootstrap.runs, start=1):
             argv = self.argv(run.argv)
             self.echo(f"{format_elapsed(self.world.elapsed):>10}  $ {' '.join(argv)}")
-            process = subprocess.Popen(
-                argv,
-                env=self.environment(run.env),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            assert process.stdout is not None
-            os.set_blocking(process.stdout.fileno(), False)
-            try:
-                while process.poll() is None:
-                    self._drain(process)
-                    # The bootstrapper decides when it is done; only the time limit cuts it short.
-                    if self._poll_and_check(None, until_seconds):
-                        _end(process)
-                        return 0
-                    time.sleep(poll_wall)
-            except BaseException:
-                # Ctrl-C or SIGTERM: the bootstrapper is our child, it must not outlive us.
-                _end(process)
-                raise
-            self._drain(process)
-            process.stdout.close()
-            code = process.returncode
+            participant = self.world.participant(f"bootstrap run {number}")
+            returned = self._run_one(argv, run.env, participant, until_seconds, poll_wall)
+            if returned is None:
+                return 0  # the time limit cut it short
+            code = returned
             self.exit_codes.append(code)
             self.echo(f"{format_elapsed(self.world.elapsed):>10}  exit {code}")
             if run.expect_exit is not None and code != run.expect_exit:
                 return code
+        self._observe()  # the instant the last run ended, before time moves on
         while not self._poll_and_check(until_state, until_seconds):
             if until_state is None and until_seconds is None:
                 break
-            time.sleep(poll_wall)
+            if self.world.warped:
+                if self.world.let_time_pass(60.0) <= 0:
+                    break  # the horizon: time will not pass any more
+            else:
+                time.sleep(poll_wall)
         return code
+
+    def _run_one(
+        self,
+        argv: list[str],
+        extra_env: dict[str, str],
+        participant: Participant | None,
+        until_seconds: float | None,
+        poll_wall: float,
+    ) -> int | None:
+        """One invocation to its end; None when the time limit ended it."""
+        env = {**self.environment(extra_env), **(participant.env if participant else {})}
+        try:
+            process = subprocess.Popen(
+                argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        except BaseException:
+            if participant is not None:
+                participant.close()
+            raise
+        if participant is not None:
+            participant.close_when_done(process)  # an exited run holds the clock no more
+        assert process.stdout is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        try:
+            while process.poll() is None:
+                self._drain(process)
+                # The bootstrapper decides when it is done; only the time limit cuts it short.
+                if participant is not None:
+                    if until_seconds is not None and self.world.elapsed >= until_seconds:
+                        _end(process)
+                        return None
+                    time.sleep(0.02)
+                    continue
+                if self._poll_and_check(None, until_seconds):
+                    _end(process)
+                    return None
+                time.sleep(poll_wall)
+        except BaseException:
+            # Ctrl-C or SIGTERM: the bootstrapper is our child, it must not outlive us.
+            _end(process)
+            raise
+        self._drain(process)
+        process.stdout.close()
+        return process.returncode
+
+    def _observe(self) -> None:
+        """Read the status (warped: at a quiescent point, from the world's scheduler)."""
+        with self._observing:
+            line = self.poller.poll()
+        if line is not None:
+            self.echo(f"{line.render()}   [status]")
 
     def _drain(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
@@ -196,9 +259,8 @@ class BootstrapSession:
     def _poll_and_check(
         self, until_state: str | Collection[str] | None, until_seconds: float | None
     ) -> bool:
-        line = self.poller.poll()
-        if line is not None:
-            self.echo(f"{line.render()}   [status]")
+        if not self.world.warped:  # warped, the observer reads it at every quiescent point
+            self._observe()
         wanted = {until_state} if isinstance(until_state, str) else set(until_state or ())
         if wanted and self.poller.lines and self.poller.lines[-1].state in wanted:
             return True

@@ -11,7 +11,9 @@
 allows (the frozen clock jumps from one due callback to the next) and prints it. With `--speed`
 the world is served (fake API, registry, app endpoint) and runs at that many virtual seconds per
 wall second. `--bootstrap` runs the scenario's bootstrapper invocations against the served world
-and prints the status service's rollup timeline.
+and prints the status service's rollup timeline; time is warped (the clock jumps whenever every
+real process waits: simulator/warp.py) unless `--speed` asks for a fixed speed.
+Every run ends with the virtual time it covered, the wall time it took and their ratio.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = sub.add_parser("run", help="replay a scenario and print its timeline")
     run.add_argument("scenario", type=Path)
     run.add_argument(
-        "--speed", type=float, help="virtual seconds per wall second (serves the world)"
+        "--speed",
+        type=float,
+        help="a fixed speed: virtual seconds per wall second (serves the world; with "
+        "--bootstrap, instead of warping time)",
     )
     run.add_argument("--kubeconfig-out", type=Path, help="write the fake API's kubeconfig here")
     run.add_argument("--until", help="stop at a virtual time (90m) or a status rollup state")
@@ -192,7 +197,10 @@ def _announce(world: ServedWorld) -> None:
     print(f"kubeconfig: {world.kubeconfig_path}")
     print(f"registry:   {world.registry_url}")
     print(f"node:       {world.node_ip}  (app {world.app_url}, status http://{world.node_ip}:8080)")
-    print(f"speed:      {world.clock.speed:g} virtual seconds per wall second")
+    if world.warped:
+        print("speed:      warped (the clock jumps whenever every process waits)")
+    else:
+        print(f"speed:      {world.clock.speed:g} virtual seconds per wall second")
     sys.stdout.flush()
 
 
@@ -216,14 +224,37 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
         world.stop()
 
 
-def _served_world(path: Path, *, speed: float, skip: Sequence[str]) -> ServedWorld:
-    return ServedWorld.from_scenario(path, speed=speed, skip_actors=skip)
+def _served_world(
+    path: Path, *, speed: float, skip: Sequence[str], warp: bool = False
+) -> ServedWorld:
+    return ServedWorld(
+        load_scenario(path),
+        speed=speed,
+        skip_actors=skip,
+        base_dir=path.resolve().parent,
+        warp=warp,
+    )
+
+
+def _ratio_line(world: World, wall: float) -> str:
+    """`ran +34m10s of virtual time in 8.2s wall (250x, warped: 412 jumps)`."""
+    virtual = world.elapsed
+    how = (
+        f"warped: {world.warp.jumps} jumps"
+        if isinstance(world, ServedWorld) and world.warp is not None
+        else f"fixed speed {world.clock.speed:g}x"
+    )
+    return (
+        f"ran {format_elapsed(virtual)} of virtual time in {wall:.1f}s wall "
+        f"({virtual / max(wall, 1e-9):.0f}x, {how})"
+    )
 
 
 def _run_served(args: argparse.Namespace, until: float | None) -> int:
     scenario = load_scenario(args.scenario)
     world = _served_world(args.scenario, speed=args.speed or scenario.speed, skip=())
     end = until if until is not None else scenario.end
+    started = time.perf_counter()
     world.start(kubeconfig_out=args.kubeconfig_out)
     _announce(world)
     _stop_on_signals()
@@ -236,6 +267,7 @@ def _run_served(args: argparse.Namespace, until: float | None) -> int:
                 print(line)
             printed = len(lines)
             sys.stdout.flush()
+        print(_ratio_line(world, time.perf_counter() - started))
     finally:
         world.stop()
     return 0
@@ -245,6 +277,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
     scenario = load_scenario(args.scenario)
     # SIGTERM must stop the world (and so the status service process) as Ctrl-C does.
     _stop_on_signals()
+    started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         config_dir = args.config_dir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="appliance-sim-site-"))
@@ -254,6 +287,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
             from simulator.controlplane.bootstrap import served_on_control_plane
 
             # The real source-controller clones over http: this repository is served on loopback.
+            # A real control plane cannot jump its clock: it runs at a fixed speed.
             world, served_url = stack.enter_context(
                 served_on_control_plane(
                     args.scenario,
@@ -268,6 +302,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
                 args.scenario,
                 speed=args.speed or scenario.bootstrap.speed,
                 skip=scenario.bootstrap.skip_actors,
+                warp=args.speed is None,
             )
             stack.callback(world.stop)
             world.start(kubeconfig_out=args.kubeconfig_out)
@@ -285,7 +320,10 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
             until_state=state or SETTLED_STATES,
             until_seconds=until if until is not None else scenario.end,
         )
+        wall = time.perf_counter() - started
         _summary(world, session, keep_serving=args.keep_serving)
+        print(_ratio_line(world, wall))
+        sys.stdout.flush()
         if args.keep_serving:
             print("serving until Ctrl-C (kubectl with the kubeconfig above, the status UI...)")
             sys.stdout.flush()

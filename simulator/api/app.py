@@ -26,10 +26,12 @@ from simulator.api.asgi import (
     Scope,
     Send,
     first,
+    header,
     read_body,
     truthy,
 )
 from simulator.api.crud import Crud
+from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.rbac import (
     RequestAttributes,
@@ -84,8 +86,11 @@ class ApiApp:
         faults: FaultPlan,
         request_log: list[RequestRecord],
         git_version: str,
+        delivery: Delivery | None = None,
     ) -> None:
         self.store = store
+        # Set in a warped world: what the API still owes its clients (api/delivery.py).
+        self.delivery = delivery
         self.tokens = tokens
         self.faults = faults
         self.request_log = request_log
@@ -244,6 +249,11 @@ class ApiApp:
         verb = _verb(method, route, query)
         now = self.store.clock.now()
         status = 500
+        delivery = self.delivery
+        if delivery is not None:
+            delivery.request_started(id(scope))
+            if verb == "watch":
+                delivery.watch_requested(header(scope, PARTICIPANT_HEADER), path)
         try:
             if user is None and path.rstrip("/") not in _ANONYMOUS_PATHS:
                 status = 401
@@ -265,6 +275,8 @@ class ApiApp:
             status = exc.code
             await self.respond(send, exc.code, _ENC.encode(exc.status()))
         finally:
+            if delivery is not None:
+                delivery.request_finished(id(scope))
             self.request_log.append(
                 RequestRecord(
                     method=method,
@@ -321,7 +333,15 @@ class ApiApp:
             return await special(self, req, route, user)
         if req.verb == "watch":
             return await streams.watch(
-                self, send, req.receive, route=route, query=req.query, accept=req.header(b"accept")
+                self,
+                send,
+                req.receive,
+                route=route,
+                query=req.query,
+                accept=req.header(b"accept"),
+                ticket=id(req.scope),
+                participant=req.header(PARTICIPANT_HEADER),
+                path=req.path,
             )
         handler = self._handlers.get(req.verb)
         if handler is None:

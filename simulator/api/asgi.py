@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import TokenBook, UserInfo
 from simulator.api.store import ObjectStore
+
+if TYPE_CHECKING:
+    from simulator.api.delivery import Delivery
 
 __all__ = [
     "JSON",
@@ -105,6 +108,8 @@ class Host(Protocol):
 
     store: ObjectStore
     tokens: TokenBook
+    # What the API still owes its clients in a warped world (api/delivery.py), else None.
+    delivery: Delivery | None
     # One event per open stream, set on every store change; a drop ends every stream.
     watchers: set[asyncio.Event]
     drop_generation: int

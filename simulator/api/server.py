@@ -13,11 +13,13 @@ import uvicorn
 import yaml
 
 from simulator.api.app import ApiApp, RequestRecord
+from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.rbac import TokenBook, UserInfo, service_account_user
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
 from simulator.errors import SimulatorError
+from simulator.warp import Warp
 
 __all__ = ["ApiServer", "ApiServerError"]
 
@@ -46,6 +48,7 @@ class ApiServer:
         faults: FaultPlan | None = None,
         git_version: str = DEFAULT_GIT_VERSION,
         tls: bool = True,
+        warp: Warp | None = None,
     ) -> None:
         self.store = store
         self.host = host
@@ -54,12 +57,15 @@ class ApiServer:
         self.faults = faults or FaultPlan()
         self.request_log: list[RequestRecord] = []
         self.tokens = TokenBook(self.admin_token)
+        # In a warped world the API reports what it still owes its clients (api/delivery.py).
+        self.delivery = Delivery(store, warp) if warp is not None else None
         self.app = ApiApp(
             store,
             tokens=self.tokens,
             faults=self.faults,
             request_log=self.request_log,
             git_version=git_version,
+            delivery=self.delivery,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -117,6 +123,8 @@ class ApiServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        if self.delivery is not None:
+            self.delivery.close()
         self.app.close_streams()
         server.should_exit = True
         thread.join(timeout=0.2)

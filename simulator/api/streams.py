@@ -13,6 +13,7 @@ import msgspec
 
 from simulator.api import tables
 from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
+from simulator.api.delivery import Stream
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.selectors import (
@@ -144,10 +145,20 @@ async def watch(
     route: Route,
     query: dict[str, list[str]],
     accept: str = "",
+    ticket: int = 0,
+    participant: str = "",
+    path: str = "",
 ) -> int:
-    """Stream `{type, object}` lines until timeout, disconnect or a dropped-watch fault."""
+    """Stream `{type, object}` lines until timeout, disconnect or a dropped-watch fault.
+
+    In a warped world the stream's books (api/delivery.py) follow it: opened, each write, ended.
+    """
     spec = _watch_spec(route, query, app.store.clock, accept)
     last_rv, start_lines = _start(app, spec)
+    stream = None
+    if app.delivery is not None:
+        stream = app.delivery.open_stream(ticket, participant, path, last_rv)
+        app.delivery.written(stream, last_rv, len(start_lines))
     await send(
         {
             "type": "http.response.start",
@@ -174,10 +185,14 @@ async def watch(
     app.watchers.add(wake)
     listener = asyncio.create_task(listen())
     try:
-        await _pump(app, spec, send, wake=wake, disconnected=disconnected, last_rv=last_rv)
+        await _pump(
+            app, spec, send, wake=wake, disconnected=disconnected, last_rv=last_rv, stream=stream
+        )
     finally:
         app.watchers.discard(wake)
         listener.cancel()
+        if stream is not None and app.delivery is not None:
+            app.delivery.close_stream(stream, by_server=not disconnected.is_set())
     if not disconnected.is_set():
         with contextlib.suppress(OSError, RuntimeError):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -192,6 +207,7 @@ async def _pump(
     wake: asyncio.Event,
     disconnected: asyncio.Event,
     last_rv: int,
+    stream: Stream | None = None,
 ) -> None:
     """Forward history entries past `last_rv` until the stream should end."""
     generation = app.drop_generation
@@ -202,6 +218,8 @@ async def _pump(
         try:
             events = app.store.history.since(last_rv)
         except ExpiredError as exc:
+            if stream is not None and app.delivery is not None:
+                app.delivery.written(stream, last_rv, 1)
             await send(
                 {
                     "type": "http.response.body",
@@ -222,6 +240,10 @@ async def _pump(
         if spec.bookmarks and now - last_bookmark >= BOOKMARK_INTERVAL_SECONDS:
             chunk.append(spec.bookmark(last_rv))
             last_bookmark = now
+        if stream is not None and app.delivery is not None:
+            # Booked before the bytes leave: a client must never be seen acting on lines the
+            # books do not know were sent.
+            app.delivery.written(stream, last_rv, len(chunk))
         if chunk:
             await send({"type": "http.response.body", "body": b"".join(chunk), "more_body": True})
         remaining = spec.deadline - time.monotonic()

@@ -15,7 +15,6 @@ import os
 import ssl
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ import yaml
 from simulator.api.kind_table import known_kind
 from simulator.api.kinds import KindInfo
 from simulator.errors import SimulatorError
+from simulator.neighbours import clock_client
 from simulator.neighbours.flux_crds import FLUX_CRDS, FLUX_VERSION
 
 __all__ = ["CONTROLLERS", "FLUX_VERSION", "FluxCliError", "flux_install_objects", "main"]
@@ -301,7 +301,7 @@ def _install(args: argparse.Namespace) -> int:
     objects = flux_install_objects(args.namespace)
     print("✔ manifests build completed")
     print(f"► installing components in {args.namespace} namespace")
-    deadline = time.monotonic() + args.timeout
+    deadline = clock_client.now() + args.timeout
     with _client(args) as client:
         for obj in objects:
             meta = obj["metadata"]
@@ -315,12 +315,12 @@ def _install(args: argparse.Namespace) -> int:
                 if (status.get("readyReplicas") or 0) >= 1:
                     print(f"✔ {name}: deployment ready")
                     break
-                if time.monotonic() >= deadline:
+                if clock_client.now() >= deadline:
                     raise FluxCliError(
                         f"install failed: timeout waiting for: [Deployment/{args.namespace}/"
                         f"{name} status: 'InProgress']"
                     )
-                time.sleep(0.1)
+                clock_client.poll_pause()
     print("✔ install finished")
     return 0
 
@@ -333,7 +333,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         obj = _check(client.get(path), f"{kind} '{args.namespace}/{args.name}' not found")
         if (obj.get("spec") or {}).get("suspend"):
             raise FluxCliError("resource is suspended")
-        deadline = time.monotonic() + args.timeout
+        deadline = clock_client.now() + args.timeout
         if args.with_source:
             source = _source_of(kind, obj, args.namespace)
             if source is not None:
@@ -399,9 +399,9 @@ def _wait_handled(
         obj = _check(client.get(path), f"{what} reconciliation")
         if (obj.get("status") or {}).get("lastHandledReconcileAt") == token:
             return obj
-        if time.monotonic() >= deadline:
+        if clock_client.now() >= deadline:
             raise FluxCliError(f"{what} reconciliation failed: timeout waiting for condition")
-        time.sleep(0.1)
+        clock_client.poll_pause()
 
 
 def _version(args: argparse.Namespace) -> int:

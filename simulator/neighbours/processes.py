@@ -22,12 +22,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import SimulatorError
-from simulator.lifecycle import terminate_group as _terminate
+from simulator.neighbours.clock_endpoint import Participants
+from simulator.neighbours.pod_process import (
+    Live,
+    Plan,
+    PodProcess,
+    ProcessError,
+    leave,
+    pod_key,
+    terminate,
+)
 from simulator.neighbours.pod_specs import (
     DEFAULT_IMAGES,
     ProcessImage,
@@ -53,57 +61,6 @@ __all__ = [
 Obj = dict[str, Any]
 
 
-class ProcessError(SimulatorError):
-    """A pod process could not be started."""
-
-
-@dataclass(frozen=True)
-class PodProcess:
-    """A snapshot of one Deployment's process."""
-
-    namespace: str
-    name: str
-    image: str
-    argv: tuple[str, ...]
-    pid: int | None
-    ready: bool
-    restarts: int
-    exit_code: int | None
-    log_path: Path
-    # Why no process runs (kubelet reasons: CreateContainerConfigError, RunContainerError).
-    waiting_reason: str = ""
-    waiting_message: str = ""
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything needed to (re)start one pod's process."""
-
-    image: str
-    argv: tuple[str, ...]
-    env: dict[str, str]
-    workdir: Path
-    port: int
-    health_path: str
-    fingerprint: str  # the pod template it was started from: a change restarts it
-    token_ref: tuple[str, str] = ("", "")  # (Secret, key) materialised as token_file
-    token_file: Path | None = None
-
-
-@dataclass
-class _Live:
-    snapshot: PodProcess
-    process: subprocess.Popen[bytes] | None
-    plan: _Plan
-    restart_at: float | None = None
-    log_handle: Any = field(default=None)
-
-
-def _key(obj: Obj) -> tuple[str, str]:
-    meta = obj.get("metadata") or {}
-    return str(meta.get("namespace") or "default"), str(meta.get("name") or "")
-
-
 class ProcessRunner:
     """Runs Deployments of known images as local processes on the simulated node address.
 
@@ -123,6 +80,7 @@ class ProcessRunner:
         node_name: str = "appliance-single-node",
         probe_interval: float = 0.2,
         extra_env: Mapping[str, str] | None = None,
+        participants: Participants | None = None,
     ) -> None:
         self.node_ip = node_ip
         self.node_name = node_name
@@ -132,6 +90,11 @@ class ProcessRunner:
         self._on_change = on_change
         self._probe_interval = probe_interval
         self._extra_env = dict(extra_env or {})
+        # In a warped world every process gets a lease, and queued work holds the clock too.
+        self._participants = participants
+        self._books = (
+            participants.local("process runner", driver=False, held=0) if participants else None
+        )
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="sim-pods-")
@@ -141,7 +104,7 @@ class ProcessRunner:
         self._unsubscribe: Callable[[], None] | None = None
         self._queue: queue.Queue[tuple[str, Obj] | threading.Event | None] = queue.Queue()
         self._lock = threading.Lock()
-        self._live: dict[tuple[str, str], _Live] = {}
+        self._live: dict[tuple[str, str], Live] = {}
         self._pending: dict[tuple[str, str], Obj] = {}
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -199,7 +162,7 @@ class ProcessRunner:
     def _kill_all(self) -> None:
         """Terminate every process this runner ever started (also the interpreter's exit hook)."""
         for process in list(self._launched):  # copying a list is atomic under the GIL
-            _terminate(process)
+            terminate(process)
         self._launched = [p for p in self._launched if p.poll() is None]
 
     def __enter__(self) -> ProcessRunner:
@@ -250,6 +213,8 @@ class ProcessRunner:
     def handle(self, event_type: str, obj: dict[str, Any]) -> None:
         """A store subscriber: enqueue Deployment and Secret changes."""
         if obj.get("kind") in ("Deployment", "Secret"):
+            if self._books is not None:
+                self._books.hold()  # given back by the worker once acted on
             self._queue.put((event_type, obj))
 
     def _work(self) -> None:
@@ -268,11 +233,14 @@ class ProcessRunner:
                 else:
                     self._reconcile(event_type, obj)
             except Exception as exc:  # one bad object must not stop the runner
-                print(f"simulator: pod process for {_key(obj)}: {exc}", file=sys.stderr)
+                print(f"simulator: pod process for {pod_key(obj)}: {exc}", file=sys.stderr)
+            finally:
+                if self._books is not None:
+                    self._books.release()
 
     def _refresh_secret_files(self, secret: Obj) -> None:
         """Rewrite the token file of every running pod that mounts this Secret (no restart)."""
-        namespace, name = _key(secret)
+        namespace, name = pod_key(secret)
         values = secret_values(self._store, namespace, name) or {}
         with self._lock:
             plans = [live.plan for (ns, _), live in self._live.items() if ns == namespace]
@@ -281,14 +249,14 @@ class ProcessRunner:
                 write_secret_file(plan.token_file, values[plan.token_ref[1]])
 
     def _retry_pending(self, secret: Obj) -> None:
-        namespace, _ = _key(secret)
+        namespace, _ = pod_key(secret)
         with self._lock:
             waiting = [o for (ns, _), o in self._pending.items() if ns == namespace]
         for deployment in waiting:
             self._reconcile("MODIFIED", deployment)
 
     def _reconcile(self, event_type: str, deployment: Obj) -> None:
-        key = _key(deployment)
+        key = pod_key(deployment)
         found = image_for(self.images, deployment)
         replicas = (deployment.get("spec") or {}).get("replicas", 1)
         deleting = bool((deployment.get("metadata") or {}).get("deletionTimestamp"))
@@ -344,7 +312,7 @@ class ProcessRunner:
             "name": key[1],
         }
         argv = tuple(part.format(**values) for part in known.argv)
-        plan = _Plan(
+        plan = Plan(
             image=str(container.get("image")),
             argv=argv,
             env=container_env(
@@ -377,11 +345,20 @@ class ProcessRunner:
             )
         return found
 
-    def _launch(self, key: tuple[str, str], plan: _Plan, *, restarts: int = 0) -> None:
+    def _launch(self, key: tuple[str, str], plan: Plan, *, restarts: int = 0) -> None:
         if self._stopping.is_set():
             return  # a thread that outlived stop()'s join must not start anything new
         log_path = plan.workdir / "process.log"
-        process_env = {**os.environ, **self._extra_env, **plan.env}
+        participant = None
+        if self._participants is not None:
+            # Two tokens: the process's own, and ours until it first answers /healthz.
+            participant = self._participants.process(f"pod {key[0]}/{key[1]}", driver=False, held=2)
+        process_env = {
+            **os.environ,
+            **self._extra_env,
+            **plan.env,
+            **(participant.env if participant else {}),
+        }
         handle = log_path.open("ab")
         try:
             process = subprocess.Popen(
@@ -395,6 +372,8 @@ class ProcessRunner:
             )
         except (OSError, ProcessError):
             handle.close()
+            if participant is not None:
+                participant.close()
             raise
         snapshot = PodProcess(
             namespace=key[0],
@@ -409,17 +388,20 @@ class ProcessRunner:
         )
         self._launched.append(process)
         if self._stopping.is_set():
-            _terminate(process)  # stop() began while this one was starting
+            terminate(process)  # stop() began while this one was starting
             handle.close()
             return
         with self._lock:
             previous = self._live.get(key)
-            self._live[key] = _Live(snapshot, process, plan, log_handle=handle)
+            self._live[key] = Live(
+                snapshot, process, plan, log_handle=handle, participant=participant
+            )
         if previous is not None and previous.process is not None:
             # A concurrent restart got here first: one process per pod, never an orphan.
-            _terminate(previous.process)
+            terminate(previous.process)
             if previous.log_handle is not None:
                 previous.log_handle.close()
+            leave(previous)
         self._notify(snapshot)
 
     def _publish_waiting(
@@ -436,9 +418,10 @@ class ProcessRunner:
         if live is None:
             return
         if live.process is not None:
-            _terminate(live.process)
+            terminate(live.process)
         if live.log_handle is not None:
             live.log_handle.close()
+        leave(live)
         self._notify(replace(live.snapshot, pid=None, ready=False))
 
     def _notify(self, snapshot: PodProcess) -> None:
@@ -449,7 +432,7 @@ class ProcessRunner:
 
     # -- probing -------------------------------------------------------------------------------
     def _probe(self) -> None:
-        while not self._stopping.wait(self._probe_interval):
+        while not self._stopping.wait(self._next_probe()):
             with self._lock:
                 items = list(self._live.items())
             for key, live in items:
@@ -459,7 +442,13 @@ class ProcessRunner:
                     # A restart that cannot start leaves the pod waiting, not the prober dead.
                     self._publish_waiting(key, live.plan.image, "RunContainerError", str(exc))
 
-    def _probe_one(self, key: tuple[str, str], live: _Live) -> None:
+    def _next_probe(self) -> float:
+        """A warped world waits for a starting process: look often until it answers."""
+        with self._lock:
+            starting = any(live.starting and live.participant for live in self._live.values())
+        return min(self._probe_interval, 0.02) if starting else self._probe_interval
+
+    def _probe_one(self, key: tuple[str, str], live: Live) -> None:
         process = live.process
         snapshot = live.snapshot
         if process is not None and process.poll() is not None:
@@ -467,6 +456,7 @@ class ProcessRunner:
             now = time.monotonic()
             if live.restart_at is None:
                 live.restart_at = now + min(10.0, 0.5 * 2**snapshot.restarts)
+                leave(live)  # the exited process waits for nothing
                 self._update(key, replace(snapshot, ready=False, exit_code=process.returncode))
                 return
             if now >= live.restart_at:
@@ -481,6 +471,11 @@ class ProcessRunner:
         ready = http_probe(f"http://{self.node_ip}:{live.plan.port}{live.plan.health_path}")
         if ready != snapshot.ready:
             self._update(key, replace(snapshot, ready=ready))
+        if ready and live.starting:
+            # Started: the world has been told (above), so the clock may move on.
+            live.starting = False
+            if live.participant is not None:
+                live.participant.release()
 
     def _update(self, key: tuple[str, str], snapshot: PodProcess) -> None:
         with self._lock:

@@ -1,9 +1,11 @@
 """The world's scheduler: callbacks at virtual instants on the VirtualClock.
 
-Two ways to drive it. `run_until(t)` jumps the (frozen) clock from one due callback to the next,
-which is how scripted replays run "as fast as correctness allows". `start()` runs a thread that
-waits in wall time for the next callback at the clock's speed, for worlds that real processes
-(the bootstrapper, the status service) talk to.
+Three ways to drive it. `run_until(t)` jumps the (frozen) clock from one due callback to the
+next, which is how scripted replays run "as fast as correctness allows". `start()` runs a thread
+that waits in wall time for the next callback at the clock's speed, for worlds that real
+processes (the bootstrapper, the status service) talk to. `start_warped(warp)` runs a thread
+that jumps the frozen clock like `run_until`, but only when the warp's books say every real
+process waits (simulator/warp.py).
 
 Store callbacks never act inside the store: they `call_soon` here, so reactions run on the
 scheduler's thread (or inside `run_until`) and never re-enter the store's lock.
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from simulator.clock import VirtualClock
+from simulator.warp import Warp
 
 __all__ = ["Scheduler"]
 
@@ -45,6 +48,7 @@ class Scheduler:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._warp: Warp | None = None
         self.errors: list[BaseException] = []
 
     def call_at(self, when: datetime, callback: Callable[[], None], *, label: str = "") -> _Entry:
@@ -53,6 +57,8 @@ class Scheduler:
         with self._cond:
             heapq.heappush(self._heap, entry)
             self._cond.notify_all()
+        if self._warp is not None:
+            self._warp.poke()  # outside our lock: the warp's probes take it
         return entry
 
     def call_later(
@@ -103,11 +109,23 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="world-scheduler", daemon=True)
         self._thread.start()
 
+    def start_warped(self, warp: Warp) -> None:
+        """Run callbacks in a thread, jumping the frozen clock whenever `warp` says it is safe."""
+        if self._thread is not None:
+            return
+        self._warp = warp
+        warp.add_probe("world callbacks due now", self._due_now)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._warp_loop, name="world-warp", daemon=True)
+        self._thread.start()
+
     def stop(self) -> None:
         """Stop the thread (pending callbacks stay queued)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        if self._warp is not None:
+            self._warp.poke()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -127,6 +145,50 @@ class Scheduler:
                     continue
                 entry = heapq.heappop(self._heap)
             self._run(entry)
+
+    def _due_now(self) -> bool:
+        with self._cond:
+            self._drop_cancelled()
+            return bool(self._heap) and self._heap[0].when <= self.clock.now()
+
+    def _warp_loop(self) -> None:
+        warp = self._warp
+        assert warp is not None
+        warned_at = 0.0
+        while not self._stopping:
+            if self.run_due() or warp.wake_due():
+                continue
+            target = self._warp_target(warp)
+            if target is None or not warp.quiescent():
+                warp.wait_for_change()
+                stalled = warp.stalled_for()
+                if target is not None and stalled > 30.0 and stalled - warned_at > 30.0:
+                    warned_at = stalled
+                    _log.warning(
+                        "warp: no jump for %.0fs wall; busy: %s",
+                        stalled,
+                        "; ".join(warp.busy_reasons()) or "nothing",
+                    )
+                continue
+            warned_at = 0.0
+            # What observers read now is the world at this instant, before time moves on.
+            warp.observe()
+            if not warp.jump_if_quiescent(target):
+                continue
+
+    def _warp_target(self, warp: Warp) -> datetime | None:
+        """Where the next jump goes: the next callback or driver deadline, within the horizon."""
+        if not warp.has_driver():
+            return None
+        candidates = [t for t in (self.next_due(), warp.next_driver_deadline()) if t is not None]
+        if not candidates:
+            return None
+        target = min(candidates)
+        if warp.horizon is not None and target > warp.horizon:
+            if self.clock.now() >= warp.horizon:
+                return None
+            target = warp.horizon
+        return target
 
     def _run(self, entry: _Entry) -> None:
         try:

@@ -2,14 +2,20 @@
 
 On top of the engine it serves the fake Kubernetes API (with a kubeconfig), the OCI registry,
 the app endpoint, the Talos host with `talosctl`/`flux` shims, and runs our own images (the
-status service) as real processes against the fake API. The clock runs at the scenario's speed
-(60x by default) because real processes spend wall time starting and polling.
+status service) as real processes against the fake API.
+
+Time runs one of two ways. At a fixed speed (`speed=60`: 60 virtual seconds per wall second),
+as a human watching `kubectl` wants. Or warped (`warp=True`): the clock stands still while any
+real process works and jumps to the next event when every one of them waits (simulator/warp.py);
+the processes we start get a lease on the clock endpoint in `APPLIANCE_TEST_CLOCK`, the
+product's test switch, and the fake API keeps the books of what it still owes them.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -21,11 +27,13 @@ from simulator.api import ApiServer, Fault
 from simulator.api.store import ObjectStore, Store
 from simulator.neighbours.addresses import choose_node_address
 from simulator.neighbours.app_endpoint import AppEndpoint
+from simulator.neighbours.clock_endpoint import ClockEndpoint, Participant, Participants
 from simulator.neighbours.processes import PodProcess, ProcessRunner
 from simulator.neighbours.registry_server import RegistryServer
 from simulator.neighbours.shims import write_shims
 from simulator.neighbours.talos import HostSpec, TalosHost
 from simulator.neighbours.talos_endpoint import TalosEndpoint
+from simulator.warp import Warp
 from simulator.world.engine import World
 from simulator.world.objects import meta
 from simulator.world.scenario import FaultSpec, Scenario
@@ -49,12 +57,13 @@ class ServedWorld(World):
         node_ip: str | None = None,
         store: Store | None = None,
         cluster_runs: Iterable[str] = (),
+        warp: bool = False,
     ) -> None:
         # A free 127.x address unless one is given: the Node, the app and the status service
         # all live on it, so it is chosen before the Node object is written.
         super().__init__(
             scenario,
-            speed=speed,
+            speed=0.0 if warp else speed,
             skip_actors=skip_actors,
             base_dir=base_dir,
             node_ip=node_ip or choose_node_address(),
@@ -78,6 +87,8 @@ class ServedWorld(World):
         self._process_ready: set[tuple[str, str]] = set()
         self._process_waiting: dict[str, Obj] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.warp: Warp | None = Warp(self.clock) if warp else None
+        self.participants: Participants | None = None
 
     def start(self, *, kubeconfig_out: Path | None = None) -> Self:
         """Load the scenario, start every server, then let the clock run."""
@@ -85,10 +96,50 @@ class ServedWorld(World):
             return self
         super().start()
         self._serve(kubeconfig_out)
-        if self.speed > 0:
+        if self.warp is not None:
+            self.scheduler.start_warped(self.warp)
+        elif self.speed > 0:
             self.clock.set_speed(self.speed)
             self.scheduler.start()
         return self
+
+    @property
+    def warped(self) -> bool:
+        """Whether the clock jumps when every process waits (else it runs at `speed`)."""
+        return self.warp is not None
+
+    def participant(self, name: str, *, driver: bool = True) -> Participant | None:
+        """A lease for a process about to start against this world (None unless warped).
+
+        A driver wants time to pass (a bootstrapper run, a command a test runs); put its `env`
+        in the process's environment and `close()` it when the process has exited.
+        """
+        if self.participants is None:
+            return None
+        return self.participants.process(name, driver=driver)
+
+    def let_time_pass(self, seconds: float, *, wall_timeout: float = 60.0) -> float:
+        """Let up to `seconds` of virtual time pass; returns the virtual seconds that did.
+
+        Warped, the clock jumps through the events in between, as fast as the processes keep
+        up (at most `wall_timeout` wall seconds); at a fixed speed this sleeps in wall time.
+        """
+        before = self.elapsed
+        if self.participants is None:
+            if self.speed > 0:
+                time.sleep(seconds / self.speed)
+            return self.elapsed - before
+        horizon = self.warp.horizon if self.warp is not None else None
+        if horizon is not None:
+            seconds = min(seconds, (horizon - self.clock.now()).total_seconds())
+            if seconds <= 0:
+                return 0.0  # time stops at the horizon
+        waiting = self.participants.local("waiting for time to pass", driver=True)
+        try:
+            waiting.sleep(seconds, wall_timeout=wall_timeout)
+        finally:
+            waiting.close()
+        return self.elapsed - before
 
     def stop(self) -> None:
         """Stop the scheduler thread and every server this world started."""
@@ -198,6 +249,10 @@ class ServedWorld(World):
         registry = RegistryServer(self.registry.contents, clock=self.clock).start()
         self._servers.append(registry)
         self.registry_url = registry.url
+        if self.warp is not None:
+            endpoint = ClockEndpoint(self.warp).start()
+            self._servers.append(endpoint)
+            self.participants = Participants(self.warp, endpoint)
         self._app_endpoint = AppEndpoint(self.scenario.app, node_ip=self.node_ip, clock=self.clock)
         self._app_endpoint.start()
         self._servers.append(self._app_endpoint)
@@ -209,7 +264,7 @@ class ServedWorld(World):
     def _start_api(self) -> Any:
         """The fake API over the world's in-memory store (url, kubeconfig(), issue_token())."""
         assert isinstance(self.store, ObjectStore)
-        api = ApiServer(self.store, host="127.0.0.1", port=0)
+        api = ApiServer(self.store, host="127.0.0.1", port=0, warp=self.warp)
         api.start()
         self._servers.append(api)
         self.api = api
@@ -266,6 +321,7 @@ class ServedWorld(World):
             workdir=workdir / "pods",
             on_change=self._process_changed,
             node_name=self.node_name,
+            participants=self.participants,
         )
         self._runner.attach(self.store)
         self._servers.append(self._runner)
