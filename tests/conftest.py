@@ -7,6 +7,22 @@ from pathlib import Path
 import pytest
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fixed-speed`: served worlds run at their scenario's fixed speed instead of warped."""
+    parser.addoption(
+        "--fixed-speed",
+        action="store_true",
+        help="run the BDD worlds at the scenario's fixed speed (for watching one by hand) "
+        "instead of warping time",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fixed_speed: run this scenario's world at its fixed speed, not warped"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _no_docker_login(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

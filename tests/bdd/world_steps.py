@@ -1,8 +1,9 @@
 """World-level steps: a scenario of scenarios/ in the simulator, our real commands against it.
 
-The world runs at high speed (tests/bdd/worlds.py); our commands run as subprocesses exactly as
-an admin types them; the Then steps read their output, the simulated cluster, and the real status
-service our bootstrapper deployed.
+The world is warped (tests/bdd/worlds.py): our commands run as subprocesses exactly as an admin
+types them, each on a lease of the world's clock; the Then steps read their output, the
+simulated cluster, and the real status service our bootstrapper deployed, letting virtual time
+pass while they wait for what they expect.
 """
 
 from __future__ import annotations
@@ -28,15 +29,30 @@ from tests.bdd.worlds import BIN, SITE_ID, CommandResult, WorldSession, observed
 
 __all__ = ["eventually", "stop_shared_worlds"]
 
-# Wall seconds a Then step waits for the world to reach what it expects (the world keeps running
-# at high speed meanwhile, so this is hours of virtual time).
+# Wall seconds a Then step waits for the world to reach what it expects (a fixed-speed world
+# keeps running meanwhile, so this is hours of virtual time).
 SETTLE_SECONDS = 60.0
+# Warped, a Then step lets virtual time pass in these steps, up to SETTLE_VIRTUAL_SECONDS.
+STEP_VIRTUAL_SECONDS = 30.0
+SETTLE_VIRTUAL_SECONDS = 2 * 3600.0
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def eventually(check: Callable[[], Any], *, what: str, seconds: float = SETTLE_SECONDS) -> Any:
-    """Poll `check` until it returns a truthy value; fail naming `what` and the last answer."""
+def eventually(
+    check: Callable[[], Any],
+    *,
+    what: str,
+    seconds: float = SETTLE_SECONDS,
+    session: WorldSession | None = None,
+) -> Any:
+    """Check until `check` returns a truthy value; fail naming `what` and the last answer.
+
+    In a warped world (`session`) virtual time passes between checks, as it would while an
+    admin waits; at a fixed speed the world moves on by itself.
+    """
     deadline = time.monotonic() + seconds
+    warped = session is not None and session.warped
+    passed = 0.0
     last: Any = None
     while True:
         try:
@@ -46,9 +62,29 @@ def eventually(check: Callable[[], Any], *, what: str, seconds: float = SETTLE_S
         else:
             if last:
                 return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {seconds:.0f}s wall; last: {last!r}")
-        time.sleep(0.1)
+        if time.monotonic() > deadline or passed > SETTLE_VIRTUAL_SECONDS:
+            raise AssertionError(
+                f"{what}: not reached within {seconds:.0f}s wall"
+                + (f" ({passed:.0f}s virtual)" if warped else "")
+                + f"; last: {last!r}"
+            )
+        if session is not None and warped:
+            session.let_time_pass(STEP_VIRTUAL_SECONDS)
+            passed += STEP_VIRTUAL_SECONDS
+        else:
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def warped(request: pytest.FixtureRequest) -> bool:
+    """Whether this scenario's world is warped (`--fixed-speed` or the marker say not)."""
+    return (
+        not _fixed_speed(request.config) and request.node.get_closest_marker("fixed_speed") is None
+    )
+
+
+def _fixed_speed(config: pytest.Config) -> bool:
+    return bool(config.getoption("--fixed-speed"))
 
 
 # --- the world --------------------------------------------------------------------------------
@@ -64,16 +100,23 @@ def world_sessions() -> Iterator[list[WorldSession]]:
 
 
 def _start(
-    sessions: list[WorldSession], tmp_path: Path, scenario: str, *, installed: bool = False
+    sessions: list[WorldSession],
+    tmp_path: Path,
+    scenario: str,
+    *,
+    warped: bool,
+    installed: bool = False,
 ) -> WorldSession:
-    session = WorldSession.start(scenario, workdir=tmp_path, installed=installed)
+    session = WorldSession.start(scenario, workdir=tmp_path, installed=installed, warped=warped)
     sessions.append(session)
     return session
 
 
 @given(parsers.parse('the world "{scenario}"'), target_fixture="session")
-def the_world(world_sessions: list[WorldSession], tmp_path: Path, scenario: str) -> WorldSession:
-    return _start(world_sessions, tmp_path, scenario)
+def the_world(
+    world_sessions: list[WorldSession], tmp_path: Path, scenario: str, warped: bool
+) -> WorldSession:
+    return _start(world_sessions, tmp_path, scenario, warped=warped)
 
 
 @given(
@@ -81,9 +124,9 @@ def the_world(world_sessions: list[WorldSession], tmp_path: Path, scenario: str)
     target_fixture="session",
 )
 def installed_world(
-    world_sessions: list[WorldSession], tmp_path: Path, scenario: str
+    world_sessions: list[WorldSession], tmp_path: Path, scenario: str, warped: bool
 ) -> WorldSession:
-    return _start(world_sessions, tmp_path, scenario, installed=True)
+    return _start(world_sessions, tmp_path, scenario, warped=warped, installed=True)
 
 
 SharedWorlds = dict[tuple[str, str], tuple[WorldSession, CommandResult]]
@@ -105,10 +148,16 @@ def stop_shared_worlds() -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_worlds() -> Iterator[SharedWorlds]:
+def shared_worlds(pytestconfig: pytest.Config) -> Iterator[SharedWorlds]:
     """The shared worlds; stopped at the end of the session at the latest."""
+    global _SHARED_WARPED  # noqa: PLW0603 - one setting for the session's shared worlds
+    _SHARED_WARPED = not _fixed_speed(pytestconfig)
     yield _SHARED
     stop_shared_worlds()
+
+
+# Shared worlds serve many scenarios, so only `--fixed-speed` (not a scenario's marker) slows them.
+_SHARED_WARPED = True
 
 
 def _shared(
@@ -117,10 +166,18 @@ def _shared(
     key = (scenario, servers)
     if key not in cache:
         session = WorldSession.start(
-            scenario, workdir=factory.mktemp(f"shared-{scenario.replace('/', '-')}")
+            scenario,
+            workdir=factory.mktemp(f"shared-{scenario.replace('/', '-')}"),
+            warped=_SHARED_WARPED,
         )
         try:
-            result = session.run(observed_fresh_bootstrap(dns_servers=servers))
+            result = session.run(
+                observed_fresh_bootstrap(dns_servers=servers, warped=session.warped)
+            )
+            # The scenarios read the world after the install settles: warped, it holds still
+            # once the bootstrapper is done, so let it run to the end of its timeline.
+            if session.warped:
+                session.let_time_pass(session.world.scenario.end - session.world.elapsed)
         except BaseException:
             session.stop()
             raise
@@ -167,11 +224,13 @@ def bootstrapped_world(
     target_fixture="session",
 )
 def private_bootstrapped_world(
-    world_sessions: list[WorldSession], tmp_path: Path, scenario: str
+    world_sessions: list[WorldSession], tmp_path: Path, scenario: str, warped: bool
 ) -> WorldSession:
     """For scenarios that change the world (recover re-applies): nobody else sees it."""
-    session = _start(world_sessions, tmp_path, scenario)
-    result = session.run(observed_fresh_bootstrap(dns_servers="1.1.1.1,8.8.8.8"))
+    session = _start(world_sessions, tmp_path, scenario, warped=warped)
+    result = session.run(
+        observed_fresh_bootstrap(dns_servers="1.1.1.1,8.8.8.8", warped=session.warped)
+    )
     assert result.exit_code == 0, result.describe()
     return session
 
@@ -216,7 +275,7 @@ def explicit_talosconfig(session: WorldSession) -> dict[Path, bytes]:
 
 @when("the admin runs the observed fresh bootstrap without DNS servers", target_fixture="result")
 def fresh_without_dns(session: WorldSession) -> CommandResult:
-    return session.run(observed_fresh_bootstrap(dns_servers=None))
+    return session.run(observed_fresh_bootstrap(dns_servers=None, warped=session.warped))
 
 
 @when(
@@ -224,7 +283,7 @@ def fresh_without_dns(session: WorldSession) -> CommandResult:
     target_fixture="result",
 )
 def fresh_with_dns(session: WorldSession, servers: str) -> CommandResult:
-    return session.run(observed_fresh_bootstrap(dns_servers=servers))
+    return session.run(observed_fresh_bootstrap(dns_servers=servers, warped=session.warped))
 
 
 @when(parsers.parse('the admin runs "{command}"'), target_fixture="result")
@@ -260,19 +319,35 @@ def fresh_with_monitor(
         "--interval",
         "0.05",
         "--timeout",
-        "170",
+        # Cluster seconds when warped (the whole install), wall seconds at a fixed speed.
+        "4800" if session.warped else "170",
         "--json",
     ]
+    # Warped, the monitor follows the world's clock: it looks at every instant the world
+    # stands still at, without moving time itself.
+    follower = session.participant("smoke monitor", driver=False)
     monitor = subprocess.Popen(
-        argv, env=session.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        argv,
+        env={**session.env(), **(follower.env if follower else {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
+    if follower is not None:
+        follower.close_when_done(monitor)  # an exited monitor holds the clock no more
     try:
-        result = session.run(observed_fresh_bootstrap(dns_servers=servers))
-        output, _ = monitor.communicate(timeout=180)
+        result = session.run(observed_fresh_bootstrap(dns_servers=servers, warped=session.warped))
+        # Warped, the monitor still waits for the app: let time pass until it has answered.
+        deadline = time.monotonic() + 180
+        while session.warped and monitor.poll() is None and time.monotonic() < deadline:
+            session.let_time_pass(STEP_VIRTUAL_SECONDS)
+        output, _ = monitor.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if monitor.poll() is None:
             monitor.kill()
             monitor.communicate()
+        if follower is not None:
+            follower.close()
     monitor_output.extend([str(monitor.returncode), output])
     return result
 
@@ -501,7 +576,9 @@ def secret_holds_token(session: WorldSession, ref: str) -> None:
 
 @then(parsers.parse('the node "{name}" is Ready'))
 def node_ready(session: WorldSession, name: str) -> None:
-    eventually(lambda: session.world.ready("Node", name), what=f"node {name} Ready")
+    eventually(
+        lambda: session.world.ready("Node", name), what=f"node {name} Ready", session=session
+    )
 
 
 def _events(session: WorldSession) -> list[dict[str, Any]]:
@@ -535,7 +612,7 @@ def component_ready(session: WorldSession, name: str) -> None:
         workload = _workload(session, name)
         return workload is not None and bool(workload.get("status", {}).get("readyReplicas"))
 
-    eventually(ready, what=f"component {name} ready")
+    eventually(ready, what=f"component {name} ready", session=session)
 
 
 def _cluster_pod_spec(session: WorldSession, ref: str) -> dict[str, Any]:
@@ -568,7 +645,7 @@ def cluster_job_completed(session: WorldSession, ref: str) -> None:
         done = any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
         return job if done else None
 
-    job = eventually(completed, what=f"Job {ref} Complete")
+    job = eventually(completed, what=f"Job {ref} Complete", session=session)
     assert not job["status"].get("failed"), f"Job {ref} had failed attempts: {job['status']}"
 
 
@@ -585,6 +662,7 @@ def cluster_kustomization_ready(session: WorldSession, name: str) -> None:
     eventually(
         lambda: session.world.ready("Kustomization", name, "flux-system"),
         what=f"Kustomization {name} Ready",
+        session=session,
     )
 
 
@@ -606,14 +684,18 @@ def _status_json(session: WorldSession) -> dict[str, Any]:
 @then(parsers.parse('the status service reports the tier "{tier}" ready'))
 def service_tier_ready(session: WorldSession, tier: str) -> None:
     eventually(
-        lambda: _status_json(session)["tiers"][tier]["ready"], what=f"status tier {tier} ready"
+        lambda: _status_json(session)["tiers"][tier]["ready"],
+        what=f"status tier {tier} ready",
+        session=session,
     )
 
 
 @then(parsers.parse('the status service reports rollup "{state}"'))
 def service_rollup(session: WorldSession, state: str) -> None:
     eventually(
-        lambda: _status_json(session)["rollup"]["state"] == state, what=f"status rollup {state}"
+        lambda: _status_json(session)["rollup"]["state"] == state,
+        what=f"status rollup {state}",
+        session=session,
     )
 
 
@@ -630,7 +712,7 @@ def service_blocker(session: WorldSession, layer: str, component: str) -> None:
             for b in _status_json(session)["topBlockers"]
         )
 
-    eventually(found, what=f"a non-login-blocking {layer} blocker for {component}")
+    eventually(found, what=f"a non-login-blocking {layer} blocker for {component}", session=session)
 
 
 @then("the status service reports more than 0 seeded users or a completed bootstrap Job")
@@ -640,13 +722,17 @@ def service_seeded(session: WorldSession) -> None:
         users = bootstrap["seed"].get("usersCount")
         return (users or 0) > 0 or bootstrap["job"]["state"] == "completed"
 
-    eventually(seeded, what="seeded users or a completed bootstrap Job")
+    eventually(seeded, what="seeded users or a completed bootstrap Job", session=session)
 
 
 @then(parsers.parse('the status service on "{address}" answers 401 without a token'))
 def service_401(session: WorldSession, address: str) -> None:
     url = f"http://{session.expand(address)}/api/status"
-    eventually(lambda: httpx.get(url, timeout=5.0).status_code == 401, what=f"401 from {url}")
+    eventually(
+        lambda: httpx.get(url, timeout=5.0).status_code == 401,
+        what=f"401 from {url}",
+        session=session,
+    )
 
 
 @then(
@@ -665,7 +751,7 @@ def service_answers_printed_token(
         response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
         return response.status_code == 200 and response.json()["siteId"] == SITE_ID
 
-    eventually(answered, what=f"status JSON from {url}")
+    eventually(answered, what=f"status JSON from {url}", session=session)
 
 
 @then(parsers.parse('the app URL answers {code:d} with location "{location}"'))
@@ -678,7 +764,7 @@ def app_answers(session: WorldSession, code: int, location: str) -> None:
             location
         )
 
-    eventually(answered, what=f"{code} to {location} from {url}")
+    eventually(answered, what=f"{code} to {location} from {url}", session=session)
 
 
 @then("the monitor succeeds")

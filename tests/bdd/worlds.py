@@ -1,11 +1,16 @@
 """A simulated appliance for world-level scenarios, and the admin's commands run against it.
 
 `WorldSession` starts `simulator.world.World` for a scenario of `scenarios/` (fake API, registry,
-Talos endpoint, app endpoint, our status service as a real process), at high speed, and runs our
-console scripts (`appliance ...`) as subprocesses the way an admin would: PATH holds the fake
+Talos endpoint, app endpoint, our status service as a real process) and runs our console
+scripts (`appliance ...`) as subprocesses the way an admin would: PATH holds the fake
 `talosctl`/`flux`, the kubeconfig and config dir are real files. Everything the simulator and the
 bootstrapper need from each other passes through here, so adapting to their interfaces is one
 place.
+
+Time is warped by default (simulator/warp.py): each command runs on a lease of the world's
+clock, which jumps whenever every process waits, so an hour-long install takes seconds and
+happens the same way every run. `pytest --fixed-speed` (or the `fixed_speed` marker on a
+scenario) runs the worlds at the scenario's fixed speed instead, for watching one by hand.
 """
 
 from __future__ import annotations
@@ -78,16 +83,21 @@ def make_manifest_repo(directory: Path) -> tuple[Path, str]:
     return repo, RELEASE_BRANCH
 
 
-def observed_fresh_bootstrap(*, dns_servers: str | None) -> str:
-    """The field log's fresh bootstrap command, with placeholders for the simulated node."""
+def observed_fresh_bootstrap(*, dns_servers: str | None, warped: bool = True) -> str:
+    """The field log's fresh bootstrap command, with placeholders for the simulated node.
+
+    Warped, its timeouts are the defaults (cluster time is the admin's time); at a fixed speed
+    its polls are shorter and its limits longer, since wall seconds are minutes there.
+    """
     command = (
         "appliance bootstrap --bootstrap-mode fresh --release-version 1.0-rc5 "
         "--node-ip {node_ip} --hostname appliance-single-node --app-url {app_url} "
         "--interface enp0s1 --network-mode dhcp --install-disk /dev/sda "
         "--repo-url {repo_url} --branch-override {branch} --site-id appliance-single-node "
-        "--config-dir {config_dir} --registry-url {registry_url} "
-        "--poll-interval 0.5 --install-timeout 4800 --host-timeout 120"
+        "--config-dir {config_dir} --registry-url {registry_url}"
     )
+    if not warped:
+        command += " --poll-interval 0.5 --install-timeout 4800 --host-timeout 120"
     if dns_servers:
         command += f" --dns-servers {dns_servers}"
     return command
@@ -112,8 +122,10 @@ class WorldSession:
         workdir: Path,
         installed: bool = False,
         replay_minutes: float | None = None,
+        warped: bool = True,
     ) -> WorldSession:
-        """Start the world for `scenarios/<scenario>.yaml` with its servers, at high speed.
+        """Start the world for `scenarios/<scenario>.yaml` with its servers, warped (or at the
+        scenario's fixed speed).
 
         With `replay_minutes` the scenario replays as scripted (what the old bootstrapper and
         the admins did included) on a frozen clock up to that virtual time, then holds still:
@@ -134,6 +146,7 @@ class WorldSession:
             skip_actors=() if replay else model.bootstrap.skip_actors,
             base_dir=path.parent,
             node_ip=_node_address(),
+            warp=warped and not replay,
         )
         world.start()
         if replay_minutes is not None:
@@ -145,6 +158,22 @@ class WorldSession:
     def stop(self) -> None:
         """Stop every server and process of the world."""
         self.world.stop()
+
+    @property
+    def warped(self) -> bool:
+        """Whether the world's clock jumps when every process waits."""
+        return bool(getattr(self.world, "warped", False))
+
+    def let_time_pass(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass (warped: as fast as the processes keep up)."""
+        if self.world is not None:
+            self.world.let_time_pass(seconds)
+
+    def participant(self, name: str, *, driver: bool = True) -> Any:
+        """A lease on the warped world's clock for a process about to start (else None)."""
+        if not self.warped:
+            return None
+        return self.world.participant(name, driver=driver)
 
     # -- what the admin has ----------------------------------------------------------------------
 
@@ -217,15 +246,21 @@ class WorldSession:
         log = _request_log(self.world)
         before = len(log)
         files_before = _file_stamps(self.config_dir)
-        completed = subprocess.run(
-            argv,
-            env=self.env(),
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
+        # Warped, the command is a driver on the world's clock for as long as it runs.
+        participant = self.participant(f"command {argv[0].rsplit('/', 1)[-1]}")
+        try:
+            completed = subprocess.run(
+                argv,
+                env={**self.env(), **(participant.env if participant else {})},
+                cwd=self.workdir,
+                capture_output=True,
+                text=True,
+                timeout=COMMAND_TIMEOUT,
+                check=False,
+            )
+        finally:
+            if participant is not None:
+                participant.close()
         result = CommandResult(
             argv=tuple(argv),
             exit_code=completed.returncode,

@@ -2,7 +2,8 @@
 
 Recover-mode runs need only the fake API, Flux-from-git and the registry; fresh-mode runs also
 need the world's fake `talosctl` on PATH (`ServedWorld.bin_dir`) and skip with that reason
-without it.
+without it. The worlds are warped: each command runs on a lease of the world's clock, so timeouts
+are the admin's defaults in cluster time.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def served(scenario: Scenario) -> ServedWorld:
         skip_actors=scenario.bootstrap.skip_actors,
         node_ip=choose_node_address(),
         base_dir=SCENARIOS,
+        warp=True,
     )
     return world.start()
 
@@ -74,14 +76,20 @@ def env_for(world: ServedWorld) -> dict[str, str]:
 
 
 def appliance(world: ServedWorld, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "appliance"), *args],
-        env=env_for(world),
-        text=True,
-        capture_output=True,
-        timeout=WALL_TIMEOUT,
-        check=False,
-    )
+    """The admin's command, a driver on the world's clock while it runs."""
+    participant = world.participant(f"appliance {args[0]}")
+    assert participant is not None
+    try:
+        return subprocess.run(
+            [str(BIN / "appliance"), *args],
+            env={**env_for(world), **participant.env},
+            text=True,
+            capture_output=True,
+            timeout=WALL_TIMEOUT,
+            check=False,
+        )
+    finally:
+        participant.close()
 
 
 def bootstrap_args(world: ServedWorld, config_dir: Path, *extra: str) -> list[str]:
@@ -97,12 +105,6 @@ def bootstrap_args(world: ServedWorld, config_dir: Path, *extra: str) -> list[st
         branch(),
         "--config-dir",
         str(config_dir),
-        "--poll-interval",
-        "0.5",
-        "--install-timeout",
-        "4800",
-        "--host-timeout",
-        "120",
         *extra,
     ]
 
@@ -209,6 +211,10 @@ def test_fresh_rc5_with_dns_is_ready_with_background_issues_and_smoke_passes(
         token_file.write_text("smoke-token-for-the-monitor\n")
         token_file.chmod(0o600)
         base = f"http://{world.node_ip}"
+        # The monitor follows the world's clock: it looks at every instant the world stands
+        # still at, without moving time itself.
+        follower = world.participant("smoke monitor", driver=False)
+        assert follower is not None
         monitor = subprocess.Popen(
             [
                 str(BIN / "appliance"),
@@ -223,18 +229,24 @@ def test_fresh_rc5_with_dns_is_ready_with_background_issues_and_smoke_passes(
                 "--interval",
                 "0.2",
                 "--timeout",
-                "200",
+                "4800",
                 "--json",
             ],
-            env=env_for(world),
+            env={**env_for(world), **follower.env},
             text=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        done = appliance(
-            world, *bootstrap_args(world, config_dir, "--dns-servers", "1.1.1.1,8.8.8.8")
-        )
-        monitor_out, monitor_err = monitor.communicate(timeout=WALL_TIMEOUT)
+        follower.close_when_done(monitor)
+        try:
+            done = appliance(
+                world, *bootstrap_args(world, config_dir, "--dns-servers", "1.1.1.1,8.8.8.8")
+            )
+            # The install is done; the rest of the observed timeline settles the background.
+            world.let_time_pass(world.scenario.end - world.elapsed)
+            monitor_out, monitor_err = monitor.communicate(timeout=WALL_TIMEOUT)
+        finally:
+            follower.close()
         verify = appliance(
             world,
             "smoke",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SIM = Path(sys.executable).parent / "appliance-sim"
 
@@ -38,17 +40,43 @@ def test_invalid_scenario_exits_2_with_file_and_line(tmp_path: Path) -> None:
     assert f"{bad}:3: events[0].at:" in done.stderr
 
 
-def test_bootstrap_replays_the_observed_install_to_background_issues() -> None:
+@pytest.fixture(scope="module")
+def warped_demo() -> subprocess.CompletedProcess[str]:
+    """`./tasks demo`: the observed install, warped (one run shared by the tests below)."""
+    return _sim("run", "scenarios/utm-rc5-observed.yaml", "--bootstrap", timeout=280)
+
+
+def _rollup(done: subprocess.CompletedProcess[str]) -> list[tuple[str, str, str]]:
+    """(virtual time, state, top blocker) per line of the printed rollup timeline."""
+    timeline = done.stdout.split("rollup timeline:", 1)[1].split("status UI came up", 1)[0]
+    lines = []
+    for line in timeline.splitlines():
+        if line.strip().startswith("+"):
+            at, state, *blocker = line.split(maxsplit=2)
+            lines.append((at, state, blocker[0] if blocker else ""))
+    return lines
+
+
+def _in_order(short: list[tuple[str, str]], full: list[tuple[str, str]]) -> bool:
+    """Whether every entry of `short` appears in `full`, in the same order."""
+    remaining = iter(full)
+    return all(entry in remaining for entry in short)
+
+
+def test_bootstrap_replays_the_observed_install_to_background_issues(
+    warped_demo: subprocess.CompletedProcess[str],
+) -> None:
     """The README's main job: the real bootstrapper and status service on utm-rc5-observed
-    end in ready_with_background_issues with a missing worker tag on top, status UI first."""
-    done = _sim("run", "scenarios/utm-rc5-observed.yaml", "--bootstrap", timeout=280)
+    end in ready_with_background_issues with a missing worker tag on top, status UI first,
+    and say how fast the warp ran."""
+    done = warped_demo
     assert done.returncode == 0, done.stdout[-3000:]
     timeline = done.stdout.split("rollup timeline:", 1)[1]
     rollup = [line for line in timeline.splitlines() if line.strip().startswith("+")]
     assert "ready_with_background_issues" in rollup[-1]
-    # Both workers' tags are missing (finding-16/17); the one whose pull failed first (by a few
-    # virtual seconds, which vary with the real scheduling of a served world) is on top.
+    # Both workers' tags are missing (finding-16/17); the one whose pull failed first is on top.
     assert re.search(r"Image tag availability: (workflow|temporal)-worker", rollup[-1])
+    assert re.search(r"ran \+\d\dm\d\ds of virtual time in [\d.]+s wall \(\d+x, warped", timeline)
     assert "(before the app)" in timeline
     assert "add --keep-serving" in timeline  # the world stops: no dead link to open
     # As observed: the first run trusts DHCP DNS and stops in the host layer (finding-01); the
@@ -58,6 +86,24 @@ def test_bootstrap_replays_the_observed_install_to_background_issues() -> None:
     assert "Failure layer: host" in first
     assert "--dns-servers 1.1.1.1,8.8.8.8" in rerun.splitlines()[0]
     assert "Failure layer" not in rerun
+
+
+def test_the_rollup_is_the_same_on_every_run_and_at_60x(
+    warped_demo: subprocess.CompletedProcess[str],
+) -> None:
+    """Determinism: warped, the same states and top blockers at the same virtual instants on
+    every run; at the old fixed 60x, whose poller samples every 15 virtual seconds and may miss
+    a short-lived state, what it saw is what the warp showed, in the same order, ending alike."""
+    again = _sim("run", "scenarios/utm-rc5-observed.yaml", "--bootstrap", timeout=280)
+    fixed = _sim(
+        "run", "scenarios/utm-rc5-observed.yaml", "--bootstrap", "--speed", "60", timeout=400
+    )
+    assert again.returncode == fixed.returncode == 0, (again.stdout[-2000:], fixed.stdout[-2000:])
+    assert _rollup(again) == _rollup(warped_demo)
+    warped = [(state, blocker) for _, state, blocker in _rollup(warped_demo)]
+    at_60x = [(state, blocker) for _, state, blocker in _rollup(fixed)]
+    assert _in_order(at_60x, warped), (at_60x, warped)
+    assert at_60x[-1] == warped[-1]
 
 
 def test_bootstrap_without_dns_servers_stalls_on_the_installer_pull() -> None:

@@ -1,0 +1,137 @@
+"""The product's test switch against the simulator's clock endpoint, over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from appliance.clocking import (
+    SystemClock,
+    TestClock,
+    clock_from_env,
+    participant_from_env,
+)
+from appliance.errors import InputError
+from simulator.clock import VirtualClock
+from simulator.neighbours.clock_endpoint import CLOCK_ENV, ClockEndpoint, Participants
+from simulator.warp import Warp
+
+START = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Warp, Participants]]:
+    warp = Warp(VirtualClock(START))
+    endpoint = ClockEndpoint(warp).start()
+    try:
+        yield warp, Participants(warp, endpoint)
+    finally:
+        endpoint.stop()
+
+
+def _eventually(predicate: object) -> None:
+    pause = threading.Event()
+    for _ in range(500):
+        if predicate():  # type: ignore[operator]
+            return
+        pause.wait(0.01)
+    raise AssertionError("not reached")
+
+
+def test_the_switch_reads_the_cluster_clock_and_its_jumps(
+    served: tuple[Warp, Participants],
+) -> None:
+    """monotonic() is the cluster's time: it moves when the world jumps, not with the wall."""
+    warp, participants = served
+    process = participants.process("bootstrap", driver=True)
+    clock = clock_from_env(process.env)
+    assert isinstance(clock, TestClock)
+    assert clock.participant == process.lease.id == participant_from_env(process.env)
+    assert clock.monotonic() == START.timestamp()
+    warp.jump_to(START + timedelta(seconds=90))
+    assert clock.monotonic() == START.timestamp() + 90  # read from the clock face, no call
+
+
+def test_sleep_hold_and_release_keep_the_books(served: tuple[Warp, Participants]) -> None:
+    """A sleeping process is waiting; its other threads say when they work."""
+    warp, participants = served
+    process = participants.process("status service", driver=False)
+    clock = TestClock(process.env[CLOCK_ENV])
+    clock.hold()
+    assert process.lease.held == 2
+    clock.release()
+    clock.release()
+    assert warp.quiescent()
+    sleeper = threading.Thread(target=clock.sleep, args=(30.0,), daemon=True)
+    clock.hold()
+    sleeper.start()
+    _eventually(lambda: process.lease.sleepers)
+    assert process.lease.held == 0
+    warp.jump_to(START + timedelta(seconds=30))
+    sleeper.join(5)
+    assert not sleeper.is_alive()
+    assert process.lease.held == 1
+
+
+def test_a_waiter_acknowledges_watch_lines_and_another_thread_can_wake_it(
+    served: tuple[Warp, Participants],
+) -> None:
+    """The collector's wait carries what it acted on; the watch thread interrupts it."""
+    warp, participants = served
+    process = participants.process("status service", driver=False)
+    clock = TestClock(process.env[CLOCK_ENV])
+    waiter = clock.waiter()
+    done = threading.Event()
+
+    def collector() -> None:
+        waiter.wait(300.0, acked=4)
+        done.set()
+
+    threading.Thread(target=collector, daemon=True).start()
+    _eventually(lambda: process.lease.sleepers)
+    assert process.lease.acked == 4
+    warp.watch_written(process.lease.id, 5)
+    assert not warp.quiescent()  # one line not acted on yet
+    waiter.interrupt()
+    assert done.wait(5)
+    assert process.lease.held == 1  # awake and working
+    # An interrupt with no wait in progress ends the next wait at once.
+    waiter.interrupt()
+    waiter.wait(300.0, acked=5)
+    assert process.lease.acked is None or process.lease.acked <= 5
+
+
+def test_a_lazy_wait_does_not_move_time(served: tuple[Warp, Participants]) -> None:
+    """A heartbeat's pause never becomes the next jump's target."""
+    warp, participants = served
+    process = participants.process("bootstrap", driver=True)
+    waiter = TestClock(process.env[CLOCK_ENV]).waiter()
+    threading.Thread(target=waiter.wait, args=(1.0,), kwargs={"lazy": True}, daemon=True).start()
+    _eventually(lambda: process.lease.sleepers)
+    assert warp.next_driver_deadline() is None
+
+
+def test_a_wrong_switch_is_one_line_of_bad_input() -> None:
+    """Not a lease URL, or a lease nobody serves: exit 2 material, never a hang."""
+    with pytest.raises(InputError, match="not a clock endpoint"):
+        clock_from_env({CLOCK_ENV: "file:///etc/passwd"})
+    with pytest.raises(InputError, match="answered now"):
+        TestClock("http://127.0.0.1:9/leases/nobody").monotonic()
+    assert isinstance(clock_from_env({}), SystemClock)
+    assert participant_from_env({}) is None
+
+
+def test_after_the_world_stops_the_process_winds_down_on_the_machines_clock(
+    served: tuple[Warp, Participants],
+) -> None:
+    """A process outliving its world neither hangs nor fails in every thread."""
+    warp, participants = served
+    process = participants.process("status service", driver=False)
+    clock = TestClock(process.env[CLOCK_ENV])
+    before = clock.monotonic()
+    warp.close(process.lease)
+    clock.sleep(0.01)  # the lease is gone: a short sleep on the machine's clock
+    assert clock.monotonic() >= before
