@@ -31,6 +31,7 @@ __all__ = [
     "LoginProbe",
     "Release",
     "Rollup",
+    "RollupChange",
     "RollupState",
     "SeedState",
     "Tier",
@@ -102,6 +103,11 @@ class Tier(_Wire):
 
     ready: bool
     reasons: list[str] = Field(default_factory=list)
+    since: datetime | None = Field(
+        default=None,
+        description="cluster time the tier last turned ready (or not ready), as the status "
+        "service saw it; null from a one-off reading (`appliance status`, a dump)",
+    )
 
 
 class Tiers(_Wire):
@@ -168,6 +174,11 @@ class ActiveOperation(_Wire):
     elapsed_seconds: float
     estimated_size: str | None = Field(default=None, description="human size, e.g. '~1.8 GB'")
     estimated_size_bytes: int | None = None
+    expected_seconds: float | None = Field(
+        default=None,
+        description="how long a pull of this size took at the pace the field log measured "
+        "(1.8 GB in 16m02s): a yardstick, not a promise",
+    )
     progress_available: bool = False
     note: str
 
@@ -238,6 +249,14 @@ class FluxSummary(_Wire):
     helm_releases: list[FluxObject] = Field(default_factory=list)
 
 
+class RollupChange(_Wire):
+    """One change of the rollup state or of which tiers are ready, as the status service saw it."""
+
+    at: datetime = Field(description="cluster time of the change")
+    state: RollupState
+    ready_tiers: list[TierName] = Field(default_factory=list)
+
+
 class ClusterInfo(_Wire):
     """Whether the Kubernetes API answered, and its clock."""
 
@@ -264,6 +283,16 @@ class ApplianceStatus(_Wire):
     bootstrap: BootstrapState = Field(default_factory=BootstrapState)
     flux: FluxSummary = Field(default_factory=FluxSummary)
     cluster: ClusterInfo
+    install_started: datetime | None = Field(
+        default=None,
+        description="cluster time the node joined Kubernetes (Talos bootstrapped): the start "
+        "of the install's clock",
+    )
+    history: list[RollupChange] = Field(
+        default_factory=list,
+        description="the rollup's changes, oldest first, kept in memory by the status service "
+        "(at most 200); empty from a one-off reading",
+    )
 
     def to_json(self) -> str:
         """Canonical JSON text (camelCase, ISO timestamps)."""

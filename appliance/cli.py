@@ -12,9 +12,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from appliance.command_line import (
+    add_completion_command,
+    add_version_everywhere,
+    enable_completion,
+    exit_codes_help,
+)
 from appliance.errors import ApplianceError
 
 __all__ = ["main"]
+
+EXIT_INTERRUPTED = 130
 
 # Modules that contribute subcommands; each defines register(subparsers) -> None.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -33,19 +41,29 @@ def build_parser() -> argparse.ArgumentParser:
             "Install and diagnose a single-node Talos/Kubernetes appliance. "
             "Start with `appliance status --help` or `appliance bootstrap --help`."
         ),
+        epilog=exit_codes_help(
+            {
+                0: "done",
+                1: "the work failed (a bootstrap phase, a smoke check, a deletion)",
+                2: "bad input: a flag, a file or an unreachable cluster (one line says which)",
+                EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+            }
+        )
+        + "\neach command's --help lists its own exit codes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    add_completion_command(subparsers, "appliance")
+    add_version_everywhere(parser, "appliance")
     return parser
-
-
-EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; its handler returns the exit code, our errors become one line."""
     parser = build_parser()
+    enable_completion(parser)
     args = parser.parse_args(argv)
     handler = args.handler
     try:

@@ -1,20 +1,26 @@
-"""Reading offline dumps: the output of `kubectl get <kinds> -A -o json`, one file or several.
+"""Reading offline dumps: what `kubectl get <kinds> -A -o json` (or `-o yaml`) printed.
 
 A support engineer diagnoses an appliance from these without access to it. The cluster's time
 of a dump is the newest timestamp found in it (the moment it was taken, near enough).
 
 A dump is whatever someone hands over, so it is read defensively: regular files only (a FIFO, a
 device or a directory is one line naming it), at most `max_bytes` each (512 MiB by default,
-`--max-dump-size` raises it), nested no deeper than the decoder allows, UTF-8 JSON. Memory is
+`--max-dump-size` raises it), nested no deeper than the decoder allows, UTF-8. Memory is
 bounded too: the file is mapped read-only, not copied into the heap; a List's items are decoded
 one at a time from that mapping, objects of kinds the engine does not read are dropped at once,
 and `metadata.managedFields` and the last-applied annotation (often half of a kubectl object)
 are removed. The heap then holds the kept objects only: about twice the size of a kubectl
 (indented) dump at most (`tests/unit/engine/test_dumps.py` measures it).
+
+A YAML dump (`-o yaml`, or documents separated by `---`) is read with PyYAML's safe loader: its
+text is copied into the heap (YAML has no decoder that reads a mapping piece by piece), timestamps
+stay text as in JSON, and an alias (`*name`, which kubectl never writes) is refused, so a small
+file cannot expand into a huge one.
 """
 
 from __future__ import annotations
 
+import functools
 import mmap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -78,6 +84,8 @@ def _too_big(max_bytes: int) -> Any:
 
 
 def _decode(path: Path, data: mmap.mmap) -> list[RawObject]:
+    if not _looks_like_json(data):
+        return _decode_yaml(path, data)
     # Errors are raised after their except blocks: a caught error's traceback would hold raw
     # slices of the mapping in a reference cycle, and the mapping could not be closed.
     wrong_shape: str | None = None
@@ -98,19 +106,101 @@ def _decode(path: Path, data: mmap.mmap) -> list[RawObject]:
     if kind == "List" or kind.endswith("List"):
         if document.items is None:
             raise DumpError(f"dump {path}: {kind} without an 'items' list")
-        item_kind = kind[: -len("List")] if kind != "List" else None
-        out: list[RawObject] = []
-        for raw in document.items:
-            item = _json(path, data, raw, type_=Any)
-            if not isinstance(item, dict):
-                continue
-            if item_kind and "kind" not in item:
-                item["kind"] = item_kind
-            if _slim(item):
-                out.append(item)
-        return out
+        return _kept(kind, (_json(path, data, raw, type_=Any) for raw in document.items))
     whole = _json(path, data, data, type_=Any)
     return [whole] if _slim(whole) else []
+
+
+def _kept(list_kind: str, items: Iterable[Any]) -> list[RawObject]:
+    """A List's items the engine reads, each with its kind (`PodList` items are Pods)."""
+    item_kind = list_kind[: -len("List")] if list_kind != "List" else None
+    out: list[RawObject] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item_kind and "kind" not in item:
+            item["kind"] = item_kind
+        if _slim(item):
+            out.append(item)
+    return out
+
+
+def _looks_like_json(data: mmap.mmap) -> bool:
+    """JSON starts with `{` or `[` (after blanks); anything else is read as YAML."""
+    head = data[: 64 * 1024].lstrip()
+    return head[:1] in (b"{", b"[")
+
+
+def _decode_yaml(path: Path, data: mmap.mmap) -> list[RawObject]:
+    import yaml
+
+    problem: str | None = None
+    documents: list[Any] = []
+    try:
+        text = data[:].decode("utf-8")
+        loader = _yaml_loader()
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                problem = f"uses a YAML alias at line {line} (kubectl never writes one)"
+                break
+        else:
+            documents = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 text ({exc.reason})"
+    except RecursionError:
+        problem = "is nested too deeply to be a Kubernetes object"
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = f"is neither JSON nor YAML ({getattr(exc, 'problem', None) or exc}{where})"
+    if problem is None and not documents:
+        problem = "has no document"
+    if problem is not None:
+        raise DumpError(
+            f"dump {path} {problem}; produce it with `kubectl get <kinds> -A -o json` (or -o yaml)"
+        )
+    out: list[RawObject] = []
+    for document in documents:
+        out.extend(_yaml_objects(path, document))
+    return out
+
+
+def _yaml_objects(path: Path, document: Any) -> list[RawObject]:
+    if not isinstance(document, dict):
+        raise DumpError(f"dump {path} is not a Kubernetes object or List (top level is not a map)")
+    kind = document.get("kind")
+    if not isinstance(kind, str):
+        raise DumpError(f"dump {path} has no 'kind'; expected a v1 List as kubectl -o yaml writes")
+    if kind == "List" or kind.endswith("List"):
+        items = document.get("items")
+        if not isinstance(items, list):
+            raise DumpError(f"dump {path}: {kind} without an 'items' list")
+        return _kept(kind, items)
+    return [document] if _slim(document) else []
+
+
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@functools.cache
+def _yaml_loader() -> Any:
+    """PyYAML's safe loader (the C one when built) that keeps timestamps as text.
+
+    A JSON dump has RFC 3339 strings; so must a YAML one, or an unquoted time would become a
+    datetime the engine does not expect.
+    """
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _TextTimes(base):  # type: ignore[misc]
+        yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != TIMESTAMP_TAG]
+            for first, resolvers in base.yaml_implicit_resolvers.items()
+        }
+
+    return _TextTimes
 
 
 def _slim(obj: RawObject) -> bool:

@@ -6,6 +6,8 @@ and a support engineer's dump may be hand-trimmed. Anything unexpected degrades 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from appliance.blockers import detect_blockers
 from appliance.canonical import (
     ApplianceStatus,
@@ -39,7 +41,7 @@ from appliance.tier_table import tier_spec
 from appliance.tiers import TierInputs, compute_tiers
 from appliance.views import FluxView, PodView, integer, text
 
-__all__ = ["RECENT_EVENTS", "evaluate"]
+__all__ = ["RECENT_EVENTS", "SUCCEEDED_MESSAGE", "evaluate"]
 
 # How many of the newest events the status carries.
 RECENT_EVENTS = 50
@@ -131,7 +133,19 @@ def _evaluate(
             server_time=snapshot.server_time,
             source=snapshot.source,
         ),
+        install_started=_install_started(snapshot),
     )
+
+
+def _install_started(snapshot: Snapshot) -> datetime | None:
+    """When the (first) node joined Kubernetes: the install's clock starts there."""
+    joined = [
+        parse_time(meta.get("creationTimestamp"))
+        for node in snapshot.nodes
+        if isinstance(meta := node.get("metadata"), dict)
+    ]
+    times = [when for when in joined if when is not None]
+    return min(times) if times else None
 
 
 def _release(given: Release | None, flux: FluxSummary) -> Release:
@@ -166,6 +180,9 @@ def _flux_summary(index: Index) -> FluxSummary:
     )
 
 
+SUCCEEDED_MESSAGE = "Succeeded: ran to completion"
+
+
 def _components(index: Index) -> list[Component]:
     out: list[Component] = []
     for view in index.workloads:
@@ -186,15 +203,17 @@ def _components(index: Index) -> list[Component]:
     for name, state in index.components.items():
         if name in seen or not state.pods:
             continue
-        # Pods without a workload object in the snapshot (pods-only dumps, Job pods).
+        # Pods without a workload object in the snapshot (pods-only dumps, Job pods). A Job's pod
+        # that ran to completion is done, not failing: it is never "ready" in the Pod sense.
+        succeeded = all(pod.phase == "Succeeded" for pod in state.pods)
         out.append(
             Component(
                 name=name,
                 tier=tier_of(name, namespace=state.namespace),
-                ready=state.ready,
+                ready=state.ready or succeeded,
                 kind="Pod",
                 namespace=state.namespace,
-                message=_pod_message(state.pods),
+                message=SUCCEEDED_MESSAGE if succeeded else _pod_message(state.pods),
             )
         )
     out.sort(key=lambda c: (tier_spec(c.tier).order, c.name))

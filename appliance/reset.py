@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance.bootstrap.flags import DEFAULT_CONFIG_DIR
+from appliance.command_line import exit_codes_help
+from appliance.site import choose_kubeconfig, site_dir
 
 if TYPE_CHECKING:
     from appliance.bootstrap.talosctl import Talosctl
@@ -85,22 +86,20 @@ def plan_reset(
     talosconfig: Path | None,
 ) -> ResetPlan:
     """Build the plan from whatever was given; missing values only shrink the plan."""
-    site_dir = (config_dir or DEFAULT_CONFIG_DIR).expanduser() / (
-        site_id or "appliance-single-node"
-    )
-    found_kube = _first_existing(kubeconfig, site_dir / "kubeconfig")
+    site = site_dir(config_dir, site_id)
+    found_kube = _first_existing(choose_kubeconfig(kubeconfig, site=site / "kubeconfig").path)
     objects: list[tuple[str, str, str, str | None]] = [
         ("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, FLUX_NAMESPACE)
         for name in KUSTOMIZATIONS
     ]
     objects.append(("source.toolkit.fluxcd.io/v1", "GitRepository", SOURCE_NAME, FLUX_NAMESPACE))
     objects.extend(("v1", "Namespace", name, None) for name in _APP_NAMESPACES)
-    kept = [f"local site files in {site_dir} (status token, Talos config, kubeconfig)"]
+    kept = [f"local site files in {site} (status token, Talos config, kubeconfig)"]
     return ResetPlan(
         kubeconfig=found_kube,
         objects=tuple(objects),
         talos_node=node_ip or None,
-        talosconfig=_first_existing(talosconfig, site_dir / "talosconfig"),
+        talosconfig=_first_existing(talosconfig, site / "talosconfig"),
         kept=tuple(kept),
     )
 
@@ -200,7 +199,16 @@ def register(subparsers: Any) -> None:
         "reset",
         help="delete the app, its data and optionally wipe Talos",
         description="Delete the appliance's Flux objects and app namespaces (and, with "
-        "--node-ip, reset Talos to maintenance mode). Refuses without --force.",
+        "--node-ip, reset Talos to maintenance mode). Refuses without --force. Without "
+        "--kubeconfig: $KUBECONFIG, else the site kubeconfig that bootstrap wrote.",
+        epilog=exit_codes_help(
+            {
+                EXIT_OK: "reset done (or, with --dry-run, the plan printed)",
+                EXIT_FAILED: "a deletion or the Talos reset failed (the lines above say which)",
+                EXIT_REFUSED: "refused: add --force (after reading the plan)",
+            }
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--force", action="store_true", help="really delete")
     parser.add_argument("--dry-run", action="store_true", help="print the plan only")

@@ -14,8 +14,8 @@ from appliance.blockers import rank_blockers
 from appliance.blockers.evidence import signal_tier
 from appliance.canonical import ActiveOperation, Blocker, Rollup, RollupState, Tiers
 from appliance.components import TIER_OF
-from appliance.operations import human_elapsed
 from appliance.tier_table import LOGIN_GATING, TIERS
+from appliance.words import human_elapsed
 
 __all__ = ["headline", "rollup", "settle_blockers"]
 

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appliance.canonical import ApplianceStatus, RollupState
+from appliance.command_line import add_output_option, exit_codes_help, write_document
 from appliance.dumps import DEFAULT_MAX_DUMP_BYTES
-from appliance.operations import human_elapsed
+from appliance.site import add_site_options, choose_kubeconfig, site_kubeconfig
 from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS
+from appliance.words import STATE_WORDS, blocker_impact, blocker_title, human_elapsed
 
-__all__ = ["EXIT_CODES", "exit_code_for", "register", "render_text", "run"]
+__all__ = ["EXIT_CODES", "exit_code_for", "register", "render_text", "run", "status_document"]
 
 EXIT_BAD_INPUT = 2
 EXIT_CODES: dict[RollupState, int] = {
@@ -26,15 +28,12 @@ EXIT_CODES: dict[RollupState, int] = {
     RollupState.INSTALLING: 3,
     RollupState.FAILED_ACTION_REQUIRED: 4,
 }
-
-_STATE_WORDS: dict[RollupState, str] = {
-    RollupState.INSTALLING: "Installing",
-    RollupState.READY: "Ready: you can log in (background services still starting)",
-    RollupState.READY_WITH_BACKGROUND_ISSUES: (
-        "Ready: you can log in; background services have issues"
-    ),
-    RollupState.FULLY_HEALTHY: "Fully healthy",
-    RollupState.FAILED_ACTION_REQUIRED: "Failed: action required",
+_EXIT_HELP = {
+    0: "the admin can log in (ready, ready_with_background_issues, fully_healthy)",
+    2: "bad input (a flag, a dump file, a kubeconfig) or the cluster cannot be reached",
+    3: "installing",
+    4: "failed_action_required: something blocks login and waiting will not clear it",
+    130: "interrupted (Ctrl-C; how --watch ends)",
 }
 
 # Each tier as the bootstrapper's phases and the status page name it (tier_table.py).
@@ -50,9 +49,13 @@ def register(subparsers: Any) -> None:
         "status",
         help="show whether the appliance is ready to log in, and what blocks it",
         description=(
-            "Read a live appliance (--kubeconfig) or offline dumps (--from-dump, the output of "
-            "`kubectl get nodes,pods,events,... -A -o json`) and print the canonical status."
+            "Read a live appliance or offline dumps (--from-dump: what `kubectl get "
+            "nodes,pods,events,... -A -o json` or `-o yaml` printed) and print the canonical "
+            "status. Without --kubeconfig: $KUBECONFIG, else the site kubeconfig "
+            "<config-dir>/<site-id>/kubeconfig that bootstrap wrote, else ~/.kube/config."
         ),
+        epilog=exit_codes_help(_EXIT_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -63,7 +66,7 @@ def register(subparsers: Any) -> None:
         type=Path,
         nargs="+",
         metavar="FILE",
-        help="kubectl JSON dump(s) to diagnose offline",
+        help="kubectl JSON or YAML dump(s) to diagnose offline",
     )
     parser.add_argument(
         "--max-dump-size",
@@ -73,7 +76,20 @@ def register(subparsers: Any) -> None:
         help="refuse dump files larger than this (default 512M; e.g. 2G)",
     )
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use")
-    parser.add_argument("--json", action="store_true", help="print the canonical JSON")
+    add_output_option(parser, what="the canonical status")
+    parser.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="keep reading the live cluster and redraw when the status changes (Ctrl-C ends)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between reads with --watch (default 5)",
+    )
     parser.add_argument(
         "--app-url",
         metavar="URL",
@@ -81,7 +97,7 @@ def register(subparsers: Any) -> None:
         "bootstrapper recorded in ConfigMap appliance-system/appliance-status-config)",
     )
     parser.add_argument("--status-url", metavar="URL", help="status page URL to report")
-    parser.add_argument("--site-id", default="appliance-single-node", metavar="ID")
+    add_site_options(parser)
     parser.add_argument(
         "--no-seed-check",
         action="store_true",
@@ -105,31 +121,61 @@ def exit_code_for(status: ApplianceStatus) -> int:
     return EXIT_CODES.get(status.rollup.state, 3)
 
 
-def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Handler of `appliance status`."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    from appliance.cluster.connecting import ClusterError
-    from appliance.dumps import DumpError
+def status_document(status: ApplianceStatus) -> dict[str, Any]:
+    """The canonical status as JSON-ready data (camelCase names, ISO timestamps)."""
+    data: dict[str, Any] = status.model_dump(mode="json", by_alias=True)
+    return data
 
-    try:
-        status = _collect(args)
-    except (ClusterError, DumpError) as exc:
-        print(f"appliance status: {exc}", file=err)
-        return EXIT_BAD_INPUT
-    if args.json:
+
+def show(status: ApplianceStatus, output: str, out: TextIO) -> None:
+    """Print one status as asked: text (rich on a terminal), json or yaml."""
+    if output == "json":
         out.write(status.to_json() + "\n")
+    elif output == "yaml":
+        write_document(status_document(status), "yaml", out)
     elif out.isatty():
         _print_rich(status, out)
     else:
         out.write(render_text(status))
+
+
+def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Handler of `appliance status`."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from appliance.errors import ClusterError, DumpError
+
+    if getattr(args, "watch", False):
+        if args.from_dump:
+            print(
+                "appliance status: --watch reads a live cluster; a dump does not change", file=err
+            )
+            return EXIT_BAD_INPUT
+        from appliance.status_watch import watch
+
+        return watch(args, out=out, err=err)
+    try:
+        status = _collect(args, err)
+    except (ClusterError, DumpError) as exc:
+        print(f"appliance status: {exc.one_line()}", file=err)
+        return EXIT_BAD_INPUT
+    show(status, args.output, out)
     return exit_code_for(status)
 
 
-def _collect(args: argparse.Namespace) -> ApplianceStatus:
-    from appliance.cluster.connecting import ClusterError, connect
-    from appliance.cluster.reading import read_app_url
-    from appliance.collecting import collect_from_dumps, collect_live
+def kubeconfig_for(args: argparse.Namespace, err: TextIO) -> Path:
+    """The kubeconfig to read (site.py's order), saying so when it is the site's."""
+    choice = choose_kubeconfig(
+        args.kubeconfig, site=site_kubeconfig(getattr(args, "config_dir", None), args.site_id)
+    )
+    if choice.note:
+        print(f"appliance status: {choice.note}", file=err)
+    return choice.path
+
+
+def _collect(args: argparse.Namespace, err: TextIO) -> ApplianceStatus:
+    from appliance.cluster.connecting import connect
+    from appliance.collecting import collect_from_dumps
 
     if args.from_dump:
         return collect_from_dumps(
@@ -138,23 +184,32 @@ def _collect(args: argparse.Namespace) -> ApplianceStatus:
             app_url=args.app_url,
             max_bytes=args.max_dump_size,
         )
-    cluster = connect(args.kubeconfig, context=args.context)
+    cluster = connect(kubeconfig_for(args, err), context=args.context)
     try:
-        # Without --app-url, the URL the bootstrapper recorded in the cluster is probed, so a
-        # ready appliance reads ready (issue 10).
-        status = collect_live(
-            cluster,
-            site_id=args.site_id,
-            app_url=args.app_url or read_app_url(cluster),
-            status_url=args.status_url,
-            measure_users=not args.no_seed_check,
-        )
+        return collect_reachable(cluster, args)
     finally:
         cluster.close()
+
+
+def collect_reachable(cluster: Any, args: argparse.Namespace) -> ApplianceStatus:
+    """One status of a live cluster; ClusterError when its API does not answer."""
+    from appliance.cluster.reading import read_app_url
+    from appliance.collecting import collect_live
+    from appliance.errors import ClusterError
+
+    # Without --app-url, the URL the bootstrapper recorded in the cluster is probed, so a ready
+    # appliance reads ready (issue 10).
+    status = collect_live(
+        cluster,
+        site_id=args.site_id,
+        app_url=args.app_url or read_app_url(cluster),
+        status_url=args.status_url,
+        measure_users=not args.no_seed_check,
+    )
     if not status.cluster.reachable:
         raise ClusterError(
-            f"Kubernetes API unreachable ({cluster.origin}): {status.cluster.error}; check that "
-            "the appliance is up and the kubeconfig's server address is right"
+            f"{status.cluster.error} ({cluster.origin}); check that the appliance is up and "
+            "the kubeconfig's server address is right"
         )
     return status
 
@@ -163,7 +218,7 @@ def render_text(status: ApplianceStatus) -> str:
     """The human summary as plain text (no colours): rollup, tiers, top blocker, active pulls."""
     lines: list[str] = []
     rollup = status.rollup
-    lines.append(f"Appliance {status.site_id}: {_STATE_WORDS.get(rollup.state, rollup.state)}")
+    lines.append(f"Appliance {status.site_id}: {STATE_WORDS.get(rollup.state, rollup.state)}")
     lines.append(f"  {rollup.message}")
     if rollup.next_action:
         lines.append(f"  Next: {rollup.next_action}")
@@ -180,13 +235,13 @@ def render_text(status: ApplianceStatus) -> str:
     if status.top_blockers:
         top = status.top_blockers[0]
         lines.append("")
-        blocking = "blocks login" if top.login_blocking else "does not block login"
-        lines.append(f"Top blocker: {top.layer} ({top.component or 'appliance'}, {blocking})")
+        where = f"{top.layer} ({top.component or 'appliance'})"
+        lines.append(f"{blocker_title(top)}: {where}: {blocker_impact(top)}")
         lines.append(f"  {top.reason}")
         lines.append(f"  Next: {top.next_action}")
         more = len(status.top_blockers) - 1
         if more:
-            lines.append(f"  (+{more} more; --json lists them all)")
+            lines.append(f"  (+{more} more; -o json lists them all)")
     if status.active_operations:
         lines.append("")
         lines.append("In progress:")
@@ -212,7 +267,7 @@ def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
         RollupState.INSTALLING: "cyan",
         RollupState.FAILED_ACTION_REQUIRED: "red",
     }.get(status.rollup.state, "white")
-    words = _STATE_WORDS.get(status.rollup.state, status.rollup.state)
+    words = STATE_WORDS.get(status.rollup.state, status.rollup.state)
     console.print(f"[bold {colour}]{words}[/]  ({escape(status.site_id)})")
     console.print(status.rollup.message, markup=False)
     if status.rollup.next_action:
@@ -229,8 +284,9 @@ def _print_rich(status: ApplianceStatus, out: TextIO) -> None:
     console.print(table)
     if status.top_blockers:
         top = status.top_blockers[0]
-        where = escape(f"{top.layer} ({top.component or 'appliance'})")
-        console.print(f"[bold red]Top blocker:[/] {where}")
+        where = escape(f"{top.layer} ({top.component or 'appliance'}): {blocker_impact(top)}")
+        style = "bold red" if top.login_blocking else "bold yellow"
+        console.print(f"[{style}]{blocker_title(top)}:[/] {where}")
         console.print(top.reason, markup=False)
         console.print(Text.assemble(("Next: ", "bold"), top.next_action))
     for op in status.active_operations:

@@ -18,6 +18,7 @@ from appliance.files import read_regular, write_private
 
 __all__ = [
     "TOKEN_FILE_LIMIT",
+    "TOKEN_ENV",
     "StatusToken",
     "TokenError",
     "ensure_status_token",
@@ -29,6 +30,8 @@ __all__ = [
 _TOKEN_BYTES = 32
 # A token is a line of text; anything bigger than this is not a token file.
 TOKEN_FILE_LIMIT = 4096
+# Where a process finds the token when no file is named (never a command-line argument).
+TOKEN_ENV = "APPLIANCE_STATUS_TOKEN"  # noqa: S105 - the variable's name, not a secret
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -47,8 +48,8 @@ class RollupLine:
     blocker: str
 
     def render(self) -> str:
-        """`+42m10s  installing  Core Postgres storage initialization: db ...`."""
-        return f"{format_elapsed(self.at):>10}  {self.state:<30} {self.blocker}"
+        """`+42m10s  installing  blocker: Core Postgres storage initialization (db)`."""
+        return f"{format_elapsed(self.at):>10}  {self.state:<30} {self.blocker}".rstrip()
 
 
 @dataclass
@@ -63,6 +64,13 @@ class StatusPoller:
     last: dict[str, Any] | None = None
     # One client for every poll: a client made per poll pays for a TLS context each time.
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=2.0))
+
+    def sign_in_link(self) -> str:
+        """The status UI link that signs a browser in (`?token=`), or the URL without a token."""
+        if not self.token_file.exists():
+            return f"{self.status_url} (no token was written)"
+        token = self.token_file.read_text(encoding="utf-8").strip()
+        return f"{self.status_url}/?{urlencode({'token': token})}"
 
     def poll(self) -> RollupLine | None:
         """One poll; returns the new line when the (state, top blocker) changed."""
@@ -86,9 +94,18 @@ class StatusPoller:
         blocker = ""
         if blockers:
             top = blockers[0]
-            blocker = (
-                f"{top.get('layer', '')}: {top.get('component', '')} ({top.get('reason', '')})"
-            )
+            # The status page's words: a blocker blocks login, anything else is a background
+            # issue; like the rollup's headline, one layer names all its components.
+            title = "blocker" if top.get("loginBlocking") else "background issue"
+            alike = [
+                b.get("component")
+                for b in blockers
+                if b.get("component")
+                and (b.get("layer"), bool(b.get("loginBlocking")))
+                == (top.get("layer"), bool(top.get("loginBlocking")))
+            ]
+            where = f" ({', '.join(dict.fromkeys(alike))})" if alike else ""
+            blocker = f"{title}: {top.get('layer', '')}{where}"
         if self.lines and (self.lines[-1].state, self.lines[-1].blocker) == (state, blocker):
             return None
         line = RollupLine(self.world.elapsed, state, blocker)

@@ -27,6 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
+from simulator.command_line import (
+    add_completion_command,
+    add_version_everywhere,
+    complete,
+    completion_script,
+)
 from simulator.errors import SimulatorError
 from simulator.lifecycle import stop_on_signals as _stop_on_signals
 from simulator.replay.commands import COMMANDS, add_commands, run_command
@@ -34,9 +40,9 @@ from simulator.world.durations import parse_duration
 from simulator.world.engine import World
 from simulator.world.scenario import load_scenario
 from simulator.world.served import ServedWorld
-from simulator.world.timeline import format_elapsed
+from simulator.world.timeline import format_duration, format_elapsed
 
-__all__ = ["main"]
+__all__ = ["bootstrap_stop", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,7 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--speed", type=float)
     serve.add_argument("--kubeconfig-out", type=Path)
     add_commands(sub)  # record, replay --kubeconfig: real clusters
+    add_completion_command(sub, "appliance-sim")
+    add_version_everywhere(parser, "appliance-sim")
+    complete(parser)
     args = parser.parse_args(argv)
+    if args.command == "completion":
+        print(completion_script("appliance-sim", args.shell), end="")
+        return 0
     if args.command in COMMANDS:
         return run_command(args)
     if args.command == "check":
@@ -316,10 +328,8 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
                 "branch": args.branch or _git("rev-parse", "--abbrev-ref", "HEAD"),
             },
         )
-        code = session.run(
-            until_state=state or SETTLED_STATES,
-            until_seconds=until if until is not None else scenario.end,
-        )
+        stop_state, stop_seconds = bootstrap_stop(until, state, scenario_end=scenario.end)
+        code = session.run(until_state=stop_state, until_seconds=stop_seconds)
         wall = time.perf_counter() - started
         _summary(world, session, keep_serving=args.keep_serving)
         print(_ratio_line(world, wall))
@@ -329,6 +339,22 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
             sys.stdout.flush()
             _wait_for_interrupt()
         return code
+
+
+def bootstrap_stop(
+    until: float | None, state: str | None, *, scenario_end: float
+) -> tuple[str | frozenset[str] | None, float]:
+    """When `run --bootstrap` stops: (rollup state(s) to stop at, virtual time to stop at).
+
+    An explicit --until wins: a time keeps the world up until then, settled or not (a smoke test
+    runs against it after the install settles); a state stops there. Without one, the run ends
+    at the first settled state or at the scenario's end.
+    """
+    if until is not None:
+        return None, until
+    if state is not None:
+        return state, scenario_end
+    return SETTLED_STATES, scenario_end
 
 
 def _wait_for_interrupt() -> None:
@@ -341,37 +367,32 @@ def _wait_for_interrupt() -> None:
 
 
 def _summary(world: World, session: BootstrapSession, *, keep_serving: bool) -> None:
-    """The rollup timeline, when the status UI came up against the app URL, where to open it."""
-    print("rollup timeline:")
+    """How the install went as the status service told it, and where its UI is (or was)."""
+    print("rollup timeline (the status service's /api/status, virtual time):")
     for line in session.poller.lines:
         print(line.render())
     status_at = session.poller.first_answer_at
     app_at = world.app_ready_at
-    print(
-        "status UI came up at "
-        + (format_elapsed(status_at) if status_at is not None else "never")
-        + ", app URL answered at "
-        + (format_elapsed(app_at) if app_at is not None else "never")
-        + (
-            f" ({'before' if status_at < app_at else 'after'} the app)"
-            if status_at is not None and app_at is not None
-            else ""
+    if status_at is None:
+        print("the status UI never answered")
+    elif app_at is None:
+        print(f"the status UI answered at {format_elapsed(status_at)}; the app URL never did")
+    else:
+        lead = app_at - status_at
+        order = "before" if lead >= 0 else "after"
+        print(
+            f"the status UI answered at {format_elapsed(status_at)}, "
+            f"{format_duration(abs(lead))} {order} the app URL "
+            f"({format_elapsed(app_at)})"
         )
-    )
-    token = ""
-    if session.poller.token_file.exists():
-        token = session.poller.token_file.read_text(encoding="utf-8").strip()
-    where = (
-        f"http://{world.node_ip}:8080 with the token {token or '(not written)'} "
-        f"(file {session.poller.token_file})"
-    )
+    link = session.poller.sign_in_link()
     if keep_serving:
-        print(f"open the status UI at {where}")
+        print(f"the world stays up until Ctrl-C; sign in to the status UI at {link}")
     else:
         # The world stops with this command; say how to keep it up rather than point at nothing.
         print(
-            f"the status UI was served at {where}; the world stops now - add --keep-serving to "
-            "keep it up and open it in a browser"
+            "the world stops now, and its status UI with it; add --keep-serving to keep it up "
+            f"and sign in at {link}"
         )
     sys.stdout.flush()
 

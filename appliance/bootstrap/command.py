@@ -8,6 +8,7 @@ from typing import Any
 
 from appliance.bootstrap.display import PHASES
 from appliance.bootstrap.flags import FlagError, add_bootstrap_arguments, options_from_args
+from appliance.command_line import exit_codes_help
 
 __all__ = ["register"]
 
@@ -38,6 +39,15 @@ def register(subparsers: Any) -> None:
         description="Install or recover a single-node appliance, one phase each: "
         + ", ".join(PHASES)
         + ". On failure the failure layer and the next action are printed.",
+        epilog=exit_codes_help(
+            {
+                0: "installed: login is ready (the summary lists any background issue)",
+                1: "a phase failed: `Failure layer:` and `Next action:` say where and what to do",
+                2: "a flag or an input file (release, token) is unusable",
+                130: "interrupted: rerun with --bootstrap-mode recover",
+            }
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_bootstrap_arguments(parser)
     parser.set_defaults(handler=_handle)

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from appliance.errors import FlagError
 from appliance.releases import ReleaseError, parse_version
+from appliance.site import DEFAULT_CONFIG_DIR
 
 __all__ = [
-    "DEFAULT_CONFIG_DIR",
     "DEFAULT_REPO_URL",
     "BootstrapOptions",
     "FlagError",
@@ -28,7 +28,6 @@ __all__ = [
     "options_from_args",
 ]
 
-DEFAULT_CONFIG_DIR = Path("~/.alga-psa-appliance")
 DEFAULT_REPO_URL = "https://github.com/nine-minds/alga-psa"
 _HOSTNAME_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 _SITE_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

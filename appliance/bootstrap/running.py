@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -32,7 +33,8 @@ from appliance.errors import BootstrapError, InputError
 from appliance.probing import tls_context
 from appliance.releases import ReleaseManifest, load_release
 from appliance.tier_table import TIERS
-from appliance.tokens import ensure_status_token, token_path
+from appliance.tokens import StatusToken, ensure_status_token, token_path
+from appliance.words import STATE_WORDS, blocker_title, human_elapsed
 
 __all__ = ["Collaborators", "run_bootstrap"]
 
@@ -134,7 +136,8 @@ def _wait_for_api(
         except ApplyError as exc:
             if deps.monotonic() >= deadline:
                 raise BootstrapError(
-                    f"the Kubernetes API did not answer within {options.host_timeout:.0f}s: {exc}",
+                    "the Kubernetes API did not answer within "
+                    f"{human_elapsed(options.host_timeout)}: {exc}",
                     layer="platform",
                     next_action="check that the node is up and port 6443 is reachable, then "
                     "rerun with --bootstrap-mode recover",
@@ -356,6 +359,7 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
                 ("URL", options.status_url),
                 ("Token", token.value),
                 ("Token file", str(token.path)),
+                ("Sign-in link", sign_in_link(options.status_url, token.value)),
             ],
         )
         if options.dry_run:
@@ -384,24 +388,42 @@ def _run(options: BootstrapOptions, display: Display, deps: Collaborators) -> in
         if cluster is not None:
             cluster.close()
     status = outcome.status
+    display.block("Appliance login ready:", summary_rows(options, status, token, kubeconfig))
+    if not outcome.background_done:
+        display.progress("background services are still coming up; watch the status UI")
+    return 0
+
+
+def sign_in_link(status_url: str, token: str) -> str:
+    """The status UI link that signs the browser in (the service swaps it for a cookie)."""
+    return f"{status_url}/?{urlencode({'token': token})}"
+
+
+def summary_rows(
+    options: BootstrapOptions, status: ApplianceStatus, token: StatusToken, kubeconfig: Path
+) -> list[tuple[str, str]]:
+    """The closing block: where to log in, where to watch (and sign in), what still needs care.
+
+    The admin should not have to scroll back to the status UI block for its token file.
+    """
     rows = [
-        ("Rollup", f"{status.rollup.state.value} - {status.rollup.message}"),
+        ("Rollup", f"{STATE_WORDS[status.rollup.state]} ({status.rollup.state.value})"),
         ("Login URL", options.app_url),
         ("Status UI", options.status_url),
+        ("Sign-in link", sign_in_link(options.status_url, token.value)),
+        ("Token file", str(token.path)),
         ("Kubeconfig", str(kubeconfig)),
     ]
     for blocker in status.top_blockers:
         if not blocker.login_blocking:
             rows.append(
                 (
-                    "Background issue",
-                    f"{blocker.component or '-'}: {blocker.reason} -> {blocker.next_action}",
+                    blocker_title(blocker),
+                    f"{blocker.component or blocker.layer}: {blocker.reason} "
+                    f"Next: {blocker.next_action}",
                 )
             )
-    if not outcome.background_done:
-        rows.append(("Background", "still coming up; watch the status UI"))
-    display.block("Appliance login ready:", rows)
-    return 0
+    return rows
 
 
 def _print_dry_run_plan(
@@ -422,6 +444,6 @@ def _print_dry_run_plan(
         display.phase(spec.label)
         display.progress(
             f"would watch the {spec.name} tier ({spec.description}) through the status engine "
-            f"(timeout {options.install_timeout:.0f}s, cluster clock)"
+            f"(timeout {human_elapsed(options.install_timeout)}, cluster clock)"
         )
     display.done("Dry run complete: no changes were made.")

@@ -19,7 +19,9 @@ from datetime import datetime
 from appliance.bootstrap.display import Display
 from appliance.canonical import ApplianceStatus, RollupState, Tier
 from appliance.errors import BootstrapError
+from appliance.operations import pull_text
 from appliance.tier_table import TIERS, TierSpec
+from appliance.words import blocker_title, human_elapsed
 
 __all__ = ["WatchOutcome", "watch_install"]
 
@@ -63,7 +65,7 @@ def _advance(
         spec = pending[0]
         tier = _tier(status, spec)
         if tier.ready:
-            display.progress(f"{spec.label} ready after {waited:.0f}s")
+            display.progress(f"{spec.label} ready after {human_elapsed(waited)}")
         elif spec.gates_login and status.tiers.login.ready:
             reason = tier.reasons[0] if tier.reasons else "not ready"
             display.progress(f"{spec.label} not fully ready ({reason}); login works")
@@ -77,10 +79,8 @@ def _advance(
 def _lines(status: ApplianceStatus) -> list[str]:
     lines = [f"rollup: {status.rollup.state.value} - {status.rollup.message}"]
     for blocker in status.top_blockers[:3]:
-        flag = "blocks login" if blocker.login_blocking else "background"
-        lines.append(
-            f"blocker [{blocker.layer}] {blocker.component or '-'}: {blocker.reason} ({flag})"
-        )
+        where = f"[{blocker.layer}] {blocker.component or '-'}"
+        lines.append(f"{blocker_title(blocker).lower()} {where}: {blocker.reason}")
     return lines
 
 
@@ -93,8 +93,7 @@ def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float])
         if last is not None and op.elapsed_seconds - last < PULL_REPORT_SECONDS:
             continue
         reported[key] = op.elapsed_seconds
-        size = f", {op.estimated_size}" if op.estimated_size else ""
-        lines.append(f"pulling {op.image} for {op.component} ({op.elapsed_seconds:.0f}s{size})")
+        lines.append(f"{op.component}: {pull_text(op)}")
     return lines
 
 
@@ -198,7 +197,8 @@ def watch_install(
                 return WatchOutcome(status, login_ready=True, background_done=False)
             top = status.top_blockers[0] if status.top_blockers else None
             raise BootstrapError(
-                f"login not ready after {waited:.0f}s (cluster clock): {status.rollup.message}",
+                f"login not ready after {human_elapsed(waited)} (cluster clock): "
+                f"{status.rollup.message}",
                 layer=top.layer if top else "install timeout",
                 next_action=(
                     top.next_action

@@ -11,8 +11,8 @@ import json
 import threading
 from typing import Any
 
-from appliance.cluster.connecting import Cluster
-from appliance.cluster.streams import _ApiFailure, _Missing, check_status, close_quietly, short
+from appliance.cluster.connecting import Cluster, describe_unreachable, unreachable_reason
+from appliance.cluster.streams import _ApiFailure, _Missing, check_status, close_quietly
 from appliance.snapshot import ContainerRef
 
 __all__ = ["ApiCalls"]
@@ -43,10 +43,7 @@ class ApiCalls:
                 _request_timeout=timeout or self._request_timeout,
             )
         except Exception as exc:
-            raise _ApiFailure(
-                f"Kubernetes API at {self._cluster.host} unreachable: {short(exc)}; check the "
-                "node is up and the API server is running"
-            ) from exc
+            raise _ApiFailure(describe_unreachable(self._cluster.host, exc)) from exc
         with self._lock:
             self._open.add(response)
         return response
@@ -73,7 +70,8 @@ class ApiCalls:
             raise
         except Exception as exc:
             raise _ApiFailure(
-                f"reading {path} from {self._cluster.host} failed: {short(exc)}; retrying"
+                f"reading {path} from {self._cluster.host} failed: {unreachable_reason(exc)}; "
+                "retrying"
             ) from exc
         finally:
             self.done(response)

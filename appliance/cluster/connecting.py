@@ -7,6 +7,10 @@ cluster's").
 
 from __future__ import annotations
 
+import errno
+import re
+import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +23,7 @@ from kubernetes import client, config
 
 from appliance.clocking import PARTICIPANT_HEADER, participant_from_env
 from appliance.errors import ClusterError
+from appliance.site import choose_kubeconfig
 
 __all__ = ["Cluster", "ClusterError", "connect", "parse_http_date"]
 
@@ -134,13 +139,8 @@ def connect(
 
 
 def _resolve_kubeconfig(kubeconfig: Path | None) -> Path:
-    if kubeconfig is not None:
-        return Path(kubeconfig).expanduser()
-    import os
-
-    env = os.environ.get("KUBECONFIG", "")
-    first = env.split(os.pathsep)[0] if env else ""
-    return Path(first).expanduser() if first else Path("~/.kube/config").expanduser()
+    # Commands that know the site choose its kubeconfig before calling connect (site.py).
+    return choose_kubeconfig(kubeconfig, site=None).path
 
 
 def _check_kubeconfig(path: Path) -> None:
@@ -162,3 +162,50 @@ def _check_kubeconfig(path: Path) -> None:
             f"kubeconfig {path} has no clusters; it is not a kubeconfig (expected 'clusters:', "
             "'users:' and 'contexts:')"
         )
+
+
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "timed out",
+}
+
+
+def _words_for(cause: BaseException) -> str | None:
+    """A few words for one exception of the chain, or None to look further down."""
+    if isinstance(cause, ssl.SSLError | ssl.CertificateError):
+        return f"TLS failed: {getattr(cause, 'reason', None) or cause}"
+    if isinstance(cause, socket.gaierror):
+        return "host name not found"
+    if isinstance(cause, TimeoutError) or "timed out" in str(cause).lower():
+        return "timed out"
+    code = getattr(cause, "errno", None)
+    return _ERRNO_WORDS.get(code) if isinstance(code, int) else None
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Why a request did not reach the API, in a few words (`connection refused`, `timed out`).
+
+    urllib3 wraps the cause in MaxRetryError text ("HTTPSConnectionPool(...): Max retries
+    exceeded ... (Caused by NewConnectionError(...))"); the admin needs only the cause.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        words = _words_for(current)
+        if words is not None:
+            return words
+        current = getattr(current, "reason", None) or current.__cause__ or current.__context__
+    text = str(exc)
+    found = re.search(r"\[Errno (\d+)\] ([^\"')]+)", text)
+    if found:
+        return _ERRNO_WORDS.get(int(found.group(1)), found.group(2).strip().lower())
+    return (text or type(exc).__name__)[:200]
+
+
+def describe_unreachable(host: str, exc: BaseException) -> str:
+    """`cannot reach the Kubernetes API at https://...: connection refused`."""
+    return f"cannot reach the Kubernetes API at {host}: {unreachable_reason(exc)}"

@@ -16,7 +16,12 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, ClusterError
+from appliance.cluster.connecting import (
+    REQUEST_TIMEOUT,
+    Cluster,
+    ClusterError,
+    describe_unreachable,
+)
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
 from appliance.views import pod_view
 
@@ -113,15 +118,6 @@ def _get_json(cluster: Cluster, path: str) -> dict[str, Any]:
     return decoded
 
 
-def _unreachable_reason(exc: BaseException) -> str:
-    # urllib3 wraps the real cause deep in MaxRetryError; keep the innermost sentence.
-    text = str(exc)
-    match = re.search(r"\(Caused by (\w+)\((.*)\)\)", text)
-    if match:
-        return f"{match.group(1)}: {match.group(2)}"
-    return text or type(exc).__name__
-
-
 def read_app_url(cluster: Cluster) -> str | None:
     """The app URL the bootstrapper recorded in the cluster; None when there is none to read."""
     namespace, name = STATUS_CONFIG
@@ -157,7 +153,7 @@ def read_snapshot(cluster: Cluster) -> Snapshot:
                 errors.append(f"list {plural}: HTTP {exc.status} {exc.reason}")
                 break
             except Exception as exc:  # any transport failure means unreachable
-                return _unreachable(cluster, f"{cluster.host}: {_unreachable_reason(exc)}")
+                return _unreachable(cluster, describe_unreachable(cluster.host, exc))
             raw_items = payload.get("items") or []
             items = []
             for item in raw_items:
@@ -216,10 +212,7 @@ def server_time(cluster: Cluster) -> datetime:
     try:
         _get_json(cluster, "/version")
     except Exception as exc:  # the caller needs one error type
-        raise ClusterError(
-            f"Kubernetes API at {cluster.host} ({cluster.origin}) did not answer: "
-            f"{_unreachable_reason(exc)}"
-        ) from exc
+        raise ClusterError(f"{describe_unreachable(cluster.host, exc)} ({cluster.origin})") from exc
     when = cluster.last_server_time
     if when is None:
         raise ClusterError(f"Kubernetes API at {cluster.host} sent no Date header")

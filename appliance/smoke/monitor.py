@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from appliance.words import human_elapsed
+
 __all__ = ["MonitorResult", "monitor", "status_api_url"]
 
 Verdict = Literal["pass", "fail", "inconclusive"]
@@ -117,7 +119,7 @@ def monitor(
         what = "answered" if status_poll else "did not answer either"
         return MonitorResult(
             "inconclusive",
-            f"app URL {app_url} did not answer within {timeout:.0f}s; status API {what}",
+            f"app URL {app_url} did not answer within {human_elapsed(timeout)}; status API {what}",
             status_poll,
             None,
             status_at,
@@ -127,8 +129,8 @@ def monitor(
     if status_poll is not None and status_poll < app_poll:
         return MonitorResult(
             "pass",
-            f"status API answered at poll {status_poll} "
-            f"({status_at}s), app URL at poll {app_poll} ({app_at}s)",
+            f"status API answered at poll {status_poll} ({human_elapsed(status_at or 0)}), "
+            f"app URL at poll {app_poll} ({human_elapsed(app_at or 0)})",
             status_poll,
             app_poll,
             status_at,

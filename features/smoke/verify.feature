@@ -6,7 +6,7 @@ Feature: Verify a bootstrapped appliance
   @T021 @T022 @T023
   Scenario: smoke verify passes on the observed world after bootstrap
     Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
-    When the admin runs "appliance smoke verify --kubeconfig {kubeconfig} --node-ip {node_ip} --status-token {status_token}"
+    When the admin runs "appliance smoke verify --kubeconfig {kubeconfig} --node-ip {node_ip} --token-file {status_token_file}"
     Then the command succeeds
 
   @T021 @finding-10 @finding-11

@@ -8,7 +8,7 @@ from typing import Any
 
 from simulator.clock import VirtualClock
 
-__all__ = ["Timeline", "TimelineEntry", "format_elapsed"]
+__all__ = ["Timeline", "TimelineEntry", "format_duration", "format_elapsed"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,15 @@ def format_elapsed(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"+{hours}h{minutes:02d}m{secs:02d}s" if hours else f"+{minutes:02d}m{secs:02d}s"
+
+
+def format_duration(seconds: float) -> str:
+    """`45s`, `17m55s`, `1h05m12s`: a length of time, as the production CLIs print one."""
+    hours, rest = divmod(int(max(seconds, 0)), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 class Timeline:

@@ -218,6 +218,7 @@ class WorldSession:
         }
         if self.status_token_file.exists():
             values["status_token"] = self.status_token_file.read_text(encoding="utf-8").strip()
+            values["status_token_file"] = str(self.status_token_file)
         return values
 
     def expand(self, text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -158,7 +159,8 @@ def test_interrupted_install_rerun_in_recover_keeps_token_and_data(
     assert first.returncode in (0, 1), first.stdout + first.stderr
     second = appliance(world, *bootstrap_args(world, config_dir, *common))
     assert second.returncode == 0, second.stdout + second.stderr
-    assert f"Token       {token}" in second.stdout
+    assert re.search(rf"^  Token +{re.escape(token)}$", second.stdout, re.MULTILINE)
+    assert f"Sign-in link  http://{world.node_ip}:8080/?token={token}" in second.stdout
     assert secret(world, "appliance-system", "appliance-status-auth", "token") == token
     assert secret(world, "msp", "alga-db-credentials", "password") == password
 
@@ -224,8 +226,8 @@ def test_fresh_rc5_with_dns_is_ready_with_background_issues_and_smoke_passes(
                 f"{base}:8080",
                 "--app-url",
                 f"{base}:3000",
-                "--token",
-                "smoke-token-for-the-monitor",
+                "--token-file",
+                str(token_file),
                 "--interval",
                 "0.2",
                 "--timeout",
@@ -255,8 +257,8 @@ def test_fresh_rc5_with_dns_is_ready_with_background_issues_and_smoke_passes(
             str(site / "kubeconfig"),
             "--node-ip",
             world.node_ip,
-            "--status-token",
-            "smoke-token-for-the-monitor",
+            "--token-file",
+            str(token_file),
         )
     finally:
         world.stop()

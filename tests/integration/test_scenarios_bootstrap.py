@@ -116,6 +116,7 @@ def test_bootstrap_runs_the_command_and_records_the_rollup(
     assert session.exit_codes == [0]
     assert any("[phase] apps applied" in line for line in output)
     assert session.poller.lines[-1].state == "ready_with_background_issues"
-    assert "Image tag availability: workflow-worker" in session.poller.lines[-1].blocker
+    assert session.poller.lines[-1].blocker.startswith("background issue: Image tag availability (")
+    assert "workflow-worker" in session.poller.lines[-1].blocker
     assert session.poller.first_answer_at is not None
     assert world.get("Deployment", "redis", "msp") is not None

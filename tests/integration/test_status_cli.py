@@ -56,7 +56,7 @@ def test_subpath_dump_names_top_blocker_and_next_action(capsys: pytest.CaptureFi
     """T009 offline: the subPath is the top blocker and its next action is printed."""
     assert main(["status", "--from-dump", str(SUBPATH)]) == 4
     out = capsys.readouterr().out
-    assert "Top blocker: Core Postgres storage initialization" in out
+    assert "Blocker: Core Postgres storage initialization (db): blocks login" in out
     assert "mkdir -p /mnt/data" in out
 
 
@@ -86,15 +86,69 @@ def test_missing_dump_is_exit_2_one_line(
     assert "does not exist" in err
 
 
-def test_invalid_dump_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A file that is not kubectl JSON: exit 2 naming it."""
-    path = tmp_path / "dump.yaml"
-    path.write_text("apiVersion: v1\nkind: List\n")
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"kind": "List", "items": [', "is not JSON"),
+        ("kind: [List\n", "neither JSON nor YAML"),
+        ("apiVersion: v1\nkind: List\n", "List without an 'items' list"),
+        ("- just\n- a list\n", "not a Kubernetes object or List"),
+        ("", "is empty"),
+    ],
+)
+def test_invalid_dump_is_exit_2(
+    text: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that is not a kubectl dump (JSON or YAML): exit 2, one line naming it and why."""
+    path = tmp_path / "dump"
+    path.write_text(text)
     assert main(["status", "--from-dump", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err
-    assert "not JSON" in err
-    assert "Traceback" not in err
+    assert reason in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_yaml_dump_reads_as_the_json_dump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kubectl get ... -o yaml` (made by the real kubectl) gives the status -o json gives."""
+    yaml_dump = tmp_path / "dump.yaml"
+    yaml_dump.write_text(
+        subprocess.run(
+            [str(KUBECTL), "annotate", "--local", "-f", str(BACKGROUND), "-o", "yaml", "x-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert 'creationTimestamp: "' in yaml_dump.read_text()
+    assert main(["status", "--from-dump", str(BACKGROUND), "-o", "json"]) == 0
+    from_json = json.loads(capsys.readouterr().out)
+    assert main(["status", "--from-dump", str(yaml_dump), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == from_json
+
+
+def test_output_yaml_is_the_canonical_document(capsys: pytest.CaptureFixture[str]) -> None:
+    """`-o yaml` prints the same document as `-o json` (camelCase, ISO timestamps)."""
+    import yaml
+
+    assert main(["status", "--from-dump", str(BACKGROUND), "-o", "yaml"]) == 0
+    as_yaml = yaml.safe_load(capsys.readouterr().out)
+    assert main(["status", "--from-dump", str(BACKGROUND), "-o", "json"]) == 0
+    as_json = json.loads(capsys.readouterr().out)
+    assert as_yaml == as_json
+    assert as_json["timestamp"].endswith("Z") or "+00:00" in as_json["timestamp"]
+
+
+def test_a_background_issue_is_not_called_a_blocker(capsys: pytest.CaptureFixture[str]) -> None:
+    """What does not block login is a background issue, in those words."""
+    assert main(["status", "--from-dump", str(BACKGROUND)]) == 0
+    out = capsys.readouterr().out
+    assert "Background issue: Image tag availability" in out
+    assert ": does not block login" in out
+    assert "Blocker" not in out
+    assert "Ready to log in, with background issues" in out
 
 
 def test_missing_kubeconfig_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,6 +171,46 @@ def test_invalid_kubeconfig_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "no clusters" in err
 
 
+def _kubeconfig(path: Path, port: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+        f"clusters:\n- name: a\n  cluster:\n    server: https://127.0.0.1:{port}\n"
+        "    insecure-skip-tls-verify: true\n"
+        "users:\n- name: a\n  user:\n    token: abc\n"
+        "contexts:\n- name: a\n  context:\n    cluster: a\n    user: a\n"
+    )
+    return path
+
+
+def test_site_kubeconfig_is_the_default_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --kubeconfig, no $KUBECONFIG: the site kubeconfig bootstrap wrote, named on stderr."""
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    port = _closed_port()
+    site = _kubeconfig(tmp_path / "config" / "site-a" / "kubeconfig", port)
+    argv = ["status", "--config-dir", str(tmp_path / "config"), "--site-id", "site-a"]
+    assert main([*argv, "--no-seed-check"]) == 2
+    err = capsys.readouterr().err
+    assert f"using the site kubeconfig {site}" in err
+    assert f"https://127.0.0.1:{port}: connection refused" in err
+
+
+def test_kubeconfig_variable_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """$KUBECONFIG comes before the site kubeconfig, as for kubectl."""
+    env_port, site_port = _closed_port(), _closed_port()
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "env-kubeconfig", env_port)))
+    _kubeconfig(tmp_path / "config" / "site-a" / "kubeconfig", site_port)
+    argv = ["status", "--config-dir", str(tmp_path / "config"), "--site-id", "site-a"]
+    assert main([*argv, "--no-seed-check"]) == 2
+    err = capsys.readouterr().err
+    assert f"https://127.0.0.1:{env_port}: connection refused" in err
+    assert "site kubeconfig" not in err
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,19 +223,12 @@ def test_unreachable_api_is_exit_2_naming_url(
 ) -> None:
     """An API that refuses connections: exit 2, one line naming the URL and the reason."""
     port = _closed_port()
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
-        f"clusters:\n- name: a\n  cluster:\n    server: https://127.0.0.1:{port}\n"
-        "    insecure-skip-tls-verify: true\n"
-        "users:\n- name: a\n  user:\n    token: abc\n"
-        "contexts:\n- name: a\n  context:\n    cluster: a\n    user: a\n"
-    )
+    path = _kubeconfig(tmp_path / "kubeconfig", port)
     assert main(["status", "--kubeconfig", str(path), "--no-seed-check"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert f"127.0.0.1:{port}" in err
-    assert "refused" in err.lower()
+    assert f"cannot reach the Kubernetes API at https://127.0.0.1:{port}: connection refused" in err
+    assert "Max retries" not in err  # urllib3's wrapping is noise to an admin
 
 
 def test_example_dumps_are_current() -> None:
@@ -205,7 +292,8 @@ def test_terminal_output_uses_rich_renderer() -> None:
         from_dump=[BACKGROUND],
         kubeconfig=None,
         context=None,
-        json=False,
+        output="text",
+        watch=False,
         app_url=None,
         status_url=None,
         site_id="appliance-single-node",
@@ -214,6 +302,6 @@ def test_terminal_output_uses_rich_renderer() -> None:
     )
     assert run(args, out=out) == 0
     text = out.getvalue()
-    assert "background services have issues" in text
+    assert "Ready to log in, with background issues" in text
     assert "Deployment/msp/workflow-worker" in text
-    assert "Top blocker:" in text
+    assert "Background issue:" in text

@@ -1,0 +1,105 @@
+"""`appliance status --watch` against a served world: a document per change, Ctrl-C ends it.
+
+The world's clock is frozen and stepped by the test, so "no change" really is none.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.neighbours.addresses import choose_node_address
+from simulator.world.served import ServedWorld
+
+ROOT = Path(__file__).resolve().parents[2]
+OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
+APPLIANCE = Path(sys.executable).parent / "appliance"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[ServedWorld, Path]]:
+    w = ServedWorld.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
+    w.start(kubeconfig_out=tmp_path / "kubeconfig")
+    try:
+        yield w, tmp_path / "kubeconfig"
+    finally:
+        w.stop()
+
+
+class _Documents:
+    """JSON documents as the watch prints them, read on a thread so the test can wait on them."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.found: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._process = process
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        decoder = json.JSONDecoder()
+        pending = ""
+        for line in self._process.stdout:
+            pending += line
+            try:
+                document, _ = decoder.raw_decode(pending.strip())
+            except ValueError:
+                continue
+            self.found.put(document)
+            pending = ""
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        try:
+            return self.found.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+def test_watch_prints_a_document_per_change_and_ends_on_ctrl_c(
+    world: tuple[ServedWorld, Path],
+) -> None:
+    """One JSON document, silence while nothing changes, a new one when the world moves on."""
+    served, kubeconfig = world
+    served.run_until(20 * 60)  # the Postgres subPath failure (finding-07)
+    process = subprocess.Popen(
+        [
+            *(str(APPLIANCE), "status", "--watch", "-o", "json", "--interval", "0.5"),
+            *("--kubeconfig", str(kubeconfig), "--no-seed-check", "--app-url", str(served.app_url)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        documents = _Documents(process)
+        first = documents.next(timeout=60)
+        assert first is not None, "the watch printed nothing"
+        assert first["rollup"]["state"] == "failed_action_required"
+        assert documents.next(timeout=3) is None  # frozen world: nothing to print
+        served.run_until(85 * 60)  # the install has settled
+        states = []
+        while (later := documents.next(timeout=60)) is not None:
+            states.append(later["rollup"]["state"])
+            if states[-1] == "ready_with_background_issues":
+                break
+        assert states[-1:] == ["ready_with_background_issues"], states
+        assert documents.next(timeout=3) is None  # settled: nothing more
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 130
+        assert "interrupted" in err
+        assert "Traceback" not in err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -1,0 +1,79 @@
+"""The kubectl/flux conventions on every `appliance` command: --version, exit codes, completion."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import build_parser, main
+from appliance.command_line import package_version
+
+APPLIANCE = Path(sys.executable).parent / "appliance"
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
+
+
+COMMANDS = [path for path, _ in _commands(build_parser())]
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "appliance")
+def test_every_command_prints_its_version(
+    path: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`appliance [command...] --version` prints the installed version and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        main([*path, "--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"appliance {package_version()}"
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "appliance")
+def test_every_command_lists_its_exit_codes(path: tuple[str, ...]) -> None:
+    """The help of every command ends with what each exit code means."""
+    parser = dict(_commands(build_parser()))[path]
+    if path == ("completion",):
+        return  # prints a script; it has no failure of its own
+    text = parser.format_help()
+    assert "exit codes:" in text
+    assert "\n    0  " in text or "\n  0  " in text
+
+
+def test_completion_script_and_a_real_completion(tmp_path: Path) -> None:
+    """`appliance completion bash` prints argcomplete's script; the completer answers."""
+    script = subprocess.run(
+        [str(APPLIANCE), "completion", "bash"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "complete " in script
+    assert "appliance" in script
+    answer = tmp_path / "answer"
+    env = {
+        **os.environ,
+        "_ARGCOMPLETE": "1",
+        "COMP_LINE": "appliance status --wa",
+        "COMP_POINT": str(len("appliance status --wa")),
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+    }
+    subprocess.run([str(APPLIANCE)], env=env, check=True, timeout=60)
+    assert answer.read_text().split() == ["--watch"]
+
+
+def test_secrets_on_the_command_line_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The old `--token VALUE` exits 2 and says how to pass the token instead."""
+    with pytest.raises(SystemExit) as exited:
+        main(["smoke", "monitor", "--status-url", "x", "--app-url", "y", "--token", "t"])
+    assert exited.value.code == 2
+    assert "--token-file FILE or set $APPLIANCE_STATUS_TOKEN" in capsys.readouterr().err
