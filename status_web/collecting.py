@@ -28,6 +28,7 @@ from appliance.clocking import Clock, SystemClock, Waiter
 from appliance.engine import evaluate
 from appliance.probing import probe_login
 from appliance.snapshot import Snapshot
+from status_web.history import History
 from status_web.observations import Observation
 
 if TYPE_CHECKING:  # the cache (and the kubernetes client) load only where the service runs
@@ -120,6 +121,7 @@ class Collector:
         self._probe: LoginProbe | None = None
         self._probe_changed = False
         self._version = 0
+        self._history = History()
         self._started_at = self._monotonic()
         self._stopping = threading.Event()
         self._probe_waiter: Waiter = self._clock.waiter()
@@ -206,6 +208,8 @@ class Collector:
         self, status: ApplianceStatus, *, stale: bool, api_error: str | None
     ) -> Observation:
         with self._lock:
+            # A fresh status joins the history; a stale one is the last good status, already in.
+            status = self._history.apply(status) if stale else self._history.observe(status)
             previous = self._observation
             changed = (
                 previous is None

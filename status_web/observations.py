@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from appliance.canonical import ApplianceStatus
+from status_web.history import History
 
 __all__ = ["MutableProvider", "Observation", "StatusProvider"]
 
@@ -53,7 +54,8 @@ class MutableProvider:
     ) -> None:
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._status = status
+        self._history = History()
+        self._status = self._history.observe(status) if status is not None else None
         self._since = monotonic()
         self._version = 1 if status is not None else 0
         self._api_error: str | None = None
@@ -61,7 +63,7 @@ class MutableProvider:
     def set(self, status: ApplianceStatus) -> None:
         """A fresh status from a reachable API."""
         with self._lock:
-            self._status = status
+            self._status = self._history.observe(status)
             self._since = self._monotonic()
             self._version += 1
             self._api_error = None

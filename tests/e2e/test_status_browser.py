@@ -1,12 +1,11 @@
-"""Headless Chromium opens the status page with the token and watches installing turn ready.
+"""The status page in a real browser: Chromium at 1280x900 and 390x844, live updates, the login
+form, an accessibility check (axe-core) and screenshots in artifacts/ for a person to look at.
 
-Uses Debian's chromium (`apt-get install chromium`) through Playwright; skips when it is absent.
-Screenshots of both pages (desktop and phone) land in artifacts/ for a human to look at.
+Uses Debian's chromium through Playwright; skips when it is absent (see tests/e2e/browser.py).
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,18 @@ import pytest
 from status_web.app import create_app
 from status_web.observations import MutableProvider
 from status_web.serving import BackgroundServer
-from tests.unit.status_web.samples import LOGIN_URL, failed, installing, ready
+from tests.e2e.browser import ARTIFACTS, DESKTOP, PHONE, launch, serious_violations
+from tests.unit.status_web.samples import LOGIN_URL, failed, install_story, ready
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+__all__ = ["launch"]  # the fixture, imported for pytest
+
 TOKEN = "browser-token-42"
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and shutil.which("chromium") is None,
-    reason="Debian chromium not installed (apt-get install -y chromium)",
-)
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture
 def provider() -> MutableProvider:
-    return MutableProvider(installing())
+    return MutableProvider(install_story()[0])  # installing, at the story's first minute
 
 
 @pytest.fixture
@@ -40,86 +36,128 @@ def server(provider: MutableProvider) -> Iterator[BackgroundServer]:
         yield running
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+def _page(launch: Any, viewport: dict[str, int]) -> Any:
+    page = launch.new_page()
+    page.set_viewport_size(viewport)
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_rollup_turns_ready_live(
-    server: BackgroundServer, provider: MutableProvider, browser: Any
+    server: BackgroundServer, provider: MutableProvider, launch: Any
 ) -> None:
     """The open page follows the status from installing to ready, without a reload."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1100, "height": 1100})
+    page = _page(launch, DESKTOP)
     page.goto(f"{server.url}/?token={TOKEN}")
     assert "token" not in page.url
     state = page.locator("#rollup-state")
     assert state.get_attribute("data-state") == "installing"
     assert page.locator("#login-link").count() == 0
-    page.screenshot(path=str(ARTIFACTS / "status-overview-installing.png"), full_page=True)
     page.evaluate("window.__sameDocument = true")
 
     provider.set(ready())
     page.wait_for_selector('#rollup-state[data-state="ready"]', timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True  # updated live, not reloaded
     assert page.locator("#login-link").get_attribute("href") == LOGIN_URL
-    page.screenshot(path=str(ARTIFACTS / "status-overview-ready.png"), full_page=True)
 
     provider.set(failed())
     page.goto(f"{server.url}/diagnostics")
     assert page.locator("#rollup-state").get_attribute("data-state") == "failed_action_required"
-    page.screenshot(path=str(ARTIFACTS / "status-diagnostics.png"), full_page=True)
 
 
-def test_phone_layout(server: BackgroundServer, provider: MutableProvider, browser: Any) -> None:
-    """On a phone-sized screen the page fits the width (no sideways scrolling)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    provider.set(failed())
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    page.goto(f"{server.url}/?token={TOKEN}")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
-    page.screenshot(path=str(ARTIFACTS / "status-overview-phone.png"), full_page=True)
+@pytest.mark.parametrize("size", VIEWPORTS, ids=list(VIEWPORTS))
+@pytest.mark.parametrize("where", ["overview", "diagnostics"])
+def test_pages_fit_read_and_pass_the_accessibility_check(
+    server: BackgroundServer, provider: MutableProvider, launch: Any, where: str, size: str
+) -> None:
+    """A whole install later: no sideways scrolling, the timeline and pull visible, every table
+    word whole, and no serious axe-core violation; the screenshot goes to artifacts/."""
+    viewport = VIEWPORTS[size]
+    story = install_story()
+    for status in story[1:3]:  # the core image is pulling
+        provider.set(status)
+    page = _page(launch, viewport)
+    page.goto(f"{server.url}/{'' if where == 'overview' else where}?token={TOKEN}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page.locator(".timeline .bar-row").count() == 5
+    assert page.locator(".pull-bar").count() == 1
+    _shot(page, f"status-{where}-installing-{viewport['width']}x{viewport['height']}")
+    assert serious_violations(page) == []
+
+    for status in story[3:]:  # login works; a background tag is missing
+        provider.set(status)
+    page.reload()
+    page.wait_for_selector('#rollup-state[data-state="ready_with_background_issues"]')
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    if where == "diagnostics":
+        # Table cells wrap between words only: no cell is narrower than its longest word.
+        broken = page.evaluate(
+            """() => [...document.querySelectorAll('td.nowrap')]
+                .filter(td => td.scrollWidth > td.clientWidth + 1).length"""
+        )
+        assert broken == 0
+    _shot(page, f"status-{where}-ready-{viewport['width']}x{viewport['height']}")
+    assert serious_violations(page) == []
+
+
+def test_the_accessibility_check_finds_what_it_should(launch: Any) -> None:
+    """The check is not a formality: an unlabelled field and an image without text fail it."""
+    page = _page(launch, DESKTOP)
+    page.set_content('<html lang="en"><body><main><img src="x.png"><input></main></body></html>')
+    found = " ".join(serious_violations(page))
+    assert "image-alt" in found
+    assert "label" in found
+
+
+def test_login_form_in_browser(server: BackgroundServer, launch: Any) -> None:
+    """Without the sign-in link, the admin pastes the token into the form and lands on the page;
+    the form passes the accessibility check on a phone."""
+    page = _page(launch, PHONE)
     page.goto(f"{server.url}/diagnostics")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(ARTIFACTS / "status-diagnostics-phone.png"), full_page=True)
-
-
-def test_login_form_in_browser(server: BackgroundServer, browser: Any) -> None:
-    """Without the token link, the admin pastes the token into the form and lands on the page."""
-    page = browser.new_page()
-    page.goto(f"{server.url}/diagnostics")
+    _shot(page, "status-login-390x844")
+    assert serious_violations(page) == []
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("#rollup-state")
     assert page.url.endswith("/diagnostics")
 
 
+def test_folded_sections_stay_as_the_admin_left_them(
+    server: BackgroundServer, provider: MutableProvider, launch: Any
+) -> None:
+    """A live refresh swaps the page's content but keeps what the admin folded or opened."""
+    page = _page(launch, DESKTOP)
+    page.goto(f"{server.url}/diagnostics?token={TOKEN}")
+    page.click("#fold-readiness > summary")
+    assert page.evaluate("document.getElementById('fold-readiness').open") is False
+    before = page.locator("main").get_attribute("data-version")
+    provider.set(failed())
+    page.wait_for_function(
+        "(before) => document.querySelector('main').getAttribute('data-version') !== before",
+        arg=before,
+    )
+    assert page.locator("#rollup-state").get_attribute("data-state") == "failed_action_required"
+    assert page.evaluate("document.getElementById('fold-readiness').open") is False
+
+
 LOGIN_READY_STATES = ("ready", "ready_with_background_issues", "fully_healthy")
 
 
-def test_scenario_drives_rollup_to_ready(browser: Any, tmp_path: Path) -> None:
-    """The happy-path scenario, served: the real collector on watches turns the page ready."""
+def test_scenario_drives_rollup_to_ready(launch: Any, tmp_path: Path) -> None:
+    """The happy-path scenario, served: the real collector on watches turns the page ready, and
+    the timeline it draws comes from the history the service kept."""
     from appliance.cluster.connecting import connect
     from appliance.cluster.watching import WatchCache
-    from simulator.neighbours.addresses import choose_node_address
     from simulator.world.served import ServedWorld
     from status_web.collecting import Collector
 
     root = Path(__file__).resolve().parents[2]
     # Slow enough that installing lasts ~15 s of wall time while the browser starts.
-    world = ServedWorld.from_scenario(
-        root / "scenarios" / "happy-path.yaml", speed=40, node_ip=choose_node_address()
-    )
+    world = ServedWorld.from_scenario(root / "scenarios" / "happy-path.yaml", speed=40)
     world.start()
     assert world.kubeconfig_path is not None
     cluster = connect(world.kubeconfig_path)
@@ -132,15 +170,15 @@ def test_scenario_drives_rollup_to_ready(browser: Any, tmp_path: Path) -> None:
     app = create_app(provider=collector, token=TOKEN, events_poll_seconds=0.1)
     try:
         with BackgroundServer(app, token=TOKEN, log_level="warning") as server:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page = browser.new_page(viewport={"width": 1100, "height": 1100})
+            page = _page(launch, DESKTOP)
             page.goto(f"{server.url}/?token={TOKEN}")
             page.wait_for_selector('#rollup-state[data-state="installing"]', timeout=15_000)
-            page.screenshot(path=str(ARTIFACTS / "scenario-installing.png"), full_page=True)
-            ready = ", ".join(f'#rollup-state[data-state="{s}"]' for s in LOGIN_READY_STATES)
-            page.wait_for_selector(ready, timeout=90_000)
+            _shot(page, "scenario-installing-1280x900")
+            ready_now = ", ".join(f'#rollup-state[data-state="{s}"]' for s in LOGIN_READY_STATES)
+            page.wait_for_selector(ready_now, timeout=90_000)
             assert page.locator("#login-link").get_attribute("href") == world.app_url
-            page.screenshot(path=str(ARTIFACTS / "scenario-ready.png"), full_page=True)
+            assert page.locator(".timeline .seg").count() >= 2  # installing, then ready
+            _shot(page, "scenario-ready-1280x900")
     finally:
         collector.stop()
         cache.stop()

@@ -22,7 +22,7 @@ from appliance.canonical import (
     Urls,
 )
 
-__all__ = ["LOGIN_URL", "NOW", "failed", "installing", "ready"]
+__all__ = ["LOGIN_URL", "NOW", "failed", "install_story", "installing", "ready"]
 
 NOW = datetime(2026, 4, 30, 9, 30, tzinfo=UTC)
 LOGIN_URL = "https://psa.example.test"
@@ -103,6 +103,8 @@ def installing(*, site_id: str = "site-a") -> ApplianceStatus:
                 image="ghcr.io/nine-minds/alga-psa-ee:94446747",
                 elapsed_seconds=192,
                 estimated_size="~1.8 GB",
+                estimated_size_bytes=1_800_000_000,
+                expected_seconds=962.0,
                 note="Kubernetes does not report byte-level pull progress.",
             )
         ],
@@ -177,3 +179,59 @@ def ready(*, site_id: str = "site-a") -> ApplianceStatus:
             ),
         }
     )
+
+
+def install_story(*, site_id: str = "site-a") -> list[ApplianceStatus]:
+    """An install as the status service sees it, minute by minute: the platform is up, core
+    services start, the core image pulls for 16 minutes, migrations run, login works, and a
+    background image tag turns out to be missing."""
+    started = NOW - timedelta(minutes=38)
+    first = NOW - timedelta(minutes=35)
+    pull = installing(site_id=site_id).active_operations[0]
+
+    def at(minutes: float, status: ApplianceStatus, **update: object) -> ApplianceStatus:
+        when = first + timedelta(minutes=minutes)
+        return status.model_copy(update={"timestamp": when, "install_started": started, **update})
+
+    def tiers(**ready: bool) -> Tiers:
+        base = _tiers(core=False, login=False, background=False)
+        return base.model_copy(update={name: _READY for name, on in ready.items() if on})
+
+    pulling = installing(site_id=site_id)
+    issue = Blocker(
+        layer="Image tag availability",
+        component="workflow-worker",
+        reason='Image "ghcr.io/nine-minds/workflow-worker:61e4a00e" is not in the registry.',
+        next_action="Publish the tag, or install a release whose images all exist.",
+        login_blocking=False,
+    )
+    done = ready(site_id=site_id)
+    return [
+        at(0, pulling, tiers=tiers(), active_operations=[]),
+        at(
+            4,
+            pulling,
+            tiers=tiers(core=True),
+            active_operations=[pull.model_copy(update={"elapsed_seconds": 60})],
+        ),
+        at(
+            12,
+            pulling,
+            tiers=tiers(core=True),
+            active_operations=[pull.model_copy(update={"elapsed_seconds": 540})],
+        ),
+        at(19, pulling, tiers=tiers(core=True, bootstrap=True), active_operations=[]),
+        at(21, done, tiers=tiers(core=True, bootstrap=True, login=True)),
+        at(
+            35,
+            done,
+            tiers=tiers(core=True, bootstrap=True, login=True),
+            rollup=Rollup(
+                state=RollupState.READY_WITH_BACKGROUND_ISSUES,
+                message="You can log in. Background services have issues: "
+                "Image tag availability (workflow-worker).",
+                next_action=issue.next_action,
+            ),
+            top_blockers=[issue],
+        ),
+    ]

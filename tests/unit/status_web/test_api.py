@@ -108,7 +108,7 @@ def test_event_stream_announces_the_status_version(authed: TestClient) -> None: 
         text = "".join(response.iter_text())
     assert "event: status" in text
     assert '"version": 1' in text
-    assert '"ageText": "updated 0 s ago"' in text
+    assert '"ageText": "updated 0s ago"' in text
 
 
 def test_event_stream_needs_a_token(client: TestClient) -> None:  # type: ignore[type-arg]
