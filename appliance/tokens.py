@@ -17,8 +17,8 @@ from appliance.errors import TokenError
 from appliance.files import read_regular, write_private
 
 __all__ = [
-    "TOKEN_FILE_LIMIT",
     "TOKEN_ENV",
+    "TOKEN_FILE_LIMIT",
     "StatusToken",
     "TokenError",
     "ensure_status_token",

@@ -94,13 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_version_everywhere(parser, "appliance-sim")
     complete(parser)
     args = parser.parse_args(argv)
-    if args.command == "completion":
-        print(completion_script("appliance-sim", args.shell), end="")
-        return 0
     if args.command in COMMANDS:
         return run_command(args)
-    if args.command == "check":
-        return _check(args.scenarios)
+    if args.command in ("check", "completion"):
+        return _check(args.scenarios) if args.command == "check" else _completion(args.shell)
     try:
         scenario = load_scenario(args.scenario)
         if args.command == "serve":
@@ -130,6 +127,11 @@ def _check(paths: Sequence[Path]) -> int:
             f"{len(scenario.stages)} stages)"
         )
     return 2 if failed else 0
+
+
+def _completion(shell: str) -> int:
+    print(completion_script("appliance-sim", shell), end="")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

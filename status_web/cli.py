@@ -17,13 +17,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from appliance.command_line import (
+    add_completion_command,
+    add_version_everywhere,
+    enable_completion,
+    exit_codes_help,
+)
 from appliance.errors import ApplianceError
+from appliance.tokens import TOKEN_ENV
 from status_web.errors import StatusWebError, TokenFileError
 from status_web.token_source import TokenSource
 
 __all__ = ["build_parser", "main", "read_token"]
 
-TOKEN_ENV = "APPLIANCE_STATUS_TOKEN"  # noqa: S105 - the variable name, not a secret
 MOUNTED_TOKEN = Path("/var/run/secrets/appliance-status/token")
 
 log = logging.getLogger("status_web")
@@ -70,7 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Token-protected status page and API of the appliance install.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    serve = commands.add_parser("serve", help="serve the status page and API")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the status page and API",
+        epilog=exit_codes_help(
+            {
+                0: "stopped (SIGTERM)",
+                2: "cannot start: no token, an unusable kubeconfig, the port in use",
+                130: "interrupted (Ctrl-C) before serving",
+            }
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", default=os.environ.get("APPLIANCE_STATUS_HOST", "0.0.0.0"))
     serve.add_argument(
         "--port", type=int, default=int(os.environ.get("APPLIANCE_STATUS_PORT", "8080"))
@@ -118,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(handler=_serve)
+    add_completion_command(commands, "appliance-status")
+    add_version_everywhere(parser, "appliance-status")
     return parser
 
 
@@ -188,7 +207,9 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `appliance-status`; errors become one line on stderr and their exit code
     (StatusWebError and any other ApplianceError), Ctrl-C before serving is one line and 130."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    enable_completion(parser)
+    args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
     except ApplianceError as exc:

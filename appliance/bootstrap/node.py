@@ -14,6 +14,7 @@ from pathlib import Path
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.talosctl import DNS_NEXT_ACTION, Talosctl, dns_failure, node_args
 from appliance.errors import BootstrapError
+from appliance.words import human_elapsed
 
 __all__ = [
     "Waiter",
@@ -128,7 +129,7 @@ def wait_for_maintenance(
     while True:
         probe = talosctl("get", "disks", "--insecure", *node_args(ip))
         if probe.ok:
-            display.progress(f"maintenance API answered after {waiter.elapsed():.0f}s")
+            display.progress(f"maintenance API answered after {human_elapsed(waiter.elapsed())}")
             return True
         if any(m in probe.output for m in _INSTALLED_MARKERS):
             if installed_ok:
@@ -139,7 +140,7 @@ def wait_for_maintenance(
         if waiter.expired():
             raise BootstrapError(
                 f"Timed out waiting for Talos maintenance API on {ip} after "
-                f"{waiter.timeout:.0f}s (last error: {last or 'none'})",
+                f"{human_elapsed(waiter.timeout)} (last error: {last or 'none'})",
                 layer="host",
                 next_action=f"boot the node from the Talos ISO into maintenance mode and check "
                 f"that {ip} is reachable on port 50000; for an installed node use "
@@ -169,7 +170,7 @@ def bootstrap_etcd(
     while True:
         result = talosctl("--talosconfig", str(talosconfig), "bootstrap", *node_args(ip))
         if result.ok or any(m in result.output for m in _ALREADY_BOOTSTRAPPED):
-            display.progress(f"etcd bootstrapped after {waiter.elapsed():.0f}s")
+            display.progress(f"etcd bootstrapped after {human_elapsed(waiter.elapsed())}")
             return
         seen.append(result.output)
         if any(m in result.output for m in _STALE_MARKERS):
@@ -203,8 +204,9 @@ def bootstrap_etcd(
             if dns is not None:
                 raise _dns_error(ip, dns)
             raise BootstrapError(
-                f"Timed out after {waiter.timeout:.0f}s waiting for Talos on {ip} to install "
-                f"and accept bootstrap (last: {result.output.strip()[-200:] or 'no output'})",
+                f"Timed out after {human_elapsed(waiter.timeout)} waiting for Talos on {ip} to "
+                "install and accept bootstrap "
+                f"(last: {result.output.strip()[-200:] or 'no output'})",
                 layer="host",
                 next_action=f"check the node console or `talosctl dmesg -n {ip} -e {ip}`",
             )

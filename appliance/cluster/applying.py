@@ -27,6 +27,7 @@ from typing import Any, Literal
 from appliance.cluster.connecting import REQUEST_TIMEOUT, Cluster, parse_http_date
 from appliance.errors import ApplyError
 from appliance.snapshot import object_ref
+from appliance.words import human_elapsed
 
 __all__ = [
     "Applier",
@@ -352,7 +353,7 @@ class Applier:
             waited = (self.server_now() - start).total_seconds()
             if waited >= timeout:
                 raise ApplyError(
-                    f"timed out after {waited:.0f}s (cluster clock) waiting for {what}"
+                    f"timed out after {human_elapsed(waited)} (cluster clock) waiting for {what}"
                 )
             self.sleep(interval)
 

@@ -91,3 +91,17 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_2(
     assert code == 2
     assert err.count("\n") == 1, err
     assert f"appliance-status: port {port} on 127.0.0.1 is in use" in err
+
+
+def test_version_exit_codes_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    """`appliance-status` follows the CLI conventions: --version, exit codes, completion."""
+    for argv in (["--version"], ["serve", "--version"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 0
+        assert capsys.readouterr().out.startswith("appliance-status ")
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "exit codes:\n    0  stopped" in capsys.readouterr().out
+    assert main(["completion", "bash"]) == 0
+    assert "appliance-status" in capsys.readouterr().out
