@@ -1,17 +1,20 @@
 """Debian's Chromium driven by Playwright, and axe-core for accessibility, for the page tests.
 
 Chromium is the machine's (`apt-get install chromium`, as .ci/run does), never a browser
-Playwright downloads. axe-core comes from npm, installed by the machine's npm into the ignored
-`.cache/axe/` on first use. Each is skipped with the reason when absent.
+Playwright downloads. axe-core comes from npm: the version and its checksum are pinned by our
+tests/e2e/axe/package-lock.json, and `npm ci` installs it into the ignored `.cache/axe/` on first
+use (downloaded packages are never committed). Without chromium or npm the tests skip with the
+reason; CI sets APPLIANCE_REQUIRE_BROWSER and a missing one then fails instead.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -28,8 +31,9 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
+AXE_PIN = Path(__file__).resolve().parent / "axe"  # our package.json + package-lock.json
 AXE_DIR = ROOT / ".cache" / "axe"
-AXE_VERSION = "4.10.3"
+REQUIRED_ENV = "APPLIANCE_REQUIRE_BROWSER"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Headless and quiet: no GPU, no QUIC, no first-run, no background traffic, no updates, no sync.
@@ -44,6 +48,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def absent(reason: str) -> NoReturn:
+    """Skip for a developer without the tool; fail in CI, where the browser tests must run."""
+    if os.environ.get(REQUIRED_ENV, "") not in ("", "0"):
+        pytest.fail(f"{reason} ({REQUIRED_ENV} is set)")
+    pytest.skip(reason)
+
+
 def chromium_path() -> str | None:
     """Debian's chromium, if installed."""
     if Path("/usr/bin/chromium").exists():
@@ -56,8 +67,11 @@ def launch(tmp_path: Path) -> Iterator[Any]:
     """A Chromium context with a fresh user data dir; `new_page(viewport)` gives a page."""
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        absent("Debian chromium not installed (apt-get install -y chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        absent("playwright not installed (pip install -e '.[dev]')")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             user_data_dir=str(tmp_path / "chromium-profile"),
@@ -73,31 +87,26 @@ def launch(tmp_path: Path) -> Iterator[Any]:
 
 
 def axe_source() -> str:
-    """axe.min.js, installed with npm into .cache/axe on first use (skips without npm)."""
+    """axe.min.js at the locked version, installed by `npm ci` into .cache/axe when missing."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
+    lock = (AXE_PIN / "package-lock.json").read_text(encoding="utf-8")
+    installed = AXE_DIR / "package-lock.json"
+    if not script.exists() or not installed.exists() or installed.read_text("utf-8") != lock:
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("npm not installed: the accessibility check needs axe-core from npm")
+            absent("npm not installed: the accessibility check needs axe-core from npm")
         AXE_DIR.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(AXE_PIN / name, AXE_DIR / name)
         done = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(AXE_DIR),
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                f"axe-core@{AXE_VERSION}",
-            ],
+            [npm, "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
         if done.returncode != 0 or not script.exists():
-            pytest.fail(f"npm install axe-core@{AXE_VERSION} failed:\n{done.stderr[-2000:]}")
+            pytest.fail(f"npm ci of axe-core into {AXE_DIR} failed:\n{done.stderr[-2000:]}")
     return script.read_text(encoding="utf-8")
 
 
