@@ -8,6 +8,7 @@ cluster's").
 from __future__ import annotations
 
 import errno
+import http.client
 import re
 import socket
 import ssl
@@ -181,8 +182,18 @@ def _words_for(cause: BaseException) -> str | None:
         return "host name not found"
     if isinstance(cause, TimeoutError) or "timed out" in str(cause).lower():
         return "timed out"
+    if isinstance(cause, http.client.RemoteDisconnected):
+        # The server went away mid-request (a restart, a stop): the next try says more.
+        return "the connection closed without an answer"
     code = getattr(cause, "errno", None)
     return _ERRNO_WORDS.get(code) if isinstance(code, int) else None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exceptions under `exc`: urllib3 keeps them in `reason` (MaxRetryError) or in its
+    arguments (ProtocolError('Connection aborted.', cause)), Python in __cause__/__context__."""
+    under = [getattr(exc, "reason", None), exc.__cause__, exc.__context__, *exc.args]
+    return [cause for cause in under if isinstance(cause, BaseException)]
 
 
 def unreachable_reason(exc: BaseException) -> str:
@@ -192,17 +203,24 @@ def unreachable_reason(exc: BaseException) -> str:
     exceeded ... (Caused by NewConnectionError(...))"); the admin needs only the cause.
     """
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         words = _words_for(current)
         if words is not None:
             return words
-        current = getattr(current, "reason", None) or current.__cause__ or current.__context__
+        pending.extend(_causes(current))
     text = str(exc)
     found = re.search(r"\[Errno (\d+)\] ([^\"')]+)", text)
     if found:
         return _ERRNO_WORDS.get(int(found.group(1)), found.group(2).strip().lower())
+    if "Max retries exceeded" in text or "Caused by" in text:
+        # urllib3's retry wrapper around a cause we have no words for: name the cause only.
+        caused = re.search(r"Caused by (\w+)", text)
+        return f"no answer ({caused.group(1) if caused else type(exc).__name__})"
     return (text or type(exc).__name__)[:200]
 
 

@@ -195,6 +195,34 @@ def test_api_5xx_keeps_last_known_state(service: Service) -> None:
     _wait_for(lambda: service.status()["cluster"]["reachable"] is True, what="recovery")
 
 
+def test_api_gone_is_named_with_its_address_and_the_age_of_the_last_state(
+    service: Service,
+) -> None:
+    """The API stops listening: the page names its URL and the cause in a few words, and how old
+    the state it still shows is; never urllib3's `HTTPSConnectionPool ... Max retries`."""
+    api_url = service.harness.server.url
+    service.harness.server.stop()
+    banners: list[str] = []
+
+    def refused() -> bool:
+        page = service.get("/").text
+        banners.append(page[page.find('class="stale"') : page.find("</section>")])
+        return "connection refused" in banners[-1]
+
+    # Watches cut mid-stream may first say the connection closed; the next try is refused.
+    _wait_for(refused, what="connection refused on the page")
+    assert (
+        f"Cannot reach the Kubernetes API at {api_url}: connection refused, last good state"
+        in banners[-1]
+    ), banners[-1]
+    assert service.status()["cluster"]["error"] == (
+        f"cannot reach the Kubernetes API at {api_url}: connection refused"
+    )
+    for banner in banners:
+        for noise in ("HTTPSConnectionPool", "Max retries", "Caused by", "Errno"):
+            assert noise not in banner, banner
+
+
 def test_slow_api_never_slows_requests(service: Service) -> None:
     """With every API call delayed 4 s, pages answer before a 3 s client timeout: no waiting."""
     fault = service.harness.server.faults.add_latency(4.0, path=".*")
