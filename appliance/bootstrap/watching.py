@@ -20,7 +20,7 @@ from appliance.bootstrap.display import Display
 from appliance.canonical import ApplianceStatus, RollupState, Tier
 from appliance.errors import BootstrapError
 from appliance.operations import pull_text
-from appliance.tier_table import TIERS, TierSpec
+from appliance.tier_table import TIERS, TierSpec, tier_spec
 from appliance.words import blocker_title, human_elapsed
 
 __all__ = ["WatchOutcome", "watch_install"]
@@ -56,24 +56,49 @@ def _background_settled(status: ApplianceStatus) -> bool:
     )
 
 
-def _advance(
-    pending: list[TierSpec], status: ApplianceStatus, display: Display, waited: float
-) -> None:
+@dataclass
+class _Phases:
+    """The phases still open, and when (seconds into the watch) the current one opened."""
+
+    pending: list[TierSpec]
+    opened_at: float = 0.0
+
+
+def _close(phases: _Phases, status: ApplianceStatus, display: Display, waited: float) -> None:
     """Close every phase whose tier is ready, in order; once login answers, the tiers before it
-    that are not fully ready (a platform gap, finding-20) stop holding the install back."""
-    while pending:
-        spec = pending[0]
+    that are not fully ready (a platform gap, finding-20) stop holding the install back.
+
+    A phase says how long it took itself; one whose tier was ready by the time it opened says
+    `already ready` (core services are up while platform finishes), never `ready after 0s`."""
+    while phases.pending:
+        spec = phases.pending[0]
         tier = _tier(status, spec)
-        if tier.ready:
-            display.progress(f"{spec.label} ready after {human_elapsed(waited)}")
+        if tier.ready and waited > phases.opened_at:
+            took = human_elapsed(waited - phases.opened_at)
+            display.progress(f"{spec.label} ready after {took}")
+        elif tier.ready:
+            display.progress(f"{spec.label} already ready")
         elif spec.gates_login and status.tiers.login.ready:
             reason = tier.reasons[0] if tier.reasons else "not ready"
             display.progress(f"{spec.label} not fully ready ({reason}); login works")
         else:
             return
-        pending.pop(0)
-        if pending:
-            display.phase(pending[0].label)
+        if spec.name == "login":
+            display.progress(f"LOGIN READY: {status.urls.login_url or status.login_probe.url}")
+        phases.pending.pop(0)
+        phases.opened_at = waited
+        if phases.pending:
+            display.phase(phases.pending[0].label)
+
+
+def _background_words(status: ApplianceStatus) -> str:
+    """The background phase's last line when its tier is not ready but nothing more will come."""
+    label = tier_spec("background").label
+    issues = [b for b in status.top_blockers if not b.login_blocking]
+    if not issues:
+        return f"{label}: {status.rollup.message}"
+    count = f"{len(issues)} background issue{'s' if len(issues) > 1 else ''}"
+    return f"{label} not ready: {count}, none blocks login (see the summary)"
 
 
 def _lines(status: ApplianceStatus) -> list[str]:
@@ -165,31 +190,30 @@ def watch_install(
     Without `wait` it polls every `interval`; with it, `wait(seconds)` returns when the cluster
     changed or `seconds` passed, and `seconds` is the time to the next deadline.
     """
-    pending = list(TIERS)
-    if display.current_phase != pending[0].label:
-        display.phase(pending[0].label)
+    phases = _Phases(list(TIERS))
+    if display.current_phase != phases.pending[0].label:
+        display.phase(phases.pending[0].label)
     shown: set[str] = set()
     pulls: dict[tuple[str, str], float] = {}
     start = None
     failing_since = None
-    login_announced = False
     probes = 0
     while True:
         status = collect()
         if start is None:
             start = status.timestamp
         waited = (status.timestamp - start).total_seconds()
+        # Phases first: what the rollup says next belongs to the phase now open.
+        _close(phases, status, display, waited)
         for line in _lines(status):
             if line not in shown:
                 shown.add(line)
                 display.progress(line)
         for line in _pull_lines(status, pulls):
             display.progress(line)
-        _advance(pending, status, display, waited)
-        if status.tiers.login.ready and not login_announced:
-            login_announced = True
-            display.progress(f"LOGIN READY: {status.urls.login_url or status.login_probe.url}")
         if status.tiers.login.ready and _background_settled(status):
+            if phases.pending:
+                display.progress(_background_words(status))
             return WatchOutcome(status, login_ready=True, background_done=True)
         failing_since = _failing_since(status, failing_since)
         if waited >= timeout:

@@ -4,7 +4,7 @@ Feature: Image tag availability in the background tier
   ready_with_background_issues, and the release preflight warns before the long waits.
 
   @finding-16 @T006
-  Scenario: A missing workflow-worker tag is a background blocker that does not block login
+  Scenario: A missing workflow-worker tag is a background issue that does not block login
     Given a healthy appliance
     And pod "workflow-worker-7f6f96df87-lqgnj" of component "workflow-worker" is waiting with reason "ImagePullBackOff":
       """
@@ -23,7 +23,7 @@ Feature: Image tag availability in the background tier
     And the rollup state is "ready_with_background_issues"
 
   @finding-17
-  Scenario: A missing temporal-worker tag is a background blocker too
+  Scenario: A missing temporal-worker tag is a background issue too
     Given a healthy appliance
     And pod "temporal-worker-5b7c9d8f6-q4wzt" of component "temporal-worker" is waiting with reason "ErrImagePull":
       """
@@ -45,7 +45,7 @@ Feature: Image tag availability in the background tier
     And the status service reports the tier "login" ready
 
   @finding-16 @T006
-  Scenario: The observed missing workflow-worker tag, replayed, is a background blocker
+  Scenario: The observed missing workflow-worker tag, replayed, is a background issue
     Given the world "findings/finding-16-workflow-worker-missing-tag" replayed for 10 minutes
     When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
     Then the status JSON blocker for "workflow-worker" has layer "Image tag availability"
@@ -53,7 +53,7 @@ Feature: Image tag availability in the background tier
     And that blocker's next action mentions "workflow-worker:61e4a00e"
 
   @finding-17
-  Scenario: The observed missing temporal-worker tag, replayed, is a background blocker
+  Scenario: The observed missing temporal-worker tag, replayed, is a background issue
     Given the world "findings/finding-17-temporal-worker-missing-tag" replayed for 10 minutes
     When the admin runs "appliance status --kubeconfig {kubeconfig} --app-url {app_url} --json"
     Then the status JSON blocker for "temporal-worker" has layer "Image tag availability"

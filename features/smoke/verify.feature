@@ -1,7 +1,7 @@
 Feature: Verify a bootstrapped appliance
   After the observed install settles: the app answers and users are seeded, the rollup is
-  ready_with_background_issues with the workflow-worker missing-tag blocker not login-blocking,
-  and Temporal runs autosetup with service links disabled on Temporal and its UI.
+  ready_with_background_issues with the missing workflow-worker tag as a background issue (it does
+  not block login), and Temporal runs autosetup with service links disabled on Temporal and its UI.
 
   @T021 @T022 @T023
   Scenario: smoke verify passes on the observed world after bootstrap
@@ -17,7 +17,7 @@ Feature: Verify a bootstrapped appliance
     And the status service reports more than 0 seeded users or a completed bootstrap Job
 
   @T022 @finding-16
-  Scenario: The observed world settles at ready_with_background_issues with the workflow-worker blocker
+  Scenario: The observed world settles at ready_with_background_issues with the workflow-worker background issue
     Given the world "utm-rc5-observed" after a fresh bootstrap with DNS servers "1.1.1.1,8.8.8.8"
     Then the bootstrap succeeded
     And the status service reports rollup "ready_with_background_issues"
