@@ -1,6 +1,6 @@
 """The command blocks of a Markdown document, and how the docs test runs and checks them.
 
-The convention (docs/README.md says it to writers):
+The convention (docs/architecture.md, "Tests", points writers here):
 
 - A ```` ```bash ````, ```` ```sh ```` or ```` ```python ```` block is run, in document order, in
   one shell per document started at the repository root with `.venv/bin` first on PATH (as the
@@ -11,7 +11,8 @@ The convention (docs/README.md says it to writers):
   shell block right before it.
 - Expected output is matched line by line, in order, as a subsequence of what was printed: digit
   runs stand for any number (addresses, durations and counts differ from run to run), runs of
-  spaces for any spacing, and a line `...` for lines left out.
+  spaces for any spacing, the names Kubernetes generates (`web-gntxmgnmtj-nlsv5`: a template
+  hash and a random suffix) for any such names, and a line `...` for lines left out.
 - A ```` ```yaml ```` block whose first line is `# /tmp/guide/NAME` is that file: it is written
   before the next block runs.
 - `/tmp/guide` is the reader's scratch directory; the test gives each run its own, so parallel
@@ -136,18 +137,32 @@ def parse_blocks(path: Path) -> list[Block]:
     return blocks
 
 
+# Kubernetes' generated name parts (a ReplicaSet's template hash, a pod's random suffix) use
+# this alphabet; they change whenever a pod template does, so a doc shows one for any.
+_GENERATED_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_TOKEN = re.compile(
+    rf"(?P<generated>(?<=-)(?=[2456789]*[{_GENERATED_ALPHABET[:20]}])"
+    rf"(?:[{_GENERATED_ALPHABET}]{{10}}|[{_GENERATED_ALPHABET}]{{5}})(?![a-z0-9]))"
+    r"|(?P<number>\d+)|(?P<space>\s+)"
+)
+
+
 def _pattern(expected: str) -> re.Pattern[str]:
-    """Digits stand for any number, spacing for any spacing; the rest is literal."""
+    """Digits stand for any number, spacing for any spacing, a generated name suffix for any
+    such suffix of its length; the rest is literal."""
     parts = []
-    for piece in re.split(r"(\d+|\s+)", expected.strip()):
-        if not piece:
-            continue
-        if piece.isdigit():
+    text = expected.strip()
+    position = 0
+    for token in _TOKEN.finditer(text):
+        parts.append(re.escape(text[position : token.start()]))
+        if token.group("generated"):
+            parts.append(f"[{_GENERATED_ALPHABET}]{{{len(token.group())}}}")
+        elif token.group("number"):
             parts.append(r"\d+")
-        elif piece.isspace():
-            parts.append(r"\s+")
         else:
-            parts.append(re.escape(piece))
+            parts.append(r"\s+")
+        position = token.end()
+    parts.append(re.escape(text[position:]))
     return re.compile("".join(parts))
 
 

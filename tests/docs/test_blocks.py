@@ -79,3 +79,15 @@ def test_output_matches_with_numbers_and_gaps() -> None:
         "smoke verify: all checks passed"
     )
     assert match_output(Expected(("T020 FAIL",)), printed) == "T020 FAIL"
+
+
+def test_generated_names_match_any_generated_name() -> None:
+    """A pod's template hash and suffix change with its template: any such name matches, a word
+    or a name of another shape does not."""
+    expected = Expected(("Started pod/web-gntxmgnmtj-nlsv5 in demo",))
+    assert match_output(expected, "Started pod/web-trzqmmhqxm-9xk2c in demo") is None
+    assert match_output(expected, "Started pod/web-trzqmmhqxm-nls in demo") is not None
+    assert match_output(expected, "Started pod/api-trzqmmhqxm-9xk2c in demo") is not None
+    # Vowels never appear in generated names: ordinary words stay literal.
+    words = Expected(("kind-clusters ready",))
+    assert match_output(words, "kind-clustrs ready") is not None

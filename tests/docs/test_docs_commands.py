@@ -1,6 +1,6 @@
 """Every command block in docs/ runs, in order, as written, and prints what the docs show.
 
-The convention is in tests/docs/blocks.py (and docs/README.md for writers). One test per
+The convention is in tests/docs/blocks.py (docs/architecture.md points writers there). One test per
 document; a document's blocks share one shell, so `export`, `SIM=$!` and files carry over from
 block to block exactly as they do for a reader who pastes them in turn.
 """
