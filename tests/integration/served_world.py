@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import httpx
 
+from simulator.neighbours.addresses import choose_node_address
 from simulator.world.scenario import parse_scenario
 from simulator.world.served import ServedWorld
 from tests.integration.fake_api_harness import Harness
 
-__all__ = ["WEB", "raw_http", "served_world", "wait_for"]
+__all__ = ["OBSERVED", "WEB", "raw_http", "served_observed", "served_world", "wait_for"]
 
 T = TypeVar("T")
 
@@ -45,6 +46,21 @@ objects:
     metadata: {name: web, namespace: shop}
     spec: {selector: {app: web}, ports: [{port: 80, targetPort: 80}]}
 """
+
+
+OBSERVED = Path(__file__).resolve().parents[2] / "scenarios" / "utm-rc5-observed.yaml"
+
+
+@contextmanager
+def served_observed(tmp: Path) -> Iterator[tuple[ServedWorld, Path]]:
+    """The observed rc5 install on a loopback node address, its clock frozen until the test
+    moves it (`run_until`); yields the world and its kubeconfig."""
+    world = ServedWorld.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
+    world.start(kubeconfig_out=tmp / "kubeconfig")
+    try:
+        yield world, tmp / "kubeconfig"
+    finally:
+        world.stop()
 
 
 @contextmanager

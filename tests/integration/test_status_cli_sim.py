@@ -17,11 +17,9 @@ from typing import Any
 import pytest
 
 from appliance.cli import main
-from simulator.neighbours.addresses import choose_node_address
 from simulator.world.served import ServedWorld
+from tests.integration.served_world import OBSERVED, served_observed
 
-ROOT = Path(__file__).resolve().parents[2]
-OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
 KUBECTL = Path(sys.executable).parent / "kubectl"
 KINDS = (
     "nodes,pods,events,deployments,statefulsets,jobs,persistentvolumeclaims,"
@@ -34,13 +32,8 @@ pytestmark = pytest.mark.skipif(not OBSERVED.exists(), reason="observed scenario
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServedWorld, Path]]:
     """The observed scenario served on a loopback node address, clock frozen between steps."""
-    tmp = tmp_path_factory.mktemp("sim")
-    w = ServedWorld.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
-    w.start(kubeconfig_out=tmp / "kubeconfig")
-    try:
-        yield w, tmp / "kubeconfig"
-    finally:
-        w.stop()
+    with served_observed(tmp_path_factory.mktemp("sim")) as served:
+        yield served
 
 
 def _live(kubeconfig: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:

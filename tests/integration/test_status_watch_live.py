@@ -18,22 +18,16 @@ from typing import Any
 
 import pytest
 
-from simulator.neighbours.addresses import choose_node_address
 from simulator.world.served import ServedWorld
+from tests.integration.served_world import served_observed
 
-ROOT = Path(__file__).resolve().parents[2]
-OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
 APPLIANCE = Path(sys.executable).parent / "appliance"
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[ServedWorld, Path]]:
-    w = ServedWorld.from_scenario(OBSERVED, speed=0, node_ip=choose_node_address())
-    w.start(kubeconfig_out=tmp_path / "kubeconfig")
-    try:
-        yield w, tmp_path / "kubeconfig"
-    finally:
-        w.stop()
+    with served_observed(tmp_path) as served:
+        yield served
 
 
 class _Documents:

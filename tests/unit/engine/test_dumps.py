@@ -109,7 +109,7 @@ ADVERSARIAL = {
     "fifo": "is a FIFO",
     "deep": "top level is not a map",
     "deep-object": "nested too deeply",
-    "binary": "is not JSON",
+    "binary": "is not UTF-8 text",
     "directory": "is a directory",
     "empty": "is empty",
     "too-big": "more than the limit of 1024 bytes; pass --max-dump-size",
