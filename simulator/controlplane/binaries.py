@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SimulatorError
+from simulator.world.timeline import format_duration
 
 __all__ = [
     "FLUX_PROGRAMS",
@@ -270,7 +271,10 @@ def build_missing(echo: bool = True) -> dict[str, Path]:
             _build(go, module, folder, log)
             if echo:
                 took = time.monotonic() - started
-                print(f"    built {module.directory} in {took:.0f}s -> {folder}", flush=True)
+                print(
+                    f"    built {module.directory} in {format_duration(took)} -> {folder}",
+                    flush=True,
+                )
     return find_binaries()
 
 
