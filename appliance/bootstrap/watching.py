@@ -11,6 +11,7 @@ failure's grace, the next pull report, a login re-probe, or a minute at most (ag
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +29,11 @@ __all__ = ["WatchOutcome", "watch_install"]
 # A login-blocking failure must hold this long (cluster seconds) before the run gives up: the
 # engine's "will not clear by waiting" is trusted, but one odd snapshot must not end an install.
 FAILURE_GRACE_SECONDS = 60.0
-# How often (cluster seconds) a running image pull is re-announced with its elapsed time.
-PULL_REPORT_SECONDS = 60.0
+# How often (cluster seconds) a running image pull is re-announced with its elapsed time: a
+# 16-minute pull reads as four lines, not sixteen.
+PULL_REPORT_SECONDS = 300.0
+# A duration as words.human_elapsed writes it (45s, 17m55s, 1h05m12s).
+_DURATION = re.compile(r"\b\d+(?:h\d{2}m\d{2}s|m\d{2}s|s)\b")
 # The longest a watching run goes without a fresh reading: ages and elapsed times move.
 REREAD_SECONDS = 60.0
 
@@ -107,6 +111,12 @@ def _lines(status: ApplianceStatus) -> list[str]:
         where = f"[{blocker.layer}] {blocker.component or '-'}"
         lines.append(f"{blocker_title(blocker).lower()} {where}: {blocker.reason}")
     return lines
+
+
+def _news(line: str) -> str:
+    """What makes a line news: its words, not the elapsed times in it (a pull's `3m12s so far`
+    ticks at every reading; the pull lines report its progress)."""
+    return _DURATION.sub("<t>", line)
 
 
 def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float]) -> list[str]:
@@ -206,8 +216,8 @@ def watch_install(
         # Phases first: what the rollup says next belongs to the phase now open.
         _close(phases, status, display, waited)
         for line in _lines(status):
-            if line not in shown:
-                shown.add(line)
+            if _news(line) not in shown:
+                shown.add(_news(line))
                 display.progress(line)
         for line in _pull_lines(status, pulls):
             display.progress(line)

@@ -14,6 +14,7 @@ from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.running import Collaborators, run_bootstrap
 from appliance.bootstrap.watching import watch_install
 from appliance.canonical import (
+    ActiveOperation,
     ApplianceStatus,
     Blocker,
     ClusterInfo,
@@ -24,6 +25,7 @@ from appliance.canonical import (
     Tiers,
 )
 from appliance.errors import BootstrapError
+from appliance.words import human_elapsed
 
 T0 = datetime(2026, 4, 30, 12, 0, tzinfo=UTC)
 
@@ -180,6 +182,50 @@ def test_a_phase_is_ready_only_when_its_tier_is() -> None:
     assert ready_lines == ["Platform already ready", "Core services ready after 1m00s"]
     assert "[4/6] Bootstrap" in text
     assert "[5/6] Login" not in text
+
+
+def test_a_long_pull_is_a_few_lines_not_one_per_reading() -> None:
+    """Read every minute through a 16-minute pull (a watching run reads at least that often):
+    the rollup's sentence, whose elapsed time ticks, is printed once; the pull every 5 minutes."""
+    image = "ghcr.io/nine-minds/alga-psa-ee:94446747"
+
+    def pulling(minute: int) -> ApplianceStatus:
+        elapsed = human_elapsed(minute * 60)
+        return status(minute * 60, ready={"platform", "core"}, db=True).model_copy(
+            update={
+                "rollup": Rollup(
+                    state=RollupState.INSTALLING,
+                    message=f"Installing: pulling {image} for alga-core ({elapsed} so far).",
+                ),
+                "active_operations": [
+                    ActiveOperation(
+                        component="alga-core",
+                        image=image,
+                        elapsed_seconds=minute * 60,
+                        note="no byte progress",
+                    )
+                ],
+            }
+        )
+
+    out = io.StringIO()
+    with pytest.raises(BootstrapError):
+        watch_install(
+            feed([pulling(minute) for minute in range(17)]),
+            display=Display(out),
+            timeout=16 * 60,
+            interval=60,
+            sleep=lambda _: None,
+        )
+    lines = [line.strip() for line in out.getvalue().splitlines()]
+    assert sum(line.startswith("rollup: installing") for line in lines) == 1
+    pulls = [line for line in lines if line.startswith("alga-core: pulling")]
+    assert [line.split("(")[1] for line in pulls] == [
+        "0s so far)",
+        "5m00s so far)",
+        "10m00s so far)",
+        "15m00s so far)",
+    ]
 
 
 def test_login_ready_moves_past_a_platform_gap() -> None:
