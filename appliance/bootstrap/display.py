@@ -18,6 +18,12 @@ __all__ = ["PHASES", "Display", "make_display"]
 # Talos first, then one phase per readiness tier, named as the status page and `appliance status`
 # name them (tier_table.py), so the three never disagree.
 PHASES: tuple[str, ...] = ("Host/Talos", *(spec.label for spec in TIERS))
+# Each marker says what the phase is made of, as the page's checklist does: "Core services ready"
+# while the app image still pulls is true only if the admin reads which services those are.
+_PHASE_CONTENTS: dict[str, str] = {
+    "Host/Talos": "Talos on the node, etcd and Kubernetes",
+    **{spec.label: spec.description for spec in TIERS},
+}
 
 
 class Display:
@@ -42,11 +48,11 @@ class Display:
         return f"{seconds // 60:d}m{seconds % 60:02d}s"
 
     def phase(self, name: str) -> None:
-        """Announce a phase: `==> [n/6] Name`."""
+        """Announce a phase: `==> [n/6] Name: what it is made of`."""
         index = PHASES.index(name) + 1
         self.current_phase = name
         self._phase_started = self._monotonic()
-        self._line(f"==> [{index}/{len(PHASES)}] {name}")
+        self._line(f"==> [{index}/{len(PHASES)}] {name}: {_PHASE_CONTENTS[name]}")
 
     def step(self, text: str) -> None:
         """A headline that is not one of the six phases (preflight, plan)."""

@@ -86,6 +86,8 @@ def test_dry_run_prints_phase_markers_and_status_ui_block(
     markers = [f"==> [{i}/6] {name}" for i, name in enumerate(phases, start=1)]
     positions = [text.index(m) for m in markers]
     assert positions == sorted(positions)
+    # Each marker says what its tier is made of, in the page's words.
+    assert "==> [3/6] Core services: Postgres, Redis and PgBouncer\n" in text
     assert "Appliance status UI: http://192.0.2.10:8080" in text
     assert "  Token " in text
     assert "Flux source summary:" in text
@@ -333,5 +335,5 @@ def test_rich_display_prints_the_same_markers() -> None:
     display.failure("boom", layer="platform", next_action="retry")
     display.close()
     text = out.getvalue()
-    assert "==> [2/6] Platform" in text
+    assert "==> [2/6] Platform: Kubernetes, the node, Flux and the status service" in text
     assert "Failure layer: platform" in text
