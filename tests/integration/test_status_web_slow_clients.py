@@ -8,7 +8,8 @@ slow request and stays open.
 
 from __future__ import annotations
 
-import select
+import resource
+import selectors
 import socket
 import time
 from collections.abc import Iterator
@@ -25,6 +26,15 @@ from tests.unit.status_web.samples import installing
 TOKEN = "slow-client-token"
 REQUEST_SECONDS = 1.0
 PER_ADDRESS = 32
+
+
+@pytest.fixture(autouse=True)
+def enough_descriptors() -> None:
+    """Both ends of 500 sockets live in this process: lift a 1024 soft limit up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 @pytest.fixture
@@ -54,18 +64,21 @@ def slow_socket(source: str, host: str, port: int) -> socket.socket:
 
 def closed_by_server(sock: socket.socket, deadline: float) -> bool:
     """True once the server closed `sock` (EOF or reset) by `deadline` (looked at least once)."""
-    while True:
-        remaining = max(0.0, deadline - time.monotonic())
-        readable, _, _ = select.select([sock], [], [], remaining)
-        if not readable:
-            if remaining == 0:
-                return False
-            continue
-        try:
-            if sock.recv(4096) == b"":
+    # A selector, not select.select: with 500 sockets and the server's own ends in this process,
+    # descriptors pass FD_SETSIZE (1024) on machines with a high open-files limit.
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            if not selector.select(remaining):
+                if remaining == 0:
+                    return False
+                continue
+            try:
+                if sock.recv(4096) == b"":
+                    return True
+            except (ConnectionResetError, TimeoutError):
                 return True
-        except (ConnectionResetError, TimeoutError):
-            return True
 
 
 def healthz_from(source: str, host: str, port: int) -> int:
