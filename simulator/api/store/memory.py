@@ -89,7 +89,7 @@ class ObjectStore:
         self._lock = threading.RLock()
         # Watches read `history.since(rv)`; `history.compact()` is etcd compaction (then 410).
         self.history = WatchHistory(history_limit)
-        self._objects = Buckets()
+        self._objects = Buckets(self._lock)
         self._collector = Collector(self, self._objects, self.registry)
         self._applied = AppliedConfigurations()
         # Namespaces deleted here: a lenient write must not bring them back (only a create of
@@ -159,6 +159,10 @@ class ObjectStore:
             rv = self.history.rv
         items.sort(key=sort_key)
         return items, rv
+
+    def encoded(self, info: KindInfo, items: ObjList) -> builtins.list[bytes]:
+        """The JSON of stored objects from `list_refs` (each encoded once while it is stored)."""
+        return self._objects.encoded(info, items)
 
     # ----------------------------------------------------------------- writing
 
@@ -454,16 +458,12 @@ class ObjectStore:
     def _commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
         rv = self.history.next_rv()
         obj["metadata"]["resourceVersion"] = str(rv)
-        meta = obj["metadata"]
-        key = (meta.get("namespace", ""), meta["name"])
-        bucket = self._bucket(info)
-        previous = bucket.get(key)
-        bucket[key] = obj
+        previous = self._objects.put(info, obj)
         self.history.record(info.group, info.plural, rv, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj["metadata"]
-        self._bucket(info).pop((meta.get("namespace", ""), meta["name"]), None)
+        self._objects.pop(info, obj)
         rv = self.history.next_rv()
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
