@@ -96,6 +96,7 @@ class KindRegistry:
                     singular=str(names.get("singular", "")),
                     list_kind=str(names.get("listKind", "")),
                     crd_name=name,
+                    schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
                 )
             )
         with self._lock:
