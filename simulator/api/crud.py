@@ -20,14 +20,15 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.store import BadRequestError, UnsupportedMediaTypeError
+from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found
 from simulator.api.validation import unknown_fields
 
-__all__ = ["PATCH_TYPES", "Crud", "decode_object"]
+__all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
 
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
+_MAX_MANAGER_BYTES = 128
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -62,7 +63,7 @@ class Crud:
             obj,
             dry_run=_dry_run(req),
             strict=True,
-            field_manager=req.param("fieldManager") or None,
+            field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
         return await self.send_object(req, 201, info, created)
@@ -73,7 +74,11 @@ class Crud:
         _check_identity(info, route, obj, creating=False)
         _validate_strictly(req, info, obj)
         updated = self.host.store.replace(
-            obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
+            obj,
+            subresource=route.subresource or None,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=field_manager_of(req, "UpdateOptions"),
         )
         return await self.send_object(req, 200, info, updated)
 
@@ -113,7 +118,7 @@ class Crud:
             route.subresource or None,
             dry_run=_dry_run(req),
             strict=True,
-            field_manager=req.param("fieldManager") or None,
+            field_manager=field_manager_of(req, "PatchOptions", applying=patch_type == "apply"),
             force=truthy(req.param("force")),
         )
         return await self.send_object(req, 201 if creating else 200, info, patched)
@@ -236,6 +241,47 @@ def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> Non
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {', '.join(errors)}"
         )
+
+
+def field_manager_of(req: Request, options: str, *, applying: bool = False) -> str:
+    """Who writes: `fieldManager`, else the user agent's product (`kubectl`, `OpenAPI-Generator`).
+
+    Checked as kube-apiserver checks its write options (422s naming the options kind).
+    """
+    given = req.param("fieldManager")
+
+    def invalid(reason: str, message: str) -> InvalidError:
+        return InvalidError(
+            f'{options}.meta.k8s.io "" is invalid: fieldManager: {message}',
+            group="meta.k8s.io",
+            kind=options,
+            causes=[{"reason": reason, "message": message, "field": "fieldManager"}],
+        )
+
+    if len(given.encode()) > _MAX_MANAGER_BYTES:
+        raise invalid("FieldValueTooLong", "Too long: may not be more than 128 bytes")
+    if applying and not given:
+        raise invalid("FieldValueRequired", "Required value: is required for apply patch")
+    if options == "PatchOptions" and not applying and req.param("force"):
+        raise InvalidError(
+            f'{options}.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for '
+            "non-apply patch",
+            group="meta.k8s.io",
+            kind=options,
+            causes=[
+                {
+                    "reason": "FieldValueForbidden",
+                    "message": "Forbidden: may not be specified for non-apply patch",
+                    "field": "force",
+                }
+            ],
+        )
+    if given:
+        return given
+    product = req.header(b"user-agent").split("/")[0]
+    printable = "".join(c for c in product if c.isprintable())
+    # No user agent either: kube-apiserver still tracks the write, as manager "unknown".
+    return printable.encode()[:_MAX_MANAGER_BYTES].decode(errors="ignore") or "unknown"
 
 
 def _propagation(req: Request) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.store import (
+    WORLD_MANAGER,
     AlreadyExistsError,
     BadRequestError,
     ConflictError,
@@ -82,7 +83,7 @@ class RemoteStore:
         client: KubeClient,
         clock: VirtualClock,
         *,
-        field_manager: str = "appliance-sim",
+        field_manager: str = WORLD_MANAGER,
     ) -> None:
         self.client = client
         self.clock = clock

@@ -17,6 +17,7 @@ import pytest
 
 from simulator.api import openapi_assets
 from simulator.neighbours.flux_crds import FLUX_CRDS
+from tests.fixtures.manifests import widget_crd
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
 from tests.integration.served_world import raw_http
 
@@ -160,34 +161,7 @@ def test_the_document_hash_changes_with_the_crds(api: Harness, http: httpx.Clien
     assert "apis/kustomize.toolkit.fluxcd.io/v1" in before
     url = before["apis/apps/v1"]["serverRelativeURL"]
     assert http.get(url).content == http.get("/openapi/v3/apis/apps/v1").content
-    widget = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"size": {"type": "integer"}},
-                                }
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    widget = widget_crd({"size": {"type": "integer"}})
     api.store.create(widget)
     after = http.get("/openapi/v3").json()["paths"]
     assert after["apis/apps/v1"] == before["apis/apps/v1"]

@@ -19,11 +19,10 @@ from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
 from simulator.api.store.applying import (
-    AppliedConfigurations,
     applied_object,
-    managed_entry,
+    apply_configuration,
     mutation,
-    without_identity,
+    track_update,
 )
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
@@ -39,7 +38,7 @@ from simulator.api.store.errors import (
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace, terminating
-from simulator.api.store.protocol import PatchType
+from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
     copy_object,
@@ -91,7 +90,6 @@ class ObjectStore:
         self.history = WatchHistory(history_limit)
         self._objects = Buckets(self._lock)
         self._collector = Collector(self, self._objects, self.registry)
-        self._applied = AppliedConfigurations()
         # Namespaces deleted here: a lenient write must not bring them back (only a create of
         # the Namespace itself does).
         self._deleted_namespaces: set[str] = set()
@@ -209,7 +207,10 @@ class ObjectStore:
             meta["generation"] = 1
             meta.pop("deletionTimestamp", None)
             if field_manager:
-                meta["managedFields"] = [managed_entry(field_manager, "Update", api_version, now)]
+                default_fields(info, new)
+                track_update(
+                    info, None, new, manager=field_manager, subresource=None, now=rfc3339(now)
+                )
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
@@ -244,6 +245,7 @@ class ObjectStore:
             dry_run=dry_run,
             strict=strict,
             check_rv=str(meta.get("resourceVersion") or ""),
+            manager=field_manager or WORLD_MANAGER,
         )
 
     def patch(  # noqa: PLR0917 - positional order is the published interface
@@ -265,31 +267,18 @@ class ObjectStore:
         info = self.kind_info(api_version, kind)
         body = parse_patch_body(patch, patch_type)
         ns = self._ns(info, namespace)
-        key = AppliedConfigurations.key(info, ns, name, field_manager)
-        if patch_type == "apply":
-            if not isinstance(body, dict):
-                raise BadRequestError("an apply patch must be an object")
+        applying = patch_type == "apply"
+        if applying and not isinstance(body, dict):
+            raise BadRequestError("an apply patch must be an object")
+        manager, now = field_manager or "", rfc3339(self.clock.now())
+        apply = functools.partial(apply_configuration, info, manager=manager, force=force, now=now)
+        if applying:
             with self._lock:
                 if (ns, name) not in self._bucket(info) and subresource is None:
-                    created = self.create(
-                        applied_object(info, ns, name, body),
-                        dry_run=dry_run,
-                        strict=strict,
-                        field_manager=field_manager,
-                    )
-                    if not dry_run:
-                        self._applied.remember(key, copy_object(without_identity(body)))
-                    return created
-
-        mutate = mutation(
-            patch_type,
-            body,
-            info=info,
-            name=name,
-            applied=self._applied,
-            key=key,
-            record=not dry_run,
-        )
+                    created = apply(None, applied_object(info, ns, name, body), subresource=None)
+                    return self.create(created, dry_run=dry_run, strict=strict)
+        apply = functools.partial(apply, subresource=subresource)
+        mutate = mutation(patch_type, body, info=info, name=name, apply=apply)
         return self._update(
             info,
             name,
@@ -299,6 +288,7 @@ class ObjectStore:
             dry_run=dry_run,
             strict=strict,
             check_rv=None,
+            manager=None if applying else field_manager or WORLD_MANAGER,
         )
 
     patch_status = functools.partialmethod(patch, subresource="status")  # `{"status": {...}}`
@@ -417,7 +407,9 @@ class ObjectStore:
         dry_run: bool,
         strict: bool,
         check_rv: str | None,
+        manager: str | None = None,
     ) -> dict[str, Any]:
+        """A write of an existing object; `manager` (an update's) gains the fields it changed."""
         ns = self._ns(info, namespace)
         with self._lock:
             bucket = self._bucket(info)
@@ -439,6 +431,11 @@ class ObjectStore:
             if subresource is None:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
+            if manager and (strict or live["metadata"].get("managedFields")):
+                now = rfc3339(self.clock.now())
+                track_update(info, live, new, manager=manager, subresource=subresource, now=now)
+            elif "managedFields" in candidate["metadata"]:  # an apply's, also through /status
+                new["metadata"]["managedFields"] = candidate["metadata"]["managedFields"]
             if same(live, new):
                 return self._present(info, copy_object(live))
             if dry_run:
@@ -462,14 +459,12 @@ class ObjectStore:
         self.history.record(info.group, info.plural, rv, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
-        meta = obj["metadata"]
         self._objects.pop(info, obj)
         rv = self.history.next_rv()
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
         self.history.record(info.group, info.plural, rv, "DELETED", gone)
-        self._applied.forget(info, meta.get("namespace", ""), meta["name"])
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
