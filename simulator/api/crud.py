@@ -125,13 +125,16 @@ class Crud:
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
+        propagation, grace_period, uid = _delete_options(req)
         deleted = self.host.store.delete(
             info.api_version,
             info.plural,
             route.name,
             route.namespace or None,
             dry_run=_dry_run(req),
-            propagation=_propagation(req),
+            propagation=propagation,
+            grace_period=grace_period,
+            uid=uid,
         )
         return await self.send_object(req, 200, info, deleted)
 
@@ -284,16 +287,23 @@ def field_manager_of(req: Request, options: str, *, applying: bool = False) -> s
     return printable.encode()[:_MAX_MANAGER_BYTES].decode(errors="ignore") or "unknown"
 
 
-def _propagation(req: Request) -> str | None:
-    """DeleteOptions' propagationPolicy (body or query; `orphanDependents` is the old word)."""
+def _delete_options(req: Request) -> tuple[str | None, int | None, str | None]:
+    """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
+    gracePeriodSeconds and the uid precondition."""
     options: dict[str, Any] = {}
     if req.body:
         options = decode_object(req.body, req.header(b"content-type"))
     policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
     orphan = options.get("orphanDependents", req.param("orphanDependents") or None)
     if policy is None and orphan in (True, "true"):
-        return "Orphan"
-    return str(policy) if policy else None
+        policy = "Orphan"
+    grace = options.get("gracePeriodSeconds", req.param("gracePeriodSeconds") or None)
+    try:
+        seconds = None if grace is None else int(grace)
+    except ValueError as exc:
+        raise BadRequestError(f"invalid gracePeriodSeconds {grace!r}") from exc
+    uid = (options.get("preconditions") or {}).get("uid")
+    return (str(policy) if policy else None), seconds, (str(uid) if uid else None)
 
 
 def _dry_run(req: Request) -> bool:

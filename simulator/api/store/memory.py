@@ -29,6 +29,7 @@ from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import default_fields, fill_on_create
+from simulator.api.store.deleting import deletion
 from simulator.api.store.errors import (
     BadRequestError,
     ConflictError,
@@ -37,7 +38,7 @@ from simulator.api.store.errors import (
 )
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
-from simulator.api.store.namespaces import admit, is_namespace, terminating
+from simulator.api.store.namespaces import admit, is_namespace
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -48,6 +49,7 @@ from simulator.api.store.rules import (
     parse_fields,
     parse_labels,
     parse_patch_body,
+    precondition_failed,
     resource_label,
     same,
     sort_key,
@@ -302,11 +304,14 @@ class ObjectStore:
         *,
         dry_run: bool = False,
         propagation: str | None = None,
+        grace_period: int | None = None,
+        uid: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent.
+        """Delete (or, with finalizers or a grace period, mark for deletion); NotFoundError.
 
-        `propagation` is the DeleteOptions policy for dependents: Background (default),
-        Foreground or Orphan (see `collection.Collector`).
+        DeleteOptions: `propagation` is the policy for dependents, Background (default),
+        Foreground or Orphan (see `collection.Collector`); `grace_period` a pod's seconds to
+        terminate (see `deleting`); `uid` a precondition (409 when the object is another).
         """
         info = self.kind_info(api_version, kind)
         ns = self._ns(info, namespace)
@@ -314,6 +319,8 @@ class ObjectStore:
             live = self._bucket(info).get((ns, name))
             if live is None:
                 raise not_found(info, name)
+            if uid is not None and uid != live["metadata"].get("uid"):
+                raise precondition_failed(info, live, uid)
             if dry_run:
                 return self._present(info, copy_object(live))
             uid = str(live["metadata"].get("uid"))
@@ -321,28 +328,17 @@ class ObjectStore:
             if propagation == "Orphan":
                 self._collector.orphan(uid, dependents)
                 dependents = []
-            if propagation == "Foreground" and dependents:
-                new = copy_object(live)
-                finalizers = new["metadata"].setdefault("finalizers", [])
-                if FOREGROUND not in finalizers:
-                    finalizers.append(FOREGROUND)
-                new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
-                self._commit(info, "MODIFIED", new)
-                event, result = "MODIFIED", new
-            elif is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
-                # The namespace controller's job: mark it, delete the content, then finalize.
-                new = terminating(copy_object(live), self.clock.now())
-                self._commit(info, "MODIFIED", new)
-                event, result = "TERMINATING", new
-            elif live["metadata"].get("finalizers"):
-                if live["metadata"].get("deletionTimestamp"):
-                    return self._present(info, copy_object(live))
-                new = copy_object(live)
-                new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
-                self._commit(info, "MODIFIED", new)
-                event, result = "MODIFIED", new
-            else:
+            foreground = propagation == "Foreground" and bool(dependents)
+            action, marked = deletion(
+                info, live, foreground=foreground, grace_period=grace_period, now=self.clock.now()
+            )
+            if action == "PENDING":
+                return self._present(info, copy_object(live))
+            if marked is None:
                 event, result = "DELETED", self._remove_locked(info, live)
+            else:
+                self._commit(info, "MODIFIED", marked)
+                event, result = action, marked
         if event == "TERMINATING":
             self._after_commit(info, "MODIFIED", result)
             with self._lock:
@@ -441,7 +437,9 @@ class ObjectStore:
             if dry_run:
                 return self._present(info, new)
             meta = new["metadata"]
-            if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            if meta.get("deletionTimestamp") and not (
+                meta.get("finalizers") or meta.get("deletionGracePeriodSeconds")
+            ):
                 new = self._remove_locked(info, new)
                 event = "DELETED"
             else:

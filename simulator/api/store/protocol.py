@@ -107,6 +107,9 @@ class Store(Protocol):
         namespace: str | None = None,
         *,
         dry_run: bool = False,
+        grace_period: int | None = None,
     ) -> Obj:
-        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent."""
+        """Delete (or, with finalizers or a pod's grace period, mark for deletion); NotFoundError.
+
+        `grace_period` 0 removes a Terminating pod now (its kubelet confirming it stopped)."""
         ...
