@@ -196,6 +196,10 @@ class FieldManager:
             changed = created_fields(view, self.zero, self.root)  # reset fields: not in view
             changed.members.discard("f:metadata")  # the rest of _STRIPPED is not in the view
             managed = self._record(managed, Owned(changed, self.api_version, False), manager, now)
+        elif self.subresource == "status" and live is not None:
+            # Only status changes through /status: compare that, not the whole object.
+            before, after = ({"status": o["status"]} if "status" in o else {} for o in (live, new))
+            managed = self._update(before, after, managed, manager, now)
         else:
             old = self.zero if live is None else self._without_managed(live)
             managed = self._update(old, new, managed, manager, now)

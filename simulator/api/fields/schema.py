@@ -70,7 +70,7 @@ Ref = Atom | Named
 
 
 def resolve(ref: Ref) -> Atom:
-    return ref if isinstance(ref, Atom) else ref.atom()
+    return ref if type(ref) is Atom else ref.atom()  # type: ignore[union-attr]
 
 
 UNTYPED = Atom(scalar=True)

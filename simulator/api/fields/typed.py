@@ -39,6 +39,7 @@ class _Missing:
 
 
 MISSING: Any = _Missing()  # an absent value (None is JSON null, which is present)
+_CONTAINERS = (dict, list)
 
 
 def _part(atom: Atom, value: Any) -> tuple[str, Any]:
@@ -47,7 +48,7 @@ def _part(atom: Atom, value: Any) -> tuple[str, Any]:
         return "map", atom.map
     if isinstance(value, list) and atom.list is not None:
         return "list", atom.list
-    if atom.scalar and not isinstance(value, dict | list):
+    if atom.scalar and not isinstance(value, _CONTAINERS):
         return "scalar", None
     if atom.map is not None and (value is None or value is MISSING):
         return "map", atom.map
@@ -77,7 +78,7 @@ def item_element(kind: ListType, item: Any) -> str:
                 f"{list(kind.keys)!r} (and doesn't have default values for any key fields)"
             )
         return key_element(fields)
-    if isinstance(item, dict | list) or item is None:
+    if isinstance(item, _CONTAINERS) or item is None:
         raise FieldsError("associative list without keys has an element that's not a scalar")
     return value_element(item)
 
@@ -176,7 +177,7 @@ def merge(lhs: Any, rhs: Any, ref: Ref) -> Any:
         keys = [*lhs, *(k for k in rhs if k not in lhs)]
         return {k: merge(lhs.get(k, MISSING), rhs.get(k, MISSING), _member(part, k)) for k in keys}
     # structured-merge-diff keeps a live map or list that the configuration nulls
-    return lhs if rhs is None and isinstance(lhs, dict | list) and lhs else rhs
+    return lhs if rhs is None and isinstance(lhs, _CONTAINERS) and lhs else rhs
 
 
 def _merge_list(lhs: list[Any], rhs: list[Any], kind: ListType) -> list[Any]:
@@ -257,7 +258,7 @@ def compare(lhs: Any, rhs: Any, root: Ref) -> Comparison:
 
 
 def _empty(value: Any) -> bool:
-    return value is MISSING or value is None or value in ({}, [])
+    return value is MISSING or value is None or (isinstance(value, _CONTAINERS) and not value)
 
 
 def _compare(out: Comparison, path: Path, lhs: Any, rhs: Any, ref: Ref) -> None:

@@ -30,7 +30,7 @@ from simulator.errors import SimulatorError
 __all__ = ["Conflicts", "Managers", "Owned", "Updater"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owned:
     """One manager's fields (structured-merge-diff's VersionedSet)."""
 
