@@ -1,5 +1,6 @@
-"""Issue 12, gap 9, judged by kube-apiserver: the same kubectl commands against the fake API and
-a real v1.37 control plane leave the same managedFields, objects and conflicts.
+"""Issue 12, gaps 8 and 9, judged by kube-apiserver: the same kubectl commands against the fake
+API and a real v1.37 control plane leave the same managedFields, objects and conflicts, and mark
+a deleted pod Terminating the same way.
 
 Each scenario is a list of kubectl invocations; after each one the object's managedFields
 (entries in a fixed order, times left out, kube-controller-manager's own entries set aside)
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,42 @@ def test_kubectl_leaves_the_same_fields_as_kube_apiserver(
         real_obj = observed(kubectl(plane.kubeconfig, *get).stdout)
         fake_obj = observed(fake.kubectl(*get).stdout)
         assert fake_obj == real_obj, step
+
+
+def deletion_marks(run: Any, namespace: str, manifest: Path) -> list[Any]:
+    """What successive deletes of a bound pod leave (no kubelet confirms on either server)."""
+    run("-n", namespace, "apply", "-f", str(manifest))
+    seen: list[Any] = []
+    for args in ((), ("--grace-period=5",), ("--grace-period=60",)):
+        run("-n", namespace, "delete", "pod", "p1", "--wait=false", *args)
+        pod = json.loads(run("-n", namespace, "get", "pod", "p1", "-o", "json").stdout)
+        meta = pod["metadata"]
+        deadline = datetime.fromisoformat(meta["deletionTimestamp"])
+        seconds = (deadline - datetime.fromisoformat(meta["creationTimestamp"])).total_seconds()
+        seen.append((meta["deletionGracePeriodSeconds"], meta.get("generation"), seconds // 10))
+    forced = run("-n", namespace, "delete", "pod", "p1", "--grace-period=0", "--force")
+    seen.append(forced.stdout.strip())
+    seen.append(run("-n", namespace, "get", "pod", "p1", check=False).returncode)
+    return seen
+
+
+def test_a_deleted_pod_is_marked_as_kube_apiserver_marks_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """Grace period, generation and deadline of each delete, then the forced removal."""
+    manifest = tmp_path / "pod.yaml"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p1"},
+        "spec": {"nodeName": "no-kubelet-here", "containers": [{"name": "c", "image": "busybox"}]},
+    }
+    manifest.write_text(yaml.safe_dump(pod))
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    # default: a new namespace's service account comes a moment later on a real cluster
+    ours = deletion_marks(fake.kubectl, "default", manifest)
+    assert ours == deletion_marks(real, "default", manifest)
+    assert ours[0][0] == 30
