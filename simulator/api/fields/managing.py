@@ -149,19 +149,37 @@ def encode_managed(managed: Managed) -> list[dict[str, Any]] | None:
     entries = []
     for identity, owned in managed.fields.items():
         who = _identity(identity)
-        entry: dict[str, Any] = {
-            "manager": who["manager"],
-            "operation": "Apply" if owned.applied else "Update",
-            "apiVersion": owned.api_version,
-        }
-        if managed.times.get(identity):
-            entry["time"] = managed.times[identity]
-        entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = owned.fields.to_json()
-        if who.get("subresource"):
-            entry["subresource"] = who["subresource"]
-        entries.append(entry)
+        operation = "Apply" if owned.applied else "Update"
+        time = managed.times.get(identity)
+        fields = owned.fields.to_json()
+        subresource = who.get("subresource", "")
+        entries.append(
+            _entry(who["manager"], operation, owned.api_version, time, fields, subresource)
+        )
     return sorted(entries, key=_entry_order) or None
+
+
+def _entry(  # noqa: PLR0917 - the fields of a managedFields entry, in its order
+    manager: str,
+    operation: str,
+    api_version: str,
+    time: str | None,
+    fields: dict[str, Any],
+    subresource: str,
+) -> dict[str, Any]:
+    """One managedFields entry, keys in kube-apiserver's order."""
+    entry: dict[str, Any] = {
+        "manager": manager or "unknown",
+        "operation": operation,
+        "apiVersion": api_version,
+    }
+    if time:
+        entry["time"] = time
+    entry["fieldsType"] = "FieldsV1"
+    entry["fieldsV1"] = fields
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
 
 
 class FieldManager:
@@ -192,11 +210,19 @@ class FieldManager:
         if not managed.fields and live is not None:
             return  # never applied: not tracked (structured-merge-diff's skip-non-applied)
         if live is None and not managed.fields:
-            view = self._owned_view(new)
-            changed = created_fields(view, self.zero, self.root)  # reset fields: not in view
-            changed.members.discard("f:metadata")  # the rest of _STRIPPED is not in the view
-            managed = self._record(managed, Owned(changed, self.api_version, False), manager, now)
-        elif self.subresource == "status" and live is not None:
+            # A create: one Update entry, written directly (the view holds no identity or reset
+            # fields; `metadata` itself is never owned).
+            fields = created_fields(self._owned_view(new), self.zero, self.root)
+            metadata = fields.get("f:metadata")
+            if metadata is not None:
+                metadata.pop(".", None)
+                if not metadata:
+                    del fields["f:metadata"]
+            if fields:
+                entry = _entry(manager, "Update", self.api_version, now, fields, self.subresource)
+                meta["managedFields"] = [entry]
+            return
+        if self.subresource == "status" and live is not None:
             # Only status changes through /status: compare that, not the whole object.
             before, after = ({"status": o["status"]} if "status" in o else {} for o in (live, new))
             managed = self._update(before, after, managed, manager, now)

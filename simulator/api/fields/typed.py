@@ -15,6 +15,7 @@ from simulator.api.fields.fieldsets import (
     FieldsError,
     FieldSet,
     Path,
+    element_order,
     key_element,
     value_element,
 )
@@ -329,22 +330,22 @@ def _compare_items(out: Comparison, path: Path, lhs: Any, rhs: Any, kind: ListTy
             out.added.insert(here)
 
 
-def created_fields(value: dict[str, Any], zero: dict[str, Any], root: Ref) -> FieldSet:
-    """`compare(zero, value)`'s added and modified fields: what a create's manager owns.
+def created_fields(value: dict[str, Any], zero: dict[str, Any], root: Ref) -> dict[str, Any]:
+    """`compare(zero, value)`'s added and modified fields, as FieldsV1: what a create owns.
 
     The same walk specialised for a create (the old object is the kind's zero value, so nothing
-    is removed and no list item is on both sides), which every create through the API pays for;
-    tests hold it equal to `compare`.
+    is removed and no list item is on both sides), writing FieldsV1 directly: every create
+    through the API pays for it. Tests hold it equal to `compare`.
     """
-    out = FieldSet()
+    out: dict[str, Any] = {}
     kind, part = _part(resolve(root), value)
     if kind == "map":
         for key, member in value.items():
             _created(out, "f:" + key, member, zero.get(key, MISSING), _member(part, key))
-    return out
+    return _in_order(out)
 
 
-def _created(parent: FieldSet, element: str, value: Any, zero: Any, ref: Ref) -> None:
+def _created(parent: dict[str, Any], element: str, value: Any, zero: Any, ref: Ref) -> None:
     kind, part = _part(resolve(ref), value)
     if (
         kind == "scalar"
@@ -353,9 +354,9 @@ def _created(parent: FieldSet, element: str, value: Any, zero: Any, ref: Ref) ->
         or (_empty(zero) and _empty(value))
     ):
         if zero is MISSING or not same(zero, value):
-            parent.members.add(element)
+            parent[element] = {}
         return
-    node = parent.child(element)
+    node: dict[str, Any] = {}
     if kind == "map":
         old = zero if isinstance(zero, dict) else {}
         for key, member in value.items():
@@ -364,12 +365,19 @@ def _created(parent: FieldSet, element: str, value: Any, zero: Any, ref: Ref) ->
         elements = _item_elements(part, value)
         for item_pe, item in zip(elements, value, strict=True):
             if item_pe and elements.count(item_pe) > 1:
-                node.members.add(item_pe)
+                node[item_pe] = {}
             elif item_pe:
                 _created(node, item_pe, item, MISSING, part.elem)
-    parent.prune(element)
-    if zero is MISSING:
-        parent.members.add(element)
+    if node:
+        parent[element] = {".": {}, **_in_order(node)} if zero is MISSING else _in_order(node)
+    elif zero is MISSING:
+        parent[element] = {}
+
+
+def _in_order(node: dict[str, Any]) -> dict[str, Any]:
+    if len(node) < 2:  # nothing to sort
+        return node
+    return {k: node[k] for k in sorted(node, key=element_order)}
 
 
 # ----------------------------------------------------------------------------- removal
