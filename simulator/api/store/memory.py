@@ -205,14 +205,12 @@ class ObjectStore:
             claim_name(info, meta, self._bucket(info))
             now = self.clock.now()
             meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = rfc3339(now)
+            meta["creationTimestamp"] = stamp = rfc3339(now)
             meta["generation"] = 1
             meta.pop("deletionTimestamp", None)
             if field_manager:
                 default_fields(info, new)
-                track_update(
-                    info, None, new, manager=field_manager, subresource=None, now=rfc3339(now)
-                )
+                track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
