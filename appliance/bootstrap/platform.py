@@ -71,11 +71,12 @@ def secret_object(namespace: str, name: str, values: dict[str, str]) -> dict[str
 
 
 def _namespace(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "alga-appliance"}},
-    }
+    metadata: dict[str, Any] = {"name": name}
+    # flux-system is Flux's: `flux install` labels it part-of=flux and takes the field with
+    # force, so claiming it too would be a server-side apply conflict on every rerun.
+    if name != FLUX_NAMESPACE:
+        metadata["labels"] = {"app.kubernetes.io/part-of": "alga-appliance"}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def _images(images: list[ReleaseImage]) -> list[dict[str, str]]:

@@ -33,6 +33,7 @@ from simulator.api.asgi import (
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
+from simulator.api.openapi import Documents
 from simulator.api.rbac import (
     RequestAttributes,
     TokenBook,
@@ -55,6 +56,7 @@ __all__ = ["ApiApp", "RequestRecord"]
 
 _ENC = msgspec.json.Encoder()
 _REQUEST_LOG_LIMIT = 200_000
+_OPENAPI_V2_PROTOBUF = b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
 
@@ -102,6 +104,7 @@ class ApiApp:
         self.closing = False
         self._removers: list[Callable[[], None]] = []
         self._date_cache: tuple[datetime | None, bytes] = (None, b"")
+        self.openapi = Documents(store.registry)
         crud = Crud(self)
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
             "get": crud.get,
@@ -368,25 +371,17 @@ class ApiApp:
                 doc = discovery.api_versions(self.server_address)
             else:
                 doc = discovery.api_group_list(registry)
-        elif path == "/openapi/v2":
-            # kubectl falls back to v2 for group versions v3 does not list (a CRD not yet
-            # installed) and reads it as protobuf: an empty Document means "no schemas", so
-            # it reports the missing kind as a real server would.
-            await self.respond(
-                send,
-                200,
-                b"",
-                content_type=b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-            )
+        elif path == "/openapi/v2" and method == "GET" and "protobuf" in accept:
+            # kubectl asks for protobuf (explain --output=plaintext-openapiv2, and group versions
+            # v3 does not list); the definitions there answer it as kube-apiserver's would.
+            proto = self.openapi.v2_protobuf()
+            await self.respond(send, 200, proto, content_type=_OPENAPI_V2_PROTOBUF)
             return 200
-        elif path == "/openapi/v3":
-            doc = discovery.openapi_v3_root(registry)
-        elif path.startswith("/openapi/v3/"):
-            parts = path[len("/openapi/v3/") :].split("/")
-            if parts[0] == "api" and len(parts) == 2:
-                doc = discovery.openapi_v3_document(registry, "", parts[1])
-            elif parts[0] == "apis" and len(parts) == 3:
-                doc = discovery.openapi_v3_document(registry, parts[1], parts[2])
+        elif path.startswith("/openapi/") and method == "GET":
+            body = self._openapi_body(path)
+            if body is not None:
+                await self.respond(send, 200, body, headers=[(b"vary", b"Accept")])
+                return 200
         else:
             parts = [p for p in path.split("/") if p]
             if len(parts) == 2 and parts[0] == "api":
@@ -408,6 +403,18 @@ class ApiApp:
             send, 200, _ENC.encode(doc), content_type=content_type, headers=[(b"vary", b"Accept")]
         )
         return 200
+
+    def _openapi_body(self, path: str) -> bytes | None:
+        if path == "/openapi/v2":
+            return self.openapi.v2()
+        if path == "/openapi/v3":
+            return _ENC.encode(self.openapi.v3_root())
+        parts = path[len("/openapi/v3/") :].split("/")
+        if path.startswith("/openapi/v3/api/") and len(parts) == 2:
+            return self.openapi.v3("", parts[1])
+        if path.startswith("/openapi/v3/apis/") and len(parts) == 3:
+            return self.openapi.v3(parts[1], parts[2])
+        return None
 
     async def _log(self, req: Request, route: Route) -> int:
         query = req.query

@@ -20,14 +20,15 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.store import BadRequestError, UnsupportedMediaTypeError
+from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found
 from simulator.api.validation import unknown_fields
 
-__all__ = ["PATCH_TYPES", "Crud", "decode_object"]
+__all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
 
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
+_MAX_MANAGER_BYTES = 128
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -62,7 +63,7 @@ class Crud:
             obj,
             dry_run=_dry_run(req),
             strict=True,
-            field_manager=req.param("fieldManager") or None,
+            field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
         return await self.send_object(req, 201, info, created)
@@ -73,7 +74,11 @@ class Crud:
         _check_identity(info, route, obj, creating=False)
         _validate_strictly(req, info, obj)
         updated = self.host.store.replace(
-            obj, subresource=route.subresource or None, dry_run=_dry_run(req), strict=True
+            obj,
+            subresource=route.subresource or None,
+            dry_run=_dry_run(req),
+            strict=True,
+            field_manager=field_manager_of(req, "UpdateOptions"),
         )
         return await self.send_object(req, 200, info, updated)
 
@@ -113,20 +118,23 @@ class Crud:
             route.subresource or None,
             dry_run=_dry_run(req),
             strict=True,
-            field_manager=req.param("fieldManager") or None,
+            field_manager=field_manager_of(req, "PatchOptions", applying=patch_type == "apply"),
             force=truthy(req.param("force")),
         )
         return await self.send_object(req, 201 if creating else 200, info, patched)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
+        propagation, grace_period, uid = _delete_options(req)
         deleted = self.host.store.delete(
             info.api_version,
             info.plural,
             route.name,
             route.namespace or None,
             dry_run=_dry_run(req),
-            propagation=_propagation(req),
+            propagation=propagation,
+            grace_period=grace_period,
+            uid=uid,
         )
         return await self.send_object(req, 200, info, deleted)
 
@@ -207,14 +215,14 @@ class Crud:
             doc["metadata"].update(meta)
             await self.host.respond(send, 200, _ENC.encode(doc))
             return 200
-        items = [_as_version(o, info) for o in items]
-        doc = {
-            "kind": info.list_kind_name,
-            "apiVersion": info.api_version,
-            "metadata": meta,
-            "items": items,
-        }
-        await self.host.respond(send, 200, _ENC.encode(doc))
+        # {"kind","apiVersion","metadata","items"}, with each item's cached JSON spliced in.
+        head = _ENC.encode(
+            {"kind": info.list_kind_name, "apiVersion": info.api_version, "metadata": meta}
+        )
+        body = b"".join(
+            (head[:-1], b',"items":[', b",".join(self.host.store.encoded(info, items)), b"]}\n")
+        )
+        await self.host.respond(send, 200, body)
         return 200
 
 
@@ -238,16 +246,64 @@ def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> Non
         )
 
 
-def _propagation(req: Request) -> str | None:
-    """DeleteOptions' propagationPolicy (body or query; `orphanDependents` is the old word)."""
+def field_manager_of(req: Request, options: str, *, applying: bool = False) -> str:
+    """Who writes: `fieldManager`, else the user agent's product (`kubectl`, `OpenAPI-Generator`).
+
+    Checked as kube-apiserver checks its write options (422s naming the options kind).
+    """
+    given = req.param("fieldManager")
+
+    def invalid(reason: str, message: str) -> InvalidError:
+        return InvalidError(
+            f'{options}.meta.k8s.io "" is invalid: fieldManager: {message}',
+            group="meta.k8s.io",
+            kind=options,
+            causes=[{"reason": reason, "message": message, "field": "fieldManager"}],
+        )
+
+    if len(given.encode()) > _MAX_MANAGER_BYTES:
+        raise invalid("FieldValueTooLong", "Too long: may not be more than 128 bytes")
+    if applying and not given:
+        raise invalid("FieldValueRequired", "Required value: is required for apply patch")
+    if options == "PatchOptions" and not applying and req.param("force"):
+        raise InvalidError(
+            f'{options}.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for '
+            "non-apply patch",
+            group="meta.k8s.io",
+            kind=options,
+            causes=[
+                {
+                    "reason": "FieldValueForbidden",
+                    "message": "Forbidden: may not be specified for non-apply patch",
+                    "field": "force",
+                }
+            ],
+        )
+    if given:
+        return given
+    product = req.header(b"user-agent").split("/")[0]
+    printable = "".join(c for c in product if c.isprintable())
+    # No user agent either: kube-apiserver still tracks the write, as manager "unknown".
+    return printable.encode()[:_MAX_MANAGER_BYTES].decode(errors="ignore") or "unknown"
+
+
+def _delete_options(req: Request) -> tuple[str | None, int | None, str | None]:
+    """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
+    gracePeriodSeconds and the uid precondition."""
     options: dict[str, Any] = {}
     if req.body:
         options = decode_object(req.body, req.header(b"content-type"))
     policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
     orphan = options.get("orphanDependents", req.param("orphanDependents") or None)
     if policy is None and orphan in (True, "true"):
-        return "Orphan"
-    return str(policy) if policy else None
+        policy = "Orphan"
+    grace = options.get("gracePeriodSeconds", req.param("gracePeriodSeconds") or None)
+    try:
+        seconds = None if grace is None else int(grace)
+    except ValueError as exc:
+        raise BadRequestError(f"invalid gracePeriodSeconds {grace!r}") from exc
+    uid = (options.get("preconditions") or {}).get("uid")
+    return (str(policy) if policy else None), seconds, (str(uid) if uid else None)
 
 
 def _dry_run(req: Request) -> bool:
@@ -293,9 +349,3 @@ def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creati
         meta["namespace"] = route.namespace
     if not creating and route.name and meta.get("name") != route.name:
         raise BadRequestError("the name of the object does not match the name on the URL")
-
-
-def _as_version(obj: dict[str, Any], info: KindInfo) -> dict[str, Any]:
-    if obj.get("apiVersion") == info.api_version:
-        return obj
-    return {**obj, "apiVersion": info.api_version}

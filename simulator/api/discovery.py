@@ -1,12 +1,7 @@
-"""Discovery and OpenAPI documents built from the live kind registry.
+"""Discovery documents built from the live kind registry (OpenAPI is `openapi.py`).
 
 Both discovery flavours are served: the legacy per-group documents and the aggregated
-`apidiscovery.k8s.io/v2` lists that kubectl asks for first. The OpenAPI v3 documents declare
-the PATCH operations with their `dryRun`/`fieldValidation` parameters and the
-group-version-kind extension: that is what kubectl's query-parameter verifier looks for before it
-sends `--dry-run=server` and server-side field validation. No component schemas are published,
-so kubectl computes strategic patches from its compiled-in types, exactly as it does for a server
-whose schemas it cannot use.
+`apidiscovery.k8s.io/v2` lists that kubectl asks for first.
 """
 
 from __future__ import annotations
@@ -24,8 +19,6 @@ __all__ = [
     "api_group_list",
     "api_resource_list",
     "api_versions",
-    "openapi_v3_document",
-    "openapi_v3_root",
     "version_info",
 ]
 
@@ -186,69 +179,4 @@ def aggregated(registry: KindRegistry, *, legacy: bool) -> dict[str, Any]:
         "apiVersion": "apidiscovery.k8s.io/v2",
         "metadata": {},
         "items": items,
-    }
-
-
-def _gv_path(group: str, version: str) -> str:
-    return f"api/{version}" if not group else f"apis/{group}/{version}"
-
-
-def openapi_v3_root(registry: KindRegistry) -> dict[str, Any]:
-    """`/openapi/v3`: one entry per served group version."""
-    paths: dict[str, Any] = {}
-    gvs = [("", "v1"), *((g, v) for g, vs in registry.groups() for v in vs)]
-    for group, version in gvs:
-        path = _gv_path(group, version)
-        digest = hashlib.sha256(
-            repr([k.plural for k in registry.for_group_version(group, version)]).encode()
-        ).hexdigest()[:16]
-        paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
-    return {"paths": paths}
-
-
-_QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
-
-
-def _operation(info: KindInfo, action: str, params: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "operationId": f"{action}{info.kind}",
-        "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": {
-            "group": info.group,
-            "version": info.version,
-            "kind": info.kind,
-        },
-        "parameters": [
-            {"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-            for p in params
-        ],
-        "responses": {"200": {"description": "OK"}},
-    }
-
-
-def openapi_v3_document(registry: KindRegistry, group: str, version: str) -> dict[str, Any] | None:
-    """`/openapi/v3/<api/v1 | apis/g/v>`: the operations kubectl's verifiers inspect."""
-    kinds = registry.for_group_version(group, version)
-    if not kinds:
-        return None
-    prefix = "/" + _gv_path(group, version)
-    paths: dict[str, Any] = {}
-    for info in kinds:
-        base = (
-            f"{prefix}/namespaces/{{namespace}}/{info.plural}"
-            if info.namespaced
-            else f"{prefix}/{info.plural}"
-        )
-        paths[base] = {"post": _operation(info, "post", (*_QUERY_PARAMS[:3], "pretty"))}
-        paths[f"{base}/{{name}}"] = {
-            "get": _operation(info, "get", ("pretty",)),
-            "put": _operation(info, "put", (*_QUERY_PARAMS[:3], "pretty")),
-            "patch": _operation(info, "patch", _QUERY_PARAMS),
-            "delete": _operation(info, "delete", ("dryRun", "pretty")),
-        }
-    return {
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "unversioned"},
-        "paths": paths,
-        "components": {"schemas": {}},
     }

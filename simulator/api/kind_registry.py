@@ -22,6 +22,17 @@ class KindRegistry:
         self._lock = threading.Lock()
         self._kinds: list[KindInfo] = list(BUILTIN_KINDS)
         self._generation = 0
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Lookup tables for the request path (swapped whole: readers need no lock)."""
+        by_resource: dict[tuple[str, str, str], KindInfo] = {}
+        by_name: dict[tuple[str, str, str], KindInfo] = {}
+        for k in self._kinds:
+            by_resource.setdefault((k.group, k.version, k.plural), k)
+            by_name.setdefault((k.group, k.version, k.kind), k)
+            by_name.setdefault((k.group, k.version, k.plural), k)
+        self._by_resource, self._by_name = by_resource, by_name
 
     @property
     def generation(self) -> int:
@@ -52,24 +63,12 @@ class KindRegistry:
 
     def by_resource(self, group: str, version: str, plural: str) -> KindInfo | None:
         """The kind served at `/apis/group/version/plural`, or None (404)."""
-        with self._lock:
-            for k in self._kinds:
-                if k.group == group and k.version == version and k.plural == plural:
-                    return k
-        return None
+        return self._by_resource.get((group, version, plural))
 
     def by_kind(self, api_version: str, kind_or_plural: str) -> KindInfo | None:
         """The kind by apiVersion and either its Kind or its plural resource name."""
         group, version = split_api_version(api_version)
-        with self._lock:
-            for k in self._kinds:
-                if (
-                    k.group == group
-                    and k.version == version
-                    and kind_or_plural in (k.kind, k.plural)
-                ):
-                    return k
-        return None
+        return self._by_name.get((group, version, kind_or_plural))
 
     def add_crd(self, crd: dict[str, Any]) -> list[KindInfo]:
         """Serve the resources a CustomResourceDefinition declares (replacing earlier ones)."""
@@ -96,11 +95,13 @@ class KindRegistry:
                     singular=str(names.get("singular", "")),
                     list_kind=str(names.get("listKind", "")),
                     crd_name=name,
+                    schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
                 )
             )
         with self._lock:
             self._kinds = [k for k in self._kinds if k.crd_name != name or not name]
             self._kinds.extend(added)
+            self._reindex()
             self._generation += 1
         return added
 
@@ -108,4 +109,5 @@ class KindRegistry:
         """Stop serving the resources of the CRD called `name`."""
         with self._lock:
             self._kinds = [k for k in self._kinds if k.crd_name != name]
+            self._reindex()
             self._generation += 1

@@ -7,6 +7,7 @@ The table of kinds is `kind_table.py`; what is served right now, `kind_registry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["SUBRESOURCES", "CustomKind", "KindInfo", "split_api_version"]
 
@@ -38,6 +39,8 @@ class KindInfo:
     has_status: bool = True
     list_kind: str = ""
     crd_name: str = field(default="", compare=False)
+    # A custom kind's openAPIV3Schema, as its CRD declares it for this version.
+    schema: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def api_version(self) -> str:

@@ -19,7 +19,6 @@ __all__ = [
     "apply_json_patch",
     "apply_merge_patch",
     "apply_strategic_merge_patch",
-    "removal_patch",
 ]
 
 
@@ -245,50 +244,3 @@ def apply_strategic_merge_patch(target: Any, patch: Any) -> Any:
         raise PatchError("a strategic merge patch must be a JSON object")
     merged = _merge_map(target, patch)
     return merged if merged is not None else {}
-
-
-def removal_patch(previous: Any, current: Any, *, strategic: bool) -> dict[str, Any]:
-    """A patch deleting what a manager applied before and no longer applies.
-
-    Server-side apply removes fields its manager dropped from the applied configuration; this is
-    that rule for one manager (no ownership shared between managers).
-    """
-    if not isinstance(previous, dict) or not isinstance(current, dict):
-        return {}
-    patch: dict[str, Any] = {}
-    for key, old in previous.items():
-        # A dropped map loses only the keys this manager set: others' keys stay.
-        new = current.get(key, {} if isinstance(old, dict) else [] if strategic else None)
-        if key not in current and not isinstance(old, dict | list):
-            patch[key] = None
-            continue
-        if isinstance(old, dict) and isinstance(new, dict):
-            nested = removal_patch(old, new, strategic=strategic)
-            if nested:
-                patch[key] = nested
-        elif strategic and isinstance(old, list) and isinstance(new, list):
-            items = _list_removals(key, old, new)
-            if items:
-                patch[key] = items
-            elif key not in current:
-                patch[key] = None  # an atomic list this manager no longer sets
-        elif key not in current:
-            patch[key] = None
-    return patch
-
-
-def _list_removals(field: str, old: list[Any], new: list[Any]) -> list[Any]:
-    merge_key = _merge_key(field, [*old, *new])
-    if merge_key is None or not all(isinstance(i, dict) for i in [*old, *new]):
-        return []
-    current = {i.get(merge_key): i for i in new}
-    out: list[Any] = []
-    for item in old:
-        value = item.get(merge_key)
-        if value not in current:
-            out.append({merge_key: value, "$patch": "delete"})
-            continue
-        nested = removal_patch(item, current[value], strategic=True)
-        if nested:
-            out.append({merge_key: value, **nested})
-    return out

@@ -113,6 +113,11 @@ _SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+# The one struct field of the API types tagged `omitzero` (Go 1.24): a zero creationTimestamp,
+# as in a pod template, is left out of JSON rather than written as null.
+_OMIT_ZERO = frozenset({("ObjectMeta", "creationTimestamp")})
+
+
 def _value(field: FieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return to_json(value)
@@ -139,6 +144,8 @@ def to_json(message: Message) -> Any:
             out[field.name] = [_value(field, v) for v in value]
         elif not value and (message.DESCRIPTOR.name, field.name) in go.omit_zero:
             continue  # a Go zero value its JSON leaves out
+        elif (message.DESCRIPTOR.name, field.name) in _OMIT_ZERO and not value.ListFields():
+            continue
         else:
             out[field.name] = _value(field, value)
     return out

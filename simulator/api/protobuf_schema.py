@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,11 +22,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from simulator.api.go_modules import ModuleError, cache_dir, download
 from simulator.errors import SimulatorError
 
 __all__ = [
     "API_VERSION",
     "SchemaError",
+    "compile_descriptor_set",
     "descriptor_set",
     "descriptor_set_path",
     "go_fields",
@@ -50,12 +50,6 @@ _FIELD = re.compile(
 
 class SchemaError(SimulatorError):
     """The protobuf schemas could not be built; the message says what is missing."""
-
-
-def cache_dir() -> Path:
-    """Where generated and extracted tools live: $SIM_CACHE_DIR, else ~/.cache/appliance-sim."""
-    configured = os.environ.get("SIM_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "appliance-sim"
 
 
 def descriptor_set_path() -> Path:
@@ -119,42 +113,41 @@ def _scan_types(dirs: dict[str, Path]) -> dict[str, list[tuple[str, str]]]:
 
 
 def _module_dirs() -> dict[str, Path]:
-    go = shutil.which("go")
-    if go is None:
-        raise SchemaError("building the Kubernetes protobuf schemas needs Go on PATH (go.dev)")
     wanted = [f"{module}@{API_VERSION}" for module in _MODULES]
-    result = subprocess.run(
-        [go, "mod", "download", "-json", *wanted],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "GOFLAGS": "-mod=mod", "GO111MODULE": "on"},
-        cwd=tempfile.gettempdir(),
-    )
-    dirs: dict[str, Path] = {}
-    decoder = json.JSONDecoder()
-    text, index = result.stdout, 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        info, index = decoder.raw_decode(text, index)
-        if info.get("Error"):
-            raise SchemaError(f"go mod download {info.get('Path')}: {info['Error']}")
-        dirs[str(info["Path"])] = Path(str(info["Dir"]))
-    if set(dirs) != set(_MODULES):
-        raise SchemaError(f"go mod download failed: {result.stderr.strip()[-300:]}")
-    return dirs
+    try:
+        found = download(wanted, purpose="building the Kubernetes protobuf schemas")
+    except ModuleError as exc:
+        raise SchemaError(str(exc)) from exc
+    return {key.partition("@")[0]: path for key, path in found.items()}
 
 
-def _build(target: Path) -> None:
+def compile_descriptor_set(root: Path, protos: list[str]) -> bytes:
+    """protoc (from grpcio-tools) on `protos` (relative to `root`): one FileDescriptorSet."""
     try:
         from grpc_tools import protoc
     except ImportError as exc:
         raise SchemaError(
-            "building the Kubernetes protobuf schemas needs protoc: pip install grpcio-tools"
+            "building protobuf schemas needs protoc: pip install grpcio-tools"
         ) from exc
+    with tempfile.TemporaryDirectory(prefix="protoc-") as tmp:
+        out = Path(tmp) / "set.binpb"
+        include = str(Path(protoc.__file__).parent / "_proto")
+        code = protoc.main(
+            [
+                "protoc",
+                f"-I{root}",
+                f"-I{include}",
+                "--include_imports",
+                f"--descriptor_set_out={out}",
+                *protos,
+            ]
+        )
+        if code != 0:
+            raise SchemaError(f"protoc failed ({code}) on {len(protos)} files under {root}")
+        return out.read_bytes()
+
+
+def _build(target: Path) -> None:
     dirs = _module_dirs()
     with tempfile.TemporaryDirectory(prefix="k8s-protos-") as tmp:
         stage = Path(tmp) / "k8s.io"
@@ -166,28 +159,15 @@ def _build(target: Path) -> None:
             for p in Path(tmp).glob("k8s.io/*/**/generated.proto")
             if "testapigroup" not in p.parts
         )
-        out = Path(tmp) / "k8s.binpb"
-        include = str(Path(protoc.__file__).parent / "_proto")
-        code = protoc.main(
-            [
-                "protoc",
-                f"-I{tmp}",
-                f"-I{include}",
-                "--include_imports",
-                f"--descriptor_set_out={out}",
-                *protos,
-            ]
-        )
-        if code != 0:
-            raise SchemaError(f"protoc failed ({code}) on the generated.proto files of {dirs}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fields = target.with_suffix(".fields.json")
-        partial = fields.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(_scan_types(dirs)))
-        partial.replace(fields)
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(out, partial)
-        partial.replace(target)  # atomic, and last: parallel builders never see half a build
+        compiled = compile_descriptor_set(Path(tmp), protos)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fields = target.with_suffix(".fields.json")
+    partial = fields.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(_scan_types(dirs)))
+    partial.replace(fields)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(compiled)
+    partial.replace(target)  # atomic, and last: parallel builders never see half a build
 
 
 def main() -> int:

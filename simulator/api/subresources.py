@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from simulator.api.asgi import Host, Request, Route
-from simulator.api.crud import decode_object
+from simulator.api.crud import decode_object, field_manager_of
 from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from simulator.api.rbac import UserInfo, service_account_user
 from simulator.api.selectors import parse_label_selector
@@ -117,8 +117,12 @@ async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         {"spec": {"replicas": replicas}},
         "merge",
         route.namespace or None,
+        "scale",
         strict=True,
         dry_run="All" in req.query.get("dryRun", []),
+        field_manager=field_manager_of(
+            req, "UpdateOptions" if req.method == "PUT" else "PatchOptions"
+        ),
     )
     await host.respond(req.send, 200, _ENC.encode(_scale(updated)))
     return 200

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from simulator.api.store import WORLD_MANAGER
 from simulator.clock import VirtualClock
 from simulator.replay.kubeclient import ApiError, KubeClient
 from simulator.replay.remote import RemoteStore
@@ -58,7 +59,7 @@ class FollowingStore(RemoteStore):
         *,
         kinds: Iterable[tuple[str, str]] = FOLLOWED_KINDS,
         accept: Callable[[str, Obj], bool] | None = None,
-        field_manager: str = "appliance-sim",
+        field_manager: str = WORLD_MANAGER,
     ) -> None:
         super().__init__(KubeClient(kubeconfig), clock, field_manager=field_manager)
         self.kubeconfig = kubeconfig

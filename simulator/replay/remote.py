@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.store import (
+    WORLD_MANAGER,
     AlreadyExistsError,
     BadRequestError,
     ConflictError,
@@ -82,7 +83,7 @@ class RemoteStore:
         client: KubeClient,
         clock: VirtualClock,
         *,
-        field_manager: str = "appliance-sim",
+        field_manager: str = WORLD_MANAGER,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -329,13 +330,21 @@ class RemoteStore:
         namespace: str | None = None,
         *,
         dry_run: bool = False,
+        grace_period: int | None = None,
     ) -> Obj:
         """Delete in the cluster; NotFoundError when absent."""
         resource = self.kind_info(api_version, kind)
         path = resource.path(_ns(resource, namespace), name)
         live = _typed(resource, self._call("GET", path))
         params = {"dryRun": "All"} if dry_run else None
-        answer = self._call("DELETE", path, params=params)
+        options = None
+        if grace_period is not None:
+            options = {
+                "apiVersion": "v1",
+                "kind": "DeleteOptions",
+                "gracePeriodSeconds": grace_period,
+            }
+        answer = self._call("DELETE", path, params=params, body=options)
         if answer.get("kind") == resource.kind:
             live = _typed(resource, answer)
         if not dry_run:

@@ -21,6 +21,11 @@ class ScriptHost(Protocol):
     @property
     def objects(self) -> Objects: ...
 
+    @property
+    def reactive(self) -> bool:
+        """False for a recorded scenario, replayed verbatim (no kubelet of its own)."""
+        ...
+
     def node_up(self) -> None: ...
 
     def inject_fault(self, spec: FaultSpec) -> None: ...
@@ -40,8 +45,12 @@ def _patch(world: ScriptHost, action: Action) -> None:
 
 
 def _delete(world: ScriptHost, action: Action) -> None:
+    # A recording's delete is the moment the object went (its Terminating period was before it,
+    # and no kubelet of the world's would end a new one): gone at once. A scenario's own delete
+    # is a client's (`kubectl delete pod db-0`): a pod terminates for its grace period.
+    grace_period = None if world.reactive else 0
     for target in world.objects.resolve(action.target):
-        world.objects.delete(target)
+        world.objects.delete(target, grace_period=grace_period)
 
 
 def _event(world: ScriptHost, action: Action) -> None:

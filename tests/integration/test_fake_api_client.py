@@ -107,6 +107,28 @@ def test_limit_and_continue_page_through_a_list(core: client.CoreV1Api) -> None:
     assert seen == [f"cm-{i}" for i in range(5)]
 
 
+def test_a_list_shows_each_object_as_it_is_now(api: Harness, core: client.CoreV1Api) -> None:
+    """Lists re-send each object's encoded JSON until it changes: a change or a delete shows."""
+    for name in ("one", "two"):
+        core.create_namespaced_config_map("alga", {"metadata": {"name": name}, "data": {"v": "1"}})
+
+    def listed() -> dict[str, Any]:
+        items = core.list_namespaced_config_map("alga").items
+        return {c.metadata.name: (c.data, c.metadata.resource_version) for c in items}
+
+    first = listed()
+    assert listed() == first  # answered from the encoded objects
+    core.patch_namespaced_config_map("one", "alga", {"data": {"v": "2"}})
+    core.delete_namespaced_config_map("two", "alga")
+    after = listed()
+    assert list(after) == ["one"]
+    assert after["one"][0] == {"v": "2"}
+    assert after["one"][1] != first["one"][1]
+    body = _raw(core.api_client, "GET", "/api/v1/namespaces/alga/configmaps")
+    assert body.startswith(b'{"kind":"ConfigMapList","apiVersion":"v1","metadata":{')
+    assert body.endswith(b"]}\n")
+
+
 def test_status_errors_have_the_api_server_shape(core: client.CoreV1Api) -> None:
     """404 NotFound, 409 AlreadyExists, 409 Conflict and 422 Invalid come back as Status."""
     with pytest.raises(ApiException) as missing:

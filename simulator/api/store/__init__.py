@@ -26,10 +26,11 @@ from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchEvent
 from simulator.api.store.memory import ObjectStore
 from simulator.api.store.pod_logs import pod_log
-from simulator.api.store.protocol import PatchType, Store
+from simulator.api.store.protocol import WORLD_MANAGER, PatchType, Store
 from simulator.api.store.subscriptions import Subscriber, Subscriptions
 
 __all__ = [
+    "WORLD_MANAGER",
     "AlreadyExistsError",
     "BadRequestError",
     "ConflictError",

@@ -1,35 +1,28 @@
-"""Server-side apply bookkeeping: the configuration each field manager last applied.
+"""Patches and field management for the store's writes (server-side apply included).
 
-A manager's re-apply removes the fields and list items it applied before and no longer does,
-leaving other managers' fields alone. Custom resources merge as JSON (their lists are atomic);
-built-ins merge strategically.
+Every write through the API names a field manager; the store keeps `metadata.managedFields` as
+kube-apiserver does (`simulator.api.fields`): creates and updates give the manager the fields it
+changed, an apply owns exactly its configuration's fields, removes what it stopped applying and
+no one else owns, and refuses (409) to change fields other managers own unless forced. Writes of
+the world itself (no manager) leave managedFields alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
+from simulator.api.fields import ApplyConflict, FieldsError, field_manager
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import (
     PatchError,
     apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
-    removal_patch,
 )
-from simulator.api.store.errors import BadRequestError, InvalidError
-from simulator.api.store.rules import copy_object
-from simulator.clock import rfc3339
+from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError, StoreError
 
-__all__ = [
-    "AppliedConfigurations",
-    "applied_object",
-    "managed_entry",
-    "mutation",
-    "without_identity",
-]
+__all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
 
 _PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
     "json": apply_json_patch,
@@ -37,67 +30,49 @@ _PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
     "strategic": apply_strategic_merge_patch,
 }
 
-Key = tuple[str, str, str, str, str]
+
+def track_update(
+    info: KindInfo,
+    live: dict[str, Any] | None,
+    new: dict[str, Any],
+    *,
+    manager: str,
+    subresource: str | None,
+    now: str,
+) -> None:
+    """Set `new`'s managedFields after a create (`live` None) or update by `manager`."""
+    field_manager(info, subresource or "").update(live, new, manager, now)
 
 
-def without_identity(body: Any) -> Any:
-    """The applied configuration less the identity fields server-side apply ignores."""
-    if not isinstance(body, dict):
-        return body
-    body = dict(body)
-    meta = dict(body.get("metadata") or {})
-    for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
-        meta.pop(key, None)
-    body["metadata"] = meta
-    return body
-
-
-def managed_entry(manager: str, operation: str, api_version: str, now: datetime) -> dict[str, Any]:
-    """One `metadata.managedFields` entry."""
-    return {
-        "manager": manager,
-        "operation": operation,
-        "apiVersion": api_version,
-        "time": rfc3339(now),
-        "fieldsType": "FieldsV1",
-        "fieldsV1": {},
-    }
-
-
-class AppliedConfigurations:
-    """(group, plural, namespace, name, manager) -> the last applied configuration.
-
-    Not thread-safe by itself: the store calls it under its lock.
-    """
-
-    def __init__(self) -> None:
-        self._applied: dict[Key, dict[str, Any]] = {}
-
-    @staticmethod
-    def key(info: KindInfo, namespace: str, name: str, manager: str | None) -> Key:
-        """Where one manager's configuration of one object is kept."""
-        return (info.group, info.plural, namespace, name, manager or "")
-
-    def remember(self, key: Key, applied: dict[str, Any]) -> None:
-        """Record what a manager applied."""
-        self._applied[key] = applied
-
-    def merge(
-        self, info: KindInfo, live: dict[str, Any], applied: dict[str, Any], key: Key
-    ) -> dict[str, Any]:
-        """`live` with `applied` merged in and this manager's abandoned fields removed."""
-        strategic = not info.crd_name
-        removal = removal_patch(self._applied.get(key), applied, strategic=strategic)
-        merge = apply_strategic_merge_patch if strategic else apply_merge_patch
-        return dict(merge(merge(live, removal) if removal else live, applied))
-
-    def forget(self, info: KindInfo, namespace: str, name: str) -> None:
-        """Drop every manager's record of a deleted object."""
-        if not self._applied:
-            return
-        prefix = (info.group, info.plural, namespace, name)
-        for key in [k for k in self._applied if k[:4] == prefix]:
-            del self._applied[key]
+def apply_configuration(
+    info: KindInfo,
+    live: dict[str, Any] | None,
+    config: dict[str, Any],
+    *,
+    manager: str,
+    subresource: str | None,
+    force: bool,
+    now: str,
+) -> dict[str, Any]:
+    """The object after `manager` applies `config` to `live` (None: creating it)."""
+    group, _, version = info.api_version.rpartition("/")
+    wanted = f"{group}/{version}, Kind={info.kind}"
+    given_group, _, given_version = str(config.get("apiVersion", "")).rpartition("/")
+    given = f"{given_group}/{given_version}, Kind={config.get('kind', '')}"
+    if given != wanted:
+        raise BadRequestError(f"invalid object type: {given}")
+    meta = config.get("metadata") or {}
+    try:
+        return field_manager(info, subresource or "").apply(
+            live, config, manager, force=force, now=now
+        )
+    except ApplyConflict as exc:
+        raise ConflictError(exc.message, causes=exc.causes) from exc
+    except FieldsError as exc:
+        if "managedFields" in str(exc):
+            raise BadRequestError(str(exc)) from exc
+        where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {wanted}"
+        raise StoreError(f"failed to create typed patch object ({where}): {exc}") from exc
 
 
 def mutation(
@@ -106,20 +81,14 @@ def mutation(
     *,
     info: KindInfo,
     name: str,
-    applied: AppliedConfigurations,
-    key: Key,
-    record: bool,
+    apply: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The change a patch makes to the live object (apply: also what its manager now owns)."""
+    """The change a patch makes to the live object (`apply(live, body)`: server-side apply)."""
 
     def mutate(live: dict[str, Any]) -> dict[str, Any]:
+        if patch_type == "apply":
+            return apply(live, body)
         try:
-            if patch_type == "apply":
-                configuration = copy_object(without_identity(body))
-                merged = applied.merge(info, live, configuration, key)
-                if record:
-                    applied.remember(key, configuration)
-                return merged
             if patch_type in _PATCHERS:
                 return dict(_PATCHERS[patch_type](live, body))
         except PatchError as exc:

@@ -1,16 +1,19 @@
 """Where the store keeps its objects: by (group, plural), then by (namespace, name).
 
-Versions of one group share storage. Not thread-safe by itself: the store's lock guards it.
+Versions of one group share storage. Not thread-safe by itself: the store's lock guards it
+(`encoded` takes it while it keeps what it encoded).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
+from simulator.api.store.encodings import Encodings
 
 __all__ = ["Buckets"]
 
@@ -21,12 +24,34 @@ Bucket = dict[tuple[str, str], Obj]
 class Buckets:
     """The stored objects; each stored dict is read-only (copy-on-write)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lock: threading.RLock) -> None:
         self._by_resource: dict[tuple[str, str], Bucket] = {}
+        self._encodings = Encodings(lock)
 
     def of(self, info: KindInfo) -> Bucket:
-        """The objects of one resource, by (namespace, name)."""
+        """The objects of one resource, by (namespace, name); read-only: `put` and `pop` write."""
         return self._by_resource.setdefault((info.group, info.plural), {})
+
+    def put(self, info: KindInfo, obj: Obj) -> Obj | None:
+        """Store `obj` (new or replacing); returns the object it replaced."""
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        bucket = self.of(info)
+        previous = bucket.get(key)
+        bucket[key] = obj
+        self._encodings.forget(info.group, info.plural, key)
+        return previous
+
+    def pop(self, info: KindInfo, obj: Obj) -> None:
+        """Remove the object stored where `obj` is."""
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        self.of(info).pop(key, None)
+        self._encodings.forget(info.group, info.plural, key)
+
+    def encoded(self, info: KindInfo, items: list[Obj]) -> list[bytes]:
+        """The JSON of stored objects of `info`, each encoded once while it is stored."""
+        return self._encodings.of(info, items, self.of(info))
 
     def of_resource(self, group: str, plural: str) -> Bucket:
         """The objects of a resource named by group and plural (empty when none)."""

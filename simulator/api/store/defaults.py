@@ -8,11 +8,13 @@ adds what only a create assigns (status phases, a Service's cluster IP, a CRD's 
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
 from simulator.clock import rfc3339
 
@@ -99,7 +101,9 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
 def _template(obj: Obj) -> None:
     template = (obj.get("spec") or {}).get("template")
     if isinstance(template, dict):
-        template.setdefault("metadata", {})
+        meta = template.setdefault("metadata", {})
+        if isinstance(meta, dict) and meta.get("creationTimestamp", "") is None:
+            del meta["creationTimestamp"]  # Go's omitzero: a zero time is not written
         pod_spec(template.setdefault("spec", {}), admitted=False)
 
 
@@ -309,3 +313,7 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
                 )
             ],
         }
+    zero = field_manager(info, "").zero if info.has_status and not info.crd_name else {}
+    if "status" in zero and "status" not in obj:
+        # A Go zero Status struct, as kube-apiserver stores it: `{}`, or `{"replicas": 0}`.
+        obj["status"] = copy.deepcopy(zero["status"])

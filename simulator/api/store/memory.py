@@ -19,17 +19,17 @@ from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
 from simulator.api.store.applying import (
-    AppliedConfigurations,
     applied_object,
-    managed_entry,
+    apply_configuration,
     mutation,
-    without_identity,
+    track_update,
 )
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import default_fields, fill_on_create
+from simulator.api.store.deleting import deletion
 from simulator.api.store.errors import (
     BadRequestError,
     ConflictError,
@@ -38,8 +38,8 @@ from simulator.api.store.errors import (
 )
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
-from simulator.api.store.namespaces import admit, is_namespace, terminating
-from simulator.api.store.protocol import PatchType
+from simulator.api.store.namespaces import admit, is_namespace
+from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
     copy_object,
@@ -49,6 +49,7 @@ from simulator.api.store.rules import (
     parse_fields,
     parse_labels,
     parse_patch_body,
+    precondition_failed,
     resource_label,
     same,
     sort_key,
@@ -89,9 +90,8 @@ class ObjectStore:
         self._lock = threading.RLock()
         # Watches read `history.since(rv)`; `history.compact()` is etcd compaction (then 410).
         self.history = WatchHistory(history_limit)
-        self._objects = Buckets()
+        self._objects = Buckets(self._lock)
         self._collector = Collector(self, self._objects, self.registry)
-        self._applied = AppliedConfigurations()
         # Namespaces deleted here: a lenient write must not bring them back (only a create of
         # the Namespace itself does).
         self._deleted_namespaces: set[str] = set()
@@ -160,6 +160,10 @@ class ObjectStore:
         items.sort(key=sort_key)
         return items, rv
 
+    def encoded(self, info: KindInfo, items: ObjList) -> builtins.list[bytes]:
+        """The JSON of stored objects from `list_refs` (each encoded once while it is stored)."""
+        return self._objects.encoded(info, items)
+
     # ----------------------------------------------------------------- writing
 
     def create(
@@ -201,11 +205,12 @@ class ObjectStore:
             claim_name(info, meta, self._bucket(info))
             now = self.clock.now()
             meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = rfc3339(now)
+            meta["creationTimestamp"] = stamp = rfc3339(now)
             meta["generation"] = 1
             meta.pop("deletionTimestamp", None)
             if field_manager:
-                meta["managedFields"] = [managed_entry(field_manager, "Update", api_version, now)]
+                default_fields(info, new)
+                track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
@@ -240,6 +245,7 @@ class ObjectStore:
             dry_run=dry_run,
             strict=strict,
             check_rv=str(meta.get("resourceVersion") or ""),
+            manager=field_manager or WORLD_MANAGER,
         )
 
     def patch(  # noqa: PLR0917 - positional order is the published interface
@@ -261,31 +267,18 @@ class ObjectStore:
         info = self.kind_info(api_version, kind)
         body = parse_patch_body(patch, patch_type)
         ns = self._ns(info, namespace)
-        key = AppliedConfigurations.key(info, ns, name, field_manager)
-        if patch_type == "apply":
-            if not isinstance(body, dict):
-                raise BadRequestError("an apply patch must be an object")
+        applying = patch_type == "apply"
+        if applying and not isinstance(body, dict):
+            raise BadRequestError("an apply patch must be an object")
+        manager, now = field_manager or "", rfc3339(self.clock.now())
+        apply = functools.partial(apply_configuration, info, manager=manager, force=force, now=now)
+        if applying:
             with self._lock:
                 if (ns, name) not in self._bucket(info) and subresource is None:
-                    created = self.create(
-                        applied_object(info, ns, name, body),
-                        dry_run=dry_run,
-                        strict=strict,
-                        field_manager=field_manager,
-                    )
-                    if not dry_run:
-                        self._applied.remember(key, copy_object(without_identity(body)))
-                    return created
-
-        mutate = mutation(
-            patch_type,
-            body,
-            info=info,
-            name=name,
-            applied=self._applied,
-            key=key,
-            record=not dry_run,
-        )
+                    created = apply(None, applied_object(info, ns, name, body), subresource=None)
+                    return self.create(created, dry_run=dry_run, strict=strict)
+        apply = functools.partial(apply, subresource=subresource)
+        mutate = mutation(patch_type, body, info=info, name=name, apply=apply)
         return self._update(
             info,
             name,
@@ -295,6 +288,7 @@ class ObjectStore:
             dry_run=dry_run,
             strict=strict,
             check_rv=None,
+            manager=None if applying else field_manager or WORLD_MANAGER,
         )
 
     patch_status = functools.partialmethod(patch, subresource="status")  # `{"status": {...}}`
@@ -308,11 +302,14 @@ class ObjectStore:
         *,
         dry_run: bool = False,
         propagation: str | None = None,
+        grace_period: int | None = None,
+        uid: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent.
+        """Delete (or, with finalizers or a grace period, mark for deletion); NotFoundError.
 
-        `propagation` is the DeleteOptions policy for dependents: Background (default),
-        Foreground or Orphan (see `collection.Collector`).
+        DeleteOptions: `propagation` is the policy for dependents, Background (default),
+        Foreground or Orphan (see `collection.Collector`); `grace_period` a pod's seconds to
+        terminate (see `deleting`); `uid` a precondition (409 when the object is another).
         """
         info = self.kind_info(api_version, kind)
         ns = self._ns(info, namespace)
@@ -320,6 +317,8 @@ class ObjectStore:
             live = self._bucket(info).get((ns, name))
             if live is None:
                 raise not_found(info, name)
+            if uid is not None and uid != live["metadata"].get("uid"):
+                raise precondition_failed(info, live, uid)
             if dry_run:
                 return self._present(info, copy_object(live))
             uid = str(live["metadata"].get("uid"))
@@ -327,28 +326,17 @@ class ObjectStore:
             if propagation == "Orphan":
                 self._collector.orphan(uid, dependents)
                 dependents = []
-            if propagation == "Foreground" and dependents:
-                new = copy_object(live)
-                finalizers = new["metadata"].setdefault("finalizers", [])
-                if FOREGROUND not in finalizers:
-                    finalizers.append(FOREGROUND)
-                new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
-                self._commit(info, "MODIFIED", new)
-                event, result = "MODIFIED", new
-            elif is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
-                # The namespace controller's job: mark it, delete the content, then finalize.
-                new = terminating(copy_object(live), self.clock.now())
-                self._commit(info, "MODIFIED", new)
-                event, result = "TERMINATING", new
-            elif live["metadata"].get("finalizers"):
-                if live["metadata"].get("deletionTimestamp"):
-                    return self._present(info, copy_object(live))
-                new = copy_object(live)
-                new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
-                self._commit(info, "MODIFIED", new)
-                event, result = "MODIFIED", new
-            else:
+            foreground = propagation == "Foreground" and bool(dependents)
+            action, marked = deletion(
+                info, live, foreground=foreground, grace_period=grace_period, now=self.clock.now()
+            )
+            if action == "PENDING":
+                return self._present(info, copy_object(live))
+            if marked is None:
                 event, result = "DELETED", self._remove_locked(info, live)
+            else:
+                self._commit(info, "MODIFIED", marked)
+                event, result = action, marked
         if event == "TERMINATING":
             self._after_commit(info, "MODIFIED", result)
             with self._lock:
@@ -413,7 +401,9 @@ class ObjectStore:
         dry_run: bool,
         strict: bool,
         check_rv: str | None,
+        manager: str | None = None,
     ) -> dict[str, Any]:
+        """A write of an existing object; `manager` (an update's) gains the fields it changed."""
         ns = self._ns(info, namespace)
         with self._lock:
             bucket = self._bucket(info)
@@ -435,12 +425,19 @@ class ObjectStore:
             if subresource is None:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
+            if manager and (strict or live["metadata"].get("managedFields")):
+                now = rfc3339(self.clock.now())
+                track_update(info, live, new, manager=manager, subresource=subresource, now=now)
+            elif "managedFields" in candidate["metadata"]:  # an apply's, also through /status
+                new["metadata"]["managedFields"] = candidate["metadata"]["managedFields"]
             if same(live, new):
                 return self._present(info, copy_object(live))
             if dry_run:
                 return self._present(info, new)
             meta = new["metadata"]
-            if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            if meta.get("deletionTimestamp") and not (
+                meta.get("finalizers") or meta.get("deletionGracePeriodSeconds")
+            ):
                 new = self._remove_locked(info, new)
                 event = "DELETED"
             else:
@@ -454,22 +451,16 @@ class ObjectStore:
     def _commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
         rv = self.history.next_rv()
         obj["metadata"]["resourceVersion"] = str(rv)
-        meta = obj["metadata"]
-        key = (meta.get("namespace", ""), meta["name"])
-        bucket = self._bucket(info)
-        previous = bucket.get(key)
-        bucket[key] = obj
+        previous = self._objects.put(info, obj)
         self.history.record(info.group, info.plural, rv, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
-        meta = obj["metadata"]
-        self._bucket(info).pop((meta.get("namespace", ""), meta["name"]), None)
+        self._objects.pop(info, obj)
         rv = self.history.next_rv()
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
         self.history.record(info.group, info.plural, rv, "DELETED", gone)
-        self._applied.forget(info, meta.get("namespace", ""), meta["name"])
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:

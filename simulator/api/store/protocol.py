@@ -16,9 +16,13 @@ from simulator.api.store.events import EventRecorder
 from simulator.api.store.subscriptions import Subscriptions
 from simulator.clock import VirtualClock
 
-__all__ = ["PatchType", "Store"]
+__all__ = ["WORLD_MANAGER", "PatchType", "Store"]
 
 PatchType = Literal["json", "merge", "strategic", "apply"]
+# The field manager of the world's own writes (controllers, kubelet, Flux model) when it updates
+# an object some client manages: it owns what it changes there, as the controllers it stands
+# for would. Objects the world creates are not tracked until something applies them.
+WORLD_MANAGER = "appliance-sim"
 Obj = dict[str, Any]
 
 
@@ -103,6 +107,9 @@ class Store(Protocol):
         namespace: str | None = None,
         *,
         dry_run: bool = False,
+        grace_period: int | None = None,
     ) -> Obj:
-        """Delete (or, with finalizers, mark for deletion); NotFoundError when absent."""
+        """Delete (or, with finalizers or a pod's grace period, mark for deletion); NotFoundError.
+
+        `grace_period` 0 removes a Terminating pod now (its kubelet confirming it stopped)."""
         ...

@@ -19,6 +19,7 @@ from simulator.api.selectors import (
 from simulator.api.store.errors import (
     AlreadyExistsError,
     BadRequestError,
+    ConflictError,
     InvalidError,
     NotFoundError,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "parse_fields",
     "parse_labels",
     "parse_patch_body",
+    "precondition_failed",
     "resource_label",
     "same",
     "sort_key",
@@ -58,6 +60,18 @@ def not_found(info: KindInfo, name: str) -> NotFoundError:
     """The API server's 404 for a named object."""
     return NotFoundError(
         f'{resource_label(info)} "{name}" not found', name=name, group=info.group, kind=info.plural
+    )
+
+
+def precondition_failed(info: KindInfo, live: dict[str, Any], uid: str) -> ConflictError:
+    """409 for a delete whose `preconditions.uid` names an earlier object of the same name."""
+    name = str(live["metadata"]["name"])
+    return ConflictError(
+        f'Operation cannot be fulfilled on {info.kind} "{name}": the UID in the precondition '
+        f"({uid}) does not match the UID in record ({live['metadata'].get('uid')}). The object "
+        "might have been deleted and then recreated",
+        name=name,
+        kind=info.kind,
     )
 
 

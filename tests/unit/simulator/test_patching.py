@@ -9,7 +9,6 @@ from simulator.api.patching import (
     apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
-    removal_patch,
 )
 
 POD_SPEC = {
@@ -122,14 +121,3 @@ def test_lists_without_merge_keys_are_replaced() -> None:
     """args and command (no merge key) are replaced whole."""
     out = apply_strategic_merge_patch({"args": ["a", "b"]}, {"args": ["c"]})
     assert out == {"args": ["c"]}
-
-
-def test_removal_patch_deletes_dropped_keys_and_list_items() -> None:
-    """What a manager applied before but not now becomes null / `$patch: delete`."""
-    previous = {"a": 1, "b": {"c": 1, "d": 2}, "env": [{"name": "X"}, {"name": "Y"}]}
-    current = {"b": {"c": 1}, "env": [{"name": "X"}]}
-    assert removal_patch(previous, current, strategic=True) == {
-        "a": None,
-        "b": {"d": None},
-        "env": [{"name": "Y", "$patch": "delete"}],
-    }

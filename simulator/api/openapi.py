@@ -1,0 +1,273 @@
+"""The OpenAPI documents the fake API serves: Kubernetes' own, cut down to what it serves.
+
+`/openapi/v3/<gv>` is kube-apiserver's published document for that group version
+(`openapi_assets`) with the paths of resources and subresources the fake API does not serve
+taken out; a CRD's group version gets a document built from the CRD's schema, as kube-apiserver
+builds one. kubectl reads them for `explain`, for its query-parameter verifier (`--dry-run=server`
+and server-side field validation need a PATCH operation with the group-version-kind extension)
+and for client-side `apply`'s strategic patches. `/openapi/v2` is the swagger document, cut the
+same way: JSON, or its definitions as protobuf (`openapi_v2`). When the assets are not built,
+every document declares the operations alone, which is all kubectl's verifiers need; `explain`
+then has nothing to show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from simulator.api import openapi_assets
+from simulator.api.kind_registry import KindRegistry
+from simulator.api.kinds import KindInfo
+from simulator.api.openapi_v2 import encode_v2
+
+__all__ = ["Documents", "group_version_path"]
+
+_ENC = msgspec.json.Encoder()
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
+
+
+def group_version_path(group: str, version: str) -> str:
+    """`api/v1` or `apis/<group>/<version>`: how OpenAPI and discovery name a group version."""
+    return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+
+class Documents:
+    """The served documents, encoded once per registry state (CRDs change it)."""
+
+    def __init__(self, registry: KindRegistry) -> None:
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], tuple[object, bytes]] = {}
+
+    def v3_root(self) -> dict[str, Any]:
+        """`/openapi/v3`: one entry per served group version, with its document's hash."""
+        paths: dict[str, Any] = {}
+        gvs = [("", "v1"), *((g, v) for g, vs in self.registry.groups() for v in vs)]
+        for group, version in gvs:
+            body = self.v3(group, version)
+            if body is None:
+                continue
+            digest = hashlib.sha512(body).hexdigest().upper()
+            path = group_version_path(group, version)
+            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
+        return {"paths": paths}
+
+    def v3(self, group: str, version: str) -> bytes | None:
+        """The JSON of `/openapi/v3/<gv>`, or None when nothing is served there."""
+        kinds = self.registry.for_group_version(group, version)
+        if not kinds:
+            return None
+        state = tuple(kinds), self.registry.generation
+        return self._cached(
+            ("v3", f"{group}/{version}"), state, lambda: _ENC.encode(_v3(group, version, kinds))
+        )
+
+    def v2(self) -> bytes:
+        """The JSON of `/openapi/v2`: the swagger document of every served kind."""
+        kinds = self.registry.all()
+        state = tuple(kinds), self.registry.generation
+        return self._cached(("v2", ""), state, lambda: _ENC.encode(_v2(kinds)))
+
+    def v2_protobuf(self) -> bytes:
+        """`/openapi/v2` as kubectl asks for it: the definitions in gnostic's protobuf."""
+        kinds = self.registry.all()
+        state = tuple(kinds), self.registry.generation
+        return self._cached(("v2", "protobuf"), state, lambda: encode_v2(_v2(kinds)))
+
+    def _cached(self, key: tuple[str, str], state: object, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == state:
+            return hit[1]
+        body = make()
+        with self._lock:
+            self._cache[key] = (state, body)
+        return body
+
+
+def _v3(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
+    if kinds[0].crd_name:
+        return _crd_document(group, version, kinds)
+    published = openapi_assets.v3_document(group, version)
+    if published is None:
+        return _operations_only(group, version, kinds)
+    prefix = "/" + group_version_path(group, version) + "/"
+    paths = {p: v for p, v in published["paths"].items() if _served(p, prefix, kinds)}
+    return {**published, "paths": paths}
+
+
+def _v2(kinds: list[KindInfo]) -> dict[str, Any]:
+    published = openapi_assets.v2_document()
+    if published is None:
+        return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "unversioned"}}
+    by_gv: dict[str, list[KindInfo]] = {}
+    for info in kinds:
+        by_gv.setdefault("/" + group_version_path(info.group, info.version) + "/", []).append(info)
+    paths = {
+        path: item
+        for path, item in published["paths"].items()
+        if any(_served(path, prefix, gv_kinds) for prefix, gv_kinds in by_gv.items())
+    }
+    definitions = dict(published.get("definitions") or {})
+    for info in kinds:
+        if info.crd_name:
+            schema = _custom_schema(info, "#/definitions/")
+            definitions[_definition_name(info)] = schema
+    return {**published, "paths": paths, "definitions": definitions}
+
+
+def _served(path: str, prefix: str, kinds: list[KindInfo]) -> bool:
+    """Whether a published path belongs to a resource (and subresource) served here."""
+    if not path.startswith(prefix):
+        return False
+    segments = [s for s in path[len(prefix) :].split("/") if s]
+    if segments[:1] == ["watch"]:
+        segments = segments[1:]
+    if not segments:
+        return True  # the group version's own discovery path
+    if segments[0] == "namespaces" and len(segments) >= 3 and segments[1] == "{namespace}":
+        segments = segments[2:]
+    plural, rest = segments[0], segments[1:]
+    for info in kinds:
+        if info.plural == plural:
+            return len(rest) < 2 or (len(rest) == 2 and rest[1] in info.subresources)
+    return False
+
+
+# ----------------------------------------------------------------------- custom resources
+
+
+def _definition_name(info: KindInfo) -> str:
+    """`io.fluxcd.toolkit.kustomize.v1.Kustomization`: the group reversed (kube-apiserver's)."""
+    return ".".join([*reversed(info.group.split(".")), info.version, info.kind])
+
+
+def _custom_schema(info: KindInfo, ref_prefix: str) -> dict[str, Any]:
+    schema = dict(info.schema or {"type": "object"})
+    properties = dict(schema.get("properties") or {})
+    # Described as every built-in kind describes them (a ConfigMap's, from the published core).
+    core = openapi_assets.v3_document("", "v1")
+    described = (
+        core["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"]["properties"] if core else {}
+    )
+    for name in ("apiVersion", "kind"):
+        properties[name] = {"type": "string", **_description(described.get(name))}
+    properties["metadata"] = {
+        **_description(described.get("metadata")),
+        "allOf": [{"$ref": f"{ref_prefix}{_META}ObjectMeta"}],
+    }
+    schema["properties"] = properties
+    schema["x-kubernetes-group-version-kind"] = [
+        {"group": info.group, "kind": info.kind, "version": info.version}
+    ]
+    return schema
+
+
+def _description(published: Any) -> dict[str, Any]:
+    text = published.get("description") if isinstance(published, dict) else None
+    return {"description": text} if text else {}
+
+
+def _crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
+    doc = _operations_only(group, version, kinds)
+    schemas: dict[str, Any] = {}
+    for info in kinds:
+        name = _definition_name(info)
+        schemas[name] = _custom_schema(info, "#/components/schemas/")
+        schemas[name + "List"] = {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+                "metadata": {"allOf": [{"$ref": f"#/components/schemas/{_META}ListMeta"}]},
+            },
+            "x-kubernetes-group-version-kind": [
+                {"group": group, "kind": info.list_kind_name, "version": version}
+            ],
+        }
+    core = openapi_assets.v3_document("", "v1")
+    if core is not None:
+        published = core["components"]["schemas"]
+        schemas.update(_closure(published, [f"{_META}ObjectMeta", f"{_META}ListMeta"]))
+    doc["components"]["schemas"] = schemas
+    return doc
+
+
+def _closure(schemas: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+    """The named schemas and every schema they refer to."""
+    found: dict[str, Any] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in schemas:
+            continue
+        found[name] = schemas[name]
+        pending.extend(_refs(schemas[name]))
+    return found
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        out = [str(node["$ref"]).rpartition("/")[2]] if "$ref" in node else []
+        for value in node.values():
+            out.extend(_refs(value))
+        return out
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
+
+
+# ----------------------------------------------------------------------- operations only
+
+
+def _operation(info: KindInfo, action: str, params: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "operationId": f"{action}{info.kind}",
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {
+            "group": info.group,
+            "version": info.version,
+            "kind": info.kind,
+        },
+        "parameters": [
+            {"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for p in params
+        ],
+        "responses": {"200": {"description": "OK"}},
+    }
+
+
+def _operations_only(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
+    """The operations kubectl's verifiers inspect, without schemas."""
+    prefix = "/" + group_version_path(group, version)
+    paths: dict[str, Any] = {}
+    for info in kinds:
+        base = (
+            f"{prefix}/namespaces/{{namespace}}/{info.plural}"
+            if info.namespaced
+            else f"{prefix}/{info.plural}"
+        )
+        paths[base] = {"post": _operation(info, "post", (*_QUERY_PARAMS[:3], "pretty"))}
+        item = {
+            "get": _operation(info, "get", ("pretty",)),
+            "put": _operation(info, "put", (*_QUERY_PARAMS[:3], "pretty")),
+            "patch": _operation(info, "patch", _QUERY_PARAMS),
+            "delete": _operation(info, "delete", ("dryRun", "pretty")),
+        }
+        paths[f"{base}/{{name}}"] = item
+        if "status" in info.subresources:
+            paths[f"{base}/{{name}}/status"] = {k: item[k] for k in ("get", "put", "patch")}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }
