@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import functools
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +51,7 @@ from simulator.api.store.rules import (
     resource_label,
     same,
     sort_key,
+    stamp_new_object,
 )
 from simulator.api.store.subscriptions import Subscriptions
 from simulator.clock import VirtualClock, rfc3339
@@ -200,10 +200,7 @@ class ObjectStore:
                 self._deleted_namespaces.discard(str(meta["name"]))
             claim_name(info, meta, self._bucket(info))
             now = self.clock.now()
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = rfc3339(now)
-            meta["generation"] = 1
-            meta.pop("deletionTimestamp", None)
+            stamp_new_object(info, meta, now)
             if field_manager:
                 meta["managedFields"] = [managed_entry(field_manager, "Update", api_version, now)]
             fill_on_create(info, new, now)
