@@ -43,11 +43,18 @@ def _sub_verbs(sub: str) -> list[str]:
 
 
 def version_info(git_version: str) -> dict[str, str]:
-    """The `/version` document."""
+    """The `/version` document, with the emulation and compatibility versions kube-apiserver
+    reports since v1.33 (it emulates its own version and stays compatible with the one before)."""
     major, minor = git_version.lstrip("v").split(".")[:2]
-    return {
-        "major": major,
-        "minor": minor,
+    info = {"major": major, "minor": minor}
+    if minor.isdigit() and (int(major), int(minor)) >= (1, 33):
+        info |= {
+            "emulationMajor": major,
+            "emulationMinor": minor,
+            "minCompatibilityMajor": major,
+            "minCompatibilityMinor": str(int(minor) - 1),
+        }
+    return info | {
         "gitVersion": git_version,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
