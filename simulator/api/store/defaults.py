@@ -86,7 +86,6 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
             _volume(volume)
     if admitted:
         spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("priority", 0)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
@@ -94,6 +93,9 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
         for toleration in _TOLERATIONS:
             if not any(t.get("key") == toleration["key"] for t in tolerations):
                 tolerations.append(dict(toleration))
+    if spec.get("serviceAccountName"):
+        # The v1 conversion writes the deprecated alias from the name, on templates too.
+        spec["serviceAccount"] = spec["serviceAccountName"]
 
 
 def _template(obj: Obj) -> None:
@@ -263,18 +265,48 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
 }
 
 
+_STATUS_ZEROS: dict[tuple[str, str], Obj] = {
+    ("", "ReplicationController"): {"replicas": 0},
+    ("apps", "ReplicaSet"): {"replicas": 0},
+    ("apps", "StatefulSet"): {"replicas": 0, "availableReplicas": 0},
+    ("apps", "DaemonSet"): {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
+    ("autoscaling", "HorizontalPodAutoscaler"): {"desiredReplicas": 0, "currentMetrics": None},
+    ("networking.k8s.io", "Ingress"): {"loadBalancer": {}},
+    ("policy", "PodDisruptionBudget"): {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
+}
+
+
 def default_fields(info: KindInfo, obj: Obj) -> None:
     """Fill the fields kube-apiserver defaults on every write of this kind (idempotent)."""
+    if info.crd_name:
+        return
     defaulter = _DEFAULTERS.get((info.group, info.kind))
-    if defaulter is not None and not info.crd_name:
+    if defaulter is not None:
         defaulter(obj)
+    if "status" in info.subresources and info.kind != "Node":
+        # A built-in kind's status is a Go struct, encoded even when empty, with its fields
+        # that are not `omitempty` (k8s.io/api v0.37 types.go): `"status": {"replicas": 0}`.
+        status = obj.setdefault("status", {})
+        if isinstance(status, dict):
+            for key, value in _STATUS_ZEROS.get((info.group, info.kind), {}).items():
+                status.setdefault(key, value)
 
 
 def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     """Defaults, then what only a create assigns: status phases, a cluster IP, CRD conditions."""
     default_fields(info, obj)
     if info.group == "" and info.kind == "Namespace":
-        obj.setdefault("status", {"phase": "Active"})
+        obj.setdefault("status", {}).setdefault("phase", "Active")
     elif info.group == "" and info.kind == "Pod":
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
