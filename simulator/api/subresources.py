@@ -9,10 +9,12 @@ TokenRequest, whose token then authenticates as the service account.
 
 from __future__ import annotations
 
+import base64
 import math
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -204,6 +206,38 @@ async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int
     return 201
 
 
+_ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _service_account_jwt(
+    route: Route, uid: str, audiences: list[str], now: datetime, expires: datetime
+) -> str:
+    """A token shaped as kube-apiserver's: a JWT whose claims name the service account (clients
+    read `sub`, `exp` and `kubernetes.io` from it). The fake API checks tokens by lookup, so the
+    signature is random bytes of an ES256 signature's length."""
+    header = {"alg": "ES256", "kid": "appliance-sim"}
+    claims = {
+        "aud": audiences,
+        "exp": int(expires.timestamp()),
+        "iat": int(now.timestamp()),
+        "iss": _ISSUER,
+        "jti": str(uuid.uuid4()),
+        "kubernetes.io": {
+            "namespace": route.namespace,
+            "serviceaccount": {"name": route.name, "uid": uid},
+        },
+        "nbf": int(now.timestamp()),
+        "sub": f"system:serviceaccount:{route.namespace}:{route.name}",
+    }
+    return ".".join(
+        (_b64(_ENC.encode(header)), _b64(_ENC.encode(claims)), _b64(secrets.token_bytes(64)))
+    )
+
+
 async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a TokenRequest: a bearer token that authenticates as the service account."""
     account = _live(host, route)
@@ -214,24 +248,26 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         raise BadRequestError(
             "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes"
         )
-    issued = secrets.token_urlsafe(32)
-    host.tokens.add(issued, service_account_user(route.namespace, route.name))
-    expires = host.store.clock.now() + timedelta(seconds=seconds)
-    spec.setdefault("audiences", ["https://kubernetes.default.svc.cluster.local"])
+    now = host.store.clock.now()
+    expires = now + timedelta(seconds=seconds)
+    spec.setdefault("audiences", [_ISSUER])
     spec["expirationSeconds"] = seconds
     spec.setdefault("boundObjectRef", None)
+    uid = str(account["metadata"].get("uid", ""))
+    issued = _service_account_jwt(route, uid, list(spec["audiences"]), now, expires)
+    host.tokens.add(issued, service_account_user(route.namespace, route.name))
     answer = {
         "kind": "TokenRequest",
         "apiVersion": "authentication.k8s.io/v1",
         "metadata": {
             "name": route.name,
             "namespace": route.namespace,
-            "creationTimestamp": rfc3339(host.store.clock.now()),
+            "uid": uid,  # the service account's: the token is bound to that very account
+            "creationTimestamp": rfc3339(now),
         },
         "spec": spec,
         "status": {"token": issued, "expirationTimestamp": rfc3339(expires)},
     }
-    del account
     await host.respond(req.send, 201, _ENC.encode(answer))
     return 201
 

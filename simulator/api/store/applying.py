@@ -19,7 +19,7 @@ from simulator.api.patching import (
     apply_strategic_merge_patch,
     removal_patch,
 )
-from simulator.api.store.errors import BadRequestError, InvalidError
+from simulator.api.store.errors import BadRequestError, InvalidError, PatchNotApplicableError
 from simulator.api.store.rules import copy_object
 from simulator.clock import rfc3339
 
@@ -123,6 +123,8 @@ def mutation(
             if patch_type in _PATCHERS:
                 return dict(_PATCHERS[patch_type](live, body))
         except PatchError as exc:
+            if patch_type == "json" and isinstance(body, list):
+                raise PatchNotApplicableError(str(exc)) from exc
             raise InvalidError(str(exc), name=name, kind=info.plural) from exc
         raise BadRequestError(f"unknown patch type {patch_type!r}")
 

@@ -212,7 +212,11 @@ def _service(obj: Obj) -> None:
 def _namespace(obj: Obj) -> None:
     name = str((obj.get("metadata") or {}).get("name", ""))
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
-    obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+    # The namespace strategy keeps the finalizers asked for and always adds its own.
+    spec = obj.setdefault("spec", {})
+    finalizers = spec.setdefault("finalizers", [])
+    if "kubernetes" not in finalizers:
+        finalizers.append("kubernetes")
 
 
 def _claim(obj: Obj) -> None:
@@ -322,8 +326,12 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     elif info.group == "apiextensions.k8s.io":
         spec = obj.get("spec") or {}
         spec.setdefault("conversion", {"strategy": "None"})
+        names = spec.get("names") or {}
+        for key in ("shortNames", "categories"):  # `omitempty` lists: an empty one is dropped
+            if names.get(key) == []:
+                del names[key]
         obj["status"] = {
-            "acceptedNames": spec.get("names") or {},
+            "acceptedNames": dict(names),
             "storedVersions": [
                 v.get("name") for v in spec.get("versions") or [] if v.get("storage")
             ],

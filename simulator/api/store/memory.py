@@ -206,8 +206,7 @@ class ObjectStore:
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
-            if dry_run:
-                meta["resourceVersion"] = str(self.history.rv)
+            if dry_run:  # nothing was stored, so there is no resourceVersion to tell
                 return self._present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)

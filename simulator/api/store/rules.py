@@ -24,6 +24,7 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
+from simulator.api.store.names import check_name
 from simulator.clock import rfc3339
 
 __all__ = [
@@ -203,7 +204,8 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
 
 
 def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
-    """Give `meta` a name from `generateName`; InvalidError when it has neither."""
+    """Give `meta` a name from `generateName`; InvalidError when it has neither, or when the
+    name is not one the kind may have."""
     if not meta.get("name"):
         if meta.get("generateName"):
             # Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
@@ -223,6 +225,8 @@ def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
                     }
                 ],
             )
+
+    check_name(info, str(meta["name"]))
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:
