@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +57,8 @@ __all__ = ["ApiApp", "RequestRecord"]
 _ENC = msgspec.json.Encoder()
 _REQUEST_LOG_LIMIT = 200_000
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
+# What a recorded request needs to be sent again (`appliance-sim fidelity` replays the log).
+_REPLAY_HEADERS = (b"content-type", b"accept", b"user-agent")
 
 
 @dataclass(slots=True)
@@ -73,6 +76,10 @@ class RequestRecord:
     name: str
     subresource: str
     virtual_time: datetime
+    # In the order requests arrived (a watch is logged when it ends, so the log is not).
+    arrival: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
 
 class ApiApp:
@@ -102,6 +109,7 @@ class ApiApp:
         self.closing = False
         self._removers: list[Callable[[], None]] = []
         self._date_cache: tuple[datetime | None, bytes] = (None, b"")
+        self._arrivals = itertools.count(1)
         crud = Crud(self)
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
             "get": crud.get,
@@ -254,6 +262,8 @@ class ApiApp:
             delivery.request_started(id(scope))
             if verb == "watch":
                 delivery.watch_requested(header(scope, PARTICIPANT_HEADER), path)
+        arrival = next(self._arrivals)
+        body = b""
         try:
             if user is None and path.rstrip("/") not in _ANONYMOUS_PATHS:
                 status = 401
@@ -290,6 +300,13 @@ class ApiApp:
                     name=route.name if route else "",
                     subresource=route.subresource if route else "",
                     virtual_time=now,
+                    arrival=arrival,
+                    headers=tuple(
+                        (key.decode(), value.decode("latin-1"))
+                        for key, value in scope["headers"]
+                        if key in _REPLAY_HEADERS
+                    ),
+                    body=body,
                 )
             )
             if len(self.request_log) > _REQUEST_LOG_LIMIT:
@@ -452,3 +469,4 @@ def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
         "PATCH": "patch",
         "DELETE": "delete" if route.name else "deletecollection",
     }.get(method, method.lower())
+
