@@ -34,6 +34,7 @@ from simulator.api.asgi import (
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
+from simulator.api.protobuf_answers import prefers_protobuf, protobuf_answers
 from simulator.api.rbac import (
     RequestAttributes,
     TokenBook,
@@ -255,6 +256,12 @@ class ApiApp:
         parsed = self.route(path)
         route = self.resolve(*parsed) if parsed else None
         verb = _verb(method, route, query)
+        if (
+            route is not None
+            and not route.info.crd_name
+            and prefers_protobuf(header(scope, b"accept"))
+        ):
+            send = protobuf_answers(send)  # client-go's first choice, for built-in kinds
         now = self.store.clock.now()
         status = 500
         delivery = self.delivery
@@ -469,4 +476,3 @@ def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
         "PATCH": "patch",
         "DELETE": "delete" if route.name else "deletecollection",
     }.get(method, method.lower())
-
