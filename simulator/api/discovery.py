@@ -11,6 +11,7 @@ whose schemas it cannot use.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -99,7 +100,10 @@ def api_group(registry: KindRegistry, group: str) -> dict[str, Any] | None:
 
 
 def _hash(info: KindInfo) -> str:
-    return hashlib.sha256(f"{info.group}/{info.kind}".encode()).hexdigest()[:12]
+    """kube-apiserver's storageVersionHash: the first 8 bytes of sha256("group/version/kind"),
+    base64 (the version here is the served one, the storage version of nearly every kind)."""
+    digest = hashlib.sha256(f"{info.group}/{info.version}/{info.kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
 
 
 def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[str, Any] | None:
@@ -108,7 +112,7 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
     if not kinds:
         return None
     resources: list[dict[str, Any]] = []
-    for info in kinds:
+    for info in sorted(kinds, key=lambda k: k.plural):  # by name, as kube-apiserver lists them
         entry: dict[str, Any] = {
             "name": info.plural,
             "singularName": info.singular_name,
@@ -122,7 +126,7 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
         if info.categories:
             entry["categories"] = list(info.categories)
         resources.append(entry)
-        for sub in info.subresources:
+        for sub in sorted(info.subresources):
             group, version, kind = _sub_kind(info, sub)
             entry = {
                 "name": f"{info.plural}/{sub}",

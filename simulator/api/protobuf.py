@@ -126,6 +126,10 @@ _SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+# Struct Times Go always writes to protobuf (empty when unset) but tags `omitzero` for JSON.
+_OMIT_ZERO_TIMES = frozenset({("ObjectMeta", "creationTimestamp")})
+
+
 def _value(field: FieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return to_json(value)
@@ -153,7 +157,10 @@ def to_json(message: Message) -> Any:
         elif not value and (message.DESCRIPTOR.name, field.name) in go.omit_zero:
             continue  # a Go zero value its JSON leaves out
         else:
-            out[field.name] = _value(field, value)
+            decoded = _value(field, value)
+            if decoded is None and (message.DESCRIPTOR.name, field.name) in _OMIT_ZERO_TIMES:
+                continue  # an empty Time that JSON leaves out (`omitzero`, Kubernetes 1.35+)
+            out[field.name] = decoded
     return out
 
 

@@ -199,3 +199,44 @@ def test_a_namespace_is_created_with_its_finalizer_and_deleted_as_terminating(
     deleted = client.delete("/api/v1/namespaces/shop").json()
     assert deleted["status"] == {"phase": "Terminating"}
     assert "deletionGracePeriodSeconds" not in deleted["metadata"]
+
+
+def test_a_foreground_delete_marks_the_owner_then_the_collector_lets_it_go(
+    http: tuple[Harness, httpx.Client],
+) -> None:
+    """Even without dependents the answer is the marked owner (foregroundDeletion finalizer,
+    deletionTimestamp, no grace left, a new generation); then it is gone."""
+    _, client = http
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    labels = {"app": "w"}
+    body = {
+        "metadata": {"name": "w"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "w", "image": "busybox"}]},
+            },
+        },
+    }
+    assert client.post(path, json=body).json()["metadata"]["generation"] == 1
+    answer = client.delete(f"{path}/w", params={"propagationPolicy": "Foreground"}).json()
+    meta = answer["metadata"]
+    assert answer["kind"] == "Deployment"
+    assert meta["finalizers"] == ["foregroundDeletion"]
+    assert meta["deletionTimestamp"]
+    assert meta["deletionGracePeriodSeconds"] == 0
+    assert meta["generation"] == 2
+    assert client.get(f"{path}/w").status_code == 404
+
+
+def test_a_group_versions_resources_are_listed_by_name_with_kube_hashes(
+    http: tuple[Harness, httpx.Client],
+) -> None:
+    _, client = http
+    names = [r["name"] for r in client.get("/apis/apps/v1").json()["resources"]]
+    assert names == sorted(names)
+    assert "deployments/scale" in names
+    core = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
+    # base64(sha256("/v1/ConfigMap")[:8]), what kube-apiserver v1.37 lists
+    assert core["configmaps"]["storageVersionHash"] == "qFsyl6wFWjQ="

@@ -42,6 +42,7 @@ from simulator.api.store.protocol import PatchType
 from simulator.api.store.rules import (
     claim_name,
     copy_object,
+    marked_for_deletion,
     merge_update,
     name_new_object,
     not_found,
@@ -54,7 +55,7 @@ from simulator.api.store.rules import (
     stamp_new_object,
 )
 from simulator.api.store.subscriptions import Subscriptions
-from simulator.clock import VirtualClock, rfc3339
+from simulator.clock import VirtualClock
 
 __all__ = ["ObjectStore"]
 
@@ -323,12 +324,11 @@ class ObjectStore:
             if propagation == "Orphan":
                 self._collector.orphan(uid, dependents)
                 dependents = []
-            if propagation == "Foreground" and dependents:
-                new = copy_object(live)
+            if propagation == "Foreground" and not live["metadata"].get("deletionTimestamp"):
+                new = marked_for_deletion(copy_object(live), self.clock.now())
                 finalizers = new["metadata"].setdefault("finalizers", [])
                 if FOREGROUND not in finalizers:
                     finalizers.append(FOREGROUND)
-                new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
                 self._commit(info, "MODIFIED", new)
                 event, result = "MODIFIED", new
             elif is_namespace(info) and not live["metadata"].get("deletionTimestamp"):
@@ -339,8 +339,7 @@ class ObjectStore:
             elif live["metadata"].get("finalizers"):
                 if live["metadata"].get("deletionTimestamp"):
                     return self._present(info, copy_object(live))
-                new = copy_object(live)
-                new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
+                new = marked_for_deletion(copy_object(live), self.clock.now())
                 self._commit(info, "MODIFIED", new)
                 event, result = "MODIFIED", new
             else:
@@ -354,7 +353,8 @@ class ObjectStore:
             return self._present(info, copy_object(result))
         self._after_commit(info, event, result)
         if FOREGROUND in (result["metadata"].get("finalizers") or []):
-            self._collector.collect(dependents)
+            self._collector.collect(dependents)  # then the owner goes, when none is left
+            self._collector.release([] if dependents else [(info, result)])
         if event == "DELETED":
             self._after_removal(info, result)
         return self._present(info, copy_object(result))

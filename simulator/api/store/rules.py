@@ -249,3 +249,15 @@ def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str
             kind=info.plural,
         )
     return name
+
+
+def marked_for_deletion(obj: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An object (a copy the caller owns) that finalizers keep after its delete, as the API
+    server marks it: deletionTimestamp, no grace period left, and a new generation for a kind
+    that counts them (the deletion is a change of what is asked)."""
+    meta = obj["metadata"]
+    meta["deletionTimestamp"] = rfc3339(now)
+    meta["deletionGracePeriodSeconds"] = 0
+    if meta.get("generation"):
+        meta["generation"] = int(meta["generation"]) + 1
+    return obj
