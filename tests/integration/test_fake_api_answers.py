@@ -240,3 +240,23 @@ def test_a_group_versions_resources_are_listed_by_name_with_kube_hashes(
     core = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
     # base64(sha256("/v1/ConfigMap")[:8]), what kube-apiserver v1.37 lists
     assert core["configmaps"]["storageVersionHash"] == "qFsyl6wFWjQ="
+
+
+def test_a_crd_is_answered_as_created_then_established(
+    http: tuple[Harness, httpx.Client],
+) -> None:
+    """The create answers names not yet accepted (kube-apiserver's controllers accept them a
+    moment later); the next read finds the CRD established and its resources served."""
+    _, client = http
+    crd = next(c for c in FLUX_CRDS if c["spec"]["names"]["kind"] == "GitRepository")
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    created = client.post(path, json=crd).json()
+    assert created["status"]["acceptedNames"] == {"plural": "", "kind": ""}
+    assert created["status"]["conditions"] is None
+    later = client.get(f"{path}/{crd['metadata']['name']}").json()
+    assert later["status"]["acceptedNames"]["kind"] == "GitRepository"
+    established = {c["type"]: c["status"] for c in later["status"]["conditions"]}
+    assert established == {"NamesAccepted": "True", "Established": "True"}
+    assert int(later["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    listed = client.get("/apis/source.toolkit.fluxcd.io/v1/namespaces/default/gitrepositories")
+    assert listed.status_code == 200

@@ -330,11 +330,27 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
         for key in ("shortNames", "categories"):  # `omitempty` lists: an empty one is dropped
             if names.get(key) == []:
                 del names[key]
+        # As created: the names are accepted and the CRD established a moment later, by
+        # kube-apiserver's own controllers (`crd_established` is that second write).
         obj["status"] = {
-            "acceptedNames": dict(names),
+            "conditions": None,
+            "acceptedNames": {"plural": "", "kind": ""},
             "storedVersions": [
                 v.get("name") for v in spec.get("versions") or [] if v.get("storage")
             ],
+        }
+
+
+def crd_established(crd: Obj, now: datetime) -> Obj | None:
+    """The status patch that accepts a new CRD's names and establishes it (what the naming and
+    establishing controllers write just after the create), or None once that is done."""
+    status = crd.get("status") or {}
+    if status.get("conditions"):
+        return None
+    names = (crd.get("spec") or {}).get("names") or {}
+    return {
+        "status": {
+            "acceptedNames": dict(names),
             "conditions": [
                 {
                     "type": t,
@@ -349,3 +365,4 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
                 )
             ],
         }
+    }

@@ -28,7 +28,7 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
-from simulator.api.store.defaults import default_fields, fill_on_create
+from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
 from simulator.api.store.errors import (
     BadRequestError,
     ConflictError,
@@ -469,12 +469,15 @@ class ObjectStore:
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
-        if info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions":
+        crd = info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions"
+        if crd:
             if event_type == "DELETED":
                 self.registry.remove_crd(obj["metadata"]["name"])
             else:
                 self.registry.add_crd(obj)
         self.changes.publish(event_type, lambda: self._present(info, copy_object(obj)))
+        if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
+            self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
 
     def _cascade(self, info: KindInfo, obj: dict[str, Any]) -> None:
         """Remove what goes with a deleted object (see `cascade.dependents`)."""
