@@ -23,7 +23,7 @@ from simulator.api.asgi import Host, Request, Route
 from simulator.api.crud import decode_object
 from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from simulator.api.rbac import UserInfo, service_account_user
-from simulator.api.selectors import parse_label_selector
+from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, NotFoundError, StoreError
 from simulator.api.store.rules import not_found
 from simulator.clock import rfc3339
@@ -55,24 +55,6 @@ def _live(host: Host, route: Route) -> Obj:
     return obj
 
 
-def _selector_text(selector: Any) -> str:
-    """A label selector object in its string form (`app=web,tier in (a,b)`)."""
-    if not isinstance(selector, dict):
-        return ""
-    if "matchLabels" not in selector and "matchExpressions" not in selector:
-        return ",".join(f"{k}={v}" for k, v in selector.items())  # ReplicationController
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expression in selector.get("matchExpressions") or []:
-        key, op = expression.get("key"), expression.get("operator")
-        values = ",".join(expression.get("values") or [])
-        parts.append(
-            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}.get(
-                op, f"!{key}"
-            )
-        )
-    return ",".join(parts)
-
-
 def _scale(obj: Obj) -> Obj:
     meta = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -87,7 +69,7 @@ def _scale(obj: Obj) -> Obj:
         "spec": {"replicas": int(spec.get("replicas", 1))},
         "status": {
             "replicas": int(status.get("replicas") or 0),
-            "selector": _selector_text(spec.get("selector")),
+            "selector": selector_text(spec.get("selector")),
         },
     }
 
@@ -148,7 +130,7 @@ def _disruption_allowed(host: Host, pod: Obj) -> bool:
         return True
     for budget in budgets:
         spec = budget.get("spec") or {}
-        selector = parse_label_selector(_selector_text(spec.get("selector")) or None)
+        selector = parse_label_selector(selector_text(spec.get("selector")) or None)
         if not selector.matches(pod["metadata"].get("labels") or {}):
             continue
         pods = [
