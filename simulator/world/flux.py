@@ -355,6 +355,9 @@ class FluxModel:
         if revision:
             patch["lastAppliedRevision"] = revision
             patch["lastAttemptedRevision"] = revision
+        current = (self.objects.fresh(kust) or {}).get("status") or {}
+        if all(current.get(key) == value for key, value in patch.items()):
+            return  # a requeue or health poll that changes nothing writes nothing
         self.objects.patch_status(kust, patch)
 
     # -- helm-controller ------------------------------------------------------------------------
