@@ -6,6 +6,8 @@
     appliance-sim check SCENARIO...
     appliance-sim record --kubeconfig PATH --out FILE [--duration 90m|--until-idle 30s]
     appliance-sim replay SCENARIO --kubeconfig PATH [--speed N]
+    appliance-sim control-plane --kubeconfig-out PATH
+    appliance-sim fidelity --kubeconfig PATH [--corpus FILE] [--record FILE] [--helm PATH]
 
 `run` without `--speed` or `--bootstrap` replays the scripted timeline as fast as correctness
 allows (the frozen clock jumps from one due callback to the next) and prints it. With `--speed`
@@ -34,6 +36,7 @@ from simulator.command_line import (
     completion_script,
 )
 from simulator.errors import SimulatorError
+from simulator.fidelity.command import add_fidelity_command, run_fidelity_command
 from simulator.lifecycle import stop_on_signals as _stop_on_signals
 from simulator.replay.commands import COMMANDS, add_commands, run_command
 from simulator.world.durations import parse_duration
@@ -90,12 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--speed", type=float)
     serve.add_argument("--kubeconfig-out", type=Path)
     add_commands(sub)  # record, replay --kubeconfig: real clusters
+    add_fidelity_command(sub)  # the fake API against a real control plane
     add_completion_command(sub, "appliance-sim")
     add_version_everywhere(parser, "appliance-sim")
     complete(parser)
     args = parser.parse_args(argv)
-    if args.command in COMMANDS:
-        return run_command(args)
+    elsewhere = {"fidelity": run_fidelity_command, **dict.fromkeys(COMMANDS, run_command)}
+    if args.command in elsewhere:
+        return elsewhere[args.command](args)
     if args.command in ("check", "completion"):
         return _check(args.scenarios) if args.command == "check" else _completion(args.shell)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.openapi import Documents
+from simulator.api.protobuf_answers import prefers_protobuf, protobuf_answers
 from simulator.api.rbac import (
     RequestAttributes,
     TokenBook,
@@ -58,6 +60,8 @@ _ENC = msgspec.json.Encoder()
 _REQUEST_LOG_LIMIT = 200_000
 _OPENAPI_V2_PROTOBUF = b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
+# What a recorded request needs to be sent again (`appliance-sim fidelity` replays the log).
+_REPLAY_HEADERS = (b"content-type", b"accept", b"user-agent")
 
 
 @dataclass(slots=True)
@@ -75,6 +79,10 @@ class RequestRecord:
     name: str
     subresource: str
     virtual_time: datetime
+    # In the order requests arrived (a watch is logged when it ends, so the log is not).
+    arrival: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
 
 class ApiApp:
@@ -105,6 +113,7 @@ class ApiApp:
         self._removers: list[Callable[[], None]] = []
         self._date_cache: tuple[datetime | None, bytes] = (None, b"")
         self.openapi = Documents(store.registry)
+        self._arrivals = itertools.count(1)
         crud = Crud(self)
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
             "get": crud.get,
@@ -250,6 +259,12 @@ class ApiApp:
         parsed = self.route(path)
         route = self.resolve(*parsed) if parsed else None
         verb = _verb(method, route, query)
+        if (
+            route is not None
+            and not route.info.crd_name
+            and prefers_protobuf(header(scope, b"accept"))
+        ):
+            send = protobuf_answers(send)  # client-go's first choice, for built-in kinds
         now = self.store.clock.now()
         status = 500
         delivery = self.delivery
@@ -257,6 +272,8 @@ class ApiApp:
             delivery.request_started(id(scope))
             if verb == "watch":
                 delivery.watch_requested(header(scope, PARTICIPANT_HEADER), path)
+        arrival = next(self._arrivals)
+        body = b""
         try:
             if user is None and path.rstrip("/") not in _ANONYMOUS_PATHS:
                 status = 401
@@ -293,6 +310,13 @@ class ApiApp:
                     name=route.name if route else "",
                     subresource=route.subresource if route else "",
                     virtual_time=now,
+                    arrival=arrival,
+                    headers=tuple(
+                        (key.decode(), value.decode("latin-1"))
+                        for key, value in scope["headers"]
+                        if key in _REPLAY_HEADERS
+                    ),
+                    body=body,
                 )
             )
             if len(self.request_log) > _REQUEST_LOG_LIMIT:

@@ -136,7 +136,21 @@ class Crud:
             grace_period=grace_period,
             uid=uid,
         )
-        return await self.send_object(req, 200, info, deleted)
+        meta = deleted["metadata"]
+        if meta.get("deletionTimestamp") or (info.group, info.plural) in _RETURN_DELETED:
+            return await self.send_object(req, 200, info, deleted)
+        # Gone at once: most registries answer with a Status that names what was deleted.
+        details = {"name": meta["name"], "group": info.group, "kind": info.plural}
+        details["uid"] = meta.get("uid", "")
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {k: v for k, v in details.items() if v},
+        }
+        await self.host.respond(req.send, 200, _ENC.encode(body))
+        return 200
 
     async def delete_collection(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
@@ -208,13 +222,18 @@ class Crud:
             last = items[limit - 1]["metadata"]
             token_bytes = _ENC.encode({"ns": last.get("namespace", ""), "name": last["name"]})
             meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
-            meta["remainingItemCount"] = len(items) - limit
+            if not labels.requirements and not fields.terms:
+                # kube-apiserver counts what is left only when nothing is filtered out.
+                meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         if "as=Table" in req.header(b"accept"):
             doc = tables.table(info, items, self.host.store.clock.now(), str(rv))
             doc["metadata"].update(meta)
             await self.host.respond(send, 200, _ENC.encode(doc))
             return 200
+        if info.crd_name:
+            # A custom resource list's metadata always says `continue`, empty when there is no more.
+            meta.setdefault("continue", "")
         # {"kind","apiVersion","metadata","items"}, with each item's cached JSON spliced in.
         head = _ENC.encode(
             {"kind": info.list_kind_name, "apiVersion": info.api_version, "metadata": meta}
@@ -349,3 +368,43 @@ def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creati
         meta["namespace"] = route.namespace
     if not creating and route.name and meta.get("name") != route.name:
         raise BadRequestError("the name of the object does not match the name on the URL")
+
+
+# The registries that answer a delete with the deleted object itself (`ReturnDeletedObject` in
+# k8s.io/kubernetes v1.37 pkg/registry); every other one answers with a Status.
+_RETURN_DELETED = frozenset(
+    {
+        ("", plural)
+        for plural in (
+            "namespaces",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+            "pods",
+            "podtemplates",
+            "resourcequotas",
+            "serviceaccounts",
+            "services",
+        )
+    }
+    | {
+        ("storage.k8s.io", plural)
+        for plural in (
+            "csidrivers",
+            "csinodes",
+            "storageclasses",
+            "volumeattachments",
+            "volumeattributesclasses",
+        )
+    }
+    | {
+        ("resource.k8s.io", plural)
+        for plural in (
+            "deviceclasses",
+            "resourceclaims",
+            "resourceclaimtemplates",
+            "resourcepoolstatusrequests",
+            "resourceslices",
+        )
+    }
+)
+

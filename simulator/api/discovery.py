@@ -6,6 +6,7 @@ Both discovery flavours are served: the legacy per-group documents and the aggre
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -36,11 +37,18 @@ def _sub_verbs(sub: str) -> list[str]:
 
 
 def version_info(git_version: str) -> dict[str, str]:
-    """The `/version` document."""
+    """The `/version` document, with the emulation and compatibility versions kube-apiserver
+    reports since v1.33 (it emulates its own version and stays compatible with the one before)."""
     major, minor = git_version.lstrip("v").split(".")[:2]
-    return {
-        "major": major,
-        "minor": minor,
+    info = {"major": major, "minor": minor}
+    if minor.isdigit() and (int(major), int(minor)) >= (1, 33):
+        info |= {
+            "emulationMajor": major,
+            "emulationMinor": minor,
+            "minCompatibilityMajor": major,
+            "minCompatibilityMinor": str(int(minor) - 1),
+        }
+    return info | {
         "gitVersion": git_version,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
@@ -85,7 +93,10 @@ def api_group(registry: KindRegistry, group: str) -> dict[str, Any] | None:
 
 
 def _hash(info: KindInfo) -> str:
-    return hashlib.sha256(f"{info.group}/{info.kind}".encode()).hexdigest()[:12]
+    """kube-apiserver's storageVersionHash: the first 8 bytes of sha256("group/version/kind"),
+    base64 (the version here is the served one, the storage version of nearly every kind)."""
+    digest = hashlib.sha256(f"{info.group}/{info.version}/{info.kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
 
 
 def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[str, Any] | None:
@@ -94,7 +105,7 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
     if not kinds:
         return None
     resources: list[dict[str, Any]] = []
-    for info in kinds:
+    for info in sorted(kinds, key=lambda k: k.plural):  # by name, as kube-apiserver lists them
         entry: dict[str, Any] = {
             "name": info.plural,
             "singularName": info.singular_name,
@@ -108,7 +119,7 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
         if info.categories:
             entry["categories"] = list(info.categories)
         resources.append(entry)
-        for sub in info.subresources:
+        for sub in sorted(info.subresources):
             group, version, kind = _sub_kind(info, sub)
             entry = {
                 "name": f"{info.plural}/{sub}",

@@ -25,10 +25,19 @@ from simulator.api.protobuf_schema import SchemaError, descriptor_set, go_fields
 from simulator.clock import rfc3339
 from simulator.errors import SimulatorError
 
-__all__ = ["PROTOBUF", "ProtobufError", "decode_protobuf_object"]
+__all__ = [
+    "MAGIC",
+    "PROTOBUF",
+    "ProtobufError",
+    "decode_protobuf_object",
+    "message_class",
+    "message_name",
+    "to_json",
+]
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
-_MAGIC = b"k8s\x00"
+MAGIC = b"k8s\x00"
+_RUNTIME = "k8s.io.apimachinery.pkg.runtime"
 _META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 # Groups whose Go packages are not named after the group's first label.
 _PACKAGES = {
@@ -54,9 +63,13 @@ def _pool() -> descriptor_pool.DescriptorPool:
     return pool
 
 
+def message_class(full_name: str) -> type[Message]:
+    """The generated class of a message of the schemas (`k8s.io.api.core.v1.Pod`)."""
+    return message_factory.GetMessageClass(_pool().FindMessageTypeByName(full_name))
+
+
 def _message(full_name: str, data: bytes) -> Message:
-    descriptor = _pool().FindMessageTypeByName(full_name)
-    message = message_factory.GetMessageClass(descriptor)()
+    message = message_class(full_name)()
     try:
         message.ParseFromString(data)
     except DecodeError as exc:
@@ -108,7 +121,7 @@ _SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
     f"{_META}.Time": lambda f: _time(f, micro=False),
     f"{_META}.MicroTime": lambda f: _time(f, micro=True),
     f"{_META}.Duration": lambda f: _duration(int(f.get("duration", 0))),
-    "k8s.io.apimachinery.pkg.runtime.RawExtension": _raw_json,
+    f"{_RUNTIME}.RawExtension": _raw_json,
     f"{_META}.FieldsV1": _raw_json,
 }
 
@@ -151,23 +164,29 @@ def to_json(message: Message) -> Any:
     return out
 
 
+def message_name(api_version: str, kind: str) -> str | None:
+    """The full name of the message `kind` of `api_version` is, or None when the schemas have
+    none (custom resources). Options (DeleteOptions, ...) and Status are meta/v1 types, under any
+    group."""
+    pool = _pool()
+    for name in (_message_name(api_version, kind), f"{_META}.{kind}"):
+        try:
+            pool.FindMessageTypeByName(name)
+        except KeyError:
+            continue
+        return name
+    return None
+
+
 def decode_protobuf_object(body: bytes) -> dict[str, Any]:
     """The JSON form of a protobuf request body; ProtobufError when it cannot be read."""
-    if not body.startswith(_MAGIC):
+    if not body.startswith(MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
-    envelope = _fields(_message("k8s.io.apimachinery.pkg.runtime.Unknown", body[len(_MAGIC) :]))
+    envelope = _fields(_message(f"{_RUNTIME}.Unknown", body[len(MAGIC) :]))
     type_meta = _fields(envelope["typeMeta"]) if "typeMeta" in envelope else {}
     api_version, kind = str(type_meta.get("apiVersion", "")), str(type_meta.get("kind", ""))
-    name = _message_name(api_version, kind)
-    try:
-        try:
-            _pool().FindMessageTypeByName(name)
-        except KeyError:  # options (DeleteOptions, ...) are meta/v1 types, under any group
-            name = f"{_META}.{kind}"
-            _pool().FindMessageTypeByName(name)
-    except KeyError as exc:
-        raise ProtobufError(
-            f"protobuf bodies of kind {kind or '?'} are not supported; send JSON"
-        ) from exc
+    name = message_name(api_version, kind)
+    if name is None:
+        raise ProtobufError(f"protobuf bodies of kind {kind or '?'} are not supported; send JSON")
     obj = to_json(_message(name, bytes(envelope.get("raw", b""))))
     return {"apiVersion": api_version, "kind": kind, **obj}

@@ -10,6 +10,7 @@ import msgspec
 from simulator.api.asgi import Host, Send
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, rules_review
+from simulator.clock import rfc3339
 
 __all__ = ["review"]
 
@@ -21,14 +22,21 @@ async def review(
 ) -> int:
     """Answer a self-subject review for `user` from the RBAC objects in the store."""
     spec = obj.get("spec") or {}
-    if info.plural == "selfsubjectreviews":
-        obj["status"] = {"userInfo": {"username": user.name, "groups": list(user.groups)}}
-        obj.setdefault("metadata", {})["creationTimestamp"] = None
-        await host.respond(send, 201, _ENC.encode(obj))
+    # A review is typed like any answer, and never stored, so it has no creation time.
+    obj["apiVersion"], obj["kind"] = info.api_version, info.kind
+    obj.setdefault("metadata", {}).pop("creationTimestamp", None)
+    if info.plural == "selfsubjectreviews":  # a new object, stamped, without a spec
+        answer = {
+            "kind": info.kind,
+            "apiVersion": info.api_version,
+            "metadata": {"creationTimestamp": rfc3339(host.store.clock.now())},
+            "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}},
+        }
+        await host.respond(send, 201, _ENC.encode(answer))
         return 201
-    if info.plural == "selfsubjectrulesreviews":
+    if info.plural == "selfsubjectrulesreviews":  # a new object: the spec is not echoed
+        obj["spec"] = {}
         obj["status"] = rules_review(host.store, user, str(spec.get("namespace") or ""))
-        obj.setdefault("metadata", {})["creationTimestamp"] = None
         await host.respond(send, 201, _ENC.encode(obj))
         return 201
     attrs_in = spec.get("resourceAttributes")
@@ -49,8 +57,7 @@ async def review(
             ),
         )
     obj["status"] = {"allowed": allowed}
-    if allowed:
-        obj["status"]["reason"] = "allowed by system:masters" if user.admin else "allowed by RBAC"
-    obj.setdefault("metadata", {})["creationTimestamp"] = None
+    if allowed and not user.admin:  # system:masters is allowed before any authorizer is asked
+        obj["status"]["reason"] = "allowed by RBAC"
     await host.respond(send, 201, _ENC.encode(obj))
     return 201

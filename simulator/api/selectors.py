@@ -18,6 +18,7 @@ __all__ = [
     "parse_field_selector",
     "parse_label_selector",
     "selector_from_match",
+    "selector_text",
 ]
 
 
@@ -232,3 +233,20 @@ def check_field_selector(selector: FieldSelector, group: str, resource: str) -> 
     for path, _, _ in selector.terms:
         if path not in allowed:
             raise SelectorError(f"field label not supported: {path}")
+
+
+def selector_text(selector: Any) -> str:
+    """A label selector object in its string form, as apimachinery's `labels.Selector.String()`
+    writes it: requirements by key, values sorted (`app=web,tier in (a,b)`); a plain map (a
+    ReplicationController's or a Service's selector) as `k=v` pairs by key."""
+    if not isinstance(selector, dict):
+        return ""
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    parts = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, op = str(expression.get("key")), expression.get("operator")
+        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
+        shown = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}
+        parts.append((key, shown.get(str(op), f"!{key}")))
+    return ",".join(text for _, text in sorted(parts, key=lambda part: part[0]))

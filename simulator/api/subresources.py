@@ -9,10 +9,12 @@ TokenRequest, whose token then authenticates as the service account.
 
 from __future__ import annotations
 
+import base64
 import math
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -21,7 +23,7 @@ from simulator.api.asgi import Host, Request, Route
 from simulator.api.crud import decode_object, field_manager_of
 from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from simulator.api.rbac import UserInfo, service_account_user
-from simulator.api.selectors import parse_label_selector
+from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, NotFoundError, StoreError
 from simulator.api.store.rules import not_found
 from simulator.clock import rfc3339
@@ -53,24 +55,6 @@ def _live(host: Host, route: Route) -> Obj:
     return obj
 
 
-def _selector_text(selector: Any) -> str:
-    """A label selector object in its string form (`app=web,tier in (a,b)`)."""
-    if not isinstance(selector, dict):
-        return ""
-    if "matchLabels" not in selector and "matchExpressions" not in selector:
-        return ",".join(f"{k}={v}" for k, v in selector.items())  # ReplicationController
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expression in selector.get("matchExpressions") or []:
-        key, op = expression.get("key"), expression.get("operator")
-        values = ",".join(expression.get("values") or [])
-        parts.append(
-            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}.get(
-                op, f"!{key}"
-            )
-        )
-    return ",".join(parts)
-
-
 def _scale(obj: Obj) -> Obj:
     meta = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -85,7 +69,7 @@ def _scale(obj: Obj) -> Obj:
         "spec": {"replicas": int(spec.get("replicas", 1))},
         "status": {
             "replicas": int(status.get("replicas") or 0),
-            "selector": _selector_text(spec.get("selector")),
+            "selector": selector_text(spec.get("selector")),
         },
     }
 
@@ -150,7 +134,7 @@ def _disruption_allowed(host: Host, pod: Obj) -> bool:
         return True
     for budget in budgets:
         spec = budget.get("spec") or {}
-        selector = parse_label_selector(_selector_text(spec.get("selector")) or None)
+        selector = parse_label_selector(selector_text(spec.get("selector")) or None)
         if not selector.matches(pod["metadata"].get("labels") or {}):
             continue
         pods = [
@@ -208,6 +192,38 @@ async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int
     return 201
 
 
+_ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _service_account_jwt(
+    route: Route, uid: str, audiences: list[str], now: datetime, expires: datetime
+) -> str:
+    """A token shaped as kube-apiserver's: a JWT whose claims name the service account (clients
+    read `sub`, `exp` and `kubernetes.io` from it). The fake API checks tokens by lookup, so the
+    signature is random bytes of an ES256 signature's length."""
+    header = {"alg": "ES256", "kid": "appliance-sim"}
+    claims = {
+        "aud": audiences,
+        "exp": int(expires.timestamp()),
+        "iat": int(now.timestamp()),
+        "iss": _ISSUER,
+        "jti": str(uuid.uuid4()),
+        "kubernetes.io": {
+            "namespace": route.namespace,
+            "serviceaccount": {"name": route.name, "uid": uid},
+        },
+        "nbf": int(now.timestamp()),
+        "sub": f"system:serviceaccount:{route.namespace}:{route.name}",
+    }
+    return ".".join(
+        (_b64(_ENC.encode(header)), _b64(_ENC.encode(claims)), _b64(secrets.token_bytes(64)))
+    )
+
+
 async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a TokenRequest: a bearer token that authenticates as the service account."""
     account = _live(host, route)
@@ -218,24 +234,26 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         raise BadRequestError(
             "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes"
         )
-    issued = secrets.token_urlsafe(32)
-    host.tokens.add(issued, service_account_user(route.namespace, route.name))
-    expires = host.store.clock.now() + timedelta(seconds=seconds)
-    spec.setdefault("audiences", ["https://kubernetes.default.svc.cluster.local"])
+    now = host.store.clock.now()
+    expires = now + timedelta(seconds=seconds)
+    spec.setdefault("audiences", [_ISSUER])
     spec["expirationSeconds"] = seconds
     spec.setdefault("boundObjectRef", None)
+    uid = str(account["metadata"].get("uid", ""))
+    issued = _service_account_jwt(route, uid, list(spec["audiences"]), now, expires)
+    host.tokens.add(issued, service_account_user(route.namespace, route.name))
     answer = {
         "kind": "TokenRequest",
         "apiVersion": "authentication.k8s.io/v1",
         "metadata": {
             "name": route.name,
             "namespace": route.namespace,
-            "creationTimestamp": rfc3339(host.store.clock.now()),
+            "uid": uid,  # the service account's: the token is bound to that very account
+            "creationTimestamp": rfc3339(now),
         },
         "spec": spec,
         "status": {"token": issued, "expirationTimestamp": rfc3339(expires)},
     }
-    del account
     await host.respond(req.send, 201, _ENC.encode(answer))
     return 201
 

@@ -8,13 +8,19 @@ millisecond. A build lands in a temporary folder first and is renamed into place
 interrupted build never looks finished; a lock per key keeps two test runs from building the same
 thing at once.
 
-    python -m simulator.controlplane.binaries build   # what ./tasks test runs first
+helm-controller is optional: nothing the product deploys is a HelmRelease, so no test runs it and
+a cold CI machine should not spend minutes compiling it. Its module is still downloaded for its
+CRDs (the status engine reads HelmReleases); `build --all` (or `build_missing(optional=True)`)
+compiles the program too, and `run --backend control-plane` starts it when it is there.
+
+    python -m simulator.controlplane.binaries build [--all]  # ./tasks test runs `build`
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -62,6 +68,8 @@ class GoModule:
     programs: tuple[tuple[str, str], ...]
     # Folders of the main module's source copied beside the programs (the Flux CRDs).
     assets: tuple[str, ...] = ()
+    # Programs compiled only when asked for (the assets are always fetched).
+    optional: bool = False
 
     @property
     def path(self) -> Path:
@@ -117,6 +125,7 @@ MODULES: tuple[GoModule, ...] = (
             f"github.com/fluxcd/{name}",
             ((name, f"github.com/fluxcd/{name}"),),
             assets=("config/crd/bases",),
+            optional=name == "helm-controller",
         )
         for name in ("source-controller", "kustomize-controller", "helm-controller")
     ),
@@ -133,6 +142,7 @@ def _go() -> str | None:
     return shutil.which("go")
 
 
+@functools.cache
 def _go_version(go: str) -> str:
     done = subprocess.run(
         [go, "env", "GOVERSION"], capture_output=True, text=True, check=False, timeout=60
@@ -147,7 +157,8 @@ def _folder(module: GoModule, go_version: str) -> Path:
 
 
 KUBERNETES_PROGRAMS = ("etcd", "kube-apiserver", "kube-controller-manager")
-FLUX_PROGRAMS = ("source-controller", "kustomize-controller", "helm-controller")
+# The Flux controllers the product needs (helm-controller is optional, see the module docstring).
+FLUX_PROGRAMS = ("source-controller", "kustomize-controller")
 
 
 def missing_reason(programs: Sequence[str] = KUBERNETES_PROGRAMS + FLUX_PROGRAMS) -> str | None:
@@ -162,27 +173,28 @@ def missing_reason(programs: Sequence[str] = KUBERNETES_PROGRAMS + FLUX_PROGRAMS
     return None
 
 
-def find_binaries() -> dict[str, Path]:
-    """Program name -> executable, for every program already built (nothing is built here).
-
-    Without Go on PATH the newest build of each module is used, whatever Go built it.
-    """
+def _module_folder(module: GoModule) -> Path | None:
+    """Where `module` was built: for this Go, or without Go on PATH the newest build."""
     go = _go()
-    go_version = _go_version(go) if go is not None else None
+    if go is not None:
+        folder = _folder(module, _go_version(go))
+        return folder if folder.is_dir() else None
+    candidates = sorted(
+        (
+            p
+            for p in cache_root().glob(f"{module.directory}-{module.version()}-*")
+            if p.is_dir() and not p.name.endswith(".partial")
+        ),
+        key=lambda p: p.stat().st_mtime,
+    )
+    return candidates[-1] if candidates else None
+
+
+def find_binaries() -> dict[str, Path]:
+    """Program name -> executable, for every program already built (nothing is built here)."""
     found: dict[str, Path] = {}
     for module in MODULES:
-        if go_version is not None:
-            folder: Path | None = _folder(module, go_version)
-        else:
-            candidates = sorted(
-                (
-                    p
-                    for p in cache_root().glob(f"{module.directory}-{module.version()}-*")
-                    if p.is_dir() and not p.name.endswith(".partial")
-                ),
-                key=lambda p: p.stat().st_mtime,
-            )
-            folder = candidates[-1] if candidates else None
+        folder = _module_folder(module)
         if folder is None:
             continue
         for name, _ in module.programs:
@@ -203,15 +215,25 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build(go: str, module: GoModule, folder: Path, log: Path) -> None:
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+def _build(go: str, module: GoModule, folder: Path, log: Path, *, programs: bool) -> None:
+    """Build `module` into `folder`: its assets, and its programs when `programs`.
+
+    A new folder is filled under a temporary name and renamed into place; programs added to an
+    existing (assets-only) folder are each written under a temporary name and renamed.
+    """
     env = {**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false"}
-    with log.open("w") as out:
-        for name, package in module.programs:
+    fresh = not folder.is_dir()
+    target = folder.with_name(folder.name + ".partial") if fresh else folder
+    if fresh:
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+    with log.open("a") as out:
+        for name, package in module.programs if programs else ():
+            if (target / name).exists():
+                continue
+            partial = target / f"{name}.partial"
             done = subprocess.run(
-                [go, "build", "-ldflags", module.ldflags(), "-o", str(partial / name), package],
+                [go, "build", "-ldflags", module.ldflags(), "-o", str(partial), package],
                 cwd=module.path,
                 env=env,
                 stdout=out,
@@ -222,14 +244,25 @@ def _build(go: str, module: GoModule, folder: Path, log: Path) -> None:
                 raise BinaryError(
                     f"building {name} ({package}) in {module.path} failed; the log is {log}"
                 )
+            partial.rename(target / name)
+    if fresh:
         if module.assets:
             source = _module_dir(go, module, env)
             for asset in module.assets:
-                shutil.copytree(source / asset, partial / Path(asset).name)
-    partial.rename(folder)
+                shutil.copytree(source / asset, target / Path(asset).name)
+        target.rename(folder)
 
 
 def _module_dir(go: str, module: GoModule, env: dict[str, str]) -> Path:
+    # `go mod download` first: an assets-only module was never fetched by a build.
+    subprocess.run(
+        [go, "mod", "download", module.main],
+        cwd=module.path,
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
     done = subprocess.run(
         [go, "list", "-m", "-f", "{{.Dir}}", module.main],
         cwd=module.path,
@@ -244,31 +277,36 @@ def _module_dir(go: str, module: GoModule, env: dict[str, str]) -> Path:
 
 
 def flux_crd_files() -> list[Path]:
-    """The CustomResourceDefinitions of the built Flux controllers (from their modules)."""
-    found = find_binaries()
+    """The CustomResourceDefinitions of the Flux controllers (from their modules, built or not)."""
     files: list[Path] = []
-    for name in FLUX_PROGRAMS:
-        if name in found:
-            files += sorted((found[name].parent / "bases").glob("*.yaml"))
+    for module in MODULES:
+        if module.assets:
+            folder = _module_folder(module)
+            if folder is not None:
+                files += sorted((folder / "bases").glob("*.yaml"))
     return files
 
 
-def build_missing(echo: bool = True) -> dict[str, Path]:
-    """Build every module whose programs are not in the cache; returns name -> executable."""
+def build_missing(echo: bool = True, *, optional: bool = False) -> dict[str, Path]:
+    """Build what is not in the cache (optional programs too when `optional`); returns
+    program name -> executable for everything built."""
     go = _go()
     if go is None:
         raise BinaryError("no Go toolchain on PATH: install Go 1.26 to build the control plane")
     go_version = _go_version(go)
     for module in MODULES:
         folder = _folder(module, go_version)
+        programs = optional or not module.optional
+        wanted = [name for name, _ in module.programs] if programs else []
         with _locked(folder.with_name(folder.name + ".lock")):
-            if folder.is_dir():
+            if folder.is_dir() and all((folder / name).exists() for name in wanted):
                 continue
             started = time.monotonic()
+            what = "" if programs else " (its CRDs only)"
             if echo:
-                print(f"    building {module.directory} {module.version()} ...", flush=True)
+                print(f"    building {module.directory} {module.version()}{what} ...", flush=True)
             log = folder.with_name(folder.name + ".log")
-            _build(go, module, folder, log)
+            _build(go, module, folder, log, programs=programs)
             if echo:
                 took = time.monotonic() - started
                 print(
@@ -281,8 +319,8 @@ def build_missing(echo: bool = True) -> dict[str, Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """`build`: build what is missing and say how long it took (./tasks test runs this)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args != ["build"]:
-        print("usage: python -m simulator.controlplane.binaries build", file=sys.stderr)
+    if args not in (["build"], ["build", "--all"]):
+        print("usage: python -m simulator.controlplane.binaries build [--all]", file=sys.stderr)
         return 2
     required = os.environ.get(REQUIRED_ENV, "") not in ("", "0")
     reason = missing_reason()
@@ -291,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if required else 0
     started = time.monotonic()
     try:
-        build_missing()
+        build_missing(optional=args == ["build", "--all"])
     except BinaryError as exc:
         print(f"    control plane not built: {exc}", file=sys.stderr)
         return 1 if required else 0

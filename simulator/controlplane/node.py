@@ -13,7 +13,8 @@ a real control plane, and this module does them (kwok does the same for its fake
   StatefulSet make a new db-0.
 - `VolumeProvisioner`: the node's local storage, as a dynamic provisioner: a default
   StorageClass whose claims (the StatefulSet's volumeClaimTemplates) each get a PersistentVolume
-  pre-bound to them, which the real PV binder then binds. Without a class the binder would warn
+  pre-bound to them after the world's provisioning time (the fake API's claims wait as long),
+  which the real PV binder then binds. Without a class the binder would warn
   "no persistent volumes available" first, a "Storage binding" blocker no appliance shows.
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 from simulator.api.tls import make_serving_certificate
 from simulator.replay.kubeclient import ApiError
 from simulator.replay.remote import RemoteStore
+from simulator.world.controllers import PROVISION_SECONDS
 
 __all__ = [
     "KUBELET_PORT",
@@ -247,6 +249,12 @@ class VolumeProvisioner(_Reactor):
     def __init__(self, store: RemoteStore, node_name: str) -> None:
         super().__init__(store, node_name)
         self._done: set[str] = set()
+        self._timers: list[threading.Timer] = []
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        super().stop()
 
     def start(self) -> VolumeProvisioner:
         storage_class = {
@@ -323,19 +331,33 @@ class VolumeProvisioner(_Reactor):
                 },
             },
         }
+        # The volume takes the world's provisioning time (virtual seconds, the fake API's too).
+        speed = self.store.clock.speed
+        delay = PROVISION_SECONDS / speed if speed > 0 else 0.0
+        timer = threading.Timer(delay, self._create, (volume,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _create(self, volume: Obj) -> None:
         try:
             self.store.client.request("POST", "/api/v1/persistentvolumes", body=volume)
         except ApiError as exc:
             if exc.code != 409:  # exists already: a repeat of the same claim
-                raise
+                _log.warning("%s: creating %s failed: %s", self.name, _name(volume), exc)
         # The binder binds a claim when the claim changes (or at its periodic resync): say which
         # volume was made for it, so it binds now rather than up to 15 wall seconds later.
-        self.store.client.request(
-            "PATCH",
-            f"/api/v1/namespaces/{meta.get('namespace')}/persistentvolumeclaims/{meta.get('name')}",
-            body={"metadata": {"annotations": {"appliance-sim.dev/volume": f"pvc-{uid}"}}},
-            content_type="application/merge-patch+json",
-        )
+        claim = volume["spec"]["claimRef"]
+        path = f"/api/v1/namespaces/{claim['namespace']}/persistentvolumeclaims/{claim['name']}"
+        try:
+            self.store.client.request(
+                "PATCH",
+                path,
+                body={"metadata": {"annotations": {"appliance-sim.dev/volume": _name(volume)}}},
+                content_type="application/merge-patch+json",
+            )
+        except ApiError as exc:  # the claim went meanwhile
+            _log.warning("%s: marking %s failed: %s", self.name, path, exc)
 
 
 def _name(obj: Obj) -> str:

@@ -63,6 +63,10 @@ class ProcessImage:
     # `port` even when the container declares another: processes sharing the node address
     # cannot all take the port each would have in its own pod.
     fixed_port: bool = False
+    # Flags that take seconds of the pod's own time, with the values it runs with when deployed:
+    # the process gets them divided by the world's speed, so it acts as often in virtual time
+    # as it would on an appliance.
+    timed_flags: tuple[tuple[str, float], ...] = ()
 
 
 DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
@@ -80,6 +84,9 @@ DEFAULT_IMAGES: tuple[ProcessImage, ...] = (
             "--token-file",
             "{token_file}",
         ),
+        # status_web's defaults, which the Deployment keeps: evaluate every 5s, probe the
+        # login URL every 10s (at the world's 60x, a wall-clock 10s would be ten minutes).
+        timed_flags=(("--interval", 5.0), ("--probe-interval", 10.0)),
     ),
 )
 

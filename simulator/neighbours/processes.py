@@ -81,6 +81,7 @@ class ProcessRunner:
         probe_interval: float = 0.2,
         extra_env: Mapping[str, str] | None = None,
         participants: Participants | None = None,
+        speed: float = 1.0,
     ) -> None:
         self.node_ip = node_ip
         self.node_name = node_name
@@ -89,6 +90,7 @@ class ProcessRunner:
         self._kubeconfig_for = kubeconfig_for
         self._on_change = on_change
         self._probe_interval = probe_interval
+        self.speed = speed if speed > 0 else 1.0
         self._extra_env = dict(extra_env or {})
         # In a warped world every process gets a lease, and queued work holds the clock too.
         self._participants = participants
@@ -311,7 +313,12 @@ class ProcessRunner:
             "namespace": key[0],
             "name": key[1],
         }
-        argv = tuple(part.format(**values) for part in known.argv)
+        # A warped world's process sleeps on the cluster's clock; any other on the machine's,
+        # which runs `speed` times slower than the world.
+        scale = 1.0 if self._participants is not None else self.speed
+        argv = tuple(part.format(**values) for part in known.argv) + tuple(
+            part for flag, seconds in known.timed_flags for part in (flag, f"{seconds / scale:g}")
+        )
         plan = Plan(
             image=str(container.get("image")),
             argv=argv,

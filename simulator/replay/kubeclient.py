@@ -12,7 +12,9 @@ import email.utils
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,19 @@ from kubernetes.client import Configuration
 from simulator.api.kinds import KindInfo, split_api_version
 from simulator.errors import SimulatorError
 
-__all__ = ["ApiError", "KubeClient"]
+__all__ = ["ApiError", "KubeClient", "RawAnswer"]
 
 Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer as the server sent it; `lines` are a watch stream's lines, as far as read."""
+
+    code: int
+    content_type: str
+    body: bytes
+    lines: tuple[bytes, ...] = ()
 
 
 class ApiError(SimulatorError):
@@ -105,6 +117,50 @@ class KubeClient:
             return {}
         answer = response.json()
         return answer if isinstance(answer, dict) else {}
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+        stream_seconds: float | None = None,
+    ) -> RawAnswer:
+        """One request exactly as given (headers and body untouched), answered raw.
+
+        With `stream_seconds` the answer is read as a stream (a watch, `logs -f`) for at most
+        that long: what arrived by then is the answer. Transport failures raise ApiError.
+        """
+        url = path + (f"?{query}" if query else "")
+        sent = dict(headers or {})
+        try:
+            if stream_seconds is None:
+                response = self._http.request(method, url, content=content or None, headers=sent)
+                return RawAnswer(
+                    response.status_code, response.headers.get("content-type", ""), response.content
+                )
+            deadline = time.monotonic() + stream_seconds
+            lines: list[bytes] = []
+            timeout = httpx.Timeout(30.0, read=stream_seconds)
+            with self._http.stream(
+                method, url, content=content or None, headers=sent, timeout=timeout
+            ) as response:
+                kind = response.headers.get("content-type", "")
+                if response.status_code >= 300:
+                    return RawAnswer(response.status_code, kind, response.read())
+                try:
+                    for line in response.iter_lines():
+                        if line.strip():
+                            lines.append(line.encode())
+                        if time.monotonic() > deadline:
+                            break
+                except httpx.ReadTimeout:
+                    pass  # nothing more within the time given: the stream so far is the answer
+                return RawAnswer(response.status_code, kind, b"", tuple(lines))
+        except httpx.HTTPError as exc:
+            raise ApiError(f"{method} {self.server}{path} failed: {exc}") from exc
 
     def watch(self, path: str, *, resource_version: str, timeout: int = 300) -> Iterator[Obj]:
         """Watch events (`{"type", "object"}`) from `resource_version`, with bookmarks."""

@@ -29,18 +29,24 @@ from simulator.world.revisions import (
     same_template,
     with_revision,
 )
+from simulator.world.scheduling import Scheduler
 
 __all__ = ["Controllers"]
 
 Obj = dict[str, Any]
 _WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "Job"}
+# How long the node's local-path provisioner takes to make a claim's volume (its helper pod
+# creates the directory); the claim is Pending meanwhile. The control-plane backend's
+# provisioner (simulator.controlplane.node) waits as long, so both backends show the same.
+PROVISION_SECONDS = 45.0
 
 
 class Controllers:
     """Reconciles workloads; `handle` is fed every store change (on the scheduler's thread)."""
 
-    def __init__(self, objects: Objects) -> None:
+    def __init__(self, objects: Objects, *, scheduler: Scheduler) -> None:
         self.objects = objects
+        self.scheduler = scheduler
 
     def handle(self, event_type: str, obj: Obj) -> None:
         """React to one change of any object."""
@@ -436,17 +442,16 @@ class Controllers:
                 "spec": copy.deepcopy(claim.get("spec") or {}),
             }
         )
-        if created is not None:
-            self.objects.patch_status(
-                created,
-                {
-                    "phase": "Bound",
-                    "accessModes": (claim.get("spec") or {}).get("accessModes", ["ReadWriteOnce"]),
-                    "capacity": ((claim.get("spec") or {}).get("resources") or {}).get(
-                        "requests", {}
-                    ),
-                },
-            )
+        if created is None:
+            return
+        spec = claim.get("spec") or {}
+        bound = {
+            "phase": "Bound",
+            "accessModes": spec.get("accessModes", ["ReadWriteOnce"]),
+            "capacity": (spec.get("resources") or {}).get("requests", {}),
+        }
+        # Pending until the node's provisioner has made the volume, as on a cluster.
+        self.scheduler.call_later(PROVISION_SECONDS, lambda: _bind(self.objects, created, bound))
 
 
 _DONE = {"Succeeded", "Failed"}
@@ -471,3 +476,7 @@ def _rs_annotations(deploy: Obj, revision: int, replicas: int) -> dict[str, str]
     if cause:
         out["kubernetes.io/change-cause"] = str(cause)
     return out
+
+
+def _bind(objects: Objects, claim: Obj, status: Obj) -> None:
+    objects.patch_status(claim, status)

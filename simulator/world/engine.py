@@ -88,7 +88,7 @@ class World:
             node_ip=self.node_ip,
             hold=self._hold,
         )
-        self.controllers = Controllers(self.objects)
+        self.controllers = Controllers(self.objects, scheduler=self.scheduler)
         self.flux = FluxModel(self.objects, scheduler=self.scheduler, base_dir=self.base_dir)
         self.app_ready_at: float | None = None
         self.actions_run: list[tuple[float, Action]] = []

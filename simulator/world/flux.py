@@ -29,6 +29,11 @@ SOURCE_API = api_version_of("GitRepository")
 KUSTOMIZE_API = api_version_of("Kustomization")
 FETCH_SECONDS = 3.0
 APPLY_SECONDS = 2.0
+# kustomize-controller v1.9: a Kustomization whose dependency is not ready is looked at again
+# after --requeue-dependency (30s; it does not watch its dependencies), and after an apply with
+# `wait` it polls its objects' health every 5s (ssa.WaitOptions{Interval: 5 * time.Second}).
+REQUEUE_DEPENDENCY_SECONDS = 30.0
+HEALTH_POLL_SECONDS = 5.0
 _HEALTH_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "HelmRelease", "Kustomization"}
 
 
@@ -162,6 +167,7 @@ class FluxModel:
             if other is None or not is_ready(other):
                 message = f"dependency '{dep_ns}/{dep['name']}' is not ready"
                 self._status(kust, conditions, "False", "DependencyNotReady", message)
+                self._later(key, kust, REQUEUE_DEPENDENCY_SECONDS, self._reconcile)
                 return
         source_ref = spec.get("sourceRef") or {}
         source = self.objects.get(
@@ -180,7 +186,20 @@ class FluxModel:
             self._pending.add(key)
             self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
             return
-        self._health(kust, revision)
+        if (condition(kust, "Ready") or {}).get("reason") != "Progressing":
+            self._health(kust, revision)  # while it is Progressing, the health poll decides
+
+    def _later(self, key: tuple[str, str], kust: Obj, seconds: float, then: Any) -> None:
+        """Look at `kust` again in `seconds`, not at every change meanwhile."""
+        self._pending.add(key)
+
+        def again() -> None:
+            self._pending.discard(key)
+            current = self.objects.fresh(kust)
+            if current is not None:
+                then(current)
+
+        self.scheduler.call_later(seconds, again)
 
     def _apply(self, kust: Obj, source: Obj, revision: str) -> None:
         m = meta(kust)
@@ -316,6 +335,7 @@ class FluxModel:
             self._status(
                 current, conditions, "Unknown", "Progressing", "Reconciliation in progress"
             )
+            self.scheduler.call_later(HEALTH_POLL_SECONDS, lambda: self._health(current, revision))
 
     def _status(
         self,
@@ -335,6 +355,9 @@ class FluxModel:
         if revision:
             patch["lastAppliedRevision"] = revision
             patch["lastAttemptedRevision"] = revision
+        current = (self.objects.fresh(kust) or {}).get("status") or {}
+        if all(current.get(key) == value for key, value in patch.items()):
+            return  # a requeue or health poll that changes nothing writes nothing
         self.objects.patch_status(kust, patch)
 
     # -- helm-controller ------------------------------------------------------------------------

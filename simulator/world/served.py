@@ -322,6 +322,7 @@ class ServedWorld(World):
             on_change=self._process_changed,
             node_name=self.node_name,
             participants=self.participants,
+            speed=self.speed,
         )
         self._runner.attach(self.store)
         self._servers.append(self._runner)

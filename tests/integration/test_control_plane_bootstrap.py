@@ -1,39 +1,29 @@
 """The README's main job on the real control plane (`run SCENARIO --bootstrap --backend
-control-plane`).
+control-plane`), and the same job on the fake API giving the same rollup timeline.
 
 The bootstrapper runs its Platform..Background phases against kube-apiserver; the status service
 runs as a process with a TokenRequest token; the real source-controller clones this repository
 from a git server on loopback and the real kustomize-controller applies our manifests in
-`dependsOn` order. happy-path runs once (about a minute and a half).
+`dependsOn` order. happy-path and utm-rc5-observed run once on each backend, at the same speed
+(about a minute and a half each on the control plane).
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simulator.bootstrapping import SETTLED_STATES, BootstrapSession, RollupLine
 from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS
-from simulator.controlplane.bootstrap import served_on_control_plane
-from simulator.world.scenario import load_scenario
+from simulator.controlplane.timelines import Backend, BootstrapRun, bootstrap_on, shapes_agree
+from simulator.world.served import ServedWorld
 from tests.integration.control_plane_support import ROOT, kubectl, programs
 
 HAPPY = ROOT / "scenarios" / "happy-path.yaml"
-
-
-@dataclass
-class ControlPlaneRun:
-    code: int
-    output: list[str]
-    lines: list[RollupLine]
-    kustomizations: list[dict[str, Any]]
-    git_repository: dict[str, Any]
-    head: str
+OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
 
 
 def _git(*args: str) -> str:
@@ -42,53 +32,41 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
-def _run_on_control_plane(scenario: Path, tmp: Path) -> ControlPlaneRun:
-    loaded = load_scenario(scenario)
-    output: list[str] = []
-    with served_on_control_plane(scenario, speed=None, repository=ROOT) as (world, repo_url):
-        session = BootstrapSession(
-            world,
-            config_dir=tmp,
-            bin_dir=world.bin_dir,
-            fields={"repo_url": repo_url, "branch": _git("rev-parse", "--abbrev-ref", "HEAD")},
-            echo=output.append,
-        )
-        # A loaded machine stretches the real components' wall-time steps into virtual time: the
-        # states are compared, not when they came, so the run may take longer to settle.
-        code = session.run(until_state=SETTLED_STATES, until_seconds=loaded.end * 1.5)
-        assert world.kubeconfig_path is not None
-        flux = json.loads(
-            kubectl(
-                world.kubeconfig_path,
-                "get",
-                "kustomizations,gitrepositories",
-                "-n",
-                "flux-system",
-                "-o",
-                "json",
-            ).stdout
-        )["items"]
-    return ControlPlaneRun(
-        code=code,
-        output=output,
-        lines=list(session.poller.lines),
-        kustomizations=[o for o in flux if o["kind"] == "Kustomization"],
-        git_repository=next(o for o in flux if o["kind"] == "GitRepository"),
-        head=_git("rev-parse", "HEAD"),
+def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
+    assert world.kubeconfig_path is not None
+    listed = kubectl(
+        world.kubeconfig_path,
+        "get",
+        "kustomizations,gitrepositories",
+        "-n",
+        "flux-system",
+        "-o",
+        "json",
     )
+    items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
+    return items
 
 
-@pytest.fixture(scope="module")
-def happy(tmp_path_factory: pytest.TempPathFactory) -> ControlPlaneRun:
-    programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
-    return _run_on_control_plane(HAPPY, tmp_path_factory.mktemp("happy-path"))
+_RUNS: dict[tuple[Path, Backend], BootstrapRun] = {}
 
 
-def test_the_bootstrapper_reaches_login_ready_on_the_real_api(
-    happy: ControlPlaneRun,
-) -> None:
+def run(scenario: Path, backend: Backend) -> BootstrapRun:
+    """Each scenario runs once per backend in this module (the tests share the runs)."""
+    if (scenario, backend) not in _RUNS:
+        if backend == "control-plane":
+            programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
+        _RUNS[scenario, backend] = bootstrap_on(
+            scenario,
+            backend,
+            repository=ROOT,
+            inspect=_flux_objects if backend == "control-plane" else None,
+        )
+    return _RUNS[scenario, backend]
+
+
+def test_the_bootstrapper_reaches_login_ready_on_the_real_api() -> None:
     """Every phase from Platform to Background passes against kube-apiserver."""
-    real = happy
+    real = run(HAPPY, "control-plane")
     text = "\n".join(real.output)
     assert real.code == 0, text[-4000:]
     for phase in range(2, 7):  # Platform .. Background services
@@ -97,18 +75,33 @@ def test_the_bootstrapper_reaches_login_ready_on_the_real_api(
     assert real.lines[-1].state == "fully_healthy"
 
 
-def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order(
-    happy: ControlPlaneRun,
-) -> None:
+def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> None:
     """source-controller cloned this commit over http; each Kustomization became Ready only
     after the one it depends on."""
-    real = happy
-    artifact = real.git_repository["status"]["artifact"]
-    assert artifact["revision"].endswith(real.head)
+    flux = run(HAPPY, "control-plane").inspected
+    head = _git("rev-parse", "HEAD")
+    repository = next(o for o in flux if o["kind"] == "GitRepository")
+    assert repository["status"]["artifact"]["revision"].endswith(head)
     ready_at = {}
-    for obj in real.kustomizations:
+    for obj in (o for o in flux if o["kind"] == "Kustomization"):
         ready = next(c for c in obj["status"]["conditions"] if c["type"] == "Ready")
         assert ready["status"] == "True", ready
-        assert obj["status"]["lastAppliedRevision"].endswith(real.head)
+        assert obj["status"]["lastAppliedRevision"].endswith(head)
         ready_at[obj["metadata"]["name"]] = ready["lastTransitionTime"]
     assert ready_at["alga-platform"] <= ready_at["alga-core"] <= ready_at["alga-background"]
+
+
+@pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])
+def test_both_backends_give_the_same_rollup_timeline(scenario: Path) -> None:
+    """The states and top blocker layers come in the same order on the fake API and on the real
+    control plane, from where the later status service came in: the Postgres claim waits for
+    its volume on both, and login is ready before the background tier is even applied on both
+    (Flux re-checks a dependency every 30s)."""
+    fake, real = run(scenario, "fake-api"), run(scenario, "control-plane")
+    rendered = "\n".join(
+        f"{run.backend}:\n" + "\n".join(line.render() for line in run.lines) for run in (fake, real)
+    )
+    assert shapes_agree(fake.shape, real.shape), rendered
+    assert [state for state, _ in fake.shape][-2:] == [state for state, _ in real.shape][-2:]
+    assert "ready" in {state for state, _ in fake.shape}, rendered
+    assert real.shape[-1][0] in ("fully_healthy", "ready_with_background_issues")

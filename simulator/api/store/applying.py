@@ -20,7 +20,13 @@ from simulator.api.patching import (
     apply_merge_patch,
     apply_strategic_merge_patch,
 )
-from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError, StoreError
+from simulator.api.store.errors import (
+    BadRequestError,
+    ConflictError,
+    InvalidError,
+    PatchNotApplicableError,
+    StoreError,
+)
 
 __all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
 
@@ -92,6 +98,8 @@ def mutation(
             if patch_type in _PATCHERS:
                 return dict(_PATCHERS[patch_type](live, body))
         except PatchError as exc:
+            if patch_type == "json" and isinstance(body, list):
+                raise PatchNotApplicableError(str(exc)) from exc
             raise InvalidError(str(exc), name=name, kind=info.plural) from exc
         raise BadRequestError(f"unknown patch type {patch_type!r}")
 

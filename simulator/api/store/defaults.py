@@ -88,7 +88,6 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
             _volume(volume)
     if admitted:
         spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("priority", 0)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
@@ -96,6 +95,9 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
         for toleration in _TOLERATIONS:
             if not any(t.get("key") == toleration["key"] for t in tolerations):
                 tolerations.append(dict(toleration))
+    if spec.get("serviceAccountName"):
+        # The v1 conversion writes the deprecated alias from the name, on templates too.
+        spec["serviceAccount"] = spec["serviceAccountName"]
 
 
 def _template(obj: Obj) -> None:
@@ -214,7 +216,11 @@ def _service(obj: Obj) -> None:
 def _namespace(obj: Obj) -> None:
     name = str((obj.get("metadata") or {}).get("name", ""))
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
-    obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+    # The namespace strategy keeps the finalizers asked for and always adds its own.
+    spec = obj.setdefault("spec", {})
+    finalizers = spec.setdefault("finalizers", [])
+    if "kubernetes" not in finalizers:
+        finalizers.append("kubernetes")
 
 
 def _claim(obj: Obj) -> None:
@@ -267,18 +273,48 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
 }
 
 
+_STATUS_ZEROS: dict[tuple[str, str], Obj] = {
+    ("", "ReplicationController"): {"replicas": 0},
+    ("apps", "ReplicaSet"): {"replicas": 0},
+    ("apps", "StatefulSet"): {"replicas": 0, "availableReplicas": 0},
+    ("apps", "DaemonSet"): {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
+    ("autoscaling", "HorizontalPodAutoscaler"): {"desiredReplicas": 0, "currentMetrics": None},
+    ("networking.k8s.io", "Ingress"): {"loadBalancer": {}},
+    ("policy", "PodDisruptionBudget"): {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
+}
+
+
 def default_fields(info: KindInfo, obj: Obj) -> None:
     """Fill the fields kube-apiserver defaults on every write of this kind (idempotent)."""
+    if info.crd_name:
+        return
     defaulter = _DEFAULTERS.get((info.group, info.kind))
-    if defaulter is not None and not info.crd_name:
+    if defaulter is not None:
         defaulter(obj)
+    if "status" in info.subresources and info.kind != "Node":
+        # A built-in kind's status is a Go struct, encoded even when empty, with its fields
+        # that are not `omitempty` (k8s.io/api v0.37 types.go): `"status": {"replicas": 0}`.
+        status = obj.setdefault("status", {})
+        if isinstance(status, dict):
+            for key, value in _STATUS_ZEROS.get((info.group, info.kind), {}).items():
+                status.setdefault(key, value)
 
 
 def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     """Defaults, then what only a create assigns: status phases, a cluster IP, CRD conditions."""
     default_fields(info, obj)
     if info.group == "" and info.kind == "Namespace":
-        obj.setdefault("status", {"phase": "Active"})
+        obj.setdefault("status", {}).setdefault("phase", "Active")
     elif info.group == "" and info.kind == "Pod":
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
@@ -294,11 +330,35 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     elif info.group == "apiextensions.k8s.io":
         spec = obj.get("spec") or {}
         spec.setdefault("conversion", {"strategy": "None"})
+        names = spec.get("names") or {}
+        for key in ("shortNames", "categories"):  # `omitempty` lists: an empty one is dropped
+            if names.get(key) == []:
+                del names[key]
+        # As created: the names are accepted and the CRD established a moment later, by
+        # kube-apiserver's own controllers (`crd_established` is that second write).
         obj["status"] = {
-            "acceptedNames": spec.get("names") or {},
+            "conditions": None,
+            "acceptedNames": {"plural": "", "kind": ""},
             "storedVersions": [
                 v.get("name") for v in spec.get("versions") or [] if v.get("storage")
             ],
+        }
+    zero = field_manager(info, "").zero if info.has_status and not info.crd_name else {}
+    if "status" in zero and "status" not in obj:
+        # A Go zero Status struct, as kube-apiserver stores it: `{}`, or `{"replicas": 0}`.
+        obj["status"] = copy.deepcopy(zero["status"])
+
+
+def crd_established(crd: Obj, now: datetime) -> Obj | None:
+    """The status patch that accepts a new CRD's names and establishes it (what the naming and
+    establishing controllers write just after the create), or None once that is done."""
+    status = crd.get("status") or {}
+    if status.get("conditions"):
+        return None
+    names = (crd.get("spec") or {}).get("names") or {}
+    return {
+        "status": {
+            "acceptedNames": dict(names),
             "conditions": [
                 {
                     "type": t,
@@ -313,7 +373,4 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
                 )
             ],
         }
-    zero = field_manager(info, "").zero if info.has_status and not info.crd_name else {}
-    if "status" in zero and "status" not in obj:
-        # A Go zero Status struct, as kube-apiserver stores it: `{}`, or `{"replicas": 0}`.
-        obj["status"] = copy.deepcopy(zero["status"])
+    }

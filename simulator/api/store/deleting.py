@@ -19,7 +19,7 @@ from simulator.api.kinds import KindInfo
 from simulator.api.store.collection import FOREGROUND
 from simulator.api.store.namespaces import is_namespace
 from simulator.api.store.namespaces import terminating as namespace_terminating
-from simulator.api.store.rules import copy_object
+from simulator.api.store.rules import copy_object, marked_for_deletion
 from simulator.clock import rfc3339
 
 __all__ = ["DEFAULT_GRACE_SECONDS", "Deletion", "deletion", "grace_seconds"]
@@ -61,22 +61,24 @@ def deletion(
         marked = _terminating_pod(live, grace, now)
         return ("PENDING", None) if marked is None else ("MODIFIED", marked)
     new = copy_object(live)
-    if foreground:
+    marked = bool(meta.get("deletionTimestamp"))
+    if foreground and not marked:
+        new = marked_for_deletion(new, now)
         finalizers = new["metadata"].setdefault("finalizers", [])
         if FOREGROUND not in finalizers:
             finalizers.append(FOREGROUND)
-        new["metadata"].setdefault("deletionTimestamp", rfc3339(now))
         return "MODIFIED", new
-    if is_namespace(info) and not meta.get("deletionTimestamp"):
+    if is_namespace(info) and not marked:
         # The namespace controller's job: mark it, delete the content, then finalize.
         return "TERMINATING", namespace_terminating(new, now)
     if not meta.get("finalizers"):
         return "DELETED", None
-    if meta.get("deletionTimestamp") and not meta.get("deletionGracePeriodSeconds"):
+    if marked and not meta.get("deletionGracePeriodSeconds"):
         return "PENDING", None
-    new["metadata"].setdefault("deletionTimestamp", rfc3339(now))
-    new["metadata"]["deletionGracePeriodSeconds"] = 0  # a pod's kubelet has confirmed
-    return "MODIFIED", new
+    if marked:
+        new["metadata"]["deletionGracePeriodSeconds"] = 0  # a pod's kubelet has confirmed
+        return "MODIFIED", new
+    return "MODIFIED", marked_for_deletion(new, now)
 
 
 def _terminating_pod(live: dict[str, Any], grace: int, now: datetime) -> dict[str, Any] | None:

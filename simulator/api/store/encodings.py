@@ -21,6 +21,7 @@ __all__ = ["Encodings"]
 Obj = dict[str, Any]
 Key = tuple[str, str]
 _ENC = msgspec.json.Encoder()
+_TYPE_KEYS = frozenset({"apiVersion", "kind"})
 
 
 class Encodings:
@@ -37,7 +38,8 @@ class Encodings:
             cached.pop(key, None)
 
     def of(self, info: KindInfo, items: list[Obj], stored: dict[Key, Obj]) -> list[bytes]:
-        """The JSON of each of `items` (stored objects of `info`), in the version asked for."""
+        """The JSON of each of `items` (stored objects of `info`) as a list answer's item, in the
+        version asked for."""
         cached = self._by_resource.setdefault((info.group, info.plural), {})
         out: list[bytes] = []
         fresh: list[tuple[Key, Obj, bytes]] = []
@@ -48,11 +50,16 @@ class Encodings:
             if entry is not None and entry[0] is obj:
                 out.append(entry[1])
                 continue
-            if obj.get("apiVersion") != info.api_version:
+            if not info.crd_name:
+                # A built-in list is typed: its items carry no apiVersion and kind of their own.
+                data = _ENC.encode({k: v for k, v in obj.items() if k not in _TYPE_KEYS})
+            elif obj.get("apiVersion") != info.api_version:
                 # Another version of the group: answered rewritten, not cached.
                 out.append(_ENC.encode({**obj, "apiVersion": info.api_version}))
                 continue
-            data = _ENC.encode(obj)
+            else:
+                # Custom resources list as unstructured objects, each keeping apiVersion and kind.
+                data = _ENC.encode(obj)
             out.append(data)
             fresh.append((key, obj, data))
         if fresh:

@@ -14,6 +14,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidError",
     "NotFoundError",
+    "PatchNotApplicableError",
     "StoreError",
     "UnsupportedMediaTypeError",
     "status_body",
@@ -99,6 +100,24 @@ class AlreadyExistsError(StoreError):
 
     code = 409
     reason = "AlreadyExists"
+
+
+class PatchNotApplicableError(StoreError):
+    """422: a well-formed JSON patch that cannot be applied (a failed `test`, a missing path).
+
+    kube-apiserver answers it with `NewGenericServerResponse(422)`: a fixed message, empty
+    details; what went wrong is only in the server's own words, which it does not send.
+    """
+
+    code = 422
+    reason = "Invalid"
+
+    def status(self) -> dict[str, Any]:
+        body = status_body(
+            self.code, self.reason, "the server rejected our request due to an error in our request"
+        )
+        del body["code"]
+        return {**body, "details": {}, "code": self.code}
 
 
 class ConflictError(StoreError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import functools
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
-from simulator.api.store.defaults import default_fields, fill_on_create
+from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
 from simulator.api.store.deleting import deletion
 from simulator.api.store.errors import (
     BadRequestError,
@@ -53,6 +52,7 @@ from simulator.api.store.rules import (
     resource_label,
     same,
     sort_key,
+    stamp_new_object,
 )
 from simulator.api.store.subscriptions import Subscriptions
 from simulator.clock import VirtualClock, rfc3339
@@ -204,18 +204,15 @@ class ObjectStore:
                 self._deleted_namespaces.discard(str(meta["name"]))
             claim_name(info, meta, self._bucket(info))
             now = self.clock.now()
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = stamp = rfc3339(now)
-            meta["generation"] = 1
-            meta.pop("deletionTimestamp", None)
+            stamp_new_object(info, meta, now)
+            stamp = str(meta["creationTimestamp"])
             if field_manager:
                 default_fields(info, new)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
-            if dry_run:
-                meta["resourceVersion"] = str(self.history.rv)
+            if dry_run:  # nothing was stored, so there is no resourceVersion to tell
                 return self._present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
@@ -326,9 +323,12 @@ class ObjectStore:
             if propagation == "Orphan":
                 self._collector.orphan(uid, dependents)
                 dependents = []
-            foreground = propagation == "Foreground" and bool(dependents)
             action, marked = deletion(
-                info, live, foreground=foreground, grace_period=grace_period, now=self.clock.now()
+                info,
+                live,
+                foreground=propagation == "Foreground",
+                grace_period=grace_period,
+                now=self.clock.now(),
             )
             if action == "PENDING":
                 return self._present(info, copy_object(live))
@@ -346,7 +346,8 @@ class ObjectStore:
             return self._present(info, copy_object(result))
         self._after_commit(info, event, result)
         if FOREGROUND in (result["metadata"].get("finalizers") or []):
-            self._collector.collect(dependents)
+            self._collector.collect(dependents)  # then the owner goes, when none is left
+            self._collector.release([] if dependents else [(info, result)])
         if event == "DELETED":
             self._after_removal(info, result)
         return self._present(info, copy_object(result))
@@ -464,12 +465,15 @@ class ObjectStore:
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
-        if info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions":
+        crd = info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions"
+        if crd:
             if event_type == "DELETED":
                 self.registry.remove_crd(obj["metadata"]["name"])
             else:
                 self.registry.add_crd(obj)
         self.changes.publish(event_type, lambda: self._present(info, copy_object(obj)))
+        if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
+            self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
 
     def _cascade(self, info: KindInfo, obj: dict[str, Any]) -> None:
         """Remove what goes with a deleted object (see `cascade.dependents`)."""

@@ -1,6 +1,6 @@
 """A namespace's life as the API server and the namespace controller run it.
 
-Deleting a namespace marks it `Terminating` (deletionTimestamp, phase, conditions); its content
+Deleting a namespace marks it `Terminating` (deletionTimestamp, phase); its content
 is deleted, each object by its own rules (finalizers keep an object, and so the namespace, until
 they are removed); the namespace goes once it is empty. While it terminates, creates in it are
 refused with the NamespaceLifecycle admission's 403, world writes included; a namespace that was
@@ -20,34 +20,6 @@ from simulator.clock import rfc3339
 
 __all__ = ["admit", "is_namespace", "terminating", "terminating_forbidden"]
 
-_CONDITIONS = (
-    (
-        "NamespaceDeletionDiscoveryFailure",
-        "False",
-        "ResourcesDiscovered",
-        "All resources successfully discovered",
-    ),
-    (
-        "NamespaceDeletionGroupVersionParsingFailure",
-        "False",
-        "ParsedGroupVersions",
-        "All legacy kube types successfully parsed",
-    ),
-    (
-        "NamespaceDeletionContentFailure",
-        "False",
-        "ContentDeleted",
-        "All content successfully deleted, may be waiting on finalization",
-    ),
-    ("NamespaceContentRemaining", "False", "ContentRemoved", "All content successfully removed"),
-    (
-        "NamespaceFinalizersRemaining",
-        "False",
-        "ContentHasNoFinalizers",
-        "All content-preserving finalizers finished",
-    ),
-)
-
 
 def is_namespace(info: KindInfo) -> bool:
     """Whether `info` is core/v1 Namespace."""
@@ -55,19 +27,11 @@ def is_namespace(info: KindInfo) -> bool:
 
 
 def terminating(namespace: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The namespace (a copy the caller owns) marked for deletion, as the namespace controller
-    reports it while it deletes the content."""
-    meta = namespace["metadata"]
-    meta["deletionTimestamp"] = rfc3339(now)
-    meta["deletionGracePeriodSeconds"] = 0
-    at = rfc3339(now)
-    namespace["status"] = {
-        "phase": "Terminating",
-        "conditions": [
-            {"type": t, "status": s, "lastTransitionTime": at, "reason": r, "message": m}
-            for t, s, r, m in _CONDITIONS
-        ],
-    }
+    """The namespace (a copy the caller owns) marked for deletion, as kube-apiserver answers the
+    delete: a deletionTimestamp and phase Terminating. The namespace controller's conditions come
+    later on a real cluster, and only while content remains (here it is deleted at once)."""
+    namespace["metadata"]["deletionTimestamp"] = rfc3339(now)
+    namespace["status"] = {"phase": "Terminating"}
     return namespace
 
 

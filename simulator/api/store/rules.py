@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import uuid
+from datetime import datetime
 from typing import Any, cast
 
 import msgspec
@@ -23,6 +25,8 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
+from simulator.api.store.names import check_name
+from simulator.clock import rfc3339
 
 __all__ = [
     "NAME_ALPHABET",
@@ -38,10 +42,58 @@ __all__ = [
     "resource_label",
     "same",
     "sort_key",
+    "stamp_new_object",
+    "tracks_generation",
 ]
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the API server's generateName alphabet
 _TOP_LEVEL_NON_SPEC = frozenset({"apiVersion", "kind", "metadata", "status"})
+# The built-in kinds whose registry strategy counts spec changes in metadata.generation
+# (kube-apiserver v1.37 pkg/registry/*/strategy.go sets it to 1 on create); a Secret, a
+# ConfigMap, a Namespace or an RBAC object has none. CRDs and custom resources always do.
+_GENERATION_KINDS = frozenset(
+    {
+        ("", "Pod"),
+        ("", "PodTemplate"),
+        ("", "ReplicationController"),
+        ("apps", "DaemonSet"),
+        ("apps", "Deployment"),
+        ("apps", "ReplicaSet"),
+        ("apps", "StatefulSet"),
+        ("autoscaling", "HorizontalPodAutoscaler"),
+        ("batch", "CronJob"),
+        ("batch", "Job"),
+        ("discovery.k8s.io", "EndpointSlice"),
+        ("networking.k8s.io", "Ingress"),
+        ("networking.k8s.io", "IngressClass"),
+        ("networking.k8s.io", "NetworkPolicy"),
+        ("policy", "PodDisruptionBudget"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    }
+)
+
+
+def tracks_generation(info: KindInfo) -> bool:
+    """Whether objects of this kind carry metadata.generation."""
+    return bool(info.crd_name) or (info.group, info.kind) in _GENERATION_KINDS
+
+
+def stamp_new_object(info: KindInfo, meta: dict[str, Any], now: datetime) -> None:
+    """What a create assigns: a uid, the creation time, the first generation (for kinds that
+    count one), and no deletion time."""
+    meta["uid"] = str(uuid.uuid4())
+    meta["creationTimestamp"] = rfc3339(now)
+    meta.pop("generation", None)
+    if tracks_generation(info):
+        meta["generation"] = 1
+    meta.pop("deletionTimestamp", None)
+
+
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder()
 
@@ -97,13 +149,7 @@ def merge_update(
     if not isinstance(meta, dict):
         meta = {}
         new["metadata"] = meta
-    for immutable in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"):
-        if immutable in live_meta:
-            meta[immutable] = live_meta[immutable]
-        else:
-            meta.pop(immutable, None)
-    meta["resourceVersion"] = live_meta.get("resourceVersion")
-    meta["generation"] = live_meta.get("generation", 1)
+    _keep_identity(info, live_meta, meta)
     if "managedFields" in live_meta and "managedFields" not in meta:
         meta["managedFields"] = live_meta["managedFields"]
     new["apiVersion"] = live["apiVersion"]
@@ -113,9 +159,24 @@ def merge_update(
             new["status"] = live["status"]
         else:
             new.pop("status", None)
-    if _spec_of(new) != _spec_of(live):
+    if tracks_generation(info) and _spec_of(new) != _spec_of(live):
         meta["generation"] = int(live_meta.get("generation", 1)) + 1
     return new
+
+
+def _keep_identity(info: KindInfo, live_meta: dict[str, Any], meta: dict[str, Any]) -> None:
+    """An update keeps the live object's identity, version and generation (in place: key order
+    decides whether an update changed nothing)."""
+    for immutable in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"):
+        if immutable in live_meta:
+            meta[immutable] = live_meta[immutable]
+        else:
+            meta.pop(immutable, None)
+    meta["resourceVersion"] = live_meta.get("resourceVersion")
+    if tracks_generation(info):
+        meta["generation"] = live_meta.get("generation", 1)
+    else:
+        meta.pop("generation", None)
 
 
 def _spec_of(obj: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +218,8 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
 
 
 def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
-    """Give `meta` a name from `generateName`; InvalidError when it has neither."""
+    """Give `meta` a name from `generateName`; InvalidError when it has neither, or when the
+    name is not one the kind may have."""
     if not meta.get("name"):
         if meta.get("generateName"):
             # Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
@@ -177,6 +239,8 @@ def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
                     }
                 ],
             )
+
+    check_name(info, str(meta["name"]))
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:
@@ -199,3 +263,15 @@ def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str
             kind=info.plural,
         )
     return name
+
+
+def marked_for_deletion(obj: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An object (a copy the caller owns) that finalizers keep after its delete, as the API
+    server marks it: deletionTimestamp, no grace period left, and a new generation for a kind
+    that counts them (the deletion is a change of what is asked)."""
+    meta = obj["metadata"]
+    meta["deletionTimestamp"] = rfc3339(now)
+    meta["deletionGracePeriodSeconds"] = 0
+    if meta.get("generation"):
+        meta["generation"] = int(meta["generation"]) + 1
+    return obj

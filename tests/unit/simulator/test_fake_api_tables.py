@@ -52,7 +52,7 @@ def test_pod_status_column_shows_the_waiting_reason() -> None:
     names = [c["name"] for c in doc["columnDefinitions"]]
     row = dict(zip(names, doc["rows"][0]["cells"], strict=True))
     assert row["Status"] == "CreateContainerConfigError"
-    assert (row["Ready"], row["Restarts"], row["Age"]) == ("0/1", 2, "60m")
+    assert (row["Ready"], row["Restarts"], row["Age"]) == ("0/1", "2", "60m")
     assert doc["rows"][0]["object"]["metadata"]["namespace"] == "alga"
 
 
@@ -62,3 +62,76 @@ def test_pod_status_column_falls_back_to_the_phase() -> None:
     assert info is not None
     row = table(info, [_pod(None, "Running")], NOW, "7")["rows"][0]["cells"]
     assert "Running" in row
+
+
+def _row(plural: str, api_version: str, kind: str, obj: dict[str, object]) -> dict[str, object]:
+    info = KindRegistry().by_kind(api_version, kind)
+    assert info is not None
+    assert info.plural == plural
+    doc = table(info, [obj], NOW, "7")
+    names = [c["name"] for c in doc["columnDefinitions"]]
+    return dict(zip(names, doc["rows"][0]["cells"], strict=True))
+
+
+def test_columns_are_kube_apiservers_with_their_descriptions() -> None:
+    """ConfigMaps count data and binaryData; every column says what it shows."""
+    info = KindRegistry().by_kind("v1", "ConfigMap")
+    assert info is not None
+    doc = table(info, [], NOW, "7")
+    assert [c["name"] for c in doc["columnDefinitions"]] == ["Name", "Data", "Age"]
+    assert all(c["description"] for c in doc["columnDefinitions"])
+    row = _row(
+        "configmaps",
+        "v1",
+        "ConfigMap",
+        {"metadata": {"name": "c"}, "data": {"a": "1"}, "binaryData": {"b": "AA=="}},
+    )
+    assert row["Data"] == 2
+
+
+def test_a_service_row_shows_its_ports_external_ip_and_selector() -> None:
+    row = _row(
+        "services",
+        "v1",
+        "Service",
+        {
+            "metadata": {"name": "web"},
+            "spec": {
+                "type": "NodePort",
+                "clusterIPs": ["10.96.0.9"],
+                "selector": {"tier": "web", "app": "shop"},
+                "ports": [
+                    {"port": 80, "nodePort": 30080, "protocol": "TCP"},
+                    {"port": 53, "protocol": "UDP"},
+                ],
+            },
+        },
+    )
+    assert (row["Cluster-IP"], row["External-IP"]) == ("10.96.0.9", "<none>")
+    assert row["Port(s)"] == "80:30080/TCP,53/UDP"
+    assert row["Selector"] == "app=shop,tier=web"
+
+
+def test_a_deployment_row_lists_containers_images_and_its_selector() -> None:
+    row = _row(
+        "deployments",
+        "apps/v1",
+        "Deployment",
+        {
+            "metadata": {"name": "d"},
+            "spec": {
+                "replicas": 2,
+                "selector": {
+                    "matchLabels": {"app": "w"},
+                    "matchExpressions": [
+                        {"key": "tier", "operator": "NotIn", "values": ["z", "a"]}
+                    ],
+                },
+                "template": {"spec": {"containers": [{"name": "w", "image": "busybox:1.36"}]}},
+            },
+            "status": {"readyReplicas": 1, "updatedReplicas": 2},
+        },
+    )
+    assert (row["Ready"], row["Up-to-date"], row["Available"]) == ("1/2", 2, 0)
+    assert (row["Containers"], row["Images"]) == ("w", "busybox:1.36")
+    assert row["Selector"] == "app=w,tier notin (a,z)"

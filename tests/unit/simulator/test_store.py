@@ -54,6 +54,18 @@ def test_resource_versions_increase_across_kinds(store: ObjectStore) -> None:
     assert int(b["metadata"]["resourceVersion"]) == int(a["metadata"]["resourceVersion"]) + 1
 
 
+def test_only_kinds_with_a_generation_get_one(store: ObjectStore) -> None:
+    """As on kube-apiserver (the fidelity run found it): a ConfigMap, a Secret, a Namespace or a
+    ClusterRole has no metadata.generation, before or after an update."""
+    config = store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert "generation" not in config["metadata"]
+    updated = store.patch("v1", "ConfigMap", "c", {"data": {"a": "b"}}, "merge", "default")
+    assert "generation" not in updated["metadata"]
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole"}
+    assert "generation" not in store.create({**role, "metadata": {"name": "r"}})["metadata"]
+    assert store.create(_deploy())["metadata"]["generation"] == 1
+
+
 def test_spec_change_bumps_generation_but_status_and_labels_do_not(store: ObjectStore) -> None:
     """generation follows spec changes only."""
     store.create(_deploy())

@@ -1,0 +1,106 @@
+"""Which names an object may have, by kind, as kube-apiserver's validation decides them.
+
+Most kinds take a DNS-1123 subdomain; a Namespace a DNS-1123 label, a Service a DNS-1035 label
+(their names become DNS names); RBAC roles and bindings any name that is a safe path segment
+(`system:controller:x` is one). The messages are apimachinery's own (`pkg/util/validation`,
+`pkg/api/validate/content`), so a client shows the same refusal on both backends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from simulator.api.kinds import KindInfo
+from simulator.api.store.errors import InvalidError
+
+__all__ = ["check_name"]
+
+_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = _LABEL + "(\\." + _LABEL + ")*"
+_DNS1035 = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_LABEL_MESSAGE = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character"
+)
+_SUBDOMAIN_MESSAGE = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character"
+)
+_DNS1035_MESSAGE = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character"
+)
+
+
+def _regex_error(message: str, pattern: str, *examples: str) -> str:
+    shown = "".join(f"'{e}', " if i == 0 else f"or '{e}', " for i, e in enumerate(examples))
+    return f"{message} (e.g. {shown}regex used for validation is '{pattern}')"
+
+
+def _too_long(value: str, limit: int) -> list[str]:
+    return [f"must be no more than {limit} characters"] if len(value) > limit else []
+
+
+def _subdomain(value: str) -> list[str]:
+    errors = _too_long(value, 253)
+    if not re.fullmatch(_SUBDOMAIN, value):
+        errors.append(_regex_error(_SUBDOMAIN_MESSAGE, _SUBDOMAIN, "example.com"))
+    return errors
+
+
+def _dns_label(value: str) -> list[str]:
+    errors = _too_long(value, 63)
+    if not re.fullmatch(_LABEL, value):
+        if re.fullmatch(_SUBDOMAIN, value):
+            errors.append("must not contain dots")  # a subdomain of the right length: the dots
+        else:
+            errors.append(_regex_error(_LABEL_MESSAGE, _LABEL, "my-name", "123-abc"))
+    return errors
+
+
+def _dns1035_label(value: str) -> list[str]:
+    errors = _too_long(value, 63)
+    if not re.fullmatch(_DNS1035, value):
+        errors.append(_regex_error(_DNS1035_MESSAGE, _DNS1035, "my-name", "abc-123"))
+    return errors
+
+
+def _path_segment(value: str) -> list[str]:
+    if value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
+
+
+def _rule(info: KindInfo) -> Callable[[str], list[str]]:
+    if info.group == "" and info.plural == "namespaces":
+        return _dns_label
+    if info.group == "" and info.plural == "services":
+        return _dns1035_label
+    if info.group == "rbac.authorization.k8s.io":
+        return _path_segment
+    return _subdomain
+
+
+def check_name(info: KindInfo, name: str) -> None:
+    """InvalidError (kube-apiserver's 422, its words) when `name` is not one `info` may have."""
+    errors = _rule(info)(name)
+    if not errors:
+        return
+    kind = info.kind if not info.group else f"{info.kind}.{info.group}"
+    each = [f'metadata.name: Invalid value: "{name}": {e}' for e in errors]
+    summary = each[0] if len(each) == 1 else f"[{', '.join(each)}]"
+    raise InvalidError(
+        f'{kind} "{name}" is invalid: {summary}',
+        name=name,
+        group=info.group,
+        kind=info.kind,
+        causes=[
+            {
+                "reason": "FieldValueInvalid",
+                "message": f'Invalid value: "{name}": {e}',
+                "field": "metadata.name",
+            }
+            for e in errors
+        ],
+    )

@@ -1,0 +1,290 @@
+"""Sending a corpus to one backend, as its clients would have sent it there.
+
+A request is sent as recorded, with the few values that name one server's state translated to
+this backend's: a watch's or paged list's `resourceVersion` and `continue` come from this
+backend's last list of the same collection (an informer lists, then watches from the list's
+version), and a body's `metadata.resourceVersion`/`uid` (an update's precondition) from this
+backend's last answer for that object. Each identity gets its own credential from the backend
+(`admin`: its kubeconfig; a service account: a token the backend issues for it).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode
+
+from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
+from simulator.fidelity.corpus import ADMIN, CorpusRequest
+from simulator.replay.kubeclient import ApiError, KubeClient, RawAnswer
+
+__all__ = ["Answer", "Replayer", "Target", "object_path", "split_path"]
+
+Obj = dict[str, Any]
+# A watch is read this long: long enough for its initial events, short enough for a corpus.
+WATCH_SECONDS = 1.5
+_SERVICE_ACCOUNT = "system:serviceaccount:"
+_OPENAPI_V3 = "/openapi/v3"
+
+
+class Target(Protocol):
+    """What a backend offers: the fake `ApiServer` and `ControlPlaneAccess` both do."""
+
+    url: str
+
+    def write_kubeconfig(
+        self, path: str | Path, *, token: str | None = None, user: str = "admin"
+    ) -> Path: ...
+
+    def issue_token(self, namespace: str, serviceaccount: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A backend's answer to one corpus request (`error` when none came)."""
+
+    code: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    lines: tuple[bytes, ...] = ()
+    error: str = ""
+
+    def json(self) -> Any:
+        """The decoded body (JSON, or Kubernetes protobuf in its JSON form), or None."""
+        if not self.body:
+            return None
+        if self.content_type.startswith(PROTOBUF):
+            try:
+                return decode_protobuf_object(self.body)
+            except ProtobufError:
+                return None
+        if not self.content_type.startswith("application/json"):
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def events(self) -> list[Obj]:
+        """A watch stream's events (undecodable lines are kept as `{"raw": ...}`)."""
+        found: list[Obj] = []
+        for line in self.lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = {"raw": line.decode(errors="replace")}
+            found.append(event if isinstance(event, dict) else {"raw": str(event)})
+        return found
+
+
+def object_path(collection: str, item: Obj) -> str:
+    """The path of `item` listed or created under `collection` (`/api/v1/pods` + a pod)."""
+    meta = item.get("metadata") or {}
+    name, namespace = str(meta.get("name", "")), meta.get("namespace")
+    parts = collection.rstrip("/").split("/")
+    if namespace and "namespaces" not in parts[:-1]:
+        # A cluster-wide list of a namespaced kind: /api/v1/pods -> /api/v1/namespaces/ns/pods.
+        parts = [*parts[:-1], "namespaces", str(namespace), parts[-1]]
+    return "/".join([*parts, name])
+
+
+@dataclass
+class _State:
+    """What this backend said about collections and objects, for translating later requests."""
+
+    list_versions: dict[str, str] = field(default_factory=dict)
+    continues: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (rv, uid)
+    owned: set[str] = field(default_factory=set)  # paths of objects the corpus wrote
+    latest_version: str = ""
+    # /openapi/v3/<group-version> -> this backend's hash of it (from its /openapi/v3 index).
+    openapi_hashes: dict[str, str] = field(default_factory=dict)
+
+
+class Replayer:
+    """Sends corpus requests to one backend in order; `owned` says which objects they wrote."""
+
+    def __init__(self, name: str, target: Target, *, watch_seconds: float = WATCH_SECONDS) -> None:
+        self.name = name
+        self.target = target
+        self.watch_seconds = watch_seconds
+        self._folder = tempfile.TemporaryDirectory(prefix=f"appliance-sim-fidelity-{name}-")
+        self._clients: dict[str, KubeClient] = {}
+        self.state = _State()
+
+    @property
+    def owned(self) -> set[str]:
+        return self.state.owned
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+        self._folder.cleanup()
+
+    def __enter__(self) -> Replayer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _client(self, user: str) -> KubeClient:
+        client = self._clients.get(user)
+        if client is not None:
+            return client
+        path = Path(self._folder.name) / f"{len(self._clients)}.kubeconfig"
+        if user == ADMIN:
+            self.target.write_kubeconfig(path)
+        elif user.startswith(_SERVICE_ACCOUNT) and user.count(":") == 3:
+            namespace, account = user[len(_SERVICE_ACCOUNT) :].split(":")
+            token = self.target.issue_token(namespace, account)
+            self.target.write_kubeconfig(path, token=token, user=account)
+        else:
+            raise ApiError(f"no credential for {user!r} (admin or a service account)")
+        client = self._clients[user] = KubeClient(path)
+        return client
+
+    def send(self, request: CorpusRequest) -> Answer:
+        """Send one request (translated to this backend) and remember what its answer says."""
+        try:
+            client = self._client(request.user)
+            raw = client.send(
+                request.method,
+                request.path,
+                query=self._query(request),
+                headers=dict(request.headers),
+                content=self._body(request),
+                stream_seconds=self.watch_seconds if request.is_watch else None,
+            )
+        except ApiError as exc:
+            return Answer(error=exc.one_line())
+        answer = _answer(raw)
+        self._remember(request, answer)
+        return answer
+
+    def run(
+        self, requests: Sequence[CorpusRequest], progress: Callable[[int], None] | None = None
+    ) -> list[Answer]:
+        """Send every request in order."""
+        answers = []
+        for number, request in enumerate(requests, start=1):
+            answers.append(self.send(request))
+            if progress is not None:
+                progress(number)
+        return answers
+
+    # ----------------------------------------------------------------- translation
+
+    def _query(self, request: CorpusRequest) -> str:
+        if not request.query:
+            return ""
+        pairs = parse_qsl(request.query, keep_blank_values=True)
+        return urlencode([(key, self._translated(request, key, value)) for key, value in pairs])
+
+    def _translated(self, request: CorpusRequest, key: str, value: str) -> str:
+        """A query value that names the recording server's state, as this backend names it."""
+        if key == "resourceVersion" and value not in ("", "0"):
+            return self.state.list_versions.get(request.path) or self.state.latest_version or value
+        if key == "continue" and value:
+            return self.state.continues.get(request.path, value)
+        if key == "hash" and request.path.startswith(_OPENAPI_V3):
+            return self.state.openapi_hashes.get(request.path, value)
+        return value
+
+    def _body(self, request: CorpusRequest) -> bytes:
+        # The official client sends JSON without naming it; the API server reads it as JSON.
+        kind = request.header("content-type")
+        if not request.body or (kind and not kind.startswith("application/json")):
+            return request.body
+        try:
+            doc = json.loads(request.body)
+        except ValueError:
+            return request.body
+        if not isinstance(doc, dict):
+            return request.body
+        known = self.state.objects.get(request.path)
+        changed = False
+        meta = doc.get("metadata")
+        if known is not None and isinstance(meta, dict):
+            for key, value in (("resourceVersion", known[0]), ("uid", known[1])):
+                if meta.get(key):
+                    meta[key], changed = value, True
+        preconditions = doc.get("preconditions")
+        if known is not None and isinstance(preconditions, dict):
+            for key, value in (("resourceVersion", known[0]), ("uid", known[1])):
+                if preconditions.get(key):
+                    preconditions[key], changed = value, True
+        return json.dumps(doc).encode() if changed else request.body
+
+    def _remember(self, request: CorpusRequest, answer: Answer) -> None:
+        if request.path.rstrip("/") == _OPENAPI_V3:
+            self._openapi_index(answer.body)
+            return
+        doc = answer.json()
+        if not isinstance(doc, dict):
+            return
+        meta = doc.get("metadata") or {}
+        kind = str(doc.get("kind", ""))
+        if kind.endswith("List") and isinstance(doc.get("items"), list):
+            version = str(meta.get("resourceVersion", ""))
+            if version:
+                self.state.list_versions[request.path] = version
+                self.state.latest_version = version
+            self.state.continues[request.path] = str(meta.get("continue", ""))
+            for item in doc["items"]:
+                if isinstance(item, dict):
+                    self._object(object_path(request.path, item), item)
+            return
+        if kind == "Status" or not meta.get("name"):
+            return
+        collection, name, subresource = split_path(request.path)
+        if subresource not in ("", "status") or (not name and request.method != "POST"):
+            return  # a Scale, a TokenRequest...: not the object itself
+        path = object_path(collection, doc) if not name else f"{collection}/{name}"
+        self._object(path, doc)
+        if request.method in ("POST", "PUT", "PATCH") and 200 <= answer.code < 300:
+            self.state.owned.add(path)
+
+    def _openapi_index(self, body: bytes) -> None:
+        """A client follows the index's `serverRelativeURL`s: remember each one's hash."""
+        try:
+            index = json.loads(body)
+        except ValueError:
+            return
+        for entry in (index.get("paths") or {}).values() if isinstance(index, dict) else ():
+            url = str(entry.get("serverRelativeURL", "")) if isinstance(entry, dict) else ""
+            path, _, query = url.partition("?")
+            found = dict(parse_qsl(query)).get("hash")
+            if found:
+                self.state.openapi_hashes[path] = found
+
+    def _object(self, path: str, obj: Obj) -> None:
+        meta = obj.get("metadata") or {}
+        version = str(meta.get("resourceVersion", ""))
+        self.state.objects[path] = (version, str(meta.get("uid", "")))
+        if version:
+            self.state.latest_version = version
+
+
+def split_path(path: str) -> tuple[str, str, str]:
+    """A resource path as (collection, name, subresource): `/api/v1/namespaces/a/pods/p/log`
+    -> (`/api/v1/namespaces/a/pods`, `p`, `log`); ("", "", "") for a non-resource path."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        head, rest = parts[:2], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        head, rest = parts[:3], parts[3:]
+    else:
+        return "", "", ""
+    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2:] not in (["status"], ["finalize"]):
+        head, rest = [*head, "namespaces", rest[1]], rest[2:]
+    collection = "/" + "/".join([*head, rest[0]])
+    return collection, rest[1] if len(rest) > 1 else "", "/".join(rest[2:])
+
+
+def _answer(raw: RawAnswer) -> Answer:
+    return Answer(code=raw.code, content_type=raw.content_type, body=raw.body, lines=raw.lines)

@@ -1,0 +1,46 @@
+"""What `appliance-sim fidelity` found the fake API answering differently from kube-apiserver v1.37
+(issue 13), each fixed and kept so here without a control plane."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from simulator.api.discovery import version_info
+from simulator.api.store import ObjectStore
+from simulator.clock import VirtualClock
+
+
+def test_version_reports_emulation_and_compatibility_since_1_33() -> None:
+    """kube-apiserver 1.33+ emulates its own version and stays compatible with the one before;
+    the field's 1.31 appliance reported neither."""
+    info = version_info("v1.37.2")
+    assert (info["emulationMajor"], info["emulationMinor"]) == ("1", "37")
+    assert (info["minCompatibilityMajor"], info["minCompatibilityMinor"]) == ("1", "36")
+    assert list(info)[:6] == [
+        "major",
+        "minor",
+        "emulationMajor",
+        "emulationMinor",
+        "minCompatibilityMajor",
+        "minCompatibilityMinor",
+    ]
+    assert "emulationMajor" not in version_info("v1.31.4")
+
+
+def test_a_created_deployment_has_an_empty_status_and_the_service_account_alias() -> None:
+    """A built-in status is a Go struct, encoded even when empty; the v1 conversion copies
+    serviceAccountName into the deprecated serviceAccount, in templates too."""
+    store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    template = {"spec": {"serviceAccountName": "status", "containers": [{"name": "c"}]}}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {}, "template": template},
+        "status": {"replicas": 3},
+    }
+    created = store.create(deployment, strict=True)
+    assert created["status"] == {}
+    assert created["spec"]["template"]["spec"]["serviceAccount"] == "status"
+    config = store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert "status" not in config

@@ -1,0 +1,187 @@
+"""appliance-sim fidelity's parts that need no cluster: the corpus file, normalising, comparing,
+the known differences, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.fidelity.command import FidelityReport
+from simulator.fidelity.compare import Comparison, Sides, compare, diff
+from simulator.fidelity.corpus import CorpusError, CorpusRequest, load_corpus, save_corpus
+from simulator.fidelity.normalise import foreign_fields, manager_of, normalise
+from simulator.fidelity.replay import Answer, split_path
+
+GET = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/api/v1/namespaces/a/configmaps/c")
+
+
+def _answer(doc: object, code: int = 200) -> Answer:
+    return Answer(code=code, content_type="application/json", body=json.dumps(doc).encode())
+
+
+def test_a_corpus_survives_a_round_trip_binary_bodies_included(tmp_path: Path) -> None:
+    requests = [
+        GET,
+        CorpusRequest(
+            "product",
+            "bootstrapper",
+            "system:serviceaccount:x:y",
+            "POST",
+            "/api/v1/namespaces",
+            query="fieldManager=m",
+            headers=(("content-type", "application/vnd.kubernetes.protobuf"),),
+            body=b"k8s\x00\xff\xfe",
+        ),
+    ]
+    path = tmp_path / "corpus.jsonl"
+    assert save_corpus(path, requests) == 2
+    assert load_corpus(path) == requests
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("not json", "not JSON"),
+        ('{"source": "nobody"}', "field 'actor'"),
+        (
+            '{"source": "elsewhere", "actor": "a", "user": "u", "method": "GET", "path": "/x"}',
+            "field 'source' must be one of",
+        ),
+        (
+            '{"source": "kubectl", "actor": "a", "user": "u", "method": "GET", "path": "x"}',
+            "must start with /",
+        ),
+    ],
+)
+def test_a_bad_corpus_line_is_named(tmp_path: Path, line: str, says: str) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(CorpusError, match=says) as caught:
+        load_corpus(path)
+    assert f"{path}:1" in str(caught.value)
+
+
+def test_the_command_refuses_a_bad_corpus_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\n")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("[1]\n")
+    code = main(["fidelity", "--kubeconfig", str(kubeconfig), "--corpus", str(corpus)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0
+    assert f"{corpus}:1: a request must be a JSON object" in err
+
+
+def test_what_legitimately_differs_is_blanked() -> None:
+    obj = {
+        "kind": "Service",
+        "metadata": {
+            "name": "web-x7k2p",
+            "generateName": "web-",
+            "uid": "0a79c582-4a19-4e31-868d-cc17f0e646ba",
+            "resourceVersion": "727",
+            "creationTimestamp": "2026-11-28T22:54:39Z",
+        },
+        "spec": {"clusterIP": "10.96.3.4", "clusterIPs": ["10.96.3.4"]},
+    }
+    assert normalise(obj, strip=set(), corpus_managers=set()) == {
+        "kind": "Service",
+        "metadata": {
+            "name": "web-<suffix>",
+            "generateName": "web-",
+            "uid": "<uid>",
+            "resourceVersion": "<resourceVersion>",
+            "creationTimestamp": "<time>",
+        },
+        "spec": {"clusterIP": "<ip>", "clusterIPs": ["<ip>"]},
+    }
+
+
+def test_fields_only_a_controller_wrote_are_left_out_of_both_sides() -> None:
+    """kube-controller-manager's status (a list of conditions it owns whole) goes; what the
+    corpus's manager also owns stays."""
+    real = {
+        "metadata": {
+            "managedFields": [
+                {"manager": "kubectl", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {
+                    "manager": "kube-controller-manager",
+                    "fieldsV1": {
+                        "f:spec": {"f:replicas": {}},
+                        "f:status": {
+                            "f:conditions": {".": {}, 'k:{"type":"Available"}': {".": {}}},
+                            "f:replicas": {},
+                        },
+                    },
+                },
+            ]
+        },
+        "spec": {"replicas": 2},
+        "status": {"replicas": 2, "conditions": [{"type": "Available", "status": "True"}]},
+    }
+    strip = foreign_fields(real, {"kubectl"})
+    assert ("f:spec", "f:replicas") not in strip
+    cleaned = normalise(real, strip=strip, corpus_managers={"kubectl"})
+    assert "status" not in cleaned
+    assert cleaned["spec"] == {"replicas": 2}
+    assert [e["manager"] for e in cleaned["metadata"]["managedFields"]] == ["kubectl"]
+
+
+def test_the_field_manager_is_the_parameter_or_the_user_agents_program() -> None:
+    assert manager_of("helm", "Helm/3.17.3") == "helm"
+    assert manager_of("", "OpenAPI-Generator/37.0.2/python") == "OpenAPI-Generator"
+
+
+def test_diff_names_the_path_and_both_values() -> None:
+    found = diff({"a": {"b": 1}, "c": [1]}, {"a": {"b": 2}, "d": 3})
+    assert found == [
+        "a.b: 1 (fake) vs 2 (real)",
+        "c: only on the fake API ([1])",
+        "d: only on the real API (3)",
+    ]
+
+
+def test_a_resource_path_splits_into_collection_name_and_subresource() -> None:
+    assert split_path("/api/v1/namespaces/a/pods/p/log") == (
+        "/api/v1/namespaces/a/pods",
+        "p",
+        "log",
+    )
+    assert split_path("/apis/apps/v1/deployments") == ("/apis/apps/v1/deployments", "", "")
+    assert split_path("/api/v1/namespaces/a") == ("/api/v1/namespaces", "a", "")
+    assert split_path("/version") == ("", "", "")
+
+
+def _compared(request: CorpusRequest, fake: Answer, real: Answer) -> Comparison:
+    return compare(request, fake, real, sides=Sides(set(), set(), {"kubectl"}))
+
+
+def test_a_status_code_difference_is_the_difference() -> None:
+    found = _compared(GET, _answer({}, 404), _answer({}, 200))
+    assert found.differences == ("status 404 (fake) vs 200 (real)",)
+    assert not found.known
+
+
+def test_managed_fields_and_openapi_differences_are_known_others_are_not() -> None:
+    fake = _answer({"kind": "ConfigMap", "metadata": {"name": "c"}})
+    real = _answer(
+        {
+            "kind": "ConfigMap",
+            "metadata": {"name": "c", "managedFields": [{"manager": "kubectl"}]},
+        }
+    )
+    known = _compared(GET, fake, real)
+    assert known.known == ("managedFields",)
+    unknown = _compared(GET, fake, _answer({"kind": "ConfigMap", "metadata": {"name": "d"}}))
+    assert not unknown.identical
+    assert unknown.known == ()
+    report = FidelityReport((known, unknown, _compared(GET, fake, fake)))
+    assert report.counts() == (1, 1, 3)
+    assert report.lines()[-1] == "fidelity: 1/3 identical"
+    assert "other differences: 1" in report.lines()[-2]
