@@ -407,4 +407,3 @@ _RETURN_DELETED = frozenset(
         )
     }
 )
-

@@ -61,24 +61,25 @@ def deletion(
         marked = _terminating_pod(live, grace, now)
         return ("PENDING", None) if marked is None else ("MODIFIED", marked)
     new = copy_object(live)
-    marked = bool(meta.get("deletionTimestamp"))
-    if foreground and not marked:
+    was_marked = bool(meta.get("deletionTimestamp"))
+    if foreground and not was_marked:
         new = marked_for_deletion(new, now)
         finalizers = new["metadata"].setdefault("finalizers", [])
         if FOREGROUND not in finalizers:
             finalizers.append(FOREGROUND)
         return "MODIFIED", new
-    if is_namespace(info) and not marked:
+    if is_namespace(info) and not was_marked:
         # The namespace controller's job: mark it, delete the content, then finalize.
         return "TERMINATING", namespace_terminating(new, now)
     if not meta.get("finalizers"):
         return "DELETED", None
-    if marked and not meta.get("deletionGracePeriodSeconds"):
+    if was_marked and not meta.get("deletionGracePeriodSeconds"):
         return "PENDING", None
-    if marked:
+    if was_marked:
         new["metadata"]["deletionGracePeriodSeconds"] = 0  # a pod's kubelet has confirmed
-        return "MODIFIED", new
-    return "MODIFIED", marked_for_deletion(new, now)
+    else:
+        new = marked_for_deletion(new, now)
+    return "MODIFIED", new
 
 
 def _terminating_pod(live: dict[str, Any], grace: int, now: datetime) -> dict[str, Any] | None:
