@@ -240,8 +240,8 @@ class Collector:
             threading.Thread(target=self._evaluate_loop, name="status-collector", daemon=True),
             threading.Thread(target=self._probe_loop, name="status-login-probe", daemon=True),
         ]
+        self._clock.hold(len(self._threads))  # their tokens, taken before they run (clocking.py)
         for thread in self._threads:
-            self._clock.hold()  # the thread's token, taken before it runs (see clocking.py)
             thread.start()
 
     def stop(self, *, timeout: float = 5.0) -> None:

@@ -158,10 +158,10 @@ class WatchCache:
                     daemon=True,
                 )
             )
+        # The tokens the threads work with are taken here, so no moment passes in which the
+        # process looks idle to a test clock before a thread has started.
+        self._clock.hold(len(self._threads))
         for thread in self._threads:
-            # The token the thread works with is taken here, so no moment passes in which the
-            # process looks idle to a test clock before the thread has started.
-            self._clock.hold()
             thread.start()
 
     def _ensure_pool_size(self, needed: int) -> None:

@@ -162,6 +162,53 @@ def test_watch_announces_phases_and_login_ready() -> None:
     assert "Background services ready" not in text
 
 
+def _pulling(seconds: float, *pulls: tuple[str, float]) -> ApplianceStatus:
+    """Core still pulling: (component, seconds since its pull started) per pull."""
+    return status(seconds, ready={"platform"}).model_copy(
+        update={
+            "active_operations": [
+                ActiveOperation(
+                    component=name, image=f"{name}:1", elapsed_seconds=elapsed, note="pulling"
+                )
+                for name, elapsed in pulls
+            ]
+        }
+    )
+
+
+def test_pulls_started_apart_are_reported_together_once_a_minute() -> None:
+    """Each pull is announced, then re-announced with its elapsed time; a pull that started 5 s
+    after another is reported with it (one reading a minute, not two)."""
+    out = io.StringIO()
+    waits: list[float] = []
+    readings = [
+        _pulling(0, ("alga-core", 0)),
+        _pulling(5, ("alga-core", 5), ("bootstrap", 0)),
+        _pulling(60, ("alga-core", 60), ("bootstrap", 55)),
+        _pulling(120, ("alga-core", 120), ("bootstrap", 115)),
+    ]
+    with pytest.raises(StopIteration):
+        watch_install(
+            feed(readings),
+            display=Display(out),
+            timeout=3600,
+            interval=1,
+            wait=waits.append,
+        )
+    text = out.getvalue()
+    for line in (
+        "pulling alga-core:1 for alga-core (0s)",
+        "pulling bootstrap:1 for bootstrap (0s)",
+        "pulling alga-core:1 for alga-core (60s)",
+        "pulling bootstrap:1 for bootstrap (55s)",
+        "pulling alga-core:1 for alga-core (120s)",
+        "pulling bootstrap:1 for bootstrap (115s)",
+    ):
+        assert text.count(line) == 1, (line, text)
+    # After the readings at 0 and 5 the next is due at 60, then every minute: never at 65.
+    assert waits == [60.0, 55.0, 60.0, 60.0]
+
+
 def test_a_phase_is_ready_only_when_its_tier_is() -> None:
     """Issue 14: core ready while alga-core still pulls prints no 'ready' for the app's phases."""
     out = io.StringIO()
