@@ -127,10 +127,10 @@ class Warp:
                 self._wake_locked(sleeper, "closed")
             self.changed.notify_all()
 
-    def hold(self, lease: Lease) -> None:
-        """One more thread of the participant works."""
+    def hold(self, lease: Lease, count: int = 1) -> None:
+        """`count` more threads of the participant work."""
         with self.changed:
-            lease.held += 1
+            lease.held += max(0, count)
             self.changed.notify_all()
 
     def release(self, lease: Lease) -> None:

@@ -173,6 +173,8 @@ class Scheduler:
             warned_at = 0.0
             # What observers read now is the world at this instant, before time moves on.
             warp.observe()
+            if self._warp_target(warp) != target:
+                continue  # an observer ended a wait (or began one): choose again
             if not warp.jump_if_quiescent(target):
                 continue
 
