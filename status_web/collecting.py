@@ -282,6 +282,7 @@ class Collector:
                 # Only lines that change nothing (bookmarks) arrived: acknowledge them.
                 seen = current
                 continue
+            current = self._settle(current)
             # Read before the snapshot: this evaluation covers at least what the mark says.
             covered = self._source.mark()
             try:
@@ -294,6 +295,17 @@ class Collector:
                 # An event storm must not turn into back-to-back evaluations on a 2-core node.
                 # (A test clock's cluster holds still until this evaluation is done: no storm.)
                 self._stopping.wait(self._min_gap)
+
+    def _settle(self, current: Mark) -> Mark:
+        """Let a change settle before evaluating it: a wait of no time, again while more lines
+        arrive. Instant on the machine's clock; on a test clock it ends when every other
+        process waits too, so one evaluation covers the whole change, the same on every run."""
+        while not self._stopping.is_set():
+            after = self._source.wait_for_change(current, timeout=0.0)
+            if after == current:
+                break
+            current = after
+        return current
 
     def _probe_loop(self) -> None:
         try:
