@@ -47,12 +47,14 @@ PARTICIPANT_HEADER = "X-Appliance-Test-Clock"
 class Waiter(Protocol):
     """One thread's interruptible wait."""
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
-        """Return after `seconds`, or earlier once `interrupt()` is called (now or before).
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
+        """Return after `seconds` (True), or earlier once `interrupt()` is called, now or
+        before (False).
 
         `acked`: the watch lines this process has acted on, for a test clock's books.
         `lazy`: a routine pause (a heartbeat, a retry) that a test clock need not hurry to end;
         it ends once the cluster's time has passed it for other reasons.
+        A wait of no time on a test clock ends when every other participant waits too.
         """
         ...
 
@@ -95,11 +97,12 @@ class _EventWaiter:
         self._cond = threading.Condition()
         self._fired = False
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
         with self._cond:
             if not self._fired:
                 self._cond.wait(max(0.0, seconds))
-            self._fired = False
+            interrupted, self._fired = self._fired, False
+            return not interrupted
 
     def interrupt(self) -> None:
         with self._cond:
@@ -280,14 +283,14 @@ class _RemoteWaiter:
         self._current: str | None = None
         self._fired = False
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
         with self._lock:
             if self._fired:
                 self._fired = False
-                return
+                return False
             wid = self._current = self._clock.new_wid()
         try:
-            self._clock.call(
+            answer = self._clock.call(
                 "POST",
                 "sleep",
                 seconds=max(0.0, seconds),
@@ -299,6 +302,8 @@ class _RemoteWaiter:
             with self._lock:
                 self._current = None
                 self._fired = False
+        # "gone": the world stopped and the wait ran on the machine's clock.
+        return answer.get("woke") in ("time", "gone")
 
     def interrupt(self) -> None:
         with self._lock:

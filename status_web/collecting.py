@@ -62,6 +62,10 @@ class SnapshotSource(Protocol):
         """Block until the cache moves past `after`, `timeout` elapses or `wake()` is called."""
         ...
 
+    def settle(self, after: Mark) -> Mark:
+        """Once the change after `after` is complete, the mark to read at."""
+        ...
+
     def wake(self) -> None:
         """End the current `wait_for_change` (something outside the cache changed)."""
         ...
@@ -282,7 +286,9 @@ class Collector:
                 # Only lines that change nothing (bookmarks) arrived: acknowledge them.
                 seen = current
                 continue
-            current = self._settle(current)
+            # A change settles first: one evaluation covers all of it (a no-op on the
+            # machine's clock; on a test clock, until every other process waits too).
+            current = self._source.settle(current)
             # Read before the snapshot: this evaluation covers at least what the mark says.
             covered = self._source.mark()
             try:
@@ -295,17 +301,6 @@ class Collector:
                 # An event storm must not turn into back-to-back evaluations on a 2-core node.
                 # (A test clock's cluster holds still until this evaluation is done: no storm.)
                 self._stopping.wait(self._min_gap)
-
-    def _settle(self, current: Mark) -> Mark:
-        """Let a change settle before evaluating it: a wait of no time, again while more lines
-        arrive. Instant on the machine's clock; on a test clock it ends when every other
-        process waits too, so one evaluation covers the whole change, the same on every run."""
-        while not self._stopping.is_set():
-            after = self._source.wait_for_change(current, timeout=0.0)
-            if after == current:
-                break
-            current = after
-        return current
 
     def _probe_loop(self) -> None:
         try:

@@ -193,7 +193,7 @@ class _Watched:
         while not cache.synced and deps.monotonic() < deadline:
             # Not synced yet is no error: the first reading then says what is still missing.
             mark = cache.wait_for_change(mark, timeout=1.0)
-        _settle(cache, mark)
+        cache.settle(mark)  # the first reading sees whole changes (WatchCache.settle)
 
     def snapshot(self) -> Any:
         """The cache's objects now (None: read the cluster instead)."""
@@ -214,22 +214,12 @@ class _Watched:
             return
         mark = self.cache.wait_for_change(self._mark, timeout=seconds)
         if mark != self._mark:
-            _settle(self.cache, mark)
+            self.cache.settle(mark)
 
     def stop(self) -> None:
         """Close the watches."""
         if self.cache is not None:
             self.cache.stop()
-
-
-def _settle(cache: Any, mark: Any) -> None:
-    """Wait no time, again while the cache still moves: at once on the machine's clock, until
-    every other process waits too on a test clock (a reading then sees a whole change)."""
-    while True:
-        moved = cache.wait_for_change(mark, timeout=0.0)
-        if moved == mark:
-            return
-        mark = moved
 
 
 def _preflight(options: BootstrapOptions, release: ReleaseManifest, display: Display) -> None:

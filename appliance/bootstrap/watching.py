@@ -123,7 +123,7 @@ def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float])
     """Active pulls: announced once, then again every PULL_REPORT_SECONDS of their elapsed time.
 
     When one pull is due, the others that were last reported at least half a period ago come
-    along, so pulls that started a few seconds apart share one reading a minute, not two.
+    along, so pulls that started a few seconds apart share one reading per period, not two.
     """
     since = {
         (op.component, op.image): op.elapsed_seconds - reported[(op.component, op.image)]

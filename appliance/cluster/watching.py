@@ -223,6 +223,21 @@ class WatchCache:
         self._waits.until_moved(moved, timeout, acked=after.lines)
         return self.mark()
 
+    def settle(self, after: Mark) -> Mark:
+        """Let a change settle, then the mark to read at: waits of no time until one ends
+        uninterrupted with nothing new. At once on the machine's clock; on a test clock, once
+        every other process waits too, so one reading covers a whole change on every run."""
+        while not self._stopping.is_set():
+            current = self.mark()
+
+            def moved(current: Mark = current) -> bool:
+                with self._lock:
+                    return self._moved(current)
+
+            if self._waits.until_settled(moved, acked=current.lines) and self.mark() == current:
+                return current
+        return self.mark()
+
     def wake(self) -> None:
         """End every `wait_for_change` now (something outside the cache changed)."""
         self._waits.notify()
