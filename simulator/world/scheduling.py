@@ -145,7 +145,10 @@ class Scheduler:
                     self._cond.wait(timeout=min(wait if wait is not None else 0.5, 0.5))
                     continue
                 entry = heapq.heappop(self._heap)
-            self._run(entry)
+            # Late (a loaded machine), it still happens at the instant it was due: what it
+            # stamps and schedules does not depend on how busy the machine was.
+            with self.clock.pinned_at(entry.when):
+                self._run(entry)
 
     def _due_now(self) -> bool:
         with self._cond:
