@@ -47,12 +47,14 @@ PARTICIPANT_HEADER = "X-Appliance-Test-Clock"
 class Waiter(Protocol):
     """One thread's interruptible wait."""
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
-        """Return after `seconds`, or earlier once `interrupt()` is called (now or before).
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
+        """Return after `seconds` (True), or earlier once `interrupt()` is called, now or
+        before (False).
 
         `acked`: the watch lines this process has acted on, for a test clock's books.
         `lazy`: a routine pause (a heartbeat, a retry) that a test clock need not hurry to end;
         it ends once the cluster's time has passed it for other reasons.
+        A wait of no time on a test clock ends when every other participant waits too.
         """
         ...
 
@@ -77,8 +79,8 @@ class Clock(Protocol):
         """Wait `seconds`."""
         ...
 
-    def hold(self) -> None:
-        """One more thread of this process is about to work (call before starting it)."""
+    def hold(self, count: int = 1) -> None:
+        """`count` more threads of this process are about to work (call before starting them)."""
         ...
 
     def release(self) -> None:
@@ -95,11 +97,12 @@ class _EventWaiter:
         self._cond = threading.Condition()
         self._fired = False
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
         with self._cond:
             if not self._fired:
                 self._cond.wait(max(0.0, seconds))
-            self._fired = False
+            interrupted, self._fired = self._fired, False
+            return not interrupted
 
     def interrupt(self) -> None:
         with self._cond:
@@ -120,7 +123,7 @@ class SystemClock:
         """`time.sleep()`."""
         time.sleep(max(0.0, seconds))
 
-    def hold(self) -> None:
+    def hold(self, count: int = 1) -> None:
         """Nothing to tell anyone."""
 
     def release(self) -> None:
@@ -157,6 +160,8 @@ class TestClock:
         self._last_now = 0.0
         # The endpoint's clock face (a file with the cluster time), once it named one.
         self._face: int | None = None
+        # One kept-alive connection per thread (a sleep holds its thread's connection).
+        self._local = threading.local()
 
     @property
     def participant(self) -> str | None:
@@ -170,16 +175,7 @@ class TestClock:
         target = f"{self._path}/{verb}"
         if query:
             target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        connection = http.client.HTTPConnection(self._host, self._port, timeout=None)
-        try:
-            connection.request(method, target)
-            response = connection.getresponse()
-            body = response.read()
-            status = response.status
-        except OSError as exc:
-            body, status = str(exc).encode(), 0
-        finally:
-            connection.close()
+        status, body = self._request(method, target)
         if status != 200:
             if not self._reached:
                 raise InputError(
@@ -194,6 +190,33 @@ class TestClock:
         if self._face is None and isinstance(answer.get("face"), str):
             self._open_face(answer["face"])
         return answer
+
+    def _request(self, method: str, target: str) -> tuple[int, bytes]:
+        """One request on this thread's kept-alive connection (status 0: no connection).
+
+        A process makes hundreds of these calls; a connection (and a server thread) per call
+        cost more than the calls. A kept connection the endpoint has closed since fails before
+        anything was read: that one is retried once on a fresh connection.
+        """
+        for attempt in (1, 2):
+            kept: _KeptConnection | None = getattr(self._local, "kept", None)
+            reused = kept is not None
+            if kept is None:
+                kept = self._local.kept = _KeptConnection(self._host, self._port)
+            try:
+                kept.connection.request(method, target)
+                response = kept.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                self._local.kept = None
+                kept.close()
+                if not reused or attempt == 2:
+                    return 0, str(exc).encode()
+            except (OSError, http.client.HTTPException) as exc:
+                self._local.kept = None
+                kept.close()
+                return 0, str(exc).encode()
+        return 0, b"unreachable"  # pragma: no cover - the loop always returns
 
     def _open_face(self, path: str) -> None:
         try:
@@ -226,9 +249,9 @@ class TestClock:
         """Wait until cluster time now+seconds."""
         self.call("POST", "sleep", seconds=max(0.0, seconds), wid=self.new_wid())
 
-    def hold(self) -> None:
-        """Tell the endpoint one more thread works."""
-        self.call("POST", "hold")
+    def hold(self, count: int = 1) -> None:
+        """Tell the endpoint `count` more threads work (one call for a batch of threads)."""
+        self.call("POST", "hold", count=count if count != 1 else None)
 
     def release(self) -> None:
         """Tell the endpoint one thread stopped working."""
@@ -239,6 +262,20 @@ class TestClock:
         return _RemoteWaiter(self)
 
 
+class _KeptConnection:
+    """A thread's connection to the endpoint, closed when the thread (or the clock) is gone."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.connection = http.client.HTTPConnection(host, port, timeout=None)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __del__(self) -> None:
+        # A thread's locals go when the thread ends: close the socket, do not leak it.
+        self.connection.close()
+
+
 class _RemoteWaiter:
     def __init__(self, clock: TestClock) -> None:
         self._clock = clock
@@ -246,14 +283,14 @@ class _RemoteWaiter:
         self._current: str | None = None
         self._fired = False
 
-    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> None:
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
         with self._lock:
             if self._fired:
                 self._fired = False
-                return
+                return False
             wid = self._current = self._clock.new_wid()
         try:
-            self._clock.call(
+            answer = self._clock.call(
                 "POST",
                 "sleep",
                 seconds=max(0.0, seconds),
@@ -265,6 +302,8 @@ class _RemoteWaiter:
             with self._lock:
                 self._current = None
                 self._fired = False
+        # "gone": the world stopped and the wait ran on the machine's clock.
+        return answer.get("woke") in ("time", "gone")
 
     def interrupt(self) -> None:
         with self._lock:

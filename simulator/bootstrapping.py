@@ -208,7 +208,11 @@ class BootstrapSession:
             if until_state is None and until_seconds is None:
                 break
             if self.world.warped:
-                if self.world.let_time_pass(60.0) <= 0:
+                # Time passes until the status service shows a wanted state, not a minute more.
+                def reached() -> bool:
+                    return self._reached(until_state)
+
+                if self.world.let_time_pass(60.0, until=reached) <= 0 and not reached():
                     break  # the horizon: time will not pass any more
             else:
                 time.sleep(poll_wall)
@@ -278,10 +282,14 @@ class BootstrapSession:
     ) -> bool:
         if not self.world.warped:  # warped, the observer reads it at every quiescent point
             self._observe()
-        wanted = {until_state} if isinstance(until_state, str) else set(until_state or ())
-        if wanted and self.poller.lines and self.poller.lines[-1].state in wanted:
+        if self._reached(until_state):
             return True
         return until_seconds is not None and self.world.elapsed >= until_seconds
+
+    def _reached(self, until_state: str | Collection[str] | None) -> bool:
+        """Whether the last rollup the status service showed is a wanted state."""
+        wanted = {until_state} if isinstance(until_state, str) else set(until_state or ())
+        return bool(wanted and self.poller.lines and self.poller.lines[-1].state in wanted)
 
 
 def _end(process: subprocess.Popen[str]) -> None:

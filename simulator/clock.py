@@ -7,9 +7,10 @@ truthful to the production code that measures elapsed time against the cluster's
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["VirtualClock", "rfc3339"]
@@ -46,6 +47,8 @@ class VirtualClock:
         self._anchor_wall = monotonic()
         self._speed = float(speed)
         self._start = self._anchor_virtual
+        # A thread running a scheduled callback sees the instant it was due (pinned_at()).
+        self._pinned = threading.local()
 
     @property
     def start(self) -> datetime:
@@ -58,9 +61,28 @@ class VirtualClock:
         return self._speed
 
     def now(self) -> datetime:
-        """The current virtual instant (UTC)."""
+        """The current virtual instant (UTC); in a pinned thread, the instant it is pinned at."""
+        pinned: datetime | None = getattr(self._pinned, "at", None)
+        if pinned is not None:
+            return pinned
         with self._lock:
             return self._now_locked()
+
+    @contextlib.contextmanager
+    def pinned_at(self, instant: datetime) -> Iterator[None]:
+        """In this thread, `now()` is `instant` (never later than the running clock).
+
+        A running clock moves on while a callback that was due at `instant` runs late on a
+        loaded machine; what the callback stamps (an Event's time, a pod created in reaction)
+        is then the instant it was due, as in a replay with a frozen clock, not whenever the
+        machine got to it.
+        """
+        previous = getattr(self._pinned, "at", None)
+        self._pinned.at = min(instant, self.now())
+        try:
+            yield
+        finally:
+            self._pinned.at = previous
 
     def elapsed(self) -> float:
         """Virtual seconds since the start."""

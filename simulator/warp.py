@@ -17,7 +17,9 @@ they balance:
   API (requests in flight, watches behind the store), the scheduler (callbacks due now).
 
 The world is quiescent when no lease holds a token or owes an ack or a watch, and no probe is
-busy. Then the clock jumps to the next due callback or the earliest *driver* deadline. A driver
+busy. Then the clock jumps to the next due callback or the earliest *driver* deadline; the
+world's callbacks due then run, the world settles again (their watch lines acted on), and only
+then do the sleepers whose deadline came wake, so each sees the same world on every run. A driver
 is a participant that wants time to pass (a bootstrapper run, a test waiting for a state); the
 others (the status service) are *followers*: their sleeps end when a jump passes their deadline,
 but never cause one, so a status service re-evaluating every 5 s does not turn an hour into 720
@@ -127,10 +129,10 @@ class Warp:
                 self._wake_locked(sleeper, "closed")
             self.changed.notify_all()
 
-    def hold(self, lease: Lease) -> None:
-        """One more thread of the participant works."""
+    def hold(self, lease: Lease, count: int = 1) -> None:
+        """`count` more threads of the participant work."""
         with self.changed:
-            lease.held += 1
+            lease.held += max(0, count)
             self.changed.notify_all()
 
     def release(self, lease: Lease) -> None:
@@ -152,6 +154,7 @@ class Warp:
         """Release a token until `seconds` of cluster time passed (or a cancel); hold it again.
 
         A `lazy` sleep ends when other events move the clock past its deadline, never by itself.
+        A sleep of no time ends when the world has settled (every other participant waits).
 
         Returns why it woke: "time", "cancel" or "closed" (or "timeout" after `wall_timeout`
         wall seconds, for in-process callers that must not hang).
@@ -173,8 +176,8 @@ class Warp:
             )
             lease.sleepers[sleeper.wid] = sleeper
             lease.held = max(0, lease.held - 1)
-            if seconds <= 0:
-                self._wake_locked(sleeper, "time")
+            # A sleep of no time is due at once, and like every due sleeper it wakes once the
+            # world has settled: "wake me when everyone else waits" (a settle point).
             self.changed.notify_all()
         if not sleeper.woken.wait(wall_timeout):
             with self.changed:
@@ -308,7 +311,12 @@ class Warp:
             observe()
 
     def jump_if_quiescent(self, instant: datetime) -> bool:
-        """Jump to `instant` if the world is still quiescent, atomically with the last check."""
+        """Jump to `instant` if the world is still quiescent, atomically with the last check.
+
+        The sleepers it reaches are not woken here: the caller runs the world's callbacks due
+        at `instant` first, then `wake_due()`, so a process waking at `instant` sees the world
+        as it is at `instant` (the app that became ready then, say), on every run.
+        """
         with self.changed:
             if any(lease.busy_reason() for lease in self._leases.values()):
                 return False
@@ -321,32 +329,42 @@ class Warp:
         """Move the clock to `instant` and wake every sleeper whose deadline it reached."""
         with self.changed:
             self._jump_locked(instant)
+            self._wake_due_locked()
 
     def _jump_locked(self, instant: datetime) -> None:
         self.clock.advance_to(instant)
         now = self.clock.now()
         for hook in self._jump_hooks:
             hook(now)
-        for lease in list(self._leases.values()):
-            for sleeper in list(lease.sleepers.values()):
-                if sleeper.deadline <= now:
-                    self._wake_locked(sleeper, "time")
         self.jumps += 1
         self._last_progress = time.monotonic()
         self.changed.notify_all()
 
+    def has_due_sleepers(self) -> bool:
+        """Whether a sleeper's deadline has come (a jump reached it) and it still sleeps."""
+        now = self.clock.now()
+        with self.changed:
+            return any(
+                sleeper.deadline <= now
+                for lease in self._leases.values()
+                for sleeper in lease.sleepers.values()
+            )
+
     def wake_due(self) -> bool:
-        """Wake sleepers whose deadline already passed (e.g. a zero sleep); True if any."""
+        """Wake sleepers whose deadline already passed (a jump reached it, a zero sleep)."""
+        with self.changed:
+            return self._wake_due_locked()
+
+    def _wake_due_locked(self) -> bool:
         now = self.clock.now()
         woke = False
-        with self.changed:
-            for lease in list(self._leases.values()):
-                for sleeper in list(lease.sleepers.values()):
-                    if sleeper.deadline <= now:
-                        self._wake_locked(sleeper, "time")
-                        woke = True
-            if woke:
-                self.changed.notify_all()
+        for lease in list(self._leases.values()):
+            for sleeper in list(lease.sleepers.values()):
+                if sleeper.deadline <= now:
+                    self._wake_locked(sleeper, "time")
+                    woke = True
+        if woke:
+            self.changed.notify_all()
         return woke
 
     def wait_for_change(self, timeout: float = _RECHECK_SECONDS) -> None:

@@ -62,6 +62,10 @@ class SnapshotSource(Protocol):
         """Block until the cache moves past `after`, `timeout` elapses or `wake()` is called."""
         ...
 
+    def settle(self, after: Mark) -> Mark:
+        """Once the change after `after` is complete, the mark to read at."""
+        ...
+
     def wake(self) -> None:
         """End the current `wait_for_change` (something outside the cache changed)."""
         ...
@@ -240,8 +244,8 @@ class Collector:
             threading.Thread(target=self._evaluate_loop, name="status-collector", daemon=True),
             threading.Thread(target=self._probe_loop, name="status-login-probe", daemon=True),
         ]
+        self._clock.hold(len(self._threads))  # their tokens, taken before they run (clocking.py)
         for thread in self._threads:
-            self._clock.hold()  # the thread's token, taken before it runs (see clocking.py)
             thread.start()
 
     def stop(self, *, timeout: float = 5.0) -> None:
@@ -282,6 +286,9 @@ class Collector:
                 # Only lines that change nothing (bookmarks) arrived: acknowledge them.
                 seen = current
                 continue
+            # A change settles first: one evaluation covers all of it (a no-op on the
+            # machine's clock; on a test clock, until every other process waits too).
+            current = self._source.settle(current)
             # Read before the snapshot: this evaluation covers at least what the mark says.
             covered = self._source.mark()
             try:

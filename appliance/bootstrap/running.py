@@ -193,6 +193,7 @@ class _Watched:
         while not cache.synced and deps.monotonic() < deadline:
             # Not synced yet is no error: the first reading then says what is still missing.
             mark = cache.wait_for_change(mark, timeout=1.0)
+        cache.settle(mark)  # the first reading sees whole changes (WatchCache.settle)
 
     def snapshot(self) -> Any:
         """The cache's objects now (None: read the cluster instead)."""
@@ -203,9 +204,17 @@ class _Watched:
         return self.cache.with_previous_logs(self.cache.snapshot())
 
     def wait(self, seconds: float) -> None:
-        """Until the cluster changed after the last reading, or `seconds` passed."""
-        if self.cache is not None and self._mark is not None:
-            self.cache.wait_for_change(self._mark, timeout=seconds)
+        """Until the cluster changed after the last reading, or `seconds` passed.
+
+        After a change, a wait of no time lets the change settle: on the machine's clock it
+        returns at once; on a test clock it returns when every other process waits too, so
+        the next reading sees the whole change, not half of it, on every run.
+        """
+        if self.cache is None or self._mark is None:
+            return
+        mark = self.cache.wait_for_change(self._mark, timeout=seconds)
+        if mark != self._mark:
+            self.cache.settle(mark)
 
     def stop(self) -> None:
         """Close the watches."""

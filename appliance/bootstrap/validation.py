@@ -8,6 +8,7 @@ never come). Background images only warn, naming the missing tags and the tags t
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from appliance.bootstrap.display import Display
@@ -49,8 +50,14 @@ def validate_release_images(
 ) -> PreflightReport:
     """Check every release image tag; raise for missing core images, warn for background ones."""
     images: list[ReleaseImage] = [i for i in release.images if i.preflight]
-    with client_factory(registry_url) as client:
-        checks = [(image, client.check(image.reference)) for image in images]
+    # Each check is a few round trips to the registry (token, manifest, tags): ask for every
+    # image at once (the client is thread-safe); the report keeps the release's order.
+    with (
+        client_factory(registry_url) as client,
+        ThreadPoolExecutor(max_workers=max(1, min(len(images), 8))) as pool,
+    ):
+        found = list(pool.map(lambda image: client.check(image.reference), images))
+    checks = list(zip(images, found, strict=True))
     for image, check in checks:
         state = "ok" if check.exists else ("UNVERIFIED" if check.error else "MISSING")
         display.progress(f"image {image.reference} [{image.tier}]: {state}")

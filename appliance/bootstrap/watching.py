@@ -120,12 +120,21 @@ def _news(line: str) -> str:
 
 
 def _pull_lines(status: ApplianceStatus, reported: dict[tuple[str, str], float]) -> list[str]:
-    """Active pulls: announced once, then again every PULL_REPORT_SECONDS of their elapsed time."""
+    """Active pulls: announced once, then again every PULL_REPORT_SECONDS of their elapsed time.
+
+    When one pull is due, the others that were last reported at least half a period ago come
+    along, so pulls that started a few seconds apart share one reading per period, not two.
+    """
+    since = {
+        (op.component, op.image): op.elapsed_seconds - reported[(op.component, op.image)]
+        for op in status.active_operations
+        if (op.component, op.image) in reported
+    }
+    any_due = any(elapsed >= PULL_REPORT_SECONDS for elapsed in since.values())
     lines = []
     for op in status.active_operations:
         key = (op.component, op.image)
-        last = reported.get(key)
-        if last is not None and op.elapsed_seconds - last < PULL_REPORT_SECONDS:
+        if key in since and not (any_due and since[key] >= PULL_REPORT_SECONDS / 2):
             continue
         reported[key] = op.elapsed_seconds
         lines.append(f"{op.component}: {pull_text(op)}")

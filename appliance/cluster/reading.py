@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from appliance.cluster.connecting import (
@@ -227,25 +226,9 @@ def count_seeded_users(
     None covers a forbidden exec (403: the in-cluster status service has no exec right), a
     missing pod, or any failure of the query: the count is then unverified, never guessed.
     """
-    from kubernetes.stream import stream
-
-    # stream() swaps its ApiClient's request method for a websocket one while it runs: on the
-    # shared client, a watch cache's threads would send their requests as websockets meanwhile.
-    exec_client = client.ApiClient(cluster.api_client.configuration)
-    core = client.CoreV1Api(exec_client)
     ws: Any = None
     try:
-        ws = stream(
-            core.connect_get_namespaced_pod_exec,
-            pod,
-            namespace,
-            command=["sh", "-c", _SEED_QUERY],
-            stderr=True,
-            stdin=False,
-            stdout=True,
-            tty=False,
-            _preload_content=False,
-        )
+        ws = _exec(cluster, namespace, pod, ["sh", "-c", _SEED_QUERY])
         ws.run_forever(timeout=REQUEST_TIMEOUT[1])
         out = ws.read_stdout(timeout=0) or ""
         code = ws.returncode
@@ -253,11 +236,41 @@ def count_seeded_users(
         return None
     finally:
         _close_exec(ws)
-        exec_client.close()  # type: ignore[no-untyped-call]
     if code not in (0, None):
         return None
     match = re.search(r"^\s*(\d+)\s*$", out, re.MULTILINE)
     return int(match.group(1)) if match else None
+
+
+def _exec(cluster: Cluster, namespace: str, pod: str, command: list[str]) -> Any:
+    """An exec websocket (stdout and stderr, no stdin), not run yet.
+
+    The request `kubernetes.stream.stream(CoreV1Api.connect_get_namespaced_pod_exec, ...)`
+    makes, without loading CoreV1Api (half a second of import for one call) and without
+    stream()'s swap of the client's request method, which would send a watch cache's requests
+    on the same client as websockets meanwhile.
+    """
+    from kubernetes.stream.ws_client import websocket_call
+
+    api = cluster.api_client
+    method, url, headers, _body, _post = api.param_serialize(
+        method="GET",
+        resource_path="/api/v1/namespaces/{namespace}/pods/{name}/exec",
+        path_params={"namespace": namespace, "name": pod},
+        query_params=[
+            ("command", command),
+            ("stderr", True),
+            ("stdin", False),
+            ("stdout", True),
+            ("tty", False),
+        ],
+        header_params={"Accept": "*/*"},
+        auth_settings=["BearerToken"],
+        collection_formats={"command": "multi"},
+    )
+    return websocket_call(  # type: ignore[no-untyped-call]
+        api.configuration, method, url, headers=headers, _preload_content=False
+    )
 
 
 def _close_exec(ws: Any) -> None:

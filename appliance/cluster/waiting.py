@@ -38,20 +38,26 @@ class Waits:
         """Wait until `moved()` (checked first, then on every `notify()`) or `seconds` pass."""
         self._wait(moved, seconds, acked=acked, lazy=False)
 
+    def until_settled(self, moved: Callable[[], bool], *, acked: int) -> bool:
+        """A wait of no time: True once every other participant of a test clock waits too
+        (at once on the machine's clock); False when `moved()`, a notify or stop() came first."""
+        return self._wait(moved, 0.0, acked=acked, lazy=False)
+
     def pause(self, seconds: float) -> None:
         """A routine pause of the cache's own (heartbeat, retry); stop() ends it early."""
         self._wait(lambda: False, seconds, acked=None, lazy=True)
 
     def _wait(
         self, moved: Callable[[], bool], seconds: float, *, acked: int | None, lazy: bool
-    ) -> None:
+    ) -> bool:
+        """True when the wait ran its time; False when it ended early or never began."""
         waiter = self._clock.waiter()
         with self._lock:
             if self._stopping.is_set() or moved():
-                return
+                return False
             self._waiters.add(waiter)
         try:
-            waiter.wait(seconds, acked=acked, lazy=lazy)
+            return waiter.wait(seconds, acked=acked, lazy=lazy)
         finally:
             with self._lock:
                 self._waiters.discard(waiter)

@@ -158,10 +158,10 @@ class WatchCache:
                     daemon=True,
                 )
             )
+        # The tokens the threads work with are taken here, so no moment passes in which the
+        # process looks idle to a test clock before a thread has started.
+        self._clock.hold(len(self._threads))
         for thread in self._threads:
-            # The token the thread works with is taken here, so no moment passes in which the
-            # process looks idle to a test clock before the thread has started.
-            self._clock.hold()
             thread.start()
 
     def _ensure_pool_size(self, needed: int) -> None:
@@ -221,6 +221,21 @@ class WatchCache:
                 return self._moved(after)
 
         self._waits.until_moved(moved, timeout, acked=after.lines)
+        return self.mark()
+
+    def settle(self, after: Mark) -> Mark:
+        """Let a change settle, then the mark to read at: waits of no time until one ends
+        uninterrupted with nothing new. At once on the machine's clock; on a test clock, once
+        every other process waits too, so one reading covers a whole change on every run."""
+        while not self._stopping.is_set():
+            current = self.mark()
+
+            def moved(current: Mark = current) -> bool:
+                with self._lock:
+                    return self._moved(current)
+
+            if self._waits.until_settled(moved, acked=current.lines) and self.mark() == current:
+                return current
         return self.mark()
 
     def wake(self) -> None:

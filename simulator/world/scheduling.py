@@ -49,6 +49,7 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._warp: Warp | None = None
+        self._warned_at = 0.0
         self.errors: list[BaseException] = []
 
     def call_at(self, when: datetime, callback: Callable[[], None], *, label: str = "") -> _Entry:
@@ -144,7 +145,10 @@ class Scheduler:
                     self._cond.wait(timeout=min(wait if wait is not None else 0.5, 0.5))
                     continue
                 entry = heapq.heappop(self._heap)
-            self._run(entry)
+            # Late (a loaded machine), it still happens at the instant it was due: what it
+            # stamps and schedules does not depend on how busy the machine was.
+            with self.clock.pinned_at(entry.when):
+                self._run(entry)
 
     def _due_now(self) -> bool:
         with self._cond:
@@ -154,27 +158,41 @@ class Scheduler:
     def _warp_loop(self) -> None:
         warp = self._warp
         assert warp is not None
-        warned_at = 0.0
+        self._warned_at = 0.0
         while not self._stopping:
-            if self.run_due() or warp.wake_due():
+            if self.run_due():
+                continue
+            if warp.has_due_sleepers():
+                # This instant's callbacks ran; the world's reactions to them (watch lines acted
+                # on, requests answered) come next, and only then do the processes whose time
+                # came wake: each sees the world as it is at this instant, on every run.
+                if warp.quiescent():
+                    warp.wake_due()
+                else:
+                    self._wait_for_change(warp, stuck=True)
                 continue
             target = self._warp_target(warp)
             if target is None or not warp.quiescent():
-                warp.wait_for_change()
-                stalled = warp.stalled_for()
-                if target is not None and stalled > 30.0 and stalled - warned_at > 30.0:
-                    warned_at = stalled
-                    _log.warning(
-                        "warp: no jump for %.0fs wall; busy: %s",
-                        stalled,
-                        "; ".join(warp.busy_reasons()) or "nothing",
-                    )
+                self._wait_for_change(warp, stuck=target is not None)
                 continue
-            warned_at = 0.0
+            self._warned_at = 0.0
             # What observers read now is the world at this instant, before time moves on.
             warp.observe()
-            if not warp.jump_if_quiescent(target):
-                continue
+            if self._warp_target(warp) != target:
+                continue  # an observer ended a wait (or began one): choose again
+            warp.jump_if_quiescent(target)
+
+    def _wait_for_change(self, warp: Warp, *, stuck: bool) -> None:
+        """Wait for the books to change; say what holds the clock when nothing moves for long."""
+        warp.wait_for_change()
+        stalled = warp.stalled_for()
+        if stuck and stalled > 30.0 and stalled - self._warned_at > 30.0:
+            self._warned_at = stalled
+            _log.warning(
+                "warp: no jump for %.0fs wall; busy: %s",
+                stalled,
+                "; ".join(warp.busy_reasons()) or "nothing",
+            )
 
     def _warp_target(self, warp: Warp) -> datetime | None:
         """Where the next jump goes: the next callback or driver deadline, within the horizon."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -118,11 +118,19 @@ class ServedWorld(World):
             return None
         return self.participants.process(name, driver=driver)
 
-    def let_time_pass(self, seconds: float, *, wall_timeout: float = 60.0) -> float:
+    def let_time_pass(
+        self,
+        seconds: float,
+        *,
+        wall_timeout: float = 60.0,
+        until: Callable[[], bool] | None = None,
+    ) -> float:
         """Let up to `seconds` of virtual time pass; returns the virtual seconds that did.
 
         Warped, the clock jumps through the events in between, as fast as the processes keep
-        up (at most `wall_timeout` wall seconds); at a fixed speed this sleeps in wall time.
+        up (at most `wall_timeout` wall seconds), and stops early at the first quiescent point
+        where `until()` holds (checked after the warp's other observers); at a fixed speed this
+        sleeps in wall time.
         """
         before = self.elapsed
         if self.participants is None:
@@ -135,9 +143,14 @@ class ServedWorld(World):
             if seconds <= 0:
                 return 0.0  # time stops at the horizon
         waiting = self.participants.local("waiting for time to pass", driver=True)
+        assert self.warp is not None  # participants exist only in a warped world
+        remove = self.warp.add_observer(
+            lambda: waiting.close() if until is not None and until() else None
+        )
         try:
             waiting.sleep(seconds, wall_timeout=wall_timeout)
         finally:
+            remove()
             waiting.close()
         return self.elapsed - before
 

@@ -12,7 +12,7 @@ import pytest
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.running import Collaborators, run_bootstrap
-from appliance.bootstrap.watching import watch_install
+from appliance.bootstrap.watching import PULL_REPORT_SECONDS, REREAD_SECONDS, watch_install
 from appliance.canonical import (
     ActiveOperation,
     ApplianceStatus,
@@ -160,6 +160,56 @@ def test_watch_announces_phases_and_login_ready() -> None:
     assert positions == sorted(positions), text
     # Background has issues: its phase is never called ready.
     assert "Background services ready" not in text
+
+
+def _pulling(seconds: float, *pulls: tuple[str, float]) -> ApplianceStatus:
+    """Core still pulling: (component, seconds since its pull started) per pull."""
+    return status(seconds, ready={"platform"}).model_copy(
+        update={
+            "active_operations": [
+                ActiveOperation(
+                    component=name, image=f"{name}:1", elapsed_seconds=elapsed, note="pulling"
+                )
+                for name, elapsed in pulls
+            ]
+        }
+    )
+
+
+def test_pulls_started_apart_are_reported_together_once_a_period() -> None:
+    """Each pull is announced, then re-announced with its elapsed time every PULL_REPORT_SECONDS;
+    a pull that started 5 s after another is reported with it (one reading, not two)."""
+    out = io.StringIO()
+    waits: list[float] = []
+    period = PULL_REPORT_SECONDS
+    readings = [
+        _pulling(0, ("alga-core", 0)),
+        _pulling(5, ("alga-core", 5), ("bootstrap", 0)),
+        _pulling(period, ("alga-core", period), ("bootstrap", period - 5)),
+        _pulling(2 * period, ("alga-core", 2 * period), ("bootstrap", 2 * period - 5)),
+    ]
+    with pytest.raises(StopIteration):
+        watch_install(
+            feed(readings),
+            display=Display(out),
+            timeout=3600,
+            interval=1,
+            wait=waits.append,
+        )
+    text = out.getvalue()
+    for name, elapsed in (
+        ("alga-core", 0),
+        ("bootstrap", 0),
+        ("alga-core", period),
+        ("bootstrap", period - 5),
+        ("alga-core", 2 * period),
+        ("bootstrap", 2 * period - 5),
+    ):
+        line = f"{name}: pulling {name}:1 ({human_elapsed(elapsed)} so far)"
+        assert text.count(line) == 1, (line, text)
+    # The readings come when the cluster changes or a minute passed (REREAD_SECONDS), and never
+    # 5 s after a pull report just to report the other pull.
+    assert all(wait >= min(REREAD_SECONDS, period - 5) for wait in waits), waits
 
 
 def test_a_phase_is_ready_only_when_its_tier_is() -> None:

@@ -26,6 +26,9 @@ class FakeSource:
     def wait_for_change(self, after: int, *, timeout: float) -> int:
         return self.generation
 
+    def settle(self, after: int) -> int:
+        return self.generation
+
     def with_previous_logs(self, snapshot: Snapshot) -> Snapshot:
         return snapshot
 
