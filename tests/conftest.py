@@ -23,6 +23,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# `./tasks test` runs the suite on several pytest-xdist workers (most tests wait on served worlds,
+# not on a core). A real control plane is heavy, so every module that starts one shares one
+# worker (`--dist loadgroup`): never two control planes at once. bench/run starts one too.
+_CONTROL_PLANE_SUPPORT = "tests.integration.control_plane_support"
+_STARTS_A_CONTROL_PLANE = frozenset({"test_benches.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        uses_support = module is not None and any(
+            getattr(value, "__module__", None) == _CONTROL_PLANE_SUPPORT
+            for value in vars(module).values()
+        )
+        if uses_support or item.path.name in _STARTS_A_CONTROL_PLANE:
+            item.add_marker(pytest.mark.xdist_group("control-plane"))
+
+
 @pytest.fixture(autouse=True)
 def _no_docker_login(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,7 @@ reason; CI sets APPLIANCE_REQUIRE_BROWSER and a missing one then fails instead.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -89,25 +90,33 @@ def launch(tmp_path: Path) -> Iterator[Any]:
 def axe_source() -> str:
     """axe.min.js at the locked version, installed by `npm ci` into .cache/axe when missing."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers may ask at once: one installs, the others wait and read its result.
+    with (AXE_DIR.parent / "axe.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install_axe(script)
+    return script.read_text(encoding="utf-8")
+
+
+def _install_axe(script: Path) -> None:
     lock = (AXE_PIN / "package-lock.json").read_text(encoding="utf-8")
     installed = AXE_DIR / "package-lock.json"
-    if not script.exists() or not installed.exists() or installed.read_text("utf-8") != lock:
-        npm = shutil.which("npm")
-        if npm is None:
-            absent("npm not installed: the accessibility check needs axe-core from npm")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copyfile(AXE_PIN / name, AXE_DIR / name)
-        done = subprocess.run(
-            [npm, "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0 or not script.exists():
-            pytest.fail(f"npm ci of axe-core into {AXE_DIR} failed:\n{done.stderr[-2000:]}")
-    return script.read_text(encoding="utf-8")
+    if script.exists() and installed.exists() and installed.read_text("utf-8") == lock:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        absent("npm not installed: the accessibility check needs axe-core from npm")
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(AXE_PIN / name, AXE_DIR / name)
+    done = subprocess.run(
+        [npm, "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0 or not script.exists():
+        pytest.fail(f"npm ci of axe-core into {AXE_DIR} failed:\n{done.stderr[-2000:]}")
 
 
 def serious_violations(page: Any) -> list[str]:
