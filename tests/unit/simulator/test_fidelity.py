@@ -185,3 +185,19 @@ def test_managed_fields_and_openapi_differences_are_known_others_are_not() -> No
     assert report.counts() == (1, 1, 3)
     assert report.lines()[-1] == "fidelity: 1/3 identical"
     assert "other differences: 1" in report.lines()[-2]
+
+
+def test_an_openapi_document_is_compared_on_the_paths_the_fake_api_describes() -> None:
+    request = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/openapi/v3")
+    url = "/openapi/v3/api/v1?hash="
+    fake = _answer({"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}}})
+    real = {
+        "paths": {
+            "api/v1": {"serverRelativeURL": url + "B" * 128},
+            "apis/node.k8s.io/v1": {"serverRelativeURL": "/openapi/v3/apis/node.k8s.io/v1"},
+        }
+    }
+    assert _compared(request, fake, _answer(real)).identical  # hashes are each server's own
+    described = {"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}, "extra": {}}}
+    found = _compared(request, _answer(described), _answer(real))
+    assert found.differences == ("paths.extra: only on the fake API ({})",)
