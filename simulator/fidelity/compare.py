@@ -133,6 +133,8 @@ def _documents(collection: str, fake: Any, real: Any, sides: Sides) -> list[str]
     if collection.startswith("/openapi/"):
         return _openapi(fake, real, sides)
     kind = str(real.get("kind", ""))
+    if kind == "APIGroupDiscoveryList":
+        return diff(fake, served_discovery(fake, real))
     if kind.endswith("List") and isinstance(real.get("items"), list):
         fake = {**fake, "items": _owned_items(collection, fake, sides.fake_owned)}
         real = {**real, "items": _owned_items(collection, real, sides.real_owned)}
@@ -154,6 +156,39 @@ def _openapi(fake: Obj, real: Obj, sides: Sides) -> list[str]:
     if isinstance(described, dict) and isinstance(real.get("paths"), dict):
         real = {**real, "paths": {k: v for k, v in real["paths"].items() if k in described}}
     return diff(_plain(fake, sides), _plain(real, sides))
+
+
+def _pairs(real: Any, fake: Any, key: Callable[[Obj], Any]) -> list[tuple[Obj, Obj]]:
+    """The real list's entries that the fake list also has (by `key`), in the real order."""
+    mine = {key(item): item for item in fake or [] if isinstance(item, dict)}
+    return [(item, mine[key(item)]) for item in real or [] if key(item) in mine]
+
+
+def served_discovery(fake: Obj, real: Obj) -> Obj:
+    """kube-apiserver's aggregated discovery cut to the groups, versions, resources and
+    subresources the fake API serves (docs/simulator-api.md, "Out of scope"), in its order:
+    what the fake API says about what it serves must be what kube-apiserver says."""
+
+    def named(field: str) -> Callable[[Obj], Any]:
+        return lambda item: item.get(field)
+
+    def resource(real_one: Obj, fake_one: Obj) -> Obj:
+        if "subresources" not in real_one:
+            return real_one
+        subs = _pairs(real_one["subresources"], fake_one.get("subresources"), named("subresource"))
+        return {**real_one, "subresources": [sub for sub, _ in subs]}
+
+    def version(real_one: Obj, fake_one: Obj) -> Obj:
+        pairs = _pairs(real_one.get("resources"), fake_one.get("resources"), named("resource"))
+        return {**real_one, "resources": [resource(r, f) for r, f in pairs]}
+
+    def group(real_one: Obj, fake_one: Obj) -> Obj:
+        pairs = _pairs(real_one.get("versions"), fake_one.get("versions"), named("version"))
+        return {**real_one, "versions": [version(r, f) for r, f in pairs]}
+
+    by_name = lambda item: (item.get("metadata") or {}).get("name", "")  # noqa: E731
+    groups = _pairs(real.get("items"), fake.get("items"), by_name)
+    return {**real, "items": [group(r, f) for r, f in groups]}
 
 
 def _plain(doc: Obj, sides: Sides) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,3 +202,28 @@ def test_an_openapi_document_is_compared_on_the_paths_the_fake_api_describes() -
     described = {"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}, "extra": {}}}
     found = _compared(request, _answer(described), _answer(real))
     assert found.differences == ("paths.extra: only on the fake API ({})",)
+
+
+def test_discovery_is_compared_on_what_the_fake_api_serves_in_the_real_order() -> None:
+    request = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/apis")
+
+    def listing(*resources: dict[str, Any]) -> dict[str, Any]:
+        version = {"version": "v1", "resources": list(resources), "freshness": "Current"}
+        return {
+            "kind": "APIGroupDiscoveryList",
+            "items": [{"metadata": {"name": "apps"}, "versions": [version]}],
+        }
+
+    deployments = {"resource": "deployments", "subresources": [{"subresource": "status"}]}
+    real = listing(
+        {"resource": "controllerrevisions"},
+        {**deployments, "subresources": [{"subresource": "scale"}, {"subresource": "status"}]},
+    )
+    real["items"].append({"metadata": {"name": "node.k8s.io"}, "versions": []})  # not served
+    assert _compared(request, _answer(listing(deployments)), _answer(real)).identical
+    reordered = listing({"resource": "replicasets"}, deployments)
+    real = listing(deployments, {"resource": "replicasets"})
+    found = _compared(request, _answer(reordered), _answer(real))
+    assert (
+        "items[0].versions[0].resources[0].resource: 'replicasets' (fake)" in found.differences[0]
+    )
