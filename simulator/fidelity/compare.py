@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.fidelity.corpus import CorpusRequest
 from simulator.fidelity.known import known_labels
-from simulator.fidelity.normalise import FieldPath, foreign_fields, normalise
+from simulator.fidelity.normalise import (
+    FieldPath,
+    ObjectKey,
+    foreign_fields,
+    normalise,
+    object_key,
+)
 from simulator.fidelity.replay import Answer, object_path
 
 __all__ = ["Comparison", "Sides", "compare", "comparisons", "diff"]
@@ -80,6 +86,15 @@ class Sides:
     fake_owned: set[str]
     real_owned: set[str]
     managers: set[str]
+    # What foreign managers wrote into each object, by the real answers so far.
+    foreign_seen: dict[ObjectKey, set[FieldPath]] = field(default_factory=dict)
+
+    def foreign(self, real: Obj) -> set[FieldPath]:
+        """The fields of `real` that managers outside the corpus wrote, now or earlier."""
+        key = object_key(real)
+        found = foreign_fields(real, self.managers, self.foreign_seen.get(key, ()))
+        self.foreign_seen[key] = found
+        return found
 
 
 def compare(request: CorpusRequest, fake: Answer, real: Answer, *, sides: Sides) -> Comparison:
@@ -196,7 +211,7 @@ def _plain(doc: Obj, sides: Sides) -> Any:
 
 
 def _objects(fake: Obj, real: Obj, sides: Sides) -> list[str]:
-    strip: set[FieldPath] = foreign_fields(real, sides.managers)
+    strip = sides.foreign(real)
     return diff(
         normalise(fake, strip=strip, corpus_managers=sides.managers),
         normalise(real, strip=strip, corpus_managers=sides.managers),
@@ -216,7 +231,7 @@ def _pair_items(fake: list[Obj], real: list[Obj], sides: Sides) -> list[tuple[An
     out: list[tuple[Any, Any]] = []
     for name in [*right_by, *(k for k in left_by if k not in right_by)]:
         left, right = left_by.get(name), right_by.get(name)
-        strip = foreign_fields(right, sides.managers) if right is not None else set()
+        strip = sides.foreign(right) if right is not None else set()
         out.append(
             (
                 normalise(left, strip=strip, corpus_managers=sides.managers) if left else None,
@@ -227,7 +242,9 @@ def _pair_items(fake: list[Obj], real: list[Obj], sides: Sides) -> list[tuple[An
 
 
 def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
-    def rows(doc: Obj, owned: set[str]) -> list[Any]:
+    managers = sides.managers
+
+    def rows(doc: Obj, owned: set[str], foreign: Callable[[Obj], set[FieldPath]]) -> list[Any]:
         names = [str(c.get("name", "")).lower() for c in doc.get("columnDefinitions") or []]
         kept = []
         for row in doc.get("rows") or []:
@@ -238,7 +255,7 @@ def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
                 _BLANKED_CELLS.get(names[index], cell) if index < len(names) else cell
                 for index, cell in enumerate(row.get("cells") or [])
             ]
-            strip = foreign_fields(obj, sides.managers)
+            strip = foreign(obj)
             kept.append(
                 {
                     **row,
@@ -248,8 +265,8 @@ def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
             )
         return kept
 
-    fake = {**fake, "rows": rows(fake, sides.fake_owned)}
-    real = {**real, "rows": rows(real, sides.real_owned)}
+    fake = {**fake, "rows": rows(fake, sides.fake_owned, lambda o: foreign_fields(o, managers))}
+    real = {**real, "rows": rows(real, sides.real_owned, sides.foreign)}
     return diff(_plain(fake, sides), _plain(real, sides))
 
 

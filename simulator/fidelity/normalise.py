@@ -65,10 +65,14 @@ def _paths(node: Any, prefix: FieldPath = ()) -> Iterable[FieldPath]:
             yield from _paths(child, (*prefix, key))
 
 
-def foreign_fields(obj: Obj, corpus_managers: set[str]) -> set[FieldPath]:
-    """Field paths (fieldsV1 keys) written by managers outside the corpus, where no corpus
-    manager owns the same field or anything inside it."""
-    foreign: set[FieldPath] = set()
+def foreign_fields(
+    obj: Obj, corpus_managers: set[str], earlier: Iterable[FieldPath] = ()
+) -> set[FieldPath]:
+    """Field paths (fieldsV1 keys) written by managers outside the corpus (by `obj`'s
+    managedFields, or `earlier` answers' about the same object: a client may replace the
+    managedFields, and the controller's fields then name no manager), where no corpus manager
+    owns the same field or anything inside it."""
+    foreign: set[FieldPath] = set(earlier)
     own: set[FieldPath] = set()
     for entry in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(entry, dict):
