@@ -29,6 +29,7 @@ __all__ = ["Documents", "group_version_path"]
 
 _ENC = msgspec.json.Encoder()
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_CRD_INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
 _QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 
 
@@ -76,7 +77,7 @@ class Documents:
         return self._cached(
             ("v3", f"{group}/{version}"),
             state,
-            lambda: _ENC.encode({**_v3(group, version, kinds), "info": self.info}),
+            lambda: _ENC.encode({**_v3(group, version, kinds), "info": self._info(kinds)}),
         )
 
     def v2(self) -> bytes:
@@ -90,6 +91,10 @@ class Documents:
         kinds = self.registry.all()
         state = tuple(kinds), self.registry.generation
         return self._cached(("v2", "protobuf"), state, lambda: encode_v2(self._v2(kinds)))
+
+    def _info(self, kinds: list[KindInfo]) -> dict[str, str]:
+        # A CRD's group version is documented by apiextensions-apiserver's own builder.
+        return _CRD_INFO if kinds[0].crd_name else self.info
 
     def _v2(self, kinds: list[KindInfo]) -> dict[str, Any]:
         return {**_v2(kinds), "info": self.info}

@@ -193,8 +193,8 @@ def test_the_documents_are_in_the_form_kube_apiserver_serves(
     api: Harness, http: httpx.Client
 ) -> None:
     """As kube-apiserver v1.37 answers (appliance-sim fidelity compares them): the index is sent
-    as text, `info.version` is the server's major.minor, enum fields list their values, no CBOR
-    media type is offered."""
+    as text, `info.version` is the server's major.minor (a CRD's document is apiextensions'
+    own), enum fields list their values, no CBOR media type is offered."""
     index = http.get("/openapi/v3")
     assert index.headers["content-type"] == "text/plain; charset=utf-8"
     doc = http.get(json.loads(index.content)["paths"]["api/v1"]["serverRelativeURL"]).json()
@@ -208,3 +208,6 @@ def test_the_documents_are_in_the_form_kube_apiserver_serves(
         "ENUM:\n    ClusterIP\n    ExternalName"
         in api.kubectl("explain", "service.spec.type").stdout
     )
+    paths = json.loads(index.content)["paths"]
+    custom = http.get(paths["apis/source.toolkit.fluxcd.io/v1"]["serverRelativeURL"]).json()
+    assert custom["info"] == {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
