@@ -10,6 +10,7 @@ and has no counterpart on the fake side, which runs no controllers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,7 +147,7 @@ def _documents(collection: str, fake: Any, real: Any, sides: Sides) -> list[str]
     if not isinstance(fake, dict) or not isinstance(real, dict):
         return diff(fake, real)
     if collection.startswith("/openapi/"):
-        return _openapi(fake, real, sides)
+        return _openapi(collection, fake, real, sides)
     kind = str(real.get("kind", ""))
     if kind == "APIGroupDiscoveryList":
         return diff(fake, served_discovery(fake, real))
@@ -162,14 +163,28 @@ def _documents(collection: str, fake: Any, real: Any, sides: Sides) -> list[str]
     return _objects(fake, real, sides)
 
 
-def _openapi(fake: Obj, real: Obj, sides: Sides) -> list[str]:
-    """An OpenAPI document (or the v3 index) on the paths the fake API describes: kube-apiserver
-    also describes what the fake API does not serve (docs/simulator-api.md, "Out of scope":
-    proxies, attach, port-forward, group versions without a served kind), and what the fake
-    API describes must be described alike. Paths only the fake API has are differences."""
-    described = fake.get("paths")
-    if isinstance(described, dict) and isinstance(real.get("paths"), dict):
-        real = {**real, "paths": {k: v for k, v in real["paths"].items() if k in described}}
+# What kube-apiserver serves and the fake API leaves out (docs/simulator-api.md, "Out of
+# scope"): a path of an OpenAPI document that ends in one of these is not compared.
+_UNSERVED_PATH = re.compile(
+    r"/(proxy(/\{path\})?|attach|portforward|ephemeralcontainers|resize|finalize|bindings"
+    r"|componentstatuses(/\{name\})?)$"
+)
+
+
+def _openapi(path: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
+    """An OpenAPI document, or the v3 index, without what the fake API does not serve: in a
+    document, the paths of `_UNSERVED_PATH`; in the index, the group versions (and the
+    documents of groups and of non-resource paths) the fake API has none of. Everything else
+    is compared, so a path either side lacks otherwise is a difference."""
+    described, published = fake.get("paths"), real.get("paths")
+    if isinstance(described, dict) and isinstance(published, dict):
+        index = path.rstrip("/") == "/openapi/v3"
+        kept = {
+            key: value
+            for key, value in published.items()
+            if key in described or not (index or _UNSERVED_PATH.search(key))
+        }
+        real = {**real, "paths": kept}
     return diff(_plain(fake, sides), _plain(real, sides))
 
 

@@ -205,6 +205,15 @@ def test_an_openapi_document_is_compared_on_the_paths_the_fake_api_describes() -
     described = {"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}, "extra": {}}}
     found = _compared(request, _answer(described), _answer(real))
     assert found.differences == ("paths.extra: only on the fake API ({})",)
+    document = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/openapi/v3/api/v1")
+    pods = "/api/v1/namespaces/{namespace}/pods/{name}"
+    fake = _answer({"paths": {pods: {}}})
+    unserved = {"paths": {pods: {}, f"{pods}/portforward": {}, "/api/v1/nodes/{name}/proxy": {}}}
+    assert _compared(document, fake, _answer(unserved)).identical  # out of scope
+    missing = {"paths": {pods: {}, f"{pods}/log": {}}}
+    assert _compared(document, fake, _answer(missing)).differences == (
+        f"paths.{pods}/log: only on the real API ({{}})",
+    )
 
 
 def test_discovery_is_compared_on_what_the_fake_api_serves_in_the_real_order() -> None:
