@@ -112,7 +112,7 @@ class ApiApp:
         self.closing = False
         self._removers: list[Callable[[], None]] = []
         self._date_cache: tuple[datetime | None, bytes] = (None, b"")
-        self.openapi = Documents(store.registry)
+        self.openapi = Documents(store.registry, git_version)
         self._arrivals = itertools.count(1)
         crud = Crud(self)
         self._handlers: dict[str, Callable[[Request, Route, UserInfo], Awaitable[int]]] = {
@@ -404,7 +404,13 @@ class ApiApp:
         elif path.startswith("/openapi/") and method == "GET":
             body = self._openapi_body(path)
             if body is not None:
-                await self.respond(send, 200, body, headers=[(b"vary", b"Accept")])
+                # kube-apiserver's /openapi/v3 index names no type; Go's sniffing calls it text.
+                kind = (
+                    b"text/plain; charset=utf-8" if path == "/openapi/v3" else b"application/json"
+                )
+                await self.respond(
+                    send, 200, body, content_type=kind, headers=[(b"vary", b"Accept")]
+                )
                 return 200
         else:
             parts = [p for p in path.split("/") if p]

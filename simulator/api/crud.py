@@ -56,7 +56,8 @@ class Crud:
         info = route.info
         obj = decode_object(req.body, req.header(b"content-type"))
         if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
-            return await review(self.host, req.send, user, info, obj)
+            manager = field_manager_of(req, "CreateOptions")
+            return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
         _validate_strictly(req, info, obj)
         created = self.host.store.create(

@@ -138,8 +138,17 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
     }
 
 
+def _response_kind(info: KindInfo, group: str, version: str, kind: str) -> dict[str, str]:
+    """kube-apiserver's responseKind: for a built-in kind, the group and version only when they
+    are not the resource's own (it converts its legacy APIResource, which names them only
+    then); the CRD handler always names them."""
+    if (group, version) == (info.group, info.version) and not info.crd_name:
+        group = version = ""
+    return {"group": group, "version": version, "kind": kind}
+
+
 def _aggregated_resource(info: KindInfo) -> dict[str, Any]:
-    kind = {"group": info.group, "version": info.version, "kind": info.kind}
+    kind = _response_kind(info, info.group, info.version, info.kind)
     entry: dict[str, Any] = {
         "resource": info.plural,
         "responseKind": kind,
@@ -155,12 +164,10 @@ def _aggregated_resource(info: KindInfo) -> dict[str, Any]:
         entry["subresources"] = [
             {
                 "subresource": sub,
-                "responseKind": dict(
-                    zip(("group", "version", "kind"), _sub_kind(info, sub), strict=True)
-                ),
+                "responseKind": _response_kind(info, *_sub_kind(info, sub)),
                 "verbs": _sub_verbs(sub),
             }
-            for sub in info.subresources
+            for sub in sorted(info.subresources)  # by name, as in the legacy resource list
         ]
     return entry
 
@@ -172,12 +179,16 @@ def aggregated(registry: KindRegistry, *, legacy: bool) -> dict[str, Any]:
     for group, versions in groups:
         items.append(
             {
-                "metadata": {"name": group} if group else {"creationTimestamp": None},
+                "metadata": {"name": group} if group else {},
                 "versions": [
                     {
                         "version": v,
                         "resources": [
-                            _aggregated_resource(i) for i in registry.for_group_version(group, v)
+                            _aggregated_resource(i)
+                            # by name, as kube-apiserver lists them (its legacy list's order)
+                            for i in sorted(
+                                registry.for_group_version(group, v), key=lambda k: k.plural
+                            )
                         ],
                         "freshness": "Current",
                     }

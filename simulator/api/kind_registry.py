@@ -10,7 +10,7 @@ import threading
 from typing import Any
 
 from simulator.api.kind_table import BUILTIN_KINDS, GROUP_ORDER
-from simulator.api.kinds import KindInfo, split_api_version
+from simulator.api.kinds import CRD_VERBS, KindInfo, split_api_version, version_priority
 
 __all__ = ["KindRegistry"]
 
@@ -54,7 +54,7 @@ class KindRegistry:
                     versions.append(info.version)
         known = [g for g in GROUP_ORDER if g in order]
         extra = sorted(g for g in order if g not in GROUP_ORDER)
-        return [(g, order[g]) for g in [*known, *extra] if g]
+        return [(g, sorted(order[g], key=version_priority)) for g in [*known, *extra] if g]
 
     def for_group_version(self, group: str, version: str) -> list[KindInfo]:
         """Kinds served at `group/version`."""
@@ -96,6 +96,7 @@ class KindRegistry:
                     list_kind=str(names.get("listKind", "")),
                     crd_name=name,
                     schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
+                    verbs=CRD_VERBS,
                 )
             )
         with self._lock:

@@ -7,7 +7,7 @@ name a kind without its group (the world's `get("Deployment", ...)`, the flux CL
 
 from __future__ import annotations
 
-from simulator.api.kinds import CustomKind, KindInfo
+from simulator.api.kinds import CRD_VERBS, CustomKind, KindInfo
 
 __all__ = ["BUILTIN_KINDS", "FLUX_KINDS", "GROUP_ORDER", "api_version_of", "known_kind"]
 
@@ -64,6 +64,9 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         namespaced=False,
         short=("ns",),
         subresources=("status",),
+        # kube-apiserver deletes namespaces one at a time (its REST storage has no collection
+        # delete): discovery names no deletecollection.
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     ),
     _k("", "v1", "Secret", "secrets", has_status=False),
     _k("", "v1", "ConfigMap", "configmaps", short=("cm",), has_status=False),
@@ -219,6 +222,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "APIService",
         "apiservices",
         namespaced=False,
+        categories=("api-extensions",),
         subresources=("status",),
     ),
     _k("rbac.authorization.k8s.io", "v1", "Role", "roles", has_status=False),
@@ -246,6 +250,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "customresourcedefinitions",
         namespaced=False,
         short=("crd", "crds"),
+        categories=("api-extensions",),
         subresources=("status",),
     ),
     _k("events.k8s.io", "v1", "Event", "events", short=("ev",), has_status=False),
@@ -289,6 +294,7 @@ def _flux(
         short_names=short,
         subresources=("status",),
         crd_name=f"{plural}.{group}.toolkit.fluxcd.io",
+        verbs=CRD_VERBS,
     )
     return CustomKind(info, versions[1:])
 

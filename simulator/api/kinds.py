@@ -6,10 +6,33 @@ The table of kinds is `kind_table.py`; what is served right now, `kind_registry.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SUBRESOURCES", "CustomKind", "KindInfo", "split_api_version"]
+__all__ = [
+    "CRD_VERBS",
+    "SUBRESOURCES",
+    "CustomKind",
+    "KindInfo",
+    "split_api_version",
+    "version_priority",
+]
+
+# The verbs of a custom resource, in the order kube-apiserver's CRD handler lists them.
+CRD_VERBS = ("delete", "deletecollection", "get", "list", "patch", "create", "update", "watch")
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_STABILITY = {None: 0, "beta": 1, "alpha": 2}
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """kube-apiserver's order of a group's versions (CompareKubeAwareVersionStrings): GA, then
+    beta, then alpha, each newest first, then what is not a Kubernetes version, by name."""
+    found = _KUBE_VERSION.match(version)
+    if found is None:
+        return (3, 0, 0, version)
+    major, stability, minor = found.groups()
+    return (_STABILITY[stability], -int(major), -int(minor or 0), version)
 
 
 @dataclass(frozen=True)

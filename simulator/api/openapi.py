@@ -29,7 +29,15 @@ __all__ = ["Documents", "group_version_path"]
 
 _ENC = msgspec.json.Encoder()
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_CRD_INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
 _QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
+
+
+def _info_version(git_version: str) -> str:
+    """`v1.37.2` -> `1.37`: the version kube-apiserver names in its documents' `info` (its
+    effective version, major.minor); `unversioned` when it has none."""
+    parts = git_version.removeprefix("v").split("-", 1)[0].split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else "unversioned"
 
 
 def group_version_path(group: str, version: str) -> str:
@@ -40,8 +48,10 @@ def group_version_path(group: str, version: str) -> str:
 class Documents:
     """The served documents, encoded once per registry state (CRDs change it)."""
 
-    def __init__(self, registry: KindRegistry) -> None:
+    def __init__(self, registry: KindRegistry, git_version: str = "") -> None:
         self.registry = registry
+        # kube-apiserver's `info.version`: its version up to the first `-` (major.minor).
+        self.info = {"title": "Kubernetes", "version": _info_version(git_version)}
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[object, bytes]] = {}
 
@@ -65,20 +75,29 @@ class Documents:
             return None
         state = tuple(kinds), self.registry.generation
         return self._cached(
-            ("v3", f"{group}/{version}"), state, lambda: _ENC.encode(_v3(group, version, kinds))
+            ("v3", f"{group}/{version}"),
+            state,
+            lambda: _ENC.encode({**_v3(group, version, kinds), "info": self._info(kinds)}),
         )
 
     def v2(self) -> bytes:
         """The JSON of `/openapi/v2`: the swagger document of every served kind."""
         kinds = self.registry.all()
         state = tuple(kinds), self.registry.generation
-        return self._cached(("v2", ""), state, lambda: _ENC.encode(_v2(kinds)))
+        return self._cached(("v2", ""), state, lambda: _ENC.encode(self._v2(kinds)))
 
     def v2_protobuf(self) -> bytes:
         """`/openapi/v2` as kubectl asks for it: the definitions in gnostic's protobuf."""
         kinds = self.registry.all()
         state = tuple(kinds), self.registry.generation
-        return self._cached(("v2", "protobuf"), state, lambda: encode_v2(_v2(kinds)))
+        return self._cached(("v2", "protobuf"), state, lambda: encode_v2(self._v2(kinds)))
+
+    def _info(self, kinds: list[KindInfo]) -> dict[str, str]:
+        # A CRD's group version is documented by apiextensions-apiserver's own builder.
+        return _CRD_INFO if kinds[0].crd_name else self.info
+
+    def _v2(self, kinds: list[KindInfo]) -> dict[str, Any]:
+        return {**_v2(kinds), "info": self.info}
 
     def _cached(self, key: tuple[str, str], state: object, make: Callable[[], bytes]) -> bytes:
         with self._lock:

@@ -1,10 +1,12 @@
 """Kubernetes' own OpenAPI documents, fetched as a Go module and kept in a cache, never committed.
 
-kube-apiserver publishes the OpenAPI v2 and v3 documents that k8s.io/kubernetes keeps under
-`api/openapi-spec/` (generated from the Go types, Apache-2.0). The build step fetches that module
-through the Go module proxy (`go mod download`: the control plane's build fetches the same module,
-so on CI it is one download) and copies the documents into the cache folder; the fake API serves
-them filtered to the kinds it serves, and server-side apply reads its field types from them.
+k8s.io/kubernetes keeps the OpenAPI v2 and v3 documents of its API under `api/openapi-spec/`
+(generated from the Go types, Apache-2.0). The build step fetches that module through the Go
+module proxy (`go mod download`: the control plane's build fetches the same module, so on CI it is
+one download) and writes the documents into the cache folder in the form a running kube-apiserver
+serves them (`openapi_served`: no CBOR media types, enum fields as the module's Go definitions
+have them); the fake API serves them filtered to the kinds it serves, and server-side apply reads
+its field types from them.
 
     python -m simulator.api.openapi_assets      # build (a no-op when cached); prints the folder
 """
@@ -22,6 +24,7 @@ from typing import Any
 import msgspec
 
 from simulator.api.go_modules import ModuleError, cache_dir, download
+from simulator.api.openapi_served import EnumFields, enum_fields, served_document
 from simulator.api.protobuf_schema import API_VERSION, SchemaError, compile_descriptor_set
 from simulator.errors import SimulatorError
 
@@ -50,9 +53,15 @@ class OpenApiError(SimulatorError):
     """The OpenAPI documents could not be fetched; the message says what is missing."""
 
 
+# Bumped when what `build` writes changes, so that an older cache is built again.
+_FORM = "served"
+# openapi-gen's Go definitions, which kube-apiserver builds its documents from.
+_GO_DEFINITIONS = Path("pkg", "generated", "openapi", "zz_generated.openapi.go")
+
+
 def assets_dir() -> Path:
-    """Where the documents live once built: `<cache>/openapi-v1.37.2/{swagger.json,v3/,...}`."""
-    return cache_dir() / f"openapi-{KUBERNETES_VERSION}"
+    """Where the documents live once built: `<cache>/openapi-v1.37.2-served/{swagger.json,...}`."""
+    return cache_dir() / f"openapi-{KUBERNETES_VERSION}-{_FORM}"
 
 
 def build() -> Path:
@@ -69,17 +78,23 @@ def build() -> Path:
         except (ModuleError, SchemaError) as exc:
             raise OpenApiError(str(exc)) from exc
         source = found[_MODULE] / "api" / "openapi-spec"
+        enums = enum_fields((found[_MODULE] / _GO_DEFINITIONS).read_text(encoding="utf-8"))
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "v3").mkdir(parents=True)
         (partial / "openapi-v2.binpb").write_bytes(v2_messages)
         for document in sorted((source / "v3").glob("*.json")):
-            shutil.copyfile(document, partial / "v3" / document.name)
+            _write_served(document, partial / "v3" / document.name, enums)
         # swagger.json last: its presence says the copy is complete.
-        shutil.copyfile(source / "swagger.json", partial / "swagger.json")
+        _write_served(source / "swagger.json", partial / "swagger.json", enums)
         shutil.rmtree(target, ignore_errors=True)
         partial.replace(target)  # atomic: parallel builders never see half a copy
     return target
+
+
+def _write_served(source: Path, target: Path, enums: EnumFields) -> None:
+    published = _DECODER.decode(source.read_bytes())
+    target.write_bytes(msgspec.json.encode(served_document(published, enums)))
 
 
 @cache

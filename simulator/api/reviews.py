@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from simulator.api.asgi import Host, Send
+from simulator.api.fields.kinds import track_request
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, rules_review
 from simulator.clock import rfc3339
@@ -17,8 +18,8 @@ __all__ = ["review"]
 _ENC = msgspec.json.Encoder()
 
 
-async def review(
-    host: Host, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any]
+async def review(  # noqa: PLR0917 - the request, who asked, and what
+    host: Host, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any], manager: str
 ) -> int:
     """Answer a self-subject review for `user` from the RBAC objects in the store."""
     spec = obj.get("spec") or {}
@@ -39,6 +40,9 @@ async def review(
         obj["status"] = rules_review(host.store, user, str(spec.get("namespace") or ""))
         await host.respond(send, 201, _ENC.encode(obj))
         return 201
+    # An access review answers with the body it was sent, managedFields included.
+    now = rfc3339(host.store.clock.now())
+    track_request(info.group, info.version, info.kind, "", obj, manager, now)
     attrs_in = spec.get("resourceAttributes")
     if attrs_in is None:
         allowed = True  # non-resource URLs (discovery, /version) are open to every user

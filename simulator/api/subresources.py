@@ -21,6 +21,7 @@ import msgspec
 
 from simulator.api.asgi import Host, Request, Route
 from simulator.api.crud import decode_object, field_manager_of
+from simulator.api.fields.kinds import track_request
 from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from simulator.api.rbac import UserInfo, service_account_user
 from simulator.api.selectors import parse_label_selector, selector_text
@@ -236,21 +237,30 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         )
     now = host.store.clock.now()
     expires = now + timedelta(seconds=seconds)
+    # The request as the field manager saw it, before the token's defaults were filled in.
+    asked = {**request, "metadata": dict(request.get("metadata") or {})}
+    manager = field_manager_of(req, "CreateOptions")
+    track_request(
+        "authentication.k8s.io", "v1", "TokenRequest", "token", asked, manager, rfc3339(now)
+    )
     spec.setdefault("audiences", [_ISSUER])
     spec["expirationSeconds"] = seconds
     spec.setdefault("boundObjectRef", None)
     uid = str(account["metadata"].get("uid", ""))
     issued = _service_account_jwt(route, uid, list(spec["audiences"]), now, expires)
     host.tokens.add(issued, service_account_user(route.namespace, route.name))
+    meta: dict[str, Any] = {
+        "name": route.name,
+        "namespace": route.namespace,
+        "uid": uid,  # the service account's: the token is bound to that very account
+        "creationTimestamp": rfc3339(now),
+    }
+    if asked["metadata"].get("managedFields"):
+        meta["managedFields"] = asked["metadata"]["managedFields"]
     answer = {
         "kind": "TokenRequest",
         "apiVersion": "authentication.k8s.io/v1",
-        "metadata": {
-            "name": route.name,
-            "namespace": route.namespace,
-            "uid": uid,  # the service account's: the token is bound to that very account
-            "creationTimestamp": rfc3339(now),
-        },
+        "metadata": meta,
         "spec": spec,
         "status": {"token": issued, "expirationTimestamp": rfc3339(expires)},
     }

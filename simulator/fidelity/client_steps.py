@@ -2,7 +2,8 @@
 
 Create, read, replace with a stale resourceVersion (409), the three patch types, paging with
 `limit`/`continue`, a label- and a field-selected list, a watch from a list's version, a dry-run
-create, the scale and status subresources, a TokenRequest, a SelfSubjectAccessReview, a delete
+create, a server-side apply, the scale and status subresources, a TokenRequest, a
+SelfSubjectAccessReview, a delete
 with a uid precondition, and the refusals (404, 409 AlreadyExists, 422 Invalid). Every call that
 is meant to be refused is expected to raise `ApiException`; the answers are what the corpus keeps.
 """
@@ -87,6 +88,15 @@ def _steps(api_client: Any) -> None:
     with _refused():  # 422: a JSON patch that tests a value that is not there
         core.patch_namespaced_config_map(
             "page-1", ns, [{"op": "test", "path": "/data/i", "value": "9"}]
+        )
+    applied = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}}
+    for data in ({"a": "1"}, {"b": "2"}):  # server-side apply: create, then drop a field
+        core.patch_namespaced_config_map(
+            "applied",
+            ns,
+            {**applied, "data": data},
+            field_manager="python",
+            _content_type="application/apply-patch+yaml",
         )
     core.create_namespaced_config_map(ns, {"metadata": {"name": "dry"}}, dry_run="All")
     with _refused():  # 404: the dry run stored nothing

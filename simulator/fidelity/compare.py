@@ -10,13 +10,20 @@ and has no counterpart on the fake side, which runs no controllers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.fidelity.corpus import CorpusRequest
 from simulator.fidelity.known import known_labels
-from simulator.fidelity.normalise import FieldPath, foreign_fields, normalise
+from simulator.fidelity.normalise import (
+    FieldPath,
+    ObjectKey,
+    foreign_fields,
+    normalise,
+    object_key,
+)
 from simulator.fidelity.replay import Answer, object_path
 
 __all__ = ["Comparison", "Sides", "compare", "comparisons", "diff"]
@@ -80,6 +87,15 @@ class Sides:
     fake_owned: set[str]
     real_owned: set[str]
     managers: set[str]
+    # What foreign managers wrote into each object, by the real answers so far.
+    foreign_seen: dict[ObjectKey, set[FieldPath]] = field(default_factory=dict)
+
+    def foreign(self, real: Obj) -> set[FieldPath]:
+        """The fields of `real` that managers outside the corpus wrote, now or earlier."""
+        key = object_key(real)
+        found = foreign_fields(real, self.managers, self.foreign_seen.get(key, ()))
+        self.foreign_seen[key] = found
+        return found
 
 
 def compare(request: CorpusRequest, fake: Answer, real: Answer, *, sides: Sides) -> Comparison:
@@ -130,7 +146,11 @@ def _owned_items(collection: str, doc: Obj, owned: set[str]) -> list[Obj]:
 def _documents(collection: str, fake: Any, real: Any, sides: Sides) -> list[str]:
     if not isinstance(fake, dict) or not isinstance(real, dict):
         return diff(fake, real)
+    if collection.startswith("/openapi/"):
+        return _openapi(collection, fake, real, sides)
     kind = str(real.get("kind", ""))
+    if kind == "APIGroupDiscoveryList":
+        return diff(fake, served_discovery(fake, real))
     if kind.endswith("List") and isinstance(real.get("items"), list):
         fake = {**fake, "items": _owned_items(collection, fake, sides.fake_owned)}
         real = {**real, "items": _owned_items(collection, real, sides.real_owned)}
@@ -143,12 +163,70 @@ def _documents(collection: str, fake: Any, real: Any, sides: Sides) -> list[str]
     return _objects(fake, real, sides)
 
 
+# What kube-apiserver serves and the fake API leaves out (docs/simulator-api.md, "Out of
+# scope"): a path of an OpenAPI document that ends in one of these is not compared.
+_UNSERVED_PATH = re.compile(
+    r"/(proxy(/\{path\})?|attach|portforward|ephemeralcontainers|resize|finalize|bindings"
+    r"|componentstatuses(/\{name\})?)$"
+)
+
+
+def _openapi(path: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
+    """An OpenAPI document, or the v3 index, without what the fake API does not serve: in a
+    document, the paths of `_UNSERVED_PATH`; in the index, the group versions (and the
+    documents of groups and of non-resource paths) the fake API has none of. Everything else
+    is compared, so a path either side lacks otherwise is a difference."""
+    described, published = fake.get("paths"), real.get("paths")
+    if isinstance(described, dict) and isinstance(published, dict):
+        index = path.rstrip("/") == "/openapi/v3"
+        kept = {
+            key: value
+            for key, value in published.items()
+            if key in described or not (index or _UNSERVED_PATH.search(key))
+        }
+        real = {**real, "paths": kept}
+    return diff(_plain(fake, sides), _plain(real, sides))
+
+
+def _pairs(real: Any, fake: Any, key: Callable[[Obj], Any]) -> list[tuple[Obj, Obj]]:
+    """The real list's entries that the fake list also has (by `key`), in the real order."""
+    mine = {key(item): item for item in fake or [] if isinstance(item, dict)}
+    return [(item, mine[key(item)]) for item in real or [] if key(item) in mine]
+
+
+def served_discovery(fake: Obj, real: Obj) -> Obj:
+    """kube-apiserver's aggregated discovery cut to the groups, versions, resources and
+    subresources the fake API serves (docs/simulator-api.md, "Out of scope"), in its order:
+    what the fake API says about what it serves must be what kube-apiserver says."""
+
+    def named(field: str) -> Callable[[Obj], Any]:
+        return lambda item: item.get(field)
+
+    def resource(real_one: Obj, fake_one: Obj) -> Obj:
+        if "subresources" not in real_one:
+            return real_one
+        subs = _pairs(real_one["subresources"], fake_one.get("subresources"), named("subresource"))
+        return {**real_one, "subresources": [sub for sub, _ in subs]}
+
+    def version(real_one: Obj, fake_one: Obj) -> Obj:
+        pairs = _pairs(real_one.get("resources"), fake_one.get("resources"), named("resource"))
+        return {**real_one, "resources": [resource(r, f) for r, f in pairs]}
+
+    def group(real_one: Obj, fake_one: Obj) -> Obj:
+        pairs = _pairs(real_one.get("versions"), fake_one.get("versions"), named("version"))
+        return {**real_one, "versions": [version(r, f) for r, f in pairs]}
+
+    by_name = lambda item: (item.get("metadata") or {}).get("name", "")  # noqa: E731
+    groups = _pairs(real.get("items"), fake.get("items"), by_name)
+    return {**real, "items": [group(r, f) for r, f in groups]}
+
+
 def _plain(doc: Obj, sides: Sides) -> Any:
     return normalise(doc, strip=set(), corpus_managers=sides.managers)
 
 
 def _objects(fake: Obj, real: Obj, sides: Sides) -> list[str]:
-    strip: set[FieldPath] = foreign_fields(real, sides.managers)
+    strip = sides.foreign(real)
     return diff(
         normalise(fake, strip=strip, corpus_managers=sides.managers),
         normalise(real, strip=strip, corpus_managers=sides.managers),
@@ -168,7 +246,7 @@ def _pair_items(fake: list[Obj], real: list[Obj], sides: Sides) -> list[tuple[An
     out: list[tuple[Any, Any]] = []
     for name in [*right_by, *(k for k in left_by if k not in right_by)]:
         left, right = left_by.get(name), right_by.get(name)
-        strip = foreign_fields(right, sides.managers) if right is not None else set()
+        strip = sides.foreign(right) if right is not None else set()
         out.append(
             (
                 normalise(left, strip=strip, corpus_managers=sides.managers) if left else None,
@@ -179,7 +257,9 @@ def _pair_items(fake: list[Obj], real: list[Obj], sides: Sides) -> list[tuple[An
 
 
 def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
-    def rows(doc: Obj, owned: set[str]) -> list[Any]:
+    managers = sides.managers
+
+    def rows(doc: Obj, owned: set[str], foreign: Callable[[Obj], set[FieldPath]]) -> list[Any]:
         names = [str(c.get("name", "")).lower() for c in doc.get("columnDefinitions") or []]
         kept = []
         for row in doc.get("rows") or []:
@@ -190,7 +270,7 @@ def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
                 _BLANKED_CELLS.get(names[index], cell) if index < len(names) else cell
                 for index, cell in enumerate(row.get("cells") or [])
             ]
-            strip = foreign_fields(obj, sides.managers)
+            strip = foreign(obj)
             kept.append(
                 {
                     **row,
@@ -200,8 +280,8 @@ def _tables(collection: str, fake: Obj, real: Obj, sides: Sides) -> list[str]:
             )
         return kept
 
-    fake = {**fake, "rows": rows(fake, sides.fake_owned)}
-    real = {**real, "rows": rows(real, sides.real_owned)}
+    fake = {**fake, "rows": rows(fake, sides.fake_owned, lambda o: foreign_fields(o, managers))}
+    real = {**real, "rows": rows(real, sides.real_owned, sides.foreign)}
     return diff(_plain(fake, sides), _plain(real, sides))
 
 

@@ -3,8 +3,9 @@
 Legitimately different: identities and versions (`uid`, `resourceVersion`, `continue` tokens),
 instants (creation and deletion times, condition and managedFields times, any RFC 3339 string),
 generated names (`generateName` + a random suffix), allocated addresses (a Service's clusterIP),
-minted tokens, the replicas a Scale reports (its owner's controller-written status), and the
-build facts of `/version`. Everything else is compared.
+minted tokens, the replicas a Scale reports (its owner's controller-written status), the build
+facts of `/version`, and the content hashes the OpenAPI v3 index names. Everything else is
+compared.
 
 Objects on the real control plane are also written by its controllers (a Deployment's status by
 kube-controller-manager, annotations by the world's node); those writes are not the API server's
@@ -32,6 +33,8 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _JWT = re.compile(r"^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$")
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# An OpenAPI v3 document's address in the index: `?hash=` the SHA-512 of that server's document.
+_OPENAPI_HASH = re.compile(r"([?&]hash=)[0-9A-F]{128}\b")
 _VERSION_BUILD_FACTS = ("gitCommit", "buildDate", "goVersion", "compiler", "platform")
 
 
@@ -62,10 +65,14 @@ def _paths(node: Any, prefix: FieldPath = ()) -> Iterable[FieldPath]:
             yield from _paths(child, (*prefix, key))
 
 
-def foreign_fields(obj: Obj, corpus_managers: set[str]) -> set[FieldPath]:
-    """Field paths (fieldsV1 keys) written by managers outside the corpus, where no corpus
-    manager owns the same field or anything inside it."""
-    foreign: set[FieldPath] = set()
+def foreign_fields(
+    obj: Obj, corpus_managers: set[str], earlier: Iterable[FieldPath] = ()
+) -> set[FieldPath]:
+    """Field paths (fieldsV1 keys) written by managers outside the corpus (by `obj`'s
+    managedFields, or `earlier` answers' about the same object: a client may replace the
+    managedFields, and the controller's fields then name no manager), where no corpus manager
+    owns the same field or anything inside it."""
+    foreign: set[FieldPath] = set(earlier)
     own: set[FieldPath] = set()
     for entry in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(entry, dict):
@@ -141,7 +148,7 @@ def _scalar(value: str) -> str:
         return "<time>"
     if _JWT.match(value):
         return "<token>"
-    return _UUID.sub("<uid>", value)
+    return _OPENAPI_HASH.sub(r"\1<hash>", _UUID.sub("<uid>", value))
 
 
 def _walk(node: Any) -> Any:

@@ -204,9 +204,11 @@ class Replayer:
             doc = json.loads(request.body)
         except ValueError:
             return request.body
+        known = self.state.objects.get(request.path)
+        if isinstance(doc, list) and known is not None:
+            return self._json_patch(doc, known) or request.body
         if not isinstance(doc, dict):
             return request.body
-        known = self.state.objects.get(request.path)
         changed = False
         meta = doc.get("metadata")
         if known is not None and isinstance(meta, dict):
@@ -219,6 +221,21 @@ class Replayer:
                 if preconditions.get(key):
                     preconditions[key], changed = value, True
         return json.dumps(doc).encode() if changed else request.body
+
+    @staticmethod
+    def _json_patch(operations: list[Any], known: tuple[str, str]) -> bytes | None:
+        """A JSON patch whose operations set or test the object's resourceVersion or uid (as
+        kubectl's move of client-side to server-side apply does: an optimistic lock), with this
+        backend's; None when it names neither."""
+        changed = False
+        for operation in operations:
+            if not isinstance(operation, dict) or "value" not in operation:
+                continue
+            path = operation.get("path")
+            for name, value in (("resourceVersion", known[0]), ("uid", known[1])):
+                if path == f"/metadata/{name}":
+                    operation["value"], changed = value, True
+        return json.dumps(operations).encode() if changed else None
 
     def _remember(self, request: CorpusRequest, answer: Answer) -> None:
         if request.path.rstrip("/") == _OPENAPI_V3:

@@ -3,8 +3,9 @@
 Each program runs unmodified against a fresh fake API and the requests it made are taken from the
 request log. The steps are what an operator of the appliance runs day to day (create, get as a
 table and as YAML, label, patch in the three patch types, scale, describe, page through a list,
-watch, delete) and the refusals they meet (404, 409, 422). Server-side apply is left out here:
-its managedFields are a known gap of the fake API (issue 12 gap 9, docs/simulator-api.md).
+watch, delete), server-side apply (an apply, a conflict with another manager, a forced one, a
+second manager, a client-side applied object taken over) and the refusals they meet (404, 409,
+422).
 """
 
 from __future__ import annotations
@@ -58,8 +59,21 @@ spec:
           env: [{name: MODE, value: "{mode}"}]
 """
 
+_FLAGS = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: flags, namespace: shop, labels: {app: web}}
+data: {colour: blue, size: m}
+"""
+_FLAGS_OWNER = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: flags, namespace: shop, labels: {owner: ops}}
+"""
+
 _REMOVE_A = '[{"op":"remove","path":"/data/a"}]'
-# kubectl's steps, in order (`{manifest}` is the file above; `{manifest2}` changes it).
+# kubectl's steps, in order (`{manifest}` is the file above; `{manifest2}` changes it;
+# `{flags}` and `{flags-owner}` are applied server-side by two managers).
 KUBECTL_STEPS: tuple[tuple[str, ...], ...] = (
     ("version", "-o", "json"),
     ("create", "namespace", NAMESPACE),
@@ -83,6 +97,13 @@ KUBECTL_STEPS: tuple[tuple[str, ...], ...] = (
     ("apply", "-f", "{manifest2}"),
     ("-n", NAMESPACE, "patch", "deployment", "web", "-p", '{"spec":{"minReadySeconds":5}}'),
     ("-n", NAMESPACE, "describe", "service", "web"),
+    ("apply", "--server-side", "-f", "{flags}"),
+    ("-n", NAMESPACE, "patch", "configmap", "flags", "--type=merge", "-p", '{"data":{"size":"l"}}'),
+    ("apply", "--server-side", "-f", "{flags}"),  # 409: kubectl-patch owns data.size now
+    ("apply", "--server-side", "--force-conflicts", "-f", "{flags}"),
+    ("apply", "--server-side", "--field-manager=ops", "-f", "{flags-owner}"),
+    ("-n", NAMESPACE, "get", "configmap", "flags", "-o", "yaml", "--show-managed-fields"),
+    ("apply", "--server-side", "--force-conflicts", "-f", "{manifest2}"),
     ("-n", NAMESPACE, "create", "configmap", "Not_A_Name", "--from-literal=a=b"),
     ("auth", "can-i", "create", "deployments", "-n", NAMESPACE),
     ("-n", NAMESPACE, "delete", "configmap", "settings"),
@@ -106,6 +127,8 @@ def _kubectl(api: ApiServer, folder: Path) -> None:
     manifests = {
         "{manifest}": _MANIFEST.replace("{mode}", "quiet"),
         "{manifest2}": _MANIFEST.replace("{mode}", "loud"),
+        "{flags}": _FLAGS,
+        "{flags-owner}": _FLAGS_OWNER,
     }
     for placeholder, text in manifests.items():
         (folder / placeholder.strip("{}")).with_suffix(".yaml").write_text(text)

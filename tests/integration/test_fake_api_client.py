@@ -250,6 +250,25 @@ def test_status_subresource_changes_only_status(core: client.CoreV1Api) -> None:
     assert main.metadata.generation == 1
 
 
+def test_a_deployments_annotations_count_as_a_new_generation(core: client.CoreV1Api) -> None:
+    """kube-apiserver's Deployment strategy counts annotation changes as it counts spec changes
+    (its controller copies them to the ReplicaSets); a StatefulSet's do not count."""
+    apps = client.AppsV1Api(core.api_client)
+    template = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+    }
+    spec = {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": template}
+    apps.create_namespaced_deployment("alga", {"metadata": {"name": "web"}, "spec": spec})
+    annotated = {"metadata": {"annotations": {"owner": "ops"}}}
+    assert apps.patch_namespaced_deployment("web", "alga", annotated).metadata.generation == 2
+    labelled = {"metadata": {"labels": {"tier": "front"}}}
+    assert apps.patch_namespaced_deployment("web", "alga", labelled).metadata.generation == 2
+    body = {"metadata": {"name": "db"}, "spec": {**spec, "serviceName": "db"}}
+    apps.create_namespaced_stateful_set("alga", body)
+    assert apps.patch_namespaced_stateful_set("db", "alga", annotated).metadata.generation == 1
+
+
 def test_watch_streams_changes_from_a_resource_version(
     api: Harness, core: client.CoreV1Api
 ) -> None:

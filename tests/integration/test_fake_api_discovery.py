@@ -77,3 +77,58 @@ def test_version_and_health_need_no_token(api: Harness) -> None:
         assert anonymous.get("/version").json()["gitVersion"] == "v1.31.4"
         assert anonymous.get("/healthz").text == "ok"
         assert anonymous.get("/api/v1/pods").status_code == 401
+
+
+def _aggregated(http: httpx.Client, path: str) -> dict[str, dict[str, list[dict[str, object]]]]:
+    """{group: {version: resources}} of an aggregated discovery list."""
+    doc = http.get(path, headers={"Accept": AGGREGATED}).json()
+    return {
+        item["metadata"].get("name", ""): {v["version"]: v["resources"] for v in item["versions"]}
+        for item in doc["items"]
+    }
+
+
+def test_aggregated_discovery_reads_as_kube_apiservers(api: Harness, http: httpx.Client) -> None:
+    """As kube-apiserver v1.37 answers (appliance-sim fidelity compares them): resources and
+    subresources by name; a built-in's responseKind names its group and version only when they
+    are another's; a custom resource's names them always, with the CRD handler's verbs; a
+    group's versions GA first, newest first; namespaces have no collection delete."""
+    core = _aggregated(http, "/api")[""]["v1"]
+    names = [r["resource"] for r in core]
+    assert names == sorted(names)
+    pods = next(r for r in core if r["resource"] == "pods")
+    assert pods["responseKind"] == {"group": "", "version": "", "kind": "Pod"}
+    subresources = pods["subresources"]
+    assert isinstance(subresources, list)
+    assert [s["subresource"] for s in subresources] == sorted(
+        s["subresource"] for s in subresources
+    )
+    namespaces = next(r for r in core if r["resource"] == "namespaces")
+    assert "deletecollection" not in namespaces["verbs"]
+    apps = _aggregated(http, "/apis")["apps"]["v1"]
+    scale = next(s for s in next(r for r in apps if r["resource"] == "deployments")["subresources"])
+    assert scale == {
+        "subresource": "scale",
+        "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+        "verbs": ["get", "patch", "update"],
+    }
+    for crd in FLUX_CRDS:
+        api.store.create(crd)
+    notification = _aggregated(http, "/apis")["notification.toolkit.fluxcd.io"]
+    assert list(notification) == ["v1", "v1beta3", "v1beta2"]
+    alerts = next(r for r in notification["v1beta3"] if r["resource"] == "alerts")
+    assert alerts["responseKind"] == {
+        "group": "notification.toolkit.fluxcd.io",
+        "version": "v1beta3",
+        "kind": "Alert",
+    }
+    assert alerts["verbs"] == [
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "create",
+        "update",
+        "watch",
+    ]

@@ -1,8 +1,8 @@
 """Issue 12, gap 10: OpenAPI v2/v3 documents complete enough for `kubectl explain` and validation.
 
 The documents are kube-apiserver v1.37's own (k8s.io/kubernetes `api/openapi-spec`, fetched as a
-Go module by `simulator.api.openapi_assets`), cut down to what the fake API serves; a CRD's group
-version gets a document built from the CRD's schema.
+Go module by `simulator.api.openapi_assets` and put in the form kube-apiserver serves), cut down to
+what the fake API serves; a CRD's group version gets a document built from the CRD's schema.
 """
 
 from __future__ import annotations
@@ -187,3 +187,27 @@ def test_explain_reads_openapi_v2_as_protobuf(api: Harness) -> None:
     assert "KIND:     Deployment" in out.stdout
     assert "DeploymentStrategy describes how to replace existing pods" in out.stdout
     assert "rollingUpdate\t<Object>" in out.stdout
+
+
+def test_the_documents_are_in_the_form_kube_apiserver_serves(
+    api: Harness, http: httpx.Client
+) -> None:
+    """As kube-apiserver v1.37 answers (appliance-sim fidelity compares them): the index is sent
+    as text, `info.version` is the server's major.minor (a CRD's document is apiextensions'
+    own), enum fields list their values, no CBOR media type is offered."""
+    index = http.get("/openapi/v3")
+    assert index.headers["content-type"] == "text/plain; charset=utf-8"
+    doc = http.get(json.loads(index.content)["paths"]["api/v1"]["serverRelativeURL"]).json()
+    major, minor = (http.get("/version").json()[k] for k in ("major", "minor"))
+    assert doc["info"] == {"title": "Kubernetes", "version": f"{major}.{minor}"}
+    service_type = doc["components"]["schemas"]["io.k8s.api.core.v1.ServiceSpec"]["properties"]
+    assert service_type["type"]["enum"] == ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
+    assert "Possible enum values:" in service_type["type"]["description"]
+    assert "cbor" not in json.dumps(doc["paths"])
+    assert (
+        "ENUM:\n    ClusterIP\n    ExternalName"
+        in api.kubectl("explain", "service.spec.type").stdout
+    )
+    paths = json.loads(index.content)["paths"]
+    custom = http.get(paths["apis/source.toolkit.fluxcd.io/v1"]["serverRelativeURL"]).json()
+    assert custom["info"] == {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}

@@ -17,20 +17,22 @@ from simulator.api.fields.managing import FieldManager
 from simulator.api.fields.schema import DEDUCED, Ref, Types
 from simulator.api.kinds import KindInfo
 
-__all__ = ["field_manager", "root_type"]
+__all__ = ["field_manager", "root_type", "track_request"]
 
 _OBJECT_META = "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
 
 @cache
-def _group_version(group: str, version: str) -> tuple[Types, dict[str, str]]:
+def _group_version(group: str, version: str) -> tuple[Types, dict[tuple[str, str, str], str]]:
+    """The types of one group version's document, and its components by (group, version,
+    kind): a document also holds kinds of other groups that its paths take (core v1's
+    serviceaccounts/token takes an authentication.k8s.io/v1 TokenRequest)."""
     doc = openapi_assets.v3_document(group, version) or {}
     components = (doc.get("components") or {}).get("schemas") or {}
     by_kind = {
-        str(gvk.get("kind")): name
+        (str(gvk.get("group", "")), str(gvk.get("version")), str(gvk.get("kind"))): name
         for name, schema in components.items()
         for gvk in schema.get("x-kubernetes-group-version-kind") or []
-        if gvk.get("group", "") == group and gvk.get("version") == version
     }
     return Types(components), by_kind
 
@@ -39,9 +41,42 @@ def root_type(info: KindInfo) -> Ref:
     """The type of the whole object."""
     if info.crd_name:
         return _custom_type(info)
-    types, by_kind = _group_version(info.group, info.version)
-    name = by_kind.get(info.kind)
+    return _built_in_type(info.group, info.version, info.kind)
+
+
+def _built_in_type(
+    group: str, version: str, kind: str, document: tuple[str, str] | None = None
+) -> Ref:
+    """The type of a built-in kind, from its group version's document or `document`'s."""
+    types, by_kind = _group_version(*(document or (group, version)))
+    name = by_kind.get((group, version, kind))
     return types.ref(name) if name else DEDUCED
+
+
+# What a create that is never stored posts: (group, version, kind) -> the document it is in.
+_REQUEST_KINDS = {("authentication.k8s.io", "v1", "TokenRequest"): ("", "v1")}
+
+
+@cache
+def _request_manager(group: str, version: str, kind: str, subresource: str) -> FieldManager:
+    api_version = f"{group}/{version}" if group else version
+    root = _built_in_type(group, version, kind, _REQUEST_KINDS.get((group, version, kind)))
+    return FieldManager(root, api_version, subresource, FieldSet())
+
+
+def track_request(  # noqa: PLR0917 - the kind, where it was posted, by whom, when
+    group: str,
+    version: str,
+    kind: str,
+    subresource: str,
+    obj: dict[str, Any],
+    manager: str,
+    now: str,
+) -> None:
+    """Set the managedFields of a created object that is never stored (an access review, a
+    TokenRequest): kube-apiserver's create handler runs the field manager on every request
+    body before its REST storage answers, and these answer with the body they were sent."""
+    _request_manager(group, version, kind, subresource).update(None, obj, manager, now)
 
 
 def _custom_type(info: KindInfo) -> Ref:

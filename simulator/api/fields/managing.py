@@ -307,7 +307,10 @@ class FieldManager:
             previous = fields.get(identity)
             union = done.fields.union(previous.fields) if previous else done.fields
             fields[identity] = Owned(union, self.api_version, applied=False)
-            times[identity] = now
+            # A write through /scale is translated back to its owner's entries by
+            # apimachinery's ScaleHandler.ToParent, which takes each entry's time from the
+            # owner's entries: a manager new to the owner gets none, and keeps none after.
+            times[identity] = times.get(identity) if self.subresource == "scale" else now
         return self._cap(Managed(fields, times))
 
     def _owned_view(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -202,8 +202,6 @@ def _service(obj: Obj) -> None:
     spec.setdefault("type", "ClusterIP")
     spec.setdefault("sessionAffinity", "None")
     if spec["type"] != "ExternalName":
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
         spec.setdefault("internalTrafficPolicy", "Cluster")
     if spec["type"] in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
@@ -216,6 +214,16 @@ def _service(obj: Obj) -> None:
 def _namespace(obj: Obj) -> None:
     name = str((obj.get("metadata") or {}).get("name", ""))
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+
+
+def _service_families(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    if spec.get("type", "ClusterIP") != "ExternalName":
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+
+
+def _namespace_finalizers(obj: Obj) -> None:
     # The namespace strategy keeps the finalizers asked for and always adds its own.
     spec = obj.setdefault("spec", {})
     finalizers = spec.setdefault("finalizers", [])
@@ -271,6 +279,13 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
     ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
 }
+# What kube-apiserver's REST storage fills after the field manager has seen a create (the
+# namespace strategy's finalizer, the Service allocator's IP families): on a create these are
+# no manager's fields; on an update they are carried over from the live object.
+_ASSIGNED: dict[tuple[str, str], Callable[[Obj], None]] = {
+    ("", "Service"): _service_families,
+    ("", "Namespace"): _namespace_finalizers,
+}
 
 
 _STATUS_ZEROS: dict[tuple[str, str], Obj] = {
@@ -294,13 +309,15 @@ _STATUS_ZEROS: dict[tuple[str, str], Obj] = {
 }
 
 
-def default_fields(info: KindInfo, obj: Obj) -> None:
-    """Fill the fields kube-apiserver defaults on every write of this kind (idempotent)."""
+def default_fields(info: KindInfo, obj: Obj, *, assigned: bool = True) -> None:
+    """Fill the fields kube-apiserver defaults on every write of this kind (idempotent);
+    `assigned=False` leaves out those its REST storage assigns (`_ASSIGNED`)."""
     if info.crd_name:
         return
-    defaulter = _DEFAULTERS.get((info.group, info.kind))
-    if defaulter is not None:
-        defaulter(obj)
+    for table in (_DEFAULTERS, _ASSIGNED) if assigned else (_DEFAULTERS,):
+        defaulter = table.get((info.group, info.kind))
+        if defaulter is not None:
+            defaulter(obj)
     if "status" in info.subresources and info.kind != "Node":
         # A built-in kind's status is a Go struct, encoded even when empty, with its fields
         # that are not `omitempty` (k8s.io/api v0.37 types.go): `"status": {"replicas": 0}`.

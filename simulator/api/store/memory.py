@@ -207,7 +207,7 @@ class ObjectStore:
             stamp_new_object(info, meta, now)
             stamp = str(meta["creationTimestamp"])
             if field_manager:
-                default_fields(info, new)
+                default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version

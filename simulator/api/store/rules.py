@@ -159,9 +159,21 @@ def merge_update(
             new["status"] = live["status"]
         else:
             new.pop("status", None)
-    if tracks_generation(info) and _spec_of(new) != _spec_of(live):
+    # The world's own writes (not strict) stand for its controllers' writes, which set a
+    # Deployment's revision annotation through /status, where no generation is counted.
+    if tracks_generation(info) and (
+        _spec_of(new) != _spec_of(live) or (strict and _annotations_count(info, live_meta, meta))
+    ):
         meta["generation"] = int(live_meta.get("generation", 1)) + 1
     return new
+
+
+def _annotations_count(info: KindInfo, live_meta: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """Whether changed annotations are a new generation: a Deployment's are (its strategy copies
+    them to its ReplicaSets, so kube-apiserver counts them as it counts spec changes)."""
+    if (info.group, info.kind) != ("apps", "Deployment"):
+        return False
+    return (live_meta.get("annotations") or {}) != (meta.get("annotations") or {})
 
 
 def _keep_identity(info: KindInfo, live_meta: dict[str, Any], meta: dict[str, Any]) -> None:

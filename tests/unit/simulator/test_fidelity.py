@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -12,8 +13,9 @@ from simulator.cli import main
 from simulator.fidelity.command import FidelityReport
 from simulator.fidelity.compare import Comparison, Sides, compare, diff
 from simulator.fidelity.corpus import CorpusError, CorpusRequest, load_corpus, save_corpus
+from simulator.fidelity.known import Known, known_labels
 from simulator.fidelity.normalise import foreign_fields, manager_of, normalise
-from simulator.fidelity.replay import Answer, split_path
+from simulator.fidelity.replay import Answer, Replayer, split_path
 
 GET = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/api/v1/namespaces/a/configmaps/c")
 
@@ -168,7 +170,7 @@ def test_a_status_code_difference_is_the_difference() -> None:
     assert not found.known
 
 
-def test_managed_fields_and_openapi_differences_are_known_others_are_not() -> None:
+def test_no_difference_is_known_now_and_a_listed_one_explains_only_itself() -> None:
     fake = _answer({"kind": "ConfigMap", "metadata": {"name": "c"}})
     real = _answer(
         {
@@ -176,12 +178,102 @@ def test_managed_fields_and_openapi_differences_are_known_others_are_not() -> No
             "metadata": {"name": "c", "managedFields": [{"manager": "kubectl"}]},
         }
     )
-    known = _compared(GET, fake, real)
-    assert known.known == ("managedFields",)
+    owned = _compared(GET, fake, real)
+    assert not owned.identical
+    assert owned.known == ()  # field ownership is the fake API's now: a finding
+    listed = (Known("fields", "an example", lambda _r, d: "managedFields" in d),)
+    assert known_labels(GET, owned.differences, listed) == ("fields",)
     unknown = _compared(GET, fake, _answer({"kind": "ConfigMap", "metadata": {"name": "d"}}))
-    assert not unknown.identical
-    assert unknown.known == ()
-    report = FidelityReport((known, unknown, _compared(GET, fake, fake)))
-    assert report.counts() == (1, 1, 3)
+    assert known_labels(GET, unknown.differences, listed) == ()
+    report = FidelityReport((owned, unknown, _compared(GET, fake, fake)))
+    assert report.counts() == (1, 0, 3)
     assert report.lines()[-1] == "fidelity: 1/3 identical"
-    assert "other differences: 1" in report.lines()[-2]
+    assert "other differences: 2" in report.lines()[-2]
+
+
+def test_an_openapi_document_is_compared_on_the_paths_the_fake_api_describes() -> None:
+    request = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/openapi/v3")
+    url = "/openapi/v3/api/v1?hash="
+    fake = _answer({"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}}})
+    real = {
+        "paths": {
+            "api/v1": {"serverRelativeURL": url + "B" * 128},
+            "apis/node.k8s.io/v1": {"serverRelativeURL": "/openapi/v3/apis/node.k8s.io/v1"},
+        }
+    }
+    assert _compared(request, fake, _answer(real)).identical  # hashes are each server's own
+    described = {"paths": {"api/v1": {"serverRelativeURL": url + "A" * 128}, "extra": {}}}
+    found = _compared(request, _answer(described), _answer(real))
+    assert found.differences == ("paths.extra: only on the fake API ({})",)
+    document = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/openapi/v3/api/v1")
+    pods = "/api/v1/namespaces/{namespace}/pods/{name}"
+    fake = _answer({"paths": {pods: {}}})
+    unserved = {"paths": {pods: {}, f"{pods}/portforward": {}, "/api/v1/nodes/{name}/proxy": {}}}
+    assert _compared(document, fake, _answer(unserved)).identical  # out of scope
+    missing = {"paths": {pods: {}, f"{pods}/log": {}}}
+    assert _compared(document, fake, _answer(missing)).differences == (
+        f"paths.{pods}/log: only on the real API ({{}})",
+    )
+
+
+def test_discovery_is_compared_on_what_the_fake_api_serves_in_the_real_order() -> None:
+    request = CorpusRequest("kubectl", "kubectl", "admin", "GET", "/apis")
+
+    def listing(*resources: dict[str, Any]) -> dict[str, Any]:
+        version = {"version": "v1", "resources": list(resources), "freshness": "Current"}
+        return {
+            "kind": "APIGroupDiscoveryList",
+            "items": [{"metadata": {"name": "apps"}, "versions": [version]}],
+        }
+
+    deployments = {"resource": "deployments", "subresources": [{"subresource": "status"}]}
+    real = listing(
+        {"resource": "controllerrevisions"},
+        {**deployments, "subresources": [{"subresource": "scale"}, {"subresource": "status"}]},
+    )
+    real["items"].append({"metadata": {"name": "node.k8s.io"}, "versions": []})  # not served
+    assert _compared(request, _answer(listing(deployments)), _answer(real)).identical
+    reordered = listing({"resource": "replicasets"}, deployments)
+    real = listing(deployments, {"resource": "replicasets"})
+    found = _compared(request, _answer(reordered), _answer(real))
+    assert (
+        "items[0].versions[0].resources[0].resource: 'replicasets' (fake)" in found.differences[0]
+    )
+
+
+def test_a_json_patch_that_locks_on_the_resource_version_is_sent_with_the_backends() -> None:
+    """kubectl's move from client-side to server-side apply replaces managedFields with an
+    optimistic lock on the object's resourceVersion: each backend gets its own."""
+    path = "/apis/apps/v1/namespaces/shop/deployments/web"
+    lock = [
+        {"op": "replace", "path": "/metadata/managedFields", "value": []},
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": "24"},
+    ]
+    request = CorpusRequest(
+        "kubectl",
+        "kubectl",
+        "admin",
+        "PATCH",
+        path,
+        headers=(("content-type", "application/json-patch+json"),),
+        body=json.dumps(lock).encode(),
+    )
+    with Replayer("real", cast(Any, None)) as replayer:
+        assert replayer._body(request) == request.body  # nothing known of the object yet
+        replayer.state.objects[path] = ("731", "uid-1")
+        sent = json.loads(replayer._body(request))
+    assert sent[1] == {"op": "replace", "path": "/metadata/resourceVersion", "value": "731"}
+    assert sent[0] == lock[0]
+
+
+def test_fields_a_controller_wrote_stay_foreign_after_a_client_replaced_managed_fields() -> None:
+    sides = Sides(set(), set(), {"kubectl"})
+    status_writer = {"manager": "kube-controller-manager", "fieldsV1": {"f:status": {".": {}}}}
+    kubectl = {"manager": "kubectl", "fieldsV1": {"f:spec": {"f:replicas": {}}}}
+    meta = {"name": "web", "namespace": "shop"}
+    before = {"kind": "Deployment", "metadata": {**meta, "managedFields": [kubectl, status_writer]}}
+    after = {"kind": "Deployment", "metadata": {**meta, "managedFields": [kubectl]}}
+    assert sides.foreign(before) == {("f:status",)}
+    assert sides.foreign(after) == {("f:status",)}
+    taken = {"manager": "kubectl", "fieldsV1": {"f:status": {}}}
+    assert sides.foreign({**after, "metadata": {**meta, "managedFields": [taken]}}) == set()
