@@ -29,7 +29,7 @@ import functools
 import mmap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import compress, groupby, repeat
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -351,11 +351,15 @@ def snapshot_from_objects(
     was taken (docs/architecture.md, "Time is the cluster's").
     """
     buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
-    for obj in objects:
-        kind = obj.get("kind")
+    items = list(objects)
+    start = 0
+    # A List holds runs of one kind (kubectl lists kind by kind): sorted run by run, in C.
+    for kind, run in groupby(map(_get, items, repeat("kind", len(items)))):
+        end = start + len(list(run))
         name = KINDS.get(kind) if isinstance(kind, str) else None
         if name is not None:
-            buckets[name].append(obj)
+            buckets[name].extend(items[start:end])
+        start = end
     when = server_time or _newest_time(buckets) or datetime.fromtimestamp(0, tz=UTC)
     fields: dict[str, Any] = {name: tuple(items) for name, items in buckets.items()}
     return Snapshot(server_time=when, source="live" if source == "live" else "dump", **fields)

@@ -11,9 +11,10 @@
 - full size only: the heap's peak (tracemalloc) reading a ~200 MB dump that way and evaluating
   it, against the file's size (goal <= 2x).
 
-Times are the best of N, the three taking turns (the machine is shared: a change of load then
-hits the baseline and the measured alike), each after a full collection (each pays for the
-collections its own allocations cause, not for another's garbage).
+Times are CPU seconds of this process (the machine is shared: the wall clock would count other
+work's turns on the core too), the best of N, the three taking turns (a change of load then hits
+the baseline and the measured alike), each timed call after an untimed one (warm caches) and a
+full collection (each pays for the collections its own allocations cause).
 
     .venv/bin/python bench/status_engine.py [--quick]
 """
@@ -236,17 +237,20 @@ def _best(fns: list[Callable[[], object]], repeats: int) -> list[float]:
     """Each function's best time of `repeats`, taking turns: the machine is shared (2 cores, other
     work on them), and a change of load must hit the baseline and what is measured alike.
 
-    A full collection runs before each: each function then pays for the collections its own
-    allocations cause (as in a program that does only that), not for those another one's
-    garbage left due.
+    Each timed call follows an untimed one of the same function (its data warm in the caches,
+    as in a run of N one after the other) and a full collection: each function then pays for
+    the collections its own allocations cause, not for those another one's garbage left due.
+    Time is this process's CPU time: all three are single-threaded CPU work, and the wall clock
+    also counts the time other work on the machine held the core.
     """
     best = [float("inf")] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            gc.collect()
-            started = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - started)
+            gc.collect()
+            started = time.process_time()
+            fn()
+            best[i] = min(best[i], time.process_time() - started)
     return best
 
 
