@@ -67,8 +67,10 @@ APPLIANCE_NAMESPACES = frozenset({"msp", "alga-system", "appliance-system", "flu
 # components, always part of the platform tier.
 SYSTEM_NAMESPACES = frozenset({"kube-system", "local-path-storage"})
 
-# Longest first so `temporal-worker-..` is not taken for `temporal`.
+# Longest first so `temporal-worker-..` is not taken for `temporal`; one pattern, tried in that
+# order (a name is read for every pod and Event's object: one match, not a loop of prefixes).
 _KNOWN_BY_LENGTH = sorted((c for c in TIER_OF if c != BOOTSTRAP_COMPONENT), key=len, reverse=True)
+_KNOWN_PREFIX = re.compile("(" + "|".join(map(re.escape, _KNOWN_BY_LENGTH)) + r")(?:-|\Z)")
 _BOOTSTRAP_NAME = re.compile(r"^alga-core(?:-[a-z0-9.-]+)?-bootstrap(?:-|$)")
 # Pod name suffixes: Deployment `-<rs hash>-<5>`, Job/DaemonSet `-<5>`, StatefulSet `-<ordinal>`.
 _DEPLOYMENT_POD = re.compile(r"^(.+?)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
@@ -85,10 +87,8 @@ def component_from_name(name: str) -> str | None:
     """The component a name belongs to by prefix; None when it matches no known component."""
     if is_bootstrap_name(name):
         return BOOTSTRAP_COMPONENT
-    for known in _KNOWN_BY_LENGTH:
-        if name == known or name.startswith(known + "-"):
-            return known
-    return None
+    match = _KNOWN_PREFIX.match(name)
+    return match.group(1) if match else None
 
 
 def _strip_pod_suffix(name: str) -> str:

@@ -6,11 +6,16 @@ of a dump is the newest timestamp found in it (the moment it was taken, near eno
 A dump is whatever someone hands over, so it is read defensively: regular files only (a FIFO, a
 device or a directory is one line naming it), at most `max_bytes` each (512 MiB by default,
 `--max-dump-size` raises it), nested no deeper than the decoder allows, UTF-8. Memory is
-bounded too: the file is mapped read-only, not copied into the heap; a List's items are decoded
-one at a time from that mapping, objects of kinds the engine does not read are dropped at once,
-and `metadata.managedFields` and the last-applied annotation (often half of a kubectl object)
-are removed. The heap then holds the kept objects only: about twice the size of a kubectl
-(indented) dump at most (`tests/unit/engine/test_dumps.py` measures it).
+bounded too: the file is mapped read-only, not copied into the heap, and a List is decoded in one
+pass of msgspec that builds only the fields the engine reads (`_Read`: every kind's metadata
+names, labels, owners and times, spec and status, an Event's own fields); managedFields, the
+last-applied annotation (often half of a kubectl object), an Event's source and the like are
+skipped unread, and objects of kinds the engine does not read are dropped. The heap then holds
+the kept objects only: less than twice the size of a kubectl (indented) dump
+(`tests/unit/engine/test_dumps.py` and `bench/status_engine.py` measure it). A List with an odd
+field somewhere (an `involvedObject` that is no map) is read item by item instead, each decoded
+whole from the mapping, the kinds the engine does not read dropped at once and managedFields and
+the annotation removed: the same objects, at the old cost.
 
 A YAML dump (`-o yaml`, or documents separated by `---`) is read with PyYAML's safe loader: its
 text is copied into the heap (YAML has no decoder that reads a mapping piece by piece), timestamps
@@ -24,8 +29,9 @@ import functools
 import mmap
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from itertools import compress, groupby, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -37,6 +43,7 @@ __all__ = ["DEFAULT_MAX_DUMP_BYTES", "DumpError", "read_dumps", "snapshot_from_o
 
 DEFAULT_MAX_DUMP_BYTES = 512 * 1024 * 1024
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_get: Any = dict.get  # unbound, so that `map` calls it in C
 
 
 class _Document(msgspec.Struct):
@@ -44,6 +51,58 @@ class _Document(msgspec.Struct):
 
     kind: Any = None
     items: list[msgspec.Raw] | None = None
+
+
+class _Involved(TypedDict, total=False):
+    """What the engine reads of the object an Event is about."""
+
+    kind: Any
+    namespace: Any
+    name: Any
+
+
+class _Metadata(TypedDict, total=False):
+    """What the engine reads of an object's metadata (never managedFields or annotations)."""
+
+    name: Any
+    namespace: Any
+    labels: Any
+    ownerReferences: Any
+    creationTimestamp: Any
+    deletionTimestamp: Any
+    generation: Any
+
+
+class _Read(TypedDict, total=False):
+    """The fields of an object the engine reads: every kind's first five, and an Event's own.
+
+    The decoder skips every other field unread (managedFields, the last-applied annotation, an
+    Event's source and reporting fields, a ConfigMap's data): less to build, less to keep.
+    """
+
+    apiVersion: Any
+    kind: Any
+    metadata: _Metadata
+    spec: Any
+    status: Any
+    type: Any
+    reason: Any
+    message: Any
+    count: Any
+    firstTimestamp: Any
+    lastTimestamp: Any
+    eventTime: Any
+    deprecatedLastTimestamp: Any
+    series: Any
+    involvedObject: _Involved
+    regarding: _Involved
+
+
+class _ReadList(msgspec.Struct):
+    """A whole List in one pass of the decoder, each item as `_Read` (a plain dict)."""
+
+    kind: Any = None
+    items: list[_Read] | None = None
 
 
 def read_dumps(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_DUMP_BYTES) -> Snapshot:
@@ -86,6 +145,9 @@ def _too_big(max_bytes: int) -> Any:
 def _decode(path: Path, data: mmap.mmap) -> list[RawObject]:
     if not _looks_like_json(data):
         return _decode_yaml(path, data)
+    listed = _read_list(path, data)
+    if listed is not None:
+        return listed
     # Errors are raised after their except blocks: a caught error's traceback would hold raw
     # slices of the mapping in a reference cycle, and the mapping could not be closed.
     wrong_shape: str | None = None
@@ -109,6 +171,30 @@ def _decode(path: Path, data: mmap.mmap) -> list[RawObject]:
         return _kept(kind, (_json(path, data, raw, type_=Any) for raw in document.items))
     whole = _json(path, data, data, type_=Any)
     return [whole] if _slim(whole) else []
+
+
+def _read_list(path: Path, data: mmap.mmap) -> list[RawObject] | None:
+    """A well-formed List read in one pass, only the fields the engine reads decoded; None for
+    anything else (one object, or a List with an odd field somewhere): the reading item by item
+    then says what is wrong, or reads what is odd the way it always did."""
+    odd = False
+    try:
+        document = _json(path, data, data, type_=_ReadList)
+    except msgspec.ValidationError:
+        odd = True
+    if odd:
+        return None
+    kind, items = document.kind, document.items
+    if items is None or not isinstance(kind, str) or not kind.endswith("List"):
+        return None
+    if kind != "List":  # a `PodList`'s items are Pods, and may not say so
+        for item in items:
+            item.setdefault("kind", kind[: -len("List")])
+    try:  # in C: each item's kind, looked up among the kinds the engine reads
+        known = map(KINDS.__contains__, map(_get, items, repeat("kind", len(items))))
+        return list(compress(items, known))
+    except TypeError:  # a kind that is a list or a map
+        return _kept(kind, items)
 
 
 def _kept(list_kind: str, items: Iterable[Any]) -> list[RawObject]:
@@ -265,28 +351,49 @@ def snapshot_from_objects(
     was taken (docs/architecture.md, "Time is the cluster's").
     """
     buckets: dict[str, list[RawObject]] = {name: [] for name in KINDS.values()}
-    newest = ""  # RFC 3339 UTC texts (`...Z`) order like the times they name: compare as text
-    other: list[object] = []
-    collect = server_time is None
-    for obj in objects:
-        kind = obj.get("kind")
+    items = list(objects)
+    start = 0
+    # A List holds runs of one kind (kubectl lists kind by kind): sorted run by run, in C.
+    for kind, run in groupby(map(_get, items, repeat("kind", len(items)))):
+        end = start + len(list(run))
         name = KINDS.get(kind) if isinstance(kind, str) else None
-        if name is None:
-            continue
-        buckets[name].append(obj)
-        if not collect:
-            continue
-        # An Event's last sighting is its newest time; other objects, their conditions.
-        stamps = _event_stamps(obj) if kind == "Event" else _object_stamps(obj)
-        for value in stamps:
-            if isinstance(value, str) and value:
-                if value[-1] == "Z":
-                    newest = max(newest, value)
-                else:
-                    other.append(value)
-    when = server_time or _newest_time(newest, other) or datetime.fromtimestamp(0, tz=UTC)
+        if name is not None:
+            buckets[name].extend(items[start:end])
+        start = end
+    when = server_time or _newest_time(buckets) or datetime.fromtimestamp(0, tz=UTC)
     fields: dict[str, Any] = {name: tuple(items) for name, items in buckets.items()}
     return Snapshot(server_time=when, source="live" if source == "live" else "dump", **fields)
+
+
+def _newest_time(buckets: dict[str, list[RawObject]]) -> datetime | None:
+    """The newest time in the objects: an Event's last sighting, other objects' conditions."""
+    stamps: set[object] = set()
+    events = buckets["events"]
+    try:  # in C, as a set: 20,000 Events hold a few thousand distinct times
+        stamps.update(map(_get, events, repeat("lastTimestamp", len(events))))
+        stamps.update(map(_get, events, repeat("eventTime", len(events))))
+        with_series = list(compress(events, map(dict.__contains__, events, repeat("series"))))
+        odd = False
+    except TypeError:  # an odd time (a list or a map), or an Event that is no map
+        odd = True
+    values: list[object] = list(stamps)
+    if odd:
+        values = [value for event in events for value in _event_stamps(event)]
+    else:
+        values.extend(value for event in with_series for value in _event_stamps(event))
+    for name, objects in buckets.items():
+        if name != "events":
+            values.extend(value for obj in objects for value in _object_stamps(obj))
+    newest = ""  # RFC 3339 UTC texts (`...Z`) order like the times they name: compare as text
+    others: list[datetime | None] = []
+    for value in values:
+        if isinstance(value, str) and value:
+            if value[-1] == "Z":
+                newest = max(newest, value)
+            else:
+                others.append(parse_time(value))
+    times = [t for t in (parse_time(newest) if newest else None, *others) if t is not None]
+    return max(times) if times else None
 
 
 def _event_stamps(event: RawObject) -> tuple[object, ...]:
@@ -308,10 +415,3 @@ def _object_stamps(obj: RawObject) -> list[object]:
         stamps.append(status.get("startTime"))
         stamps.append(status.get("completionTime"))
     return stamps
-
-
-def _newest_time(utc_text: str, others: list[object]) -> datetime | None:
-    candidates = [parse_time(utc_text)] if utc_text else []
-    candidates.extend(parse_time(value) for value in others)
-    times = [t for t in candidates if t is not None]
-    return max(times) if times else None

@@ -27,12 +27,12 @@ from appliance.canonical import (
     Urls,
 )
 from appliance.components import tier_of
+from appliance.event_index import involved_object
 from appliance.indexing import (
     Index,
     bootstrap_job_state,
     build_index,
     first_waiting,
-    involved_object,
 )
 from appliance.operations import active_operations
 from appliance.rollup import rollup, settle_blockers

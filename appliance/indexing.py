@@ -7,11 +7,9 @@ Built once per evaluation so each detector is a cheap scan over a short list, no
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
 from typing import TypeVar
 
 from appliance.canonical import BootstrapJob, JobState
@@ -21,8 +19,9 @@ from appliance.components import (
     component_of,
     is_foreign,
 )
+from appliance.event_index import CLUSTER_SCOPED, EventIndex, event_time_text
 from appliance.health import termination_text
-from appliance.snapshot import RawObject, Snapshot, as_dict, object_ref, parse_time
+from appliance.snapshot import RawObject, Snapshot, object_ref, parse_time
 from appliance.views import (
     ContainerView,
     FluxView,
@@ -47,9 +46,7 @@ __all__ = [
     "Signal",
     "bootstrap_job_state",
     "build_index",
-    "event_time_text",
     "first_waiting",
-    "involved_object",
 ]
 
 ForeignView = PodView | WorkloadView | JobView | PvcView | FluxView
@@ -57,7 +54,6 @@ _View = TypeVar("_View", PodView, WorkloadView, JobView, PvcView, FluxView)
 
 # Waiting reasons that are progress, not failure.
 PROGRESS_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
-_CLUSTER_SCOPED = frozenset({"Node", "Namespace", "PersistentVolume"})
 
 
 @dataclass(frozen=True)
@@ -92,46 +88,6 @@ class ComponentState:
     namespace: str | None = None
 
 
-# These two run once per Event (20,000 in the bench): plain `type(x) is` tests, no helpers.
-_TIME_KEYS = ("lastTimestamp", "eventTime", "deprecatedLastTimestamp", "firstTimestamp")
-
-
-def event_time_text(event: RawObject) -> str:
-    """The newest time an Event was seen, as its RFC 3339 text ('' when none)."""
-    series = event.get("series")
-    if type(series) is dict:
-        found = series.get("lastObservedTime")
-        if type(found) is str and found:
-            return found
-    for key in _TIME_KEYS:
-        found = event.get(key)
-        if type(found) is str and found:
-            return found
-    created = as_dict(event.get("metadata")).get("creationTimestamp")
-    return created if isinstance(created, str) else ""
-
-
-def involved_object(event: RawObject) -> tuple[str, str | None, str]:
-    """(kind, namespace, name) of the object an Event is about (cluster-scoped: no namespace)."""
-    target = event.get("involvedObject")
-    if type(target) is not dict:
-        target = event.get("regarding")
-        if type(target) is not dict:
-            target = {}
-    kind = target.get("kind")
-    if type(kind) is not str or not kind:
-        kind = "Unknown"
-    name = target.get("name")
-    if type(name) is not str or not name:
-        name = "?"
-    if kind in _CLUSTER_SCOPED:
-        return kind, None, name
-    namespace = target.get("namespace")
-    if type(namespace) is not str or not namespace:
-        namespace = text(as_dict(event.get("metadata")).get("namespace"))
-    return kind, namespace, name
-
-
 @dataclass
 class Index:
     """The digested snapshot."""
@@ -148,11 +104,8 @@ class Index:
     # Objects outside the appliance's namespaces: no component, no tier, no signal; judged
     # alone (health.py) and reported as unknown objects.
     foreign: list[ForeignView] = field(default_factory=list)
-    events_by_object: dict[tuple[str, str | None, str], list[RawObject]] = field(
-        default_factory=dict
-    )
-    # Every Event with its newest time (RFC 3339 text: UTC texts sort like the times).
-    stamped_events: list[tuple[str, RawObject]] = field(default_factory=list)
+    # Events by the object they involve, each list oldest first (event_index.py).
+    events_by_object: EventIndex = field(default_factory=lambda: EventIndex(()))
     components: dict[str, ComponentState] = field(default_factory=dict)
     namespaces_seen: set[str] = field(default_factory=set)
     signals: list[Signal] = field(default_factory=list)
@@ -186,7 +139,7 @@ class Index:
 
     def newest_events(self, count: int) -> list[tuple[str, RawObject]]:
         """The `count` newest Events with their times, newest first (ties keep API order)."""
-        return heapq.nlargest(count, self.stamped_events, key=itemgetter(0))
+        return self.events_by_object.newest(count)
 
     def flux(self, kind: str) -> list[FluxView]:
         """The Flux objects of a kind (GitRepository, Kustomization, HelmRelease)."""
@@ -284,35 +237,19 @@ def _index_workloads(index: Index) -> None:
         state.ready = bool(live) and all(p.ready for p in live)
 
 
-def _index_events(index: Index) -> None:  # noqa: PLR0912 - one pass, several filters
-    by_object: dict[tuple[str, str | None, str], list[tuple[str, RawObject]]] = {}
-    stamped = index.stamped_events
-    for event in index.snapshot.events:
-        if type(event) is not dict:
-            continue
-        pair = (event_time_text(event), event)
-        stamped.append(pair)
-        key = involved_object(event)
-        bucket = by_object.get(key)
-        if bucket is None:
-            by_object[key] = [pair]
-        else:
-            bucket.append(pair)
-    for key, pairs in by_object.items():
-        if len(pairs) > 1:
-            pairs.sort(key=itemgetter(0))
-        index.events_by_object[key] = [event for _, event in pairs]
-    for (kind, namespace, name), events in index.events_by_object.items():
+def _index_events(index: Index) -> None:
+    index.events_by_object = by_object = EventIndex(index.snapshot.events)
+    for kind, namespace, name in by_object:
         if namespace:
             index.namespaces_seen.add(namespace)
-        if is_foreign(namespace) and kind not in _CLUSTER_SCOPED:
+        if is_foreign(namespace) and kind not in CLUSTER_SCOPED:
             continue  # someone else's object: judged alone, never a signal of ours
         if kind == "Pod" and index.pod_ready(namespace, name):
             # A Ready pod's old failures are history, not blockers.
             continue
         component: str | None = None
         resolved = False
-        for event in events:
+        for event in by_object[kind, namespace, name]:
             if event.get("type") == "Normal" and not _normal_worth_reading(event):
                 continue
             message = text(event.get("message"))

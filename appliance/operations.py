@@ -11,7 +11,8 @@ import re
 from datetime import datetime
 
 from appliance.canonical import ActiveOperation
-from appliance.indexing import Index, event_time_text
+from appliance.event_index import event_time_text
+from appliance.indexing import Index
 from appliance.snapshot import RawObject, parse_time
 from appliance.views import PodView
 from appliance.words import human_elapsed
@@ -103,14 +104,15 @@ def active_operations(index: Index) -> list[ActiveOperation]:  # noqa: PLR0912
     now = index.snapshot.server_time
     sizes: dict[str, int] | None = None
     found: list[tuple[datetime, ActiveOperation]] = []
-    for (kind, namespace, name), events in index.events_by_object.items():
+    for kind, namespace, name in index.events_by_object:
         if kind != "Pod":
             continue
         pod = index.pods.get((namespace, name))
         if pod is None or _finished(pod):
             continue
         pending: dict[str, RawObject] = {}
-        for event in events:  # sorted oldest first by build_index
+        # Read (and so sorted, oldest first) only for pods still pulling: most are done.
+        for event in index.events_by_object[kind, namespace, name]:
             message = event.get("message")
             if not isinstance(message, str):
                 continue

@@ -6,6 +6,7 @@ all, so a live read and an offline dump are the same thing to the engine.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -71,6 +72,13 @@ def parse_time(value: object) -> datetime | None:
     """An RFC 3339 timestamp as Kubernetes writes it, or None for anything else."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_text(value)
+
+
+# Events repeat their times (20,000 Events of an hour hold at most 3,600 seconds): each text is
+# parsed once. datetimes are immutable, so sharing one is safe.
+@functools.lru_cache(maxsize=8192)
+def _parse_text(value: str) -> datetime | None:
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"

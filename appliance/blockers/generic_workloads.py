@@ -19,8 +19,9 @@ from appliance.blockers.evidence import (
 from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence, JobState
 from appliance.components import BOOTSTRAP_COMPONENT
+from appliance.event_index import event_time_text
 from appliance.health import failing_wait, job_health, workload_health
-from appliance.indexing import Index, Signal, event_time_text
+from appliance.indexing import Index, Signal
 from appliance.snapshot import parse_time
 from appliance.views import JobView
 

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import copy as copying
 import json
 import os
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from appliance.dumps import DEFAULT_MAX_DUMP_BYTES, DumpError, read_dumps
+from appliance.dumps import (
+    DEFAULT_MAX_DUMP_BYTES,
+    DumpError,
+    read_dumps,
+    snapshot_from_objects,
+)
+from appliance.engine import evaluate
+from appliance.snapshot import Snapshot
 from tests.fixtures import Appliance, node, ts
+from tests.unit.engine.test_properties import BASE, _mutate, extra_event, mutation
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def _kubectl_list(items: list[dict[str, object]]) -> str:
@@ -169,3 +183,87 @@ def test_reading_a_dump_keeps_its_memory_bound(tmp_path: Path) -> None:
     assert len(snapshot.pods) >= 60
     assert all("managedFields" not in p["metadata"] for p in snapshot.pods)
     assert peak < 2 * size, f"peak {peak / size:.2f}x the file size"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations=st.lists(mutation, max_size=6), events=st.lists(extra_event, max_size=4))
+def test_a_dump_read_in_one_pass_gives_the_status_of_its_whole_objects(
+    tmp_path_factory: pytest.TempPathFactory,
+    mutations: list[tuple[int, tuple[str, ...], Any, bool]],
+    events: list[dict[str, Any]],
+) -> None:
+    """The decoder skips the fields the engine never reads (managedFields, annotations, an
+    Event's source...): the status must be the one of the objects read whole."""
+    objects = copying.deepcopy(BASE)
+    for index, path, value, delete in mutations:
+        _mutate(objects[index], path, value, delete)
+    objects.extend(copying.deepcopy(events))
+    for obj in objects:
+        if isinstance(obj.get("metadata"), dict):
+            obj["metadata"]["uid"] = "0f5e"
+            obj["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:x": {}}}]
+            obj["metadata"]["annotations"] = {
+                "kubectl.kubernetes.io/last-applied-configuration": "{}"
+            }
+        if obj.get("kind") == "Event":
+            obj["source"] = {"component": "kubelet", "host": "appliance-single-node"}
+    path = tmp_path_factory.mktemp("dump") / "dump.json"
+    path.write_text(_kubectl_list(objects))
+    whole = snapshot_from_objects(json.loads(path.read_text())["items"])
+
+    def status(snapshot: Snapshot) -> str:
+        return evaluate(
+            snapshot,
+            site_id="dump",
+            login_probe=None,
+            users_count=None,
+            users_count_measurable=False,
+        ).to_json()
+
+    assert status(read_dumps([path])) == status(whole)
+
+
+def test_a_well_formed_dump_keeps_all_the_engine_reads_and_nothing_else(tmp_path: Path) -> None:
+    """The one-pass reading (what the bench measures) applies to a kubectl dump, keeps every
+    field of the fixture world (all read by the engine) and drops the ones it never reads."""
+    objects = copying.deepcopy(BASE)
+    pod = next(o for o in objects if o["kind"] == "Pod")
+    pod["metadata"]["ownerReferences"] = [{"kind": "Job", "name": "j", "uid": "1"}]
+    pod["metadata"]["deletionTimestamp"] = ts(-5)
+    event = next(o for o in objects if o["kind"] == "Event")
+    event["series"] = {"count": 3, "lastObservedTime": ts(-4)}
+    event["regarding"] = {"kind": "Pod", "name": "db-0", "namespace": "msp"}
+    for name in ("eventTime", "deprecatedLastTimestamp"):
+        event[name] = ts(-6)
+    dumped = copying.deepcopy(objects)
+    for obj in dumped:
+        obj["metadata"]["uid"] = "0f5e"
+        obj["metadata"]["managedFields"] = [{"manager": "kubectl"}]
+        obj["metadata"]["annotations"] = {LAST_APPLIED: "{}"}
+        if obj["kind"] == "Event":
+            obj["source"] = {"component": "kubelet"}
+            obj["involvedObject"]["uid"] = "9a1c"
+    path = tmp_path / "dump.json"
+    path.write_text(_kubectl_list(dumped))
+    snapshot = read_dumps([path])
+    kept = [*snapshot.nodes, *snapshot.pods, *snapshot.events, *snapshot.deployments]
+    assert len(kept) > 20
+    originals = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    for obj in kept:
+        original = copying.deepcopy(originals[obj["kind"], obj["metadata"]["name"]])
+        for name in NEVER_READ["metadata"]:
+            original["metadata"].pop(name, None)
+        for name in NEVER_READ["involvedObject"]:
+            original.get("involvedObject", {}).pop(name, None)
+        for name in NEVER_READ["Event"]:
+            original.pop(name, None)
+        assert obj == original
+
+
+# What the engine never reads (and the one-pass reading drops): besides managedFields and
+# annotations, identities and versions.
+NEVER_READ = {
+    "metadata": ("uid", "resourceVersion", "managedFields", "annotations"),
+    "involvedObject": ("uid", "apiVersion", "fieldPath", "resourceVersion"),
+    "Event": ("source", "reportingComponent", "reportingInstance", "action", "related"),
+}
