@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -17,6 +20,7 @@ from appliance.clocking import (
 from appliance.errors import InputError
 from simulator.clock import VirtualClock
 from simulator.neighbours.clock_endpoint import CLOCK_ENV, ClockEndpoint, Participants
+from simulator.neighbours.serving import LoopbackServer
 from simulator.warp import Warp
 
 START = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
@@ -137,3 +141,34 @@ def test_after_the_world_stops_the_process_winds_down_on_the_machines_clock(
     warp.close(process.lease)
     clock.sleep(0.01)  # the lease is gone: a short sleep on the machine's clock
     assert clock.monotonic() >= before
+
+
+def test_the_neighbours_answer_without_nagles_delay() -> None:
+    """Every accepted connection has TCP_NODELAY: a handler sends its headers and its body
+    apart, and with Nagle on the body waited for a kept-alive client's delayed ACK (40 ms per
+    answer of the clock endpoint, hundreds per warped run)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            flag = self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            body = str(flag).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = LoopbackServer(Handler, host="127.0.0.1", port=0)
+    server.start()
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        for _ in range(2):  # a kept-alive connection, as the product's clock client keeps one
+            connection.request("GET", "/")
+            assert connection.getresponse().read() != b"0"
+    finally:
+        connection.close()
+        server.stop()
