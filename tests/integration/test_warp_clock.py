@@ -19,6 +19,7 @@ from appliance.clocking import (
 )
 from appliance.errors import InputError
 from simulator.clock import VirtualClock
+from simulator.neighbours import loopback_http
 from simulator.neighbours.clock_endpoint import CLOCK_ENV, ClockEndpoint, Participants
 from simulator.neighbours.serving import LoopbackServer
 from simulator.warp import Warp
@@ -172,3 +173,49 @@ def test_the_neighbours_answer_without_nagles_delay() -> None:
     finally:
         connection.close()
         server.stop()
+
+
+def test_the_fake_clis_one_request_client_reads_status_reason_and_body() -> None:
+    """`loopback_http.request` (what talosctl and the CLIs' clock use instead of importing
+    http.client) sends headers and body and reads the answer a stdlib server gives; a peer
+    that does not speak HTTP is a ValueError, a closed port an OSError."""
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = self.headers["X-Probe"].encode() + b":" + body
+            self.send_response(418, "Short And Stout")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = LoopbackServer(Echo, host="127.0.0.1", port=0)
+    server.start()
+    try:
+        answer = loopback_http.request(
+            server.host, server.port, "POST", "/x", body=b"tea", headers={"X-Probe": "p"}
+        )
+        assert (answer.status, answer.reason, answer.body) == (418, "Short And Stout", b"p:tea")
+    finally:
+        server.stop()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+
+        def babble() -> None:
+            peer, _ = silent.accept()
+            with peer:
+                peer.recv(1024)
+                peer.sendall(b"SSH-2.0-OpenSSH\r\n")
+
+        threading.Thread(target=babble, daemon=True).start()
+        with pytest.raises(ValueError, match="not an HTTP answer"):
+            loopback_http.request("127.0.0.1", port, "GET", "/", timeout=5)
+    with pytest.raises(ConnectionRefusedError):
+        loopback_http.request("127.0.0.1", port, "GET", "/", timeout=5)
