@@ -149,6 +149,9 @@ class BootstrapSession:
         }
         self.exit_codes: list[int] = []
         self._observing = threading.Lock()
+        # The run whose output is echoed now; the main thread and the observer both drain it.
+        self._running: subprocess.Popen[str] | None = None
+        self._draining = threading.RLock()
 
     def argv(self, template: list[str]) -> list[str]:
         """The argv with `{field}` placeholders filled in."""
@@ -240,42 +243,70 @@ class BootstrapSession:
             participant.close_when_done(process)  # an exited run holds the clock no more
         assert process.stdout is not None
         os.set_blocking(process.stdout.fileno(), False)
+        self._running = process
         try:
-            while process.poll() is None:
+            cut_short = self._follow(process, participant, until_seconds, poll_wall)
+            if not cut_short:
                 self._drain(process)
-                # The bootstrapper decides when it is done; only the time limit cuts it short.
-                if participant is not None:
-                    if until_seconds is not None and self.world.elapsed >= until_seconds:
-                        _end(process)
-                        return None
-                    time.sleep(0.02)
-                    continue
-                if self._poll_and_check(None, until_seconds):
-                    _end(process)
-                    return None
-                time.sleep(poll_wall)
         except BaseException:
             # Ctrl-C or SIGTERM: the bootstrapper is our child, it must not outlive us.
+            self._stop_echoing()
             _end(process)
             raise
-        self._drain(process)
+        self._stop_echoing()
+        if cut_short:
+            _end(process)
+            return None
         process.stdout.close()
         return process.returncode
+
+    def _follow(
+        self,
+        process: subprocess.Popen[str],
+        participant: Participant | None,
+        until_seconds: float | None,
+        poll_wall: float,
+    ) -> bool:
+        """Echo the run's output until it exits (False) or the time limit comes (True)."""
+        while process.poll() is None:
+            self._drain(process)
+            # The bootstrapper decides when it is done; only the time limit cuts it short.
+            if participant is not None:
+                if until_seconds is not None and self.world.elapsed >= until_seconds:
+                    return True
+                time.sleep(0.02)
+                continue
+            if self._poll_and_check(None, until_seconds):
+                return True
+            time.sleep(poll_wall)
+        return False
+
+    def _stop_echoing(self) -> None:
+        """The observer no longer drains the run's output (it is about to be closed)."""
+        with self._draining:
+            self._running = None
 
     def _observe(self) -> None:
         """Read the status (warped: at a quiescent point, from the world's scheduler)."""
         with self._observing:
             line = self.poller.poll()
         if line is not None:
-            self.echo(f"{line.render()}   [status]")
+            # What the run printed before this instant comes first, on every run: warped, the
+            # world is quiescent here, so the run's lines are in the pipe (it flushes each one)
+            # but the main thread may not have echoed them yet.
+            with self._draining:
+                if self._running is not None:
+                    self._drain(self._running)
+                self.echo(f"{line.render()}   [status]")
 
     def _drain(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        while True:
-            line = process.stdout.readline()
-            if not line:
-                return
-            self.echo(f"{'':>10}  | {line.rstrip()}")
+        with self._draining:
+            assert process.stdout is not None
+            while True:
+                line = process.stdout.readline()
+                if not line:
+                    return
+                self.echo(f"{'':>10}  | {line.rstrip()}")
 
     def _poll_and_check(
         self, until_state: str | Collection[str] | None, until_seconds: float | None

@@ -41,7 +41,7 @@ from simulator.lifecycle import stop_on_signals as _stop_on_signals
 from simulator.replay.commands import COMMANDS, add_commands, run_command
 from simulator.world.durations import parse_duration
 from simulator.world.engine import World
-from simulator.world.scenario import load_scenario
+from simulator.world.scenario import Scenario, load_scenario
 from simulator.world.served import ServedWorld
 from simulator.world.timeline import format_duration, format_elapsed
 
@@ -244,10 +244,16 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
 
 
 def _served_world(
-    path: Path, *, speed: float, skip: Sequence[str], warp: bool = False
+    path: Path,
+    *,
+    speed: float,
+    skip: Sequence[str],
+    warp: bool = False,
+    scenario: Scenario | None = None,
 ) -> ServedWorld:
+    """A world serving `path`'s scenario (`scenario`: already loaded from it, not read again)."""
     return ServedWorld(
-        load_scenario(path),
+        scenario or load_scenario(path),
         speed=speed,
         skip_actors=skip,
         base_dir=path.resolve().parent,
@@ -271,7 +277,9 @@ def _ratio_line(world: World, wall: float) -> str:
 
 def _run_served(args: argparse.Namespace, until: float | None) -> int:
     scenario = load_scenario(args.scenario)
-    world = _served_world(args.scenario, speed=args.speed or scenario.speed, skip=())
+    world = _served_world(
+        args.scenario, speed=args.speed or scenario.speed, skip=(), scenario=scenario
+    )
     end = until if until is not None else scenario.end
     started = time.perf_counter()
     world.start(kubeconfig_out=args.kubeconfig_out)
@@ -322,6 +330,7 @@ def _bootstrap(args: argparse.Namespace, until: float | None, state: str | None)
                 speed=args.speed or scenario.bootstrap.speed,
                 skip=scenario.bootstrap.skip_actors,
                 warp=args.speed is None,
+                scenario=scenario,
             )
             stack.callback(world.stop)
             world.start(kubeconfig_out=args.kubeconfig_out)

@@ -8,6 +8,7 @@ cluster's").
 from __future__ import annotations
 
 import errno
+import functools
 import http.client
 import re
 import socket
@@ -17,14 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from kubernetes import client, config
 
 from appliance.clocking import PARTICIPANT_HEADER, participant_from_env
 from appliance.errors import ClusterError
 from appliance.site import choose_kubeconfig
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
 
 __all__ = ["Cluster", "ClusterError", "connect", "parse_http_date"]
 
@@ -43,26 +46,35 @@ def parse_http_date(raw: object) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-class _ClockedApiClient(client.ApiClient):
-    """An ApiClient that remembers the API server's clock from each response's Date header."""
+@functools.cache
+def _clocked_api_client() -> type[ApiClient]:
+    """The client class, defined on first use: importing `kubernetes` costs a quarter of a
+    second, which a command that never reaches a cluster (`--help`, a bootstrap run that stops
+    in the host layer) should not pay."""
+    from kubernetes import client
 
-    def __init__(self, configuration: Any) -> None:
-        super().__init__(configuration)
-        self._clock_lock = threading.Lock()
-        self.last_server_time: datetime | None = None
+    class _ClockedApiClient(client.ApiClient):
+        """An ApiClient that remembers the API server's clock from each response's Date header."""
 
-    def call_api(self, *args: Any, **kwargs: Any) -> Any:
-        response = super().call_api(*args, **kwargs)
-        self._remember_date(response)
-        return response
+        def __init__(self, configuration: Any) -> None:
+            super().__init__(configuration)
+            self._clock_lock = threading.Lock()
+            self.last_server_time: datetime | None = None
 
-    def _remember_date(self, response: Any) -> None:
-        headers = getattr(response, "headers", None)
-        when = parse_http_date(headers.get("Date") if headers is not None else None)
-        if when is None:
-            return
-        with self._clock_lock:
-            self.last_server_time = when
+        def call_api(self, *args: Any, **kwargs: Any) -> Any:
+            response = super().call_api(*args, **kwargs)
+            self._remember_date(response)
+            return response
+
+        def _remember_date(self, response: Any) -> None:
+            headers = getattr(response, "headers", None)
+            when = parse_http_date(headers.get("Date") if headers is not None else None)
+            if when is None:
+                return
+            with self._clock_lock:
+                self.last_server_time = when
+
+    return _ClockedApiClient
 
 
 @dataclass
@@ -103,6 +115,8 @@ def connect(
 
     Raises ClusterError naming the file and the reason when the kubeconfig cannot be used.
     """
+    from kubernetes import client, config
+
     configuration = client.Configuration()
     if in_cluster:
         try:
@@ -131,7 +145,7 @@ def connect(
         origin = f"kubeconfig {path}"
     # A status read must fail fast when the API is down rather than retry for minutes.
     configuration.retries = 0
-    api_client = _ClockedApiClient(configuration)
+    api_client = _clocked_api_client()(configuration)
     participant = participant_from_env()
     if participant is not None:
         # Under the test clock the simulated API learns whose watch streams it writes to.

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from appliance.cluster.connecting import (
     REQUEST_TIMEOUT,
     Cluster,
@@ -94,6 +92,10 @@ def _path(api_version: str, plural: str) -> str:
 
 
 def _get(cluster: Cluster, path: str, *, accept: str = "application/json") -> bytes:
+    # The client is imported by then (connect() made it); importing it here keeps processes
+    # that never talk to a cluster (a bootstrap run failing in the host layer) from loading it.
+    from kubernetes.client.exceptions import ApiException
+
     api = cluster.api_client
     method, url, headers, body, post_params = api.param_serialize(
         "GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"]
@@ -135,6 +137,8 @@ def read_snapshot(cluster: Cluster) -> Snapshot:
     Missing Flux CRDs are recorded, not raised; an unreachable API yields a Snapshot whose
     `api_error` says why (the engine turns it into a platform blocker).
     """
+    from kubernetes.client.exceptions import ApiException
+
     found: dict[str, Any] = {}
     missing: list[str] = []
     errors: list[str] = []

@@ -347,10 +347,12 @@ class WatchCache:
             except _Missing:
                 error = None
             with self._lock:
-                if error != self._heartbeat_error:
+                changed = error != self._heartbeat_error
+                if changed:
                     self._heartbeat_error = error
                     self._bump()
-            self._notify_waiters()
+            if changed:
+                self._notify_waiters()
             self._waits.pause(self._heartbeat)
 
     # --- list + watch -----------------------------------------------------------------------

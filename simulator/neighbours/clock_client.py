@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.request
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+
+from simulator.neighbours import loopback_http
 
 __all__ = ["now", "poll_pause", "sleep", "warped"]
 
@@ -29,11 +30,13 @@ def warped() -> bool:
 
 
 def _call(method: str, verb: str, **query: object) -> float:
-    url = f"{_lease()}/{verb}" + (f"?{urlencode(query)}" if query else "")
     # The world's loopback URL, from the environment the world gave us.
-    request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)  # noqa: S310
-    with urllib.request.urlopen(request) as response:  # noqa: S310
-        return float(json.loads(response.read())["now"])
+    lease = urlsplit(_lease())
+    target = f"{lease.path.rstrip('/')}/{verb}" + (f"?{urlencode(query)}" if query else "")
+    answer = loopback_http.request(lease.hostname or "127.0.0.1", lease.port or 80, method, target)
+    if answer.status != 200:
+        raise OSError(f"the clock endpoint answered {verb} with HTTP {answer.status}")
+    return float(json.loads(answer.body)["now"])
 
 
 def now() -> float:

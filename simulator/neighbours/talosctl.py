@@ -13,11 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from simulator.neighbours import clock_client
+from simulator.neighbours import clock_client, loopback_http
 from simulator.neighbours.talos_config import (
     CLIENT_VERSION,
     PORT_ENV,
@@ -111,27 +108,25 @@ class _Target:
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"http://{self.endpoint}:{self.port}{path}", data=data, method=method
-        )
-        request.add_header("Content-Type", "application/json")
+        headers = {"Content-Type": "application/json"}
         if self.insecure:
-            request.add_header("X-Talos-Insecure", "1")
+            headers["X-Talos-Insecure"] = "1"
         elif self.ca:
-            request.add_header("X-Talos-CA", self.ca)
+            headers["X-Talos-CA"] = self.ca
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                payload = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            payload = json.loads(exc.read() or b"{}")
-            raise TalosctlError(str(payload.get("error", exc))) from exc
-        except (ConnectionRefusedError, urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError | socket.timeout):
-                raise TalosctlError(
-                    "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
-                ) from exc
+            answer = loopback_http.request(
+                self.endpoint, self.port, method, path, body=data, headers=headers, timeout=10
+            )
+        except TimeoutError as exc:
+            raise TalosctlError(
+                "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+            ) from exc
+        except (OSError, ValueError) as exc:
             raise TalosctlError(unreachable_text(self.endpoint)) from exc
+        payload = json.loads(answer.body or b"{}")
+        if answer.status >= 400:
+            reason = f"HTTP Error {answer.status}: {answer.reason}"
+            raise TalosctlError(str(payload.get("error", reason)))
         return payload if isinstance(payload, dict) else {}
 
 

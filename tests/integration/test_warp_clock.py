@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -16,7 +19,9 @@ from appliance.clocking import (
 )
 from appliance.errors import InputError
 from simulator.clock import VirtualClock
+from simulator.neighbours import loopback_http
 from simulator.neighbours.clock_endpoint import CLOCK_ENV, ClockEndpoint, Participants
+from simulator.neighbours.serving import LoopbackServer
 from simulator.warp import Warp
 
 START = datetime(2026, 6, 20, 14, 0, tzinfo=UTC)
@@ -137,3 +142,80 @@ def test_after_the_world_stops_the_process_winds_down_on_the_machines_clock(
     warp.close(process.lease)
     clock.sleep(0.01)  # the lease is gone: a short sleep on the machine's clock
     assert clock.monotonic() >= before
+
+
+def test_the_neighbours_answer_without_nagles_delay() -> None:
+    """Every accepted connection has TCP_NODELAY: a handler sends its headers and its body
+    apart, and with Nagle on the body waited for a kept-alive client's delayed ACK (40 ms per
+    answer of the clock endpoint, hundreds per warped run)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            flag = self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            body = str(flag).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = LoopbackServer(Handler, host="127.0.0.1", port=0)
+    server.start()
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        for _ in range(2):  # a kept-alive connection, as the product's clock client keeps one
+            connection.request("GET", "/")
+            assert connection.getresponse().read() != b"0"
+    finally:
+        connection.close()
+        server.stop()
+
+
+def test_the_fake_clis_one_request_client_reads_status_reason_and_body() -> None:
+    """`loopback_http.request` (what talosctl and the CLIs' clock use instead of importing
+    http.client) sends headers and body and reads the answer a stdlib server gives; a peer
+    that does not speak HTTP is a ValueError, a closed port an OSError."""
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = self.headers["X-Probe"].encode() + b":" + body
+            self.send_response(418, "Short And Stout")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = LoopbackServer(Echo, host="127.0.0.1", port=0)
+    server.start()
+    try:
+        answer = loopback_http.request(
+            server.host, server.port, "POST", "/x", body=b"tea", headers={"X-Probe": "p"}
+        )
+        assert (answer.status, answer.reason, answer.body) == (418, "Short And Stout", b"p:tea")
+    finally:
+        server.stop()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+
+        def babble() -> None:
+            peer, _ = silent.accept()
+            with peer:
+                peer.recv(1024)
+                peer.sendall(b"SSH-2.0-OpenSSH\r\n")
+
+        threading.Thread(target=babble, daemon=True).start()
+        with pytest.raises(ValueError, match="not an HTTP answer"):
+            loopback_http.request("127.0.0.1", port, "GET", "/", timeout=5)
+    with pytest.raises(ConnectionRefusedError):
+        loopback_http.request("127.0.0.1", port, "GET", "/", timeout=5)

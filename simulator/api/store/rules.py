@@ -96,6 +96,9 @@ def stamp_new_object(info: KindInfo, meta: dict[str, Any], now: datetime) -> Non
 
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder()
+# libyaml when PyYAML has it: the same safe documents, without the pure-Python scanner (18 ms
+# against 1.2 ms for a 2 KB Deployment; a demo's bootstrapper sends dozens of applies).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def copy_object(obj: dict[str, Any]) -> dict[str, Any]:
@@ -223,7 +226,9 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
     if isinstance(patch, bytes | str):
         text = patch.decode() if isinstance(patch, bytes) else patch
         try:
-            return yaml.safe_load(text) if patch_type == "apply" else _DECODER.decode(text)
+            if patch_type == "apply":
+                return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+            return _DECODER.decode(text)
         except (yaml.YAMLError, msgspec.DecodeError) as exc:
             raise BadRequestError(f"error decoding patch: {exc}") from exc
     return patch

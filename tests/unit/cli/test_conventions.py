@@ -77,3 +77,17 @@ def test_secrets_on_the_command_line_are_refused(capsys: pytest.CaptureFixture[s
         main(["smoke", "monitor", "--status-url", "x", "--app-url", "y", "--token", "t"])
     assert exited.value.code == 2
     assert "--token-file FILE or set $APPLIANCE_STATUS_TOKEN" in capsys.readouterr().err
+
+
+def test_the_bootstrapper_loads_the_kubernetes_client_only_to_talk_to_a_cluster() -> None:
+    """Importing the bootstrap command (every `appliance bootstrap` run, including one that
+    stops in the host layer before any cluster exists) does not import `kubernetes`, a quarter
+    of a second of start-up; connecting does."""
+    probe = (
+        "import sys, appliance.bootstrap.running, appliance.cluster\n"
+        "print('kubernetes' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"

@@ -147,3 +147,47 @@ def test_unsynced_cache_says_it_is_still_reading() -> None:
     snapshot = _cache({}).snapshot()
     assert snapshot.api_error is not None
     assert "Pod not listed yet" in snapshot.api_error
+
+
+@dataclass(eq=False)
+class RecordingWaiter:
+    """A wait in progress that only records whether something ended it."""
+
+    interrupted: int = 0
+
+    def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
+        return True
+
+    def interrupt(self) -> None:
+        self.interrupted += 1
+
+
+def _heartbeat_once(cache: WatchCache, waiter: RecordingWaiter) -> None:
+    """One heartbeat round while `waiter` waits (its pause ends the loop)."""
+    cache._waits._waiters.add(waiter)
+    cache._waits.pause = lambda seconds: cache._stopping.set()  # type: ignore[method-assign]
+    cache._stopping.clear()
+    cache._heartbeat_rounds()
+
+
+def test_a_heartbeat_ends_waits_only_when_the_apis_health_changed() -> None:
+    """A heartbeat that finds the API as before is no change: a caller waiting for one (the
+    bootstrapper until its next deadline) keeps waiting; the API going away, or coming back,
+    ends the wait. (Ending it every second read the whole status every second, and every jump
+    of a warped world.)"""
+    version = FakeResponse(200, b'{"major": "1", "minor": "31"}')
+    down = FakeResponse(503, b"")
+    cache = _cache({"/version": [version, version, down, down, version]})
+    waiter = RecordingWaiter()
+    _heartbeat_once(cache, waiter)
+    _heartbeat_once(cache, waiter)
+    assert waiter.interrupted == 0
+    before = cache.mark()
+    _heartbeat_once(cache, waiter)
+    assert waiter.interrupted == 1
+    assert cache.mark().generation > before.generation
+    assert cache.snapshot().api_error is not None
+    _heartbeat_once(cache, waiter)
+    assert waiter.interrupted == 1  # still down: nothing new
+    _heartbeat_once(cache, waiter)
+    assert waiter.interrupted == 2
