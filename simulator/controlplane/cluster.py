@@ -76,7 +76,8 @@ class ControlPlane:
         return ControlPlanePki(self.folder / "pki", (self.folder / "pki" / "ca.crt").read_bytes())
 
     def start(self) -> ControlPlane:
-        """Start etcd, the API server and the controller manager; returns once all answer."""
+        """Start etcd, the API server and the controller manager; returns once all answer and
+        the `default` namespace has its ServiceAccount."""
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="appliance-sim-control-plane-"))
             self._owned_folder = True
@@ -91,7 +92,14 @@ class ControlPlane:
             self._start_etcd()
             self._start_apiserver(pki)
             self._client_kubeconfig(pki, self.kubeconfig, "admin", "kubernetes-admin")
-            self._start_controller_manager(pki)
+            manager = self._start_controller_manager(pki)
+            # A cluster is ready for pods once `default` has its ServiceAccount: the controller
+            # manager creates it a moment after it starts, and a pod created before is refused
+            # ("error looking up service account default/default").
+            admin = ssl.create_default_context(cafile=str(pki.ca_file))
+            admin.load_cert_chain(pki.cert("admin"), pki.key("admin"))
+            account = f"{self.server}/api/v1/namespaces/default/serviceaccounts/default"
+            self._wait(manager, account, context=admin)
         except BaseException:
             self.stop()
             raise
@@ -173,7 +181,7 @@ class ControlPlane:
         context = ssl.create_default_context(cafile=str(pki.ca_file))
         self._wait(apiserver, f"{self.server}/readyz", context=context)
 
-    def _start_controller_manager(self, pki: ControlPlanePki) -> None:
+    def _start_controller_manager(self, pki: ControlPlanePki) -> _Component:
         assert self.folder is not None
         kubeconfig = self._client_kubeconfig(
             pki,
@@ -181,7 +189,7 @@ class ControlPlane:
             "controller-manager",
             "system:kube-controller-manager",
         )
-        self._launch(
+        return self._launch(
             "kube-controller-manager",
             [
                 str(self.binaries["kube-controller-manager"]),
