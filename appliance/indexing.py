@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from appliance.canonical import BootstrapJob, JobState
 from appliance.components import (
@@ -56,9 +56,11 @@ _View = TypeVar("_View", PodView, WorkloadView, JobView, PvcView, FluxView)
 PROGRESS_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
 
 
-@dataclass(frozen=True)
-class Signal:
-    """One failure message, wherever it was read (Event, container status, Flux condition)."""
+class Signal(NamedTuple):
+    """One failure message, wherever it was read (Event, container status, Flux condition).
+
+    A NamedTuple as the views are (views.py): read-only, and cheap to build by the hundred.
+    """
 
     object: str
     kind: str
@@ -70,7 +72,8 @@ class Signal:
     since: datetime | None
     # event | container (a waiting state) | exit (a terminated state) | log | condition
     source: str
-    count: int = 1
+    # How often the Event was seen (`count`; 1 for anything but an Event).
+    occurrences: int = 1
     first_seen: datetime | None = None
     container: str | None = None
     warning: bool = True
@@ -109,6 +112,8 @@ class Index:
     components: dict[str, ComponentState] = field(default_factory=dict)
     namespaces_seen: set[str] = field(default_factory=set)
     signals: list[Signal] = field(default_factory=list)
+    # What several detectors derive from the signals alike, derived once (by name).
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def component(self, name: str) -> ComponentState:
         """The state of a component, absent when the snapshot has nothing of it."""
@@ -271,7 +276,7 @@ def _index_events(index: Index) -> None:
                     reason=text(event.get("reason")),
                     since=parse_time(event_time_text(event)),
                     source="event",
-                    count=integer(event.get("count"), 1),
+                    occurrences=integer(event.get("count"), 1),
                     first_seen=parse_time(event.get("firstTimestamp")),
                     warning=event.get("type") != "Normal",
                 )

@@ -111,16 +111,21 @@ class Condition(NamedTuple):
 
 def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
     out: dict[str, Condition] = {}
-    for cond in dicts(status.get("conditions")):
-        kind = text(cond.get("type"))
-        if kind is None or kind in out:
+    conditions = status.get("conditions")
+    if not isinstance(conditions, list | tuple):
+        return out
+    for cond in conditions:  # read for every pod: `text` and `dicts` written out
+        if not isinstance(cond, dict):
             continue
-        value = cond.get("status")
+        kind = cond.get("type")
+        if not isinstance(kind, str) or not kind or kind in out:
+            continue
+        value, reason, message = cond.get("status"), cond.get("reason"), cond.get("message")
         out[kind] = Condition(
             type=kind,
             status=str(value) if value is not None else None,
-            reason=text(cond.get("reason")),
-            message=text(cond.get("message")),
+            reason=reason if isinstance(reason, str) and reason else None,
+            message=message if isinstance(message, str) and message else None,
             since_text=cond.get("lastTransitionTime"),
         )
     return out
@@ -230,25 +235,28 @@ def pod_view(obj: RawObject) -> PodView | None:
         return None
     status = obj.get("status")
     status_dict = as_dict(status)
+    spec = as_dict(obj.get("spec"))
     claims: dict[str, str] = {}
-    for volume in dicts(as_dict(obj.get("spec")).get("volumes")):
+    for volume in dicts(spec.get("volumes")):
         claim = text(as_dict(volume.get("persistentVolumeClaim")).get("claimName"))
         name = text(volume.get("name"))
         if claim and name:
             claims[name] = claim
     component = component_of(obj)
     meta = as_dict(obj.get("metadata"))
-    spec = as_dict(obj.get("spec"))
+    containers = [
+        _container(cs, init=True) for cs in dicts(status_dict.get("initContainerStatuses"))
+    ]
+    containers.extend(
+        _container(cs, init=False) for cs in dicts(status_dict.get("containerStatuses"))
+    )
     return PodView(
         ref=ref,
         component=component,
         tier=tier_of(component, namespace=ref.namespace),
         phase=text(status_dict.get("phase")),
         conditions=_conditions(status_dict),
-        containers=(
-            *(_container(cs, init=True) for cs in dicts(status_dict.get("initContainerStatuses"))),
-            *(_container(cs, init=False) for cs in dicts(status_dict.get("containerStatuses"))),
-        ),
+        containers=tuple(containers),
         claims=claims,
         has_status=isinstance(status, dict),
         restart_policy=text(spec.get("restartPolicy")),

@@ -317,7 +317,7 @@ def detect_unclassified(index: Index, covered: Covered) -> list[Blocker]:
     blockers: list[Blocker] = []
     for s in newest.values():
         first = s.first_seen or s.since
-        stuck = s.count >= 5 or (first is not None and now - first > PERSISTENT)
+        stuck = s.occurrences >= 5 or (first is not None and now - first > PERSISTENT)
         blockers.append(
             Blocker(
                 layer=LAYER_UNCLASSIFIED,

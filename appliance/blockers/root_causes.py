@@ -190,8 +190,16 @@ def pull_failures(index: Index) -> tuple[PullHits, PullHits]:
     """finding-15/16/17, T006-T008: (missing tags, interrupted pulls), each by component.
 
     Both are read from pull failures; for one component the newest kind of failure wins, and a
-    `not found` at least as new as an interruption wins over it (the log's review pass).
+    `not found` at least as new as an interruption wins over it (the log's review pass). Read
+    once per index: two detectors ask.
     """
+    found: tuple[PullHits, PullHits] | None = index.derived.get("pull_failures")
+    if found is None:
+        found = index.derived["pull_failures"] = _pull_failures(index)
+    return found
+
+
+def _pull_failures(index: Index) -> tuple[PullHits, PullHits]:
     missing: PullHits = {}
     interrupted: PullHits = {}
     for s in index.signals:
