@@ -240,6 +240,9 @@ def _decode_yaml(path: Path, data: mmap.mmap) -> list[RawObject]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = f"is neither JSON nor YAML ({getattr(exc, 'problem', None) or exc}{where})"
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        # An explicit tag on a value it cannot be (`!!int x`, `!!bool maybe`): kubectl writes none.
+        problem = f"is not YAML that kubectl writes (a tagged value cannot be read: {exc})"
     if problem is None and not documents:
         problem = "has no document"
     if problem is not None:

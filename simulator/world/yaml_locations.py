@@ -106,11 +106,7 @@ def load_located(
         _check_shape(text, max_depth=max_depth, max_values=max_values)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        column = mark.column + 1 if mark else 1
-        reason = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        raise YamlSyntaxError(source, line, column, reason) from None
+        raise _located(source, exc) from None
     except yaml.YAMLError as exc:  # libyaml's errors may come without a mark
         raise YamlSyntaxError(source, 1, 1, str(exc).splitlines()[0]) from None
     except YamlSyntaxError as exc:
@@ -122,7 +118,16 @@ def load_located(
         data = _build(node, (), lines, yaml.SafeLoader(""))
     except YamlSyntaxError as exc:
         raise YamlSyntaxError(source, exc.line, exc.column, exc.reason) from None
+    except yaml.MarkedYAMLError as exc:  # a value no safe constructor makes (`=`, `!!python/...`)
+        raise _located(source, exc) from None
     return LocatedDocument(data=data, lines=lines)
+
+
+def _located(source: str, exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reason = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
+    return YamlSyntaxError(source, line, column, reason)
 
 
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.SafeLoader) -> object:
@@ -130,7 +135,7 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.Saf
     if isinstance(node, yaml.MappingNode):
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(key_node, loader)
             child = (*path, str(key))
             if key in result:
                 mark = key_node.start_mark
@@ -143,4 +148,17 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.Saf
         return [
             _build(item, (*path, index), lines, loader) for index, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    return _construct(node, loader)
+
+
+def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> object:
+    """The value of a scalar (or key) node; an explicit tag whose text is not such a value
+    (`!!int x`, `!!bool maybe`, `=`) is a located error, not a traceback."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError:
+        raise
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        mark = node.start_mark
+        reason = f"{node.tag.rsplit(':', 1)[-1]} value {node.value!r} cannot be read ({exc})"
+        raise YamlSyntaxError("", mark.line + 1, mark.column + 1, reason) from None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from appliance import cli as appliance_cli
@@ -85,6 +85,10 @@ def assert_one_line_about(err: str, path: Path, prefix: str) -> None:
         bent(DUMP_EXAMPLE),
     )
 )
+# Found by the fuzzing: tagged values their tag cannot read were tracebacks.
+@example(content=b"!!int x\n")
+@example(content=b"items: [!!bool maybe]\n")
+@example(content=b"=\n")
 def test_any_dump_file_is_an_answer_or_exit_2_with_one_line(content: bytes) -> None:
     """`appliance status --from-dump`: a status (exit 0/3/4) or exit 2 and one line."""
     with written(content) as path:
@@ -107,6 +111,11 @@ def test_any_dump_file_is_an_answer_or_exit_2_with_one_line(content: bytes) -> N
         bent(SCENARIO_EXAMPLE),
     )
 )
+# Found by the fuzzing: `=` (YAML's value tag) and tagged values their tag cannot read were
+# tracebacks.
+@example(content=b"=\n")
+@example(content=b"name: !!float abc\n")
+@example(content=b"{!!timestamp 2020-13-45: 1}\n")
 def test_any_scenario_file_is_valid_or_exit_2_with_one_line(content: bytes) -> None:
     """`appliance-sim check FILE` (the loader `run` uses): valid (exit 0) or exit 2, one line."""
     with written(content) as path:
