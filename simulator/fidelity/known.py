@@ -26,7 +26,6 @@ class Known:
 
 
 _BUILT_IN_GROUPS = frozenset(info.group for info in BUILTIN_KINDS)
-_CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
 
 
 def _custom_document(request: CorpusRequest) -> bool:
@@ -40,7 +39,7 @@ def _custom_document(request: CorpusRequest) -> bool:
 
 
 # Field ownership, the OpenAPI documents of built-in kinds and discovery were fixed in the fake
-# API (docs/simulator-api.md, "Request by request"); these two are left, each with its reason.
+# API (docs/simulator-api.md, "Request by request"); this one is left, with its reason.
 KNOWN: tuple[Known, ...] = (
     Known(
         "CRD OpenAPI",
@@ -48,13 +47,6 @@ KNOWN: tuple[Known, ...] = (
         "the operations kubectl's verifiers read; apiextensions-apiserver's also describes every "
         "operation's parameters and responses",
         lambda request, _difference: _custom_document(request),
-    ),
-    Known(
-        "CRD deletion",
-        "kube-apiserver answers a CRD's delete with the CRD marked (the customresourcecleanup "
-        "finalizer, a Terminating condition) and removes it once its resources are gone; the "
-        "fake API removes both at once and answers a Status",
-        lambda request, _difference: request.method == "DELETE" and request.path.startswith(_CRDS),
     ),
 )
 
