@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ Obj = dict[str, Any]
 WATCH_SECONDS = 1.5
 _SERVICE_ACCOUNT = "system:serviceaccount:"
 _OPENAPI_V3 = "/openapi/v3"
+_CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+_SETTLE_SECONDS = 20.0
 
 
 class Target(Protocol):
@@ -164,7 +167,34 @@ class Replayer:
             return Answer(error=exc.one_line())
         answer = _answer(raw)
         self._remember(request, answer)
+        if request.path == _CRDS and request.method == "POST" and answer.code == 201:
+            self._settle_crd(client, answer)
         return answer
+
+    def _settle_crd(self, client: KubeClient, answer: Answer) -> None:
+        """Wait until a new CRD is established and its group version's OpenAPI document is
+        published. kube-apiserver's controllers do both a moment after the create, the fake
+        API's at once; the recorded requests follow each other within milliseconds, so without
+        the wait the next answers would say how long that moment was, not what is served."""
+        crd = answer.json() or {}
+        name = str((crd.get("metadata") or {}).get("name", ""))
+        group = str((crd.get("spec") or {}).get("group", ""))
+        versions = [str(v.get("name")) for v in (crd.get("spec") or {}).get("versions") or []]
+        wanted = {f"apis/{group}/{version}" for version in versions}
+        deadline = time.monotonic() + _SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                live = client.request("GET", f"{_CRDS}/{name}")
+                index = client.request("GET", _OPENAPI_V3)
+            except ApiError:
+                return
+            conditions = (live.get("status") or {}).get("conditions") or []
+            established = any(
+                c.get("type") == "Established" and c.get("status") == "True" for c in conditions
+            )
+            if established and wanted <= set(index.get("paths") or {}):
+                return
+            time.sleep(0.1)
 
     def run(
         self, requests: Sequence[CorpusRequest], progress: Callable[[int], None] | None = None

@@ -4,8 +4,8 @@ Each program runs unmodified against a fresh fake API and the requests it made a
 request log. The steps are what an operator of the appliance runs day to day (create, get as a
 table and as YAML, label, patch in the three patch types, scale, describe, page through a list,
 watch, delete), server-side apply (an apply, a conflict with another manager, a forced one, a
-second manager, a client-side applied object taken over) and the refusals they meet (404, 409,
-422).
+second manager, a client-side applied object taken over), a custom resource (its CRD, apply,
+get, explain, delete) and the refusals they meet (404, 409, 422).
 """
 
 from __future__ import annotations
@@ -70,6 +70,35 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: flags, namespace: shop, labels: {owner: ops}}
 """
+_WIDGETS = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: {status: {}}
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer, description: How big the widget is.}
+                colour: {type: string, enum: [red, blue]}
+"""
+_WIDGET = """
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: small, namespace: shop}
+spec: {size: 1, colour: red}
+"""
 
 _REMOVE_A = '[{"op":"remove","path":"/data/a"}]'
 # kubectl's steps, in order (`{manifest}` is the file above; `{manifest2}` changes it;
@@ -78,6 +107,9 @@ KUBECTL_STEPS: tuple[tuple[str, ...], ...] = (
     ("version", "-o", "json"),
     ("create", "namespace", NAMESPACE),
     ("get", "namespaces", NAMESPACE),
+    # Early: kube-apiserver establishes a CRD a moment after it is made, and the answers to
+    # the steps before the Widget's would otherwise depend on how long that moment was.
+    ("apply", "-f", "{widgets}"),
     ("-n", NAMESPACE, "create", "configmap", "settings", "--from-literal=colour=blue"),
     ("-n", NAMESPACE, "create", "configmap", "settings", "--from-literal=colour=blue"),
     ("-n", NAMESPACE, "get", "configmap", "settings", "-o", "yaml"),
@@ -104,6 +136,12 @@ KUBECTL_STEPS: tuple[tuple[str, ...], ...] = (
     ("apply", "--server-side", "--field-manager=ops", "-f", "{flags-owner}"),
     ("-n", NAMESPACE, "get", "configmap", "flags", "-o", "yaml", "--show-managed-fields"),
     ("apply", "--server-side", "--force-conflicts", "-f", "{manifest2}"),
+    ("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"),
+    ("apply", "-f", "{widget}"),
+    ("-n", NAMESPACE, "get", "widgets", "-o", "yaml"),
+    ("explain", "widgets.spec"),
+    ("-n", NAMESPACE, "delete", "widget", "small"),
+    ("delete", "crd", "widgets.example.com", "--wait=false"),
     ("-n", NAMESPACE, "create", "configmap", "Not_A_Name", "--from-literal=a=b"),
     ("auth", "can-i", "create", "deployments", "-n", NAMESPACE),
     ("-n", NAMESPACE, "delete", "configmap", "settings"),
@@ -129,6 +167,8 @@ def _kubectl(api: ApiServer, folder: Path) -> None:
         "{manifest2}": _MANIFEST.replace("{mode}", "loud"),
         "{flags}": _FLAGS,
         "{flags-owner}": _FLAGS_OWNER,
+        "{widgets}": _WIDGETS,
+        "{widget}": _WIDGET,
     }
     for placeholder, text in manifests.items():
         (folder / placeholder.strip("{}")).with_suffix(".yaml").write_text(text)

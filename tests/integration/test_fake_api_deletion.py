@@ -10,7 +10,9 @@ from pathlib import Path
 
 from kubernetes import client
 
-from tests.integration.served_world import WEB, served_world, wait_for
+from tests.fixtures.manifests import widget_crd
+from tests.integration.fake_api_harness import running_api
+from tests.integration.served_world import WEB, raw_http, served_world, wait_for
 
 
 def _owned(world: object, kind: str, api_version: str) -> list[dict]:
@@ -74,3 +76,34 @@ def test_foreground_holds_the_owner_until_its_dependents_are_gone(tmp_path: Path
         assert not _owned(world, "ReplicaSet", "apps/v1")
         core.patch_namespaced_config_map("held", "shop", {"metadata": {"finalizers": None}})
         wait_for(lambda: world.get("Deployment", "web", "shop") is None, what="the owner to go")
+
+
+def test_a_crd_is_answered_marked_for_cleanup_and_goes_with_its_resources(
+    tmp_path: Path,
+) -> None:
+    """As kube-apiserver answers the delete of a CRD (appliance-sim fidelity compares them): the
+    CRD marked, with apiextensions' cleanup finalizer and a Terminating condition; then its
+    resources and the CRD itself are gone."""
+    with running_api(tmp_path) as api:
+        api.store.create(widget_crd({"size": {"type": "integer"}}))
+        widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+        api.store.create(widget)
+        crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com"
+        with raw_http(api) as http:
+            answer = http.delete(crd).json()
+        assert answer["kind"] == "CustomResourceDefinition"
+        assert answer["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+        assert answer["metadata"]["deletionTimestamp"]
+        terminating = answer["status"]["conditions"][-1]
+        assert (terminating["type"], terminating["reason"]) == (
+            "Terminating",
+            "InstanceDeletionPending",
+        )
+        assert (
+            api.store.get(
+                "apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com"
+            )
+            is None
+        )
+        api.store.create(widget_crd({"size": {"type": "integer"}}))
+        assert api.store.list("example.com/v1", "Widget") == []

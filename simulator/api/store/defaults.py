@@ -231,6 +231,16 @@ def _namespace_finalizers(obj: Obj) -> None:
         finalizers.append("kubernetes")
 
 
+def _crd(obj: Obj) -> None:
+    # SetDefaults_CustomResourceDefinitionSpec: the creator's fields, as any scheme default.
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("conversion", {"strategy": "None"})
+    names = spec.get("names")
+    if isinstance(names, dict) and names.get("kind"):
+        names.setdefault("singular", str(names["kind"]).lower())
+        names.setdefault("listKind", f"{names['kind']}List")
+
+
 def _claim(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
 
@@ -278,6 +288,7 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): _binding,
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
     ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
 }
 # What kube-apiserver's REST storage fills after the field manager has seen a create (the
 # namespace strategy's finalizer, the Service allocator's IP families): on a create these are
@@ -346,7 +357,6 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
             spec["clusterIPs"] = [spec["clusterIP"]]
     elif info.group == "apiextensions.k8s.io":
         spec = obj.get("spec") or {}
-        spec.setdefault("conversion", {"strategy": "None"})
         names = spec.get("names") or {}
         for key in ("shortNames", "categories"):  # `omitempty` lists: an empty one is dropped
             if names.get(key) == []:

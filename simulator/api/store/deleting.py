@@ -22,9 +22,18 @@ from simulator.api.store.namespaces import terminating as namespace_terminating
 from simulator.api.store.rules import copy_object, marked_for_deletion
 from simulator.clock import rfc3339
 
-__all__ = ["DEFAULT_GRACE_SECONDS", "Deletion", "deletion", "grace_seconds"]
+__all__ = [
+    "CRD_CLEANUP",
+    "DEFAULT_GRACE_SECONDS",
+    "Deletion",
+    "crd_cleaned",
+    "deletion",
+    "grace_seconds",
+]
 
 DEFAULT_GRACE_SECONDS = 30
+# apiextensions-apiserver's finalizer: a deleted CRD stays until its custom resources are gone.
+CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
 # DELETED: remove it now; MODIFIED: keep it, marked; TERMINATING: a namespace, marked;
 # PENDING: an earlier mark stands, nothing changes.
 Deletion = Literal["DELETED", "MODIFIED", "TERMINATING", "PENDING"]
@@ -68,9 +77,14 @@ def deletion(
         if FOREGROUND not in finalizers:
             finalizers.append(FOREGROUND)
         return "MODIFIED", new
-    if is_namespace(info) and not was_marked:
-        # The namespace controller's job: mark it, delete the content, then finalize.
-        return "TERMINATING", namespace_terminating(new, now)
+    if not was_marked and (is_namespace(info) or _is_crd(info)):
+        # Their controllers' job: mark it, delete the content (a namespace's objects, a CRD's
+        # resources), then finalize.
+        action: Deletion = "TERMINATING" if is_namespace(info) else "MODIFIED"
+        marked = (
+            namespace_terminating(new, now) if is_namespace(info) else _crd_terminating(new, now)
+        )
+        return action, marked
     if not meta.get("finalizers"):
         return "DELETED", None
     if was_marked and not meta.get("deletionGracePeriodSeconds"):
@@ -102,3 +116,41 @@ def _terminating_pod(live: dict[str, Any], grace: int, now: datetime) -> dict[st
     new["metadata"]["deletionTimestamp"] = rfc3339(deadline)
     new["metadata"]["deletionGracePeriodSeconds"] = grace
     return new
+
+
+def _is_crd(info: KindInfo) -> bool:
+    return (info.group, info.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
+
+
+def _crd_terminating(crd: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A CRD as apiextensions-apiserver's delete answers it: marked, its cleanup finalizer
+    added, a Terminating condition; its finalizing controller then removes the resources and
+    the finalizer (`crd_cleaned`)."""
+    meta = crd["metadata"]
+    meta["deletionTimestamp"] = rfc3339(now)
+    finalizers = meta.setdefault("finalizers", [])
+    if CRD_CLEANUP not in finalizers:
+        finalizers.append(CRD_CLEANUP)
+    status = crd.setdefault("status", {})
+    status["conditions"] = [
+        *(c for c in status.get("conditions") or [] if c.get("type") != "Terminating"),
+        {
+            "type": "Terminating",
+            "status": "True",
+            "lastTransitionTime": rfc3339(now),
+            "reason": "InstanceDeletionPending",
+            "message": "CustomResourceDefinition marked for deletion; CustomResource deletion "
+            "will begin soon",
+        },
+    ]
+    return crd
+
+
+def crd_cleaned(crd: dict[str, Any]) -> dict[str, Any] | None:
+    """The finalizing controller's patch of a CRD marked for deletion (its resources are
+    removed with it), or None when it is not waiting for that."""
+    meta = crd.get("metadata") or {}
+    finalizers = meta.get("finalizers") or []
+    if not meta.get("deletionTimestamp") or CRD_CLEANUP not in finalizers:
+        return None
+    return {"metadata": {"finalizers": [f for f in finalizers if f != CRD_CLEANUP]}}

@@ -28,7 +28,7 @@ from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
-from simulator.api.store.deleting import deletion
+from simulator.api.store.deleting import crd_cleaned, deletion
 from simulator.api.store.errors import (
     BadRequestError,
     ConflictError,
@@ -474,6 +474,8 @@ class ObjectStore:
         self.changes.publish(event_type, lambda: self._present(info, copy_object(obj)))
         if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
             self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
+        elif crd and event_type == "MODIFIED" and (cleaned := crd_cleaned(obj)) is not None:
+            self.patch(info.api_version, info.kind, obj["metadata"]["name"], cleaned, "merge")
 
     def _cascade(self, info: KindInfo, obj: dict[str, Any]) -> None:
         """Remove what goes with a deleted object (see `cascade.dependents`)."""

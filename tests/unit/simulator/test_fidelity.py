@@ -170,7 +170,7 @@ def test_a_status_code_difference_is_the_difference() -> None:
     assert not found.known
 
 
-def test_no_difference_is_known_now_and_a_listed_one_explains_only_itself() -> None:
+def test_field_ownership_is_a_finding_and_a_listed_difference_explains_only_itself() -> None:
     fake = _answer({"kind": "ConfigMap", "metadata": {"name": "c"}})
     real = _answer(
         {
@@ -277,3 +277,17 @@ def test_fields_a_controller_wrote_stay_foreign_after_a_client_replaced_managed_
     assert sides.foreign(after) == {("f:status",)}
     taken = {"manager": "kubectl", "fieldsV1": {"f:status": {}}}
     assert sides.foreign({**after, "metadata": {**meta, "managedFields": [taken]}}) == set()
+
+
+def test_the_known_difference_is_a_crds_openapi_document_only() -> None:
+    def request(method: str, path: str) -> CorpusRequest:
+        return CorpusRequest("kubectl", "kubectl", "admin", method, path)
+
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    differing = ("kind: 'Status' (fake) vs 'CustomResourceDefinition' (real)",)
+    assert known_labels(request("DELETE", f"{crds}/widgets.example.com"), differing) == ()
+    assert known_labels(request("GET", "/openapi/v3/apis/example.com/v1"), differing) == (
+        "CRD OpenAPI",
+    )
+    assert known_labels(request("GET", "/openapi/v3/apis/apps/v1"), differing) == ()
+    assert known_labels(request("GET", "/openapi/v3/api/v1"), differing) == ()

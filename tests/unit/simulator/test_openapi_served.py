@@ -15,7 +15,6 @@ import (
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 \treturn map[string]common.OpenAPIDefinition{
 \t\tcorev1.ServiceSpec{}.OpenAPIModelName():   schema_k8sio_api_core_v1_ServiceSpec(ref),
-\t\t"k8s.io/api/core/v1.Quoted":               schema_k8sio_api_core_v1_Quoted(ref),
 \t}
 }
 
@@ -52,23 +51,6 @@ func schema_k8sio_api_core_v1_ServiceSpec(ref common.ReferenceCallback) common.O
 \t\t},
 \t}
 }
-
-func schema_k8sio_api_core_v1_Quoted(ref common.ReferenceCallback) common.OpenAPIDefinition {
-\treturn common.OpenAPIDefinition{
-\t\tSchema: spec.Schema{
-\t\t\tSchemaProps: spec.SchemaProps{
-\t\t\t\tProperties: map[string]spec.Schema{
-\t\t\t\t\t"mode": {
-\t\t\t\t\t\tSchemaProps: spec.SchemaProps{
-\t\t\t\t\t\t\tType:        []string{"string"},
-\t\t\t\t\t\t\tEnum:        []interface{}{"A"},
-\t\t\t\t\t\t},
-\t\t\t\t\t},
-\t\t\t\t},
-\t\t\t},
-\t\t},
-\t}
-}
 """
 
 
@@ -90,7 +72,11 @@ def test_enum_fields_are_read_with_their_paths_and_descriptions() -> None:
         ),
         (("ipFamilies", "items"), None, ["", "IPv4", "IPv6"]),
     ]
-    assert found["io.k8s.api.core.v1.Quoted"] == [(("mode",), None, ["A"])]
+    # Older generators registered a definition by its Go name, quoted.
+    quoted = GO_SOURCE.replace(
+        "corev1.ServiceSpec{}.OpenAPIModelName():", '"k8s.io/api/core/v1.ServiceSpec":'
+    )
+    assert enum_fields(quoted) == found
 
 
 def test_the_served_form_names_enums_and_no_cbor() -> None:
