@@ -28,6 +28,7 @@ speed: 60
 registry:
   images:
     docker.io/library/nginx:1.27: {sizeBytes: 70000000, pullSeconds: 3}
+    docker.io/library/nginx:no-such-tag: {present: false, tagsListed: ["1.27"]}
 objects:
   - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
   - apiVersion: apps/v1

@@ -170,9 +170,11 @@ def test_a_pod_with_nothing_running_is_confirmed_at_once(tmp_path: Path) -> None
         def failing() -> bool:
             pod = get_pod(api, "stuck") or {}
             states = (pod.get("status") or {}).get("containerStatuses") or [{}]
-            return "waiting" in (states[0].get("state") or {}) and bool(pod["spec"].get("nodeName"))
+            waiting = (states[0].get("state") or {}).get("waiting") or {}
+            pulling_failed = waiting.get("reason") in ("ErrImagePull", "ImagePullBackOff")
+            return pulling_failed and bool(pod["spec"].get("nodeName"))
 
-        wait_for(failing, what="the pod to be scheduled and waiting")
+        wait_for(failing, what="the pod to be scheduled and failing to pull")
         seen: list[tuple[str, str, datetime]] = []
 
         def note(event_type: str, obj: dict[str, Any]) -> None:
