@@ -34,7 +34,8 @@ from simulator.world.scheduling import Scheduler
 __all__ = ["Controllers"]
 
 Obj = dict[str, Any]
-_WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "Job"}
+_WORKLOADS = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job"}
+_OWNER_API = {"Job": "batch/v1", "ReplicationController": "v1"}  # else apps/v1
 # How long the node's local-path provisioner takes to make a claim's volume (its helper pod
 # creates the directory); the claim is Pending meanwhile. The control-plane backend's
 # provisioner (simulator.controlplane.node) waits as long, so both backends show the same.
@@ -124,6 +125,8 @@ class Controllers:
 
     def _reconcile_replicaset(self, rs: Obj) -> None:
         m = meta(rs)
+        rc = rs.get("kind") == "ReplicationController"
+        source = "replication-controller" if rc else "replicaset-controller"
         replicas = int((rs.get("spec") or {}).get("replicas", 1))
         pods = self._owned_pods(rs)
         for pod in pods[replicas:]:
@@ -131,10 +134,11 @@ class Controllers:
         for _ in range(replicas - len(pods)):
             name = f"{m['name']}-{self.objects.suffix()}"
             self._create_pod(rs, name, extra_labels={})
-            self.objects.event(
-                rs, "SuccessfulCreate", f"Created pod: {name}", source="replicaset-controller"
-            )
+            self.objects.event(rs, "SuccessfulCreate", f"Created pod: {name}", source=source)
         self._replicaset_status(rs)
+
+    # kube-controller-manager runs the ReplicaSet controller's code for ReplicationControllers.
+    _reconcile_replicationcontroller = _reconcile_replicaset
 
     def _reconcile_statefulset(self, sts: Obj) -> None:
         m = meta(sts)
@@ -276,14 +280,14 @@ class Controllers:
             if not ref.get("controller"):
                 continue
             owner_kind = ref.get("kind")
-            api_version = "batch/v1" if owner_kind == "Job" else "apps/v1"
+            api_version = _OWNER_API.get(str(owner_kind), "apps/v1")
             owner = self.objects.get(
                 api_version, str(owner_kind), str(ref.get("name")), meta(pod).get("namespace")
             )
             if owner is None or meta(owner).get("uid") != ref.get("uid") or terminating(owner):
                 continue  # an owner being deleted is left to the garbage collector
             gone = event_type == "DELETED" or terminating(pod)
-            if owner_kind == "ReplicaSet":
+            if owner_kind in ("ReplicaSet", "ReplicationController"):
                 if gone:
                     self._reconcile_replicaset(owner)
                 else:
