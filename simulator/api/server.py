@@ -15,6 +15,7 @@ import yaml
 from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
+from simulator.api.kubernetes_service import publish_kubernetes_service
 from simulator.api.rbac import TokenBook, UserInfo, service_account_user
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
@@ -49,8 +50,12 @@ class ApiServer:
         git_version: str = DEFAULT_GIT_VERSION,
         tls: bool = True,
         warp: Warp | None = None,
+        advertise: tuple[str, int] | None = None,
     ) -> None:
         self.store = store
+        # Where the `default/kubernetes` Service points (kube-apiserver's --advertise-address
+        # and secure port); by default the address this server listens on.
+        self.advertise = advertise
         self.host = host
         self.port = port
         self.admin_token = admin_token or secrets.token_urlsafe(24)
@@ -116,6 +121,7 @@ class ApiServer:
         scheme = "https" if self.certificate is not None else "http"
         self.url = f"{scheme}://{self.host}:{self.port}"
         self.app.server_address = f"{self.host}:{self.port}"
+        publish_kubernetes_service(self.store, *(self.advertise or (self.host, self.port)))
         return self.url
 
     def stop(self) -> None:

@@ -339,6 +339,22 @@ def _event_source(obj: Obj, _now: datetime) -> str:
     return f"{component}, {host}" if host else str(component)
 
 
+def _endpoints(obj: Obj, _now: datetime) -> str:
+    """printers.go formatEndpoints: each address with each port (the bare address where a
+    subset has no ports), the first three, then how many more."""
+    subsets = obj.get("subsets") or []
+    if not subsets:
+        return "<none>"
+    shown = [
+        ip if port is None else (f"[{ip}]" if ":" in ip else ip) + f":{port.get('port')}"
+        for subset in subsets
+        for port in subset.get("ports") or [None]
+        for ip in (str(a.get("ip", "")) for a in subset.get("addresses") or [])
+    ]
+    more = f" + {len(shown) - 3} more..." if len(shown) > 3 else ""
+    return ",".join(shown[:3]) + more
+
+
 def _event_count(obj: Obj, _now: datetime) -> int:
     series = obj.get("series") or {}
     return int(series.get("count") or obj.get("count") or 1)
@@ -382,6 +398,14 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Current": _number("status.replicas"),
         "Ready": _number("status.readyReplicas"),
     },
+    ("", "replicationcontrollers"): {
+        **_WORKLOAD,
+        "Selector": _label_map("spec.selector"),
+        "Desired": _number("spec.replicas"),
+        "Current": _number("status.replicas"),
+        "Ready": _number("status.readyReplicas"),
+    },
+    ("", "endpoints"): {"Endpoints": _endpoints},
     ("batch", "jobs"): {
         **_WORKLOAD,
         "Status": _job_status,

@@ -35,6 +35,13 @@ NAME: Column = ("Name", "string", "name", 0, _NAME_DOC)
 CONTAINERS: Column = ("Containers", "string", "", 1, "Names of each container in the template.")
 IMAGES: Column = ("Images", "string", "", 1, "Images referenced by each container in the template.")
 AGE: Column = ("Age", "string", "", 0, _AGE_DOC)
+_WORKLOAD_TAIL = (AGE, CONTAINERS, IMAGES)
+
+
+def _priority_one(name: str, description: str) -> Column:
+    """A string column `kubectl get` shows only with `-o wide`."""
+    return (name, "string", "", 1, description)
+
 
 COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
     ("", "configmaps"): (
@@ -333,6 +340,62 @@ COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
             "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#lab"
             "el-selectors",
         ),
+    ),
+    ("", "replicationcontrollers"): (
+        NAME,
+        (
+            "Desired",
+            "integer",
+            "",
+            0,
+            "Replicas is the number of desired replicas. This is a pointer to distinguish "
+            "between explicit zero and unspecified. Defaults to 1. More info: "
+            "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller"
+            "#what-is-a-replicationcontroller",
+        ),
+        (
+            "Current",
+            "integer",
+            "",
+            0,
+            "Replicas is the most recently observed number of replicas. More info: "
+            "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller"
+            "#what-is-a-replicationcontroller",
+        ),
+        (
+            "Ready",
+            "integer",
+            "",
+            0,
+            "The number of ready replicas for this replication controller.",
+        ),
+        *_WORKLOAD_TAIL,
+        _priority_one(
+            "Selector",
+            "Selector is a label query over pods that should match the Replicas count. If "
+            "Selector is empty, it is defaulted to the labels present on the Pod template. "
+            "Label keys and values that must match in order to be controlled by this "
+            "replication controller, if empty defaulted to labels on Pod template. More info: "
+            "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#lab"
+            "el-selectors",
+        ),
+    ),
+    ("", "endpoints"): (
+        NAME,
+        (
+            "Endpoints",
+            "string",
+            "",
+            0,
+            "The set of all endpoints is the union of all subsets. Addresses are placed into "
+            "subsets according to the IPs they share. A single address with multiple ports, "
+            "some of which are ready and some of which are not (because they come from "
+            "different containers) will result in the address being displayed in different "
+            "subsets for the different ports. No address will appear in both Addresses and "
+            "NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a "
+            "service.",
+        ),
+        AGE,
     ),
     ("", "persistentvolumeclaims"): (
         NAME,

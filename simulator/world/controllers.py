@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from simulator.clock import rfc3339
+from simulator.world.daemonsets import pin_to_node, reconcile_daemonset
 from simulator.world.objects import (
     Objects,
     condition,
@@ -34,7 +35,8 @@ from simulator.world.scheduling import Scheduler
 __all__ = ["Controllers"]
 
 Obj = dict[str, Any]
-_WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "Job"}
+_OWNER_API = {"Job": "batch/v1", "ReplicationController": "v1"}  # else apps/v1
+_WORKLOADS = {*_OWNER_API, "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
 # How long the node's local-path provisioner takes to make a claim's volume (its helper pod
 # creates the directory); the claim is Pending meanwhile. The control-plane backend's
 # provisioner (simulator.controlplane.node) waits as long, so both backends show the same.
@@ -53,6 +55,9 @@ class Controllers:
         kind = obj.get("kind")
         if kind == "Pod":
             self._pod_changed(event_type, obj)
+        elif kind == "Node" and event_type == "ADDED":  # a new node gets every daemon's pod
+            for ds in self.objects.list("apps/v1", "DaemonSet", None):
+                self.handle("MODIFIED", ds)
         elif kind in _WORKLOADS and event_type != "DELETED":
             current = self.objects.fresh(obj)
             # A workload being deleted is left to the garbage collector, as the real
@@ -124,6 +129,8 @@ class Controllers:
 
     def _reconcile_replicaset(self, rs: Obj) -> None:
         m = meta(rs)
+        rc = rs.get("kind") == "ReplicationController"
+        source = "replication-controller" if rc else "replicaset-controller"
         replicas = int((rs.get("spec") or {}).get("replicas", 1))
         pods = self._owned_pods(rs)
         for pod in pods[replicas:]:
@@ -131,10 +138,11 @@ class Controllers:
         for _ in range(replicas - len(pods)):
             name = f"{m['name']}-{self.objects.suffix()}"
             self._create_pod(rs, name, extra_labels={})
-            self.objects.event(
-                rs, "SuccessfulCreate", f"Created pod: {name}", source="replicaset-controller"
-            )
+            self.objects.event(rs, "SuccessfulCreate", f"Created pod: {name}", source=source)
         self._replicaset_status(rs)
+
+    # kube-controller-manager runs the ReplicaSet controller's code for ReplicationControllers.
+    _reconcile_replicationcontroller = _reconcile_replicaset
 
     def _reconcile_statefulset(self, sts: Obj) -> None:
         m = meta(sts)
@@ -170,14 +178,18 @@ class Controllers:
                 )
         self._statefulset_status(sts, revision)
 
+    def _reconcile_daemonset(self, ds: Obj) -> None:
+        revision = self._ensure_revision(ds)
+        reconcile_daemonset(self.objects, ds, revision, self._owned_pods, self._create_pod)
+
     def _ensure_revision(self, sts: Obj) -> str:
-        """The ControllerRevision of the StatefulSet's template (created, numbered, when new)."""
+        """The ControllerRevision of a StatefulSet's or DaemonSet's template (made when new)."""
         m = meta(sts)
         name = f"{m['name']}-" + self.objects.template_hash((sts.get("spec") or {}).get("template"))
         owned = [
             r
             for r in self.objects.list("apps/v1", "ControllerRevision", m.get("namespace"))
-            if owner_uid(r, "StatefulSet") == m.get("uid")
+            if owner_uid(r, str(sts.get("kind"))) == m.get("uid")
         ]
         if not any(meta(r).get("name") == name for r in owned):
             number = max((int(r.get("revision") or 0) for r in owned), default=0) + 1
@@ -276,14 +288,14 @@ class Controllers:
             if not ref.get("controller"):
                 continue
             owner_kind = ref.get("kind")
-            api_version = "batch/v1" if owner_kind == "Job" else "apps/v1"
+            api_version = _OWNER_API.get(str(owner_kind), "apps/v1")
             owner = self.objects.get(
                 api_version, str(owner_kind), str(ref.get("name")), meta(pod).get("namespace")
             )
             if owner is None or meta(owner).get("uid") != ref.get("uid") or terminating(owner):
                 continue  # an owner being deleted is left to the garbage collector
             gone = event_type == "DELETED" or terminating(pod)
-            if owner_kind == "ReplicaSet":
+            if owner_kind in ("ReplicaSet", "ReplicationController"):
                 if gone:
                     self._reconcile_replicaset(owner)
                 else:
@@ -295,6 +307,8 @@ class Controllers:
                     self._statefulset_status(owner, self._ensure_revision(owner))
             elif owner_kind == "Job":
                 self._reconcile_job(owner)
+            elif owner_kind == "DaemonSet":
+                self._reconcile_daemonset(owner)
 
     def _replicaset_status(self, rs: Obj) -> None:
         pods = self._owned_pods(rs)
@@ -400,10 +414,13 @@ class Controllers:
         *,
         extra_labels: dict[str, str],
         claims: dict[str, str] | None = None,
+        node: str | None = None,
     ) -> None:
         template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
         tmeta = template.get("metadata") or {}
         spec = template.get("spec") or {}
+        if node is not None:
+            pin_to_node(spec, node)
         for claim, claim_name in (claims or {}).items():
             spec.setdefault("volumes", []).append(
                 {"name": claim, "persistentVolumeClaim": {"claimName": claim_name}}

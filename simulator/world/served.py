@@ -277,7 +277,9 @@ class ServedWorld(World):
     def _start_api(self) -> Any:
         """The fake API over the world's in-memory store (url, kubeconfig(), issue_token())."""
         assert isinstance(self.store, ObjectStore)
-        api = ApiServer(self.store, host="127.0.0.1", port=0, warp=self.warp)
+        # `default/kubernetes` points where the appliance's kube-apiserver listens: the node, 6443.
+        advertise = (self.node_ip, 6443)
+        api = ApiServer(self.store, host="127.0.0.1", port=0, warp=self.warp, advertise=advertise)
         api.start()
         self._servers.append(api)
         self.api = api

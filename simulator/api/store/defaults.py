@@ -18,7 +18,7 @@ from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
 from simulator.clock import rfc3339
 
-__all__ = ["default_fields", "fill_on_create"]
+__all__ = ["convert_pod_status", "default_fields", "fill_on_create"]
 
 Obj = dict[str, Any]
 _service_ips = itertools.count(1)
@@ -338,6 +338,22 @@ def default_fields(info: KindInfo, obj: Obj, *, assigned: bool = True) -> None:
                 status.setdefault(key, value)
 
 
+def convert_pod_status(info: KindInfo, obj: Obj) -> None:
+    """A Pod's addresses as kube-apiserver stores them whoever wrote the status: its internal
+    PodStatus holds only the lists, so the v1 conversion (pkg/apis/core/v1/conversion.go; hostIPs
+    since 1.28, KEP-2681) fills `podIPs`/`hostIPs` from a singular field an older kubelet wrote
+    (the singular wins when they differ) and the singular from the list's first entry."""
+    status = obj.get("status") if info.group == "" and info.kind == "Pod" else None
+    if not isinstance(status, dict):
+        return
+    for single, plural in (("podIP", "podIPs"), ("hostIP", "hostIPs")):
+        ip, ips = status.get(single), status.get(plural) or []
+        if ip and (not ips or ips[0].get("ip") != ip):
+            status[plural] = [{"ip": ip}]
+        elif ips and not ip:
+            status[single] = ips[0].get("ip")
+
+
 def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     """Defaults, then what only a create assigns: status phases, a cluster IP, CRD conditions."""
     default_fields(info, obj)
@@ -347,6 +363,7 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Pending")
         status.setdefault("qosClass", _qos(obj.get("spec") or {}))
+        convert_pod_status(info, obj)
     elif info.group == "" and info.kind in ("PersistentVolumeClaim", "PersistentVolume"):
         obj.setdefault("status", {}).setdefault("phase", "Pending")
     elif info.group == "" and info.kind == "Service":

@@ -18,6 +18,7 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from simulator.api.store.defaults import convert_pod_status
 from simulator.api.store.errors import (
     AlreadyExistsError,
     BadRequestError,
@@ -146,6 +147,7 @@ def merge_update(
             new["status"] = candidate["status"]
         else:
             new.pop("status", None)
+        convert_pod_status(info, new)
         return new
     new = candidate
     meta = new.get("metadata")
@@ -168,6 +170,7 @@ def merge_update(
         _spec_of(new) != _spec_of(live) or (strict and _annotations_count(info, live_meta, meta))
     ):
         meta["generation"] = int(live_meta.get("generation", 1)) + 1
+    convert_pod_status(info, new)
     return new
 
 

@@ -135,3 +135,49 @@ def test_a_deployment_row_lists_containers_images_and_its_selector() -> None:
     assert (row["Ready"], row["Up-to-date"], row["Available"]) == ("1/2", 2, 0)
     assert (row["Containers"], row["Images"]) == ("w", "busybox:1.36")
     assert row["Selector"] == "app=w,tier notin (a,z)"
+
+
+def test_a_replication_controller_row_is_a_workloads() -> None:
+    """kube-apiserver prints RCs as ReplicaSets, with the selector as a plain label map."""
+    row = _row(
+        "replicationcontrollers",
+        "v1",
+        "ReplicationController",
+        {
+            "metadata": {"name": "mock"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"app": "mock"},
+                "template": {"spec": {"containers": [{"name": "m", "image": "pause:3.10"}]}},
+            },
+            "status": {"replicas": 2, "readyReplicas": 1},
+        },
+    )
+    assert (row["Desired"], row["Current"], row["Ready"]) == (2, 2, 1)
+    assert (row["Containers"], row["Images"], row["Selector"]) == ("m", "pause:3.10", "app=mock")
+
+
+@pytest.mark.parametrize(
+    ("subsets", "expected"),
+    [
+        ([], "<none>"),
+        ([{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 6443}]}], "10.0.0.1:6443"),
+        ([{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}]}], "10.0.0.1,10.0.0.2"),
+        ([{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 80}]}], "[fd00::1]:80"),
+        (
+            [
+                {
+                    "addresses": [{"ip": f"10.0.0.{i}"} for i in (1, 2, 3)],
+                    "ports": [{"port": 80}, {"port": 443}],
+                }
+            ],
+            "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 3 more...",
+        ),
+    ],
+)
+def test_an_endpoints_row_lists_three_addresses_then_counts(
+    subsets: list[object], expected: str
+) -> None:
+    """printers.go's formatEndpoints: address:port pairs, the first three, then how many more."""
+    row = _row("endpoints", "v1", "Endpoints", {"metadata": {"name": "e"}, "subsets": subsets})
+    assert row["Endpoints"] == expected
