@@ -155,14 +155,20 @@ class Replayer:
         """Send one request (translated to this backend) and remember what its answer says."""
         try:
             client = self._client(request.user)
-            raw = client.send(
-                request.method,
-                request.path,
-                query=self._query(request),
-                headers=dict(request.headers),
-                content=self._body(request),
-                stream_seconds=self.watch_seconds if request.is_watch else None,
-            )
+            for attempt in range(_THROTTLED_ATTEMPTS):
+                raw = client.send(
+                    request.method,
+                    request.path,
+                    query=self._query(request),
+                    headers=dict(request.headers),
+                    content=self._body(request),
+                    stream_seconds=self.watch_seconds if request.is_watch else None,
+                )
+                # kube-apiserver's flow control answers 429 on a loaded machine; every client
+                # sends the request again after a moment, and so does the replay.
+                if raw.code != 429 or attempt == _THROTTLED_ATTEMPTS - 1:
+                    break
+                time.sleep(1.0 + attempt)
         except ApiError as exc:
             return Answer(error=exc.one_line())
         answer = _answer(raw)
@@ -315,6 +321,9 @@ class Replayer:
         self.state.objects[path] = (version, str(meta.get("uid", "")))
         if version:
             self.state.latest_version = version
+
+
+_THROTTLED_ATTEMPTS = 5
 
 
 def split_path(path: str) -> tuple[str, str, str]:
