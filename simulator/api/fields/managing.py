@@ -206,7 +206,10 @@ class FieldManager:
         meta = new.setdefault("metadata", {})
         asked = meta.pop("managedFields", None)
         live_entries = (live or {}).get("metadata", {}).get("managedFields")
-        managed = self._decode_live_or_new(live_entries, asked)
+        # A create that sends no managedFields (nearly all) has nothing to decode.
+        managed = Managed() if live is None and not asked else None
+        if managed is None:
+            managed = self._decode_live_or_new(live_entries, asked)
         if not managed.fields and live is not None:
             return  # never applied: not tracked (structured-merge-diff's skip-non-applied)
         if live is None and not managed.fields:

@@ -346,6 +346,11 @@ def created_fields(value: dict[str, Any], zero: dict[str, Any], root: Ref) -> di
 
 
 def _created(parent: dict[str, Any], element: str, value: Any, zero: Any, ref: Ref) -> None:
+    if zero is MISSING and (not value or not isinstance(value, _CONTAINERS)):
+        # A new scalar, null or empty container is a leaf whatever its type (every branch
+        # below ends there): most of a create's fields, so skip resolving their type.
+        parent[element] = {}
+        return
     kind, part = _part(resolve(ref), value)
     if (
         kind == "scalar"
