@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from simulator.api.fields.fieldsets import FieldsError, FieldSet, Path, path_string
 from simulator.api.fields.schema import Ref, skeleton
 from simulator.api.fields.typed import compare, created_fields, to_set
@@ -42,6 +44,12 @@ _UNOWNED_META = frozenset(
         "resourceVersion",
     }
 )
+# A create's fields depend only on the owned view of the object (and the kind): objects made
+# from one template (a ReplicaSet's pods, a generateName loop) share it, so the walk is memoised
+# per field manager on the view's JSON, a bounded number of views each.
+_CREATED_MEMO_SIZE = 256
+_ENCODE = msgspec.json.Encoder()
+_DECODE = msgspec.json.Decoder()
 _STRIPPED = FieldSet()
 for _name in (*_UNOWNED_TOP, "metadata"):
     _STRIPPED.insert(("f:" + _name,))
@@ -191,6 +199,7 @@ class FieldManager:
         self.subresource = subresource
         self.updater = Updater(root, reset if not reset.empty() else None)
         self._zero: dict[str, Any] | None = None
+        self._created_memo: dict[bytes, bytes] = {}
 
     @property
     def zero(self) -> dict[str, Any]:
@@ -215,12 +224,7 @@ class FieldManager:
         if live is None and not managed.fields:
             # A create: one Update entry, written directly (the view holds no identity or reset
             # fields; `metadata` itself is never owned).
-            fields = created_fields(self._owned_view(new), self.zero, self.root)
-            metadata = fields.get("f:metadata")
-            if metadata is not None:
-                metadata.pop(".", None)
-                if not metadata:
-                    del fields["f:metadata"]
+            fields = self._created(self._owned_view(new))
             if fields:
                 entry = _entry(manager, "Update", self.api_version, now, fields, self.subresource)
                 meta["managedFields"] = [entry]
@@ -233,6 +237,28 @@ class FieldManager:
             old = self.zero if live is None else self._without_managed(live)
             managed = self._update(old, new, managed, manager, now)
         self._encode(meta, managed)
+
+    def _created(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The FieldsV1 a create of `view` owns (a fresh copy the caller may keep)."""
+        try:
+            key = _ENCODE.encode(view)
+        except TypeError:  # a value JSON cannot hold (a trusted write's): walk it every time
+            key = b""
+        known = self._created_memo.get(key) if key else None
+        if known is None:
+            fields = created_fields(view, self.zero, self.root)
+            metadata = fields.get("f:metadata")
+            if metadata is not None:
+                metadata.pop(".", None)  # `metadata` itself is never owned
+                if not metadata:
+                    del fields["f:metadata"]
+            known = _ENCODE.encode(fields)
+            if len(self._created_memo) >= _CREATED_MEMO_SIZE:
+                self._created_memo.clear()
+            if key:
+                self._created_memo[key] = known
+        fresh: dict[str, Any] = _DECODE.decode(known)
+        return fresh
 
     def apply(
         self,
