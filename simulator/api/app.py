@@ -27,7 +27,7 @@ from simulator.api.asgi import (
     Scope,
     Send,
     first,
-    header,
+    header_map,
     read_body,
     truthy,
 )
@@ -218,13 +218,13 @@ class ApiApp:
         )
         await send({"type": "http.response.body", "body": body})
 
-    def authenticate(self, scope: Scope) -> UserInfo | None:
+    def authenticate(
+        self, scope: Scope, headers: dict[bytes, str] | None = None
+    ) -> UserInfo | None:
         """The user behind the request's bearer token, or None."""
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                text = value.decode("latin-1")
-                if text.lower().startswith("bearer "):
-                    return self.tokens.lookup(text[7:].strip())
+        text = (headers if headers is not None else header_map(scope)).get(b"authorization", "")
+        if text[:7].lower() == "bearer ":
+            return self.tokens.lookup(text[7:].strip())
         return None
 
     def route(self, path: str) -> tuple[str, str, list[str]] | None:
@@ -255,14 +255,15 @@ class ApiApp:
         path: str = scope["path"]
         raw_query = scope["query_string"].decode("latin-1")
         query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
-        user = self.authenticate(scope)
+        headers = header_map(scope)
+        user = self.authenticate(scope, headers)
         parsed = self.route(path)
         route = self.resolve(*parsed) if parsed else None
         verb = _verb(method, route, query)
         if (
             route is not None
             and not route.info.crd_name
-            and prefers_protobuf(header(scope, b"accept"))
+            and prefers_protobuf(headers.get(b"accept", ""))
         ):
             send = protobuf_answers(send)  # client-go's first choice, for built-in kinds
         now = self.store.clock.now()
@@ -271,7 +272,7 @@ class ApiApp:
         if delivery is not None:
             delivery.request_started(id(scope))
             if verb == "watch":
-                delivery.watch_requested(header(scope, PARTICIPANT_HEADER), path)
+                delivery.watch_requested(headers.get(PARTICIPANT_HEADER, ""), path)
         arrival = next(self._arrivals)
         body = b""
         try:
@@ -289,7 +290,9 @@ class ApiApp:
                     await self._fault_response(send, fault.status, fault.message, fault)
                     return
             body = await read_body(receive) if method in ("POST", "PUT", "PATCH", "DELETE") else b""
-            request = Request(scope, receive, send, method, path, query, user, route, verb, body)
+            request = Request(
+                scope, receive, send, method, path, query, user, route, verb, body, headers
+            )
             status = await self._dispatch(request)
         except StoreError as exc:
             status = exc.code

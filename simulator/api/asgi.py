@@ -29,6 +29,7 @@ __all__ = [
     "Send",
     "first",
     "header",
+    "header_map",
     "read_body",
     "truthy",
 ]
@@ -57,6 +58,15 @@ def header(scope: Scope, name: bytes) -> str:
         if key == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+def header_map(scope: Scope) -> dict[bytes, str]:
+    """Every request header (latin-1), the first of each name: read once per request."""
+    found: dict[bytes, str] = {}
+    for key, value in scope["headers"]:
+        if key not in found:
+            found[key] = value.decode("latin-1")
+    return found
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -93,6 +103,7 @@ class Request:
     route: Route | None
     verb: str
     body: bytes = b""
+    headers: dict[bytes, str] | None = None  # header_map(scope), when the caller has it
 
     def param(self, key: str, default: str = "") -> str:
         """The first value of a query parameter."""
@@ -100,7 +111,9 @@ class Request:
 
     def header(self, name: bytes) -> str:
         """A request header (latin-1), or ''."""
-        return header(self.scope, name)
+        if self.headers is None:
+            self.headers = header_map(self.scope)
+        return self.headers.get(name, "")
 
 
 class Host(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from typing import Any, cast
 
 import msgspec
@@ -301,7 +302,12 @@ def field_manager_of(req: Request, options: str, *, applying: bool = False) -> s
         )
     if given:
         return given
-    product = req.header(b"user-agent").split("/")[0]
+    return _manager_of_user_agent(req.header(b"user-agent"))
+
+
+@functools.lru_cache(maxsize=64)  # a handful of clients, each sending one user agent
+def _manager_of_user_agent(user_agent: str) -> str:
+    product = user_agent.split("/", maxsplit=1)[0]
     printable = "".join(c for c in product if c.isprintable())
     # No user agent either: kube-apiserver still tracks the write, as manager "unknown".
     return printable.encode()[:_MAX_MANAGER_BYTES].decode(errors="ignore") or "unknown"

@@ -6,6 +6,7 @@ The table of kinds is `kind_table.py`; what is served right now, `kind_registry.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,7 @@ class KindInfo:
     # A custom kind's openAPIV3Schema, as its CRD declares it for this version.
     schema: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @functools.cached_property  # read on every request: computed once per kind
     def api_version(self) -> str:
         """`v1` for the core group, `group/version` otherwise."""
         return self.version if not self.group else f"{self.group}/{self.version}"

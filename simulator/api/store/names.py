@@ -19,6 +19,8 @@ __all__ = ["check_name"]
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = _LABEL + "(\\." + _LABEL + ")*"
 _DNS1035 = "[a-z]([-a-z0-9]*[a-z0-9])?"
+# Compiled once: every create checks its name.
+_LABEL_RE, _SUBDOMAIN_RE, _DNS1035_RE = (re.compile(p) for p in (_LABEL, _SUBDOMAIN, _DNS1035))
 _LABEL_MESSAGE = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
     "must start and end with an alphanumeric character"
@@ -44,15 +46,15 @@ def _too_long(value: str, limit: int) -> list[str]:
 
 def _subdomain(value: str) -> list[str]:
     errors = _too_long(value, 253)
-    if not re.fullmatch(_SUBDOMAIN, value):
+    if not _SUBDOMAIN_RE.fullmatch(value):
         errors.append(_regex_error(_SUBDOMAIN_MESSAGE, _SUBDOMAIN, "example.com"))
     return errors
 
 
 def _dns_label(value: str) -> list[str]:
     errors = _too_long(value, 63)
-    if not re.fullmatch(_LABEL, value):
-        if re.fullmatch(_SUBDOMAIN, value):
+    if not _LABEL_RE.fullmatch(value):
+        if _SUBDOMAIN_RE.fullmatch(value):
             errors.append("must not contain dots")  # a subdomain of the right length: the dots
         else:
             errors.append(_regex_error(_LABEL_MESSAGE, _LABEL, "my-name", "123-abc"))
@@ -61,7 +63,7 @@ def _dns_label(value: str) -> list[str]:
 
 def _dns1035_label(value: str) -> list[str]:
     errors = _too_long(value, 63)
-    if not re.fullmatch(_DNS1035, value):
+    if not _DNS1035_RE.fullmatch(value):
         errors.append(_regex_error(_DNS1035_MESSAGE, _DNS1035, "my-name", "abc-123"))
     return errors
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime
 from typing import Any, cast
 
@@ -79,6 +78,34 @@ _GENERATION_KINDS = frozenset(
 )
 
 
+_PAIRS = [a + b for a in NAME_ALPHABET for b in NAME_ALPHABET]
+_SUFFIXES = len(_PAIRS) ** 2 * len(NAME_ALPHABET)
+
+
+def name_suffix() -> str:
+    """Five random characters of the generateName alphabet (one draw, two pairs and one more).
+
+    Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
+    """
+    n = random.randrange(_SUFFIXES)  # noqa: S311
+    pairs = len(_PAIRS)
+    return _PAIRS[n % pairs] + _PAIRS[n // pairs % pairs] + NAME_ALPHABET[n // pairs // pairs]
+
+
+_UID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # the variant and version bits
+_UID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID, as kube-apiserver gives every object.
+
+    Uniqueness, not secrecy: the fast PRNG, as for generated names (uuid4 reads os.urandom and
+    builds a UUID object on every create).
+    """
+    text = f"{random.getrandbits(128) & _UID_CLEAR | _UID_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def tracks_generation(info: KindInfo) -> bool:
     """Whether objects of this kind carry metadata.generation."""
     return bool(info.crd_name) or (info.group, info.kind) in _GENERATION_KINDS
@@ -87,7 +114,7 @@ def tracks_generation(info: KindInfo) -> bool:
 def stamp_new_object(info: KindInfo, meta: dict[str, Any], now: datetime) -> None:
     """What a create assigns: a uid, the creation time, the first generation (for kinds that
     count one), and no deletion time."""
-    meta["uid"] = str(uuid.uuid4())
+    meta["uid"] = new_uid()
     meta["creationTimestamp"] = rfc3339(now)
     meta.pop("generation", None)
     if tracks_generation(info):
@@ -242,9 +269,7 @@ def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
     name is not one the kind may have."""
     if not meta.get("name"):
         if meta.get("generateName"):
-            # Uniqueness, not secrecy: the fast PRNG keeps bulk creates cheap.
-            suffix = "".join(random.choices(NAME_ALPHABET, k=5))  # noqa: S311
-            meta["name"] = f"{meta['generateName']}{suffix}"
+            meta["name"] = f"{meta['generateName']}{name_suffix()}"
         else:
             raise InvalidError(
                 f'{info.kind} "" is invalid: metadata.name: Required value: '
@@ -273,7 +298,7 @@ def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str
     for _ in range(8 if generated else 0):
         if (ns, name) not in bucket:
             break
-        name = f"{meta['generateName']}{''.join(random.choices(NAME_ALPHABET, k=5))}"  # noqa: S311
+        name = f"{meta['generateName']}{name_suffix()}"
         meta["name"] = name
     if (ns, name) in bucket:
         raise AlreadyExistsError(
