@@ -101,6 +101,21 @@ class Collector:
                     meta.get("namespace"),
                 )
 
+    def ownerless(self, obj: Obj) -> bool:
+        """Whether `obj` names owners and none of them exists: the collector deletes such a
+        dependent (its owner went while a controller was still writing it)."""
+        refs = obj["metadata"].get("ownerReferences") or []
+        namespace = obj["metadata"].get("namespace") or ""
+        for ref in refs:
+            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+            for kind in self._registry.all():
+                if (kind.group, kind.kind) == (group, ref.get("kind")):
+                    key = (namespace if kind.namespaced else "", ref.get("name"))
+                    owner = self._buckets.of_resource(kind.group, kind.plural).get(key)
+                    if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
+                        return False
+        return bool(refs)
+
     def waiting_owners(self, obj: Obj) -> list[tuple[KindInfo, Obj]]:
         """The owners of `obj` in foreground deletion that no dependent holds any more."""
         waiting = []

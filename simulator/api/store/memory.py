@@ -216,6 +216,8 @@ class ObjectStore:
                 return self._present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
+        if self._collector.ownerless(new):
+            self._collector.collect([(info, new)])
         return self._present(info, copy_object(new)) if copy else new
 
     def replace(
