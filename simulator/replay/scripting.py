@@ -47,6 +47,13 @@ def clean(obj: Obj) -> Obj:
         out.pop("data", None)
         out.pop("stringData", None)
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _DROPPED_META}
+    if isinstance(meta.get("ownerReferences"), list):
+        # An owner's uid is the recorded cluster's; the replay's world binds each reference to
+        # its own owner of that name (world/objects.py), as it gives every object a new uid.
+        meta["ownerReferences"] = [
+            {k: v for k, v in ref.items() if k != "uid"} if isinstance(ref, dict) else ref
+            for ref in meta["ownerReferences"]
+        ]
     out["metadata"] = meta
     if obj.get("kind") == "Event":
         involved = dict(out.get("involvedObject") or {})

@@ -182,7 +182,7 @@ class Objects:
     def create(self, obj: Obj) -> Obj | None:
         """Create; None when it already exists or the kind is not served."""
         try:
-            return self.store.create(obj)
+            return self.store.create(self._bind_owners(obj))
         except StoreError:  # AlreadyExists, or a kind not served yet: the world moves on
             return None
 
@@ -191,10 +191,32 @@ class Objects:
         api_version, kind, namespace, name = obj_key(obj)
         current = self.get(api_version, kind, name, namespace)
         if current is None:
-            return self.store.create(obj)
+            return self.store.create(self._bind_owners(obj))
         return self.store.patch(
             api_version, kind, name, _without_status(obj), "merge", namespace=namespace or None
         )
+
+    def _bind_owners(self, obj: Obj) -> Obj:
+        """`obj` with each owner reference that names no uid (a scenario's, a recording's)
+        bound to the uid of the owner of that name, when it exists."""
+        refs = meta(obj).get("ownerReferences")
+        if not isinstance(refs, list) or all(not isinstance(r, dict) or r.get("uid") for r in refs):
+            return obj
+        namespace = meta(obj).get("namespace")
+        bound = []
+        for ref in refs:
+            if isinstance(ref, dict) and not ref.get("uid"):
+                owner = self.get(
+                    str(ref.get("apiVersion", "")),
+                    str(ref.get("kind", "")),
+                    str(ref.get("name", "")),
+                    namespace,
+                )
+                if owner is not None:
+                    bound.append({**ref, "uid": meta(owner).get("uid")})
+                    continue
+            bound.append(ref)
+        return {**obj, "metadata": {**meta(obj), "ownerReferences": bound}}
 
     def patch(self, obj: Mapping[str, Any], patch: Mapping[str, Any]) -> Obj | None:
         """Merge-patch the object (None when it is gone; no write when nothing changes)."""

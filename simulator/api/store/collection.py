@@ -105,6 +105,8 @@ class Collector:
         """Whether `obj` names owners and none of them exists: the collector deletes such a
         dependent (its owner went while a controller was still writing it)."""
         refs = obj["metadata"].get("ownerReferences") or []
+        if any(not ref.get("uid") for ref in refs):
+            return False  # a trusted write's reference by name only (the API requires a uid)
         namespace = obj["metadata"].get("namespace") or ""
         for ref in refs:
             group = str(ref.get("apiVersion", "")).rpartition("/")[0]

@@ -18,6 +18,7 @@ from simulator.api.store import (
     pod_log,
 )
 from simulator.clock import VirtualClock
+from simulator.world.objects import Objects
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -267,3 +268,39 @@ def test_server_side_apply_removes_what_the_manager_dropped(store: ObjectStore) 
     )
     assert live["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
     assert live["metadata"]["labels"] == {"other": "x"}
+
+
+def _owned(name: str, ref: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment beside `_deploy()`'s that names `ref` as its owner."""
+    obj = _deploy(name)
+    obj["metadata"]["ownerReferences"] = [ref]
+    return obj
+
+
+def test_a_dependent_whose_owners_are_gone_is_collected(store: ObjectStore) -> None:
+    """Gap 8: a write naming only owners that no longer exist (a controller that had not seen
+    the delete) is deleted, as kube-controller-manager's garbage collector deletes it."""
+    owner = store.create(_deploy())
+    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "gone"}
+    stale = _owned("stale", ref)
+    store.create(stale)
+    assert store.get("apps/v1", "Deployment", "stale", "alga") is None
+    live = {**ref, "uid": owner["metadata"]["uid"]}
+    store.create(_owned("kept", live))
+    assert store.get("apps/v1", "Deployment", "kept", "alga") is not None
+
+
+def test_a_scenarios_owner_reference_by_name_is_bound_to_the_owner(store: ObjectStore) -> None:
+    """A recording's references carry no uid (the recorded cluster's); the world binds each to
+    the owner of that name, so the collector keeps the dependent."""
+    objects = Objects(store, clock=store.clock, seed="t")
+    owner = objects.create(_deploy())
+    assert owner is not None
+    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "controller": True}
+    made = objects.create(_owned("child", ref))
+    assert made is not None
+    assert made["metadata"]["ownerReferences"][0]["uid"] == owner["metadata"]["uid"]
+    orphan = {**ref, "name": "absent"}
+    kept = objects.create(_owned("lone", orphan))
+    assert kept is not None
+    assert "uid" not in kept["metadata"]["ownerReferences"][0]
