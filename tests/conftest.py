@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,20 +27,55 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # `./tasks test` runs the suite on several pytest-xdist workers (most tests wait on served worlds,
 # not on a core). A real control plane is heavy, so every module that starts one shares one
-# worker (`--dist loadgroup`): never two control planes at once. bench/run starts one too.
+# worker (`--dist loadgroup`): never two control planes at once, and a module's control plane is
+# started once, not once per worker that happens to run one of its tests. bench/run starts one too.
 _CONTROL_PLANE_SUPPORT = "tests.integration.control_plane_support"
 _STARTS_A_CONTROL_PLANE = frozenset({"test_benches.py"})
+CONTROL_PLANE_GROUP = "control-plane"
+
+
+@functools.cache
+def starts_a_control_plane(module: Path) -> bool:
+    """Whether the test module at `module` starts a real control plane (it imports the support
+    module, or is one of the few that start one another way)."""
+    if module.name in _STARTS_A_CONTROL_PLANE:
+        return True
+    try:
+        return _CONTROL_PLANE_SUPPORT in module.read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = getattr(item, "module", None)
-        uses_support = module is not None and any(
-            getattr(value, "__module__", None) == _CONTROL_PLANE_SUPPORT
-            for value in vars(module).values()
-        )
-        if uses_support or item.path.name in _STARTS_A_CONTROL_PLANE:
-            item.add_marker(pytest.mark.xdist_group("control-plane"))
+        if starts_a_control_plane(item.path):
+            item.add_marker(pytest.mark.xdist_group(CONTROL_PLANE_GROUP))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` that groups by module path too.
+
+    xdist's loadgroup puts a test's group in its node id on the worker (`item._nodeid`), which
+    pytest 9.2's structured node ids no longer read (pytest-dev/pytest-xdist#1386): the
+    `xdist_group` mark above is silently ignored, and the control plane modules' tests were
+    spread over every worker, each starting the module's control plane again, several at once.
+    The controller sees only node ids, so it decides the group from the test module's path.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    root = config.rootpath
+
+    class ControlPlaneGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            if scope == nodeid and starts_a_control_plane(root / nodeid.split("::", 1)[0]):
+                return CONTROL_PLANE_GROUP
+            return scope
+
+    return ControlPlaneGroupScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)
