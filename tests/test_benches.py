@@ -3,7 +3,7 @@
 Timings belong to `bench/run`; this only keeps the bench code from rotting between the runs
 that produce the figures in the issues' closing notes. Each bench is a case of its own
 (`bench/run --quick --only NAME`), so the benches run side by side on the test workers; only
-the control plane's joins the tests that start a control plane (tests/conftest.py).
+the control plane's runs in a control plane lane (tests/scheduling.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_RUN = ROOT / "bench" / "run"
 BENCHES = ("status_engine", "fake_api", "replay", "demo", "suite", "status_web", "control_plane")
-STARTS_A_CONTROL_PLANE = "control_plane"
 
 
 def test_the_cases_are_every_bench_bench_run_runs() -> None:
@@ -32,18 +31,7 @@ def test_the_cases_are_every_bench_bench_run_runs() -> None:
     assert set(module.MODULES) == set(BENCHES)
 
 
-@pytest.mark.parametrize(
-    "bench",
-    [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xdist_group("control-plane")]
-            if name == STARTS_A_CONTROL_PLANE
-            else [],
-        )
-        for name in BENCHES
-    ],
-)
+@pytest.mark.parametrize("bench", BENCHES)
 def test_every_bench_runs_quick_and_prints_one_table(bench: str) -> None:
     """`bench/run --quick --only BENCH` exits 0 and prints its rows with a baseline and a
     ratio, under the table's header."""

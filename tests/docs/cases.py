@@ -16,7 +16,7 @@ from tests.docs.blocks import Block, parse_blocks
 __all__ = ["DocCase", "document_cases", "every_case"]
 
 # `appliance-sim control-plane` or `--backend control-plane`: a case that starts a real control
-# plane joins the tests that do (tests/conftest.py: never two at once).
+# plane runs in a control plane lane (tests/scheduling.py).
 _CONTROL_PLANE = re.compile(r"appliance-sim\s+control-plane\b|--backend\s+control-plane\b")
 
 

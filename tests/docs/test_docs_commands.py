@@ -73,15 +73,9 @@ def test_every_block_runs_in_exactly_one_case() -> None:
                 assert len(holding) == 1, f"{block.where} runs in {holding or 'no case'}"
 
 
-def _case_param(case: DocCase) -> object:
-    # A case that starts a real control plane runs on the control plane tests' worker
-    # (tests/conftest.py decides the same from the case's id).
-    marks = [pytest.mark.xdist_group("control-plane")] if case.starts_a_control_plane else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
 @pytest.mark.timeout(DOCUMENT_TIMEOUT + 120)
-@pytest.mark.parametrize("case", [_case_param(case) for case in CASES])
+# A case that starts a real control plane runs in a control plane lane (tests/scheduling.py).
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_document_runs_as_written(case: DocCase, tmp_path: Path) -> None:
     """The case's blocks run in one shell without an error and print what the document shows."""
     blocks = list(case.blocks)
