@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from xdist.scheduler import LoadGroupScheduling
 
@@ -32,6 +33,7 @@ __all__ = ["CONTROL_PLANE_LANES", "ControlPlaneLanes", "deal_lanes"]
 CONTROL_PLANE_LANES = 2
 _ROOT = Path(__file__).resolve().parents[1]
 _SUPPORT = "tests.integration.control_plane_support"
+_LANE = "control-plane-"
 # Tests that start a control plane other than through the support module.
 _STARTS_ONE = frozenset(
     {"tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]"}
@@ -94,7 +96,7 @@ def deal_lanes(nodeids: list[str], lanes: int = CONTROL_PLANE_LANES) -> dict[str
     for unit in units:
         lane = load.index(min(load))
         load[lane] += _MEASURED.get(unit, _UNMEASURED)
-        dealt[unit] = f"control-plane-{lane + 1}"
+        dealt[unit] = f"{_LANE}{lane + 1}"
     return dealt
 
 
@@ -114,3 +116,11 @@ class ControlPlaneLanes(LoadGroupScheduling):
             return self._lanes[unit]
         module = nodeid.partition("::")[0]
         return module if _has_module_fixtures(module) else super()._split_scope(nodeid)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        # The lanes first, whatever their number of tests (LoadScopeScheduling queues the units
+        # with the most tests first): each takes minutes, so each must start at once.
+        lane = next((scope for scope in self.workqueue if scope.startswith(_LANE)), None)
+        if lane is not None:
+            self.workqueue.move_to_end(lane, last=False)
+        super()._assign_work_unit(node)
