@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,22 +24,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# `./tasks test` runs the suite on several pytest-xdist workers (most tests wait on served worlds,
-# not on a core). A real control plane is heavy, so every module that starts one shares one
-# worker (`--dist loadgroup`): never two control planes at once. bench/run starts one too.
-_CONTROL_PLANE_SUPPORT = "tests.integration.control_plane_support"
-_STARTS_A_CONTROL_PLANE = frozenset({"test_benches.py"})
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`./tasks test` runs the suite on several pytest-xdist workers (most tests wait on served
+    worlds, not on a core), `--dist loadgroup`: the tests that start a real control plane run
+    in two lanes (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import ControlPlaneLanes
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = getattr(item, "module", None)
-        uses_support = module is not None and any(
-            getattr(value, "__module__", None) == _CONTROL_PLANE_SUPPORT
-            for value in vars(module).values()
-        )
-        if uses_support or item.path.name in _STARTS_A_CONTROL_PLANE:
-            item.add_marker(pytest.mark.xdist_group("control-plane"))
+    return ControlPlaneLanes(config, log)
 
 
 @pytest.fixture(autouse=True)

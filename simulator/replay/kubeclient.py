@@ -8,8 +8,10 @@ API) and line-by-line watch streams, which the generated client hides.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
+import socket
 import ssl
 import threading
 import time
@@ -80,12 +82,26 @@ class KubeClient:
             base_url=self.server, headers=headers, verify=verify, timeout=30.0
         )
         self._lock = threading.Lock()
+        # The connections of the watches being read now: `close` cuts them.
+        self._watching: set[Any] = set()
         self._resources: dict[tuple[str, str], KindInfo] = {}
         self._discovered: set[str] = set()
         self.server_now: datetime | None = None
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool, and end the watches other threads are reading.
+
+        Closing the pool alone leaves a watch blocked in its read until the server ends it
+        (minutes), and a kube-apiserver asked to stop waits for it; shutting the socket down
+        wakes the reader (its `watch` raises, as on any cut stream).
+        """
+        with self._lock:
+            watching = list(self._watching)
+        for stream in watching:
+            connection = stream.get_extra_info("socket")
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         self._http.close()
 
     # ----------------------------------------------------------------- requests
@@ -176,9 +192,17 @@ class KubeClient:
             self._saw_date(response.headers.get("date"))
             if response.status_code >= 400:
                 raise _api_error("WATCH", path, response.status_code, response.read())
-            for line in response.iter_lines():
-                if line.strip():
-                    yield json.loads(line)
+            stream = response.extensions.get("network_stream")
+            if stream is not None:
+                with self._lock:
+                    self._watching.add(stream)
+            try:
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+            finally:
+                with self._lock:
+                    self._watching.discard(stream)
 
     def now(self) -> datetime | None:
         """The server's clock, read from a fresh answer's Date header (None when it sends none)."""

@@ -17,6 +17,11 @@ The convention (docs/architecture.md, "Tests", points writers here):
   before the next block runs.
 - `/tmp/guide` is the reader's scratch directory; the test gives each run its own, so parallel
   runs never share files.
+- Each `## ` section is a test case of its own, run in a shell of its own (each section of the
+  user guide starts its own world): the blocks before the document's first `## ` heading (the
+  set-up: `export PATH=...`) run first in every case, then the section's blocks in order. A
+  section's blocks may use what an earlier block of the same section did, never what another
+  section did (tests/docs/cases.py).
 - A block that cannot run here (it needs a real appliance, or takes minutes on purpose) has the
   line `<!-- docs-test: not run: REASON -->` right before its fence. The test keeps that list
   short and prints it.
@@ -67,6 +72,8 @@ class Block:
     session: tuple[tuple[str | None, Expected], ...] = field(default=())
     # yaml blocks that are files: where they go.
     file_path: str | None = None
+    # The `## ` heading the block is under ('' before the first one: the document's set-up).
+    section: str = ""
 
     @property
     def where(self) -> str:
@@ -97,10 +104,13 @@ def parse_blocks(path: Path) -> list[Block]:
     """Every fenced block of `path`, with its convention applied."""
     lines = path.read_text(encoding="utf-8").splitlines()
     blocks: list[Block] = []
+    section = ""
     index = 0
     while index < len(lines):
         fence = FENCE.match(lines[index])
         if fence is None:
+            if lines[index].startswith("## "):
+                section = lines[index][3:].strip()
             index += 1
             continue
         start = index
@@ -131,6 +141,7 @@ def parse_blocks(path: Path) -> list[Block]:
                 skip_reason=skip,
                 session=_console_session(body) if info == "console" else (),
                 file_path=file_header.group("path") if file_header else None,
+                section=section,
             )
         )
         index = end + 1

@@ -1,8 +1,9 @@
 """Every command block in docs/ runs, in order, as written, and prints what the docs show.
 
 The convention is in tests/docs/blocks.py (docs/architecture.md points writers there). One test per
-document; a document's blocks share one shell, so `export`, `SIM=$!` and files carry over from
-block to block exactly as they do for a reader who pastes them in turn.
+`## ` section of a document (tests/docs/cases.py), after the document's set-up blocks; a case's
+blocks share one shell, so `export`, `SIM=$!` and files carry over from block to block exactly as
+they do for a reader who pastes them in turn.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.docs.blocks import Block, match_output, parse_blocks
+from tests.docs.cases import DocCase, every_case
 from tests.docs.running import GUIDE_DIR, run_document
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 # Blocks that cannot run here (a real appliance, minutes of benchmarks): keep this short.
 MAX_NOT_RUN = 6
-# Wall seconds one document may take (the user guide runs the demo and two served worlds).
+# Wall seconds one case may take (the user guide's last section runs three control planes).
 DOCUMENT_TIMEOUT = 1200.0
-
-
-def _runnable(path: Path) -> bool:
-    return any(block.runs and block.info != "yaml" for block in parse_blocks(path))
+CASES = every_case(ROOT / "docs")
 
 
 def _checks(blocks: list[Block]) -> list[tuple[str, Block, str | None]]:
@@ -59,19 +58,33 @@ def test_the_not_run_list_is_short() -> None:
     assert len(exempt) <= MAX_NOT_RUN, exempt
 
 
+def test_every_block_runs_in_exactly_one_case() -> None:
+    """Splitting documents into cases leaves no block out and runs none twice: a section's
+    blocks are in its case only, the set-up blocks (before the first `## `) in every case."""
+    for path in DOCS:
+        cases = [case for case in CASES if case.doc == path]
+        for block in parse_blocks(path):
+            if not block.runs:
+                continue
+            holding = [case.id for case in cases if block in case.blocks]
+            if block.section == "" and len(cases) > 1:
+                assert len(holding) == len(cases), f"{block.where}: set-up missing in a case"
+            else:
+                assert len(holding) == 1, f"{block.where} runs in {holding or 'no case'}"
+
+
 @pytest.mark.timeout(DOCUMENT_TIMEOUT + 120)
-@pytest.mark.parametrize(
-    "doc", [path for path in DOCS if _runnable(path)], ids=lambda path: path.name
-)
-def test_document_runs_as_written(doc: Path, tmp_path: Path) -> None:
-    """The document's blocks run in one shell without an error and print what it shows."""
-    blocks = parse_blocks(doc)
+# A case that starts a real control plane runs in a control plane lane (tests/scheduling.py).
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_document_runs_as_written(case: DocCase, tmp_path: Path) -> None:
+    """The case's blocks run in one shell without an error and print what the document shows."""
+    blocks = list(case.blocks)
     checks = _checks(blocks)
     run = run_document(blocks, root=ROOT, workdir=tmp_path, timeout=DOCUMENT_TIMEOUT)
     last = run.last_block.split(".")[0]
     failed_at = blocks[int(last)].where if last.isdigit() else run.last_block
     assert run.exit_code == 0, (
-        f"{doc.name}: the block at {failed_at} failed (exit {run.exit_code}); its output:\n"
+        f"{case.id}: the block at {failed_at} failed (exit {run.exit_code}); its output:\n"
         + run.outputs.get(run.last_block, "")[-4000:]
     )
     guide = str(tmp_path / "guide")

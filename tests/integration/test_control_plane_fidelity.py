@@ -11,13 +11,14 @@ counts as a difference here. The report is printed, so a run's table is in the t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from simulator.controlplane.cluster import ControlPlane
 from simulator.fidelity.command import FidelityReport, record_corpus, run_fidelity
-from simulator.fidelity.corpus import PRODUCT, SOURCES
+from simulator.fidelity.corpus import PRODUCT, SOURCES, CorpusRequest
 from tests.integration.control_plane_support import running_control_plane
 from tests.tools import helm_binary
 
@@ -35,9 +36,15 @@ def _helm() -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def report(plane: ControlPlane) -> FidelityReport:
-    requests = record_corpus(echo=print, helm=_helm())
-    found = run_fidelity(requests, plane.kubeconfig)
+def recording() -> Iterator[Future[list[CorpusRequest]]]:
+    """The corpus, recorded on the fake API while the control plane starts (it needs none)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recording") as pool:
+        yield pool.submit(record_corpus, echo=print, helm=_helm())
+
+
+@pytest.fixture(scope="module")
+def report(recording: Future[list[CorpusRequest]], plane: ControlPlane) -> FidelityReport:
+    found = run_fidelity(recording.result(), plane.kubeconfig)
     for line in found.lines():
         print(line)
     return found
