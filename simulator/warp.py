@@ -322,6 +322,12 @@ class Warp:
                 return False
             if any(busy() for busy in self._probes.values()):
                 return False
+            if self._has_due_sleepers_locked():
+                # A sleep due now (a settle point: "wake me when everyone else waits") that
+                # arrived after the caller looked: it wakes at this instant, not after the jump.
+                # On a loaded machine it came late in the gate's runs, and the status service's
+                # evaluation then landed 18 virtual seconds later than on a quiet one.
+                return False
             self._jump_locked(instant)
             return True
 
@@ -342,13 +348,16 @@ class Warp:
 
     def has_due_sleepers(self) -> bool:
         """Whether a sleeper's deadline has come (a jump reached it) and it still sleeps."""
-        now = self.clock.now()
         with self.changed:
-            return any(
-                sleeper.deadline <= now
-                for lease in self._leases.values()
-                for sleeper in lease.sleepers.values()
-            )
+            return self._has_due_sleepers_locked()
+
+    def _has_due_sleepers_locked(self) -> bool:
+        now = self.clock.now()
+        return any(
+            sleeper.deadline <= now
+            for lease in self._leases.values()
+            for sleeper in lease.sleepers.values()
+        )
 
     def wake_due(self) -> bool:
         """Wake sleepers whose deadline already passed (a jump reached it, a zero sleep)."""

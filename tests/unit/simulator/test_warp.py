@@ -188,3 +188,23 @@ def test_no_jump_goes_past_the_horizon() -> None:
     finally:
         warp.close(driver)
         scheduler.stop()
+
+
+def test_a_sleep_due_now_is_woken_before_any_jump(warp: Warp) -> None:
+    """A zero-time sleep (a settle point) that arrives after the scheduler looked for due
+    sleepers still wakes at this instant: the jump is refused until it has woken."""
+    driver = warp.lease("bootstrap", driver=True)
+    status = warp.lease("status service", driver=False)
+    later, _ = _sleep_in_thread(warp, driver, 60.0)
+    settle, woke = _sleep_in_thread(warp, status, 0.0)
+    _wait_until(warp.quiescent)
+    target = START + timedelta(seconds=60)
+    assert not warp.jump_if_quiescent(target)
+    assert warp.clock.now() == START
+    assert warp.wake_due()
+    settle.join(5)
+    assert woke == ["time"]
+    warp.release(status)
+    assert warp.jump_if_quiescent(target)
+    warp.wake_due()
+    later.join(5)
