@@ -71,7 +71,8 @@ class SnapshotSource(Protocol):
         ...
 
     def wake(self) -> None:
-        """End the current `wait_for_change` (something outside the cache changed)."""
+        """End the current `wait_for_change`, or the next one when none is waiting (something
+        outside the cache changed)."""
         ...
 
     def with_previous_logs(self, snapshot: Snapshot) -> Snapshot:

@@ -130,6 +130,9 @@ class WatchCache:
         self._server_time: tuple[datetime, float] | None = None
         self._generation = 0
         self._lines = 0
+        # A wake() no wait_for_change was there to see (its caller was busy): the next one ends
+        # at once, so the news (a login probe's answer) is not left for the next change.
+        self._woken = False
         self._stopping = threading.Event()
         # Every thread's wait (the cache's own and its callers'), interrupted on stop or change.
         self._waits = Waits(self._clock, self._stopping)
@@ -218,9 +221,11 @@ class WatchCache:
 
         def moved() -> bool:
             with self._lock:
-                return self._moved(after)
+                return self._woken or self._moved(after)
 
         self._waits.until_moved(moved, timeout, acked=after.lines)
+        with self._lock:
+            self._woken = False
         return self.mark()
 
     def settle(self, after: Mark) -> Mark:
@@ -239,7 +244,10 @@ class WatchCache:
         return self.mark()
 
     def wake(self) -> None:
-        """End every `wait_for_change` now (something outside the cache changed)."""
+        """End every `wait_for_change` now, or the next one when none is waiting (something
+        outside the cache changed)."""
+        with self._lock:
+            self._woken = True
         self._waits.notify()
 
     def _moved(self, after: Mark) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from appliance.clocking import SystemClock, Waiter
 from appliance.cluster import streams
 from appliance.cluster.watching import RESOURCES, WatchCache, WatchedResource
 
@@ -191,3 +192,35 @@ def test_a_heartbeat_ends_waits_only_when_the_apis_health_changed() -> None:
     assert waiter.interrupted == 1  # still down: nothing new
     _heartbeat_once(cache, waiter)
     assert waiter.interrupted == 2
+
+
+class CountingClock(SystemClock):
+    """The machine's clock, whose waits only count that they began (and run their time)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+
+    def waiter(self) -> Waiter:
+        clock = self
+
+        class Counting(RecordingWaiter):
+            def wait(self, seconds: float, *, acked: int | None = None, lazy: bool = False) -> bool:
+                clock.waits += 1
+                return True
+
+        return Counting()
+
+
+def test_a_wake_while_no_one_waits_ends_the_next_wait_at_once() -> None:
+    """The collector is evaluating when a login probe's answer comes and wakes it: that wake
+    must end its next wait, not be lost until the next change (a status 18 virtual seconds late
+    on a loaded machine, in the warped demo)."""
+    clock = CountingClock()
+    cache = WatchCache(FakeCluster(FakeApiClient({})), resources=(PODS,), clock=clock)  # type: ignore[arg-type]
+    mark = cache.mark()
+    cache.wake()  # nobody waits now
+    cache.wait_for_change(mark, timeout=30.0)
+    assert clock.waits == 0  # ended before it began
+    cache.wait_for_change(mark, timeout=30.0)
+    assert clock.waits == 1  # the wake was taken: this one waits
