@@ -108,15 +108,26 @@ class Collector:
         if any(not ref.get("uid") for ref in refs):
             return False  # a trusted write's reference by name only (the API requires a uid)
         namespace = obj["metadata"].get("namespace") or ""
-        for ref in refs:
-            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
-            for kind in self._registry.all():
-                if (kind.group, kind.kind) == (group, ref.get("kind")):
-                    key = (namespace if kind.namespaced else "", ref.get("name"))
-                    owner = self._buckets.of_resource(kind.group, kind.plural).get(key)
-                    if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
-                        return False
-        return bool(refs)
+        return bool(refs) and not any(self._owner_stored(ref, namespace) for ref in refs)
+
+    def _owner_stored(self, ref: Obj, namespace: str) -> bool:
+        """Whether the owner `ref` names is stored with the uid it names. Asked on every write
+        with owners (each pod a controller makes): the kind by its name first, every served
+        version of it only when the reference's version is not served."""
+        api_version, kind_name = str(ref.get("apiVersion", "")), str(ref.get("kind", ""))
+        served = self._registry.by_kind(api_version, kind_name)
+        group = api_version.rpartition("/")[0]
+        kinds = (
+            [served]
+            if served is not None
+            else [k for k in self._registry.all() if (k.group, k.kind) == (group, kind_name)]
+        )
+        for kind in kinds:
+            key = (namespace if kind.namespaced else "", str(ref.get("name", "")))
+            owner = self._buckets.of_resource(kind.group, kind.plural).get(key)
+            if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
+                return True
+        return False
 
     def waiting_owners(self, obj: Obj) -> list[tuple[KindInfo, Obj]]:
         """The owners of `obj` in foreground deletion that no dependent holds any more."""
