@@ -43,7 +43,9 @@ _STARTS_ONE = frozenset(
 # `_UNMEASURED`.
 _MEASURED = {
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
-    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 253.0,
+    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 140.0,
+    "tests/docs/test_docs_commands.py::test_document_runs_as_written"
+    "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 80.0,
     "tests/integration/test_control_plane_bootstrap.py": 148.0,
     "tests/integration/test_control_plane_fidelity.py": 78.0,
     "tests/integration/test_control_plane.py": 60.0,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 # Blocks that cannot run here (a real appliance, minutes of benchmarks): keep this short.
 MAX_NOT_RUN = 6
-# Wall seconds one case may take (the user guide's last section runs three control planes).
+# Wall seconds one case may take (the user guide's section 6 runs two control planes).
 DOCUMENT_TIMEOUT = 1200.0
 CASES = every_case(ROOT / "docs")
 
