@@ -297,9 +297,9 @@ class BootstrapPlan(_Model):
     runs: list[BootstrapRun] = Field(default_factory=list)
     site_id: str = Field(default="appliance-single-node", alias="siteId")
     skip_actors: list[str] = Field(default_factory=lambda: ["bootstrapper"], alias="skipActors")
-    # Real processes (the bootstrapper, talosctl, the status service) spend wall time on start-up
-    # and polling; at 600x one wall second is ten virtual minutes, which distorts their timings.
-    # 60x keeps the observed hour-long install at about a minute of wall time.
+    # The fixed speed for a clock that cannot jump (a real control plane: at most 30x); on the fake
+    # API `--bootstrap` is warped unless `--speed` asks otherwise. Real processes spend wall time
+    # on start-up and polling: at 600x one wall second would be ten virtual minutes.
     speed: float = Field(default=60.0, gt=0)
 
 
