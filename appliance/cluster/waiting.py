@@ -1,7 +1,10 @@
 """The waits around a watch cache: its threads' pauses and its callers' waits for a change.
 
-Every wait goes through one `Clock` (appliance/clocking.py) and can be interrupted: by a change
-in the cache (a caller's wait), or by stop(). With the test clock, a caller's wait also tells
+Every wait goes through one `Clock` (appliance/clocking.py) and can be interrupted: a caller's
+wait by a change in the cache or by stop(), the cache's own pauses (a heartbeat, a retry) by
+stop() only. A change must not end a pause: each thread's change would end the others' pauses,
+and three resources missing at once (the Flux kinds before Flux is installed) then retried each
+other in a loop, hundreds of requests a second. With the test clock, a caller's wait also tells
 the clock which watch lines it has acted on (`Mark.lines`), and the cache's own pauses are lazy:
 a heartbeat or a retry never asks a simulated cluster to move its time.
 """
@@ -32,7 +35,8 @@ class Waits:
         self._clock = clock
         self._stopping = stopping
         self._lock = threading.Lock()
-        self._waiters: set[Waiter] = set()
+        self._waiters: set[Waiter] = set()  # callers' waits: a change ends them
+        self._pauses: set[Waiter] = set()  # the cache's own: only stop() ends them
 
     def until_moved(self, moved: Callable[[], bool], seconds: float, *, acked: int) -> None:
         """Wait until `moved()` (checked first, then on every `notify()`) or `seconds` pass."""
@@ -52,20 +56,24 @@ class Waits:
     ) -> bool:
         """True when the wait ran its time; False when it ended early or never began."""
         waiter = self._clock.waiter()
+        group = self._pauses if lazy else self._waiters
         with self._lock:
             if self._stopping.is_set() or moved():
                 return False
-            self._waiters.add(waiter)
+            group.add(waiter)
         try:
             return waiter.wait(seconds, acked=acked, lazy=lazy)
         finally:
             with self._lock:
-                self._waiters.discard(waiter)
+                group.discard(waiter)
 
     def notify(self) -> None:
-        """End every wait in progress (the cache moved, or it stops)."""
+        """End every caller's wait in progress (the cache moved, or it stops); once stopping,
+        the pauses too."""
         with self._lock:
             waiters = list(self._waiters)
+            if self._stopping.is_set():
+                waiters.extend(self._pauses)
         for waiter in waiters:
             # A test clock that is gone (its world stopped) must not take the mirror down too.
             with contextlib.suppress(Exception):

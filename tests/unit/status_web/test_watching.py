@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -224,3 +226,48 @@ def test_a_wake_while_no_one_waits_ends_the_next_wait_at_once() -> None:
     assert clock.waits == 0  # ended before it began
     cache.wait_for_change(mark, timeout=30.0)
     assert clock.waits == 1  # the wake was taken: this one waits
+
+
+@dataclass
+class EndlessApiClient:
+    """Answers every request, forever: 404 for the Flux kinds (Flux not installed yet), the
+    API's version for `/version`; counts what it was asked."""
+
+    asked: list[str] = field(default_factory=list)
+    configuration: Any = field(default_factory=lambda: SimpleNamespace(connection_pool_maxsize=99))
+
+    def param_serialize(self, *, method: str, resource_path: str, auth_settings: Any) -> Any:
+        return method, resource_path, {}, None, None
+
+    def call_api(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
+        path = url.split("?", maxsplit=1)[0]
+        self.asked.append(path)
+        if path == "/version":
+            return FakeResponse(200, b'{"major": "1", "minor": "31"}')
+        return FakeResponse(404, b"{}")
+
+
+def test_kinds_missing_together_do_not_retry_each_other() -> None:
+    """Before Flux is installed its three kinds are missing. Each thread that finds its kind
+    missing says the cache moved; that must end callers' waits, not the other threads' retry
+    pauses, or the three (and the heartbeat) asked again and again: about 1,400 requests a
+    second against the fake API, from every status service and bootstrapper."""
+    flux = tuple(r for r in RESOURCES if r.optional)
+    api = EndlessApiClient()
+    cache = WatchCache(
+        FakeCluster(api),  # type: ignore[arg-type]
+        resources=flux,
+        heartbeat_seconds=60.0,
+        missing_retry_seconds=60.0,
+    )
+    cache.start()
+    try:
+        deadline = time.monotonic() + 10.0
+        while not cache.synced and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cache.synced
+        time.sleep(0.2)  # time enough for hundreds of requests, were they retrying each other
+    finally:
+        cache.stop()
+    assert sorted(api.asked) == sorted(["/version", *(r.path for r in flux)]), api.asked[:12]
+    assert cache.snapshot().missing_kinds == tuple(r.kind for r in flux)
