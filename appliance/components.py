@@ -66,6 +66,7 @@ APPLIANCE_NAMESPACES = frozenset({"msp", "alga-system", "appliance-system", "flu
 # local-path provisioner that binds our claims runs in local-path-storage): never one of our
 # components, always part of the platform tier.
 SYSTEM_NAMESPACES = frozenset({"kube-system", "local-path-storage"})
+_KNOWN_NAMESPACES = APPLIANCE_NAMESPACES | SYSTEM_NAMESPACES  # read for every pod and Event
 
 # Longest first so `temporal-worker-..` is not taken for `temporal`; one pattern, tried in that
 # order (a name is read for every pod and Event's object: one match, not a loop of prefixes).
@@ -101,7 +102,7 @@ def _strip_pod_suffix(name: str) -> str:
 
 def is_foreign(namespace: str | None) -> bool:
     """Someone else's object: namespaced outside the appliance's and the node's namespaces."""
-    return bool(namespace) and namespace not in APPLIANCE_NAMESPACES | SYSTEM_NAMESPACES
+    return bool(namespace) and namespace not in _KNOWN_NAMESPACES
 
 
 def component_of(obj: RawObject) -> str | None:  # noqa: PLR0911 - one return per rule
