@@ -82,15 +82,19 @@ def _branch(repository: Path) -> str:
 
 @contextlib.contextmanager
 def _world(
-    scenario: Path, backend: Backend, repository: Path, speed: float
+    scenario: Path, backend: Backend, repository: Path, speed: float, warp: bool
 ) -> Iterator[tuple[ServedWorld, str]]:
     if backend == "control-plane":
         with served_on_control_plane(scenario, speed=speed, repository=repository) as served:
             yield served
         return
     loaded = load_scenario(scenario)
-    world = ServedWorld.from_scenario(
-        scenario, speed=speed, skip_actors=loaded.bootstrap.skip_actors
+    world = ServedWorld(
+        loaded,
+        speed=speed,
+        skip_actors=loaded.bootstrap.skip_actors,
+        base_dir=scenario.resolve().parent,
+        warp=warp,
     )
     world.start()
     try:
@@ -105,15 +109,19 @@ def bootstrap_on(
     *,
     repository: Path,
     speed: float = SPEED,
+    warp: bool = False,
     inspect: Callable[[ServedWorld], Any] | None = None,
 ) -> BootstrapRun:
     """Run `scenario`'s bootstrap on `backend` until the rollup settles (or 1.5x its end: the
     real components' wall-time steps stretch a run in virtual time); `inspect` reads what it
-    wants from the world before it stops."""
+    wants from the world before it stops. `warp` (the fake API only: a real control plane's
+    clock cannot jump) lets the clock jump whenever every process waits, instead of `speed`."""
+    if warp and backend == "control-plane":
+        raise ValueError("a control plane's clock cannot be warped")
     loaded = load_scenario(scenario)
     output: list[str] = []
     with (
-        _world(scenario, backend, repository, speed) as (world, repo_url),
+        _world(scenario, backend, repository, speed, warp) as (world, repo_url),
         tempfile.TemporaryDirectory(prefix="appliance-sim-site-") as config_dir,
     ):
         session = BootstrapSession(

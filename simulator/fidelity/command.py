@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,10 +134,13 @@ def run_fidelity(
         fake.start()
         try:
             with Replayer("fake", fake) as left, Replayer("real", access) as right:
-                fake_answers, real_answers = [], []
-                for request in requests:
-                    fake_answers.append(left.send(request))
-                    real_answers.append(right.send(request))
+                # Each backend gets the whole sequence in order, from its own thread: the two
+                # are independent (each replayer keeps its own state), and most of a replay is
+                # spent reading watch streams for a fixed time, so the two overlap.
+                with ThreadPoolExecutor(2, thread_name_prefix="fidelity-replay") as pool:
+                    on_fake = pool.submit(left.run, requests)
+                    on_real = pool.submit(right.run, requests)
+                    fake_answers, real_answers = on_fake.result(), on_real.result()
                 found = comparisons(
                     list(requests),
                     fake_answers,
@@ -179,9 +183,13 @@ def record_corpus(
     from simulator.fidelity.users import record_users
 
     started = time.monotonic()
-    product = record_product(HAPPY_PATH, repository=_REPO)
+    # The two recordings use fake APIs of their own and mostly wait on processes they start
+    # (the bootstrapper and the status service; kubectl and helm): they overlap.
+    with ThreadPoolExecutor(1, thread_name_prefix="fidelity-recording") as pool:
+        recording = pool.submit(record_product, HAPPY_PATH, repository=_REPO)
+        users = record_users(helm)
+        product = recording.result()
     echo(f"recorded {len(product)} requests of a bootstrap of {HAPPY_PATH.name}")
-    users = record_users(helm)
     echo(f"recorded {len(users)} requests of kubectl, the official client and helm")
     echo(f"recording took {time.monotonic() - started:.0f}s")
     return [*product, *users]

@@ -17,7 +17,6 @@ and stay.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable
@@ -148,7 +147,23 @@ def _scalar(value: str) -> str:
         return "<time>"
     if _JWT.match(value):
         return "<token>"
-    return _OPENAPI_HASH.sub(r"\1<hash>", _UUID.sub("<uid>", value))
+    # Most strings hold neither a uid nor a hash: the `in` tests skip two regex scans of each
+    # (an OpenAPI document holds hundreds of thousands of strings).
+    if "-" in value:
+        value = _UUID.sub("<uid>", value)
+    if "hash=" in value:
+        value = _OPENAPI_HASH.sub(r"\1<hash>", value)
+    return value
+
+
+def _copy(node: Any) -> Any:
+    """A copy of a decoded JSON document's containers (its scalars are immutable); what
+    `copy.deepcopy` does for such a document, several times faster."""
+    if isinstance(node, dict):
+        return {key: _copy(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_copy(item) for item in node]
+    return node
 
 
 def _walk(node: Any) -> Any:
@@ -198,7 +213,7 @@ def _object(obj: Obj, corpus_managers: set[str]) -> None:
 def normalise(doc: Any, *, strip: set[FieldPath], corpus_managers: set[str]) -> Any:
     """A copy of a decoded answer (object, list item, Status...) with the legitimately
     different parts blanked and the `strip` field paths (see `foreign_fields`) removed."""
-    out = copy.deepcopy(doc)
+    out = _copy(doc)
     if not isinstance(out, dict):
         return _walk(out)
     for path in sorted(strip, key=len, reverse=True):

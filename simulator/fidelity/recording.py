@@ -2,10 +2,14 @@
 
 `record_product` runs the README's main job on the fake API (the scenario's bootstrapper
 invocations, the status service as its own process, until the rollup settles) and keeps every
-request the log holds, in the order they arrived. The bootstrapper and `appliance status` use the
-official client as the admin; the status service uses it with its service account's token; the
-simulated `flux install` (the `flux` user agent) is kept as the `flux` source: it is how the Flux
-CRDs and controllers get onto the cluster, not the product.
+request the log holds, in the order they arrived. The world is warped (its clock jumps whenever
+every process waits, as `appliance-sim run --bootstrap` runs by default): the product then waits
+in cluster seconds, as it does on a real cluster (so it polls as often per cluster minute as
+there: most of its requests are the `GET /version` it reads the cluster's clock with), and the
+run takes seconds of wall time. The bootstrapper and `appliance status` use the official client
+as the admin; the status service uses it with its service account's token; the simulated `flux
+install` (the `flux` user agent) is kept as the `flux` source: it is how the Flux CRDs and
+controllers get onto the cluster, not the product.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from simulator.fidelity.corpus import ADMIN, PRODUCT, CorpusRequest
-from simulator.world.scenario import load_scenario
 
 __all__ = ["from_log", "record_product"]
 
@@ -77,7 +80,7 @@ def record_product(scenario: Path, *, repository: Path) -> list[CorpusRequest]:
         scenario,
         "fake-api",
         repository=repository,
-        speed=load_scenario(scenario).bootstrap.speed,
+        warp=True,
         inspect=lambda world: list(world.api.request_log),
     )
     return [r for r in from_log(run.inspected) if r.source in (PRODUCT, "flux")]

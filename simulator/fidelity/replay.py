@@ -14,6 +14,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.fidelity.corpus import ADMIN, CorpusRequest
-from simulator.replay.kubeclient import ApiError, KubeClient, RawAnswer
+from simulator.replay.kubeclient import ApiError, KubeClient, OpenStream, RawAnswer
 
 __all__ = ["Answer", "Replayer", "Target", "object_path", "split_path"]
 
@@ -153,16 +154,37 @@ class Replayer:
 
     def send(self, request: CorpusRequest) -> Answer:
         """Send one request (translated to this backend) and remember what its answer says."""
+        answer = self._sent(request)()
+        self._remember(request, answer)
+        return answer
+
+    def _sent(self, request: CorpusRequest) -> Callable[[], Answer]:
+        """Send one request; the call returned gives its answer. A watch's answer is read by
+        that call (until `watch_seconds` after sending); the others' are in already."""
         try:
             client = self._client(request.user)
             for attempt in range(_THROTTLED_ATTEMPTS):
+                query, headers, content = (
+                    self._query(request),
+                    dict(request.headers),
+                    self._body(request),
+                )
+                if request.is_watch:
+                    stream = client.open_stream(
+                        request.method,
+                        request.path,
+                        query=query,
+                        headers=headers,
+                        content=content,
+                        seconds=self.watch_seconds,
+                    )
+                    if stream.code == 429 and attempt < _THROTTLED_ATTEMPTS - 1:
+                        stream.read()
+                        time.sleep(1.0 + attempt)
+                        continue
+                    return lambda: _read(stream)
                 raw = client.send(
-                    request.method,
-                    request.path,
-                    query=self._query(request),
-                    headers=dict(request.headers),
-                    content=self._body(request),
-                    stream_seconds=self.watch_seconds if request.is_watch else None,
+                    request.method, request.path, query=query, headers=headers, content=content
                 )
                 # kube-apiserver's flow control answers 429 on a loaded machine; every client
                 # sends the request again after a moment, and so does the replay.
@@ -170,12 +192,12 @@ class Replayer:
                     break
                 time.sleep(1.0 + attempt)
         except ApiError as exc:
-            return Answer(error=exc.one_line())
+            failed = Answer(error=exc.one_line())
+            return lambda: failed
         answer = _answer(raw)
-        self._remember(request, answer)
         if request.path == _CRDS and request.method == "POST" and answer.code == 201:
             self._settle_crd(client, answer)
-        return answer
+        return lambda: answer
 
     def _settle_crd(self, client: KubeClient, answer: Answer) -> None:
         """Wait until a new CRD is established and its group version's OpenAPI document is
@@ -202,16 +224,40 @@ class Replayer:
                 return
             time.sleep(0.1)
 
-    def run(
-        self, requests: Sequence[CorpusRequest], progress: Callable[[int], None] | None = None
-    ) -> list[Answer]:
-        """Send every request in order."""
-        answers = []
-        for number, request in enumerate(requests, start=1):
-            answers.append(self.send(request))
-            if progress is not None:
-                progress(number)
-        return answers
+    def run(self, requests: Sequence[CorpusRequest]) -> list[Answer]:
+        """Send every request in order.
+
+        A watch is read for `watch_seconds` while the reads after it are sent (each is sent once
+        the one before has its answer, a watch once its stream is open): reads change nothing a
+        watch could see. Before a write, every open watch is read to its end, so each watch sees
+        the corpus's writes exactly as if it were read alone. The product opens its informers'
+        lists and watches together: most of a corpus's watches overlap.
+        """
+        answers: list[Answer | None] = [None] * len(requests)
+        reading: dict[int, Future[Answer]] = {}
+        watches = sum(1 for request in requests if request.is_watch)
+        with ThreadPoolExecutor(max(watches, 1), thread_name_prefix=f"{self.name}-watch") as pool:
+            for number, request in enumerate(requests):
+                if request.method not in _READS:
+                    self._finish(requests, reading, answers)
+                if request.is_watch:
+                    reading[number] = pool.submit(self._sent(request))
+                else:
+                    answers[number] = self.send(request)
+            self._finish(requests, reading, answers)
+        return [answer for answer in answers if answer is not None]
+
+    def _finish(
+        self,
+        requests: Sequence[CorpusRequest],
+        reading: dict[int, Future[Answer]],
+        answers: list[Answer | None],
+    ) -> None:
+        """Wait for the watches being read; remember what they said, in the corpus's order."""
+        for number in sorted(reading):
+            answers[number] = answer = reading[number].result()
+            self._remember(requests[number], answer)
+        reading.clear()
 
     # ----------------------------------------------------------------- translation
 
@@ -324,6 +370,15 @@ class Replayer:
 
 
 _THROTTLED_ATTEMPTS = 5
+# What a request that changes nothing is sent with (a watch among them: `watch=true`).
+_READS = frozenset({"GET", "HEAD"})
+
+
+def _read(stream: OpenStream) -> Answer:
+    try:
+        return _answer(stream.read())
+    except ApiError as exc:
+        return Answer(error=exc.one_line())
 
 
 def split_path(path: str) -> tuple[str, str, str]:

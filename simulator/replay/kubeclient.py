@@ -28,7 +28,7 @@ from kubernetes.client import Configuration
 from simulator.api.kinds import KindInfo, split_api_version
 from simulator.errors import SimulatorError
 
-__all__ = ["ApiError", "KubeClient", "RawAnswer"]
+__all__ = ["ApiError", "KubeClient", "OpenStream", "RawAnswer"]
 
 Obj = dict[str, Any]
 
@@ -41,6 +41,42 @@ class RawAnswer:
     content_type: str
     body: bytes
     lines: tuple[bytes, ...] = ()
+
+
+class OpenStream:
+    """A streamed answer whose head has arrived; `read` takes its lines until the deadline."""
+
+    def __init__(self, response: httpx.Response, deadline: float, what: str) -> None:
+        self._response = response
+        self._deadline = deadline
+        self._what = what
+
+    @property
+    def code(self) -> int:
+        return self._response.status_code
+
+    def read(self) -> RawAnswer:
+        """The stream as far as it came by the deadline (a stream that sent nothing for the
+        read timeout is over); then the connection is closed."""
+        response = self._response
+        kind = response.headers.get("content-type", "")
+        try:
+            if response.status_code >= 300:
+                return RawAnswer(response.status_code, kind, response.read())
+            lines: list[bytes] = []
+            try:
+                for line in response.iter_lines():
+                    if line.strip():
+                        lines.append(line.encode())
+                    if time.monotonic() > self._deadline:
+                        break
+            except httpx.ReadTimeout:
+                pass  # nothing more within the time given: the stream so far is the answer
+            return RawAnswer(response.status_code, kind, b"", tuple(lines))
+        except httpx.HTTPError as exc:
+            raise ApiError(f"{self._what} failed: {exc}") from exc
+        finally:
+            response.close()
 
 
 class ApiError(SimulatorError):
@@ -142,41 +178,45 @@ class KubeClient:
         query: str = "",
         headers: Mapping[str, str] | None = None,
         content: bytes = b"",
-        stream_seconds: float | None = None,
     ) -> RawAnswer:
-        """One request exactly as given (headers and body untouched), answered raw.
-
-        With `stream_seconds` the answer is read as a stream (a watch, `logs -f`) for at most
-        that long: what arrived by then is the answer. Transport failures raise ApiError.
-        """
+        """One request exactly as given (headers and body untouched), answered raw (a stream,
+        such as a watch: `open_stream`). Transport failures raise ApiError."""
         url = path + (f"?{query}" if query else "")
-        sent = dict(headers or {})
         try:
-            if stream_seconds is None:
-                response = self._http.request(method, url, content=content or None, headers=sent)
-                return RawAnswer(
-                    response.status_code, response.headers.get("content-type", ""), response.content
-                )
-            deadline = time.monotonic() + stream_seconds
-            lines: list[bytes] = []
-            timeout = httpx.Timeout(30.0, read=stream_seconds)
-            with self._http.stream(
-                method, url, content=content or None, headers=sent, timeout=timeout
-            ) as response:
-                kind = response.headers.get("content-type", "")
-                if response.status_code >= 300:
-                    return RawAnswer(response.status_code, kind, response.read())
-                try:
-                    for line in response.iter_lines():
-                        if line.strip():
-                            lines.append(line.encode())
-                        if time.monotonic() > deadline:
-                            break
-                except httpx.ReadTimeout:
-                    pass  # nothing more within the time given: the stream so far is the answer
-                return RawAnswer(response.status_code, kind, b"", tuple(lines))
+            response = self._http.request(
+                method, url, content=content or None, headers=dict(headers or {})
+            )
         except httpx.HTTPError as exc:
             raise ApiError(f"{method} {self.server}{path} failed: {exc}") from exc
+        return RawAnswer(
+            response.status_code, response.headers.get("content-type", ""), response.content
+        )
+
+    def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        seconds: float,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+    ) -> OpenStream:
+        """Send a request answered by a stream (a watch, `logs -f`), exactly as given, and wait
+        for the answer's status line and headers; `read()` the stream, for at most `seconds`
+        from now, from this thread or another. Transport failures raise ApiError (here or
+        from `read`)."""
+        url = path + (f"?{query}" if query else "")
+        deadline = time.monotonic() + seconds
+        timeout = httpx.Timeout(30.0, read=seconds)
+        try:
+            request = self._http.build_request(
+                method, url, content=content or None, headers=dict(headers or {}), timeout=timeout
+            )
+            response = self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"{method} {self.server}{path} failed: {exc}") from exc
+        return OpenStream(response, deadline, f"{method} {self.server}{path}")
 
     def watch(self, path: str, *, resource_version: str, timeout: int = 300) -> Iterator[Obj]:
         """Watch events (`{"type", "object"}`) from `resource_version`, with bookmarks."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from simulator.bootstrapping import RollupLine
-from simulator.controlplane.timelines import shapes_agree, timeline_shape
+from simulator.controlplane.timelines import bootstrap_on, shapes_agree, timeline_shape
 
 STORAGE = "Storage binding: db (PersistentVolumeClaim db-data-db-0 is not bound (phase Pending).)"
 
@@ -36,3 +40,11 @@ def test_the_later_observer_must_see_the_end_of_what_the_earlier_saw() -> None:
     assert not shapes_agree(early, [("ready", ""), ("fully_healthy", "")])
     assert not shapes_agree(early, [("installing", ""), ("installing", "Image tag availability")])
     assert not shapes_agree(early, [])
+
+
+def test_a_control_planes_clock_cannot_be_warped() -> None:
+    """Refused before anything starts: kube-apiserver and its controllers run in wall time."""
+    with pytest.raises(ValueError, match="cannot be warped"):
+        bootstrap_on(
+            Path("scenarios/happy-path.yaml"), "control-plane", repository=Path("."), warp=True
+        )
