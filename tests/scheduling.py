@@ -3,14 +3,15 @@
 Every test is a unit of its own (any worker may run it), except in two cases. A module with a
 module-scoped fixture is one unit, so that the fixture's work (a warped demo, a recording) is
 done once, not once on each worker that happens to run one of the module's tests. And the tests
-that start a real control plane (etcd, kube-apiserver, controllers) are dealt into
-`CONTROL_PLANE_LANES` lanes, each one unit that one worker runs in collection order: a module's
-tests stay together (its control plane starts once) and at most that many run at once.
-Two, not one: a control plane test mostly waits for its scenario's virtual time at a fixed
-speed (the bootstrap module: 155 s wall for 63 s of CPU), and one lane made their sum (about
-650 s) the suite's critical path; not four: a control plane's start and a bootstrap on it are
-the heaviest things the suite does on a 2-core machine. The units are dealt longest first, each
-to the lane with the least so far, by the wall times measured below.
+that start a real control plane (etcd, kube-apiserver, controllers) are dealt into lanes, each
+one unit that one worker runs in collection order: a module's tests stay together (its control
+plane starts once) and at most that many run at once. Half the workers run lanes (`lanes_for`:
+two of `./tasks test`'s four), at most three. More than one: a control plane test mostly waits
+for its scenario's virtual time at a fixed speed (the bootstrap module: 155 s wall for 63 s of
+CPU), and one lane made their sum (about 650 s) the suite's critical path; not many: a control
+plane's start and a bootstrap on it are the heaviest things the suite does on a 2-core machine.
+The units are dealt longest first, each to the lane with the least so far, by the wall times
+measured below.
 
 The controller sees only node ids, so the unit is decided from them: the test module's path
 (a module that imports `tests.integration.control_plane_support`), or, for a test whose cases
@@ -28,9 +29,18 @@ from typing import Any
 
 from xdist.scheduler import LoadGroupScheduling
 
-__all__ = ["CONTROL_PLANE_LANES", "ControlPlaneLanes", "deal_lanes"]
+__all__ = ["CONTROL_PLANE_LANES", "ControlPlaneLanes", "deal_lanes", "lanes_for"]
 
 CONTROL_PLANE_LANES = 2
+# With more workers, more lanes: half the workers at most run control planes, at most three.
+MAX_LANES = 3
+
+
+def lanes_for(workers: int) -> int:
+    """How many control plane lanes `workers` xdist workers run."""
+    return max(1, min(MAX_LANES, workers // 2))
+
+
 _ROOT = Path(__file__).resolve().parents[1]
 _SUPPORT = "tests.integration.control_plane_support"
 _LANE = "control-plane-"
@@ -45,9 +55,9 @@ _MEASURED = {
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
     "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 140.0,
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
-    "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 80.0,
+    "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 40.0,
     "tests/integration/test_control_plane_bootstrap.py": 148.0,
-    "tests/integration/test_control_plane_fidelity.py": 78.0,
+    "tests/integration/test_control_plane_fidelity.py": 25.0,
     "tests/integration/test_control_plane.py": 60.0,
     "tests/integration/test_control_plane_command.py": 36.0,
     "tests/integration/test_fake_api_vs_apiserver.py": 20.0,
@@ -112,7 +122,8 @@ class ControlPlaneLanes(LoadGroupScheduling):
 
     def schedule(self) -> None:
         if self._lanes is None and self.registered_collections:
-            self._lanes = deal_lanes(list(next(iter(self.registered_collections.values()))))
+            collection = list(next(iter(self.registered_collections.values())))
+            self._lanes = deal_lanes(collection, lanes_for(self.numnodes))
         super().schedule()
 
     def _split_scope(self, nodeid: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tests.scheduling import ControlPlaneLanes, deal_lanes
+from tests.scheduling import ControlPlaneLanes, deal_lanes, lanes_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_6 = (
@@ -63,13 +63,15 @@ def _starts_a_control_plane(nodeid: str) -> bool:
 
 
 def test_control_plane_tests_run_in_two_lanes_that_start_first() -> None:
-    """Each lane goes whole to one worker, first (before a module unit with more tests), and
-    every control plane test is in one of them."""
-    first = [node.sent[0] for node in _scheduled(2)]
-    assert all(_starts_a_control_plane(nodeid) for unit in first for nodeid in unit), first
-    in_lanes = sorted(nodeid for unit in first for nodeid in unit)
+    """With four workers, each of two lanes goes whole to one worker, first (before a module
+    unit with more tests), and every control plane test is in one of them."""
+    first = [node.sent[0] for node in _scheduled(4)]
+    lanes = [unit for unit in first if any(map(_starts_a_control_plane, unit))]
+    assert len(lanes) == 2, first
+    assert all(_starts_a_control_plane(nodeid) for unit in lanes for nodeid in unit), lanes
+    in_lanes = sorted(nodeid for unit in lanes for nodeid in unit)
     assert in_lanes == sorted(n for n in COLLECTION if _starts_a_control_plane(n))
-    for unit in first:  # a module's tests stay together, in collection order
+    for unit in lanes:  # a module's tests stay together, in collection order
         assert unit == sorted(unit, key=COLLECTION.index)
 
 
@@ -86,3 +88,7 @@ def test_the_longest_units_are_dealt_to_different_lanes() -> None:
     lanes = deal_lanes(COLLECTION)
     assert lanes[DOC_6] != lanes["tests/integration/test_control_plane_bootstrap.py"]
     assert set(lanes.values()) == {"control-plane-1", "control-plane-2"}
+
+
+def test_half_the_workers_run_control_planes_and_three_at_most() -> None:
+    assert [lanes_for(workers) for workers in (1, 2, 3, 4, 5, 6, 8, 16)] == [1, 1, 1, 2, 2, 3, 3, 3]
