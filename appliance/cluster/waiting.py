@@ -1,10 +1,13 @@
 """The waits around a watch cache: its threads' pauses and its callers' waits for a change.
 
 Every wait goes through one `Clock` (appliance/clocking.py) and can be interrupted: a caller's
-wait by a change in the cache or by stop(), the cache's own pauses (a heartbeat, a retry) by
-stop() only. A change must not end a pause: each thread's change would end the others' pauses,
-and three resources missing at once (the Flux kinds before Flux is installed) then retried each
-other in a loop, hundreds of requests a second. With the test clock, a caller's wait also tells
+wait and the heartbeat's pause by a change in the cache or by stop(), a retry's pause by stop()
+only. A change must not end a retry: each thread's change would end the others' retries, and
+three resources missing at once (the Flux kinds before Flux is installed) then retried each other
+in a loop, about 1,400 requests a second. A change does end the heartbeat's pause: the cluster's
+time is read again right after each change, so the time a status carries (from a `Date` header,
+in whole seconds) comes from a reading at that change on every run, not from whichever reading
+came last. With the test clock, a caller's wait also tells
 the clock which watch lines it has acted on (`Mark.lines`), and the cache's own pauses are lazy:
 a heartbeat or a retry never asks a simulated cluster to move its time.
 """
@@ -35,8 +38,8 @@ class Waits:
         self._clock = clock
         self._stopping = stopping
         self._lock = threading.Lock()
-        self._waiters: set[Waiter] = set()  # callers' waits: a change ends them
-        self._pauses: set[Waiter] = set()  # the cache's own: only stop() ends them
+        self._waiters: set[Waiter] = set()  # callers' waits and the heartbeat: a change ends them
+        self._retries: set[Waiter] = set()  # only stop() ends them
 
     def until_moved(self, moved: Callable[[], bool], seconds: float, *, acked: int) -> None:
         """Wait until `moved()` (checked first, then on every `notify()`) or `seconds` pass."""
@@ -47,16 +50,26 @@ class Waits:
         (at once on the machine's clock); False when `moved()`, a notify or stop() came first."""
         return self._wait(moved, 0.0, acked=acked, lazy=False)
 
-    def pause(self, seconds: float) -> None:
-        """A routine pause of the cache's own (heartbeat, retry); stop() ends it early."""
+    def heartbeat(self, seconds: float) -> None:
+        """The heartbeat's pause: a change or stop() ends it early."""
         self._wait(lambda: False, seconds, acked=None, lazy=True)
 
+    def retry(self, seconds: float) -> None:
+        """A pause before a thread asks again: only stop() ends it early."""
+        self._wait(lambda: False, seconds, acked=None, lazy=True, group=self._retries)
+
     def _wait(
-        self, moved: Callable[[], bool], seconds: float, *, acked: int | None, lazy: bool
+        self,
+        moved: Callable[[], bool],
+        seconds: float,
+        *,
+        acked: int | None,
+        lazy: bool,
+        group: set[Waiter] | None = None,
     ) -> bool:
         """True when the wait ran its time; False when it ended early or never began."""
         waiter = self._clock.waiter()
-        group = self._pauses if lazy else self._waiters
+        group = self._waiters if group is None else group
         with self._lock:
             if self._stopping.is_set() or moved():
                 return False
@@ -68,12 +81,12 @@ class Waits:
                 group.discard(waiter)
 
     def notify(self) -> None:
-        """End every caller's wait in progress (the cache moved, or it stops); once stopping,
-        the pauses too."""
+        """End every wait in progress but the retries (the cache moved), or every one
+        (it stops)."""
         with self._lock:
             waiters = list(self._waiters)
             if self._stopping.is_set():
-                waiters.extend(self._pauses)
+                waiters.extend(self._retries)
         for waiter in waiters:
             # A test clock that is gone (its world stopped) must not take the mirror down too.
             with contextlib.suppress(Exception):

@@ -361,7 +361,7 @@ class WatchCache:
                     self._bump()
             if changed:
                 self._notify_waiters()
-            self._waits.pause(self._heartbeat)
+            self._waits.heartbeat(self._heartbeat)
 
     # --- list + watch -----------------------------------------------------------------------
 
@@ -380,18 +380,18 @@ class WatchCache:
             except _Missing:
                 self._mark_missing(resource)
                 self._notify_waiters()
-                self._waits.pause(self._missing_retry)
+                self._waits.retry(self._missing_retry)
             except _ApiFailure as exc:
                 self._set_error(resource.field, str(exc))
                 self._notify_waiters()
-                self._waits.pause(self._retry)
+                self._waits.retry(self._retry)
             except Exception as exc:  # a broken stream must never kill the mirror
                 self._set_error(
                     resource.field,
                     f"watching {resource.kind}: {type(exc).__name__}: {exc}; retrying",
                 )
                 self._notify_waiters()
-                self._waits.pause(self._retry)
+                self._waits.retry(self._retry)
 
     def _notify_waiters(self) -> None:
         """The cache moved: its callers' waits end (they decide whether it matters)."""
