@@ -14,6 +14,7 @@ line where the limit was crossed, before anything is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -108,7 +109,7 @@ def load_located(
         _check_shape(text, max_depth=max_depth, max_values=max_values)
         node = yaml.compose(text, Loader=_CLoader)
     except yaml.MarkedYAMLError as exc:
-        raise _located(source, exc) from None
+        raise _named_alias(_located(source, exc), text) from None
     except yaml.YAMLError as exc:  # libyaml's errors may come without a mark
         raise YamlSyntaxError(source, 1, 1, str(exc).splitlines()[0]) from None
     except YamlSyntaxError as exc:
@@ -130,6 +131,21 @@ def _located(source: str, exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     reason = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
     return YamlSyntaxError(source, line, column, reason)
+
+
+def _named_alias(error: YamlSyntaxError, text: str) -> YamlSyntaxError:
+    """libyaml's composer says `found undefined alias` without its name: add it from the text
+    at the error's mark, as PyYAML's own composer does."""
+    if error.reason != "found undefined alias":
+        return error
+    lines = text.splitlines()
+    at = lines[error.line - 1][error.column - 1 :] if error.line <= len(lines) else ""
+    name = re.match(r"\*([^\s,\[\]{}]+)", at)
+    if name is None:
+        return error
+    return YamlSyntaxError(
+        error.source, error.line, error.column, f"{error.reason} {name.group(1)!r}"
+    )
 
 
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.SafeLoader) -> object:

@@ -64,6 +64,16 @@ def test_duplicate_keys_are_rejected() -> None:
     assert "scenarios/x.yaml:2:1: duplicate key 'name'" in _error("name: x\nname: y\n")
 
 
+def test_an_undefined_alias_is_named_at_its_line() -> None:
+    """An alias to no anchor names the alias, in a block and in a flow sequence."""
+    assert "scenarios/x.yaml:2:9: found undefined alias 'nope'" in _error(
+        "name: x\nstages: *nope\n"
+    )
+    assert "scenarios/x.yaml:2:13: found undefined alias 'b'" in _error(
+        "name: x\nstages: [a, *b]\n"
+    )
+
+
 def test_image_reference_keys_are_quoted_in_field_paths() -> None:
     """Field paths through image references stay readable."""
     message = _error("name: x\nregistry:\n  images:\n    ghcr.io/a/b:1: {sizeBytes: -1}\n")
