@@ -1,8 +1,10 @@
-"""One keep-alive connection to the Kubernetes API, for the fake `flux` CLI.
+"""One keep-alive HTTP(S) connection, for the simulator's own clients of an API: the fake `flux`
+CLI (the Kubernetes API) and the bootstrap session's status poller (the status service).
 
 http.client rather than httpx: `flux` is a process per command (the bootstrapper runs one for
 every install), and importing httpx (with the rich, click and pygments its own command line pulls
-in) cost more CPU than all of an install's requests.
+in) cost more CPU than all of an install's requests; the poller asks at every quiescent point of
+a warped world, where httpx's own work per request was most of the poll.
 """
 
 from __future__ import annotations
@@ -32,24 +34,34 @@ class ApiResponse:
 
 
 class ApiConnection:
-    """The API server at `server` (a kubeconfig's cluster URL), over one keep-alive connection."""
+    """The server at `server` (e.g. a kubeconfig's cluster URL), over one keep-alive connection.
 
-    def __init__(self, server: str, headers: Mapping[str, str], context: ssl.SSLContext) -> None:
+    `timeout` bounds the connect and every read, in seconds.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        headers: Mapping[str, str] | None = None,
+        context: ssl.SSLContext | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> None:
         url = urlsplit(server)
         self._prefix = url.path.rstrip("/")
-        self._headers = dict(headers)
+        self._headers = dict(headers or {})
         host, port = url.hostname or "localhost", url.port
         self._connection = (
-            http.client.HTTPSConnection(host, port, timeout=30, context=context)
+            http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
             if url.scheme == "https"
-            else http.client.HTTPConnection(host, port, timeout=30)
+            else http.client.HTTPConnection(host, port, timeout=timeout)
         )
 
     def close(self) -> None:
         self._connection.close()
 
-    def get(self, path: str) -> ApiResponse:
-        return self.request("GET", path)
+    def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> ApiResponse:
+        return self.request("GET", path, headers=headers)
 
     def post(self, path: str, document: Any) -> ApiResponse:
         return self.request("POST", path, document=document)
@@ -79,6 +91,12 @@ class ApiConnection:
             # Readable while idle: the server closed the kept-alive connection; open a new one
             # (as httpx's pool does) rather than send into a closed one.
             self._connection.close()
-        self._connection.request(method, target, body=content, headers=sent)
-        response = self._connection.getresponse()
-        return ApiResponse(response.status, response.read().decode("utf-8", errors="replace"))
+        try:
+            self._connection.request(method, target, body=content, headers=sent)
+            response = self._connection.getresponse()
+            body = response.read()
+        except BaseException:
+            # A request cut short leaves the connection mid-exchange: the next one starts afresh.
+            self._connection.close()
+            raise
+        return ApiResponse(response.status, body.decode("utf-8", errors="replace"))
