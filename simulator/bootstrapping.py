@@ -13,6 +13,7 @@ each instant, the same on every run. At a fixed speed it is polled every `poll_w
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
@@ -25,8 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
+from simulator.neighbours.api_connection import ApiConnection
 from simulator.neighbours.clock_endpoint import Participant
 from simulator.world.served import ServedWorld
 from simulator.world.timeline import format_elapsed
@@ -62,8 +62,11 @@ class StatusPoller:
     lines: list[RollupLine] = field(default_factory=list)
     first_answer_at: float | None = None
     last: dict[str, Any] | None = None
-    # One client for every poll: a client made per poll pays for a TLS context each time.
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=2.0))
+    # One connection for every poll, kept alive.
+    client: ApiConnection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = ApiConnection(self.status_url, timeout=2.0)
 
     def sign_in_link(self) -> str:
         """The status UI link that signs a browser in (`?token=`), or the URL without a token."""
@@ -78,10 +81,8 @@ class StatusPoller:
             return None
         token = self.token_file.read_text(encoding="utf-8").strip()
         try:
-            response = self.client.get(
-                f"{self.status_url}/api/status", headers={"Authorization": f"Bearer {token}"}
-            )
-        except httpx.HTTPError:
+            response = self.client.get("/api/status", headers={"Authorization": f"Bearer {token}"})
+        except (OSError, http.client.HTTPException):
             return None
         if response.status_code != 200:
             return None

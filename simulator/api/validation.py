@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubernetes.client import models
-
 __all__ = ["unknown_fields"]
 
 _SPECIAL_MODELS = {
@@ -22,9 +20,21 @@ _SPECIAL_MODELS = {
 _MAX_ERRORS = 20
 
 
+def _model(name: str) -> Any:
+    """A generated model class by name (None when there is none).
+
+    Imported on first use: `kubernetes` loads its config machinery with its models (requests,
+    oauthlib, pydantic: 0.2 s of CPU), which a world pays only once a client asks for strict
+    validation (kubectl does; the bootstrapper and the fake flux never do).
+    """
+    from kubernetes.client import models
+
+    return getattr(models, name, None)
+
+
 def _model_for(group: str, version: str, kind: str) -> type | None:
     name = _SPECIAL_MODELS.get((group, kind)) or f"{version.capitalize()}{kind}"
-    model = getattr(models, name, None)
+    model = _model(name)
     return model if isinstance(model, type) and hasattr(model, "openapi_types") else None
 
 
@@ -45,7 +55,7 @@ def _walk(value: Any, type_name: str, path: str, errors: list[str]) -> None:
         for key, item in value.items():
             _walk(item, item_type, f"{path}.{key}" if path else key, errors)
         return
-    model = getattr(models, type_name, None)
+    model = _model(type_name)
     attribute_map = getattr(model, "attribute_map", None)
     openapi_types = getattr(model, "openapi_types", None)
     if not isinstance(value, dict) or attribute_map is None or openapi_types is None:

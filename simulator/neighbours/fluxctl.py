@@ -1,7 +1,7 @@
 """A fake `flux` CLI (`python -m simulator.neighbours.fluxctl`): install, reconcile, version.
 
-It talks to the Kubernetes API named by the kubeconfig over plain HTTP (httpx), exactly as the
-real CLI does through client-go, so it works against the fake API and a real cluster alike:
+It talks to the Kubernetes API named by the kubeconfig over plain HTTP (http.client), exactly as
+the real CLI does through client-go, so it works against the fake API and a real cluster alike:
 `flux install` applies the Flux CRDs, namespace and controller Deployments (server-side apply);
 `flux reconcile ...` sets `reconcile.fluxcd.io/requestedAt` (and `forceAt` with --force) and
 waits for the controller to report `status.lastHandledReconcileAt`.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import os
 import ssl
 import sys
@@ -21,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import yaml
 
 from simulator.api.kind_table import known_kind
 from simulator.api.kinds import KindInfo
 from simulator.errors import SimulatorError
 from simulator.neighbours import clock_client
+from simulator.neighbours.api_connection import ApiConnection, ApiResponse
 from simulator.neighbours.flux_crds import FLUX_CRDS, FLUX_VERSION
 
 __all__ = ["CONTROLLERS", "FLUX_VERSION", "FluxCliError", "flux_install_objects", "main"]
@@ -209,7 +210,7 @@ def _kind(name: str) -> KindInfo:
 
 
 @contextmanager
-def _client(args: argparse.Namespace) -> Iterator[httpx.Client]:
+def _client(args: argparse.Namespace) -> Iterator[ApiConnection]:
     path = _kubeconfig_path(args)
     if not path.exists():
         raise FluxCliError(f"kubeconfig {path} not found: use --kubeconfig or set KUBECONFIG")
@@ -226,8 +227,7 @@ def _client(args: argparse.Namespace) -> Iterator[httpx.Client]:
         context.get("user"), {}
     )
     with tempfile.TemporaryDirectory(prefix="flux-") as tmp:
-        # One SSL context for the CA and the client certificate: httpx ignores `cert=` when
-        # `verify` is a CA path, which sent client-certificate users in as system:anonymous.
+        # One SSL context for the CA and the client certificate.
         context = ssl.create_default_context()
         if cluster.get("insecure-skip-tls-verify", False):
             context.check_hostname = False
@@ -246,13 +246,11 @@ def _client(args: argparse.Namespace) -> Iterator[httpx.Client]:
         headers = {"User-Agent": f"flux/{FLUX_VERSION}"}
         if user.get("token"):
             headers["Authorization"] = f"Bearer {user['token']}"
-        with httpx.Client(
-            base_url=str(cluster.get("server", "")),
-            headers=headers,
-            verify=context,
-            timeout=30,
-        ) as client:
+        client = ApiConnection(str(cluster.get("server", "")), headers, context)
+        try:
             yield client
+        finally:
+            client.close()
 
 
 def _kubeconfig_path(args: argparse.Namespace) -> Path:
@@ -264,7 +262,7 @@ def _kubeconfig_path(args: argparse.Namespace) -> Path:
     return Path.home() / ".kube" / "config"
 
 
-def _check(response: httpx.Response, what: str) -> dict[str, Any]:
+def _check(response: ApiResponse, what: str) -> dict[str, Any]:
     if response.status_code >= 400:
         try:
             message = response.json().get("message", response.text)
@@ -275,7 +273,7 @@ def _check(response: httpx.Response, what: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _apply(client: httpx.Client, obj: dict[str, Any]) -> str:
+def _apply(client: ApiConnection, obj: dict[str, Any]) -> str:
     """Server-side apply, as the real CLI does; returns `created` or `configured`."""
     meta = obj["metadata"]
     kind = _kind(obj["kind"])
@@ -290,7 +288,7 @@ def _apply(client: httpx.Client, obj: dict[str, Any]) -> str:
     if response.status_code in (404, 415) and not existed:
         # An API server without apply-on-create: create instead.
         collection = kind.path(meta.get("namespace"))
-        response = client.post(collection, json=obj)
+        response = client.post(collection, obj)
     _check(response, f"{obj['kind']}/{meta['name']} apply failed")
     return "configured" if existed else "created"
 
@@ -376,7 +374,7 @@ def _source_of(kind: str, obj: dict[str, Any], namespace: str) -> tuple[KindInfo
     return _kind(ref["kind"]), ref.get("namespace") or namespace, ref["name"]
 
 
-def _annotate(client: httpx.Client, path: str, *, force: bool, reset: bool = False) -> str:
+def _annotate(client: ApiConnection, path: str, *, force: bool, reset: bool = False) -> str:
     token = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     annotations = {"reconcile.fluxcd.io/requestedAt": token}
     if force:
@@ -385,7 +383,7 @@ def _annotate(client: httpx.Client, path: str, *, force: bool, reset: bool = Fal
         annotations["reconcile.fluxcd.io/resetAt"] = token
     response = client.patch(
         path,
-        json={"metadata": {"annotations": annotations}},
+        document={"metadata": {"annotations": annotations}},
         headers={"Content-Type": "application/merge-patch+json"},
     )
     _check(response, "annotating failed")
@@ -393,7 +391,7 @@ def _annotate(client: httpx.Client, path: str, *, force: bool, reset: bool = Fal
 
 
 def _wait_handled(
-    client: httpx.Client, path: str, token: str, deadline: float, *, what: str
+    client: ApiConnection, path: str, token: str, deadline: float, *, what: str
 ) -> dict[str, Any]:
     while True:
         obj = _check(client.get(path), f"{what} reconciliation")
@@ -485,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FluxCliError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return exc.exit_code
-    except httpx.HTTPError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     return code

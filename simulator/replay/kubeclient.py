@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from kubernetes import config as kube_config
-from kubernetes.client import Configuration
 
 from simulator.api.kinds import KindInfo, split_api_version
 from simulator.errors import SimulatorError
@@ -92,6 +90,12 @@ class KubeClient:
     """Requests against the cluster a kubeconfig points at; remembers the server's clock."""
 
     def __init__(self, kubeconfig: str | Path, *, context: str | None = None) -> None:
+        # Imported here: `kubernetes` brings its whole config machinery (requests, oauthlib,
+        # pydantic: 0.2 s of CPU), and `appliance-sim run` imports this module for its
+        # subcommands without ever making a client.
+        from kubernetes import config as kube_config
+        from kubernetes.client import Configuration
+
         cfg = Configuration()
         kube_config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=str(kubeconfig), context=context, client_configuration=cfg

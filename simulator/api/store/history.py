@@ -7,6 +7,7 @@ compacted etcd.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -72,10 +73,12 @@ class WatchHistory:
         if not self._events or self._events[0].rv > rv + 1:
             oldest = self._events[0].rv if self._events else self.rv
             raise ExpiredError(f"too old resource version: {rv} ({oldest})")
-        # History rvs are consecutive, so the start index is an offset.
+        # History rvs are consecutive, so the start index is an offset. Every open watch asks
+        # after every change, and what is new is the history's tail: read it from the right end
+        # instead of copying the whole history (up to its limit) for each watch.
         start = rv + 1 - self._events[0].rv
-        events = list(self._events)
-        return events[start:] if start > 0 else events
+        newer = len(self._events) - max(start, 0)
+        return list(itertools.islice(reversed(self._events), newer))[::-1]
 
     def compact(self) -> None:
         """Forget the history (like etcd compaction): older resourceVersions become 410."""
