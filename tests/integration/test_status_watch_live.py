@@ -20,6 +20,7 @@ import pytest
 
 from simulator.world.served import ServedWorld
 from tests.integration.served_world import served_observed
+from tests.tools import ctrl_c_as_in_a_terminal
 
 APPLIANCE = Path(sys.executable).parent / "appliance"
 
@@ -64,15 +65,17 @@ def test_watch_prints_a_document_per_change_and_ends_on_ctrl_c(
     """One JSON document, silence while nothing changes, a new one when the world moves on."""
     served, kubeconfig = world
     served.run_until(20 * 60)  # the Postgres subPath failure (finding-07)
-    process = subprocess.Popen(
-        [
-            *(str(APPLIANCE), "status", "--watch", "-o", "json", "--interval", "0.5"),
-            *("--kubeconfig", str(kubeconfig), "--no-seed-check", "--app-url", str(served.app_url)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with ctrl_c_as_in_a_terminal():
+        process = subprocess.Popen(
+            [
+                *(str(APPLIANCE), "status", "--watch", "-o", "json", "--interval", "0.5"),
+                *("--kubeconfig", str(kubeconfig), "--no-seed-check"),
+                *("--app-url", str(served.app_url)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         documents = _Documents(process)
         first = documents.next(timeout=60)
