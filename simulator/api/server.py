@@ -16,6 +16,7 @@ from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.kubernetes_service import publish_kubernetes_service
+from simulator.api.namespace_publisher import NamespacePublisher
 from simulator.api.rbac import TokenBook, UserInfo, service_account_user
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
@@ -78,6 +79,7 @@ class ApiServer:
         # kubectl only sends bearer tokens over https; plain http is for benches and raw clients.
         self.tls = tls
         self.certificate: ServingCertificate | None = None
+        self._publisher: NamespacePublisher | None = None
 
     def start(self, *, timeout: float = 10.0) -> str:
         """Serve in a background thread; returns the base URL (`http://127.0.0.1:PORT`)."""
@@ -122,6 +124,11 @@ class ApiServer:
         self.url = f"{scheme}://{self.host}:{self.port}"
         self.app.server_address = f"{self.host}:{self.port}"
         publish_kubernetes_service(self.store, *(self.advertise or (self.host, self.port)))
+        # kube-controller-manager's objects in every namespace; their CA is the one that signs
+        # this server's certificate, so an in-cluster client's verification would hold.
+        ca_pem = self.certificate.ca_pem if self.certificate is not None else None
+        self._publisher = NamespacePublisher(self.store, ca_pem)
+        self._publisher.start()
         return self.url
 
     def stop(self) -> None:
@@ -129,6 +136,9 @@ class ApiServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        if self._publisher is not None:
+            self._publisher.stop()
+            self._publisher = None
         if self.delivery is not None:
             self.delivery.close()
         self.app.close_streams()

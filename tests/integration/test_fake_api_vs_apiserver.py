@@ -10,7 +10,11 @@ same conflicts. Skipped when the control plane is not built (CI builds it).
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
+import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -229,3 +233,84 @@ def test_a_deleted_pod_is_marked_as_kube_apiserver_marks_it(
     ours = deletion_marks(fake.kubectl, "default", manifest)
     assert ours == deletion_marks(real, "default", manifest)
     assert ours[0][0] == 30
+
+
+NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "judge-published")
+# kube-controller-manager's own controllers' accounts (--use-service-account-credentials), which
+# the fake API, having no such controllers, does not make.
+CONTROLLER_ACCOUNTS = "kube-system"
+_PUBLISHED = (("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt"))
+
+
+def compared(namespace: str, kind: str, name: str) -> bool:
+    """Every ServiceAccount of NAMESPACES but the controllers' own, and their kube-root-ca.crt."""
+    if namespace not in NAMESPACES:
+        return False
+    if kind == "ServiceAccount":
+        return namespace != CONTROLLER_ACCOUNTS or name == "default"
+    return name == "kube-root-ca.crt"
+
+
+def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
+    """Every ServiceAccount and kube-root-ca.crt of NAMESPACES, with what must agree: metadata
+    keys, annotations, data keys, managedFields without times; and whether ca.crt is `ca`."""
+    listing = json.loads(run("get", "sa,cm", "-A", "-o", "json", "--show-managed-fields").stdout)
+    shapes: dict[tuple[str, str, str], Any] = {}
+    for obj in listing["items"]:
+        meta = obj["metadata"]
+        key = (meta["namespace"], obj["kind"], meta["name"])
+        if not compared(*key):
+            continue
+        data = obj.get("data") or {}
+        shapes[key] = {
+            "keys": sorted(obj),
+            "metadata": sorted(meta),
+            "annotations": meta.get("annotations"),
+            "data": sorted(data),
+            "verifies": data.get("ca.crt") == ca.decode() if data else None,
+            "managedFields": [
+                {k: v for k, v in entry.items() if k != "time"}
+                for entry in meta.get("managedFields") or []
+            ],
+        }
+    return shapes
+
+
+def test_every_namespace_holds_what_kube_controller_manager_publishes(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """The `default` ServiceAccount and the kube-root-ca.crt ConfigMap (its ca.crt the CA that
+    signs each server) in each namespace, the same on both; the real ones come a moment after
+    their namespace, so the real server is polled for them (bounded)."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    real("create", "namespace", "judge-published")
+    fake.kubectl("create", "namespace", "judge-published")
+    expected = {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED}
+    deadline = time.monotonic() + 60
+    while set(theirs := published(real, plane.pki.ca_pem)) != expected:
+        assert time.monotonic() < deadline, f"the real controllers published only {theirs}"
+        time.sleep(0.5)
+    assert fake.server.certificate is not None
+    ours = published(fake.kubectl, fake.server.certificate.ca_pem)
+    assert ours == theirs
+    assert [shape["verifies"] for (_, kind, _), shape in ours.items() if kind == "ConfigMap"] == [
+        True
+    ] * len(NAMESPACES)
+    # What an in-cluster client does with it: verify the server it talks to.
+    bundle = fake.kubectl("get", "cm", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}")
+    assert answers_over_verified_tls(fake.server.url, bundle.stdout)
+
+
+def answers_over_verified_tls(url: str, ca: str) -> bool:
+    """Whether `url` completes a TLS handshake verified by the bundle `ca` (any HTTP answer)."""
+    address = urllib.parse.urlsplit(url)
+    context = ssl.create_default_context(cadata=ca)
+    connection = http.client.HTTPSConnection(address.hostname or "", address.port, context=context)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status > 0
+    finally:
+        connection.close()
