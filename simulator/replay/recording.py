@@ -1,13 +1,14 @@
 """Record what a cluster does into a scenario: a failed install at a customer becomes a test.
 
 `Recorder` lists, then watches, the kinds that tell an install's story (namespaces, nodes, pods,
-events, workloads, PVCs, services, configmaps and the Flux kinds once their CRDs are served;
-never Secrets) through any kubeconfig. `recording_to_scenario` turns what it saw into a scenario
-document: the objects at the start (with status), then one scripted action per change at its
-offset on the API server's clock (`Date` headers and object timestamps), so a recording of a
-compressed replay stays in scenario time. Changes become `apply` (new objects), `patch` (a JSON
-merge patch from the previous state, status included) and `delete` actions, and the scenario says
-`reactive: false`: the world replays it verbatim and adds nothing of its own.
+events, workloads, PVCs, services, configmaps and the Flux kinds once their CRDs are served; never
+Secrets, nor the `kube-root-ca.crt` ConfigMaps, which the cluster a recording is replayed on
+publishes itself with its own CA) through any kubeconfig. `recording_to_scenario` turns what it saw
+into a scenario document: the objects at the start (with status), then one scripted action per
+change at its offset on the API server's clock (`Date` headers and object timestamps), so a
+recording of a compressed replay stays in scenario time. Changes become `apply` (new objects),
+`patch` (a JSON merge patch from the previous state, status included) and `delete` actions, and the
+scenario says `reactive: false`: the world replays it verbatim and adds nothing of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.api.kinds import KindInfo
+from simulator.api.namespace_publisher import ROOT_CA_CONFIGMAP
 from simulator.errors import SimulatorError
 from simulator.replay.kubeclient import ApiError, KubeClient
 
@@ -311,6 +313,8 @@ class Recorder:
             return (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind"))) in (
                 self.kinds
             )
+        if kind == "ConfigMap" and meta.get("name") == ROOT_CA_CONFIGMAP:
+            return False
         if not self.namespaces:
             return True
         if kind == "Namespace":

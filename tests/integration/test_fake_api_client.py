@@ -104,7 +104,8 @@ def test_limit_and_continue_page_through_a_list(core: client.CoreV1Api) -> None:
         token = page.metadata._continue
         if not token:
             break
-    assert seen == [f"cm-{i}" for i in range(5)]
+    # The namespace's own kube-root-ca.crt (kube-controller-manager's) is listed too.
+    assert seen == [*(f"cm-{i}" for i in range(5)), "kube-root-ca.crt"]
 
 
 def test_a_list_shows_each_object_as_it_is_now(api: Harness, core: client.CoreV1Api) -> None:
@@ -121,7 +122,7 @@ def test_a_list_shows_each_object_as_it_is_now(api: Harness, core: client.CoreV1
     core.patch_namespaced_config_map("one", "alga", {"data": {"v": "2"}})
     core.delete_namespaced_config_map("two", "alga")
     after = listed()
-    assert list(after) == ["one"]
+    assert list(after) == ["kube-root-ca.crt", "one"]
     assert after["one"][0] == {"v": "2"}
     assert after["one"][1] != first["one"][1]
     body = _raw(core.api_client, "GET", "/api/v1/namespaces/alga/configmaps")
@@ -387,7 +388,8 @@ def test_faults_inject_errors_for_n_requests(api: Harness, core: client.CoreV1Ap
 def test_throttle_fault_is_retried_after_retry_after(api: Harness, core: client.CoreV1Api) -> None:
     """A 429 with Retry-After is retried by the client's transport, as against a real server."""
     api.server.faults.add_throttle(path="/configmaps", count=1, retry_after_seconds=1)
-    assert core.list_namespaced_config_map("default").items == []
+    listed = core.list_namespaced_config_map("default").items
+    assert [c.metadata.name for c in listed] == ["kube-root-ca.crt"]
     statuses = [r.status for r in api.server.requests(verb="list", resource="configmaps")]
     assert statuses == [429, 200]
 

@@ -256,6 +256,8 @@ def test_record_command_writes_a_scenario(
     names = {(o["kind"], o["metadata"]["name"]) for o in scenario.objects}
     assert ("ConfigMap", "seen") in names
     assert ("ConfigMap", "elsewhere") not in names
+    # The served cluster's own, with its CA: the cluster a replay runs on publishes its own.
+    assert ("ConfigMap", "kube-root-ca.crt") not in names
     assert ("Namespace", "other") not in names
     assert f"wrote {out}" in capsys.readouterr().out
 
