@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from simulator.api.store import Store, StoreError
+from simulator.api.store import AlreadyExistsError, Store, StoreError
 from simulator.clock import VirtualClock, rfc3339
 
 if TYPE_CHECKING:
@@ -191,7 +191,12 @@ class Objects:
         api_version, kind, namespace, name = obj_key(obj)
         current = self.get(api_version, kind, name, namespace)
         if current is None:
-            return self.store.create(self._bind_owners(obj))
+            try:
+                return self.store.create(self._bind_owners(obj))
+            except AlreadyExistsError:
+                # Made meanwhile by a controller: creating a namespace makes its `default`
+                # ServiceAccount and `kube-root-ca.crt` at once (kube-controller-manager's).
+                pass
         return self.store.patch(
             api_version, kind, name, _without_status(obj), "merge", namespace=namespace or None
         )

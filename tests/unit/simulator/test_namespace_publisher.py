@@ -21,6 +21,7 @@ from simulator.api.namespace_publisher import (
 )
 from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
+from simulator.world.objects import Objects
 
 CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 DEFAULTS = ["default", "kube-node-lease", "kube-public", "kube-system"]
@@ -138,3 +139,17 @@ def test_without_a_ca_only_the_service_account_is_published() -> None:
         assert published(store) == [("ServiceAccount", ns, "default") for ns in DEFAULTS]
     finally:
         publisher.stop()
+
+
+def test_the_world_applies_a_default_account_into_a_new_namespace(store: ObjectStore) -> None:
+    """Its create makes the namespace, whose `default` the controller makes first: the world's
+    apply then updates that one (as `kubectl apply` would), instead of failing AlreadyExists."""
+    objects = Objects(store, clock=store.clock, seed="t")
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "fresh", "labels": {"team": "ops"}},
+    }
+    applied = objects.apply(account)
+    assert applied["metadata"]["labels"] == {"team": "ops"}
+    assert published(store, "fresh") == both("fresh")
