@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -157,12 +158,22 @@ class ServedWorld(World):
     def stop(self) -> None:
         """Stop the scheduler thread and every server this world started."""
         super().stop()
-        for server in reversed(self._servers):
-            try:
-                server.stop()
-            except Exception:  # stopping is best effort: one failure must not leak the rest
-                _log.exception("stopping %r failed", server)
+        servers = list(reversed(self._servers))
         self._servers.clear()
+        # Our processes first: they are clients of every other server. Then the servers all at
+        # once: each one waits for its serving loop to notice (the fake API's uvicorn looks every
+        # 0.1 s), and one after another that was 0.3 s of every world's teardown.
+        for runner in [s for s in servers if isinstance(s, ProcessRunner)]:
+            _stop_quietly(runner)
+        stopping = [
+            threading.Thread(target=_stop_quietly, args=(server,), name=f"stop-{server!r}")
+            for server in servers
+            if not isinstance(server, ProcessRunner)
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -341,3 +352,11 @@ class ServedWorld(World):
         )
         self._runner.attach(self.store)
         self._servers.append(self._runner)
+
+
+def _stop_quietly(server: Any) -> None:
+    """Stop one server; stopping is best effort: one failure must not leak the rest."""
+    try:
+        server.stop()
+    except Exception:
+        _log.exception("stopping %r failed", server)

@@ -78,6 +78,31 @@ def _in_order(short: list[tuple[str, str]], full: list[tuple[str, str]]) -> bool
     return all(entry in remaining for entry in short)
 
 
+def _names(blocker: str) -> tuple[str, set[str]]:
+    """`Image tag availability (a, b)` -> ('Image tag availability', {'a', 'b'})."""
+    title, _, names = blocker.partition(" (")
+    return title, {name.strip() for name in names.rstrip(")").split(",") if name.strip()}
+
+
+def _whole_instants(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The entries without those that saw an instant half-applied.
+
+    At a fixed speed the world applies the events due at one instant one after another in wall
+    time, and on a loaded machine the status service may evaluate between two of them: it then
+    shows the next entry's state with only part of its blocker's objects (`(temporal-worker)`,
+    then `(temporal-worker, workflow-worker)`). Warped, time stands still until every process
+    waits, so an instant is only ever seen whole.
+    """
+    kept = []
+    for entry, following in zip(entries, [*entries[1:], None], strict=True):
+        if following is not None and entry[0] == following[0] and entry[1] != following[1]:
+            (title, names), (next_title, next_names) = _names(entry[1]), _names(following[1])
+            if title == next_title and names and names < next_names:
+                continue
+        kept.append(entry)
+    return kept
+
+
 def test_bootstrap_replays_the_observed_install_to_background_issues(
     warped_demo: subprocess.CompletedProcess[str],
 ) -> None:
@@ -134,7 +159,7 @@ def test_the_rollup_is_the_same_on_every_run_and_at_60x(
     first, second = (_without_run_specifics(d.stdout).splitlines() for d in (warped_demo, again))
     assert first == second, "\n".join(difflib.unified_diff(first, second, lineterm="", n=1))
     warped = [(state, blocker) for _, state, blocker in _rollup(warped_demo)]
-    at_60x = [(state, blocker) for _, state, blocker in _rollup(fixed)]
+    at_60x = _whole_instants([(state, blocker) for _, state, blocker in _rollup(fixed)])
     assert _in_order(at_60x, warped), (at_60x, warped)
     assert at_60x[-1] == warped[-1]
 
