@@ -29,6 +29,7 @@ from simulator.api.protobuf_schema import API_VERSION, SchemaError, compile_desc
 from simulator.errors import SimulatorError
 
 __all__ = [
+    "KUBERNETES_MODULE",
     "KUBERNETES_VERSION",
     "OpenApiError",
     "assets_dir",
@@ -40,7 +41,7 @@ __all__ = [
 
 # k8s.io/api v0.37.2 is the API of k8s.io/kubernetes v1.37.2: one pin for both.
 KUBERNETES_VERSION = "v1" + API_VERSION[2:]
-_MODULE = f"k8s.io/kubernetes@{KUBERNETES_VERSION}"
+KUBERNETES_MODULE = f"k8s.io/kubernetes@{KUBERNETES_VERSION}"
 # The protobuf form of OpenAPI v2 (what kubectl asks /openapi/v2 for), at the version
 # k8s.io/kubernetes v1.37.2 requires.
 _GNOSTIC = "github.com/google/gnostic-models@v0.7.0"
@@ -72,13 +73,14 @@ def build() -> Path:
             return target
         try:
             found = download(
-                [_MODULE, _GNOSTIC], purpose="fetching the Kubernetes OpenAPI documents"
+                [KUBERNETES_MODULE, _GNOSTIC], purpose="fetching the Kubernetes OpenAPI documents"
             )
             v2_messages = compile_descriptor_set(found[_GNOSTIC], [_GNOSTIC_PROTO])
         except (ModuleError, SchemaError) as exc:
             raise OpenApiError(str(exc)) from exc
-        source = found[_MODULE] / "api" / "openapi-spec"
-        enums = enum_fields((found[_MODULE] / _GO_DEFINITIONS).read_text(encoding="utf-8"))
+        module = found[KUBERNETES_MODULE]
+        source = module / "api" / "openapi-spec"
+        enums = enum_fields((module / _GO_DEFINITIONS).read_text(encoding="utf-8"))
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "v3").mkdir(parents=True)

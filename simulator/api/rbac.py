@@ -21,20 +21,9 @@ __all__ = [
 ]
 
 _RBAC = "rbac.authorization.k8s.io/v1"
-# What the default `system:basic-user` ClusterRole grants every authenticated user, so that
-# `kubectl auth can-i` works for any token.
-_BASIC_USER_RULES = (
-    {
-        "apiGroups": ["authorization.k8s.io"],
-        "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-        "verbs": ["create"],
-    },
-    {
-        "apiGroups": ["authentication.k8s.io"],
-        "resources": ["selfsubjectreviews"],
-        "verbs": ["create"],
-    },
-)
+# What the privileged-group authorizer kube-apiserver asks before RBAC grants system:masters.
+_EVERYTHING = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
+_EVERY_URL = {"verbs": ["*"], "nonResourceURLs": ["*"]}
 
 
 @dataclass(frozen=True)
@@ -48,14 +37,15 @@ class UserInfo:
 
 @dataclass(frozen=True)
 class RequestAttributes:
-    """What a request wants to do, in RBAC terms."""
+    """What a request wants to do, in RBAC terms: a resource, or a non-resource URL (`path`)."""
 
     verb: str
-    group: str
-    resource: str
+    group: str = ""
+    resource: str = ""
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    path: str = ""
 
 
 def _subject_matches(subject: dict[str, Any], user: UserInfo, binding_ns: str) -> bool:
@@ -74,6 +64,11 @@ def _rule_matches(rule: dict[str, Any], attrs: RequestAttributes) -> bool:
     verbs = rule.get("verbs") or []
     if "*" not in verbs and attrs.verb not in verbs:
         return False
+    if attrs.path:  # a URL matches exactly, or by a prefix ending in `*`
+        return any(
+            url == attrs.path or (url.endswith("*") and attrs.path.startswith(url[:-1]))
+            for url in rule.get("nonResourceURLs") or []
+        )
     groups = rule.get("apiGroups") or []
     if "*" not in groups and attrs.group not in groups:
         return False
@@ -101,8 +96,8 @@ def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> b
     """True when the user may do `attrs` under the RBAC objects currently in the store."""
     if user.admin or "system:masters" in user.groups:
         return True
-    if any(_rule_matches(rule, attrs) for rule in _BASIC_USER_RULES):
-        return True
+    # Everything else, self-reviews and discovery included, is granted by the stored policy
+    # (system:basic-user, system:discovery, ... bound to system:authenticated).
     return any(_rule_matches(r, attrs) for r in _granted_rules(store, user, attrs.namespace))
 
 
@@ -150,34 +145,20 @@ def service_account_user(namespace: str, name: str) -> UserInfo:
     )
 
 
-# What `system:discovery` and `system:public-info-viewer` let every authenticated user read.
-_DISCOVERY_URLS = (
-    "/api",
-    "/api/*",
-    "/apis",
-    "/apis/*",
-    "/healthz",
-    "/livez",
-    "/openapi",
-    "/openapi/*",
-    "/readyz",
-    "/version",
-    "/version/",
-)
-
-
 def rules_review(store: ObjectStore, user: UserInfo, namespace: str) -> dict[str, Any]:
     """The status of a SelfSubjectRulesReview: what `user` may do in `namespace`."""
+    resource_rules: list[dict[str, Any]] = []
+    non_resource: list[dict[str, Any]] = []
     if user.admin or "system:masters" in user.groups:
-        resource_rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
-        non_resource = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
-    else:
-        resource_rules = [_rule_entry(r) for r in _BASIC_USER_RULES]
-        for rule in _granted_rules(store, user, namespace):
-            if rule.get("nonResourceURLs"):
-                continue
+        resource_rules.append(_EVERYTHING)
+        non_resource.append(_EVERY_URL)
+    for rule in _granted_rules(store, user, namespace):
+        if rule.get("nonResourceURLs"):
+            non_resource.append(
+                {"verbs": list(rule.get("verbs") or []), "nonResourceURLs": rule["nonResourceURLs"]}
+            )
+        else:
             resource_rules.append(_rule_entry(rule))
-        non_resource = [{"verbs": ["get"], "nonResourceURLs": list(_DISCOVERY_URLS)}]
     return {"resourceRules": resource_rules, "nonResourceRules": non_resource, "incomplete": False}
 
 
@@ -189,12 +170,15 @@ def _rule_entry(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _granted_rules(store: ObjectStore, user: UserInfo, namespace: str) -> Iterable[dict[str, Any]]:
-    for binding in store.list(_RBAC, "ClusterRoleBinding"):
+    # The stored bindings themselves (read-only, not copied): this runs on every request.
+    cluster_bindings, _ = store.list_refs(store.kind_info(_RBAC, "ClusterRoleBinding"))
+    for binding in cluster_bindings:
         if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
             ref = binding.get("roleRef") or {}
             yield from _rules(store, "ClusterRole", str(ref.get("name")), "")
     if namespace:
-        for binding in store.list(_RBAC, "RoleBinding", namespace):
+        info = store.kind_info(_RBAC, "RoleBinding")
+        for binding in store.list_refs(info, namespace=namespace)[0]:
             if any(_subject_matches(s, user, namespace) for s in binding.get("subjects") or []):
                 ref = binding.get("roleRef") or {}
                 yield from _rules(store, str(ref.get("kind")), str(ref.get("name")), namespace)

@@ -44,22 +44,19 @@ async def review(  # noqa: PLR0917 - the request, who asked, and what
     now = rfc3339(host.store.clock.now())
     track_request(info.group, info.version, info.kind, "", obj, manager, now)
     attrs_in = spec.get("resourceAttributes")
-    if attrs_in is None:
-        allowed = True  # non-resource URLs (discovery, /version) are open to every user
+    if attrs_in is None:  # a non-resource URL (discovery, /version, /healthz, ...)
+        url = spec.get("nonResourceAttributes") or {}
+        attrs = RequestAttributes(verb=str(url.get("verb", "")), path=str(url.get("path", "")))
     else:
-        plural = str(attrs_in.get("resource", ""))
-        allowed = authorize(
-            host.store,
-            user,
-            RequestAttributes(
-                verb=str(attrs_in.get("verb", "")),
-                group=str(attrs_in.get("group", "")),
-                resource=plural,
-                subresource=str(attrs_in.get("subresource", "")),
-                namespace=str(attrs_in.get("namespace", "")),
-                name=str(attrs_in.get("name", "")),
-            ),
+        attrs = RequestAttributes(
+            verb=str(attrs_in.get("verb", "")),
+            group=str(attrs_in.get("group", "")),
+            resource=str(attrs_in.get("resource", "")),
+            subresource=str(attrs_in.get("subresource", "")),
+            namespace=str(attrs_in.get("namespace", "")),
+            name=str(attrs_in.get("name", "")),
         )
+    allowed = authorize(host.store, user, attrs)
     obj["status"] = {"allowed": allowed}
     if allowed and not user.admin:  # system:masters is allowed before any authorizer is asked
         obj["status"]["reason"] = "allowed by RBAC"

@@ -13,11 +13,13 @@ import uvicorn
 import yaml
 
 from simulator.api.app import ApiApp, RequestRecord
+from simulator.api.bootstrap_objects import publish_bootstrap_objects
 from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.kubernetes_service import publish_kubernetes_service
 from simulator.api.namespace_publisher import NamespacePublisher
 from simulator.api.rbac import TokenBook, UserInfo, service_account_user
+from simulator.api.role_aggregation import RoleAggregator
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
 from simulator.errors import SimulatorError
@@ -80,6 +82,7 @@ class ApiServer:
         self.tls = tls
         self.certificate: ServingCertificate | None = None
         self._publisher: NamespacePublisher | None = None
+        self._aggregator: RoleAggregator | None = None
 
     def start(self, *, timeout: float = 10.0) -> str:
         """Serve in a background thread; returns the base URL (`http://127.0.0.1:PORT`)."""
@@ -124,6 +127,11 @@ class ApiServer:
         self.url = f"{scheme}://{self.host}:{self.port}"
         self.app.server_address = f"{self.host}:{self.port}"
         publish_kubernetes_service(self.store, *(self.advertise or (self.host, self.port)))
+        # kube-apiserver's post-start hooks (RBAC policy, system priorities), then the
+        # aggregation kube-controller-manager does on them and on every later ClusterRole.
+        publish_bootstrap_objects(self.store)
+        self._aggregator = RoleAggregator(self.store)
+        self._aggregator.start()
         # kube-controller-manager's objects in every namespace; their CA is the one that signs
         # this server's certificate, so an in-cluster client's verification would hold.
         ca_pem = self.certificate.ca_pem if self.certificate is not None else None
@@ -136,9 +144,10 @@ class ApiServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        if self._publisher is not None:
-            self._publisher.stop()
-            self._publisher = None
+        for controller in (self._publisher, self._aggregator):
+            if controller is not None:
+                controller.stop()
+        self._publisher = self._aggregator = None
         if self.delivery is not None:
             self.delivery.close()
         self.app.close_streams()
