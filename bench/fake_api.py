@@ -9,6 +9,9 @@
   cost more HTTP than a GET answered with 5 bytes) is the most any fake API could reach.
 - list latency: GET /api/v1/pods of 10,000 pods (HTTP, over loopback, read to the end) against
   `json.dumps` of the same pods in-process. Goal <= 3x.
+- start: `ApiServer.start()` on a new store (it stores kube-apiserver's bootstrap RBAC policy
+  and PriorityClasses, aggregates the ClusterRoles, publishes the per-namespace objects) against
+  starting the bare uvicorn hello-world; the suite starts the fake API hundreds of times.
 
 Both servers speak plain http (tls=False): TLS would cost the same for both sides of the ratio
 and only add noise. Loopback only, bounded loops.
@@ -43,6 +46,7 @@ CREATE_GOAL = ">= 0.9x"
 # HTTP on this uvicorn, which caps the hello-world ratio at this row's baseline / hello-world).
 FLOOR_GOAL = "-"
 LIST_GOAL = "<= 3x"
+START_GOAL = "<= 3x"
 
 
 async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -268,6 +272,29 @@ def _list_latency(pods: int, repeats: int) -> tuple[float, float]:
     return value, baseline
 
 
+def _start_times(repeats: int) -> tuple[float, float]:
+    """Median seconds to start the fake API (new store each time) and the bare hello-world."""
+
+    def fake_api() -> float:
+        server = ApiServer(ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC))), tls=False)
+        started = time.perf_counter()
+        server.start()
+        elapsed = time.perf_counter() - started
+        server.stop()
+        return elapsed
+
+    def bare() -> float:
+        started = time.perf_counter()
+        with _Uvicorn(hello):
+            return time.perf_counter() - started
+
+    fake_api(), bare()  # warm-up: imports, the policy's one read per process
+    return (
+        statistics.median(fake_api() for _ in range(repeats)),
+        statistics.median(bare() for _ in range(repeats)),
+    )
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Rows {name, value, baseline, ratio, goal} for bench/run."""
     count = 500 if quick else 2000
@@ -276,6 +303,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     repeats = 3 if quick else 7
     rates = _creates_per_second(count, rounds)
     list_s, dumps_s = _list_latency(pods, repeats)
+    start_s, bare_s = _start_times(5 if quick else 25)
     label = f"median of {rounds} rounds x {count} requests"
     return [
         {
@@ -301,6 +329,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "baseline": dumps_s * 1000,
             "ratio": list_s / dumps_s,
             "goal": LIST_GOAL,
+        },
+        {
+            "name": "fake API start, bootstrap objects included (ms) vs bare uvicorn start (ms)",
+            "value": start_s * 1000,
+            "baseline": bare_s * 1000,
+            "ratio": start_s / bare_s,
+            "goal": START_GOAL,
         },
     ]
 

@@ -14,10 +14,12 @@ restarted fake API (same store) does not.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+
+import msgspec
 
 from simulator.api.bootstrap_policy import bootstrap_policy
-from simulator.api.store import AlreadyExistsError, ObjectStore
+from simulator.api.store import AlreadyExistsError, ForbiddenError, NotFoundError, ObjectStore
 
 __all__ = ["SYSTEM_PRIORITY_CLASSES", "publish_bootstrap_objects"]
 
@@ -48,10 +50,18 @@ SYSTEM_PRIORITY_CLASSES = (
 
 def publish_bootstrap_objects(store: ObjectStore) -> None:
     """Create the policy and the system PriorityClasses where absent."""
-    for obj in (*bootstrap_policy(), *SYSTEM_PRIORITY_CLASSES):
-        meta: dict[str, Any] = obj["metadata"]
-        if store.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace")) is None:
-            try:
-                store.create(obj, field_manager=_MANAGER)
-            except AlreadyExistsError:  # another writer made it meanwhile: theirs stays
-                continue
+    for data in _encoded():
+        try:  # each create gets a dict of its own, decoded from bytes encoded once per process
+            store.create(_DECODER.decode(data), field_manager=_MANAGER, copy=False)
+        except AlreadyExistsError:  # kept from before a restart, or made by another writer
+            continue
+        except (ForbiddenError, NotFoundError):  # its namespace was deleted: the hook skips it
+            continue
+
+
+_DECODER = msgspec.json.Decoder()
+
+
+@cache
+def _encoded() -> tuple[bytes, ...]:
+    return tuple(msgspec.json.encode(o) for o in (*bootstrap_policy(), *SYSTEM_PRIORITY_CLASSES))

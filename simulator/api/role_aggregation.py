@@ -19,27 +19,33 @@ from typing import Any
 from simulator.api.selectors import SelectorError, selector_from_match
 from simulator.api.store import ConflictError, NotFoundError, ObjectStore
 
-__all__ = ["MANAGER", "RoleAggregator", "aggregated_rules", "settled_rules"]
+__all__ = ["MANAGER", "RoleAggregator", "settled_rules"]
 
 MANAGER = "clusterrole-aggregation-controller"
 _RBAC = "rbac.authorization.k8s.io/v1"
 
 
-def aggregated_rules(role: dict[str, Any], roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rules `role`'s aggregationRule gathers from `roles` (syncClusterRole's loop)."""
-    gathered: list[dict[str, Any]] = []
-    name = role["metadata"]["name"]
-    by_name = sorted(roles, key=lambda r: str(r["metadata"]["name"]))
+def _sources(role: dict[str, Any], by_name: list[dict[str, Any]]) -> list[str]:
+    """The roles `role`'s selectors match, by selector, then by name (syncClusterRole's loop)."""
+    found: list[str] = []
     for match in (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []:
         try:
             selector = selector_from_match(match)
         except SelectorError:  # the controller gives up on a role it cannot select with
             continue
-        for other in by_name:
-            meta = other["metadata"]
-            if meta["name"] == name or not selector.matches(meta.get("labels")):
-                continue
-            gathered.extend(r for r in other.get("rules") or [] if r not in gathered)
+        found.extend(
+            str(other["metadata"]["name"])
+            for other in by_name
+            if other is not role and selector.matches(other["metadata"].get("labels"))
+        )
+    return found
+
+
+def _gathered(sources: list[str], rules: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The sources' rules in order, each distinct rule once."""
+    gathered: list[dict[str, Any]] = []
+    for name in sources:
+        gathered.extend(r for r in rules[name] if r not in gathered)
     return gathered
 
 
@@ -109,18 +115,18 @@ def settled_rules(roles: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     The controller reaches them in rounds (admin takes edit's rules once edit has view's);
     settling them here first writes each role once, which keeps a server's start cheap.
     """
-    rules = {str(r["metadata"]["name"]): r.get("rules") or [] for r in roles}
-    aggregated = [r for r in roles if r.get("aggregationRule")]
+    by_name = sorted(roles, key=lambda r: str(r["metadata"]["name"]))
+    rules = {str(r["metadata"]["name"]): r.get("rules") or [] for r in by_name}
+    aggregated = [r for r in by_name if r.get("aggregationRule")]
+    sources = {str(r["metadata"]["name"]): _sources(r, by_name) for r in aggregated}
+    own = {name: rules[name] for name in sources}
     # Each round only adds rules from a finite set, so it settles; the bound is for cycles.
-    for _ in range(len(aggregated) + 1):
-        current = [{**r, "rules": rules[str(r["metadata"]["name"])]} for r in roles]
+    for _ in range(len(sources) + 1):
         changed = False
-        for role in aggregated:
-            name = str(role["metadata"]["name"])
-            gathered = aggregated_rules(role, current)
+        for name, names in sources.items():
+            gathered = _gathered(names, rules)
             if gathered != rules[name]:
                 rules[name], changed = gathered, True
         if not changed:
             break
-    own = {str(r["metadata"]["name"]): r.get("rules") or [] for r in aggregated}
-    return {name: rules[name] for name in own if rules[name] != own[name]}
+    return {name: rules[name] for name in sources if rules[name] != own[name]}
