@@ -21,9 +21,6 @@ __all__ = [
 ]
 
 _RBAC = "rbac.authorization.k8s.io/v1"
-# What the privileged-group authorizer kube-apiserver asks before RBAC grants system:masters.
-_EVERYTHING = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
-_EVERY_URL = {"verbs": ["*"], "nonResourceURLs": ["*"]}
 
 
 @dataclass(frozen=True)
@@ -146,12 +143,13 @@ def service_account_user(namespace: str, name: str) -> UserInfo:
 
 
 def rules_review(store: ObjectStore, user: UserInfo, namespace: str) -> dict[str, Any]:
-    """The status of a SelfSubjectRulesReview: what `user` may do in `namespace`."""
+    """The status of a SelfSubjectRulesReview: what `user` may do in `namespace`.
+
+    Only RBAC lists rules (kube-apiserver's privileged-group authorizer lists none), so
+    system:masters sees cluster-admin's through the bootstrap binding, as on a real cluster.
+    """
     resource_rules: list[dict[str, Any]] = []
     non_resource: list[dict[str, Any]] = []
-    if user.admin or "system:masters" in user.groups:
-        resource_rules.append(_EVERYTHING)
-        non_resource.append(_EVERY_URL)
     for rule in _granted_rules(store, user, namespace):
         if rule.get("nonResourceURLs"):
             non_resource.append(

@@ -391,6 +391,10 @@ def test_the_bootstrap_policy_and_priority_classes_are_kube_apiservers(
         "system-cluster-critical",
         "system-node-critical",
     }
+    # What the admin (system:masters on both) is listed: cluster-admin's rules and the rest of
+    # what the policy grants every user, through the stored bindings.
+    admin_list = fake.kubectl("auth", "can-i", "--list").stdout
+    assert admin_list == real("auth", "can-i", "--list").stdout
 
 
 VIEWER_NAMESPACE = "judge-viewer"
