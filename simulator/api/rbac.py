@@ -14,8 +14,10 @@ __all__ = [
     "RequestAttributes",
     "TokenBook",
     "UserInfo",
+    "allowed_by",
     "authorize",
     "forbidden_message",
+    "privileged",
     "rules_review",
     "service_account_user",
 ]
@@ -91,11 +93,24 @@ def _rules(store: ObjectStore, kind: str, name: str, namespace: str) -> Iterable
 
 def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> bool:
     """True when the user may do `attrs` under the RBAC objects currently in the store."""
-    if user.admin or "system:masters" in user.groups:
-        return True
-    # Everything else, self-reviews and discovery included, is granted by the stored policy
-    # (system:basic-user, system:discovery, ... bound to system:authenticated).
-    return any(_rule_matches(r, attrs) for r in _granted_rules(store, user, attrs.namespace))
+    return privileged(user) or allowed_by(store, user, attrs) is not None
+
+
+def privileged(user: UserInfo) -> bool:
+    """system:masters, which kube-apiserver allows everything before RBAC is asked."""
+    return user.admin or "system:masters" in user.groups
+
+
+def allowed_by(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> str | None:
+    """RBAC's reason for allowing `attrs` (the first binding whose role grants it), or None.
+
+    Everything, self-reviews and discovery included, is granted by the stored policy
+    (system:basic-user, system:discovery, ... bound to system:authenticated).
+    """
+    for source, rules in _grants(store, user, attrs.namespace):
+        if any(_rule_matches(rule, attrs) for rule in rules):
+            return f"RBAC: allowed by {source}"
+    return None
 
 
 def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
@@ -168,15 +183,51 @@ def _rule_entry(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _granted_rules(store: ObjectStore, user: UserInfo, namespace: str) -> Iterable[dict[str, Any]]:
+    for _source, rules in _grants(store, user, namespace):
+        yield from rules
+
+
+def _grants(
+    store: ObjectStore, user: UserInfo, namespace: str
+) -> Iterable[tuple[str, Iterable[dict[str, Any]]]]:
+    """(how kube-apiserver names the grant, its rules) for each binding naming `user`."""
     # The stored bindings themselves (read-only, not copied): this runs on every request.
     cluster_bindings, _ = store.list_refs(store.kind_info(_RBAC, "ClusterRoleBinding"))
     for binding in cluster_bindings:
-        if any(_subject_matches(s, user, "") for s in binding.get("subjects") or []):
-            ref = binding.get("roleRef") or {}
-            yield from _rules(store, "ClusterRole", str(ref.get("name")), "")
+        for subject in binding.get("subjects") or []:
+            if _subject_matches(subject, user, ""):
+                ref = binding.get("roleRef") or {}
+                name = binding["metadata"]["name"]
+                source = (
+                    f"ClusterRoleBinding {_quoted(name)} of {_role(ref)} to {_who(subject, '')}"
+                )
+                yield source, _rules(store, "ClusterRole", str(ref.get("name")), "")
+                break
     if namespace:
         info = store.kind_info(_RBAC, "RoleBinding")
         for binding in store.list_refs(info, namespace=namespace)[0]:
-            if any(_subject_matches(s, user, namespace) for s in binding.get("subjects") or []):
-                ref = binding.get("roleRef") or {}
-                yield from _rules(store, str(ref.get("kind")), str(ref.get("name")), namespace)
+            for subject in binding.get("subjects") or []:
+                if _subject_matches(subject, user, namespace):
+                    ref = binding.get("roleRef") or {}
+                    name = f"{binding['metadata']['name']}/{namespace}"
+                    who = _who(subject, namespace)
+                    source = f"RoleBinding {_quoted(name)} of {_role(ref)} to {who}"
+                    kind, role = str(ref.get("kind")), str(ref.get("name"))
+                    yield source, _rules(store, kind, role, namespace)
+                    break
+
+
+# rbac/validation's describers, word for word: `ClusterRole "view"`, `ServiceAccount "sa/ns"`.
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _role(ref: dict[str, Any]) -> str:
+    return f"{ref.get('kind')} {_quoted(str(ref.get('name')))}"
+
+
+def _who(subject: dict[str, Any], binding_namespace: str) -> str:
+    name = str(subject.get("name"))
+    if subject.get("kind") == "ServiceAccount":
+        name = f"{name}/{subject.get('namespace') or binding_namespace}"
+    return f"{subject.get('kind')} {_quoted(name)}"

@@ -10,7 +10,7 @@ import msgspec
 from simulator.api.asgi import Host, Send
 from simulator.api.fields.kinds import track_request
 from simulator.api.kinds import KindInfo
-from simulator.api.rbac import RequestAttributes, UserInfo, authorize, rules_review
+from simulator.api.rbac import RequestAttributes, UserInfo, allowed_by, privileged, rules_review
 from simulator.clock import rfc3339
 
 __all__ = ["review"]
@@ -56,9 +56,11 @@ async def review(  # noqa: PLR0917 - the request, who asked, and what
             namespace=str(attrs_in.get("namespace", "")),
             name=str(attrs_in.get("name", "")),
         )
-    allowed = authorize(host.store, user, attrs)
-    obj["status"] = {"allowed": allowed}
-    if allowed and not user.admin:  # system:masters is allowed before any authorizer is asked
-        obj["status"]["reason"] = "allowed by RBAC"
+    # system:masters is allowed before any authorizer is asked, so without a reason; RBAC
+    # names the binding that allows.
+    reason = None if privileged(user) else allowed_by(host.store, user, attrs)
+    obj["status"] = {"allowed": privileged(user) or reason is not None}
+    if reason is not None:
+        obj["status"]["reason"] = reason
     await host.respond(send, 201, _ENC.encode(obj))
     return 201

@@ -411,6 +411,21 @@ CAN_I = (
     ("get", "/healthz"),
     ("get", "/metrics"),
 )
+REVIEWED: tuple[dict[str, Any], ...] = (
+    {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": VIEWER_NAMESPACE}},
+    {"resourceAttributes": {"verb": "get", "resource": "secrets", "namespace": VIEWER_NAMESPACE}},
+    {
+        "resourceAttributes": {
+            "verb": "create",
+            "group": "authorization.k8s.io",
+            "resource": "selfsubjectaccessreviews",
+        }
+    },
+    # /api: only system:discovery grants it (kube-apiserver visits bindings in no set order, so
+    # a URL two bindings grant, such as /healthz, may be reasoned by either).
+    {"nonResourceAttributes": {"verb": "get", "path": "/api"}},
+    {"nonResourceAttributes": {"verb": "get", "path": "/metrics"}},
+)
 WIDGETS_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get", "list"]}
 ]
@@ -425,7 +440,7 @@ WIDGETS_VIEW = {
 }
 
 
-def viewer_answers(run: Any, identity: tuple[str, ...]) -> list[Any]:
+def viewer_answers(run: Any, identity: tuple[str, ...], folder: Path) -> list[Any]:
     """`kubectl auth can-i --list` in the viewer's namespace and elsewhere, and a few single
     questions (their exit codes), asked as the ServiceAccount bound to `view`."""
     ns = ("-n", VIEWER_NAMESPACE)
@@ -437,6 +452,20 @@ def viewer_answers(run: Any, identity: tuple[str, ...]) -> list[Any]:
         where = () if resource.startswith("/") else ns
         done = run("auth", "can-i", verb, resource, *where, *identity, check=False)
         answers.append((verb, resource, done.returncode, done.stdout.strip()))
+    # The access reviews themselves: allowed, and the binding RBAC names as the reason.
+    for index, attributes in enumerate(REVIEWED):
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": attributes,
+        }
+        manifest = folder / f"review-{index}.json"
+        manifest.write_text(json.dumps(review))
+        # Without client-side validation: as the account, kubectl's schema check of a review
+        # lists CRDs on the real server (refused to `view`), not on the fake API.
+        create = ("create", "--validate=false", "-f", str(manifest), "-o", "json")
+        created = run(*create, *identity)
+        answers.append(json.loads(created.stdout)["status"])
     return answers
 
 
@@ -467,8 +496,8 @@ def test_a_service_account_bound_to_view_may_do_what_kube_apiserver_grants(
         return fake.kubectl(*args, kubeconfig=viewer_config, check=check)
 
     settled(real)
-    before = viewer_answers(ours, ())
-    assert before == viewer_answers(real, impersonated)
+    before = viewer_answers(ours, (), tmp_path)
+    assert before == viewer_answers(real, impersonated, tmp_path)
     assert ("get", "secrets", 1, "no") in before
 
     # Widgets are served on both (kubectl asks about a resource it finds in discovery), and
@@ -482,8 +511,8 @@ def test_a_service_account_bound_to_view_may_do_what_kube_apiserver_grants(
     try:
         real("apply", "-f", str(tmp_path / "widgets-view.yaml"))
         settled(real, rule_set(WIDGETS_RULES)[0])
-        after = viewer_answers(ours, ())
-        assert after == viewer_answers(real, impersonated)
+        after = viewer_answers(ours, (), tmp_path)
+        assert after == viewer_answers(real, impersonated, tmp_path)
     finally:  # the control plane is the module's: leave its view as the hook made it
         real("delete", "clusterrole", "widgets-view")
         settled(real, rule_set(WIDGETS_RULES)[0], present=False)

@@ -20,6 +20,7 @@ from simulator.api.bootstrap_objects import publish_bootstrap_objects
 from simulator.api.rbac import (
     ADMIN,
     RequestAttributes,
+    allowed_by,
     authorize,
     rules_review,
     service_account_user,
@@ -217,3 +218,18 @@ def test_a_rules_review_lists_the_stored_grants(store: ObjectStore) -> None:
     assert {"selfsubjectrulesreviews", "pods", "deployments"} <= resources
     assert "secrets" not in resources
     assert rules_review(store, VIEWER, "other")["resourceRules"] != status["resourceRules"]
+
+
+def test_the_reason_names_the_binding_as_kube_apiserver_does(store: ObjectStore) -> None:
+    bind(store, "RoleBinding", "view")
+    pods = RequestAttributes(verb="get", resource="pods", namespace="shop")
+    api = RequestAttributes(verb="get", path="/api")
+    assert allowed_by(store, VIEWER, pods) == (
+        'RBAC: allowed by RoleBinding "viewer-view/shop" of ClusterRole "view" '
+        'to ServiceAccount "viewer/shop"'
+    )
+    assert allowed_by(store, VIEWER, api) == (
+        'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole '
+        '"system:discovery" to Group "system:authenticated"'
+    )
+    assert allowed_by(store, VIEWER, RequestAttributes(verb="get", resource="secrets")) is None
