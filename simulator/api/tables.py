@@ -15,11 +15,13 @@ from simulator.api.kinds import KindInfo
 from simulator.api.table_cells import FLUX_READERS, READERS, Reader, human_age
 from simulator.api.table_columns import AGE, COLUMNS, NAME, Column
 from simulator.api.table_columns_cluster import CLUSTER_COLUMNS
+from simulator.api.table_columns_policy import POLICY_COLUMNS, POLICY_READERS
 
 __all__ = ["human_age", "table"]
 
 Obj = dict[str, Any]
-_COLUMNS = {**COLUMNS, **CLUSTER_COLUMNS}
+_COLUMNS = {**COLUMNS, **CLUSTER_COLUMNS, **POLICY_COLUMNS}
+_READERS = {**READERS, **POLICY_READERS}
 _FLUX_COLUMNS: tuple[Column, ...] = (
     NAME,
     ("Age", "string", "", 0, ""),
@@ -47,7 +49,7 @@ def table(info: KindInfo, items: list[Obj], now: datetime, resource_version: str
         columns, readers = _FLUX_COLUMNS, FLUX_READERS
     else:
         key = (info.group, info.plural)
-        columns, readers = _COLUMNS.get(key, (NAME, AGE)), READERS.get(key, {})
+        columns, readers = _COLUMNS.get(key, (NAME, AGE)), _READERS.get(key, {})
     cells = _cells(columns, readers)
     return {
         "kind": "Table",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import ssl
 import time
 import urllib.parse
@@ -370,6 +371,25 @@ def settled(run: Any, wanted: str = "", *, present: bool = True) -> dict[tuple[s
     return objects
 
 
+MIXED = ("--user=alice", "--group=devs", "--serviceaccount=default:sa1", "--serviceaccount=o:sa2")
+TABLES = (
+    ("clusterroles", "admin", "cluster-admin", "view"),
+    ("clusterrolebindings", "cluster-admin", "system:basic-user", "system:node", "-o", "wide"),
+    ("-n", "kube-system", "roles"),
+    ("-n", "default", "rolebindings", "mixed", "-o", "wide"),
+    ("-n", "kube-public", "rolebindings", "-o", "wide"),
+    ("priorityclasses",),
+)
+_TIME = re.compile(r"^(\d+[smhd])+$|^\d{4}-\d\d-\d\dT")
+
+
+def shown(run: Any, *args: str) -> list[list[str]]:
+    """The cells `kubectl get` prints, ages and creation times left out."""
+    lines = run("get", *args).stdout.splitlines()
+    cells = [re.split(r"\s{2,}", line.strip()) for line in lines]
+    return [[cell for cell in row if not _TIME.match(cell)] for row in cells]
+
+
 def test_the_bootstrap_policy_and_priority_classes_are_kube_apiservers(
     plane: ControlPlane, fake: Harness
 ) -> None:
@@ -391,6 +411,11 @@ def test_the_bootstrap_policy_and_priority_classes_are_kube_apiservers(
         "system-cluster-critical",
         "system-node-critical",
     }
+    # kubectl get shows them as kube-apiserver's Tables do (times left out: the clocks differ).
+    real("-n", "default", "create", "rolebinding", "mixed", "--clusterrole=view", *MIXED)
+    fake.kubectl("-n", "default", "create", "rolebinding", "mixed", "--clusterrole=view", *MIXED)
+    for args in TABLES:
+        assert shown(fake.kubectl, *args) == shown(real, *args), args
     # What the admin (system:masters on both) is listed: cluster-admin's rules and the rest of
     # what the policy grants every user, through the stored bindings.
     admin_list = fake.kubectl("auth", "can-i", "--list").stdout

@@ -181,3 +181,42 @@ def test_an_endpoints_row_lists_three_addresses_then_counts(
     """printers.go's formatEndpoints: address:port pairs, the first three, then how many more."""
     row = _row("endpoints", "v1", "Endpoints", {"metadata": {"name": "e"}, "subsets": subsets})
     assert row["Endpoints"] == expected
+
+
+def test_a_role_binding_row_shows_its_role_and_subjects_by_kind() -> None:
+    subjects = [
+        {"kind": "User", "name": "alice"},
+        {"kind": "Group", "name": "devs"},
+        {"kind": "ServiceAccount", "name": "sa1", "namespace": "default"},
+        {"kind": "ServiceAccount", "name": "sa2", "namespace": "other"},
+    ]
+    binding = {
+        "metadata": {"name": "mixed", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": subjects,
+    }
+    row = _row("rolebindings", "rbac.authorization.k8s.io/v1", "RoleBinding", binding)
+    assert row == {
+        "Name": "mixed",
+        "Role": "ClusterRole/view",
+        "Age": "60m",
+        "Users": "alice",
+        "Groups": "devs",
+        "ServiceAccounts": "default/sa1, other/sa2",
+    }
+    role = _row("clusterroles", "rbac.authorization.k8s.io/v1", "ClusterRole", binding)
+    assert role == {"Name": "mixed", "Created At": "2026-01-01T00:00:00Z"}
+
+
+def test_a_priority_class_row_shows_its_value_default_and_policy() -> None:
+    priority = {
+        "metadata": {"name": "system-node-critical"},
+        "value": 2000001000,
+        "preemptionPolicy": "PreemptLowerPriority",
+    }
+    row = _row("priorityclasses", "scheduling.k8s.io/v1", "PriorityClass", priority)
+    assert (row["Value"], row["Global-Default"], row["PreemptionPolicy"]) == (
+        2000001000,
+        False,
+        "PreemptLowerPriority",
+    )
