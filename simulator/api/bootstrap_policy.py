@@ -8,9 +8,10 @@ policy code with (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata`, Ap
 build step fetches the module (the one `openapi_assets` fetches: on CI it is one download) and
 writes the objects as one JSON list into the cache folder; each process reads it once.
 
-`cluster-roles.yaml` is the policy under default feature gates (what a real v1.37.2 serves:
-tests/integration/test_fake_api_vs_apiserver.py compares them); `cluster-roles-featuregates.yaml`
-adds the rules of alpha features, which are off by default, so it is not used.
+`cluster-roles.yaml` is the policy under default feature gates, what a real v1.37.2 serves
+(tests/integration/test_fake_api_vs_apiserver_rbac.py compares them);
+`cluster-roles-featuregates.yaml` adds the rules of alpha features, off by default, so it is not
+used.
 
     python -m simulator.api.bootstrap_policy      # build (a no-op when cached); prints the file
 """

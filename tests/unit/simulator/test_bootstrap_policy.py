@@ -4,7 +4,7 @@ The RBAC bootstrap policy (from k8s.io/kubernetes' own test data) and the system
 are stored with the real labels, annotations and field managers; aggregated ClusterRoles gather
 their rules as kube-controller-manager's controller does, a user's aggregate-to-view role
 included; and the authorizer grants exactly what the stored roles grant. (Judged against a real
-control plane in tests/integration/test_fake_api_vs_apiserver.py.)
+control plane in tests/integration/test_fake_api_vs_apiserver_rbac.py.)
 """
 
 from __future__ import annotations

