@@ -14,11 +14,9 @@ restarted fake API (same store) does not.
 
 from __future__ import annotations
 
-from functools import cache
-
 import msgspec
 
-from simulator.api.bootstrap_policy import bootstrap_policy
+from simulator.api.bootstrap_policy import encoded_policy
 from simulator.api.store import AlreadyExistsError, ForbiddenError, NotFoundError, ObjectStore
 
 __all__ = ["SYSTEM_PRIORITY_CLASSES", "publish_bootstrap_objects"]
@@ -50,7 +48,7 @@ SYSTEM_PRIORITY_CLASSES = (
 
 def publish_bootstrap_objects(store: ObjectStore) -> None:
     """Create the policy and the system PriorityClasses where absent."""
-    for data in _encoded():
+    for data in (*encoded_policy(), *_ENCODED_CLASSES):
         try:  # each create gets a dict of its own, decoded from bytes encoded once per process
             store.create(_DECODER.decode(data), field_manager=_MANAGER, copy=False)
         except AlreadyExistsError:  # kept from before a restart, or made by another writer
@@ -60,8 +58,4 @@ def publish_bootstrap_objects(store: ObjectStore) -> None:
 
 
 _DECODER = msgspec.json.Decoder()
-
-
-@cache
-def _encoded() -> tuple[bytes, ...]:
-    return tuple(msgspec.json.encode(o) for o in (*bootstrap_policy(), *SYSTEM_PRIORITY_CLASSES))
+_ENCODED_CLASSES = tuple(msgspec.json.encode(obj) for obj in SYSTEM_PRIORITY_CLASSES)

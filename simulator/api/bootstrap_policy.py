@@ -32,7 +32,7 @@ from simulator.api.go_modules import ModuleError, cache_dir, download
 from simulator.api.openapi_assets import KUBERNETES_MODULE, KUBERNETES_VERSION
 from simulator.errors import SimulatorError
 
-__all__ = ["BootstrapPolicyError", "bootstrap_policy", "build", "policy_file"]
+__all__ = ["BootstrapPolicyError", "bootstrap_policy", "build", "encoded_policy", "policy_file"]
 
 _TESTDATA = Path("plugin", "pkg", "auth", "authorizer", "rbac", "bootstrappolicy", "testdata")
 # In the order the hook creates them: roles before the bindings that name them.
@@ -77,6 +77,9 @@ def build() -> Path:
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         partial.write_bytes(msgspec.json.encode(objects))
         partial.replace(target)  # atomic: parallel builders never see half a file
+    # A process that read before the build (and found nothing) reads again.
+    bootstrap_policy.cache_clear()
+    encoded_policy.cache_clear()
     return target
 
 
@@ -89,6 +92,12 @@ def bootstrap_policy() -> tuple[dict[str, Any], ...]:
     except OSError:
         return ()
     return tuple(msgspec.json.decode(data))
+
+
+@cache
+def encoded_policy() -> tuple[bytes, ...]:
+    """Each object's JSON, encoded once per process: a server's start decodes fresh copies."""
+    return tuple(msgspec.json.encode(obj) for obj in bootstrap_policy())
 
 
 def main() -> int:

@@ -13,15 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
+import pytest
 
 from simulator.api import ApiServer
+from simulator.api.bootstrap_policy import bootstrap_policy
 from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
 
-__all__ = ["KUBECTL", "Harness", "running_api"]
+__all__ = ["KUBECTL", "Harness", "needs_bootstrap_policy", "running_api"]
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 START = datetime(2026, 1, 1, tzinfo=UTC)
+# For tests whose service accounts ask self-reviews (`kubectl auth can-i`, `whoami`): only the
+# bootstrap policy's system:basic-user grants them, as on a real cluster.
+needs_bootstrap_policy = pytest.mark.skipif(
+    not bootstrap_policy(),
+    reason="the RBAC bootstrap policy is not built (python -m simulator.api.bootstrap_policy)",
+)
 
 
 @dataclass

