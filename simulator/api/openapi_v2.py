@@ -4,8 +4,8 @@ kubectl asks for v2 as `application/com.github.proto-openapi.spec.v2@v1.0+protob
 `kubectl explain --output=plaintext-openapiv2`, and for group versions v3 does not list). The
 messages are gnostic's `openapi.v2` package, compiled from its .proto at build time
 (`openapi_assets`); a value gnostic keeps as YAML (defaults, enums, vendor extensions) is written
-as JSON, which is YAML. The definitions are what kubectl reads from v2; paths are left out, as
-v3 answers kubectl's questions about operations for every group version served.
+as JSON, which is YAML. The definitions are what `kubectl explain` reads; the paths and global
+parameters (`openapi_v2_paths`) are what kubectl's checks read when v3 cannot answer.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 
 from simulator.api import openapi_assets
+from simulator.api.openapi_v2_paths import fill_parameters, fill_paths
 
 __all__ = ["encode_v2"]
 
@@ -76,6 +77,8 @@ def encode_v2(doc: dict[str, Any]) -> bytes:
         named = out.definitions.additional_properties.add()
         named.name = name
         _fill_schema(named.value, schema)
+    fill_paths(out, doc.get("paths") or {}, _fill_schema)
+    fill_parameters(out, doc.get("parameters") or {}, _fill_schema)
     return bytes(out.SerializeToString())
 
 

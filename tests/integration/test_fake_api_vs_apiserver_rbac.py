@@ -213,8 +213,11 @@ def viewer_answers(run: Any, identity: tuple[str, ...], folder: Path) -> list[An
         }
         manifest = folder / f"review-{index}.json"
         manifest.write_text(json.dumps(review))
-        # Without client-side validation: as the account, kubectl's schema check of a review
-        # lists CRDs on the real server (refused to `view`), not on the fake API.
+        # A review has no PATCH in OpenAPI v3, so kubectl's validation falls back to v2's
+        # paths and lists CRDs to learn whether the kind is one: refused to `view`, on both
+        # servers alike. Without that validation, the review's answer.
+        refused = run("create", "-f", str(manifest), "-o", "json", *identity, check=False)
+        answers.append((refused.returncode, refused.stderr.strip().splitlines()[-1:]))
         create = ("create", "--validate=false", "-f", str(manifest), "-o", "json")
         created = run(*create, *identity)
         answers.append(json.loads(created.stdout)["status"])
@@ -251,6 +254,9 @@ def test_a_service_account_bound_to_view_may_do_what_kube_apiserver_grants(
     before = viewer_answers(ours, (), tmp_path)
     assert before == viewer_answers(real, impersonated, tmp_path)
     assert ("get", "secrets", 1, "no") in before
+    refusals = [a for a in before if isinstance(a, tuple) and len(a) == 2]
+    assert refusals, before
+    assert all(code == 1 and "customresourcedefinitions" in str(why) for code, why in refusals)
 
     # Widgets are served on both (kubectl asks about a resource it finds in discovery), and
     # a user's role extends view to read them.
