@@ -150,6 +150,36 @@ def test_status_errors_have_the_api_server_shape(core: client.CoreV1Api) -> None
     assert (invalid.value.status, '"reason":"Invalid"' in invalid.value.body) == (422, True)
 
 
+def test_a_patch_that_names_a_resource_version_is_a_precondition(core: client.CoreV1Api) -> None:
+    """As on kube-apiserver: a patch that sets metadata.resourceVersion (kubectl's move from
+    client-side to server-side apply sends one in a JSON patch) is refused with 409 Conflict
+    unless it names the stored version; one that removes it writes unconditionally."""
+    created = core.create_namespaced_config_map("alga", {"metadata": {"name": "pinned"}})
+    read = created.metadata.resource_version
+    core.patch_namespaced_config_map("pinned", "alga", {"data": {"a": "1"}})
+    stale = [
+        {"metadata": {"resourceVersion": read}, "data": {"a": "2"}},
+        [
+            {"op": "replace", "path": "/metadata/resourceVersion", "value": read},
+            {"op": "add", "path": "/data/a", "value": "3"},
+        ],
+    ]
+    for body in stale:
+        with pytest.raises(ApiException) as refused:
+            core.patch_namespaced_config_map("pinned", "alga", body)
+        assert (refused.value.status, '"reason":"Conflict"' in refused.value.body) == (409, True)
+        assert "the object has been modified" in refused.value.body
+    assert core.read_namespaced_config_map("pinned", "alga").data == {"a": "1"}
+    current = core.read_namespaced_config_map("pinned", "alga").metadata.resource_version
+    core.patch_namespaced_config_map(
+        "pinned", "alga", {"metadata": {"resourceVersion": current}, "data": {"a": "4"}}
+    )
+    core.patch_namespaced_config_map(
+        "pinned", "alga", {"metadata": {"resourceVersion": None}, "data": {"a": "5"}}
+    )
+    assert core.read_namespaced_config_map("pinned", "alga").data == {"a": "5"}
+
+
 def test_strategic_merge_patch_merges_containers_env_and_ports(core: client.CoreV1Api) -> None:
     """A strategic patch merges containers by name, env by name and ports by containerPort."""
     apps = client.AppsV1Api(core.api_client)

@@ -94,10 +94,19 @@ FILES = {
     "web2.yaml": WEB2,
     "widget.yaml": WIDGET,
     "widget2.yaml": {**WIDGET, "spec": {"size": 2, "ports": [{"name": "grpc", "port": 90}]}},
+    # Resource version 1 is older than any object a test makes, on either server.
+    "pinned-stale.yaml": {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "pinned", "resourceVersion": "1"},
+        "data": {"a": "6"},
+    },
 }
 
 SSA = ("apply", "--server-side")
-CM, WEB = ("cm", "settings"), ("deploy", "web")
+CM, WEB, PINNED = ("cm", "settings"), ("deploy", "web"), ("cm", "pinned")
+STALE = '"metadata":{"resourceVersion":"1"}'
+
 # (kubectl arguments, the object to compare afterwards)
 SCENARIOS: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {
     "configmap": [
@@ -121,6 +130,36 @@ SCENARIOS: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {
         (("apply", "--server-side", "--force-conflicts", "-f", "web2.yaml"), ("deploy", "web")),
         ((*SSA, "--field-manager=second", "-f", "web2.yaml"), WEB),
         (("create", "deployment", "other", "--image=nginx", "--port=80"), ("deploy", "other")),
+    ],
+    # A write that names a resourceVersion is refused unless it is the stored one, a patch's too.
+    "preconditions": [
+        (("create", "configmap", "pinned", "--from-literal=a=1"), PINNED),
+        (
+            ("patch", "cm", "pinned", "--type=merge", "-p", f'{{{STALE},"data":{{"a":"2"}}}}'),
+            PINNED,
+        ),
+        (("patch", "cm", "pinned", "-p", f'{{{STALE},"data":{{"a":"3"}}}}'), PINNED),
+        (
+            (
+                *("patch", "cm", "pinned", "--type=json", "-p"),
+                '[{"op":"replace","path":"/metadata/resourceVersion","value":"1"},'
+                '{"op":"replace","path":"/data/a","value":"4"}]',
+            ),
+            PINNED,
+        ),
+        (
+            (
+                "patch",
+                "cm",
+                "pinned",
+                "--type=merge",
+                "-p",
+                '{"metadata":{"resourceVersion":null}}',
+            ),
+            PINNED,
+        ),
+        ((*SSA, "--force-conflicts", "-f", "pinned-stale.yaml"), PINNED),
+        (("replace", "-f", "pinned-stale.yaml"), PINNED),
     ],
     "custom": [
         (("apply", "--server-side", "-f", "widget.yaml"), ("widgets", "w")),

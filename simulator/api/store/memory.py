@@ -31,7 +31,6 @@ from simulator.api.store.defaults import crd_established, default_fields, fill_o
 from simulator.api.store.deleting import crd_cleaned, deletion
 from simulator.api.store.errors import (
     BadRequestError,
-    ConflictError,
     InvalidError,
     NotFoundError,
 )
@@ -43,15 +42,16 @@ from simulator.api.store.rules import (
     claim_name,
     copy_object,
     merge_update,
+    modified_since,
     name_new_object,
     not_found,
     parse_fields,
     parse_labels,
     parse_patch_body,
     precondition_failed,
-    resource_label,
     same,
     sort_key,
+    stale_write,
     stamp_new_object,
 )
 from simulator.api.store.subscriptions import Subscriptions
@@ -243,7 +243,6 @@ class ObjectStore:
             subresource=subresource,
             dry_run=dry_run,
             strict=strict,
-            check_rv=str(meta.get("resourceVersion") or ""),
             manager=field_manager or WORLD_MANAGER,
         )
 
@@ -286,7 +285,6 @@ class ObjectStore:
             subresource=subresource,
             dry_run=dry_run,
             strict=strict,
-            check_rv=None,
             manager=None if applying else field_manager or WORLD_MANAGER,
         )
 
@@ -403,28 +401,24 @@ class ObjectStore:
         subresource: str | None,
         dry_run: bool,
         strict: bool,
-        check_rv: str | None,
         manager: str | None = None,
     ) -> dict[str, Any]:
-        """A write of an existing object; `manager` (an update's) gains the fields it changed."""
+        """A write of an existing object; `manager` (an update's) gains the fields it changed.
+
+        The written object's `metadata.resourceVersion`, when set, is a precondition, as on
+        kube-apiserver: an update's from its body, a patch's when the patch sets it (kubectl's
+        move from client-side to server-side apply sends one in a JSON patch)."""
         ns = self._ns(info, namespace)
         with self._lock:
             bucket = self._bucket(info)
             live = bucket.get((ns, name))
             if live is None:
                 raise not_found(info, name)
-            if check_rv and check_rv != live["metadata"].get("resourceVersion"):
-                raise ConflictError(
-                    f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the '
-                    "object has been modified; please apply your changes to the latest version "
-                    "and try again",
-                    name=name,
-                    group=info.group,
-                    kind=info.plural,
-                )
             candidate = mutate(copy_object(live))
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
+            if stale_write(live, candidate):
+                raise modified_since(info, name)
             if subresource is None:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)

@@ -146,6 +146,25 @@ def not_found(info: KindInfo, name: str) -> NotFoundError:
     )
 
 
+def stale_write(live: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """The object to write names a resourceVersion other than the stored one (none: no
+    precondition, an unconditional write)."""
+    meta = candidate.get("metadata")
+    wanted = meta.get("resourceVersion") if isinstance(meta, dict) else None
+    return bool(wanted) and str(wanted) != live["metadata"].get("resourceVersion")
+
+
+def modified_since(info: KindInfo, name: str) -> ConflictError:
+    """The API server's 409 for a write whose resourceVersion precondition is stale."""
+    return ConflictError(
+        f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the object has been '
+        "modified; please apply your changes to the latest version and try again",
+        name=name,
+        group=info.group,
+        kind=info.plural,
+    )
+
+
 def precondition_failed(info: KindInfo, live: dict[str, Any], uid: str) -> ConflictError:
     """409 for a delete whose `preconditions.uid` names an earlier object of the same name."""
     name = str(live["metadata"]["name"])
