@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
 import yaml
@@ -127,16 +127,16 @@ class Crud:
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        propagation, grace_period, uid = _delete_options(req)
+        options = _delete_options(req)
         deleted = self.host.store.delete(
             info.api_version,
             info.plural,
             route.name,
             route.namespace or None,
-            dry_run=_dry_run(req),
-            propagation=propagation,
-            grace_period=grace_period,
-            uid=uid,
+            dry_run=options.dry_run,
+            propagation=options.propagation,
+            grace_period=options.grace_period,
+            uid=options.uid,
         )
         meta = deleted["metadata"]
         if meta.get("deletionTimestamp") or (info.group, info.plural) in _RETURN_DELETED:
@@ -163,6 +163,7 @@ class Crud:
             req.param("labelSelector") or None,
             req.param("fieldSelector") or None,
         )
+        options = _delete_options(req)
         for item in items:
             meta = item["metadata"]
             self.host.store.delete(
@@ -170,7 +171,9 @@ class Crud:
                 info.plural,
                 meta["name"],
                 meta.get("namespace"),
-                dry_run=_dry_run(req),
+                dry_run=options.dry_run,
+                propagation=options.propagation,
+                grace_period=options.grace_period,
             )
         doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
         await self.host.respond(req.send, 200, _ENC.encode(doc))
@@ -313,9 +316,16 @@ def _manager_of_user_agent(user_agent: str) -> str:
     return printable.encode()[:_MAX_MANAGER_BYTES].decode(errors="ignore") or "unknown"
 
 
-def _delete_options(req: Request) -> tuple[str | None, int | None, str | None]:
+class _DeleteOptions(NamedTuple):
+    propagation: str | None
+    grace_period: int | None
+    uid: str | None
+    dry_run: bool
+
+
+def _delete_options(req: Request) -> _DeleteOptions:
     """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
-    gracePeriodSeconds and the uid precondition."""
+    gracePeriodSeconds, the uid precondition and dryRun (kubectl sends it in the body)."""
     options: dict[str, Any] = {}
     if req.body:
         options = decode_object(req.body, req.header(b"content-type"))
@@ -329,7 +339,13 @@ def _delete_options(req: Request) -> tuple[str | None, int | None, str | None]:
     except ValueError as exc:
         raise BadRequestError(f"invalid gracePeriodSeconds {grace!r}") from exc
     uid = (options.get("preconditions") or {}).get("uid")
-    return (str(policy) if policy else None), seconds, (str(uid) if uid else None)
+    dry_run = options.get("dryRun")
+    return _DeleteOptions(
+        propagation=str(policy) if policy else None,
+        grace_period=seconds,
+        uid=str(uid) if uid else None,
+        dry_run=_dry_run(req) or (isinstance(dry_run, list) and "All" in dry_run),
+    )
 
 
 def _dry_run(req: Request) -> bool:

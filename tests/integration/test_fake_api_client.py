@@ -180,6 +180,20 @@ def test_a_patch_that_names_a_resource_version_is_a_precondition(core: client.Co
     assert core.read_namespaced_config_map("pinned", "alga").data == {"a": "5"}
 
 
+def test_a_dry_run_delete_keeps_the_object(core: client.CoreV1Api) -> None:
+    """DeleteOptions.dryRun (in the body, as kubectl and the client send it) deletes nothing."""
+    core.create_namespaced_config_map("alga", {"metadata": {"name": "kept"}})
+    in_body = client.V1DeleteOptions(dry_run=["All"])
+    core.delete_namespaced_config_map("kept", "alga", body=in_body)
+    core.delete_collection_namespaced_config_map("alga", body=in_body)
+    core.delete_namespaced_config_map("kept", "alga", dry_run="All")  # in the query
+    assert core.read_namespaced_config_map("kept", "alga").metadata.name == "kept"
+    core.delete_namespaced_config_map("kept", "alga")
+    with pytest.raises(ApiException) as gone:
+        core.read_namespaced_config_map("kept", "alga")
+    assert gone.value.status == 404
+
+
 def test_strategic_merge_patch_merges_containers_env_and_ports(core: client.CoreV1Api) -> None:
     """A strategic patch merges containers by name, env by name and ports by containerPort."""
     apps = client.AppsV1Api(core.api_client)

@@ -118,6 +118,7 @@ SCENARIOS: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {
         ),
         (("apply", "--server-side", "-f", "settings.yaml"), ("cm", "settings")),
         (("label", "cm", "settings", "team=ops"), ("cm", "settings")),
+        (("delete", "cm", "settings", "--dry-run=server"), CM),  # DeleteOptions.dryRun: kept
         ((*SSA, "--force-conflicts", "-f", "settings.yaml"), CM),
         (("apply", "--server-side", "-f", "settings-trimmed.yaml"), ("cm", "settings")),
         (("apply", "-f", "settings.yaml"), ("cm", "settings")),
