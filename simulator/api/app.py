@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import itertools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from simulator.api.asgi import (
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
+from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.openapi import Documents
 from simulator.api.protobuf_answers import prefers_protobuf, protobuf_answers
 from simulator.api.rbac import (
@@ -203,9 +205,10 @@ class ApiApp:
         *,
         content_type: bytes = JSON,
         headers: list[tuple[bytes, bytes]] | None = None,
+        newline: bool = True,
     ) -> None:
         """Send a complete response (JSON ends with a newline, as Go's json.Encoder writes it)."""
-        if content_type.startswith(JSON) and body and not body.endswith(b"\n"):
+        if newline and content_type.startswith(JSON) and body and not body.endswith(b"\n"):
             body += b"\n"
         base = [
             (b"content-type", content_type),
@@ -282,6 +285,9 @@ class ApiApp:
                     send, 401, _ENC.encode(status_body(401, "Unauthorized", "Unauthorized"))
                 )
                 return
+            if user is not None and wants_impersonation(scope["headers"]):
+                act = route.attributes(verb) if route else RequestAttributes(verb=verb, path=path)
+                user = impersonated(self.store, user, scope["headers"], act)
             for fault in self.faults.take(verb, path, now) if self.faults.active else ():
                 if fault.latency_seconds:
                     await asyncio.sleep(fault.latency_seconds)
@@ -341,14 +347,7 @@ class ApiApp:
             return await self._non_resource(req)
         assert user is not None
         info = route.info
-        attrs = RequestAttributes(
-            verb=req.verb,
-            group=info.group,
-            resource=info.plural,
-            subresource=route.subresource,
-            namespace=route.namespace,
-            name=route.name,
-        )
+        attrs = route.attributes(req.verb)
         if not authorize(self.store, user, attrs):
             message = forbidden_message(user, attrs)
             raise ForbiddenError(message, name=route.name, group=info.group, kind=info.plural)
@@ -388,9 +387,12 @@ class ApiApp:
         if path in ("/healthz", "/livez", "/readyz"):
             await self.respond(send, 200, b"ok", content_type=b"text/plain; charset=utf-8")
             return 200
-        if path == "/version":
-            doc = discovery.version_info(self.git_version)
-        elif path in ("/api", "/apis"):
+        if path == "/version" and method == "GET":
+            # kube-apiserver writes it indented, with no newline at the end (WriteRawJSON).
+            version = json.dumps(discovery.version_info(self.git_version), indent=2).encode()
+            await self.respond(send, 200, version, newline=False)
+            return 200
+        if path in ("/api", "/apis"):
             if "as=APIGroupDiscoveryList" in accept and "v=v2" in accept:
                 doc = discovery.aggregated(registry, legacy=path == "/api")
                 content_type = discovery.AGGREGATED_CONTENT_TYPE.encode()

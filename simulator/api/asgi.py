@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.api.kinds import KindInfo
-from simulator.api.rbac import TokenBook, UserInfo
+from simulator.api.rbac import RequestAttributes, TokenBook, UserInfo
 from simulator.api.store import ObjectStore
 
 if TYPE_CHECKING:
@@ -87,6 +87,17 @@ class Route:
     namespace: str
     name: str
     subresource: str
+
+    def attributes(self, verb: str) -> RequestAttributes:
+        """What a request with `verb` on this path does, in RBAC terms."""
+        return RequestAttributes(
+            verb=verb,
+            group=self.info.group,
+            resource=self.info.plural,
+            subresource=self.subresource,
+            namespace=self.namespace,
+            name=self.name,
+        )
 
 
 @dataclass

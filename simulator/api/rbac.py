@@ -115,6 +115,8 @@ def allowed_by(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> 
 
 def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
     """The API server's wording for a 403."""
+    if attrs.path:
+        return f'forbidden: User "{user.name}" cannot {attrs.verb} path "{attrs.path}"'
     resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
     label = attrs.resource if not attrs.group else f"{attrs.resource}.{attrs.group}"
     subject = f'{label} "{attrs.name}"' if attrs.name else label

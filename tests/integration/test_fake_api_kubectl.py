@@ -273,3 +273,33 @@ def test_apply_rejects_unknown_fields_like_strict_validation(api: Harness, tmp_p
         failed.stderr
     )
     assert api.store.get("apps/v1", "Deployment", "typo", "alga") is None
+
+
+def test_kubectl_as_answers_for_the_impersonated_user(api: Harness, tmp_path: Path) -> None:
+    """`--as` is how an admin checks an account's rights: the answer must be the account's
+    (the status service's: no Secrets), and only someone allowed to impersonate may ask."""
+    account = "system:serviceaccount:alga:status-reader"
+    for args in (
+        ("-n", "alga", "create", "serviceaccount", "status-reader"),
+        ("-n", "alga", "create", "role", "pods", "--verb=get,list", "--resource=pods"),
+        ("-n", "alga", "create", "rolebinding", "pods", "--role=pods", f"--user={account}"),
+    ):
+        api.kubectl(*args)
+    can_i = ("-n", "alga", "auth", "can-i")
+    assert api.kubectl(*can_i, "list", "secrets", check=False).stdout == "yes\n"
+    assert api.kubectl(*can_i, "list", "secrets", f"--as={account}", check=False).stdout == "no\n"
+    assert api.kubectl(*can_i, "list", "pods", f"--as={account}").stdout == "yes\n"
+    who = api.kubectl("auth", "whoami", f"--as={account}", "-o", "json").stdout
+    assert json.loads(who)["status"]["userInfo"] == {
+        "username": account,
+        "groups": ["system:serviceaccounts", "system:serviceaccounts:alga", "system:authenticated"],
+    }
+    # The account itself may not impersonate: kube-apiserver's 403 names the check refused.
+    token = api.server.issue_token("alga", "status-reader")
+    own = api.server.write_kubeconfig(tmp_path / "own.kubeconfig", token=token)
+    refused = api.kubectl("-n", "alga", "get", "pods", "--as=admin", kubeconfig=own, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f'Error from server (Forbidden): pods is forbidden: User "{account}" cannot '
+        'impersonate-on:user-info:list resource "pods" in API group "" in the namespace "alga"'
+    )

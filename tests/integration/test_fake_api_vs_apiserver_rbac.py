@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +276,133 @@ def test_a_service_account_bound_to_view_may_do_what_kube_apiserver_grants(
         settled(real, rule_set(WIDGETS_RULES)[0], present=False)
     assert ("get", "widgets.example.com", 0, "yes") in after
     assert after != before
+
+
+IMPERSONATION_NAMESPACE = "judge-impersonation"
+READER = f"system:serviceaccount:{IMPERSONATION_NAMESPACE}:reader"
+BOUND = ("--user=u", "--group=g1", f"--serviceaccount={IMPERSONATION_NAMESPACE}:reader")
+# What the admin asks as someone else: the answers are the impersonated user's.
+AS_ADMIN: tuple[tuple[str, ...], ...] = (
+    ("auth", "can-i", "get", "pods", "--as=u"),
+    ("auth", "can-i", "list", "pods", "--as=u"),
+    ("auth", "can-i", "get", "pods", f"--as={READER}"),
+    ("auth", "can-i", "list", "pods", f"--as={READER}"),
+    ("auth", "can-i", "get", "pods", "--as=v", "--as-group=g1"),
+    ("auth", "can-i", "get", "pods", "--as=v"),
+    ("auth", "can-i", "--list", "--as=u"),
+    ("get", "pods", "--as=u"),
+    ("get", "pods", "missing", "--as=u"),
+    ("get", "secrets", f"--as={READER}"),
+    ("auth", "whoami", "--as=u", "--as-group=g1", "--as-group=g2"),
+    ("auth", "whoami", f"--as={READER}"),
+    ("auth", "whoami", f"--as={READER}", "--as-group=g3"),
+)
+# What the reader (no right to impersonate until granted one) asks as someone else.
+AS_READER: tuple[tuple[str, ...], ...] = (
+    ("get", "pods", "--as=u"),
+    ("get", "pods", "missing", "--as=u"),
+    ("get", "pods", "--as=u", "--as-group=g1"),
+    ("get", "pods", f"--as=system:serviceaccount:{IMPERSONATION_NAMESPACE}:other"),
+    ("get", "--raw", "/healthz", "--as=u"),
+)
+# Granted one after the other: constrained impersonation's action and identity verbs
+# (KEP-5284, on in v1.37), then the legacy `impersonate` verb.
+GRANTS: tuple[tuple[str, str, list[str], str, list[str]], ...] = (
+    ("act-list", "", ["pods"], "impersonate-on:user-info:list", []),
+    ("as-u", "authentication.k8s.io", ["users"], "impersonate:user-info", ["u"]),
+    ("act-sa", "", ["pods"], "impersonate-on:serviceaccount:list", []),
+    ("as-sa", "authentication.k8s.io", ["serviceaccounts"], "impersonate:serviceaccount", []),
+    ("legacy", "", ["users", "groups", "serviceaccounts"], "impersonate", []),
+)
+
+
+def grant(name: str, group: str, resources: list[str], verb: str, names: list[str]) -> str:
+    """A ClusterRole with one rule, bound to the reader."""
+    rule: dict[str, Any] = {"apiGroups": [group], "resources": resources, "verbs": [verb]}
+    if names:
+        rule["resourceNames"] = names
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": f"judge-{name}"},
+        "rules": [rule],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"judge-{name}"},
+        "roleRef": {"apiGroup": role["apiVersion"].split("/")[0], "kind": "ClusterRole"}
+        | {"name": f"judge-{name}"},
+        "subjects": [
+            {"kind": "ServiceAccount", "name": "reader", "namespace": IMPERSONATION_NAMESPACE}
+        ],
+    }
+    return yaml.safe_dump_all([role, binding])
+
+
+def token_kubeconfig(kubeconfig: Path, token: str, target: Path) -> Path:
+    """`kubeconfig`'s cluster with a bearer token for its user."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    config["users"] = [{"name": "token", "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "token"
+    target.write_text(yaml.safe_dump(config))
+    return target
+
+
+Run = Callable[..., Any]
+
+
+def impersonation_answers(
+    kubeconfig: Path, run_with: Callable[[Path], Run], folder: Path
+) -> list[Any]:
+    """Exit codes, output and errors of the admin's and the reader's impersonated requests,
+    after each grant to the reader; `run_with(kubeconfig)` runs kubectl with that kubeconfig."""
+    admin, ns = run_with(kubeconfig), ("-n", IMPERSONATION_NAMESPACE)
+    for args in (
+        ("create", "namespace", IMPERSONATION_NAMESPACE),
+        (*ns, "create", "serviceaccount", "reader"),
+        (*ns, "create", "role", "pod-reader", "--verb=get", "--resource=pods"),
+        (*ns, "create", "rolebinding", "pod-reader", "--role=pod-reader", *BOUND),
+    ):
+        admin(*args)
+    answers: list[Any] = []
+    for args in AS_ADMIN:
+        done = admin(*ns, *args, check=False)
+        answers.append((args, done.returncode, done.stdout, done.stderr))
+    token = admin(*ns, "create", "token", "reader").stdout.strip()
+    reader = run_with(token_kubeconfig(kubeconfig, token, folder / "reader.kubeconfig"))
+    for step in ((), *GRANTS):
+        if step:
+            (folder / "grant.yaml").write_text(grant(*step))
+            admin("apply", "-f", str(folder / "grant.yaml"))
+        for args in AS_READER:
+            done = reader(*ns, *args, check=False)
+            answers.append((step[:1], args, done.returncode, done.stdout, done.stderr))
+    return answers
+
+
+def test_impersonation_is_decided_as_kube_apiserver_decides_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """`kubectl --as` on both: the admin's requests answered as the impersonated user (what an
+    admin checks an account's rights with), and a ServiceAccount's impersonation refused, then
+    allowed, grant by grant, with kube-apiserver's 403 wording at each step."""
+
+    def real_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
+
+    def fake_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "fake").mkdir()
+    try:
+        answers = impersonation_answers(fake.kubeconfig, fake_with, tmp_path / "fake")
+        assert answers == impersonation_answers(plane.kubeconfig, real_with, tmp_path / "real")
+    finally:  # the control plane is the module's: leave no grant behind
+        for name, *_ in GRANTS:
+            kubectl(plane.kubeconfig, "delete", "clusterrole,clusterrolebinding", f"judge-{name}")
+    assert (AS_ADMIN[1], 1, "no\n", "") in answers  # u may get pods, not list them
+    refused = [a for a in answers if len(a) == 5 and a[2] == 1 and "impersonate" in a[4]]
+    assert refused, answers
