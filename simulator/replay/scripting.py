@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.api.store.defaults import JOB_UID_LABELS
 from simulator.replay.kubeclient import KubeClient
 from simulator.replay.recording import DEFAULT_KINDS, Change, Recorder
 
@@ -62,7 +63,33 @@ def clean(obj: Obj) -> Obj:
         out["involvedObject"] = involved
     if obj.get("kind") == "CustomResourceDefinition":
         out = _slim_crd(out)
+    if obj.get("kind") == "Job" and obj.get("apiVersion") == "batch/v1":
+        out = _without_generated_selector(out)
     return out
+
+
+def _without_generated_selector(job: Obj) -> Obj:
+    """A Job without the selector and uid labels the recorded API server generated from the
+    job's uid: the replay's API server generates its own, and refuses a selector it did not
+    generate (`selector not auto-generated`) unless `spec.manualSelector`."""
+    spec = dict(job.get("spec") or {})
+    if spec.get("manualSelector") is True:
+        return job
+    spec.pop("selector", None)
+    template = dict(spec.get("template") or {})
+    template_meta = dict(template.get("metadata") or {})
+    if isinstance(template_meta.get("labels"), dict):
+        template_meta["labels"] = _without_uid(template_meta["labels"])
+        template["metadata"] = template_meta
+        spec["template"] = template
+    meta = dict(job["metadata"])
+    if isinstance(meta.get("labels"), dict):
+        meta["labels"] = _without_uid(meta["labels"])
+    return {**job, "metadata": meta, "spec": spec}
+
+
+def _without_uid(labels: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in labels.items() if k not in JOB_UID_LABELS}
 
 
 def _slim_crd(crd: Obj) -> Obj:

@@ -354,3 +354,66 @@ def answers_over_verified_tls(url: str, ca: str) -> bool:
         return connection.getresponse().status > 0
     finally:
         connection.close()
+
+
+JOBS = {
+    "generated.yaml": {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "generated"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"app": "seed"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]},
+            }
+        },
+    },
+    "manual.yaml": {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "manual", "labels": {"own": "x"}},
+        "spec": {
+            "manualSelector": True,
+            "selector": {"matchLabels": {"app": "seed"}},
+            "template": {
+                "metadata": {"labels": {"app": "seed"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]},
+            },
+        },
+    },
+}
+
+
+def job_selection(text: str) -> str:
+    """A Job's selector, manualSelector and labels (its own and its template's), its uid
+    written as UID: what kube-apiserver's Job strategy generates at create."""
+    job = json.loads(text)
+    chosen = {
+        "selector": job["spec"].get("selector"),
+        "manualSelector": job["spec"].get("manualSelector"),
+        "labels": job["metadata"].get("labels"),
+        "template": job["spec"]["template"]["metadata"].get("labels"),
+    }
+    return json.dumps(chosen, sort_keys=True).replace(job["metadata"]["uid"], "UID")
+
+
+def test_a_job_gets_the_selector_kube_apiserver_generates(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """`kubectl create job`, a Job with template labels and one with a manual selector: the
+    same selector, labels and manualSelector on both servers, the uid aside."""
+    namespace = "judge-jobs"
+    kubectl(plane.kubeconfig, "create", "namespace", namespace)
+    fake.kubectl("create", "namespace", namespace)
+    for name, doc in JOBS.items():
+        (tmp_path / name).write_text(yaml.safe_dump(doc))
+    created = [("create", "job", "by-kubectl", "--image=x", "--", "true")]
+    created += [("create", "-f", str(tmp_path / name)) for name in JOBS]
+    for args in created:
+        kubectl(plane.kubeconfig, "-n", namespace, *args)
+        fake.kubectl("-n", namespace, *args)
+    for name in ("by-kubectl", "generated", "manual"):
+        get = ("-n", namespace, "get", "job", name, "-o", "json")
+        real = job_selection(kubectl(plane.kubeconfig, *get).stdout)
+        assert job_selection(fake.kubectl(*get).stdout) == real, name
+        assert ("UID" in real) == (name != "manual")

@@ -364,6 +364,8 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
         status.setdefault("phase", "Pending")
         status.setdefault("qosClass", _qos(obj.get("spec") or {}))
         convert_pod_status(info, obj)
+    elif info.group == "batch" and info.kind == "Job":
+        _job_selector(obj)
     elif info.group == "" and info.kind in ("PersistentVolumeClaim", "PersistentVolume"):
         obj.setdefault("status", {}).setdefault("phase", "Pending")
     elif info.group == "" and info.kind == "Service":
@@ -391,6 +393,35 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
     if "status" in zero and "status" not in obj:
         # A Go zero Status struct, as kube-apiserver stores it: `{}`, or `{"replicas": 0}`.
         obj["status"] = copy.deepcopy(zero["status"])
+
+
+# The labels the Job strategy gives a Job's pods: the job's name and uid, each under its
+# legacy and its batch.kubernetes.io key (pkg/apis/batch/types.go).
+JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
+
+
+def _job_selector(job: Obj) -> None:
+    """What the Job strategy's PrepareForCreate generates unless `spec.manualSelector`
+    (pkg/registry/batch/job/strategy.go): the pod template labelled with the job's name and
+    uid, a selector on the uid; and the Job's own labels, when it has none, are its template's
+    (SetDefaults_Job shares the map, so they carry the generated labels too)."""
+    spec, meta = job.setdefault("spec", {}), job["metadata"]
+    template = spec.setdefault("template", {}).setdefault("metadata", {})
+    labels = dict(template.get("labels") or {})
+    if spec.get("manualSelector") is not True:
+        for key in JOB_NAME_LABELS:
+            labels.setdefault(key, meta["name"])
+        for key in JOB_UID_LABELS:
+            labels.setdefault(key, meta["uid"])
+        template["labels"] = dict(sorted(labels.items()))  # Go writes a map's keys sorted
+        selector = spec.get("selector") or {}
+        match = dict(selector.get("matchLabels") or {})
+        match.setdefault(JOB_UID_LABELS[1], meta["uid"])
+        spec["selector"] = {**selector, "matchLabels": match}
+        spec["manualSelector"] = False  # written out, as the strategy writes it
+    if not meta.get("labels") and template.get("labels"):
+        meta["labels"] = dict(template["labels"])
 
 
 def crd_established(crd: Obj, now: datetime) -> Obj | None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from simulator.api.discovery import version_info
 from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
+from simulator.replay.scripting import clean
 
 
 def test_version_reports_emulation_and_compatibility_since_1_33() -> None:
@@ -44,3 +45,50 @@ def test_a_created_deployment_has_an_empty_status_and_the_service_account_alias(
     assert created["spec"]["template"]["spec"]["serviceAccount"] == "status"
     config = store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
     assert "status" not in config
+
+
+def test_a_created_job_gets_the_selector_kube_apiserver_generates() -> None:
+    """Unless spec.manualSelector, the Job strategy labels the pod template with the job's
+    name and uid and selects on the uid (`kubectl logs job/x` finds the pods by it); the Job's
+    own labels, when it has none, are its template's. A recording drops what the uid made."""
+    store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "seed", "namespace": "msp"},
+        "spec": {"template": {"metadata": {"labels": {"app": "seed"}}, **template}},
+    }
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "msp"}})
+    created = store.create(job, strict=True)
+    uid = created["metadata"]["uid"]
+    generated = {
+        "app": "seed",
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": "seed",
+        "controller-uid": uid,
+        "job-name": "seed",
+    }
+    assert created["spec"]["template"]["metadata"]["labels"] == generated
+    assert created["spec"]["selector"] == {
+        "matchLabels": {"batch.kubernetes.io/controller-uid": uid}
+    }
+    assert created["spec"]["manualSelector"] is False
+    assert created["metadata"]["labels"] == generated
+    recorded = clean(created)
+    assert "selector" not in recorded["spec"]
+    assert uid not in str(recorded["spec"]["template"]) + str(recorded["metadata"])
+    manual = {
+        **job,
+        "metadata": {"name": "manual", "namespace": "msp", "labels": {"own": "x"}},
+        "spec": {
+            "manualSelector": True,
+            "selector": {"matchLabels": {"app": "seed"}},
+            "template": {"metadata": {"labels": {"app": "seed"}}, **template},
+        },
+    }
+    kept = store.create(manual, strict=True)
+    assert kept["spec"]["selector"] == {"matchLabels": {"app": "seed"}}
+    assert kept["spec"]["template"]["metadata"]["labels"] == {"app": "seed"}
+    assert kept["metadata"]["labels"] == {"own": "x"}
+    assert clean(kept)["spec"]["selector"] == {"matchLabels": {"app": "seed"}}
