@@ -10,7 +10,8 @@
 - list latency: GET /api/v1/pods of 10,000 pods (HTTP, over loopback, read to the end) against
   `json.dumps` of the same pods in-process. Goal <= 3x.
 - start: `ApiServer.start()` on a new store (it stores kube-apiserver's bootstrap RBAC policy
-  and PriorityClasses, aggregates the ClusterRoles, publishes the per-namespace objects) against
+  and PriorityClasses, aggregates the ClusterRoles, publishes the per-namespace objects and the
+  controllers' ServiceAccounts) against
   starting the bare uvicorn hello-world; the suite starts the fake API hundreds of times.
 
 Both servers speak plain http (tls=False): TLS would cost the same for both sides of the ratio

@@ -14,6 +14,7 @@ import yaml
 
 from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.bootstrap_objects import publish_bootstrap_objects
+from simulator.api.controller_accounts import publish_controller_accounts
 from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.kubernetes_service import publish_kubernetes_service
@@ -132,6 +133,8 @@ class ApiServer:
         publish_bootstrap_objects(self.store)
         self._aggregator = RoleAggregator(self.store)
         self._aggregator.start()
+        # The accounts kube-controller-manager's controllers act as, made as they start.
+        publish_controller_accounts(self.store)
         # kube-controller-manager's objects in every namespace; their CA is the one that signs
         # this server's certificate, so an in-cluster client's verification would hold.
         ca_pem = self.certificate.ca_pem if self.certificate is not None else None

