@@ -45,6 +45,7 @@ from simulator.api.rbac import (
     authorize,
     forbidden_message,
 )
+from simulator.api.request_errors import int_param, page_not_found, refuse_method
 from simulator.api.store import (
     BadRequestError,
     ForbiddenError,
@@ -372,6 +373,7 @@ class ApiApp:
                 participant=req.header(PARTICIPANT_HEADER),
                 path=req.path,
             )
+        refuse_method(req.verb, route)
         handler = self._handlers.get(req.verb)
         if handler is None:
             raise BadRequestError(f"unsupported verb {req.verb} for {info.plural}")
@@ -426,13 +428,8 @@ class ApiApp:
             elif len(parts) == 3 and parts[0] == "apis":
                 doc = discovery.api_resource_list(registry, parts[1], parts[2])
         if doc is None or method != "GET":
-            await self.respond(
-                send,
-                404,
-                _ENC.encode(
-                    status_body(404, "NotFound", "the server could not find the requested resource")
-                ),
-            )
+            body, kind = page_not_found(path, registry)
+            await self.respond(send, 404, body, content_type=kind)
             return 404
         await self.respond(
             send, 200, _ENC.encode(doc), content_type=content_type, headers=[(b"vary", b"Accept")]
@@ -456,14 +453,14 @@ class ApiApp:
         container = first(query, "container") or None
         text = pod_log(self.store, route.namespace, route.name, container)
         sent = len(text)
-        tail = first(query, "tailLines")
-        if tail:
+        tail = int_param(query, "tailLines")
+        if tail is not None:
             lines = text.splitlines(keepends=True)
-            text = "".join(lines[-int(tail) :]) if int(tail) > 0 else ""
+            text = "".join(lines[-tail:]) if tail > 0 else ""
         data = text.encode()
-        limit = first(query, "limitBytes")
-        if limit:
-            data = data[: int(limit)]
+        limit = int_param(query, "limitBytes")
+        if limit is not None:
+            data = data[:limit]
         if container is None:
             pod = self.store.get("v1", "Pod", route.name, route.namespace) or {}
             containers = (pod.get("spec") or {}).get("containers") or [{}]

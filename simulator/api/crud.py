@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 from typing import Any, NamedTuple, cast
 
 import msgspec
-import yaml
 
 from simulator.api import tables
 from simulator.api.asgi import Host, Request, Route, first, truthy
+from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.kinds import KindInfo
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
+from simulator.api.request_errors import (
+    check_delete_options,
+    check_list_options,
+    check_patch_syntax,
+    check_write_options,
+    decode_delete_options,
+    decode_typed_body,
+    int_param,
+    unsupported_patch_media_type,
+)
 from simulator.api.reviews import review
 from simulator.api.selectors import (
     SelectorError,
@@ -22,7 +31,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
-from simulator.api.store.rules import not_found
+from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.validation import unknown_fields
 
 __all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
@@ -44,6 +53,13 @@ class Crud:
     def __init__(self, host: Host) -> None:
         self.host = host
 
+    def _decode(self, req: Request, info: KindInfo) -> dict[str, Any]:
+        """A create or update body: a built-in kind's JSON as Go decodes it into its type."""
+        content_type = req.header(b"content-type")
+        if info.crd_name or content_type.startswith(PROTOBUF):
+            return decode_object(req.body, content_type)
+        return decode_typed_body(req.body, info, self.host.store.registry)
+
     async def get(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
         obj = self.host.store.get(
@@ -55,7 +71,8 @@ class Crud:
 
     async def create(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        obj = decode_object(req.body, req.header(b"content-type"))
+        check_write_options(req, "CreateOptions")
+        obj = self._decode(req, info)
         if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
             manager = field_manager_of(req, "CreateOptions")
             return await review(self.host, req.send, user, info, obj, manager)
@@ -72,7 +89,8 @@ class Crud:
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        obj = decode_object(req.body, req.header(b"content-type"))
+        check_write_options(req, "UpdateOptions")
+        obj = self._decode(req, info)
         _check_identity(info, route, obj, creating=False)
         _validate_strictly(req, info, obj)
         updated = self.host.store.replace(
@@ -89,16 +107,17 @@ class Crud:
         content_type = req.header(b"content-type").split(";")[0].strip()
         patch_type = PATCH_TYPES.get(content_type)
         if patch_type is None:
-            raise UnsupportedMediaTypeError(
-                f"the body of the request was in an unknown format - accepted media types "
-                f"include: {', '.join(PATCH_TYPES)}"
-            )
+            raise unsupported_patch_media_type()
         if patch_type == "strategic" and info.crd_name:
             raise UnsupportedMediaTypeError(
                 "the body of the request was in an unknown format - accepted media types "
                 "include: application/json-patch+json, application/merge-patch+json, "
                 "application/apply-patch+yaml"
             )
+        # kube-apiserver's order: the options, the body's syntax, then the stored object.
+        manager = field_manager_of(req, "PatchOptions", applying=patch_type == "apply")
+        check_write_options(req, "PatchOptions")
+        check_patch_syntax(req.body, patch_type)
         if patch_type != "json" and req.param("fieldValidation") == "Strict":
             _validate_strictly(req, info, _decode_patch(req.body, patch_type))
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
@@ -120,7 +139,7 @@ class Crud:
             route.subresource or None,
             dry_run=_dry_run(req),
             strict=True,
-            field_manager=field_manager_of(req, "PatchOptions", applying=patch_type == "apply"),
+            field_manager=manager,
             force=truthy(req.param("force")),
         )
         return await self.send_object(req, 201 if creating else 200, info, patched)
@@ -197,6 +216,7 @@ class Crud:
 
     async def list(self, req: Request, route: Route, user: UserInfo) -> int:
         info, send, query = route.info, req.send, req.query
+        check_list_options(query)
         try:
             labels = parse_label_selector(first(query, "labelSelector") or None)
             fields = parse_field_selector(first(query, "fieldSelector") or None)
@@ -212,21 +232,16 @@ class Crud:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         start = first(query, "continue")
         if start:
-            try:
-                token = _DEC.decode(base64.urlsafe_b64decode(start.encode()))
-                after = (str(token["ns"]), str(token["name"]))
-            except (ValueError, KeyError, TypeError, msgspec.DecodeError) as exc:
-                raise BadRequestError(f"invalid continue token: {exc}") from exc
+            after = decode_continue(start)
             items = [
                 o
                 for o in items
                 if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
             ]
-        limit = int(first(query, "limit") or 0)
-        if limit and len(items) > limit:
+        limit = int_param(query, "limit") or 0
+        if limit > 0 and len(items) > limit:
             last = items[limit - 1]["metadata"]
-            token_bytes = _ENC.encode({"ns": last.get("namespace", ""), "name": last["name"]})
-            meta["continue"] = base64.urlsafe_b64encode(token_bytes).decode()
+            meta["continue"] = encode_continue(last.get("namespace", ""), last["name"])
             if not labels.requirements and not fields.terms:
                 # kube-apiserver counts what is left only when nothing is filtered out.
                 meta["remainingItemCount"] = len(items) - limit
@@ -251,11 +266,8 @@ class Crud:
 
 
 def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(body) if patch_type == "apply" else _DEC.decode(body)
-    except (yaml.YAMLError, msgspec.DecodeError) as exc:
-        raise BadRequestError(f"error decoding patch: {exc}") from exc
-    return doc if isinstance(doc, dict) else {}
+    doc = parse_patch_body(body, patch_type)
+    return doc if isinstance(doc, dict) else {}  # the store refuses other shapes, in Go's words
 
 
 def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
@@ -328,18 +340,16 @@ def _delete_options(req: Request) -> _DeleteOptions:
     gracePeriodSeconds, the uid precondition and dryRun (kubectl sends it in the body)."""
     options: dict[str, Any] = {}
     if req.body:
-        options = decode_object(req.body, req.header(b"content-type"))
+        options = decode_delete_options(req.body)
     policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
+    dry_run = options.get("dryRun") or req.query.get("dryRun")
+    check_delete_options({"propagationPolicy": policy, "dryRun": dry_run})
     orphan = options.get("orphanDependents", req.param("orphanDependents") or None)
     if policy is None and orphan in (True, "true"):
         policy = "Orphan"
-    grace = options.get("gracePeriodSeconds", req.param("gracePeriodSeconds") or None)
-    try:
-        seconds = None if grace is None else int(grace)
-    except ValueError as exc:
-        raise BadRequestError(f"invalid gracePeriodSeconds {grace!r}") from exc
+    grace = options.get("gracePeriodSeconds")
+    seconds = int(grace) if grace is not None else int_param(req.query, "gracePeriodSeconds")
     uid = (options.get("preconditions") or {}).get("uid")
-    dry_run = options.get("dryRun")
     return _DeleteOptions(
         propagation=str(policy) if policy else None,
         grace_period=seconds,
@@ -390,7 +400,10 @@ def _check_identity(info: KindInfo, route: Route, obj: dict[str, Any], *, creati
             )
         meta["namespace"] = route.namespace
     if not creating and route.name and meta.get("name") != route.name:
-        raise BadRequestError("the name of the object does not match the name on the URL")
+        raise BadRequestError(
+            f"the name of the object ({meta.get('name') or ''}) does not match the name on the "
+            f"URL ({route.name})"
+        )
 
 
 # The registries that answer a delete with the deleted object itself (`ReturnDeletedObject` in

@@ -16,6 +16,7 @@ from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
 from simulator.api.delivery import Stream
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
+from simulator.api.request_errors import int_param
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
@@ -108,7 +109,8 @@ def _watch_spec(
         raise BadRequestError(str(exc)) from exc
     if route.name:
         fields = parse_field_selector(f"metadata.name={route.name}")
-    timeout = float(first(query, "timeoutSeconds") or _MAX_WATCH_SECONDS)
+    given = int_param(query, "timeoutSeconds")  # a 400 in Go's words when not a number
+    timeout = _MAX_WATCH_SECONDS if given is None else given
     return _WatchSpec(
         info=route.info,
         namespace=route.namespace,

@@ -27,6 +27,8 @@ from simulator.api.store.errors import (
     PatchNotApplicableError,
     StoreError,
 )
+from simulator.api.store.patch_bodies import changes_nothing
+from simulator.api.store.rules import copy_object
 
 __all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
 
@@ -94,6 +96,8 @@ def mutation(
     def mutate(live: dict[str, Any]) -> dict[str, Any]:
         if patch_type == "apply":
             return apply(live, body)
+        if changes_nothing(patch_type, body):
+            return copy_object(live)
         try:
             if patch_type in _PATCHERS:
                 return dict(_PATCHERS[patch_type](live, body))

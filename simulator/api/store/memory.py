@@ -29,14 +29,11 @@ from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
 from simulator.api.store.deleting import crd_cleaned, deletion
-from simulator.api.store.errors import (
-    BadRequestError,
-    InvalidError,
-    NotFoundError,
-)
+from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace
+from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -266,8 +263,8 @@ class ObjectStore:
         body = parse_patch_body(patch, patch_type)
         ns = self._ns(info, namespace)
         applying = patch_type == "apply"
-        if applying and not isinstance(body, dict):
-            raise BadRequestError("an apply patch must be an object")
+        if applying:
+            changes_nothing(patch_type, body)  # a 400 for an apply patch that is no object
         manager, now = field_manager or "", rfc3339(self.clock.now())
         apply = functools.partial(apply_configuration, info, manager=manager, force=force, now=now)
         if applying:

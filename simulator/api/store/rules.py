@@ -26,6 +26,7 @@ from simulator.api.store.errors import (
     NotFoundError,
 )
 from simulator.api.store.names import check_name
+from simulator.api.store.patch_bodies import yaml_error
 from simulator.clock import rfc3339
 
 __all__ = [
@@ -278,8 +279,10 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
             if patch_type == "apply":
                 return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
             return _DECODER.decode(text)
-        except (yaml.YAMLError, msgspec.DecodeError) as exc:
-            raise BadRequestError(f"error decoding patch: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise yaml_error(exc) from exc
+        except msgspec.DecodeError as exc:
+            raise BadRequestError("invalid JSON patch") from exc  # kube-apiserver's words
     return patch
 
 

@@ -1,0 +1,76 @@
+"""Patch bodies of the wrong shape, refused in kube-apiserver v1.37's words (never a 500).
+
+kube-apiserver decodes a merge or strategic merge patch into a Go map, a JSON patch into a list
+of operations and an apply patch (YAML, converted to JSON first) into a map; a body of another
+JSON type is a 400 worded by Go's decoder. A `null` patch is no change for the strategic and
+JSON patchers, and an error for the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from simulator.api.go_json import unmarshal_error
+from simulator.api.store.errors import BadRequestError
+
+__all__ = ["changes_nothing", "yaml_error"]
+
+_MAP = "map[string]interface {}"
+
+
+def changes_nothing(patch_type: str, body: Any) -> bool:
+    """True for a `null` patch that leaves the object as it is; BadRequestError when the body
+    is not the JSON type the patch type decodes into."""
+    if patch_type == "json":
+        if body is None:
+            return True
+        if not isinstance(body, list):
+            raise BadRequestError(
+                f"error decoding patch: {unmarshal_error(body, '[]handlers.jsonPatchOp')}"
+            )
+        for operation in body:
+            if operation is not None and not isinstance(operation, dict):
+                raise BadRequestError(
+                    f"error decoding patch: {unmarshal_error(operation, 'handlers.jsonPatchOp')}"
+                )
+        return False
+    if isinstance(body, dict):
+        return False
+    if patch_type == "strategic":
+        if body is None:
+            return True
+        raise BadRequestError(unmarshal_error(body, _MAP))
+    if patch_type == "apply":
+        if body is None:
+            raise BadRequestError("invalid object type: /, Kind=")
+        raise BadRequestError(
+            "error decoding patch: error unmarshaling JSON: while decoding JSON: "
+            + unmarshal_error(body, _MAP)
+        )
+    if body is None:
+        raise BadRequestError("Invalid JSON Patch")  # evanphx/json-patch's MergePatch
+    raise BadRequestError(f"error decoding patch: {unmarshal_error(body, _MAP)}")
+
+
+def yaml_error(exc: yaml.YAMLError) -> BadRequestError:
+    """An apply patch that is no YAML, as go-yaml words it (libyaml's problem, and the line as
+    go-yaml counts it: the context's, else the problem's, zero-based, one more for a scanner's).
+
+    A scanner error fails kube-apiserver's first YAML-to-JSON pass ("error encoding patch"); a
+    parser error only its second ("error decoding patch: error converting YAML to JSON").
+    """
+    problem = str(getattr(exc, "problem", "") or "unknown problem parsing YAML content")
+    scanner = isinstance(exc, yaml.scanner.ScannerError)
+    line = 0
+    for mark in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)):
+        if mark is not None and mark.line:
+            line = mark.line + 1 if scanner else mark.line
+            break
+    where = f"line {line}: " if line else ""
+    if scanner:
+        return BadRequestError(f"error encoding patch: yaml: {where}{problem}")
+    return BadRequestError(
+        f"error decoding patch: error converting YAML to JSON: yaml: {where}{problem}"
+    )
