@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.api.selector_syntax import (
+    SyntaxProblem,
+    field_label_refusal,
+    parse_field_terms,
+    parse_requirements,
+)
 from simulator.errors import SimulatorError
 
 __all__ = [
@@ -29,7 +34,7 @@ class SelectorError(SimulatorError, ValueError):
 @dataclass(frozen=True)
 class _Requirement:
     key: str
-    op: str  # "=", "!=", "in", "notin", "exists", "!exists"
+    op: str  # "=", "!=", "in", "notin", "exists", "!exists", "gt", "lt"
     values: tuple[str, ...] = ()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -41,6 +46,13 @@ class _Requirement:
             return not present
         if self.op in ("=", "in"):
             return present and value in self.values
+        if self.op in ("gt", "lt"):
+            # Integer comparison; a label that is no integer never matches (as apimachinery's).
+            try:
+                number, bound = int(value or ""), int(self.values[0])
+            except ValueError:
+                return False
+            return number > bound if self.op == "gt" else number < bound
         # "!=" and "notin" match objects without the label, like the real server.
         return not present or value not in self.values
 
@@ -57,48 +69,16 @@ class LabelSelector:
         return all(r.matches(labels) for r in self.requirements)
 
 
-_KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
-_SET_RE = re.compile(rf"^\s*(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)\s*$")
-_EQ_RE = re.compile(rf"^\s*(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<val>[-A-Za-z0-9_.]*)\s*$")
-_EXISTS_RE = re.compile(rf"^\s*(?P<neg>!?)\s*(?P<key>{_KEY})\s*$")
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside `( )` (set-based values contain commas)."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
-
-
 def parse_label_selector(text: str | None) -> LabelSelector:
-    """Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h`; raises SelectorError when malformed."""
+    """Parse `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>1`; SelectorError with apimachinery's text
+    when malformed."""
     if not text or not text.strip():
         return LabelSelector()
-    reqs: list[_Requirement] = []
-    for part in _split_top_level(text):
-        if m := _SET_RE.match(part):
-            vals = tuple(v.strip() for v in m["vals"].split(",") if v.strip())
-            reqs.append(_Requirement(m["key"], m["op"], vals))
-        elif m := _EQ_RE.match(part):
-            op = "!=" if m["op"] == "!=" else "="
-            reqs.append(_Requirement(m["key"], op, (m["val"],)))
-        elif m := _EXISTS_RE.match(part):
-            reqs.append(_Requirement(m["key"], "!exists" if m["neg"] else "exists"))
-        else:
-            raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
-    return LabelSelector(tuple(reqs))
+    try:
+        found = parse_requirements(text)
+    except SyntaxProblem as exc:
+        raise SelectorError(str(exc)) from exc
+    return LabelSelector(tuple(_Requirement(key, op, values) for key, op, values in found))
 
 
 def selector_from_match(selector: Mapping[str, Any] | None) -> LabelSelector:
@@ -152,22 +132,15 @@ class FieldSelector:
         return None
 
 
-_FIELD_RE = re.compile(r"^\s*(?P<path>[A-Za-z0-9_.]+)\s*(?P<op>==|=|!=)\s*(?P<val>[^,]*?)\s*$")
-
-
 def parse_field_selector(text: str | None) -> FieldSelector:
-    """Parse `metadata.name=x,status.phase!=Running`; raises SelectorError when malformed."""
-    if not text or not text.strip():
+    """Parse `metadata.name=x,status.phase!=Running`; SelectorError with apimachinery's text
+    when malformed."""
+    if not text:
         return FieldSelector()
-    terms: list[tuple[str, bool, str]] = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        m = _FIELD_RE.match(part)
-        if not m:
-            raise SelectorError(f"invalid field selector: {part.strip()!r}")
-        terms.append((m["path"], m["op"] != "!=", m["val"]))
-    return FieldSelector(tuple(terms))
+    try:
+        return FieldSelector(tuple(parse_field_terms(text)))
+    except SyntaxProblem as exc:
+        raise SelectorError(str(exc)) from exc
 
 
 Matcher = Callable[[Mapping[str, Any]], bool]
@@ -232,7 +205,7 @@ def check_field_selector(selector: FieldSelector, group: str, resource: str) -> 
     allowed = _COMMON_FIELDS | SUPPORTED_FIELDS.get((group, resource), frozenset())
     for path, _, _ in selector.terms:
         if path not in allowed:
-            raise SelectorError(f"field label not supported: {path}")
+            raise SelectorError(field_label_refusal(group, resource, path))
 
 
 def selector_text(selector: Any) -> str:
