@@ -27,6 +27,7 @@ from simulator.api import openapi_assets
 from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import deployment_manifest, widget_crd
+from tests.integration.bad_requests import CASES, send
 from tests.integration.control_plane_support import kubectl, running_control_plane
 from tests.integration.fake_api_harness import (
     KUBECTL,
@@ -458,3 +459,21 @@ def test_a_job_gets_the_selector_kube_apiserver_generates(
         real = job_selection(kubectl(plane.kubeconfig, *get).stdout)
         assert job_selection(fake.kubectl(*get).stdout) == real, name
         assert ("UID" in real) == (name != "manual")
+
+
+def test_malformed_requests_are_refused_as_kube_apiserver_refuses_them(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """Each request of bad_requests.CASES gets the same code, reason, message (and, for a plain
+    404, content type) from both servers: what the fake-only test expects is what is real."""
+    namespace = "judge-bad-requests"
+    for run in (lambda *a: kubectl(plane.kubeconfig, *a), fake.kubectl):
+        run("create", "namespace", namespace)
+        run("-n", namespace, "create", "configmap", "good", "--from-literal=a=1")
+    differences = {}
+    for name, case in sorted(CASES.items()):
+        theirs = send(plane.kubeconfig, case, namespace)
+        ours = send(fake.kubeconfig, case, namespace)
+        if ours != theirs or theirs[0] != case.expected:
+            differences[name] = {"fake": ours, "real": theirs, "expected": case.expected}
+    assert not differences, differences
