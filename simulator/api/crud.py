@@ -339,7 +339,10 @@ def _delete_options(req: Request) -> _DeleteOptions:
     """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
     gracePeriodSeconds, the uid precondition and dryRun (kubectl sends it in the body)."""
     options: dict[str, Any] = {}
-    if req.body:
+    content_type = req.header(b"content-type")
+    if req.body and content_type.startswith(PROTOBUF):
+        options = decode_object(req.body, content_type)  # helm's client sends protobuf
+    elif req.body:
         options = decode_delete_options(req.body)
     policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
     dry_run = options.get("dryRun") or req.query.get("dryRun")
