@@ -206,3 +206,46 @@ def json_kind(value: Any) -> str:
 def unmarshal_error(value: Any, go_type: str) -> str:
     """`json: cannot unmarshal <kind> into Go value of type <go_type>`."""
     return f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}"
+
+
+_BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_NEWLINES = b"\r\n"
+
+
+def _skip_newlines(data: bytes, at: int) -> int:
+    while at < len(data) and data[at] in _NEWLINES:
+        at += 1
+    return at
+
+
+def base64_error(text: str) -> str | None:
+    """What Go's base64.StdEncoding says of a []byte field's string (kube-apiserver decodes a
+    Secret's data with it), or None when it decodes: the byte where decoding stopped."""
+    data, at = text.encode(), 0
+    while True:
+        filled = 0
+        while filled < 4:
+            if at == len(data):
+                return None if filled == 0 else _corrupt(at - filled)
+            byte = data[at]
+            at += 1
+            if byte in _NEWLINES:
+                continue
+            if byte in _BASE64:
+                filled += 1
+                continue
+            if byte != ord("=") or filled < 2:
+                return _corrupt(at - 1)
+            if filled == 2:  # "==" is needed; the first "=" is taken
+                at = _skip_newlines(data, at)
+                if at == len(data):
+                    return _corrupt(len(data))
+                if data[at] != ord("="):
+                    return _corrupt(at - 1)
+                at += 1
+            at = _skip_newlines(data, at)
+            return _corrupt(at) if at < len(data) else None
+
+
+def _corrupt(at: int) -> str:
+    return f"illegal base64 data at input byte {at}"

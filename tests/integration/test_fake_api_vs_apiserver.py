@@ -27,7 +27,7 @@ from simulator.api import openapi_assets
 from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import deployment_manifest, widget_crd
-from tests.integration.bad_requests import CASES, send
+from tests.integration.bad_requests import CASES, prepare, send
 from tests.integration.control_plane_support import kubectl, running_control_plane
 from tests.integration.fake_api_harness import (
     KUBECTL,
@@ -467,9 +467,8 @@ def test_malformed_requests_are_refused_as_kube_apiserver_refuses_them(
     """Each request of bad_requests.CASES gets the same code, reason, message (and, for a plain
     404, content type) from both servers: what the fake-only test expects is what is real."""
     namespace = "judge-bad-requests"
-    for run in (lambda *a: kubectl(plane.kubeconfig, *a), fake.kubectl):
-        run("create", "namespace", namespace)
-        run("-n", namespace, "create", "configmap", "good", "--from-literal=a=1")
+    prepare(lambda *args: kubectl(plane.kubeconfig, *args), namespace)
+    prepare(fake.kubectl, namespace)
     differences = {}
     for name, case in sorted(CASES.items()):
         theirs = send(plane.kubeconfig, case, namespace)
