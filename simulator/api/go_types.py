@@ -45,23 +45,27 @@ class _Mismatch(Exception):
 
 
 @cache
-def _components(group: str, version: str) -> tuple[dict[str, Any], dict[str, str]]:
+def _components(group: str, version: str) -> tuple[dict[str, Any], dict[tuple[str, str, str], str]]:
+    """A group version's schemas, and its kinds' components by (group, version, kind): core
+    v1's document also holds what its subresources take (an Eviction, a TokenRequest)."""
     doc = openapi_assets.v3_document(group, version) or {}
     schemas: dict[str, Any] = (doc.get("components") or {}).get("schemas") or {}
     roots = {
-        str(gvk.get("kind")): name
+        (str(gvk.get("group", "")), str(gvk.get("version")), str(gvk.get("kind"))): name
         for name, schema in schemas.items()
         for gvk in schema.get("x-kubernetes-group-version-kind") or []
-        if (gvk.get("group", ""), gvk.get("version")) == (group, version)
     }
     return schemas, roots
 
 
 def type_error(group: str, version: str, kind: str, obj: Any) -> str | None:
     """Go's first decoding error for `obj` as the built-in kind, or None when it decodes."""
-    schemas, roots = _components(group, version)
-    root = roots.get(kind)
-    return _first_error(schemas, root, obj) if root else None
+    for document in ((group, version), ("", "v1")):
+        schemas, roots = _components(*document)
+        root = roots.get((group, version, kind))
+        if root:
+            return _first_error(schemas, root, obj)
+    return None
 
 
 def component_error(group: str, version: str, component: str, obj: Any) -> str | None:

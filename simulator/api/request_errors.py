@@ -206,18 +206,18 @@ def decode_typed_body(body: bytes, info: KindInfo, registry: KindRegistry) -> di
         )
 
     if (api_version, kind) != (info.api_version, info.kind):
+        if (api_version.rpartition("/")[0], kind) == (info.group, info.kind):
+            return obj  # another version of the same kind: kube-apiserver converts it
         other = registry.by_kind(api_version, kind)
         if other is None or other.crd_name or other.kind != kind:
             raise refused(
                 f'no kind "{kind}" is registered for version "{api_version}" in scheme '
                 '"pkg/runtime/scheme.go:111"'
             )
-        if (other.group, other.kind) != (info.group, info.kind):
-            internal = info.group.split(".")[0] or "core"
-            raise refused(
-                f"converting ({version}.{kind}) to ({internal}.{info.kind}): unknown conversion"
-            )
-        return obj  # another version of the same kind: left to the identity check
+        internal = info.group.split(".")[0] or "core"
+        raise refused(
+            f"converting ({version}.{kind}) to ({internal}.{info.kind}): unknown conversion"
+        )
     mismatch = type_error(info.group, info.version, info.kind, obj)
     if mismatch is not None:
         raise refused(mismatch)

@@ -24,8 +24,10 @@ from simulator.api.crud import PATCH_TYPES, decode_object, field_manager_of
 from simulator.api.fields.kinds import track_request
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import apply_merge_patch
+from simulator.api.protobuf import PROTOBUF
 from simulator.api.rbac import UserInfo, service_account_user
 from simulator.api.request_errors import (
+    MethodNotAllowedError,
     check_patch_syntax,
     decode_typed_body,
     unsupported_patch_media_type,
@@ -41,7 +43,16 @@ __all__ = ["SUBRESOURCES"]
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
 Obj = dict[str, Any]
-_SCALE = KindInfo(group="autoscaling", version="v1", kind="Scale", plural="scale", namespaced=True)
+# The kinds the subresources take, as kube-apiserver decodes their bodies.
+_SCALE, _EVICTION, _BINDING, _TOKEN_REQUEST = (
+    KindInfo(group=group, version="v1", kind=kind, plural=plural, namespaced=True)
+    for group, kind, plural in (
+        ("autoscaling", "Scale", "scale"),
+        ("policy", "Eviction", "eviction"),
+        ("", "Binding", "binding"),
+        ("authentication.k8s.io", "TokenRequest", "token"),
+    )
+)
 Handler = Callable[[Host, Request, Route, UserInfo], Awaitable[int]]
 
 
@@ -52,8 +63,15 @@ class TooManyRequestsError(StoreError):
     reason = "TooManyRequests"
 
 
-def _body(req: Request) -> Obj:
-    return decode_object(req.body or b"{}", req.header(b"content-type"))
+def _posted(host: Host, req: Request, kind: KindInfo) -> Obj:
+    """The body of a subresource that only takes creates, decoded as kube-apiserver's Go
+    decoder decodes it (protobuf as protobuf); 405 for any other verb."""
+    if req.method != "POST":
+        raise MethodNotAllowedError
+    content_type = req.header(b"content-type")
+    if content_type.startswith(PROTOBUF):
+        return decode_object(req.body, content_type)
+    return decode_typed_body(req.body or b"{}", kind, host.store.registry)
 
 
 def _live(host: Host, route: Route) -> Obj:
@@ -100,7 +118,9 @@ async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         check_patch_syntax(req.body, patch_type)
         body = parse_patch_body(req.body, patch_type)
         # An apply of a Scale sets what it names, as a merge patch does.
-        change = mutation(patch_type, body, info=_SCALE, name=route.name, apply=apply_merge_patch)
+        change = mutation(
+            patch_type, body, info=_SCALE, name=route.name, apply=apply_merge_patch, typed=True
+        )
         wanted = change(current)
     replicas = (wanted.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or replicas < 0:
@@ -165,6 +185,7 @@ def _disruption_allowed(host: Host, pod: Obj) -> bool:
 
 async def eviction(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a policy/v1 Eviction: the pod is deleted unless a disruption budget forbids it."""
+    _posted(host, req, _EVICTION)
     pod = _live(host, route)
     if not _disruption_allowed(host, pod):
         raise TooManyRequestsError(
@@ -186,8 +207,8 @@ async def eviction(host: Host, req: Request, route: Route, user: UserInfo) -> in
 
 async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a Binding: the scheduler's decision puts the pod on a node (once)."""
+    target = (_posted(host, req, _BINDING).get("target") or {}).get("name")
     pod = _live(host, route)
-    target = (_body(req).get("target") or {}).get("name")
     if not target:
         raise BadRequestError("Binding.target.name is required")
     if (pod.get("spec") or {}).get("nodeName"):
@@ -237,8 +258,8 @@ def _service_account_jwt(
 
 async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a TokenRequest: a bearer token that authenticates as the service account."""
+    request = _posted(host, req, _TOKEN_REQUEST)
     account = _live(host, route)
-    request = _body(req)
     spec = dict(request.get("spec") or {})
     seconds = int(spec.get("expirationSeconds") or 3600)
     if seconds < 600:

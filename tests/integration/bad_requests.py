@@ -26,6 +26,7 @@ __all__ = ["CASES", "Answer", "BadRequest", "prepare", "send"]
 CM = "/api/v1/namespaces/{ns}/configmaps"
 GOOD = CM + "/good"
 SCALE = "/apis/apps/v1/namespaces/{ns}/deployments/web/scale"
+TOKEN = "/api/v1/namespaces/{ns}/serviceaccounts/default/token"
 MERGE, STRATEGIC = "application/merge-patch+json", "application/strategic-merge-patch+json"
 JSON_PATCH, APPLY = "application/json-patch+json", "application/apply-patch+yaml"
 JSON = "application/json"
@@ -212,6 +213,25 @@ CASES: dict[str, BadRequest] = {
         "version/kind; json parse error: invalid character 'b' looking for beginning of "
         "object key string ({bad)",
     ),
+    "patch leaving metadata a number": BadRequest(
+        "PATCH", "/api/v1/namespaces/{ns}", '{"metadata":5}', MERGE,
+        Answer(
+            422, "Invalid",
+            ' "" is invalid: patch: Invalid value: "{\\"apiVersion\\":\\"v1\\",\\"kind\\":'
+            '\\"Namespace\\",\\"metadata\\":5,\\"spec\\":{\\"finalizers\\":[\\"kubernetes\\"]},'
+            '\\"status\\":{\\"phase\\":\\"Active\\"}}": json: cannot unmarshal number into Go '
+            "struct field Namespace.metadata of type v1.ObjectMeta",
+        ),
+    ),
+    "token request with a number for its spec": _bad(
+        "POST", TOKEN, '{"spec":5}', JSON,
+        _handled(
+            "TokenRequest",
+            "json: cannot unmarshal number into Go struct field TokenRequest.spec of type "
+            "v1.TokenRequestSpec",
+        ),
+    ),
+    "token read": BadRequest("GET", TOKEN, None, None, Answer(405, "MethodNotAllowed", NO_METHOD)),
     "create on a named object": BadRequest(
         "POST", GOOD, "{}", JSON, Answer(405, "MethodNotAllowed", NO_METHOD)
     ),

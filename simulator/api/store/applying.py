@@ -27,7 +27,7 @@ from simulator.api.store.errors import (
     PatchNotApplicableError,
     StoreError,
 )
-from simulator.api.store.patch_bodies import changes_nothing
+from simulator.api.store.patch_bodies import changes_nothing, refuse_mistyped
 from simulator.api.store.rules import copy_object
 
 __all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
@@ -90,8 +90,12 @@ def mutation(
     info: KindInfo,
     name: str,
     apply: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+    typed: bool = False,
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The change a patch makes to the live object (`apply(live, body)`: server-side apply)."""
+    """The change a patch makes to the live object (`apply(live, body)`: server-side apply).
+
+    `typed` (a client's patch of a built-in kind): a result Go cannot decode into the kind's
+    type is a 422, as kube-apiserver refuses it."""
 
     def mutate(live: dict[str, Any]) -> dict[str, Any]:
         if patch_type == "apply":
@@ -100,7 +104,10 @@ def mutation(
             return copy_object(live)
         try:
             if patch_type in _PATCHERS:
-                return dict(_PATCHERS[patch_type](live, body))
+                patched = dict(_PATCHERS[patch_type](live, body))
+                if typed and not info.crd_name:
+                    refuse_mistyped(info, live, patched)
+                return patched
         except PatchError as exc:
             if patch_type == "json" and isinstance(body, list):
                 raise PatchNotApplicableError(str(exc)) from exc

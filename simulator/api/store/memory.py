@@ -273,7 +273,7 @@ class ObjectStore:
                     created = apply(None, applied_object(info, ns, name, body), subresource=None)
                     return self.create(created, dry_run=dry_run, strict=strict)
         apply = functools.partial(apply, subresource=subresource)
-        mutate = mutation(patch_type, body, info=info, name=name, apply=apply)
+        mutate = mutation(patch_type, body, info=info, name=name, apply=apply, typed=strict)
         return self._update(
             info,
             name,

@@ -8,14 +8,17 @@ JSON patchers, and an error for the others.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
 from simulator.api.go_json import unmarshal_error
-from simulator.api.store.errors import BadRequestError
+from simulator.api.go_types import type_error
+from simulator.api.kinds import KindInfo
+from simulator.api.store.errors import BadRequestError, InvalidError
 
-__all__ = ["changes_nothing", "yaml_error"]
+__all__ = ["changes_nothing", "refuse_mistyped", "yaml_error"]
 
 _MAP = "map[string]interface {}"
 
@@ -73,4 +76,20 @@ def yaml_error(exc: yaml.YAMLError) -> BadRequestError:
         return BadRequestError(f"error encoding patch: yaml: {where}{problem}")
     return BadRequestError(
         f"error decoding patch: error converting YAML to JSON: yaml: {where}{problem}"
+    )
+
+
+def refuse_mistyped(info: KindInfo, live: dict[str, Any], patched: dict[str, Any]) -> None:
+    """A patch whose result Go cannot decode into the kind's type: kube-apiserver's 422, which
+    quotes the patched object (as JSON here; a strategic merge patch's there reads as a Go map,
+    with the unstructured converter's words). Only the patch is blamed: an object the world
+    stored mistyped stays patchable."""
+    problem = type_error(info.group, info.version, info.kind, patched)
+    if problem is None or type_error(info.group, info.version, info.kind, live) is not None:
+        return
+    quoted = json.dumps(json.dumps(patched, sort_keys=True, separators=(",", ":")))
+    message = f"Invalid value: {quoted}: {problem}"
+    raise InvalidError(
+        f' "" is invalid: patch: {message}',
+        causes=[{"reason": "FieldValueInvalid", "message": message, "field": "patch"}],
     )
