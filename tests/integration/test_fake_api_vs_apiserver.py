@@ -458,3 +458,60 @@ def test_a_job_gets_the_selector_kube_apiserver_generates(
         real = job_selection(kubectl(plane.kubeconfig, *get).stdout)
         assert job_selection(fake.kubectl(*get).stdout) == real, name
         assert ("UID" in real) == (name != "manual")
+
+
+def _configmap(name: str, **metadata: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **metadata}}
+
+
+# Each refused for one reason (kube-apiserver lists several in a map's random order).
+REFUSED_CREATES = {
+    "label-key.yaml": _configmap("c1", labels={"bad key": "v"}),
+    "label-value.yaml": _configmap("c2", labels={"ok": "bad value!"}),
+    "label-parts.yaml": _configmap("c3", labels={"a/b/c": "v"}),
+    "label-long.yaml": _configmap("c4", labels={"n" * 64: "v"}),
+    "label-prefix.yaml": _configmap("c5", labels={"Pre.FIX/x": "v"}),
+    "label-empty.yaml": _configmap("c6", labels={"a/": "v"}),
+    "annotation-key.yaml": _configmap("c7", annotations={"Bad Key": "v"}),
+    "annotations-size.yaml": _configmap("c8", annotations={"a": "x" * 262_200}),
+    "name-and-label.yaml": _configmap("BAD", labels={"k": "x" * 64}),
+    "accepted.yaml": _configmap("c9", annotations={"UPPER/Case": "v"}, labels={"a.b/c": ""}),
+}
+REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
+    ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other"}}'),
+    ("patch", "cm", "kept", "--type=merge", "-p", '{"metadata":{"name":"renamed"}}'),
+    ("patch", "cm", "kept", "--type=merge", "-p", '{"metadata":{"namespace":"other"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"name":"renamed","resourceVersion":"1"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other","resourceVersion":"1"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"labels":{"bad key":"v"}}}'),
+    ("replace", "-f", "kept-other-uid.yaml"),
+    ("apply", "--server-side", "-f", "label-key.yaml"),
+)
+
+
+def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """Labels, annotations, and what an update may not change (name, namespace, uid), each
+    refused with the same code and words on both servers, in the same order of checks."""
+    namespace = "judge-metadata"
+    (tmp_path / "kept-other-uid.yaml").write_text(yaml.safe_dump(_configmap("kept", uid="other")))
+    for name, doc in REFUSED_CREATES.items():
+        (tmp_path / name).write_text(yaml.safe_dump(doc))
+
+    def answers(run: Any) -> list[Any]:
+        run("create", "namespace", namespace)
+        kept = json.loads(run("-n", namespace, "create", "cm", "kept", "-o", "json").stdout)
+        uid = kept["metadata"]["uid"]
+        said = []
+        steps = [("create", "-f", name) for name in REFUSED_CREATES] + list(REFUSED_UPDATES)
+        for step in steps:
+            located = [str(tmp_path / a) if a.endswith(".yaml") else a for a in step]
+            done = run("-n", namespace, *located, check=False)
+            said.append((step, done.returncode, done.stderr.replace(uid, "UID")))
+        return said
+
+    real = answers(lambda *a, check=True: kubectl(plane.kubeconfig, *a, check=check))
+    ours = answers(lambda *a, check=True: fake.kubectl(*a, check=check))
+    assert ours == real
+    assert sum(1 for _, code, _ in real if code) == len(REFUSED_CREATES) + len(REFUSED_UPDATES) - 1
