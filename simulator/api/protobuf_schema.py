@@ -119,7 +119,7 @@ def _scan_types(dirs: dict[str, Path]) -> dict[str, list[tuple[str, ...]]]:
                     if embedded not in ("TypeMeta", "ListMeta"):
                         inline.add((embedded, proto_name or embedded[0].lower() + embedded[1:]))
                     continue
-                if proto_name and json_name != "-" and proto_name != json_name:
+                if proto_name and json_name not in ("-", proto_name):
                     renamed.add((struct, proto_name, json_name))
                 if "omitempty" in options and not go_type.startswith(("*", "[]", "map[")):
                     omit_zero.add((struct, proto_name or json_name))

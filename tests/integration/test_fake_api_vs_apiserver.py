@@ -459,6 +459,12 @@ def test_a_job_gets_the_selector_kube_apiserver_generates(
         real = job_selection(kubectl(plane.kubeconfig, *get).stdout)
         assert job_selection(fake.kubectl(*get).stdout) == real, name
         assert ("UID" in real) == (name != "manual")
+    # A CronJob's job template: only its pod template is defaulted (SetDefaults_Job is a Job's).
+    cron = ("-n", namespace, "create", "cronjob", "nightly", "--image=x", "--schedule=0 0 * * *")
+    kubectl(plane.kubeconfig, *cron)
+    fake.kubectl(*cron)
+    get = ("-n", namespace, "get", "cronjob", "nightly", "-o", "jsonpath={.spec.jobTemplate}")
+    assert fake.kubectl(*get).stdout == kubectl(plane.kubeconfig, *get).stdout
 
 
 def _configmap(name: str, **metadata: Any) -> dict[str, Any]:
@@ -477,6 +483,24 @@ REFUSED_CREATES = {
     "annotations-size.yaml": _configmap("c8", annotations={"a": "x" * 262_200}),
     "name-and-label.yaml": _configmap("BAD", labels={"k": "x" * 64}),
     "accepted.yaml": _configmap("c9", annotations={"UPPER/Case": "v"}, labels={"a.b/c": ""}),
+    "cron-fields.yaml": {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "cron"},
+        "spec": {
+            "schedule": "CRON_TZ=UTC 61 * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "x"}],
+                        }
+                    }
+                }
+            },
+        },
+    },
 }
 REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
     ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other"}}'),

@@ -9,9 +9,11 @@ refusal on both backends, and the judge test compares them with a real control p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from simulator.api.kinds import KindInfo
+from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.names import (
     SUBDOMAIN_MESSAGE,
@@ -37,9 +39,17 @@ _VALUE_MESSAGE = (
 _ANNOTATIONS_LIMIT = 256 * 1024
 
 
-def check_metadata(info: KindInfo, meta: dict[str, Any], name_errors: list[str]) -> None:
+# What kube-apiserver checks in a kind's spec, as field error texts (only what has mattered).
+_SPEC_RULES: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {
+    ("batch", "CronJob"): cronjob_errors,
+}
+
+
+def check_metadata(info: KindInfo, obj: dict[str, Any], name_errors: list[str]) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
-    labels or annotations are not valid; `name_errors` are the name's, which come first."""
+    labels or annotations are not valid, or what the kind checks in its spec; `name_errors`
+    are the name's, which come first."""
+    meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
     for key, value in labels.items() if isinstance(labels, dict) else ():
@@ -54,6 +64,8 @@ def check_metadata(info: KindInfo, meta: dict[str, Any], name_errors: list[str])
             errors.append(
                 f"metadata.annotations: Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes"
             )
+    spec_rule = _SPEC_RULES.get((info.group, info.kind))
+    errors += spec_rule(obj) if spec_rule is not None else []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
 
@@ -94,7 +106,7 @@ def check_update(
         )
     errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
     if strict or errors:
-        check_metadata(info, {**meta, "name": name}, errors)
+        check_metadata(info, {**candidate, "metadata": {**meta, "name": name}}, errors)
 
 
 def _key_errors(key: str) -> list[str]:
