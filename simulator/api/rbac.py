@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.api.rbac_index import Grant, grants
+from simulator.api.rbac_index import Grant, first_granting, grants
 from simulator.api.store import ObjectStore
 
 __all__ = [
@@ -85,10 +85,13 @@ def allowed_by(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> 
     Everything, self-reviews and discovery included, is granted by the stored policy
     (system:basic-user, system:discovery, ... bound to system:authenticated).
     """
-    for grant in _grants(store, user, attrs.namespace):
-        if any(_rule_matches(rule, attrs) for rule in grant.rules):
-            return f"RBAC: allowed by {grant.source}"
-    return None
+
+    def allows(grant: Grant) -> bool:
+        return any(_rule_matches(rule, attrs) for rule in grant.rules)
+
+    caller = (user.name, user.groups)
+    grant = first_granting(store, caller, attrs, attrs.namespace, allows)
+    return None if grant is None else f"RBAC: allowed by {grant.source}"
 
 
 def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:

@@ -7,27 +7,29 @@ copying each granting role cost about 90 µs a request. Here each binding is fil
 or group each of its subjects names (a ServiceAccount under its user name,
 `system:serviceaccount:<namespace>:<name>`), with the words kube-apiserver's allow reason names it
 by and its role's rules as stored; a request reads only what is filed under its user and groups,
-in the authorizer's order. Bindings and roles change rarely and requests come all the time, so any
-change to either drops everything filed, and the next request files the store's objects again.
+in the authorizer's order, and which of those first allows a request it asks again (a status
+poll, a controller's writes) is remembered. Bindings and roles change rarely and requests come all
+the time, so any change to either drops everything filed and remembered, and the next request files
+the store's objects again.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.api.store import ObjectStore
 
-__all__ = ["Grant", "grants"]
+__all__ = ["Caller", "Grant", "first_granting", "grants"]
 
 _GROUP = "rbac.authorization.k8s.io"
 _RBAC = f"{_GROUP}/v1"
 _KINDS = frozenset({"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"})
-# Namespaces and callers are named by requests: past this many, what is filed starts afresh,
-# so that a caller naming ever new namespaces cannot grow it without bound.
+# Namespaces, callers and requests are named by clients: past this many of each, what is
+# remembered starts afresh, so that a client naming ever new ones cannot grow it without bound.
 _MEMO_LIMIT = 1024
 
 Rules = list[dict[str, Any]]
@@ -47,10 +49,29 @@ def grants(
 ) -> tuple[Grant, ...]:
     """The bindings naming user `name` or one of `groups`: ClusterRoleBindings, then the
     RoleBindings of `namespace` (when given), each by name, as kube-apiserver visits them."""
+    return _index_of(store).current(store).grants(store, (name, groups), namespace)
+
+
+def first_granting(
+    store: ObjectStore,
+    caller: Caller,
+    request: Hashable,
+    namespace: str,
+    allows: Callable[[Grant], bool],
+) -> Grant | None:
+    """The first of `grants` that `allows` the request, remembered until the next RBAC change.
+
+    `request` is what `allows` decides by (the request's attributes, its namespace among them):
+    a caller asks the same few things again and again (a status poll, a controller's writes).
+    """
     filed = _index_of(store).current(store)
-    found = filed.cluster.grants((name, groups))
-    if namespace:
-        found = found + filed.namespace(store, namespace).grants((name, groups))
+    key = (caller, request)
+    try:
+        return filed.decisions[key]
+    except KeyError:
+        pass
+    found = next((g for g in filed.grants(store, caller, namespace) if allows(g)), None)
+    _remember(filed.decisions, key, found)
     return found
 
 
@@ -137,6 +158,13 @@ class _Filed:
         roles = _Roles(self._cluster_roles, {})
         self.cluster = _Scope(_bindings(store, "ClusterRoleBinding", None), "", roles)
         self._namespaces: dict[str, _Scope] = {}
+        self.decisions: dict[tuple[Caller, Hashable], Grant | None] = {}
+
+    def grants(self, store: ObjectStore, caller: Caller, namespace: str) -> tuple[Grant, ...]:
+        found = self.cluster.grants(caller)
+        if namespace:
+            found = found + self.namespace(store, namespace).grants(caller)
+        return found
 
     def namespace(self, store: ObjectStore, namespace: str) -> _Scope:
         scope = self._namespaces.get(namespace)

@@ -252,3 +252,27 @@ def test_a_binding_stored_while_the_index_is_filed_counts_for_the_next_request(
     monkeypatch.setattr(store, "list_refs", write_meanwhile)
     assert not authorize(store, VIEWER, GET_PODS)  # filed from what it read: no binding yet
     assert authorize(store, VIEWER, GET_PODS)
+
+
+def test_a_remembered_decision_is_one_callers_answer_to_one_request(store: ObjectStore) -> None:
+    rule = {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get"],
+        "resourceNames": ["a"],
+    }
+    meta = {"name": "only-a", "namespace": "shop"}
+    store.create({"apiVersion": RBAC, "kind": "Role", "metadata": meta, "rules": [rule]})
+    subjects = [service_account("shop", "viewer")]
+    store.create(binding("RoleBinding", "only-a", subjects, namespace="shop", to="only-a"))
+    get_a, get_b = (
+        RequestAttributes(verb="get", resource="configmaps", namespace="shop", name=name)
+        for name in ("a", "b")
+    )
+    in_other = RequestAttributes(verb="get", resource="configmaps", namespace="other", name="a")
+    stranger = service_account_user("shop", "stranger")
+    for _ in range(2):  # asked again, each answer is the one it was
+        assert authorize(store, VIEWER, get_a)
+        assert not authorize(store, stranger, get_a)
+        assert not authorize(store, VIEWER, get_b)
+        assert not authorize(store, VIEWER, in_other)
