@@ -41,7 +41,7 @@ class Grant:
     """A binding naming a caller: how the allow reason names it, and its role's stored rules."""
 
     source: str
-    rules: Rules  # the stored role's own list: read-only, like every stored object
+    rules: Rules  # the stored role's rules themselves: read-only, like every stored object
 
 
 def grants(
@@ -90,9 +90,13 @@ class _Scope:
         self._by_group: dict[str, list[_Entry]] = {}
         self._memo: dict[Caller, tuple[Grant, ...]] = {}
         for place, binding in enumerate(bindings):
-            ref = binding.get("roleRef") or {}
+            # A lenient write may store anything: a malformed binding grants nothing, and
+            # must not fail every request (filing reads all bindings, not only the caller's).
+            ref = binding.get("roleRef")
+            ref = ref if isinstance(ref, dict) else {}
             rules = roles.rules(ref, namespace)
-            for order, subject in enumerate(binding.get("subjects") or []):
+            subjects = binding.get("subjects")
+            for order, subject in enumerate(subjects if isinstance(subjects, list) else []):
                 if isinstance(subject, dict) and (key := _filed_under(subject, namespace)):
                     source = _source(binding, ref, subject, namespace)
                     where = self._by_user if key[0] == "user" else self._by_group
@@ -141,7 +145,11 @@ class _Roles:
 
 def _rules_by_name(store: ObjectStore, kind: str, namespace: str | None) -> dict[str, Rules]:
     roles, _ = store.list_refs(store.kind_info(_RBAC, kind), namespace=namespace)
-    return {str(role["metadata"]["name"]): role.get("rules") or [] for role in roles}
+    return {str(r["metadata"]["name"]): _listed(r.get("rules")) for r in roles}
+
+
+def _listed(rules: Any) -> Rules:
+    return [rule for rule in rules if isinstance(rule, dict)] if isinstance(rules, list) else []
 
 
 def _bindings(store: ObjectStore, kind: str, namespace: str | None) -> list[dict[str, Any]]:

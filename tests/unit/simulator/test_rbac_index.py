@@ -276,3 +276,18 @@ def test_a_remembered_decision_is_one_callers_answer_to_one_request(store: Objec
         assert not authorize(store, stranger, get_a)
         assert not authorize(store, VIEWER, get_b)
         assert not authorize(store, VIEWER, in_other)
+
+
+def test_a_malformed_binding_or_role_grants_nothing_and_fails_no_one(store: ObjectStore) -> None:
+    """The world's writes are lenient; filing reads every binding, so one bad one must not 500."""
+    broken = {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": "broken"}}
+    store.create({**broken, "roleRef": "pod-reader", "subjects": [{"kind": "Group"}]})
+    store.create({**role("ClusterRole", "odd", ["pods"]), "rules": ["get pods", 7]})
+    store.create(binding("ClusterRoleBinding", "odd", [service_account("shop", "viewer")]))
+    store.patch(RBAC, "ClusterRoleBinding", "odd", {"roleRef": {"name": "odd"}})
+    assert not authorize(store, VIEWER, GET_PODS)
+    assert rules_review(store, VIEWER, "shop")["resourceRules"] == []
+    store.create(
+        binding("RoleBinding", "read", [service_account("shop", "viewer")], namespace="shop")
+    )
+    assert authorize(store, VIEWER, GET_PODS)
