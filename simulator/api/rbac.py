@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from simulator.api.rbac_index import Grant, first_granting, grants
@@ -13,6 +14,7 @@ from simulator.api.store import ObjectStore
 __all__ = [
     "ADMIN",
     "RequestAttributes",
+    "TokenBinding",
     "TokenBook",
     "UserInfo",
     "allowed_by",
@@ -108,25 +110,65 @@ def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
     )
 
 
+@dataclass(frozen=True)
+class TokenBinding:
+    """What a ServiceAccount token is bound to, as kube-apiserver checks it on every request:
+    the account (by uid: one deleted and made again is another), the object a TokenRequest
+    bound it to (kind, name, uid), and when it expires on the cluster's clock."""
+
+    namespace: str
+    account: str
+    account_uid: str
+    bound: tuple[str, str, str] | None = None
+    expires: datetime | None = None
+
+
 @dataclass
 class TokenBook:
-    """Bearer tokens -> users. The admin token has every right; others go through RBAC."""
+    """Bearer tokens -> users. The admin token has every right; others go through RBAC, and a
+    bound ServiceAccount token only while what it is bound to lives (`store`: where to look)."""
 
     admin_token: str
     users: dict[str, UserInfo] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: ObjectStore | None = None
+    bindings: dict[str, TokenBinding] = field(default_factory=dict)
 
     def lookup(self, token: str) -> UserInfo | None:
         """The user a token belongs to, or None (401)."""
         if token == self.admin_token:
             return ADMIN
         with self.lock:
-            return self.users.get(token)
+            user, binding = self.users.get(token), self.bindings.get(token)
+        if user is None or binding is None or self.store is None:
+            return user
+        return user if _still_bound(self.store, binding) else None
 
-    def add(self, token: str, user: UserInfo) -> None:
-        """Register another token."""
+    def add(self, token: str, user: UserInfo, binding: TokenBinding | None = None) -> None:
+        """Register another token (bound: valid only while `binding` holds)."""
         with self.lock:
             self.users[token] = user
+            if binding is not None:
+                self.bindings[token] = binding
+
+
+def _still_bound(store: ObjectStore, binding: TokenBinding) -> bool:
+    """kube-apiserver's checks of a bound token: not expired, its account and its bound object
+    still the ones it was issued for (same uid), a bound pod not past its deletion."""
+    if binding.expires is not None and store.clock.now() >= binding.expires:
+        return False
+    account = store.get("v1", "serviceaccounts", binding.account, binding.namespace)
+    if account is None or account["metadata"].get("uid") != binding.account_uid:
+        return False
+    if binding.bound is None:
+        return True
+    resource, name, uid = binding.bound
+    scope = None if resource == "nodes" else binding.namespace
+    bound = store.get("v1", resource, name, scope)
+    if bound is None or bound["metadata"].get("uid") != uid:
+        return False
+    deleted = bound["metadata"].get("deletionTimestamp")
+    return not deleted or datetime.fromisoformat(str(deleted)) > store.clock.now()
 
 
 ADMIN = UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)

@@ -20,13 +20,14 @@ from simulator.api.asgi import Host, Request, Route
 from simulator.api.crud import decode_object, field_manager_of
 from simulator.api.fields.kinds import track_request
 from simulator.api.patching import apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
-from simulator.api.rbac import UserInfo, service_account_user
+from simulator.api.rbac import TokenBinding, UserInfo, service_account_user
 from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, NotFoundError, StoreError
 from simulator.api.store.rules import not_found
 from simulator.api.token_requests import (
     ISSUER,
     bound_object,
+    bound_reference,
     check_expiration,
     service_account_jwt,
 )
@@ -219,7 +220,9 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     issued = service_account_jwt(
         route.namespace, (route.name, uid), list(spec["audiences"]), (now, expires), bound
     )
-    host.tokens.add(issued, service_account_user(route.namespace, route.name))
+    bound_to = None if bound is None else bound_reference(bound)
+    binding = TokenBinding(route.namespace, route.name, uid, bound_to, expires)
+    host.tokens.add(issued, service_account_user(route.namespace, route.name), binding)
     meta: dict[str, Any] = {
         "name": route.name,
         "namespace": route.namespace,

@@ -18,7 +18,13 @@ from simulator.api.store import BadRequestError, ObjectStore
 from simulator.api.store.errors import ConflictError, InvalidError
 from simulator.api.store.rules import not_found
 
-__all__ = ["ISSUER", "bound_object", "check_expiration", "service_account_jwt"]
+__all__ = [
+    "ISSUER",
+    "bound_object",
+    "bound_reference",
+    "check_expiration",
+    "service_account_jwt",
+]
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 _MIN_SECONDS, _MAX_SECONDS = 600, 2**32
@@ -82,6 +88,12 @@ def bound_object(
             kind=kind,
         )
     return kind, live
+
+
+def bound_reference(bound: tuple[str, dict[str, Any]]) -> tuple[str, str, str]:
+    """(resource, name, uid) of the object a token is bound to: what each request checks."""
+    kind, obj = bound
+    return _BINDABLE[kind], str(obj["metadata"]["name"]), str(obj["metadata"]["uid"])
 
 
 def service_account_jwt(
