@@ -350,6 +350,21 @@ def token_kubeconfig(kubeconfig: Path, token: str, target: Path) -> Path:
 Run = Callable[..., Any]
 
 
+def runners(fake: Harness, folder: Path) -> tuple[Callable[[Path], Run], Callable[[Path], Run]]:
+    """kubectl with a given kubeconfig against the real control plane and the fake API, and a
+    folder for each side's files."""
+    (folder / "real").mkdir()
+    (folder / "fake").mkdir()
+
+    def real_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
+
+    def fake_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
+
+    return real_with, fake_with
+
+
 def impersonation_answers(
     kubeconfig: Path, run_with: Callable[[Path], Run], folder: Path
 ) -> list[Any]:
@@ -386,14 +401,7 @@ def test_impersonation_is_decided_as_kube_apiserver_decides_it(
     admin checks an account's rights with), and a ServiceAccount's impersonation refused, then
     allowed, grant by grant, with kube-apiserver's 403 wording at each step."""
 
-    def real_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
-
-    def fake_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
-
-    (tmp_path / "real").mkdir()
-    (tmp_path / "fake").mkdir()
+    real_with, fake_with = runners(fake, tmp_path)
     try:
         answers = impersonation_answers(fake.kubeconfig, fake_with, tmp_path / "fake")
         assert answers == impersonation_answers(plane.kubeconfig, real_with, tmp_path / "real")
@@ -464,14 +472,7 @@ def test_a_bound_token_ends_with_what_it_is_bound_to(
     """Tokens from `kubectl create token`: refused once their Secret, Pod or ServiceAccount is
     deleted, and not revived by an account of the same name, on both servers."""
 
-    def real_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
-
-    def fake_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
-
-    (tmp_path / "real").mkdir()
-    (tmp_path / "fake").mkdir()
+    real_with, fake_with = runners(fake, tmp_path)
     ours = bound_token_answers(fake.kubeconfig, fake_with, tmp_path / "fake")
     assert ours == bound_token_answers(plane.kubeconfig, real_with, tmp_path / "real")
     assert ours == [
