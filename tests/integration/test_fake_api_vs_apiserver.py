@@ -471,8 +471,35 @@ def _configmap(name: str, **metadata: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **metadata}}
 
 
+def _pod(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def _workload(kind: str, name: str, **spec: Any) -> dict[str, Any]:
+    template = {"metadata": {"labels": {"app": name}}, "spec": spec}
+    body: dict[str, Any] = {"template": template}
+    if kind == "Deployment":
+        body["selector"] = {"matchLabels": {"app": name}}
+    group = "apps/v1" if kind == "Deployment" else "batch/v1"
+    return {"apiVersion": group, "kind": kind, "metadata": {"name": name}, "spec": body}
+
+
+_C = {"name": "c", "image": "x"}
 # Each refused for one reason (kube-apiserver lists several in a map's random order).
 REFUSED_CREATES = {
+    "pod-no-image.yaml": _pod("p1", containers=[{"name": "c"}]),
+    "pod-no-containers.yaml": _pod("p2", containers=[]),
+    "pod-bad-name.yaml": _pod("p3", containers=[{**_C, "name": "Bad_Name"}]),
+    "pod-same-name.yaml": _pod("p4", containers=[_C], initContainers=[_C]),
+    "pod-port.yaml": _pod("p5", containers=[{**_C, "ports": [{"containerPort": 70000}]}]),
+    "pod-mount.yaml": _pod(
+        "p6", containers=[{**_C, "volumeMounts": [{"name": "v", "mountPath": "/v"}]}]
+    ),
+    "pod-restart.yaml": _pod("p7", containers=[_C], restartPolicy="Sometimes"),
+    "deployment-restart.yaml": _workload(
+        "Deployment", "d1", containers=[_C], restartPolicy="Never"
+    ),
+    "job-restart.yaml": _workload("Job", "j1", containers=[_C]),
     "label-key.yaml": _configmap("c1", labels={"bad key": "v"}),
     "label-value.yaml": _configmap("c2", labels={"ok": "bad value!"}),
     "label-parts.yaml": _configmap("c3", labels={"a/b/c": "v"}),

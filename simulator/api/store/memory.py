@@ -185,7 +185,7 @@ class ObjectStore:
         meta = new.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
-        name_new_object(info, new)
+        name_new_object(info, new, strict=strict)
         if info.namespaced:
             meta["namespace"] = str(meta.get("namespace") or "default")
         else:

@@ -13,7 +13,14 @@ from collections.abc import Callable
 
 from simulator.api.kinds import KindInfo
 
-__all__ = ["SUBDOMAIN_MESSAGE", "SUBDOMAIN_PATTERN", "name_errors", "regex_error", "resource_label"]
+__all__ = [
+    "SUBDOMAIN_MESSAGE",
+    "SUBDOMAIN_PATTERN",
+    "label_errors",
+    "name_errors",
+    "regex_error",
+    "resource_label",
+]
 
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 SUBDOMAIN_PATTERN = _LABEL + "(\\." + _LABEL + ")*"
@@ -67,6 +74,11 @@ def _dns_label(value: str) -> list[str]:
         else:
             errors.append(regex_error(_LABEL_MESSAGE, _LABEL, "my-name", "123-abc"))
     return errors
+
+
+def label_errors(value: str) -> list[str]:
+    """Why `value` is not a DNS-1123 label (a container's name, a namespace's)."""
+    return _dns_label(value)
 
 
 def _dns1035_label(value: str) -> list[str]:

@@ -9,7 +9,6 @@ refusal on both backends, and the judge test compares them with a real control p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from simulator.api.kinds import KindInfo
@@ -21,6 +20,7 @@ from simulator.api.store.names import (
     regex_error,
     resource_label,
 )
+from simulator.api.store.pod_rules import pod_errors
 
 __all__ = ["check_metadata", "check_update"]
 
@@ -39,16 +39,12 @@ _VALUE_MESSAGE = (
 _ANNOTATIONS_LIMIT = 256 * 1024
 
 
-# What kube-apiserver checks in a kind's spec, as field error texts (only what has mattered).
-_SPEC_RULES: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {
-    ("batch", "CronJob"): cronjob_errors,
-}
-
-
-def check_metadata(info: KindInfo, obj: dict[str, Any], name_errors: list[str]) -> None:
+def check_metadata(
+    info: KindInfo, obj: dict[str, Any], name_errors: list[str], *, spec: bool = True
+) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
-    labels or annotations are not valid, or what the kind checks in its spec; `name_errors`
-    are the name's, which come first."""
+    labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
+    its spec; `name_errors` are the name's, which come first."""
     meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
@@ -64,8 +60,9 @@ def check_metadata(info: KindInfo, obj: dict[str, Any], name_errors: list[str]) 
             errors.append(
                 f"metadata.annotations: Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes"
             )
-    spec_rule = _SPEC_RULES.get((info.group, info.kind))
-    errors += spec_rule(obj) if spec_rule is not None else []
+    if spec and not info.crd_name:
+        errors += pod_errors(info.group, info.kind, obj)
+        errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
 
@@ -106,7 +103,7 @@ def check_update(
         )
     errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
     if strict or errors:
-        check_metadata(info, {**candidate, "metadata": {**meta, "name": name}}, errors)
+        check_metadata(info, {**candidate, "metadata": {**meta, "name": name}}, errors, spec=strict)
 
 
 def _key_errors(key: str) -> list[str]:

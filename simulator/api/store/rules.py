@@ -260,9 +260,10 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
     return patch
 
 
-def name_new_object(info: KindInfo, obj: dict[str, Any]) -> None:
+def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> None:
     """Give `obj` a name from `generateName`; InvalidError when it has neither, or when the
-    object is not valid (its name, its metadata, what its kind checks in its spec)."""
+    object is not valid (its name, its metadata, and for the API's writes what its kind checks
+    in its spec)."""
     meta = obj["metadata"]
     if not meta.get("name"):
         if meta.get("generateName"):
@@ -282,7 +283,7 @@ def name_new_object(info: KindInfo, obj: dict[str, Any]) -> None:
                 ],
             )
 
-    check_metadata(info, obj, name_errors(info, str(meta["name"])))
+    check_metadata(info, obj, name_errors(info, str(meta["name"])), spec=strict)
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:

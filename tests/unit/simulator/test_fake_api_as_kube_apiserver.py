@@ -35,7 +35,9 @@ def test_a_created_deployment_has_an_empty_status_and_the_service_account_alias(
     """A built-in status is a Go struct, encoded even when empty; the v1 conversion copies
     serviceAccountName into the deprecated serviceAccount, in templates too."""
     store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
-    template = {"spec": {"serviceAccountName": "status", "containers": [{"name": "c"}]}}
+    template = {
+        "spec": {"serviceAccountName": "status", "containers": [{"name": "c", "image": "x"}]}
+    }
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
