@@ -500,6 +500,21 @@ REFUSED_CREATES = {
         "Deployment", "d1", containers=[_C], restartPolicy="Never"
     ),
     "job-restart.yaml": _workload("Job", "j1", containers=[_C]),
+    "statefulset-mount.yaml": {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "s1"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "s1"}},
+            "serviceName": "s1",
+            "template": {
+                "metadata": {"labels": {"app": "s1"}},
+                "spec": {
+                    "containers": [{**_C, "volumeMounts": [{"name": "nope", "mountPath": "/v"}]}]
+                },
+            },
+        },
+    },
     "label-key.yaml": _configmap("c1", labels={"bad key": "v"}),
     "label-value.yaml": _configmap("c2", labels={"ok": "bad value!"}),
     "label-parts.yaml": _configmap("c3", labels={"a/b/c": "v"}),

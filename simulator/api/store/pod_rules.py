@@ -40,15 +40,20 @@ def pod_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
         spec = spec.get(key) if isinstance(spec, dict) else None
     if not isinstance(spec, dict):
         return []
+    # Validated after defaulting, which gives every pod spec `Always` (a Job's too: refused).
+    restart = _restart_policy(
+        spec.get("restartPolicy") or "Always", f"{where}.restartPolicy", allowed
+    )
     volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    if (group, kind) == ("apps", "StatefulSet"):  # its claims are its pods' volumes too
+        claims = (obj.get("spec") or {}).get("volumeClaimTemplates") or []
+        volumes |= {c.get("metadata", {}).get("name") for c in claims if isinstance(c, dict)}
     names: set[str] = set()
     errors = _containers(spec.get("containers"), f"{where}.containers", volumes, names)
     if not spec.get("containers"):
         errors.insert(0, f"{where}.containers: Required value")
     errors += _containers(spec.get("initContainers"), f"{where}.initContainers", volumes, names)
-    # Validated after defaulting, which gives every pod spec `Always` (a Job's too: refused).
-    policy = spec.get("restartPolicy") or "Always"
-    return errors + _restart_policy(policy, f"{where}.restartPolicy", allowed)
+    return errors + restart
 
 
 def _containers(containers: Any, path: str, volumes: set[Any], names: set[str]) -> list[str]:
