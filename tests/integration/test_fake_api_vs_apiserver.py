@@ -500,6 +500,22 @@ REFUSED_CREATES = {
         "Deployment", "d1", containers=[_C], restartPolicy="Never"
     ),
     "job-restart.yaml": _workload("Job", "j1", containers=[_C]),
+    "configmap-key.yaml": {**_configmap("k1"), "data": {"bad key": "v"}},
+    "configmap-twice.yaml": {**_configmap("k2"), "data": {"a": "1"}, "binaryData": {"a": "MQ=="}},
+    "secret-tls.yaml": {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "k3"},
+        "type": "kubernetes.io/tls",
+        "data": {},
+    },
+    "service-ports.yaml": {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "v1"}},
+    "service-names.yaml": {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "v2"},
+        "spec": {"ports": [{"port": 80}, {"port": 70000}]},
+    },
     "statefulset-mount.yaml": {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -553,6 +569,8 @@ REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
     ("patch", "cm", "kept", "-p", '{"metadata":{"labels":{"bad key":"v"}}}'),
     ("replace", "-f", "kept-other-uid.yaml"),
     ("apply", "--server-side", "-f", "label-key.yaml"),
+    ("patch", "cm", "frozen", "-p", '{"data":{"a":"2"}}'),
+    ("patch", "cm", "frozen", "-p", '{"immutable":false}'),
 )
 
 
@@ -562,6 +580,8 @@ def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
     """Labels, annotations, and what an update may not change (name, namespace, uid), each
     refused with the same code and words on both servers, in the same order of checks."""
     namespace = "judge-metadata"
+    frozen = {**_configmap("frozen"), "data": {"a": "1"}, "immutable": True}
+    (tmp_path / "frozen.yaml").write_text(yaml.safe_dump(frozen))
     (tmp_path / "kept-other-uid.yaml").write_text(yaml.safe_dump(_configmap("kept", uid="other")))
     for name, doc in REFUSED_CREATES.items():
         (tmp_path / name).write_text(yaml.safe_dump(doc))
@@ -569,6 +589,7 @@ def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
     def answers(run: Any) -> list[Any]:
         run("create", "namespace", namespace)
         kept = json.loads(run("-n", namespace, "create", "cm", "kept", "-o", "json").stdout)
+        run("-n", namespace, "create", "-f", str(tmp_path / "frozen.yaml"))
         uid = kept["metadata"]["uid"]
         said = []
         steps = [("create", "-f", name) for name in REFUSED_CREATES] + list(REFUSED_UPDATES)

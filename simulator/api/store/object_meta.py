@@ -14,6 +14,7 @@ from typing import Any
 from simulator.api.kinds import KindInfo
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.names import (
     SUBDOMAIN_MESSAGE,
     SUBDOMAIN_PATTERN,
@@ -61,6 +62,7 @@ def check_metadata(
                 f"metadata.annotations: Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes"
             )
     if spec and not info.crd_name:
+        errors += content_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
     if errors:
@@ -102,6 +104,7 @@ def check_update(
             kind=info.plural,
         )
     errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
+    errors += update_errors(info.group, info.kind, live, candidate) if strict else []
     if strict or errors:
         check_metadata(info, {**candidate, "metadata": {**meta, "name": name}}, errors, spec=strict)
 
