@@ -500,6 +500,19 @@ REFUSED_CREATES = {
         "Deployment", "d1", containers=[_C], restartPolicy="Never"
     ),
     "job-restart.yaml": _workload("Job", "j1", containers=[_C]),
+    "deployment-selector.yaml": {
+        **_workload("Deployment", "d2", containers=[_C]),
+        "spec": {
+            "selector": {"matchLabels": {"app": "other"}},
+            "template": {"metadata": {"labels": {"app": "d2"}}, "spec": {"containers": [_C]}},
+        },
+    },
+    "claim.yaml": {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "pvc1"},
+        "spec": {"accessModes": ["ReadWriteOnce"]},
+    },
     "configmap-key.yaml": {**_configmap("k1"), "data": {"bad key": "v"}},
     "configmap-twice.yaml": {**_configmap("k2"), "data": {"a": "1"}, "binaryData": {"a": "MQ=="}},
     "secret-tls.yaml": {
@@ -571,6 +584,8 @@ REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
     ("apply", "--server-side", "-f", "label-key.yaml"),
     ("patch", "cm", "frozen", "-p", '{"data":{"a":"2"}}'),
     ("patch", "cm", "frozen", "-p", '{"immutable":false}'),
+    ("patch", "deploy", "steady", "--type=merge", "-p", '{"spec":{"selector":null}}'),
+    ("scale", "deploy", "steady", "--replicas=-1"),
 )
 
 
@@ -590,6 +605,7 @@ def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
         run("create", "namespace", namespace)
         kept = json.loads(run("-n", namespace, "create", "cm", "kept", "-o", "json").stdout)
         run("-n", namespace, "create", "-f", str(tmp_path / "frozen.yaml"))
+        run("-n", namespace, "create", "deployment", "steady", "--image=x")
         uid = kept["metadata"]["uid"]
         said = []
         steps = [("create", "-f", name) for name in REFUSED_CREATES] + list(REFUSED_UPDATES)

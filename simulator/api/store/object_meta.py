@@ -22,6 +22,7 @@ from simulator.api.store.names import (
     resource_label,
 )
 from simulator.api.store.pod_rules import pod_errors
+from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 
 __all__ = ["check_metadata", "check_update"]
 
@@ -41,11 +42,17 @@ _ANNOTATIONS_LIMIT = 256 * 1024
 
 
 def check_metadata(
-    info: KindInfo, obj: dict[str, Any], name_errors: list[str], *, spec: bool = True
+    info: KindInfo,
+    obj: dict[str, Any],
+    name_errors: list[str],
+    *,
+    spec: bool = True,
+    last: list[str] | None = None,
 ) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
     labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
-    its spec; `name_errors` are the name's, which come first."""
+    its spec; `name_errors` are the name's, which come first, `last` an update's that come
+    after the spec's."""
     meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
@@ -63,8 +70,10 @@ def check_metadata(
             )
     if spec and not info.crd_name:
         errors += content_errors(info.group, info.kind, obj)
+        errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
+    errors += last or []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
 
@@ -104,9 +113,13 @@ def check_update(
             kind=info.plural,
         )
     errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
-    errors += update_errors(info.group, info.kind, live, candidate) if strict else []
+    last: list[str] = []
+    if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
+        errors += update_errors(info.group, info.kind, live, candidate)
+        last = spec_update_errors(info.group, info.kind, live, candidate)
     if strict or errors:
-        check_metadata(info, {**candidate, "metadata": {**meta, "name": name}}, errors, spec=strict)
+        renamed = {**candidate, "metadata": {**meta, "name": name}}
+        check_metadata(info, renamed, errors, spec=strict, last=last)
 
 
 def _key_errors(key: str) -> list[str]:
