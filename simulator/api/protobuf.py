@@ -148,19 +148,20 @@ def to_json(message: Message) -> Any:
     go = go_fields()
     for field, value in message.ListFields():
         entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
+        key = go.json_name(message.DESCRIPTOR.name, field.name)
         if entry is not None and entry.GetOptions().map_entry:
             value_field = entry.fields_by_name["value"]
-            out[field.name] = {k: _value(value_field, v) for k, v in value.items()}
+            out[key] = {k: _value(value_field, v) for k, v in value.items()}
         elif entry is not None and (entry.name, field.name) in go.inline:
             out.update(to_json(value))  # an embedded struct: its fields are the parent's
         elif field.is_repeated:
-            out[field.name] = [_value(field, v) for v in value]
+            out[key] = [_value(field, v) for v in value]
         elif not value and (message.DESCRIPTOR.name, field.name) in go.omit_zero:
             continue  # a Go zero value its JSON leaves out
         elif (message.DESCRIPTOR.name, field.name) in _OMIT_ZERO and not value.ListFields():
             continue
         else:
-            out[field.name] = _value(field, value)
+            out[key] = _value(field, value)
     return out
 
 

@@ -117,17 +117,18 @@ def _fill(message: Message, value: Any) -> None:
         return
     if not isinstance(value, dict):
         return
-    inline = go_fields().inline
+    go = go_fields()
     for field in message.DESCRIPTOR.fields:
         entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
-        if entry is not None and (entry.name, field.name) in inline:
+        key = go.json_name(message.DESCRIPTOR.name, field.name)
+        if entry is not None and (entry.name, field.name) in go.inline:
             # An embedded struct: its fields sit in the parent's JSON.
             child = getattr(message, field.name)
             _fill(child, value)
             if not child.ListFields():
                 message.ClearField(field.name)
-        elif value.get(field.name) is not None:
-            _fill_field(message, field, value[field.name])
+        elif value.get(key) is not None:
+            _fill_field(message, field, value[key])
 
 
 def _fill_field(message: Message, field: Any, item: Any) -> None:

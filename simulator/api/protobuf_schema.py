@@ -39,6 +39,8 @@ __all__ = [
 API_VERSION = "v0.37.2"
 _MODULES = ("k8s.io/api", "k8s.io/apimachinery", "k8s.io/apiextensions-apiserver")
 _LOCK = threading.Lock()
+# Bumped when `_scan_types` learns something new, so that a cached build is made again.
+_SCAN_REVISION = "r2"
 # A Go struct and its fields in types.go: `type Volume struct {`, then
 # `VolumeSource `json:"" protobuf:"bytes,2,opt,name=volumeSource"`` (embedded, inlined in JSON) or
 # `HostPort int32 `json:"hostPort,omitempty" protobuf:"varint,5,opt,name=hostPort"``.
@@ -54,7 +56,7 @@ class SchemaError(SimulatorError):
 
 def descriptor_set_path() -> Path:
     """The FileDescriptorSet of the Kubernetes API types (built on first use)."""
-    return cache_dir() / f"k8s-api-{API_VERSION}.binpb"
+    return cache_dir() / f"k8s-api-{API_VERSION}-{_SCAN_REVISION}.binpb"
 
 
 @cache
@@ -76,6 +78,13 @@ class GoFields:
     # Non-pointer scalars tagged omitempty: Go always writes them to protobuf, even as 0, "" or
     # false, and leaves them out of JSON when they are.
     omit_zero: frozenset[tuple[str, str]]
+    # Fields whose JSON name is not their .proto name (`BoundObjectReference.aPIVersion` is
+    # `apiVersion`, `uID` is `uid`).
+    json_names: dict[tuple[str, str], str]
+
+    def json_name(self, message: str, field: str) -> str:
+        """The JSON name of `field` of `message`."""
+        return self.json_names.get((message, field), field)
 
 
 @cache
@@ -86,12 +95,14 @@ def go_fields() -> GoFields:
     return GoFields(
         inline=frozenset((str(a), str(b)) for a, b in doc["inline"]),
         omit_zero=frozenset((str(a), str(b)) for a, b in doc["omitZero"]),
+        json_names={(str(a), str(b)): str(c) for a, b, c in doc["renamed"]},
     )
 
 
-def _scan_types(dirs: dict[str, Path]) -> dict[str, list[tuple[str, str]]]:
+def _scan_types(dirs: dict[str, Path]) -> dict[str, list[tuple[str, ...]]]:
     inline: set[tuple[str, str]] = set()
     omit_zero: set[tuple[str, str]] = set()
+    renamed: set[tuple[str, str, str]] = set()
     for directory in dirs.values():
         for source in directory.rglob("types.go"):
             struct = ""
@@ -107,9 +118,12 @@ def _scan_types(dirs: dict[str, Path]) -> dict[str, list[tuple[str, str]]]:
                     embedded = go_type.rpartition(".")[2] or name
                     if embedded not in ("TypeMeta", "ListMeta"):
                         inline.add((embedded, proto_name or embedded[0].lower() + embedded[1:]))
-                elif "omitempty" in options and not go_type.startswith(("*", "[]", "map[")):
+                    continue
+                if proto_name and json_name not in ("-", proto_name):
+                    renamed.add((struct, proto_name, json_name))
+                if "omitempty" in options and not go_type.startswith(("*", "[]", "map[")):
                     omit_zero.add((struct, proto_name or json_name))
-    return {"inline": sorted(inline), "omitZero": sorted(omit_zero)}
+    return {"inline": sorted(inline), "omitZero": sorted(omit_zero), "renamed": sorted(renamed)}
 
 
 def _module_dirs() -> dict[str, Path]:

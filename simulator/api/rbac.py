@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from simulator.api.rbac_index import Grant, first_granting, grants
 from simulator.api.store import ObjectStore
 
 __all__ = [
     "ADMIN",
     "RequestAttributes",
+    "TokenBinding",
     "TokenBook",
     "UserInfo",
     "allowed_by",
@@ -21,8 +24,6 @@ __all__ = [
     "rules_review",
     "service_account_user",
 ]
-
-_RBAC = "rbac.authorization.k8s.io/v1"
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,6 @@ class RequestAttributes:
     namespace: str = ""
     name: str = ""
     path: str = ""
-
-
-def _subject_matches(subject: dict[str, Any], user: UserInfo, binding_ns: str) -> bool:
-    kind = subject.get("kind")
-    if kind == "User":
-        return bool(subject.get("name") == user.name)
-    if kind == "Group":
-        return subject.get("name") in user.groups
-    if kind == "ServiceAccount":
-        ns = subject.get("namespace") or binding_ns
-        return user.name == f"system:serviceaccount:{ns}:{subject.get('name')}"
-    return False
 
 
 def _rule_matches(rule: dict[str, Any], attrs: RequestAttributes) -> bool:
@@ -82,15 +71,6 @@ def _rule_matches(rule: dict[str, Any], attrs: RequestAttributes) -> bool:
     return not names or attrs.name in names
 
 
-def _rules(store: ObjectStore, kind: str, name: str, namespace: str) -> Iterable[dict[str, Any]]:
-    role = (
-        store.get(_RBAC, "ClusterRole", name)
-        if kind == "ClusterRole"
-        else store.get(_RBAC, "Role", name, namespace)
-    )
-    return (role or {}).get("rules") or []
-
-
 def authorize(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> bool:
     """True when the user may do `attrs` under the RBAC objects currently in the store."""
     return privileged(user) or allowed_by(store, user, attrs) is not None
@@ -107,10 +87,13 @@ def allowed_by(store: ObjectStore, user: UserInfo, attrs: RequestAttributes) -> 
     Everything, self-reviews and discovery included, is granted by the stored policy
     (system:basic-user, system:discovery, ... bound to system:authenticated).
     """
-    for source, rules in _grants(store, user, attrs.namespace):
-        if any(_rule_matches(rule, attrs) for rule in rules):
-            return f"RBAC: allowed by {source}"
-    return None
+
+    def allows(grant: Grant) -> bool:
+        return any(_rule_matches(rule, attrs) for rule in grant.rules)
+
+    caller = (user.name, user.groups)
+    grant = first_granting(store, caller, attrs, attrs.namespace, allows)
+    return None if grant is None else f"RBAC: allowed by {grant.source}"
 
 
 def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
@@ -127,25 +110,65 @@ def forbidden_message(user: UserInfo, attrs: RequestAttributes) -> str:
     )
 
 
+@dataclass(frozen=True)
+class TokenBinding:
+    """What a ServiceAccount token is bound to, as kube-apiserver checks it on every request:
+    the account (by uid: one deleted and made again is another), the object a TokenRequest
+    bound it to (kind, name, uid), and when it expires on the cluster's clock."""
+
+    namespace: str
+    account: str
+    account_uid: str
+    bound: tuple[str, str, str] | None = None
+    expires: datetime | None = None
+
+
 @dataclass
 class TokenBook:
-    """Bearer tokens -> users. The admin token has every right; others go through RBAC."""
+    """Bearer tokens -> users. The admin token has every right; others go through RBAC, and a
+    bound ServiceAccount token only while what it is bound to lives (`store`: where to look)."""
 
     admin_token: str
     users: dict[str, UserInfo] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: ObjectStore | None = None
+    bindings: dict[str, TokenBinding] = field(default_factory=dict)
 
     def lookup(self, token: str) -> UserInfo | None:
         """The user a token belongs to, or None (401)."""
         if token == self.admin_token:
             return ADMIN
         with self.lock:
-            return self.users.get(token)
+            user, binding = self.users.get(token), self.bindings.get(token)
+        if user is None or binding is None or self.store is None:
+            return user
+        return user if _still_bound(self.store, binding) else None
 
-    def add(self, token: str, user: UserInfo) -> None:
-        """Register another token."""
+    def add(self, token: str, user: UserInfo, binding: TokenBinding | None = None) -> None:
+        """Register another token (bound: valid only while `binding` holds)."""
         with self.lock:
             self.users[token] = user
+            if binding is not None:
+                self.bindings[token] = binding
+
+
+def _still_bound(store: ObjectStore, binding: TokenBinding) -> bool:
+    """kube-apiserver's checks of a bound token: not expired, its account and its bound object
+    still the ones it was issued for (same uid), a bound pod not past its deletion."""
+    if binding.expires is not None and store.clock.now() >= binding.expires:
+        return False
+    account = store.get("v1", "serviceaccounts", binding.account, binding.namespace)
+    if account is None or account["metadata"].get("uid") != binding.account_uid:
+        return False
+    if binding.bound is None:
+        return True
+    resource, name, uid = binding.bound
+    scope = None if resource == "nodes" else binding.namespace
+    bound = store.get("v1", resource, name, scope)
+    if bound is None or bound["metadata"].get("uid") != uid:
+        return False
+    deleted = bound["metadata"].get("deletionTimestamp")
+    return not deleted or datetime.fromisoformat(str(deleted)) > store.clock.now()
 
 
 ADMIN = UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)
@@ -168,7 +191,7 @@ def rules_review(store: ObjectStore, user: UserInfo, namespace: str) -> dict[str
     resource_rules: list[dict[str, Any]] = []
     non_resource: list[dict[str, Any]] = []
     for rule in _granted_rules(store, user, namespace):
-        if rule.get("nonResourceURLs"):
+        if rule.get("nonResourceURLs"):  # the stored list: the status is encoded, never kept
             non_resource.append(
                 {"verbs": list(rule.get("verbs") or []), "nonResourceURLs": rule["nonResourceURLs"]}
             )
@@ -185,51 +208,10 @@ def _rule_entry(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _granted_rules(store: ObjectStore, user: UserInfo, namespace: str) -> Iterable[dict[str, Any]]:
-    for _source, rules in _grants(store, user, namespace):
-        yield from rules
+    for grant in _grants(store, user, namespace):
+        yield from grant.rules
 
 
-def _grants(
-    store: ObjectStore, user: UserInfo, namespace: str
-) -> Iterable[tuple[str, Iterable[dict[str, Any]]]]:
-    """(how kube-apiserver names the grant, its rules) for each binding naming `user`."""
-    # The stored bindings themselves (read-only, not copied): this runs on every request.
-    cluster_bindings, _ = store.list_refs(store.kind_info(_RBAC, "ClusterRoleBinding"))
-    for binding in cluster_bindings:
-        for subject in binding.get("subjects") or []:
-            if _subject_matches(subject, user, ""):
-                ref = binding.get("roleRef") or {}
-                name = binding["metadata"]["name"]
-                source = (
-                    f"ClusterRoleBinding {_quoted(name)} of {_role(ref)} to {_who(subject, '')}"
-                )
-                yield source, _rules(store, "ClusterRole", str(ref.get("name")), "")
-                break
-    if namespace:
-        info = store.kind_info(_RBAC, "RoleBinding")
-        for binding in store.list_refs(info, namespace=namespace)[0]:
-            for subject in binding.get("subjects") or []:
-                if _subject_matches(subject, user, namespace):
-                    ref = binding.get("roleRef") or {}
-                    name = f"{binding['metadata']['name']}/{namespace}"
-                    who = _who(subject, namespace)
-                    source = f"RoleBinding {_quoted(name)} of {_role(ref)} to {who}"
-                    kind, role = str(ref.get("kind")), str(ref.get("name"))
-                    yield source, _rules(store, kind, role, namespace)
-                    break
-
-
-# rbac/validation's describers, word for word: `ClusterRole "view"`, `ServiceAccount "sa/ns"`.
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _role(ref: dict[str, Any]) -> str:
-    return f"{ref.get('kind')} {_quoted(str(ref.get('name')))}"
-
-
-def _who(subject: dict[str, Any], binding_namespace: str) -> str:
-    name = str(subject.get("name"))
-    if subject.get("kind") == "ServiceAccount":
-        name = f"{name}/{subject.get('namespace') or binding_namespace}"
-    return f"{subject.get('kind')} {_quoted(name)}"
+def _grants(store: ObjectStore, user: UserInfo, namespace: str) -> tuple[Grant, ...]:
+    """The bindings naming `user`, in kube-apiserver's order (see rbac_index)."""
+    return grants(store, user.name, user.groups, namespace)

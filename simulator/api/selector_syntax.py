@@ -31,74 +31,27 @@ _TOKENS = {
 }
 _OPERATORS = {"in", "notin", "=", "==", "!=", "gt", "lt"}
 _BINARY = "in, notin, =, ==, !=, gt, lt"
-_NAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_NAME_RE = re.compile(_NAME)
-_VALUE_RE = re.compile(f"({_NAME})?")
-_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_SUBDOMAIN_RE = re.compile(_SUBDOMAIN)
-_NAME_EXAMPLES = ("MyName", "my.name", "123-abc")
-_NAME_RULE = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character"
-)
 
 
 class SyntaxProblem(ValueError):
     """A selector apimachinery's parser refuses; the message is its text."""
 
 
-def _regex_error(message: str, fmt: str, *examples: str) -> str:
-    """validation.RegexError (its double spaces included)."""
-    shown = " or ".join(f"'{example}', " for example in examples)
-    return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
+def _label_key_errors(key: str) -> list[str]:
+    # Imported on use: the store imports the selectors, so the store cannot be imported first.
+    from simulator.api.store.object_meta import label_key_errors
+
+    return label_key_errors(key)
+
+
+def _label_value_errors(value: str) -> list[str]:
+    from simulator.api.store.object_meta import label_value_errors  # as above
+
+    return label_value_errors(value)
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _key_problems(key: str) -> list[str]:
-    """validation.IsQualifiedName, as a label key's check words it."""
-    parts = key.split("/")
-    if len(parts) > 2:
-        rule = _regex_error(
-            f"a valid label key {_NAME_RULE}", _NAME, "MyName", "my.name", "123-abc"
-        )
-        return [f"{rule} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    problems = []
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            problems.append("prefix part must be non-empty")
-        else:
-            if len(prefix) > 253:
-                problems.append("prefix part must be no more than 253 bytes")
-            if not _SUBDOMAIN_RE.fullmatch(prefix):
-                rule = (
-                    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                    "characters, '-' or '.', and must start and end with an alphanumeric character"
-                )
-                problems.append("prefix part " + _regex_error(rule, _SUBDOMAIN, "example.com"))
-    name = parts[-1]
-    if not name:
-        problems.append("name part must be non-empty")
-    elif len(name) > 63:
-        problems.append("name part must be no more than 63 bytes")
-    if not _NAME_RE.fullmatch(name):
-        problems.append(
-            "name part " + _regex_error(_NAME_RULE, _NAME, "MyName", "my.name", "123-abc")
-        )
-    return problems
-
-
-def _value_problems(value: str) -> list[str]:
-    problems = []
-    if len(value) > 63:
-        problems.append("must be no more than 63 bytes")
-    if not _VALUE_RE.fullmatch(value):
-        rule = "a valid label must be an empty string or " + _NAME_RULE.removeprefix("must ")
-        problems.append(_regex_error(rule, f"({_NAME})?", "MyValue", "my_value", "12345"))
-    return problems
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
@@ -176,7 +129,7 @@ class _Parser:
             kind, key = self.consume()
         if kind != "id":
             raise SyntaxProblem(f"found '{key}', expected: identifier")
-        problems = _key_problems(key)
+        problems = _label_key_errors(key)
         if problems:
             raise SyntaxProblem(f"<nil>: Invalid value: {_quote(key)}: {'; '.join(problems)}")
         if negated or self.lookahead()[0] in ("end", "comma"):
@@ -246,7 +199,7 @@ def _validated(key: str, op: str, values: list[str]) -> tuple[str, ...]:
                     "the value must be an integer"
                 )
     for index, value in enumerate(values):
-        found = _value_problems(value)
+        found = _label_value_errors(value)
         if found:
             problems.append(
                 f"values[{index}][{key}]: Invalid value: {_quote(value)}: {'; '.join(found)}"

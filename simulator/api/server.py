@@ -19,7 +19,7 @@ from simulator.api.delivery import Delivery
 from simulator.api.faults import FaultPlan
 from simulator.api.kubernetes_service import publish_kubernetes_service
 from simulator.api.namespace_publisher import NamespacePublisher
-from simulator.api.rbac import TokenBook, UserInfo, service_account_user
+from simulator.api.rbac import TokenBinding, TokenBook, UserInfo, service_account_user
 from simulator.api.role_aggregation import RoleAggregator
 from simulator.api.store import ObjectStore
 from simulator.api.tls import ServingCertificate, make_serving_certificate
@@ -65,7 +65,7 @@ class ApiServer:
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.faults = faults or FaultPlan()
         self.request_log: list[RequestRecord] = []
-        self.tokens = TokenBook(self.admin_token)
+        self.tokens = TokenBook(self.admin_token, store=store)
         # In a warped world the API reports what it still owes its clients (api/delivery.py).
         self.delivery = Delivery(store, warp) if warp is not None else None
         self.app = ApiApp(
@@ -190,7 +190,15 @@ class ApiServer:
     def issue_token(self, namespace: str, serviceaccount: str) -> str:
         """A bearer token for `system:serviceaccount:<ns>:<name>`; RBAC applies to it."""
         token = secrets.token_urlsafe(24)
-        self.tokens.add(token, service_account_user(namespace, serviceaccount))
+        # As a pod's projected token: bound to the account when it exists (a test may name one
+        # it never made), so deleting the account ends the token.
+        account = self.store.get("v1", "serviceaccounts", serviceaccount, namespace)
+        binding = (
+            TokenBinding(namespace, serviceaccount, str(account["metadata"]["uid"]))
+            if account is not None
+            else None
+        )
+        self.tokens.add(token, service_account_user(namespace, serviceaccount), binding)
         return token
 
     def issue_user_token(self, user: str, groups: tuple[str, ...] = ()) -> str:

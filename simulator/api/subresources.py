@@ -9,12 +9,9 @@ TokenRequest, whose token then authenticates as the service account.
 
 from __future__ import annotations
 
-import base64
 import math
-import secrets
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -25,7 +22,7 @@ from simulator.api.fields.kinds import track_request
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import apply_merge_patch
 from simulator.api.protobuf import PROTOBUF
-from simulator.api.rbac import UserInfo, service_account_user
+from simulator.api.rbac import TokenBinding, UserInfo, service_account_user
 from simulator.api.request_errors import (
     MethodNotAllowedError,
     check_patch_syntax,
@@ -36,6 +33,13 @@ from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, NotFoundError, StoreError
 from simulator.api.store.applying import mutation
 from simulator.api.store.rules import not_found, parse_patch_body
+from simulator.api.token_requests import (
+    ISSUER,
+    bound_object,
+    bound_reference,
+    check_expiration,
+    service_account_jwt,
+)
 from simulator.clock import rfc3339
 
 __all__ = ["SUBRESOURCES"]
@@ -224,48 +228,14 @@ async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int
     return 201
 
 
-_ISSUER = "https://kubernetes.default.svc.cluster.local"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _service_account_jwt(
-    route: Route, uid: str, audiences: list[str], now: datetime, expires: datetime
-) -> str:
-    """A token shaped as kube-apiserver's: a JWT whose claims name the service account (clients
-    read `sub`, `exp` and `kubernetes.io` from it). The fake API checks tokens by lookup, so the
-    signature is random bytes of an ES256 signature's length."""
-    header = {"alg": "ES256", "kid": "appliance-sim"}
-    claims = {
-        "aud": audiences,
-        "exp": int(expires.timestamp()),
-        "iat": int(now.timestamp()),
-        "iss": _ISSUER,
-        "jti": str(uuid.uuid4()),
-        "kubernetes.io": {
-            "namespace": route.namespace,
-            "serviceaccount": {"name": route.name, "uid": uid},
-        },
-        "nbf": int(now.timestamp()),
-        "sub": f"system:serviceaccount:{route.namespace}:{route.name}",
-    }
-    return ".".join(
-        (_b64(_ENC.encode(header)), _b64(_ENC.encode(claims)), _b64(secrets.token_bytes(64)))
-    )
-
-
 async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a TokenRequest: a bearer token that authenticates as the service account."""
     request = _posted(host, req, _TOKEN_REQUEST)
     account = _live(host, route)
     spec = dict(request.get("spec") or {})
     seconds = int(spec.get("expirationSeconds") or 3600)
-    if seconds < 600:
-        raise BadRequestError(
-            "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes"
-        )
+    check_expiration(seconds)
+    bound = bound_object(host.store, route.namespace, route.name, spec.get("boundObjectRef"))
     now = host.store.clock.now()
     expires = now + timedelta(seconds=seconds)
     # The request as the field manager saw it, before the token's defaults were filled in.
@@ -274,12 +244,16 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     track_request(
         "authentication.k8s.io", "v1", "TokenRequest", "token", asked, manager, rfc3339(now)
     )
-    spec.setdefault("audiences", [_ISSUER])
+    spec.setdefault("audiences", [ISSUER])
     spec["expirationSeconds"] = seconds
     spec.setdefault("boundObjectRef", None)
     uid = str(account["metadata"].get("uid", ""))
-    issued = _service_account_jwt(route, uid, list(spec["audiences"]), now, expires)
-    host.tokens.add(issued, service_account_user(route.namespace, route.name))
+    issued = service_account_jwt(
+        route.namespace, (route.name, uid), list(spec["audiences"]), (now, expires), bound
+    )
+    bound_to = None if bound is None else bound_reference(bound)
+    binding = TokenBinding(route.namespace, route.name, uid, bound_to, expires)
+    host.tokens.add(issued, service_account_user(route.namespace, route.name), binding)
     meta: dict[str, Any] = {
         "name": route.name,
         "namespace": route.namespace,

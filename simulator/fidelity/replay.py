@@ -163,6 +163,8 @@ class Replayer:
         that call (until `watch_seconds` after sending); the others' are in already."""
         try:
             client = self._client(request.user)
+            if _locks_a_version(request):
+                self._reread(client, request.path)
             for attempt in range(_THROTTLED_ATTEMPTS):
                 query, headers, content = (
                     self._query(request),
@@ -198,6 +200,21 @@ class Replayer:
         if request.path == _CRDS and request.method == "POST" and answer.code == 201:
             self._settle_crd(client, answer)
         return lambda: answer
+
+    def _reread(self, client: KubeClient, path: str) -> None:
+        """The object's version as it is now on this backend. kubectl's move to server-side
+        apply locks the version it read; when it meets a conflict it reads the object again and
+        patches again (a few times). Between the recorded read and that patch, a control plane's
+        controllers may write the object (a Deployment's revision, its status) where the fake
+        API, with no controllers behind it, does not: the replay reads again at once instead,
+        so both backends answer the patch a client's retry would send."""
+        try:
+            live = client.request("GET", path)
+        except ApiError:
+            return
+        meta = live.get("metadata") or {}
+        if meta.get("resourceVersion"):
+            self.state.objects[path] = (str(meta["resourceVersion"]), str(meta.get("uid", "")))
 
     def _settle_crd(self, client: KubeClient, answer: Answer) -> None:
         """Wait until a new CRD is established and its group version's OpenAPI document is
@@ -399,3 +416,12 @@ def split_path(path: str) -> tuple[str, str, str]:
 
 def _answer(raw: RawAnswer) -> Answer:
     return Answer(code=raw.code, content_type=raw.content_type, body=raw.body, lines=raw.lines)
+
+
+def _locks_a_version(request: CorpusRequest) -> bool:
+    """A JSON patch that sets or tests the object's resourceVersion (an optimistic lock)."""
+    return (
+        request.method == "PATCH"
+        and request.header("content-type").startswith("application/json-patch+json")
+        and b'"/metadata/resourceVersion"' in (request.body or b"")
+    )

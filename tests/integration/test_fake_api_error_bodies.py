@@ -15,6 +15,8 @@ from pathlib import Path
 from tests.integration.fake_api_harness import KUBECTL
 from tests.integration.served_world import WEB, raw_http, served_world, wait_for
 
+_WEB = {"name": "web", "image": "nginx"}
+
 
 def test_not_found_and_already_exists_are_byte_compatible(tmp_path: Path) -> None:
     """The exact bytes of a 404 and a 409 (what a differential test against kube-apiserver sees)."""
@@ -26,7 +28,11 @@ def test_not_found_and_already_exists_are_byte_compatible(tmp_path: Path) -> Non
             b'"pods \\"nope\\" not found","reason":"NotFound","details":{"name":"nope",'
             b'"kind":"pods"},"code":404}\n'
         )
+        # Valid, as kube-apiserver validates a create before it finds the name taken.
+        template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [_WEB]}}
+        spec = {"selector": {"matchLabels": {"app": "web"}}, "template": template}
         body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}
+        body["spec"] = spec
         taken = http.post("/apis/apps/v1/namespaces/shop/deployments", json=body)
         assert taken.status_code == 409
         assert taken.content == (

@@ -62,6 +62,27 @@ SAMPLES: list[dict[str, Any]] = [
         "regarding": {"kind": "Pod", "name": "p"},
         "reason": "Pulled",
     },
+    # Fields whose .proto name is not their JSON name (`uID`, `aPIGroup`).
+    {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenRequest",
+        "metadata": {"name": "robot"},
+        "spec": {
+            "audiences": ["a"],
+            "expirationSeconds": 3600,
+            "boundObjectRef": {"kind": "Secret", "apiVersion": "v1", "name": "k", "uid": "u-1"},
+        },
+        "status": {"token": "t", "expirationTimestamp": "2026-01-01T00:00:00Z"},
+    },
+    {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": "nginx"},
+        "spec": {
+            "controller": "k8s.io/ingress-nginx",
+            "parameters": {"apiGroup": "k8s.example.com", "kind": "Params", "name": "p"},
+        },
+    },
     {
         "apiVersion": "v1",
         "kind": "Status",

@@ -350,6 +350,21 @@ def token_kubeconfig(kubeconfig: Path, token: str, target: Path) -> Path:
 Run = Callable[..., Any]
 
 
+def runners(fake: Harness, folder: Path) -> tuple[Callable[[Path], Run], Callable[[Path], Run]]:
+    """kubectl with a given kubeconfig against the real control plane and the fake API, and a
+    folder for each side's files."""
+    (folder / "real").mkdir()
+    (folder / "fake").mkdir()
+
+    def real_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
+
+    def fake_with(kubeconfig: Path) -> Run:
+        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
+
+    return real_with, fake_with
+
+
 def impersonation_answers(
     kubeconfig: Path, run_with: Callable[[Path], Run], folder: Path
 ) -> list[Any]:
@@ -386,14 +401,7 @@ def test_impersonation_is_decided_as_kube_apiserver_decides_it(
     admin checks an account's rights with), and a ServiceAccount's impersonation refused, then
     allowed, grant by grant, with kube-apiserver's 403 wording at each step."""
 
-    def real_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: kubectl(kubeconfig, *args, check=check)
-
-    def fake_with(kubeconfig: Path) -> Run:
-        return lambda *args, check=True: fake.kubectl(*args, kubeconfig=kubeconfig, check=check)
-
-    (tmp_path / "real").mkdir()
-    (tmp_path / "fake").mkdir()
+    real_with, fake_with = runners(fake, tmp_path)
     try:
         answers = impersonation_answers(fake.kubeconfig, fake_with, tmp_path / "fake")
         assert answers == impersonation_answers(plane.kubeconfig, real_with, tmp_path / "real")
@@ -403,3 +411,73 @@ def test_impersonation_is_decided_as_kube_apiserver_decides_it(
     assert (AS_ADMIN[1], 1, "no\n", "") in answers  # u may get pods, not list them
     refused = [a for a in answers if len(a) == 5 and a[2] == 1 and "impersonate" in a[4]]
     assert refused, answers
+
+
+TOKEN_NAMESPACE = "judge-bound-tokens"
+
+
+def eventually_refused(tokens: dict[str, Run], seconds: float = 30.0) -> dict[str, int]:
+    """Each token's exit code of `get --raw /api`, polled until every one is refused or
+    `seconds` pass: kube-apiserver caches a token's authentication for 10 s."""
+    deadline, codes = time.monotonic() + seconds, dict.fromkeys(tokens, 0)
+    while True:
+        for name, run in tokens.items():
+            if codes[name] == 0:
+                codes[name] = int(run("get", "--raw", "/api", check=False).returncode)
+        if all(codes.values()) or time.monotonic() > deadline:
+            return codes
+        time.sleep(1.0)
+
+
+def bound_token_answers(
+    kubeconfig: Path, run_with: Callable[[Path], Run], folder: Path
+) -> list[Any]:
+    """Which tokens still authenticate as what they are bound to goes away: a Secret, a Pod,
+    then the ServiceAccount itself (and its namesake made again)."""
+    admin, ns = run_with(kubeconfig), ("-n", TOKEN_NAMESPACE)
+    admin("create", "namespace", TOKEN_NAMESPACE)
+    admin(*ns, "create", "serviceaccount", "robot")
+    admin(*ns, "create", "secret", "generic", "key")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "runner", "namespace": TOKEN_NAMESPACE},
+        "spec": {"serviceAccountName": "robot", "containers": [{"name": "c", "image": "x"}]},
+    }
+    (folder / "pod.yaml").write_text(yaml.safe_dump(pod))
+    admin("create", "-f", str(folder / "pod.yaml"))
+    tokens = {}
+    for name, bound in (
+        ("plain", ()),
+        ("secret", ("--bound-object-kind=Secret", "--bound-object-name=key")),
+        ("pod", ("--bound-object-kind=Pod", "--bound-object-name=runner")),
+    ):
+        token = admin(*ns, "create", "token", "robot", *bound).stdout.strip()
+        tokens[name] = run_with(token_kubeconfig(kubeconfig, token, folder / f"{name}.kubeconfig"))
+    said: list[Any] = [("all", [tokens[n]("get", "--raw", "/api").returncode for n in tokens])]
+    admin(*ns, "delete", "secret", "key")
+    # The account's other tokens are not bound to the Secret.
+    said.append(("plain after secret", tokens["plain"]("get", "--raw", "/api").returncode))
+    admin(*ns, "delete", "pod", "runner", "--grace-period=0", "--force")
+    admin(*ns, "delete", "serviceaccount", "robot")
+    said.append(("all gone", eventually_refused(tokens)))
+    admin(*ns, "create", "serviceaccount", "robot")  # another account of the same name
+    said.append(("made again", tokens["plain"]("get", "--raw", "/api", check=False).returncode))
+    return said
+
+
+def test_a_bound_token_ends_with_what_it_is_bound_to(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """Tokens from `kubectl create token`: refused once their Secret, Pod or ServiceAccount is
+    deleted, and not revived by an account of the same name, on both servers."""
+
+    real_with, fake_with = runners(fake, tmp_path)
+    ours = bound_token_answers(fake.kubeconfig, fake_with, tmp_path / "fake")
+    assert ours == bound_token_answers(plane.kubeconfig, real_with, tmp_path / "real")
+    assert ours == [
+        ("all", [0, 0, 0]),
+        ("plain after secret", 0),
+        ("all gone", {"plain": 1, "secret": 1, "pod": 1}),
+        ("made again", 1),
+    ]

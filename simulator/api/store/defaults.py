@@ -194,7 +194,9 @@ def _cronjob(obj: Obj) -> None:
     spec.setdefault("failedJobsHistoryLimit", 1)
     job = spec.get("jobTemplate")
     if isinstance(job, dict):
-        _job(job)
+        # Only the pod template is defaulted: SetDefaults_Job is for Jobs, not a JobTemplateSpec
+        # (the CronJob controller's create of each Job fills the rest).
+        _template(job)
 
 
 def _service(obj: Obj) -> None:

@@ -33,13 +33,13 @@ from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace
+from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
     copy_object,
     merge_update,
-    modified_since,
     name_new_object,
     not_found,
     parse_fields,
@@ -48,7 +48,6 @@ from simulator.api.store.rules import (
     precondition_failed,
     same,
     sort_key,
-    stale_write,
     stamp_new_object,
 )
 from simulator.api.store.subscriptions import Subscriptions
@@ -183,7 +182,7 @@ class ObjectStore:
         meta = new.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
-        name_new_object(info, meta)
+        name_new_object(info, new, strict=strict)
         if info.namespaced:
             meta["namespace"] = str(meta.get("namespace") or "default")
         else:
@@ -283,6 +282,7 @@ class ObjectStore:
             dry_run=dry_run,
             strict=strict,
             manager=None if applying else field_manager or WORLD_MANAGER,
+            patching=True,
         )
 
     patch_status = functools.partialmethod(patch, subresource="status")  # `{"status": {...}}`
@@ -399,12 +399,10 @@ class ObjectStore:
         dry_run: bool,
         strict: bool,
         manager: str | None = None,
+        patching: bool = False,
     ) -> dict[str, Any]:
-        """A write of an existing object; `manager` (an update's) gains the fields it changed.
-
-        The written object's `metadata.resourceVersion`, when set, is a precondition, as on
-        kube-apiserver: an update's from its body, a patch's when the patch sets it (kubectl's
-        move from client-side to server-side apply sends one in a JSON patch)."""
+        """A write of an existing object (`check_update` says what it may not change);
+        `manager` (an update's) gains the fields it changed."""
         ns = self._ns(info, namespace)
         with self._lock:
             bucket = self._bucket(info)
@@ -414,8 +412,7 @@ class ObjectStore:
             candidate = mutate(copy_object(live))
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
-            if stale_write(live, candidate):
-                raise modified_since(info, name)
+            check_update(info, live, candidate, patching=patching, strict=strict)
             if subresource is None:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)

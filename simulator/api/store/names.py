@@ -12,20 +12,28 @@ import re
 from collections.abc import Callable
 
 from simulator.api.kinds import KindInfo
-from simulator.api.store.errors import InvalidError
 
-__all__ = ["check_name"]
+__all__ = [
+    "SUBDOMAIN_MESSAGE",
+    "SUBDOMAIN_PATTERN",
+    "label_errors",
+    "name_errors",
+    "regex_error",
+    "resource_label",
+]
 
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN = _LABEL + "(\\." + _LABEL + ")*"
+SUBDOMAIN_PATTERN = _LABEL + "(\\." + _LABEL + ")*"
 _DNS1035 = "[a-z]([-a-z0-9]*[a-z0-9])?"
 # Compiled once: every create checks its name.
-_LABEL_RE, _SUBDOMAIN_RE, _DNS1035_RE = (re.compile(p) for p in (_LABEL, _SUBDOMAIN, _DNS1035))
+_LABEL_RE, _SUBDOMAIN_RE, _DNS1035_RE = (
+    re.compile(p) for p in (_LABEL, SUBDOMAIN_PATTERN, _DNS1035)
+)
 _LABEL_MESSAGE = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
     "must start and end with an alphanumeric character"
 )
-_SUBDOMAIN_MESSAGE = (
+SUBDOMAIN_MESSAGE = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character"
 )
@@ -35,9 +43,16 @@ _DNS1035_MESSAGE = (
 )
 
 
-def _regex_error(message: str, pattern: str, *examples: str) -> str:
-    shown = "".join(f"'{e}', " if i == 0 else f"or '{e}', " for i, e in enumerate(examples))
+def regex_error(message: str, pattern: str, *examples: str) -> str:
+    """apimachinery's RegexError: each example ends with ", " and later ones start with " or "
+    (hence its two spaces: `'MyName',  or 'my.name', `)."""
+    shown = " or ".join(f"'{e}', " for e in examples)
     return f"{message} (e.g. {shown}regex used for validation is '{pattern}')"
+
+
+def resource_label(info: KindInfo) -> str:
+    """`pods`, `deployments.apps`: how the API server names a resource in its messages."""
+    return info.plural if not info.group else f"{info.plural}.{info.group}"
 
 
 def _too_long(value: str, limit: int) -> list[str]:
@@ -47,7 +62,7 @@ def _too_long(value: str, limit: int) -> list[str]:
 def _subdomain(value: str) -> list[str]:
     errors = _too_long(value, 253)
     if not _SUBDOMAIN_RE.fullmatch(value):
-        errors.append(_regex_error(_SUBDOMAIN_MESSAGE, _SUBDOMAIN, "example.com"))
+        errors.append(regex_error(SUBDOMAIN_MESSAGE, SUBDOMAIN_PATTERN, "example.com"))
     return errors
 
 
@@ -57,14 +72,19 @@ def _dns_label(value: str) -> list[str]:
         if _SUBDOMAIN_RE.fullmatch(value):
             errors.append("must not contain dots")  # a subdomain of the right length: the dots
         else:
-            errors.append(_regex_error(_LABEL_MESSAGE, _LABEL, "my-name", "123-abc"))
+            errors.append(regex_error(_LABEL_MESSAGE, _LABEL, "my-name", "123-abc"))
     return errors
+
+
+def label_errors(value: str) -> list[str]:
+    """Why `value` is not a DNS-1123 label (a container's name, a namespace's)."""
+    return _dns_label(value)
 
 
 def _dns1035_label(value: str) -> list[str]:
     errors = _too_long(value, 63)
     if not _DNS1035_RE.fullmatch(value):
-        errors.append(_regex_error(_DNS1035_MESSAGE, _DNS1035, "my-name", "abc-123"))
+        errors.append(regex_error(_DNS1035_MESSAGE, _DNS1035, "my-name", "abc-123"))
     return errors
 
 
@@ -84,25 +104,6 @@ def _rule(info: KindInfo) -> Callable[[str], list[str]]:
     return _subdomain
 
 
-def check_name(info: KindInfo, name: str) -> None:
-    """InvalidError (kube-apiserver's 422, its words) when `name` is not one `info` may have."""
-    errors = _rule(info)(name)
-    if not errors:
-        return
-    kind = info.kind if not info.group else f"{info.kind}.{info.group}"
-    each = [f'metadata.name: Invalid value: "{name}": {e}' for e in errors]
-    summary = each[0] if len(each) == 1 else f"[{', '.join(each)}]"
-    raise InvalidError(
-        f'{kind} "{name}" is invalid: {summary}',
-        name=name,
-        group=info.group,
-        kind=info.kind,
-        causes=[
-            {
-                "reason": "FieldValueInvalid",
-                "message": f'Invalid value: "{name}": {e}',
-                "field": "metadata.name",
-            }
-            for e in errors
-        ],
-    )
+def name_errors(info: KindInfo, name: str) -> list[str]:
+    """Why `name` is not one `info` may have, as kube-apiserver's field errors ([] when it is)."""
+    return [f'metadata.name: Invalid value: "{name}": {e}' for e in _rule(info)(name)]

@@ -25,7 +25,8 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
-from simulator.api.store.names import check_name
+from simulator.api.store.names import name_errors, resource_label
+from simulator.api.store.object_meta import check_metadata
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.clock import rfc3339
 
@@ -135,34 +136,10 @@ def copy_object(obj: dict[str, Any]) -> dict[str, Any]:
     return cast("dict[str, Any]", _DECODER.decode(_ENCODER.encode(obj)))
 
 
-def resource_label(info: KindInfo) -> str:
-    """`pods`, `deployments.apps`: how the API server names a resource in its messages."""
-    return info.plural if not info.group else f"{info.plural}.{info.group}"
-
-
 def not_found(info: KindInfo, name: str) -> NotFoundError:
     """The API server's 404 for a named object."""
     return NotFoundError(
         f'{resource_label(info)} "{name}" not found', name=name, group=info.group, kind=info.plural
-    )
-
-
-def stale_write(live: dict[str, Any], candidate: dict[str, Any]) -> bool:
-    """The object to write names a resourceVersion other than the stored one (none: no
-    precondition, an unconditional write)."""
-    meta = candidate.get("metadata")
-    wanted = meta.get("resourceVersion") if isinstance(meta, dict) else None
-    return bool(wanted) and str(wanted) != live["metadata"].get("resourceVersion")
-
-
-def modified_since(info: KindInfo, name: str) -> ConflictError:
-    """The API server's 409 for a write whose resourceVersion precondition is stale."""
-    return ConflictError(
-        f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the object has been '
-        "modified; please apply your changes to the latest version and try again",
-        name=name,
-        group=info.group,
-        kind=info.plural,
     )
 
 
@@ -286,9 +263,11 @@ def parse_patch_body(patch: Any, patch_type: str) -> Any:
     return patch
 
 
-def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
-    """Give `meta` a name from `generateName`; InvalidError when it has neither, or when the
-    name is not one the kind may have."""
+def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> None:
+    """Give `obj` a name from `generateName`; InvalidError when it has neither, or when the
+    object is not valid (its name, its metadata, and for the API's writes what its kind checks
+    in its spec)."""
+    meta = obj["metadata"]
     if not meta.get("name"):
         if meta.get("generateName"):
             meta["name"] = f"{meta['generateName']}{name_suffix()}"
@@ -307,7 +286,7 @@ def name_new_object(info: KindInfo, meta: dict[str, Any]) -> None:
                 ],
             )
 
-    check_name(info, str(meta["name"]))
+    check_metadata(info, obj, name_errors(info, str(meta["name"])), spec=strict)
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from simulator.api.discovery import version_info
 from simulator.api.store import ObjectStore
+from simulator.api.store.errors import StoreError
 from simulator.clock import VirtualClock
 from simulator.replay.scripting import clean
 
@@ -32,7 +35,9 @@ def test_a_created_deployment_has_an_empty_status_and_the_service_account_alias(
     """A built-in status is a Go struct, encoded even when empty; the v1 conversion copies
     serviceAccountName into the deprecated serviceAccount, in templates too."""
     store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
-    template = {"spec": {"serviceAccountName": "status", "containers": [{"name": "c"}]}}
+    template = {
+        "spec": {"serviceAccountName": "status", "containers": [{"name": "c", "image": "x"}]}
+    }
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -92,3 +97,53 @@ def test_a_created_job_gets_the_selector_kube_apiserver_generates() -> None:
     assert kept["spec"]["template"]["metadata"]["labels"] == {"app": "seed"}
     assert kept["metadata"]["labels"] == {"own": "x"}
     assert clean(kept)["spec"]["selector"] == {"matchLabels": {"app": "seed"}}
+
+
+def test_metadata_is_refused_in_kube_apiservers_words() -> None:
+    """Labels, annotations and an update's identity (the messages are v1.37's, as a real
+    control plane gave them; test_fake_api_vs_apiserver.py compares them live)."""
+    store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "msp"}})
+
+    def refusal(**metadata: object) -> str:
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", **metadata}}
+        with pytest.raises(StoreError) as refused:
+            store.create({**cm, "metadata": {**cm["metadata"], "namespace": "msp"}}, strict=True)
+        return str(refused.value.status()["message"])
+
+    assert refusal(labels={"k": "x" * 64}) == (
+        'ConfigMap "c" is invalid: metadata.labels: Invalid value: "' + "x" * 64 + '": must be '
+        "no more than 63 bytes"
+    )
+    assert refusal(labels={"p/": "v"}).startswith(
+        'ConfigMap "c" is invalid: [metadata.labels: Invalid value: "p/": name part must be '
+        'non-empty, metadata.labels: Invalid value: "p/": name part must consist of '
+        "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+        "character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex"
+    )
+    assert refusal(annotations={"a": "x" * 262_200}) == (
+        'ConfigMap "c" is invalid: metadata.annotations: Too long: may not be more than 262144 '
+        "bytes"
+    )
+    kept = store.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "msp"}},
+        strict=True,
+    )
+    with pytest.raises(StoreError) as renamed:
+        store.patch(
+            "v1", "ConfigMap", "k", {"metadata": {"name": "r"}}, "merge", "msp", strict=True
+        )
+    assert renamed.value.status()["message"] == (
+        "the name of the object (r) does not match the name on the URL (k)"
+    )
+    with pytest.raises(StoreError) as other_uid:
+        store.patch("v1", "ConfigMap", "k", {"metadata": {"uid": "u"}}, "merge", "msp", strict=True)
+    assert (other_uid.value.code, other_uid.value.status()["message"]) == (
+        422,
+        'ConfigMap "k" is invalid: metadata.uid: Invalid value: "u": field is immutable',
+    )
+    replaced = {**kept, "metadata": {**kept["metadata"], "uid": "u", "resourceVersion": ""}}
+    with pytest.raises(StoreError) as precondition:
+        store.replace(replaced, strict=True)
+    assert precondition.value.code == 409
+    assert "Precondition failed: UID in precondition: u" in precondition.value.status()["message"]

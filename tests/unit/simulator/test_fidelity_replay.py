@@ -90,3 +90,47 @@ def test_watches_are_read_while_the_reads_after_them_are_sent_but_not_past_a_wri
     # So the first watch saw nothing after the list, and the one after the write sees it.
     assert _added(answers[3]) == []
     assert _added(answers[7]) == ["after"]
+
+
+def test_a_patch_that_locks_a_version_is_sent_with_the_version_there_now(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kubectl's move to server-side apply locks the version it read, and reads again and
+    patches again on a conflict. A controller that writes the object between the recorded read
+    and that patch (kube-controller-manager does, the fake API has none) must not turn the
+    replay's answer into a 409 that a real client would have retried past."""
+    lock = [
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": "1"},
+        {"op": "add", "path": "/data", "value": {"a": "1"}},
+    ]
+    patch = CorpusRequest(
+        "kubectl",
+        "kubectl",
+        ADMIN,
+        "PATCH",
+        f"{CONFIGMAPS}/locked",
+        "",
+        (("content-type", "application/json-patch+json"),),
+        json.dumps(lock).encode(),
+    )
+    corpus = [
+        _request("POST", "/api/v1/namespaces", body={"metadata": {"name": "shop"}}),
+        _request("POST", CONFIGMAPS, body=_configmap("locked")),
+        patch,
+    ]
+    send = KubeClient.send
+
+    def controller_writes_after_the_create(
+        client: KubeClient, method: str, path: str, **options: Any
+    ) -> RawAnswer:
+        answer = send(client, method, path, **options)
+        if method == "POST" and path == CONFIGMAPS:
+            labels = {"metadata": {"labels": {"written-by": "a-controller"}}}
+            api.store.patch("v1", "ConfigMap", "locked", labels, "merge", "shop")
+        return answer
+
+    monkeypatch.setattr(KubeClient, "send", controller_writes_after_the_create)
+    with Replayer("fake", api, watch_seconds=0.5) as replayer:
+        answers = replayer.run(corpus)
+    assert [a.code for a in answers] == [201, 201, 200]
+    assert api.store.get("v1", "ConfigMap", "locked", "shop")["data"] == {"a": "1"}

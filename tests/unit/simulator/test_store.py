@@ -33,7 +33,13 @@ def _deploy(name: str = "web", image: str = "web:1") -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": "alga"},
-        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": image}]},
+            },
+        },
     }
 
 

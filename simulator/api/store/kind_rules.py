@@ -1,0 +1,115 @@
+"""What kube-apiserver checks in the content of a ConfigMap, a Secret and a Service (a subset of
+pkg/apis/core/validation, in its words), and what an immutable ConfigMap or Secret may not change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from simulator.api.store.names import regex_error
+
+__all__ = ["content_errors", "update_errors"]
+
+_CONFIG_KEY = "[-._a-zA-Z0-9]+"
+_CONFIG_KEY_RE = re.compile(_CONFIG_KEY)
+_CONFIG_KEY_MESSAGE = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+# The keys each Secret type must hold (pkg/apis/core/validation ValidateSecret).
+_SECRET_KEYS = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+}
+_SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+_IMMUTABLE = "Forbidden: field is immutable when `immutable` is set"
+
+
+def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
+    """Field errors of a ConfigMap's, a Secret's or a Service's content ([] when valid)."""
+    if group != "":
+        return []
+    if kind in ("ConfigMap", "Secret"):
+        errors = _key_errors(obj)
+        return errors + (_secret_type_errors(obj) if kind == "Secret" else [])
+    if kind == "Service":
+        return _service_errors(obj.get("spec") or {})
+    return []
+
+
+def update_errors(group: str, kind: str, live: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What an immutable ConfigMap or Secret refuses to change."""
+    if group != "" or kind not in ("ConfigMap", "Secret") or live.get("immutable") is not True:
+        return []
+    errors = [] if new.get("immutable") is True else [f"immutable: {_IMMUTABLE}"]
+    fields = ("data", "binaryData") if kind == "ConfigMap" else ("data",)
+    return errors + [
+        f"{f}: {_IMMUTABLE}" for f in fields if (live.get(f) or {}) != (new.get(f) or {})
+    ]
+
+
+def _key_errors(obj: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
+    for field, keys in (("data", data), ("binaryData", binary)):
+        for key in keys if isinstance(keys, dict) else ():
+            errors += [f'{field}[{key}]: Invalid value: "{key}": {e}' for e in _config_key(key)]
+    if isinstance(data, dict) and isinstance(binary, dict):
+        errors += [
+            f'data[{key}]: Invalid value: "{key}": duplicate of key present in binaryData'
+            for key in binary
+            if key in data
+        ]
+    return errors
+
+
+def _config_key(key: str) -> list[str]:
+    """apimachinery's IsConfigMapKey."""
+    errors = ["must be no more than 253 characters"] if len(key) > 253 else []
+    if not _CONFIG_KEY_RE.fullmatch(key):
+        errors.append(
+            regex_error(_CONFIG_KEY_MESSAGE, _CONFIG_KEY, "key.name", "KEY_NAME", "key-name")
+        )
+    if key in (".", ".."):
+        errors.append(f"must not be '{key}'")
+    elif key.startswith(".."):
+        errors.append("must not start with '..'")
+    return errors
+
+
+def _secret_type_errors(secret: dict[str, Any]) -> list[str]:
+    data = secret.get("data") or {}
+    kind = secret.get("type")
+    if kind == "kubernetes.io/basic-auth" and not (data.get("username") or data.get("password")):
+        return ["data[username]: Required value", "data[password]: Required value"]
+    if kind == "kubernetes.io/service-account-token":
+        name = "kubernetes.io/service-account.name"
+        if not ((secret.get("metadata") or {}).get("annotations") or {}).get(name):
+            return [f"metadata.annotations[{name}]: Required value"]
+    return [
+        f"data[{key}]: Required value" for key in _SECRET_KEYS.get(str(kind), ()) if key not in data
+    ]
+
+
+def _service_errors(spec: dict[str, Any]) -> list[str]:
+    kind = spec.get("type") or "ClusterIP"
+    errors: list[str] = []
+    ports = spec.get("ports") or []
+    if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
+        errors.append("spec.ports: Required value")
+    for i, port in enumerate(ports if isinstance(ports, list) else []):
+        if not isinstance(port, dict):
+            continue
+        if len(ports) > 1 and not port.get("name"):
+            errors.append(f"spec.ports[{i}].name: Required value")
+        for field in ("port", "targetPort"):
+            number = port.get(field, port.get("port") if field == "targetPort" else None)
+            if isinstance(number, int) and not 1 <= number <= 65535:
+                errors.append(
+                    f"spec.ports[{i}].{field}: Invalid value: {number}: must be between 1 and "
+                    "65535, inclusive"
+                )
+    if kind not in _SERVICE_TYPES:
+        listed = ", ".join(f'"{t}"' for t in _SERVICE_TYPES)
+        errors.append(f'spec.type: Unsupported value: "{kind}": supported values: {listed}')
+    return errors

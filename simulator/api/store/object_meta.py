@@ -1,0 +1,202 @@
+"""What kube-apiserver checks in every object's metadata beyond its name: label keys and values,
+annotation keys and their total size (apimachinery's ValidateObjectMeta), and on an update the
+identity a write may not change (name and namespace: 400, the uid: 422).
+
+The messages are apimachinery v1.37's own (`pkg/util/validation`): a client shows the same
+refusal on both backends, and the judge test compares them with a real control plane.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from simulator.api.kinds import KindInfo
+from simulator.api.store.cron_schedule import cronjob_errors
+from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.kind_rules import content_errors, update_errors
+from simulator.api.store.names import (
+    SUBDOMAIN_MESSAGE,
+    SUBDOMAIN_PATTERN,
+    regex_error,
+    resource_label,
+)
+from simulator.api.store.pod_rules import pod_errors
+from simulator.api.store.workload_rules import spec_errors, spec_update_errors
+
+__all__ = ["check_metadata", "check_update", "label_key_errors", "label_value_errors"]
+
+_QUALIFIED = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_VALUE = f"({_QUALIFIED})?"
+_QUALIFIED_RE, _VALUE_RE = re.compile(_QUALIFIED), re.compile(_VALUE)
+_SUBDOMAIN_RE = re.compile(SUBDOMAIN_PATTERN)
+_QUALIFIED_MESSAGE = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character"
+)
+_VALUE_MESSAGE = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character"
+)
+_ANNOTATIONS_LIMIT = 256 * 1024
+
+
+def check_metadata(
+    info: KindInfo,
+    obj: dict[str, Any],
+    name_errors: list[str],
+    *,
+    spec: bool = True,
+    last: list[str] | None = None,
+) -> None:
+    """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
+    labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
+    its spec; `name_errors` are the name's, which come first, `last` an update's that come
+    after the spec's."""
+    meta = obj["metadata"]
+    errors = list(name_errors)
+    labels = meta.get("labels")
+    for key, value in labels.items() if isinstance(labels, dict) else ():
+        errors += [_invalid("labels", key, e) for e in label_key_errors(str(key))]
+        errors += [_invalid("labels", value, e) for e in label_value_errors(str(value))]
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        for key in annotations:  # case does not matter in an annotation's key
+            errors += [_invalid("annotations", key, e) for e in label_key_errors(str(key).lower())]
+        size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+        if size > _ANNOTATIONS_LIMIT:
+            errors.append(
+                f"metadata.annotations: Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes"
+            )
+    if spec and not info.crd_name:
+        errors += content_errors(info.group, info.kind, obj)
+        errors += spec_errors(info.group, info.kind, obj)
+        errors += pod_errors(info.group, info.kind, obj)
+        errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
+    errors += last or []
+    if errors:
+        raise _invalid_object(info, str(meta.get("name") or ""), errors)
+
+
+def check_update(
+    info: KindInfo, live: dict[str, Any], candidate: dict[str, Any], *, patching: bool, strict: bool
+) -> None:
+    """What a write of an existing object may not do, in kube-apiserver's order: change a
+    patch's name or namespace (400, the patch handler's check against the URL), name another
+    uid (a PUT's is a precondition, 409) or a resourceVersion other than the stored one (409,
+    the optimistic lock: an update's from its body, a patch's when the patch sets one, as
+    kubectl's move from client-side to server-side apply does), then change the uid (422,
+    immutable) or break the metadata's rules (422; the API's writes only)."""
+    live_meta, meta = live["metadata"], candidate.get("metadata")
+    if not isinstance(meta, dict):
+        return
+    name, namespace = str(live_meta.get("name", "")), str(live_meta.get("namespace", ""))
+    if patching and meta.get("name") not in (None, "", name):
+        raise BadRequestError(
+            f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+        )
+    if patching and info.namespaced and meta.get("namespace") not in (None, "", namespace):
+        raise BadRequestError(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    uid = meta.get("uid")
+    other_uid = bool(uid) and uid != live_meta.get("uid")
+    if other_uid and not patching:
+        raise _uid_precondition(info, live_meta, str(uid))
+    wanted = meta.get("resourceVersion")
+    if wanted and str(wanted) != live_meta.get("resourceVersion"):
+        raise ConflictError(
+            f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the object has '
+            "been modified; please apply your changes to the latest version and try again",
+            name=name,
+            group=info.group,
+            kind=info.plural,
+        )
+    errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
+    last: list[str] = []
+    if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
+        errors += update_errors(info.group, info.kind, live, candidate)
+        last = spec_update_errors(info.group, info.kind, live, candidate)
+    if strict or errors:
+        renamed = {**candidate, "metadata": {**meta, "name": name}}
+        check_metadata(info, renamed, errors, spec=strict, last=last)
+
+
+def label_key_errors(key: str) -> list[str]:
+    """apimachinery's IsQualifiedName, with its v1.37 words (lengths in bytes)."""
+    parts = key.split("/")
+    if len(parts) > 2:
+        return [
+            f"a valid label key {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)} with an "
+            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    errors: list[str] = []
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errors.append("prefix part must be non-empty")
+        else:
+            if len(prefix.encode()) > 253:
+                errors.append("prefix part must be no more than 253 bytes")
+            if not _SUBDOMAIN_RE.fullmatch(prefix):
+                errors.append(
+                    "prefix part "
+                    + regex_error(SUBDOMAIN_MESSAGE, SUBDOMAIN_PATTERN, "example.com")
+                )
+    name = parts[-1]
+    if not name:
+        errors.append("name part must be non-empty")
+    elif len(name.encode()) > 63:
+        errors.append("name part must be no more than 63 bytes")
+    if not _QUALIFIED_RE.fullmatch(name):
+        errors.append(f"name part {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)}")
+    return errors
+
+
+_EXAMPLES = ("MyName", "my.name", "123-abc")
+
+
+def label_value_errors(value: str) -> list[str]:
+    errors = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
+    if not _VALUE_RE.fullmatch(value):
+        errors.append(regex_error(_VALUE_MESSAGE, _VALUE, "MyValue", "my_value", "12345"))
+    return errors
+
+
+def _invalid(field: str, value: object, message: str) -> str:
+    return f'metadata.{field}: Invalid value: "{value}": {message}'
+
+
+def _invalid_object(info: KindInfo, name: str, errors: list[str]) -> InvalidError:
+    """kube-apiserver's 422: one error as it is, several in brackets (duplicates once)."""
+    unique = list(dict.fromkeys(errors))
+    summary = unique[0] if len(unique) == 1 else f"[{', '.join(unique)}]"
+    kind = info.kind if not info.group else f"{info.kind}.{info.group}"
+    causes = []
+    for error in unique:
+        field, _, message = error.partition(": ")
+        reason = "FieldValueTooLong" if message.startswith("Too long") else "FieldValueInvalid"
+        causes.append({"reason": reason, "message": message, "field": field})
+    return InvalidError(
+        f'{kind} "{name}" is invalid: {summary}',
+        name=name,
+        group=info.group,
+        kind=info.kind,
+        causes=causes,
+    )
+
+
+def _uid_precondition(info: KindInfo, live_meta: dict[str, Any], uid: str) -> ConflictError:
+    """etcd's precondition failure, as kube-apiserver passes it on for a PUT naming another uid."""
+    name, namespace = str(live_meta.get("name", "")), live_meta.get("namespace")
+    where = [info.group] if info.crd_name else []
+    key = "/".join(["/registry", *where, info.plural, *([namespace] if namespace else []), name])
+    return ConflictError(
+        f'Operation cannot be fulfilled on {resource_label(info)} "{name}": StorageError: '
+        f"invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: "
+        f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+        f"{live_meta.get('uid')}",
+        name=name,
+        group=info.group,
+        kind=info.plural,
+    )

@@ -1,0 +1,96 @@
+"""What kube-apiserver checks in a workload's spec beyond its pod template (apps/v1 Deployments,
+ReplicaSets, StatefulSets, DaemonSets: a selector that matches the template's labels and never
+changes, replicas not negative, a known Deployment strategy) and in a PersistentVolumeClaim's
+(access modes, a storage request). A subset of pkg/apis/{apps,core}/validation, in its words.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from simulator.api.selectors import SelectorError, selector_from_match
+
+__all__ = ["spec_errors", "spec_update_errors"]
+
+_APPS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
+_ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
+
+
+def spec_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
+    """Field errors of an apps/v1 workload's or a PersistentVolumeClaim's spec."""
+    found = obj.get("spec")
+    spec: dict[str, Any] = found if isinstance(found, dict) else {}
+    if group == "apps" and kind in _APPS:
+        return _workload(kind, spec)
+    if (group, kind) == ("", "PersistentVolumeClaim"):
+        return _claim(spec)
+    return []
+
+
+def spec_update_errors(
+    group: str, kind: str, live: dict[str, Any], new: dict[str, Any]
+) -> list[str]:
+    """An apps/v1 workload's selector may not change."""
+    if group != "apps" or kind not in _APPS:
+        return []
+    before, after = (
+        (live.get("spec") or {}).get("selector"),
+        (new.get("spec") or {}).get("selector"),
+    )
+    if before == after:
+        return []
+    return [f"spec.selector: Invalid value: {_go_json(after)}: field is immutable"]
+
+
+def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    replicas = spec.get("replicas")
+    if kind != "DaemonSet" and isinstance(replicas, int) and replicas < 0:
+        errors.append(
+            f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
+        )
+    selector = spec.get("selector")
+    if selector is None:
+        errors.append("spec.selector: Required value")
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    try:
+        # A missing selector selects nothing (labels.Nothing), so it matches no template either.
+        matches = selector is not None and selector_from_match(selector).matches(labels)
+    except SelectorError:
+        matches = True  # the selector's own errors are another check's
+    if not matches:
+        errors.append(
+            f"spec.template.metadata.labels: Invalid value: {_go_json(labels)}: `selector` does "
+            "not match template `labels`"
+        )
+    strategy = spec.get("strategy") or {}
+    kind_of = strategy.get("type")
+    if kind == "Deployment" and kind_of not in (None, "Recreate", "RollingUpdate"):
+        shown = json.dumps({"Type": kind_of, "RollingUpdate": strategy.get("rollingUpdate")})
+        errors.append(
+            f"spec.strategy: Unsupported value: {shown.replace(', ', ',').replace(': ', ':')}: "
+            'supported values: "Recreate", "RollingUpdate"'
+        )
+    return errors
+
+
+def _claim(spec: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    modes = spec.get("accessModes") or []
+    if not modes:
+        errors.append("spec.accessModes: Required value: at least 1 access mode is required")
+    listed = ", ".join(f'"{m}"' for m in _ACCESS_MODES)
+    errors += [
+        f'spec.accessModes: Unsupported value: "{mode}": supported values: {listed}'
+        for mode in modes
+        if mode not in _ACCESS_MODES
+    ]
+    if "storage" not in ((spec.get("resources") or {}).get("requests") or {}):
+        errors.append("spec.resources[storage]: Required value")
+    return errors
+
+
+def _go_json(value: Any) -> str:
+    """A value as Go's encoding/json writes it in a field error: compact, map keys sorted."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)

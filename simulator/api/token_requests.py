@@ -1,0 +1,135 @@
+"""A ServiceAccount's TokenRequest as kube-apiserver answers it (pkg/registry/core/serviceaccount/
+storage/token.go): its validation after defaulting, the object a token may be bound to (a Pod
+running as that account, a Secret or a Node, which must exist and be the uid named), and the JWT
+whose claims say all that.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from simulator.api.store import BadRequestError, ObjectStore
+from simulator.api.store.errors import ConflictError, InvalidError
+from simulator.api.store.rules import not_found
+
+__all__ = [
+    "ISSUER",
+    "bound_object",
+    "bound_reference",
+    "check_expiration",
+    "service_account_jwt",
+]
+
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+_MIN_SECONDS, _MAX_SECONDS = 600, 2**32
+# The kinds a token may be bound to, each by its resource.
+_BINDABLE = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}
+_ENC = msgspec.json.Encoder()
+
+
+def check_expiration(seconds: int) -> None:
+    """kube-apiserver's 422 for a lifetime under 10 minutes or over 2^32 seconds."""
+    if _MIN_SECONDS <= seconds <= _MAX_SECONDS:
+        return
+    why = (
+        "may not specify a duration less than 10 minutes"
+        if seconds < _MIN_SECONDS
+        else "may not specify a duration larger than 2^32 seconds"
+    )
+    raise InvalidError(
+        f'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid '
+        f"value: {seconds}: {why}",
+        group="authentication.k8s.io",
+        kind="TokenRequest",
+        causes=[
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {seconds}: {why}",
+                "field": "spec.expirationSeconds",
+            }
+        ],
+    )
+
+
+def bound_object(
+    store: ObjectStore, namespace: str, account: str, ref: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """(kind, object) the token is bound to, or None; kube-apiserver's 400, 404 and 409."""
+    if not ref:
+        return None
+    api_version, kind = str(ref.get("apiVersion") or ""), str(ref.get("kind") or "")
+    name = str(ref.get("name") or "")
+    group, _, version = api_version.rpartition("/")
+    resource = _BINDABLE.get(kind) if not group else None
+    if resource is None:  # Go's GroupVersionKind.String(): "/v1, Kind=ConfigMap"
+        raise BadRequestError(f"cannot bind token to object of type {group}/{version}, Kind={kind}")
+    scope = None if kind == "Node" else namespace
+    live = store.get("v1", resource, name, scope)
+    if live is None:
+        raise not_found(store.kind_info("v1", kind), name)
+    if kind == "Pod" and (live.get("spec") or {}).get("serviceAccountName") != account:
+        raise BadRequestError(
+            f'cannot bind token for serviceaccount "{account}" to pod running with different '
+            "serviceaccount name."
+        )
+    uid = ref.get("uid")
+    if uid and uid != live["metadata"].get("uid"):
+        raise ConflictError(
+            f'Operation cannot be fulfilled on {kind} "{name}": the UID in the bound object '
+            f"reference ({uid}) does not match the UID in record. The object might have been "
+            "deleted and then recreated",
+            name=name,
+            kind=kind,
+        )
+    return kind, live
+
+
+def bound_reference(bound: tuple[str, dict[str, Any]]) -> tuple[str, str, str]:
+    """(resource, name, uid) of the object a token is bound to: what each request checks."""
+    kind, obj = bound
+    return _BINDABLE[kind], str(obj["metadata"]["name"]), str(obj["metadata"]["uid"])
+
+
+def service_account_jwt(
+    namespace: str,
+    account: tuple[str, str],
+    audiences: list[str],
+    times: tuple[datetime, datetime],
+    bound: tuple[str, dict[str, Any]] | None,
+) -> str:
+    """A token shaped as kube-apiserver's: a JWT whose claims name the service account (name,
+    uid) and the object it is bound to (clients read `sub`, `exp` and `kubernetes.io`). The fake
+    API checks tokens by lookup, so the signature is random bytes of an ES256 one's length."""
+    name, uid = account
+    now, expires = times
+    private: dict[str, Any] = {
+        "namespace": namespace,
+        "serviceaccount": {"name": name, "uid": uid},
+    }
+    if bound is not None:
+        kind, obj = bound
+        private[kind.lower()] = {"name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"]}
+    claims = {
+        "aud": audiences,
+        "exp": int(expires.timestamp()),
+        "iat": int(now.timestamp()),
+        "iss": ISSUER,
+        "jti": str(uuid.uuid4()),
+        "kubernetes.io": dict(sorted(private.items())),
+        "nbf": int(now.timestamp()),
+        "sub": f"system:serviceaccount:{namespace}:{name}",
+    }
+    header = {"alg": "ES256", "kid": "appliance-sim"}
+    return ".".join(
+        (_b64(_ENC.encode(header)), _b64(_ENC.encode(claims)), _b64(secrets.token_bytes(64)))
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
