@@ -33,6 +33,7 @@ __all__ = [
     "check_delete_options",
     "check_list_options",
     "check_patch_syntax",
+    "check_version_match",
     "check_write_options",
     "decode_delete_options",
     "decode_typed_body",
@@ -105,6 +106,54 @@ def check_list_options(query: dict[str, list[str]]) -> None:
             raise BadRequestError(
                 f'invalid resource version: resourceVersion: Invalid value: "{version}": {exc}'
             ) from exc
+    check_version_match(query, watch=False)
+
+
+# apimachinery's ValidateListOptions, field resourceVersionMatch unless named.
+_MATCH_FORBIDDEN = {
+    "initial": "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+    "watch": "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+    "version": "resourceVersionMatch is forbidden unless resourceVersion is provided",
+    "continue": "resourceVersionMatch is forbidden when continue is provided",
+    "exact": 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+    "list": "sendInitialEvents is forbidden for list",
+}
+
+
+def check_version_match(query: dict[str, list[str]], *, watch: bool) -> None:
+    """resourceVersionMatch and sendInitialEvents as apimachinery's ValidateListOptions allows
+    them (a 422 for ListOptions): a list's match needs a resourceVersion and no continue, and
+    is Exact (never for "0") or NotOlderThan; a watch's only goes with sendInitialEvents, which
+    needs NotOlderThan; a list never sends initial events."""
+    match, initial = first(query, "resourceVersionMatch"), "sendInitialEvents" in query
+    version, after = first(query, "resourceVersion"), first(query, "continue")
+    allowed = ("NotOlderThan",) if watch else ("Exact", "NotOlderThan", "")
+    unsupported = (
+        [
+            (
+                "resourceVersionMatch",
+                f'Unsupported value: "{match}": supported values: {_supported(allowed)}',
+            )
+        ]
+        if match and match not in allowed
+        else []
+    )
+    continued = [_forbid("continue")] if match and after else []
+    if watch:  # in Go's order, which differs between the two
+        errors = [_forbid("initial")] if initial and match != "NotOlderThan" else []
+        errors += [_forbid("watch")] if match and not initial else []
+        errors += unsupported + continued
+    else:
+        errors = [_forbid("version")] if match and not version else []
+        errors += continued + unsupported
+        errors += [_forbid("exact")] if match == "Exact" and version == "0" else []
+        errors += [_forbid("list", "sendInitialEvents")] if initial else []
+    if errors:
+        raise _invalid_options("ListOptions", errors)
+
+
+def _forbid(key: str, field: str = "resourceVersionMatch") -> tuple[str, str]:
+    return field, f"Forbidden: {_MATCH_FORBIDDEN[key]}"
 
 
 def _invalid_options(options: str, errors: list[tuple[str, str]]) -> InvalidError:
@@ -116,10 +165,14 @@ def _invalid_options(options: str, errors: list[tuple[str, str]]) -> InvalidErro
         group="meta.k8s.io",
         kind=options,
         causes=[
-            {"reason": "FieldValueNotSupported", "message": message, "field": field}
+            {"reason": _reason(message), "message": message, "field": field}
             for field, message in errors
         ],
     )
+
+
+def _reason(message: str) -> str:
+    return "FieldValueForbidden" if message.startswith("Forbidden") else "FieldValueNotSupported"
 
 
 def _supported(values: tuple[str, ...]) -> str:

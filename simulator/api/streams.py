@@ -16,7 +16,7 @@ from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
 from simulator.api.delivery import Stream
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
-from simulator.api.request_errors import int_param
+from simulator.api.request_errors import check_version_match, int_param
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
@@ -110,6 +110,7 @@ def _watch_spec(
     if route.name:
         fields = parse_field_selector(f"metadata.name={route.name}")
     given = int_param(query, "timeoutSeconds")  # a 400 in Go's words when not a number
+    check_version_match(query, watch=True)
     timeout = _MAX_WATCH_SECONDS if given is None else given
     return _WatchSpec(
         info=route.info,

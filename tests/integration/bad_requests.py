@@ -66,6 +66,11 @@ def _list(query: str, message: str) -> BadRequest:
     return _bad("GET", CM + query, None, None, message)
 
 
+def _list_options(query: str, errors: str) -> BadRequest:
+    message = f'ListOptions.meta.k8s.io "" is invalid: {errors}'
+    return BadRequest("GET", CM + query, None, None, Answer(422, "Invalid", message))
+
+
 def _cm(meta: str = "", rest: str = "") -> str:
     return '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"' + meta + "}" + rest + "}"
 
@@ -171,6 +176,37 @@ CASES: dict[str, BadRequest] = {
         'parsing "abc": invalid syntax',
     ),
     "list timeoutSeconds no number": _list("?timeoutSeconds=abc", NOT_INTEGER),
+    "list resourceVersionMatch without a version": _list_options(
+        "?resourceVersionMatch=NotOlderThan",
+        "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless "
+        "resourceVersion is provided",
+    ),
+    "list resourceVersionMatch Exact of 0": _list_options(
+        "?resourceVersionMatch=Exact&resourceVersion=0",
+        'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for '
+        'resourceVersion "0"',
+    ),
+    "list resourceVersionMatch unknown, with continue": _list_options(
+        "?resourceVersionMatch=Bogus&resourceVersion=5&continue=abc",
+        "[resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is "
+        'provided, resourceVersionMatch: Unsupported value: "Bogus": supported values: '
+        '"Exact", "NotOlderThan", ""]',
+    ),
+    "list sendInitialEvents": _list_options(
+        "?sendInitialEvents=true",
+        "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list",
+    ),
+    "watch sendInitialEvents without NotOlderThan": _list_options(
+        "?watch=true&sendInitialEvents=true",
+        "resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
+        "resourceVersionMatch to NotOlderThan",
+    ),
+    "watch resourceVersionMatch Exact": _list_options(
+        "?watch=true&resourceVersionMatch=Exact&resourceVersion=0",
+        "[resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless "
+        'sendInitialEvents is provided, resourceVersionMatch: Unsupported value: "Exact": '
+        'supported values: "NotOlderThan"]',
+    ),
     "label selector a===": _list(
         "?labelSelector=a%3D%3D%3D",
         "unable to parse requirement: found '=', expected: identifier",
