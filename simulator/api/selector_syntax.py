@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from simulator.api.store.names import label_key_errors, label_value_errors
+from simulator.errors import SimulatorError
+
 __all__ = ["SyntaxProblem", "field_label_refusal", "parse_field_terms", "parse_requirements"]
 
 _SPECIAL = frozenset("=!(),><")
@@ -33,21 +36,8 @@ _OPERATORS = {"in", "notin", "=", "==", "!=", "gt", "lt"}
 _BINARY = "in, notin, =, ==, !=, gt, lt"
 
 
-class SyntaxProblem(ValueError):
+class SyntaxProblem(SimulatorError, ValueError):
     """A selector apimachinery's parser refuses; the message is its text."""
-
-
-def _label_key_errors(key: str) -> list[str]:
-    # Imported on use: the store imports the selectors, so the store cannot be imported first.
-    from simulator.api.store.object_meta import label_key_errors
-
-    return label_key_errors(key)
-
-
-def _label_value_errors(value: str) -> list[str]:
-    from simulator.api.store.object_meta import label_value_errors  # as above
-
-    return label_value_errors(value)
 
 
 def _quote(text: str) -> str:
@@ -129,7 +119,7 @@ class _Parser:
             kind, key = self.consume()
         if kind != "id":
             raise SyntaxProblem(f"found '{key}', expected: identifier")
-        problems = _label_key_errors(key)
+        problems = label_key_errors(key)
         if problems:
             raise SyntaxProblem(f"<nil>: Invalid value: {_quote(key)}: {'; '.join(problems)}")
         if negated or self.lookahead()[0] in ("end", "comma"):
@@ -199,7 +189,7 @@ def _validated(key: str, op: str, values: list[str]) -> tuple[str, ...]:
                     "the value must be an integer"
                 )
     for index, value in enumerate(values):
-        found = _label_value_errors(value)
+        found = label_value_errors(value)
         if found:
             problems.append(
                 f"values[{index}][{key}]: Invalid value: {_quote(value)}: {'; '.join(found)}"

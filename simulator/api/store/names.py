@@ -17,6 +17,8 @@ __all__ = [
     "SUBDOMAIN_MESSAGE",
     "SUBDOMAIN_PATTERN",
     "label_errors",
+    "label_key_errors",
+    "label_value_errors",
     "name_errors",
     "regex_error",
     "resource_label",
@@ -107,3 +109,59 @@ def _rule(info: KindInfo) -> Callable[[str], list[str]]:
 def name_errors(info: KindInfo, name: str) -> list[str]:
     """Why `name` is not one `info` may have, as kube-apiserver's field errors ([] when it is)."""
     return [f'metadata.name: Invalid value: "{name}": {e}' for e in _rule(info)(name)]
+
+
+# Label keys (and annotation keys) are qualified names; label values are their own rule.
+_QUALIFIED = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_VALUE = f"({_QUALIFIED})?"
+_QUALIFIED_RE, _VALUE_RE = re.compile(_QUALIFIED), re.compile(_VALUE)
+_QUALIFIED_MESSAGE = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character"
+)
+_VALUE_MESSAGE = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character"
+)
+
+
+def label_key_errors(key: str) -> list[str]:
+    """apimachinery's IsQualifiedName, with its v1.37 words (lengths in bytes)."""
+    parts = key.split("/")
+    if len(parts) > 2:
+        return [
+            f"a valid label key {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)} with an "
+            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    errors: list[str] = []
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errors.append("prefix part must be non-empty")
+        else:
+            if len(prefix.encode()) > 253:
+                errors.append("prefix part must be no more than 253 bytes")
+            if not _SUBDOMAIN_RE.fullmatch(prefix):
+                errors.append(
+                    "prefix part "
+                    + regex_error(SUBDOMAIN_MESSAGE, SUBDOMAIN_PATTERN, "example.com")
+                )
+    name = parts[-1]
+    if not name:
+        errors.append("name part must be non-empty")
+    elif len(name.encode()) > 63:
+        errors.append("name part must be no more than 63 bytes")
+    if not _QUALIFIED_RE.fullmatch(name):
+        errors.append(f"name part {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)}")
+    return errors
+
+
+_EXAMPLES = ("MyName", "my.name", "123-abc")
+
+
+def label_value_errors(value: str) -> list[str]:
+    """apimachinery's IsValidLabelValue, with its v1.37 words."""
+    errors = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
+    if not _VALUE_RE.fullmatch(value):
+        errors.append(regex_error(_VALUE_MESSAGE, _VALUE, "MyValue", "my_value", "12345"))
+    return errors

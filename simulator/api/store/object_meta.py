@@ -8,36 +8,18 @@ refusal on both backends, and the judge test compares them with a real control p
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.kind_rules import content_errors, update_errors
-from simulator.api.store.names import (
-    SUBDOMAIN_MESSAGE,
-    SUBDOMAIN_PATTERN,
-    regex_error,
-    resource_label,
-)
+from simulator.api.store.names import label_key_errors, label_value_errors, resource_label
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 
-__all__ = ["check_metadata", "check_update", "label_key_errors", "label_value_errors"]
+__all__ = ["check_metadata", "check_update"]
 
-_QUALIFIED = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_VALUE = f"({_QUALIFIED})?"
-_QUALIFIED_RE, _VALUE_RE = re.compile(_QUALIFIED), re.compile(_VALUE)
-_SUBDOMAIN_RE = re.compile(SUBDOMAIN_PATTERN)
-_QUALIFIED_MESSAGE = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character"
-)
-_VALUE_MESSAGE = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-    "'.', and must start and end with an alphanumeric character"
-)
 _ANNOTATIONS_LIMIT = 256 * 1024
 
 
@@ -120,47 +102,6 @@ def check_update(
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
         check_metadata(info, renamed, errors, spec=strict, last=last)
-
-
-def label_key_errors(key: str) -> list[str]:
-    """apimachinery's IsQualifiedName, with its v1.37 words (lengths in bytes)."""
-    parts = key.split("/")
-    if len(parts) > 2:
-        return [
-            f"a valid label key {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)} with an "
-            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    errors: list[str] = []
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errors.append("prefix part must be non-empty")
-        else:
-            if len(prefix.encode()) > 253:
-                errors.append("prefix part must be no more than 253 bytes")
-            if not _SUBDOMAIN_RE.fullmatch(prefix):
-                errors.append(
-                    "prefix part "
-                    + regex_error(SUBDOMAIN_MESSAGE, SUBDOMAIN_PATTERN, "example.com")
-                )
-    name = parts[-1]
-    if not name:
-        errors.append("name part must be non-empty")
-    elif len(name.encode()) > 63:
-        errors.append("name part must be no more than 63 bytes")
-    if not _QUALIFIED_RE.fullmatch(name):
-        errors.append(f"name part {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)}")
-    return errors
-
-
-_EXAMPLES = ("MyName", "my.name", "123-abc")
-
-
-def label_value_errors(value: str) -> list[str]:
-    errors = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
-    if not _VALUE_RE.fullmatch(value):
-        errors.append(regex_error(_VALUE_MESSAGE, _VALUE, "MyValue", "my_value", "12345"))
-    return errors
 
 
 def _invalid(field: str, value: object, message: str) -> str:
