@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.api.store.names import label_key_errors, label_value_errors
+from simulator.api.names import label_key_errors, label_value_errors
 from simulator.errors import SimulatorError
 
 __all__ = ["SyntaxProblem", "field_label_refusal", "parse_field_terms", "parse_requirements"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.api.store.names import regex_error
+from simulator.api.names import regex_error
 
 __all__ = ["content_errors", "update_errors"]
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.kinds import KindInfo
+from simulator.api.names import resource_label
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError, NotFoundError
-from simulator.api.store.names import resource_label
 from simulator.clock import rfc3339
 
 __all__ = ["admit", "is_namespace", "terminating", "terminating_forbidden"]

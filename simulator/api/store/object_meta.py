@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.api.kinds import KindInfo
+from simulator.api.names import label_key_errors, label_value_errors, resource_label
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.kind_rules import content_errors, update_errors
-from simulator.api.store.names import label_key_errors, label_value_errors, resource_label
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.store.names import label_errors
+from simulator.api.names import label_errors
 
 __all__ = ["pod_errors"]
 

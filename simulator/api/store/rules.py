@@ -10,6 +10,7 @@ import msgspec
 import yaml
 
 from simulator.api.kinds import KindInfo
+from simulator.api.names import name_errors, resource_label
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
@@ -25,7 +26,6 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
-from simulator.api.store.names import name_errors, resource_label
 from simulator.api.store.object_meta import check_metadata
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.clock import rfc3339
