@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -456,3 +457,12 @@ def test_unsupported_field_selector_is_400_like_a_real_server(core: client.CoreV
         core.list_namespaced_pod("alga", field_selector="spec.containers.image=x")
     assert rejected.value.status == 400
     assert "field label not supported: spec.containers.image" in rejected.value.body
+
+
+def test_version_is_written_as_kube_apiserver_writes_it(core: client.CoreV1Api) -> None:
+    """Indented by two spaces, with no newline at the end (kube-apiserver's WriteRawJSON), as a
+    real control plane answered `kubectl get --raw /version`."""
+    body = _raw(core.api_client, "GET", "/version")
+    assert body.startswith(b'{\n  "major": "1",\n  "minor": ')
+    assert body.endswith(b'"platform": "linux/amd64"\n}')
+    assert json.loads(body)["gitVersion"].startswith("v1.")
