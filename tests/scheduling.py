@@ -53,7 +53,7 @@ _STARTS_ONE = frozenset(
 # `_UNMEASURED`.
 _MEASURED = {
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
-    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 140.0,
+    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 85.0,
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
     "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 40.0,
     "tests/integration/test_control_plane_bootstrap.py": 148.0,
