@@ -14,6 +14,7 @@ import msgspec
 from simulator.api import tables
 from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
 from simulator.api.delivery import Stream
+from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.request_errors import check_version_match, int_param
@@ -25,7 +26,14 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.store import BadRequestError, ExpiredError, WatchEvent, status_body
+from simulator.api.store import (
+    BadRequestError,
+    ExpiredError,
+    ForbiddenError,
+    StoreError,
+    WatchEvent,
+    status_body,
+)
 from simulator.clock import VirtualClock
 
 __all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "watch"]
@@ -346,6 +354,21 @@ def _exec_status(code: int) -> bytes:
     )
 
 
+async def _refuse_upgrade(app: Host, scope: Scope, send: Send, code: int, body: bytes) -> None:
+    """Refuse a websocket upgrade as a real server does: a plain HTTP answer with the Status."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": code,
+                "headers": [(b"content-type", b"application/json"), (b"date", app.date_header())],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
+
+
 async def exec_websocket(
     app: Host,
     scope: Scope,
@@ -365,31 +388,29 @@ async def exec_websocket(
     if user is None or route is None or route.subresource != "exec" or protocol is None:
         await send({"type": "websocket.close", "code": 1008})
         return
-    attrs = RequestAttributes(
-        verb="create",
-        group="",
-        resource="pods",
-        subresource="exec",
-        namespace=route.namespace,
-        name=route.name,
-    )
-    if not authorize(app.store, user, attrs):
-        body = _ENC.encode(status_body(403, "Forbidden", forbidden_message(user, attrs)))
-        if "websocket.http.response" in (scope.get("extensions") or {}):
-            # A real server refuses the upgrade with a plain 403 Status.
-            await send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"date", app.date_header()),
-                    ],
-                }
-            )
-            await send({"type": "websocket.http.response.body", "body": body})
-        else:
-            await send({"type": "websocket.close", "code": 1008})
+    # The upgrade is a GET: kube-apiserver authorizes `get` on pods/exec, then `create` as well
+    # (a websocket exec must not need less than the POST it replaces); both before it upgrades,
+    # as the user the request impersonates, if any.
+    asked = [
+        RequestAttributes(
+            verb=verb,
+            group="",
+            resource="pods",
+            subresource="exec",
+            namespace=route.namespace,
+            name=route.name,
+        )
+        for verb in ("get", "create")
+    ]
+    try:
+        if wants_impersonation(scope["headers"]):
+            user = impersonated(app.store, user, scope["headers"], asked[0])
+        for attrs in asked:
+            if not authorize(app.store, user, attrs):
+                refusal = forbidden_message(user, attrs)
+                raise ForbiddenError(refusal, name=route.name, group="", kind="pods")
+    except StoreError as exc:
+        await _refuse_upgrade(app, scope, send, exc.code, _ENC.encode(exc.status()))
         return
     command = query.get("command", [])
     container = (query.get("container") or [""])[0]

@@ -303,3 +303,35 @@ def test_kubectl_as_answers_for_the_impersonated_user(api: Harness, tmp_path: Pa
         f'Error from server (Forbidden): pods is forbidden: User "{account}" cannot '
         'impersonate-on:user-info:list resource "pods" in API group "" in the namespace "alga"'
     )
+
+
+def test_kubectl_exec_as_an_account_is_authorized_as_that_account(api: Harness) -> None:
+    """`kubectl exec --as=...` runs as the account: one that may read pods but not exec them is
+    refused in kube-apiserver's words (the same kubectl against v1.37.2 prints the same line),
+    then allowed once a role grants `pods/exec`."""
+    account = "system:serviceaccount:alga:getter"
+    for args in (
+        ("create", "serviceaccount", "getter"),
+        ("create", "role", "getonly", "--verb=get", "--resource=pods"),
+        ("create", "rolebinding", "getonly", "--role=getonly", "--serviceaccount=alga:getter"),
+    ):
+        api.kubectl("-n", "alga", *args)
+    remove = api.store.execs.register(lambda _ns, _pod, _c, _cmd: ("7\n", "", 0))
+    try:
+        exec_as = ("-n", "alga", "exec", "db-0", f"--as={account}", "--", "psql")
+        refused = api.kubectl(*exec_as, check=False)
+        assert refused.returncode == 1
+        # kubectl 1.37 tries a websocket, falls back to SPDY, and prints the POST's refusal so.
+        assert refused.stderr.strip() == (
+            f'error: unable to upgrade connection: pods "db-0" is forbidden: User "{account}" '
+            'cannot create resource "pods/exec" in API group "" in the namespace "alga"'
+        )
+        api.kubectl(
+            "-n", "alga", "create", "role", "execs", "--verb=get,create", "--resource=pods/exec"
+        )
+        api.kubectl(
+            "-n", "alga", "create", "rolebinding", "execs", "--role=execs", f"--user={account}"
+        )
+        assert api.kubectl(*exec_as).stdout == "7\n"
+    finally:
+        remove()

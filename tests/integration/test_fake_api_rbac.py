@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,7 +174,34 @@ def test_exec_is_refused_with_403_without_pods_exec(api: Harness, reader: client
         )
     # The client reports a refused upgrade as status 0 with the handshake's status line.
     assert "Handshake status 403 Forbidden" in str(denied.value.reason)
-    assert 'cannot create resource \\"pods/exec\\"' in str(denied.value.reason)
+    # The upgrade is a GET: kube-apiserver asks `get` on pods/exec first (then `create`).
+    assert 'cannot get resource \\"pods/exec\\"' in str(denied.value.reason)
+
+
+def test_exec_that_impersonates_without_the_right_is_refused_with_403(api: Harness) -> None:
+    """Impersonation applies to the exec upgrade too: the read-only account may not act as the
+    admin, so its exec is refused before anything runs. (The official client's websocket
+    sends no headers but the token, so a plain websocket client asks.)"""
+    import websocket
+
+    token = api.server.issue_token("alga", "status")
+    config = api.client(token).configuration
+    url = config.host.replace("https://", "wss://", 1)
+    with pytest.raises(websocket.WebSocketBadStatusException) as denied:
+        websocket.create_connection(
+            f"{url}/api/v1/namespaces/alga/pods/db-0/exec?command=psql&stdout=1",
+            header=[f"Authorization: Bearer {token}", "Impersonate-User: admin"],
+            subprotocols=["v5.channel.k8s.io"],
+            sslopt={"ca_certs": config.ssl_ca_cert},
+            timeout=10,
+        )
+    assert denied.value.status_code == 403
+    refusal = json.loads(denied.value.resp_body)
+    # v1.37.2 answers the same upgrade in these words (checked with the same request).
+    assert refusal["message"] == (
+        'pods "db-0" is forbidden: User "system:serviceaccount:alga:status" cannot '
+        'impersonate-on:user-info:get resource "pods/exec" in API group "" in the namespace "alga"'
+    )
 
 
 def test_selector_watch_sees_objects_leave_and_enter(api: Harness) -> None:
