@@ -22,6 +22,7 @@ from appliance.components import (
 from appliance.event_index import CLUSTER_SCOPED, EventIndex, event_time_text
 from appliance.health import termination_text
 from appliance.snapshot import RawObject, Snapshot, object_ref, parse_time
+from appliance.view_memo import LIVE_VIEWS
 from appliance.views import (
     ContainerView,
     FluxView,
@@ -199,7 +200,9 @@ def _index_objects(index: Index) -> None:
 
 
 def _index_pods(index: Index) -> None:
-    for pod in _ours(index, (pod_view(raw) for raw in index.snapshot.pods)):
+    # A live cluster's unchanged objects keep their views between evaluations (view_memo.py).
+    viewer = LIVE_VIEWS.pod if index.snapshot.source == "live" else pod_view
+    for pod in _ours(index, (viewer(raw) for raw in index.snapshot.pods)):
         namespace = pod.ref.namespace
         if namespace:
             index.namespaces_seen.add(namespace)
@@ -213,8 +216,9 @@ def _index_pods(index: Index) -> None:
 
 def _index_workloads(index: Index) -> None:
     snap = index.snapshot
+    viewer = LIVE_VIEWS.workload if snap.source == "live" else workload_view
     for kind, objects in (("StatefulSet", snap.statefulsets), ("Deployment", snap.deployments)):
-        index.workloads.extend(_ours(index, (workload_view(obj, kind) for obj in objects)))
+        index.workloads.extend(_ours(index, (viewer(obj, kind) for obj in objects)))
     workload_components: set[str] = set()
     # Deployments first, then StatefulSets, as the snapshot lists them.
     for view in sorted(index.workloads, key=lambda v: v.ref.kind != "Deployment"):

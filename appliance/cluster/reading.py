@@ -20,7 +20,7 @@ from appliance.cluster.connecting import (
     describe_unreachable,
 )
 from appliance.snapshot import ContainerRef, RawObject, Snapshot
-from appliance.views import pod_view
+from appliance.view_memo import LIVE_VIEWS
 
 __all__ = [
     "APP_URL_KEY",
@@ -304,7 +304,7 @@ def crashed_containers(pods: Iterable[RawObject], *, limit: int = 8) -> list[Con
     """
     found: list[ContainerRef] = []
     for raw in pods:
-        pod = pod_view(raw)
+        pod = LIVE_VIEWS.pod(raw)  # the evaluation of the same snapshot reads them too
         if pod is None or pod.ref.namespace is None or not pod.has_status:
             continue
         for container in pod.containers:
