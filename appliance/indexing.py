@@ -166,6 +166,8 @@ def build_index(snapshot: Snapshot) -> Index:
     _index_objects(index)
     _index_pods(index)
     _index_workloads(index)
+    if snapshot.source == "live":  # the views of replaced objects are never asked for again
+        LIVE_VIEWS.retain((*snapshot.pods, *snapshot.deployments, *snapshot.statefulsets))
     _index_events(index)
     _container_signals(index)
     _condition_signals(index)

@@ -6,15 +6,17 @@ a warped world at every jump: a few hundred times an install). A pod's or a work
 pure function of its raw object, and building every one again was a third of an evaluation (a
 pod's twice: the previous-log scan reads the pods too). So live evaluations look a view up by
 its raw object's identity first. An entry holds the raw object itself, so its id cannot be
-reused by another object while the entry lives; only the newest entries are kept. A dump is
-read once, its objects never seen again: dump evaluations build their views directly.
+reused by another object while the entry lives; each live evaluation then keeps only the views
+of its own snapshot's objects (`retain`), so a long-running service holds no replaced versions
+of its pods, and the newest `keep` entries at most. A dump is read once, its objects never seen
+again: dump evaluations build their views directly.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from appliance.snapshot import RawObject
@@ -40,6 +42,13 @@ class ViewMemo:
         """`workload_view(raw, kind)`, built once per raw object."""
         view: WorkloadView | None = self._view(raw, kind, lambda obj: workload_view(obj, kind))
         return view
+
+    def retain(self, raws: Iterable[RawObject]) -> None:
+        """Forget every view but those of `raws` (the objects of the newest live snapshot)."""
+        wanted = {id(raw) for raw in raws}
+        with self._lock:
+            for key in [key for key in self._views if key[0] not in wanted]:
+                del self._views[key]
 
     def _view(self, raw: RawObject, kind: str, build: Callable[[RawObject], Any]) -> Any:
         key = (id(raw), kind)

@@ -51,9 +51,18 @@ def test_a_live_evaluation_sees_a_replaced_pod_and_a_dump_builds_its_own_views()
     pending = _pod("Pending", ready="False")
     live = build_index(Snapshot(server_time=NOW, pods=(pending,)))
     assert not live.pod_ready("msp", "web-0")
-    running = _pod("Running", ready="True")
-    assert build_index(Snapshot(server_time=NOW, pods=(running,))).pod_ready("msp", "web-0")
-    dump = build_index(Snapshot(server_time=NOW, source="dump", pods=(pending,)))
-    assert dump.pods[("msp", "web-0")] is not live.pods[("msp", "web-0")]
     again = build_index(Snapshot(server_time=NOW, pods=(pending,)))
     assert again.pods[("msp", "web-0")] is live.pods[("msp", "web-0")]
+    dump = build_index(Snapshot(server_time=NOW, source="dump", pods=(pending,)))
+    assert dump.pods[("msp", "web-0")] is not live.pods[("msp", "web-0")]
+    running = _pod("Running", ready="True")
+    assert build_index(Snapshot(server_time=NOW, pods=(running,))).pod_ready("msp", "web-0")
+
+
+def test_a_live_evaluation_keeps_only_the_views_of_its_own_objects() -> None:
+    memo = ViewMemo()
+    old, new = _pod("Pending", ready="False"), _pod("Running", ready="True")
+    old_view, new_view = memo.pod(old), memo.pod(new)
+    memo.retain([new])
+    assert memo.pod(new) is new_view
+    assert memo.pod(old) is not old_view  # forgotten: built again
