@@ -13,8 +13,8 @@ the ones no controller of a default kube-controller-manager uses:
 Disabling node-ipam and the CSR signing and approving controllers (as our control plane does)
 drops no account: node-lifecycle and the CSR cleaner use the same two (`node-controller`,
 `certificate-controller`). Measured against a real v1.37.2 (judged in
-tests/integration/test_fake_api_vs_apiserver.py): 38 accounts, each nothing but its name (no
-managedFields: a create that sets no field records no manager).
+tests/integration/test_fake_api_vs_apiserver_published.py): 38 accounts, each nothing but its
+name (no managedFields: a create that sets no field records no manager).
 
 They are made once, at start. One deleted later comes back only when its controller next asks for
 a token (its next write: the old token no longer authenticates; or its hourly renewal), not when

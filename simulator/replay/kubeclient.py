@@ -124,6 +124,7 @@ class KubeClient:
         self._lock = threading.Lock()
         # The connections of the watches being read now: `close` cuts them.
         self._watching: set[Any] = set()
+        self._closed = False
         self._resources: dict[tuple[str, str], KindInfo] = {}
         self._discovered: set[str] = set()
         self.server_now: datetime | None = None
@@ -136,6 +137,7 @@ class KubeClient:
         wakes the reader (its `watch` raises, as on any cut stream).
         """
         with self._lock:
+            self._closed = True
             watching = list(self._watching)
         for stream in watching:
             connection = stream.get_extra_info("socket")
@@ -143,6 +145,22 @@ class KubeClient:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
         self._http.close()
+
+    def _unless_closed(self, response: httpx.Response) -> None:
+        """Close the connection of an answer that arrived after `close`.
+
+        The pool closes the connections it holds as it closes, and then forgets them all; one
+        still in its TLS handshake then (another thread's request) is not closed, connects
+        afterwards, and is left open for the garbage collector to find (a ResourceWarning,
+        in whatever runs then). Each answer is checked after it arrived: `close` either saw
+        its connection connected, or had said so before this check.
+        """
+        with self._lock:
+            closed = self._closed
+        stream = response.extensions.get("network_stream")
+        if closed and stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
     # ----------------------------------------------------------------- requests
 
@@ -162,6 +180,7 @@ class KubeClient:
             response = self._http.request(
                 method, path, content=content, params=params, headers=headers
             )
+            self._unless_closed(response)
         except httpx.HTTPError as exc:
             raise ApiError(
                 f"{method} {self.server}{path} failed: {exc}; check the kubeconfig's server"
@@ -190,6 +209,7 @@ class KubeClient:
             response = self._http.request(
                 method, url, content=content or None, headers=dict(headers or {})
             )
+            self._unless_closed(response)
         except httpx.HTTPError as exc:
             raise ApiError(f"{method} {self.server}{path} failed: {exc}") from exc
         return RawAnswer(
@@ -218,6 +238,7 @@ class KubeClient:
                 method, url, content=content or None, headers=dict(headers or {}), timeout=timeout
             )
             response = self._http.send(request, stream=True)
+            self._unless_closed(response)
         except httpx.HTTPError as exc:
             raise ApiError(f"{method} {self.server}{path} failed: {exc}") from exc
         return OpenStream(response, deadline, f"{method} {self.server}{path}")
@@ -240,6 +261,7 @@ class KubeClient:
             if stream is not None:
                 with self._lock:
                     self._watching.add(stream)
+            self._unless_closed(response)
             try:
                 for line in response.iter_lines():
                     if line.strip():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.docs.blocks import ConventionError, Expected, match_output, parse_blocks
+from tests.docs.running import run_document
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DOC = """# A page
 
@@ -91,3 +95,43 @@ def test_generated_names_match_any_generated_name() -> None:
     # Vowels never appear in generated names: ordinary words stay literal.
     words = Expected(("kind-clusters ready",))
     assert match_output(words, "kind-clustrs ready") is not None
+
+
+# A wait on a server the reader started: `( until READY; do kill -0 $PID || exit; sleep 1; done )`.
+_WAIT = re.compile(r"^\S*\s*\(?\s*until (?P<ready>.+?); do (?P<body>.+?); done")
+_GIVES_UP = re.compile(r"kill -0 \$\w+ \|\| exit; sleep 1")
+
+
+def test_every_wait_in_the_docs_ends_when_its_server_exits() -> None:
+    """A wait that only polls a log would hang (the docs test until its 20-minute timeout, a
+    reader until Ctrl-C) when the server it waits for fails to start."""
+    waits = [
+        (block.where, match.group())
+        for path in sorted((ROOT / "docs").glob("*.md"))
+        for block in parse_blocks(path)
+        if block.runs
+        for line in block.body.splitlines()
+        if (match := _WAIT.match(line)) is not None
+    ]
+    assert waits, "the docs wait for their servers with `until ...; do ...; done`"
+    hanging = [f"{where}: {loop}" for where, loop in waits if not _GIVES_UP.search(loop)]
+    assert not hanging, "\n".join(hanging)
+
+
+def test_the_wait_form_stops_at_once_when_the_server_exits(tmp_path: Path) -> None:
+    """The docs' form, run as the docs test runs it (one `set -euo pipefail` shell): a server
+    that exits before it is ready fails the block at once, and nothing after the wait runs."""
+    page = (
+        "```bash\n"
+        "sh -c 'echo cannot start >&2; exit 3' > /tmp/guide/server.log &\n"
+        "SERVER=$!\n"
+        "( until grep -q '^ready' /tmp/guide/server.log; do kill -0 $SERVER || exit; sleep 1; "
+        "done )\n"
+        "echo after the wait\n"
+        "```\n"
+    )
+    run = run_document(_blocks(tmp_path, page), root=tmp_path, workdir=tmp_path / "run", timeout=60)
+    # 1 from the wait itself; a wait that kept polling would end only at the timeout (-1).
+    assert run.exit_code == 1, run.log
+    assert "cannot start" in run.log
+    assert "after the wait" not in run.log

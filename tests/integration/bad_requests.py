@@ -2,9 +2,9 @@
 
 One table for two tests: the fake API alone must give each answer exactly
 (test_fake_api_bad_requests.py), and the fake API and a real control plane must give the same
-answers (test_fake_api_vs_apiserver.py). Each request is refused, so the table can be sent in
-any order; paths name the namespace `{ns}`, which holds a ConfigMap `good` and a Deployment
-`web` (`prepare` makes them).
+answers (test_fake_api_vs_apiserver_refusals.py). Each request is refused, so the table can be
+sent in any order; paths name the namespace `{ns}`, which holds a ConfigMap `good` and a
+Deployment `web` (`prepare` makes them).
 """
 
 from __future__ import annotations

@@ -12,11 +12,14 @@ import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from simulator.api import openapi_assets
 from simulator.controlplane.binaries import KUBERNETES_PROGRAMS, REQUIRED_ENV, find_binaries
 from simulator.controlplane.cluster import ControlPlane
+from tests.integration.fake_api_harness import Harness, running_api
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = str(Path(__import__("sys").executable).parent / "kubectl")
@@ -44,6 +47,28 @@ def running_control_plane(
     plane = ControlPlane(programs(names), folder=folder)
     with plane:
         yield plane
+
+
+def judging_fixtures(name: str) -> tuple[Any, Any]:
+    """The `plane` and `fake` fixtures of a test_fake_api_vs_apiserver_* module: the module's
+    control plane (its state in a folder named `name`), and a fresh fake API for each test. The
+    fake's server-side apply reads field types from kube-apiserver's OpenAPI documents, so both
+    are skipped, with the reason, when they cannot be fetched."""
+
+    @pytest.fixture(scope="module", name="plane")
+    def plane_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+        try:
+            openapi_assets.build()
+        except openapi_assets.OpenApiError as exc:
+            pytest.skip(f"the Kubernetes OpenAPI documents could not be fetched: {exc}")
+        yield from running_control_plane(tmp_path_factory.mktemp(name))
+
+    @pytest.fixture(name="fake")
+    def fake_fixture(tmp_path: Path) -> Iterator[Harness]:
+        with running_api(tmp_path) as harness:
+            yield harness
+
+    return plane_fixture, fake_fixture
 
 
 def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

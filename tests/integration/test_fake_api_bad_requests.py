@@ -3,7 +3,7 @@
 Each request of `bad_requests.CASES` (the ones an adversary sending raw requests found answered
 otherwise, two of them with a 500) must get kube-apiserver's code, reason and message exactly,
 and never a 500. The same table is sent to a real control plane in
-test_fake_api_vs_apiserver.py, which keeps the expected answers honest.
+test_fake_api_vs_apiserver_refusals.py, which keeps the expected answers honest.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `kubectl get sa -n kube-system` lists them beside `default`, a user bound to `view` in kube-system
 lists them with the official client, and `kubectl auth can-i` as an account answers what its
 `system:controller:*` binding grants. (Judged against a real control plane in
-test_fake_api_vs_apiserver.py.)
+test_fake_api_vs_apiserver_published.py.)
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ def when(stamp: str) -> datetime:
 def test_a_deleted_pod_terminates_for_its_grace_period(tmp_path: Path) -> None:
     """deletionTimestamp is now + the grace period, the Table says Terminating, Killing events
     are sent, the ReplicaSet replaces the pod at once and the kubelet removes it when the period
-    ends. (The default 30s is held against kube-apiserver in test_fake_api_vs_apiserver.py; here
-    five minutes, so that a loaded machine's slow kubectl still finds the pod Terminating.)"""
+    ends. (The default 30s is held against kube-apiserver in test_fake_api_vs_apiserver_fields.py;
+    here five minutes, so that a loaded machine's slow kubectl still finds the pod
+    Terminating.)"""
     with served_world(tmp_path) as (world, api):
         first, _ = wait_for(lambda: running(api), what="two running pods")
         name = first["metadata"]["name"]

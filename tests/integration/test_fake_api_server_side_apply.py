@@ -3,7 +3,7 @@
 Through real kubectl (`apply --server-side`, `--force-conflicts`, `--field-manager`, `label`,
 `patch`, `set image`, `scale`) and the official client; the expected managedFields are what
 kube-apiserver v1.37 answers to the same commands (tests/integration/
-test_fake_api_vs_apiserver.py runs them against both).
+test_fake_api_vs_apiserver_fields.py runs them against both).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ kube-system holds one account per controller a default kube-controller-manager s
 subjects of the policy's `system:controller:*` bindings, less the cloud controllers' and the
 disabled SELinux warning controller's), each nothing but its name; the authorizer grants each what
 its binding grants; one deleted is not made again until the next start. (Judged against a real
-control plane in tests/integration/test_fake_api_vs_apiserver.py.)
+control plane in tests/integration/test_fake_api_vs_apiserver_published.py.)
 """
 
 from __future__ import annotations

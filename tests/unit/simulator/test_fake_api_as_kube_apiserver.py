@@ -101,7 +101,7 @@ def test_a_created_job_gets_the_selector_kube_apiserver_generates() -> None:
 
 def test_metadata_is_refused_in_kube_apiservers_words() -> None:
     """Labels, annotations and an update's identity (the messages are v1.37's, as a real
-    control plane gave them; test_fake_api_vs_apiserver.py compares them live)."""
+    control plane gave them; test_fake_api_vs_apiserver_refusals.py compares them live)."""
     store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
     store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "msp"}})
 

@@ -1,6 +1,6 @@
 """The field-ownership port (simulator/api/fields): sets, the create shortcut, caps, kubectl's
 last-applied hand-over. End-to-end behaviour against kubectl and kube-apiserver is in
-tests/integration/test_fake_api_server_side_apply.py and test_fake_api_vs_apiserver.py."""
+tests/integration/test_fake_api_server_side_apply.py and test_fake_api_vs_apiserver_fields.py."""
 
 from __future__ import annotations
 

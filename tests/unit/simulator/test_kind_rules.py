@@ -1,5 +1,6 @@
 """ConfigMap, Secret and Service content refused in kube-apiserver v1.37's words (each answer
-as a real control plane gave it; test_fake_api_vs_apiserver.py compares some of them live)."""
+as a real control plane gave it; test_fake_api_vs_apiserver_refusals.py compares some of them
+live)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap appear in the namespaces there
 at start and in each one created later, come back when deleted while the namespace lives, are
 mended when changed, and go with their namespace. (Judged against the real controllers in
-tests/integration/test_fake_api_vs_apiserver.py.)
+tests/integration/test_fake_api_vs_apiserver_published.py.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """An apps/v1 workload's and a PersistentVolumeClaim's spec refused in kube-apiserver v1.37's
-words (as a real control plane gave them; test_fake_api_vs_apiserver.py compares some live)."""
+words (as a real control plane gave them; test_fake_api_vs_apiserver_refusals.py compares some
+live)."""
 
 from __future__ import annotations
 

