@@ -173,6 +173,13 @@ def merge_update(
             new.pop("status", None)
         convert_pod_status(info, new)
         return new
+    if subresource == "approval":
+        # kube-apiserver's CSR approval strategy: only status.conditions comes from the write.
+        new = copy_object(live)
+        conditions = (candidate.get("status") or {}).get("conditions")
+        status = {k: v for k, v in (live.get("status") or {}).items() if k != "conditions"}
+        new["status"] = status | ({"conditions": conditions} if conditions else {})
+        return new
     new = candidate
     meta = new.get("metadata")
     if not isinstance(meta, dict):

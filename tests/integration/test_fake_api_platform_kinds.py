@@ -1,0 +1,85 @@
+"""The platform kinds a chart or an operator creates (RuntimeClasses, webhook configurations,
+CSI drivers, flow-control objects, CertificateSigningRequests) are served as kube-apiserver v1.37
+lists them; before, kubectl said "the server doesn't have a resource type"."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.integration.fake_api_harness import running_api
+
+MANIFEST = Path(__file__).parent / "manifests" / "platform-kinds.yaml"
+
+
+def _csr_pem(user: str) -> str:
+    """A real PKCS#10 request, as `kubectl certificate` users make with openssl."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user)])
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    request = builder.sign(key, hashes.SHA256())
+    return base64.b64encode(request.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def test_a_chart_of_platform_kinds_applies_and_reads_back(tmp_path: Path) -> None:
+    """`kubectl apply` of a RuntimeClass, a webhook configuration, a CSI driver and flow-control
+    objects; each reads back by its resource name, and the webhook shows under api-extensions."""
+    with running_api(tmp_path) as api:
+        applied = api.kubectl("apply", "-f", str(MANIFEST)).stdout
+        assert "runtimeclass.node.k8s.io/gvisor created" in applied
+        for resource, name in (
+            ("runtimeclasses", "gvisor"),
+            ("validatingwebhookconfigurations", "chart-webhook"),
+            ("csidrivers", "csi.example.com"),
+            ("flowschemas", "chart-flow"),
+            ("prioritylevelconfigurations", "chart-level"),
+        ):
+            found = api.kubectl("get", resource, name, "-o", "name").stdout.strip()
+            assert found.endswith(f"/{name}"), (resource, found)
+        extensions = api.kubectl("get", "api-extensions", "-o", "name").stdout.split()
+        assert (
+            "validatingwebhookconfiguration.admissionregistration.k8s.io/chart-webhook"
+            in extensions
+        )
+
+
+def test_api_resources_lists_the_platform_kinds_with_their_short_names(tmp_path: Path) -> None:
+    """kube-apiserver's short names and scopes: csr, vac, ip; resource claims namespaced."""
+    with running_api(tmp_path) as api:
+        table = api.kubectl("api-resources", "--no-headers").stdout.splitlines()
+        rows = {line.split()[0]: line.split() for line in table}
+        assert rows["certificatesigningrequests"][1:3] == ["csr", "certificates.k8s.io/v1"]
+        assert rows["volumeattributesclasses"][1:3] == ["vac", "storage.k8s.io/v1"]
+        assert rows["ipaddresses"][1:3] == ["ip", "networking.k8s.io/v1"]
+        assert rows["resourceclaims"][-2:] == ["true", "ResourceClaim"]
+        assert rows["storageversionmigrations"][-2:] == ["false", "StorageVersionMigration"]
+
+
+def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
+    """`kubectl certificate approve` writes through the approval subresource: the Approved
+    condition appears; the spec and the rest of the status stay as they were."""
+    csr = {
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": {"name": "alice"},
+        "spec": {
+            "request": _csr_pem("alice"),
+            "signerName": "example.com/signer",
+            "usages": ["client auth"],
+        },
+    }
+    with running_api(tmp_path) as api:
+        (tmp_path / "csr.json").write_text(json.dumps(csr))
+        api.kubectl("create", "-f", str(tmp_path / "csr.json"))
+        api.kubectl("certificate", "approve", "alice")
+        stored = json.loads(api.kubectl("get", "csr", "alice", "-o", "json").stdout)
+        conditions = stored["status"]["conditions"]
+        assert [(c["type"], c["status"]) for c in conditions] == [("Approved", "True")]
+        assert stored["spec"]["signerName"] == "example.com/signer"
+        assert "certificate" not in stored["status"]
