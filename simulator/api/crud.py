@@ -32,6 +32,7 @@ from simulator.api.selectors import (
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found, parse_patch_body
+from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import unknown_fields
 
 __all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
@@ -75,6 +76,8 @@ class Crud:
         obj = self._decode(req, info)
         if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
             manager = field_manager_of(req, "CreateOptions")
+            if info.plural in SUBJECT_REVIEWS:  # a local review takes its namespace from the URL
+                _check_identity(info, route, obj, creating=True)
             return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
         _validate_strictly(req, info, obj)

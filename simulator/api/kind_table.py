@@ -254,6 +254,30 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         namespaced=False,
         verbs=_RO_VERBS,
     ),
+    # Asked on another's behalf (webhook servers, kube-rbac-proxy): subject_reviews.py.
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authentication.k8s.io",
+        "v1",
+        "TokenReview",
+        "tokenreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
     *PLATFORM_KINDS,
 )
 
