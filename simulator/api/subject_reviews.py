@@ -6,7 +6,7 @@ is RBAC's business (system:auth-delegator in the stored bootstrap policy), check
 
 The checks and words are kube-apiserver v1.37's (pkg/apis/authorization/validation,
 pkg/registry/authentication/tokenreview), compared with a real one by
-tests/integration/test_fake_api_vs_apiserver_reviews.py.
+tests/integration/test_fake_api_vs_apiserver_platform.py.
 """
 
 from __future__ import annotations

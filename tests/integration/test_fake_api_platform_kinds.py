@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -83,3 +84,37 @@ def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
         assert [(c["type"], c["status"]) for c in conditions] == [("Approved", "True")]
         assert stored["spec"]["signerName"] == "example.com/signer"
         assert "certificate" not in stored["status"]
+
+
+def test_platform_objects_read_back_with_kube_apiservers_defaults(tmp_path: Path) -> None:
+    """What kube-apiserver fills in: a webhook's policies, timeout and service port, a flow
+    schema's precedence, a priority level's shares, a CSI driver's modes."""
+    with running_api(tmp_path) as api:
+        api.kubectl("apply", "-f", str(MANIFEST))
+
+        def read(resource: str, name: str) -> dict[str, Any]:
+            found: dict[str, Any] = json.loads(
+                api.kubectl("get", resource, name, "-o", "json").stdout
+            )
+            return found
+
+        hook = read("validatingwebhookconfigurations", "chart-webhook")["webhooks"][0]
+        assert (hook["failurePolicy"], hook["matchPolicy"], hook["timeoutSeconds"]) == (
+            "Fail",
+            "Equivalent",
+            10,
+        )
+        assert hook["clientConfig"]["service"]["port"] == 443
+        assert hook["rules"][0]["scope"] == "*"
+        mutator = read("mutatingwebhookconfigurations", "chart-mutator")["webhooks"][0]
+        assert mutator["reinvocationPolicy"] == "Never"
+        assert read("flowschemas", "chart-flow")["spec"]["matchingPrecedence"] == 1000
+        queued = read("prioritylevelconfigurations", "chart-queued")["spec"]["limited"]
+        assert queued["nominalConcurrencyShares"] == 30
+        assert queued["limitResponse"]["queuing"] == {
+            "handSize": 4,
+            "queues": 64,
+            "queueLengthLimit": 50,
+        }
+        driver = read("csidrivers", "csi.example.com")["spec"]
+        assert (driver["attachRequired"], driver["volumeLifecycleModes"]) == (False, ["Persistent"])
