@@ -43,6 +43,9 @@ def test_a_chart_of_platform_kinds_applies_and_reads_back(tmp_path: Path) -> Non
         ):
             found = api.kubectl("get", resource, name, "-o", "name").stdout.strip()
             assert found.endswith(f"/{name}"), (resource, found)
+        handler = api.kubectl("get", "runtimeclass", "gvisor").stdout.splitlines()
+        assert handler[0].split() == ["NAME", "HANDLER", "AGE"]
+        assert handler[1].split()[:2] == ["gvisor", "runsc"]
         extensions = api.kubectl("get", "api-extensions", "-o", "name").stdout.split()
         assert (
             "validatingwebhookconfiguration.admissionregistration.k8s.io/chart-webhook"
@@ -84,6 +87,8 @@ def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
         assert [(c["type"], c["status"]) for c in conditions] == [("Approved", "True")]
         assert stored["spec"]["signerName"] == "example.com/signer"
         assert "certificate" not in stored["status"]
+        shown = api.kubectl("get", "csr", "alice", "--no-headers").stdout.split()
+        assert (shown[2], shown[-1]) == ("example.com/signer", "Approved")
 
 
 def test_platform_objects_read_back_with_kube_apiservers_defaults(tmp_path: Path) -> None:
