@@ -9,6 +9,7 @@ import msgspec
 
 from simulator.api import tables
 from simulator.api.asgi import Host, Request, Route, first, truthy
+from simulator.api.certificates import stamp_requester
 from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.kinds import KindInfo
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
@@ -81,6 +82,7 @@ class Crud:
             return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
         _validate_strictly(req, info, obj)
+        stamp_requester(info, obj, user)
         created = self.host.store.create(
             obj,
             dry_run=_dry_run(req),

@@ -4,28 +4,14 @@ lists them; before, kubectl said "the server doesn't have a resource type"."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
+from tests.fixtures.manifests import csr_request
 from tests.integration.fake_api_harness import running_api
 
 MANIFEST = Path(__file__).parent / "manifests" / "platform-kinds.yaml"
-
-
-def _csr_pem(user: str) -> str:
-    """A real PKCS#10 request, as `kubectl certificate` users make with openssl."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user)])
-    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
-    request = builder.sign(key, hashes.SHA256())
-    return base64.b64encode(request.public_bytes(serialization.Encoding.PEM)).decode()
 
 
 def test_a_chart_of_platform_kinds_applies_and_reads_back(tmp_path: Path) -> None:
@@ -73,9 +59,10 @@ def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
         "kind": "CertificateSigningRequest",
         "metadata": {"name": "alice"},
         "spec": {
-            "request": _csr_pem("alice"),
+            "request": csr_request("alice"),
             "signerName": "example.com/signer",
             "usages": ["client auth"],
+            "username": "system:node:forged",
         },
     }
     with running_api(tmp_path) as api:
@@ -87,8 +74,13 @@ def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
         assert [(c["type"], c["status"]) for c in conditions] == [("Approved", "True")]
         assert stored["spec"]["signerName"] == "example.com/signer"
         assert "certificate" not in stored["status"]
+        # The requester is the caller, whatever the body claimed.
+        assert (stored["spec"]["username"], stored["spec"]["groups"]) == (
+            "admin",
+            ["system:masters", "system:authenticated"],
+        )
         shown = api.kubectl("get", "csr", "alice", "--no-headers").stdout.split()
-        assert (shown[2], shown[-1]) == ("example.com/signer", "Approved")
+        assert (shown[2], shown[3], shown[-1]) == ("example.com/signer", "admin", "Approved")
 
 
 def test_platform_objects_read_back_with_kube_apiservers_defaults(tmp_path: Path) -> None:

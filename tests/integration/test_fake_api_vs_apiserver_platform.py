@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from simulator.controlplane.cluster import ControlPlane
+from tests.fixtures.manifests import csr_request
 from tests.fixtures.policy import build_bootstrap_policy
 from tests.integration.control_plane_support import kubectl, running_control_plane
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
@@ -275,3 +276,40 @@ def test_a_binding_places_a_pod_once_alike(
         return [*answers, node.stdout]
 
     assert bind_twice(ours) == bind_twice(real)
+
+
+def test_a_csr_names_its_real_requester_alike(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """A CSR claiming another requester is stored with the caller's name and groups (each
+    cluster's admin, as `kubectl auth whoami` names it); approval shows in the same columns."""
+    real, ours = _both(plane, fake)
+    csr = {
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": {"name": "judge-csr"},
+        "spec": {
+            "request": csr_request("judge"),
+            "signerName": "example.com/signer",
+            "usages": ["client auth"],
+            "username": "system:node:forged",
+        },
+    }
+    path = tmp_path / "csr.json"
+    path.write_text(json.dumps(csr), encoding="utf-8")
+
+    def stored(run: Run) -> tuple[Any, ...]:
+        me = json.loads(run("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+        run("create", "-f", str(path))
+        run("certificate", "approve", "judge-csr")
+        spec = json.loads(run("get", "csr", "judge-csr", "-o", "json").stdout)["spec"]
+        shown = run("get", "csr", "judge-csr", "--no-headers").stdout.split()
+        return (
+            spec["username"] == me["username"],
+            spec["groups"],
+            shown[2],
+            shown[3] == me["username"],
+            shown[-1],
+        )
+
+    assert stored(ours) == stored(real)
