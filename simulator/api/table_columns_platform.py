@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from simulator.api.selectors import selector_text
 from simulator.api.table_cells import Reader, human_duration
 from simulator.api.table_columns import AGE, NAME, Column
 
@@ -186,8 +187,96 @@ _REQUESTED_DURATION_DOC = (
     "expirationSeconds is 600, i.e. 10 minutes."
 )
 _CONDITION_DOC = "Conditions applied to the request, such as approval or denial."
+_PARAM_KIND_DOC = "ParamKind specifies the kind of resources used to parameterize this policy"
+_POLICY_NAME_DOC = "PolicyName indicates the policy definition which the policy binding binded to"
+_PARAM_REF_DOC = "ParamRef indicates the param resource which sets the configuration param"
+_BINDING_COLUMNS: tuple[Column, ...] = (
+    NAME,
+    ("PolicyName", "string", "", 0, _POLICY_NAME_DOC),
+    ("ParamRef", "string", "", 0, _PARAM_REF_DOC),
+    AGE,
+)
+_SLICE_FIELD_RULE = (
+    "A field selector can be used to list only ResourceSlice objects belonging to a certain "
+)
+_ADMISSION = "admissionregistration.k8s.io"
 
 PLATFORM_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
+    (_ADMISSION, "validatingadmissionpolicies"): (
+        NAME,
+        (
+            "Validations",
+            "integer",
+            "",
+            0,
+            "Validations indicates the number of validation rules defined in this configuration",
+        ),
+        ("ParamKind", "string", "", 0, _PARAM_KIND_DOC),
+        AGE,
+    ),
+    (_ADMISSION, "mutatingadmissionpolicies"): (
+        NAME,
+        (
+            "Mutations",
+            "integer",
+            "",
+            0,
+            "Mutation indicates the number of mutations rules defined in this configuration",
+        ),
+        ("ParamKind", "string", "", 0, _PARAM_KIND_DOC),
+        AGE,
+    ),
+    (_ADMISSION, "validatingadmissionpolicybindings"): _BINDING_COLUMNS,
+    (_ADMISSION, "mutatingadmissionpolicybindings"): _BINDING_COLUMNS,
+    ("storage.k8s.io", "volumeattributesclasses"): (
+        NAME,
+        (
+            "DriverName",
+            "string",
+            "",
+            0,
+            "driverName is the name of the CSI driver This field is immutable.",
+        ),
+        AGE,
+    ),
+    ("resource.k8s.io", "resourceslices"): (
+        NAME,
+        (
+            "Node",
+            "string",
+            "",
+            0,
+            "NodeName identifies the node which provides the resources in this pool. "
+            + _SLICE_FIELD_RULE
+            + "node.\n\nThis field can be used to limit access from nodes to ResourceSlices "
+            "with the same node name. It also indicates to autoscalers that adding new nodes of "
+            "the same type as some old node might also make new resources available.\n\n"
+            "Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must "
+            "be set. This field is immutable.",
+        ),
+        (
+            "Driver",
+            "string",
+            "",
+            0,
+            "Driver identifies the DRA driver providing the capacity information. "
+            + _SLICE_FIELD_RULE.replace("belonging to a certain ", "with a certain driver name.")
+            + "\n\nMust be a DNS subdomain and should end with a DNS domain owned by the vendor "
+            "of the driver. It should use only lower case characters. This field is immutable.",
+        ),
+        (
+            "Pool",
+            "string",
+            "",
+            0,
+            "Name is used to identify the pool. For node-local devices, this is often the node "
+            "name, but this is not required. "
+            + _SLICE_FIELD_RULE
+            + "pool.\n\nIt must not be longer than 253 characters and must consist of one or "
+            "more DNS sub-domains separated by slashes. This field is immutable.",
+        ),
+        AGE,
+    ),
     ("node.k8s.io", "runtimeclasses"): (
         NAME,
         ("Handler", "string", "", 0, _HANDLER_DOC),
@@ -301,7 +390,48 @@ def _spec_field(key: str, default: Any) -> Reader:
     return lambda obj, _now: _spec(obj).get(key, default)
 
 
+def _param_kind(obj: Obj, _now: datetime) -> str:
+    kind = _spec(obj).get("paramKind")
+    if not isinstance(kind, dict):
+        return "<unset>"
+    return f"{kind.get('apiVersion', '')}/{kind.get('kind', '')}"
+
+
+def _param_ref(obj: Obj, _now: datetime) -> str:
+    """kubectl's words for a binding's parameters: namespace/name, */name, or the selector."""
+    ref = _spec(obj).get("paramRef")
+    if not isinstance(ref, dict):
+        return "<unset>"
+    if ref.get("name"):
+        return f"{ref.get('namespace') or '*'}/{ref['name']}"
+    selector = selector_text(ref.get("selector"))
+    return selector or "<unset>"
+
+
+_BINDING_READERS: dict[str, Reader] = {
+    "PolicyName": _spec_field("policyName", ""),
+    "ParamRef": _param_ref,
+}
+
 PLATFORM_READERS: dict[tuple[str, str], dict[str, Reader]] = {
+    (_ADMISSION, "validatingadmissionpolicies"): {
+        "Validations": lambda obj, _now: len(_spec(obj).get("validations") or []),
+        "ParamKind": _param_kind,
+    },
+    (_ADMISSION, "mutatingadmissionpolicies"): {
+        "Mutations": lambda obj, _now: len(_spec(obj).get("mutations") or []),
+        "ParamKind": _param_kind,
+    },
+    (_ADMISSION, "validatingadmissionpolicybindings"): _BINDING_READERS,
+    (_ADMISSION, "mutatingadmissionpolicybindings"): _BINDING_READERS,
+    ("storage.k8s.io", "volumeattributesclasses"): {
+        "DriverName": lambda obj, _now: obj.get("driverName", "")
+    },
+    ("resource.k8s.io", "resourceslices"): {
+        "Node": _spec_field("nodeName", ""),
+        "Driver": _spec_field("driver", ""),
+        "Pool": lambda obj, _now: str((_spec(obj).get("pool") or {}).get("name", "")),
+    },
     ("node.k8s.io", "runtimeclasses"): {"Handler": lambda obj, _now: obj.get("handler", "")},
     ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): {"Webhooks": _webhooks},
     ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): {"Webhooks": _webhooks},

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.manifests import csr_request
+from tests.fixtures.manifests import forged_csr
 from tests.integration.fake_api_harness import running_api
 
 MANIFEST = Path(__file__).parent / "manifests" / "platform-kinds.yaml"
@@ -54,17 +54,7 @@ def test_api_resources_lists_the_platform_kinds_with_their_short_names(tmp_path:
 def test_certificate_approve_sets_only_the_condition(tmp_path: Path) -> None:
     """`kubectl certificate approve` writes through the approval subresource: the Approved
     condition appears; the spec and the rest of the status stay as they were."""
-    csr = {
-        "apiVersion": "certificates.k8s.io/v1",
-        "kind": "CertificateSigningRequest",
-        "metadata": {"name": "alice"},
-        "spec": {
-            "request": csr_request("alice"),
-            "signerName": "example.com/signer",
-            "usages": ["client auth"],
-            "username": "system:node:forged",
-        },
-    }
+    csr = forged_csr("alice")
     with running_api(tmp_path) as api:
         (tmp_path / "csr.json").write_text(json.dumps(csr))
         api.kubectl("create", "-f", str(tmp_path / "csr.json"))

@@ -1,9 +1,10 @@
 """The served resources, the platform kinds and the reviews asked on another's behalf, judged by a
-real v1.37 control plane: `kubectl api-resources -o wide` lists the same rows (but the two the
-fake API leaves out, see docs/simulator-api.md), a chart's platform objects (a RuntimeClass, a
-webhook configuration, a CSI driver, flow-control objects) are stored with the same defaults, and
-the same SubjectAccessReviews, LocalSubjectAccessReviews and TokenReviews get the same answers
-and the same refusals. Skipped when the control plane is not built (CI builds it).
+real v1.37 control plane: `kubectl api-resources -o wide` lists the same rows (but the one the
+fake API leaves out, see docs/simulator-api.md); a chart's platform objects (a RuntimeClass,
+webhook configurations, admission policies, a CSI driver, flow-control and DRA objects) are
+stored and shown with the same defaults and columns; bindings and CSRs behave alike; the same
+SubjectAccessReviews, LocalSubjectAccessReviews and TokenReviews get the same answers and the
+same refusals. Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 from simulator.controlplane.cluster import ControlPlane
-from tests.fixtures.manifests import csr_request
+from tests.fixtures.manifests import forged_csr
 from tests.fixtures.policy import build_bootstrap_policy
 from tests.integration.control_plane_support import kubectl, running_control_plane
 from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
@@ -86,7 +88,7 @@ def _set_up(run: Run) -> None:
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     build_bootstrap_policy()
-    for started in running_control_plane(tmp_path_factory.mktemp("reviews-judge")):
+    for started in running_control_plane(tmp_path_factory.mktemp("platform-judge")):
         _set_up(functools.partial(kubectl, started.kubeconfig))
         yield started
 
@@ -158,9 +160,13 @@ def _tables(run: Run) -> list[list[str]]:
     shown = run("get", "-f", str(PLATFORM), "-o", "wide").stdout
     rows: list[list[str]] = []
     for table in shown.strip().split("\n\n"):
-        lines = [line.split() for line in table.splitlines()]
-        dropped = {i for i, name in enumerate(lines[0]) if name in _UNCOMPARED}
-        rows += [[c for i, c in enumerate(line) if i not in dropped] for line in lines]
+        header, *lines = table.splitlines()
+        # Cells by the header's column starts (kubectl aligns them; a cell may be empty).
+        starts = [m.start() for m in re.finditer(r"\S+", header)]
+        kept = [i for i, m in enumerate(re.finditer(r"\S+", header)) if m[0] not in _UNCOMPARED]
+        for line in (header, *lines):
+            cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+            rows.append([cells[i] for i in kept])
     return rows
 
 
@@ -284,17 +290,7 @@ def test_a_csr_names_its_real_requester_alike(
     """A CSR claiming another requester is stored with the caller's name and groups (each
     cluster's admin, as `kubectl auth whoami` names it); approval shows in the same columns."""
     real, ours = _both(plane, fake)
-    csr = {
-        "apiVersion": "certificates.k8s.io/v1",
-        "kind": "CertificateSigningRequest",
-        "metadata": {"name": "judge-csr"},
-        "spec": {
-            "request": csr_request("judge"),
-            "signerName": "example.com/signer",
-            "usages": ["client auth"],
-            "username": "system:node:forged",
-        },
-    }
+    csr = forged_csr("judge-csr")
     path = tmp_path / "csr.json"
     path.write_text(json.dumps(csr), encoding="utf-8")
 

@@ -1,6 +1,7 @@
 """The defaults kube-apiserver v1.37 fills in the platform kinds a chart ships (k8s.io/kubernetes
-pkg/apis/{admissionregistration,flowcontrol,storage}/v1/defaults.go): a client reading back a
-webhook configuration, a flow schema, a priority level or a CSI driver sees them, and
+pkg/apis/{admissionregistration,flowcontrol,storage,resource}/v1/defaults.go): a client reading
+back a webhook configuration, an admission policy, a flow schema, a priority level, a CSI driver
+or a resource slice sees them, and
 `kubectl apply` diffs against them. Checked field for field against a real control plane by
 tests/integration/test_fake_api_vs_apiserver_platform.py.
 """
@@ -28,6 +29,34 @@ def _webhook(webhook: Obj, *, mutating: bool) -> None:
     service = (webhook.get("clientConfig") or {}).get("service")
     if isinstance(service, dict):
         service.setdefault("port", 443)
+
+
+def _match_resources(match: Any) -> None:
+    """An admission policy's (or binding's) MatchResources, defaulted like a webhook's."""
+    if not isinstance(match, dict):
+        return
+    match.setdefault("matchPolicy", "Equivalent")
+    match.setdefault("namespaceSelector", {})
+    match.setdefault("objectSelector", {})
+    for key in ("resourceRules", "excludeResourceRules"):
+        for rule in match.get(key) or []:
+            rule.setdefault("scope", "*")
+
+
+def _admission_policy(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("failurePolicy", "Fail")
+    _match_resources(spec.get("matchConstraints"))
+
+
+def _admission_policy_binding(obj: Obj) -> None:
+    _match_resources(obj.setdefault("spec", {}).get("matchResources"))
+
+
+def _resource_slice(obj: Obj) -> None:
+    pool = obj.setdefault("spec", {}).get("pool")
+    if isinstance(pool, dict):
+        pool.setdefault("generation", 0)
 
 
 def _validating_webhooks(obj: Obj) -> None:
@@ -88,4 +117,9 @@ PLATFORM_DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("flowcontrol.apiserver.k8s.io", "FlowSchema"): _flow_schema,
     ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"): _priority_level,
     ("storage.k8s.io", "CSIDriver"): _csi_driver,
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"): _admission_policy,
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"): _admission_policy,
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"): _admission_policy_binding,
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"): _admission_policy_binding,
+    ("resource.k8s.io", "ResourceSlice"): _resource_slice,
 }
