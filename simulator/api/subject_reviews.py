@@ -136,7 +136,8 @@ def token_review_status(tokens: TokenBook, spec: dict[str, Any]) -> dict[str, An
     answer: dict[str, Any] = {"username": user.name}
     # A service account's uid: the JWT names it; `issue_token`'s opaque tokens, their binding.
     account = (claims.get("kubernetes.io") or {}).get("serviceaccount") or {}
-    binding = tokens.bindings.get(token)
+    with tokens.lock:
+        binding = tokens.bindings.get(token)
     uid = account.get("uid") or (binding.account_uid if binding is not None else "")
     if uid:
         answer["uid"] = str(uid)
