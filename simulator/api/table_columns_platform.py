@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.selectors import selector_text
-from simulator.api.table_cells import Reader, human_duration
+from simulator.api.table_cells import Reader, human_duration, spec_of
 from simulator.api.table_columns import AGE, NAME, Column
 
 __all__ = ["PLATFORM_COLUMNS", "PLATFORM_READERS"]
@@ -330,11 +330,6 @@ PLATFORM_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
 }
 
 
-def _spec(obj: Obj) -> Obj:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
 def _webhooks(obj: Obj, _now: datetime) -> int:
     return len(obj.get("webhooks") or [])
 
@@ -350,7 +345,7 @@ def _missing_level(obj: Obj, _now: datetime) -> str:
 
 def _queuing(key: str) -> Reader:
     def read(obj: Obj, _now: datetime) -> Any:
-        limited = _spec(obj).get("limited")
+        limited = spec_of(obj).get("limited")
         if not isinstance(limited, dict):
             return "<none>"
         queuing = (limited.get("limitResponse") or {}).get("queuing")
@@ -360,12 +355,12 @@ def _queuing(key: str) -> Reader:
 
 
 def _shares(obj: Obj, _now: datetime) -> Any:
-    limited = _spec(obj).get("limited")
+    limited = spec_of(obj).get("limited")
     return limited.get("nominalConcurrencyShares", 0) if isinstance(limited, dict) else "<none>"
 
 
 def _token_requests(obj: Obj, _now: datetime) -> str:
-    requests = _spec(obj).get("tokenRequests")
+    requests = spec_of(obj).get("tokenRequests")
     if requests is None:
         return "<unset>"
     return ",".join(str(r.get("audience", "")) for r in requests)
@@ -382,16 +377,16 @@ def _csr_condition(obj: Obj, _now: datetime) -> str:
 
 
 def _requested_duration(obj: Obj, _now: datetime) -> str:
-    seconds = _spec(obj).get("expirationSeconds")
+    seconds = spec_of(obj).get("expirationSeconds")
     return "<none>" if seconds is None else human_duration(float(seconds))
 
 
 def _spec_field(key: str, default: Any) -> Reader:
-    return lambda obj, _now: _spec(obj).get(key, default)
+    return lambda obj, _now: spec_of(obj).get(key, default)
 
 
 def _param_kind(obj: Obj, _now: datetime) -> str:
-    kind = _spec(obj).get("paramKind")
+    kind = spec_of(obj).get("paramKind")
     if not isinstance(kind, dict):
         return "<unset>"
     return f"{kind.get('apiVersion', '')}/{kind.get('kind', '')}"
@@ -399,7 +394,7 @@ def _param_kind(obj: Obj, _now: datetime) -> str:
 
 def _param_ref(obj: Obj, _now: datetime) -> str:
     """kubectl's words for a binding's parameters: namespace/name, */name, or the selector."""
-    ref = _spec(obj).get("paramRef")
+    ref = spec_of(obj).get("paramRef")
     if not isinstance(ref, dict):
         return "<unset>"
     if ref.get("name"):
@@ -415,11 +410,11 @@ _BINDING_READERS: dict[str, Reader] = {
 
 PLATFORM_READERS: dict[tuple[str, str], dict[str, Reader]] = {
     (_ADMISSION, "validatingadmissionpolicies"): {
-        "Validations": lambda obj, _now: len(_spec(obj).get("validations") or []),
+        "Validations": lambda obj, _now: len(spec_of(obj).get("validations") or []),
         "ParamKind": _param_kind,
     },
     (_ADMISSION, "mutatingadmissionpolicies"): {
-        "Mutations": lambda obj, _now: len(_spec(obj).get("mutations") or []),
+        "Mutations": lambda obj, _now: len(spec_of(obj).get("mutations") or []),
         "ParamKind": _param_kind,
     },
     (_ADMISSION, "validatingadmissionpolicybindings"): _BINDING_READERS,
@@ -430,18 +425,18 @@ PLATFORM_READERS: dict[tuple[str, str], dict[str, Reader]] = {
     ("resource.k8s.io", "resourceslices"): {
         "Node": _spec_field("nodeName", ""),
         "Driver": _spec_field("driver", ""),
-        "Pool": lambda obj, _now: str((_spec(obj).get("pool") or {}).get("name", "")),
+        "Pool": lambda obj, _now: str((spec_of(obj).get("pool") or {}).get("name", "")),
     },
     ("node.k8s.io", "runtimeclasses"): {"Handler": lambda obj, _now: obj.get("handler", "")},
     ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): {"Webhooks": _webhooks},
     ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): {"Webhooks": _webhooks},
     ("flowcontrol.apiserver.k8s.io", "flowschemas"): {
         "PriorityLevel": lambda obj, _now: str(
-            (_spec(obj).get("priorityLevelConfiguration") or {}).get("name", "")
+            (spec_of(obj).get("priorityLevelConfiguration") or {}).get("name", "")
         ),
         "MatchingPrecedence": _spec_field("matchingPrecedence", 0),
         "DistinguisherMethod": lambda obj, _now: str(
-            (_spec(obj).get("distinguisherMethod") or {}).get("type") or "<none>"
+            (spec_of(obj).get("distinguisherMethod") or {}).get("type") or "<none>"
         ),
         "MissingPL": _missing_level,
     },
@@ -459,7 +454,7 @@ PLATFORM_READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "TokenRequests": _token_requests,
         "RequiresRepublish": _spec_field("requiresRepublish", False),
         "Modes": lambda obj, _now: (
-            ",".join(_spec(obj).get("volumeLifecycleModes") or []) or "<none>"
+            ",".join(spec_of(obj).get("volumeLifecycleModes") or []) or "<none>"
         ),
     },
     ("certificates.k8s.io", "certificatesigningrequests"): {

@@ -126,3 +126,23 @@ def test_a_binding_places_a_pod_once(tmp_path: Path) -> None:
         assert "Error from server (Conflict)" in again.stderr
         listed = api.kubectl("get", "bindings", check=False)
         assert "MethodNotAllowed" in listed.stderr
+
+
+def test_infrastructure_kinds_show_their_own_columns(tmp_path: Path) -> None:
+    """A volume attachment shows its attacher, volume, node and state; an unallocated claim is
+    pending; an IP address names its parent (kube-apiserver's columns, not NAME and AGE)."""
+    with running_api(tmp_path) as api:
+        api.kubectl("apply", "-f", str(MANIFEST.with_name("platform-columns.yaml")))
+        attach = api.kubectl("get", "volumeattachment", "chart-attach").stdout.split("\n")
+        assert attach[0].split() == ["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"]
+        assert attach[1].split()[:5] == [
+            "chart-attach",
+            "csi.example.com",
+            "pv-a",
+            "node-a",
+            "false",
+        ]
+        claim = api.kubectl("get", "resourceclaim", "chart-claim", "--no-headers").stdout
+        assert claim.split()[1] == "pending"
+        address = api.kubectl("get", "ipaddress", "10.200.0.5", "--no-headers").stdout
+        assert address.split() == ["10.200.0.5", "services/default/chart-svc"]
