@@ -65,6 +65,7 @@ _MEASURED = {
     "tests/integration/test_fake_api_vs_apiserver_published.py": 3.5,
     "tests/integration/test_fake_api_vs_apiserver_refusals.py": 7.5,
     "tests/integration/test_fake_api_vs_apiserver_rbac.py": 25.0,
+    "tests/integration/test_fake_api_vs_apiserver_platform.py": 38.0,
     "tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]": 27.0,
 }
 _UNMEASURED = 20.0

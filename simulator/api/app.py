@@ -55,7 +55,7 @@ from simulator.api.store import (
     pod_log,
     status_body,
 )
-from simulator.api.subresources import SUBRESOURCES
+from simulator.api.subresources import ACTIONS, SUBRESOURCES
 
 __all__ = ["ApiApp", "RequestRecord"]
 
@@ -358,7 +358,11 @@ class ApiApp:
             return await self._log(req, route)
         if route.subresource == "exec":
             raise BadRequestError("Upgrade request required")
-        special = SUBRESOURCES.get(route.subresource)
+        special = (
+            SUBRESOURCES.get(route.subresource)
+            if route.subresource
+            else ACTIONS.get((info.group, info.plural))
+        )
         if special is not None:
             return await special(self, req, route, user)
         if req.verb == "watch":

@@ -9,6 +9,7 @@ import msgspec
 
 from simulator.api import tables
 from simulator.api.asgi import Host, Request, Route, first, truthy
+from simulator.api.certificates import stamp_requester
 from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.kinds import KindInfo
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
@@ -32,6 +33,7 @@ from simulator.api.selectors import (
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found, parse_patch_body
+from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import unknown_fields
 
 __all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
@@ -75,9 +77,12 @@ class Crud:
         obj = self._decode(req, info)
         if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
             manager = field_manager_of(req, "CreateOptions")
+            if info.plural in SUBJECT_REVIEWS:  # a local review takes its namespace from the URL
+                _check_identity(info, route, obj, creating=True)
             return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
         _validate_strictly(req, info, obj)
+        stamp_requester(info, obj, user)
         created = self.host.store.create(
             obj,
             dry_run=_dry_run(req),

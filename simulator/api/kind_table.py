@@ -7,7 +7,8 @@ name a kind without its group (the world's `get("Deployment", ...)`, the flux CL
 
 from __future__ import annotations
 
-from simulator.api.kinds import CRD_VERBS, CustomKind, KindInfo
+from simulator.api.kind_table_platform import PLATFORM_KINDS
+from simulator.api.kinds import CRD_VERBS, CustomKind, KindInfo, builtin_kind
 
 __all__ = ["BUILTIN_KINDS", "FLUX_KINDS", "GROUP_ORDER", "api_version_of", "known_kind"]
 
@@ -15,33 +16,7 @@ _RO_VERBS = ("create",)
 _ALL = ("all",)
 
 
-def _k(
-    group: str,
-    version: str,
-    kind: str,
-    plural: str,
-    *,
-    namespaced: bool = True,
-    short: tuple[str, ...] = (),
-    categories: tuple[str, ...] = (),
-    subresources: tuple[str, ...] = (),
-    has_status: bool = True,
-    verbs: tuple[str, ...] | None = None,
-) -> KindInfo:
-    info = KindInfo(
-        group=group,
-        version=version,
-        kind=kind,
-        plural=plural,
-        namespaced=namespaced,
-        short_names=short,
-        categories=categories,
-        subresources=subresources,
-        has_status=has_status,
-    )
-    if verbs is not None:
-        info = KindInfo(**{**info.__dict__, "verbs": verbs})
-    return info
+_k = builtin_kind
 
 
 BUILTIN_KINDS: tuple[KindInfo, ...] = (
@@ -110,6 +85,8 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         subresources=("status",),
     ),
     _k("", "v1", "Endpoints", "endpoints", short=("ep",), has_status=False),
+    # The older form of pods/binding, create only (subresources.bindings).
+    _k("", "v1", "Binding", "bindings", has_status=False, verbs=_RO_VERBS),
     _k(
         "apps",
         "v1",
@@ -279,6 +256,31 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         namespaced=False,
         verbs=_RO_VERBS,
     ),
+    # Asked on another's behalf (webhook servers, kube-rbac-proxy): subject_reviews.py.
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authorization.k8s.io",
+        "v1",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        verbs=_RO_VERBS,
+    ),
+    _k(
+        "authentication.k8s.io",
+        "v1",
+        "TokenReview",
+        "tokenreviews",
+        namespaced=False,
+        verbs=_RO_VERBS,
+    ),
+    *PLATFORM_KINDS,
 )
 
 
@@ -341,12 +343,18 @@ GROUP_ORDER = (
     "authorization.k8s.io",
     "autoscaling",
     "batch",
+    "certificates.k8s.io",
     "networking.k8s.io",
     "policy",
     "rbac.authorization.k8s.io",
     "storage.k8s.io",
+    "admissionregistration.k8s.io",
     "apiextensions.k8s.io",
     "scheduling.k8s.io",
     "coordination.k8s.io",
+    "node.k8s.io",
     "discovery.k8s.io",
+    "resource.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "storagemigration.k8s.io",
 )

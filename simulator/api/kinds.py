@@ -16,6 +16,7 @@ __all__ = [
     "SUBRESOURCES",
     "CustomKind",
     "KindInfo",
+    "builtin_kind",
     "split_api_version",
     "version_priority",
 ]
@@ -95,6 +96,36 @@ class KindInfo:
         return f"{base}/{name}" if name else base
 
 
+def builtin_kind(
+    group: str,
+    version: str,
+    kind: str,
+    plural: str,
+    *,
+    namespaced: bool = True,
+    short: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+    subresources: tuple[str, ...] = (),
+    has_status: bool = True,
+    verbs: tuple[str, ...] | None = None,
+) -> KindInfo:
+    """A built-in kind's row: every verb unless `verbs` says otherwise."""
+    info = KindInfo(
+        group=group,
+        version=version,
+        kind=kind,
+        plural=plural,
+        namespaced=namespaced,
+        short_names=short,
+        categories=categories,
+        subresources=subresources,
+        has_status=has_status,
+    )
+    if verbs is not None:
+        info = KindInfo(**{**info.__dict__, "verbs": verbs})
+    return info
+
+
 def split_api_version(api_version: str) -> tuple[str, str]:
     """`apps/v1` -> ("apps", "v1"); `v1` -> ("", "v1")."""
     if "/" in api_version:
@@ -106,6 +137,8 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 # What each subresource answers with (group, version, kind) and which verbs it serves.
 SUBRESOURCES: dict[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = {
     "status": (None, ("get", "patch", "update")),
+    # A CertificateSigningRequest's: writes change only its conditions (`certificate approve`).
+    "approval": (None, ("get", "patch", "update")),
     "scale": (("autoscaling", "v1", "Scale"), ("get", "patch", "update")),
     "log": (("", "v1", "Pod"), ("get",)),
     "exec": (("", "v1", "PodExecOptions"), ("create", "get")),

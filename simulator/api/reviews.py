@@ -1,5 +1,6 @@
-"""Self-subject reviews, which every authenticated user may ask: `kubectl auth can-i` (access and
-rules reviews) and `kubectl auth whoami` (SelfSubjectReview)."""
+"""The reviews: self-subject ones, which every authenticated user may ask (`kubectl auth can-i`:
+access and rules reviews; `kubectl auth whoami`: SelfSubjectReview), and those asked about
+another user or token (`subject_reviews.py`), which RBAC grants to few."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from simulator.api.asgi import Host, Send
 from simulator.api.fields.kinds import track_request
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, allowed_by, privileged, rules_review
+from simulator.api.subject_reviews import check_access_review, subject_of, token_review_status
 from simulator.clock import rfc3339
 
 __all__ = ["review"]
@@ -21,7 +23,7 @@ _ENC = msgspec.json.Encoder()
 async def review(  # noqa: PLR0917 - the request, who asked, and what
     host: Host, send: Send, user: UserInfo, info: KindInfo, obj: dict[str, Any], manager: str
 ) -> int:
-    """Answer a self-subject review for `user` from the RBAC objects in the store."""
+    """Answer a review (`user` asked it) from the RBAC objects and tokens the fake API has."""
     spec = obj.get("spec") or {}
     # A review is typed like any answer, and never stored, so it has no creation time.
     obj["apiVersion"], obj["kind"] = info.api_version, info.kind
@@ -43,6 +45,13 @@ async def review(  # noqa: PLR0917 - the request, who asked, and what
     # An access review answers with the body it was sent, managedFields included.
     now = rfc3339(host.store.clock.now())
     track_request(info.group, info.version, info.kind, "", obj, manager, now)
+    if info.plural == "tokenreviews":
+        obj["status"] = token_review_status(host.tokens, spec)
+        await host.respond(send, 201, _ENC.encode(obj))
+        return 201
+    if info.plural != "selfsubjectaccessreviews":  # asked about the subject the spec names
+        check_access_review(info, obj)
+        user = subject_of(spec)
     attrs_in = spec.get("resourceAttributes")
     if attrs_in is None:  # a non-resource URL (discovery, /version, /healthz, ...)
         url = spec.get("nonResourceAttributes") or {}

@@ -30,7 +30,7 @@ from simulator.api.request_errors import (
     unsupported_patch_media_type,
 )
 from simulator.api.selectors import parse_label_selector, selector_text
-from simulator.api.store import BadRequestError, NotFoundError, StoreError
+from simulator.api.store import BadRequestError, ConflictError, NotFoundError, StoreError
 from simulator.api.store.applying import mutation
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.token_requests import (
@@ -42,7 +42,7 @@ from simulator.api.token_requests import (
 )
 from simulator.clock import rfc3339
 
-__all__ = ["SUBRESOURCES"]
+__all__ = ["ACTIONS", "SUBRESOURCES"]
 
 _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder()
@@ -211,14 +211,30 @@ async def eviction(host: Host, req: Request, route: Route, user: UserInfo) -> in
 
 async def binding(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     """POST a Binding: the scheduler's decision puts the pod on a node (once)."""
-    target = (_posted(host, req, _BINDING).get("target") or {}).get("name")
+    return await _bind(host, req, route, _posted(host, req, _BINDING))
+
+
+async def bindings(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """POST `/api/v1/namespaces/<ns>/bindings`: the older form of `pods/binding` (kube-apiserver
+    serves both from one storage), the pod named by the Binding's own name."""
+    posted = _posted(host, req, _BINDING)
+    pods = host.store.registry.by_resource("", "v1", "pods")
+    assert pods is not None  # a built-in kind
+    name = str((posted.get("metadata") or {}).get("name") or "")
+    return await _bind(host, req, Route(pods, route.namespace, name, "binding"), posted)
+
+
+async def _bind(host: Host, req: Request, route: Route, posted: Obj) -> int:
+    target = (posted.get("target") or {}).get("name")
     pod = _live(host, route)
     if not target:
         raise BadRequestError("Binding.target.name is required")
     if (pod.get("spec") or {}).get("nodeName"):
-        raise StoreError(
+        raise ConflictError(  # kube-apiserver's NewConflict on pods/binding
             f'Operation cannot be fulfilled on pods/binding "{route.name}": pod {route.name} is '
-            f'already assigned to node "{pod["spec"]["nodeName"]}"'
+            f'already assigned to node "{pod["spec"]["nodeName"]}"',
+            name=route.name,
+            kind="pods/binding",
         )
     host.store.patch(
         "v1", "Pod", route.name, {"spec": {"nodeName": target}}, "merge", route.namespace
@@ -279,3 +295,5 @@ SUBRESOURCES: dict[str, Handler] = {
     "binding": binding,
     "token": token,
 }
+# Resources that are verbs on another kind's objects, by (group, resource).
+ACTIONS: dict[tuple[str, str], Handler] = {("", "bindings"): bindings}

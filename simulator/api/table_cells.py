@@ -13,7 +13,7 @@ from typing import Any
 
 from simulator.api.selectors import selector_text
 
-__all__ = ["FLUX_READERS", "READERS", "Reader", "human_age", "human_duration"]
+__all__ = ["FLUX_READERS", "READERS", "Reader", "human_age", "human_duration", "spec_of"]
 
 Obj = dict[str, Any]
 Reader = Callable[[Obj, datetime], Any]
@@ -59,7 +59,8 @@ def _meta(obj: Obj) -> Obj:
     return obj.get("metadata") or {}
 
 
-def _spec(obj: Obj) -> Obj:
+def spec_of(obj: Obj) -> Obj:
+    """An object's spec; {} when it has none."""
     return obj.get("spec") or {}
 
 
@@ -93,19 +94,19 @@ def _size(*paths: str) -> Reader:
 
 def _template_containers(key: str) -> Reader:
     def read(obj: Obj, _now: datetime) -> str:
-        pod = _spec(_spec(obj).get("template") or {})
+        pod = spec_of(spec_of(obj).get("template") or {})
         return ",".join(str(c.get(key, "")) for c in pod.get("containers") or [])
 
     return read
 
 
 def _selector(obj: Obj, _now: datetime) -> str:
-    return selector_text(_spec(obj).get("selector")) or "<none>"
+    return selector_text(spec_of(obj).get("selector")) or "<none>"
 
 
 def _ready_of(ready: str) -> Reader:
     def read(obj: Obj, _now: datetime) -> str:
-        return f"{_status(obj).get(ready) or 0}/{_spec(obj).get('replicas', 1)}"
+        return f"{_status(obj).get(ready) or 0}/{spec_of(obj).get('replicas', 1)}"
 
     return read
 
@@ -126,7 +127,7 @@ def _condition(kind: str, *, field: str = "status", missing: str = "Unknown") ->
 def _pod_ready(obj: Obj, _now: datetime) -> str:
     statuses = _status(obj).get("containerStatuses") or []
     ready = sum(1 for s in statuses if s.get("ready") and (s.get("state") or {}).get("running"))
-    return f"{ready}/{len(_spec(obj).get('containers') or [])}"
+    return f"{ready}/{len(spec_of(obj).get('containers') or [])}"
 
 
 def _pod_status(obj: Obj, _now: datetime) -> str:
@@ -144,7 +145,7 @@ def _pod_status(obj: Obj, _now: datetime) -> str:
         elif waiting.get("reason") and waiting.get("reason") != "PodInitializing":
             reason = f"Init:{waiting['reason']}"
         else:
-            reason = f"Init:{index}/{len(_spec(obj).get('initContainers') or [])}"
+            reason = f"Init:{index}/{len(spec_of(obj).get('initContainers') or [])}"
         return reason
     for cs in reversed(status.get("containerStatuses") or []):
         state = cs.get("state") or {}
@@ -178,7 +179,7 @@ def _pod_ip(obj: Obj, _now: datetime) -> str:
 
 
 def _readiness_gates(obj: Obj, _now: datetime) -> str:
-    gates = _spec(obj).get("readinessGates") or []
+    gates = spec_of(obj).get("readinessGates") or []
     if not gates:
         return "<none>"
     true = {
@@ -191,7 +192,7 @@ def _readiness_gates(obj: Obj, _now: datetime) -> str:
 
 
 def _external_ip(obj: Obj, _now: datetime) -> str:
-    spec = _spec(obj)
+    spec = spec_of(obj)
     external = list(spec.get("externalIPs") or [])
     kind = spec.get("type", "ClusterIP")
     if kind in ("ClusterIP", "NodePort"):
@@ -205,7 +206,7 @@ def _external_ip(obj: Obj, _now: datetime) -> str:
 
 def _ports(obj: Obj, _now: datetime) -> str:
     pieces = []
-    for port in _spec(obj).get("ports") or []:
+    for port in spec_of(obj).get("ports") or []:
         node = f":{port['nodePort']}" if port.get("nodePort") else ""
         pieces.append(f"{port.get('port')}{node}/{port.get('protocol', 'TCP')}")
     return ",".join(pieces) or "<none>"
@@ -238,7 +239,7 @@ def _job_status(obj: Obj, _now: datetime) -> str:
 
 
 def _completions(obj: Obj, _now: datetime) -> str:
-    spec, succeeded = _spec(obj), _status(obj).get("succeeded") or 0
+    spec, succeeded = spec_of(obj), _status(obj).get("succeeded") or 0
     if spec.get("completions") is not None:
         return f"{succeeded}/{spec['completions']}"
     parallelism = int(spec.get("parallelism") or 0)
@@ -258,7 +259,7 @@ _MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX"}
 
 def _claim_bound(read: Reader) -> Reader:
     def cell(obj: Obj, now: datetime) -> Any:
-        return read(obj, now) if _spec(obj).get("volumeName") else ""
+        return read(obj, now) if spec_of(obj).get("volumeName") else ""
 
     return cell
 
@@ -270,7 +271,7 @@ def _claim_phase(obj: Obj, now: datetime) -> str:
 
 def _claim_class(obj: Obj, _now: datetime) -> str:
     annotated = (_meta(obj).get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class")
-    return str(annotated or _spec(obj).get("storageClassName") or "")
+    return str(annotated or spec_of(obj).get("storageClassName") or "")
 
 
 # -- nodes and events ---------------------------------------------------------------------------
@@ -279,7 +280,7 @@ def _claim_class(obj: Obj, _now: datetime) -> str:
 def _node_status(obj: Obj, now: datetime) -> str:
     ready = _condition("Ready", missing="")(obj, now)
     shown = ["Ready" if ready == "True" else "NotReady"] if ready else ["Unknown"]
-    return ",".join(shown + (["SchedulingDisabled"] if _spec(obj).get("unschedulable") else []))
+    return ",".join(shown + (["SchedulingDisabled"] if spec_of(obj).get("unschedulable") else []))
 
 
 def _node_roles(obj: Obj, _now: datetime) -> str:
@@ -371,7 +372,7 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
     ("", "namespaces"): {"Status": _get("status.phase", "")},
     ("", "services"): {
         "Type": _get("spec.type", ""),
-        "Cluster-IP": lambda o, _n: str((_spec(o).get("clusterIPs") or ["<none>"])[0]),
+        "Cluster-IP": lambda o, _n: str((spec_of(o).get("clusterIPs") or ["<none>"])[0]),
         "External-IP": _external_ip,
         "Port(s)": _ports,
         "Selector": _label_map("spec.selector"),

@@ -15,13 +15,15 @@ from simulator.api.kinds import KindInfo
 from simulator.api.table_cells import FLUX_READERS, READERS, Reader, human_age
 from simulator.api.table_columns import AGE, COLUMNS, NAME, Column
 from simulator.api.table_columns_cluster import CLUSTER_COLUMNS
+from simulator.api.table_columns_infra import INFRA_COLUMNS, INFRA_READERS
+from simulator.api.table_columns_platform import PLATFORM_COLUMNS, PLATFORM_READERS
 from simulator.api.table_columns_policy import POLICY_COLUMNS, POLICY_READERS
 
 __all__ = ["human_age", "table"]
 
 Obj = dict[str, Any]
-_COLUMNS = {**COLUMNS, **CLUSTER_COLUMNS, **POLICY_COLUMNS}
-_READERS = {**READERS, **POLICY_READERS}
+_COLUMNS = {**COLUMNS, **CLUSTER_COLUMNS, **POLICY_COLUMNS, **PLATFORM_COLUMNS, **INFRA_COLUMNS}
+_READERS = {**READERS, **POLICY_READERS, **PLATFORM_READERS, **INFRA_READERS}
 _FLUX_COLUMNS: tuple[Column, ...] = (
     NAME,
     ("Age", "string", "", 0, ""),

@@ -16,6 +16,7 @@ from typing import Any
 
 from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
+from simulator.api.store.platform_defaults import PLATFORM_DEFAULTERS
 from simulator.clock import rfc3339
 
 __all__ = ["convert_pod_status", "default_fields", "fill_on_create"]
@@ -291,6 +292,7 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
     ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+    **PLATFORM_DEFAULTERS,
 }
 # What kube-apiserver's REST storage fills after the field manager has seen a create (the
 # namespace strategy's finalizer, the Service allocator's IP families): on a create these are

@@ -76,6 +76,12 @@ _GENERATION_KINDS = frozenset(
         ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
         ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
         ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+        ("resource.k8s.io", "DeviceClass"),
+        ("resource.k8s.io", "ResourceSlice"),
     }
 )
 
@@ -172,6 +178,13 @@ def merge_update(
         else:
             new.pop("status", None)
         convert_pod_status(info, new)
+        return new
+    if subresource == "approval":
+        # kube-apiserver's CSR approval strategy: only status.conditions comes from the write.
+        new = copy_object(live)
+        conditions = (candidate.get("status") or {}).get("conditions")
+        status = {k: v for k, v in (live.get("status") or {}).items() if k != "conditions"}
+        new["status"] = status | ({"conditions": conditions} if conditions else {})
         return new
     new = candidate
     meta = new.get("metadata")
