@@ -6,9 +6,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Subscriber", "Subscriptions"]
+__all__ = ["Subscriber", "Subscriptions", "Wants"]
 
 Subscriber = Callable[[str, dict[str, Any]], None]
+# Which changes a subscriber hears, asked of the changed object as stored (read-only).
+Wants = Callable[[str, dict[str, Any]], bool]
 
 
 class Subscriptions:
@@ -16,12 +18,14 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, Wants | None]] = []
         self._listeners: list[Callable[[], None]] = []
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Call `callback(event_type, obj)` after every change; returns an unsubscribe function."""
-        return self._add(self._subscribers, callback)
+    def subscribe(self, callback: Subscriber, *, wants: Wants | None = None) -> Callable[[], None]:
+        """Call `callback(event_type, obj)` after every change, or only after those `wants`
+        accepts (no copy is made for the others: most changes concern few subscribers);
+        returns an unsubscribe function."""
+        return self._add(self._subscribers, (callback, wants))
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener()` (no arguments, no copy) after every change and log write."""
@@ -38,13 +42,21 @@ class Subscriptions:
         for listener in listeners:
             listener()
 
-    def publish(self, event_type: str, make_obj: Callable[[], dict[str, Any]]) -> None:
-        """Wake the listeners, then hand each subscriber its own copy of the changed object."""
+    def publish(
+        self,
+        event_type: str,
+        stored: dict[str, Any],
+        make_copy: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        """Wake the listeners, then hand each subscriber that wants the change its own copy
+        (`make_copy()`) of the changed object, or `stored` itself when there is no `make_copy`
+        (a store whose objects are its subscribers' already)."""
         with self._lock:
             subscribers = list(self._subscribers)
         self.wake()
-        for callback in subscribers:
-            callback(event_type, make_obj())
+        for callback, wants in subscribers:
+            if wants is None or wants(event_type, stored):
+                callback(event_type, stored if make_copy is None else make_copy())
 
     def _add(self, where: list[Any], item: Any) -> Callable[[], None]:
         with self._lock:
