@@ -24,6 +24,16 @@ def rfc3339(instant: datetime, *, micro: bool = False) -> str:
     return f"{base}.{t.microsecond:06d}Z" if micro else f"{base}Z"
 
 
+class _Pinned(threading.local):
+    """The instant a thread is pinned at, None when it is not (see `VirtualClock.pinned_at`).
+
+    A class default rather than a missing attribute: `now()` reads it on every call, and a
+    lookup that fails (AttributeError caught by getattr) costs more than the rest of `now()`.
+    """
+
+    at: datetime | None = None
+
+
 class VirtualClock:
     """A clock that runs `speed` times faster than the wall clock and can be advanced by hand.
 
@@ -48,7 +58,7 @@ class VirtualClock:
         self._speed = float(speed)
         self._start = self._anchor_virtual
         # A thread running a scheduled callback sees the instant it was due (pinned_at()).
-        self._pinned = threading.local()
+        self._pinned = _Pinned()
 
     @property
     def start(self) -> datetime:
@@ -62,7 +72,7 @@ class VirtualClock:
 
     def now(self) -> datetime:
         """The current virtual instant (UTC); in a pinned thread, the instant it is pinned at."""
-        pinned: datetime | None = getattr(self._pinned, "at", None)
+        pinned = self._pinned.at
         if pinned is not None:
             return pinned
         with self._lock:
@@ -77,7 +87,7 @@ class VirtualClock:
         is then the instant it was due, as in a replay with a frozen clock, not whenever the
         machine got to it.
         """
-        previous = getattr(self._pinned, "at", None)
+        previous = self._pinned.at
         self._pinned.at = min(instant, self.now())
         try:
             yield
