@@ -136,5 +136,9 @@ class VirtualClock:
             return remaining / self._speed
 
     def _now_locked(self) -> datetime:
+        if not self._speed:
+            # Frozen (unit tests, benches, a warped world between jumps): the anchor, without
+            # reading the wall clock or adding a zero timedelta on every read.
+            return self._anchor_virtual
         wall = self._monotonic() - self._anchor_wall
         return self._anchor_virtual + timedelta(seconds=wall * self._speed)
