@@ -64,7 +64,8 @@ _REQUEST_LOG_LIMIT = 200_000
 _OPENAPI_V2_PROTOBUF = b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 # What a recorded request needs to be sent again (`appliance-sim fidelity` replays the log).
-_REPLAY_HEADERS = (b"content-type", b"accept", b"user-agent")
+_REPLAY_HEADERS = frozenset((b"content-type", b"accept", b"user-agent"))
+_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 
 
 @dataclass(slots=True)
@@ -322,9 +323,11 @@ class ApiApp:
                     virtual_time=now,
                     arrival=arrival,
                     headers=tuple(
-                        (key.decode(), value.decode("latin-1"))
-                        for key, value in scope["headers"]
-                        if key in _REPLAY_HEADERS
+                        [
+                            (key.decode(), value.decode("latin-1"))
+                            for key, value in scope["headers"]
+                            if key in _REPLAY_HEADERS
+                        ]
                     ),
                     body=body,
                 )
@@ -485,9 +488,6 @@ def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
         if route.name:
             return "get"
         return "watch" if truthy(first(query, "watch")) else "list"
-    return {
-        "POST": "create",
-        "PUT": "update",
-        "PATCH": "patch",
-        "DELETE": "delete" if route.name else "deletecollection",
-    }.get(method, method.lower())
+    if method == "DELETE":
+        return "delete" if route.name else "deletecollection"
+    return _WRITE_VERBS.get(method) or method.lower()

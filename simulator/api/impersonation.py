@@ -34,8 +34,12 @@ _UNAUTHENTICATED = "system:unauthenticated"
 
 
 def wants_impersonation(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """The request carries an `Impersonate-*` header."""
-    return any(name.lower().startswith(b"impersonate-") for name, _ in headers)
+    """The request carries an `Impersonate-*` header (asked of every request: a plain loop
+    over the names' first twelve bytes, without a generator or a lowered copy of each name)."""
+    for name, _ in headers:  # noqa: SIM110 - any() over a generator costs half as much again
+        if name[:12].lower() == b"impersonate-":
+            return True
+    return False
 
 
 def impersonated(
