@@ -87,29 +87,38 @@ def _compiled(group: str, version: str) -> _Compiler:
 
 def type_error(group: str, version: str, kind: str, obj: Any) -> str | None:
     """Go's first decoding error for `obj` as the built-in kind, or None when it decodes."""
-    for document in ((group, version), ("", "v1")):
-        _, roots = _components(*document)
-        root = roots.get((group, version, kind))
-        if root:
-            return _first_error(_compiled(*document), root, obj)
-    return None
+    return _first_error(_kind_check(group, version, kind), obj)
 
 
 def component_error(group: str, version: str, component: str, obj: Any) -> str | None:
     """The same for a named component of a group version's document (`...meta.v1.DeleteOptions`)."""
-    schemas, _ = _components(group, version)
-    if component not in schemas:
+    return _first_error(_component_check(group, version, component), obj)
+
+
+@cache
+def _kind_check(group: str, version: str, kind: str) -> Check | None:
+    """The check of a built-in kind's body: found in its group version's document, or in core
+    v1's (which also holds what subresources take); None when no document names the kind."""
+    for document in ((group, version), ("", "v1")):
+        _, roots = _components(*document)
+        root = roots.get((group, version, kind))
+        if root:
+            return _component_check(*document, root)
+    return None
+
+
+@cache
+def _component_check(group: str, version: str, component: str) -> Check | None:
+    if component not in _components(group, version)[0]:
         return None
-    return _first_error(_compiled(group, version), component, obj)
+    return _compiled(group, version).node({"$ref": _REF + component})
 
 
-def _first_error(compiler: _Compiler, root: str, obj: Any) -> str | None:
-    if obj is None:
+def _first_error(check: Check | None, obj: Any) -> str | None:
+    if obj is None or check is None:
         return None  # null decodes into every Go type, as its zero value
-    check = compiler.node({"$ref": _REF + root})
     try:
-        if check is not None:
-            check(obj, "")
+        check(obj, "")
     except _Mismatch as exc:
         return exc.text()
     return None
