@@ -18,7 +18,7 @@ __all__ = ["VirtualClock", "rfc3339"]
 
 def rfc3339(instant: datetime, *, micro: bool = False) -> str:
     """A Kubernetes timestamp in UTC (`2026-06-20T14:00:00Z`; MicroTime with micro=True)."""
-    t = instant.astimezone(UTC)
+    t = instant if instant.tzinfo is UTC else instant.astimezone(UTC)  # the clock's are UTC
     # f-strings: several times faster than strftime on the fake API's create path.
     base = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     return f"{base}.{t.microsecond:06d}Z" if micro else f"{base}Z"
