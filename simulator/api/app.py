@@ -115,7 +115,8 @@ class ApiApp:
         self.drop_generation = 0
         self.closing = False
         self._removers: list[Callable[[], None]] = []
-        self._date_cache: tuple[datetime | None, bytes] = (None, b"")
+        # The last instant asked, its second, and that second's Date text.
+        self._date_cache: tuple[datetime | None, datetime | None, bytes] = (None, None, b"")
         self.openapi = Documents(store.registry, git_version)
         self._arrivals = itertools.count(1)
         crud = Crud(self)
@@ -194,10 +195,14 @@ class ApiApp:
 
     def date_header(self) -> bytes:
         """`Date` in virtual time: production code measures elapsed time against it."""
-        now = self.store.clock.now().replace(microsecond=0)
-        if now != self._date_cache[0]:
-            self._date_cache = (now, email.utils.format_datetime(now, usegmt=True).encode())
-        return self._date_cache[1]
+        now = self.store.clock.now()
+        instant, second, text = self._date_cache
+        if now != instant:  # the same instant (a frozen clock) skips replace(), a slow call
+            at = now.replace(microsecond=0)
+            if at != second:
+                text = email.utils.format_datetime(at, usegmt=True).encode()
+            self._date_cache = (now, at, text)
+        return text
 
     async def respond(
         self,
