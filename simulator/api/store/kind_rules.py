@@ -54,8 +54,10 @@ def _key_errors(obj: dict[str, Any]) -> list[str]:
     data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
     for field, keys in (("data", data), ("binaryData", binary)):
         for key in keys if isinstance(keys, dict) else ():
-            errors += [f'{field}[{key}]: Invalid value: "{key}": {e}' for e in _config_key(key)]
-    if isinstance(data, dict) and isinstance(binary, dict):
+            # A loop, not a comprehension: nearly every key has no error to word.
+            for e in _config_key(key):
+                errors.append(f'{field}[{key}]: Invalid value: "{key}": {e}')
+    if binary and isinstance(data, dict) and isinstance(binary, dict):
         errors += [
             f'data[{key}]: Invalid value: "{key}": duplicate of key present in binaryData'
             for key in binary
