@@ -64,7 +64,8 @@ _REQUEST_LOG_LIMIT = 200_000
 _OPENAPI_V2_PROTOBUF = b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 _ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 # What a recorded request needs to be sent again (`appliance-sim fidelity` replays the log).
-_REPLAY_HEADERS = (b"content-type", b"accept", b"user-agent")
+_REPLAY_HEADERS = frozenset((b"content-type", b"accept", b"user-agent"))
+_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 
 
 @dataclass(slots=True)
@@ -114,7 +115,8 @@ class ApiApp:
         self.drop_generation = 0
         self.closing = False
         self._removers: list[Callable[[], None]] = []
-        self._date_cache: tuple[datetime | None, bytes] = (None, b"")
+        # The last instant asked, its second, and that second's Date text.
+        self._date_cache: tuple[datetime | None, datetime | None, bytes] = (None, None, b"")
         self.openapi = Documents(store.registry, git_version)
         self._arrivals = itertools.count(1)
         crud = Crud(self)
@@ -193,10 +195,14 @@ class ApiApp:
 
     def date_header(self) -> bytes:
         """`Date` in virtual time: production code measures elapsed time against it."""
-        now = self.store.clock.now().replace(microsecond=0)
-        if now != self._date_cache[0]:
-            self._date_cache = (now, email.utils.format_datetime(now, usegmt=True).encode())
-        return self._date_cache[1]
+        now = self.store.clock.now()
+        instant, second, text = self._date_cache
+        if now != instant:  # the same instant (a frozen clock) skips replace(), a slow call
+            at = now.replace(microsecond=0)
+            if at != second:
+                text = email.utils.format_datetime(at, usegmt=True).encode()
+            self._date_cache = (now, at, text)
+        return text
 
     async def respond(
         self,
@@ -322,9 +328,11 @@ class ApiApp:
                     virtual_time=now,
                     arrival=arrival,
                     headers=tuple(
-                        (key.decode(), value.decode("latin-1"))
-                        for key, value in scope["headers"]
-                        if key in _REPLAY_HEADERS
+                        [
+                            (key.decode(), value.decode("latin-1"))
+                            for key, value in scope["headers"]
+                            if key in _REPLAY_HEADERS
+                        ]
                     ),
                     body=body,
                 )
@@ -489,9 +497,6 @@ def _verb(method: str, route: Route | None, query: dict[str, list[str]]) -> str:
         if route.name:
             return "get"
         return "watch" if truthy(first(query, "watch")) else "list"
-    return {
-        "POST": "create",
-        "PUT": "update",
-        "PATCH": "patch",
-        "DELETE": "delete" if route.name else "deletecollection",
-    }.get(method, method.lower())
+    if method == "DELETE":
+        return "delete" if route.name else "deletecollection"
+    return _WRITE_VERBS.get(method) or method.lower()

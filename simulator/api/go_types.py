@@ -7,11 +7,13 @@ The Go types are read from kube-apiserver's own OpenAPI v3 documents (`openapi_a
 component's name gives its Go package and struct (`io.k8s.api.apps.v1.DeploymentSpec` is
 `v1.DeploymentSpec`), a property's type and format its Go type (`integer`/`int32` is int32).
 Without the documents nothing is checked. Named string types (`v1.Protocol`) read as `string`:
-the documents do not keep those names.
+the documents do not keep those names. Each schema node is compiled once per process into a
+check (a create pays for its body's values, not for reading schemas again).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -38,10 +40,29 @@ _NAMED = {
 _INT_RANGES = {"int32": 2**31, "int64": 2**63}
 
 
+Check = Callable[[Any, str], None]
+
+
 class _Mismatch(Exception):
-    def __init__(self, message: str) -> None:
+    """Go's decoding error: `message` as it stands, or (found, go_type, struct) and the keys
+    from the mismatch up to the root, gathered as the exception leaves each struct."""
+
+    def __init__(self, message: str = "", found: str = "", go_type: str = "", struct: str = ""):
         super().__init__(message)
         self.message = message
+        self.found, self.go_type, self.struct = found, go_type, struct
+        self.keys: list[str] = []
+
+    def text(self) -> str:
+        if self.message:
+            return self.message
+        if not self.keys:
+            return f"json: cannot unmarshal {self.found} into Go value of type {self.go_type}"
+        where = f"{self.struct}.{'.'.join(reversed(self.keys))}"
+        return (
+            f"json: cannot unmarshal {self.found} into Go struct field {where} of type "
+            f"{self.go_type}"
+        )
 
 
 @cache
@@ -58,35 +79,90 @@ def _components(group: str, version: str) -> tuple[dict[str, Any], dict[tuple[st
     return schemas, roots
 
 
+@cache
+def _compiled(group: str, version: str) -> _Compiler:
+    """The checks of one document, compiled once per process (a create checks its body)."""
+    return _Compiler(_components(group, version)[0])
+
+
 def type_error(group: str, version: str, kind: str, obj: Any) -> str | None:
     """Go's first decoding error for `obj` as the built-in kind, or None when it decodes."""
-    for document in ((group, version), ("", "v1")):
-        schemas, roots = _components(*document)
-        root = roots.get((group, version, kind))
-        if root:
-            return _first_error(schemas, root, obj)
-    return None
+    return _first_error(_kind_check(group, version, kind), obj)
 
 
 def component_error(group: str, version: str, component: str, obj: Any) -> str | None:
     """The same for a named component of a group version's document (`...meta.v1.DeleteOptions`)."""
-    schemas, _ = _components(group, version)
-    return _first_error(schemas, component, obj) if component in schemas else None
+    return _first_error(_component_check(group, version, component), obj)
 
 
-def _first_error(schemas: dict[str, Any], root: str, obj: Any) -> str | None:
-    try:
-        _Walk(schemas).value(obj, {"$ref": _REF + root}, "", ())
-    except _Mismatch as exc:
-        return exc.message
+@cache
+def _kind_check(group: str, version: str, kind: str) -> Check | None:
+    """The check of a built-in kind's body: found in its group version's document, or in core
+    v1's (which also holds what subresources take); None when no document names the kind."""
+    for document in ((group, version), ("", "v1")):
+        _, roots = _components(*document)
+        root = roots.get((group, version, kind))
+        if root:
+            return _component_check(*document, root)
     return None
 
 
-class _Walk:
-    """Go's decoder over one body: the first mismatch, in the body's order, is the answer."""
+@cache
+def _component_check(group: str, version: str, component: str) -> Check | None:
+    if component not in _components(group, version)[0]:
+        return None
+    return _compiled(group, version).node({"$ref": _REF + component})
+
+
+def _first_error(check: Check | None, obj: Any) -> str | None:
+    if obj is None or check is None:
+        return None  # null decodes into every Go type, as its zero value
+    try:
+        check(obj, "")
+    except _Mismatch as exc:
+        return exc.text()
+    return None
+
+
+def _typed(value: Any, go_type: str, struct: str) -> _Mismatch:
+    return _Mismatch(found=json_kind(value), go_type=go_type, struct=struct)
+
+
+def _integer(value: Any, go_type: str, struct: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _typed(value, go_type, struct)
+    limit = _INT_RANGES.get(go_type, 2**63)
+    if isinstance(value, float) or not -limit <= value < limit:
+        # Go names the number itself when it is one, but not an integer of that size.
+        raise _Mismatch(found=f"number {value!r}", go_type=go_type, struct=struct)
+
+
+def _quantity(value: Any, struct: str) -> None:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise _Mismatch(_QUANTITY_SYNTAX)
+
+
+def _int_or_string(value: Any, struct: str) -> None:
+    if not isinstance(value, str):
+        _integer(value, "int32", struct)
+
+
+def _from_string(value: Any, struct: str) -> None:
+    if not isinstance(value, str):
+        raise _typed(value, "string", struct)
+
+
+class _Compiler:
+    """Go's decoder over a document's schemas, as one check per schema node built once.
+
+    A check takes a value (never null: null decodes into every Go type, as its zero value, so
+    the caller skips it) and the name of the struct it sits in; the first mismatch, in the
+    body's order, is the answer. A node with nothing to check compiles to None.
+    """
 
     def __init__(self, schemas: dict[str, Any]) -> None:
         self.schemas = schemas
+        self._structs: dict[str, Check] = {}
 
     def resolve(self, schema: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ref = schema.get("$ref") or next(
@@ -111,83 +187,103 @@ class _Walk:
         scalars = {"boolean": "bool", "number": "float64", "string": "string"}
         return "[]uint8" if fmt == "byte" else scalars.get(str(kind), "interface {}")
 
-    def value(self, value: Any, schema: dict[str, Any], struct: str, path: tuple[str, ...]) -> None:
-        if value is None:
-            return  # null decodes into every Go type, as its zero value
+    def node(self, schema: dict[str, Any]) -> Check | None:
         name, resolved = self.resolve(schema)
         if name == _QUANTITY:
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise _Mismatch(_QUANTITY_SYNTAX)
-            return
+            return _quantity
         if name == _INT_OR_STRING:
-            if not isinstance(value, str):
-                self.integer(value, "int32", struct, path)
-            return
+            return _int_or_string
         if name in _FROM_STRING:
-            self.expect(isinstance(value, str), value, "string", struct, path)
-            return
+            return _from_string
         if name and "properties" in resolved:
-            self.struct(value, name, resolved, struct, path)
-            return
-        self.inline(value, resolved, struct, path)
+            return self.struct(name, resolved)
+        return self.inline(resolved)
 
-    def struct(
-        self,
-        value: Any,
-        name: str,
-        schema: dict[str, Any],
-        struct: str,
-        path: tuple[str, ...],
-    ) -> None:
+    def struct(self, name: str, schema: dict[str, Any]) -> Check:
+        known = self._structs.get(name)
+        if known is not None:
+            return known
         go_type = ".".join(name.rsplit(".", 2)[-2:])
-        self.expect(isinstance(value, dict), value, go_type, struct, path)
-        properties = schema["properties"]
         inner = name.rsplit(".", 1)[-1]
-        for key, item in value.items():
-            if key in properties:
-                self.value(item, properties[key], inner, (*path, key))
+        properties: dict[str, Any] = schema["properties"]
+        # Filled on first use: structs refer to themselves (JSONSchemaProps), and most of a
+        # document's structs are never sent.
+        fields: dict[str, Check] | None = None
 
-    def inline(
-        self, value: Any, schema: dict[str, Any], struct: str, path: tuple[str, ...]
-    ) -> None:
+        def check(value: Any, struct: str) -> None:
+            nonlocal fields
+            if not isinstance(value, dict):
+                raise _typed(value, go_type, struct)
+            if fields is None:
+                compiled = {key: self.node(prop) for key, prop in properties.items()}
+                fields = {key: c for key, c in compiled.items() if c is not None}
+            for key, item in value.items():
+                field = fields.get(key)
+                if field is not None and item is not None:
+                    try:
+                        field(item, inner)
+                    except _Mismatch as exc:
+                        exc.keys.append(key)
+                        raise
+
+        self._structs[name] = check
+        return check
+
+    def inline(self, schema: dict[str, Any]) -> Check | None:  # noqa: PLR0911 - one per type
         kind = schema.get("type")
         if kind == "array":
-            self.expect(isinstance(value, list), value, self.go_type(schema), struct, path)
-            for item in value:
-                self.value(item, schema.get("items") or {}, struct, path)
-        elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
-            self.expect(isinstance(value, dict), value, self.go_type(schema), struct, path)
-            for item in value.values():
-                self.value(item, schema["additionalProperties"], struct, path)
-        elif kind == "string":
-            self.expect(isinstance(value, str), value, self.go_type(schema), struct, path)
-            if schema.get("format") == "byte" and (problem := base64_error(value)):
-                raise _Mismatch(problem)  # base64's own error, not wrapped in json's
-        elif kind == "boolean":
-            self.expect(isinstance(value, bool), value, "bool", struct, path)
-        elif kind == "integer":
-            self.integer(value, str(schema.get("format") or "int64"), struct, path)
-        elif kind == "number":
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            self.expect(number, value, "float64", struct, path)
+            return self._container(False, self.go_type(schema), schema.get("items") or {})
+        if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+            return self._container(True, self.go_type(schema), schema["additionalProperties"])
+        if kind == "string":
+            return self._string(self.go_type(schema), schema.get("format") == "byte")
+        if kind == "boolean":
+            return self._scalar(bool, "bool")
+        if kind == "integer":
+            fmt = str(schema.get("format") or "int64")
+            return lambda value, struct: _integer(value, fmt, struct)
+        if kind == "number":
 
-    def integer(self, value: Any, go_type: str, struct: str, path: tuple[str, ...]) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.expect(False, value, go_type, struct, path)
-            return
-        limit = _INT_RANGES.get(go_type, 2**63)
-        if isinstance(value, float) or not -limit <= value < limit:
-            # Go names the number itself when it is one, but not an integer of that size.
-            raise _Mismatch(_message(f"number {value!r}", go_type, struct, path))
+            def number(value: Any, struct: str) -> None:
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise _typed(value, "float64", struct)
+
+            return number
+        return None
+
+    def _container(self, is_map: bool, go_type: str, items: dict[str, Any]) -> Check:
+        """An array's or a map's check, then each item's."""
+        item = self.node(items)
+
+        def check(value: Any, struct: str) -> None:
+            values: Iterable[Any]
+            if is_map and isinstance(value, dict):
+                values = value.values()
+            elif not is_map and isinstance(value, list):
+                values = value
+            else:
+                raise _typed(value, go_type, struct)
+            if item is not None:
+                for each in values:
+                    if each is not None:
+                        item(each, struct)
+
+        return check
 
     @staticmethod
-    def expect(ok: bool, value: Any, go_type: str, struct: str, path: tuple[str, ...]) -> None:
-        if not ok:
-            raise _Mismatch(_message(json_kind(value), go_type, struct, path))
+    def _string(go_type: str, base64: bool) -> Check:
+        def check(value: Any, struct: str) -> None:
+            if not isinstance(value, str):
+                raise _typed(value, go_type, struct)
+            if base64 and (problem := base64_error(value)):
+                raise _Mismatch(problem)  # base64's own error, not wrapped in json's
 
+        return check
 
-def _message(found: str, go_type: str, struct: str, path: tuple[str, ...]) -> str:
-    if not path:
-        return f"json: cannot unmarshal {found} into Go value of type {go_type}"
-    where = f"{struct}.{'.'.join(path)}"
-    return f"json: cannot unmarshal {found} into Go struct field {where} of type {go_type}"
+    @staticmethod
+    def _scalar(kind: type, go_type: str) -> Check:
+        def check(value: Any, struct: str) -> None:
+            if not isinstance(value, kind):
+                raise _typed(value, go_type, struct)
+
+        return check

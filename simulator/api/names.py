@@ -8,6 +8,7 @@ Most kinds take a DNS-1123 subdomain; a Namespace a DNS-1123 label, a Service a 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -125,14 +126,17 @@ _VALUE_MESSAGE = (
 )
 
 
-def label_key_errors(key: str) -> list[str]:
+# Memoised: the same few label keys and values come back on object after object (a pod
+# template's labels are its workload's), and the rules are pure functions of the text.
+@functools.lru_cache(maxsize=4096)
+def label_key_errors(key: str) -> tuple[str, ...]:
     """apimachinery's IsQualifiedName, with its v1.37 words (lengths in bytes)."""
     parts = key.split("/")
     if len(parts) > 2:
-        return [
+        return (
             f"a valid label key {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)} with an "
-            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
+            "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+        )
     errors: list[str] = []
     if len(parts) == 2:
         prefix = parts[0]
@@ -153,15 +157,16 @@ def label_key_errors(key: str) -> list[str]:
         errors.append("name part must be no more than 63 bytes")
     if not _QUALIFIED_RE.fullmatch(name):
         errors.append(f"name part {regex_error(_QUALIFIED_MESSAGE, _QUALIFIED, *_EXAMPLES)}")
-    return errors
+    return tuple(errors)
 
 
 _EXAMPLES = ("MyName", "my.name", "123-abc")
 
 
-def label_value_errors(value: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def label_value_errors(value: str) -> tuple[str, ...]:
     """apimachinery's IsValidLabelValue, with its v1.37 words."""
     errors = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
     if not _VALUE_RE.fullmatch(value):
         errors.append(regex_error(_VALUE_MESSAGE, _VALUE, "MyValue", "my_value", "12345"))
-    return errors
+    return tuple(errors)

@@ -58,7 +58,7 @@ class NamespacePublisher:
     def start(self) -> None:
         """Follow the store, and fill the namespaces already there (the informers' first list)."""
         if self._unsubscribe is None:
-            self._unsubscribe = self.store.changes.subscribe(self._changed)
+            self._unsubscribe = self.store.changes.subscribe(self._changed, wants=_concerns_us)
         for namespace in self.store.list("v1", "Namespace"):
             self.sync(str(namespace["metadata"]["name"]))
 
@@ -81,14 +81,9 @@ class NamespacePublisher:
             return
 
     def _changed(self, event_type: str, obj: dict[str, Any]) -> None:
-        meta = obj.get("metadata") or {}
-        kind, name = obj.get("kind"), meta.get("name")
-        if kind == "Namespace" and event_type != "DELETED":
-            self.sync(str(name))
-        elif (kind, name, event_type) == ("ServiceAccount", SERVICE_ACCOUNT, "DELETED") or (
-            kind == "ConfigMap" and name == ROOT_CA_CONFIGMAP and event_type != "ADDED"
-        ):
-            self.sync(str(meta.get("namespace", "")))
+        namespace = _namespace_to_sync(event_type, obj)
+        if namespace is not None:
+            self.sync(namespace)
 
     def _ensure_service_account(self, namespace: str) -> None:
         if self.store.get("v1", "ServiceAccount", SERVICE_ACCOUNT, namespace) is None:
@@ -115,6 +110,23 @@ class NamespacePublisher:
 
     def _create(self, obj: dict[str, Any]) -> None:
         self.store.create(obj, strict=True, field_manager=_MANAGER)
+
+
+def _namespace_to_sync(event_type: str, obj: dict[str, Any]) -> str | None:
+    """The namespace a change asks the controllers to look at again, or None."""
+    meta = obj.get("metadata") or {}
+    kind, name = obj.get("kind"), meta.get("name")
+    if kind == "Namespace" and event_type != "DELETED":
+        return str(name)
+    if (kind, name, event_type) == ("ServiceAccount", SERVICE_ACCOUNT, "DELETED") or (
+        kind == "ConfigMap" and name == ROOT_CA_CONFIGMAP and event_type != "ADDED"
+    ):
+        return str(meta.get("namespace", ""))
+    return None
+
+
+def _concerns_us(event_type: str, obj: dict[str, Any]) -> bool:
+    return _namespace_to_sync(event_type, obj) is not None
 
 
 def _data(ca: str) -> dict[str, Any]:

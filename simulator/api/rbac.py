@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.api.rbac_index import Grant, first_granting, grants
 from simulator.api.store import ObjectStore
@@ -35,9 +35,11 @@ class UserInfo:
     admin: bool = False
 
 
-@dataclass(frozen=True)
-class RequestAttributes:
-    """What a request wants to do, in RBAC terms: a resource, or a non-resource URL (`path`)."""
+class RequestAttributes(NamedTuple):
+    """What a request wants to do, in RBAC terms: a resource, or a non-resource URL (`path`).
+
+    A NamedTuple (immutable, built at a third of a frozen dataclass's cost: every request).
+    """
 
     verb: str
     group: str = ""

@@ -197,10 +197,10 @@ class _Index:
         self._generation = 0
         self._filed: _Filed | None = None
 
-    def changed(self, _event_type: str, obj: dict[str, Any]) -> None:
-        if obj.get("kind") in _KINDS and str(obj.get("apiVersion", "")).startswith(f"{_GROUP}/"):
-            with self._lock:
-                self._generation += 1
+    def changed(self, _event_type: str, _obj: dict[str, Any]) -> None:
+        """A role or binding changed (the store asks `_is_rbac` first)."""
+        with self._lock:
+            self._generation += 1
 
     def current(self, store: ObjectStore) -> _Filed:
         with self._lock:
@@ -225,8 +225,13 @@ def _index_of(store: ObjectStore) -> _Index:
             index = _indexes.get(store)
             if index is None:
                 index = _indexes[store] = _Index()
-                store.changes.subscribe(index.changed)
+                store.changes.subscribe(index.changed, wants=_is_rbac)
     return index
+
+
+def _is_rbac(_event_type: str, obj: dict[str, Any]) -> bool:
+    """A change of a role or binding (the stored object's group is the one asked for)."""
+    return obj.get("kind") in _KINDS and str(obj.get("apiVersion", "")).startswith(f"{_GROUP}/")
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:

@@ -213,10 +213,13 @@ def check_delete_options(options: dict[str, Any]) -> None:
 
 def _type_meta(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The body as an object, or why apimachinery could not read its apiVersion and kind."""
-    problem = syntax_error(body)
-    if problem is not None:
-        return None, problem
-    obj = _DEC.decode(body)
+    try:
+        obj = _DEC.decode(body)  # one decode when the body is JSON (nearly always)
+    except msgspec.DecodeError:
+        problem = syntax_error(body)
+        if problem is not None:
+            return None, problem
+        raise  # JSON to Go's scanner that msgspec still refuses: msgspec's own error
     if obj is None:
         return {}, None  # null decodes as an empty object
     if not isinstance(obj, dict):

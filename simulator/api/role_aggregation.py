@@ -25,6 +25,10 @@ MANAGER = "clusterrole-aggregation-controller"
 _RBAC = "rbac.authorization.k8s.io/v1"
 
 
+def _is_cluster_role(_event_type: str, obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == "ClusterRole"
+
+
 def _sources(role: dict[str, Any], by_name: list[dict[str, Any]]) -> list[str]:
     """The roles `role`'s selectors match, by selector, then by name (syncClusterRole's loop)."""
     found: list[str] = []
@@ -67,7 +71,7 @@ class RoleAggregator:
     def start(self) -> None:
         """Follow the ClusterRoles, and aggregate those already there (the informers' list)."""
         if self._unsubscribe is None:
-            self._unsubscribe = self.store.changes.subscribe(self._changed)
+            self._unsubscribe = self.store.changes.subscribe(self._changed, wants=_is_cluster_role)
         self._changed("ADDED", {"kind": "ClusterRole"})
 
     def stop(self) -> None:
@@ -76,9 +80,8 @@ class RoleAggregator:
             self._unsubscribe()
             self._unsubscribe = None
 
-    def _changed(self, _event_type: str, obj: dict[str, Any]) -> None:
-        if obj.get("kind") != "ClusterRole":
-            return
+    def _changed(self, _event_type: str, _obj: dict[str, Any]) -> None:
+        """A ClusterRole changed (the store asks `_is_cluster_role` first)."""
         self._dirty = True
         # Whoever holds the lock aggregates again before leaving; the check after release
         # catches a change heard between that thread's last round and its release.

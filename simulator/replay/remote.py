@@ -373,7 +373,7 @@ class RemoteStore:
             self.client.forget(f"{spec.get('group')}/{version.get('name')}")
 
     def _notify(self, event_type: str, obj: Obj) -> None:
-        self.changes.publish(event_type, lambda: obj)
+        self.changes.publish(event_type, obj)
 
 
 def _ns(resource: KindInfo, namespace: object) -> str | None:

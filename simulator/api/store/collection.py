@@ -104,11 +104,13 @@ class Collector:
     def ownerless(self, obj: Obj) -> bool:
         """Whether `obj` names owners and none of them exists: the collector deletes such a
         dependent (its owner went while a controller was still writing it)."""
-        refs = obj["metadata"].get("ownerReferences") or []
+        refs = obj["metadata"].get("ownerReferences")
+        if not refs:
+            return False  # most objects (asked on every write)
         if any(not ref.get("uid") for ref in refs):
             return False  # a trusted write's reference by name only (the API requires a uid)
         namespace = obj["metadata"].get("namespace") or ""
-        return bool(refs) and not any(self._owner_stored(ref, namespace) for ref in refs)
+        return not any(self._owner_stored(ref, namespace) for ref in refs)
 
     def _owner_stored(self, ref: Obj, namespace: str) -> bool:
         """Whether the owner `ref` names is stored with the uid it names. Asked on every write

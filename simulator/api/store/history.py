@@ -9,17 +9,18 @@ from __future__ import annotations
 import collections
 import itertools
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.api.store.errors import ExpiredError
 
 __all__ = ["WatchEvent", "WatchHistory"]
 
 
-@dataclass(frozen=True)
-class WatchEvent:
-    """One change in the history: its resourceVersion, type, resource key and object."""
+class WatchEvent(NamedTuple):
+    """One change in the history: its resourceVersion, type, resource key and object.
+
+    A NamedTuple, immutable as a frozen dataclass is, built at half the cost (every write).
+    """
 
     rv: int
     type: str

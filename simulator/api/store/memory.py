@@ -461,7 +461,7 @@ class ObjectStore:
                 self.registry.remove_crd(obj["metadata"]["name"])
             else:
                 self.registry.add_crd(obj)
-        self.changes.publish(event_type, lambda: self._present(info, copy_object(obj)))
+        self.changes.publish(event_type, obj, lambda: self._present(info, copy_object(obj)))
         if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
             self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
         elif crd and event_type == "MODIFIED" and (cleaned := crd_cleaned(obj)) is not None:

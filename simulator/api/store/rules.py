@@ -110,7 +110,7 @@ def new_uid() -> str:
     Uniqueness, not secrecy: the fast PRNG, as for generated names (uuid4 reads os.urandom and
     builds a UUID object on every create).
     """
-    text = f"{random.getrandbits(128) & _UID_CLEAR | _UID_SET:032x}"
+    text = (random.getrandbits(128) & _UID_CLEAR | _UID_SET).to_bytes(16).hex()  # 32 digits
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 

@@ -60,7 +60,7 @@ class FakeStore:
             self.objects.pop(key, None)
         else:
             self.objects[key] = obj
-        self.changes.publish(event, lambda: obj)
+        self.changes.publish(event, obj)
 
 
 def _deployment(image: str = "ghcr.io/nine-minds/appliance-status:1.0-rc5") -> dict[str, Any]:

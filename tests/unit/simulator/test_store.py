@@ -172,6 +172,28 @@ def test_subscribers_see_every_change_in_order(store: ObjectStore) -> None:
     assert seen == [("ADDED", "web"), ("MODIFIED", "web"), ("DELETED", "web")]
 
 
+def test_subscribers_hear_only_the_changes_they_want(store: ObjectStore) -> None:
+    """subscribe(wants=...) asks the predicate of each change and calls back only for those it
+    accepts, each time with a copy of its own."""
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alga"}})
+    asked: list[str] = []
+    heard: list[dict[str, Any]] = []
+
+    def wants(event_type: str, obj: dict[str, Any]) -> bool:
+        asked.append(f"{event_type} {obj['kind']}")
+        return bool(obj["kind"] == "Deployment")
+
+    store.changes.subscribe(lambda _, obj: heard.append(obj), wants=wants)
+    store.changes.subscribe(lambda _, obj: heard.append(obj), wants=wants)
+    store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    store.create(_deploy())
+    assert asked == ["ADDED ConfigMap", "ADDED ConfigMap", "ADDED Deployment", "ADDED Deployment"]
+    assert [o["metadata"]["name"] for o in heard] == ["web", "web"]
+    heard[0]["metadata"]["name"] = "changed by the first subscriber"
+    assert heard[1]["metadata"]["name"] == "web"
+    assert store.get("apps/v1", "Deployment", "web", "alga") is not None
+
+
 def test_finalizers_hold_deletion_until_removed(store: ObjectStore) -> None:
     """An object with finalizers gets a deletionTimestamp; removing them deletes it."""
     obj = _deploy()
