@@ -45,14 +45,13 @@ from simulator.api.rbac import (
     authorize,
     forbidden_message,
 )
-from simulator.api.request_errors import int_param, page_not_found, refuse_method
+from simulator.api.request_errors import page_not_found, refuse_method
 from simulator.api.store import (
     BadRequestError,
     ForbiddenError,
     NotFoundError,
     ObjectStore,
     StoreError,
-    pod_log,
     status_body,
 )
 from simulator.api.subresources import ACTIONS, SUBRESOURCES
@@ -363,7 +362,7 @@ class ApiApp:
         if route.subresource and route.subresource not in info.subresources:
             raise NotFoundError("the server could not find the requested resource")
         if route.subresource == "log":
-            return await self._log(req, route)
+            return await streams.pod_logs(self, req, route)
         if route.subresource == "exec":
             raise BadRequestError("Upgrade request required")
         special = (
@@ -459,31 +458,6 @@ class ApiApp:
         if path.startswith("/openapi/v3/apis/") and len(parts) == 3:
             return self.openapi.v3(parts[1], parts[2])
         return None
-
-    async def _log(self, req: Request, route: Route) -> int:
-        query = req.query
-        container = first(query, "container") or None
-        text = pod_log(self.store, route.namespace, route.name, container)
-        sent = len(text)
-        tail = int_param(query, "tailLines")
-        if tail is not None:
-            lines = text.splitlines(keepends=True)
-            text = "".join(lines[-tail:]) if tail > 0 else ""
-        data = text.encode()
-        limit = int_param(query, "limitBytes")
-        if limit is not None:
-            data = data[:limit]
-        if container is None:
-            pod = self.store.get("v1", "Pod", route.name, route.namespace) or {}
-            containers = (pod.get("spec") or {}).get("containers") or [{}]
-            container = str(containers[0].get("name", ""))
-        if not truthy(first(query, "follow")):
-            await self.respond(req.send, 200, data, content_type=b"text/plain")
-            return 200
-        await streams.follow_log(
-            self, req.send, req.receive, route=route, container=container, first=data, offset=sent
-        )
-        return 200
 
 
 def _at(parts: list[str], index: int) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import msgspec
 
 from simulator.api import tables
-from simulator.api.asgi import Host, Receive, Route, Scope, Send, first
+from simulator.api.asgi import Host, Receive, Request, Route, Scope, Send, first, truthy
 from simulator.api.delivery import Stream
 from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.kinds import KindInfo
@@ -32,11 +32,12 @@ from simulator.api.store import (
     ForbiddenError,
     StoreError,
     WatchEvent,
+    pod_log,
     status_body,
 )
 from simulator.clock import VirtualClock
 
-__all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "watch"]
+__all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "pod_logs", "watch"]
 
 _ENC = msgspec.json.Encoder()
 # Wall seconds between bookmarks on a quiet watch (a real server sends them about every minute;
@@ -352,6 +353,34 @@ def _exec_status(code: int) -> bytes:
             "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
         }
     )
+
+
+async def pod_logs(app: Host, req: Request, route: Route) -> int:
+    """GET pods/log: the container's log, its last `tailLines`, at most `limitBytes`; then, with
+    `follow`, what the container writes next."""
+    query = req.query
+    container = first(query, "container") or None
+    text = pod_log(app.store, route.namespace, route.name, container)
+    sent = len(text)
+    tail = int_param(query, "tailLines")
+    if tail is not None:
+        lines = text.splitlines(keepends=True)
+        text = "".join(lines[-tail:]) if tail > 0 else ""
+    data = text.encode()
+    limit = int_param(query, "limitBytes")
+    if limit is not None:
+        data = data[:limit]
+    if container is None:
+        pod = app.store.get("v1", "Pod", route.name, route.namespace) or {}
+        containers = (pod.get("spec") or {}).get("containers") or [{}]
+        container = str(containers[0].get("name", ""))
+    if not truthy(first(query, "follow")):
+        await app.respond(req.send, 200, data, content_type=b"text/plain")
+        return 200
+    await follow_log(
+        app, req.send, req.receive, route=route, container=container, first=data, offset=sent
+    )
+    return 200
 
 
 async def _refuse_upgrade(app: Host, scope: Scope, send: Send, code: int, body: bytes) -> None:
