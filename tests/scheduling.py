@@ -48,25 +48,25 @@ _LANE = "control-plane-"
 _STARTS_ONE = frozenset(
     {"tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]"}
 )
-# Wall seconds each unit took on the 2-core development machine (the lanes alone: 5.5 minutes);
+# Wall seconds each unit took in a full `./tasks test` on the 2-core development machine (the
+# lanes together: 557 s, measured per test by a timeline plugin in the run of 2026-11-29 17:13);
 # only their proportions matter, to balance the lanes. A unit missing here counts as
 # `_UNMEASURED`.
 _MEASURED = {
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
-    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 85.0,
+    "[user-guide.md#6-run-a-scenario-on-a-real-control-plane]": 86.0,
     "tests/docs/test_docs_commands.py::test_document_runs_as_written"
-    "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 40.0,
-    "tests/integration/test_control_plane_bootstrap.py": 148.0,
-    "tests/integration/test_control_plane_fidelity.py": 25.0,
-    "tests/integration/test_control_plane.py": 60.0,
-    "tests/integration/test_control_plane_command.py": 36.0,
-    # One module (20 s) until split by subject: the 20 s shared out by what each part runs.
-    "tests/integration/test_fake_api_vs_apiserver_fields.py": 9.0,
-    "tests/integration/test_fake_api_vs_apiserver_published.py": 3.5,
-    "tests/integration/test_fake_api_vs_apiserver_refusals.py": 7.5,
-    "tests/integration/test_fake_api_vs_apiserver_rbac.py": 25.0,
-    "tests/integration/test_fake_api_vs_apiserver_platform.py": 38.0,
-    "tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]": 27.0,
+    "[user-guide.md#7-judge-the-fake-api-against-a-real-control-plane]": 41.0,
+    "tests/integration/test_control_plane_bootstrap.py": 132.0,
+    "tests/integration/test_control_plane_fidelity.py": 29.0,
+    "tests/integration/test_control_plane.py": 68.0,
+    "tests/integration/test_control_plane_command.py": 24.0,
+    "tests/integration/test_fake_api_vs_apiserver_fields.py": 28.0,
+    "tests/integration/test_fake_api_vs_apiserver_published.py": 13.0,
+    "tests/integration/test_fake_api_vs_apiserver_refusals.py": 29.0,
+    "tests/integration/test_fake_api_vs_apiserver_rbac.py": 59.0,
+    "tests/integration/test_fake_api_vs_apiserver_platform.py": 28.5,
+    "tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]": 20.0,
 }
 _UNMEASURED = 20.0
 
