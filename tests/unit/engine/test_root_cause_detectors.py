@@ -1,4 +1,4 @@
-"""Blocker detectors (F012-F016, F018, F019; T004-T009, T011, T012) and the generic ones."""
+"""Root-cause detectors of `root_causes.py` (F012-F016, F018, F019; T004-T009, T011, T012)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,8 @@ from tests.fixtures import (
     helm_release,
     job,
     missing_tag_message,
-    node,
-    pod,
     pod_name,
     probe_refused,
-    pvc,
     ts,
 )
 from tests.unit.engine.conftest import Evaluate
@@ -309,170 +306,6 @@ def test_T012_service_link_collision(world: Appliance, status_of: Evaluate) -> N
     assert "enableServiceLinks: false" in blocker.next_action
 
 
-def test_crashloop_is_generic_workload_blocker(world: Appliance, status_of: Evaluate) -> None:
-    """CrashLoopBackOff with an unknown cause -> Workload container blocker with the last exit."""
-    world.break_component(
-        "redis",
-        waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=redis pod=redis-0"),
-        terminated=(
-            "Error",
-            "Fatal error, can't open config file '/etc/redis/redis.conf': Permission denied",
-        ),
-    )
-    top = status_of(world, probe=probe_refused()).top_blockers[0]
-    assert top.layer == "Workload container"
-    assert top.component == "redis"
-    assert "CrashLoopBackOff" in top.reason
-    assert "logs redis-0 --previous" in top.next_action
-    assert any("Permission denied" in e.message for e in top.evidence)
-
-
-def test_create_container_config_error_generic(world: Appliance, status_of: Evaluate) -> None:
-    """CreateContainerConfigError for a missing secret is a generic workload blocker."""
-    world.break_component(
-        "pgbouncer", waiting=("CreateContainerConfigError", 'secret "pgbouncer-auth" not found')
-    )
-    status = status_of(world, probe=probe_refused())
-    assert status.top_blockers[0].layer == "Workload container"
-    assert "Image tag availability" not in _layers(status.top_blockers)
-
-
-def test_pvc_unbound(world: Appliance, status_of: Evaluate) -> None:
-    """A Pending PVC with ProvisioningFailed -> Storage binding, stuck, blocking login while
-    Postgres cannot start."""
-    world.put(pvc("alga-core-sebastian-postgres-data", phase="Pending"))
-    world.workload_not_ready("db")
-    world.put(
-        event(
-            "PersistentVolumeClaim",
-            "alga-core-sebastian-postgres-data",
-            "ProvisioningFailed",
-            'failed to provision volume with StorageClass "local-path": no such file or directory',
-            component="rancher.io/local-path",
-        )
-    )
-    status = status_of(world, probe=probe_refused())
-    blocker = next(b for b in status.top_blockers if b.layer == "Storage binding")
-    assert blocker.component == "db"
-    assert blocker.login_blocking
-    assert not blocker.retryable
-
-
-def test_node_not_ready(world: Appliance, status_of: Evaluate) -> None:
-    """A NotReady node -> Kubernetes node blocker, login-blocking."""
-    world.put(
-        node(
-            ready=False,
-            message="container runtime network not ready: NetworkReady=false "
-            "reason:NetworkPluginNotReady message:Network plugin returns error: "
-            "cni plugin not initialized",
-        )
-    )
-    top = status_of(world, probe=probe_refused()).top_blockers[0]
-    assert top.layer == "Kubernetes node"
-    assert "cni plugin not initialized" in top.reason
-
-
-def test_flux_not_ready_generic(world: Appliance, status_of: Evaluate) -> None:
-    """A failing Kustomization without a known root cause -> Flux reconciliation blocker; it
-    blocks login while the app does not answer, and only then (issue 10, item 1)."""
-    from tests.fixtures import kustomization
-
-    world.put(
-        kustomization(
-            "alga-core",
-            ready=False,
-            reason="BuildFailed",
-            message="kustomize build failed: accumulating resources: "
-            "open ee/appliance/flux/base/core/x.yaml: no such file",
-        )
-    )
-    refused = status_of(world, probe=probe_refused())
-    blocker = next(b for b in refused.top_blockers if b.layer == "Flux reconciliation")
-    assert blocker.login_blocking
-    assert not blocker.retryable
-    assert "BuildFailed" in blocker.reason
-    answering = status_of(world)
-    blocker = next(b for b in answering.top_blockers if b.layer == "Flux reconciliation")
-    assert not blocker.login_blocking
-    assert answering.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
-
-
-def test_flux_dependency_not_ready_is_progress(world: Appliance, status_of: Evaluate) -> None:
-    """DependencyNotReady is Flux waiting its turn: progress, not a blocker."""
-    from tests.fixtures import kustomization
-
-    world.put(
-        kustomization(
-            "alga-core",
-            ready=False,
-            reason="DependencyNotReady",
-            message="dependency 'flux-system/alga-platform' is not ready",
-        )
-    )
-    status = status_of(world)
-    assert not [b for b in status.top_blockers if b.layer == "Flux reconciliation"]
-    assert status.rollup.state.login_ready
-
-
-def test_flux_waiting_for_the_first_artifact_is_progress(
-    world: Appliance, status_of: Evaluate
-) -> None:
-    """Real kustomize-controller says ArtifactFailed until source-controller's first fetch lands
-    (seen on the real control plane): that is progress, not a failure to act on."""
-    from tests.fixtures import kustomization
-
-    world.put(
-        kustomization(
-            "alga-core",
-            ready=False,
-            reason="ArtifactFailed",
-            message="Source artifact not found, retrying in 30s",
-        )
-    )
-    status = status_of(world, probe=probe_refused())
-    assert not [b for b in status.top_blockers if b.layer == "Flux reconciliation"]
-
-
-def test_flux_missing_source_is_a_blocker(world: Appliance, status_of: Evaluate) -> None:
-    """A Kustomization whose source object is gone stays a blocker: nothing will fetch it."""
-    from tests.fixtures import kustomization
-
-    world.put(
-        kustomization(
-            "alga-core",
-            ready=False,
-            reason="ArtifactFailed",
-            message='GitRepository.source.toolkit.fluxcd.io "alga-psa" not found',
-        )
-    )
-    status = status_of(world, probe=probe_refused())
-    blocker = next(b for b in status.top_blockers if b.layer == "Flux reconciliation")
-    assert "ArtifactFailed" in blocker.reason
-
-
-def test_unknown_warning_is_never_silenced(world: Appliance, status_of: Evaluate) -> None:
-    """An unrecognised warning on a not-ready component still yields a blocker naming it."""
-    world.break_component("alga-core", waiting=("ContainerCreating", None))
-    world.put(
-        event(
-            "Pod",
-            pod_name("alga-core"),
-            "FailedMount",
-            'MountVolume.SetUp failed for volume "secrets" : secret "alga-core-secrets" not found',
-            first=-1500,
-            last=-10,
-            count=14,
-        )
-    )
-    status = status_of(world, probe=probe_refused())
-    blocker = next(b for b in status.top_blockers if b.layer == "Unclassified failure")
-    assert "alga-core-secrets" in blocker.reason
-    assert blocker.component == "alga-core"
-    assert not blocker.retryable  # persisted for 25 minutes
-    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
-
-
 def test_old_failures_of_ready_components_are_history(
     world: Appliance, status_of: Evaluate
 ) -> None:
@@ -492,24 +325,6 @@ def test_old_failures_of_ready_components_are_history(
     assert status.rollup.state is RollupState.FULLY_HEALTHY
 
 
-def test_unschedulable_pod(world: Appliance, status_of: Evaluate) -> None:
-    """A pod the scheduler cannot place -> Pod scheduling blocker."""
-    world.put(
-        pod(
-            pod_name("alga-core"),
-            labels={"app.kubernetes.io/name": "alga-core"},
-            ready=False,
-            scheduled=("Unschedulable", "0/1 nodes are available: 1 Insufficient memory."),
-        )
-    )
-    world.get("Deployment", "msp", "alga-core-sebastian")["status"].pop("readyReplicas")
-    status = status_of(world, probe=probe_refused())
-    assert any(
-        b.layer == "Pod scheduling" and "Insufficient memory" in b.reason
-        for b in status.top_blockers
-    )
-
-
 def test_blocker_since_is_first_seen(world: Appliance, status_of: Evaluate) -> None:
     """A blocker's `since` is when its evidence was first seen (cluster time)."""
     world.pull_backoff(
@@ -518,37 +333,3 @@ def test_blocker_since_is_first_seen(world: Appliance, status_of: Evaluate) -> N
     tag = next(b for b in status_of(world).top_blockers if b.layer == "Image tag availability")
     assert tag.since is not None
     assert tag.since.strftime("%Y-%m-%dT%H:%M:%SZ") == ts(-870)
-
-
-def test_unknown_container_waiting_reason_is_named(world: Appliance, status_of: Evaluate) -> None:
-    """A waiting reason no detector knows still yields a blocker with the pod and message."""
-    world.break_component(
-        "redis",
-        waiting=("SandboxChanged", "Pod sandbox changed, it will be killed and re-created."),
-    )
-    status = status_of(world, probe=probe_refused())
-    blocker = next(b for b in status.top_blockers if b.layer == "Unclassified failure")
-    assert "Pod/msp/redis-0" in blocker.reason
-    assert "sandbox changed" in blocker.reason
-
-
-def test_second_failure_beside_helm_timeout_is_named(world: Appliance, status_of: Evaluate) -> None:
-    """A generic Helm timeout does not hide another failure of the same component."""
-    world.put(
-        helm_release("alga-core", ready=False, reason="InstallFailed", message=MSG_HELM_TIMEOUT)
-    )
-    world.break_component("alga-core", waiting=("ContainerCreating", None))
-    world.put(
-        event(
-            "Pod",
-            pod_name("alga-core"),
-            "FailedMount",
-            'MountVolume.SetUp failed for volume "secrets" : secret "alga-core-secrets" not found',
-            first=-1500,
-            last=-10,
-            count=14,
-        )
-    )
-    layers = _layers(status_of(world, probe=probe_refused()).top_blockers)
-    assert "Helm release" in layers
-    assert "Unclassified failure" in layers
