@@ -24,18 +24,27 @@ from tests.fixtures import (
     MSG_TEMPORAL_SCHEMA,
     Appliance,
     canceled_pull_message,
-    event,
-    job,
     missing_tag_message,
-    node,
-    pod,
-    pod_name,
-    pvc,
 )
-from tests.fixtures.argo import load_object_file
-
-WORKFLOW_IMAGE = "ghcr.io/nine-minds/workflow-worker:61e4a00e"
-POSTGRES_CLAIM = "alga-core-sebastian-postgres-data"
+from tests.unit.engine.wording_bends import (
+    WORKFLOW_IMAGE,
+    api_down,
+    bootstrap_failed,
+    claim_failing,
+    core_pull_failure,
+    crash_log,
+    db_config_error,
+    flux,
+    foreign,
+    node_down,
+    other_job_failed,
+    pull_failure,
+    rollout_timed_out,
+    status_service,
+    unknown_warning,
+    unschedulable,
+    waiting,
+)
 
 
 def _evaluate(appliance: Appliance) -> ApplianceStatus:
@@ -43,147 +52,11 @@ def _evaluate(appliance: Appliance) -> ApplianceStatus:
     return appliance.evaluate()
 
 
-def _pull_failure(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.pull_backoff("workflow-worker", WORKFLOW_IMAGE, message)
-
-    return bend
-
-
-def _core_pull_failure(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.pull_backoff("alga-core", CORE_IMAGE, message)
-
-    return bend
-
-
-def _db_config_error(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.break_component("db", waiting=("CreateContainerConfigError", message))
-        a.put(event("Pod", "db-0", "Failed", f"Error: {message}", count=30, container="postgres"))
-
-    return bend
-
-
-def _crash_log(component: str, message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.pod_crash_looping(pod_name(component), component=component, message=message)
-
-    return bend
-
-
-def _api_down(error: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.api_error = error
-
-    return bend
-
-
-def _node_down(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.put(node(ready=False, message=message))
-
-    return bend
-
-
-def _claim_failing(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.put(pvc(POSTGRES_CLAIM, phase="Pending"))
-        a.workload_not_ready("db")
-        a.put(event("PersistentVolumeClaim", POSTGRES_CLAIM, "ProvisioningFailed", message))
-
-    return bend
-
-
-def _waiting(component: str, reason: str, message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.pod_waiting(pod_name(component), component=component, reason=reason, message=message)
-
-    return bend
-
-
-def _rollout_timed_out(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        status = a.get("Deployment", "msp", "alga-core-sebastian")["status"]
-        status["conditions"][1].update(
-            status="False", reason="ProgressDeadlineExceeded", message=message
-        )
-        a.workload_not_ready("alga-core")
-
-    return bend
-
-
-def _bootstrap_failed(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.bootstrap_job("alga-core-sebastian-bootstrap-r1", state="failed", message=message)
-
-    return bend
-
-
-def _other_job_failed(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        failed = job("db-backup-29101920", state="failed", message=message)
-        failed["metadata"]["labels"] = {"app.kubernetes.io/name": "db-backup"}
-        a.put(failed)
-
-    return bend
-
-
-def _unschedulable(message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        name = pod_name("temporal")
-        a.put(
-            pod(
-                name,
-                labels={"app.kubernetes.io/name": "temporal"},
-                ready=False,
-                phase="Pending",
-                scheduled=("Unschedulable", message),
-            )
-        )
-        a.workload_not_ready("temporal")
-
-    return bend
-
-
-def _status_service(keep_namespace: bool) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.status_service_absent()
-        if keep_namespace:
-            a.put(event("Pod", "old-pod", "Killing", "Stopping container", type_="Normal"))
-            a.events[-1]["involvedObject"]["namespace"] = "appliance-system"
-
-    return bend
-
-
-def _flux(kind: str, name: str, reason: str, message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.flux_not_ready(kind, name, reason=reason, message=message)
-
-    return bend
-
-
-def _unknown_warning(reason: str, message: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        name = pod_name("email-service")
-        a.pod_starting("email-service")
-        a.put(event("Pod", name, reason, message, first=-1200, last=-10, count=40))
-
-    return bend
-
-
-def _foreign(file: str) -> Callable[[Appliance], None]:
-    def bend(a: Appliance) -> None:
-        a.put(load_object_file(file))
-
-    return bend
-
-
 # (layer, bend, a distinctive piece of the blocker's reason)
 WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     (
         "Kubernetes API",
-        _api_down(
+        api_down(
             "HTTPSConnectionPool(host='192.168.64.8', port=6443): Max retries exceeded with url: "
             "/api/v1/nodes (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection "
             "object>: Failed to establish a new connection: [Errno 111] Connection refused'))"
@@ -192,18 +65,18 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Kubernetes API",
-        _api_down("Kubernetes API at https://192.168.64.8:6443 unreachable: timed out"),
+        api_down("Kubernetes API at https://192.168.64.8:6443 unreachable: timed out"),
         "timed out",
     ),
-    ("Platform DNS resolution", _core_pull_failure(MSG_DNS_PULL), "connection refused"),
+    ("Platform DNS resolution", core_pull_failure(MSG_DNS_PULL), "connection refused"),
     (
         "Platform DNS resolution",
-        _flux("GitRepository", "alga-psa", "GitOperationFailed", MSG_DNS_GIT),
+        flux("GitRepository", "alga-psa", "GitOperationFailed", MSG_DNS_GIT),
         "server misbehaving",
     ),
     (
         "Platform DNS resolution",
-        _core_pull_failure(
+        core_pull_failure(
             f'Failed to pull image "{CORE_IMAGE}": rpc error: code = Unknown desc = failed to '
             f'pull and unpack image "{CORE_IMAGE}": failed to resolve reference "{CORE_IMAGE}": '
             'failed to do request: Head "https://ghcr.io/v2/nine-minds/alga-psa-ee/manifests/'
@@ -213,7 +86,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Platform DNS resolution",
-        _core_pull_failure(
+        core_pull_failure(
             f'Failed to pull image "{CORE_IMAGE}": rpc error: code = Unknown desc = failed to '
             f'pull and unpack image "{CORE_IMAGE}": failed to resolve reference "{CORE_IMAGE}": '
             'failed to do request: Head "https://ghcr.io/v2/nine-minds/alga-psa-ee/manifests/'
@@ -222,18 +95,18 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
         ),
         "i/o timeout",
     ),
-    ("Core Postgres storage initialization", _db_config_error(MSG_SUBPATH), "create subPath"),
+    ("Core Postgres storage initialization", db_config_error(MSG_SUBPATH), "create subPath"),
     (
         "Core Postgres storage initialization",
-        _db_config_error(
+        db_config_error(
             'failed to prepare subPath for volumeMount "db-data" of container "postgres"'
         ),
         "prepare subPath",
     ),
-    ("Image tag availability", _pull_failure(missing_tag_message(WORKFLOW_IMAGE)), "not found"),
+    ("Image tag availability", pull_failure(missing_tag_message(WORKFLOW_IMAGE)), "not found"),
     (
         "Image tag availability",
-        _pull_failure(
+        pull_failure(
             f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = Unknown desc = failed to '
             f'pull and unpack image "docker.io/{WORKFLOW_IMAGE}": failed to resolve reference '
             f'"{WORKFLOW_IMAGE}": pull access denied, repository does not exist or may require '
@@ -243,7 +116,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Image tag availability",
-        _pull_failure(
+        pull_failure(
             f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = Unknown desc = reading '
             "manifest 61e4a00e in ghcr.io/nine-minds/workflow-worker: manifest unknown"
         ),
@@ -251,12 +124,12 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Image pull interruption",
-        _pull_failure(canceled_pull_message(WORKFLOW_IMAGE)),
+        pull_failure(canceled_pull_message(WORKFLOW_IMAGE)),
         "interrupted",
     ),
     (
         "Image pull interruption",
-        _pull_failure(
+        pull_failure(
             f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = DeadlineExceeded desc = '
             f'failed to pull and unpack image "{WORKFLOW_IMAGE}": failed to resolve reference '
             f'"{WORKFLOW_IMAGE}": failed to do request: Head "https://ghcr.io/v2/nine-minds/'
@@ -266,17 +139,17 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Image pull interruption",
-        _pull_failure(
+        pull_failure(
             f'Failed to pull image "{WORKFLOW_IMAGE}": rpc error: code = Unknown desc = failed to '
             f'pull and unpack image "{WORKFLOW_IMAGE}": failed to copy: read tcp '
             "10.0.2.15:51234->140.82.112.33:443: read: connection reset by peer"
         ),
         "interrupted",
     ),
-    ("Temporal schema initialization", _crash_log("temporal", MSG_TEMPORAL_SCHEMA), "autosetup"),
+    ("Temporal schema initialization", crash_log("temporal", MSG_TEMPORAL_SCHEMA), "autosetup"),
     (
         "Temporal schema initialization",
-        _crash_log(
+        crash_log(
             "temporal",
             "sql schema version compatibility check failed: version mismatch for "
             'keyspace/database: "temporal". Expected version: 1.13 cannot be greater than '
@@ -286,7 +159,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Temporal schema initialization",
-        _crash_log(
+        crash_log(
             "temporal",
             "sql schema version compatibility check failed: unable to read DB schema version "
             'keyspace/database: temporal_visibility error: pq: relation "schema_version" does '
@@ -296,12 +169,12 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Kubernetes service-link environment collision",
-        _crash_log("temporal-ui", MSG_SERVICE_LINK),
+        crash_log("temporal-ui", MSG_SERVICE_LINK),
         "tcp://",
     ),
     (
         "Kubernetes service-link environment collision",
-        _crash_log(
+        crash_log(
             "temporal-ui",
             "Error: 1 error(s) decoding:\n\n* cannot parse 'port' as int: strconv.ParseInt: "
             'parsing "tcp://10.97.3.207:80": invalid syntax',
@@ -310,7 +183,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Kubernetes service-link environment collision",
-        _crash_log(
+        crash_log(
             "workflow-worker",
             'panic: strconv.Atoi: parsing "tcp://10.43.12.7:6379": invalid syntax',
         ),
@@ -318,7 +191,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Kubernetes node",
-        _node_down(
+        node_down(
             "container runtime network not ready: NetworkReady=false "
             "reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not "
             "initialized"
@@ -327,29 +200,29 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Kubernetes node",
-        _node_down("PLEG is not healthy: pleg was last seen active 3m10.2s ago; threshold is 3m0s"),
+        node_down("PLEG is not healthy: pleg was last seen active 3m10.2s ago; threshold is 3m0s"),
         "PLEG",
     ),
     (
         "Storage binding",
-        _claim_failing(
+        claim_failing(
             'failed to provision volume with StorageClass "local-path": no such file or directory'
         ),
         "local-path",
     ),
     (
         "Storage binding",
-        _claim_failing('storageclass.storage.k8s.io "fast-ssd" not found'),
+        claim_failing('storageclass.storage.k8s.io "fast-ssd" not found'),
         "fast-ssd",
     ),
     (
         "Workload container",
-        _waiting("pgbouncer", "CreateContainerConfigError", 'secret "pgbouncer-auth" not found'),
+        waiting("pgbouncer", "CreateContainerConfigError", 'secret "pgbouncer-auth" not found'),
         "pgbouncer-auth",
     ),
     (
         "Workload container",
-        _waiting(
+        waiting(
             "pgbouncer",
             "CreateContainerConfigError",
             "couldn't find key db_user in Secret msp/alga-db-credentials",
@@ -358,7 +231,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Workload container",
-        _waiting(
+        waiting(
             "redis",
             "CrashLoopBackOff",
             "back-off 5m0s restarting failed container=redis pod=redis-0_msp(uid)",
@@ -367,29 +240,29 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Workload rollout",
-        _rollout_timed_out('ReplicaSet "alga-core-sebastian-6f7d9c8b4" has timed out progressing.'),
+        rollout_timed_out('ReplicaSet "alga-core-sebastian-6f7d9c8b4" has timed out progressing.'),
         "timed out",
     ),
     (
         "Workload rollout",
-        _rollout_timed_out('Deployment "alga-core-sebastian" has timed out progressing.'),
+        rollout_timed_out('Deployment "alga-core-sebastian" has timed out progressing.'),
         "timed out",
     ),
     (
         "Bootstrap job",
-        _bootstrap_failed("Job has reached the specified backoff limit"),
+        bootstrap_failed("Job has reached the specified backoff limit"),
         "backoff limit",
     ),
     (
         "Bootstrap job",
-        _bootstrap_failed("Job was active longer than specified deadline"),
+        bootstrap_failed("Job was active longer than specified deadline"),
         "deadline",
     ),
-    ("Job", _other_job_failed("Job has reached the specified backoff limit"), "backoff limit"),
-    ("Job", _other_job_failed("Job was active longer than specified deadline"), "deadline"),
+    ("Job", other_job_failed("Job has reached the specified backoff limit"), "backoff limit"),
+    ("Job", other_job_failed("Job was active longer than specified deadline"), "deadline"),
     (
         "Pod scheduling",
-        _unschedulable(
+        unschedulable(
             "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
             "available: 1 No preemption victims found for incoming pod."
         ),
@@ -397,17 +270,17 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Pod scheduling",
-        _unschedulable(
+        unschedulable(
             "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
             "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
         ),
         "unbound immediate",
     ),
-    ("Status service", _status_service(keep_namespace=False), "absent"),
-    ("Status service", _status_service(keep_namespace=True), "missing"),
+    ("Status service", status_service(keep_namespace=False), "absent"),
+    ("Status service", status_service(keep_namespace=True), "missing"),
     (
         "Flux source",
-        _flux(
+        flux(
             "GitRepository",
             "alga-psa",
             "GitOperationFailed",
@@ -418,7 +291,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Flux source",
-        _flux(
+        flux(
             "GitRepository",
             "alga-psa",
             "GitOperationFailed",
@@ -429,7 +302,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Flux reconciliation",
-        _flux(
+        flux(
             "Kustomization",
             "alga-background",
             "BuildFailed",
@@ -440,7 +313,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Flux reconciliation",
-        _flux(
+        flux(
             "Kustomization",
             "alga-background",
             "ArtifactFailed",
@@ -450,12 +323,12 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Helm release",
-        _flux("HelmRelease", "temporal", "InstallFailed", MSG_HELM_TIMEOUT),
+        flux("HelmRelease", "temporal", "InstallFailed", MSG_HELM_TIMEOUT),
         "deadline",
     ),
     (
         "Helm release",
-        _flux(
+        flux(
             "HelmRelease",
             "temporal",
             "UpgradeFailed",
@@ -466,18 +339,18 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Object outside the appliance",
-        _foreign("gitops-engine/deployment-degraded.yaml"),
+        foreign("gitops-engine/deployment-degraded.yaml"),
         "timed out",
     ),
     (
         "Object outside the appliance",
-        _foreign("gitops-engine/pod-crashloop.yaml"),
+        foreign("gitops-engine/pod-crashloop.yaml"),
         "CrashLoopBackOff",
     ),
-    ("Object outside the appliance", _foreign("gitops-engine/job-failed.yaml"), "backoff limit"),
+    ("Object outside the appliance", foreign("gitops-engine/job-failed.yaml"), "backoff limit"),
     (
         "Unclassified failure",
-        _unknown_warning(
+        unknown_warning(
             "FailedMount",
             'MountVolume.SetUp failed for volume "smtp-config" : configmap "email-smtp" not found',
         ),
@@ -485,7 +358,7 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
     ),
     (
         "Unclassified failure",
-        _unknown_warning(
+        unknown_warning(
             "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503"
         ),
         "statuscode: 503",
