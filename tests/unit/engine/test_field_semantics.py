@@ -15,7 +15,8 @@ from tests.fixtures import (
     pod_name,
 )
 from tests.fixtures.argo import load_object_file
-from tests.fixtures.objects import labels, pod, statefulset
+from tests.fixtures.objects import labels, pod
+from tests.fixtures.workloads import statefulset
 
 WORKFLOW_IMAGE = "ghcr.io/nine-minds/workflow-worker:61e4a00e"
 CORE = "alga-core-sebastian"
