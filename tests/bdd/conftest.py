@@ -464,6 +464,20 @@ def _reexport_steps(*modules: ModuleType) -> None:
         )
 
 
-from tests.bdd import manifest_steps, service_steps, world_steps  # noqa: E402
+from tests.bdd import (  # noqa: E402
+    manifest_steps,
+    rbac_steps,
+    service_steps,
+    world_cluster_steps,
+    world_status_steps,
+    world_steps,
+)
 
-_reexport_steps(manifest_steps, service_steps, world_steps)
+_reexport_steps(
+    manifest_steps,
+    service_steps,
+    world_steps,
+    world_status_steps,
+    world_cluster_steps,
+    rbac_steps,
+)
