@@ -209,6 +209,12 @@ class ControlPlane:
                 # Its leader Lease (kube-system/kube-controller-manager) is how `appliance-sim
                 # replay` tells a cluster with workload controllers from one without.
                 "--leader-elect=true",
+                # Its client's default limit (20 requests/s, bursts of 30) spaces out the start:
+                # each controller's discovery and informers wait their turn, about 5.5 of the
+                # 9.4 s before `default` has its ServiceAccount. One small cluster's controllers
+                # never come near kube-apiserver's own limits (bench/control_plane.py: start).
+                "--kube-api-qps=1000",
+                "--kube-api-burst=2000",
                 "--profiling=false",
             ],
         )
