@@ -10,6 +10,7 @@ ways (a smoke run of the bench).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 QUICK = ["tests/bdd/test_host.py", "-k", "without_explicit_dns_servers_the_observed_install"]
+# The workers and scheduling `./tasks test` gives pytest (its control plane lanes need loadgroup).
+WORKERS = os.environ.get("APPLIANCE_TEST_WORKERS", "4")
+AS_TASKS_RUNS_IT = ["-n", WORKERS, "--dist", "loadgroup"] if WORKERS != "0" else []
 
 
 def _pytest(*args: str) -> float:
@@ -44,8 +48,8 @@ def run(quick: bool) -> list[dict[str, object]]:
                 "goal": "<= 1",
             }
         ]
-    suite = _pytest("tests")
-    fixed_worlds = _pytest("tests/bdd", "--fixed-speed")
+    suite = _pytest("tests", *AS_TASKS_RUNS_IT)
+    fixed_worlds = _pytest("tests/bdd", "--fixed-speed", *AS_TASKS_RUNS_IT)
     return [
         {
             "name": "pytest tests (worlds warped): wall s, against 180 s",
