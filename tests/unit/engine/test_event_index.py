@@ -113,7 +113,7 @@ def test_well_formed_events_take_the_shortcut_and_odd_ones_do_not() -> None:
         {"involvedObject": {"kind": "Node", "name": "n"}, "lastTimestamp": STAMPS[1]},
     ]
     assert event_index._fast_buckets(good) is not None
-    assert event_index._fast_stamps(good) == STAMPS[:2]
+    assert event_index._fast_stamps(good) == (STAMPS[:2], set(STAMPS[:2]))
     no_namespace = [{"involvedObject": {"kind": "Pod", "name": "a"}, "metadata": {}}]
     assert event_index._fast_buckets(no_namespace) is None
     assert event_index._fast_stamps(no_namespace) is None
