@@ -112,7 +112,7 @@ class Condition(NamedTuple):
 def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
     out: dict[str, Condition] = {}
     conditions = status.get("conditions")
-    if not isinstance(conditions, list | tuple):
+    if not isinstance(conditions, (list, tuple)):  # not `list | tuple`: made at each call
         return out
     for cond in conditions:  # read for every pod: `text` and `dicts` written out
         if not isinstance(cond, dict):
@@ -191,6 +191,10 @@ def _container(cs: RawObject, *, init: bool) -> ContainerView:
     )
 
 
+# Where a pod's status lists its containers, init containers first: they run (and fail) first.
+_CONTAINER_STATUSES = ((True, "initContainerStatuses"), (False, "containerStatuses"))
+
+
 class PodView(NamedTuple):
     """A pod: its component, readiness and container states."""
 
@@ -244,12 +248,11 @@ def pod_view(obj: RawObject) -> PodView | None:
             claims[name] = claim
     component = component_of(obj)
     meta = as_dict(obj.get("metadata"))
-    containers = [
-        _container(cs, init=True) for cs in dicts(status_dict.get("initContainerStatuses"))
-    ]
-    containers.extend(
-        _container(cs, init=False) for cs in dicts(status_dict.get("containerStatuses"))
-    )
+    # Plain loops: a comprehension and a generator cost a frame each, per pod (0.6 ms of 500).
+    containers: list[ContainerView] = []
+    for init, field in _CONTAINER_STATUSES:
+        for cs in dicts(status_dict.get(field)):
+            containers.append(_container(cs, init=init))
     return PodView(
         ref=ref,
         component=component,
