@@ -86,8 +86,8 @@ class EventIndex(Mapping[ObjectKey, list[RawObject]]):
         kept: Any = events
         if not set(map(type, events)) <= {dict}:
             kept = [e for e in events if type(e) is dict]
-        # A snapshot's tuple is kept as it is, not copied: a copy is a young 20,000-item list
-        # that every collection of the evaluation's own garbage would walk.
+        # A snapshot's tuple is kept as it is (`tuple` of a tuple is that tuple), not copied: a
+        # copy is a young 20,000-item list that the next collection of young objects must walk.
         self._events: tuple[RawObject, ...] = tuple(kept)
         fast = _fast_stamps(self._events)
         self._stamps, self._distinct = fast or _stamps(self._events)
