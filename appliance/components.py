@@ -88,6 +88,10 @@ def component_from_name(name: str) -> str | None:
     """The component a name belongs to by prefix; None when it matches no known component."""
     if is_bootstrap_name(name):
         return BOOTSTRAP_COMPONENT
+    return _known_prefix(name)
+
+
+def _known_prefix(name: str) -> str | None:
     match = _KNOWN_PREFIX.match(name)
     return match.group(1) if match else None
 
@@ -139,7 +143,7 @@ def component_of(obj: RawObject) -> str | None:  # noqa: PLR0911 - one return pe
                     return value
                 label_values.append(value)
     if name:
-        known = component_from_name(name)
+        known = _known_prefix(name)  # a bootstrap name returned above: that regex once a pod
         if known is not None:
             return known
     if label_values:

@@ -3,10 +3,11 @@ every Event (20,000 in the bench's snapshot), so the part that has to be cheap.
 
 Most Events are about objects that are fine (a Ready pod's pulls and starts), and only a few
 objects' Events are ever read one by one. So every Event is read only as far as its time and the
-object it involves, in passes that run in C (`map` of `dict.get`) when the Events are well formed
-(the usual case); a bucket is sorted oldest first only when someone reads it. Anything odd (an
-Event that is not a map, a missing time, an `involvedObject` with no namespace) takes the
-one-Event-at-a-time path, which gives the same answer: the fast path is only ever a shortcut.
+object it involves, in passes that run in C (`map` of `dict.get` and of `itemgetter`) when the
+Events are well formed (the usual case); a bucket is sorted oldest first only when someone reads
+it. Anything odd (an Event that is not a map, a missing time, an `involvedObject` with no
+namespace) takes the one-Event-at-a-time path, which gives the same answer: the fast path is only
+ever a shortcut.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import compress, repeat
+from operator import ge, itemgetter
 from typing import Any
 
 from appliance.snapshot import RawObject, as_dict
@@ -28,6 +30,8 @@ CLUSTER_SCOPED = frozenset({"Node", "Namespace", "PersistentVolume"})
 _TIME_KEYS = ("lastTimestamp", "eventTime", "deprecatedLastTimestamp", "firstTimestamp")
 # `dict.get` unbound: `map` calls it in C, no Python frame per Event.
 _get: Any = dict.get
+# An `involvedObject`'s fields in one call (KeyError when one is missing: see _fast_buckets).
+_RAW_KEY = itemgetter("kind", "namespace", "name")
 
 
 def event_time_text(event: RawObject) -> str:
@@ -82,8 +86,11 @@ class EventIndex(Mapping[ObjectKey, list[RawObject]]):
         kept: Any = events
         if not set(map(type, events)) <= {dict}:
             kept = [e for e in events if type(e) is dict]
-        self._events: list[RawObject] = list(kept)
-        self._stamps = _fast_stamps(self._events) or list(map(event_time_text, self._events))
+        # A snapshot's tuple is kept as it is (`tuple` of a tuple is that tuple), not copied: a
+        # copy is a young 20,000-item list that the next collection of young objects must walk.
+        self._events: tuple[RawObject, ...] = tuple(kept)
+        fast = _fast_stamps(self._events)
+        self._stamps, self._distinct = fast or _stamps(self._events)
         self._buckets = _fast_buckets(self._events) or _buckets(self._events)
         self._sorted: set[ObjectKey] = set()
 
@@ -111,47 +118,66 @@ class EventIndex(Mapping[ObjectKey, list[RawObject]]):
             return []
         # The count-th newest of the distinct times, then (in C) every Event at least as new: a
         # short list to sort instead of a heap fed all 20,000 (reverse keeps ties in API order).
-        oldest_kept = heapq.nlargest(count, set(stamps))[-1]
-        chosen = compress(range(len(stamps)), map(oldest_kept.__le__, stamps))
+        # `operator.ge` over `repeat`, not the bound `oldest_kept.__le__`: no method wrapper to
+        # go through for each of 20,000 times (0.26 ms of 1.2).
+        oldest_kept = heapq.nlargest(count, self._distinct)[-1]
+        chosen = compress(range(len(stamps)), map(ge, stamps, repeat(oldest_kept)))
         ordered = sorted(chosen, key=stamps.__getitem__, reverse=True)[:count]
         return [(stamps[i], self._events[i]) for i in ordered]
 
 
-def _fast_stamps(events: list[RawObject]) -> list[str] | None:
-    """Every Event's `lastTimestamp`, when each has one as text and none has a `series` (then
-    that is what `event_time_text` reads); None otherwise."""
+def _fast_stamps(events: Sequence[RawObject]) -> tuple[list[str], set[str]] | None:
+    """Every Event's `lastTimestamp` and the set of them, when each has one as text and none has
+    a `series` (then that is what `event_time_text` reads); None otherwise."""
     count = len(events)
     stamps: list[Any] = list(map(_get, events, repeat("lastTimestamp", count)))
-    if not stamps:
-        return stamps
-    if set(map(type, stamps)) != {str} or "" in stamps:
+    try:
+        distinct = set(stamps)
+    except TypeError:  # a list or a map for a time
+        return None
+    # Checked on the few distinct values (an hour of Events holds at most 3,600 times), not on
+    # all 20,000: no text equals anything but text, so no other value hides behind one.
+    if set(map(type, distinct)) != {str} or "" in distinct:
         return None
     if any(map(dict.__contains__, events, repeat("series", count))):
         return None
-    return stamps
+    return stamps, distinct
 
 
-def _fast_buckets(events: list[RawObject]) -> dict[ObjectKey, list[RawObject]] | None:
+def _stamps(events: Sequence[RawObject]) -> tuple[list[str], set[str]]:
+    """`event_time_text` of every Event, and the set of them (any input)."""
+    stamps = list(map(event_time_text, events))
+    return stamps, set(stamps)
+
+
+def _fast_buckets(events: Sequence[RawObject]) -> dict[ObjectKey, list[RawObject]] | None:
     """Events grouped by their `involvedObject`'s raw (kind, namespace, name), each group then
     keyed as `involved_object` would key it; None when that shortcut would not be exact (an
     `involvedObject` that is not a map, a field that is a map or list, no namespace, or two raw
     forms of one key, whose Events would have to be interleaved)."""
-    count = len(events)
+    # One lazy chain, Event -> involvedObject -> its three fields: each target is read while it
+    # is in the cache, and no 20,000-item list is made for each field (1.3 ms of 6.3 saved).
+    targets = map(_get, events, repeat("involvedObject"))
+    pending = iter(events)
+    by_raw: dict[tuple[object, object, object], list[RawObject]] = {}
     try:
-        targets = list(map(_get, events, repeat("involvedObject", count)))
-        raw_keys = zip(
-            map(_get, targets, repeat("kind", count)),
-            map(_get, targets, repeat("namespace", count)),
-            map(_get, targets, repeat("name", count)),
-            strict=True,
-        )
-        by_raw: dict[tuple[object, object, object], list[RawObject]] = {}
-        for raw, event in zip(raw_keys, events, strict=True):
-            bucket = by_raw.get(raw)
-            if bucket is None:
-                by_raw[raw] = [event]
-            else:
-                bucket.append(event)
+        while True:
+            try:
+                for raw, event in zip(map(_RAW_KEY, targets), pending, strict=True):
+                    bucket = by_raw.get(raw)
+                    if bucket is None:
+                        by_raw[raw] = [event]
+                    else:
+                        bucket.append(event)
+                break
+            except KeyError:
+                # A target without one of the fields (a Node's has no namespace). `targets` is
+                # past it, `pending` (untouched by zip then) stands on its Event: read that one
+                # field by field, and go on with the rest.
+                event = next(pending)
+                target = _get(event, "involvedObject")
+                raw = (_get(target, "kind"), _get(target, "namespace"), _get(target, "name"))
+                by_raw.setdefault(raw, []).append(event)
     except TypeError:  # a target that is no map, or an unhashable field
         return None
     out: dict[ObjectKey, list[RawObject]] = {}
@@ -168,7 +194,7 @@ def _fast_buckets(events: list[RawObject]) -> dict[ObjectKey, list[RawObject]] |
     return out
 
 
-def _buckets(events: list[RawObject]) -> dict[ObjectKey, list[RawObject]]:
+def _buckets(events: Sequence[RawObject]) -> dict[ObjectKey, list[RawObject]]:
     """The one-Event-at-a-time grouping (any input)."""
     out: dict[ObjectKey, list[RawObject]] = {}
     for event in events:

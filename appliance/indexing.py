@@ -211,9 +211,18 @@ def _index_pods(index: Index) -> None:
         index.pods[(namespace, pod.ref.name)] = pod
         if pod.component is None:
             continue
-        state = index.components.setdefault(pod.component, ComponentState(name=pod.component))
+        state = _component_state(index, pod.component)
         state.pods.append(pod)
         state.namespace = state.namespace or namespace
+
+
+def _component_state(index: Index, name: str) -> ComponentState:
+    """The component's state, made when first seen (`setdefault` would make and drop one for
+    each of 500 pods)."""
+    state = index.components.get(name)
+    if state is None:
+        state = index.components[name] = ComponentState(name=name)
+    return state
 
 
 def _index_workloads(index: Index) -> None:
@@ -230,7 +239,7 @@ def _index_workloads(index: Index) -> None:
         comp = view.component
         if comp is None:
             continue
-        state = index.components.setdefault(comp, ComponentState(name=comp))
+        state = _component_state(index, comp)
         # Every workload of a component must be ready (e.g. temporal frontend + history).
         state.ready = (
             view.ready if comp not in workload_components else (state.ready and view.ready)

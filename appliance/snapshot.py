@@ -91,9 +91,13 @@ def _parse_text(value: str) -> datetime | None:
     return parsed
 
 
+# A tuple of types, not `list | tuple`: that union is built anew at each call (read per pod).
+_SEQUENCES = (list, tuple)
+
+
 def dicts(value: object) -> list[RawObject]:
     """The mapping items of a list field; anything else (a half-written object) is empty."""
-    if not isinstance(value, list | tuple):
+    if not isinstance(value, _SEQUENCES):
         return []
     return [item for item in value if isinstance(item, dict)]
 

@@ -112,7 +112,7 @@ class Condition(NamedTuple):
 def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
     out: dict[str, Condition] = {}
     conditions = status.get("conditions")
-    if not isinstance(conditions, list | tuple):
+    if not isinstance(conditions, (list, tuple)):  # not `list | tuple`: made at each call
         return out
     for cond in conditions:  # read for every pod: `text` and `dicts` written out
         if not isinstance(cond, dict):
@@ -121,12 +121,13 @@ def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
         if not isinstance(kind, str) or not kind or kind in out:
             continue
         value, reason, message = cond.get("status"), cond.get("reason"), cond.get("message")
+        # Positional, in field order, as in _container: a keyword call costs twice as much.
         out[kind] = Condition(
-            type=kind,
-            status=str(value) if value is not None else None,
-            reason=reason if isinstance(reason, str) and reason else None,
-            message=message if isinstance(message, str) and message else None,
-            since_text=cond.get("lastTransitionTime"),
+            kind,
+            str(value) if value is not None else None,
+            reason if isinstance(reason, str) and reason else None,
+            message if isinstance(message, str) and message else None,
+            cond.get("lastTransitionTime"),
         )
     return out
 
@@ -176,18 +177,20 @@ def _container(cs: RawObject, *, init: bool) -> ContainerView:
     state = as_dict(cs.get("state"))
     waiting = state.get("waiting")
     waiting_dict = as_dict(waiting)
+    # Positional, in the class's field order (test_views pins each field by name): keywords
+    # cost twice as much per call, and with Condition that was 0.35 ms of the bench's 500 pods.
     return ContainerView(
-        name=text(cs.get("name")),
-        image=text(cs.get("image")),
-        init=init,
-        ready=cs.get("ready") is True,
-        restart_count=integer(cs.get("restartCount"), 0),
-        waiting=isinstance(waiting, dict),
-        waiting_reason=text(waiting_dict.get("reason")),
-        waiting_message=text(waiting_dict.get("message")),
-        running=isinstance(state.get("running"), dict),
-        terminated=_termination(state.get("terminated")),
-        last_terminated=_termination(as_dict(cs.get("lastState")).get("terminated")),
+        text(cs.get("name")),
+        text(cs.get("image")),
+        init,
+        cs.get("ready") is True,
+        integer(cs.get("restartCount"), 0),
+        isinstance(waiting, dict),
+        text(waiting_dict.get("reason")),
+        text(waiting_dict.get("message")),
+        isinstance(state.get("running"), dict),
+        _termination(state.get("terminated")),
+        _termination(as_dict(cs.get("lastState")).get("terminated")),
     )
 
 

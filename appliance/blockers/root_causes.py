@@ -202,18 +202,17 @@ def pull_failures(index: Index) -> tuple[PullHits, PullHits]:
 def _pull_failures(index: Index) -> tuple[PullHits, PullHits]:
     missing: PullHits = {}
     interrupted: PullHits = {}
+    # A failed pull repeats one message (each retry, each replica: most of the bench's 250
+    # signals), and the regexes below are what a signal costs: each message is classified once.
+    classified: dict[tuple[str, bool], tuple[PullHits, str] | None] = {}
     for s in index.signals:
-        message = s.message
-        if not (_PULL_FAILURE.search(message) or s.reason in {"ErrImagePull", "Failed"}):
-            continue
-        if "lookup " in message and _DNS.search(message):
-            continue  # DNS is the root cause; the DNS detector reports it.
-        image_match = _IMAGE.search(message)
-        image = image_match.group(1) if image_match else ""
-        if _NOT_FOUND.search(message):
-            missing.setdefault(s.component, []).append((s, image))
-        elif _INTERRUPTED.search(message) and (image or _PULL_FAILURE.search(message)):
-            interrupted.setdefault(s.component, []).append((s, image))
+        key = (s.message, s.reason in {"ErrImagePull", "Failed"})
+        if key not in classified:
+            classified[key] = _pull_failure(*key, missing=missing, interrupted=interrupted)
+        found = classified[key]
+        if found is not None:
+            failures, image = found
+            failures.setdefault(s.component, []).append((s, image))
     now = index.snapshot.server_time
     for component, hits in list(missing.items()):
         others = interrupted.get(component)
@@ -222,6 +221,24 @@ def _pull_failures(index: Index) -> tuple[PullHits, PullHits]:
         else:
             interrupted.pop(component, None)
     return missing, interrupted
+
+
+def _pull_failure(
+    message: str, failed_reason: bool, *, missing: PullHits, interrupted: PullHits
+) -> tuple[PullHits, str] | None:
+    """Which of `missing` and `interrupted` a pull failure with this message belongs to, and its
+    image; None for no pull failure (or one whose root cause is DNS)."""
+    if not (_PULL_FAILURE.search(message) or failed_reason):
+        return None
+    if "lookup " in message and _DNS.search(message):
+        return None  # DNS is the root cause; the DNS detector reports it.
+    image_match = _IMAGE.search(message)
+    image = image_match.group(1) if image_match else ""
+    if _NOT_FOUND.search(message):
+        return missing, image
+    if _INTERRUPTED.search(message) and (image or _PULL_FAILURE.search(message)):
+        return interrupted, image
+    return None
 
 
 @detector(layer=LAYER_IMAGE_TAG, rank=50, specialised=True)

@@ -111,9 +111,17 @@ def test_well_formed_events_take_the_shortcut_and_odd_ones_do_not() -> None:
             "lastTimestamp": STAMPS[0],
         },
         {"involvedObject": {"kind": "Node", "name": "n"}, "lastTimestamp": STAMPS[1]},
+        {
+            "involvedObject": {"kind": "Pod", "name": "a", "namespace": "msp"},
+            "lastTimestamp": STAMPS[0],
+        },
     ]
-    assert event_index._fast_buckets(good) is not None
-    assert event_index._fast_stamps(good) == STAMPS[:2]
+    # The Node's Event names no namespace: read alone, and the Events after it still grouped.
+    assert event_index._fast_buckets(good) == {
+        ("Pod", "msp", "a"): [good[0], good[2]],
+        ("Node", None, "n"): [good[1]],
+    }
+    assert event_index._fast_stamps(good) == ([*STAMPS[:2], STAMPS[0]], set(STAMPS[:2]))
     no_namespace = [{"involvedObject": {"kind": "Pod", "name": "a"}, "metadata": {}}]
     assert event_index._fast_buckets(no_namespace) is None
     assert event_index._fast_stamps(no_namespace) is None

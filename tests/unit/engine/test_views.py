@@ -53,6 +53,69 @@ def test_pod_view_reads_containers_init_first_and_claims() -> None:
     assert waiting.waiting_reason == "PodInitializing"
 
 
+def test_each_container_and_condition_field_is_read_from_its_own_place() -> None:
+    """Container and condition views are built positionally (cheaper per pod): every field,
+    named, holds the value its own raw field gave, so no two can have swapped places."""
+    raw = {
+        "metadata": {"name": "web-0", "namespace": "msp"},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "reason": "ContainersNotReady",
+                    "message": "containers with unready status: [web]",
+                    "lastTransitionTime": "2026-04-29T14:00:00Z",
+                }
+            ],
+            "containerStatuses": [
+                {
+                    "name": "web",
+                    "image": "ghcr.io/nine-minds/web:1",
+                    "ready": True,
+                    "restartCount": 4,
+                    "state": {
+                        "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m"},
+                        "running": {},
+                        "terminated": {"exitCode": 2, "reason": "Error", "message": "now"},
+                    },
+                    "lastState": {
+                        "terminated": {
+                            "exitCode": 137,
+                            "reason": "OOMKilled",
+                            "message": "before",
+                            "finishedAt": "2026-04-29T14:59:00Z",
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    view = pod_view(raw)
+    assert view is not None
+    assert view.conditions["Ready"]._asdict() == {
+        "type": "Ready",
+        "status": "False",
+        "reason": "ContainersNotReady",
+        "message": "containers with unready status: [web]",
+        "since_text": "2026-04-29T14:00:00Z",
+    }
+    (container,) = view.containers
+    assert container._asdict() == {
+        "name": "web",
+        "image": "ghcr.io/nine-minds/web:1",
+        "init": False,
+        "ready": True,
+        "restart_count": 4,
+        "waiting": True,
+        "waiting_reason": "CrashLoopBackOff",
+        "waiting_message": "back-off 5m",
+        "running": True,
+        "terminated": (2, "Error", "now", None),
+        "last_terminated": (137, "OOMKilled", "before", "2026-04-29T14:59:00Z"),
+    }
+
+
 def test_views_of_half_written_objects_read_as_absent() -> None:
     """No name: no view; wrong types read as defaults, never as an exception."""
     assert pod_view({"metadata": {}}) is None
