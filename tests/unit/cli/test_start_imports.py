@@ -1,0 +1,56 @@
+"""What a command's start imports: help and bad flags must not pay for the HTTP, cluster or web
+stacks that only a running command uses (each is a tenth of a second or more of CPU per process,
+and the demo and the suite start hundreds of processes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# The heavy stacks, each imported where it is used: httpx by the registry client and the probes,
+# kubernetes on connecting, litestar/uvicorn/jinja2 by the status service's `serve`.
+HEAVY = ("httpx", "kubernetes", "litestar", "uvicorn", "jinja2")
+
+_PROBE = """
+import contextlib, io, json, sys
+from {module} import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        main({argv!r})
+    except SystemExit:
+        pass
+print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+"""
+
+
+def _imported_after(module: str, argv: list[str]) -> set[str]:
+    """The top-level packages imported by a fresh interpreter running `main(argv)`."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(module=module, argv=argv)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize(
+    ("module", "argv"),
+    [
+        ("appliance.cli", ["--help"]),
+        ("appliance.cli", ["bootstrap", "--help"]),
+        ("appliance.cli", ["status", "--no-such-flag"]),
+        ("appliance.cli", ["--version"]),
+        ("status_web.cli", ["--help"]),
+        ("status_web.cli", ["serve", "--help"]),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_help_and_bad_flags_import_no_heavy_stack(module: str, argv: list[str]) -> None:
+    imported = _imported_after(module, argv)
+    assert "appliance" in imported  # the probe ran the command
+    assert not imported & set(HEAVY), f"{module} {argv} imported {sorted(imported & set(HEAVY))}"
