@@ -32,8 +32,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The client is imported on first use: it brings httpx (about 0.1 s of CPU), which a release
-    # file's image references (`reference.py`, read by every `appliance` command) do not need.
+    # The client is imported on first use: it brings an HTTP stack, which a release file's image
+    # references (`reference.py`, read by every `appliance` command's parser) do not need.
     if name in ("RegistryClient", "TagCheck"):
         from appliance.oci import client
 

@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
-# The heavy stacks, each imported where it is used: httpx by the registry client and the probes,
-# kubernetes on connecting, litestar/uvicorn/jinja2 by the status service's `serve`.
-HEAVY = ("httpx", "kubernetes", "litestar", "uvicorn", "jinja2")
+# The heavy stacks, each imported where it is used: urllib3 by the registry client and the probes
+# (appliance/plain_http.py) and by kubernetes on connecting, litestar/uvicorn/jinja2 by the status
+# service's `serve`; httpx by none of our processes.
+HEAVY = ("httpx", "urllib3", "kubernetes", "litestar", "uvicorn", "jinja2")
 
 _PROBE = """
 import contextlib, io, json, sys
