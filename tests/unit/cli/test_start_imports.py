@@ -55,3 +55,25 @@ def test_help_and_bad_flags_import_no_heavy_stack(module: str, argv: list[str]) 
     imported = _imported_after(module, argv)
     assert "appliance" in imported  # the probe ran the command
     assert not imported & set(HEAVY), f"{module} {argv} imported {sorted(imported & set(HEAVY))}"
+
+
+def test_the_running_commands_load_one_http_stack() -> None:
+    """What bootstrap, the status service and smoke run on imports urllib3 (the kubernetes
+    client's transport) for plain HTTP, and not httpx as a second stack."""
+    modules = ", ".join(
+        (
+            "appliance.bootstrap.running",
+            "appliance.oci.client",
+            "appliance.collecting",
+            "appliance.smoke.monitor",
+            "appliance.smoke.verify",
+            "status_web.collecting",
+        )
+    )
+    probe = f"import json, sys, {modules}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    imported = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert "urllib3" in imported
+    assert "httpx" not in imported
