@@ -77,3 +77,20 @@ def test_the_running_commands_load_one_http_stack() -> None:
     imported = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert "urllib3" in imported
     assert "httpx" not in imported
+
+
+def test_the_status_service_loads_jinja2_with_its_first_page() -> None:
+    """Building the app imports no template engine; rendering a page does."""
+    probe = (
+        "import json, sys\n"
+        "from status_web.app import create_app\n"
+        "create_app(provider=object(), token='x' * 32)\n"
+        "before = 'jinja2' in sys.modules\n"
+        "from status_web.rendering import render_waiting\n"
+        "render_waiting(here='/')\n"
+        "print(json.dumps([before, 'jinja2' in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == [False, True]
