@@ -12,8 +12,9 @@ import pytest
 
 # The heavy stacks, each imported where it is used: urllib3 by the registry client and the probes
 # (appliance/plain_http.py) and by kubernetes on connecting, litestar/uvicorn/jinja2 by the status
-# service's `serve`; httpx by none of our processes.
-HEAVY = ("httpx", "urllib3", "kubernetes", "litestar", "uvicorn", "jinja2")
+# service's `serve`, docker_image (the image-reference grammar) with a release file; httpx by
+# none of our processes.
+HEAVY = ("httpx", "urllib3", "kubernetes", "litestar", "uvicorn", "jinja2", "docker_image")
 
 _PROBE = """
 import contextlib, io, json, sys
