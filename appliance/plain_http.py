@@ -68,8 +68,8 @@ class PlainHttp:
     """Requests with one timeout for connecting and for each read, no retries (a failure is
     reported, the caller decides), redirects followed or not.
 
-    `trust_env` honours HTTP(S)_PROXY, ALL_PROXY and NO_PROXY, and verifies with
-    `env_tls_context()` unless `tls` is given; without it neither proxies nor SSL_CERT_* apply.
+    `trust_env` honours HTTP(S)_PROXY, ALL_PROXY and NO_PROXY and verifies with
+    `env_tls_context()`; without it neither applies and `tls_context()` verifies.
     """
 
     def __init__(
@@ -78,7 +78,6 @@ class PlainHttp:
         timeout: float,
         follow_redirects: bool,
         trust_env: bool,
-        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._trust_env = trust_env
         self._follow = follow_redirects
@@ -92,13 +91,10 @@ class PlainHttp:
             redirect=MAX_REDIRECTS if follow_redirects else 0,
             raise_on_redirect=follow_redirects,
         )
-        self._given_tls = tls
         self._direct = _TlsOnFirstUse(self._tls)
         self._proxied: dict[str, urllib3.ProxyManager] = {}
 
     def _tls(self) -> ssl.SSLContext:
-        if self._given_tls is not None:
-            return self._given_tls
         return env_tls_context() if self._trust_env else tls_context()
 
     def __enter__(self) -> PlainHttp:
