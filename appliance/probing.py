@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import ssl
 import time
 from datetime import datetime
 
-import httpx
-
 from appliance.canonical import LoginProbe
+from appliance.plain_http import HTTPError, PlainHttp, failure_text
 
-__all__ = ["probe_login", "tls_context"]
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs tens of milliseconds,
-    which a client made per probe would pay every time."""
-    return ssl.create_default_context()
+__all__ = ["probe_login"]
 
 
 def probe_login(url: str, *, timeout: float = 5.0, now: datetime) -> LoginProbe:
@@ -29,30 +19,28 @@ def probe_login(url: str, *, timeout: float = 5.0, now: datetime) -> LoginProbe:
     """
     started = time.perf_counter()
     try:
-        with httpx.Client(
-            follow_redirects=False, timeout=timeout, trust_env=False, verify=tls_context()
-        ) as http:
-            response = http.get(url)
-    except httpx.HTTPError as exc:
+        with PlainHttp(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            response = http.request("GET", url)
+    except ValueError as exc:  # an unparsable URL (urllib3's LocationValueError)
+        return LoginProbe(url=url, attempted=False, ok=False, error=str(exc), checked_at=now)
+    except HTTPError as exc:
         return LoginProbe(
             url=url,
             attempted=True,
             ok=False,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-            error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            error=failure_text(exc),
             checked_at=now,
         )
-    except ValueError as exc:  # an unparsable URL
-        return LoginProbe(url=url, attempted=False, ok=False, error=str(exc), checked_at=now)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    ok = 200 <= response.status_code < 400
+    ok = 200 <= response.status < 400
     return LoginProbe(
         url=url,
         attempted=True,
         ok=ok,
-        status_code=response.status_code,
+        status_code=response.status,
         location=response.headers.get("location"),
         elapsed_ms=elapsed_ms,
-        error=None if ok else f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+        error=None if ok else f"HTTP {response.status} {response.reason}".strip(),
         checked_at=now,
     )

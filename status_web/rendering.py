@@ -14,11 +14,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from importlib.resources import files
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from litestar.plugins.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from typing import TYPE_CHECKING, Any
 
 from appliance.canonical import ActiveOperation, ApplianceStatus, Blocker, Component, RollupState
 from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS, tier_spec
@@ -26,6 +22,10 @@ from appliance.words import STATE_WORDS, blocker_impact, blocker_title, human_el
 from status_web.observations import Observation
 from status_web.payloads import SUPPORT_BUNDLE_COMMAND, current_phase, status_of
 from status_web.timeline import build_timeline, tier_modes
+
+if TYPE_CHECKING:
+    from litestar.plugins.jinja import JinjaTemplateEngine
+    from markupsafe import Markup
 
 __all__ = [
     "STATE_WORDS",
@@ -49,6 +49,11 @@ _FOLD_AFTER = 8
 
 @functools.cache
 def _engine() -> JinjaTemplateEngine:
+    # Jinja2 is imported with the first page (~17 ms of CPU): a status service whose clients
+    # only read the API, as the bootstrapper and the tests do, never renders one.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
     environment = Environment(
         loader=PackageLoader("status_web", "templates"),
         autoescape=True,
@@ -71,6 +76,8 @@ def _engine() -> JinjaTemplateEngine:
 
 
 def _asset(name: str) -> Markup:
+    from markupsafe import Markup
+
     text = (files("status_web") / "templates" / name).read_text(encoding="utf-8")
     return Markup(text)  # noqa: S704 - a file of this package, never text from the cluster
 

@@ -66,6 +66,9 @@ def uvicorn_config(
         host=host,
         port=port,
         http=guarded_protocol(base, guard or ConnectionGuard()),
+        # The service has no WebSocket routes (live updates are server-sent events); "auto"
+        # would import a WebSocket implementation (~9 ms of every start) to refuse upgrades.
+        ws="none",
         log_config=log_config(token, level=log_level.upper()),
         log_level=log_level,
         access_log=True,

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from appliance.errors import FlagError
-from appliance.releases import ReleaseError, parse_version
+from appliance.errors import FlagError, ReleaseError
 from appliance.site import DEFAULT_CONFIG_DIR
 
 __all__ = [
@@ -210,6 +209,10 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
     mode = str(args.bootstrap_mode)
     if mode not in ("fresh", "recover"):
         raise FlagError(f"--bootstrap-mode {mode!r} is unknown; use fresh or recover")
+    # Imported here: the release module brings pydantic models, YAML and the image-reference
+    # grammar (~40 ms of CPU), which the parser of every `appliance` command does not need.
+    from appliance.releases import parse_version
+
     try:
         release = str(parse_version(args.release_version))
     except ReleaseError as exc:

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.gitsource import GitSource, resolve_source
@@ -30,7 +28,7 @@ from appliance.canonical import ApplianceStatus, Release
 from appliance.clocking import Clock, SystemClock
 from appliance.cluster.applying import Applier, ApplyError
 from appliance.errors import BootstrapError, InputError
-from appliance.probing import tls_context
+from appliance.plain_http import HTTPError, PlainHttp
 from appliance.releases import ReleaseManifest, load_release
 from appliance.tier_table import TIERS
 from appliance.tokens import StatusToken, ensure_status_token, token_path
@@ -107,21 +105,21 @@ def _wait_healthz(
     as a real appliance would.
     """
     deadline = monotonic() + seconds
-    while True:
-        try:
-            answer = httpx.get(f"{url}/healthz", timeout=2.0, trust_env=False, verify=tls_context())
-            if answer.status_code == 200:
-                display.progress(f"status service answered {url}/healthz")
-                return True
-        except httpx.HTTPError:
-            pass
-        if monotonic() >= deadline:
-            display.progress(
-                "status service not up yet (its image may still be pulling); "
-                "continuing - open the URL above in a minute"
-            )
-            return False
-        sleep(0.5)
+    with PlainHttp(timeout=2.0, follow_redirects=False, trust_env=False) as http:
+        while True:
+            try:
+                if http.request("GET", f"{url}/healthz").status == 200:
+                    display.progress(f"status service answered {url}/healthz")
+                    return True
+            except HTTPError:
+                pass
+            if monotonic() >= deadline:
+                display.progress(
+                    "status service not up yet (its image may still be pulling); "
+                    "continuing - open the URL above in a minute"
+                )
+                return False
+            sleep(0.5)
 
 
 def _wait_for_api(

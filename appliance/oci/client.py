@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 from appliance.errors import RegistryError
 from appliance.oci.credentials import Credential, DockerCredentials
 from appliance.oci.reference import ImageRef, parse_image
+from appliance.plain_http import HTTPError, PlainHttp, failure_text
 
 __all__ = ["RegistryClient", "TagCheck"]
 
@@ -62,11 +61,11 @@ class RegistryClient:
         base_url: str | None = None,
         *,
         timeout: float = 10.0,
-        transport: httpx.BaseTransport | None = None,
         credentials: DockerCredentials | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/") if base_url else None
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
+        # Like `docker pull`: proxies and CA bundle from the environment, redirects followed.
+        self._client = PlainHttp(timeout=timeout, follow_redirects=True, trust_env=True)
         self._credentials = credentials if credentials is not None else DockerCredentials()
         self._auth: dict[tuple[str, str], str | None] = {}
 
@@ -98,11 +97,11 @@ class RegistryClient:
         if key in self._auth:
             return self._auth[key]
         try:
-            probe = self._client.get(f"{base}/v2/")
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"registry {base} did not answer: {exc}") from exc
+            probe = self._client.request("GET", f"{base}/v2/")
+        except HTTPError as exc:
+            raise RegistryError(f"registry {base} did not answer: {failure_text(exc)}") from exc
         value: str | None = None
-        if probe.status_code == 401:
+        if probe.status == 401:
             challenge = probe.headers.get("www-authenticate", "")
             scheme = challenge.split(" ", 1)[0].lower()
             credential = self._credential(base)
@@ -115,8 +114,8 @@ class RegistryClient:
                 value = f"Bearer {token}" if token else None
             else:
                 raise RegistryError(f"registry {base} wants {scheme or 'unknown'} auth")
-        elif probe.status_code >= 400:
-            raise RegistryError(f"registry {base} answered /v2/ with HTTP {probe.status_code}")
+        elif probe.status >= 400:
+            raise RegistryError(f"registry {base} answered /v2/ with HTTP {probe.status}")
         self._auth[key] = value
         return value
 
@@ -145,20 +144,27 @@ class RegistryClient:
                     "service": params.get("service", ""),
                     "scope": scope,
                 }
-                answer = self._client.post(realm, data=form)
+                answer = self._client.request(
+                    "POST",
+                    realm,
+                    body=urlencode(form).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
             elif credential is not None and credential.username:
                 headers = {"Authorization": f"Basic {credential.basic}"}
-                answer = self._client.get(realm, params=query, headers=headers)
+                answer = self._client.request("GET", _with_query(realm, query), headers=headers)
             else:
-                answer = self._client.get(realm, params=query)
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"token service {realm} did not answer: {exc}") from exc
-        if answer.status_code in (401, 403):
+                answer = self._client.request("GET", _with_query(realm, query))
+        except HTTPError as exc:
+            raise RegistryError(
+                f"token service {realm} did not answer: {failure_text(exc)}"
+            ) from exc
+        if answer.status in (401, 403):
             raise RegistryError(_login_hint(base, "refused the credentials", credential))
-        if answer.status_code != 200:
+        if answer.status != 200:
             raise RegistryError(
                 f"token service {realm} refused a pull token for {repository} "
-                f"(HTTP {answer.status_code})"
+                f"(HTTP {answer.status})"
             )
         try:
             body = answer.json()
@@ -181,28 +187,30 @@ class RegistryClient:
         base = self._base(image)
         url = f"{base}/v2/{image.repository}/manifests/{image.reference}"
         try:
-            answer = self._client.head(url, headers=self._headers(image, accept=_MANIFEST_ACCEPT))
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"registry lookup of {image} failed: {exc}") from exc
-        if answer.status_code == 200:
+            answer = self._client.request(
+                "HEAD", url, headers=self._headers(image, accept=_MANIFEST_ACCEPT)
+            )
+        except HTTPError as exc:
+            raise RegistryError(f"registry lookup of {image} failed: {failure_text(exc)}") from exc
+        if answer.status == 200:
             return True
-        if answer.status_code == 404:
+        if answer.status == 404:
             return False
-        if answer.status_code in (401, 403):
+        if answer.status in (401, 403):
             credential = self._credential(base)
             raise RegistryError(
                 _login_hint(base, f"refused access to {image.repository}", credential)
             )
-        raise RegistryError(f"registry answered HTTP {answer.status_code} for {image}")
+        raise RegistryError(f"registry answered HTTP {answer.status} for {image}")
 
     def list_tags(self, image: ImageRef) -> list[str]:
         """Tags of the repository (empty when the registry does not list them)."""
         url = f"{self._base(image)}/v2/{image.repository}/tags/list"
         try:
-            answer = self._client.get(url, headers=self._headers(image))
-        except httpx.HTTPError:
+            answer = self._client.request("GET", url, headers=self._headers(image))
+        except HTTPError:
             return []
-        if answer.status_code != 200:
+        if answer.status != 200:
             return []
         try:
             tags = answer.json().get("tags") or []
@@ -219,6 +227,11 @@ class RegistryClient:
             return TagCheck(image=image, exists=False, available_tags=self.list_tags(image))
         except RegistryError as exc:
             return TagCheck(image=image, exists=False, error=str(exc))
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    """`url` with `query` appended (the token realm may carry a query of its own)."""
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
 
 
 def _login_hint(base: str, what: str, credential: Credential | None) -> str:

@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-import httpx
-
+from appliance.plain_http import HTTPError, PlainHttp
 from appliance.words import human_elapsed
 
 __all__ = ["MonitorResult", "monitor", "status_api_url"]
@@ -51,23 +50,23 @@ def status_api_url(url: str) -> str:
     return url
 
 
-def _status_up(client: httpx.Client, url: str, token: str) -> bool | None:
+def _status_up(client: PlainHttp, url: str, token: str) -> bool | None:
     """True when the status API serves a status; None when it rejects the token."""
     try:
-        answer = client.get(url, headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError:
+        answer = client.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+    except HTTPError:
         return False
-    if answer.status_code in (401, 403):
+    if answer.status in (401, 403):
         return None
-    return answer.status_code == 200
+    return answer.status == 200
 
 
-def _app_up(client: httpx.Client, url: str) -> bool:
+def _app_up(client: PlainHttp, url: str) -> bool:
     try:
-        answer = client.get(url)
-    except httpx.HTTPError:
+        answer = client.request("GET", url)
+    except HTTPError:
         return False
-    return 200 <= answer.status_code < 400
+    return 200 <= answer.status < 400
 
 
 def monitor(
@@ -88,7 +87,7 @@ def monitor(
     status_poll = app_poll = None
     status_at = app_at = None
     polls = 0
-    with httpx.Client(follow_redirects=False, timeout=request_timeout, trust_env=False) as client:
+    with PlainHttp(timeout=request_timeout, follow_redirects=False, trust_env=False) as client:
         while True:
             polls += 1
             status = _status_up(client, url, token)

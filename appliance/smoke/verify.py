@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from appliance.plain_http import HTTPError, PlainHttp, failure_text
 from appliance.smoke.monitor import status_api_url
 
 __all__ = ["Check", "verify"]
@@ -109,16 +108,14 @@ def _status_checks(
 
 def _fetch_status(url: str, token: str, timeout: float) -> tuple[dict[str, Any] | None, str | None]:
     try:
-        answer = httpx.get(
-            status_api_url(url),
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-            trust_env=False,
-        )
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    if answer.status_code != 200:
-        return None, f"HTTP {answer.status_code}"
+        with PlainHttp(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            answer = http.request(
+                "GET", status_api_url(url), headers={"Authorization": f"Bearer {token}"}
+            )
+    except HTTPError as exc:
+        return None, failure_text(exc)
+    if answer.status != 200:
+        return None, f"HTTP {answer.status}"
     try:
         data = answer.json()
     except ValueError:

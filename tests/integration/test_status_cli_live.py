@@ -21,6 +21,7 @@ from appliance.cluster.connecting import ClusterError, connect
 from appliance.cluster.reading import count_seeded_users, read_snapshot, server_time
 from appliance.collecting import collect_live
 from tests.fixtures import NOW, Appliance
+from tests.fixtures.loopback import serve_on_loopback
 
 SERVER_DATE = "Wed, 29 Apr 2026 15:00:00 GMT"
 CONFIG_PATH = "/api/v1/namespaces/appliance-system/configmaps/appliance-status-config"
@@ -200,17 +201,8 @@ def app_endpoint() -> Iterator[str]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(Handler) as url:
+        yield url
 
 
 def test_status_command_probes_the_app_url_the_bootstrapper_recorded(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from appliance.probing import probe_login
 from tests.fixtures import NOW
+from tests.fixtures.loopback import serve_on_loopback
 
 
 class _App(BaseHTTPRequestHandler):
@@ -32,15 +32,8 @@ class _App(BaseHTTPRequestHandler):
 @pytest.fixture
 def app_url() -> Iterator[str]:
     """A loopback app that answers like alga-core."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _App)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(_App) as url:
+        yield url
 
 
 def test_redirect_is_up_and_not_followed(app_url: str) -> None:
