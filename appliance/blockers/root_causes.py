@@ -204,14 +204,15 @@ def _pull_failures(index: Index) -> tuple[PullHits, PullHits]:
     interrupted: PullHits = {}
     # A failed pull repeats one message (each retry, each replica: most of the bench's 250
     # signals), and the regexes below are what a signal costs: each message is classified once.
-    classified: dict[tuple[str, bool], tuple[PullHits, str] | None] = {}
+    classified: dict[tuple[str, bool], tuple[bool, str] | None] = {}
     for s in index.signals:
         key = (s.message, s.reason in {"ErrImagePull", "Failed"})
         if key not in classified:
-            classified[key] = _pull_failure(*key, missing=missing, interrupted=interrupted)
+            classified[key] = _pull_failure(*key)
         found = classified[key]
         if found is not None:
-            failures, image = found
+            not_found, image = found
+            failures = missing if not_found else interrupted
             failures.setdefault(s.component, []).append((s, image))
     now = index.snapshot.server_time
     for component, hits in list(missing.items()):
@@ -223,11 +224,9 @@ def _pull_failures(index: Index) -> tuple[PullHits, PullHits]:
     return missing, interrupted
 
 
-def _pull_failure(
-    message: str, failed_reason: bool, *, missing: PullHits, interrupted: PullHits
-) -> tuple[PullHits, str] | None:
-    """Which of `missing` and `interrupted` a pull failure with this message belongs to, and its
-    image; None for no pull failure (or one whose root cause is DNS)."""
+def _pull_failure(message: str, failed_reason: bool) -> tuple[bool, str] | None:
+    """(whether the tag was not found, else the pull was interrupted; the image) of a pull
+    failure with this message; None for no pull failure (or one whose root cause is DNS)."""
     if not (_PULL_FAILURE.search(message) or failed_reason):
         return None
     if "lookup " in message and _DNS.search(message):
@@ -235,9 +234,9 @@ def _pull_failure(
     image_match = _IMAGE.search(message)
     image = image_match.group(1) if image_match else ""
     if _NOT_FOUND.search(message):
-        return missing, image
+        return True, image
     if _INTERRUPTED.search(message) and (image or _PULL_FAILURE.search(message)):
-        return interrupted, image
+        return False, image
     return None
 
 
