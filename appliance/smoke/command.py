@@ -178,7 +178,8 @@ def register(subparsers: Any) -> None:
         "--settle",
         type=float,
         default=60.0,
-        help="seconds to retry the status API checks while its rollup catches up (default 60)",
+        help="seconds to retry what lags right after an install: the status rollup and "
+        "Temporal's Deployments (default 60)",
     )
     add_output_option(ver, what="the checks")
     ver.set_defaults(handler=_verify)

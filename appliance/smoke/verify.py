@@ -20,7 +20,7 @@ from typing import Any
 from appliance.plain_http import HTTPError, PlainHttp, failure_text
 from appliance.smoke.monitor import status_api_url
 
-__all__ = ["Check", "verify"]
+__all__ = ["Check", "settled", "verify"]
 
 _MISSING_TAG_LAYER = "Image tag availability"
 
@@ -123,6 +123,22 @@ def _fetch_status(url: str, token: str, timeout: float) -> tuple[dict[str, Any] 
     return (data if isinstance(data, dict) else None), None
 
 
+def settled(
+    round_: Callable[[], list[Check]],
+    settle: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> list[Check]:
+    """The checks of `round_`, asked again every 2 s until all pass or `settle` seconds pass."""
+    deadline = monotonic() + settle
+    while True:
+        checks = round_()
+        if all(c.ok for c in checks) or monotonic() >= deadline:
+            return checks
+        sleep(2.0)
+
+
 def verify(
     *,
     kubeconfig: Path,
@@ -138,8 +154,10 @@ def verify(
 ) -> list[Check]:
     """Run every check; never raises for a failing appliance (a failing check says why).
 
-    The status API checks are retried for up to `settle` seconds: the status service probes the
-    app on its own cadence, so right after an install its rollup may lag by one probe.
+    What lags right after an install is asked again for up to `settle` seconds: the status
+    service probes the app on its own cadence, so its rollup may lag by one probe, and Flux
+    applies the background tier (Temporal) after login already answers, so its Deployments may
+    not exist yet when `smoke monitor` has just seen the app URL answer.
     """
     from appliance.cluster.applying import Applier, ApplyError
     from appliance.cluster.connecting import connect
@@ -161,37 +179,42 @@ def verify(
             else f"{app}: {probe.error}",
         )
     )
+
+    def status_checks() -> list[Check]:
+        status, error = _fetch_status(status_base, status_token, timeout)
+        return _status_checks(status, error, expect_rollup)
+
     try:
         cluster = connect(kubeconfig)
     except Exception as exc:  # the cluster checks fail, the HTTP ones still run
         checks.append(Check("T021", "seeded users > 0", False, f"no cluster: {exc}"))
         checks.append(Check("T023", "temporal deployments readable", False, f"no cluster: {exc}"))
-    else:
-        with cluster:
-            users = count_seeded_users(cluster)
-            checks.append(
-                Check(
-                    "T021",
-                    "seeded users > 0",
-                    bool(users and users > 0),
-                    f"users={users if users is not None else 'not measurable'}",
-                )
+        checks.extend(settled(status_checks, settle, sleep=sleep, monotonic=monotonic))
+        return sorted(checks, key=lambda c: c.test)
+    with cluster:
+        users = count_seeded_users(cluster)
+        checks.append(
+            Check(
+                "T021",
+                "seeded users > 0",
+                bool(users and users > 0),
+                f"users={users if users is not None else 'not measurable'}",
             )
-            applier = Applier(cluster)
+        )
+        applier = Applier(cluster)
 
-            def read(name: str) -> dict[str, Any] | None:
-                try:
-                    return applier.get("apps/v1", "Deployment", name, namespace="msp")
-                except ApplyError:
-                    return None
+        def read(name: str) -> dict[str, Any] | None:
+            try:
+                return applier.get("apps/v1", "Deployment", name, namespace="msp")
+            except ApplyError:
+                return None
 
-            checks.extend(_temporal_checks(read))
-    deadline = monotonic() + settle
-    while True:
-        status, error = _fetch_status(status_base, status_token, timeout)
-        status_checks = _status_checks(status, error, expect_rollup)
-        if all(c.ok for c in status_checks) or monotonic() >= deadline:
-            break
-        sleep(2.0)
-    checks.extend(status_checks)
+        checks.extend(
+            settled(
+                lambda: _temporal_checks(read) + status_checks(),
+                settle,
+                sleep=sleep,
+                monotonic=monotonic,
+            )
+        )
     return sorted(checks, key=lambda c: c.test)

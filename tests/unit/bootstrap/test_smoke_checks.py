@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.smoke.verify import _status_checks, _temporal_checks
+from appliance.smoke.verify import Check, _status_checks, _temporal_checks, settled
 
 
 def deployment(*, command: list[str] | None, links: bool | None, ready: int) -> dict[str, Any]:
@@ -67,3 +67,41 @@ def test_unreachable_status_api_is_a_failed_check() -> None:
     """No status answer is one failing T022 check with the reason."""
     checks = _status_checks(None, "ConnectError", "ready_with_background_issues")
     assert [(c.ok, c.detail) for c in checks] == [(False, "ConnectError")]
+
+
+def test_checks_that_lag_are_asked_again_until_they_pass() -> None:
+    """Temporal's Deployment appears a few seconds after login answers: `settled` waits for it
+    (the user guide's rehearsal once failed T023 when verify read it only once)."""
+    ready = deployment(command=["/etc/temporal/entrypoint.sh", "autosetup"], links=False, ready=1)
+    appears_at = 3
+    rounds: list[int] = []
+    now = [0.0]
+
+    def round_() -> list[Check]:
+        rounds.append(len(rounds))
+        objects = {"temporal": ready, "temporal-ui": ready} if len(rounds) > appears_at else {}
+        return _temporal_checks(objects.get)
+
+    checks = settled(
+        round_, 60.0, sleep=lambda s: now.__setitem__(0, now[0] + s), monotonic=lambda: now[0]
+    )
+    assert all(c.ok for c in checks), checks
+    assert len(rounds) == appears_at + 1
+    assert now[0] == 2.0 * appears_at
+
+
+def test_checks_still_failing_at_the_deadline_are_reported() -> None:
+    """A Deployment that never comes is reported missing once `settle` has passed."""
+    now = [0.0]
+    none: dict[str, dict[str, Any]] = {}
+    checks = settled(
+        lambda: _temporal_checks(none.get),
+        10.0,
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+        monotonic=lambda: now[0],
+    )
+    assert [c.name for c in checks if not c.ok] == [
+        "temporal deployment exists",
+        "temporal-ui deployment exists",
+    ]
+    assert now[0] == 10.0
