@@ -5,7 +5,9 @@ on node_ip:50000 (`simulator.neighbours.talos`) but prints what the real talosct
 the same exit codes, so the bootstrapper cannot tell. The world writes a `talosctl` shim script
 that runs this module into a bin dir on the PATH.
 
-Kept free of pydantic and the host model so each invocation starts fast.
+Kept free of pydantic and the host model so each invocation starts fast; yaml, secrets and the
+like are imported by the commands that use them (the bootstrapper polls with `bootstrap`, `get
+disks` and `health`, each a fresh interpreter, hundreds of them in a test run).
 """
 
 from __future__ import annotations
@@ -17,12 +19,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
-
-from simulator.neighbours import clock_client, loopback_http
+from simulator.neighbours import cli_yaml, clock_client, loopback_http
 from simulator.neighbours.talos_config import (
     CLIENT_VERSION,
     PORT_ENV,
@@ -36,10 +34,18 @@ from simulator.neighbours.talos_config import (
     write_talosconfig,
 )
 
+TYPE_CHECKING = False  # typing only for mypy, which reads this as true
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["main"]
 
 
 def _gen_config(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    import yaml
+
     out = Path(args.output_dir)
     types = args.output_types.split(",")
     files = {
@@ -143,7 +149,7 @@ def _load_context(args: argparse.Namespace) -> dict[str, Any] | None:
     path = _talosconfig_path(args)
     if not path.exists():
         return None
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = cli_yaml.load(path.read_text()) or {}
     name = getattr(args, "context", None) or doc.get("context")
     context = (doc.get("contexts") or {}).get(name)
     return context if isinstance(context, dict) else None
@@ -231,6 +237,8 @@ def _kubeconfig(args: argparse.Namespace) -> int:
 
 def _merge_kubeconfig(existing: str, new: str) -> str:
     """Merge like talosctl: entries of the new kubeconfig replace same-named ones."""
+    import yaml
+
     old_doc = yaml.safe_load(existing) or {}
     new_doc = yaml.safe_load(new) or {}
     for section in ("clusters", "users", "contexts"):
