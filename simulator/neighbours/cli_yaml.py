@@ -31,8 +31,8 @@ def load_all(text: str) -> list[Any]:
 
 
 def dump(doc: Any) -> str:
-    """`yaml.safe_dump(doc)`, for text only a parser reads (an apply body): libyaml's emitter
-    writes what PyYAML's does for the objects our CLIs send, but no file of ours depends on it."""
+    """`yaml.safe_dump(doc)` for text only a parser reads (flux's apply bodies): libyaml's emitter
+    may fold a long quoted string at another place than PyYAML's, so files keep PyYAML's."""
     import yaml
 
     text: str = yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))

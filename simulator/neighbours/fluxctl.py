@@ -15,19 +15,16 @@ import http.client
 import os
 import ssl
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from simulator.api.kind_table import known_kind
 from simulator.api.kinds import KindInfo
 from simulator.errors import SimulatorError
-from simulator.neighbours import clock_client
+from simulator.neighbours import cli_yaml, clock_client
 from simulator.neighbours.api_connection import ApiConnection, ApiResponse
 from simulator.neighbours.flux_crds import FLUX_CRDS, FLUX_VERSION
 
@@ -135,7 +132,7 @@ def _crds() -> list[dict[str, Any]]:
         return [dict(crd) for crd in FLUX_CRDS]
     crds: list[dict[str, Any]] = []
     for file in files:
-        crds += [d for d in yaml.safe_load_all(Path(file).read_text(encoding="utf-8")) if d]
+        crds += [d for d in cli_yaml.load_all(Path(file).read_text(encoding="utf-8")) if d]
     return crds
 
 
@@ -214,7 +211,7 @@ def _client(args: argparse.Namespace) -> Iterator[ApiConnection]:
     path = _kubeconfig_path(args)
     if not path.exists():
         raise FluxCliError(f"kubeconfig {path} not found: use --kubeconfig or set KUBECONFIG")
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = cli_yaml.load(path.read_text()) or {}
     context_name = args.context or doc.get("current-context")
     contexts = {c["name"]: c.get("context") or {} for c in doc.get("contexts") or []}
     context = contexts.get(context_name)
@@ -226,6 +223,8 @@ def _client(args: argparse.Namespace) -> Iterator[ApiConnection]:
     user = {u["name"]: u.get("user") or {} for u in doc.get("users") or []}.get(
         context.get("user"), {}
     )
+    import tempfile  # for the certificates: only the commands that connect need it
+
     with tempfile.TemporaryDirectory(prefix="flux-") as tmp:
         # One SSL context for the CA and the client certificate. The machine's default CA store
         # is loaded only where it is used: parsing it is a fifth of a `flux install`'s CPU.
@@ -285,7 +284,7 @@ def _apply(client: ApiConnection, obj: dict[str, Any]) -> str:
     response = client.patch(
         path,
         params={"fieldManager": "flux", "force": "true"},
-        content=yaml.safe_dump(obj).encode(),
+        content=cli_yaml.dump(obj).encode(),
         headers={"Content-Type": "application/apply-patch+yaml"},
     )
     if response.status_code in (404, 415) and not existed:
