@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from simulator.neighbours import cli_yaml, clock_client, loopback_http
 from simulator.neighbours.talos_config import (
@@ -42,6 +41,7 @@ __all__ = ["main"]
 
 
 def _gen_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
     from urllib.parse import urlsplit
 
     import yaml
@@ -96,9 +96,11 @@ class _Target:
         if not self.insecure:
             context = _load_context(args)
             if context is None:
+                from pathlib import Path  # the path as pathlib words it
+
                 raise TalosctlError(
                     "failed to determine endpoints: talosconfig not found "
-                    f"({_talosconfig_path(args)}), use --talosconfig or --insecure"
+                    f"({Path(_talosconfig_path(args))}), use --talosconfig or --insecure"
                 )
             ca = context.get("ca")
             self.ca = ca_fingerprint(ca) if isinstance(ca, str) and ca else None
@@ -140,16 +142,44 @@ def _split(values: Sequence[str] | None) -> list[str]:
     return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
 
 
-def _talosconfig_path(args: argparse.Namespace) -> Path:
+def _talosconfig_path(args: argparse.Namespace) -> str:
     explicit = getattr(args, "talosconfig", None) or os.environ.get("TALOSCONFIG")
-    return Path(explicit) if explicit else Path.home() / ".talos" / "config"
+    if explicit:
+        return str(explicit)
+    from pathlib import Path
+
+    return str(Path.home() / ".talos" / "config")
+
+
+# pathlib, with the urllib.parse it imports, is a tenth of a poll's start: the polls read their
+# files with open(), and only a file open() cannot read is handed to pathlib, to be read or
+# refused exactly as `Path(path).read_text()` did (it may name a path in its normal form).
+def _read_text(path: str) -> str:
+    try:
+        with open(path) as file:
+            return file.read()
+    except (OSError, ValueError):
+        from pathlib import Path
+
+        return Path(path).read_text()
+
+
+def _read_text_if_exists(path: str) -> str | None:
+    """`Path(path).read_text()`, or None where `Path(path).exists()` is false."""
+    try:
+        with open(path) as file:
+            return file.read()
+    except (OSError, ValueError):
+        from pathlib import Path
+
+        return Path(path).read_text() if Path(path).exists() else None
 
 
 def _load_context(args: argparse.Namespace) -> dict[str, Any] | None:
-    path = _talosconfig_path(args)
-    if not path.exists():
+    text = _read_text_if_exists(_talosconfig_path(args))
+    if text is None:
         return None
-    doc = cli_yaml.load(path.read_text()) or {}
+    doc = cli_yaml.load(text) or {}
     name = getattr(args, "context", None) or doc.get("context")
     context = (doc.get("contexts") or {}).get(name)
     return context if isinstance(context, dict) else None
@@ -199,7 +229,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _apply_config(args: argparse.Namespace) -> int:
-    text = Path(args.file).read_text()
+    text = _read_text(args.file)
     target = _Target(args)
     try:
         result = target.call("POST", "/v1/apply-config", {"config": text, "mode": args.mode})
@@ -219,6 +249,8 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _kubeconfig(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     target = _Target(args)
     try:
         content = str(target.call("GET", "/v1/kubeconfig")["kubeconfig"])
