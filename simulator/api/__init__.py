@@ -6,9 +6,12 @@ modules of this package (patching, selectors) without an import cycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# The fake `flux` (a process per command) imports this package for its Flux kind rows; typing
+# would cost each such start a few ms. mypy reads the flag as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from simulator.api.faults import Fault, FaultPlan
     from simulator.api.server import ApiServer
 

@@ -7,6 +7,7 @@ name a kind without its group (the world's `get("Deployment", ...)`, the flux CL
 
 from __future__ import annotations
 
+from simulator.api.flux_kind_rows import FLUX_KIND_ROWS
 from simulator.api.kind_table_platform import PLATFORM_KINDS
 from simulator.api.kinds import CRD_VERBS, CustomKind, KindInfo, builtin_kind
 
@@ -288,32 +289,21 @@ def _flux(
     group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
 ) -> CustomKind:
     info = KindInfo(
-        group=f"{group}.toolkit.fluxcd.io",
+        group=group,
         version=versions[0],
         kind=kind,
         plural=plural,
         namespaced=True,
         short_names=short,
         subresources=("status",),
-        crd_name=f"{plural}.{group}.toolkit.fluxcd.io",
+        crd_name=f"{plural}.{group}",
         verbs=CRD_VERBS,
     )
     return CustomKind(info, versions[1:])
 
 
 # The Flux 2.4 kinds (`flux install`), storage version first.
-FLUX_KINDS: tuple[CustomKind, ...] = (
-    _flux("source", "GitRepository", "gitrepositories", ("gitrepo",), ("v1", "v1beta2")),
-    _flux("source", "HelmRepository", "helmrepositories", ("helmrepo",), ("v1", "v1beta2")),
-    _flux("source", "HelmChart", "helmcharts", ("hc",), ("v1", "v1beta2")),
-    _flux("source", "OCIRepository", "ocirepositories", ("ocirepo",), ("v1beta2",)),
-    _flux("source", "Bucket", "buckets", (), ("v1beta2",)),
-    _flux("kustomize", "Kustomization", "kustomizations", ("ks",), ("v1", "v1beta2")),
-    _flux("helm", "HelmRelease", "helmreleases", ("hr",), ("v2", "v2beta2", "v2beta1")),
-    _flux("notification", "Alert", "alerts", (), ("v1beta3", "v1beta2")),
-    _flux("notification", "Provider", "providers", (), ("v1beta3", "v1beta2")),
-    _flux("notification", "Receiver", "receivers", (), ("v1", "v1beta2")),
-)
+FLUX_KINDS: tuple[CustomKind, ...] = tuple(_flux(*row) for row in FLUX_KIND_ROWS)
 
 
 def known_kind(kind: str) -> KindInfo | None:

@@ -12,21 +12,26 @@ from __future__ import annotations
 import http.client
 import json
 import select
-import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+# Neither dataclasses (it imports inspect) nor typing: `flux` imports this module on every run.
+TYPE_CHECKING = False  # mypy reads this as true
+if TYPE_CHECKING:
+    import ssl
+    from typing import Any
 
 __all__ = ["ApiConnection", "ApiResponse"]
 
 
-@dataclass(frozen=True)
 class ApiResponse:
     """A status and the body as text."""
 
-    status_code: int
-    text: str
+    __slots__ = ("status_code", "text")
+
+    def __init__(self, status_code: int, text: str) -> None:
+        self.status_code = status_code
+        self.text = text
 
     def json(self) -> Any:
         """The body as JSON."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from urllib.parse import urlencode, urlsplit
 
 from simulator.neighbours import loopback_http
 
@@ -30,6 +29,8 @@ def warped() -> bool:
 
 
 def _call(method: str, verb: str, **query: object) -> float:
+    from urllib.parse import urlencode, urlsplit  # only a warped world's CLI asks the clock
+
     # The world's loopback URL, from the environment the world gave us.
     lease = urlsplit(_lease())
     target = f"{lease.path.rstrip('/')}/{verb}" + (f"?{urlencode(query)}" if query else "")

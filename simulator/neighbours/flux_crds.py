@@ -1,18 +1,22 @@
-"""The Flux CRDs `flux install` applies, built from the kind table (`simulator.api.kinds`).
+"""The Flux CRDs `flux install` applies, built from the kind table's Flux rows
+(`simulator.api.flux_kind_rows`), and the paths the fake `flux` asks the API server for.
 
 Minimal but valid: schemas preserve unknown fields (the simulator is not Flux's validator);
 names, groups, served and storage versions, scope, short names, status subresource and printer
 columns match Flux 2.4, so kubectl and the production code address them as on an appliance.
+Free of the kind table itself (dataclasses, every built-in kind): the fake `flux` imports this
+module on every run, a process per command.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from simulator.api.flux_kind_rows import FLUX_KIND_ROWS
 
-from simulator.api.kind_table import FLUX_KINDS
-from simulator.api.kinds import CustomKind
+TYPE_CHECKING = False  # typing only for mypy, which reads this as true
+if TYPE_CHECKING:
+    from typing import Any
 
-__all__ = ["FLUX_CRDS", "FLUX_VERSION", "flux_crd"]
+__all__ = ["FLUX_CRDS", "FLUX_VERSION", "flux_crd", "flux_path", "resource_path"]
 
 FLUX_VERSION = "v2.4.0"
 
@@ -34,37 +38,38 @@ _READY_COLUMNS = [
 ]
 
 
-def flux_crd(custom: CustomKind) -> dict[str, Any]:
+def flux_crd(
+    group: str, kind: str, plural: str, short: tuple[str, ...], versions: tuple[str, ...]
+) -> dict[str, Any]:
     """The CustomResourceDefinition of one Flux kind (its storage version served first)."""
-    info = custom.info
-    versions = (info.version, *custom.older_versions)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": info.crd_name,
+            "name": f"{plural}.{group}",
             "labels": {
-                "app.kubernetes.io/component": info.group.partition(".")[0] + "-controller",
+                "app.kubernetes.io/component": group.partition(".")[0] + "-controller",
                 "app.kubernetes.io/instance": "flux-system",
                 "app.kubernetes.io/part-of": "flux",
                 "app.kubernetes.io/version": FLUX_VERSION,
             },
         },
         "spec": {
-            "group": info.group,
+            "group": group,
+            # Kubernetes' defaults, as the kind table's KindInfo derives them.
             "names": {
-                "kind": info.kind,
-                "listKind": info.list_kind_name,
-                "plural": info.plural,
-                "singular": info.singular_name,
-                "shortNames": list(info.short_names),
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": list(short),
             },
-            "scope": "Namespaced" if info.namespaced else "Cluster",
+            "scope": "Namespaced",
             "versions": [
                 {
                     "name": version,
                     "served": True,
-                    "storage": version == info.version,
+                    "storage": version == versions[0],
                     "subresources": {"status": {}},
                     "schema": _SCHEMA,
                     "additionalPrinterColumns": _READY_COLUMNS,
@@ -75,4 +80,34 @@ def flux_crd(custom: CustomKind) -> dict[str, Any]:
     }
 
 
-FLUX_CRDS: tuple[dict[str, Any], ...] = tuple(flux_crd(custom) for custom in FLUX_KINDS)
+FLUX_CRDS: tuple[dict[str, Any], ...] = tuple(flux_crd(*row) for row in FLUX_KIND_ROWS)
+_FLUX_KINDS = {
+    kind: (group, versions[0], plural) for group, kind, plural, _, versions in FLUX_KIND_ROWS
+}
+
+
+def resource_path(
+    api_version: str, kind: str, namespace: str | None = None, name: str | None = None
+) -> str:
+    """The collection or object path of a kind (`/apis/apps/v1/namespaces/ns/deployments/x`):
+    a Flux kind's plural from its row, a built-in's as client-go guesses it from the kind
+    (meta.UnsafeGuessKindToResource; right for every built-in `flux install` applies)."""
+    plural = _FLUX_KINDS[kind][2] if kind in _FLUX_KINDS else _guess_plural(kind.lower())
+    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    if namespace:
+        base += f"/namespaces/{namespace}"
+    return f"{base}/{plural}/{name}" if name else f"{base}/{plural}"
+
+
+def flux_path(kind: str, namespace: str, name: str) -> str:
+    """The path of a Flux object (`HelmRelease`, `GitRepository`, ...) at its storage version."""
+    group, version, _ = _FLUX_KINDS[kind]
+    return resource_path(f"{group}/{version}", kind, namespace, name)
+
+
+def _guess_plural(singular: str) -> str:
+    if singular.endswith("s"):
+        return singular + "es"
+    if singular.endswith("y"):
+        return singular[:-1] + "ies"
+    return singular + "s"

@@ -1,23 +1,22 @@
 """Talos's file formats as `talosctl` writes them: the talosconfig (client CA and contexts) and
 the machine configuration of `gen config`, with strategic and JSON 6902 patches applied as the
-real CLI applies them. Kept free of pydantic and the host model: the CLI imports it on every run.
+real CLI applies them. Kept free of pydantic and the host model: the CLI imports it on every run,
+so what only `gen config` needs (yaml, secrets, copy) is imported there.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
-import copy
-import hashlib
 import os
-import secrets
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, ClassVar
-
-import yaml
 
 from simulator.errors import SimulatorError
+
+TYPE_CHECKING = False  # typing and pathlib only for mypy, which reads this as true
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+    from typing import Any, ClassVar
 
 __all__ = [
     "CLIENT_VERSION",
@@ -55,6 +54,8 @@ class TalosctlError(SimulatorError):
 
 # -- file formats ------------------------------------------------------------------------------
 def _pem(label: str) -> str:
+    import secrets
+
     body = base64.b64encode(secrets.token_bytes(96)).decode()
     return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
@@ -66,6 +67,8 @@ def new_ca_crt() -> str:
 
 def ca_fingerprint(crt: str) -> str:
     """The identity a host and a talosconfig compare: sha256 of the decoded CA certificate."""
+    import hashlib  # OpenSSL's libcrypto: loaded by the commands that present a CA only
+
     try:
         raw = base64.b64decode(crt.encode(), validate=True)
     except ValueError:
@@ -87,6 +90,8 @@ def write_talosconfig(path: Path, *, context: str, ca_pem: str, node: str | None
             }
         },
     }
+    import yaml
+
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     path.chmod(0o600)
@@ -104,6 +109,8 @@ def unreachable_text(node: str) -> str:
 def machine_config(
     kind: str, *, name: str, endpoint: str, ca: str, args: argparse.Namespace
 ) -> dict[str, Any]:
+    import secrets
+
     token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
     install_image = (
         args.install_image
@@ -144,6 +151,8 @@ def machine_config(
 
 
 def _merge(base: Any, patch: Any) -> Any:
+    import copy
+
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():
@@ -153,6 +162,8 @@ def _merge(base: Any, patch: Any) -> Any:
 
 
 def _json6902(doc: Any, ops: list[Any]) -> Any:
+    import copy
+
     doc = copy.deepcopy(doc)
     for op in ops:
         if not isinstance(op, dict) or "path" not in op or "op" not in op:
@@ -181,6 +192,10 @@ def _json6902(doc: Any, ops: list[Any]) -> Any:
 
 
 def apply_patches(doc: dict[str, Any], patches: Sequence[str]) -> dict[str, Any]:
+    from pathlib import Path
+
+    import yaml
+
     result: Any = doc
     for patch in patches:
         text = Path(patch[1:]).read_text() if patch.startswith("@") else patch

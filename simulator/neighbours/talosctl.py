@@ -5,7 +5,9 @@ on node_ip:50000 (`simulator.neighbours.talos`) but prints what the real talosct
 the same exit codes, so the bootstrapper cannot tell. The world writes a `talosctl` shim script
 that runs this module into a bin dir on the PATH.
 
-Kept free of pydantic and the host model so each invocation starts fast.
+Kept free of pydantic and the host model so each invocation starts fast; yaml, secrets and the
+like are imported by the commands that use them (the bootstrapper polls with `bootstrap`, `get
+disks` and `health`, each a fresh interpreter, hundreds of them in a test run).
 """
 
 from __future__ import annotations
@@ -16,13 +18,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
-
-from simulator.neighbours import clock_client, loopback_http
+from simulator.neighbours import cli_yaml, clock_client, loopback_http
 from simulator.neighbours.talos_config import (
     CLIENT_VERSION,
     PORT_ENV,
@@ -36,10 +33,19 @@ from simulator.neighbours.talos_config import (
     write_talosconfig,
 )
 
+TYPE_CHECKING = False  # typing only for mypy, which reads this as true
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["main"]
 
 
 def _gen_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    import yaml
+
     out = Path(args.output_dir)
     types = args.output_types.split(",")
     files = {
@@ -90,9 +96,11 @@ class _Target:
         if not self.insecure:
             context = _load_context(args)
             if context is None:
+                from pathlib import Path  # the path as pathlib words it
+
                 raise TalosctlError(
                     "failed to determine endpoints: talosconfig not found "
-                    f"({_talosconfig_path(args)}), use --talosconfig or --insecure"
+                    f"({Path(_talosconfig_path(args))}), use --talosconfig or --insecure"
                 )
             ca = context.get("ca")
             self.ca = ca_fingerprint(ca) if isinstance(ca, str) and ca else None
@@ -134,16 +142,44 @@ def _split(values: Sequence[str] | None) -> list[str]:
     return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
 
 
-def _talosconfig_path(args: argparse.Namespace) -> Path:
+def _talosconfig_path(args: argparse.Namespace) -> str:
     explicit = getattr(args, "talosconfig", None) or os.environ.get("TALOSCONFIG")
-    return Path(explicit) if explicit else Path.home() / ".talos" / "config"
+    if explicit:
+        return str(explicit)
+    from pathlib import Path
+
+    return str(Path.home() / ".talos" / "config")
+
+
+# pathlib, with the urllib.parse it imports, is a tenth of a poll's start: the polls read their
+# files with open(), and only a file open() cannot read is handed to pathlib, to be read or
+# refused exactly as `Path(path).read_text()` did (it may name a path in its normal form).
+def _read_text(path: str) -> str:
+    try:
+        with open(path) as file:
+            return file.read()
+    except (OSError, ValueError):
+        from pathlib import Path
+
+        return Path(path).read_text()
+
+
+def _read_text_if_exists(path: str) -> str | None:
+    """`Path(path).read_text()`, or None where `Path(path).exists()` is false."""
+    try:
+        with open(path) as file:
+            return file.read()
+    except (OSError, ValueError):
+        from pathlib import Path
+
+        return Path(path).read_text() if Path(path).exists() else None
 
 
 def _load_context(args: argparse.Namespace) -> dict[str, Any] | None:
-    path = _talosconfig_path(args)
-    if not path.exists():
+    text = _read_text_if_exists(_talosconfig_path(args))
+    if text is None:
         return None
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = cli_yaml.load(text) or {}
     name = getattr(args, "context", None) or doc.get("context")
     context = (doc.get("contexts") or {}).get(name)
     return context if isinstance(context, dict) else None
@@ -193,7 +229,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _apply_config(args: argparse.Namespace) -> int:
-    text = Path(args.file).read_text()
+    text = _read_text(args.file)
     target = _Target(args)
     try:
         result = target.call("POST", "/v1/apply-config", {"config": text, "mode": args.mode})
@@ -213,6 +249,8 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _kubeconfig(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     target = _Target(args)
     try:
         content = str(target.call("GET", "/v1/kubeconfig")["kubeconfig"])
@@ -231,6 +269,8 @@ def _kubeconfig(args: argparse.Namespace) -> int:
 
 def _merge_kubeconfig(existing: str, new: str) -> str:
     """Merge like talosctl: entries of the new kubeconfig replace same-named ones."""
+    import yaml
+
     old_doc = yaml.safe_load(existing) or {}
     new_doc = yaml.safe_load(new) or {}
     for section in ("clusters", "users", "contexts"):
