@@ -5,13 +5,13 @@ module-scoped fixture is one unit, so that the fixture's work (a warped demo, a 
 done once, not once on each worker that happens to run one of the module's tests. And the tests
 that start a real control plane (etcd, kube-apiserver, controllers) are dealt into lanes, each
 one unit that one worker runs in collection order: a module's tests stay together (its control
-plane starts once) and at most that many run at once. Half the workers run lanes (`lanes_for`:
-two of `./tasks test`'s four), at most three. More than one: a control plane test mostly waits
-for its scenario's virtual time at a fixed speed (the bootstrap module: 155 s wall for 63 s of
-CPU), and one lane made their sum (about 650 s) the suite's critical path; not many: a control
-plane's start and a bootstrap on it are the heaviest things the suite does on a 2-core machine.
-The units are dealt longest first, each to the lane with the least so far, by the wall times
-measured below.
+plane starts once; the judge modules in a lane share one, see control_plane_support) and at most
+that many run at once. Half the workers run lanes (`lanes_for`: two of `./tasks test`'s four),
+at most three. More than one: a control plane test mostly waits for its scenario's virtual time
+at a fixed speed (the bootstrap module: 155 s wall for 63 s of CPU), and one lane made their sum
+(about 650 s) the suite's critical path; not many: a control plane's start and a bootstrap on it
+are the heaviest things the suite does on a 2-core machine. The units are dealt longest first,
+each to the lane with the least so far, by the wall times measured below.
 
 The controller sees only node ids, so the unit is decided from them: the test module's path
 (a module that imports `tests.integration.control_plane_support`), or, for a test whose cases
