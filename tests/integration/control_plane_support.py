@@ -13,21 +13,22 @@ runs several judge modules one after another in one worker.
 
 The sharing rule: each judge module finds the shared plane as a fresh one is, but for other
 judge modules' namespaces, and reads nothing in them. So a judge module works in namespaces of
-its own (no two modules share a name: `kubectl create namespace` refuses the second), besides
-a fresh cluster's (default, kube-system, ...); it lists across all namespaces only what it
-filters to its own and a fresh cluster's; and what it made outside its namespaces, it leaves
-to `restore`. When the plane starts, the objects it holds (every kind that can be listed and
-deleted, events aside) are noted; when a judge module ends, whatever was made since is
-deleted: cluster-scoped objects (CRDs, ClusterRoles, webhook configurations, admission
+its own (names no other module uses: one still being deleted would refuse the second `kubectl
+create namespace`), besides a fresh cluster's (default, kube-system, ...); a listing across all
+namespaces is filtered to these; and what it makes elsewhere, `restore` deletes. When the plane
+starts (once every controller's ServiceAccount is made), the objects it holds (every kind that
+can be listed and deleted, events aside) are noted; when a judge module ends, whatever was made
+since is deleted: cluster-scoped objects (CRDs, ClusterRoles, webhook configurations, admission
 policies, flow schemas, ...) and objects in a fresh cluster's namespaces, waited for; the
-module's namespaces in the background (seconds each: longer than a start of the plane). The
-plane must then hold what it held at its start, or the module's teardown fails and the plane
-is stopped (the next judge module starts a fresh one). So a module's leftovers (a webhook
-configuration refusing ConfigMaps, a CRD in `kubectl api-resources`, a RoleBinding in the
-bootstrap policy's lists) never change another module's verdicts, whatever the order. What a
-deletion cannot undo is each module's own to restore before it ends: an object that was there
-at the start and that it changed (the `view` ClusterRole a user's aggregate-to-view role
-extends, the controllers' ServiceAccounts in kube-system a test deletes, which it makes again).
+module's namespaces (and ServiceCIDRs) in the background, since they take seconds to go, longer
+than a start of the plane. The plane must then hold what it held at its start, but for what is
+going, or the module's teardown fails and the plane is stopped (the next judge module starts a
+fresh one). So a module's leftovers (a webhook configuration refusing ConfigMaps, a CRD in
+`kubectl api-resources`, a RoleBinding in the bootstrap policy's lists) never change another
+module's verdicts, whatever the order. What a deletion cannot undo is each module's own to
+restore before it ends: an object that was there at the start and that it changed (the `view`
+ClusterRole a user's aggregate-to-view role extends, the controllers' ServiceAccounts in
+kube-system a test deletes, which it makes again).
 """
 
 from __future__ import annotations
