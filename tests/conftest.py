@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,27 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from tests.scheduling import ControlPlaneLanes
 
     return ControlPlaneLanes(config, log)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """The judges' shared control plane (tests/integration/control_plane_support.py) stops once
+    the test whose teardown this is was the last judge before another kind of test."""
+    try:
+        return (yield)
+    finally:
+        support = sys.modules.get("tests.integration.control_plane_support")
+        if support is not None:
+            support.release_unless_judged(nextitem)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An interrupted session stops the judges' shared control plane too (after the fixtures'
+    own teardown, which needs it)."""
+    support = sys.modules.get("tests.integration.control_plane_support")
+    if support is not None:
+        support.release_unless_judged(None)
 
 
 @pytest.fixture(autouse=True)

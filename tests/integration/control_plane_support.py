@@ -1,22 +1,55 @@
 """A real control plane for tests: skipped with the reason when its programs are not built.
 
 `./tasks test` builds them first (`python -m simulator.controlplane.binaries build`); CI sets
-APPLIANCE_SIM_REQUIRE_CONTROL_PLANE, and a missing program then fails instead of skipping. Each
-test module starts its own control plane (a few seconds warm): scenarios replayed by one module
-never leave objects behind for the next.
+APPLIANCE_SIM_REQUIRE_CONTROL_PLANE, and a missing program then fails instead of skipping.
+
+Two ways to get one. A module that replays scenarios (test_control_plane*.py) starts its own
+with `running_control_plane` (a few seconds warm, about as much CPU): what one module's
+scenarios leave never reaches the next. The judges (test_fake_api_vs_apiserver_*.py, whose
+fixtures come from `judging_fixtures`) share one per process instead, started by the first
+judge module the process runs and stopped as soon as the next test is not a judge's (see
+`release_unless_judged`, called from tests/conftest.py), since a lane of tests/scheduling.py
+runs several judge modules one after another in one worker.
+
+The sharing rule: each judge module finds the shared plane as a fresh one is, but for other
+judge modules' namespaces, and reads nothing in them. So a judge module works in namespaces of
+its own (names no other module uses: one still being deleted would refuse the second `kubectl
+create namespace`), besides a fresh cluster's (default, kube-system, ...); a listing across all
+namespaces is filtered to these; and what it makes elsewhere, `restore` deletes. When the plane
+starts (once every controller's ServiceAccount is made), the objects it holds (every kind that
+can be listed and deleted, events aside) are noted; when a judge module ends, whatever was made
+since is deleted: cluster-scoped objects (CRDs, ClusterRoles, webhook configurations, admission
+policies, flow schemas, ...) and objects in a fresh cluster's namespaces, waited for; the
+module's namespaces (and ServiceCIDRs) in the background, since they take seconds to go, longer
+than a start of the plane. The plane must then hold what it held at its start, but for what is
+going, or the module's teardown fails and the plane is stopped (the next judge module starts a
+fresh one). So a module's leftovers (a webhook configuration refusing ConfigMaps, a CRD in
+`kubectl api-resources`, a RoleBinding in the bootstrap policy's lists) never change another
+module's verdicts, whatever the order. What a deletion cannot undo is each module's own to
+restore before it ends: an object that was there at the start and that it changed (the `view`
+ClusterRole a user's aggregate-to-view role extends, the controllers' ServiceAccounts in
+kube-system a test deletes, which it makes again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
+import json
 import os
+import ssl
 import subprocess
-from collections.abc import Iterator, Sequence
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.api import openapi_assets
+from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
 from simulator.controlplane.binaries import KUBERNETES_PROGRAMS, REQUIRED_ENV, find_binaries
 from simulator.controlplane.cluster import ControlPlane
 from tests.integration.fake_api_harness import Harness, running_api
@@ -49,25 +82,201 @@ def running_control_plane(
         yield plane
 
 
-def judging_fixtures(name: str) -> tuple[Any, Any]:
-    """The `plane` and `fake` fixtures of a test_fake_api_vs_apiserver_* module: the module's
-    control plane (its state in a folder named `name`), and a fresh fake API for each test. The
-    fake's server-side apply reads field types from kube-apiserver's OpenAPI documents, so both
-    are skipped, with the reason, when they cannot be fetched."""
+# (apiVersion, kind, namespace, name) of an object on the shared plane.
+Key = tuple[str, str, str, str]
+# Written by the controllers all along: nobody's leftovers, and no judge compares them.
+_UNTRACKED = frozenset({"events"})  # core's and events.k8s.io's
+# Deleted in the background: kinds whose deletion waits seconds on a controller (the namespace
+# controller empties a namespace first; kube-controller-manager releases a ServiceCIDR after a
+# 10 s check), longer than a start of the plane. No judge reads another module's.
+_SLOW = frozenset({"Namespace", "ServiceCIDR"})
+_METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def _namespaces(keys: frozenset[Key]) -> set[str]:
+    return {name for _, kind, _, name in keys if kind == "Namespace"}
+
+
+def _listed(path: Path, keys: Sequence[Key]) -> str:
+    """A manifest of the objects `keys` (what `kubectl delete -f` needs of them), at `path`."""
+    items = [
+        {"apiVersion": version, "kind": kind, "metadata": {"name": name}}
+        | ({"metadata": {"name": name, "namespace": namespace}} if namespace else {})
+        for version, kind, namespace, name in keys
+    ]
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    return str(path)
+
+
+class _SharedPlane:
+    """The process's judging control plane (started on first use) and what it held then."""
+
+    def __init__(self) -> None:
+        self.plane: ControlPlane | None = None
+        self.kinds: list[tuple[str, str, str]] = []
+        self.found: frozenset[Key] = frozenset()
+        self.going: set[Key] = set()  # deleted in the background, maybe not gone yet
+
+    def acquire(self, tmp_path_factory: pytest.TempPathFactory) -> ControlPlane:
+        if self.plane is None:
+            self.going = set()
+            plane = ControlPlane(programs(), folder=tmp_path_factory.mktemp("judge-plane"))
+            self.plane = plane.start()
+            try:
+                self.kinds = self._discover()
+                self.found = self._settled()
+            except BaseException:
+                self.release()
+                raise
+        return self.plane
+
+    def kubectl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        assert self.plane is not None
+        return kubectl(self.plane.kubeconfig, *args)
+
+    def _get(self, connection: http.client.HTTPSConnection, path: str, accept: str) -> Any:
+        connection.request("GET", path, headers={"Accept": accept})
+        answer = connection.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            raise AssertionError(
+                f"GET {path} on the shared control plane: {answer.status} {body!r}"
+            )
+        return json.loads(body)
+
+    def _connection(self) -> http.client.HTTPSConnection:
+        """The admin's connection: lists made in-process over it cost a tenth of the CPU of
+        one `kubectl get` of every kind (half a second a time)."""
+        assert self.plane is not None
+        pki = self.plane.pki
+        context = ssl.create_default_context(cafile=str(pki.ca_file))
+        context.load_cert_chain(pki.cert("admin"), pki.key("admin"))
+        address = urllib.parse.urlsplit(self.plane.server)
+        return http.client.HTTPSConnection(
+            address.hostname or "", address.port, context=context, timeout=30
+        )
+
+    def _discover(self) -> list[tuple[str, str, str]]:
+        """(path, apiVersion, kind) of each kind that can be listed and deleted, in the
+        preferred version of its group (as `kubectl api-resources` lists them)."""
+        with contextlib.closing(self._connection()) as connection:
+            groups = self._get(connection, "/apis", "application/json")["groups"]
+            versions = ["v1"] + [group["preferredVersion"]["groupVersion"] for group in groups]
+            kinds = []
+            for version in versions:
+                prefix = "/api/v1" if version == "v1" else f"/apis/{version}"
+                for kind in self._get(connection, prefix, "application/json")["resources"]:
+                    listed = {"list", "delete"} <= set(kind["verbs"])
+                    if listed and "/" not in kind["name"] and kind["name"] not in _UNTRACKED:
+                        kinds.append((f"{prefix}/{kind['name']}", version, kind["kind"]))
+        return kinds
+
+    def _settled(self) -> frozenset[Key]:
+        """The objects once every controller's ServiceAccount is made (each as its controller
+        starts, a moment after the plane answers): one made later would pass for a module's."""
+        accounts = {
+            ("v1", "ServiceAccount", CONTROLLER_NAMESPACE, a) for a in controller_accounts()
+        }
+        deadline = time.monotonic() + 60
+        while not accounts <= (found := self.objects()):
+            assert time.monotonic() < deadline, f"not made in 60 s: {accounts - found}"
+            time.sleep(0.2)
+        return found
+
+    def objects(self) -> frozenset[Key]:
+        """Every object of the kinds, by its metadata alone."""
+        keys = set()
+        with contextlib.closing(self._connection()) as connection:
+            for path, version, kind in self.kinds:
+                for item in self._get(connection, path, _METADATA)["items"] or []:
+                    meta = item["metadata"]
+                    keys.add((version, kind, meta.get("namespace", ""), meta["name"]))
+        return frozenset(keys)
+
+    def restore(self, folder: Path) -> None:
+        """Delete what was made since the plane started (the slow kinds in the background);
+        if what is left then is not what the plane held at its start, but for what is going,
+        stop the plane and fail."""
+        made = self.objects() - self.found
+        namespaces = _namespaces(made)
+        # What is in a new namespace goes with it, but pods: one bound to a node (no kubelet
+        # here confirms) would hold the namespace for a minute, so they go at once, forced.
+        waited = [
+            k for k in made if k[1] not in _SLOW and (k[2] not in namespaces or k[1] == "Pod")
+        ]
+        if waited:
+            delete = ("delete", "-f", _listed(folder / "made.json", waited), "--ignore-not-found")
+            self.kubectl(*delete, "--wait", "--grace-period=0", "--force", "--timeout=120s")
+        # Deleting a namespace twice is refused: each once.
+        if slow := sorted(k for k in made if k[1] in _SLOW and k not in self.going):
+            self.kubectl("delete", "-f", _listed(folder / "slow.json", slow), "--wait=false")
+            self.going |= set(slow)
+        now = self.objects()
+        going = _namespaces(frozenset(self.going))
+        stray = [k for k in sorted(now - self.found) if k not in self.going and k[2] not in going]
+        missing = sorted(self.found - now)
+        if stray or missing:
+            self.release()
+            raise AssertionError(
+                f"the shared control plane is not as it started: left {stray}, gone {missing}"
+            )
+
+    def release(self) -> None:
+        plane, self.plane = self.plane, None
+        if plane is not None:
+            plane.stop()
+
+
+_SHARED = _SharedPlane()
+# The `plane` fixtures `judging_fixtures` made: a test whose module holds one is a judge's.
+_JUDGING: list[object] = []
+
+
+def release_unless_judged(nextitem: pytest.Item | None) -> None:
+    """Stop the shared plane unless `nextitem` (None: the session ends) judges with it: idle,
+    it would still cost CPU while the worker runs other tests."""
+    plane = getattr(getattr(nextitem, "module", None), "plane", None)
+    if not any(plane is judging for judging in _JUDGING):
+        _SHARED.release()
+
+
+def _openapi_documents() -> None:
+    try:
+        openapi_assets.build()
+    except openapi_assets.OpenApiError as exc:
+        pytest.skip(f"the Kubernetes OpenAPI documents could not be fetched: {exc}")
+
+
+def judging_fixtures(
+    prepare: Callable[[], None] = _openapi_documents,
+    set_up: Callable[..., object] | None = None,
+) -> tuple[Any, Any]:
+    """The `plane` and `fake` fixtures of a test_fake_api_vs_apiserver_* module: the shared
+    control plane for the module (left as the module found it, see the module docstring), and
+    a fresh fake API for each test. `prepare` builds what the fake API needs, or skips both
+    with the reason (by default the OpenAPI documents its server-side apply reads field types
+    from); `set_up(run)`, if given, makes what the module's tests expect on both servers, run
+    being kubectl against one of them."""
 
     @pytest.fixture(scope="module", name="plane")
     def plane_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+        prepare()
+        plane = _SHARED.acquire(tmp_path_factory)
         try:
-            openapi_assets.build()
-        except openapi_assets.OpenApiError as exc:
-            pytest.skip(f"the Kubernetes OpenAPI documents could not be fetched: {exc}")
-        yield from running_control_plane(tmp_path_factory.mktemp(name))
+            if set_up is not None:
+                set_up(functools.partial(kubectl, plane.kubeconfig))
+            yield plane
+        finally:
+            _SHARED.restore(tmp_path_factory.mktemp("judge-restore"))
 
     @pytest.fixture(name="fake")
     def fake_fixture(tmp_path: Path) -> Iterator[Harness]:
         with running_api(tmp_path) as harness:
+            if set_up is not None:
+                set_up(harness.kubectl)
             yield harness
 
+    _JUDGING.append(plane_fixture)
     return plane_fixture, fake_fixture
 
 

