@@ -109,11 +109,15 @@ def test_recovery_clears_staleness(clock: FakeClock) -> None:
 
 
 def test_version_moves_only_on_substance(clock: FakeClock) -> None:
-    """A new cluster time alone is not a new version; a new rollup is."""
+    """A new cluster time alone (the status's and the API's clock) is not a new version; a new
+    rollup is."""
     source, engine = FakeSource(), FakeEngine()
     collector = _collector(source, engine, clock)
     first = collector.collect_once()
-    engine.status = installing().model_copy(update={"timestamp": NOW.replace(minute=59)})
+    later = NOW.replace(minute=59)
+    status = installing()
+    cluster = status.cluster.model_copy(update={"server_time": later})
+    engine.status = status.model_copy(update={"timestamp": later, "cluster": cluster})
     second = collector.collect_once()
     engine.status = ready()
     third = collector.collect_once()
