@@ -49,3 +49,49 @@ def test_every_bench_runs_quick_and_prints_one_table(bench: str) -> None:
     rows = [line for line in lines[2:] if line.strip()]
     assert rows
     assert {line.split()[0] for line in rows} == {bench}
+
+
+def _base_python() -> Path:
+    """The Python the tests' virtual environment was made from (it does not have the project
+    installed), or skip."""
+    if Path(sys.prefix) == Path(sys.base_prefix):
+        pytest.skip("the tests do not run in a virtual environment: no other Python to start from")
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for name in ("python3", version):
+        python = Path(sys.base_prefix) / "bin" / name
+        if python.exists():
+            return python
+    pytest.skip(f"no python3 or {version} in {sys.base_prefix}/bin")
+
+
+def test_bench_run_started_by_another_python_runs_under_the_project_venv() -> None:
+    """`bench/run` as the docs write it (whichever `python3` is first on PATH) goes on under
+    `.venv`, instead of failing in every bench on the first import."""
+    done = subprocess.run(
+        [str(_base_python()), str(BENCH_RUN), "--quick", "--only", "replay"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines()[0].split()[:2] == ["bench", "name"]
+
+
+def test_bench_run_without_the_project_or_a_venv_says_what_to_run(tmp_path: Path) -> None:
+    """No project in this Python and no `.venv` beside the benches: one line and exit 2."""
+    copied = tmp_path / "bench" / "run"
+    copied.parent.mkdir()
+    copied.write_bytes(BENCH_RUN.read_bytes())
+    done = subprocess.run(
+        [str(_base_python()), "-S", str(copied), "--quick", "--only", "replay"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "run ./tasks demo once" in done.stderr
