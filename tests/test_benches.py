@@ -31,18 +31,25 @@ def test_the_cases_are_every_bench_bench_run_runs() -> None:
     assert set(module.MODULES) == set(BENCHES)
 
 
+def _quick(
+    python: list[str], bench: str, *, run: Path = BENCH_RUN, timeout: float = 400
+) -> subprocess.CompletedProcess[str]:
+    """`PYTHON bench/run --quick --only BENCH` from the project's root, its output captured."""
+    return subprocess.run(
+        [*python, str(run), "--quick", "--only", bench],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("bench", BENCHES)
 def test_every_bench_runs_quick_and_prints_one_table(bench: str) -> None:
     """`bench/run --quick --only BENCH` exits 0 and prints its rows with a baseline and a
     ratio, under the table's header."""
-    done = subprocess.run(
-        [sys.executable, str(BENCH_RUN), "--quick", "--only", bench],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=400,
-        check=False,
-    )
+    done = _quick([sys.executable], bench)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["bench", "name", "value", "baseline", "ratio", "goal"]
@@ -67,14 +74,7 @@ def _base_python() -> Path:
 def test_bench_run_started_by_another_python_runs_under_the_project_venv() -> None:
     """`bench/run` as the docs write it (whichever `python3` is first on PATH) goes on under
     `.venv`, instead of failing in every bench on the first import."""
-    done = subprocess.run(
-        [str(_base_python()), str(BENCH_RUN), "--quick", "--only", "replay"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _quick([str(_base_python())], "replay", timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     assert done.stdout.splitlines()[0].split()[:2] == ["bench", "name"]
@@ -85,13 +85,8 @@ def test_bench_run_without_the_project_or_a_venv_says_what_to_run(tmp_path: Path
     copied = tmp_path / "bench" / "run"
     copied.parent.mkdir()
     copied.write_bytes(BENCH_RUN.read_bytes())
-    done = subprocess.run(
-        [str(_base_python()), "-S", str(copied), "--quick", "--only", "replay"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # -S: no site-packages, so not even a Python that has the project installed finds it.
+    done = _quick([str(_base_python()), "-S"], "replay", run=copied, timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert "run ./tasks demo once" in done.stderr
