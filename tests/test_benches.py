@@ -90,3 +90,17 @@ def test_bench_run_without_the_project_or_a_venv_says_what_to_run(tmp_path: Path
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert "run ./tasks demo once" in done.stderr
+
+
+def test_bench_run_with_a_venv_that_lacks_the_project_says_so_once(tmp_path: Path) -> None:
+    """A `.venv` without the project (an install that failed): one line and exit 2, not a
+    re-run of itself in that venv, again and again."""
+    copied = tmp_path / "bench" / "run"
+    copied.parent.mkdir()
+    copied.write_bytes(BENCH_RUN.read_bytes())
+    base = str(_base_python())
+    subprocess.run([base, "-m", "venv", "--without-pip", str(tmp_path / ".venv")], check=True)
+    done = _quick([base, "-S"], "replay", run=copied, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "does not have the project installed; run ./tasks demo once" in done.stderr
