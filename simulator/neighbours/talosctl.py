@@ -165,14 +165,12 @@ def _read_text(path: str) -> str:
 
 
 def _read_text_if_exists(path: str) -> str | None:
-    """`Path(path).read_text()`, or None where `Path(path).exists()` is false."""
+    """`_read_text(path)`, or None where there is no such file (`Path(path).exists()` is false
+    for these two)."""
     try:
-        with open(path) as file:
-            return file.read()
-    except (OSError, ValueError):
-        from pathlib import Path
-
-        return Path(path).read_text() if Path(path).exists() else None
+        return _read_text(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _load_context(args: argparse.Namespace) -> dict[str, Any] | None:
