@@ -293,3 +293,18 @@ def test_health_gives_up_after_its_wait_timeout_on_a_frozen_clock(
     )
     assert result.returncode == 1
     assert "context deadline exceeded" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["no-such-file", "talosconfig-is-a-file/config"])
+def test_a_talosconfig_that_is_not_there_is_named_as_talosctl_names_it(
+    tmp_path: Path, missing: str
+) -> None:
+    """No file at the path (or a parent that is a file): the real CLI's one line, exit 1."""
+    (tmp_path / "talosconfig-is-a-file").write_text("")
+    path = tmp_path / missing
+    done = talosctl("--talosconfig", str(path), "bootstrap", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"failed to determine endpoints: talosconfig not found ({path}), "
+        "use --talosconfig or --insecure"
+    )
