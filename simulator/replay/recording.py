@@ -122,6 +122,8 @@ class Recorder:
         self._seq = 0
         self._stopping = threading.Event()
         self._watched: dict[tuple[str, str], _Watched] = {}
+        # The resourceVersion at which each watched CRD was first seen (`_crd_served`).
+        self._crd_seen: dict[tuple[str, str], str] = {}
         self._threads: list[threading.Thread] = []
         self._last_change = time.monotonic()
         self.errors: list[str] = []
@@ -175,7 +177,9 @@ class Recorder:
 
     # ----------------------------------------------------------------- listing and watching
 
-    def _list_kind(self, group: str, kind: str, *, initial: bool) -> None:
+    def _list_kind(self, group: str, kind: str, *, initial: bool, since: str | None = None) -> None:
+        """List the kind, then watch it from the list's resourceVersion; or, with `since`,
+        watch from there without a list (see `_crd_served`)."""
         if (group, kind) in self._watched:
             return
         version = self._preferred_version(group)
@@ -183,6 +187,9 @@ class Recorder:
             return
         resource = self.client.resource(f"{group}/{version}" if group else version, kind)
         if resource is None:
+            return
+        if since is not None:
+            self._watch_in_background(_Watched(resource, since))
             return
         answer = self.client.request("GET", resource.path())
         watched = _Watched(resource, str((answer.get("metadata") or {}).get("resourceVersion", "")))
@@ -196,8 +203,13 @@ class Recorder:
                 self.initial.append(item)
             else:
                 self._observe("ADDED", item)
+        self._watch_in_background(watched)
+
+    def _watch_in_background(self, watched: _Watched) -> None:
+        key = (watched.resource.group, watched.resource.kind)
+        self._watched[key] = watched
         thread = threading.Thread(
-            target=self._watch, args=(watched,), name=f"record-{kind}", daemon=True
+            target=self._watch, args=(watched,), name=f"record-{key[1]}", daemon=True
         )
         watched.thread = thread
         thread.start()
@@ -294,14 +306,22 @@ class Recorder:
         watched.known = seen
 
     def _crd_served(self, crd: Obj) -> None:
-        # A CRD for one of our kinds appeared (e.g. `flux install`): start recording that kind.
+        """A CRD for one of our kinds appeared (e.g. `flux install`): record that kind.
+
+        Its objects are all younger than the CRD, so the kind is watched from the CRD's first
+        resourceVersion seen, not listed: a list comes a moment later, and on a fast replay an
+        object made and changed within that moment would be recorded in its last state only.
+        A server whose watch cache for the new kind starts later answers 410; the watch then
+        lists (`_relist`), as it would have at once."""
         spec = crd.get("spec") or {}
         group, kind = str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))
         if (group, kind) in self.kinds and (group, kind) not in self._watched:
+            rv = str((crd.get("metadata") or {}).get("resourceVersion", ""))
+            since = self._crd_seen.setdefault((group, kind), rv) or None
             for version in spec.get("versions") or []:
                 self.client.forget(f"{group}/{version.get('name')}")
             try:
-                self._list_kind(group, kind, initial=False)
+                self._list_kind(group, kind, initial=False, since=since)
             except ApiError as exc:
                 _log.warning("cannot record %s yet: %s", kind, exc)
 

@@ -18,6 +18,7 @@ from simulator.api import ApiServer
 from simulator.api.store import ObjectStore
 from simulator.cli import main
 from simulator.clock import VirtualClock
+from simulator.neighbours.flux_crds import FLUX_CRDS
 from simulator.replay.kubeclient import KubeClient
 from simulator.replay.recording import Recorder
 from simulator.replay.scripting import recording_to_scenario
@@ -278,3 +279,63 @@ def test_flux_kinds_are_recorded_once_their_crds_appear(round_trip: dict[str, An
     assert flux, "the observed install has a GitRepository and a HelmRelease"
     assert set(flux) <= recorded
     assert ("CustomResourceDefinition", "helmreleases.helm.toolkit.fluxcd.io") in recorded
+
+
+def test_a_kind_whose_crd_appears_is_recorded_in_every_state(tmp_path: Path) -> None:
+    """An object made and changed while the recorder is on its way to the kind its new CRD
+    serves is recorded in both states, not in its last only (a replay at 1200x leaves the
+    recorder a few wall milliseconds for that)."""
+    store = ObjectStore(VirtualClock(load_scenario(OBSERVED).start, speed=0))
+    crd = next(c for c in FLUX_CRDS if c["spec"]["names"]["kind"] == "HelmRelease")
+    release = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "core", "namespace": "default"},
+        "spec": {"interval": "5m", "chart": {"spec": {"chart": "core"}}},
+    }
+
+    def make_and_change_the_release() -> None:
+        made = store.create(release)
+        status = {"conditions": [{"type": "Ready", "status": "Unknown", "reason": "Progressing"}]}
+        store.replace({**made, "status": status}, subresource="status")
+        status = {"conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded"}]}
+        latest = store.get(*_RELEASE)
+        assert latest is not None
+        store.replace({**latest, "status": status}, subresource="status")
+
+    steps: list[str] = []
+    with ApiServer(store) as api:
+        client = KubeClient(api.write_kubeconfig(tmp_path / "kubeconfig"))
+        request = client.request
+
+        def late(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            # The recorder asks which version the new group serves: meanwhile the object comes.
+            if path == "/apis/helm.toolkit.fluxcd.io" and steps == ["crd"]:
+                steps.append("release")
+                make_and_change_the_release()
+            return request(method, path, *args, **kwargs)
+
+        client.request = late  # type: ignore[method-assign]
+        recorder = Recorder(client, kinds=[_CRD_KIND, ("helm.toolkit.fluxcd.io", "HelmRelease")])
+        recorder.begin()
+        try:
+            steps.append("crd")
+            store.create(crd)
+            deadline = time.monotonic() + 30
+            while len(_readiness(recorder, "HelmRelease")) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            recorder.stop()
+    assert _readiness(recorder, "HelmRelease") == [None, "Unknown", "True"]
+    assert not recorder.errors
+
+
+_CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+_RELEASE = ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "core", "default")
+
+
+def _readiness(recorder: Recorder, kind: str) -> list[Any]:
+    """The Ready status of each recorded change of `kind`'s objects, in order."""
+    with recorder._lock:
+        changes = [c.obj for c in recorder.changes if c.obj.get("kind") == kind]
+    return [_summary(obj)[4] for obj in changes]
