@@ -72,7 +72,9 @@ class WatchHistory:
         if rv >= self.rv:
             return []
         if not self._events or self._events[0].rv > rv + 1:
-            oldest = self._events[0].rv if self._events else self.rv
+            # The number is the oldest resourceVersion a watch may start from, as
+            # kube-apiserver's watch cache names it (its oldest event's version less one).
+            oldest = self._events[0].rv - 1 if self._events else self.rv
             raise ExpiredError(f"too old resource version: {rv} ({oldest})")
         # History rvs are consecutive, so the start index is an offset. Every open watch asks
         # after every change, and what is new is the history's tail: read it from the right end

