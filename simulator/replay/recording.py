@@ -244,6 +244,11 @@ class Recorder:
             except _Expired:
                 expired = True
             except ApiError as exc:
+                if exc.code == 429:
+                    # kube-apiserver's cache of a kind just served is still starting ("storage
+                    # is (re)initializing", Retry-After: 1): not a failure of the recording.
+                    self._stopping.wait(1.0)
+                    continue
                 expired = exc.code == 410
                 if not expired:
                     self._failed(watched, str(exc))

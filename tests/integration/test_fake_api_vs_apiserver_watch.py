@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 
 from simulator.controlplane.cluster import ControlPlane
+from simulator.replay.kubeclient import KubeClient
+from simulator.replay.recording import Recorder
 from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, running_api
 
@@ -92,3 +95,37 @@ def test_a_watch_too_old_is_refused_naming_where_one_may_start(
             assert _first_event(run, oldest).get("type") != "ERROR", server
             refused = _first_event(run, oldest - 1)["object"]["message"]
             assert refused == f"too old resource version: {oldest - 1} ({oldest})", server
+
+
+def test_the_recorder_records_a_kind_whose_crd_appears_on_kube_apiserver(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    """`appliance-sim record` watches a new CRD's kind from the CRD's resourceVersion; on
+    kube-apiserver, whose cache for the kind starts later, that is a 410, and the recorder lists
+    instead: the kind's objects are still recorded, and nothing is called an error."""
+    recorder = Recorder(
+        KubeClient(plane.kubeconfig),
+        kinds=[("apiextensions.k8s.io", "CustomResourceDefinition"), (_GROUP, "Probe")],
+    )
+    recorder.begin()
+    try:
+        run = functools.partial(kubectl, plane.kubeconfig)
+        crd = tmp_path / "crd.json"
+        crd.write_text(json.dumps(_CRD))
+        run("apply", "-f", str(crd))
+        run("wait", "--for=condition=Established", f"crd/probes.{_GROUP}", "--timeout=60s")
+        probe = {"apiVersion": f"{_GROUP}/v1", "kind": "Probe", "metadata": {"name": "p"}}
+        (tmp_path / "probe.json").write_text(json.dumps({**probe, "spec": {"step": 1}}))
+        run("apply", "-n", "default", "-f", str(tmp_path / "probe.json"))
+        run("patch", "-n", "default", "probe/p", "--type=merge", "-p", '{"spec":{"step":2}}')
+        deadline = time.monotonic() + 30
+        while _probe_steps(recorder)[-1:] != [2] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        recorder.stop()
+    assert _probe_steps(recorder)[-1:] == [2]
+    assert not recorder.errors
+
+
+def _probe_steps(recorder: Recorder) -> list[Any]:
+    return [c.obj["spec"]["step"] for c in list(recorder.changes) if c.obj["kind"] == "Probe"]

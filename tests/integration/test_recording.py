@@ -284,7 +284,8 @@ def test_flux_kinds_are_recorded_once_their_crds_appear(round_trip: dict[str, An
 def test_a_kind_whose_crd_appears_is_recorded_in_every_state(tmp_path: Path) -> None:
     """An object made and changed while the recorder is on its way to the kind its new CRD
     serves is recorded in both states, not in its last only (a replay at 1200x leaves the
-    recorder a few wall milliseconds for that)."""
+    recorder a few wall milliseconds for that). Its first watch is throttled, as kube-apiserver
+    throttles one while the new kind's cache starts: a wait, not an error."""
     store = ObjectStore(VirtualClock(load_scenario(OBSERVED).start, speed=0))
     crd = next(c for c in FLUX_CRDS if c["spec"]["names"]["kind"] == "HelmRelease")
     release = {
@@ -316,6 +317,7 @@ def test_a_kind_whose_crd_appears_is_recorded_in_every_state(tmp_path: Path) -> 
             return request(method, path, *args, **kwargs)
 
         client.request = late  # type: ignore[method-assign]
+        api.faults.add_throttle(path="/helmreleases", verbs={"watch"}, count=1)
         recorder = Recorder(client, kinds=[_CRD_KIND, ("helm.toolkit.fluxcd.io", "HelmRelease")])
         recorder.begin()
         try:
