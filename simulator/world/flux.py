@@ -16,7 +16,13 @@ from typing import Any
 
 from simulator.api.kind_table import api_version_of
 from simulator.clock import rfc3339
-from simulator.world.durations import format_go_duration, parse_duration
+from simulator.world.durations import format_go_duration
+from simulator.world.flux_conditions import (
+    checks_health,
+    finalized,
+    reconciling_stage,
+    timeout_of,
+)
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
 from simulator.world.objects import Objects, condition, meta, set_condition
 from simulator.world.scheduling import Scheduler
@@ -217,7 +223,10 @@ class FluxModel:
             try:
                 docs = build_kustomization(local, sha, spec)
             except FluxError as exc:
-                self._status(current, conditions, "False", "BuildFailed", str(exc))
+                stage = reconciling_stage("Building manifests", revision, spec)
+                self._status(
+                    current, conditions, "False", "BuildFailed", str(exc), reconciling=stage
+                )
                 self.objects.event(
                     current, "BuildFailed", str(exc), type="Warning", source="kustomize-controller"
                 )
@@ -239,7 +248,15 @@ class FluxModel:
                 ) as exc:  # a rejected object fails the apply like kustomize-controller
                     ref = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')}"
                     message = f"{ref} dry-run failed: {exc}"
-                    self._status(current, conditions, "False", "ReconciliationFailed", message)
+                    stage = reconciling_stage("Detecting drift", revision, spec)
+                    self._status(
+                        current,
+                        conditions,
+                        "False",
+                        "ReconciliationFailed",
+                        message,
+                        reconciling=stage,
+                    )
                     self.objects.event(
                         current,
                         "ReconciliationFailed",
@@ -254,7 +271,7 @@ class FluxModel:
         self._failed.discard(key)
         self._applied_objects[key] = applied
         self._applied_at[key] = self.objects.clock.elapsed()
-        timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+        timeout = timeout_of(spec)
         self.scheduler.call_later(timeout, lambda: self._health(current, revision, timed_out=True))
         self._health(current, revision)
 
@@ -298,9 +315,12 @@ class FluxModel:
                     ref = f"{obj.get('kind')}/{om.get('namespace')}/{om.get('name')}"
                     waiting.append(f"{ref} status: 'InProgress'")
         ready_cond = condition(current, "Ready") or {}
-        took = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0) + APPLY_SECONDS
+        checking = reconciling_stage("Running health checks", revision, spec)
+        checked = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
+        took = checked + APPLY_SECONDS
         if not waiting:
             message = f"Applied revision: {revision}"
+            passed = f"Health check passed in {format_go_duration(checked)}"
             if ready_cond.get("status") != "True":
                 self.objects.event(
                     current,
@@ -310,14 +330,21 @@ class FluxModel:
                     source="kustomize-controller",
                 )
             self._status(
-                current, conditions, "True", "ReconciliationSucceeded", message, revision=revision
+                current,
+                conditions,
+                "True",
+                "ReconciliationSucceeded",
+                message,
+                revision=revision,
+                healthy=("True", "Succeeded", passed) if checks_health(spec) else None,
             )
             return
         elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
-        timeout = parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+        timeout = timeout_of(spec)
         if timed_out or elapsed >= timeout or ready_cond.get("reason") == "HealthCheckFailed":
+            # The Ready message is checkHealth's error as reconcile wraps it (lower case).
             message = (
-                f"Health check failed after {format_go_duration(max(elapsed, timeout))}: "
+                f"health check failed after {format_go_duration(max(elapsed, timeout))}: "
                 f"timeout waiting for: [{', '.join(waiting)}]"
             )
             if ready_cond.get("reason") != "HealthCheckFailed":
@@ -330,10 +357,24 @@ class FluxModel:
                 )
             else:
                 message = str(ready_cond.get("message"))
-            self._status(current, conditions, "False", "HealthCheckFailed", message)
+            unhealthy = message.partition(": ")[2]  # checkHealth's own error, unwrapped
+            self._status(
+                current,
+                conditions,
+                "False",
+                "HealthCheckFailed",
+                message,
+                healthy=("False", "HealthCheckFailed", unhealthy),
+            )
         else:
             self._status(
-                current, conditions, "Unknown", "Progressing", "Reconciliation in progress"
+                current,
+                conditions,
+                "Unknown",
+                "Progressing",
+                "Reconciliation in progress",
+                reconciling=checking,
+                healthy=("Unknown", "Progressing", checking),
             )
             self.scheduler.call_later(HEALTH_POLL_SECONDS, lambda: self._health(current, revision))
 
@@ -346,11 +387,31 @@ class FluxModel:
         message: str,
         *,
         revision: str | None = None,
+        reconciling: str | None = None,
+        healthy: tuple[str, str, str] | None = None,
     ) -> None:
+        """Write Ready (and, from the stage reached, Reconciling and Healthy) as
+        kustomize-controller v1.9 leaves them at the end of a reconcile: `finalizeStatus` drops
+        Reconciling once Ready is True, and calls it `ProgressingWithRetry` when Ready is False."""
         now = self.objects.clock.now()
         conditions = set_condition(
             conditions, "Ready", status, now=now, reason=reason, message=message
         )
+        if reconciling is not None:
+            conditions = set_condition(
+                conditions,
+                "Reconciling",
+                "True",
+                now=now,
+                reason="Progressing",
+                message=reconciling,
+            )
+        if healthy is not None:
+            health, why, said = healthy
+            conditions = set_condition(
+                conditions, "Healthy", health, now=now, reason=why, message=said
+            )
+        conditions = finalized(conditions, status)
         patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
         if revision:
             patch["lastAppliedRevision"] = revision

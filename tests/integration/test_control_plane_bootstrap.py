@@ -64,7 +64,9 @@ def _run_on_both(scenario: Path) -> None:
     and the fake API's run needs little of a core (its processes mostly wait for the clock)."""
     programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-api-run") as pool:
-        fake = pool.submit(bootstrap_on, scenario, "fake-api", repository=ROOT)
+        fake = pool.submit(
+            bootstrap_on, scenario, "fake-api", repository=ROOT, inspect=_flux_objects
+        )
         real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=_flux_objects)
         _RUNS[scenario, "fake-api"] = fake.result()
     _RUNS[scenario, "control-plane"] = real
@@ -95,6 +97,25 @@ def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> No
         assert obj["status"]["lastAppliedRevision"].endswith(head)
         ready_at[obj["metadata"]["name"]] = ready["lastTransitionTime"]
     assert ready_at["alga-platform"] <= ready_at["alga-core"] <= ready_at["alga-background"]
+
+
+def _conditions(flux: list[dict[str, Any]]) -> dict[str, list[tuple[str, str, str]]]:
+    """Each Flux object's conditions as (type, status, reason), by kind/name."""
+    return {
+        f"{o['kind']}/{o['metadata']['name']}": sorted(
+            (c["type"], c["status"], c["reason"]) for c in o["status"]["conditions"]
+        )
+        for o in flux
+    }
+
+
+@pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])
+def test_flux_objects_end_with_the_conditions_the_real_controllers_leave(scenario: Path) -> None:
+    """`kubectl get kustomization -o yaml` after the install shows what kustomize-controller
+    leaves (Ready, and Healthy for a Kustomization that waits; Reconciling gone), and a
+    GitRepository what source-controller leaves, on the fake API as on the control plane."""
+    fake, real = run(scenario, "fake-api"), run(scenario, "control-plane")
+    assert _conditions(fake.inspected) == _conditions(real.inspected)
 
 
 @pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])

@@ -225,14 +225,16 @@ def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> Non
     assert source["status"]["artifact"]["revision"].startswith("release/1.0-rc5@sha1:")
     platform = world.get("Kustomization", "alga-platform", "flux-system")
     assert platform is not None
-    assert platform["status"]["conditions"][0]["reason"] == "BuildFailed"
+    # kustomize-controller's order: Reconciling first (the stage that failed, to be retried).
+    reconciling, ready = platform["status"]["conditions"]
+    assert (ready["type"], ready["reason"]) == ("Ready", "BuildFailed")
+    assert (reconciling["type"], reconciling["reason"]) == ("Reconciling", "ProgressingWithRetry")
+    assert reconciling["message"].startswith("Building manifests for revision release/1.0-rc5@")
     core = world.get("Kustomization", "alga-core", "flux-system")
     assert core is not None
-    assert core["status"]["conditions"][0]["reason"] == "DependencyNotReady"
-    assert (
-        "dependency 'flux-system/alga-platform' is not ready"
-        in core["status"]["conditions"][0]["message"]
-    )
+    [waiting] = core["status"]["conditions"]
+    assert (waiting["type"], waiting["reason"]) == ("Ready", "DependencyNotReady")
+    assert "dependency 'flux-system/alga-platform' is not ready" in waiting["message"]
     assert world.get("Deployment", "redis", "msp") is None
 
 
@@ -250,11 +252,60 @@ def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
     assert world.ready("Deployment", "redis", "msp")
     core = world.get("Kustomization", "alga-core", "flux-system")
     assert core is not None
-    ready = core["status"]["conditions"][0]
-    assert ready["status"] == "True"
+    # Ready, then Healthy (it waits); Reconciling is gone once Ready is True.
+    ready, healthy = core["status"]["conditions"]
+    assert (ready["type"], ready["status"]) == ("Ready", "True")
     assert ready["message"].startswith("Applied revision: release/1.0-rc5@sha1:")
+    assert (healthy["type"], healthy["status"], healthy["reason"]) == (
+        "Healthy",
+        "True",
+        "Succeeded",
+    )
+    assert healthy["message"].startswith("Health check passed in ")
     labels = world.get("Deployment", "redis", "msp")["metadata"]["labels"]  # type: ignore[index]
     assert labels["kustomize.toolkit.fluxcd.io/name"] == "alga-core"
+
+
+def test_flux_keeps_reconciling_and_healthy_as_kustomize_controller_does(tmp_path: Path) -> None:
+    """While its workloads are not ready a waiting Kustomization shows the health-check stage in
+    Reconciling and Healthy (Unknown); at its timeout both say why, and Reconciling waits for
+    the retry (kustomize-controller v1.9.6's conditions, in its order)."""
+    repo = _flux_repo(tmp_path)
+    app = repo / "deploy" / "core" / "app.yaml"
+    app.write_text(app.read_text().replace("redis:7", "ghcr.io/nine-minds/redis:missing"))
+    (repo / "nothing-here").mkdir()
+    (repo / "nothing-here" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "missing image")
+    missing = "registry:\n  images:\n    ghcr.io/nine-minds/redis:missing: {present: false}\n"
+    world = _world(missing + _flux_objects(repo, _crds()))
+
+    def conditions() -> list[tuple[str, str, str, str]]:
+        core = world.get("Kustomization", "alga-core", "flux-system")
+        assert core is not None
+        return [
+            (c["type"], c["status"], c["reason"], c["message"])
+            for c in core["status"]["conditions"]
+        ]
+
+    world.run_until(120)
+    reconciling, ready, healthy = conditions()
+    checking = reconciling[3]
+    assert checking.startswith("Running health checks for revision release/1.0-rc5@sha1:")
+    assert checking.endswith(" with a timeout of 10m0s")
+    assert reconciling[:3] == ("Reconciling", "True", "Progressing")
+    assert ready == ("Ready", "Unknown", "Progressing", "Reconciliation in progress")
+    assert healthy == ("Healthy", "Unknown", "Progressing", checking)
+
+    world.run_until(900)
+    waited = "timeout waiting for: [Deployment/msp/redis status: 'InProgress']"
+    assert conditions() == [
+        ("Reconciling", "True", "ProgressingWithRetry", checking),
+        ("Ready", "False", "HealthCheckFailed", f"health check failed after 10m0s: {waited}"),
+        ("Healthy", "False", "HealthCheckFailed", waited),
+    ]
 
 
 def test_happy_path_ends_with_everything_ready() -> None:
