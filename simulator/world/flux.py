@@ -23,6 +23,8 @@ from simulator.world.flux_conditions import (
     reconciling_stage,
     timeout_of,
 )
+from simulator.world.flux_helm import reconcile_release
+from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
 from simulator.world.objects import Objects, condition, meta, set_condition
 from simulator.world.scheduling import Scheduler
@@ -63,6 +65,12 @@ class FluxModel:
         if event_type == "DELETED":
             return
         kind = obj.get("kind")
+        if kind in ("GitRepository", "Kustomization"):
+            if meta(obj).get("deletionTimestamp"):
+                if finalize(self.objects, obj):
+                    self._forget(obj)
+                return
+            keep_finalizer(self.objects, obj)
         if kind == "GitRepository":
             uid = str(meta(obj).get("uid"))
             gen = meta(obj).get("generation")
@@ -77,7 +85,12 @@ class FluxModel:
                 return
             self._reconcile_all()
         if kind == "HelmRelease":
-            self._helm(obj)
+            reconcile_release(self.objects, obj)
+
+    def _forget(self, kustomization: Obj) -> None:
+        for book in (self._applied, self._applied_objects, self._applied_at):
+            book.pop(_key(kustomization), None)
+        self._failed.discard(_key(kustomization))
 
     # -- source-controller ------------------------------------------------------------------------
 
@@ -413,6 +426,9 @@ class FluxModel:
             )
         conditions = finalized(conditions, status)
         patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
+        # status.inventory: what the last successful apply applied (kept when one fails).
+        if (applied := self._applied_objects.get(_key(kust))) is not None:
+            patch["inventory"] = {"entries": inventory_entries(applied)}
         if revision:
             patch["lastAppliedRevision"] = revision
             patch["lastAttemptedRevision"] = revision
@@ -421,63 +437,6 @@ class FluxModel:
             return  # a requeue or health poll that changes nothing writes nothing
         self.objects.patch_status(kust, patch)
 
-    # -- helm-controller ------------------------------------------------------------------------
 
-    def _helm(self, release: Obj) -> None:
-        status = release.get("status") or {}
-        requested = (meta(release).get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
-        history = list(status.get("history") or [])
-        handled = status.get("lastHandledReconcileAt")
-        # A scripted release's status belongs to its scenario until someone forces a reconcile.
-        scripted = (meta(release).get("annotations") or {}).get("sim.appliance.dev/scripted")
-        if requested is None and (status.get("conditions") or scripted == "true"):
-            return
-        if requested is not None and requested == handled:
-            return
-        version = (max((int(h.get("version", 0)) for h in history), default=0)) + 1
-        m = meta(release)
-        chart = ((release.get("spec") or {}).get("chart") or {}).get("spec") or {}
-        chart_name = f"{chart.get('chart', m.get('name'))}@{chart.get('version', '0.1.0')}"
-        target_ns = (release.get("spec") or {}).get("targetNamespace") or m.get("namespace")
-        verb = "install" if version == 1 else "upgrade"
-        message = (
-            f"Helm {verb} succeeded for release {target_ns}/{m.get('name')}.v{version} "
-            f"with chart {chart_name}"
-        )
-        now = self.objects.clock.now()
-        conditions = set_condition(
-            status.get("conditions") or [],
-            "Ready",
-            "True",
-            now=now,
-            reason=f"{verb.capitalize()}Succeeded",
-            message=message,
-        )
-        conditions = set_condition(
-            conditions,
-            "Released",
-            "True",
-            now=now,
-            reason=f"{verb.capitalize()}Succeeded",
-            message=message,
-        )
-        history.insert(
-            0,
-            {
-                "version": version,
-                "status": "deployed",
-                "chartName": chart.get("chart", m.get("name")),
-                "chartVersion": chart.get("version", "0.1.0"),
-            },
-        )
-        patch: Obj = {
-            "conditions": conditions,
-            "history": history,
-            "observedGeneration": m.get("generation"),
-        }
-        if requested is not None:
-            patch["lastHandledReconcileAt"] = requested
-        self.objects.patch_status(release, patch)
-        self.objects.event(
-            release, f"{verb.capitalize()}Succeeded", message, source="helm-controller"
-        )
+def _key(obj: Obj) -> tuple[str, str]:
+    return str(meta(obj).get("namespace")), str(meta(obj).get("name"))

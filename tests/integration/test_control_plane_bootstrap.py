@@ -99,23 +99,29 @@ def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> No
     assert ready_at["alga-platform"] <= ready_at["alga-core"] <= ready_at["alga-background"]
 
 
-def _conditions(flux: list[dict[str, Any]]) -> dict[str, list[tuple[str, str, str]]]:
-    """Each Flux object's conditions as (type, status, reason), by kind/name."""
+def _flux_state(flux: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What each Flux object ends with that the two backends must agree on: its conditions
+    (type, status, reason), its finalizers and, for a Kustomization, its inventory."""
     return {
-        f"{o['kind']}/{o['metadata']['name']}": sorted(
-            (c["type"], c["status"], c["reason"]) for c in o["status"]["conditions"]
-        )
+        f"{o['kind']}/{o['metadata']['name']}": {
+            "conditions": sorted(
+                (c["type"], c["status"], c["reason"]) for c in o["status"]["conditions"]
+            ),
+            "finalizers": o["metadata"].get("finalizers"),
+            "inventory": o["status"].get("inventory"),
+        }
         for o in flux
     }
 
 
 @pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])
-def test_flux_objects_end_with_the_conditions_the_real_controllers_leave(scenario: Path) -> None:
+def test_flux_objects_end_as_the_real_controllers_leave_them(scenario: Path) -> None:
     """`kubectl get kustomization -o yaml` after the install shows what kustomize-controller
-    leaves (Ready, and Healthy for a Kustomization that waits; Reconciling gone), and a
-    GitRepository what source-controller leaves, on the fake API as on the control plane."""
+    leaves (Ready, and Healthy for a Kustomization that waits; Reconciling gone; its finalizer;
+    the inventory of what it applied, in Flux's order), and a GitRepository what
+    source-controller leaves, on the fake API as on the control plane."""
     fake, real = run(scenario, "fake-api"), run(scenario, "control-plane")
-    assert _conditions(fake.inspected) == _conditions(real.inspected)
+    assert _flux_state(fake.inspected) == _flux_state(real.inspected)
 
 
 @pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])

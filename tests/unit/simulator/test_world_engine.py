@@ -266,6 +266,68 @@ def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
     assert labels["kustomize.toolkit.fluxcd.io/name"] == "alga-core"
 
 
+def _ready_world(tmp_path: Path) -> World:
+    """A world whose core Kustomization applied redis (Service too) and became Ready."""
+    repo = _flux_repo(tmp_path)
+    (repo / "deploy" / "core" / "svc.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: redis}\n"
+        "spec: {selector: {app.kubernetes.io/name: redis}, ports: [{port: 6379}]}\n"
+    )
+    (repo / "deploy" / "core" / "kustomization.yaml").write_text(
+        "resources:\n  - app.yaml\n  - svc.yaml\nnamespace: msp\n"
+    )
+    (repo / "nothing-here").mkdir()
+    (repo / "nothing-here" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "service")
+    world = _world(
+        _flux_objects(repo, _crds()).replace("wait: true", "wait: true\n      prune: true")
+    )
+    world.run_until(300)
+    assert world.ready("Deployment", "redis", "msp")
+    return world
+
+
+def test_flux_objects_carry_the_finalizer_and_the_inventory(tmp_path: Path) -> None:
+    """Both controllers put finalizers.fluxcd.io on their objects; a Kustomization's inventory
+    lists what it applied in Flux's apply order (Services before Deployments)."""
+    world = _ready_world(tmp_path)
+    source = world.get("GitRepository", "alga", "flux-system")
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert source is not None
+    assert core is not None
+    assert source["metadata"]["finalizers"] == ["finalizers.fluxcd.io"]
+    assert core["metadata"]["finalizers"] == ["finalizers.fluxcd.io"]
+    assert core["status"]["inventory"] == {
+        "entries": [
+            {"id": "msp_redis__Service", "v": "v1"},
+            {"id": "msp_redis_apps_Deployment", "v": "v1"},
+        ]
+    }
+
+
+def test_a_deleted_kustomization_prunes_what_it_applied(tmp_path: Path) -> None:
+    """kustomize-controller's finalize: a Kustomization with prune deletes its inventory's
+    objects (bar one marked prune: disabled), says so in an Event, and then goes."""
+    world = _ready_world(tmp_path)
+    kept = world.get("Service", "redis", "msp")
+    assert kept is not None
+    world.objects.patch(
+        kept, {"metadata": {"annotations": {"kustomize.toolkit.fluxcd.io/prune": "disabled"}}}
+    )
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    world.objects.delete(core)
+    world.run_until(310)
+    assert world.get("Kustomization", "alga-core", "flux-system") is None
+    assert world.get("Deployment", "redis", "msp") is None
+    assert world.get("Service", "redis", "msp") is not None
+    [said] = world.timeline.find(reason="ReconciliationSucceeded", contains="msp/redis deleted")
+    assert said.message == "Deployment/msp/redis deleted\nService/msp/redis skipped"
+
+
 def test_flux_keeps_reconciling_and_healthy_as_kustomize_controller_does(tmp_path: Path) -> None:
     """While its workloads are not ready a waiting Kustomization shows the health-check stage in
     Reconciling and Healthy (Unknown); at its timeout both say why, and Reconciling waits for
