@@ -168,14 +168,12 @@ class FluxModel:
 
     def _reconcile_all(self) -> None:
         for kust in self.objects.list(KUSTOMIZE_API, "Kustomization"):
-            key = (str(meta(kust).get("namespace")), str(meta(kust).get("name")))
-            if key in self._pending:
+            if _key(kust) in self._pending:
                 continue
             self._reconcile(kust)
 
     def _reconcile(self, kust: Obj) -> None:
-        m = meta(kust)
-        key = (str(m.get("namespace")), str(m.get("name")))
+        key = _key(kust)
         spec = kust.get("spec") or {}
         conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
@@ -221,8 +219,7 @@ class FluxModel:
         self.scheduler.call_later(seconds, again)
 
     def _apply(self, kust: Obj, source: Obj, revision: str) -> None:
-        m = meta(kust)
-        key = (str(m.get("namespace")), str(m.get("name")))
+        key = _key(kust)
         self._pending.discard(key)
         current = self.objects.fresh(kust)
         if current is None:
@@ -292,8 +289,7 @@ class FluxModel:
         current = self.objects.fresh(kust)
         if current is None:
             return
-        m = meta(current)
-        key = (str(m.get("namespace")), str(m.get("name")))
+        key = _key(current)
         if self._applied.get(key) != revision or key in self._failed:
             return
         spec = current.get("spec") or {}
@@ -439,4 +435,5 @@ class FluxModel:
 
 
 def _key(obj: Obj) -> tuple[str, str]:
+    """(namespace, name): how the controllers' books know a Kustomization."""
     return str(meta(obj).get("namespace")), str(meta(obj).get("name"))

