@@ -22,7 +22,6 @@ def reconcile_release(objects: Objects, release: Obj) -> None:
     requested = (meta(release).get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
     history = list(status.get("history") or [])
     handled = status.get("lastHandledReconcileAt")
-    # A scripted release's status belongs to its scenario until someone forces a reconcile.
     scripted = (meta(release).get("annotations") or {}).get("sim.appliance.dev/scripted")
     if requested is None and (status.get("conditions") or scripted == "true"):
         return
