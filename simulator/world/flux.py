@@ -21,12 +21,13 @@ from simulator.world.flux_conditions import (
     checks_health,
     finalized,
     reconciling_stage,
+    set_flux_condition,
     timeout_of,
 )
 from simulator.world.flux_helm import reconcile_release
 from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
-from simulator.world.objects import Objects, condition, meta, set_condition
+from simulator.world.objects import Objects, condition, meta
 from simulator.world.scheduling import Scheduler
 from simulator.world.stages import is_ready
 
@@ -111,8 +112,14 @@ class FluxModel:
             else:
                 sha = hashlib.sha1(f"{url}#{branch}".encode(), usedforsecurity=False).hexdigest()
         except FluxError as exc:
-            conditions = set_condition(
-                conditions, "Ready", "False", now=now, reason="GitOperationFailed", message=str(exc)
+            conditions = set_flux_condition(
+                current,
+                conditions,
+                "Ready",
+                "False",
+                now=now,
+                reason="GitOperationFailed",
+                message=str(exc),
             )
             self.objects.patch_status(
                 current,
@@ -128,8 +135,8 @@ class FluxModel:
             f"gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}"
         )
         for kind in ("ArtifactInStorage", "Ready"):
-            conditions = set_condition(
-                conditions, kind, "True", now=now, reason="Succeeded", message=message
+            conditions = set_flux_condition(
+                current, conditions, kind, "True", now=now, reason="Succeeded", message=message
             )
         self.objects.patch_status(
             current,
@@ -403,11 +410,12 @@ class FluxModel:
         kustomize-controller v1.9 leaves them at the end of a reconcile: `finalizeStatus` drops
         Reconciling once Ready is True, and calls it `ProgressingWithRetry` when Ready is False."""
         now = self.objects.clock.now()
-        conditions = set_condition(
-            conditions, "Ready", status, now=now, reason=reason, message=message
+        conditions = set_flux_condition(
+            kust, conditions, "Ready", status, now=now, reason=reason, message=message
         )
         if reconciling is not None:
-            conditions = set_condition(
+            conditions = set_flux_condition(
+                kust,
                 conditions,
                 "Reconciling",
                 "True",
@@ -417,10 +425,10 @@ class FluxModel:
             )
         if healthy is not None:
             health, why, said = healthy
-            conditions = set_condition(
-                conditions, "Healthy", health, now=now, reason=why, message=said
+            conditions = set_flux_condition(
+                kust, conditions, "Healthy", health, now=now, reason=why, message=said
             )
-        conditions = finalized(conditions, status)
+        conditions = finalized(kust, conditions, now=now)
         patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
         # status.inventory: what the last successful apply applied (kept when one fails).
         if (applied := self._applied_objects.get(_key(kust))) is not None:

@@ -8,15 +8,48 @@ end of each reconcile `finalizeStatus` drops `Reconciling` once Ready is True an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
 
-__all__ = ["checks_health", "finalized", "reconciling_stage", "timeout_of"]
+__all__ = ["checks_health", "finalized", "reconciling_stage", "set_flux_condition", "timeout_of"]
 
 Obj = dict[str, Any]
 # fluxcd/pkg/runtime/conditions: Stalled, Reconciling and Ready first, then the rest by type.
 _CONDITION_ORDER = {"Stalled": 0, "Reconciling": 1, "Ready": 2}
+# What `hasSameState` compares: a change of any moves lastTransitionTime.
+_STATE = ("status", "reason", "message")
+
+
+def set_flux_condition(
+    obj: Obj,
+    conditions: list[Obj],
+    kind: str,
+    status: str,
+    *,
+    now: datetime,
+    reason: str,
+    message: str,
+) -> list[Obj]:
+    """Conditions with `kind` set as fluxcd/pkg/runtime's `conditions.Set` sets it on `obj`:
+    the condition carries the object's generation (`observedGeneration`); its
+    `lastTransitionTime` moves when its status, reason or message changes (`hasSameState`; a
+    Kubernetes controller's moves with the status alone); the list is in Set's order."""
+    new = {
+        "type": kind,
+        "status": status,
+        "observedGeneration": (obj.get("metadata") or {}).get("generation"),
+        "lastTransitionTime": rfc3339(now),
+        "reason": reason,
+        "message": message,
+    }
+    out = [dict(c) for c in conditions if c.get("type") != kind]
+    for old in conditions:
+        if old.get("type") == kind and all(old.get(k) == new[k] for k in _STATE):
+            new["lastTransitionTime"] = old.get("lastTransitionTime")
+    return _in_set_order([*out, new])
 
 
 def timeout_of(spec: Obj) -> float:
@@ -35,14 +68,34 @@ def reconciling_stage(doing: str, revision: str, spec: Obj) -> str:
     return f"{doing} for revision {revision} with a timeout of {timeout}"
 
 
-def finalized(conditions: list[Obj], ready: str) -> list[Obj]:
-    """kustomize-controller's finalizeStatus, in the order fluxcd's conditions.Set keeps."""
-    out = []
-    for cond in conditions:
-        if cond.get("type") != "Reconciling":
-            out.append(cond)
-        elif ready == "False":
-            out.append({**cond, "reason": "ProgressingWithRetry"})
-        elif ready != "True":
-            out.append(cond)
-    return sorted(out, key=lambda c: (_CONDITION_ORDER.get(str(c.get("type")), 3), c.get("type")))
+def finalized(kust: Obj, conditions: list[Obj], *, now: datetime) -> list[Obj]:
+    """kustomize-controller's finalizeStatus: Reconciling goes once Ready is True, and is set
+    again (so its transition time moves) as `ProgressingWithRetry` while Ready is False."""
+    ready = next((c.get("status") for c in conditions if c.get("type") == "Ready"), None)
+    reconciling = next((c for c in conditions if c.get("type") == "Reconciling"), None)
+    if reconciling is None:
+        return _in_set_order(conditions)
+    if ready == "True":
+        return _in_set_order([c for c in conditions if c is not reconciling])
+    if ready == "False":
+        return set_flux_condition(
+            kust,
+            conditions,
+            "Reconciling",
+            str(reconciling.get("status")),
+            now=now,
+            reason="ProgressingWithRetry",
+            message=str(reconciling.get("message", "")),
+        )
+    return _in_set_order(conditions)
+
+
+def _in_set_order(conditions: list[Obj]) -> list[Obj]:
+    """`conditions.Set`'s order (lexicographicLess): Stalled, Reconciling, Ready, then the
+    newest observedGeneration first, then by type."""
+
+    def rank(cond: Obj) -> tuple[int, int, str]:
+        weight = _CONDITION_ORDER.get(str(cond.get("type")), 3)
+        return weight, -int(cond.get("observedGeneration") or 0), str(cond.get("type"))
+
+    return sorted(conditions, key=rank)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.world.objects import Objects, meta, set_condition
+from simulator.world.flux_conditions import set_flux_condition
+from simulator.world.objects import Objects, meta
 
 __all__ = ["reconcile_release"]
 
@@ -38,7 +39,8 @@ def reconcile_release(objects: Objects, release: Obj) -> None:
         f"with chart {chart_name}"
     )
     now = objects.clock.now()
-    conditions = set_condition(
+    conditions = set_flux_condition(
+        release,
         status.get("conditions") or [],
         "Ready",
         "True",
@@ -46,7 +48,8 @@ def reconcile_release(objects: Objects, release: Obj) -> None:
         reason=f"{verb.capitalize()}Succeeded",
         message=message,
     )
-    conditions = set_condition(
+    conditions = set_flux_condition(
+        release,
         conditions,
         "Released",
         "True",

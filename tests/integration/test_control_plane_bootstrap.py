@@ -101,12 +101,14 @@ def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> No
 
 def _flux_state(flux: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What each Flux object ends with that the two backends must agree on: its conditions
-    (type, status, reason), its finalizers and, for a Kustomization, its inventory."""
+    (type, status, reason, the generation each was observed at) in the order the controllers
+    keep them, its finalizers and, for a Kustomization, its inventory."""
     return {
         f"{o['kind']}/{o['metadata']['name']}": {
-            "conditions": sorted(
-                (c["type"], c["status"], c["reason"]) for c in o["status"]["conditions"]
-            ),
+            "conditions": [
+                (c["type"], c["status"], c["reason"], c.get("observedGeneration"))
+                for c in o["status"]["conditions"]
+            ],
             "finalizers": o["metadata"].get("finalizers"),
             "inventory": o["status"].get("inventory"),
         }
