@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from simulator.controlplane.cluster import ControlPlane
-from tests.fixtures.manifests import deployment_manifest, widget_crd
+from tests.fixtures.manifests import deployment_manifest, gadget_crd, widget_crd
 from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness
 
@@ -79,6 +79,48 @@ WIDGETS = widget_crd(
         },
     }
 )
+# Defaults at every level apiextensions-apiserver fills them: a property, a defaulted object
+# whose own properties have defaults, list items, additionalProperties; a null the schema allows
+# (kept) and one it does not (pruned, or defaulted).
+GADGETS = gadget_crd(
+    {
+        "replicas": {"type": "integer", "default": 1},
+        "mode": {"type": "string", "default": "fast"},
+        "note": {"type": "string", "nullable": True, "default": "none"},
+        "size": {"type": "integer"},
+        "limits": {
+            "type": "object",
+            "default": {"cpu": "1"},
+            "properties": {
+                "cpu": {"type": "string"},
+                "memory": {"type": "string", "default": "1Gi"},
+            },
+        },
+        "ports": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "protocol": {"type": "string", "default": "TCP"},
+                },
+            },
+        },
+        "labels": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"v": {"type": "string", "default": "x"}},
+            },
+        },
+    }
+)
+GADGET = {
+    "apiVersion": "example.com/v1",
+    "kind": "Gadget",
+    "metadata": {"name": "g"},
+    "spec": {"ports": [{"name": "http"}], "labels": {"a": {}}, "size": None, "note": None},
+}
 WIDGET = {
     "apiVersion": "example.com/v1",
     "kind": "Widget",
@@ -92,6 +134,12 @@ FILES = {
     "web2.yaml": WEB2,
     "widget.yaml": WIDGET,
     "widget2.yaml": {**WIDGET, "spec": {"size": 2, "ports": [{"name": "grpc", "port": 90}]}},
+    "gadget.yaml": GADGET,
+    "gadget2.yaml": {
+        **GADGET,
+        "spec": {"mode": "slow", "ports": [{"name": "http"}, {"name": "dns", "protocol": "UDP"}]},
+    },
+    "gadget3.yaml": {**GADGET, "spec": {"replicas": 3, "limits": {"memory": "2Gi"}}},
     # Resource version 1 is older than any object a test makes, on either server.
     "pinned-stale.yaml": {
         "apiVersion": "v1",
@@ -103,6 +151,7 @@ FILES = {
 
 SSA = ("apply", "--server-side")
 CM, WEB, PINNED = ("cm", "settings"), ("deploy", "web"), ("cm", "pinned")
+GADGET_G = ("gadgets", "g")
 STALE = '"metadata":{"resourceVersion":"1"}'
 
 # (kubectl arguments, the object to compare afterwards)
@@ -169,7 +218,15 @@ SCENARIOS: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {
         (("apply", "--server-side", "-f", "widget2.yaml"), ("widgets", "w")),
         (("apply", "--server-side", "--force-conflicts", "-f", "widget2.yaml"), ("widgets", "w")),
     ],
+    "defaults": [
+        (("apply", "-f", "gadget.yaml"), ("gadgets", "g")),
+        (("apply", "--server-side", "-f", "gadget2.yaml"), ("gadgets", "g")),
+        (("patch", "gadgets", "g", "--type=merge", "-p", '{"spec":{"mode":null}}'), GADGET_G),
+        (("replace", "-f", "gadget3.yaml"), ("gadgets", "g")),
+        ((*SSA, "--field-manager=other", "-f", "gadget3.yaml"), ("gadgets", "g")),
+    ],
 }
+CRDS = {"custom": WIDGETS, "defaults": GADGETS}
 
 
 def observed(text: str) -> dict[str, Any]:
@@ -200,10 +257,12 @@ def test_kubectl_leaves_the_same_fields_as_kube_apiserver(
     fake.kubectl("create", "namespace", namespace)
     for name, doc in FILES.items():
         (tmp_path / name).write_text(yaml.safe_dump(doc))
-    if scenario == "custom":
-        (tmp_path / "crd.yaml").write_text(yaml.safe_dump(WIDGETS))
+    if scenario in CRDS:
+        crd = CRDS[scenario]
+        (tmp_path / "crd.yaml").write_text(yaml.safe_dump(crd))
         kubectl(plane.kubeconfig, "apply", "-f", str(tmp_path / "crd.yaml"))
-        kubectl(plane.kubeconfig, "wait", "--for=condition=Established", "crd/widgets.example.com")
+        established = ("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}")
+        kubectl(plane.kubeconfig, *established)
         fake.kubectl("apply", "-f", str(tmp_path / "crd.yaml"))
     for args, (resource, name) in SCENARIOS[scenario]:
         located = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]

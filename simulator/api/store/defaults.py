@@ -17,6 +17,7 @@ from typing import Any
 from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
 from simulator.api.store.platform_defaults import PLATFORM_DEFAULTERS
+from simulator.api.store.schema_defaults import default_custom_resource
 from simulator.clock import rfc3339
 
 __all__ = ["convert_pod_status", "default_fields", "fill_on_create"]
@@ -328,6 +329,7 @@ def default_fields(info: KindInfo, obj: Obj, *, assigned: bool = True) -> None:
     """Fill the fields kube-apiserver defaults on every write of this kind (idempotent);
     `assigned=False` leaves out those its REST storage assigns (`_ASSIGNED`)."""
     if info.crd_name:
+        default_custom_resource(info.schema, obj)
         return
     for table in (_DEFAULTERS, _ASSIGNED) if assigned else (_DEFAULTERS,):
         defaulter = table.get((info.group, info.kind))

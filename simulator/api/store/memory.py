@@ -413,7 +413,8 @@ class ObjectStore:
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
             check_update(info, live, candidate, patching=patching, strict=strict)
-            if subresource is None:
+            # A custom resource is decoded (so defaulted) whole, also for a write of its status.
+            if subresource is None or info.crd_name:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
             if manager and (strict or live["metadata"].get("managedFields")):

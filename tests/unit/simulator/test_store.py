@@ -332,3 +332,46 @@ def test_a_scenarios_owner_reference_by_name_is_bound_to_the_owner(store: Object
     kept = objects.create(_owned("lone", orphan))
     assert kept is not None
     assert "uid" not in kept["metadata"]["ownerReferences"][0]
+
+
+def test_a_custom_resource_gets_its_schema_defaults_on_every_write(store: ObjectStore) -> None:
+    """apiextensions-apiserver defaults what it decodes: a create, an update, a status write."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": {"mode": {"type": "string", "default": "a"}}},
+            "status": {
+                "type": "object",
+                "properties": {"seen": {"type": "integer", "default": -1}},
+            },
+        },
+    }
+    store.create(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "gadgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"kind": "Gadget", "plural": "gadgets"},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "subresources": {"status": {}},
+                        "schema": {"openAPIV3Schema": schema},
+                    }
+                ],
+            },
+        }
+    )
+    gadget = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}}
+    created = store.create({**gadget, "spec": {}}, strict=True)
+    assert created["spec"] == {"mode": "a"}
+    assert "status" not in created  # defaults fill objects that are there, make none
+    updated = store.replace({**created, "spec": {"mode": None}}, strict=True)
+    assert updated["spec"] == {"mode": "a"}  # a disallowed null is defaulted again
+    written = store.replace({**updated, "status": {}}, subresource="status", strict=True)
+    assert written["status"] == {"seen": -1}
