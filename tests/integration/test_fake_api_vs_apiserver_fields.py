@@ -79,6 +79,17 @@ WIDGETS = widget_crd(
         },
     }
 )
+
+
+def _text_fields(**defaults: str | None) -> dict[str, Any]:
+    """An object schema of string properties, each with its default (None: none)."""
+    properties = {
+        name: {"type": "string", **({"default": value} if value is not None else {})}
+        for name, value in defaults.items()
+    }
+    return {"type": "object", "properties": properties}
+
+
 # Defaults at every level apiextensions-apiserver fills them: a property, a defaulted object
 # whose own properties have defaults, list items, additionalProperties; a null the schema allows
 # (kept) and one it does not (pruned, or defaulted).
@@ -89,30 +100,11 @@ GADGETS = gadget_crd(
         "note": {"type": "string", "nullable": True, "default": "none"},
         "size": {"type": "integer"},
         "limits": {
-            "type": "object",
+            **_text_fields(cpu=None, memory="1Gi"),
             "default": {"cpu": "1"},
-            "properties": {
-                "cpu": {"type": "string"},
-                "memory": {"type": "string", "default": "1Gi"},
-            },
         },
-        "ports": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "protocol": {"type": "string", "default": "TCP"},
-                },
-            },
-        },
-        "labels": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "properties": {"v": {"type": "string", "default": "x"}},
-            },
-        },
+        "ports": {"type": "array", "items": _text_fields(name=None, protocol="TCP")},
+        "labels": {"type": "object", "additionalProperties": _text_fields(v="x")},
     }
 )
 GADGET = {
