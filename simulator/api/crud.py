@@ -34,7 +34,7 @@ from simulator.api.selectors import (
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
-from simulator.api.validation import unknown_fields
+from simulator.api.validation import undeclared_fields
 
 __all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
 
@@ -81,7 +81,7 @@ class Crud:
                 _check_identity(info, route, obj, creating=True)
             return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
-        _validate_strictly(req, info, obj)
+        warnings = _decoded(req, info, obj)
         stamp_requester(info, obj, user)
         created = self.host.store.create(
             obj,
@@ -90,14 +90,14 @@ class Crud:
             field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
-        return await self.send_object(req, 201, info, created)
+        return await self.send_object(req, 201, info, created, warnings)
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
         check_write_options(req, "UpdateOptions")
         obj = self._decode(req, info)
         _check_identity(info, route, obj, creating=False)
-        _validate_strictly(req, info, obj)
+        warnings = _decoded(req, info, obj)
         updated = self.host.store.replace(
             obj,
             subresource=route.subresource or None,
@@ -105,7 +105,7 @@ class Crud:
             strict=True,
             field_manager=field_manager_of(req, "UpdateOptions"),
         )
-        return await self.send_object(req, 200, info, updated)
+        return await self.send_object(req, 200, info, updated, warnings)
 
     async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
@@ -125,6 +125,11 @@ class Crud:
         check_patch_syntax(req.body, patch_type)
         if patch_type != "json" and req.param("fieldValidation") == "Strict":
             _validate_strictly(req, info, _decode_patch(req.body, patch_type))
+        warnings: list[str] = []
+
+        def warn_of(patched: dict[str, Any]) -> None:
+            warnings.extend(_decoded(req, info, patched, refusing=False))
+
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
         creating = (
             patch_type == "apply"
@@ -146,8 +151,11 @@ class Crud:
             strict=True,
             field_manager=manager,
             force=truthy(req.param("force")),
+            # The patched object is decoded (its undeclared fields dropped); an apply's are
+            # the field manager's to judge.
+            decoded=None if patch_type == "apply" else warn_of,
         )
-        return await self.send_object(req, 201 if creating else 200, info, patched)
+        return await self.send_object(req, 201 if creating else 200, info, patched, warnings)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
@@ -204,9 +212,14 @@ class Crud:
         return 200
 
     async def send_object(
-        self, req: Request, code: int, info: KindInfo, obj: dict[str, Any]
+        self,
+        req: Request,
+        code: int,
+        info: KindInfo,
+        obj: dict[str, Any],
+        warnings: list[str] | None = None,
     ) -> int:
-        send = req.send
+        send, headers = req.send, [(b"warning", warning_header(w)) for w in warnings or ()]
         if "as=Table" in req.header(b"accept"):
             doc = tables.table(
                 info,
@@ -214,9 +227,9 @@ class Crud:
                 self.host.store.clock.now(),
                 str(obj["metadata"].get("resourceVersion", "")),
             )
-            await self.host.respond(send, code, _ENC.encode(doc))
+            await self.host.respond(send, code, _ENC.encode(doc), headers=headers)
         else:
-            await self.host.respond(send, code, _ENC.encode(obj))
+            await self.host.respond(send, code, _ENC.encode(obj), headers=headers)
         return code
 
     async def list(self, req: Request, route: Route, user: UserInfo) -> int:
@@ -276,15 +289,36 @@ def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
 
 
 def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
-    """fieldValidation=Strict (kubectl's default): unknown fields of built-in kinds are a 400."""
-    if req.param("fieldValidation") != "Strict" or info.crd_name:
-        return
-    errors = unknown_fields(obj, info.group, info.version, info.kind)
-    if errors:
+    """A patch body under fieldValidation=Strict: a built-in kind's unknown fields are a 400."""
+    if req.param("fieldValidation") == "Strict" and not info.crd_name:
+        _refuse_undeclared(info, undeclared_fields(obj, info, prune=False))
+
+
+def _decoded(
+    req: Request, info: KindInfo, obj: dict[str, Any], *, refusing: bool = True
+) -> list[str]:
+    """`obj` without the fields its kind does not declare, as kube-apiserver decodes it; by the
+    request's fieldValidation, Strict refuses them (400; a patch's body was checked before),
+    Warn (the default) answers a warning for each (returned), Ignore says nothing."""
+    mode = req.param("fieldValidation") or "Warn"
+    undeclared = undeclared_fields(obj, info, prune=True)
+    if mode == "Strict" and refusing:
+        _refuse_undeclared(info, undeclared)
+    return undeclared if mode == "Warn" else []
+
+
+def _refuse_undeclared(info: KindInfo, undeclared: list[str]) -> None:
+    if undeclared:
         raise BadRequestError(
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-            f"strict decoding error: {', '.join(errors)}"
+            f"strict decoding error: {', '.join(undeclared)}"
         )
+
+
+def warning_header(text: str) -> bytes:
+    """A `Warning` header's value as kube-apiserver writes it (code 299, no agent, quoted)."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{quoted}"'.encode()
 
 
 def field_manager_of(req: Request, options: str, *, applying: bool = False) -> str:

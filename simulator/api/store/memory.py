@@ -256,8 +256,10 @@ class ObjectStore:
         strict: bool = False,
         field_manager: str | None = None,
         force: bool = False,
+        decoded: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Apply a json/merge/strategic/apply patch; "apply" creates the object when absent."""
+        """Apply a json/merge/strategic/apply patch; "apply" creates the object when absent.
+        `decoded` sees the patched object before it is stored, as kube-apiserver decodes it."""
         info = self.kind_info(api_version, kind)
         body = parse_patch_body(patch, patch_type)
         ns = self._ns(info, namespace)
@@ -273,6 +275,8 @@ class ObjectStore:
                     return self.create(created, dry_run=dry_run, strict=strict)
         apply = functools.partial(apply, subresource=subresource)
         mutate = mutation(patch_type, body, info=info, name=name, apply=apply, typed=strict)
+        if decoded is not None:
+            mutate = _then(mutate, decoded)
         return self._update(
             info,
             name,
@@ -486,3 +490,15 @@ class ObjectStore:
                 removed.append((kind, self._remove_locked(kind, victim)))
         for kind, victim in removed:
             self._after_commit(kind, "DELETED", victim)
+
+
+def _then(
+    mutate: Callable[[dict[str, Any]], dict[str, Any]], decoded: Callable[[dict[str, Any]], None]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def patched(live: dict[str, Any]) -> dict[str, Any]:
+        out = mutate(live)
+        if isinstance(out, dict):
+            decoded(out)
+        return out
+
+    return patched
