@@ -151,9 +151,9 @@ class Crud:
             strict=True,
             field_manager=manager,
             force=truthy(req.param("force")),
-            # The patched object is decoded (its undeclared fields dropped); an apply's are
-            # the field manager's to judge.
-            decoded=None if patch_type == "apply" else warn_of,
+            # The patched object is decoded, its undeclared fields dropped (not an apply's
+            # result: the field manager judges that).
+            decoded=warn_of,
         )
         return await self.send_object(req, 201 if creating else 200, info, patched, warnings)
 

@@ -91,11 +91,13 @@ def mutation(
     name: str,
     apply: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
     typed: bool = False,
+    decoded: Callable[[dict[str, Any]], None] | None = None,
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The change a patch makes to the live object (`apply(live, body)`: server-side apply).
 
     `typed` (a client's patch of a built-in kind): a result Go cannot decode into the kind's
-    type is a 422, as kube-apiserver refuses it."""
+    type is a 422, as kube-apiserver refuses it; `decoded` then sees the result (a client's
+    json, merge or strategic patch is decoded as its kind, crud.py)."""
 
     def mutate(live: dict[str, Any]) -> dict[str, Any]:
         if patch_type == "apply":
@@ -107,6 +109,8 @@ def mutation(
                 patched = dict(_PATCHERS[patch_type](live, body))
                 if typed and not info.crd_name:
                     refuse_mistyped(info, live, patched)
+                if decoded is not None:
+                    decoded(patched)
                 return patched
         except PatchError as exc:
             if patch_type == "json" and isinstance(body, list):

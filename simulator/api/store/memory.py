@@ -274,9 +274,9 @@ class ObjectStore:
                     created = apply(None, applied_object(info, ns, name, body), subresource=None)
                     return self.create(created, dry_run=dry_run, strict=strict)
         apply = functools.partial(apply, subresource=subresource)
-        mutate = mutation(patch_type, body, info=info, name=name, apply=apply, typed=strict)
-        if decoded is not None:
-            mutate = _then(mutate, decoded)
+        mutate = mutation(
+            patch_type, body, info=info, name=name, apply=apply, typed=strict, decoded=decoded
+        )
         return self._update(
             info,
             name,
@@ -490,15 +490,3 @@ class ObjectStore:
                 removed.append((kind, self._remove_locked(kind, victim)))
         for kind, victim in removed:
             self._after_commit(kind, "DELETED", victim)
-
-
-def _then(
-    mutate: Callable[[dict[str, Any]], dict[str, Any]], decoded: Callable[[dict[str, Any]], None]
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def patched(live: dict[str, Any]) -> dict[str, Any]:
-        out = mutate(live)
-        if isinstance(out, dict):
-            decoded(out)
-        return out
-
-    return patched
