@@ -1,9 +1,10 @@
 """The Flux CRDs `flux install` applies, built from the kind table's Flux rows
 (`simulator.api.flux_kind_rows`), and the paths the fake `flux` asks the API server for.
 
-Minimal but valid: schemas preserve unknown fields (the simulator is not Flux's validator);
-names, groups, served and storage versions, scope, short names, status subresource and printer
-columns match Flux 2.4, so kubectl and the production code address them as on an appliance.
+Minimal but valid: schemas preserve unknown fields (the simulator is not Flux's validator) and
+declare the defaults Flux's own do; names, groups, served and storage versions, scope, short
+names, status subresource and printer columns match Flux 2.4, so kubectl and the production code
+address them as on an appliance.
 Free of the kind table itself (dataclasses, every built-in kind): the fake `flux` imports this
 module on every run, a process per command.
 """
@@ -20,9 +21,73 @@ __all__ = ["FLUX_CRDS", "FLUX_VERSION", "flux_crd", "flux_path", "resource_path"
 
 FLUX_VERSION = "v2.4.0"
 
-_SCHEMA = {
-    "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+
+def _fields(**properties: Any) -> dict[str, Any]:
+    """An object that keeps unknown fields, with these properties declared."""
+    return {
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+        "properties": properties,
+    }
+
+
+def _default(value: object) -> dict[str, Any]:
+    kinds = {bool: "boolean", str: "string", dict: "object"}
+    schema = {"type": kinds[type(value)], "default": value}
+    if isinstance(value, dict):  # status: {observedGeneration: -1}
+        schema["x-kubernetes-preserve-unknown-fields"] = True
+    return schema
+
+
+_OBSERVED_NONE = {"status": _default({"observedGeneration": -1})}
+# The defaults Flux's own CRDs declare (source-controller and kustomize-controller v1.9.6,
+# helm-controller v1.6.1, config/crd/bases; the same in Flux 2.4's): kube-apiserver fills them in
+# every object of the kind (simulator/api/store/schema_defaults.py), so a GitRepository reads
+# back with `timeout: 60s` and a new object with `status: {observedGeneration: -1}`, as on an
+# appliance. Everything else in a schema keeps unknown fields (the simulator is not Flux's
+# validator); notification-controller's kinds declare none here.
+_VERIFY_COSIGN = _fields(provider=_default("cosign"))
+_CHART = {
+    "reconcileStrategy": _default("ChartVersion"),
+    "verify": _VERIFY_COSIGN,
+    "version": _default("*"),
 }
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Bucket": {"spec": _fields(provider=_default("generic"), timeout=_default("60s"))},
+    "GitRepository": {
+        "spec": _fields(timeout=_default("60s"), verify=_fields(mode=_default("HEAD")))
+    },
+    "HelmChart": {"spec": _fields(**_CHART)},
+    "HelmRepository": {"spec": _fields(provider=_default("generic"))},
+    "OCIRepository": {
+        "spec": _fields(
+            provider=_default("generic"), timeout=_default("60s"), verify=_VERIFY_COSIGN
+        )
+    },
+    "Kustomization": {
+        "spec": _fields(
+            force=_default(False),
+            postBuild=_fields(
+                substituteFrom={"type": "array", "items": _fields(optional=_default(False))}
+            ),
+        )
+    },
+    "HelmRelease": {
+        "spec": _fields(
+            chart=_fields(spec=_fields(**_CHART)),
+            uninstall=_fields(deletionPropagation=_default("background")),
+        )
+    },
+}
+
+
+def _schema(kind: str) -> dict[str, Any]:
+    declared = _DEFAULTS.get(kind)
+    if declared is None:
+        return {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    return {"openAPIV3Schema": _fields(**declared, **_OBSERVED_NONE)}
+
+
 _READY_COLUMNS = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {
@@ -71,7 +136,7 @@ def flux_crd(
                     "served": True,
                     "storage": version == versions[0],
                     "subresources": {"status": {}},
-                    "schema": _SCHEMA,
+                    "schema": _schema(kind),
                     "additionalPrinterColumns": _READY_COLUMNS,
                 }
                 for version in versions

@@ -102,7 +102,8 @@ def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> No
 def _flux_state(flux: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What each Flux object ends with that the two backends must agree on: its conditions
     (type, status, reason, the generation each was observed at) in the order the controllers
-    keep them, its finalizers and, for a Kustomization, its inventory."""
+    keep them, its finalizers, the fields of its spec (the CRD's defaults among them) and, for
+    a Kustomization, its inventory."""
     return {
         f"{o['kind']}/{o['metadata']['name']}": {
             "conditions": [
@@ -110,6 +111,7 @@ def _flux_state(flux: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 for c in o["status"]["conditions"]
             ],
             "finalizers": o["metadata"].get("finalizers"),
+            "spec": {key: type(value).__name__ for key, value in o["spec"].items()},
             "inventory": o["status"].get("inventory"),
         }
         for o in flux
