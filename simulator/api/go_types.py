@@ -20,7 +20,7 @@ from typing import Any
 from simulator.api import openapi_assets
 from simulator.api.go_json import base64_error, json_kind
 
-__all__ = ["component_error", "type_error"]
+__all__ = ["component_error", "kind_schema", "resolve", "type_error"]
 
 _REF = "#/components/schemas/"
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
@@ -96,15 +96,38 @@ def component_error(group: str, version: str, component: str, obj: Any) -> str |
 
 
 @cache
-def _kind_check(group: str, version: str, kind: str) -> Check | None:
-    """The check of a built-in kind's body: found in its group version's document, or in core
-    v1's (which also holds what subresources take); None when no document names the kind."""
+def kind_schema(group: str, version: str, kind: str) -> tuple[dict[str, Any], str] | None:
+    """A built-in kind's component name in kube-apiserver's OpenAPI v3 documents, with the
+    schemas of the document it is in; None when no document names the kind."""
+    found = _kind_root(group, version, kind)
+    return (_components(*found[0])[0], found[1]) if found else None
+
+
+def _kind_root(group: str, version: str, kind: str) -> tuple[tuple[str, str], str] | None:
+    """(the document, the component) of a built-in kind: its group version's document, or core
+    v1's (which also holds what subresources take)."""
     for document in ((group, version), ("", "v1")):
-        _, roots = _components(*document)
-        root = roots.get((group, version, kind))
+        root = _components(*document)[1].get((group, version, kind))
         if root:
-            return _component_check(*document, root)
+            return document, root
     return None
+
+
+def resolve(schemas: dict[str, Any], schema: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A schema node's component (name, schema) when it refers to one (`$ref`, or `allOf`
+    with one), else ("", the node)."""
+    ref = schema.get("$ref") or next(
+        (part["$ref"] for part in schema.get("allOf") or () if "$ref" in part), ""
+    )
+    name = str(ref).removeprefix(_REF)
+    return (name, schemas.get(name) or {}) if name else ("", schema)
+
+
+@cache
+def _kind_check(group: str, version: str, kind: str) -> Check | None:
+    """The check of a built-in kind's body; None when no document names the kind."""
+    found = _kind_root(group, version, kind)
+    return _component_check(*found[0], found[1]) if found else None
 
 
 @cache
@@ -165,11 +188,7 @@ class _Compiler:
         self._structs: dict[str, Check] = {}
 
     def resolve(self, schema: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        ref = schema.get("$ref") or next(
-            (part["$ref"] for part in schema.get("allOf") or () if "$ref" in part), ""
-        )
-        name = str(ref).removeprefix(_REF)
-        return (name, self.schemas.get(name) or {}) if name else ("", schema)
+        return resolve(self.schemas, schema)
 
     def go_type(self, schema: dict[str, Any]) -> str:
         name, resolved = self.resolve(schema)
