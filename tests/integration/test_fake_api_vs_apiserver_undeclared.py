@@ -10,6 +10,7 @@ Skipped when the control plane is not built (CI builds it).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -109,7 +110,8 @@ def test_undeclared_fields_are_refused_warned_or_dropped_as_kube_apiserver_does(
     kubectl(plane.kubeconfig, "apply", "-f", str(crd))
     kubectl(plane.kubeconfig, "wait", "--for=condition=Established", "crd/gadgets.example.com")
     fake.kubectl("apply", "-f", str(crd))
-    for run in (fake.kubectl, lambda *a, **k: kubectl(plane.kubeconfig, *a, **k)):
+    real_kubectl = functools.partial(kubectl, plane.kubeconfig)
+    for run in (fake.kubectl, real_kubectl):
         run("create", "namespace", namespace)
     try:
         for index, (args, manifest, (resource, name)) in enumerate(STEPS):

@@ -6,7 +6,8 @@ pruned, then each property missing from an object that declares a `default` gets
 (k8s.io/apiextensions-apiserver pkg/apiserver/schema/defaulting/algorithm.go and prunenulls.go,
 v1.37). So a GitRepository created without `spec.timeout` reads back with `timeout: 60s`, and a
 Kustomization without `spec.force` with `force: false`, on any cluster; the defaults are filled
-before the field manager sees the write, so they are the writer's fields.
+before the field manager sees the write, so they are the writer's fields. The fake API fills them
+on every write, not on reads (an object stored before its CRD gained a default stays without).
 """
 
 from __future__ import annotations
