@@ -1,4 +1,5 @@
-"""The conditions kustomize-controller v1.9.6 leaves on a Kustomization besides `Ready`.
+"""How the world's Flux controllers set a condition (fluxcd's `conditions.Set`), and the
+conditions kustomize-controller v1.9.6 leaves on a Kustomization besides `Ready`.
 
 `Reconciling` names the stage a reconcile reached ("Running health checks for revision ... with
 a timeout of ..."), `Healthy` the health checks' verdict for a Kustomization that waits; at the
