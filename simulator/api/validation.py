@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.api.go_types import kind_schema, resolve
 from simulator.api.kinds import KindInfo
+from simulator.api.store.schema_defaults import field_schema
 
 __all__ = ["undeclared_fields"]
 
@@ -118,19 +119,6 @@ def _root(schema: object) -> dict[str, Any]:
     return root
 
 
-def _sub(schema: dict[str, Any], key: str) -> tuple[bool, dict[str, Any] | None]:
-    """Whether `key` is declared under `schema`, and the schema it is read with then."""
-    known = (schema.get("properties") or {}).get(key)
-    if isinstance(known, dict):
-        return True, known
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):
-        return True, extra
-    if extra is True:
-        return True, None  # any value, itself pruned as schemaless
-    return False, None
-
-
 def _prune_by_schema(
     value: Any,
     schema: dict[str, Any] | None,
@@ -151,7 +139,7 @@ def _prune_by_schema(
             if embedded and key in _META_FIELDS:
                 continue
             child = f"{path}.{key}" if path else key
-            declared, sub = _sub(schema, key) if schema is not None else (False, None)
+            declared, sub = field_schema(schema, key)
             if declared:
                 _prune_by_schema(value[key], sub, child, found, prune)
             elif not keep_unknown:

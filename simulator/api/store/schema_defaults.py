@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["default_custom_resource"]
+__all__ = ["default_custom_resource", "field_schema"]
 
 
 def default_custom_resource(schema: object, obj: dict[str, Any]) -> None:
@@ -33,22 +33,26 @@ def _has_default(schema: dict[str, Any]) -> bool:
     return schema.get("default") is not None
 
 
-def _field_schema(schema: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    """A property's schema, else additionalProperties' (getSchemaForField)."""
+def field_schema(schema: dict[str, Any] | None, key: str) -> tuple[bool, dict[str, Any] | None]:
+    """Whether an object's schema declares `key` (as a property, or by additionalProperties),
+    and the schema its value is read with then (None: none, as `additionalProperties: true`
+    gives); apiextensions' getSchemaForField, which pruning reads the same way."""
     if schema is None:
-        return None
+        return False, None
     known = (schema.get("properties") or {}).get(key)
     if isinstance(known, dict):
-        return known
+        return True, known
     extra = schema.get("additionalProperties")
-    return extra if isinstance(extra, dict) else None
+    if isinstance(extra, dict):
+        return True, extra
+    return extra is True, None
 
 
 def _prune_nulls(value: object, schema: dict[str, Any] | None) -> None:
     """PruneNonNullableNullsWithoutDefaults: a null neither nullable nor defaulted goes."""
     if isinstance(value, dict):
         for key in list(value):
-            field = _field_schema(schema, key)
+            _, field = field_schema(schema, key)
             if value[key] is None and field is not None and not _nullable_or_defaulted(field):
                 del value[key]
             else:
