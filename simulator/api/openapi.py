@@ -2,13 +2,14 @@
 
 `/openapi/v3/<gv>` is kube-apiserver's published document for that group version
 (`openapi_assets`) with the paths of resources and subresources the fake API does not serve
-taken out; a CRD's group version gets a document built from the CRD's schema, as kube-apiserver
-builds one. kubectl reads them for `explain`, for its query-parameter verifier (`--dry-run=server`
-and server-side field validation need a PATCH operation with the group-version-kind extension)
-and for client-side `apply`'s strategic patches. `/openapi/v2` is the swagger document, cut the
-same way: JSON, or its definitions as protobuf (`openapi_v2`). When the assets are not built,
-every document declares the operations alone, which is all kubectl's verifiers need; `explain`
-then has nothing to show.
+taken out; a CRD's group version gets the document apiextensions-apiserver builds
+(`openapi_crd`). kubectl reads them for `explain`, for its query-parameter verifier
+(`--dry-run=server` and server-side field validation need a PATCH operation with the
+group-version-kind extension) and for client-side `apply`'s strategic patches. `/openapi/v2` is
+the swagger document, cut the same way: JSON, or its definitions as protobuf (`openapi_v2`).
+When the assets are not built, a built-in's document declares the operations alone, which is all
+kubectl's verifiers need (`explain` then has nothing to show), and a CRD's lacks its parameters'
+words and the apimachinery types.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ import msgspec
 from simulator.api import openapi_assets
 from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
+from simulator.api.openapi_crd import crd_document, custom_schema, definition_name
 from simulator.api.openapi_v2 import encode_v2
 
 __all__ = ["Documents", "group_version_path"]
 
 _ENC = msgspec.json.Encoder()
-_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
-_CRD_INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
 _QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 
 
@@ -77,7 +77,7 @@ class Documents:
         return self._cached(
             ("v3", f"{group}/{version}"),
             state,
-            lambda: _ENC.encode({**_v3(group, version, kinds), "info": self._info(kinds)}),
+            lambda: _ENC.encode(self._v3(group, version, kinds)),
         )
 
     def v2(self) -> bytes:
@@ -92,9 +92,11 @@ class Documents:
         state = tuple(kinds), self.registry.generation
         return self._cached(("v2", "protobuf"), state, lambda: encode_v2(self._v2(kinds)))
 
-    def _info(self, kinds: list[KindInfo]) -> dict[str, str]:
+    def _v3(self, group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
         # A CRD's group version is documented by apiextensions-apiserver's own builder.
-        return _CRD_INFO if kinds[0].crd_name else self.info
+        if kinds[0].crd_name:
+            return crd_document(group, version, kinds)
+        return {**_v3(group, version, kinds), "info": self.info}
 
     def _v2(self, kinds: list[KindInfo]) -> dict[str, Any]:
         return {**_v2(kinds), "info": self.info}
@@ -111,8 +113,6 @@ class Documents:
 
 
 def _v3(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
-    if kinds[0].crd_name:
-        return _crd_document(group, version, kinds)
     published = openapi_assets.v3_document(group, version)
     if published is None:
         return _operations_only(group, version, kinds)
@@ -136,8 +136,7 @@ def _v2(kinds: list[KindInfo]) -> dict[str, Any]:
     definitions = dict(published.get("definitions") or {})
     for info in kinds:
         if info.crd_name:
-            schema = _custom_schema(info, "#/definitions/")
-            definitions[_definition_name(info)] = schema
+            definitions[definition_name(info)] = custom_schema(info, "#/definitions/")
     return {**published, "paths": paths, "definitions": definitions}
 
 
@@ -157,91 +156,6 @@ def _served(path: str, prefix: str, kinds: list[KindInfo]) -> bool:
         if info.plural == plural:
             return len(rest) < 2 or (len(rest) == 2 and rest[1] in info.subresources)
     return False
-
-
-# ----------------------------------------------------------------------- custom resources
-
-
-def _definition_name(info: KindInfo) -> str:
-    """`io.fluxcd.toolkit.kustomize.v1.Kustomization`: the group reversed (kube-apiserver's)."""
-    return ".".join([*reversed(info.group.split(".")), info.version, info.kind])
-
-
-def _custom_schema(info: KindInfo, ref_prefix: str) -> dict[str, Any]:
-    schema = dict(info.schema or {"type": "object"})
-    properties = dict(schema.get("properties") or {})
-    # Described as every built-in kind describes them (a ConfigMap's, from the published core).
-    core = openapi_assets.v3_document("", "v1")
-    described = (
-        core["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"]["properties"] if core else {}
-    )
-    for name in ("apiVersion", "kind"):
-        properties[name] = {"type": "string", **_description(described.get(name))}
-    properties["metadata"] = {
-        **_description(described.get("metadata")),
-        "allOf": [{"$ref": f"{ref_prefix}{_META}ObjectMeta"}],
-    }
-    schema["properties"] = properties
-    schema["x-kubernetes-group-version-kind"] = [
-        {"group": info.group, "kind": info.kind, "version": info.version}
-    ]
-    return schema
-
-
-def _description(published: Any) -> dict[str, Any]:
-    text = published.get("description") if isinstance(published, dict) else None
-    return {"description": text} if text else {}
-
-
-def _crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
-    doc = _operations_only(group, version, kinds)
-    schemas: dict[str, Any] = {}
-    for info in kinds:
-        name = _definition_name(info)
-        schemas[name] = _custom_schema(info, "#/components/schemas/")
-        schemas[name + "List"] = {
-            "type": "object",
-            "required": ["items"],
-            "properties": {
-                "apiVersion": {"type": "string"},
-                "kind": {"type": "string"},
-                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
-                "metadata": {"allOf": [{"$ref": f"#/components/schemas/{_META}ListMeta"}]},
-            },
-            "x-kubernetes-group-version-kind": [
-                {"group": group, "kind": info.list_kind_name, "version": version}
-            ],
-        }
-    core = openapi_assets.v3_document("", "v1")
-    if core is not None:
-        published = core["components"]["schemas"]
-        schemas.update(_closure(published, [f"{_META}ObjectMeta", f"{_META}ListMeta"]))
-    doc["components"]["schemas"] = schemas
-    return doc
-
-
-def _closure(schemas: dict[str, Any], roots: list[str]) -> dict[str, Any]:
-    """The named schemas and every schema they refer to."""
-    found: dict[str, Any] = {}
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        if name in found or name not in schemas:
-            continue
-        found[name] = schemas[name]
-        pending.extend(_refs(schemas[name]))
-    return found
-
-
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        out = [str(node["$ref"]).rpartition("/")[2]] if "$ref" in node else []
-        for value in node.values():
-            out.extend(_refs(value))
-        return out
-    if isinstance(node, list):
-        return [ref for item in node for ref in _refs(item)]
-    return []
 
 
 # ----------------------------------------------------------------------- operations only

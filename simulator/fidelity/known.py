@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.api.kind_table import BUILTIN_KINDS
 from simulator.fidelity.corpus import CorpusRequest
 
 __all__ = ["KNOWN", "Known", "known_labels"]
@@ -25,30 +24,10 @@ class Known:
     matches: Callable[[CorpusRequest, str], bool]
 
 
-_BUILT_IN_GROUPS = frozenset(info.group for info in BUILTIN_KINDS)
-
-
-def _custom_document(request: CorpusRequest) -> bool:
-    """`/openapi/v3/apis/<group>/<version>` of a group no built-in kind is in: a CRD's."""
-    parts = request.path.split("/")
-    return (
-        parts[1:4] == ["openapi", "v3", "apis"]
-        and len(parts) == 6
-        and (parts[4] not in _BUILT_IN_GROUPS)
-    )
-
-
-# Field ownership, the OpenAPI documents of built-in kinds and discovery were fixed in the fake
-# API (docs/simulator-api.md, "Request by request"); this one is left, with its reason.
-KNOWN: tuple[Known, ...] = (
-    Known(
-        "CRD OpenAPI",
-        "the fake API builds a custom resource's OpenAPI v3 document from its CRD's schema with "
-        "the operations kubectl's verifiers read; apiextensions-apiserver's also describes every "
-        "operation's parameters and responses",
-        lambda request, _difference: _custom_document(request),
-    ),
-)
+# Field ownership, the OpenAPI documents of built-in kinds, discovery and, last, a CRD's OpenAPI
+# document (`simulator/api/openapi_crd.py`) were fixed in the fake API (docs/simulator-api.md,
+# "Request by request"): no difference is known now, so every one is a finding.
+KNOWN: tuple[Known, ...] = ()
 
 
 def known_labels(

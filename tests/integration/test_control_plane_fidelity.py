@@ -3,9 +3,9 @@ bootstrap of happy-path, and what kubectl, the official client and helm do, sent
 API and to kube-apiserver v1.37 and compared.
 
 The goals (issue 13): every one of the product's requests is answered identically, and at least
-95% of the whole corpus is (measured: 99.6%, docs/simulator-api.md, "Request by request"). A
-difference listed as known (`simulator/fidelity/known.py`: a CRD's OpenAPI document) still
-counts as a difference here. The report is printed, so a run's table is in the test's output.
+95% of the whole corpus is (measured: 100%, docs/simulator-api.md, "Request by request"). A
+difference listed as known (`simulator/fidelity/known.py`, empty now) would still count as a
+difference here. The report is printed, so a run's table is in the test's output.
 """
 
 from __future__ import annotations

@@ -1,0 +1,467 @@
+"""A custom resource group version's OpenAPI v3 document, as kube-apiserver builds it.
+
+apiextensions-apiserver (v0.37.2, `pkg/controller/openapi/builder`) describes each served version
+of a CRD as routes (list, create, deletecollection, read, replace, delete, patch, and the same for
+its subresources), turns them into a document with kube-openapi's `builder3`, and merges the
+documents of every CRD in one group version. This module does the same from the `KindInfo`s the
+registry made of the CRDs: the operations with their parameters (each option type's, described
+as kube-apiserver's published documents describe them), request bodies, responses and
+operation ids; the kind's schema (`structural_schema`: the CRD's schema as a structural schema
+converts back to OpenAPI, with `apiVersion`, `kind`, `metadata` and embedded resources' fields
+added); its list's; and the apimachinery types they refer to, from the published core document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, NamedTuple
+
+from simulator.api import openapi_assets
+from simulator.api.kinds import KindInfo
+
+__all__ = ["crd_document", "custom_schema", "definition_name"]
+
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
+_READ = ("application/json", "application/yaml")
+_PATCHES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+)
+
+# Which query parameters each action takes: the fields of its options type
+# (`endpoints.AddObjectParams` of Get/List/Create/Update/Patch/DeleteOptions); a deletecollection
+# takes ListOptions' alone (the CRD builder's choice, unlike a built-in's).
+_LIST_OPTIONS = (
+    "allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit",
+    "resourceVersion", "resourceVersionMatch", "sendInitialEvents", "shardSelector",
+    "timeoutSeconds", "watch",
+)  # fmt: skip
+_WRITE_OPTIONS = ("dryRun", "fieldManager", "fieldValidation")
+_OPTIONS = {
+    "get": ("resourceVersion",),
+    "list": _LIST_OPTIONS,
+    "deletecollection": _LIST_OPTIONS,
+    "post": _WRITE_OPTIONS,
+    "put": _WRITE_OPTIONS,
+    "patch": (*_WRITE_OPTIONS, "force"),
+    "delete": (
+        "dryRun", "gracePeriodSeconds", "ignoreStoreReadErrorWithClusterBreakingPotential",
+        "orphanDependents", "propagationPolicy",
+    ),
+}  # fmt: skip
+# The built-in operation whose parameters are described as each action's: a ConfigMap's
+# (PatchOptions' fieldManager reads differently from Create/UpdateOptions').
+_DESCRIBED_BY = {
+    "get": "listCoreV1NamespacedConfigMap",  # GetOptions' resourceVersion reads as ListOptions'
+    "list": "listCoreV1NamespacedConfigMap",
+    "deletecollection": "listCoreV1NamespacedConfigMap",
+    "post": "createCoreV1NamespacedConfigMap",
+    "put": "replaceCoreV1NamespacedConfigMap",
+    "patch": "patchCoreV1NamespacedConfigMap",
+    "delete": "deleteCoreV1NamespacedConfigMap",
+}
+_PRETTY = "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget)."  # noqa: E501
+_NAMESPACE = "object name and auth scope, such as for teams and projects"
+# metav1beta1.PartialObjectMetadata(List)'s field docs and TypeMeta's, which the builder copies.
+_OBJECT_META = "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+_LIST_META = "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+_API_VERSION = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"  # noqa: E501
+_KIND = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"  # noqa: E501
+_EMBEDDED_API_VERSION = "apiVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"  # noqa: E501
+_EMBEDDED_KIND = "kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"  # noqa: E501
+
+
+def definition_name(info: KindInfo, kind: str = "") -> str:
+    """`io.fluxcd.toolkit.kustomize.v1.Kustomization`: the group reversed (`gvkToModelName`)."""
+    return ".".join([*reversed(info.group.split(".")), info.version, kind or info.kind])
+
+
+def crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
+    """The merged document of every CRD served at `group/version` (`MergeSpecsV3`)."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for info in kinds:
+        paths.update(_paths(info))
+        schemas[definition_name(info)] = custom_schema(info, "#/components/schemas/")
+        schemas[definition_name(info, info.list_kind_name)] = _list_schema(info)
+    referred = _closure(_published_schemas(), _refs([paths, schemas]))
+    schemas.update({name: _named_as_client_go(name, schema) for name, schema in referred.items()})
+    return {"openapi": "3.0.0", "info": _INFO, "paths": paths, "components": {"schemas": schemas}}
+
+
+# ----------------------------------------------------------------------- operations
+
+
+class _Route(NamedTuple):
+    """One route of `generateBuilder`: its action (`x-kubernetes-action`), its verb (the
+    operation's first word) and the schema it answers with."""
+
+    path: str
+    method: str
+    action: str
+    verb: str
+    answer: str
+
+
+def _paths(info: KindInfo) -> dict[str, Any]:
+    """One CRD version's routes grouped by path (`generateBuilder`, then builder3)."""
+    kind_ref = "#/components/schemas/" + definition_name(info)
+    list_ref = "#/components/schemas/" + definition_name(info, info.list_kind_name)
+    status_ref = f"#/components/schemas/{_META}Status"
+    root = f"/apis/{info.group}/{info.version}/{info.plural}"
+    routes: list[tuple[str, str, str, str, str]] = []
+    if info.namespaced:
+        routes.append((root, "get", "list", "list", list_ref))
+        root = f"/apis/{info.group}/{info.version}/namespaces/{{namespace}}/{info.plural}"
+    routes += [
+        (root, "get", "list", "list", list_ref),
+        (root, "post", "post", "create", kind_ref),
+        (root, "delete", "deletecollection", "deletecollection", status_ref),
+        (root + "/{name}", "get", "get", "read", kind_ref),
+        (root + "/{name}", "put", "put", "replace", kind_ref),
+        (root + "/{name}", "delete", "delete", "delete", status_ref),
+        (root + "/{name}", "patch", "patch", "patch", kind_ref),
+    ]
+    if "status" in info.subresources:
+        routes += [
+            (root + "/{name}/status", "get", "get", "read", kind_ref),
+            (root + "/{name}/status", "put", "put", "replace", kind_ref),
+            (root + "/{name}/status", "patch", "patch", "patch", kind_ref),
+        ]
+    by_path: dict[str, dict[str, Any]] = {}
+    for route in map(_Route._make, routes):
+        by_path.setdefault(route.path, {})[route.method] = _operation(info, route)
+    return {path: _hoist_common(item) for path, item in by_path.items()}
+
+
+def _operation(info: KindInfo, route: _Route) -> dict[str, Any]:
+    path, _method, action, verb, answer = route
+    subresource = path.rsplit("/", 1)[1] if path.endswith("/status") else ""
+    name = verb + ("Namespaced" if info.namespaced else "") + info.kind + subresource.title()
+    if info.namespaced and "{namespace}" not in path:
+        name = f"list{info.kind}ForAllNamespaces"
+    operation_id, tag = _operation_id_and_tag(name, path)
+    parameters = [_parameter("pretty", "query", _PRETTY)]
+    if "{namespace}" in path:
+        parameters.append(_parameter("namespace", "path", _NAMESPACE))
+    if "{name}" in path:
+        parameters.append(_parameter("name", "path", f"name of the {info.kind}"))
+    described = _described_options(action)
+    for option in _OPTIONS[action]:
+        parameters.append(described.get(option) or _parameter(option, "query", ""))
+    operation: dict[str, Any] = {
+        "tags": [tag],
+        "description": _description(info, subresource, verb),
+        "operationId": operation_id,
+        "parameters": parameters,
+    }
+    body = _request_body(action, answer)
+    if body:
+        operation["requestBody"] = body
+    operation["responses"] = _responses(action, answer)
+    operation["x-kubernetes-action"] = action
+    operation["x-kubernetes-group-version-kind"] = {
+        "group": info.group,
+        "version": info.version,
+        "kind": info.kind,
+    }
+    return operation
+
+
+def _hoist_common(item: dict[str, Any]) -> dict[str, Any]:
+    """builder3's `findCommonParameters`: a parameter every operation of a path takes is the
+    path's; each list sorted by name, then `in`."""
+    operations = list(item.values())
+    keys = [{(p["name"], p["in"]) for p in op["parameters"]} for op in operations]
+    common = set.intersection(*keys)
+    shared = {(p["name"], p["in"]): p for p in operations[0]["parameters"]}
+    for op in operations:
+        own = sorted(
+            (p for p in op["parameters"] if (p["name"], p["in"]) not in common),
+            key=lambda p: (p["name"], p["in"]),
+        )
+        if own:
+            op["parameters"] = own
+        else:
+            del op["parameters"]
+    return {**item, "parameters": [shared[key] for key in sorted(common)]}
+
+
+def _operation_id_and_tag(operation: str, path: str) -> tuple[str, str]:
+    """apiserver's `GetOperationIDAndTags`: `createExampleComV1NamespacedWidget` and its tag,
+    `exampleCom_v1`."""
+    verb = next(
+        v
+        for v in ("list", "create", "delete", "read", "replace", "patch")
+        if operation.startswith(v)
+    )
+    parts = path.strip("/").split("/")
+    group = parts[1].removesuffix(".k8s.io")
+    prefix = verb + _valid_id(group, True) + _valid_id(parts[2], True)
+    return prefix + _valid_id(
+        operation[len(verb) :], True
+    ), f"{_valid_id(group, False)}_{_valid_id(parts[2], False)}"
+
+
+def _valid_id(text: str, capitalize: bool) -> str:
+    """apiserver's `ToValidOperationID`: punctuation dropped, the letter after it upper-cased."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if char.isalpha() or char == "_" or (index and char.isdigit()):
+            out.append(char.upper() if capitalize else char)
+            capitalize = False
+        else:
+            capitalize = True
+    return "".join(out)
+
+
+def _description(info: KindInfo, subresource: str, verb: str) -> str:
+    """apiextensions' `descriptionFor`: `read status of the specified Widget`, `create a Widget`."""
+    article = {"list": " objects of kind ", "read": " the specified ", "replace": " the specified "}
+    article["patch"] = " the specified "
+    if verb in ("create", "delete"):
+        article[verb] = _article_for(info.kind)
+    sub = f" {subresource} of" if subresource else ""
+    if verb == "patch":
+        return f"partially update{sub}{article['patch']}{info.kind}"
+    if verb == "deletecollection":
+        return f"delete collection of{sub + ' a' if sub else ''} {info.kind}"
+    return f"{verb}{sub}{article.get(verb, '')}{info.kind}"
+
+
+def _article_for(noun: str) -> str:
+    """apiserver's `GetArticleForNoun(noun, " ")`: plurals take none, vowels `an`."""
+    if noun.endswith("s") and not noun.endswith("ss"):
+        return " "
+    return " an " if noun[:1].lower() in "aeiou" else " a "
+
+
+def _parameter(name: str, where: str, description: str) -> dict[str, Any]:
+    parameter: dict[str, Any] = {"name": name, "in": where}
+    if description:
+        parameter["description"] = description
+    if where == "path":
+        parameter["required"] = True
+    parameter["schema"] = {"type": "string", "uniqueItems": True}
+    return parameter
+
+
+@cache
+def _described_options(action: str) -> dict[str, dict[str, Any]]:
+    """The query parameters of the ConfigMap operation that describes `action`'s, by name."""
+    core = openapi_assets.v3_document("", "v1")
+    if core is None:
+        return {}
+    for item in core["paths"].values():
+        for method, operation in item.items():
+            if method != "parameters" and operation.get("operationId") == _DESCRIBED_BY[action]:
+                every = [*item.get("parameters", ()), *operation.get("parameters", ())]
+                return {p["name"]: p for p in every if p.get("in") == "query"}
+    return {}
+
+
+def _content(ref: str, media_types: tuple[str, ...]) -> dict[str, Any]:
+    return {media: {"schema": {"$ref": ref}} for media in media_types}
+
+
+def _request_body(action: str, answer: str) -> dict[str, Any] | None:
+    if action in ("post", "put"):
+        return {"content": _content(answer, _READ), "required": True}
+    if action == "patch":
+        return {
+            "content": _content(f"#/components/schemas/{_META}Patch", _PATCHES),
+            "required": True,
+        }
+    if action == "delete":
+        return {"content": _content(f"#/components/schemas/{_META}DeleteOptions", _READ)}
+    return None
+
+
+def _responses(action: str, answer: str) -> dict[str, Any]:
+    codes = {"post": ("200", "201", "202"), "put": ("200", "201"), "delete": ("200", "202")}
+    words = {"200": "OK", "201": "Created", "202": "Accepted"}
+    responses = {
+        code: {"description": words[code], "content": _content(answer, _READ)}
+        for code in codes.get(action, ("200",))
+    }
+    responses["401"] = {"description": "Unauthorized"}
+    return responses
+
+
+# ----------------------------------------------------------------------- schemas
+
+
+def custom_schema(info: KindInfo, ref_prefix: str) -> dict[str, Any]:
+    """The kind's schema (`buildKubeNative`): the CRD's, structural, with TypeMeta's fields, a
+    reference to ObjectMeta and each embedded resource's fields; `{"type": "object"}` without
+    one."""
+    schema = structural_schema(info.schema) if info.schema else None
+    if schema is None:
+        schema = {"type": "object"}
+    else:
+        properties = schema.setdefault("properties", {})
+        properties["metadata"] = _meta_ref(ref_prefix, "ObjectMeta", _OBJECT_META)
+        properties["apiVersion"] = {"description": _API_VERSION, "type": "string"}
+        properties["kind"] = {"description": _KIND, "type": "string"}
+        _add_embedded_fields(schema, ref_prefix)
+    schema["x-kubernetes-group-version-kind"] = [
+        {"group": info.group, "kind": info.kind, "version": info.version}
+    ]
+    return schema
+
+
+def _list_schema(info: KindInfo) -> dict[str, Any]:
+    """`buildListSchema`."""
+    prefix = "#/components/schemas/"
+    return {
+        "description": f"{info.list_kind_name} is a list of {info.kind}",
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "apiVersion": {"description": _API_VERSION, "type": "string"},
+            "items": {
+                "description": f"List of {info.plural}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md",
+                "type": "array",
+                "items": {"$ref": prefix + definition_name(info)},
+            },
+            "kind": {"description": _KIND, "type": "string"},
+            "metadata": _meta_ref(prefix, "ListMeta", _LIST_META),
+        },
+        "x-kubernetes-group-version-kind": [
+            {"group": info.group, "kind": info.list_kind_name, "version": info.version}
+        ],
+    }
+
+
+def _meta_ref(prefix: str, name: str, description: str) -> dict[str, Any]:
+    # builder3's WrapRefs: a reference with a description becomes an allOf of the reference.
+    return {"description": description, "allOf": [{"$ref": f"{prefix}{_META}{name}"}]}
+
+
+def _add_embedded_fields(schema: dict[str, Any], ref_prefix: str) -> None:
+    """`addEmbeddedProperties`: an embedded resource gets apiVersion, kind and metadata."""
+    for child in (schema.get("properties") or {}).values():
+        _add_embedded_fields(child, ref_prefix)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _add_embedded_fields(schema[key], ref_prefix)
+    if schema.get("x-kubernetes-embedded-resource"):
+        properties = schema.setdefault("properties", {})
+        properties["apiVersion"] = {"description": _EMBEDDED_API_VERSION, "type": "string"}
+        properties["kind"] = {"description": _EMBEDDED_KIND, "type": "string"}
+        properties["metadata"] = _meta_ref(ref_prefix, "ObjectMeta", _OBJECT_META)
+        required = schema.get("required") or []  # the CRD's own list: not to be changed
+        schema["required"] = [*required, *(n for n in ("kind", "apiVersion") if n not in required)]
+
+
+# What a structural schema keeps (apiextensions' `Structural`: Generic, Extensions,
+# ValueValidation, ValidationExtensions), and the flags it writes only when true.
+_KEPT = frozenset(
+    (
+        "type", "description", "title", "default", "example", "externalDocs", "format",
+        "maximum", "minimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+        "multipleOf", "enum", "maxProperties", "minProperties", "required",
+        "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
+        "x-kubernetes-validations",
+    )
+)  # fmt: skip
+_FLAGS = frozenset(
+    (
+        "nullable", "exclusiveMaximum", "exclusiveMinimum", "uniqueItems",
+        "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+        "x-kubernetes-int-or-string",
+    )
+)  # fmt: skip
+_INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
+
+
+def structural_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A CRD schema as `NewStructural(...).Unfold().ToKubeOpenAPI()` gives it back: what a
+    structural schema has no field for is gone, so are empty values and false flags, and an
+    int-or-string gets its anyOf."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _FLAGS:
+            if value is True:
+                out[key] = True
+        elif key in _KEPT:
+            if value not in (None, "", [], {}):
+                out[key] = value
+        elif key == "properties" and value:
+            out[key] = {name: structural_schema(child) for name, child in value.items()}
+        elif key in ("items", "not") and isinstance(value, dict):
+            out[key] = structural_schema(value)
+        elif key == "additionalProperties" and value is not None:
+            out[key] = structural_schema(value) if isinstance(value, dict) else value
+        elif key in ("allOf", "anyOf", "oneOf") and value:
+            out[key] = [structural_schema(item) for item in value]
+    if out.get("x-kubernetes-int-or-string"):
+        _unfold_int_or_string(out)
+    return out
+
+
+def _unfold_int_or_string(schema: dict[str, Any]) -> None:
+    """`Unfold`: an int-or-string says so in anyOf, unless it already does."""
+    if schema.get("anyOf") == _INT_OR_STRING:
+        return
+    all_of = schema.get("allOf") or []
+    if all_of and all_of[0] == {"anyOf": _INT_OR_STRING}:
+        return
+    if "anyOf" not in schema:
+        schema["anyOf"] = list(_INT_OR_STRING)
+    else:
+        schema["allOf"] = [{"anyOf": list(_INT_OR_STRING)}, *all_of]
+
+
+# ----------------------------------------------------------------------- referred types
+
+
+def _published_schemas() -> dict[str, Any]:
+    core = openapi_assets.v3_document("", "v1")
+    return core["components"]["schemas"] if core else {}
+
+
+# The builder names its types' group-version-kinds by client-go's scheme, which has no
+# admission, imagepolicy, apiextensions or apiregistration types; kube-apiserver's own (whose
+# swagger document lists every group version a type is registered in) has them.
+_NOT_IN_CLIENT_GO = frozenset(
+    ("admission.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "imagepolicy.k8s.io")
+)
+
+
+def _named_as_client_go(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with the group-version-kinds client-go's scheme gives its type (a DeleteOptions
+    is registered in every group version), where the published core document has core's."""
+    swagger = openapi_assets.v2_document()
+    every = ((swagger or {}).get("definitions") or {}).get(name, {})
+    kinds = every.get("x-kubernetes-group-version-kind")
+    if not kinds or "x-kubernetes-group-version-kind" not in schema:
+        return schema
+    named = [k for k in kinds if k.get("group") not in _NOT_IN_CLIENT_GO]
+    return {**schema, "x-kubernetes-group-version-kind": named}
+
+
+def _closure(schemas: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+    """The named schemas and every schema they refer to."""
+    found: dict[str, Any] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in schemas:
+            continue
+        found[name] = schemas[name]
+        pending.extend(_refs(schemas[name]))
+    return found
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        out = [str(node["$ref"]).rpartition("/")[2]] if "$ref" in node else []
+        for value in node.values():
+            out.extend(_refs(value))
+        return out
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
