@@ -217,9 +217,11 @@ class _SharedPlane:
         if waited:
             delete = ("delete", "-f", _listed(folder / "made.json", waited), "--ignore-not-found")
             self.kubectl(*delete, "--wait", "--grace-period=0", "--force", "--timeout=120s")
-        # Deleting a namespace twice is refused: each once.
+        # Deleting a namespace twice is refused: each once (and one a test's own teardown
+        # deleted may be gone between the listing and this delete).
         if slow := sorted(k for k in made if k[1] in _SLOW and k not in self.going):
-            self.kubectl("delete", "-f", _listed(folder / "slow.json", slow), "--wait=false")
+            listed = _listed(folder / "slow.json", slow)
+            self.kubectl("delete", "-f", listed, "--wait=false", "--ignore-not-found")
             self.going |= set(slow)
         now = self.objects()
         going = _namespaces(frozenset(self.going))

@@ -16,6 +16,7 @@ from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.pod_rules import pod_errors
+from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 
 __all__ = ["check_metadata", "check_update"]
@@ -30,11 +31,13 @@ def check_metadata(
     *,
     spec: bool = True,
     last: list[str] | None = None,
+    old: dict[str, Any] | None = None,
 ) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
     labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
-    its spec; `name_errors` are the name's, which come first, `last` an update's that come
-    after the spec's."""
+    its spec (a custom resource: its CRD's schema; an update's `old` ratchets it);
+    `name_errors` are the name's, which come first, `last` an update's that come after the
+    spec's."""
     meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
@@ -55,6 +58,8 @@ def check_metadata(
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
+    elif spec and info.schema is not None:
+        errors += custom_resource_errors(info.schema, obj, old)
     errors += last or []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
@@ -101,7 +106,7 @@ def check_update(
         last = spec_update_errors(info.group, info.kind, live, candidate)
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
-        check_metadata(info, renamed, errors, spec=strict, last=last)
+        check_metadata(info, renamed, errors, spec=strict, last=last, old=live)
 
 
 def _invalid(field: str, value: object, message: str) -> str:
@@ -116,8 +121,7 @@ def _invalid_object(info: KindInfo, name: str, errors: list[str]) -> InvalidErro
     causes = []
     for error in unique:
         field, _, message = error.partition(": ")
-        reason = "FieldValueTooLong" if message.startswith("Too long") else "FieldValueInvalid"
-        causes.append({"reason": reason, "message": message, "field": field})
+        causes.append({"reason": _reason(message), "message": message, "field": field})
     return InvalidError(
         f'{kind} "{name}" is invalid: {summary}',
         name=name,
@@ -125,6 +129,25 @@ def _invalid_object(info: KindInfo, name: str, errors: list[str]) -> InvalidErro
         kind=info.kind,
         causes=causes,
     )
+
+
+# A field error's type, by the words its message starts with (apimachinery's ErrorType).
+_REASONS = (
+    ("Required value", "FieldValueRequired"),
+    ("Unsupported value", "FieldValueNotSupported"),
+    ("Too long", "FieldValueTooLong"),
+    ("Too many", "FieldValueTooMany"),
+    ("Duplicate value", "FieldValueDuplicate"),
+)
+
+
+def _reason(message: str) -> str:
+    """The cause's reason; a TypeInvalid prints as `Invalid value` too, its detail says it."""
+    for words, reason in _REASONS:
+        if message.startswith(words):
+            return reason
+    typed = message.startswith("Invalid value") and " must be of type " in message
+    return "FieldValueTypeInvalid" if typed else "FieldValueInvalid"
 
 
 def _uid_precondition(info: KindInfo, live_meta: dict[str, Any], uid: str) -> ConflictError:

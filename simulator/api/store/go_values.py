@@ -1,0 +1,37 @@
+"""JSON values as Go sees them in kube-apiserver's validation: how `%v` prints a number, how
+apimachinery prints a field error's bad value, and reflect.DeepEqual across JSON numbers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["bad_value", "go_number", "same_value"]
+
+
+def go_number(value: Any) -> str:
+    """How Go's `%v` prints a JSON number, and the rest as kube-openapi's messages show it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def same_value(data: Any, other: Any) -> bool:
+    """reflect.DeepEqual after Go's conversion: numbers by value, a bool only to a bool."""
+    if isinstance(data, bool) or isinstance(other, bool):
+        return isinstance(data, bool) and isinstance(other, bool) and data == other
+    return bool(data == other)
+
+
+def bad_value(value: Any) -> str:
+    """A field error's bad value as apimachinery prints it: a string quoted, a number or bool
+    as Go's `%v`, anything else as its JSON."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool | int | float):
+        return go_number(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
