@@ -49,6 +49,7 @@ from simulator.api.store.rules import (
     same,
     sort_key,
     stamp_new_object,
+    would_store,
 )
 from simulator.api.store.subscriptions import Subscriptions
 from simulator.clock import VirtualClock, rfc3339
@@ -182,13 +183,15 @@ class ObjectStore:
         meta = new.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
+        if strict and info.has_status:
+            new.pop("status", None)
+        if strict and info.crd_name:  # decoded (so defaulted) before its schema checks it
+            default_fields(info, new)
         name_new_object(info, new, strict=strict)
         if info.namespaced:
             meta["namespace"] = str(meta.get("namespace") or "default")
         else:
             meta.pop("namespace", None)
-        if strict and info.has_status:
-            new.pop("status", None)
         with self._lock:
             ns = meta.get("namespace", "")
             if info.namespaced and admit(
@@ -416,9 +419,11 @@ class ObjectStore:
             candidate = mutate(copy_object(live))
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
-            check_update(info, live, candidate, patching=patching, strict=strict)
-            # A custom resource is decoded (so defaulted) whole, also for a write of its status.
-            if subresource is None or info.crd_name:
+            if info.crd_name:  # decoded (so defaulted) whole, also for a write of its status
+                default_fields(info, candidate)
+            merged = would_store(info, live, candidate, subresource=subresource, strict=strict)
+            check_update(info, live, candidate, patching=patching, strict=strict, merged=merged)
+            if subresource is None and not info.crd_name:
                 default_fields(info, candidate)
             new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
             if manager and (strict or live["metadata"].get("managedFields")):

@@ -31,13 +31,11 @@ def check_metadata(
     *,
     spec: bool = True,
     last: list[str] | None = None,
-    old: dict[str, Any] | None = None,
 ) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
     labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
-    its spec (a custom resource: its CRD's schema; an update's `old` ratchets it);
-    `name_errors` are the name's, which come first, `last` an update's that come after the
-    spec's."""
+    its spec; `name_errors` are the name's, which come first, `last` those that come after
+    the spec's (an update's, a custom resource's schema's)."""
     meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
@@ -58,22 +56,27 @@ def check_metadata(
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
-    elif spec and info.schema is not None:
-        errors += custom_resource_errors(info.schema, obj, old)
     errors += last or []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
 
 
 def check_update(
-    info: KindInfo, live: dict[str, Any], candidate: dict[str, Any], *, patching: bool, strict: bool
+    info: KindInfo,
+    live: dict[str, Any],
+    candidate: dict[str, Any],
+    *,
+    patching: bool,
+    strict: bool,
+    merged: dict[str, Any] | None = None,
 ) -> None:
     """What a write of an existing object may not do, in kube-apiserver's order: change a
     patch's name or namespace (400, the patch handler's check against the URL), name another
     uid (a PUT's is a precondition, 409) or a resourceVersion other than the stored one (409,
     the optimistic lock: an update's from its body, a patch's when the patch sets one, as
     kubectl's move from client-side to server-side apply does), then change the uid (422,
-    immutable) or break the metadata's rules (422; the API's writes only)."""
+    immutable) or break the metadata's rules (422; the API's writes only), and a custom
+    resource (`merged`: the object the write would store) its schema, ratcheted."""
     live_meta, meta = live["metadata"], candidate.get("metadata")
     if not isinstance(meta, dict):
         return
@@ -104,9 +107,11 @@ def check_update(
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
         last = spec_update_errors(info.group, info.kind, live, candidate)
+        if merged is not None and info.schema is not None:
+            last += custom_resource_errors(info.schema, merged, live)
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
-        check_metadata(info, renamed, errors, spec=strict, last=last, old=live)
+        check_metadata(info, renamed, errors, spec=strict, last=last)
 
 
 def _invalid(field: str, value: object, message: str) -> str:

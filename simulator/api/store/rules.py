@@ -28,6 +28,7 @@ from simulator.api.store.errors import (
 )
 from simulator.api.store.object_meta import check_metadata
 from simulator.api.store.patch_bodies import yaml_error
+from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.clock import rfc3339
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "sort_key",
     "stamp_new_object",
     "tracks_generation",
+    "would_store",
 ]
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the API server's generateName alphabet
@@ -159,6 +161,21 @@ def precondition_failed(info: KindInfo, live: dict[str, Any], uid: str) -> Confl
         name=name,
         kind=info.kind,
     )
+
+
+def would_store(
+    info: KindInfo,
+    live: dict[str, Any],
+    candidate: dict[str, Any],
+    *,
+    subresource: str | None,
+    strict: bool,
+) -> dict[str, Any] | None:
+    """What an API write of a custom resource would store, for its schema to check (None for
+    other writes); `candidate` is left as it is."""
+    if not strict or info.schema is None:
+        return None
+    return merge_update(info, live, copy_object(candidate), subresource=subresource, strict=strict)
 
 
 def merge_update(
@@ -299,7 +316,9 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
                 ],
             )
 
-    check_metadata(info, obj, name_errors(info, str(meta["name"])), spec=strict)
+    schema = info.schema if strict else None  # a custom resource's, the API's writes
+    last = custom_resource_errors(schema, obj) if schema is not None else None
+    check_metadata(info, obj, name_errors(info, str(meta["name"])), spec=strict, last=last)
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:
