@@ -32,6 +32,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
+from simulator.api.store.patch_bodies import go_map, patched_json, refuse_undeclared
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import undeclared_fields
@@ -107,6 +108,15 @@ class Crud:
         )
         return await self.send_object(req, 200, info, updated, warnings)
 
+    def _undeclared_now(self, route: Route) -> list[str]:
+        """What the stored object holds that its kind does not declare (the world's writes are
+        not decoded): a strict patch is refused only for what it brings."""
+        info = route.info
+        stored = self.host.store.get(
+            info.api_version, info.plural, route.name, route.namespace or None
+        )
+        return undeclared_fields(stored, info, prune=False) if stored else []
+
     async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
         content_type = req.header(b"content-type").split(";")[0].strip()
@@ -123,11 +133,18 @@ class Crud:
         manager = field_manager_of(req, "PatchOptions", applying=patch_type == "apply")
         check_write_options(req, "PatchOptions")
         check_patch_syntax(req.body, patch_type)
-        if patch_type != "json" and req.param("fieldValidation") == "Strict":
-            _validate_strictly(req, info, _decode_patch(req.body, patch_type))
+        strict = req.param("fieldValidation") == "Strict"
+        if strict and patch_type == "strategic":  # its body is checked, and quoted as a Go map
+            body = _decode_patch(req.body, patch_type)
+            refuse_undeclared(go_map(body), undeclared_fields(body, info, prune=False))
         warnings: list[str] = []
 
+        had = self._undeclared_now(route) if strict and patch_type in ("merge", "json") else []
+
         def warn_of(patched: dict[str, Any]) -> None:
+            if strict and patch_type in ("merge", "json"):  # their result is, quoted as JSON
+                brought = undeclared_fields(patched, info, prune=False)
+                refuse_undeclared(patched_json(patched), [f for f in brought if f not in had])
             warnings.extend(_decoded(req, info, patched, refusing=False))
 
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
@@ -288,18 +305,12 @@ def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}  # the store refuses other shapes, in Go's words
 
 
-def _validate_strictly(req: Request, info: KindInfo, obj: dict[str, Any]) -> None:
-    """A patch body under fieldValidation=Strict: a built-in kind's unknown fields are a 400."""
-    if req.param("fieldValidation") == "Strict" and not info.crd_name:
-        _refuse_undeclared(info, undeclared_fields(obj, info, prune=False))
-
-
 def _decoded(
     req: Request, info: KindInfo, obj: dict[str, Any], *, refusing: bool = True
 ) -> list[str]:
     """`obj` without the fields its kind does not declare, as kube-apiserver decodes it; by the
-    request's fieldValidation, Strict refuses them (400; a patch's body was checked before),
-    Warn (the default) answers a warning for each (returned), Ignore says nothing."""
+    request's fieldValidation, Strict refuses them (400; a patch's were refused before, with
+    its 422), Warn (the default) answers a warning for each (returned), Ignore says nothing."""
     mode = req.param("fieldValidation") or "Warn"
     undeclared = undeclared_fields(obj, info, prune=True)
     if mode == "Strict" and refusing:

@@ -18,7 +18,14 @@ from simulator.api.go_types import type_error
 from simulator.api.kinds import KindInfo
 from simulator.api.store.errors import BadRequestError, InvalidError
 
-__all__ = ["changes_nothing", "refuse_mistyped", "yaml_error"]
+__all__ = [
+    "changes_nothing",
+    "go_map",
+    "patched_json",
+    "refuse_mistyped",
+    "refuse_undeclared",
+    "yaml_error",
+]
 
 _MAP = "map[string]interface {}"
 
@@ -87,9 +94,42 @@ def refuse_mistyped(info: KindInfo, live: dict[str, Any], patched: dict[str, Any
     problem = type_error(info.group, info.version, info.kind, patched)
     if problem is None or type_error(info.group, info.version, info.kind, live) is not None:
         return
-    quoted = json.dumps(json.dumps(patched, sort_keys=True, separators=(",", ":")))
-    message = f"Invalid value: {quoted}: {problem}"
-    raise InvalidError(
+    raise _invalid_patch(patched_json(patched), problem)
+
+
+def refuse_undeclared(quoted: str, undeclared: list[str]) -> None:
+    """A patch under fieldValidation=Strict that brings fields the kind does not declare:
+    kube-apiserver's 422 quoting `quoted` (a strategic merge patch's body as a Go map,
+    `go_map`; a merge or JSON patch's result as JSON, `patched_json`)."""
+    if undeclared:
+        raise _invalid_patch(quoted, f"strict decoding error: {', '.join(undeclared)}")
+
+
+def patched_json(patched: dict[str, Any]) -> str:
+    """A patched object as the 422 quotes it: JSON with sorted keys (a custom resource's is
+    exactly that there; a built-in's keeps its Go struct order below what the patch touched)."""
+    return json.dumps(patched, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def go_map(value: Any) -> str:
+    """Go's `%v` of a decoded JSON value: `map[a:1 b:[x y]]`, keys sorted, strings bare."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_map(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_map(item) for item in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):  # a float64 to Go, which prints a whole one bare
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e21 else repr(number)
+    return str(value)
+
+
+def _invalid_patch(quoted: str, problem: str) -> InvalidError:
+    message = f"Invalid value: {json.dumps(quoted, ensure_ascii=False)}: {problem}"
+    return InvalidError(
         f' "" is invalid: patch: {message}',
         causes=[{"reason": "FieldValueInvalid", "message": message, "field": "patch"}],
     )
