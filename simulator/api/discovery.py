@@ -32,6 +32,14 @@ def _sub_kind(info: KindInfo, sub: str) -> tuple[str, str, str]:
     return answers or (info.group, info.version, info.kind)
 
 
+def _subresources(info: KindInfo) -> list[str]:
+    """A built-in kind's subresources by name (its legacy list is sorted); a custom kind's
+    status before its scale, in the order the CRD discovery controller adds them."""
+    if info.crd_name:
+        return [sub for sub in ("status", "scale") if sub in info.subresources]
+    return sorted(info.subresources)
+
+
 def _sub_verbs(sub: str) -> list[str]:
     return list(SUBRESOURCES.get(sub, (None, ("get",)))[1])
 
@@ -119,7 +127,7 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
         if info.categories:
             entry["categories"] = list(info.categories)
         resources.append(entry)
-        for sub in sorted(info.subresources):
+        for sub in _subresources(info):
             group, version, kind = _sub_kind(info, sub)
             entry = {
                 "name": f"{info.plural}/{sub}",
@@ -167,7 +175,7 @@ def _aggregated_resource(info: KindInfo) -> dict[str, Any]:
                 "responseKind": _response_kind(info, *_sub_kind(info, sub)),
                 "verbs": _sub_verbs(sub),
             }
-            for sub in sorted(info.subresources)  # by name, as in the legacy resource list
+            for sub in _subresources(info)  # as in the legacy resource list
         ]
     return entry
 

@@ -90,12 +90,13 @@ class KindRegistry:
                     namespaced=spec.get("scope", "Namespaced") == "Namespaced",
                     short_names=tuple(names.get("shortNames") or ()),
                     categories=tuple(names.get("categories") or ()),
-                    subresources=("status",) if "status" in subs else (),
+                    subresources=tuple(sub for sub in ("scale", "status") if sub in subs),
                     has_status="status" in subs,
                     singular=str(names.get("singular", "")),
                     list_kind=str(names.get("listKind", "")),
                     crd_name=name,
                     schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
+                    scale=subs.get("scale"),
                     verbs=CRD_VERBS,
                 )
             )

@@ -66,6 +66,9 @@ class KindInfo:
     crd_name: str = field(default="", compare=False)
     # A custom kind's openAPIV3Schema, as its CRD declares it for this version.
     schema: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # A custom kind's scale subresource (specReplicasPath, statusReplicasPath,
+    # labelSelectorPath), as its CRD declares it for this version.
+    scale: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property  # read on every request: computed once per kind
     def api_version(self) -> str:

@@ -24,6 +24,7 @@ __all__ = ["crd_document", "custom_schema", "definition_name"]
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
 _READ = ("application/json", "application/yaml")
+_SCALE_REF = "#/components/schemas/io.k8s.api.autoscaling.v1.Scale"
 _PATCHES = (
     "application/json-patch+json",
     "application/merge-patch+json",
@@ -130,6 +131,12 @@ def _paths(info: KindInfo) -> dict[str, Any]:
             (root + "/{name}/status", "put", "put", "replace", kind_ref),
             (root + "/{name}/status", "patch", "patch", "patch", kind_ref),
         ]
+    if "scale" in info.subresources:
+        routes += [
+            (root + "/{name}/scale", "get", "get", "read", _SCALE_REF),
+            (root + "/{name}/scale", "put", "put", "replace", _SCALE_REF),
+            (root + "/{name}/scale", "patch", "patch", "patch", _SCALE_REF),
+        ]
     by_path: dict[str, dict[str, Any]] = {}
     for route in map(_Route._make, routes):
         by_path.setdefault(route.path, {})[route.method] = _operation(info, route)
@@ -138,7 +145,8 @@ def _paths(info: KindInfo) -> dict[str, Any]:
 
 def _operation(info: KindInfo, route: _Route) -> dict[str, Any]:
     path, _method, action, verb, answer = route
-    subresource = path.rsplit("/", 1)[1] if path.endswith("/status") else ""
+    last = path.rsplit("/", 1)[1]
+    subresource = last if last in ("status", "scale") else ""
     name = verb + ("Namespaced" if info.namespaced else "") + info.kind + subresource.title()
     if info.namespaced and "{namespace}" not in path:
         name = f"list{info.kind}ForAllNamespaces"
@@ -419,8 +427,12 @@ def _unfold_int_or_string(schema: dict[str, Any]) -> None:
 
 
 def _published_schemas() -> dict[str, Any]:
-    core = openapi_assets.v3_document("", "v1")
-    return core["components"]["schemas"] if core else {}
+    """The core group's published types, and apps' (which hold autoscaling/v1's Scale)."""
+    schemas: dict[str, Any] = {}
+    for group in ("apps", ""):
+        document = openapi_assets.v3_document(group, "v1")
+        schemas |= document["components"]["schemas"] if document else {}
+    return schemas
 
 
 # The builder names its types' group-version-kinds by client-go's scheme, which has no

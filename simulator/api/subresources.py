@@ -86,10 +86,10 @@ def _live(host: Host, route: Route) -> Obj:
     return obj
 
 
-def _scale(obj: Obj) -> Obj:
+def _scale(info: KindInfo, obj: Obj) -> Obj:
+    """The autoscaling/v1 Scale of a workload, or of a custom resource by its CRD's paths."""
     meta = obj["metadata"]
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return {
+    scale: Obj = {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": {
@@ -97,6 +97,11 @@ def _scale(obj: Obj) -> Obj:
             for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if k in meta
         },
+    }
+    if info.scale is not None:
+        return scale | _custom_scale(info.scale, obj)
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return scale | {
         "spec": {"replicas": int(spec.get("replicas", 1))},
         "status": {
             "replicas": int(status.get("replicas") or 0),
@@ -105,13 +110,58 @@ def _scale(obj: Obj) -> Obj:
     }
 
 
+# What apiextensions' scaleFromCustomResource says of a custom resource without spec replicas
+# (the smallest int32: a write must then set them).
+_UNSET = -2147483648
+
+
+def _custom_scale(paths: Obj, obj: Obj) -> Obj:
+    """`scaleFromCustomResource`: replicas and selector read at the CRD's paths (absent
+    replicas: 0, or `_UNSET` for the spec's; an absent selector is left out)."""
+    wanted, found = _at(obj, str(paths.get("specReplicasPath", "")))
+    status, _ = _at(obj, str(paths.get("statusReplicasPath", "")))
+    selector, _ = _at(obj, str(paths.get("labelSelectorPath") or ""))
+    scale_status: Obj = {"replicas": status if isinstance(status, int) else 0}
+    if isinstance(selector, str) and selector:
+        scale_status["selector"] = selector
+    spec_replicas = wanted if found and isinstance(wanted, int) else _UNSET
+    return {"spec": {"replicas": spec_replicas}, "status": scale_status}
+
+
+def _at(obj: Obj, path: str) -> tuple[Any, bool]:
+    """The value at a CRD's `.spec.replicas`-style path, and whether it is there."""
+    node: Any = obj
+    for key in [part for part in path.split(".") if part] or [""]:
+        if not isinstance(node, dict) or key not in node:
+            return None, False
+        node = node[key]
+    return node, True
+
+
+def _nested(path: str, value: Any) -> Obj:
+    """`{"spec": {"replicas": value}}` for `.spec.replicas`."""
+    nested: Any = value
+    for key in reversed([part for part in path.split(".") if part]):
+        nested = {key: nested}
+    return nested if isinstance(nested, dict) else {}
+
+
+def _unset_replicas(paths: Obj) -> StoreError:
+    """kube-apiserver's 500 for a custom resource's Scale whose spec replicas are absent."""
+    problem = f'the spec replicas field "{paths.get("specReplicasPath", "")}" does not exist'
+    return StoreError(f"Internal error occurred: {problem}", causes=[{"message": problem}])
+
+
 async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
-    """GET, PUT or PATCH a workload's autoscaling/v1 Scale (only spec.replicas is written)."""
+    """GET, PUT or PATCH a workload's autoscaling/v1 Scale (only spec.replicas is written), or
+    a custom resource's (its CRD's spec replicas path)."""
     info, live = route.info, _live(host, route)
+    current = _scale(info, live)
     if req.method == "GET":
-        await host.respond(req.send, 200, _ENC.encode(_scale(live)))
+        if current["spec"]["replicas"] == _UNSET and info.scale is not None:
+            raise _unset_replicas(info.scale)
+        await host.respond(req.send, 200, _ENC.encode(current))
         return 200
-    current = _scale(live)
     if req.method == "PUT":
         wanted = decode_typed_body(req.body or b"{}", _SCALE, host.store.registry)
     else:
@@ -127,13 +177,17 @@ async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
         )
         wanted = change(current)
     replicas = (wanted.get("spec") or {}).get("replicas")
+    if info.scale is not None and replicas == _UNSET:
+        path = info.scale.get("specReplicasPath", "")
+        raise BadRequestError(f'the spec replicas field "{path}" cannot be empty')
     if not isinstance(replicas, int) or replicas < 0:
         raise BadRequestError("spec.replicas: Invalid value: must be a non-negative integer")
+    path = str(info.scale.get("specReplicasPath", "")) if info.scale else ".spec.replicas"
     updated = host.store.patch(
         info.api_version,
         info.plural,
         route.name,
-        {"spec": {"replicas": replicas}},
+        _nested(path, replicas),
         "merge",
         route.namespace or None,
         "scale",
@@ -143,7 +197,7 @@ async def scale(host: Host, req: Request, route: Route, user: UserInfo) -> int:
             req, "UpdateOptions" if req.method == "PUT" else "PatchOptions"
         ),
     )
-    await host.respond(req.send, 200, _ENC.encode(_scale(updated)))
+    await host.respond(req.send, 200, _ENC.encode(_scale(info, updated)))
     return 200
 
 

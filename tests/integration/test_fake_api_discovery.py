@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from simulator.neighbours.flux_crds import FLUX_CRDS
+from tests.fixtures.manifests import widget_crd
 from tests.integration.fake_api_harness import Harness, running_api
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -131,4 +132,31 @@ def test_aggregated_discovery_reads_as_kube_apiservers(api: Harness, http: httpx
         "create",
         "update",
         "watch",
+    ]
+
+
+def test_a_custom_kinds_subresources_read_status_then_scale(
+    api: Harness, http: httpx.Client
+) -> None:
+    """The CRD discovery controller adds a kind's status, then its scale (autoscaling/v1
+    Scale), in both lists; the legacy list's resources are compared with kube-apiserver's in
+    test_fake_api_vs_apiserver_cr_scale.py."""
+    crd = widget_crd({"replicas": {"type": "integer"}})
+    paths = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}
+    crd["spec"]["versions"][0]["subresources"] = {"scale": paths, "status": {}}
+    api.store.create(crd)
+    legacy = [r["name"] for r in http.get("/apis/example.com/v1").json()["resources"]]
+    assert legacy == ["widgets", "widgets/status", "widgets/scale"]
+    (widgets,) = _aggregated(http, "/apis")["example.com"]["v1"]
+    assert widgets["subresources"] == [
+        {
+            "subresource": "status",
+            "responseKind": {"group": "example.com", "version": "v1", "kind": "Widget"},
+            "verbs": ["get", "patch", "update"],
+        },
+        {
+            "subresource": "scale",
+            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+            "verbs": ["get", "patch", "update"],
+        },
     ]

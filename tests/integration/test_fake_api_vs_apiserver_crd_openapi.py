@@ -6,8 +6,9 @@ fields, flags false dropped), its list's, and the apimachinery types they refer 
 
 The CRDs: a cluster-scoped kind with an own list kind, a vowel for an article and a schema with
 every structural feature; a group version holding two namespaced kinds (one with a status
-subresource), whose first kind has a second served version that keeps unknown fields and a
-third that is not served. Skipped when the control plane is not built (CI builds it).
+subresource, the other with a scale subresource), whose first kind has a second served version
+that keeps unknown fields and a third that is not served. Skipped when the control plane is not
+built (CI builds it).
 """
 
 from __future__ import annotations
@@ -135,11 +136,13 @@ spec:
     - name: v1
       served: true
       storage: true
+      subresources: {scale: {specReplicasPath: .spec.count, statusReplicasPath: .status.count}}
       schema:
         openAPIV3Schema:
           type: object
           properties:
             spec: {type: object, properties: {count: {type: integer, default: 1}}}
+            status: {type: object, properties: {count: {type: integer}}}
 """
 CRDS: list[dict[str, Any]] = list(yaml.safe_load_all(_CRDS))
 # Each served group version, and a schema its document must hold once published there.
