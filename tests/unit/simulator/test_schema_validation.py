@@ -142,3 +142,18 @@ def test_an_update_leaves_what_it_did_not_change_unchecked() -> None:
         "spec.tags: Too many: 2: must have at most 1 item"
     ]
     assert _errors({**stored, "size": 40}) != []  # a create is held to all of it
+
+
+def test_a_pattern_reads_as_go_and_a_schema_kube_would_refuse_holds_nothing() -> None:
+    """Go's `\\z` ends a text; a pattern Python cannot read, or a CRD schema with a string
+    where a number goes (kube-apiserver refuses such a CRD; the fake API does not yet), checks
+    nothing rather than failing the write with a 500."""
+    ending = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^a+\\z"}}}
+    assert custom_resource_errors(ending, {"name": "aa"}) == []
+    assert custom_resource_errors(ending, {"name": "ab"}) == [
+        "name: Invalid value: \"ab\": name in body should match '^a+\\z'"
+    ]
+    unicode = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^\\pL+$"}}}
+    assert custom_resource_errors(unicode, {"name": "1"}) == []
+    malformed = {"type": "object", "properties": {"name": {"type": "string", "maxLength": "5"}}}
+    assert custom_resource_errors(malformed, {"name": "toolongname"}) == []
