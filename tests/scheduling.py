@@ -74,6 +74,7 @@ _MEASURED = {
     "tests/integration/test_fake_api_vs_apiserver_crd_openapi.py": 5.0,
     "tests/integration/test_fake_api_vs_apiserver_cr_validation.py": 16.0,
     "tests/integration/test_fake_api_vs_apiserver_cr_scale.py": 10.0,
+    "tests/integration/test_fake_api_vs_apiserver_cr_selectors.py": 6.0,
     "tests/test_benches.py::test_every_bench_runs_quick_and_prints_one_table[control_plane]": 20.0,
 }
 _UNMEASURED = 20.0

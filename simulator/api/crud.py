@@ -255,7 +255,7 @@ class Crud:
         try:
             labels = parse_label_selector(first(query, "labelSelector") or None)
             fields = parse_field_selector(first(query, "fieldSelector") or None)
-            check_field_selector(fields, info.group, info.plural)
+            check_field_selector(fields, info)
         except SelectorError as exc:
             raise BadRequestError(str(exc)) from exc
         items, rv = self.host.store.list_refs(

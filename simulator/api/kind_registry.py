@@ -97,6 +97,10 @@ class KindRegistry:
                     crd_name=name,
                     schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
                     scale=subs.get("scale"),
+                    selectable=tuple(
+                        str(each.get("jsonPath", "")).lstrip(".")
+                        for each in ver.get("selectableFields") or ()
+                    ),
                     verbs=CRD_VERBS,
                 )
             )

@@ -69,6 +69,8 @@ class KindInfo:
     # A custom kind's scale subresource (specReplicasPath, statusReplicasPath,
     # labelSelectorPath), as its CRD declares it for this version.
     scale: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # A custom kind's selectable fields (`spec.color`: its CRD's `selectableFields` JSON paths).
+    selectable: tuple[str, ...] = field(default=(), compare=False)
 
     @functools.cached_property  # read on every request: computed once per kind
     def api_version(self) -> str:

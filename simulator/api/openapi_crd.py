@@ -317,7 +317,7 @@ def custom_schema(info: KindInfo, ref_prefix: str) -> dict[str, Any]:
     schema["x-kubernetes-group-version-kind"] = [
         {"group": info.group, "kind": info.kind, "version": info.version}
     ]
-    return schema
+    return schema | _selectable(info)
 
 
 def _list_schema(info: KindInfo) -> dict[str, Any]:
@@ -340,7 +340,14 @@ def _list_schema(info: KindInfo) -> dict[str, Any]:
         "x-kubernetes-group-version-kind": [
             {"group": info.group, "kind": info.list_kind_name, "version": info.version}
         ],
-    }
+    } | _selectable(info)
+
+
+def _selectable(info: KindInfo) -> dict[str, Any]:
+    """`buildSelectableFields`: the CRD's selectable fields, on the kind and its list."""
+    if not info.selectable:
+        return {}
+    return {"x-kubernetes-selectable-fields": [{"fieldPath": path} for path in info.selectable]}
 
 
 def _meta_ref(prefix: str, name: str, description: str) -> dict[str, Any]:

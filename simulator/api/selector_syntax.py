@@ -287,7 +287,9 @@ _OWN_REFUSALS = {
 }
 
 
-def field_label_refusal(group: str, resource: str, label: str) -> str:
-    """What kube-apiserver says of a field label the resource does not support."""
+def field_label_refusal(group: str, resource: str, label: str, crd: str = "") -> str:
+    """What kube-apiserver says of a field label the resource does not support (the CRD
+    handler, `crd` naming one, as the kinds with their own field labels say it)."""
     default = '"{label}" is not a known field selector: only "metadata.name", "metadata.namespace"'
-    return _OWN_REFUSALS.get((group, resource), default).format(label=label)
+    own = "field label not supported: {label}" if crd else _OWN_REFUSALS.get((group, resource))
+    return (own or default).format(label=label)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.api.kinds import KindInfo
 from simulator.api.selector_syntax import (
     SyntaxProblem,
     field_label_refusal,
@@ -200,12 +201,17 @@ SUPPORTED_FIELDS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-def check_field_selector(selector: FieldSelector, group: str, resource: str) -> None:
-    """Raise SelectorError for a field label the API server does not support for this resource."""
-    allowed = _COMMON_FIELDS | SUPPORTED_FIELDS.get((group, resource), frozenset())
+def check_field_selector(selector: FieldSelector, info: KindInfo) -> None:
+    """Raise SelectorError for a field label the API server does not support for this resource
+    (a custom resource's: its CRD's selectable fields)."""
+    own = (
+        frozenset(info.selectable)
+        if info.crd_name
+        else SUPPORTED_FIELDS.get((info.group, info.plural), frozenset())
+    )
     for path, _, _ in selector.terms:
-        if path not in allowed:
-            raise SelectorError(field_label_refusal(group, resource, path))
+        if path not in _COMMON_FIELDS | own:
+            raise SelectorError(field_label_refusal(info.group, info.plural, path, info.crd_name))
 
 
 def selector_text(selector: Any) -> str:

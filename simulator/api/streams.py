@@ -113,7 +113,7 @@ def _watch_spec(
     try:
         labels = parse_label_selector(first(query, "labelSelector") or None)
         fields = parse_field_selector(first(query, "fieldSelector") or None)
-        check_field_selector(fields, route.info.group, route.info.plural)
+        check_field_selector(fields, route.info)
     except SelectorError as exc:
         raise BadRequestError(str(exc)) from exc
     if route.name:

@@ -6,9 +6,9 @@ fields, flags false dropped), its list's, and the apimachinery types they refer 
 
 The CRDs: a cluster-scoped kind with an own list kind, a vowel for an article and a schema with
 every structural feature; a group version holding two namespaced kinds (one with a status
-subresource, the other with a scale subresource), whose first kind has a second served version
-that keeps unknown fields and a third that is not served. Skipped when the control plane is not
-built (CI builds it).
+subresource, the other with a scale subresource and a selectable field), whose first kind has a
+second served version that keeps unknown fields and a third that is not served. Skipped when the
+control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ spec:
       served: true
       storage: true
       subresources: {scale: {specReplicasPath: .spec.count, statusReplicasPath: .status.count}}
+      selectableFields: [{jsonPath: .spec.count}]
       schema:
         openAPIV3Schema:
           type: object
