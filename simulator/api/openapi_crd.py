@@ -1,14 +1,15 @@
 """A custom resource group version's OpenAPI v3 document, as kube-apiserver builds it.
 
-apiextensions-apiserver (v0.37.2, `pkg/controller/openapi/builder`) describes each served version
-of a CRD as routes (list, create, deletecollection, read, replace, delete, patch, and the same for
-its subresources), turns them into a document with kube-openapi's `builder3`, and merges the
-documents of every CRD in one group version. This module does the same from the `KindInfo`s the
-registry made of the CRDs: the operations with their parameters (each option type's, described
-as kube-apiserver's published documents describe them), request bodies, responses and
-operation ids; the kind's schema (`structural_schema`: the CRD's schema as a structural schema
-converts back to OpenAPI, with `apiVersion`, `kind`, `metadata` and embedded resources' fields
-added); its list's; and the apimachinery types they refer to, from the published core document.
+apiextensions-apiserver (v0.37.2, `pkg/controller/openapi/builder`) describes each served
+version of a CRD as routes (list, create, deletecollection, read, replace, delete, patch, and
+those of its status and scale subresources), turns them into a document with kube-openapi's
+`builder3`, and merges the documents of every CRD in one group version. This module does the
+same from the `KindInfo`s the registry made of the CRDs: the operations with their parameters
+(each option type's, described as kube-apiserver's published documents describe them), request
+bodies, responses and operation ids; the kind's schema (`structural_schema`: the CRD's schema as
+a structural schema converts back to OpenAPI, with `apiVersion`, `kind`, `metadata` and
+embedded resources' fields added, and its selectable fields); its list's; and the apimachinery
+types they refer to (and autoscaling/v1's Scale), from the published core and apps documents.
 """
 
 from __future__ import annotations
@@ -227,16 +228,13 @@ def _valid_id(text: str, capitalize: bool) -> str:
 
 def _description(info: KindInfo, subresource: str, verb: str) -> str:
     """apiextensions' `descriptionFor`: `read status of the specified Widget`, `create a Widget`."""
-    article = {"list": " objects of kind ", "read": " the specified ", "replace": " the specified "}
-    article["patch"] = " the specified "
-    if verb in ("create", "delete"):
-        article[verb] = _article_for(info.kind)
     sub = f" {subresource} of" if subresource else ""
     if verb == "patch":
-        return f"partially update{sub}{article['patch']}{info.kind}"
+        return f"partially update{sub} the specified {info.kind}"
     if verb == "deletecollection":
         return f"delete collection of{sub + ' a' if sub else ''} {info.kind}"
-    return f"{verb}{sub}{article.get(verb, '')}{info.kind}"
+    article = {"list": " objects of kind ", "read": " the specified ", "replace": " the specified "}
+    return f"{verb}{sub}{article.get(verb) or _article_for(info.kind)}{info.kind}"
 
 
 def _article_for(noun: str) -> str:

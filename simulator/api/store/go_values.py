@@ -1,12 +1,28 @@
-"""JSON values as Go sees them in kube-apiserver's validation: how `%v` prints a number, how
-apimachinery prints a field error's bad value, and reflect.DeepEqual across JSON numbers."""
+"""JSON values as Go sees them in kube-apiserver's validation: their JSON type, how `%v` prints
+a number, how apimachinery prints a field error's bad value, and reflect.DeepEqual across JSON
+numbers."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-__all__ = ["bad_value", "go_number", "same_value"]
+__all__ = ["bad_value", "go_number", "json_type", "same_value"]
+
+
+def json_type(data: Any) -> str:
+    """The JSON type go-openapi's type validator infers from a decoded value."""
+    if isinstance(data, bool):
+        return "boolean"
+    if isinstance(data, int):
+        return "integer"
+    if isinstance(data, float):
+        return "number"
+    if isinstance(data, str):
+        return "string"
+    if isinstance(data, list):
+        return "array"
+    return "object" if isinstance(data, dict) else ""
 
 
 def go_number(value: Any) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from simulator.api.store.go_values import bad_value, go_number, same_value
+from simulator.api.store.go_values import bad_value, go_number, json_type, same_value
 from simulator.api.store.schema_formats import FORMATS
 
 __all__ = ["custom_resource_errors"]
@@ -75,20 +75,6 @@ def _fails(failure: _Failure) -> _Result:
 # ----------------------------------------------------------------------- values
 
 
-def _json_type(data: Any) -> str:
-    if isinstance(data, bool):
-        return "boolean"
-    if isinstance(data, int):
-        return "integer"
-    if isinstance(data, float):
-        return "number"
-    if isinstance(data, str):
-        return "string"
-    if isinstance(data, list):
-        return "array"
-    return "object" if isinstance(data, dict) else ""
-
-
 def _type_failure(path: str, type_name: str, value: Any) -> _Failure:
     shown = f': "{value}"' if isinstance(value, str) else ""
     return _Failure("type", path, f"{path} in {_IN} must be of type {type_name}{shown}", value)
@@ -116,7 +102,7 @@ def _validate_node(
     if data is None:
         result.merge(_check_type(schema, types, data, path))
         return result.merge(_check_enum(schema, data, path))
-    kind = _json_type(data)
+    kind = json_type(data)
     checks: list[tuple[bool, Callable[[], _Result | None]]] = [
         (bool(types) or bool(schema.get("format")), lambda: _check_type(schema, types, data, path)),
         (True, lambda: _check_combinators(schema, data, path)),
@@ -160,7 +146,7 @@ def _check_type(schema: dict[str, Any], types: list[str], data: Any, path: str) 
         if types and not schema.get("nullable"):
             return _fails(_type_failure(path, ",".join(types), "null"))
         return _Result(matched=1)
-    kind = _json_type(data)
+    kind = json_type(data)
     wanted = _format(schema, types)
     float_int = kind == "number" and float(data).is_integer() and "integer" in types
     int_float = kind == "integer" and "number" in types
