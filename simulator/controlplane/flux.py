@@ -34,10 +34,13 @@ def flux_process_images(binaries: Mapping[str, Path]) -> tuple[ProcessImage, ...
             continue
         argv = [
             # The artifact store must exist before source-controller starts; `sh` makes it in the
-            # process's working directory, then becomes the controller.
+            # process's working directory, then becomes the controller. Each controller gets its
+            # own temp root there too: kustomize-controller deletes every `kustomization-*` in
+            # its temp root when it starts (a previous run's leftovers), which in a shared /tmp
+            # were the live extractions of another control plane's kustomize-controller.
             "sh",
             "-c",
-            'mkdir -p artifacts && exec "$@"',
+            'mkdir -p artifacts tmp && export TMPDIR="$PWD/tmp" && exec "$@"',
             "sh",
             "env",
             "KUBECONFIG={sa_kubeconfig}",
