@@ -137,12 +137,13 @@ class Crud:
         if strict and patch_type == "strategic":  # its body is checked, and quoted as a Go map
             body = _decode_patch(req.body, patch_type)
             refuse_undeclared(go_map(body), undeclared_fields(body, info, prune=False))
+        # A merge or JSON patch's result is checked, and quoted as JSON.
+        checks_result = strict and patch_type in ("merge", "json")
+        had = self._undeclared_now(route) if checks_result else []
         warnings: list[str] = []
 
-        had = self._undeclared_now(route) if strict and patch_type in ("merge", "json") else []
-
         def warn_of(patched: dict[str, Any]) -> None:
-            if strict and patch_type in ("merge", "json"):  # their result is, quoted as JSON
+            if checks_result:
                 brought = undeclared_fields(patched, info, prune=False)
                 refuse_undeclared(patched_json(patched), [f for f in brought if f not in had])
             warnings.extend(_decoded(req, info, patched, refusing=False))
