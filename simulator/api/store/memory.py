@@ -425,7 +425,9 @@ class ObjectStore:
             check_update(info, live, candidate, patching=patching, strict=strict, merged=merged)
             if subresource is None and not info.crd_name:
                 default_fields(info, candidate)
-            new = merge_update(info, live, candidate, subresource=subresource, strict=strict)
+            new = merged or merge_update(
+                info, live, candidate, subresource=subresource, strict=strict
+            )
             if manager and (strict or live["metadata"].get("managedFields")):
                 now = rfc3339(self.clock.now())
                 track_update(info, live, new, manager=manager, subresource=subresource, now=now)

@@ -171,8 +171,9 @@ def would_store(
     subresource: str | None,
     strict: bool,
 ) -> dict[str, Any] | None:
-    """What an API write of a custom resource would store, for its schema to check (None for
-    other writes); `candidate` is left as it is."""
+    """What an API write of a custom resource stores, merged before the checks so its schema
+    reads it (and then stored as it is); None for other writes, merged after theirs.
+    `candidate` is left as it is."""
     if not strict or info.schema is None:
         return None
     return merge_update(info, live, copy_object(candidate), subresource=subresource, strict=strict)
