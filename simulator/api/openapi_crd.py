@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from simulator.api import openapi_assets
 from simulator.api.kinds import KindInfo
 
-__all__ = ["crd_document", "custom_schema", "definition_name"]
+__all__ = ["crd_document", "custom_schema", "model_name"]
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
@@ -75,7 +75,7 @@ _EMBEDDED_API_VERSION = "apiVersion defines the versioned schema of this represe
 _EMBEDDED_KIND = "kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"  # noqa: E501
 
 
-def definition_name(info: KindInfo, kind: str = "") -> str:
+def model_name(info: KindInfo, kind: str = "") -> str:
     """`io.fluxcd.toolkit.kustomize.v1.Kustomization`: the group reversed (`gvkToModelName`)."""
     return ".".join([*reversed(info.group.split(".")), info.version, kind or info.kind])
 
@@ -86,8 +86,8 @@ def crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, A
     schemas: dict[str, Any] = {}
     for info in kinds:
         paths.update(_paths(info))
-        schemas[definition_name(info)] = custom_schema(info, "#/components/schemas/")
-        schemas[definition_name(info, info.list_kind_name)] = _list_schema(info)
+        schemas[model_name(info)] = custom_schema(info, "#/components/schemas/")
+        schemas[model_name(info, info.list_kind_name)] = _list_schema(info)
     referred = _closure(_published_schemas(), _refs([paths, schemas]))
     schemas.update({name: _named_as_client_go(name, schema) for name, schema in referred.items()})
     return {"openapi": "3.0.0", "info": _INFO, "paths": paths, "components": {"schemas": schemas}}
@@ -109,8 +109,8 @@ class _Route(NamedTuple):
 
 def _paths(info: KindInfo) -> dict[str, Any]:
     """One CRD version's routes grouped by path (`generateBuilder`, then builder3)."""
-    kind_ref = "#/components/schemas/" + definition_name(info)
-    list_ref = "#/components/schemas/" + definition_name(info, info.list_kind_name)
+    kind_ref = "#/components/schemas/" + model_name(info)
+    list_ref = "#/components/schemas/" + model_name(info, info.list_kind_name)
     status_ref = f"#/components/schemas/{_META}Status"
     root = f"/apis/{info.group}/{info.version}/{info.plural}"
     routes: list[tuple[str, str, str, str, str]] = []
@@ -330,7 +330,7 @@ def _list_schema(info: KindInfo) -> dict[str, Any]:
             "items": {
                 "description": f"List of {info.plural}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md",
                 "type": "array",
-                "items": {"$ref": prefix + definition_name(info)},
+                "items": {"$ref": prefix + model_name(info)},
             },
             "kind": {"description": _KIND, "type": "string"},
             "metadata": _meta_ref(prefix, "ListMeta", _LIST_META),
