@@ -4,7 +4,9 @@ Both bootstrapper runs and the status service are real processes; the world's cl
 (docs/architecture.md, "Time"). Goal (issue 15): the whole reproduction in < 10 s wall, i.e.
 > 200 virtual seconds per wall second. Rows, all from this one run of bench/run:
 
-- the warped reproduction's virtual seconds per wall second against that goal rate;
+- the warped reproduction's virtual seconds per wall second against that goal rate, the median
+  of three runs (full size; one run of a few seconds of process starts moved by 20% between
+  runs on the 2-core machine, which made one row's verdict a coin toss near the goal);
 - the same against the scripted replay of the scenario (no processes), for reference;
 - full size only: the warped wall time against the old fixed 60x of the same command.
 
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SIM = Path(sys.executable).parent / "appliance-sim"
 GOAL_RATE = 200.0
+WARPED_RUNS = 3
 _RATIO = re.compile(r"ran \+(?:(\d+)h)?(\d+)m(\d+)s of virtual time in ([\d.]+)s wall")
 
 
@@ -60,13 +63,18 @@ def run(quick: bool) -> list[dict[str, object]]:
     """Rows {name, value, baseline, ratio, goal} for bench/run."""
     scenario = "utm-rc5-observed"
     extra = ("--until", "6m") if quick else ()
-    virtual, wall, measured = _run(scenario, *extra)
+    runs = sorted(
+        (_run(scenario, *extra) for _ in range(1 if quick else WARPED_RUNS)),
+        key=lambda run: run[1],
+    )
+    virtual, wall, measured = runs[len(runs) // 2]  # the median run by wall time
+    spread = f", runs {runs[0][1]:.1f}-{runs[-1][1]:.1f}s, median" if len(runs) > 1 else ""
     rate = virtual / max(wall, 1e-9)
     replay = _replay_rate(scenario)
     rows: list[dict[str, object]] = [
         {
             "name": f"{scenario} --bootstrap, warped ({virtual / 60:.0f} virtual min in "
-            f"{wall:.1f}s wall, {measured:.1f}s with start-up): virtual s per wall s",
+            f"{wall:.1f}s wall{spread}, {measured:.1f}s with start-up): virtual s per wall s",
             "value": rate,
             "baseline": GOAL_RATE,
             "ratio": rate / GOAL_RATE,
