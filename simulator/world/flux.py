@@ -24,6 +24,7 @@ from simulator.world.flux_conditions import (
     set_flux_condition,
     timeout_of,
 )
+from simulator.world.flux_health import HealthCheck, check_health, targets
 from simulator.world.flux_helm import reconcile_release
 from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
@@ -43,7 +44,17 @@ APPLY_SECONDS = 2.0
 # `wait` it polls its objects' health every 5s (ssa.WaitOptions{Interval: 5 * time.Second}).
 REQUEUE_DEPENDENCY_SECONDS = 30.0
 HEALTH_POLL_SECONDS = 5.0
-_HEALTH_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "HelmRelease", "Kustomization"}
+# Changes that make the controllers look again at once: a dependency's readiness, or what a
+# failed health check waits on recovering (a health check in progress polls instead).
+_WATCHED_KINDS = {
+    "Kustomization",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "HelmRelease",
+    "Pod",
+}
 
 
 class FluxModel:
@@ -81,7 +92,7 @@ class FluxModel:
                 self.scheduler.call_later(FETCH_SECONDS, lambda: self._fetch(obj))
             else:
                 self._reconcile_all()
-        elif kind == "Kustomization" or kind in _HEALTH_KINDS or kind == "Pod":
+        elif kind in _WATCHED_KINDS:
             if kind == "Pod" and not self._applied:
                 return
             self._reconcile_all()
@@ -301,47 +312,30 @@ class FluxModel:
             return
         spec = current.get("spec") or {}
         conditions = (current.get("status") or {}).get("conditions") or []
-        waiting: list[str] = []
-        if spec.get("wait") or spec.get("healthChecks"):
-            checks = (
-                [
-                    self.objects.get(
-                        o.get("apiVersion", ""),
-                        o.get("kind", ""),
-                        meta(o).get("name", ""),
-                        meta(o).get("namespace"),
-                    )
-                    for o in self._applied_objects.get(key, [])
-                    if o.get("kind") in _HEALTH_KINDS
-                ]
-                if spec.get("wait")
-                else [
-                    self.objects.get(
-                        h.get("apiVersion", "apps/v1"),
-                        h.get("kind", ""),
-                        h.get("name", ""),
-                        h.get("namespace"),
-                    )
-                    for h in spec.get("healthChecks") or []
-                ]
+        elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
+        timeout = timeout_of(spec)
+        waiting_on = targets(current, self._applied_objects.get(key, []))
+        checked = checks_health(spec) and bool(waiting_on)  # nothing to wait on: no Healthy
+        verdict = (
+            check_health(
+                self.objects,
+                waiting_on,
+                now=self.objects.clock.now(),
+                deadline_passed=timed_out or elapsed >= timeout,
             )
-            for obj in checks:
-                if obj is not None and not is_ready(obj):
-                    om = meta(obj)
-                    ref = f"{obj.get('kind')}/{om.get('namespace')}/{om.get('name')}"
-                    waiting.append(f"{ref} status: 'InProgress'")
+            if checked
+            else HealthCheck("healthy")
+        )
         ready_cond = condition(current, "Ready") or {}
         checking = reconciling_stage("Running health checks", revision, spec)
-        checked = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
-        took = checked + APPLY_SECONDS
-        if not waiting:
+        if verdict.outcome == "healthy":
             message = f"Applied revision: {revision}"
-            passed = f"Health check passed in {format_go_duration(checked)}"
+            passed = f"Health check passed in {format_go_duration(elapsed)}"
             if ready_cond.get("status") != "True":
                 self.objects.event(
                     current,
                     "ReconciliationSucceeded",
-                    f"Reconciliation finished in {format_go_duration(took)}, "
+                    f"Reconciliation finished in {format_go_duration(elapsed + APPLY_SECONDS)}, "
                     f"next run in {spec.get('interval', '10m')}",
                     source="kustomize-controller",
                 )
@@ -352,17 +346,14 @@ class FluxModel:
                 "ReconciliationSucceeded",
                 message,
                 revision=revision,
-                healthy=("True", "Succeeded", passed) if checks_health(spec) else None,
+                healthy=("True", "Succeeded", passed) if checked else None,
             )
             return
-        elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
-        timeout = timeout_of(spec)
-        if timed_out or elapsed >= timeout or ready_cond.get("reason") == "HealthCheckFailed":
-            # The Ready message is checkHealth's error as reconcile wraps it (lower case).
-            message = (
-                f"health check failed after {format_go_duration(max(elapsed, timeout))}: "
-                f"timeout waiting for: [{', '.join(waiting)}]"
-            )
+        if verdict.outcome == "failed" or ready_cond.get("reason") == "HealthCheckFailed":
+            # The Ready message is checkHealth's error as reconcile wraps it (lower case); a
+            # timeout's comes when the timeout does, a fail-fast one at the poll that saw it.
+            after = elapsed if verdict.stalled else max(elapsed, timeout)
+            message = f"health check failed after {format_go_duration(after)}: {verdict.error}"
             if ready_cond.get("reason") != "HealthCheckFailed":
                 self.objects.event(
                     current,

@@ -37,7 +37,6 @@ import contextlib
 import functools
 import http.client
 import json
-import os
 import ssl
 import subprocess
 import time
@@ -50,27 +49,13 @@ import pytest
 
 from simulator.api import openapi_assets
 from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
-from simulator.controlplane.binaries import KUBERNETES_PROGRAMS, REQUIRED_ENV, find_binaries
+from simulator.controlplane.binaries import KUBERNETES_PROGRAMS
 from simulator.controlplane.cluster import ControlPlane
 from tests.integration.fake_api_harness import Harness, running_api
+from tests.tools import programs
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = str(Path(__import__("sys").executable).parent / "kubectl")
-
-
-def programs(names: Sequence[str] = KUBERNETES_PROGRAMS) -> dict[str, Path]:
-    """The built programs; skips (fails in CI) when one of `names` is missing."""
-    found = find_binaries()
-    absent = [name for name in names if name not in found]
-    if absent:
-        reason = (
-            f"control plane programs not built: {', '.join(absent)} "
-            "(./tasks test builds them: python -m simulator.controlplane.binaries build)"
-        )
-        if os.environ.get(REQUIRED_ENV, "") not in ("", "0"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
 
 
 def running_control_plane(
