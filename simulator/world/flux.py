@@ -24,13 +24,13 @@ from simulator.world.flux_conditions import (
     set_flux_condition,
     timeout_of,
 )
+from simulator.world.flux_dependencies import dependency_problem
 from simulator.world.flux_health import HealthCheck, check_health, targets
 from simulator.world.flux_helm import reconcile_release
 from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
 from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
 from simulator.world.objects import Objects, condition, meta
 from simulator.world.scheduling import Scheduler
-from simulator.world.stages import is_ready
 
 __all__ = ["FluxError", "FluxModel"]
 
@@ -67,7 +67,11 @@ class FluxModel:
         self._applied: dict[tuple[str, str], str] = {}
         self._applied_objects: dict[tuple[str, str], list[Obj]] = {}
         self._applied_at: dict[tuple[str, str], float] = {}
-        self._pending: set[tuple[str, str]] = set()
+        self._pending: set[tuple[str, str]] = set()  # an apply under way
+        # Kustomizations requeued (RequeueAfter): looked at again then, not at every change,
+        # but at once when their source's artifact changes (kustomize-controller watches it).
+        self._requeued: set[tuple[str, str]] = set()
+        self._artifacts: dict[tuple[str, str], str] = {}  # GitRepository -> artifact revision
         self._fetching: set[str] = set()
         # Kustomizations whose last apply failed at the revision in `_applied`: no health checks.
         self._failed: set[tuple[str, str]] = set()
@@ -91,7 +95,10 @@ class FluxModel:
                 self._fetching.add(f"{uid}/{gen}")
                 self.scheduler.call_later(FETCH_SECONDS, lambda: self._fetch(obj))
             else:
-                self._reconcile_all()
+                revision = str(((obj.get("status") or {}).get("artifact") or {}).get("revision"))
+                changed = self._artifacts.get(_key(obj), "None") != revision
+                self._artifacts[_key(obj)] = revision
+                self._reconcile_all(source=_key(obj) if changed else None)
         elif kind in _WATCHED_KINDS:
             if kind == "Pod" and not self._applied:
                 return
@@ -184,38 +191,50 @@ class FluxModel:
 
     # -- kustomize-controller ---------------------------------------------------------------------
 
-    def _reconcile_all(self) -> None:
+    def _reconcile_all(self, *, source: tuple[str, str] | None = None) -> None:
+        """Reconcile each Kustomization not applying or requeued; a requeued one too when
+        `source`, whose artifact just changed, is its own."""
         for kust in self.objects.list(KUSTOMIZE_API, "Kustomization"):
-            if _key(kust) in self._pending:
+            key = _key(kust)
+            if key in self._pending:
+                continue
+            if key in self._requeued and (source is None or _source_of(kust) != source):
                 continue
             self._reconcile(kust)
 
     def _reconcile(self, kust: Obj) -> None:
+        """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
+        dependencies (checkDependencies), in that order."""
         key = _key(kust)
         spec = kust.get("spec") or {}
         conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
             return
-        for dep in spec.get("dependsOn") or []:
-            dep_ns = dep.get("namespace") or key[0]
-            other = self.objects.get(KUSTOMIZE_API, "Kustomization", dep["name"], dep_ns)
-            if other is None or not is_ready(other):
-                message = f"dependency '{dep_ns}/{dep['name']}' is not ready"
-                self._status(kust, conditions, "False", "DependencyNotReady", message)
-                self._later(key, kust, REQUEUE_DEPENDENCY_SECONDS, self._reconcile)
-                return
         source_ref = spec.get("sourceRef") or {}
+        source_name = str(source_ref.get("name"))
         source = self.objects.get(
-            SOURCE_API,
-            "GitRepository",
-            str(source_ref.get("name")),
-            source_ref.get("namespace") or key[0],
+            SOURCE_API, "GitRepository", source_name, source_ref.get("namespace") or key[0]
         )
-        artifact = ((source or {}).get("status") or {}).get("artifact") or {}
-        revision = artifact.get("revision")
-        if source is None or not revision:
+        if source is None:  # getSource's NotFound, in the client's words
+            message = f'gitrepositories.source.toolkit.fluxcd.io "{source_name}" not found'
+            self._status(kust, conditions, "False", "ArtifactFailed", message)
+            return
+        revision = (((source.get("status") or {}).get("artifact")) or {}).get("revision")
+        if not revision:
             message = "Source artifact not found, retrying in 30s"
             self._status(kust, conditions, "False", "ArtifactFailed", message)
+            self._requeue(key, kust)
+            return
+        problem = dependency_problem(self.objects, kust, revision)
+        if problem is not None:
+            self._status(kust, conditions, "False", "DependencyNotReady", problem)
+            self.objects.event(
+                self.objects.fresh(kust) or kust,
+                "DependencyNotReady",  # the event's reason is Ready's (r.event)
+                "Dependencies do not meet ready condition, retrying in 30s",
+                source="kustomize-controller",
+            )
+            self._requeue(key, kust)
             return
         if self._applied.get(key) != revision:
             self._pending.add(key)
@@ -224,17 +243,20 @@ class FluxModel:
         if (condition(kust, "Ready") or {}).get("reason") != "Progressing":
             self._health(kust, revision)  # while it is Progressing, the health poll decides
 
-    def _later(self, key: tuple[str, str], kust: Obj, seconds: float, then: Any) -> None:
-        """Look at `kust` again in `seconds`, not at every change meanwhile."""
-        self._pending.add(key)
+    def _requeue(self, key: tuple[str, str], kust: Obj) -> None:
+        """RequeueAfter the dependency interval (30 s); a requeue already waiting is earlier
+        and stays (controller-runtime's queue keeps the earliest)."""
+        if key in self._requeued:
+            return
+        self._requeued.add(key)
 
         def again() -> None:
-            self._pending.discard(key)
+            self._requeued.discard(key)
             current = self.objects.fresh(kust)
-            if current is not None:
-                then(current)
+            if current is not None and key not in self._pending:
+                self._reconcile(current)
 
-        self.scheduler.call_later(seconds, again)
+        self.scheduler.call_later(REQUEUE_DEPENDENCY_SECONDS, again)
 
     def _apply(self, kust: Obj, source: Obj, revision: str) -> None:
         key = _key(kust)
@@ -431,6 +453,12 @@ class FluxModel:
         if all(current.get(key) == value for key, value in patch.items()):
             return  # a requeue or health poll that changes nothing writes nothing
         self.objects.patch_status(kust, patch)
+
+
+def _source_of(kust: Obj) -> tuple[str, str]:
+    """The (namespace, name) of a Kustomization's GitRepository."""
+    ref = (kust.get("spec") or {}).get("sourceRef") or {}
+    return str(ref.get("namespace") or _key(kust)[0]), str(ref.get("name"))
 
 
 def _key(obj: Obj) -> tuple[str, str]:
