@@ -95,9 +95,10 @@ class FluxModel:
                 self._fetching.add(f"{uid}/{gen}")
                 self.scheduler.call_later(FETCH_SECONDS, lambda: self._fetch(obj))
             else:
-                revision = str(((obj.get("status") or {}).get("artifact") or {}).get("revision"))
-                changed = self._artifacts.get(_key(obj), "None") != revision
-                self._artifacts[_key(obj)] = revision
+                revision = ((obj.get("status") or {}).get("artifact") or {}).get("revision")
+                changed = isinstance(revision, str) and self._artifacts.get(_key(obj)) != revision
+                if changed:
+                    self._artifacts[_key(obj)] = str(revision)
                 self._reconcile_all(source=_key(obj) if changed else None)
         elif kind in _WATCHED_KINDS:
             if kind == "Pod" and not self._applied:
