@@ -277,15 +277,27 @@ def judging_fixtures(
     return plane_fixture, fake_fixture
 
 
+# What `kubectl wait --for=condition=...` says, instead of waiting, when it reads an object
+# whose conditions are still null: a CRD for the moment after its create, until the
+# apiextensions controllers write them (seen once in six suite runs on 2026-11-30).
+_NOT_YET_CONDITIONS = ".status.conditions accessor error: <nil> is of the type <nil>"
+
+
 def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Real kubectl against the control plane."""
-    done = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    """Real kubectl against the control plane (a `wait` that met null conditions, again)."""
+    deadline = time.monotonic() + 60
+    while True:
+        done = subprocess.run(
+            [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        retry = args[:1] == ("wait",) and _NOT_YET_CONDITIONS in done.stderr
+        if not retry or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     if check and done.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr}")
     return done
