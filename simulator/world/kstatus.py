@@ -261,7 +261,10 @@ def _crash_looping(obj: Obj) -> list[str]:
     if not found:
         return []
     if not isinstance(statuses, list):
-        raise _lookup_error(("status", "containerStatuses"), statuses, "[]interface{}")
+        # getCrashLoopingContainers returns NestedSlice's error as it is, unwrapped.
+        raise _ReaderError(
+            _accessor_error(("status", "containerStatuses"), statuses, "[]interface{}")
+        )
     names = []
     for status in statuses:
         if not isinstance(status, dict) or "name" not in status:
@@ -295,26 +298,6 @@ def _pdb(obj: Obj, now: datetime) -> Verdict:
     return Verdict(CURRENT, "AllowedDisruptions has been computed.")
 
 
-def _job(obj: Obj, now: datetime) -> Verdict:
-    """kstatus's own Job rule (a Job in progress is Current); kustomize-controller reads Jobs
-    with Flux's reader instead (`_flux_job`), so this answers only `status.Compute`."""
-    parallelism = _int(obj, ".spec.parallelism", 1)
-    completions = _int(obj, ".spec.completions", parallelism)
-    succeeded = _int(obj, ".status.succeeded", 0)
-    active = _int(obj, ".status.active", 0)
-    failed = _int(obj, ".status.failed", 0)
-    for condition in _conditions(obj):
-        if condition["type"] == "Complete" and condition["status"] == "True":
-            return Verdict(CURRENT, f"Job Completed. succeeded: {succeeded}/{completions}")
-        if condition["type"] == "Failed" and condition["status"] == "True":
-            return Verdict(FAILED, f"Job Failed. failed: {failed}/{completions}")
-    if _string(obj, ".status.startTime", "") == "":
-        return Verdict(IN_PROGRESS, "Job not started")
-    return Verdict(
-        CURRENT, f"Job in progress. success:{succeeded}, active: {active}, failed: {failed}"
-    )
-
-
 def _crd(obj: Obj, now: datetime) -> Verdict:
     for condition in _conditions(obj):
         if condition["type"] == "NamesAccepted" and condition["status"] == "False":
@@ -342,7 +325,7 @@ _RULES = {
     "policy/PodDisruptionBudget": _pdb,
     "batch/CronJob": _always_ready,
     "ConfigMap": _always_ready,
-    "batch/Job": _job,
+    # batch/Job: kstatus' rule never runs here, flux_verdict reads a Job with Flux's reader.
     "apiextensions.k8s.io/CustomResourceDefinition": _crd,
 }
 
@@ -410,11 +393,17 @@ def _int64(obj: Obj, fields: tuple[str, ...]) -> int | None:
 
 
 def _lookup_error(fields: tuple[str, ...], value: Any, wanted: str) -> _ReaderError:
+    """The generic checks' error: apimachinery's accessor error, wrapped as they wrap it."""
     path = ".".join(fields)
     return _ReaderError(
-        f"looking up {path} from resource: .{path} accessor error: "
-        f"{go_map(value)} is of the type {_go_type(value)}, expected {wanted}"
+        f"looking up {path} from resource: {_accessor_error(fields, value, wanted)}"
     )
+
+
+def _accessor_error(fields: tuple[str, ...], value: Any, wanted: str) -> str:
+    path = ".".join(fields)
+    printed = f"{go_map(value)} is of the type {_go_type(value)}"
+    return f".{path} accessor error: {printed}, expected {wanted}"
 
 
 def _go_type(value: Any) -> str:

@@ -205,6 +205,7 @@ EDGE_CASES: list[Obj] = [
         ],
     ),
     _pod("Pending", [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]),
+    _pod("Running", containerStatuses="app"),  # getCrashLoopingContainers' own error
     _pod("Pending"),
     _pod(None),
     _pod("Unknown"),
