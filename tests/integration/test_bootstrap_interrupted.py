@@ -11,13 +11,18 @@ the node was installed with, and no duplicate objects.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
+import select
 import signal
+import struct
 import subprocess
+import termios
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,15 +130,23 @@ def _interrupt(
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
             start_new_session=True,  # its own process group, as a shell job would be
         ) as process,
     ):
+        assert process.stdout is not None
+        reading = UnreadOutput(process.stdout.fileno())
+        # Warped, the rest of an install is a second of wall time: a reader that falls behind on
+        # a busy machine would find the trigger after the run had ended. Until the signal is
+        # sent, output not yet looked at keeps the clock still, as a human's reading would not
+        # need to.
+        assert world.warp is not None
+        remove_probe = world.warp.add_probe(
+            "the interrupting test reads the run's output", lambda: not sent and reading.behind()
+        )
         watchdog = threading.Timer(WALL_TIMEOUT, process.kill)
         watchdog.start()
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
+            for line in reading.lines():
                 lines.append(line)
                 if not sent and trigger in line:
                     if signum == signal.SIGKILL:
@@ -143,10 +156,45 @@ def _interrupt(
                     sent = True
             process.wait(timeout=30)
         finally:
+            remove_probe()
             watchdog.cancel()
     output = "".join(lines)
     assert sent, f"the run never printed {trigger!r}:\n{output}"
     return output
+
+
+class UnreadOutput:
+    """A pipe read line by line that knows whether output waits to be looked at: bytes in the
+    pipe, or a chunk read and not yet handed out."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._handling = False
+
+    def behind(self) -> bool:
+        if self._handling:
+            return True
+        try:
+            waiting: int = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0" * 4))[0]
+        except OSError:  # closed: nothing more to read
+            return False
+        return waiting > 0
+
+    def lines(self) -> Iterator[str]:
+        pending = b""
+        while True:
+            select.select([self._fd], [], [])
+            self._handling = True  # before the read: the bytes leave the pipe for our buffer
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                self._handling = False
+                break
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                yield line.decode(errors="replace") + "\n"
+            self._handling = False
+        if pending:
+            yield pending.decode(errors="replace")
 
 
 def file_digest(path: Path) -> str | None:
