@@ -17,12 +17,14 @@ from simulator.api.kinds import KindInfo
 __all__ = [
     "SUBDOMAIN_MESSAGE",
     "SUBDOMAIN_PATTERN",
+    "dns1035_label_errors",
     "label_errors",
     "label_key_errors",
     "label_value_errors",
     "name_errors",
     "regex_error",
     "resource_label",
+    "subdomain_errors",
 ]
 
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -89,6 +91,16 @@ def _dns1035_label(value: str) -> list[str]:
     if not _DNS1035_RE.fullmatch(value):
         errors.append(regex_error(_DNS1035_MESSAGE, _DNS1035, "my-name", "abc-123"))
     return errors
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    """Why `value` is not a DNS-1035 label (a Service's name, a CRD's plural or version)."""
+    return _dns1035_label(value)
+
+
+def subdomain_errors(value: str) -> list[str]:
+    """Why `value` is not a DNS-1123 subdomain (most names, an API group)."""
+    return _subdomain(value)
 
 
 def _path_segment(value: str) -> list[str]:

@@ -20,7 +20,13 @@ from simulator.api.store.platform_defaults import PLATFORM_DEFAULTERS
 from simulator.api.store.schema_defaults import default_custom_resource
 from simulator.clock import rfc3339
 
-__all__ = ["convert_pod_status", "default_fields", "fill_on_create"]
+__all__ = [
+    "convert_pod_status",
+    "crd_established",
+    "default_fields",
+    "fill_on_create",
+    "store_storage_version",
+]
 
 Obj = dict[str, Any]
 _service_ips = itertools.count(1)
@@ -428,6 +434,18 @@ def _job_selector(job: Obj) -> None:
         spec["manualSelector"] = False  # written out, as the strategy writes it
     if not meta.get("labels") and template.get("labels"):
         meta["labels"] = dict(template["labels"])
+
+
+def store_storage_version(crd: Obj) -> None:
+    """A CRD update's strategy (PrepareForUpdate): a new storage version joins the versions the
+    status says objects may be stored in."""
+    spec, status = crd.get("spec") or {}, crd.get("status")
+    if not isinstance(status, dict):
+        return
+    stored = status.setdefault("storedVersions", [])
+    storage = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
+    if isinstance(stored, list) and storage is not None and storage not in stored:
+        stored.append(storage)
 
 
 def crd_established(crd: Obj, now: datetime) -> Obj | None:

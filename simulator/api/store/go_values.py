@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["bad_value", "go_number", "json_type", "same_value"]
+__all__ = ["bad_value", "go_number", "json_type", "same_value", "struct_value"]
 
 
 def json_type(data: Any) -> str:
@@ -51,3 +51,11 @@ def bad_value(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return go_number(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def struct_value(value: Any) -> str:
+    """A Go struct's bad value as json.Marshal writes it: its fields in their order, as given
+    (maps inside it are Go maps: their keys sorted by whoever builds `value`)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # Go's encoder escapes what could end an HTML script.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

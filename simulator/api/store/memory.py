@@ -33,7 +33,7 @@ from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace
-from simulator.api.store.object_meta import check_update
+from simulator.api.store.object_meta import check_update, is_crd
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
@@ -185,7 +185,7 @@ class ObjectStore:
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
         if strict and info.has_status:
             new.pop("status", None)
-        if strict and info.crd_name:  # decoded (so defaulted) before its schema checks it
+        if strict and (info.crd_name or is_crd(info)):  # decoded (so defaulted), then checked
             default_fields(info, new)
         name_new_object(info, new, strict=strict)
         if info.namespaced:

@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.names import label_key_errors, label_value_errors, resource_label
+from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.kind_rules import content_errors, update_errors
@@ -19,7 +20,7 @@ from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 
-__all__ = ["check_metadata", "check_update"]
+__all__ = ["check_metadata", "check_update", "is_crd"]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 
@@ -56,6 +57,7 @@ def check_metadata(
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
+        errors += crd_spec_errors(obj) if is_crd(info) else []
     errors += last or []
     if errors:
         raise _invalid_object(info, str(meta.get("name") or ""), errors)
@@ -107,11 +109,17 @@ def check_update(
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
         last = spec_update_errors(info.group, info.kind, live, candidate)
+        last += crd_update_errors(live, candidate) if is_crd(info) else []
         if merged is not None and info.schema is not None:
             last += custom_resource_errors(info.schema, merged, live)
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
         check_metadata(info, renamed, errors, spec=strict, last=last)
+
+
+def is_crd(info: KindInfo) -> bool:
+    """A CustomResourceDefinition (its own rules: crd_rules.py)."""
+    return (info.group, info.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def _invalid(field: str, value: object, message: str) -> str:

@@ -18,7 +18,8 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from simulator.api.store.defaults import convert_pod_status
+from simulator.api.store.crd_rules import crd_create_errors, crd_name_errors
+from simulator.api.store.defaults import convert_pod_status, store_storage_version
 from simulator.api.store.errors import (
     AlreadyExistsError,
     BadRequestError,
@@ -26,7 +27,7 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
-from simulator.api.store.object_meta import check_metadata
+from simulator.api.store.object_meta import check_metadata, is_crd
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.clock import rfc3339
@@ -219,6 +220,8 @@ def merge_update(
             new["status"] = live["status"]
         else:
             new.pop("status", None)
+        if is_crd(info):
+            store_storage_version(new)
     # The world's own writes (not strict) stand for its controllers' writes, which set a
     # Deployment's revision annotation through /status, where no generation is counted.
     if tracks_generation(info) and (
@@ -319,7 +322,11 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
 
     schema = info.schema if strict else None  # a custom resource's, the API's writes
     last = custom_resource_errors(schema, obj) if schema is not None else None
-    check_metadata(info, obj, name_errors(info, str(meta["name"])), spec=strict, last=last)
+    names = name_errors(info, str(meta["name"]))
+    if strict and is_crd(info):
+        names += crd_name_errors(obj)
+        last = crd_create_errors(obj)
+    check_metadata(info, obj, names, spec=strict, last=last)
 
 
 def claim_name(info: KindInfo, meta: dict[str, Any], bucket: dict[tuple[str, str], Any]) -> str:
