@@ -23,7 +23,7 @@ from simulator.api.go_types import kind_schema, resolve
 from simulator.api.kinds import KindInfo
 from simulator.api.store.schema_defaults import field_schema
 
-__all__ = ["undeclared_fields"]
+__all__ = ["undeclared_fields", "unknown_fields"]
 
 _MAX_ERRORS = 20
 _META_FIELDS = frozenset({"apiVersion", "kind", "metadata"})
@@ -110,6 +110,14 @@ def _shape(schemas: dict[str, Any], schema: dict[str, Any]) -> tuple[str, Any]:
         shape = ("list", items)
     _SHAPES[id(schema)] = (schema, shape)
     return shape
+
+
+def unknown_fields(value: Any, schema: dict[str, Any]) -> list[str]:
+    """What pruning by `schema` would remove from `value` (left as it is): a CRD's default
+    must have nothing of the kind."""
+    found: list[str] = []
+    _prune_by_schema(value, schema, "", found, False)
+    return found
 
 
 def _root(schema: object) -> dict[str, Any]:

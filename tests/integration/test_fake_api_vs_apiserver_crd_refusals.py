@@ -399,6 +399,67 @@ CASES: dict[str, dict[str, Any]] = {
             )
         ]
     ),
+    "default-type": _crd(
+        versions=[
+            _version(
+                schema=_schema(
+                    spec={
+                        "type": "object",
+                        "properties": {"size": {"type": "integer", "default": "big"}},
+                    }
+                )
+            )
+        ]
+    ),
+    "default-unknown": _crd(
+        versions=[
+            _version(
+                schema=_schema(
+                    spec={
+                        "type": "object",
+                        "default": {"size": 1, "colour": "red"},
+                        "properties": {"size": {"type": "integer"}},
+                    }
+                )
+            )
+        ]
+    ),
+    "default-enum": _crd(
+        versions=[
+            _version(
+                schema=_schema(level={"type": "string", "enum": ["low", "high"], "default": "mid"})
+            )
+        ]
+    ),
+    "default-nested": _crd(
+        versions=[
+            _version(
+                schema=_schema(
+                    spec={
+                        "type": "object",
+                        "default": {"size": "one", "name": "tool"},
+                        "properties": {
+                            "size": {"type": "integer"},
+                            "name": {"type": "string", "maxLength": 4},
+                        },
+                    }
+                )
+            )
+        ]
+    ),
+    "default-ok": _crd(
+        versions=[
+            _version(
+                schema=_schema(
+                    spec={
+                        "type": "object",
+                        "default": {"size": 2},
+                        "properties": {"size": {"type": "integer", "default": 1, "minimum": 1}},
+                    }
+                )
+            )
+        ]
+    ),
     "columns-per-version": _crd(
         versions=[
             _version("v1", additionalPrinterColumns=[{"name": "A", "type": "x", "jsonPath": ".a"}]),
@@ -416,6 +477,7 @@ ACCEPTED = [
     "status-root-ok",
     "protected-group-unapproved",
     "int-or-string-anyof",
+    "default-ok",
 ]
 
 

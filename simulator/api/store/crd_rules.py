@@ -9,7 +9,7 @@ kube-apiserver validates the internal form a v1 CRD converts to: the first versi
 also `spec.version`, and a schema, subresources or printer columns that every version has alike
 move to the spec's top level (`spec.validation`, `spec.subresources`,
 `spec.additionalPrinterColumns[i].JSONPath`). The messages name those paths, so this module
-converts first (crd_internal.py). Not checked: CEL rules, defaults against their schema,
+converts first (crd_internal.py). Not checked: CEL rules, a default as metadata,
 selectable fields, a conversion webhook's URL and service, and the accepted names
 kube-apiserver's own controller writes.
 """

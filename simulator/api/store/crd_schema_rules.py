@@ -1,14 +1,15 @@
 """What kube-apiserver checks in a CRD's openAPIV3Schema (apiextensions-apiserver v0.37.2,
-`validateCustomResourceDefinitionValidation` with what it calls): the root's rules, the structural
-schema rules (pkg/apiserver/schema/validation.go and complete.go, errors sorted by their text as
-Go sorts them) and the OpenAPI walk (`ValidateCustomResourceDefinitionOpenAPISchema` and
-`specStandardValidatorV3`), in their words.
+`validateCustomResourceDefinitionValidation` with what it calls), in its words and order: the
+root's rules, the structural schema rules (pkg/apiserver/schema/validation.go and complete.go,
+errors sorted by their text as Go sorts them), then, in a structural schema, each default held
+to its schema (`structuraldefaulting.ValidateDefaults`: no field the schema would prune, valid
+against it), then the OpenAPI walk (crd_openapi_walk.py).
 
-Not checked: CEL rules (compiled and costed by cel-go), defaults against their schema
-(`structuraldefaulting.ValidateDefaults`), and the structural conversion's own errors, which
-kube-apiserver shows only when nothing else is wrong. Go walks a schema's properties in map
-order, which is random; here they go in sorted order, so a refusal naming several properties
-may list them in another order than one run of kube-apiserver.
+Not checked: CEL rules (compiled and costed by cel-go), a default as metadata, and the
+structural conversion's own errors, which kube-apiserver shows only when nothing else is wrong.
+Go walks a schema's properties in map order, which is random; here they go in sorted order, so
+a refusal naming several properties may list them in another order than one run of
+kube-apiserver.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from simulator.api.store.crd_openapi_walk import openapi_errors
 from simulator.api.store.go_values import bad_value, struct_value
+from simulator.api.store.schema_validation import custom_resource_errors
+from simulator.api.validation import unknown_fields
 
 __all__ = ["go_schema_json", "schema_errors"]
 
@@ -124,8 +127,34 @@ def schema_errors(schema: dict[str, Any], path: str, *, status_enabled: bool) ->
         errors += _root_with_status(schema, path)
     if schema.get("nullable") is True:
         errors.append(f"{path}.nullable: Forbidden: nullable cannot be true at the root")
-    errors += sorted(_invariants(schema, "root", path) + _completeness(schema, path))
+    structural = sorted(_invariants(schema, "root", path) + _completeness(schema, path))
+    # Defaults are held to their schema only in a structural one (structuraldefaulting).
+    errors += structural or _default_errors(schema, path, embedded=True, in_meta=False)
     errors += openapi_errors(schema, path)
+    return errors
+
+
+def _default_errors(s: Any, path: str, *, embedded: bool, in_meta: bool) -> list[str]:
+    """ValidateDefaults: each default outside an object's metadata must have no field its
+    schema would prune and must be valid against it (the root is an embedded resource; only
+    properties and items are walked). A default inside metadata is refused by the OpenAPI
+    walk; its checks as metadata are not ported."""
+    if not isinstance(s, dict):
+        return []
+    embedded = embedded or s.get("x-kubernetes-embedded-resource") is True
+    in_meta = in_meta and not embedded
+    errors: list[str] = []
+    default = s.get("default")
+    if default is not None and not in_meta:
+        if unknown_fields(default, s):
+            errors.append(
+                f"{path}.default: Invalid value: {bad_value(default)}: must not have unknown fields"
+            )
+        errors += custom_resource_errors(s, default, at=f"{path}.default")
+    errors += _default_errors(s.get("items"), f"{path}.items", embedded=False, in_meta=in_meta)
+    for key, sub in sorted((s.get("properties") or {}).items()):
+        meta = in_meta or (embedded and key in ("metadata", "apiVersion", "kind"))
+        errors += _default_errors(sub, f"{path}.properties[{key}]", embedded=False, in_meta=meta)
     return errors
 
 

@@ -452,9 +452,11 @@ def _list_errors(schema: dict[str, Any], data: Any, path: str) -> list[str]:
 # ----------------------------------------------------------------------- field errors
 
 
-def _field_error(failure: _Failure) -> str:
-    """`kubeOpenAPIResultToFieldErrors`: one failure as apimachinery prints a field error."""
+def _field_error(failure: _Failure, at: str) -> str:
+    """`kubeOpenAPIResultToFieldErrors`: one failure as apimachinery prints a field error, its
+    path under `at` (a CRD's default: `...properties[x].default`; a resource: none)."""
     name = failure.name.removeprefix(".")
+    name = f"{at}.{name}" if at and name else at or name
     if failure.code == "plain":  # a path-less error: apimachinery prints a nil path so
         return f'<nil>: Invalid value: "": {failure.message}'
     if failure.code == "required":
@@ -476,15 +478,16 @@ def _field_error(failure: _Failure) -> str:
 
 
 def custom_resource_errors(
-    schema: dict[str, Any], obj: dict[str, Any], old: dict[str, Any] | None = None
+    schema: dict[str, Any], obj: Any, old: dict[str, Any] | None = None, *, at: str = ""
 ) -> list[str]:
     """The field errors kube-apiserver finds in custom resource `obj` against its version's
-    schema (an update's `old` ratchets them), list sets and maps' duplicates after them."""
+    schema (an update's `old` ratchets them), list sets and maps' duplicates after them; `at`
+    names where a value that is not a resource is (a CRD's default)."""
     try:
         result = _validate(schema, obj, "", old, ratchet=old is not None)
-        errors = [_field_error(failure) for failure in result.errors]
-        return errors + _list_errors(schema, obj, "")
+        errors = [_field_error(failure, at) for failure in result.errors]
+        return errors + _list_errors(schema, obj, at)
     except (TypeError, ValueError):
         # A schema kube-apiserver would have refused with its CRD (a string for a number, say;
-        # the fake API does not check CRDs yet) holds nothing against the object.
+        # one stored before the fake API checked CRDs) holds nothing against the object.
         return []

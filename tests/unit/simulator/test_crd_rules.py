@@ -119,3 +119,21 @@ def test_a_protected_group_needs_an_approval() -> None:
         'must have approval annotation "api-approved.kubernetes.io", see '
         "https://github.com/kubernetes/enhancements/pull/1111"
     ]
+
+
+def test_a_default_is_held_to_its_schema() -> None:
+    spec = {
+        "type": "object",
+        "default": {"size": 1, "colour": "red"},
+        "properties": {"size": {"type": "integer", "default": "big"}},
+    }
+    schema = {"type": "object", "properties": {"spec": spec}}
+    versions = [
+        {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+    ]
+    at = "spec.validation.openAPIV3Schema.properties[spec]"
+    assert crd_spec_errors(_crd(versions=versions)) == [
+        f'{at}.default: Invalid value: {{"colour":"red","size":1}}: must not have unknown fields',
+        f'{at}.properties[size].default: Invalid value: "string":  in body must be of type '
+        'integer: "string"',
+    ]
