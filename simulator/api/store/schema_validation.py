@@ -11,9 +11,9 @@ type integer: "string"`, `spec.colour: Unsupported value: "green": supported val
 "blue"`, `spec.level: Required value`). An update is ratcheted as there: an error inside a
 part of the object that the update left as it was is not one.
 
-Not ported: the CEL rules (`x-kubernetes-validations`), an embedded resource's metadata, and
-formats beyond the common ones (`schema_formats`); kube-openapi visits an object's properties
-in Go's map order, which is random, so several errors may come in another order there.
+Then the CEL rules (cel_rules.py), unless an error here blocks them. Not ported: an embedded
+resource's metadata, formats beyond the common ones (`schema_formats`); kube-openapi visits
+an object's properties in Go's map order, which is random: errors may come in another order.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from simulator.api.store.cel_rules import BLOCKED, blocks_rules, has_rules, rule_errors
 from simulator.api.store.go_values import bad_value, go_number, json_type, same_value
 from simulator.api.store.schema_formats import FORMATS
 
@@ -486,7 +487,12 @@ def custom_resource_errors(
     try:
         result = _validate(schema, obj, "", old, ratchet=old is not None)
         errors = [_field_error(failure, at) for failure in result.errors]
-        return errors + _list_errors(schema, obj, at)
+        errors += _list_errors(schema, obj, at)
+        if at or not isinstance(obj, dict):  # a CRD's default: its rules are cel-go's to cost
+            return errors
+        if blocks_rules(errors):
+            return [*errors, BLOCKED] if has_rules(schema) else errors
+        return errors + rule_errors(schema, obj, old)
     except (TypeError, ValueError):
         # A schema kube-apiserver would have refused with its CRD (a string for a number, say;
         # one stored before the fake API checked CRDs) holds nothing against the object.
