@@ -28,6 +28,7 @@ from appliance.canonical import (
 )
 from appliance.components import tier_of
 from appliance.event_index import involved_object
+from appliance.flux_views import FluxView
 from appliance.indexing import (
     Index,
     bootstrap_job_state,
@@ -39,7 +40,7 @@ from appliance.rollup import rollup, settle_blockers
 from appliance.snapshot import Snapshot, object_ref, parse_time
 from appliance.tier_table import tier_spec
 from appliance.tiers import TierInputs, compute_tiers
-from appliance.views import FluxView, PodView, integer, text
+from appliance.views import PodView, integer, text
 
 __all__ = ["RECENT_EVENTS", "SUCCEEDED_MESSAGE", "evaluate"]
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from appliance.views import FluxView, JobView, PodView, PvcView, WorkloadView
+from appliance.flux_views import FluxView
+from appliance.views import JobView, PodView, PvcView, WorkloadView
 
 __all__ = [
     "FAILING_WAIT",

@@ -20,18 +20,17 @@ from appliance.components import (
     is_foreign,
 )
 from appliance.event_index import CLUSTER_SCOPED, EventIndex, event_time_text
+from appliance.flux_views import FluxView, flux_view
 from appliance.health import termination_text
 from appliance.snapshot import RawObject, Snapshot, object_ref, parse_time
 from appliance.view_memo import LIVE_VIEWS
 from appliance.views import (
     ContainerView,
-    FluxView,
     JobView,
     NodeView,
     PodView,
     PvcView,
     WorkloadView,
-    flux_view,
     integer,
     job_view,
     node_view,

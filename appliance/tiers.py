@@ -17,6 +17,7 @@ from appliance.canonical import (
     Tier,
     Tiers,
 )
+from appliance.flux_views import FluxView
 from appliance.health import flux_health, workload_health
 from appliance.indexing import Index, first_waiting
 from appliance.operations import pull_text
@@ -28,7 +29,7 @@ from appliance.tier_table import (
     owns_kustomization,
     tier_spec,
 )
-from appliance.views import FluxView, NodeView, PodView, WorkloadView
+from appliance.views import NodeView, PodView, WorkloadView
 
 __all__ = ["TierInputs", "compute_tiers"]
 
@@ -55,6 +56,8 @@ def _ready_condition(view: FluxView | NodeView | None) -> tuple[bool, str]:
     cond = view.ready_condition
     if cond is None:
         return False, "no Ready condition yet"
+    if isinstance(view, FluxView) and view.reapplying:
+        return True, ""  # the interval's re-apply of what it applied: still ready
     return (True, "") if cond.true else (False, cond.why())
 
 
@@ -92,6 +95,7 @@ def _unsettled(index: Index) -> list[str]:
         f"{flux.ref.kind} {flux.ref.name}: {health.reason}"
         for flux in (*index.git_repositories, *index.kustomizations, *index.helm_releases)
         if (health := flux_health(flux)).verdict in ("Progressing", "Suspended")
+        and not flux.reapplying
     )
     return found
 

@@ -18,13 +18,12 @@ from datetime import datetime
 from typing import Any, NamedTuple, overload
 
 from appliance.canonical import JobState, TierName
-from appliance.components import component_of, flux_component, is_foreign, tier_of
+from appliance.components import component_of, is_foreign, tier_of
 from appliance.snapshot import RawObject, as_dict, dicts, object_ref, parse_time
 
 __all__ = [
     "Condition",
     "ContainerView",
-    "FluxView",
     "JobView",
     "NodeView",
     "PodView",
@@ -32,7 +31,7 @@ __all__ = [
     "Ref",
     "Termination",
     "WorkloadView",
-    "flux_view",
+    "conditions_of",
     "integer",
     "job_view",
     "node_view",
@@ -109,7 +108,8 @@ class Condition(NamedTuple):
         return f"{reason}: {self.message or ''}".strip().rstrip(":")
 
 
-def _conditions(status: Mapping[str, Any]) -> dict[str, Condition]:
+def conditions_of(status: Mapping[str, Any]) -> dict[str, Condition]:
+    """A status's conditions by type (the first of each), as views read them."""
     out: dict[str, Condition] = {}
     conditions = status.get("conditions")
     if not isinstance(conditions, (list, tuple)):  # not `list | tuple`: made at each call
@@ -258,7 +258,7 @@ def pod_view(obj: RawObject) -> PodView | None:
         component=component,
         tier=tier_of(component, namespace=ref.namespace),
         phase=text(status_dict.get("phase")),
-        conditions=_conditions(status_dict),
+        conditions=conditions_of(status_dict),
         containers=tuple(containers),
         claims=claims,
         has_status=isinstance(status, dict),
@@ -334,7 +334,7 @@ def workload_view(obj: RawObject, kind: str) -> WorkloadView | None:
         update_strategy=text(
             as_dict(spec.get("updateStrategy") or spec.get("strategy")).get("type")
         ),
-        conditions=_conditions(status),
+        conditions=conditions_of(status),
         foreign=is_foreign(ref.namespace),
         raw=obj,
     )
@@ -389,7 +389,7 @@ def job_view(obj: RawObject) -> JobView | None:
         return None
     status = as_dict(obj.get("status"))
     spec = as_dict(obj.get("spec"))
-    conditions = _conditions(status)
+    conditions = conditions_of(status)
     state, message = _job_state(conditions, status)
     if spec.get("suspend") is True and state is JobState.WAITING:
         message = "suspended (spec.suspend)"
@@ -412,44 +412,6 @@ def job_view(obj: RawObject) -> JobView | None:
     )
 
 
-class FluxView(NamedTuple):
-    """A Flux GitRepository, Kustomization or HelmRelease: its Ready condition and revision."""
-
-    ref: Ref
-    component: str
-    ready_condition: Condition | None
-    revision: str | None
-    suspended: bool
-    foreign: bool
-    raw: RawObject
-
-    @property
-    def ready(self) -> bool | None:
-        """True/False from the Ready condition; None when it is Unknown or absent."""
-        cond = self.ready_condition
-        return None if cond is None else {"True": True, "False": False}.get(cond.status or "")
-
-
-def flux_view(obj: RawObject, kind: str) -> FluxView | None:
-    """A Flux object's view; None without a name."""
-    ref = ref_of(obj, kind)
-    if ref is None:
-        return None
-    status = as_dict(obj.get("status"))
-    revision = text(as_dict(status.get("artifact")).get("revision")) or text(
-        status.get("lastAppliedRevision")
-    )
-    return FluxView(
-        ref=ref,
-        component=flux_component(kind, ref.name),
-        ready_condition=_conditions(status).get("Ready"),
-        revision=revision,
-        suspended=as_dict(obj.get("spec")).get("suspend") is True,
-        foreign=is_foreign(ref.namespace),
-        raw=obj,
-    )
-
-
 class NodeView(NamedTuple):
     """A node and its Ready condition."""
 
@@ -465,7 +427,7 @@ class NodeView(NamedTuple):
 def node_view(obj: RawObject) -> NodeView:
     """A node's view (a node without a name is `?`: it still counts as not Ready)."""
     ref = ref_of(obj, "Node") or Ref(kind="Node", namespace=None, name="?")
-    return NodeView(ref=ref, ready_condition=_conditions(as_dict(obj.get("status"))).get("Ready"))
+    return NodeView(ref=ref, ready_condition=conditions_of(as_dict(obj.get("status"))).get("Ready"))
 
 
 class PvcView(NamedTuple):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from appliance.blockers.evidence import short
 from appliance.blockers.registry import Covered, detector
 from appliance.canonical import Blocker, Evidence
+from appliance.flux_views import FluxView
 from appliance.health import (
     Health,
     flux_health,
@@ -17,7 +18,7 @@ from appliance.health import (
     workload_health,
 )
 from appliance.indexing import ForeignView, Index
-from appliance.views import FluxView, JobView, PodView, PvcView
+from appliance.views import JobView, PodView, PvcView
 
 __all__ = ["LAYER_FOREIGN", "foreign_health"]
 

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from appliance.flux_views import flux_view
 from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS
 from simulator.controlplane.timelines import Backend, BootstrapRun, bootstrap_on, shapes_agree
 from simulator.world.served import ServedWorld
-from tests.integration.control_plane_support import ROOT, kubectl, programs
+from tests.integration.control_plane_support import KUBECTL, ROOT, kubectl, programs
 
 HAPPY = ROOT / "scenarios" / "happy-path.yaml"
 OBSERVED = ROOT / "scenarios" / "utm-rc5-observed.yaml"
@@ -48,6 +49,55 @@ def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
     return items
 
 
+# How long to watch the platform Kustomization reconcile again (every 5 s once patched).
+_WATCH_SECONDS = 12
+
+
+def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
+    """The platform Kustomization as kustomize-controller writes it over a few routine
+    reconciles: its interval set to 5s, then watched. Taken after `_flux_objects` (the patch
+    raises its generation)."""
+    assert world.kubeconfig_path is not None
+    target = ("-n", "flux-system", "kustomization", "alga-platform")
+    patch = ("--type=merge", "-p", '{"spec":{"interval":"5s"}}')
+    kubectl(world.kubeconfig_path, "patch", *target, *patch)
+    return _watch(str(world.kubeconfig_path), target)
+
+
+def _watch(kubeconfig: str, target: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every version `kubectl get -w` printed in _WATCH_SECONDS."""
+    process = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", kubeconfig, "get", *target, "-w", "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        out, _ = process.communicate(timeout=_WATCH_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        out, _ = process.communicate()
+    decoder, seen, at = json.JSONDecoder(), [], 0
+    while (at := _skip_space(out, at)) < len(out):
+        obj, at = decoder.raw_decode(out, at)
+        seen.append(obj)
+    return seen
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def _inspect_real(world: ServedWorld) -> dict[str, Any]:
+    return {"flux": _flux_objects(world), "reconciles": _reconciles(world)}
+
+
+def _inspect_fake(world: ServedWorld) -> dict[str, Any]:
+    return {"flux": _flux_objects(world), "reconciles": []}
+
+
 _RUNS: dict[tuple[Path, Backend], BootstrapRun] = {}
 
 
@@ -65,9 +115,9 @@ def _run_on_both(scenario: Path) -> None:
     programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-api-run") as pool:
         fake = pool.submit(
-            bootstrap_on, scenario, "fake-api", repository=ROOT, inspect=_flux_objects
+            bootstrap_on, scenario, "fake-api", repository=ROOT, inspect=_inspect_fake
         )
-        real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=_flux_objects)
+        real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=_inspect_real)
         _RUNS[scenario, "fake-api"] = fake.result()
     _RUNS[scenario, "control-plane"] = real
 
@@ -86,7 +136,7 @@ def test_the_bootstrapper_reaches_login_ready_on_the_real_api() -> None:
 def test_real_flux_fetches_the_branch_and_reconciles_in_depends_on_order() -> None:
     """source-controller cloned this commit over http; each Kustomization became Ready only
     after the one it depends on."""
-    flux = run(HAPPY, "control-plane").inspected
+    flux = run(HAPPY, "control-plane").inspected["flux"]
     head = _git("rev-parse", "HEAD")
     repository = next(o for o in flux if o["kind"] == "GitRepository")
     assert repository["status"]["artifact"]["revision"].endswith(head)
@@ -125,7 +175,7 @@ def test_flux_objects_end_as_the_real_controllers_leave_them(scenario: Path) -> 
     the inventory of what it applied, in Flux's order), and a GitRepository what
     source-controller leaves, on the fake API as on the control plane."""
     fake, real = run(scenario, "fake-api"), run(scenario, "control-plane")
-    assert _flux_state(fake.inspected) == _flux_state(real.inspected)
+    assert _flux_state(fake.inspected["flux"]) == _flux_state(real.inspected["flux"])
 
 
 @pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])
@@ -142,3 +192,16 @@ def test_both_backends_give_the_same_rollup_timeline(scenario: Path) -> None:
     assert [state for state, _ in fake.shape][-2:] == [state for state, _ in real.shape][-2:]
     assert "ready" in {state for state, _ in fake.shape}, rendered
     assert real.shape[-1][0] in ("fully_healthy", "ready_with_background_issues")
+
+
+def test_a_routine_reconcile_of_the_real_controller_is_not_an_install() -> None:
+    """kustomize-controller reconciles a Kustomization again every interval and writes Ready
+    Unknown until it has re-applied it: every such version the real controller wrote is one
+    the status engine counts as re-applying (so as Ready), and it did write some."""
+    seen = run(HAPPY, "control-plane").inspected["reconciles"]
+    views = [flux_view(obj, "Kustomization") for obj in seen]
+    unknown = [v for v in views if v is not None and v.ready is None]
+    assert unknown, [v.ready_condition for v in views if v is not None]
+    assert all(v.reapplying for v in unknown), [
+        (v.ready_condition, v.raw["status"].get("conditions")) for v in unknown if not v.reapplying
+    ]

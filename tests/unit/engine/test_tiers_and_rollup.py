@@ -18,6 +18,7 @@ from tests.fixtures import (
     node,
     pod,
     probe_refused,
+    reconciling,
 )
 from tests.unit.engine.conftest import Evaluate
 
@@ -326,3 +327,32 @@ def test_api_unreachable_is_platform_blocker() -> None:
         t = getattr(status.tiers, tier)
         assert not t.ready
         assert t.reasons
+
+
+def test_a_routine_reconcile_of_the_applied_revision_is_not_an_install(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """kustomize-controller reconciles every interval (1m here), and each time writes Ready
+    Unknown 'Reconciliation in progress' until its apply and health check pass again: a
+    Kustomization re-applying the revision it applied stays ready, so the rollup does not flap
+    every minute (kustomization_controller.go v1.9.6, reconcile)."""
+    world.put(reconciling("alga-platform"))
+    world.put(reconciling("alga-core", stage="Running health checks"))
+    world.put(reconciling("alga-background", stage="Detecting drift"))
+    status = status_of(world)
+    assert status.rollup.state == RollupState.FULLY_HEALTHY, status.rollup.message
+    assert status.tiers.platform.ready
+
+
+def test_a_new_revision_being_applied_is_progress_not_health(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """The same Ready Unknown while a new commit is applied (Reconciling names another revision),
+    or after a failed health check (Healthy False), is not a settled install."""
+    world.put(reconciling("alga-platform", revision="release/1.0-rc5@sha1:" + "9" * 40))
+    status = status_of(world)
+    assert not status.tiers.platform.ready
+    assert any("alga-platform" in r for r in status.tiers.platform.reasons)
+    world.put(kustomization("alga-platform"))
+    world.put(reconciling("alga-core", healthy=False))
+    assert status_of(world).rollup.state != RollupState.FULLY_HEALTHY

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from appliance.canonical import JobState
 from appliance.cluster.connecting import parse_http_date
 from appliance.cluster.reading import crashed_containers
+from appliance.flux_views import flux_view
 from appliance.views import (
-    flux_view,
     job_view,
     node_view,
     pod_view,
