@@ -204,6 +204,7 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "deprecation-warning": _crd(versions=[_version(deprecated=True, deprecationWarning="x" * 300)]),
     "warning-not-deprecated": _crd(versions=[_version(deprecationWarning="old")]),
+    "warning-tab": _crd(versions=[_version(deprecated=True, deprecationWarning="é\tx")]),
     "two-schemas-two-storage": _crd(
         versions=[
             _version("v1"),

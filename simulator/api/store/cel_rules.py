@@ -63,8 +63,10 @@ def has_rules(schema: Any) -> bool:
         return False
     if schema.get("x-kubernetes-validations"):
         return True
+    # Rules stand on properties, items and additional properties only: a structural schema
+    # forbids them inside allOf, anyOf, oneOf and not (crd_schema_rules.py).
     children = [schema.get("items"), schema.get("additionalProperties")]
-    children += list((schema.get("properties") or {}).values()) + list(schema.get("allOf") or [])
+    children += list((schema.get("properties") or {}).values())
     return any(has_rules(child) for child in children)
 
 
@@ -72,8 +74,6 @@ def _walk(schema: Any, value: Any, old: Any, path: str, *, root: bool = False) -
     if not isinstance(schema, dict) or value is None:
         return []
     errors = _expressions(schema, value, old, path, root=root)
-    for sub in schema.get("allOf") or []:
-        errors += _walk(sub, value, old, path)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         olds = _correlated_items(schema, old)
         for i, item in enumerate(value):

@@ -16,7 +16,6 @@ kube-apiserver's own controller writes.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from simulator.api.names import dns1035_label_errors, subdomain_errors
@@ -206,15 +205,15 @@ def _deprecation_errors(version: dict[str, Any], at: str) -> list[str]:
         found.append("must be <= 256 characters long")
     if not text:
         found.append("must not be an empty string")
-    for i, char in enumerate(text):
-        if not char.isprintable() and char != " ":
-            why = "control" if unicodedata.category(char) == "Cc" else "non-printable"
-            index = len(text[:i].encode())
-            found.append(
-                f"must only contain printable UTF-8 characters; {why} character found at index "
-                f"{index}"
-            )
-            break
+    # Go checks unicode.IsPrint before IsControl, so a control character is "non-printable"
+    # too; the index is a byte offset. isprintable is IsPrint (letters, marks, numbers,
+    # punctuation, symbols and the ASCII space).
+    bad = next((i for i, char in enumerate(text) if not char.isprintable()), None)
+    if bad is not None:
+        found.append(
+            "must only contain printable UTF-8 characters; non-printable character found at "
+            f"index {len(text[:bad].encode())}"
+        )
     return [f"{path}: {e}" for e in found]
 
 

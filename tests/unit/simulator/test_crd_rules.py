@@ -137,3 +137,18 @@ def test_a_default_is_held_to_its_schema() -> None:
         f'{at}.properties[size].default: Invalid value: "string":  in body must be of type '
         'integer: "string"',
     ]
+
+
+def test_a_deprecation_warning_must_be_printable() -> None:
+    version = {
+        "name": "v1",
+        "served": True,
+        "storage": True,
+        "deprecated": True,
+        "deprecationWarning": "é\tx",
+        "schema": {"openAPIV3Schema": _SCHEMA},
+    }
+    assert crd_spec_errors(_crd(versions=[version])) == [
+        'spec.versions[0].deprecationWarning: Invalid value: "é\\tx": must only contain '
+        "printable UTF-8 characters; non-printable character found at index 2"
+    ]
