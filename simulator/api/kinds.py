@@ -17,6 +17,7 @@ __all__ = [
     "CustomKind",
     "KindInfo",
     "builtin_kind",
+    "is_crd",
     "split_api_version",
     "version_priority",
 ]
@@ -129,6 +130,11 @@ def builtin_kind(
     if verbs is not None:
         info = KindInfo(**{**info.__dict__, "verbs": verbs})
     return info
+
+
+def is_crd(info: KindInfo) -> bool:
+    """The CustomResourceDefinition kind itself (not one it defines)."""
+    return (info.group, info.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from simulator.api.store.crd_internal import (
     versions_json,
 )
 from simulator.api.store.crd_schema_rules import schema_errors
+from simulator.api.store.defaults import storage_version
 from simulator.api.store.go_values import bad_value
 
 __all__ = ["crd_create_errors", "crd_name_errors", "crd_spec_errors", "crd_update_errors"]
@@ -89,7 +90,8 @@ def crd_create_errors(obj: dict[str, Any]) -> list[str]:
     """What comes after the spec's errors for a new CRD: its stored version (the first storage
     version, as the create strategy sets it), its approval, preserveUnknownFields."""
     versions = [as_map(v) for v in as_map(obj.get("spec")).get("versions") or []]
-    stored = next(([v.get("name")] for v in versions if v.get("storage") is True), None)
+    storage = storage_version(as_map(obj.get("spec")))
+    stored = [storage] if storage is not None else None
     return _stored_errors(stored, versions) + _approval_errors(obj, None) + _preserve_errors(obj)
 
 
@@ -111,7 +113,7 @@ def crd_update_errors(live: dict[str, Any], obj: dict[str, Any]) -> list[str]:
                 errors.append(f"{path}: Invalid value: {bad_value(new_value)}: field is immutable")
     versions = [as_map(v) for v in as_map(obj.get("spec")).get("versions") or []]
     stored = list(as_map(live.get("status")).get("storedVersions") or [])
-    storage = next((v.get("name") for v in versions if v.get("storage") is True), None)
+    storage = storage_version(as_map(obj.get("spec")))
     if storage is not None and storage not in stored:
         stored.append(storage)
     live_preserves = as_map(live.get("spec")).get("preserveUnknownFields") is True

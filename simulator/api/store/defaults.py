@@ -25,6 +25,7 @@ __all__ = [
     "crd_established",
     "default_fields",
     "fill_on_create",
+    "storage_version",
     "store_storage_version",
 ]
 
@@ -397,9 +398,7 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
         obj["status"] = {
             "conditions": None,
             "acceptedNames": {"plural": "", "kind": ""},
-            "storedVersions": [
-                v.get("name") for v in spec.get("versions") or [] if v.get("storage")
-            ],
+            "storedVersions": [v] if (v := storage_version(spec)) is not None else [],
         }
     zero = field_manager(info, "").zero if info.has_status and not info.crd_name else {}
     if "status" in zero and "status" not in obj:
@@ -436,6 +435,15 @@ def _job_selector(job: Obj) -> None:
         meta["labels"] = dict(template["labels"])
 
 
+def storage_version(spec: Obj) -> str | None:
+    """A CRD spec's storage version: the first one marked so (validation allows one)."""
+    versions = spec.get("versions")
+    for version in versions if isinstance(versions, list) else []:
+        if isinstance(version, dict) and version.get("storage") is True:
+            return str(version.get("name"))
+    return None
+
+
 def store_storage_version(crd: Obj) -> None:
     """A CRD update's strategy (PrepareForUpdate): a new storage version joins the versions the
     status says objects may be stored in."""
@@ -443,7 +451,7 @@ def store_storage_version(crd: Obj) -> None:
     if not isinstance(status, dict):
         return
     stored = status.setdefault("storedVersions", [])
-    storage = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
+    storage = storage_version(spec)
     if isinstance(stored, list) and storage is not None and storage not in stored:
         stored.append(storage)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from simulator.api.kinds import KindInfo
+from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.store.collection import FOREGROUND
 from simulator.api.store.namespaces import is_namespace
 from simulator.api.store.namespaces import terminating as namespace_terminating
@@ -77,7 +77,7 @@ def deletion(
         if FOREGROUND not in finalizers:
             finalizers.append(FOREGROUND)
         return "MODIFIED", new
-    if not was_marked and (is_namespace(info) or _is_crd(info)):
+    if not was_marked and (is_namespace(info) or is_crd(info)):
         # Their controllers' job: mark it, delete the content (a namespace's objects, a CRD's
         # resources), then finalize.
         action: Deletion = "TERMINATING" if is_namespace(info) else "MODIFIED"
@@ -116,10 +116,6 @@ def _terminating_pod(live: dict[str, Any], grace: int, now: datetime) -> dict[st
     new["metadata"]["deletionTimestamp"] = rfc3339(deadline)
     new["metadata"]["deletionGracePeriodSeconds"] = grace
     return new
-
-
-def _is_crd(info: KindInfo) -> bool:
-    return (info.group, info.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def _crd_terminating(crd: dict[str, Any], now: datetime) -> dict[str, Any]:

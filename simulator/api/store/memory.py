@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.api.kind_registry import KindRegistry
-from simulator.api.kinds import KindInfo
+from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.selectors import FieldSelector, LabelSelector
 from simulator.api.store.applying import (
     applied_object,
@@ -33,7 +33,7 @@ from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace
-from simulator.api.store.object_meta import check_update, is_crd
+from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
@@ -467,7 +467,7 @@ class ObjectStore:
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
-        crd = info.group == "apiextensions.k8s.io" and info.plural == "customresourcedefinitions"
+        crd = is_crd(info)
         if crd:
             if event_type == "DELETED":
                 self.registry.remove_crd(obj["metadata"]["name"])

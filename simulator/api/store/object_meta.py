@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.kinds import KindInfo
+from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.names import label_key_errors, label_value_errors, resource_label
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
@@ -20,7 +20,7 @@ from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors, spec_update_errors
 
-__all__ = ["check_metadata", "check_update", "is_crd"]
+__all__ = ["check_metadata", "check_update"]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 
@@ -115,11 +115,6 @@ def check_update(
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
         check_metadata(info, renamed, errors, spec=strict, last=last)
-
-
-def is_crd(info: KindInfo) -> bool:
-    """A CustomResourceDefinition (its own rules: crd_rules.py)."""
-    return (info.group, info.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
 def _invalid(field: str, value: object, message: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any, cast
 import msgspec
 import yaml
 
-from simulator.api.kinds import KindInfo
+from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.names import name_errors, resource_label
 from simulator.api.selectors import (
     FieldSelector,
@@ -27,7 +27,7 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
-from simulator.api.store.object_meta import check_metadata, is_crd
+from simulator.api.store.object_meta import check_metadata
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.clock import rfc3339
