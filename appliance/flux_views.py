@@ -1,16 +1,18 @@
 """A Flux object's view (GitRepository, Kustomization, HelmRelease): its Ready condition and
-revision, and whether a Kustomization is only re-applying what it applied."""
+revision, and whether a Kustomization is only in kustomize-controller's routine reconcile of
+what it applied (which an installed appliance sees every interval, and is no install)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from appliance.components import flux_component, is_foreign
 from appliance.snapshot import RawObject, as_dict
-from appliance.views import Condition, Ref, conditions_of, ref_of, text
+from appliance.views import Condition, Ref, conditions_of, integer, ref_of, text
 
-__all__ = ["FluxView", "flux_view"]
+__all__ = ["FluxView", "flux_view", "with_dependency_holds"]
 
 
 class FluxView(NamedTuple):
@@ -23,9 +25,10 @@ class FluxView(NamedTuple):
     suspended: bool
     foreign: bool
     raw: RawObject
-    # A Kustomization reconciling again the revision it applied, its last health check not
-    # failed: kustomize-controller does that every interval, Ready Unknown meanwhile.
-    reapplying: bool = False
+    # A Kustomization in the interval's routine reconcile of the revision it applied, its
+    # last health check not failed: Ready Unknown while it re-applies, or Ready False
+    # DependencyNotReady while a dependency does (with_dependency_holds). Counts as Ready.
+    routine_reconcile: bool = False
 
     @property
     def ready(self) -> bool | None:
@@ -52,20 +55,87 @@ def flux_view(obj: RawObject, kind: str) -> FluxView | None:
         suspended=as_dict(obj.get("spec")).get("suspend") is True,
         foreign=is_foreign(ref.namespace),
         raw=obj,
-        reapplying=kind == "Kustomization" and _reapplying(conditions, status),
+        routine_reconcile=kind == "Kustomization" and _reapplying(obj, conditions, status),
     )
 
 
-def _reapplying(conditions: Mapping[str, Condition], status: Mapping[str, Any]) -> bool:
+def _reapplying(
+    obj: RawObject, conditions: Mapping[str, Condition], status: Mapping[str, Any]
+) -> bool:
     """kustomize-controller (v1.9.6) begins every reconcile with Ready Unknown, reason
     Progressing, and names the revision in Reconciling's message at each stage ('Fetching
-    manifests for revision R with a timeout of T'): R being the last applied revision, and the
-    last health check not failed, this is the interval's routine re-apply."""
+    manifests for revision R with a timeout of T'): R being the last applied revision, the
+    spec the one it last finished with, and the last health check not failed, this is the
+    interval's routine re-apply."""
     ready, reconciling = conditions.get("Ready"), conditions.get("Reconciling")
-    applied = text(status.get("lastAppliedRevision"))
+    applied = _settled_revision(obj, conditions, status)
     if ready is None or ready.status != "Unknown" or ready.reason != "Progressing" or not applied:
         return False
-    if reconciling is None or f" for revision {applied} with " not in (reconciling.message or ""):
-        return False
+    return reconciling is not None and f" for revision {applied} with " in (
+        reconciling.message or ""
+    )
+
+
+def _settled_revision(
+    obj: RawObject, conditions: Mapping[str, Condition], status: Mapping[str, Any]
+) -> str | None:
+    """The revision a Kustomization applied and still stands by: its last attempt was that
+    revision, its spec has not changed since (observedGeneration is written when a reconcile
+    ends Ready), and its last health check did not fail. None otherwise."""
+    applied = text(status.get("lastAppliedRevision"))
+    attempted = text(status.get("lastAttemptedRevision"))
     healthy = conditions.get("Healthy")
-    return healthy is None or healthy.status != "False"
+    if (
+        applied is None
+        or attempted not in (None, applied)
+        or integer(status.get("observedGeneration"))
+        != integer(as_dict(obj.get("metadata")).get("generation"))
+        or (healthy is not None and healthy.status == "False")
+    ):
+        return None
+    return applied
+
+
+def with_dependency_holds(kustomizations: list[FluxView]) -> list[FluxView]:
+    """The Kustomizations, those held only by a dependency's routine reconcile marked routine.
+
+    kustomize-controller (v1.9.6, Reconcile) checks `dependsOn` before each reconcile, the
+    interval's too: a dependency that is re-applying (Ready Unknown) fails the check, and the
+    dependent is Ready False, DependencyNotReady, "dependency 'NS/NAME' is not ready", until its
+    retry (--requeue-dependency, 30s by default), long after the dependency is Ready again.
+    Seen on the real control plane (tests/integration/test_control_plane_bootstrap.py). Such a
+    dependent still stands by the revision it applied, as its dependency does: the same
+    routine, so it counts as Ready. A dependency that is not Ready and not routine, or that
+    applied another revision (a new commit on its way down the chain), leaves it as it is.
+    """
+    by_name = {(view.ref.namespace, view.ref.name): view for view in kustomizations}
+    found = True
+    while found:  # a chain holds link by link (background on core on platform)
+        found = False
+        for key, view in by_name.items():
+            if not view.routine_reconcile and _held_by_routine(view, by_name):
+                by_name[key], found = view._replace(routine_reconcile=True), True
+    return [by_name[(view.ref.namespace, view.ref.name)] for view in kustomizations]
+
+
+def _held_by_routine(view: FluxView, by_name: Mapping[tuple[str | None, str], FluxView]) -> bool:
+    cond = view.ready_condition
+    if cond is None or cond.status != "False" or cond.reason != "DependencyNotReady":
+        return False
+    named = _NOT_READY.fullmatch(cond.message or "")
+    status = as_dict(view.raw.get("status"))
+    applied = _settled_revision(view.raw, conditions_of(status), status)
+    if named is None or applied is None:
+        return False
+    dependency = by_name.get((named["namespace"], named["name"]))
+    if dependency is None or not (dependency.ready is True or dependency.routine_reconcile):
+        return False
+    dependency_status = as_dict(dependency.raw.get("status"))
+    return (
+        _settled_revision(dependency.raw, conditions_of(dependency_status), dependency_status)
+        == applied
+    )
+
+
+# checkDependencies' error when a dependency's Ready is not True (or its generation unobserved).
+_NOT_READY = re.compile(r"dependency '(?P<namespace>[^/']+)/(?P<name>[^']+)' is not ready")

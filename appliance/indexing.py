@@ -20,7 +20,7 @@ from appliance.components import (
     is_foreign,
 )
 from appliance.event_index import CLUSTER_SCOPED, EventIndex, event_time_text
-from appliance.flux_views import FluxView, flux_view
+from appliance.flux_views import FluxView, flux_view, with_dependency_holds
 from appliance.health import termination_text
 from appliance.snapshot import RawObject, Snapshot, object_ref, parse_time
 from appliance.view_memo import LIVE_VIEWS
@@ -195,6 +195,7 @@ def _index_objects(index: Index) -> None:
         ("HelmRelease", snap.helm_releases, index.helm_releases),
     ):
         views.extend(_ours(index, (flux_view(obj, kind) for obj in objects)))
+    index.kustomizations = with_dependency_holds(index.kustomizations)
     for ref in (*(j.ref for j in index.jobs), *(p.ref for p in index.pvcs)):
         if ref.namespace:
             index.namespaces_seen.add(ref.namespace)

@@ -56,8 +56,8 @@ def _ready_condition(view: FluxView | NodeView | None) -> tuple[bool, str]:
     cond = view.ready_condition
     if cond is None:
         return False, "no Ready condition yet"
-    if isinstance(view, FluxView) and view.reapplying:
-        return True, ""  # the interval's re-apply of what it applied: still ready
+    if isinstance(view, FluxView) and view.routine_reconcile:
+        return True, ""  # the interval's reconcile of what it applied: still ready
     return (True, "") if cond.true else (False, cond.why())
 
 
@@ -95,7 +95,7 @@ def _unsettled(index: Index) -> list[str]:
         f"{flux.ref.kind} {flux.ref.name}: {health.reason}"
         for flux in (*index.git_repositories, *index.kustomizations, *index.helm_releases)
         if (health := flux_health(flux)).verdict in ("Progressing", "Suspended")
-        and not flux.reapplying
+        and not flux.routine_reconcile
     )
     return found
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appliance.flux_views import flux_view
+from appliance.flux_views import flux_view, with_dependency_holds
 from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS
 from simulator.controlplane.timelines import Backend, BootstrapRun, bootstrap_on, shapes_agree
 from simulator.world.served import ServedWorld
@@ -49,49 +50,100 @@ def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
     return items
 
 
-# How long to watch the platform Kustomization reconcile again (every 5 s once patched).
-_WATCH_SECONDS = 12
+# Short intervals for the Kustomizations watched, so that routine reconciles come every few
+# seconds and alga-core's often begins while alga-platform's runs.
+_INTERVALS = {"alga-platform": "3s", "alga-core": "2s"}
+# The watch ends once alga-core has been held by alga-platform and released, or after this.
+_WATCH_LIMIT = 45.0
 
 
 def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
-    """The platform Kustomization as kustomize-controller writes it over a few routine
-    reconciles: its interval set to 5s, then watched. Taken after `_flux_objects` (the patch
-    raises its generation)."""
+    """Every version of the Kustomizations kustomize-controller wrote over routine reconciles,
+    as `kubectl get -w` printed them: the two intervals shortened (raising the generations),
+    then watched. Taken after `_flux_objects`."""
     assert world.kubeconfig_path is not None
-    target = ("-n", "flux-system", "kustomization", "alga-platform")
-    patch = ("--type=merge", "-p", '{"spec":{"interval":"5s"}}')
-    kubectl(world.kubeconfig_path, "patch", *target, *patch)
-    return _watch(str(world.kubeconfig_path), target)
-
-
-def _watch(kubeconfig: str, target: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Every version `kubectl get -w` printed in _WATCH_SECONDS."""
-    process = subprocess.Popen(
-        [KUBECTL, "--kubeconfig", kubeconfig, "get", *target, "-w", "-o", "json"],
+    kubeconfig = world.kubeconfig_path
+    target = ("kustomizations", "-n", "flux-system")
+    watch = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "get", *target, "-w", "-o", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    seen: list[dict[str, Any]] = []
+    released = threading.Event()
+    reader = threading.Thread(target=_read_versions, args=(watch, seen, released), daemon=True)
+    reader.start()
     try:
-        out, _ = process.communicate(timeout=_WATCH_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.terminate()
-        out, _ = process.communicate()
-    decoder, seen, at = json.JSONDecoder(), [], 0
-    while (at := _skip_space(out, at)) < len(out):
-        obj, at = decoder.raw_decode(out, at)
-        seen.append(obj)
+        for name, interval in _INTERVALS.items():
+            patch = json.dumps({"spec": {"interval": interval}})
+            kubectl(
+                kubeconfig, "patch", *target[1:], "kustomization", name, "--type=merge", "-p", patch
+            )
+        released.wait(_WATCH_LIMIT)
+    finally:
+        watch.kill()
+        watch.wait()
+        reader.join()
+        watch.stdout.close()
     return seen
 
 
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+def _read_versions(
+    watch: subprocess.Popen[str], seen: list[dict[str, Any]], released: threading.Event
+) -> None:
+    """Decode each object `kubectl get -w -o json` prints (indented; a top-level one ends with a
+    line that is a lone brace) until the pipe closes; set `released` once alga-core, every
+    Kustomization settled, has been held by a dependency and then Ready again."""
+    assert watch.stdout is not None
+    lines: list[str] = []
+    states, held = _SettledStates(), False
+    for line in watch.stdout:
+        lines.append(line)
+        if line.rstrip("\n") != "}":
+            continue
+        obj = json.loads("".join(lines))
+        lines.clear()
+        seen.append(obj)
+        if states.add(obj) is None or obj["metadata"]["name"] != "alga-core":
+            continue
+        held = held or _ready(obj)["reason"] == "DependencyNotReady"
+        if held and _ready(obj)["status"] == "True":
+            released.set()
+
+
+class _SettledStates:
+    """The Kustomizations as a watch has shown them so far, from the first moment each has
+    finished a reconcile of its current spec (Ready True at its generation): the states a
+    routine reconcile goes through, the patches' own reconciles behind."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.settled: dict[str, int] = {}  # name -> the last generation it finished Ready at
+
+    def add(self, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The state after `obj`, or None while some Kustomization has not settled."""
+        name, generation = obj["metadata"]["name"], obj["metadata"]["generation"]
+        self.latest[name] = obj
+        observed = obj.get("status", {}).get("observedGeneration")
+        if _ready(obj)["status"] == "True" and observed == generation:
+            self.settled[name] = generation
+        if any(self.settled.get(n) != o["metadata"]["generation"] for n, o in self.latest.items()):
+            return None
+        return list(self.latest.values())
+
+
+def _ready(obj: dict[str, Any]) -> dict[str, Any]:
+    conditions = obj.get("status", {}).get("conditions", [])
+    return next((c for c in conditions if c["type"] == "Ready"), {"status": None, "reason": None})
 
 
 def _inspect_real(world: ServedWorld) -> dict[str, Any]:
     return {"flux": _flux_objects(world), "reconciles": _reconciles(world)}
+
+
+def _inspect_real_flux(world: ServedWorld) -> dict[str, Any]:
+    return {"flux": _flux_objects(world), "reconciles": []}
 
 
 def _inspect_fake(world: ServedWorld) -> dict[str, Any]:
@@ -117,7 +169,8 @@ def _run_on_both(scenario: Path) -> None:
         fake = pool.submit(
             bootstrap_on, scenario, "fake-api", repository=ROOT, inspect=_inspect_fake
         )
-        real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=_inspect_real)
+        inspect = _inspect_real if scenario == HAPPY else _inspect_real_flux
+        real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=inspect)
         _RUNS[scenario, "fake-api"] = fake.result()
     _RUNS[scenario, "control-plane"] = real
 
@@ -195,13 +248,17 @@ def test_both_backends_give_the_same_rollup_timeline(scenario: Path) -> None:
 
 
 def test_a_routine_reconcile_of_the_real_controller_is_not_an_install() -> None:
-    """kustomize-controller reconciles a Kustomization again every interval and writes Ready
-    Unknown until it has re-applied it: every such version the real controller wrote is one
-    the status engine counts as re-applying (so as Ready), and it did write some."""
-    seen = run(HAPPY, "control-plane").inspected["reconciles"]
-    views = [flux_view(obj, "Kustomization") for obj in seen]
-    unknown = [v for v in views if v is not None and v.ready is None]
-    assert unknown, [v.ready_condition for v in views if v is not None]
-    assert all(v.reapplying for v in unknown), [
-        (v.ready_condition, v.raw["status"].get("conditions")) for v in unknown if not v.reapplying
-    ]
+    """kustomize-controller reconciles each Kustomization again every interval, Ready Unknown
+    until it has re-applied it; a dependent whose reconcile finds its dependency doing that is
+    Ready False, DependencyNotReady, until its retry. In every state the real controller went
+    through once each Kustomization had finished a reconcile of its new spec, the status engine
+    counts each as Ready, and the controller did write both kinds of version."""
+    states, routine = _SettledStates(), []
+    for obj in run(HAPPY, "control-plane").inspected["reconciles"]:
+        state = states.add(obj)
+        views = [view for o in state or () if (view := flux_view(o, "Kustomization"))]
+        for view in with_dependency_holds(views):
+            assert view.ready or view.routine_reconcile, (view.ref.name, view.raw["status"])
+            if not view.ready and view.ready_condition is not None:
+                routine.append((view.ref.name, view.ready_condition.reason))
+    assert {"Progressing", "DependencyNotReady"} <= {reason for _, reason in routine}, routine

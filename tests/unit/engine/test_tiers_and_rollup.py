@@ -11,6 +11,7 @@ from tests.fixtures import (
     Appliance,
     event,
     git_repository,
+    held_by_dependency,
     helm_release,
     job,
     kustomization,
@@ -356,3 +357,54 @@ def test_a_new_revision_being_applied_is_progress_not_health(
     world.put(kustomization("alga-platform"))
     world.put(reconciling("alga-core", healthy=False))
     assert status_of(world).rollup.state != RollupState.FULLY_HEALTHY
+
+
+def test_a_dependent_held_by_a_routine_reconcile_stays_ready(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """A dependent whose interval reconcile found its dependency re-applying is Ready False,
+    DependencyNotReady, for the 30 s until its retry (seen on the real control plane): with
+    the dependency re-applying or Ready again on the same revision, it stands by what it
+    applied, and a chain of such holds (background on core on platform) does too."""
+    world.put(reconciling("alga-platform"))
+    world.put(held_by_dependency("alga-core"))
+    world.put(held_by_dependency("alga-background"))
+    status = status_of(world)
+    assert status.rollup.state == RollupState.FULLY_HEALTHY, status.rollup.message
+    world.put(kustomization("alga-platform"))  # its re-apply done; core still waits its retry
+    assert status_of(world).rollup.state == RollupState.FULLY_HEALTHY
+
+
+def test_a_dependent_held_by_a_change_is_not_ready(world: Appliance, status_of: Evaluate) -> None:
+    """The same DependencyNotReady is not routine when the dependency applies a new revision,
+    has applied one the dependent has not, or failed its health check; nor when the dependent
+    itself has a changed spec to apply, or never applied anything."""
+    new = "release/1.0-rc5@sha1:" + "9" * 40
+    held = held_by_dependency("alga-core")
+    changed_spec = held_by_dependency("alga-core")
+    changed_spec["metadata"]["generation"] = 2
+    never_applied = held_by_dependency("alga-core")
+    del never_applied["status"]["lastAppliedRevision"]
+    for platform, core in (
+        (reconciling("alga-platform", revision=new), held),
+        (reconciling("alga-platform", healthy=False), held),
+        (kustomization("alga-platform"), held_by_dependency("alga-core", revision=new)),
+        (kustomization("alga-platform"), changed_spec),
+        (kustomization("alga-platform"), never_applied),
+    ):
+        world.put(platform)
+        world.put(core)
+        status = status_of(world)
+        assert status.rollup.state != RollupState.FULLY_HEALTHY, (platform, core["status"])
+        assert any("alga-core: DependencyNotReady" in r for r in status.tiers.full_health.reasons)
+
+
+def test_a_reconcile_of_a_changed_spec_is_not_routine(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """Ready Unknown for the applied revision after the spec changed (new images, say: the
+    generation moved past observedGeneration) is an apply of something new."""
+    changed = reconciling("alga-platform")
+    changed["metadata"]["generation"] = 2
+    world.put(changed)
+    assert not status_of(world).tiers.platform.ready
