@@ -1,21 +1,19 @@
 """The Flux model: GitRepository, Kustomization (dependsOn, wait, health) and HelmRelease status.
 
-A GitRepository whose url is a local path or `file://` git repository is read with `git`, so the
-Kustomizations apply the real bootstrapper's own manifests from the branch under test, built as
-kustomize-controller builds them: Flux's generator (`spec.images`, `spec.targetNamespace`) and
-real kustomize (`flux_sources.py`). Remote urls (https://github.com/...) become Ready with a
-revision derived from url and branch, and apply nothing (the scenario scripts what such a source
-would have brought).
+A GitRepository whose url is a local path or `file://` git repository is read with `git`
+(`flux_fetch.py`, source-controller's part), so the Kustomizations apply the real bootstrapper's
+own manifests from the branch under test, built as kustomize-controller builds them: Flux's
+generator (`spec.images`, `spec.targetNamespace`) and real kustomize (`flux_sources.py`). Remote
+urls (https://github.com/...) become Ready with a revision derived from url and branch, and
+apply nothing (the scenario scripts what such a source would have brought).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from simulator.api.kind_table import api_version_of
-from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration
 from simulator.world.flux_conditions import (
     checks_health,
@@ -25,10 +23,11 @@ from simulator.world.flux_conditions import (
     timeout_of,
 )
 from simulator.world.flux_dependencies import dependency_problem
+from simulator.world.flux_fetch import fetch, local_repo
 from simulator.world.flux_health import HealthCheck, check_health, targets
 from simulator.world.flux_helm import reconcile_release
 from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
-from simulator.world.flux_sources import FluxError, build_kustomization, git_revision
+from simulator.world.flux_sources import FluxError, build_kustomization
 from simulator.world.objects import Objects, condition, meta
 from simulator.world.scheduling import Scheduler
 
@@ -93,7 +92,9 @@ class FluxModel:
             observed = (obj.get("status") or {}).get("observedGeneration")
             if gen != observed and f"{uid}/{gen}" not in self._fetching:
                 self._fetching.add(f"{uid}/{gen}")
-                self.scheduler.call_later(FETCH_SECONDS, lambda: self._fetch(obj))
+                self.scheduler.call_later(
+                    FETCH_SECONDS, lambda: fetch(self.objects, obj, self.base_dir)
+                )
             else:
                 revision = ((obj.get("status") or {}).get("artifact") or {}).get("revision")
                 changed = isinstance(revision, str) and self._artifacts.get(_key(obj)) != revision
@@ -111,84 +112,6 @@ class FluxModel:
         for book in (self._applied, self._applied_objects, self._applied_at):
             book.pop(_key(kustomization), None)
         self._failed.discard(_key(kustomization))
-
-    # -- source-controller ------------------------------------------------------------------------
-
-    def _fetch(self, repo: Obj) -> None:
-        current = self.objects.fresh(repo)
-        if current is None:
-            return
-        spec = current.get("spec") or {}
-        ref = spec.get("ref") or {}
-        branch = ref.get("branch") or ref.get("tag") or ref.get("commit") or "master"
-        url = str(spec.get("url", ""))
-        now = self.objects.clock.now()
-        conditions = (current.get("status") or {}).get("conditions") or []
-        local = self._local_repo(url)
-        try:
-            if local is not None:
-                sha = git_revision(local, ref)
-            else:
-                sha = hashlib.sha1(f"{url}#{branch}".encode(), usedforsecurity=False).hexdigest()
-        except FluxError as exc:
-            conditions = set_flux_condition(
-                current,
-                conditions,
-                "Ready",
-                "False",
-                now=now,
-                reason="GitOperationFailed",
-                message=str(exc),
-            )
-            self.objects.patch_status(
-                current,
-                {"conditions": conditions, "observedGeneration": meta(current).get("generation")},
-            )
-            self.objects.event(
-                current, "GitOperationFailed", str(exc), type="Warning", source="source-controller"
-            )
-            return
-        revision = f"{branch}@sha1:{sha}"
-        message = f"stored artifact for revision '{revision}'"
-        artifact_path = (
-            f"gitrepository/{meta(current).get('namespace')}/{meta(current).get('name')}"
-        )
-        for kind in ("ArtifactInStorage", "Ready"):
-            conditions = set_flux_condition(
-                current, conditions, kind, "True", now=now, reason="Succeeded", message=message
-            )
-        self.objects.patch_status(
-            current,
-            {
-                "observedGeneration": meta(current).get("generation"),
-                "artifact": {
-                    "revision": revision,
-                    "digest": "sha256:" + hashlib.sha256(revision.encode()).hexdigest(),
-                    "lastUpdateTime": rfc3339(now),
-                    "path": f"{artifact_path}/{sha}.tar.gz",
-                    "url": f"http://source-controller.flux-system.svc.cluster.local./"
-                    f"{artifact_path}/{sha}.tar.gz",
-                },
-                "conditions": conditions,
-            },
-        )
-        self.objects.event(
-            current,
-            "NewArtifact",
-            f"stored artifact with revision '{revision}' from '{url}'",
-            source="source-controller",
-        )
-
-    def _local_repo(self, url: str) -> Path | None:
-        if url.startswith("file://"):
-            path = Path(url[len("file://") :])
-        elif url.startswith(("/", "./", "../")):
-            path = Path(url)
-        else:
-            return None
-        if not path.is_absolute():
-            path = self.base_dir / path
-        return path
 
     # -- kustomize-controller ---------------------------------------------------------------------
 
@@ -267,7 +190,7 @@ class FluxModel:
             return
         spec = current.get("spec") or {}
         conditions = (current.get("status") or {}).get("conditions") or []
-        local = self._local_repo(str((source.get("spec") or {}).get("url", "")))
+        local = local_repo(str((source.get("spec") or {}).get("url", "")), self.base_dir)
         applied: list[Obj] = []
         if local is not None:
             sha = revision.rsplit("sha1:", 1)[-1]
