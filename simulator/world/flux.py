@@ -18,6 +18,7 @@ from simulator.world.durations import format_go_duration
 from simulator.world.flux_conditions import (
     checks_health,
     finalized,
+    interval_of,
     reconciling_stage,
     set_flux_condition,
     timeout_of,
@@ -43,6 +44,8 @@ APPLY_SECONDS = 2.0
 # `wait` it polls its objects' health every 5s (ssa.WaitOptions{Interval: 5 * time.Second}).
 REQUEUE_DEPENDENCY_SECONDS = 30.0
 HEALTH_POLL_SECONDS = 5.0
+# A Kustomization is reconciled again `spec.interval` after a reconcile ends Ready (RequeueAfter);
+# between two, nothing it applied is looked at.
 # Changes that make the controllers look again at once: a dependency's readiness, or what a
 # failed health check waits on recovering (a health check in progress polls instead).
 _WATCHED_KINDS = {
@@ -74,6 +77,7 @@ class FluxModel:
         self._fetching: set[str] = set()
         # Kustomizations whose last apply failed at the revision in `_applied`: no health checks.
         self._failed: set[tuple[str, str]] = set()
+        self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
 
     def handle(self, event_type: str, obj: Obj) -> None:
         """React to a change: sources fetch, Kustomizations reconcile, HelmReleases install."""
@@ -126,13 +130,23 @@ class FluxModel:
                 continue
             self._reconcile(kust)
 
-    def _reconcile(self, kust: Obj) -> None:
+    def _reconcile(self, kust: Obj, *, full: bool = False) -> None:
         """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
-        dependencies (checkDependencies), in that order."""
+        dependencies (checkDependencies), in that order. `full`: a reconcile the controller
+        runs (the interval's, a requeue's), which reconciles again what it applied; otherwise
+        a change the world reacts to, which leaves an applied one alone but for a failed
+        health check's retry."""
         key = _key(kust)
         spec = kust.get("spec") or {}
         conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
+            return
+        if not full and self._current(kust):
+            # Applied: Ready, the controller does not look at it until its interval; while a
+            # reconcile runs, its health poll decides; a failed health check is retried when
+            # what it waits on changes (the controller's own retry is retryInterval's).
+            if (condition(kust, "Ready") or {}).get("reason") == "HealthCheckFailed":
+                self._health(kust, self._applied[key])
             return
         source_ref = spec.get("sourceRef") or {}
         source_name = str(source_ref.get("name"))
@@ -164,8 +178,61 @@ class FluxModel:
             self._pending.add(key)
             self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
             return
-        if (condition(kust, "Ready") or {}).get("reason") != "Progressing":
+        if full and key not in self._failed:
+            self._reapply(kust, revision)
+        elif (condition(kust, "Ready") or {}).get("reason") != "Progressing":
             self._health(kust, revision)  # while it is Progressing, the health poll decides
+
+    def _current(self, kust: Obj) -> bool:
+        """Whether it applied its source's artifact, and the apply went through."""
+        key = _key(kust)
+        applied = self._applied.get(key)
+        if applied is None or key in self._failed or key in self._pending:
+            return False
+        return self._artifacts.get(_source_of(kust)) in (None, applied)
+
+    def _schedule_interval(self, kust: Obj) -> None:
+        """RequeueAfter `spec.interval` once a reconcile ends Ready: the routine reconcile."""
+        key = _key(kust)
+        if key in self._interval_due:
+            return
+        self._interval_due.add(key)
+
+        def due() -> None:
+            self._interval_due.discard(key)
+            current = self.objects.fresh(kust)
+            if current is None or key in self._pending:
+                return
+            if (condition(current, "Ready") or {}).get("status") == "True":
+                self._reconcile(current, full=True)  # else another reconcile has it
+
+        self.scheduler.call_later(interval_of(kust.get("spec") or {}), due)
+
+    def _reapply(self, kust: Obj, revision: str) -> None:
+        """The reconcile of a revision already applied (the interval's, or a requeue's after
+        its dependencies were not ready): Ready Unknown from its first stage, as v1.9.6
+        writes it, until the apply (nothing new to apply: the same objects) and its health
+        check end it, as an apply's does."""
+        key = _key(kust)
+        spec = kust.get("spec") or {}
+        conditions = (kust.get("status") or {}).get("conditions") or []
+        fetching = reconciling_stage("Fetching manifests", revision, spec)
+        self._status(
+            kust,
+            conditions,
+            "Unknown",
+            "Progressing",
+            "Reconciliation in progress",
+            reconciling=fetching,
+        )
+        self._pending.add(key)
+
+        def applied() -> None:
+            self._pending.discard(key)
+            self._applied_at[key] = self.objects.clock.elapsed()
+            self._health(kust, revision)
+
+        self.scheduler.call_later(APPLY_SECONDS, applied)
 
     def _requeue(self, key: tuple[str, str], kust: Obj) -> None:
         """RequeueAfter the dependency interval (30 s); a requeue already waiting is earlier
@@ -177,8 +244,17 @@ class FluxModel:
         def again() -> None:
             self._requeued.discard(key)
             current = self.objects.fresh(kust)
-            if current is not None and key not in self._pending:
-                self._reconcile(current)
+            if current is None or key in self._pending:
+                return
+            if (
+                self._current(current)
+                and (condition(current, "Ready") or {}).get("status") == "True"
+            ):
+                # Ready since (a new artifact came first): left to its interval. The controller
+                # would reconcile it once more now; here that reconcile would race other
+                # requeues of the same instant for the dependents' checks.
+                return
+            self._reconcile(current, full=True)
 
         self.scheduler.call_later(REQUEUE_DEPENDENCY_SECONDS, again)
 
@@ -282,7 +358,7 @@ class FluxModel:
                     current,
                     "ReconciliationSucceeded",
                     f"Reconciliation finished in {format_go_duration(elapsed + APPLY_SECONDS)}, "
-                    f"next run in {spec.get('interval', '10m')}",
+                    f"next run in {format_go_duration(interval_of(spec))}",
                     source="kustomize-controller",
                 )
             self._status(
@@ -294,6 +370,7 @@ class FluxModel:
                 revision=revision,
                 healthy=("True", "Succeeded", passed) if checked else None,
             )
+            self._schedule_interval(current)
             return
         if verdict.outcome == "failed" or ready_cond.get("reason") == "HealthCheckFailed":
             # The Ready message is checkHealth's error as reconcile wraps it (lower case); a

@@ -15,7 +15,14 @@ from typing import Any
 from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
 
-__all__ = ["checks_health", "finalized", "reconciling_stage", "set_flux_condition", "timeout_of"]
+__all__ = [
+    "checks_health",
+    "finalized",
+    "interval_of",
+    "reconciling_stage",
+    "set_flux_condition",
+    "timeout_of",
+]
 
 Obj = dict[str, Any]
 # fluxcd/pkg/runtime/conditions: Stalled, Reconciling and Ready first, then the rest by type.
@@ -56,6 +63,11 @@ def set_flux_condition(
 def timeout_of(spec: Obj) -> float:
     """A Kustomization's timeout in seconds (its interval when it names none)."""
     return parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+
+
+def interval_of(spec: Obj) -> float:
+    """A Kustomization's interval in seconds (required by its CRD; 5m if a test leaves it out)."""
+    return parse_duration(spec.get("interval") or "5m")
 
 
 def checks_health(spec: Obj) -> bool:

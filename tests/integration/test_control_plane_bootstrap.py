@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,30 @@ def _git(*args: str) -> str:
 
 
 def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
+    """The GitRepository and Kustomizations, once none is in a routine reconcile (or held by
+    one): both kustomize-controllers reconcile each Kustomization again every interval (the
+    real one every wall minute, the world's every virtual one), and either may be caught in
+    one; the comparison is of where they settle."""
     assert world.kubeconfig_path is not None
-    listed = kubectl(
-        world.kubeconfig_path,
-        "get",
-        "kustomizations,gitrepositories",
-        "-n",
-        "flux-system",
-        "-o",
-        "json",
-    )
-    items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
+    for _ in range(50):
+        listed = kubectl(
+            world.kubeconfig_path,
+            "get",
+            "kustomizations,gitrepositories",
+            "-n",
+            "flux-system",
+            "-o",
+            "json",
+        )
+        items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
+        views = [
+            view
+            for o in items
+            if o["kind"] == "Kustomization" and (view := flux_view(o, o["kind"])) is not None
+        ]
+        if not any(view.routine_reconcile for view in with_dependency_holds(views)):
+            break
+        time.sleep(0.1)
     return items
 
 
@@ -85,7 +99,8 @@ def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
         watch.kill()
         watch.wait()
         reader.join()
-        watch.stdout.close()
+        if watch.stdout is not None:
+            watch.stdout.close()
     return seen
 
 

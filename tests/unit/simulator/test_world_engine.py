@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from simulator.world.engine import World
 from simulator.world.scenario import parse_scenario
+from tests.fixtures.flux_worlds import (
+    flux_crds,
+    flux_objects,
+    flux_repo,
+    git,
+    ready_world,
+    started_world,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _world(text: str) -> World:
-    world = World(parse_scenario(text, source="test.yaml"))
-    world.start()
-    return world
 
 
 DEPLOY = """
@@ -40,7 +40,7 @@ objects:
 
 def test_deployment_gets_replicaset_and_pod_with_kubernetes_names() -> None:
     """A Deployment makes ReplicaSet `name-<hash>` and pod `name-<hash>-<5>` with its labels."""
-    world = _world(DEPLOY.replace("IMAGE", "busybox:1.36"))
+    world = started_world(DEPLOY.replace("IMAGE", "busybox:1.36"))
     world.run_until(60)
     (pod,) = world.pods("msp", name="workflow-worker")
     name = pod["metadata"]["name"]
@@ -56,7 +56,7 @@ def test_deployment_gets_replicaset_and_pod_with_kubernetes_names() -> None:
 
 def test_missing_tag_gives_not_found_and_backoff() -> None:
     """A missing tag gives containerd's NotFound text, ErrImagePull, then ImagePullBackOff."""
-    world = _world(DEPLOY.replace("IMAGE", "ghcr.io/nine-minds/workflow-worker:61e4a00e"))
+    world = started_world(DEPLOY.replace("IMAGE", "ghcr.io/nine-minds/workflow-worker:61e4a00e"))
     world.run_until(120)
     (pod,) = world.pods("msp")
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
@@ -67,7 +67,7 @@ def test_missing_tag_gives_not_found_and_backoff() -> None:
 
 def test_deleted_pod_is_recreated() -> None:
     """Deleting a controlled pod makes the ReplicaSet create a new one."""
-    world = _world(DEPLOY.replace("IMAGE", "busybox:1.36"))
+    world = started_world(DEPLOY.replace("IMAGE", "busybox:1.36"))
     world.run_until(60)
     (first,) = world.pods("msp")
     world.objects.delete(first)
@@ -107,7 +107,7 @@ stages:
 
 def test_stage_holds_pod_without_the_fix() -> None:
     """A matching stage puts db-0 in CreateContainerConfigError instead of starting it."""
-    world = _world(STS.replace("INIT", ""))
+    world = started_world(STS.replace("INIT", ""))
     world.run_until(60)
     pod = world.get("Pod", "db-0", "msp")
     assert pod is not None
@@ -120,7 +120,7 @@ def test_stage_holds_pod_without_the_fix() -> None:
 def test_fixed_manifest_does_not_trigger_the_stage() -> None:
     """With the subPath-initialising init container the same world starts Postgres."""
     init = 'initContainers: [{name: init, image: busybox, command: [sh, -c, "mkdir -p /mnt/data"]}]'
-    world = _world(STS.replace("INIT", init))
+    world = started_world(STS.replace("INIT", init))
     world.run_until(60)
     assert world.ready("Pod", "db-0", "msp")
     assert world.stages.fired == []
@@ -128,7 +128,7 @@ def test_fixed_manifest_does_not_trigger_the_stage() -> None:
 
 def test_job_completes_and_sets_conditions() -> None:
     """A Job's pod runs to completion and the Job gets Complete=True."""
-    world = _world(
+    world = started_world(
         """
 name: t
 objects:
@@ -144,81 +144,10 @@ objects:
     assert pod["status"]["phase"] == "Succeeded"
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-def _flux_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "deploy" / "core").mkdir(parents=True)
-    (repo / "deploy" / "core" / "kustomization.yaml").write_text(
-        "resources:\n  - app.yaml\nnamespace: msp\n"
-    )
-    (repo / "deploy" / "core" / "app.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\nspec:\n"
-        "  selector: {matchLabels: {app.kubernetes.io/name: redis}}\n"
-        "  template:\n    metadata: {labels: {app.kubernetes.io/name: redis}}\n"
-        "    spec: {containers: [{name: redis, image: redis:7}]}\n"
-    )
-    subprocess.run(["git", "init", "-q", "-b", "release/1.0-rc5", str(repo)], check=True)
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "init")
-    return repo
-
-
-def _flux_objects(repo: Path, crds: list[dict[str, Any]]) -> str:
-    import yaml
-
-    objects = [
-        *crds,
-        {
-            "apiVersion": "source.toolkit.fluxcd.io/v1",
-            "kind": "GitRepository",
-            "metadata": {"name": "alga", "namespace": "flux-system"},
-            "spec": {"url": f"file://{repo}", "ref": {"branch": "release/1.0-rc5"}},
-        },
-        {
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-            "kind": "Kustomization",
-            "metadata": {"name": "alga-core", "namespace": "flux-system"},
-            "spec": {
-                "path": "./deploy/core",
-                "sourceRef": {"kind": "GitRepository", "name": "alga"},
-                "dependsOn": [{"name": "alga-platform"}],
-                "wait": True,
-                "timeout": "10m",
-            },
-        },
-        {
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-            "kind": "Kustomization",
-            "metadata": {"name": "alga-platform", "namespace": "flux-system"},
-            "spec": {
-                "path": "./nothing-here",
-                "sourceRef": {"kind": "GitRepository", "name": "alga"},
-            },
-        },
-    ]
-    return yaml.safe_dump(
-        {"name": "flux", "events": [{"at": 0, "action": "apply", "object": o} for o in objects]}
-    )
-
-
-def _crds() -> list[dict[str, Any]]:
-    import yaml
-
-    observed = yaml.safe_load((ROOT / "scenarios" / "utm-rc5-observed.yaml").read_text())
-    return [
-        e["object"]
-        for e in observed["events"]
-        if e["action"] == "apply" and e["object"]["kind"] == "CustomResourceDefinition"
-    ]
-
-
 def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> None:
     """A Kustomization waits for its dependsOn, then applies the branch's manifests at its path."""
-    repo = _flux_repo(tmp_path)
-    world = _world(_flux_objects(repo, _crds()))
+    repo = flux_repo(tmp_path)
+    world = started_world(flux_objects(repo, flux_crds()))
     world.run_until(120)
     source = world.get("GitRepository", "alga", "flux-system")
     assert source is not None
@@ -240,14 +169,14 @@ def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> Non
 
 def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
     """With the dependency Ready, the core Kustomization applies, waits and becomes Ready."""
-    repo = _flux_repo(tmp_path)
+    repo = flux_repo(tmp_path)
     (repo / "nothing-here").mkdir()
     (repo / "nothing-here" / "ns.yaml").write_text(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
     )
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "platform")
-    world = _world(_flux_objects(repo, _crds()))
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "platform")
+    world = started_world(flux_objects(repo, flux_crds()))
     world.run_until(300)
     assert world.ready("Deployment", "redis", "msp")
     core = world.get("Kustomization", "alga-core", "flux-system")
@@ -266,34 +195,10 @@ def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
     assert labels["kustomize.toolkit.fluxcd.io/name"] == "alga-core"
 
 
-def _ready_world(tmp_path: Path) -> World:
-    """A world whose core Kustomization applied redis (Service too) and became Ready."""
-    repo = _flux_repo(tmp_path)
-    (repo / "deploy" / "core" / "svc.yaml").write_text(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: redis}\n"
-        "spec: {selector: {app.kubernetes.io/name: redis}, ports: [{port: 6379}]}\n"
-    )
-    (repo / "deploy" / "core" / "kustomization.yaml").write_text(
-        "resources:\n  - app.yaml\n  - svc.yaml\nnamespace: msp\n"
-    )
-    (repo / "nothing-here").mkdir()
-    (repo / "nothing-here" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
-    )
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "service")
-    world = _world(
-        _flux_objects(repo, _crds()).replace("wait: true", "wait: true\n      prune: true")
-    )
-    world.run_until(300)
-    assert world.ready("Deployment", "redis", "msp")
-    return world
-
-
 def test_flux_objects_carry_the_finalizer_and_the_inventory(tmp_path: Path) -> None:
     """Both controllers put finalizers.fluxcd.io on their objects; a Kustomization's inventory
     lists what it applied in Flux's apply order (Services before Deployments)."""
-    world = _ready_world(tmp_path)
+    world = ready_world(tmp_path)
     source = world.get("GitRepository", "alga", "flux-system")
     core = world.get("Kustomization", "alga-core", "flux-system")
     assert source is not None
@@ -311,7 +216,7 @@ def test_flux_objects_carry_the_finalizer_and_the_inventory(tmp_path: Path) -> N
 def test_a_deleted_kustomization_prunes_what_it_applied(tmp_path: Path) -> None:
     """kustomize-controller's finalize: a Kustomization with prune deletes its inventory's
     objects (bar one marked prune: disabled), says so in an Event, and then goes."""
-    world = _ready_world(tmp_path)
+    world = ready_world(tmp_path)
     kept = world.get("Service", "redis", "msp")
     assert kept is not None
     world.objects.patch(
@@ -332,17 +237,17 @@ def test_flux_keeps_reconciling_and_healthy_as_kustomize_controller_does(tmp_pat
     """While its workloads are not ready a waiting Kustomization shows the health-check stage in
     Reconciling and Healthy (Unknown); at its timeout both say why, and Reconciling waits for
     the retry (kustomize-controller v1.9.6's conditions, in its order)."""
-    repo = _flux_repo(tmp_path)
+    repo = flux_repo(tmp_path)
     app = repo / "deploy" / "core" / "app.yaml"
     app.write_text(app.read_text().replace("redis:7", "ghcr.io/nine-minds/redis:missing"))
     (repo / "nothing-here").mkdir()
     (repo / "nothing-here" / "ns.yaml").write_text(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
     )
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "missing image")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "missing image")
     missing = "registry:\n  images:\n    ghcr.io/nine-minds/redis:missing: {present: false}\n"
-    world = _world(missing + _flux_objects(repo, _crds()))
+    world = started_world(missing + flux_objects(repo, flux_crds()))
 
     def conditions() -> list[tuple[str, str, str, str]]:
         core = world.get("Kustomization", "alga-core", "flux-system")
