@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.api.kind_table import api_version_of
 from simulator.world.durations import format_go_duration
+from simulator.world.flux_apply import ApplyRejected, apply_objects
 from simulator.world.flux_conditions import (
     checks_health,
     finalized,
@@ -78,6 +79,9 @@ class FluxModel:
         # Kustomizations whose last apply failed at the revision in `_applied`: no health checks.
         self._failed: set[tuple[str, str]] = set()
         self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
+        # Applies whose passing health check gets an event: checkHealth emits "Health check
+        # passed" when the last one had not passed, or a new revision changed something.
+        self._announce_health: set[tuple[str, str]] = set()
 
     def handle(self, event_type: str, obj: Obj) -> None:
         """React to a change: sources fetch, Kustomizations reconcile, HelmReleases install."""
@@ -179,7 +183,7 @@ class FluxModel:
             self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
             return
         if full and key not in self._failed:
-            self._reapply(kust, revision)
+            self._reapply(kust, source, revision)
         elif (condition(kust, "Ready") or {}).get("reason") != "Progressing":
             self._health(kust, revision)  # while it is Progressing, the health poll decides
 
@@ -208,11 +212,11 @@ class FluxModel:
 
         self.scheduler.call_later(interval_of(kust.get("spec") or {}), due)
 
-    def _reapply(self, kust: Obj, revision: str) -> None:
+    def _reapply(self, kust: Obj, source: Obj, revision: str) -> None:
         """The reconcile of a revision already applied (the interval's, or a requeue's after
         its dependencies were not ready): Ready Unknown from its first stage, as v1.9.6
-        writes it, until the apply (nothing new to apply: the same objects) and its health
-        check end it, as an apply's does."""
+        writes it, then the apply (which puts back what drifted: a deleted object, a changed
+        field the manifests set) and its health check, as for a new revision."""
         key = _key(kust)
         spec = kust.get("spec") or {}
         conditions = (kust.get("status") or {}).get("conditions") or []
@@ -226,13 +230,7 @@ class FluxModel:
             reconciling=fetching,
         )
         self._pending.add(key)
-
-        def applied() -> None:
-            self._pending.discard(key)
-            self._applied_at[key] = self.objects.clock.elapsed()
-            self._health(kust, revision)
-
-        self.scheduler.call_later(APPLY_SECONDS, applied)
+        self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
 
     def _requeue(self, key: tuple[str, str], kust: Obj) -> None:
         """RequeueAfter the dependency interval (30 s); a requeue already waiting is earlier
@@ -283,46 +281,45 @@ class FluxModel:
                 self._applied[key] = revision
                 self._failed.add(key)
                 return
-            for doc in docs:
-                dm = doc.setdefault("metadata", {})
-                dm.setdefault("labels", {}).update(
-                    {
-                        "kustomize.toolkit.fluxcd.io/name": key[1],
-                        "kustomize.toolkit.fluxcd.io/namespace": key[0],
-                    }
+            try:
+                applied, changes = apply_objects(self.objects, key, docs)
+            except ApplyRejected as exc:
+                stage = reconciling_stage("Detecting drift", revision, spec)
+                self._status(
+                    current,
+                    conditions,
+                    "False",
+                    "ReconciliationFailed",
+                    str(exc),
+                    reconciling=stage,
                 )
-                try:
-                    applied.append(self.objects.apply(doc))
-                except (
-                    Exception
-                ) as exc:  # a rejected object fails the apply like kustomize-controller
-                    ref = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')}"
-                    message = f"{ref} dry-run failed: {exc}"
-                    stage = reconciling_stage("Detecting drift", revision, spec)
-                    self._status(
-                        current,
-                        conditions,
-                        "False",
-                        "ReconciliationFailed",
-                        message,
-                        reconciling=stage,
-                    )
-                    self.objects.event(
-                        current,
-                        "ReconciliationFailed",
-                        message,
-                        type="Warning",
-                        source="kustomize-controller",
-                    )
-                    self._applied[key] = revision
-                    self._failed.add(key)
-                    return
+                self.objects.event(
+                    current,
+                    "ReconciliationFailed",
+                    str(exc),
+                    type="Warning",
+                    source="kustomize-controller",
+                )
+                self._applied[key] = revision
+                self._failed.add(key)
+                return
+            if changes:  # the event's reason is Ready's, Progressing since the reconcile began
+                self.objects.event(
+                    current, "Progressing", "\n".join(changes), source="kustomize-controller"
+                )
+            was_healthy = (condition(current, "Healthy") or {}).get("status") == "True"
+            if not was_healthy or (changes and self._applied.get(key) != revision):
+                self._announce_health.add(key)
         self._applied[key] = revision
         self._failed.discard(key)
         self._applied_objects[key] = applied
-        self._applied_at[key] = self.objects.clock.elapsed()
-        timeout = timeout_of(spec)
-        self.scheduler.call_later(timeout, lambda: self._health(current, revision, timed_out=True))
+        started = self._applied_at[key] = self.objects.clock.elapsed()
+
+        def timed_out() -> None:  # this health check's timeout, unless another apply came since
+            if self._applied_at.get(key) == started:
+                self._health(current, revision, timed_out=True)
+
+        self.scheduler.call_later(timeout_of(spec), timed_out)
         self._health(current, revision)
 
     def _health(self, kust: Obj, revision: str, *, timed_out: bool = False) -> None:
@@ -353,6 +350,9 @@ class FluxModel:
         if verdict.outcome == "healthy":
             message = f"Applied revision: {revision}"
             passed = f"Health check passed in {format_go_duration(elapsed)}"
+            if checked and key in self._announce_health:
+                self._announce_health.discard(key)
+                self.objects.event(current, "Progressing", passed, source="kustomize-controller")
             if ready_cond.get("status") != "True":
                 self.objects.event(
                     current,

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINALIZER",
+    "apply_order",
+    "change_subject",
     "finalize",
     "inventory_entries",
     "keep_finalizer",
@@ -69,7 +71,8 @@ def _identity(obj: Obj) -> tuple[str, str, str, str, str]:
     return (*split_api_version(api_version), kind, namespace, name)
 
 
-def _order(obj: Obj) -> tuple[int, str, str, str, str]:
+def apply_order(obj: Obj) -> tuple[int, str, str, str, str]:
+    """Where `obj` comes in Flux's apply order (and so in its inventory and change set)."""
     group, _, kind, namespace, name = _identity(obj)
     return _KIND_INDEX.get(kind, 0), group, kind, namespace, name
 
@@ -77,7 +80,7 @@ def _order(obj: Obj) -> tuple[int, str, str, str, str]:
 def inventory_entries(applied: Iterable[Obj]) -> list[Obj]:
     """`status.inventory.entries` for the objects a Kustomization applied."""
     entries = []
-    for obj in sorted(applied, key=_order):
+    for obj in sorted(applied, key=apply_order):
         group, version, kind, namespace, name = _identity(obj)
         # cli-utils' ObjMetadata string: a ':' in an RBAC object's name becomes '__'.
         if group == "rbac.authorization.k8s.io":
@@ -128,7 +131,7 @@ def inventory_objects(kustomization: Obj) -> list[Obj]:
                 "metadata": metadata,
             }
         )
-    return sorted(found, key=_order, reverse=True)
+    return sorted(found, key=apply_order, reverse=True)
 
 
 def change_subject(obj: Obj) -> str:

@@ -100,3 +100,28 @@ def test_a_dependent_whose_reconcile_meets_its_dependencys_is_held(tmp_path: Pat
     )
     assert held[-1] - held[0] >= 29  # until its retry, long after platform is Ready again
     assert all(all(_routine(state).values()) for _, state in seen)
+
+
+def test_an_apply_says_what_it_changed_and_a_routine_one_puts_back_what_drifted(
+    tmp_path: Path,
+) -> None:
+    """kustomize-controller's event after an apply lists what changed, in its apply order
+    (Services before Deployments), with Ready's reason; a routine reconcile with nothing to
+    change says nothing, and one after the Deployment was deleted makes it again."""
+    world = ready_world(tmp_path, intervals={"alga-platform": "1h", "alga-core": "1m"})
+    said = world.timeline.find(reason="Progressing", name="alga-core")
+    assert said[0].message == "Service/msp/redis created\nDeployment/msp/redis created"
+    # Its first health check: checkHealth says so when it passes (and not again while healthy).
+    assert said[1].message.startswith("Health check passed in ")
+    assert len(said) == 2
+    world.run_until(380)  # a routine reconcile: nothing drifted, health as before
+    assert len(world.timeline.find(reason="Progressing", name="alga-core")) == 2
+    deployment = world.get("Deployment", "redis", "msp")
+    assert deployment is not None
+    world.objects.delete(deployment)
+    world.run_until(390)
+    assert world.get("Deployment", "redis", "msp") is None  # until the next interval
+    world.run_until(460)
+    assert world.get("Deployment", "redis", "msp") is not None
+    said = world.timeline.find(reason="Progressing", name="alga-core")
+    assert said[-1].message == "Deployment/msp/redis created"  # healthy before: no more

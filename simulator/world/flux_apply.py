@@ -1,0 +1,57 @@
+"""kustomize-controller's apply of what a Kustomization built, as far as the world needs: each
+object labelled as its Kustomization's and applied in turn, and the change set's lines the
+controller puts in an event when something changed (`Kind/namespace/name created` or
+`configured`, fluxcd/pkg/ssa's ChangeSetEntry, in Flux's apply order; an unchanged object
+has no line). The world applies with a merge patch, not a server-side apply: a field the
+manifests no longer set is not taken away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.errors import SimulatorError
+from simulator.world.flux_inventory import apply_order, change_subject
+from simulator.world.objects import Objects, meta, obj_key
+
+__all__ = ["ApplyRejected", "apply_objects"]
+
+Obj = dict[str, Any]
+
+
+class ApplyRejected(SimulatorError):
+    """The API refused an object: the apply stops there, as kustomize-controller's does."""
+
+
+def apply_objects(
+    objects: Objects, kustomization: tuple[str, str], docs: list[Obj]
+) -> tuple[list[Obj], list[str]]:
+    """Apply `docs` for the Kustomization (namespace, name); the objects as stored, and the
+    change set's lines of those that changed."""
+    applied: list[Obj] = []
+    changed: dict[int, str] = {}
+    for doc in docs:
+        dm = doc.setdefault("metadata", {})
+        dm.setdefault("labels", {}).update(
+            {
+                "kustomize.toolkit.fluxcd.io/name": kustomization[1],
+                "kustomize.toolkit.fluxcd.io/namespace": kustomization[0],
+            }
+        )
+        api_version, kind, namespace, name = obj_key(doc)
+        before = objects.get(api_version, kind, name, namespace)
+        try:
+            stored = objects.apply(doc)
+        except Exception as exc:  # a rejected object fails the apply like kustomize-controller
+            ref = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')}"
+            raise ApplyRejected(f"{ref} dry-run failed: {exc}") from exc
+        if before is None:
+            changed[id(stored)] = "created"
+        elif meta(before).get("resourceVersion") != meta(stored).get("resourceVersion"):
+            changed[id(stored)] = "configured"
+        applied.append(stored)
+    lines = [
+        f"{change_subject(obj)} {changed[id(obj)]}"
+        for obj in sorted(applied, key=apply_order)
+        if id(obj) in changed
+    ]
+    return applied, lines
