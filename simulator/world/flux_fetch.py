@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.clock import rfc3339
 from simulator.world.flux_conditions import set_flux_condition
-from simulator.world.flux_sources import FluxError, git_revision
+from simulator.world.flux_sources import FluxError, commit_subject, git_revision
 from simulator.world.objects import Objects, meta
 
 __all__ = ["fetch", "local_repo"]
@@ -80,7 +80,9 @@ def fetch(objects: Objects, repo: Obj, base_dir: Path) -> None:
     objects.event(
         current,
         "NewArtifact",
-        f"stored artifact with revision '{revision}' from '{url}'",
+        # source-controller's notify: the commit's subject; a remote url's, unknown here, its
+        # reference (commitReference, as for a clone that fetched no commit).
+        f"stored artifact for commit '{commit_subject(local, sha) if local else revision}'",
         source="source-controller",
     )
 

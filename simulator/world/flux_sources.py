@@ -36,7 +36,7 @@ import yaml
 from simulator.errors import SimulatorError
 from simulator.world.yaml_locations import SAFE_LOADER
 
-__all__ = ["FluxError", "build_kustomization", "git_revision"]
+__all__ = ["FluxError", "build_kustomization", "commit_subject", "git_revision"]
 
 Obj = dict[str, Any]
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -281,3 +281,16 @@ def git_revision(repo: Path, ref: dict[str, Any]) -> str:
     raise FluxError(
         f"failed to checkout and determine revision: unable to clone '{repo}': reference not found"
     )
+
+
+def commit_subject(repo: Path, sha: str) -> str:
+    """A commit's message as source-controller's NewArtifact event quotes it (fluxcd/pkg/git
+    `Commit.ShortMessage`): its first line, cut to 50 characters and '...'."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), "log", "-1", "--format=%B", sha],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    subject = result.stdout.split("\n")[0]
+    return f"{subject[:50]}..." if len(subject) > 50 else subject

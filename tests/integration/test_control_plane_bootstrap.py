@@ -154,17 +154,21 @@ def _ready(obj: dict[str, Any]) -> dict[str, Any]:
     return next((c for c in conditions if c["type"] == "Ready"), {"status": None, "reason": None})
 
 
-def _change_sets(world: ServedWorld) -> dict[str, list[str]]:
-    """Per Kustomization, what kustomize-controller's events said while it reconciled (reason
-    Progressing, Ready's then): the change set of each apply that changed something, and
-    the health check that passed, each once."""
+# The events the Flux controllers say what they did in: a Kustomization's while it reconciles
+# (Ready's reason then), a GitRepository's when it stores a new artifact.
+_SAYING = {"Kustomization": "Progressing", "GitRepository": "NewArtifact"}
+
+
+def _flux_events(world: ServedWorld) -> dict[str, list[str]]:
+    """Per Flux object (`Kind/name`), what those events said, each once: the change set of
+    each apply that changed something, the health check that passed, the artifact stored."""
     assert world.kubeconfig_path is not None
     listed = kubectl(world.kubeconfig_path, "get", "events", "-n", "flux-system", "-o", "json")
     found: dict[str, list[str]] = {}
     for event in json.loads(listed.stdout)["items"]:
         involved = event["involvedObject"]
-        if involved.get("kind") == "Kustomization" and event.get("reason") == "Progressing":
-            said = found.setdefault(involved["name"], [])
+        if _SAYING.get(involved.get("kind")) == event.get("reason"):
+            said = found.setdefault(f"{involved['kind']}/{involved['name']}", [])
             # How long a health check took is the real controller's wall time: not compared.
             message = re.sub(r"passed in \S+$", "passed in <time>", event["message"])
             if message not in said:
@@ -173,12 +177,12 @@ def _change_sets(world: ServedWorld) -> dict[str, list[str]]:
 
 
 def _inspect_real(world: ServedWorld) -> dict[str, Any]:
-    flux, applied = _flux_objects(world), _change_sets(world)
+    flux, applied = _flux_objects(world), _flux_events(world)
     return {"flux": flux, "applied": applied, "reconciles": _reconciles(world)}
 
 
 def _inspect_real_flux(world: ServedWorld) -> dict[str, Any]:
-    return {"flux": _flux_objects(world), "applied": _change_sets(world), "reconciles": []}
+    return {"flux": _flux_objects(world), "applied": _flux_events(world), "reconciles": []}
 
 
 _inspect_fake = _inspect_real_flux
@@ -266,15 +270,17 @@ def test_flux_objects_end_as_the_real_controllers_leave_them(scenario: Path) -> 
 
 
 @pytest.mark.parametrize("scenario", [HAPPY, OBSERVED], ids=["happy-path", "utm-rc5-observed"])
-def test_each_apply_names_what_it_changed_as_the_real_controller_does(scenario: Path) -> None:
-    """After an apply that changed something, kustomize-controller's event lists the changes
-    (`Kind/namespace/name created`, in its apply order), and one says when the health check
-    passed; the world's events say the same. Compared for the Kustomizations both applied by
-    the time the rollup settled: the real controller polls a health check every 5 wall
-    seconds, 150 virtual ones at this speed, so alga-background may not be applied yet."""
+def test_the_flux_controllers_events_say_what_the_real_ones_say(scenario: Path) -> None:
+    """source-controller's event names the commit it stored (its subject); after an apply
+    that changed something, kustomize-controller's lists the changes (`Kind/namespace/name
+    created`, in its apply order), and one says when the health check passed. The world's
+    events say the same, for the objects both backends had got to when the rollup settled:
+    the real controller polls a health check every 5 wall seconds, 150 virtual ones at this
+    speed, so alga-background may not be applied yet."""
     fake, real = run(scenario, "fake-api"), run(scenario, "control-plane")
     both = set(fake.inspected["applied"]) & set(real.inspected["applied"])
-    assert {"alga-platform", "alga-core"} <= both, (fake.inspected, real.inspected)
+    expected = {"GitRepository/alga-appliance", "Kustomization/alga-platform"}
+    assert expected | {"Kustomization/alga-core"} <= both, (fake.inspected, real.inspected)
     said = {
         backend.backend: {name: backend.inspected["applied"][name] for name in sorted(both)}
         for backend in (fake, real)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.world.flux_sources import FluxError, build_kustomization
+from simulator.world.flux_sources import FluxError, build_kustomization, commit_subject
 
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: NAME}\ndata: {k: v}\n"
 ROLE_BINDING = """apiVersion: rbac.authorization.k8s.io/v1
@@ -101,3 +101,36 @@ def test_a_kustomize_error_names_the_file_without_the_temp_dir(tmp_path: Path) -
         build_kustomization(repo, rev, {"path": "app"})
     assert "missing.yaml" in str(raised.value)
     assert "flux-build-" not in str(raised.value)
+
+
+def test_a_commit_subject_is_cut_as_source_controller_quotes_it(tmp_path: Path) -> None:
+    """fluxcd/pkg/git's ShortMessage: the first line, its first 50 characters and '...'."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    long_subject = "x" * 51
+    for message in ("short\n\nbody", long_subject):
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(repo),
+                "-c",
+                "user.email=t@e",
+                "-c",
+                "user.name=t",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                message,
+            ],
+            check=True,
+        )
+        sha = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        expected = "short" if message.startswith("short") else "x" * 50 + "..."
+        assert commit_subject(repo, sha) == expected

@@ -152,6 +152,9 @@ def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> Non
     source = world.get("GitRepository", "alga", "flux-system")
     assert source is not None
     assert source["status"]["artifact"]["revision"].startswith("release/1.0-rc5@sha1:")
+    # source-controller's event quotes the commit's subject (fluxcd/pkg/git ShortMessage).
+    [stored] = world.timeline.find(reason="NewArtifact")
+    assert stored.message == "stored artifact for commit 'init'"
     platform = world.get("Kustomization", "alga-platform", "flux-system")
     assert platform is not None
     # kustomize-controller's order: Reconciling first (the stage that failed, to be retried).
