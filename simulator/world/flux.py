@@ -145,13 +145,16 @@ class FluxModel:
         conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
             return
-        if not full and self._current(kust):
+        observed = (kust.get("status") or {}).get("observedGeneration")
+        if not full and self._current(kust) and meta(kust).get("generation") == observed:
             # Applied: Ready, the controller does not look at it until its interval; while a
             # reconcile runs, its health poll decides; a failed health check is retried when
-            # what it waits on changes (the controller's own retry is retryInterval's).
+            # what it waits on changes (the controller's own retry is retryInterval's). A
+            # changed spec is reconciled at once (its GenerationChangedPredicate).
             if (condition(kust, "Ready") or {}).get("reason") == "HealthCheckFailed":
                 self._health(kust, self._applied[key])
             return
+        full = full or self._current(kust)
         source_ref = spec.get("sourceRef") or {}
         source_name = str(source_ref.get("name"))
         source = self.objects.get(

@@ -125,3 +125,19 @@ def test_an_apply_says_what_it_changed_and_a_routine_one_puts_back_what_drifted(
     assert world.get("Deployment", "redis", "msp") is not None
     said = world.timeline.find(reason="Progressing", name="alga-core")
     assert said[-1].message == "Deployment/msp/redis created"  # healthy before: no more
+
+
+def test_a_changed_spec_is_reconciled_at_once(tmp_path: Path) -> None:
+    """kustomize-controller watches its Kustomizations' generations: a Ready one whose spec
+    changes is reconciled then, not at its interval."""
+    world = ready_world(tmp_path, intervals={"alga-platform": "1h", "alga-core": "1h"})
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    world.objects.patch(core, {"spec": {"timeout": "11m"}})
+    world.run_until(world.elapsed + 1)
+    reconciling = _kustomizations(world)["alga-core"]
+    assert _ready(reconciling)["reason"] == "Progressing"
+    world.run_until(world.elapsed + 10)
+    settled = _kustomizations(world)["alga-core"]
+    assert _ready(settled)["status"] == "True"
+    assert settled["status"]["observedGeneration"] == settled["metadata"]["generation"] == 2
