@@ -149,6 +149,11 @@ def _interrupt(
             for line in reading.lines():
                 lines.append(line)
                 if not sent and trigger in line:
+                    # How the run stood to signals when it got this one, for a run that goes
+                    # on as if it had not (seen once, in a fresh clone's full suite).
+                    lines.append(
+                        f"[test: sent {signal.Signals(signum).name}; {_signals(process.pid)}]\n"
+                    )
                     if signum == signal.SIGKILL:
                         os.kill(process.pid, signal.SIGKILL)
                     else:
@@ -161,6 +166,19 @@ def _interrupt(
     output = "".join(lines)
     assert sent, f"the run never printed {trigger!r}:\n{output}"
     return output
+
+
+def _signals(pid: int) -> str:
+    """The process's blocked, ignored and caught signal masks, as /proc shows them."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError as exc:
+        return f"no /proc status ({exc.strerror})"
+    return ", ".join(
+        line.replace("\t", " ")
+        for line in status.splitlines()
+        if line.startswith(("SigBlk", "SigIgn", "SigCgt"))
+    )
 
 
 class UnreadOutput:
