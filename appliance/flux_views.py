@@ -25,6 +25,8 @@ class FluxView(NamedTuple):
     suspended: bool
     foreign: bool
     raw: RawObject
+    # A Kustomization's revision it applied and still stands by (_settled_revision).
+    settled_revision: str | None = None
     # A Kustomization in the interval's routine reconcile of the revision it applied, its
     # last health check not failed: Ready Unknown while it re-applies, or Ready False
     # DependencyNotReady while a dependency does (with_dependency_holds). Counts as Ready.
@@ -47,6 +49,7 @@ def flux_view(obj: RawObject, kind: str) -> FluxView | None:
         status.get("lastAppliedRevision")
     )
     conditions = conditions_of(status)
+    settled = _settled_revision(obj, conditions, status) if kind == "Kustomization" else None
     return FluxView(
         ref=ref,
         component=flux_component(kind, ref.name),
@@ -55,23 +58,20 @@ def flux_view(obj: RawObject, kind: str) -> FluxView | None:
         suspended=as_dict(obj.get("spec")).get("suspend") is True,
         foreign=is_foreign(ref.namespace),
         raw=obj,
-        routine_reconcile=kind == "Kustomization" and _reapplying(obj, conditions, status),
+        settled_revision=settled,
+        routine_reconcile=settled is not None and _reapplying(conditions, settled),
     )
 
 
-def _reapplying(
-    obj: RawObject, conditions: Mapping[str, Condition], status: Mapping[str, Any]
-) -> bool:
+def _reapplying(conditions: Mapping[str, Condition], settled: str) -> bool:
     """kustomize-controller (v1.9.6) begins every reconcile with Ready Unknown, reason
     Progressing, and names the revision in Reconciling's message at each stage ('Fetching
-    manifests for revision R with a timeout of T'): R being the last applied revision, the
-    spec the one it last finished with, and the last health check not failed, this is the
-    interval's routine re-apply."""
+    manifests for revision R with a timeout of T'): R being the revision it applied and
+    stands by, this is the interval's routine re-apply."""
     ready, reconciling = conditions.get("Ready"), conditions.get("Reconciling")
-    applied = _settled_revision(obj, conditions, status)
-    if ready is None or ready.status != "Unknown" or ready.reason != "Progressing" or not applied:
+    if ready is None or ready.status != "Unknown" or ready.reason != "Progressing":
         return False
-    return reconciling is not None and f" for revision {applied} with " in (
+    return reconciling is not None and f" for revision {settled} with " in (
         reconciling.message or ""
     )
 
@@ -123,18 +123,12 @@ def _held_by_routine(view: FluxView, by_name: Mapping[tuple[str | None, str], Fl
     if cond is None or cond.status != "False" or cond.reason != "DependencyNotReady":
         return False
     named = _NOT_READY.fullmatch(cond.message or "")
-    status = as_dict(view.raw.get("status"))
-    applied = _settled_revision(view.raw, conditions_of(status), status)
-    if named is None or applied is None:
+    if named is None or view.settled_revision is None:
         return False
     dependency = by_name.get((named["namespace"], named["name"]))
     if dependency is None or not (dependency.ready is True or dependency.routine_reconcile):
         return False
-    dependency_status = as_dict(dependency.raw.get("status"))
-    return (
-        _settled_revision(dependency.raw, conditions_of(dependency_status), dependency_status)
-        == applied
-    )
+    return dependency.settled_revision == view.settled_revision
 
 
 # checkDependencies' error when a dependency's Ready is not True (or its generation unobserved).

@@ -146,7 +146,8 @@ class FluxModel:
         if spec.get("suspend"):
             return
         observed = (kust.get("status") or {}).get("observedGeneration")
-        if not full and self._current(kust) and meta(kust).get("generation") == observed:
+        current = self._current(kust)
+        if not full and current and meta(kust).get("generation") == observed:
             # Applied: Ready, the controller does not look at it until its interval; while a
             # reconcile runs, its health poll decides; a failed health check is retried when
             # what it waits on changes (the controller's own retry is retryInterval's). A
@@ -154,7 +155,7 @@ class FluxModel:
             if (condition(kust, "Ready") or {}).get("reason") == "HealthCheckFailed":
                 self._health(kust, self._applied[key])
             return
-        full = full or self._current(kust)
+        full = full or current
         source_ref = spec.get("sourceRef") or {}
         source_name = str(source_ref.get("name"))
         source = self.objects.get(
