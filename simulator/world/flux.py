@@ -10,6 +10,7 @@ apply nothing (the scenario scripts what such a source would have brought).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,18 @@ from simulator.world.durations import format_go_duration
 from simulator.world.flux_apply import ApplyRejected, apply_objects
 from simulator.world.flux_conditions import (
     checks_health,
-    finalized,
     interval_of,
     reconciling_stage,
-    set_flux_condition,
+    retry_interval_of,
     timeout_of,
 )
 from simulator.world.flux_dependencies import dependency_problem
 from simulator.world.flux_fetch import fetch, local_repo
 from simulator.world.flux_health import HealthCheck, check_health, targets
 from simulator.world.flux_helm import reconcile_release
-from simulator.world.flux_inventory import finalize, inventory_entries, keep_finalizer
+from simulator.world.flux_inventory import finalize, keep_finalizer
 from simulator.world.flux_sources import FluxError, build_kustomization
+from simulator.world.flux_status import write_status
 from simulator.world.objects import Objects, condition, meta
 from simulator.world.scheduling import Scheduler
 
@@ -45,19 +46,10 @@ APPLY_SECONDS = 2.0
 # `wait` it polls its objects' health every 5s (ssa.WaitOptions{Interval: 5 * time.Second}).
 REQUEUE_DEPENDENCY_SECONDS = 30.0
 HEALTH_POLL_SECONDS = 5.0
-# A Kustomization is reconciled again `spec.interval` after a reconcile ends Ready (RequeueAfter);
-# between two, nothing it applied is looked at.
-# Changes that make the controllers look again at once: a dependency's readiness, or what a
-# failed health check waits on recovering (a health check in progress polls instead).
-_WATCHED_KINDS = {
-    "Kustomization",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "HelmRelease",
-    "Pod",
-}
+# A Kustomization is reconciled again `spec.interval` after a reconcile ends Ready, and
+# `retryInterval` after one fails with these reasons (RequeueAfter); between two, nothing it
+# applied is looked at (the controller watches no workload).
+_RETRIED = frozenset({"BuildFailed", "ReconciliationFailed", "HealthCheckFailed"})
 
 
 class FluxModel:
@@ -79,6 +71,7 @@ class FluxModel:
         # Kustomizations whose last apply failed at the revision in `_applied`: no health checks.
         self._failed: set[tuple[str, str]] = set()
         self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
+        self._retry_due: set[tuple[str, str]] = set()  # a failed one's retry scheduled
         # Applies whose passing health check gets an event: checkHealth emits "Health check
         # passed" when the last one had not passed, or a new revision changed something.
         self._announce_health: set[tuple[str, str]] = set()
@@ -108,11 +101,11 @@ class FluxModel:
                 changed = isinstance(revision, str) and self._artifacts.get(_key(obj)) != revision
                 if changed:
                     self._artifacts[_key(obj)] = str(revision)
-                self._reconcile_all(source=_key(obj) if changed else None)
-        elif kind in _WATCHED_KINDS:
-            if kind == "Pod" and not self._applied:
-                return
-            self._reconcile_all()
+                    self._reconcile_all(source=_key(obj))
+        elif kind == "Kustomization":
+            key = _key(obj)
+            if key not in self._pending and (key not in self._requeued or _changed_spec(obj)):
+                self._reconcile(obj)
         if kind == "HelmRelease":
             reconcile_release(self.objects, obj)
 
@@ -123,39 +116,31 @@ class FluxModel:
 
     # -- kustomize-controller ---------------------------------------------------------------------
 
-    def _reconcile_all(self, *, source: tuple[str, str] | None = None) -> None:
-        """Reconcile each Kustomization not applying or requeued; a requeued one too when
-        `source`, whose artifact just changed, is its own."""
+    def _reconcile_all(self, *, source: tuple[str, str]) -> None:
+        """Reconcile each Kustomization of `source`, whose artifact just changed, but one
+        applying (kustomize-controller watches its sources' revisions; a requeued one is
+        reconciled now)."""
         for kust in self.objects.list(KUSTOMIZE_API, "Kustomization"):
-            key = _key(kust)
-            if key in self._pending:
-                continue
-            if key in self._requeued and (source is None or _source_of(kust) != source):
-                continue
-            self._reconcile(kust)
+            if _source_of(kust) == source and _key(kust) not in self._pending:
+                self._reconcile(kust)
 
     def _reconcile(self, kust: Obj, *, full: bool = False) -> None:
         """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
         dependencies (checkDependencies), in that order. `full`: a reconcile the controller
-        runs (the interval's, a requeue's), which reconciles again what it applied; otherwise
-        a change the world reacts to, which leaves an applied one alone but for a failed
-        health check's retry."""
+        runs (the interval's, a retry's, a requeue's), which reconciles again what it applied;
+        otherwise a change the world reacts to, which leaves an applied one alone."""
         key = _key(kust)
         spec = kust.get("spec") or {}
-        conditions = (kust.get("status") or {}).get("conditions") or []
         if spec.get("suspend"):
             return
-        observed = (kust.get("status") or {}).get("observedGeneration")
+        changed_spec = _changed_spec(kust)
         current = self._current(kust)
-        if not full and current and meta(kust).get("generation") == observed:
-            # Applied: Ready, the controller does not look at it until its interval; while a
-            # reconcile runs, its health poll decides; a failed health check is retried when
-            # what it waits on changes (the controller's own retry is retryInterval's). A
-            # changed spec is reconciled at once (its GenerationChangedPredicate).
-            if (condition(kust, "Ready") or {}).get("reason") == "HealthCheckFailed":
-                self._health(kust, self._applied[key])
+        if not full and current and not changed_spec:
+            # Applied: the controller looks at it again at its interval (Ready) or its retry (a
+            # failed health check; it watches no workload); while a reconcile runs, its health
+            # poll decides. A changed spec is reconciled at once (GenerationChangedPredicate).
             return
-        full = full or current
+        full = full or current or changed_spec
         source_ref = spec.get("sourceRef") or {}
         source_name = str(source_ref.get("name"))
         source = self.objects.get(
@@ -163,33 +148,27 @@ class FluxModel:
         )
         if source is None:  # getSource's NotFound, in the client's words
             message = f'gitrepositories.source.toolkit.fluxcd.io "{source_name}" not found'
-            self._status(kust, conditions, "False", "ArtifactFailed", message)
+            self._status(kust, ("False", "ArtifactFailed", message))
             return
         revision = (((source.get("status") or {}).get("artifact")) or {}).get("revision")
         if not revision:
             message = "Source artifact not found, retrying in 30s"
-            self._status(kust, conditions, "False", "ArtifactFailed", message)
-            self._requeue(key, kust)
+            self._status(kust, ("False", "ArtifactFailed", message))
+            self._requeue(kust)
             return
         problem = dependency_problem(self.objects, kust, revision)
         if problem is not None:
-            self._status(kust, conditions, "False", "DependencyNotReady", problem)
+            self._status(kust, ("False", "DependencyNotReady", problem))
             self.objects.event(
                 self.objects.fresh(kust) or kust,
                 "DependencyNotReady",  # the event's reason is Ready's (r.event)
                 "Dependencies do not meet ready condition, retrying in 30s",
                 source="kustomize-controller",
             )
-            self._requeue(key, kust)
+            self._requeue(kust)
             return
-        if self._applied.get(key) != revision:
-            self._pending.add(key)
-            self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
-            return
-        if full and key not in self._failed:
-            self._reapply(kust, source, revision)
-        elif (condition(kust, "Ready") or {}).get("reason") != "Progressing":
-            self._health(kust, revision)  # while it is Progressing, the health poll decides
+        if full or self._applied.get(key) != revision:
+            self._reconcile_revision(kust, source, revision)
 
     def _current(self, kust: Obj) -> bool:
         """Whether it applied its source's artifact, and the apply went through."""
@@ -199,66 +178,63 @@ class FluxModel:
             return False
         return self._artifacts.get(_source_of(kust)) in (None, applied)
 
-    def _schedule_interval(self, kust: Obj) -> None:
-        """RequeueAfter `spec.interval` once a reconcile ends Ready: the routine reconcile."""
+    def _requeue_after(
+        self, kust: Obj, seconds: float, book: set[tuple[str, str]], wanted: Callable[[Obj], bool]
+    ) -> None:
+        """RequeueAfter: a full reconcile `seconds` from now, if then `wanted` of it; one wait
+        per book and Kustomization (one already waiting is earlier, and stays: controller-
+        runtime's queue keeps the earliest)."""
         key = _key(kust)
-        if key in self._interval_due:
+        if key in book:
             return
-        self._interval_due.add(key)
+        book.add(key)
 
         def due() -> None:
-            self._interval_due.discard(key)
+            book.discard(key)
             current = self.objects.fresh(kust)
-            if current is None or key in self._pending:
-                return
-            if (condition(current, "Ready") or {}).get("status") == "True":
-                self._reconcile(current, full=True)  # else another reconcile has it
+            if current is not None and key not in self._pending and wanted(current):
+                self._reconcile(current, full=True)
 
-        self.scheduler.call_later(interval_of(kust.get("spec") or {}), due)
+        self.scheduler.call_later(seconds, due)
 
-    def _reapply(self, kust: Obj, source: Obj, revision: str) -> None:
-        """The reconcile of a revision already applied (the interval's, or a requeue's after
-        its dependencies were not ready): Ready Unknown from its first stage, as v1.9.6
-        writes it, then the apply (which puts back what drifted: a deleted object, a changed
-        field the manifests set) and its health check, as for a new revision."""
+    def _schedule_interval(self, kust: Obj) -> None:
+        """RequeueAfter `spec.interval` once a reconcile ends Ready: the routine reconcile (not
+        when it is no longer Ready: another reconcile has it)."""
+        spec = kust.get("spec") or {}
+        self._requeue_after(kust, interval_of(spec), self._interval_due, _is_ready)
+
+    def _schedule_retry(self, kust: Obj) -> None:
+        """RequeueAfter `retryInterval` once a reconcile fails (its build, its apply, its health
+        check): the controller reconciles it again then, in full, with a fresh timeout."""
+        spec = kust.get("spec") or {}
+        self._requeue_after(kust, retry_interval_of(spec), self._retry_due, _has_failed)
+
+    def _requeue(self, kust: Obj) -> None:
+        """RequeueAfter the dependency interval (30 s): its source had no artifact, or a
+        dependency was not ready. One Ready since (a new artifact came first) is left to its
+        interval: the controller would reconcile it once more now; here that reconcile would
+        race other requeues of the same instant for the dependents' checks."""
+
+        def still_waiting(current: Obj) -> bool:
+            return not (self._current(current) and _is_ready(current))
+
+        self._requeue_after(kust, REQUEUE_DEPENDENCY_SECONDS, self._requeued, still_waiting)
+
+    def _reconcile_revision(self, kust: Obj, source: Obj, revision: str) -> None:
+        """kustomize-controller's reconcile() of a revision, new or applied before (the
+        interval's, a retry's): Ready Unknown from its first stage, as v1.9.6 writes it, then
+        the apply (which puts back what drifted: a deleted object, a changed field the
+        manifests set) and its health check."""
         key = _key(kust)
         spec = kust.get("spec") or {}
-        conditions = (kust.get("status") or {}).get("conditions") or []
         fetching = reconciling_stage("Fetching manifests", revision, spec)
         self._status(
             kust,
-            conditions,
-            "Unknown",
-            "Progressing",
-            "Reconciliation in progress",
+            ("Unknown", "Progressing", "Reconciliation in progress"),
             reconciling=fetching,
         )
         self._pending.add(key)
         self.scheduler.call_later(APPLY_SECONDS, lambda: self._apply(kust, source, revision))
-
-    def _requeue(self, key: tuple[str, str], kust: Obj) -> None:
-        """RequeueAfter the dependency interval (30 s); a requeue already waiting is earlier
-        and stays (controller-runtime's queue keeps the earliest)."""
-        if key in self._requeued:
-            return
-        self._requeued.add(key)
-
-        def again() -> None:
-            self._requeued.discard(key)
-            current = self.objects.fresh(kust)
-            if current is None or key in self._pending:
-                return
-            if (
-                self._current(current)
-                and (condition(current, "Ready") or {}).get("status") == "True"
-            ):
-                # Ready since (a new artifact came first): left to its interval. The controller
-                # would reconcile it once more now; here that reconcile would race other
-                # requeues of the same instant for the dependents' checks.
-                return
-            self._reconcile(current, full=True)
-
-        self.scheduler.call_later(REQUEUE_DEPENDENCY_SECONDS, again)
 
     def _apply(self, kust: Obj, source: Obj, revision: str) -> None:
         key = _key(kust)
@@ -267,7 +243,6 @@ class FluxModel:
         if current is None:
             return
         spec = current.get("spec") or {}
-        conditions = (current.get("status") or {}).get("conditions") or []
         local = local_repo(str((source.get("spec") or {}).get("url", "")), self.base_dir)
         applied: list[Obj] = []
         if local is not None:
@@ -276,14 +251,13 @@ class FluxModel:
                 docs = build_kustomization(local, sha, spec)
             except FluxError as exc:
                 stage = reconciling_stage("Building manifests", revision, spec)
-                self._status(
-                    current, conditions, "False", "BuildFailed", str(exc), reconciling=stage
-                )
+                self._status(current, ("False", "BuildFailed", str(exc)), reconciling=stage)
                 self.objects.event(
                     current, "BuildFailed", str(exc), type="Warning", source="kustomize-controller"
                 )
                 self._applied[key] = revision
                 self._failed.add(key)
+                self._schedule_retry(current)
                 return
             try:
                 applied, changes = apply_objects(self.objects, key, docs)
@@ -291,10 +265,7 @@ class FluxModel:
                 stage = reconciling_stage("Detecting drift", revision, spec)
                 self._status(
                     current,
-                    conditions,
-                    "False",
-                    "ReconciliationFailed",
-                    str(exc),
+                    ("False", "ReconciliationFailed", str(exc)),
                     reconciling=stage,
                 )
                 self.objects.event(
@@ -306,6 +277,7 @@ class FluxModel:
                 )
                 self._applied[key] = revision
                 self._failed.add(key)
+                self._schedule_retry(current)
                 return
             if changes:  # the event's reason is Ready's, Progressing since the reconcile began
                 self.objects.event(
@@ -319,22 +291,21 @@ class FluxModel:
         self._applied_objects[key] = applied
         started = self._applied_at[key] = self.objects.clock.elapsed()
 
-        def timed_out() -> None:  # this health check's timeout, unless another apply came since
-            if self._applied_at.get(key) == started:
-                self._health(current, revision, timed_out=True)
+        self.scheduler.call_later(
+            timeout_of(spec), lambda: self._health(current, revision, started, timed_out=True)
+        )
+        self._health(current, revision, started)
 
-        self.scheduler.call_later(timeout_of(spec), timed_out)
-        self._health(current, revision)
-
-    def _health(self, kust: Obj, revision: str, *, timed_out: bool = False) -> None:
+    def _health(self, kust: Obj, revision: str, started: float, *, timed_out: bool = False) -> None:
+        """One poll of the health check the apply at `started` began (its last at its timeout);
+        nothing once it has ended, or another apply has begun."""
         current = self.objects.fresh(kust)
         if current is None:
             return
         key = _key(current)
-        if self._applied.get(key) != revision or key in self._failed:
+        if self._applied_at.get(key) != started or key in self._failed or _has_failed(current):
             return
         spec = current.get("spec") or {}
-        conditions = (current.get("status") or {}).get("conditions") or []
         elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
         timeout = timeout_of(spec)
         waiting_on = targets(current, self._applied_objects.get(key, []))
@@ -367,97 +338,71 @@ class FluxModel:
                 )
             self._status(
                 current,
-                conditions,
-                "True",
-                "ReconciliationSucceeded",
-                message,
+                ("True", "ReconciliationSucceeded", message),
                 revision=revision,
                 healthy=("True", "Succeeded", passed) if checked else None,
             )
             self._schedule_interval(current)
             return
-        if verdict.outcome == "failed" or ready_cond.get("reason") == "HealthCheckFailed":
+        if verdict.outcome == "failed":
             # The Ready message is checkHealth's error as reconcile wraps it (lower case); a
             # timeout's comes when the timeout does, a fail-fast one at the poll that saw it.
             after = elapsed if verdict.stalled else max(elapsed, timeout)
             message = f"health check failed after {format_go_duration(after)}: {verdict.error}"
-            if ready_cond.get("reason") != "HealthCheckFailed":
-                self.objects.event(
-                    current,
-                    "HealthCheckFailed",
-                    message,
-                    type="Warning",
-                    source="kustomize-controller",
-                )
-            else:
-                message = str(ready_cond.get("message"))
-            unhealthy = message.partition(": ")[2]  # checkHealth's own error, unwrapped
+            self.objects.event(
+                current, "HealthCheckFailed", message, type="Warning", source="kustomize-controller"
+            )
             self._status(
                 current,
-                conditions,
-                "False",
-                "HealthCheckFailed",
-                message,
-                healthy=("False", "HealthCheckFailed", unhealthy),
+                ("False", "HealthCheckFailed", message),
+                healthy=("False", "HealthCheckFailed", verdict.error),
             )
+            self._schedule_retry(current)
         else:
             self._status(
                 current,
-                conditions,
-                "Unknown",
-                "Progressing",
-                "Reconciliation in progress",
+                ("Unknown", "Progressing", "Reconciliation in progress"),
                 reconciling=checking,
                 healthy=("Unknown", "Progressing", checking),
             )
-            self.scheduler.call_later(HEALTH_POLL_SECONDS, lambda: self._health(current, revision))
+            self.scheduler.call_later(
+                HEALTH_POLL_SECONDS, lambda: self._health(current, revision, started)
+            )
 
     def _status(
         self,
         kust: Obj,
-        conditions: list[Obj],
-        status: str,
-        reason: str,
-        message: str,
+        ready: tuple[str, str, str],
         *,
         revision: str | None = None,
         reconciling: str | None = None,
         healthy: tuple[str, str, str] | None = None,
     ) -> None:
-        """Write Ready (and, from the stage reached, Reconciling and Healthy) as
-        kustomize-controller v1.9 leaves them at the end of a reconcile: `finalizeStatus` drops
-        Reconciling once Ready is True, and calls it `ProgressingWithRetry` when Ready is False."""
-        now = self.objects.clock.now()
-        conditions = set_flux_condition(
-            kust, conditions, "Ready", status, now=now, reason=reason, message=message
+        applied = self._applied_objects.get(_key(kust))
+        write_status(
+            self.objects,
+            kust,
+            ready,
+            applied=applied,
+            revision=revision,
+            reconciling=reconciling,
+            healthy=healthy,
         )
-        if reconciling is not None:
-            conditions = set_flux_condition(
-                kust,
-                conditions,
-                "Reconciling",
-                "True",
-                now=now,
-                reason="Progressing",
-                message=reconciling,
-            )
-        if healthy is not None:
-            health, why, said = healthy
-            conditions = set_flux_condition(
-                kust, conditions, "Healthy", health, now=now, reason=why, message=said
-            )
-        conditions = finalized(kust, conditions, now=now)
-        patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
-        # status.inventory: what the last successful apply applied (kept when one fails).
-        if (applied := self._applied_objects.get(_key(kust))) is not None:
-            patch["inventory"] = {"entries": inventory_entries(applied)}
-        if revision:
-            patch["lastAppliedRevision"] = revision
-            patch["lastAttemptedRevision"] = revision
-        current = (self.objects.fresh(kust) or {}).get("status") or {}
-        if all(current.get(key) == value for key, value in patch.items()):
-            return  # a requeue or health poll that changes nothing writes nothing
-        self.objects.patch_status(kust, patch)
+
+
+def _changed_spec(kust: Obj) -> bool:
+    """Whether its spec changed since the controller last wrote its status (or never did)."""
+    return meta(kust).get("generation") != (kust.get("status") or {}).get("observedGeneration")
+
+
+def _is_ready(kust: Obj) -> bool:
+    return (condition(kust, "Ready") or {}).get("status") == "True"
+
+
+def _has_failed(kust: Obj) -> bool:
+    """Whether its last reconcile failed (and none has begun since)."""
+    ready = condition(kust, "Ready") or {}
+    return ready.get("status") == "False" and ready.get("reason") in _RETRIED
 
 
 def _source_of(kust: Obj) -> tuple[str, str]:

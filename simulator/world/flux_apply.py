@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.api.store.errors import NotFoundError
 from simulator.errors import SimulatorError
 from simulator.world.flux_inventory import apply_order, change_subject
 from simulator.world.objects import Objects, meta, obj_key
@@ -38,11 +39,16 @@ def apply_objects(
             }
         )
         api_version, kind, namespace, name = obj_key(doc)
+        ref = f"{kind}/{namespace or ''}/{name}"
+        try:
+            objects.store.kind_info(api_version, kind)
+        except NotFoundError as exc:  # the REST mapper knows no such kind (no CRD for it yet)
+            unknown = f'no matches for kind "{kind}" in version "{api_version}"'
+            raise ApplyRejected(f"{ref} dry-run failed: {unknown}") from exc
         before = objects.get(api_version, kind, name, namespace)
         try:
             stored = objects.apply(doc)
         except Exception as exc:  # a rejected object fails the apply like kustomize-controller
-            ref = f"{doc.get('kind')}/{dm.get('namespace', '')}/{dm.get('name')}"
             raise ApplyRejected(f"{ref} dry-run failed: {exc}") from exc
         if before is None:
             changed[id(stored)] = "created"

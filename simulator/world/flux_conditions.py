@@ -20,6 +20,7 @@ __all__ = [
     "finalized",
     "interval_of",
     "reconciling_stage",
+    "retry_interval_of",
     "set_flux_condition",
     "timeout_of",
 ]
@@ -68,6 +69,12 @@ def timeout_of(spec: Obj) -> float:
 def interval_of(spec: Obj) -> float:
     """A Kustomization's interval in seconds (required by its CRD; 5m if a test leaves it out)."""
     return parse_duration(spec.get("interval") or "5m")
+
+
+def retry_interval_of(spec: Obj) -> float:
+    """How long after a failed reconcile the controller tries again (GetRetryInterval:
+    `spec.retryInterval`, else the interval)."""
+    return parse_duration(spec.get("retryInterval") or spec.get("interval") or "5m")
 
 
 def checks_health(spec: Obj) -> bool:

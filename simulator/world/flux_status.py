@@ -1,0 +1,64 @@
+"""How the world's kustomize-controller writes a Kustomization's status at the end of a
+reconcile stage: Ready, and from the stage reached Reconciling and Healthy, then
+`finalizeStatus`'s touch (v1.9.6, internal/controller/kustomization_controller.go)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.world.flux_conditions import finalized, set_flux_condition
+from simulator.world.flux_inventory import inventory_entries
+from simulator.world.objects import Objects, meta
+
+__all__ = ["write_status"]
+
+Obj = dict[str, Any]
+
+
+def write_status(
+    objects: Objects,
+    kust: Obj,
+    ready: tuple[str, str, str],
+    *,
+    applied: list[Obj] | None,
+    revision: str | None = None,
+    reconciling: str | None = None,
+    healthy: tuple[str, str, str] | None = None,
+) -> None:
+    """Write Ready (status, reason, message) and, from the stage reached, Reconciling and
+    Healthy, as kustomize-controller v1.9 leaves them at the end of a reconcile:
+    `finalizeStatus` drops Reconciling once Ready is True, and calls it `ProgressingWithRetry`
+    when Ready is False. `applied`: what the last successful apply applied (the inventory, kept
+    when one fails); `revision`: the one a successful reconcile applied."""
+    now = objects.clock.now()
+    status, reason, message = ready
+    conditions = (kust.get("status") or {}).get("conditions") or []
+    conditions = set_flux_condition(
+        kust, conditions, "Ready", status, now=now, reason=reason, message=message
+    )
+    if reconciling is not None:
+        conditions = set_flux_condition(
+            kust,
+            conditions,
+            "Reconciling",
+            "True",
+            now=now,
+            reason="Progressing",
+            message=reconciling,
+        )
+    if healthy is not None:
+        health, why, said = healthy
+        conditions = set_flux_condition(
+            kust, conditions, "Healthy", health, now=now, reason=why, message=said
+        )
+    conditions = finalized(kust, conditions, now=now)
+    patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
+    if applied is not None:
+        patch["inventory"] = {"entries": inventory_entries(applied)}
+    if revision:
+        patch["lastAppliedRevision"] = revision
+        patch["lastAttemptedRevision"] = revision
+    current = (objects.fresh(kust) or {}).get("status") or {}
+    if all(current.get(key) == value for key, value in patch.items()):
+        return  # a requeue or health poll that changes nothing writes nothing
+    objects.patch_status(kust, patch)
