@@ -10,11 +10,14 @@ and at the same time (about a minute and a half each on the control plane).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -68,34 +71,32 @@ def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
 # Short intervals for the Kustomizations watched, so that routine reconciles come every few
 # seconds and alga-core's often begins while alga-platform's runs.
 _INTERVALS = {"alga-platform": "3s", "alga-core": "2s"}
-# The watch ends once alga-core has been held by alga-platform and released, or after this.
+# A watch ends once what it waits for has happened, or after this.
 _WATCH_LIMIT = 45.0
+_TARGET = ("kustomizations", "-n", "flux-system")
 
 
-def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
-    """Every version of the Kustomizations kustomize-controller wrote over routine reconciles,
-    as `kubectl get -w` printed them: the two intervals shortened (raising the generations),
-    then watched. Taken after `_flux_objects`."""
+def _watch(
+    world: ServedWorld, act: Callable[[Path], None], done: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Every version of the Kustomizations written while `kubectl get -w` watched them: `act`
+    (given the kubeconfig) starts what is watched, the watch ends once `done` of a version
+    (or after `_WATCH_LIMIT`)."""
     assert world.kubeconfig_path is not None
     kubeconfig = world.kubeconfig_path
-    target = ("kustomizations", "-n", "flux-system")
     watch = subprocess.Popen(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), "get", *target, "-w", "-o", "json"],
+        [KUBECTL, "--kubeconfig", str(kubeconfig), "get", *_TARGET, "-w", "-o", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
     seen: list[dict[str, Any]] = []
-    released = threading.Event()
-    reader = threading.Thread(target=_read_versions, args=(watch, seen, released), daemon=True)
+    ended = threading.Event()
+    reader = threading.Thread(target=_read_versions, args=(watch, seen, done, ended), daemon=True)
     reader.start()
     try:
-        for name, interval in _INTERVALS.items():
-            patch = json.dumps({"spec": {"interval": interval}})
-            kubectl(
-                kubeconfig, "patch", *target[1:], "kustomization", name, "--type=merge", "-p", patch
-            )
-        released.wait(_WATCH_LIMIT)
+        act(kubeconfig)
+        ended.wait(_WATCH_LIMIT)
     finally:
         watch.kill()
         watch.wait()
@@ -106,14 +107,15 @@ def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
 
 
 def _read_versions(
-    watch: subprocess.Popen[str], seen: list[dict[str, Any]], released: threading.Event
+    watch: subprocess.Popen[str],
+    seen: list[dict[str, Any]],
+    done: Callable[[dict[str, Any]], bool],
+    ended: threading.Event,
 ) -> None:
     """Decode each object `kubectl get -w -o json` prints (indented; a top-level one ends with a
-    line that is a lone brace) until the pipe closes; set `released` once alga-core, every
-    Kustomization settled, has been held by a dependency and then Ready again."""
+    line that is a lone brace) until the pipe closes; set `ended` once `done` of one."""
     assert watch.stdout is not None
     lines: list[str] = []
-    states, held = _SettledStates(), False
     for line in watch.stdout:
         lines.append(line)
         if line.rstrip("\n") != "}":
@@ -121,11 +123,85 @@ def _read_versions(
         obj = json.loads("".join(lines))
         lines.clear()
         seen.append(obj)
+        if done(obj):
+            ended.set()
+
+
+def _reconciles(world: ServedWorld) -> list[dict[str, Any]]:
+    """Every version of the Kustomizations kustomize-controller wrote over routine reconciles:
+    the two intervals shortened (raising the generations), then watched until alga-core,
+    every Kustomization settled, has been held by a dependency and then Ready again. Taken
+    after `_flux_objects`."""
+
+    def shorten(kubeconfig: Path) -> None:
+        for name, interval in _INTERVALS.items():
+            patch = json.dumps({"spec": {"interval": interval}})
+            kubectl(
+                kubeconfig,
+                "patch",
+                *_TARGET[1:],
+                "kustomization",
+                name,
+                "--type=merge",
+                "-p",
+                patch,
+            )
+
+    states, held = _SettledStates(), False
+
+    def released(obj: dict[str, Any]) -> bool:
+        nonlocal held
         if states.add(obj) is None or obj["metadata"]["name"] != "alga-core":
-            continue
+            return False
         held = held or _ready(obj)["reason"] == "DependencyNotReady"
-        if held and _ready(obj)["status"] == "True":
-            released.set()
+        return held and _ready(obj)["status"] == "True"
+
+    return _watch(world, shorten, released)
+
+
+# A Kustomization whose health check waits on a Deployment that does not exist: it fails at its
+# timeout, and kustomize-controller reconciles it again at its retryInterval.
+_PROBE = {
+    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+    "kind": "Kustomization",
+    "metadata": {"name": "health-probe", "namespace": "flux-system"},
+    "spec": {
+        "interval": "1h",
+        "retryInterval": "4s",
+        "timeout": "2s",
+        "path": "./tests/data/flux-probe",
+        "prune": False,
+        "sourceRef": {"kind": "GitRepository", "name": "alga-appliance"},
+        "healthChecks": [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "absent", "namespace": "msp"}
+        ],
+    },
+}
+
+
+def _retries(world: ServedWorld) -> list[dict[str, Any]]:
+    """Every version of the health probe kustomize-controller wrote until its health check had
+    failed twice (its first reconcile's, then its retry's); the probe is deleted after."""
+    failures, previous = 0, None
+
+    def create(kubeconfig: Path) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as manifest:
+            json.dump(_PROBE, manifest)
+            manifest.flush()
+            kubectl(kubeconfig, "apply", "-f", manifest.name)
+
+    def failed_twice(obj: dict[str, Any]) -> bool:
+        nonlocal failures, previous
+        if obj["metadata"]["name"] == "health-probe":
+            ready = _ready(obj)
+            failures += ready["reason"] == "HealthCheckFailed" and ready != previous
+            previous = ready
+        return failures >= 2
+
+    seen = _watch(world, create, failed_twice)
+    assert world.kubeconfig_path is not None
+    kubectl(world.kubeconfig_path, "delete", *_TARGET[1:], "kustomization", "health-probe")
+    return [obj for obj in seen if obj["metadata"]["name"] == "health-probe"]
 
 
 class _SettledStates:
@@ -149,7 +225,7 @@ class _SettledStates:
         return list(self.latest.values())
 
 
-def _ready(obj: dict[str, Any]) -> dict[str, Any]:
+def _ready(obj: dict[str, Any]) -> dict[str, str]:
     conditions = obj.get("status", {}).get("conditions", [])
     return next((c for c in conditions if c["type"] == "Ready"), {"status": None, "reason": None})
 
@@ -176,16 +252,17 @@ def _flux_events(world: ServedWorld) -> dict[str, list[str]]:
     return {name: sorted(messages) for name, messages in found.items()}
 
 
-def _inspect_real(world: ServedWorld) -> dict[str, Any]:
-    flux, applied = _flux_objects(world), _flux_events(world)
-    return {"flux": flux, "applied": applied, "reconciles": _reconciles(world)}
-
-
-def _inspect_real_flux(world: ServedWorld) -> dict[str, Any]:
-    return {"flux": _flux_objects(world), "applied": _flux_events(world), "reconciles": []}
-
-
-_inspect_fake = _inspect_real_flux
+def _inspect(
+    world: ServedWorld, *, reconciles: bool = False, retries: bool = False
+) -> dict[str, Any]:
+    """What the tests compare, read before the world stops: the Flux objects, the controllers'
+    events, and, where asked, the routine reconciles' and the health probe's versions."""
+    return {
+        "flux": _flux_objects(world),
+        "applied": _flux_events(world),
+        "reconciles": _reconciles(world) if reconciles else [],
+        "retries": _retries(world) if retries else [],
+    }
 
 
 _RUNS: dict[tuple[Path, Backend], BootstrapRun] = {}
@@ -203,11 +280,16 @@ def _run_on_both(scenario: Path) -> None:
     same fixed speed, so each takes the wall time of its virtual time whatever the other does,
     and the fake API's run needs little of a core (its processes mostly wait for the clock)."""
     programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
+    happy = scenario == HAPPY
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-api-run") as pool:
         fake = pool.submit(
-            bootstrap_on, scenario, "fake-api", repository=ROOT, inspect=_inspect_fake
+            bootstrap_on,
+            scenario,
+            "fake-api",
+            repository=ROOT,
+            inspect=functools.partial(_inspect, retries=happy),
         )
-        inspect = _inspect_real if scenario == HAPPY else _inspect_real_flux
+        inspect = functools.partial(_inspect, reconciles=happy, retries=happy)
         real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=inspect)
         _RUNS[scenario, "fake-api"] = fake.result()
     _RUNS[scenario, "control-plane"] = real
@@ -319,3 +401,38 @@ def test_a_routine_reconcile_of_the_real_controller_is_not_an_install() -> None:
             if not view.ready and view.ready_condition is not None:
                 routine.append((view.ref.name, view.ready_condition.reason))
     assert {"Progressing", "DependencyNotReady"} <= {reason for _, reason in routine}, routine
+
+
+def _ready_states(versions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Ready (status, reason, message) each time it changed, with Healthy as it was then, up to
+    the second failed health check; the check's wall time is the real controller's own."""
+    states: list[tuple[str, ...]] = []
+    for obj in versions:
+        ready = _ready(obj)
+        if ready["status"] is None or (states and states[-1][:3] == _said(ready)):
+            continue
+        healthy = next(
+            (c for c in obj["status"]["conditions"] if c["type"] == "Healthy"), {"status": "-"}
+        )
+        states.append((*_said(ready), *_said(healthy)))
+        if sum(state[1] == "HealthCheckFailed" for state in states) == 2:
+            break
+    return states
+
+
+def _said(condition: dict[str, Any]) -> tuple[str, ...]:
+    message = re.sub(r"failed after \S+:", "failed after <time>:", condition.get("message", ""))
+    return (str(condition["status"]), str(condition.get("reason")), message)
+
+
+def test_a_failed_health_check_is_retried_as_the_real_controller_retries_it() -> None:
+    """A Kustomization whose health check waits on a Deployment that does not exist: at its
+    timeout, Ready and Healthy False, HealthCheckFailed; at its retryInterval a full reconcile,
+    Ready Unknown, and the same failure again. The world's kustomize-controller goes through
+    the same states, in the same words, as the real one."""
+    fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
+    said = {r.backend: _ready_states(r.inspected["retries"]) for r in (fake, real)}
+    failed = [state for state in said["control-plane"] if state[1] == "HealthCheckFailed"]
+    assert len(failed) == 2, json.dumps(said, indent=1)
+    assert failed[0][2].endswith("timeout waiting for: [Deployment/msp/absent status: 'NotFound']")
+    assert said["fake-api"] == said["control-plane"], json.dumps(said, indent=1)
