@@ -62,8 +62,12 @@ def set_flux_condition(
 
 
 def timeout_of(spec: Obj) -> float:
-    """A Kustomization's timeout in seconds (its interval when it names none)."""
-    return parse_duration(spec.get("timeout") or spec.get("interval") or "5m")
+    """A Kustomization's timeout in seconds, as GetTimeout (api v1.9.6) gives it: `spec.timeout`,
+    else its interval less 30 s, and never under 30 s (the real controller waits 30 s on a
+    health check whose spec says 2s)."""
+    named = spec.get("timeout")
+    duration = parse_duration(named) if named else interval_of(spec) - 30.0
+    return max(duration, 30.0)
 
 
 def interval_of(spec: Obj) -> float:

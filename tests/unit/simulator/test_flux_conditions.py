@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from simulator.world.flux_conditions import finalized, set_flux_condition
+import pytest
+
+from simulator.world.flux_conditions import finalized, set_flux_condition, timeout_of
 
 T0 = datetime(2026, 6, 20, 14, 0, 0, tzinfo=UTC)
 LATER = T0 + timedelta(minutes=3)
@@ -71,3 +73,18 @@ def test_finalize_status_retries_reconciling_and_drops_it_once_ready() -> None:
         KUST, retry, "Ready", "True", now=LATER, reason="ReconciliationSucceeded", message="ok"
     )
     assert [c["type"] for c in finalized(KUST, ready, now=LATER)] == ["Ready"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "seconds"),
+    [
+        ({"interval": "1m", "timeout": "60m"}, 3600.0),
+        ({"interval": "10m"}, 570.0),  # the interval less 30 s
+        ({"interval": "1m"}, 30.0),  # never under 30 s
+        ({"interval": "1h", "timeout": "2s"}, 30.0),  # seen on the real controller: 30.03 s
+    ],
+)
+def test_a_timeout_is_what_kustomize_controllers_get_timeout_gives(
+    spec: dict[str, str], seconds: float
+) -> None:
+    assert timeout_of(spec) == seconds

@@ -16,9 +16,11 @@ from tests.fixtures.manifests import widget_crd
 Obj = dict[str, Any]
 
 
-def _world(tmp_path: Path, core_spec: str, files: dict[str, str] | None = None) -> World:
+def _world(
+    tmp_path: Path, core_spec: str, files: dict[str, str] | None = None, registry: str = ""
+) -> World:
     """The two Kustomizations (an hour's interval each), alga-core's timeout and retry as in
-    `core_spec`, its path holding redis and `files` besides."""
+    `core_spec`, its path holding redis and `files` besides; `registry`: the scenario's."""
     repo = flux_repo(tmp_path)
     (repo / "nothing-here").mkdir()
     (repo / "nothing-here" / "ns.yaml").write_text(
@@ -32,7 +34,7 @@ def _world(tmp_path: Path, core_spec: str, files: dict[str, str] | None = None) 
     git(repo, "add", ".")
     git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "core")
     text = flux_objects(repo, flux_crds(), intervals={"alga-platform": "1h", "alga-core": "1h"})
-    return started_world(text.replace("timeout: 10m", core_spec))
+    return started_world(registry + text.replace("timeout: 10m", core_spec))
 
 
 def _ready_by_second(world: World, end: int) -> list[tuple[int, tuple[str, str, str], bool]]:
@@ -53,17 +55,18 @@ def _ready_by_second(world: World, end: int) -> list[tuple[int, tuple[str, str, 
 
 
 def test_a_failed_health_check_stays_failed_until_its_retry(tmp_path: Path) -> None:
-    """A 3 s timeout fails the first health check while redis starts; redis is ready a few
-    seconds later, and the Kustomization says so only at its retry, a minute after the
-    failure: Ready Unknown while it applies again, then Ready True."""
-    world = _world(tmp_path, "timeout: 3s\n      retryInterval: 1m")
+    """redis takes a minute to pull, so the first health check fails at its 30 s timeout;
+    redis is ready soon after, and the Kustomization says so only at its retry, a minute after
+    the failure: Ready Unknown while it applies again, then Ready True."""
+    slow = "registry:\n  images:\n    redis:7: {pull_seconds: 60}\n"
+    world = _world(tmp_path, "timeout: 30s\n      retryInterval: 1m", registry=slow)
     seen = _ready_by_second(world, 200)
     ready_at = {second: ready for second, ready, _ in seen}
     failed = [s for s, (_, reason, _) in ready_at.items() if reason == "HealthCheckFailed"]
     assert failed, seen
     message = ready_at[failed[0]][2]
     assert message == (
-        "health check failed after 3s: timeout waiting for: "
+        "health check failed after 30s: timeout waiting for: "
         "[Deployment/msp/redis status: 'InProgress']"
     )
     # The retry: a minute after the failure, a full reconcile, then the check passes.
@@ -73,7 +76,7 @@ def test_a_failed_health_check_stays_failed_until_its_retry(tmp_path: Path) -> N
     assert ready_at[retry + 2][:2] == ("True", "ReconciliationSucceeded")
     # Meanwhile redis had long been ready: the controller does not watch it.
     redis_since = next(second for second, _, redis in seen if redis)
-    assert failed[0] < redis_since < retry - 30, (failed[0], redis_since, retry)
+    assert failed[0] < redis_since < retry - 10, (failed[0], redis_since, retry)
     said = [e.message for e in world.timeline.find(reason="HealthCheckFailed", name="alga-core")]
     assert said == [message]
 
