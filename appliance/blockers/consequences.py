@@ -8,16 +8,14 @@ timeout points to it, takes its login impact and retryability, and so ranks belo
 
 from __future__ import annotations
 
-import re
-
 from appliance.blockers.generic_platform import LAYER_FLUX, LAYER_HELM
 from appliance.blockers.registry import rank_blockers
+from appliance.blockers.waited_for import waited_for
 from appliance.canonical import Blocker
 from appliance.indexing import Index
 
 __all__ = ["attribute_timeouts"]
 
-_WAITING_FOR = re.compile(r"\b([A-Z]\w+)/([\w.-]+)/([\w.-]+) status: '(\w+)'")
 _TIMEOUTS = frozenset({LAYER_FLUX, LAYER_HELM})
 
 
@@ -26,8 +24,8 @@ def _waited_for(index: Index, blocker: Blocker) -> set[str]:
     components: set[str] = set()
     by_ref = {str(view.ref): view.component for view in index.workloads}
     for found in blocker.evidence:
-        for kind, namespace, name, _status in _WAITING_FOR.findall(found.message):
-            component = by_ref.get(f"{kind}/{namespace}/{name}")
+        for ref in waited_for(found.message):
+            component = by_ref.get(ref)
             if component:
                 components.add(component)
     if not components and blocker.component:

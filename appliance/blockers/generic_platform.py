@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from appliance.blockers.evidence import login_critical, short, signal_tier
 from appliance.blockers.registry import Covered, detector
+from appliance.blockers.waited_for import healthy_now, waited_for
 from appliance.canonical import Blocker, Evidence
 from appliance.components import STATUS_SERVICE
+from appliance.flux_views import FluxView
 from appliance.indexing import Index
+from appliance.snapshot import as_dict
 from appliance.tier_table import tier_spec
+from appliance.views import text
 
 __all__ = [
     "LAYER_FLUX",
@@ -160,20 +164,38 @@ def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> lis
         verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(
             kind, "helmrelease"
         )
+        said = f"{kind} {name} is not Ready ({reason or 'Unknown'}): {short(message)}"
+        next_action = (
+            f"Inspect with `flux -n {namespace or 'flux-system'} get {verb}s`; after "
+            "fixing the cause, `flux -n "
+            f"{namespace or 'flux-system'} reconcile {verb} {name} --with-source`."
+        )
+        recovered = reason == "HealthCheckFailed" and healthy_now(index, waited_for(message))
+        if recovered:
+            said, next_action = _awaiting_retry(flux, said, namespace or "flux-system")
         blockers.append(
             Blocker(
                 layer=layer,
                 component=component,
-                reason=f"{kind} {name} is not Ready ({reason or 'Unknown'}): {short(message)}",
-                next_action=(
-                    f"Inspect with `flux -n {namespace or 'flux-system'} get {verb}s`; after "
-                    "fixing the cause, `flux -n "
-                    f"{namespace or 'flux-system'} reconcile {verb} {name} --with-source`."
-                ),
+                reason=said,
+                next_action=next_action,
                 login_blocking=login_critical(signal_tier(component, namespace)),
-                retryable=False,
+                retryable=recovered,
                 since=since,
                 evidence=[Evidence(object=ref, message=message, since=since)],
             )
         )
     return blockers
+
+
+def _awaiting_retry(flux: FluxView, said: str, namespace: str) -> tuple[str, str]:
+    """A Kustomization's failed health check whose every object is healthy now: it only waits
+    for kustomize-controller's retry (it watches none of them; see waited_for.py)."""
+    spec = as_dict(flux.raw.get("spec"))
+    retry = text(spec.get("retryInterval")) or text(spec.get("interval")) or "its interval"
+    return (
+        f"{said} Everything it waited for is ready now; kustomize-controller checks again at "
+        f"its retry, {retry} after the failure.",
+        "Nothing to fix: wait for the retry, or check now with `flux -n "
+        f"{namespace} reconcile kustomization {flux.ref.name}`.",
+    )

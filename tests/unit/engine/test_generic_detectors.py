@@ -3,6 +3,8 @@ the unclassified fallback (`generic_workloads.py`, `generic_platform.py`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from appliance.canonical import Blocker, RollupState
 from tests.fixtures import (
     MSG_HELM_TIMEOUT,
@@ -16,6 +18,8 @@ from tests.fixtures import (
     pvc,
 )
 from tests.unit.engine.conftest import Evaluate
+
+Obj = dict[str, Any]
 
 
 def _layers(blockers: list[Blocker]) -> list[str]:
@@ -162,6 +166,54 @@ def test_flux_missing_source_is_a_blocker(world: Appliance, status_of: Evaluate)
     status = status_of(world, probe=probe_refused())
     blocker = next(b for b in status.top_blockers if b.layer == "Flux reconciliation")
     assert "ArtifactFailed" in blocker.reason
+
+
+def _core_health_check_failed(waited: str) -> Obj:
+    from tests.fixtures import kustomization
+
+    return kustomization(
+        "alga-core",
+        ready=False,
+        reason="HealthCheckFailed",
+        message=f"health check failed after 45m0.01s: timeout waiting for: [{waited}]",
+    )
+
+
+def test_a_failed_health_check_whose_objects_recovered_waits_for_the_retry(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """kustomize-controller watches nothing it applied: its health check timed out, what it
+    waited for became ready since, and the Kustomization stays HealthCheckFailed until its
+    retry (seen on the real controller). That waits; it is no failure to act on."""
+    waited = (
+        "Deployment/msp/alga-core-sebastian status: 'InProgress', "
+        "StatefulSet/msp/db status: 'InProgress'"
+    )
+    world.put(_core_health_check_failed(waited))
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Flux reconciliation")
+    assert blocker.retryable
+    assert "Everything it waited for is ready now" in blocker.reason
+    assert "at its retry, 10m0s after the failure" in blocker.reason
+    assert blocker.next_action.startswith("Nothing to fix: wait for the retry")
+    assert status.rollup.state is not RollupState.FAILED_ACTION_REQUIRED
+
+
+def test_a_failed_health_check_on_an_object_not_there_stays_a_failure(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """One object it waited for is not in the cluster (or not healthy): nothing says the retry
+    will pass, so it stays a failure to look into."""
+    waited = (
+        "Deployment/msp/alga-core-sebastian status: 'InProgress', "
+        "Deployment/msp/absent status: 'NotFound'"
+    )
+    world.put(_core_health_check_failed(waited))
+    status = status_of(world, probe=probe_refused())
+    blocker = next(b for b in status.top_blockers if b.layer == "Flux reconciliation")
+    assert not blocker.retryable
+    assert "ready now" not in blocker.reason
+    assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
 
 
 def test_unknown_warning_is_never_silenced(world: Appliance, status_of: Evaluate) -> None:
