@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.world.engine import World
+from tests.fixtures.appliance import Appliance
 from tests.fixtures.flux_worlds import flux_crds, flux_objects, flux_repo, git, started_world
 from tests.fixtures.manifests import widget_crd
+from tests.fixtures.probes import probe_refused
 
 Obj = dict[str, Any]
 
@@ -107,3 +109,40 @@ def test_an_apply_the_api_refused_goes_through_at_a_retry_once_it_can(tmp_path: 
     assert core is not None
     ready = next(c for c in core["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True", ready
+
+
+def test_the_status_engine_reads_the_wait_for_the_retry_as_no_failure(tmp_path: Path) -> None:
+    """Between redis turning ready and the retry, the world's alga-core is HealthCheckFailed,
+    as the real controller leaves it; the status engine calls that a wait for the retry."""
+    slow = "registry:\n  images:\n    redis:7: {pull_seconds: 60}\n"
+    world = _world(tmp_path, "timeout: 30s\n      retryInterval: 1m", registry=slow)
+    for second in range(200):
+        world.run_until(second)
+        core = world.get("Kustomization", "alga-core", "flux-system")
+        assert core is not None
+        reasons = {c["type"]: c["reason"] for c in core.get("status", {}).get("conditions", [])}
+        if reasons.get("Ready") == "HealthCheckFailed" and world.ready(
+            "Deployment", "redis", "msp"
+        ):
+            break
+    else:
+        raise AssertionError("alga-core never waited for its retry with redis ready")
+    appliance = Appliance(
+        obj for api_version, kind in _ENGINE_READS for obj in world.objects.list(api_version, kind)
+    )
+    appliance.login_probe = probe_refused()
+    flux = [b for b in appliance.evaluate().top_blockers if b.layer == "Flux reconciliation"]
+    assert [b.retryable for b in flux] == [True], flux
+    assert "Everything it waited for is ready now" in flux[0].reason
+    assert "at its retry, 1m after the failure" in flux[0].reason
+
+
+# What the engine reads of the world here.
+_ENGINE_READS = [
+    ("v1", "Namespace"),
+    ("v1", "Pod"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "ReplicaSet"),
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"),
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+]
