@@ -29,7 +29,7 @@ from simulator.world.flux_fetch import fetch, local_repo
 from simulator.world.flux_health import HealthCheck, check_health, targets
 from simulator.world.flux_helm import reconcile_release
 from simulator.world.flux_inventory import finalize, keep_finalizer
-from simulator.world.flux_sources import FluxError, build_kustomization
+from simulator.world.flux_sources import FluxError, PathNotFound, build_kustomization
 from simulator.world.flux_status import write_status
 from simulator.world.objects import Objects, condition, meta
 from simulator.world.scheduling import Scheduler
@@ -49,7 +49,7 @@ HEALTH_POLL_SECONDS = 5.0
 # A Kustomization is reconciled again `spec.interval` after a reconcile ends Ready, and
 # `retryInterval` after one fails with these reasons (RequeueAfter); between two, nothing it
 # applied is looked at (the controller watches no workload).
-_RETRIED = frozenset({"BuildFailed", "ReconciliationFailed", "HealthCheckFailed"})
+_RETRIED = frozenset({"ArtifactFailed", "BuildFailed", "ReconciliationFailed", "HealthCheckFailed"})
 
 
 class FluxModel:
@@ -72,6 +72,7 @@ class FluxModel:
         self._failed: set[tuple[str, str]] = set()
         self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
         self._retry_due: set[tuple[str, str]] = set()  # a failed one's retry scheduled
+        self._generations: dict[tuple[str, str], object] = {}  # the generation last reconciled
         # Applies whose passing health check gets an event: checkHealth emits "Health check
         # passed" when the last one had not passed, or a new revision changed something.
         self._announce_health: set[tuple[str, str]] = set()
@@ -103,14 +104,17 @@ class FluxModel:
                     self._artifacts[_key(obj)] = str(revision)
                     self._reconcile_all(source=_key(obj))
         elif kind == "Kustomization":
-            key = _key(obj)
-            if key not in self._pending and (key not in self._requeued or _changed_spec(obj)):
-                self._reconcile(obj)
+            # GenerationChangedPredicate: a new Kustomization, or a changed spec, is reconciled
+            # at once (after the apply under way, whose end writes its status again).
+            key, generation = _key(obj), meta(obj).get("generation")
+            if key not in self._pending and self._generations.get(key) != generation:
+                self._generations[key] = generation
+                self._reconcile(obj, full=True)
         if kind == "HelmRelease":
             reconcile_release(self.objects, obj)
 
     def _forget(self, kustomization: Obj) -> None:
-        for book in (self._applied, self._applied_objects, self._applied_at):
+        for book in (self._applied, self._applied_objects, self._applied_at, self._generations):
             book.pop(_key(kustomization), None)
         self._failed.discard(_key(kustomization))
 
@@ -126,21 +130,14 @@ class FluxModel:
 
     def _reconcile(self, kust: Obj, *, full: bool = False) -> None:
         """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
-        dependencies (checkDependencies), in that order. `full`: a reconcile the controller
-        runs (the interval's, a retry's, a requeue's), which reconciles again what it applied;
-        otherwise a change the world reacts to, which leaves an applied one alone."""
+        dependencies (checkDependencies), in that order. `full`: a reconcile of the object
+        itself (a new spec, the interval's, a retry's, a requeue's), which reconciles again
+        what it applied; otherwise its source's new artifact, applied if not yet. Between two,
+        the controller looks at nothing it applied (it watches no workload)."""
         key = _key(kust)
         spec = kust.get("spec") or {}
         if spec.get("suspend"):
             return
-        changed_spec = _changed_spec(kust)
-        current = self._current(kust)
-        if not full and current and not changed_spec:
-            # Applied: the controller looks at it again at its interval (Ready) or its retry (a
-            # failed health check; it watches no workload); while a reconcile runs, its health
-            # poll decides. A changed spec is reconciled at once (GenerationChangedPredicate).
-            return
-        full = full or current or changed_spec
         source_ref = spec.get("sourceRef") or {}
         source_name = str(source_ref.get("name"))
         source = self.objects.get(
@@ -249,11 +246,14 @@ class FluxModel:
             sha = revision.rsplit("sha1:", 1)[-1]
             try:
                 docs = build_kustomization(local, sha, spec)
-            except FluxError as exc:
-                stage = reconciling_stage("Building manifests", revision, spec)
-                self._status(current, ("False", "BuildFailed", str(exc)), reconciling=stage)
+            except FluxError as exc:  # a missing path is found before the build, as it fetches
+                fetching = isinstance(exc, PathNotFound)
+                reason = "ArtifactFailed" if fetching else "BuildFailed"
+                doing = "Fetching manifests" if fetching else "Building manifests"
+                stage = reconciling_stage(doing, revision, spec)
+                self._status(current, ("False", reason, str(exc)), reconciling=stage)
                 self.objects.event(
-                    current, "BuildFailed", str(exc), type="Warning", source="kustomize-controller"
+                    current, reason, str(exc), type="Warning", source="kustomize-controller"
                 )
                 self._applied[key] = revision
                 self._failed.add(key)
@@ -388,11 +388,6 @@ class FluxModel:
             reconciling=reconciling,
             healthy=healthy,
         )
-
-
-def _changed_spec(kust: Obj) -> bool:
-    """Whether its spec changed since the controller last wrote its status (or never did)."""
-    return meta(kust).get("generation") != (kust.get("status") or {}).get("observedGeneration")
 
 
 def _is_ready(kust: Obj) -> bool:

@@ -36,7 +36,7 @@ import yaml
 from simulator.errors import SimulatorError
 from simulator.world.yaml_locations import SAFE_LOADER
 
-__all__ = ["FluxError", "build_kustomization", "commit_subject", "git_revision"]
+__all__ = ["FluxError", "PathNotFound", "build_kustomization", "commit_subject", "git_revision"]
 
 Obj = dict[str, Any]
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -47,6 +47,11 @@ _TIMEOUT = 60.0
 
 class FluxError(SimulatorError):
     """A source cannot be read or rendered; the message names the repository, path and reason."""
+
+
+class PathNotFound(FluxError):
+    """`spec.path` is not a directory of the artifact: kustomize-controller checks it before
+    the build, and fails the reconcile with ArtifactFailed."""
 
 
 def _kubectl() -> str:
@@ -244,7 +249,10 @@ def _kustomize(repo: Path, revision: str, spec: Obj) -> str:
         relative = str(spec.get("path") or "./").strip("/") or "."
         directory = (root / relative).resolve()
         if not directory.is_relative_to(root) or not directory.is_dir():
-            raise FluxError(f"kustomization path not found: {relative!r} in {repo} at {revision}")
+            # The real controller's words: its os.Stat of the path joined to the artifact's dir.
+            raise PathNotFound(
+                f"kustomization path not found: stat {root / relative}: no such file or directory"
+            )
         _generate(directory, spec)
         done = subprocess.run(
             [_kubectl(), "kustomize", *_KUSTOMIZE_FLAGS, str(directory)],

@@ -27,9 +27,10 @@ def write_status(
 ) -> None:
     """Write Ready (status, reason, message) and, from the stage reached, Reconciling and
     Healthy, as kustomize-controller v1.9 leaves them at the end of a reconcile:
-    `finalizeStatus` drops Reconciling once Ready is True, and calls it `ProgressingWithRetry`
-    when Ready is False. `applied`: what the last successful apply applied (the inventory, kept
-    when one fails); `revision`: the one a successful reconcile applied."""
+    `finalizeStatus` drops Reconciling and records the generation (observedGeneration) once
+    Ready is True, and calls Reconciling `ProgressingWithRetry` when Ready is False.
+    `applied`: what the last successful apply applied (the inventory, kept when one fails);
+    `revision`: the one a successful reconcile applied."""
     now = objects.clock.now()
     status, reason, message = ready
     conditions = (kust.get("status") or {}).get("conditions") or []
@@ -52,7 +53,9 @@ def write_status(
             kust, conditions, "Healthy", health, now=now, reason=why, message=said
         )
     conditions = finalized(kust, conditions, now=now)
-    patch: Obj = {"observedGeneration": meta(kust).get("generation"), "conditions": conditions}
+    patch: Obj = {"conditions": conditions}
+    if status == "True":  # finalizeStatus moves observedGeneration only when Ready
+        patch["observedGeneration"] = meta(kust).get("generation")
     if applied is not None:
         patch["inventory"] = {"entries": inventory_entries(applied)}
     if revision:

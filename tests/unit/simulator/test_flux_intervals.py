@@ -141,3 +141,30 @@ def test_a_changed_spec_is_reconciled_at_once(tmp_path: Path) -> None:
     settled = _kustomizations(world)["alga-core"]
     assert _ready(settled)["status"] == "True"
     assert settled["status"]["observedGeneration"] == settled["metadata"]["generation"] == 2
+
+
+def test_observed_generation_moves_only_when_a_reconcile_ends_ready(tmp_path: Path) -> None:
+    """finalizeStatus records the generation (status.observedGeneration) only once Ready is
+    True; a changed spec that fails keeps the last one, its conditions carrying the new. A
+    path that is not in the artifact fails before the build: ArtifactFailed, in the
+    controller's words."""
+    world = ready_world(tmp_path, intervals={"alga-platform": "1h", "alga-core": "1h"})
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    world.objects.patch(core, {"spec": {"path": "./missing"}})
+    world.run_until(world.elapsed + 10)
+    failed = _kustomizations(world)["alga-core"]
+    ready = _ready(failed)
+    assert (ready["status"], ready["reason"]) == ("False", "ArtifactFailed")
+    assert ready["message"].startswith("kustomization path not found: stat ")
+    assert ready["message"].endswith("/missing: no such file or directory")
+    reconciling = next(c for c in failed["status"]["conditions"] if c["type"] == "Reconciling")
+    assert reconciling["message"].startswith("Fetching manifests for revision ")
+    assert failed["metadata"]["generation"] == 2
+    assert failed["status"]["observedGeneration"] == 1
+    assert ready["observedGeneration"] == 2
+    world.objects.patch(failed, {"spec": {"path": "./deploy/core"}})
+    world.run_until(world.elapsed + 10)
+    fixed = _kustomizations(world)["alga-core"]
+    assert _ready(fixed)["status"] == "True"
+    assert fixed["status"]["observedGeneration"] == fixed["metadata"]["generation"] == 3

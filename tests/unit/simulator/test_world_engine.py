@@ -157,11 +157,13 @@ def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> Non
     assert stored.message == "stored artifact for commit 'init'"
     platform = world.get("Kustomization", "alga-platform", "flux-system")
     assert platform is not None
-    # kustomize-controller's order: Reconciling first (the stage that failed, to be retried).
+    # Its path is not in the repository: kustomize-controller finds that before the build
+    # (ArtifactFailed, at the fetching stage). Its order: Reconciling first (the stage that
+    # failed, to be retried).
     reconciling, ready = platform["status"]["conditions"]
-    assert (ready["type"], ready["reason"]) == ("Ready", "BuildFailed")
+    assert (ready["type"], ready["reason"]) == ("Ready", "ArtifactFailed")
     assert (reconciling["type"], reconciling["reason"]) == ("Reconciling", "ProgressingWithRetry")
-    assert reconciling["message"].startswith("Building manifests for revision release/1.0-rc5@")
+    assert reconciling["message"].startswith("Fetching manifests for revision release/1.0-rc5@")
     core = world.get("Kustomization", "alga-core", "flux-system")
     assert core is not None
     [waiting] = core["status"]["conditions"]
