@@ -376,3 +376,41 @@ def test_a_job_gets_the_selector_kube_apiserver_generates(
     fake.kubectl(*cron)
     get = ("-n", namespace, "get", "cronjob", "nightly", "-o", "jsonpath={.spec.jobTemplate}")
     assert fake.kubectl(*get).stdout == kubectl(plane.kubeconfig, *get).stdout
+
+
+def test_a_service_applied_again_unchanged_is_no_new_version(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """A server-side apply of the same Service again (its ports, defaulted by the server, are
+    merged anew) changes nothing: kube-apiserver keeps the resourceVersion, and so must the
+    fake API. kustomize-controller reads it: a new version is `Service/... configured`."""
+    manifest = tmp_path / "service.yaml"
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "redis", "labels": {"app": "redis"}},
+        "spec": {"selector": {"app": "redis"}, "ports": [{"port": 6379}]},
+    }
+    manifest.write_text(yaml.safe_dump(service))
+
+    def versions(run: Any) -> list[bool]:
+        run("create", "namespace", "judge-reapply")
+        apply = ("-n", "judge-reapply", *SSA, "--field-manager=kustomize-controller")
+        get = (
+            "-n",
+            "judge-reapply",
+            "get",
+            "service",
+            "redis",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        )
+        run(*apply, "-f", str(manifest))
+        first = run(*get).stdout
+        run(*apply, "-f", str(manifest))
+        return [run(*get).stdout == first]
+
+    def real(*args: str) -> Any:
+        return kubectl(plane.kubeconfig, *args)
+
+    assert versions(fake.kubectl) == versions(real) == [True]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +96,32 @@ def test_noop_update_keeps_the_resource_version(store: ObjectStore) -> None:
     created = store.create(_deploy())
     same = store.patch("apps/v1", "Deployment", "web", {"spec": {}}, "merge", "alga")
     assert same["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+def test_a_reapply_that_only_reorders_keys_keeps_the_resource_version(store: ObjectStore) -> None:
+    """kube-apiserver compares the bytes it would store, and Go writes a map's keys sorted: a
+    server-side apply of the same Service again (which merges its defaulted ports anew) is no
+    new version. kustomize-controller's change set reads the version: it would say
+    `Service/... configured` at every reconcile."""
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "redis", "namespace": "alga"},
+        "spec": {"selector": {"app": "redis"}, "ports": [{"port": 6379}]},
+    }
+    apply = functools.partial(
+        store.patch,
+        "v1",
+        "Service",
+        "redis",
+        patch_type="apply",
+        namespace="alga",
+        field_manager="kustomize-controller",
+        force=True,
+    )
+    first = apply(copy.deepcopy(service))
+    again = apply(copy.deepcopy(service))
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
 
 
 def test_errors_name_the_object(store: ObjectStore) -> None:
