@@ -2,8 +2,8 @@
 object labelled as its Kustomization's and applied in turn, and the change set's lines the
 controller puts in an event when something changed (`Kind/namespace/name created` or
 `configured`, fluxcd/pkg/ssa's ChangeSetEntry, in Flux's apply order; an unchanged object
-has no line). The world applies with a merge patch, not a server-side apply: a field the
-manifests no longer set is not taken away."""
+has no line). Each object is applied server-side, as fluxcd/pkg/ssa does, with the controller's
+field manager and forced ownership: a field the manifests no longer set is taken away."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from simulator.errors import SimulatorError
 from simulator.world.flux_inventory import apply_order, change_subject
 from simulator.world.objects import Objects, meta, obj_key
 
-__all__ = ["ApplyRejected", "apply_objects"]
+__all__ = ["FIELD_MANAGER", "ApplyRejected", "apply_objects"]
 
 Obj = dict[str, Any]
+# The field manager of kustomize-controller's applies (ssa.Owner.Field, its controller name).
+FIELD_MANAGER = "kustomize-controller"
 
 
 class ApplyRejected(SimulatorError):
@@ -46,8 +48,17 @@ def apply_objects(
             unknown = f'no matches for kind "{kind}" in version "{api_version}"'
             raise ApplyRejected(f"{ref} dry-run failed: {unknown}") from exc
         before = objects.get(api_version, kind, name, namespace)
-        try:
-            stored = objects.apply(doc)
+        try:  # fluxcd/pkg/ssa: a server-side apply, forcing ownership, as the controller
+            stored = objects.store.patch(
+                api_version,
+                kind,
+                name,
+                doc,
+                "apply",
+                namespace=namespace or None,
+                field_manager=FIELD_MANAGER,
+                force=True,
+            )
         except Exception as exc:  # a rejected object fails the apply like kustomize-controller
             raise ApplyRejected(f"{ref} dry-run failed: {exc}") from exc
         if before is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from appliance.flux_views import flux_view, with_dependency_holds
 from simulator.world.engine import World
-from tests.fixtures.flux_worlds import ready_world
+from tests.fixtures.flux_worlds import git, ready_world
 
 Obj = dict[str, Any]
 NAMES = ("alga-platform", "alga-core")
@@ -168,3 +168,33 @@ def test_observed_generation_moves_only_when_a_reconcile_ends_ready(tmp_path: Pa
     fixed = _kustomizations(world)["alga-core"]
     assert _ready(fixed)["status"] == "True"
     assert fixed["status"]["observedGeneration"] == fixed["metadata"]["generation"] == 3
+
+
+def test_a_field_the_manifests_stop_setting_is_taken_away(tmp_path: Path) -> None:
+    """kustomize-controller applies server-side as its own field manager: a field it set that
+    the next revision does not set is removed (a merge patch would leave it)."""
+    world = ready_world(tmp_path, intervals={"alga-platform": "1h", "alga-core": "1h"})
+    repo = tmp_path / "repo"
+    git(repo, "checkout", "-qb", "with-extra")
+    app = repo / "deploy" / "core" / "app.yaml"
+    app.write_text(app.read_text().replace("metadata: {name: redis}", EXTRA))
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qam", "extra")
+
+    def follow(branch: str) -> Obj:
+        source = world.get("GitRepository", "alga", "flux-system")
+        assert source is not None
+        world.objects.patch(source, {"spec": {"ref": {"branch": branch}}})
+        world.run_until(world.elapsed + 60)  # platform's apply, then core's (its 30 s requeue)
+        redis = world.get("Deployment", "redis", "msp")
+        assert redis is not None
+        return dict(redis["metadata"].get("annotations") or {})
+
+    assert follow("with-extra").get("example.com/extra") == "1"
+    assert "example.com/extra" not in follow("release/1.0-rc5")
+    managers = {
+        e["manager"] for e in world.get("Deployment", "redis", "msp")["metadata"]["managedFields"]
+    }
+    assert "kustomize-controller" in managers
+
+
+EXTRA = "metadata: {name: redis, annotations: {example.com/extra: '1'}}"
