@@ -73,6 +73,8 @@ class FluxModel:
         self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
         self._retry_due: set[tuple[str, str]] = set()  # a failed one's retry scheduled
         self._generations: dict[tuple[str, str], object] = {}  # the generation last reconciled
+        self._checking: set[tuple[str, str]] = set()  # a health check under way
+        self._deferred: set[tuple[str, str]] = set()  # asked for while one was under way
         # Applies whose passing health check gets an event: checkHealth emits "Health check
         # passed" when the last one had not passed, or a new revision changed something.
         self._announce_health: set[tuple[str, str]] = set()
@@ -105,28 +107,48 @@ class FluxModel:
                     self._reconcile_all(source=_key(obj))
         elif kind == "Kustomization":
             # GenerationChangedPredicate: a new Kustomization, or a changed spec, is reconciled
-            # at once (after the apply under way, whose end writes its status again).
+            # at once, or once the reconcile under way has ended.
             key, generation = _key(obj), meta(obj).get("generation")
-            if key not in self._pending and self._generations.get(key) != generation:
+            if self._generations.get(key) != generation:
                 self._generations[key] = generation
-                self._reconcile(obj, full=True)
+                self._reconcile_when_free(obj)
         if kind == "HelmRelease":
             reconcile_release(self.objects, obj)
 
     def _forget(self, kustomization: Obj) -> None:
         for book in (self._applied, self._applied_objects, self._applied_at, self._generations):
             book.pop(_key(kustomization), None)
-        self._failed.discard(_key(kustomization))
+        for keys in (self._failed, self._checking, self._deferred):
+            keys.discard(_key(kustomization))
 
     # -- kustomize-controller ---------------------------------------------------------------------
 
     def _reconcile_all(self, *, source: tuple[str, str]) -> None:
-        """Reconcile each Kustomization of `source`, whose artifact just changed, but one
-        applying (kustomize-controller watches its sources' revisions; a requeued one is
-        reconciled now)."""
+        """Reconcile each Kustomization of `source`, whose artifact just changed
+        (kustomize-controller watches its sources' revisions; a requeued one is reconciled
+        now, one whose reconcile is under way once it has ended)."""
         for kust in self.objects.list(KUSTOMIZE_API, "Kustomization"):
-            if _source_of(kust) == source and _key(kust) not in self._pending:
-                self._reconcile(kust)
+            if _source_of(kust) == source:
+                self._reconcile_when_free(kust)
+
+    def _reconcile_when_free(self, kust: Obj) -> None:
+        """Reconcile now, or, while its reconcile runs (the apply, the health check: the
+        controller's worker is busy with it; v1.9.6 does not cancel a health check unless the
+        CancelHealthCheckOnNewRevision gate is on, off by default), once it has ended."""
+        key = _key(kust)
+        if key in self._pending or key in self._checking:
+            self._deferred.add(key)
+        else:
+            self._reconcile(kust, full=True)
+
+    def _ended(self, kust: Obj) -> None:
+        """A reconcile ended (Ready, or failed after its apply): a request that came meanwhile
+        is served now."""
+        key = _key(kust)
+        self._checking.discard(key)
+        if key in self._deferred and (current := self.objects.fresh(kust)) is not None:
+            self._deferred.discard(key)
+            self._reconcile(current, full=True)
 
     def _reconcile(self, kust: Obj, *, full: bool = False) -> None:
         """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
@@ -189,7 +211,8 @@ class FluxModel:
         def due() -> None:
             book.discard(key)
             current = self.objects.fresh(kust)
-            if current is not None and key not in self._pending and wanted(current):
+            busy = key in self._pending or key in self._checking  # it will requeue itself
+            if current is not None and not busy and wanted(current):
                 self._reconcile(current, full=True)
 
         self.scheduler.call_later(seconds, due)
@@ -258,6 +281,7 @@ class FluxModel:
                 self._applied[key] = revision
                 self._failed.add(key)
                 self._schedule_retry(current)
+                self._ended(current)
                 return
             try:
                 applied, changes = apply_objects(self.objects, key, docs)
@@ -278,6 +302,7 @@ class FluxModel:
                 self._applied[key] = revision
                 self._failed.add(key)
                 self._schedule_retry(current)
+                self._ended(current)
                 return
             if changes:  # the event's reason is Ready's, Progressing since the reconcile began
                 self.objects.event(
@@ -294,21 +319,33 @@ class FluxModel:
         self.scheduler.call_later(
             timeout_of(spec), lambda: self._health(current, revision, started, timed_out=True)
         )
-        self._health(current, revision, started)
+        self._checking.add(key)
+        self._health(current, revision, started, first=True)
 
-    def _health(self, kust: Obj, revision: str, started: float, *, timed_out: bool = False) -> None:
-        """One poll of the health check the apply at `started` began (its last at its timeout);
-        nothing once it has ended, or another apply has begun."""
+    def _health(
+        self,
+        kust: Obj,
+        revision: str,
+        started: float,
+        *,
+        first: bool = False,
+        timed_out: bool = False,
+    ) -> None:
+        """One poll of the health check the apply at `started` began, of `kust` as it was
+        then (its last at its timeout); nothing once it has ended, or another apply has begun.
+        The status is written when the check begins and when it ends, not at each poll (a
+        write carries the generation of the object as it is then, as Flux's patch helper sets
+        conditions on the latest object)."""
         current = self.objects.fresh(kust)
         if current is None:
             return
         key = _key(current)
-        if self._applied_at.get(key) != started or key in self._failed or _has_failed(current):
+        if self._applied_at.get(key) != started or key not in self._checking:
             return
-        spec = current.get("spec") or {}
+        spec = kust.get("spec") or {}
         elapsed = self.objects.clock.elapsed() - self._applied_at.get(key, 0.0)
         timeout = timeout_of(spec)
-        waiting_on = targets(current, self._applied_objects.get(key, []))
+        waiting_on = targets(kust, self._applied_objects.get(key, []))
         checked = checks_health(spec) and bool(waiting_on)  # nothing to wait on: no Healthy
         verdict = (
             check_health(
@@ -343,6 +380,7 @@ class FluxModel:
                 healthy=("True", "Succeeded", passed) if checked else None,
             )
             self._schedule_interval(current)
+            self._ended(current)
             return
         if verdict.outcome == "failed":
             # The Ready message is checkHealth's error as reconcile wraps it (lower case); a
@@ -358,15 +396,17 @@ class FluxModel:
                 healthy=("False", "HealthCheckFailed", verdict.error),
             )
             self._schedule_retry(current)
+            self._ended(current)
         else:
-            self._status(
-                current,
-                ("Unknown", "Progressing", "Reconciliation in progress"),
-                reconciling=checking,
-                healthy=("Unknown", "Progressing", checking),
-            )
+            if first:
+                self._status(
+                    current,
+                    ("Unknown", "Progressing", "Reconciliation in progress"),
+                    reconciling=checking,
+                    healthy=("Unknown", "Progressing", checking),
+                )
             self.scheduler.call_later(
-                HEALTH_POLL_SECONDS, lambda: self._health(current, revision, started)
+                HEALTH_POLL_SECONDS, lambda: self._health(kust, revision, started)
             )
 
     def _status(

@@ -172,6 +172,15 @@ _PROBE = {
 }
 
 
+def _change_probe(kubeconfig: Path) -> None:
+    """A new generation of the probe while its health check runs: kustomize-controller lets
+    the check end (CancelHealthCheckOnNewRevision is off by default), then reconciles it."""
+    patch = json.dumps({"spec": {"retryInterval": "5s"}})
+    kubectl(
+        kubeconfig, "patch", *_TARGET[1:], "kustomization", _PROBE_NAME, "--type=merge", "-p", patch
+    )
+
+
 def _create_probe(kubeconfig: Path) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json") as manifest:
         json.dump(_PROBE, manifest)
@@ -180,10 +189,12 @@ def _create_probe(kubeconfig: Path) -> None:
 
 
 class _Retried:
-    """Whether the probe's health check has failed and its retry has begun (Ready Unknown
-    again), in the versions seen so far."""
+    """Whether the probe's health check has failed and the next reconcile has begun (Ready
+    Unknown again), in the versions seen so far; `checking` is called once, when its first
+    health check has begun (Healthy Unknown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, checking: Callable[[], None]) -> None:
+        self.checking, self.called = checking, False
         self.failed, self.retried = False, False
 
     def see(self, obj: dict[str, Any]) -> bool:
@@ -191,6 +202,12 @@ class _Retried:
             reason = _ready(obj)["reason"]
             self.retried = self.retried or (self.failed and reason == "Progressing")
             self.failed = self.failed or reason == "HealthCheckFailed"
+            healthy = next(
+                (c for c in obj["status"].get("conditions", []) if c["type"] == "Healthy"), {}
+            )
+            if healthy.get("status") == "Unknown" and not self.called:
+                self.called = True
+                self.checking()
         return self.retried
 
 
@@ -203,7 +220,8 @@ def _watched(world: ServedWorld, *, reconciles: bool, retries: bool) -> list[dic
     if reconciles:
         trackers.append(_HeldAndReleased())
     if retries:
-        trackers.append(_Retried())
+        assert world.kubeconfig_path is not None
+        trackers.append(_Retried(functools.partial(_change_probe, world.kubeconfig_path)))
 
     def act(kubeconfig: Path) -> None:
         if retries:
@@ -431,7 +449,7 @@ def _ready_states(versions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     states: list[tuple[str, ...]] = []
     for obj in versions:
         ready = _ready(obj)
-        if ready["status"] is None or (states and states[-1][:3] == _said(ready)):
+        if ready["status"] is None or (states and states[-1][:4] == _said(ready)):
             continue
         healthy = next(
             (c for c in obj["status"]["conditions"] if c["type"] == "Healthy"), {"status": "-"}
@@ -443,21 +461,25 @@ def _ready_states(versions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
 
 
 def _said(condition: dict[str, Any]) -> tuple[str, ...]:
+    """A condition's status, reason, message and the generation it was set at."""
     message = re.sub(r"failed after \S+:", "failed after <time>:", condition.get("message", ""))
-    return (str(condition["status"]), str(condition.get("reason")), message)
+    generation = str(condition.get("observedGeneration"))
+    return (str(condition["status"]), str(condition.get("reason")), message, generation)
 
 
 def test_a_failed_health_check_is_retried_as_the_real_controller_retries_it() -> None:
-    """A Kustomization whose health check waits on a Deployment that does not exist: at its
-    timeout (30 s, the least kustomize-controller gives), Ready and Healthy False,
-    HealthCheckFailed; at its retryInterval a full reconcile, Ready Unknown, Healthy still
-    failed. The world's kustomize-controller goes through the same states, in the same words,
-    as the real one."""
+    """A Kustomization whose health check waits on a Deployment that does not exist, its spec
+    changed while the check runs: the check runs on to its timeout (30 s, the least
+    kustomize-controller gives), Ready and Healthy False, HealthCheckFailed, at the generation
+    it began with; then the new generation's reconcile, Ready Unknown, Healthy still failed.
+    The world's kustomize-controller goes through the same states, in the same words, as the
+    real one."""
     fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
     said = {r.backend: _ready_states(r.inspected["retries"]) for r in (fake, real)}
     rendered = json.dumps(said, indent=1)
-    reasons = [state[1] for state in said["control-plane"]]
-    assert reasons == ["Progressing", "HealthCheckFailed", "Progressing"], rendered
+    reasons = [(state[1], state[3]) for state in said["control-plane"]]
+    expected = [("Progressing", "1"), ("HealthCheckFailed", "1"), ("Progressing", "2")]
+    assert reasons == expected, rendered
     assert said["control-plane"][1][2] == (
         "health check failed after <time>: timeout waiting for: "
         "[Deployment/msp/absent status: 'NotFound']"

@@ -39,6 +39,13 @@ def _world(
     return started_world(registry + text.replace("timeout: 10m", core_spec))
 
 
+def _slow_redis_world(tmp_path: Path) -> World:
+    """redis takes a minute to pull; alga-core's health check times out after 30 s, and is
+    retried a minute after it failed."""
+    slow = "registry:\n  images:\n    redis:7: {pull_seconds: 60}\n"
+    return _world(tmp_path, "timeout: 30s\n      retryInterval: 1m", registry=slow)
+
+
 def _ready_by_second(world: World, end: int) -> list[tuple[int, tuple[str, str, str], bool]]:
     """alga-core's Ready (status, reason, message) at each virtual second until `end`, and
     whether redis was ready then."""
@@ -60,8 +67,7 @@ def test_a_failed_health_check_stays_failed_until_its_retry(tmp_path: Path) -> N
     """redis takes a minute to pull, so the first health check fails at its 30 s timeout;
     redis is ready soon after, and the Kustomization says so only at its retry, a minute after
     the failure: Ready Unknown while it applies again, then Ready True."""
-    slow = "registry:\n  images:\n    redis:7: {pull_seconds: 60}\n"
-    world = _world(tmp_path, "timeout: 30s\n      retryInterval: 1m", registry=slow)
+    world = _slow_redis_world(tmp_path)
     seen = _ready_by_second(world, 200)
     ready_at = {second: ready for second, ready, _ in seen}
     failed = [s for s, (_, reason, _) in ready_at.items() if reason == "HealthCheckFailed"]
@@ -81,6 +87,34 @@ def test_a_failed_health_check_stays_failed_until_its_retry(tmp_path: Path) -> N
     assert failed[0] < redis_since < retry - 10, (failed[0], redis_since, retry)
     said = [e.message for e in world.timeline.find(reason="HealthCheckFailed", name="alga-core")]
     assert said == [message]
+
+
+def test_a_spec_changed_during_a_health_check_waits_for_the_check_to_end(tmp_path: Path) -> None:
+    """kustomize-controller's worker is busy while a health check runs, and v1.9.6 does not
+    cancel it (CancelHealthCheckOnNewRevision is off by default): a new generation is
+    reconciled once the check has ended, at once, not at the retry."""
+    world = _slow_redis_world(tmp_path)
+    for second in range(100):
+        world.run_until(second)
+        core = world.get("Kustomization", "alga-core", "flux-system")
+        assert core is not None
+        healthy = [
+            c for c in core.get("status", {}).get("conditions", []) if c["type"] == "Healthy"
+        ]
+        if healthy and healthy[0]["status"] == "Unknown":
+            break
+    began = world.elapsed
+    world.run_until(began + 10)
+    world.objects.patch(core, {"spec": {"retryInterval": "2m"}})
+    world.run_until(began + 40)
+    [failed] = world.timeline.find(reason="HealthCheckFailed", name="alga-core")
+    assert failed.message.startswith("health check failed after 30s: ")
+    assert failed.at == began + 30, (failed.at, began)  # the check ran on to its timeout
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    ready = next(c for c in core["status"]["conditions"] if c["type"] == "Ready")
+    # ...and the new generation's reconcile followed at once: applied again, checking again.
+    assert (ready["status"], ready["observedGeneration"]) == ("Unknown", 2)
 
 
 def test_an_apply_the_api_refused_goes_through_at_a_retry_once_it_can(tmp_path: Path) -> None:
@@ -114,8 +148,7 @@ def test_an_apply_the_api_refused_goes_through_at_a_retry_once_it_can(tmp_path: 
 def test_the_status_engine_reads_the_wait_for_the_retry_as_no_failure(tmp_path: Path) -> None:
     """Between redis turning ready and the retry, the world's alga-core is HealthCheckFailed,
     as the real controller leaves it; the status engine calls that a wait for the retry."""
-    slow = "registry:\n  images:\n    redis:7: {pull_seconds: 60}\n"
-    world = _world(tmp_path, "timeout: 30s\n      retryInterval: 1m", registry=slow)
+    world = _slow_redis_world(tmp_path)
     for second in range(200):
         world.run_until(second)
         core = world.get("Kustomization", "alga-core", "flux-system")
