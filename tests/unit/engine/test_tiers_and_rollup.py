@@ -240,6 +240,28 @@ def test_platform_needs_a_ready_node_and_flux_source(world: Appliance, status_of
     assert not status_of(world).tiers.platform.ready
 
 
+def test_a_source_failing_after_the_install_does_not_block_login(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """source-controller keeps its last artifact when a fetch fails (GitHub unreachable, a
+    token expired) and the Kustomizations keep running it, so the app still answers: login
+    stays ready and nothing blocks it; platform is not ready, and the rollup says why."""
+    failing = git_repository(
+        ready=False,
+        message="failed to checkout and determine revision: unable to clone "
+        "'https://github.com/nine-minds/alga-psa': dial tcp: lookup github.com: no such host",
+    )
+    failing["status"]["artifact"] = git_repository()["status"]["artifact"]
+    world.put(failing)
+    status = status_of(world)
+    assert status.rollup.state.login_ready
+    assert status.rollup.state is not RollupState.FULLY_HEALTHY
+    assert not status.tiers.platform.ready
+    assert status.top_blockers
+    assert not any(b.login_blocking for b in status.top_blockers)
+    assert "lookup github.com" in status.rollup.message
+
+
 def test_finding_20_absent_status_service_is_reported(
     world: Appliance, status_of: Evaluate
 ) -> None:
