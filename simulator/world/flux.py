@@ -139,7 +139,7 @@ class FluxModel:
         if key in self._pending or key in self._checking:
             self._deferred.add(key)
         else:
-            self._reconcile(kust, full=True)
+            self._reconcile(kust)
 
     def _ended(self, kust: Obj) -> None:
         """A reconcile ended (Ready, or failed after its apply): a request that came meanwhile
@@ -148,14 +148,14 @@ class FluxModel:
         self._checking.discard(key)
         if key in self._deferred and (current := self.objects.fresh(kust)) is not None:
             self._deferred.discard(key)
-            self._reconcile(current, full=True)
+            self._reconcile(current)
 
-    def _reconcile(self, kust: Obj, *, full: bool = False) -> None:
+    def _reconcile(self, kust: Obj) -> None:
         """kustomize-controller's Reconcile up to the apply: the source, its artifact, then the
-        dependencies (checkDependencies), in that order. `full`: a reconcile of the object
-        itself (a new spec, the interval's, a retry's, a requeue's), which reconciles again
-        what it applied; otherwise its source's new artifact, applied if not yet. Between two,
-        the controller looks at nothing it applied (it watches no workload)."""
+        dependencies (checkDependencies), in that order, then reconcile() of the revision,
+        applied before or not (a new spec, a new artifact, the interval's, a retry's, a
+        requeue's: every reconcile applies again). Between two, the controller looks at
+        nothing it applied (it watches no workload)."""
         key = _key(kust)
         spec = kust.get("spec") or {}
         if spec.get("suspend"):
@@ -186,8 +186,7 @@ class FluxModel:
             )
             self._requeue(kust)
             return
-        if full or self._applied.get(key) != revision:
-            self._reconcile_revision(kust, source, revision)
+        self._reconcile_revision(kust, source, revision)
 
     def _current(self, kust: Obj) -> bool:
         """Whether it applied its source's artifact, and the apply went through."""
@@ -213,7 +212,7 @@ class FluxModel:
             current = self.objects.fresh(kust)
             busy = key in self._pending or key in self._checking  # it will requeue itself
             if current is not None and not busy and wanted(current):
-                self._reconcile(current, full=True)
+                self._reconcile(current)
 
         self.scheduler.call_later(seconds, due)
 
