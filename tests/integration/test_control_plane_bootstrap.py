@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import kubernetes
 import pytest
 
 from appliance.flux_views import flux_view, with_dependency_holds
@@ -172,13 +173,25 @@ _PROBE = {
 }
 
 
-def _change_probe(kubeconfig: Path) -> None:
-    """A new generation of the probe while its health check runs: kustomize-controller lets
-    the check end (CancelHealthCheckOnNewRevision is off by default), then reconciles it."""
-    patch = json.dumps({"spec": {"retryInterval": "5s"}})
-    kubectl(
-        kubeconfig, "patch", *_TARGET[1:], "kustomization", _PROBE_NAME, "--type=merge", "-p", patch
-    )
+def _change_probe(client: kubernetes.client.ApiClient) -> Callable[[], None]:
+    """What makes a new generation of the probe while its health check runs: kustomize-
+    controller lets the check end (CancelHealthCheckOnNewRevision is off by default), then
+    reconciles it. A request of an open client, not a kubectl process: the fake API's check
+    lasts one wall second at this speed, and a process start under load can take half of it."""
+    api = kubernetes.client.CustomObjectsApi(client)
+    group, version = _PROBE["apiVersion"].split("/")
+
+    def change() -> None:
+        api.patch_namespaced_custom_object(
+            group,
+            version,
+            "flux-system",
+            "kustomizations",
+            _PROBE_NAME,
+            {"spec": {"retryInterval": "5s"}},
+        )
+
+    return change
 
 
 def _create_probe(kubeconfig: Path) -> None:
@@ -216,12 +229,19 @@ def _watched(world: ServedWorld, *, reconciles: bool, retries: bool) -> list[dic
     with `reconciles`, alga-platform's and alga-core's intervals shortened (raising their
     generations) until alga-core has been held and released; with `retries`, the health probe
     created (and deleted after) until its retry has begun. One watch for both: they overlap."""
+    assert world.kubeconfig_path is not None
+    with kubernetes.config.new_client_from_config(str(world.kubeconfig_path)) as client:
+        return _watched_with(world, client, reconciles=reconciles, retries=retries)
+
+
+def _watched_with(
+    world: ServedWorld, client: kubernetes.client.ApiClient, *, reconciles: bool, retries: bool
+) -> list[dict[str, Any]]:
     trackers: list[_HeldAndReleased | _Retried] = []
     if reconciles:
         trackers.append(_HeldAndReleased())
     if retries:
-        assert world.kubeconfig_path is not None
-        trackers.append(_Retried(functools.partial(_change_probe, world.kubeconfig_path)))
+        trackers.append(_Retried(_change_probe(client)))
 
     def act(kubeconfig: Path) -> None:
         if retries:
