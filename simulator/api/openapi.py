@@ -24,7 +24,8 @@ import msgspec
 from simulator.api import openapi_assets
 from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
-from simulator.api.openapi_crd import crd_document, custom_schema, model_name
+from simulator.api.openapi_crd import crd_document
+from simulator.api.openapi_crd_v2 import v2_definitions
 from simulator.api.openapi_v2 import encode_v2
 
 __all__ = ["Documents", "group_version_path"]
@@ -136,7 +137,7 @@ def _v2(kinds: list[KindInfo]) -> dict[str, Any]:
     definitions = dict(published.get("definitions") or {})
     for info in kinds:
         if info.crd_name:
-            definitions[model_name(info)] = custom_schema(info, "#/definitions/")
+            definitions.update(v2_definitions(info))
     return {**published, "paths": paths, "definitions": definitions}
 
 

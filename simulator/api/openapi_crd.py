@@ -6,10 +6,9 @@ those of its status and scale subresources), turns them into a document with kub
 `builder3`, and merges the documents of every CRD in one group version. This module does the
 same from the `KindInfo`s the registry made of the CRDs: the operations with their parameters
 (each option type's, described as kube-apiserver's published documents describe them), request
-bodies, responses and operation ids; the kind's schema (`structural_schema`: the CRD's schema as
-a structural schema converts back to OpenAPI, with `apiVersion`, `kind`, `metadata` and
-embedded resources' fields added, and its selectable fields); its list's; and the apimachinery
-types they refer to (and autoscaling/v1's Scale), from the published core and apps documents.
+bodies, responses and operation ids; the kind's schema and its list's (`openapi_crd_schemas`);
+and the apimachinery types they refer to (and autoscaling/v1's Scale), from the published core
+and apps documents.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from typing import Any, NamedTuple
 
 from simulator.api import openapi_assets
 from simulator.api.kinds import KindInfo
+from simulator.api.openapi_crd_schemas import META, custom_schema, list_schema, model_name
 
-__all__ = ["crd_document", "custom_schema", "model_name"]
+__all__ = ["crd_document"]
 
-_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _INFO = {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}
 _READ = ("application/json", "application/yaml")
 _SCALE_REF = "#/components/schemas/io.k8s.api.autoscaling.v1.Scale"
@@ -66,18 +65,6 @@ _DESCRIBED_BY = {
 }
 _PRETTY = "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget)."  # noqa: E501
 _NAMESPACE = "object name and auth scope, such as for teams and projects"
-# metav1beta1.PartialObjectMetadata(List)'s field docs and TypeMeta's, which the builder copies.
-_OBJECT_META = "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
-_LIST_META = "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
-_API_VERSION = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"  # noqa: E501
-_KIND = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"  # noqa: E501
-_EMBEDDED_API_VERSION = "apiVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"  # noqa: E501
-_EMBEDDED_KIND = "kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"  # noqa: E501
-
-
-def model_name(info: KindInfo, kind: str = "") -> str:
-    """`io.fluxcd.toolkit.kustomize.v1.Kustomization`: the group reversed (`gvkToModelName`)."""
-    return ".".join([*reversed(info.group.split(".")), info.version, kind or info.kind])
 
 
 def crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
@@ -86,8 +73,8 @@ def crd_document(group: str, version: str, kinds: list[KindInfo]) -> dict[str, A
     schemas: dict[str, Any] = {}
     for info in kinds:
         paths.update(_paths(info))
-        schemas[model_name(info)] = custom_schema(info, "#/components/schemas/")
-        schemas[model_name(info, info.list_kind_name)] = _list_schema(info)
+        schemas[model_name(info)] = custom_schema(info)
+        schemas[model_name(info, info.list_kind_name)] = list_schema(info)
     referred = _closure(_published_schemas(), _refs([paths, schemas]))
     schemas.update({name: _named_as_client_go(name, schema) for name, schema in referred.items()})
     return {"openapi": "3.0.0", "info": _INFO, "paths": paths, "components": {"schemas": schemas}}
@@ -111,7 +98,7 @@ def _paths(info: KindInfo) -> dict[str, Any]:
     """One CRD version's routes grouped by path (`generateBuilder`, then builder3)."""
     kind_ref = "#/components/schemas/" + model_name(info)
     list_ref = "#/components/schemas/" + model_name(info, info.list_kind_name)
-    status_ref = f"#/components/schemas/{_META}Status"
+    status_ref = f"#/components/schemas/{META}Status"
     root = f"/apis/{info.group}/{info.version}/{info.plural}"
     routes: list[tuple[str, str, str, str, str]] = []
     if info.namespaced:
@@ -277,11 +264,11 @@ def _request_body(action: str, answer: str) -> dict[str, Any] | None:
         return {"content": _content(answer, _READ), "required": True}
     if action == "patch":
         return {
-            "content": _content(f"#/components/schemas/{_META}Patch", _PATCHES),
+            "content": _content(f"#/components/schemas/{META}Patch", _PATCHES),
             "required": True,
         }
     if action == "delete":
-        return {"content": _content(f"#/components/schemas/{_META}DeleteOptions", _READ)}
+        return {"content": _content(f"#/components/schemas/{META}DeleteOptions", _READ)}
     return None
 
 
@@ -294,138 +281,6 @@ def _responses(action: str, answer: str) -> dict[str, Any]:
     }
     responses["401"] = {"description": "Unauthorized"}
     return responses
-
-
-# ----------------------------------------------------------------------- schemas
-
-
-def custom_schema(info: KindInfo, ref_prefix: str) -> dict[str, Any]:
-    """The kind's schema (`buildKubeNative`): the CRD's, structural, with TypeMeta's fields, a
-    reference to ObjectMeta and each embedded resource's fields; `{"type": "object"}` without
-    one."""
-    schema = structural_schema(info.schema) if info.schema else None
-    if schema is None:
-        schema = {"type": "object"}
-    else:
-        properties = schema.setdefault("properties", {})
-        properties["metadata"] = _meta_ref(ref_prefix, "ObjectMeta", _OBJECT_META)
-        properties["apiVersion"] = {"description": _API_VERSION, "type": "string"}
-        properties["kind"] = {"description": _KIND, "type": "string"}
-        _add_embedded_fields(schema, ref_prefix)
-    schema["x-kubernetes-group-version-kind"] = [
-        {"group": info.group, "kind": info.kind, "version": info.version}
-    ]
-    return schema | _selectable(info)
-
-
-def _list_schema(info: KindInfo) -> dict[str, Any]:
-    """`buildListSchema`."""
-    prefix = "#/components/schemas/"
-    return {
-        "description": f"{info.list_kind_name} is a list of {info.kind}",
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "apiVersion": {"description": _API_VERSION, "type": "string"},
-            "items": {
-                "description": f"List of {info.plural}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md",
-                "type": "array",
-                "items": {"$ref": prefix + model_name(info)},
-            },
-            "kind": {"description": _KIND, "type": "string"},
-            "metadata": _meta_ref(prefix, "ListMeta", _LIST_META),
-        },
-        "x-kubernetes-group-version-kind": [
-            {"group": info.group, "kind": info.list_kind_name, "version": info.version}
-        ],
-    } | _selectable(info)
-
-
-def _selectable(info: KindInfo) -> dict[str, Any]:
-    """`buildSelectableFields`: the CRD's selectable fields, on the kind and its list."""
-    if not info.selectable:
-        return {}
-    return {"x-kubernetes-selectable-fields": [{"fieldPath": path} for path in info.selectable]}
-
-
-def _meta_ref(prefix: str, name: str, description: str) -> dict[str, Any]:
-    # builder3's WrapRefs: a reference with a description becomes an allOf of the reference.
-    return {"description": description, "allOf": [{"$ref": f"{prefix}{_META}{name}"}]}
-
-
-def _add_embedded_fields(schema: dict[str, Any], ref_prefix: str) -> None:
-    """`addEmbeddedProperties`: an embedded resource gets apiVersion, kind and metadata."""
-    for child in (schema.get("properties") or {}).values():
-        _add_embedded_fields(child, ref_prefix)
-    for key in ("items", "additionalProperties"):
-        if isinstance(schema.get(key), dict):
-            _add_embedded_fields(schema[key], ref_prefix)
-    if schema.get("x-kubernetes-embedded-resource"):
-        properties = schema.setdefault("properties", {})
-        properties["apiVersion"] = {"description": _EMBEDDED_API_VERSION, "type": "string"}
-        properties["kind"] = {"description": _EMBEDDED_KIND, "type": "string"}
-        properties["metadata"] = _meta_ref(ref_prefix, "ObjectMeta", _OBJECT_META)
-        required = schema.get("required") or []  # the CRD's own list: not to be changed
-        schema["required"] = [*required, *(n for n in ("kind", "apiVersion") if n not in required)]
-
-
-# What a structural schema keeps (apiextensions' `Structural`: Generic, Extensions,
-# ValueValidation, ValidationExtensions), and the flags it writes only when true.
-_KEPT = frozenset(
-    (
-        "type", "description", "title", "default", "example", "externalDocs", "format",
-        "maximum", "minimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
-        "multipleOf", "enum", "maxProperties", "minProperties", "required",
-        "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
-        "x-kubernetes-validations",
-    )
-)  # fmt: skip
-_FLAGS = frozenset(
-    (
-        "nullable", "exclusiveMaximum", "exclusiveMinimum", "uniqueItems",
-        "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
-        "x-kubernetes-int-or-string",
-    )
-)  # fmt: skip
-_INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
-
-
-def structural_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A CRD schema as `NewStructural(...).Unfold().ToKubeOpenAPI()` gives it back: what a
-    structural schema has no field for is gone, so are empty values and false flags, and an
-    int-or-string gets its anyOf."""
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _FLAGS:
-            if value is True:
-                out[key] = True
-        elif key in _KEPT:
-            if value not in (None, "", [], {}):
-                out[key] = value
-        elif key == "properties" and value:
-            out[key] = {name: structural_schema(child) for name, child in value.items()}
-        elif key in ("items", "not") and isinstance(value, dict):
-            out[key] = structural_schema(value)
-        elif key == "additionalProperties" and value is not None:
-            out[key] = structural_schema(value) if isinstance(value, dict) else value
-        elif key in ("allOf", "anyOf", "oneOf") and value:
-            out[key] = [structural_schema(item) for item in value]
-    if out.get("x-kubernetes-int-or-string"):
-        _unfold_int_or_string(out)
-    return out
-
-
-def _unfold_int_or_string(schema: dict[str, Any]) -> None:
-    """`Unfold`: an int-or-string says so in anyOf, unless it already does."""
-    if schema.get("anyOf") == _INT_OR_STRING:
-        return
-    all_of = schema.get("allOf") or []
-    if all_of and all_of[0] == {"anyOf": _INT_OR_STRING}:
-        return
-    if "anyOf" not in schema:
-        schema["anyOf"] = list(_INT_OR_STRING)
-    else:
-        schema["allOf"] = [{"anyOf": list(_INT_OR_STRING)}, *all_of]
 
 
 # ----------------------------------------------------------------------- referred types

@@ -4,10 +4,15 @@ operations, parameters and their words, request bodies, responses, operation ids
 kind's schema as a structural schema gives it back (int-or-string unfolded, embedded resources'
 fields, flags false dropped), its list's, and the apimachinery types they refer to.
 
+The same CRDs' definitions in `/openapi/v2` (what kubectl validates a `kind: List` file's items
+against) are kube-apiserver's too, and such a file applies on both.
+
 The CRDs: a cluster-scoped kind with an own list kind, a vowel for an article and a schema with
 every structural feature; a group version holding two namespaced kinds (one with a status
 subresource, the other with a scale subresource and a selectable field), whose first kind has a
-second served version that keeps unknown fields and a third that is not served. Skipped when the
+second served version that keeps unknown fields and a third that is not served; a kind that
+keeps unknown fields at its root and in its spec, with a field declared there (as the Flux CRDs
+the simulator installs do). Skipped when the
 control plane is not built (CI builds it).
 """
 
@@ -144,6 +149,27 @@ spec:
           properties:
             spec: {type: object, properties: {count: {type: integer, default: 1}}}
             status: {type: object, properties: {count: {type: integer}}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: syncs.loose.example.com}
+spec:
+  group: loose.example.com
+  scope: Namespaced
+  names: {kind: Sync, plural: syncs}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+          properties:
+            spec:
+              type: object
+              x-kubernetes-preserve-unknown-fields: true
+              properties: {force: {type: boolean, default: false}}
 """
 CRDS: list[dict[str, Any]] = list(yaml.safe_load_all(_CRDS))
 # Each served group version, and a schema its document must hold once published there.
@@ -202,4 +228,69 @@ def test_a_crds_openapi_document_is_kube_apiservers(
             assert schema in ours["components"]["schemas"], group_version
             assert _differences(ours, real)[:10] == [], group_version
     finally:
-        kubectl(plane.kubeconfig, "delete", "-f", str(manifest), "--wait=false")
+        # Gone before the next test applies them again: a CRD still terminating there would
+        # take its kind away from under it.
+        kubectl(plane.kubeconfig, "delete", "-f", str(manifest))
+
+
+def _v2_definitions(kubeconfig: Path, names: set[str]) -> dict[str, Any]:
+    """The named definitions of `/openapi/v2`, once kube-apiserver has published them all."""
+    deadline = time.monotonic() + 60
+    while True:
+        done = kubectl(kubeconfig, "get", "--raw", "/openapi/v2", check=False)
+        definitions = json.loads(done.stdout)["definitions"] if done.returncode == 0 else {}
+        if names <= set(definitions):
+            return {name: definitions[name] for name in sorted(names)}
+        assert time.monotonic() < deadline, f"not published: {names - set(definitions)}"
+        time.sleep(0.5)
+
+
+def _models() -> set[str]:
+    """Every served version's kind and list, as the documents name them."""
+    names = set()
+    for crd in CRDS:
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        listed = crd["spec"]["names"].get("listKind", kind + "List")
+        prefix = ".".join(reversed(group.split(".")))
+        for version in (v["name"] for v in crd["spec"]["versions"] if v["served"]):
+            names |= {f"{prefix}.{version}.{kind}", f"{prefix}.{version}.{listed}"}
+    return names
+
+
+_LOOSE = {
+    "apiVersion": "v1",
+    "kind": "List",
+    "items": [
+        {
+            "apiVersion": "loose.example.com/v1",
+            "kind": "Sync",
+            "metadata": {"name": "listed", "namespace": "default"},
+            "spec": {"force": True, "interval": "1m", "path": "./"},
+        }
+    ],
+}
+
+
+def test_a_crds_swagger_definitions_are_kube_apiservers(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """`/openapi/v2`'s definitions of each served kind and list are kube-apiserver's, whole;
+    and kubectl, which validates a `kind: List` file's items against them itself, applies one
+    holding a custom resource with fields its schema does not list but keeps, on both."""
+    manifest = tmp_path / "crds.json"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": CRDS}))
+    listed = tmp_path / "listed.json"
+    listed.write_text(json.dumps(_LOOSE))
+    kubectl(plane.kubeconfig, "apply", "-f", str(manifest))
+    fake.kubectl("apply", "-f", str(manifest))
+    try:
+        real = _v2_definitions(plane.kubeconfig, _models())
+        ours = _v2_definitions(fake.kubeconfig, _models())
+        assert _differences(ours, real)[:10] == []
+        for kubeconfig in (plane.kubeconfig, fake.kubeconfig):
+            applied = kubectl(kubeconfig, "apply", "-f", str(listed))
+            assert applied.stdout.strip() == "sync.loose.example.com/listed created"
+    finally:
+        # Gone before the next test applies them again: a CRD still terminating there would
+        # take its kind away from under it.
+        kubectl(plane.kubeconfig, "delete", "-f", str(manifest))

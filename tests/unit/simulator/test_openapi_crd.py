@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.api.kind_registry import KindRegistry
-from simulator.api.openapi_crd import crd_document, structural_schema
+from simulator.api.openapi_crd import crd_document
+from simulator.api.openapi_crd_schemas import structural_schema
 from tests.fixtures.manifests import widget_crd
 
 
