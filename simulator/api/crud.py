@@ -11,6 +11,7 @@ from simulator.api import tables
 from simulator.api.asgi import Host, Request, Route, first, truthy
 from simulator.api.certificates import stamp_requester
 from simulator.api.continue_tokens import decode_continue, encode_continue
+from simulator.api.fields.fieldsets import go_map
 from simulator.api.kinds import KindInfo
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
@@ -32,7 +33,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
-from simulator.api.store.patch_bodies import go_map, patched_json, refuse_undeclared
+from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import undeclared_fields

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from simulator.api.store.patch_bodies import go_map
+from simulator.api.fields.fieldsets import go_map, go_type
 
 __all__ = ["CURRENT", "FAILED", "IN_PROGRESS", "NOT_FOUND", "UNKNOWN", "Verdict", "flux_verdict"]
 
@@ -402,22 +402,8 @@ def _lookup_error(fields: tuple[str, ...], value: Any, wanted: str) -> _ReaderEr
 
 def _accessor_error(fields: tuple[str, ...], value: Any, wanted: str) -> str:
     path = ".".join(fields)
-    printed = f"{go_map(value)} is of the type {_go_type(value)}"
+    printed = f"{go_map(value)} is of the type {go_type(value)}"
     return f".{path} accessor error: {printed}, expected {wanted}"
-
-
-def _go_type(value: Any) -> str:
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
 
 
 def _kind(value: Any) -> str:
@@ -426,7 +412,7 @@ def _kind(value: Any) -> str:
         return "map"
     if isinstance(value, list):
         return "slice"
-    return _go_type(value)
+    return go_type(value)
 
 
 def _conditions(obj: Obj) -> list[dict[str, str]]:
@@ -447,12 +433,12 @@ def _conditions(obj: Obj) -> list[dict[str, str]]:
         if item is not None and not isinstance(item, dict):
             raise _ReaderError(f"cannot restore struct from: {_kind(item)}")
         fields = {}
-        for name, go_type in _CONDITION_FIELDS:
+        for name, field_type in _CONDITION_FIELDS:
             value = (item or {}).get(name)
             if value is None or isinstance(value, str):
                 fields[name] = value or ""
             elif type(value) is int:  # int64 converts to a string kind, but JSON forbids it
-                raise _ReaderError(f"cannot convert int64 to {go_type}")
+                raise _ReaderError(f"cannot convert int64 to {field_type}")
             else:
                 raise _ReaderError("unrecognized type: string")
         conditions.append(fields)

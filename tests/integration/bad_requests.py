@@ -25,6 +25,7 @@ __all__ = ["CASES", "Answer", "BadRequest", "prepare", "send"]
 
 CM = "/api/v1/namespaces/{ns}/configmaps"
 GOOD = CM + "/good"
+WEB = "/apis/apps/v1/namespaces/{ns}/deployments/web"
 SCALE = "/apis/apps/v1/namespaces/{ns}/deployments/web/scale"
 TOKEN = "/api/v1/namespaces/{ns}/serviceaccounts/default/token"
 MERGE, STRATEGIC = "application/merge-patch+json", "application/strategic-merge-patch+json"
@@ -88,6 +89,23 @@ def _unsupported(options: str, field: str, value: str, supported: str) -> Answer
     )
 
 
+def _cm_apply(rest: str) -> str:
+    return '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"good"},' + rest + "}"
+
+
+def _deployment_apply(rest: str) -> str:
+    return '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},' + rest + "}"
+
+
+def _untyped(
+    path: str, body: str, errors: str, *, kind: str = "/v1, Kind=ConfigMap", name: str = "good"
+) -> BadRequest:
+    """An apply whose configuration structured-merge-diff cannot type (the body names no
+    namespace, so neither does the message)."""
+    message = f"failed to create typed patch object (/{name}; {kind}): {errors}"
+    return BadRequest("PATCH", path + "?fieldManager=m", body, APPLY, Answer(500, None, message))
+
+
 CASES: dict[str, BadRequest] = {
     "merge patch of a string": _bad(
         "PATCH", GOOD, '"not json"', MERGE,
@@ -123,6 +141,42 @@ CASES: dict[str, BadRequest] = {
         "PATCH", GOOD + "?fieldManager=m", "{bad: [", APPLY,
         "error decoding patch: error converting YAML to JSON: yaml: line 1: did not find "
         "expected node content",
+    ),
+    # Server-side apply makes the applied configuration typed (structured-merge-diff) before
+    # anything else: a value of the wrong shape, or a field the schema does not declare, fails
+    # that, and kube-apiserver answers the plain error as a 500 with no reason.
+    "apply of a number for a string": _untyped(
+        GOOD, _cm_apply('"data":{"a":1}'), ".data.a: expected string, got "
+        "&value.valueUnstructured{Value:1}",
+    ),
+    "apply of a string for a number": _untyped(
+        WEB, _deployment_apply('"spec":{"replicas":"2"}'),
+        ".spec.replicas: expected numeric (int or float), got string",
+        kind="apps/v1, Kind=Deployment",
+        name="web",
+    ),
+    "apply of a string for a boolean": _untyped(
+        GOOD, _cm_apply('"immutable":"yes"'), ".immutable: expected boolean, got &{yes}"
+    ),
+    "apply of a string for a map": _untyped(
+        GOOD, _cm_apply('"data":"x"'), ".data: expected map, got &{x}"
+    ),
+    "apply of a string for a list": _untyped(
+        WEB, _deployment_apply('"spec":{"template":{"spec":{"containers":"x"}}}'),
+        ".spec.template.spec.containers: expected list, got &{x}",
+        kind="apps/v1, Kind=Deployment", name="web",
+    ),
+    "apply of a map for a string": _untyped(
+        GOOD, _cm_apply('"data":{"a":{"b":1,"c":[true,"x"]}}'),
+        ".data.a: expected string, got &value.valueUnstructured{Value:map[string]interface {}"
+        '{"b":1, "c":[]interface {}{true, "x"}}}',
+    ),
+    "apply of a list for a boolean": _untyped(
+        GOOD, _cm_apply('"immutable":[1.5,{"k":"v"}]'),
+        ".immutable: expected boolean, got &{[1.5 map[k:v]]}",
+    ),
+    "apply of an undeclared field": _untyped(
+        GOOD, _cm_apply('"extra":"x"'), ".extra: field not declared in schema"
     ),
     "create no JSON": _bad(
         "POST", CM, "{bad", JSON,

@@ -2,7 +2,8 @@
 
 Each request of `bad_requests.CASES` (the ones an adversary sending raw requests found answered
 otherwise, two of them with a 500) must get kube-apiserver's code, reason and message exactly,
-and never a 500. The same table is sent to a real control plane in
+and never a 500 of the fake API's own (kube-apiserver answers an apply configuration it cannot
+type with one). The same table is sent to a real control plane in
 test_fake_api_vs_apiserver_refusals.py, which keeps the expected answers honest.
 """
 
@@ -29,9 +30,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 def test_a_malformed_request_gets_kube_apiservers_answer(api: Harness, name: str) -> None:
     case = CASES[name]
     answer, content_type = send(api.kubeconfig, case, "bad")
-    assert answer.status != 500
+    assert answer.status != 500 or case.expected.status == 500
     assert answer == case.expected
-    if answer.reason is None:  # Go's own 404, outside any served API
+    if answer.status == 404 and answer.reason is None:  # Go's own 404, outside any served API
         assert content_type == "text/plain; charset=utf-8"
 
 

@@ -169,6 +169,29 @@ def test_a_custom_resource_is_refused_as_kube_apiserver_refuses_it(
         _tear_down(plane, crd_path)
 
 
+def test_a_custom_resource_applied_server_side_is_refused_as_kube_apiserver_refuses_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """The same Probes applied server-side: a value its type cannot take fails to be made typed
+    (structured-merge-diff's words, a 500) before the schema is checked; the rest as created."""
+    crd_path = tmp_path / "crd.json"
+    crd = _crd("Applied", yaml.safe_load(_SPEC_SCHEMA))
+    _set_up(plane, fake, crd_path, crd)
+    try:
+        differences = {}
+        for name, spec in {**BAD_SPECS, "undeclared": {"level": "low", "extra": 1}}.items():
+            applied = {"apiVersion": "example.io/v1", "kind": "Applied", "spec": spec}
+            applied["metadata"] = {"name": name, "namespace": _namespace(crd)}
+            path = tmp_path / f"{name}.json"
+            path.write_text(json.dumps(applied))
+            ours, real = _both(plane, fake, "apply", "--server-side", "-f", str(path))
+            if _answer(ours, tmp_path) != _answer(real, tmp_path):
+                differences[name] = {"ours": ours.stderr, "real": real.stderr}
+        assert not differences, json.dumps(differences, indent=1)
+    finally:
+        _tear_down(plane, crd_path)
+
+
 def _until_refused(plane: ControlPlane, check: Path) -> None:
     """kube-apiserver's custom resource handler takes a changed schema a moment later."""
     deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from simulator.errors import SimulatorError
@@ -22,6 +22,9 @@ __all__ = [
     "Path",
     "element_order",
     "go_json",
+    "go_map",
+    "go_quoted",
+    "go_type",
     "key_element",
     "path_string",
     "value_element",
@@ -45,6 +48,42 @@ def go_json(value: Any) -> str:
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escaped)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def go_map(value: Any) -> str:
+    """Go's `%v` of a decoded JSON value: `map[a:1 b:[x y]]`, keys sorted, strings bare."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_map(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_map(item) for item in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):  # a float64 to Go, which prints a whole one bare
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e21 else repr(number)
+    return str(value)
+
+
+def go_type(value: Any) -> str:
+    """Go's `%T` of a decoded JSON value (an interface {} from encoding/json)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
+
+
+def go_quoted(words: Iterable[str]) -> str:
+    """Go's %q of a []string: `["a" "b"]`."""
+    return "[" + " ".join(json.dumps(word) for word in words) + "]"
 
 
 def key_element(fields: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from simulator.api.fields.fieldsets import FieldsError, FieldSet, Path, path_str
 from simulator.api.fields.schema import Ref, skeleton
 from simulator.api.fields.typed import compare, created_fields, to_set
 from simulator.api.fields.updater import Conflicts, Managers, Owned, Updater
+from simulator.api.fields.validation import check_typed
 from simulator.errors import SimulatorError
 
 __all__ = ["ApplyConflict", "FieldManager", "decode_managed", "encode_managed"]
@@ -272,6 +273,7 @@ class FieldManager:
         """The object after applying `config` (with its managedFields); ApplyConflict."""
         if (config.get("metadata") or {}).get("managedFields") is not None:
             raise FieldsError("metadata.managedFields must be nil")
+        check_typed(config, self.root)
         base = live if live is not None else {}
         try:
             managed = decode_managed(base.get("metadata", {}).get("managedFields"))

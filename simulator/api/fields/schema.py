@@ -10,6 +10,7 @@ value: maps granular, lists atomic (as for a CRD that preserves unknown fields).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class Atom:
     map: MapType | None = None
     list: ListType | None = None
     zero: Any = None  # a scalar's Go zero value in JSON (null for times and untyped values)
+    # schemaconv's scalar type: numeric, string (no format, or byte), boolean, else untyped.
+    scalar_type: str = "untyped"
 
 
 class Named:
@@ -61,7 +64,7 @@ class Named:
             atom = self._types.atom(self.name)
             if self.atomic_map is not None and atom.map is not None:
                 mapped = MapType(**{**vars(atom.map), "atomic": self.atomic_map})
-                atom = Atom(atom.scalar, mapped, atom.list)
+                atom = dataclasses.replace(atom, map=mapped)
             self._atom = atom
         return self._atom
 
@@ -113,7 +116,8 @@ class Types:
         if kind == "array":
             return Atom(list=self._list(spec, preserve))
         if kind:
-            return Atom(scalar=True, zero=_zero(kind, str(spec.get("format", ""))))
+            fmt = str(spec.get("format", ""))
+            return Atom(scalar=True, zero=_zero(kind, fmt), scalar_type=_scalar_type(kind, fmt))
         return Atom(scalar=True, list=self._list(spec, preserve), map=self._object(spec, preserve))
 
     def _ref(self, spec: dict[str, Any], preserve: bool) -> Ref:
@@ -159,6 +163,15 @@ class Types:
             key = spec.get("x-kubernetes-patch-merge-key")
             return ListType(elem, associative=True, keys=(str(key),) if key else ())
         return ListType(elem)
+
+
+def _scalar_type(kind: str, fmt: str) -> str:
+    """kube-openapi schemaconv's convertPrimitive."""
+    if kind in ("integer", "number"):
+        return "numeric"
+    if kind == "string":
+        return "string" if fmt in ("", "byte") else "untyped"
+    return "boolean" if kind == "boolean" else "untyped"
 
 
 def _zero(kind: str, fmt: str) -> Any:

@@ -16,6 +16,7 @@ from simulator.api.fields.fieldsets import (
     FieldSet,
     Path,
     element_order,
+    go_quoted,
     key_element,
     value_element,
 )
@@ -76,7 +77,7 @@ def item_element(kind: ListType, item: Any) -> str:
         if not fields:
             raise FieldsError(
                 "associative list with keys has an element that omits all key fields "
-                f"{list(kind.keys)!r} (and doesn't have default values for any key fields)"
+                f"{go_quoted(kind.keys)} (and doesn't have default values for any key fields)"
             )
         return key_element(fields)
     if isinstance(item, _CONTAINERS) or item is None:

@@ -25,7 +25,7 @@ from simulator.api.store.errors import (
     ConflictError,
     InvalidError,
     PatchNotApplicableError,
-    StoreError,
+    UnknownReasonError,
 )
 from simulator.api.store.patch_bodies import changes_nothing, refuse_mistyped
 from simulator.api.store.rules import copy_object
@@ -80,7 +80,7 @@ def apply_configuration(
         if "managedFields" in str(exc):
             raise BadRequestError(str(exc)) from exc
         where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {wanted}"
-        raise StoreError(f"failed to create typed patch object ({where}): {exc}") from exc
+        raise UnknownReasonError(f"failed to create typed patch object ({where}): {exc}") from exc
 
 
 def mutation(

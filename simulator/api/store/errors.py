@@ -16,6 +16,7 @@ __all__ = [
     "NotFoundError",
     "PatchNotApplicableError",
     "StoreError",
+    "UnknownReasonError",
     "UnsupportedMediaTypeError",
     "status_body",
 ]
@@ -30,8 +31,9 @@ def status_body(code: int, reason: str, message: str, **details: Any) -> dict[st
         "metadata": {},
         "status": "Failure",
         "message": message,
-        "reason": reason,
     }
+    if reason:  # StatusReasonUnknown is "", and omitted
+        body["reason"] = reason
     if details:
         body["details"] = details
     body["code"] = code
@@ -72,6 +74,13 @@ class StoreError(SimulatorError):
         if self.causes:
             details["causes"] = self.causes
         return status_body(self.code, self.reason, self.message, **details)
+
+
+class UnknownReasonError(StoreError):
+    """500 with no reason: an error kube-apiserver got as plain Go error, not as a Status
+    (ErrorToAPIStatus), e.g. an apply configuration structured-merge-diff cannot type."""
+
+    reason = ""
 
 
 class BadRequestError(StoreError):

@@ -20,7 +20,6 @@ from simulator.api.store.errors import BadRequestError, InvalidError
 
 __all__ = [
     "changes_nothing",
-    "go_map",
     "patched_json",
     "refuse_mistyped",
     "refuse_undeclared",
@@ -109,22 +108,6 @@ def patched_json(patched: dict[str, Any]) -> str:
     """A patched object as the 422 quotes it: JSON with sorted keys (a custom resource's is
     exactly that there; a built-in's keeps its Go struct order below what the patch touched)."""
     return json.dumps(patched, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def go_map(value: Any) -> str:
-    """Go's `%v` of a decoded JSON value: `map[a:1 b:[x y]]`, keys sorted, strings bare."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_map(v)}" for k, v in sorted(value.items())) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_map(item) for item in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):  # a float64 to Go, which prints a whole one bare
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 1e21 else repr(number)
-    return str(value)
 
 
 def _invalid_patch(quoted: str, problem: str) -> InvalidError:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.api.fields.fieldsets import go_map
 from simulator.api.store.errors import InvalidError
-from simulator.api.store.patch_bodies import go_map, patched_json, refuse_undeclared
+from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
 
 
 def test_a_strategic_patch_reads_as_the_go_map_it_decoded_into() -> None:
