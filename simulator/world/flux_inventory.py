@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FINALIZER",
     "apply_order",
+    "apply_stage",
     "change_subject",
     "finalize",
     "inventory_entries",
@@ -59,6 +60,11 @@ _LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 _KIND_INDEX = {kind: i - len(_FIRST) for i, kind in enumerate(_FIRST)} | {
     kind: 1 + i for i, kind in enumerate(_LAST)
 }
+# The cluster definitions ApplyAllStaged applies (and waits for) before anything else.
+_DEFINITIONS = {
+    ("CustomResourceDefinition", "apiextensions.k8s.io"),
+    ("ClusterRole", "rbac.authorization.k8s.io"),
+}
 _DISABLED = {
     "kustomize.toolkit.fluxcd.io/prune": "disabled",
     "kustomize.toolkit.fluxcd.io/reconcile": "disabled",
@@ -71,10 +77,20 @@ def _identity(obj: Obj) -> tuple[str, str, str, str, str]:
     return (*split_api_version(api_version), kind, namespace, name)
 
 
-def apply_order(obj: Obj) -> tuple[int, str, str, str, str]:
-    """Where `obj` comes in Flux's apply order (and so in its inventory and change set)."""
+def apply_stage(obj: Obj) -> int:
+    """fluxcd/pkg/ssa's ApplyAllStaged stage of `obj`: 0 for a cluster definition (CRD,
+    Namespace, ClusterRole), 1 for a class definition (a kind ending in `Class`), 2 else."""
+    group, version, kind, _, _ = _identity(obj)
+    if (kind, group) in _DEFINITIONS or (kind == "Namespace" and (group, version) == ("", "v1")):
+        return 0
+    return 1 if kind.endswith("Class") else 2
+
+
+def apply_order(obj: Obj) -> tuple[int, int, str, str, str, str]:
+    """Where `obj` comes in Flux's apply order (and so in its inventory and change set): its
+    stage, then fluxcd/pkg/ssa's sort within it."""
     group, _, kind, namespace, name = _identity(obj)
-    return _KIND_INDEX.get(kind, 0), group, kind, namespace, name
+    return apply_stage(obj), _KIND_INDEX.get(kind, 0), group, kind, namespace, name
 
 
 def inventory_entries(applied: Iterable[Obj]) -> list[Obj]:

@@ -14,7 +14,6 @@ import functools
 import json
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from appliance.flux_views import flux_view, with_dependency_holds
 from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS
 from simulator.controlplane.timelines import Backend, BootstrapRun, bootstrap_on, shapes_agree
 from simulator.world.served import ServedWorld
+from tests.integration import flux_probes as probes
 from tests.integration.control_plane_support import KUBECTL, ROOT, kubectl, programs
 
 HAPPY = ROOT / "scenarios" / "happy-path.yaml"
@@ -145,107 +145,36 @@ class _HeldAndReleased:
 
     def see(self, obj: dict[str, Any]) -> bool:
         name = obj["metadata"]["name"]
-        if name != _PROBE_NAME and self.states.add(obj) is not None and name == "alga-core":
-            self.held = self.held or _ready(obj)["reason"] == "DependencyNotReady"
-            self.released = self.released or (self.held and _ready(obj)["status"] == "True")
+        if name not in probes.NAMES and self.states.add(obj) is not None and name == "alga-core":
+            self.held = self.held or probes.ready(obj)["reason"] == "DependencyNotReady"
+            self.released = self.released or (self.held and probes.ready(obj)["status"] == "True")
         return self.released
 
 
-# A Kustomization whose health check waits on a Deployment that does not exist: it fails at its
-# timeout (the 2s here is 30 s: kustomize-controller's GetTimeout never gives less), and
-# kustomize-controller reconciles it again at its retryInterval.
-_PROBE_NAME = "health-probe"
-_PROBE = {
-    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-    "kind": "Kustomization",
-    "metadata": {"name": _PROBE_NAME, "namespace": "flux-system"},
-    "spec": {
-        "interval": "1h",
-        "retryInterval": "4s",
-        "timeout": "2s",
-        "path": "./tests/data/flux-probe",
-        "prune": False,
-        "sourceRef": {"kind": "GitRepository", "name": "alga-appliance"},
-        "healthChecks": [
-            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "absent", "namespace": "msp"}
-        ],
-    },
-}
-
-
-def _change_probe(client: kubernetes.client.ApiClient) -> Callable[[], None]:
-    """What makes a new generation of the probe while its health check runs: kustomize-
-    controller lets the check end (CancelHealthCheckOnNewRevision is off by default), then
-    reconciles it. A request of an open client, not a kubectl process: the fake API's check
-    lasts one wall second at this speed, and a process start under load can take half of it."""
-    api = kubernetes.client.CustomObjectsApi(client)
-    group, version = _PROBE["apiVersion"].split("/")
-
-    def change() -> None:
-        api.patch_namespaced_custom_object(
-            group,
-            version,
-            "flux-system",
-            "kustomizations",
-            _PROBE_NAME,
-            {"spec": {"retryInterval": "5s"}},
-        )
-
-    return change
-
-
-def _create_probe(kubeconfig: Path) -> None:
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as manifest:
-        json.dump(_PROBE, manifest)
-        manifest.flush()
-        kubectl(kubeconfig, "apply", "-f", manifest.name)
-
-
-class _Retried:
-    """Whether the probe's health check has failed and the next reconcile has begun (Ready
-    Unknown again), in the versions seen so far; `checking` is called once, when its first
-    health check has begun (Healthy Unknown)."""
-
-    def __init__(self, checking: Callable[[], None]) -> None:
-        self.checking, self.called = checking, False
-        self.failed, self.retried = False, False
-
-    def see(self, obj: dict[str, Any]) -> bool:
-        if obj["metadata"]["name"] == _PROBE_NAME:
-            reason = _ready(obj)["reason"]
-            self.retried = self.retried or (self.failed and reason == "Progressing")
-            self.failed = self.failed or reason == "HealthCheckFailed"
-            healthy = next(
-                (c for c in obj["status"].get("conditions", []) if c["type"] == "Healthy"), {}
-            )
-            if healthy.get("status") == "Unknown" and not self.called:
-                self.called = True
-                self.checking()
-        return self.retried
-
-
-def _watched(world: ServedWorld, *, reconciles: bool, retries: bool) -> list[dict[str, Any]]:
+def _watched(world: ServedWorld, *, reconciles: bool, probing: bool) -> dict[str, Any]:
     """Every version of the Kustomizations written while watched, taken after `_flux_objects`:
     with `reconciles`, alga-platform's and alga-core's intervals shortened (raising their
-    generations) until alga-core has been held and released; with `retries`, the health probe
-    created (and deleted after) until its retry has begun. One watch for both: they overlap."""
+    generations) until alga-core has been held and released; with `probing`, the probes
+    created (and deleted after) until the health probe's retry has begun and the staged
+    probe's apply has been refused twice, and which of the staged objects then exist. One
+    watch for all: they overlap."""
     assert world.kubeconfig_path is not None
     with kubernetes.config.new_client_from_config(str(world.kubeconfig_path)) as client:
-        return _watched_with(world, client, reconciles=reconciles, retries=retries)
+        return _watched_with(world, client, reconciles=reconciles, probing=probing)
 
 
 def _watched_with(
-    world: ServedWorld, client: kubernetes.client.ApiClient, *, reconciles: bool, retries: bool
-) -> list[dict[str, Any]]:
-    trackers: list[_HeldAndReleased | _Retried] = []
+    world: ServedWorld, client: kubernetes.client.ApiClient, *, reconciles: bool, probing: bool
+) -> dict[str, Any]:
+    trackers: list[_HeldAndReleased | probes.Retried | probes.RefusedAgain] = []
     if reconciles:
         trackers.append(_HeldAndReleased())
-    if retries:
-        trackers.append(_Retried(_change_probe(client)))
+    if probing:
+        trackers += [probes.Retried(probes.change_health_probe(client)), probes.RefusedAgain()]
 
     def act(kubeconfig: Path) -> None:
-        if retries:
-            _create_probe(kubeconfig)
+        if probing:
+            probes.create(kubeconfig)
         if reconciles:
             _shorten_intervals(kubeconfig)
 
@@ -254,10 +183,12 @@ def _watched_with(
         return all(seen_by)
 
     seen = _watch(world, act, done)
-    if retries:
+    staged = []
+    if probing:
         assert world.kubeconfig_path is not None
-        kubectl(world.kubeconfig_path, "delete", *_TARGET[1:], "kustomization", _PROBE_NAME)
-    return seen
+        staged = probes.staged_objects(world.kubeconfig_path)
+        probes.delete(world.kubeconfig_path)
+    return {"versions": seen, "staged": staged}
 
 
 class _SettledStates:
@@ -274,16 +205,11 @@ class _SettledStates:
         name, generation = obj["metadata"]["name"], obj["metadata"]["generation"]
         self.latest[name] = obj
         observed = obj.get("status", {}).get("observedGeneration")
-        if _ready(obj)["status"] == "True" and observed == generation:
+        if probes.ready(obj)["status"] == "True" and observed == generation:
             self.settled[name] = generation
         if any(self.settled.get(n) != o["metadata"]["generation"] for n, o in self.latest.items()):
             return None
         return list(self.latest.values())
-
-
-def _ready(obj: dict[str, Any]) -> dict[str, str]:
-    conditions = obj.get("status", {}).get("conditions", [])
-    return next((c for c in conditions if c["type"] == "Ready"), {"status": None, "reason": None})
 
 
 # The events the Flux controllers say what they did in: a Kustomization's while it reconciles
@@ -309,19 +235,24 @@ def _flux_events(world: ServedWorld) -> dict[str, list[str]]:
 
 
 def _inspect(
-    world: ServedWorld, *, reconciles: bool = False, retries: bool = False
+    world: ServedWorld, *, reconciles: bool = False, probing: bool = False
 ) -> dict[str, Any]:
     """What the tests compare, read before the world stops: the Flux objects, the controllers'
-    events, and, where asked, the routine reconciles' and the health probe's versions."""
+    events, and, where asked, the routine reconciles' and each probe's versions."""
     flux, applied = _flux_objects(world), _flux_events(world)
-    watched = (
-        _watched(world, reconciles=reconciles, retries=retries) if reconciles or retries else []
-    )
+    watched: dict[str, Any] = {"versions": [], "staged": []}
+    if reconciles or probing:
+        watched = _watched(world, reconciles=reconciles, probing=probing)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for obj in watched["versions"]:
+        by_name.setdefault(obj["metadata"]["name"], []).append(obj)
     return {
         "flux": flux,
         "applied": applied,
-        "reconciles": [o for o in watched if o["metadata"]["name"] != _PROBE_NAME],
-        "retries": [o for o in watched if o["metadata"]["name"] == _PROBE_NAME],
+        "reconciles": [o for o in watched["versions"] if o["metadata"]["name"] not in probes.NAMES],
+        "retries": by_name.get(probes.HEALTH_PROBE, []),
+        "refusals": by_name.get(probes.STAGED_PROBE, []),
+        "staged": watched["staged"],
     }
 
 
@@ -347,9 +278,9 @@ def _run_on_both(scenario: Path) -> None:
             scenario,
             "fake-api",
             repository=ROOT,
-            inspect=functools.partial(_inspect, retries=happy),
+            inspect=functools.partial(_inspect, probing=happy),
         )
-        inspect = functools.partial(_inspect, reconciles=happy, retries=happy)
+        inspect = functools.partial(_inspect, reconciles=happy, probing=happy)
         real = bootstrap_on(scenario, "control-plane", repository=ROOT, inspect=inspect)
         _RUNS[scenario, "fake-api"] = fake.result()
     _RUNS[scenario, "control-plane"] = real
@@ -463,30 +394,6 @@ def test_a_routine_reconcile_of_the_real_controller_is_not_an_install() -> None:
     assert {"Progressing", "DependencyNotReady"} <= {reason for _, reason in routine}, routine
 
 
-def _ready_states(versions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """Ready (status, reason, message) each time it changed, with Healthy as it was then, until
-    the retry after the failed health check began; the check's wall time is the controller's."""
-    states: list[tuple[str, ...]] = []
-    for obj in versions:
-        ready = _ready(obj)
-        if ready["status"] is None or (states and states[-1][:4] == _said(ready)):
-            continue
-        healthy = next(
-            (c for c in obj["status"]["conditions"] if c["type"] == "Healthy"), {"status": "-"}
-        )
-        states.append((*_said(ready), *_said(healthy)))
-        if states[-1][1] == "Progressing" and any(s[1] == "HealthCheckFailed" for s in states):
-            break
-    return states
-
-
-def _said(condition: dict[str, Any]) -> tuple[str, ...]:
-    """A condition's status, reason, message and the generation it was set at."""
-    message = re.sub(r"failed after \S+:", "failed after <time>:", condition.get("message", ""))
-    generation = str(condition.get("observedGeneration"))
-    return (str(condition["status"]), str(condition.get("reason")), message, generation)
-
-
 def test_a_failed_health_check_is_retried_as_the_real_controller_retries_it() -> None:
     """A Kustomization whose health check waits on a Deployment that does not exist, its spec
     changed while the check runs: the check runs on to its timeout (30 s, the least
@@ -495,7 +402,10 @@ def test_a_failed_health_check_is_retried_as_the_real_controller_retries_it() ->
     The world's kustomize-controller goes through the same states, in the same words, as the
     real one."""
     fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
-    said = {r.backend: _ready_states(r.inspected["retries"]) for r in (fake, real)}
+    said = {
+        r.backend: probes.ready_states(r.inspected["retries"], last=probes.retry_began)
+        for r in (fake, real)
+    }
     rendered = json.dumps(said, indent=1)
     reasons = [(state[1], state[3]) for state in said["control-plane"]]
     # The failure's conditions carry the generation of the object when they were written
@@ -507,3 +417,22 @@ def test_a_failed_health_check_is_retried_as_the_real_controller_retries_it() ->
         "[Deployment/msp/absent status: 'NotFound']"
     ), rendered
     assert said["fake-api"] == said["control-plane"], rendered
+
+
+def test_an_apply_the_api_refuses_is_staged_as_the_real_controller_stages_it() -> None:
+    """A Kustomization applying a CRD, a Namespace, a ConfigMap and a Widget the CRD's schema
+    refuses: kustomize-controller applies the CRD and the Namespace first, then dry-runs the
+    ConfigMap and the Widget, and the Widget's refusal stops both; Ready False,
+    ReconciliationFailed, in fluxcd/pkg/ssa's words with what the earlier stage created, and
+    again at the retry. The world's controller says the same and leaves the same objects."""
+    fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
+    said = {
+        r.backend: probes.ready_states(r.inspected["refusals"], last=probes.refused_again)
+        for r in (fake, real)
+    }
+    left = {r.backend: r.inspected["staged"] for r in (fake, real)}
+    rendered = json.dumps({"said": said, "left": left}, indent=1)
+    assert [s[1] for s in said["control-plane"]][:2] == ["Progressing", "ReconciliationFailed"]
+    assert left["control-plane"] == list(probes.STAGED_OBJECTS[:2]), rendered
+    assert said["fake-api"] == said["control-plane"], rendered
+    assert left["fake-api"] == left["control-plane"], rendered

@@ -119,13 +119,15 @@ def test_a_spec_changed_during_a_health_check_waits_for_the_check_to_end(tmp_pat
 
 def test_an_apply_the_api_refused_goes_through_at_a_retry_once_it_can(tmp_path: Path) -> None:
     """A Widget whose CRD is not installed: the dry run fails, in fluxcd/pkg/ssa's words, at
-    every retry (each with its event); once the CRD is installed, the next retry applies."""
+    every retry (each with its event), and redis, in the Widget's stage, is not applied
+    either; once the CRD is installed, the next retry applies both, and the health check
+    waits for redis to roll out."""
     widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1}\n"
     world = _world(tmp_path, "timeout: 3m\n      retryInterval: 1m", {"widget.yaml": widget})
     refused = (
         "False",
         "ReconciliationFailed",
-        'Widget/msp/w dry-run failed: no matches for kind "Widget" in version "example.com/v1"',
+        'Widget/msp/w dry-run failed: no matches for kind "Widget" in version "example.com/v1"\n',
     )
     seen = {second: ready for second, ready, _ in _ready_by_second(world, 160)}
     failed_at = sorted(
@@ -136,9 +138,12 @@ def test_an_apply_the_api_refused_goes_through_at_a_retry_once_it_can(tmp_path: 
     said = world.timeline.find(reason="ReconciliationFailed", name="alga-core")
     assert [e.message for e in said] == [refused[2]] * 3
     assert world.objects.get("example.com/v1", "Widget", "w", "msp") is None
+    assert world.objects.get("apps/v1", "Deployment", "redis", "msp") is None
     world.objects.apply(widget_crd({"size": {"type": "integer"}}))
     world.run_until(failed_at[2] + 62)
     assert world.objects.get("example.com/v1", "Widget", "w", "msp") is not None
+    assert world.objects.get("apps/v1", "Deployment", "redis", "msp") is not None
+    world.run_until(failed_at[2] + 90)
     core = world.get("Kustomization", "alga-core", "flux-system")
     assert core is not None
     ready = next(c for c in core["status"]["conditions"] if c["type"] == "Ready")
