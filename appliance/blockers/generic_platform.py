@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 from appliance.blockers.evidence import login_critical, short, signal_tier
 from appliance.blockers.registry import Covered, detector
 from appliance.blockers.waited_for import healthy_now, waited_for
@@ -33,6 +35,10 @@ _FLUX_PROGRESS = frozenset(
     {"Progressing", "DependencyNotReady", "ReconciliationInProgress", "ProgressingWithRetry"}
 )
 _NO_ARTIFACT_YET = "Source artifact not found"
+# A change-set line kustomize-controller puts after an apply's error (fluxcd/pkg/ssa's
+# ChangeSetEntry: what earlier stages of the refused apply changed), e.g.
+# `Namespace/msp created`: the error is the line before them.
+_CHANGE_SET_LINE = re.compile(r"[A-Za-z0-9]+/\S+ (created|configured|deleted|skipped|unchanged)")
 
 
 @detector(layer=LAYER_NODE, rank=30, specialised=False)
@@ -164,7 +170,7 @@ def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> lis
         verb = {"GitRepository": "source", "Kustomization": "kustomization"}.get(
             kind, "helmrelease"
         )
-        said = f"{kind} {name} is not Ready ({reason or 'Unknown'}): {short(message)}"
+        said = f"{kind} {name} is not Ready ({reason or 'Unknown'}): {short(_error_of(message))}"
         next_action = (
             f"Inspect with `flux -n {namespace or 'flux-system'} get {verb}s`; after "
             "fixing the cause, `flux -n "
@@ -186,6 +192,14 @@ def _flux_failures(index: Index, covered: Covered, kind: str, layer: str) -> lis
             )
         )
     return blockers
+
+
+def _error_of(message: str) -> str:
+    """A Flux message without the change-set lines an apply's error ends with."""
+    lines = message.rstrip("\n").split("\n")
+    while len(lines) > 1 and _CHANGE_SET_LINE.fullmatch(lines[-1]):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _awaiting_retry(flux: FluxView, said: str, namespace: str) -> tuple[str, str]:

@@ -115,6 +115,27 @@ def test_flux_not_ready_generic(world: Appliance, status_of: Evaluate) -> None:
     assert answering.rollup.state is RollupState.READY_WITH_BACKGROUND_ISSUES
 
 
+def test_an_apply_refused_is_said_without_the_change_set_after_it(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """kustomize-controller ends an apply's error with the lines of what the apply's earlier
+    stages changed (seen on the real controller): the blocker says the error; the evidence
+    keeps the whole message."""
+    from tests.fixtures import kustomization
+
+    refused = (
+        'Widget/msp/w dry-run failed (Invalid): Widget.example.com "w" is invalid: '
+        "spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1"
+    )
+    created = "CustomResourceDefinition/widgets.example.com created\nNamespace/msp created\n"
+    message = f"{refused}\n{created}"
+    failed = kustomization("alga-core", ready=False, reason="ReconciliationFailed", message=message)
+    world.put(failed)
+    blocker = next(b for b in status_of(world).top_blockers if b.layer == "Flux reconciliation")
+    assert blocker.reason.endswith(f"(ReconciliationFailed): {refused}"), blocker.reason
+    assert blocker.evidence[0].message == message
+
+
 def test_flux_dependency_not_ready_is_progress(world: Appliance, status_of: Evaluate) -> None:
     """DependencyNotReady is Flux waiting its turn: progress, not a blocker."""
     from tests.fixtures import kustomization
