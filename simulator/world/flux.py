@@ -21,6 +21,7 @@ from simulator.world.flux_conditions import (
     checks_health,
     interval_of,
     reconciling_stage,
+    requested_at,
     retry_interval_of,
     timeout_of,
 )
@@ -73,6 +74,7 @@ class FluxModel:
         self._interval_due: set[tuple[str, str]] = set()  # a routine reconcile scheduled
         self._retry_due: set[tuple[str, str]] = set()  # a failed one's retry scheduled
         self._generations: dict[tuple[str, str], object] = {}  # the generation last reconciled
+        self._requests: dict[tuple[str, str, str], str | None] = {}  # (kind, ns, name) -> request
         self._checking: set[tuple[str, str]] = set()  # a health check under way
         self._deferred: set[tuple[str, str]] = set()  # asked for while one was under way
         # Applies whose passing health check gets an event: checkHealth emits "Health check
@@ -90,12 +92,14 @@ class FluxModel:
                     self._forget(obj)
                 return
             keep_finalizer(self.objects, obj)
+        asked = self._asked(obj)  # a new reconcile request (`flux reconcile`)
         if kind == "GitRepository":
             uid = str(meta(obj).get("uid"))
             gen = meta(obj).get("generation")
             observed = (obj.get("status") or {}).get("observedGeneration")
-            if gen != observed and f"{uid}/{gen}" not in self._fetching:
-                self._fetching.add(f"{uid}/{gen}")
+            fetching = f"{uid}/{gen}/{requested_at(obj) if asked else ''}"
+            if (gen != observed or asked) and fetching not in self._fetching:
+                self._fetching.add(fetching)
                 self.scheduler.call_later(
                     FETCH_SECONDS, lambda: fetch(self.objects, obj, self.base_dir)
                 )
@@ -109,13 +113,23 @@ class FluxModel:
             # GenerationChangedPredicate: a new Kustomization, or a changed spec, is reconciled
             # at once, or once the reconcile under way has ended.
             key, generation = _key(obj), meta(obj).get("generation")
-            if self._generations.get(key) != generation:
+            if self._generations.get(key) != generation or asked:
                 self._generations[key] = generation
                 self._reconcile_when_free(obj)
         if kind == "HelmRelease":
             reconcile_release(self.objects, obj)
 
+    def _asked(self, obj: Obj) -> bool:
+        """ReconcileRequestedPredicate: the object's reconcile request changed since the last
+        version seen (its first version asks nothing: a new object is reconciled anyway)."""
+        key, requested = (str(obj.get("kind")), *_key(obj)), requested_at(obj)
+        seen = key in self._requests
+        asked = seen and requested is not None and self._requests[key] != requested
+        self._requests[key] = requested
+        return asked
+
     def _forget(self, kustomization: Obj) -> None:
+        self._requests.pop(("Kustomization", *_key(kustomization)), None)
         for book in (self._applied, self._applied_objects, self._applied_at, self._generations):
             book.pop(_key(kustomization), None)
         for keys in (self._failed, self._checking, self._deferred):

@@ -16,16 +16,22 @@ from simulator.clock import rfc3339
 from simulator.world.durations import format_go_duration, parse_duration
 
 __all__ = [
+    "REQUESTED_AT",
     "checks_health",
     "finalized",
     "interval_of",
     "reconciling_stage",
+    "requested_at",
     "retry_interval_of",
     "set_flux_condition",
     "timeout_of",
 ]
 
 Obj = dict[str, Any]
+# What `flux reconcile` sets (fluxcd/pkg/apis/meta ReconcileRequestAnnotation): a new value asks
+# the controller for a reconcile (ReconcileRequestedPredicate), whose end records it in
+# `status.lastHandledReconcileAt` (finalizeStatus), which the CLI waits for.
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 # fluxcd/pkg/runtime/conditions: Stalled, Reconciling and Ready first, then the rest by type.
 _CONDITION_ORDER = {"Stalled": 0, "Reconciling": 1, "Ready": 2}
 # What `hasSameState` compares: a change of any moves lastTransitionTime.
@@ -59,6 +65,12 @@ def set_flux_condition(
         if old.get("type") == kind and all(old.get(k) == new[k] for k in _STATE):
             new["lastTransitionTime"] = old.get("lastTransitionTime")
     return _in_set_order([*out, new])
+
+
+def requested_at(obj: Obj) -> str | None:
+    """The reconcile request an object carries, if any."""
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
+    return value if isinstance(value, str) else None
 
 
 def timeout_of(spec: Obj) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.world.flux_conditions import set_flux_condition
+from simulator.world.flux_conditions import requested_at, set_flux_condition
 from simulator.world.objects import Objects, meta
 
 __all__ = ["reconcile_release"]
@@ -20,7 +20,7 @@ def reconcile_release(objects: Objects, release: Obj) -> None:
     """Install (or, when a reconcile is requested, upgrade) a HelmRelease: what the appliance
     needs of helm-controller is its status, history and Event."""
     status = release.get("status") or {}
-    requested = (meta(release).get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
+    requested = requested_at(release)
     history = list(status.get("history") or [])
     handled = status.get("lastHandledReconcileAt")
     scripted = (meta(release).get("annotations") or {}).get("sim.appliance.dev/scripted")

@@ -1,16 +1,17 @@
 """How the world's kustomize-controller writes a Kustomization's status at the end of a
 reconcile stage: Ready, and from the stage reached Reconciling and Healthy, then
-`finalizeStatus`'s touch (v1.9.6, internal/controller/kustomization_controller.go)."""
+`finalizeStatus`'s touch (v1.9.6, internal/controller/kustomization_controller.go): the
+generation once Ready, the reconcile request handled once the reconcile has ended."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from simulator.world.flux_conditions import finalized, set_flux_condition
+from simulator.world.flux_conditions import finalized, requested_at, set_flux_condition
 from simulator.world.flux_inventory import inventory_entries
 from simulator.world.objects import Objects, meta
 
-__all__ = ["write_status"]
+__all__ = ["write_in_two", "write_status"]
 
 Obj = dict[str, Any]
 
@@ -61,7 +62,21 @@ def write_status(
     if revision:
         patch["lastAppliedRevision"] = revision
         patch["lastAttemptedRevision"] = revision
-    current = (objects.fresh(kust) or {}).get("status") or {}
-    if all(current.get(key) == value for key, value in patch.items()):
-        return  # a requeue or health poll that changes nothing writes nothing
-    objects.patch_status(kust, patch)
+    requested = requested_at(kust)
+    if status != "Unknown" and requested:  # the reconcile has ended: finalizeStatus's record
+        patch["lastHandledReconcileAt"] = requested
+    write_in_two(objects, kust, patch)
+
+
+def write_in_two(objects: Objects, obj: Obj, patch: Obj) -> None:
+    """fluxcd/pkg/runtime's patch helper: the conditions in one write, then the rest of the
+    status in another (watchers see Ready change before observedGeneration, the inventory or
+    lastHandledReconcileAt do, as on a real cluster); a part that changes nothing is not
+    written (a requeue or a health poll writes nothing)."""
+    current = (objects.fresh(obj) or {}).get("status") or {}
+    conditions = patch.get("conditions")
+    if conditions is not None and current.get("conditions") != conditions:
+        objects.patch_status(obj, {"conditions": conditions})
+    rest = {k: v for k, v in patch.items() if k != "conditions" and current.get(k) != v}
+    if rest:
+        objects.patch_status(obj, rest)

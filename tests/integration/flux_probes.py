@@ -6,7 +6,9 @@ how it reads what each went through.
   its timeout (the 2s asked is 30 s: kustomize-controller's GetTimeout never gives less), and
   is reconciled again at its retryInterval; its spec is changed while the check runs;
 - the staged probe: a CRD, a Namespace, a ConfigMap and a Widget the CRD's schema refuses;
-  fluxcd/pkg/ssa applies the first two, then dry-runs the other two and applies neither.
+  fluxcd/pkg/ssa applies the first two, then dry-runs the other two and applies neither. Its
+  retry is an hour away: once refused, it is asked for a reconcile (`flux reconcile`'s
+  annotation), as is its GitRepository, and each records the request when it has handled it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,7 @@ _PROBES = [
             {"apiVersion": "apps/v1", "kind": "Deployment", "name": "absent", "namespace": "msp"}
         ],
     ),
-    _probe(STAGED_PROBE, "./tests/data/flux-staged", retryInterval="3s"),
+    _probe(STAGED_PROBE, "./tests/data/flux-staged", retryInterval="1h"),
 ]
 # What the staged probe's manifests hold, as `kubectl get -o name` names them.
 STAGED_OBJECTS = (
@@ -83,6 +86,46 @@ def staged_objects(kubeconfig: Path) -> list[str]:
         got = kubectl(kubeconfig, "get", name, "-n", "staged-probe", "-o", "name", check=False)
         found += got.stdout.split()
     return found
+
+
+# What the judge's reconcile request says (`flux reconcile` writes the time; any new value asks).
+REQUEST = "judge-request-1"
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+
+
+def request_reconciles(client: kubernetes.client.ApiClient) -> Callable[[], None]:
+    """What asks the staged probe and its GitRepository for a reconcile, as `flux reconcile
+    kustomization staged-probe --with-source` does (the source first)."""
+    api = kubernetes.client.CustomObjectsApi(client)
+    asked = {"metadata": {"annotations": {REQUESTED_AT: REQUEST}}}
+
+    def request() -> None:
+        for group, plural, name in (
+            ("source.toolkit.fluxcd.io", "gitrepositories", "alga-appliance"),
+            ("kustomize.toolkit.fluxcd.io", "kustomizations", STAGED_PROBE),
+        ):
+            api.patch_namespaced_custom_object(group, "v1", "flux-system", plural, name, asked)
+
+    return request
+
+
+def source_handled(kubeconfig: Path) -> dict[str, Any]:
+    """The GitRepository once it has handled the request (or after 30 s): the request it
+    records, and how many artifacts it said it stored."""
+    deadline = time.monotonic() + 30
+    while True:
+        got = kubectl(kubeconfig, "get", "-n", "flux-system", "gitrepository", "-o", "json")
+        handled = json.loads(got.stdout)["items"][0].get("status", {}).get("lastHandledReconcileAt")
+        if handled == REQUEST or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    listed = kubectl(kubeconfig, "get", "events", "-n", "flux-system", "-o", "json")
+    stored = [
+        e
+        for e in json.loads(listed.stdout)["items"]
+        if e["involvedObject"]["kind"] == "GitRepository" and e.get("reason") == "NewArtifact"
+    ]
+    return {"handled": handled, "stored": sum(e.get("count") or 1 for e in stored)}
 
 
 def change_health_probe(client: kubernetes.client.ApiClient) -> Callable[[], None]:
@@ -134,19 +177,39 @@ class Retried:
 
 
 class RefusedAgain:
-    """Whether the staged probe's apply has been refused at its retry too, in the versions
-    seen so far."""
+    """Whether the staged probe's apply has been refused again after the reconcile asked for
+    (`request` is called once, at its first refusal), in the versions seen so far."""
 
-    def __init__(self) -> None:
-        self.refusals = 0
+    def __init__(self, request: Callable[[], None]) -> None:
+        self.request = request
+        self.refusals, self.handled = 0, False
         self.last: str | None = None
 
     def see(self, obj: dict[str, Any]) -> bool:
         if obj["metadata"]["name"] == STAGED_PROBE:
             reason = ready(obj)["reason"]
-            self.refusals += reason == "ReconciliationFailed" and self.last != reason
+            refused = reason == "ReconciliationFailed" and self.last != reason
             self.last = reason
-        return self.refusals >= 2
+            if refused:
+                self.refusals += 1
+                if self.refusals == 1:
+                    self.request()
+            self.handled = obj.get("status", {}).get("lastHandledReconcileAt") == REQUEST
+        return self.refusals >= 2 and self.handled
+
+
+def requests_handled(versions: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The staged probe's Ready reason and recorded request each time either changed, until
+    the request is recorded (Flux's patch helper writes the conditions, then the rest of the
+    status: the request comes a version after the refusal)."""
+    seen: list[tuple[str, str | None]] = []
+    for obj in versions:
+        state = (str(ready(obj)["reason"]), obj.get("status", {}).get("lastHandledReconcileAt"))
+        if state[0] != "None" and (not seen or seen[-1] != state):
+            seen.append(state)
+        if state[1] == REQUEST:
+            break
+    return seen
 
 
 def said(condition: dict[str, Any]) -> tuple[str, ...]:

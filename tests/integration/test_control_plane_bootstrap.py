@@ -170,7 +170,10 @@ def _watched_with(
     if reconciles:
         trackers.append(_HeldAndReleased())
     if probing:
-        trackers += [probes.Retried(probes.change_health_probe(client)), probes.RefusedAgain()]
+        trackers += [
+            probes.Retried(probes.change_health_probe(client)),
+            probes.RefusedAgain(probes.request_reconciles(client)),
+        ]
 
     def act(kubeconfig: Path) -> None:
         if probing:
@@ -183,12 +186,13 @@ def _watched_with(
         return all(seen_by)
 
     seen = _watch(world, act, done)
-    staged = []
+    staged, source = [], {}
     if probing:
         assert world.kubeconfig_path is not None
         staged = probes.staged_objects(world.kubeconfig_path)
+        source = probes.source_handled(world.kubeconfig_path)
         probes.delete(world.kubeconfig_path)
-    return {"versions": seen, "staged": staged}
+    return {"versions": seen, "staged": staged, "source": source}
 
 
 class _SettledStates:
@@ -240,7 +244,7 @@ def _inspect(
     """What the tests compare, read before the world stops: the Flux objects, the controllers'
     events, and, where asked, the routine reconciles' and each probe's versions."""
     flux, applied = _flux_objects(world), _flux_events(world)
-    watched: dict[str, Any] = {"versions": [], "staged": []}
+    watched: dict[str, Any] = {"versions": [], "staged": [], "source": {}}
     if reconciles or probing:
         watched = _watched(world, reconciles=reconciles, probing=probing)
     by_name: dict[str, list[dict[str, Any]]] = {}
@@ -253,6 +257,7 @@ def _inspect(
         "retries": by_name.get(probes.HEALTH_PROBE, []),
         "refusals": by_name.get(probes.STAGED_PROBE, []),
         "staged": watched["staged"],
+        "source": watched["source"],
     }
 
 
@@ -436,3 +441,27 @@ def test_an_apply_the_api_refuses_is_staged_as_the_real_controller_stages_it() -
     assert left["control-plane"] == list(probes.STAGED_OBJECTS[:2]), rendered
     assert said["fake-api"] == said["control-plane"], rendered
     assert left["fake-api"] == left["control-plane"], rendered
+
+
+def test_a_reconcile_asked_for_is_handled_as_the_real_controllers_handle_it() -> None:
+    """`flux reconcile kustomization staged-probe --with-source`'s annotation, while the
+    probe waits for a retry an hour away: both controllers reconcile at once and record the
+    request once they have ended (the Kustomization refused again, the GitRepository with
+    the same commit and no new artifact), which is what the flux CLI waits for. The record
+    comes a version after the refusal: Flux's patch helper writes the conditions first."""
+    fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
+    said = {r.backend: probes.requests_handled(r.inspected["refusals"]) for r in (fake, real)}
+    source = {r.backend: r.inspected["source"] for r in (fake, real)}
+    rendered = json.dumps({"said": said, "source": source}, indent=1)
+    failed, progressing = "ReconciliationFailed", "Progressing"
+    expected = [
+        (progressing, None),
+        (failed, None),
+        (progressing, None),
+        (failed, None),
+        (failed, probes.REQUEST),
+    ]
+    assert said["control-plane"] == expected, rendered
+    assert source["control-plane"] == {"handled": probes.REQUEST, "stored": 1}, rendered
+    assert said["fake-api"] == said["control-plane"], rendered
+    assert source["fake-api"] == source["control-plane"], rendered
