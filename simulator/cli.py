@@ -47,13 +47,15 @@ from simulator.world.timeline import format_duration, format_elapsed
 
 __all__ = ["bootstrap_stop", "main"]
 
+_SCENARIO_HELP = "a scenario file, e.g. scenarios/utm-rc5-observed.yaml (see docs/scenarios.md)"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `appliance-sim`."""
     parser = argparse.ArgumentParser(prog="appliance-sim", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="replay a scenario and print its timeline")
-    run.add_argument("scenario", type=Path)
+    run.add_argument("scenario", type=Path, help=_SCENARIO_HELP)
     run.add_argument(
         "--speed",
         type=float,
@@ -87,11 +89,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="after --bootstrap, keep the world up (status UI, kubectl) until Ctrl-C",
     )
     check = sub.add_parser("check", help="validate scenario files without running them")
-    check.add_argument("scenarios", type=Path, nargs="+")
-    serve = sub.add_parser("serve", help="serve a scenario's world for manual kubectl")
-    serve.add_argument("scenario", type=Path)
-    serve.add_argument("--speed", type=float)
-    serve.add_argument("--kubeconfig-out", type=Path)
+    check.add_argument("scenarios", type=Path, nargs="+", help="scenario files to validate")
+    serve = sub.add_parser(
+        "serve",
+        help="serve a scenario's world for manual kubectl",
+        description="Serve a scenario's world (the fake API and its simulated node) until "
+        "Ctrl-C, printing its timeline as it goes; point kubectl at the kubeconfig it prints.",
+    )
+    serve.add_argument("scenario", type=Path, help=_SCENARIO_HELP)
+    serve.add_argument(
+        "--speed",
+        type=float,
+        help="virtual seconds per wall second (default: the scenario's speed)",
+    )
+    serve.add_argument(
+        "--kubeconfig-out",
+        type=Path,
+        help="write the fake API's kubeconfig here (default: a file in a temporary directory)",
+    )
     add_commands(sub)  # record, replay --kubeconfig: real clusters
     add_fidelity_command(sub)  # the fake API against a real control plane
     add_completion_command(sub, "appliance-sim")
