@@ -9,12 +9,15 @@ how it reads what each went through.
   fluxcd/pkg/ssa applies the first two, then dry-runs the other two and applies neither. Its
   retry is an hour away: once refused, it is asked for a reconcile (`flux reconcile`'s
   annotation), as is its GitRepository, and each records the request when it has handled it.
+
+Before the probes, the real flux CLI (built from Flux's module) runs what an admin runs.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -247,3 +250,27 @@ def retry_began(states: list[tuple[str, ...]]) -> bool:
 def refused_again(states: list[tuple[str, ...]]) -> bool:
     """The staged probe's: its apply refused at the retry too."""
     return [state[1] for state in states].count("ReconciliationFailed") == 2
+
+
+# What an admin runs (the status engine's next action names the last), with the real flux CLI.
+FLUX_COMMANDS = (
+    ("get", "kustomizations", "-n", "flux-system"),
+    ("get", "sources", "git", "-n", "flux-system"),
+    ("reconcile", "kustomization", "alga-core", "--with-source", "--timeout", "2m"),
+)
+
+
+def flux_cli(flux: Path, kubeconfig: Path) -> list[dict[str, Any]]:
+    """Each of FLUX_COMMANDS run with the real flux CLI: its exit code, stdout and stderr."""
+    said = []
+    for command in FLUX_COMMANDS:
+        done = subprocess.run(
+            [str(flux), "--kubeconfig", str(kubeconfig), *command],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        said.append({"command": " ".join(command), "code": done.returncode,
+                     "stdout": done.stdout, "stderr": done.stderr})  # fmt: skip
+    return said

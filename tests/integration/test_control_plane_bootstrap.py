@@ -25,7 +25,7 @@ import kubernetes
 import pytest
 
 from appliance.flux_views import flux_view, with_dependency_holds
-from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS
+from simulator.controlplane.binaries import FLUX_PROGRAMS, KUBERNETES_PROGRAMS, find_binaries
 from simulator.controlplane.timelines import Backend, BootstrapRun, bootstrap_on, shapes_agree
 from simulator.world.served import ServedWorld
 from tests.integration import flux_probes as probes
@@ -244,6 +244,8 @@ def _inspect(
     """What the tests compare, read before the world stops: the Flux objects, the controllers'
     events, and, where asked, the routine reconciles' and each probe's versions."""
     flux, applied = _flux_objects(world), _flux_events(world)
+    assert world.kubeconfig_path is not None
+    cli = probes.flux_cli(find_binaries()["flux"], world.kubeconfig_path) if probing else []
     watched: dict[str, Any] = {"versions": [], "staged": [], "source": {}}
     if reconciles or probing:
         watched = _watched(world, reconciles=reconciles, probing=probing)
@@ -258,6 +260,7 @@ def _inspect(
         "refusals": by_name.get(probes.STAGED_PROBE, []),
         "staged": watched["staged"],
         "source": watched["source"],
+        "cli": cli,
     }
 
 
@@ -275,7 +278,7 @@ def _run_on_both(scenario: Path) -> None:
     """The scenario on the fake API and on a control plane at the same time: both run at the
     same fixed speed, so each takes the wall time of its virtual time whatever the other does,
     and the fake API's run needs little of a core (its processes mostly wait for the clock)."""
-    programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS))
+    programs((*KUBERNETES_PROGRAMS, *FLUX_PROGRAMS, "flux"))
     happy = scenario == HAPPY
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-api-run") as pool:
         fake = pool.submit(
@@ -465,3 +468,17 @@ def test_a_reconcile_asked_for_is_handled_as_the_real_controllers_handle_it() ->
     assert source["control-plane"] == {"handled": probes.REQUEST, "stored": 1}, rendered
     assert said["fake-api"] == said["control-plane"], rendered
     assert source["fake-api"] == source["control-plane"], rendered
+
+
+def test_the_real_flux_cli_says_the_same_of_both_backends() -> None:
+    """The flux CLI an admin runs (v2.9.5, built from the module proxy) against the fake API
+    and the world's Flux controllers, and against kube-apiserver and the real controllers:
+    `flux get kustomizations`, `flux get sources git`, and the status engine's next action,
+    `flux reconcile kustomization alga-core --with-source`, print the same."""
+    fake, real = run(HAPPY, "fake-api"), run(HAPPY, "control-plane")
+    said = {r.backend: r.inspected["cli"] for r in (fake, real)}
+    rendered = json.dumps(said, indent=1)
+    assert [c["code"] for c in said["control-plane"]] == [0, 0, 0], rendered
+    head = _git("rev-parse", "HEAD")
+    assert said["control-plane"][2]["stderr"].endswith(f"@sha1:{head}\n"), rendered
+    assert said["fake-api"] == said["control-plane"], rendered
