@@ -256,6 +256,8 @@ def refused_again(states: list[tuple[str, ...]]) -> bool:
 FLUX_COMMANDS = (
     ("get", "kustomizations", "-n", "flux-system"),
     ("get", "sources", "git", "-n", "flux-system"),
+    ("tree", "kustomization", "alga-platform"),
+    ("tree", "kustomization", "alga-core"),
     ("reconcile", "kustomization", "alga-core", "--with-source", "--timeout", "2m"),
 )
 
