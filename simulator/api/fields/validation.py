@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.api.fields.fieldsets import FieldsError, go_json, go_map, go_quoted, go_type
+from simulator.api.fields.fieldsets import FieldsError, go_json, go_map, go_type
 from simulator.api.fields.schema import Atom, ListType, MapType, Ref, resolve
+from simulator.api.fields.typed import item_element
 
 __all__ = ["check_typed"]
 
@@ -86,22 +87,16 @@ def _list(value: Any, kind: ListType) -> Errors:
 
 
 def _element(kind: ListType, index: int, item: Any) -> str:
-    """fieldpath.PathElement's String(): `[3]`, `[name="c",port=80]`, `[=value]`."""
+    """fieldpath.PathElement's String() of an item: `[3]`, `[name="c",port=80]`, `[=value]`
+    (an associative item's key as the field manager finds it, key defaults too; FieldsError,
+    in its words, when it has none)."""
     if not kind.associative:
         return f"[{index}]"
-    if not kind.keys:
-        if isinstance(item, (dict, list)) or item is None:
-            raise FieldsError("associative list without keys has an element that's not a scalar")
-        return f"[={go_json(item)}]"
-    if not isinstance(item, dict):
-        raise FieldsError("associative list with keys may not have non-map elements")
-    keyed = sorted((k, item[k]) for k in kind.keys if k in item)
-    if not keyed:
-        raise FieldsError(
-            "associative list with keys has an element that omits all key fields "
-            f"{go_quoted(kind.keys)} (and doesn't have default values for any key fields)"
-        )
-    return "[" + ",".join(f"{k}={go_json(v)}" for k, v in keyed) + "]"
+    element = item_element(kind, item)  # `k:{"name":"c","port":80}` or `v:"value"`
+    if element.startswith("v:"):
+        return f"[={element[2:]}]"
+    keys = json.loads(element[2:])
+    return "[" + ",".join(f"{name}={go_json(value)}" for name, value in keys.items()) + "]"
 
 
 def _scalar(value: Any, atom: Atom) -> Errors:
