@@ -71,12 +71,10 @@ def write_status(
 def write_in_two(objects: Objects, obj: Obj, patch: Obj) -> None:
     """fluxcd/pkg/runtime's patch helper: the conditions in one write, then the rest of the
     status in another (watchers see Ready change before observedGeneration, the inventory or
-    lastHandledReconcileAt do, as on a real cluster); a part that changes nothing is not
-    written (a requeue or a health poll writes nothing)."""
-    current = (objects.fresh(obj) or {}).get("status") or {}
-    conditions = patch.get("conditions")
-    if conditions is not None and current.get("conditions") != conditions:
-        objects.patch_status(obj, {"conditions": conditions})
-    rest = {k: v for k, v in patch.items() if k != "conditions" and current.get(k) != v}
+    lastHandledReconcileAt do, as on a real cluster). `patch_status` writes nothing for a part
+    that changes nothing (a requeue or a health poll)."""
+    if "conditions" in patch:
+        objects.patch_status(obj, {"conditions": patch["conditions"]})
+    rest = {key: value for key, value in patch.items() if key != "conditions"}
     if rest:
         objects.patch_status(obj, rest)
