@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from appliance import interrupts
 from appliance.command_line import (
     add_completion_command,
     add_version_everywhere,
@@ -66,14 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     enable_completion(parser)
     args = parser.parse_args(argv)
     handler = args.handler
-    try:
-        code: int = handler(args)
-    except ApplianceError as exc:
-        print(f"appliance {args.command}: {exc.one_line()}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"appliance {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    # A Ctrl-C that CPython drops is delivered again until handled here (interrupts.py).
+    with interrupts.redelivered():
+        try:
+            code: int = handler(args)
+        except ApplianceError as exc:
+            print(f"appliance {args.command}: {exc.one_line()}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            interrupts.handled()
+            print(f"appliance {args.command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     return code
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from appliance import interrupts
 from appliance.bootstrap.display import Display
 from appliance.bootstrap.flags import BootstrapOptions
 from appliance.bootstrap.gitsource import GitSource, resolve_source
@@ -266,6 +267,7 @@ def run_bootstrap(
         display.failure(str(exc), layer=exc.layer, next_action=exc.next_action)
         return exc.exit_code
     except KeyboardInterrupt:
+        interrupts.handled()
         display.failure("interrupted", layer="interrupted", next_action=_after_interrupt(options))
         return 130
     except InputError as exc:  # a release or token file: the admin's input, exit 2
