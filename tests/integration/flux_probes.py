@@ -26,6 +26,7 @@ from typing import Any
 
 import kubernetes
 
+from appliance.flux_views import flux_view, with_dependency_holds
 from tests.integration.control_plane_support import kubectl
 
 HEALTH_PROBE = "health-probe"
@@ -262,17 +263,54 @@ FLUX_COMMANDS = (
 )
 
 
+def flux_objects(kubeconfig: Path) -> tuple[list[dict[str, Any]], bool]:
+    """flux-system's GitRepositories and Kustomizations, and whether they are settled: none in
+    a routine reconcile or held by one (the status engine's reading, appliance/flux_views.py)."""
+    listed = kubectl(
+        kubeconfig, "get", "kustomizations,gitrepositories", "-n", "flux-system", "-o", "json"
+    )
+    items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
+    views = [
+        view
+        for o in items
+        if o["kind"] == "Kustomization" and (view := flux_view(o, o["kind"])) is not None
+    ]
+    return items, not any(view.routine_reconcile for view in with_dependency_holds(views))
+
+
 def flux_cli(flux: Path, kubeconfig: Path) -> list[dict[str, Any]]:
-    """Each of FLUX_COMMANDS run with the real flux CLI: its exit code, stdout and stderr."""
+    """Each of FLUX_COMMANDS run with the real flux CLI: its exit code, stdout and stderr.
+
+    What `get` and `tree` print is read while the objects are settled (the same versions before
+    and after, none in a routine reconcile): the world's kustomize-controller reconciles every
+    virtual minute, two wall seconds at the judge's 30x, the real one every wall minute, and a
+    reading that catches either in one says so (Ready Unknown, "Reconciliation in progress").
+    """
     said = []
     for command in FLUX_COMMANDS:
-        done = subprocess.run(
-            [str(flux), "--kubeconfig", str(kubeconfig), *command],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        reading = command[0] in ("get", "tree")
+        for _ in range(50 if reading else 1):
+            before, settled = flux_objects(kubeconfig) if reading else ([], True)
+            done = _run_flux(flux, kubeconfig, command)
+            if not reading:
+                break
+            if settled and _versions(before) == _versions(flux_objects(kubeconfig)[0]):
+                break
+            time.sleep(0.1)
         said.append({"command": " ".join(command), "code": done.returncode,
                      "stdout": done.stdout, "stderr": done.stderr})  # fmt: skip
     return said
+
+
+def _run_flux(flux: Path, kubeconfig: Path, command: tuple[str, ...]) -> Any:
+    return subprocess.run(
+        [str(flux), "--kubeconfig", str(kubeconfig), *command],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _versions(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(o["metadata"]["name"], o["metadata"]["resourceVersion"]) for o in items]

@@ -48,22 +48,8 @@ def _flux_objects(world: ServedWorld) -> list[dict[str, Any]]:
     one; the comparison is of where they settle."""
     assert world.kubeconfig_path is not None
     for _ in range(50):
-        listed = kubectl(
-            world.kubeconfig_path,
-            "get",
-            "kustomizations,gitrepositories",
-            "-n",
-            "flux-system",
-            "-o",
-            "json",
-        )
-        items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
-        views = [
-            view
-            for o in items
-            if o["kind"] == "Kustomization" and (view := flux_view(o, o["kind"])) is not None
-        ]
-        if not any(view.routine_reconcile for view in with_dependency_holds(views)):
+        items, settled = probes.flux_objects(world.kubeconfig_path)
+        if settled:
             break
         time.sleep(0.1)
     return items
