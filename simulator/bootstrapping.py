@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from simulator.lifecycle import raise_if_stopped
 from simulator.neighbours.api_connection import ApiConnection
 from simulator.neighbours.clock_endpoint import Participant
 from simulator.world.served import ServedWorld
@@ -209,6 +210,7 @@ class BootstrapSession:
                 return code
         self._observe()  # the instant the last run ended, before time moves on
         while not self._poll_and_check(until_state, until_seconds):
+            raise_if_stopped()
             if until_state is None and until_seconds is None:
                 break
             if self.world.warped:
@@ -270,6 +272,7 @@ class BootstrapSession:
     ) -> bool:
         """Echo the run's output until it exits (False) or the time limit comes (True)."""
         while process.poll() is None:
+            raise_if_stopped()
             self._drain(process)
             # The bootstrapper decides when it is done; only the time limit cuts it short.
             if participant is not None:

@@ -37,6 +37,7 @@ from simulator.command_line import (
 )
 from simulator.errors import SimulatorError
 from simulator.fidelity.command import add_fidelity_command, run_fidelity_command
+from simulator.lifecycle import raise_if_stopped as _raise_if_stopped
 from simulator.lifecycle import stop_on_signals as _stop_on_signals
 from simulator.replay.commands import COMMANDS, add_commands, run_command
 from simulator.world.durations import parse_duration
@@ -247,6 +248,7 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
     try:
         while True:
             time.sleep(0.5)
+            _raise_if_stopped()
             lines = _lines(world)
             for line in lines[printed:]:
                 print(line)
@@ -304,6 +306,7 @@ def _run_served(args: argparse.Namespace, until: float | None) -> int:
     try:
         while world.elapsed < end:
             time.sleep(0.2)
+            _raise_if_stopped()
             lines = _lines(world)
             for line in lines[printed:]:
                 print(line)
@@ -393,6 +396,7 @@ def _wait_for_interrupt() -> None:
     try:
         while True:
             time.sleep(1)
+            _raise_if_stopped()
     except KeyboardInterrupt:
         return
 

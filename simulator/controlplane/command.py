@@ -21,7 +21,7 @@ from pathlib import Path
 from simulator.controlplane.backend import NodeWorld, StandbyNode
 from simulator.controlplane.binaries import BinaryError, build_missing, missing_reason
 from simulator.controlplane.cluster import ControlPlane, ControlPlaneError
-from simulator.lifecycle import stop_on_signals
+from simulator.lifecycle import raise_if_stopped, stop_on_signals
 from simulator.world.scenario import Scenario
 
 __all__ = ["STANDBY_NODE", "add_control_plane_command", "run_control_plane"]
@@ -84,6 +84,7 @@ def run_control_plane(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         while True:
             time.sleep(1)
+            raise_if_stopped()
             for component in plane.components:
                 if component.process.poll() is not None:
                     print(
