@@ -279,27 +279,32 @@ def flux_objects(kubeconfig: Path) -> tuple[list[dict[str, Any]], bool]:
 
 
 def flux_cli(flux: Path, kubeconfig: Path) -> list[dict[str, Any]]:
-    """Each of FLUX_COMMANDS run with the real flux CLI: its exit code, stdout and stderr.
-
-    What `get` and `tree` print is read while the objects are settled (the same versions before
-    and after, none in a routine reconcile): the world's kustomize-controller reconciles every
-    virtual minute, two wall seconds at the judge's 30x, the real one every wall minute, and a
-    reading that catches either in one says so (Ready Unknown, "Reconciliation in progress").
-    """
+    """Each of FLUX_COMMANDS run with the real flux CLI: its exit code, stdout and stderr; what
+    `get` and `tree` print is read while the objects are settled (_read_settled)."""
     said = []
     for command in FLUX_COMMANDS:
         reading = command[0] in ("get", "tree")
-        for _ in range(50 if reading else 1):
-            before, settled = flux_objects(kubeconfig) if reading else ([], True)
-            done = _run_flux(flux, kubeconfig, command)
-            if not reading:
-                break
-            if settled and _versions(before) == _versions(flux_objects(kubeconfig)[0]):
-                break
-            time.sleep(0.1)
+        done = (_read_settled if reading else _run_flux)(flux, kubeconfig, command)
         said.append({"command": " ".join(command), "code": done.returncode,
                      "stdout": done.stdout, "stderr": done.stderr})  # fmt: skip
     return said
+
+
+def _read_settled(flux: Path, kubeconfig: Path, command: tuple[str, ...]) -> Any:
+    """A reading command's answer, taken while the objects kept their versions and none was in
+    a routine reconcile: the world's kustomize-controller reconciles every virtual minute, two
+    wall seconds at the judge's 30x, the real one every wall minute, and a reading that catches
+    either in one says so (Ready Unknown, "Reconciliation in progress"). After 50 tries, the
+    last answer, for the comparison to show."""
+    before, settled = flux_objects(kubeconfig)
+    for _ in range(50):
+        done = _run_flux(flux, kubeconfig, command)
+        after, settled_after = flux_objects(kubeconfig)
+        if settled and _versions(before) == _versions(after):
+            break
+        before, settled = after, settled_after
+        time.sleep(0.1)
+    return done
 
 
 def _run_flux(flux: Path, kubeconfig: Path, command: tuple[str, ...]) -> Any:
