@@ -8,7 +8,6 @@ landing inside such a finalizer every time.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import textwrap
@@ -53,17 +52,11 @@ SCRIPT = textwrap.dedent(
 
 def run(mode: str, *, rest: float = 30.0, sigint_ignored: bool = False) -> list[str]:
     """The script's output words; `rest`: how long the command runs on after the signal."""
+    command = [sys.executable, "-c", SCRIPT, mode, str(rest)]
+    if sigint_ignored:  # as `nohup` starts it: ignored before Python starts
+        command = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     with ctrl_c_as_in_a_terminal():
-        done = subprocess.run(
-            [sys.executable, "-c", SCRIPT, mode, str(rest)],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-            if sigint_ignored
-            else None,
-        )
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     return done.stdout.split()
