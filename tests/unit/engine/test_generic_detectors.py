@@ -259,6 +259,26 @@ def test_unknown_warning_is_never_silenced(world: Appliance, status_of: Evaluate
     assert status.rollup.state is RollupState.FAILED_ACTION_REQUIRED
 
 
+def test_the_api_servers_own_allocator_repairs_are_not_blockers(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """kube-apiserver's repair loop says it mends its own books ("is not allocated; repairing"):
+    no blocker names it; a Service IP outside every range ("please recreate") still does."""
+    world.break_component("alga-core", waiting=("ContainerCreating", None))
+    repairing = "Cluster IP [IPv4]: 10.96.184.80 is not allocated; repairing"
+    world.put(event("Service", "alga-core", "ClusterIPNotAllocated", repairing))
+    status = status_of(world, probe=probe_refused())
+    said = [b.reason for b in status.top_blockers]
+    assert not any("ClusterIPNotAllocated" in reason for reason in said), said
+    out_of_range = (
+        "Cluster IP [IPv4]: 10.0.0.9 is not within any configured Service CIDR; "
+        "please recreate service"
+    )
+    world.put(event("Service", "alga-core", "ClusterIPOutOfRange", out_of_range, last=-5))
+    status = status_of(world, probe=probe_refused())
+    assert any("ClusterIPOutOfRange" in b.reason for b in status.top_blockers), status.top_blockers
+
+
 def test_unschedulable_pod(world: Appliance, status_of: Evaluate) -> None:
     """A pod the scheduler cannot place -> Pod scheduling blocker."""
     world.put(
