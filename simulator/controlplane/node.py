@@ -23,6 +23,7 @@ from __future__ import annotations
 import http.server
 import logging
 import queue
+import shutil
 import ssl
 import threading
 import urllib.parse
@@ -88,7 +89,12 @@ class KubeletEndpoint:
 
         server = http.server.ThreadingHTTPServer((self.node_ip, KUBELET_PORT), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate.cert_file, certificate.key_file)
+        try:
+            context.load_cert_chain(certificate.cert_file, certificate.key_file)
+        finally:
+            # Read into the context: the key need not stay on disk, nor outlive the node (each
+            # judge's node left a folder in the temporary directory).
+            shutil.rmtree(certificate.cert_file.parent, ignore_errors=True)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(
