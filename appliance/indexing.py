@@ -304,7 +304,7 @@ def _index_events(index: Index) -> None:
 # (pkg/registry/core/service/{ipallocator,portallocator}/controller, v1.37): "Cluster IP
 # [IPv4]: X is not allocated; repairing". A loaded API server's repair loop can see a new
 # Service before the IPAddress made with it, and then repairs nothing (seen on the judge's
-# control plane, on Services alga-core and temporal). Nothing wrong with the Service, and
+# control plane, on Service temporal). Nothing wrong with the Service, and
 # nothing for the admin to do: never a blocker. (ClusterIPOutOfRange, "please recreate
 # service", is a real problem, and stays.)
 _SELF_REPAIRED = frozenset({"ClusterIPNotAllocated", "PortNotAllocated", "IPAddressNotAllocated"})

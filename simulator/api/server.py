@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -165,7 +164,7 @@ class ApiServer:
             thread.join(timeout=10)
         self._server = self._thread = None
         if self.certificate is not None:
-            shutil.rmtree(self.certificate.cert_file.parent, ignore_errors=True)
+            self.certificate.remove()
             self.certificate = None
 
     @staticmethod

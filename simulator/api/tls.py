@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class ServingCertificate:
     key_file: Path
     ca_file: Path
     ca_pem: bytes
+
+    def remove(self) -> None:
+        """Delete the folder `make_serving_certificate` made for the files (key included)."""
+        shutil.rmtree(self.cert_file.parent, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -144,14 +149,15 @@ def _general_name(host: str) -> x509.GeneralName:
         return x509.DNSName(host)
 
 
-def make_serving_certificate(host: str, directory: Path | None = None) -> ServingCertificate:
-    """A fresh CA and a certificate for `host` (plus localhost/127.0.0.1), valid for a year."""
+def make_serving_certificate(host: str) -> ServingCertificate:
+    """A fresh CA and a certificate for `host` (plus localhost/127.0.0.1), valid for a year, in
+    a new temporary folder: `remove()` it once the server has read it or has stopped."""
     ca = CertificateAuthority()
     hosts = ["localhost", "kubernetes", "127.0.0.1"]
     if host not in hosts:
         hosts.append(host)
     issued = ca.issue("kube-apiserver", hosts=hosts, server=True)
-    folder = directory or Path(tempfile.mkdtemp(prefix="fake-api-tls-"))
+    folder = Path(tempfile.mkdtemp(prefix="fake-api-tls-"))
     cert_file, key_file, ca_file = folder / "tls.crt", folder / "tls.key", folder / "ca.crt"
     cert_file.write_bytes(issued.cert_pem + ca.cert_pem)
     key_file.write_bytes(issued.key_pem)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import http.server
 import logging
 import queue
-import shutil
 import ssl
 import threading
 import urllib.parse
@@ -94,7 +93,7 @@ class KubeletEndpoint:
         finally:
             # Read into the context: the key need not stay on disk, nor outlive the node (each
             # judge's node left a folder in the temporary directory).
-            shutil.rmtree(certificate.cert_file.parent, ignore_errors=True)
+            certificate.remove()
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(
