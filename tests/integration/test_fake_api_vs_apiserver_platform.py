@@ -101,11 +101,26 @@ def _rows(run: Run) -> list[list[str]]:
     return sorted(line.split() for line in listed)
 
 
+def _custom_groups(run: Run) -> set[str]:
+    """The groups CRDs serve: on the shared plane, another judge's, deleted in the background
+    and maybe not gone yet (a terminating CRD's rows lose `create`)."""
+    listed = run("get", "crd", "-o", "jsonpath={.items[*].spec.group}").stdout
+    return set(listed.split())
+
+
 def test_api_resources_are_kube_apiservers(plane: ControlPlane, fake: Harness) -> None:
     """Every row of `kubectl api-resources -o wide` (name, short names, group version, scope,
-    kind, verbs, categories) as kube-apiserver has it, but the two left out on purpose."""
+    kind, verbs, categories) as kube-apiserver has it, but the one left out on purpose and
+    those of CRDs other judges left going (the fake API here has none)."""
     real, ours = _both(plane, fake)
-    expected = [row for row in _rows(real) if row[0] not in NOT_SERVED]
+    leftovers = _custom_groups(real)
+    expected = [
+        row
+        for row in _rows(real)
+        if row[0] not in NOT_SERVED
+        and not any("/" in f and f.split("/")[0] in leftovers for f in row)
+    ]
+    assert _custom_groups(ours) == set()
     assert _rows(ours) == expected
 
 
