@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with a `register(subparsers)` function, so this file
 only assembles them and turns our errors (`appliance.errors`) into one line on stderr and the
-error's exit code; Ctrl-C is one line and exit 130. A traceback means a bug, never bad input.
+error's exit code; Ctrl-C (or SIGTERM) is one line and exit 130. A traceback means a bug, never
+bad input.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                 0: "done",
                 1: "the work failed (a bootstrap phase, a smoke check, a deletion)",
                 2: "bad input: a flag, a file or an unreachable cluster (one line says which)",
-                EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+                EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGTERM)",
             }
         )
         + "\neach command's --help lists its own exit codes",

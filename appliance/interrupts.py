@@ -11,6 +11,11 @@ So while a command runs (`redelivered()`), SIGINT's handler raises as Python's d
 remembers the interrupt; until the command says it has handled it (`handled()`), the signal is
 delivered to the main thread again every `REDELIVER_SECONDS`, which also wakes a main thread
 blocked in a system call.
+
+SIGTERM (`kill`, `timeout`, a service manager's stop, the simulator ending a run) is the same
+interrupt. Left to Python's default it ends the process on the spot: no `except`, no `finally`,
+no atexit, so no "interrupted" line or next action, and the official client's temporary copies of
+the kubeconfig's CA, client certificate and client key stay in the temporary folder.
 """
 
 from __future__ import annotations
@@ -42,22 +47,23 @@ _delivery = _Delivery()
 
 @contextlib.contextmanager
 def redelivered() -> Iterator[None]:
-    """Around a command's run: SIGINT raises KeyboardInterrupt as Python's handler does, and is
-    delivered again until handled. Python's handler is back afterwards. Outside the main thread,
-    or when SIGINT is not Python's default (ignored since the process started, or a caller's
-    own handler), nothing changes."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    """Around a command's run: SIGINT and SIGTERM raise KeyboardInterrupt as Python's SIGINT
+    handler does, and each is delivered again until handled. The handlers before are back
+    afterwards. Outside the main thread nothing changes; nor does a signal that is not at its
+    default (ignored since the process started, as `nohup` starts it, or a caller's own)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.signal(signal.SIGINT, _on_sigint)
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    taken = {s: d for s, d in defaults.items() if signal.getsignal(s) is d}
+    for signum in taken:
+        signal.signal(signum, _on_interrupt)
     try:
         yield
     finally:
         handled()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, default in taken.items():
+            signal.signal(signum, default)
 
 
 def handled() -> None:
@@ -67,22 +73,23 @@ def handled() -> None:
         _delivery.pending.set()
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     pending = _delivery.pending
     if pending is None or pending.is_set():
         pending = _delivery.pending = threading.Event()
         threading.Thread(
             target=_redeliver,
-            args=(pending, threading.main_thread().ident),
-            name="redeliver-sigint",
+            args=(pending, threading.main_thread().ident, signum),
+            name="redeliver-interrupt",
             daemon=True,
         ).start()
     raise KeyboardInterrupt
 
 
-def _redeliver(pending: threading.Event, main_thread: int | None) -> None:
+def _redeliver(pending: threading.Event, main_thread: int | None, signum: int) -> None:
+    """Send `signum` (the one received: the other may be ignored) until the interrupt is handled."""
     while main_thread is not None and not pending.wait(REDELIVER_SECONDS):
         try:
-            signal.pthread_kill(main_thread, signal.SIGINT)
+            signal.pthread_kill(main_thread, signum)
         except OSError:  # the main thread is gone: the process is ending anyway
             return

@@ -33,7 +33,7 @@ _EXIT_HELP = {
     2: "bad input (a flag, a dump file, a kubeconfig) or the cluster cannot be reached",
     3: "installing",
     4: "failed_action_required: something blocks login and waiting will not clear it",
-    130: "interrupted (Ctrl-C; how --watch ends)",
+    130: "interrupted (Ctrl-C or SIGTERM; how --watch ends)",
 }
 
 # Each tier as the bootstrapper's phases and the status page name it (tier_table.py).

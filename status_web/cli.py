@@ -10,12 +10,15 @@ kubeconfig. Every failure to start is one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from appliance.command_line import (
     add_completion_command,
@@ -147,6 +150,28 @@ def _status_url(args: argparse.Namespace) -> str | None:
     return f"http://{host_ip}:{args.port}" if host_ip else None
 
 
+class _Stopped(Exception):
+    """SIGTERM ended the service (uvicorn has shut down gracefully by then)."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """uvicorn shuts down on SIGTERM, then raises the signal again with the handler it found.
+    At Python's default that kills the process there: no `finally` (the watches and the
+    connection stay open to the end), no atexit (the official client's copies of the
+    kubeconfig's CA and client key stay in the temporary folder), exit -15 instead of 0. With
+    this handler found instead, the signal raises `_Stopped` and the service ends normally."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -194,7 +219,10 @@ def _serve(args: argparse.Namespace) -> int:
         clock.release()
         try:
             log.info("serving on http://%s:%d", args.host, sock.getsockname()[1])
-            uvicorn.Server(config).run(sockets=[sock])
+            with _sigterm_stops():
+                uvicorn.Server(config).run(sockets=[sock])
+        except _Stopped:
+            log.info("stopped (SIGTERM)")
         finally:
             collector.stop()
             cache.stop()

@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     class Response(io.RawIOBase):
         # As http.client's and urllib3's responses: IOBase's finalizer calls close().
         def close(self):
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands while the finalizer runs
+            os.kill(os.getpid(), SIGNAL)  # Ctrl-C (or SIGTERM) lands while the finalizer runs
             for _ in range(1000):  # bytecode: the handler runs here, inside the finalizer
                 pass
             super().close()
@@ -35,6 +35,7 @@ SCRIPT = textwrap.dedent(
         return "ran on"
 
     mode, rest = sys.argv[1], float(sys.argv[2])
+    SIGNAL = signal.Signals[sys.argv[3]]
     around = interrupts.redelivered() if mode != "python" else contextlib.nullcontext()
     with around:
         try:
@@ -50,9 +51,11 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def run(mode: str, *, rest: float = 30.0, sigint_ignored: bool = False) -> list[str]:
+def run(
+    mode: str, *, rest: float = 30.0, sigint_ignored: bool = False, signal_name: str = "SIGINT"
+) -> list[str]:
     """The script's output words; `rest`: how long the command runs on after the signal."""
-    command = [sys.executable, "-c", SCRIPT, mode, str(rest)]
+    command = [sys.executable, "-c", SCRIPT, mode, str(rest), signal_name]
     if sigint_ignored:  # as `nohup` starts it: ignored before Python starts
         command = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     with ctrl_c_as_in_a_terminal():
@@ -69,6 +72,11 @@ def test_python_alone_loses_a_ctrl_c_that_lands_in_a_finalizer() -> None:
 
 def test_a_lost_ctrl_c_is_delivered_again_and_ends_the_command() -> None:
     assert run("redelivered") == ["interrupted", "True"]
+
+
+def test_a_lost_sigterm_is_delivered_again_and_ends_the_command() -> None:
+    """SIGTERM (`kill`, a service manager's stop) is the same interrupt, lost the same way."""
+    assert run("redelivered", signal_name="SIGTERM") == ["interrupted", "True"]
 
 
 def test_once_handled_it_is_not_delivered_again() -> None:
