@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -222,6 +223,7 @@ def _fault_once() -> tuple[float, float]:  # noqa: PLR0915 - one linear setup, m
         cache.stop()
         cluster.close()
         api.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _fault_latency(quick: bool) -> list[dict[str, object]]:
