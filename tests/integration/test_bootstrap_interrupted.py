@@ -120,7 +120,11 @@ def interrupted_run(world: ServedWorld, config_dir: Path, trigger: str, signum: 
 def _interrupt(
     world: ServedWorld, config_dir: Path, trigger: str, signum: int, clock_env: dict[str, str]
 ) -> str:
-    env = {**env_for(world), **clock_env, "PYTHONUNBUFFERED": "1"}
+    # kill -9 skips the official client's removal of its kubeconfig copies at exit: they go to
+    # the test's folder, not the machine's /tmp.
+    temporary = config_dir.parent / "tmp"
+    temporary.mkdir(exist_ok=True)
+    env = {**env_for(world), **clock_env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(temporary)}
     lines: list[str] = []
     sent = False
     with (
