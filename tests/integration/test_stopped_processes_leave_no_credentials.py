@@ -23,13 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from simulator.api import ApiServer
 from simulator.api.store import ObjectStore
+from simulator.api.tls import CertificateAuthority
 from simulator.clock import VirtualClock
 from simulator.neighbours.addresses import choose_node_address
 
@@ -41,25 +38,9 @@ pytestmark = pytest.mark.skipif(
 
 def _client_credentials() -> tuple[bytes, bytes]:
     """A client certificate and its key (PEM), as a Talos admin kubeconfig holds them."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "admin")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+    authority = CertificateAuthority("talos-ca")
+    issued = authority.issue("admin", organizations=["os:admin"], client=True)
+    return issued.cert_pem, issued.key_pem
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any
 
 from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
+from simulator.api.store.kind_rules import secret_as_stored
 from simulator.api.store.platform_defaults import PLATFORM_DEFAULTERS
 from simulator.api.store.schema_defaults import default_custom_resource
 from simulator.clock import rfc3339
@@ -263,6 +264,10 @@ def _volume_object(obj: Obj) -> None:
 
 
 def _secret(obj: Obj) -> None:
+    if "stringData" in obj:
+        stored = secret_as_stored(obj)
+        obj.clear()
+        obj.update(stored)
     obj.setdefault("type", "Opaque")
 
 

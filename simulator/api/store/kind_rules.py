@@ -1,16 +1,20 @@
 """What kube-apiserver checks in the content of a ConfigMap, a Secret and a Service (a subset of
 pkg/apis/core/validation, in its words), and what an immutable ConfigMap or Secret may not change.
+
+A Secret is checked as kube-apiserver holds it: its `stringData` already in `data`
+(`secret_as_stored`), since v1's conversion to the internal type merges it there.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from typing import Any
 
 from simulator.api.names import regex_error
 
-__all__ = ["content_errors", "update_errors"]
+__all__ = ["content_errors", "secret_as_stored", "update_errors"]
 
 _CONFIG_KEY = "[-._a-zA-Z0-9]+"
 _CONFIG_KEY_RE = re.compile(_CONFIG_KEY)
@@ -30,9 +34,11 @@ def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
     """Field errors of a ConfigMap's, a Secret's or a Service's content ([] when valid)."""
     if group != "":
         return []
-    if kind in ("ConfigMap", "Secret"):
-        errors = _key_errors(obj)
-        return errors + (_secret_type_errors(obj) if kind == "Secret" else [])
+    if kind == "ConfigMap":
+        return _key_errors(obj)
+    if kind == "Secret":
+        secret = secret_as_stored(obj)
+        return _key_errors(secret) + _secret_type_errors(secret)
     if kind == "Service":
         return _service_errors(obj.get("spec") or {})
     return []
@@ -42,11 +48,29 @@ def update_errors(group: str, kind: str, live: dict[str, Any], new: dict[str, An
     """What an immutable ConfigMap or Secret refuses to change."""
     if group != "" or kind not in ("ConfigMap", "Secret") or live.get("immutable") is not True:
         return []
+    new = secret_as_stored(new) if kind == "Secret" else new
     errors = [] if new.get("immutable") is True else [f"immutable: {_IMMUTABLE}"]
     fields = ("data", "binaryData") if kind == "ConfigMap" else ("data",)
     return errors + [
         f"{f}: {_IMMUTABLE}" for f in fields if (live.get(f) or {}) != (new.get(f) or {})
     ]
+
+
+def secret_as_stored(secret: dict[str, Any]) -> dict[str, Any]:
+    """The Secret as kube-apiserver stores it: each `stringData` value base64-encoded into
+    `data`, over a `data` value of the same key, and no `stringData` (pkg/apis/core/v1
+    Convert_v1_Secret_To_core_Secret). `secret` itself when it has none; else a shallow copy."""
+    if "stringData" not in secret:
+        return secret
+    stored = dict(secret)
+    strings = stored.pop("stringData")
+    if isinstance(strings, dict) and strings:
+        data = stored.get("data")
+        stored["data"] = (dict(data) if isinstance(data, dict) else {}) | {
+            str(key): base64.b64encode(b"" if value is None else str(value).encode()).decode()
+            for key, value in strings.items()
+        }
+    return stored
 
 
 def _key_errors(obj: dict[str, Any]) -> list[str]:
