@@ -1,11 +1,15 @@
-"""The columns and cells of kube-apiserver v1.37's RBAC and PriorityClass Tables.
+"""The columns and cells of kube-apiserver v1.37's RBAC, PriorityClass and namespace policy
+(ResourceQuota, LimitRange, PodDisruptionBudget) Tables.
 
 As `table_columns.py` (names, types, priorities and descriptions from
 `pkg/printers/internalversion/printers.go`), with their cells: a Role shows when it was created
 as a date, a binding its role as `Kind/name` and, with `-o wide`, its subjects by kind
 (ServiceAccounts as `namespace/name`, `rbac.SubjectsStrings`); a PriorityClass its value,
 whether it is the global default and its preemption policy. The bootstrap policy and the system
-PriorityClasses make these the first things `kubectl get clusterroles,pc` shows.
+PriorityClasses make these the first things `kubectl get clusterroles,pc` shows. A quota shows
+its status as `resource: used/hard` pairs (`limits.*` in the Limit column), a limit range when
+it was created, a disruption budget its spec's bounds (`N/A` when unset) and what its status
+allows.
 """
 
 from __future__ import annotations
@@ -46,6 +50,39 @@ POLICY_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
     (_RBAC, "roles"): (NAME, _CREATED_AT),
     (_RBAC, "clusterrolebindings"): _binding(_CLUSTER_ROLE_REF, "clusterRoleBinding"),
     (_RBAC, "rolebindings"): _binding(_ROLE_REF, "roleBinding"),
+    ("", "resourcequotas"): (
+        NAME,
+        (
+            "Request",
+            "string",
+            "",
+            0,
+            "Request represents a minimum amount of cpu/memory that a container may consume.",
+        ),
+        (
+            "Limit",
+            "string",
+            "",
+            0,
+            "Limits control the maximum amount of cpu/memory that a container may use "
+            "independent of contention on the node.",
+        ),
+        AGE,
+    ),
+    ("", "limitranges"): (NAME, _CREATED_AT),
+    ("policy", "poddisruptionbudgets"): (
+        NAME,
+        ("Min Available", "string", "", 0, "The minimum number of pods that must be available."),
+        ("Max Unavailable", "string", "", 0, "The maximum number of pods that may be unavailable."),
+        (
+            "Allowed Disruptions",
+            "integer",
+            "",
+            0,
+            "Calculated number of pods that may be disrupted at this time.",
+        ),
+        AGE,
+    ),
     ("scheduling.k8s.io", "priorityclasses"): (
         NAME,
         (
@@ -103,6 +140,32 @@ def _subjects(kind: str) -> Reader:
     return read
 
 
+def _quota(limits: bool) -> Reader:
+    """printResourceQuota: `resource: used/hard` for each hard limit in the status, sorted by
+    name, the `limits.*` ones in the Limit column and the rest in Request."""
+
+    def read(obj: dict[str, Any], _now: datetime) -> str:
+        status = obj.get("status") or {}
+        hard, used = status.get("hard") or {}, status.get("used") or {}
+        return ", ".join(
+            f"{name}: {used.get(name, '0')}/{value}"
+            for name, value in sorted(hard.items())
+            if (name.split(".")[0] == "limits" and "." in name) == limits
+        )
+
+    return read
+
+
+def _bound(field: str) -> Reader:
+    """A disruption budget's minAvailable or maxUnavailable (an int or a percentage)."""
+
+    def read(obj: dict[str, Any], _now: datetime) -> str:
+        value = (obj.get("spec") or {}).get(field)
+        return "N/A" if value is None else str(value)
+
+    return read
+
+
 _BINDING_READERS: dict[str, Reader] = {
     "Role": _role_ref,
     "Users": _subjects("User"),
@@ -114,6 +177,15 @@ POLICY_READERS: dict[tuple[str, str], dict[str, Reader]] = {
     (_RBAC, "roles"): {"Created At": _created_at},
     (_RBAC, "clusterrolebindings"): _BINDING_READERS,
     (_RBAC, "rolebindings"): _BINDING_READERS,
+    ("", "resourcequotas"): {"Request": _quota(limits=False), "Limit": _quota(limits=True)},
+    ("", "limitranges"): {"Created At": _created_at},
+    ("policy", "poddisruptionbudgets"): {
+        "Min Available": _bound("minAvailable"),
+        "Max Unavailable": _bound("maxUnavailable"),
+        "Allowed Disruptions": lambda o, _n: int(
+            (o.get("status") or {}).get("disruptionsAllowed") or 0
+        ),
+    },
     ("scheduling.k8s.io", "priorityclasses"): {
         "Value": lambda o, _n: int(o.get("value") or 0),
         "Global-Default": lambda o, _n: bool(o.get("globalDefault")),

@@ -1,7 +1,7 @@
 """The defaults kube-apiserver v1.37 fills in the platform kinds a chart ships (k8s.io/kubernetes
-pkg/apis/{admissionregistration,flowcontrol,storage,resource}/v1/defaults.go): a client reading
-back a webhook configuration, an admission policy, a flow schema, a priority level, a CSI driver
-or a resource slice sees them, and
+pkg/apis/{admissionregistration,flowcontrol,storage,resource,core}/v1/defaults.go): a client
+reading back a webhook configuration, an admission policy, a flow schema, a priority level, a CSI
+driver, a resource slice or a limit range sees them, and
 `kubectl apply` diffs against them. Checked field for field against a real control plane by
 tests/integration/test_fake_api_vs_apiserver_platform.py.
 """
@@ -111,7 +111,21 @@ def _csi_driver(obj: Obj) -> None:
         spec["volumeLifecycleModes"] = ["Persistent"]
 
 
+def _limit_range(obj: Obj) -> None:
+    """pkg/apis/core/v1 SetDefaults_LimitRangeItem: a Container limit's default is its max, and
+    its default request its default, else its min, for each resource not given."""
+    for item in (obj.get("spec") or {}).get("limits") or []:
+        if not isinstance(item, dict) or item.get("type") != "Container":
+            continue
+        default = {**(item.get("max") or {}), **(item.get("default") or {})}
+        request = {**(item.get("min") or {}), **default, **(item.get("defaultRequest") or {})}
+        for field, values in (("default", default), ("defaultRequest", request)):
+            if values:
+                item[field] = dict(sorted(values.items()))
+
+
 PLATFORM_DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
+    ("", "LimitRange"): _limit_range,
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): _validating_webhooks,
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): _mutating_webhooks,
     ("flowcontrol.apiserver.k8s.io", "FlowSchema"): _flow_schema,

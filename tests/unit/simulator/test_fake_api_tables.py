@@ -220,3 +220,40 @@ def test_a_priority_class_row_shows_its_value_default_and_policy() -> None:
         False,
         "PreemptLowerPriority",
     )
+
+
+def test_a_quota_row_pairs_used_and_hard_limits_apart_from_requests() -> None:
+    """printResourceQuota: sorted by resource, a missing `used` is 0, `limits.*` in Limit."""
+    quota = {
+        "metadata": {"name": "q", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "status": {
+            "hard": {"services": "3", "limits.cpu": "4", "requests.memory": "1Gi", "pods": "10"},
+            "used": {"pods": "2", "limits.cpu": "500m"},
+        },
+    }
+    row = _row("resourcequotas", "v1", "ResourceQuota", quota)
+    assert row == {
+        "Name": "q",
+        "Request": "pods: 2/10, requests.memory: 0/1Gi, services: 0/3",
+        "Limit": "limits.cpu: 500m/4",
+        "Age": "60m",
+    }
+    fresh = _row("resourcequotas", "v1", "ResourceQuota", {"metadata": {"name": "new"}})
+    assert (fresh["Request"], fresh["Limit"]) == ("", "")
+
+
+def test_a_disruption_budget_row_shows_its_bounds_and_allowed_disruptions() -> None:
+    budget = {
+        "metadata": {"name": "web"},
+        "spec": {"maxUnavailable": "30%"},
+        "status": {"disruptionsAllowed": 1},
+    }
+    row = _row("poddisruptionbudgets", "policy/v1", "PodDisruptionBudget", budget)
+    assert (row["Min Available"], row["Max Unavailable"], row["Allowed Disruptions"]) == (
+        "N/A",
+        "30%",
+        1,
+    )
+    stamped = {"metadata": {"name": "l", "creationTimestamp": "2026-01-01T00:00:00Z"}}
+    limits = _row("limitranges", "v1", "LimitRange", stamped)
+    assert limits == {"Name": "l", "Created At": "2026-01-01T00:00:00Z"}

@@ -436,3 +436,50 @@ def test_a_custom_resource_gets_its_schema_defaults_on_every_write(store: Object
     assert updated["spec"] == {"mode": "a"}  # a disallowed null is defaulted again
     written = store.replace({**updated, "status": {}}, subresource="status", strict=True)
     assert written["status"] == {"seen": -1}
+
+
+def test_a_secrets_string_data_is_stored_in_its_data(store: ObjectStore) -> None:
+    """As kube-apiserver's conversion does on every write: base64 into `data`, over a `data`
+    value of the same key, and no `stringData` kept; also for the world's trusted writes."""
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "default"},
+        "data": {"a": "eHl6", "b": "eHl6"},
+        "stringData": {"b": "new", "c": "s3cret"},
+    }
+    created = store.create(secret)
+    assert "stringData" not in created
+    assert created["data"] == {"a": "eHl6", "b": "bmV3", "c": "czNjcmV0"}
+    updated = store.patch("v1", "Secret", "s", {"stringData": {"a": "x"}}, "merge", "default")
+    assert "stringData" not in updated
+    assert updated["data"]["a"] == "eA=="
+
+
+def test_a_container_limit_ranges_defaults_come_from_its_bounds(store: ObjectStore) -> None:
+    """SetDefaults_LimitRangeItem: a Container item's default is its max, its default request
+    its default, else its min; other item types are left alone."""
+    limit_range = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "l", "namespace": "default"},
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "max": {"memory": "1Gi", "cpu": "2"},
+                    "min": {"cpu": "50m", "ephemeral-storage": "1Mi"},
+                    "defaultRequest": {"memory": "128Mi"},
+                },
+                {"type": "Pod", "max": {"cpu": "4"}},
+            ]
+        },
+    }
+    container, pod = store.create(limit_range)["spec"]["limits"]
+    assert container["default"] == {"cpu": "2", "memory": "1Gi"}
+    assert container["defaultRequest"] == {
+        "cpu": "2",
+        "ephemeral-storage": "1Mi",
+        "memory": "128Mi",
+    }
+    assert pod == {"type": "Pod", "max": {"cpu": "4"}}
