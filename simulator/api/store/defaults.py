@@ -83,8 +83,8 @@ def _volume(volume: Obj) -> None:
         volume["hostPath"].setdefault("type", "")
 
 
-def pod_spec(spec: Obj, *, admitted: bool) -> None:
-    """PodSpec defaulting; `admitted` adds what admission sets on a Pod (not on templates)."""
+def _pod_spec(spec: Obj) -> None:
+    """PodSpec defaulting, a Pod's and a template's."""
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -96,15 +96,6 @@ def pod_spec(spec: Obj, *, admitted: bool) -> None:
     for volume in spec.get("volumes") or []:
         if isinstance(volume, dict):
             _volume(volume)
-    if admitted:
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("enableServiceLinks", True)
-        spec.setdefault("priority", 0)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-        tolerations = spec.setdefault("tolerations", [])
-        for toleration in _TOLERATIONS:
-            if not any(t.get("key") == toleration["key"] for t in tolerations):
-                tolerations.append(dict(toleration))
     if spec.get("serviceAccountName"):
         # The v1 conversion writes the deprecated alias from the name, on templates too.
         spec["serviceAccount"] = spec["serviceAccountName"]
@@ -116,7 +107,7 @@ def _template(obj: Obj) -> None:
         meta = template.setdefault("metadata", {})
         if isinstance(meta, dict) and meta.get("creationTimestamp", "") is None:
             del meta["creationTimestamp"]  # Go's omitzero: a zero time is not written
-        pod_spec(template.setdefault("spec", {}), admitted=False)
+        _pod_spec(template.setdefault("spec", {}))
 
 
 def _qos(spec: Obj) -> str:
@@ -136,7 +127,22 @@ def _qos(spec: Obj) -> str:
 
 def _pod(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
-    pod_spec(spec, admitted=True)
+    _pod_spec(spec)
+    spec.setdefault("enableServiceLinks", True)  # SetDefaults_Pod, not a template's
+
+
+def _pod_admitted(obj: Obj) -> None:
+    """What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins set on a
+    new Pod (pod_admission.py does the rest of the first's work)."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("serviceAccountName", "default")
+    spec["serviceAccount"] = spec["serviceAccountName"]
+    spec.setdefault("priority", 0)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    tolerations = spec.setdefault("tolerations", [])
+    for toleration in _TOLERATIONS:
+        if not any(t.get("key") == toleration["key"] for t in tolerations):
+            tolerations.append(dict(toleration))
 
 
 def _deployment(obj: Obj) -> None:
@@ -307,12 +313,14 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
     **PLATFORM_DEFAULTERS,
 }
-# What kube-apiserver's REST storage fills after the field manager has seen a create (the
-# namespace strategy's finalizer, the Service allocator's IP families): on a create these are
-# no manager's fields; on an update they are carried over from the live object.
+# What kube-apiserver's REST storage or admission fills after the field manager has seen a
+# create (the namespace strategy's finalizer, the Service allocator's IP families, a Pod's
+# account, priority and tolerations): on a create these are no manager's fields; on an update
+# they are carried over from the live object.
 _ASSIGNED: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("", "Service"): _service_families,
     ("", "Namespace"): _namespace_finalizers,
+    ("", "Pod"): _pod_admitted,
 }
 
 

@@ -35,6 +35,7 @@ from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
+from simulator.api.store.pod_admission import admit_pod
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -58,7 +59,7 @@ __all__ = ["ObjectStore"]
 
 
 Obj = dict[str, Any]
-ObjList = list[dict[str, Any]]
+ObjList = list[Obj]
 
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -208,6 +209,7 @@ class ObjectStore:
             if field_manager:
                 default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
+            admit_pod(self._objects, info, new, strict=strict)  # after the field manager
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
@@ -485,12 +487,8 @@ class ObjectStore:
             seen: set[tuple[str, str, str, str]] = set()
             removed: builtins.list[tuple[KindInfo, Obj]] = []
             for kind, victim in dependents(self.registry, self._objects, info, obj):
-                key = (
-                    kind.group,
-                    kind.plural,
-                    victim["metadata"].get("namespace", ""),
-                    victim["metadata"]["name"],
-                )
+                meta = victim["metadata"]
+                key = (kind.group, kind.plural, meta.get("namespace", ""), meta["name"])
                 if key in seen:
                     continue
                 seen.add(key)
