@@ -331,6 +331,18 @@ CASES: dict[str, BadRequest] = {
     "unknown group": BadRequest(
         "GET", "/apis/bogus.io/v1/things", None, None, Answer(404, None, "404 page not found\n")
     ),
+    # NamespaceLifecycle's immortal namespaces, dry run or not (the real plane keeps them).
+    **{
+        f"delete namespace {name}{query}": BadRequest(
+            "DELETE", f"/api/v1/namespaces/{name}{query}", None, None,
+            Answer(
+                403, "Forbidden",
+                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+            ),
+        )
+        for name in ("default", "kube-system", "kube-public")
+        for query in ("", "?dryRun=All")
+    },
 }  # fmt: skip
 
 

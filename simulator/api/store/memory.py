@@ -32,7 +32,7 @@ from simulator.api.store.deleting import crd_cleaned, deletion
 from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
-from simulator.api.store.namespaces import admit, is_namespace
+from simulator.api.store.namespaces import admit, is_namespace, refuse_immortal
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.pod_admission import admit_pod
@@ -316,6 +316,7 @@ class ObjectStore:
         """
         info = self.kind_info(api_version, kind)
         ns = self._ns(info, namespace)
+        refuse_immortal(info, name)
         with self._lock:
             live = self._bucket(info).get((ns, name))
             if live is None:

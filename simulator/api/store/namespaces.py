@@ -4,7 +4,8 @@ Deleting a namespace marks it `Terminating` (deletionTimestamp, phase); its cont
 is deleted, each object by its own rules (finalizers keep an object, and so the namespace, until
 they are removed); the namespace goes once it is empty. While it terminates, creates in it are
 refused with the NamespaceLifecycle admission's 403, world writes included; a namespace that was
-deleted is not brought back by a world write (only by creating the Namespace itself).
+deleted is not brought back by a world write (only by creating the Namespace itself). `default`,
+`kube-system` and `kube-public` are never deleted (the same admission's 403).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError, NotFoundError
 from simulator.clock import rfc3339
 
-__all__ = ["admit", "is_namespace", "terminating", "terminating_forbidden"]
+__all__ = ["admit", "is_namespace", "refuse_immortal", "terminating", "terminating_forbidden"]
+
+# What NamespaceLifecycle never lets go (kube-apiserver registers it with these three).
+_IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
 
 
 def is_namespace(info: KindInfo) -> bool:
@@ -52,6 +56,17 @@ def terminating_forbidden(info: KindInfo, name: str, namespace: str) -> Forbidde
             }
         ],
     )
+
+
+def refuse_immortal(info: KindInfo, name: str) -> None:
+    """NamespaceLifecycle's 403 for a delete of `default`, `kube-system` or `kube-public`, dry
+    run or not, whoever asks."""
+    if is_namespace(info) and name in _IMMORTAL:
+        raise ForbiddenError(
+            f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+            name=name,
+            kind="namespaces",
+        )
 
 
 def admit(
