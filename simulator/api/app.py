@@ -35,6 +35,7 @@ from simulator.api.asgi import (
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
 from simulator.api.faults import FaultPlan
+from simulator.api.health import health_answer
 from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.openapi import Documents
 from simulator.api.protobuf_answers import prefers_protobuf, protobuf_answers
@@ -351,7 +352,10 @@ class ApiApp:
 
     async def _dispatch(self, req: Request) -> int:
         route, user, send = req.route, req.user, req.send
-        if route is None:
+        if route is None:  # RBAC's nonResourceURLs decide, as for any path (anonymous: above)
+            asked = RequestAttributes(verb=req.verb, path=req.path)
+            if user is not None and not authorize(self.store, user, asked):
+                raise ForbiddenError(forbidden_message(user, asked))
             return await self._non_resource(req)
         assert user is not None
         info = route.info
@@ -397,8 +401,10 @@ class ApiApp:
         registry = self.store.registry
         doc: Any = None
         content_type = JSON
-        if path in ("/healthz", "/livez", "/readyz"):
-            await self.respond(send, 200, b"ok", content_type=b"text/plain; charset=utf-8")
+        if (health := health_answer(req.path, req.query)) is not None:  # "/livez/" is a 404
+            sniff = [(b"x-content-type-options", b"nosniff")]
+            plain = b"text/plain; charset=utf-8"
+            await self.respond(send, 200, health, content_type=plain, headers=sniff)
             return 200
         if path == "/version" and method == "GET":
             # kube-apiserver writes it indented, with no newline at the end (WriteRawJSON).

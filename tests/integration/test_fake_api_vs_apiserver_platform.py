@@ -1,6 +1,7 @@
 """The served resources, the platform kinds and the reviews asked on another's behalf, judged by a
 real v1.37 control plane: `kubectl api-resources -o wide` lists the same rows (but the one the
-fake API leaves out, see docs/simulator-api.md); a chart's platform objects (a RuntimeClass,
+fake API leaves out, see docs/simulator-api.md); the health endpoints answer alike; a chart's
+platform objects (a RuntimeClass,
 webhook configurations, admission policies, a CSI driver, flow-control and DRA objects) are
 stored and shown with the same defaults and columns; bindings and CSRs behave alike; the same
 SubjectAccessReviews, LocalSubjectAccessReviews and TokenReviews get the same answers and the
@@ -187,6 +188,44 @@ def test_platform_objects_show_the_same_columns(plane: ControlPlane, fake: Harne
     for manifest in (PLATFORM, COLUMNS_ONLY):
         expected = _tables(real, manifest)
         assert _tables(ours, manifest) == expected, manifest.name
+
+
+# What an admin asks of the health endpoints (`kubectl get --raw`), and a user whom only
+# system:public-info-viewer lets in (the endpoints themselves, not their checks).
+HEALTH = [
+    *(
+        ("get", "--raw", path)
+        for path in (
+            "/livez",
+            "/readyz?verbose",
+            "/livez?verbose",
+            "/healthz?verbose",
+            "/readyz?exclude=etcd&exclude=bogus&verbose",
+            "/livez?exclude=ping",
+            "/livez/ping",
+            "/readyz/informer-sync",
+            "/healthz/poststarthook/rbac/bootstrap-roles",
+            "/readyz/loopback-serving-certificate",
+            "/livez/",
+        )
+    ),
+    ("get", "--raw", "/readyz", "--as=u"),
+    ("get", "--raw", "/readyz/etcd", "--as=u"),
+]
+
+
+def test_health_endpoints_answer_as_kube_apiservers(plane: ControlPlane, fake: Harness) -> None:
+    """`/livez`, `/readyz`, `/healthz`: `ok`, each check with `verbose` (excluded ones and
+    unknown exclusions said), a check of their own by its path, 404 for another."""
+    real, ours = _both(plane, fake)
+    for args in HEALTH:
+        expected = real(*args, check=False)
+        answer = ours(*args, check=False)
+        assert (answer.returncode, answer.stdout, answer.stderr) == (
+            expected.returncode,
+            expected.stdout,
+            expected.stderr,
+        ), args
 
 
 def _answer(run: Run, folder: Path, body: dict[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,13 @@ __all__ = [
 ]
 
 
-def status_body(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
+def status_body(
+    code: int, reason: str, message: str, *, empty_details: bool = False, **details: Any
+) -> dict[str, Any]:
     """The `Status` object kube-apiserver answers a failed request with, in its field order
-    (metav1.Status: kind, apiVersion, metadata, status, message, reason, details, code)."""
+    (metav1.Status: kind, apiVersion, metadata, status, message, reason, details, code);
+    `empty_details`: `"details": {}` when there are none (an error made with details that are
+    all zero, as apierrors.NewForbidden makes a non-resource path's)."""
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -34,7 +38,7 @@ def status_body(code: int, reason: str, message: str, **details: Any) -> dict[st
     }
     if reason:  # StatusReasonUnknown is "", and omitted
         body["reason"] = reason
-    if details:
+    if details or empty_details:
         body["details"] = details
     body["code"] = code
     return body
@@ -45,6 +49,8 @@ class StoreError(SimulatorError):
 
     code = 500
     reason = "InternalError"
+    # Whether the Status has `details` even when empty (its apierrors constructor sets them).
+    empty_details = False
 
     def __init__(
         self,
@@ -73,7 +79,8 @@ class StoreError(SimulatorError):
             details["kind"] = self.kind
         if self.causes:
             details["causes"] = self.causes
-        return status_body(self.code, self.reason, self.message, **details)
+        empty = self.empty_details
+        return status_body(self.code, self.reason, self.message, empty_details=empty, **details)
 
 
 class UnknownReasonError(StoreError):
@@ -95,6 +102,7 @@ class ForbiddenError(StoreError):
 
     code = 403
     reason = "Forbidden"
+    empty_details = True  # apierrors.NewForbidden
 
 
 class NotFoundError(StoreError):
