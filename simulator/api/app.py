@@ -34,6 +34,7 @@ from simulator.api.asgi import (
 )
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
+from simulator.api.deprecation import deprecation_warning, warning_first
 from simulator.api.faults import FaultPlan
 from simulator.api.health import health_answer
 from simulator.api.impersonation import impersonated, wants_impersonation
@@ -285,6 +286,7 @@ class ApiApp:
                 delivery.watch_requested(headers.get(PARTICIPANT_HEADER, ""), path)
         arrival = next(self._arrivals)
         body = b""
+        request: Request | None = None
         try:
             if user is None and path.rstrip("/") not in _ANONYMOUS_PATHS:
                 status = 401
@@ -309,7 +311,8 @@ class ApiApp:
             status = await self._dispatch(request)
         except StoreError as exc:
             status = exc.code
-            await self.respond(send, exc.code, _ENC.encode(exc.status()))
+            answer = request.send if request is not None else send  # with its warnings
+            await self.respond(answer, exc.code, _ENC.encode(exc.status()))
         finally:
             if delivery is not None:
                 delivery.request_finished(id(scope))
@@ -363,6 +366,8 @@ class ApiApp:
         if not authorize(self.store, user, attrs):
             message = forbidden_message(user, attrs)
             raise ForbiddenError(message, name=route.name, group=info.group, kind=info.plural)
+        if (deprecation := deprecation_warning(info)) is not None:
+            req.send = send = warning_first(send, deprecation)  # errors' answers too
         if route.subresource and route.subresource not in info.subresources:
             raise NotFoundError("the server could not find the requested resource")
         if route.subresource == "log":

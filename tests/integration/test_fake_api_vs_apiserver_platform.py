@@ -214,18 +214,39 @@ HEALTH = [
 ]
 
 
+def _answered_alike(real: Run, ours: Run, args: tuple[str, ...]) -> tuple[int, str, str]:
+    """kubectl `args` on both: the same exit code, output and errors (returned)."""
+    expected, answer = (run(*args, check=False) for run in (real, ours))
+    said = (expected.returncode, expected.stdout, expected.stderr)
+    assert (answer.returncode, answer.stdout, answer.stderr) == said, args
+    return said
+
+
 def test_health_endpoints_answer_as_kube_apiservers(plane: ControlPlane, fake: Harness) -> None:
     """`/livez`, `/readyz`, `/healthz`: `ok`, each check with `verbose` (excluded ones and
     unknown exclusions said), a check of their own by its path, 404 for another."""
     real, ours = _both(plane, fake)
     for args in HEALTH:
-        expected = real(*args, check=False)
-        answer = ours(*args, check=False)
-        assert (answer.returncode, answer.stdout, answer.stderr) == (
-            expected.returncode,
-            expected.stdout,
-            expected.stderr,
-        ), args
+        _answered_alike(real, ours, args)
+
+
+def test_endpoints_are_answered_with_their_deprecation_warning(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """Every answer about v1 Endpoints (a list, a 404, a create) warns that they are
+    deprecated, before the answer's own warnings (an unknown field's)."""
+    manifest = tmp_path / "endpoints.json"
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ep", "x": 1}}
+    manifest.write_text(json.dumps(endpoints))
+    real, ours = _both(plane, fake)
+    for args in (
+        ("get", "endpoints", "-n", "shop"),
+        ("get", "endpoints", "missing", "-n", "shop"),
+        ("create", "-n", "shop", "--dry-run=server", "--validate=warn", "-o", "name", "-f"),
+    ):
+        command = (*args, str(manifest)) if args[-1] == "-f" else args
+        expected = _answered_alike(real, ours, command)
+        assert "v1 Endpoints is deprecated" in expected[2]  # the premise
 
 
 def _answer(run: Run, folder: Path, body: dict[str, Any]) -> dict[str, Any]:
