@@ -38,7 +38,8 @@ def exit_codes_help(codes: Mapping[int, str] = EXIT_CODES_HELP) -> str:
 
 
 def add_version_everywhere(parser: argparse.ArgumentParser, prog: str) -> None:
-    """`--version` and the exit codes on `parser` and on every subcommand beneath it."""
+    """`--version` on `parser` and on every subcommand beneath it, and the exit codes on each
+    that does not list its own."""
     try:
         text = f"{prog} {version('appliance-bootstrap')}"
     except PackageNotFoundError:  # a source tree that was never installed
@@ -47,7 +48,7 @@ def add_version_everywhere(parser: argparse.ArgumentParser, prog: str) -> None:
     while pending:
         current = pending.pop()
         current.add_argument("--version", action="version", version=text)
-        current.epilog = exit_codes_help()
+        current.epilog = current.epilog or exit_codes_help()  # a command's own codes stay
         current.formatter_class = argparse.RawDescriptionHelpFormatter
         for action in current._actions:
             if isinstance(action, argparse._SubParsersAction):

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from simulator.command_line import exit_codes_help
 from simulator.controlplane.backend import NodeWorld, StandbyNode
 from simulator.controlplane.binaries import BinaryError, build_missing, missing_reason
 from simulator.controlplane.cluster import ControlPlane, ControlPlaneError
@@ -32,7 +33,21 @@ STANDBY_NODE = "control-plane-node"
 def add_control_plane_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `control-plane` on `appliance-sim`'s subparsers."""
     command = sub.add_parser(
-        "control-plane", help="run a real Kubernetes control plane (and a simulated node)"
+        "control-plane",
+        help="run a real Kubernetes control plane (and a simulated node)",
+        description=(  # raw text (add_version_everywhere): lines of our own
+            "Start etcd, kube-apiserver and kube-controller-manager (built from\n"
+            "tools/control-plane when missing) on loopback, with a simulated node that runs\n"
+            "the pods scheduled to it, and write the admin kubeconfig. Runs in the foreground\n"
+            "until Ctrl-C or SIGTERM, then stops them all and removes their state (unless --dir)."
+        ),
+        epilog=exit_codes_help(
+            {
+                0: "stopped by Ctrl-C or SIGTERM",
+                1: "a component did not start or exited (its log is named)",
+                2: "the programs are missing and cannot be built here (one line says why)",
+            }
+        ),
     )
     command.add_argument(
         "--kubeconfig-out", type=Path, required=True, help="write the admin kubeconfig here"

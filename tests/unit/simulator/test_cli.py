@@ -39,3 +39,14 @@ def test_completion_prints_the_script(capsys: pytest.CaptureFixture[str]) -> Non
     """`appliance-sim completion bash` prints argcomplete's script for appliance-sim."""
     assert main(["completion", "bash"]) == 0
     assert "appliance-sim" in capsys.readouterr().out
+
+
+def test_control_plane_help_lists_its_own_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not the replay's: it ends 0 on Ctrl-C or SIGTERM, 1 when a component fails, 2 when
+    the programs cannot be had."""
+    with pytest.raises(SystemExit):
+        main(["control-plane", "--help"])
+    shown = capsys.readouterr().out
+    assert "Start etcd, kube-apiserver" in shown
+    assert "exit codes:\n  0  stopped by Ctrl-C or SIGTERM\n  1  a component" in shown
+    assert "replay" not in shown.split("exit codes:")[1]
