@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["ENDPOINTS", "health_answer"]
+__all__ = ["health_answer"]
 
 # /livez's checks, as kube-apiserver v1.37.2 lists them; /healthz has the same.
 _LIVEZ = (
@@ -53,13 +53,13 @@ _LIVEZ = (
 # /readyz: not the loopback certificate's check; etcd's readiness and the informers' sync
 # after etcd, and shutdown last.
 _READYZ = ("ping", "log", "etcd", "etcd-readiness", "informer-sync", *_LIVEZ[4:], "shutdown")
-ENDPOINTS = {"/livez": _LIVEZ, "/healthz": _LIVEZ, "/readyz": _READYZ}
+_ENDPOINTS = {"/livez": _LIVEZ, "/healthz": _LIVEZ, "/readyz": _READYZ}
 
 
 def health_answer(path: str, query: dict[str, list[str]]) -> bytes | None:
     """The body of a health endpoint's or one of its checks' answer; None when `path` is
     neither (a 404, as for any unknown path)."""
-    for endpoint, checks in ENDPOINTS.items():
+    for endpoint, checks in _ENDPOINTS.items():
         if path == endpoint:
             return _root(endpoint[1:], checks, query)
         if path.startswith(endpoint + "/"):

@@ -19,10 +19,10 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError
 from simulator.api.store.rules import name_suffix
 
-__all__ = ["ACCOUNT_MOUNT_PATH", "admit_pod"]
+__all__ = ["admit_pod"]
 
 Obj = dict[str, Any]
-ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 _VOLUME_PREFIX = "kube-api-access-"
 _MIRROR = "kubernetes.io/config.mirror"
 
@@ -67,8 +67,8 @@ def _mount_token(spec: Obj) -> None:
     needed = False
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         mounts = container.get("volumeMounts") or []
-        if not any(m.get("mountPath") == ACCOUNT_MOUNT_PATH for m in mounts):
-            mount = {"name": name, "readOnly": True, "mountPath": ACCOUNT_MOUNT_PATH}
+        if not any(m.get("mountPath") == _ACCOUNT_MOUNT_PATH for m in mounts):
+            mount = {"name": name, "readOnly": True, "mountPath": _ACCOUNT_MOUNT_PATH}
             container["volumeMounts"] = [*mounts, mount]
             needed = True
     if needed and existing is None:
