@@ -3,10 +3,11 @@ the fake API and on a real v1.37 control plane read back alike, managed fields i
 ServiceAccount plugin names `default`, refuses an account that does not exist, mounts the
 projected `kube-api-access-*` volume in every container without something at its path (unless
 the pod or its account turn automounting off) and copies the account's image pull secrets; the
-Priority and DefaultTolerationSeconds plugins set priority, preemption policy and tolerations;
-none of it is owned by the creating manager. Found by a probe of everyday kubectl commands (the
-fake API mounted nothing and let the creator own what admission sets). Skipped when the control
-plane is not built (CI builds it).
+Priority plugin takes priority and preemption policy from the pod's PriorityClass and refuses
+a class that does not exist or a priority or policy given otherwise; DefaultTolerationSeconds
+adds its tolerations; none of it is owned by the creating manager. Found by a probe of everyday
+kubectl commands (the fake API mounted nothing and let the creator own what admission sets).
+Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ PODS = [
         tolerations=[{"key": "node.kubernetes.io/not-ready", "operator": "Exists"}],
     ),
     _pod("ghost", serviceAccountName="ghost"),
+    _pod("critical", priorityClassName="system-cluster-critical"),
+    _pod("critical-and-said", priorityClassName="system-cluster-critical", priority=2000000000),
+    _pod("classless", priorityClassName="no-such-class"),
+    _pod("self-important", priority=5),
+    _pod("never-preempts", preemptionPolicy="Never"),
 ]
 # The random part of the volume's name, and what differs by moment.
 _SUFFIX = re.compile(r"kube-api-access-[a-z0-9]{5}")

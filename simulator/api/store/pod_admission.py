@@ -1,10 +1,14 @@
-"""The ServiceAccount admission plugin's work on a new Pod (k8s.io/kubernetes v1.37
-plugin/pkg/admission/serviceaccount): the pod runs as `default` unless it names an account; the
-account must exist (a 403 for the API's creates); unless the pod or its account turn automounting
-off, every container and init container mounts a projected `kube-api-access-*` volume (a bound
-token, the cluster CA, the namespace) at the account's path; an account's image pull secrets
-become the pod's when it names none. kube-apiserver runs it after the field manager has seen the
-create, so what it adds belongs to no manager.
+"""The ServiceAccount and Priority admission plugins' work on a new Pod (k8s.io/kubernetes
+v1.37 plugin/pkg/admission/serviceaccount and priority).
+
+ServiceAccount: the pod runs as `default` unless it names an account; the account must exist
+(a 403 for the API's creates); unless the pod or its account turn automounting off, every
+container and init container mounts a projected `kube-api-access-*` volume (a bound token, the
+cluster CA, the namespace) at the account's path; an account's image pull secrets become the
+pod's when it names none. Priority: the pod's PriorityClass (else the global default one) gives
+its priority and preemption policy; a class that does not exist, or a priority the pod gives
+otherwise, is a 403. kube-apiserver runs them after the field manager has seen the create, so
+what they add belongs to no manager.
 
 Not modelled: the LimitRanger plugin (a namespace's LimitRanges defaulting and bounding container
 resources), mirror pods' restrictions, mountable-secret enforcement.
@@ -12,6 +16,7 @@ resources), mirror pods' restrictions, mountable-secret enforcement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simulator.api.kinds import KindInfo
@@ -76,23 +81,34 @@ def _mount_token(spec: Obj) -> None:
 
 
 def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> None:
-    """Admit a new object of `info` as the plugin does (only Pods concern it); ForbiddenError for
-    an API create whose account does not exist (the world's own writes are not refused)."""
-    meta = pod["metadata"]
-    if (info.group, info.kind) != ("", "Pod") or _MIRROR in (meta.get("annotations") or {}):
+    """Admit a new object of `info` as the plugins do (only Pods concern them); ForbiddenError
+    for what they refuse of an API create (the world's own writes are not refused)."""
+    if (info.group, info.kind) != ("", "Pod"):
         return
+    meta = pod["metadata"]
     spec = pod.setdefault("spec", {})
+    refuse = _refusal(str(meta.get("name", ""))) if strict else None
+    if _MIRROR not in (meta.get("annotations") or {}):
+        _service_account(buckets, str(meta.get("namespace", "")), spec, refuse)
+    _priority(buckets, spec, refuse)
+
+
+def _refusal(name: str) -> Callable[[str], ForbiddenError]:
+    """admission.NewForbidden for the pod `name`: `pods "<name>" is forbidden: <why>`."""
+    return lambda why: ForbiddenError(f'pods "{name}" is forbidden: {why}', name=name, kind="pods")
+
+
+def _service_account(
+    buckets: Buckets, namespace: str, spec: Obj, refuse: Callable[[str], ForbiddenError] | None
+) -> None:
+    """The ServiceAccount plugin: the account, its token volume, its pull secrets."""
     account_name = str(spec.get("serviceAccountName") or "default")
     spec["serviceAccountName"] = spec["serviceAccount"] = account_name
-    namespace = str(meta.get("namespace", ""))
     account = buckets.of_resource("", "serviceaccounts").get((namespace, account_name))
-    if account is None and strict:
-        name = str(meta.get("name", ""))
-        raise ForbiddenError(
-            f'pods "{name}" is forbidden: error looking up service account '
-            f'{namespace}/{account_name}: serviceaccount "{account_name}" not found',
-            name=name,
-            kind="pods",
+    if account is None and refuse is not None:
+        raise refuse(
+            f"error looking up service account {namespace}/{account_name}: "
+            f'serviceaccount "{account_name}" not found'
         )
     automount = spec.get("automountServiceAccountToken")
     if automount is None:
@@ -102,3 +118,36 @@ def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> No
     pulls = (account or {}).get("imagePullSecrets") or []
     if not spec.get("imagePullSecrets") and pulls:
         spec["imagePullSecrets"] = [{"name": str(s.get("name", ""))} for s in pulls]
+
+
+def _priority(buckets: Buckets, spec: Obj, refuse: Callable[[str], ForbiddenError] | None) -> None:
+    """The Priority plugin: the priority and preemption policy of the pod's PriorityClass (else
+    of the global default class with the lowest value, whose name the pod then takes; else 0),
+    refusing a class that does not exist and a priority or policy the pod gives otherwise."""
+    classes = buckets.of_resource("scheduling.k8s.io", "priorityclasses")
+    class_name = str(spec.get("priorityClassName") or "")
+    chosen = classes.get(("", class_name)) if class_name else None
+    if class_name and chosen is None:
+        if refuse is not None:
+            raise refuse(f"no PriorityClass with name {class_name} was found")
+        return  # a world's pod of a class it never made: left to the defaults
+    if not class_name:
+        defaults = [c for c in classes.values() if c.get("globalDefault") is True]
+        chosen = min(defaults, key=lambda c: int(c.get("value") or 0), default=None)
+        if chosen is not None:
+            spec["priorityClassName"] = chosen["metadata"]["name"]
+    priority = int((chosen or {}).get("value") or 0)
+    policy = str((chosen or {}).get("preemptionPolicy") or "PreemptLowerPriority")
+    given, given_policy = spec.get("priority"), spec.get("preemptionPolicy")
+    if refuse is not None and given is not None and given != priority:
+        raise refuse(
+            f"the integer value of priority ({given}) must not be provided in pod spec; "
+            f"priority admission controller computed {priority} from the given PriorityClass name"
+        )
+    if refuse is not None and given_policy is not None and given_policy != policy:
+        raise refuse(
+            f"the string value of PreemptionPolicy ({given_policy}) must not be provided in pod "
+            f"spec; priority admission controller computed {policy} from the given PriorityClass "
+            "name"
+        )
+    spec["priority"], spec["preemptionPolicy"] = priority, policy

@@ -483,3 +483,47 @@ def test_a_container_limit_ranges_defaults_come_from_its_bounds(store: ObjectSto
         "memory": "128Mi",
     }
     assert pod == {"type": "Pod", "max": {"cpu": "4"}}
+
+
+def test_a_pod_takes_its_priority_from_its_class_or_the_global_default(store: ObjectStore) -> None:
+    """The Priority plugin: the named class's value and policy; without a name, the global
+    default class with the lowest value, whose name the pod takes."""
+    for name, value, default in (
+        ("high", 1000, False),
+        ("low-default", 10, True),
+        ("hi-def", 50, True),
+    ):
+        store.create(
+            {
+                "apiVersion": "scheduling.k8s.io/v1",
+                "kind": "PriorityClass",
+                "metadata": {"name": name},
+                "value": value,
+                "globalDefault": default,
+                **({"preemptionPolicy": "Never"} if name == "high" else {}),
+            }
+        )
+
+    def pod(name: str, **spec: Any) -> dict[str, Any]:
+        created = store.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"containers": [{"name": "c", "image": "x"}], **spec},
+            }
+        )
+        return {
+            k: created["spec"].get(k) for k in ("priorityClassName", "priority", "preemptionPolicy")
+        }
+
+    assert pod("named", priorityClassName="high") == {
+        "priorityClassName": "high",
+        "priority": 1000,
+        "preemptionPolicy": "Never",
+    }
+    assert pod("unnamed") == {
+        "priorityClassName": "low-default",
+        "priority": 10,
+        "preemptionPolicy": "PreemptLowerPriority",
+    }
