@@ -35,7 +35,7 @@ from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace, refuse_immortal
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
-from simulator.api.store.pod_admission import admit_pod
+from simulator.api.store.pod_admission import admit_pod, readmit_pod
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -427,6 +427,7 @@ class ObjectStore:
             merged = would_store(info, live, candidate, subresource=subresource, strict=strict)
             check_update(info, live, candidate, patching=patching, strict=strict, merged=merged)
             if subresource is None and not info.crd_name:
+                readmit_pod(info, live, candidate)  # before the defaults' priority 0
                 default_fields(info, candidate)
             new = merged or merge_update(
                 info, live, candidate, subresource=subresource, strict=strict

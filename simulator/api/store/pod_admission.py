@@ -24,7 +24,7 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError
 from simulator.api.store.rules import name_suffix
 
-__all__ = ["admit_pod"]
+__all__ = ["admit_pod", "readmit_pod"]
 
 Obj = dict[str, Any]
 _ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -91,6 +91,17 @@ def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> No
     if _MIRROR not in (meta.get("annotations") or {}):
         _service_account(buckets, str(meta.get("namespace", "")), spec, refuse)
     _priority(buckets, spec, refuse)
+
+
+def readmit_pod(info: KindInfo, live: Obj, candidate: Obj) -> None:
+    """The Priority plugin on an update: a pod that leaves out its priority or preemption policy
+    keeps the one it was admitted with (rather than the defaults' 0)."""
+    if (info.group, info.kind) != ("", "Pod"):
+        return
+    spec, admitted = candidate.get("spec"), live.get("spec") or {}
+    for key in ("priority", "preemptionPolicy"):
+        if isinstance(spec, dict) and spec.get(key) is None and admitted.get(key) is not None:
+            spec[key] = admitted[key]
 
 
 def _refusal(name: str) -> Callable[[str], ForbiddenError]:

@@ -527,3 +527,32 @@ def test_a_pod_takes_its_priority_from_its_class_or_the_global_default(store: Ob
         "priority": 10,
         "preemptionPolicy": "PreemptLowerPriority",
     }
+
+
+def test_a_pod_updated_without_its_priority_keeps_it(store: ObjectStore) -> None:
+    """The Priority plugin on an update: what admission gave is kept, not reset to 0."""
+    critical = {"name": "system-cluster-critical"}
+    store.create(
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": critical}
+        | {"value": 2000000000}
+    )
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default"},
+            "spec": {
+                "priorityClassName": "system-cluster-critical",
+                "containers": [{"name": "c", "image": "x"}],
+            },
+        }
+    )
+    sent = copy.deepcopy(store.get("v1", "Pod", "p", "default"))
+    assert sent is not None
+    del sent["spec"]["priority"], sent["spec"]["preemptionPolicy"]
+    sent["metadata"]["labels"] = {"a": "b"}
+    updated = store.replace(sent, strict=True, field_manager="kubectl")
+    assert (updated["spec"]["priority"], updated["spec"]["preemptionPolicy"]) == (
+        2000000000,
+        "PreemptLowerPriority",
+    )
