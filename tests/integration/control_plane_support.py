@@ -52,7 +52,7 @@ from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_a
 from simulator.controlplane.binaries import KUBERNETES_PROGRAMS
 from simulator.controlplane.cluster import ControlPlane
 from tests.integration.fake_api_harness import Harness, running_api
-from tests.tools import programs
+from tests.tools import programs, short_lived_go
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = str(Path(__import__("sys").executable).parent / "kubectl")
@@ -303,6 +303,7 @@ def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.Comp
             [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
             capture_output=True,
             text=True,
+            env=short_lived_go(),
             check=False,
             timeout=120,
         )

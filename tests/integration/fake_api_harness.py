@@ -19,6 +19,7 @@ from simulator.api import ApiServer
 from simulator.api.bootstrap_policy import bootstrap_policy
 from simulator.api.store import ObjectStore
 from simulator.clock import VirtualClock
+from tests.tools import short_lived_go
 
 __all__ = ["KUBECTL", "Harness", "needs_bootstrap_policy", "running_api"]
 
@@ -46,11 +47,13 @@ class Harness:
         self, *args: str, kubeconfig: Path | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """Run the real kubectl against the fake API; raises with its stderr when it fails."""
-        env = {
-            **os.environ,
-            "KUBECONFIG": str(kubeconfig or self.kubeconfig),
-            "HOME": str(self.workdir),
-        }
+        env = short_lived_go(
+            {
+                **os.environ,
+                "KUBECONFIG": str(kubeconfig or self.kubeconfig),
+                "HOME": str(self.workdir),
+            }
+        )
         result = subprocess.run(
             [str(KUBECTL), "--cache-dir", str(self.workdir / "cache"), *args],
             capture_output=True,
