@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 import yaml
 
+from simulator.api.apiserver_configmaps import publish_apiserver_configmaps
 from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.bootstrap_objects import publish_bootstrap_objects
 from simulator.api.controller_accounts import publish_controller_accounts
@@ -127,6 +128,9 @@ class ApiServer:
         self.url = f"{scheme}://{self.host}:{self.port}"
         self.app.server_address = f"{self.host}:{self.port}"
         publish_kubernetes_service(self.store, *(self.advertise or (self.host, self.port)))
+        # Its CA verifies this server's certificate; it would verify clients' as well.
+        ca_pem = self.certificate.ca_pem if self.certificate is not None else None
+        publish_apiserver_configmaps(self.store, ca_pem)
         # kube-apiserver's post-start hooks (RBAC policy, system priorities), then the
         # aggregation kube-controller-manager does on them and on every later ClusterRole.
         publish_bootstrap_objects(self.store)
@@ -136,7 +140,6 @@ class ApiServer:
         publish_controller_accounts(self.store)
         # kube-controller-manager's objects in every namespace; their CA is the one that signs
         # this server's certificate, so an in-cluster client's verification would hold.
-        ca_pem = self.certificate.ca_pem if self.certificate is not None else None
         self._publisher = NamespacePublisher(self.store, ca_pem)
         self._publisher.start()
         return self.url

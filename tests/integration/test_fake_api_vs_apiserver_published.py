@@ -1,7 +1,8 @@
 """What kube-controller-manager publishes, judged by kube-apiserver: the `default`
 ServiceAccount and the kube-root-ca.crt ConfigMap of every namespace, and the controllers' own
 accounts in kube-system, are the same on the fake API as on a real v1.37 control plane, and
-come back (or stay away) the same after a delete. Skipped when the control plane is not built
+come back (or stay away) the same after a delete. So are the ConfigMaps kube-apiserver keeps in
+kube-system itself (client CA, legacy token tracking). Skipped when the control plane is not built
 (CI builds it).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from simulator.api.apiserver_configmaps import AUTHENTICATION_CONFIGMAP, TOKEN_TRACKING_CONFIGMAP
 from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
 from simulator.controlplane.cluster import ControlPlane
 from tests.integration.control_plane_support import judging_fixtures, kubectl
@@ -28,6 +30,10 @@ plane, fake = judging_fixtures()
 
 NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "judge-published")
 _PUBLISHED = (("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt"))
+# kube-apiserver's own, in kube-system only; the first one's client-ca-file is the CA.
+_APISERVER_CONFIGMAPS = (AUTHENTICATION_CONFIGMAP, TOKEN_TRACKING_CONFIGMAP)
+# What holds the CA in each published ConfigMap.
+_CA_KEYS = ("ca.crt", "client-ca-file")
 
 
 def compared(namespace: str, kind: str, name: str) -> bool:
@@ -35,12 +41,14 @@ def compared(namespace: str, kind: str, name: str) -> bool:
     kube-controller-manager's --use-service-account-credentials), and their kube-root-ca.crt."""
     if namespace not in NAMESPACES:
         return False
-    return kind == "ServiceAccount" or name == "kube-root-ca.crt"
+    apiserver = namespace == CONTROLLER_NAMESPACE and name in _APISERVER_CONFIGMAPS
+    return kind == "ServiceAccount" or name == "kube-root-ca.crt" or apiserver
 
 
 def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
-    """Every ServiceAccount and kube-root-ca.crt of NAMESPACES, with what must agree: metadata
-    keys, annotations, data keys, managedFields without times; and whether ca.crt is `ca`."""
+    """Every ServiceAccount and kube-root-ca.crt of NAMESPACES and kube-apiserver's ConfigMaps,
+    with what must agree: metadata keys, annotations, data keys, managedFields without times;
+    whether the CA key holds `ca`, and whether `since` is the day the object was made."""
     listing = json.loads(run("get", "sa,cm", "-A", "-o", "json", "--show-managed-fields").stdout)
     shapes: dict[tuple[str, str, str], Any] = {}
     for obj in listing["items"]:
@@ -54,7 +62,10 @@ def published(run: Any, ca: bytes) -> dict[tuple[str, str, str], Any]:
             "metadata": sorted(meta),
             "annotations": meta.get("annotations"),
             "data": sorted(data),
-            "verifies": data.get("ca.crt") == ca.decode() if data else None,
+            "verifies": next((data[k] == ca.decode() for k in _CA_KEYS if k in data), None),
+            "since_created": data["since"] == meta["creationTimestamp"][:10]
+            if "since" in data
+            else None,
             "managedFields": [
                 {k: v for k, v in entry.items() if k != "time"}
                 for entry in meta.get("managedFields") or []
@@ -77,9 +88,11 @@ def test_every_namespace_holds_what_kube_controller_manager_publishes(
 
     real("create", "namespace", "judge-published")
     fake.kubectl("create", "namespace", "judge-published")
-    expected = {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED} | {
-        (CONTROLLER_NAMESPACE, "ServiceAccount", account) for account in controller_accounts()
-    }
+    expected = (
+        {(ns, kind, name) for ns in NAMESPACES for kind, name in _PUBLISHED}
+        | {(CONTROLLER_NAMESPACE, "ServiceAccount", account) for account in controller_accounts()}
+        | {(CONTROLLER_NAMESPACE, "ConfigMap", name) for name in _APISERVER_CONFIGMAPS}
+    )
     deadline = time.monotonic() + 60
     while (found := set(theirs := published(real, plane.pki.ca_pem))) != expected:
         missing, unexpected = sorted(expected - found), sorted(found - expected)
@@ -89,9 +102,9 @@ def test_every_namespace_holds_what_kube_controller_manager_publishes(
     ours = published(fake.kubectl, fake.server.certificate.ca_pem)
     assert sorted(ours) == sorted(theirs)
     assert ours == theirs
-    assert [shape["verifies"] for (_, kind, _), shape in ours.items() if kind == "ConfigMap"] == [
-        True
-    ] * len(NAMESPACES)
+    verified = [shape["verifies"] for (_, kind, _), shape in ours.items() if kind == "ConfigMap"]
+    assert verified.count(True) == len(NAMESPACES) + 1  # every kube-root-ca.crt, the client CA
+    assert ours[CONTROLLER_NAMESPACE, "ConfigMap", TOKEN_TRACKING_CONFIGMAP]["since_created"]
     # What an in-cluster client does with it: verify the server it talks to.
     bundle = fake.kubectl("get", "cm", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}")
     assert answers_over_verified_tls(fake.server.url, bundle.stdout)
