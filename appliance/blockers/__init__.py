@@ -1,7 +1,8 @@
 """Blocker detectors: small pure functions from the digested snapshot to Blockers.
 
-Root-cause detectors (`root_causes.py`: DNS, Postgres subPath, a missing image tag, ...) name
-the failure and how to fix it; generic ones (`generic_workloads.py`, `generic_platform.py`) catch
+Root-cause detectors (`root_causes.py`: DNS, Postgres subPath, a missing image tag, ...;
+`refused_pods.py`: pods the API refuses to create, and which admission refused them) name the
+failure and how to fix it; generic ones (`generic_workloads.py`, `generic_platform.py`) catch
 the rest (waiting containers, Jobs, PVCs, nodes, Flux/Helm not ready, the status service, any
 other warning) so an unknown failure is still reported, never silenced. `registry.py` runs them
 and ranks what they find: login impact, stuck before retryable, root cause before generic layer,
@@ -11,7 +12,13 @@ its test (docs/architecture.md, "Where to change what").
 
 from __future__ import annotations
 
-from appliance.blockers import foreign, generic_platform, generic_workloads, root_causes
+from appliance.blockers import (
+    foreign,
+    generic_platform,
+    generic_workloads,
+    refused_pods,
+    root_causes,
+)
 from appliance.blockers.consequences import attribute_timeouts
 from appliance.blockers.evidence import login_critical
 from appliance.blockers.registry import rank_blockers, registered, run_detectors
@@ -26,6 +33,7 @@ __all__ = [
     "generic_workloads",
     "login_critical",
     "rank_blockers",
+    "refused_pods",
     "registered",
     "root_causes",
 ]

@@ -21,6 +21,7 @@ EXPECTED_ORDER = [
     "Image tag availability",
     "Temporal schema initialization",
     "Kubernetes service-link environment collision",
+    "Pod admission",
     "Storage binding",
     "Workload container",
     "Workload rollout",

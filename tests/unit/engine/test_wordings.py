@@ -39,6 +39,7 @@ from tests.unit.engine.wording_bends import (
     node_down,
     other_job_failed,
     pull_failure,
+    refused_pods,
     rollout_timed_out,
     status_service,
     unknown_warning,
@@ -188,6 +189,39 @@ WORDINGS: list[tuple[str, Callable[[Appliance], None], str]] = [
             'panic: strconv.Atoi: parsing "tcp://10.43.12.7:6379": invalid syntax',
         ),
         "tcp://",
+    ),
+    (  # the replicaset controller's words; the real control plane judge wrote them
+        "Pod admission",
+        refused_pods(
+            "pgbouncer",
+            "ReplicaSet",
+            "pgbouncer-5d4f8b7c9",
+            'Error creating: pods "pgbouncer-5d4f8b7c9-" is forbidden: error looking up service '
+            'account msp/pgbouncer: serviceaccount "pgbouncer" not found',
+        ),
+        "ServiceAccount pgbouncer does not exist",
+    ),
+    (  # the statefulset controller's, with Pod Security admission's
+        "Pod admission",
+        refused_pods(
+            "redis",
+            "StatefulSet",
+            "redis",
+            'Create Pod redis-0 in StatefulSet redis failed error: pods "redis-0" is forbidden: '
+            'violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)',
+        ),
+        "Pod Security admission refuses them",
+    ),
+    (  # ResourceQuota admission's, on a Deployment's ReplicaSet
+        "Pod admission",
+        refused_pods(
+            "pgbouncer",
+            "ReplicaSet",
+            "pgbouncer-5d4f8b7c9",
+            'Error creating: pods "pgbouncer-5d4f8b7c9-x2v7q" is forbidden: exceeded quota: '
+            "msp-pods, requested: pods=1, used: pods=10, limited: pods=10",
+        ),
+        "ResourceQuota is used up",
     ),
     (
         "Kubernetes node",

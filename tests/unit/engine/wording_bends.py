@@ -156,3 +156,16 @@ def foreign(file: str) -> Callable[[Appliance], None]:
         a.put(load_object_file(file))
 
     return bend
+
+
+def refused_pods(
+    component: str, kind: str, owner: str, message: str
+) -> Callable[[Appliance], None]:
+    """The component's workload has no pod: its controller's creates are refused."""
+
+    def bend(a: Appliance) -> None:
+        a.workload_not_ready(component)
+        a.remove("Pod", "msp", pod_name(component))
+        a.put(event(kind, owner, "FailedCreate", message, first=-900, last=-30, count=9))
+
+    return bend
