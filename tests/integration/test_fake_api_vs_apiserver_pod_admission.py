@@ -66,6 +66,12 @@ def _pod(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+def _generated(prefix: str, **spec: Any) -> dict[str, Any]:
+    pod = _pod("", **spec)
+    pod["metadata"] = {"generateName": prefix, "namespace": NAMESPACE}
+    return pod
+
+
 PODS = [
     _pod("plain"),
     _pod(
@@ -93,6 +99,9 @@ PODS = [
         tolerations=[{"key": "node.kubernetes.io/not-ready", "operator": "Exists"}],
     ),
     _pod("ghost", serviceAccountName="ghost"),
+    # A controller's create: admission runs before the name is generated, so the refusal names
+    # the prefix (the fake API named the generated pod).
+    _generated("ghost-", serviceAccountName="ghost"),
     _pod("critical", priorityClassName="system-cluster-critical"),
     _pod("critical-and-said", priorityClassName="system-cluster-critical", priority=2000000000),
     _pod("classless", priorityClassName="no-such-class"),
@@ -109,7 +118,8 @@ def _admitted(run: Any, folder: Path) -> list[Any]:
     folder.mkdir(exist_ok=True)
     answers: list[Any] = []
     for pod in PODS:
-        path = folder / f"{pod['metadata']['name']}.json"
+        meta = pod["metadata"]
+        path = folder / f"{meta.get('name') or meta['generateName']}.json"
         path.write_text(json.dumps(pod))
         done = run(
             "create",

@@ -81,13 +81,14 @@ def _mount_token(spec: Obj) -> None:
 
 
 def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> None:
-    """Admit a new object of `info` as the plugins do (only Pods concern them); ForbiddenError
-    for what they refuse of an API create (the world's own writes are not refused)."""
+    """Admit a new object of `info` as the plugins do (only Pods concern them); ForbiddenError,
+    when `strict`, for what they refuse (an API create, or a controller's in the world; the
+    world's other writes are not refused)."""
     if (info.group, info.kind) != ("", "Pod"):
         return
     meta = pod["metadata"]
     spec = pod.setdefault("spec", {})
-    refuse = _refusal(str(meta.get("name", ""))) if strict else None
+    refuse = _refusal(_name_at_admission(meta)) if strict else None
     if _MIRROR not in (meta.get("annotations") or {}):
         _service_account(buckets, str(meta.get("namespace", "")), spec, refuse)
     _priority(buckets, spec, refuse)
@@ -102,6 +103,13 @@ def readmit_pod(info: KindInfo, live: Obj, candidate: Obj) -> None:
     for key in ("priority", "preemptionPolicy"):
         if isinstance(spec, dict) and spec.get(key) is None and admitted.get(key) is not None:
             spec[key] = admitted[key]
+
+
+def _name_at_admission(meta: Obj) -> str:
+    """The name admission errors give: kube-apiserver admits before it generates a name, so a
+    pod created with generateName is `pods "web-7c9d-"` (admission's extractResourceName)."""
+    name, prefix = str(meta.get("name", "")), meta.get("generateName")
+    return prefix if isinstance(prefix, str) and prefix and name.startswith(prefix) else name
 
 
 def _refusal(name: str) -> Callable[[str], ForbiddenError]:
