@@ -166,8 +166,10 @@ class RemoteStore:
         strict: bool = False,
         field_manager: str | None = None,
         copy: bool = True,
+        admitted: bool = False,
     ) -> Obj:
-        """Create in the cluster (status given is written through /status)."""
+        """Create in the cluster (status given is written through /status); its admission
+        decides, `admitted` or not."""
         resource = self.kind_info(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         body = {k: v for k, v in obj.items() if k != "status"}
         meta = dict(body.get("metadata") or {})

@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from simulator.clock import rfc3339
-from simulator.world.daemonsets import pin_to_node, reconcile_daemonset
+from simulator.world.daemonsets import reconcile_daemonset
 from simulator.world.objects import (
     Objects,
     condition,
@@ -21,6 +21,13 @@ from simulator.world.objects import (
     pod_is_ready,
     set_condition,
     terminating,
+)
+from simulator.world.pod_creation import (
+    REPLICA_FAILURE,
+    create_pod,
+    owner_reference,
+    refused,
+    replica_failure,
 )
 from simulator.world.revisions import (
     REVISION,
@@ -37,6 +44,15 @@ __all__ = ["Controllers"]
 Obj = dict[str, Any]
 _OWNER_API = {"Job": "batch/v1", "ReplicationController": "v1"}  # else apps/v1
 _WORKLOADS = {*_OWNER_API, "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
+# What admission looks up for a new pod (pod_creation.py), and who creates pods.
+_ADMITTING = frozenset({"ServiceAccount", "PriorityClass"})
+_POD_OWNERS = (
+    ("apps/v1", "ReplicaSet"),
+    ("v1", "ReplicationController"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("batch/v1", "Job"),
+)
 # How long the node's local-path provisioner takes to make a claim's volume (its helper pod
 # creates the directory); the claim is Pending meanwhile. The control-plane backend's
 # provisioner (simulator.controlplane.node) waits as long, so both backends show the same.
@@ -58,6 +74,12 @@ class Controllers:
         elif kind == "Node" and event_type == "ADDED":  # a new node gets every daemon's pod
             for ds in self.objects.list("apps/v1", "DaemonSet", None):
                 self.handle("MODIFIED", ds)
+        elif kind in _ADMITTING and event_type == "ADDED":
+            # What a refused pod lacked may be this: the controllers' retries would now pass.
+            namespace = meta(obj).get("namespace")
+            for api_version, owner_kind in _POD_OWNERS:
+                for owner in self.objects.list(api_version, owner_kind, namespace):
+                    self.handle("MODIFIED", owner)
         elif kind in _WORKLOADS and event_type != "DELETED":
             current = self.objects.fresh(obj)
             # A workload being deleted is left to the garbage collector, as the real
@@ -109,7 +131,7 @@ class Controllers:
                         "namespace": ns,
                         "labels": labels,
                         "annotations": _rs_annotations(deploy, revision, replicas),
-                        "ownerReferences": [_owner(deploy)],
+                        "ownerReferences": [owner_reference(deploy)],
                     },
                     "spec": {"replicas": replicas, "selector": selector, "template": rs_template},
                 }
@@ -135,11 +157,15 @@ class Controllers:
         pods = self._owned_pods(rs)
         for pod in pods[replicas:]:
             self.objects.delete(pod)
+        refusal = None
         for _ in range(replicas - len(pods)):
             name = f"{m['name']}-{self.objects.suffix()}"
-            self._create_pod(rs, name, extra_labels={})
+            refusal = self._create_pod(rs, name, extra_labels={})
+            if refusal is not None:
+                break  # the controller's batch stops at its first error
             self.objects.event(rs, "SuccessfulCreate", f"Created pod: {name}", source=source)
-        self._replicaset_status(rs)
+        conditions = (rs.get("status") or {}).get("conditions") or []
+        self._replicaset_status(rs, refused(conditions, refusal, now=self.objects.clock.now()))
 
     # kube-controller-manager runs the ReplicaSet controller's code for ReplicationControllers.
     _reconcile_replicationcontroller = _reconcile_replicaset
@@ -157,7 +183,7 @@ class Controllers:
         for index in range(replicas):
             name = f"{m['name']}-{index}"
             if name not in existing:
-                self._create_pod(
+                refusal = self._create_pod(
                     sts,
                     name,
                     extra_labels={
@@ -170,10 +196,12 @@ class Controllers:
                         for c in spec.get("volumeClaimTemplates") or []
                     },
                 )
+                if refusal is not None:
+                    break  # OrderedReady: the next pod waits for this one
                 self.objects.event(
                     sts,
                     "SuccessfulCreate",
-                    f"create Pod {name} in StatefulSet {m['name']} successful",
+                    f"Create Pod {name} in StatefulSet {m['name']} successful",
                     source="statefulset-controller",
                 )
         self._statefulset_status(sts, revision)
@@ -193,7 +221,7 @@ class Controllers:
         ]
         if not any(meta(r).get("name") == name for r in owned):
             number = max((int(r.get("revision") or 0) for r in owned), default=0) + 1
-            self.objects.create(controller_revision(sts, _owner(sts), name, number))
+            self.objects.create(controller_revision(sts, owner_reference(sts), name, number))
         return name
 
     def _reconcile_job(self, job: Obj) -> None:
@@ -271,11 +299,11 @@ class Controllers:
                 "controller-uid": str(meta(job).get("uid")),
                 "batch.kubernetes.io/controller-uid": str(meta(job).get("uid")),
             }
-            self._create_pod(job, name, extra_labels=labels)
-            self.objects.event(
-                job, "SuccessfulCreate", f"Created pod: {name}", source="job-controller"
-            )
-            active = [{}]
+            if self._create_pod(job, name, extra_labels=labels) is None:
+                self.objects.event(
+                    job, "SuccessfulCreate", f"Created pod: {name}", source="job-controller"
+                )
+                active = [{}]
         patch: Obj = {"active": len(active), "failed": failed}
         if not status.get("startTime"):
             patch["startTime"] = rfc3339(now)
@@ -310,19 +338,20 @@ class Controllers:
             elif owner_kind == "DaemonSet":
                 self._reconcile_daemonset(owner)
 
-    def _replicaset_status(self, rs: Obj) -> None:
+    def _replicaset_status(self, rs: Obj, conditions: list[Obj] | None = None) -> None:
+        """Its counts, and after a sync its conditions (None: kept as they are)."""
         pods = self._owned_pods(rs)
         ready = sum(1 for p in pods if pod_is_ready(p))
-        self.objects.patch_status(
-            rs,
-            {
-                "replicas": len(pods),
-                "fullyLabeledReplicas": len(pods),
-                "readyReplicas": ready,
-                "availableReplicas": ready,
-                "observedGeneration": meta(rs).get("generation", 1),
-            },
-        )
+        status: Obj = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": len(pods),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": meta(rs).get("generation", 1),
+        }
+        if conditions is not None:
+            status["conditions"] = conditions or None  # none left: the field goes
+        self.objects.patch_status(rs, status)
         owner = owner_uid(rs, "Deployment")
         if owner:
             for ref in meta(rs).get("ownerReferences") or []:
@@ -366,6 +395,18 @@ class Controllers:
             message=f'ReplicaSet "{m["name"]}-{pod_hash}" '
             + ("has successfully progressed." if available else "is progressing."),
         )
+        failure = replica_failure(sets)
+        if failure is None:
+            conditions = [c for c in conditions if c.get("type") != REPLICA_FAILURE]
+        else:
+            conditions = set_condition(
+                conditions,
+                REPLICA_FAILURE,
+                "True",
+                now=now,
+                reason=str(failure.get("reason", "")),
+                message=str(failure.get("message", "")),
+            )
         self.objects.patch_status(
             deploy,
             {
@@ -407,40 +448,9 @@ class Controllers:
         ]
         return sorted(pods, key=lambda p: str(meta(p).get("name")))
 
-    def _create_pod(
-        self,
-        owner: Obj,
-        name: str,
-        *,
-        extra_labels: dict[str, str],
-        claims: dict[str, str] | None = None,
-        node: str | None = None,
-    ) -> None:
-        template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
-        tmeta = template.get("metadata") or {}
-        spec = template.get("spec") or {}
-        if node is not None:
-            pin_to_node(spec, node)
-        for claim, claim_name in (claims or {}).items():
-            spec.setdefault("volumes", []).append(
-                {"name": claim, "persistentVolumeClaim": {"claimName": claim_name}}
-            )
-        if meta(owner).get("kind") == "StatefulSet" or owner.get("kind") == "StatefulSet":
-            spec.setdefault("hostname", name)
-        self.objects.create(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": name,
-                    "namespace": meta(owner).get("namespace"),
-                    "labels": {**(tmeta.get("labels") or {}), **extra_labels},
-                    "annotations": dict(tmeta.get("annotations") or {}),
-                    "ownerReferences": [_owner(owner)],
-                },
-                "spec": spec,
-            }
-        )
+    def _create_pod(self, owner: Obj, name: str, **how: Any) -> str | None:
+        """Create a pod of `owner` (pod_creation.create_pod); the refusal, if refused."""
+        return create_pod(self.objects, owner, name, **how)
 
     def _ensure_claim(self, sts: Obj, claim: Obj, index: int) -> None:
         name = f"{meta(claim).get('name')}-{meta(sts)['name']}-{index}"
@@ -472,17 +482,6 @@ class Controllers:
 
 
 _DONE = {"Succeeded", "Failed"}
-
-
-def _owner(obj: Obj) -> Obj:
-    return {
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
-        "name": meta(obj).get("name"),
-        "uid": meta(obj).get("uid"),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 def _rs_annotations(deploy: Obj, revision: int, replicas: int) -> dict[str, str]:

@@ -43,7 +43,7 @@ def reconcile_daemonset(
     ds: Obj,
     revision: str,
     owned: Callable[..., list[Obj]],
-    create_pod: Callable[..., None],
+    create_pod: Callable[..., str | None],
 ) -> None:
     """A pod on each node without one (`owned`/`create_pod`: the controllers' own), then the
     status; `revision` names the template's ControllerRevision (`<ds>-<hash>`)."""
@@ -54,7 +54,8 @@ def reconcile_daemonset(
     for node in (n for n in nodes if n not in served):
         name = f"{meta(ds)['name']}-{objects.suffix()}"
         labels = {"controller-revision-hash": pod_hash, "pod-template-generation": generation}
-        create_pod(ds, name, extra_labels=labels, node=node)
+        if create_pod(ds, name, extra_labels=labels, node=node) is not None:
+            break  # refused: the controller recorded why, and tries again later
         objects.event(ds, "SuccessfulCreate", f"Created pod: {name}", source="daemonset-controller")
     objects.patch_status(ds, daemonset_status(ds, owned(ds), len(nodes), pod_hash))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from simulator.api.kind_table import api_version_of
+from simulator.api.namespace_publisher import NamespacePublisher
 from simulator.api.store import ObjectStore, Store
 from simulator.clock import VirtualClock, rfc3339
 from simulator.errors import SimulatorError
@@ -127,6 +128,11 @@ class World:
         if self._started:
             return self
         self._started = True
+        if isinstance(self.store, ObjectStore) and "workloads" not in self.cluster_runs:
+            # kube-controller-manager's `default` ServiceAccount in each namespace, which every
+            # pod the controllers create names unless it names its own (admission checks it);
+            # a served world's API also publishes it, with the root CA ConfigMap.
+            NamespacePublisher(self.store, ca_pem=None).start()
         host = self.scenario.host
         if host is None or (host.initial_state == "running" and host.kubernetes_up):
             self.node_up()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from simulator.api.store import AlreadyExistsError, Store, StoreError
+from simulator.api.store import AlreadyExistsError, ForbiddenError, Store, StoreError
 from simulator.clock import VirtualClock, rfc3339
 
 if TYPE_CHECKING:
@@ -184,6 +184,16 @@ class Objects:
         try:
             return self.store.create(self._bind_owners(obj))
         except StoreError:  # AlreadyExists, or a kind not served yet: the world moves on
+            return None
+
+    def create_admitted(self, obj: Obj) -> Obj | None:
+        """Create a controller's pod as the API would: ForbiddenError when admission refuses it
+        (its ServiceAccount or PriorityClass does not exist); None when it already exists."""
+        try:
+            return self.store.create(self._bind_owners(obj), admitted=True)
+        except ForbiddenError:
+            raise
+        except StoreError:
             return None
 
     def apply(self, obj: Obj) -> Obj:

@@ -1,16 +1,19 @@
-"""Pods a real cluster refuses to create, and what the status engine says of them, judged by a
-real v1.37 control plane: kube-apiserver's admission (ServiceAccount, Pod Security) refuses,
-kube-controller-manager's replicaset and statefulset controllers write the FailedCreate Events,
-and `appliance status --kubeconfig` (the product, as an admin runs it) names each refusal and
-its fix. The messages are the real ones, so the detector's reading of them
-(appliance/blockers/refused_pods.py) is checked against what a cluster writes, not against what
-we think it writes. The fake API's world does not model refused pods yet (its controllers create
-pods leniently): this judge has no fake side.
+"""Pods a real cluster refuses to create, judged by a real v1.37 control plane:
+kube-apiserver's admission (ServiceAccount, Priority, Pod Security) refuses, and
+kube-controller-manager's replicaset and statefulset controllers write the FailedCreate Events
+and ReplicaFailure conditions.
+- The product: `appliance status --kubeconfig` (as an admin runs it) names each refusal and its
+  fix, so the detector's reading (appliance/blockers/refused_pods.py) is checked against what a
+  cluster writes, not against what we think it writes.
+- The simulator: the world's controllers, given the same objects, say the same words and set the
+  same conditions (simulator/world/pod_creation.py). Pod Security admission is not modelled by
+  the fake API: the StatefulSet it refuses is the product's case only.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +24,8 @@ import pytest
 import yaml
 
 from simulator.controlplane.cluster import ControlPlane
+from simulator.world.engine import World
+from simulator.world.scenario import parse_scenario
 from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL
 
@@ -56,6 +61,23 @@ _OBJECTS: list[dict[str, Any]] = [
             },
         },
     },
+    {  # names a PriorityClass nobody made
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": NAMESPACE, "labels": {"app": "db"}},
+        "spec": {
+            "replicas": 1,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "priorityClassName": "alga-high",
+                    "containers": [{"name": "postgres", "image": "postgres:16.4"}],
+                },
+            },
+        },
+    },
     {  # wants the host's network, which `baseline` forbids
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -76,20 +98,34 @@ _OBJECTS: list[dict[str, Any]] = [
 ]
 
 
-def _refusals(kubeconfig: Path) -> dict[str, str]:
-    """The FailedCreate messages in NAMESPACE, by the kind of object they are about."""
-    listing = kubectl(
-        kubeconfig,
-        "-n",
-        NAMESPACE,
-        "get",
-        "events",
-        "--field-selector",
-        "reason=FailedCreate",
-        "-o",
-        "json",
-    )
-    return {e["involvedObject"]["kind"]: e["message"] for e in json.loads(listing.stdout)["items"]}
+def _refusals(events: list[dict[str, Any]]) -> dict[str, str]:
+    """The FailedCreate messages by the name of the object they are about, a ReplicaSet's
+    pod-template-hash (each side computes its own) as `<hash>`."""
+    return {
+        _unhashed(e["involvedObject"]["name"]): _unhashed(e["message"])
+        for e in events
+        if e.get("reason") == "FailedCreate"
+    }
+
+
+def _unhashed(text: str) -> str:
+    return re.sub(r"pgbouncer-[a-z0-9]{8,10}", "pgbouncer-<hash>", text)
+
+
+def _replica_failures(objects: list[dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """Each object's ReplicaFailure condition: status, reason, message (hash as `<hash>`)."""
+    found = {}
+    for obj in objects:
+        for c in (obj.get("status") or {}).get("conditions") or []:
+            if c["type"] == "ReplicaFailure":
+                key = f"{obj['kind']}/{_unhashed(obj['metadata']['name'])}"
+                found[key] = (c["status"], c["reason"], _unhashed(c["message"]))
+    return found
+
+
+def _real_listing(kubeconfig: Path, kinds: str) -> list[dict[str, Any]]:
+    listing = kubectl(kubeconfig, "-n", NAMESPACE, "get", kinds, "-o", "json")
+    return list(json.loads(listing.stdout)["items"])
 
 
 def test_the_engine_names_what_refused_the_pods_of_a_real_cluster(
@@ -98,16 +134,17 @@ def test_the_engine_names_what_refused_the_pods_of_a_real_cluster(
     manifest = tmp_path / "refused.yaml"
     manifest.write_text(yaml.safe_dump_all(_OBJECTS))
     kubectl(plane.kubeconfig, "apply", "-f", str(manifest))
+    owners = {"pgbouncer-<hash>", "db", "redis"}
     deadline = time.monotonic() + 60
-    while set(refusals := _refusals(plane.kubeconfig)) != {"ReplicaSet", "StatefulSet"}:
+    while set(refusals := _refusals(_real_listing(plane.kubeconfig, "events"))) != owners:
         assert time.monotonic() < deadline, f"the controllers said only {refusals}"
         time.sleep(0.5)
     # What the controllers wrote, quoted by the blockers below.
-    assert refusals["ReplicaSet"].startswith('Error creating: pods "pgbouncer-')
-    assert refusals["StatefulSet"].startswith(
+    assert refusals["redis"].startswith(
         'Create Pod redis-0 in StatefulSet redis failed error: pods "redis-0" is forbidden: '
         'violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)'
     )
+    _the_world_says_the_same(plane.kubeconfig, refusals)
     done = subprocess.run(
         [
             str(APPLIANCE),
@@ -133,7 +170,7 @@ def test_the_engine_names_what_refused_the_pods_of_a_real_cluster(
         for b in json.loads(done.stdout)["topBlockers"]
         if b["layer"] == "Pod admission"
     }
-    assert sorted(blockers) == ["pgbouncer", "redis"]
+    assert sorted(blockers) == ["db", "pgbouncer", "redis"]
     assert blockers["pgbouncer"]["reason"] == (
         "Deployment/pgbouncer cannot create its pods: its ServiceAccount pgbouncer does not "
         "exist in msp."
@@ -144,3 +181,27 @@ def test_the_engine_names_what_refused_the_pods_of_a_real_cluster(
         '(violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)'
     )
     assert "pod-security.kubernetes.io/enforce=privileged" in blockers["redis"]["nextAction"]
+    assert blockers["db"]["reason"] == (
+        "StatefulSet/db cannot create its pods: their PriorityClass alga-high does not exist."
+    )
+
+
+def _the_world_says_the_same(kubeconfig: Path, real_refusals: dict[str, str]) -> None:
+    """The world's controllers, given the objects the fake API admits the same way (all but the
+    one Pod Security refuses), write the same FailedCreate words and ReplicaFailure conditions
+    as the real ones (read once the real Deployment has copied its ReplicaSet's)."""
+    modelled = [
+        o for o in _OBJECTS if o["kind"] != "Namespace" and o["metadata"]["name"] != "redis"
+    ]
+    world = World(parse_scenario(yaml.safe_dump({"name": "refused", "objects": modelled})))
+    world.start()
+    world.run_until(60)
+    ours = _refusals(world.store.list("v1", "Event", NAMESPACE))
+    assert ours == {k: v for k, v in real_refusals.items() if k != "redis"}
+    kinds = (("apps/v1", "ReplicaSet"), ("apps/v1", "Deployment"))
+    ours_failing = _replica_failures([o for k in kinds for o in world.store.list(*k, NAMESPACE)])
+    deadline = time.monotonic() + 30
+    while (theirs := _replica_failures(_real_listing(kubeconfig, "rs,deploy"))) != ours_failing:
+        assert time.monotonic() < deadline, f"real: {theirs}, ours: {ours_failing}"
+        time.sleep(0.5)
+    assert sorted(ours_failing) == ["Deployment/pgbouncer", "ReplicaSet/pgbouncer-<hash>"]

@@ -17,12 +17,7 @@ from typing import Any
 from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.selectors import FieldSelector, LabelSelector
-from simulator.api.store.applying import (
-    applied_object,
-    apply_configuration,
-    mutation,
-    track_update,
-)
+from simulator.api.store.applying import applied_object, apply_configuration, mutation, track_update
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
@@ -172,11 +167,13 @@ class ObjectStore:
         strict: bool = False,
         field_manager: str | None = None,
         copy: bool = True,
+        admitted: bool = False,
     ) -> dict[str, Any]:
         """Store a new object; sets uid, creationTimestamp, resourceVersion and generation.
 
         `copy=False` hands `obj` over to the store and returns the stored object itself, which
-        the caller must then treat as read-only (the HTTP server's fast path).
+        the caller must then treat as read-only (the HTTP server's fast path). `admitted`: a
+        pod the world's controllers create, refused as the API refuses it (and only that).
         """
         api_version = str(obj.get("apiVersion", ""))
         info = self.kind_info(api_version, str(obj.get("kind", "")))
@@ -209,7 +206,7 @@ class ObjectStore:
             if field_manager:
                 default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
-            admit_pod(self._objects, info, new, strict=strict)  # after the field manager
+            admit_pod(self._objects, info, new, strict=strict or admitted)  # after managers
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind

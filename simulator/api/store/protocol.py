@@ -65,8 +65,10 @@ class Store(Protocol):
         strict: bool = False,
         field_manager: str | None = None,
         copy: bool = True,
+        admitted: bool = False,
     ) -> Obj:
-        """Store a new object; AlreadyExistsError when its name is taken."""
+        """Store a new object; AlreadyExistsError when its name is taken. `admitted`: a pod
+        a controller creates, which admission may refuse (ForbiddenError) as the API's."""
         ...
 
     def replace(

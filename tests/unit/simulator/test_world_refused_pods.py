@@ -1,0 +1,111 @@
+"""Pods the world's controllers create go through admission, as a real controller's do
+(simulator/world/pod_creation.py): a pod naming a ServiceAccount or PriorityClass that does not
+exist is refused, no pod exists, and the owner says why in the real controllers' words; once
+what was missing exists, the pods come. The real control plane judges the same objects in
+tests/integration/test_control_plane_refused_pods.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.world.engine import World
+from tests.fixtures.flux_worlds import started_world
+
+SCENARIO = """
+name: t
+objects:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: pgbouncer, namespace: msp}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: pgbouncer}}
+      template:
+        metadata: {labels: {app: pgbouncer}}
+        spec:
+          serviceAccountName: pgbouncer
+          containers: [{name: pgbouncer, image: "busybox:1.36"}]
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {name: redis, namespace: msp}
+    spec:
+      replicas: 1
+      serviceName: redis
+      selector: {matchLabels: {app: redis}}
+      template:
+        metadata: {labels: {app: redis}}
+        spec:
+          priorityClassName: alga-high
+          containers: [{name: redis, image: "busybox:1.36"}]
+"""
+
+
+def _conditions(world: World, kind: str, name: str) -> dict[str, Any]:
+    obj = world.get(kind, name, "msp")
+    assert obj is not None
+    return {c["type"]: c for c in (obj.get("status") or {}).get("conditions") or []}
+
+
+def _warnings(world: World, reason: str) -> dict[str, str]:
+    return {
+        e["involvedObject"]["kind"]: e["message"]
+        for e in world.store.list("v1", "Event", "msp")
+        if e.get("reason") == reason and e.get("type") == "Warning"
+    }
+
+
+def test_refused_pods_are_said_as_the_controllers_say_them_until_what_they_lack_exists() -> None:
+    world = started_world(SCENARIO)
+    world.run_until(60)
+    assert world.pods("msp") == []
+    (rs,) = world.store.list("apps/v1", "ReplicaSet", "msp")
+    rs_name = rs["metadata"]["name"]
+    account = (
+        f'pods "{rs_name}-" is forbidden: error looking up service account msp/pgbouncer: '
+        'serviceaccount "pgbouncer" not found'
+    )
+    priority = 'pods "redis-0" is forbidden: no PriorityClass with name alga-high was found'
+    assert _warnings(world, "FailedCreate") == {
+        "ReplicaSet": f"Error creating: {account}",
+        "StatefulSet": f"Create Pod redis-0 in StatefulSet redis failed error: {priority}",
+    }
+    for kind, name in (("ReplicaSet", rs_name), ("Deployment", "pgbouncer")):
+        failure = _conditions(world, kind, name)["ReplicaFailure"]
+        assert (failure["status"], failure["reason"], failure["message"]) == (
+            "True",
+            "FailedCreate",
+            account,
+        )
+
+    world.objects.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "pgbouncer", "namespace": "msp"},
+        }
+    )
+    world.objects.create(
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": "alga-high"},
+            "value": 1000,
+        }
+    )
+    world.run_until(120)
+    pods = {p["metadata"]["name"]: p for p in world.pods("msp")}
+    assert "redis-0" in pods
+    (created,) = [p for p in pods.values() if p["metadata"]["name"].startswith(rs_name)]
+    assert created["metadata"]["generateName"] == f"{rs_name}-"  # as the real controller names it
+    assert created["spec"]["serviceAccountName"] == "pgbouncer"
+    assert "ReplicaFailure" not in _conditions(world, "ReplicaSet", rs_name)
+    assert "ReplicaFailure" not in _conditions(world, "Deployment", "pgbouncer")
+
+
+def test_a_pod_naming_no_account_runs_as_the_namespaces_default() -> None:
+    """kube-controller-manager makes `default` in every namespace, in a world without an API
+    too, so a pod that names no account is admitted."""
+    world = started_world(SCENARIO.replace("serviceAccountName: pgbouncer", "hostname: x"))
+    world.run_until(60)
+    (pod,) = [p for p in world.pods("msp") if p["metadata"]["name"].startswith("pgbouncer-")]
+    assert pod["spec"]["serviceAccountName"] == "default"
