@@ -26,7 +26,7 @@ from appliance.blockers.evidence import (
     signal_tier,
 )
 from appliance.blockers.registry import Covered, detector
-from appliance.canonical import Blocker
+from appliance.canonical import Blocker, Evidence
 from appliance.indexing import Index, Signal
 
 __all__ = ["LAYER_POD_ADMISSION", "Refusal", "refusal_of"]
@@ -172,7 +172,37 @@ def _refusal_text(message: str) -> str:
 @detector(layer=LAYER_POD_ADMISSION, rank=75, specialised=True)
 def detect_refused_pods(index: Index, covered: Covered) -> list[Blocker]:
     """A workload whose pods the API refuses (FailedCreate), one blocker per owner, named by
-    its Deployment when a ReplicaSet's."""
+    its Deployment when a ReplicaSet's; and a Deployment whose ReplicaFailure condition says
+    so when the Events are gone (kube-apiserver keeps them an hour, the condition stays)."""
+    blockers = _from_events(index)
+    named = {b.reason.partition(" ")[0] for b in blockers}
+    now = index.snapshot.server_time
+    for view in index.workloads:
+        failure = view.conditions.get("ReplicaFailure")
+        owner = f"Deployment/{view.ref.name}"
+        if failure is None or not failure.true or owner in named or view.ref.kind != "Deployment":
+            continue
+        namespace = view.ref.namespace or "default"
+        refusal = refusal_of(failure.message or failure.reason or "", namespace, owner)
+        since = failure.since
+        blockers.append(
+            Blocker(
+                layer=LAYER_POD_ADMISSION,
+                component=view.component,
+                reason=f"{owner} cannot create its pods: {refusal.cause}.",
+                next_action=refusal.action,
+                login_blocking=login_critical(signal_tier(view.component, view.ref.namespace)),
+                retryable=refusal.transient or (since is not None and now - since <= PERSISTENT),
+                since=since,
+                evidence=[
+                    Evidence(object=str(view.ref), message=failure.message or "", since=since)
+                ],
+            )
+        )
+    return blockers
+
+
+def _from_events(index: Index) -> list[Blocker]:
     groups: dict[str, list[Signal]] = {}
     for s in index.signals:
         if s.source == "event" and s.reason == "FailedCreate" and s.kind in _OWNERS:

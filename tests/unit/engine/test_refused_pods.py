@@ -154,3 +154,43 @@ def test_each_admissions_refusal_is_named(message: str, cause: str, action: str)
     assert refusal.cause.startswith(cause)
     assert action in refusal.action
     assert refusal.transient == (cause.endswith("does not answer"))
+
+
+def test_once_the_events_are_gone_the_deployments_condition_still_says_it(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    """kube-apiserver keeps Events an hour; the Deployment controller's copy of its ReplicaSet's
+    ReplicaFailure stays as long as the refusal does."""
+    world.workload_not_ready("pgbouncer")
+    world.remove("Pod", "msp", pod_name("pgbouncer"))
+    deployment = world.workloads_of("pgbouncer")[0]
+    refusal = _ACCOUNT.removeprefix("Error creating: ")
+    deployment["status"]["conditions"].append(
+        {
+            "type": "ReplicaFailure",
+            "status": "True",
+            "reason": "FailedCreate",
+            "message": refusal,
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }
+    )
+    top = status_of(world, probe=probe_refused()).top_blockers[0]
+    assert top.layer == LAYER_POD_ADMISSION
+    assert top.reason == (
+        "Deployment/pgbouncer cannot create its pods: its ServiceAccount pgbouncer does not "
+        "exist in msp."
+    )
+    assert [e.message for e in top.evidence] == [refusal]
+    assert not top.retryable  # the condition is older than PERSISTENT
+
+
+def test_the_condition_and_the_events_make_one_blocker(
+    world: Appliance, status_of: Evaluate
+) -> None:
+    _refuse(world, "pgbouncer", "ReplicaSet", "pgbouncer-5d4f8b7c9", _ACCOUNT, first=-60)
+    deployment = world.workloads_of("pgbouncer")[0]
+    deployment["status"]["conditions"].append(
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "x"}
+    )
+    status = status_of(world, probe=probe_refused())
+    assert [b.layer for b in status.top_blockers].count(LAYER_POD_ADMISSION) == 1
