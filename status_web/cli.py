@@ -27,6 +27,7 @@ from appliance.command_line import (
     exit_codes_help,
 )
 from appliance.errors import ApplianceError
+from appliance.interrupts import handled, redelivered
 from appliance.tokens import TOKEN_ENV
 from status_web.errors import StatusWebError, TokenFileError
 from status_web.token_source import TokenSource
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
             {
                 0: "stopped (SIGTERM)",
                 2: "cannot start: no token, an unusable kubeconfig, the port in use",
-                130: "interrupted (Ctrl-C) before serving",
+                130: "interrupted (Ctrl-C, or SIGTERM) before serving",
             }
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -234,18 +235,23 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `appliance-status`; errors become one line on stderr and their exit code
-    (StatusWebError and any other ApplianceError), Ctrl-C before serving is one line and 130."""
+    (StatusWebError and any other ApplianceError). Ctrl-C or SIGTERM before serving is one line
+    and 130 (appliance/interrupts.py: never Python's default for SIGTERM, which would leave the
+    client's copies of the kubeconfig's key in the temporary folder); while serving, SIGTERM is
+    the service's stop (exit 0)."""
     parser = build_parser()
     enable_completion(parser)
     args = parser.parse_args(argv)
-    try:
-        code: int = args.handler(args)
-    except ApplianceError as exc:
-        print(f"appliance-status: {exc.one_line()}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("appliance-status: interrupted", file=sys.stderr)
-        return 130
+    with redelivered():
+        try:
+            code: int = args.handler(args)
+        except ApplianceError as exc:
+            print(f"appliance-status: {exc.one_line()}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            handled()
+            print("appliance-status: interrupted", file=sys.stderr)
+            return 130
     return code
 
 

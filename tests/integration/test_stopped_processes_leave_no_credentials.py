@@ -14,6 +14,7 @@ import base64
 import datetime
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -136,5 +137,43 @@ def test_a_watching_status_command_ends_interrupted_on_sigterm_and_leaves_no_cre
     done = _run_until_terminated(command, tmp_path, lambda out: out.stat().st_size > 0)
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "appliance status: interrupted"
+    assert "Traceback" not in done.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_the_status_service_interrupted_before_it_serves_leaves_no_credentials(
+    kubeconfig: Path, tmp_path: Path
+) -> None:
+    """SIGTERM while it still connects (an API that takes the connection and never answers):
+    one line, exit 130, as Ctrl-C there; nothing left in TMPDIR. It was Python's default
+    before: killed on the spot, the client key left behind."""
+    silent = socket.create_server(("127.0.0.1", 0))  # listens, never accepts nor answers
+    config = yaml.safe_load(kubeconfig.read_text())
+    config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{silent.getsockname()[1]}"
+    stalled = tmp_path / "stalled.kubeconfig"
+    stalled.write_text(yaml.safe_dump(config))
+    stalled.chmod(0o600)
+    token = tmp_path / "token"
+    token.write_text("a-status-token-long-enough-for-the-service-0123456789\n")
+    token.chmod(0o600)
+    host = choose_node_address(ports=(8080,))
+    command = [
+        str(BIN / "appliance-status"),
+        "serve",
+        "--host",
+        host,
+        "--port",
+        "8080",
+        "--kubeconfig",
+        str(stalled),
+        "--token-file",
+        str(token),
+    ]
+    try:
+        done = _run_until_terminated(command, tmp_path, lambda out: True)
+    finally:
+        silent.close()
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "appliance-status: interrupted"
     assert "Traceback" not in done.stderr
     assert list((tmp_path / "tmp").iterdir()) == []
