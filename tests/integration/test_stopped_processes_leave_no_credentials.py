@@ -95,26 +95,21 @@ def _run_until_terminated(command: list[str], folder: Path, ready: Callable[[Pat
     return Ended(returncode, out.read_text(), err.read_text())
 
 
+def _status_service(kubeconfig: Path, folder: Path) -> tuple[list[str], str]:
+    """The command that serves the status service on a free loopback address, and its host."""
+    host = choose_node_address(ports=(8080,))
+    token = folder / "token"
+    token.write_text("a-status-token-long-enough-for-the-service-0123456789\n")
+    token.chmod(0o600)
+    command = [str(BIN / "appliance-status"), "serve", "--host", host, "--port", "8080"]
+    return [*command, "--kubeconfig", str(kubeconfig), "--token-file", str(token)], host
+
+
 def test_the_status_service_stops_on_sigterm_and_leaves_no_credentials(
     kubeconfig: Path, tmp_path: Path
 ) -> None:
     """Exit 0, as its --help says of SIGTERM, after a graceful stop; nothing left in TMPDIR."""
-    host = choose_node_address(ports=(8080,))
-    token = tmp_path / "token"
-    token.write_text("a-status-token-long-enough-for-the-service-0123456789\n")
-    token.chmod(0o600)
-    command = [
-        str(BIN / "appliance-status"),
-        "serve",
-        "--host",
-        host,
-        "--port",
-        "8080",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--token-file",
-        str(token),
-    ]
+    command, host = _status_service(kubeconfig, tmp_path)
 
     def serving(out: Path) -> bool:
         try:
@@ -153,22 +148,7 @@ def test_the_status_service_interrupted_before_it_serves_leaves_no_credentials(
     stalled = tmp_path / "stalled.kubeconfig"
     stalled.write_text(yaml.safe_dump(config))
     stalled.chmod(0o600)
-    token = tmp_path / "token"
-    token.write_text("a-status-token-long-enough-for-the-service-0123456789\n")
-    token.chmod(0o600)
-    host = choose_node_address(ports=(8080,))
-    command = [
-        str(BIN / "appliance-status"),
-        "serve",
-        "--host",
-        host,
-        "--port",
-        "8080",
-        "--kubeconfig",
-        str(stalled),
-        "--token-file",
-        str(token),
-    ]
+    command, _ = _status_service(stalled, tmp_path)
     try:
         done = _run_until_terminated(command, tmp_path, lambda out: True)
     finally:
