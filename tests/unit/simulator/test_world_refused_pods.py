@@ -6,10 +6,15 @@ tests/integration/test_control_plane_refused_pods.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from appliance.dumps import snapshot_from_objects
+from appliance.engine import evaluate
+from appliance.snapshot import KINDS
+from simulator.api.kind_table import api_version_of
 from simulator.world.engine import World
-from tests.fixtures.flux_worlds import started_world
+from tests.fixtures.flux_worlds import flux_crds, flux_objects, flux_repo, git, started_world
 
 SCENARIO = """
 name: t
@@ -109,3 +114,43 @@ def test_a_pod_naming_no_account_runs_as_the_namespaces_default() -> None:
     world.run_until(60)
     (pod,) = [p for p in world.pods("msp") if p["metadata"]["name"].startswith("pgbouncer-")]
     assert pod["spec"]["serviceAccountName"] == "default"
+
+
+def test_flux_waits_on_the_refused_deployment_and_the_engine_names_the_refusal(
+    tmp_path: Path,
+) -> None:
+    """End to end in the world: Flux applies a Deployment whose ServiceAccount nobody made, its
+    health check waits (kstatus reads ReplicaFailure as in progress) until it times out, and the
+    status engine's top blocker is the refusal, not the timeout it causes."""
+    repo = flux_repo(tmp_path)
+    app = repo / "deploy" / "core" / "app.yaml"
+    app.write_text(
+        app.read_text().replace(
+            "spec: {containers:", "spec: {serviceAccountName: redis, containers:"
+        )
+    )
+    (repo / "nothing-here").mkdir()
+    (repo / "nothing-here" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
+    )
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "account")
+    world = started_world(flux_objects(repo, flux_crds()))
+    world.run_until(900)
+    core = world.get("Kustomization", "alga-core", "flux-system")
+    assert core is not None
+    ready = next(c for c in core["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "HealthCheckFailed")
+    objects = [o for kind in KINDS for o in world.store.list(api_version_of(kind), kind)]
+    status = evaluate(
+        snapshot_from_objects(objects, source="live", server_time=world.clock.now()),
+        site_id="appliance-single-node",
+        login_probe=None,
+        users_count=None,
+        users_count_measurable=False,
+    )
+    top = status.top_blockers[0]
+    assert (top.layer, top.component) == ("Pod admission", "redis")
+    assert top.reason == (
+        "Deployment/redis cannot create its pods: its ServiceAccount redis does not exist in msp."
+    )
