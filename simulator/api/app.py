@@ -34,7 +34,7 @@ from simulator.api.asgi import (
 )
 from simulator.api.crud import Crud
 from simulator.api.delivery import PARTICIPANT_HEADER, Delivery
-from simulator.api.deprecation import deprecation_warning, warning_first
+from simulator.api.deprecation import deprecation_warning
 from simulator.api.faults import FaultPlan
 from simulator.api.health import health_answer
 from simulator.api.impersonation import impersonated, wants_impersonation
@@ -57,6 +57,7 @@ from simulator.api.store import (
     status_body,
 )
 from simulator.api.subresources import ACTIONS, SUBRESOURCES
+from simulator.api.warning_headers import warning_first
 
 __all__ = ["ApiApp", "RequestRecord"]
 

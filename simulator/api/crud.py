@@ -34,9 +34,11 @@ from simulator.api.selectors import (
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
+from simulator.api.store.pod_app_armor import app_armor_warnings
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import undeclared_fields
+from simulator.api.warning_headers import warning_header, with_warnings
 
 __all__ = ["PATCH_TYPES", "Crud", "decode_object", "field_manager_of"]
 
@@ -66,9 +68,8 @@ class Crud:
 
     async def get(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        obj = self.host.store.get(
-            info.api_version, info.plural, route.name, route.namespace or None
-        )
+        store, namespace = self.host.store, route.namespace or None
+        obj = store.get(info.api_version, info.plural, route.name, namespace)
         if obj is None:
             raise not_found(info, route.name)
         return await self.send_object(req, 200, info, obj)
@@ -84,6 +85,7 @@ class Crud:
             return await review(self.host, req.send, user, info, obj, manager)
         _check_identity(info, route, obj, creating=True)
         warnings = _decoded(req, info, obj)
+        req.send = with_warnings(req.send, app_armor_warnings(info, obj))  # errors' too
         stamp_requester(info, obj, user)
         created = self.host.store.create(
             obj,
@@ -326,12 +328,6 @@ def _refuse_undeclared(info: KindInfo, undeclared: list[str]) -> None:
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {', '.join(undeclared)}"
         )
-
-
-def warning_header(text: str) -> bytes:
-    """A `Warning` header's value as kube-apiserver writes it (code 299, no agent, quoted)."""
-    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'299 - "{quoted}"'.encode()
 
 
 def field_manager_of(req: Request, options: str, *, applying: bool = False) -> str:

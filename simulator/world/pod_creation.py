@@ -2,7 +2,8 @@
 kube-controller-manager's controllers do, and what they record when it refuses one.
 
 A real controller's create goes through kube-apiserver's admission; the ServiceAccount and
-Priority plugins refuse a pod whose account or PriorityClass does not exist (403). No pod then
+Priority plugins refuse a pod whose account or PriorityClass does not exist (403), Pod Security
+one that breaks its namespace's enforced level (simulator/api/store/pod_admission.py). No pod then
 exists, and the controller says why (k8s.io/kubernetes v1.37, pkg/controller):
 - a Warning `FailedCreate` Event on its object: `Error creating: <refusal>` (ReplicaSet,
   ReplicationController, DaemonSet and Job controllers, controller_utils.go), `Create Pod <pod>

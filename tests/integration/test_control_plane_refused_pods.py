@@ -6,8 +6,7 @@ and ReplicaFailure conditions.
   fix, so the detector's reading (appliance/blockers/refused_pods.py) is checked against what a
   cluster writes, not against what we think it writes.
 - The simulator: the world's controllers, given the same objects, say the same words and set the
-  same conditions (simulator/world/pod_creation.py). Pod Security admission is not modelled by
-  the fake API: the StatefulSet it refuses is the product's case only.
+  same conditions (simulator/world/pod_creation.py, through the fake API's admission).
 """
 
 from __future__ import annotations
@@ -187,17 +186,13 @@ def test_the_engine_names_what_refused_the_pods_of_a_real_cluster(
 
 
 def _the_world_says_the_same(kubeconfig: Path, real_refusals: dict[str, str]) -> None:
-    """The world's controllers, given the objects the fake API admits the same way (all but the
-    one Pod Security refuses), write the same FailedCreate words and ReplicaFailure conditions
-    as the real ones (read once the real Deployment has copied its ReplicaSet's)."""
-    modelled = [
-        o for o in _OBJECTS if o["kind"] != "Namespace" and o["metadata"]["name"] != "redis"
-    ]
-    world = World(parse_scenario(yaml.safe_dump({"name": "refused", "objects": modelled})))
+    """The world's controllers, given the same objects, write the same FailedCreate words and
+    ReplicaFailure conditions as the real ones (read once the real Deployment has copied its
+    ReplicaSet's)."""
+    world = World(parse_scenario(yaml.safe_dump({"name": "refused", "objects": _OBJECTS})))
     world.start()
     world.run_until(60)
-    ours = _refusals(world.store.list("v1", "Event", NAMESPACE))
-    assert ours == {k: v for k, v in real_refusals.items() if k != "redis"}
+    assert _refusals(world.store.list("v1", "Event", NAMESPACE)) == real_refusals
     kinds = (("apps/v1", "ReplicaSet"), ("apps/v1", "Deployment"))
     ours_failing = _replica_failures([o for k in kinds for o in world.store.list(*k, NAMESPACE)])
     deadline = time.monotonic() + 30

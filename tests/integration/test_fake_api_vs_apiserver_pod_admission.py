@@ -66,6 +66,11 @@ def _pod(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+def _annotated(pod: dict[str, Any], annotations: dict[str, str]) -> dict[str, Any]:
+    pod["metadata"]["annotations"] = annotations
+    return pod
+
+
 def _generated(prefix: str, **spec: Any) -> dict[str, Any]:
     pod = _pod("", **spec)
     pod["metadata"] = {"generateName": prefix, "namespace": NAMESPACE}
@@ -107,6 +112,13 @@ PODS = [
     _pod("classless", priorityClassName="no-such-class"),
     _pod("self-important", priority=5),
     _pod("never-preempts", preemptionPolicy="Never"),
+    _annotated(  # the deprecated AppArmor annotations become their containers' fields
+        _pod("app-armor", containers=[{"name": n, "image": "busybox"} for n in ("a", "b")]),
+        {
+            "container.apparmor.security.beta.kubernetes.io/a": "unconfined",
+            "container.apparmor.security.beta.kubernetes.io/b": "localhost/my-profile",
+        },
+    ),
 ]
 # The random part of the volume's name, and what differs by moment.
 _SUFFIX = re.compile(r"kube-api-access-[a-z0-9]{5}")

@@ -10,6 +10,8 @@ its priority and preemption policy; a class that does not exist, or a priority t
 otherwise, is a 403. kube-apiserver runs them after the field manager has seen the create, so
 what they add belongs to no manager.
 
+Then Pod Security admission (`pod_security.py`) validates the pod as these left it.
+
 Not modelled: the LimitRanger plugin (a namespace's LimitRanges defaulting and bounding container
 resources), mirror pods' restrictions, mountable-secret enforcement.
 """
@@ -22,6 +24,8 @@ from typing import Any
 from simulator.api.kinds import KindInfo
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError
+from simulator.api.store.pod_app_armor import sync_app_armor
+from simulator.api.store.pod_security import pod_security_refusal
 from simulator.api.store.rules import name_suffix
 
 __all__ = ["admit_pod", "readmit_pod"]
@@ -89,9 +93,15 @@ def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> No
     meta = pod["metadata"]
     spec = pod.setdefault("spec", {})
     refuse = _refusal(_name_at_admission(meta)) if strict else None
+    namespace = str(meta.get("namespace", ""))
     if _MIRROR not in (meta.get("annotations") or {}):
-        _service_account(buckets, str(meta.get("namespace", "")), spec, refuse)
+        _service_account(buckets, namespace, spec, refuse)
     _priority(buckets, spec, refuse)
+    sync_app_armor(pod)  # the registry's PrepareForCreate, between the two admission phases
+    if refuse is not None:  # validating, after the mutating plugins above
+        labelled = buckets.of_resource("", "namespaces").get(("", namespace))
+        if violation := pod_security_refusal(labelled, pod):
+            raise refuse(violation)
 
 
 def readmit_pod(info: KindInfo, live: Obj, candidate: Obj) -> None:

