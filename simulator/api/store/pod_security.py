@@ -1,5 +1,6 @@
-"""Pod Security admission's enforce mode at the `baseline` level (k8s.io/pod-security-admission
-v0.37, policy/check_*.go), ported check by check with their words.
+"""Pod Security admission (k8s.io/pod-security-admission v0.37): the levels a namespace's labels
+enforce and warn of, and the order of the checks (pod_security_baseline.py and
+pod_security_restricted.py port them from policy/check_*.go, with their words).
 
 A namespace labelled `pod-security.kubernetes.io/enforce: baseline` (or `restricted`, of which
 the baseline checks are a part) refuses a new pod that breaks one of the baseline checks:
