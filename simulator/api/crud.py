@@ -129,7 +129,8 @@ class Crud:
         """Pod Security's warn mode on a written Pod or pod template (not a subresource's)."""
         namespace = None if route.subresource else route.namespace or None
         labelled = self.host.store.get("v1", "Namespace", namespace) if namespace else None
-        return [w for w in (pod_security_warning(labelled, obj),) if w] if namespace else []
+        found = pod_security_warning(labelled, obj, self.host.store.pod_security)
+        return [found] if namespace and found else []
 
     async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info

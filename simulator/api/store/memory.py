@@ -31,6 +31,7 @@ from simulator.api.store.namespaces import admit, is_namespace, refuse_immortal
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.pod_admission import admit_pod, readmit_pod
+from simulator.api.store.pod_security import KUBE_APISERVER
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
     claim_name,
@@ -88,6 +89,7 @@ class ObjectStore:
         # Namespaces deleted here: a lenient write must not bring them back (only a create of
         # the Namespace itself does).
         self._deleted_namespaces: set[str] = set()
+        self.pod_security = KUBE_APISERVER  # a plain kube-apiserver's defaults (TALOS: Talos's)
         for ns in _DEFAULT_NAMESPACES:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
@@ -206,7 +208,7 @@ class ObjectStore:
             if field_manager:
                 default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
-            admit_pod(self._objects, info, new, strict=strict or admitted)  # after managers
+            admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
             fill_on_create(info, new, now)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind

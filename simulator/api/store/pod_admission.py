@@ -25,7 +25,7 @@ from simulator.api.kinds import KindInfo
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError
 from simulator.api.store.pod_app_armor import sync_app_armor
-from simulator.api.store.pod_security import pod_security_refusal
+from simulator.api.store.pod_security import PodSecurityConfig, pod_security_refusal
 from simulator.api.store.rules import name_suffix
 
 __all__ = ["admit_pod", "readmit_pod"]
@@ -84,10 +84,12 @@ def _mount_token(spec: Obj) -> None:
         spec.setdefault("volumes", []).append(_token_volume(name))
 
 
-def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> None:
+def admit_pod(
+    buckets: Buckets, info: KindInfo, pod: Obj, strict: bool, security: PodSecurityConfig
+) -> None:
     """Admit a new object of `info` as the plugins do (only Pods concern them); ForbiddenError,
     when `strict`, for what they refuse (an API create, or a controller's in the world; the
-    world's other writes are not refused)."""
+    world's other writes are not refused), Pod Security by the `security` configuration."""
     if (info.group, info.kind) != ("", "Pod"):
         return
     meta = pod["metadata"]
@@ -100,7 +102,7 @@ def admit_pod(buckets: Buckets, info: KindInfo, pod: Obj, *, strict: bool) -> No
     sync_app_armor(pod)  # the registry's PrepareForCreate, between the two admission phases
     if refuse is not None:  # validating, after the mutating plugins above
         labelled = buckets.of_resource("", "namespaces").get(("", namespace))
-        if violation := pod_security_refusal(labelled, pod):
+        if violation := pod_security_refusal(labelled, pod, security):
             raise refuse(violation)
 
 

@@ -8,8 +8,11 @@ the baseline checks are a part) refuses a new pod that breaks one of the baselin
 (hostNetwork=true), hostPort (container "c" uses hostPort 80)`, each failed check's reason and
 detail, in the order of the checks' IDs. `pod-security.kubernetes.io/enforce-version` picks the
 checks of a release (`v1.30`; `latest`, the default, is v1.37's); a value that does not parse
-is `latest`. Talos enforces `baseline` in every namespace by default (its admission
-configuration); a plain kube-apiserver, and so the fake API, only where a label says so.
+is `latest`. Namespaces without labels get the configuration's defaults: none for a plain
+kube-apiserver (`KUBE_APISERVER`, the fake API's), `baseline` enforced and `restricted` warned
+everywhere but kube-system on Talos (`TALOS`; the appliance's manifests are held to it by
+tests/unit/bootstrap/test_manifests_pod_security.py; served worlds do not apply it yet: their
+recorded namespaces predate the labels the manifests now carry).
 
 The `restricted` level adds its own checks (replacing four baseline ones from the release each
 came in). The warn mode answers `would violate PodSecurity ...` as a warning: for an admitted
@@ -21,47 +24,92 @@ pre-1.19 annotations.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.api.store import pod_security_baseline as base
 from simulator.api.store import pod_security_restricted as restricted
 
-__all__ = ["pod_security_refusal", "pod_security_warning"]
+__all__ = [
+    "KUBE_APISERVER",
+    "TALOS",
+    "PodSecurityConfig",
+    "pod_security_refusal",
+    "pod_security_warning",
+]
 
 Obj = dict[str, Any]
 Check = Callable[[Obj, Obj, tuple[int, int]], tuple[str, str] | None]
 _PREFIX = "pod-security.kubernetes.io/"
-_ENFORCE, _WARN = f"{_PREFIX}enforce", f"{_PREFIX}warn"
 _LATEST = (1, 37)
 
 
-def pod_security_refusal(namespace: Obj | None, pod: Obj) -> str | None:
+@dataclass(frozen=True)
+class PodSecurityConfig:
+    """The plugin's configuration (PodSecurityConfiguration): the levels a namespace without
+    labels gets (`enforce`, `warn`, with their `-version`s), and the namespaces it leaves alone."""
+
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    exempt_namespaces: frozenset[str] = frozenset()
+
+
+# kube-apiserver's own: every level privileged, so only labels enforce or warn.
+KUBE_APISERVER = PodSecurityConfig()
+# Talos's default machine configuration (its Pod Security guide, v1.5 to v1.11 alike).
+TALOS = PodSecurityConfig(
+    defaults={
+        "enforce": "baseline",
+        "enforce-version": "latest",
+        "audit": "restricted",
+        "audit-version": "latest",
+        "warn": "restricted",
+        "warn-version": "latest",
+    },
+    exempt_namespaces=frozenset({"kube-system"}),
+)
+
+
+def pod_security_refusal(
+    namespace: Obj | None, pod: Obj, config: PodSecurityConfig = KUBE_APISERVER
+) -> str | None:
     """`violates PodSecurity "baseline:latest": ...` when the namespace's enforce level refuses
     `pod` (as admitted so far), else None."""
-    found = _evaluate(_labels(namespace), "enforce", pod.get("metadata") or {}, pod.get("spec"))
+    policy = _policy(namespace, config)
+    meta, spec = pod.get("metadata") or {}, pod.get("spec")
+    found = _evaluate(policy, "enforce", meta, spec) if policy is not None else None
     return f"violates {found}" if found else None
 
 
-def pod_security_warning(namespace: Obj | None, obj: Obj) -> str | None:
+def pod_security_warning(
+    namespace: Obj | None, obj: Obj, config: PodSecurityConfig = KUBE_APISERVER
+) -> str | None:
     """`would violate PodSecurity "restricted:latest": ...` for an admitted Pod, or a workload's
-    pod template, that breaks the namespace's warn level (the enforce level when no warn label
-    says otherwise and it is the stricter), else None."""
-    template = _template(obj)
-    if template is None:
+    pod template, that breaks the namespace's warn level, else None."""
+    template, policy = _template(obj), _policy(namespace, config)
+    if template is None or policy is None:
         return None
-    labels = _labels(namespace)
-    if _WARN not in labels and _rank(labels.get(_ENFORCE)) > 0:
-        labels = {**labels, _WARN: labels[_ENFORCE]}
-        if f"{_WARN}-version" not in labels and f"{_ENFORCE}-version" in labels:
-            labels[f"{_WARN}-version"] = labels[f"{_ENFORCE}-version"]
-    found = _evaluate(labels, "warn", template.get("metadata") or {}, template.get("spec"))
+    found = _evaluate(policy, "warn", template.get("metadata") or {}, template.get("spec"))
     return f"would violate {found}" if found else None
 
 
-def _labels(namespace: Obj | None) -> dict[str, str]:
-    labels = ((namespace or {}).get("metadata") or {}).get("labels")
-    return labels if isinstance(labels, dict) else {}
+def _policy(namespace: Obj | None, config: PodSecurityConfig) -> dict[str, str] | None:
+    """The namespace's levels as `<mode>[-version]` keys (api.PolicyToEvaluate: the defaults,
+    then the labels; warn takes an enforce label's level when no warn label says otherwise and
+    it is the stricter), or None for an exempt namespace."""
+    meta = (namespace or {}).get("metadata") or {}
+    if meta.get("name") in config.exempt_namespaces:
+        return None
+    labels = meta.get("labels")
+    labels = labels if isinstance(labels, dict) else {}
+    given = {k.removeprefix(_PREFIX): str(v) for k, v in labels.items() if k.startswith(_PREFIX)}
+    policy = {**config.defaults, **given}
+    stricter = "enforce" in given and _rank(policy["enforce"]) > _rank(policy.get("warn"))
+    if "warn" not in given and stricter:
+        policy["warn"] = policy["enforce"]
+        if "warn-version" not in given:
+            policy["warn-version"] = policy.get("enforce-version", "latest")
+    return policy
 
 
 def _rank(level: object) -> int:
@@ -87,12 +135,12 @@ _CONTROLLERS = frozenset(
 )
 
 
-def _evaluate(labels: dict[str, str], mode: str, meta: Obj, spec: Any) -> str | None:
+def _evaluate(policy: dict[str, str], mode: str, meta: Obj, spec: Any) -> str | None:
     """`PodSecurity "<level>:<version>": <details>` of the mode's level, if it is broken."""
-    level = labels.get(f"{_PREFIX}{mode}")
+    level = policy.get(mode)
     if _rank(level) == 0 or not isinstance(spec, dict):
         return None
-    label_version = str(labels.get(f"{_PREFIX}{mode}-version") or "latest")
+    label_version = str(policy.get(f"{mode}-version") or "latest")
     version = _parse_version(label_version)
     shown = label_version if version is not None else "latest"
     at = version or _LATEST
