@@ -13,6 +13,7 @@ from simulator.api.certificates import stamp_requester
 from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.fields.fieldsets import go_map
 from simulator.api.kinds import KindInfo
+from simulator.api.pod_warnings import written_pod_warnings
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
 from simulator.api.request_errors import (
@@ -35,7 +36,6 @@ from simulator.api.selectors import (
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
 from simulator.api.store.pod_app_armor import app_armor_warnings
-from simulator.api.store.pod_security import pod_security_warning
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.subject_reviews import SUBJECT_REVIEWS
 from simulator.api.validation import undeclared_fields
@@ -94,7 +94,7 @@ class Crud:
             field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
-        warnings += self._pod_security(route, created)
+        warnings += self._pod_warnings(route, created)
         return await self.send_object(req, 201, info, created, warnings)
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
@@ -110,7 +110,7 @@ class Crud:
             strict=True,
             field_manager=field_manager_of(req, "UpdateOptions"),
         )
-        warnings += self._pod_security(route, updated)
+        warnings += self._pod_warnings(route, updated)
         return await self.send_object(req, 200, info, updated, warnings)
 
     def _stored(self, route: Route) -> dict[str, Any] | None:
@@ -119,18 +119,15 @@ class Crud:
             info.api_version, info.plural, route.name, route.namespace or None
         )
 
+    def _pod_warnings(self, route: Route, obj: dict[str, Any]) -> list[str]:
+        namespace = None if route.subresource else route.namespace or None
+        return written_pod_warnings(self.host.store, namespace, obj)
+
     def _undeclared_now(self, route: Route) -> list[str]:
         """What the stored object holds that its kind does not declare (the world's writes are
         not decoded): a strict patch is refused only for what it brings."""
         stored = self._stored(route)
         return undeclared_fields(stored, route.info, prune=False) if stored else []
-
-    def _pod_security(self, route: Route, obj: dict[str, Any]) -> list[str]:
-        """Pod Security's warn mode on a written Pod or pod template (not a subresource's)."""
-        namespace = None if route.subresource else route.namespace or None
-        labelled = self.host.store.get("v1", "Namespace", namespace) if namespace else None
-        found = pod_security_warning(labelled, obj, self.host.store.pod_security)
-        return [found] if namespace and found else []
 
     async def patch(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
@@ -181,7 +178,7 @@ class Crud:
             # result: the field manager judges that).
             decoded=warn_of,
         )
-        warnings += self._pod_security(route, patched)
+        warnings += self._pod_warnings(route, patched)
         return await self.send_object(req, 201 if creating else 200, info, patched, warnings)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:
