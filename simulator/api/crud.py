@@ -13,7 +13,7 @@ from simulator.api.certificates import stamp_requester
 from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.fields.fieldsets import go_map
 from simulator.api.kinds import KindInfo
-from simulator.api.pod_warnings import written_pod_warnings
+from simulator.api.pod_warnings import generation_before, written_pod_warnings
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
 from simulator.api.request_errors import (
@@ -94,7 +94,7 @@ class Crud:
             field_manager=field_manager_of(req, "CreateOptions"),
             copy=False,  # the body was decoded for this request; the answer is only encoded
         )
-        warnings += self._pod_warnings(route, created)
+        warnings += written_pod_warnings(self.host.store, route, created, None)
         return await self.send_object(req, 201, info, created, warnings)
 
     async def update(self, req: Request, route: Route, user: UserInfo) -> int:
@@ -102,7 +102,7 @@ class Crud:
         check_write_options(req, "UpdateOptions")
         obj = self._decode(req, info)
         _check_identity(info, route, obj, creating=False)
-        warnings = _decoded(req, info, obj)
+        warnings, before = _decoded(req, info, obj), generation_before(self.host.store, route)
         updated = self.host.store.replace(
             obj,
             subresource=route.subresource or None,
@@ -110,7 +110,7 @@ class Crud:
             strict=True,
             field_manager=field_manager_of(req, "UpdateOptions"),
         )
-        warnings += self._pod_warnings(route, updated)
+        warnings += written_pod_warnings(self.host.store, route, updated, before)
         return await self.send_object(req, 200, info, updated, warnings)
 
     def _stored(self, route: Route) -> dict[str, Any] | None:
@@ -118,10 +118,6 @@ class Crud:
         return self.host.store.get(
             info.api_version, info.plural, route.name, route.namespace or None
         )
-
-    def _pod_warnings(self, route: Route, obj: dict[str, Any]) -> list[str]:
-        namespace = None if route.subresource else route.namespace or None
-        return written_pod_warnings(self.host.store, namespace, obj)
 
     def _undeclared_now(self, route: Route) -> list[str]:
         """What the stored object holds that its kind does not declare (the world's writes are
@@ -162,6 +158,7 @@ class Crud:
 
         # Server-side apply creates an absent object and then answers 201, as kube-apiserver does.
         creating = patch_type == "apply" and not route.subresource and self._stored(route) is None
+        before = generation_before(self.host.store, route)
         patched = self.host.store.patch(
             info.api_version,
             info.plural,
@@ -178,7 +175,7 @@ class Crud:
             # result: the field manager judges that).
             decoded=warn_of,
         )
-        warnings += self._pod_warnings(route, patched)
+        warnings += written_pod_warnings(self.host.store, route, patched, before)
         return await self.send_object(req, 201 if creating else 200, info, patched, warnings)
 
     async def delete(self, req: Request, route: Route, user: UserInfo) -> int:

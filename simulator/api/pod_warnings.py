@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from simulator.api.asgi import Route
 from simulator.api.store import ObjectStore
 from simulator.api.store.pod_security import pod_security_warning
 
-__all__ = ["written_pod_warnings"]
+__all__ = ["generation_before", "written_pod_warnings"]
 
 Obj = dict[str, Any]
 # Where each kind keeps its pod template (pod/warnings.go's GetWarningsForPodTemplate callers).
@@ -33,6 +34,7 @@ _TEMPLATE_PATHS = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
+_WARNED_KINDS = frozenset({"Pod", *_TEMPLATE_PATHS})
 _NODE_LABELS = {
     "beta.kubernetes.io/arch": 'deprecated since v1.14; use "kubernetes.io/arch" instead',
     "beta.kubernetes.io/os": 'deprecated since v1.14; use "kubernetes.io/os" instead',
@@ -87,15 +89,34 @@ _SECCOMP_WORDS = 'non-functional in v1.27+; use the "seccompProfile" field inste
 _NULL_SELECTOR = "a null labelSelector results in matching no pod"
 
 
-def written_pod_warnings(store: ObjectStore, namespace: str | None, obj: Obj) -> list[str]:
-    """The warnings of a Pod or workload written to `namespace` (none for other kinds, or a
-    subresource's write, which passes None)."""
-    kind = obj.get("kind")
-    if not namespace or (kind != "Pod" and kind not in _TEMPLATE_PATHS):
+def generation_before(store: ObjectStore, route: Route) -> int | None:
+    """The generation of the Pod or workload a write replaces (0 without one), None for a new
+    one or another kind (not read: only these are warned about)."""
+    info = route.info
+    if info.group not in ("", "apps", "batch") or info.kind not in _WARNED_KINDS:
+        return None
+    stored = store.get(info.api_version, info.plural, route.name, route.namespace or None)
+    return None if stored is None else int(stored["metadata"].get("generation") or 0)
+
+
+def written_pod_warnings(
+    store: ObjectStore, route: Route, obj: Obj, before: int | None
+) -> list[str]:
+    """The warnings of a Pod or workload written through `route` (none for other kinds, or a
+    subresource's write); `before` is the generation the object had, None when it is new. A
+    Pod is warned about when it is created only (its strategy gives no update warnings; Pod
+    Security re-checks only an update of its containers, not modelled); a workload's template
+    on every write, the registry's warnings only when its generation moved."""
+    kind, namespace = obj.get("kind"), route.namespace
+    if route.subresource or not namespace or kind not in _WARNED_KINDS:
         return []
+    if kind == "Pod" and before is not None:
+        return []
+    generation = int((obj.get("metadata") or {}).get("generation") or 0)
+    registry = _registry_warnings(obj) if before is None or generation != before else []
     labelled = store.get("v1", "Namespace", namespace)
     security = pod_security_warning(labelled, obj, store.pod_security)
-    return [*_registry_warnings(obj), *([security] if security else [])]
+    return [*registry, *([security] if security else [])]
 
 
 def _registry_warnings(obj: Obj) -> list[str]:

@@ -156,3 +156,40 @@ def test_a_written_pod_is_warned_about_as_kube_apiserver_warns(
     expected = _warnings(real, tmp_path / "objects")
     assert sum(len(w) for w in expected.values() if isinstance(w, list)) > 20  # the premise
     assert _warnings(fake.kubectl, tmp_path / "objects") == expected
+
+
+def _updates(run: Any, folder: Path) -> list[list[str]]:
+    """The warnings of writes after the create: a label (no new generation), a template change,
+    and a Pod's label."""
+    folder.mkdir(exist_ok=True)
+    deployment = next(
+        o for o in _objects() if o["kind"] == "Deployment" and o["metadata"]["name"] == "volumes"
+    )
+    pod = next(o for o in _objects() if o["kind"] == "Pod" and o["metadata"]["name"] == "volumes")
+    said = []
+    for obj in (deployment, pod):
+        path = folder / f"{obj['kind']}.json"
+        path.write_text(json.dumps(obj))
+        run("create", "-n", NAMESPACE, "-f", str(path))
+    template = '{"spec":{"template":{"metadata":{"labels":{"app":"volumes","v":"2"}}}}}'
+    for args in (
+        ("label", "deployment", "volumes", "seen=yes"),
+        ("patch", "deployment", "volumes", "--type=merge", "-p", template),
+        ("label", "pod", "volumes", "seen=yes"),
+    ):
+        done = run("-n", NAMESPACE, *args)
+        said.append([line for line in done.stderr.splitlines() if line.startswith("Warning:")])
+    for obj in (deployment, pod):
+        run("-n", NAMESPACE, "delete", obj["kind"].lower(), "volumes", "--wait=false")
+    return said
+
+
+def test_a_pod_or_workload_updated_is_warned_about_as_kube_apiserver_warns(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    expected = _updates(real, tmp_path / "real")
+    assert expected[1]  # the premise: a new template is warned about again
+    assert _updates(fake.kubectl, tmp_path / "fake") == expected
