@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import NamedTuple
 
 from appliance.blockers.evidence import (
@@ -174,40 +175,37 @@ def detect_refused_pods(index: Index, covered: Covered) -> list[Blocker]:
     """A workload whose pods the API refuses (FailedCreate), one blocker per owner, named by
     its Deployment when a ReplicaSet's; and a Deployment whose ReplicaFailure condition says
     so when the Events are gone (kube-apiserver keeps them an hour, the condition stays)."""
-    blockers = _from_events(index)
-    named = {b.reason.partition(" ")[0] for b in blockers}
+    found = _from_events(index)
     now = index.snapshot.server_time
     for view in index.workloads:
         failure = view.conditions.get("ReplicaFailure")
-        owner = f"Deployment/{view.ref.name}"
-        if failure is None or not failure.true or owner in named or view.ref.kind != "Deployment":
+        owner, namespace = f"Deployment/{view.ref.name}", view.ref.namespace or "default"
+        if view.ref.kind != "Deployment" or failure is None or not failure.true:
             continue
-        namespace = view.ref.namespace or "default"
+        if (namespace, owner) in found:
+            continue  # its ReplicaSet's Events said it already
         refusal = refusal_of(failure.message or failure.reason or "", namespace, owner)
         since = failure.since
-        blockers.append(
-            Blocker(
-                layer=LAYER_POD_ADMISSION,
-                component=view.component,
-                reason=f"{owner} cannot create its pods: {refusal.cause}.",
-                next_action=refusal.action,
-                login_blocking=login_critical(signal_tier(view.component, view.ref.namespace)),
-                retryable=refusal.transient or (since is not None and now - since <= PERSISTENT),
-                since=since,
-                evidence=[
-                    Evidence(object=str(view.ref), message=failure.message or "", since=since)
-                ],
-            )
+        stuck = not refusal.transient and since is not None and now - since > PERSISTENT
+        message = failure.message or ""
+        found[namespace, owner] = _blocker(
+            owner,
+            refusal,
+            (view.component, view.ref.namespace),
+            retryable=not stuck,
+            since=since,
+            evidence=[Evidence(object=str(view.ref), message=message, since=since)],
         )
-    return blockers
+    return list(found.values())
 
 
-def _from_events(index: Index) -> list[Blocker]:
+def _from_events(index: Index) -> dict[tuple[str, str], Blocker]:
+    """The blockers the FailedCreate Events give, by (namespace, owner)."""
     groups: dict[str, list[Signal]] = {}
     for s in index.signals:
         if s.source == "event" and s.reason == "FailedCreate" and s.kind in _OWNERS:
             groups.setdefault(s.object, []).append(s)
-    blockers: list[Blocker] = []
+    found: dict[tuple[str, str], Blocker] = {}
     now = index.snapshot.server_time
     for group in groups.values():
         newest = max(group, key=lambda s: s.since or s.first_seen or now)
@@ -219,19 +217,37 @@ def _from_events(index: Index) -> list[Blocker]:
         stuck = not refusal.transient and (
             seen >= 5 or (first is not None and now - first > PERSISTENT)
         )
-        blockers.append(
-            Blocker(
-                layer=LAYER_POD_ADMISSION,
-                component=newest.component,
-                reason=f"{owner} cannot create its pods: {refusal.cause}.",
-                next_action=refusal.action,
-                login_blocking=login_critical(signal_tier(newest.component, newest.namespace)),
-                retryable=not stuck,
-                since=first,
-                evidence=evidence(group),
-            )
+        found[namespace, owner] = _blocker(
+            owner,
+            refusal,
+            (newest.component, newest.namespace),
+            retryable=not stuck,
+            since=first,
+            evidence=evidence(group),
         )
-    return blockers
+    return found
+
+
+def _blocker(
+    owner: str,
+    refusal: Refusal,
+    where: tuple[str | None, str | None],
+    *,
+    retryable: bool,
+    since: datetime | None,
+    evidence: list[Evidence],
+) -> Blocker:
+    component, namespace = where
+    return Blocker(
+        layer=LAYER_POD_ADMISSION,
+        component=component,
+        reason=f"{owner} cannot create its pods: {refusal.cause}.",
+        next_action=refusal.action,
+        login_blocking=login_critical(signal_tier(component, namespace)),
+        retryable=retryable,
+        since=since,
+        evidence=evidence,
+    )
 
 
 def _owner_named(index: Index, signal: Signal) -> str:
