@@ -10,7 +10,8 @@ its priority and preemption policy; a class that does not exist, or a priority t
 otherwise, is a 403. kube-apiserver runs them after the field manager has seen the create, so
 what they add belongs to no manager.
 
-Then Pod Security admission (`pod_security.py`) validates the pod as these left it.
+Then the registry's AppArmor sync (`pod_app_armor.py`, its PrepareForCreate), and Pod Security
+admission (`pod_security.py`), which validates the pod as these left it.
 
 Not modelled: the LimitRanger plugin (a namespace's LimitRanges defaulting and bounding container
 resources), mirror pods' restrictions, mountable-secret enforcement.
