@@ -25,6 +25,7 @@ import httpx
 import pytest
 import yaml
 
+from appliance.clocking import TEST_CLOCK_ENV
 from simulator.api import ApiServer
 from simulator.api.store import ObjectStore
 from simulator.api.tls import CertificateAuthority
@@ -70,12 +71,18 @@ class Ended:
         self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
 
-def _run_until_terminated(command: list[str], folder: Path, ready: Callable[[Path], bool]) -> Ended:
-    """Start `command` with its own TMPDIR (`folder/tmp`), its output in `folder/out`, send
-    SIGTERM once `ready(out)` and its credential copies are written, and say how it ended."""
+def _run_until_terminated(
+    command: list[str],
+    folder: Path,
+    ready: Callable[[Path], bool],
+    env: dict[str, str] | None = None,
+) -> Ended:
+    """Start `command` with its own TMPDIR (`folder/tmp`) and `env`, its output in
+    `folder/out`, send SIGTERM once `ready(out)` and its credential copies are written, and say
+    how it ended."""
     temporary, out, err = folder / "tmp", folder / "out", folder / "err"
     temporary.mkdir()
-    env = {**os.environ, "TMPDIR": str(temporary)}
+    env = {**os.environ, **(env or {}), "TMPDIR": str(temporary)}
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, text=True)
     try:
@@ -139,20 +146,21 @@ def test_a_watching_status_command_ends_interrupted_on_sigterm_and_leaves_no_cre
 def test_the_status_service_interrupted_before_it_serves_leaves_no_credentials(
     kubeconfig: Path, tmp_path: Path
 ) -> None:
-    """SIGTERM while it still connects (an API that takes the connection and never answers):
-    one line, exit 130, as Ctrl-C there; nothing left in TMPDIR. It was Python's default
-    before: killed on the spot, the client key left behind."""
+    """SIGTERM after it has loaded the kubeconfig and before it serves: one line, exit 130, as
+    Ctrl-C there; nothing left in TMPDIR. It was Python's default before: killed on the spot,
+    the client key left behind. To hold it there, its test clock switch names an endpoint that
+    takes the connection and never answers: the last step before serving tells that clock the
+    main thread is done (`clock.release()`), and waits for the answer."""
     silent = socket.create_server(("127.0.0.1", 0))  # listens, never accepts nor answers
-    config = yaml.safe_load(kubeconfig.read_text())
-    config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{silent.getsockname()[1]}"
-    stalled = tmp_path / "stalled.kubeconfig"
-    stalled.write_text(yaml.safe_dump(config))
-    stalled.chmod(0o600)
-    command, _ = _status_service(stalled, tmp_path)
+    clock = f"http://127.0.0.1:{silent.getsockname()[1]}/leases/held"
+    command, _ = _status_service(kubeconfig, tmp_path)
     try:
-        done = _run_until_terminated(command, tmp_path, lambda out: True)
+        done = _run_until_terminated(
+            command, tmp_path, lambda out: True, env={TEST_CLOCK_ENV: clock}
+        )
     finally:
         silent.close()
+    assert "serving on" not in done.stderr  # the premise: stopped before it served
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "appliance-status: interrupted"
     assert "Traceback" not in done.stderr
