@@ -13,7 +13,7 @@ from pathlib import Path
 
 from simulator.world.scenario import parse_scenario
 from simulator.world.served import ServedWorld
-from tests.fixtures.flux_worlds import flux_crds, flux_objects, flux_repo, git
+from tests.fixtures.flux_worlds import commit_with_platform, flux_crds, flux_objects, flux_repo
 
 
 def _ready(world: ServedWorld, name: str) -> bool:
@@ -24,12 +24,7 @@ def _ready(world: ServedWorld, name: str) -> bool:
 
 def test_flux_reconcile_with_source_is_handled_by_the_worlds_controllers(tmp_path: Path) -> None:
     repo = flux_repo(tmp_path)
-    (repo / "nothing-here").mkdir()  # alga-platform's path: the namespace alone
-    (repo / "nothing-here" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
-    )
-    git(repo, "add", ".")
-    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "platform")
+    commit_with_platform(repo, "platform")
     text = flux_objects(repo, flux_crds(), intervals={"alga-platform": "1h", "alga-core": "1h"})
     world = ServedWorld(parse_scenario(text, source="flux.yaml"), speed=30)
     world.start(kubeconfig_out=tmp_path / "kubeconfig")

@@ -9,10 +9,10 @@ import pytest
 from simulator.world.engine import World
 from simulator.world.scenario import parse_scenario
 from tests.fixtures.flux_worlds import (
+    commit_with_platform,
     flux_crds,
     flux_objects,
     flux_repo,
-    git,
     ready_world,
     started_world,
 )
@@ -175,12 +175,7 @@ def test_flux_applies_a_local_git_branch_after_depends_on(tmp_path: Path) -> Non
 def test_flux_reports_ready_once_workloads_are_healthy(tmp_path: Path) -> None:
     """With the dependency Ready, the core Kustomization applies, waits and becomes Ready."""
     repo = flux_repo(tmp_path)
-    (repo / "nothing-here").mkdir()
-    (repo / "nothing-here" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
-    )
-    git(repo, "add", ".")
-    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "platform")
+    commit_with_platform(repo, "platform")
     world = started_world(flux_objects(repo, flux_crds()))
     world.run_until(300)
     assert world.ready("Deployment", "redis", "msp")
@@ -245,12 +240,7 @@ def test_flux_keeps_reconciling_and_healthy_as_kustomize_controller_does(tmp_pat
     repo = flux_repo(tmp_path)
     app = repo / "deploy" / "core" / "app.yaml"
     app.write_text(app.read_text().replace("redis:7", "ghcr.io/nine-minds/redis:missing"))
-    (repo / "nothing-here").mkdir()
-    (repo / "nothing-here" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
-    )
-    git(repo, "add", ".")
-    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "missing image")
+    commit_with_platform(repo, "missing image")
     missing = "registry:\n  images:\n    ghcr.io/nine-minds/redis:missing: {present: false}\n"
     world = started_world(missing + flux_objects(repo, flux_crds()))
 

@@ -14,7 +14,13 @@ from appliance.engine import evaluate
 from appliance.snapshot import KINDS
 from simulator.api.kind_table import api_version_of
 from simulator.world.engine import World
-from tests.fixtures.flux_worlds import flux_crds, flux_objects, flux_repo, git, started_world
+from tests.fixtures.flux_worlds import (
+    commit_with_platform,
+    flux_crds,
+    flux_objects,
+    flux_repo,
+    started_world,
+)
 
 SCENARIO = """
 name: t
@@ -129,12 +135,7 @@ def test_flux_waits_on_the_refused_deployment_and_the_engine_names_the_refusal(
             "spec: {containers:", "spec: {serviceAccountName: redis, containers:"
         )
     )
-    (repo / "nothing-here").mkdir()
-    (repo / "nothing-here" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: msp}\n"
-    )
-    git(repo, "add", ".")
-    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "account")
+    commit_with_platform(repo, "account")
     world = started_world(flux_objects(repo, flux_crds()))
     world.run_until(900)
     core = world.get("Kustomization", "alga-core", "flux-system")
