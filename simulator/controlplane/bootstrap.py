@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from simulator.api.store.pod_security import CONFIGS
 from simulator.controlplane.backend import NodeWorld
 from simulator.controlplane.binaries import build_missing
 from simulator.controlplane.cluster import ControlPlane
@@ -44,7 +45,9 @@ def served_on_control_plane(
     loaded = load_scenario(scenario)
     binaries = build_missing()
     with contextlib.ExitStack() as stack:
-        plane = stack.enter_context(ControlPlane(binaries))
+        # The Pod Security admission the scenario's Talos node runs (TALOS unless it says not).
+        security = CONFIGS[loaded.host.pod_security if loaded.host else "kube-apiserver"]
+        plane = stack.enter_context(ControlPlane(binaries, pod_security=security))
         repo_url = ""
         if repository is not None:
             git = GitServer(repository).start()

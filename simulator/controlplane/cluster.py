@@ -10,6 +10,7 @@ writes their status through the API (`simulator.controlplane.node`).
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.api.store.pod_security import KUBE_APISERVER, PodSecurityConfig
 from simulator.controlplane.pki import ControlPlanePki, kubeconfig_document, write_kubeconfig
 from simulator.errors import SimulatorError
 from simulator.lifecycle import terminate_group
@@ -58,6 +60,9 @@ class ControlPlane:
     folder: Path | None = None
     address: str = ""
     extra_apiserver_flags: Sequence[str] = ()
+    # Pod Security admission's defaults and exemptions (TALOS: a Talos node's), written to the
+    # file `--admission-control-config-file` names; kube-apiserver's own need no file.
+    pod_security: PodSecurityConfig = KUBE_APISERVER
     components: list[_Component] = field(default_factory=list)
     _owned_folder: bool = False
 
@@ -175,11 +180,20 @@ class ControlPlane:
                 # dials the `kubernetes` Service, so its endpoints are not reconciled.
                 "--endpoint-reconciler-type=none",
                 "--profiling=false",
+                *self._admission_flags(),
                 *self.extra_apiserver_flags,
             ],
         )
         context = ssl.create_default_context(cafile=str(pki.ca_file))
         self._wait(apiserver, f"{self.server}/readyz", context=context)
+
+    def _admission_flags(self) -> list[str]:
+        if self.pod_security == KUBE_APISERVER:
+            return []
+        assert self.folder is not None
+        path = self.folder / "admission.json"
+        path.write_text(json.dumps(self.pod_security.admission_configuration(), indent=2))
+        return [f"--admission-control-config-file={path}"]
 
     def _start_controller_manager(self, pki: ControlPlanePki) -> _Component:
         assert self.folder is not None

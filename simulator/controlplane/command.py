@@ -1,6 +1,6 @@
 """`appliance-sim control-plane`: a real Kubernetes control plane on loopback, until stopped.
 
-    appliance-sim control-plane --kubeconfig-out FILE [--dir DIR]
+    appliance-sim control-plane --kubeconfig-out FILE [--dir DIR] [--pod-security talos]
 
 Builds what is missing (`tools/control-plane`, cached), starts etcd, kube-apiserver and
 kube-controller-manager, and a simulated node (`control-plane-node`) that binds pods and drives
@@ -8,6 +8,8 @@ their status kwok-style, so `kubectl create deployment` runs out of the box. A s
 onto it (`appliance-sim replay SCENARIO --kubeconfig FILE`) brings its own node, and the standby
 node then leaves new pods to it. Runs in the foreground until SIGTERM or Ctrl-C, then stops every
 process it started and removes its state (kept when `--dir` names where to keep it).
+`--pod-security talos` configures Pod Security admission as a Talos node's kube-apiserver is
+(baseline enforced, restricted warned, kube-system exempt); by default it is kube-apiserver's own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from simulator.api.store.pod_security import CONFIGS
 from simulator.command_line import exit_codes_help
 from simulator.controlplane.backend import NodeWorld, StandbyNode
 from simulator.controlplane.binaries import BinaryError, build_missing, missing_reason
@@ -55,6 +58,16 @@ def add_control_plane_command(sub: argparse._SubParsersAction[argparse.ArgumentP
     command.add_argument(
         "--dir", type=Path, help="keep the state (etcd data, PKI, logs) here instead of a temp dir"
     )
+    command.add_argument(
+        "--pod-security",
+        choices=sorted(CONFIGS),
+        default="kube-apiserver",
+        help=(
+            "Pod Security admission's defaults: kube-apiserver's own (none enforced; the"
+            " default) or a Talos node's (baseline enforced, restricted warned, kube-system"
+            " exempt)"
+        ),
+    )
 
 
 def _standby_scenario() -> Scenario:
@@ -80,7 +93,7 @@ def run_control_plane(args: argparse.Namespace) -> int:
         print(f"appliance-sim control-plane: {exc}", file=sys.stderr)
         return 2
     stop_on_signals()
-    plane = ControlPlane(binaries, folder=args.dir)
+    plane = ControlPlane(binaries, folder=args.dir, pod_security=CONFIGS[args.pod_security])
     node: NodeWorld | None = None
     try:
         plane.start()

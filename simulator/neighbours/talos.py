@@ -72,6 +72,11 @@ class HostSpec(BaseModel):
     # For a host that starts installed: whether the talosconfig the world hands out is not the one
     # the node was installed with (finding-04: `x509: certificate signed by unknown authority`).
     stale_talosconfig: bool = False
+    # The Pod Security admission its kube-apiserver runs: `talos`, the default machine
+    # configuration's (baseline enforced and restricted warned outside kube-system, so a pod
+    # with a hostPort needs its namespace labelled); `kube-apiserver`, a machine configuration
+    # that removed it (only namespace labels enforce).
+    pod_security: Literal["talos", "kube-apiserver"] = "talos"
 
 
 # Talos API errors as the real talosctl prints them (a gRPC status over a TLS dial).

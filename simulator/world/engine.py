@@ -21,6 +21,7 @@ from typing import Any, Self
 from simulator.api.kind_table import api_version_of
 from simulator.api.namespace_publisher import NamespacePublisher
 from simulator.api.store import ObjectStore, Store
+from simulator.api.store.pod_security import CONFIGS
 from simulator.clock import VirtualClock, rfc3339
 from simulator.errors import SimulatorError
 from simulator.neighbours.registry import ImageRegistry, RegistryContents
@@ -69,6 +70,8 @@ class World:
         self.clock = VirtualClock(scenario.start, speed=0)
         # An injected store (simulator.replay.remote) lets the engine drive a real cluster.
         self.store: Store = store if store is not None else ObjectStore(self.clock)
+        if scenario.host is not None and isinstance(self.store, ObjectStore):
+            self.store.pod_security = CONFIGS[scenario.host.pod_security]
         self.scheduler = Scheduler(self.clock)
         self.objects = Objects(self.store, clock=self.clock, seed=scenario.name)
         self.registry = ImageRegistry(scenario.registry or RegistryContents())

