@@ -45,11 +45,17 @@ def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
 
 
 def update_errors(group: str, kind: str, live: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What an immutable ConfigMap or Secret refuses to change."""
-    if group != "" or kind not in ("ConfigMap", "Secret") or live.get("immutable") is not True:
+    """What a Secret's update may not change (its type), and what an immutable ConfigMap or
+    Secret refuses to."""
+    if group != "" or kind not in ("ConfigMap", "Secret"):
         return []
+    errors = []
+    if kind == "Secret" and (new.get("type") or "Opaque") != (live.get("type") or "Opaque"):
+        errors.append(f'type: Invalid value: "{new["type"]}": field is immutable')
+    if live.get("immutable") is not True:
+        return errors
     new = secret_as_stored(new) if kind == "Secret" else new
-    errors = [] if new.get("immutable") is True else [f"immutable: {_IMMUTABLE}"]
+    errors += [] if new.get("immutable") is True else [f"immutable: {_IMMUTABLE}"]
     fields = ("data", "binaryData") if kind == "ConfigMap" else ("data",)
     return errors + [
         f"{f}: {_IMMUTABLE}" for f in fields if (live.get(f) or {}) != (new.get(f) or {})

@@ -424,10 +424,11 @@ class ObjectStore:
             if info.crd_name:  # decoded (so defaulted) whole, also for a write of its status
                 default_fields(info, candidate)
             merged = would_store(info, live, candidate, subresource=subresource, strict=strict)
-            check_update(info, live, candidate, patching=patching, strict=strict, merged=merged)
-            if subresource is None and not info.crd_name:
+            if subresource is None and not info.crd_name:  # admitted, defaulted, then validated
                 readmit_pod(info, live, candidate)  # before the defaults' priority 0
                 default_fields(info, candidate)
+            whole = subresource is None  # a subresource's write leaves the spec as it was
+            check_update(info, live, candidate, patching, strict=strict, merged=merged, spec=whole)
             new = merged or merge_update(
                 info, live, candidate, subresource=subresource, strict=strict
             )

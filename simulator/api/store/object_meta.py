@@ -15,10 +15,11 @@ from simulator.api.names import label_key_errors, label_value_errors, resource_l
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.immutable_specs import immutable_errors
 from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
-from simulator.api.store.workload_rules import spec_errors, spec_update_errors
+from simulator.api.store.workload_rules import spec_errors
 
 __all__ = ["check_metadata", "check_update"]
 
@@ -67,18 +68,21 @@ def check_update(
     info: KindInfo,
     live: dict[str, Any],
     candidate: dict[str, Any],
-    *,
     patching: bool,
+    *,
     strict: bool,
     merged: dict[str, Any] | None = None,
+    spec: bool = True,
 ) -> None:
     """What a write of an existing object may not do, in kube-apiserver's order: change a
     patch's name or namespace (400, the patch handler's check against the URL), name another
     uid (a PUT's is a precondition, 409) or a resourceVersion other than the stored one (409,
     the optimistic lock: an update's from its body, a patch's when the patch sets one, as
     kubectl's move from client-side to server-side apply does), then change the uid (422,
-    immutable) or break the metadata's rules (422; the API's writes only), and a custom
-    resource (`merged`: the object the write would store) its schema, ratcheted."""
+    immutable) or break the metadata's rules (422; the API's writes only), change what a
+    built-in kind's spec may not (`spec`: not a subresource's write; the candidate is decoded,
+    defaulted and admitted by then, as kube-apiserver validates it), and a custom resource
+    (`merged`: the object the write would store) its schema, ratcheted."""
     live_meta, meta = live["metadata"], candidate.get("metadata")
     if not isinstance(meta, dict):
         return
@@ -108,7 +112,7 @@ def check_update(
     last: list[str] = []
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
-        last = spec_update_errors(info.group, info.kind, live, candidate)
+        last = immutable_errors(info, live, candidate) if spec else []
         last += crd_update_errors(live, candidate) if is_crd(info) else []
         if merged is not None and info.schema is not None:
             last += custom_resource_errors(info.schema, merged, live)

@@ -1,7 +1,8 @@
 """What kube-apiserver checks in a workload's spec beyond its pod template (apps/v1 Deployments,
-ReplicaSets, StatefulSets, DaemonSets: a selector that matches the template's labels and never
-changes, replicas not negative, a known Deployment strategy) and in a PersistentVolumeClaim's
-(access modes, a storage request). A subset of pkg/apis/{apps,core}/validation, in its words.
+ReplicaSets, StatefulSets, DaemonSets: a selector that matches the template's labels, replicas
+not negative, a known Deployment strategy) and in a PersistentVolumeClaim's (access modes, a
+storage request); what an update may not change is immutable_specs.py's. A subset of
+pkg/apis/{apps,core}/validation, in its words.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from simulator.api.selectors import SelectorError, selector_from_match
 
-__all__ = ["spec_errors", "spec_update_errors"]
+__all__ = ["spec_errors"]
 
 _APPS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 _ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
@@ -26,21 +27,6 @@ def spec_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
     if (group, kind) == ("", "PersistentVolumeClaim"):
         return _claim(spec)
     return []
-
-
-def spec_update_errors(
-    group: str, kind: str, live: dict[str, Any], new: dict[str, Any]
-) -> list[str]:
-    """An apps/v1 workload's selector may not change."""
-    if group != "apps" or kind not in _APPS:
-        return []
-    before, after = (
-        (live.get("spec") or {}).get("selector"),
-        (new.get("spec") or {}).get("selector"),
-    )
-    if before == after:
-        return []
-    return [f"spec.selector: Invalid value: {_go_json(after)}: field is immutable"]
 
 
 def _workload(kind: str, spec: dict[str, Any]) -> list[str]:

@@ -4,12 +4,12 @@ live)."""
 
 from __future__ import annotations
 
-from simulator.api.store.workload_rules import spec_errors, spec_update_errors
+from simulator.api.store.workload_rules import spec_errors
 
 TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}
 
 
-def test_a_selector_is_required_must_match_and_may_not_change() -> None:
+def test_a_selector_is_required_and_must_match() -> None:
     assert spec_errors("apps", "Deployment", {"spec": {"template": TEMPLATE}}) == [
         "spec.selector: Required value",
         'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not '
@@ -18,10 +18,6 @@ def test_a_selector_is_required_must_match_and_may_not_change() -> None:
     by_expression = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]}
     spec = {"selector": by_expression, "template": TEMPLATE}
     assert spec_errors("apps", "ReplicaSet", {"spec": spec}) == []
-    moved = {"spec": {"selector": {"matchLabels": {"app": "web", "x": "y"}}}}
-    assert spec_update_errors("apps", "Deployment", {"spec": spec}, moved) == [
-        'spec.selector: Invalid value: {"matchLabels":{"app":"web","x":"y"}}: field is immutable'
-    ]
 
 
 def test_replicas_and_a_deployment_strategy() -> None:
