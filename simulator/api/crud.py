@@ -189,7 +189,7 @@ class Crud:
             dry_run=options.dry_run,
             propagation=options.propagation,
             grace_period=options.grace_period,
-            uid=options.uid,
+            preconditions=options.preconditions,
         )
         meta = deleted["metadata"]
         if meta.get("deletionTimestamp") or (info.group, info.plural) in _RETURN_DELETED:
@@ -377,13 +377,14 @@ def _manager_of_user_agent(user_agent: str) -> str:
 class _DeleteOptions(NamedTuple):
     propagation: str | None
     grace_period: int | None
-    uid: str | None
+    preconditions: dict[str, str]
     dry_run: bool
 
 
 def _delete_options(req: Request) -> _DeleteOptions:
     """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
-    gracePeriodSeconds, the uid precondition and dryRun (kubectl sends it in the body)."""
+    gracePeriodSeconds, the uid and resourceVersion preconditions and dryRun (kubectl sends it
+    in the body)."""
     options: dict[str, Any] = {}
     content_type = req.header(b"content-type")
     if req.body and content_type.startswith(PROTOBUF):
@@ -392,17 +393,19 @@ def _delete_options(req: Request) -> _DeleteOptions:
         options = decode_delete_options(req.body)
     policy = options.get("propagationPolicy") or req.param("propagationPolicy") or None
     dry_run = options.get("dryRun") or req.query.get("dryRun")
-    check_delete_options({"propagationPolicy": policy, "dryRun": dry_run})
     orphan = options.get("orphanDependents", req.param("orphanDependents") or None)
+    check_delete_options(
+        {"propagationPolicy": policy, "dryRun": dry_run, "orphanDependents": orphan}
+    )
     if policy is None and orphan in (True, "true"):
         policy = "Orphan"
     grace = options.get("gracePeriodSeconds")
     seconds = int(grace) if grace is not None else int_param(req.query, "gracePeriodSeconds")
-    uid = (options.get("preconditions") or {}).get("uid")
+    wanted = options.get("preconditions") or {}
     return _DeleteOptions(
         propagation=str(policy) if policy else None,
         grace_period=seconds,
-        uid=str(uid) if uid else None,
+        preconditions={k: str(v) for k in ("uid", "resourceVersion") if (v := wanted.get(k))},
         dry_run=_dry_run(req) or (isinstance(dry_run, list) and "All" in dry_run),
     )
 

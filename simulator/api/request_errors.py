@@ -199,9 +199,13 @@ def check_write_options(req: Request, options: str) -> None:
 
 
 def check_delete_options(options: dict[str, Any]) -> None:
-    """DeleteOptions' validation: propagationPolicy and dryRun (422 when bad)."""
+    """DeleteOptions' validation: propagationPolicy (not with the old orphanDependents) and
+    dryRun (422 when bad)."""
     errors = []
     policy = options.get("propagationPolicy")
+    if policy is not None and options.get("orphanDependents") is not None:
+        message = "orphanDependents and deletionPropagation cannot be both set"
+        errors.append(("propagationPolicy", f"Invalid value: {json.dumps(policy)}: {message}"))
     if policy is not None and policy not in _PROPAGATIONS:
         supported = _supported((*_PROPAGATIONS, "nil"))
         message = f'Unsupported value: "{policy}": supported values: {supported}'

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CASES", "Answer", "BadRequest", "prepare", "send"]
+__all__ = ["CASES", "Answer", "BadRequest", "prepare", "request", "send"]
 
 CM = "/api/v1/namespaces/{ns}/configmaps"
 GOOD = CM + "/good"
@@ -288,6 +288,14 @@ CASES: dict[str, BadRequest] = {
             '"Foreground", "Background", "Orphan", "nil"',
         ),
     ),
+    "delete orphanDependents and propagationPolicy": BadRequest(
+        "DELETE", GOOD, '{"orphanDependents":true,"propagationPolicy":"Foreground"}', JSON,
+        Answer(
+            422, "Invalid",
+            'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: '
+            '"Foreground": orphanDependents and deletionPropagation cannot be both set',
+        ),
+    ),
     "create a secret whose data is no base64": _bad(
         "POST", "/api/v1/namespaces/{ns}/secrets", '{"metadata":{"name":"s"},"data":{"a":"YW Jj"}}',
         JSON, _handled("Secret", "illegal base64 data at input byte 2"),
@@ -378,20 +386,28 @@ def _connection(kubeconfig: Path) -> tuple[http.client.HTTPSConnection, dict[str
 
 def send(kubeconfig: Path, case: BadRequest, namespace: str) -> tuple[Answer, str]:
     """The answer to `case` and its content type."""
+    path = case.path.format(ns=namespace)
+    return request(kubeconfig, case.method, path, case.body, case.content_type)
+
+
+def request(
+    kubeconfig: Path, method: str, path: str, body: str | None, content_type: str | None = JSON
+) -> tuple[Answer, str]:
+    """The answer to a request of the kubeconfig's user, and its content type."""
     connection, headers = _connection(kubeconfig)
-    if case.content_type:
-        headers["Content-Type"] = case.content_type
+    if content_type:
+        headers["Content-Type"] = content_type
     try:
-        body = case.body.encode() if case.body is not None else None
-        connection.request(case.method, case.path.format(ns=namespace), body=body, headers=headers)
+        data = body.encode() if body is not None else None
+        connection.request(method, path, body=data, headers=headers)
         response = connection.getresponse()
-        data, content_type = response.read(), response.getheader("Content-Type", "")
+        answer, answer_type = response.read(), response.getheader("Content-Type", "")
     finally:
         connection.close()
     try:
-        doc = json.loads(data)
+        doc = json.loads(answer)
     except ValueError:
         doc = None
     if isinstance(doc, dict) and doc.get("kind") == "Status":
-        return Answer(response.status, doc.get("reason"), doc.get("message", "")), content_type
-    return Answer(response.status, None, data.decode(errors="replace")), content_type
+        return Answer(response.status, doc.get("reason"), doc.get("message", "")), answer_type
+    return Answer(response.status, None, answer.decode(errors="replace")), answer_type

@@ -314,3 +314,27 @@ def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.Comp
     if check and done.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr}")
     return done
+
+
+def said(
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    steps: Sequence[tuple[str, ...]],
+    *,
+    namespace: str,
+    files: dict[str, Any],
+    folder: Path,
+) -> list[str]:
+    """What kubectl says to each of `steps` in `namespace` (`run` is kubectl against one
+    server): `command -> exit code: its stderr, else its stdout`. An argument naming one of
+    `files` is that object, written as JSON into `folder` (the same path for both servers,
+    since kubectl's errors name it)."""
+    folder.mkdir(exist_ok=True)
+    for name, obj in files.items():
+        (folder / name).write_text(json.dumps(obj))
+    lines = []
+    for step in steps:
+        args = [str(folder / a) if a in files else a for a in step]
+        done = run("-n", namespace, *args, check=False)
+        text = done.stderr.strip() or done.stdout.strip()
+        lines.append(f"{' '.join(step)} -> {done.returncode}: {text}")
+    return lines

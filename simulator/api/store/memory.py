@@ -34,6 +34,7 @@ from simulator.api.store.pod_admission import admit_pod, readmit_pod
 from simulator.api.store.pod_security import KUBE_APISERVER
 from simulator.api.store.protocol import WORLD_MANAGER, PatchType
 from simulator.api.store.rules import (
+    check_preconditions,
     claim_name,
     copy_object,
     merge_update,
@@ -42,7 +43,6 @@ from simulator.api.store.rules import (
     parse_fields,
     parse_labels,
     parse_patch_body,
-    precondition_failed,
     same,
     sort_key,
     stamp_new_object,
@@ -305,13 +305,14 @@ class ObjectStore:
         dry_run: bool = False,
         propagation: str | None = None,
         grace_period: int | None = None,
-        uid: str | None = None,
+        preconditions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Delete (or, with finalizers or a grace period, mark for deletion); NotFoundError.
 
         DeleteOptions: `propagation` is the policy for dependents, Background (default),
         Foreground or Orphan (see `collection.Collector`); `grace_period` a pod's seconds to
-        terminate (see `deleting`); `uid` a precondition (409 when the object is another).
+        terminate (see `deleting`); `preconditions` its `uid` and `resourceVersion` (409 when
+        the object is another, or has changed since).
         """
         info = self.kind_info(api_version, kind)
         ns = self._ns(info, namespace)
@@ -320,8 +321,7 @@ class ObjectStore:
             live = self._bucket(info).get((ns, name))
             if live is None:
                 raise not_found(info, name)
-            if uid is not None and uid != live["metadata"].get("uid"):
-                raise precondition_failed(info, live, uid)
+            check_preconditions(info, live, preconditions or {})
             if dry_run:
                 return self._present(info, copy_object(live))
             uid = str(live["metadata"].get("uid"))

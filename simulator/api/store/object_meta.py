@@ -8,6 +8,7 @@ refusal on both backends, and the judge test compares them with a real control p
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from simulator.api.kinds import KindInfo, is_crd
@@ -33,11 +34,13 @@ def check_metadata(
     *,
     spec: bool = True,
     last: list[str] | None = None,
+    creating: bool = True,
 ) -> None:
     """InvalidError (one 422 naming every error, as kube-apiserver aggregates them) when the
-    labels or annotations are not valid, or (`spec`: the API's writes) what the kind checks in
-    its spec; `name_errors` are the name's, which come first, `last` those that come after
-    the spec's (an update's, a custom resource's schema's)."""
+    labels or annotations are not valid, or (`spec`: the API's writes) the owner references,
+    the finalizers (some only when `creating`) or what the kind checks in its spec;
+    `name_errors` are the name's, which come first, `last` those that come after the spec's
+    (an update's, a custom resource's schema's)."""
     meta = obj["metadata"]
     errors = list(name_errors)
     labels = meta.get("labels")
@@ -53,6 +56,9 @@ def check_metadata(
             errors.append(
                 f"metadata.annotations: Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes"
             )
+    if spec:  # the world's own writes bind a recording's references without uids later
+        errors += _owner_errors(meta.get("ownerReferences"))
+        errors += _finalizer_errors(meta.get("finalizers"), creating, builtin=not info.crd_name)
     if spec and not info.crd_name:
         errors += content_errors(info.group, info.kind, obj)
         errors += spec_errors(info.group, info.kind, obj)
@@ -108,7 +114,8 @@ def check_update(
             group=info.group,
             kind=info.plural,
         )
-    errors = [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
+    errors = _new_finalizers(live_meta, meta) if strict else []
+    errors += [f'metadata.uid: Invalid value: "{uid}": field is immutable'] if other_uid else []
     last: list[str] = []
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
@@ -118,7 +125,97 @@ def check_update(
             last += custom_resource_errors(info.schema, merged, live)
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
-        check_metadata(info, renamed, errors, spec=strict, last=last)
+        check_metadata(info, renamed, errors, spec=strict, last=last, creating=False)
+
+
+def _owner_errors(references: object) -> list[str]:
+    """apimachinery's ValidateOwnerReferences: each names its owner whole, an Event owns
+    nothing, and one reference at most is the controller."""
+    errors: list[str] = []
+    controller = ""
+    refs = references if isinstance(references, list) else []
+    for index, ref in enumerate(refs):
+        if not isinstance(ref, dict):
+            continue
+        path = f"metadata.ownerReferences[{index}]"
+        version = str(ref.get("apiVersion") or "")
+        if not version:
+            errors.append(f"{path}.apiVersion: Required value: must not be empty")
+        elif version.count("/") > 1 or version.endswith("/"):
+            errors.append(
+                f'{path}.apiVersion: Invalid value: "{version}": must be <group>/<version> or '
+                "<version>"
+            )
+        errors += [
+            f"{path}.{key}: Required value: must not be empty"
+            for key in ("kind", "name", "uid")
+            if not ref.get(key)
+        ]
+        if (version, ref.get("kind")) == ("v1", "Event"):
+            errors.append(
+                f"{path}: Invalid value: {_go_json(_owner(ref))}: /v1, Kind=Event is disallowed "
+                "from being an owner"
+            )
+        if ref.get("controller") is True:
+            named = f"{ref.get('kind', '')}/{ref.get('name', '')}"
+            if controller:
+                shown = _go_json([_owner(r) for r in refs if isinstance(r, dict)])
+                errors.append(
+                    f"metadata.ownerReferences: Invalid value: {shown}: Only one reference can "
+                    'have Controller set to true. Found "true" in references for '
+                    f"{controller} and {named}"
+                )
+            else:
+                controller = named
+    return errors
+
+
+def _owner(ref: dict[str, Any]) -> dict[str, Any]:
+    """An OwnerReference in its Go struct's field order (what encoding/json writes)."""
+    keys = ("apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion")
+    return {k: ref.get(k, "") for k in keys if k in ref or k in keys[:4]}
+
+
+def _finalizer_errors(finalizers: object, creating: bool, *, builtin: bool) -> list[str]:
+    """apimachinery's ValidateFinalizers (a create's): qualified names, and not both orphan
+    and foregroundDeletion; then, for a built-in kind on any write, core's own rule that a
+    name without a prefix is one of Kubernetes' (validateKubeFinalizerName)."""
+    names = [str(f) for f in finalizers] if isinstance(finalizers, list) else []
+    errors = []
+    if creating:
+        errors += [_invalid("finalizers", n, e) for n in names for e in label_key_errors(n)]
+    if creating and "orphan" in names and "foregroundDeletion" in names:
+        errors.append(
+            f"metadata.finalizers: Invalid value: {_go_json(names)}: finalizer orphan and "
+            "foregroundDeletion cannot be both set"
+        )
+    return errors + [
+        f'metadata.finalizers[{index}]: Invalid value: "{name}": name is neither a standard '
+        "finalizer name nor is it fully qualified"
+        for index, name in enumerate(names)
+        if builtin and "/" not in name and name not in _STANDARD_FINALIZERS
+    ]
+
+
+_STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
+
+
+def _new_finalizers(live_meta: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """An object being deleted gains no finalizer (ValidateNoNewFinalizers)."""
+    if not live_meta.get("deletionTimestamp"):
+        return []
+    extra = sorted(set(meta.get("finalizers") or []) - set(live_meta.get("finalizers") or []))
+    if not extra:
+        return []
+    listed = ", ".join(f'"{name}"' for name in extra)
+    return [
+        "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being "
+        f"deleted, found new finalizers []string{{{listed}}}"
+    ]
+
+
+def _go_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _invalid(field: str, value: object, message: str) -> str:

@@ -34,6 +34,7 @@ from simulator.clock import rfc3339
 
 __all__ = [
     "NAME_ALPHABET",
+    "check_preconditions",
     "claim_name",
     "copy_object",
     "merge_update",
@@ -42,7 +43,6 @@ __all__ = [
     "parse_fields",
     "parse_labels",
     "parse_patch_body",
-    "precondition_failed",
     "resource_label",
     "same",
     "sort_key",
@@ -153,14 +153,30 @@ def not_found(info: KindInfo, name: str) -> NotFoundError:
     )
 
 
-def precondition_failed(info: KindInfo, live: dict[str, Any], uid: str) -> ConflictError:
-    """409 for a delete whose `preconditions.uid` names an earlier object of the same name."""
-    name = str(live["metadata"]["name"])
-    return ConflictError(
-        f'Operation cannot be fulfilled on {info.kind} "{name}": the UID in the precondition '
-        f"({uid}) does not match the UID in record ({live['metadata'].get('uid')}). The object "
-        "might have been deleted and then recreated",
+def check_preconditions(info: KindInfo, live: dict[str, Any], wanted: dict[str, Any]) -> None:
+    """409 for a delete whose preconditions (`uid`, `resourceVersion`) the object does not
+    meet: another object of the same name, or a newer version of it (rest.BeforeDelete)."""
+    meta = live["metadata"]
+    name, uid, version = str(meta["name"]), wanted.get("uid"), wanted.get("resourceVersion")
+    if uid is not None and uid != meta.get("uid"):
+        reason = (
+            f"the UID in the precondition ({uid}) does not match the UID in record "
+            f"({meta.get('uid')}). The object might have been deleted and then recreated"
+        )
+    elif version is not None and version != meta.get("resourceVersion"):
+        reason = (
+            f"the ResourceVersion in the precondition ({version}) does not match the "
+            f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might have "
+            "been modified"
+        )
+    else:
+        return
+    # errors.NewConflict with the kind where the resource goes, as BeforeDelete gives it.
+    kind = f"{info.kind}.{info.group}" if info.group else info.kind
+    raise ConflictError(
+        f'Operation cannot be fulfilled on {kind} "{name}": {reason}',
         name=name,
+        group=info.group,
         kind=info.kind,
     )
 
@@ -324,7 +340,8 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
     meta = obj["metadata"]
     if not meta.get("name"):
         if meta.get("generateName"):
-            meta["name"] = f"{meta['generateName']}{name_suffix()}"
+            # names.SimpleNameGenerator: the prefix cut to 58 bytes, so the name fits in 63.
+            meta["name"] = f"{str(meta['generateName'])[:58]}{name_suffix()}"
         else:
             raise InvalidError(
                 f'{info.kind} "" is invalid: metadata.name: Required value: '
