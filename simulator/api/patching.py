@@ -2,8 +2,10 @@
 
 Strategic merge follows the API server's list-map merge keys for the fields the appliance's
 manifests and the world engine touch (containers and env by name, volumeMounts by mountPath,
-ports by containerPort or port, conditions by type...), plus the `$patch` and `$setElementOrder`
-directives kubectl sends. Functions never mutate their inputs.
+ports by containerPort or port, conditions by type...), plus the `$patch`, `$retainKeys` and
+`$deleteFromPrimitiveList` directives kubectl sends (`$setElementOrder` is read as nothing: a
+merged list keeps the stored order, where kube-apiserver puts the patch's first). Functions
+never mutate their inputs.
 """
 
 from __future__ import annotations
@@ -235,6 +237,9 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
     for key, values in deletions.items():
         if key not in patch and isinstance(result.get(key), list):
             result[key] = [v for v in result[key] if v not in values]
+    retained = patch.get("$retainKeys")
+    if isinstance(retained, list):  # a retainKeys field (a strategy, a volume): these only
+        result = {k: v for k, v in result.items() if k in retained}
     return result
 
 

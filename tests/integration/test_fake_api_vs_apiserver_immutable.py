@@ -1,7 +1,8 @@
 """What an update may not change, judged by kube-apiserver: the same kubectl commands (a Job's
 completions and template, a suspended Job's scheduling and resources, a StatefulSet's identity,
 a Pod beyond its images, a claim's spec and size, a Secret's type; and the changes each may
-make) give the same exit codes and words on the fake API and on a real v1.37 control plane.
+make, a Deployment's strategy among them) give the same exit codes and words on the fake API
+and on a real v1.37 control plane.
 
 Compared as kubectl prints them, but for what immutable_specs.py says it does not model: the
 value of an internal Go struct (a pod template, claim templates: kube-apiserver writes its
@@ -62,6 +63,17 @@ _STATEFUL = {
         ],
     },
 }
+_ROLLING = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [_CONTAINER]}},
+    },
+}
+# kubectl's three-way patch keeps only what the strategy's `$retainKeys` name.
+_RECREATE = {**_ROLLING, "spec": {**_ROLLING["spec"], "strategy": {"type": "Recreate"}}}
 _CLAIM = {
     "apiVersion": "v1",
     "kind": "PersistentVolumeClaim",
@@ -123,6 +135,9 @@ STEPS: list[tuple[str, ...]] = [
     ("apply", "-f", "claim.json"),
     _merge("pvc", "data", {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}),
     _merge("pvc", "data", {"spec": {"accessModes": ["ReadWriteMany"]}}),
+    ("apply", "-f", "rolling.json"),
+    ("apply", "-f", "recreate.json"),
+    ("get", "deployment", "web", "-o", "jsonpath={.spec.strategy}"),
     ("create", "secret", "generic", "s", "--from-literal=a=b"),
     _merge("secret", "s", {"type": "example.com/other"}),
     _merge("secret", "s", {"data": {"c": "ZA=="}}),
@@ -137,7 +152,13 @@ _DIFF = re.compile(r"(for bound claims|previously negative\))\n.*?(?=, spec\.|\]
 
 
 def _outcomes(run: Any, folder: Path) -> list[str]:
-    files = {"suspended.json": _SUSPENDED, "stateful.json": _STATEFUL, "claim.json": _CLAIM}
+    files = {
+        "suspended.json": _SUSPENDED,
+        "stateful.json": _STATEFUL,
+        "claim.json": _CLAIM,
+        "rolling.json": _ROLLING,
+        "recreate.json": _RECREATE,
+    }
     lines = said(run, STEPS, namespace=NAMESPACE, files=files, folder=folder)
     lines = [_STRUCT.sub(r"\1: Invalid value: <struct>: field is immutable", t) for t in lines]
     return [_DIFF.sub(r"\1", text) for text in lines]
@@ -155,5 +176,5 @@ def test_an_update_is_refused_where_kube_apiserver_refuses_it(
     try:
         assert _outcomes(fake.kubectl, tmp_path / "objects") == expected
     finally:
-        for kind in ("job", "statefulset", "pod", "pvc", "secret"):
+        for kind in ("job", "statefulset", "deployment", "pod", "pvc", "secret"):
             real("-n", NAMESPACE, "delete", kind, "--all", "--wait=false", check=False)

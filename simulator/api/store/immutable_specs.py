@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from simulator.api.kinds import KindInfo
+from simulator.api.quantities import quantity_value
 
 __all__ = ["immutable_errors"]
 
@@ -264,48 +263,18 @@ def _claim(live: Obj, before: Obj, after: Obj) -> list[str]:
     if old != new:
         errors.append(f"spec: Forbidden: {_CLAIM_SPEC}")
     old_size, new_size = (
-        _quantity(((spec.get("resources") or {}).get("requests") or {}).get("storage"))
+        quantity_value(((spec.get("resources") or {}).get("requests") or {}).get("storage"))
         for spec in (before, after)
     )
     # Lowered, a request may recover from a failed expansion, down to what the volume has
     # (RecoverVolumeExpansionFailure, GA since v1.34).
-    capacity = _quantity(((live.get("status") or {}).get("capacity") or {}).get("storage"))
+    capacity = quantity_value(((live.get("status") or {}).get("capacity") or {}).get("storage"))
     if new_size < old_size and new_size <= capacity:
         errors.append(
             "spec.resources.requests.storage: Forbidden: field can not be less than status.capacity"
         )
     errors += _immutable("volumeMode", before.get("volumeMode"), after.get("volumeMode"))
     return errors
-
-
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
-_SUFFIX = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-    **{s: Decimal(1024**n) for n, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), start=1)},
-}
-
-
-def _quantity(value: object) -> Decimal:
-    """A resource quantity's value (0 when absent or unreadable: its own check says so)."""
-    found = _QUANTITY.match(str(value)) if value is not None else None
-    if found is None:
-        return Decimal(0)
-    number, suffix = found.group(1), found.group(2) or ""
-    try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number) * Decimal(10) ** int(suffix[1:])
-        return Decimal(number) * _SUFFIX[suffix]
-    except (InvalidOperation, KeyError):
-        return Decimal(0)
 
 
 def _selector_json(selector: object) -> str:

@@ -28,6 +28,9 @@ _SECRET_KEYS = {
 }
 _SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _IMMUTABLE = "Forbidden: field is immutable when `immutable` is set"
+# A ConfigMap's or a Secret's values together (core.MaxSecretSize: etcd's request limit).
+_MAX_SIZE = 1024 * 1024
+_TOO_LONG = f"Too long: may not be more than {_MAX_SIZE} bytes"
 
 
 def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
@@ -35,10 +38,13 @@ def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
     if group != "":
         return []
     if kind == "ConfigMap":
-        return _key_errors(obj)
+        too_big = _size(obj, ("binaryData",)) > _MAX_SIZE
+        return _key_errors(obj) + ([f"[]: {_TOO_LONG}"] if too_big else [])  # the path ""
     if kind == "Secret":
         secret = secret_as_stored(obj)
-        return _key_errors(secret) + _secret_type_errors(secret)
+        too_big = _size(secret, ("data",)) > _MAX_SIZE
+        size_errors = [f"data: {_TOO_LONG}"] if too_big else []
+        return _key_errors(secret) + size_errors + _secret_type_errors(secret)
     if kind == "Service":
         return _service_errors(obj.get("spec") or {})
     return []
@@ -77,6 +83,18 @@ def secret_as_stored(secret: dict[str, Any]) -> dict[str, Any]:
             for key, value in strings.items()
         }
     return stored
+
+
+def _size(obj: dict[str, Any], encoded: tuple[str, ...]) -> int:
+    """The bytes of a ConfigMap's or a Secret's values (`encoded` fields hold base64)."""
+    total = 0
+    for field in ("data", "binaryData"):
+        values = obj.get(field)
+        for value in values.values() if isinstance(values, dict) else ():
+            text = str(value)
+            decoded = len(text) * 3 // 4 - text[-2:].count("=")
+            total += decoded if field in encoded else len(text.encode())
+    return total
 
 
 def _key_errors(obj: dict[str, Any]) -> list[str]:

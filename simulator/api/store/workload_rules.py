@@ -52,13 +52,38 @@ def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
         )
     strategy = spec.get("strategy") or {}
     kind_of = strategy.get("type")
-    if kind == "Deployment" and kind_of not in (None, "Recreate", "RollingUpdate"):
+    if kind == "Deployment" and kind_of in (None, "Recreate", "RollingUpdate"):
+        errors += _strategy(kind_of or "RollingUpdate", strategy.get("rollingUpdate"))
+    elif kind == "Deployment" and kind_of is not None:
         shown = json.dumps({"Type": kind_of, "RollingUpdate": strategy.get("rollingUpdate")})
         errors.append(
             f"spec.strategy: Unsupported value: {shown.replace(', ', ',').replace(': ', ':')}: "
             'supported values: "Recreate", "RollingUpdate"'
         )
     return errors
+
+
+def _strategy(kind_of: str, rolling: Any) -> list[str]:
+    """ValidateDeploymentStrategy: Recreate takes no rollingUpdate; a rolling update moves."""
+    path = "spec.strategy.rollingUpdate"
+    if kind_of == "Recreate":
+        if rolling is None:
+            return []
+        return [f"{path}: Forbidden: may not be specified when strategy `type` is 'Recreate'"]
+    if not isinstance(rolling, dict):
+        return []
+    unavailable, surge = rolling.get("maxUnavailable"), rolling.get("maxSurge")
+    if _zero(unavailable) and _zero(surge):
+        return [
+            f"{path}.maxUnavailable: Invalid value: {_go_json(unavailable)}: may not be 0 when "
+            "`maxSurge` is 0"
+        ]
+    return []
+
+
+def _zero(value: Any) -> bool:
+    """An IntOrString that is 0 or 0% (not one left to its default)."""
+    return value is not None and str(value).removesuffix("%") in ("0", "")
 
 
 def _claim(spec: dict[str, Any]) -> list[str]:
