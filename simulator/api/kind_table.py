@@ -28,7 +28,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "pods",
         short=("po",),
         categories=_ALL,
-        subresources=("status", "log", "exec", "eviction", "binding"),
+        subresources=("status", "log", "exec", "eviction", "binding", "ephemeralcontainers"),
     ),
     _k("", "v1", "Event", "events", short=("ev",), has_status=False),
     _k("", "v1", "Node", "nodes", namespaced=False, short=("no",), subresources=("status",)),

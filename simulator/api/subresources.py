@@ -1,5 +1,5 @@
 """Subresources with a kind of their own: `scale`, `pods/eviction`, `pods/binding`,
-`serviceaccounts/token`.
+`serviceaccounts/token`; and `pods/ephemeralcontainers`, a Pod of which one field is written.
 
 `kubectl scale` reads and patches an autoscaling/v1 Scale; `kubectl drain` evicts through
 policy/v1 Eviction (a PodDisruptionBudget that allows no disruption answers 429);
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -32,6 +32,7 @@ from simulator.api.request_errors import (
 from simulator.api.selectors import parse_label_selector, selector_text
 from simulator.api.store import BadRequestError, ConflictError, NotFoundError, StoreError
 from simulator.api.store.applying import mutation
+from simulator.api.store.protocol import PatchType
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.token_requests import (
     ISSUER,
@@ -343,8 +344,44 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     return 201
 
 
+async def ephemeral_containers(host: Host, req: Request, route: Route, user: UserInfo) -> int:
+    """GET, PUT or PATCH a pod through pods/ephemeralcontainers (`kubectl debug`): only its
+    spec.ephemeralContainers are written, added to and never changed (pod_rules)."""
+    info, live = route.info, _live(host, route)
+    if req.method == "GET":
+        await host.respond(req.send, 200, _ENC.encode(live))
+        return 200
+    dry_run = "All" in req.query.get("dryRun", [])
+    if req.method == "PUT":
+        pod = decode_typed_body(req.body or b"{}", info, host.store.registry)
+        manager = field_manager_of(req, "UpdateOptions")
+        written = host.store.replace(
+            pod, subresource=route.subresource, dry_run=dry_run, strict=True, field_manager=manager
+        )
+    else:
+        patch_type = PATCH_TYPES.get(req.header(b"content-type").split(";")[0].strip())
+        if patch_type is None or patch_type == "apply":
+            raise unsupported_patch_media_type()
+        check_patch_syntax(req.body, patch_type)
+        written = host.store.patch(
+            info.api_version,
+            info.plural,
+            route.name,
+            req.body,
+            cast(PatchType, patch_type),
+            route.namespace or None,
+            route.subresource,
+            dry_run=dry_run,
+            strict=True,
+            field_manager=field_manager_of(req, "PatchOptions"),
+        )
+    await host.respond(req.send, 200, _ENC.encode(written))
+    return 200
+
+
 SUBRESOURCES: dict[str, Handler] = {
     "scale": scale,
+    "ephemeralcontainers": ephemeral_containers,
     "eviction": eviction,
     "binding": binding,
     "token": token,

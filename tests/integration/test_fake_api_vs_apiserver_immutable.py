@@ -1,13 +1,13 @@
 """What an update may not change, judged by kube-apiserver: the same kubectl commands (a Job's
 completions and template, a suspended Job's scheduling and resources, a StatefulSet's identity,
-a Pod beyond its images, a claim's spec and size, a Secret's type; and the changes each may
-make, a Deployment's strategy among them) give the same exit codes and words on the fake API
-and on a real v1.37 control plane.
+a Pod beyond its images (kubectl debug's ephemeral container once), a claim's spec and size, a
+Secret's type; and the changes each may make, a Deployment's strategy among them) give the
+same exit codes and words on the fake API and on a real v1.37 control plane.
 
 Compared as kubectl prints them, but for what immutable_specs.py says it does not model: the
 value of an internal Go struct (a pod template, claim templates: kube-apiserver writes its
-internal type's JSON) and the go-cmp diff after a Pod's or a claim's refusal. Skipped when the
-control plane is not built (CI builds it).
+internal type's JSON) and the diff after a Pod's, a claim's or an ephemeral container's
+refusal. Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ STEPS: list[tuple[str, ...]] = [
     _merge("statefulset", "db", {"spec": {"replicas": 0, "minReadySeconds": 5}}),
     ("run", "web", "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600"),
     ("set", "env", "pod/web", "A=1"),
+    # kubectl debug adds an ephemeral container through pods/ephemeralcontainers, only once.
+    ("debug", "web", "--image=busybox:1.36", "-c", "dbg", "--", "sleep", "60"),
+    ("get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers}"),
+    ("debug", "web", "--image=busybox:1.37", "-c", "dbg", "--", "sleep", "60"),
     ("set", "image", "pod/web", "web=busybox:1.37"),
     _merge("pod", "web", {"spec": {"activeDeadlineSeconds": 600}}),
     _merge("pod", "web", {"spec": {"activeDeadlineSeconds": 900}}),
@@ -148,7 +152,9 @@ _STRUCT = re.compile(
     r"(spec\.template(?:\.spec)?|spec\.volumeClaimTemplates): Invalid value: [\[{].*?: field is "
     r"immutable"
 )
-_DIFF = re.compile(r"(for bound claims|previously negative\))\n.*?(?=, spec\.|\]\n|\n?$)", re.S)
+_DIFF = re.compile(
+    r"(for bound claims|previously negative\)|may not be changed)\n.*?(?=, spec\.|\]\n|\n?$)", re.S
+)
 
 
 def _outcomes(run: Any, folder: Path) -> list[str]:

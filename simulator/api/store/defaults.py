@@ -90,9 +90,10 @@ def _pod_spec(spec: Obj) -> None:
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
-    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-        if isinstance(container, dict):
-            _container(container)
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for container in spec.get(key) or []:
+            if isinstance(container, dict):
+                _container(container)
     for volume in spec.get("volumes") or []:
         if isinstance(volume, dict):
             _volume(volume)

@@ -22,7 +22,7 @@ from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors
 
-__all__ = ["check_metadata", "check_update"]
+__all__ = ["check_metadata", "check_update", "invalid_object"]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 
@@ -67,7 +67,7 @@ def check_metadata(
         errors += crd_spec_errors(obj) if is_crd(info) else []
     errors += last or []
     if errors:
-        raise _invalid_object(info, str(meta.get("name") or ""), errors)
+        raise invalid_object(info, str(meta.get("name") or ""), errors)
 
 
 def check_update(
@@ -222,7 +222,7 @@ def _invalid(field: str, value: object, message: str) -> str:
     return f'metadata.{field}: Invalid value: "{value}": {message}'
 
 
-def _invalid_object(info: KindInfo, name: str, errors: list[str]) -> InvalidError:
+def invalid_object(info: KindInfo, name: str, errors: list[str]) -> InvalidError:
     """kube-apiserver's 422: one error as it is, several in brackets (duplicates once)."""
     unique = list(dict.fromkeys(errors))
     summary = unique[0] if len(unique) == 1 else f"[{', '.join(unique)}]"

@@ -15,7 +15,7 @@ from typing import Any
 from simulator.api.names import label_errors
 from simulator.api.quantities import quantity_value
 
-__all__ = ["pod_errors"]
+__all__ = ["ephemeral_errors", "pod_errors"]
 
 _ANY: tuple[str, ...] = ("Always", "OnFailure", "Never")
 # The restart policies a pod template's owner allows (a Job's pods must end).
@@ -179,3 +179,30 @@ def _restart_policy(policy: Any, path: str, allowed: tuple[str, ...]) -> list[st
     if allowed == ("OnFailure", "Never"):  # a Job's message, whatever was given
         return [f"{path}: Required value: valid values: {listed}"]
     return [f'{path}: Unsupported value: "{policy}": supported values: {listed}']
+
+
+def ephemeral_errors(live: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """ValidatePodEphemeralContainersUpdate (pods/ephemeralcontainers, `kubectl debug`): a new
+    ephemeral container is named (a DNS label no other container of the pod has) and has an
+    image; one that exists may be neither removed nor changed (kube-apiserver adds a go-cmp
+    diff after a change's message, not reproduced here)."""
+    path = "spec.ephemeralContainers"
+    spec, old_spec = new.get("spec") or {}, live.get("spec") or {}
+    wanted = [c for c in spec.get("ephemeralContainers") or [] if isinstance(c, dict)]
+    had = [c for c in old_spec.get("ephemeralContainers") or [] if isinstance(c, dict)]
+    taken = {
+        c.get("name") for key in ("containers", "initContainers") for c in old_spec.get(key) or []
+    }
+    errors = _containers(wanted, path, set(), set(taken))
+    by_name = {c.get("name"): c for c in wanted}
+    for old in had:
+        name = old.get("name")
+        if name not in by_name:
+            errors.append(
+                f'{path}: Forbidden: existing ephemeral containers "{name}" may not be removed\n'
+            )
+        elif by_name[name] != old:
+            errors.append(
+                f'{path}: Forbidden: existing ephemeral containers "{name}" may not be changed'
+            )
+    return errors

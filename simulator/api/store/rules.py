@@ -19,7 +19,11 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store.crd_rules import crd_create_errors, crd_name_errors
-from simulator.api.store.defaults import convert_pod_status, store_storage_version
+from simulator.api.store.defaults import (
+    convert_pod_status,
+    default_fields,
+    store_storage_version,
+)
 from simulator.api.store.errors import (
     AlreadyExistsError,
     BadRequestError,
@@ -27,8 +31,9 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
-from simulator.api.store.object_meta import check_metadata
+from simulator.api.store.object_meta import check_metadata, invalid_object
 from simulator.api.store.patch_bodies import yaml_error
+from simulator.api.store.pod_rules import ephemeral_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.clock import rfc3339
 
@@ -197,6 +202,22 @@ def would_store(
     return merge_update(info, live, copy_object(candidate), subresource=subresource, strict=strict)
 
 
+def _ephemeral_update(
+    info: KindInfo, live: dict[str, Any], candidate: dict[str, Any]
+) -> dict[str, Any]:
+    """A write through pods/ephemeralcontainers: its strategy keeps all of the pod but them
+    (decoded, so defaulted, first)."""
+    default_fields(info, candidate)
+    if errors := ephemeral_errors(live, candidate):
+        raise invalid_object(info, str(live["metadata"]["name"]), errors)
+    new = copy_object(live)
+    ephemeral = (candidate.get("spec") or {}).get("ephemeralContainers")
+    new["spec"]["ephemeralContainers"] = ephemeral
+    if not ephemeral:
+        del new["spec"]["ephemeralContainers"]
+    return new
+
+
 def merge_update(
     info: KindInfo,
     live: dict[str, Any],
@@ -215,6 +236,8 @@ def merge_update(
             new.pop("status", None)
         convert_pod_status(info, new)
         return new
+    if subresource == "ephemeralcontainers":
+        return _ephemeral_update(info, live, candidate)
     if subresource == "approval":
         # kube-apiserver's CSR approval strategy: only status.conditions comes from the write.
         new = copy_object(live)
