@@ -3,9 +3,9 @@
 Strategic merge follows the API server's list-map merge keys for the fields the appliance's
 manifests and the world engine touch (containers and env by name, volumeMounts by mountPath,
 ports by containerPort or port, conditions by type...), plus the `$patch`, `$retainKeys` and
-`$deleteFromPrimitiveList` directives kubectl sends (`$setElementOrder` is read as nothing: a
-merged list keeps the stored order, where kube-apiserver puts the patch's first). Functions
-never mutate their inputs.
+`$deleteFromPrimitiveList` and `$setElementOrder` directives kubectl sends, with strategicpatch's
+order for a merged list (the patch's items first, in its order, the server's own placed where
+they stood). Functions never mutate their inputs.
 """
 
 from __future__ import annotations
@@ -174,13 +174,14 @@ def _merge_list(field: str, live: Any, patch: list[Any], delete_values: list[Any
         return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
     live_list = list(live) if isinstance(live, list) else []
     if field in _MERGED_PRIMITIVE_LISTS:
-        merged = [v for v in live_list if v not in delete_values]
-        merged.extend(v for v in patch if v not in merged)
-        return merged
+        kept = [v for v in live_list if v not in delete_values]
+        merged = kept + [v for v in patch if v not in kept]
+        return _in_order(merged, patch, kept, None)
     key = _merge_key(field, [*live_list, *patch])
     if key is None or not all(isinstance(i, dict) for i in [*live_list, *patch]):
         return [_strip_directives(i) for i in patch]
     result = [copy.deepcopy(i) for i in live_list]
+    items = []
     for item in patch:
         if key not in item:
             raise PatchError(f"map: {item!r} does not contain declared merge key: {key}")
@@ -189,10 +190,45 @@ def _merge_list(field: str, live: Any, patch: list[Any], delete_values: list[Any
             if index is not None:
                 result.pop(index)
             continue
+        items.append(item)
+    server = list(result)  # the stored list, what the patch deletes taken out
+    for item in items:
+        index = next((n for n, cur in enumerate(result) if cur.get(key) == item[key]), None)
         if index is None:
             result.append(_strip_directives(item))
         else:
             result[index] = _merge_map(result[index], item)
+    return _in_order(result, items, server, key)
+
+
+def _in_order(merged: list[Any], order: list[Any], server: list[Any], key: str | None) -> list[Any]:
+    """strategicpatch's normalizeElementOrder: the items `order` names in its order, the others
+    (the server's only) in the stored order, each of those placed before a named item only
+    where the stored list had it before (so a new item comes first)."""
+
+    def value(item: Any) -> Any:
+        return item.get(key) if key is not None and isinstance(item, dict) else item
+
+    named = [value(i) for i in order]
+    stored = [value(i) for i in server]
+
+    def at(values: list[Any], item: Any) -> int:
+        found = value(item)
+        return values.index(found) if found in values else -1
+
+    patched = sorted((m for m in merged if value(m) in named), key=lambda m: at(named, m))
+    others = sorted((m for m in merged if value(m) not in named), key=lambda m: at(stored, m))
+    result: list[Any] = []
+    while patched or others:
+        # mergeSortedSlice: a server-only item goes first only if both were stored, it first.
+        left, right = (
+            (at(stored, others[0]) if others else -1),
+            (at(stored, patched[0]) if patched else -1),
+        )
+        if others and (not patched or 0 <= left < right):
+            result.append(others.pop(0))
+        else:
+            result.append(patched.pop(0))
     return result
 
 
@@ -216,9 +252,13 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
         return _strip_directives(patch)
     result = dict(live) if isinstance(live, dict) else {}
     deletions: dict[str, list[Any]] = {}
+    orders: dict[str, list[Any]] = {}
     for key, value in patch.items():
         if key.startswith("$deleteFromPrimitiveList/"):
             deletions[key.split("/", 1)[1]] = list(value or [])
+        elif key.startswith("$setElementOrder/") and isinstance(value, list):
+            orders[key.split("/", 1)[1]] = value
+    stored = {key: result.get(key) for key in orders}
     for key, value in patch.items():
         if key.startswith("$"):
             continue
@@ -237,6 +277,12 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
     for key, values in deletions.items():
         if key not in patch and isinstance(result.get(key), list):
             result[key] = [v for v in result[key] if v not in values]
+    for key, order in orders.items():  # kubectl apply's: the list's order as configured
+        current, before = result.get(key), stored[key]
+        if isinstance(current, list):
+            server = before if isinstance(before, list) else []
+            merge_key = _merge_key(key, [*server, *current])
+            result[key] = _in_order(current, order, server, merge_key)
     retained = patch.get("$retainKeys")
     if isinstance(retained, list):  # a retainKeys field (a strategy, a volume): these only
         result = {k: v for k, v in result.items() if k in retained}

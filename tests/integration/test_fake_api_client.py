@@ -242,7 +242,8 @@ def test_strategic_merge_patch_merges_containers_env_and_ports(core: client.Core
     )
     containers = patched.spec.template.spec.containers
     assert [c.name for c in containers] == ["web", "sidecar"]
-    assert [(e.name, e.value) for e in containers[0].env] == [("A", "1"), ("B", "2")]
+    # strategicpatch's order: the patch's new item first (test_fake_api_vs_apiserver_patches.py)
+    assert [(e.name, e.value) for e in containers[0].env] == [("B", "2"), ("A", "1")]
     assert [(p.container_port, p.name) for p in containers[0].ports] == [(80, "http")]
     assert patched.metadata.generation == 2
 

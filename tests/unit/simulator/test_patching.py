@@ -121,3 +121,29 @@ def test_lists_without_merge_keys_are_replaced() -> None:
     """args and command (no merge key) are replaced whole."""
     out = apply_strategic_merge_patch({"args": ["a", "b"]}, {"args": ["c"]})
     assert out == {"args": ["c"]}
+
+
+def test_a_merged_list_takes_strategicpatchs_order() -> None:
+    """The patch's items first in its order, a server-only item where it stood before one
+    (kube-apiserver's, judged by test_fake_api_vs_apiserver_patches.py)."""
+    env = {"env": [{"name": "A"}, {"name": "B"}]}
+    assert apply_strategic_merge_patch(env, {"env": [{"name": "C"}]}) == {
+        "env": [{"name": "C"}, {"name": "A"}, {"name": "B"}]
+    }
+    assert apply_strategic_merge_patch(env, {"env": [{"name": "B", "value": "2"}]}) == {
+        "env": [{"name": "A"}, {"name": "B", "value": "2"}]
+    }
+    ordered = {"$setElementOrder/env": [{"name": "B"}, {"name": "C"}, {"name": "A"}]}
+    assert apply_strategic_merge_patch(env, {**ordered, "env": [{"name": "C"}]}) == {
+        "env": [{"name": "B"}, {"name": "C"}, {"name": "A"}]
+    }
+    held = {"finalizers": ["example.com/b"]}
+    assert apply_strategic_merge_patch(held, {"finalizers": ["example.com/a"]}) == {
+        "finalizers": ["example.com/a", "example.com/b"]
+    }
+
+
+def test_retain_keys_keep_only_what_they_name() -> None:
+    strategy = {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}
+    patch = {"strategy": {"$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": None}}
+    assert apply_strategic_merge_patch(strategy, patch) == {"strategy": {"type": "Recreate"}}
