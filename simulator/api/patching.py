@@ -1,17 +1,17 @@
 """The four patch flavours of the Kubernetes API: JSON, merge, strategic merge and apply.
 
-Strategic merge follows the API server's list-map merge keys for the fields the appliance's
-manifests and the world engine touch (containers and env by name, volumeMounts by mountPath,
-ports by containerPort or port, conditions by type...), plus the `$patch`, `$retainKeys` and
-`$deleteFromPrimitiveList` and `$setElementOrder` directives kubectl sends, with strategicpatch's
-order for a merged list (the patch's items first, in its order, the server's own placed where
-they stood). Functions never mutate their inputs.
+Strategic merge follows each field's patch strategy and merge key from the kind's OpenAPI
+document (`fields/patch_meta.py`), or without one a table of the usual ones (containers and env
+by name, volumeMounts by mountPath, ports by containerPort or port, conditions by type...),
+plus the `$patch`, `$retainKeys`, `$deleteFromPrimitiveList` and `$setElementOrder` directives
+kubectl sends, with strategicpatch's order for a merged list (the patch's items first, in its
+order, the server's own placed where they stood). Functions never mutate their inputs.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.errors import SimulatorError
 
@@ -169,16 +169,38 @@ def _merge_key(field: str, items: list[Any]) -> str | None:
     return MERGE_KEYS.get(field)
 
 
-def _merge_list(field: str, live: Any, patch: list[Any], delete_values: list[Any]) -> Any:
+class FieldMeta(Protocol):
+    """A type's patch metadata (simulator.api.fields.patch_meta): a field's strategy, merge
+    key, and its value's metadata."""
+
+    def field(self, name: str) -> tuple[str, str | None, FieldMeta | None]: ...
+
+
+# How a list merges: whether it does, by which key (None: a list of scalars), its items' meta.
+_How = tuple[bool, str | None, "FieldMeta | None"]
+
+
+def _how(meta: FieldMeta | None, field: str, items: list[Any]) -> _How:
+    """From the kind's OpenAPI patch metadata; without it (a custom kind's patch), the table."""
+    if meta is not None:
+        strategy, key, child = meta.field(field)
+        return "merge" in strategy.split(","), key, child
+    if field in _MERGED_PRIMITIVE_LISTS:
+        return True, None, None
+    key = _merge_key(field, items)
+    return key is not None, key, None
+
+
+def _merge_list(live: Any, patch: list[Any], delete_values: list[Any], how: _How) -> Any:
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
         return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
     live_list = list(live) if isinstance(live, list) else []
-    if field in _MERGED_PRIMITIVE_LISTS:
+    merges, key, child = how
+    if merges and key is None and not any(isinstance(i, dict) for i in [*live_list, *patch]):
         kept = [v for v in live_list if v not in delete_values]
         merged = kept + [v for v in patch if v not in kept]
         return _in_order(merged, patch, kept, None)
-    key = _merge_key(field, [*live_list, *patch])
-    if key is None or not all(isinstance(i, dict) for i in [*live_list, *patch]):
+    if not merges or key is None or not all(isinstance(i, dict) for i in [*live_list, *patch]):
         return [_strip_directives(i) for i in patch]
     result = [copy.deepcopy(i) for i in live_list]
     items = []
@@ -197,7 +219,7 @@ def _merge_list(field: str, live: Any, patch: list[Any], delete_values: list[Any
         if index is None:
             result.append(_strip_directives(item))
         else:
-            result[index] = _merge_map(result[index], item)
+            result[index] = _merge_map(result[index], item, child)
     return _in_order(result, items, server, key)
 
 
@@ -244,7 +266,9 @@ def _strip_directives(value: Any) -> Any:
     return value
 
 
-def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one rule per branch
+def _merge_map(  # noqa: PLR0912 - one rule per branch
+    live: Any, patch: dict[str, Any], meta: FieldMeta | None = None
+) -> Any:
     directive = patch.get("$patch")
     if directive == "delete":
         return None
@@ -265,13 +289,14 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
         if value is None:
             result.pop(key, None)
         elif isinstance(value, dict):
-            merged = _merge_map(result.get(key), value)
+            merged = _merge_map(result.get(key), value, meta.field(key)[2] if meta else None)
             if merged is None:
                 result.pop(key, None)
             else:
                 result[key] = merged
         elif isinstance(value, list):
-            result[key] = _merge_list(key, result.get(key), value, deletions.get(key, []))
+            how = _how(meta, key, [*(result.get(key) or []), *value])
+            result[key] = _merge_list(result.get(key), value, deletions.get(key, []), how)
         else:
             result[key] = value
     for key, values in deletions.items():
@@ -281,7 +306,7 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
         current, before = result.get(key), stored[key]
         if isinstance(current, list):
             server = before if isinstance(before, list) else []
-            merge_key = _merge_key(key, [*server, *current])
+            merge_key = _how(meta, key, [*server, *current])[1]
             result[key] = _in_order(current, order, server, merge_key)
     retained = patch.get("$retainKeys")
     if isinstance(retained, list):  # a retainKeys field (a strategy, a volume): these only
@@ -289,9 +314,10 @@ def _merge_map(live: Any, patch: dict[str, Any]) -> Any:  # noqa: PLR0912 - one 
     return result
 
 
-def apply_strategic_merge_patch(target: Any, patch: Any) -> Any:
-    """Strategic merge patch as the API server applies it to built-in kinds."""
+def apply_strategic_merge_patch(target: Any, patch: Any, meta: FieldMeta | None = None) -> Any:
+    """Strategic merge patch as the API server applies it to built-in kinds (`meta`: the
+    kind's patch metadata; without it, the merge keys of `MERGE_KEYS`)."""
     if not isinstance(patch, dict):
         raise PatchError("a strategic merge patch must be a JSON object")
-    merged = _merge_map(target, patch)
+    merged = _merge_map(target, patch, meta)
     return merged if merged is not None else {}

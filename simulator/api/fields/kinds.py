@@ -17,7 +17,7 @@ from simulator.api.fields.managing import FieldManager
 from simulator.api.fields.schema import DEDUCED, Ref, Types
 from simulator.api.kinds import KindInfo
 
-__all__ = ["field_manager", "root_type", "track_request"]
+__all__ = ["component_schema", "field_manager", "root_type", "track_request"]
 
 _OBJECT_META = "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
@@ -35,6 +35,15 @@ def _group_version(group: str, version: str) -> tuple[Types, dict[tuple[str, str
         for gvk in schema.get("x-kubernetes-group-version-kind") or []
     }
     return Types(components), by_kind
+
+
+def component_schema(
+    group: str, version: str, kind: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A built-in kind's OpenAPI component, with the components it refers to."""
+    types, by_kind = _group_version(group, version)
+    name = by_kind.get((group, version, kind))
+    return (types.components, types.components[name]) if name else None
 
 
 def root_type(info: KindInfo) -> Ref:

@@ -90,6 +90,10 @@ class Types:
         self._components = components
         self._atoms: dict[str, Atom] = {}
 
+    @property
+    def components(self) -> dict[str, Any]:
+        return self._components
+
     def ref(self, name: str) -> Ref:
         return Named(self, name, None) if name in self._components else DEDUCED
 

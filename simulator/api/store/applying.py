@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.api.fields import ApplyConflict, FieldsError, field_manager
+from simulator.api.fields.patch_meta import patch_meta
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import (
     PatchError,
@@ -32,10 +33,11 @@ from simulator.api.store.rules import copy_object
 
 __all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
 
-_PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
-    "json": apply_json_patch,
-    "merge": apply_merge_patch,
-    "strategic": apply_strategic_merge_patch,
+_PATCHERS: dict[str, Callable[[Any, Any, KindInfo], Any]] = {
+    "json": lambda live, body, _: apply_json_patch(live, body),
+    "merge": lambda live, body, _: apply_merge_patch(live, body),
+    # Strategic: where each field merges, from the kind's OpenAPI document.
+    "strategic": lambda live, body, info: apply_strategic_merge_patch(live, body, patch_meta(info)),
 }
 
 
@@ -106,7 +108,7 @@ def mutation(
             return copy_object(live)
         try:
             if patch_type in _PATCHERS:
-                patched = dict(_PATCHERS[patch_type](live, body))
+                patched = dict(_PATCHERS[patch_type](live, body, info))
                 if typed and not info.crd_name:
                     refuse_mistyped(info, live, patched)
                 if decoded is not None:
