@@ -20,9 +20,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from appliance.clocking import PARTICIPANT_HEADER, participant_from_env
+from appliance.cluster.kubeconfig import load_kubeconfig, redacted
 from appliance.errors import ClusterError
 from appliance.site import choose_kubeconfig
 
@@ -129,19 +128,28 @@ def connect(
         origin = "in-cluster service account"
     else:
         path = _resolve_kubeconfig(kubeconfig)
-        _check_kubeconfig(path)
+        if not path.exists():
+            raise ClusterError(
+                f"kubeconfig {path} does not exist; pass --kubeconfig with the file bootstrap wrote"
+            )
+        document = load_kubeconfig(path)  # read once: the client never opens the file itself
         try:
-            config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=str(path),
+            config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                document,
                 context=context,
                 client_configuration=configuration,
                 persist_config=False,
             )
-        except (config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+        except (config.ConfigException, ImportError, LookupError, OSError, TypeError) as exc:
             raise ClusterError(
-                f"kubeconfig {path} is not usable: {exc}; check the file or pass another "
-                "--kubeconfig"
-            ) from exc
+                f"kubeconfig {path} is not usable: {redacted(exc)}; check the file or pass "
+                "another --kubeconfig"
+            ) from None
+        except (AttributeError, ValueError) as exc:
+            raise ClusterError(
+                f"kubeconfig {path} is not usable: {type(exc).__name__} ({redacted(exc)}); "
+                "check the file or pass another --kubeconfig"
+            ) from None
         origin = f"kubeconfig {path}"
     # A status read must fail fast when the API is down rather than retry for minutes.
     configuration.retries = 0
@@ -156,27 +164,6 @@ def connect(
 def _resolve_kubeconfig(kubeconfig: Path | None) -> Path:
     # Commands that know the site choose its kubeconfig before calling connect (site.py).
     return choose_kubeconfig(kubeconfig, site=None).path
-
-
-def _check_kubeconfig(path: Path) -> None:
-    """Fail with a one-line reason before the client library produces a less helpful one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ClusterError(
-            f"kubeconfig {path} does not exist; pass --kubeconfig with the file bootstrap wrote"
-        ) from exc
-    except OSError as exc:
-        raise ClusterError(f"kubeconfig {path} cannot be read: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ClusterError(f"kubeconfig {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or not data.get("clusters"):
-        raise ClusterError(
-            f"kubeconfig {path} has no clusters; it is not a kubeconfig (expected 'clusters:', "
-            "'users:' and 'contexts:')"
-        )
 
 
 _ERRNO_WORDS = {
