@@ -8,6 +8,11 @@ that sends one header byte every few seconds holds a connection forever, and 500
 - one client address holds at most `per_address` open connections, and the server at most
   `total` (a new connection past either bound is closed at once), so a flood from one address
   cannot take the slots that `/healthz` and the admin need.
+- a request's line and headers hold at most `HEAD_LIMIT` bytes and `HEAD_LINES` lines, or it is
+  answered 431 and closed: httptools buffers a header of any size, so one 100 MB header from
+  anyone on the network would take 100 MB of the service's 256 MiB;
+- the protocol's own refusals (a malformed request: 400; too big a head: 431) carry the
+  security headers every response of the app carries.
 A response being streamed (the event stream) is not a slow request: its request is complete.
 """
 
@@ -22,11 +27,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ConnectionGuard", "guarded_protocol"]
+from status_web.access import SECURITY_HEADERS
+
+__all__ = ["HEAD_LIMIT", "HEAD_LINES", "ConnectionGuard", "guarded_protocol"]
 
 log = logging.getLogger("status_web")
 
 _LOG_EVERY_SECONDS = 60.0
+# A browser's request head is 1-4 KiB; nginx's default bound is 8 KiB per line, 32 KiB in all.
+HEAD_LIMIT = 64 * 1024
+HEAD_LINES = 200
 _LOGGED_ADDRESSES = 1024
 
 
@@ -87,6 +97,7 @@ def guarded_protocol(base: type[asyncio.Protocol], guard: ConnectionGuard) -> ty
         _guard = guard
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self._head_bytes = self._head_lines = 0
             peer = transport.get_extra_info("peername")
             self._guard_address: str | None = str(peer[0]) if peer else "unknown"
             self._request_timer: asyncio.TimerHandle | None = None
@@ -102,8 +113,36 @@ def guarded_protocol(base: type[asyncio.Protocol], guard: ConnectionGuard) -> ty
             cycle = getattr(self, "cycle", None)
             if self._request_timer is None and (cycle is None or cycle.response_complete):
                 self._start_request_timer()  # the first bytes of a new request on this connection
+                self._head_bytes = self._head_lines = 0
+            if cycle is self._cycle_at_start:  # the head is not parsed yet: count it
+                end = data.find(b"\r\n\r\n")
+                head = data if end < 0 else data[: end + 4]  # not the body after it
+                self._head_bytes += len(head)
+                self._head_lines += head.count(b"\n")
+                if self._head_bytes > HEAD_LIMIT or self._head_lines > HEAD_LINES:
+                    self._refuse(431, b"Request Header Fields Too Large", "request head too large")
+                    return
             super().data_received(data)
             self._check_request_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            """Uvicorn's answer to a request it cannot parse, with the app's headers."""
+            self._refuse(400, b"Bad Request", msg)
+
+        def _refuse(self, status: int, reason: bytes, message: str) -> None:
+            transport = getattr(self, "transport", None)
+            if transport is None or transport.is_closing():
+                return
+            body = message.encode("ascii", "replace")
+            head = [
+                b"HTTP/1.1 %d %s" % (status, reason),
+                b"content-type: text/plain; charset=utf-8",
+                b"content-length: %d" % len(body),
+                b"connection: close",
+                *(f"{name}: {value}".encode() for name, value in SECURITY_HEADERS.items()),
+            ]
+            transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+            transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_request_timer()

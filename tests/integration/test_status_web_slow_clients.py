@@ -152,3 +152,43 @@ def _eventually(check: object, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def _answer(host: str, port: int, request: bytes, *, more: bytes = b"", repeat: int = 0) -> bytes:
+    """What the server answers to `request` (then `more` sent `repeat` times, as long as the
+    server reads), up to its closing the connection."""
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(request)
+        try:
+            for _ in range(repeat):
+                sock.sendall(more)
+        except OSError:
+            pass  # closed on us mid-send: the answer is waiting
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_huge_request_head_is_refused_with_the_apps_headers(
+    served: tuple[str, int, ConnectionGuard],
+) -> None:
+    """One 97 MB header took 143 MB of the service's 256 MiB before (an adversary's find): the
+    head is bounded, and what uvicorn itself refuses carries the security headers too."""
+    host, port, _ = served
+    huge = _answer(
+        host, port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: ", more=b"a" * 65536, repeat=200
+    )
+    assert huge.startswith(b"HTTP/1.1 431 ")
+    many = b"".join(b"X-%d: y\r\n" % n for n in range(1000))
+    assert _answer(host, port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many).startswith(
+        b"HTTP/1.1 431 "
+    )
+    malformed = _answer(host, port, b"BREW / HTTP/9.9\r\nHost: x\r\n\r\n")
+    assert malformed.startswith(b"HTTP/1.1 400 ")
+    for answer in (huge, malformed):
+        head = answer.split(b"\r\n\r\n")[0].lower()
+        assert b"content-security-policy: default-src 'self'" in head
+        assert b"x-content-type-options: nosniff" in head
+    ordinary = httpx.get(f"http://{host}:{port}/healthz", headers={"X-Big": "b" * 8000})
+    assert ordinary.status_code == 200
