@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import InputError, RegistryError
+from appliance.files import read_regular
 
 __all__ = ["Credential", "CredentialsError", "DockerCredentials", "docker_config_path"]
 
@@ -56,6 +57,9 @@ class Credential:
     def basic(self) -> str:
         """The `Authorization: Basic` value."""
         return base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+
+_CONFIG_LIMIT = 4 * 1024 * 1024  # credentials for many registries fit in a few KiB
 
 
 def docker_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -105,16 +109,22 @@ class DockerCredentials:
 
     def _load(self) -> dict[str, Any]:
         if self._config is None:
-            try:
-                text = self.path.read_text(encoding="utf-8")
-            except FileNotFoundError:
+            if not self.path.exists() and not self.path.is_symlink():
                 text = "{}"  # never logged in: anonymous access only
-            except OSError as exc:
-                raise CredentialsError(f"{self.path}: cannot be read: {exc.strerror}") from exc
+            else:
+                # A FIFO, /dev/urandom or a directory is an error, not a hang or a memory sink.
+                data = read_regular(
+                    self.path, what="Docker config", limit=_CONFIG_LIMIT, error=CredentialsError
+                )
+                text = data.decode("utf-8", errors="replace")
             try:
                 config = json.loads(text) if text.strip() else {}
             except ValueError as exc:
                 raise CredentialsError(f"{self.path}: not valid JSON: {exc}") from exc
+            except RecursionError:
+                raise CredentialsError(
+                    f"{self.path}: nested too deeply to be a Docker config"
+                ) from None
             if not isinstance(config, dict):
                 raise CredentialsError(f"{self.path}: must hold a JSON object")
             self._config = config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,21 @@ def test_a_failing_helper_is_a_registry_error(tmp_path: Path, bin_dir: Path) -> 
     with pytest.raises(RegistryError) as raised:
         DockerCredentials(path).for_host("ghcr.io")
     assert "docker-credential-locked failed for ghcr.io: keychain is locked" in str(raised.value)
+
+
+def test_a_config_that_is_no_regular_file_is_refused_not_read(tmp_path: Path) -> None:
+    """A FIFO held the bootstrap in open() past SIGTERM; /dev/urandom took memory without end;
+    JSON nested 100,000 deep was a RecursionError (an adversary's finds)."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    urandom = tmp_path / "random.json"
+    urandom.symlink_to("/dev/urandom")
+    for path, said in (
+        (fifo, "is a FIFO"),
+        (urandom, "is a character device"),
+        (deep, "nested too deeply"),
+    ):
+        with pytest.raises(CredentialsError, match=said):
+            DockerCredentials(path).for_host("ghcr.io")
