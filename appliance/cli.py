@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from appliance import interrupts
 from appliance.command_line import (
+    OneLineParser,
     add_completion_command,
     add_version_everywhere,
     enable_completion,
@@ -37,7 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `appliance` parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="appliance",
         description=(
             "Install and diagnose a single-node Talos/Kubernetes appliance. "

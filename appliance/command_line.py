@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
+from urllib.parse import urlsplit
 
 __all__ = [
     "OUTPUT_FORMATS",
+    "OneLineParser",
     "add_completion_command",
     "add_output_option",
     "add_version_everywhere",
@@ -27,6 +30,45 @@ __all__ = [
 
 OUTPUT_FORMATS = ("text", "json", "yaml")
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+def bounded(what: str, minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a finite number in [minimum, maximum] (nan, inf, 1e999 and a zero that
+    would spin a loop are refused in one line, not met later as a hang or a traceback)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what}") from None
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {minimum:g} to {maximum:g} {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def http_url(text: str) -> str:
+    """An argparse type: an http:// or https:// URL with a host (`http://[::1` and `ftp://x`
+    refused in one line, not met later as a traceback)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is no number raises here
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL with a host")
+    return text
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, exit 2, pointing at --help (argparse prints
+    the usage block first: seven to eleven lines for one wrong flag). Subcommands' parsers are
+    of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def package_version() -> str:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appliance.canonical import ApplianceStatus, RollupState
-from appliance.command_line import add_output_option, exit_codes_help, write_document
+from appliance.command_line import (
+    add_output_option,
+    bounded,
+    exit_codes_help,
+    write_document,
+)
 from appliance.dumps import DEFAULT_MAX_DUMP_BYTES
 from appliance.site import add_site_options, choose_kubeconfig, site_kubeconfig
 from appliance.tier_table import FULL_HEALTH_DESCRIPTION, FULL_HEALTH_LABEL, TIERS
@@ -85,7 +90,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=bounded("seconds", 0.5, 3600),
         default=5.0,
         metavar="SECONDS",
         help="seconds between reads with --watch (default 5)",

@@ -30,8 +30,10 @@ from pathlib import Path
 
 from simulator.bootstrapping import SETTLED_STATES, BootstrapSession
 from simulator.command_line import (
+    OneLineParser,
     add_completion_command,
     add_version_everywhere,
+    bounded,
     complete,
     completion_script,
 )
@@ -53,13 +55,15 @@ _SCENARIO_HELP = "a scenario file, e.g. scenarios/utm-rc5-observed.yaml (see doc
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `appliance-sim`."""
-    parser = argparse.ArgumentParser(prog="appliance-sim", description=__doc__.split("\n\n")[0])
+    parser: argparse.ArgumentParser = OneLineParser(
+        prog="appliance-sim", description=__doc__.split("\n\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="replay a scenario and print its timeline")
     run.add_argument("scenario", type=Path, help=_SCENARIO_HELP)
     run.add_argument(
         "--speed",
-        type=float,
+        type=bounded("virtual seconds per wall second", 0.001, 100_000),
         help="a fixed speed: virtual seconds per wall second (serves the world; with "
         "--bootstrap, instead of warping time)",
     )
@@ -100,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("scenario", type=Path, help=_SCENARIO_HELP)
     serve.add_argument(
         "--speed",
-        type=float,
+        type=bounded("virtual seconds per wall second", 0.001, 100_000),
         help="virtual seconds per wall second (default: the scenario's speed)",
     )
     serve.add_argument(

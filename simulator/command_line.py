@@ -8,13 +8,15 @@ imports production code, so the few lines are repeated here on purpose.
 from __future__ import annotations
 
 import argparse
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "EXIT_CODES_HELP",
+    "OneLineParser",
     "add_completion_command",
     "add_version_everywhere",
     "complete",
@@ -27,6 +29,32 @@ EXIT_CODES_HELP: Mapping[int, str] = {
     2: "bad input: a scenario file (file:line: field: reason) or a flag",
     130: "interrupted (Ctrl-C or SIGTERM); the world and every process it started are stopped",
 }
+
+
+def bounded(what: str, minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a finite number in [minimum, maximum] (nan, inf, 1e999 and a zero that
+    would spin a loop are refused in one line, not met later as a hang or a traceback)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what}") from None
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {minimum:g} to {maximum:g} {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, exit 2, pointing at --help (argparse prints
+    the usage block first: seven to eleven lines for one wrong flag). Subcommands' parsers are
+    of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def exit_codes_help(codes: Mapping[int, str] = EXIT_CODES_HELP) -> str:

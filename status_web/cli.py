@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from appliance.command_line import (
+    OneLineParser,
     add_completion_command,
     add_version_everywhere,
     enable_completion,
@@ -73,9 +74,52 @@ def _duration(text: str) -> float:
     return seconds
 
 
+_LONGEST_SESSION = 30 * 86400.0  # a sign-in that outlives a month is one that never expires
+
+
+def _session_age(text: str) -> float:
+    try:
+        seconds = _duration(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or $APPLIANCE_STATUS_SESSION_MAX_AGE)") from None
+    if seconds > _LONGEST_SESSION:
+        raise argparse.ArgumentTypeError(f"{text!r} is longer than 30 days (720h)")
+    return seconds
+
+
+def _interval(text: str) -> float:
+    """Seconds between two runs of a loop: at least 0.5 (0 would spin a core)."""
+    seconds = _duration(text)
+    if seconds < 0.5:
+        raise argparse.ArgumentTypeError(f"{text!r} is too short: at least 0.5s")
+    return seconds
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:  # 0: any free port
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port (0-65535; --port or $APPLIANCE_STATUS_PORT)"
+        )
+    return port
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `appliance-status` parser."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="appliance-status",
         description="Token-protected status page and API of the appliance install.",
     )
@@ -92,9 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default=os.environ.get("APPLIANCE_STATUS_HOST", "0.0.0.0"))
     serve.add_argument(
-        "--port", type=int, default=int(os.environ.get("APPLIANCE_STATUS_PORT", "8080"))
+        "--host",
+        default=os.environ.get("APPLIANCE_STATUS_HOST", "0.0.0.0"),
+        help="address to listen on (default 0.0.0.0; env APPLIANCE_STATUS_HOST)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("APPLIANCE_STATUS_PORT", "8080"),
+        help="port to listen on (default 8080; env APPLIANCE_STATUS_PORT)",
     )
     where = serve.add_mutually_exclusive_group()
     where.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: $KUBECONFIG)")
@@ -115,15 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("APPLIANCE_STATUS_URL") or None,
         help="this page's public URL (default: http://$HOST_IP:8080 when HOST_IP is set)",
     )
-    serve.add_argument("--interval", type=float, default=5.0, help="seconds between evaluations")
     serve.add_argument(
-        "--probe-interval", type=float, default=10.0, help="seconds between login probes"
+        "--interval", type=_interval, default="5", help="seconds between evaluations (default 5)"
+    )
+    serve.add_argument(
+        "--probe-interval",
+        type=_interval,
+        default="10",
+        help="seconds between login probes (default 10)",
     )
     serve.add_argument(
         "--session-max-age",
-        type=_duration,
+        type=_session_age,
         default=os.environ.get("APPLIANCE_STATUS_SESSION_MAX_AGE") or "12h",
-        help="how long a sign-in lasts (default 12h; env APPLIANCE_STATUS_SESSION_MAX_AGE)",
+        help="how long a sign-in lasts, 30 days at most (default 12h; env "
+        "APPLIANCE_STATUS_SESSION_MAX_AGE)",
     )
     serve.add_argument(
         "--request-timeout",
@@ -133,11 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-connections-per-address",
-        type=int,
+        type=_at_least_one,
         default=32,
         help="open connections one client address may hold (default 32)",
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="how much the service logs (default info)",
+    )
     serve.set_defaults(handler=_serve)
     add_completion_command(commands, "appliance-status")
     add_version_everywhere(parser, "appliance-status")

@@ -76,10 +76,14 @@ class Display:
         self._line("")
 
     def failure(self, message: str, *, layer: str, next_action: str) -> None:
-        """The failure summary every failed run ends with."""
+        """The failure summary every failed run ends with; its first line on stderr too, where
+        a script (or an admin who hid the progress) looks for why the command failed."""
         self._line(f"ERROR: {message}")
         self._line(f"Failure layer: {layer}")
         self._line(f"Next action: {next_action}")
+        if self._stream is not sys.stderr:
+            sys.stderr.write(f"appliance bootstrap: error: {message}\n")
+            sys.stderr.flush()
 
     def done(self, text: str) -> None:
         """The closing line of a successful run."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from appliance.command_line import bounded
 from appliance.errors import FlagError, ReleaseError
 from appliance.site import DEFAULT_CONFIG_DIR
 
@@ -151,17 +152,17 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--host-timeout",
-        type=float,
+        type=bounded("seconds", 1, 7 * 86400),
         default=600.0,
         help="seconds to wait for the Talos maintenance API / install (default 600)",
     )
     add(
         "--install-timeout",
-        type=float,
+        type=bounded("seconds", 1, 7 * 86400),
         default=3600.0,
         help="seconds (cluster clock) to wait for login ready (default 3600)",
     )
-    add("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    add("--poll-interval", type=bounded("seconds", 0.1, 3600), default=5.0, help=argparse.SUPPRESS)
 
 
 def _check_ip(flag: str, value: str) -> str:
@@ -204,6 +205,18 @@ def _check_something_to_recover(
         )
 
 
+def _app_url(given: str | None, node_ip: str) -> str:
+    app_url = given or f"http://{_url_host(node_ip)}:3000"
+    try:
+        parts = urlsplit(app_url)
+        parts.port  # noqa: B018 - `http://[::1` and a port that is no number raise here
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FlagError(f"--app-url {app_url!r} must be an http(s) URL, e.g. http://{node_ip}:3000")
+    return app_url
+
+
 def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PLR0912
     """Validate parsed flags; raise FlagError with the first problem found."""
     mode = str(args.bootstrap_mode)
@@ -221,10 +234,7 @@ def options_from_args(args: argparse.Namespace) -> BootstrapOptions:  # noqa: PL
     hostname = str(args.hostname).strip().lower()
     if not _HOSTNAME_RE.match(hostname):
         raise FlagError(f"--hostname {args.hostname!r} is not a valid hostname (a-z, 0-9, -)")
-    app_url = args.app_url or f"http://{_url_host(node_ip)}:3000"
-    parts = urlsplit(app_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FlagError(f"--app-url {app_url!r} must be an http(s) URL, e.g. http://{node_ip}:3000")
+    app_url = _app_url(args.app_url, node_ip)
     network_mode = str(args.network_mode)
     if network_mode not in ("dhcp", "static"):
         raise FlagError(f"--network-mode {network_mode!r} is unknown; use dhcp or static")

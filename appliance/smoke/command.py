@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from appliance.clocking import clock_from_env
-from appliance.command_line import add_output_option, exit_codes_help, write_document
+from appliance.command_line import (
+    add_output_option,
+    bounded,
+    exit_codes_help,
+    http_url,
+    write_document,
+)
 from appliance.errors import TokenError
 from appliance.site import (
     DEFAULT_CONFIG_DIR,
@@ -151,11 +157,23 @@ def register(subparsers: Any) -> None:
     mon = sub.add_parser(
         "monitor", help="T020: status API answers before the app URL", **formatting
     )
-    mon.add_argument("--status-url", required=True, help="http://<node-ip>:8080[/api/status]")
-    mon.add_argument("--app-url", required=True, help="http://<node-ip>:3000")
+    mon.add_argument(
+        "--status-url", type=http_url, required=True, help="http://<node-ip>:8080[/api/status]"
+    )
+    mon.add_argument("--app-url", type=http_url, required=True, help="http://<node-ip>:3000")
     _token_arguments(mon, old="--token")
-    mon.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
-    mon.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
+    mon.add_argument(
+        "--timeout",
+        type=bounded("seconds", 1, 7 * 86400),
+        default=3600.0,
+        help="seconds (default 3600)",
+    )
+    mon.add_argument(
+        "--interval",
+        type=bounded("seconds", 0.5, 3600),
+        default=5.0,
+        help="seconds between polls (default 5)",
+    )
     add_output_option(mon, what="the verdict")
     mon.set_defaults(handler=_monitor)
     ver = sub.add_parser("verify", help="T021-T023 on an installed appliance", **formatting)
@@ -167,8 +185,10 @@ def register(subparsers: Any) -> None:
     )
     ver.add_argument("--node-ip", required=True)
     _token_arguments(ver, old="--status-token")
-    ver.add_argument("--app-url", default=None, help="default http://<node-ip>:3000")
-    ver.add_argument("--status-url", default=None, help="default http://<node-ip>:8080")
+    ver.add_argument("--app-url", type=http_url, default=None, help="default http://<node-ip>:3000")
+    ver.add_argument(
+        "--status-url", type=http_url, default=None, help="default http://<node-ip>:8080"
+    )
     ver.add_argument(
         "--expect-rollup",
         default="ready_with_background_issues",
@@ -176,7 +196,7 @@ def register(subparsers: Any) -> None:
     )
     ver.add_argument(
         "--settle",
-        type=float,
+        type=bounded("seconds", 0, 3600),
         default=60.0,
         help="seconds to retry what lags right after an install: the status rollup and "
         "Temporal's Deployments (default 60)",

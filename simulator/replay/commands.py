@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from simulator.command_line import bounded
 from simulator.controlplane.command import add_control_plane_command, run_control_plane
 from simulator.errors import SimulatorError
 from simulator.replay.kubeclient import KubeClient
@@ -47,7 +48,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     replay.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to drive")
     replay.add_argument(
         "--speed",
-        type=float,
+        type=bounded("virtual seconds per wall second", 0, 100_000),
         help="virtual seconds per wall second (default: 0, no waiting; on a cluster running its "
         "own controllers, the scenario's speed)",
     )

@@ -27,6 +27,7 @@ def test_prerelease_version_is_accepted(tmp_path: Path) -> None:
         ([*BASE, "--dns-servers", "1.1.1.1,dns.google"], "--dns-servers"),
         ([*BASE, "--install-disk", "sda"], "--install-disk"),
         ([*BASE, "--app-url", "ftp://x"], "--app-url"),
+        ([*BASE, "--app-url", "http://[::1"], "--app-url"),
         ([*BASE, "--branch-override", "bad..name"], "--branch-override"),
         ([*BASE, "--site-id", "Bad_Site"], "--site-id"),
     ],

@@ -74,7 +74,18 @@ def test_completion_script_and_a_real_completion(tmp_path: Path) -> None:
 def test_secrets_on_the_command_line_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """The old `--token VALUE` exits 2 and says how to pass the token instead."""
     with pytest.raises(SystemExit) as exited:
-        main(["smoke", "monitor", "--status-url", "x", "--app-url", "y", "--token", "t"])
+        main(
+            [
+                "smoke",
+                "monitor",
+                "--status-url",
+                "http://x",
+                "--app-url",
+                "http://y",
+                "--token",
+                "t",
+            ]
+        )
     assert exited.value.code == 2
     assert "--token-file FILE or set $APPLIANCE_STATUS_TOKEN" in capsys.readouterr().err
 
@@ -91,3 +102,35 @@ def test_the_bootstrapper_loads_the_kubernetes_client_only_to_talk_to_a_cluster(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("command", "argv", "said"),
+    [
+        ("appliance", ["status", "--interval", "nan"], "'nan' must be 0.5 to 3600 seconds"),
+        ("appliance", ["smoke", "monitor", "--status-url", "http://[::1"], "is not a URL"),
+        ("appliance", ["smoke", "verify", "--node-ip", "x", "--settle", "1e999"], "--settle"),
+        ("appliance", ["bootstrap", "--bogus"], "the following arguments are required"),
+        ("appliance-status", ["serve", "--port", "70000"], "is not a port"),
+        ("appliance-status", ["serve", "--interval", "0"], "must be a positive duration"),
+        ("appliance-status", ["serve", "--session-max-age", "1e300"], "longer than 30 days"),
+        ("appliance-status", ["serve", "--max-connections-per-address", "0"], "at least 1"),
+        ("appliance-sim", ["run", "scenarios/happy-path.yaml", "--speed", "nan"], "--speed"),
+        ("appliance-sim", ["replay", "s.yaml", "--kubeconfig", "k", "--speed", "-1"], "--speed"),
+    ],
+)
+def test_a_bad_flag_is_one_line_and_exit_2(command: str, argv: list[str], said: str) -> None:
+    """An adversary found zero intervals spinning a core, nan timeouts never ending, URLs and
+    ports that ended in tracebacks, and every usage error printing the whole usage block."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / command), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert said in done.stderr
+    assert done.stderr.endswith(" --help)\n")
