@@ -130,6 +130,10 @@ def _read_one(path: Path, *, max_bytes: int) -> list[RawObject]:
                 # A fresh error: the caught one's traceback keeps raw slices of the mapping
                 # alive, and a mapping with live slices cannot be closed.
                 failure = DumpError(str(exc))
+            except (msgspec.MsgspecError, ValueError, RecursionError) as exc:
+                # What a decoder met deeper than the shape checks look (a number of 5,000
+                # digits, 1e999: "Number out of range - at `$[...]`").
+                failure = DumpError(f"dump {path} cannot be read: {str(exc) or type(exc).__name__}")
         raise failure
 
 

@@ -73,6 +73,13 @@ def test_several_files_and_kind_lists(tmp_path: Path) -> None:
     assert snap.nodes[0]["kind"] == "Node"
 
 
+def _pod_restarts(number: str) -> str:
+    status = '{"containerStatuses":[{"restartCount":' + number + "}]}"
+    return (
+        '{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"x"},"status":' + status + "}]}"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
@@ -80,6 +87,9 @@ def test_several_files_and_kind_lists(tmp_path: Path) -> None:
         ("[1, 2]", "top level is not a map"),
         ('{"items": []}', "has no 'kind'"),
         ('{"kind": "List", "items": 3}', "without an 'items' list"),
+        # An adversary's: numbers past what the decoder holds were a BufferError traceback.
+        (_pod_restarts("1e999"), "Number out of range"),
+        (_pod_restarts("1" * 5000), "Integer value out of range"),
     ],
 )
 def test_bad_dump_names_file_and_reason(tmp_path: Path, content: str, fragment: str) -> None:
