@@ -90,7 +90,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=bounded("seconds", 0.5, 3600),
+        type=bounded("seconds", 1e-6, 3600),
         default=5.0,
         metavar="SECONDS",
         help="seconds between reads with --watch (default 5)",

@@ -162,7 +162,7 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
         default=3600.0,
         help="seconds (cluster clock) to wait for login ready (default 3600)",
     )
-    add("--poll-interval", type=bounded("seconds", 0.1, 3600), default=5.0, help=argparse.SUPPRESS)
+    add("--poll-interval", type=bounded("seconds", 1e-6, 3600), default=5.0, help=argparse.SUPPRESS)
 
 
 def _check_ip(flag: str, value: str) -> str:

@@ -170,7 +170,7 @@ def register(subparsers: Any) -> None:
     )
     mon.add_argument(
         "--interval",
-        type=bounded("seconds", 0.5, 3600),
+        type=bounded("seconds", 1e-6, 3600),
         default=5.0,
         help="seconds between polls (default 5)",
     )

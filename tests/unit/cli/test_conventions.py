@@ -107,7 +107,7 @@ def test_the_bootstrapper_loads_the_kubernetes_client_only_to_talk_to_a_cluster(
 @pytest.mark.parametrize(
     ("command", "argv", "said"),
     [
-        ("appliance", ["status", "--interval", "nan"], "'nan' must be 0.5 to 3600 seconds"),
+        ("appliance", ["status", "--interval", "nan"], "'nan' must be 1e-06 to 3600 seconds"),
         ("appliance", ["smoke", "monitor", "--status-url", "http://[::1"], "is not a URL"),
         ("appliance", ["smoke", "verify", "--node-ip", "x", "--settle", "1e999"], "--settle"),
         ("appliance", ["bootstrap", "--bogus"], "the following arguments are required"),
