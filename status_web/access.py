@@ -203,6 +203,13 @@ async def authenticate(  # noqa: PLR0911 - one exit per outcome reads best here
                 403, "cross_site", f"refused: this form must be sent from the status page ({why})"
             )
     if opt.get(PUBLIC):
+        if request.method == "GET" and "token" in request.query_params:
+            # A token pasted into a public page's URL (the login form's) leaves it at once.
+            return Response(
+                content=b"",
+                status_code=303,
+                headers={"Location": safe_next(path_without_token(request))},
+            )
         return None
     access = _access(request)
     gate, limiter = access.gate, access.limiter
@@ -221,6 +228,15 @@ async def authenticate(  # noqa: PLR0911 - one exit per outcome reads best here
         limiter.record_failure(client)
         return _unauthorized(request, page=page, wrong=True)
     query_token = request.query_params.get("token")
+    if query_token is not None and not page:
+        # The API takes the token in a header only: a URL ends up in shell history, `ps` and
+        # proxies' logs, and an API call has no address bar to clean.
+        return error_response(
+            401,
+            "token_in_url",
+            "send the status token as `Authorization: Bearer <token>`, not in the URL",
+            {"WWW-Authenticate": 'Bearer realm="appliance-status"'},
+        )
     if query_token is not None:
         if not gate.check_token(query_token):
             limiter.record_failure(client)

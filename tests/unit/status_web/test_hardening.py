@@ -206,14 +206,16 @@ def test_same_origin_and_scripted_posts_pass(
 def test_percent_encoded_token_parameter_authenticates_but_never_reaches_the_log(
     client: TestClient,  # type: ignore[type-arg]
 ) -> None:
-    """Item 5: `?tok%65n=<token %XX-encoded>` authenticates, and the access log line (as
-    uvicorn formats it) keeps neither the raw nor the decoded token."""
+    """Item 5: `?tok%65n=<token %XX-encoded>` authenticates a page (a 303 to the page without
+    it, a session cookie), and the access log line (as uvicorn formats it) keeps neither the raw
+    nor the decoded token."""
     encoded = "".join(f"%{byte:02X}" for byte in TOKEN.encode())
     query = f"tok%65n={encoded}"
-    assert client.get(f"/api/overview?{query}").status_code == 200
+    signed_in = client.get(f"/?{query}", follow_redirects=False)
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/")
     record = logging.LogRecord(
         "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5", "GET", f"/api/overview?{query}", "1.1", 200), None,
+        ("127.0.0.1:5", "GET", f"/?{query}", "1.1", 303), None,
     )  # fmt: skip
     RedactingFilter(TOKEN).filter(record)
     line = record.getMessage()
@@ -330,3 +332,16 @@ def test_a_rotation_logged_through_the_redacting_filter_does_not_deadlock(
     finally:
         logger.removeFilter(redacting)
     assert "status token changed (generation 2)" in caplog.text
+
+
+def test_the_token_never_stays_in_a_url(client: TestClient) -> None:  # type: ignore[type-arg]
+    """An adversary's find: `/api/status?token=` answered 200 (inviting tokens into shell
+    history and `ps`), and `/login?token=` left the token in the address bar. The API takes
+    the header only; a public page sheds the parameter at once."""
+    refused = client.get(f"/api/status?token={TOKEN}")
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "token_in_url"
+    assert "Authorization: Bearer" in refused.json()["detail"]
+    shed = client.get(f"/login?token={TOKEN}&next=/timeline", follow_redirects=False)
+    assert (shed.status_code, shed.headers["location"]) == (303, "/login?next=%2Ftimeline")
+    assert "set-cookie" not in shed.headers
