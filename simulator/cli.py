@@ -36,6 +36,7 @@ from simulator.command_line import (
     bounded,
     complete,
     completion_script,
+    exit_codes_help,
 )
 from simulator.errors import SimulatorError
 from simulator.fidelity.command import add_fidelity_command, run_fidelity_command
@@ -100,6 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="serve a scenario's world for manual kubectl",
         description="Serve a scenario's world (the fake API and its simulated node) until "
         "Ctrl-C, printing its timeline as it goes; point kubectl at the kubeconfig it prints.",
+        epilog=exit_codes_help(
+            {
+                0: "stopped by Ctrl-C or SIGTERM (its way to end); the world is stopped",
+                2: "bad input: a scenario file or a flag (one line says which)",
+            }
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("scenario", type=Path, help=_SCENARIO_HELP)
     serve.add_argument(
@@ -259,6 +267,7 @@ def _serve(args: argparse.Namespace, speed: float) -> int:
             printed = len(lines)
             sys.stdout.flush()
     except KeyboardInterrupt:
+        print("appliance-sim serve: stopped; the simulated world is stopped", file=sys.stderr)
         return 0
     finally:
         world.stop()

@@ -23,6 +23,7 @@ import yaml
 from simulator.command_line import bounded
 from simulator.controlplane.command import add_control_plane_command, run_control_plane
 from simulator.errors import SimulatorError
+from simulator.lifecycle import stop_on_signals
 from simulator.replay.kubeclient import KubeClient
 from simulator.replay.scripting import run_recording
 from simulator.world.durations import parse_duration
@@ -68,10 +69,16 @@ def run_command(args: argparse.Namespace) -> int:
     """Run `record` or `replay`; returns the exit code."""
     if args.command == "control-plane":
         return run_control_plane(args)
+    # SIGTERM as Ctrl-C: a recording is written either way, a replay's world stopped, and the
+    # client's copies of the kubeconfig's CA and key removed at exit (not left by a kill).
+    stop_on_signals()
     try:
         if args.command == "record":
             return _record(args)
         return _replay(args)
+    except KeyboardInterrupt:
+        print(f"appliance-sim {args.command}: interrupted", file=sys.stderr)
+        return 130
     except SimulatorError as exc:
         print(f"appliance-sim {args.command}: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code

@@ -7,6 +7,10 @@ watches. Both recordings must tell the same story: the same sequence of object s
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -341,3 +345,29 @@ def _readiness(recorder: Recorder, kind: str) -> list[Any]:
     with recorder._lock:
         changes = [c.obj for c in recorder.changes if c.obj.get("kind") == kind]
     return [_summary(obj)[4] for obj in changes]
+
+
+def test_sigterm_ends_a_recording_as_ctrl_c_does(tmp_path: Path) -> None:
+    """An adversary's find: SIGTERM killed `record` (exit -15) and the recording was lost, with
+    the client's copy of the CA left behind. It stops the recording and writes it, as Ctrl-C."""
+    store = ObjectStore(VirtualClock(load_scenario(OBSERVED).start, speed=0))
+    with ApiServer(store) as api:
+        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
+        out = tmp_path / "recorded.yaml"
+        argv = ["record", "--kubeconfig", str(kubeconfig), "--out", str(out)]
+        recording = subprocess.Popen(
+            [sys.executable, "-m", "simulator.cli", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+        assert recording.stdout is not None
+        assert recording.stdout.readline().startswith("recording ")
+        time.sleep(1.5)  # the recorder has listed what is there and is watching
+        recording.send_signal(signal.SIGTERM)
+        said, _ = recording.communicate(timeout=60)
+    assert recording.returncode == 0, said
+    assert f"wrote {out}" in said
+    assert load_scenario(out).objects
+    assert {p.name for p in tmp_path.iterdir()} == {"kubeconfig", "recorded.yaml"}
