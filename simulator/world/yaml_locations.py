@@ -162,6 +162,10 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.Saf
         result: dict[object, object] = {}
         for key_node, value_node in node.value:
             key = _construct(key_node, loader)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                # `? [a, b]`: YAML allows any key, a scenario (and Go's decoder) only scalars.
+                mark = key_node.start_mark
+                raise YamlSyntaxError("", mark.line + 1, mark.column + 1, "a key must be a name")
             child = (*path, str(key))
             if key in result:
                 mark = key_node.start_mark

@@ -64,6 +64,11 @@ def test_duplicate_keys_are_rejected() -> None:
     assert "scenarios/x.yaml:2:1: duplicate key 'name'" in _error("name: x\nname: y\n")
 
 
+def test_a_key_that_is_no_name_is_rejected() -> None:
+    """`? [a, b]` is a YAML key (an adversary's find: a TypeError traceback), not a field's."""
+    assert "scenarios/x.yaml:2:3: a key must be a name" in _error("name: x\n? [a, b]\n: 1\n")
+
+
 def test_an_undefined_alias_is_named_at_its_line() -> None:
     """An alias to no anchor names the alias, in a block and in a flow sequence."""
     assert "scenarios/x.yaml:2:9: found undefined alias 'nope'" in _error(
