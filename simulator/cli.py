@@ -37,6 +37,7 @@ from simulator.command_line import (
     complete,
     completion_script,
     exit_codes_help,
+    output_file,
 )
 from simulator.errors import SimulatorError
 from simulator.fidelity.command import add_fidelity_command, run_fidelity_command
@@ -68,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a fixed speed: virtual seconds per wall second (serves the world; with "
         "--bootstrap, instead of warping time)",
     )
-    run.add_argument("--kubeconfig-out", type=Path, help="write the fake API's kubeconfig here")
+    run.add_argument(
+        "--kubeconfig-out", type=output_file, help="write the fake API's kubeconfig here"
+    )
     run.add_argument("--until", help="stop at a virtual time (90m) or a status rollup state")
     run.add_argument(
         "--bootstrap", action="store_true", help="run the real bootstrapper against it"
@@ -117,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve.add_argument(
         "--kubeconfig-out",
-        type=Path,
+        type=output_file,
         help="write the fake API's kubeconfig here (default: a file in a temporary directory)",
     )
     add_commands(sub)  # record, replay --kubeconfig: real clusters

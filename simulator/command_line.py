@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, NoReturn
 
 __all__ = [
@@ -46,6 +47,17 @@ def bounded(what: str, minimum: float, maximum: float) -> Callable[[str], float]
 
     parse.__name__ = what  # argparse names the type in some messages
     return parse
+
+
+def output_file(text: str) -> Path:
+    """An argparse type: a file to write, checked before any work (a directory or a device
+    given as --out failed only at the end, after the work, or left a half-started world)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory; name a file to write")
+    if path.exists() and not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a regular file")
+    return path
 
 
 class OneLineParser(argparse.ArgumentParser):

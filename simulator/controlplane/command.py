@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from simulator.api.store.pod_security import CONFIGS
-from simulator.command_line import exit_codes_help
+from simulator.command_line import exit_codes_help, output_file
 from simulator.controlplane.backend import NodeWorld, StandbyNode
 from simulator.controlplane.binaries import BinaryError, build_missing, missing_reason
 from simulator.controlplane.cluster import ControlPlane, ControlPlaneError
@@ -53,7 +53,10 @@ def add_control_plane_command(sub: argparse._SubParsersAction[argparse.ArgumentP
         ),
     )
     command.add_argument(
-        "--kubeconfig-out", type=Path, required=True, help="write the admin kubeconfig here"
+        "--kubeconfig-out",
+        type=output_file,
+        required=True,
+        help="write the admin kubeconfig here",
     )
     command.add_argument(
         "--dir", type=Path, help="keep the state (etcd data, PKI, logs) here instead of a temp dir"

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
-from simulator.command_line import bounded
+from simulator.command_line import bounded, output_file
 from simulator.controlplane.command import add_control_plane_command, run_control_plane
 from simulator.errors import SimulatorError
 from simulator.lifecycle import stop_on_signals
@@ -38,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """Register `record` and `replay` on `appliance-sim`'s subparsers."""
     record = sub.add_parser("record", help="watch a cluster and write a scenario of what happened")
     record.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to watch")
-    record.add_argument("--out", type=Path, required=True, help="scenario file to write")
+    record.add_argument("--out", type=output_file, required=True, help="scenario file to write")
     stop = record.add_mutually_exclusive_group()
     stop.add_argument("--duration", help="stop after this much server-clock time (90m)")
     stop.add_argument("--until-idle", help="stop once nothing changed for this long (30s)")
@@ -106,8 +107,17 @@ def _record(args: argparse.Namespace) -> int:
         namespaces=namespaces,
         on_change=progress,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    text = yaml.safe_dump(doc, sort_keys=False)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        # The recording is not lost: it goes where it can, and the line says where.
+        kept = Path(tempfile.mkstemp(prefix=f"{args.out.stem}-", suffix=".yaml")[1])
+        kept.write_text(text, encoding="utf-8")
+        raise SimulatorError(
+            f"cannot write {args.out} ({exc.strerror or exc}); the recording is in {kept}"
+        ) from None
     print(
         f"wrote {args.out}: {len(doc['objects'])} objects at the start, {len(doc['events'])} "
         f"actions over {format_elapsed(float(doc['duration']))}; replay it with "

@@ -117,6 +117,16 @@ def test_the_bootstrapper_loads_the_kubernetes_client_only_to_talk_to_a_cluster(
         ("appliance-status", ["serve", "--max-connections-per-address", "0"], "at least 1"),
         ("appliance-sim", ["run", "scenarios/happy-path.yaml", "--speed", "nan"], "--speed"),
         ("appliance-sim", ["replay", "s.yaml", "--kubeconfig", "k", "--speed", "-1"], "--speed"),
+        (
+            "appliance-sim",
+            ["run", "scenarios/happy-path.yaml", "--kubeconfig-out", "docs"],
+            "is a directory",
+        ),
+        (
+            "appliance-sim",
+            ["record", "--kubeconfig", "k", "--out", "/dev/full"],
+            "not a regular file",
+        ),
     ],
 )
 def test_a_bad_flag_is_one_line_and_exit_2(command: str, argv: list[str], said: str) -> None:
