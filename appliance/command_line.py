@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -60,6 +61,14 @@ def http_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL with a host")
     return text
+
+
+def ip_address_flag(text: str) -> str:
+    """An argparse type: an IPv4 or IPv6 address (`999.9.9.9` refused when parsed)."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
 
 
 class OneLineParser(argparse.ArgumentParser):

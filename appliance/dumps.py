@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import mmap
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import compress, groupby, repeat
@@ -139,8 +140,11 @@ def _read_one(path: Path, *, max_bytes: int) -> list[RawObject]:
 
 def _too_big(max_bytes: int) -> Any:
     def error(message: str) -> DumpError:
-        if "more than the limit" in message:
-            message += f"; pass --max-dump-size {max_bytes // (1024 * 1024) * 2}M to read it"
+        found = re.search(r" is (\d+) bytes, more than the limit", message)
+        if found is not None:
+            # The size that reads it: the file's, in whole MiB, rounded up.
+            needed = -(-int(found.group(1)) // (1024 * 1024))
+            message += f"; pass --max-dump-size {needed}M to read it"
         return DumpError(message)
 
     return error

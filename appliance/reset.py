@@ -212,9 +212,26 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--force", action="store_true", help="really delete")
     parser.add_argument("--dry-run", action="store_true", help="print the plan only")
-    parser.add_argument("--kubeconfig", type=Path, default=None)
-    parser.add_argument("--talosconfig", type=Path, default=None)
-    parser.add_argument("--config-dir", type=Path, default=None)
-    parser.add_argument("--site-id", default=None)
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        help="the cluster to delete from (default: $KUBECONFIG, else the site's kubeconfig)",
+    )
+    parser.add_argument(
+        "--talosconfig",
+        type=Path,
+        default=None,
+        help="talosctl's config for --node-ip (default: the site's talosconfig)",
+    )
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="where bootstrap kept the site's files (default: ~/.alga-psa-appliance)",
+    )
+    parser.add_argument(
+        "--site-id", default=None, help="the site to reset (default: appliance-single-node)"
+    )
     parser.add_argument("--node-ip", default=None, help="also reset Talos on this node")
     parser.set_defaults(handler=_handle)

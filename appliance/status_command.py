@@ -212,10 +212,15 @@ def collect_reachable(cluster: Any, args: argparse.Namespace) -> ApplianceStatus
         measure_users=not args.no_seed_check,
     )
     if not status.cluster.reachable:
-        raise ClusterError(
-            f"{status.cluster.error} ({cluster.origin}); check that the appliance is up and "
-            "the kubeconfig's server address is right"
+        error = str(status.cluster.error)
+        refused = any(word in error for word in ("401", "Unauthorized", "403", "Forbidden"))
+        advice = (
+            "the server answered but refused the credentials; check the kubeconfig's token or "
+            "client certificate"
+            if refused
+            else "check that the appliance is up and the kubeconfig's server address is right"
         )
+        raise ClusterError(f"{error} ({cluster.origin}); {advice}")
     return status
 
 

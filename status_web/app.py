@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar import Litestar, MediaType, Request, Response, get, head, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -125,6 +125,11 @@ def _freshness_headers(observation: Observation) -> dict[str, str]:
 async def healthz() -> Health:
     """Liveness and readiness of the service itself; reveals nothing about the appliance."""
     return Health()
+
+
+@head("/healthz", opt={PUBLIC: True}, tags=["health"], security=[{}], include_in_schema=False)
+async def healthz_head() -> None:
+    """`curl -I` and load balancers ask with HEAD: the same answer without a body."""
 
 
 class _BodyCache:
@@ -322,6 +327,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             healthz,
+            healthz_head,
             api_status,
             api_overview,
             api_diagnostics,

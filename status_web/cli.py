@@ -120,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="appliance-status",
         description="Token-protected status page and API of the appliance install.",
+        epilog=exit_codes_help(
+            {
+                0: "done (serve: stopped by SIGTERM)",
+                2: "bad input: a flag, the token or the kubeconfig (one line says which)",
+                130: "interrupted (Ctrl-C, or SIGTERM before serving)",
+            }
+        )
+        + "\nserve --help lists its own",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = commands.add_parser(

@@ -70,6 +70,9 @@ def _check_cluster(where: str, cluster: dict[str, Any]) -> None:
     """A server URL, and a proxy the client can use (a SOCKS one needs PySocks)."""
     if _scheme(cluster.get("server")) not in ("https", "http"):
         raise ClusterError(f"{where}.cluster.server is not an https:// URL")
+    if not isinstance(cluster.get("insecure-skip-tls-verify", False), bool):
+        # The client library takes any non-empty text ("no" included) as true.
+        raise ClusterError(f"{where}.cluster.insecure-skip-tls-verify is not true or false")
     proxy = cluster.get("proxy-url")
     if proxy is None:
         return

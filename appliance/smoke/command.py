@@ -20,6 +20,7 @@ from appliance.command_line import (
     bounded,
     exit_codes_help,
     http_url,
+    ip_address_flag,
     write_document,
 )
 from appliance.errors import TokenError
@@ -183,7 +184,7 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="default: $KUBECONFIG, else the site kubeconfig bootstrap wrote",
     )
-    ver.add_argument("--node-ip", required=True)
+    ver.add_argument("--node-ip", type=ip_address_flag, required=True, help="the node's IP address")
     _token_arguments(ver, old="--status-token")
     ver.add_argument("--app-url", type=http_url, default=None, help="default http://<node-ip>:3000")
     ver.add_argument(

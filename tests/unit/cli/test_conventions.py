@@ -109,7 +109,12 @@ def test_the_bootstrapper_loads_the_kubernetes_client_only_to_talk_to_a_cluster(
     [
         ("appliance", ["status", "--interval", "nan"], "'nan' must be 1e-06 to 3600 seconds"),
         ("appliance", ["smoke", "monitor", "--status-url", "http://[::1"], "is not a URL"),
-        ("appliance", ["smoke", "verify", "--node-ip", "x", "--settle", "1e999"], "--settle"),
+        (
+            "appliance",
+            ["smoke", "verify", "--node-ip", "192.0.2.1", "--settle", "1e999"],
+            "--settle",
+        ),
+        ("appliance", ["smoke", "verify", "--node-ip", "999.9.9.9"], "is not an IP address"),
         ("appliance", ["bootstrap", "--bogus"], "the following arguments are required"),
         ("appliance-status", ["serve", "--port", "70000"], "is not a port"),
         ("appliance-status", ["serve", "--interval", "0"], "must be a positive duration"),

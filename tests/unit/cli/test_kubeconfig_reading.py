@@ -62,6 +62,11 @@ def _status(tmp_path: Path, kubeconfig: str) -> subprocess.CompletedProcess[str]
         ("user-string", _kubeconfig(user="x"), "users[0].user is not a map"),
         ("token-file-device", _kubeconfig(user={"tokenFile": "/dev/zero"}), "a character device"),
         ("deep", None, "nested too deeply"),
+        (
+            "insecure-text",
+            _kubeconfig(cluster={"server": "https://a:6443", "insecure-skip-tls-verify": "no"}),
+            "insecure-skip-tls-verify is not true or false",
+        ),
     ],
 )
 def test_a_bad_kubeconfig_is_one_line_without_its_secrets(

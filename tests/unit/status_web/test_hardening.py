@@ -345,3 +345,11 @@ def test_the_token_never_stays_in_a_url(client: TestClient) -> None:  # type: ig
     shed = client.get(f"/login?token={TOKEN}&next=/timeline", follow_redirects=False)
     assert (shed.status_code, shed.headers["location"]) == (303, "/login?next=%2Ftimeline")
     assert "set-cookie" not in shed.headers
+
+
+def test_healthz_answers_head(client: TestClient) -> None:  # type: ignore[type-arg]
+    """`curl -I /healthz` (a load balancer's check) got 405 before."""
+    answer = client.head("/healthz")
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert answer.headers["x-content-type-options"] == "nosniff"
