@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import re
 import socket
 import ssl
 import threading
@@ -22,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from simulator.api.kinds import KindInfo, split_api_version
 from simulator.errors import SimulatorError
+from simulator.world.scenario_limits import ScenarioFileError, read_scenario_text
 
 __all__ = ["ApiError", "KubeClient", "OpenStream", "RawAnswer"]
 
@@ -86,6 +89,31 @@ class ApiError(SimulatorError):
         self.reason = reason
 
 
+_KUBECONFIG_LIMIT = 4 * 1024 * 1024
+
+
+def _check_kubeconfig(path: Path) -> None:
+    """A bounded regular file of YAML holding clusters (a FIFO, /dev/zero or deep nesting is
+    one line, not a hang, an exhausted memory or a traceback)."""
+    try:
+        text = read_scenario_text(path, limit=_KUBECONFIG_LIMIT)
+        document = yaml.safe_load(text)
+    except ScenarioFileError as exc:
+        raise SimulatorError(f"kubeconfig {path}: {exc.reason}") from None
+    except yaml.YAMLError:
+        raise SimulatorError(f"kubeconfig {path} is not valid YAML") from None
+    except RecursionError:
+        raise SimulatorError(f"kubeconfig {path} is nested too deeply to be a kubeconfig") from None
+    if not isinstance(document, dict) or not isinstance(document.get("clusters"), list):
+        raise SimulatorError(f"kubeconfig {path} has no clusters; it is not a kubeconfig")
+
+
+def _first_words(exc: BaseException) -> str:
+    """The client library's words, cut before it quotes the kubeconfig (keys, passwords)."""
+    text = (str(exc).splitlines() or [""])[0]
+    return re.split(r"[{\[]", text, maxsplit=1)[0].rstrip(" :,/") or type(exc).__name__
+
+
 class KubeClient:
     """Requests against the cluster a kubeconfig points at; remembers the server's clock."""
 
@@ -97,9 +125,19 @@ class KubeClient:
         from kubernetes.client import Configuration
 
         cfg = Configuration()
-        kube_config.load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=str(kubeconfig), context=context, client_configuration=cfg
-        )
+        _check_kubeconfig(Path(kubeconfig))
+        try:
+            kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=str(kubeconfig), context=context, client_configuration=cfg
+            )
+        except (kube_config.ConfigException, ImportError, LookupError, OSError, TypeError) as exc:
+            raise SimulatorError(
+                f"kubeconfig {kubeconfig} is not usable: {_first_words(exc)}"
+            ) from None
+        except (AttributeError, ValueError) as exc:
+            raise SimulatorError(
+                f"kubeconfig {kubeconfig} is not usable: {type(exc).__name__} ({_first_words(exc)})"
+            ) from None
         self.server = str(cfg.host).rstrip("/")
         headers = {"Accept": "application/json"}
         # The loader files a token under "BearerToken" (older clients: "authorization").
