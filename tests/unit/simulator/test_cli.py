@@ -25,7 +25,7 @@ def test_default_stops_at_the_first_settled_state() -> None:
 
 def test_every_command_has_version_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     """`appliance-sim [command] --version` prints the version; --help lists the exit codes."""
-    for path in ([], ["run"], ["serve"], ["record"], ["replay"], ["completion"]):
+    for path in ([], ["run"], ["record"], ["replay"], ["completion"]):
         with pytest.raises(SystemExit) as exited:
             main([*path, "--version"])
         assert exited.value.code == 0
@@ -39,6 +39,13 @@ def test_completion_prints_the_script(capsys: pytest.CaptureFixture[str]) -> Non
     """`appliance-sim completion bash` prints argcomplete's script for appliance-sim."""
     assert main(["completion", "bash"]) == 0
     assert "appliance-sim" in capsys.readouterr().out
+
+
+def test_serve_help_lists_its_own_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Serving ends only by Ctrl-C or SIGTERM: that is its 0, not an interruption's 130."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "exit codes:\n  0  stopped by Ctrl-C or SIGTERM" in capsys.readouterr().out
 
 
 def test_control_plane_help_lists_its_own_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
