@@ -21,11 +21,11 @@ object's own JSON and leaves the diff out (the judge compares the rest).
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.quantities import quantity_value
+from simulator.api.store.go_values import bad_value, struct_value
 
 __all__ = ["immutable_errors"]
 
@@ -79,7 +79,7 @@ def _spec(obj: Obj) -> Obj:
 def _immutable(path: str, before: Any, after: Any, shown: str | None = None) -> list[str]:
     if before == after:
         return []
-    return [f"{path}: Invalid value: {shown or _go_value(after)}: {_IMMUTABLE}"]
+    return [f"{path}: Invalid value: {shown or bad_value(after)}: {_IMMUTABLE}"]
 
 
 def _workload(kind: str, before: Obj, after: Obj) -> list[str]:
@@ -191,7 +191,7 @@ def _images(key: str, containers: list[Obj]) -> list[str]:
             errors.append(f"spec.{key}[{index}].image: Required value")
         elif image.strip() != image:
             errors.append(
-                f"spec.{key}[{index}].image: Invalid value: {json.dumps(image)}: must not have "
+                f"spec.{key}[{index}].image: Invalid value: {bad_value(image)}: must not have "
                 "leading or trailing whitespace"
             )
     return errors
@@ -280,7 +280,7 @@ def _claim(live: Obj, before: Obj, after: Obj) -> list[str]:
 def _selector_json(selector: object) -> str:
     """A LabelSelector as Go's encoding/json writes it: its fields in the struct's order."""
     if not isinstance(selector, dict):
-        return _go_value(selector)
+        return bad_value(selector)
     ordered: Obj = {}
     if selector.get("matchLabels"):
         ordered["matchLabels"] = dict(sorted(selector["matchLabels"].items()))
@@ -289,18 +289,4 @@ def _selector_json(selector: object) -> str:
             {k: e[k] for k in ("key", "operator", "values") if e.get(k)}
             for e in selector["matchExpressions"]
         ]
-    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
-
-
-def _go_value(value: object) -> str:
-    """A field error's value as field.Error writes it: a string quoted, a number or bool as it
-    is, nil as null, anything else as compact JSON."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return struct_value(ordered)

@@ -8,7 +8,6 @@ refusal on both backends, and the judge test compares them with a real control p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from simulator.api.kinds import KindInfo, is_crd
@@ -16,6 +15,7 @@ from simulator.api.names import label_key_errors, label_value_errors, resource_l
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.go_values import struct_value
 from simulator.api.store.immutable_specs import immutable_errors
 from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.pod_rules import pod_errors
@@ -153,13 +153,13 @@ def _owner_errors(references: object) -> list[str]:
         ]
         if (version, ref.get("kind")) == ("v1", "Event"):
             errors.append(
-                f"{path}: Invalid value: {_go_json(_owner(ref))}: /v1, Kind=Event is disallowed "
-                "from being an owner"
+                f"{path}: Invalid value: {struct_value(_owner(ref))}: /v1, Kind=Event is "
+                "disallowed from being an owner"
             )
         if ref.get("controller") is True:
             named = f"{ref.get('kind', '')}/{ref.get('name', '')}"
             if controller:
-                shown = _go_json([_owner(r) for r in refs if isinstance(r, dict)])
+                shown = struct_value([_owner(r) for r in refs if isinstance(r, dict)])
                 errors.append(
                     f"metadata.ownerReferences: Invalid value: {shown}: Only one reference can "
                     'have Controller set to true. Found "true" in references for '
@@ -186,7 +186,7 @@ def _finalizer_errors(finalizers: object, creating: bool, *, builtin: bool) -> l
         errors += [_invalid("finalizers", n, e) for n in names for e in label_key_errors(n)]
     if creating and "orphan" in names and "foregroundDeletion" in names:
         errors.append(
-            f"metadata.finalizers: Invalid value: {_go_json(names)}: finalizer orphan and "
+            f"metadata.finalizers: Invalid value: {struct_value(names)}: finalizer orphan and "
             "foregroundDeletion cannot be both set"
         )
     return errors + [
@@ -212,10 +212,6 @@ def _new_finalizers(live_meta: dict[str, Any], meta: dict[str, Any]) -> list[str
         "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being "
         f"deleted, found new finalizers []string{{{listed}}}"
     ]
-
-
-def _go_json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _invalid(field: str, value: object, message: str) -> str:
