@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from litestar import Litestar, MediaType, Request, Response, get, head, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Body, FromQuery
@@ -246,6 +246,14 @@ async def login_page(next: FromQuery[str | None] = None) -> Response[str]:
     return _page_response(render_login(next_path=safe_next(next)))
 
 
+def _not_the_form(request: Request[Any, Any, Any], _exc: ValidationException) -> Response[str]:
+    """A post that is not the form (JSON, no token field, bytes): the form again, as HTML like
+    every answer of this route, not Litestar's JSON body labelled HTML."""
+    target = safe_next(request.query_params.get("next"))
+    error = "That was not the sign-in form: paste the token into the field."
+    return _page_response(render_login(next_path=target, error=error), 400)
+
+
 @post(
     "/login",
     opt={PUBLIC: True},
@@ -253,7 +261,9 @@ async def login_page(next: FromQuery[str | None] = None) -> Response[str]:
     media_type=MediaType.HTML,
     status_code=303,
     security=[{}],
+    exception_handlers={ValidationException: _not_the_form},
     responses={
+        400: ResponseSpec(str, description="Not the form: the form again.", media_type="text/html"),
         401: ResponseSpec(str, description="Wrong token: the form again.", media_type="text/html"),
         429: ResponseSpec(str, description="Too many wrong tokens.", media_type="text/html"),
     },

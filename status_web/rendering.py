@@ -11,7 +11,9 @@ install as a timeline.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 from datetime import datetime
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,7 @@ __all__ = [
     "render_login",
     "render_overview",
     "render_waiting",
+    "script_source_hash",
 ]
 
 _STATE_CLASS: dict[RollupState, str] = {
@@ -78,8 +81,20 @@ def _engine() -> JinjaTemplateEngine:
 def _asset(name: str) -> Markup:
     from markupsafe import Markup
 
-    text = (files("status_web") / "templates" / name).read_text(encoding="utf-8")
-    return Markup(text)  # noqa: S704 - a file of this package, never text from the cluster
+    return Markup(_asset_text(name))  # noqa: S704 - a file of this package, never cluster text
+
+
+def _asset_text(name: str) -> str:
+    return (files("status_web") / "templates" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def script_source_hash() -> str:
+    """The page script's CSP source (`'sha256-...'`): the pages inline live.js as it is, and a
+    policy that names its hash lets that one script run and no other inline script, where
+    `'unsafe-inline'` would let any injected one run too."""
+    digest = hashlib.sha256(_asset_text("live.js").encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
 def _render(template: str, **context: Any) -> str:

@@ -52,6 +52,8 @@ def test_rollup_turns_ready_live(
 ) -> None:
     """The open page follows the status from installing to ready, without a reload."""
     page = _page(launch, DESKTOP)
+    refusals: list[str] = []
+    page.on("console", lambda message: refusals.append(message.text))
     page.goto(f"{server.url}/?token={TOKEN}")
     assert "token" not in page.url
     state = page.locator("#rollup-state")
@@ -63,6 +65,14 @@ def test_rollup_turns_ready_live(
     page.wait_for_selector('#rollup-state[data-state="ready"]', timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True  # updated live, not reloaded
     assert page.locator("#login-link").get_attribute("href") == LOGIN_URL
+    # The policy let the page's own script run (above) and refuses one injected into it.
+    page.evaluate(
+        """() => { const s = document.createElement('script');
+                   s.textContent = 'window.__injected = true'; document.body.append(s); }"""
+    )
+    assert page.evaluate("window.__injected === undefined") is True
+    csp = [m for m in refusals if "Content Security Policy" in m]
+    assert len(csp) == 1, csp  # the injected one, not the page's own
 
     provider.set(failed())
     page.goto(f"{server.url}/diagnostics")

@@ -353,3 +353,58 @@ def test_healthz_answers_head(client: TestClient) -> None:  # type: ignore[type-
     assert answer.status_code == 200
     assert answer.content == b""
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_only_the_pages_own_script_may_run(authed: TestClient) -> None:  # type: ignore[type-arg]
+    """An adversary's find: the policy allowed `script-src 'unsafe-inline'`, so any script that
+    got into a page would run. It names the hash of each inline script the pages carry, and
+    nothing else: a page whose script changed without the policy would lose its live updates
+    (tests/e2e checks that they work in Chromium)."""
+    import base64
+    import hashlib
+    import re
+
+    page = authed.get("/")
+    assert page.status_code == 200
+    policy = dict(
+        part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";")
+    )
+    scripts = re.findall(r"<script>(.*?)</script>", page.text, flags=re.DOTALL)
+    assert scripts, "the overview page carries its live script"
+    hashes = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in scripts
+    }
+    assert set(policy["script-src"].split()) == hashes
+    assert "unsafe" not in policy["script-src"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"token": "x"}', "application/json"),
+        (b"next=/", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe", "application/x-www-form-urlencoded"),
+    ],
+    ids=["json", "no-token-field", "bytes"],
+)
+def test_a_post_that_is_not_the_form_gets_the_form_again(
+    client: TestClient,  # type: ignore[type-arg]
+    body: bytes,
+    content_type: str,
+) -> None:
+    """An adversary's find: `POST /login` with JSON answered Litestar's JSON error labelled
+    text/html. Every answer of the route is the HTML form."""
+    answer = client.post(
+        "/login?next=/diagnostics",
+        content=body,
+        headers={"Content-Type": content_type},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+    assert '<form method="post" action="/login">' in answer.text
+    assert "not the sign-in form" in answer.text
+    assert "set-cookie" not in answer.headers
+    for name, value in SECURITY_HEADERS.items():
+        assert answer.headers.get(name) == value, name
