@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.clocking import PARTICIPANT_HEADER, participant_from_env
-from appliance.cluster.kubeconfig import load_kubeconfig, redacted
+from appliance.cluster.kubeconfig import client_complaints, load_kubeconfig, redacted
 from appliance.errors import ClusterError
 from appliance.site import choose_kubeconfig
 
@@ -134,12 +134,13 @@ def connect(
             )
         document = load_kubeconfig(path)  # read once: the client never opens the file itself
         try:
-            config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
-                document,
-                context=context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
+            with client_complaints() as complaints:
+                config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                    document,
+                    context=context,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
         except (config.ConfigException, ImportError, LookupError, OSError, TypeError) as exc:
             raise ClusterError(
                 f"kubeconfig {path} is not usable: {redacted(exc)}; check the file or pass "
@@ -150,7 +151,21 @@ def connect(
                 f"kubeconfig {path} is not usable: {type(exc).__name__} ({redacted(exc)}); "
                 "check the file or pass another --kubeconfig"
             ) from None
+        if complaints:
+            raise ClusterError(
+                f"kubeconfig {path}: getting the user's credentials failed: "
+                f"{redacted(Exception(complaints[0]))}; run its exec command by hand to see why"
+            )
         origin = f"kubeconfig {path}"
+        if not configuration.verify_ssl:
+            # The kubeconfig says `insecure-skip-tls-verify: true`: the admin chose it, and
+            # kubectl says nothing about it; urllib3 printed two lines for every request (30 for
+            # one `appliance status`, without end for a watching service).
+            import warnings
+
+            from urllib3.exceptions import InsecureRequestWarning
+
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
     # A status read must fail fast when the API is down rather than retry for minutes.
     configuration.retries = 0
     api_client = _clocked_api_client()(configuration)

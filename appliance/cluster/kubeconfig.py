@@ -7,8 +7,11 @@ map), and an error never quotes the file's content, which holds keys, passwords 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +21,7 @@ import yaml
 from appliance.errors import ClusterError
 from appliance.files import open_regular, read_regular
 
-__all__ = ["load_kubeconfig", "redacted"]
+__all__ = ["client_complaints", "load_kubeconfig", "redacted"]
 
 _LIMIT = 4 * 1024 * 1024  # far above any real kubeconfig (certificates inlined included)
 _FILE_LIMIT = 1024 * 1024  # a certificate, a key or a token
@@ -124,3 +127,25 @@ def redacted(exc: BaseException) -> str:
     text = (str(exc).splitlines() or [""])[0]
     kept = re.split(r"[{\[]", text, maxsplit=1)[0].rstrip(" :,/")
     return kept or type(exc).__name__
+
+
+@contextlib.contextmanager
+def client_complaints() -> Iterator[list[str]]:
+    """What the client library logs instead of raising while it loads a kubeconfig, collected
+    (and kept off stderr) for the caller to raise. It runs a user's credential plugin (`exec`)
+    at load time and, when the plugin fails, logs `exec: process returned 1` on the root logger
+    and carries on without credentials: kubectl stops there, and so must we."""
+    complaints: list[str] = []
+
+    def collect(record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR or not record.pathname.endswith("kube_config.py"):
+            return True
+        complaints.append(record.getMessage())
+        return False
+
+    root = logging.getLogger()
+    root.addFilter(collect)
+    try:
+        yield complaints
+    finally:
+        root.removeFilter(collect)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import logging
 import re
 import socket
 import ssl
@@ -114,6 +115,27 @@ def _first_words(exc: BaseException) -> str:
     return re.split(r"[{\[]", text, maxsplit=1)[0].rstrip(" :,/") or type(exc).__name__
 
 
+@contextlib.contextmanager
+def _client_complaints() -> Iterator[list[str]]:
+    """What the client library logs instead of raising while it loads a kubeconfig (a failed
+    credential plugin: `exec: process returned 1`, then it carries on without credentials),
+    kept off stderr for the caller to raise, as kubectl stops there."""
+    complaints: list[str] = []
+
+    def collect(record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR or not record.pathname.endswith("kube_config.py"):
+            return True
+        complaints.append(record.getMessage())
+        return False
+
+    root = logging.getLogger()
+    root.addFilter(collect)
+    try:
+        yield complaints
+    finally:
+        root.removeFilter(collect)
+
+
 class KubeClient:
     """Requests against the cluster a kubeconfig points at; remembers the server's clock."""
 
@@ -127,9 +149,10 @@ class KubeClient:
         cfg = Configuration()
         _check_kubeconfig(Path(kubeconfig))
         try:
-            kube_config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=str(kubeconfig), context=context, client_configuration=cfg
-            )
+            with _client_complaints() as complaints:
+                kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=str(kubeconfig), context=context, client_configuration=cfg
+                )
         except (kube_config.ConfigException, ImportError, LookupError, OSError, TypeError) as exc:
             raise SimulatorError(
                 f"kubeconfig {kubeconfig} is not usable: {_first_words(exc)}"
@@ -138,6 +161,11 @@ class KubeClient:
             raise SimulatorError(
                 f"kubeconfig {kubeconfig} is not usable: {type(exc).__name__} ({_first_words(exc)})"
             ) from None
+        if complaints:
+            raise SimulatorError(
+                f"kubeconfig {kubeconfig}: getting the user's credentials failed: "
+                f"{_first_words(Exception(complaints[0]))}"
+            )
         self.server = str(cfg.host).rstrip("/")
         headers = {"Accept": "application/json"}
         # The loader files a token under "BearerToken" (older clients: "authorization").

@@ -305,3 +305,34 @@ def test_terminal_output_uses_rich_renderer() -> None:
     assert "Ready to log in, with background issues" in text
     assert "Deployment/msp/workflow-worker" in text
     assert "Background issue:" in text
+
+
+def test_an_insecure_kubeconfig_is_as_quiet_as_kubectl(tmp_path: Path) -> None:
+    """An adversary's find: with `insecure-skip-tls-verify: true` urllib3 printed two lines of
+    InsecureRequestWarning for every request (30 for one `appliance status`). The admin chose
+    it in the kubeconfig and kubectl says nothing; the status is read over TLS all the same."""
+    import os
+
+    import yaml
+
+    from tests.integration.fake_api_harness import running_api
+
+    with running_api(tmp_path) as api:
+        document = yaml.safe_load(api.kubeconfig.read_text())
+        cluster = document["clusters"][0]["cluster"]
+        cluster.pop("certificate-authority-data", None)
+        cluster.pop("certificate-authority", None)
+        cluster["insecure-skip-tls-verify"] = True
+        insecure = tmp_path / "insecure.kubeconfig"
+        insecure.write_text(yaml.safe_dump(document))
+        assert cluster["server"].startswith("https://")
+        done = subprocess.run(
+            [sys.executable, "-m", "appliance.cli", "status", "--kubeconfig", str(insecure)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            timeout=60,
+            check=False,
+        )
+    assert "Appliance" in done.stdout, done.stderr
+    assert done.stderr == ""

@@ -63,6 +63,21 @@ def _status(tmp_path: Path, kubeconfig: str) -> subprocess.CompletedProcess[str]
         ("token-file-device", _kubeconfig(user={"tokenFile": "/dev/zero"}), "a character device"),
         ("deep", None, "nested too deeply"),
         (
+            # The client library logged `ERROR:root:exec: process returned 1` and went on
+            # without credentials; kubectl stops at a failed credential plugin.
+            "exec-plugin-fails",
+            _kubeconfig(
+                user={
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "command": "false",
+                        "env": [{"name": "PASSWORD", "value": SECRET}],
+                    }
+                }
+            ),
+            "getting the user's credentials failed: exec: process returned 1",
+        ),
+        (
             "insecure-text",
             _kubeconfig(cluster={"server": "https://a:6443", "insecure-skip-tls-verify": "no"}),
             "insecure-skip-tls-verify is not true or false",
