@@ -1,4 +1,5 @@
-"""The four patch flavours of the Kubernetes API: JSON, merge, strategic merge and apply.
+"""Merge and strategic merge patches, as kube-apiserver applies them (JSON patch:
+`json_patch.py`; apply: `store/applying.py`).
 
 Strategic merge follows each field's patch strategy and merge key from the kind's OpenAPI
 document (`fields/patch_meta.py`), or without one a table of the usual ones (containers and env
@@ -18,7 +19,6 @@ from simulator.errors import SimulatorError
 __all__ = [
     "MERGE_KEYS",
     "PatchError",
-    "apply_json_patch",
     "apply_merge_patch",
     "apply_strategic_merge_patch",
 ]
@@ -62,100 +62,6 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = apply_merge_patch(result.get(key), value)
     return result
-
-
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise PatchError(f"JSON pointer {path!r} must start with '/'")
-    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-
-
-def _parent(doc: Any, parts: list[str], path: str) -> tuple[Any, str]:
-    node = doc
-    for part in parts[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise PatchError(f"jsonpatch: path {path!r} does not exist")
-    return node, parts[-1]
-
-
-def _get(doc: Any, path: str) -> Any:
-    parts = _pointer(path)
-    if not parts:
-        return doc
-    parent, last = _parent(doc, parts, path)
-    if isinstance(parent, dict) and last in parent:
-        return parent[last]
-    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
-        return parent[int(last)]
-    raise PatchError(f"jsonpatch: path {path!r} does not exist")
-
-
-def _add(doc: Any, path: str, value: Any) -> Any:
-    parts = _pointer(path)
-    if not parts:
-        return value
-    parent, last = _parent(doc, parts, path)
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list):
-        if last == "-":
-            parent.append(value)
-        elif last.isdigit() and int(last) <= len(parent):
-            parent.insert(int(last), value)
-        else:
-            raise PatchError(f"jsonpatch: index {last!r} out of range in {path!r}")
-    else:
-        raise PatchError(f"jsonpatch: cannot add at {path!r}")
-    return doc
-
-
-def _remove(doc: Any, path: str) -> tuple[Any, Any]:
-    parts = _pointer(path)
-    if not parts:
-        raise PatchError("jsonpatch: cannot remove the whole document")
-    parent, last = _parent(doc, parts, path)
-    if isinstance(parent, dict) and last in parent:
-        return doc, parent.pop(last)
-    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
-        return doc, parent.pop(int(last))
-    raise PatchError(f"jsonpatch: path {path!r} does not exist")
-
-
-def apply_json_patch(target: Any, operations: Any) -> Any:
-    """RFC 6902 JSON patch (add, remove, replace, move, copy, test)."""
-    if not isinstance(operations, list):
-        raise PatchError("a JSON patch must be a list of operations")
-    doc = copy.deepcopy(target)
-    for op in operations:
-        if not isinstance(op, dict) or "op" not in op or "path" not in op:
-            raise PatchError(f"invalid JSON patch operation: {op!r}")
-        kind, path = op["op"], str(op["path"])
-        if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "remove":
-            doc, _ = _remove(doc, path)
-        elif kind == "replace":
-            _get(doc, path)
-            if _pointer(path):
-                doc, _ = _remove(doc, path)
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "move":
-            doc, value = _remove(doc, str(op.get("from")))
-            doc = _add(doc, path, value)
-        elif kind == "copy":
-            doc = _add(doc, path, copy.deepcopy(_get(doc, str(op.get("from")))))
-        elif kind == "test":
-            if _get(doc, path) != op.get("value"):
-                raise PatchError(f"jsonpatch: test operation failed at {path!r}")
-        else:
-            raise PatchError(f"unknown JSON patch operation {kind!r}")
-    return doc
 
 
 def _merge_key(field: str, items: list[Any]) -> str | None:

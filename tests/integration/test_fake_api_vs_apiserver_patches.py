@@ -1,7 +1,8 @@
-"""Strategic merge patches, judged by kube-apiserver: kubectl's client-side apply (its
-`$setElementOrder` and `$retainKeys`) and `kubectl patch` leave a Deployment's containers, env
-and ports, and a ConfigMap's finalizers, in the same order and content on the fake API and on a
-real v1.37 control plane. Skipped when the control plane is not built (CI builds it).
+"""Patches, judged by kube-apiserver: kubectl's client-side apply (its `$setElementOrder` and
+`$retainKeys`) and `kubectl patch` leave a Deployment's containers, env and ports, and a
+ConfigMap's finalizers, in the same order and content on the fake API and on a real v1.37
+control plane; JSON patches apply and refuse alike (json-patch v4's departures from the RFC
+included). Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -102,3 +103,71 @@ def test_strategic_merge_patches_merge_as_kube_apiserver_merges_them(
         real(
             "-n", NAMESPACE, "delete", "deployment,configmap", "--all", "--wait=false", check=False
         )
+
+
+def _json_patch(*operations: dict[str, Any]) -> tuple[str, ...]:
+    return ("patch", "configmap", "jp", "--type=json", "-p", json.dumps(list(operations)))
+
+
+# What json-patch v4 (kube-apiserver's library) does where the RFC would refuse, and its words
+# where it refuses: the probe found a replace of a missing key refused by the fake alone.
+JSON_STEPS: list[tuple[str, ...]] = [
+    ("create", "configmap", "jp", "--from-literal=k=v"),
+    _json_patch({"op": "replace", "path": "/metadata/labels", "value": {"a": "b"}}),
+    _json_patch({"op": "replace", "path": "/data/new", "value": "n"}),
+    _json_patch({"op": "test", "path": "/data/absent", "value": None}),
+    _json_patch({"op": "replace", "path": "/metadata/annotations/zz", "value": "1"}),
+    _json_patch({"op": "remove", "path": "/data/absent"}),
+    _json_patch({"op": "move", "from": "/data/absent", "path": "/data/moved"}),
+    _json_patch({"op": "add", "path": "/metadata/finalizers/0", "value": "example.com/f"}),
+    _json_patch({"op": "add", "path": "/metadata/finalizers", "value": ["example.com/a"]}),
+    _json_patch({"op": "add", "path": "/metadata/finalizers/-1", "value": "example.com/b"}),
+    _json_patch({"op": "replace", "path": "/metadata/finalizers/5", "value": "example.com/c"}),
+    _json_patch({"op": "add", "path": "/metadata/finalizers/x", "value": "example.com/c"}),
+    _json_patch({"op": "test", "path": "/data/k", "value": "w"}),
+    _json_patch({"op": "copy", "from": "/data/k", "path": "/data/copied"}),
+    _json_patch({"op": "fold", "path": "/data/k"}),
+    ("get", "configmap", "jp", "-o", "jsonpath={.data} {.metadata.labels} {.metadata.finalizers}"),
+    _json_patch({"op": "remove", "path": "/metadata/finalizers"}),
+]
+
+
+def test_json_patches_apply_as_kube_apiserver_applies_them(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    expected = said(real, JSON_STEPS, namespace=NAMESPACE, files={}, folder=tmp_path / "objects")
+    try:
+        assert " -> 0: configmap/jp patched" in expected[1]  # the premise: the library's add
+        assert (
+            said(fake.kubectl, JSON_STEPS, namespace=NAMESPACE, files={}, folder=tmp_path / "o")
+            == expected
+        )
+        # And the refusals' Status bodies, which kubectl shortens (kube-apiserver keeps the
+        # library's words to itself: a 422 says only "the server rejected our request").
+        assert _refusals(fake.kubeconfig) == _refusals(plane.kubeconfig)
+    finally:
+        real("-n", NAMESPACE, "delete", "configmap", "jp", "--wait=false", check=False)
+
+
+def _refusals(kubeconfig: Path) -> list[tuple[int, Any]]:
+    """Each refused step's status and Status body, through the official client."""
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+
+    api = client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))
+    answers = []
+    try:
+        for step in JSON_STEPS:
+            if step[:2] != ("patch", "configmap") or "--type=json" not in step:
+                continue
+            try:
+                api.patch_namespaced_config_map("jp", NAMESPACE, json.loads(step[-1]))
+            except ApiException as exc:
+                answers.append((exc.status, json.loads(exc.body)))
+    finally:
+        api.api_client.close()
+    assert len(answers) >= 6, answers  # the premise: the refusals were made
+    return answers

@@ -14,10 +14,10 @@ from typing import Any
 
 from simulator.api.fields import ApplyConflict, FieldsError, field_manager
 from simulator.api.fields.patch_meta import patch_meta
+from simulator.api.json_patch import apply_json_patch
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import (
     PatchError,
-    apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.api.json_patch import apply_json_patch
 from simulator.api.patching import (
     PatchError,
-    apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
 )
@@ -54,8 +54,89 @@ def test_json_patch_operations() -> None:
 
 def test_json_patch_failed_test_raises() -> None:
     """A failing test operation rejects the whole patch."""
-    with pytest.raises(PatchError, match="test operation failed"):
+    with pytest.raises(PatchError, match=r"^testing value /a failed: test failed$"):
         apply_json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}])
+
+
+@pytest.mark.parametrize(
+    ("op", "result"),
+    [
+        # json-patch v4: a map's get never fails, so replace of a missing key adds it.
+        ({"op": "replace", "path": "/m/new", "value": 1}, {"m": {"k": "v", "new": 1}, "l": [1, 2]}),
+        ({"op": "test", "path": "/m/absent", "value": None}, {"m": {"k": "v"}, "l": [1, 2]}),
+        ({"op": "test", "path": "/m/absent"}, {"m": {"k": "v"}, "l": [1, 2]}),
+        ({"op": "add", "path": "/l/-1", "value": 0}, {"m": {"k": "v"}, "l": [1, 2, 0]}),
+        ({"op": "remove", "path": "/l/-1"}, {"m": {"k": "v"}, "l": [1]}),
+        (
+            {"op": "copy", "from": "/m/absent", "path": "/c"},
+            {"m": {"k": "v"}, "l": [1, 2], "c": None},
+        ),
+        ({"op": "replace", "path": "m/k", "value": 2}, {"m": {"k": "v"}, "l": [1, 2], "k": 2}),
+    ],
+    ids=[
+        "replace-missing-key",
+        "test-null",
+        "test-no-value",
+        "negative-add",
+        "negative-remove",
+        "copy-missing",
+        "no-slash",
+    ],
+)
+def test_json_patch_follows_the_library_kube_apiserver_uses(
+    op: dict[str, object], result: dict[str, object]
+) -> None:
+    assert apply_json_patch({"m": {"k": "v"}, "l": [1, 2]}, [op]) == result
+
+
+@pytest.mark.parametrize(
+    ("op", "words"),
+    [
+        (
+            {"op": "replace", "path": "/l/5", "value": 1},
+            "replace operation does not apply: doc is missing key: /l/5: missing value",
+        ),
+        (
+            {"op": "replace", "path": "/x/y", "value": 1},
+            "replace operation does not apply: doc is missing path: /x/y: missing value",
+        ),
+        (
+            {"op": "add", "path": "/x/y", "value": 1},
+            'add operation does not apply: doc is missing path: "/x/y": missing value',
+        ),
+        (
+            {"op": "add", "path": "/l/3", "value": 1},
+            "error in add for path: '/l/3': Unable to access invalid index: 3: "
+            "invalid index referenced",
+        ),
+        (
+            {"op": "add", "path": "/l/a", "value": 1},
+            "error in add for path: '/l/a': value was not a proper array index: 'a': "
+            'strconv.Atoi: parsing "a": invalid syntax',
+        ),
+        (
+            {"op": "remove", "path": "/m/absent"},
+            "error in remove for path: '/m/absent': Unable to remove nonexistent key: absent: "
+            "missing value",
+        ),
+        (
+            {"op": "move", "from": "/m/absent", "path": "/z"},
+            "error in move for path: 'absent': Unable to remove nonexistent key: absent: "
+            "missing value",
+        ),
+        (
+            {"op": "move", "path": "/z"},
+            "move operation failed to decode from: operation, missing from field: missing value",
+        ),
+        ({"op": "test", "path": "/m/k", "value": "w"}, "testing value /m/k failed: test failed"),
+        ({"op": "bogus", "path": "/m"}, "Unexpected kind: bogus"),
+        ({"op": "add", "value": 1}, "add operation failed to decode path: missing value"),
+    ],
+)
+def test_json_patch_refuses_in_the_librarys_words(op: dict[str, object], words: str) -> None:
+    with pytest.raises(PatchError) as refused:
+        apply_json_patch({"m": {"k": "v"}, "l": [1, 2]}, [op])
+    assert str(refused.value) == words
 
 
 def test_strategic_merge_by_keys() -> None:
