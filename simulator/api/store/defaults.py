@@ -9,7 +9,6 @@ adds what only a create assigns (status phases, a Service's cluster IP, a CRD's 
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -31,7 +30,6 @@ __all__ = [
 ]
 
 Obj = dict[str, Any]
-_service_ips = itertools.count(1)
 
 _PROBE = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
 # The DefaultTolerationSeconds admission plugin's tolerations.
@@ -222,8 +220,16 @@ def _service(obj: Obj) -> None:
     spec.setdefault("sessionAffinity", "None")
     if spec["type"] != "ExternalName":
         spec.setdefault("internalTrafficPolicy", "Cluster")
-    if spec["type"] in ("NodePort", "LoadBalancer"):
+    external = spec["type"] == "ClusterIP" and spec.get("externalIPs")
+    if external or spec["type"] in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
+    if spec["type"] == "LoadBalancer":
+        spec.setdefault("allocateLoadBalancerNodePorts", True)
+    affinity = (spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}
+    if spec["sessionAffinity"] == "None":
+        spec.pop("sessionAffinityConfig", None)
+    elif spec["sessionAffinity"] == "ClientIP" and not affinity.get("timeoutSeconds"):
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
     for port in spec.get("ports") or []:
         port.setdefault("protocol", "TCP")
         port.setdefault("targetPort", port.get("port"))
@@ -382,7 +388,8 @@ def convert_pod_status(info: KindInfo, obj: Obj) -> None:
 
 
 def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
-    """Defaults, then what only a create assigns: status phases, a cluster IP, CRD conditions."""
+    """Defaults, then what only a create assigns: status phases, CRD conditions (a Service's
+    addresses: service_allocation.py)."""
     default_fields(info, obj)
     if info.group == "" and info.kind == "Namespace":
         obj.setdefault("status", {}).setdefault("phase", "Active")
@@ -395,12 +402,6 @@ def fill_on_create(info: KindInfo, obj: Obj, now: datetime) -> None:
         _job_selector(obj)
     elif info.group == "" and info.kind in ("PersistentVolumeClaim", "PersistentVolume"):
         obj.setdefault("status", {}).setdefault("phase", "Pending")
-    elif info.group == "" and info.kind == "Service":
-        spec = obj["spec"]
-        if spec["type"] != "ExternalName" and "clusterIP" not in spec:
-            n = next(_service_ips)
-            spec["clusterIP"] = f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
-            spec["clusterIPs"] = [spec["clusterIP"]]
     elif info.group == "apiextensions.k8s.io":
         spec = obj.get("spec") or {}
         names = spec.get("names") or {}

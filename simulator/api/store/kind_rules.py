@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from simulator.api.names import regex_error
+from simulator.api.store.go_values import bad_value
 
 __all__ = ["content_errors", "secret_as_stored", "update_errors"]
 
@@ -51,8 +52,10 @@ def content_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
 
 
 def update_errors(group: str, kind: str, live: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What a Secret's update may not change (its type), and what an immutable ConfigMap or
-    Secret refuses to."""
+    """What a Secret's update may not change (its type), what an immutable ConfigMap or Secret
+    refuses to, and a Service's cluster IPs."""
+    if (group, kind) == ("", "Service"):
+        return _cluster_ip_errors(live.get("spec") or {}, new.get("spec") or {})
     if group != "" or kind not in ("ConfigMap", "Secret"):
         return []
     errors = []
@@ -165,3 +168,25 @@ def _service_errors(spec: dict[str, Any]) -> list[str]:
         listed = ", ".join(f'"{t}"' for t in _SERVICE_TYPES)
         errors.append(f'spec.type: Unsupported value: "{kind}": supported values: {listed}')
     return errors
+
+
+def _cluster_ip_errors(old: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """validateUpgradeDowngradeClusterIPs on a single-stack cluster: a Service's cluster IP
+    may not change (an ExternalName has none, a headless one stays headless)."""
+    if "ExternalName" in (old.get("type"), spec.get("type")):
+        return []
+    before, after = old.get("clusterIPs") or [], spec.get("clusterIPs") or []
+    if before[:1] == ["None"] and after[:1] == ["None"]:
+        return []
+    shown = bad_value(spec.get("clusterIPs"))
+    if len(before) == len(after):
+        return [
+            f"spec.clusterIPs[{i}]: Invalid value: {shown}: may not change once set"
+            for i, ip in enumerate(before)
+            if ip != after[i]
+        ]
+    if len(before) > len(after) and not after:
+        return [f"spec.clusterIPs[0]: Invalid value: {shown}: primary clusterIP can not be unset"]
+    if before and after and before[0] != after[0]:
+        return [f"spec.clusterIPs[0]: Invalid value: {shown}: may not change once set"]
+    return []

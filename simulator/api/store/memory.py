@@ -43,11 +43,13 @@ from simulator.api.store.rules import (
     parse_fields,
     parse_labels,
     parse_patch_body,
+    present,
     same,
     sort_key,
     stamp_new_object,
     would_store,
 )
+from simulator.api.store.service_allocation import allocate_service
 from simulator.api.store.subscriptions import Subscriptions
 from simulator.clock import VirtualClock, rfc3339
 
@@ -63,9 +65,8 @@ _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease
 class ObjectStore:
     """In-memory Kubernetes objects with resourceVersions and watch history (a `Store`).
 
-    Thread-safe: the world engine may call it from any thread while the API server runs on its
-    own event loop. Subscribers are called synchronously after each change, outside the lock, so
-    they may write to the store themselves.
+    Thread-safe: the world engine writes from any thread, the API server from its event loop.
+    Subscribers are called after each change, outside the lock: they may write to the store.
     """
 
     def __init__(
@@ -86,8 +87,7 @@ class ObjectStore:
         self.history = WatchHistory(history_limit)
         self._objects = Buckets(self._lock)
         self._collector = Collector(self, self._objects, self.registry)
-        # Namespaces deleted here: a lenient write must not bring them back (only a create of
-        # the Namespace itself does).
+        # Namespaces deleted here, which a lenient write must not bring back (their create may).
         self._deleted_namespaces: set[str] = set()
         self.pod_security = KUBE_APISERVER  # a plain kube-apiserver's defaults (TALOS: Talos's)
         for ns in _DEFAULT_NAMESPACES:
@@ -117,7 +117,7 @@ class ObjectStore:
         info = self.kind_info(api_version, kind)
         with self._lock:
             obj = self._bucket(info).get((self._ns(info, namespace), name))
-        return None if obj is None else self._present(info, copy_object(obj))
+        return None if obj is None else present(info, copy_object(obj))
 
     def list(
         self,
@@ -135,7 +135,7 @@ class ObjectStore:
             labels=parse_labels(label_selector),
             fields=parse_fields(field_selector),
         )
-        return [self._present(info, copy_object(o)) for o in items]
+        return [present(info, copy_object(o)) for o in items]
 
     def list_refs(
         self,
@@ -210,15 +210,16 @@ class ObjectStore:
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
             fill_on_create(info, new, now)
+            allocate_service(info, self._bucket(info), new, None)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
             if dry_run:  # nothing was stored, so there is no resourceVersion to tell
-                return self._present(info, new)
+                return present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
         if self._collector.ownerless(new):
             self._collector.collect([(info, new)])
-        return self._present(info, copy_object(new)) if copy else new
+        return present(info, copy_object(new)) if copy else new
 
     def replace(
         self,
@@ -323,7 +324,7 @@ class ObjectStore:
                 raise not_found(info, name)
             check_preconditions(info, live, preconditions or {})
             if dry_run:
-                return self._present(info, copy_object(live))
+                return present(info, copy_object(live))
             uid = str(live["metadata"].get("uid"))
             dependents = self._collector.dependents(uid)
             if propagation == "Orphan":
@@ -337,7 +338,7 @@ class ObjectStore:
                 now=self.clock.now(),
             )
             if action == "PENDING":
-                return self._present(info, copy_object(live))
+                return present(info, copy_object(live))
             if marked is None:
                 event, result = "DELETED", self._remove_locked(info, live)
             else:
@@ -349,14 +350,14 @@ class ObjectStore:
                 content = self._objects.content(self.registry, name)
             self._collector.collect(content)
             self._finalize_namespace(name)
-            return self._present(info, copy_object(result))
+            return present(info, copy_object(result))
         self._after_commit(info, event, result)
         if FOREGROUND in (result["metadata"].get("finalizers") or []):
             self._collector.collect(dependents)  # then the owner goes, when none is left
             self._collector.release([] if dependents else [(info, result)])
         if event == "DELETED":
             self._after_removal(info, result)
-        return self._present(info, copy_object(result))
+        return present(info, copy_object(result))
 
     # ----------------------------------------------------------------- internals
 
@@ -391,12 +392,6 @@ class ObjectStore:
         if info.namespaced:
             self._finalize_namespace(str(obj["metadata"].get("namespace", "")))
 
-    @staticmethod
-    def _present(info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
-        # Versions of a group share storage; answer in the version that was asked for.
-        obj["apiVersion"] = info.api_version
-        return obj
-
     def _update(
         self,
         info: KindInfo,
@@ -410,8 +405,7 @@ class ObjectStore:
         manager: str | None = None,
         patching: bool = False,
     ) -> dict[str, Any]:
-        """A write of an existing object (`check_update` says what it may not change);
-        `manager` (an update's) gains the fields it changed."""
+        """A write of an existing object (see `check_update`); `manager` gains what it changed."""
         ns = self._ns(info, namespace)
         with self._lock:
             bucket = self._bucket(info)
@@ -424,9 +418,11 @@ class ObjectStore:
             if info.crd_name:  # decoded (so defaulted) whole, also for a write of its status
                 default_fields(info, candidate)
             merged = would_store(info, live, candidate, subresource=subresource, strict=strict)
+            sent = None  # the candidate as sent, when storage allocates into it (a Service)
             if subresource is None and not info.crd_name:  # admitted, defaulted, then validated
                 readmit_pod(info, live, candidate)  # before the defaults' priority 0
                 default_fields(info, candidate)
+                sent = allocate_service(info, bucket, candidate, live)
             whole = subresource is None  # a subresource's write leaves the spec as it was
             check_update(info, live, candidate, patching, strict=strict, merged=merged, spec=whole)
             new = merged or merge_update(
@@ -434,13 +430,16 @@ class ObjectStore:
             )
             if manager and (strict or live["metadata"].get("managedFields")):
                 now = rfc3339(self.clock.now())
-                track_update(info, live, new, manager=manager, subresource=subresource, now=now)
+                tracked = sent or new  # a manager owns what it sent, not what was allocated
+                track_update(info, live, tracked, manager=manager, subresource=subresource, now=now)
+                if sent is not None:
+                    new["metadata"]["managedFields"] = sent["metadata"]["managedFields"]
             elif "managedFields" in candidate["metadata"]:  # an apply's, also through /status
                 new["metadata"]["managedFields"] = candidate["metadata"]["managedFields"]
             if same(live, new):
-                return self._present(info, copy_object(live))
+                return present(info, copy_object(live))
             if dry_run:
-                return self._present(info, new)
+                return present(info, new)
             meta = new["metadata"]
             if meta.get("deletionTimestamp") and not (
                 meta.get("finalizers") or meta.get("deletionGracePeriodSeconds")
@@ -453,7 +452,7 @@ class ObjectStore:
         self._after_commit(info, event, new)
         if event == "DELETED":
             self._after_removal(info, new)
-        return self._present(info, copy_object(new))
+        return present(info, copy_object(new))
 
     def _commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
         rv = self.history.next_rv()
@@ -477,7 +476,7 @@ class ObjectStore:
                 self.registry.remove_crd(obj["metadata"]["name"])
             else:
                 self.registry.add_crd(obj)
-        self.changes.publish(event_type, obj, lambda: self._present(info, copy_object(obj)))
+        self.changes.publish(event_type, obj, lambda: present(info, copy_object(obj)))
         if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
             self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
         elif crd and event_type == "MODIFIED" and (cleaned := crd_cleaned(obj)) is not None:

@@ -1,0 +1,305 @@
+"""What kube-apiserver's Service storage does besides storing (pkg/registry/core/service/storage,
+v1.37): it allocates a cluster IP and node ports, keeps what it allocated when an update leaves
+them out, and drops what a new type no longer uses.
+
+- A create: `clusterIP` alone (an old client, or `None` for a headless Service) also fills
+  `clusterIPs`; a NodePort or LoadBalancer Service (unless `allocateLoadBalancerNodePorts` is
+  false) gets a node port for each port, a requested one checked against the range and against
+  every other Service's; a LoadBalancer with `externalTrafficPolicy: Local` a health check port.
+- An update (patchAllocatedValues, normalizeClusterIPs, allocateUpdate, then the strategy's
+  dropTypeDependentFields): what the client left out is what was allocated; a type that needs
+  no cluster IP or node ports drops them, with the IP families, the traffic policies and the
+  load balancer's status, unless the client changed them too.
+
+Node ports are taken as the portallocator takes them, from the range's upper band first (the
+lower one is kept for ports asked by number), but in a deterministic order (a hash of the
+Service and port), so that a scenario allocates the same ports on every run. Which ports are
+taken is read from the stored Services, as the allocator's bitmap would say.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from simulator.api.kinds import KindInfo
+from simulator.api.store.errors import InvalidError
+from simulator.api.store.object_meta import invalid_object
+
+__all__ = ["NODE_PORT_RANGE", "allocate_service", "next_cluster_ip"]
+
+Obj = dict[str, Any]
+NODE_PORT_RANGE = range(30000, 32768)
+# portallocator's static band: min(max(16, size/32), 128) ports at the bottom of the range.
+_STATIC_BAND = min(max(16, len(NODE_PORT_RANGE) // 32), 128)
+_RANGE_TEXT = f"{NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1}"
+_cluster_ips = itertools.count(1)
+_SERVICE = KindInfo(group="", version="v1", kind="Service", plural="services", namespaced=True)
+
+
+def allocate_service(
+    info: KindInfo, stored: dict[Any, Obj], new: Obj, live: Obj | None
+) -> Obj | None:
+    """What a write of a Service allocates, keeps and drops (`stored`: the Services by key;
+    `live`: the stored Service an update replaces), and `new` as it was before, whose fields
+    the writer's manager owns (kube-apiserver's field manager runs before its storage). Any
+    other kind: nothing, None."""
+    if info.group != "" or info.kind != "Service":
+        return None
+    sent = copy.deepcopy(new)
+    if live is None:
+        _allocate_on_create(stored.values(), new)
+    else:
+        _allocate_on_update(stored.values(), live, new)
+    return sent
+
+
+def next_cluster_ip() -> str:
+    """The next address of the service range (10.96.0.0/12), after kubernetes' own .1."""
+    n = next(_cluster_ips)
+    return f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
+
+
+def _spec(svc: Obj) -> Obj:
+    spec = svc.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _ports(svc: Obj) -> list[Obj]:
+    return [p for p in _spec(svc).get("ports") or [] if isinstance(p, dict)]
+
+
+def _needs_cluster_ip(svc: Obj) -> bool:
+    return _spec(svc).get("type") != "ExternalName"
+
+
+def _needs_node_ports(svc: Obj) -> bool:
+    spec = _spec(svc)
+    kind = spec.get("type")
+    return kind == "NodePort" or (
+        kind == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is not False
+    )
+
+
+def _needs_health_check_port(svc: Obj) -> bool:
+    spec = _spec(svc)
+    return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+
+
+def _externally_accessible(svc: Obj) -> bool:
+    spec = _spec(svc)
+    return spec.get("type") in ("LoadBalancer", "NodePort") or (
+        spec.get("type") == "ClusterIP" and bool(spec.get("externalIPs"))
+    )
+
+
+def _node_ports(svc: Obj) -> list[int]:
+    return [
+        p["nodePort"] for p in _ports(svc) if isinstance(p.get("nodePort"), int) and p["nodePort"]
+    ]
+
+
+class _PortOperation:
+    """One write's view of the node port allocator (portallocator.StartOperation)."""
+
+    def __init__(self, services: Iterable[Obj], svc: Obj) -> None:
+        meta = svc.get("metadata") or {}
+        me = (meta.get("namespace"), meta.get("name"))
+        self.taken: set[int] = set()
+        for other in services:
+            other_meta = other.get("metadata") or {}
+            if (other_meta.get("namespace"), other_meta.get("name")) == me:
+                continue
+            self.taken.update(_node_ports(other))
+            health = _spec(other).get("healthCheckNodePort")
+            if isinstance(health, int) and health:
+                self.taken.add(health)
+        self.seed = f"{me[0]}/{me[1]}"
+
+    def allocate(self, port: int) -> str | None:
+        """Reserve `port`; the allocator's words when it cannot."""
+        if port not in NODE_PORT_RANGE:
+            return (
+                "provided port is not in the valid range. The range of valid ports is "
+                f"{_RANGE_TEXT}"
+            )
+        if port in self.taken:
+            return "provided port is already allocated"
+        self.taken.add(port)
+        return None
+
+    def allocate_next(self) -> int:
+        dynamic = range(NODE_PORT_RANGE.start + _STATIC_BAND, NODE_PORT_RANGE.stop)
+        start = zlib.crc32(f"{self.seed}#{len(self.taken)}".encode()) % len(dynamic)
+        order = itertools.chain(
+            dynamic[start:], dynamic[:start], range(NODE_PORT_RANGE.start, dynamic.start)
+        )
+        for port in order:
+            if port not in self.taken:
+                self.taken.add(port)
+                return port
+        raise InvalidError("failed to allocate a nodePort: range is full")
+
+
+def _refused(svc: Obj, index: int, port: object, words: str) -> InvalidError:
+    name = str((svc.get("metadata") or {}).get("name", ""))
+    error = f"spec.ports[{index}].nodePort: Invalid value: {port}: {words}"
+    return invalid_object(_SERVICE, name, [error])
+
+
+def _init_node_ports(svc: Obj, operation: _PortOperation) -> None:
+    """initNodePorts: the same port number shares one node port; a requested one is checked."""
+    by_port: dict[object, int] = {}
+    ports = _ports(svc)
+    for index, port in enumerate(ports):
+        if not port.get("nodePort") and not _needs_node_ports(svc):
+            continue  # a LoadBalancer without node ports still keeps the ones asked for
+        shared = by_port.get(port.get("port"))
+        if shared is None:
+            asked = next(
+                (
+                    p["nodePort"]
+                    for p in ports
+                    if p.get("port") == port.get("port") and p.get("nodePort")
+                ),
+                0,
+            )
+            if asked:
+                if (words := operation.allocate(asked)) is not None:
+                    raise _refused(svc, index, asked, words)
+                port["nodePort"] = asked
+            else:
+                port["nodePort"] = operation.allocate_next()
+            by_port[port.get("port")] = port["nodePort"]
+        elif port.get("nodePort") != shared:
+            if not port.get("nodePort"):
+                port["nodePort"] = shared
+            elif (words := operation.allocate(port["nodePort"])) is not None:
+                raise _refused(svc, index, port["nodePort"], words)
+
+
+def _update_node_ports(svc: Obj, live: Obj, operation: _PortOperation) -> None:
+    """updateNodePorts: the old Service's ports stay its own; new ones are checked or taken."""
+    mine = set(_node_ports(live))  # the old Service's own, and those this write took
+    for index, port in enumerate(_ports(svc)):
+        if not port.get("nodePort") and not _needs_node_ports(svc):
+            continue
+        number = port.get("nodePort")
+        if number and number not in mine:
+            if (words := operation.allocate(number)) is not None:
+                raise _refused(svc, index, number, words)
+            mine.add(number)
+        elif not number:
+            port["nodePort"] = operation.allocate_next()
+
+
+def _allocate_on_create(services: Iterable[Obj], svc: Obj) -> None:
+    """A new Service's cluster IP and node ports (`services`: those stored)."""
+    spec = svc.setdefault("spec", {})
+    if spec.get("clusterIP") and not spec.get("clusterIPs"):
+        spec["clusterIPs"] = [spec["clusterIP"]]
+    if _needs_cluster_ip(svc) and not spec.get("clusterIP"):
+        spec["clusterIP"] = next_cluster_ip()
+        spec["clusterIPs"] = [spec["clusterIP"]]
+    if spec.get("type") not in ("NodePort", "LoadBalancer"):
+        return
+    operation = _PortOperation(services, svc)
+    _init_node_ports(svc, operation)
+    if _needs_health_check_port(svc):
+        asked = spec.get("healthCheckNodePort")
+        if asked:
+            operation.allocate(asked)
+        else:
+            spec["healthCheckNodePort"] = operation.allocate_next()
+
+
+def _allocate_on_update(services: Iterable[Obj], live: Obj, svc: Obj) -> None:
+    """An updated Service: allocated values kept, new ones allocated, and what its type no
+    longer uses dropped (the candidate `svc` is decoded and defaulted)."""
+    spec, old = svc.setdefault("spec", {}), _spec(live)
+    _patch_allocated_values(svc, live)
+    _normalize_cluster_ips(spec, old)
+    if not _needs_cluster_ip(live) and _needs_cluster_ip(svc) and not spec.get("clusterIP"):
+        spec["clusterIP"] = next_cluster_ip()
+        spec["clusterIPs"] = [spec["clusterIP"]]
+    operation = _PortOperation(services, svc)
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        _update_node_ports(svc, live, operation)
+    if _needs_health_check_port(svc) and not spec.get("healthCheckNodePort"):
+        spec["healthCheckNodePort"] = operation.allocate_next()
+    _drop_type_dependent_fields(svc, live)
+
+
+def _patch_allocated_values(svc: Obj, live: Obj) -> None:
+    spec, old = _spec(svc), _spec(live)
+    if _needs_cluster_ip(live) and _needs_cluster_ip(svc):
+        if not spec.get("clusterIP") and old.get("clusterIP"):
+            spec["clusterIP"] = old["clusterIP"]
+        if not spec.get("clusterIPs") and old.get("clusterIPs"):
+            spec["clusterIPs"] = list(old["clusterIPs"])
+    if _needs_node_ports(live) and _needs_node_ports(svc):
+        used = set(_node_ports(live)) & set(_node_ports(svc))
+        by_name = {p.get("name", ""): p.get("nodePort") for p in _ports(live)}
+        for port in _ports(svc):
+            kept = by_name.get(port.get("name", ""))
+            if not port.get("nodePort") and kept and kept not in used:
+                port["nodePort"] = kept
+    if (
+        _needs_health_check_port(live)
+        and _needs_health_check_port(svc)
+        and not spec.get("healthCheckNodePort")
+        and old.get("healthCheckNodePort")
+    ):
+        spec["healthCheckNodePort"] = old["healthCheckNodePort"]
+
+
+def _normalize_cluster_ips(spec: Obj, old: Obj) -> None:
+    before, after = old.get("clusterIP") or "", spec.get("clusterIP") or ""
+    if old.get("clusterIPs") and not spec.get("clusterIPs") and before == after:
+        spec["clusterIPs"] = list(old["clusterIPs"])  # an old client's patch left them out
+    if before != after:
+        same_plural = (old.get("clusterIPs") or []) == (spec.get("clusterIPs") or [])
+        if before and not after:
+            if same_plural:
+                spec.pop("clusterIPs", None)
+        elif same_plural:
+            spec["clusterIPs"] = [after]
+
+
+def _drop_type_dependent_fields(svc: Obj, live: Obj) -> None:
+    """What a type that no longer uses them drops, unless the client changed them too (then
+    validation speaks)."""
+    spec, old = _spec(svc), _spec(live)
+
+    def drop(*keys: str) -> None:
+        if all(old.get(key) == spec.get(key) for key in keys):
+            for key in keys:
+                spec.pop(key, None)
+
+    if _needs_cluster_ip(live) and not _needs_cluster_ip(svc):
+        drop("clusterIP", "clusterIPs")
+        drop("ipFamilies")
+        drop("ipFamilyPolicy")
+    old_ports, new_ports = _ports(live), _ports(svc)
+    if (
+        _needs_node_ports(live)
+        and not _needs_node_ports(svc)
+        and [p.get("nodePort") for p in old_ports] == [p.get("nodePort") for p in new_ports]
+    ):
+        for port in new_ports:
+            port.pop("nodePort", None)
+    if _needs_health_check_port(live) and not _needs_health_check_port(svc):
+        drop("healthCheckNodePort")
+    if old.get("type") == "LoadBalancer" and spec.get("type") != "LoadBalancer":
+        if "allocateLoadBalancerNodePorts" in old:
+            drop("allocateLoadBalancerNodePorts")
+        drop("loadBalancerClass")
+    if _externally_accessible(live) and not _externally_accessible(svc):
+        drop("externalTrafficPolicy")
+    if spec.get("type") == "ExternalName":
+        spec.pop("internalTrafficPolicy", None)  # defaultOnReadInternalTrafficPolicy
+    if spec.get("type") != "LoadBalancer" and isinstance(svc.get("status"), dict):
+        svc["status"]["loadBalancer"] = {}
