@@ -19,6 +19,7 @@ from typing import Any
 
 from simulator.api import openapi_assets
 from simulator.api.go_json import base64_error, json_kind
+from simulator.api.quantities import FORMAT_WRONG, quantity_error
 
 __all__ = ["component_error", "kind_schema", "resolve", "type_error"]
 
@@ -28,9 +29,6 @@ _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 # Decoded by their own UnmarshalJSON from a JSON string (Go names the inner string's type).
 _FROM_STRING = frozenset({f"{_META}Time", f"{_META}MicroTime"})
-_QUANTITY_SYNTAX = (
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-)
 _NAMED = {
     _QUANTITY: "resource.Quantity",
     _INT_OR_STRING: "intstr.IntOrString",
@@ -162,7 +160,10 @@ def _integer(value: Any, go_type: str, struct: str) -> None:
 
 def _quantity(value: Any, struct: str) -> None:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise _Mismatch(_QUANTITY_SYNTAX)
+        raise _Mismatch(FORMAT_WRONG)
+    # Quantity.UnmarshalJSON: ParseQuantity of the text (a number's too), spaces trimmed.
+    if isinstance(value, str) and (refused := quantity_error(value.strip())) is not None:
+        raise _Mismatch(refused)
 
 
 def _int_or_string(value: Any, struct: str) -> None:

@@ -8,7 +8,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["quantity_value"]
+__all__ = ["FORMAT_WRONG", "quantity_error", "quantity_value"]
+
+FORMAT_WRONG = (
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)
+_SUFFIX_WRONG = "unable to parse quantity's suffix"
+# parseQuantityString's shape: sign, digits, a fraction, suffix letters, a signed exponent.
+_SHAPE = re.compile(r"[+-]?[0-9]*(?:\.[0-9]*)?(?P<suffix>[eEinumkKMGTP]*(?:[-+]?[0-9]*))")
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]+")
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 _SUFFIX = {
@@ -38,3 +46,16 @@ def quantity_value(value: object) -> Decimal:
         return Decimal(number) * _SUFFIX[suffix]
     except (InvalidOperation, KeyError):
         return Decimal(0)
+
+
+def quantity_error(text: str) -> str | None:
+    """Why resource.ParseQuantity refuses `text` (its words), or None when it reads it."""
+    if text == "":
+        return FORMAT_WRONG
+    found = _SHAPE.fullmatch(text)
+    if found is None:
+        return FORMAT_WRONG
+    suffix = found.group("suffix")
+    if suffix in _SUFFIX or _EXPONENT.fullmatch(suffix):
+        return None
+    return _SUFFIX_WRONG

@@ -138,6 +138,11 @@ REFUSED_CREATES = {
             "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
         },
     },
+    # resource.Quantity's decoder: its two words (a 400, before any validation).
+    "pod-quantity.yaml": _pod("p14", containers=[{**_C, "resources": {"limits": {"cpu": "abc"}}}]),
+    "deployment-quantity.yaml": _workload(
+        "Deployment", "d5", containers=[{**_C, "resources": {"requests": {"memory": "1ki"}}}]
+    ),
     "configmap-size.yaml": {**_configmap("k4"), "data": {"a": "x" * 600_000, "b": "y" * 500_000}},
     "secret-size.yaml": {
         "apiVersion": "v1",
