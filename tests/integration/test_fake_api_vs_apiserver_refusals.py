@@ -41,6 +41,30 @@ def _workload(kind: str, name: str, **spec: Any) -> dict[str, Any]:
     return {"apiVersion": group, "kind": kind, "metadata": {"name": name}, "spec": body}
 
 
+def _ingress(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def _rule(host: str, path: str = "/", type: str = "Prefix", **backend: Any) -> dict[str, Any]:
+    service = backend.get("service") or {"name": "web", "port": {"number": 80}}
+    item = {"path": path, "pathType": type, "backend": {"service": service}}
+    return {"host": host, "http": {"paths": [item]}}
+
+
+def _budget(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name},
+        "spec": {"selector": {"matchLabels": {"app": name}}, **spec},
+    }
+
+
 _C = {"name": "c", "image": "x"}
 # Each refused for one reason (kube-apiserver lists several in a map's random order).
 REFUSED_CREATES = {
@@ -138,6 +162,32 @@ REFUSED_CREATES = {
             "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
         },
     },
+    "ingress-host.yaml": _ingress(
+        "i1", rules=[_rule("Bad_Host", path="relative"), _rule("10.0.0.1", path="/a//b/..")]
+    ),
+    "ingress-wildcard.yaml": _ingress(
+        "i2", rules=[_rule("*.Example.com"), _rule("*.example.com", type="Sometimes")]
+    ),
+    "ingress-backend.yaml": _ingress(
+        "i3",
+        rules=[_rule("a.example.com", service={"name": "Bad.Name", "port": {"name": "Web"}})],
+        tls=[{"hosts": ["*.x.io", "Bad"], "secretName": "Bad_Secret"}],
+    ),
+    "ingress-ports.yaml": _ingress(
+        "i4",
+        defaultBackend={"service": {"name": "web", "port": {"name": "web", "number": 80}}},
+        rules=[_rule("b.example.com", service={"name": "web", "port": {}})],
+    ),
+    "ingress-nothing.yaml": _ingress("i5", ingressClassName="Bad_Class"),
+    "ingress-class.yaml": {
+        **_ingress("i6", ingressClassName="nginx", rules=[_rule("c.example.com")]),
+        "metadata": {"name": "i6", "annotations": {"kubernetes.io/ingress.class": "traefik"}},
+    },
+    "budget-both.yaml": _budget("b1", minAvailable=1, maxUnavailable="50%"),
+    "budget-percent.yaml": _budget("b2", minAvailable="150%"),
+    "budget-words.yaml": _budget("b3", maxUnavailable="half"),
+    "budget-negative.yaml": _budget("b4", minAvailable=-1),
+    "budget-policy.yaml": _budget("b5", minAvailable=1, unhealthyPodEvictionPolicy="Never"),
     # resource.Quantity's decoder: its two words (a 400, before any validation).
     "pod-quantity.yaml": _pod("p14", containers=[{**_C, "resources": {"limits": {"cpu": "abc"}}}]),
     "deployment-quantity.yaml": _workload(

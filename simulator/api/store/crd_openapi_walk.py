@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.api.store.go_values import bad_value
+from simulator.api.store.go_values import bad_value, not_supported
 
 __all__ = ["openapi_errors"]
 
@@ -86,10 +86,7 @@ def _standard(s: dict[str, Any], path: str, no_defaults: str | None, in_meta: bo
     errors: list[str] = []
     kind = s.get("type") or ""
     if kind and kind not in _TYPES:
-        supported = ", ".join(f'"{t}"' for t in _TYPES)
-        errors.append(
-            f"{path}.type: Unsupported value: {bad_value(kind)}: supported values: {supported}"
-        )
+        errors.append(not_supported(f"{path}.type", kind, _TYPES))
     if s.get("default") is not None and no_defaults is not None:
         errors.append(f"{path}.default: Forbidden: must not be set {no_defaults}".rstrip())
     for key, words in (
@@ -252,11 +249,7 @@ def _rules(s: dict[str, Any], path: str) -> list[str]:
             )
         reason = rule.get("reason")
         if reason is not None and reason not in _RULE_REASONS:
-            supported = ", ".join(f'"{r}"' for r in _RULE_REASONS)
-            errors.append(
-                f"{at}.reason: Unsupported value: {bad_value(reason)}: supported values: "
-                f"{supported}"
-            )
+            errors.append(not_supported(f"{at}.reason", reason, _RULE_REASONS))
     return errors
 
 

@@ -28,7 +28,7 @@ from simulator.api.store.crd_internal import (
 )
 from simulator.api.store.crd_schema_rules import schema_errors
 from simulator.api.store.defaults import storage_version
-from simulator.api.store.go_values import bad_value
+from simulator.api.store.go_values import bad_value, not_supported
 
 __all__ = ["crd_create_errors", "crd_name_errors", "crd_spec_errors", "crd_update_errors"]
 
@@ -142,8 +142,7 @@ def _enum(path: str, value: str, accepted: tuple[str, ...]) -> list[str]:
         return [f"{path}: Required value"]
     if value in accepted:
         return []
-    supported = ", ".join(f'"{a}"' for a in accepted)
-    return [f"{path}: Unsupported value: {bad_value(value)}: supported values: {supported}"]
+    return [not_supported(path, value, accepted)]
 
 
 def _group_errors(group: str) -> list[str]:

@@ -5,9 +5,10 @@ numbers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["bad_value", "go_number", "json_type", "same_value", "struct_value"]
+__all__ = ["bad_value", "go_number", "json_type", "not_supported", "same_value", "struct_value"]
 
 
 def json_type(data: Any) -> str:
@@ -51,6 +52,12 @@ def bad_value(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return go_number(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def not_supported(path: str, value: Any, supported: Iterable[str]) -> str:
+    """field.NotSupported: `path: Unsupported value: "x": supported values: "a", "b"`."""
+    listed = ", ".join(f'"{s}"' for s in supported)
+    return f"{path}: Unsupported value: {bad_value(value)}: supported values: {listed}"
 
 
 def struct_value(value: Any) -> str:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from simulator.api.names import regex_error
-from simulator.api.store.go_values import bad_value
+from simulator.api.store.go_values import bad_value, not_supported
 
 __all__ = ["content_errors", "secret_as_stored", "update_errors"]
 
@@ -165,8 +165,7 @@ def _service_errors(spec: dict[str, Any]) -> list[str]:
                     "65535, inclusive"
                 )
     if kind not in _SERVICE_TYPES:
-        listed = ", ".join(f'"{t}"' for t in _SERVICE_TYPES)
-        errors.append(f'spec.type: Unsupported value: "{kind}": supported values: {listed}')
+        errors.append(not_supported("spec.type", kind, _SERVICE_TYPES))
     return errors
 
 

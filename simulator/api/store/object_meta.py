@@ -17,6 +17,7 @@ from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
 from simulator.api.store.go_values import struct_value
 from simulator.api.store.immutable_specs import immutable_errors
+from simulator.api.store.ingress_budget_rules import ingress_budget_errors
 from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
@@ -63,6 +64,7 @@ def check_metadata(
         errors += content_errors(info.group, info.kind, obj)
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
+        errors += ingress_budget_errors(info.group, info.kind, obj, creating=creating)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
         errors += crd_spec_errors(obj) if is_crd(info) else []
     errors += last or []

@@ -14,8 +14,13 @@ from typing import Any
 
 from simulator.api.names import label_errors
 from simulator.api.quantities import quantity_value
+from simulator.api.store.go_values import not_supported
 
-__all__ = ["ephemeral_errors", "pod_errors"]
+__all__ = [
+    "ephemeral_errors",
+    "pod_errors",
+    "port_name_errors",
+]
 
 _ANY: tuple[str, ...] = ("Always", "OnFailure", "Never")
 # The restart policies a pod template's owner allows (a Job's pods must end).
@@ -83,10 +88,7 @@ def _containers(containers: Any, path: str, volumes: set[Any], names: set[str]) 
                 errors.append(f'{at}.volumeMounts[{k}].name: Not found: "{mounted}"')
         policy = container.get("imagePullPolicy")
         if policy and policy not in _PULL_POLICIES:
-            errors.append(
-                f'{at}.imagePullPolicy: Unsupported value: "{policy}": supported values: '
-                '"Always", "IfNotPresent", "Never"'
-            )
+            errors.append(not_supported(f"{at}.imagePullPolicy", policy, _PULL_POLICIES))
         errors += _resources(container.get("resources"), f"{at}.resources")
         context = container.get("securityContext")
         user = context.get("runAsUser") if isinstance(context, dict) else None
@@ -105,8 +107,8 @@ def _containers(containers: Any, path: str, volumes: set[Any], names: set[str]) 
     return errors
 
 
-_PULL_POLICIES = frozenset({"Always", "IfNotPresent", "Never"})
-_PROTOCOLS = frozenset({"SCTP", "TCP", "UDP"})
+_PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+_PROTOCOLS = ("SCTP", "TCP", "UDP")
 _HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc", "sleep")
 _PORT_NAME = re.compile("[-a-z0-9]+")
 
@@ -120,7 +122,7 @@ def _ports(ports: Any, path: str) -> list[str]:
         if not isinstance(port, dict):
             continue
         at, name = f"{path}[{j}]", str(port.get("name") or "")
-        problems = _port_name_errors(name) if name else []
+        problems = port_name_errors(name) if name else []
         errors += [f'{at}.name: Invalid value: "{name}": {problem}' for problem in problems]
         if name and not problems and name in named:
             errors.append(f'{at}.name: Duplicate value: "{name}"')
@@ -135,14 +137,11 @@ def _ports(ports: Any, path: str) -> list[str]:
                 )
         protocol = port.get("protocol")
         if protocol and protocol not in _PROTOCOLS:
-            errors.append(
-                f'{at}.protocol: Unsupported value: "{protocol}": supported values: "SCTP", '
-                '"TCP", "UDP"'
-            )
+            errors.append(not_supported(f"{at}.protocol", protocol, _PROTOCOLS))
     return errors
 
 
-def _port_name_errors(name: str) -> list[str]:
+def port_name_errors(name: str) -> list[str]:
     """apimachinery's IsValidPortName."""
     errors = ["must be no more than 15 characters"] if len(name) > 15 else []
     if not _PORT_NAME.fullmatch(name):
@@ -178,7 +177,7 @@ def _restart_policy(policy: Any, path: str, allowed: tuple[str, ...]) -> list[st
     listed = ", ".join(f'"{p}"' for p in allowed)
     if allowed == ("OnFailure", "Never"):  # a Job's message, whatever was given
         return [f"{path}: Required value: valid values: {listed}"]
-    return [f'{path}: Unsupported value: "{policy}": supported values: {listed}']
+    return [not_supported(path, policy, allowed)]
 
 
 def ephemeral_errors(live: dict[str, Any], new: dict[str, Any]) -> list[str]:

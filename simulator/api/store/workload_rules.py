@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from simulator.api.selectors import SelectorError, selector_from_match
+from simulator.api.store.go_values import not_supported
 
 __all__ = ["spec_errors"]
 
@@ -91,9 +92,8 @@ def _claim(spec: dict[str, Any]) -> list[str]:
     modes = spec.get("accessModes") or []
     if not modes:
         errors.append("spec.accessModes: Required value: at least 1 access mode is required")
-    listed = ", ".join(f'"{m}"' for m in _ACCESS_MODES)
     errors += [
-        f'spec.accessModes: Unsupported value: "{mode}": supported values: {listed}'
+        not_supported("spec.accessModes", mode, _ACCESS_MODES)
         for mode in modes
         if mode not in _ACCESS_MODES
     ]
