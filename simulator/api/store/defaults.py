@@ -241,13 +241,6 @@ def _namespace(obj: Obj) -> None:
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
 
 
-def _service_families(obj: Obj) -> None:
-    spec = obj.setdefault("spec", {})
-    if spec.get("type", "ClusterIP") != "ExternalName":
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
-
-
 def _namespace_finalizers(obj: Obj) -> None:
     # The namespace strategy keeps the finalizers asked for and always adds its own.
     spec = obj.setdefault("spec", {})
@@ -325,7 +318,6 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
 # account, priority and tolerations): on a create these are no manager's fields; on an update
 # they are carried over from the live object.
 _ASSIGNED: dict[tuple[str, str], Callable[[Obj], None]] = {
-    ("", "Service"): _service_families,
     ("", "Namespace"): _namespace_finalizers,
     ("", "Pod"): _pod_admitted,
 }

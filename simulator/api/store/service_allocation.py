@@ -27,6 +27,7 @@ from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.store.errors import InvalidError
+from simulator.api.store.go_values import bad_value
 from simulator.api.store.object_meta import invalid_object
 
 __all__ = ["NODE_PORT_RANGE", "allocate_service", "next_cluster_ip"]
@@ -37,6 +38,7 @@ NODE_PORT_RANGE = range(30000, 32768)
 _STATIC_BAND = min(max(16, len(NODE_PORT_RANGE) // 32), 128)
 _RANGE_TEXT = f"{NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1}"
 _cluster_ips = itertools.count(1)
+_ONE_STACK = "must be 'RequireDualStack' or 'PreferDualStack'"
 _SERVICE = KindInfo(group="", version="v1", kind="Service", plural="services", namespaced=True)
 
 
@@ -197,10 +199,11 @@ def _update_node_ports(svc: Obj, live: Obj, operation: _PortOperation) -> None:
 
 
 def _allocate_on_create(services: Iterable[Obj], svc: Obj) -> None:
-    """A new Service's cluster IP and node ports (`services`: those stored)."""
+    """A new Service's IP families, cluster IP and node ports (`services`: those stored)."""
     spec = svc.setdefault("spec", {})
     if spec.get("clusterIP") and not spec.get("clusterIPs"):
         spec["clusterIPs"] = [spec["clusterIP"]]
+    _init_ip_families(svc, None)
     if _needs_cluster_ip(svc) and not spec.get("clusterIP"):
         spec["clusterIP"] = next_cluster_ip()
         spec["clusterIPs"] = [spec["clusterIP"]]
@@ -222,6 +225,7 @@ def _allocate_on_update(services: Iterable[Obj], live: Obj, svc: Obj) -> None:
     spec, old = svc.setdefault("spec", {}), _spec(live)
     _patch_allocated_values(svc, live)
     _normalize_cluster_ips(spec, old)
+    _init_ip_families(svc, live)
     if not _needs_cluster_ip(live) and _needs_cluster_ip(svc) and not spec.get("clusterIP"):
         spec["clusterIP"] = next_cluster_ip()
         spec["clusterIPs"] = [spec["clusterIP"]]
@@ -231,6 +235,60 @@ def _allocate_on_update(services: Iterable[Obj], live: Obj, svc: Obj) -> None:
     if _needs_health_check_port(svc) and not spec.get("healthCheckNodePort"):
         spec["healthCheckNodePort"] = operation.allocate_next()
     _drop_type_dependent_fields(svc, live)
+
+
+def _init_ip_families(svc: Obj, live: Obj | None) -> None:
+    """initIPFamilyFields on a single-stack IPv4 cluster: the policy asked for (or the old
+    one, or RequireDualStack for a headless Service without a selector, else SingleStack),
+    the families the cluster IPs imply; dual-stack refused, except for that headless case."""
+    spec = _spec(svc)
+    if spec.get("type") == "ExternalName":
+        return
+    if spec.get("ipFamilyPolicy") is None:
+        old = _spec(live).get("ipFamilyPolicy") if live is not None else None
+        headless = spec.get("clusterIP") == "None" and not spec.get("selector")
+        spec["ipFamilyPolicy"] = old or ("RequireDualStack" if headless else "SingleStack")
+    policy, families = spec["ipFamilyPolicy"], list(spec.get("ipFamilies") or [])
+    shown = f"spec.ipFamilyPolicy: Invalid value: {bad_value(policy)}"
+    errors = []
+    if policy == "SingleStack" and len(spec.get("clusterIPs") or []) == 2:
+        errors.append(f"{shown}: {_ONE_STACK} when multiple cluster IPs are specified")
+    if policy == "SingleStack" and len(families) == 2:
+        errors.append(f"{shown}: {_ONE_STACK} when multiple IP families are specified")
+    errors += _implied_families(spec, families)
+    if not errors and spec.get("clusterIP") == "None" and not spec.get("selector"):
+        families = families or ["IPv4"]
+        if len(families) < 2 and policy != "SingleStack":
+            families.append("IPv6" if families[0] == "IPv4" else "IPv4")
+        spec["ipFamilies"] = families
+        return
+    if not errors and policy == "RequireDualStack":
+        errors.append(f"{shown}: this cluster is not configured for dual-stack services")
+    if not errors:
+        errors += [
+            f"spec.ipFamilies[{i}]: Invalid value: {bad_value(f)}: not configured on this cluster"
+            for i, f in enumerate(families)
+            if f != "IPv4"
+        ]
+    if errors:
+        name = str((svc.get("metadata") or {}).get("name", ""))
+        raise invalid_object(_SERVICE, name, errors)
+    spec["ipFamilies"] = families or ["IPv4"]
+
+
+def _implied_families(spec: Obj, families: list[str]) -> list[str]:
+    """The families the cluster IPs imply, added to `families`; an IPv6 one is refused."""
+    errors = []
+    for i, ip in enumerate(spec.get("clusterIPs") or []):
+        if ip == "None":
+            break
+        family = "IPv6" if ":" in str(ip) else "IPv4"
+        if i >= len(families) and family != "IPv4":
+            where = f"spec.clusterIPs[{i}]: Invalid value: {bad_value(spec['clusterIPs'])}"
+            errors.append(f"{where}: {family} is not configured on this cluster")
+        elif i >= len(families):
+            families.append(family)
+    return errors
 
 
 def _patch_allocated_values(svc: Obj, live: Obj) -> None:
