@@ -1,7 +1,8 @@
 """A watch from a resourceVersion older than the server keeps is refused as kube-apiserver
 refuses it: an ERROR event, 410 Expired, whose message `too old resource version: R (N)` names
 N, the oldest resourceVersion a watch may start from. A client that resumes from N is served;
-from N - 1 it is refused again. Judged by a real v1.37 control plane with the real kubectl;
+from N - 1 it is refused again. And a list at resourceVersion 0 is whole whatever its limit,
+as the watch cache serves it. Judged by a real v1.37 control plane with the real kubectl;
 skipped when the control plane is not built (CI builds it).
 
 What each keeps differs, and the test makes both forget: kube-apiserver keeps a watch cache per
@@ -130,3 +131,39 @@ def test_the_recorder_records_a_kind_whose_crd_appears_on_kube_apiserver(
 
 def _probe_steps(recorder: Recorder) -> list[Any]:
     return [c.obj["spec"]["step"] for c in list(recorder.changes) if c.obj["kind"] == "Probe"]
+
+
+_LISTS = (
+    "limit=2",
+    "limit=2&resourceVersion=0",
+    "limit=2&resourceVersion=0&resourceVersionMatch=NotOlderThan",
+)
+
+
+def test_a_list_at_resource_version_0_ignores_its_limit(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    """kube-apiserver serves `resourceVersion=0` from its watch cache, whole: a limit is not
+    applied (client-go's reflectors list so); without it the list is paged."""
+    namespace = "judge-lists"
+
+    def pages(run: Run) -> list[tuple[int, bool, object]]:
+        run("create", "namespace", namespace)
+        for i in range(5):
+            run("-n", namespace, "create", "configmap", f"c{i}")
+        found = []
+        for query in _LISTS:
+            raw = run("get", "--raw", f"/api/v1/namespaces/{namespace}/configmaps?{query}")
+            answer = json.loads(raw.stdout)
+            meta = answer["metadata"]
+            found.append((len(answer["items"]), "continue" in meta, meta.get("remainingItemCount")))
+        return found
+
+    real = functools.partial(kubectl, plane.kubeconfig)
+    try:
+        expected = pages(real)
+        assert expected[1][0] == 6  # the premise: five and the namespace's root CA, whole
+        with running_api(tmp_path) as fake_api:
+            assert pages(fake_api.kubectl) == expected
+    finally:
+        real("delete", "namespace", namespace, "--wait=false", check=False)
