@@ -2,13 +2,14 @@
 the registry's WarningsOnCreate/WarningsOnUpdate), then Pod Security's warn mode
 (store/pod_security.py): what `kubectl apply` prints as `Warning: ...` before its result.
 
-Of warnings.go: deprecated node labels in a nodeSelector or a topology spread constraint, a null
-labelSelector (spread constraints, pod affinity), deprecated annotations (critical-pod, sysctls,
-seccomp, a template's AppArmor), deprecated volume plugins, duplicate host alias IPs, duplicate
-or empty image pull secret names, duplicate env names that hide an earlier one, duplicate,
-overlapping or ambiguous ports, duplicate port names, a negative termination grace period. Not
-modelled: node affinity terms' labels, fractional byte quantities, overlapping volume paths, IP
-formats, an ephemeral volume's claim, hostIP without hostPort.
+First a name that is no DNS label (a Pod's, a Deployment's, a ReplicaSet's, a Job's...), on
+create. Of warnings.go: deprecated node labels in a nodeSelector or a topology spread
+constraint, a null labelSelector (spread constraints, pod affinity), deprecated annotations
+(critical-pod, sysctls, seccomp, a template's AppArmor), deprecated volume plugins, duplicate
+host alias IPs, duplicate or empty image pull secret names, duplicate env names that hide an
+earlier one, duplicate, overlapping or ambiguous ports, duplicate port names, a negative
+termination grace period. Not modelled: node affinity terms' labels, fractional byte quantities,
+overlapping volume paths, IP formats, an ephemeral volume's claim, hostIP without hostPort.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from simulator.api.asgi import Route
+from simulator.api.names import label_errors
 from simulator.api.store import ObjectStore
 from simulator.api.store.pod_security import pod_security_warning
 
@@ -35,6 +37,14 @@ _TEMPLATE_PATHS = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 _WARNED_KINDS = frozenset({"Pod", *_TEMPLATE_PATHS})
+# The kinds whose name becomes their pods' names and hostnames (their WarningsOnCreate).
+_NAMED_HOSTS = {
+    "Pod": "the Pod's hostname",
+    **dict.fromkeys(
+        ("Deployment", "ReplicaSet", "ReplicationController", "Job", "CronJob"),
+        "Pod names and hostnames",
+    ),
+}
 _NODE_LABELS = {
     "beta.kubernetes.io/arch": 'deprecated since v1.14; use "kubernetes.io/arch" instead',
     "beta.kubernetes.io/os": 'deprecated since v1.14; use "kubernetes.io/os" instead',
@@ -114,9 +124,22 @@ def written_pod_warnings(
         return []
     generation = int((obj.get("metadata") or {}).get("generation") or 0)
     registry = _registry_warnings(obj) if before is None or generation != before else []
+    registry = (_name_warnings(obj) if before is None else []) + registry
     labelled = store.get("v1", "Namespace", namespace)
     security = pod_security_warning(labelled, obj, store.pod_security)
     return [*registry, *([security] if security else [])]
+
+
+def _name_warnings(obj: Obj) -> list[str]:
+    """WarningsOnCreate's first: a name that is no DNS label, where it becomes a hostname."""
+    kind, name = obj.get("kind"), str((obj.get("metadata") or {}).get("name") or "")
+    messages = label_errors(name)
+    if kind not in _NAMED_HOSTS or not messages:
+        return []
+    return [
+        f"metadata.name: this is used in {_NAMED_HOSTS[str(kind)]}, which can result in "
+        f"surprising behavior; a DNS label is recommended: [{' '.join(messages)}]"
+    ]
 
 
 def _registry_warnings(obj: Obj) -> list[str]:

@@ -106,6 +106,8 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "annotations": {"__annotations__": {"scheduler.alpha.kubernetes.io/critical-pod": ""}},
     "quiet": {},
+    # A name that is no DNS label: the Pod's hostname, the Deployment's pods' names.
+    "dotted.name": {},
 }
 
 
