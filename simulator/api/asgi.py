@@ -88,13 +88,18 @@ class Route(NamedTuple):
     subresource: str
 
     def attributes(self, verb: str) -> RequestAttributes:
-        """What a request with `verb` on this path does, in RBAC terms."""
+        """What a request with `verb` on this path does, in RBAC terms: a Namespace's own path
+        is in that namespace (kube-apiserver's RequestInfo reads `/namespaces/X` so), so a
+        RoleBinding in X may grant it."""
+        namespace = self.namespace
+        if not namespace and self.info.plural == "namespaces" and not self.info.group:
+            namespace = self.name
         return RequestAttributes(
             verb=verb,
             group=self.info.group,
             resource=self.info.plural,
             subresource=self.subresource,
-            namespace=self.namespace,
+            namespace=namespace,
             name=self.name,
         )
 

@@ -284,6 +284,8 @@ AS_ADMIN: tuple[tuple[str, ...], ...] = (
     ("auth", "can-i", "--list", "--as=u"),
     ("get", "pods", "--as=u"),
     ("get", "pods", "missing", "--as=u"),
+    ("get", "namespace", IMPERSONATION_NAMESPACE, "-o", "name", "--as=u"),
+    ("get", "namespace", "default", "--as=u"),
     ("get", "secrets", f"--as={READER}"),
     ("auth", "whoami", "--as=u", "--as-group=g1", "--as-group=g2"),
     ("auth", "whoami", f"--as={READER}"),
@@ -371,6 +373,9 @@ def impersonation_answers(
         (*ns, "create", "serviceaccount", "reader"),
         (*ns, "create", "role", "pod-reader", "--verb=get", "--resource=pods"),
         (*ns, "create", "rolebinding", "pod-reader", "--role=pod-reader", *BOUND),
+        # A Namespace's own path is in that namespace: a RoleBinding there grants it.
+        (*ns, "create", "role", "ns-reader", "--verb=get", "--resource=namespaces"),
+        (*ns, "create", "rolebinding", "ns-reader", "--role=ns-reader", "--user=u"),
     ):
         admin(*args)
     answers: list[Any] = []
