@@ -57,6 +57,8 @@ FILES = {
         "half", ownerReferences=[{"apiVersion": "apps/v1/x", "kind": "", "name": "a", "uid": ""}]
     ),
     "event-owner.json": _configmap("evented", ownerReferences=[_owner("Event", "e")]),
+    "linked.json": _configmap("linked", selfLink="/api/v1/namespaces/x/configmaps/linked"),
+    "relinked.json": _configmap("linked", selfLink="/somewhere/else"),
     "long-prefix.json": {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -91,6 +93,9 @@ STEPS: list[tuple[str, ...]] = [
         json.dumps({"metadata": {"ownerReferences": [_owner("ConfigMap", "x", uid="")]}}),
     ),
     ("create", "-f", "long-prefix.json", "-o", "jsonpath={.metadata.name}"),
+    # A selfLink is never stored, whoever sends it (kubectl replace sends the file's).
+    ("create", "-f", "linked.json", "-o", "jsonpath={.metadata.selfLink}"),
+    ("replace", "-f", "relinked.json", "-o", "jsonpath={.metadata.selfLink}"),
 ]
 # What differs by design: a generated name (its length does not), the servers' records.
 _GENERATED = re.compile(r"(jsonpath=\{\.metadata\.name\} -> 0: )(\S+)")

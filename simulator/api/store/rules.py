@@ -137,6 +137,7 @@ def stamp_new_object(info: KindInfo, meta: dict[str, Any], now: datetime) -> Non
     if tracks_generation(info):
         meta["generation"] = 1
     meta.pop("deletionTimestamp", None)
+    meta.pop("selfLink", None)  # WipeObjectMetaSystemFields
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -296,6 +297,7 @@ def _keep_identity(info: KindInfo, live_meta: dict[str, Any], meta: dict[str, An
         else:
             meta.pop(immutable, None)
     meta["resourceVersion"] = live_meta.get("resourceVersion")
+    meta.pop("selfLink", None)  # PrepareObjectForStorage: never stored, whoever sent it
     if tracks_generation(info):
         meta["generation"] = live_meta.get("generation", 1)
     else:
