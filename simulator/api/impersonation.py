@@ -70,7 +70,15 @@ def impersonated(
     if service_account is not None and not groups:
         # A ServiceAccount's groups are a fixed mapping: named for it when none are asked for.
         groups = ["system:serviceaccounts", f"system:serviceaccounts:{service_account[0]}"]
-    return UserInfo(asked.user, tuple(_completed(asked.user, groups)))
+    extra: dict[str, list[str]] = {}
+    for key, value in asked.extras:
+        extra.setdefault(key, []).append(value)
+    return UserInfo(
+        asked.user,
+        tuple(_completed(asked.user, groups)),
+        uid=asked.uid,
+        extra=tuple((key, tuple(values)) for key, values in extra.items()),
+    )
 
 
 @dataclass

@@ -26,6 +26,7 @@ from simulator.clock import rfc3339
 from simulator.errors import SimulatorError
 
 __all__ = [
+    "EXTRA_VALUES",
     "MAGIC",
     "PROTOBUF",
     "ProtobufError",
@@ -114,6 +115,11 @@ def _raw_json(fields: dict[str, Any]) -> Any:
     return json.loads(raw) if raw else None
 
 
+EXTRA_VALUES = tuple(
+    f"k8s.io.api.{group}.{version}.ExtraValue"
+    for group in ("authentication", "authorization", "certificates")
+    for version in ("v1", "v1beta1")
+)
 # The apimachinery types whose JSON form is a scalar or raw JSON, not an object of their fields.
 _SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": _int_or_string,
@@ -123,6 +129,8 @@ _SPECIAL: dict[str, Callable[[dict[str, Any]], Any]] = {
     f"{_META}.Duration": lambda f: _duration(int(f.get("duration", 0))),
     f"{_RUNTIME}.RawExtension": _raw_json,
     f"{_META}.FieldsV1": _raw_json,
+    # A user's extra values (`type ExtraValue []string`): an array in JSON.
+    **{name: lambda f: list(f.get("items", ())) for name in EXTRA_VALUES},
 }
 
 

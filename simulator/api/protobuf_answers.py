@@ -25,6 +25,7 @@ from google.protobuf.message import EncodeError, Message
 
 from simulator.api.asgi import Send
 from simulator.api.protobuf import (
+    EXTRA_VALUES,
     MAGIC,
     PROTOBUF,
     ProtobufError,
@@ -94,6 +95,7 @@ _SPECIAL: dict[str, Callable[[Message, Any], None]] = {
     f"{_META}.Duration": _duration,
     "k8s.io.apimachinery.pkg.runtime.RawExtension": _raw("raw"),
     f"{_META}.FieldsV1": _raw("Raw"),
+    **{name: lambda m, v: m.items.extend(map(str, v)) for name in EXTRA_VALUES},  # type: ignore[attr-defined]
 }
 
 

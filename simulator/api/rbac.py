@@ -33,6 +33,9 @@ class UserInfo:
     name: str
     groups: tuple[str, ...] = ()
     admin: bool = False
+    # An impersonated user's uid and extras (`--as-uid`, `--as-user-extra`), as asked.
+    uid: str = ""
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class RequestAttributes(NamedTuple):

@@ -33,7 +33,7 @@ async def review(  # noqa: PLR0917 - the request, who asked, and what
             "kind": info.kind,
             "apiVersion": info.api_version,
             "metadata": {"creationTimestamp": rfc3339(host.store.clock.now())},
-            "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}},
+            "status": {"userInfo": _user_info(user)},
         }
         await host.respond(send, 201, _ENC.encode(answer))
         return 201
@@ -73,3 +73,14 @@ async def review(  # noqa: PLR0917 - the request, who asked, and what
         obj["status"]["reason"] = reason
     await host.respond(send, 201, _ENC.encode(obj))
     return 201
+
+
+def _user_info(user: UserInfo) -> dict[str, Any]:
+    """authentication/v1 UserInfo, in its fields' order (uid and extra omitted when empty)."""
+    info: dict[str, Any] = {"username": user.name}
+    if user.uid:
+        info["uid"] = user.uid
+    info["groups"] = list(user.groups)
+    if user.extra:
+        info["extra"] = {key: list(values) for key, values in sorted(user.extra)}
+    return info

@@ -290,6 +290,7 @@ AS_ADMIN: tuple[tuple[str, ...], ...] = (
     ("auth", "whoami", "--as=u", "--as-group=g1", "--as-group=g2"),
     ("auth", "whoami", f"--as={READER}"),
     ("auth", "whoami", f"--as={READER}", "--as-group=g3"),
+    ("auth", "whoami", "--as=u", "--as-uid=1234", "--as-user-extra=team=a"),
 )
 # What the reader (no right to impersonate until granted one) asks as someone else.
 AS_READER: tuple[tuple[str, ...], ...] = (
