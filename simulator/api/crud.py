@@ -186,10 +186,8 @@ class Crud:
             info.plural,
             route.name,
             route.namespace or None,
-            dry_run=options.dry_run,
-            propagation=options.propagation,
-            grace_period=options.grace_period,
             preconditions=options.preconditions,
+            **options.how(),
         )
         meta = deleted["metadata"]
         if meta.get("deletionTimestamp") or (info.group, info.plural) in _RETURN_DELETED:
@@ -209,6 +207,7 @@ class Crud:
 
     async def delete_collection(self, req: Request, route: Route, user: UserInfo) -> int:
         info = route.info
+        rv = self.host.store.resource_version  # the list's: the answer is the list as it was
         items = self.host.store.list(
             info.api_version,
             info.plural,
@@ -216,20 +215,15 @@ class Crud:
             req.param("labelSelector") or None,
             req.param("fieldSelector") or None,
         )
-        options = _delete_options(req)
-        for item in items:
-            meta = item["metadata"]
+        how = _delete_options(req).how()
+        for meta in (item["metadata"] for item in items):
             self.host.store.delete(
-                info.api_version,
-                info.plural,
-                meta["name"],
-                meta.get("namespace"),
-                dry_run=options.dry_run,
-                propagation=options.propagation,
-                grace_period=options.grace_period,
+                info.api_version, info.plural, meta["name"], meta.get("namespace"), **how
             )
-        doc = {"apiVersion": info.api_version, "kind": info.list_kind_name, "items": items}
-        await self.host.respond(req.send, 200, _ENC.encode(doc))
+        typed = [{k: v for k, v in i.items() if k not in ("apiVersion", "kind")} for i in items]
+        meta, listed = {"resourceVersion": str(rv)}, items if info.crd_name else typed
+        doc = {"kind": info.list_kind_name, "apiVersion": info.api_version, "metadata": meta}
+        await self.host.respond(req.send, 200, _ENC.encode({**doc, "items": listed}))
         return 200
 
     async def send_object(
@@ -380,6 +374,10 @@ class _DeleteOptions(NamedTuple):
     grace_period: int | None
     preconditions: dict[str, str]
     dry_run: bool
+
+    def how(self) -> dict[str, Any]:
+        """The store's keywords for each delete, preconditions aside."""
+        return {k: v for k, v in self._asdict().items() if k != "preconditions"}
 
 
 def _delete_options(req: Request) -> _DeleteOptions:

@@ -110,7 +110,22 @@ def _outcomes(run: Any, kubeconfig: Path, folder: Path) -> list[str]:
         body = json.dumps({"preconditions": wanted})
         answer, _ = request(kubeconfig, "DELETE", cm, body)
         lines.append(f"DELETE {body}: {answer.status} {answer.reason} {answer.message}")
+    lines.append(_collection_deleted(run, kubeconfig))
     return [_RECORD.sub(r"\1 in record (...)", line) for line in lines]
+
+
+def _collection_deleted(run: Any, kubeconfig: Path) -> str:
+    """A delete of a collection answers the list as it was: its kind and resourceVersion, each
+    item typed by the list (no apiVersion or kind of its own)."""
+    for name in ("sweep-a", "sweep-b"):
+        run("-n", NAMESPACE, "create", "configmap", name, "--from-literal=k=v")
+        run("-n", NAMESPACE, "label", "configmap", name, "sweep=yes")
+    path = f"/api/v1/namespaces/{NAMESPACE}/configmaps?labelSelector=sweep%3Dyes"
+    answer, _ = request(kubeconfig, "DELETE", path, None)
+    listed = json.loads(answer.message)
+    items = [(sorted(i), sorted(i["metadata"]), i["metadata"]["name"]) for i in listed["items"]]
+    shape = (listed["kind"], listed["apiVersion"], sorted(listed["metadata"]), items)
+    return f"DELETE {path}: {answer.status} {shape}"
 
 
 def test_metadata_is_held_to_kube_apiservers_rules(
