@@ -199,6 +199,45 @@ REFUSED_CREATES = {
     ),
     "cron-zone.yaml": _cron("cron-zone", timeZone="Nowhere/City"),
     "cron-local.yaml": _cron("cron-local", timeZone="local", startingDeadlineSeconds=-5),
+    "deployment-long-label.yaml": {
+        **_workload("Deployment", "d7", containers=[_C]),
+        "spec": {
+            "selector": {"matchLabels": {"app": "x" * 64}},
+            "template": {"metadata": {"labels": {"app": "x" * 64}}, "spec": {"containers": [_C]}},
+        },
+    },
+    "deployment-empty-selector.yaml": {
+        **_workload("Deployment", "d8", containers=[_C]),
+        "spec": {"selector": {}, "template": {"spec": {"containers": [_C]}}},
+    },
+    "statefulset-operator.yaml": {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "s2"},
+        "spec": {
+            "selector": {"matchExpressions": [{"key": "app", "operator": "Maybe"}]},
+            "serviceName": "s2",
+            "template": {"metadata": {"labels": {"app": "s2"}}, "spec": {"containers": [_C]}},
+        },
+    },
+    "daemonset-values.yaml": {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "ds1"},
+        "spec": {
+            "selector": {
+                "matchLabels": {"app": "ds1"},
+                "matchExpressions": [{"key": "tier", "operator": "Exists", "values": ["a"]}],
+            },
+            "template": {"metadata": {"labels": {"app": "ds1"}}, "spec": {"containers": [_C]}},
+        },
+    },
+    "service-selector.yaml": {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "v3"},
+        "spec": {"selector": {"app": "not ok!"}, "ports": [{"port": 80, "nodePort": 30080}]},
+    },
     "budget-both.yaml": _budget("b1", minAvailable=1, maxUnavailable="50%"),
     "budget-percent.yaml": _budget("b2", minAvailable="150%"),
     "budget-words.yaml": _budget("b3", maxUnavailable="half"),

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from simulator.api.names import label_key_errors, label_value_errors
 from simulator.api.selectors import SelectorError, selector_from_match
-from simulator.api.store.go_values import not_supported
+from simulator.api.store.go_values import bad_value, not_supported
 
-__all__ = ["spec_errors"]
+__all__ = ["selector_errors", "spec_errors"]
 
 _APPS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 _ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
@@ -37,20 +38,7 @@ def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
         errors.append(
             f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
         )
-    selector = spec.get("selector")
-    if selector is None:
-        errors.append("spec.selector: Required value")
-    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    try:
-        # A missing selector selects nothing (labels.Nothing), so it matches no template either.
-        matches = selector is not None and selector_from_match(selector).matches(labels)
-    except SelectorError:
-        matches = True  # the selector's own errors are another check's
-    if not matches:
-        errors.append(
-            f"spec.template.metadata.labels: Invalid value: {_go_json(labels)}: `selector` does "
-            "not match template `labels`"
-        )
+    errors += _selector(kind, spec)
     strategy = spec.get("strategy") or {}
     kind_of = strategy.get("type")
     if kind == "Deployment" and kind_of in (None, "Recreate", "RollingUpdate"):
@@ -61,6 +49,87 @@ def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
             f"spec.strategy: Unsupported value: {shown.replace(', ', ',').replace(': ', ':')}: "
             'supported values: "Recreate", "RollingUpdate"'
         )
+    return errors
+
+
+def _selector(kind: str, spec: dict[str, Any]) -> list[str]:
+    """The selector in its kind's order: required, valid, not empty, usable (LabelSelector-
+    AsSelector), then matching the template's labels (a DaemonSet checks emptiness last)."""
+    selector = spec.get("selector")
+    if selector is None:
+        return ["spec.selector: Required value", *_template_match(None, spec)]
+    if not isinstance(selector, dict):
+        return []
+    errors = selector_errors(selector, "spec.selector")
+    shown = f"spec.selector: Invalid value: {_go_json(selector)}"
+    named = "deployment" if kind in ("Deployment", "ReplicaSet") else kind.lower()
+    empty = (
+        []
+        if selector.get("matchLabels") or selector.get("matchExpressions")
+        else [f"{shown}: empty selector is invalid for {named}"]
+    )
+    usable = not errors
+    if usable:
+        try:
+            selector_from_match(selector)
+        except SelectorError:
+            usable = False
+    if kind == "DaemonSet":
+        return errors + (_template_match(selector, spec) if usable else []) + empty
+    if not usable:  # no template check: the selector could not be made
+        # A StatefulSet's error has no detail: apimachinery then writes no ": " after the value.
+        last = shown if kind == "StatefulSet" else f"{shown}: invalid label selector"
+        return [*errors, *empty, last]
+    return [*errors, *empty, *_template_match(selector, spec)]
+
+
+def _template_match(selector: dict[str, Any] | None, spec: dict[str, Any]) -> list[str]:
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    # A missing selector selects nothing (labels.Nothing), so it matches no template either.
+    if selector is not None and selector_from_match(selector).matches(labels):
+        return []
+    return [
+        f"spec.template.metadata.labels: Invalid value: {_go_json(labels)}: `selector` does "
+        "not match template `labels`"
+    ]
+
+
+def selector_errors(selector: dict[str, Any], path: str) -> list[str]:
+    """ValidateLabelSelector: matchLabels as labels, each matchExpression's operator, key and
+    values (strictly: AllowInvalidLabelValueInSelector is off for workloads)."""
+    errors: list[str] = []
+    match = selector.get("matchLabels")
+    for key, value in match.items() if isinstance(match, dict) else ():
+        text = "" if value is None else str(value)
+        for shown, messages in ((key, label_key_errors(key)), (text, label_value_errors(text))):
+            errors += [
+                f"{path}.matchLabels: Invalid value: {bad_value(shown)}: {m}" for m in messages
+            ]
+    expressions = selector.get("matchExpressions")
+    for i, expression in enumerate(expressions if isinstance(expressions, list) else []):
+        if not isinstance(expression, dict):
+            continue
+        at, operator = f"{path}.matchExpressions[{i}]", expression.get("operator")
+        values = expression.get("values") or []
+        if operator in ("In", "NotIn") and not values:
+            errors.append(
+                f"{at}.values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+            )
+        elif operator in ("Exists", "DoesNotExist") and values:
+            errors.append(
+                f"{at}.values: Forbidden: may not be specified when `operator` is 'Exists' or "
+                "'DoesNotExist'"
+            )
+        elif operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            shown = f"{at}.operator: Invalid value: {bad_value(operator)}"
+            errors.append(f"{shown}: not a valid selector operator")
+        key = str(expression.get("key") or "")
+        errors += [f"{at}.key: Invalid value: {bad_value(key)}: {m}" for m in label_key_errors(key)]
+        for v, value in enumerate(values if isinstance(values, list) else []):
+            errors += [
+                f"{at}.values[{v}]: Invalid value: {bad_value(value)}: {m}"
+                for m in label_value_errors(str(value))
+            ]
     return errors
 
 

@@ -36,13 +36,14 @@ def test_a_created_deployment_has_an_empty_status_and_the_service_account_alias(
     serviceAccountName into the deprecated serviceAccount, in templates too."""
     store = ObjectStore(VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
     template = {
-        "spec": {"serviceAccountName": "status", "containers": [{"name": "c", "image": "x"}]}
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"serviceAccountName": "status", "containers": [{"name": "c", "image": "x"}]},
     }
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "default"},
-        "spec": {"selector": {}, "template": template},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template},
         "status": {"replicas": 3},
     }
     created = store.create(deployment, strict=True)
