@@ -127,6 +127,8 @@ JSON_STEPS: list[tuple[str, ...]] = [
     _json_patch({"op": "test", "path": "/data/k", "value": "w"}),
     _json_patch({"op": "copy", "from": "/data/k", "path": "/data/copied"}),
     _json_patch({"op": "fold", "path": "/data/k"}),
+    _json_patch({"op": "replace", "path": "", "value": []}),
+    _json_patch({"op": "replace", "path": "", "value": 7}),
     ("get", "configmap", "jp", "-o", "jsonpath={.data} {.metadata.labels} {.metadata.finalizers}"),
     _json_patch({"op": "remove", "path": "/metadata/finalizers"}),
 ]

@@ -198,6 +198,7 @@ REFUSED_CREATES = {
         "Deployment", "d6", containers=[_C], nodeSelector={"zone": "not ok!"}
     ),
     "cron-zone.yaml": _cron("cron-zone", timeZone="Nowhere/City"),
+    "cron-folder.yaml": _cron("cron-folder", timeZone="America"),
     "cron-local.yaml": _cron("cron-local", timeZone="local", startingDeadlineSeconds=-5),
     "deployment-long-label.yaml": {
         **_workload("Deployment", "d7", containers=[_C]),

@@ -28,7 +28,7 @@ from simulator.api.store.errors import (
     PatchNotApplicableError,
     UnknownReasonError,
 )
-from simulator.api.store.patch_bodies import changes_nothing, refuse_mistyped
+from simulator.api.store.patch_bodies import changes_nothing, refuse_mistyped, refuse_non_object
 from simulator.api.store.rules import copy_object
 
 __all__ = ["applied_object", "apply_configuration", "mutation", "track_update"]
@@ -108,7 +108,9 @@ def mutation(
             return copy_object(live)
         try:
             if patch_type in _PATCHERS:
-                patched = dict(_PATCHERS[patch_type](live, body, info))
+                result = _PATCHERS[patch_type](live, body, info)
+                refuse_non_object(result)  # a JSON patch may replace the root with anything
+                patched = dict(result)
                 if typed and not info.crd_name:
                     refuse_mistyped(info, live, patched)
                 if decoded is not None:

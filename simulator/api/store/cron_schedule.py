@@ -76,19 +76,22 @@ def _time_zone_errors(zone: object) -> list[str]:
             f"{shown}: timeZone must be an explicit time zone as defined in "
             "https://www.iana.org/time-zones"
         )
-    if zone != "Local" and not _known_zone(zone):  # Go's LoadLocation("Local") is the host's
-        errors.append(f"{shown}: unknown time zone {zone}")
+    if zone != "Local" and (refused := _load_error(zone)):  # LoadLocation("Local"): the host's
+        errors.append(f"{shown}: {refused}")
     return errors
 
 
-def _known_zone(name: str) -> bool:
+def _load_error(name: str) -> str:
+    """time.LoadLocation's error for `name` ('' when it loads)."""
     if name == "UTC":
-        return True
+        return ""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    except IsADirectoryError:  # "America": a folder of zones, which Go reads and fails
+        return "is a directory"
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown time zone {name}"
+    return ""
 
 
 class _Unparsable(Exception):

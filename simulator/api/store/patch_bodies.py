@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from simulator.api.go_json import unmarshal_error
+from simulator.api.go_json import json_kind, unmarshal_error
 from simulator.api.go_types import type_error
 from simulator.api.kinds import KindInfo
 from simulator.api.store.errors import BadRequestError, InvalidError
@@ -94,6 +94,28 @@ def refuse_mistyped(info: KindInfo, live: dict[str, Any], patched: dict[str, Any
     if problem is None or type_error(info.group, info.version, info.kind, live) is not None:
         return
     raise _invalid_patch(patched_json(patched), problem)
+
+
+# What runtime's codec first decodes a body into, to learn its kind.
+_TYPE_META = (
+    'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; '
+    'Kind string "json:\\"kind,omitempty\\"" }'
+)
+
+
+def refuse_non_object(patched: object) -> None:
+    """A JSON patch whose result is no object (a replace of the root with an array or a
+    scalar): the kind cannot be decoded from it, kube-apiserver's 422 quoting the result."""
+    if isinstance(patched, dict):
+        return
+    quoted = json.dumps(patched, separators=(",", ":"), ensure_ascii=False)
+    if patched is None:  # null decodes, and then names no kind
+        raise _invalid_patch(quoted, "Object 'Kind' is missing in 'null'")
+    raise _invalid_patch(
+        quoted,
+        "couldn't get version/kind; json parse error: json: cannot unmarshal "
+        f"{json_kind(patched)} into Go value of type {_TYPE_META}",
+    )
 
 
 def refuse_undeclared(quoted: str, undeclared: list[str]) -> None:
