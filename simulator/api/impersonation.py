@@ -5,13 +5,16 @@ An admin checks what an account may do by acting as it (`kubectl auth can-i list
 --as=system:serviceaccount:appliance-system:appliance-status`); a fake API that ignored the
 headers would answer for the admin, and say yes to everything. The requester must be allowed to
 impersonate each thing it asks to be: the user (or the ServiceAccount), each group, the uid and
-each extra value, by v1.37's constrained checks or the legacy `impersonate` verb. Then the
-request is the impersonated user's, groups as kube-apiserver completes them.
+each extra value (in that order: user, uid, groups, extras), by v1.37's constrained checks or
+the legacy `impersonate` verb, the requester's last successful mode first (so a refusal by both
+names that mode's failed check). Then the request is the impersonated user's, groups as
+kube-apiserver completes them.
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -31,6 +34,8 @@ _AUTHN = "authentication.k8s.io"
 _ANONYMOUS = "system:anonymous"
 _AUTHENTICATED = "system:authenticated"
 _UNAUTHENTICATED = "system:unauthenticated"
+# Per API server (its store): each requester's last successful mode.
+_LAST_MODES: weakref.WeakKeyDictionary[ObjectStore, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def wants_impersonation(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -57,14 +62,29 @@ def impersonated(
     check that failed."""
     asked = _asked(headers)
     service_account = _split_service_account(asked.user)
-    refused = _first_refused(store, requester, _constrained(asked, service_account, action))
-    legacy = _identities(asked, service_account)
-    if refused is not None and _first_refused(store, requester, legacy) is not None:
+    constrained = "serviceaccount" if service_account is not None else "user-info"
+    modes = {
+        constrained: _constrained(asked, service_account, action),
+        "legacy": _identities(asked, service_account),
+    }
+    # The mode this requester last impersonated with is tried first (modeIndexCache, keyed by
+    # the requester's name): when every mode refuses, the first refusal is the one answered.
+    last = _LAST_MODES.setdefault(store, {})
+    order = sorted(modes, key=lambda mode: mode != last.get(requester.name))
+    refusals: list[RequestAttributes] = []
+    for mode in order:
+        refused = _first_refused(store, requester, modes[mode])
+        if refused is None:
+            last[requester.name] = mode
+            break
+        refusals.append(refused)
+    else:
+        first = refusals[0]
         raise ForbiddenError(
-            forbidden_message(requester, refused),
-            name=refused.name,
-            group=refused.group,
-            kind=refused.resource,
+            forbidden_message(requester, first),
+            name=first.name,
+            group=first.group,
+            kind=first.resource,
         )
     groups = asked.groups
     if service_account is not None and not groups:
@@ -121,20 +141,20 @@ def _constrained(
 
 
 def _identities(asked: _Asked, service_account: tuple[str, str] | None) -> list[RequestAttributes]:
-    """The legacy checks: `impersonate` on the user (or ServiceAccount) and each group in the
-    core group, on each extra value and the uid in authentication.k8s.io."""
+    """The legacy checks: `impersonate` on the user (or ServiceAccount), the uid (in
+    authentication.k8s.io), each group (core), each extra value (authentication.k8s.io)."""
     if service_account is not None:
         namespace, account = service_account
         checks = [_acting_as("serviceaccounts", account, namespace=namespace)]
     else:
         checks = [_acting_as("users", asked.user)]
+    if asked.uid:  # the mode's order: user, uid, groups, extras (impersonation/mode.go)
+        checks.append(_acting_as("uids", asked.uid, group=_AUTHN))
     checks.extend(_acting_as("groups", group) for group in asked.groups)
     checks.extend(
         _acting_as("userextras", value, group=_AUTHN, subresource=key)
         for key, value in asked.extras
     )
-    if asked.uid:
-        checks.append(_acting_as("uids", asked.uid, group=_AUTHN))
     return checks
 
 

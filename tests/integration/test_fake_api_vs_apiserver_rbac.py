@@ -297,6 +297,7 @@ AS_READER: tuple[tuple[str, ...], ...] = (
     ("get", "pods", "--as=u"),
     ("get", "pods", "missing", "--as=u"),
     ("get", "pods", "--as=u", "--as-group=g1"),
+    ("get", "pods", "--as=u", "--as-group=g1", "--as-uid=7"),  # the uid is checked first
     ("get", "pods", f"--as=system:serviceaccount:{IMPERSONATION_NAMESPACE}:other"),
     ("get", "--raw", "/healthz", "--as=u"),
 )
