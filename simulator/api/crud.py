@@ -271,8 +271,10 @@ class Crud:
                 for o in items
                 if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
             ]
-        # resourceVersion=0 is served whole from the watch cache (cacher's computeListLimit).
-        limit = 0 if first(query, "resourceVersion") == "0" else int_param(query, "limit") or 0
+        # resourceVersion=0 is served whole from the watch cache (cacher's computeListLimit);
+        # Events have none (DefaultWatchCacheSizes: 0), so theirs are paged from etcd.
+        cached = first(query, "resourceVersion") == "0" and info.plural != "events"
+        limit = 0 if cached else int_param(query, "limit") or 0
         if limit > 0 and len(items) > limit:
             last = items[limit - 1]["metadata"]
             meta["continue"] = encode_continue(last.get("namespace", ""), last["name"])

@@ -133,6 +133,14 @@ def _probe_steps(recorder: Recorder) -> list[Any]:
     return [c.obj["spec"]["step"] for c in list(recorder.changes) if c.obj["kind"] == "Probe"]
 
 
+_EVENT = {
+    "apiVersion": "v1",
+    "kind": "Event",
+    "involvedObject": {"kind": "ConfigMap", "name": "c0", "apiVersion": "v1"},
+    "reason": "Judged",
+    "message": "a list of Events is paged even at resourceVersion 0",
+    "type": "Normal",
+}
 _LISTS = (
     "limit=2",
     "limit=2&resourceVersion=0",
@@ -144,16 +152,23 @@ def test_a_list_at_resource_version_0_ignores_its_limit(
     plane: ControlPlane, tmp_path: Path
 ) -> None:
     """kube-apiserver serves `resourceVersion=0` from its watch cache, whole: a limit is not
-    applied (client-go's reflectors list so); without it the list is paged."""
+    applied (client-go's reflectors list so); without it the list is paged. Events have no
+    watch cache: theirs is paged either way."""
     namespace = "judge-lists"
 
-    def pages(run: Run) -> list[tuple[int, bool, object]]:
+    def pages(run: Run, folder: Path) -> list[tuple[int, bool, object]]:
         run("create", "namespace", namespace)
+        folder.mkdir()
         for i in range(5):
             run("-n", namespace, "create", "configmap", f"c{i}")
+            regarding = {**_EVENT["involvedObject"], "namespace": namespace}
+            meta = {"name": f"e{i}", "namespace": namespace}
+            event = {**_EVENT, "metadata": meta, "involvedObject": regarding}
+            (folder / f"e{i}.json").write_text(json.dumps(event))
+            run("create", "-f", str(folder / f"e{i}.json"))
         found = []
-        for query in _LISTS:
-            raw = run("get", "--raw", f"/api/v1/namespaces/{namespace}/configmaps?{query}")
+        for resource, query in [(r, q) for r in ("configmaps", "events") for q in _LISTS]:
+            raw = run("get", "--raw", f"/api/v1/namespaces/{namespace}/{resource}?{query}")
             answer = json.loads(raw.stdout)
             meta = answer["metadata"]
             found.append((len(answer["items"]), "continue" in meta, meta.get("remainingItemCount")))
@@ -161,9 +176,9 @@ def test_a_list_at_resource_version_0_ignores_its_limit(
 
     real = functools.partial(kubectl, plane.kubeconfig)
     try:
-        expected = pages(real)
+        expected = pages(real, tmp_path / "real")
         assert expected[1][0] == 6  # the premise: five and the namespace's root CA, whole
         with running_api(tmp_path) as fake_api:
-            assert pages(fake_api.kubectl) == expected
+            assert pages(fake_api.kubectl, tmp_path / "fake") == expected
     finally:
         real("delete", "namespace", namespace, "--wait=false", check=False)
