@@ -22,6 +22,7 @@ __all__ = [
     "label_key_errors",
     "label_value_errors",
     "name_errors",
+    "path_segment_errors",
     "regex_error",
     "resource_label",
     "subdomain_errors",
@@ -101,6 +102,11 @@ def dns1035_label_errors(value: str) -> list[str]:
 def subdomain_errors(value: str) -> list[str]:
     """Why `value` is not a DNS-1123 subdomain (most names, an API group)."""
     return _subdomain(value)
+
+
+def path_segment_errors(value: str) -> list[str]:
+    """Why `value` cannot be a path segment (IsPathSegmentName: `.`, `..`, `/` or `%`)."""
+    return _path_segment(value)
 
 
 def _path_segment(value: str) -> list[str]:

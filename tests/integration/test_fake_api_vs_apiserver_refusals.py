@@ -239,7 +239,36 @@ REFUSED_CREATES = {
         "metadata": {"name": "v3"},
         "spec": {"selector": {"app": "not ok!"}, "ports": [{"port": 80, "nodePort": 30080}]},
     },
-    "budget-both.yaml": _budget("b1", minAvailable=1, maxUnavailable="50%"),
+    "budget-both.yaml": {
+        **_budget("b1", minAvailable=1, maxUnavailable="50%"),
+        "metadata": {"name": "b1"},
+    },
+    "budget-unsorted.yaml": {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "b6"},
+        "spec": {
+            "selector": {"matchLabels": {"b": "1", "a": "2"}},
+            "minAvailable": 1,
+            "maxUnavailable": 1,
+        },
+    },
+    "budget-selector.yaml": {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "b7"},
+        "spec": {
+            "minAvailable": 1,
+            "selector": {
+                "matchExpressions": [{"key": "app", "operator": "Foo", "values": ["x y"]}]
+            },
+        },
+    },
+    "ingress-resource.yaml": _ingress(
+        "i7",
+        defaultBackend={"resource": {"apiGroup": "Bad_Group", "kind": "", "name": "a/b"}},
+        rules=[_rule("010.1.1.1")],
+    ),
     "budget-percent.yaml": _budget("b2", minAvailable="150%"),
     "budget-words.yaml": _budget("b3", maxUnavailable="half"),
     "budget-negative.yaml": _budget("b4", minAvailable=-1),

@@ -15,11 +15,13 @@ from typing import Any
 from simulator.api.names import (
     SUBDOMAIN_PATTERN,
     label_errors,
+    path_segment_errors,
     regex_error,
     subdomain_errors,
 )
 from simulator.api.store.go_values import bad_value, not_supported, struct_value
 from simulator.api.store.pod_rules import port_name_errors
+from simulator.api.store.workload_rules import selector_errors
 
 __all__ = ["ingress_budget_errors"]
 
@@ -38,6 +40,7 @@ _PERCENT = "[0-9]+%"
 _PERCENT_MESSAGE = "a valid percent string must be a numeric string followed by an ending '%'"
 _EVICTION_POLICIES = ("AlwaysAllow", "IfHealthyBudget")
 _CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+_SLOPPY_IPV4 = re.compile(r"[0-9]+(\.[0-9]+){3}")
 
 
 def ingress_budget_errors(group: str, kind: str, obj: Obj, *, creating: bool) -> list[str]:
@@ -99,6 +102,9 @@ def _host(host: str, path: str, *, ip_checked: bool = True) -> list[str]:
 
 
 def _is_ip(text: str) -> bool:
+    """netutils.ParseIPSloppy: an address, IPv4's parts allowed leading zeros (`010.1.1.1`)."""
+    if _SLOPPY_IPV4.fullmatch(text):
+        return all(int(part) <= 255 for part in text.split("."))
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -144,7 +150,7 @@ def _backend(backend: Obj, path: str) -> list[str]:
     if service is not None and resource is not None:
         return [f'{path}: Invalid value: "": cannot set both resource and service backends']
     if resource is not None:
-        return []
+        return _resource_backend(resource if isinstance(resource, dict) else {}, f"{path}.resource")
     if not isinstance(service, dict):
         return [f'{path}: Invalid value: "": resource or service backend is required']
     name = str(service.get("name") or "")
@@ -172,13 +178,31 @@ def _backend(backend: Obj, path: str) -> list[str]:
     return errors
 
 
+def _resource_backend(reference: Obj, path: str) -> list[str]:
+    """validateIngressTypedLocalObjectReference: an API group that is a DNS subdomain, a kind
+    and a name that can be path segments."""
+    errors = []
+    group = reference.get("apiGroup")
+    if group is not None:
+        shown = f"{path}.apiGroup: Invalid value: {bad_value(group)}"
+        errors += [f"{shown}: {m}" for m in subdomain_errors(str(group))]
+    for key in ("kind", "name"):
+        value = str(reference.get(key) or "")
+        if not value:
+            errors.append(f"{path}.{key}: Required value")
+            continue
+        shown = f"{path}.{key}: Invalid value: {bad_value(value)}"
+        errors += [f"{shown}: {m}" for m in path_segment_errors(value)]
+    return errors
+
+
 def _budget(spec: Obj) -> list[str]:
     errors = []
     least, most = spec.get("minAvailable"), spec.get("maxUnavailable")
     if least is not None and most is not None:
         internal = {
             "MinAvailable": least,
-            "Selector": spec.get("selector"),
+            "Selector": _sorted_selector(spec.get("selector")),
             "MaxUnavailable": most,
             "UnhealthyPodEvictionPolicy": spec.get("unhealthyPodEvictionPolicy"),
         }
@@ -189,10 +213,19 @@ def _budget(spec: Obj) -> list[str]:
     for key, value in (("minAvailable", least), ("maxUnavailable", most)):
         if value is not None:
             errors += _count_or_percent(value, f"spec.{key}")
+    selector = spec.get("selector")
+    errors += selector_errors(selector, "spec.selector") if isinstance(selector, dict) else []
     policy = spec.get("unhealthyPodEvictionPolicy")
     if policy is not None and policy not in _EVICTION_POLICIES:
         errors.append(not_supported("spec.unhealthyPodEvictionPolicy", policy, _EVICTION_POLICIES))
     return errors
+
+
+def _sorted_selector(selector: Any) -> Any:
+    """A LabelSelector as json.Marshal writes it: its matchLabels a Go map, keys sorted."""
+    if not isinstance(selector, dict) or not isinstance(selector.get("matchLabels"), dict):
+        return selector
+    return {**selector, "matchLabels": dict(sorted(selector["matchLabels"].items()))}
 
 
 def _count_or_percent(value: Any, path: str) -> list[str]:
