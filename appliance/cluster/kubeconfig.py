@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,12 @@ def client_complaints() -> Iterator[list[str]]:
     and carries on without credentials: kubectl stops there, and so must we."""
     complaints: list[str] = []
 
+    loading = threading.get_ident()  # another thread's load keeps its own complaints
+
     def collect(record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.pathname.endswith("kube_config.py"):
+            return True
+        if record.thread != loading:
             return True
         complaints.append(record.getMessage())
         return False

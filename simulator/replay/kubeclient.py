@@ -122,8 +122,12 @@ def _client_complaints() -> Iterator[list[str]]:
     kept off stderr for the caller to raise, as kubectl stops there."""
     complaints: list[str] = []
 
+    loading = threading.get_ident()  # another thread's load keeps its own complaints
+
     def collect(record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.pathname.endswith("kube_config.py"):
+            return True
+        if record.thread != loading:
             return True
         complaints.append(record.getMessage())
         return False

@@ -217,7 +217,7 @@ def _cronjob(obj: Obj) -> None:
 def _service(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
-    spec.setdefault("sessionAffinity", "None")
+    spec["sessionAffinity"] = spec.get("sessionAffinity") or "None"
     if spec["type"] != "ExternalName":
         spec.setdefault("internalTrafficPolicy", "Cluster")
     external = spec["type"] == "ClusterIP" and spec.get("externalIPs")
@@ -228,7 +228,7 @@ def _service(obj: Obj) -> None:
     affinity = (spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}
     if spec["sessionAffinity"] == "None":
         spec.pop("sessionAffinityConfig", None)
-    elif spec["sessionAffinity"] == "ClientIP" and not affinity.get("timeoutSeconds"):
+    elif spec["sessionAffinity"] == "ClientIP" and affinity.get("timeoutSeconds") is None:
         spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
     for port in spec.get("ports") or []:
         port.setdefault("protocol", "TCP")

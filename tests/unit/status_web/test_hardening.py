@@ -408,3 +408,15 @@ def test_a_post_that_is_not_the_form_gets_the_form_again(
     assert "set-cookie" not in answer.headers
     for name, value in SECURITY_HEADERS.items():
         assert answer.headers.get(name) == value, name
+
+
+def test_the_pages_referrer_policy_is_the_headers(client: TestClient) -> None:  # type: ignore[type-arg]
+    """A reviewer's find: the pages' <meta name="referrer" content="no-referrer"> overrode the
+    header's same-origin, under which a browser without Sec-Fetch-Site sends `Origin: null` on
+    the login form's post, which the cross-site check then refuses."""
+    import re
+
+    page = client.get("/login")
+    policies = re.findall(r'<meta name="referrer" content="([^"]+)">', page.text)
+    assert policies in ([], [page.headers["referrer-policy"]])
+    assert page.headers["referrer-policy"] == "same-origin"
