@@ -97,6 +97,12 @@ def _story(run: Run, folder: Path) -> list[str]:
     step("delete", "service", "two")
     step("create", file=_service("dual", "ClusterIP", ipFamilyPolicy="RequireDualStack"))
     step("create", file=_service("six", "ClusterIP", ipFamilies=["IPv6"]))
+    # What the allocator's pre-validation refuses (ValidateServiceClusterIPsRelatedFields).
+    step("create", file=_service("plural", "ClusterIP", clusterIPs=["10.96.7.7"]))
+    step("create", file=_service("not-ip", "ClusterIP", clusterIP="abc"))
+    step("create", file=_service("zeros", "ClusterIP", clusterIP="10.96.07.7"))
+    step("create", file=_service("policy", "ClusterIP", ipFamilyPolicy="Foo"))
+    step("create", file=_service("v5", "ClusterIP", ipFamilies=["IPv5", "IPv5"]))
     bare = _service("bare", "ClusterIP", clusterIP="None")
     del bare["spec"]["selector"]  # headless and selectorless: dual-stack families, even here
     step("create", file=bare)

@@ -6,10 +6,11 @@ The words are the Go code's, so a client shows the same refusal on both backends
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from simulator.api.store.go_values import bad_value
 
 __all__ = ["cronjob_errors"]
 
@@ -64,7 +65,7 @@ def _time_zone_errors(zone: object) -> list[str]:
     """validateTimeZone: a name time.LoadLocation knows, and not `Local`."""
     if not isinstance(zone, str):
         return []
-    shown = f"spec.timeZone: Invalid value: {json.dumps(zone)}"
+    shown = f"spec.timeZone: Invalid value: {bad_value(zone)}"
     if not zone:
         return [f"{shown}: timeZone must be nil or non-empty string"]
     for part in zone.split("/"):

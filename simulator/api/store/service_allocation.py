@@ -20,14 +20,16 @@ taken is read from the stored Services, as the allocator's bitmap would say.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import itertools
+import re
 import zlib
 from collections.abc import Iterable
 from typing import Any
 
 from simulator.api.kinds import KindInfo
 from simulator.api.store.errors import InvalidError, StoreError
-from simulator.api.store.go_values import bad_value
+from simulator.api.store.go_values import bad_value, not_supported
 from simulator.api.store.object_meta import invalid_object
 
 __all__ = ["NODE_PORT_RANGE", "allocate_service", "next_cluster_ip"]
@@ -39,6 +41,9 @@ _STATIC_BAND = min(max(16, len(NODE_PORT_RANGE) // 32), 128)
 _RANGE_TEXT = f"{NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1}"
 _cluster_ips = itertools.count(1)
 _ONE_STACK = "must be 'RequireDualStack' or 'PreferDualStack'"
+_FAMILIES = ("IPv4", "IPv6")
+_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
+_NOT_AN_ADDRESS = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 _SERVICE = KindInfo(group="", version="v1", kind="Service", plural="services", namespaced=True)
 
 
@@ -255,7 +260,10 @@ def _init_ip_families(svc: Obj, live: Obj | None) -> None:
         spec["ipFamilyPolicy"] = old or ("RequireDualStack" if headless else "SingleStack")
     policy, families = spec["ipFamilyPolicy"], list(spec.get("ipFamilies") or [])
     shown = f"spec.ipFamilyPolicy: Invalid value: {bad_value(policy)}"
-    errors = []
+    errors = _related_field_errors(spec, _spec(live) if live is not None else {})
+    if errors:  # the loose pre-validation: bail out before the families are inferred
+        name = str((svc.get("metadata") or {}).get("name", ""))
+        raise invalid_object(_SERVICE, name, errors)
     if policy == "SingleStack" and len(spec.get("clusterIPs") or []) == 2:
         errors.append(f"{shown}: {_ONE_STACK} when multiple cluster IPs are specified")
     if policy == "SingleStack" and len(families) == 2:
@@ -279,6 +287,57 @@ def _init_ip_families(svc: Obj, live: Obj | None) -> None:
         name = str((svc.get("metadata") or {}).get("name", ""))
         raise invalid_object(_SERVICE, name, errors)
     spec["ipFamilies"] = families or ["IPv4"]
+
+
+def _related_field_errors(spec: Obj, old: Obj) -> list[str]:
+    """ValidateServiceClusterIPsRelatedFields, single-stack: clusterIP and clusterIPs agree,
+    families and policy are known ones, each cluster IP is an address (or the one `None`)."""
+    errors: list[str] = []
+    single, many = str(spec.get("clusterIP") or ""), list(spec.get("clusterIPs") or [])
+    shown = f"spec.clusterIPs: Invalid value: {bad_value(spec.get('clusterIPs'))}"
+    if single and not many:
+        errors.append("spec.clusterIPs: Required value")
+    elif single and many[0] != single:
+        errors.append(f"{shown}: first value must match `clusterIP`")
+    elif not single and many:
+        errors.append(f"{shown}: must be empty when `clusterIP` is not specified")
+    seen: set[object] = set()
+    for i, family in enumerate(spec.get("ipFamilies") or []):
+        if family not in _FAMILIES:
+            errors.append(not_supported(f"spec.ipFamilies[{i}]", family, _FAMILIES))
+        if family in seen:
+            errors.append(f"spec.ipFamilies[{i}]: Duplicate value: {bad_value(family)}")
+        seen.add(family)
+    if spec.get("ipFamilyPolicy") not in _POLICIES:
+        errors.append(not_supported("spec.ipFamilyPolicy", spec.get("ipFamilyPolicy"), _POLICIES))
+    existing = old.get("clusterIPs") or []
+    for i, value in enumerate(many):
+        if i == 0 and value == "None":
+            if len(many) > 1:
+                errors.append(f"{shown}: 'None' must be the first and only value")
+            continue
+        problem = None if value in existing else _address_problem(str(value))
+        if problem:
+            errors.append(f"spec.clusterIPs[{i}]: Invalid value: {bad_value(value)}: {problem}")
+    if len(many) > 2:
+        errors.append(f"{shown}: may only hold up to 2 values")
+    return errors
+
+
+def _address_problem(text: str) -> str | None:
+    """parseIP with StrictIPCIDRValidation (on since v1.36): an address, no leading zeros,
+    not an IPv4-mapped IPv6 one."""
+    if re.fullmatch(r"[0-9]+(\.[0-9]+){3}", text):
+        parts = text.split(".")
+        if any(int(part) > 255 for part in parts):
+            return _NOT_AN_ADDRESS
+        return "must not have leading 0s" if any(p != str(int(p)) for p in parts) else None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return _NOT_AN_ADDRESS
+    mapped = isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None
+    return "must not be an IPv4-mapped IPv6 address" if mapped else None
 
 
 def _implied_families(spec: Obj, families: list[str]) -> list[str]:
