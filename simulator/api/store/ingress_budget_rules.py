@@ -20,8 +20,8 @@ from simulator.api.names import (
     subdomain_errors,
 )
 from simulator.api.store.go_values import bad_value, not_supported, struct_value
+from simulator.api.store.label_rules import selector_errors
 from simulator.api.store.pod_rules import port_name_errors
-from simulator.api.store.workload_rules import selector_errors
 
 __all__ = ["ingress_budget_errors"]
 

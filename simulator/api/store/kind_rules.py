@@ -12,8 +12,9 @@ import functools
 import re
 from typing import Any
 
-from simulator.api.names import label_key_errors, label_value_errors, regex_error
+from simulator.api.names import regex_error
 from simulator.api.store.go_values import bad_value, not_supported
+from simulator.api.store.label_rules import labels_errors
 
 __all__ = ["content_errors", "secret_as_stored", "update_errors"]
 
@@ -164,11 +165,7 @@ def _service_errors(spec: dict[str, Any]) -> list[str]:
                     f"spec.ports[{i}].{field}: Invalid value: {number}: must be between 1 and "
                     "65535, inclusive"
                 )
-    selector = spec.get("selector")
-    for key, value in selector.items() if isinstance(selector, dict) else ():
-        text = "" if value is None else str(value)
-        for shown, messages in ((key, label_key_errors(key)), (text, label_value_errors(text))):
-            errors += [f"spec.selector: Invalid value: {bad_value(shown)}: {m}" for m in messages]
+    errors += labels_errors(spec.get("selector"), "spec.selector")
     if kind not in _SERVICE_TYPES:
         errors.append(not_supported("spec.type", kind, _SERVICE_TYPES))
     if kind == "ClusterIP":

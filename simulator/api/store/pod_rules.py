@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.api.names import label_errors, label_key_errors, label_value_errors
+from simulator.api.names import label_errors
 from simulator.api.quantities import quantity_value
-from simulator.api.store.go_values import bad_value, not_supported
+from simulator.api.store.go_values import not_supported
+from simulator.api.store.label_rules import labels_errors
 
 __all__ = [
     "ephemeral_errors",
@@ -62,18 +63,7 @@ def pod_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
     if not spec.get("containers"):
         errors.insert(0, f"{where}.containers: Required value")
     errors += _containers(spec.get("initContainers"), f"{where}.initContainers", volumes, names)
-    return errors + restart + _node_selector(spec.get("nodeSelector"), f"{where}.nodeSelector")
-
-
-def _node_selector(selector: Any, path: str) -> list[str]:
-    """ValidateLabels on the node selector: each key and value as a label's (after the
-    restart policy in ValidatePodSpec's order)."""
-    errors = []
-    for key, value in selector.items() if isinstance(selector, dict) else ():
-        text = "" if value is None else str(value)
-        for shown, messages in ((key, label_key_errors(key)), (text, label_value_errors(text))):
-            errors += [f"{path}: Invalid value: {bad_value(shown)}: {e}" for e in messages]
-    return errors
+    return errors + restart + labels_errors(spec.get("nodeSelector"), f"{where}.nodeSelector")
 
 
 def _containers(containers: Any, path: str, volumes: set[Any], names: set[str]) -> list[str]:

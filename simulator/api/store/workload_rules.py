@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.api.names import label_key_errors, label_value_errors
 from simulator.api.selectors import SelectorError, selector_from_match
-from simulator.api.store.go_values import bad_value, not_supported
+from simulator.api.store.go_values import not_supported
+from simulator.api.store.label_rules import selector_errors
 
-__all__ = ["selector_errors", "spec_errors"]
+__all__ = ["spec_errors"]
 
 _APPS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 _ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
@@ -92,45 +92,6 @@ def _template_match(selector: dict[str, Any] | None, spec: dict[str, Any]) -> li
         f"spec.template.metadata.labels: Invalid value: {_go_json(labels)}: `selector` does "
         "not match template `labels`"
     ]
-
-
-def selector_errors(selector: dict[str, Any], path: str) -> list[str]:
-    """ValidateLabelSelector: matchLabels as labels, each matchExpression's operator, key and
-    values (strictly: AllowInvalidLabelValueInSelector is off for workloads)."""
-    errors: list[str] = []
-    match = selector.get("matchLabels")
-    for key, value in match.items() if isinstance(match, dict) else ():
-        text = "" if value is None else str(value)
-        for shown, messages in ((key, label_key_errors(key)), (text, label_value_errors(text))):
-            errors += [
-                f"{path}.matchLabels: Invalid value: {bad_value(shown)}: {m}" for m in messages
-            ]
-    expressions = selector.get("matchExpressions")
-    for i, expression in enumerate(expressions if isinstance(expressions, list) else []):
-        if not isinstance(expression, dict):
-            continue
-        at, operator = f"{path}.matchExpressions[{i}]", expression.get("operator")
-        values = expression.get("values") or []
-        if operator in ("In", "NotIn") and not values:
-            errors.append(
-                f"{at}.values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
-            )
-        elif operator in ("Exists", "DoesNotExist") and values:
-            errors.append(
-                f"{at}.values: Forbidden: may not be specified when `operator` is 'Exists' or "
-                "'DoesNotExist'"
-            )
-        elif operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            shown = f"{at}.operator: Invalid value: {bad_value(operator)}"
-            errors.append(f"{shown}: not a valid selector operator")
-        key = str(expression.get("key") or "")
-        errors += [f"{at}.key: Invalid value: {bad_value(key)}: {m}" for m in label_key_errors(key)]
-        for v, value in enumerate(values if isinstance(values, list) else []):
-            errors += [
-                f"{at}.values[{v}]: Invalid value: {bad_value(value)}: {m}"
-                for m in label_value_errors(str(value))
-            ]
-    return errors
 
 
 def _strategy(kind_of: str, rolling: Any) -> list[str]:
