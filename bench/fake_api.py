@@ -7,6 +7,9 @@
   floor: an app that reads the same request and sends the same answer bytes and does nothing
   else. The floor's own rate against the hello-world (a POST with a body and a 500-byte answer
   cost more HTTP than a GET answered with 5 bytes) is the most any fake API could reach.
+- the least a server costs: a raw asyncio protocol with httptools answering hello, against the
+  uvicorn hello-world (informational: how much of a round trip is the server at all; the rest
+  is the client and the kernel).
 - RBAC's share: the same creates as a ServiceAccount bound to `edit` in its namespace (RBAC
   decides each request, with kube-apiserver's bootstrap policy stored) against the admin's
   (system:masters: RBAC is not asked), same server, same run. Goal >= 0.9x.
@@ -26,6 +29,7 @@ and only add noise. Loopback only, bounded loops.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import statistics
@@ -39,6 +43,7 @@ from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httptools
 import uvicorn
 
 from simulator.api import ApiServer
@@ -68,6 +73,38 @@ async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b"hello"})
+
+
+class _RawHello(asyncio.Protocol):
+    """The least any server here can do: httptools parses, the answer is written at once, no
+    ASGI and no task per request. What a server without a framework would cost."""
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.parser = httptools.HttpRequestParser(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_message_complete(self) -> None:
+        self.transport.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello"
+        )
+
+
+class _RawServer:
+    """`_RawHello` on its own event loop in a thread."""
+
+    def __enter__(self) -> int:
+        self.loop = asyncio.new_event_loop()
+        server = self.loop.run_until_complete(self.loop.create_server(_RawHello, "127.0.0.1", 0))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        return int(server.sockets[0].getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
 
 
 class _Uvicorn:
@@ -156,6 +193,9 @@ class CreateRates(NamedTuple):
     creates: float
     hello: float
     floor: float
+    # The raw server's GET rate and its median ratio to the hello-world's.
+    raw: float
+    raw_to_hello: float
     to_hello: float
     to_floor: float
     # The same creates by a ServiceAccount RBAC decides for, and its ratio to the admin's.
@@ -195,15 +235,21 @@ def _creates_per_second(count: int, rounds: int) -> CreateRates:
     path = f"/api/v1/namespaces/{WRITER_NAMESPACE}/configmaps"
     body = json.dumps({"metadata": {"generateName": "cm-"}, "data": {"k": "v"}}).encode()
     answer = _one_answer(server.port, path, body, headers)
-    created, by_writer, hellos, floors = [], [], [], []
+    created, by_writer, hellos, floors, raws = [], [], [], [], []
     try:
-        with _Uvicorn(hello) as hello_port, _Uvicorn(_floor_app(answer)) as floor_port:
+        with (
+            _Uvicorn(hello) as hello_port,
+            _Uvicorn(_floor_app(answer)) as floor_port,
+            _RawServer() as raw_port,
+        ):
             _rate(hello_port, "GET", "/", count=200, body=b"", headers={})  # warm-up
+            _rate(raw_port, "GET", "/", count=200, body=b"", headers={})
             _rate(floor_port, "POST", path, count=200, body=body, headers=headers)
             _rate(server.port, "POST", path, count=200, body=body, headers=headers)
             _rate(server.port, "POST", path, count=200, body=body, headers=writer)
             for round_ in range(rounds):
                 hellos.append(_rate(hello_port, "GET", "/", count=count, body=b"", headers={}))
+                raws.append(_rate(raw_port, "GET", "/", count=count, body=b"", headers={}))
                 floors.append(
                     _rate(floor_port, "POST", path, count=count, body=body, headers=headers)
                 )
@@ -220,6 +266,8 @@ def _creates_per_second(count: int, rounds: int) -> CreateRates:
         creates=statistics.median(created),
         hello=statistics.median(hellos),
         floor=statistics.median(floors),
+        raw=statistics.median(raws),
+        raw_to_hello=statistics.median(r / h for r, h in zip(raws, hellos, strict=True)),
         to_hello=statistics.median(c / h for c, h in zip(created, hellos, strict=True)),
         to_floor=statistics.median(c / f for c, f in zip(created, floors, strict=True)),
         rbac_creates=statistics.median(by_writer),
@@ -357,6 +405,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "value": rates.creates,
             "baseline": rates.floor,
             "ratio": rates.to_floor,
+            "goal": FLOOR_GOAL,
+        },
+        {
+            "name": (
+                "raw asyncio + httptools hello-world GET/s (no ASGI, no task per request: the "
+                f"most any server here could gain) vs uvicorn hello-world GET/s ({label})"
+            ),
+            "value": rates.raw,
+            "baseline": rates.hello,
+            "ratio": rates.raw_to_hello,
             "goal": FLOOR_GOAL,
         },
         {
