@@ -44,23 +44,35 @@ _ONE_STACK = "must be 'RequireDualStack' or 'PreferDualStack'"
 _FAMILIES = ("IPv4", "IPv6")
 _POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
 _NOT_AN_ADDRESS = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
-_SERVICE = KindInfo(group="", version="v1", kind="Service", plural="services", namespaced=True)
+
+
+class _Refused(Exception):
+    """Field errors of the Service being allocated; allocate_service names the kind."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 def allocate_service(
     info: KindInfo, stored: dict[Any, Obj], new: Obj, live: Obj | None
 ) -> Obj | None:
     """What a write of a Service allocates, keeps and drops (`stored`: the Services by key;
-    `live`: the stored Service an update replaces), and `new` as it was before, whose fields
-    the writer's manager owns (kube-apiserver's field manager runs before its storage). Any
-    other kind: nothing, None."""
+    `live`: the stored Service an update replaces). An update's answer is `new` as it was
+    before, whose fields the writer's manager owns (kube-apiserver's field manager runs before
+    its storage); a create's is None (its managed fields are tracked before), as is any other
+    kind's, which is left as it is."""
     if info.group != "" or info.kind != "Service":
         return None
-    sent = copy.deepcopy(new)
-    if live is None:
-        _allocate_on_create(stored.values(), new)
-    else:
+    try:
+        if live is None:  # a create's managed fields are tracked before; nothing to keep
+            _allocate_on_create(stored.values(), new)
+            return None
+        sent = copy.deepcopy(new)
         _allocate_on_update(stored.values(), live, new)
+    except _Refused as refused:
+        name = str((new.get("metadata") or {}).get("name", ""))
+        raise invalid_object(info, name, refused.errors) from None
     return sent
 
 
@@ -149,10 +161,8 @@ class _PortOperation:
         raise InvalidError("failed to allocate a nodePort: range is full")
 
 
-def _refused(svc: Obj, index: int, port: object, words: str) -> InvalidError:
-    name = str((svc.get("metadata") or {}).get("name", ""))
-    error = f"spec.ports[{index}].nodePort: Invalid value: {port}: {words}"
-    return invalid_object(_SERVICE, name, [error])
+def _refused(index: int, port: object, words: str) -> _Refused:
+    return _Refused([f"spec.ports[{index}].nodePort: Invalid value: {port}: {words}"])
 
 
 def _init_node_ports(svc: Obj, operation: _PortOperation) -> None:
@@ -174,7 +184,7 @@ def _init_node_ports(svc: Obj, operation: _PortOperation) -> None:
             )
             if asked:
                 if (words := operation.allocate(asked)) is not None:
-                    raise _refused(svc, index, asked, words)
+                    raise _refused(index, asked, words)
                 port["nodePort"] = asked
             else:
                 port["nodePort"] = operation.allocate_next()
@@ -183,7 +193,7 @@ def _init_node_ports(svc: Obj, operation: _PortOperation) -> None:
             if not port.get("nodePort"):
                 port["nodePort"] = shared
             elif (words := operation.allocate(port["nodePort"])) is not None:
-                raise _refused(svc, index, port["nodePort"], words)
+                raise _refused(index, port["nodePort"], words)
 
 
 def _update_node_ports(svc: Obj, live: Obj, operation: _PortOperation) -> None:
@@ -195,7 +205,7 @@ def _update_node_ports(svc: Obj, live: Obj, operation: _PortOperation) -> None:
         number = port.get("nodePort")
         if number and number not in mine:
             if (words := operation.allocate(number)) is not None:
-                raise _refused(svc, index, number, words)
+                raise _refused(index, number, words)
             mine.add(number)
         elif not number:
             port["nodePort"] = operation.allocate_next()
@@ -262,8 +272,7 @@ def _init_ip_families(svc: Obj, live: Obj | None) -> None:
     shown = f"spec.ipFamilyPolicy: Invalid value: {bad_value(policy)}"
     errors = _related_field_errors(spec, _spec(live) if live is not None else {})
     if errors:  # the loose pre-validation: bail out before the families are inferred
-        name = str((svc.get("metadata") or {}).get("name", ""))
-        raise invalid_object(_SERVICE, name, errors)
+        raise _Refused(errors)
     if policy == "SingleStack" and len(spec.get("clusterIPs") or []) == 2:
         errors.append(f"{shown}: {_ONE_STACK} when multiple cluster IPs are specified")
     if policy == "SingleStack" and len(families) == 2:
@@ -284,8 +293,7 @@ def _init_ip_families(svc: Obj, live: Obj | None) -> None:
             if f != "IPv4"
         ]
     if errors:
-        name = str((svc.get("metadata") or {}).get("name", ""))
-        raise invalid_object(_SERVICE, name, errors)
+        raise _Refused(errors)
     spec["ipFamilies"] = families or ["IPv4"]
 
 
