@@ -11,6 +11,7 @@ and at the same time (about a minute and a half each on the control plane).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import subprocess
@@ -124,17 +125,57 @@ def _shorten_intervals(kubeconfig: Path) -> None:
 
 class _HeldAndReleased:
     """Whether alga-core, every Kustomization settled, has been held by a dependency and then
-    Ready again, in the versions seen so far (the health probe aside)."""
+    Ready again, in the versions seen so far (the health probe aside).
 
-    def __init__(self) -> None:
+    A hold needs alga-core's reconcile to begin while alga-platform's runs, and their intervals
+    alone made that a matter of luck (a run once went a minute without one). So each time
+    alga-platform is seen beginning a reconcile while alga-core is between two, `ask_core` asks
+    alga-core for one at once, as `flux reconcile kustomization alga-core` would: the controller
+    then finds its dependency Ready Unknown, unless alga-platform's reconcile has already ended
+    (a request made while alga-core reconciles waits for that reconcile to end: no use)."""
+
+    def __init__(self, ask_core: Callable[[], None]) -> None:
         self.states, self.held, self.released = _SettledStates(), False, False
+        self.ask_core, self.core_idle = ask_core, False
 
     def see(self, obj: dict[str, Any]) -> bool:
         name = obj["metadata"]["name"]
-        if name not in probes.NAMES and self.states.add(obj) is not None and name == "alga-core":
-            self.held = self.held or probes.ready(obj)["reason"] == "DependencyNotReady"
-            self.released = self.released or (self.held and probes.ready(obj)["status"] == "True")
+        if name in probes.NAMES:
+            return self.released
+        settled = self.states.add(obj) is not None
+        reason = probes.ready(obj)["reason"]
+        if name == "alga-core":
+            self.core_idle = reason != "Progressing"
+            if settled:
+                self.held = self.held or reason == "DependencyNotReady"
+                self.released = self.released or (
+                    self.held and probes.ready(obj)["status"] == "True"
+                )
+        elif name == "alga-platform" and reason == "Progressing" and self.core_idle:
+            self.core_idle = False  # asked: busy until seen again
+            if not self.held:
+                self.ask_core()
         return self.released
+
+
+def _asking_core(client: kubernetes.client.ApiClient) -> Callable[[], None]:
+    """What asks alga-core for a reconcile: a new `requestedAt` each time, by an open client
+    (a kubectl process could start after alga-platform's reconcile has ended)."""
+    api = kubernetes.client.CustomObjectsApi(client)
+    asked = itertools.count(1)
+
+    def ask() -> None:
+        request = {"metadata": {"annotations": {probes.REQUESTED_AT: f"hold-{next(asked)}"}}}
+        api.patch_namespaced_custom_object(
+            "kustomize.toolkit.fluxcd.io",
+            "v1",
+            "flux-system",
+            "kustomizations",
+            "alga-core",
+            request,
+        )
+
+    return ask
 
 
 def _watched(world: ServedWorld, *, reconciles: bool, probing: bool) -> dict[str, Any]:
@@ -154,7 +195,7 @@ def _watched_with(
 ) -> dict[str, Any]:
     trackers: list[_HeldAndReleased | probes.Retried | probes.RefusedAgain] = []
     if reconciles:
-        trackers.append(_HeldAndReleased())
+        trackers.append(_HeldAndReleased(_asking_core(client)))
     if probing:
         trackers += [
             probes.Retried(probes.change_health_probe(client)),
