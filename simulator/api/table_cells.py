@@ -37,6 +37,8 @@ def human_age(ts: Any, now: datetime) -> str:
 def human_duration(total: float) -> str:  # noqa: PLR0911 - apimachinery's HumanDuration steps
     """apimachinery's `duration.HumanDuration` of `total` seconds."""
     seconds = int(total)
+    if seconds < -1:  # a clock more than a second behind
+        return "<invalid>"
     if seconds < 0:
         return "0s"
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
@@ -52,7 +54,11 @@ def human_duration(total: float) -> str:  # noqa: PLR0911 - apimachinery's Human
         return f"{hours}h"
     if days < 8:
         return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
-    return f"{days}d"
+    if days < 365 * 2:
+        return f"{days}d"
+    if days < 365 * 8:
+        return f"{days // 365}y{days % 365}d" if days % 365 else f"{days // 365}y"
+    return f"{days // 365}y"
 
 
 def _meta(obj: Obj) -> Obj:

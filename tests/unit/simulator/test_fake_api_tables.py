@@ -14,10 +14,24 @@ NOW = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(5, "5s"), (119, "119s"), (150, "2m30s"), (600, "10m"), (4 * 3600, "4h"), (3 * 86400, "3d")],
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (150, "2m30s"),
+        (600, "10m"),
+        (4 * 3600, "4h"),
+        (3 * 86400, "3d"),
+        (700 * 86400, "700d"),
+        (730 * 86400, "2y"),
+        (1065 * 86400, "2y335d"),
+        (3000 * 86400, "8y"),
+        (-1, "0s"),
+        (-5, "<invalid>"),
+    ],
 )
 def test_human_age(seconds: int, expected: str) -> None:
-    """Ages follow kubectl's short human duration."""
+    """Ages follow kubectl's short human duration (apimachinery's HumanDuration: years past
+    two years, `<invalid>` for a time more than a second ahead)."""
     then = (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert human_age(then, NOW) == expected
 
