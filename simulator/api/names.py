@@ -120,8 +120,8 @@ def _rule(info: KindInfo) -> Callable[[str], list[str]]:
         return _dns_label
     if info.group == "" and info.plural == "services":
         return _dns1035_label
-    if info.group == "rbac.authorization.k8s.io":
-        return _path_segment
+    if info.group == "rbac.authorization.k8s.io" or (info.group, info.plural) == ("", "events"):
+        return _path_segment  # a core/v1 Event's: its strategy checks no name (BeforeCreate's)
     return _subdomain
 
 

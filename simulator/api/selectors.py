@@ -110,6 +110,14 @@ def _lookup(obj: Mapping[str, Any], path: str) -> str | None:
     return str(node)
 
 
+def _event_source(event: Mapping[str, Any]) -> str | None:
+    """An Event's `source` field label: its source's component, else who reported it (core's
+    ToSelectableFields; only Events have the label)."""
+    source = event.get("source")
+    component = source.get("component") if isinstance(source, Mapping) else None
+    return str(component or event.get("reportingComponent") or "") or None
+
+
 @dataclass(frozen=True)
 class FieldSelector:
     """A parsed field selector: `path=value` / `path!=value` terms over dotted object paths."""
@@ -119,7 +127,7 @@ class FieldSelector:
     def matches(self, obj: Mapping[str, Any]) -> bool:
         """True when every term holds; a missing field compares as the empty string."""
         for path, equal, value in self.terms:
-            actual = _lookup(obj, path) or ""
+            actual = (_event_source(obj) if path == "source" else _lookup(obj, path)) or ""
             if (actual == value) != equal:
                 return False
         return True
@@ -185,6 +193,9 @@ SUPPORTED_FIELDS: dict[tuple[str, str], frozenset[str]] = {
             "regarding.namespace",
             "regarding.name",
             "regarding.uid",
+            "regarding.apiVersion",
+            "regarding.resourceVersion",
+            "regarding.fieldPath",
             "reason",
             "reportingController",
             "type",

@@ -35,6 +35,7 @@ from simulator.api.store import (
     pod_log,
     status_body,
 )
+from simulator.api.store.event_views import is_view, storage_key, stored_selector, to_view
 from simulator.clock import VirtualClock
 
 __all__ = ["BOOKMARK_INTERVAL_SECONDS", "exec_websocket", "follow_log", "pod_logs", "watch"]
@@ -84,6 +85,8 @@ class _WatchSpec:
         )
 
     def present(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if is_view(self.info):
+            return to_view(obj)
         if obj.get("apiVersion") == self.info.api_version:
             return obj
         return {**obj, "apiVersion": self.info.api_version}
@@ -114,6 +117,7 @@ def _watch_spec(
         labels = parse_label_selector(first(query, "labelSelector") or None)
         fields = parse_field_selector(first(query, "fieldSelector") or None)
         check_field_selector(fields, route.info)
+        fields = stored_selector(route.info, fields) or fields  # a view's labels, as stored
     except SelectorError as exc:
         raise BadRequestError(str(exc)) from exc
     if route.name:
@@ -225,6 +229,7 @@ async def _pump(
     generation = app.drop_generation
     last_bookmark = time.monotonic()
     info = spec.info
+    stored = storage_key(info.group, info.plural)
     while not disconnected.is_set() and not app.closing and generation == app.drop_generation:
         wake.clear()
         try:
@@ -243,7 +248,7 @@ async def _pump(
         chunk = [
             spec.event(kind, e.obj)
             for e in events
-            if e.group == info.group and e.plural == info.plural
+            if (e.group, e.plural) == stored
             for kind in _selected(spec, e)
         ]
         if events:

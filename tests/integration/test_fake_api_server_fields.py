@@ -66,6 +66,11 @@ def test_every_object_of_every_kind_reads_into_the_typed_models(tmp_path: Path) 
             api_class = _api_class(group, version)
             if api_class is None or "list" not in resource["verbs"] or "/" in resource["name"]:
                 continue
+            if (group, resource["name"]) == ("events.k8s.io", "events"):
+                # The client's EventsV1Event requires `eventTime`, which kube-apiserver serves
+                # null for the world's core/v1 Events (one storage, both APIs): this call fails
+                # on a real cluster too (test_fake_api_vs_apiserver_events reads them raw).
+                continue
             snake = _snake(resource["kind"])
             scope = "_for_all_namespaces" if resource["namespaced"] else ""
             call = getattr(api_class(api_client), f"list_{snake}{scope}", None)

@@ -14,6 +14,7 @@ from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import KindInfo
 from simulator.api.selectors import FieldSelector, LabelSelector
 from simulator.api.store.encodings import Encodings
+from simulator.api.store.event_views import storage_key, stored_selector
 
 __all__ = ["Buckets"]
 
@@ -29,8 +30,9 @@ class Buckets:
         self._encodings = Encodings(lock)
 
     def of(self, info: KindInfo) -> Bucket:
-        """The objects of one resource, by (namespace, name); read-only: `put` and `pop` write."""
-        return self._by_resource.setdefault((info.group, info.plural), {})
+        """The objects of one resource, by (namespace, name); read-only: `put` and `pop` write.
+        A resource served from another's storage (events.k8s.io's Events) reads that one."""
+        return self._by_resource.setdefault(storage_key(info.group, info.plural), {})
 
     def put(self, info: KindInfo, obj: Obj) -> Obj | None:
         """Store `obj` (new or replacing); returns the object it replaced."""
@@ -39,7 +41,7 @@ class Buckets:
         bucket = self.of(info)
         previous = bucket.get(key)
         bucket[key] = obj
-        self._encodings.forget(info.group, info.plural, key)
+        self._encodings.forget(*storage_key(info.group, info.plural), key)
         return previous
 
     def pop(self, info: KindInfo, obj: Obj) -> None:
@@ -47,7 +49,7 @@ class Buckets:
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         self.of(info).pop(key, None)
-        self._encodings.forget(info.group, info.plural, key)
+        self._encodings.forget(*storage_key(info.group, info.plural), key)
 
     def encoded(self, info: KindInfo, items: list[Obj]) -> list[bytes]:
         """The JSON of stored objects of `info`, each encoded once while it is stored."""
@@ -82,6 +84,7 @@ class Buckets:
     ) -> list[Obj]:
         """The stored objects of `info` in `namespace` (all when None) matching the selectors."""
         bucket = self.of(info)
+        fields = stored_selector(info, fields)
         candidates: Iterable[Obj]
         if fields is not None and fields.name is not None and namespace:
             one = bucket.get((namespace, fields.name))

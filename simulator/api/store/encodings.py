@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from simulator.api.kinds import KindInfo
+from simulator.api.store.event_views import is_view, to_view
 
 __all__ = ["Encodings"]
 
@@ -49,6 +50,10 @@ class Encodings:
             entry = cached.get(key)
             if entry is not None and entry[0] is obj:
                 out.append(entry[1])
+                continue
+            if is_view(info):  # another resource's storage: answered converted, not cached
+                view = to_view(obj)
+                out.append(_ENC.encode({k: v for k, v in view.items() if k not in _TYPE_KEYS}))
                 continue
             if not info.crd_name:
                 # A built-in list is typed: its items carry no apiVersion and kind of their own.

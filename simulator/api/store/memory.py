@@ -25,6 +25,7 @@ from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
 from simulator.api.store.deleting import crd_cleaned, deletion
 from simulator.api.store.errors import InvalidError, NotFoundError
+from simulator.api.store.event_views import is_view, storage_form, storage_key, to_view
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
 from simulator.api.store.namespaces import admit, is_namespace, refuse_immortal
@@ -47,6 +48,7 @@ from simulator.api.store.rules import (
     same,
     sort_key,
     stamp_new_object,
+    stored_namespace,
     would_store,
 )
 from simulator.api.store.service_allocation import allocate_service
@@ -116,7 +118,7 @@ class ObjectStore:
         """A copy of the object, or None when absent."""
         info = self.kind_info(api_version, kind)
         with self._lock:
-            obj = self._bucket(info).get((self._ns(info, namespace), name))
+            obj = self._objects.of(info).get((stored_namespace(info, namespace), name))
         return None if obj is None else present(info, copy_object(obj))
 
     def list(
@@ -201,7 +203,7 @@ class ObjectStore:
                     self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
             elif is_namespace(info) and not dry_run:
                 self._deleted_namespaces.discard(str(meta["name"]))
-            claim_name(info, meta, self._bucket(info))
+            claim_name(info, meta, self._objects.of(info))
             now = self.clock.now()
             stamp_new_object(info, meta, now)
             stamp = str(meta["creationTimestamp"])
@@ -210,16 +212,17 @@ class ObjectStore:
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
             fill_on_create(info, new, now)
-            allocate_service(info, self._bucket(info), new, None)
+            allocate_service(info, self._objects.of(info), new, None)
             new["apiVersion"] = info.api_version
             new["kind"] = info.kind
+            new = storage_form(info, new)  # events.k8s.io's Events are kept as core/v1's
             if dry_run:  # nothing was stored, so there is no resourceVersion to tell
                 return present(info, new)
             self._commit(info, "ADDED", new)
         self._after_commit(info, "ADDED", new)
         if self._collector.ownerless(new):
             self._collector.collect([(info, new)])
-        return present(info, copy_object(new)) if copy else new
+        return present(info, copy_object(new) if copy else new)
 
     def replace(
         self,
@@ -267,7 +270,7 @@ class ObjectStore:
         `decoded` sees the patched object before it is stored, as kube-apiserver decodes it."""
         info = self.kind_info(api_version, kind)
         body = parse_patch_body(patch, patch_type)
-        ns = self._ns(info, namespace)
+        ns = stored_namespace(info, namespace)
         applying = patch_type == "apply"
         if applying:
             changes_nothing(patch_type, body)  # a 400 for an apply patch that is no object
@@ -275,7 +278,7 @@ class ObjectStore:
         apply = functools.partial(apply_configuration, info, manager=manager, force=force, now=now)
         if applying:
             with self._lock:
-                if (ns, name) not in self._bucket(info) and subresource is None:
+                if (ns, name) not in self._objects.of(info) and subresource is None:
                     created = apply(None, applied_object(info, ns, name, body), subresource=None)
                     return self.create(created, dry_run=dry_run, strict=strict)
         apply = functools.partial(apply, subresource=subresource)
@@ -316,10 +319,10 @@ class ObjectStore:
         the object is another, or has changed since).
         """
         info = self.kind_info(api_version, kind)
-        ns = self._ns(info, namespace)
+        ns = stored_namespace(info, namespace)
         refuse_immortal(info, name)
         with self._lock:
-            live = self._bucket(info).get((ns, name))
+            live = self._objects.of(info).get((ns, name))
             if live is None:
                 raise not_found(info, name)
             check_preconditions(info, live, preconditions or {})
@@ -361,13 +364,6 @@ class ObjectStore:
 
     # ----------------------------------------------------------------- internals
 
-    def _bucket(self, info: KindInfo) -> dict[tuple[str, str], dict[str, Any]]:
-        return self._objects.of(info)
-
-    @staticmethod
-    def _ns(info: KindInfo, namespace: str | None) -> str:
-        return (namespace or "default") if info.namespaced else ""
-
     def _finalize_namespace(self, ns: str) -> None:
         """Remove a terminating namespace once nothing is left in it."""
         with self._lock:
@@ -406,12 +402,13 @@ class ObjectStore:
         patching: bool = False,
     ) -> dict[str, Any]:
         """A write of an existing object (see `check_update`); `manager` gains what it changed."""
-        ns = self._ns(info, namespace)
+        ns = stored_namespace(info, namespace)
         with self._lock:
-            bucket = self._bucket(info)
-            live = bucket.get((ns, name))
-            if live is None:
+            bucket = self._objects.of(info)
+            stored = bucket.get((ns, name))
+            if stored is None:
                 raise not_found(info, name)
+            live = to_view(stored) if is_view(info) else stored  # written in its version
             candidate = mutate(copy_object(live))
             if not isinstance(candidate, dict):
                 raise InvalidError(f'{info.kind} "{name}" is invalid: not an object')
@@ -436,8 +433,9 @@ class ObjectStore:
                     new["metadata"]["managedFields"] = sent["metadata"]["managedFields"]
             elif "managedFields" in candidate["metadata"]:  # an apply's, also through /status
                 new["metadata"]["managedFields"] = candidate["metadata"]["managedFields"]
-            if same(live, new):
-                return present(info, copy_object(live))
+            new = storage_form(info, new)
+            if same(stored, new):
+                return present(info, copy_object(stored))
             if dry_run:
                 return present(info, new)
             meta = new["metadata"]
@@ -458,7 +456,7 @@ class ObjectStore:
         rv = self.history.next_rv()
         obj["metadata"]["resourceVersion"] = str(rv)
         previous = self._objects.put(info, obj)
-        self.history.record(info.group, info.plural, rv, event_type, obj, previous)
+        self.history.record(*storage_key(info.group, info.plural), rv, event_type, obj, previous)
 
     def _remove_locked(self, info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
         self._objects.pop(info, obj)
@@ -466,7 +464,7 @@ class ObjectStore:
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
-        self.history.record(info.group, info.plural, rv, "DELETED", gone)
+        self.history.record(*storage_key(info.group, info.plural), rv, "DELETED", gone)
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
@@ -476,7 +474,8 @@ class ObjectStore:
                 self.registry.remove_crd(obj["metadata"]["name"])
             else:
                 self.registry.add_crd(obj)
-        self.changes.publish(event_type, obj, lambda: present(info, copy_object(obj)))
+        shown = functools.partial(present, info) if not is_view(info) else dict  # stored form
+        self.changes.publish(event_type, obj, lambda: shown(copy_object(obj)))
         if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
             self.patch(info.api_version, info.kind, obj["metadata"]["name"], accepted, "merge")
         elif crd and event_type == "MODIFIED" and (cleaned := crd_cleaned(obj)) is not None:

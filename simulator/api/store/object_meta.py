@@ -15,6 +15,7 @@ from simulator.api.names import label_key_errors, label_value_errors, resource_l
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.event_rules import event_errors, event_update_errors
 from simulator.api.store.go_values import struct_value
 from simulator.api.store.immutable_specs import immutable_errors
 from simulator.api.store.ingress_budget_rules import ingress_budget_errors
@@ -66,6 +67,7 @@ def check_metadata(
         errors += pod_errors(info.group, info.kind, obj)
         errors += ingress_budget_errors(info.group, info.kind, obj, creating=creating)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
+        errors += event_errors(info, obj) if creating else []
         errors += crd_spec_errors(obj) if is_crd(info) else []
     errors += last or []
     if errors:
@@ -121,6 +123,7 @@ def check_update(
     last: list[str] = []
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
+        errors += event_update_errors(info, live, candidate)
         last = immutable_errors(info, live, candidate) if spec else []
         last += crd_update_errors(live, candidate) if is_crd(info) else []
         if merged is not None and info.schema is not None:

@@ -31,6 +31,7 @@ from simulator.api.store.errors import (
     InvalidError,
     NotFoundError,
 )
+from simulator.api.store.event_views import is_view, to_view
 from simulator.api.store.object_meta import check_metadata, invalid_object
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.pod_rules import ephemeral_errors
@@ -53,6 +54,7 @@ __all__ = [
     "same",
     "sort_key",
     "stamp_new_object",
+    "stored_namespace",
     "tracks_generation",
     "would_store",
 ]
@@ -149,7 +151,10 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def present(info: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
-    """`obj` in the version asked for (the versions of a group share storage)."""
+    """`obj` in the version asked for (the versions of a group share storage, and
+    events.k8s.io's Events are core/v1's: a new dict then)."""
+    if is_view(info):
+        return to_view(obj)
     obj["apiVersion"] = info.api_version
     return obj
 
@@ -330,6 +335,11 @@ def same(live: dict[str, Any], new: dict[str, Any]) -> bool:
         encode(live)
         == encode({**new, "metadata": {**new["metadata"], "managedFields": old_entries}})
     )
+
+
+def stored_namespace(info: KindInfo, namespace: str | None) -> str:
+    """The namespace an object of `info` is kept under (a request's none is `default`)."""
+    return (namespace or "default") if info.namespaced else ""
 
 
 def sort_key(obj: dict[str, Any]) -> tuple[str, str]:
