@@ -2,22 +2,31 @@
 
 Full size: `pytest tests` as `./tasks test` runs it (the BDD worlds and the end-to-end worlds
 warped) against the BDD world features alone at the old fixed speed (`--fixed-speed`), both in
-this run. Goal (issue 15): the whole suite under 3 minutes. Quick: one BDD world scenario both
-ways (a smoke run of the bench).
+this run. Goal (issue 15): the whole suite under 3 minutes. Its CPU is split by test
+(bench/cpu_per_test.py): the tests that start a real control plane (tests/scheduling.py's lanes),
+every other test, and what no test ran (collection, shared planes stopped at the end), so that
+what a smaller suite would take can be read off. Quick: one BDD world scenario both ways (a
+smoke run of the bench).
 
     bench/run --only suite [--quick]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.scheduling import starts_a_control_plane  # noqa: E402 - after the root is importable
+
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 QUICK = ["tests/bdd/test_host.py", "-k", "without_explicit_dns_servers_the_observed_install"]
 # The workers and scheduling `./tasks test` gives pytest (its control plane lanes need loadgroup).
@@ -25,13 +34,24 @@ WORKERS = os.environ.get("APPLIANCE_TEST_WORKERS", "4")
 AS_TASKS_RUNS_IT = ["-n", WORKERS, "--dist", "loadgroup"] if WORKERS != "0" else []
 
 
-def _pytest(*args: str) -> tuple[float, float]:
+def _pytest(*args: str, cpu_dir: Path | None = None) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system of pytest and every process it waited for:
-    its workers, the worlds' real processes, the control planes) of one pytest run."""
+    its workers, the worlds' real processes, the control planes) of one pytest run; with
+    `cpu_dir`, each test's CPU is written there too (bench/cpu_per_test.py)."""
+    env, plugin = dict(os.environ), []
+    if cpu_dir is not None:
+        env.update(BENCH_CPU_DIR=str(cpu_dir), PYTHONPATH=str(ROOT))
+        plugin = ["-p", "bench.cpu_per_test"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [*PYTEST, *args], cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False
+        [*PYTEST, *plugin, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+        env=env,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -44,7 +64,10 @@ def _pytest(*args: str) -> tuple[float, float]:
 def run(quick: bool) -> list[dict[str, object]]:
     """Rows {name, value, baseline, ratio, goal} for bench/run."""
     if quick:
-        (warped, _), (fixed, _) = _pytest(*QUICK), _pytest(*QUICK, "--fixed-speed")
+        with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
+            warped, cpu = _pytest(*QUICK, cpu_dir=Path(folder))
+            planes, rest = _cpu_by_kind(Path(folder))
+        fixed, _ = _pytest(*QUICK, "--fixed-speed")
         return [
             {
                 "name": "one BDD world scenario: wall s warped, against --fixed-speed",
@@ -52,9 +75,18 @@ def run(quick: bool) -> list[dict[str, object]]:
                 "baseline": fixed,
                 "ratio": warped / fixed,
                 "goal": "<= 1",
-            }
+            },
+            {
+                "name": "one BDD world scenario: CPU s of its test, against all its CPU",
+                "value": planes + rest,
+                "baseline": cpu,
+                "ratio": (planes + rest) / cpu,
+                "goal": "reference",
+            },
         ]
-    suite, cpu = _pytest("tests", *AS_TASKS_RUNS_IT)
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
+        suite, cpu = _pytest("tests", *AS_TASKS_RUNS_IT, cpu_dir=Path(folder))
+        planes, rest = _cpu_by_kind(Path(folder))
     fixed_worlds, _ = _pytest("tests/bdd", "--fixed-speed", *AS_TASKS_RUNS_IT)
     cores = os.cpu_count() or 1
     return [
@@ -76,6 +108,29 @@ def run(quick: bool) -> list[dict[str, object]]:
             "goal": "< 1 is needed for 3 minutes",
         },
         {
+            "name": "pytest tests: CPU s of the tests that start a real control plane, "
+            "against all its CPU",
+            "value": planes,
+            "baseline": cpu,
+            "ratio": planes / cpu,
+            "goal": "reference",
+        },
+        {
+            "name": f"pytest tests: CPU s of every other test, against {cores} x 180 s",
+            "value": rest,
+            "baseline": 180.0 * cores,
+            "ratio": rest / (180.0 * cores),
+            "goal": "reference (the rest alone)",
+        },
+        {
+            "name": "pytest tests: CPU s in no test (collection, workers' start, planes shared "
+            "by a lane), against all its CPU",
+            "value": cpu - planes - rest,
+            "baseline": cpu,
+            "ratio": (cpu - planes - rest) / cpu,
+            "goal": "reference",
+        },
+        {
             "name": "pytest tests (worlds warped): wall s, against tests/bdd at --fixed-speed",
             "value": suite,
             "baseline": fixed_worlds,
@@ -83,3 +138,16 @@ def run(quick: bool) -> list[dict[str, object]]:
             "goal": "reference",
         },
     ]
+
+
+def _cpu_by_kind(folder: Path) -> tuple[float, float]:
+    """CPU seconds of the tests that start a control plane, and of all the others."""
+    planes = rest = 0.0
+    for path in folder.glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            test = json.loads(line)
+            if starts_a_control_plane(test["nodeid"]):
+                planes += test["cpu"]
+            else:
+                rest += test["cpu"]
+    return planes, rest

@@ -29,7 +29,13 @@ from typing import Any
 
 from xdist.scheduler import LoadGroupScheduling
 
-__all__ = ["CONTROL_PLANE_LANES", "ControlPlaneLanes", "deal_lanes", "lanes_for"]
+__all__ = [
+    "CONTROL_PLANE_LANES",
+    "ControlPlaneLanes",
+    "deal_lanes",
+    "lanes_for",
+    "starts_a_control_plane",
+]
 
 CONTROL_PLANE_LANES = 2
 # With more workers, more lanes: half the workers at most run control planes, at most three.
@@ -112,6 +118,11 @@ def _unit(nodeid: str) -> str | None:
     if nodeid in _STARTS_ONE or name.partition("[")[2][:-1] in _docs_cases_starting_one():
         return nodeid
     return None
+
+
+def starts_a_control_plane(nodeid: str) -> bool:
+    """Whether the test starts a real control plane (or shares its lane's)."""
+    return _unit(nodeid) is not None
 
 
 def deal_lanes(nodeids: list[str], lanes: int = CONTROL_PLANE_LANES) -> dict[str, str]:
