@@ -18,6 +18,7 @@ __all__ = [
     "SUBDOMAIN_MESSAGE",
     "SUBDOMAIN_PATTERN",
     "dns1035_label_errors",
+    "generate_name_errors",
     "label_errors",
     "label_key_errors",
     "label_value_errors",
@@ -128,6 +129,19 @@ def _rule(info: KindInfo) -> Callable[[str], list[str]]:
 def name_errors(info: KindInfo, name: str) -> list[str]:
     """Why `name` is not one `info` may have, as kube-apiserver's field errors ([] when it is)."""
     return [f'metadata.name: Invalid value: "{name}": {e}' for e in _rule(info)(name)]
+
+
+def generate_name_errors(info: KindInfo, prefix: str) -> list[str]:
+    """Why `prefix` is no `generateName` for `info` (ValidateObjectMeta's, before the name's):
+    the name's rule with a trailing dash masked (maskTrailingDash: the last two characters
+    become an `a`); a path segment's prefix may only not hold `/` or `%`."""
+    rule = _rule(info)
+    if rule is _path_segment:
+        found = [f"may not contain '{c}'" for c in ("/", "%") if c in prefix]
+    else:
+        masked = f"{prefix[:-2]}a" if len(prefix) > 1 and prefix.endswith("-") else prefix
+        found = rule(masked)
+    return [f'metadata.generateName: Invalid value: "{prefix}": {e}' for e in found]
 
 
 # Label keys (and annotation keys) are qualified names; label values are their own rule.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,20 @@ def _cron(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+def _stateful_set(name: str, **spec: Any) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [_C]}},
+            **spec,
+        },
+    }
+
+
 def _budget(name: str, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
@@ -76,6 +91,8 @@ def _budget(name: str, **spec: Any) -> dict[str, Any]:
 
 
 _C = {"name": "c", "image": "x"}
+# A name made of a generateName below (its random suffix differs between the servers).
+GENERATED = re.compile(r"(Bad_|g{58})[bcdfghjklmnpqrstvwxz2456789]{5}\b")
 # Each refused for one reason (kube-apiserver lists several in a map's random order).
 REFUSED_CREATES = {
     "pod-no-image.yaml": _pod("p1", containers=[{"name": "c"}]),
@@ -105,6 +122,22 @@ REFUSED_CREATES = {
         "spec": {"accessModes": ["ReadWriteOnce"]},
     },
     "configmap-key.yaml": {**_configmap("k1"), "data": {"bad key": "v"}},
+    # generateName is validated before the name it makes (a masked trailing dash, its length).
+    "generate-bad.yaml": {**_configmap(""), "metadata": {"generateName": "Bad_"}},
+    "generate-long.yaml": {**_configmap(""), "metadata": {"generateName": "g" * 260}},
+    # A StatefulSet's policies, in ValidateStatefulSetSpec's words (internal structs quoted).
+    "stateful-service.yaml": _stateful_set("s1", serviceName="Bad_Name"),
+    "stateful-strategy.yaml": _stateful_set("s2", updateStrategy={"type": "Sometimes"}),
+    "stateful-on-delete.yaml": _stateful_set(
+        "s3", updateStrategy={"type": "OnDelete", "rollingUpdate": {"partition": 1}}
+    ),
+    "stateful-policy.yaml": _stateful_set("s4", podManagementPolicy="Whenever"),
+    # A Namespace's name label is a default, validated with its labels.
+    "namespace-long.yaml": {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "x" * 64},
+    },
     "configmap-twice.yaml": {**_configmap("k2"), "data": {"a": "1"}, "binaryData": {"a": "MQ=="}},
     "secret-tls.yaml": {
         "apiVersion": "v1",
@@ -312,11 +345,23 @@ REFUSED_UPDATES: tuple[tuple[str, ...], ...] = (
     ("patch", "cm", "kept", "-p", '{"metadata":{"uid":"other","resourceVersion":"1"}}'),
     ("patch", "cm", "kept", "-p", '{"metadata":{"labels":{"bad key":"v"}}}'),
     ("replace", "-f", "kept-other-uid.yaml"),
+    # A resourceVersion that is no number: the versioner's parse error, a 500 with no reason.
+    ("replace", "-f", "kept-bad-version.yaml"),
+    ("patch", "cm", "kept", "--type=merge", "-p", '{"metadata":{"resourceVersion":"abc"}}'),
     ("apply", "--server-side", "-f", "label-key.yaml"),
     ("patch", "cm", "frozen", "-p", '{"data":{"a":"2"}}'),
     ("patch", "cm", "frozen", "-p", '{"immutable":false}'),
     ("patch", "deploy", "steady", "--type=merge", "-p", '{"spec":{"selector":null}}'),
     ("scale", "deploy", "steady", "--replicas=-1"),
+    # A merge patch keeps the defaulted rollingUpdate when the type changes: refused.
+    *(
+        ("patch", "sts", "ordered", "--type=merge", "-p", json.dumps({"spec": spec}))
+        for spec in (
+            {"updateStrategy": {"type": "OnDelete"}},
+            {"updateStrategy": {"rollingUpdate": {"maxUnavailable": 0}}},
+            {"minReadySeconds": -1},
+        )
+    ),
 )
 
 
@@ -329,6 +374,9 @@ def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
     frozen = {**_configmap("frozen"), "data": {"a": "1"}, "immutable": True}
     (tmp_path / "frozen.yaml").write_text(yaml.safe_dump(frozen))
     (tmp_path / "kept-other-uid.yaml").write_text(yaml.safe_dump(_configmap("kept", uid="other")))
+    (tmp_path / "ordered.yaml").write_text(yaml.safe_dump(_stateful_set("ordered")))
+    bad_version = _configmap("kept", resourceVersion="abc")
+    (tmp_path / "kept-bad-version.yaml").write_text(yaml.safe_dump(bad_version))
     for name, doc in REFUSED_CREATES.items():
         (tmp_path / name).write_text(yaml.safe_dump(doc))
 
@@ -337,13 +385,15 @@ def test_object_metadata_is_refused_as_kube_apiserver_refuses_it(
         kept = json.loads(run("-n", namespace, "create", "cm", "kept", "-o", "json").stdout)
         run("-n", namespace, "create", "-f", str(tmp_path / "frozen.yaml"))
         run("-n", namespace, "create", "deployment", "steady", "--image=x")
+        run("-n", namespace, "create", "-f", str(tmp_path / "ordered.yaml"))
         uid = kept["metadata"]["uid"]
         said = []
         steps = [("create", "-f", name) for name in REFUSED_CREATES] + list(REFUSED_UPDATES)
         for step in steps:
             located = [str(tmp_path / a) if a.endswith(".yaml") else a for a in step]
             done = run("-n", namespace, *located, check=False)
-            said.append((step, done.returncode, done.stderr.replace(uid, "UID")))
+            words = GENERATED.sub(r"\1<suffix>", done.stderr.replace(uid, "UID"))
+            said.append((step, done.returncode, words))
         return said
 
     real = answers(lambda *a, check=True: kubectl(plane.kubeconfig, *a, check=check))

@@ -167,9 +167,15 @@ def _statefulset(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     spec.setdefault("replicas", 1)
     spec.setdefault("podManagementPolicy", "OrderedReady")
-    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
-    if strategy.get("type") == "RollingUpdate":
-        strategy.setdefault("rollingUpdate", {"partition": 0})
+    strategy = spec.setdefault("updateStrategy", {})
+    if not strategy.get("type"):  # only then is a rolling update's setting made
+        strategy["type"] = "RollingUpdate"
+        if strategy.get("rollingUpdate") is None:
+            strategy["rollingUpdate"] = {}
+    rolling = strategy.get("rollingUpdate")
+    if strategy["type"] == "RollingUpdate" and isinstance(rolling, dict):
+        rolling.setdefault("partition", 0)
+        rolling.setdefault("maxUnavailable", 1)  # MaxUnavailableStatefulSet: on since 1.37
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault(
         "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}

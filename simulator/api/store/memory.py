@@ -187,8 +187,8 @@ class ObjectStore:
             raise InvalidError(f"{info.kind} is invalid: metadata must be an object")
         if strict and info.has_status:
             new.pop("status", None)
-        if strict and (info.crd_name or is_crd(info)):  # decoded (so defaulted), then checked
-            default_fields(info, new)
+        if strict:  # decoded (so defaulted), then checked; what storage assigns comes later
+            default_fields(info, new, assigned=bool(info.crd_name or is_crd(info)))
         name_new_object(info, new, strict=strict)
         if info.namespaced:
             meta["namespace"] = str(meta.get("namespace") or "default")

@@ -14,7 +14,12 @@ from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.names import label_key_errors, label_value_errors, resource_label
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
-from simulator.api.store.errors import BadRequestError, ConflictError, InvalidError
+from simulator.api.store.errors import (
+    BadRequestError,
+    ConflictError,
+    InvalidError,
+    UnknownReasonError,
+)
 from simulator.api.store.event_rules import event_errors, event_update_errors
 from simulator.api.store.go_values import struct_value
 from simulator.api.store.immutable_specs import immutable_errors
@@ -110,6 +115,8 @@ def check_update(
     if other_uid and not patching:
         raise _uid_precondition(info, live_meta, str(uid))
     wanted = meta.get("resourceVersion")
+    if wanted and not str(wanted).isdigit():  # the versioner's ParseUint, a plain Go error
+        raise UnknownReasonError(f'strconv.ParseUint: parsing "{wanted}": invalid syntax')
     if wanted and str(wanted) != live_meta.get("resourceVersion"):
         raise ConflictError(
             f'Operation cannot be fulfilled on {resource_label(info)} "{name}": the object has '

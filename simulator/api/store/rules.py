@@ -10,7 +10,7 @@ import msgspec
 import yaml
 
 from simulator.api.kinds import KindInfo, is_crd
-from simulator.api.names import name_errors, resource_label
+from simulator.api.names import generate_name_errors, name_errors, resource_label
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
@@ -401,7 +401,9 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
 
     schema = info.schema if strict else None  # a custom resource's, the API's writes
     last = custom_resource_errors(schema, obj) if schema is not None else None
-    names = name_errors(info, str(meta["name"]))
+    prefix = meta.get("generateName")
+    names = generate_name_errors(info, str(prefix)) if prefix and strict else []
+    names += name_errors(info, str(meta["name"]))
     if strict and is_crd(info):
         names += crd_name_errors(obj)
         last = crd_create_errors(obj)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from simulator.api.names import label_errors
 from simulator.api.selectors import SelectorError, selector_from_match
 from simulator.api.store.go_values import not_supported
 from simulator.api.store.label_rules import selector_errors
@@ -32,12 +33,15 @@ def spec_errors(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
 
 
 def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
-    errors: list[str] = []
-    replicas = spec.get("replicas")
-    if kind != "DaemonSet" and isinstance(replicas, int) and replicas < 0:
-        errors.append(
-            f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
-        )
+    errors = _stateful_set_policies(spec) if kind == "StatefulSet" else []
+    fields = ("replicas", "minReadySeconds") if kind == "StatefulSet" else ("replicas",)
+    for field in fields if kind != "DaemonSet" else ():
+        errors += _not_negative(f"spec.{field}", spec.get(field))
+    service = spec.get("serviceName")
+    if kind == "StatefulSet" and isinstance(service, str) and service:
+        errors += [
+            f'spec.serviceName: Invalid value: "{service}": {e}' for e in label_errors(service)
+        ]
     errors += _selector(kind, spec)
     strategy = spec.get("strategy") or {}
     kind_of = strategy.get("type")
@@ -50,6 +54,58 @@ def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
             'supported values: "Recreate", "RollingUpdate"'
         )
     return errors
+
+
+def _not_negative(path: str, value: Any) -> list[str]:
+    """ValidateNonnegativeField."""
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return [f"{path}: Invalid value: {value}: must be greater than or equal to 0"]
+    return []
+
+
+def _stateful_set_policies(spec: dict[str, Any]) -> list[str]:
+    """ValidateStatefulSetSpec's first checks: the pod management policy and the update
+    strategy (a rolling update's settings only with that type), each bad value quoted as Go
+    writes the internal struct (its fields' Go names)."""
+    errors: list[str] = []
+    policy = spec.get("podManagementPolicy")
+    if not policy:
+        errors.append("spec.podManagementPolicy: Required value")
+    elif policy not in ("OrderedReady", "Parallel"):
+        errors.append(
+            f"spec.podManagementPolicy: Invalid value: \"{policy}\": must be 'OrderedReady' or "
+            "'Parallel'"
+        )
+    strategy = spec.get("updateStrategy") or {}
+    kind_of, rolling = strategy.get("type"), strategy.get("rollingUpdate")
+    path = "spec.updateStrategy"
+    if not kind_of:
+        errors.append(f"{path}: Required value")
+    elif kind_of == "OnDelete" and rolling is not None:
+        errors.append(
+            f"{path}.rollingUpdate: Invalid value: {_internal_rolling(rolling)}: only allowed "
+            "for updateStrategy 'RollingUpdate'"
+        )
+    elif kind_of == "RollingUpdate" and isinstance(rolling, dict):
+        errors += _not_negative(f"{path}.rollingUpdate.partition", rolling.get("partition"))
+        unavailable = rolling.get("maxUnavailable")
+        if _zero(unavailable):
+            errors.append(
+                f"{path}.rollingUpdate.maxUnavailable: Invalid value: {_go_json(unavailable)}: "
+                "cannot be 0"
+            )
+    elif kind_of not in ("OnDelete", "RollingUpdate"):
+        shown = f'{{"Type":{_go_json(kind_of)},"RollingUpdate":{_internal_rolling(rolling)}}}'
+        errors.append(f"{path}: Invalid value: {shown}: must be 'RollingUpdate' or 'OnDelete'")
+    return errors
+
+
+def _internal_rolling(rolling: Any) -> str:
+    """A RollingUpdateStatefulSetStrategy as Go's JSON writes the internal type."""
+    if not isinstance(rolling, dict):
+        return "null"
+    partition, unavailable = rolling.get("partition", 0), rolling.get("maxUnavailable")
+    return f'{{"Partition":{_go_json(partition)},"MaxUnavailable":{_go_json(unavailable)}}}'
 
 
 def _selector(kind: str, spec: dict[str, Any]) -> list[str]:
