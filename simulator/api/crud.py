@@ -34,6 +34,7 @@ from simulator.api.selectors import (
     parse_label_selector,
 )
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
+from simulator.api.store.object_meta import dedup_owner_references
 from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
 from simulator.api.store.pod_app_armor import app_armor_warnings
 from simulator.api.store.rules import not_found, parse_patch_body
@@ -309,14 +310,15 @@ def _decode_patch(body: bytes, patch_type: str) -> dict[str, Any]:
 def _decoded(
     req: Request, info: KindInfo, obj: dict[str, Any], *, refusing: bool = True
 ) -> list[str]:
-    """`obj` without the fields its kind does not declare, as kube-apiserver decodes it; by the
-    request's fieldValidation, Strict refuses them (400; a patch's were refused before, with
-    its 422), Warn (the default) answers a warning for each (returned), Ignore says nothing."""
+    """`obj` without the fields its kind does not declare, as kube-apiserver decodes it (by
+    fieldValidation: Strict refuses them, 400, a patch's before with its 422; Warn, the default,
+    warns of each; Ignore says nothing), then its owner references deduplicated, warned of."""
     mode = req.param("fieldValidation") or "Warn"
     undeclared = undeclared_fields(obj, info, prune=True)
     if mode == "Strict" and refusing:
         _refuse_undeclared(info, undeclared)
-    return undeclared if mode == "Warn" else []
+    said = undeclared if mode == "Warn" else []  # a patch's owners after admission (`refusing`)
+    return said + dedup_owner_references(obj, after_admission=not refusing)
 
 
 def _refuse_undeclared(info: KindInfo, undeclared: list[str]) -> None:
@@ -384,8 +386,7 @@ class _DeleteOptions(NamedTuple):
 
 def _delete_options(req: Request) -> _DeleteOptions:
     """DeleteOptions (body or query): propagationPolicy (`orphanDependents` is the old word),
-    gracePeriodSeconds, the uid and resourceVersion preconditions and dryRun (kubectl sends it
-    in the body)."""
+    gracePeriodSeconds, the preconditions and dryRun (kubectl sends it in the body)."""
     options: dict[str, Any] = {}
     content_type = req.header(b"content-type")
     if req.body and content_type.startswith(PROTOBUF):

@@ -1,8 +1,8 @@
 """The rules of every object's metadata, judged by kube-apiserver: finalizers (their names, a
-deleted object gains none), owner references (whole, one controller, no Event), a long
-generateName, and a delete's resourceVersion precondition give the same answers on the fake
-API and on a real v1.37 control plane, with kubectl and raw. Skipped when the control plane is
-not built (CI builds it).
+deleted object gains none), owner references (whole, one controller, no Event; equal ones
+dropped with a warning), a long generateName, and a delete's resourceVersion precondition give
+the same answers on the fake API and on a real v1.37 control plane, with kubectl and raw.
+Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ FILES = {
         "half", ownerReferences=[{"apiVersion": "apps/v1/x", "kind": "", "name": "a", "uid": ""}]
     ),
     "event-owner.json": _configmap("evented", ownerReferences=[_owner("Event", "e")]),
+    # Equal references are dropped with a warning; one with the same uid and another name stays.
+    "duplicated-owners.json": _configmap(
+        "duplicated",
+        ownerReferences=[_owner("ConfigMap", "a"), _owner("ConfigMap", "a"), _owner("Secret", "a")],
+    ),
     "linked.json": _configmap("linked", selfLink="/api/v1/namespaces/x/configmaps/linked"),
     "relinked.json": _configmap("linked", selfLink="/somewhere/else"),
     "long-prefix.json": {
@@ -91,6 +96,18 @@ STEPS: list[tuple[str, ...]] = [
         "--type=merge",
         "-p",
         json.dumps({"metadata": {"ownerReferences": [_owner("ConfigMap", "x", uid="")]}}),
+    ),
+    ("create", "-f", "duplicated-owners.json", "-o", "jsonpath={.metadata.ownerReferences}"),
+    ("create", "configmap", "patched-owners"),
+    (
+        "patch",
+        "configmap",
+        "patched-owners",
+        "--type=merge",
+        "-p",
+        json.dumps({"metadata": {"ownerReferences": [_owner("ConfigMap", "a")] * 2}}),
+        "-o",
+        "jsonpath={.metadata.ownerReferences}",
     ),
     ("create", "-f", "long-prefix.json", "-o", "jsonpath={.metadata.name}"),
     # A selfLink is never stored, whoever sends it (kubectl replace sends the file's).
@@ -137,6 +154,9 @@ def test_metadata_is_held_to_kube_apiservers_rules(
     expected = _outcomes(real, plane.kubeconfig, tmp_path / "objects")
     try:
         assert sum(" -> 1:" in line or ": 4" in line for line in expected) >= 9, expected
+        warned = [line for line in expected if "contains duplicate entries" in line]
+        assert len(warned) == 2, expected  # a create's, and a patch's after admission
+        assert "after mutating admission" in warned[1]
         assert _outcomes(fake.kubectl, fake.kubeconfig, tmp_path / "objects") == expected
     finally:
         real("-n", NAMESPACE, "delete", "configmap", "--all", "--wait=false", check=False)

@@ -29,7 +29,7 @@ from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors
 
-__all__ = ["check_metadata", "check_update", "invalid_object"]
+__all__ = ["check_metadata", "check_update", "dedup_owner_references", "invalid_object"]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 
@@ -138,6 +138,37 @@ def check_update(
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
         check_metadata(info, renamed, errors, spec=strict, last=last, creating=False)
+
+
+def dedup_owner_references(obj: dict[str, Any], *, after_admission: bool = False) -> list[str]:
+    """Drop each owner reference equal to an earlier one, as the API handlers do before
+    storing (dedupOwnerReferencesAndAddWarning); the warning they add, if any. A patch's are
+    deduplicated only after admission, and its warning says so."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(refs := meta.get("ownerReferences"), list):
+        return []
+    kept: list[Any] = []
+    duplicates = []
+    for ref in refs:
+        same = [r for r in kept if _semantic(r) == _semantic(ref)]
+        if same and isinstance(ref, dict):
+            duplicates.append(str(ref.get("uid", "")))
+        else:
+            kept.append(ref)
+    if not duplicates:
+        return []
+    meta["ownerReferences"] = kept
+    when = " after mutating admission happens" if after_admission else ""
+    return [
+        f".metadata.ownerReferences contains duplicate entries{when}; API server dedups owner "
+        "references in 1.20+, and may reject such requests as early as 1.24; please fix your "
+        f"requests; duplicate UID(s) observed: {', '.join(duplicates)}"
+    ]
+
+
+def _semantic(ref: Any) -> Any:
+    """An owner reference as apiequality.Semantic compares it (a null pointer is no field)."""
+    return {k: v for k, v in ref.items() if v is not None} if isinstance(ref, dict) else ref
 
 
 def _owner_errors(references: object) -> list[str]:
