@@ -1,8 +1,8 @@
 """The rules of every object's metadata, judged by kube-apiserver: finalizers (their names, a
 deleted object gains none), owner references (whole, one controller, no Event; equal ones
-dropped with a warning), a long generateName, and a delete's resourceVersion precondition give
-the same answers on the fake API and on a real v1.37 control plane, with kubectl and raw.
-Skipped when the control plane is not built (CI builds it).
+dropped with a warning), empty fields left out, a long generateName, and a delete's
+resourceVersion precondition give the same answers on the fake API and on a real v1.37 control
+plane, with kubectl and raw. Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ FILES = {
     ),
     "linked.json": _configmap("linked", selfLink="/api/v1/namespaces/x/configmaps/linked"),
     "relinked.json": _configmap("linked", selfLink="/somewhere/else"),
+    # A chart's usual empty metadata: ObjectMeta's omitempty fields, gone once decoded.
+    "empty-meta.json": _configmap("empty-meta", labels={}, annotations={}, finalizers=[]),
     "long-prefix.json": {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -108,6 +110,13 @@ STEPS: list[tuple[str, ...]] = [
         json.dumps({"metadata": {"ownerReferences": [_owner("ConfigMap", "a")] * 2}}),
         "-o",
         "jsonpath={.metadata.ownerReferences}",
+    ),
+    (
+        "create",
+        "-f",
+        "empty-meta.json",
+        "-o",
+        "go-template={{range $k, $v := .metadata}}{{$k}} {{end}}",
     ),
     ("create", "-f", "long-prefix.json", "-o", "jsonpath={.metadata.name}"),
     # A selfLink is never stored, whoever sends it (kubectl replace sends the file's).
@@ -157,6 +166,9 @@ def test_metadata_is_held_to_kube_apiservers_rules(
         warned = [line for line in expected if "contains duplicate entries" in line]
         assert len(warned) == 2, expected  # a create's, and a patch's after admission
         assert "after mutating admission" in warned[1]
+        emptied = next(line for line in expected if "empty-meta.json" in line)
+        assert "name" in emptied, emptied
+        assert "labels" not in emptied, emptied
         assert _outcomes(fake.kubectl, fake.kubeconfig, tmp_path / "objects") == expected
     finally:
         real("-n", NAMESPACE, "delete", "configmap", "--all", "--wait=false", check=False)

@@ -29,7 +29,13 @@ from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors
 
-__all__ = ["check_metadata", "check_update", "dedup_owner_references", "invalid_object"]
+__all__ = [
+    "check_metadata",
+    "check_update",
+    "dedup_owner_references",
+    "drop_empty_metadata",
+    "invalid_object",
+]
 
 _ANNOTATIONS_LIMIT = 256 * 1024
 
@@ -138,6 +144,37 @@ def check_update(
     if strict or errors:
         renamed = {**candidate, "metadata": {**meta, "name": name}}
         check_metadata(info, renamed, errors, spec=strict, last=last, creating=False)
+
+
+# ObjectMeta's fields are all omitempty: Go's encoder leaves out an empty one (a zero time is
+# no empty value: it is written as null, so creationTimestamp is not here).
+_OMITTED_WHEN_EMPTY = (
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+)
+
+
+def drop_empty_metadata(obj: dict[str, Any]) -> None:
+    """`obj`'s metadata as a decode into ObjectMeta and back leaves it: `labels: {}`,
+    `annotations: {}`, `finalizers: []` (a chart's usual output) and the like are gone, and
+    so is what is null (a nil pointer)."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for key in [k for k, v in meta.items() if v is None]:
+            del meta[key]
+        for key in _OMITTED_WHEN_EMPTY:
+            if key in meta and meta[key] in ("", 0, {}, []) and meta[key] is not False:
+                del meta[key]
 
 
 def dedup_owner_references(obj: dict[str, Any], *, after_admission: bool = False) -> list[str]:

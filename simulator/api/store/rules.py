@@ -32,7 +32,7 @@ from simulator.api.store.errors import (
     NotFoundError,
 )
 from simulator.api.store.event_views import is_view, to_view
-from simulator.api.store.object_meta import check_metadata, invalid_object
+from simulator.api.store.object_meta import check_metadata, drop_empty_metadata, invalid_object
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.pod_rules import ephemeral_errors
 from simulator.api.store.schema_validation import custom_resource_errors
@@ -209,7 +209,10 @@ def would_store(
 ) -> dict[str, Any] | None:
     """What an API write of a custom resource stores, merged before the checks so its schema
     reads it (and then stored as it is); None for other writes, merged after theirs.
-    `candidate` is left as it is."""
+    `candidate` is left as it is, but for the empty metadata fields an API write's decode
+    drops (`drop_empty_metadata`)."""
+    if strict:
+        drop_empty_metadata(candidate)
     if not strict or info.schema is None:
         return None
     return merge_update(info, live, copy_object(candidate), subresource=subresource, strict=strict)
@@ -379,6 +382,8 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
     """Give `obj` a name from `generateName`; InvalidError when it has neither, or when the
     object is not valid (its name, its metadata, and for the API's writes what its kind checks
     in its spec)."""
+    if strict:  # decoded: the empty fields ObjectMeta leaves out are gone
+        drop_empty_metadata(obj)
     meta = obj["metadata"]
     if not meta.get("name"):
         if meta.get("generateName"):
