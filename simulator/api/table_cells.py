@@ -341,7 +341,7 @@ def _event_object(obj: Obj, _now: datetime) -> str:
 
 def _event_source(obj: Obj, _now: datetime) -> str:
     source = obj.get("source") or {}
-    component = source.get("component") or obj.get("reportingController") or ""
+    component = source.get("component") or obj.get("reportingComponent") or ""  # core's name
     host = source.get("host") or obj.get("reportingInstance") or ""
     return f"{component}, {host}" if host else str(component)
 
