@@ -40,7 +40,10 @@ def _pytest(*args: str, cpu_dir: Path | None = None) -> tuple[float, float]:
     `cpu_dir`, each test's CPU is written there too (bench/cpu_per_test.py)."""
     env, plugin = dict(os.environ), []
     if cpu_dir is not None:
-        env.update(BENCH_CPU_DIR=str(cpu_dir), PYTHONPATH=str(ROOT))
+        # The plugin is found from the root (pytest's and its workers' working directory); no
+        # PYTHONPATH: the tests' own processes would inherit it (bench/run's modules would then
+        # shadow the packages they are named after).
+        env["BENCH_CPU_DIR"] = str(cpu_dir)
         plugin = ["-p", "bench.cpu_per_test"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
