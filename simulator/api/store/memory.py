@@ -208,7 +208,8 @@ class ObjectStore:
             stamp_new_object(info, meta, now)
             stamp = str(meta["creationTimestamp"])
             if field_manager:
-                default_fields(info, new, assigned=False)
+                if not strict:  # an API write was defaulted before its checks already
+                    default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
             fill_on_create(info, new, now)
