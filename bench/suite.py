@@ -90,6 +90,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
         suite, cpu = _pytest("tests", *AS_TASKS_RUNS_IT, cpu_dir=Path(folder))
         planes, rest = _cpu_by_kind(Path(folder))
+        costliest, most = max(_cpu_by_module(Path(folder))[1].items(), key=lambda kv: kv[1])
     fixed_worlds, _ = _pytest("tests/bdd", "--fixed-speed", *AS_TASKS_RUNS_IT)
     cores = os.cpu_count() or 1
     return [
@@ -126,6 +127,14 @@ def run(quick: bool) -> list[dict[str, object]]:
             "goal": "reference (the rest alone)",
         },
         {
+            "name": f"pytest tests: CPU s of the costliest other module ({costliest}), against "
+            "every other test's",
+            "value": most,
+            "baseline": rest,
+            "ratio": most / rest,
+            "goal": "reference",
+        },
+        {
             "name": "pytest tests: CPU s in no test (collection, workers' start, planes shared "
             "by a lane), against all its CPU",
             "value": cpu - planes - rest,
@@ -145,12 +154,18 @@ def run(quick: bool) -> list[dict[str, object]]:
 
 def _cpu_by_kind(folder: Path) -> tuple[float, float]:
     """CPU seconds of the tests that start a control plane, and of all the others."""
-    planes = rest = 0.0
+    planes, others = _cpu_by_module(folder)
+    return sum(planes.values()), sum(others.values())
+
+
+def _cpu_by_module(folder: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """CPU seconds by test module: of the tests that start a control plane, of the others."""
+    planes: dict[str, float] = {}
+    others: dict[str, float] = {}
     for path in folder.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             test = json.loads(line)
-            if starts_a_control_plane(test["nodeid"]):
-                planes += test["cpu"]
-            else:
-                rest += test["cpu"]
-    return planes, rest
+            kind = planes if starts_a_control_plane(test["nodeid"]) else others
+            module = test["nodeid"].partition("::")[0]
+            kind[module] = kind.get(module, 0.0) + test["cpu"]
+    return planes, others
