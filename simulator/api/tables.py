@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.kinds import KindInfo
-from simulator.api.store.event_views import storage_form, storage_key
+from simulator.api.store.event_views import is_view, storage_form, storage_key
 from simulator.api.table_cells import FLUX_READERS, READERS, Reader, human_age
 from simulator.api.table_columns import AGE, COLUMNS, NAME, Column
 from simulator.api.table_columns_cluster import CLUSTER_COLUMNS
@@ -52,7 +52,8 @@ def table(info: KindInfo, items: list[Obj], now: datetime, resource_version: str
         columns, readers = _FLUX_COLUMNS, FLUX_READERS
     else:
         key = storage_key(info.group, info.plural)  # events.k8s.io's Events print as core's
-        items = [storage_form(info, obj) for obj in items]
+        if is_view(info):  # a stored Event is in core's form already: only the view's converted
+            items = [storage_form(info, obj) for obj in items]
         columns, readers = _COLUMNS.get(key, (NAME, AGE)), _READERS.get(key, {})
     cells = _cells(columns, readers)
     return {
