@@ -39,7 +39,7 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
         "namespaces",
         namespaced=False,
         short=("ns",),
-        subresources=("status",),
+        subresources=("status", "finalize"),
         # kube-apiserver deletes namespaces one at a time (its REST storage has no collection
         # delete): discovery names no deletecollection.
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),

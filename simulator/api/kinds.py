@@ -150,6 +150,8 @@ SUBRESOURCES: dict[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = {
     "status": (None, ("get", "patch", "update")),
     # A CertificateSigningRequest's: writes change only its conditions (`certificate approve`).
     "approval": (None, ("get", "patch", "update")),
+    # A Namespace's: a PUT that may change its spec.finalizers (the namespace controller's).
+    "finalize": (None, ("update",)),
     # A Pod's: writes change only its ephemeral containers (`kubectl debug`).
     "ephemeralcontainers": (None, ("get", "patch", "update")),
     "scale": (("autoscaling", "v1", "Scale"), ("get", "patch", "update")),

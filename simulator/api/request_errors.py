@@ -19,7 +19,7 @@ from simulator.api.asgi import Request, Route, first
 from simulator.api.go_json import json_kind, syntax_error
 from simulator.api.go_types import component_error, type_error
 from simulator.api.kind_registry import KindRegistry
-from simulator.api.kinds import KindInfo
+from simulator.api.kinds import SUBRESOURCES, KindInfo
 from simulator.api.store import (
     BadRequestError,
     InvalidError,
@@ -302,11 +302,14 @@ def check_patch_syntax(body: bytes, patch_type: str) -> None:
 
 
 def refuse_method(verb: str, route: Route) -> None:
-    """405 for a create on a named object (its status or scale too), an update or a patch of a
-    collection: paths kube-apiserver serves, with verbs they do not take."""
-    if (verb == "create" and route.name and route.subresource in ("", "status", "scale")) or (
+    """405 for a create on a named object, an update or a patch of a collection, and a verb a
+    subresource does not take (a GET of a namespace's finalize): paths kube-apiserver serves,
+    with verbs they do not take."""
+    if (verb == "create" and route.name and not route.subresource) or (
         verb in ("update", "patch") and not route.name
     ):
+        raise MethodNotAllowedError
+    if route.subresource and verb not in SUBRESOURCES.get(route.subresource, (None, ()))[1]:
         raise MethodNotAllowedError
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from simulator.api.kinds import KindInfo, is_crd
 from simulator.api.store.collection import FOREGROUND
-from simulator.api.store.namespaces import is_namespace
+from simulator.api.store.namespaces import held, is_namespace
 from simulator.api.store.namespaces import terminating as namespace_terminating
 from simulator.api.store.rules import copy_object, marked_for_deletion
 from simulator.clock import rfc3339
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "Deletion",
     "crd_cleaned",
+    "deleted_by_update",
     "deletion",
     "grace_seconds",
 ]
@@ -150,3 +151,14 @@ def crd_cleaned(crd: dict[str, Any]) -> dict[str, Any] | None:
     if not meta.get("deletionTimestamp") or CRD_CLEANUP not in finalizers:
         return None
     return {"metadata": {"finalizers": [f for f in finalizers if f != CRD_CLEANUP]}}
+
+
+def deleted_by_update(info: KindInfo, new: dict[str, Any]) -> bool:
+    """ShouldDeleteDuringUpdate: a write that leaves a marked object nothing that holds it (no
+    finalizer, no grace period running; a namespace's spec.finalizers too) deletes it."""
+    meta = new["metadata"]
+    return bool(meta.get("deletionTimestamp")) and not (
+        meta.get("finalizers")
+        or meta.get("deletionGracePeriodSeconds")
+        or (is_namespace(info) and held(new))
+    )

@@ -23,12 +23,12 @@ from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
 from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
-from simulator.api.store.deleting import crd_cleaned, deletion
+from simulator.api.store.deleting import crd_cleaned, deleted_by_update, deletion
 from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.event_views import is_view, storage_form, storage_key, to_view
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
-from simulator.api.store.namespaces import admit, is_namespace, refuse_immortal
+from simulator.api.store.namespaces import admit, content_gone, is_namespace, refuse_immortal
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.pod_admission import admit_pod, readmit_pod
@@ -366,17 +366,21 @@ class ObjectStore:
     # ----------------------------------------------------------------- internals
 
     def _finalize_namespace(self, ns: str) -> None:
-        """Remove a terminating namespace once nothing is left in it."""
+        """The namespace controller's pass once nothing is left in a terminating namespace."""
         with self._lock:
             namespace = self._objects.namespace(ns)
-            if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
-                return
-            if self._objects.content(self.registry, ns):
+            if namespace is None or self._objects.content(self.registry, ns):
                 return
             info = self.kind_info("v1", "Namespace")
-            gone = self._remove_locked(info, namespace)
-            self._deleted_namespaces.add(ns)
-        self._after_commit(info, "DELETED", gone)
+            writes = content_gone(info, namespace, self.clock.now())
+            for index, (event, obj) in enumerate(writes):
+                if event == "MODIFIED":
+                    self._commit(info, event, obj)
+                else:  # the DELETED event's object carries the deletion's resourceVersion
+                    writes[index] = (event, self._remove_locked(info, obj))
+                    self._deleted_namespaces.add(ns)
+        for event, obj in writes:
+            self._after_commit(info, event, obj)
 
     def _after_removal(self, info: KindInfo, obj: dict[str, Any]) -> None:
         """Cascades, garbage collection, then owners and namespaces waiting for this one."""
@@ -439,10 +443,7 @@ class ObjectStore:
                 return present(info, copy_object(stored))
             if dry_run:
                 return present(info, new)
-            meta = new["metadata"]
-            if meta.get("deletionTimestamp") and not (
-                meta.get("finalizers") or meta.get("deletionGracePeriodSeconds")
-            ):
+            if deleted_by_update(info, new):
                 new = self._remove_locked(info, new)
                 event = "DELETED"
             else:

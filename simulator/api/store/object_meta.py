@@ -25,6 +25,7 @@ from simulator.api.store.go_values import struct_value
 from simulator.api.store.immutable_specs import immutable_errors
 from simulator.api.store.ingress_budget_rules import ingress_budget_errors
 from simulator.api.store.kind_rules import content_errors, update_errors
+from simulator.api.store.namespaces import finalizer_errors, is_namespace
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
 from simulator.api.store.workload_rules import spec_errors
@@ -74,6 +75,7 @@ def check_metadata(
         errors += _finalizer_errors(meta.get("finalizers"), creating, builtin=not info.crd_name)
     if spec and not info.crd_name:
         errors += content_errors(info.group, info.kind, obj)
+        errors += finalizer_errors(obj, indexed=False) if creating and is_namespace(info) else []
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
         errors += ingress_budget_errors(info.group, info.kind, obj, creating=creating)

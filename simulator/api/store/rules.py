@@ -32,6 +32,7 @@ from simulator.api.store.errors import (
     NotFoundError,
 )
 from simulator.api.store.event_views import is_view, to_view
+from simulator.api.store.namespaces import is_namespace, prepare_update
 from simulator.api.store.object_meta import check_metadata, drop_empty_metadata, invalid_object
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.pod_rules import ephemeral_errors
@@ -234,6 +235,21 @@ def _ephemeral_update(
     return new
 
 
+def _approval_update(
+    info: KindInfo, live: dict[str, Any], candidate: dict[str, Any]
+) -> dict[str, Any]:
+    """kube-apiserver's CSR approval strategy: only status.conditions comes from the write."""
+    new = copy_object(live)
+    conditions = (candidate.get("status") or {}).get("conditions")
+    status = {k: v for k, v in (live.get("status") or {}).items() if k != "conditions"}
+    new["status"] = status | ({"conditions": conditions} if conditions else {})
+    return new
+
+
+# The subresources through which one field of the object is written, the rest kept as stored.
+_ONE_FIELD_UPDATES = {"ephemeralcontainers": _ephemeral_update, "approval": _approval_update}
+
+
 def merge_update(
     info: KindInfo,
     live: dict[str, Any],
@@ -252,15 +268,8 @@ def merge_update(
             new.pop("status", None)
         convert_pod_status(info, new)
         return new
-    if subresource == "ephemeralcontainers":
-        return _ephemeral_update(info, live, candidate)
-    if subresource == "approval":
-        # kube-apiserver's CSR approval strategy: only status.conditions comes from the write.
-        new = copy_object(live)
-        conditions = (candidate.get("status") or {}).get("conditions")
-        status = {k: v for k, v in (live.get("status") or {}).items() if k != "conditions"}
-        new["status"] = status | ({"conditions": conditions} if conditions else {})
-        return new
+    if (written_alone := _ONE_FIELD_UPDATES.get(subresource or "")) is not None:
+        return written_alone(info, live, candidate)
     new = candidate
     meta = new.get("metadata")
     if not isinstance(meta, dict):
@@ -278,6 +287,8 @@ def merge_update(
             new.pop("status", None)
         if is_crd(info):
             store_storage_version(new)
+        if is_namespace(info) and (errors := prepare_update(live, new, subresource)):
+            raise invalid_object(info, str(live_meta["name"]), errors)
     # The world's own writes (not strict) stand for its controllers' writes, which set a
     # Deployment's revision annotation through /status, where no generation is counted.
     if tracks_generation(info) and (
