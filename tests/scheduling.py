@@ -80,6 +80,7 @@ _MEASURED = {
     "tests/integration/test_fake_api_vs_apiserver_crd_openapi.py": 5.0,
     "tests/integration/test_fake_api_vs_apiserver_events.py": 5.0,
     "tests/integration/test_fake_api_vs_apiserver_namespaces.py": 7.0,
+    "tests/integration/test_fake_api_vs_apiserver_volumes.py": 10.0,
     "tests/integration/test_fake_api_vs_apiserver_cr_validation.py": 16.0,
     "tests/integration/test_fake_api_vs_apiserver_cr_scale.py": 10.0,
     "tests/integration/test_fake_api_vs_apiserver_cr_selectors.py": 6.0,

@@ -1,6 +1,7 @@
 """The warnings a written Pod or pod template gets (k8s.io/kubernetes v1.37 pkg/api/pod/warnings.go,
 the registry's WarningsOnCreate/WarningsOnUpdate), then Pod Security's warn mode
-(store/pod_security.py): what `kubectl apply` prints as `Warning: ...` before its result.
+(store/pod_security.py): what `kubectl apply` prints as `Warning: ...` before its result. A
+claim's or a volume's come from volume_warnings.py, through the same entry.
 
 First a name that is no DNS label (a Pod's, a Deployment's, a ReplicaSet's, a Job's...), on
 create. Of warnings.go: deprecated node labels in a nodeSelector or a topology spread
@@ -21,6 +22,7 @@ from simulator.api.asgi import Route
 from simulator.api.names import label_errors
 from simulator.api.store import ObjectStore
 from simulator.api.store.pod_security import pod_security_warning
+from simulator.api.volume_warnings import volume_warnings
 
 __all__ = ["generation_before", "written_pod_warnings"]
 
@@ -37,6 +39,7 @@ _TEMPLATE_PATHS = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 _WARNED_KINDS = frozenset({"Pod", *_TEMPLATE_PATHS})
+_VOLUME_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume"})
 # The kinds whose name becomes their pods' names and hostnames (their WarningsOnCreate).
 _NAMED_HOSTS = {
     "Pod": "the Pod's hostname",
@@ -118,6 +121,8 @@ def written_pod_warnings(
     Security re-checks only an update of its containers, not modelled); a workload's template
     on every write, the registry's warnings only when its generation moved."""
     kind, namespace = obj.get("kind"), route.namespace
+    if not route.subresource and route.info.group == "" and kind in _VOLUME_KINDS:
+        return volume_warnings(obj)  # a claim's or a volume's, on every write
     if route.subresource or not namespace or kind not in _WARNED_KINDS:
         return []
     if kind == "Pod" and before is not None:

@@ -53,6 +53,7 @@ from simulator.api.store.rules import (
 )
 from simulator.api.store.service_allocation import allocate_service
 from simulator.api.store.subscriptions import Subscriptions
+from simulator.api.store.volume_protection import VolumeProtection, admit_volume
 from simulator.clock import VirtualClock, rfc3339
 
 __all__ = ["ObjectStore"]
@@ -89,6 +90,7 @@ class ObjectStore:
         self.history = WatchHistory(history_limit)
         self._objects = Buckets(self._lock)
         self._collector = Collector(self, self._objects, self.registry)
+        VolumeProtection(self, self._objects, self._lock)  # it hears the changes it acts on
         # Namespaces deleted here, which a lenient write must not bring back (their create may).
         self._deleted_namespaces: set[str] = set()
         self.pod_security = KUBE_APISERVER  # a plain kube-apiserver's defaults (TALOS: Talos's)
@@ -147,10 +149,8 @@ class ObjectStore:
         labels: LabelSelector | None = None,
         fields: FieldSelector | None = None,
     ) -> tuple[ObjList, int]:
-        """The stored (read-only, never mutated) matching objects and the list's resourceVersion.
-
-        Used by the HTTP server to serialise large lists without copying them.
-        """
+        """The stored (read-only) matching objects and the list's resourceVersion (the HTTP
+        server serialises large lists from them without copying)."""
         with self._lock:
             items = self._objects.select(info, namespace, labels, fields)
             rv = self.history.rv
@@ -212,6 +212,7 @@ class ObjectStore:
                     default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
+            admit_volume(self._objects, info, new)
             fill_on_create(info, new, now)
             allocate_service(info, self._objects.of(info), new, None)
             new["apiVersion"] = info.api_version
@@ -471,11 +472,10 @@ class ObjectStore:
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
         crd = is_crd(info)
-        if crd:
-            if event_type == "DELETED":
-                self.registry.remove_crd(obj["metadata"]["name"])
-            else:
-                self.registry.add_crd(obj)
+        if crd and event_type == "DELETED":
+            self.registry.remove_crd(obj["metadata"]["name"])
+        elif crd:
+            self.registry.add_crd(obj)
         shown = functools.partial(present, info) if not is_view(info) else dict  # stored form
         self.changes.publish(event_type, obj, lambda: shown(copy_object(obj)))
         if crd and event_type == "ADDED" and (accepted := crd_established(obj, self.clock.now())):
