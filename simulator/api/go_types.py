@@ -13,6 +13,7 @@ check (a create pays for its body's values, not for reading schemas again).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
@@ -21,7 +22,7 @@ from simulator.api import openapi_assets
 from simulator.api.go_json import base64_error, json_kind
 from simulator.api.quantities import FORMAT_WRONG, quantity_error
 
-__all__ = ["component_error", "kind_schema", "resolve", "type_error"]
+__all__ = ["component_error", "converter_error", "kind_schema", "resolve", "type_error"]
 
 _REF = "#/components/schemas/"
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
@@ -307,3 +308,41 @@ class _Compiler:
                 raise _typed(value, go_type, struct)
 
         return check
+
+
+_DECODER_WORDS = re.compile(
+    r"json: cannot unmarshal (\w+)( \S+)? into Go (?:struct field \S+|value) of type (\S+)$"
+)
+# The Go kind a value of each JSON type is in the map a patch is applied to (integers int64).
+_GO_KINDS = {
+    "string": "string",
+    "number": "int64",
+    "bool": "bool",
+    "object": "map",
+    "array": "slice",
+}
+_SCALARS = frozenset({"string", "bool", "int32", "int64", "float64"})
+
+
+def converter_error(decoder_error: str) -> str | None:
+    """What runtime.DefaultUnstructuredConverter says where Go's JSON decoder said
+    `decoder_error` (a strategic merge patch's result is converted from a map, not decoded):
+    `unrecognized type: int32`, `cannot convert int64 to string`, `cannot restore struct
+    from: string`. None where it would take the value or speak otherwise (its own converters
+    of quantities, times and int-or-strings; a number no integer of that size)."""
+    found = _DECODER_WORDS.match(decoder_error)
+    if found is None or found.group(3) in _NAMED.values():
+        return None
+    kind, number, go_type = found.group(1), found.group(2), found.group(3)
+    source = "float64" if number and "." in number else _GO_KINDS.get(kind)
+    if source is None or (number and source != "float64"):
+        return None
+    if go_type in _SCALARS:
+        numeric = source in ("int64", "float64") and go_type in ("int32", "int64", "float64")
+        if numeric or (source == "int64" and go_type == "string"):
+            return f"cannot convert {source} to {go_type}"
+        return f"unrecognized type: {go_type}"
+    if go_type == "[]uint8":  # bytes: from a string, base64's words
+        return None
+    container = "slice " if go_type.startswith("[]") else "map " if go_type[:4] == "map[" else ""
+    return f"cannot restore {container or 'struct '}from{'' if container else ':'} {source}"

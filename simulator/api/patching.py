@@ -14,10 +14,12 @@ from __future__ import annotations
 import copy
 from typing import Any, Protocol
 
+from simulator.api.fields.fieldsets import go_map
 from simulator.errors import SimulatorError
 
 __all__ = [
     "MERGE_KEYS",
+    "MergeKeyMissing",
     "PatchError",
     "apply_merge_patch",
     "apply_strategic_merge_patch",
@@ -26,6 +28,11 @@ __all__ = [
 
 class PatchError(SimulatorError, ValueError):
     """A patch the server cannot apply (answered 422 or 400 with this message)."""
+
+
+class MergeKeyMissing(PatchError):
+    """A strategic merge patch's list item without its list's merge key: strategicpatch's
+    plain Go error, which kube-apiserver answers 500 with no reason."""
 
 
 # Field name -> merge key; "ports" is resolved from the items (containerPort for containers,
@@ -112,7 +119,7 @@ def _merge_list(live: Any, patch: list[Any], delete_values: list[Any], how: _How
     items = []
     for item in patch:
         if key not in item:
-            raise PatchError(f"map: {item!r} does not contain declared merge key: {key}")
+            raise MergeKeyMissing(f"map: {go_map(item)} does not contain declared merge key: {key}")
         index = next((n for n, cur in enumerate(result) if cur.get(key) == item[key]), None)
         if item.get("$patch") == "delete":
             if index is not None:

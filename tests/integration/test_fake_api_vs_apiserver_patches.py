@@ -65,6 +65,7 @@ FILES = {
 _A = '.spec.template.spec.containers[?(@.name=="a")]'
 _NAMES = f"jsonpath={{.spec.template.spec.containers[*].name}} {{{_A}.env[*].name}} {{{_A}.ports[*].containerPort}}"  # noqa: E501
 _SIDECAR = {"spec": {"template": {"spec": {"containers": [_container("side", "S")]}}}}
+_NAMELESS = {"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}
 STEPS: list[tuple[str, ...]] = [
     ("apply", "-f", "v1.json"),
     ("apply", "-f", "v2.json"),
@@ -84,7 +85,15 @@ STEPS: list[tuple[str, ...]] = [
     ),
     ("get", "configmap", "held", "-o", "jsonpath={.metadata.finalizers}"),
     ("patch", "configmap", "held", "--type=merge", "-p", '{"metadata":{"finalizers":null}}'),
-]
+    # Refused: a list item without its merge key (strategicpatch's plain error, a 500), and
+    # values the unstructured converter cannot put in the kind's Go type (the patch quoted).
+    ("patch", "deployment", "web", "-p", json.dumps(_NAMELESS)),
+    ("patch", "deployment", "web", "-p", '{"spec":{"replicas":"two","paused":1}}'),
+    ("patch", "deployment", "web", "-p", '{"spec":{"minReadySeconds":1.5}}'),
+    ("patch", "deployment", "web", "-p", '{"spec":{"template":"none"}}'),
+    ("patch", "configmap", "held", "-p", '{"data":{"n":1,"m":"ok"}}'),
+    ("patch", "configmap", "held", "-p", '{"metadata":{"labels":["a"]}}'),
+]  # fmt: skip
 
 
 def test_strategic_merge_patches_merge_as_kube_apiserver_merges_them(
@@ -96,6 +105,9 @@ def test_strategic_merge_patches_merge_as_kube_apiserver_merges_them(
     expected = said(real, STEPS, namespace=NAMESPACE, files=FILES, folder=tmp_path / "objects")
     try:
         assert "-> 0: c a b C A B 80 8080 81" in expected[2]  # the premise: the order as applied
+        said_all = "\n".join(expected)  # and the refusals' words, each a Go library's own
+        assert "does not contain declared merge key: name" in said_all
+        assert 'Invalid value: "map[spec:map[paused:1 replicas:two]]"' in said_all
         assert said(
             fake.kubectl, STEPS, namespace=NAMESPACE, files=FILES, folder=tmp_path / "o"
         ) == [line.replace(str(tmp_path / "objects"), str(tmp_path / "o")) for line in expected]

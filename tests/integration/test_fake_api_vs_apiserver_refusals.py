@@ -205,6 +205,15 @@ REFUSED_CREATES = {
             "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
         },
     },
+    # Its errors in ValidateDeploymentSpec's order: replicas, the template's, the strategy's.
+    "deployment-ordered.yaml": {
+        **_workload("Deployment", "d-ordered", containers=[_C, _C]),
+        "spec": {
+            **_workload("Deployment", "d-ordered", containers=[_C, _C])["spec"],
+            "replicas": -1,
+            "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}},
+        },
+    },
     "ingress-host.yaml": _ingress(
         "i1", rules=[_rule("Bad_Host", path="relative"), _rule("10.0.0.1", path="/a//b/..")]
     ),

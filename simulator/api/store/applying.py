@@ -17,6 +17,7 @@ from simulator.api.fields.patch_meta import patch_meta
 from simulator.api.json_patch import apply_json_patch
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import (
+    MergeKeyMissing,
     PatchError,
     apply_merge_patch,
     apply_strategic_merge_patch,
@@ -112,10 +113,14 @@ def mutation(
                 refuse_non_object(result)  # a JSON patch may replace the root with anything
                 patched = dict(result)
                 if typed and not info.crd_name:
-                    refuse_mistyped(info, live, patched)
+                    refuse_mistyped(
+                        info, live, patched, body if patch_type == "strategic" else None
+                    )
                 if decoded is not None:
                     decoded(patched)
                 return patched
+        except MergeKeyMissing as exc:  # strategicpatch's plain error, no Status: a 500
+            raise UnknownReasonError(str(exc)) from exc
         except PatchError as exc:
             if patch_type == "json" and isinstance(body, list):
                 raise PatchNotApplicableError(str(exc)) from exc

@@ -28,7 +28,7 @@ from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.namespaces import finalizer_errors, is_namespace
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
-from simulator.api.store.workload_rules import spec_errors
+from simulator.api.store.workload_rules import errors_after_template, spec_errors
 
 __all__ = [
     "check_metadata",
@@ -78,6 +78,7 @@ def check_metadata(
         errors += finalizer_errors(obj, indexed=False) if creating and is_namespace(info) else []
         errors += spec_errors(info.group, info.kind, obj)
         errors += pod_errors(info.group, info.kind, obj)
+        errors += errors_after_template(info.group, info.kind, obj)
         errors += ingress_budget_errors(info.group, info.kind, obj, creating=creating)
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
         errors += event_errors(info, obj) if creating else []

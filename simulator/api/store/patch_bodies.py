@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
+from simulator.api.fields.fieldsets import go_map
 from simulator.api.go_json import json_kind, unmarshal_error
-from simulator.api.go_types import type_error
+from simulator.api.go_types import converter_error, type_error
 from simulator.api.kinds import KindInfo
 from simulator.api.store.errors import BadRequestError, InvalidError
 
@@ -85,14 +86,18 @@ def yaml_error(exc: yaml.YAMLError) -> BadRequestError:
     )
 
 
-def refuse_mistyped(info: KindInfo, live: dict[str, Any], patched: dict[str, Any]) -> None:
+def refuse_mistyped(
+    info: KindInfo, live: dict[str, Any], patched: dict[str, Any], strategic: Any = None
+) -> None:
     """A patch whose result Go cannot decode into the kind's type: kube-apiserver's 422, which
-    quotes the patched object (as JSON here; a strategic merge patch's there reads as a Go map,
-    with the unstructured converter's words). Only the patch is blamed: an object the world
-    stored mistyped stays patchable."""
+    quotes the patched object as JSON with the decoder's words; a strategic merge patch's
+    (`strategic`, its body) quotes that patch as a Go map, with the unstructured converter's
+    words. Only the patch is blamed: an object the world stored mistyped stays patchable."""
     problem = type_error(info.group, info.version, info.kind, patched)
     if problem is None or type_error(info.group, info.version, info.kind, live) is not None:
         return
+    if strategic is not None and (converted := converter_error(problem)) is not None:
+        raise _invalid_patch(go_map(strategic), converted)
     raise _invalid_patch(patched_json(patched), problem)
 
 

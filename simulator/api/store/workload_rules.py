@@ -15,7 +15,7 @@ from simulator.api.selectors import SelectorError, selector_from_match
 from simulator.api.store.go_values import not_supported
 from simulator.api.store.label_rules import selector_errors
 
-__all__ = ["spec_errors"]
+__all__ = ["errors_after_template", "spec_errors"]
 
 _APPS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 _ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
@@ -42,18 +42,23 @@ def _workload(kind: str, spec: dict[str, Any]) -> list[str]:
         errors += [
             f'spec.serviceName: Invalid value: "{service}": {e}' for e in label_errors(service)
         ]
-    errors += _selector(kind, spec)
-    strategy = spec.get("strategy") or {}
+    return errors + _selector(kind, spec)
+
+
+def errors_after_template(group: str, kind: str, obj: dict[str, Any]) -> list[str]:
+    """Field errors ValidateDeploymentSpec finds after the pod template's: its strategy."""
+    if (group, kind) != ("apps", "Deployment"):
+        return []
+    found = obj.get("spec")
+    strategy = (found.get("strategy") if isinstance(found, dict) else None) or {}
     kind_of = strategy.get("type")
-    if kind == "Deployment" and kind_of in (None, "Recreate", "RollingUpdate"):
-        errors += _strategy(kind_of or "RollingUpdate", strategy.get("rollingUpdate"))
-    elif kind == "Deployment" and kind_of is not None:
-        shown = json.dumps({"Type": kind_of, "RollingUpdate": strategy.get("rollingUpdate")})
-        errors.append(
-            f"spec.strategy: Unsupported value: {shown.replace(', ', ',').replace(': ', ':')}: "
-            'supported values: "Recreate", "RollingUpdate"'
-        )
-    return errors
+    if kind_of in (None, "Recreate", "RollingUpdate"):
+        return _strategy(kind_of or "RollingUpdate", strategy.get("rollingUpdate"))
+    shown = json.dumps({"Type": kind_of, "RollingUpdate": strategy.get("rollingUpdate")})
+    return [
+        f"spec.strategy: Unsupported value: {shown.replace(', ', ',').replace(': ', ':')}: "
+        'supported values: "Recreate", "RollingUpdate"'
+    ]
 
 
 def _not_negative(path: str, value: Any) -> list[str]:
