@@ -4,7 +4,7 @@ live)."""
 
 from __future__ import annotations
 
-from simulator.api.store.workload_rules import spec_errors
+from simulator.api.store.workload_rules import errors_after_template, spec_errors
 
 TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}
 
@@ -25,7 +25,9 @@ def test_replicas_and_a_deployment_strategy() -> None:
     assert spec_errors("apps", "Deployment", {"spec": {**spec, "replicas": -1}}) == [
         "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
     ]
-    assert spec_errors("apps", "Deployment", {"spec": {**spec, "strategy": {"type": "Bogus"}}}) == [
+    bogus = {"spec": {**spec, "strategy": {"type": "Bogus"}}}
+    assert spec_errors("apps", "Deployment", bogus) == []  # checked after the template's
+    assert errors_after_template("apps", "Deployment", bogus) == [
         'spec.strategy: Unsupported value: {"Type":"Bogus","RollingUpdate":null}: supported '
         'values: "Recreate", "RollingUpdate"'
     ]
