@@ -116,13 +116,18 @@ def _path_segment(value: str) -> list[str]:
     return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
 
 
+_PATH_SEGMENT_GROUPS = frozenset({"rbac.authorization.k8s.io", "apiregistration.k8s.io"})
+
+
 def _rule(info: KindInfo) -> Callable[[str], list[str]]:
     if info.group == "" and info.plural == "namespaces":
         return _dns_label
     if info.group == "" and info.plural == "services":
         return _dns1035_label
-    if info.group == "rbac.authorization.k8s.io" or (info.group, info.plural) == ("", "events"):
-        return _path_segment  # a core/v1 Event's: its strategy checks no name (BeforeCreate's)
+    if info.group in _PATH_SEGMENT_GROUPS or (info.group, info.plural) == ("", "events"):
+        # A core/v1 Event's: its strategy checks no name (BeforeCreate's); an APIService's also
+        # must be its spec's version.group (not checked here: `v1.` is one).
+        return _path_segment
     return _subdomain
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 import yaml
 
+from simulator.api.api_services import publish_api_services
 from simulator.api.apiserver_configmaps import publish_apiserver_configmaps
 from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.bootstrap_objects import publish_bootstrap_objects
@@ -134,6 +135,7 @@ class ApiServer:
         # kube-apiserver's post-start hooks (RBAC policy, system priorities), then the
         # aggregation kube-controller-manager does on them and on every later ClusterRole.
         publish_bootstrap_objects(self.store)
+        publish_api_services(self.store)  # the aggregator's, for each built-in group version
         self._aggregator = RoleAggregator(self.store)
         self._aggregator.start()
         # The accounts kube-controller-manager's controllers act as, made as they start.

@@ -319,6 +319,13 @@ PLATFORM_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         ("Modes", "string", "", 0, _MODES_DOC),
         AGE,
     ),
+    # kube-aggregator's own ConvertToTable (pkg/registry/apiservice/etcd).
+    ("apiregistration.k8s.io", "apiservices"): (
+        NAME,
+        ("Service", "string", "", 0, "The reference to the service that hosts this API endpoint."),
+        ("Available", "string", "", 0, "Whether this service is available."),
+        AGE,
+    ),
     ("certificates.k8s.io", "certificatesigningrequests"): (
         NAME,
         AGE,
@@ -328,6 +335,21 @@ PLATFORM_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         ("Condition", "string", "", 0, _CONDITION_DOC),
     ),
 }
+
+
+def _api_service_host(obj: Obj, _now: datetime) -> str:
+    service = spec_of(obj).get("service")
+    return f"{service.get('namespace')}/{service.get('name')}" if service else "Local"
+
+
+def _api_service_available(obj: Obj, _now: datetime) -> str:
+    """The Available condition's status, with its reason when it is not True."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    found = next((c for c in conditions if c.get("type") == "Available"), None)
+    if found is None:
+        return "Unknown"
+    status, reason = str(found.get("status", "")), found.get("reason")
+    return status if status == "True" or not reason else f"{status} ({reason})"
 
 
 def _webhooks(obj: Obj, _now: datetime) -> int:
@@ -409,6 +431,10 @@ _BINDING_READERS: dict[str, Reader] = {
 }
 
 PLATFORM_READERS: dict[tuple[str, str], dict[str, Reader]] = {
+    ("apiregistration.k8s.io", "apiservices"): {
+        "Service": _api_service_host,
+        "Available": _api_service_available,
+    },
     (_ADMISSION, "validatingadmissionpolicies"): {
         "Validations": lambda obj, _now: len(spec_of(obj).get("validations") or []),
         "ParamKind": _param_kind,
