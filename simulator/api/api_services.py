@@ -1,22 +1,34 @@
-"""The APIServices kube-apiserver's aggregator registers on start: one for each built-in group
-version it serves (`kubectl get apiservices`: `v1.`, `v1.apps`, ... each `Local`, Available).
+"""The APIServices kube-apiserver's aggregator registers: on start one for each built-in group
+version it serves (`kubectl get apiservices`: `v1.`, `v1.apps`, ... each `Local`, Available),
+and, as its crdregistration controller keeps them, one for each group version a CRD serves.
 
-Their priorities are cmd/kube-apiserver/app/aggregator.go's apiVersionPriorities (v1.37.2); the
-spec and the `automanaged: onstart` label are kube-apiserver's fields, the Available condition
-the availability controller's (no manager). Only the group versions this fake API serves get
-one: autoscaling/v1, which it does not serve, has none here. Not yet: the APIServices the
-crdregistration controller makes for a CRD's group versions (`automanaged: "true"`).
+The built-in ones' priorities are cmd/kube-apiserver/app/aggregator.go's apiVersionPriorities
+(v1.37.2), labelled `automanaged: onstart`; a CRD's are 1000 and 100, labelled `automanaged:
+"true"`, and go when no CRD serves their group version any more. The spec and the label are
+kube-apiserver's fields, the Available condition the availability controller's (no manager).
+Only the group versions this fake API serves get one: autoscaling/v1, which it does not serve,
+has none here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
 from simulator.api.fields import field_manager
-from simulator.api.store import AlreadyExistsError, ObjectStore
+from simulator.api.store import AlreadyExistsError, NotFoundError, ObjectStore
 from simulator.clock import rfc3339
 
-__all__ = ["publish_api_services"]
+__all__ = ["CrdApiServices", "publish_api_services"]
 
 _API_VERSION = "apiregistration.k8s.io/v1"
+_CRD_VERSION = "apiextensions.k8s.io/v1"
+_MANAGED = "kube-aggregator.kubernetes.io/automanaged"
+_FOR_CRDS = f"{_MANAGED}=true"
+# A CRD's group versions rank below every built-in one, and among themselves by version.
+_CRD_PRIORITIES = (1000, 100)
 _MANAGER = "kube-apiserver"
 # (group, version) -> (groupPriorityMinimum, versionPriority), of the group versions v1.37.2
 # serves by default.
@@ -54,27 +66,76 @@ _AVAILABLE = {
 
 def publish_api_services(store: ObjectStore) -> None:
     """Create the APIService of each built-in group version served, where absent."""
-    info = store.kind_info(_API_VERSION, "APIService")
-    now = rfc3339(store.clock.now())
     served = [("", "v1"), *((g, v) for g, versions in store.registry.groups() for v in versions)]
     for group, version in served:
-        if (priorities := _PRIORITIES.get((group, version))) is None:
-            continue  # a custom resource's group: the crdregistration controller's
-        spec: dict[str, str | int] = {"group": group} if group else {}
-        spec |= {"groupPriorityMinimum": priorities[0], "version": version}
-        spec["versionPriority"] = priorities[1]
-        service = {
-            "apiVersion": _API_VERSION,
-            "kind": "APIService",
-            "metadata": {
-                "name": f"{version}.{group}",
-                "labels": {"kube-aggregator.kubernetes.io/automanaged": "onstart"},
-            },
-            "spec": spec,
-        }
-        field_manager(info, "").update(None, service, _MANAGER, now)
-        service["status"] = {"conditions": [{**_AVAILABLE, "lastTransitionTime": now}]}
-        try:
-            store.create(service)
-        except AlreadyExistsError:  # kept from before a restart
-            continue
+        if (priorities := _PRIORITIES.get((group, version))) is not None:
+            _register(store, group, version, priorities, "onstart")
+
+
+def _register(
+    store: ObjectStore, group: str, version: str, priorities: tuple[int, int], managed: str
+) -> None:
+    """Create the APIService of `group`/`version` as the autoregister controller does."""
+    info = store.kind_info(_API_VERSION, "APIService")
+    now = rfc3339(store.clock.now())
+    spec: dict[str, str | int] = {"group": group} if group else {}
+    spec |= {"groupPriorityMinimum": priorities[0], "version": version}
+    spec["versionPriority"] = priorities[1]
+    service = {
+        "apiVersion": _API_VERSION,
+        "kind": "APIService",
+        "metadata": {"name": f"{version}.{group}", "labels": {_MANAGED: managed}},
+        "spec": spec,
+    }
+    field_manager(info, "").update(None, service, _MANAGER, now)
+    service["status"] = {"conditions": [{**_AVAILABLE, "lastTransitionTime": now}]}
+    with contextlib.suppress(AlreadyExistsError):  # kept from before a restart
+        store.create(service)
+
+
+class CrdApiServices:
+    """The crdregistration controller: an APIService while a CRD serves its group version.
+
+    Runs in the thread of the CRD change it hears (outside the store's lock), one sync at a
+    time; each sync compares every CRD's served versions with the APIServices it made.
+    """
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self._unsubscribe: Callable[[], None] | None = None
+        self._syncing = threading.Lock()
+
+    def start(self) -> None:
+        """Follow the CRDs, and register those already there."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self.store.changes.subscribe(self._changed, wants=_is_crd)
+        self._changed("ADDED", {})
+
+    def stop(self) -> None:
+        """Stop following: the APIServices made stay."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _changed(self, _event_type: str, _obj: dict[str, Any]) -> None:
+        with self._syncing:
+            served = {
+                (str(crd["spec"]["group"]), str(v["name"]))
+                for crd in self.store.list(_CRD_VERSION, "CustomResourceDefinition")
+                for v in crd["spec"].get("versions") or []
+                if v.get("served")
+            }
+            made = {
+                str(s["metadata"]["name"])
+                for s in self.store.list(_API_VERSION, "APIService", label_selector=_FOR_CRDS)
+            }
+            for group, version in sorted(served):
+                if f"{version}.{group}" not in made:
+                    _register(self.store, group, version, _CRD_PRIORITIES, "true")
+            for name in made - {f"{version}.{group}" for group, version in served}:
+                with contextlib.suppress(NotFoundError):
+                    self.store.delete(_API_VERSION, "APIService", name)
+
+
+def _is_crd(_event_type: str, obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == "CustomResourceDefinition"

@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 import yaml
 
-from simulator.api.api_services import publish_api_services
+from simulator.api.api_services import CrdApiServices, publish_api_services
 from simulator.api.apiserver_configmaps import publish_apiserver_configmaps
 from simulator.api.app import ApiApp, RequestRecord
 from simulator.api.bootstrap_objects import publish_bootstrap_objects
@@ -85,6 +85,7 @@ class ApiServer:
         self.certificate: ServingCertificate | None = None
         self._publisher: NamespacePublisher | None = None
         self._aggregator: RoleAggregator | None = None
+        self._crd_services: CrdApiServices | None = None
 
     def start(self, *, timeout: float = 10.0) -> str:
         """Serve in a background thread; returns the base URL (`http://127.0.0.1:PORT`)."""
@@ -136,6 +137,8 @@ class ApiServer:
         # aggregation kube-controller-manager does on them and on every later ClusterRole.
         publish_bootstrap_objects(self.store)
         publish_api_services(self.store)  # the aggregator's, for each built-in group version
+        self._crd_services = CrdApiServices(self.store)  # and for each a CRD serves
+        self._crd_services.start()
         self._aggregator = RoleAggregator(self.store)
         self._aggregator.start()
         # The accounts kube-controller-manager's controllers act as, made as they start.
@@ -151,10 +154,10 @@ class ApiServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        for controller in (self._publisher, self._aggregator):
+        for controller in (self._publisher, self._aggregator, self._crd_services):
             if controller is not None:
                 controller.stop()
-        self._publisher = self._aggregator = None
+        self._publisher = self._aggregator = self._crd_services = None
         if self.delivery is not None:
             self.delivery.close()
         self.app.close_streams()

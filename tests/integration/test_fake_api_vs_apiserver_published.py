@@ -14,6 +14,7 @@ import json
 import ssl
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,25 +168,27 @@ def aggregated(run: Any) -> tuple[str, list[Any]]:
     table = run("get", "apiservices", "-l", selector).stdout
     rows = "\n".join(" ".join(line.split()[:3]) for line in table.splitlines())
     listed = run("get", "apiservices", "-l", selector, "-o", "json", "--show-managed-fields")
-    services = []
-    for obj in json.loads(listed.stdout)["items"]:
-        meta = obj["metadata"]
-        services.append(
-            {
-                "name": meta["name"],
-                "labels": meta.get("labels"),
-                "spec": obj["spec"],
-                "conditions": [
-                    {k: v for k, v in c.items() if k != "lastTransitionTime"}
-                    for c in obj["status"]["conditions"]
-                ],
-                "managedFields": [
-                    {k: v for k, v in entry.items() if k != "time"}
-                    for entry in meta["managedFields"]
-                ],
-            }
-        )
-    return rows, services
+    return rows, aggregated_objects(json.loads(listed.stdout)["items"])
+
+
+def aggregated_objects(items: list[Any]) -> list[Any]:
+    """APIServices as listed, but for identity and times."""
+    return [
+        {
+            "name": obj["metadata"]["name"],
+            "labels": obj["metadata"].get("labels"),
+            "spec": obj["spec"],
+            "conditions": [
+                {k: v for k, v in c.items() if k != "lastTransitionTime"}
+                for c in (obj.get("status") or {}).get("conditions") or []
+            ],
+            "managedFields": [
+                {k: v for k, v in entry.items() if k != "time"}
+                for entry in obj["metadata"].get("managedFields") or []
+            ],
+        }
+        for obj in items
+    ]
 
 
 def test_the_aggregator_registers_each_built_in_group_version(
@@ -196,3 +199,60 @@ def test_the_aggregator_registers_each_built_in_group_version(
     expected_rows = "\n".join(line for line in rows.splitlines() if _NOT_SERVED not in line)
     expected = [s for s in services if s["name"] != _NOT_SERVED]
     assert aggregated(fake.kubectl) == (expected_rows, expected)
+
+
+_GROUP = "published.judge.example.com"
+_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"gadgets.{_GROUP}"},
+    "spec": {
+        "group": _GROUP,
+        "scope": "Namespaced",
+        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+        "versions": [
+            {"name": name, "served": name != "v2", "storage": name == "v1"}
+            | {"schema": {"openAPIV3Schema": {"type": "object"}}}
+            for name in ("v1", "v1beta1", "v2")
+        ],
+    },
+}
+
+
+def _crd_services(run: Any) -> list[Any]:
+    """The APIServices of the judge's CRD group, but for identity and times."""
+    listed = run("get", "apiservices", "-o", "json", "--show-managed-fields")
+    return [
+        service
+        for service in aggregated_objects(json.loads(listed.stdout)["items"])
+        if service["spec"].get("group") == _GROUP
+    ]
+
+
+def _registered(run: Any, count: int) -> list[Any]:
+    """The CRD group's APIServices once there are `count` (the real controller is a moment)."""
+    deadline = time.monotonic() + 60
+    while len(services := _crd_services(run)) != count:
+        assert time.monotonic() < deadline, services
+        time.sleep(0.5)
+    return services
+
+
+def test_a_crds_served_group_versions_are_registered_while_it_serves_them(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "crd.json"
+    manifest.write_text(json.dumps(_CRD))
+    real = functools.partial(kubectl, plane.kubeconfig)
+    seen = {}
+    try:
+        for name, run in (("real", real), ("fake", fake.kubectl)):
+            run("create", "-f", str(manifest))
+            registered = _registered(run, 2)
+            run("delete", "-f", str(manifest), "--wait=false")
+            seen[name] = (registered, _registered(run, 0))
+    finally:
+        real("delete", "-f", str(manifest), "--ignore-not-found", "--wait=false", check=False)
+    # The premise: the served versions only, each with a CRD's priorities.
+    assert [s["name"] for s in seen["real"][0]] == [f"v1.{_GROUP}", f"v1beta1.{_GROUP}"]
+    assert seen["fake"] == seen["real"]
