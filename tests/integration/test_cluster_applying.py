@@ -6,6 +6,7 @@ set stay, fields we stopped sending go, and the write is one PATCH that creates 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,15 @@ def live(api: Harness) -> dict[str, Any]:
     return obj
 
 
-def writes_since(api: Harness, start: int) -> list[Any]:
-    return [r for r in api.server.request_log[start:] if r.method in MUTATING]
+def writes_since(api: Harness, start: int, count: int) -> list[Any]:
+    """The writes logged since `start`, once there are `count` (or 5 s have passed): the server
+    logs a request after it has answered, so the client may read the log before its last."""
+    deadline = time.monotonic() + 5
+    while True:
+        writes = [r for r in api.server.request_log[start:] if r.method in MUTATING]
+        if len(writes) >= count or time.monotonic() > deadline:
+            return writes
+        time.sleep(0.01)
 
 
 def test_apply_is_one_patch_that_creates_then_updates(api: Harness, cluster: Cluster) -> None:
@@ -61,7 +69,7 @@ def test_apply_is_one_patch_that_creates_then_updates(api: Harness, cluster: Clu
     second = applier.apply(config_map({"a": "2"}))
     assert (first.action, second.action) == ("created", "applied")
     assert live(api)["data"] == {"a": "2"}
-    writes = writes_since(api, start)
+    writes = writes_since(api, start, 2)
     assert [(w.method, w.status) for w in writes] == [("PATCH", 201), ("PATCH", 200)]
     for write in writes:
         assert parse_qs(write.query) == {"fieldManager": [FIELD_MANAGER]}
@@ -73,7 +81,7 @@ def test_force_is_sent_only_when_asked(api: Harness, cluster: Cluster) -> None:
     start = len(api.server.request_log)
     applier.apply(config_map({"a": "1"}))
     applier.apply(config_map({"a": "1"}), force=True)
-    queries = [parse_qs(w.query) for w in writes_since(api, start)]
+    queries = [parse_qs(w.query) for w in writes_since(api, start, 2)]
     assert "force" not in queries[0]
     assert queries[1]["force"] == ["true"]
 
