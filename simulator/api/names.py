@@ -19,6 +19,7 @@ __all__ = [
     "SUBDOMAIN_PATTERN",
     "dns1035_label_errors",
     "generate_name_errors",
+    "kube_finalizer_refused",
     "label_errors",
     "label_key_errors",
     "label_value_errors",
@@ -147,6 +148,16 @@ def generate_name_errors(info: KindInfo, prefix: str) -> list[str]:
         masked = f"{prefix[:-2]}a" if len(prefix) > 1 and prefix.endswith("-") else prefix
         found = rule(masked)
     return [f'metadata.generateName: Invalid value: "{prefix}": {e}' for e in found]
+
+
+# The finalizers core names without a domain prefix (helper.IsStandardFinalizerName).
+_STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
+
+
+def kube_finalizer_refused(name: str) -> bool:
+    """validateKubeFinalizerName: a built-in kind's finalizer without a prefix must be one of
+    Kubernetes' own ("name is neither a standard finalizer name nor is it fully qualified")."""
+    return "/" not in name and name not in _STANDARD_FINALIZERS
 
 
 # Label keys (and annotation keys) are qualified names; label values are their own rule.

@@ -22,7 +22,7 @@ from simulator.api.asgi import Route
 from simulator.api.names import label_errors
 from simulator.api.store import ObjectStore
 from simulator.api.store.pod_security import pod_security_warning
-from simulator.api.volume_warnings import volume_warnings
+from simulator.api.volume_warnings import DEPRECATED_PLUGINS, volume_warnings
 
 __all__ = ["generation_before", "written_pod_warnings"]
 
@@ -79,21 +79,6 @@ _ANNOTATIONS = (
         "security.alpha.kubernetes.io/unsafe-sysctls",
         'non-functional in v1.11+; use the "sysctls" field instead',
     ),
-)
-_VOLUMES = (
-    (
-        "photonPersistentDisk",
-        "photonPersistentDisk",
-        "deprecated in v1.11, non-functional in v1.16+",
-    ),
-    ("gitRepo", "gitRepo", "deprecated in v1.11, and disabled by default in v1.33+"),
-    ("scaleIO", "scaleIO", "deprecated in v1.16, non-functional in v1.22+"),
-    ("flocker", "flocker", "deprecated in v1.22, non-functional in v1.25+"),
-    ("storageos", "storageOS", "deprecated in v1.22, non-functional in v1.25+"),
-    ("quobyte", "quobyte", "deprecated in v1.22, non-functional in v1.25+"),
-    ("glusterfs", "glusterfs", "deprecated in v1.25, non-functional in v1.26+"),
-    ("cephfs", "cephfs", "deprecated in v1.28, non-functional in v1.31+"),
-    ("rbd", "rbd", "deprecated in v1.28, non-functional in v1.31+"),
 )
 _SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
 _SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/"
@@ -176,7 +161,7 @@ def _spec_and_meta(at: str, pod: Obj, *, template: bool) -> list[str]:
         if key in annotations:
             out.append(f"{at}metadata.annotations[{key}]: {words}")
     for i, volume in enumerate(spec.get("volumes") or []):
-        for field, named, words in _VOLUMES:
+        for field, named, words in DEPRECATED_PLUGINS:
             if volume.get(field) is not None:
                 out.append(f"{at}spec.volumes[{i}].{named}: {words}")
     out += _duplicates(at, spec)

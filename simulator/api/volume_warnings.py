@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["volume_warnings"]
+__all__ = ["DEPRECATED_PLUGINS", "volume_warnings"]
 
 _CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 _CLASS_MESSAGE = 'deprecated since v1.8; use "storageClassName" attribute instead'
@@ -24,14 +24,26 @@ _RECYCLE = (
     "spec.persistentVolumeReclaimPolicy: The Recycle reclaim policy is deprecated. Instead, "
     "the recommended approach is to use dynamic provisioning."
 )
-# The volume plugins that no longer work: (field, when deprecated, when non-functional).
-_DEAD_PLUGINS = (
-    ("cephfs", "v1.28", "v1.31"),
-    ("photonPersistentDisk", "v1.11", "v1.16"),
-    ("scaleIO", "v1.16", "v1.22"),
-    ("storageOS", "v1.22", "v1.25"),
-    ("glusterfs", "v1.25", "v1.26"),
-    ("rbd", "v1.28", "v1.31"),
+# The volume plugins that no longer work, as a pod's volume or a volume's source: (JSON field,
+# the field's Go name the warning gives, its words) (pkg/api/pod/warnings.go's order).
+DEPRECATED_PLUGINS = (
+    (
+        "photonPersistentDisk",
+        "photonPersistentDisk",
+        "deprecated in v1.11, non-functional in v1.16+",
+    ),
+    ("gitRepo", "gitRepo", "deprecated in v1.11, and disabled by default in v1.33+"),
+    ("scaleIO", "scaleIO", "deprecated in v1.16, non-functional in v1.22+"),
+    ("flocker", "flocker", "deprecated in v1.22, non-functional in v1.25+"),
+    ("storageos", "storageOS", "deprecated in v1.22, non-functional in v1.25+"),
+    ("quobyte", "quobyte", "deprecated in v1.22, non-functional in v1.25+"),
+    ("glusterfs", "glusterfs", "deprecated in v1.25, non-functional in v1.26+"),
+    ("cephfs", "cephfs", "deprecated in v1.28, non-functional in v1.31+"),
+    ("rbd", "rbd", "deprecated in v1.28, non-functional in v1.31+"),
+)
+# Those pkg/api/persistentvolume warns of in a volume (its order differs; a volume has one).
+_VOLUME_PLUGINS = frozenset(
+    {"cephfs", "photonPersistentDisk", "scaleIO", "storageos", "glusterfs", "rbd"}
 )
 
 
@@ -54,8 +66,8 @@ def volume_warnings(obj: dict[str, Any]) -> list[str]:
     if kind == "PersistentVolume":
         warnings += [_RECYCLE] if spec.get("persistentVolumeReclaimPolicy") == "Recycle" else []
         warnings += [
-            f"spec.{field}: deprecated in {since}, non-functional in {dead}+"
-            for field, since, dead in _DEAD_PLUGINS
-            if spec.get(field) is not None
+            f"spec.{named}: {words}"
+            for field, named, words in DEPRECATED_PLUGINS
+            if field in _VOLUME_PLUGINS and spec.get(field) is not None
         ]
     return warnings

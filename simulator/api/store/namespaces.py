@@ -21,7 +21,7 @@ from typing import Any
 
 from simulator.api.fields import field_manager
 from simulator.api.kinds import KindInfo
-from simulator.api.names import label_key_errors, resource_label
+from simulator.api.names import kube_finalizer_refused, label_key_errors, resource_label
 from simulator.api.store.buckets import Buckets
 from simulator.api.store.errors import ForbiddenError, NotFoundError
 from simulator.clock import rfc3339
@@ -40,10 +40,9 @@ __all__ = [
 
 # What NamespaceLifecycle never lets go (kube-apiserver registers it with these three).
 _IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
-# The namespace controller's own finalizer, and the names core allows without a prefix.
+# The namespace controller's own finalizer.
 KUBERNETES = "kubernetes"
 _CONTROLLER = "kube-controller-manager"
-_STANDARD = frozenset({KUBERNETES, "orphan", "foregroundDeletion"})
 # The conditions the namespace controller writes once a namespace's content is all gone
 # (pkg/controller/namespace/deletion/status_condition_utils.go, okReasons and okMessages).
 _CONTENT_GONE = (
@@ -127,7 +126,7 @@ def finalizer_errors(namespace: dict[str, Any], *, indexed: bool) -> list[str]:
     for index, name in enumerate(_spec_finalizers(namespace)):
         path = f"spec.finalizers[{index}]" if indexed else "spec.finalizers"
         errors += [f'{path}: Invalid value: "{name}": {e}' for e in label_key_errors(name)]
-        if "/" not in name and name not in _STANDARD:
+        if kube_finalizer_refused(name):
             errors.append(
                 f'{path}: Invalid value: "{name}": name is neither a standard finalizer name '
                 "nor is it fully qualified"

@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.api.kinds import KindInfo, is_crd
-from simulator.api.names import label_key_errors, label_value_errors, resource_label
+from simulator.api.names import (
+    kube_finalizer_refused,
+    label_key_errors,
+    label_value_errors,
+    resource_label,
+)
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import (
@@ -276,11 +281,8 @@ def _finalizer_errors(finalizers: object, creating: bool, *, builtin: bool) -> l
         f'metadata.finalizers[{index}]: Invalid value: "{name}": name is neither a standard '
         "finalizer name nor is it fully qualified"
         for index, name in enumerate(names)
-        if builtin and "/" not in name and name not in _STANDARD_FINALIZERS
+        if builtin and kube_finalizer_refused(name)
     ]
-
-
-_STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
 
 
 def _new_finalizers(live_meta: dict[str, Any], meta: dict[str, Any]) -> list[str]:

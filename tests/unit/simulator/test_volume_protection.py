@@ -124,4 +124,8 @@ def test_a_volume_is_warned_about_what_is_deprecated() -> None:
         "the recommended approach is to use dynamic provisioning.",
         "spec.rbd: deprecated in v1.28, non-functional in v1.31+",
     ]
+    storage_os = {"kind": "PersistentVolume", "metadata": {}, "spec": {"storageos": {}}}
+    assert volume_warnings(storage_os) == [
+        "spec.storageOS: deprecated in v1.22, non-functional in v1.25+"
+    ]
     assert volume_warnings({"kind": "ConfigMap", "metadata": {}}) == []
