@@ -46,11 +46,19 @@ def _kind(info: KindInfo) -> str:
 
 
 def _concerns(event: str, obj: Obj) -> bool:
-    """The changes the controllers act on: core/v1 pods, claims and volumes."""
-    return obj.get("apiVersion") == "v1" and obj.get("kind") in _WATCHED
-
-
-_WATCHED = frozenset({"Pod", "PersistentVolumeClaim", "PersistentVolume"})
+    """The changes that may let something go, asked of the stored object before the store
+    copies it for a subscriber (pods change all the time; most name no claim): a pod that
+    names a claim, a claim or a volume being deleted."""
+    if obj.get("apiVersion") != "v1":
+        return False
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return any(
+            "persistentVolumeClaim" in v or "ephemeral" in v
+            for v in (obj.get("spec") or {}).get("volumes") or ()
+        )
+    marked = bool(obj["metadata"].get("deletionTimestamp"))
+    return marked and event == "MODIFIED" and kind in ("PersistentVolumeClaim", "PersistentVolume")
 
 
 def admit_volume(buckets: Buckets, info: KindInfo, obj: Obj) -> None:
