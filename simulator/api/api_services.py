@@ -26,7 +26,6 @@ __all__ = ["CrdApiServices", "publish_api_services"]
 _API_VERSION = "apiregistration.k8s.io/v1"
 _CRD_VERSION = "apiextensions.k8s.io/v1"
 _MANAGED = "kube-aggregator.kubernetes.io/automanaged"
-_FOR_CRDS = f"{_MANAGED}=true"
 # A CRD's group versions rank below every built-in one, and among themselves by version.
 _CRD_PRIORITIES = (1000, 100)
 _MANAGER = "kube-apiserver"
@@ -97,18 +96,21 @@ class CrdApiServices:
     """The crdregistration controller: an APIService while a CRD serves its group version.
 
     Runs in the thread of the CRD change it hears (outside the store's lock), one sync at a
-    time; each sync compares every CRD's served versions with the APIServices it made.
+    time; it hears only a change to the versions a CRD serves (a CRD's other writes, such as
+    its status, are not its business), and each sync compares every CRD's served versions,
+    read as stored (no copies), with the APIServices it made.
     """
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self._unsubscribe: Callable[[], None] | None = None
         self._syncing = threading.Lock()
+        self._served: dict[str, frozenset[tuple[str, str]]] = {}  # by CRD name, as last synced
 
     def start(self) -> None:
         """Follow the CRDs, and register those already there."""
         if self._unsubscribe is None:
-            self._unsubscribe = self.store.changes.subscribe(self._changed, wants=_is_crd)
+            self._unsubscribe = self.store.changes.subscribe(self._changed, wants=self._wants)
         self._changed("ADDED", {})
 
     def stop(self) -> None:
@@ -117,25 +119,41 @@ class CrdApiServices:
             self._unsubscribe()
             self._unsubscribe = None
 
+    def _wants(self, event_type: str, obj: dict[str, Any]) -> bool:
+        if obj.get("kind") != "CustomResourceDefinition":
+            return False
+        name = str(obj["metadata"].get("name"))
+        return event_type == "DELETED" or _served(obj) != self._served.get(name)
+
     def _changed(self, _event_type: str, _obj: dict[str, Any]) -> None:
         with self._syncing:
-            served = {
-                (str(crd["spec"]["group"]), str(v["name"]))
-                for crd in self.store.list(_CRD_VERSION, "CustomResourceDefinition")
-                for v in crd["spec"].get("versions") or []
-                if v.get("served")
+            crds, _ = self.store.list_refs(
+                self.store.kind_info(_CRD_VERSION, "CustomResourceDefinition")
+            )
+            self._served = {str(crd["metadata"]["name"]): _served(crd) for crd in crds}
+            wanted = {
+                f"{version}.{group}": (group, version)
+                for versions in self._served.values()
+                for group, version in versions
             }
+            services, _ = self.store.list_refs(self.store.kind_info(_API_VERSION, "APIService"))
             made = {
                 str(s["metadata"]["name"])
-                for s in self.store.list(_API_VERSION, "APIService", label_selector=_FOR_CRDS)
+                for s in services
+                if (s["metadata"].get("labels") or {}).get(_MANAGED) == "true"
             }
-            for group, version in sorted(served):
-                if f"{version}.{group}" not in made:
-                    _register(self.store, group, version, _CRD_PRIORITIES, "true")
-            for name in made - {f"{version}.{group}" for group, version in served}:
+            for name in sorted(wanted.keys() - made):
+                _register(self.store, *wanted[name], _CRD_PRIORITIES, "true")
+            for name in made - wanted.keys():
                 with contextlib.suppress(NotFoundError):
                     self.store.delete(_API_VERSION, "APIService", name)
 
 
-def _is_crd(_event_type: str, obj: dict[str, Any]) -> bool:
-    return obj.get("kind") == "CustomResourceDefinition"
+def _served(crd: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """The (group, version) pairs a CRD serves."""
+    spec = crd.get("spec") or {}
+    return frozenset(
+        (str(spec.get("group")), str(v.get("name")))
+        for v in spec.get("versions") or []
+        if v.get("served")
+    )
