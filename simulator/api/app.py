@@ -407,15 +407,9 @@ class ApiApp:
         registry = self.store.registry
         doc: Any = None
         content_type = JSON
-        if (health := health_answer(req.path, req.query)) is not None:  # "/livez/" is a 404
-            sniff = [(b"x-content-type-options", b"nosniff")]
-            plain = b"text/plain; charset=utf-8"
-            await self.respond(send, 200, health, content_type=plain, headers=sniff)
-            return 200
-        if path == "/version" and method == "GET":
-            # kube-apiserver writes it indented, with no newline at the end (WriteRawJSON).
-            version = json.dumps(discovery.version_info(self.git_version), indent=2).encode()
-            await self.respond(send, 200, version, newline=False)
+        if (fixed := self._fixed_document(req, path)) is not None:
+            body, kind, headers, newline = fixed
+            await self.respond(send, 200, body, content_type=kind, headers=headers, newline=newline)
             return 200
         if path in ("/api", "/apis"):
             if "as=APIGroupDiscoveryList" in accept and "v=v2" in accept:
@@ -432,14 +426,14 @@ class ApiApp:
             await self.respond(send, 200, proto, content_type=_OPENAPI_V2_PROTOBUF)
             return 200
         elif path.startswith("/openapi/") and method == "GET":
-            body = self._openapi_body(path)
-            if body is not None:
+            document = self.openapi.at(path)
+            if document is not None:
                 # kube-apiserver's /openapi/v3 index names no type; Go's sniffing calls it text.
                 kind = (
                     b"text/plain; charset=utf-8" if path == "/openapi/v3" else b"application/json"
                 )
                 await self.respond(
-                    send, 200, body, content_type=kind, headers=[(b"vary", b"Accept")]
+                    send, 200, document, content_type=kind, headers=[(b"vary", b"Accept")]
                 )
                 return 200
         else:
@@ -459,16 +453,23 @@ class ApiApp:
         )
         return 200
 
-    def _openapi_body(self, path: str) -> bytes | None:
-        if path == "/openapi/v2":
-            return self.openapi.v2()
-        if path == "/openapi/v3":
-            return _ENC.encode(self.openapi.v3_root())
-        parts = path[len("/openapi/v3/") :].split("/")
-        if path.startswith("/openapi/v3/api/") and len(parts) == 2:
-            return self.openapi.v3("", parts[1])
-        if path.startswith("/openapi/v3/apis/") and len(parts) == 3:
-            return self.openapi.v3(parts[1], parts[2])
+    def _fixed_document(
+        self, req: Request, path: str
+    ) -> tuple[bytes, bytes, list[tuple[bytes, bytes]], bool] | None:
+        """(body, content type, headers, newline) of an endpoint that is no API: health, the
+        version, the token issuer's discovery documents; None for any other path."""
+        if (health := health_answer(req.path, req.query)) is not None:  # "/livez/" is a 404
+            plain = b"text/plain; charset=utf-8"
+            return health, plain, [(b"x-content-type-options", b"nosniff")], True
+        if req.method != "GET":
+            return None
+        if path == "/version":
+            # kube-apiserver writes it indented, with no newline at the end (WriteRawJSON).
+            version = json.dumps(discovery.version_info(self.git_version), indent=2).encode()
+            return version, JSON, [], False
+        if issued := self.tokens.issuer.document(path, self.server_address):
+            body, kind, cache = issued
+            return body, kind, [(b"cache-control", cache)], False
         return None
 
 

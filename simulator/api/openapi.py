@@ -23,6 +23,7 @@ import msgspec
 
 from simulator.api import openapi_assets
 from simulator.api.kind_registry import KindRegistry
+from simulator.api.kind_table import GROUP_ORDER
 from simulator.api.kinds import KindInfo
 from simulator.api.openapi_crd import crd_document
 from simulator.api.openapi_crd_v2 import v2_definitions
@@ -31,6 +32,8 @@ from simulator.api.openapi_v2 import encode_v2
 __all__ = ["Documents", "group_version_path"]
 
 _ENC = msgspec.json.Encoder()
+# The routes outside any group version that kube-apiserver's /openapi/v3 documents.
+_ROUTES = ("api", "apis", "version", ".well-known/openid-configuration", "openid/v1/jwks")
 _QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 
 
@@ -56,18 +59,48 @@ class Documents:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[object, bytes]] = {}
 
+    def at(self, path: str) -> bytes | None:
+        """The JSON served at `path` (`/openapi/v2`, `/openapi/v3`, `/openapi/v3/api/v1`), or
+        None when nothing is."""
+        if path == "/openapi/v2":
+            return self.v2()
+        if path == "/openapi/v3":
+            return _ENC.encode(self.v3_root())
+        if path.startswith("/openapi/v3/"):
+            return self.v3_at(path[len("/openapi/v3/") :])
+        return None
+
     def v3_root(self) -> dict[str, Any]:
-        """`/openapi/v3`: one entry per served group version, with its document's hash."""
+        """`/openapi/v3`: one entry per served group version and per route outside them, with
+        its document's hash, in Go's map order (sorted)."""
         paths: dict[str, Any] = {}
-        gvs = [("", "v1"), *((g, v) for g, vs in self.registry.groups() for v in vs)]
-        for group, version in gvs:
-            body = self.v3(group, version)
+        groups = self.registry.groups()
+        gvs = [("", "v1"), *((g, v) for g, vs in groups for v in vs)]
+        # kube-apiserver documents the routes of its own mux, a built-in group's root among
+        # them; a CRD's group root is apiextensions-apiserver's, and undocumented.
+        routes = [*_ROUTES, *(f"apis/{g}" for g, _ in groups if g in GROUP_ORDER)]
+        for path in (*(group_version_path(g, v) for g, v in gvs), *routes):
+            body = self.v3_at(path)
             if body is None:
                 continue
             digest = hashlib.sha512(body).hexdigest().upper()
-            path = group_version_path(group, version)
             paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
-        return {"paths": paths}
+        return {"paths": dict(sorted(paths.items()))}
+
+    def v3_at(self, path: str) -> bytes | None:
+        """The JSON of `/openapi/v3/<path>` (`api/v1`, `apis/apps/v1`, `version`), or None."""
+        parts = path.split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            return self.v3("", parts[1])
+        if parts[0] == "apis" and len(parts) == 3:
+            return self.v3(parts[1], parts[2])
+        served = path in _ROUTES or (
+            parts[0] == "apis" and len(parts) == 2 and parts[1] in GROUP_ORDER
+        )
+        published = openapi_assets.v3_route_document(path) if served else None
+        if published is None:
+            return None
+        return self._cached(("v3", path), None, lambda: _ENC.encode(published))
 
     def v3(self, group: str, version: str) -> bytes | None:
         """The JSON of `/openapi/v3/<gv>`, or None when nothing is served there."""

@@ -37,6 +37,7 @@ __all__ = [
     "v2_document",
     "v2_messages",
     "v3_document",
+    "v3_route_document",
 ]
 
 # k8s.io/api v0.37.2 is the API of k8s.io/kubernetes v1.37.2: one pin for both.
@@ -104,6 +105,13 @@ def v3_document(group: str, version: str) -> dict[str, Any] | None:
     """The v3 document of one group version (`""`, `"v1"` is the core group); None if absent."""
     name = f"api__{version}" if not group else f"apis__{group}__{version}"
     return _load(assets_dir() / "v3" / f"{name}_openapi.json")
+
+
+@cache
+def v3_route_document(path: str) -> dict[str, Any] | None:
+    """The v3 document of a route outside any group version (`version`, `apis/apps`,
+    `.well-known/openid-configuration`); None if absent."""
+    return _load(assets_dir() / "v3" / f"{path.replace('/', '__')}_openapi.json")
 
 
 def v2_messages() -> bytes | None:

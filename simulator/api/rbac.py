@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from simulator.api.issuer_discovery import TokenIssuer
 from simulator.api.rbac_index import Grant, first_granting, grants
 from simulator.api.store import ObjectStore
 
@@ -138,6 +139,8 @@ class TokenBook:
     lock: threading.Lock = field(default_factory=threading.Lock)
     store: ObjectStore | None = None
     bindings: dict[str, TokenBinding] = field(default_factory=dict)
+    # Signs the tokens issued here and publishes the key that verifies them.
+    issuer: TokenIssuer = field(default_factory=TokenIssuer)
 
     def lookup(self, token: str) -> UserInfo | None:
         """The user a token belongs to, or None (401)."""

@@ -16,10 +16,10 @@ import binascii
 import json
 from typing import Any
 
+from simulator.api.issuer_discovery import ISSUER
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import TokenBook, UserInfo
 from simulator.api.store.errors import InvalidError
-from simulator.api.token_requests import ISSUER
 
 __all__ = ["SUBJECT_REVIEWS", "check_access_review", "subject_of", "token_review_status"]
 

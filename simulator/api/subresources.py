@@ -19,6 +19,7 @@ import msgspec
 from simulator.api.asgi import Host, Request, Route
 from simulator.api.crud import PATCH_TYPES, decode_object, field_manager_of
 from simulator.api.fields.kinds import track_request
+from simulator.api.issuer_discovery import ISSUER
 from simulator.api.kinds import KindInfo
 from simulator.api.patching import apply_merge_patch
 from simulator.api.protobuf import PROTOBUF
@@ -35,7 +36,6 @@ from simulator.api.store.applying import mutation
 from simulator.api.store.protocol import PatchType
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.token_requests import (
-    ISSUER,
     bound_object,
     bound_reference,
     check_expiration,
@@ -320,7 +320,12 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     spec.setdefault("boundObjectRef", None)
     uid = str(account["metadata"].get("uid", ""))
     issued = service_account_jwt(
-        route.namespace, (route.name, uid), list(spec["audiences"]), (now, expires), bound
+        route.namespace,
+        (route.name, uid),
+        list(spec["audiences"]),
+        (now, expires),
+        bound,
+        issuer=host.tokens.issuer,
     )
     bound_to = None if bound is None else bound_reference(bound)
     binding = TokenBinding(route.namespace, route.name, uid, bound_to, expires)

@@ -1,36 +1,30 @@
 """A ServiceAccount's TokenRequest as kube-apiserver answers it (pkg/registry/core/serviceaccount/
 storage/token.go): its validation after defaulting, the object a token may be bound to (a Pod
 running as that account, a Secret or a Node, which must exist and be the uid named), and the JWT
-whose claims say all that.
+whose claims say all that, signed by the server's issuer (issuer_discovery).
 """
 
 from __future__ import annotations
 
-import base64
-import secrets
 import uuid
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
+from simulator.api.issuer_discovery import ISSUER, TokenIssuer
 from simulator.api.store import BadRequestError, ObjectStore
 from simulator.api.store.errors import ConflictError, InvalidError
 from simulator.api.store.rules import not_found
 
 __all__ = [
-    "ISSUER",
     "bound_object",
     "bound_reference",
     "check_expiration",
     "service_account_jwt",
 ]
 
-ISSUER = "https://kubernetes.default.svc.cluster.local"
 _MIN_SECONDS, _MAX_SECONDS = 600, 2**32
 # The kinds a token may be bound to, each by its resource.
 _BINDABLE = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}
-_ENC = msgspec.json.Encoder()
 
 
 def check_expiration(seconds: int) -> None:
@@ -102,10 +96,12 @@ def service_account_jwt(
     audiences: list[str],
     times: tuple[datetime, datetime],
     bound: tuple[str, dict[str, Any]] | None,
+    *,
+    issuer: TokenIssuer,
 ) -> str:
-    """A token shaped as kube-apiserver's: a JWT whose claims name the service account (name,
-    uid) and the object it is bound to (clients read `sub`, `exp` and `kubernetes.io`). The fake
-    API checks tokens by lookup, so the signature is random bytes of an ES256 one's length."""
+    """A token as kube-apiserver issues it: a JWT whose claims name the service account (name,
+    uid) and the object it is bound to (clients read `sub`, `exp` and `kubernetes.io`), signed
+    with the issuer's key."""
     name, uid = account
     now, expires = times
     private: dict[str, Any] = {
@@ -125,11 +121,4 @@ def service_account_jwt(
         "nbf": int(now.timestamp()),
         "sub": f"system:serviceaccount:{namespace}:{name}",
     }
-    header = {"alg": "ES256", "kid": "appliance-sim"}
-    return ".".join(
-        (_b64(_ENC.encode(header)), _b64(_ENC.encode(claims)), _b64(secrets.token_bytes(64)))
-    )
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return issuer.sign(claims)
