@@ -47,7 +47,7 @@ from simulator.api.rbac import (
     authorize,
     forbidden_message,
 )
-from simulator.api.request_errors import page_not_found, refuse_method
+from simulator.api.request_errors import page_not_found, refuse_method, refuse_unserved
 from simulator.api.store import (
     BadRequestError,
     ForbiddenError,
@@ -367,6 +367,7 @@ class ApiApp:
         if not authorize(self.store, user, attrs):
             message = forbidden_message(user, attrs)
             raise ForbiddenError(message, name=route.name, group=info.group, kind=info.plural)
+        refuse_unserved(req.verb, route)
         if (deprecation := deprecation_warning(info)) is not None:
             req.send = send = warning_first(send, deprecation)  # errors' answers too
         if route.subresource and route.subresource not in info.subresources:

@@ -1,7 +1,8 @@
 """The warning kube-apiserver adds to every answer of a deprecated kind's handlers
 (k8s.io/apiserver endpoints/deprecation, from k8s.io/api's lifecycle.go): of the kinds the fake API
-serves, only v1 Endpoints is deprecated in v1.37 (since v1.33, for discovery.k8s.io/v1
-EndpointSlice). `kubectl get endpoints` prints it as `Warning: ...`.
+serves, v1 Endpoints is deprecated in v1.37 (since v1.33, for discovery.k8s.io/v1
+EndpointSlice), and v1 ComponentStatus (since v1.19, with no replacement named). `kubectl get
+endpoints` prints it as `Warning: ...`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ __all__ = ["deprecation_warning"]
 _DEPRECATED = {
     ("", "endpoints"): warning_header(
         "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
-    )
+    ),
+    ("", "componentstatuses"): warning_header("v1 ComponentStatus is deprecated in v1.19+"),
 }
 
 

@@ -120,8 +120,9 @@ def api_resource_list(registry: KindRegistry, group: str, version: str) -> dict[
             "namespaced": info.namespaced,
             "kind": info.kind,
             "verbs": list(info.verbs),
-            "storageVersionHash": _hash(info),
         }
+        if "watch" in info.verbs:  # a stored kind's; reviews, bindings, component statuses: none
+            entry["storageVersionHash"] = _hash(info)
         if info.short_names:
             entry["shortNames"] = list(info.short_names)
         if info.categories:

@@ -88,6 +88,17 @@ BUILTIN_KINDS: tuple[KindInfo, ...] = (
     _k("", "v1", "Endpoints", "endpoints", short=("ep",), has_status=False),
     # The older form of pods/binding, create only (subresources.bindings).
     _k("", "v1", "Binding", "bindings", has_status=False, verbs=_RO_VERBS),
+    # Probes of the control plane made on each read (component_statuses.py).
+    _k(
+        "",
+        "v1",
+        "ComponentStatus",
+        "componentstatuses",
+        namespaced=False,
+        short=("cs",),
+        has_status=False,
+        verbs=("get", "list"),
+    ),
     _k(
         "apps",
         "v1",

@@ -23,6 +23,7 @@ from simulator.api.kinds import SUBRESOURCES, KindInfo
 from simulator.api.store import (
     BadRequestError,
     InvalidError,
+    NotFoundError,
     StoreError,
     UnsupportedMediaTypeError,
     status_body,
@@ -40,6 +41,7 @@ __all__ = [
     "int_param",
     "page_not_found",
     "refuse_method",
+    "refuse_unserved",
     "unsupported_patch_media_type",
 ]
 
@@ -311,6 +313,32 @@ def refuse_method(verb: str, route: Route) -> None:
         raise MethodNotAllowedError
     if route.subresource and verb not in SUBRESOURCES.get(route.subresource, (None, ()))[1]:
         raise MethodNotAllowedError
+
+
+# The verbs go-restful serves at each kind of path, when the kind's storage takes them.
+_COLLECTION_VERBS = frozenset({"list", "watch", "create", "deletecollection"})
+_OBJECT_VERBS = frozenset({"get", "update", "patch", "delete"})
+_ACROSS_NAMESPACES_VERBS = frozenset({"list", "watch"})
+
+
+def refuse_unserved(verb: str, route: Route) -> None:
+    """A verb the kind does not take, refused by the router before any handler (so with no
+    deprecation warning): 404 where no route is registered at the path for any verb (a
+    create-only kind's named objects, its list across namespaces), 405 where the path has
+    routes for other verbs (a GET of tokenreviews, a POST of componentstatuses). A watch of a
+    kind that lists but cannot watch is its list handler's to refuse."""
+    info = route.info
+    if route.subresource or verb in info.verbs or (verb == "watch" and "list" in info.verbs):
+        return
+    if route.name:
+        served = _OBJECT_VERBS
+    elif info.namespaced and not route.namespace:
+        served = _ACROSS_NAMESPACES_VERBS
+    else:
+        served = _COLLECTION_VERBS
+    if served.isdisjoint(info.verbs):
+        raise NotFoundError("the server could not find the requested resource")
+    raise MethodNotAllowedError
 
 
 def page_not_found(path: str, registry: KindRegistry) -> tuple[bytes, bytes]:

@@ -17,6 +17,7 @@ from typing import Any, cast
 import msgspec
 
 from simulator.api.asgi import Host, Request, Route
+from simulator.api.component_statuses import component_statuses
 from simulator.api.crud import PATCH_TYPES, decode_object, field_manager_of
 from simulator.api.fields.kinds import track_request
 from simulator.api.issuer_discovery import ISSUER
@@ -391,5 +392,8 @@ SUBRESOURCES: dict[str, Handler] = {
     "binding": binding,
     "token": token,
 }
-# Resources that are verbs on another kind's objects, by (group, resource).
-ACTIONS: dict[tuple[str, str], Handler] = {("", "bindings"): bindings}
+# Resources that are verbs on another kind's objects, or made on each read, by (group, resource).
+ACTIONS: dict[tuple[str, str], Handler] = {
+    ("", "bindings"): bindings,
+    ("", "componentstatuses"): component_statuses,
+}

