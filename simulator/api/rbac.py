@@ -182,11 +182,16 @@ def _still_bound(store: ObjectStore, binding: TokenBinding) -> bool:
 ADMIN = UserInfo("admin", ("system:masters", "system:authenticated"), admin=True)
 
 
-def service_account_user(namespace: str, name: str) -> UserInfo:
-    """The user a service account's tokens authenticate as."""
+def service_account_user(
+    namespace: str, name: str, *, uid: str = "", extra: dict[str, list[str]] | None = None
+) -> UserInfo:
+    """The user a service account's tokens authenticate as: its uid, and what its token says
+    of itself (id, bound pod and node) as extras, when they are known."""
     return UserInfo(
         f"system:serviceaccount:{namespace}:{name}",
         ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"),
+        uid=uid,
+        extra=tuple((key, tuple(values)) for key, values in sorted((extra or {}).items())),
     )
 
 

@@ -200,12 +200,9 @@ class ApiServer:
         # As a pod's projected token: bound to the account when it exists (a test may name one
         # it never made), so deleting the account ends the token.
         account = self.store.get("v1", "serviceaccounts", serviceaccount, namespace)
-        binding = (
-            TokenBinding(namespace, serviceaccount, str(account["metadata"]["uid"]))
-            if account is not None
-            else None
-        )
-        self.tokens.add(token, service_account_user(namespace, serviceaccount), binding)
+        uid = str(account["metadata"]["uid"]) if account is not None else ""
+        binding = TokenBinding(namespace, serviceaccount, uid) if uid else None
+        self.tokens.add(token, service_account_user(namespace, serviceaccount, uid=uid), binding)
         return token
 
     def issue_user_token(self, user: str, groups: tuple[str, ...] = ()) -> str:

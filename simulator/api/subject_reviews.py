@@ -20,6 +20,7 @@ from simulator.api.issuer_discovery import ISSUER
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import TokenBook, UserInfo
 from simulator.api.store.errors import InvalidError
+from simulator.api.token_requests import user_extra
 
 __all__ = ["SUBJECT_REVIEWS", "check_access_review", "subject_of", "token_review_status"]
 
@@ -101,20 +102,6 @@ def _claims(token: str) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def _extra(claims: dict[str, Any]) -> dict[str, list[str]]:
-    """What the service-account authenticator adds: the token's id, and the pod or node it is
-    bound to (names and uids)."""
-    extra: dict[str, list[str]] = {}
-    private = claims.get("kubernetes.io") or {}
-    for bound in ("pod", "node"):
-        if isinstance(private.get(bound), dict):
-            extra[f"authentication.kubernetes.io/{bound}-name"] = [str(private[bound]["name"])]
-            extra[f"authentication.kubernetes.io/{bound}-uid"] = [str(private[bound]["uid"])]
-    if claims.get("jti"):
-        extra["authentication.kubernetes.io/credential-id"] = [f"JTI={claims['jti']}"]
-    return dict(sorted(extra.items()))
-
-
 def token_review_status(tokens: TokenBook, spec: dict[str, Any]) -> dict[str, Any]:
     """A TokenReview's status: the user the token authenticates as, or kube-apiserver's error."""
     token = str(spec.get("token") or "")
@@ -142,6 +129,6 @@ def token_review_status(tokens: TokenBook, spec: dict[str, Any]) -> dict[str, An
     if uid:
         answer["uid"] = str(uid)
     answer["groups"] = list(user.groups)
-    if extra := _extra(claims):
+    if extra := user_extra(claims):
         answer["extra"] = extra
     return {"authenticated": True, "user": answer, "audiences": shared}

@@ -37,10 +37,12 @@ from simulator.api.store.applying import mutation
 from simulator.api.store.protocol import PatchType
 from simulator.api.store.rules import not_found, parse_patch_body
 from simulator.api.token_requests import (
+    bound_node,
     bound_object,
     bound_reference,
     check_expiration,
-    service_account_jwt,
+    token_claims,
+    user_extra,
 )
 from simulator.clock import rfc3339
 
@@ -320,17 +322,21 @@ async def token(host: Host, req: Request, route: Route, user: UserInfo) -> int:
     spec["expirationSeconds"] = seconds
     spec.setdefault("boundObjectRef", None)
     uid = str(account["metadata"].get("uid", ""))
-    issued = service_account_jwt(
+    claims = token_claims(
         route.namespace,
         (route.name, uid),
         list(spec["audiences"]),
         (now, expires),
         bound,
-        issuer=host.tokens.issuer,
+        node=bound_node(host.store, bound),
     )
+    issued = host.tokens.issuer.sign(claims)
     bound_to = None if bound is None else bound_reference(bound)
     binding = TokenBinding(route.namespace, route.name, uid, bound_to, expires)
-    host.tokens.add(issued, service_account_user(route.namespace, route.name), binding)
+    authenticated = service_account_user(
+        route.namespace, route.name, uid=uid, extra=user_extra(claims)
+    )
+    host.tokens.add(issued, authenticated, binding)
     meta: dict[str, Any] = {
         "name": route.name,
         "namespace": route.namespace,

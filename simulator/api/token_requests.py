@@ -1,7 +1,8 @@
 """A ServiceAccount's TokenRequest as kube-apiserver answers it (pkg/registry/core/serviceaccount/
 storage/token.go): its validation after defaulting, the object a token may be bound to (a Pod
 running as that account, a Secret or a Node, which must exist and be the uid named), and the JWT
-whose claims say all that, signed by the server's issuer (issuer_discovery).
+whose claims say all that (the server's issuer signs them, issuer_discovery), and the user those
+claims authenticate as.
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from simulator.api.issuer_discovery import ISSUER, TokenIssuer
+from simulator.api.issuer_discovery import ISSUER
 from simulator.api.store import BadRequestError, ObjectStore
 from simulator.api.store.errors import ConflictError, InvalidError
 from simulator.api.store.rules import not_found
 
 __all__ = [
+    "bound_node",
     "bound_object",
     "bound_reference",
     "check_expiration",
-    "service_account_jwt",
+    "token_claims",
+    "user_extra",
 ]
 
 _MIN_SECONDS, _MAX_SECONDS = 600, 2**32
 # The kinds a token may be bound to, each by its resource.
 _BINDABLE = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}
+Obj = dict[str, Any]
 
 
 def check_expiration(seconds: int) -> None:
@@ -90,18 +94,30 @@ def bound_reference(bound: tuple[str, dict[str, Any]]) -> tuple[str, str, str]:
     return _BINDABLE[kind], str(obj["metadata"]["name"]), str(obj["metadata"]["uid"])
 
 
-def service_account_jwt(
+def bound_node(store: ObjectStore, bound: tuple[str, dict[str, Any]] | None) -> Obj | None:
+    """The node a pod the token is bound to runs on, which the token names too
+    (ServiceAccountTokenPodNodeInfo): by name alone when it is not found."""
+    if bound is None or bound[0] != "Pod":
+        return None
+    node_name = str((bound[1].get("spec") or {}).get("nodeName") or "")
+    if not node_name:
+        return None
+    node = store.get("v1", "nodes", node_name, None)
+    return node or {"metadata": {"name": node_name}}
+
+
+def token_claims(
     namespace: str,
     account: tuple[str, str],
     audiences: list[str],
     times: tuple[datetime, datetime],
     bound: tuple[str, dict[str, Any]] | None,
     *,
-    issuer: TokenIssuer,
-) -> str:
-    """A token as kube-apiserver issues it: a JWT whose claims name the service account (name,
-    uid) and the object it is bound to (clients read `sub`, `exp` and `kubernetes.io`), signed
-    with the issuer's key."""
+    node: Obj | None = None,
+) -> dict[str, Any]:
+    """A token's claims as kube-apiserver writes them: the service account (name, uid), the
+    object it is bound to and a bound pod's node (clients read `sub`, `exp` and
+    `kubernetes.io`)."""
     name, uid = account
     now, expires = times
     private: dict[str, Any] = {
@@ -110,8 +126,10 @@ def service_account_jwt(
     }
     if bound is not None:
         kind, obj = bound
-        private[kind.lower()] = {"name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"]}
-    claims = {
+        private[kind.lower()] = _ref(obj)
+    if node is not None:
+        private["node"] = _ref(node)
+    return {
         "aud": audiences,
         "exp": int(expires.timestamp()),
         "iat": int(now.timestamp()),
@@ -121,4 +139,26 @@ def service_account_jwt(
         "nbf": int(now.timestamp()),
         "sub": f"system:serviceaccount:{namespace}:{name}",
     }
-    return issuer.sign(claims)
+
+
+def user_extra(claims: dict[str, Any]) -> dict[str, list[str]]:
+    """What the service-account authenticator adds to the user a token's claims name
+    (ServiceAccountInfo.UserInfo): the token's id, and the pod or node it is bound to (names,
+    and uids when known), by key."""
+    extra: dict[str, list[str]] = {}
+    private = claims.get("kubernetes.io") or {}
+    for bound in ("pod", "node"):
+        ref = private.get(bound)
+        if isinstance(ref, dict):
+            extra[f"authentication.kubernetes.io/{bound}-name"] = [str(ref.get("name", ""))]
+            if ref.get("uid"):
+                extra[f"authentication.kubernetes.io/{bound}-uid"] = [str(ref["uid"])]
+    if claims.get("jti"):
+        extra["authentication.kubernetes.io/credential-id"] = [f"JTI={claims['jti']}"]
+    return dict(sorted(extra.items()))
+
+
+def _ref(obj: Obj) -> dict[str, str]:
+    """Go's ref{Name, UID}, each omitted when empty."""
+    meta = obj.get("metadata") or {}
+    return {k: str(meta[k]) for k in ("name", "uid") if meta.get(k)}

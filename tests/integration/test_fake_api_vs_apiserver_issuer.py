@@ -170,3 +170,94 @@ def test_the_openapi_v3_index_documents_the_same_routes(plane: ControlPlane, fak
     for path in ("version", "apis/apps", ".well-known/openid-configuration", "openid/v1/jwks"):
         document = json.loads(fake.kubectl("get", "--raw", f"/openapi/v3/{path}").stdout)
         assert list(document["paths"]) == [f"/{path}/"]
+
+
+_NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "judge-who-node"}}
+_MADE = (("pod", "judge-who-on"), ("pod", "judge-who-ghost"), ("sa", "judge-who"))
+_UID = "jsonpath={.metadata.uid}"
+
+
+def _pod(name: str, node: str) -> dict[str, Any]:
+    container = {"name": "c", "image": "x"}
+    spec = {"serviceAccountName": "judge-who", "nodeName": node, "containers": [container]}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def _as_token(kubeconfig: Path, token: str, folder: Path) -> Path:
+    """A kubeconfig for the same server whose only credential is `token`."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    config["users"] = [{"name": config["users"][0]["name"], "user": {"token": token}}]
+    path = folder / f"token-{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def who(run: Run, kubeconfig: Path, folder: Path) -> list[Any]:
+    """`kubectl auth whoami` with a plain token, one bound to a pod on a node, and one bound to
+    a pod on a node no object stands for: uid and extras, each checked against the account,
+    pod and node it names (their uids are each server's own)."""
+    folder.mkdir(exist_ok=True)
+    for name, obj in {"node": _NODE, "on": _pod("judge-who-on", "judge-who-node")}.items():
+        (folder / f"{name}.json").write_text(json.dumps(obj))
+    (folder / "ghost.json").write_text(json.dumps(_pod("judge-who-ghost", "judge-who-ghost")))
+    run("create", "-f", str(folder / "node.json"))
+    run("create", "serviceaccount", "judge-who", "-n", "default")
+    run("create", "-n", "default", "-f", str(folder / "on.json"), "-f", str(folder / "ghost.json"))
+    uids = {
+        f"{kind}/{name}": run("get", kind, name, "-n", "default", "-o", _UID).stdout
+        for kind, name in (*_MADE, ("node", "judge-who-node"))
+    }
+    seen = []
+    for pod in ("", "judge-who-on", "judge-who-ghost"):
+        bound = ("--bound-object-kind=Pod", f"--bound-object-name={pod}") if pod else ()
+        token = run("create", "token", "judge-who", "-n", "default", *bound).stdout.strip()
+        as_token = _as_token(kubeconfig, token, folder)
+        info = json.loads(run("--kubeconfig", str(as_token), "auth", "whoami", "-o", "json").stdout)
+        user = info["status"]["userInfo"]
+        extra = user.get("extra", {})
+        jti = json.loads(_b64decode(token.split(".")[1]))["jti"]
+        seen.append(
+            {
+                "keys": list(user),
+                "groups": user["groups"],
+                "uid is the account's": user.get("uid") == uids["sa/judge-who"],
+                "extra": sorted(extra),
+                "credential is the token's": extra.get("authentication.kubernetes.io/credential-id")
+                == [f"JTI={jti}"],
+                "names": [v for k, v in sorted(extra.items()) if k.endswith("-name")],
+                "uids known": sorted(
+                    k for k, v in extra.items() if k.endswith("-uid") and v[0] in uids.values()
+                ),
+            }
+        )
+    return seen
+
+
+def test_a_tokens_user_names_its_account_pod_and_node_as_kube_apiservers_does(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """The user a token authenticates as (`kubectl auth whoami` with it) has the account's uid
+    and, as extras, the token's id, and a bound pod's name and uid and its node's (by name
+    alone when no Node object stands for it): the same."""
+    ours = who(fake.kubectl, fake.kubeconfig, tmp_path / "fake")
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    try:
+        theirs = who(real, plane.kubeconfig, tmp_path / "real")
+    finally:  # the shared plane is left as found
+        for kind, name in (
+            ("pod", "judge-who-on"),
+            ("pod", "judge-who-ghost"),
+            ("sa", "judge-who"),
+        ):
+            real("delete", kind, name, "-n", "default", "--force", "--grace-period=0", check=False)
+        real("delete", "node", "judge-who-node", check=False)
+    assert ours == theirs
+    assert all("system:serviceaccounts" in seen["groups"] for seen in theirs)
+    assert theirs[1]["uids known"] == [
+        "authentication.kubernetes.io/node-uid",
+        "authentication.kubernetes.io/pod-uid",
+    ]
+    assert theirs[2]["names"] == [["judge-who-ghost"], ["judge-who-ghost"]]
