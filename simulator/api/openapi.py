@@ -76,9 +76,7 @@ class Documents:
         paths: dict[str, Any] = {}
         groups = self.registry.groups()
         gvs = [("", "v1"), *((g, v) for g, vs in groups for v in vs)]
-        # kube-apiserver documents the routes of its own mux, a built-in group's root among
-        # them; a CRD's group root is apiextensions-apiserver's, and undocumented.
-        routes = [*_ROUTES, *(f"apis/{g}" for g, _ in groups if g in GROUP_ORDER)]
+        routes = _routes(groups)
         for path in (*(group_version_path(g, v) for g, v in gvs), *routes):
             body = self.v3_at(path)
             if body is None:
@@ -133,7 +131,7 @@ class Documents:
         return {**_v3(group, version, kinds), "info": self.info}
 
     def _v2(self, kinds: list[KindInfo]) -> dict[str, Any]:
-        return {**_v2(kinds), "info": self.info}
+        return {**_v2(kinds, _routes(self.registry.groups())), "info": self.info}
 
     def _cached(self, key: tuple[str, str], state: object, make: Callable[[], bytes]) -> bytes:
         with self._lock:
@@ -155,23 +153,65 @@ def _v3(group: str, version: str, kinds: list[KindInfo]) -> dict[str, Any]:
     return {**published, "paths": paths}
 
 
-def _v2(kinds: list[KindInfo]) -> dict[str, Any]:
+def _routes(groups: list[tuple[str, list[str]]]) -> list[str]:
+    """The routes outside group versions that kube-apiserver documents: those of its own mux,
+    a built-in group's root among them (a CRD's group root is apiextensions-apiserver's, and
+    undocumented)."""
+    return [*_ROUTES, *(f"apis/{g}" for g, _ in groups if g in GROUP_ORDER)]
+
+
+def _v2(kinds: list[KindInfo], routes: list[str]) -> dict[str, Any]:
     published = openapi_assets.v2_document()
     if published is None:
         return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "unversioned"}}
     by_gv: dict[str, list[KindInfo]] = {}
     for info in kinds:
         by_gv.setdefault("/" + group_version_path(info.group, info.version) + "/", []).append(info)
+    served_routes = {f"/{route}/" for route in routes}
     paths = {
         path: item
         for path, item in published["paths"].items()
-        if any(_served(path, prefix, gv_kinds) for prefix, gv_kinds in by_gv.items())
+        if path in served_routes
+        or any(_served(path, prefix, gv_kinds) for prefix, gv_kinds in by_gv.items())
     }
     definitions = dict(published.get("definitions") or {})
+    custom: set[str] = set()
     for info in kinds:
         if info.crd_name:
-            definitions.update(v2_definitions(info))
-    return {**published, "paths": paths, "definitions": definitions}
+            own = v2_definitions(info)
+            definitions.update(own)
+            custom.update(own)
+    tables = {"definitions": definitions, "parameters": published.get("parameters") or {}}
+    # kube-openapi writes the definitions and parameters its routes refer to, and no others
+    # (the published document has every version's, served or not).
+    used = _referenced(paths, tables, {("definitions", name) for name in custom})
+    kept = {
+        table: {name: item for name, item in entries.items() if (table, name) in used}
+        for table, entries in tables.items()
+    }
+    return {**published, "paths": paths, **kept}
+
+
+def _referenced(
+    roots: object, tables: dict[str, dict[str, Any]], seeds: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Every (table, name) `#/<table>/<name>` reference reachable from `roots` and `seeds`."""
+    found: set[tuple[str, str]] = set()
+    pending = [roots, *(tables[t].get(n) for t, n in seeds)]
+    found.update(seeds)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/"):
+                _, table, name = ref.split("/", 2)
+                if (table, name) not in found and name in tables.get(table, {}):
+                    found.add((table, name))
+                    pending.append(tables[table][name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 def _served(path: str, prefix: str, kinds: list[KindInfo]) -> bool:
