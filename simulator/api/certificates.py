@@ -27,6 +27,10 @@ def stamp_requester(info: KindInfo, obj: dict[str, Any], user: UserInfo) -> None
     for key in _REQUESTER:
         spec.pop(key, None)
     spec["username"] = user.name
+    if user.uid:
+        spec["uid"] = user.uid
     if user.groups:
         spec["groups"] = list(user.groups)
+    if user.extra:  # a service account token's id, bound pod and node
+        spec["extra"] = {key: list(values) for key, values in user.extra}
     obj.pop("status", None)

