@@ -1,17 +1,21 @@
 """CertificateSigningRequests, judged by kube-apiserver: what a create refuses (a request that is
 no signed PEM CSR, usages missing, unknown or repeated, a signer name of the wrong form or the
-legacy one, a lifetime under ten minutes) in its words and order, and the requester it stamps
-(a service account's uid and token extras included). The same kubectl steps on the fake API and
-on a real v1.37 control plane. Not judged: a PEM CERTIFICATE REQUEST block whose DER Go's x509
-cannot parse, which kube-apiserver refuses in Go's asn1 words (the fake API: cryptography's).
-Skipped when the control plane is not built (CI builds it).
+legacy one, a lifetime under ten minutes) in its words and order, the requester it stamps (a
+service account's uid and token extras included), and what each way of writing one may change:
+no spec, approval conditions only through /approval, a certificate only through /status and
+once, conditions valid, none removed, each with its times. The same kubectl steps on the fake
+API and on a real v1.37 control plane. Not judged: a PEM CERTIFICATE REQUEST block whose DER
+Go's x509 cannot parse, which kube-apiserver refuses in Go's asn1 words (the fake API:
+cryptography's). Skipped when the control plane is not built (CI builds it).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +97,65 @@ FILES = {
         ),
     }.items()
 }
+
+
+def _certificate() -> str:
+    """A self-signed certificate's PEM, base64 as status.certificate holds it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "judge-user")])
+    now = datetime.now(UTC)
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(built.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def _added(condition: dict[str, str]) -> str:
+    return json.dumps([{"op": "add", "path": "/status/conditions/-", "value": condition}])
+
+
+def _patch(subresource: str, patch: str, kind: str = "json") -> tuple[str, ...]:
+    where = (f"--subresource={subresource}",) if subresource else ()
+    return ("patch", "csr", "judge-csr-good", *where, f"--type={kind}", "-p", patch)
+
+
+_CERT = _certificate()
+_SET_CERT = '{"status":{"certificate":"%s"}}'
+# What the strategies let each path change, and what the update validation refuses.
+UPDATES = [
+    _patch("", '{"spec":{"usages":["server auth"]}}', "merge"),
+    ("get", "csr", "judge-csr-good", "-o", "jsonpath={.spec.usages}"),
+    _patch("status", _SET_CERT % "bm90", "merge"),
+    _patch("status", '[{"op":"remove","path":"/status/conditions/0"}]'),
+    _patch("approval", _added({"type": "Approved", "status": "True"})),
+    _patch("approval", _added({"type": "Weird", "status": "Maybe"})),
+    _patch("approval", _added({"type": "", "status": ""})),
+    _patch("approval", _added({"type": "Denied", "status": "False"})),
+    _patch("status", _added({"type": "Denied", "status": "True"})),
+    _patch("status", _added({"type": "Failed", "status": "True"})),
+    _patch("", _SET_CERT % _CERT, "merge"),
+    _patch("approval", _SET_CERT % _CERT, "merge"),
+    _patch("status", _SET_CERT % _CERT, "merge"),
+    _patch("status", _SET_CERT % _certificate(), "merge"),
+    ("get", "csr", "judge-csr-good", "-o", "jsonpath={.status.conditions[*].type}"),
+    # Each condition has both times, whoever set them.
+    ("get", "csr", "judge-csr-good", "-o",
+     "jsonpath={range .status.conditions[*]}{.type}:{.lastUpdateTime}{.lastTransitionTime} {end}"),
+]  # fmt: skip
 STEPS = [
     *(("create", "-f", name) for name in FILES),
     # (the admin is `admin` on the fake API, as on Talos; kubeadm's `kubernetes-admin` there)
     ("get", "csr", "judge-csr-good", "-o", "jsonpath={.spec.groups} {.status}"),
     ("certificate", "approve", "judge-csr-good"),
     ("get", "csr", "judge-csr-good", "-o", "jsonpath={.status.conditions[*].type}"),
+    *UPDATES,
 ]
 
 
@@ -127,9 +184,14 @@ def _requested_by_account(run: Run, kubeconfig: Path, folder: Path) -> dict[str,
     }
 
 
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def _story(run: Run, kubeconfig: Path, folder: Path) -> tuple[list[str], dict[str, Any]]:
     lines = said(run, STEPS, namespace="default", files=FILES, folder=folder)
-    return lines, _requested_by_account(run, kubeconfig, folder)
+    return [_TIME.sub("<t>", line) for line in lines], _requested_by_account(
+        run, kubeconfig, folder
+    )
 
 
 def test_csrs_are_refused_and_stamped_as_kube_apiserver_does(
@@ -146,6 +208,9 @@ def test_csrs_are_refused_and_stamped_as_kube_apiserver_does(
     # The premise: the good one was made and approved, the others refused.
     assert expected[0][0].endswith("created"), expected[0]
     assert expected[0][len(FILES) + 2].endswith("Approved"), expected[0]
+    updates = expected[0][-len(UPDATES) :]
+    assert updates[12].endswith("patched"), updates  # a certificate, through /status
+    assert "may not modify existing certificate content" in updates[13], updates
     got = _story(fake.kubectl, fake.kubeconfig, tmp_path / "o")
     assert got[0] == expected[0]
     assert got[1] == expected[1]

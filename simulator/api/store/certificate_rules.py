@@ -22,10 +22,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from simulator.api.kinds import KindInfo
 from simulator.api.names import label_errors, subdomain_errors
 from simulator.api.store.go_values import bad_value, not_supported
 
-__all__ = ["certificate_request_errors"]
+__all__ = ["certificate_request_errors", "is_certificate_request", "settle_update"]
 
 # certificates.KeyUsage's values (allValidUsages, listed sorted as sets.String.List does).
 _USAGES = sorted(
@@ -48,6 +49,11 @@ _BAD_SIGNATURE = {
     ed25519.Ed25519PublicKey: "x509: Ed25519 verification failure",
 }
 _SUBDOMAIN_MAX, _LABEL_MAX = 253, 63
+
+
+def is_certificate_request(info: KindInfo) -> bool:
+    """Whether `info` is certificates.k8s.io's CertificateSigningRequest."""
+    return (info.group, info.kind) == ("certificates.k8s.io", "CertificateSigningRequest")
 
 
 def certificate_request_errors(obj: dict[str, Any]) -> list[str]:
@@ -154,3 +160,158 @@ def _first_block(data: bytes) -> tuple[bytes, bytes] | None:
         except (binascii.Error, ValueError):
             continue
     return None
+
+
+# ----------------------------------------------------------------------------- updates
+
+# Conditions whose status may only be True (trueConditionTypes), and what only /approval adds.
+_TRUE_ONLY = ("Approved", "Denied", "Failed")
+_APPROVAL = ("Approved", "Denied")
+_STATUSES = ("False", "True", "Unknown")
+_FORBIDDEN = "status.conditions: Forbidden: updates may not "
+
+
+def settle_update(
+    live: dict[str, Any], new: dict[str, Any], subresource: str | None, now: str
+) -> list[str]:
+    """A CSR's write as its strategies prepare it (`new`, changed in place: the spec is the
+    stored one; /status keeps the approval conditions as stored; each condition gets its
+    times), then the field errors ValidateCertificateSigningRequest*Update finds: the
+    conditions, a certificate (only /status sets one, once), no approval condition removed, or
+    added but through /approval. The spec was checked on create and is not again."""
+    new["spec"] = live.get("spec")
+    old = _conditions(live)
+    if subresource == "status":
+        _keep_instances(old, _conditions(new))
+    _stamp_times(old, _conditions(new), now)
+    errors = _condition_errors(new, live)
+    errors += _certificate_errors(live, new)
+    for kind in _TRUE_ONLY:
+        if _count(new, kind) < _count(live, kind):
+            errors.append(f'{_FORBIDDEN}remove a condition of type "{kind}"')
+    if subresource != "approval":
+        for kind in _APPROVAL:
+            if _count(new, kind) > _count(live, kind):
+                errors.append(f'{_FORBIDDEN}add a condition of type "{kind}"')
+    old_certificate = (live.get("status") or {}).get("certificate") or ""
+    if ((new.get("status") or {}).get("certificate") or "") != old_certificate:
+        if subresource != "status":
+            errors.append("status.certificate: Forbidden: updates may not set certificate content")
+        elif old_certificate:
+            errors.append(
+                "status.certificate: Forbidden: updates may not modify existing certificate content"
+            )
+    return errors + _exclusive_errors(live, new)
+
+
+def _exclusive_errors(live: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Approved and Denied together, which v1.37 checks declaratively (zeroOrOneOf, after the
+    handwritten checks, in its own words), unless the stored object had both already."""
+    if not all(_count(new, kind) for kind in _APPROVAL) or all(
+        _count(live, kind) for kind in _APPROVAL
+    ):
+        return []
+    options = [f'conditions[{{"type": "{kind}"}}]' for kind in _APPROVAL]
+    listed = ", ".join(f"`{option}`" for option in options)
+    return [
+        f"status.conditions: Invalid value: {bad_value('{' + ', '.join(options) + '}')}: "
+        f"must specify at most one of: {listed}"
+    ]
+
+
+def _conditions(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    conditions = (obj.get("status") or {}).get("conditions")
+    return conditions if isinstance(conditions, list) else []
+
+
+def _count(obj: dict[str, Any], kind: str) -> int:
+    return sum(1 for c in _conditions(obj) if c.get("type") == kind)
+
+
+def _keep_instances(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """preserveConditionInstances: /status cannot touch an approval condition, when it keeps
+    as many of each type."""
+    for kind in _APPROVAL:
+        was = [c for c in old if c.get("type") == kind]
+        at = [i for i, c in enumerate(new) if c.get("type") == kind]
+        if len(was) == len(at):
+            for index, condition in zip(at, was, strict=True):
+                new[index] = condition
+
+
+def _stamp_times(old: list[dict[str, Any]], new: list[dict[str, Any]], now: str) -> None:
+    """populateConditionTimestamps: an unset update time is now; an unset transition time is
+    that of a stored condition of the same type and status, else now."""
+    for condition in new:
+        condition["lastUpdateTime"] = condition.get("lastUpdateTime") or now
+        if not condition.get("lastTransitionTime"):
+            same = (
+                c.get("lastTransitionTime")
+                for c in old
+                if (c.get("type"), c.get("status"))
+                == (condition.get("type"), condition.get("status"))
+                and c.get("lastTransitionTime")
+            )
+            condition["lastTransitionTime"] = next(same, now)
+
+
+def _condition_errors(new: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """validateConditions, with its allowances for what the stored object already has."""
+    old = _conditions(live)
+    old_types = [c.get("type") for c in old]
+    allow_empty = "" in old_types or None in old_types
+    allow_duplicates = len(set(old_types)) < len(old_types)
+    errors, seen = [], set()
+    for index, condition in enumerate(_conditions(new)):
+        path = f"status.conditions[{index}]"
+        kind, status = condition.get("type") or "", condition.get("status") or ""
+        if not kind and not allow_empty:
+            errors.append(f"{path}.type: Required value")
+        allowed = ("True",) if kind in _TRUE_ONLY else _STATUSES
+        if not status:
+            errors.append(f"{path}.status: Required value")
+        elif status not in allowed:
+            errors.append(not_supported(f"{path}.status", status, allowed))
+        if kind in seen and not allow_duplicates:
+            errors.append(f"{path}.type: Duplicate value: {bad_value(kind)}")
+        seen.add(kind)
+    return errors
+
+
+def _certificate_errors(live: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """validateCertificate of a changed certificate (one stored invalid is tolerated)."""
+    old = (live.get("status") or {}).get("certificate") or ""
+    certificate = (new.get("status") or {}).get("certificate") or ""
+    if certificate == old or (old and _pem_problem(old) is not None):
+        return []
+    problem = _pem_problem(certificate)
+    return (
+        []
+        if problem is None
+        else [f'status.certificate: Invalid value: "<certificate data>": {problem}']
+    )
+
+
+def _pem_problem(encoded: str) -> str | None:
+    """validateCertificate: CERTIFICATE blocks only, without headers, each holding one."""
+    try:
+        data = base64.b64decode(encoded)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not data:
+        return None
+    blocks = 0
+    for found in _PEM.finditer(data):
+        try:
+            der = base64.b64decode(b"".join(found.group(2).split()), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if found.group(1) != b"CERTIFICATE":
+            found_type = bad_value(found.group(1).decode())
+            return f"only CERTIFICATE PEM blocks are allowed, found {found_type}"
+        try:
+            x509.load_der_x509_certificate(der)
+        except ValueError as exc:
+            return str(exc)
+        blocks += 1
+    return None if blocks else "must contain at least one CERTIFICATE PEM block"

@@ -429,7 +429,7 @@ class ObjectStore:
             whole = subresource is None  # a subresource's write leaves the spec as it was
             check_update(info, live, candidate, patching, strict=strict, merged=merged, spec=whole)
             new = merged or merge_update(
-                info, live, candidate, subresource=subresource, strict=strict
+                info, live, candidate, subresource=subresource, strict=strict, now=self.clock.now()
             )
             if manager and (strict or live["metadata"].get("managedFields")):
                 now = rfc3339(self.clock.now())

@@ -17,7 +17,10 @@ from simulator.api.names import (
     label_value_errors,
     resource_label,
 )
-from simulator.api.store.certificate_rules import certificate_request_errors
+from simulator.api.store.certificate_rules import (
+    certificate_request_errors,
+    is_certificate_request,
+)
 from simulator.api.store.crd_rules import crd_spec_errors, crd_update_errors
 from simulator.api.store.cron_schedule import cronjob_errors
 from simulator.api.store.errors import (
@@ -89,14 +92,11 @@ def check_metadata(
         errors += cronjob_errors(obj) if (info.group, info.kind) == ("batch", "CronJob") else []
         errors += event_errors(info, obj) if creating else []
         errors += crd_spec_errors(obj) if is_crd(info) else []
-        errors += certificate_request_errors(obj) if creating and _is_csr(info) else []
+        csr = creating and is_certificate_request(info)
+        errors += certificate_request_errors(obj) if csr else []
     errors += last or []
     if errors:
         raise invalid_object(info, str(meta.get("name") or ""), errors)
-
-
-def _is_csr(info: KindInfo) -> bool:
-    return (info.group, info.kind) == ("certificates.k8s.io", "CertificateSigningRequest")
 
 
 def check_update(

@@ -18,6 +18,7 @@ from simulator.api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from simulator.api.store.certificate_rules import is_certificate_request, settle_update
 from simulator.api.store.crd_rules import crd_create_errors, crd_name_errors
 from simulator.api.store.defaults import (
     convert_pod_status,
@@ -251,6 +252,25 @@ _ONE_FIELD_UPDATES = {"ephemeralcontainers": _ephemeral_update, "approval": _app
 
 
 def merge_update(
+    info: KindInfo,
+    live: dict[str, Any],
+    candidate: dict[str, Any],
+    *,
+    subresource: str | None,
+    strict: bool,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """What a write of `live` stores; an API write of a CSR as its strategies settle it, at
+    `now` (certificate_rules)."""
+    new = _merge(info, live, candidate, subresource=subresource, strict=strict)
+    if not (strict and now is not None and is_certificate_request(info)):
+        return new
+    if errors := settle_update(live, new, subresource, rfc3339(now)):
+        raise invalid_object(info, str(live["metadata"]["name"]), errors)
+    return new
+
+
+def _merge(
     info: KindInfo,
     live: dict[str, Any],
     candidate: dict[str, Any],
