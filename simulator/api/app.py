@@ -313,7 +313,8 @@ class ApiApp:
         except StoreError as exc:
             status = exc.code
             answer = request.send if request is not None else send  # with its warnings
-            await self.respond(answer, exc.code, _ENC.encode(exc.status()))
+            retry = [(b"retry-after", str(exc.retry_after).encode())] if exc.retry_after else []
+            await self.respond(answer, exc.code, _ENC.encode(exc.status()), headers=retry)
         finally:
             if delivery is not None:
                 delivery.request_finished(id(scope))

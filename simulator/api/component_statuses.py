@@ -14,16 +14,10 @@ from typing import Any
 
 import msgspec
 
-from simulator.api.asgi import Host, Request, Route, first
+from simulator.api.asgi import Host, Request, Route
 from simulator.api.rbac import UserInfo
-from simulator.api.request_errors import MethodNotAllowedError
-from simulator.api.selectors import (
-    SelectorError,
-    check_field_selector,
-    parse_field_selector,
-    parse_label_selector,
-)
-from simulator.api.store import BadRequestError, NotFoundError
+from simulator.api.request_errors import MethodNotAllowedError, query_selectors
+from simulator.api.store import NotFoundError
 from simulator.api.tables import table
 
 __all__ = ["component_statuses"]
@@ -66,12 +60,7 @@ async def component_statuses(host: Host, req: Request, route: Route, _user: User
             raise NotFoundError(message, name=route.name, kind="componentstatus")
         items = [_status(route.name)]
     else:
-        try:
-            labels = parse_label_selector(first(req.query, "labelSelector") or None)
-            fields = parse_field_selector(first(req.query, "fieldSelector") or None)
-            check_field_selector(fields, info)
-        except SelectorError as exc:
-            raise BadRequestError(str(exc)) from exc
+        labels, fields = query_selectors(req.query, info)
         every = [_status(name) for name in _COMPONENTS]
         items = [s for s in every if labels.matches(None) and fields.matches(s)]
     if "as=Table" in req.header(b"accept"):

@@ -8,17 +8,16 @@ from typing import Any, NamedTuple, cast
 import msgspec
 
 from simulator.api import tables
-from simulator.api.asgi import Host, Request, Route, first, truthy
+from simulator.api.asgi import Host, Request, Route, truthy
 from simulator.api.certificates import stamp_requester
-from simulator.api.continue_tokens import decode_continue, encode_continue
 from simulator.api.fields.fieldsets import go_map
 from simulator.api.kinds import KindInfo
+from simulator.api.list_pages import list_page
 from simulator.api.pod_warnings import generation_before, written_pod_warnings
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
 from simulator.api.request_errors import (
     check_delete_options,
-    check_list_options,
     check_patch_syntax,
     check_write_options,
     decode_delete_options,
@@ -27,12 +26,6 @@ from simulator.api.request_errors import (
     unsupported_patch_media_type,
 )
 from simulator.api.reviews import review
-from simulator.api.selectors import (
-    SelectorError,
-    check_field_selector,
-    parse_field_selector,
-    parse_label_selector,
-)
 from simulator.api.store import BadRequestError, InvalidError, UnsupportedMediaTypeError
 from simulator.api.store.object_meta import dedup_owner_references
 from simulator.api.store.patch_bodies import patched_json, refuse_undeclared
@@ -249,42 +242,11 @@ class Crud:
         return code
 
     async def list(self, req: Request, route: Route, user: UserInfo) -> int:
-        info, send, query = route.info, req.send, req.query
-        check_list_options(query)
-        try:
-            labels = parse_label_selector(first(query, "labelSelector") or None)
-            fields = parse_field_selector(first(query, "fieldSelector") or None)
-            check_field_selector(fields, info)
-        except SelectorError as exc:
-            raise BadRequestError(str(exc)) from exc
-        items, rv = self.host.store.list_refs(
-            info,
-            namespace=route.namespace or None,
-            labels=labels if labels.requirements else None,
-            fields=fields if fields.terms else None,
-        )
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        start = first(query, "continue")
-        if start:
-            after = decode_continue(start)
-            items = [
-                o
-                for o in items
-                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
-            ]
-        # resourceVersion=0 is served whole from the watch cache (cacher's computeListLimit);
-        # Events have none (DefaultWatchCacheSizes: 0), so theirs are paged from etcd.
-        cached = first(query, "resourceVersion") == "0" and info.plural != "events"
-        limit = 0 if cached else int_param(query, "limit") or 0
-        if limit > 0 and len(items) > limit:
-            last = items[limit - 1]["metadata"]
-            meta["continue"] = encode_continue(last.get("namespace", ""), last["name"])
-            if not labels.requirements and not fields.terms:
-                # kube-apiserver counts what is left only when nothing is filtered out.
-                meta["remainingItemCount"] = len(items) - limit
-            items = items[:limit]
+        info, send = route.info, req.send
+        items, meta, _ = list_page(self.host.store, info, route.namespace or None, req.query)
         if "as=Table" in req.header(b"accept"):
-            doc = tables.table(info, items, self.host.store.clock.now(), str(rv))
+            now = self.host.store.clock.now()
+            doc = tables.table(info, items, now, meta["resourceVersion"])
             doc["metadata"].update(meta)
             await self.host.respond(send, 200, _ENC.encode(doc))
             return 200

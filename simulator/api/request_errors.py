@@ -20,6 +20,14 @@ from simulator.api.go_json import json_kind, syntax_error
 from simulator.api.go_types import component_error, type_error
 from simulator.api.kind_registry import KindRegistry
 from simulator.api.kinds import SUBRESOURCES, KindInfo
+from simulator.api.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    check_field_selector,
+    parse_field_selector,
+    parse_label_selector,
+)
 from simulator.api.store import (
     BadRequestError,
     InvalidError,
@@ -40,6 +48,7 @@ __all__ = [
     "decode_typed_body",
     "int_param",
     "page_not_found",
+    "query_selectors",
     "refuse_method",
     "refuse_unserved",
     "unsupported_patch_media_type",
@@ -109,6 +118,20 @@ def check_list_options(query: dict[str, list[str]]) -> None:
                 f'invalid resource version: resourceVersion: Invalid value: "{version}": {exc}'
             ) from exc
     check_version_match(query, watch=False)
+
+
+def query_selectors(
+    query: dict[str, list[str]], info: KindInfo
+) -> tuple[LabelSelector, FieldSelector]:
+    """A list's or a watch's labelSelector and fieldSelector, refused (400) in apimachinery's
+    words when malformed or when the kind has no such field label."""
+    try:
+        labels = parse_label_selector(first(query, "labelSelector") or None)
+        fields = parse_field_selector(first(query, "fieldSelector") or None)
+        check_field_selector(fields, info)
+    except SelectorError as exc:
+        raise BadRequestError(str(exc)) from exc
+    return labels, fields
 
 
 # apimachinery's ValidateListOptions, field resourceVersionMatch unless named.

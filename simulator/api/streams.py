@@ -17,14 +17,11 @@ from simulator.api.delivery import Stream
 from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.kinds import KindInfo
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
-from simulator.api.request_errors import check_version_match, int_param
+from simulator.api.request_errors import check_version_match, int_param, query_selectors
 from simulator.api.selectors import (
     FieldSelector,
     LabelSelector,
-    SelectorError,
-    check_field_selector,
     parse_field_selector,
-    parse_label_selector,
 )
 from simulator.api.store import (
     BadRequestError,
@@ -113,13 +110,8 @@ class _WatchSpec:
 def _watch_spec(
     route: Route, query: dict[str, list[str]], clock: VirtualClock, accept: str
 ) -> _WatchSpec:
-    try:
-        labels = parse_label_selector(first(query, "labelSelector") or None)
-        fields = parse_field_selector(first(query, "fieldSelector") or None)
-        check_field_selector(fields, route.info)
-        fields = stored_selector(route.info, fields) or fields  # a view's labels, as stored
-    except SelectorError as exc:
-        raise BadRequestError(str(exc)) from exc
+    labels, fields = query_selectors(query, route.info)
+    fields = stored_selector(route.info, fields) or fields  # a view's labels, as stored
     if route.name:
         fields = parse_field_selector(f"metadata.name={route.name}")
     given = int_param(query, "timeoutSeconds")  # a 400 in Go's words when not a number

@@ -51,6 +51,9 @@ class StoreError(SimulatorError):
     reason = "InternalError"
     # Whether the Status has `details` even when empty (its apierrors constructor sets them).
     empty_details = False
+    # Seconds a client should wait before it asks again (details.retryAfterSeconds and the
+    # Retry-After header, which client-go's retries honour).
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -79,6 +82,8 @@ class StoreError(SimulatorError):
             details["kind"] = self.kind
         if self.causes:
             details["causes"] = self.causes
+        if self.retry_after:
+            details["retryAfterSeconds"] = self.retry_after
         empty = self.empty_details
         return status_body(self.code, self.reason, self.message, empty_details=empty, **details)
 

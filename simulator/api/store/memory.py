@@ -467,7 +467,7 @@ class ObjectStore:
         # The DELETED event carries the object at the deletion's resourceVersion.
         gone = copy_object(obj)
         gone["metadata"]["resourceVersion"] = str(rv)
-        self.history.record(*storage_key(info.group, info.plural), rv, "DELETED", gone)
+        self.history.record(*storage_key(info.group, info.plural), rv, "DELETED", gone, obj)
         return gone
 
     def _after_commit(self, info: KindInfo, event_type: str, obj: dict[str, Any]) -> None:
