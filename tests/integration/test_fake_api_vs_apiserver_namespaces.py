@@ -139,3 +139,68 @@ def test_spec_finalizers_change_only_through_finalize(
     assert "NotFound" in lines[-1], lines
     got = _story(fake.kubectl, tmp_path / "o")
     assert got == expected
+
+
+CONTENT = "judge-ns-content"
+_HELD_CONTENT = {
+    "held-cm.json": {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "held", "finalizers": ["example.com/a", "example.com/b"]},
+    },
+    "held-secret.json": {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "held", "finalizers": ["example.com/a"]},
+    },
+}
+
+
+def _conditions_once(run: Callable[..., Any], settled: Callable[[list[Any]], bool]) -> list[Any]:
+    """The namespace's conditions (type, status, reason, message) once `settled` says they are
+    (the real controller takes a namespace up 5 s after its delete, then again as it changes)."""
+    deadline = time.monotonic() + 60
+    while True:
+        shown = json.loads(run("get", "namespace", CONTENT, "-o", "json").stdout)
+        conditions = [
+            (c["type"], c["status"], c["reason"], c["message"])
+            for c in shown["status"].get("conditions") or []
+        ]
+        if settled(conditions) or time.monotonic() > deadline:
+            return conditions
+        time.sleep(0.5)
+
+
+def _content_story(run: Callable[..., Any], folder: Path) -> list[Any]:
+    folder.mkdir(exist_ok=True)
+    run("create", "namespace", CONTENT)
+    for name, obj in _HELD_CONTENT.items():
+        (folder / name).write_text(json.dumps(obj))
+        run("-n", CONTENT, "create", "-f", str(folder / name))
+    run("-n", CONTENT, "create", "configmap", "free")
+    run("delete", "namespace", CONTENT, "--wait=false")
+    both = _conditions_once(run, lambda c: "secrets." in str(c))
+    unheld = '[{"op":"remove","path":"/metadata/finalizers"}]'
+    run("-n", CONTENT, "patch", "secret", "held", "--type=json", "-p", unheld)
+    one = _conditions_once(run, lambda c: bool(c) and "secrets." not in str(c))
+    run("-n", CONTENT, "patch", "configmap", "held", "--type=json", "-p", unheld)
+    deadline = time.monotonic() + 60
+    while run("get", "namespace", CONTENT, check=False).returncode == 0:
+        assert time.monotonic() < deadline, f"namespace {CONTENT} was not deleted"
+        time.sleep(0.5)
+    return [both, one]
+
+
+def test_a_namespace_held_by_its_content_names_what_holds_it(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    """While content with finalizers holds a deleted namespace, the namespace controller's
+    conditions name the resources left and the finalizers, counted, and follow as they go."""
+
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    expected = _content_story(real, tmp_path / "o")
+    remaining = [c for c in expected[0] if c[1] == "True"]
+    assert [c[2] for c in remaining] == ["SomeResourcesRemain", "SomeFinalizersRemain"]
+    assert _content_story(fake.kubectl, tmp_path / "o") == expected

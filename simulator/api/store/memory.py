@@ -28,7 +28,7 @@ from simulator.api.store.errors import InvalidError, NotFoundError
 from simulator.api.store.event_views import is_view, storage_form, storage_key, to_view
 from simulator.api.store.events import EventRecorder
 from simulator.api.store.history import WatchHistory
-from simulator.api.store.namespaces import admit, content_gone, is_namespace, refuse_immortal
+from simulator.api.store.namespaces import admit, controller_pass, is_namespace, refuse_immortal
 from simulator.api.store.object_meta import check_update
 from simulator.api.store.patch_bodies import changes_nothing
 from simulator.api.store.pod_admission import admit_pod, readmit_pod
@@ -367,13 +367,13 @@ class ObjectStore:
     # ----------------------------------------------------------------- internals
 
     def _finalize_namespace(self, ns: str) -> None:
-        """The namespace controller's pass once nothing is left in a terminating namespace."""
+        """The namespace controller's pass over a terminating namespace, content left or not."""
         with self._lock:
-            namespace = self._objects.namespace(ns)
-            if namespace is None or self._objects.content(self.registry, ns):
+            if (namespace := self._objects.namespace(ns)) is None:
                 return
             info = self.kind_info("v1", "Namespace")
-            writes = content_gone(info, namespace, self.clock.now())
+            left = self._objects.content(self.registry, ns)
+            writes = controller_pass(info, namespace, left, self.clock.now())
             for index, (event, obj) in enumerate(writes):
                 if event == "MODIFIED":
                     self._commit(info, event, obj)

@@ -28,7 +28,7 @@ from simulator.clock import rfc3339
 
 __all__ = [
     "admit",
-    "content_gone",
+    "controller_pass",
     "finalizer_errors",
     "held",
     "is_namespace",
@@ -43,8 +43,9 @@ _IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
 # The namespace controller's own finalizer.
 KUBERNETES = "kubernetes"
 _CONTROLLER = "kube-controller-manager"
-# The conditions the namespace controller writes once a namespace's content is all gone
-# (pkg/controller/namespace/deletion/status_condition_utils.go, okReasons and okMessages).
+# The conditions the namespace controller keeps, in its order, each with the reason and message
+# it has when nothing is wrong (pkg/controller/namespace/deletion/status_condition_utils.go,
+# conditionTypes, okReasons and okMessages).
 _CONTENT_GONE = (
     ("NamespaceDeletionDiscoveryFailure", "ResourcesDiscovered",
      "All resources successfully discovered"),
@@ -160,35 +161,29 @@ def held(namespace: dict[str, Any]) -> bool:
     return bool(_spec_finalizers(namespace))
 
 
-def content_gone(
-    info: KindInfo, namespace: dict[str, Any], now: datetime
+def controller_pass(
+    info: KindInfo,
+    namespace: dict[str, Any],
+    content: list[tuple[KindInfo, dict[str, Any]]],
+    now: datetime,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The namespace controller's writes once a terminating namespace's content is gone, each
-    (event, a new copy, its fields managed by kube-controller-manager): its conditions through
-    /status, then `kubernetes` finalized away through /finalize, which deletes it when no
-    finalizer is left in either list (ShouldDeleteNamespaceDuringUpdate). Nothing for a
-    namespace that is not terminating."""
-    writes: list[tuple[str, dict[str, Any]]] = []
+    """The namespace controller's writes to a terminating namespace (nothing for another), each
+    (event, a new copy, its fields managed by kube-controller-manager): while `content` (the
+    objects left in it) remains, its conditions naming what remains and the finalizers holding
+    it, through /status when they change; once it is gone, the all-clear conditions, then
+    `kubernetes` finalized away through /finalize, which deletes it when no finalizer is left
+    in either list (ShouldDeleteNamespaceDuringUpdate)."""
     if not namespace["metadata"].get("deletionTimestamp"):
-        return writes
+        return []
+    if content:
+        conditioned = _conditioned(info, namespace, _remaining(content), now)
+        return [] if conditioned is None else [("MODIFIED", conditioned)]
+    writes: list[tuple[str, dict[str, Any]]] = []
     finalized = copy.deepcopy(namespace)
     if held(namespace):
-        conditioned = copy.deepcopy(namespace)
-        status = conditioned.setdefault("status", {})
-        known = {c.get("type") for c in status.get("conditions") or []}
-        status["conditions"] = [*(status.get("conditions") or [])] + [
-            {
-                "type": kind,
-                "status": "False",
-                "lastTransitionTime": rfc3339(now),
-                "reason": reason,
-                "message": message,
-            }
-            for kind, reason, message in _CONTENT_GONE
-            if kind not in known
-        ]
-        field_manager(info, "status").update(namespace, conditioned, _CONTROLLER, rfc3339(now))
-        writes.append(("MODIFIED", conditioned))
+        conditioned = _conditioned(info, namespace, {}, now) or namespace
+        if conditioned is not namespace:
+            writes.append(("MODIFIED", conditioned))
         finalized = copy.deepcopy(conditioned)
         left = [f for f in _spec_finalizers(namespace) if f != KUBERNETES]
         finalized["spec"] = {"finalizers": left} if left else {}
@@ -196,6 +191,75 @@ def content_gone(
     if held(finalized) or finalized["metadata"].get("finalizers"):
         return [*writes, ("MODIFIED", finalized)] if writes else []
     return [*writes, ("DELETED", finalized)]
+
+
+def _remaining(content: list[tuple[KindInfo, dict[str, Any]]]) -> dict[str, tuple[str, str]]:
+    """ProcessContentTotals: the (reason, message) of the two conditions for what is left, by
+    resource (`configmaps.` for the core group) and by finalizer; pods alone while any is left
+    (deleteAllContent waits for them before it deletes the rest)."""
+    pods = [(kind, obj) for kind, obj in content if (kind.group, kind.plural) == ("", "pods")]
+    by_resource: dict[str, int] = {}
+    by_finalizer: dict[str, int] = {}
+    for kind, obj in pods or content:
+        resource = f"{kind.plural}.{kind.group}"
+        by_resource[resource] = by_resource.get(resource, 0) + 1
+        for finalizer in obj["metadata"].get("finalizers") or []:
+            by_finalizer[finalizer] = by_finalizer.get(finalizer, 0) + 1
+    found = {
+        "NamespaceContentRemaining": (
+            "SomeResourcesRemain",
+            "Some resources are remaining: "
+            + ", ".join(sorted(f"{r} has {n} resource instances" for r, n in by_resource.items())),
+        )
+    }
+    if by_finalizer:
+        listed = sorted(f"{f} in {n} resource instances" for f, n in by_finalizer.items())
+        found["NamespaceFinalizersRemaining"] = (
+            "SomeFinalizersRemain",
+            "Some content in the namespace has finalizers remaining: " + ", ".join(listed),
+        )
+    return found
+
+
+def _conditioned(
+    info: KindInfo,
+    namespace: dict[str, Any],
+    failing: dict[str, tuple[str, str]],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """updateConditions: each of the controller's five conditions True with its (reason,
+    message) in `failing`, else its all-clear; a new copy written through /status when any
+    changed (its transition time only when its status did), else None."""
+    conditioned = copy.deepcopy(namespace)
+    status = conditioned.setdefault("status", {})
+    conditions = status.setdefault("conditions", [])
+    changed = False
+    for kind, ok_reason, ok_message in _CONTENT_GONE:
+        state, (reason, message) = (
+            ("True", failing[kind]) if kind in failing else ("False", (ok_reason, ok_message))
+        )
+        old = next((c for c in conditions if c.get("type") == kind), None)
+        if old is None:
+            conditions.append(
+                {
+                    "type": kind,
+                    "status": state,
+                    "lastTransitionTime": rfc3339(now),
+                    "reason": reason,
+                    "message": message,
+                }
+            )
+        elif (old.get("status"), old.get("reason"), old.get("message")) != (state, reason, message):
+            if old.get("status") != state:
+                old["lastTransitionTime"] = rfc3339(now)
+            old.update(status=state, reason=reason, message=message)
+        else:
+            continue
+        changed = True
+    if not changed:
+        return None
+    field_manager(info, "status").update(namespace, conditioned, _CONTROLLER, rfc3339(now))
+    return conditioned
 
 
 def _spec_finalizers(namespace: dict[str, Any]) -> list[str]:
