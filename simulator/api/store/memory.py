@@ -372,7 +372,7 @@ class ObjectStore:
             if (namespace := self._objects.namespace(ns)) is None:
                 return
             info = self.kind_info("v1", "Namespace")
-            left = self._objects.content(self.registry, ns)
+            left = functools.partial(self._objects.content, self.registry, ns)  # read if deleted
             writes = controller_pass(info, namespace, left, self.clock.now())
             for index, (event, obj) in enumerate(writes):
                 if event == "MODIFIED":

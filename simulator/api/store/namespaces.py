@@ -16,6 +16,7 @@ finalizes `kubernetes` away, and the namespace goes when no finalizer of either 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -164,18 +165,19 @@ def held(namespace: dict[str, Any]) -> bool:
 def controller_pass(
     info: KindInfo,
     namespace: dict[str, Any],
-    content: list[tuple[KindInfo, dict[str, Any]]],
+    read_content: Callable[[], list[tuple[KindInfo, dict[str, Any]]]],
     now: datetime,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The namespace controller's writes to a terminating namespace (nothing for another), each
-    (event, a new copy, its fields managed by kube-controller-manager): while `content` (the
-    objects left in it) remains, its conditions naming what remains and the finalizers holding
-    it, through /status when they change; once it is gone, the all-clear conditions, then
-    `kubernetes` finalized away through /finalize, which deletes it when no finalizer is left
-    in either list (ShouldDeleteNamespaceDuringUpdate)."""
+    """The namespace controller's writes to a terminating namespace (nothing for another, whose
+    content is not read: every namespaced object's removal asks), each (event, a new copy, its
+    fields managed by kube-controller-manager): while its content (`read_content`) remains, its
+    conditions naming what remains and the finalizers holding it, through /status when they
+    change; once it is gone, the all-clear conditions, then `kubernetes` finalized away through
+    /finalize, which deletes it when no finalizer is left in either list
+    (ShouldDeleteNamespaceDuringUpdate)."""
     if not namespace["metadata"].get("deletionTimestamp"):
         return []
-    if content:
+    if content := read_content():
         conditioned = _conditioned(info, namespace, _remaining(content), now)
         return [] if conditioned is None else [("MODIFIED", conditioned)]
     writes: list[tuple[str, dict[str, Any]]] = []
