@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -179,7 +180,7 @@ def settle_update(
     times), then the field errors ValidateCertificateSigningRequest*Update finds: the
     conditions, a certificate (only /status sets one, once), no approval condition removed, or
     added but through /approval. The spec was checked on create and is not again."""
-    new["spec"] = live.get("spec")
+    new["spec"] = copy.deepcopy(live.get("spec"))  # the stored object is never shared
     old = _conditions(live)
     if subresource == "status":
         _keep_instances(old, _conditions(new))
@@ -236,7 +237,7 @@ def _keep_instances(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> Non
         at = [i for i, c in enumerate(new) if c.get("type") == kind]
         if len(was) == len(at):
             for index, condition in zip(at, was, strict=True):
-                new[index] = condition
+                new[index] = copy.deepcopy(condition)
 
 
 def _stamp_times(old: list[dict[str, Any]], new: list[dict[str, Any]], now: str) -> None:
