@@ -243,7 +243,7 @@ class Crud:
 
     async def list(self, req: Request, route: Route, user: UserInfo) -> int:
         info, send = route.info, req.send
-        items, meta, _ = list_page(self.host.store, info, route.namespace or None, req.query)
+        items, meta = list_page(self.host.store, info, route.namespace or None, req.query)
         if "as=Table" in req.header(b"accept"):
             now = self.host.store.clock.now()
             doc = tables.table(info, items, now, meta["resourceVersion"])

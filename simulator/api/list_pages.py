@@ -54,8 +54,8 @@ class _TooNewError(StoreError):
 
 def list_page(
     store: ObjectStore, info: KindInfo, namespace: str | None, query: dict[str, list[str]]
-) -> tuple[list[Obj], dict[str, Any], bool]:
-    """(the page's stored objects, the list's metadata, whether a selector filtered them)."""
+) -> tuple[list[Obj], dict[str, Any]]:
+    """The page's stored objects and the list's metadata."""
     check_list_options(query)
     labels, fields = query_selectors(query, info)
     token = first(query, "continue")
@@ -63,7 +63,6 @@ def list_page(
     asked = first(query, "resourceVersion")
     if at is None and first(query, "resourceVersionMatch") == "Exact":
         at = int(asked)
-    filtered = bool(labels.requirements or fields.terms)
     if at is None:
         items, rv = store.list_refs(
             info,
@@ -86,10 +85,10 @@ def list_page(
     if limit > 0 and len(items) > limit:
         last = items[limit - 1]["metadata"]
         meta["continue"] = encode_continue(last.get("namespace", ""), last["name"], rv)
-        if not filtered:  # kube-apiserver counts what is left only when nothing is filtered out
+        if not (labels.requirements or fields.terms):  # counted only when nothing is filtered out
             meta["remainingItemCount"] = len(items) - limit
         items = items[:limit]
-    return items, meta, filtered
+    return items, meta
 
 
 def _key(obj: Obj) -> tuple[str, str]:
