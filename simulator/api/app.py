@@ -38,8 +38,9 @@ from simulator.api.deprecation import deprecation_warning
 from simulator.api.faults import FaultPlan
 from simulator.api.health import health_answer
 from simulator.api.impersonation import impersonated, wants_impersonation
+from simulator.api.media_types import error_body
 from simulator.api.openapi import Documents
-from simulator.api.protobuf_answers import prefers_protobuf, protobuf_answers
+from simulator.api.protobuf_answers import answer_as_negotiated, prefers_protobuf, protobuf_answers
 from simulator.api.rbac import (
     RequestAttributes,
     TokenBook,
@@ -313,8 +314,7 @@ class ApiApp:
         except StoreError as exc:
             status = exc.code
             answer = request.send if request is not None else send  # with its warnings
-            retry = [(b"retry-after", str(exc.retry_after).encode())] if exc.retry_after else []
-            await self.respond(answer, exc.code, _ENC.encode(exc.status()), headers=retry)
+            await self._error(answer, exc, headers.get(b"accept", ""))
         finally:
             if delivery is not None:
                 delivery.request_finished(id(scope))
@@ -346,6 +346,11 @@ class ApiApp:
                 # Long replays with polling clients must not grow memory without bound.
                 del self.request_log[: _REQUEST_LOG_LIMIT // 2]
 
+    async def _error(self, send: Send, exc: StoreError, accept: str) -> None:
+        retry = [(b"retry-after", str(exc.retry_after).encode())] if exc.retry_after else []
+        body, newline = error_body(_ENC.encode(exc.status()), accept)
+        await self.respond(send, exc.code, body, headers=retry, newline=newline)
+
     async def _fault_response(self, send: Send, code: int, message: str, fault: Any) -> None:
         reasons = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}
         headers = []
@@ -373,6 +378,8 @@ class ApiApp:
             req.send = send = warning_first(send, deprecation)  # errors' answers too
         if route.subresource and route.subresource not in info.subresources:
             raise NotFoundError("the server could not find the requested resource")
+        if route.subresource in ("", "status"):  # logs, exec and scale answer their own way
+            send = answer_as_negotiated(req, info)
         if route.subresource == "log":
             return await streams.pod_logs(self, req, route)
         if route.subresource == "exec":
@@ -391,7 +398,7 @@ class ApiApp:
                 req.receive,
                 route=route,
                 query=req.query,
-                accept=req.header(b"accept"),
+                answer=req.answer,
                 ticket=id(req.scope),
                 participant=req.header(PARTICIPANT_HEADER),
                 path=req.path,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from simulator.api.kinds import KindInfo
+from simulator.api.media_types import PLAIN, Answer
 from simulator.api.rbac import RequestAttributes, TokenBook, UserInfo
 from simulator.api.store import ObjectStore
 
@@ -119,6 +120,8 @@ class Request:
     verb: str
     body: bytes = b""
     headers: dict[bytes, str] | None = None  # header_map(scope), when the caller has it
+    # What the answer is (media_types.negotiate), once the endpoint has negotiated it.
+    answer: Answer = PLAIN
 
     def param(self, key: str, default: str = "") -> str:
         """The first value of a query parameter."""
@@ -155,6 +158,7 @@ class Host(Protocol):
         *,
         content_type: bytes = JSON,
         headers: list[tuple[bytes, bytes]] | None = None,
+        newline: bool = True,
     ) -> None:
         """Send a complete response."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from simulator.api.asgi import Host, Request, Route
+from simulator.api.media_types import TABLE, metadata_list, metadata_of
 from simulator.api.rbac import UserInfo
 from simulator.api.request_errors import MethodNotAllowedError, query_selectors
 from simulator.api.store import NotFoundError
@@ -63,9 +64,15 @@ async def component_statuses(host: Host, req: Request, route: Route, _user: User
         labels, fields = query_selectors(req.query, info)
         every = [_status(name) for name in _COMPONENTS]
         items = [s for s in every if labels.matches(None) and fields.matches(s)]
-    if "as=Table" in req.header(b"accept"):
+    if req.answer.convert == TABLE:
         doc = table(info, items, host.store.clock.now(), "")
         doc["metadata"] = {}  # made on the read: no resourceVersion to name
+    elif req.answer.convert:
+        doc = (
+            metadata_of(req.answer, info, items[0])
+            if route.name
+            else (metadata_list(req.answer, info, {}, items))
+        )
     elif route.name:
         doc = items[0]
     else:

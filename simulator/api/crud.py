@@ -13,6 +13,7 @@ from simulator.api.certificates import stamp_requester
 from simulator.api.fields.fieldsets import go_map
 from simulator.api.kinds import KindInfo
 from simulator.api.list_pages import list_page
+from simulator.api.media_types import TABLE, metadata_list, metadata_of
 from simulator.api.pod_warnings import generation_before, written_pod_warnings
 from simulator.api.protobuf import PROTOBUF, ProtobufError, decode_protobuf_object
 from simulator.api.rbac import UserInfo
@@ -229,13 +230,17 @@ class Crud:
         warnings: list[str] | None = None,
     ) -> int:
         send, headers = req.send, [(b"warning", warning_header(w)) for w in warnings or ()]
-        if "as=Table" in req.header(b"accept"):
+        answer = req.answer
+        if answer.convert == TABLE:
             doc = tables.table(
                 info,
                 [obj],
                 self.host.store.clock.now(),
                 str(obj["metadata"].get("resourceVersion", "")),
             )
+            await self.host.respond(send, code, _ENC.encode(doc), headers=headers)
+        elif answer.convert:
+            doc = metadata_of(answer, info, obj)
             await self.host.respond(send, code, _ENC.encode(doc), headers=headers)
         else:
             await self.host.respond(send, code, _ENC.encode(obj), headers=headers)
@@ -244,10 +249,15 @@ class Crud:
     async def list(self, req: Request, route: Route, user: UserInfo) -> int:
         info, send = route.info, req.send
         items, meta = list_page(self.host.store, info, route.namespace or None, req.query)
-        if "as=Table" in req.header(b"accept"):
+        answer = req.answer
+        if answer.convert == TABLE:
             now = self.host.store.clock.now()
             doc = tables.table(info, items, now, meta["resourceVersion"])
             doc["metadata"].update(meta)
+            await self.host.respond(send, 200, _ENC.encode(doc))
+            return 200
+        if answer.convert:
+            doc = metadata_list(answer, info, meta, items)
             await self.host.respond(send, 200, _ENC.encode(doc))
             return 200
         if info.crd_name:

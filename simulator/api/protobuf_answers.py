@@ -23,7 +23,9 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import EncodeError, Message
 
-from simulator.api.asgi import Send
+from simulator.api.asgi import Request, Send
+from simulator.api.kinds import KindInfo
+from simulator.api.media_types import negotiate
 from simulator.api.protobuf import (
     EXTRA_VALUES,
     MAGIC,
@@ -34,7 +36,12 @@ from simulator.api.protobuf import (
 )
 from simulator.api.protobuf_schema import go_fields
 
-__all__ = ["encode_protobuf_object", "prefers_protobuf", "protobuf_answers"]
+__all__ = [
+    "answer_as_negotiated",
+    "encode_protobuf_object",
+    "prefers_protobuf",
+    "protobuf_answers",
+]
 
 _META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 _UNITS = {"h": 3600e9, "m": 60e9, "s": 1e9, "ms": 1e6, "us": 1e3, "µs": 1e3, "ns": 1.0}
@@ -177,8 +184,9 @@ def encode_protobuf_object(doc: dict[str, Any]) -> bytes | None:
         return None  # a value the schema cannot hold: answer in JSON, as before
 
 
-def protobuf_answers(send: Send) -> Send:
-    """`send`, with a complete JSON answer re-encoded in protobuf on its way out."""
+def protobuf_answers(send: Send, *, errors: bool = True) -> Send:
+    """`send`, with a complete JSON answer re-encoded in protobuf on its way out (an error's
+    too, unless `errors` is False)."""
     held: dict[str, Any] = {}
 
     async def answer(message: dict[str, Any]) -> None:
@@ -189,8 +197,10 @@ def protobuf_answers(send: Send) -> Send:
             start, body = dict(held), message.get("body", b"")
             held.clear()
             headers = dict(start["headers"])
-            if not message.get("more_body") and headers.get(b"content-type", b"").startswith(
-                b"application/json"
+            if (
+                not message.get("more_body")
+                and (errors or start["status"] < 400)
+                and headers.get(b"content-type", b"").startswith(b"application/json")
             ):
                 encoded = _reencoded(body)
                 if encoded is not None:
@@ -202,6 +212,18 @@ def protobuf_answers(send: Send) -> Send:
         await send(message)
 
     return answer
+
+
+def answer_as_negotiated(req: Request, info: KindInfo) -> Send:
+    """Negotiate `req`'s answer from its Accept (media_types.negotiate); its `send` (returned
+    too) then re-encodes a meta.k8s.io kind asked for in protobuf, which any resource has. Its
+    errors stay JSON: their negotiation allows no conversion, so the plain JSON clause is
+    theirs."""
+    accept, collection = req.header(b"accept"), req.verb in ("list", "watch")
+    req.answer = negotiate(accept, custom=bool(info.crd_name), collection=collection)
+    if req.answer.media_type == PROTOBUF and req.answer.convert:
+        req.send = protobuf_answers(req.send, errors=False)
+    return req.send
 
 
 def _reencoded(body: bytes) -> bytes | None:

@@ -280,10 +280,16 @@ _OWN_REFUSALS = {
             ("", "services"),
             ("", "replicationcontrollers"),
             ("events.k8s.io", "events"),
+            ("certificates.k8s.io", "certificatesigningrequests"),
+            ("certificates.k8s.io", "clustertrustbundles"),
+            ("certificates.k8s.io", "podcertificaterequests"),
         ),
         "field label not supported: {label}",
     ),
     ("batch", "jobs"): 'field label "{label}" not supported for Job',
+    ("resource.k8s.io", "resourceslices"): (
+        "field label not supported for resource.k8s.io/v1, Kind=ResourceSlice: {label}"
+    ),
 }
 
 

@@ -209,7 +209,27 @@ SUPPORTED_FIELDS: dict[tuple[str, str], frozenset[str]] = {
     ("apps", "replicasets"): frozenset({"status.replicas"}),
     ("batch", "jobs"): frozenset({"status.successful"}),
     ("", "services"): frozenset({"spec.clusterIP", "spec.type"}),
+    ("certificates.k8s.io", "certificatesigningrequests"): frozenset({"spec.signerName"}),
+    ("certificates.k8s.io", "clustertrustbundles"): frozenset({"spec.signerName"}),
+    ("certificates.k8s.io", "podcertificaterequests"): frozenset(
+        {"spec.signerName", "spec.podName", "spec.nodeName"}
+    ),
+    ("resource.k8s.io", "resourceslices"): frozenset(
+        {"spec.nodeName", "spec.driver", "spec.pool.name"}
+    ),
 }
+# The kinds whose own field label conversion (pkg/apis/*/v1/conversion.go) does not name
+# metadata.namespace: refused there, though every other kind takes it.
+_NO_NAMESPACE_LABEL = frozenset(
+    {
+        ("", "nodes"),
+        ("", "namespaces"),
+        ("certificates.k8s.io", "certificatesigningrequests"),
+        ("certificates.k8s.io", "clustertrustbundles"),
+        ("certificates.k8s.io", "podcertificaterequests"),
+        ("resource.k8s.io", "resourceslices"),
+    }
+)
 
 
 def check_field_selector(selector: FieldSelector, info: KindInfo) -> None:
@@ -220,8 +240,11 @@ def check_field_selector(selector: FieldSelector, info: KindInfo) -> None:
         if info.crd_name
         else SUPPORTED_FIELDS.get((info.group, info.plural), frozenset())
     )
+    common = _COMMON_FIELDS
+    if (info.group, info.plural) in _NO_NAMESPACE_LABEL:
+        common = common - {"metadata.namespace"}
     for path, _, _ in selector.terms:
-        if path not in _COMMON_FIELDS | own:
+        if path not in common | own:
             raise SelectorError(field_label_refusal(info.group, info.plural, path, info.crd_name))
 
 

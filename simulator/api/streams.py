@@ -16,6 +16,14 @@ from simulator.api.asgi import Host, Receive, Request, Route, Scope, Send, first
 from simulator.api.delivery import Stream
 from simulator.api.impersonation import impersonated, wants_impersonation
 from simulator.api.kinds import KindInfo
+from simulator.api.media_types import (
+    METADATA,
+    METADATA_LIST,
+    PLAIN,
+    TABLE,
+    Answer,
+    metadata_of,
+)
 from simulator.api.rbac import RequestAttributes, UserInfo, authorize, forbidden_message
 from simulator.api.request_errors import check_version_match, int_param, query_selectors
 from simulator.api.selectors import (
@@ -70,7 +78,8 @@ class _WatchSpec:
     # `kubectl get -w` asks for Tables: rows are rendered here, ages in the server's (virtual)
     # time; the column definitions come with the first event only, as kube-apiserver sends them.
     clock: VirtualClock
-    table: bool = False
+    # The negotiated answer: events' objects as they are, Table rows or metadata alone.
+    answer: Answer = PLAIN
     headed: bool = False
 
     def matches(self, obj: dict[str, Any]) -> bool:
@@ -89,8 +98,10 @@ class _WatchSpec:
         return {**obj, "apiVersion": self.info.api_version}
 
     def event(self, kind: str, obj: dict[str, Any]) -> bytes:
-        """One watch line: the object, or its Table row."""
-        if not self.table:
+        """One watch line: the object, its Table row or its metadata."""
+        if self.answer.convert == METADATA:
+            return _line(kind, metadata_of(self.answer, self.info, obj))
+        if self.answer.convert != TABLE:
             return _line(kind, self.present(obj))
         rv = str(obj["metadata"].get("resourceVersion", ""))
         doc = tables.table(self.info, [obj], self.clock.now(), rv)
@@ -104,11 +115,13 @@ class _WatchSpec:
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         kind = {"kind": self.info.kind, "apiVersion": self.info.api_version, "metadata": meta}
+        if self.answer.convert == METADATA:
+            kind = metadata_of(self.answer, self.info, kind)
         return _line("BOOKMARK", kind)
 
 
 def _watch_spec(
-    route: Route, query: dict[str, list[str]], clock: VirtualClock, accept: str
+    route: Route, query: dict[str, list[str]], clock: VirtualClock, answer: Answer
 ) -> _WatchSpec:
     labels, fields = query_selectors(query, route.info)
     fields = stored_selector(route.info, fields) or fields  # a view's labels, as stored
@@ -127,7 +140,7 @@ def _watch_spec(
         requested=first(query, "resourceVersion"),
         deadline=time.monotonic() + min(timeout, _MAX_WATCH_SECONDS),
         clock=clock,
-        table="as=Table" in accept,
+        answer=answer,
     )
 
 
@@ -152,7 +165,7 @@ async def watch(
     *,
     route: Route,
     query: dict[str, list[str]],
-    accept: str = "",
+    answer: Answer = PLAIN,
     ticket: int = 0,
     participant: str = "",
     path: str = "",
@@ -161,7 +174,11 @@ async def watch(
 
     In a warped world the stream's books (api/delivery.py) follow it: opened, each write, ended.
     """
-    spec = _watch_spec(route, query, app.store.clock, accept)
+    spec = _watch_spec(route, query, app.store.clock, answer)
+    if answer.convert == METADATA_LIST:
+        # kube-apiserver cannot encode an event's object as a list: its stream ends, empty.
+        await app.respond(send, 200, b"", newline=False)
+        return 200
     last_rv, start_lines = _start(app, spec)
     stream = None
     if app.delivery is not None:
