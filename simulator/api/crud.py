@@ -252,7 +252,7 @@ class Crud:
         answer = req.answer
         if answer.convert == TABLE:
             now = self.host.store.clock.now()
-            doc = tables.table(info, items, now, meta["resourceVersion"])
+            doc = tables.table(info, items, now, meta["resourceVersion"], listed=True)
             doc["metadata"].update(meta)
             await self.host.respond(send, 200, _ENC.encode(doc))
             return 200

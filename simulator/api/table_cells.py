@@ -13,7 +13,15 @@ from typing import Any
 
 from simulator.api.selectors import selector_text
 
-__all__ = ["FLUX_READERS", "READERS", "Reader", "human_age", "human_duration", "spec_of"]
+__all__ = [
+    "FLUX_READERS",
+    "READERS",
+    "Reader",
+    "access_modes",
+    "human_age",
+    "human_duration",
+    "spec_of",
+]
 
 Obj = dict[str, Any]
 Reader = Callable[[Obj, datetime], Any]
@@ -260,7 +268,19 @@ def _job_duration(obj: Obj, now: datetime) -> str:
     return human_duration((end - start).total_seconds())
 
 
-_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX"}
+# GetAccessModesAsString: in this order, whatever order they are listed in.
+_MODES = (
+    ("ReadWriteOnce", "RWO"),
+    ("ReadOnlyMany", "ROX"),
+    ("ReadWriteMany", "RWX"),
+    ("ReadWriteOncePod", "RWOP"),
+)
+
+
+def access_modes(modes: Any) -> str:
+    """A volume's or claim's access modes as kubectl abbreviates them."""
+    given = set(modes or ())
+    return ",".join(short for mode, short in _MODES if mode in given)
 
 
 def _claim_bound(read: Reader) -> Reader:
@@ -423,9 +443,7 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Status": _claim_phase,
         "Volume": _get("spec.volumeName", ""),
         "Capacity": _claim_bound(_get("status.capacity.storage", "")),
-        "Access Modes": _claim_bound(
-            lambda o, _n: ",".join(_MODES.get(m, m) for m in _status(o).get("accessModes") or [])
-        ),
+        "Access Modes": _claim_bound(lambda o, _n: access_modes(_status(o).get("accessModes"))),
         "StorageClass": _claim_class,
         "VolumeAttributesClass": _get("spec.volumeAttributesClassName", "<unset>"),
         "VolumeMode": _get("spec.volumeMode", "<unset>"),

@@ -20,9 +20,9 @@ from typing import Any
 from simulator.api.table_cells import Reader
 from simulator.api.table_columns import AGE, NAME, Column
 
-__all__ = ["POLICY_COLUMNS", "POLICY_READERS"]
+__all__ = ["CREATED_AT", "POLICY_COLUMNS", "POLICY_READERS", "created_at"]
 
-_CREATED_AT: Column = ("Created At", "date", "", 0, AGE[4])
+CREATED_AT: Column = ("Created At", "date", "", 0, AGE[4])
 _CLUSTER_ROLE_REF = (
     "roleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be "
     "resolved, the Authorizer must return an error."
@@ -46,8 +46,8 @@ def _binding(role_doc: str, kind: str) -> tuple[Column, ...]:
 
 _RBAC = "rbac.authorization.k8s.io"
 POLICY_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
-    (_RBAC, "clusterroles"): (NAME, _CREATED_AT),
-    (_RBAC, "roles"): (NAME, _CREATED_AT),
+    (_RBAC, "clusterroles"): (NAME, CREATED_AT),
+    (_RBAC, "roles"): (NAME, CREATED_AT),
     (_RBAC, "clusterrolebindings"): _binding(_CLUSTER_ROLE_REF, "clusterRoleBinding"),
     (_RBAC, "rolebindings"): _binding(_ROLE_REF, "roleBinding"),
     ("", "resourcequotas"): (
@@ -69,7 +69,7 @@ POLICY_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         ),
         AGE,
     ),
-    ("", "limitranges"): (NAME, _CREATED_AT),
+    ("", "limitranges"): (NAME, CREATED_AT),
     ("policy", "poddisruptionbudgets"): (
         NAME,
         ("Min Available", "string", "", 0, "The minimum number of pods that must be available."),
@@ -117,7 +117,8 @@ POLICY_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
 }
 
 
-def _created_at(obj: dict[str, Any], _now: datetime) -> str:
+def created_at(obj: dict[str, Any], _now: datetime) -> str:
+    """The object's creation time as written (RFC 3339): a Created At cell."""
     return str((obj.get("metadata") or {}).get("creationTimestamp") or "")
 
 
@@ -173,12 +174,12 @@ _BINDING_READERS: dict[str, Reader] = {
     "ServiceAccounts": _subjects("ServiceAccount"),
 }
 POLICY_READERS: dict[tuple[str, str], dict[str, Reader]] = {
-    (_RBAC, "clusterroles"): {"Created At": _created_at},
-    (_RBAC, "roles"): {"Created At": _created_at},
+    (_RBAC, "clusterroles"): {"Created At": created_at},
+    (_RBAC, "roles"): {"Created At": created_at},
     (_RBAC, "clusterrolebindings"): _BINDING_READERS,
     (_RBAC, "rolebindings"): _BINDING_READERS,
     ("", "resourcequotas"): {"Request": _quota(limits=False), "Limit": _quota(limits=True)},
-    ("", "limitranges"): {"Created At": _created_at},
+    ("", "limitranges"): {"Created At": created_at},
     ("policy", "poddisruptionbudgets"): {
         "Min Available": _bound("minAvailable"),
         "Max Unavailable": _bound("maxUnavailable"),

@@ -15,16 +15,38 @@ from simulator.api.kinds import KindInfo
 from simulator.api.store.event_views import is_view, storage_form, storage_key
 from simulator.api.table_cells import FLUX_READERS, READERS, Reader, human_age
 from simulator.api.table_columns import AGE, COLUMNS, NAME, Column
+from simulator.api.table_columns_apps import APPS_COLUMNS, APPS_READERS
 from simulator.api.table_columns_cluster import CLUSTER_COLUMNS
 from simulator.api.table_columns_infra import INFRA_COLUMNS, INFRA_READERS
 from simulator.api.table_columns_platform import PLATFORM_COLUMNS, PLATFORM_READERS
 from simulator.api.table_columns_policy import POLICY_COLUMNS, POLICY_READERS
+from simulator.api.table_columns_storage import (
+    STORAGE_COLUMNS,
+    STORAGE_READERS,
+    default_storage_class,
+)
 
 __all__ = ["human_age", "table"]
 
 Obj = dict[str, Any]
-_COLUMNS = {**COLUMNS, **CLUSTER_COLUMNS, **POLICY_COLUMNS, **PLATFORM_COLUMNS, **INFRA_COLUMNS}
-_READERS = {**READERS, **POLICY_READERS, **PLATFORM_READERS, **INFRA_READERS}
+_COLUMNS = {
+    **COLUMNS,
+    **CLUSTER_COLUMNS,
+    **POLICY_COLUMNS,
+    **PLATFORM_COLUMNS,
+    **INFRA_COLUMNS,
+    **APPS_COLUMNS,
+    **STORAGE_COLUMNS,
+}
+_READERS = {
+    **READERS,
+    **POLICY_READERS,
+    **PLATFORM_READERS,
+    **INFRA_READERS,
+    **APPS_READERS,
+    **STORAGE_READERS,
+}
+_STORAGE_CLASSES = ("storage.k8s.io", "storageclasses")
 _FLUX_COLUMNS: tuple[Column, ...] = (
     NAME,
     ("Age", "string", "", 0, ""),
@@ -46,8 +68,11 @@ def _cells(columns: tuple[Column, ...], readers: dict[str, Reader]) -> list[Read
     return [every[column[0]] for column in columns]
 
 
-def table(info: KindInfo, items: list[Obj], now: datetime, resource_version: str) -> Obj:
-    """A `meta.k8s.io/v1` Table of `items` with kube-apiserver's columns for the kind."""
+def table(
+    info: KindInfo, items: list[Obj], now: datetime, resource_version: str, *, listed: bool = False
+) -> Obj:
+    """A `meta.k8s.io/v1` Table of `items` with kube-apiserver's columns for the kind (`listed`:
+    a list's, where the default StorageClass is named so)."""
     if info.group.endswith("toolkit.fluxcd.io"):
         columns, readers = _FLUX_COLUMNS, FLUX_READERS
     else:
@@ -55,6 +80,10 @@ def table(info: KindInfo, items: list[Obj], now: datetime, resource_version: str
         if is_view(info):  # a stored Event is in core's form already: only the view's converted
             items = [storage_form(info, obj) for obj in items]
         columns, readers = _COLUMNS.get(key, (NAME, AGE)), _READERS.get(key, {})
+        if listed and key == _STORAGE_CLASSES and (default := default_storage_class(items)):
+            readers = {**readers, "Name": lambda o, _n: _name(o, _n) + (
+                " (default)" if _name(o, _n) == default else ""
+            )}  # fmt: skip
     cells = _cells(columns, readers)
     return {
         "kind": "Table",

@@ -3,8 +3,7 @@
 Stored objects are copy-on-write (a write stores a new dict; stored dicts never change), so lists
 are serialised without copying and readers never see half a write. Python callers (the world) are
 lenient: status given to `create` is kept and a missing namespace is created; the HTTP layer
-passes `strict=True` for the API server's rules (status ignored on main-resource writes, 404).
-"""
+passes `strict=True` for the API server's rules (status ignored on main-resource writes, 404)."""
 
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from simulator.api.store.buckets import Buckets
 from simulator.api.store.cascade import dependents
 from simulator.api.store.collection import FOREGROUND, Collector
 from simulator.api.store.containers import ContainerLogs, ExecHandlers
+from simulator.api.store.default_classes import admit_class
 from simulator.api.store.defaults import crd_established, default_fields, fill_on_create
 from simulator.api.store.deleting import crd_cleaned, deleted_by_update, deletion
 from simulator.api.store.errors import InvalidError, NotFoundError
@@ -212,6 +212,7 @@ class ObjectStore:
                     default_fields(info, new, assigned=False)
                 track_update(info, None, new, manager=field_manager, subresource=None, now=stamp)
             admit_pod(self._objects, info, new, strict or admitted, self.pod_security)
+            admit_class(self._objects, info, new)  # DefaultStorageClass, DefaultIngressClass
             admit_volume(self._objects, info, new)
             fill_on_create(info, new, now)
             allocate_service(info, self._objects.of(info), new, None)

@@ -124,7 +124,40 @@ def _limit_range(obj: Obj) -> None:
                 item[field] = dict(sorted(values.items()))
 
 
+def _scaling_rules(given: Any, defaults: Obj) -> Obj:
+    """copyHPAScalingRules: a behavior's rules over the defaults, each field set kept."""
+    rules = dict(defaults)
+    for key in ("selectPolicy", "stabilizationWindowSeconds", "policies", "tolerance"):
+        if isinstance(given, dict) and given.get(key) is not None:
+            rules[key] = given[key]
+    return rules
+
+
+def _autoscaler(obj: Obj) -> None:
+    """autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: one replica at least, 80% CPU when
+    no metric is named, a behavior's rules filled (v1's form is not served)."""
+    spec = obj.setdefault("spec", {})
+    if spec.get("minReplicas") is None:
+        spec["minReplicas"] = 1
+    if not spec.get("metrics"):
+        target = {"type": "Utilization", "averageUtilization": 80}
+        spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": target}}]
+    behavior = spec.get("behavior")
+    if isinstance(behavior, dict):
+        up = [{"type": "Pods", "value": 4, "periodSeconds": 15}]
+        up.append({"type": "Percent", "value": 100, "periodSeconds": 15})
+        behavior["scaleUp"] = _scaling_rules(
+            behavior.get("scaleUp"),
+            {"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": up},
+        )
+        down = [{"type": "Percent", "value": 100, "periodSeconds": 15}]
+        behavior["scaleDown"] = _scaling_rules(
+            behavior.get("scaleDown"), {"selectPolicy": "Max", "policies": down}
+        )
+
+
 PLATFORM_DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
+    ("autoscaling", "HorizontalPodAutoscaler"): _autoscaler,
     ("", "LimitRange"): _limit_range,
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): _validating_webhooks,
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): _mutating_webhooks,

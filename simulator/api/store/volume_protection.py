@@ -28,11 +28,6 @@ Obj = dict[str, Any]
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
 _CONTROLLER = "kube-controller-manager"
-_DEFAULT_CLASS = (
-    "storageclass.kubernetes.io/is-default-class",
-    "storageclass.beta.kubernetes.io/is-default-class",
-)
-_BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 
 
 class _Store(Protocol):
@@ -67,28 +62,10 @@ def admit_volume(buckets: Buckets, info: KindInfo, obj: Obj) -> None:
     if kind not in ("PersistentVolumeClaim", "PersistentVolume"):
         return
     meta = obj["metadata"]
-    if kind == "PersistentVolumeClaim":
-        spec = obj.setdefault("spec", {})
-        named = "storageClassName" in spec or _BETA_CLASS in (meta.get("annotations") or {})
-        if not named and (default := _default_class(buckets)) is not None:
-            spec["storageClassName"] = default
     finalizer = PVC_PROTECTION if kind == "PersistentVolumeClaim" else PV_PROTECTION
     finalizers = meta.setdefault("finalizers", [])
     if finalizer not in finalizers:
         finalizers.append(finalizer)
-
-
-def _default_class(buckets: Buckets) -> str | None:
-    """util.GetDefaultClass: the newest default StorageClass, ties by name."""
-    defaults = [
-        obj["metadata"]
-        for obj in buckets.of_resource("storage.k8s.io", "storageclasses").values()
-        if any((obj["metadata"].get("annotations") or {}).get(a) == "true" for a in _DEFAULT_CLASS)
-    ]
-    if not defaults:
-        return None
-    newest = max(str(meta.get("creationTimestamp") or "") for meta in defaults)
-    return min(str(m["name"]) for m in defaults if m.get("creationTimestamp") == newest)
 
 
 class VolumeProtection:
