@@ -99,22 +99,28 @@ FILES = {
 }
 
 
-def _certificate() -> str:
-    """A self-signed certificate's PEM, base64 as status.certificate holds it."""
+def _authority(name: str, *, ca: bool = True) -> str:
+    """A self-signed certificate's PEM with the CA bit as asked."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "judge-user")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
     built = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(1)
         .not_valid_before(now)
         .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    return base64.b64encode(built.public_bytes(serialization.Encoding.PEM)).decode()
+    return built.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _certificate() -> str:
+    """A self-signed certificate's PEM, base64 as status.certificate holds it."""
+    return base64.b64encode(_authority("judge-user", ca=False).encode()).decode()
 
 
 def _added(condition: dict[str, str]) -> str:
@@ -214,3 +220,81 @@ def test_csrs_are_refused_and_stamped_as_kube_apiserver_does(
     got = _story(fake.kubectl, fake.kubeconfig, tmp_path / "o")
     assert got[0] == expected[0]
     assert got[1] == expected[1]
+
+
+# -------------------------------------------------------------------- ClusterTrustBundles
+
+
+def _bundles() -> list[tuple[str, str, str]]:
+    """(name, signer, trust bundle) of each create, in order; the judge's names."""
+    ca, other, leaf = _authority("judge-ca"), _authority("judge-ca2"), _authority("l", ca=False)
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    headed = ca.replace("CERTIFICATE-----\n", "CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n", 1)
+    signer = "judge.example.com/ctb"
+    return [
+        ("judge-ctb-plain", "", ca),
+        ("judge-ctb:colon", "", ca),
+        ("judge.example.com:ctb:one", signer, ca + other),
+        ("judge-ctb-wrong-prefix", signer, ca),
+        ("judge.example.com:ctb:Bad_", signer, ca),
+        ("judge-ctb:x", "nodomain", ca),
+        ("judge-ctb-leaf", "", leaf),
+        ("judge-ctb-duplicate", "", ca + other + ca),
+        ("judge-ctb-empty", "", ""),
+        ("judge-ctb-junk", "", "no PEM here"),
+        ("judge-ctb-key", "", key.decode() + leaf),
+        ("judge-ctb-headers", "", headed),
+    ]
+
+
+def _bundle_story(run: Run, folder: Path) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    said_lines, leaf = [], _authority("l2", ca=False)
+    for index, (name, signer, bundle) in enumerate(_bundles()):
+        spec = {"trustBundle": bundle, **({"signerName": signer} if signer else {})}
+        obj = {"apiVersion": "certificates.k8s.io/v1", "kind": "ClusterTrustBundle"}
+        (folder / f"ctb-{index}.json").write_text(
+            json.dumps({**obj, "metadata": {"name": name}, "spec": spec})
+        )
+        done = run("create", "-f", str(folder / f"ctb-{index}.json"), check=False)
+        said_lines.append(f"{done.returncode} {done.stdout}{done.stderr}".strip())
+    for name, patch in (
+        ("judge.example.com:ctb:one", {"spec": {"signerName": "judge.example.com/other"}}),
+        ("judge-ctb-plain", {"spec": {"trustBundle": leaf}}),
+        ("judge-ctb-plain", {"metadata": {"labels": {"a": "b"}}}),
+    ):
+        done = run(
+            "patch",
+            "clustertrustbundle",
+            name,
+            "--type=merge",
+            "-p",
+            json.dumps(patch),
+            check=False,
+        )
+        said_lines.append(f"{done.returncode} {done.stdout}{done.stderr}".strip())
+    return said_lines
+
+
+def test_trust_bundles_are_refused_as_kube_apiserver_does(
+    plane: ControlPlane, fake: Harness, tmp_path: Path
+) -> None:
+    def real(*args: str, check: bool = True) -> Any:
+        return kubectl(plane.kubeconfig, *args, check=check)
+
+    try:
+        expected = _bundle_story(real, tmp_path / "real")
+    finally:  # the shared plane is left as found
+        for name in ("judge-ctb-plain", "judge.example.com:ctb:one"):
+            real("delete", "clustertrustbundle", name, "--ignore-not-found", check=False)
+    # The premises: a signer's name as the prefix, a non-CA certificate refused.
+    assert expected[2].startswith("0 "), expected
+    assert "must be named with prefix judge.example.com:ctb:" in expected[3], expected
+    assert "entry 0 does not have the CA bit set" in expected[6], expected
+    assert 'spec.signerName: Invalid value: "judge.example.com/other"' in expected[12], expected
+    assert expected[14].endswith("patched"), expected
+    assert _bundle_story(fake.kubectl, tmp_path / "fake") == expected

@@ -27,7 +27,13 @@ from simulator.api.kinds import KindInfo
 from simulator.api.names import label_errors, subdomain_errors
 from simulator.api.store.go_values import bad_value, not_supported
 
-__all__ = ["certificate_request_errors", "is_certificate_request", "settle_update"]
+__all__ = [
+    "PEM_BLOCK",
+    "certificate_request_errors",
+    "is_certificate_request",
+    "settle_update",
+    "signer_name_errors",
+]
 
 # certificates.KeyUsage's values (allValidUsages, listed sorted as sets.String.List does).
 _USAGES = sorted(
@@ -42,7 +48,7 @@ _USAGES = sorted(
 _LEGACY_SIGNER = "kubernetes.io/legacy-unknown"
 _MIN_SECONDS = 600
 # pem.Decode: the first block anywhere in the data (its type, then base64 until the END line).
-_PEM = re.compile(rb"-----BEGIN ([^-\r\n]*)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+PEM_BLOCK = re.compile(rb"-----BEGIN ([^-\r\n]*)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 # What Go's CheckSignature says when the signature does not verify, by the key's type.
 _BAD_SIGNATURE = {
     rsa.RSAPublicKey: "crypto/rsa: verification error",
@@ -155,7 +161,7 @@ def _request_problem(request: str) -> str | None:
 def _first_block(data: bytes) -> tuple[bytes, bytes] | None:
     """pem.Decode: the type and bytes of the first block whose body is base64 (Go skips a
     block it cannot decode and reads on)."""
-    for found in _PEM.finditer(data):
+    for found in PEM_BLOCK.finditer(data):
         try:
             return found.group(1), base64.b64decode(b"".join(found.group(2).split()), validate=True)
         except (binascii.Error, ValueError):
@@ -302,7 +308,7 @@ def _pem_problem(encoded: str) -> str | None:
     if not data:
         return None
     blocks = 0
-    for found in _PEM.finditer(data):
+    for found in PEM_BLOCK.finditer(data):
         try:
             der = base64.b64decode(b"".join(found.group(2).split()), validate=True)
         except (binascii.Error, ValueError):

@@ -37,6 +37,11 @@ from simulator.api.store.kind_rules import content_errors, update_errors
 from simulator.api.store.namespaces import finalizer_errors, is_namespace
 from simulator.api.store.pod_rules import pod_errors
 from simulator.api.store.schema_validation import custom_resource_errors
+from simulator.api.store.trust_bundle_rules import (
+    is_trust_bundle,
+    trust_bundle_errors,
+    trust_bundle_name_errors,
+)
 from simulator.api.store.workload_rules import errors_after_template, spec_errors
 
 __all__ = [
@@ -94,6 +99,7 @@ def check_metadata(
         errors += crd_spec_errors(obj) if is_crd(info) else []
         csr = creating and is_certificate_request(info)
         errors += certificate_request_errors(obj) if csr else []
+        errors += trust_bundle_errors(obj) if creating and is_trust_bundle(info) else []
     errors += last or []
     if errors:
         raise invalid_object(info, str(meta.get("name") or ""), errors)
@@ -150,6 +156,8 @@ def check_update(
     last: list[str] = []
     if strict:  # an immutable ConfigMap's errors come before its content's, a selector's after
         errors += update_errors(info.group, info.kind, live, candidate)
+        if is_trust_bundle(info):  # its name is checked again: it must fit the signer
+            errors += trust_bundle_name_errors(candidate) + trust_bundle_errors(candidate, live)
         errors += event_update_errors(info, live, candidate)
         last = immutable_errors(info, live, candidate) if spec else []
         last += crd_update_errors(live, candidate) if is_crd(info) else []

@@ -38,6 +38,7 @@ from simulator.api.store.object_meta import check_metadata, drop_empty_metadata,
 from simulator.api.store.patch_bodies import yaml_error
 from simulator.api.store.pod_rules import ephemeral_errors
 from simulator.api.store.schema_validation import custom_resource_errors
+from simulator.api.store.trust_bundle_rules import is_trust_bundle, trust_bundle_name_errors
 from simulator.clock import rfc3339
 
 __all__ = [
@@ -439,7 +440,11 @@ def name_new_object(info: KindInfo, obj: dict[str, Any], *, strict: bool) -> Non
     last = custom_resource_errors(schema, obj) if schema is not None else None
     prefix = meta.get("generateName")
     names = generate_name_errors(info, str(prefix)) if prefix and strict else []
-    names += name_errors(info, str(meta["name"]))
+    names += (
+        trust_bundle_name_errors(obj)
+        if is_trust_bundle(info)
+        else name_errors(info, str(meta["name"]))
+    )
     if strict and is_crd(info):
         names += crd_name_errors(obj)
         last = crd_create_errors(obj)
