@@ -41,6 +41,7 @@ NAMES = (
     "replaced",
     "bare",
     "two-ports",
+    "zero-values",
 )
 
 
@@ -140,6 +141,10 @@ def _story(run: Run, folder: Path) -> list[str]:
             "two-ports", "NodePort", ports=[{"name": "a", "port": 80}, {"name": "b", "port": 81}]
         ),
     )
+    # Go's zero values, as a typed client (Flux's normalisation) sends them: defaulted as unset.
+    zeros = [{"name": "a", "port": 80, "targetPort": 0, "protocol": ""}]
+    zeros.append({"name": "b", "port": 81, "targetPort": ""})
+    step("create", file=_service("zero-values", "ClusterIP", ports=zeros))
     fewer = [
         {"op": "replace", "path": "/spec/type", "value": "ClusterIP"},
         {"op": "remove", "path": "/spec/ports/1"},

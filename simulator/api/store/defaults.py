@@ -236,9 +236,10 @@ def _service(obj: Obj) -> None:
         spec.pop("sessionAffinityConfig", None)
     elif spec["sessionAffinity"] == "ClientIP" and affinity.get("timeoutSeconds") is None:
         spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
-    for port in spec.get("ports") or []:
-        port.setdefault("protocol", "TCP")
-        port.setdefault("targetPort", port.get("port"))
+    for port in spec.get("ports") or []:  # Go's zero values too: a typed client sends them
+        port["protocol"] = port.get("protocol") or "TCP"
+        if port.get("targetPort") in (None, 0, ""):
+            port["targetPort"] = port.get("port")
     obj.setdefault("status", {}).setdefault("loadBalancer", {})
 
 
