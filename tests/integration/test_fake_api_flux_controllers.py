@@ -55,6 +55,36 @@ _FILES = {
         "spec: {selector: {app: web}, ports: [{port: 80}]}\n"
     ),
 }
+# A second Kustomization, after the first (dependsOn): a CRD and its resource in one apply
+# (staged: the CRD established first), a Job (immutable: a new revision recreates it, as
+# `force` asks), a ConfigMap with variables substituted from another.
+_EXTRAS = {
+    "kustomization.yaml": (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"namespace: {APP_NS}\nresources: [crd.yaml, gizmo.yaml, job.yaml, greeting.yaml]\n"
+    ),
+    "crd.yaml": (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: gizmos.flux-judge.example.com}\nspec:\n"
+        "  group: flux-judge.example.com\n"
+        "  names: {kind: Gizmo, plural: gizmos, singular: gizmo}\n  scope: Namespaced\n"
+        "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+        "    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, "
+        "properties: {size: {type: integer}}}}}}\n"
+    ),
+    "gizmo.yaml": (
+        "apiVersion: flux-judge.example.com/v1\nkind: Gizmo\nmetadata: {name: g1}\n"
+        "spec: {size: 3}\n"
+    ),
+    "job.yaml": (
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n"
+        "    spec: {restartPolicy: Never, containers: [{name: c, image: 'busybox:1.36'}]}\n"
+    ),
+    "greeting.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: greeting}\n"
+        'data: {text: "${greeting}-${cluster_name:=appliance}"}\n'
+    ),
+}
 _TIMEOUT = 90.0
 
 
@@ -82,8 +112,11 @@ def flux(tmp_path: Path) -> Iterator[tuple[Harness, Path, Path]]:
     found = programs(FLUX_PROGRAMS)
     repo = tmp_path / "repo"
     (repo / "app").mkdir(parents=True)
+    (repo / "extras").mkdir()
     for name, text in _FILES.items():
         (repo / "app" / name).write_text(text)
+    for name, text in _EXTRAS.items():
+        (repo / "extras" / name).write_text(text)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "first")
@@ -116,7 +149,7 @@ def flux(tmp_path: Path) -> Iterator[tuple[Harness, Path, Path]]:
                         f"--storage-adv-addr=127.0.0.1:{port}",
                     ],
                 ),
-                ("kustomize-controller", []),
+                ("kustomize-controller", ["--requeue-dependency=1s"]),
             ):
                 health = f"--health-addr=127.0.0.1:{_free_port()}"
                 with (tmp_path / f"{name}.log").open("wb") as log:
@@ -141,7 +174,24 @@ def flux(tmp_path: Path) -> Iterator[tuple[Harness, Path, Path]]:
             server.stop()
 
 
+def _kustomization(name: str, path: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": FLUX_NS},
+        "spec": {
+            "interval": "1h",
+            "path": path,
+            "prune": True,
+            "wait": False,
+            "sourceRef": {"kind": "GitRepository", "name": "repo"},
+            **spec,
+        },
+    }
+
+
 def _submit(harness: Harness, url: str) -> None:
+    harness.kubectl("-n", FLUX_NS, "create", "configmap", "vars", "--from-literal=greeting=hi")
     manifest = harness.workdir / "flux.json"
     manifest.write_text(
         json.dumps(
@@ -155,18 +205,14 @@ def _submit(harness: Harness, url: str) -> None:
                         "metadata": {"name": "repo", "namespace": FLUX_NS},
                         "spec": {"interval": "1h", "url": url, "ref": {"branch": "main"}},
                     },
-                    {
-                        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                        "kind": "Kustomization",
-                        "metadata": {"name": "app", "namespace": FLUX_NS},
-                        "spec": {
-                            "interval": "1h",
-                            "path": "./app",
-                            "prune": True,
-                            "wait": False,
-                            "sourceRef": {"kind": "GitRepository", "name": "repo"},
-                        },
-                    },
+                    _kustomization("app", "./app"),
+                    _kustomization(
+                        "extras",
+                        "./extras",
+                        force=True,
+                        dependsOn=[{"name": "app"}],
+                        postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]},
+                    ),
                 ],
             }
         )
@@ -174,30 +220,31 @@ def _submit(harness: Harness, url: str) -> None:
     harness.kubectl("apply", "-f", str(manifest))
 
 
-def _applied(harness: Harness, revision_prefix: str = "") -> dict[str, Any]:
-    """The Kustomization's Ready condition once it names an applied revision (this one)."""
+def _applied(harness: Harness, revision_prefix: str = "", name: str = "app") -> dict[str, Any]:
+    """A Kustomization's Ready condition once it is True for an applied revision (this one),
+    else its last one: a failure on the way (an artifact not fetched yet, a dependency not
+    ready) is retried by the controller, so only the time limit ends the wait."""
     deadline = time.monotonic() + _TIMEOUT
     last: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        got = harness.kubectl("-n", FLUX_NS, "get", "kustomization", "app", "-o", "json")
+        got = harness.kubectl("-n", FLUX_NS, "get", "kustomization", name, "-o", "json")
         status = json.loads(got.stdout).get("status") or {}
         ready = [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]
         last = ready[0] if ready else {}
         revision = str(status.get("lastAppliedRevision") or "")
         if last.get("status") == "True" and revision.startswith(revision_prefix) and revision:
             return {**last, "revision": revision}
-        if last.get("status") == "False" and last.get("reason") != "Progressing":
-            return last
         time.sleep(0.5)
     return last
 
 
-def _change_sets(logs: Path) -> list[dict[str, str]]:
-    """The `output` of each server-side apply kustomize-controller logged."""
+def _change_sets(logs: Path, name: str = "app") -> list[dict[str, str]]:
+    """The `output` of each server-side apply kustomize-controller logged for a Kustomization."""
     sets = []
     for line in (logs / "kustomize-controller.log").read_text().splitlines():
         entry = json.loads(line) if line.startswith("{") else {}
-        if entry.get("msg") == "server-side apply completed":
+        applied = entry.get("msg") == "server-side apply completed"
+        if applied and entry.get("name") == name:
             sets.append(entry.get("output") or {})
     return sets
 
@@ -252,3 +299,31 @@ def test_flux_applies_reapplies_and_prunes_through_the_fake_api(
     gone = harness.kubectl("-n", APP_NS, "get", "svc", "web", check=False)
     assert gone.returncode != 0
     assert "NotFound" in gone.stderr
+
+
+def _uid(harness: Harness, *what: str) -> str:
+    got = harness.kubectl("-n", APP_NS, "get", *what, "-o", "jsonpath={.metadata.uid}")
+    return got.stdout
+
+
+def test_flux_stages_crds_substitutes_and_recreates_through_the_fake_api(
+    flux: tuple[Harness, Path, Path],
+) -> None:
+    harness, repo, logs = flux
+    ready = _applied(harness, name="extras")
+    assert ready.get("status") == "True", ready
+    assert set(_change_sets(logs, "extras")[0].values()) == {"created"}
+    assert "Gizmo/flux-judge/g1" in _change_sets(logs, "extras")[0]
+    greeting = json.loads(
+        harness.kubectl("-n", APP_NS, "get", "cm", "greeting", "-o", "json").stdout
+    )
+    assert greeting["data"] == {"text": "hi-appliance"}
+    job = _uid(harness, "job", "once")
+    # An immutable change: the dry-run's refusal makes the controller delete and create the Job.
+    (repo / "extras" / "job.yaml").write_text(_EXTRAS["job.yaml"].replace("1.36", "1.37"))
+    _git(repo, "commit", "-qam", "second")
+    _reconcile(harness, "gitrepository", "repo", "second")
+    ready = _applied(harness, f"main@sha1:{_head(repo)}", name="extras")
+    assert ready.get("status") == "True", ready
+    assert _change_sets(logs, "extras")[-1]["Job/flux-judge/once"] == "created"
+    assert _uid(harness, "job", "once") not in ("", job)
