@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from simulator.api.table_cells import Reader, spec_of
+from simulator.api.table_cells import Reader, human_age, spec_of
 from simulator.api.table_columns import AGE, NAME, Column
+from simulator.api.table_columns_apps import labels_text
 
 __all__ = ["INFRA_COLUMNS", "INFRA_READERS"]
 
@@ -33,6 +34,50 @@ _SIGNER_DOC = (
     "ClusterTrustBundles can filter on this field using a `spec.signerName=NAME` field "
     "selector."
 )
+
+_PODCERTIFICATEREQUESTS_PODNAME = (
+    "podName is the name of the pod into which the certificate will be mounted."
+)
+_PODCERTIFICATEREQUESTS_SERVICEACCOUNTNAME = (
+    "serviceAccountName is the name of the service account the pod is running as."
+)
+_PODCERTIFICATEREQUESTS_NODENAME = "nodeName is the name of the node the pod is assigned to."
+_PODCERTIFICATEREQUESTS_SIGNERNAME = (
+    "signerName indicates the requested signer.\n\nAll signer names beginning with "
+    "`kubernetes.io` are reserved for use by the Kubernetes project.  There is currently one "
+    "well-known signer documented by the Kubernetes project, `kubernetes.io/kube-apiserver-"
+    "client-pod`, which will issue client certificates understood by kube-apiserver.  It is "
+    "currently unimplemented."
+)
+_PODCERTIFICATEREQUESTS_STATE = "Is the request Pending, Issued, Denied, or Failed?"
+_PODCERTIFICATEREQUESTS_UNVERIFIEDUSERANNOTATIONS = (
+    "unverifiedUserAnnotations allow pod authors to pass additional information to the signer"
+    " implementation.  Kubernetes does not restrict or validate this metadata in any way.\n\n"
+    "Entries are subject to the same validation as object metadata annotations, with the "
+    "addition that all keys must be domain-prefixed. No restrictions are placed on values, "
+    "except an overall size limitation on the entire field.\n\nSigners should document the keys"
+    " and values they support.  Signers should deny requests that contain keys they do not "
+    "recognize."
+)
+_DEVICETAINTRULES_KEY = "The taint key to be applied to a device. Must be a label name."
+_DEVICETAINTRULES_VALUE = "The taint value corresponding to the taint key. Must be a label value."
+_DEVICETAINTRULES_EFFECT = (
+    "The effect of the taint on claims that do not tolerate the taint and through such claims"
+    " on the pods using them.\n\nValid effects are None, NoSchedule and NoExecute. "
+    "PreferNoSchedule as used for nodes is not valid here. More effects may get added in the "
+    "future. Consumers must treat unknown effects like None."
+)
+_DEVICETAINTRULES_TIMEADDED = (
+    "TimeAdded represents the time at which the taint was added or (only in a "
+    "DeviceTaintRule) the effect was modified. Added automatically during create or update if"
+    " not set.\n\nIn addition, in a DeviceTaintRule a value provided during an update gets "
+    "replaced with the current time if the provided value is the same as the old one and the "
+    "new effect is different. Changing the key and/or value while keeping the effect "
+    "unchanged is possible and does not update the time stamp because the eviction which uses"
+    " it is either already started (NoExecute) or not started yet (NoEffect, NoSchedule)."
+)
+_STORAGEVERSIONMIGRATIONS_RESOURCE = "GroupResource to migrate"
+_STORAGEVERSIONMIGRATIONS_STATUS = "Status of the migration"
 
 INFRA_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
     ("", "componentstatuses"): (
@@ -114,6 +159,34 @@ INFRA_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         ),
         AGE,
     ),
+    ("certificates.k8s.io", "podcertificaterequests"): (
+        NAME,
+        ("PodName", "string", "", 0, _PODCERTIFICATEREQUESTS_PODNAME),
+        ("ServiceAccountName", "string", "", 0, _PODCERTIFICATEREQUESTS_SERVICEACCOUNTNAME),
+        ("NodeName", "string", "", 0, _PODCERTIFICATEREQUESTS_NODENAME),
+        ("SignerName", "string", "", 0, _PODCERTIFICATEREQUESTS_SIGNERNAME),
+        ("State", "string", "", 0, _PODCERTIFICATEREQUESTS_STATE),
+        (
+            "UnverifiedUserAnnotations",
+            "string",
+            "",
+            0,
+            _PODCERTIFICATEREQUESTS_UNVERIFIEDUSERANNOTATIONS,
+        ),
+    ),
+    ("resource.k8s.io", "devicetaintrules"): (
+        NAME,
+        ("Key", "string", "", 0, _DEVICETAINTRULES_KEY),
+        ("Value", "string", "", 0, _DEVICETAINTRULES_VALUE),
+        ("Effect", "string", "", 0, _DEVICETAINTRULES_EFFECT),
+        ("TimeAdded", "string", "", 0, _DEVICETAINTRULES_TIMEADDED),
+        AGE,
+    ),
+    ("storagemigration.k8s.io", "storageversionmigrations"): (
+        ("Name", "string", "", 0, NAME[4]),  # no name format: the printer leaves it out
+        ("Resource", "string", "", 0, _STORAGEVERSIONMIGRATIONS_RESOURCE),
+        ("Status", "string", "", 0, _STORAGEVERSIONMIGRATIONS_STATUS),
+    ),
 }
 
 
@@ -160,6 +233,37 @@ def _claim_state(obj: Obj, _now: datetime) -> str:
     return ",".join(states)
 
 
+def _certificate_request_state(obj: Obj, _now: datetime) -> str:
+    """printPodCertificateRequest: the last of Issued, Denied or Failed among the conditions."""
+    state = "Pending"
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        state = {"Issued": "Issued", "Denied": "Denied", "Failed": "Failed"}.get(
+            str(condition.get("type")), state
+        )
+    return state
+
+
+def _taint(obj: Obj) -> Obj:
+    return spec_of(obj).get("taint") or {}
+
+
+def _migrated_resource(obj: Obj, _now: datetime) -> str:
+    """GroupResource.String(): `resource.group`, or the resource alone in the core group."""
+    resource = spec_of(obj).get("resource") or {}
+    name, group = str(resource.get("resource", "")), str(resource.get("group", ""))
+    return f"{name}.{group}" if group else name
+
+
+def _migration_state(obj: Obj, _now: datetime) -> str:
+    """The last of Running, Failed or Succeeded that is True, else Unknown."""
+    state = "Unknown"
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        kind = str(condition.get("type"))
+        if condition.get("status") == "True" and kind in ("Running", "Failed", "Succeeded"):
+            state = kind
+    return state
+
+
 INFRA_READERS: dict[tuple[str, str], dict[str, Reader]] = {
     ("", "componentstatuses"): {
         "Status": _component_state,
@@ -185,4 +289,26 @@ INFRA_READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Attached": lambda obj, _now: bool((obj.get("status") or {}).get("attached")),
     },
     ("resource.k8s.io", "resourceclaims"): {"State": _claim_state},
+    ("certificates.k8s.io", "podcertificaterequests"): {
+        "PodName": lambda obj, _now: str(spec_of(obj).get("podName", "")),
+        "ServiceAccountName": lambda obj, _now: str(spec_of(obj).get("serviceAccountName", "")),
+        "NodeName": lambda obj, _now: str(spec_of(obj).get("nodeName", "")),
+        "SignerName": lambda obj, _now: str(spec_of(obj).get("signerName", "")),
+        "State": _certificate_request_state,
+        "UnverifiedUserAnnotations": lambda obj, _now: labels_text(
+            spec_of(obj).get("unverifiedUserAnnotations")
+        ),
+    },
+    ("resource.k8s.io", "devicetaintrules"): {
+        "Key": lambda obj, _now: str(_taint(obj).get("key", "")),
+        "Value": lambda obj, _now: str(_taint(obj).get("value", "")),
+        "Effect": lambda obj, _now: str(_taint(obj).get("effect", "")),
+        "TimeAdded": lambda obj, now: (
+            human_age(_taint(obj)["timeAdded"], now) if _taint(obj).get("timeAdded") else ""
+        ),
+    },
+    ("storagemigration.k8s.io", "storageversionmigrations"): {
+        "Resource": _migrated_resource,
+        "Status": _migration_state,
+    },
 }

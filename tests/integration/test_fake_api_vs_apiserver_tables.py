@@ -29,7 +29,7 @@ Run = Callable[..., Any]
 NS = "judge-tables"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 # Cells the clock writes (and a volume's phase, which a real cluster's controller writes).
-_UNCOMPARED = frozenset({"Age", "Created At", "Last Schedule"})
+_UNCOMPARED = frozenset({"Age", "Created At", "Last Schedule", "TimeAdded"})
 
 _TEMPLATE = {
     "metadata": {"labels": {"app": "d"}},
@@ -209,6 +209,15 @@ _OBJECTS: list[dict[str, Any]] = [
 ]
 _CLUSTER_OBJECTS: list[dict[str, Any]] = [
     {
+        "apiVersion": "resource.k8s.io/v1",
+        "kind": "DeviceTaintRule",
+        "metadata": {"name": "judge-tables-taint"},
+        "spec": {
+            "deviceSelector": {"driver": "gpu.example.com"},
+            "taint": {"key": "example.com/broken", "value": "fan", "effect": "NoSchedule"},
+        },
+    },
+    {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
         "metadata": {"name": "judge-tables-pv"},
@@ -302,6 +311,10 @@ _LISTS = [
     "/apis/storage.k8s.io/v1/storageclasses/judge-tables-a",
     "/apis/networking.k8s.io/v1/ingressclasses/judge-tables-nginx",
     "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/tablets.judge-tables.example.com",
+    "/apis/resource.k8s.io/v1/devicetaintrules/judge-tables-taint",
+    # Columns alone: a request needs a pod's proof of its key, a migration a controller.
+    f"/apis/certificates.k8s.io/v1/namespaces/{NS}/podcertificaterequests",
+    "/apis/storagemigration.k8s.io/v1/storageversionmigrations?labelSelector=judge%3Dtables",
 ]
 
 
