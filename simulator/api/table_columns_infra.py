@@ -119,7 +119,7 @@ INFRA_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         (
             "Attacher",
             "string",
-            "",
+            "name",  # as the printer writes it
             0,
             "attacher indicates the name of the volume driver that MUST handle this request. "
             "This is the name returned by GetPluginName().",

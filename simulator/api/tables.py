@@ -103,5 +103,8 @@ def table(
                 },
             }
             for obj in items
-        ],
+        ]
+        # The convertors with a Created At column (the default one, the CRDs') append each row
+        # to a nil slice: no rows is null there, where the printers make an empty one.
+        or (None if any(column[0] == "Created At" for column in columns) else []),
     }
