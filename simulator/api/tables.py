@@ -47,6 +47,7 @@ _READERS = {
     **STORAGE_READERS,
 }
 _STORAGE_CLASSES = ("storage.k8s.io", "storageclasses")
+_IP_ADDRESSES = ("networking.k8s.io", "ipaddresses")
 _FLUX_COLUMNS: tuple[Column, ...] = (
     NAME,
     ("Age", "string", "", 0, ""),
@@ -73,10 +74,10 @@ def table(
 ) -> Obj:
     """A `meta.k8s.io/v1` Table of `items` with kube-apiserver's columns for the kind (`listed`:
     a list's, where the default StorageClass is named so)."""
+    key = storage_key(info.group, info.plural)  # events.k8s.io's Events print as core's
     if info.group.endswith("toolkit.fluxcd.io"):
         columns, readers = _FLUX_COLUMNS, FLUX_READERS
     else:
-        key = storage_key(info.group, info.plural)  # events.k8s.io's Events print as core's
         if is_view(info):  # a stored Event is in core's form already: only the view's converted
             items = [storage_form(info, obj) for obj in items]
         columns, readers = _COLUMNS.get(key, (NAME, AGE)), _READERS.get(key, {})
@@ -85,6 +86,8 @@ def table(
                 " (default)" if _name(o, _n) == default else ""
             )}  # fmt: skip
     cells = _cells(columns, readers)
+    if key == _IP_ADDRESSES:  # printIPAddress writes an Age cell its columns do not name
+        cells.append(_age)
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

@@ -337,7 +337,7 @@ def _table(kubeconfig: Path, path: str) -> Any:
     rows = [
         {
             name: cell
-            # Not strict: kube-apiserver's IPAddress rows hold an Age cell with no column.
+            # Not strict: an IPAddress row holds an Age cell with no column (printIPAddress).
             for name, cell in zip(names, row["cells"], strict=False)
             if name not in _UNCOMPARED and not (volumes and name == "Status")
         }

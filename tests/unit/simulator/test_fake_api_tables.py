@@ -271,3 +271,16 @@ def test_a_disruption_budget_row_shows_its_bounds_and_allowed_disruptions() -> N
     stamped = {"metadata": {"name": "l", "creationTimestamp": "2026-01-01T00:00:00Z"}}
     limits = _row("limitranges", "v1", "LimitRange", stamped)
     assert limits == {"Name": "l", "Created At": "2026-01-01T00:00:00Z"}
+
+
+def test_an_ip_address_row_has_the_age_cell_its_printer_writes_without_a_column() -> None:
+    """printIPAddress appends an Age cell; its column definitions stop at ParentRef."""
+    info = KindRegistry().by_kind("networking.k8s.io/v1", "IPAddress")
+    assert info is not None
+    address = {
+        "metadata": {"name": "10.96.0.1", "creationTimestamp": "2026-01-01T00:59:00Z"},
+        "spec": {"parentRef": {"resource": "services", "namespace": "default", "name": "web"}},
+    }
+    doc = table(info, [address], NOW, "7")
+    assert [c["name"] for c in doc["columnDefinitions"]] == ["Name", "ParentRef"]
+    assert doc["rows"][0]["cells"] == ["10.96.0.1", "services/default/web", "60s"]
