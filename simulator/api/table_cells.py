@@ -20,7 +20,9 @@ __all__ = [
     "access_modes",
     "human_age",
     "human_duration",
+    "number_at",
     "spec_of",
+    "value_at",
 ]
 
 Obj = dict[str, Any]
@@ -82,7 +84,9 @@ def _status(obj: Obj) -> Obj:
     return obj.get("status") or {}
 
 
-def _get(path: str, default: Any = "<none>") -> Reader:
+def value_at(path: str, default: Any = "<none>") -> Reader:
+    """The reader of the value at a dotted `path`; `default` where it is missing or empty."""
+
     def read(obj: Obj, _now: datetime) -> Any:
         node: Any = obj
         for part in path.split("."):
@@ -92,16 +96,18 @@ def _get(path: str, default: Any = "<none>") -> Reader:
     return read
 
 
-def _number(path: str) -> Reader:
+def number_at(path: str) -> Reader:
+    """The reader of the integer at a dotted `path`; 0 where it is missing."""
+
     def read(obj: Obj, now: datetime) -> int:
-        return int(_get(path, 0)(obj, now) or 0)
+        return int(value_at(path, 0)(obj, now) or 0)
 
     return read
 
 
 def _size(*paths: str) -> Reader:
     def read(obj: Obj, now: datetime) -> int:
-        return sum(len(_get(p, {})(obj, now)) for p in paths)
+        return sum(len(value_at(p, {})(obj, now)) for p in paths)
 
     return read
 
@@ -228,7 +234,7 @@ def _ports(obj: Obj, _now: datetime) -> str:
 
 def _label_map(path: str) -> Reader:
     def read(obj: Obj, now: datetime) -> str:
-        labels = _get(path, {})(obj, now)
+        labels = value_at(path, {})(obj, now)
         return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
 
     return read
@@ -394,10 +400,10 @@ _WORKLOAD: dict[str, Reader] = {
 }
 READERS: dict[tuple[str, str], dict[str, Reader]] = {
     ("", "configmaps"): {"Data": _size("data", "binaryData")},
-    ("", "secrets"): {"Type": _get("type", ""), "Data": _size("data")},
-    ("", "namespaces"): {"Status": _get("status.phase", "")},
+    ("", "secrets"): {"Type": value_at("type", ""), "Data": _size("data")},
+    ("", "namespaces"): {"Status": value_at("status.phase", "")},
     ("", "services"): {
-        "Type": _get("spec.type", ""),
+        "Type": value_at("spec.type", ""),
         "Cluster-IP": lambda o, _n: str((spec_of(o).get("clusterIPs") or ["<none>"])[0]),
         "External-IP": _external_ip,
         "Port(s)": _ports,
@@ -408,29 +414,29 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Status": _pod_status,
         "Restarts": _pod_restarts,
         "IP": _pod_ip,
-        "Node": _get("spec.nodeName"),
-        "Nominated Node": _get("status.nominatedNodeName"),
+        "Node": value_at("spec.nodeName"),
+        "Nominated Node": value_at("status.nominatedNodeName"),
         "Readiness Gates": _readiness_gates,
     },
     ("apps", "deployments"): {
         **_WORKLOAD,
         "Ready": _ready_of("readyReplicas"),
-        "Up-to-date": _number("status.updatedReplicas"),
-        "Available": _number("status.availableReplicas"),
+        "Up-to-date": number_at("status.updatedReplicas"),
+        "Available": number_at("status.availableReplicas"),
     },
     ("apps", "statefulsets"): {**_WORKLOAD, "Ready": _ready_of("readyReplicas")},
     ("apps", "replicasets"): {
         **_WORKLOAD,
-        "Desired": _number("spec.replicas"),
-        "Current": _number("status.replicas"),
-        "Ready": _number("status.readyReplicas"),
+        "Desired": number_at("spec.replicas"),
+        "Current": number_at("status.replicas"),
+        "Ready": number_at("status.readyReplicas"),
     },
     ("", "replicationcontrollers"): {
         **_WORKLOAD,
         "Selector": _label_map("spec.selector"),
-        "Desired": _number("spec.replicas"),
-        "Current": _number("status.replicas"),
-        "Ready": _number("status.readyReplicas"),
+        "Desired": number_at("spec.replicas"),
+        "Current": number_at("status.replicas"),
+        "Ready": number_at("status.readyReplicas"),
     },
     ("", "endpoints"): {"Endpoints": _endpoints},
     ("batch", "jobs"): {
@@ -441,17 +447,17 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
     },
     ("", "persistentvolumeclaims"): {
         "Status": _claim_phase,
-        "Volume": _get("spec.volumeName", ""),
-        "Capacity": _claim_bound(_get("status.capacity.storage", "")),
+        "Volume": value_at("spec.volumeName", ""),
+        "Capacity": _claim_bound(value_at("status.capacity.storage", "")),
         "Access Modes": _claim_bound(lambda o, _n: access_modes(_status(o).get("accessModes"))),
         "StorageClass": _claim_class,
-        "VolumeAttributesClass": _get("spec.volumeAttributesClassName", "<unset>"),
-        "VolumeMode": _get("spec.volumeMode", "<unset>"),
+        "VolumeAttributesClass": value_at("spec.volumeAttributesClassName", "<unset>"),
+        "VolumeMode": value_at("spec.volumeMode", "<unset>"),
     },
     ("", "nodes"): {
         "Status": _node_status,
         "Roles": _node_roles,
-        "Version": _get("status.nodeInfo.kubeletVersion", ""),
+        "Version": value_at("status.nodeInfo.kubeletVersion", ""),
         "Internal-IP": _node_address("InternalIP"),
         "External-IP": _node_address("ExternalIP"),
         "OS-Image": _node_info("osImage"),
@@ -460,10 +466,10 @@ READERS: dict[tuple[str, str], dict[str, Reader]] = {
     },
     ("", "events"): {
         "Last Seen": _event_last,
-        "Type": _get("type", ""),
-        "Reason": _get("reason", ""),
+        "Type": value_at("type", ""),
+        "Reason": value_at("reason", ""),
         "Object": _event_object,
-        "Subobject": _get("involvedObject.fieldPath", ""),
+        "Subobject": value_at("involvedObject.fieldPath", ""),
         "Source": _event_source,
         "Message": lambda o, _n: str(o.get("message") or "").strip(),
         "First Seen": _event_first,

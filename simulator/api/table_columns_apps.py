@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.selectors import selector_text
-from simulator.api.table_cells import Reader, human_age, spec_of
+from simulator.api.table_cells import Reader, human_age, number_at, spec_of, value_at
 from simulator.api.table_columns import AGE, CONTAINERS, IMAGES, NAME, Column
 from simulator.api.table_columns_policy import CREATED_AT, created_at
 
@@ -198,34 +198,16 @@ def _status(obj: Obj) -> Obj:
     return obj.get("status") or {}
 
 
-def _count(path: str) -> Reader:
-    def read(obj: Obj, _now: datetime) -> int:
-        node: Any = obj
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return int(node or 0)
-
-    return read
-
-
 def _template(path: str, cell: int) -> Reader:
-    def read(obj: Obj, _now: datetime) -> str:
-        node: Any = obj
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return pod_template_cells(node if isinstance(node, dict) else {})[cell]
-
-    return read
+    """The reader of a pod template's container names (`cell` 0) or images (1)."""
+    template = value_at(path, {})
+    return lambda obj, now: pod_template_cells(template(obj, now))[cell]
 
 
 def _selector_at(path: str) -> Reader:
-    def read(obj: Obj, _now: datetime) -> str:
-        node: Any = obj
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return selector_text(node) or "<none>"
-
-    return read
+    """The reader of a label selector's text (metav1.FormatLabelSelector)."""
+    selector = value_at(path, None)
+    return lambda obj, now: selector_text(selector(obj, now)) or "<none>"
 
 
 def _cron_last_schedule(obj: Obj, now: datetime) -> str:
@@ -329,11 +311,11 @@ def _crd_established(obj: Obj, _now: datetime) -> bool:
 _JOB_TEMPLATE = "spec.jobTemplate.spec.template"
 APPS_READERS: dict[tuple[str, str], dict[str, Reader]] = {
     ("apps", "daemonsets"): {
-        "Desired": _count("status.desiredNumberScheduled"),
-        "Current": _count("status.currentNumberScheduled"),
-        "Ready": _count("status.numberReady"),
-        "Up-to-date": _count("status.updatedNumberScheduled"),
-        "Available": _count("status.numberAvailable"),
+        "Desired": number_at("status.desiredNumberScheduled"),
+        "Current": number_at("status.currentNumberScheduled"),
+        "Ready": number_at("status.numberReady"),
+        "Up-to-date": number_at("status.updatedNumberScheduled"),
+        "Available": number_at("status.numberAvailable"),
         "Node Selector": lambda o, _n: labels_text(
             ((spec_of(o).get("template") or {}).get("spec") or {}).get("nodeSelector")
         ),
@@ -355,12 +337,12 @@ APPS_READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Reference": _hpa_reference,
         "Targets": _hpa_targets,
         "MinPods": _hpa_min,
-        "MaxPods": _count("spec.maxReplicas"),
-        "Replicas": _count("status.currentReplicas"),
+        "MaxPods": number_at("spec.maxReplicas"),
+        "Replicas": number_at("status.currentReplicas"),
     },
     ("apps", "controllerrevisions"): {
         "Controller": _revision_controller,
-        "Revision": _count("revision"),
+        "Revision": number_at("revision"),
     },
     ("", "podtemplates"): {
         "Containers": _template("template", 0),
