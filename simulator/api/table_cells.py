@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.selectors import selector_text
+from simulator.api.store.default_classes import BETA_STORAGE_CLASS
 
 __all__ = [
     "FLUX_READERS",
@@ -302,7 +303,7 @@ def _claim_phase(obj: Obj, now: datetime) -> str:
 
 
 def _claim_class(obj: Obj, _now: datetime) -> str:
-    annotated = (_meta(obj).get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class")
+    annotated = (_meta(obj).get("annotations") or {}).get(BETA_STORAGE_CLASS)
     return str(annotated or spec_of(obj).get("storageClassName") or "")
 
 

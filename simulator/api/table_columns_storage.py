@@ -11,7 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from simulator.api.selectors import selector_text
-from simulator.api.store.default_classes import DEFAULT_STORAGE_CLASS, newest_default
+from simulator.api.store.default_classes import (
+    BETA_STORAGE_CLASS,
+    DEFAULT_INGRESS_CLASS,
+    DEFAULT_STORAGE_CLASS,
+    newest_default,
+)
 from simulator.api.table_cells import Reader, access_modes, spec_of
 from simulator.api.table_columns import AGE, NAME, Column
 from simulator.api.table_columns_policy import CREATED_AT, created_at
@@ -156,8 +161,6 @@ STORAGE_COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
     ),
 }
 
-_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
-
 
 def default_storage_class(items: list[Obj]) -> str:
     """getEffectiveDefaultStorageClass: the default of a listed page's classes; '' for none."""
@@ -185,7 +188,7 @@ def _volume_class(obj: Obj, _now: datetime) -> str:
     if spec.get("storageClassName"):
         return str(spec["storageClassName"])
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    return str(annotations.get("volume.beta.kubernetes.io/storage-class", ""))
+    return str(annotations.get(BETA_STORAGE_CLASS, ""))
 
 
 def _ingress_hosts(obj: Obj, _now: datetime) -> str:
@@ -221,10 +224,13 @@ def _ingress_class_parameters(obj: Obj, _now: datetime) -> str:
     return f"{kind}/{params.get('name', '')}"
 
 
-def _with_default(annotation: str) -> Reader:
+def _with_default(annotations: tuple[str, ...]) -> Reader:
+    """The Name cell with ` (default)` for a class annotated as the default."""
+
     def read(obj: Obj, _now: datetime) -> str:
         meta = obj.get("metadata") or {}
-        default = (meta.get("annotations") or {}).get(annotation) == "true"
+        given = meta.get("annotations") or {}
+        default = any(given.get(annotation) == "true" for annotation in annotations)
         return f"{meta.get('name', '')} (default)" if default else str(meta.get("name", ""))
 
     return read
@@ -276,7 +282,7 @@ STORAGE_READERS: dict[tuple[str, str], dict[str, Reader]] = {
         "Ports": lambda o, _n: "80, 443" if spec_of(o).get("tls") else "80",
     },
     ("networking.k8s.io", "ingressclasses"): {
-        "Name": _with_default(_DEFAULT_INGRESS_CLASS),
+        "Name": _with_default(DEFAULT_INGRESS_CLASS),
         "Controller": lambda o, _n: str(spec_of(o).get("controller", "")),
         "Parameters": _ingress_class_parameters,
     },

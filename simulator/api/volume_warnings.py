@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.api.store.default_classes import BETA_STORAGE_CLASS
+
 __all__ = ["DEPRECATED_PLUGINS", "volume_warnings"]
 
-_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 _CLASS_MESSAGE = 'deprecated since v1.8; use "storageClassName" attribute instead'
 # A volume's deprecated annotations, in warnings.go's order.
 _VOLUME_ANNOTATIONS = (
-    (_CLASS_ANNOTATION, _CLASS_MESSAGE),
+    (BETA_STORAGE_CLASS, _CLASS_MESSAGE),
     (
         "volume.beta.kubernetes.io/mount-options",
         'deprecated since v1.31; use "mountOptions" attribute instead',
@@ -53,7 +54,7 @@ def volume_warnings(obj: dict[str, Any]) -> list[str]:
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     spec = obj.get("spec") or {}
     if kind == "PersistentVolumeClaim":
-        deprecated: tuple[tuple[str, str], ...] = ((_CLASS_ANNOTATION, _CLASS_MESSAGE),)
+        deprecated: tuple[tuple[str, str], ...] = ((BETA_STORAGE_CLASS, _CLASS_MESSAGE),)
     elif kind == "PersistentVolume":
         deprecated = _VOLUME_ANNOTATIONS
     else:

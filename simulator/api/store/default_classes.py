@@ -13,15 +13,22 @@ from typing import Any
 from simulator.api.kinds import KindInfo
 from simulator.api.store.buckets import Buckets
 
-__all__ = ["DEFAULT_STORAGE_CLASS", "admit_class", "newest_default"]
+__all__ = [
+    "BETA_STORAGE_CLASS",
+    "DEFAULT_INGRESS_CLASS",
+    "DEFAULT_STORAGE_CLASS",
+    "admit_class",
+    "newest_default",
+]
 
 Obj = dict[str, Any]
 DEFAULT_STORAGE_CLASS = (
     "storageclass.kubernetes.io/is-default-class",
     "storageclass.beta.kubernetes.io/is-default-class",
 )
-_BETA_STORAGE = "volume.beta.kubernetes.io/storage-class"
-_DEFAULT_INGRESS = ("ingressclass.kubernetes.io/is-default-class",)
+# The annotation that named a claim's (or volume's) class before storageClassName.
+BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class"
+DEFAULT_INGRESS_CLASS = ("ingressclass.kubernetes.io/is-default-class",)
 _LEGACY_INGRESS = "kubernetes.io/ingress.class"
 
 
@@ -44,7 +51,7 @@ def admit_class(buckets: Buckets, info: KindInfo, obj: Obj) -> None:
     annotations = obj["metadata"].get("annotations") or {}
     spec = obj.setdefault("spec", {}) if info.kind in ("PersistentVolumeClaim", "Ingress") else {}
     if (info.group, info.kind) == ("", "PersistentVolumeClaim"):
-        if "storageClassName" in spec or _BETA_STORAGE in annotations:
+        if "storageClassName" in spec or BETA_STORAGE_CLASS in annotations:
             return
         classes = buckets.of_resource("storage.k8s.io", "storageclasses").values()
         if (name := newest_default(classes, DEFAULT_STORAGE_CLASS)) is not None:
@@ -53,5 +60,5 @@ def admit_class(buckets: Buckets, info: KindInfo, obj: Obj) -> None:
         if spec.get("ingressClassName") is not None or _LEGACY_INGRESS in annotations:
             return
         classes = buckets.of_resource("networking.k8s.io", "ingressclasses").values()
-        if (name := newest_default(classes, _DEFAULT_INGRESS)) is not None:
+        if (name := newest_default(classes, DEFAULT_INGRESS_CLASS)) is not None:
             spec["ingressClassName"] = name
