@@ -122,9 +122,14 @@ def _clauses(header: str) -> list[_Clause]:
     return sorted(clauses, key=lambda c: (-c.q, c.type == "*", c.subtype == "*"))
 
 
+def _converts(clause: _Clause) -> bool:
+    """Whether the clause asks for a conversion (any of `as`, `g`, `v`), allowed or not."""
+    return any(key in clause.params for key in ("as", "g", "v"))
+
+
 def _allowed(clause: _Clause, media_type: str, custom: bool) -> Answer | None:
     params = clause.params
-    if "as" not in params and "g" not in params and "v" not in params:
+    if not _converts(clause):
         if custom and media_type not in _CUSTOM_SERVED:
             return None
         return Answer(media_type)
@@ -174,7 +179,7 @@ def errors_negotiate(accept: str) -> bool:
     return any(
         _names(clause, media_type)
         for clause in _clauses(accept)
-        if not ("as" in clause.params or "g" in clause.params or "v" in clause.params)
+        if not _converts(clause)
         for media_type in _SERVED
     )
 
